@@ -1,0 +1,64 @@
+/*
+ * shim_core.h -- the shim's process state: options, the in-process model,
+ * the trace writer, the emission lock, thread ids
+ *
+ * Events reach the model and the trace under one lock (shim_lock), taken
+ * only from ordinary context: the SIGSEGV handler never emits, it records
+ * the faulting page in lock-free structures (shim_dirty.c) that the next
+ * flush or fence turns into events.
+ */
+#ifndef PMEMU_SHIM_CORE_H
+#define PMEMU_SHIM_CORE_H 1
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "shim_options.h"
+#include "trace.h"
+
+const struct shim_options *shim_opts(void);
+/* the in-process model (findings); NULL before init */
+struct model *shim_model(void);
+/*
+ * the writer that sites, modules, regions and findings go to: the trace of
+ * `pmemu record` (PMEMU_TRACE) or the findings file of `pmemu run`
+ * (PMEMU_REPORT); NULL when neither is set
+ */
+struct trace_writer *shim_trace_writer(void);
+/* true when every event is recorded too (pmemu record) */
+bool shim_trace_events(void);
+
+/* gettid(), cached per thread (reset in a forked child) */
+uint32_t shim_tid(void);
+
+/* the emission lock; never taken in a signal handler */
+void shim_lock(void);
+void shim_unlock(void);
+
+/* applies one event to the model and, when recording, appends it to the
+ * trace; called with shim_lock held */
+void shim_emit_locked(const struct model_event *ev);
+/* appends a non-event record when a writer exists (lock held or not) */
+void shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
+		const void *b2, size_t l2);
+
+/* diff every dirty page, then clean shutdown of everything (exit) */
+void shim_shutdown(int status);
+/* writes the model's findings to the writer (exit and crash points) */
+void shim_findings_write(void);
+
+/* init of each interceptor family (resolves REAL), from the constructor */
+void shim_init_map(void);
+void shim_init_fileio(void);
+void shim_init_signal(void);
+void shim_init_thread(void);
+/* installs the SIGSEGV handler (intercept_signal.c) */
+void shim_signal_install(void);
+/* the real sigaction, for the shim's own handler */
+int shim_real_sigaction(int sig, const struct sigaction *act,
+		struct sigaction *old);
+
+#endif

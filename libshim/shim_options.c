@@ -1,0 +1,234 @@
+/* shim_options.c -- the PMEMU_* table, its parsers and the validation */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim_options.h"
+
+/* parse_uint -- a plain decimal in [lo, hi] (no sign, no suffix) */
+static int
+parse_uint(const char *s, unsigned long lo, unsigned long hi,
+		unsigned long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_pmem_dir(const char *v, struct shim_options *o)
+{
+	if (v[0] != '/' || strlen(v) >= PATH_MAX - 64)
+		return -1; /* the CLI passes an absolute path */
+	o->pmem_dir = v;
+	return 0;
+}
+
+static int
+parse_domain(const char *v, struct shim_options *o)
+{
+	if (strcmp(v, "adr") == 0)
+		o->domain = MODEL_DOMAIN_ADR;
+	else if (strcmp(v, "eadr") == 0)
+		o->domain = MODEL_DOMAIN_EADR;
+	else if (strcmp(v, "pagecache") == 0)
+		o->domain = MODEL_DOMAIN_PAGECACHE;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_line(const char *v, struct shim_options *o)
+{
+	unsigned long n;
+	/* a cache line: a power of two from 8 to 4096 bytes */
+	if (parse_uint(v, 8, 4096, &n) != 0 || (n & (n - 1)) != 0)
+		return -1;
+	o->line_len = (uint32_t)n;
+	return 0;
+}
+
+static int
+parse_clflush(const char *v, struct shim_options *o)
+{
+	if (strcmp(v, "strong") == 0)
+		o->clflush_weak = false;
+	else if (strcmp(v, "weak") == 0)
+		o->clflush_weak = true;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_sector(const char *v, struct shim_options *o)
+{
+	if (strcmp(v, "512") == 0)
+		o->sector_len = 512;
+	else if (strcmp(v, "4096") == 0)
+		o->sector_len = 4096;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_exitcode(const char *v, struct shim_options *o)
+{
+	unsigned long n;
+	if (parse_uint(v, 0, 255, &n) != 0)
+		return -1;
+	o->error_exitcode = (int)n;
+	return 0;
+}
+
+static int
+parse_nonempty(const char *v)
+{
+	return v[0] == '\0' ? -1 : 0;
+}
+
+static int
+parse_log_file(const char *v, struct shim_options *o)
+{
+	o->log_file = v;
+	return parse_nonempty(v);
+}
+
+static int
+parse_quiet(const char *v, struct shim_options *o)
+{
+	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+		return -1;
+	o->quiet = v[0] == '1';
+	return 0;
+}
+
+static int
+parse_report(const char *v, struct shim_options *o)
+{
+	o->report_path = v;
+	return v[0] == '/' ? 0 : -1;
+}
+
+static int
+parse_trace(const char *v, struct shim_options *o)
+{
+	o->trace_path = v;
+	return v[0] == '/' ? 0 : -1;
+}
+
+static int
+parse_tmpdir(const char *v, struct shim_options *o)
+{
+	o->tmpdir = v;
+	return v[0] == '/' ? 0 : -1;
+}
+
+static int
+parse_root_pid(const char *v, struct shim_options *o)
+{
+	unsigned long n;
+	if (parse_uint(v, 1, INT_MAX, &n) != 0)
+		return -1;
+	o->root_pid = (long)n;
+	return 0;
+}
+
+/* set by `pmemu explore` for a check and by the CLI for itself: known,
+ * so a program run under them is not stopped, but not the shim's */
+static int
+parse_other(const char *v, struct shim_options *o)
+{
+	(void)v;
+	(void)o;
+	return 0;
+}
+
+static const struct shim_env_var env_table[] = {
+	{ "PMEMU_PMEM_DIR", "--pmem-dir", "an absolute directory path",
+		parse_pmem_dir },
+	{ "PMEMU_DOMAIN", "--domain", "adr, eadr or pagecache", parse_domain },
+	{ "PMEMU_LINE", "--line", "a power of two from 8 to 4096", parse_line },
+	{ "PMEMU_CLFLUSH", "--clflush", "strong or weak", parse_clflush },
+	{ "PMEMU_SECTOR", "--sector", "512 or 4096", parse_sector },
+	{ "PMEMU_ERROR_EXITCODE", "--error-exitcode", "0 to 255",
+		parse_exitcode },
+	{ "PMEMU_LOG_FILE", "--log-file", "a file name", parse_log_file },
+	{ "PMEMU_QUIET", "--quiet", "0 or 1", parse_quiet },
+	{ "PMEMU_REPORT", NULL, "an absolute file path", parse_report },
+	{ "PMEMU_TRACE", NULL, "an absolute file path", parse_trace },
+	{ "PMEMU_TMPDIR", NULL, "an absolute directory path", parse_tmpdir },
+	{ "PMEMU_ROOT_PID", NULL, "a process id", parse_root_pid },
+	{ "PMEMU_LIBDIR", NULL, "a directory", parse_other },
+	{ "PMEMU_STATE", NULL, "a crash state id", parse_other },
+	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },
+	{ "PMEMU_IMAGE", NULL, "an image directory", parse_other },
+};
+
+const struct shim_env_var *
+shim_env_table(size_t *n)
+{
+	*n = sizeof(env_table) / sizeof(env_table[0]);
+	return env_table;
+}
+
+void
+shim_options_default(struct shim_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->domain = MODEL_DOMAIN_ADR;
+	o->line_len = 64;
+	o->sector_len = 512;
+	o->error_exitcode = -1;
+	o->tmpdir = "/dev/shm";
+}
+
+/* env_lookup -- the table entry named by the n bytes at name, or NULL */
+static const struct shim_env_var *
+env_lookup(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(env_table) / sizeof(env_table[0]); i++)
+		if (strlen(env_table[i].name) == n &&
+				strncmp(env_table[i].name, name, n) == 0)
+			return &env_table[i];
+	return NULL;
+}
+
+int
+shim_options_parse(char *const *envp, struct shim_options *o, char *err,
+		size_t errlen)
+{
+	shim_options_default(o);
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *e = *envp;
+		if (strncmp(e, "PMEMU_", 6) != 0)
+			continue;
+		const char *eq = strchr(e, '=');
+		size_t n = eq ? (size_t)(eq - e) : strlen(e);
+		const struct shim_env_var *v = env_lookup(e, n);
+		if (v == NULL) {
+			snprintf(err, errlen, "unknown variable %.*s in the "
+				"environment (see docs/shim.md)", (int)n, e);
+			return -1;
+		}
+		const char *value = eq ? eq + 1 : "";
+		if (v->parse(value, o) != 0) {
+			snprintf(err, errlen, "%s%s%s='%s': expected %s",
+				v->option ? v->option : "",
+				v->option ? " / " : "", v->name, value,
+				v->values);
+			return -1;
+		}
+	}
+	return 0;
+}

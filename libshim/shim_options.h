@@ -1,0 +1,56 @@
+/*
+ * shim_options.h -- the PMEMU_* environment: one table, validated at start
+ *
+ * Every `pmemu run/record` option has a PMEMU_* variable, so the shim works
+ * under a bare LD_PRELOAD too. Pure C (no I/O, no globals): the parser takes
+ * an environment array and returns the options or one message; the cmocka
+ * tests drive it alone. docs/shim.md lists the table.
+ */
+#ifndef PMEMU_SHIM_OPTIONS_H
+#define PMEMU_SHIM_OPTIONS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct shim_options {
+	const char *pmem_dir;      /* PMEMU_PMEM_DIR, NULL: nothing emulated */
+	enum model_domain domain;  /* PMEMU_DOMAIN, default adr */
+	uint32_t line_len;         /* PMEMU_LINE, default 64 */
+	bool clflush_weak;         /* PMEMU_CLFLUSH=weak */
+	uint32_t sector_len;       /* PMEMU_SECTOR, default 512 */
+	int error_exitcode;        /* PMEMU_ERROR_EXITCODE, -1 unset (CLI) */
+	const char *log_file;      /* PMEMU_LOG_FILE (CLI) */
+	bool quiet;                /* PMEMU_QUIET=1 (CLI) */
+	const char *report_path;   /* PMEMU_REPORT: findings file for run */
+	const char *trace_path;    /* PMEMU_TRACE: trace of pmemu record */
+	const char *tmpdir;        /* PMEMU_TMPDIR: view files, /dev/shm */
+	long root_pid;             /* PMEMU_ROOT_PID: first shim process, 0 */
+};
+
+/* one known variable: its name, the option it mirrors, what it takes */
+struct shim_env_var {
+	const char *name;
+	const char *option;        /* "--domain", or NULL (internal) */
+	const char *values;        /* human description of valid values */
+	/* 0, or -1 when value is malformed */
+	int (*parse)(const char *value, struct shim_options *o);
+};
+
+/* the table of every PMEMU_* variable the shim or the pmemu CLI sets */
+const struct shim_env_var *shim_env_table(size_t *n);
+
+/* the defaults (nothing emulated, adr, 64-byte lines, 512-byte sectors) */
+void shim_options_default(struct shim_options *o);
+
+/*
+ * parses every PMEMU_* entry of envp (NULL terminated, "NAME=value");
+ * 0, or -1 with one line in err: an unknown PMEMU_ variable or a
+ * malformed value. The strings of o point into envp.
+ */
+int shim_options_parse(char *const *envp, struct shim_options *o,
+		char *err, size_t errlen);
+
+#endif

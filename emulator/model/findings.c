@@ -1,0 +1,96 @@
+/* findings.c -- what the model can judge, counted per (class, site) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+
+static uint64_t
+finding_key(enum model_finding_class c, uint32_t site)
+{
+	return (((uint64_t)c << 32) | site) + 1;
+}
+
+static void
+findings_grow(struct model *m)
+{
+	uint32_t size = m->findings ? (m->findings_mask + 1) * 2 : 64;
+	struct finding_slot *t = calloc(size, sizeof(*t));
+	MODEL_ASSERT(t != NULL);
+	for (uint32_t i = 0; m->findings && i <= m->findings_mask; i++) {
+		if (m->findings[i].key == 0)
+			continue;
+		uint32_t h = (uint32_t)(m->findings[i].key * 0x9e3779b97f4a7c15ull >> 32);
+		while (t[h & (size - 1)].key)
+			h++;
+		t[h & (size - 1)] = m->findings[i];
+	}
+	free(m->findings);
+	m->findings = t;
+	m->findings_mask = size - 1;
+}
+
+void
+finding_add(struct model *m, enum model_finding_class c, uint32_t site,
+		uint64_t count, uint64_t lines, uint32_t region, uint64_t off)
+{
+	if (m->findings == NULL || (m->nfindings + 1) * 2 > m->findings_mask + 1)
+		findings_grow(m);
+	uint64_t key = finding_key(c, site);
+	uint32_t h = (uint32_t)(key * 0x9e3779b97f4a7c15ull >> 32);
+	struct finding_slot *s;
+	for (;; h++) {
+		s = &m->findings[h & m->findings_mask];
+		if (s->key == key || s->key == 0)
+			break;
+	}
+	if (s->key == 0) {
+		s->key = key;
+		s->region = region;
+		s->off = off;
+		m->nfindings++;
+	}
+	s->count += count;
+	s->lines += lines;
+}
+
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const struct model_finding *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+size_t
+model_findings(const struct model *m, model_finding_fn fn, void *ctx)
+{
+	if (m->nfindings == 0)
+		return 0;
+	struct model_finding *all = calloc(m->nfindings, sizeof(*all));
+	MODEL_ASSERT(all != NULL);
+	size_t n = 0;
+	for (uint32_t i = 0; i <= m->findings_mask; i++) {
+		const struct finding_slot *s = &m->findings[i];
+		if (s->key == 0)
+			continue;
+		all[n++] = (struct model_finding){
+			.cls = (enum model_finding_class)((s->key - 1) >> 32),
+			.site = (uint32_t)(s->key - 1),
+			.count = s->count, .lines = s->lines,
+			.region = s->region, .off = s->off };
+	}
+	qsort(all, n, sizeof(*all), finding_cmp);
+	for (size_t i = 0; fn && i < n; i++)
+		fn(ctx, &all[i]);
+	free(all);
+	return n;
+}
+
+void
+findings_free(struct model *m)
+{
+	free(m->findings);
+}

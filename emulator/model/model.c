@@ -1,0 +1,533 @@
+/*
+ * model.c -- MODEL.md's event table: stores, write-backs, fences and
+ * clean shutdown, per line and per thread (docs/model.md)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+
+struct model *
+model_new(const struct model_config *cfg, model_media_read_fn media_read,
+		void *media_ctx)
+{
+	struct model *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->cfg = *cfg;
+	m->media_read = media_read;
+	m->media_ctx = media_ctx;
+	m->nwbs = 1; /* index 0 means none */
+	return m;
+}
+
+void
+model_delete(struct model *m)
+{
+	if (m == NULL)
+		return;
+	hist_free(m);
+	findings_free(m);
+	line_table_free(m);
+	free(m->regions);
+	free(m->wbs);
+	free(m->threads);
+	free(m);
+}
+
+const struct region *
+model_region(const struct model *m, uint32_t id)
+{
+	if (id >= m->nregions || !m->regions[id].used)
+		return NULL;
+	return &m->regions[id];
+}
+
+int
+model_region_add(struct model *m, uint32_t id, uint64_t len,
+		enum model_domain d)
+{
+	if (id >= (1u << 24) || (unsigned)d > MODEL_DOMAIN_PAGECACHE)
+		return -EINVAL;
+	if (id >= m->nregions) {
+		struct region *r = realloc(m->regions, (id + 1) * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		memset(r + m->nregions, 0, (id + 1 - m->nregions) * sizeof(*r));
+		m->regions = r;
+		m->nregions = id + 1;
+	}
+	struct region *r = &m->regions[id];
+	if (r->used)
+		return -EEXIST;
+	r->used = true;
+	r->domain = d;
+	r->line_len = d == MODEL_DOMAIN_PAGECACHE ? 4096 : m->cfg.line_len;
+	r->line_shift = (unsigned)__builtin_ctz(r->line_len);
+	r->len = len;
+	return 0;
+}
+
+int
+model_region_resize(struct model *m, uint32_t id, uint64_t len)
+{
+	if (id >= m->nregions || !m->regions[id].used)
+		return -EINVAL;
+	m->regions[id].len = len;
+	return 0;
+}
+
+uint32_t
+model_region_line(const struct model *m, uint32_t id)
+{
+	const struct region *r = model_region(m, id);
+	return r ? r->line_len : 0;
+}
+
+/* ---- threads ---- */
+
+static uint32_t
+thread_get(struct model *m, uint32_t tid)
+{
+	if (m->last_thread < m->nthreads && m->threads[m->last_thread].tid == tid)
+		return m->last_thread;
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		if (m->threads[i].tid == tid)
+			return m->last_thread = i;
+	}
+	if (m->nthreads == m->threads_cap) {
+		m->threads_cap = m->threads_cap ? m->threads_cap * 2 : 8;
+		m->threads = realloc(m->threads,
+				m->threads_cap * sizeof(*m->threads));
+		MODEL_ASSERT(m->threads != NULL);
+	}
+	struct thread_state *t = &m->threads[m->nthreads];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	return m->last_thread = m->nthreads++;
+}
+
+/* ---- write-backs ---- */
+
+static uint32_t
+wb_alloc(struct model *m)
+{
+	if (m->wb_free) {
+		uint32_t w = m->wb_free;
+		m->wb_free = m->wbs[w].next_line;
+		return w;
+	}
+	if (m->nwbs == m->wbs_cap) {
+		m->wbs_cap = m->wbs_cap ? m->wbs_cap * 2 : 64;
+		m->wbs = realloc(m->wbs, m->wbs_cap * sizeof(*m->wbs));
+		MODEL_ASSERT(m->wbs != NULL);
+	}
+	return m->nwbs++;
+}
+
+/* wb_unlink_thread -- take w off its thread's in-flight list and free it */
+static void
+wb_release(struct model *m, uint32_t w)
+{
+	struct wb *b = &m->wbs[w];
+	struct thread_state *t = &m->threads[b->thread];
+	if (b->prev_thr)
+		m->wbs[b->prev_thr].next_thr = b->next_thr;
+	else
+		t->head = b->next_thr;
+	if (b->next_thr)
+		m->wbs[b->next_thr].prev_thr = b->prev_thr;
+	else
+		t->tail = b->prev_thr;
+	if (b->strong)
+		t->strong--;
+	b->used = 0;
+	b->next_line = m->wb_free;
+	m->wb_free = w;
+}
+
+static void
+wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
+		bool strong)
+{
+	uint32_t w = wb_alloc(m);
+	struct line_state *l = &m->lines[li];
+	struct wb *b = &m->wbs[w];
+	struct thread_state *t = &m->threads[ti];
+	*b = (struct wb){ .line = li, .v = l->vcount, .site = site,
+		.thread = ti, .strong = strong, .used = 1 };
+	/* line list: append (issue order = version order) */
+	uint32_t *p = &l->wb_head;
+	while (*p)
+		p = &m->wbs[*p].next_line;
+	*p = w;
+	b->prev_thr = t->tail;
+	if (t->tail)
+		m->wbs[t->tail].next_thr = w;
+	else
+		t->head = w;
+	t->tail = w;
+	if (strong)
+		t->strong++;
+	if (m->cfg.contents)
+		hist_mark_wb(m, li, l->vcount);
+}
+
+/* line_settle -- the media holds version v: drop what it supersedes */
+static void
+line_settle(struct model *m, uint32_t li, uint64_t v)
+{
+	struct line_state *l = &m->lines[li];
+	if (v > l->durable_v) {
+		if (m->cfg.contents)
+			hist_durable(m, li, v);
+		l->durable_v = v;
+	}
+	while (l->wb_head && m->wbs[l->wb_head].v <= l->durable_v) {
+		uint32_t w = l->wb_head;
+		l->wb_head = m->wbs[w].next_line;
+		wb_release(m, w);
+	}
+	if (l->durable_v == l->vcount) {
+		l->undurable_stores = 0;
+		l->undurable_site = 0;
+	}
+}
+
+static void
+thread_fence(struct model *m, uint32_t ti)
+{
+	struct thread_state *t = &m->threads[ti];
+	while (t->head) {
+		struct wb *b = &m->wbs[t->head];
+		line_settle(m, b->line, b->v);
+	}
+}
+
+/* thread_settle_strong -- T's clflushes are durable before T goes on */
+static void
+thread_settle_strong(struct model *m, uint32_t ti)
+{
+	struct thread_state *t = &m->threads[ti];
+	while (t->strong) {
+		uint32_t w = t->head;
+		while (!m->wbs[w].strong)
+			w = m->wbs[w].next_thr;
+		line_settle(m, m->wbs[w].line, m->wbs[w].v);
+	}
+}
+
+/* ---- stores ---- */
+
+/* store_part -- one store's bytes within one line */
+static void
+store_part(struct model *m, const struct region *r, uint32_t li,
+		const struct model_event *ev, uint64_t off, uint32_t len,
+		const uint8_t *data)
+{
+	struct line_state *l = &m->lines[li];
+	uint32_t in_line = (uint32_t)(off & (r->line_len - 1));
+	bool nt = ev->kind != MODEL_EV_STORE;
+	if (r->domain == MODEL_DOMAIN_EADR) {
+		/* the caches are persistent: durable once performed */
+		if (m->cfg.contents)
+			hist_store(m, li, in_line, len, ev->site, data, false);
+		return;
+	}
+	if (m->cfg.contents) {
+		if (data)
+			hist_store(m, li, in_line, len, ev->site, data,
+					ev->kind != MODEL_EV_MOVDIR64B);
+		else
+			hist_untraced(m, li);
+	} else {
+		l->vcount++;
+	}
+	if (l->undurable_stores++ == 0)
+		l->undurable_site = ev->site;
+	if (nt && r->domain != MODEL_DOMAIN_PAGECACHE) {
+		/* bypasses the cache: a write-back of the line on T
+		 * (docs/model.md, Refinement 2) */
+		wb_issue(m, li, thread_get(m, ev->tid), ev->site, false);
+		l->dirty = 0;
+		return;
+	}
+	if (!l->dirty) {
+		l->dirty = 1;
+		l->dirty_site = ev->site;
+	}
+}
+
+static int
+do_store(struct model *m, const struct region *r, const struct model_event *ev)
+{
+	if (ev->kind == MODEL_EV_MOVDIR64B && (ev->off % 64 || ev->len != 64))
+		return -EINVAL;
+	uint64_t off = ev->off, end = ev->off + ev->len;
+	while (off < end) {
+		uint64_t lineno = off >> r->line_shift;
+		uint64_t line_end = (lineno + 1) << r->line_shift;
+		uint32_t n = (uint32_t)((end < line_end ? end : line_end) - off);
+		uint32_t li = line_get(m, ev->region, lineno);
+		store_part(m, r, li, ev, off,  n,
+				ev->data ? ev->data + (off - ev->off) : NULL);
+		off += n;
+	}
+	return 0;
+}
+
+static int
+do_snapshot(struct model *m, const struct region *r,
+		const struct model_event *ev)
+{
+	if (ev->off & (r->line_len - 1) || ev->data == NULL)
+		return -EINVAL;
+	if (!m->cfg.contents)
+		return 0;
+	uint32_t li = line_get(m, ev->region, ev->off >> r->line_shift);
+	hist_snapshot(m, li, ev->data);
+	return 0;
+}
+
+/* ---- flushes ---- */
+
+/* line_write_back -- T writes line li back if anything is not durable */
+static bool
+line_write_back(struct model *m, uint32_t li, uint32_t ti,
+		const struct model_event *ev, bool strong)
+{
+	struct line_state *l = &m->lines[li];
+	bool was_dirty = l->dirty;
+	l->flush_site = ev->site;
+	l->flush_tid = ev->tid;
+	if (l->vcount == l->durable_v)
+		return was_dirty;
+	if (!l->dirty) {
+		/* clean: a write-back of this version on T already? */
+		for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
+			if (m->wbs[w].thread == ti && m->wbs[w].v == l->vcount &&
+					m->wbs[w].strong >= strong)
+				return false;
+	}
+	wb_issue(m, li, ti, ev->site, strong);
+	l->dirty = 0;
+	l->dirty_site = 0;
+	return was_dirty;
+}
+
+typedef bool (*line_fn)(struct model *m, uint32_t li, void *arg);
+
+/* for_each_touched -- fn on every touched line of [off, off+len) of a
+ * region, by range or by table, whichever is shorter */
+static bool
+for_each_touched(struct model *m, uint32_t region, const struct region *r,
+		uint64_t off, uint64_t len, line_fn fn, void *arg)
+{
+	bool any = false;
+	if (len == 0)
+		return false;
+	uint64_t first = off >> r->line_shift;
+	uint64_t last = (off + len - 1) >> r->line_shift;
+	if (last - first < m->nlines) {
+		for (uint64_t n = first; n <= last; n++) {
+			uint32_t li = line_find(m, region, n);
+			if (li != UINT32_MAX)
+				any |= fn(m, li, arg);
+		}
+		return any;
+	}
+	for (uint32_t li = 0; li < m->nlines; li++) {
+		struct line_state *l = &m->lines[li];
+		if (line_region(l) == region && line_number(l) >= first &&
+				line_number(l) <= last)
+			any |= fn(m, li, arg);
+	}
+	return any;
+}
+
+struct write_back_arg {
+	uint32_t ti;
+	const struct model_event *ev;
+	bool strong;
+};
+
+static bool
+write_back_fn(struct model *m, uint32_t li, void *arg)
+{
+	struct write_back_arg *a = arg;
+	return line_write_back(m, li, a->ti, a->ev, a->strong);
+}
+
+static int
+do_flush(struct model *m, const struct region *r, const struct model_event *ev)
+{
+	if (r->domain == MODEL_DOMAIN_PAGECACHE) {
+		/* a CPU flush does not reach a file's page cache backing */
+		finding_add(m, MODEL_FIND_PAGECACHE_FLUSH, ev->site, 1, 0,
+				ev->region, ev->off);
+		return 0;
+	}
+	if (r->domain == MODEL_DOMAIN_EADR) {
+		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, 1, 0,
+				ev->region, ev->off);
+		return 0;
+	}
+	struct write_back_arg a = { thread_get(m, ev->tid), ev,
+		ev->kind == MODEL_EV_CLFLUSH && !m->cfg.clflush_weak };
+	bool any_dirty = for_each_touched(m, ev->region, r, ev->off,
+			ev->len ? ev->len : 1, write_back_fn, &a);
+	if (!any_dirty)
+		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, 1, 0,
+				ev->region, ev->off);
+	return 0;
+}
+
+/* do_sync -- msync/fsync: write back every line of the range, then fence */
+static int
+do_sync(struct model *m, uint32_t region, const struct region *r,
+		const struct model_event *ev)
+{
+	if (r->domain == MODEL_DOMAIN_EADR)
+		return 0;
+	uint64_t off = 0, len = r->len;
+	if (ev->kind == MODEL_EV_MSYNC) {
+		off = ev->off & ~4095ull;
+		len = ((ev->off + ev->len + 4095) & ~4095ull) - off;
+	}
+	struct write_back_arg a = { thread_get(m, ev->tid), ev, false };
+	for_each_touched(m, region, r, off, len, write_back_fn, &a);
+	thread_fence(m, a.ti);
+	return 0;
+}
+
+/* ---- clean shutdown ---- */
+
+static bool
+shutdown_fn(struct model *m, uint32_t li, void *arg)
+{
+	(void)arg;
+	struct line_state *l = &m->lines[li];
+	if (l->vcount == l->durable_v)
+		return false;
+	uint32_t region = line_region(l);
+	uint64_t off = line_number(l) << m->regions[region].line_shift;
+	if (l->dirty)
+		finding_add(m, MODEL_FIND_UNPERSISTED, l->dirty_site,
+				l->undurable_stores, 1, region, off);
+	for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
+		finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site, 1, 1,
+				region, off);
+	/* caches drain on a clean power-down */
+	l->dirty = 0;
+	line_settle(m, li, l->vcount);
+	return true;
+}
+
+static int
+do_shutdown(struct model *m, const struct model_event *ev)
+{
+	for (uint32_t id = 0; id < m->nregions; id++) {
+		const struct region *r = &m->regions[id];
+		if (!r->used || (ev->region != MODEL_REGION_ALL && ev->region != id))
+			continue;
+		uint64_t off = ev->region == MODEL_REGION_ALL ? 0 : ev->off;
+		uint64_t len = ev->region == MODEL_REGION_ALL || ev->len == 0 ?
+			UINT64_MAX >> 1 : ev->len;
+		for_each_touched(m, id, r, off, len, shutdown_fn, NULL);
+	}
+	return 0;
+}
+
+static int
+do_fence(struct model *m, const struct model_event *ev)
+{
+#ifdef PMEMU_MODEL_MUTANT
+	/* the deliberate mistake the differential test must catch */
+	(void)ev;
+	for (uint32_t ti = 0; ti < m->nthreads; ti++)
+		thread_fence(m, ti);
+#else
+	thread_fence(m, thread_get(m, ev->tid));
+#endif
+	return 0;
+}
+
+static bool
+event_has_thread(enum model_ev k)
+{
+	return k != MODEL_EV_SNAPSHOT && k != MODEL_EV_SHUTDOWN &&
+		k != MODEL_EV_FLUSH_OUTSIDE;
+}
+
+int
+model_apply(struct model *m, const struct model_event *ev)
+{
+	m->events++;
+	if ((unsigned)ev->kind >= MODEL_EV_MAX || ev->kind == 0)
+		return -EINVAL;
+	if (event_has_thread(ev->kind) && m->nthreads) {
+		uint32_t ti = thread_get(m, ev->tid);
+		if (m->threads[ti].strong)
+			thread_settle_strong(m, ti);
+	}
+	switch (ev->kind) {
+	case MODEL_EV_SFENCE:
+	case MODEL_EV_MFENCE:
+	case MODEL_EV_LOCKED:
+		return do_fence(m, ev);
+	case MODEL_EV_SHUTDOWN:
+		return do_shutdown(m, ev);
+	case MODEL_EV_FLUSH_OUTSIDE:
+		finding_add(m, MODEL_FIND_OUTSIDE, ev->site, 1, 0, 0, ev->off);
+		return 0;
+	case MODEL_EV_FSYNC:
+		if (ev->region == MODEL_REGION_ALL) {
+			for (uint32_t id = 0; id < m->nregions; id++)
+				if (m->regions[id].used)
+					do_sync(m, id, &m->regions[id], ev);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	const struct region *r = model_region(m, ev->region);
+	if (r == NULL)
+		return -EINVAL;
+	if (ev->kind != MODEL_EV_FSYNC && ev->off + ev->len > r->len)
+		return -ERANGE;
+	switch (ev->kind) {
+	case MODEL_EV_STORE:
+	case MODEL_EV_NT_STORE:
+	case MODEL_EV_MOVDIR64B:
+		return do_store(m, r, ev);
+	case MODEL_EV_SNAPSHOT:
+		return do_snapshot(m, r, ev);
+	case MODEL_EV_CLWB:
+	case MODEL_EV_CLFLUSHOPT:
+	case MODEL_EV_CLFLUSH:
+		return do_flush(m, r, ev);
+	case MODEL_EV_MSYNC:
+	case MODEL_EV_FSYNC:
+		return do_sync(m, ev->region, r, ev);
+	default:
+		return -EINVAL;
+	}
+}
+
+void
+model_stats(const struct model *m, struct model_stats *st)
+{
+	st->events = m->events;
+	st->lines = m->nlines;
+	st->history_dropped = m->history_dropped;
+	st->bytes = sizeof(*m) + (uint64_t)m->lines_cap * sizeof(*m->lines) +
+		(m->index ? (uint64_t)(m->index_mask + 1) * sizeof(uint32_t) : 0) +
+		(uint64_t)m->wbs_cap * sizeof(*m->wbs) +
+		(uint64_t)m->threads_cap * sizeof(*m->threads) +
+		(uint64_t)m->nregions * sizeof(*m->regions) +
+		(m->findings ? (uint64_t)(m->findings_mask + 1) *
+		 sizeof(*m->findings) : 0);
+	st->bytes += hist_bytes(m);
+}

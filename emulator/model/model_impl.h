@@ -1,0 +1,162 @@
+/*
+ * model_impl.h -- the model's inside, shared by its files and its tests
+ *
+ * Lines live in a dense array (indices are stable; wb and history entries
+ * refer to lines by index) hashed by (region, line number). Versions are
+ * counted per line from the first touch: `vcount` is the newest version,
+ * `durable_v` the one the media holds; the history is (durable_v, vcount].
+ */
+#ifndef PMEMU_MODEL_IMPL_H
+#define PMEMU_MODEL_IMPL_H 1
+
+#include "model.h"
+
+#define MODEL_ASSERT(x) do { if (!(x)) model_assert_fail(#x, __FILE__, \
+		__LINE__); } while (0)
+void model_assert_fail(const char *what, const char *file, int line)
+	__attribute__((noreturn));
+
+struct model_config {
+	enum model_domain domain;
+	uint32_t line_len;
+	uint32_t sector_len;
+	uint32_t history_max;
+	bool clflush_weak;
+	bool contents;
+};
+
+struct region {
+	bool used;
+	enum model_domain domain;
+	uint32_t line_len;
+	unsigned line_shift;
+	uint64_t len;
+};
+
+/* one version of a line's history (content mode) */
+struct version {
+	uint64_t v;          /* absolute version number */
+	uint8_t known;       /* its content is known */
+	uint8_t tearable;    /* made by one store touching >= 2 pieces */
+	uint64_t pieces;     /* 8-byte pieces of the line that store touched */
+	uint8_t has_wb;      /* some write-back refers to it (never dropped) */
+	uint32_t site;       /* the store that made it */
+};
+
+struct line_hist {
+	uint8_t *durable;    /* line_len bytes */
+	uint8_t *view;       /* tracked view */
+	bool uncertain;      /* untraced stores since the last snapshot */
+	uint64_t uncertain_from; /* first version added while uncertain */
+	uint32_t n, cap;
+	struct version *ver; /* versions after durable_v, oldest first */
+	uint8_t *content;    /* cap x line_len */
+};
+
+struct line_state {
+	uint64_t key;            /* region << 40 | line number */
+	uint64_t vcount;         /* newest version */
+	uint64_t durable_v;      /* version on the media */
+	uint32_t undurable_site; /* first store since durable */
+	uint32_t dirty_site;     /* first store since the last write-back */
+	uint32_t undurable_stores;
+	uint32_t wb_head;        /* write-backs in flight, issue order */
+	uint32_t flush_site;     /* last flush */
+	uint32_t flush_tid;
+	uint32_t hist;           /* index into m->hists + 1, 0 = none */
+	uint8_t dirty;
+	uint8_t pad[3];
+};
+
+struct wb {
+	uint32_t line;           /* line index */
+	uint64_t v;              /* version written back */
+	uint32_t site;
+	uint32_t thread;         /* thread index */
+	uint32_t next_line;      /* next wb of the line (issue order) */
+	uint32_t prev_thr, next_thr;
+	uint8_t strong;          /* clflush: completes at T's next event */
+	uint8_t used;
+};
+
+struct thread_state {
+	uint32_t tid;
+	uint32_t head, tail;     /* in-flight wbs, issue order */
+	uint32_t strong;         /* strong wbs among them */
+};
+
+struct finding_slot {
+	uint64_t key;            /* class << 32 | site, +1; 0 = empty */
+	uint64_t count;
+	uint64_t lines;
+	uint32_t region;
+	uint64_t off;
+};
+
+struct model {
+	struct model_config cfg;
+	model_media_read_fn media_read;
+	void *media_ctx;
+
+	struct region *regions;
+	uint32_t nregions;
+
+	struct line_state *lines;
+	uint32_t nlines, lines_cap;
+	uint32_t *index;         /* open addressing: line index + 1 */
+	uint32_t index_mask;
+	uint32_t last_line;      /* cache: index + 1 */
+
+	struct wb *wbs;          /* [0] unused */
+	uint32_t nwbs, wbs_cap, wb_free;
+
+	struct thread_state *threads;
+	uint32_t nthreads, threads_cap, last_thread;
+
+	struct line_hist *hists;
+	uint32_t nhists, hists_cap;
+
+	struct finding_slot *findings;
+	uint32_t findings_mask, nfindings;
+
+	uint64_t events;
+	uint64_t history_dropped;
+};
+
+/* line_table.c */
+uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
+uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
+static inline uint32_t line_region(const struct line_state *l)
+{
+	return (uint32_t)(l->key >> 40);
+}
+static inline uint64_t line_number(const struct line_state *l)
+{
+	return l->key & ((1ull << 40) - 1);
+}
+void line_table_free(struct model *m);
+
+/* history.c (content mode) */
+struct line_hist *hist_of(struct model *m, uint32_t li);
+const struct line_hist *hist_of_const(const struct model *m, uint32_t li);
+void hist_store(struct model *m, uint32_t li, uint32_t off, uint32_t len,
+		uint32_t site,
+		const uint8_t *data, bool tearable_kind);
+void hist_untraced(struct model *m, uint32_t li);
+void hist_snapshot(struct model *m, uint32_t li, const uint8_t *data);
+void hist_durable(struct model *m, uint32_t li, uint64_t v);
+void hist_free(struct model *m);
+uint64_t hist_bytes(const struct model *m);
+const uint8_t *hist_content(const struct model *m, uint32_t li, uint64_t v,
+		bool *known);
+void hist_mark_wb(struct model *m, uint32_t li, uint64_t v);
+
+/* findings.c */
+void finding_add(struct model *m, enum model_finding_class c, uint32_t site,
+		uint64_t count, uint64_t lines, uint32_t region, uint64_t off);
+void findings_free(struct model *m);
+
+/* model.c */
+const struct region *model_region(const struct model *m, uint32_t id);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * outcomes.c -- what a power failure now may leave of each line
+ * (docs/model.md, "What a crash may leave")
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+
+static bool
+line_open(const struct line_state *l)
+{
+	return l->vcount > l->durable_v;
+}
+
+static int
+open_cmp(const void *a, const void *b)
+{
+	const struct model_open_line *x = a, *y = b;
+	if (x->region != y->region)
+		return x->region < y->region ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+size_t
+model_open_lines(const struct model *m, struct model_open_line *out,
+		size_t max)
+{
+	size_t n = 0;
+	for (uint32_t li = 0; li < m->nlines; li++) {
+		const struct line_state *l = &m->lines[li];
+		if (!line_open(l))
+			continue;
+		if (n < max) {
+			uint32_t region = line_region(l);
+			struct model_open_line *o = &out[n];
+			const struct line_hist *h = hist_of_const(m, li);
+			*o = (struct model_open_line){
+				.region = region,
+				.off = line_number(l) << m->regions[region].line_shift,
+				.versions = (uint32_t)(l->vcount - l->durable_v),
+				.dirty = l->dirty, .in_flight = l->wb_head != 0,
+				.store_site = l->undurable_site,
+				.flush_site = l->flush_site, .flush_tid = l->flush_tid };
+			for (uint32_t i = 0; h && i < h->n; i++) {
+				if (!h->ver[i].known)
+					o->unexplored = true;
+				if (i == 0 && h->ver[0].site)
+					o->store_site = h->ver[0].site;
+			}
+			if (h && h->uncertain)
+				o->unexplored = true;
+		}
+		n++;
+	}
+	qsort(out, n < max ? n : max, sizeof(*out), open_cmp);
+	return n;
+}
+
+struct emitter {
+	struct model_outcome *out;
+	size_t max, n;
+};
+
+static void
+emit(struct emitter *e, enum model_outcome_kind k, uint32_t point,
+		uint64_t pieces)
+{
+	if (e->n < e->max)
+		e->out[e->n] = (struct model_outcome){ k, point, pieces };
+	e->n++;
+}
+
+/* emit_subsets -- non-empty proper subsets of P (singles when P is wide) */
+static void
+emit_subsets(struct emitter *e, uint32_t point, uint64_t p)
+{
+	if (__builtin_popcountll(p) > 10) {
+		for (uint64_t b = p; b; b &= b - 1) {
+			uint64_t bit = b & -b;
+			emit(e, MODEL_OUT_TORN, point, bit);
+			emit(e, MODEL_OUT_TORN, point, p & ~bit);
+		}
+		return;
+	}
+	for (uint64_t s = (0 - p) & p; s != p; s = (s - p) & p)
+		emit(e, MODEL_OUT_TORN, point, s);
+}
+
+static bool
+version_known(const struct model *m, uint32_t li, uint64_t v)
+{
+	bool known;
+	hist_content(m, li, v, &known);
+	return known;
+}
+
+/* sectors_differing -- sectors of a page where D and version v differ */
+static uint64_t
+sectors_differing(const struct model *m, uint32_t li, uint64_t v)
+{
+	bool known;
+	const struct line_state *l = &m->lines[li];
+	const uint8_t *d = hist_content(m, li, l->durable_v, &known);
+	const uint8_t *c = hist_content(m, li, v, &known);
+	uint32_t line_len = m->regions[line_region(l)].line_len;
+	uint32_t sector = m->cfg.sector_len;
+	uint64_t mask = 0;
+	for (uint32_t s = 0; s * sector < line_len && s < 64; s++)
+		if (memcmp(d + s * sector, c + s * sector, sector) != 0)
+			mask |= 1ull << s;
+	return mask;
+}
+
+static void
+emit_torn(const struct model *m, uint32_t li, struct emitter *e)
+{
+	const struct line_state *l = &m->lines[li];
+	const struct line_hist *h = hist_of_const(m, li);
+	bool pagecache = m->regions[line_region(l)].domain ==
+		MODEL_DOMAIN_PAGECACHE;
+	for (uint32_t k = 1; k <= h->n; k++) {
+		uint64_t v = l->durable_v + k;
+		if (!h->ver[k - 1].known)
+			continue;
+		if (pagecache) {
+			emit_subsets(e, k, sectors_differing(m, li, v));
+		} else if (h->ver[k - 1].tearable && version_known(m, li, v - 1)) {
+			emit_subsets(e, k, h->ver[k - 1].pieces);
+		}
+	}
+}
+
+size_t
+model_line_outcomes(const struct model *m, uint32_t region, uint64_t off,
+		unsigned strategies, struct model_outcome *out, size_t max)
+{
+	struct emitter e = { out, max, 0 };
+	emit(&e, MODEL_OUT_LOST, 0, 0);
+	const struct region *r = model_region(m, region);
+	if (r == NULL)
+		return e.n;
+	uint32_t li = line_find(m, region, off >> r->line_shift);
+	if (li == UINT32_MAX || !line_open(&m->lines[li]) ||
+			!m->cfg.contents)
+		return e.n;
+	const struct line_state *l = &m->lines[li];
+	const struct line_hist *h = hist_of_const(m, li);
+	if (strategies & MODEL_STRAT_INFLIGHT) {
+		uint64_t last = 0;
+		for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line) {
+			uint64_t v = m->wbs[w].v;
+			if (v != last && version_known(m, li, v))
+				emit(&e, MODEL_OUT_WB, (uint32_t)(v - l->durable_v), 0);
+			last = v;
+		}
+	}
+	if (strategies & MODEL_STRAT_EVICTION)
+		for (uint32_t k = 1; k <= h->n; k++)
+			if (h->ver[k - 1].known)
+				emit(&e, MODEL_OUT_EVICT, k, 0);
+	if (strategies & MODEL_STRAT_TORN)
+		emit_torn(m, li, &e);
+	return e.n;
+}
+
+/* copy_pieces -- bytes of `src` in the units of `mask` over `dst` */
+static void
+copy_pieces(uint8_t *dst, const uint8_t *src, uint64_t mask, uint32_t unit)
+{
+	for (; mask; mask &= mask - 1) {
+		unsigned b = (unsigned)__builtin_ctzll(mask);
+		memcpy(dst + b * unit, src + b * unit, unit);
+	}
+}
+
+int
+model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
+		const struct model_outcome *o, uint8_t *buf)
+{
+	const struct region *r = model_region(m, region);
+	if (r == NULL || !m->cfg.contents)
+		return -EINVAL;
+	uint32_t li = line_find(m, region, off >> r->line_shift);
+	if (li == UINT32_MAX)
+		return -ENOENT;
+	const struct line_state *l = &m->lines[li];
+	bool known = false;
+	const uint8_t *d = hist_content(m, li, l->durable_v, &known);
+	if (d == NULL)
+		return -ENOENT;
+	if (o->kind == MODEL_OUT_LOST) {
+		memcpy(buf, d, r->line_len);
+		return 0;
+	}
+	const uint8_t *c = hist_content(m, li, l->durable_v + o->point, &known);
+	if (c == NULL || !known || o->point == 0)
+		return -EINVAL;
+	if (o->kind != MODEL_OUT_TORN) {
+		memcpy(buf, c, r->line_len);
+		return 0;
+	}
+	if (r->domain == MODEL_DOMAIN_PAGECACHE) {
+		memcpy(buf, d, r->line_len);
+		copy_pieces(buf, c, o->pieces, m->cfg.sector_len);
+		return 0;
+	}
+	const uint8_t *base = hist_content(m, li, l->durable_v + o->point - 1,
+			&known);
+	if (base == NULL || !known)
+		return -EINVAL;
+	memcpy(buf, base, r->line_len);
+	copy_pieces(buf, c, o->pieces, 8);
+	return 0;
+}
+
+int
+model_line_durable(const struct model *m, uint32_t region, uint64_t off,
+		uint8_t *buf)
+{
+	const struct region *r = model_region(m, region);
+	if (r == NULL || !m->cfg.contents)
+		return -EINVAL;
+	uint32_t li = line_find(m, region, off >> r->line_shift);
+	if (li == UINT32_MAX || m->lines[li].hist == 0)
+		return -ENOENT;
+	memcpy(buf, m->hists[m->lines[li].hist - 1].durable, r->line_len);
+	return 0;
+}
+
+struct durable_ref {
+	uint64_t key;
+	uint32_t li;
+};
+
+static int
+durable_cmp(const void *a, const void *b)
+{
+	const struct durable_ref *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+void
+model_for_each_durable(const struct model *m, model_line_fn fn, void *ctx)
+{
+	if (!m->cfg.contents || m->nlines == 0)
+		return;
+	struct durable_ref *refs = calloc(m->nlines, sizeof(*refs));
+	MODEL_ASSERT(refs != NULL);
+	uint32_t n = 0;
+	for (uint32_t li = 0; li < m->nlines; li++)
+		if (m->lines[li].hist)
+			refs[n++] = (struct durable_ref){ m->lines[li].key, li };
+	qsort(refs, n, sizeof(*refs), durable_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct line_state *l = &m->lines[refs[i].li];
+		const struct region *r = &m->regions[line_region(l)];
+		fn(ctx, line_region(l), line_number(l) << r->line_shift,
+				m->hists[l->hist - 1].durable, r->line_len);
+	}
+	free(refs);
+}

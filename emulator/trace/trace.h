@@ -1,0 +1,151 @@
+/*
+ * trace.h -- the pmemu trace: a versioned header, then append-only records
+ *
+ * Layout and rationale: docs/trace-format.md. The writer appends into a
+ * shared file mapping, so records written before a SIGKILL survive and a
+ * forked child appends to the same trace; reservations are atomic, so many
+ * threads (and processes) write without losing order within a thread.
+ * The reader accepts a trace cut off at any byte up to its last whole
+ * record, and rejects a corrupt or foreign file naming the offset.
+ */
+#ifndef PMEMU_TRACE_H
+#define PMEMU_TRACE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRACE_MAGIC "PMEMUTRC"
+#define TRACE_VERSION 1u
+#define TRACE_HEADER_LEN 128u
+#define TRACE_REC_HDR_LEN 24u
+
+/* record types: 1..MODEL_EV_MAX-1 are model events (enum model_ev) */
+enum trace_rec_type {
+	TRACE_REC_REGION = 32,  /* u32 region, u32 domain, u64 len, u32 line,
+	                           u32 pad, path\0 */
+	TRACE_REC_RESIZE = 33,  /* u32 region, u32 pad, u64 len */
+	TRACE_REC_MARKER = 34,  /* name\0 (a pmemu_crash_point) */
+	TRACE_REC_SITE = 35,    /* u32 site, u32 nframes, nframes x
+	                           {u32 module, u32 pad, u64 module offset} */
+	TRACE_REC_SITE_SRC = 36,/* u32 site, u32 line, file\0 func\0 (plugin) */
+	TRACE_REC_MODULE = 37,  /* u32 module, u32 pad, u64 base, path\0 */
+	TRACE_REC_NOTE = 38,    /* text\0: something a report must say */
+	TRACE_REC_PROCESS = 39, /* u32 pid, u32 ppid: a process joined */
+	TRACE_REC_END = 40,     /* i32 exit status, u32 pad: a clean end */
+	TRACE_REC_FINDING = 41, /* struct trace_finding_body: the in-process
+	                           model's verdict (pmemu run), after a
+	                           MARKER when taken at a crash point */
+};
+
+struct trace_finding_body {
+	uint32_t cls;           /* enum model_finding_class */
+	uint32_t site;
+	uint64_t count;
+	uint64_t lines;
+	uint32_t region;
+	uint32_t reserved;
+	uint64_t off;
+};
+
+/* The file header; all fields little endian, as written by x86-64. */
+struct trace_header {
+	char magic[8];          /* TRACE_MAGIC */
+	uint32_t version;       /* TRACE_VERSION */
+	uint32_t header_len;    /* TRACE_HEADER_LEN */
+	uint32_t domain;        /* enum model_domain, the default one */
+	uint32_t line_len;
+	uint32_t sector_len;
+	uint32_t flags;         /* TRACE_F_* */
+	uint64_t data_end;      /* writer's reservation cursor (bytes used) */
+	uint64_t created_ns;    /* CLOCK_REALTIME at open */
+	uint32_t pid;           /* process that opened it */
+	uint32_t reserved0;
+	char program[80];       /* basename of the traced program */
+};
+#define TRACE_F_CLFLUSH_WEAK 1u
+
+/* Every record starts with this; len covers header + body, 8-aligned. */
+struct trace_rec_hdr {
+	uint32_t len;
+	uint16_t type;
+	uint16_t flags;
+	uint32_t tid;
+	uint32_t site;
+	uint32_t crc;           /* crc32c of the record with crc = 0 */
+	uint32_t seal;          /* TRACE_SEAL once the record is complete */
+};
+#define TRACE_SEAL 0x5245434du /* "MCER" */
+
+/* body of an event record (types 1..14), followed by data bytes if any */
+struct trace_ev_body {
+	uint32_t region;
+	uint32_t reserved;
+	uint64_t off;
+	uint64_t len;
+};
+
+/* ---- writer ---- */
+struct trace_writer;
+struct trace_writer_info {
+	enum model_domain domain;
+	uint32_t line_len;
+	uint32_t sector_len;
+	bool clflush_weak;
+	const char *program;
+};
+/* opens (creates, truncates) path; 0 or -errno */
+int trace_writer_open(const char *path, const struct trace_writer_info *info,
+		struct trace_writer **w);
+/* a writer for a forked child: same mapping, nothing to do but keep it */
+/* appends one record: body is the concatenation of b1 (l1) and b2 (l2);
+ * thread- and fork-safe, async-signal-safe; 0 or -ENOSPC/-EIO */
+int trace_append(struct trace_writer *w, uint16_t type, uint32_t tid,
+		uint32_t site, const void *b1, size_t l1, const void *b2,
+		size_t l2);
+int trace_append_event(struct trace_writer *w, const struct model_event *ev);
+/* writes END, trims the file to its used length, unmaps; 0 or -errno */
+int trace_writer_close(struct trace_writer *w, int exit_status);
+/* used bytes of a trace file left by a killed writer: trims it */
+int trace_file_trim(const char *path);
+
+/* ---- reader ---- */
+struct trace_reader;
+struct trace_rec {
+	uint16_t type;
+	uint16_t flags;
+	uint32_t tid;
+	uint32_t site;
+	uint64_t file_off;      /* where the record starts */
+	const uint8_t *body;    /* valid until the reader is closed */
+	uint32_t body_len;
+	struct model_event ev;  /* decoded when type < MODEL_EV_MAX */
+};
+/* 0, or -1 with a one-line message in err (naming the offset) */
+int trace_reader_open(const char *path, struct trace_reader **r, char *err,
+		size_t errlen);
+const struct trace_header *trace_reader_header(const struct trace_reader *r);
+/* 1 a record, 0 the end, -1 corrupt (message in trace_reader_error) */
+int trace_next(struct trace_reader *r, struct trace_rec *rec);
+/* rewinds to the first record */
+void trace_rewind(struct trace_reader *r);
+/* true when the trace ended without an END record (program killed) */
+bool trace_reader_truncated(const struct trace_reader *r);
+/* offset of the last whole record's end */
+uint64_t trace_reader_good_end(const struct trace_reader *r);
+const char *trace_reader_error(const struct trace_reader *r);
+void trace_reader_close(struct trace_reader *r);
+
+const char *trace_rec_name(uint16_t type);
+uint32_t trace_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PMEMU_TRACE_H */

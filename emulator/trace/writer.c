@@ -1,0 +1,157 @@
+/*
+ * writer.c -- appending records to a trace from many threads and processes
+ *
+ * The file is mapped shared and sparse (TRACE_MAP_LEN), and the header's
+ * data_end is the reservation cursor: a record is reserved with one atomic
+ * add, filled, then sealed. Records survive a SIGKILL (they are in the page
+ * cache), a forked child appends to the same mapping, and the reader stops
+ * at the first record that was reserved but never sealed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "trace.h"
+
+#define TRACE_MAP_LEN (64ull << 30) /* sparse: costs what is written */
+
+struct trace_writer {
+	int fd;
+	pid_t owner;            /* the opener trims and closes the file */
+	uint8_t *base;
+	struct trace_header *hdr;
+};
+
+int
+trace_writer_open(const char *path, const struct trace_writer_info *info,
+		struct trace_writer **wp)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)TRACE_MAP_LEN) != 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	void *base = mmap(NULL, TRACE_MAP_LEN, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (base == MAP_FAILED) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	struct trace_writer *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		munmap(base, TRACE_MAP_LEN);
+		close(fd);
+		return -ENOMEM;
+	}
+	w->fd = fd;
+	w->owner = getpid();
+	w->base = base;
+	w->hdr = base;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct trace_header *h = w->hdr;
+	memcpy(h->magic, TRACE_MAGIC, 8);
+	h->version = TRACE_VERSION;
+	h->header_len = TRACE_HEADER_LEN;
+	h->domain = info->domain;
+	h->line_len = info->line_len;
+	h->sector_len = info->sector_len;
+	h->flags = info->clflush_weak ? TRACE_F_CLFLUSH_WEAK : 0;
+	h->created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	h->pid = (uint32_t)w->owner;
+	if (info->program)
+		strncpy(h->program, info->program, sizeof(h->program) - 1);
+	__atomic_store_n(&h->data_end, TRACE_HEADER_LEN, __ATOMIC_RELEASE);
+	*wp = w;
+	return 0;
+}
+
+int
+trace_append(struct trace_writer *w, uint16_t type, uint32_t tid,
+		uint32_t site, const void *b1, size_t l1, const void *b2,
+		size_t l2)
+{
+	uint64_t len = (TRACE_REC_HDR_LEN + l1 + l2 + 7) & ~7ull;
+	if (len > UINT32_MAX)
+		return -E2BIG;
+	uint64_t pos = __atomic_fetch_add(&w->hdr->data_end, len,
+			__ATOMIC_ACQ_REL);
+	if (pos + len > TRACE_MAP_LEN)
+		return -ENOSPC;
+	uint8_t *rec = w->base + pos;
+	struct trace_rec_hdr *rh = (struct trace_rec_hdr *)rec;
+	rh->len = (uint32_t)len;
+	rh->type = type;
+	rh->flags = b2 && l2 ? 1 : 0;
+	rh->tid = tid;
+	rh->site = site;
+	rh->crc = 0;
+	rh->seal = 0;
+	if (l1)
+		memcpy(rec + TRACE_REC_HDR_LEN, b1, l1);
+	if (l2)
+		memcpy(rec + TRACE_REC_HDR_LEN + l1, b2, l2);
+	memset(rec + TRACE_REC_HDR_LEN + l1 + l2, 0,
+			len - TRACE_REC_HDR_LEN - l1 - l2);
+	rh->crc = trace_crc32c(0, rec, len);
+	__atomic_store_n(&rh->seal, TRACE_SEAL, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+trace_append_event(struct trace_writer *w, const struct model_event *ev)
+{
+	struct trace_ev_body b = { ev->region, 0, ev->off, ev->len };
+	size_t dlen = ev->data ? (size_t)ev->len : 0;
+	return trace_append(w, (uint16_t)ev->kind, ev->tid, ev->site, &b,
+			sizeof(b), ev->data, dlen);
+}
+
+int
+trace_writer_close(struct trace_writer *w, int exit_status)
+{
+	int err = 0;
+	if (getpid() == w->owner) {
+		int32_t body[2] = { exit_status, 0 };
+		err = trace_append(w, TRACE_REC_END, 0, 0, body, sizeof(body),
+				NULL, 0);
+		uint64_t end = __atomic_load_n(&w->hdr->data_end,
+				__ATOMIC_ACQUIRE);
+		if (msync(w->base, end, MS_SYNC) != 0 && err == 0)
+			err = -errno;
+		if (ftruncate(w->fd, (off_t)end) != 0 && err == 0)
+			err = -errno;
+	}
+	munmap(w->base, TRACE_MAP_LEN);
+	close(w->fd);
+	free(w);
+	return err;
+}
+
+int
+trace_file_trim(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct trace_header h;
+	int err = 0;
+	struct stat st;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+			memcmp(h.magic, TRACE_MAGIC, 8) != 0)
+		err = -EINVAL;
+	else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > h.data_end &&
+			ftruncate(fd, (off_t)h.data_end) != 0)
+		err = -errno;
+	close(fd);
+	return err;
+}

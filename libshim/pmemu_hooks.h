@@ -1,0 +1,78 @@
+/*
+ * pmemu_hooks.h -- the ABI between code built with the GCC plugin and
+ * libpmemu.so
+ *
+ * The plugin inserts, at every site, an inlined range check against a
+ * per-module slot and calls a hook only when the address may be pmem:
+ *
+ *     if ((uintptr_t)addr - slot.lo < slot.len)   // one compare
+ *             __pmemu_store(addr, size, &loc);     // after the store
+ *
+ * Each instrumented module defines its own hidden slot (COMDAT/weak hidden
+ * "__pmemu_slot", initialised {0, 0} so the check is always false) and a
+ * constructor that calls __pmemu_register_slot(&slot) if that symbol is
+ * found (dlsym(RTLD_DEFAULT, ...)); libpmemu.so then keeps every
+ * registered slot equal to the hull of all emulated regions. Without
+ * libpmemu the program runs normally and pays only the compare.
+ *
+ * Flush and fence hooks are called instead of nothing: the plugin keeps the
+ * real instruction (so the program behaves the same natively) and calls the
+ * hook right after it, unconditionally for fences (a fence matters for every
+ * thread), under the range check for flushes and stores.
+ */
+#ifndef PMEMU_HOOKS_H
+#define PMEMU_HOOKS_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PMEMU_HOOKS_ABI 1
+
+/* A source location; the plugin emits one static, read-only, per site. */
+struct pmemu_srcloc {
+	const char *file;
+	const char *func;
+	uint32_t line;
+	uint32_t column;
+};
+
+/* The range every instrumented module checks before calling a hook. */
+struct pmemu_slot {
+	volatile uintptr_t lo;
+	volatile uintptr_t len;
+};
+
+enum pmemu_hook_flush {
+	PMEMU_HOOK_CLWB = 0,
+	PMEMU_HOOK_CLFLUSHOPT = 1,
+	PMEMU_HOOK_CLFLUSH = 2,
+};
+
+enum pmemu_hook_fence {
+	PMEMU_HOOK_SFENCE = 0,
+	PMEMU_HOOK_MFENCE = 1,
+	PMEMU_HOOK_LOCKED = 2, /* a locked RMW, xchg, seq_cst atomic store */
+};
+
+/* registers a module's slot; returns PMEMU_HOOKS_ABI */
+int __pmemu_register_slot(struct pmemu_slot *slot);
+
+/* a store of len bytes at addr has just happened (any len; memcpy too) */
+void __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc);
+/* a non-temporal store of len bytes at addr has just happened */
+void __pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc);
+/* a movdir64b of 64 bytes to dst has just happened (atomic 64-byte NT) */
+void __pmemu_movdir64b(void *dst, const struct pmemu_srcloc *loc);
+/* a cache-line flush of the line holding addr has just happened */
+void __pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc);
+/* a fence (or a locked RMW acting as one) has just happened */
+void __pmemu_fence(int kind, const struct pmemu_srcloc *loc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PMEMU_HOOKS_H */

@@ -1,0 +1,300 @@
+/*
+ * findings_report.c -- collecting findings and grouping them into the
+ * entries a report prints: one per class and distinct stack
+ *
+ * Two sites may read the same once symbolized (two stores on one source
+ * line are two instructions, so two sites): people want one entry for
+ * them, so entries merge by the text of their stack, not by site id.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings_impl.h"
+#include "report_util.h"
+#include "trace.h"
+
+#define FINDINGS_FRAMES_MAX 256u /* frames printed per entry, inlines too */
+
+struct findings_report *
+findings_report_new(struct symbolizer *sym)
+{
+	struct findings_report *rep = calloc(1, sizeof(*rep));
+	if (rep == NULL)
+		return NULL;
+	rep->sym = sym;
+	if (sym == NULL) {
+		rep->sym = symbolizer_new();
+		rep->own_sym = true;
+		if (rep->sym == NULL) {
+			free(rep);
+			return NULL;
+		}
+	}
+	return rep;
+}
+
+static void
+entries_free(struct findings_report *rep)
+{
+	for (size_t i = 0; i < rep->nentries; i++) {
+		free(rep->entry[i].sites);
+		free(rep->entry[i].frames);
+		free(rep->entry[i].key);
+	}
+	free(rep->entry);
+	rep->entry = NULL;
+	rep->nentries = 0;
+}
+
+void
+findings_report_delete(struct findings_report *rep)
+{
+	if (rep == NULL)
+		return;
+	entries_free(rep);
+	for (size_t i = 0; i < rep->nregions; i++)
+		free(rep->region_path[i]);
+	free(rep->region_path);
+	free(rep->f);
+	if (rep->own_sym)
+		symbolizer_delete(rep->sym);
+	free(rep);
+}
+
+struct symbolizer *
+findings_report_symbolizer(struct findings_report *rep)
+{
+	return rep->sym;
+}
+
+int
+findings_report_add_region(struct findings_report *rep, uint32_t region,
+		const char *path)
+{
+	int ret = report_grow((void **)&rep->region_path, &rep->nregions,
+			sizeof(*rep->region_path), region);
+	if (ret < 0)
+		return ret;
+	if (rep->region_path[region] != NULL)
+		return 0;
+	rep->region_path[region] = strdup(path);
+	return rep->region_path[region] ? 0 : -ENOMEM;
+}
+
+const char *
+findings_region_path(const struct findings_report *rep, uint32_t region)
+{
+	return region < rep->nregions ? rep->region_path[region] : NULL;
+}
+
+int
+findings_report_add(struct findings_report *rep,
+		const struct model_finding *f)
+{
+	if ((unsigned)f->cls >= MODEL_FIND_MAX)
+		return -EINVAL;
+	if (rep->nf == rep->capf) {
+		size_t cap = rep->capf ? rep->capf * 2 : 64;
+		struct model_finding *p = realloc(rep->f, cap * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		rep->f = p;
+		rep->capf = cap;
+	}
+	rep->f[rep->nf++] = *f;
+	return 0;
+}
+
+static int
+add_finding_record(struct findings_report *rep, const struct trace_rec *rec)
+{
+	struct trace_finding_body b;
+	if (rec->body_len < sizeof(b))
+		return -EINVAL;
+	memcpy(&b, rec->body, sizeof(b));
+	struct model_finding f = {
+		.cls = (enum model_finding_class)b.cls, .site = b.site,
+		.count = b.count, .lines = b.lines, .region = b.region,
+		.off = b.off,
+	};
+	return findings_report_add(rep, &f);
+}
+
+int
+findings_report_add_record(struct findings_report *rep,
+		const struct trace_rec *rec)
+{
+	int ret;
+	switch (rec->type) {
+	case TRACE_REC_REGION: {
+		/* u32 region, u32 domain, u64 len, u32 line, u32 pad, path\0 */
+		const uint8_t *b = rec->body;
+		uint32_t region;
+		if (rec->body_len < 25 || b[rec->body_len - 1] != '\0')
+			return -EINVAL;
+		memcpy(&region, b, 4);
+		ret = findings_report_add_region(rep, region,
+				(const char *)b + 24);
+		break;
+	}
+	case TRACE_REC_FINDING:
+		ret = add_finding_record(rep, rec);
+		break;
+	default:
+		return symbolizer_add_record(rep->sym, rec);
+	}
+	return ret < 0 ? ret : 1;
+}
+
+void
+findings_report_clear(struct findings_report *rep)
+{
+	entries_free(rep);
+	rep->nf = 0;
+}
+
+size_t
+findings_report_count(const struct findings_report *rep)
+{
+	return rep->nf;
+}
+
+/* by class, then most frequent first, then site: a stable order */
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const struct model_finding *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct finding_entry *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->sites[0] < y->sites[0] ? -1 : x->sites[0] > y->sites[0];
+}
+
+static int
+site_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* stack_key -- the frames as text, one per line; "" for no stack */
+static char *
+stack_key(const struct sym_frame *fr, size_t n)
+{
+	char *key = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&key, &len);
+	if (m == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char buf[1024];
+		sym_frame_format(&fr[i], buf, sizeof(buf));
+		fprintf(m, "%s\n", buf);
+	}
+	fclose(m);
+	return key;
+}
+
+static uint64_t
+key_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/* entry_init -- a new entry for finding f: its stack resolved */
+static int
+entry_init(struct findings_report *rep, struct finding_entry *e,
+		const struct model_finding *f)
+{
+	struct sym_frame fr[FINDINGS_FRAMES_MAX];
+	size_t n = symbolizer_frames(rep->sym, f->site, fr,
+			FINDINGS_FRAMES_MAX);
+	if (n > FINDINGS_FRAMES_MAX)
+		n = FINDINGS_FRAMES_MAX;
+	*e = (struct finding_entry){
+		.cls = f->cls, .count = f->count, .lines = f->lines,
+		.region = f->region, .off = f->off, .nframes = n,
+	};
+	e->sites = malloc(sizeof(*e->sites));
+	e->frames = malloc((n ? n : 1) * sizeof(*e->frames));
+	e->key = stack_key(fr, n);
+	if (e->sites == NULL || e->frames == NULL || e->key == NULL)
+		return -ENOMEM;
+	memcpy(e->frames, fr, n * sizeof(*fr));
+	e->sites[0] = f->site;
+	e->nsites = 1;
+	e->key_hash = key_hash(e->key);
+	return 0;
+}
+
+/* entry_merge -- adds the findings of e (a later, rarer one) to into */
+static int
+entry_merge(struct finding_entry *into, struct finding_entry *e)
+{
+	uint32_t *s = realloc(into->sites, (into->nsites + e->nsites) *
+			sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	memcpy(s + into->nsites, e->sites, e->nsites * sizeof(*s));
+	into->sites = s;
+	into->nsites += e->nsites;
+	into->count += e->count;
+	into->lines += e->lines; /* an upper bound: sites may share lines */
+	return 0;
+}
+
+static struct finding_entry *
+entry_find(struct findings_report *rep, const struct finding_entry *e)
+{
+	for (size_t i = 0; i < rep->nentries; i++) {
+		struct finding_entry *x = &rep->entry[i];
+		if (x->cls == e->cls && x->key_hash == e->key_hash &&
+				strcmp(x->key, e->key) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+int
+findings_entries(struct findings_report *rep)
+{
+	entries_free(rep);
+	qsort(rep->f, rep->nf, sizeof(*rep->f), finding_cmp);
+	rep->entry = calloc(rep->nf ? rep->nf : 1, sizeof(*rep->entry));
+	if (rep->entry == NULL)
+		return -ENOMEM;
+	int ret = 0;
+	for (size_t i = 0; i < rep->nf && ret == 0; i++) {
+		struct finding_entry *e = &rep->entry[rep->nentries++];
+		ret = entry_init(rep, e, &rep->f[i]);
+		struct finding_entry *same = ret ? NULL : entry_find(rep, e);
+		if (same != NULL && same != e) {
+			ret = entry_merge(same, e);
+			free(e->sites);
+			free(e->frames);
+			free(e->key);
+			rep->nentries--;
+		}
+	}
+	for (size_t i = 0; i < rep->nentries; i++)
+		qsort(rep->entry[i].sites, rep->entry[i].nsites,
+				sizeof(uint32_t), site_cmp);
+	qsort(rep->entry, rep->nentries, sizeof(*rep->entry), entry_cmp);
+	return ret;
+}

@@ -1,0 +1,276 @@
+/*
+ * site.c -- call sites: interning stacks and source locations into ids
+ *
+ * Contract between the shim core and the site tables:
+ *  - shim_site_init() maps the tables once (the constructor should call
+ *    it; otherwise the first shim_site_* call does). Idempotent.
+ *  - shim_site_here(), shim_site_ucontext() and shim_site_srcloc() only
+ *    unwind (libunwind), hash and intern into preallocated tables: no
+ *    lock, no malloc, no trace write, no stdio, so the SIGSEGV/SIGTRAP
+ *    handlers may call them. A new site is left PENDING.
+ *  - shim_site_flush_pending() (site_write.c), called outside signal
+ *    handlers -- on leaving an interposer, and at exit before findings
+ *    are read -- resolves the pending sites' frames to modules and writes
+ *    TRACE_REC_MODULE (once per module), then TRACE_REC_SITE or
+ *    TRACE_REC_SITE_SRC, through the sink set by shim_site_set_sink().
+ *    With no sink the sites stay pending until there is one. A SITE record
+ *    may therefore follow the first event that names its id: readers
+ *    collect the site table before resolving (docs/report-format.md).
+ *  - Id 0 (SHIM_SITE_UNKNOWN) is "no site": tables full, or every frame
+ *    was inside libpmemu.so.
+ *  - Frame values: frame 0 of a ucontext site is the faulting or trapping
+ *    instruction itself; every other frame is a return address minus 1,
+ *    so each value lies inside the instruction of interest (the call) and
+ *    a symbolizer looks it up as it is.
+ *  - Limits: the tables are shared with forked children (one id space per
+ *    trace across fork); a process that execs starts a fresh table, so the
+ *    core must not let two exec'd processes share one trace's id space
+ *    without telling the reader (TRACE_REC_PROCESS separates them).
+ *
+ * libunwind's local unwinding is async-signal-safe (it blocks signals
+ * around its caches); it consults dl_iterate_phdr, whose loader lock is
+ * recursive, so a handler that interrupted the loader in the same thread
+ * does not deadlock.
+ */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "site_impl.h"
+
+#define SITE_UNWIND_MAX (SHIM_SITE_FRAMES + 32) /* room for shim frames */
+
+static _Atomic(struct site_tables *) site_tables;
+static uintptr_t self_lo, self_hi; /* libpmemu.so's own code */
+
+/* self_range_cb -- finds the module holding shim_site_init */
+static int
+self_range_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	uintptr_t probe = (uintptr_t)data, lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (s < lo)
+			lo = s;
+		if (s + ph->p_memsz > hi)
+			hi = s + ph->p_memsz;
+	}
+	if (probe < lo || probe >= hi)
+		return 0;
+	self_lo = lo;
+	self_hi = hi;
+	return 1;
+}
+
+int
+shim_site_init(void)
+{
+	if (atomic_load_explicit(&site_tables, memory_order_acquire) != NULL)
+		return 0;
+	/* NORESERVE: only the pages of sites actually taken are touched */
+	void *p = mmap(NULL, sizeof(struct site_tables), PROT_READ |
+			PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+			-1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	struct site_tables *t = p;
+	atomic_init(&t->next_id, 1);
+	atomic_flag_clear(&t->write_lock);
+	atomic_init(&t->written_below, 1);
+	if (self_hi == 0) /* before publishing: no capture may miss it */
+		dl_iterate_phdr(self_range_cb,
+				(void *)(uintptr_t)shim_site_init);
+	struct site_tables *none = NULL;
+	if (!atomic_compare_exchange_strong(&site_tables, &none, t)) {
+		munmap(p, sizeof(*t)); /* another thread won the race */
+		return 0;
+	}
+	return 0;
+}
+
+struct site_tables *
+site_tables_get(void)
+{
+	struct site_tables *t = atomic_load_explicit(&site_tables,
+			memory_order_acquire);
+	if (t == NULL && shim_site_init() == 0)
+		t = atomic_load_explicit(&site_tables, memory_order_acquire);
+	return t;
+}
+
+/* mix64 -- a 64-bit finaliser (splitmix64), so nearby pcs spread out */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t
+site_hash(const struct pmemu_srcloc *loc, const uintptr_t *pc, uint32_t n)
+{
+	uint64_t h = mix64((uintptr_t)loc ^ ((uint64_t)n << 56));
+	for (uint32_t i = 0; i < n; i++)
+		h = mix64(h ^ pc[i]);
+	return h;
+}
+
+static int
+site_equal(const struct site_rec *r, uint64_t hash,
+		const struct pmemu_srcloc *loc, const uintptr_t *pc, uint32_t n)
+{
+	if (r->hash != hash || r->loc != loc || r->nframes != n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (r->pc[i] != pc[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * site_intern -- the id of (loc, pc[0..n)), taking a new one if unseen.
+ * Records are filled before their id is published in a slot (release),
+ * and never change after, so a reader that sees an id may compare it.
+ */
+static uint32_t
+site_intern(const struct pmemu_srcloc *loc, const uintptr_t *pc, uint32_t n)
+{
+	struct site_tables *t = site_tables_get();
+	if (t == NULL)
+		return SHIM_SITE_UNKNOWN;
+	uint64_t hash = site_hash(loc, pc, n);
+	uint32_t mask = SITE_SLOTS - 1, idx = (uint32_t)hash & mask;
+	uint32_t fresh = SHIM_SITE_UNKNOWN;
+	for (uint32_t probes = 0; probes < SITE_SLOTS; probes++,
+			idx = (idx + 1) & mask) {
+		uint32_t id = atomic_load_explicit(&t->slot[idx],
+				memory_order_acquire);
+		if (id == 0) {
+			if (fresh == SHIM_SITE_UNKNOWN) {
+				/* look first: a full table must not wrap */
+				if (atomic_load(&t->next_id) >= SITE_MAX)
+					return SHIM_SITE_UNKNOWN;
+				fresh = atomic_fetch_add(&t->next_id, 1);
+				if (fresh >= SITE_MAX)
+					return SHIM_SITE_UNKNOWN; /* full */
+				struct site_rec *r = &t->rec[fresh];
+				r->hash = hash;
+				r->loc = loc;
+				r->nframes = n;
+				for (uint32_t i = 0; i < n; i++)
+					r->pc[i] = pc[i];
+			}
+			if (atomic_compare_exchange_strong_explicit(
+					&t->slot[idx], &id, fresh,
+					memory_order_acq_rel,
+					memory_order_acquire)) {
+				atomic_store_explicit(&t->rec[fresh].state,
+						SITE_PENDING,
+						memory_order_release);
+				return fresh;
+			}
+			/* lost the slot: id is the winner's; compare it */
+		}
+		if (site_equal(&t->rec[id], hash, loc, pc, n)) {
+			if (fresh != SHIM_SITE_UNKNOWN)
+				atomic_store_explicit(&t->rec[fresh].state,
+						SITE_DEAD,
+						memory_order_release);
+			return id;
+		}
+	}
+	return SHIM_SITE_UNKNOWN;
+}
+
+/*
+ * site_from_ips -- drops the innermost frames inside libpmemu.so, keeps
+ * up to SHIM_SITE_FRAMES, and moves return addresses into their call
+ * (exact0: ip[0] is a faulting instruction, not a return address).
+ */
+static uint32_t
+site_from_ips(const uintptr_t *ip, int n, int exact0)
+{
+	int first = 0;
+	while (first < n && ip[first] >= self_lo && ip[first] < self_hi)
+		first++;
+	uintptr_t pc[SHIM_SITE_FRAMES];
+	uint32_t kept = 0;
+	for (int i = first; i < n && kept < SHIM_SITE_FRAMES; i++) {
+		if (ip[i] == 0)
+			break;
+		pc[kept++] = (i == 0 && exact0) ? ip[i] : ip[i] - 1;
+	}
+	if (kept == 0)
+		return SHIM_SITE_UNKNOWN;
+	return site_intern(NULL, pc, kept);
+}
+
+uint32_t
+shim_site_here(void)
+{
+	void *ip[SITE_UNWIND_MAX];
+	if (site_tables_get() == NULL)
+		return SHIM_SITE_UNKNOWN;
+	int n = unw_backtrace(ip, SITE_UNWIND_MAX);
+	return site_from_ips((const uintptr_t *)ip, n, 0);
+}
+
+uint32_t
+shim_site_ucontext(const ucontext_t *uc)
+{
+	if (site_tables_get() == NULL)
+		return SHIM_SITE_UNKNOWN;
+	/* libunwind's x86-64 unw_context_t is a ucontext_t; it reads the
+	 * registers, but its API is not const: give it a copy */
+	unw_context_t ctx;
+	memcpy(&ctx, uc, sizeof(ctx));
+	unw_cursor_t cur;
+	if (unw_init_local2(&cur, &ctx, UNW_INIT_SIGNAL_FRAME) < 0)
+		return SHIM_SITE_UNKNOWN;
+	uintptr_t ip[SITE_UNWIND_MAX];
+	int n = 0;
+	do {
+		unw_word_t w;
+		if (unw_get_reg(&cur, UNW_REG_IP, &w) < 0 || w == 0)
+			break;
+		ip[n++] = (uintptr_t)w;
+	} while (n < SITE_UNWIND_MAX && unw_step(&cur) > 0);
+	return site_from_ips(ip, n, 1);
+}
+
+uint32_t
+shim_site_srcloc(const struct pmemu_srcloc *loc)
+{
+	if (loc == NULL)
+		return SHIM_SITE_UNKNOWN;
+	/* the plugin emits one static srcloc per site: the pointer is the
+	 * identity, and interning it costs no unwind */
+	return site_intern(loc, NULL, 0);
+}
+
+uint32_t
+shim_site_frames(uint32_t site, uintptr_t *pc, uint32_t max)
+{
+	struct site_tables *t = site_tables_get();
+	if (t == NULL || site == 0 || site >= SITE_MAX)
+		return 0;
+	const struct site_rec *r = &t->rec[site];
+	uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
+	if (st != SITE_PENDING && st != SITE_WRITTEN)
+		return 0;
+	uint32_t n = r->nframes < max ? r->nframes : max;
+	for (uint32_t i = 0; i < n; i++)
+		pc[i] = r->pc[i];
+	return n;
+}

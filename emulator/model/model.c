@@ -118,7 +118,7 @@ wb_alloc(struct model *m)
 		m->wb_free = m->wbs[w].next_line;
 		return w;
 	}
-	if (m->nwbs == m->wbs_cap) {
+	if (m->nwbs >= m->wbs_cap) {
 		m->wbs_cap = m->wbs_cap ? m->wbs_cap * 2 : 64;
 		m->wbs = realloc(m->wbs, m->wbs_cap * sizeof(*m->wbs));
 		MODEL_ASSERT(m->wbs != NULL);

@@ -183,13 +183,21 @@ model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
 	if (r == NULL || !m->cfg.contents)
 		return -EINVAL;
 	uint32_t li = line_find(m, region, off >> r->line_shift);
-	if (li == UINT32_MAX)
-		return -ENOENT;
+	if (li == UINT32_MAX || m->lines[li].hist == 0) {
+		/* untouched: the media as it was */
+		if (o->kind != MODEL_OUT_LOST)
+			return -EINVAL;
+		if (m->media_read)
+			m->media_read(m->media_ctx, region,
+					off & ~(uint64_t)(r->line_len - 1), buf,
+					r->line_len);
+		else
+			memset(buf, 0, r->line_len);
+		return 0;
+	}
 	const struct line_state *l = &m->lines[li];
 	bool known = false;
 	const uint8_t *d = hist_content(m, li, l->durable_v, &known);
-	if (d == NULL)
-		return -ENOENT;
 	if (o->kind == MODEL_OUT_LOST) {
 		memcpy(buf, d, r->line_len);
 		return 0;

@@ -269,6 +269,27 @@ frame_set(struct sym_frame *f, const struct sym_module *m, uint64_t off,
 }
 
 /*
+ * inline_chain -- the DIEs holding pc, innermost first, by nesting: past
+ * an inlined subroutine, dwarf_getscopes goes on with the scopes of its
+ * abstract definition (so the caller's subprogram would be missing);
+ * dwarf_getscopes_die on the innermost scope walks the tree instead
+ * (what eu-addr2line -i does)
+ */
+static int
+inline_chain(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **chain)
+{
+	Dwarf_Die *scopes = NULL;
+	*chain = NULL;
+	if (cu == NULL || dwarf_getscopes(cu, pc, &scopes) <= 0) {
+		free(scopes);
+		return 0;
+	}
+	Dwarf_Die innermost = scopes[0];
+	free(scopes);
+	return dwarf_getscopes_die(&innermost, chain);
+}
+
+/*
  * resolve_dwarf -- the scopes holding addr, innermost first: each inlined
  * subroutine is a frame at the current line, whose caller's line is the
  * inlined subroutine's DW_AT_call_file:DW_AT_call_line; the subprogram
@@ -287,7 +308,7 @@ resolve_dwarf(struct sym_module *m, uint64_t addr, struct sym_frame *out,
 	if (ln != NULL)
 		file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
 	Dwarf_Die *scopes = NULL;
-	int nscopes = cu ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
+	int nscopes = inline_chain(cu, addr - bias, &scopes);
 	size_t n = 0;
 	for (int i = 0; i < nscopes; i++) {
 		int tag = dwarf_tag(&scopes[i]);

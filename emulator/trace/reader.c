@@ -74,11 +74,12 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 			(h->line_len & (h->line_len - 1)) || h->domain > 2)
 		why = "corrupt header (line or domain) at offset 16";
 	if (why) {
+		const char *hint = h->version != TRACE_VERSION &&
+			memcmp(h->magic, TRACE_MAGIC, 8) == 0 ?
+			" (this pmemu reads version 1)" : "";
 		munmap((void *)base, (size_t)st.st_size);
 		return reader_fail(err, errlen, "trace %s: %s%s", path, why,
-				h->version != TRACE_VERSION &&
-				memcmp(h->magic, TRACE_MAGIC, 8) == 0 ?
-				" (this pmemu reads version 1)" : "");
+				hint);
 	}
 	struct trace_reader *r = calloc(1, sizeof(*r));
 	if (r == NULL) {

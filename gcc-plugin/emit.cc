@@ -1,0 +1,435 @@
+/* emit.cc -- the runtime's declarations and the guarded hook calls */
+#include "pmemu_plugin.h"
+#include "gimple-fold.h"
+#include "output.h"
+
+/* Trees kept across functions; a GGC root so collections keep them. */
+enum pm_tree {
+	PM_T_SLOT,          /* the module's hidden COMDAT __pmemu_slot */
+	PM_T_SLOT_LO, PM_T_SLOT_LEN,
+	PM_T_LOC_TYPE,      /* struct pmemu_srcloc */
+	PM_T_LOC_FILE, PM_T_LOC_FUNC, PM_T_LOC_LINE, PM_T_LOC_COLUMN,
+	PM_T_STORE, PM_T_STORE_NT, PM_T_MOVDIR64B, PM_T_FLUSH, PM_T_FENCE,
+	PM_T_REGISTER,
+	PM_T_COUNT
+};
+static tree pm_trees[PM_T_COUNT];
+
+const struct ggc_root_tab pm_emit_roots[] = {
+	{ &pm_trees[0], PM_T_COUNT, sizeof(pm_trees[0]), &gt_ggc_mx_tree_node,
+	  &gt_pch_nx_tree_node },
+	LAST_GGC_ROOT_TAB
+};
+
+/* source locations of the current function, one static struct each */
+static hash_map<int_hash<location_t, 0, UINT_MAX>, tree> *pm_locs;
+static unsigned pm_loc_count;
+
+/* pm_hook_decl -- an external weak function: without libpmemu it is 0
+   and never called (the slot stays empty) */
+static tree
+pm_hook_decl(const char *name, tree ret, tree a1, tree a2, tree a3)
+{
+	tree type = build_function_type_list(ret, a1, a2, a3, NULL_TREE);
+	tree decl = build_fn_decl(name, type);
+	SET_DECL_ASSEMBLER_NAME(decl, get_identifier(name)); /* no C++ mangling */
+	TREE_NOTHROW(decl) = 1;
+	declare_weak(decl); /* DECL_WEAK and the "weak" attribute: .weak */
+	return decl;
+}
+
+/* pm_field -- a FIELD_DECL for a builtin struct */
+static tree
+pm_field(const char *name, tree type, tree chain)
+{
+	tree f = build_decl(BUILTINS_LOCATION, FIELD_DECL, get_identifier(name),
+			    type);
+	DECL_CHAIN(f) = chain;
+	return f;
+}
+
+/* pm_declare_slot -- struct pmemu_slot __pmemu_slot, hidden, one per module */
+static void
+pm_declare_slot(void)
+{
+	tree vword = build_qualified_type(pointer_sized_int_node,
+					  TYPE_QUAL_VOLATILE);
+	tree type = make_node(RECORD_TYPE);
+	/* finish_builtin_struct reverses the chain: last field first */
+	tree lo = pm_field("lo", vword, NULL_TREE);
+	tree len = pm_field("len", vword, lo);
+	finish_builtin_struct(type, "pmemu_slot", len, NULL_TREE);
+	pm_trees[PM_T_SLOT_LO] = lo;
+	pm_trees[PM_T_SLOT_LEN] = len;
+
+	tree var = build_decl(BUILTINS_LOCATION, VAR_DECL,
+			      get_identifier("__pmemu_slot"), type);
+	SET_DECL_ASSEMBLER_NAME(var, get_identifier("__pmemu_slot"));
+	TREE_PUBLIC(var) = 1;
+	TREE_STATIC(var) = 1;
+	TREE_ADDRESSABLE(var) = 1;
+	TREE_USED(var) = 1;
+	DECL_ARTIFICIAL(var) = 1;
+	DECL_IGNORED_P(var) = 1;
+	DECL_VISIBILITY(var) = VISIBILITY_HIDDEN;
+	DECL_VISIBILITY_SPECIFIED(var) = 1;
+	TREE_THIS_VOLATILE(var) = 0;
+	make_decl_one_only(var, DECL_ASSEMBLER_NAME(var));
+	varpool_node::finalize_decl(var);
+	pm_trees[PM_T_SLOT] = var;
+}
+
+/* pm_declare_runtime -- once per TU: the slot, srcloc type and hooks */
+static void
+pm_declare_runtime(void)
+{
+	if (pm_trees[PM_T_SLOT] != NULL_TREE)
+		return;
+	pm_declare_slot();
+
+	tree cstr = build_pointer_type(
+		build_qualified_type(char_type_node, TYPE_QUAL_CONST));
+	tree type = make_node(RECORD_TYPE);
+	tree file = pm_field("file", cstr, NULL_TREE);
+	tree func = pm_field("func", cstr, file);
+	tree line = pm_field("line", uint32_type_node, func);
+	tree column = pm_field("column", uint32_type_node, line);
+	finish_builtin_struct(type, "pmemu_srcloc", column, NULL_TREE);
+	pm_trees[PM_T_LOC_TYPE] = type;
+	pm_trees[PM_T_LOC_FILE] = file;
+	pm_trees[PM_T_LOC_FUNC] = func;
+	pm_trees[PM_T_LOC_LINE] = line;
+	pm_trees[PM_T_LOC_COLUMN] = column;
+
+	tree v = void_type_node, p = ptr_type_node, cp = const_ptr_type_node;
+	tree sz = size_type_node, i = integer_type_node;
+	pm_trees[PM_T_STORE] = pm_hook_decl("__pmemu_store", v, p, sz, cp);
+	pm_trees[PM_T_STORE_NT] = pm_hook_decl("__pmemu_store_nt", v, p, sz,
+					       cp);
+	pm_trees[PM_T_MOVDIR64B] = pm_hook_decl("__pmemu_movdir64b", v, p, cp,
+						NULL_TREE);
+	pm_trees[PM_T_FLUSH] = pm_hook_decl("__pmemu_flush", v, cp, i, cp);
+	pm_trees[PM_T_FENCE] = pm_hook_decl("__pmemu_fence", v, i, cp,
+					    NULL_TREE);
+	pm_trees[PM_T_REGISTER] = pm_hook_decl("__pmemu_register_slot", i,
+					       build_pointer_type(TREE_TYPE(
+						       pm_trees[PM_T_SLOT])),
+					       NULL_TREE, NULL_TREE);
+}
+
+bool
+pm_emit_used(void)
+{
+	return pm_trees[PM_T_SLOT] != NULL_TREE;
+}
+
+void
+pm_emit_begin_function(void)
+{
+	delete pm_locs;
+	pm_locs = new hash_map<int_hash<location_t, 0, UINT_MAX>, tree>;
+}
+
+/* pm_emit_constructor -- if (&__pmemu_register_slot) register(&slot):
+   a weak reference rather than dlsym, so the TU needs no libdl, works in
+   PIE, non-PIE and shared objects, and is 0 without libpmemu */
+void
+pm_emit_constructor(void)
+{
+	tree reg = pm_trees[PM_T_REGISTER];
+	tree call = build_call_expr(reg, 1,
+				    build_fold_addr_expr(pm_trees[PM_T_SLOT]));
+	tree present = build2(NE_EXPR, boolean_type_node,
+			      build_fold_addr_expr(reg), null_pointer_node);
+	tree body = build3(COND_EXPR, void_type_node, present, call,
+			   build_empty_stmt(BUILTINS_LOCATION));
+	/* early, so stores made by other constructors are already checked */
+	cgraph_build_static_cdtor('I', body, MAX_RESERVED_INIT_PRIORITY + 1);
+	/* PLUGIN_FINISH_UNIT runs after weak_finish() wrote the .weak
+	   directives, so this late reference needs its own */
+	ASM_WEAKEN_LABEL(asm_out_file,
+			 IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(reg)));
+}
+
+/* pm_site_location -- where a site is in the source: the statement, or
+   the call of the artificial intrinsic (<immintrin.h>) it was inlined
+   from; *FUNC is the (maybe inlined) function holding that place */
+static location_t
+pm_site_location(gimple *stmt, tree *func)
+{
+	location_t loc = gimple_location(stmt);
+	*func = current_function_decl;
+	for (tree b = gimple_block(stmt); b != NULL_TREE &&
+	     TREE_CODE(b) == BLOCK; b = BLOCK_SUPERCONTEXT(b)) {
+		if (!inlined_function_outer_scope_p(b))
+			continue;
+		tree origin = block_ultimate_origin(b);
+		if (origin == NULL_TREE || TREE_CODE(origin) != FUNCTION_DECL)
+			break;
+		if (!lookup_attribute("artificial", DECL_ATTRIBUTES(origin))) {
+			*func = origin;
+			break;
+		}
+		loc = BLOCK_SOURCE_LOCATION(b);
+	}
+	return loc;
+}
+
+/* pm_string -- a const char * initialiser */
+static tree
+pm_string(const char *s, tree type)
+{
+	return fold_convert(type, build_string_literal(strlen(s) + 1, s));
+}
+
+/* pm_srcloc -- the static const struct pmemu_srcloc of STMT's site */
+static tree
+pm_srcloc(gimple *stmt)
+{
+	tree func;
+	location_t loc = pm_site_location(stmt, &func);
+	bool existed;
+	tree &slot = pm_locs->get_or_insert(loc + 1, &existed);
+	if (existed)
+		return slot;
+
+	expanded_location x = expand_location(loc);
+	tree type = pm_trees[PM_T_LOC_TYPE];
+	tree cstr = TREE_TYPE(pm_trees[PM_T_LOC_FILE]);
+	tree init = build_constructor_va(type, 4,
+		pm_trees[PM_T_LOC_FILE], pm_string(x.file ? x.file : "?", cstr),
+		pm_trees[PM_T_LOC_FUNC],
+		pm_string(lang_hooks.decl_printable_name(func, 2), cstr),
+		pm_trees[PM_T_LOC_LINE], build_int_cst(uint32_type_node, x.line),
+		pm_trees[PM_T_LOC_COLUMN],
+		build_int_cst(uint32_type_node, x.column));
+	TREE_CONSTANT(init) = 1;
+	TREE_STATIC(init) = 1;
+
+	char name[32];
+	ASM_GENERATE_INTERNAL_LABEL(name, "Lpmemu_loc", pm_loc_count++);
+	tree var = build_decl(loc, VAR_DECL, get_identifier(name),
+			      build_qualified_type(type, TYPE_QUAL_CONST));
+	TREE_STATIC(var) = 1;
+	TREE_PUBLIC(var) = 0;
+	TREE_READONLY(var) = 1;
+	TREE_ADDRESSABLE(var) = 1;
+	DECL_ARTIFICIAL(var) = 1;
+	DECL_IGNORED_P(var) = 1;
+	DECL_INITIAL(var) = init;
+	varpool_node::finalize_decl(var);
+	slot = var;
+	return var;
+}
+
+/* pm_load_slot -- a volatile load of the slot's lo or len */
+static tree
+pm_load_slot(gimple_seq *seq, enum pm_tree which)
+{
+	tree field = pm_trees[which];
+	tree ref = build3(COMPONENT_REF, TREE_TYPE(field), pm_trees[PM_T_SLOT],
+			  field, NULL_TREE);
+	TREE_THIS_VOLATILE(ref) = 1;
+	TREE_SIDE_EFFECTS(ref) = 1;
+	tree val = make_ssa_name(pointer_sized_int_node);
+	gimple_seq_add_stmt(seq, gimple_build_assign(val, ref));
+	return val;
+}
+
+/* pm_build_gate -- the boolean under which a site calls its hook; sets
+   *PTR to the site's address as a void * value.  A fence's gate is a
+   non-empty slot: with no emulated region there is no write-back for it
+   to order (MODEL.md), so DRAM-only phases pay no call. */
+static tree
+pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr)
+{
+	tree word = pointer_sized_int_node;
+	if (site.ev == PM_EV_FENCE) {
+		tree len = pm_load_slot(seq, PM_T_SLOT_LEN);
+		return gimple_build(seq, NE_EXPR, boolean_type_node, len,
+				    build_zero_cst(word));
+	}
+	*ptr = force_gimple_operand(
+		fold_convert(ptr_type_node, unshare_expr(site.addr)), seq,
+		true, NULL_TREE);
+	tree addr = gimple_convert(seq, word, *ptr);
+	tree lo = pm_load_slot(seq, PM_T_SLOT_LO);
+	tree len = pm_load_slot(seq, PM_T_SLOT_LEN);
+	tree off = gimple_build(seq, MINUS_EXPR, word, addr, lo);
+	tree in = gimple_build(seq, LT_EXPR, boolean_type_node, off, len);
+	if (site.success != NULL_TREE) {
+		tree ok = force_gimple_operand(
+			fold_convert(boolean_type_node,
+				     unshare_expr(site.success)),
+			seq, true, NULL_TREE);
+		in = gimple_build(seq, BIT_AND_EXPR, boolean_type_node, in, ok);
+	}
+	return in;
+}
+
+/* pm_call_value -- emit LHS = FN (ARG) and return LHS */
+static tree
+pm_call_value(gimple_seq *seq, enum built_in_function fn, tree a0, tree a1)
+{
+	tree decl = builtin_decl_explicit(fn);
+	gcall *call = a1 ? gimple_build_call(decl, 2, a0, a1)
+			 : gimple_build_call(decl, 1, a0);
+	tree lhs = make_ssa_name(size_type_node);
+	gimple_call_set_lhs(call, lhs);
+	gimple_seq_add_stmt(seq, call);
+	return lhs;
+}
+
+/* pm_build_extent -- where the store of SITE began and how long it was,
+   computed after it happened */
+static tree
+pm_build_extent(const pm_site &site, gimple_seq *seq, tree *start)
+{
+	tree one = size_one_node;
+	switch (site.len_kind) {
+	case PM_LEN_TREE:
+		return force_gimple_operand(
+			fold_convert(size_type_node, unshare_expr(site.len)),
+			seq, true, NULL_TREE);
+	case PM_LEN_STPCPY:
+		if (site.aux != NULL_TREE) {
+			tree end = gimple_convert(seq, ptr_type_node, site.aux);
+			tree d = gimple_build(seq, POINTER_DIFF_EXPR, ssizetype,
+					      end, *start);
+			return gimple_build(seq, PLUS_EXPR, size_type_node,
+					    gimple_convert(seq, size_type_node,
+							   d), one);
+		}
+		/* FALLTHRU */
+	case PM_LEN_STRCPY:
+		return gimple_build(seq, PLUS_EXPR, size_type_node,
+				    pm_call_value(seq, BUILT_IN_STRLEN, *start,
+						  NULL_TREE), one);
+	case PM_LEN_STRCAT:
+	case PM_LEN_STRNCAT: {
+		tree total = pm_call_value(seq, BUILT_IN_STRLEN, *start,
+					   NULL_TREE);
+		tree added = site.len_kind == PM_LEN_STRCAT
+			? pm_call_value(seq, BUILT_IN_STRLEN, site.aux, NULL)
+			: pm_call_value(seq, BUILT_IN_STRNLEN, site.aux,
+					gimple_convert(seq, size_type_node,
+						       site.aux2));
+		tree skip = gimple_build(seq, MINUS_EXPR, size_type_node,
+					 total, added);
+		*start = gimple_build(seq, POINTER_PLUS_EXPR, ptr_type_node,
+				      *start, gimple_convert(seq, sizetype,
+							     skip));
+		return gimple_build(seq, PLUS_EXPR, size_type_node, added, one);
+	}
+	}
+	gcc_unreachable();
+}
+
+/* pm_build_hook_call -- the call of SITE's hook */
+static void
+pm_build_hook_call(const pm_site &site, tree ptr, tree locvar,
+		   gimple_seq *seq)
+{
+	tree loc = build_fold_addr_expr(locvar);
+	tree kind = build_int_cst(integer_type_node, site.hook_kind);
+	gcall *call;
+	switch (site.ev) {
+	case PM_EV_STORE:
+	case PM_EV_STORE_NT: {
+		tree start = ptr;
+		tree len = pm_build_extent(site, seq, &start);
+		call = gimple_build_call(pm_trees[site.ev == PM_EV_STORE
+						  ? PM_T_STORE
+						  : PM_T_STORE_NT],
+					 3, start, len, loc);
+		break;
+	}
+	case PM_EV_MOVDIR64B:
+		call = gimple_build_call(pm_trees[PM_T_MOVDIR64B], 2, ptr, loc);
+		break;
+	case PM_EV_FLUSH:
+		call = gimple_build_call(pm_trees[PM_T_FLUSH], 3, ptr, kind,
+					 loc);
+		break;
+	case PM_EV_FENCE:
+		call = gimple_build_call(pm_trees[PM_T_FENCE], 2, kind, loc);
+		break;
+	default:
+		gcc_unreachable();
+	}
+	gimple_seq_add_stmt(seq, call);
+}
+
+/* pm_split_after -- blocks CHECK (ending with STMT, or empty after it) and
+   REST (empty, no PHIs) with one fallthrough edge CHECK -> REST */
+static bool
+pm_split_after(gimple *stmt, basic_block *check, basic_block *rest)
+{
+	basic_block bb = gimple_bb(stmt);
+	if (stmt_ends_bb_p(stmt)) {
+		/* a call that may throw: the hooks go on the normal edge */
+		edge e = find_fallthru_edge(bb->succs);
+		if (e == NULL || (e->flags & EDGE_ABNORMAL))
+			return false;
+		*check = split_edge(e);
+		*rest = split_edge(single_succ_edge(*check));
+		return true;
+	}
+	*check = bb;
+	*rest = split_block(bb, stmt)->dest;
+	return true;
+}
+
+/* pm_make_then -- turn CHECK's edge to REST into the false arm of its new
+   final condition and add the (unlikely) true arm, which is returned */
+static basic_block
+pm_make_then(basic_block check, basic_block rest)
+{
+	edge no = single_succ_edge(check);
+	no->flags = (no->flags & ~EDGE_FALLTHRU) | EDGE_FALSE_VALUE;
+	basic_block then_bb = create_empty_bb(check);
+	edge yes = make_edge(check, then_bb, EDGE_TRUE_VALUE);
+	yes->probability = profile_probability::very_unlikely();
+	no->probability = yes->probability.invert();
+	then_bb->count = check->count.apply_probability(yes->probability);
+	make_single_succ_edge(then_bb, rest, EDGE_FALLTHRU);
+	if (current_loops != NULL)
+		add_bb_to_loop(then_bb, check->loop_father);
+	return then_bb;
+}
+
+/* pm_emit_sites -- after STMT, for each site: if (gate) hook (...); */
+void
+pm_emit_sites(function *fn ATTRIBUTE_UNUSED, gimple *stmt,
+	      const vec<pm_site> &sites)
+{
+	basic_block check, rest;
+	location_t loc = gimple_location(stmt);
+	pm_declare_runtime();
+	tree locvar = pm_srcloc(stmt);
+	if (!pm_split_after(stmt, &check, &rest)) {
+		warning_at(loc, 0, "pmemu: statement has no fallthrough "
+			   "edge (%<asm goto%>), not instrumented");
+		return;
+	}
+	for (unsigned i = 0; i < sites.length(); i++) {
+		gimple_seq gate = NULL, hook = NULL;
+		tree ptr = NULL_TREE;
+		tree cond = pm_build_gate(sites[i], &gate, &ptr);
+		gimple_seq_add_stmt(&gate, gimple_build_cond(NE_EXPR, cond,
+			boolean_false_node, NULL_TREE, NULL_TREE));
+		pm_build_hook_call(sites[i], ptr, locvar, &hook);
+		gimple_seq_set_location(gate, loc);
+		gimple_seq_set_location(hook, loc);
+
+		gimple_stmt_iterator gsi = gsi_last_bb(check);
+		gsi_insert_seq_after(&gsi, gate, GSI_CONTINUE_LINKING);
+		basic_block then_bb = pm_make_then(check, rest);
+		gsi = gsi_start_bb(then_bb);
+		gsi_insert_seq_after(&gsi, hook, GSI_CONTINUE_LINKING);
+		if (i + 1 < sites.length()) {
+			check = rest;
+			rest = split_block_after_labels(rest)->dest;
+		}
+	}
+}

@@ -1,0 +1,104 @@
+/*
+ * pmemu_plugin.h -- what the files of the pmemu GCC plugin share
+ *
+ * The plugin finds, in each function after the optimisers ran, the sites
+ * that touch memory which may be persistent (stores, string/memory
+ * builtins, atomics, flush/fence/non-temporal intrinsics, inline asm) and
+ * inserts after each one a range check against the module's slot and a
+ * call of the matching __pmemu_* hook (libshim/pmemu_hooks.h).
+ */
+#ifndef PMEMU_PLUGIN_H
+#define PMEMU_PLUGIN_H 1
+
+#include "gcc-plugin.h"
+#include "plugin-version.h"
+#include "tree.h"
+#include "tree-pass.h"
+#include "context.h"
+#include "function.h"
+#include "basic-block.h"
+#include "cfghooks.h"
+#include "cfgloop.h"
+#include "gimple.h"
+#include "gimple-iterator.h"
+#include "ssa.h"
+#include "gimplify.h"
+#include "gimplify-me.h"
+#include "tree-cfg.h"
+#include "tree-into-ssa.h"
+#include "varasm.h"
+#include "cgraph.h"
+#include "attribs.h"
+#include "diagnostic-core.h"
+#include "langhooks.h"
+#include "builtins.h"
+#include "internal-fn.h"
+#include "fold-const.h"
+#include "stor-layout.h"
+#include "memmodel.h"
+#include "ggc.h"
+
+/* What a site does; each maps to one hook of pmemu_hooks.h. */
+enum pm_event {
+	PM_EV_STORE,     /* __pmemu_store */
+	PM_EV_STORE_NT,  /* __pmemu_store_nt */
+	PM_EV_MOVDIR64B, /* __pmemu_movdir64b */
+	PM_EV_FLUSH,     /* __pmemu_flush */
+	PM_EV_FENCE,     /* __pmemu_fence, gated on the slot being non-empty */
+};
+
+/* How the length of a store is known after the call that did it. */
+enum pm_len {
+	PM_LEN_TREE,    /* len is a tree (constant or SSA value) */
+	PM_LEN_STRCPY,  /* strlen(dest) + 1 */
+	PM_LEN_STPCPY,  /* lhs - dest + 1, or strlen(dest) + 1 without lhs */
+	PM_LEN_STRCAT,  /* strlen(src) + 1 bytes at dest + strlen(dest) - strlen(src) */
+	PM_LEN_STRNCAT, /* as STRCAT with strnlen(src, aux2) */
+};
+
+/* One hook call to insert after a statement. */
+struct pm_site {
+	enum pm_event ev;
+	tree addr;       /* pointer expression, not yet gimplified */
+	tree len;        /* size_t expression (PM_LEN_TREE) */
+	enum pm_len len_kind;
+	tree aux;        /* src (STRCAT/STRNCAT) or lhs (STPCPY) */
+	tree aux2;       /* n (STRNCAT) */
+	int hook_kind;   /* enum pmemu_hook_flush / pmemu_hook_fence */
+	tree success;    /* boolean gimple value: the store happened; or NULL */
+};
+
+/* PMEMU_HOOK_* values of pmemu_hooks.h (the plugin cannot include it) */
+enum { PM_CLWB = 0, PM_CLFLUSHOPT = 1, PM_CLFLUSH = 2 };
+enum { PM_SFENCE = 0, PM_MFENCE = 1, PM_LOCKED = 2 };
+
+/* options (plugin.cc) */
+extern bool pm_opt_stats;
+
+/* classify.cc: the sites of one statement, in the order they happen */
+void pm_classify_init(void);
+void pm_classify(gimple *stmt, vec<pm_site> *sites);
+void pm_site_store(vec<pm_site> *sites, enum pm_event ev, tree addr,
+		   tree len, tree success);
+void pm_site_fence(vec<pm_site> *sites, int kind);
+bool pm_store_is_local(tree lhs);
+
+/* asm_parse.cc: the sites of an inline asm, warning on what it cannot read */
+void pm_classify_asm(gasm *stmt, vec<pm_site> *sites);
+
+/* emit.cc: runtime declarations and the guarded hook calls */
+void pm_emit_sites(function *fn, gimple *stmt, const vec<pm_site> &sites);
+void pm_emit_begin_function(void);
+bool pm_emit_used(void);
+void pm_emit_constructor(void);
+extern const struct ggc_root_tab pm_emit_roots[];
+
+/* exclude.cc: code the user trusts */
+bool pm_exclude_load(const char *path);
+bool pm_exclude_function(tree fndecl);
+bool pm_exclude_file(const char *file);
+
+/* pass.cc */
+opt_pass *pm_make_pass(gcc::context *ctxt);
+
+#endif

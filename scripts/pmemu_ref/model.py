@@ -1,0 +1,532 @@
+"""model.py -- the reference persistency model, written from MODEL.md and
+docs/model.md only (never from emulator/model/*.c).
+
+It favours plain data over speed tricks: a line keeps its durable content
+D, its history of versions since D, the write-backs in flight on it, and
+two flags (dirty, uncertain). Crash outcomes are enumerated from that
+state exactly as docs/model.md, "What a crash may leave", lists them.
+"""
+from . import format as fmt
+
+# how a version was made
+V_STORE, V_UNTRACED, V_NT, V_MOVDIR, V_SNAPSHOT = range(5)
+STORE_KINDS = (V_STORE, V_UNTRACED, V_NT, V_MOVDIR)
+
+F_UNPERSISTED, F_NO_FENCE, F_REDUNDANT, F_OUTSIDE, F_PAGECACHE = range(5)
+
+
+class Version:
+    __slots__ = ("seq", "content", "known", "how", "site", "pieces")
+
+    def __init__(self, seq, content, known, how, site, pieces):
+        self.seq = seq          # per line, increasing; D has seq dseq
+        self.content = content  # tracked content (wrong when not known)
+        self.known = known
+        self.how = how
+        self.site = site
+        self.pieces = pieces    # bitmask of 8-byte pieces the write touched
+
+
+class WriteBack:
+    __slots__ = ("line", "seq", "tid", "site", "pending")
+
+    def __init__(self, line, seq, tid, site, pending):
+        self.line = line
+        self.seq = seq          # version written back
+        self.tid = tid
+        self.site = site
+        self.pending = pending  # strong clflush: completes at T's next event
+
+
+class Line:
+    __slots__ = ("region", "off", "d", "dseq", "hist", "wbs", "dirty",
+                 "uncertain_from")
+
+    def __init__(self, region, off, content):
+        self.region = region
+        self.off = off
+        self.d = content
+        self.dseq = 0
+        self.hist = []
+        self.wbs = []
+        self.dirty = False
+        self.uncertain_from = None  # seq of the first version while uncertain
+
+    def view(self):
+        return self.hist[-1].content if self.hist else self.d
+
+    def add_version(self, content, how, site, pieces):
+        known = self.uncertain_from is None
+        seq = self.dseq + len(self.hist) + 1
+        self.hist.append(Version(seq, content, known, how, site, pieces))
+        return seq
+
+    def version(self, seq):
+        return self.hist[seq - self.dseq - 1]
+
+    def complete(self, seq):
+        """the write-back of version seq reached the media"""
+        if seq <= self.dseq:
+            return  # superseded by a later completion
+        k = seq - self.dseq
+        self.d = self.hist[k - 1].content
+        self.hist = self.hist[k:]
+        self.dseq = seq
+        self.wbs = [w for w in self.wbs if w.seq > seq]
+        if self.uncertain_from is not None and self.uncertain_from <= seq:
+            self.uncertain_from = seq + 1  # the view is still unknown
+
+
+class Region:
+    __slots__ = ("rid", "len", "domain", "line")
+
+    def __init__(self, rid, length, domain, line):
+        self.rid = rid
+        self.len = length
+        self.domain = domain
+        self.line = line
+
+
+def pieces_of(lo, n):
+    first, last = lo // 8, (lo + n - 1) // 8
+    return ((1 << (last + 1)) - 1) ^ ((1 << first) - 1)
+
+
+class Reference:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.clflush_weak = cfg["clflush"] == "weak"
+        self.sector = cfg["sector"]
+        self.regions = {}
+        self.lines = {}
+        self.inflight = {}   # tid -> [WriteBack] in issue order
+        self.pending = {}    # tid -> [WriteBack] strong clflushes
+        self.findings = {}   # (cls, site) -> [count, set of lines]
+        self.crashes = 0
+
+    # ---- regions and lines ----
+    def add_region(self, rid, length, domain):
+        line = fmt.PAGE if domain == "pagecache" else self.cfg["line"]
+        self.regions[rid] = Region(rid, length, domain, line)
+
+    def line_at(self, region, off):
+        key = (region.rid, off)
+        ln = self.lines.get(key)
+        if ln is None:
+            ln = Line(region.rid, off, fmt.pattern(region.rid, off,
+                                                   region.line))
+            self.lines[key] = ln
+        return ln
+
+    def line_offs(self, region, off, n):
+        """line offsets of [off, off+n) clipped to the region"""
+        end = min(off + n, region.len)
+        o = off - off % region.line
+        while o < end:
+            yield o
+            o += region.line
+
+    def touched_lines(self, region):
+        return [ln for (rid, _), ln in sorted(self.lines.items())
+                if rid == region.rid]
+
+    def find(self, cls, site, line=None):
+        f = self.findings.setdefault((cls, site), [0, set()])
+        f[0] += 1
+        if line is not None:
+            f[1].add((line.region, line.off))
+
+    # ---- write-backs and fences ----
+    def issue(self, ln, tid, site, pending):
+        wb = WriteBack(ln, ln.dseq + len(ln.hist), tid, site, pending)
+        ln.wbs.append(wb)
+        (self.pending if pending else self.inflight).setdefault(
+            tid, []).append(wb)
+        ln.dirty = False
+
+    def settle_clflush(self, tid):
+        """a strong clflush completes at its thread's next event"""
+        wbs = self.pending.pop(tid, None)
+        for wb in wbs or ():
+            wb.line.complete(wb.seq)
+
+    def fence(self, tid):
+        for wb in self.inflight.pop(tid, None) or ():
+            wb.line.complete(wb.seq)
+
+    # ---- events ----
+    def apply(self, ev):
+        if ev.tid is not None and ev.kind != "snapshot":
+            self.settle_clflush(ev.tid)
+        getattr(self, "ev_" + ev.kind)(ev)
+
+    def each_piece(self, ev):
+        """(region, line, lo, bytes) for each line a write touches"""
+        region = self.regions[ev.region]
+        for o in self.line_offs(region, ev.off, ev.len):
+            lo = max(ev.off, o) - o
+            hi = min(ev.off + ev.len, o + region.line, region.len) - o
+            start = o + lo - ev.off
+            data = None if ev.data is None else \
+                ev.data[start:start + hi - lo]
+            yield region, self.line_at(region, o), lo, hi - lo, data
+
+    def write(self, ev, how):
+        for region, ln, lo, n, data in self.each_piece(ev):
+            view = ln.view()
+            content = view if data is None else \
+                view[:lo] + data + view[lo + n:]
+            if region.domain == "eadr":
+                ln.d = content  # the caches are persistent: durable now
+                continue
+            if region.domain == "pagecache" and how in (V_NT, V_MOVDIR):
+                how_here = V_STORE  # the page cache is not the media
+            else:
+                how_here = how
+            if how_here == V_UNTRACED and ln.uncertain_from is None:
+                ln.uncertain_from = ln.dseq + len(ln.hist) + 1
+            ln.add_version(content, how_here, ev.site, pieces_of(lo, n))
+            if how_here in (V_NT, V_MOVDIR):
+                # Refinement 2: the streaming store carries the whole line
+                self.issue(ln, ev.tid, ev.site, False)
+            else:
+                ln.dirty = True
+
+    def ev_store(self, ev):
+        self.write(ev, V_STORE if ev.data is not None else V_UNTRACED)
+
+    def ev_nt(self, ev):
+        self.write(ev, V_NT)
+
+    def ev_movdir64b(self, ev):
+        self.write(ev, V_MOVDIR)
+
+    def ev_snapshot(self, ev):
+        region = self.regions[ev.region]
+        ln = self.line_at(region, ev.off - ev.off % region.line)
+        view = ln.view()
+        if region.domain == "eadr":
+            ln.d = ev.data
+        elif ev.data == view:
+            if ln.uncertain_from is not None:
+                for v in ln.hist:
+                    if v.seq >= ln.uncertain_from:
+                        v.known = True
+        else:
+            ln.uncertain_from = None
+            ln.add_version(ev.data, V_SNAPSHOT, 0, 0)
+        ln.uncertain_from = None
+
+    def flush(self, ev, strong):
+        region = self.regions[ev.region]
+        for o in self.line_offs(region, ev.off, ev.len):
+            ln = self.line_at(region, o)
+            if region.domain == "eadr":
+                self.find(F_REDUNDANT, ev.site)
+            elif region.domain == "pagecache":
+                self.find(F_PAGECACHE, ev.site)
+            elif ln.dirty:
+                self.issue(ln, ev.tid, ev.site, strong)
+            else:
+                self.find(F_REDUNDANT, ev.site)
+                if ln.wbs:  # another write-back may still lack its fence
+                    self.issue(ln, ev.tid, ev.site, strong)
+
+    def ev_clwb(self, ev):
+        self.flush(ev, False)
+
+    def ev_clflushopt(self, ev):
+        self.flush(ev, False)
+
+    def ev_clflush(self, ev):
+        self.flush(ev, not self.clflush_weak)
+
+    def ev_sfence(self, ev):
+        self.fence(ev.tid)
+
+    ev_mfence = ev_sfence
+    ev_locked = ev_sfence
+
+    def write_back_all(self, region, lines, tid):
+        """msync/fsync: a write-back of every line on tid, no finding"""
+        if region.domain == "eadr":
+            return
+        for ln in lines:
+            if ln.hist:
+                self.issue(ln, tid, 0, False)
+
+    def ev_msync(self, ev):
+        region = self.regions[ev.region]
+        start = ev.off - ev.off % fmt.PAGE
+        end = -(-(ev.off + ev.len) // fmt.PAGE) * fmt.PAGE
+        lines = [self.lines[(region.rid, o)]
+                 for o in self.line_offs(region, start, end - start)
+                 if (region.rid, o) in self.lines]
+        self.write_back_all(region, lines, ev.tid)
+        self.fence(ev.tid)
+
+    def regions_of(self, rid):
+        if rid is None:
+            return [self.regions[r] for r in sorted(self.regions)]
+        return [self.regions[rid]]
+
+    def ev_fsync(self, ev):
+        for region in self.regions_of(ev.region):
+            self.write_back_all(region, self.touched_lines(region), ev.tid)
+        self.fence(ev.tid)
+
+    def ev_shutdown(self, ev):
+        for region in self.regions_of(ev.region):
+            if ev.region is None:
+                lines = self.touched_lines(region)
+            else:
+                lines = [self.lines[(region.rid, o)]
+                         for o in self.line_offs(region, ev.off, ev.len)
+                         if (region.rid, o) in self.lines]
+            for ln in lines:
+                self.shut_line(ln)
+
+    def shut_line(self, ln):
+        if not ln.hist:
+            return
+        if ln.dirty:
+            stores = [v for v in ln.hist if v.how in STORE_KINDS]
+            site = stores[0].site if stores else 0
+            f = self.findings.setdefault((F_UNPERSISTED, site), [0, set()])
+            f[0] += len(stores)
+            f[1].add((ln.region, ln.off))
+        fenced_later = [w for w in ln.wbs if not w.pending]
+        if fenced_later:
+            self.find(F_NO_FENCE, fenced_later[-1].site, ln)
+        ln.complete(ln.dseq + len(ln.hist))
+        ln.dirty = False
+        ln.uncertain_from = None
+
+    def ev_outside(self, ev):
+        self.find(F_OUTSIDE, ev.site)
+
+    def ev_crash(self, ev):
+        pass  # the driver asks crash_report() itself
+
+    # ---- crash outcomes ----
+    def outcomes(self, ln):
+        """{kind: [contents]} of an open line, docs/model.md's list"""
+        region = self.regions[ln.region]
+        hist = ln.hist
+        wb_seqs = sorted({w.seq for w in ln.wbs})
+        wb = [ln.version(s).content for s in wb_seqs if ln.version(s).known]
+        evict = [v.content for v in hist if v.known]
+        if region.domain == "pagecache":
+            torn = self.torn_sectors(ln, region)
+        else:
+            torn = self.torn_pieces(ln)
+        return {"lost": [ln.d], "wb": wb, "evict": evict, "torn": torn}
+
+    def torn_pieces(self, ln):
+        out = []
+        prev_content, prev_known = ln.d, True
+        for v in ln.hist:
+            if (v.how in (V_STORE, V_NT) and v.known and prev_known
+                    and bin(v.pieces).count("1") >= 2):
+                out.extend(combine(prev_content, v.content,
+                                   bits_of(v.pieces), 8))
+            prev_content, prev_known = v.content, v.known
+        return out
+
+    def torn_sectors(self, ln, region):
+        out = []
+        sector = self.sector
+        for v in ln.hist:
+            if not v.known:
+                continue
+            differ = [i for i in range(region.line // sector)
+                      if ln.d[i * sector:(i + 1) * sector]
+                      != v.content[i * sector:(i + 1) * sector]]
+            if len(differ) >= 2:
+                out.extend(combine(ln.d, v.content, differ, sector))
+        return out
+
+
+def bits_of(mask):
+    return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+def combine(old, new, units, size):
+    """old with every non-empty proper subset of units taken from new,
+    in Gray-code order (one unit changes per step)"""
+    out = []
+    t = len(units)
+    full = (1 << t) - 1
+    buf = bytearray(old)
+    prev = 0
+    for i in range(1, 1 << t):
+        gray = i ^ (i >> 1)
+        j = (gray ^ prev).bit_length() - 1
+        a = units[j] * size
+        buf[a:a + size] = (new if gray >> j & 1 else old)[a:a + size]
+        prev = gray
+        if gray != full:
+            out.append(bytes(buf))
+    return out
+
+
+# ---- the report of docs/differential.md ----
+
+def flags_of(ln):
+    return (("d" if ln.dirty else "-") + ("f" if ln.wbs else "-")
+            + ("u" if any(not v.known for v in ln.hist) else "-"))
+
+
+def store_site(ln):
+    for v in ln.hist:
+        if v.how in STORE_KINDS:
+            return v.site
+    return 0
+
+
+class Runner(Reference):
+    """a Reference that writes the protocol's report lines"""
+
+    def __init__(self, cfg, verbose=False):
+        super().__init__(cfg)
+        self.verbose = verbose
+        self.out = []
+        self.by_region = {}
+        self.pattern_sums = {}
+        self.line_cache = {}
+
+    def add_region(self, rid, length, domain):
+        super().add_region(rid, length, domain)
+        self.by_region[rid] = {}
+        r = self.regions[rid]
+        self.out.append("region %d line=%d" % (rid, r.line))
+
+    def line_at(self, region, off):
+        ln = self.lines.get((region.rid, off))
+        if ln is None:
+            ln = super().line_at(region, off)
+            self.by_region[region.rid][off] = ln
+        return ln
+
+    def pattern_sum(self, region):
+        s = self.pattern_sums.get(region.rid)
+        if s is None:
+            s = 0
+            for o in range(0, region.len, region.line):
+                s += fmt.line_hash(region.rid, o,
+                                   fmt.pattern(region.rid, o, region.line))
+            self.pattern_sums[region.rid] = s
+        return s
+
+    def line_state(self, ln, region):
+        """(durable hash, its difference to the pattern's hash, outcome
+        counts, outcome hashes) of a line; cached while it does not change"""
+        key = (ln.dseq, len(ln.hist), tuple(w.seq for w in ln.wbs),
+               ln.uncertain_from, ln.d)
+        hit = self.line_cache.get((ln.region, ln.off))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        hd = fmt.line_hash(ln.region, ln.off, ln.d)
+        delta = hd - fmt.line_hash(ln.region, ln.off, fmt.pattern(
+            ln.region, ln.off, region.line))
+        counts, hashes = None, None
+        if ln.hist:
+            outs = self.outcomes(ln)
+            counts = {k: len(v) for k, v in outs.items()}
+            hashes = {fmt.line_hash(ln.region, ln.off, c)
+                      for contents in outs.values() for c in contents}
+        val = (hd, delta, counts, hashes)
+        self.line_cache[(ln.region, ln.off)] = (key, val)
+        return val
+
+    def ev_crash(self, ev):
+        base, opened = 0, []
+        for rid in sorted(self.regions):
+            region = self.regions[rid]
+            base += self.pattern_sum(region)
+            lines = self.by_region[rid]
+            for off in sorted(lines):
+                ln = lines[off]
+                hd, delta, counts, hashes = self.line_state(ln, region)
+                base += delta
+                if ln.hist:
+                    opened.append((ln, hd, counts, hashes))
+        self.report_crash(base & fmt.MASK64, opened)
+        self.crashes += 1
+
+    def report_crash(self, base, opened):
+        product = 1
+        for ln, hd, counts, hashes in opened:
+            product *= len(hashes)
+        whole = product <= fmt.IMAGE_SET_MAX
+        head = "crash %d open=%d durable=%s" % (self.crashes, len(opened),
+                                               fmt.hx(base))
+        if whole:
+            sums = {base}
+            for ln, hd, counts, hashes in opened:
+                deltas = {h - hd for h in hashes}
+                sums = {(s + d) & fmt.MASK64 for s in sums for d in deltas}
+            self.out.append(head + " images=%d set=%s"
+                            % (len(sums), fmt.hx(fmt.set_digest(sums))))
+            if self.verbose:
+                self.out.extend("image " + fmt.hx(h) for h in sorted(sums))
+        else:
+            self.out.append(head + " images=perline")
+        for ln, hd, counts, hashes in opened:
+            text = ("open %d %d v=%d flags=%s site=%d lost=%d wb=%d evict=%d"
+                    " torn=%d distinct=%d" % (
+                        ln.region, ln.off, len(ln.hist), flags_of(ln),
+                        store_site(ln), counts["lost"], counts["wb"],
+                        counts["evict"], counts["torn"], len(hashes)))
+            if not whole:
+                text += " set=" + fmt.hx(fmt.set_digest(hashes))
+            self.out.append(text)
+            if self.verbose and not whole:
+                self.out.extend("linehash " + fmt.hx(h)
+                                for h in sorted(hashes))
+
+    def report_findings(self):
+        rows = sorted(self.findings.items(),
+                      key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1]))
+        for (cls, site), (count, lines) in rows:
+            text = "finding %s site=%d count=%d" % (
+                fmt.FINDING_CLASSES[cls], site, count)
+            if cls in (F_UNPERSISTED, F_NO_FENCE):
+                text += " lines=%d" % len(lines)
+            self.out.append(text)
+
+
+def run_sequence(name, lines, verbose=False):
+    """the report lines of one sequence (without its `seq`/`end` lines)"""
+    runner = None
+    for line in lines:
+        if line.startswith("config"):
+            runner = Runner(fmt.parse_config(line), verbose)
+        elif line.startswith("region "):
+            f = line.split()
+            runner.add_region(int(f[1]), fmt.parse_int(f[2]), f[3])
+        else:
+            runner.apply(fmt.parse_event(line))
+    runner.report_findings()
+    return ["seq " + name] + runner.out + ["end"]
+
+
+def run_text(text, verbose=False):
+    out = []
+    for name, lines in fmt.split_sequences(text):
+        out.extend(run_sequence(name, lines, verbose))
+    return out
+
+
+def main(argv):
+    import sys
+    verbose = "-v" in argv
+    paths = [a for a in argv if a != "-v"]
+    text = open(paths[0]).read() if paths else sys.stdin.read()
+    sys.stdout.write("\n".join(run_text(text, verbose)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

@@ -32,6 +32,8 @@ struct sym_module {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	bool has_dwarf;
+	char **names;       /* unversioned symbol names (unversioned()) */
+	size_t nnames;
 };
 
 struct sym_site {
@@ -71,6 +73,9 @@ symbolizer_delete(struct symbolizer *s)
 		return;
 	for (size_t i = 0; i < s->nmod; i++) {
 		free(s->mod[i].path);
+		for (size_t j = 0; j < s->mod[i].nnames; j++)
+			free(s->mod[i].names[j]);
+		free(s->mod[i].names);
 		if (s->mod[i].dwfl != NULL)
 			dwfl_end(s->mod[i].dwfl);
 	}
@@ -269,6 +274,31 @@ frame_set(struct sym_frame *f, const struct sym_module *m, uint64_t off,
 }
 
 /*
+ * unversioned -- "__libc_start_main" for "__libc_start_main@@GLIBC_2.34":
+ * the symbol table spells the version, people do not; copies are kept in
+ * the module so they live as long as its other strings
+ */
+static const char *
+unversioned(struct sym_module *m, const char *name)
+{
+	const char *at = name ? strchr(name, '@') : NULL;
+	if (at == NULL || at == name)
+		return name;
+	for (size_t i = 0; i < m->nnames; i++)
+		if (strncmp(m->names[i], name, at - name) == 0 &&
+				m->names[i][at - name] == '\0')
+			return m->names[i];
+	char **grown = realloc(m->names, (m->nnames + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return name;
+	m->names = grown;
+	char *copy = strndup(name, at - name);
+	if (copy == NULL)
+		return name;
+	return m->names[m->nnames++] = copy;
+}
+
+/*
  * inline_chain -- the DIEs holding pc, innermost first, by nesting: past
  * an inlined subroutine, dwarf_getscopes goes on with the scopes of its
  * abstract definition (so the caller's subprogram would be missing);
@@ -318,6 +348,7 @@ resolve_dwarf(struct sym_module *m, uint64_t addr, struct sym_frame *out,
 		const char *name = die_name(&scopes[i]);
 		if (tag == DW_TAG_subprogram && symname != NULL)
 			name = symname; /* the linker's name: static, clones */
+		name = unversioned(m, name);
 		if (n < max) {
 			frame_set(&out[n], m, addr, name, file, line);
 			out[n].inlined = tag == DW_TAG_inlined_subroutine;
@@ -330,7 +361,8 @@ resolve_dwarf(struct sym_module *m, uint64_t addr, struct sym_frame *out,
 	free(scopes);
 	if (n == 0) {
 		if (max > 0)
-			frame_set(&out[0], m, addr, symname, file, line);
+			frame_set(&out[0], m, addr, unversioned(m, symname),
+					file, line);
 		n = 1;
 	}
 	return n;
@@ -350,9 +382,40 @@ symbolizer_resolve(struct symbolizer *s, uint32_t module, uint64_t off,
 	if (m->has_dwarf)
 		return resolve_dwarf(m, off, out, max);
 	if (max > 0)
-		frame_set(&out[0], m, off, dwfl_module_addrname(m->mod, off),
-				NULL, 0);
+		frame_set(&out[0], m, off, unversioned(m,
+				dwfl_module_addrname(m->mod, off)), NULL, 0);
 	return 1;
+}
+
+/* the C runtime's frames under main and under a thread's start routine */
+static const char *const below_main[] = {
+	"_start", "__libc_start_main", "__libc_start_call_main",
+	"start_thread", "clone", "clone3", "__clone", "__clone3",
+};
+
+static bool
+is_below_main(const char *func)
+{
+	for (size_t i = 0; i < sizeof(below_main) / sizeof(below_main[0]);
+			i++)
+		if (strcmp(func, below_main[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * below_main_cut -- how many frames to keep: up to main, and without the
+ * runtime's frames at the bottom (Valgrind's --show-below-main=no)
+ */
+static size_t
+below_main_cut(const struct sym_frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!f[i].inlined && strcmp(f[i].func, "main") == 0)
+			return i + 1;
+	while (n > 1 && is_below_main(f[n - 1].func))
+		n--;
+	return n;
 }
 
 /* site_resolve -- fills st->frames once: every raw frame, expanded */
@@ -382,6 +445,7 @@ site_resolve(struct symbolizer *s, struct sym_site *st)
 				SYM_INLINE_MAX);
 		st->nframes += n < SYM_INLINE_MAX ? n : SYM_INLINE_MAX;
 	}
+	st->nframes = below_main_cut(st->frames, st->nframes);
 	st->resolved = true;
 	return 0;
 }

@@ -56,8 +56,10 @@ int symbolizer_add_site_src(struct symbolizer *s, uint32_t site,
  * -EINVAL malformed body */
 int symbolizer_add_record(struct symbolizer *s, const struct trace_rec *rec);
 
-/* the frames of a site, innermost first; returns how many there are (may
- * exceed max: call again with a bigger array); 0 for an unknown site */
+/* the frames of a site, innermost first, ending at main (the C runtime's
+ * frames below main or a thread's start routine are dropped, as Valgrind
+ * does); returns how many there are (may exceed max: call again with a
+ * bigger array); 0 for an unknown site */
 size_t symbolizer_frames(struct symbolizer *s, uint32_t site,
 		struct sym_frame *out, size_t max);
 /* one raw frame (with its inlined calls), innermost first, as above */

@@ -91,10 +91,13 @@ test_site_resolves_to_caller(void **state)
 	/* every module a frame names was written before the site */
 	assert_int_equal(recs[0].type, TRACE_REC_MODULE);
 	struct sym_frame f[64];
-	assert_true(symbolizer_frames(s, id, f, 64) >= 2);
+	size_t n = symbolizer_frames(s, id, f, 64);
+	assert_true(n >= 2 && n <= 64);
 	/* the frames of site.c's own module were dropped */
 	assert_string_equal(f[0].func, "test_site_resolves_to_caller");
 	assert_int_equal(f[0].line, line);
+	/* and those below main */
+	assert_string_equal(f[n - 1].func, "main");
 	symbolizer_delete(s);
 
 	/* written once */
@@ -212,6 +215,14 @@ test_threads_agree(void **state)
 		defs += recs[i].type == TRACE_REC_SITE && rid == id[0];
 	}
 	assert_int_equal(defs, 1);
+	/* a thread's stack ends at its start routine, not in clone() */
+	struct symbolizer *s = flush_and_symbolize();
+	struct sym_frame f[64];
+	size_t n = symbolizer_frames(s, id[0], f, 64);
+	assert_true(n >= 1 && n <= 64);
+	assert_string_equal(f[0].func, "intern_many");
+	assert_string_equal(f[n - 1].func, "intern_many");
+	symbolizer_delete(s);
 }
 
 int

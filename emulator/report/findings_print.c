@@ -159,27 +159,6 @@ findings_print_text(struct findings_report *rep,
 }
 
 static void
-json_frame(FILE *out, const struct sym_frame *f)
-{
-	fputs("{\"func\": ", out);
-	report_json_string(out, f->func);
-	fputs(", \"file\": ", out);
-	if (f->file != NULL)
-		report_json_string(out, f->file);
-	else
-		fputs("null", out);
-	fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", f->line);
-	if (f->module != NULL)
-		report_json_string(out, f->module);
-	else
-		fputs("null", out);
-	fprintf(out, ", \"module_off\": %" PRIu64 ", \"inlined\": %s, "
-			"\"debug_info\": %s}", f->module_off,
-			f->inlined ? "true" : "false",
-			f->debug_info ? "true" : "false");
-}
-
-static void
 json_entry(FILE *out, const struct findings_report *rep,
 		const struct finding_entry *e, size_t index)
 {
@@ -193,13 +172,17 @@ json_entry(FILE *out, const struct findings_report *rep,
 		report_json_string(out, path);
 	else
 		fprintf(out, "%" PRIu32, e->region);
-	fprintf(out, ", \"off\": %" PRIu64 ", \"sites\": [", e->off);
+	if (class_text[e->cls].located)
+		fprintf(out, ", \"offset\": \"0x%" PRIx64 "\"", e->off);
+	else
+		fputs(", \"offset\": null", out);
+	fputs(", \"sites\": [", out);
 	for (size_t i = 0; i < e->nsites; i++)
 		fprintf(out, "%s%" PRIu32, i ? ", " : "", e->sites[i]);
-	fputs("],\n     \"stack\": [", out);
+	fputs("],\n     \"frames\": [", out);
 	for (size_t i = 0; i < e->nframes; i++) {
-		fputs(i ? ",\n               " : "", out);
-		json_frame(out, &e->frames[i]);
+		fputs(i ? ",\n                " : "", out);
+		sym_frame_json(&e->frames[i], out);
 	}
 	fputs("]}", out);
 }
@@ -211,7 +194,8 @@ findings_print_json(struct findings_report *rep,
 	int ret = findings_entries(rep);
 	if (ret < 0)
 		return ret;
-	fputs("{\"when\": ", out);
+	fputs("{\"report\": \"pmemu-run\", \"schema_version\": 1, "
+			"\"when\": ", out);
 	report_json_string(out, when_text(opts));
 	fputs(",\n  \"findings\": [", out);
 	for (size_t i = 0; i < rep->nentries; i++) {

@@ -346,8 +346,9 @@ resolve_dwarf(struct sym_module *m, uint64_t addr, struct sym_frame *out,
 				tag != DW_TAG_subprogram)
 			continue;
 		const char *name = die_name(&scopes[i]);
-		if (tag == DW_TAG_subprogram && symname != NULL)
-			name = symname; /* the linker's name: static, clones */
+		/* the source's name, not a clone's ("f.constprop.0") */
+		if (name == NULL)
+			name = symname;
 		name = unversioned(m, name);
 		if (n < max) {
 			frame_set(&out[n], m, addr, name, file, line);
@@ -475,4 +476,35 @@ sym_frame_format(const struct sym_frame *f, char *buf, size_t len)
 	return snprintf(buf, len, "%s (%s+0x%" PRIx64 "%s)", f->func,
 			report_basename(f->module), f->module_off,
 			f->debug_info ? "" : ", no debug info");
+}
+
+static void
+json_string_or_null(FILE *out, const char *s)
+{
+	if (s != NULL)
+		report_json_string(out, s);
+	else
+		fputs("null", out);
+}
+
+void
+sym_frame_json(const struct sym_frame *f, FILE *out)
+{
+	fputs("{\"function\": ", out);
+	json_string_or_null(out, f->func);
+	fputs(", \"file\": ", out);
+	json_string_or_null(out, f->file);
+	if (f->line > 0)
+		fprintf(out, ", \"line\": %" PRIu32, f->line);
+	else
+		fputs(", \"line\": null", out);
+	fputs(", \"module\": ", out);
+	json_string_or_null(out, f->module);
+	if (f->module != NULL)
+		fprintf(out, ", \"offset\": \"0x%" PRIx64 "\"", f->module_off);
+	else
+		fputs(", \"offset\": null", out);
+	fprintf(out, ", \"inlined\": %s, \"debug_info\": %s}",
+			f->inlined ? "true" : "false",
+			f->debug_info ? "true" : "false");
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,11 @@ size_t symbolizer_resolve(struct symbolizer *s, uint32_t module,
 /* "func (file.c:41)", "func (prog+0x1234, no debug info)": the text of a
  * frame in reports (file and module by basename); returns snprintf's */
 int sym_frame_format(const struct sym_frame *f, char *buf, size_t len);
+
+/* the JSON of a frame, as docs/report-json.md's `site.frames` entries:
+ * {"function", "file", "line", "module", "offset": "0x..", "inlined",
+ * "debug_info"}, null where unknown */
+void sym_frame_json(const struct sym_frame *f, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -116,25 +116,26 @@ test_text_exact(void **state)
 }
 
 static const char want_json[] =
-"{\"when\": \"at crash point 'commit'\",\n"
+"{\"report\": \"pmemu-run\", \"schema_version\": 1,"
+" \"when\": \"at crash point 'commit'\",\n"
 "  \"findings\": [\n"
 "    {\"index\": 0, \"class\": \"unpersisted\", \"count\": 3, \"lines\": 2,"
-" \"region\": \"/tmp/x/pool.img\", \"off\": 4160, \"sites\": [1, 2],\n"
-"     \"stack\": [{\"func\": \"list_insert\", \"file\": \"/src/list.c\","
-" \"line\": 41, \"module\": null, \"module_off\": 0, \"inlined\": false,"
+" \"region\": \"/tmp/x/pool.img\", \"offset\": \"0x1040\", \"sites\": [1, 2],\n"
+"     \"frames\": [{\"function\": \"list_insert\", \"file\": \"/src/list.c\","
+" \"line\": 41, \"module\": null, \"offset\": null, \"inlined\": false,"
 " \"debug_info\": true}]},\n"
 "    {\"index\": 1, \"class\": \"no_fence\", \"count\": 1, \"lines\": 1,"
-" \"region\": \"/tmp/x/pool.img\", \"off\": 64, \"sites\": [4],\n"
-"     \"stack\": [{\"func\": \"???\", \"file\": null, \"line\": 0,"
-" \"module\": \"/opt/lib/libgone.so\", \"module_off\": 16,"
+" \"region\": \"/tmp/x/pool.img\", \"offset\": \"0x40\", \"sites\": [4],\n"
+"     \"frames\": [{\"function\": \"???\", \"file\": null, \"line\": null,"
+" \"module\": \"/opt/lib/libgone.so\", \"offset\": \"0x10\","
 " \"inlined\": false, \"debug_info\": false},\n"
-"               {\"func\": \"???\", \"file\": null, \"line\": 0,"
-" \"module\": \"/opt/lib/libgone.so\", \"module_off\": 47,"
+"                {\"function\": \"???\", \"file\": null, \"line\": null,"
+" \"module\": \"/opt/lib/libgone.so\", \"offset\": \"0x2f\","
 " \"inlined\": false, \"debug_info\": false}]},\n"
 "    {\"index\": 2, \"class\": \"flush_outside\", \"count\": 1,"
-" \"lines\": 0, \"region\": null, \"off\": 0, \"sites\": [3],\n"
-"     \"stack\": [{\"func\": \"main\", \"file\": \"/src/main.c\","
-" \"line\": 17, \"module\": null, \"module_off\": 0, \"inlined\": false,"
+" \"lines\": 0, \"region\": null, \"offset\": null, \"sites\": [3],\n"
+"     \"frames\": [{\"function\": \"main\", \"file\": \"/src/main.c\","
+" \"line\": 17, \"module\": null, \"offset\": null, \"inlined\": false,"
 " \"debug_info\": true}]}\n"
 "  ],\n"
 "  \"summary\": {\"findings\": 3, \"classes\": 3, \"by_class\":"
@@ -172,7 +173,9 @@ test_no_findings(void **state)
 	assert_string_equal(text, "pmemu: no findings at exit\n");
 	free(text);
 	char *json = print(rep, &o, 1, &n);
-	assert_string_equal(json, "{\"when\": \"at exit\",\n  \"findings\": [],\n"
+	assert_string_equal(json, "{\"report\": \"pmemu-run\", "
+			"\"schema_version\": 1, \"when\": \"at exit\",\n"
+			"  \"findings\": [],\n"
 			"  \"summary\": {\"findings\": 0, \"classes\": 0, "
 			"\"by_class\": {}, \"error_exitcode\": 3}}\n");
 	free(json);

@@ -1,0 +1,142 @@
+/*
+ * insn.h -- raw flush, fence and non-temporal store instructions in code
+ * that was not built with the GCC plugin: found by disassembly
+ * (insn_scan.c), patched to trap (insn_patch.c), emulated on the trap
+ * (insn_trap.c). docs/raw-instructions.md explains the whole scheme.
+ */
+#ifndef PMEMU_INSN_H
+#define PMEMU_INSN_H 1
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* what one instruction does to persistence */
+enum insn_kind {
+	INSN_NONE = 0,
+	INSN_CLWB,
+	INSN_CLFLUSHOPT,
+	INSN_CLFLUSH,
+	INSN_SFENCE,
+	INSN_MFENCE,
+	INSN_NT_GPR,     /* movnti: width bytes of a general register */
+	INSN_NT_VEC,     /* (v)movnt{dq,ps,pd,ss,sd}: xmm/ymm/zmm */
+	INSN_NT_MMX,     /* movntq: an mm register */
+	INSN_MOVDIRI,    /* direct store of a general register */
+	INSN_MOVDIR64B,  /* 64 bytes from memory to [src register] */
+	INSN_LOCKED,     /* lock prefix or xchg with memory: counted only */
+	INSN_UNPATCHABLE, /* a target we cannot emulate (why says why) */
+	INSN_KIND_MAX,
+};
+
+/* register numbers: ucontext gregs indices (REG_RAX...) or these */
+#define INSN_REG_NONE (-1)
+#define INSN_REG_RIP (-2)
+
+/* register file a source operand lives in */
+enum insn_regfile {
+	INSN_RF_NONE = 0,
+	INSN_RF_GPR,     /* src is a gregs index */
+	INSN_RF_XMM,     /* src is 0..31; width bytes from its low end */
+	INSN_RF_MMX,     /* src is 0..7 */
+};
+
+/* one instruction the scanner found (a patch site, a locked site...) */
+struct insn_site {
+	uint64_t addr;       /* runtime address of its first byte */
+	int64_t disp;        /* memory operand: displacement */
+	uint8_t len;         /* instruction length, bytes */
+	uint8_t kind;        /* enum insn_kind */
+	int8_t base;         /* memory operand: gregs index, NONE or RIP */
+	int8_t index;        /* gregs index or NONE */
+	uint8_t scale;       /* 1, 2, 4, 8 */
+	uint8_t addr32;      /* 0x67 prefix: 32-bit effective address */
+	uint8_t seg;         /* 0, or 0x64 (fs) / 0x65 (gs) override */
+	uint8_t regfile;     /* enum insn_regfile of src */
+	int8_t src;          /* source register (movdir64b: destination) */
+	uint8_t width;       /* bytes stored (NT), 0 otherwise */
+	uint8_t orig;        /* the byte the patch replaced */
+	const char *why;     /* INSN_UNPATCHABLE: the reason, static */
+};
+
+/* ---- insn_scan.c: decode code bytes ---- */
+struct insn_scanner;
+
+/* called per site found, in address order; non-zero stops the scan */
+typedef int (*insn_found_fn)(void *ctx, const struct insn_site *site);
+
+/* a capstone handle (x86-64, detail on); NULL if capstone fails */
+struct insn_scanner *insn_scanner_new(void);
+void insn_scanner_delete(struct insn_scanner *sc);
+/*
+ * decodes code[0, len) (mapped at runtime address addr) linearly from its
+ * first byte, reporting every target and locked instruction; bytes no
+ * decoder knows are skipped one at a time. 0, or the callback's value.
+ */
+int insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
+		uint64_t addr, insn_found_fn found, void *ctx);
+/* one instruction at code (up to avail bytes): its site, 0 or -1 (bad) */
+int insn_decode_one(struct insn_scanner *sc, const uint8_t *code,
+		size_t avail, uint64_t addr, struct insn_site *site);
+/* "clwb", "sfence", ... for messages */
+const char *insn_kind_name(enum insn_kind k);
+/* true for kinds that are patched to trap */
+bool insn_kind_traps(enum insn_kind k);
+
+/* ---- insn_elf.c: the file of a loaded module ---- */
+struct insn_func {
+	uint64_t lo, hi;     /* link-time addresses [lo, hi) */
+	const char *name;    /* into the mapped file */
+};
+struct insn_range {
+	uint64_t lo, hi;
+};
+struct insn_elf {
+	const uint8_t *map;  /* the whole file, read-only */
+	size_t map_len;
+	struct insn_func *funcs;  /* sorted by lo: .symtab, else .dynsym */
+	size_t nfuncs;
+	struct insn_range *exec;  /* executable sections, link-time */
+	size_t nexec;
+	bool plugin_built;        /* a __pmemu_ symbol (pmemu_hooks.h) */
+};
+/* 0, or -1 when the file cannot be read or is not an x86-64 ELF */
+int insn_elf_open(const char *path, struct insn_elf *e);
+void insn_elf_close(struct insn_elf *e);
+/* the function holding link-time address vaddr, or NULL */
+const struct insn_func *insn_elf_func(const struct insn_elf *e,
+		uint64_t vaddr);
+
+/* ---- insn_trap.c: the SIGTRAP side ---- */
+/*
+ * true when this CPU executes site and a trap handler can read its source
+ * operand (the xsave components of the signal frame that hold ymm/zmm).
+ * A site that fails is left unpatched: natively it raises #UD anyway.
+ */
+bool insn_site_emulable(const struct insn_site *site);
+/* the sorted table the handler searches; published atomically */
+struct insn_table {
+	size_t n;
+	struct insn_site sites[];
+};
+void insn_table_publish(const struct insn_table *t);
+const struct insn_table *insn_table_current(void);
+/* effective address of site's memory operand in the context uc */
+uintptr_t insn_effective_addr(const struct insn_site *site,
+		const ucontext_t *uc);
+/*
+ * the SIGTRAP work: true if uc stopped at one of our patch sites, which
+ * was then emulated (event emitted, rip moved past it); false otherwise:
+ * the caller passes the signal on to whoever else wants it
+ */
+bool shim_insn_sigtrap(int sig, siginfo_t *si, void *uc);
+/* installs the SIGTRAP handler once (chains to the previous one) */
+int insn_trap_install(void);
+
+/* ---- insn_patch.c: the loaded objects ---- */
+int shim_insn_init(void);
+void shim_insn_on_dlopen(void *handle);
+unsigned shim_insn_locked_sites(void);
+
+#endif

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "shim_events.h"
 #include "shim_options.h"
 #include "trace.h"
 
@@ -28,6 +29,8 @@ struct model *shim_model(void);
  * (PMEMU_REPORT); NULL when neither is set
  */
 struct trace_writer *shim_trace_writer(void);
+/* writes END and closes the writer (root process, at exit) */
+void shim_writer_close(int status);
 /* true when every event is recorded too (pmemu record) */
 bool shim_trace_events(void);
 
@@ -45,6 +48,12 @@ void shim_emit_locked(const struct model_event *ev);
 void shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
 		const void *b2, size_t l2);
 
+/* true in a child forked from the process that started the shim: it
+ * shares the views and the trace, and leaves the media to its parent */
+bool shim_is_forked_child(void);
+/* the status exit() was called with (END record) */
+void shim_set_exit_status(int status);
+
 /* diff every dirty page, then clean shutdown of everything (exit) */
 void shim_shutdown(int status);
 /* writes the model's findings to the writer (exit and crash points) */
@@ -53,12 +62,13 @@ void shim_findings_write(void);
 /* init of each interceptor family (resolves REAL), from the constructor */
 void shim_init_map(void);
 void shim_init_fileio(void);
+void shim_init_write(void);
 void shim_init_signal(void);
 void shim_init_thread(void);
 /* installs the SIGSEGV handler (intercept_signal.c) */
 void shim_signal_install(void);
 /* the real sigaction, for the shim's own handler */
-int shim_real_sigaction(int sig, const struct sigaction *act,
+int shim_sigaction_real(int sig, const struct sigaction *act,
 		struct sigaction *old);
 
 #endif

@@ -82,11 +82,17 @@ int shim_file_msync(void *addr, size_t len, int flags);
 /* the region of a program descriptor, or NULL */
 struct shim_region *shim_fd_region(int fd);
 
+/* the absolute path of (dirfd, path) in abs (PATH_MAX); true when it is
+ * under the pmem dir */
+bool shim_path_resolve(int dirfd, const char *path, char *abs);
+
 /* internal: the region table and the mapping table */
 void shim_fd_set(int fd, struct shim_region *r);
 struct shim_region *shim_region_of_path(const char *abs, int flags,
 		mode_t mode);
 void shim_region_resized(struct shim_region *r);
+/* a rename put an emulated file at path: its region follows */
+void shim_region_renamed(const char *path);
 /* calls fn for every live mapping (lock held) */
 void shim_mapping_for_each(void (*fn)(struct shim_mapping *m, void *ctx),
 		void *ctx);

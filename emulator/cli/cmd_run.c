@@ -1,10 +1,154 @@
-/* cmd_run.c -- `pmemu run` (placeholder until its issue lands) */
+/*
+ * cmd_run.c -- `pmemu run`: run a program on emulated pmem, then print
+ * the findings its in-process model wrote (PMEMU_REPORT, a trace file of
+ * REGION/SITE/MODULE/MARKER/FINDING records), Valgrind style
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "cli_launch.h"
+#include "findings_print.h"
+#include "trace.h"
+
+struct run_print {
+	struct findings_report *rep;
+	FILE *out;
+	const struct launch_opts *o;
+	char when[320];
+	int total;                 /* entries printed over all batches */
+	bool in_batch;
+};
+
+/* batch_end -- print the findings collected since the last batch */
+static void
+batch_end(struct run_print *p)
+{
+	if (!p->in_batch)
+		return;
+	struct findings_print_opts po = { .when = p->when[0] ? p->when : NULL,
+		.error_exitcode = p->o->error_exitcode > 0 ?
+			p->o->error_exitcode : 0 };
+	int n = findings_print_text(p->rep, &po, p->out);
+	if (n > 0)
+		p->total += n;
+	findings_report_clear(p->rep);
+	p->in_batch = false;
+	p->when[0] = '\0';
+}
+
+/* read_report -- one findings file: each run of FINDING records is a
+ * batch, at a crash point when a MARKER came just before */
+static int
+read_report(struct run_print *p, const char *path, long root_pid)
+{
+	struct trace_reader *r;
+	char err[256];
+	if (trace_reader_open(path, &r, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	struct trace_rec rec;
+	int got;
+	while ((got = trace_next(r, &rec)) == 1) {
+		if (rec.type == TRACE_REC_FINDING) {
+			if (!p->in_batch && !p->when[0] && (long)rec.tid !=
+					root_pid)
+				snprintf(p->when, sizeof(p->when),
+					"at exit of process %u", rec.tid);
+			p->in_batch = true;
+		} else {
+			batch_end(p);
+		}
+		if (rec.type == TRACE_REC_MARKER)
+			snprintf(p->when, sizeof(p->when),
+				"at crash point '%.256s'", (const char *)rec.body);
+		(void)findings_report_add_record(p->rep, &rec);
+	}
+	batch_end(p);
+	if (got < 0)
+		cli_note("warning: %s: %s", path, trace_reader_error(r));
+	trace_reader_close(r);
+	return 0;
+}
+
+/* read_siblings -- PATH.<pid>: processes that exec'd under the shim */
+static void
+read_siblings(struct run_print *p, const char *path)
+{
+	char dir_buf[PATH_MAX], base_buf[PATH_MAX];
+	snprintf(dir_buf, sizeof(dir_buf), "%s", path);
+	snprintf(base_buf, sizeof(base_buf), "%s", path);
+	const char *dir = dirname(dir_buf), *base = basename(base_buf);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	size_t n = strlen(base);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, base, n) != 0 || e->d_name[n] != '.')
+			continue;
+		char sib[PATH_MAX * 2];
+		snprintf(sib, sizeof(sib), "%s/%s", dir, e->d_name);
+		long pid = strtol(e->d_name + n + 1, NULL, 10);
+		read_report(p, sib, pid);
+		unlink(sib);
+	}
+	closedir(d);
+}
+
+static int
+report_findings(const struct launch_opts *o, const char *path,
+		long root_pid)
+{
+	FILE *out = stderr;
+	if (o->log_file != NULL && (out = fopen(o->log_file, "w")) == NULL)
+		return cli_error("--log-file %s: %s", o->log_file,
+			strerror(errno));
+	struct run_print p = { .rep = findings_report_new(NULL), .out = out,
+		.o = o };
+	if (p.rep == NULL)
+		return cli_error("out of memory");
+	if (access(path, F_OK) == 0)
+		read_report(&p, path, root_pid);
+	read_siblings(&p, path);
+	if (p.total == 0 && !o->quiet)
+		fprintf(out, "pmemu: no findings\n");
+	findings_report_delete(p.rep);
+	if (out != stderr)
+		fclose(out);
+	return p.total;
+}
 
 int
 cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cli_error("'pmemu run' is not yet implemented");
+	struct launch_opts o;
+	int code;
+	if (launch_parse(argc, argv, false, &o, &code) != 0)
+		return code;
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/pmemu-report-XXXXXX",
+		tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return cli_error("%s: %s", path, strerror(errno));
+	close(fd);
+	unlink(path); /* the shim creates it: its absence means no shim ran */
+	int status = launch_run(&o, "PMEMU_REPORT", path);
+	if (status < 0)
+		return CLI_EXIT_USAGE;
+	trace_file_trim(path);
+	int findings = report_findings(&o, path, launch_pid);
+	unlink(path);
+	if (findings > 0 && o.error_exitcode >= 0)
+		return o.error_exitcode;
+	return status;
 }

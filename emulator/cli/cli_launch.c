@@ -1,0 +1,205 @@
+/* cli_launch.c -- options of run/record and the launch of the program */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_launch.h"
+
+static void
+launch_usage(bool record)
+{
+	printf("usage: pmemu %s %s[OPTIONS] [--] PROGRAM [ARGS]\n"
+		"\n"
+		"  --pmem-dir DIR        files under DIR are emulated pmem "
+		"(PMEMU_PMEM_DIR)\n"
+		"  --domain D            adr (default), eadr or pagecache\n"
+		"  --line N              cache line in bytes (64)\n"
+		"  --clflush strong|weak clflush orders with later stores, or "
+		"not\n"
+		"  --sector 512|4096     atomic sector of a page write-back\n"
+		"  --error-exitcode N    exit N when there are findings\n"
+		"  --log-file FILE       the report goes to FILE, not stderr\n"
+		"  --quiet               print findings only\n",
+		record ? "record" : "run", record ? "-o TRACE " : "");
+}
+
+/* value_opt -- one of the valued options; 1 taken, 0 not this, -1 bad */
+static int
+value_opt(int argc, char **argv, int *i, struct launch_opts *o, bool record)
+{
+	static const struct { const char *name; size_t field; } names[] = {
+		{ "--pmem-dir", offsetof(struct launch_opts, pmem_dir) },
+		{ "--domain", offsetof(struct launch_opts, domain) },
+		{ "--line", offsetof(struct launch_opts, line) },
+		{ "--clflush", offsetof(struct launch_opts, clflush) },
+		{ "--sector", offsetof(struct launch_opts, sector) },
+		{ "--log-file", offsetof(struct launch_opts, log_file) },
+		{ "--output", offsetof(struct launch_opts, output) },
+		{ "-o", offsetof(struct launch_opts, output) },
+	};
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		if (!record && names[k].field ==
+				offsetof(struct launch_opts, output))
+			continue;
+		const char *v = cli_opt_value(argc, argv, i, names[k].name);
+		if (v != NULL) {
+			*(const char **)((char *)o + names[k].field) = v;
+			return 1;
+		}
+	}
+	const char *v = cli_opt_value(argc, argv, i, "--error-exitcode");
+	if (v == NULL)
+		return 0;
+	unsigned long n;
+	if (cli_parse_uint(v, 0, 255, &n) != 0) {
+		cli_error("--error-exitcode=%s: expected 0 to 255", v);
+		return -1;
+	}
+	o->error_exitcode = (int)n;
+	return 1;
+}
+
+/* resolve_pmem_dir -- the option, else PMEMU_PMEM_DIR; must be a dir */
+static int
+resolve_pmem_dir(struct launch_opts *o)
+{
+	static char dir[PATH_MAX];
+	const char *d = o->pmem_dir ? o->pmem_dir : getenv("PMEMU_PMEM_DIR");
+	if (d == NULL || *d == '\0')
+		return cli_error("--pmem-dir DIR is required (or PMEMU_PMEM_DIR)");
+	struct stat st;
+	if (realpath(d, dir) == NULL || stat(dir, &st) != 0)
+		return cli_error("--pmem-dir %s: %s", d, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cli_error("--pmem-dir %s: not a directory", d);
+	o->pmem_dir = dir;
+	return 0;
+}
+
+int
+launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
+		int *exit_code)
+{
+	memset(o, 0, sizeof(*o));
+	o->error_exitcode = -1;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			launch_usage(record);
+			*exit_code = CLI_EXIT_OK;
+			return -1;
+		}
+		if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			o->quiet = true;
+			continue;
+		}
+		int r = value_opt(argc, argv, &i, o, record);
+		if (r < 0)
+			goto usage;
+		if (r > 0)
+			continue;
+		if (a[0] == '-') {
+			cli_error("unknown option '%s'; see 'pmemu %s --help'", a,
+				record ? "record" : "run");
+			goto usage;
+		}
+		break;
+	}
+	if (i >= argc) {
+		cli_error("no program to run; see 'pmemu %s --help'",
+			record ? "record" : "run");
+		goto usage;
+	}
+	if (record && o->output == NULL) {
+		cli_error("-o TRACE is required");
+		goto usage;
+	}
+	if (resolve_pmem_dir(o) != 0)
+		goto usage;
+	o->argv = argv + i;
+	return 0;
+usage:
+	*exit_code = CLI_EXIT_USAGE;
+	return -1;
+}
+
+/* preload -- LD_PRELOAD with libpmemu.so first */
+static void
+child_env(const struct launch_opts *o, const char *env_name,
+		const char *env_path)
+{
+	static char preload[PATH_MAX * 2];
+	const char *old = getenv("LD_PRELOAD");
+	snprintf(preload, sizeof(preload), "%s/libpmemu.so%s%s", cli_libdir(),
+		old && *old ? ":" : "", old ? old : "");
+	setenv("LD_PRELOAD", preload, 1);
+	setenv("PMEMU_PMEM_DIR", o->pmem_dir, 1);
+	const struct { const char *name, *value; } vars[] = {
+		{ "PMEMU_DOMAIN", o->domain }, { "PMEMU_LINE", o->line },
+		{ "PMEMU_CLFLUSH", o->clflush }, { "PMEMU_SECTOR", o->sector },
+	};
+	for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++)
+		if (vars[k].value != NULL)
+			setenv(vars[k].name, vars[k].value, 1);
+	/* options of the CLI itself: the program need not see them */
+	unsetenv("PMEMU_ERROR_EXITCODE");
+	unsetenv("PMEMU_LOG_FILE");
+	unsetenv("PMEMU_QUIET");
+	unsetenv("PMEMU_ROOT_PID");
+	unsetenv("PMEMU_REPORT");
+	unsetenv("PMEMU_TRACE");
+	setenv(env_name, env_path, 1);
+}
+
+long launch_pid;
+
+int
+launch_run(const struct launch_opts *o, const char *env_name,
+		const char *env_path)
+{
+	char lib[PATH_MAX + 16];
+	snprintf(lib, sizeof(lib), "%s/libpmemu.so", cli_libdir());
+	if (access(lib, R_OK) != 0) {
+		cli_error("%s: %s", lib, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		cli_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		child_env(o, env_name, env_path);
+		execvp(o->argv[0], o->argv);
+		fprintf(stderr, "pmemu: error: cannot run %s: %s\n", o->argv[0],
+			strerror(errno));
+		_exit(CLI_EXIT_USAGE);
+	}
+	launch_pid = pid;
+	/* as system(): the terminal's ^C is for the program */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

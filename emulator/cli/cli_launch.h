@@ -1,0 +1,39 @@
+/*
+ * cli_launch.h -- what `pmemu run` and `pmemu record` share: the shim's
+ * options, the environment they become, and running the program with
+ * libpmemu.so preloaded
+ */
+#ifndef PMEMU_CLI_LAUNCH_H
+#define PMEMU_CLI_LAUNCH_H 1
+
+#include <stdbool.h>
+
+struct launch_opts {
+	const char *pmem_dir;      /* absolute, resolved */
+	const char *domain, *line, *clflush, *sector; /* passed as given */
+	const char *log_file;
+	const char *output;        /* record: -o TRACE */
+	int error_exitcode;        /* -1: unset */
+	bool quiet;
+	char **argv;               /* the program and its arguments */
+};
+
+/*
+ * parses [OPTIONS] [--] PROGRAM [ARGS]; `record` also takes -o/--output;
+ * 0, or CLI_EXIT_USAGE after one message (or CLI_EXIT_OK for --help)
+ */
+int launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
+		int *exit_code);
+/*
+ * runs the program with libpmemu.so preloaded, the options in PMEMU_*
+ * and env_name=env_path (PMEMU_REPORT or PMEMU_TRACE); waits; returns the
+ * program's exit code (128+N when killed by signal N), or -1 after a
+ * message when it could not be started
+ */
+int launch_run(const struct launch_opts *o, const char *env_name,
+		const char *env_path);
+
+/* the process id of the last program launch_run started */
+extern long launch_pid;
+
+#endif

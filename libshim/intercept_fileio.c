@@ -1,0 +1,234 @@
+/*
+ * intercept_fileio.c -- open/creat (and their 64-bit names), close, dup,
+ * ftruncate/fallocate, unlink/rename of emulated files
+ *
+ * Opening a file under the pmem dir gives the program a descriptor of its
+ * view (shim_file_openat); the rest keeps the descriptor table and the
+ * file size in step. stdio (fopen) opens files inside libc and is not
+ * seen (docs/shim.md).
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim_core.h"
+#include "shim_file.h"
+#include "shim_intercept.h"
+#include "shim_region.h"
+
+/* the mode argument exists only with O_CREAT or O_TMPFILE */
+#define OPEN_MODE(flags, mode) \
+	do { \
+		va_list ap_; \
+		va_start(ap_, flags); \
+		mode = ((flags) & (O_CREAT | __O_TMPFILE)) ? \
+			(mode_t)va_arg(ap_, int) : 0; \
+		va_end(ap_); \
+	} while (0)
+
+#define OPENAT_BODY(name, dirfd, path, flags, mode) \
+	SHIM_ENTER(name, dirfd, path, flags, mode); \
+	int fd = shim_file_openat(dirfd, path, flags, mode); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return fd
+
+SHIM_INTERCEPTOR(int, open, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	SHIM_ENTER(open, path, flags, mode);
+	int fd = shim_file_openat(AT_FDCWD, path, flags, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_OPEN SHIM_RESOLVE(open)
+
+SHIM_INTERCEPTOR(int, open64, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	SHIM_ENTER(open64, path, flags, mode);
+	int fd = shim_file_openat(AT_FDCWD, path, flags, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_OPEN64 SHIM_RESOLVE(open64)
+
+SHIM_INTERCEPTOR(int, openat, int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	OPENAT_BODY(openat, dirfd, path, flags, mode);
+}
+#define INIT_OPENAT SHIM_RESOLVE(openat)
+
+SHIM_INTERCEPTOR(int, openat64, int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	OPENAT_BODY(openat64, dirfd, path, flags, mode);
+}
+#define INIT_OPENAT64 SHIM_RESOLVE(openat64)
+
+SHIM_INTERCEPTOR(int, creat, const char *path, mode_t mode)
+{
+	SHIM_ENTER(creat, path, mode);
+	int fd = shim_file_openat(AT_FDCWD, path,
+			O_CREAT | O_WRONLY | O_TRUNC, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_CREAT SHIM_RESOLVE(creat)
+
+SHIM_INTERCEPTOR(int, creat64, const char *path, mode_t mode)
+{
+	SHIM_ENTER(creat64, path, mode);
+	int fd = shim_file_openat(AT_FDCWD, path,
+			O_CREAT | O_WRONLY | O_TRUNC, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_CREAT64 SHIM_RESOLVE(creat64)
+
+SHIM_INTERCEPTOR(int, close, int fd)
+{
+	SHIM_ENTER(close, fd);
+	int ret = shim_file_close(fd);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+#define INIT_CLOSE SHIM_RESOLVE(close)
+
+/* dup_track -- the new descriptor names the same view as the old one */
+static void
+dup_track(int oldfd, int newfd)
+{
+	if (newfd >= 0 && newfd != oldfd)
+		shim_fd_set(newfd, shim_fd_region(oldfd));
+}
+
+SHIM_INTERCEPTOR(int, dup, int oldfd)
+{
+	SHIM_ENTER(dup, oldfd);
+	int fd = REAL(dup)(oldfd);
+	SHIM_SAVE_ERRNO();
+	dup_track(oldfd, fd);
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_DUP SHIM_RESOLVE(dup)
+
+SHIM_INTERCEPTOR(int, dup2, int oldfd, int newfd)
+{
+	SHIM_ENTER(dup2, oldfd, newfd);
+	int fd = REAL(dup2)(oldfd, newfd);
+	SHIM_SAVE_ERRNO();
+	dup_track(oldfd, fd);
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_DUP2 SHIM_RESOLVE(dup2)
+
+SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
+{
+	SHIM_ENTER(dup3, oldfd, newfd, flags);
+	int fd = REAL(dup3)(oldfd, newfd, flags);
+	SHIM_SAVE_ERRNO();
+	dup_track(oldfd, fd);
+	SHIM_LEAVE();
+	return fd;
+}
+#define INIT_DUP3 SHIM_RESOLVE(dup3)
+
+/* the size calls change the view; the media and the model follow */
+#define RESIZING_INTERCEPTOR(name, call, ...) \
+	SHIM_ENTER(name, __VA_ARGS__); \
+	int ret = REAL(name) call; \
+	SHIM_SAVE_ERRNO(); \
+	if (ret == 0) \
+		shim_file_resized(fd); \
+	SHIM_LEAVE(); \
+	return ret
+
+SHIM_INTERCEPTOR(int, ftruncate, int fd, off_t len)
+{
+	RESIZING_INTERCEPTOR(ftruncate, (fd, len), fd, len);
+}
+#define INIT_FTRUNCATE SHIM_RESOLVE(ftruncate)
+
+SHIM_INTERCEPTOR(int, ftruncate64, int fd, off_t len)
+{
+	RESIZING_INTERCEPTOR(ftruncate64, (fd, len), fd, len);
+}
+#define INIT_FTRUNCATE64 SHIM_RESOLVE(ftruncate64)
+
+SHIM_INTERCEPTOR(int, fallocate, int fd, int mode, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(fallocate, (fd, mode, off, len), fd, mode, off,
+		len);
+}
+#define INIT_FALLOCATE SHIM_RESOLVE(fallocate)
+
+SHIM_INTERCEPTOR(int, fallocate64, int fd, int mode, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(fallocate64, (fd, mode, off, len), fd, mode, off,
+		len);
+}
+#define INIT_FALLOCATE64 SHIM_RESOLVE(fallocate64)
+
+/* posix_fallocate returns an error number, not -1 */
+SHIM_INTERCEPTOR(int, posix_fallocate, int fd, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(posix_fallocate, (fd, off, len), fd, off, len);
+}
+#define INIT_POSIX_FALLOCATE SHIM_RESOLVE(posix_fallocate)
+
+SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(posix_fallocate64, (fd, off, len), fd, off, len);
+}
+#define INIT_POSIX_FALLOCATE64 SHIM_RESOLVE(posix_fallocate64)
+
+/* rename -- the region keeps its media; its path follows for reports */
+SHIM_INTERCEPTOR(int, rename, const char *from, const char *to)
+{
+	SHIM_ENTER(rename, from, to);
+	int ret = REAL(rename)(from, to);
+	SHIM_SAVE_ERRNO();
+	if (ret == 0 && shim_path_is_pmem(to))
+		shim_region_renamed(to);
+	SHIM_LEAVE();
+	return ret;
+}
+#define INIT_RENAME SHIM_RESOLVE(rename)
+
+void
+shim_init_fileio(void)
+{
+	INIT_OPEN;
+	INIT_OPEN64;
+	INIT_OPENAT;
+	INIT_OPENAT64;
+	INIT_CREAT;
+	INIT_CREAT64;
+	INIT_CLOSE;
+	INIT_DUP;
+	INIT_DUP2;
+	INIT_DUP3;
+	INIT_FTRUNCATE;
+	INIT_FTRUNCATE64;
+	INIT_FALLOCATE;
+	INIT_FALLOCATE64;
+	INIT_POSIX_FALLOCATE;
+	INIT_POSIX_FALLOCATE64;
+	INIT_RENAME;
+	shim_init_write();
+}

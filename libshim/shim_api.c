@@ -1,0 +1,67 @@
+/*
+ * shim_api.c -- pmemu_rt_api, the table include/pmemu.h finds with dlsym:
+ * crash points, registered ranges, announced flushes and fences
+ */
+#include "pmemu.h"
+#include "shim_core.h"
+#include "shim_events.h"
+#include "shim_intercept.h"
+#include "shim_site.h"
+
+static void
+api_crash_point(const char *name)
+{
+	if (shim_depth != 0 || !shim_active)
+		return;
+	shim_depth++;
+	shim_ev_marker(name ? name : "");
+	shim_depth--;
+}
+
+/* a registered range has no file behind it: not supported yet */
+static int
+api_register_pmem(void *addr, size_t len, const char *name)
+{
+	(void)addr;
+	(void)len;
+	(void)name;
+	return -1;
+}
+
+static int
+api_unregister_pmem(void *addr, size_t len)
+{
+	(void)addr;
+	(void)len;
+	return -1;
+}
+
+static void
+api_flush(const void *addr, size_t len)
+{
+	if (shim_depth != 0 || !shim_active)
+		return;
+	shim_depth++;
+	shim_ev_flush(addr, len, MODEL_EV_CLWB, shim_site_here());
+	shim_depth--;
+}
+
+static void
+api_fence(void)
+{
+	if (shim_depth != 0 || !shim_active)
+		return;
+	shim_depth++;
+	shim_ev_fence(MODEL_EV_SFENCE, shim_site_here());
+	shim_depth--;
+}
+
+__attribute__((visibility("default"))) const struct pmemu_rt_api
+pmemu_rt_api = {
+	.version = PMEMU_API_VERSION,
+	.crash_point = api_crash_point,
+	.register_pmem = api_register_pmem,
+	.unregister_pmem = api_unregister_pmem,
+	.flush = api_flush,
+	.fence = api_fence,
+};

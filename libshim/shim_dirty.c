@@ -1,0 +1,267 @@
+/*
+ * shim_dirty.c -- page-protection dirty tracking: the fault handler's
+ * part (lock-free) and the settling of dirty pages (under shim_lock)
+ *
+ * Page states go CLEAN -> BUSY -> DIRTY in the handler and DIRTY -> BUSY
+ * -> CLEAN when settled; BUSY makes the other side wait, so a twin is
+ * never copied while it is being diffed or dropped. The handler queues
+ * each page it makes writable on a ring (CAS on the tail: lock-free, so a
+ * thread interrupted anywhere, even holding shim_lock, never blocks it).
+ * A full ring sets `overflow` and the next settle scans every mapping.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim_core.h"
+#include "shim_dirty.h"
+#include "shim_site.h"
+
+#define RING_LEN (1u << 18)
+#define SLOT_CONSUMED ((uintptr_t)1)
+
+static uintptr_t ring[RING_LEN];
+static uint64_t ring_head;   /* consumer, under shim_lock */
+static uint64_t ring_tail;   /* producers: fault handlers */
+static int ring_overflow;
+
+static void *
+anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t
+npages(const struct shim_mapping *m)
+{
+	return (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
+}
+
+int
+shim_dirty_setup(struct shim_mapping *m)
+{
+	m->tracked = (m->prot & PROT_WRITE) != 0;
+	if (!m->tracked)
+		return 0;
+	size_t n = npages(m);
+	m->page_state = anon(n);
+	m->page_site = anon(n * sizeof(uint32_t));
+	m->twin = anon(n * SHIM_PAGE_LEN);
+	if (!m->page_state || !m->page_site || !m->twin) {
+		shim_dirty_release(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+shim_dirty_release(struct shim_mapping *m)
+{
+	size_t n = npages(m);
+	if (m->page_state)
+		munmap(m->page_state, n);
+	if (m->page_site)
+		munmap(m->page_site, n * sizeof(uint32_t));
+	if (m->twin)
+		munmap(m->twin, n * SHIM_PAGE_LEN);
+	m->page_state = NULL;
+	m->page_site = NULL;
+	m->twin = NULL;
+}
+
+/* ring_push -- queue a page made writable (signal handler) */
+static void
+ring_push(uintptr_t page)
+{
+	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_RELAXED);
+	do {
+		if (t - __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE) >=
+				RING_LEN) {
+			__atomic_store_n(&ring_overflow, 1, __ATOMIC_RELEASE);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&ring_tail, &t, t + 1, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	__atomic_store_n(&ring[t % RING_LEN], page, __ATOMIC_RELEASE);
+}
+
+static void
+handler_die(const char *msg)
+{
+	ssize_t r = write(2, msg, strlen(msg));
+	(void)r;
+	_exit(2);
+}
+
+bool
+shim_dirty_fault(void *addr, const ucontext_t *uc)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup(addr);
+	if (m == NULL || !m->tracked ||
+			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
+		return false;
+	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
+	uint8_t *st = &m->page_state[pg];
+	for (;;) {
+		uint8_t s = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (s == SHIM_PAGE_DIRTY)
+			return true; /* another thread opened it: retry */
+		if (s == SHIM_PAGE_GONE)
+			return false;
+		if (s == SHIM_PAGE_BUSY) {
+			sched_yield(); /* a settle is running on another thread */
+			continue;
+		}
+		if (__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
+	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
+	m->page_site[pg] = shim_site_ucontext(uc);
+	if (mprotect(page, SHIM_PAGE_LEN, m->prot) != 0)
+		handler_die("pmemu: error: cannot unprotect a view page "
+			"(too many mappings? see vm.max_map_count)\n");
+	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+	ring_push((uintptr_t)page);
+	return true;
+}
+
+/* view_end -- where the view's file data ends in m (no SIGBUS past it) */
+static uintptr_t
+view_end(const struct shim_mapping *m)
+{
+	uint64_t flen = m->region->len;
+	uint64_t in_map = flen > m->file_off ? flen - m->file_off : 0;
+	return m->base + (in_map < m->len ? in_map : m->len);
+}
+
+/* diff_lines -- a STORE for every line of [lo, hi) that differs from the
+ * twin; with `refresh` the twin takes the new content (a snapshot) */
+static void
+diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
+{
+	uint32_t line = m->region->line_len;
+	uintptr_t end = view_end(m);
+	if (hi > end)
+		hi = end;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		size_t n = hi - a < line ? hi - a : line;
+		uint8_t *twin = m->twin + (a - m->base);
+		if (memcmp((void *)a, twin, n) == 0)
+			continue;
+		shim_emit_store(m, a, n, false, m->page_site[pg]);
+		if (refresh)
+			memcpy(twin, (void *)a, n);
+	}
+}
+
+void
+shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	if (!m->tracked)
+		return;
+	uint32_t line = m->region->line_len;
+	lo -= (lo - m->base) % line;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
+				SHIM_PAGE_DIRTY)
+			diff_lines(m, a, a + line, true);
+	}
+}
+
+void
+shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	if (!m->tracked)
+		return;
+	for (uintptr_t a = lo; a < hi;) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		uintptr_t pend = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		uintptr_t e = hi < pend ? hi : pend;
+		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
+				SHIM_PAGE_DIRTY)
+			memcpy(m->twin + (a - m->base), (void *)a, e - a);
+		a = e;
+	}
+}
+
+/* settle_page -- diff a dirty page, protect it again, drop its twin */
+static void
+settle_page(struct shim_mapping *m, size_t pg)
+{
+	uint8_t s = SHIM_PAGE_DIRTY;
+	if (!__atomic_compare_exchange_n(&m->page_state[pg], &s,
+			SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL,
+			__ATOMIC_ACQUIRE))
+		return;
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	/* read-only first: a store racing with the diff faults and waits */
+	mprotect((void *)page, SHIM_PAGE_LEN, m->prot & ~PROT_WRITE);
+	diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	madvise(m->twin + pg * SHIM_PAGE_LEN, SHIM_PAGE_LEN, MADV_DONTNEED);
+	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
+}
+
+void
+shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	if (!m->tracked)
+		return;
+	if (lo < m->base)
+		lo = m->base;
+	if (hi > m->base + m->len)
+		hi = m->base + m->len;
+	for (uintptr_t a = lo - (lo - m->base) % SHIM_PAGE_LEN; a < hi;
+			a += SHIM_PAGE_LEN)
+		settle_page(m, (a - m->base) / SHIM_PAGE_LEN);
+}
+
+static void
+settle_whole(struct shim_mapping *m, void *ctx)
+{
+	(void)ctx;
+	shim_dirty_settle_range(m, m->base, m->base + m->len);
+}
+
+/* settle_queued -- the page at `page`, if a tracked mapping still has it */
+static void
+settle_queued(uintptr_t page)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup((void *)page);
+	if (m != NULL && m->tracked)
+		settle_page(m, (page - m->base) / SHIM_PAGE_LEN);
+}
+
+void
+shim_dirty_settle_all(void)
+{
+	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
+		shim_mapping_for_each(settle_whole, NULL);
+	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
+	bool stuck = false; /* a handler took a slot and has not filled it */
+	for (uint64_t i = ring_head; i < t; i++) {
+		uintptr_t *slot = &ring[i % RING_LEN];
+		uintptr_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+		if (v == 0) {
+			stuck = true;
+			continue;
+		}
+		if (v != SLOT_CONSUMED)
+			settle_queued(v);
+		if (stuck) {
+			__atomic_store_n(slot, SLOT_CONSUMED, __ATOMIC_RELAXED);
+		} else {
+			__atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&ring_head, i + 1, __ATOMIC_RELEASE);
+		}
+	}
+}

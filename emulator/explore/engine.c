@@ -1,0 +1,420 @@
+/* engine.c -- pmemu explore: crash points, their states, one check per
+ * distinct image, in parallel slots; then the report
+ *
+ * States are enumerated in a fixed order (points in trace order, states
+ * in generator order) and numbered by that order (the ordinal); shards
+ * take the images whose content hash falls in their 1/N, so each image
+ * is checked in exactly one shard and `merge` can add shards up.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "explore.h"
+
+struct engine {
+	const struct xp_opts *o;
+	struct xp_points pts;
+	uint64_t *states_at;
+	struct xp_replay r;
+	struct xp_base *base;
+	struct xp_checker *chk;
+	struct xp_slot **slots;
+	size_t nslots;
+	size_t *slot_image;
+	struct xp_linemap *by_hash;
+	struct xp_image *img;
+	size_t nimg, capimg;
+	struct xp_staterec *st;
+	size_t nst, capst;
+	uint64_t ordinal, checks, done, failing;
+	struct xp_openset open;
+	struct { uint32_t region; uint64_t off; } *prev;
+	size_t nprev, capprev;
+	char tmp[PATH_MAX];
+	double t0, last_progress;
+	bool sampled;
+	bool pmem_dir_set;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 64;
+	if (*cap < need)
+		*cap = need;
+	p = realloc(p, *cap * elem);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static void
+progress(struct engine *e, size_t point_idx, bool final)
+{
+	if (!e->o->progress)
+		return;
+	double t = now_s();
+	if (!final && t - e->last_progress < 0.2)
+		return;
+	e->last_progress = t;
+	double rate = e->done / (t - e->t0 + 1e-9);
+	double frac = e->pts.n ? (double)point_idx / e->pts.n : 1;
+	double eta = frac > 0 ? (t - e->t0) * (1 - frac) / frac : 0;
+	fprintf(stderr, "\rpmemu: explore: point %zu/%zu  states %llu  "
+		"checked %llu  failing %llu  %.0f/s  ETA %.0fs   ", point_idx,
+		e->pts.n, (unsigned long long)e->ordinal,
+		(unsigned long long)e->done, (unsigned long long)e->failing,
+		rate, eta);
+	if (final)
+		fputc('\n', stderr);
+}
+
+/* completed -- one check's result into its image */
+static void
+completed(struct engine *e, size_t slot, const struct xp_result *res)
+{
+	struct xp_image *im = &e->img[e->slot_image[slot]];
+	im->res = *res;
+	im->done = true;
+	e->done++;
+	if (res->kind != XP_RES_PASS) {
+		e->failing++;
+		im->output = xp_strdup(xp_check_output(e->chk, slot));
+	}
+	xp_slot_after_check(e->slots[slot]);
+	e->slot_image[slot] = SIZE_MAX;
+}
+
+/* free_slot -- a slot with no check running, waiting for one if needed */
+static size_t
+free_slot(struct engine *e)
+{
+	for (size_t i = 0; i < e->nslots; i++)
+		if (e->slot_image[i] == SIZE_MAX)
+			return i;
+	size_t slot;
+	struct xp_result res;
+	if (xp_check_wait(e->chk, &slot, &res) != 0)
+		abort();
+	completed(e, slot, &res);
+	return slot;
+}
+
+static int
+dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
+		size_t n, const char *markers, char *err, size_t errlen)
+{
+	size_t slot = free_slot(e);
+	int rc = xp_slot_set(e->slots[slot], lines, n);
+	if (rc != 0) {
+		snprintf(err, errlen, "writing image in %s: %s",
+			xp_slot_dir(e->slots[slot]), strerror(-rc));
+		return -1;
+	}
+	e->slot_image[slot] = image;
+	e->checks++;
+	if (e->o->check.shim && e->o->check.pmem_dir == NULL &&
+			!e->pmem_dir_set && e->r.media.n > 0) {
+		char *d = xp_strdup(e->r.media.regions[0].media);
+		char *slash = strrchr(d, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		xp_checker_set_pmem_dir(e->chk, d);
+		free(d);
+		e->pmem_dir_set = true;
+	}
+	xp_check_start(e->chk, slot, xp_slot_dir(e->slots[slot]),
+			xp_slot_pmem(e->slots[slot]), e->img[image].state,
+			markers);
+	return 0;
+}
+
+/* new_image -- or the known one with this hash; SIZE_MAX+new flag */
+static size_t
+find_image(struct engine *e, struct xp_hash h, bool *is_new)
+{
+	void **v = xp_linemap_get(e->by_hash, (uint32_t)h.b, h.a);
+	*is_new = *v == NULL;
+	if (!*is_new)
+		return (uintptr_t)*v - 1;
+	e->img = grow(e->img, &e->capimg, e->nimg + 1, sizeof(*e->img));
+	memset(&e->img[e->nimg], 0, sizeof(*e->img));
+	e->img[e->nimg].h = h;
+	*v = (void *)(uintptr_t)(e->nimg + 1);
+	return e->nimg++;
+}
+
+struct point_work {
+	size_t idx;
+	const char *markers;
+	struct xp_line_set *lines;
+	struct xp_choice *choices;
+};
+
+/* one_state -- the state pick[] of the current point */
+static int
+one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
+		char *err, size_t errlen)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->open.n; i++) {
+		const struct xp_open *o = &e->open.v[i];
+		if (pick[i] == 0)
+			continue;
+		w->lines[n].region = o->line.region;
+		w->lines[n].off = o->line.off;
+		w->lines[n].content = xp_open_content(o, pick[i]);
+		w->choices[n].region = o->line.region;
+		w->choices[n].off = o->line.off;
+		w->choices[n].out = o->out[pick[i]];
+		n++;
+	}
+	uint64_t ordinal = e->ordinal++;
+	e->states_at[w->idx]++;
+	struct xp_hash h = xp_state_hash(e->base, w->lines, n);
+	if (e->o->shard_n > 1 && h.a % e->o->shard_n != e->o->shard_k - 1)
+		return 0;
+	bool is_new;
+	size_t im = find_image(e, h, &is_new);
+	e->st = grow(e->st, &e->capst, e->nst + 1, sizeof(*e->st));
+	e->st[e->nst].point_idx = (uint32_t)w->idx;
+	e->st[e->nst++].image = (uint32_t)im;
+	e->img[im].states++;
+	if (!is_new)
+		return 0;
+	e->img[im].first_ordinal = ordinal;
+	e->img[im].point_idx = w->idx;
+	e->img[im].state = xp_state_id(e->pts.v[w->idx].point, w->choices, n);
+	return dispatch(e, im, w->lines, n, w->markers, err, errlen);
+}
+
+static void
+touched_line(void *ctx, uint32_t region, uint64_t off, void *value)
+{
+	struct engine *e = ctx;
+	(void)value;
+	xp_base_update(e->base, e->r.m, region, off);
+}
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	return x;
+}
+
+/* one_point -- replay to the point, then every state of it */
+static int
+one_point(struct engine *e, size_t idx, char *err, size_t errlen)
+{
+	const struct xp_point *p = &e->pts.v[idx];
+	if (xp_replay_to(&e->r, p->point, err, errlen) != 0)
+		return -1;
+	/* durable contents that changed since the last point: only lines
+	 * open then or touched since can have; then the new open set */
+	struct xp_openset *os = &e->open;
+	for (size_t i = 0; i < e->nprev; i++)
+		xp_base_update(e->base, e->r.m, e->prev[i].region,
+				e->prev[i].off);
+	xp_linemap_each(e->r.touched, touched_line, e);
+	xp_linemap_clear(e->r.touched);
+	xp_openset_load(os, e->r.m, e->o->strategies);
+	e->prev = grow(e->prev, &e->capprev, os->n + 1, sizeof(*e->prev));
+	for (size_t i = 0; i < os->n; i++) {
+		e->prev[i].region = os->v[i].line.region;
+		e->prev[i].off = os->v[i].line.off;
+	}
+	e->nprev = os->n;
+
+	struct point_work w = { idx, NULL, NULL, NULL };
+	char *markers = xp_replay_markers(&e->r);
+	w.markers = markers;
+	w.lines = calloc(os->n + 1, sizeof(*w.lines));
+	w.choices = calloc(os->n + 1, sizeof(*w.choices));
+	if (w.lines == NULL || w.choices == NULL)
+		abort();
+	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n,
+			e->o->max_lines, e->o->samples,
+			mix(e->o->seed ^ mix(p->point)));
+	if (!xp_state_gen_exhaustive(g))
+		e->sampled = true;
+	const uint32_t *pick;
+	int rc = 0;
+	while (rc == 0 && xp_state_gen_next(g, &pick) == 1)
+		rc = one_state(e, &w, pick, err, errlen);
+	xp_state_gen_delete(g);
+	free(w.lines);
+	free(w.choices);
+	free(markers);
+	progress(e, idx + 1, false);
+	return rc;
+}
+
+int
+xp_strategy_parse(const char *s, unsigned *mask)
+{
+	static const struct { const char *name; unsigned bits; } names[] = {
+		{ "pessimistic", MODEL_STRAT_PESSIMISTIC },
+		{ "inflight", MODEL_STRAT_INFLIGHT },
+		{ "eviction", MODEL_STRAT_EVICTION },
+		{ "torn", MODEL_STRAT_TORN },
+		{ "all", MODEL_STRAT_ALL },
+	};
+	char *copy = xp_strdup(s), *save = NULL;
+	int rc = 0, seen = 0;
+	*mask = 0;
+	for (char *t = strtok_r(copy, ",", &save); t;
+			t = strtok_r(NULL, ",", &save), seen++) {
+		size_t i;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(t, names[i].name) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			rc = -1;
+		else
+			*mask |= names[i].bits;
+	}
+	free(copy);
+	return rc == 0 && seen ? 0 : -1;
+}
+
+void
+xp_strategy_names(unsigned mask, struct xp_report *rp)
+{
+	if (mask == 0)
+		xp_strv_push(&rp->strategy, &rp->nstrategy, "pessimistic");
+	if (mask & MODEL_STRAT_INFLIGHT)
+		xp_strv_push(&rp->strategy, &rp->nstrategy, "inflight");
+	if (mask & MODEL_STRAT_EVICTION)
+		xp_strv_push(&rp->strategy, &rp->nstrategy, "eviction");
+	if (mask & MODEL_STRAT_TORN)
+		xp_strv_push(&rp->strategy, &rp->nstrategy, "torn");
+}
+
+static int
+setup(struct engine *e, char *err, size_t errlen)
+{
+	const struct xp_opts *o = e->o;
+	if (xp_points_scan(o->trace, o->crash_at, o->from, o->to, o->fold,
+			o->max_points, &e->pts, err, errlen) != 0)
+		return -1;
+	e->states_at = calloc(e->pts.n + 1, sizeof(*e->states_at));
+	if (e->states_at == NULL)
+		abort();
+	e->nslots = o->check.kind == XP_CHECK_SO_INPROC ? 1 : o->jobs;
+	/* runners fork now, while this process is small */
+	if (xp_checker_new(&o->check, e->nslots, &e->chk, err, errlen) != 0)
+		return -1;
+	if (xp_replay_open(&e->r, o->trace, o->pmem_dir, err, errlen) != 0)
+		return -1;
+	e->base = xp_base_new(&e->r.media);
+	snprintf(e->tmp, sizeof(e->tmp), "%s/pmemu-explore.XXXXXX",
+			o->tmpdir ? o->tmpdir : "/tmp");
+	if (mkdtemp(e->tmp) == NULL) {
+		snprintf(err, errlen, "temporary directory %s: %s", e->tmp,
+				strerror(errno));
+		e->tmp[0] = '\0';
+		return -1;
+	}
+	e->slots = calloc(e->nslots, sizeof(*e->slots));
+	e->slot_image = calloc(e->nslots, sizeof(*e->slot_image));
+	if (e->slots == NULL || e->slot_image == NULL)
+		abort();
+	for (size_t i = 0; i < e->nslots; i++) {
+		char dir[PATH_MAX + 32];
+		snprintf(dir, sizeof(dir), "%.*s/w%zu", PATH_MAX - 32, e->tmp,
+				i);
+		e->slot_image[i] = SIZE_MAX;
+		e->slots[i] = xp_slot_new(e->base, dir, err, errlen);
+		if (e->slots[i] == NULL)
+			return -1;
+	}
+	e->by_hash = xp_linemap_new();
+	return 0;
+}
+
+static void
+teardown(struct engine *e)
+{
+	if (e->chk) {
+		size_t slot;
+		struct xp_result res;
+		while (xp_checker_busy(e->chk) &&
+				xp_check_wait(e->chk, &slot, &res) == 0)
+			;
+		xp_checker_delete(e->chk);
+	}
+	for (size_t i = 0; i < e->nslots; i++)
+		xp_slot_delete(e->slots[i]);
+	if (e->tmp[0])
+		rmdir(e->tmp);
+	free(e->slots);
+	free(e->slot_image);
+	xp_base_delete(e->base);
+	xp_replay_close(&e->r);
+	xp_openset_free(&e->open);
+	xp_linemap_delete(e->by_hash);
+	for (size_t i = 0; i < e->nimg; i++) {
+		free(e->img[i].state);
+		free(e->img[i].output);
+	}
+	free(e->img);
+	free(e->st);
+	free(e->prev);
+	free(e->states_at);
+	xp_points_free(&e->pts);
+}
+
+static int
+run(struct engine *e, char *err, size_t errlen)
+{
+	e->t0 = now_s();
+	for (size_t i = 0; i < e->pts.n; i++)
+		if (one_point(e, i, err, errlen) != 0)
+			return -1;
+	size_t slot;
+	struct xp_result res;
+	while (xp_checker_busy(e->chk) &&
+			xp_check_wait(e->chk, &slot, &res) == 0)
+		completed(e, slot, &res);
+	progress(e, e->pts.n, true);
+	return 0;
+}
+
+int
+xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
+		size_t errlen)
+{
+	struct engine e;
+	memset(&e, 0, sizeof(e));
+	e.o = o;
+	int rc = setup(&e, err, errlen);
+	if (rc == 0)
+		rc = run(&e, err, errlen);
+	if (rc == 0)
+	{
+		struct xp_results res = { o, &e.r, &e.pts, e.states_at, e.img,
+			e.nimg, e.st, e.nst, e.checks, e.sampled, e.chk,
+			e.tmp };
+		rc = xp_verdict(&res, rp, err, errlen);
+	}
+	teardown(&e);
+	return rc;
+}

@@ -1,0 +1,484 @@
+/*
+ * explore.h -- the crash explorer: crash points x per-line outcomes ->
+ * media images -> the user's check -> a report (docs/explore.md)
+ *
+ * Pieces, one file each:
+ *  linemap.c   (region, line offset) -> content hash map
+ *  media.c     regions, the original media (pristine), relocation
+ *  replay.c    trace -> model, record by record; durable-line tracking
+ *  points.c    which records are crash points; unique-stack folding
+ *  stateid.c   stable state ids: format and parse
+ *  states.c    the crash states of one point (strategies)
+ *  image.c     per-worker image files, updated line by line
+ *  check.c     running the check: exec'd, forked .so, in process
+ *  engine.c    the main loop: points, states, dedup, shards, results
+ *  explain.c   delta debugging of the lost lines of a failing state
+ *  report.c    the report: text, JSON; json.c a small JSON reader/writer
+ *  merge.c     joining shard reports
+ */
+#ifndef PMEMU_EXPLORE_H
+#define PMEMU_EXPLORE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+#include "trace.h"
+
+#define XP_LINE_MAX 4096u /* largest line (pagecache domain) */
+
+/* ---- linemap.c: (region, off) -> value ---- */
+struct xp_linemap;
+struct xp_linemap *xp_linemap_new(void);
+void xp_linemap_delete(struct xp_linemap *lm);
+/* the value slot of a key, or NULL if absent */
+void **xp_linemap_find(const struct xp_linemap *lm, uint32_t region,
+		uint64_t off);
+/* the value slot of a key, inserted (value NULL) if absent */
+void **xp_linemap_get(struct xp_linemap *lm, uint32_t region, uint64_t off);
+size_t xp_linemap_count(const struct xp_linemap *lm);
+typedef void (*xp_linemap_fn)(void *ctx, uint32_t region, uint64_t off,
+		void *value);
+void xp_linemap_each(const struct xp_linemap *lm, xp_linemap_fn fn,
+		void *ctx);
+void xp_linemap_clear(struct xp_linemap *lm);
+
+/* 128-bit content hash of a line, summed over an image (order free) */
+struct xp_hash {
+	uint64_t a, b;
+};
+struct xp_hash xp_line_hash(uint32_t region, uint64_t off,
+		const uint8_t *content, uint32_t len);
+void xp_hash_add(struct xp_hash *h, struct xp_hash x);
+void xp_hash_sub(struct xp_hash *h, struct xp_hash x);
+
+/* ---- media.c: regions and their original (pristine) content ---- */
+struct xp_region {
+	uint32_t id;
+	enum model_domain domain;
+	uint32_t line_len;
+	uint64_t len;           /* length now (at the replay's position) */
+	char *media;            /* media path as recorded */
+	char *source;           /* where we read it (after --pmem-dir) */
+	char *file;             /* image file name in an image dir */
+	int fd;                 /* source, read only; -1: reads zeros */
+};
+
+struct xp_media {
+	struct xp_region *regions;
+	size_t n;
+	const char *pmem_dir;   /* relocation: read DIR/<basename> */
+	struct xp_linemap *pristine; /* line -> uint8_t[line_len] */
+	int error;              /* first read error (-errno) */
+};
+void xp_media_init(struct xp_media *md, const char *pmem_dir);
+void xp_media_fini(struct xp_media *md);
+/* adds or updates a region from a REGION record; 0 or -1 (message) */
+int xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
+		uint64_t len, uint32_t line_len, const char *path, char *err,
+		size_t errlen);
+struct xp_region *xp_media_find(struct xp_media *md, uint32_t id);
+/* the pristine content of a line (read once, cached) */
+const uint8_t *xp_media_line(struct xp_media *md, uint32_t region,
+		uint64_t off);
+/* model_media_read_fn over an xp_media */
+void xp_media_read(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
+		uint32_t len);
+
+/* ---- sites (replay.c collects them from SITE/MODULE/SITE_SRC) ---- */
+struct xp_frame {
+	char *function, *file, *module;
+	int line;               /* 0 unknown */
+	uint64_t offset;        /* module offset */
+	bool has_offset;
+};
+struct xp_site {
+	uint32_t id;
+	size_t nframes;
+	struct xp_frame *frames;
+};
+void xp_site_free(struct xp_site *s);
+void xp_site_copy(struct xp_site *dst, const struct xp_site *src);
+
+/* ---- replay.c: the trace through the model ---- */
+struct xp_replay {
+	struct trace_reader *rd;
+	struct model *m;
+	struct xp_media media;
+	uint64_t applied;       /* records applied: the crash point number */
+	struct trace_rec next;
+	int have_next;          /* 1 next is valid, 0 end of trace */
+	bool truncated;
+	/* lines a flush/store touched since xp_replay_take_touched() */
+	struct xp_linemap *touched;
+	char **markers;         /* names of the MARKER records applied */
+	size_t nmarkers, markers_cap;
+	char **notes;           /* NOTE records, and our own */
+	size_t nnotes;
+	/* site id -> frames (raw), module id -> path */
+	struct xp_site *sites;
+	size_t nsites;
+	char **modules;
+	size_t nmodules;
+	bool untraced;          /* the trace has untraced stores */
+	void *sym;              /* struct symbolizer (report/), or NULL */
+};
+/* opens the trace and a content-mode model; 0 or -1 (message in err) */
+int xp_replay_open(struct xp_replay *r, const char *trace_path,
+		const char *pmem_dir, char *err, size_t errlen);
+void xp_replay_close(struct xp_replay *r);
+/* applies records until `applied` == point; 0 or -1 (message) */
+int xp_replay_to(struct xp_replay *r, uint64_t point, char *err,
+		size_t errlen);
+/* the site of a site id (NULL frames if unknown) */
+const struct xp_site *xp_replay_site(const struct xp_replay *r,
+		uint32_t id);
+/* frames of a site resolved to function, file:line; false if unknown */
+bool xp_replay_resolve(const struct xp_replay *r, uint32_t id,
+		struct xp_site *out);
+/* "a,b,c" of the markers applied so far; caller frees */
+char *xp_replay_markers(const struct xp_replay *r);
+void xp_replay_note(struct xp_replay *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- points.c ---- */
+#define XP_AT_FENCE 1u
+#define XP_AT_FLUSH 2u
+#define XP_AT_STORE 4u
+#define XP_AT_MARKER 8u
+
+enum xp_fold {
+	XP_FOLD_AUTO = 0,       /* unique-stack above max_points */
+	XP_FOLD_NONE = 1,
+	XP_FOLD_STACK = 2,
+};
+
+struct xp_point {
+	uint64_t point;         /* records applied at the crash */
+	int64_t record;         /* the record it is before/at, -1 exit */
+	uint16_t type;          /* that record's type (0 for exit) */
+	uint32_t site;
+	uint64_t folded;        /* points folded into this one (>= 1) */
+};
+
+struct xp_points {
+	struct xp_point *v;
+	size_t n;
+	uint64_t total;         /* before folding */
+	bool folded;
+};
+/* parses "fence,flush" etc into XP_AT_*; -1 if unknown */
+int xp_crash_at_parse(const char *s, unsigned *mask);
+/* scans the trace once; 0 or -1 (message) */
+int xp_points_scan(const char *trace_path, unsigned crash_at,
+		const char *from, const char *to, enum xp_fold fold,
+		uint64_t max_points, struct xp_points *pts, char *err,
+		size_t errlen);
+void xp_points_free(struct xp_points *pts);
+const char *xp_point_event(const struct xp_point *p);
+
+/* ---- stateid.c ---- */
+struct xp_choice {
+	uint32_t region;
+	uint64_t off;
+	struct model_outcome out;
+};
+/* "<point>" or "<point>:<r>.<off hex>=<code>,..." (non-LOST only, in
+ * (region, off) order); returns a malloc'd string */
+char *xp_state_id(uint64_t point, const struct xp_choice *c, size_t n);
+/* parses an id; *c malloc'd; 0 or -1 */
+int xp_state_parse(const char *id, uint64_t *point, struct xp_choice **c,
+		size_t *n);
+
+/* ---- states.c: the states of one crash point ---- */
+struct xp_open {
+	struct model_open_line line;
+	size_t nout;
+	struct model_outcome *out;   /* LOST first */
+	uint8_t *content;            /* nout x line_len */
+	uint32_t line_len;
+};
+/* the open lines of the model now, with their outcomes and contents */
+struct xp_openset {
+	struct xp_open *v;
+	size_t n, cap;
+	struct model_open_line *ol;
+	size_t olcap;
+};
+void xp_openset_load(struct xp_openset *s, const struct model *m,
+		unsigned strategies);
+void xp_openset_free(struct xp_openset *s);
+static inline const uint8_t *
+xp_open_content(const struct xp_open *o, size_t k)
+{
+	return o->content + k * o->line_len;
+}
+/* index of outcome o among line's outcomes, or -1 */
+long xp_open_find(const struct xp_open *line, const struct model_outcome *o);
+
+struct xp_state_gen;
+/* states of the lines: exhaustive if at most max_lines have a choice,
+ * else single inclusions, single omissions, and `samples` seeded random
+ * ones; pick[i] indexes open[i].out */
+struct xp_state_gen *xp_state_gen_new(const struct xp_open *open, size_t n,
+		unsigned long max_lines, unsigned long samples, uint64_t seed);
+/* 1 with the next choice vector in *pick (n entries), 0 at the end */
+int xp_state_gen_next(struct xp_state_gen *g, const uint32_t **pick);
+bool xp_state_gen_exhaustive(const struct xp_state_gen *g);
+void xp_state_gen_delete(struct xp_state_gen *g);
+
+/* ---- image.c: a worker's image directory ---- */
+struct xp_base;   /* the durable image at the current point */
+struct xp_base *xp_base_new(struct xp_media *md);
+void xp_base_delete(struct xp_base *b);
+/* re-reads the durable content of these lines from the model */
+void xp_base_update(struct xp_base *b, const struct model *m,
+		uint32_t region, uint64_t off);
+/* the content of a line in the base image */
+/* every durable line of the model (a fresh replay) */
+void xp_base_load(struct xp_base *b, const struct model *m);
+const uint8_t *xp_base_line(struct xp_base *b, uint32_t region,
+		uint64_t off);
+struct xp_hash xp_base_hash(const struct xp_base *b);
+
+/* a line of a state that differs from the base */
+struct xp_line_set {
+	uint32_t region;
+	uint64_t off;
+	const uint8_t *content;
+};
+
+struct xp_slot;
+/* makes dir (created, removed at delete) with one file per region */
+struct xp_slot *xp_slot_new(struct xp_base *b, const char *dir, char *err,
+		size_t errlen);
+void xp_slot_delete(struct xp_slot *s);
+/* the files stay when the slot is deleted (pmemu replay -o DIR) */
+void xp_slot_keep(struct xp_slot *s);
+/* writes the lines that differ from the slot's last image; 0 or -errno */
+int xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines,
+		size_t n);
+/* after a check: notices what it wrote, so the next set restores it */
+void xp_slot_after_check(struct xp_slot *s);
+const char *xp_slot_dir(const struct xp_slot *s);
+/* the image path {pmem} names: the file with one region, else the dir */
+const char *xp_slot_pmem(const struct xp_slot *s);
+uint64_t xp_slot_full_restores(const struct xp_slot *s);
+/* the image hash of base + lines */
+struct xp_hash xp_state_hash(struct xp_base *b, const struct xp_line_set *l,
+		size_t n);
+
+/* ---- check.c ---- */
+enum xp_check_kind {
+	XP_CHECK_EXEC = 0,
+	XP_CHECK_SO_FORK = 1,
+	XP_CHECK_SO_INPROC = 2,
+};
+enum xp_res_kind {
+	XP_RES_PASS = 0,
+	XP_RES_EXIT = 1,
+	XP_RES_SIGNAL = 2,
+	XP_RES_TIMEOUT = 3,
+	XP_RES_ERROR = 4,
+};
+struct xp_result {
+	enum xp_res_kind kind;
+	int code;
+	int sig;
+};
+struct xp_check_cfg {
+	enum xp_check_kind kind;
+	const char *cmd;        /* exec: the command; so: LIB:FUNC */
+	double timeout_s;
+	bool shim;              /* exec without {pmem}: under libpmemu.so */
+	const char *pmem_dir;   /* shim: the program's pmem dir */
+};
+struct xp_checker;
+/* nslots workers, slot i's image is pmem[i] in dir[i]; 0 or -1 */
+int xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
+		struct xp_checker **c, char *err, size_t errlen);
+void xp_checker_delete(struct xp_checker *c);
+/* starts a check of slot's image; 0 or -1 (result recorded as ERROR) */
+int xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
+		const char *pmem, const char *state, const char *markers);
+/* waits for a started check to end: its slot and result; 0, -1 none */
+int xp_check_wait(struct xp_checker *c, size_t *slot, struct xp_result *res);
+/* start + wait for that one */
+void xp_check_run(struct xp_checker *c, size_t slot, const char *dir,
+		const char *pmem, const char *state, const char *markers,
+		struct xp_result *res);
+/* shim: PMEMU_PMEM_DIR for the check (the program's pmem dir) */
+void xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir);
+size_t xp_checker_busy(const struct xp_checker *c);
+/* the check's output of the last run in slot (NUL terminated, tail) */
+const char *xp_check_output(struct xp_checker *c, size_t slot);
+const char *xp_res_kind_name(enum xp_res_kind k);
+void xp_result_describe(const struct xp_result *r, char *buf, size_t len);
+
+/* ---- the report (report.c, json.c, merge.c) ---- */
+struct xp_rpoint {
+	uint64_t point;
+	char *event;
+	int64_t record;
+	struct xp_site site;
+	uint64_t folded, states, failing_states;
+};
+struct xp_rline {
+	uint32_t region;
+	uint64_t off;
+	uint32_t len;
+	char *reason;
+	struct xp_site store_site;
+	struct xp_site flush_site;  /* id 0: none */
+};
+struct xp_rfail {
+	char *state;
+	uint64_t ordinal;
+	uint64_t point;
+	uint64_t states;
+	struct xp_result result;
+};
+struct xp_rregion {
+	uint32_t region;
+	char *file, *media;
+	uint64_t len;
+	uint32_t line;
+};
+struct xp_report {
+	char *trace;
+	bool trace_truncated;
+	/* options */
+	char **strategy;
+	size_t nstrategy;
+	char **crash_at;
+	size_t ncrash_at;
+	char *crash_points;
+	uint64_t max_points, max_lines, samples, seed;
+	char *from, *to, *check, *check_kind;
+	double timeout_s;
+	uint32_t shard_k, shard_n;
+	struct xp_rregion *regions;
+	size_t nregions;
+	/* counts */
+	uint64_t points_total, points, states, images, checks;
+	uint64_t failing_states, failing_images, timeouts, crashes;
+	char **notes;
+	size_t nnotes;
+	struct xp_rpoint *pfail;    /* points with failing states */
+	size_t npfail;
+	bool has_first;
+	struct xp_rfail first;
+	struct xp_rpoint first_point;
+	char **first_markers;
+	size_t nfirst_markers;
+	uint64_t first_same_image;
+	char *first_output;
+	char *expl_status;
+	uint64_t expl_checks;
+	struct xp_rline *expl;
+	size_t nexpl;
+	struct xp_rfail *failures;
+	size_t nfailures;
+	bool failures_truncated;
+	struct { uint32_t k, n; } *shards;
+	size_t nshards;
+};
+#define XP_FAILURES_MAX 1000
+void xp_report_free(struct xp_report *rp);
+int xp_report_write_json(const struct xp_report *rp, FILE *f);
+void xp_report_write_text(const struct xp_report *rp, FILE *f);
+/* reads a JSON report; 0 or -1 (message) */
+int xp_report_read_json(const char *path, struct xp_report *rp, char *err,
+		size_t errlen);
+/* merges src into dst (dst may be empty: zeroed); 0 or -1 (message) */
+int xp_report_merge(struct xp_report *dst, const struct xp_report *src,
+		char *err, size_t errlen);
+void xp_report_add_note(struct xp_report *rp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* string helpers shared by the report code */
+char *xp_strdup(const char *s);
+void xp_strv_push(char ***v, size_t *n, const char *s);
+void xp_strv_free(char **v, size_t n);
+
+/* ---- engine.c: pmemu explore ---- */
+struct xp_opts {
+	const char *trace;
+	const char *pmem_dir;
+	unsigned strategies;        /* MODEL_STRAT_* */
+	unsigned crash_at;          /* XP_AT_* */
+	enum xp_fold fold;
+	unsigned long max_points, max_lines, samples, seed;
+	const char *from, *to;
+	struct xp_check_cfg check;
+	unsigned long jobs;
+	unsigned long shard_k, shard_n;
+	bool explain;
+	bool progress;
+	const char *tmpdir;
+};
+/* runs the exploration, fills rp; 0 or -1 (message in err: exit 2) */
+int xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
+		size_t errlen);
+/* the strategy mask as names */
+void xp_strategy_names(unsigned mask, struct xp_report *rp);
+int xp_strategy_parse(const char *s, unsigned *mask);
+
+/* ---- verdict.c: the engine's results -> the report ---- */
+struct xp_image {
+	struct xp_hash h;
+	uint64_t first_ordinal;
+	size_t point_idx;
+	char *state;            /* id of its first state */
+	uint64_t states;        /* states with this image */
+	struct xp_result res;
+	bool done;
+	char *output;           /* failing: the tail of the check's output */
+};
+struct xp_staterec {
+	uint32_t point_idx;
+	uint32_t image;
+};
+struct xp_results {
+	const struct xp_opts *o;
+	struct xp_replay *r;    /* at the end of the exploration */
+	const struct xp_points *pts;
+	const uint64_t *states_at;
+	const struct xp_image *img;
+	size_t nimg;
+	const struct xp_staterec *st;
+	size_t nst;
+	uint64_t checks;
+	bool sampled;
+	struct xp_checker *chk; /* idle: the explanation runs on slot 0 */
+	const char *tmp;        /* a directory for the explanation's image */
+};
+int xp_verdict(const struct xp_results *res, struct xp_report *rp,
+		char *err, size_t errlen);
+
+/* ---- explain.c ---- */
+struct xp_explain_ctx {
+	struct xp_replay *r;        /* at the failing point */
+	struct xp_base *base;
+	struct xp_slot *slot;
+	struct xp_checker *chk;
+	const char *state;
+	const char *markers;
+	const struct xp_choice *choices;  /* of the failing state */
+	size_t nchoices;
+};
+void xp_explain(struct xp_explain_ctx *x, struct xp_report *rp);
+/* a report point from a crash point */
+void xp_rpoint_fill(const struct xp_replay *r, const struct xp_point *p,
+		struct xp_rpoint *out);
+/* the site of the report from a replay's site table */
+void xp_report_site(const struct xp_replay *r, uint32_t id,
+		struct xp_site *out);
+
+/* ---- images (replay) ---- */
+/* writes the image of state id into dir (created); 0 or -1 (message) */
+int xp_replay_state(const char *trace, const char *pmem_dir,
+		const char *id, const char *dir, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,176 @@
+/* media.c -- the regions of a trace and their original media content
+ *
+ * The pristine content of a line is what the media held before the traced
+ * run touched it; the model asks for it once per line (model_media_read_fn)
+ * and the images start from it. It is read from the media file the REGION
+ * record names, or from <--pmem-dir>/<basename> when the trace was recorded
+ * elsewhere. Bytes past the end of that file read as zeros (a region grown
+ * with ftruncate). The files are opened read only: never modified.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "explore.h"
+
+void
+xp_media_init(struct xp_media *md, const char *pmem_dir)
+{
+	memset(md, 0, sizeof(*md));
+	md->pmem_dir = pmem_dir;
+	md->pristine = xp_linemap_new();
+}
+
+static void
+free_line(void *ctx, uint32_t region, uint64_t off, void *value)
+{
+	(void)ctx;
+	(void)region;
+	(void)off;
+	free(value);
+}
+
+void
+xp_media_fini(struct xp_media *md)
+{
+	for (size_t i = 0; i < md->n; i++) {
+		struct xp_region *r = &md->regions[i];
+		if (r->fd >= 0)
+			close(r->fd);
+		free(r->media);
+		free(r->source);
+		free(r->file);
+	}
+	free(md->regions);
+	if (md->pristine) {
+		xp_linemap_each(md->pristine, free_line, NULL);
+		xp_linemap_delete(md->pristine);
+	}
+	memset(md, 0, sizeof(*md));
+}
+
+struct xp_region *
+xp_media_find(struct xp_media *md, uint32_t id)
+{
+	for (size_t i = 0; i < md->n; i++)
+		if (md->regions[i].id == id)
+			return &md->regions[i];
+	return NULL;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* image_name -- the basename, made unique among the regions */
+static char *
+image_name(const struct xp_media *md, const char *path, uint32_t id)
+{
+	const char *b = base_name(path);
+	char *name;
+	if (*b == '\0')
+		b = "region";
+	for (size_t i = 0; i < md->n; i++)
+		if (strcmp(md->regions[i].file, b) == 0) {
+			if (asprintf(&name, "%s.%u", b, id) < 0)
+				abort();
+			return name;
+		}
+	return xp_strdup(b);
+}
+
+int
+xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
+		uint64_t len, uint32_t line_len, const char *path, char *err,
+		size_t errlen)
+{
+	struct xp_region *r = xp_media_find(md, id);
+	if (r != NULL) { /* re-registered (mapped again): keep the first */
+		if (len > r->len)
+			r->len = len;
+		return 0;
+	}
+	md->regions = realloc(md->regions, (md->n + 1) * sizeof(*r));
+	if (md->regions == NULL)
+		abort();
+	r = &md->regions[md->n];
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->domain = d;
+	r->line_len = line_len;
+	r->len = len;
+	r->media = xp_strdup(path);
+	if (md->pmem_dir != NULL) {
+		if (asprintf(&r->source, "%s/%s", md->pmem_dir,
+				base_name(path)) < 0)
+			abort();
+	} else {
+		r->source = xp_strdup(path);
+	}
+	r->file = image_name(md, path, id);
+	r->fd = open(r->source, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "media file %s: %s", r->source,
+				strerror(errno));
+		return -1;
+	}
+	md->n++;
+	return 0;
+}
+
+/* read_pristine -- the original bytes of [off, off+len), zeros past EOF */
+static void
+read_pristine(struct xp_media *md, const struct xp_region *r, uint64_t off,
+		uint8_t *buf, uint32_t len)
+{
+	memset(buf, 0, len);
+	if (r == NULL || r->fd < 0)
+		return;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(r->fd, buf + done, len - done,
+				(off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && md->error == 0)
+			md->error = -errno;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+}
+
+const uint8_t *
+xp_media_line(struct xp_media *md, uint32_t region, uint64_t off)
+{
+	void **slot = xp_linemap_get(md->pristine, region, off);
+	if (*slot == NULL) {
+		struct xp_region *r = xp_media_find(md, region);
+		uint32_t len = r ? r->line_len : 64;
+		uint8_t *buf = malloc(len);
+		if (buf == NULL)
+			abort();
+		read_pristine(md, r, off, buf, len);
+		*slot = buf;
+	}
+	return *slot;
+}
+
+void
+xp_media_read(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
+		uint32_t len)
+{
+	struct xp_media *md = ctx;
+	struct xp_region *r = xp_media_find(md, region);
+	if (r != NULL && len == r->line_len && off % len == 0) {
+		memcpy(buf, xp_media_line(md, region, off), len);
+		return;
+	}
+	read_pristine(md, r, off, buf, len);
+}

@@ -1,0 +1,308 @@
+/* merge.c -- reading explore reports back and joining shard reports
+ * (docs/report-json.md, "Merging") */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explore.h"
+#include "json.h"
+
+static void
+free_rpoint(struct xp_rpoint *p)
+{
+	free(p->event);
+	xp_site_free(&p->site);
+}
+
+static void
+free_rfail(struct xp_rfail *f)
+{
+	free(f->state);
+}
+
+void
+xp_report_free(struct xp_report *rp)
+{
+	free(rp->trace);
+	xp_strv_free(rp->strategy, rp->nstrategy);
+	xp_strv_free(rp->crash_at, rp->ncrash_at);
+	free(rp->crash_points);
+	free(rp->from);
+	free(rp->to);
+	free(rp->check);
+	free(rp->check_kind);
+	for (size_t i = 0; i < rp->nregions; i++) {
+		free(rp->regions[i].file);
+		free(rp->regions[i].media);
+	}
+	free(rp->regions);
+	xp_strv_free(rp->notes, rp->nnotes);
+	for (size_t i = 0; i < rp->npfail; i++)
+		free_rpoint(&rp->pfail[i]);
+	free(rp->pfail);
+	free_rfail(&rp->first);
+	free_rpoint(&rp->first_point);
+	xp_strv_free(rp->first_markers, rp->nfirst_markers);
+	free(rp->first_output);
+	free(rp->expl_status);
+	for (size_t i = 0; i < rp->nexpl; i++) {
+		free(rp->expl[i].reason);
+		xp_site_free(&rp->expl[i].store_site);
+		xp_site_free(&rp->expl[i].flush_site);
+	}
+	free(rp->expl);
+	for (size_t i = 0; i < rp->nfailures; i++)
+		free_rfail(&rp->failures[i]);
+	free(rp->failures);
+	free(rp->shards);
+	memset(rp, 0, sizeof(*rp));
+}
+
+static char *
+dup_str(const struct json *v, const char *key)
+{
+	const char *s = json_str(v, key);
+	return s ? xp_strdup(s) : NULL;
+}
+
+static void
+read_strv(const struct json *v, const char *key, char ***out, size_t *n)
+{
+	const struct json *a = json_get(v, key);
+	for (size_t i = 0; a && a->type == JSON_ARRAY && i < a->n; i++)
+		if (a->items[i].type == JSON_STRING)
+			xp_strv_push(out, n, a->items[i].s);
+}
+
+static uint64_t
+hex_u64(const struct json *v, const char *key)
+{
+	const char *s = json_str(v, key);
+	return s ? strtoull(s, NULL, 16) : 0;
+}
+
+static void
+read_site(const struct json *v, struct xp_site *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (v == NULL || v->type != JSON_OBJECT)
+		return;
+	s->id = (uint32_t)json_u64(v, "id");
+	const struct json *fr = json_get(v, "frames");
+	size_t n = fr && fr->type == JSON_ARRAY ? fr->n : 0;
+	s->frames = calloc(n + 1, sizeof(*s->frames));
+	if (s->frames == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const struct json *f = &fr->items[i];
+		s->frames[i].function = dup_str(f, "function");
+		s->frames[i].file = dup_str(f, "file");
+		s->frames[i].module = dup_str(f, "module");
+		s->frames[i].line = (int)json_u64(f, "line");
+		s->frames[i].has_offset = json_str(f, "offset") != NULL;
+		s->frames[i].offset = hex_u64(f, "offset");
+	}
+	s->nframes = n;
+}
+
+static void
+read_point(const struct json *v, struct xp_rpoint *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->point = json_u64(v, "point");
+	p->event = dup_str(v, "event");
+	const struct json *r = json_get(v, "record");
+	p->record = r && r->type == JSON_NUMBER ? (int64_t)r->u : -1;
+	read_site(json_get(v, "site"), &p->site);
+	p->folded = json_u64(v, "folded");
+	p->states = json_u64(v, "states");
+	p->failing_states = json_u64(v, "failing_states");
+}
+
+static void
+read_result(const struct json *v, struct xp_result *r)
+{
+	const char *k = json_str(v, "kind");
+	memset(r, 0, sizeof(*r));
+	r->kind = XP_RES_ERROR;
+	for (int i = XP_RES_PASS; i <= XP_RES_ERROR; i++)
+		if (k && strcmp(k, xp_res_kind_name(i)) == 0)
+			r->kind = i;
+	r->code = (int)json_u64(v, "code");
+	r->sig = (int)json_u64(v, "signal");
+}
+
+static void
+read_fail(const struct json *v, struct xp_rfail *f)
+{
+	f->state = dup_str(v, "state");
+	f->ordinal = json_u64(v, "ordinal");
+	f->point = json_u64(v, "point");
+	f->states = json_u64(v, "states");
+	read_result(json_get(v, "result"), &f->result);
+}
+
+static void
+read_first(const struct json *ff, struct xp_report *rp)
+{
+	rp->has_first = true;
+	read_fail(ff, &rp->first);
+	read_point(json_get(ff, "point"), &rp->first_point);
+	rp->first.point = rp->first_point.point;
+	read_result(json_get(ff, "result"), &rp->first.result);
+	read_strv(ff, "markers", &rp->first_markers, &rp->nfirst_markers);
+	rp->first_same_image = json_u64(ff, "states_same_image");
+	rp->first.states = rp->first_same_image;
+	rp->first_output = dup_str(ff, "output");
+	const struct json *ex = json_get(ff, "explanation");
+	rp->expl_status = dup_str(ex, "status");
+	rp->expl_checks = json_u64(ex, "checks");
+	const struct json *lines = json_get(ex, "lines");
+	size_t n = lines && lines->type == JSON_ARRAY ? lines->n : 0;
+	rp->expl = calloc(n + 1, sizeof(*rp->expl));
+	if (rp->expl == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const struct json *l = &lines->items[i];
+		rp->expl[i].region = (uint32_t)json_u64(l, "region");
+		rp->expl[i].off = hex_u64(l, "off");
+		rp->expl[i].len = (uint32_t)json_u64(l, "len");
+		rp->expl[i].reason = dup_str(l, "reason");
+		read_site(json_get(l, "store_site"), &rp->expl[i].store_site);
+		read_site(json_get(l, "flush_site"), &rp->expl[i].flush_site);
+	}
+	rp->nexpl = n;
+}
+
+static void
+read_options(const struct json *o, struct xp_report *rp)
+{
+	read_strv(o, "strategy", &rp->strategy, &rp->nstrategy);
+	read_strv(o, "crash_at", &rp->crash_at, &rp->ncrash_at);
+	rp->crash_points = dup_str(o, "crash_points");
+	rp->max_points = json_u64(o, "max_points");
+	rp->max_lines = json_u64(o, "max_lines");
+	rp->samples = json_u64(o, "samples");
+	rp->seed = json_u64(o, "seed");
+	rp->from = dup_str(o, "from");
+	rp->to = dup_str(o, "to");
+	rp->check = dup_str(o, "check");
+	rp->check_kind = dup_str(o, "check_kind");
+	const struct json *t = json_get(o, "timeout_s");
+	rp->timeout_s = t ? t->num : 0;
+	const struct json *sh = json_get(o, "shard");
+	rp->shard_k = (uint32_t)json_u64(sh, "k");
+	rp->shard_n = (uint32_t)json_u64(sh, "n");
+}
+
+static void
+read_arrays(const struct json *v, struct xp_report *rp)
+{
+	const struct json *a = json_get(v, "regions");
+	size_t n = a && a->type == JSON_ARRAY ? a->n : 0;
+	rp->regions = calloc(n + 1, sizeof(*rp->regions));
+	for (size_t i = 0; i < n; i++) {
+		rp->regions[i].region = (uint32_t)json_u64(&a->items[i],
+				"region");
+		rp->regions[i].file = dup_str(&a->items[i], "file");
+		rp->regions[i].media = dup_str(&a->items[i], "media");
+		rp->regions[i].len = json_u64(&a->items[i], "len");
+		rp->regions[i].line = (uint32_t)json_u64(&a->items[i], "line");
+	}
+	rp->nregions = n;
+	a = json_get(v, "points_failing");
+	n = a && a->type == JSON_ARRAY ? a->n : 0;
+	rp->pfail = calloc(n + 1, sizeof(*rp->pfail));
+	for (size_t i = 0; i < n; i++)
+		read_point(&a->items[i], &rp->pfail[i]);
+	rp->npfail = n;
+	a = json_get(v, "failures");
+	n = a && a->type == JSON_ARRAY ? a->n : 0;
+	rp->failures = calloc(n + 1, sizeof(*rp->failures));
+	for (size_t i = 0; i < n; i++)
+		read_fail(&a->items[i], &rp->failures[i]);
+	rp->nfailures = n;
+	a = json_get(v, "shards");
+	n = a && a->type == JSON_ARRAY ? a->n : 0;
+	rp->shards = calloc(n + 1, sizeof(*rp->shards));
+	for (size_t i = 0; i < n; i++) {
+		rp->shards[i].k = (uint32_t)json_u64(&a->items[i], "k");
+		rp->shards[i].n = (uint32_t)json_u64(&a->items[i], "n");
+	}
+	rp->nshards = n;
+	if (rp->regions == NULL || rp->pfail == NULL || rp->failures == NULL ||
+			rp->shards == NULL)
+		abort();
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0;
+	*len = 0;
+	for (;;) {
+		if (*len + 65536 > cap && (buf = realloc(buf, cap = cap * 2 +
+				65536)) == NULL)
+			abort();
+		size_t n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	return buf;
+}
+
+int
+xp_report_read_json(const char *path, struct xp_report *rp, char *err,
+		size_t errlen)
+{
+	size_t len;
+	char perr[256];
+	memset(rp, 0, sizeof(*rp));
+	char *text = slurp(path, &len);
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: cannot read", path);
+		return -1;
+	}
+	struct json v;
+	int rc = json_parse(text, len, &v, perr, sizeof(perr));
+	free(text);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: not JSON: %s", path, perr);
+		return -1;
+	}
+	const char *kind = json_str(&v, "report");
+	if (kind == NULL || strcmp(kind, "pmemu-explore") != 0 ||
+			json_u64(&v, "schema_version") != 1) {
+		snprintf(err, errlen, "%s: not a pmemu explore report "
+				"(schema 1)", path);
+		json_free(&v);
+		return -1;
+	}
+	rp->trace = dup_str(&v, "trace");
+	rp->trace_truncated = json_bool(&v, "trace_truncated");
+	read_options(json_get(&v, "options"), rp);
+	const struct json *c = json_get(&v, "counts");
+	rp->points_total = json_u64(c, "points_total");
+	rp->points = json_u64(c, "points");
+	rp->states = json_u64(c, "states");
+	rp->images = json_u64(c, "images");
+	rp->checks = json_u64(c, "checks");
+	rp->failing_states = json_u64(c, "failing_states");
+	rp->failing_images = json_u64(c, "failing_images");
+	rp->timeouts = json_u64(c, "timeouts");
+	rp->crashes = json_u64(c, "crashes");
+	read_strv(&v, "notes", &rp->notes, &rp->nnotes);
+	read_arrays(&v, rp);
+	const struct json *ff = json_get(&v, "first_failure");
+	if (ff && ff->type == JSON_OBJECT)
+		read_first(ff, rp);
+	rp->failures_truncated = json_bool(&v, "failures_truncated");
+	json_free(&v);
+	return 0;
+}

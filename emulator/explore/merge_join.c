@@ -1,0 +1,201 @@
+/* merge_join.c -- joining shard reports: counts add up, points merge per
+ * point, the first failure is the smallest ordinal (docs/report-json.md) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explore.h"
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool
+same_strv(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* compatible -- same trace and options but the shard */
+static int
+compatible(const struct xp_report *d, const struct xp_report *s, char *err,
+		size_t errlen)
+{
+	const char *what = NULL;
+	if (!same_str(d->trace, s->trace))
+		what = "trace";
+	else if (!same_strv(d->strategy, d->nstrategy, s->strategy,
+			s->nstrategy) || !same_strv(d->crash_at, d->ncrash_at,
+			s->crash_at, s->ncrash_at) || d->max_lines != s->max_lines
+			|| d->samples != s->samples || d->seed != s->seed ||
+			!same_str(d->crash_points, s->crash_points) ||
+			!same_str(d->from, s->from) || !same_str(d->to, s->to) ||
+			!same_str(d->check, s->check))
+		what = "options";
+	else if (d->shard_n != s->shard_n)
+		what = "number of shards";
+	else if (d->points != s->points)
+		what = "crash points";
+	if (what == NULL)
+		for (size_t i = 0; i < d->nshards; i++)
+			for (size_t j = 0; j < s->nshards; j++)
+				if (d->shards[i].k == s->shards[j].k)
+					what = "shards (one given twice)";
+	if (what) {
+		snprintf(err, errlen, "the reports differ in their %s: not "
+				"shards of one run", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_point(const void *a, const void *b)
+{
+	const struct xp_rpoint *x = a, *y = b;
+	return x->point < y->point ? -1 : x->point > y->point;
+}
+
+static int
+cmp_fail(const void *a, const void *b)
+{
+	const struct xp_rfail *x = a, *y = b;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+static void
+merge_points(struct xp_report *d, const struct xp_report *s)
+{
+	for (size_t j = 0; j < s->npfail; j++) {
+		const struct xp_rpoint *p = &s->pfail[j];
+		size_t i;
+		for (i = 0; i < d->npfail; i++)
+			if (d->pfail[i].point == p->point)
+				break;
+		if (i < d->npfail) {
+			d->pfail[i].failing_states += p->failing_states;
+			continue;
+		}
+		d->pfail = realloc(d->pfail, (d->npfail + 1) *
+				sizeof(*d->pfail));
+		if (d->pfail == NULL)
+			abort();
+		struct xp_rpoint *q = &d->pfail[d->npfail++];
+		*q = *p;
+		q->event = xp_strdup(p->event);
+		xp_site_copy(&q->site, &p->site);
+	}
+	if (d->npfail)
+		qsort(d->pfail, d->npfail, sizeof(*d->pfail), cmp_point);
+}
+
+static void
+merge_failures(struct xp_report *d, const struct xp_report *s)
+{
+	d->failures = realloc(d->failures, (d->nfailures + s->nfailures + 1) *
+			sizeof(*d->failures));
+	if (d->failures == NULL)
+		abort();
+	for (size_t j = 0; j < s->nfailures; j++) {
+		d->failures[d->nfailures] = s->failures[j];
+		d->failures[d->nfailures++].state =
+			xp_strdup(s->failures[j].state);
+	}
+	if (d->nfailures)
+		qsort(d->failures, d->nfailures, sizeof(*d->failures),
+				cmp_fail);
+	if (d->nfailures > XP_FAILURES_MAX) {
+		for (size_t i = XP_FAILURES_MAX; i < d->nfailures; i++)
+			free(d->failures[i].state);
+		d->nfailures = XP_FAILURES_MAX;
+		d->failures_truncated = true;
+	}
+	d->failures_truncated |= s->failures_truncated;
+}
+
+/* take_first -- s's first failure replaces d's (d's is freed) */
+static void
+take_first(struct xp_report *d, const struct xp_report *s)
+{
+	free(d->first.state);
+	free(d->first_point.event);
+	xp_site_free(&d->first_point.site);
+	xp_strv_free(d->first_markers, d->nfirst_markers);
+	free(d->first_output);
+	free(d->expl_status);
+	for (size_t i = 0; i < d->nexpl; i++) {
+		free(d->expl[i].reason);
+		xp_site_free(&d->expl[i].store_site);
+		xp_site_free(&d->expl[i].flush_site);
+	}
+	free(d->expl);
+	d->has_first = true;
+	d->first = s->first;
+	d->first.state = xp_strdup(s->first.state);
+	d->first_point = s->first_point;
+	d->first_point.event = xp_strdup(s->first_point.event);
+	xp_site_copy(&d->first_point.site, &s->first_point.site);
+	d->first_markers = NULL;
+	d->nfirst_markers = 0;
+	for (size_t i = 0; i < s->nfirst_markers; i++)
+		xp_strv_push(&d->first_markers, &d->nfirst_markers,
+				s->first_markers[i]);
+	d->first_same_image = s->first_same_image;
+	d->first_output = xp_strdup(s->first_output);
+	d->expl_status = xp_strdup(s->expl_status);
+	d->expl_checks = s->expl_checks;
+	d->expl = calloc(s->nexpl + 1, sizeof(*d->expl));
+	if (d->expl == NULL)
+		abort();
+	for (size_t i = 0; i < s->nexpl; i++) {
+		d->expl[i] = s->expl[i];
+		d->expl[i].reason = xp_strdup(s->expl[i].reason);
+		xp_site_copy(&d->expl[i].store_site, &s->expl[i].store_site);
+		xp_site_copy(&d->expl[i].flush_site, &s->expl[i].flush_site);
+	}
+	d->nexpl = s->nexpl;
+}
+
+int
+xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
+		size_t errlen)
+{
+	if (compatible(d, s, err, errlen) != 0)
+		return -1;
+	d->states += s->states;
+	d->images += s->images;
+	d->checks += s->checks;
+	d->failing_states += s->failing_states;
+	d->failing_images += s->failing_images;
+	d->timeouts += s->timeouts;
+	d->crashes += s->crashes;
+	d->trace_truncated |= s->trace_truncated;
+	for (size_t i = 0; i < s->nnotes; i++) {
+		size_t j;
+		for (j = 0; j < d->nnotes; j++)
+			if (strcmp(d->notes[j], s->notes[i]) == 0)
+				break;
+		if (j == d->nnotes)
+			xp_strv_push(&d->notes, &d->nnotes, s->notes[i]);
+	}
+	merge_points(d, s);
+	merge_failures(d, s);
+	if (s->has_first && (!d->has_first ||
+			s->first.ordinal < d->first.ordinal))
+		take_first(d, s);
+	d->shards = realloc(d->shards, (d->nshards + s->nshards) *
+			sizeof(*d->shards));
+	if (d->shards == NULL)
+		abort();
+	memcpy(d->shards + d->nshards, s->shards, s->nshards *
+			sizeof(*s->shards));
+	d->nshards += s->nshards;
+	return 0;
+}

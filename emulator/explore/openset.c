@@ -1,0 +1,97 @@
+/* openset.c -- the lines a crash now could leave in more than one state,
+ * with the outcomes the model offers for the strategies and their bytes */
+#include <stdlib.h>
+#include <string.h>
+
+#include "explore.h"
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : 16;
+	while (n < need)
+		n *= 2;
+	p = realloc(p, n * elem);
+	if (p == NULL)
+		abort();
+	*cap = n;
+	return p;
+}
+
+/* load_line -- outcomes (LOST first) and their contents */
+static void
+load_line(struct xp_open *o, const struct model *m, unsigned strategies)
+{
+	const struct model_open_line *l = &o->line;
+	size_t cap = o->nout;
+	size_t n = model_line_outcomes(m, l->region, l->off, strategies,
+			o->out, cap);
+	if (n > cap) {
+		o->out = realloc(o->out, n * sizeof(*o->out));
+		if (o->out == NULL)
+			abort();
+		n = model_line_outcomes(m, l->region, l->off, strategies,
+				o->out, n);
+	}
+	o->nout = n;
+	o->line_len = model_region_line(m, l->region);
+	o->content = realloc(o->content, (n ? n : 1) * o->line_len);
+	if (o->content == NULL)
+		abort();
+	for (size_t k = 0; k < n; k++)
+		if (model_outcome_content(m, l->region, l->off, &o->out[k],
+				o->content + k * o->line_len) != 0)
+			memset(o->content + k * o->line_len, 0, o->line_len);
+}
+
+void
+xp_openset_load(struct xp_openset *s, const struct model *m,
+		unsigned strategies)
+{
+	size_t n = model_open_lines(m, s->ol, s->olcap);
+	if (n > s->olcap) {
+		s->ol = grow(s->ol, &s->olcap, n, sizeof(*s->ol));
+		n = model_open_lines(m, s->ol, s->olcap);
+	}
+	if (n > s->cap) {
+		size_t old = s->cap;
+		s->v = grow(s->v, &s->cap, n, sizeof(*s->v));
+		memset(s->v + old, 0, (s->cap - old) * sizeof(*s->v));
+	}
+	s->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct xp_open *o = &s->v[i];
+		o->line = s->ol[i];
+		/* keep the arrays: nout is their capacity until reloaded */
+		size_t keep = o->nout;
+		o->nout = keep;
+		load_line(o, m, strategies);
+	}
+}
+
+void
+xp_openset_free(struct xp_openset *s)
+{
+	for (size_t i = 0; i < s->cap; i++) {
+		free(s->v[i].out);
+		free(s->v[i].content);
+	}
+	free(s->v);
+	free(s->ol);
+	memset(s, 0, sizeof(*s));
+}
+
+long
+xp_open_find(const struct xp_open *line, const struct model_outcome *o)
+{
+	for (size_t k = 0; k < line->nout; k++) {
+		const struct model_outcome *x = &line->out[k];
+		if (x->kind == o->kind && x->point == o->point &&
+				(o->kind != MODEL_OUT_TORN ||
+				 x->pieces == o->pieces))
+			return (long)k;
+	}
+	return -1;
+}

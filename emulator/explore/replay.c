@@ -1,0 +1,474 @@
+/* replay.c -- a trace through a content-mode model, record by record
+ *
+ * The crash point number is the count of records applied: point P is the
+ * crash right after record P-1 and before record P. It does not depend on
+ * any option, so state ids stay stable (docs/explore.md).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explore.h"
+#if __has_include("symbolize.h")
+#include "symbolize.h"
+#define XP_HAVE_SYMBOLIZER 1
+#endif
+
+char *
+xp_strdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+void
+xp_strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = realloc(*v, (*n + 1) * sizeof(**v));
+	if (*v == NULL)
+		abort();
+	(*v)[(*n)++] = xp_strdup(s);
+}
+
+void
+xp_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+xp_site_free(struct xp_site *s)
+{
+	for (size_t i = 0; i < s->nframes; i++) {
+		free(s->frames[i].function);
+		free(s->frames[i].file);
+		free(s->frames[i].module);
+	}
+	free(s->frames);
+	memset(s, 0, sizeof(*s));
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xp_strdup(s) : NULL;
+}
+
+void
+xp_site_copy(struct xp_site *dst, const struct xp_site *src)
+{
+	dst->id = src->id;
+	dst->nframes = src->nframes;
+	dst->frames = calloc(src->nframes + 1, sizeof(*dst->frames));
+	if (dst->frames == NULL)
+		abort();
+	for (size_t i = 0; i < src->nframes; i++) {
+		dst->frames[i] = src->frames[i];
+		dst->frames[i].function = dup_or_null(src->frames[i].function);
+		dst->frames[i].file = dup_or_null(src->frames[i].file);
+		dst->frames[i].module = dup_or_null(src->frames[i].module);
+	}
+}
+
+void
+xp_replay_note(struct xp_replay *r, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	for (size_t i = 0; i < r->nnotes; i++)
+		if (strcmp(r->notes[i], s) == 0) {
+			free(s);
+			return;
+		}
+	xp_strv_push(&r->notes, &r->nnotes, s);
+	free(s);
+}
+
+int
+xp_replay_open(struct xp_replay *r, const char *trace_path,
+		const char *pmem_dir, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	xp_media_init(&r->media, pmem_dir);
+	r->touched = xp_linemap_new();
+	if (trace_reader_open(trace_path, &r->rd, err, errlen) != 0)
+		return -1;
+	const struct trace_header *h = trace_reader_header(r->rd);
+	struct model_config *cfg = model_config_new();
+	if (cfg == NULL)
+		abort();
+	int rc = model_config_set_contents(cfg, true);
+	if (rc == 0)
+		rc = model_config_set_domain(cfg, (enum model_domain)h->domain);
+	if (rc == 0)
+		rc = model_config_set_line(cfg, h->line_len);
+	if (rc == 0 && h->sector_len)
+		rc = model_config_set_sector(cfg, h->sector_len);
+	if (rc == 0)
+		rc = model_config_set_clflush_weak(cfg,
+				(h->flags & TRACE_F_CLFLUSH_WEAK) != 0);
+	if (rc == 0)
+		r->m = model_new(cfg, xp_media_read, &r->media);
+	model_config_delete(cfg);
+	if (r->m == NULL) {
+		snprintf(err, errlen, "%s: unsupported trace header "
+				"(domain %u, line %u)", trace_path, h->domain,
+				h->line_len);
+		return -1;
+	}
+	r->have_next = -2; /* not read yet */
+#ifdef XP_HAVE_SYMBOLIZER
+	r->sym = symbolizer_new();
+#endif
+	return 0;
+}
+
+void
+xp_replay_close(struct xp_replay *r)
+{
+	if (r->m)
+		model_delete(r->m);
+	if (r->rd)
+		trace_reader_close(r->rd);
+#ifdef XP_HAVE_SYMBOLIZER
+	if (r->sym)
+		symbolizer_delete(r->sym);
+#endif
+	xp_media_fini(&r->media);
+	xp_linemap_delete(r->touched);
+	xp_strv_free(r->markers, r->nmarkers);
+	xp_strv_free(r->notes, r->nnotes);
+	for (size_t i = 0; i < r->nsites; i++)
+		xp_site_free(&r->sites[i]);
+	free(r->sites);
+	xp_strv_free(r->modules, r->nmodules);
+	memset(r, 0, sizeof(*r));
+}
+
+/* site_slot -- the site of id, grown into the table */
+static struct xp_site *
+site_slot(struct xp_replay *r, uint32_t id)
+{
+	if (id >= 1u << 24)
+		return NULL;
+	if (id >= r->nsites) {
+		size_t n = (size_t)id + 1;
+		r->sites = realloc(r->sites, n * sizeof(*r->sites));
+		if (r->sites == NULL)
+			abort();
+		memset(r->sites + r->nsites, 0, (n - r->nsites) *
+				sizeof(*r->sites));
+		r->nsites = n;
+	}
+	r->sites[id].id = id;
+	return &r->sites[id];
+}
+
+const struct xp_site *
+xp_replay_site(const struct xp_replay *r, uint32_t id)
+{
+	return id < r->nsites ? &r->sites[id] : NULL;
+}
+
+static const char *
+module_path(const struct xp_replay *r, uint32_t id)
+{
+	return id < r->nmodules ? r->modules[id] : NULL;
+}
+
+/* rec_site -- SITE: frames of module offsets; SITE_SRC: a source line */
+static void
+rec_site(struct xp_replay *r, const struct trace_rec *rec)
+{
+	const uint8_t *b = rec->body;
+	uint32_t id, n;
+	if (rec->body_len < 8)
+		return;
+	memcpy(&id, b, 4);
+	memcpy(&n, b + 4, 4);
+	struct xp_site *s = site_slot(r, id);
+	if (s == NULL)
+		return;
+	if (rec->type == TRACE_REC_SITE_SRC) {
+		const char *file = (const char *)b + 8;
+		size_t fl = strnlen(file, rec->body_len - 8);
+		const char *fn = file + fl + 1;
+		struct xp_frame f = { 0 };
+		f.file = xp_strdup(file);
+		if ((size_t)(fn - (const char *)b) < rec->body_len)
+			f.function = xp_strdup(fn);
+		f.line = (int)n;
+		xp_site_free(s);
+		s->id = id;
+		s->frames = calloc(1, sizeof(f));
+		if (s->frames == NULL)
+			abort();
+		s->frames[0] = f;
+		s->nframes = 1;
+		return;
+	}
+	if (s->nframes)
+		return; /* a source location wins */
+	if (n > (rec->body_len - 8) / 16)
+		n = (rec->body_len - 8) / 16;
+	s->frames = calloc(n + 1, sizeof(*s->frames));
+	if (s->frames == NULL)
+		abort();
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t mod;
+		memcpy(&mod, b + 8 + 16 * i, 4);
+		memcpy(&s->frames[i].offset, b + 16 + 16 * i, 8);
+		s->frames[i].has_offset = true;
+		s->frames[i].module = dup_or_null(module_path(r, mod));
+	}
+	s->nframes = n;
+}
+
+static void
+rec_module(struct xp_replay *r, const struct trace_rec *rec)
+{
+	uint32_t id;
+	if (rec->body_len < 17)
+		return;
+	memcpy(&id, rec->body, 4);
+	if (id >= 1u << 20)
+		return;
+	while (r->nmodules <= id)
+		xp_strv_push(&r->modules, &r->nmodules, "");
+	free(r->modules[id]);
+	r->modules[id] = strndup((const char *)rec->body + 16,
+			rec->body_len - 16);
+}
+
+static void
+symbolize_rec(struct xp_replay *r, const struct trace_rec *rec)
+{
+#ifdef XP_HAVE_SYMBOLIZER
+	if (r->sym)
+		symbolizer_add_record(r->sym, rec);
+#else
+	(void)r;
+	(void)rec;
+#endif
+}
+
+/* xp_replay_resolve -- frames of a site from the symbolizer; false if none */
+bool
+xp_replay_resolve(const struct xp_replay *r, uint32_t id, struct xp_site *out)
+{
+#ifdef XP_HAVE_SYMBOLIZER
+	struct sym_frame fr[32];
+	if (r->sym == NULL || id == 0)
+		return false;
+	size_t n = symbolizer_frames(r->sym, id, fr, 32);
+	if (n == 0)
+		return false;
+	if (n > 32)
+		n = 32;
+	out->id = id;
+	out->nframes = n;
+	out->frames = calloc(n, sizeof(*out->frames));
+	if (out->frames == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		out->frames[i].function = fr[i].func ? xp_strdup(fr[i].func) :
+			NULL;
+		out->frames[i].file = fr[i].file ? xp_strdup(fr[i].file) : NULL;
+		out->frames[i].line = (int)fr[i].line;
+		out->frames[i].module = fr[i].module ? xp_strdup(fr[i].module) :
+			NULL;
+		out->frames[i].offset = fr[i].module_off;
+		out->frames[i].has_offset = fr[i].module != NULL;
+	}
+	return true;
+#else
+	(void)r;
+	(void)id;
+	(void)out;
+	return false;
+#endif
+}
+
+/* touch -- every line of [off, off+len) may change its durable content */
+static void
+touch(struct xp_replay *r, const struct model_event *ev)
+{
+	uint32_t line = model_region_line(r->m, ev->region);
+	if (line == 0 || ev->len == 0)
+		return;
+	uint64_t first = ev->off / line * line;
+	for (uint64_t o = first; o < ev->off + ev->len; o += line)
+		xp_linemap_get(r->touched, ev->region, o);
+}
+
+static int
+rec_region(struct xp_replay *r, const struct trace_rec *rec, char *err,
+		size_t errlen)
+{
+	const uint8_t *b = rec->body;
+	uint32_t id, dom;
+	uint64_t len;
+	if (rec->body_len < 25) {
+		snprintf(err, errlen, "trace: short REGION record at offset %llu",
+				(unsigned long long)rec->file_off);
+		return -1;
+	}
+	memcpy(&id, b, 4);
+	memcpy(&dom, b + 4, 4);
+	memcpy(&len, b + 8, 8);
+	const char *path = (const char *)b + 24;
+	char *p = strndup(path, rec->body_len - 24);
+	if (p == NULL)
+		abort();
+	int rc = 0;
+	if (xp_media_find(&r->media, id) == NULL &&
+			model_region_add(r->m, id, len, dom) != 0) {
+		snprintf(err, errlen, "trace: bad REGION record at offset %llu",
+				(unsigned long long)rec->file_off);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = xp_media_region(&r->media, id, dom, len,
+				model_region_line(r->m, id), p, err, errlen);
+	free(p);
+	return rc;
+}
+
+/* apply -- one record into the model and the tables */
+static int
+apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
+		size_t errlen)
+{
+	if (rec->type > 0 && rec->type < MODEL_EV_MAX) {
+		const struct model_event *ev = &rec->ev;
+		if (ev->kind == MODEL_EV_STORE && ev->data == NULL)
+			r->untraced = true;
+		if (model_apply(r->m, ev) != 0) {
+			snprintf(err, errlen, "trace: malformed %s event at "
+				"offset %llu", model_ev_name(ev->kind),
+				(unsigned long long)rec->file_off);
+			return -1;
+		}
+		if (ev->kind <= MODEL_EV_CLFLUSH)
+			touch(r, ev);
+		return 0;
+	}
+	switch (rec->type) {
+	case TRACE_REC_REGION:
+		return rec_region(r, rec, err, errlen);
+	case TRACE_REC_RESIZE: {
+		uint32_t id;
+		uint64_t len;
+		if (rec->body_len < 16)
+			return 0;
+		memcpy(&id, rec->body, 4);
+		memcpy(&len, rec->body + 8, 8);
+		struct xp_region *reg = xp_media_find(&r->media, id);
+		if (reg != NULL)
+			reg->len = len;
+		model_region_resize(r->m, id, len);
+		return 0;
+	}
+	case TRACE_REC_MARKER: {
+		char *name = strndup((const char *)rec->body, rec->body_len);
+		if (name == NULL)
+			abort();
+		xp_strv_push(&r->markers, &r->nmarkers, name);
+		free(name);
+		return 0;
+	}
+	case TRACE_REC_SITE:
+	case TRACE_REC_SITE_SRC:
+		rec_site(r, rec);
+		symbolize_rec(r, rec);
+		return 0;
+	case TRACE_REC_MODULE:
+		rec_module(r, rec);
+		symbolize_rec(r, rec);
+		return 0;
+	case TRACE_REC_NOTE: {
+		char *t = strndup((const char *)rec->body, rec->body_len);
+		if (t == NULL)
+			abort();
+		xp_replay_note(r, "%s", t);
+		free(t);
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* peek -- reads the next record into r->next once */
+static int
+peek(struct xp_replay *r, char *err, size_t errlen)
+{
+	if (r->have_next != -2)
+		return 0;
+	int rc = trace_next(r->rd, &r->next);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", trace_reader_error(r->rd));
+		return -1;
+	}
+	r->have_next = rc;
+	if (rc == 0 && trace_reader_truncated(r->rd) && !r->truncated) {
+		r->truncated = true;
+		xp_replay_note(r, "the trace ends without an END record (the "
+			"program was killed): explored up to its last whole "
+			"record (byte %llu)", (unsigned long long)
+			trace_reader_good_end(r->rd));
+	}
+	return 0;
+}
+
+int
+xp_replay_to(struct xp_replay *r, uint64_t point, char *err, size_t errlen)
+{
+	while (r->applied < point) {
+		if (peek(r, err, errlen) != 0)
+			return -1;
+		if (r->have_next == 0) {
+			snprintf(err, errlen, "crash point %llu is past the end "
+				"of the trace (%llu records)",
+				(unsigned long long)point,
+				(unsigned long long)r->applied);
+			return -1;
+		}
+		if (apply(r, &r->next, err, errlen) != 0)
+			return -1;
+		r->applied++;
+		r->have_next = -2;
+	}
+	return 0;
+}
+
+char *
+xp_replay_markers(const struct xp_replay *r)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < r->nmarkers; i++)
+		len += strlen(r->markers[i]) + 1;
+	char *s = malloc(len);
+	if (s == NULL)
+		abort();
+	char *p = s;
+	for (size_t i = 0; i < r->nmarkers; i++) {
+		if (i)
+			*p++ = ',';
+		size_t n = strlen(r->markers[i]);
+		memcpy(p, r->markers[i], n);
+		p += n;
+	}
+	*p = '\0';
+	return s;
+}

@@ -1,0 +1,89 @@
+/* replay_state.c -- pmemu replay: one crash state's image, byte for byte
+ *
+ * The id names the crash point and the outcome of every line that is not
+ * lost; the model must offer each named outcome at that point (with every
+ * strategy), so an id can only name a state x86 can leave.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "explore.h"
+
+/* state_lines -- the content of every named line; 0 or -1 (message) */
+static int
+state_lines(struct xp_openset *os, const struct xp_choice *c, size_t n,
+		struct xp_line_set *lines, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct xp_open *o = NULL;
+		for (size_t j = 0; j < os->n && o == NULL; j++)
+			if (os->v[j].line.region == c[i].region &&
+					os->v[j].line.off == c[i].off)
+				o = &os->v[j];
+		long k = o ? xp_open_find(o, &c[i].out) : -1;
+		if (k < 0) {
+			snprintf(err, errlen, "--state: line %u.%llx has no "
+				"such outcome at this crash point", c[i].region,
+				(unsigned long long)c[i].off);
+			return -1;
+		}
+		lines[i].region = c[i].region;
+		lines[i].off = c[i].off;
+		lines[i].content = xp_open_content(o, (size_t)k);
+	}
+	return 0;
+}
+
+int
+xp_replay_state(const char *trace, const char *pmem_dir, const char *id,
+		const char *dir, char *err, size_t errlen)
+{
+	uint64_t point;
+	struct xp_choice *c;
+	size_t n;
+	if (xp_state_parse(id, &point, &c, &n) != 0) {
+		snprintf(err, errlen, "--state %s: not a state id (see "
+				"docs/explore.md)", id);
+		return -1;
+	}
+	struct xp_replay r;
+	struct xp_openset os = { 0 };
+	struct xp_base *base = NULL;
+	struct xp_slot *slot = NULL;
+	struct xp_line_set *lines = calloc(n + 1, sizeof(*lines));
+	int rc = -1;
+	if (lines == NULL)
+		abort();
+	if (xp_replay_open(&r, trace, pmem_dir, err, errlen) != 0 ||
+			xp_replay_to(&r, point, err, errlen) != 0)
+		goto out;
+	xp_openset_load(&os, r.m, MODEL_STRAT_ALL);
+	if (state_lines(&os, c, n, lines, err, errlen) != 0)
+		goto out;
+	base = xp_base_new(&r.media);
+	xp_base_load(base, r.m);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "-o %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	slot = xp_slot_new(base, dir, err, errlen);
+	if (slot == NULL)
+		goto out;
+	xp_slot_keep(slot);
+	rc = xp_slot_set(slot, lines, n);
+	if (rc != 0)
+		snprintf(err, errlen, "-o %s: writing the image: %s", dir,
+				strerror(-rc));
+	rc = rc ? -1 : 0;
+out:
+	xp_slot_delete(slot);
+	xp_base_delete(base);
+	xp_openset_free(&os);
+	xp_replay_close(&r);
+	free(lines);
+	free(c);
+	return rc;
+}

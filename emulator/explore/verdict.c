@@ -1,0 +1,268 @@
+/* verdict.c -- the explorer's results as a report: counts, failing states
+ * per crash point, the first failing state and its minimal explanation */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explore.h"
+
+void
+xp_report_add_note(struct xp_report *rp, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	xp_strv_push(&rp->notes, &rp->nnotes, s);
+	free(s);
+}
+
+void
+xp_report_site(const struct xp_replay *r, uint32_t id, struct xp_site *out)
+{
+	const struct xp_site *s = xp_replay_site(r, id);
+	memset(out, 0, sizeof(*out));
+	if (xp_replay_resolve(r, id, out))
+		return;
+	if (s != NULL)
+		xp_site_copy(out, s);
+	else
+		out->frames = calloc(1, sizeof(*out->frames));
+	out->id = id;
+}
+
+static const char *
+check_kind_name(enum xp_check_kind k)
+{
+	return k == XP_CHECK_EXEC ? "exec" : k == XP_CHECK_SO_FORK ?
+		"so-fork" : "so-in-process";
+}
+
+static void
+fill_options(const struct xp_results *res, struct xp_report *rp)
+{
+	const struct xp_opts *o = res->o;
+	static const char *const at[] = { "fence", "flush", "store", "marker" };
+	rp->trace = xp_strdup(o->trace);
+	rp->trace_truncated = res->r->truncated;
+	xp_strategy_names(o->strategies, rp);
+	for (unsigned i = 0; i < 4; i++)
+		if (o->crash_at & (1u << i))
+			xp_strv_push(&rp->crash_at, &rp->ncrash_at, at[i]);
+	rp->crash_points = xp_strdup(res->pts->folded ? "unique-stack" : "all");
+	rp->max_points = o->max_points;
+	rp->max_lines = o->max_lines;
+	rp->samples = o->samples;
+	rp->seed = o->seed;
+	rp->from = o->from ? xp_strdup(o->from) : NULL;
+	rp->to = o->to ? xp_strdup(o->to) : NULL;
+	rp->check = xp_strdup(o->check.cmd);
+	rp->check_kind = xp_strdup(check_kind_name(o->check.kind));
+	rp->timeout_s = o->check.timeout_s;
+	rp->shard_k = (uint32_t)o->shard_k;
+	rp->shard_n = (uint32_t)o->shard_n;
+	rp->shards = calloc(1, sizeof(*rp->shards));
+	if (rp->shards == NULL)
+		abort();
+	rp->shards[0].k = rp->shard_k;
+	rp->shards[0].n = rp->shard_n;
+	rp->nshards = 1;
+	const struct xp_media *md = &res->r->media;
+	rp->regions = calloc(md->n + 1, sizeof(*rp->regions));
+	if (rp->regions == NULL)
+		abort();
+	for (size_t i = 0; i < md->n; i++) {
+		struct xp_rregion *g = &rp->regions[i];
+		g->region = md->regions[i].id;
+		g->file = xp_strdup(md->regions[i].file);
+		g->media = xp_strdup(md->regions[i].media);
+		g->len = md->regions[i].len;
+		g->line = md->regions[i].line_len;
+	}
+	rp->nregions = md->n;
+}
+
+static void
+fill_notes(const struct xp_results *res, struct xp_report *rp)
+{
+	for (size_t i = 0; i < res->r->nnotes; i++)
+		xp_strv_push(&rp->notes, &rp->nnotes, res->r->notes[i]);
+	if (res->pts->folded)
+		xp_report_add_note(rp, "%llu crash points folded into %zu, one "
+			"per call stack (--crash-points=unique-stack)",
+			(unsigned long long)res->pts->total, res->pts->n);
+	if (res->sampled)
+		xp_report_add_note(rp, "more than --max-lines=%lu lines were "
+			"undecided at some crash points: there every single "
+			"line included and omitted plus --samples=%lu random "
+			"combinations were explored, not all of them",
+			res->o->max_lines, res->o->samples);
+	if (res->r->untraced)
+		xp_report_add_note(rp, "some stores were not traced one by "
+			"one: intermediate states of those lines were not "
+			"explored (build with the pmemu GCC plugin)");
+}
+
+void
+xp_rpoint_fill(const struct xp_replay *r, const struct xp_point *p,
+		struct xp_rpoint *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->point = p->point;
+	out->event = xp_strdup(xp_point_event(p));
+	out->record = p->record;
+	out->folded = p->folded;
+	xp_report_site(r, p->site, &out->site);
+}
+
+static int
+cmp_fail(const void *a, const void *b)
+{
+	const struct xp_rfail *x = a, *y = b;
+	return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
+/* fill_failures -- counts, failing states per point, the failing images */
+static void
+fill_failures(const struct xp_results *res, struct xp_report *rp)
+{
+	uint64_t *per_point = calloc(res->pts->n + 1, sizeof(*per_point));
+	if (per_point == NULL)
+		abort();
+	for (size_t i = 0; i < res->nst; i++)
+		if (res->img[res->st[i].image].res.kind != XP_RES_PASS) {
+			per_point[res->st[i].point_idx]++;
+			rp->failing_states++;
+		}
+	for (size_t i = 0; i < res->pts->n; i++) {
+		if (per_point[i] == 0)
+			continue;
+		rp->pfail = realloc(rp->pfail, (rp->npfail + 1) *
+				sizeof(*rp->pfail));
+		if (rp->pfail == NULL)
+			abort();
+		struct xp_rpoint *p = &rp->pfail[rp->npfail++];
+		xp_rpoint_fill(res->r, &res->pts->v[i], p);
+		p->states = res->states_at[i];
+		p->failing_states = per_point[i];
+	}
+	free(per_point);
+	for (size_t i = 0; i < res->nimg; i++) {
+		const struct xp_image *im = &res->img[i];
+		if (im->res.kind == XP_RES_PASS)
+			continue;
+		rp->failing_images++;
+		rp->timeouts += im->res.kind == XP_RES_TIMEOUT;
+		rp->crashes += im->res.kind == XP_RES_SIGNAL;
+		rp->failures = realloc(rp->failures, (rp->nfailures + 1) *
+				sizeof(*rp->failures));
+		if (rp->failures == NULL)
+			abort();
+		struct xp_rfail *f = &rp->failures[rp->nfailures++];
+		f->state = xp_strdup(im->state);
+		f->ordinal = im->first_ordinal;
+		f->point = res->pts->v[im->point_idx].point;
+		f->states = im->states;
+		f->result = im->res;
+	}
+	if (rp->nfailures)
+		qsort(rp->failures, rp->nfailures, sizeof(*rp->failures),
+				cmp_fail);
+	if (rp->nfailures > XP_FAILURES_MAX) {
+		for (size_t i = XP_FAILURES_MAX; i < rp->nfailures; i++)
+			free(rp->failures[i].state);
+		rp->nfailures = XP_FAILURES_MAX;
+		rp->failures_truncated = true;
+	}
+}
+
+/* first_image -- the failing image of smallest ordinal */
+static const struct xp_image *
+first_image(const struct xp_results *res)
+{
+	const struct xp_image *best = NULL;
+	for (size_t i = 0; i < res->nimg; i++)
+		if (res->img[i].res.kind != XP_RES_PASS && (best == NULL ||
+				res->img[i].first_ordinal < best->first_ordinal))
+			best = &res->img[i];
+	return best;
+}
+
+/* explain_first -- replays to the failing point and minimises */
+static int
+explain_first(const struct xp_results *res, const struct xp_image *im,
+		struct xp_report *rp, char *err, size_t errlen)
+{
+	struct xp_replay r;
+	uint64_t point;
+	struct xp_choice *c = NULL;
+	size_t n = 0;
+	int rc = -1;
+	if (xp_state_parse(im->state, &point, &c, &n) != 0) {
+		snprintf(err, errlen, "internal: bad state id %s", im->state);
+		return -1;
+	}
+	if (xp_replay_open(&r, res->o->trace, res->o->pmem_dir, err,
+			errlen) != 0 || xp_replay_to(&r, point, err, errlen) != 0)
+		goto out;
+	for (size_t i = 0; i < r.nmarkers; i++)
+		xp_strv_push(&rp->first_markers, &rp->nfirst_markers,
+				r.markers[i]);
+	if (!res->o->explain) {
+		rp->expl_status = xp_strdup("not-computed");
+		rc = 0;
+		goto out;
+	}
+	struct xp_base *base = xp_base_new(&r.media);
+	xp_base_load(base, r.m);
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/explain", res->tmp);
+	struct xp_slot *slot = xp_slot_new(base, dir, err, errlen);
+	if (slot != NULL) {
+		char *markers = xp_replay_markers(&r);
+		struct xp_explain_ctx x = { &r, base, slot, res->chk,
+			im->state, markers, c, n };
+		xp_explain(&x, rp);
+		free(markers);
+		xp_slot_delete(slot);
+		rc = 0;
+	}
+	xp_base_delete(base);
+out:
+	xp_replay_close(&r);
+	free(c);
+	return rc;
+}
+
+int
+xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
+		size_t errlen)
+{
+	fill_options(res, rp);
+	fill_notes(res, rp);
+	rp->points_total = res->pts->total;
+	rp->points = res->pts->n;
+	rp->states = res->nst;
+	rp->images = res->nimg;
+	rp->checks = res->checks;
+	fill_failures(res, rp);
+	const struct xp_image *im = first_image(res);
+	if (im == NULL)
+		return 0;
+	rp->has_first = true;
+	rp->first.state = xp_strdup(im->state);
+	rp->first.ordinal = im->first_ordinal;
+	rp->first.point = res->pts->v[im->point_idx].point;
+	rp->first.states = im->states;
+	rp->first.result = im->res;
+	rp->first_same_image = im->states;
+	rp->first_output = xp_strdup(im->output ? im->output : "");
+	xp_rpoint_fill(res->r, &res->pts->v[im->point_idx], &rp->first_point);
+	int rc = explain_first(res, im, rp, err, errlen);
+	rp->checks += rp->expl_checks;
+	return rc;
+}

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,9 +21,7 @@ static const char usage_text[] =
 "  --trace TRACE        explore this trace (else record PROGRAM first)\n"
 "  --check 'CMD'        run CMD with /bin/sh -c per image; {pmem} is the\n"
 "                       image file (the directory with several regions),\n"
-"                       {pmemdir} the directory; without {pmem} the check\n"
-"                       runs under libpmemu.so (PMEMU_IMAGE=dir). Exit 0 =\n"
-"                       consistent\n"
+"                       {pmemdir} the directory. Exit 0 = consistent\n"
 "  --check-so LIB:FUNC  call int FUNC(const char *image) in a forked child\n"
 "  --in-process         ... without forking (no timeout, no crash safety)\n"
 "  --strategy S         pessimistic (default), inflight, eviction, torn,\n"
@@ -46,7 +47,82 @@ struct explore_args {
 	const char *json;
 	char **prog;
 	int nprog;
+	const char *record_pmem_dir;
 };
+
+/* copy_file -- src to dst (created), whole */
+static int
+copy_file(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = in < 0 || out < 0 ? -1 : 0;
+	struct stat st;
+	if (rc == 0 && fstat(in, &st) != 0)
+		rc = -1;
+	for (off_t left = rc == 0 ? st.st_size : 0; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n <= 0) {
+			rc = -1;
+			break;
+		}
+		left -= n;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/*
+ * snapshot_media -- the run will change the files of the pmem dir (the
+ * shim writes durable lines and, at exit, everything to the media), so
+ * the media as it was before the run is copied first: the explorer reads
+ * initial contents from the copy. Regular files at the top of DIR only.
+ */
+static int
+snapshot_media(const char *pmem_dir, const char *to)
+{
+	DIR *d = opendir(pmem_dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : cli_error("--pmem-dir %s: %s",
+				pmem_dir, strerror(errno));
+	if (mkdir(to, 0700) != 0)
+		return cli_error("explore: %s: %s", to, strerror(errno));
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char src[PATH_MAX * 2], dst[PATH_MAX * 2];
+		struct stat st;
+		snprintf(src, sizeof(src), "%s/%s", pmem_dir, de->d_name);
+		if (stat(src, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name);
+		if (copy_file(src, dst) != 0)
+			rc = cli_error("explore: copying %s: %s", src,
+					strerror(errno));
+	}
+	closedir(d);
+	return rc;
+}
+
+/* remove_dir -- the files of a flat directory, then it */
+static void
+remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL) {
+		char p[PATH_MAX * 2];
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (de->d_name[0] != '.')
+			unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
 
 static int
 parse_shard(const char *v, unsigned long *k, unsigned long *n)
@@ -180,6 +256,13 @@ parse_args(struct explore_args *a, int argc, char **argv)
 				"other");
 	a->o.check.shim = a->o.check.kind == XP_CHECK_EXEC &&
 		strstr(a->o.check.cmd, "{pmem") == NULL;
+	/* Running the check under the shim with the program's path
+	 * redirected to the image needs PMEMU_IMAGE in libpmemu.so, which
+	 * does not redirect yet: the check would open the user's own file. */
+	if (a->o.check.shim)
+		return cli_error("--check: write {pmem} where the check takes "
+			"the image path (redirecting the program's own path "
+			"to the image is not available yet)");
 	a->o.check.pmem_dir = a->o.pmem_dir;
 	return 0;
 }
@@ -201,9 +284,9 @@ record(const struct explore_args *a, const char *trace)
 	argv[k++] = "record";
 	argv[k++] = "-o";
 	argv[k++] = (char *)trace;
-	if (a->o.pmem_dir) {
+	if (a->record_pmem_dir) {
 		argv[k++] = "--pmem-dir";
-		argv[k++] = (char *)a->o.pmem_dir;
+		argv[k++] = (char *)a->record_pmem_dir;
 	}
 	argv[k++] = "--";
 	for (int i = 0; i < a->nprog; i++)
@@ -256,14 +339,24 @@ cmd_explore(int argc, char **argv)
 	int rc = parse_args(&a, argc, argv);
 	if (rc != 0)
 		return rc;
-	char tmp[PATH_MAX] = "", trace[PATH_MAX + 16];
+	char tmp[PATH_MAX] = "", trace[PATH_MAX + 16], media[PATH_MAX + 16];
 	if (a.o.trace == NULL) {
 		snprintf(tmp, sizeof(tmp), "%s/pmemu-record.XXXXXX",
 				a.o.tmpdir ? a.o.tmpdir : "/tmp");
 		if (mkdtemp(tmp) == NULL)
 			return cli_error("explore: %s: %s", tmp, strerror(errno));
 		snprintf(trace, sizeof(trace), "%s/trace", tmp);
-		rc = record(&a, trace);
+		snprintf(media, sizeof(media), "%s/media", tmp);
+		a.record_pmem_dir = a.o.pmem_dir ? a.o.pmem_dir :
+			getenv("PMEMU_PMEM_DIR");
+		if (a.record_pmem_dir == NULL)
+			rc = cli_error("explore: -- PROGRAM needs --pmem-dir DIR "
+					"(or PMEMU_PMEM_DIR)");
+		if (rc == 0)
+			rc = snapshot_media(a.record_pmem_dir, media);
+		a.o.pmem_dir = media;
+		if (rc == 0)
+			rc = record(&a, trace);
 		a.o.trace = trace;
 	}
 	struct xp_report rp;
@@ -282,6 +375,7 @@ cmd_explore(int argc, char **argv)
 	xp_report_free(&rp);
 	if (tmp[0]) {
 		unlink(trace);
+		remove_dir(media);
 		rmdir(tmp);
 	}
 	return rc;

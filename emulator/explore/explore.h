@@ -60,6 +60,7 @@ struct xp_region {
 	enum model_domain domain;
 	uint32_t line_len;
 	uint64_t len;           /* length now (at the replay's position) */
+	uint64_t initial_len;   /* at the REGION record: past it, zeros */
 	char *media;            /* media path as recorded */
 	char *source;           /* where we read it (after --pmem-dir) */
 	char *file;             /* image file name in an image dir */

@@ -269,6 +269,8 @@ copy_media(const struct xp_region *r, struct slot_file *f)
 			return -errno;
 		uint64_t todo = (uint64_t)st.st_size < r->len ?
 			(uint64_t)st.st_size : r->len;
+		if (todo > r->initial_len) /* grown in the run: zeros */
+			todo = r->initial_len;
 		loff_t in = 0, out = 0;
 		while (todo > 0) {
 			ssize_t n = copy_file_range(r->fd, &in, f->fd, &out,

@@ -4,8 +4,10 @@
  * run touched it; the model asks for it once per line (model_media_read_fn)
  * and the images start from it. It is read from the media file the REGION
  * record names, or from <--pmem-dir>/<basename> when the trace was recorded
- * elsewhere. Bytes past the end of that file read as zeros (a region grown
- * with ftruncate). The files are opened read only: never modified.
+ * elsewhere (or when `pmemu explore -- PROG` copied the pmem dir before the
+ * run). Bytes past the region's length at its REGION record read as zeros:
+ * the run grew the file (ftruncate), so they were zeros before it, whatever
+ * the file holds now. The files are opened read only: never modified.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +107,7 @@ xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 	r->domain = d;
 	r->line_len = line_len;
 	r->len = len;
+	r->initial_len = len;
 	r->media = xp_strdup(path);
 	if (md->pmem_dir != NULL) {
 		if (asprintf(&r->source, "%s/%s", md->pmem_dir,
@@ -130,8 +133,10 @@ read_pristine(struct xp_media *md, const struct xp_region *r, uint64_t off,
 		uint8_t *buf, uint32_t len)
 {
 	memset(buf, 0, len);
-	if (r == NULL || r->fd < 0)
+	if (r == NULL || r->fd < 0 || off >= r->initial_len)
 		return;
+	if (off + len > r->initial_len)
+		len = (uint32_t)(r->initial_len - off);
 	size_t done = 0;
 	while (done < len) {
 		ssize_t n = pread(r->fd, buf + done, len - done,

@@ -70,10 +70,13 @@ print_explanation(const struct xp_report *rp, FILE *f)
 	}
 	if (strcmp(st, "minimal") != 0)
 		return;
-	fprintf(f, "  minimal explanation: losing %s%zu line%s alone makes "
-		"the check fail (%" PRIu64 " checks):\n", rp->nexpl == 1 ?
-		"this " : "these ", rp->nexpl, rp->nexpl == 1 ? "" : "s",
-		rp->expl_checks);
+	if (rp->nexpl == 1)
+		fprintf(f, "  minimal explanation: losing this line alone makes "
+			"the check fail (%" PRIu64 " checks):\n", rp->expl_checks);
+	else
+		fprintf(f, "  minimal explanation: losing these %zu lines "
+			"together makes the check fail (%" PRIu64 " checks):\n",
+			rp->nexpl, rp->expl_checks);
 	for (size_t i = 0; i < rp->nexpl; i++) {
 		const struct xp_rline *l = &rp->expl[i];
 		const char *why = strcmp(l->reason, "never-flushed") == 0 ?
@@ -146,8 +149,9 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 		return;
 	}
 	fprintf(f, "pmemu: FAIL: %" PRIu64 " of %" PRIu64 " states failed the "
-		"check (%" PRIu64 " distinct images", rp->failing_states,
-		rp->states, rp->failing_images);
+		"check (%" PRIu64 " distinct image%s", rp->failing_states,
+		rp->states, rp->failing_images, rp->failing_images == 1 ? "" :
+		"s");
 	if (rp->timeouts)
 		fprintf(f, ", %" PRIu64 " timed out", rp->timeouts);
 	if (rp->crashes)

@@ -120,9 +120,43 @@ SHIM_INTERCEPTOR(void, exit, int status)
 }
 #define INIT_EXIT SHIM_RESOLVE(exit)
 
+/* _exit -- skips the destructors, so the shutdown happens here: a forked
+ * child's stores are settled (the parent's media sync needs them) and its
+ * findings written */
+static void
+exit_now(int status)
+{
+	if (shim_active && shim_depth == 0) {
+		shim_depth++;
+		shim_active = false;
+		shim_set_exit_status(status);
+		shim_shutdown(status);
+	}
+}
+
+SHIM_INTERCEPTOR(void, _exit, int status)
+{
+	SHIM_ENSURE_REAL_(_exit);
+	exit_now(status);
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+#define INIT__EXIT SHIM_RESOLVE(_exit)
+
+SHIM_INTERCEPTOR(void, _Exit, int status)
+{
+	SHIM_ENSURE_REAL_(_Exit);
+	exit_now(status);
+	REAL(_Exit)(status);
+	__builtin_unreachable();
+}
+#define INIT__EXIT2 SHIM_RESOLVE(_Exit)
+
 void
 shim_init_thread(void)
 {
+	INIT__EXIT;
+	INIT__EXIT2;
 	INIT_EXECVE;
 	INIT_EXECVPE;
 	INIT_EXIT;

@@ -276,3 +276,4 @@ shim_fini(void)
 	shim_active = false; /* later calls (other destructors) go to REAL */
 	shim_shutdown(0);
 }
+

@@ -173,6 +173,15 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_STATE", NULL, "a crash state id", parse_other },
 	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },
 	{ "PMEMU_IMAGE", NULL, "an image directory", parse_other },
+	/* pmemu's own build and test harness (ctest environments) */
+	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
+	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },
+	{ "PMEMU_PYTHON", NULL, "a program", parse_other },
+	{ "PMEMU_ORACLE", NULL, "a program", parse_other },
+	{ "PMEMU_ORACLE_MUTANT", NULL, "a program", parse_other },
+	{ "PMEMU_ORACLE_DIR", NULL, "a directory", parse_other },
+	{ "PMEMU_GCC_PLUGIN_DIR", NULL, "a directory", parse_other },
+	{ "PMEMU_FAKE_LOG", NULL, "a file", parse_other },
 };
 
 const struct shim_env_var *

@@ -1,0 +1,39 @@
+# shim_tests.cmake -- the shim's cmocka tests and the tiny programs the
+# end-to-end tests (scripts/tests/test_shim_*.py) run under pmemu:
+# build/shim-progs/<name>, with debug info so findings name their lines
+add_executable(test_shim_options test_shim_options.c
+  ${CMAKE_SOURCE_DIR}/libshim/shim_options.c)
+target_include_directories(test_shim_options PRIVATE ${CMAKE_SOURCE_DIR}/libshim
+  ${CMAKE_SOURCE_DIR}/emulator/model)
+target_link_libraries(test_shim_options PRIVATE ${CMOCKA_LIB})
+add_test(NAME libshim.test_shim_options COMMAND test_shim_options)
+
+# name source [compile definition]
+set(SHIM_PROGS
+  "map_msync_ok|map_msync.c|"
+  "map_msync_bad|map_msync.c|FORGET_MSYNC"
+  "pwrite_fsync_ok|pwrite_fsync.c|"
+  "pwrite_fsync_bad|pwrite_fsync.c|FORGET_FSYNC"
+  "threads_fence_ok|threads_fence.c|"
+  "threads_fence_bad|threads_fence.c|FENCE_ON_OTHER_THREAD"
+  "fork_child_ok|fork_child.c|"
+  "fork_child_bad|fork_child.c|FORGET_MSYNC"
+  "own_segv|own_segv.c|"
+  "sparse_pool|sparse_pool.c|"
+  "killed|killed.c|")
+foreach(p ${SHIM_PROGS})
+  string(REPLACE "|" ";" f "${p}")
+  list(GET f 0 name)
+  list(GET f 1 src)
+  list(GET f 2 def)
+  add_executable(${name} progs/${src})
+  set_target_properties(${name} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/shim-progs)
+  target_compile_options(${name} PRIVATE -g -O0)
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(${name} PRIVATE dl pthread)
+  if(def)
+    target_compile_definitions(${name} PRIVATE ${def})
+  endif()
+  add_dependencies(pmemu_shim ${name}) # built with the shim, for pytest
+endforeach()

@@ -242,7 +242,7 @@ pm_apply_rule(gcall *call, const pm_call_rule *r, vec<pm_site> *sites)
 			s.len = gimple_call_arg(call, r->len_arg);
 		else if (r->size != 0)
 			s.len = size_int(r->size);
-		else if (r->len_kind == PM_LEN_TREE)
+		else if (r->ev == PM_EV_STORE_NT) /* the vector stored */
 			s.len = TYPE_SIZE_UNIT(
 				TREE_TYPE(gimple_call_arg(call, 1)));
 		if (r->len_kind == PM_LEN_STPCPY)
@@ -399,6 +399,19 @@ pm_classify_store(tree lhs, vec<pm_site> *sites)
 		      build_fold_addr_expr(unshare_expr(lhs)), size, NULL);
 }
 
+/* pm_md_unknown_store -- x86 builtins that write memory in a shape we do
+   not model (scatters, masked and compress stores): say so */
+static void
+pm_md_unknown_store(gcall *call, tree fndecl)
+{
+	const char *name = IDENTIFIER_POINTER(DECL_NAME(fndecl));
+	if (strstr(name, "scatter") != NULL || strstr(name, "store") != NULL)
+		warning_at(gimple_location(call), 0,
+			   "pmemu: %qs writes memory and is not instrumented "
+			   "(a vectorised loop: build this file with "
+			   "%<-fno-tree-vectorize%>)", name);
+}
+
 /* pm_classify -- the sites of STMT (not an asm), in the order they happen */
 void
 pm_classify(gimple *stmt, vec<pm_site> *sites)
@@ -410,8 +423,9 @@ pm_classify(gimple *stmt, vec<pm_site> *sites)
 			pm_classify_ifn(call, sites);
 		else if (gimple_call_builtin_p(call, BUILT_IN_NORMAL))
 			r = pm_builtin_rules[DECL_FUNCTION_CODE(fndecl)];
-		else if (gimple_call_builtin_p(call, BUILT_IN_MD))
-			r = pm_md_rule(fndecl);
+		else if (gimple_call_builtin_p(call, BUILT_IN_MD) &&
+			 (r = pm_md_rule(fndecl)) == NULL)
+			pm_md_unknown_store(call, fndecl);
 		if (r != NULL)
 			pm_apply_rule(call, r, sites);
 	}

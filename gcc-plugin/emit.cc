@@ -152,8 +152,9 @@ pm_emit_constructor(void)
 }
 
 /* pm_site_location -- where a site is in the source: the statement, or
-   the call of the artificial intrinsic (<immintrin.h>) it was inlined
-   from; *FUNC is the (maybe inlined) function holding that place */
+   the call of the intrinsic (<immintrin.h>, artificial) or system-header
+   function (std::atomic<T>::store) it was inlined from; *FUNC is the
+   (maybe inlined) function holding that place */
 static location_t
 pm_site_location(gimple *stmt, tree *func)
 {
@@ -166,7 +167,8 @@ pm_site_location(gimple *stmt, tree *func)
 		tree origin = block_ultimate_origin(b);
 		if (origin == NULL_TREE || TREE_CODE(origin) != FUNCTION_DECL)
 			break;
-		if (!lookup_attribute("artificial", DECL_ATTRIBUTES(origin))) {
+		if (!lookup_attribute("artificial", DECL_ATTRIBUTES(origin)) &&
+		    !in_system_header_at(DECL_SOURCE_LOCATION(origin))) {
 			*func = origin;
 			break;
 		}
@@ -236,6 +238,18 @@ pm_load_slot(gimple_seq *seq, enum pm_tree which)
 	return val;
 }
 
+/* pm_value -- EXPR converted to TYPE as a GIMPLE value, its computation
+   appended to SEQ (force_gimple_operand would replace SEQ) */
+static tree
+pm_value(tree expr, tree type, gimple_seq *seq)
+{
+	gimple_seq stmts = NULL;
+	tree val = force_gimple_operand(fold_convert(type, unshare_expr(expr)),
+					&stmts, true, NULL_TREE);
+	gimple_seq_add_seq(seq, stmts);
+	return val;
+}
+
 /* pm_build_gate -- the boolean under which a site calls its hook; sets
    *PTR to the site's address as a void * value.  A fence's gate is a
    non-empty slot: with no emulated region there is no write-back for it
@@ -249,19 +263,14 @@ pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr)
 		return gimple_build(seq, NE_EXPR, boolean_type_node, len,
 				    build_zero_cst(word));
 	}
-	*ptr = force_gimple_operand(
-		fold_convert(ptr_type_node, unshare_expr(site.addr)), seq,
-		true, NULL_TREE);
+	*ptr = pm_value(site.addr, ptr_type_node, seq);
 	tree addr = gimple_convert(seq, word, *ptr);
 	tree lo = pm_load_slot(seq, PM_T_SLOT_LO);
 	tree len = pm_load_slot(seq, PM_T_SLOT_LEN);
 	tree off = gimple_build(seq, MINUS_EXPR, word, addr, lo);
 	tree in = gimple_build(seq, LT_EXPR, boolean_type_node, off, len);
 	if (site.success != NULL_TREE) {
-		tree ok = force_gimple_operand(
-			fold_convert(boolean_type_node,
-				     unshare_expr(site.success)),
-			seq, true, NULL_TREE);
+		tree ok = pm_value(site.success, boolean_type_node, seq);
 		in = gimple_build(seq, BIT_AND_EXPR, boolean_type_node, in, ok);
 	}
 	return in;
@@ -288,9 +297,7 @@ pm_build_extent(const pm_site &site, gimple_seq *seq, tree *start)
 	tree one = size_one_node;
 	switch (site.len_kind) {
 	case PM_LEN_TREE:
-		return force_gimple_operand(
-			fold_convert(size_type_node, unshare_expr(site.len)),
-			seq, true, NULL_TREE);
+		return pm_value(site.len, size_type_node, seq);
 	case PM_LEN_STPCPY:
 		if (site.aux != NULL_TREE) {
 			tree end = gimple_convert(seq, ptr_type_node, site.aux);
@@ -407,11 +414,11 @@ pm_emit_sites(function *fn ATTRIBUTE_UNUSED, gimple *stmt,
 	location_t loc = gimple_location(stmt);
 	pm_declare_runtime();
 	tree locvar = pm_srcloc(stmt);
-	if (!pm_split_after(stmt, &check, &rest)) {
-		warning_at(loc, 0, "pmemu: statement has no fallthrough "
-			   "edge (%<asm goto%>), not instrumented");
-		return;
-	}
+	/* a tail call would jump away before our hooks: make it a call */
+	if (gcall *call = dyn_cast<gcall *>(stmt))
+		gimple_call_set_tail(call, false);
+	if (!pm_split_after(stmt, &check, &rest))
+		return; /* it never completes normally: nothing happened */
 	for (unsigned i = 0; i < sites.length(); i++) {
 		gimple_seq gate = NULL, hook = NULL;
 		tree ptr = NULL_TREE;

@@ -8,8 +8,9 @@ bool pm_opt_stats;
 static struct plugin_info pm_info = {
 	"0.1",
 	"pmemu: instrument stores, flushes and fences for the pmem emulator.\n"
-	"  -fplugin-arg-pmemu-gcc-exclude=FILE  skip code matching FILE's globs\n"
-	"  -fplugin-arg-pmemu-gcc-stats         print instrumented sites per function"
+	"  -fplugin-arg-pmemu_gcc-exclude=FILE  skip code matching FILE's globs\n"
+	"  -fplugin-arg-pmemu_gcc-stats         print instrumented sites per function\n"
+	"  (load pmemu_gcc.so for these; or PMEMU_GCC_PLUGIN_ARGS=\"exclude=FILE stats\")"
 };
 
 /* pm_finish_unit -- one constructor per TU that registers the slot */
@@ -45,6 +46,30 @@ pm_parse_args(const char *name, int argc, struct plugin_argument *argv)
 	return true;
 }
 
+/* pm_env_args -- PMEMU_GCC_PLUGIN_ARGS="exclude=FILE stats": the same
+   keys, for builds that cannot add -fplugin-arg-* (GCC cuts the plugin
+   name at its first '-', so pmemu-gcc.so itself cannot get any) */
+static bool
+pm_env_args(const char *name)
+{
+	const char *env = getenv("PMEMU_GCC_PLUGIN_ARGS");
+	if (env == NULL)
+		return true;
+	char *copy = xstrdup(env), *save = NULL;
+	auto_vec<plugin_argument> args;
+	for (char *tok = strtok_r(copy, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(tok, '=');
+		if (eq != NULL)
+			*eq = '\0';
+		plugin_argument arg = { tok, eq ? eq + 1 : NULL };
+		args.safe_push(arg);
+	}
+	bool ok = pm_parse_args(name, args.length(), args.address());
+	return ok; /* COPY stays: exclude keeps no pointer into it, but the
+		      few bytes are not worth the care */
+}
+
 int
 plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *version)
 {
@@ -53,7 +78,8 @@ plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *version)
 		      info->base_name, gcc_version.basever, version->basever);
 		return 1;
 	}
-	if (!pm_parse_args(info->base_name, info->argc, info->argv))
+	if (!pm_parse_args(info->base_name, info->argc, info->argv) ||
+	    !pm_env_args(info->base_name))
 		return 1;
 	pm_classify_init();
 

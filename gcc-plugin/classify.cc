@@ -298,16 +298,7 @@ pm_classify_ifn(gcall *call, vec<pm_site> *sites)
 		pm_site_store(sites, PM_EV_STORE, gimple_call_arg(call, 1),
 			      pm_type_size(gimple_call_arg(call, 2)), NULL);
 		break;
-	case IFN_SCATTER_STORE:
-	case IFN_MASK_SCATTER_STORE:
-	case IFN_MASK_STORE_LANES:
-	case IFN_STORE_LANES:
-		warning_at(gimple_location(call), 0,
-			   "pmemu: vectorised scatter/lane store not "
-			   "instrumented (build this file with "
-			   "%<-fno-tree-vectorize%>)");
-		return;
-	default:
+	default: /* x86 scatters are MD builtins: pm_md_unknown_store */
 		return;
 	}
 	pm_site_fence(sites, PM_LOCKED); /* the RMWs above are lock-prefixed */
@@ -389,12 +380,11 @@ pm_classify_store(tree lhs, vec<pm_site> *sites)
 		pm_bitfield_site(lhs, sites);
 		return;
 	}
+	/* a variable size (GIMPLE makes such copies memcpy calls, so this is
+	   rare) is an expression of the function's values: gimplified later */
 	tree size = TYPE_SIZE_UNIT(TREE_TYPE(lhs));
-	if (size == NULL_TREE || TREE_CODE(size) != INTEGER_CST) {
-		warning_at(EXPR_LOC_OR_LOC(lhs, input_location), 0,
-			   "pmemu: store of variable size not instrumented");
-		return;
-	}
+	if (size == NULL_TREE)
+		return; /* an incomplete type cannot be stored */
 	pm_site_store(sites, PM_EV_STORE,
 		      build_fold_addr_expr(unshare_expr(lhs)), size, NULL);
 }

@@ -20,6 +20,11 @@
 #include "shim_site.h"
 
 #define RING_LEN (1u << 18)
+#define HEAT_FAULTS 0x0f
+#define HEAT_QUIET 0x70   /* fences a hot page saw no store (<< 4) */
+#define HEAT_TOUCHED 0x80
+#define HOT_FAULTS 2      /* faults that make a page hot */
+#define HOT_QUIET_MAX 6   /* quiet fences after which it cools down */
 #define SLOT_CONSUMED ((uintptr_t)1)
 
 static uintptr_t ring[RING_LEN];
@@ -51,7 +56,8 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->page_state = anon(n);
 	m->page_site = anon(n * sizeof(uint32_t));
 	m->twin = anon(n * SHIM_PAGE_LEN);
-	if (!m->page_state || !m->page_site || !m->twin) {
+	m->page_heat = anon(n);
+	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
@@ -68,6 +74,9 @@ shim_dirty_release(struct shim_mapping *m)
 		munmap(m->page_site, n * sizeof(uint32_t));
 	if (m->twin)
 		munmap(m->twin, n * SHIM_PAGE_LEN);
+	if (m->page_heat)
+		munmap(m->page_heat, n);
+	m->page_heat = NULL;
 	m->page_state = NULL;
 	m->page_site = NULL;
 	m->twin = NULL;
@@ -124,6 +133,8 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
 	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
 	m->page_site[pg] = shim_site_ucontext(uc);
+	if ((m->page_heat[pg] & HEAT_FAULTS) < HEAT_FAULTS)
+		m->page_heat[pg]++; /* BUSY: no one else touches it */
 	if (mprotect(page, SHIM_PAGE_LEN, m->prot) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
@@ -143,9 +154,10 @@ view_end(const struct shim_mapping *m)
 
 /* diff_lines -- a STORE for every line of [lo, hi) that differs from the
  * twin; with `refresh` the twin takes the new content (a snapshot) */
-static void
+static bool
 diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 {
+	bool changed = false;
 	uint32_t line = m->region->line_len;
 	uintptr_t end = view_end(m);
 	if (hi > end)
@@ -156,10 +168,12 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 		uint8_t *twin = m->twin + (a - m->base);
 		if (memcmp((void *)a, twin, n) == 0)
 			continue;
+		changed = true;
 		shim_emit_store(m, a, n, false, m->page_site[pg]);
 		if (refresh)
 			memcpy(twin, (void *)a, n);
 	}
+	return changed;
 }
 
 void
@@ -172,8 +186,8 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
 		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-				SHIM_PAGE_DIRTY)
-			diff_lines(m, a, a + line, true);
+				SHIM_PAGE_DIRTY && diff_lines(m, a, a + line, true))
+			m->page_heat[pg] |= HEAT_TOUCHED;
 	}
 }
 
@@ -193,20 +207,45 @@ shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	}
 }
 
-/* settle_page -- diff a dirty page, protect it again, drop its twin */
+/*
+ * settle_page -- diff a dirty page, protect it again, drop its twin. A
+ * hot page (HOT_FAULTS faults in a row, written again since the last
+ * fence) stays writable: its diff is the event source, its twin is
+ * refreshed, and it stays queued; its later stores keep the site of its
+ * last fault (docs/shim.md). It cools down after HOT_QUIET_MAX fences
+ * without a store. With `cold`, every page is protected again (msync,
+ * munmap, exit).
+ */
 static void
-settle_page(struct shim_mapping *m, size_t pg)
+settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
 	uint8_t s = SHIM_PAGE_DIRTY;
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
+	uint8_t heat = m->page_heat[pg];
+	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS &&
+			__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
+			SHIM_PAGE_DIRTY) {
+		bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
+		unsigned quiet = (changed || (heat & HEAT_TOUCHED)) ? 0 :
+			((heat & HEAT_QUIET) >> 4) + 1;
+		if (quiet < HOT_QUIET_MAX) {
+			m->page_heat[pg] = (uint8_t)((heat & HEAT_FAULTS) |
+				(quiet << 4));
+			ring_push(page); /* still writable: settle it next time */
+			return;
+		}
+		heat = 0; /* quiet for long: protect it again, cold */
+	}
 	if (!__atomic_compare_exchange_n(&m->page_state[pg], &s,
 			SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL,
 			__ATOMIC_ACQUIRE))
 		return;
-	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	/* read-only first: a store racing with the diff faults and waits */
 	mprotect((void *)page, SHIM_PAGE_LEN, m->prot & ~PROT_WRITE);
-	diff_lines(m, page, page + SHIM_PAGE_LEN, false);
-	madvise(m->twin + pg * SHIM_PAGE_LEN, SHIM_PAGE_LEN, MADV_DONTNEED);
+	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	m->page_heat[pg] = heat & HEAT_FAULTS;
+	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
 	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
 }
 
@@ -221,7 +260,7 @@ shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		hi = m->base + m->len;
 	for (uintptr_t a = lo - (lo - m->base) % SHIM_PAGE_LEN; a < hi;
 			a += SHIM_PAGE_LEN)
-		settle_page(m, (a - m->base) / SHIM_PAGE_LEN);
+		settle_page(m, (a - m->base) / SHIM_PAGE_LEN, true);
 }
 
 static void
@@ -238,7 +277,7 @@ settle_queued(uintptr_t page)
 	struct shim_mapping *m = (struct shim_mapping *)
 		shim_mapping_lookup((void *)page);
 	if (m != NULL && m->tracked)
-		settle_page(m, (page - m->base) / SHIM_PAGE_LEN);
+		settle_page(m, (page - m->base) / SHIM_PAGE_LEN, false);
 }
 
 void

@@ -58,6 +58,8 @@ struct shim_mapping {
 	uint8_t *page_state;       /* enum shim_page_state, atomic access */
 	uint32_t *page_site;       /* site of the first write fault */
 	uint8_t *twin;             /* content at the last snapshot */
+	uint8_t *page_heat;        /* faults in a row (low bits), changed
+	                              since the last fence (SHIM_HEAT_TOUCHED) */
 };
 
 /* the mapping holding addr, or NULL (async-signal-safe) */

@@ -90,9 +90,9 @@ pmemi_first_piece(const void *addr, size_t len, struct pmemi_piece *p)
 	p->len = n < len ? n : len;
 }
 
-#define for_each_piece(p, addr, len) \
-	for (size_t left_ = (len), done_ = 0; \
-		left_ > 0 && (pmemi_first_piece((char *)(addr) + done_, \
+#define for_each_piece(p, range_addr, range_len) \
+	for (size_t left_ = (range_len), done_ = 0; \
+		left_ > 0 && (pmemi_first_piece((char *)(range_addr) + done_, \
 			left_, &(p)), 1); \
 		done_ += (p).len, left_ -= (p).len)
 
@@ -123,16 +123,22 @@ native_flush(const void *addr, size_t len)
 }
 
 void
+pmemi_native_flush(const void *addr, size_t len)
+{
+	__typeof__(&pmem_flush) real = REAL_PMEM(pmem_flush);
+	if (real)
+		real(addr, len);
+	else
+		native_flush(addr, len);
+}
+
+void
 pmemi_flush(const void *addr, size_t len, uint32_t site)
 {
 	struct pmemi_piece p;
 	for_each_piece(p, addr, len) {
 		if (p.map == NULL) {
-			__typeof__(&pmem_flush) real = REAL_PMEM(pmem_flush);
-			if (real)
-				real(p.addr, p.len);
-			else
-				native_flush(p.addr, p.len);
+			pmemi_native_flush(p.addr, p.len);
 		} else if (pmemi_piece_domain(&p) != MODEL_DOMAIN_EADR) {
 			/* libpmem flushes with clwb where it can; the model
 			 * treats clflushopt alike (MODEL.md) */
@@ -197,34 +203,61 @@ pmemi_copy_drains(unsigned flags)
 	return (flags & (PMEMI_F_NODRAIN | PMEMI_F_NOFLUSH)) == 0;
 }
 
+void
+pmemi_flush_range(const void *addr, size_t len, bool drain)
+{
+	int saved_errno;
+	if (!pmemi_enter(&saved_errno)) {
+		pmemi_native_flush(addr, len);
+		if (drain)
+			_mm_sfence();
+		return;
+	}
+	uint32_t site = shim_site_here();
+	pmemi_flush(addr, len, site);
+	if (drain)
+		pmemi_fence(site);
+	pmemi_leave(saved_errno);
+}
+
 /* pmem_flush -- flush the lines of [addr, addr + len) */
 void
 pmem_flush(const void *addr, size_t len)
 {
-	pmemi_flush(addr, len, shim_site_here());
+	pmemi_flush_range(addr, len, false);
 }
 
 /* pmem_deep_flush -- as pmem_flush: the emulated media is the WPQ too */
 void
 pmem_deep_flush(const void *addr, size_t len)
 {
-	pmemi_flush(addr, len, shim_site_here());
-}
-
-/* pmem_drain -- a fence of the calling thread */
-void
-pmem_drain(void)
-{
-	pmemi_fence(shim_site_here());
+	pmemi_flush_range(addr, len, false);
 }
 
 /* pmem_persist -- flush then fence */
 void
 pmem_persist(const void *addr, size_t len)
 {
-	uint32_t site = shim_site_here();
-	pmemi_flush(addr, len, site);
-	pmemi_fence(site);
+	pmemi_flush_range(addr, len, true);
+}
+
+void
+pmemi_drain(void)
+{
+	int saved_errno;
+	if (!pmemi_enter(&saved_errno)) {
+		_mm_sfence();
+		return;
+	}
+	pmemi_fence(shim_site_here());
+	pmemi_leave(saved_errno);
+}
+
+/* pmem_drain -- a fence of the calling thread */
+void
+pmem_drain(void)
+{
+	pmemi_drain();
 }
 
 /* pmem_has_hw_drain -- x86-64 has no hardware drain (libpmem says 0) */
@@ -261,13 +294,37 @@ pmem_is_pmem(const void *addr, size_t len)
 	return 1;
 }
 
-/* copy_done -- the events of a copy or fill of len bytes at dst */
+/* native_copy_done -- a copy the shim may not record: the real flushes */
 static void
-copy_done(void *dst, size_t len, unsigned flags, uint32_t site)
+native_copy_done(void *dst, size_t len, unsigned flags)
 {
-	pmemi_stored(dst, len, pmemi_copy_kind(flags), site);
+	if (pmemi_copy_kind(flags) != PMEMI_COPY_NOFLUSH)
+		pmemi_native_flush(dst, len);
+	if (pmemi_copy_drains(flags))
+		_mm_sfence();
+}
+
+/*
+ * copy_finish -- after the bytes are in place: the stores, flushes and
+ * fence as events (emulated pieces) or instructions (native ones). by_real:
+ * libpmem did a native range whole; its fence still orders this thread's
+ * earlier flushes of emulated lines, so the model hears of it.
+ */
+static void
+copy_finish(void *dst, size_t len, unsigned flags, bool by_real)
+{
+	int saved_errno;
+	if (!pmemi_enter(&saved_errno)) {
+		if (!by_real)
+			native_copy_done(dst, len, flags);
+		return;
+	}
+	uint32_t site = shim_site_here();
+	if (!by_real)
+		pmemi_stored(dst, len, pmemi_copy_kind(flags), site);
 	if (pmemi_copy_drains(flags))
 		pmemi_fence(site);
+	pmemi_leave(saved_errno);
 }
 
 /* move_flags -- what every pmem_mem{cpy,move}* variant does */
@@ -276,14 +333,13 @@ move_flags(void *dst, const void *src, size_t len, unsigned flags)
 {
 	if (len == 0)
 		return dst;
-	if (!pmemi_touches_emulated(dst, len)) {
-		__typeof__(&pmem_memmove) real = REAL_PMEM(pmem_memmove);
-		if (real)
-			return real(dst, src, len, flags);
-	}
-	uint32_t site = shim_site_here();
-	memmove(dst, src, len);
-	copy_done(dst, len, flags, site);
+	__typeof__(&pmem_memmove) real = REAL_PMEM(pmem_memmove);
+	bool by_real = real != NULL && !pmemi_touches_emulated(dst, len);
+	if (by_real)
+		real(dst, src, len, flags);
+	else
+		memmove(dst, src, len);
+	copy_finish(dst, len, flags, by_real);
 	return dst;
 }
 
@@ -293,14 +349,13 @@ set_flags(void *dst, int c, size_t len, unsigned flags)
 {
 	if (len == 0)
 		return dst;
-	if (!pmemi_touches_emulated(dst, len)) {
-		__typeof__(&pmem_memset) real = REAL_PMEM(pmem_memset);
-		if (real)
-			return real(dst, c, len, flags);
-	}
-	uint32_t site = shim_site_here();
-	memset(dst, c, len);
-	copy_done(dst, len, flags, site);
+	__typeof__(&pmem_memset) real = REAL_PMEM(pmem_memset);
+	bool by_real = real != NULL && !pmemi_touches_emulated(dst, len);
+	if (by_real)
+		real(dst, c, len, flags);
+	else
+		memset(dst, c, len);
+	copy_finish(dst, len, flags, by_real);
 	return dst;
 }
 

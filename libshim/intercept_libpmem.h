@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shim_intercept.h"
 #include "shim_region.h"
 
 /* internal to libpmemu.so: only the pmem_* and pmem2_* names are exported */
@@ -33,6 +34,28 @@ enum pmemi_copy_kind {
 	PMEMI_COPY_NOFLUSH,       /* cached stores, left dirty */
 };
 
+/*
+ * pmemi_enter -- true if this call may emit events: the shim is active and
+ * not already running on this thread (shim_intercept.h); then pmemi_leave
+ * ends it and restores errno. Otherwise the call is done natively.
+ */
+static inline bool
+pmemi_enter(int *saved_errno)
+{
+	if (shim_depth != 0 || !shim_active)
+		return false;
+	*saved_errno = errno;
+	shim_depth++;
+	return true;
+}
+
+static inline void
+pmemi_leave(int saved_errno)
+{
+	shim_depth--;
+	errno = saved_errno;
+}
+
 /* what a piece of a range is: the mapping holding it, or NULL (native) */
 struct pmemi_piece {
 	char *addr;
@@ -51,6 +74,9 @@ enum model_domain pmemi_piece_domain(const struct pmemi_piece *p);
 enum pmemi_copy_kind pmemi_copy_kind(unsigned flags);
 bool pmemi_copy_drains(unsigned flags);
 
+/* the real libpmem's pmem_flush, else clflush of every line */
+void pmemi_native_flush(const void *addr, size_t len);
+
 /* cache-line flushes of emulated pieces as events (none where the caches
  * are persistent: eadr, as libpmem skips them on auto-flush platforms);
  * native pieces get real clflush instructions */
@@ -60,6 +86,11 @@ void pmemi_fence(uint32_t site);
 /* the events of len bytes just stored at dst (emulated pieces only) */
 void pmemi_stored(void *dst, size_t len, enum pmemi_copy_kind kind,
 		uint32_t site);
+/* a whole flush call (pmem_flush, or pmem_persist when drain), entering
+ * the shim or done natively */
+void pmemi_flush_range(const void *addr, size_t len, bool drain);
+/* a whole drain call */
+void pmemi_drain(void);
 /* a copy or fill with PMEM_F_MEM_* flags: the stores, then the events */
 void *pmemi_memmove(void *dst, const void *src, size_t len, unsigned flags);
 void *pmemi_memset(void *dst, int c, size_t len, unsigned flags);

@@ -62,21 +62,19 @@ shim_init_libpmem2(void)
 static void
 dax_flush(const void *ptr, size_t size)
 {
-	pmemi_flush(ptr, size, shim_site_here());
+	pmemi_flush_range(ptr, size, false);
 }
 
 static void
 dax_drain(void)
 {
-	pmemi_fence(shim_site_here());
+	pmemi_drain();
 }
 
 static void
 dax_persist(const void *ptr, size_t size)
 {
-	uint32_t site = shim_site_here();
-	pmemi_flush(ptr, size, site);
-	pmemi_fence(site);
+	pmemi_flush_range(ptr, size, true);
 }
 
 static void *
@@ -113,7 +111,11 @@ page_drain(void)
 static void
 page_stored(void *dst, size_t len, unsigned flags)
 {
-	pmemi_stored(dst, len, PMEMI_COPY_NOFLUSH, shim_site_here());
+	int saved_errno;
+	if (pmemi_enter(&saved_errno)) {
+		pmemi_stored(dst, len, PMEMI_COPY_NOFLUSH, shim_site_here());
+		pmemi_leave(saved_errno);
+	}
 	if (!(flags & PMEM2_F_MEM_NOFLUSH))
 		page_persist(dst, len);
 }

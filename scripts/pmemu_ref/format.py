@@ -29,15 +29,17 @@ def mix64(z):
 _POS_KEYS = {}
 
 
-def line_hash(region, off, content):
+def line_hash(region, off, content, _crc=zlib.crc32, _adler=zlib.adler32):
     """hash of one line of an image: its place and its bytes"""
     key = (region, off)
     pos = _POS_KEYS.get(key)
     if pos is None:
         pos = mix64(((region + 1) << 40) ^ off)
         _POS_KEYS[key] = pos
-    digest = (zlib.crc32(content) << 32) | zlib.adler32(content)
-    return mix64(digest ^ pos)
+    z = ((_crc(content) << 32) | _adler(content)) ^ pos
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
 
 
 def set_digest(hashes):

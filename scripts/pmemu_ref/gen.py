@@ -150,7 +150,8 @@ class Generator:
         if r < 0.86:
             rid, rlen, dom, ll, base = self.where()
             off = 0 if rng.random() < 0.7 else rng.randrange(rlen)
-            return Step("msync", tid, 0, rid, off, rng.randint(1, rlen))
+            return Step("msync", tid, 0, rid, off,
+                        rng.randint(1, rlen - off))
         if r < 0.88:
             rid = None if rng.random() < 0.3 else rng.choice(self.regions)[0]
             return Step("fsync", tid, 0, rid)
@@ -165,7 +166,7 @@ class Generator:
 
 
 def rand_bytes(rng, n):
-    return bytes(rng.getrandbits(8) for _ in range(n))
+    return rng.randbytes(n)
 
 
 def generate(seed, index):

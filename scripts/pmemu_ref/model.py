@@ -16,7 +16,8 @@ F_UNPERSISTED, F_NO_FENCE, F_REDUNDANT, F_OUTSIDE, F_PAGECACHE = range(5)
 
 
 class Version:
-    __slots__ = ("seq", "content", "known", "how", "site", "pieces")
+    __slots__ = ("seq", "content", "known", "how", "site", "pieces",
+                 "torn_cache")
 
     def __init__(self, seq, content, known, how, site, pieces):
         self.seq = seq          # per line, increasing; D has seq dseq
@@ -25,6 +26,7 @@ class Version:
         self.how = how
         self.site = site
         self.pieces = pieces    # bitmask of 8-byte pieces the write touched
+        self.torn_cache = None  # (base content, torn contents) of Runner
 
 
 class WriteBack:
@@ -218,19 +220,23 @@ class Reference:
         ln.uncertain_from = None
 
     def flush(self, ev, strong):
+        """a CPU flush of [off, off+len); one finding per event (decision:
+        a range flush is redundant when none of its lines was dirty)"""
         region = self.regions[ev.region]
+        if region.domain != "adr":
+            self.find(F_REDUNDANT if region.domain == "eadr"
+                      else F_PAGECACHE, ev.site)
+            return
+        flushed_dirty = False
         for o in self.line_offs(region, ev.off, ev.len):
             ln = self.line_at(region, o)
-            if region.domain == "eadr":
-                self.find(F_REDUNDANT, ev.site)
-            elif region.domain == "pagecache":
-                self.find(F_PAGECACHE, ev.site)
-            elif ln.dirty:
+            if ln.dirty:
+                flushed_dirty = True
                 self.issue(ln, ev.tid, ev.site, strong)
-            else:
-                self.find(F_REDUNDANT, ev.site)
-                if ln.wbs:  # another write-back may still lack its fence
-                    self.issue(ln, ev.tid, ev.site, strong)
+            elif ln.wbs:  # another write-back may still lack its fence
+                self.issue(ln, ev.tid, ev.site, strong)
+        if not flushed_dirty:
+            self.find(F_REDUNDANT, ev.site)
 
     def ev_clwb(self, ev):
         self.flush(ev, False)
@@ -290,14 +296,19 @@ class Reference:
         if not ln.hist:
             return
         if ln.dirty:
+            # decision: the site of the first store since the line's last
+            # write-back (the store that lacks a flush); the count is every
+            # store since the durable content
             stores = [v for v in ln.hist if v.how in STORE_KINDS]
-            site = stores[0].site if stores else 0
+            issued = max([w.seq for w in ln.wbs] + [ln.dseq])
+            site = next((v.site for v in ln.hist
+                         if v.how in STORE_KINDS and v.seq > issued), 0)
             f = self.findings.setdefault((F_UNPERSISTED, site), [0, set()])
             f[0] += len(stores)
             f[1].add((ln.region, ln.off))
-        fenced_later = [w for w in ln.wbs if not w.pending]
-        if fenced_later:
-            self.find(F_NO_FENCE, fenced_later[-1].site, ln)
+        for w in ln.wbs:
+            if not w.pending:  # a strong clflush needs no fence (MODEL.md)
+                self.find(F_NO_FENCE, w.site, ln)
         ln.complete(ln.dseq + len(ln.hist))
         ln.dirty = False
         ln.uncertain_from = None
@@ -328,8 +339,8 @@ class Reference:
         for v in ln.hist:
             if (v.how in (V_STORE, V_NT) and v.known and prev_known
                     and bin(v.pieces).count("1") >= 2):
-                out.extend(combine(prev_content, v.content,
-                                   bits_of(v.pieces), 8))
+                out.extend(self.torn_of(v, prev_content, bits_of(v.pieces),
+                                        8))
             prev_content, prev_known = v.content, v.known
         return out
 
@@ -343,7 +354,17 @@ class Reference:
                       if ln.d[i * sector:(i + 1) * sector]
                       != v.content[i * sector:(i + 1) * sector]]
             if len(differ) >= 2:
-                out.extend(combine(ln.d, v.content, differ, sector))
+                out.extend(self.torn_of(v, ln.d, differ, sector))
+        return out
+
+    def torn_of(self, v, base, units, size):
+        """torn contents of version v over base; a version's torn set only
+        depends on them, so it is kept while base stays the same"""
+        cached = v.torn_cache
+        if cached is not None and cached[0] == base:
+            return cached[1]
+        out = combine(base, v.content, units, size)
+        v.torn_cache = (base, out)
         return out
 
 
@@ -394,6 +415,8 @@ class Runner(Reference):
         self.by_region = {}
         self.pattern_sums = {}
         self.line_cache = {}
+        self.last_crash = None
+        self.hash_memo = {}
 
     def add_region(self, rid, length, domain):
         super().add_region(rid, length, domain)
@@ -433,25 +456,44 @@ class Runner(Reference):
         if ln.hist:
             outs = self.outcomes(ln)
             counts = {k: len(v) for k, v in outs.items()}
-            hashes = {fmt.line_hash(ln.region, ln.off, c)
-                      for contents in outs.values() for c in contents}
+            memo = self.hash_memo.setdefault((ln.region, ln.off), {})
+            hashes = set()
+            for contents in outs.values():
+                for c in contents:
+                    h = memo.get(c)
+                    if h is None:
+                        h = memo[c] = fmt.line_hash(ln.region, ln.off, c)
+                    hashes.add(h)
         val = (hd, delta, counts, hashes)
         self.line_cache[(ln.region, ln.off)] = (key, val)
         return val
 
     def ev_crash(self, ev):
-        base, opened = 0, []
+        base, opened, states = 0, [], []
         for rid in sorted(self.regions):
             region = self.regions[rid]
             base += self.pattern_sum(region)
             lines = self.by_region[rid]
             for off in sorted(lines):
                 ln = lines[off]
-                hd, delta, counts, hashes = self.line_state(ln, region)
+                state = self.line_state(ln, region)
+                hd, delta, counts, hashes = state
+                states.append(state)
                 base += delta
                 if ln.hist:
                     opened.append((ln, hd, counts, hashes))
-        self.report_crash(base & fmt.MASK64, opened)
+        # nothing changed since the last crash point: same report
+        flags = [(flags_of(ln), store_site(ln), len(ln.hist))
+                 for ln, _, _, _ in opened]
+        again = self.last_crash
+        if again is not None and again[0] == states and again[1] == flags:
+            head = again[2][0].split(" ", 2)[2]
+            self.out.append("crash %d %s" % (self.crashes, head))
+            self.out.extend(again[2][1:])
+        else:
+            mark = len(self.out)
+            self.report_crash(base & fmt.MASK64, opened)
+            self.last_crash = (states, flags, self.out[mark:])
         self.crashes += 1
 
     def report_crash(self, base, opened):

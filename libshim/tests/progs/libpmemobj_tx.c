@@ -69,7 +69,7 @@ main(int argc, char *argv[])
 #ifndef FORGET_PERSIST
 	pmemobj_memcpy(pop, r->note, note, sizeof(note), 0); /* COPY */
 #else
-	pmemobj_memcpy(pop, r->note, note, sizeof(note), PMEMOBJ_F_MEM_NOFLUSH); /* COPY */
+	pmemobj_memcpy(pop, r->note, note, sizeof(note), PMEMOBJ_F_MEM_NOFLUSH); /* COPY_NOFLUSH */
 #endif
 	r->stamp = r->counter * 1000 + r->total; /* STORE */
 	pmemobj_persist(pop, &r->stamp, sizeof(r->stamp)); /* PERSIST */

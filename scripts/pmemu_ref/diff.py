@@ -161,11 +161,15 @@ def outcome(oracle, seq, steps):
     return None if compared(out) == compared(ref) else "outputs differ"
 
 
-def shrink(oracle, seq, budget=600):
+def shrink(oracle, seq, budget=600, still=None):
     """the smallest sub-list of seq's steps that still mismatches the
-    same way (crash or different output), by delta debugging"""
+    same way (crash or different output; or as still(steps) says), by
+    delta debugging"""
+    if still is None:
+        def still(steps):
+            return outcome(oracle, seq, steps)
     steps = list(seq.steps)
-    kind = outcome(oracle, seq, steps)
+    kind = still(steps)
     if kind is None:
         return steps, None
     chunk = max(1, len(steps) // 2)
@@ -174,7 +178,7 @@ def shrink(oracle, seq, budget=600):
         while i < len(steps) and budget > 0:
             trial = steps[:i] + steps[i + chunk:]
             budget -= 1
-            if trial and outcome(oracle, seq, trial) == kind:
+            if trial and still(trial) == kind:
                 steps, removed = trial, True
             else:
                 i += chunk
@@ -188,11 +192,12 @@ def name_to_index(name):
     return int(seed), int(index)
 
 
-def explain(oracle, name):
-    """text of a shrunk mismatch: the sequence and both verbose outputs"""
+def explain(oracle, name, still=None):
+    """text of a shrunk mismatch: the sequence and both verbose outputs;
+    still(seq) gives the shrinking predicate (default: any mismatch)"""
     seed, index = name_to_index(name)
     seq = gen.generate(seed, index)
-    steps, kind = shrink(oracle, seq)
+    steps, kind = shrink(oracle, seq, still=still and still(seq))
     lines = gen.render(seq, steps)
     ref = model.run_sequence(seq.name, lines[1:-1], verbose=True)
     rc, out = run_oracle(oracle, "\n".join(lines) + "\n", verbose=True)

@@ -572,3 +572,27 @@ def main(argv):
 if __name__ == "__main__":
     import sys
     sys.exit(main(sys.argv[1:]))
+
+
+def crash_images(ref, limit=1 << 16):
+    """every crash image now, as bytes of the regions in id order: the
+    exhaustive set the protocol hashes (small cases, unit tests)"""
+    import itertools
+    parts = []
+    for rid in sorted(ref.regions):
+        region = ref.regions[rid]
+        for off in range(0, region.len, region.line):
+            ln = ref.lines.get((rid, off))
+            if ln is None:
+                parts.append([fmt.pattern(rid, off, region.line)])
+            elif not ln.hist:
+                parts.append([ln.d])
+            else:
+                outs = ref.outcomes(ln)
+                parts.append(sorted({c for cs in outs.values() for c in cs}))
+    n = 1
+    for p in parts:
+        n *= len(p)
+    if n > limit:
+        raise ValueError("%d images" % n)
+    return {b"".join(choice) for choice in itertools.product(*parts)}

@@ -38,6 +38,9 @@ static void *volatile real_pmem2_get_memmove_fn;
 static void *volatile real_pmem2_get_memcpy_fn;
 static void *volatile real_pmem2_get_memset_fn;
 static void *volatile real_pmem2_deep_flush;
+static void *volatile real_pmem2_map_new;
+static void *volatile real_pmem2_source_get_fd;
+static void *volatile real_pmem2_config_set_required_store_granularity;
 
 #define REAL_PMEM2(name) ((__typeof__(&name))pmemi_real(&real_##name, \
 		#name, LIBPMEM2_VER))
@@ -55,6 +58,9 @@ shim_init_libpmem2(void)
 	(void)REAL_PMEM2(pmem2_get_memcpy_fn);
 	(void)REAL_PMEM2(pmem2_get_memset_fn);
 	(void)REAL_PMEM2(pmem2_deep_flush);
+	(void)REAL_PMEM2(pmem2_map_new);
+	(void)REAL_PMEM2(pmem2_source_get_fd);
+	(void)REAL_PMEM2(pmem2_config_set_required_store_granularity);
 }
 
 /* ---- DAX domains (adr, eadr): cache-line granularity or finer ---- */
@@ -234,4 +240,45 @@ pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 	if (size != 0 && pmemi_msync(ptr, size) != 0)
 		return -errno;
 	return 0;
+}
+
+/* source_domain -- the domain of an emulated source's file, or -1 */
+static int
+source_domain(const struct pmem2_source *src)
+{
+	int fd;
+	__typeof__(&pmem2_source_get_fd) get_fd =
+		REAL_PMEM2(pmem2_source_get_fd);
+	if (get_fd == NULL || get_fd(src, &fd) != 0)
+		return -1;
+	const struct shim_region *r = shim_fd_region(fd);
+	return r == NULL ? -1 : (int)r->domain;
+}
+
+/*
+ * pmem2_map_new -- libpmem2 asks the CPU whether the caches are persistent
+ * (eADR) and refuses PMEM2_GRANULARITY_BYTE when they are not; on an
+ * emulated eadr file they are. Only that refusal is retried, asking for
+ * cache-line granularity (all libpmem2 itself can see) for the mapping
+ * call and restoring the caller's config after.
+ */
+int
+pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
+		const struct pmem2_source *src)
+{
+	__typeof__(&pmem2_map_new) real = REAL_PMEM2(pmem2_map_new);
+	__typeof__(&pmem2_config_set_required_store_granularity) set_gran =
+		REAL_PMEM2(pmem2_config_set_required_store_granularity);
+	if (real == NULL || set_gran == NULL)
+		shim_fatal("pmem2_map_new: libpmem2 is not loaded");
+	int ret = real(map_ptr, cfg, src);
+	if (ret != PMEM2_E_GRANULARITY_NOT_SUPPORTED ||
+			source_domain(src) != MODEL_DOMAIN_EADR)
+		return ret;
+	struct pmem2_config *c = (struct pmem2_config *)cfg;
+	if (set_gran(c, PMEM2_GRANULARITY_CACHE_LINE) != 0)
+		return ret;
+	ret = real(map_ptr, cfg, src);
+	(void)set_gran(c, PMEM2_GRANULARITY_BYTE);
+	return ret;
 }

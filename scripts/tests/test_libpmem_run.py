@@ -147,6 +147,21 @@ def test_libpmem2_twins(pmemu_bin, pmem_dir, domain, granularity,
     assert pool.read_bytes().startswith(b"written through a libpmem2")
 
 
+@pytest.mark.parametrize("domain,maps", [("eadr", True), ("adr", False)])
+def test_libpmem2_byte_granularity_needs_eadr(pmemu_bin, pmem_dir, domain,
+                                             maps):
+    pool = pmem_dir / "file"
+    pool.write_bytes(bytes(8192))
+    res = pmemu_run(pmemu_bin, pmem_dir, "libpmem2_persist_ok",
+                    [str(pool), "byte"], "--domain", domain)
+    if maps:
+        assert res.returncode == 0, res.stderr
+        assert "granularity=byte" in res.stdout
+    else:
+        assert res.returncode == 1, res.stderr
+        assert "granularity" in res.stderr
+
+
 def test_file_outside_pmem_dir_is_not_emulated(pmemu_bin, pmem_dir,
                                                 tmp_path):
     """A file outside --pmem-dir is the real libpmem's: on this (non-DAX)

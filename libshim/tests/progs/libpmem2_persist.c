@@ -4,7 +4,8 @@
  * with the persist function libpmem2 hands out, print the granularity.
  * Built twice: FORGET_PERSIST never calls the persist function.
  *
- * usage: libpmem2_persist FILE   (an existing file of at least 4 KiB)
+ * usage: libpmem2_persist FILE [byte]   (an existing file of at least
+ * 4 KiB; "byte" requires byte granularity: eADR)
  */
 #include <fcntl.h>
 #include <libpmem2.h>
@@ -28,16 +29,17 @@ granularity_name(enum pmem2_granularity g)
 	return "?";
 }
 
-/* map_fd -- a read-write mapping of the whole file, any granularity */
+/* map_fd -- a read-write mapping of the whole file, of granularity gran
+ * or finer */
 static struct pmem2_map *
-map_fd(int fd)
+map_fd(int fd, enum pmem2_granularity gran)
 {
 	struct pmem2_config *cfg = NULL;
 	struct pmem2_source *src = NULL;
 	struct pmem2_map *map = NULL;
 	if (pmem2_config_new(&cfg) != 0 ||
 			pmem2_config_set_required_store_granularity(cfg,
-				PMEM2_GRANULARITY_PAGE) != 0 ||
+				gran) != 0 ||
 			pmem2_source_from_fd(&src, fd) != 0 ||
 			pmem2_map_new(&map, cfg, src) != 0)
 		pmem2_perror("pmem2");
@@ -49,8 +51,8 @@ map_fd(int fd)
 int
 main(int argc, char *argv[])
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s FILE\n", argv[0]);
+	if (argc != 2 && !(argc == 3 && strcmp(argv[2], "byte") == 0)) {
+		fprintf(stderr, "usage: %s FILE [byte]\n", argv[0]);
 		return 2;
 	}
 	int fd = open(argv[1], O_RDWR);
@@ -58,7 +60,8 @@ main(int argc, char *argv[])
 		perror(argv[1]);
 		return 1;
 	}
-	struct pmem2_map *map = map_fd(fd);
+	struct pmem2_map *map = map_fd(fd, argc == 3 ?
+			PMEM2_GRANULARITY_BYTE : PMEM2_GRANULARITY_PAGE);
 	if (map == NULL)
 		return 1;
 	char *addr = pmem2_map_get_address(map);

@@ -327,35 +327,37 @@ class Reference:
         wb_seqs = sorted({w.seq for w in ln.wbs})
         wb = [ln.version(s).content for s in wb_seqs if ln.version(s).known]
         evict = [v.content for v in hist if v.known]
-        if region.domain == "pagecache":
-            torn = self.torn_sectors(ln, region)
-        else:
-            torn = self.torn_pieces(ln)
+        torn = self.torn_pieces(ln)
         return {"lost": [ln.d], "wb": wb, "evict": evict, "torn": torn}
 
     def torn_pieces(self, ln):
-        out = []
+        return [c for v, base, units, size in self.tearable(ln)
+                for c in self.torn_of(v, base, units, size)]
+
+    torn_sectors = torn_pieces
+
+    def tearable(self, ln):
+        """(version, base, units, unit size) of every torn outcome family:
+        adr/eadr, a traced or NT store over 2+ pieces, over the version
+        before it; pagecache, every known version over D, by sector"""
+        region = self.regions[ln.region]
+        if region.domain == "pagecache":
+            sector = self.sector
+            for v in ln.hist:
+                if not v.known:
+                    continue
+                differ = [i for i in range(region.line // sector)
+                          if ln.d[i * sector:(i + 1) * sector]
+                          != v.content[i * sector:(i + 1) * sector]]
+                if len(differ) >= 2:
+                    yield v, ln.d, differ, sector
+            return
         prev_content, prev_known = ln.d, True
         for v in ln.hist:
             if (v.how in (V_STORE, V_NT) and v.known and prev_known
                     and bin(v.pieces).count("1") >= 2):
-                out.extend(self.torn_of(v, prev_content, bits_of(v.pieces),
-                                        8))
+                yield v, prev_content, bits_of(v.pieces), 8
             prev_content, prev_known = v.content, v.known
-        return out
-
-    def torn_sectors(self, ln, region):
-        out = []
-        sector = self.sector
-        for v in ln.hist:
-            if not v.known:
-                continue
-            differ = [i for i in range(region.line // sector)
-                      if ln.d[i * sector:(i + 1) * sector]
-                      != v.content[i * sector:(i + 1) * sector]]
-            if len(differ) >= 2:
-                out.extend(self.torn_of(v, ln.d, differ, sector))
-        return out
 
     def torn_of(self, v, base, units, size):
         """torn contents of version v over base; a version's torn set only
@@ -417,6 +419,7 @@ class Runner(Reference):
         self.line_cache = {}
         self.last_crash = None
         self.hash_memo = {}
+        self.torn_hashes = {}
 
     def add_region(self, rid, length, domain):
         super().add_region(rid, length, domain)
@@ -454,19 +457,43 @@ class Runner(Reference):
             ln.region, ln.off, region.line))
         counts, hashes = None, None
         if ln.hist:
-            outs = self.outcomes(ln)
-            counts = {k: len(v) for k, v in outs.items()}
-            memo = self.hash_memo.setdefault((ln.region, ln.off), {})
-            hashes = set()
-            for contents in outs.values():
-                for c in contents:
-                    h = memo.get(c)
-                    if h is None:
-                        h = memo[c] = fmt.line_hash(ln.region, ln.off, c)
-                    hashes.add(h)
+            counts, hashes = self.outcome_hashes(ln, hd)
         val = (hd, delta, counts, hashes)
         self.line_cache[(ln.region, ln.off)] = (key, val)
         return val
+
+    def outcome_hashes(self, ln, hd):
+        """outcome counts per kind and the set of outcome line hashes, as
+        outcomes() would give them, reusing each version's hashes"""
+        memo = self.hash_memo.setdefault((ln.region, ln.off), {})
+
+        def h(c):
+            x = memo.get(c)
+            if x is None:
+                x = memo[c] = fmt.line_hash(ln.region, ln.off, c)
+            return x
+        hashes = {hd}
+        wb = 0
+        for s in sorted({w.seq for w in ln.wbs}):
+            v = ln.version(s)
+            if v.known:
+                wb += 1
+                hashes.add(h(v.content))
+        evict = 0
+        for v in ln.hist:
+            if v.known:
+                evict += 1
+                hashes.add(h(v.content))
+        torn = 0
+        for v, base, units, size in self.tearable(ln):
+            cached = self.torn_hashes.get(id(v))
+            if cached is None or cached[0] is not v or cached[1] != base:
+                hs = [h(c) for c in self.torn_of(v, base, units, size)]
+                cached = (v, base, hs)
+                self.torn_hashes[id(v)] = cached
+            torn += len(cached[2])
+            hashes.update(cached[2])
+        return {"lost": 1, "wb": wb, "evict": evict, "torn": torn}, hashes
 
     def ev_crash(self, ev):
         base, opened, states = 0, [], []

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -127,11 +128,12 @@ exec_segment(const struct loaded *l, uint64_t lo, uint64_t hi)
 static const char *
 plugin_path(void)
 {
-	static char path[4096];
+	static char path[PATH_MAX + 16];
 	Dl_info info;
 	if (dladdr((void *)plugin_path, &info) == 0 || info.dli_fname == NULL)
 		return "pmemu-gcc.so";
-	snprintf(path, sizeof(path), "%s", info.dli_fname);
+	if (realpath(info.dli_fname, path) == NULL)
+		snprintf(path, sizeof(path), "%s", info.dli_fname);
 	snprintf(path + strlen(dirname(path)), sizeof(path) - strlen(path),
 			"/pmemu-gcc.so");
 	return path;
@@ -155,10 +157,9 @@ die_unpatchable(const struct scan *c, const struct insn_site *s)
 		exe[n > 0 ? n : 0] = '\0';
 		module = exe;
 	}
-	shim_fatal("error: %s in %s (%s+%#lx) cannot be emulated: %s; "
-			"rebuild it with the GCC plugin (-fplugin=%s)",
-			insn_kind_name(s->kind), func, module,
-			(unsigned long)vaddr, s->why, plugin_path());
+	shim_fatal("error: cannot emulate %s in %s (%s+%#lx); rebuild it "
+			"with the GCC plugin (-fplugin=%s)", s->why, func,
+			module, (unsigned long)vaddr, plugin_path());
 }
 
 /* on_site -- insn_scan's callback: keep, count or refuse a site */

@@ -362,7 +362,7 @@ fill_store(struct insn_scanner *sc, const cs_x86 *x, struct insn_site *s)
 		s->why = "a masked non-temporal store";
 	else if (!have_mem || !have_src) {
 		s->kind = INSN_UNPATCHABLE;
-		s->why = "an operand the emulator cannot read";
+		s->why = "a non-temporal store whose operands it cannot read";
 	}
 }
 

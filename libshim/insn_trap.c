@@ -23,6 +23,7 @@
 
 #include "insn.h"
 #include "shim_events.h"
+#include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
 
@@ -289,31 +290,37 @@ site_at(const struct insn_site *s, ucontext_t *uc)
 	return shim_site_ucontext(uc);
 }
 
-/* emulate_flush -- the same flush, then its event if the line is pmem */
-static void
-emulate_flush(const struct insn_site *s, ucontext_t *uc)
+/* what a performed instruction tells the model */
+struct insn_event {
+	enum model_ev kind;  /* 0: nothing (DRAM) */
+	uintptr_t addr;
+	size_t len;
+};
+
+/* perform_flush -- the same flush of the line at the operand */
+static struct insn_event
+perform_flush(const struct insn_site *s, const ucontext_t *uc)
 {
 	uintptr_t ea = insn_effective_addr(s, uc);
-	enum model_ev ev;
+	enum model_ev kind;
 	if (s->kind == INSN_CLWB) {
 		__asm__ volatile("clwb (%0)" :: "r"(ea) : "memory");
-		ev = MODEL_EV_CLWB;
+		kind = MODEL_EV_CLWB;
 	} else if (s->kind == INSN_CLFLUSHOPT) {
 		__asm__ volatile("clflushopt (%0)" :: "r"(ea) : "memory");
-		ev = MODEL_EV_CLFLUSHOPT;
+		kind = MODEL_EV_CLFLUSHOPT;
 	} else {
 		__asm__ volatile("clflush (%0)" :: "r"(ea) : "memory");
-		ev = MODEL_EV_CLFLUSH;
+		kind = MODEL_EV_CLFLUSH;
 	}
-	/* as the plugin's range check: a flush of DRAM is no event */
-	if (shim_mapping_lookup((void *)ea) != NULL)
-		shim_ev_flush((void *)(ea & ~(uintptr_t)(LINE_LEN - 1)),
-				LINE_LEN, ev, site_at(s, uc));
+	/* the hardware writes back the whole 64-byte line */
+	return (struct insn_event){ kind,
+		ea & ~(uintptr_t)(LINE_LEN - 1), LINE_LEN };
 }
 
-/* emulate_store -- the non-temporal store from the frame's register */
-static void
-emulate_store(const struct insn_site *s, ucontext_t *uc)
+/* perform_store -- the non-temporal store from the frame's register */
+static struct insn_event
+perform_store(const struct insn_site *s, const ucontext_t *uc)
 {
 	uint8_t src[64] __attribute__((aligned(64)));
 	if (source_bytes(s, uc, src) < 0)
@@ -322,13 +329,12 @@ emulate_store(const struct insn_site *s, ucontext_t *uc)
 				insn_kind_name(s->kind), (unsigned long)s->addr);
 	uintptr_t ea = insn_effective_addr(s, uc);
 	nt_store(ea, src, s->width, s->kind == INSN_MOVDIRI);
-	if (shim_mapping_lookup((void *)ea) != NULL)
-		shim_ev_nt_store((void *)ea, s->width, site_at(s, uc));
+	return (struct insn_event){ MODEL_EV_NT_STORE, ea, s->width };
 }
 
-/* emulate_movdir64b -- 64 bytes from the memory operand to [register] */
-static void
-emulate_movdir64b(const struct insn_site *s, ucontext_t *uc)
+/* perform_movdir64b -- 64 bytes from the memory operand to [register] */
+static struct insn_event
+perform_movdir64b(const struct insn_site *s, const ucontext_t *uc)
 {
 	uintptr_t from = insn_effective_addr(s, uc);
 	uintptr_t to = (uintptr_t)uc->uc_mcontext.gregs[s->src];
@@ -336,41 +342,62 @@ emulate_movdir64b(const struct insn_site *s, ucontext_t *uc)
 		to = (uint32_t)to;
 	__asm__ volatile("movdir64b (%1), %0" :: "r"(to), "r"(from)
 			: "memory");
-	if (shim_mapping_lookup((void *)to) != NULL)
-		shim_ev_movdir64b((void *)to, site_at(s, uc));
+	return (struct insn_event){ MODEL_EV_MOVDIR64B, to, 64 };
 }
 
-/* emulate -- perform s in the context uc and emit its event */
-static void
-emulate(const struct insn_site *s, ucontext_t *uc)
+/* perform -- execute s on the operands of the context uc */
+static struct insn_event
+perform(const struct insn_site *s, const ucontext_t *uc)
 {
 	switch (s->kind) {
 	case INSN_CLWB:
 	case INSN_CLFLUSHOPT:
 	case INSN_CLFLUSH:
-		emulate_flush(s, uc);
-		break;
+		return perform_flush(s, uc);
 	case INSN_SFENCE:
 		__asm__ volatile("sfence" ::: "memory");
-		shim_ev_fence(MODEL_EV_SFENCE, site_at(s, uc));
-		break;
+		return (struct insn_event){ MODEL_EV_SFENCE, 0, 0 };
 	case INSN_MFENCE:
 		__asm__ volatile("mfence" ::: "memory");
-		shim_ev_fence(MODEL_EV_MFENCE, site_at(s, uc));
-		break;
+		return (struct insn_event){ MODEL_EV_MFENCE, 0, 0 };
 	case INSN_NT_GPR:
 	case INSN_NT_VEC:
 	case INSN_NT_MMX:
 	case INSN_MOVDIRI:
-		emulate_store(s, uc);
-		break;
+		return perform_store(s, uc);
 	case INSN_MOVDIR64B:
-		emulate_movdir64b(s, uc);
-		break;
+		return perform_movdir64b(s, uc);
 	default:
 		shim_fatal("error: internal: a trap at a %s",
 				insn_kind_name(s->kind));
 	}
+}
+
+/*
+ * emit -- the event of a performed instruction. Fences matter to every
+ * thread; flushes and stores only on emulated pmem (the plugin's range
+ * check does the same). As the plugin hooks: nothing while the shim is
+ * inactive or already running on this thread, and the shim's own calls
+ * made while emitting go straight to the real functions.
+ */
+static void
+emit(const struct insn_site *s, ucontext_t *uc, const struct insn_event *e)
+{
+	bool fence = e->kind == MODEL_EV_SFENCE || e->kind == MODEL_EV_MFENCE;
+	if (shim_depth != 0 || !shim_active ||
+			(!fence && shim_mapping_lookup((void *)e->addr) == NULL))
+		return;
+	shim_depth++;
+	uint32_t site = site_at(s, uc);
+	if (fence)
+		shim_ev_fence(e->kind, site);
+	else if (e->kind == MODEL_EV_NT_STORE)
+		shim_ev_nt_store((void *)e->addr, e->len, site);
+	else if (e->kind == MODEL_EV_MOVDIR64B)
+		shim_ev_movdir64b((void *)e->addr, site);
+	else
+		shim_ev_flush((void *)e->addr, e->len, e->kind, site);
+	shim_depth--;
 }
 
 bool
@@ -386,7 +413,8 @@ shim_insn_sigtrap(int sig, siginfo_t *si, void *ucv)
 	if (s == NULL)
 		return false;
 	int saved_errno = errno;
-	emulate(s, uc);
+	struct insn_event e = perform(s, uc);
+	emit(s, uc, &e);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
 	errno = saved_errno;
 	return true;

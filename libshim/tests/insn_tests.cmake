@@ -19,3 +19,31 @@ target_include_directories(test_insn_trap PRIVATE ${INSN_DIR}
 target_link_libraries(test_insn_trap PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE pmemu_model dl)
 add_test(NAME libshim.insn_trap COMMAND test_insn_trap)
+
+# prebuilt (no plugin) programs with raw instructions, for
+# scripts/tests/test_raw_insn.py: <build>/raw-progs/<name>
+set(RAW_PROGS_DIR ${CMAKE_BINARY_DIR}/raw-progs)
+function(raw_prog name src)
+  add_executable(${name} ${CMAKE_CURRENT_SOURCE_DIR}/progs/${src}
+    ${CMAKE_CURRENT_SOURCE_DIR}/progs/raw_map.c)
+  set_target_properties(${name} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${RAW_PROGS_DIR})
+  target_compile_options(${name} PRIVATE -O2 -g ${ARGN})
+  target_link_libraries(${name} PRIVATE dl)
+endfunction()
+raw_prog(raw_clwb_ok raw_clwb.c -mclwb)
+raw_prog(raw_clwb_buggy raw_clwb.c -mclwb -DBUGGY)
+raw_prog(raw_clflushopt_ok raw_clflushopt.c)
+raw_prog(raw_clflushopt_buggy raw_clflushopt.c -DBUGGY)
+raw_prog(raw_stream_ok raw_stream.c)
+raw_prog(raw_stream_buggy raw_stream.c -DBUGGY)
+raw_prog(raw_bigcopy_ok raw_bigcopy.c -mclwb)
+raw_prog(raw_bigcopy_buggy raw_bigcopy.c -mclwb -DBUGGY)
+raw_prog(raw_dlopen_ok raw_dlopen.c)
+raw_prog(raw_dlopen_buggy raw_dlopen.c -DBUGGY)
+raw_prog(raw_emul raw_emul.c)
+raw_prog(raw_maskmov raw_maskmov.c)
+add_library(raw_dl_lib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/progs/raw_dl_lib.c)
+set_target_properties(raw_dl_lib PROPERTIES
+  LIBRARY_OUTPUT_DIRECTORY ${RAW_PROGS_DIR})
+target_compile_options(raw_dl_lib PRIVATE -O2 -g -mclwb)

@@ -16,10 +16,14 @@
 
 #include "insn.h"
 #include "shim_events.h"
+#include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
 
 /* ---- test doubles of the shim core ---- */
+__thread int shim_depth;
+volatile bool shim_active = true;
+
 struct ev {
 	int kind;          /* model_ev */
 	uintptr_t addr;
@@ -345,6 +349,22 @@ test_locked_counted_not_patched(void **state)
 }
 
 static void
+test_inactive_no_event(void **state)
+{
+	(void)state;
+	shim_active = false; /* before init, after teardown */
+	t_movnti64(pmem, 5);
+	t_sfence();
+	shim_active = true;
+	shim_depth = 1; /* inside the shim already */
+	t_movnti64(pmem + 8, 6);
+	shim_depth = 0;
+	assert_int_equal(pmem[0], 5);
+	assert_int_equal(pmem[8], 6);
+	assert_int_equal(nev, 0);
+}
+
+static void
 test_foreign_trap_chained(void **state)
 {
 	(void)state;
@@ -364,6 +384,7 @@ main(void)
 		cmocka_unit_test_setup(test_mmx_and_direct, reset),
 		cmocka_unit_test_setup(test_dram_store_no_event, reset),
 		cmocka_unit_test_setup(test_locked_counted_not_patched, reset),
+		cmocka_unit_test_setup(test_inactive_no_event, reset),
 		cmocka_unit_test_setup(test_foreign_trap_chained, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -3,6 +3,7 @@
 #define CT_OBJ_COMMON_H 1
 
 #include <libpmemobj.h>
+#include <pmemu.h>
 
 #include "ct.h"
 
@@ -17,6 +18,9 @@ ct_obj_open(const char *pool, const char *layout, int create)
 		pmemobj_open(pool, layout);
 	if (pop == NULL && create)
 		ct_die("pmemobj_create %s: %s", pool, pmemobj_errormsg());
+	/* creating a pool is not crash consistent: explore --from here */
+	if (create)
+		pmemu_crash_point("pool-created");
 	return pop;
 }
 

@@ -76,6 +76,12 @@ void insn_scanner_delete(struct insn_scanner *sc);
  */
 int insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
 		uint64_t addr, insn_found_fn found, void *ctx);
+/*
+ * false when code[0, len) cannot hold a patch target at any offset: none
+ * of the opcode bytes of one (0F AE, 0F C3, 0F E7, 0F 2B, 0F F7, 0F 38,
+ * VEX/EVEX E7, 2B, F7) occurs. Cheap, for skipping system libraries.
+ */
+bool insn_may_have_targets(const uint8_t *code, size_t len);
 /* one instruction at code (up to avail bytes): its site, 0 or -1 (bad) */
 int insn_decode_one(struct insn_scanner *sc, const uint8_t *code,
 		size_t avail, uint64_t addr, struct insn_site *site);
@@ -137,6 +143,13 @@ int insn_trap_install(void);
 /* ---- insn_patch.c: the loaded objects ---- */
 int shim_insn_init(void);
 void shim_insn_on_dlopen(void *handle);
+/*
+ * locked instructions (lock prefix, xchg with memory) in the scanned,
+ * uninstrumented code: fences pmemu does not see. A report whose verdict
+ * may depend on them says so (docs/raw-instructions.md).
+ */
 unsigned shim_insn_locked_sites(void);
+/* "libfoo.so.1 (3), prog (1)": modules with locked sites, into buf */
+size_t shim_insn_locked_describe(char *buf, size_t len);
 
 #endif

@@ -59,6 +59,7 @@ struct scan {
 	const struct loaded *l;
 	const struct insn_elf *elf;  /* NULL: segments only */
 	struct insn_scanner *sc;
+	bool prefilter;              /* is_system: decode candidates only */
 };
 
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,6 +82,28 @@ unsigned
 shim_insn_locked_sites(void)
 {
 	return atomic_load(&locked_total);
+}
+
+size_t
+shim_insn_locked_describe(char *buf, size_t len)
+{
+	size_t used = 0;
+	if (len > 0)
+		buf[0] = '\0';
+	pthread_mutex_lock(&patch_lock);
+	for (struct module *m = modules; m != NULL && used < len;
+			m = m->next) {
+		if (m->locked == 0)
+			continue;
+		const char *slash = strrchr(m->name, '/');
+		int n = snprintf(buf + used, len - used, "%s%s (%u)",
+				used ? ", " : "",
+				m->name[0] ? (slash ? slash + 1 : m->name) :
+				program_invocation_short_name, m->locked);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	pthread_mutex_unlock(&patch_lock);
+	return used < len ? used : len;
 }
 
 /* module_path -- the file of a loaded object */
@@ -169,7 +192,7 @@ on_site(void *ctx, const struct insn_site *s)
 	struct scan *c = ctx;
 	struct module *m = c->m;
 	if (s->kind == INSN_LOCKED) {
-		m->locked++;
+		m->locked += !c->prefilter;
 		return 0;
 	}
 	if (s->kind == INSN_UNPATCHABLE)
@@ -193,9 +216,10 @@ on_site(void *ctx, const struct insn_site *s)
 static void
 sweep(struct scan *c, uint64_t lo, uint64_t hi)
 {
-	if (hi > lo)
-		insn_scan(c->sc, (const uint8_t *)(c->l->base + lo), hi - lo,
-				c->l->base + lo, on_site, c);
+	const uint8_t *code = (const uint8_t *)(c->l->base + lo);
+	if (hi > lo && (!c->prefilter ||
+			insn_may_have_targets(code, hi - lo)))
+		insn_scan(c->sc, code, hi - lo, c->l->base + lo, on_site, c);
 }
 
 /*
@@ -241,6 +265,24 @@ site_cmp(const void *a, const void *b)
 	return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
+/*
+ * is_system -- a library of the distribution. Decoding costs ~70 ms per
+ * MiB of code (libstdc++: 1 MiB), so in these only the functions whose
+ * bytes hold the opcode of a target are decoded, and their locked
+ * instructions, which guard their own data, are not counted
+ * (docs/raw-instructions.md).
+ */
+static bool
+is_system(const struct loaded *l)
+{
+	static const char *const dirs[] = { "/lib/", "/lib64/", "/usr/lib/",
+		"/usr/lib64/" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
+		if (strncmp(l->name, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	return false;
+}
+
 /* module_scan -- the sites and locked count of one loaded object */
 static void
 module_scan(struct module *m, const struct loaded *l,
@@ -248,7 +290,7 @@ module_scan(struct module *m, const struct loaded *l,
 {
 	struct insn_elf elf;
 	bool have_elf = insn_elf_open(module_path(l), &elf) == 0;
-	struct scan c = { m, l, NULL, sc };
+	struct scan c = { m, l, NULL, sc, is_system(l) };
 	if (have_elf && elf_matches(&elf, l))
 		c.elf = &elf;
 	if (c.elf != NULL && elf.plugin_built)

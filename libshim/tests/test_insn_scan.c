@@ -216,6 +216,26 @@ test_truncated(void **state)
 	assert_int_equal(f.n, 0);
 }
 
+/* test_prefilter -- every target's bytes pass; plain code does not */
+static void
+test_prefilter(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NSAMPLES; i++) {
+		enum insn_kind k = samples[i].kind;
+		if (k != INSN_NONE && k != INSN_LOCKED &&
+				!insn_may_have_targets(samples[i].bytes,
+				samples[i].len))
+			fail_msg("prefilter drops %s", samples[i].text);
+	}
+	/* mov, lfence, ldmxcsr, movntdqa, pshufb, endbr64, nop, ret */
+	const uint8_t plain[] = { 0x48, 0x89, 0x07, 0x0f, 0xae, 0xe8, 0x0f,
+		0xae, 0x10, 0x66, 0x0f, 0x38, 0x2a, 0x07, 0x66, 0x0f, 0x38,
+		0x00, 0xc1, 0xf3, 0x0f, 0x1e, 0xfa, 0x0f, 0x1f, 0x44, 0x00,
+		0x00, 0xc3 };
+	assert_false(insn_may_have_targets(plain, sizeof(plain)));
+}
+
 int
 main(void)
 {
@@ -224,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_buffer_sites),
 		cmocka_unit_test(test_operands),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_prefilter),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -114,7 +114,7 @@ hist_store(struct model *m, uint32_t li, uint32_t off, uint32_t len,
 }
 
 void
-hist_untraced(struct model *m, uint32_t li)
+hist_untraced(struct model *m, uint32_t li, uint32_t site)
 {
 	struct line_hist *h = hist_of(m, li);
 	if (h->uncertain && h->n && !h->ver[h->n - 1].known)
@@ -124,7 +124,9 @@ hist_untraced(struct model *m, uint32_t li)
 		h->uncertain_from = m->lines[li].vcount + 1;
 	}
 	bool absorbed;
-	append(m, li, false, &absorbed);
+	struct version *v = append(m, li, false, &absorbed);
+	if (!absorbed)
+		v->site = site;
 }
 
 void

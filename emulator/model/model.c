@@ -156,7 +156,7 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 	struct wb *b = &m->wbs[w];
 	struct thread_state *t = &m->threads[ti];
 	*b = (struct wb){ .line = li, .v = l->vcount, .site = site,
-		.thread = ti, .strong = strong, .used = 1 };
+		.thread = ti, .stores = l->stores, .strong = strong, .used = 1 };
 	/* line list: append (issue order = version order) */
 	uint32_t *p = &l->wb_head;
 	while (*p)
@@ -176,23 +176,22 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 
 /* line_settle -- the media holds version v: drop what it supersedes */
 static void
-line_settle(struct model *m, uint32_t li, uint64_t v)
+line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
 	struct line_state *l = &m->lines[li];
 	if (v > l->durable_v) {
 		if (m->cfg.contents)
 			hist_durable(m, li, v);
 		l->durable_v = v;
+		l->durable_stores = stores;
 	}
 	while (l->wb_head && m->wbs[l->wb_head].v <= l->durable_v) {
 		uint32_t w = l->wb_head;
 		l->wb_head = m->wbs[w].next_line;
 		wb_release(m, w);
 	}
-	if (l->durable_v == l->vcount) {
-		l->undurable_stores = 0;
+	if (l->durable_v == l->vcount)
 		l->undurable_site = 0;
-	}
 }
 
 static void
@@ -201,7 +200,7 @@ thread_fence(struct model *m, uint32_t ti)
 	struct thread_state *t = &m->threads[ti];
 	while (t->head) {
 		struct wb *b = &m->wbs[t->head];
-		line_settle(m, b->line, b->v);
+		line_settle(m, b->line, b->v, b->stores);
 	}
 }
 
@@ -214,7 +213,7 @@ thread_settle_strong(struct model *m, uint32_t ti)
 		uint32_t w = t->head;
 		while (!m->wbs[w].strong)
 			w = m->wbs[w].next_thr;
-		line_settle(m, m->wbs[w].line, m->wbs[w].v);
+		line_settle(m, m->wbs[w].line, m->wbs[w].v, m->wbs[w].stores);
 	}
 }
 
@@ -230,8 +229,9 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 	uint32_t in_line = (uint32_t)(off & (r->line_len - 1));
 	bool nt = ev->kind != MODEL_EV_STORE;
 	if (r->domain == MODEL_DOMAIN_EADR) {
-		/* the caches are persistent: durable once performed */
-		if (m->cfg.contents)
+		/* the caches are persistent: durable once performed; an
+		 * untraced store is known only from the next snapshot */
+		if (m->cfg.contents && data)
 			hist_store(m, li, in_line, len, ev->site, data, false);
 		return;
 	}
@@ -240,11 +240,12 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 			hist_store(m, li, in_line, len, ev->site, data,
 					ev->kind != MODEL_EV_MOVDIR64B);
 		else
-			hist_untraced(m, li);
+			hist_untraced(m, li, ev->site);
 	} else {
 		l->vcount++;
 	}
-	if (l->undurable_stores++ == 0)
+	l->stores++;
+	if (l->stores - l->durable_stores == 1)
 		l->undurable_site = ev->site;
 	if (nt && r->domain != MODEL_DOMAIN_PAGECACHE) {
 		/* bypasses the cache: a write-back of the line on T
@@ -303,13 +304,7 @@ line_write_back(struct model *m, uint32_t li, uint32_t ti,
 	l->flush_tid = ev->tid;
 	if (l->vcount == l->durable_v)
 		return was_dirty;
-	if (!l->dirty) {
-		/* clean: a write-back of this version on T already? */
-		for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
-			if (m->wbs[w].thread == ti && m->wbs[w].v == l->vcount &&
-					m->wbs[w].strong >= strong)
-				return false;
-	}
+	/* even a clean line: an earlier write-back may never be fenced */
 	wb_issue(m, li, ti, ev->site, strong);
 	l->dirty = 0;
 	l->dirty_site = 0;
@@ -388,14 +383,16 @@ static int
 do_sync(struct model *m, uint32_t region, const struct region *r,
 		const struct model_event *ev)
 {
-	if (r->domain == MODEL_DOMAIN_EADR)
+	struct write_back_arg a = { thread_get(m, ev->tid), ev, false };
+	if (r->domain == MODEL_DOMAIN_EADR) {
+		thread_fence(m, a.ti); /* msync/fsync end with T's fence */
 		return 0;
+	}
 	uint64_t off = 0, len = r->len;
 	if (ev->kind == MODEL_EV_MSYNC) {
 		off = ev->off & ~4095ull;
 		len = ((ev->off + ev->len + 4095) & ~4095ull) - off;
 	}
-	struct write_back_arg a = { thread_get(m, ev->tid), ev, false };
 	for_each_touched(m, region, r, off, len, write_back_fn, &a);
 	thread_fence(m, a.ti);
 	return 0;
@@ -414,13 +411,14 @@ shutdown_fn(struct model *m, uint32_t li, void *arg)
 	uint64_t off = line_number(l) << m->regions[region].line_shift;
 	if (l->dirty)
 		finding_add(m, MODEL_FIND_UNPERSISTED, l->dirty_site,
-				l->undurable_stores, 1, region, off);
+				l->stores - l->durable_stores, 1, region, off);
 	for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
-		finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site, 1, 1,
-				region, off);
+		if (!m->wbs[w].strong) /* clflush needs no fence (MODEL.md) */
+			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site, 1, 1,
+					region, off);
 	/* caches drain on a clean power-down */
 	l->dirty = 0;
-	line_settle(m, li, l->vcount);
+	line_settle(m, li, l->vcount, l->stores);
 	return true;
 }
 
@@ -456,8 +454,7 @@ do_fence(struct model *m, const struct model_event *ev)
 static bool
 event_has_thread(enum model_ev k)
 {
-	return k != MODEL_EV_SNAPSHOT && k != MODEL_EV_SHUTDOWN &&
-		k != MODEL_EV_FLUSH_OUTSIDE;
+	return k != MODEL_EV_SNAPSHOT && k != MODEL_EV_SHUTDOWN;
 }
 
 int

@@ -116,7 +116,8 @@ struct model_finding {
 	enum model_finding_class cls;
 	uint32_t site;      /* site of the store (UNPERSISTED) or of the flush */
 	uint64_t count;     /* stores / flushes */
-	uint64_t lines;     /* distinct lines involved (UNPERSISTED, NO_FENCE) */
+	uint64_t lines;     /* lines found (UNPERSISTED, NO_FENCE); a line found
+	                       at two clean shutdowns counts twice */
 	uint32_t region;    /* first example */
 	uint64_t off;
 };

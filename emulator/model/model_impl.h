@@ -59,7 +59,8 @@ struct line_state {
 	uint64_t durable_v;      /* version on the media */
 	uint32_t undurable_site; /* first store since durable */
 	uint32_t dirty_site;     /* first store since the last write-back */
-	uint32_t undurable_stores;
+	uint32_t stores;         /* stores to the line, ever */
+	uint32_t durable_stores; /* of which the media holds */
 	uint32_t wb_head;        /* write-backs in flight, issue order */
 	uint32_t flush_site;     /* last flush */
 	uint32_t flush_tid;
@@ -73,6 +74,7 @@ struct wb {
 	uint64_t v;              /* version written back */
 	uint32_t site;
 	uint32_t thread;         /* thread index */
+	uint32_t stores;         /* the line's store count at issue */
 	uint32_t next_line;      /* next wb of the line (issue order) */
 	uint32_t prev_thr, next_thr;
 	uint8_t strong;          /* clflush: completes at T's next event */
@@ -142,7 +144,7 @@ const struct line_hist *hist_of_const(const struct model *m, uint32_t li);
 void hist_store(struct model *m, uint32_t li, uint32_t off, uint32_t len,
 		uint32_t site,
 		const uint8_t *data, bool tearable_kind);
-void hist_untraced(struct model *m, uint32_t li);
+void hist_untraced(struct model *m, uint32_t li, uint32_t site);
 void hist_snapshot(struct model *m, uint32_t li, const uint8_t *data);
 void hist_durable(struct model *m, uint32_t li, uint64_t v);
 void hist_free(struct model *m);

@@ -103,7 +103,7 @@ class Reference:
         self.lines = {}
         self.inflight = {}   # tid -> [WriteBack] in issue order
         self.pending = {}    # tid -> [WriteBack] strong clflushes
-        self.findings = {}   # (cls, site) -> [count, set of lines]
+        self.findings = {}   # (cls, site) -> [count, lines found (a line found at two shutdowns counts twice)]
         self.crashes = 0
 
     # ---- regions and lines ----
@@ -133,10 +133,10 @@ class Reference:
                 if rid == region.rid]
 
     def find(self, cls, site, line=None):
-        f = self.findings.setdefault((cls, site), [0, set()])
+        f = self.findings.setdefault((cls, site), [0, []])
         f[0] += 1
         if line is not None:
-            f[1].add((line.region, line.off))
+            f[1].append((line.region, line.off))
 
     # ---- write-backs and fences ----
     def issue(self, ln, tid, site, pending):
@@ -303,9 +303,9 @@ class Reference:
             issued = max([w.seq for w in ln.wbs] + [ln.dseq])
             site = next((v.site for v in ln.hist
                          if v.how in STORE_KINDS and v.seq > issued), 0)
-            f = self.findings.setdefault((F_UNPERSISTED, site), [0, set()])
+            f = self.findings.setdefault((F_UNPERSISTED, site), [0, []])
             f[0] += len(stores)
-            f[1].add((ln.region, ln.off))
+            f[1].append((ln.region, ln.off))
         for w in ln.wbs:
             if not w.pending:  # a strong clflush needs no fence (MODEL.md)
                 self.find(F_NO_FENCE, w.site, ln)

@@ -44,6 +44,13 @@ print_meta(const struct trace_rec *rec)
 	case TRACE_REC_RESIZE:
 		printf(" region=%u len=%" PRIu64, u[0], q[0]);
 		break;
+	case TRACE_REC_BASE: {
+		uint64_t bl = 0;
+		if (rec->body_len >= 24)
+			memcpy(&bl, rec->body + 16, 8);
+		printf(" region=%u off=0x%" PRIx64 " len=%" PRIu64, u[0], q[0], bl);
+		break;
+	}
 	case TRACE_REC_MARKER:
 	case TRACE_REC_NOTE:
 		printf(" \"%s\"", body_str(rec, 0));

@@ -124,7 +124,7 @@ static bool
 type_known(uint16_t t)
 {
 	return (t >= 1 && t < MODEL_EV_MAX) ||
-		(t >= TRACE_REC_REGION && t <= TRACE_REC_FINDING);
+		(t >= TRACE_REC_REGION && t <= TRACE_REC_BASE);
 }
 
 /* decode_event -- the model event of an event record */
@@ -219,10 +219,10 @@ trace_rec_name(uint16_t type)
 {
 	static const char *const meta[] = { "region", "resize", "marker",
 		"site", "site-src", "module", "note", "process", "end",
-		"finding" };
+		"finding", "base" };
 	if (type >= 1 && type < MODEL_EV_MAX)
 		return model_ev_name((enum model_ev)type);
-	if (type >= TRACE_REC_REGION && type <= TRACE_REC_FINDING)
+	if (type >= TRACE_REC_REGION && type <= TRACE_REC_BASE)
 		return meta[type - TRACE_REC_REGION];
 	return "?";
 }

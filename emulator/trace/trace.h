@@ -42,6 +42,9 @@ enum trace_rec_type {
 	TRACE_REC_FINDING = 41, /* struct trace_finding_body: the in-process
 	                           model's verdict (pmemu run), after a
 	                           MARKER when taken at a crash point */
+	TRACE_REC_BASE = 42,    /* u32 region, u32 pad, u64 off, u64 len, len
+	                           bytes: the media's content there before
+	                           the program first changed it */
 };
 
 struct trace_finding_body {

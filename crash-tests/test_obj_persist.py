@@ -4,11 +4,14 @@ import pytest
 from conftest import Case, run_case
 
 FROM = (("from", "pool-created"),)   # creating a pool is not crash safe
+# eviction and torn multiply libpmemobj's own untraced lines into minutes
+# of states; its transactions are ordered by fences, which these cover
+OBJ = "pessimistic,inflight"
 
 CASES = [
     #    id              bug             expect
-    Case("correct",      None,           "pass", explore=FROM),
-    Case("wrong-order",  "wrong-order", "fail", explore=FROM),
+    Case("correct",      None,           "pass", strategy=OBJ, explore=FROM),
+    Case("wrong-order",  "wrong-order", "fail", strategy=OBJ, explore=FROM),
 ]
 
 

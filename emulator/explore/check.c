@@ -215,6 +215,13 @@ start_runner(struct xp_checker *c, struct slot_run *s)
 	if (pid == 0) {
 		close(req[1]);
 		close(rep[0]);
+		/* the other runners' pipes: they must see EOF when we go */
+		for (size_t i = 0; i < c->nslots; i++) {
+			if (&c->s[i] == s || c->s[i].req_fd < 0)
+				continue;
+			close(c->s[i].req_fd);
+			close(c->s[i].rep_fd);
+		}
 		runner_main(&c->cfg, c->fn, req[0], rep[1], s->out_fd);
 	}
 	close(req[0]);

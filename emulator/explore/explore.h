@@ -72,6 +72,7 @@ struct xp_media {
 	size_t n;
 	const char *pmem_dir;   /* relocation: read DIR/<basename> */
 	struct xp_linemap *pristine; /* line -> uint8_t[line_len] */
+	struct xp_linemap *base;     /* page -> uint8_t[4096]: BASE records */
 	int error;              /* first read error (-errno) */
 };
 void xp_media_init(struct xp_media *md, const char *pmem_dir);
@@ -81,6 +82,8 @@ int xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 		uint64_t len, uint32_t line_len, const char *path, char *err,
 		size_t errlen);
 struct xp_region *xp_media_find(struct xp_media *md, uint32_t id);
+/* a TRACE_REC_BASE record: the media's page before the run changed it */
+void xp_media_base(struct xp_media *md, const struct trace_rec *rec);
 /* the pristine content of a line (read once, cached) */
 const uint8_t *xp_media_line(struct xp_media *md, uint32_t region,
 		uint64_t off);
@@ -169,6 +172,8 @@ struct xp_points {
 	size_t n;
 	uint64_t total;         /* before folding */
 	bool folded;
+	bool truncated;         /* no END record: a killed program */
+	uint64_t good_end;      /* its last whole record's end */
 };
 /* parses "fence,flush" etc into XP_AT_*; -1 if unknown */
 int xp_crash_at_parse(const char *s, unsigned *mask);

@@ -257,9 +257,29 @@ write_line(struct xp_slot *s, uint32_t region, uint64_t off,
 	return 0;
 }
 
-/* copy_media -- the file becomes the pristine media, len bytes long */
+struct base_ctx {
+	const struct xp_region *r;
+	struct slot_file *f;
+	int rc;
+};
+
+/* restore_base -- a page the run changed gets its original content back */
+static void
+restore_base(void *ctx, uint32_t region, uint64_t off, void *value)
+{
+	struct base_ctx *c = ctx;
+	if (region != c->r->id || off >= c->r->len || c->rc != 0)
+		return;
+	size_t n = c->r->len - off < 4096 ? (size_t)(c->r->len - off) : 4096;
+	if (pwrite(c->f->fd, value, n, (off_t)off) != (ssize_t)n)
+		c->rc = -EIO;
+}
+
+/* copy_media -- the file becomes the pristine media, len bytes long: the
+ * media file as it is, then the pages the run changed as they were */
 static int
-copy_media(const struct xp_region *r, struct slot_file *f)
+copy_media(struct xp_media *md, const struct xp_region *r,
+		struct slot_file *f)
 {
 	if (ftruncate(f->fd, 0) != 0)
 		return -errno;
@@ -283,7 +303,9 @@ copy_media(const struct xp_region *r, struct slot_file *f)
 	if (ftruncate(f->fd, (off_t)r->len) != 0)
 		return -errno;
 	f->len = r->len;
-	return 0;
+	struct base_ctx c = { r, f, 0 };
+	xp_linemap_each(md->base, restore_base, &c);
+	return c.rc;
 }
 
 struct rebuild_ctx {
@@ -324,7 +346,7 @@ rebuild(struct xp_slot *s)
 					0600);
 		if (f->fd < 0)
 			return -errno;
-		int rc = copy_media(r, f);
+		int rc = copy_media(md, r, f);
 		if (rc != 0)
 			return rc;
 	}

@@ -18,12 +18,38 @@
 
 #include "explore.h"
 
+#define BASE_PAGE 4096u
+
 void
 xp_media_init(struct xp_media *md, const char *pmem_dir)
 {
 	memset(md, 0, sizeof(*md));
 	md->pmem_dir = pmem_dir;
 	md->pristine = xp_linemap_new();
+	md->base = xp_linemap_new();
+}
+
+/* xp_media_base -- the shim recorded a page's content before the run
+ * first changed it: it wins over the media file, which now holds what
+ * became durable (docs/trace-format.md, `base`) */
+void
+xp_media_base(struct xp_media *md, const struct trace_rec *rec)
+{
+	struct { uint32_t region, pad; uint64_t off, len; } b;
+	if (rec->body_len < sizeof(b))
+		return;
+	memcpy(&b, rec->body, sizeof(b));
+	if (b.off % BASE_PAGE || b.len > BASE_PAGE ||
+			b.len > rec->body_len - sizeof(b))
+		return;
+	void **slot = xp_linemap_get(md->base, b.region, b.off);
+	if (*slot != NULL)
+		return; /* the first record of a page is the original */
+	uint8_t *page = calloc(1, BASE_PAGE);
+	if (page == NULL)
+		abort();
+	memcpy(page, rec->body + sizeof(b), b.len);
+	*slot = page;
 }
 
 static void
@@ -50,6 +76,10 @@ xp_media_fini(struct xp_media *md)
 	if (md->pristine) {
 		xp_linemap_each(md->pristine, free_line, NULL);
 		xp_linemap_delete(md->pristine);
+	}
+	if (md->base) {
+		xp_linemap_each(md->base, free_line, NULL);
+		xp_linemap_delete(md->base);
 	}
 	memset(md, 0, sizeof(*md));
 }
@@ -129,7 +159,31 @@ xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 
 /* read_pristine -- the original bytes of [off, off+len), zeros past EOF */
 static void
+read_file(struct xp_media *md, const struct xp_region *r, uint64_t off,
+		uint8_t *buf, uint32_t len);
+
+static void
 read_pristine(struct xp_media *md, const struct xp_region *r, uint64_t off,
+		uint8_t *buf, uint32_t len)
+{
+	while (len > 0) {
+		uint64_t page = off / BASE_PAGE * BASE_PAGE;
+		uint32_t n = (uint32_t)(page + BASE_PAGE - off);
+		if (n > len)
+			n = len;
+		void **slot = r ? xp_linemap_find(md->base, r->id, page) : NULL;
+		if (slot != NULL && *slot != NULL)
+			memcpy(buf, (uint8_t *)*slot + (off - page), n);
+		else
+			read_file(md, r, off, buf, n);
+		off += n;
+		buf += n;
+		len -= n;
+	}
+}
+
+static void
+read_file(struct xp_media *md, const struct xp_region *r, uint64_t off,
 		uint8_t *buf, uint32_t len)
 {
 	memset(buf, 0, len);

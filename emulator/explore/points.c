@@ -186,6 +186,8 @@ scan(struct trace_reader *rd, unsigned crash_at, struct window *w,
 		snprintf(err, errlen, "%s", trace_reader_error(rd));
 		return -1;
 	}
+	pts->truncated = trace_reader_truncated(rd);
+	pts->good_end = trace_reader_good_end(rd);
 	if (!ended && (crash_at & XP_AT_FENCE) && w->open) {
 		struct xp_point p = { (uint64_t)k, -1, 0, 0, 1 };
 		push(pts, &cap, &p);

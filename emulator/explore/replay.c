@@ -103,6 +103,12 @@ xp_replay_open(struct xp_replay *r, const char *trace_path,
 	r->touched = xp_linemap_new();
 	if (trace_reader_open(trace_path, &r->rd, err, errlen) != 0)
 		return -1;
+	/* the original media pages first: the model asks for lines early */
+	struct trace_rec rec;
+	while (trace_next(r->rd, &rec) == 1)
+		if (rec.type == TRACE_REC_BASE)
+			xp_media_base(&r->media, &rec);
+	trace_rewind(r->rd);
 	const struct trace_header *h = trace_reader_header(r->rd);
 	struct model_config *cfg = model_config_new();
 	if (cfg == NULL)

@@ -48,7 +48,7 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 	const struct xp_opts *o = res->o;
 	static const char *const at[] = { "fence", "flush", "store", "marker" };
 	rp->trace = xp_strdup(o->trace);
-	rp->trace_truncated = res->r->truncated;
+	rp->trace_truncated = res->pts->truncated;
 	xp_strategy_names(o->strategies, rp);
 	for (unsigned i = 0; i < 4; i++)
 		if (o->crash_at & (1u << i))
@@ -89,8 +89,14 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 static void
 fill_notes(const struct xp_results *res, struct xp_report *rp)
 {
+	if (res->pts->truncated)
+		xp_report_add_note(rp, "the trace ends without an END record "
+			"(the program was killed): explored up to its last whole "
+			"record (byte %llu)", (unsigned long long)
+			res->pts->good_end);
 	for (size_t i = 0; i < res->r->nnotes; i++)
-		xp_strv_push(&rp->notes, &rp->nnotes, res->r->notes[i]);
+		if (strstr(res->r->notes[i], "without an END record") == NULL)
+			xp_strv_push(&rp->notes, &rp->nnotes, res->r->notes[i]);
 	if (res->pts->folded)
 		xp_report_add_note(rp, "%llu crash points folded into %zu, one "
 			"per call stack (--crash-points=unique-stack)",

@@ -1,0 +1,184 @@
+/* test_explore_image.c -- crash images written line by line: a slot
+ * moves between states by rewriting the lines that differ, and notices
+ * what a check wrote (explore/image.c) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../explore/linemap.c"
+#include "../explore/media.c"
+#include "../explore/image.c"
+#include "../explore/replay.c"
+
+#define POOL 4096
+
+struct fixture {
+	char dir[64];
+	char media[96];
+	char slotdir[96];
+	struct xp_media md;
+	struct xp_base *base;
+	struct xp_slot *slot;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/test_explore_image.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->media, sizeof(f->media), "%s/pool", f->dir);
+	snprintf(f->slotdir, sizeof(f->slotdir), "%s/w0", f->dir);
+	uint8_t buf[POOL];
+	for (size_t i = 0; i < POOL; i++)
+		buf[i] = (uint8_t)(i / 64);
+	int fd = open(f->media, O_CREAT | O_WRONLY, 0600);
+	assert_int_equal(write(fd, buf, POOL), POOL);
+	close(fd);
+	xp_media_init(&f->md, NULL);
+	char err[256];
+	assert_int_equal(xp_media_region(&f->md, 0, MODEL_DOMAIN_ADR, POOL, 64,
+			f->media, err, sizeof(err)), 0);
+	f->base = xp_base_new(&f->md);
+	f->slot = xp_slot_new(f->base, f->slotdir, err, sizeof(err));
+	assert_non_null(f->slot);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	xp_slot_delete(f->slot);
+	xp_base_delete(f->base);
+	xp_media_fini(&f->md);
+	unlink(f->media);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* expect -- the slot's image is the media with line `line` = fill */
+static void
+expect(struct fixture *f, long line, uint8_t fill)
+{
+	uint8_t buf[POOL];
+	int fd = open(xp_slot_pmem(f->slot), O_RDONLY);
+	assert_int_equal(read(fd, buf, POOL), POOL);
+	close(fd);
+	for (size_t i = 0; i < POOL; i++) {
+		uint8_t want = (long)(i / 64) == line ? fill : (uint8_t)(i / 64);
+		if (buf[i] != want)
+			fail_msg("byte %zu: %u, expected %u", i, buf[i], want);
+	}
+}
+
+static void
+test_states_rewrite_only_their_lines(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[64], b[64];
+	memset(a, 0xaa, 64);
+	memset(b, 0xbb, 64);
+	struct xp_line_set la = { 0, 64 * 3, a }, lb = { 0, 64 * 9, b };
+	assert_int_equal(xp_slot_set(f->slot, &la, 1), 0);
+	xp_slot_after_check(f->slot);
+	expect(f, 3, 0xaa);
+	assert_int_equal(xp_slot_set(f->slot, &lb, 1), 0);
+	xp_slot_after_check(f->slot);
+	expect(f, 9, 0xbb); /* line 3 is back to the media */
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	expect(f, -1, 0);
+	/* only the first set copied the whole media */
+	assert_int_equal(xp_slot_full_restores(f->slot), 1);
+}
+
+static void
+test_a_check_that_writes_is_undone(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[64];
+	memset(a, 0xaa, 64);
+	struct xp_line_set la = { 0, 64 * 3, a };
+	assert_int_equal(xp_slot_set(f->slot, &la, 1), 0);
+	/* the check writes through write(2) far from any state line */
+	int fd = open(xp_slot_pmem(f->slot), O_WRONLY);
+	assert_int_equal(pwrite(fd, "RECOVERED", 9, 2000), 9);
+	close(fd);
+	xp_slot_after_check(f->slot);
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	expect(f, -1, 0);
+	/* and through a shared mapping */
+	fd = open(xp_slot_pmem(f->slot), O_RDWR);
+	char *p = mmap(NULL, POOL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	memcpy(p + 3000, "MAPPED", 6);
+	munmap(p, POOL);
+	close(fd);
+	xp_slot_after_check(f->slot);
+	assert_int_equal(xp_slot_set(f->slot, &la, 1), 0);
+	expect(f, 3, 0xaa);
+	/* a check that replaces the file */
+	unlink(xp_slot_pmem(f->slot));
+	fd = open(xp_slot_pmem(f->slot), O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	xp_slot_after_check(f->slot);
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	expect(f, -1, 0);
+}
+
+static void
+test_base_follows_the_model(void **state)
+{
+	struct fixture *f = *state;
+	struct model_config *cfg = model_config_new();
+	model_config_set_contents(cfg, true);
+	struct model *m = model_new(cfg, xp_media_read, &f->md);
+	model_config_delete(cfg);
+	assert_int_equal(model_region_add(m, 0, POOL, MODEL_DOMAIN_ADR), 0);
+	uint8_t v[8];
+	memset(v, 0x77, 8);
+	struct model_event st = { MODEL_EV_STORE, 1, 0, 0, 64 * 5, 8, v };
+	struct model_event wb = { MODEL_EV_CLWB, 1, 0, 0, 64 * 5, 64, NULL };
+	struct model_event fe = { MODEL_EV_SFENCE, 1, 0, 0, 0, 0, NULL };
+	assert_int_equal(model_apply(m, &st), 0);
+	assert_int_equal(model_apply(m, &wb), 0);
+	struct xp_hash before = xp_state_hash(f->base, NULL, 0);
+	xp_base_update(f->base, m, 0, 64 * 5);  /* not durable yet */
+	struct xp_hash still = xp_state_hash(f->base, NULL, 0);
+	assert_true(before.a == still.a && before.b == still.b);
+	assert_int_equal(model_apply(m, &fe), 0);
+	xp_base_update(f->base, m, 0, 64 * 5);
+	struct xp_hash after = xp_state_hash(f->base, NULL, 0);
+	assert_true(before.a != after.a);
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	uint8_t buf[64];
+	int fd = open(xp_slot_pmem(f->slot), O_RDONLY);
+	assert_int_equal(pread(fd, buf, 64, 64 * 5), 64);
+	close(fd);
+	assert_memory_equal(buf, v, 8);
+	assert_int_equal(buf[8], 5);
+	model_delete(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_states_rewrite_only_their_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_check_that_writes_is_undone, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_base_follows_the_model, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -154,3 +154,13 @@ def test_unpatchable_site_stops_at_start(pmemu_bin, tmp_path):
                          capture_output=True, text=True, env=env)
     assert res.returncode == 2
     assert res.stderr == msg + "\n"
+
+
+def test_plugin_built_program_is_not_patched(pmemu_bin, tmp_path):
+    """Its hooks report the flushes: a trap too would count them twice
+    (redundant flushes). Stripped, so only .dynsym shows the hooks."""
+    if not (PROGS / "raw_clwb_plugin_ok").exists():
+        pytest.skip("the GCC plugin is not built")
+    res = run_pmemu(pmemu_bin, "raw_clwb_plugin_ok", tmp_path)
+    assert_clean(res)
+    assert res.stdout == run_native("raw_clwb_ok", tmp_path).stdout

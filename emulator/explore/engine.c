@@ -312,16 +312,16 @@ static int
 setup(struct engine *e, char *err, size_t errlen)
 {
 	const struct xp_opts *o = e->o;
+	e->nslots = o->check.kind == XP_CHECK_SO_INPROC ? 1 : o->jobs;
+	/* runners fork first, while this process is small: fork is cheaper */
+	if (xp_checker_new(&o->check, e->nslots, &e->chk, err, errlen) != 0)
+		return -1;
 	if (xp_points_scan(o->trace, o->crash_at, o->from, o->to, o->fold,
 			o->max_points, &e->pts, err, errlen) != 0)
 		return -1;
 	e->states_at = calloc(e->pts.n + 1, sizeof(*e->states_at));
 	if (e->states_at == NULL)
 		abort();
-	e->nslots = o->check.kind == XP_CHECK_SO_INPROC ? 1 : o->jobs;
-	/* runners fork now, while this process is small */
-	if (xp_checker_new(&o->check, e->nslots, &e->chk, err, errlen) != 0)
-		return -1;
 	if (xp_replay_open(&e->r, o->trace, o->pmem_dir, err, errlen) != 0)
 		return -1;
 	e->base = xp_base_new(&e->r.media);

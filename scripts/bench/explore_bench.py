@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""explore_bench.py -- states checked per second by `pmemu explore`.
+
+An 8 MiB pool; each round stores to K fresh lines, flushes them and fences,
+so the crash point before the fence has K write-backs in flight and, with
+--strategy inflight, 2^K states that each differ from the last in about K
+lines. Three checks: an exec'd trivial command, a --check-so function in a
+forked child, and the same --in-process. Prints one table row per (check,
+K); the time includes replaying the trace.
+
+usage: explore_bench.py [--pmemu PATH] [--jobs N] [--lines 1,4,8]
+                        [--states N] [--kinds exec,fork,inproc]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests"))
+from explore_trace import Trace  # noqa: E402
+
+POOL = 8 << 20
+CHECK_C = r"""
+#include <fcntl.h>
+#include <unistd.h>
+int check(const char *image)
+{
+	char buf[64];
+	int fd = open(image, O_RDONLY);
+	if (fd < 0)
+		return 1;
+	int ok = pread(fd, buf, sizeof(buf), 0) == sizeof(buf);
+	close(fd);
+	return ok ? 0 : 1;
+}
+"""
+
+
+def make_trace(tmp, lines, states):
+    media = os.path.join(tmp, "pool-%d.img" % lines)
+    with open(media, "wb") as f:
+        f.truncate(POOL)
+    rounds = max(1, states // (1 << lines))
+    t = Trace()
+    t.region(media, POOL)
+    off = 0
+    for r in range(rounds):
+        for i in range(lines):
+            t.store(off, (r + 1).to_bytes(8, "little"), site=1)
+            t.clwb(off, site=2)
+            off = (off + 64 * 97) % POOL   # spread over the pool
+        t.sfence(site=3)
+    t.end()
+    return t.write(os.path.join(tmp, "bench-%d.trace" % lines))
+
+
+def run(pmemu, trace, kind, so, jobs):
+    args = [pmemu, "explore", "--trace", trace, "--strategy", "inflight",
+            "--no-progress", "--no-explain", "--crash-points", "all", "--jobs", str(jobs),
+            "--json", trace + ".json"]
+    if kind == "exec":
+        args += ["--check", "true {pmem}"]
+    else:
+        args += ["--check-so", so + ":check"]
+        if kind == "inproc":
+            args.append("--in-process")
+    t0 = time.monotonic()
+    r = subprocess.run(args, capture_output=True, text=True)
+    dt = time.monotonic() - t0
+    if r.returncode != 0:
+        sys.exit("explore failed: %s%s" % (r.stdout, r.stderr))
+    counts = json.load(open(trace + ".json"))["counts"]
+    return counts["states"], counts["checks"], dt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pmemu", default=os.environ.get("PMEMU", "pmemu"))
+    ap.add_argument("--jobs", type=int, default=os.cpu_count())
+    ap.add_argument("--lines", default="1,4,8")
+    ap.add_argument("--states", type=int, default=0,
+                    help="states per run (default: by check kind)")
+    ap.add_argument("--kinds", default="exec,fork,inproc")
+    a = ap.parse_args()
+    default_states = {"exec": 6000, "fork": 40000, "inproc": 200000}
+    with tempfile.TemporaryDirectory() as tmp:
+        so = os.path.join(tmp, "check.so")
+        src = os.path.join(tmp, "check.c")
+        open(src, "w").write(CHECK_C)
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so, src],
+                       check=True)
+        print("| check | differing lines | states | checks | seconds "
+              "| states/s |")
+        print("|---|---|---|---|---|---|")
+        for kind in a.kinds.split(","):
+            for k in map(int, a.lines.split(",")):
+                n = a.states or default_states[kind]
+                trace = make_trace(tmp, k, n)
+                states, checks, dt = run(a.pmemu, trace, kind, so, a.jobs)
+                print("| %s | %d | %d | %d | %.2f | %.0f |" % (
+                    kind, k, states, checks, dt, states / dt))
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -162,6 +162,26 @@ def test_libpmem2_byte_granularity_needs_eadr(pmemu_bin, pmem_dir, domain,
         assert "granularity" in res.stderr
 
 
+@pytest.mark.parametrize("domain,is_pmem", [("adr", 1), ("pagecache", 0)])
+def test_map_file_flags_on_emulated_files(pmemu_bin, pmem_dir, domain,
+                                          is_pmem):
+    res = pmemu_run(pmemu_bin, pmem_dir, "libpmem_map_flags",
+                    [str(pmem_dir)], "--domain", domain)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"tmpfile len=8192 is_pmem={is_pmem}" in res.stdout
+    assert "excl again: refused errno=17" in res.stdout
+    assert f"reopen len=1048576 is_pmem={is_pmem} byte=42" in res.stdout
+    # the temporary file left no name; the sparse one stayed sparse
+    assert [p.name for p in pmem_dir.iterdir()] == ["sparse"]
+    st = (pmem_dir / "sparse").stat()
+    assert st.st_size == 1 << 20 and st.st_blocks * 512 < 1 << 20
+    if is_pmem:
+        assert "pmemu: no findings" in res.stderr, res.stderr
+    else:
+        # pmem_persist on a page cache mapping is the program's bug
+        assert "cpu flush on page cache" in res.stderr, res.stderr
+
+
 def test_file_outside_pmem_dir_is_not_emulated(pmemu_bin, pmem_dir,
                                                 tmp_path):
     """A file outside --pmem-dir is the real libpmem's: on this (non-DAX)

@@ -361,7 +361,7 @@ teardown(struct engine *e)
 			;
 		xp_checker_delete(e->chk);
 	}
-	for (size_t i = 0; i < e->nslots; i++)
+	for (size_t i = 0; e->slots && i < e->nslots; i++)
 		xp_slot_delete(e->slots[i]);
 	if (e->tmp[0])
 		rmdir(e->tmp);

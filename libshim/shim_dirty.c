@@ -170,6 +170,7 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 			continue;
 		changed = true;
 		shim_emit_store(m, a, n, false, m->page_site[pg]);
+		shim_emit_snapshot(m, a, n, m->page_site[pg]);
 		if (refresh)
 			memcpy(twin, (void *)a, n);
 	}

@@ -33,6 +33,23 @@ shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		shim_media_write(r, off, (const void *)addr, len);
 }
 
+/* shim_emit_snapshot -- when recording, the line's view content now, so a
+ * crash state may hold what an untraced store wrote (eviction) and an
+ * explanation may persist it */
+void
+shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
+		uint32_t site)
+{
+	if (!shim_trace_events())
+		return;
+	struct shim_region *r = m->region;
+	struct model_event snap = { .kind = MODEL_EV_SNAPSHOT,
+		.tid = shim_tid(), .site = site, .region = r->id,
+		.off = m->file_off + (addr - m->base), .len = len,
+		.data = (const uint8_t *)addr };
+	(void)trace_append_event(shim_trace_writer(), &snap);
+}
+
 /*
  * for_each_piece -- calls fn for each part of [addr, addr+len) that lies in
  * one emulated mapping; returns the bytes in no mapping
@@ -113,13 +130,7 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		if (off >= r->len)
 			break;
 		uint32_t n = r->len - off < line ? (uint32_t)(r->len - off) : line;
-		if (shim_trace_events()) {
-			struct model_event snap = { .kind = MODEL_EV_SNAPSHOT,
-				.tid = shim_tid(), .site = c->site,
-				.region = r->id, .off = off, .len = n,
-				.data = (const uint8_t *)a };
-			(void)trace_append_event(shim_trace_writer(), &snap);
-		}
+		shim_emit_snapshot(m, a, n, c->site);
 		if (r->domain == MODEL_DOMAIN_ADR)
 			shim_pending_add(shim_tid(), r, off, (const void *)a, n);
 	}

@@ -37,6 +37,8 @@ struct shim_region {
 	                              lines are copied there */
 	size_t media_map_len;
 	uint8_t *unsynced;         /* bit per page: view newer than media */
+	uint8_t *based;            /* bit per page: its original content is
+	                              in the trace (TRACE_REC_BASE) */
 };
 
 /* page states of a tracked mapping (shim_dirty.c) */

@@ -120,6 +120,10 @@ shim_view_create(struct shim_region *r)
 			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->unsynced == MAP_FAILED)
 		return -ENOMEM;
+	r->based = mmap(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->based == MAP_FAILED)
+		return -ENOMEM;
 	media_map(r);
 	return 0;
 }
@@ -143,6 +147,36 @@ shim_region_resized(struct shim_region *r)
 	shim_record(TRACE_REC_RESIZE, 0, &body, sizeof(body), NULL, 0);
 }
 
+/*
+ * media_base -- before a page of the media first changes, record what it
+ * held (TRACE_REC_BASE): the file after the run holds what became durable,
+ * and the explorer must start from what it held before
+ */
+static void
+media_base(struct shim_region *r, uint64_t off, size_t len)
+{
+	uint8_t page[PAGE_LEN];
+	for (uint64_t p = off / PAGE_LEN; p * PAGE_LEN < off + len; p++) {
+		uint8_t bit = (uint8_t)(1u << (p % 8));
+		if (p < UNSYNCED_MAX_PAGES && (__atomic_fetch_or(
+				&r->based[p / 8], bit, __ATOMIC_RELAXED) & bit))
+			continue;
+		uint64_t po = p * PAGE_LEN;
+		size_t n = r->len - po < PAGE_LEN ? (size_t)(r->len - po) : PAGE_LEN;
+		if (po + n <= r->media_map_len) {
+			memcpy(page, r->media_map + po, n);
+		} else {
+			ssize_t got = pread(r->media_fd, page, n, (off_t)po);
+			if (got < 0)
+				got = 0;
+			memset(page + got, 0, n - (size_t)got);
+		}
+		struct { uint32_t region, pad; uint64_t off, len; } body = {
+			r->id, 0, po, n };
+		shim_record(TRACE_REC_BASE, 0, &body, sizeof(body), page, n);
+	}
+}
+
 void
 shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
 		size_t len)
@@ -151,6 +185,8 @@ shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
 		return;
 	if (len > r->len - off)
 		len = (size_t)(r->len - off);
+	if (shim_trace_events())
+		media_base(r, off, len);
 	if (off + len <= r->media_map_len) {
 		memcpy(r->media_map + off, buf, len);
 		return;

@@ -94,3 +94,11 @@ findings_free(struct model *m)
 {
 	free(m->findings);
 }
+
+void
+model_report(struct model *m, enum model_finding_class c, uint32_t site,
+		uint64_t count, uint64_t lines, uint32_t region, uint64_t off)
+{
+	if ((unsigned)c < MODEL_FIND_MAX)
+		finding_add(m, c, site, count, lines, region, off);
+}

@@ -400,6 +400,18 @@ do_sync(struct model *m, uint32_t region, const struct region *r,
 
 /* ---- clean shutdown ---- */
 
+/* set_clean_fn -- declared not needing persistence: durable, no finding */
+static bool
+set_clean_fn(struct model *m, uint32_t li, void *arg)
+{
+	(void)arg;
+	struct line_state *l = &m->lines[li];
+	l->dirty = 0;
+	if (l->vcount != l->durable_v)
+		line_settle(m, li, l->vcount, l->stores);
+	return true;
+}
+
 static bool
 shutdown_fn(struct model *m, uint32_t li, void *arg)
 {
@@ -454,7 +466,8 @@ do_fence(struct model *m, const struct model_event *ev)
 static bool
 event_has_thread(enum model_ev k)
 {
-	return k != MODEL_EV_SNAPSHOT && k != MODEL_EV_SHUTDOWN;
+	return k != MODEL_EV_SNAPSHOT && k != MODEL_EV_SHUTDOWN &&
+		k != MODEL_EV_SET_CLEAN;
 }
 
 int
@@ -508,6 +521,11 @@ model_apply(struct model *m, const struct model_event *ev)
 	case MODEL_EV_MSYNC:
 	case MODEL_EV_FSYNC:
 		return do_sync(m, ev->region, r, ev);
+	case MODEL_EV_SET_CLEAN:
+		/* the shim snapshots dirty untraced lines before it */
+		for_each_touched(m, ev->region, r, ev->off, ev->len,
+				set_clean_fn, NULL);
+		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -50,7 +50,11 @@ enum model_ev {
 	MODEL_EV_FSYNC = 12,      /* fsync/fdatasync: the whole region */
 	MODEL_EV_SHUTDOWN = 13,   /* clean shutdown of [off, off+len) */
 	MODEL_EV_FLUSH_OUTSIDE = 14, /* a flush of an address in no region */
-	MODEL_EV_MAX = 15,
+	MODEL_EV_SET_CLEAN = 15,  /* the program says [off, off+len) need not
+	                             persist (pmemcheck's VALGRIND_PMC_SET_CLEAN:
+	                             libpmemobj's run-time state): durable as it
+	                             is, no finding */
+	MODEL_EV_MAX = 16,
 };
 
 #define MODEL_REGION_ALL UINT32_MAX /* SHUTDOWN/FSYNC of every region */
@@ -109,7 +113,9 @@ enum model_finding_class {
 	MODEL_FIND_REDUNDANT = 2,   /* flush of a line that was not dirty */
 	MODEL_FIND_OUTSIDE = 3,     /* flush of a line in no region */
 	MODEL_FIND_PAGECACHE_FLUSH = 4, /* CPU flush on a page-cache mapping */
-	MODEL_FIND_MAX = 5,
+	MODEL_FIND_TX_UNADDED = 5,  /* a store in a transaction to a range not
+	                               added to it (judged by the caller) */
+	MODEL_FIND_MAX = 6,
 };
 
 struct model_finding {
@@ -123,6 +129,10 @@ struct model_finding {
 };
 
 const char *model_finding_name(enum model_finding_class c);
+/* a finding the caller judged (MODEL_FIND_TX_UNADDED), counted with the
+ * model's own */
+void model_report(struct model *m, enum model_finding_class c, uint32_t site,
+		uint64_t count, uint64_t lines, uint32_t region, uint64_t off);
 /* calls fn for every (class, site) with a count, sorted by class then
  * count descending then site; returns the number of findings */
 typedef void (*model_finding_fn)(void *ctx, const struct model_finding *f);

@@ -123,6 +123,7 @@ model_ev_name(enum model_ev k)
 		[MODEL_EV_FSYNC] = "fsync",
 		[MODEL_EV_SHUTDOWN] = "shutdown",
 		[MODEL_EV_FLUSH_OUTSIDE] = "flush-outside",
+		[MODEL_EV_SET_CLEAN] = "set-clean",
 	};
 	if ((unsigned)k >= MODEL_EV_MAX || names[k] == NULL)
 		return "?";
@@ -138,6 +139,7 @@ model_finding_name(enum model_finding_class c)
 		[MODEL_FIND_REDUNDANT] = "redundant flush",
 		[MODEL_FIND_OUTSIDE] = "flush outside pmem",
 		[MODEL_FIND_PAGECACHE_FLUSH] = "flush on a page-cache mapping",
+		[MODEL_FIND_TX_UNADDED] = "store not added to its transaction",
 	};
 	return (unsigned)c < MODEL_FIND_MAX ? names[c] : "?";
 }

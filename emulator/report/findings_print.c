@@ -35,6 +35,10 @@ static const struct class_text class_text[MODEL_FIND_MAX] = {
 		"cpu flush on page cache", "flush", "flushes",
 		"on a mapping that is not DAX (only msync/fsync persist it)",
 		false, true },
+	[MODEL_FIND_TX_UNADDED] = { "tx_unadded",
+		"store outside its transaction", "store", "stores",
+		"in a transaction to ranges never added to it (TX_ADD)",
+		false, true },
 };
 
 const char *

@@ -359,6 +359,29 @@ test_three_in_flight_lines_give_eight_images(void **state)
 }
 
 static void
+test_set_clean_needs_no_persist(void **state)
+{
+	(void)state;
+	struct model *m = sc_new(MODEL_DOMAIN_ADR, 256, false, 512);
+	sc_store(m, 1, 0, 8, 'R'); /* run-time state, never persisted */
+	sc_store(m, 1, 64, 8, 'U');
+	struct model_event sc = { MODEL_EV_SET_CLEAN, 1, 0, 0, 0, 64, NULL };
+	assert_int_equal(model_apply(m, &sc), 0);
+	SC_EXPECT(m, 0, ALL, "R8.56");
+	model_report(m, MODEL_FIND_TX_UNADDED, 77, 3, 1, 0, 128);
+	struct model_event sd = { MODEL_EV_SHUTDOWN, 0, 0, MODEL_REGION_ALL,
+		0, 0, NULL };
+	assert_int_equal(model_apply(m, &sd), 0);
+	struct found x = { .n = 0 };
+	assert_int_equal(model_findings(m, collect, &x), 2);
+	assert_int_equal(x.f[0].cls, MODEL_FIND_UNPERSISTED);
+	assert_int_equal(x.f[0].off, 64); /* only the line not set clean */
+	assert_int_equal(x.f[1].cls, MODEL_FIND_TX_UNADDED);
+	assert_int_equal(x.f[1].count, 3);
+	model_delete(m);
+}
+
+static void
 test_memory_follows_touched_lines(void **state)
 {
 	(void)state;
@@ -402,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_untraced_lines_offer_only_seen_contents),
 		cmocka_unit_test(test_snapshot_equal_to_traced_view_keeps_versions),
 		cmocka_unit_test(test_three_in_flight_lines_give_eight_images),
+		cmocka_unit_test(test_set_clean_needs_no_persist),
 		cmocka_unit_test(test_memory_follows_touched_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,9 +89,33 @@ line_get(struct model *m, uint32_t region, uint64_t lineno)
 	return li;
 }
 
+/* line_open_update -- keep m->open = the lines a crash now may change
+ * (so crash points cost what is open, not what was ever touched) */
+void
+line_open_update(struct model *m, uint32_t li)
+{
+	struct line_state *l = &m->lines[li];
+	bool open = l->vcount > l->durable_v;
+	if (open && l->open_pos == 0) {
+		if (m->nopen == m->open_cap) {
+			m->open_cap = m->open_cap ? m->open_cap * 2 : 64;
+			m->open = realloc(m->open, m->open_cap * sizeof(*m->open));
+			MODEL_ASSERT(m->open != NULL);
+		}
+		m->open[m->nopen++] = li;
+		l->open_pos = m->nopen;
+	} else if (!open && l->open_pos != 0) {
+		uint32_t last = m->open[--m->nopen];
+		m->open[l->open_pos - 1] = last;
+		m->lines[last].open_pos = l->open_pos;
+		l->open_pos = 0;
+	}
+}
+
 void
 line_table_free(struct model *m)
 {
 	free(m->lines);
 	free(m->index);
+	free(m->open);
 }

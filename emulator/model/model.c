@@ -192,6 +192,7 @@ line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 	}
 	if (l->durable_v == l->vcount)
 		l->undurable_site = 0;
+	line_open_update(m, li);
 }
 
 static void
@@ -273,6 +274,7 @@ do_store(struct model *m, const struct region *r, const struct model_event *ev)
 		uint32_t li = line_get(m, ev->region, lineno);
 		store_part(m, r, li, ev, off,  n,
 				ev->data ? ev->data + (off - ev->off) : NULL);
+		line_open_update(m, li);
 		off += n;
 	}
 	return 0;
@@ -288,6 +290,7 @@ do_snapshot(struct model *m, const struct region *r,
 		return 0;
 	uint32_t li = line_get(m, ev->region, ev->off >> r->line_shift);
 	hist_snapshot(m, li, ev->data);
+	line_open_update(m, li);
 	return 0;
 }
 

@@ -65,6 +65,7 @@ struct line_state {
 	uint32_t flush_site;     /* last flush */
 	uint32_t flush_tid;
 	uint32_t hist;           /* index into m->hists + 1, 0 = none */
+	uint32_t open_pos;       /* index into m->open + 1, 0 = not open */
 	uint8_t dirty;
 	uint8_t pad[3];
 };
@@ -115,6 +116,9 @@ struct model {
 	struct thread_state *threads;
 	uint32_t nthreads, threads_cap, last_thread;
 
+	uint32_t *open;          /* lines with versions not durable */
+	uint32_t nopen, open_cap;
+
 	struct line_hist *hists;
 	uint32_t nhists, hists_cap;
 
@@ -126,6 +130,7 @@ struct model {
 };
 
 /* line_table.c */
+void line_open_update(struct model *m, uint32_t li);
 uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
 uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
 static inline uint32_t line_region(const struct line_state *l)

@@ -28,10 +28,10 @@ model_open_lines(const struct model *m, struct model_open_line *out,
 		size_t max)
 {
 	size_t n = 0;
-	for (uint32_t li = 0; li < m->nlines; li++) {
+	for (uint32_t k = 0; k < m->nopen; k++) {
+		uint32_t li = m->open[k];
 		const struct line_state *l = &m->lines[li];
-		if (!line_open(l))
-			continue;
+		MODEL_ASSERT(line_open(l));
 		if (n < max) {
 			uint32_t region = line_region(l);
 			struct model_open_line *o = &out[n];

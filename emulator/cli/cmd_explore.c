@@ -372,8 +372,13 @@ cmd_explore(int argc, char **argv)
 		if (rc == 0)
 			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
+	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
 	xp_report_free(&rp);
-	if (tmp[0]) {
+	if (tmp[0] && keep) {
+		/* the replay command above needs them: keep the recording */
+		cli_note("the recording is kept in %s (delete it when done)",
+				tmp);
+	} else if (tmp[0]) {
 		unlink(trace);
 		remove_dir(media);
 		rmdir(tmp);

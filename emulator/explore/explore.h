@@ -354,6 +354,7 @@ struct xp_rregion {
 };
 struct xp_report {
 	char *trace;
+	char *pmem_dir;         /* where the original media is, if relocated */
 	bool trace_truncated;
 	/* options */
 	char **strategy;

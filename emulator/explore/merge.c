@@ -24,6 +24,7 @@ void
 xp_report_free(struct xp_report *rp)
 {
 	free(rp->trace);
+	free(rp->pmem_dir);
 	xp_strv_free(rp->strategy, rp->nstrategy);
 	xp_strv_free(rp->crash_at, rp->ncrash_at);
 	free(rp->crash_points);

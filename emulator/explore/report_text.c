@@ -177,6 +177,8 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 		fprintf(f, "  ... %zu more in the JSON report\n",
 				rp->npfail - 50);
 	if (rp->has_first)
-		fprintf(f, "rebuild the image: pmemu replay --trace %s --state "
-			"'%s' -o DIR\n", rp->trace, rp->first.state);
+		fprintf(f, "rebuild the image: pmemu replay --trace %s%s%s "
+			"--state '%s' -o DIR\n", rp->trace,
+			rp->pmem_dir ? " --pmem-dir " : "",
+			rp->pmem_dir ? rp->pmem_dir : "", rp->first.state);
 }

@@ -48,6 +48,7 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 	const struct xp_opts *o = res->o;
 	static const char *const at[] = { "fence", "flush", "store", "marker" };
 	rp->trace = xp_strdup(o->trace);
+	rp->pmem_dir = o->pmem_dir ? xp_strdup(o->pmem_dir) : NULL;
 	rp->trace_truncated = res->pts->truncated;
 	xp_strategy_names(o->strategies, rp);
 	for (unsigned i = 0; i < 4; i++)

@@ -188,6 +188,11 @@ size_t model_line_outcomes(const struct model *m, uint32_t region,
 /* the content of the line after outcome o; 0 or -EINVAL */
 int model_outcome_content(const struct model *m, uint32_t region,
 		uint64_t off, const struct model_outcome *o, uint8_t *buf);
+/* the site of the store that made history version `point` (1 = first
+ * since durable) of the line at off; 0 if none (a snapshot, no such
+ * version, not content mode) */
+uint32_t model_version_site(const struct model *m, uint32_t region,
+		uint64_t off, uint32_t point);
 /* durable content of a touched line (content mode); -ENOENT if untouched */
 int model_line_durable(const struct model *m, uint32_t region, uint64_t off,
 		uint8_t *buf);

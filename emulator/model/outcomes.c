@@ -223,6 +223,21 @@ model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
 	return 0;
 }
 
+uint32_t
+model_version_site(const struct model *m, uint32_t region, uint64_t off,
+		uint32_t point)
+{
+	const struct region *r = model_region(m, region);
+	if (r == NULL || !m->cfg.contents)
+		return 0;
+	uint32_t li = line_find(m, region, off >> r->line_shift);
+	const struct line_hist *h = li == UINT32_MAX ? NULL :
+		hist_of_const(m, li);
+	if (h == NULL || point == 0 || point > h->n)
+		return 0;
+	return h->ver[point - 1].site;
+}
+
 int
 model_line_durable(const struct model *m, uint32_t region, uint64_t off,
 		uint8_t *buf)

@@ -126,7 +126,15 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	struct shim_region *r = shim_fd_region(fd);
 	if (r == NULL || (flags & MAP_TYPE) == MAP_PRIVATE)
 		return mmap(addr, len, prot, flags, fd, off);
-	/* as on a DAX file system: MAP_SYNC is accepted, the view is tmpfs */
+	/* MAP_SYNC is validated only with MAP_SHARED_VALIDATE: a DAX file
+	 * (adr, eadr) accepts it, a page cache file refuses it as the kernel
+	 * does for a file without DAX (EOPNOTSUPP), so a program such as
+	 * libpmemobj takes its msync path there. The view is tmpfs. */
+	if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & MAP_SYNC) &&
+			r->domain == MODEL_DOMAIN_PAGECACHE) {
+		errno = EOPNOTSUPP;
+		return MAP_FAILED;
+	}
 	int vflags = (flags & ~(MAP_TYPE | MAP_SYNC)) | MAP_SHARED;
 	int vprot = (prot & PROT_WRITE) ? (prot & ~PROT_WRITE) : prot;
 	shim_lock();

@@ -37,3 +37,16 @@ foreach(p ${SHIM_PROGS})
   endif()
   add_dependencies(pmemu_shim ${name}) # built with the shim, for pytest
 endforeach()
+
+# prebuilt (no plugin) programs with raw instructions that test the shim's
+# own side (signals, notes): build/shim-progs/<name>, -O2 -g as a release
+# build with debug info would be
+function(shim_raw_prog name src)
+  add_executable(${name} progs/${src} progs/raw_map.c)
+  set_target_properties(${name} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/shim-progs)
+  target_compile_options(${name} PRIVATE -O2 -g ${ARGN})
+  add_dependencies(pmemu_shim ${name})
+endfunction()
+shim_raw_prog(raw_own_trap_ok raw_own_trap.c -mclwb)
+shim_raw_prog(raw_own_trap_buggy raw_own_trap.c -mclwb -DBUGGY)

@@ -130,6 +130,7 @@ exit_now(int status)
 		shim_depth++;
 		shim_active = false;
 		shim_set_exit_status(status);
+		shim_exit_notes();
 		shim_shutdown(status);
 	}
 }

@@ -54,6 +54,8 @@ bool shim_is_forked_child(void);
 /* the status exit() was called with (END record) */
 void shim_set_exit_status(int status);
 
+/* NOTE records a report must print (exit, before shim_shutdown) */
+void shim_exit_notes(void);
 /* diff every dirty page, then clean shutdown of everything (exit) */
 void shim_shutdown(int status);
 /* writes the model's findings to the writer (exit and crash points) */

@@ -30,6 +30,9 @@ static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
 
 /* families written by other files: called when they are linked in */
 int shim_insn_init(void) __attribute__((weak));
+unsigned shim_insn_locked_sites(void) __attribute__((weak));
+size_t shim_insn_locked_describe(char *buf, size_t len)
+	__attribute__((weak));
 
 const struct shim_options *
 shim_opts(void)
@@ -236,6 +239,44 @@ shim_is_forked_child(void)
 	return getpid() != owner_pid;
 }
 
+static void
+count_region(struct shim_region *r, void *ctx)
+{
+	(void)r;
+	(*(unsigned *)ctx)++;
+}
+
+/*
+ * shim_exit_notes -- what the report must say besides findings: locked
+ * instructions in uninstrumented code order write-backs as fences do, and
+ * pmemu does not see them (docs/raw-instructions.md), so a run that
+ * emulated something may have a verdict that depends on them
+ */
+void
+shim_exit_notes(void)
+{
+	if (shim_is_forked_child() || shim_insn_locked_sites == NULL ||
+			shim_insn_locked_describe == NULL)
+		return;
+	unsigned nregions = 0, nlocked = shim_insn_locked_sites();
+	shim_lock();
+	shim_region_for_each(count_region, &nregions);
+	if (nlocked > 0 && nregions > 0) {
+		char modules[256], note[512];
+		shim_insn_locked_describe(modules, sizeof(modules));
+		bool one = nlocked == 1;
+		int n = snprintf(note, sizeof(note), "%u locked instruction%s "
+			"in uninstrumented code (%s) %s pmemu cannot see: a "
+			"verdict may depend on %s", nlocked, one ? "" : "s",
+			modules, one ? "is a fence" : "are fences",
+			one ? "it" : "them");
+		if (n > 0)
+			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
+				NULL, 0);
+	}
+	shim_unlock();
+}
+
 __attribute__((constructor(101))) static void
 shim_init(void)
 {
@@ -274,6 +315,7 @@ shim_fini(void)
 		return;
 	shim_depth++;
 	shim_active = false; /* later calls (other destructors) go to REAL */
+	shim_exit_notes();
 	shim_shutdown(0);
 }
 

@@ -24,7 +24,27 @@ struct run_print {
 	char when[320];
 	int total;                 /* entries printed over all batches */
 	bool in_batch;
+	char *notes[16];           /* distinct NOTE texts, in order */
+	size_t nnotes;
 };
+
+/* note_add -- a NOTE record, once however many processes wrote it */
+static void
+note_add(struct run_print *p, const struct trace_rec *rec)
+{
+	char *t = strndup((const char *)rec->body, rec->body_len);
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < p->nnotes; i++)
+		if (strcmp(p->notes[i], t) == 0) {
+			free(t);
+			return;
+		}
+	if (p->nnotes < sizeof(p->notes) / sizeof(p->notes[0]))
+		p->notes[p->nnotes++] = t;
+	else
+		free(t);
+}
 
 /* batch_end -- print the findings collected since the last batch */
 static void
@@ -69,6 +89,8 @@ read_report(struct run_print *p, const char *path, long root_pid)
 		if (rec.type == TRACE_REC_MARKER)
 			snprintf(p->when, sizeof(p->when),
 				"at crash point '%.256s'", (const char *)rec.body);
+		if (rec.type == TRACE_REC_NOTE)
+			note_add(p, &rec);
 		(void)findings_report_add_record(p->rep, &rec);
 	}
 	batch_end(p);
@@ -120,10 +142,37 @@ report_findings(const struct launch_opts *o, const char *path,
 	read_siblings(&p, path);
 	if (p.total == 0 && !o->quiet)
 		fprintf(out, "pmemu: no findings\n");
+	for (size_t i = 0; i < p.nnotes; i++) {
+		if (!o->quiet)
+			fprintf(out, "pmemu: note: %s\n", p.notes[i]);
+		free(p.notes[i]);
+	}
 	findings_report_delete(p.rep);
 	if (out != stderr)
 		fclose(out);
 	return p.total;
+}
+
+/*
+ * shim_stopped -- the shim stopped the program (a bad option, a site it
+ * cannot patch: one line and exit 2, before or instead of a clean end):
+ * exit status 2 and no END record, which every exit under the shim writes
+ */
+static bool
+shim_stopped(const char *path, int status)
+{
+	if (status != CLI_EXIT_USAGE)
+		return false;
+	struct trace_reader *r;
+	char err[256];
+	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
+		return true;
+	struct trace_rec rec;
+	bool end = false;
+	while (!end && trace_next(r, &rec) == 1)
+		end = rec.type == TRACE_REC_END;
+	trace_reader_close(r);
+	return !end;
 }
 
 int
@@ -146,6 +195,10 @@ cmd_run(int argc, char **argv)
 	if (status < 0)
 		return CLI_EXIT_USAGE;
 	trace_file_trim(path);
+	if (shim_stopped(path, status)) { /* it said why */
+		unlink(path);
+		return CLI_EXIT_USAGE;
+	}
 	int findings = report_findings(&o, path, launch_pid);
 	unlink(path);
 	if (findings > 0 && o.error_exitcode >= 0)

@@ -12,7 +12,8 @@
  *  image.c     per-worker image files, updated line by line
  *  check.c     running the check: exec'd, forked .so, in process
  *  engine.c    the main loop: points, states, dedup, shards, results
- *  explain.c   delta debugging of the lost lines of a failing state
+ *  explain.c   delta debugging of the lost lines of a failing state;
+ *              explain_line.c what it says about each line
  *  report.c    the report: text, JSON; json.c a small JSON reader/writer
  *  merge.c     joining shard reports
  */
@@ -338,6 +339,13 @@ struct xp_rline {
 	char *reason;
 	struct xp_site store_site;
 	struct xp_site flush_site;  /* id 0: none */
+	/* the stores the line lost in the state (that reached the media:
+	 * persisted-early), at most 8 sites: store_site first (the torn
+	 * store), then stores with a source line, then the rest */
+	struct xp_site *stores;
+	size_t nstores;
+	uint64_t torn_pieces;       /* reason "torn": the pieces that arrived */
+	uint32_t piece_len;         /* their size: 8, or the sector size */
 };
 struct xp_rfail {
 	char *state;
@@ -384,6 +392,7 @@ struct xp_report {
 	char *first_output;
 	char *expl_status;
 	uint64_t expl_checks;
+	uint64_t expl_unknown;      /* open lines whose content is unknown */
 	struct xp_rline *expl;
 	size_t nexpl;
 	struct xp_rfail *failures;
@@ -476,6 +485,19 @@ struct xp_explain_ctx {
 	size_t nchoices;
 };
 void xp_explain(struct xp_explain_ctx *x, struct xp_report *rp);
+/* explain_line.c: a report line for open line o, held at outcome `kept`
+ * in the failing state, named for what it lost, what arrived of it, or as
+ * a line whose content at the point is unknown */
+enum xp_line_role {
+	XP_LINE_LOST = 0,
+	XP_LINE_ARRIVED = 1,
+	XP_LINE_UNKNOWN = 2,
+};
+void xp_explain_line(const struct xp_replay *r, const struct xp_open *o,
+		const struct model_outcome *kept, enum xp_line_role role,
+		struct xp_rline *out);
+void xp_rline_free(struct xp_rline *l);
+void xp_rline_copy(struct xp_rline *dst, const struct xp_rline *src);
 /* a report point from a crash point */
 void xp_rpoint_fill(const struct xp_replay *r, const struct xp_point *p,
 		struct xp_rpoint *out);

@@ -46,11 +46,8 @@ xp_report_free(struct xp_report *rp)
 	xp_strv_free(rp->first_markers, rp->nfirst_markers);
 	free(rp->first_output);
 	free(rp->expl_status);
-	for (size_t i = 0; i < rp->nexpl; i++) {
-		free(rp->expl[i].reason);
-		xp_site_free(&rp->expl[i].store_site);
-		xp_site_free(&rp->expl[i].flush_site);
-	}
+	for (size_t i = 0; i < rp->nexpl; i++)
+		xp_rline_free(&rp->expl[i]);
 	free(rp->expl);
 	for (size_t i = 0; i < rp->nfailures; i++)
 		free_rfail(&rp->failures[i]);
@@ -143,6 +140,23 @@ read_fail(const struct json *v, struct xp_rfail *f)
 	read_result(json_get(v, "result"), &f->result);
 }
 
+/* read_line_stores -- "stores", "torn_pieces", "piece_len" of a line */
+static void
+read_line_stores(const struct json *l, struct xp_rline *out)
+{
+	const struct json *st = json_get(l, "stores");
+	size_t n = st && st->type == JSON_ARRAY ? st->n : 0;
+	out->stores = calloc(n + 1, sizeof(*out->stores));
+	if (out->stores == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		read_site(&st->items[i], &out->stores[i]);
+	out->nstores = n;
+	out->piece_len = (uint32_t)json_u64(l, "piece_len");
+	if (out->piece_len)
+		out->torn_pieces = hex_u64(l, "torn_pieces");
+}
+
 static void
 read_first(const struct json *ff, struct xp_report *rp)
 {
@@ -171,8 +185,10 @@ read_first(const struct json *ff, struct xp_report *rp)
 		rp->expl[i].reason = dup_str(l, "reason");
 		read_site(json_get(l, "store_site"), &rp->expl[i].store_site);
 		read_site(json_get(l, "flush_site"), &rp->expl[i].flush_site);
+		read_line_stores(l, &rp->expl[i]);
 	}
 	rp->nexpl = n;
+	rp->expl_unknown = json_u64(ex, "unknown_lines");
 }
 
 static void

@@ -130,11 +130,8 @@ take_first(struct xp_report *d, const struct xp_report *s)
 	xp_strv_free(d->first_markers, d->nfirst_markers);
 	free(d->first_output);
 	free(d->expl_status);
-	for (size_t i = 0; i < d->nexpl; i++) {
-		free(d->expl[i].reason);
-		xp_site_free(&d->expl[i].store_site);
-		xp_site_free(&d->expl[i].flush_site);
-	}
+	for (size_t i = 0; i < d->nexpl; i++)
+		xp_rline_free(&d->expl[i]);
 	free(d->expl);
 	d->has_first = true;
 	d->first = s->first;
@@ -154,13 +151,10 @@ take_first(struct xp_report *d, const struct xp_report *s)
 	d->expl = calloc(s->nexpl + 1, sizeof(*d->expl));
 	if (d->expl == NULL)
 		abort();
-	for (size_t i = 0; i < s->nexpl; i++) {
-		d->expl[i] = s->expl[i];
-		d->expl[i].reason = xp_strdup(s->expl[i].reason);
-		xp_site_copy(&d->expl[i].store_site, &s->expl[i].store_site);
-		xp_site_copy(&d->expl[i].flush_site, &s->expl[i].flush_site);
-	}
+	for (size_t i = 0; i < s->nexpl; i++)
+		xp_rline_copy(&d->expl[i], &s->expl[i]);
 	d->nexpl = s->nexpl;
+	d->expl_unknown = s->expl_unknown;
 }
 
 int

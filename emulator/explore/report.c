@@ -154,6 +154,24 @@ region_file(const struct xp_report *rp, uint32_t region)
 	return NULL;
 }
 
+/* json_line_stores -- the stores a line lost; a torn line's pieces */
+static void
+json_line_stores(FILE *f, const struct xp_rline *l)
+{
+	fputs(", \"stores\": [", f);
+	for (size_t i = 0; i < l->nstores; i++) {
+		if (i)
+			fputs(", ", f);
+		json_site(f, &l->stores[i]);
+	}
+	fputc(']', f);
+	if (l->piece_len)
+		fprintf(f, ", \"torn_pieces\": \"0x%" PRIx64 "\", "
+			"\"piece_len\": %u", l->torn_pieces, l->piece_len);
+	else
+		fputs(", \"torn_pieces\": null, \"piece_len\": null", f);
+}
+
 static void
 json_first(const struct xp_report *rp, FILE *f)
 {
@@ -190,9 +208,11 @@ json_first(const struct xp_report *rp, FILE *f)
 			json_site(f, &l->flush_site);
 		else
 			fputs("null", f);
+		json_line_stores(f, l);
 		fputc('}', f);
 	}
-	fputs("]}},\n", f);
+	fprintf(f, "], \"unknown_lines\": %" PRIu64 "}},\n",
+			rp->expl_unknown);
 }
 
 int

@@ -53,19 +53,142 @@ region_file(const struct xp_report *rp, uint32_t region)
 	return "region";
 }
 
+/* print_pieces -- " (bytes A-B, C-D of the line arrived)" of a torn line */
+static void
+print_pieces(FILE *f, const struct xp_rline *l)
+{
+	fprintf(f, " (of it only ");
+	const char *sep = "";
+	for (uint64_t m = l->torn_pieces; m;) {
+		unsigned b = (unsigned)__builtin_ctzll(m), e = b;
+		while (e + 1 < 64 && (m >> (e + 1) & 1))
+			e++;
+		fprintf(f, "%s0x%" PRIx64 "-0x%" PRIx64, sep,
+			l->off + (uint64_t)b * l->piece_len,
+			l->off + (uint64_t)(e + 1) * l->piece_len - 1);
+		sep = ", ";
+		m = e + 1 < 64 ? m & ~((2ull << e) - 1) : 0;
+	}
+	fprintf(f, " arrived)");
+}
+
+static const char *
+reason_text(const struct xp_rline *l)
+{
+	static const struct { const char *key, *text; } t[] = {
+		{ "never-flushed", "never flushed" },
+		{ "flushed-no-fence", "flushed, no fence after it" },
+		{ "stored-after-flush", "stored again after its last flush" },
+		{ "persisted-early", "reached the media before the crash, "
+			"and the check fails with it" },
+		{ "content-unknown", "content unknown at this point" },
+	};
+	const char *r = l->reason ? l->reason : "";
+	if (strcmp(r, "torn") == 0)
+		return l->piece_len > 8 ? "torn: its write-back reached the "
+			"media in part" : "torn: the store below reached the "
+			"media in part";
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(r, t[i].key) == 0)
+			return t[i].text;
+	return "not durable";
+}
+
+/* print_also -- one line per other store: where, and the program's
+ * caller when the store itself has no source line (a library's) */
+static void
+print_also(FILE *f, const struct xp_rline *l)
+{
+	char buf[1024], caller[1024];
+	for (size_t i = 1; i < l->nstores; i++) {
+		const struct xp_site *s = &l->stores[i];
+		if (s->nframes == 0) {
+			fprintf(f, "        also stored by site %u\n", s->id);
+			continue;
+		}
+		frame_text(&s->frames[0], buf, sizeof(buf));
+		caller[0] = '\0';
+		for (size_t k = 1; k < s->nframes && !(s->frames[0].file &&
+				s->frames[0].line); k++)
+			if (s->frames[k].file && s->frames[k].line) {
+				frame_text(&s->frames[k], caller, sizeof(caller));
+				break;
+			}
+		fprintf(f, "        also stored by %s%s%s\n", buf, caller[0] ?
+			", called from " : "", caller);
+	}
+}
+
+static void
+print_lines(const struct xp_report *rp, FILE *f)
+{
+	for (size_t i = 0; i < rp->nexpl; i++) {
+		const struct xp_rline *l = &rp->expl[i];
+		fprintf(f, "  [%zu] %s+0x%" PRIx64 " (%u bytes): %s", i,
+			region_file(rp, l->region), l->off, l->len,
+			reason_text(l));
+		if (l->piece_len && l->torn_pieces)
+			print_pieces(f, l);
+		fputc('\n', f);
+		print_stack(f, "        ", "stored at", &l->store_site);
+		print_also(f, l);
+		if (l->flush_site.id)
+			print_stack(f, "        ", "flushed at", &l->flush_site);
+	}
+}
+
+/* print_unexplained -- why losing lines does not explain the failure */
+static void
+print_unexplained(const struct xp_report *rp, FILE *f)
+{
+	if (rp->expl_unknown == 0) {
+		fprintf(f, "  the check fails even with every open line "
+			"persisted (every store before the crash point "
+			"durable): no lost line explains it; the stores before "
+			"this crash point leave an image the check rejects (or "
+			"the check is wrong)\n");
+		return;
+	}
+	fprintf(f, "  the check fails even with every other open line "
+		"persisted: %" PRIu64 " line%s hold%s stores pmemu did not "
+		"trace one by one (seen only by page protection), so %s "
+		"content at this point is unknown and pmemu cannot persist "
+		"%s; build the code storing to %s with the pmemu GCC plugin "
+		"to explore %s:\n", rp->expl_unknown, rp->expl_unknown == 1 ?
+		"" : "s", rp->expl_unknown == 1 ? "s" : "",
+		rp->expl_unknown == 1 ? "its" : "their",
+		rp->expl_unknown == 1 ? "it" : "them",
+		rp->expl_unknown == 1 ? "it" : "them",
+		rp->expl_unknown == 1 ? "it" : "them");
+	print_lines(rp, f);
+	if (rp->expl_unknown > rp->nexpl)
+		fprintf(f, "  ... %" PRIu64 " more\n",
+			rp->expl_unknown - rp->nexpl);
+}
+
 static void
 print_explanation(const struct xp_report *rp, FILE *f)
 {
 	const char *st = rp->expl_status ? rp->expl_status : "not-computed";
 	if (strcmp(st, "fails-when-persisted") == 0) {
-		fprintf(f, "  the check fails even with every open line "
-			"persisted: the failure is not explained by lost "
-			"lines\n");
+		print_unexplained(rp, f);
 		return;
 	}
 	if (strcmp(st, "flaky") == 0) {
 		fprintf(f, "  the state passed when checked again: the check "
 			"is not deterministic\n");
+		return;
+	}
+	if (strcmp(st, "minimal-persisted") == 0) {
+		fprintf(f, "  the check fails even with every open line "
+			"persisted, and passes with every open line lost: "
+			"stores reached the media too early (a store not in "
+			"its transaction's undo log, a publish before what it "
+			"publishes)\n  minimal explanation: %s alone makes the "
+			"check fail (%" PRIu64 " checks):\n", rp->nexpl == 1 ?
+			"this line reaching the media" : "these lines reaching "
+			"the media", rp->expl_checks);
+		print_lines(rp, f);
 		return;
 	}
 	if (strcmp(st, "minimal") != 0)
@@ -77,19 +200,7 @@ print_explanation(const struct xp_report *rp, FILE *f)
 		fprintf(f, "  minimal explanation: losing these %zu lines "
 			"together makes the check fail (%" PRIu64 " checks):\n",
 			rp->nexpl, rp->expl_checks);
-	for (size_t i = 0; i < rp->nexpl; i++) {
-		const struct xp_rline *l = &rp->expl[i];
-		const char *why = strcmp(l->reason, "never-flushed") == 0 ?
-			"never flushed" : strcmp(l->reason,
-			"flushed-no-fence") == 0 ? "flushed, no fence after it" :
-			strcmp(l->reason, "stored-after-flush") == 0 ?
-			"stored again after its last flush" : "not durable";
-		fprintf(f, "  [%zu] %s+0x%" PRIx64 " (%u bytes): %s\n", i,
-				region_file(rp, l->region), l->off, l->len, why);
-		print_stack(f, "        ", "stored at", &l->store_site);
-		if (l->flush_site.id)
-			print_stack(f, "        ", "flushed at", &l->flush_site);
-	}
+	print_lines(rp, f);
 }
 
 static void
@@ -129,7 +240,8 @@ print_first(const struct xp_report *rp, FILE *f)
 void
 xp_report_write_text(const struct xp_report *rp, FILE *f)
 {
-	fprintf(f, "pmemu explore: %" PRIu64 " crash points", rp->points);
+	fprintf(f, "pmemu explore: %" PRIu64 " crash point%s", rp->points,
+		rp->points == 1 ? "" : "s");
 	if (rp->points != rp->points_total)
 		fprintf(f, " (of %" PRIu64 ")", rp->points_total);
 	fprintf(f, ", %" PRIu64 " states, %" PRIu64 " distinct images, %"

@@ -25,6 +25,8 @@ enum insn_kind {
 	INSN_NT_MMX,     /* movntq: an mm register */
 	INSN_MOVDIRI,    /* direct store of a general register */
 	INSN_MOVDIR64B,  /* 64 bytes from memory to [src register] */
+	INSN_CLIENT_REQ, /* the xchg %rbx,%rbx of a Valgrind client request
+	                    (client_request.c, docs/client-requests.md) */
 	INSN_LOCKED,     /* lock prefix or xchg with memory: counted only */
 	INSN_UNPATCHABLE, /* a target we cannot emulate (why says why) */
 	INSN_KIND_MAX,
@@ -57,6 +59,8 @@ struct insn_site {
 	int8_t src;          /* source register (movdir64b: destination) */
 	uint8_t width;       /* bytes stored (NT), 0 otherwise */
 	uint8_t orig;        /* the byte the patch replaced */
+	uint8_t vg_answer;   /* INSN_CLIENT_REQ: RUNNING_ON_VALGRIND's answer
+	                        here (1 in PMDK's libraries, else 0) */
 	const char *why;     /* INSN_UNPATCHABLE: the reason, static */
 };
 
@@ -82,6 +86,14 @@ int insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
  * VEX/EVEX E7, 2B, F7) occurs. Cheap, for skipping system libraries.
  */
 bool insn_may_have_targets(const uint8_t *code, size_t len);
+/*
+ * true when code[0, avail) starts with a Valgrind client request: the
+ * preamble rolq $3,$13,$61,$51 %rdi then xchgq %rbx,%rbx
+ * (INSN_CLIENT_REQ_LEN bytes; the xchg is the last INSN_XCHG_RBX_LEN)
+ */
+#define INSN_CLIENT_REQ_LEN 19u
+#define INSN_XCHG_RBX_LEN 3u
+bool insn_client_request_at(const uint8_t *code, size_t avail);
 /* one instruction at code (up to avail bytes): its site, 0 or -1 (bad) */
 int insn_decode_one(struct insn_scanner *sc, const uint8_t *code,
 		size_t avail, uint64_t addr, struct insn_site *site);

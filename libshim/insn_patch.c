@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "client_request.h"
 #include "insn.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
@@ -60,6 +61,7 @@ struct scan {
 	const struct insn_elf *elf;  /* NULL: segments only */
 	struct insn_scanner *sc;
 	bool prefilter;              /* is_system: decode candidates only */
+	bool pmdk;                   /* RUNNING_ON_VALGRIND answers 1 here */
 };
 
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -197,6 +199,9 @@ on_site(void *ctx, const struct insn_site *s)
 	}
 	if (s->kind == INSN_UNPATCHABLE)
 		die_unpatchable(c, s);
+	struct insn_site kept = *s;
+	if (s->kind == INSN_CLIENT_REQ)
+		kept.vg_answer = c->pmdk;
 	if (!insn_site_emulable(s))
 		return 0; /* this CPU cannot run it: natively #UD, as unpatched */
 	if (m->nsites == m->cap) {
@@ -208,7 +213,7 @@ on_site(void *ctx, const struct insn_site *s)
 		m->sites = n;
 		m->cap = cap;
 	}
-	m->sites[m->nsites++] = *s;
+	m->sites[m->nsites++] = kept;
 	return 0;
 }
 
@@ -290,7 +295,8 @@ module_scan(struct module *m, const struct loaded *l,
 {
 	struct insn_elf elf;
 	bool have_elf = insn_elf_open(module_path(l), &elf) == 0;
-	struct scan c = { m, l, NULL, sc, is_system(l) };
+	struct scan c = { m, l, NULL, sc, is_system(l),
+		client_request_module_is_pmdk(l->name) };
 	if (have_elf && elf_matches(&elf, l))
 		c.elf = &elf;
 	if (c.elf != NULL && elf.plugin_built)
@@ -356,6 +362,22 @@ patch_module(const struct module *m, const struct loaded *l)
 		*(volatile uint8_t *)s->addr = INT3;
 		set_prot(page, prot);
 	}
+}
+
+/*
+ * reprobe -- a PMDK library's constructor ran before it was patched:
+ * its RUNNING_ON_VALGRIND probe is asked again (client_request.h)
+ */
+static void
+reprobe(const struct module *m, const struct loaded *l)
+{
+	if (m->nsites == 0 || !client_request_module_is_pmdk(l->name))
+		return;
+	const ElfW(Phdr) *p = exec_segment(l, m->sites[0].addr - l->base,
+			m->sites[0].addr - l->base + 1);
+	if (p != NULL)
+		client_request_reprobe(m->sites, m->nsites,
+				l->base + p->p_vaddr);
 }
 
 /* collect -- dl_iterate_phdr's callback: one struct loaded per object */
@@ -494,8 +516,10 @@ rescan(void)
 		table_rebuild(); /* published before any int3 is written */
 	for (size_t i = 0, j = 0; i < all.n; i++)
 		if (j < nfresh && fresh[j]->base == all.v[i].base &&
-				strcmp(fresh[j]->name, all.v[i].name) == 0)
-			patch_module(fresh[j++], &all.v[i]);
+				strcmp(fresh[j]->name, all.v[i].name) == 0) {
+			patch_module(fresh[j], &all.v[i]);
+			reprobe(fresh[j++], &all.v[i]);
+		}
 	insn_scanner_delete(sc);
 	free(fresh);
 	for (size_t i = 0; i < all.n; i++)

@@ -59,7 +59,9 @@ static const char *const kind_names[INSN_KIND_MAX] = {
 	[INSN_SFENCE] = "sfence", [INSN_MFENCE] = "mfence",
 	[INSN_NT_GPR] = "movnti", [INSN_NT_VEC] = "vector non-temporal store",
 	[INSN_NT_MMX] = "movntq", [INSN_MOVDIRI] = "movdiri",
-	[INSN_MOVDIR64B] = "movdir64b", [INSN_LOCKED] = "locked instruction",
+	[INSN_MOVDIR64B] = "movdir64b",
+	[INSN_CLIENT_REQ] = "Valgrind client request",
+	[INSN_LOCKED] = "locked instruction",
 	[INSN_UNPATCHABLE] = "unpatchable instruction",
 };
 
@@ -422,6 +424,35 @@ insn_decode_one(struct insn_scanner *sc, const uint8_t *code, size_t avail,
 	return 0;
 }
 
+/* the client request preamble and its xchg (valgrind.h, amd64-linux) */
+static const uint8_t client_request_bytes[INSN_CLIENT_REQ_LEN] = {
+	0x48, 0xc1, 0xc7, 0x03, 0x48, 0xc1, 0xc7, 0x0d,
+	0x48, 0xc1, 0xc7, 0x3d, 0x48, 0xc1, 0xc7, 0x33,
+	0x48, 0x87, 0xdb,
+};
+
+bool
+insn_client_request_at(const uint8_t *code, size_t avail)
+{
+	return avail >= INSN_CLIENT_REQ_LEN && code[0] == 0x48 &&
+		code[1] == 0xc1 && memcmp(code, client_request_bytes,
+				INSN_CLIENT_REQ_LEN) == 0;
+}
+
+/* client_request_site -- the site of the xchg of the request at addr */
+static void
+client_request_site(uint64_t addr, struct insn_site *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->addr = addr + INSN_CLIENT_REQ_LEN - INSN_XCHG_RBX_LEN;
+	s->len = INSN_XCHG_RBX_LEN;
+	s->kind = INSN_CLIENT_REQ;
+	s->base = INSN_REG_NONE;
+	s->index = INSN_REG_NONE;
+	s->src = INSN_REG_NONE;
+	s->orig = client_request_bytes[INSN_CLIENT_REQ_LEN - INSN_XCHG_RBX_LEN];
+}
+
 /* vector_nt_at -- VEX/EVEX in the 0F map with opcode E7, 2B or F7 at i */
 static bool
 vector_nt_at(const uint8_t *c, size_t i, size_t len)
@@ -456,6 +487,8 @@ insn_may_have_targets(const uint8_t *code, size_t len)
 			return true;
 		if (vector_nt_at(code, i, len))
 			return true;
+		if (insn_client_request_at(code + i, len - i))
+			return true;
 	}
 	return false;
 }
@@ -467,6 +500,14 @@ insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
 	size_t off = 0;
 	while (off < len) {
 		struct insn_site s;
+		if (insn_client_request_at(code + off, len - off)) {
+			client_request_site(addr + off, &s);
+			int r = found(ctx, &s);
+			if (r != 0)
+				return r;
+			off += INSN_CLIENT_REQ_LEN;
+			continue;
+		}
 		if (insn_decode_one(sc, code + off, len - off, addr + off,
 				&s) < 0) {
 			off++; /* data or an opcode no decoder knows */

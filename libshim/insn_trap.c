@@ -21,6 +21,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "client_request.h"
 #include "insn.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
@@ -413,8 +414,12 @@ shim_insn_sigtrap(int sig, siginfo_t *si, void *ucv)
 	if (s == NULL)
 		return false;
 	int saved_errno = errno;
-	struct insn_event e = perform(s, uc);
-	emit(s, uc, &e);
+	if (s->kind == INSN_CLIENT_REQ) {
+		client_request_trap(s, uc);
+	} else {
+		struct insn_event e = perform(s, uc);
+		emit(s, uc, &e);
+	}
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
 	errno = saved_errno;
 	return true;

@@ -186,9 +186,14 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	lo -= (lo - m->base) % line;
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
-		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-				SHIM_PAGE_DIRTY && diff_lines(m, a, a + line, true))
+		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) !=
+				SHIM_PAGE_DIRTY)
+			continue;
+		if (diff_lines(m, a, a + line, true))
 			m->page_heat[pg] |= HEAT_TOUCHED;
+		else if (a < view_end(m)) /* written page, same bytes: maybe a
+			store of the same value; its flush is not redundant */
+			shim_emit_store(m, a, line, false, m->page_site[pg]);
 	}
 }
 

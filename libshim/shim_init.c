@@ -16,6 +16,7 @@
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
+#include "shim_tx.h"
 
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
 volatile bool shim_active;
@@ -130,6 +131,7 @@ shim_emit_locked(const struct model_event *ev)
 		(void)model_apply(model, ev);
 	if (trace_events)
 		(void)trace_append_event(writer, ev);
+	shim_tx_event(ev); /* stores in a transaction (shim_tx.c) */
 }
 
 void

@@ -56,3 +56,14 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/gcc-plugin/CMakeLists.txt)
   target_link_options(raw_clwb_plugin_ok PRIVATE -s)
   add_dependencies(raw_clwb_plugin_ok pmemu-gcc)
 endif()
+
+# Valgrind client requests (client_request.c) against doubles of shim_tx.c
+add_executable(test_client_request
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_client_request.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_trap.c
+  ${INSN_DIR}/client_request.c)
+target_include_directories(test_client_request PRIVATE ${INSN_DIR}
+  ${CMAKE_SOURCE_DIR}/include)
+target_link_libraries(test_client_request PRIVATE ${CMOCKA_LIB}
+  PkgConfig::CAPSTONE pmemu_model unwind dl)
+add_test(NAME libshim.client_request COMMAND test_client_request)

@@ -53,6 +53,14 @@ void shim_ev_nt_store(void *addr, size_t len, uint32_t site)
 void shim_ev_movdir64b(void *addr, uint32_t site)
 { ev_add(MODEL_EV_MOVDIR64B, addr, 64, site); }
 
+/* client requests have their own test (test_client_request.c) */
+void
+client_request_trap(const struct insn_site *s, ucontext_t *uc)
+{
+	(void)s;
+	(void)uc;
+}
+
 uint32_t
 shim_site_ucontext(const ucontext_t *uc)
 {

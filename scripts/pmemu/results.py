@@ -155,17 +155,20 @@ class ExplainedLine:
     file: str | None
     off: int
     len: int
-    reason: str                # never-flushed, flushed-no-fence, ...
+    reason: str                # never-flushed, flushed-no-fence, torn, ...
     store_site: Site | None
     flush_site: Site | None
+    stores: tuple = ()         # every lost store's site, program's first
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> "ExplainedLine":
+        stores = tuple(s for s in (Site.from_json(x)
+                                   for x in d.get("stores") or ()) if s)
         return cls(int(d.get("region", 0)), d.get("file"),
                    _hex(d.get("off")) or 0, int(d.get("len", 0)),
                    d.get("reason", "unknown"),
                    Site.from_json(d.get("store_site")),
-                   Site.from_json(d.get("flush_site")))
+                   Site.from_json(d.get("flush_site")), stores)
 
     def __str__(self) -> str:
         where = f"{self.file or f'region {self.region}'}+{self.off:#x}"
@@ -259,6 +262,7 @@ class FailingState:
         out = [self.point.site] if self.point.site else []
         for ln in self.explanation.lines if self.explanation else ():
             out += [s for s in (ln.store_site, ln.flush_site) if s]
+            out += list(ln.stores)
         return out
 
     def names(self, file: str, line: int) -> bool:

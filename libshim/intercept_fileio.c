@@ -8,6 +8,7 @@
  * seen (docs/shim.md).
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -201,6 +202,9 @@ SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
 SHIM_INTERCEPTOR(int, rename, const char *from, const char *to)
 {
 	SHIM_ENTER(rename, from, to);
+	char img_from[PATH_MAX], img_to[PATH_MAX];
+	from = shim_image_path(AT_FDCWD, from, img_from);
+	to = shim_image_path(AT_FDCWD, to, img_to);
 	int ret = REAL(rename)(from, to);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0 && shim_path_is_pmem(to))
@@ -231,4 +235,5 @@ shim_init_fileio(void)
 	INIT_POSIX_FALLOCATE64;
 	INIT_RENAME;
 	shim_init_write();
+	shim_init_path();
 }

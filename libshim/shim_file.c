@@ -24,8 +24,13 @@ shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char abs[PATH_MAX];
 	struct stat st;
-	if ((flags & (O_PATH | O_DIRECTORY)) ||
-			!shim_path_resolve(dirfd, path, abs) ||
+	if (flags & (O_PATH | O_DIRECTORY))
+		return openat(dirfd, path, flags, mode);
+	/* a check of a crash image: the image's file is the media */
+	bool image = shim_image_redirect(dirfd, path, abs);
+	if (image)
+		dirfd = AT_FDCWD, path = abs;
+	if ((!image && !shim_path_resolve(dirfd, path, abs)) ||
 			(stat(abs, &st) == 0 && !S_ISREG(st.st_mode)))
 		return openat(dirfd, path, flags, mode);
 	shim_lock();

@@ -144,6 +144,13 @@ parse_root_pid(const char *v, struct shim_options *o)
 	return 0;
 }
 
+static int
+parse_image(const char *v, struct shim_options *o)
+{
+	o->image_dir = v;
+	return v[0] == '/' ? 0 : -1;
+}
+
 /* set by `pmemu explore` for a check and by the CLI for itself: known,
  * so a program run under them is not stopped, but not the shim's */
 static int
@@ -172,7 +179,8 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_LIBDIR", NULL, "a directory", parse_other },
 	{ "PMEMU_STATE", NULL, "a crash state id", parse_other },
 	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },
-	{ "PMEMU_IMAGE", NULL, "an image directory", parse_other },
+	{ "PMEMU_IMAGE", NULL, "an absolute image directory path",
+		parse_image },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

@@ -123,9 +123,14 @@ pmem_dir(void)
 	static int done;
 	if (!done) {
 		const char *d = shim_opts()->pmem_dir;
-		if (d != NULL && realpath(d, dir) == NULL)
-			shim_fatal("error: --pmem-dir / PMEMU_PMEM_DIR=%s: %s", d,
-				strerror(errno));
+		/* a check of an image names the program's pmem dir, which
+		 * need not exist any more (a moved trace) */
+		if (d != NULL && realpath(d, dir) == NULL) {
+			if (shim_opts()->image_dir == NULL)
+				shim_fatal("error: --pmem-dir / PMEMU_PMEM_DIR=%s: "
+					"%s", d, strerror(errno));
+			snprintf(dir, sizeof(dir), "%s", d);
+		}
 		if (d == NULL)
 			dir[0] = '\0';
 		done = 1;

@@ -90,6 +90,15 @@ struct shim_region *shim_fd_region(int fd);
  * under the pmem dir */
 bool shim_path_resolve(int dirfd, const char *path, char *abs);
 
+/*
+ * a check of a crash image (PMEMU_IMAGE, shim_image.c): true when
+ * (dirfd, path) lies under the pmem dir, with the image's file of that
+ * name in img (PATH_MAX); false outside a check or the pmem dir
+ */
+bool shim_image_redirect(int dirfd, const char *path, char *img);
+/* img after a redirect, else path itself: for interposers of path calls */
+const char *shim_image_path(int dirfd, const char *path, char *img);
+
 /* internal: the region table and the mapping table */
 void shim_fd_set(int fd, struct shim_region *r);
 struct shim_region *shim_region_of_path(const char *abs, int flags,

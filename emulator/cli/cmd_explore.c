@@ -21,7 +21,9 @@ static const char usage_text[] =
 "  --trace TRACE        explore this trace (else record PROGRAM first)\n"
 "  --check 'CMD'        run CMD with /bin/sh -c per image; {pmem} is the\n"
 "                       image file (the directory with several regions),\n"
-"                       {pmemdir} the directory. Exit 0 = consistent\n"
+"                       {pmemdir} the directory. Exit 0 = consistent.\n"
+"                       Without them CMD runs under libpmemu.so and the\n"
+"                       program's own paths name the image\n"
 "  --check-so LIB:FUNC  call int FUNC(const char *image) in a forked child\n"
 "  --in-process         ... without forking (no timeout, no crash safety)\n"
 "  --strategy S         pessimistic (default), inflight, eviction, torn,\n"
@@ -254,16 +256,14 @@ parse_args(struct explore_args *a, int argc, char **argv)
 	if (a->o.trace && a->nprog)
 		return cli_error("explore: --trace and a PROGRAM exclude each "
 				"other");
+	/* no {pmem}: the check names the program's own paths; it runs under
+	 * libpmemu.so, which redirects them to the image (PMEMU_IMAGE) */
 	a->o.check.shim = a->o.check.kind == XP_CHECK_EXEC &&
 		strstr(a->o.check.cmd, "{pmem") == NULL;
-	/* Running the check under the shim with the program's path
-	 * redirected to the image needs PMEMU_IMAGE in libpmemu.so, which
-	 * does not redirect yet: the check would open the user's own file. */
-	if (a->o.check.shim)
-		return cli_error("--check: write {pmem} where the check takes "
-			"the image path (redirecting the program's own path "
-			"to the image is not available yet)");
-	a->o.check.pmem_dir = a->o.pmem_dir;
+	/* the check's paths are the program's: its --pmem-dir when it is
+	 * recorded here; with --trace the directory of the trace's regions
+	 * (engine.c), not --pmem-dir, which says where the media moved */
+	a->o.check.pmem_dir = a->nprog ? a->o.pmem_dir : NULL;
 	return 0;
 }
 

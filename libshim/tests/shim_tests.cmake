@@ -20,7 +20,9 @@ set(SHIM_PROGS
   "fork_child_bad|fork_child.c|FORGET_MSYNC"
   "own_segv|own_segv.c|"
   "sparse_pool|sparse_pool.c|"
-  "killed|killed.c|")
+  "killed|killed.c|"
+  "selfcheck_log_ok|selfcheck_log.c|"
+  "selfcheck_log_bad|selfcheck_log.c|FORGET_MSYNC")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

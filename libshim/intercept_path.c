@@ -1,0 +1,132 @@
+/*
+ * intercept_path.c -- calls that name a file by path (stat, access,
+ * unlink), for a check of a crash image: under PMEMU_IMAGE a path under
+ * the pmem dir names the image's file (shim_image.c). Outside a check they
+ * are the real calls.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim_core.h"
+#include "shim_intercept.h"
+#include "shim_region.h"
+
+/* the real call, its path argument redirected (img: a char[PATH_MAX]) */
+#define PATH_CALL(name, ...) \
+	int ret = REAL(name)(__VA_ARGS__); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return ret
+
+SHIM_INTERCEPTOR(int, stat, const char *path, struct stat *st)
+{
+	SHIM_ENTER(stat, path, st);
+	char img[PATH_MAX];
+	PATH_CALL(stat, shim_image_path(AT_FDCWD, path, img), st);
+}
+#define INIT_STAT SHIM_RESOLVE(stat)
+
+SHIM_INTERCEPTOR(int, stat64, const char *path, struct stat64 *st)
+{
+	SHIM_ENTER(stat64, path, st);
+	char img[PATH_MAX];
+	PATH_CALL(stat64, shim_image_path(AT_FDCWD, path, img), st);
+}
+#define INIT_STAT64 SHIM_RESOLVE(stat64)
+
+SHIM_INTERCEPTOR(int, lstat, const char *path, struct stat *st)
+{
+	SHIM_ENTER(lstat, path, st);
+	char img[PATH_MAX];
+	PATH_CALL(lstat, shim_image_path(AT_FDCWD, path, img), st);
+}
+#define INIT_LSTAT SHIM_RESOLVE(lstat)
+
+SHIM_INTERCEPTOR(int, lstat64, const char *path, struct stat64 *st)
+{
+	SHIM_ENTER(lstat64, path, st);
+	char img[PATH_MAX];
+	PATH_CALL(lstat64, shim_image_path(AT_FDCWD, path, img), st);
+}
+#define INIT_LSTAT64 SHIM_RESOLVE(lstat64)
+
+/* the *at calls: a redirected path is absolute, so dirfd no longer counts */
+SHIM_INTERCEPTOR(int, fstatat, int dirfd, const char *path, struct stat *st,
+		int flags)
+{
+	SHIM_ENTER(fstatat, dirfd, path, st, flags);
+	char img[PATH_MAX];
+	PATH_CALL(fstatat, dirfd, shim_image_path(dirfd, path, img), st, flags);
+}
+#define INIT_FSTATAT SHIM_RESOLVE(fstatat)
+
+SHIM_INTERCEPTOR(int, fstatat64, int dirfd, const char *path,
+		struct stat64 *st, int flags)
+{
+	SHIM_ENTER(fstatat64, dirfd, path, st, flags);
+	char img[PATH_MAX];
+	PATH_CALL(fstatat64, dirfd, shim_image_path(dirfd, path, img), st, flags);
+}
+#define INIT_FSTATAT64 SHIM_RESOLVE(fstatat64)
+
+SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
+		unsigned mask, struct statx *stx)
+{
+	SHIM_ENTER(statx, dirfd, path, flags, mask, stx);
+	char img[PATH_MAX];
+	PATH_CALL(statx, dirfd, shim_image_path(dirfd, path, img), flags, mask,
+		stx);
+}
+#define INIT_STATX SHIM_RESOLVE(statx)
+
+SHIM_INTERCEPTOR(int, access, const char *path, int mode)
+{
+	SHIM_ENTER(access, path, mode);
+	char img[PATH_MAX];
+	PATH_CALL(access, shim_image_path(AT_FDCWD, path, img), mode);
+}
+#define INIT_ACCESS SHIM_RESOLVE(access)
+
+SHIM_INTERCEPTOR(int, faccessat, int dirfd, const char *path, int mode,
+		int flags)
+{
+	SHIM_ENTER(faccessat, dirfd, path, mode, flags);
+	char img[PATH_MAX];
+	PATH_CALL(faccessat, dirfd, shim_image_path(dirfd, path, img), mode,
+		flags);
+}
+#define INIT_FACCESSAT SHIM_RESOLVE(faccessat)
+
+SHIM_INTERCEPTOR(int, unlink, const char *path)
+{
+	SHIM_ENTER(unlink, path);
+	char img[PATH_MAX];
+	PATH_CALL(unlink, shim_image_path(AT_FDCWD, path, img));
+}
+#define INIT_UNLINK SHIM_RESOLVE(unlink)
+
+SHIM_INTERCEPTOR(int, unlinkat, int dirfd, const char *path, int flags)
+{
+	SHIM_ENTER(unlinkat, dirfd, path, flags);
+	char img[PATH_MAX];
+	PATH_CALL(unlinkat, dirfd, shim_image_path(dirfd, path, img), flags);
+}
+#define INIT_UNLINKAT SHIM_RESOLVE(unlinkat)
+
+void
+shim_init_path(void)
+{
+	INIT_STAT;
+	INIT_STAT64;
+	INIT_LSTAT;
+	INIT_LSTAT64;
+	INIT_FSTATAT;
+	INIT_FSTATAT64;
+	INIT_STATX;
+	INIT_ACCESS;
+	INIT_FACCESSAT;
+	INIT_UNLINK;
+	INIT_UNLINKAT;
+}

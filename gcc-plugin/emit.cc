@@ -201,7 +201,9 @@ pm_srcloc(gimple *stmt)
 	tree init = build_constructor_va(type, 4,
 		pm_trees[PM_T_LOC_FILE], pm_string(x.file ? x.file : "?", cstr),
 		pm_trees[PM_T_LOC_FUNC],
-		pm_string(lang_hooks.decl_printable_name(func, 2), cstr),
+		/* the name DWARF gives it (DW_AT_name), as the report prints
+		   every other frame: "main", not "int main(int, char**)" */
+		pm_string(lang_hooks.dwarf_name(func, 0), cstr),
 		pm_trees[PM_T_LOC_LINE], build_int_cst(uint32_type_node, x.line),
 		pm_trees[PM_T_LOC_COLUMN],
 		build_int_cst(uint32_type_node, x.column));

@@ -8,7 +8,8 @@
  *   pmemu_crash_point("after-commit");      a named crash point; the check
  *                                           sees it in PMEMU_MARKERS
  *   pmemu_register_pmem(buf, len, "heap");  treat a non-file range as pmem
- *   pmemu_unregister_pmem(buf, len);
+ *   pmemu_unregister_pmem(buf, len);        (whole pages: the range is
+ *                                           rounded in; docs/shim.md)
  *   pmemu_flush(addr, len);                 a hand-written clwb loop that
  *   pmemu_fence();                          pmemu cannot see, announced
  *   pmemu_running();                        1 under pmemu, 0 otherwise

@@ -6,6 +6,7 @@
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
+#include "shim_region.h"
 #include "shim_site.h"
 
 static void
@@ -18,22 +19,27 @@ api_crash_point(const char *name)
 	shim_depth--;
 }
 
-/* a registered range has no file behind it: not supported yet */
+/* a range with no file: emulated pmem from now on (shim_anon.c) */
 static int
 api_register_pmem(void *addr, size_t len, const char *name)
 {
-	(void)addr;
-	(void)len;
-	(void)name;
-	return -1;
+	if (shim_depth != 0 || !shim_active)
+		return -1;
+	shim_depth++;
+	int ret = shim_anon_register(addr, len, name ? name : "");
+	shim_depth--;
+	return ret;
 }
 
 static int
 api_unregister_pmem(void *addr, size_t len)
 {
-	(void)addr;
-	(void)len;
-	return -1;
+	if (shim_depth != 0 || !shim_active)
+		return -1;
+	shim_depth++;
+	int ret = shim_anon_unregister(addr, len);
+	shim_depth--;
+	return ret;
 }
 
 static void

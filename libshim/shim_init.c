@@ -71,6 +71,10 @@ void
 shim_lock(void)
 {
 	pthread_mutex_lock(&emit_lock);
+	/* sites interned by fault handlers since the last release: written
+	 * before any record that names them (a fault's store is emitted
+	 * only when its page is settled, under this lock) */
+	shim_site_flush_pending();
 }
 
 void

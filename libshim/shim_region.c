@@ -215,6 +215,28 @@ media_open(const char *abs, int flags, mode_t mode)
 	return fd;
 }
 
+/* region_new -- a new region whose media is the open file fd, named path
+ * in reports; its view is created now */
+static struct shim_region *
+region_new(int fd, const struct stat *st, const char *path)
+{
+	if (nregions == REGIONS_MAX)
+		shim_fatal("error: more than %d emulated files", REGIONS_MAX);
+	struct shim_region *r = &regions[nregions];
+	*r = (struct shim_region){ .id = nregions, .domain = shim_domain(),
+		.line_len = shim_opts()->line_len, .media_fd = fd,
+		.view_fd = -1, .media_dev = st->st_dev,
+		.media_ino = st->st_ino };
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	int ret = shim_view_create(r);
+	if (ret != 0)
+		shim_fatal("error: %s: cannot create its view in %s: %s", path,
+			shim_opts()->tmpdir, strerror(-ret));
+	nregions++;
+	region_announce(r);
+	return r;
+}
+
 struct shim_region *
 shim_region_of_path(const char *abs, int flags, mode_t mode)
 {
@@ -235,21 +257,16 @@ shim_region_of_path(const char *abs, int flags, mode_t mode)
 			return r;
 		}
 	}
-	if (nregions == REGIONS_MAX)
-		shim_fatal("error: more than %d emulated files", REGIONS_MAX);
-	struct shim_region *r = &regions[nregions];
-	*r = (struct shim_region){ .id = nregions, .domain = shim_domain(),
-		.line_len = shim_opts()->line_len, .media_fd = fd,
-		.view_fd = -1, .media_dev = st.st_dev,
-		.media_ino = st.st_ino };
-	snprintf(r->path, sizeof(r->path), "%s", abs);
-	int ret = shim_view_create(r);
-	if (ret != 0)
-		shim_fatal("error: %s: cannot create its view in %s: %s", abs,
-			shim_opts()->tmpdir, strerror(-ret));
-	nregions++;
-	region_announce(r);
-	return r;
+	return region_new(fd, &st, abs);
+}
+
+struct shim_region *
+shim_region_of_fd(int media_fd, const char *path)
+{
+	struct stat st;
+	if (fstat(media_fd, &st) != 0)
+		return NULL;
+	return region_new(media_fd, &st, path);
 }
 
 void

@@ -103,6 +103,9 @@ const char *shim_image_path(int dirfd, const char *path, char *img);
 void shim_fd_set(int fd, struct shim_region *r);
 struct shim_region *shim_region_of_path(const char *abs, int flags,
 		mode_t mode);
+/* a region whose media is the open file media_fd (no path of its own:
+ * pmemu_register_pmem), named path in reports; lock held */
+struct shim_region *shim_region_of_fd(int media_fd, const char *path);
 void shim_region_resized(struct shim_region *r);
 /* a rename put an emulated file at path: its region follows */
 void shim_region_renamed(const char *path);
@@ -115,6 +118,11 @@ void shim_region_for_each(void (*fn)(struct shim_region *r, void *ctx),
 struct shim_mapping *shim_mapping_add(uintptr_t base, size_t len,
 		uint64_t file_off, struct shim_region *r, int prot);
 void shim_mapping_remove(struct shim_mapping *m);
+
+/* ranges with no file (pmemu_register_pmem, shim_anon.c): addr and len
+ * rounded in to whole pages; 0, or -1 with errno */
+int shim_anon_register(void *addr, size_t len, const char *name);
+int shim_anon_unregister(void *addr, size_t len);
 
 /* the view side (shim_view.c) */
 /* creates the view of an open media file: a sparse copy of its data */

@@ -22,7 +22,9 @@ set(SHIM_PROGS
   "sparse_pool|sparse_pool.c|"
   "killed|killed.c|"
   "selfcheck_log_ok|selfcheck_log.c|"
-  "selfcheck_log_bad|selfcheck_log.c|FORGET_MSYNC")
+  "selfcheck_log_bad|selfcheck_log.c|FORGET_MSYNC"
+  "register_pmem_ok|register_pmem.c|"
+  "register_pmem_bad|register_pmem.c|FORGET_FLUSH")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

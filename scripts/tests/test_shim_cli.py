@@ -70,6 +70,7 @@ def test_explore_prints_the_note(pmemu_bin, tmp_path):
         [pmemu_bin, "explore", "--pmem-dir", str(pm), "--check",
          "test -s {pmem}", "--", str(BUILD / "shim-progs" / "locked_note"),
          str(pm / "pool")],
-        capture_output=True, text=True, env=clean_env())
+        capture_output=True, text=True,
+        env=clean_env(TMPDIR=str(tmp_path)))
     assert res.returncode == 0, res.stdout + res.stderr
     assert NOTE in res.stdout.splitlines(), res.stdout

@@ -20,11 +20,12 @@ from test_shim_run import clean_env, libdir
 PROGS = BUILD / "shim-progs"
 
 
-def explore(pmemu_bin, *args):
+def explore(pmemu_bin, tmp, *args):
+    """A failing explore keeps its recording in TMPDIR: the test's own."""
     return subprocess.run([pmemu_bin, "explore", "--no-progress",
                            "--strategy", "all", *args],
-                          capture_output=True, text=True, env=clean_env(),
-                          timeout=600)
+                          capture_output=True, text=True,
+                          env=clean_env(TMPDIR=str(tmp)), timeout=600)
 
 
 def verdict(res):
@@ -48,7 +49,7 @@ def test_own_path_check_equals_placeholder_check(pmemu_bin, tmp_path, twin,
         pm.mkdir()
         pool = pm / "pool"
         target = "{pmem}" if form == "{pmem}" else str(pool)
-        res = explore(pmemu_bin, "--pmem-dir", str(pm), "--check",
+        res = explore(pmemu_bin, tmp_path, "--pmem-dir", str(pm), "--check",
                       f"{prog} check {target}", "--", prog, "append",
                       str(pool))
         assert res.returncode == code, res.stdout + res.stderr
@@ -77,8 +78,8 @@ def test_own_path_check_with_the_original_file_gone(pmemu_bin, tmp_path):
     moved.mkdir()
     # the media before the run: the program created the pool, so none
     os.unlink(pool)
-    res = explore(pmemu_bin, "--trace", str(trace), "--pmem-dir", str(moved),
-                  "--check", f"{prog} check {pool}")
+    res = explore(pmemu_bin, tmp_path, "--trace", str(trace), "--pmem-dir",
+                  str(moved), "--check", f"{prog} check {pool}")
     assert res.returncode == 1, res.stdout + res.stderr
     assert "count 1 covers an empty entry" in res.stdout, res.stdout
     assert "not the pool" not in res.stdout, res.stdout
@@ -91,7 +92,7 @@ def test_demo_is_its_own_checker(pmemu_bin, tmp_path):
     pm = tmp_path / "pmem"
     pm.mkdir()
     pool = pm / "log.pool"
-    res = explore(pmemu_bin, "--pmem-dir", str(pm), "--check",
+    res = explore(pmemu_bin, tmp_path, "--pmem-dir", str(pm), "--check",
                   f"{demo} check {pool}", "--", demo, "append", str(pool),
                   "hello", "world")
     assert res.returncode == 1, res.stdout + res.stderr

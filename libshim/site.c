@@ -36,6 +36,7 @@
 #include <libunwind.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -216,14 +217,162 @@ site_from_ips(const uintptr_t *ip, int n, int exact0)
 	return site_intern(NULL, pc, kept);
 }
 
-uint32_t
+/*
+ * The capture cache. Unwinding (libunwind: DWARF CFI per frame, and in
+ * its slow path signal masking around its caches) costs microseconds; a
+ * program persists from a few call stacks millions of times. Each thread
+ * keeps a small direct-mapped cache from (innermost pc, stack pointer) to
+ * the site id, and with it where every frame's return address lives on
+ * the stack and what it held: a hit re-reads those slots, so it is exact
+ * (the same return addresses at the same stack addresses are the same
+ * call chain), not a guess by the innermost caller alone. A capture that
+ * interrupts a capture of its own thread (a signal handler) skips the
+ * cache and unwinds plainly (libunwind's global cache policy masks signals
+ * around its own state, so that is safe).
+ */
+#define CACHE_SETS 16            /* per thread; a set per (pc, sp) hash */
+#define CACHE_WAYS 4             /* one helper called from four places */
+#define CACHE_SLOTS 20           /* frames validated per entry */
+
+struct capture_entry {
+	uintptr_t pc, sp;            /* the key; pc 0: empty */
+	uint32_t site, nslots;
+	uintptr_t slot[CACHE_SLOTS]; /* stack address of a return address */
+	uintptr_t ret[CACHE_SLOTS];  /* what it held */
+};
+
+struct capture_set {
+	struct capture_entry way[CACHE_WAYS];
+	unsigned next;               /* the way the next miss replaces */
+};
+
+static __thread struct capture_set capture_cache[CACHE_SETS]
+	__attribute__((tls_model("initial-exec")));
+static __thread int capture_busy __attribute__((tls_model("initial-exec")));
+
+/* one unwound stack: frame i's pc and stack pointer */
+struct unwound {
+	uintptr_t ip[SITE_UNWIND_MAX];
+	uintptr_t sp[SITE_UNWIND_MAX];
+	int n;
+};
+
+static struct capture_set *
+cache_set(uintptr_t pc, uintptr_t sp)
+{
+	return &capture_cache[mix64(pc ^ (sp << 7)) % CACHE_SETS];
+}
+
+/* cache_hit -- the cached site when every recorded return address is
+ * still where it was */
+static bool
+cache_hit(const struct capture_set *set, uintptr_t pc, uintptr_t sp,
+		uint32_t *site)
+{
+	for (int w = 0; w < CACHE_WAYS; w++) {
+		const struct capture_entry *e = &set->way[w];
+		if (e->pc != pc || e->sp != sp)
+			continue;
+		uint32_t i = 0;
+		while (i < e->nslots &&
+				*(const uintptr_t *)e->slot[i] == e->ret[i])
+			i++;
+		if (i == e->nslots) {
+			*site = e->site;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * cache_fill -- frame i >= 1 was entered by a call, so its pc (a return
+ * address) was read from just below its stack pointer; frames up to the
+ * last one the site keeps are recorded (a deeper stack is not cached)
+ */
+static void
+cache_fill(struct capture_set *set, uintptr_t pc, uintptr_t sp,
+		const struct unwound *u, int last, uint32_t site)
+{
+	struct capture_entry *e = &set->way[set->next++ % CACHE_WAYS];
+	e->pc = 0;
+	if (last >= CACHE_SLOTS + 1 || site == SHIM_SITE_UNKNOWN)
+		return;
+	uint32_t k = 0;
+	for (int i = 1; i <= last && i < u->n; i++, k++) {
+		e->slot[k] = u->sp[i] - sizeof(uintptr_t);
+		e->ret[k] = u->ip[i];
+	}
+	e->nslots = k;
+	e->site = site;
+	e->sp = sp;
+	e->pc = pc;
+}
+
+/* unwind_cursor -- pcs and stack pointers from cur outwards */
+static void
+unwind_cursor(unw_cursor_t *cur, struct unwound *u)
+{
+	u->n = 0;
+	do {
+		unw_word_t ip, sp;
+		if (unw_get_reg(cur, UNW_REG_IP, &ip) < 0 || ip == 0 ||
+				unw_get_reg(cur, UNW_REG_SP, &sp) < 0)
+			break;
+		u->ip[u->n] = (uintptr_t)ip;
+		u->sp[u->n] = (uintptr_t)sp;
+		u->n++;
+	} while (u->n < SITE_UNWIND_MAX && unw_step(cur) > 0);
+}
+
+/* last_kept -- the index of the outermost frame site_from_ips keeps */
+static int
+last_kept(const struct unwound *u)
+{
+	int first = 0;
+	while (first < u->n && u->ip[first] >= self_lo &&
+			u->ip[first] < self_hi)
+		first++;
+	int last = first + SHIM_SITE_FRAMES - 1;
+	return last < u->n ? last : u->n - 1;
+}
+
+/* capture -- the site of the stack at ctx, through the cache */
+static uint32_t
+capture(unw_context_t *ctx, int init_flags, int exact0, uintptr_t pc,
+		uintptr_t sp)
+{
+	uint32_t site;
+	bool cached = !capture_busy;
+	struct capture_set *set = cache_set(pc, sp);
+	capture_busy++;
+	if (cached && cache_hit(set, pc, sp, &site)) {
+		capture_busy--;
+		return site;
+	}
+	unw_cursor_t cur;
+	struct unwound u;
+	u.n = 0;
+	if (unw_init_local2(&cur, ctx, init_flags) == 0)
+		unwind_cursor(&cur, &u);
+	site = site_from_ips(u.ip, u.n, exact0);
+	if (cached)
+		cache_fill(set, pc, sp, &u, last_kept(&u), site);
+	capture_busy--;
+	return site;
+}
+
+__attribute__((noinline)) uint32_t
 shim_site_here(void)
 {
-	void *ip[SITE_UNWIND_MAX];
 	if (site_tables_get() == NULL)
 		return SHIM_SITE_UNKNOWN;
-	int n = unw_backtrace(ip, SITE_UNWIND_MAX);
-	return site_from_ips((const uintptr_t *)ip, n, 0);
+	unw_context_t ctx;
+	if (unw_getcontext(&ctx) != 0)
+		return SHIM_SITE_UNKNOWN;
+	/* the key: who called us, and at which depth */
+	return capture(&ctx, 0, 0, (uintptr_t)__builtin_return_address(0),
+			(uintptr_t)__builtin_frame_address(0));
 }
 
 uint32_t
@@ -235,18 +384,9 @@ shim_site_ucontext(const ucontext_t *uc)
 	 * registers, but its API is not const: give it a copy */
 	unw_context_t ctx;
 	memcpy(&ctx, uc, sizeof(ctx));
-	unw_cursor_t cur;
-	if (unw_init_local2(&cur, &ctx, UNW_INIT_SIGNAL_FRAME) < 0)
-		return SHIM_SITE_UNKNOWN;
-	uintptr_t ip[SITE_UNWIND_MAX];
-	int n = 0;
-	do {
-		unw_word_t w;
-		if (unw_get_reg(&cur, UNW_REG_IP, &w) < 0 || w == 0)
-			break;
-		ip[n++] = (uintptr_t)w;
-	} while (n < SITE_UNWIND_MAX && unw_step(&cur) > 0);
-	return site_from_ips(ip, n, 1);
+	return capture(&ctx, UNW_INIT_SIGNAL_FRAME, 1,
+			(uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+			(uintptr_t)uc->uc_mcontext.gregs[REG_RSP]);
 }
 
 uint32_t

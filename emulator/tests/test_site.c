@@ -77,6 +77,38 @@ test_same_stack_same_id(void **state)
 	assert_int_not_equal(ids[0], ids[2]);
 }
 
+/* one helper, two callers: same innermost pc, same depth; the ids
+ * must still differ (the capture cache validates the whole chain) */
+__attribute__((noinline)) static uint32_t
+site_via_helper(void)
+{
+	uint32_t id = shim_site_here();
+	__asm__ volatile("" ::: "memory"); /* no tail call */
+	return id;
+}
+
+__attribute__((noinline)) static void
+two_callers(uint32_t *a, uint32_t *b)
+{
+	*a = site_via_helper();
+	*b = site_via_helper();
+}
+
+static void
+test_cached_site_tells_callers_apart(void **state)
+{
+	(void)state;
+	uint32_t a[3], b[3];
+	for (volatile int i = 0; i < 3; i++)
+		two_callers(&a[i], &b[i]);
+	assert_int_not_equal(a[0], SHIM_SITE_UNKNOWN);
+	assert_int_not_equal(a[0], b[0]);
+	for (int i = 1; i < 3; i++) {
+		assert_int_equal(a[i], a[0]);
+		assert_int_equal(b[i], b[0]);
+	}
+}
+
 static void
 test_site_resolves_to_caller(void **state)
 {
@@ -230,6 +262,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_stack_same_id),
+		cmocka_unit_test(test_cached_site_tells_callers_apart),
 		cmocka_unit_test(test_site_resolves_to_caller),
 		cmocka_unit_test(test_srcloc_by_pointer),
 		cmocka_unit_test(test_ucontext_from_sigsegv),

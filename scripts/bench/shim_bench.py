@@ -5,7 +5,12 @@ Builds the three shim_bench_*.c programs, runs each natively and under
 `pmemu run` (best of N, a fresh pool each time, pool on /dev/shm for both)
 and prints the ratios against the goals of docs/performance.md "## Shim".
 
-usage: shim_bench.py [--pmemu build/bin/pmemu] [--repeat 3]
+usage: shim_bench.py [--pmemu build/bin/pmemu ...] [--repeat 3]
+                     [--benches store,dram,obj]
+
+With several --pmemu (a build before and after a change, say), every
+program runs under each of them in turn, interleaved with the native
+runs, so a noisy machine moves all columns alike.
 """
 import argparse
 import os
@@ -45,28 +50,42 @@ def one_run(cmd, pool_dir, env):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pmemu", default=str(HERE.parents[1] / "build" / "bin"
-                                           / "pmemu"))
+    ap.add_argument("--pmemu", action="append",
+                    help="pmemu binary (repeat to compare builds)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--benches", default=",".join(b[0] for b in BENCHES))
     a = ap.parse_args()
+    pmemus = a.pmemu or [str(HERE.parents[1] / "build" / "bin" / "pmemu")]
+    wanted = a.benches.split(",")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMEMU_")}
     env["PMEM_IS_PMEM_FORCE"] = "1"  # native libpmem flushes like on pmem
     with tempfile.TemporaryDirectory(dir="/dev/shm") as tmp:
         tmp = pathlib.Path(tmp)
         pool = tmp / "pmem"
-        print(f"{'bench':6} {'native s':>9} {'pmemu s':>9} {'ratio':>6} "
-              f"{'goal':>5}  what")
+        cols = "".join(f" {'pmemu' + str(i) + ' s':>9} {'ratio':>6}"
+                       for i in range(len(pmemus)))
+        print(f"{'bench':6} {'native s':>9}{cols} {'goal':>5}  what")
+        for i, p in enumerate(pmemus):
+            print(f"# pmemu{i} = {p}")
         for name, libs, goal, what in BENCHES:
+            if name not in wanted:
+                continue
             exe = build(name, libs, tmp)
-            native = min(one_run([str(exe)], pool, env)
-                         for _ in range(a.repeat))
-            emu = min(one_run([a.pmemu, "run", "--quiet", "--pmem-dir",
-                               str(pool), "--", str(exe)], pool, env)
-                      for _ in range(a.repeat))
-            ratio = emu / native
-            print(f"{name:6} {native:9.3f} {emu:9.3f} {ratio:6.2f} "
-                  f"{goal:5.1f}  {what}{'' if ratio <= goal else '  MISSED'}")
-
+            native = []
+            emu = [[] for _ in pmemus]
+            for _ in range(a.repeat):  # interleaved: noise hits all alike
+                native.append(one_run([str(exe)], pool, env))
+                for i, p in enumerate(pmemus):
+                    emu[i].append(one_run([p, "run", "--quiet",
+                                           "--pmem-dir", str(pool), "--",
+                                           str(exe)], pool, env))
+            nat = min(native)
+            ratios = [min(e) / nat for e in emu]
+            cols = "".join(f" {min(e):9.3f} {r:6.2f}"
+                           for e, r in zip(emu, ratios))
+            missed = "" if ratios[-1] <= goal else "  MISSED"
+            print(f"{name:6} {nat:9.3f}{cols} {goal:5.1f}  {what}{missed}")
+            sys.stdout.flush()
 
 if __name__ == "__main__":
     main()

@@ -46,13 +46,17 @@ def cpu_flags():
 CPU = cpu_flags()
 
 # name: the test id; defines select the variant; tag picks the PLANTED
-# line among several; cpu: flags the program needs beyond clwb; cxx: also
-# built as C++ at every level
-Form = collections.namedtuple("Form", "name src defines cls tag cpu cxx")
+# line among several; cpu: flags the program needs beyond clwb; langs,
+# opts: what it is built as (cxx: also as C++)
+Form = collections.namedtuple("Form",
+                              "name src defines cls tag cpu langs opts")
 
 
-def form(name, src, cls, defines=(), tag=None, cpu=(), cxx=False):
-    return Form(name, src, tuple(defines), cls, tag, tuple(cpu), cxx)
+def form(name, src, cls, defines=(), tag=None, cpu=(), cxx=False,
+         langs=None, opts=OPTS):
+    langs = langs or (("c", "c++") if cxx else ("c",))
+    return Form(name, src, tuple(defines), cls, tag, tuple(cpu), langs,
+                opts)
 
 
 FORMS = [
@@ -86,6 +90,9 @@ FORMS = [
          ["-DASM_CLFLUSHOPT", "-DASM_LOCK"], cpu=["clflushopt"]),
     form("asm-xsaveopt-xchg", "asm.c", NO_FENCE,
          ["-DASM_XSAVEOPT", "-DASM_XCHG"]),
+    # at -O0 libstdc++'s relaxed store is an xchg: see test_cxx_relaxed_...
+    form("std-atomic-fetch-add", "atomic.cc", NO_FENCE, langs=("c++",),
+         opts=("-O2", "-O3")),
 ]
 OBJ = form("libpmemobj", "obj.c", UNPERSISTED, cxx=True)
 PUBLISH = form("publish", "publish.c", UNPERSISTED)
@@ -94,8 +101,8 @@ PUBLISH = form("publish", "publish.c", UNPERSISTED)
 def cases(forms):
     """(form, lang, opt) for every build the tests check"""
     for f in forms:
-        for lang in ("c", "c++") if f.cxx else ("c",):
-            for opt in OPTS:
+        for lang in f.langs:
+            for opt in f.opts:
                 yield f, lang, opt
 
 
@@ -195,9 +202,9 @@ def findings(text):
     (docs/report-format.md); a frame reads "main (store.c:15)" """
     found, cls = [], None
     for line in text.splitlines():
-        m = re.match(r"pmemu: ([a-z ]+): \d+ ", line)
-        if m and m.group(1) in TITLES:
-            cls = TITLES[m.group(1)]
+        if line.startswith("pmemu: "):  # a class, a note or the total
+            m = re.match(r"pmemu: ([a-z ]+): \d+ ", line)
+            cls = TITLES.get(m.group(1)) if m else None
         elif re.match(r"\[\d+\] ", line) and cls is not None:
             found.append((cls, []))
         elif re.match(r"\s+(at|by) ", line) and found:
@@ -285,6 +292,20 @@ def test_shim_alone_misses_the_atomic_fence(builds):
     assert plain.findings[0][1][-1] == frame(f.src, planted(f)), plain.out
     plugin = builds.run((f, "c", "-O2", False, True))
     assert plugin.findings == [], plugin.out
+
+
+def test_cxx_relaxed_store_is_a_fence_at_O0(builds):
+    """at -O0 std::atomic<long>::store passes its memory order as a
+    variable, so GCC emits a seq_cst store (xchg): the buggy twin of
+    atomic.cc is correct as compiled. The plugin sees that fence; the
+    shim alone does not (and says so)."""
+    f = form_named("std-atomic-fetch-add")
+    plugin = builds.run((f, "c++", "-O0", True, True))
+    assert plugin.rc == 0 and plugin.findings == [], plugin.out
+    plain = builds.run((f, "c++", "-O0", True, False))
+    assert plain.findings == [(NO_FENCE, [frame(f.src, planted(f))])], \
+        plain.out
+    assert "is a fence pmemu cannot see" in plain.out
 
 
 # ---- mixed code: a plugin-built main on Debian's libpmemobj

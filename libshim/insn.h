@@ -126,6 +126,38 @@ void insn_elf_close(struct insn_elf *e);
 const struct insn_func *insn_elf_func(const struct insn_elf *e,
 		uint64_t vaddr);
 
+/* ---- insn_cache.c: scan results kept on disk, per module ---- */
+/* what identifies a loaded module's scan */
+struct insn_cache_module {
+	uintptr_t base;             /* load bias (dlpi_addr) */
+	const void *phdr;           /* its ElfW(Phdr)s, in memory */
+	int phnum;
+	const char *path;           /* its file */
+	unsigned flags;             /* what else the scan depended on */
+};
+/* a module's scan: sites with addr an offset from the base */
+struct insn_cache_entry {
+	struct insn_site *sites;    /* malloc'd */
+	size_t nsites;
+	unsigned locked;
+};
+/*
+ * the directory of the cache: $PMEMU_CACHE_DIR (empty: no cache), else
+ * $XDG_CACHE_HOME/pmemu, else ~/.cache/pmemu, made when missing; NULL
+ * when there is none or it cannot be made
+ */
+const char *insn_cache_dir(void);
+/* the key of m (build-id, else path, device, inode, size, mtime; flags;
+ * the shim's own build-id) into key; 0, or -1 */
+int insn_cache_key(const struct insn_cache_module *m, char *key,
+		size_t len);
+/* 0 and the entry of key, or -1 (absent, stale, corrupt) */
+int insn_cache_load(const char *dir, const char *key,
+		struct insn_cache_entry *out);
+/* writes the entry of key (a temporary file renamed); errors ignored */
+void insn_cache_store(const char *dir, const char *key,
+		const struct insn_cache_entry *e);
+
 /* ---- insn_trap.c: the SIGTRAP side ---- */
 /*
  * true when this CPU executes site and a trap handler can read its source

@@ -202,8 +202,6 @@ on_site(void *ctx, const struct insn_site *s)
 	struct insn_site kept = *s;
 	if (s->kind == INSN_CLIENT_REQ)
 		kept.vg_answer = c->pmdk;
-	if (!insn_site_emulable(s))
-		return 0; /* this CPU cannot run it: natively #UD, as unpatched */
 	if (m->nsites == m->cap) {
 		size_t cap = m->cap ? 2 * m->cap : 16;
 		struct insn_site *n = realloc(m->sites, cap * sizeof(*n));
@@ -288,19 +286,29 @@ is_system(const struct loaded *l)
 	return false;
 }
 
-/* module_scan -- the sites and locked count of one loaded object */
+/* scanner -- the disassembler, made on the first cache miss */
+static struct insn_scanner *
+scanner(struct insn_scanner **sc)
+{
+	if (*sc == NULL && (*sc = insn_scanner_new()) == NULL)
+		shim_fatal("error: cannot start the disassembler (capstone)");
+	return *sc;
+}
+
+/* module_decode -- the sites and locked count of one loaded object */
 static void
-module_scan(struct module *m, const struct loaded *l,
-		struct insn_scanner *sc)
+module_decode(struct module *m, const struct loaded *l, bool prefilter,
+		struct insn_scanner **sc)
 {
 	struct insn_elf elf;
 	bool have_elf = insn_elf_open(module_path(l), &elf) == 0;
-	struct scan c = { m, l, NULL, sc, is_system(l),
+	struct scan c = { m, l, NULL, NULL, prefilter,
 		client_request_module_is_pmdk(l->name) };
 	if (have_elf && elf_matches(&elf, l))
 		c.elf = &elf;
 	if (c.elf != NULL && elf.plugin_built)
 		goto out; /* the plugin's hooks report its flushes and fences */
+	c.sc = scanner(sc);
 	if (c.elf != NULL) {
 		for (size_t i = 0; i < elf.nexec; i++)
 			scan_range(&c, elf.exec[i].lo, elf.exec[i].hi);
@@ -316,6 +324,96 @@ module_scan(struct module *m, const struct loaded *l,
 out:
 	if (have_elf)
 		insn_elf_close(&elf);
+}
+
+/*
+ * cache_take -- the cached sites of the module, when each lies in an
+ * executable segment and its first byte is still the one recorded
+ */
+static bool
+cache_take(struct module *m, const struct loaded *l,
+		struct insn_cache_entry *e)
+{
+	for (size_t i = 0; i < e->nsites; i++) {
+		struct insn_site *s = &e->sites[i];
+		if (exec_segment(l, s->addr, s->addr + s->len) == NULL ||
+				*(const uint8_t *)(l->base + s->addr) !=
+				s->orig) {
+			free(e->sites);
+			return false;
+		}
+		s->addr += l->base;
+	}
+	m->sites = e->sites;
+	m->nsites = m->cap = e->nsites;
+	m->locked = e->locked;
+	return true;
+}
+
+/* cache_put -- the module's sites, as offsets, into the cache */
+static void
+cache_put(const struct module *m, const struct loaded *l, const char *dir,
+		const char *key)
+{
+	struct insn_cache_entry e = { malloc((m->nsites + 1) *
+			sizeof(*e.sites)), m->nsites, m->locked };
+	if (e.sites == NULL)
+		return;
+	for (size_t i = 0; i < m->nsites; i++) {
+		e.sites[i] = m->sites[i];
+		e.sites[i].addr -= l->base;
+	}
+	insn_cache_store(dir, key, &e);
+	free(e.sites);
+}
+
+/* keep_emulable -- drop the sites this CPU cannot run: natively they
+ * raise #UD, as they do unpatched */
+static void
+keep_emulable(struct module *m)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < m->nsites; i++)
+		if (insn_site_emulable(&m->sites[i]))
+			m->sites[kept++] = m->sites[i];
+	m->nsites = kept;
+}
+
+/* cache_dir -- insn_cache_dir(), asked once (under patch_lock) */
+static const char *
+cache_dir(void)
+{
+	static bool asked;
+	static const char *dir;
+	if (!asked)
+		dir = insn_cache_dir();
+	asked = true;
+	return dir;
+}
+
+/*
+ * module_scan -- the sites and locked count of one loaded object: from
+ * the cache (insn_cache.c) when it has them, else decoded and cached
+ */
+static void
+module_scan(struct module *m, const struct loaded *l,
+		struct insn_scanner **sc)
+{
+	bool prefilter = is_system(l);
+	bool pmdk = client_request_module_is_pmdk(l->name);
+	struct insn_cache_module cm = { l->base, l->phdr, l->phnum,
+		module_path(l), (prefilter ? 1u : 0u) | (pmdk ? 2u : 0u) };
+	struct insn_cache_entry e;
+	char key[PATH_MAX + 512];
+	const char *dir = cache_dir();
+	bool keyed = dir != NULL && insn_cache_key(&cm, key, sizeof(key)) == 0;
+	if (!keyed || insn_cache_load(dir, key, &e) != 0 ||
+			!cache_take(m, l, &e)) {
+		module_decode(m, l, prefilter, sc);
+		if (keyed)
+			cache_put(m, l, dir, key);
+	}
+	keep_emulable(m);
 }
 
 /* prot_of -- the protection the loader gave the segment holding vaddr */
@@ -476,7 +574,7 @@ table_rebuild(void)
 
 /* module_add -- a new object: scanned, not yet patched */
 static struct module *
-module_add(const struct loaded *l, struct insn_scanner *sc)
+module_add(const struct loaded *l, struct insn_scanner **sc)
 {
 	struct module *m = calloc(1, sizeof(*m));
 	if (m == NULL || (m->name = strdup(l->name)) == NULL)
@@ -500,9 +598,9 @@ rescan(void)
 	for (struct module *m = modules; m != NULL; m = m->next)
 		m->present = false;
 	struct module **fresh = calloc(all.n + 1, sizeof(*fresh));
-	struct insn_scanner *sc = insn_scanner_new();
-	if (fresh == NULL || sc == NULL)
-		shim_fatal("error: cannot start the disassembler (capstone)");
+	struct insn_scanner *sc = NULL; /* made on the first cache miss */
+	if (fresh == NULL)
+		shim_fatal("error: out of memory listing the loaded objects");
 	size_t nfresh = 0;
 	for (size_t i = 0; i < all.n; i++) {
 		struct module *m = module_find(all.v[i].base, all.v[i].name);
@@ -510,7 +608,7 @@ rescan(void)
 			m->present = true;
 			continue;
 		}
-		fresh[nfresh++] = module_add(&all.v[i], sc);
+		fresh[nfresh++] = module_add(&all.v[i], &sc);
 	}
 	if (modules_prune() || nfresh > 0)
 		table_rebuild(); /* published before any int3 is written */

@@ -181,6 +181,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },
 	{ "PMEMU_IMAGE", NULL, "an absolute image directory path",
 		parse_image },
+	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

@@ -11,6 +11,14 @@ target_include_directories(test_insn_scan PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_scan PRIVATE ${CMOCKA_LIB} PkgConfig::CAPSTONE)
 add_test(NAME libshim.insn_scan COMMAND test_insn_scan)
 
+# the on-disk scan cache
+add_executable(test_insn_cache ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_cache.c
+  ${INSN_DIR}/insn_cache.c ${INSN_DIR}/insn_scan.c)
+target_include_directories(test_insn_cache PRIVATE ${INSN_DIR})
+target_link_libraries(test_insn_cache PRIVATE ${CMOCKA_LIB}
+  PkgConfig::CAPSTONE)
+add_test(NAME libshim.insn_cache COMMAND test_insn_cache)
+
 # the trap handler against doubles of the shim core (shim_ev_*, sites)
 add_executable(test_insn_trap ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_trap.c
   ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_trap.c)

@@ -1,0 +1,87 @@
+"""test_insn_cache.py -- the scan cache (libshim/insn_cache.c) end to end:
+a program run again takes its patch sites from the cache and behaves the
+same (every site patched, the same finding at the same line); a corrupt
+cache file is ignored and rewritten; PMEMU_CACHE_DIR= (empty) keeps no
+cache. docs/raw-instructions.md, "The scan cache"."""
+import os
+import re
+import shutil
+import subprocess
+
+from conftest import BUILD
+
+PROGS = BUILD / "raw-progs"
+ERROR_EXIT = 3
+MAGIC = b"pmemuscn"
+
+
+def run(pmemu_bin, prog, tmp_path, cache):
+    d = tmp_path / "pmem"
+    if d.exists():  # a fresh pool: the same stores again are new stores
+        shutil.rmtree(d)
+    d.mkdir()
+    env = dict(os.environ, PMEMU_CACHE_DIR=str(cache))
+    return subprocess.run([pmemu_bin, "run", "--pmem-dir", str(d),
+                           f"--error-exitcode={ERROR_EXIT}", "--",
+                           str(PROGS / prog), str(d / "pool")],
+                          capture_output=True, text=True, env=env)
+
+
+def patched(res):
+    m = re.search(r"patched (\d+) of (\d+)", res.stderr)
+    assert m, res.stderr
+    return m.group(1), m.group(2)
+
+
+def test_second_run_takes_the_cache(pmemu_bin, tmp_path):
+    cache = tmp_path / "cache"
+    first = run(pmemu_bin, "raw_emul", tmp_path, cache)
+    done, total = patched(first)
+    assert done == total and total != "0", first.stderr
+    files = sorted(cache.iterdir())
+    assert files and all(f.read_bytes().startswith(MAGIC) for f in files)
+    stamps = [f.stat().st_mtime_ns for f in files]
+    second = run(pmemu_bin, "raw_emul", tmp_path, cache)
+    assert patched(second) == (done, total)
+    assert second.stdout == first.stdout
+    assert sorted(cache.iterdir()) == files  # read, not written again
+    assert [f.stat().st_mtime_ns for f in files] == stamps
+
+
+def finding_line(res):
+    assert res.returncode == ERROR_EXIT, res.stderr
+    assert "unpersisted stores" in res.stderr, res.stderr
+    return re.search(r"\(raw_clwb\.c:(\d+)\)", res.stderr).group(1)
+
+
+def test_corrupt_file_is_ignored_and_rewritten(pmemu_bin, tmp_path):
+    cache = tmp_path / "cache"
+    line = finding_line(run(pmemu_bin, "raw_clwb_buggy", tmp_path, cache))
+    files = sorted(cache.iterdir())
+    good = {f: f.read_bytes() for f in files}
+    for f in files:  # the same length, other bytes: the checksum fails
+        data = bytearray(good[f])
+        data[-1] ^= 0xff
+        f.write_bytes(bytes(data))
+    assert finding_line(run(pmemu_bin, "raw_clwb_buggy", tmp_path,
+                            cache)) == line
+    assert {f: f.read_bytes() for f in files} == good
+    for f in files:  # a foreign file under the right name
+        f.write_bytes(b"not a cache file")
+    assert finding_line(run(pmemu_bin, "raw_clwb_buggy", tmp_path,
+                            cache)) == line
+    assert {f: f.read_bytes() for f in files} == good
+
+
+def test_empty_cache_dir_keeps_none(pmemu_bin, tmp_path):
+    cwd_before = set(os.listdir(tmp_path))
+    res = run(pmemu_bin, "raw_emul", tmp_path, "")
+    done, total = patched(res)
+    assert done == total
+    assert set(os.listdir(tmp_path)) - cwd_before <= {"pmem"}
+
+
+def test_unwritable_cache_dir_still_scans(pmemu_bin, tmp_path):
+    res = run(pmemu_bin, "raw_emul", tmp_path, "/proc/pmemu-no-cache")
+    done, total = patched(res)
+    assert done == total and total != "0"

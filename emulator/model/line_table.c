@@ -89,10 +89,10 @@ line_get(struct model *m, uint32_t region, uint64_t lineno)
 	return li;
 }
 
-/* line_open_update -- keep m->open = the lines a crash now may change
+/* line_open_change -- keep m->open = the lines a crash now may change
  * (so crash points cost what is open, not what was ever touched) */
 void
-line_open_update(struct model *m, uint32_t li)
+line_open_change(struct model *m, uint32_t li)
 {
 	struct line_state *l = &m->lines[li];
 	bool open = l->vcount > l->durable_v;

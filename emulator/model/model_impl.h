@@ -130,7 +130,7 @@ struct model {
 };
 
 /* line_table.c */
-void line_open_update(struct model *m, uint32_t li);
+void line_open_change(struct model *m, uint32_t li);
 uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
 uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
 static inline uint32_t line_region(const struct line_state *l)
@@ -142,6 +142,14 @@ static inline uint64_t line_number(const struct line_state *l)
 	return l->key & ((1ull << 40) - 1);
 }
 void line_table_free(struct model *m);
+/* line_open_update -- keep m->open in step (a branch on the hot path) */
+static inline void
+line_open_update(struct model *m, uint32_t li)
+{
+	const struct line_state *l = &m->lines[li];
+	if ((l->vcount > l->durable_v) != (l->open_pos != 0))
+		line_open_change(m, li);
+}
 
 /* history.c (content mode) */
 struct line_hist *hist_of(struct model *m, uint32_t li);

@@ -2,24 +2,37 @@
 """plugin_bench.py -- cost of the pmemu GCC plugin, as ratios in one run.
 
 Builds each benchmark with and without -fplugin=pmemu-gcc.so (gcc -O2) and
-prints, best of REPS runs:
+prints, best of --repeat runs, the CPU time (user + system, the program's
+and its children's: on a shared 2-core machine wall time mostly measures
+the other jobs):
   store loop, no runtime     stores to a buffer; the slot is empty
   store loop, fake runtime   same, the buffer registered as pmem: every
                              store calls the hook (fake_rt.so, quiet)
   DRAM program, no runtime   a hash table on malloc'd memory
+  mixed, no runtime          plugin_bench_mixed.c: undo-logged updates of a
+                             libpmem pool found through a DRAM index
+  mixed, under pmemu run     the same under BUILD_DIR/bin/pmemu, pool in
+                             /dev/shm (plain = the shim alone)
   compile time               gcc -O2 -c of a generated 10k-line C file
 
-usage: plugin_bench.py BUILD_DIR   (needs BUILD_DIR/lib/pmemu-gcc.so and
-       BUILD_DIR/lib/libpmemu_gcc_fake_rt.so)"""
+usage: plugin_bench.py BUILD_DIR [--plugin [LABEL=]SO ...] [--repeat N]
+                       [--benches store,dram,mixed,compile]
+  (needs BUILD_DIR/lib/pmemu-gcc.so, BUILD_DIR/lib/libpmemu_gcc_fake_rt.so
+  and, for mixed, BUILD_DIR/bin/pmemu)
+
+With several --plugin (a build before and after a change, say), every
+program is built with each and their runs are interleaved with the plain
+one's, so a noisy machine moves all columns alike."""
+import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-REPS = 5
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 STORE_LOOP = r"""
 #include <stdio.h>
@@ -92,57 +105,139 @@ def generated_source(lines=10000):
     return "\n".join(out) + "\n"
 
 
-def best_time(cmd, env=None):
-    best = None
-    for _ in range(REPS):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        elapsed = time.perf_counter() - start
-        best = elapsed if best is None else min(best, elapsed)
+def cpu_time(cmd, env=None):
+    """user + system seconds of CMD and the children it waited for"""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: exit {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def best_times(runs, repeat):
+    """best CPU time of each run (a function returning seconds), the runs
+    interleaved REPEAT times"""
+    best = [None] * len(runs)
+    for _ in range(repeat):
+        for i, run in enumerate(runs):
+            t = run()
+            best[i] = t if best[i] is None else min(best[i], t)
     return best
 
 
-def build(src, exe, plugin):
+def build(src, exe, plugin, libs=()):
     cmd = ["gcc", "-O2", "-I" + os.path.join(ROOT, "include"), src, "-o",
-           exe]
+           exe, *libs]
     subprocess.run(cmd + (["-fplugin=" + plugin] if plugin else []),
                    check=True)
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: plugin_bench.py BUILD_DIR")
-    lib = os.path.join(os.path.abspath(sys.argv[1]), "lib")
-    plugin = os.path.join(lib, "pmemu-gcc.so")
-    fake_rt = os.path.join(lib, "libpmemu_gcc_fake_rt.so")
+def build_all(tmp, name, src, plugins, libs=()):
+    """NAME's executables: plain first, then one per plugin"""
+    exes = []
+    for i, plugin in enumerate([None] + plugins):
+        exes.append(os.path.join(tmp, f"{name}-{i}"))
+        build(src, exes[-1], plugin, libs)
+    return exes
+
+
+def source(tmp, name, text):
+    path = os.path.join(tmp, name + ".c")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def pool_run(cmd, pool_dir, env):
+    """CMD POOL with a fresh pool directory"""
+    shutil.rmtree(pool_dir, ignore_errors=True)
+    os.mkdir(pool_dir)
+    return cpu_time(cmd + [os.path.join(pool_dir, "pool")], env)
+
+
+def rows_store(tmp, plugins, fake_rt, repeat):
+    exes = build_all(tmp, "store", source(tmp, "store", STORE_LOOP),
+                     plugins)
     quiet = dict(os.environ, LD_PRELOAD=fake_rt, PMEMU_FAKE_QUIET="1")
-    rows = []
+    bare = best_times([lambda e=e: cpu_time([e]) for e in exes], repeat)
+    hooked = best_times([lambda e=e: cpu_time([e], quiet)
+                         for e in exes[1:]], repeat)
+    return [("store loop, no runtime (goal <= 2.5x)", bare),
+            ("store loop, fake runtime, every store a call",
+             [bare[0]] + hooked)]
+
+
+def rows_dram(tmp, plugins, repeat):
+    exes = build_all(tmp, "dram", source(tmp, "dram", DRAM_PROGRAM),
+                     plugins)
+    return [("DRAM hash table, no runtime (goal <= 1.1x)",
+             best_times([lambda e=e: cpu_time([e]) for e in exes], repeat))]
+
+
+def rows_mixed(tmp, plugins, pmemu, repeat):
+    src = os.path.join(HERE, "plugin_bench_mixed.c")
+    exes = build_all(tmp, "mixed", src, plugins, ["-lpmem"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMEMU_")}
+    env["PMEM_IS_PMEM_FORCE"] = "1"  # native libpmem flushes as on pmem
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        pools = os.path.join(shm, "pmem")
+        bare = best_times([lambda e=e: pool_run([e], pools, env)
+                           for e in exes], repeat)
+        run = [pmemu, "run", "--quiet", "--pmem-dir", pools, "--"]
+        emu = best_times([lambda e=e: pool_run(run + [e], pools, env)
+                          for e in exes], repeat)
+    return [("mixed pool updates, no runtime", bare),
+            ("mixed pool updates, under pmemu run", emu)]
+
+
+def rows_compile(tmp, plugins, repeat):
+    gen = source(tmp, "gen", generated_source())
+    obj = os.path.join(tmp, "gen.o")
+    cmd = ["gcc", "-O2", "-c", gen, "-o", obj]
+    return [("compile 10k-line C file, gcc -O2 -c",
+             best_times([lambda p=p: cpu_time(cmd + (["-fplugin=" + p]
+                                                     if p else []))
+                         for p in [None] + plugins], repeat))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build_dir")
+    ap.add_argument("--plugin", action="append",
+                    help="[LABEL=]plugin .so (repeat to compare builds)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--benches", default="store,dram,mixed,compile")
+    a = ap.parse_args()
+    build_dir = os.path.abspath(a.build_dir)
+    lib = os.path.join(build_dir, "lib")
+    labels, plugins = [], []
+    for arg in a.plugin or [os.path.join(lib, "pmemu-gcc.so")]:
+        label, _, path = arg.rpartition("=")
+        labels.append(label or f"plugin{len(labels)}")
+        plugins.append(os.path.abspath(path))
+    fake_rt = os.path.join(lib, "libpmemu_gcc_fake_rt.so")
+    pmemu = os.path.join(build_dir, "bin", "pmemu")
+    wanted = a.benches.split(",")
+    for label, path in zip(labels, plugins):
+        print(f"# {label} = {path}")
+    cols = "".join(f" {label[:9]:>9} {'ratio':>6}" for label in labels)
+    print(f"{'benchmark (CPU s, best of ' + str(a.repeat) + ')':46}"
+          f" {'plain':>8}{cols}")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, text in (("store", STORE_LOOP), ("dram", DRAM_PROGRAM)):
-            src = os.path.join(tmp, name + ".c")
-            with open(src, "w") as f:
-                f.write(text)
-            build(src, os.path.join(tmp, name + "-plain"), None)
-            build(src, os.path.join(tmp, name + "-plugin"), plugin)
-        plain = best_time([os.path.join(tmp, "store-plain")])
-        rows.append(("store loop, no runtime (goal <= 2.5x)", plain,
-                     best_time([os.path.join(tmp, "store-plugin")])))
-        rows.append(("store loop, fake runtime, every store a call", plain,
-                     best_time([os.path.join(tmp, "store-plugin")], quiet)))
-        rows.append(("DRAM hash table, no runtime (goal <= 1.1x)",
-                     best_time([os.path.join(tmp, "dram-plain")]),
-                     best_time([os.path.join(tmp, "dram-plugin")])))
-        gen = os.path.join(tmp, "gen.c")
-        with open(gen, "w") as f:
-            f.write(generated_source())
-        obj = os.path.join(tmp, "gen.o")
-        rows.append(("compile 10k-line C file, gcc -O2 -c",
-                     best_time(["gcc", "-O2", "-c", gen, "-o", obj]),
-                     best_time(["gcc", "-O2", "-c", gen, "-o", obj,
-                                "-fplugin=" + plugin])))
-    print(f"{'benchmark':48} {'plain s':>8} {'plugin s':>9} {'ratio':>6}")
-    for name, base, inst in rows:
-        print(f"{name:48} {base:8.3f} {inst:9.3f} {inst / base:5.2f}x")
+        for name, rows in (
+                ("store", lambda: rows_store(tmp, plugins, fake_rt,
+                                             a.repeat)),
+                ("dram", lambda: rows_dram(tmp, plugins, a.repeat)),
+                ("mixed", lambda: rows_mixed(tmp, plugins, pmemu, a.repeat)),
+                ("compile", lambda: rows_compile(tmp, plugins, a.repeat))):
+            if name not in wanted:
+                continue
+            for what, times in rows():
+                cols = "".join(f" {t:9.3f} {t / times[0]:5.2f}x"
+                               for t in times[1:])
+                print(f"{what:46} {times[0]:8.3f}{cols}")
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -8,8 +8,12 @@ lines. Three checks: an exec'd trivial command, a --check-so function in a
 forked child, and the same --in-process. Prints one table row per (check,
 K); the time includes replaying the trace.
 
-usage: explore_bench.py [--pmemu PATH] [--jobs N] [--lines 1,4,8]
+usage: explore_bench.py [--pmemu PATH ...] [--jobs N] [--lines 1,4,8]
                         [--states N] [--kinds exec,fork,inproc]
+
+With several --pmemu (builds before and after a change), each row runs
+under every one of them back to back and gets a seconds and a states/s
+column per build.
 """
 import argparse
 import json
@@ -79,13 +83,15 @@ def run(pmemu, trace, kind, so, jobs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pmemu", default=os.environ.get("PMEMU", "pmemu"))
+    ap.add_argument("--pmemu", action="append",
+                    help="pmemu binary (repeat to compare builds)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--lines", default="1,4,8")
     ap.add_argument("--states", type=int, default=0,
                     help="states per run (default: by check kind)")
     ap.add_argument("--kinds", default="exec,fork,inproc")
     a = ap.parse_args()
+    pmemus = a.pmemu or [os.environ.get("PMEMU", "pmemu")]
     default_states = {"exec": 6000, "fork": 40000, "inproc": 200000}
     with tempfile.TemporaryDirectory() as tmp:
         so = os.path.join(tmp, "check.so")
@@ -93,18 +99,22 @@ def main():
         open(src, "w").write(CHECK_C)
         subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so, src],
                        check=True)
-        print("| check | differing lines | states | checks | seconds "
-              "| states/s |")
-        print("|---|---|---|---|---|---|")
+        cols = "".join(" seconds%s | states/s%s |" % (i, i) if
+                       len(pmemus) > 1 else " seconds | states/s |"
+                       for i in range(len(pmemus)))
+        print("| check | differing lines | states | checks |" + cols)
+        print("|---|---|---|---|" + "---|---|" * len(pmemus))
         for kind in a.kinds.split(","):
             for k in map(int, a.lines.split(",")):
                 n = a.states or default_states[kind]
                 trace = make_trace(tmp, k, n)
-                states, checks, dt = run(a.pmemu, trace, kind, so, a.jobs)
-                print("| %s | %d | %d | %d | %.2f | %.0f |" % (
-                    kind, k, states, checks, dt, states / dt))
+                cells = ""
+                for p in pmemus:
+                    states, checks, dt = run(p, trace, kind, so, a.jobs)
+                    cells += " %.2f | %.0f |" % (dt, states / dt)
+                print("| %s | %d | %d | %d |%s" % (kind, k, states, checks,
+                                                  cells))
                 sys.stdout.flush()
-
 
 if __name__ == "__main__":
     main()

@@ -331,7 +331,7 @@ def test_unique_stack_folds_points_of_one_site(tmp_path):
 
 def build_so(tmp_path, body):
     src = tmp_path / "check.c"
-    src.write_text("#include <stdio.h>\n#include <signal.h>\n"
+    src.write_text("#include <stdio.h>\n#include <signal.h>\n#include <unistd.h>\n"
                    "int check(const char *image) {\n" + body + "\n}\n")
     so = tmp_path / "check.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src], check=True)
@@ -369,6 +369,63 @@ def test_check_so_crash_is_reported(tmp_path):
     assert r.returncode == 1
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["first_failure"]["result"]["kind"] == "signal"
+
+
+def test_check_so_child_is_reused_after_passes(tmp_path):
+    """one long-lived child per worker runs many states"""
+    pids = tmp_path / "pids"
+    so = build_so(tmp_path, """
+    FILE *f = fopen("%s", "a");
+    if (!f) return 2;
+    fprintf(f, "%%d\\n", (int)getpid());
+    fclose(f);
+    return 0;""" % pids)
+    r = pmemu("explore", "--trace", three_lines(tmp_path), "--check-so",
+              "%s:check" % so, "--strategy", "inflight", "--jobs", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    calls = pids.read_text().split()
+    assert len(calls) == 8  # 2^3 states at the fence, all distinct
+    assert len(set(calls)) == 1
+
+
+def test_check_so_leftover_state_never_fails_a_state(tmp_path):
+    """a failure in a reused child is confirmed in a fresh one: what an
+    earlier check left behind (here a static) is not the image's fault"""
+    so = build_so(tmp_path, "static int calls; return calls++ ? 3 : 0;")
+    r = pmemu("explore", "--trace", three_lines(tmp_path), "--check-so",
+              "%s:check" % so, "--strategy", "inflight", "--jobs", "1",
+              "--json", tmp_path / "r.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["counts"][
+        "checks"] == 8
+
+
+def test_check_so_failure_after_passes_is_reported(tmp_path):
+    """a state that fails in a fresh child too is a failure; the states
+    after it still run (the child is replaced)"""
+    so = build_so(tmp_path, """
+    FILE *f = fopen(image, "rb"); unsigned char b[192];
+    if (!f || fread(b, 1, 192, f) != 192) return 2;
+    fclose(f);
+    return b[128] == 3 && b[0] == 0 ? 5 : 0;""")
+    r = pmemu("explore", "--trace", three_lines(tmp_path), "--check-so",
+              "%s:check" % so, "--strategy", "inflight", "--jobs", "1",
+              "--no-explain", "--json", tmp_path / "r.json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["first_failure"]["result"]["kind"] == "exit"
+    assert rep["first_failure"]["result"]["code"] == 5
+    assert rep["counts"]["checks"] == 8
+
+
+def test_check_so_timeout_kills_the_child(tmp_path):
+    so = build_so(tmp_path, "sleep(60); return 0;")
+    r = pmemu("explore", "--trace", three_lines(tmp_path), "--check-so",
+              "%s:check" % so, "--timeout", "0.3", "--no-explain",
+              "--json", tmp_path / "r.json")
+    assert r.returncode == 1
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["first_failure"]["result"]["kind"] == "timeout"
 
 
 def test_the_check_may_write_its_image(tmp_path):

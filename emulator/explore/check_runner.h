@@ -1,0 +1,43 @@
+/*
+ * check_runner.h -- the runner process of a check slot (check_runner.c)
+ *
+ * One small runner per slot, forked before the trace is loaded, runs the
+ * checks of that slot so that the explorer never forks or waits for an
+ * execve itself: it writes a request and later reads a struct xp_result.
+ */
+#ifndef PMEMU_CHECK_RUNNER_H
+#define PMEMU_CHECK_RUNNER_H 1
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "explore.h"
+
+typedef int (*xp_check_fn)(const char *image);
+
+struct xp_runner_cfg {
+	enum xp_check_kind kind;  /* XP_CHECK_EXEC or XP_CHECK_SO_FORK */
+	double timeout_s;         /* 0: none */
+	xp_check_fn fn;           /* so */
+	char *const *base_env;    /* exec: environ minus our variables */
+	size_t nenv;
+	int out_fd;               /* the checks' stdout and stderr */
+};
+
+/*
+ * Request fields (NUL-terminated strings, in this order): the state id,
+ * the markers, the image file, the image directory; exec adds the
+ * command line for /bin/sh -c and then our environment variables.
+ */
+enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_CMD,
+	XP_REQ_ENV };
+#define XP_REQ_MAX_FIELDS 16
+
+/* forks the runner; close_fds (n of them) are closed in it (the other
+ * runners' pipes, so each sees EOF when the explorer goes); 0 or -1 */
+int xp_runner_fork(const struct xp_runner_cfg *cfg, const int *close_fds,
+		size_t nclose, pid_t *pid, int *req_fd, int *rep_fd);
+/* one request; 0 or -1 (too long, or the runner is gone) */
+int xp_runner_send(int req_fd, const char *const *field, size_t n);
+
+#endif

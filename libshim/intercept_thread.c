@@ -6,14 +6,13 @@
  * (shim_tid). fork is handled by pthread_atfork (shim_init.c): the child
  * keeps the views, the trace and a copy of the model.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "shim_core.h"
-#include "shim_dirty.h"
 #include "shim_intercept.h"
-#include "shim_region.h"
 
 #define ENV_KEEP_MAX 64
 
@@ -53,23 +52,16 @@ env_with_shim(char *const envp[], char **out, size_t max)
 	return n;
 }
 
-static void
-sync_region(struct shim_region *r, void *ctx)
-{
-	(void)ctx;
-	shim_media_sync(r, 0, r->len);
-}
-
-/* before_exec -- the new image opens the media: give it what we see */
+/*
+ * before_exec -- the image's mappings vanish at exec: a clean shutdown as
+ * at exit (MODEL.md), so the media holds what this image wrote and the
+ * new image, which opens the media, sees it; this image's findings are
+ * written now (the new one joins the same file, shim_join.c)
+ */
 static void
 before_exec(void)
 {
-	if (shim_is_forked_child())
-		return;
-	shim_lock();
-	shim_dirty_settle_all();
-	shim_region_for_each(sync_region, NULL);
-	shim_unlock();
+	shim_shutdown_exec();
 }
 
 static size_t
@@ -81,15 +73,16 @@ env_count(char *const envp[])
 	return n;
 }
 
+/* exec_with -- execve (or execvpe: search PATH) of argv, envp with the
+ * shim kept, after this image's clean shutdown */
+static int exec_with(bool search, const char *file, char *const argv[],
+		char *const envp[]);
+
 SHIM_INTERCEPTOR(int, execve, const char *path, char *const argv[],
 		char *const envp[])
 {
 	SHIM_ENTER(execve, path, argv, envp);
-	size_t max = env_count(envp) + ENV_KEEP_MAX + 1;
-	char *env[max];
-	env_with_shim(envp, env, max);
-	before_exec();
-	int ret = REAL(execve)(path, argv, env);
+	int ret = exec_with(false, path, argv, envp);
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return ret;
@@ -100,16 +93,89 @@ SHIM_INTERCEPTOR(int, execvpe, const char *file, char *const argv[],
 		char *const envp[])
 {
 	SHIM_ENTER(execvpe, file, argv, envp);
-	size_t max = env_count(envp) + ENV_KEEP_MAX + 1;
-	char *env[max];
-	env_with_shim(envp, env, max);
-	before_exec();
-	int ret = REAL(execvpe)(file, argv, env);
+	int ret = exec_with(true, file, argv, envp);
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return ret;
 }
 #define INIT_EXECVPE SHIM_RESOLVE(execvpe)
+
+static int
+exec_with(bool search, const char *file, char *const argv[],
+		char *const envp[])
+{
+	size_t max = env_count(envp) + ENV_KEEP_MAX + 1;
+	char *env[max];
+	env_with_shim(envp, env, max);
+	before_exec();
+	SHIM_ENSURE_REAL_(execve);
+	SHIM_ENSURE_REAL_(execvpe);
+	return search ? REAL(execvpe)(file, argv, env) :
+		REAL(execve)(file, argv, env);
+}
+
+/* glibc's execv, execvp and execl* call execve inside libc, past any
+ * interposer: each is the execve/execvpe interposer here */
+SHIM_INTERCEPTOR(int, execv, const char *path, char *const argv[])
+{
+	SHIM_ENTER(execv, path, argv);
+	int ret = exec_with(false, path, argv, environ);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+#define INIT_EXECV SHIM_RESOLVE(execv)
+
+SHIM_INTERCEPTOR(int, execvp, const char *file, char *const argv[])
+{
+	SHIM_ENTER(execvp, file, argv);
+	int ret = exec_with(true, file, argv, environ);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+#define INIT_EXECVP SHIM_RESOLVE(execvp)
+
+/* the arguments of an execl call after arg, up to its NULL, into argv */
+#define EXECL_ARGV(arg, argv, ap) \
+	size_t n_ = 0; \
+	va_start(ap, arg); \
+	for (const char *a_ = arg; a_ != NULL; a_ = va_arg(ap, const char *)) \
+		n_++; \
+	va_end(ap); \
+	char *argv[n_ + 1]; \
+	va_start(ap, arg); \
+	argv[0] = (char *)arg; \
+	for (size_t i_ = 1; i_ <= n_; i_++) \
+		argv[i_] = va_arg(ap, char *)
+
+__attribute__((visibility("default"))) int
+execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, argv, ap);
+	va_end(ap);
+	return execv(path, argv);
+}
+
+__attribute__((visibility("default"))) int
+execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, argv, ap);
+	va_end(ap);
+	return execvp(file, argv);
+}
+
+__attribute__((visibility("default"))) int
+execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	EXECL_ARGV(arg, argv, ap);
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, argv, envp);
+}
 
 SHIM_INTERCEPTOR(void, exit, int status)
 {
@@ -160,5 +226,7 @@ shim_init_thread(void)
 	INIT__EXIT2;
 	INIT_EXECVE;
 	INIT_EXECVPE;
+	INIT_EXECV;
+	INIT_EXECVP;
 	INIT_EXIT;
 }

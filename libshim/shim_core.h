@@ -29,6 +29,10 @@ struct model *shim_model(void);
  * (PMEMU_REPORT); NULL when neither is set
  */
 struct trace_writer *shim_trace_writer(void);
+/* joins the trace at path an earlier image of the run opened, with ids
+ * of its own (shim_join.c); owner: this process opened it (it exec'd),
+ * so it ends it; 0 or -errno */
+int shim_join(const char *path, bool owner, struct trace_writer **w);
 /* writes END and closes the writer (root process, at exit) */
 void shim_writer_close(int status);
 /* true when every event is recorded too (pmemu record) */
@@ -58,6 +62,8 @@ void shim_set_exit_status(int status);
 void shim_exit_notes(void);
 /* diff every dirty page, then clean shutdown of everything (exit) */
 void shim_shutdown(int status);
+/* the same at exec: this image's mappings vanish; the writer stays */
+void shim_shutdown_exec(void);
 /* writes the model's findings to the writer (exit and crash points) */
 void shim_findings_write(void);
 

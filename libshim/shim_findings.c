@@ -50,11 +50,11 @@ region_shutdown(struct shim_region *r, void *ctx)
 	shim_media_sync(r, 0, r->len);
 }
 
-void
-shim_shutdown(int status)
+/* image_end -- this image's mappings vanish (exit, exec): a clean
+ * shutdown, then its findings; lock held */
+static void
+image_end(void)
 {
-	(void)status;
-	shim_lock();
 	shim_dirty_settle_all();
 	bool child = shim_is_forked_child();
 	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
@@ -69,7 +69,23 @@ shim_shutdown(int status)
 		shim_pending_drain_all();
 	}
 	shim_findings_write();
-	if (!child)
+}
+
+void
+shim_shutdown(int status)
+{
+	(void)status;
+	shim_lock();
+	image_end();
+	if (!shim_is_forked_child())
 		shim_writer_close(exit_status);
+	shim_unlock();
+}
+
+void
+shim_shutdown_exec(void)
+{
+	shim_lock();
+	image_end();
 	shim_unlock();
 }

@@ -187,18 +187,23 @@ model_from_options(const struct shim_options *o)
 	return m;
 }
 
-/* writer_open -- the trace (record) or findings file (run); a process that
- * exec'd under the shim writes a file of its own, PATH.<pid> */
+/* writer_open -- the trace (record) or findings file (run); an image
+ * started by exec under the shim (an earlier one set PMEMU_ROOT_PID)
+ * joins the file the first image opened */
 static void
 writer_open(void)
 {
 	const char *path = opts.trace_path ? opts.trace_path : opts.report_path;
 	if (path == NULL)
 		return;
-	char own[PATH_MAX + 24];
-	if (opts.root_pid != 0 && opts.root_pid != (long)getpid()) {
-		snprintf(own, sizeof(own), "%s.%ld", path, (long)getpid());
-		path = own;
+	if (opts.root_pid != 0) {
+		int ret = shim_join(path, opts.root_pid == (long)getpid(),
+				&writer);
+		if (ret != 0)
+			shim_fatal("error: %s: cannot join the trace (%s)", path,
+				strerror(-ret));
+		trace_events = opts.trace_path != NULL;
+		return;
 	}
 	char prog[PATH_MAX] = "";
 	ssize_t n = readlink("/proc/self/exe", prog, sizeof(prog) - 1);

@@ -26,6 +26,39 @@
 
 static struct shim_region regions[REGIONS_MAX];
 static uint32_t nregions;
+static uint32_t region_base;        /* this image's new ids start there */
+/* regions an earlier image of the run named in the trace (shim_join.c) */
+static struct { uint32_t id; char path[PATH_MAX]; } known[REGIONS_MAX];
+static uint32_t nknown;
+
+void
+shim_region_set_base(uint32_t base)
+{
+	region_base = base;
+}
+
+void
+shim_region_known(uint32_t id, const char *path)
+{
+	for (uint32_t i = 0; i < nknown; i++)
+		if (strcmp(known[i].path, path) == 0)
+			return; /* the first id of a file stays its id */
+	if (nknown == REGIONS_MAX)
+		return;
+	known[nknown].id = id;
+	snprintf(known[nknown].path, sizeof(known[nknown].path), "%s", path);
+	nknown++;
+}
+
+/* region_id -- the id the trace already gives path, else a new one */
+static uint32_t
+region_id(const char *path)
+{
+	for (uint32_t i = 0; i < nknown; i++)
+		if (strcmp(known[i].path, path) == 0)
+			return known[i].id;
+	return region_base + nregions;
+}
 static struct shim_region *fd_regions[FDS_MAX];
 static struct shim_mapping mappings[MAPPINGS_MAX];
 static int mapping_live[MAPPINGS_MAX];
@@ -223,7 +256,8 @@ region_new(int fd, const struct stat *st, const char *path)
 	if (nregions == REGIONS_MAX)
 		shim_fatal("error: more than %d emulated files", REGIONS_MAX);
 	struct shim_region *r = &regions[nregions];
-	*r = (struct shim_region){ .id = nregions, .domain = shim_domain(),
+	*r = (struct shim_region){ .id = region_id(path),
+		.domain = shim_domain(),
 		.line_len = shim_opts()->line_len, .media_fd = fd,
 		.view_fd = -1, .media_dev = st->st_dev,
 		.media_ino = st->st_ino };

@@ -107,6 +107,10 @@ struct shim_region *shim_region_of_path(const char *abs, int flags,
  * pmemu_register_pmem), named path in reports; lock held */
 struct shim_region *shim_region_of_fd(int media_fd, const char *path);
 void shim_region_resized(struct shim_region *r);
+/* an image that joined a trace (shim_join.c): new region ids start at
+ * base; a file an earlier image named keeps the id it had there */
+void shim_region_set_base(uint32_t base);
+void shim_region_known(uint32_t id, const char *path);
 /* a rename put an emulated file at path: its region follows */
 void shim_region_renamed(const char *path);
 /* calls fn for every live mapping (lock held) */

@@ -35,6 +35,10 @@ uint32_t shim_site_srcloc(const struct pmemu_srcloc *loc);
 #define SHIM_SITE_UNKNOWN 0u           /* no site: tables full, no frame */
 #define SHIM_SITE_NO_MODULE UINT32_MAX /* a frame in no loaded module */
 
+/* this image's ids start above sites and modules (an image that joined a
+ * trace after exec, shim_join.c); before the first site is taken */
+void shim_site_set_base(uint32_t sites, uint32_t modules);
+
 /* where records go: body is a TRACE_REC_SITE/_SITE_SRC/_MODULE body */
 typedef void (*shim_site_sink_fn)(uint16_t type, const void *body,
 		size_t len);

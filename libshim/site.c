@@ -22,10 +22,12 @@
  *    instruction itself; every other frame is a return address minus 1,
  *    so each value lies inside the instruction of interest (the call) and
  *    a symbolizer looks it up as it is.
- *  - Limits: the tables are shared with forked children (one id space per
- *    trace across fork); a process that execs starts a fresh table, so the
- *    core must not let two exec'd processes share one trace's id space
- *    without telling the reader (TRACE_REC_PROCESS separates them).
+ *  - The tables are shared with forked children (one id space per trace
+ *    across fork). A process image started by exec starts fresh tables;
+ *    when it joins a trace other images write to, it takes an instance
+ *    index there (shim_join.c) and shim_site_set_base() moves its ids
+ *    (sites: index << 16, modules: index << 10) past every other
+ *    instance's, so one trace never names two sites with one id.
  *
  * libunwind's local unwinding is async-signal-safe (it blocks signals
  * around its caches); it consults dl_iterate_phdr, whose loader lock is
@@ -46,6 +48,26 @@
 #define SITE_UNWIND_MAX (SHIM_SITE_FRAMES + 32) /* room for shim frames */
 
 static _Atomic(struct site_tables *) site_tables;
+static uint32_t site_base, module_base; /* this image's ids start there */
+
+void
+shim_site_set_base(uint32_t sites, uint32_t modules)
+{
+	site_base = sites;
+	module_base = modules;
+}
+
+uint32_t
+shim_site_module_base(void)
+{
+	return module_base;
+}
+
+uint32_t
+shim_site_id_of_local(uint32_t local)
+{
+	return site_base + local;
+}
 static uintptr_t self_lo, self_hi; /* libpmemu.so's own code */
 
 /* self_range_cb -- finds the module holding shim_site_init */
@@ -144,8 +166,20 @@ site_equal(const struct site_rec *r, uint64_t hash,
  * Records are filled before their id is published in a slot (release),
  * and never change after, so a reader that sees an id may compare it.
  */
+static uint32_t site_intern_local(const struct pmemu_srcloc *loc,
+		const uintptr_t *pc, uint32_t n);
+
 static uint32_t
 site_intern(const struct pmemu_srcloc *loc, const uintptr_t *pc, uint32_t n)
+{
+	uint32_t id = site_intern_local(loc, pc, n);
+	return id == SHIM_SITE_UNKNOWN ? id : site_base + id;
+}
+
+/* site_intern_local -- the table's own id (no base) */
+static uint32_t
+site_intern_local(const struct pmemu_srcloc *loc, const uintptr_t *pc,
+		uint32_t n)
 {
 	struct site_tables *t = site_tables_get();
 	if (t == NULL)
@@ -403,9 +437,9 @@ uint32_t
 shim_site_frames(uint32_t site, uintptr_t *pc, uint32_t max)
 {
 	struct site_tables *t = site_tables_get();
-	if (t == NULL || site == 0 || site >= SITE_MAX)
+	if (t == NULL || site <= site_base || site - site_base >= SITE_MAX)
 		return 0;
-	const struct site_rec *r = &t->rec[site];
+	const struct site_rec *r = &t->rec[site - site_base];
 	uint32_t st = atomic_load_explicit(&r->state, memory_order_acquire);
 	if (st != SITE_PENDING && st != SITE_WRITTEN)
 		return 0;

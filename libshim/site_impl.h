@@ -52,6 +52,11 @@ struct site_tables {
 	struct site_module module[SITE_MODULE_MAX];
 };
 
+/* the first module id of this image (shim_site_set_base) */
+uint32_t shim_site_module_base(void);
+/* the id readers see for the table's own id local */
+uint32_t shim_site_id_of_local(uint32_t local);
+
 /* the tables, mapped by shim_site_init(); NULL before */
 struct site_tables *site_tables_get(void);
 

@@ -67,7 +67,7 @@ write_module(const struct site_module *m, const char *path,
 		shim_site_sink_fn sink)
 {
 	uint8_t body[16 + PATH_MAX];
-	uint32_t id = m->id, pad = 0;
+	uint32_t id = shim_site_module_base() + m->id, pad = 0;
 	uint64_t base = m->bias;
 	size_t plen = strlen(path) + 1;
 	memcpy(body, &id, 4);
@@ -116,9 +116,10 @@ write_site_src(uint32_t id, const struct pmemu_srcloc *loc,
 }
 
 static void
-write_site(struct site_tables *t, uint32_t id, shim_site_sink_fn sink)
+write_site(struct site_tables *t, uint32_t local, uint32_t id,
+		shim_site_sink_fn sink)
 {
-	const struct site_rec *r = &t->rec[id];
+	const struct site_rec *r = &t->rec[local];
 	if (r->loc != NULL) {
 		write_site_src(id, r->loc, sink);
 		return;
@@ -128,7 +129,8 @@ write_site(struct site_tables *t, uint32_t id, shim_site_sink_fn sink)
 	memcpy(body + 4, &r->nframes, 4);
 	for (uint32_t i = 0; i < r->nframes; i++) {
 		const struct site_module *m = module_of(t, r->pc[i], sink);
-		uint32_t mod = m ? m->id : SHIM_SITE_NO_MODULE, pad = 0;
+		uint32_t mod = m ? shim_site_module_base() + m->id :
+			SHIM_SITE_NO_MODULE, pad = 0;
 		uint64_t off = m ? r->pc[i] - m->bias : r->pc[i];
 		memcpy(body + 8 + 16 * i, &mod, 4);
 		memcpy(body + 12 + 16 * i, &pad, 4);
@@ -153,7 +155,7 @@ write_pending(struct site_tables *t, shim_site_sink_fn sink)
 	for (uint32_t id = low; id < end; id++) {
 		uint32_t st = atomic_load(&t->rec[id].state);
 		if (st == SITE_PENDING) {
-			write_site(t, id, sink);
+			write_site(t, id, shim_site_id_of_local(id), sink);
 			atomic_store(&t->rec[id].state, SITE_WRITTEN);
 		} else if (st == SITE_FREE) {
 			settled = 0; /* still being filled by its thread */

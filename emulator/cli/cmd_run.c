@@ -1,11 +1,10 @@
 /*
  * cmd_run.c -- `pmemu run`: run a program on emulated pmem, then print
  * the findings its in-process model wrote (PMEMU_REPORT, a trace file of
- * REGION/SITE/MODULE/MARKER/FINDING records), Valgrind style
+ * REGION/SITE/MODULE/MARKER/FINDING records, shared by every image of the
+ * run: those started by exec join it), Valgrind style
  */
-#include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@ struct run_print {
 	char when[320];
 	int total;                 /* entries printed over all batches */
 	bool in_batch;
+	uint32_t batch_tid;        /* the thread that wrote the batch */
 	char *notes[16];           /* distinct NOTE texts, in order */
 	size_t nnotes;
 };
@@ -63,6 +63,18 @@ batch_end(struct run_print *p)
 	p->when[0] = '\0';
 }
 
+/* exec_follows -- rec is the PROCESS record of a new image (exec) in the
+ * process of tid: the findings just read were its old image's, at exec */
+static bool
+exec_follows(const struct trace_rec *rec, uint32_t tid)
+{
+	uint32_t pid;
+	if (rec->type != TRACE_REC_PROCESS || rec->body_len < 12)
+		return false;
+	memcpy(&pid, rec->body, 4);
+	return pid == tid;
+}
+
 /* read_report -- one findings file: each run of FINDING records is a
  * batch, at a crash point when a MARKER came just before */
 static int
@@ -82,8 +94,13 @@ read_report(struct run_print *p, const char *path, long root_pid)
 					root_pid)
 				snprintf(p->when, sizeof(p->when),
 					"at exit of process %u", rec.tid);
+			if (!p->in_batch)
+				p->batch_tid = rec.tid;
 			p->in_batch = true;
 		} else {
+			if (p->in_batch && exec_follows(&rec, p->batch_tid))
+				snprintf(p->when, sizeof(p->when),
+					"at exec in process %u", p->batch_tid);
 			batch_end(p);
 		}
 		if (rec.type == TRACE_REC_MARKER)
@@ -100,31 +117,6 @@ read_report(struct run_print *p, const char *path, long root_pid)
 	return 0;
 }
 
-/* read_siblings -- PATH.<pid>: processes that exec'd under the shim */
-static void
-read_siblings(struct run_print *p, const char *path)
-{
-	char dir_buf[PATH_MAX], base_buf[PATH_MAX];
-	snprintf(dir_buf, sizeof(dir_buf), "%s", path);
-	snprintf(base_buf, sizeof(base_buf), "%s", path);
-	const char *dir = dirname(dir_buf), *base = basename(base_buf);
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
-	size_t n = strlen(base);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, base, n) != 0 || e->d_name[n] != '.')
-			continue;
-		char sib[PATH_MAX * 2];
-		snprintf(sib, sizeof(sib), "%s/%s", dir, e->d_name);
-		long pid = strtol(e->d_name + n + 1, NULL, 10);
-		read_report(p, sib, pid);
-		unlink(sib);
-	}
-	closedir(d);
-}
-
 static int
 report_findings(const struct launch_opts *o, const char *path,
 		long root_pid)
@@ -139,7 +131,6 @@ report_findings(const struct launch_opts *o, const char *path,
 		return cli_error("out of memory");
 	if (access(path, F_OK) == 0)
 		read_report(&p, path, root_pid);
-	read_siblings(&p, path);
 	if (p.total == 0 && !o->quiet)
 		fprintf(out, "pmemu: no findings\n");
 	for (size_t i = 0; i < p.nnotes; i++) {

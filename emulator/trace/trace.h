@@ -37,7 +37,8 @@ enum trace_rec_type {
 	TRACE_REC_SITE_SRC = 36,/* u32 site, u32 line, file\0 func\0 (plugin) */
 	TRACE_REC_MODULE = 37,  /* u32 module, u32 pad, u64 base, path\0 */
 	TRACE_REC_NOTE = 38,    /* text\0: something a report must say */
-	TRACE_REC_PROCESS = 39, /* u32 pid, u32 ppid: a process joined */
+	TRACE_REC_PROCESS = 39, /* u32 pid, u32 ppid: a process joined;
+	                           + u32 instance: a new image (exec) */
 	TRACE_REC_END = 40,     /* i32 exit status, u32 pad: a clean end */
 	TRACE_REC_FINDING = 41, /* struct trace_finding_body: the in-process
 	                           model's verdict (pmemu run), after a
@@ -106,6 +107,11 @@ struct trace_writer_info {
 /* opens (creates, truncates) path; 0 or -errno */
 int trace_writer_open(const char *path, const struct trace_writer_info *info,
 		struct trace_writer **w);
+/* joins the trace at path that another process image opened (an image
+ * started by exec under the shim) and appends to it; closing it writes
+ * END and trims only for the owner (the opener's process after exec);
+ * 0 or -errno */
+int trace_writer_join(const char *path, bool owner, struct trace_writer **w);
 /* a writer for a forked child: same mapping, nothing to do but keep it */
 /* appends one record: body is the concatenation of b1 (l1) and b2 (l2);
  * thread- and fork-safe, async-signal-safe; 0 or -ENOSPC/-EIO */

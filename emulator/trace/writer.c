@@ -76,6 +76,41 @@ trace_writer_open(const char *path, const struct trace_writer_info *info,
 }
 
 int
+trace_writer_join(const char *path, bool owner, struct trace_writer **wp)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct trace_header h;
+	struct stat st;
+	int err = 0;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+			memcmp(h.magic, TRACE_MAGIC, 8) != 0)
+		err = -EINVAL;
+	/* the opener may have trimmed it already (it ended first) */
+	else if (fstat(fd, &st) != 0 || ((uint64_t)st.st_size < TRACE_MAP_LEN &&
+			ftruncate(fd, (off_t)TRACE_MAP_LEN) != 0))
+		err = -errno;
+	void *base = err ? MAP_FAILED : mmap(NULL, TRACE_MAP_LEN,
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	struct trace_writer *w = base == MAP_FAILED ? NULL :
+		calloc(1, sizeof(*w));
+	if (w == NULL) {
+		err = err ? err : base == MAP_FAILED ? -errno : -ENOMEM;
+		if (base != MAP_FAILED)
+			munmap(base, TRACE_MAP_LEN);
+		close(fd);
+		return err;
+	}
+	w->fd = fd;
+	w->owner = owner ? getpid() : 0; /* the owner ends and trims it */
+	w->base = base;
+	w->hdr = base;
+	*wp = w;
+	return 0;
+}
+
+int
 trace_append(struct trace_writer *w, uint16_t type, uint32_t tid,
 		uint32_t site, const void *b1, size_t l1, const void *b2,
 		size_t l2)

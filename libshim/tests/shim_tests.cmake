@@ -24,7 +24,9 @@ set(SHIM_PROGS
   "selfcheck_log_ok|selfcheck_log.c|"
   "selfcheck_log_bad|selfcheck_log.c|FORGET_MSYNC"
   "register_pmem_ok|register_pmem.c|"
-  "register_pmem_bad|register_pmem.c|FORGET_FLUSH")
+  "register_pmem_bad|register_pmem.c|FORGET_FLUSH"
+  "exec_self_ok|exec_self.c|"
+  "exec_self_bad|exec_self.c|FORGET_MSYNC")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

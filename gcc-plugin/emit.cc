@@ -226,10 +226,14 @@ pm_srcloc(gimple *stmt)
 	return var;
 }
 
-/* pm_load_slot -- a volatile load of the slot's lo or len */
+/* pm_slot_value -- the slot's lo or len: the value CACHE holds, else a
+   volatile load (kept where it is: never hoisted or merged by GCC) */
 static tree
-pm_load_slot(gimple_seq *seq, enum pm_tree which)
+pm_slot_value(gimple_seq *seq, enum pm_tree which, pm_slot_cache *cache)
 {
+	tree *known = which == PM_T_SLOT_LO ? &cache->lo : &cache->len;
+	if (*known != NULL_TREE)
+		return *known;
 	tree field = pm_trees[which];
 	tree ref = build3(COMPONENT_REF, TREE_TYPE(field), pm_trees[PM_T_SLOT],
 			  field, NULL_TREE);
@@ -237,6 +241,7 @@ pm_load_slot(gimple_seq *seq, enum pm_tree which)
 	TREE_SIDE_EFFECTS(ref) = 1;
 	tree val = make_ssa_name(pointer_sized_int_node);
 	gimple_seq_add_stmt(seq, gimple_build_assign(val, ref));
+	*known = val;
 	return val;
 }
 
@@ -252,25 +257,40 @@ pm_value(tree expr, tree type, gimple_seq *seq)
 	return val;
 }
 
+/* pm_in_slot -- (ADDR + SPAN - lo) < (len + SPAN): some byte of
+   [ADDR, ADDR + SPAN] is in the slot's range (SPAN 0: ADDR is) */
+static tree
+pm_in_slot(gimple_seq *seq, tree addr, HOST_WIDE_INT span,
+	   pm_slot_cache *cache)
+{
+	tree word = pointer_sized_int_node;
+	tree lo = pm_slot_value(seq, PM_T_SLOT_LO, cache);
+	tree len = pm_slot_value(seq, PM_T_SLOT_LEN, cache);
+	tree last = gimple_convert(seq, word, addr);
+	if (span != 0) {
+		tree w = build_int_cst(word, span);
+		last = gimple_build(seq, PLUS_EXPR, word, last, w);
+		len = gimple_build(seq, PLUS_EXPR, word, len, w);
+	}
+	tree off = gimple_build(seq, MINUS_EXPR, word, last, lo);
+	return gimple_build(seq, LT_EXPR, boolean_type_node, off, len);
+}
+
 /* pm_build_gate -- the boolean under which a site calls its hook; sets
    *PTR to the site's address as a void * value.  A fence's gate is a
    non-empty slot: with no emulated region there is no write-back for it
    to order (MODEL.md), so DRAM-only phases pay no call. */
 static tree
-pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr)
+pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr,
+	      pm_slot_cache *cache)
 {
-	tree word = pointer_sized_int_node;
 	if (site.ev == PM_EV_FENCE) {
-		tree len = pm_load_slot(seq, PM_T_SLOT_LEN);
+		tree len = pm_slot_value(seq, PM_T_SLOT_LEN, cache);
 		return gimple_build(seq, NE_EXPR, boolean_type_node, len,
-				    build_zero_cst(word));
+				    build_zero_cst(pointer_sized_int_node));
 	}
 	*ptr = pm_value(site.addr, ptr_type_node, seq);
-	tree addr = gimple_convert(seq, word, *ptr);
-	tree lo = pm_load_slot(seq, PM_T_SLOT_LO);
-	tree len = pm_load_slot(seq, PM_T_SLOT_LEN);
-	tree off = gimple_build(seq, MINUS_EXPR, word, addr, lo);
-	tree in = gimple_build(seq, LT_EXPR, boolean_type_node, off, len);
+	tree in = pm_in_slot(seq, *ptr, 0, cache);
 	if (site.success != NULL_TREE) {
 		tree ok = pm_value(site.success, boolean_type_node, seq);
 		in = gimple_build(seq, BIT_AND_EXPR, boolean_type_node, in, ok);
@@ -398,7 +418,7 @@ pm_make_then(basic_block check, basic_block rest)
 	no->flags = (no->flags & ~EDGE_FALLTHRU) | EDGE_FALSE_VALUE;
 	basic_block then_bb = create_empty_bb(check);
 	edge yes = make_edge(check, then_bb, EDGE_TRUE_VALUE);
-	yes->probability = profile_probability::very_unlikely();
+	yes->probability = profile_probability::never();
 	no->probability = yes->probability.invert();
 	then_bb->count = check->count.apply_probability(yes->probability);
 	make_single_succ_edge(then_bb, rest, EDGE_FALLTHRU);
@@ -407,10 +427,25 @@ pm_make_then(basic_block check, basic_block rest)
 	return then_bb;
 }
 
+/* pm_emit_check -- at the end of CHECK: if (GATE) { HOOKS } and then
+   REST; returns the block after, where the next check may go */
+static basic_block
+pm_emit_check(basic_block check, basic_block rest, gimple_seq gate,
+	      tree cond, gimple_seq hooks)
+{
+	gimple_seq_add_stmt(&gate, gimple_build_cond(NE_EXPR, cond,
+		boolean_false_node, NULL_TREE, NULL_TREE));
+	gimple_stmt_iterator gsi = gsi_last_bb(check);
+	gsi_insert_seq_after(&gsi, gate, GSI_CONTINUE_LINKING);
+	basic_block then_bb = pm_make_then(check, rest);
+	gsi = gsi_start_bb(then_bb);
+	gsi_insert_seq_after(&gsi, hooks, GSI_CONTINUE_LINKING);
+	return rest;
+}
+
 /* pm_emit_sites -- after STMT, for each site: if (gate) hook (...); */
 void
-pm_emit_sites(function *fn ATTRIBUTE_UNUSED, gimple *stmt,
-	      const vec<pm_site> &sites)
+pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 {
 	basic_block check, rest;
 	location_t loc = gimple_location(stmt);
@@ -424,21 +459,43 @@ pm_emit_sites(function *fn ATTRIBUTE_UNUSED, gimple *stmt,
 	for (unsigned i = 0; i < sites.length(); i++) {
 		gimple_seq gate = NULL, hook = NULL;
 		tree ptr = NULL_TREE;
-		tree cond = pm_build_gate(sites[i], &gate, &ptr);
-		gimple_seq_add_stmt(&gate, gimple_build_cond(NE_EXPR, cond,
-			boolean_false_node, NULL_TREE, NULL_TREE));
+		tree cond = pm_build_gate(sites[i], &gate, &ptr, cache);
 		pm_build_hook_call(sites[i], ptr, locvar, &hook);
 		gimple_seq_set_location(gate, loc);
 		gimple_seq_set_location(hook, loc);
-
-		gimple_stmt_iterator gsi = gsi_last_bb(check);
-		gsi_insert_seq_after(&gsi, gate, GSI_CONTINUE_LINKING);
-		basic_block then_bb = pm_make_then(check, rest);
-		gsi = gsi_start_bb(then_bb);
-		gsi_insert_seq_after(&gsi, hook, GSI_CONTINUE_LINKING);
-		if (i + 1 < sites.length()) {
-			check = rest;
-			rest = split_block_after_labels(rest)->dest;
-		}
+		check = pm_emit_check(check, rest, gate, cond, hook);
+		if (i + 1 < sites.length())
+			rest = split_block_after_labels(check)->dest;
 	}
+}
+
+/* pm_emit_group -- after GROUP's last store, one check of the bytes all
+   its stores wrote; if it holds, each store's hook, in program order */
+void
+pm_emit_group(const vec<pm_member> &group, pm_slot_cache *cache)
+{
+	basic_block check, rest;
+	const pm_member *first = &group[0];
+	HOST_WIDE_INT end = 0;
+	for (const pm_member &m : group) {
+		if (m.off < first->off)
+			first = &m;
+		end = MAX(end, m.off + m.len);
+	}
+	gimple *last = group[group.length() - 1].stmt;
+	pm_declare_runtime();
+	if (!pm_split_after(last, &check, &rest))
+		return;
+	gimple_seq gate = NULL, hooks = NULL;
+	tree start = pm_value(first->site.addr, ptr_type_node, &gate);
+	tree cond = pm_in_slot(&gate, start, end - 1 - first->off, cache);
+	gimple_seq_set_location(gate, gimple_location(last));
+	for (const pm_member &m : group) {
+		gimple_seq hook = NULL;
+		tree ptr = pm_value(m.site.addr, ptr_type_node, &hook);
+		pm_build_hook_call(m.site, ptr, pm_srcloc(m.stmt), &hook);
+		gimple_seq_set_location(hook, gimple_location(m.stmt));
+		gimple_seq_add_seq(&hooks, hook);
+	}
+	pm_emit_check(check, rest, gate, cond, hooks);
 }

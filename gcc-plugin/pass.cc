@@ -13,9 +13,17 @@ const pass_data pm_pass_data = {
 	TODO_update_ssa,        /* the hook calls get virtual operands */
 };
 
-/* pm_collect -- the statements of FN with sites, before any is changed */
+/* A statement that may have sites, and the block it was in before any
+   was split. */
+struct pm_item {
+	gimple *stmt;
+	int block;
+};
+
+/* pm_collect -- the statements of FN that may have sites or end a run,
+   before any is changed; EXCLUDED ones only end runs */
 void
-pm_collect(function *fn, vec<gimple *> *stmts)
+pm_collect(function *fn, vec<pm_item> *items)
 {
 	basic_block bb;
 	FOR_EACH_BB_FN(bb, fn)
@@ -24,40 +32,92 @@ pm_collect(function *fn, vec<gimple *> *stmts)
 			gimple *stmt = gsi_stmt(gsi);
 			if (is_gimple_debug(stmt) || gimple_clobber_p(stmt))
 				continue;
-			location_t loc = gimple_location(stmt);
-			if (loc != UNKNOWN_LOCATION &&
-			    pm_exclude_file(LOCATION_FILE(loc)))
-				continue;
 			if (gimple_code(stmt) == GIMPLE_ASSIGN ||
 			    gimple_code(stmt) == GIMPLE_CALL ||
-			    gimple_code(stmt) == GIMPLE_ASM)
-				stmts->safe_push(stmt);
+			    gimple_code(stmt) == GIMPLE_ASM) {
+				pm_item item = { stmt, bb->index };
+				items->safe_push(item);
+			}
 		}
 }
 
-/* pm_instrument -- classify every collected statement and insert hooks */
+/* pm_excluded -- STMT comes from a file the user trusts */
+bool
+pm_excluded(gimple *stmt)
+{
+	location_t loc = gimple_location(stmt);
+	return loc != UNKNOWN_LOCATION && pm_exclude_file(LOCATION_FILE(loc));
+}
+
+/* pm_sites_of -- the sites of STMT, in the order they happen */
+void
+pm_sites_of(gimple *stmt, vec<pm_site> *sites)
+{
+	sites->truncate(0);
+	if (pm_excluded(stmt))
+		return;
+	if (gasm *as = dyn_cast<gasm *>(stmt))
+		pm_classify_asm(as, sites);
+	else
+		pm_classify(stmt, sites);
+}
+
+/* pm_flush -- emit GROUP's check (its own site's if it has one member);
+   returns the checks emitted */
+unsigned
+pm_flush(vec<pm_member> *group, pm_slot_cache *cache)
+{
+	unsigned n = group->is_empty() ? 0 : 1;
+	if (group->length() == 1) {
+		auto_vec<pm_site, 1> one;
+		one.quick_push((*group)[0].site);
+		pm_emit_sites((*group)[0].stmt, one, cache);
+	} else if (group->length() > 1) {
+		pm_emit_group(*group, cache);
+	}
+	group->truncate(0);
+	return n;
+}
+
+/* pm_instrument -- classify every collected statement and insert hooks:
+   within a block, the slot is loaded once per run between calls, and
+   plain stores through one base that follow one another share a check */
 unsigned
 pm_instrument(function *fn)
 {
-	auto_vec<gimple *> stmts;
+	auto_vec<pm_item> items;
 	auto_vec<pm_site> sites;
-	unsigned n_sites = 0;
+	auto_vec<pm_member> group;
+	pm_slot_cache cache = { NULL_TREE, NULL_TREE };
+	int block = -1;
+	unsigned n_sites = 0, n_checks = 0;
 
-	pm_collect(fn, &stmts);
+	pm_collect(fn, &items);
 	pm_emit_begin_function();
 	free_dominance_info(CDI_DOMINATORS);
 	free_dominance_info(CDI_POST_DOMINATORS);
-	for (gimple *stmt : stmts) {
-		sites.truncate(0);
-		if (gasm *as = dyn_cast<gasm *>(stmt))
-			pm_classify_asm(as, &sites);
-		else
-			pm_classify(stmt, &sites);
-		if (sites.is_empty())
-			continue;
-		pm_emit_sites(fn, stmt, sites);
+	for (const pm_item &item : items) {
+		gimple *stmt = item.stmt;
+		pm_member m;
+		pm_sites_of(stmt, &sites);
+		bool member = pm_member_of(stmt, sites, &m);
+		if (item.block != block ||
+		    (member && !pm_group_accepts(group, m)) ||
+		    (!member && (!sites.is_empty() ||
+				 pm_breaks_group(stmt))))
+			n_checks += pm_flush(&group, &cache);
+		if (item.block != block || pm_reloads_slot(stmt))
+			cache.lo = cache.len = NULL_TREE;
+		block = item.block;
 		n_sites += sites.length();
+		if (member)
+			group.safe_push(m);
+		else if (!sites.is_empty())
+			pm_emit_sites(stmt, sites, &cache);
+		if (!member)
+			n_checks += sites.length();
 	}
+	n_checks += pm_flush(&group, &cache);
 	if (n_sites != 0) {
 		mark_virtual_operands_for_renaming(fn);
 		if (current_loops)
@@ -65,8 +125,8 @@ pm_instrument(function *fn)
 	}
 	if (pm_opt_stats)
 		inform(DECL_SOURCE_LOCATION(fn->decl),
-		       "pmemu: %u sites instrumented in %qs", n_sites,
-		       function_name(fn));
+		       "pmemu: %u sites instrumented in %qs, %u checks",
+		       n_sites, function_name(fn), n_checks);
 	return 0;
 }
 

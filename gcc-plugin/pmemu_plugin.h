@@ -68,6 +68,27 @@ struct pm_site {
 	tree success;    /* boolean gimple value: the store happened; or NULL */
 };
 
+/* The slot's two words as loaded by an earlier check of the same run of
+   statements (NULL_TREE: not loaded yet). A run ends where the slot may
+   have changed for this thread: at a block boundary (so every loop
+   iteration loads it again) and after a call, an asm or a volatile
+   access (mmap/munmap are calls; a mapping made by another thread can
+   only be learnt of through one of these). */
+struct pm_slot_cache {
+	tree lo;
+	tree len;
+};
+
+/* A plain store of a run of stores through one base: one check covers
+   the run, whose hooks are called in order after its last store. */
+struct pm_member {
+	gimple *stmt;
+	pm_site site;
+	tree key;             /* the base: an SSA pointer or a declaration */
+	HOST_WIDE_INT off;    /* byte offset from the base */
+	HOST_WIDE_INT len;    /* bytes stored */
+};
+
 /* PMEMU_HOOK_* values of pmemu_hooks.h (the plugin cannot include it) */
 enum { PM_CLWB = 0, PM_CLFLUSHOPT = 1, PM_CLFLUSH = 2 };
 enum { PM_SFENCE = 0, PM_MFENCE = 1, PM_LOCKED = 2 };
@@ -86,8 +107,16 @@ bool pm_store_is_local(tree lhs);
 /* asm_parse.cc: the sites of an inline asm, warning on what it cannot read */
 void pm_classify_asm(gasm *stmt, vec<pm_site> *sites);
 
+/* group.cc: which stores share one check */
+bool pm_member_of(gimple *stmt, const vec<pm_site> &sites, pm_member *m);
+bool pm_group_accepts(const vec<pm_member> &group, const pm_member &m);
+bool pm_breaks_group(gimple *stmt);
+bool pm_reloads_slot(gimple *stmt);
+
 /* emit.cc: runtime declarations and the guarded hook calls */
-void pm_emit_sites(function *fn, gimple *stmt, const vec<pm_site> &sites);
+void pm_emit_sites(gimple *stmt, const vec<pm_site> &sites,
+		   pm_slot_cache *cache);
+void pm_emit_group(const vec<pm_member> &group, pm_slot_cache *cache);
 void pm_emit_begin_function(void);
 bool pm_emit_used(void);
 void pm_emit_constructor(void);

@@ -27,7 +27,7 @@ MARK = re.compile(r"pmemu:\s*(.*?)\s*(?:\*/)?\s*$")
 CASES = [("stores.c", "c"), ("strings.c", "c"), ("atomics.c", "c"),
          ("intrinsics.c", "c"), ("asm.c", "c"), ("cxx.cc", "c++"),
          ("stores.c", "c++"), ("strings.c", "c++"), ("intrinsics.c", "c++"),
-         ("asm.c", "c++")]
+         ("asm.c", "c++"), ("groups.c", "c"), ("groups.c", "c++")]
 
 
 def cpu_flags():
@@ -148,6 +148,18 @@ def test_stack_stores_not_instrumented(opt, local_sites, tmp_path):
         r"pmemu: (\d+) sites instrumented in '(\w+)'", built.stderr)}
     assert sites["local_only"] == local_sites
     assert sites["put_long"] == 1
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_stores_through_one_base_share_a_check(opt, tmp_path):
+    built = compile_prog(os.path.join(PROGS, "groups.c"),
+                         str(tmp_path / "p"), opt, extra=[ARG + "stats"])
+    assert built.returncode == 0, built.stderr
+    checks = {fn: (int(n), int(c)) for n, fn, c in re.findall(
+        r"pmemu: (\d+) sites instrumented in '(\w+)', (\d+) checks",
+        built.stderr)}
+    assert checks["fill_node"] == (4, 1)
+    assert checks["straddle"] == (2, 1)
 
 
 def test_unknown_argument_warns(tmp_path):

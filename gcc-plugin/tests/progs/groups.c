@@ -1,0 +1,58 @@
+/* groups.c -- stores through one base that follow one another share one
+   range check and still call one hook each, in order; a check that
+   follows a call loads the slot again (the call may map or unmap pmem) */
+#include "prog.h"
+
+struct node {
+	long key;
+	long value;
+	struct node *next;
+	int tag;
+};
+
+/* fill_node -- four stores, one check (when optimising) */
+NOIPA void
+fill_node(struct node *n, long k, long v, struct node *next)
+{
+	n->key = k;      /* pmemu: store 0 8 */
+	n->value = v;    /* pmemu: store 8 8 */
+	n->next = next;  /* pmemu: store 16 8 */
+	n->tag = 7;      /* pmemu: store 24 4 */
+}
+
+/* straddle -- the node starts 8 bytes below the pmem range: the shared
+   check holds, so both hooks run (the runtime drops the one outside) */
+NOIPA void
+straddle(struct node *n, long k, long v)
+{
+	n->key = k;    /* pmemu: store -8 8 */
+	n->value = v;  /* pmemu: store 0 8 */
+}
+
+/* remap -- the range changes between stores of one block: each store is
+   checked against the range of its time */
+NOIPA void
+remap(char *p, char *range, size_t len)
+{
+	p[0] = 1;                           /* pmemu: store 64 1 */
+	pmemu_unregister_pmem(range, len);
+	p[8] = 2;
+	pmemu_register_pmem(range, len, "prog");
+	p[16] = 3;                          /* pmemu: store 80 1 */
+}
+
+int
+main(void)
+{
+	/* the middle page of three is the pmem range */
+	static char arena[3 * 4096] __attribute__((aligned(4096)));
+	char *pm = arena + 4096;
+	pmemu_register_pmem(pm, 4096, "prog");
+	struct node other;
+	fill_node((struct node *)pm, 1, 2, NULL);
+	fill_node(&other, 3, 4, &other); /* not pmem: no hook */
+	straddle((struct node *)(pm - 8), 5, 6);
+	remap(pm + 64, pm, 4096);
+	printf("groups %lu\n", prog_sum(pm, 128));
+	return 0;
+}

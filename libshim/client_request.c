@@ -108,13 +108,32 @@ pmc_transaction(unsigned req, const uint64_t a[6])
 	}
 }
 
+bool
+client_request_ignored(uint64_t word)
+{
+	if (word == CLIENT_REQ_RUNNING_ON_VALGRIND)
+		return false;
+	if (word < CLIENT_REQ_PMC_BASE || word > CLIENT_REQ_PMC_BASE + 0xff)
+		return true;
+	switch ((unsigned)(word - CLIENT_REQ_PMC_BASE)) {
+	case PMC_REGISTER_PMEM_MAPPING: case PMC_REMOVE_PMEM_MAPPING:
+	case PMC_CHECK_IS_PMEM_MAPPING: case PMC_SET_CLEAN:
+	case PMC_START_TX: case PMC_START_TX_N: case PMC_END_TX:
+	case PMC_END_TX_N: case PMC_ADD_TO_TX: case PMC_ADD_TO_TX_N:
+	case PMC_ADD_TO_GLOBAL_TX_IGNORE:
+		return false;
+	default: /* DO_FLUSH, DO_FENCE, REMOVE_FROM_TX, logs, stats */
+		return true;
+	}
+}
+
 uint64_t
 client_request_answer(const uint64_t a[6], uint64_t dflt, uint8_t vg_answer,
 		bool act)
 {
 	if (a[0] == CLIENT_REQ_RUNNING_ON_VALGRIND)
 		return vg_answer;
-	if (a[0] < CLIENT_REQ_PMC_BASE || a[0] > CLIENT_REQ_PMC_BASE + 0xff)
+	if (client_request_ignored(a[0]))
 		return dflt;
 	unsigned req = (unsigned)(a[0] - CLIENT_REQ_PMC_BASE);
 	switch (req) {
@@ -139,7 +158,7 @@ client_request_answer(const uint64_t a[6], uint64_t dflt, uint8_t vg_answer,
 		if (act)
 			pmc_transaction(req, a);
 		return 0;
-	default: /* DO_FLUSH, DO_FENCE, logs, stats: the default */
+	default: /* not reached: client_request_ignored */
 		return dflt;
 	}
 }

@@ -57,6 +57,12 @@ enum client_req_pmc {
  */
 uint64_t client_request_answer(const uint64_t args[6], uint64_t dflt,
 		uint8_t vg_answer, bool act);
+/*
+ * true when request word gets the program's default answer and changes
+ * nothing (DO_FLUSH, DO_FENCE, REMOVE_FROM_TX, memcheck's...): a request
+ * whose word is this constant needs no trap (insn_request.c)
+ */
+bool client_request_ignored(uint64_t word);
 /* the trap at the xchg of site s: answer into %rdx of uc */
 void client_request_trap(const struct insn_site *s, ucontext_t *uc);
 

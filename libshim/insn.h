@@ -62,6 +62,12 @@ struct insn_site {
 	uint8_t vg_answer;   /* INSN_CLIENT_REQ: RUNNING_ON_VALGRIND's answer
 	                        here (1 in PMDK's libraries, else 0) */
 	const char *why;     /* INSN_UNPATCHABLE: the reason, static */
+	/* INSN_CLIENT_REQ, while scanning (insn_request.c): the constant
+	 * request word, stored req_window bytes before addr (0: unknown),
+	 * in the linear sweep [addr - req_sweep_back, + req_sweep_len) */
+	uint32_t req_window;
+	uint32_t req_sweep_back, req_sweep_len;
+	uint64_t req_word;
 };
 
 /* ---- insn_scan.c: decode code bytes ---- */
@@ -101,6 +107,26 @@ int insn_decode_one(struct insn_scanner *sc, const uint8_t *code,
 const char *insn_kind_name(enum insn_kind k);
 /* true for kinds that are patched to trap */
 bool insn_kind_traps(enum insn_kind k);
+
+/* ---- insn_request.c: client requests that need no trap ---- */
+/*
+ * sets s->req_* when the n instructions at offsets starts[] of the sweep
+ * code[0, len) (mapped at addr; the last ends at offset pre, where the
+ * preamble of the request at s begins) store a constant request word
+ */
+void insn_request_word(struct insn_scanner *sc, const uint8_t *code,
+		size_t len, uint64_t addr, const size_t *starts, size_t n,
+		size_t pre, struct insn_site *s);
+struct insn_range;
+/*
+ * drops the client requests whose constant word ignored() calls ignored
+ * (answered with the program's default) and into whose instructions
+ * after the word's store no branch of code[] (runtime [lo, hi) ranges)
+ * may jump; the number of sites kept (in place, order kept)
+ */
+size_t insn_requests_elide(struct insn_scanner *sc, struct insn_site *sites,
+		size_t n, const struct insn_range *code, size_t ncode,
+		bool (*ignored)(uint64_t word));
 
 /* ---- insn_elf.c: the file of a loaded module ---- */
 struct insn_func {

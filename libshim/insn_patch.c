@@ -3,17 +3,15 @@
  * int3 that replaces the first byte of each site, and dlopen
  *
  * At start-up and after every dlopen, each loaded object not seen before
- * is decoded (insn_scan.c) from its executable sections, restarting at
- * every function symbol of its file (insn_elf.c), or, when the file is
- * unreadable, from its executable segments. Its sites join the sorted
- * table the trap handler searches (insn_trap.c); the table is published
- * before any byte is patched, so a thread that meets an int3 finds it.
+ * gets its sites (insn_module.c: from the scan cache, else decoded).
+ * They join the sorted table the trap handler searches (insn_trap.c); the
+ * table is published before any byte is patched, so a thread that meets
+ * an int3 finds it.
  * Patching writes one byte, which keeps every instruction boundary, so
  * a jump into a patched instruction is impossible.
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -28,41 +26,13 @@
 
 #include "client_request.h"
 #include "insn.h"
+#include "insn_module.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
 
 #define PAGE_LEN 4096u
 #define INT3 0xcc
 
-/* a loaded object as dl_iterate_phdr shows it */
-struct loaded {
-	uintptr_t base;
-	char *name;               /* "" for the main program */
-	const ElfW(Phdr) *phdr;
-	int phnum;
-	bool self;                /* holds this code: libpmemu.so */
-};
-
-/* an object we looked at */
-struct module {
-	struct module *next;
-	uintptr_t base;
-	char *name;
-	struct insn_site *sites;  /* patched to trap */
-	size_t nsites, cap;
-	unsigned locked;
-	bool present;             /* seen by the last walk */
-};
-
-/* a module is scanned with its file when the file matches its segments */
-struct scan {
-	struct module *m;
-	const struct loaded *l;
-	const struct insn_elf *elf;  /* NULL: segments only */
-	struct insn_scanner *sc;
-	bool prefilter;              /* is_system: decode candidates only */
-	bool pmdk;                   /* RUNNING_ON_VALGRIND answers 1 here */
-};
 
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct module *modules;
@@ -108,13 +78,6 @@ shim_insn_locked_describe(char *buf, size_t len)
 	return used < len ? used : len;
 }
 
-/* module_path -- the file of a loaded object */
-static const char *
-module_path(const struct loaded *l)
-{
-	return l->name[0] != '\0' ? l->name : "/proc/self/exe";
-}
-
 /* skipped -- true for the objects named above and the vdso */
 static bool
 skipped(const struct loaded *l)
@@ -137,290 +100,11 @@ skipped(const struct loaded *l)
 }
 
 /* exec_segment -- the executable PT_LOAD holding [lo, hi), or NULL */
-static const ElfW(Phdr) *
-exec_segment(const struct loaded *l, uint64_t lo, uint64_t hi)
-{
-	for (int i = 0; i < l->phnum; i++) {
-		const ElfW(Phdr) *p = &l->phdr[i];
-		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) &&
-				lo >= p->p_vaddr && hi <= p->p_vaddr + p->p_filesz)
-			return p;
-	}
-	return NULL;
-}
-
-/* plugin_path -- pmemu-gcc.so next to libpmemu.so */
-static const char *
-plugin_path(void)
-{
-	static char path[PATH_MAX + 16];
-	Dl_info info;
-	if (dladdr((void *)plugin_path, &info) == 0 || info.dli_fname == NULL)
-		return "pmemu-gcc.so";
-	if (realpath(info.dli_fname, path) == NULL)
-		snprintf(path, sizeof(path), "%s", info.dli_fname);
-	snprintf(path + strlen(dirname(path)), sizeof(path) - strlen(path),
-			"/pmemu-gcc.so");
-	return path;
-}
-
-/* die_unpatchable -- stop, naming the function and the module */
-static void __attribute__((noreturn))
-die_unpatchable(const struct scan *c, const struct insn_site *s)
-{
-	uint64_t vaddr = s->addr - c->l->base;
-	const struct insn_func *f =
-		c->elf != NULL ? insn_elf_func(c->elf, vaddr) : NULL;
-	Dl_info info;
-	const char *func = f != NULL ? f->name :
-		dladdr((void *)s->addr, &info) && info.dli_sname != NULL ?
-		info.dli_sname : "an unnamed function";
-	char exe[4096];
-	const char *module = c->l->name;
-	if (module[0] == '\0') {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		exe[n > 0 ? n : 0] = '\0';
-		module = exe;
-	}
-	shim_fatal("error: cannot emulate %s in %s (%s+%#lx); rebuild it "
-			"with the GCC plugin (-fplugin=%s)", s->why, func,
-			module, (unsigned long)vaddr, plugin_path());
-}
-
-/* on_site -- insn_scan's callback: keep, count or refuse a site */
-static int
-on_site(void *ctx, const struct insn_site *s)
-{
-	struct scan *c = ctx;
-	struct module *m = c->m;
-	if (s->kind == INSN_LOCKED) {
-		m->locked += !c->prefilter;
-		return 0;
-	}
-	if (s->kind == INSN_UNPATCHABLE)
-		die_unpatchable(c, s);
-	struct insn_site kept = *s;
-	if (s->kind == INSN_CLIENT_REQ)
-		kept.vg_answer = c->pmdk;
-	if (m->nsites == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 16;
-		struct insn_site *n = realloc(m->sites, cap * sizeof(*n));
-		if (n == NULL)
-			shim_fatal("error: out of memory scanning %s",
-					c->l->name);
-		m->sites = n;
-		m->cap = cap;
-	}
-	m->sites[m->nsites++] = kept;
-	return 0;
-}
-
-/* sweep -- decode link-time [lo, hi) of the module from its memory */
-static void
-sweep(struct scan *c, uint64_t lo, uint64_t hi)
-{
-	const uint8_t *code = (const uint8_t *)(c->l->base + lo);
-	if (hi > lo && (!c->prefilter ||
-			insn_may_have_targets(code, hi - lo)))
-		insn_scan(c->sc, code, hi - lo, c->l->base + lo, on_site, c);
-}
-
-/*
- * scan_range -- decode [lo, hi), restarting at each function start so
- * that bytes between functions (padding, data) cannot shift the decoding
- * of the code after them
- */
-static void
-scan_range(struct scan *c, uint64_t lo, uint64_t hi)
-{
-	uint64_t cur = lo;
-	const struct insn_elf *e = c->elf;
-	for (size_t i = 0; e != NULL && i < e->nfuncs; i++) {
-		const struct insn_func *f = &e->funcs[i];
-		if (f->hi <= cur || f->lo < lo)
-			continue;
-		if (f->lo >= hi)
-			break;
-		if (f->lo > cur)
-			sweep(c, cur, f->lo);
-		uint64_t start = f->lo > cur ? f->lo : cur;
-		uint64_t end = f->hi < hi ? f->hi : hi;
-		sweep(c, start, end);
-		cur = end;
-	}
-	sweep(c, cur, hi);
-}
-
-/* elf_matches -- every executable section lies in an executable segment */
-static bool
-elf_matches(const struct insn_elf *e, const struct loaded *l)
-{
-	for (size_t i = 0; i < e->nexec; i++)
-		if (exec_segment(l, e->exec[i].lo, e->exec[i].hi) == NULL)
-			return false;
-	return e->nexec > 0;
-}
-
-static int
-site_cmp(const void *a, const void *b)
-{
-	const struct insn_site *x = a, *y = b;
-	return (x->addr > y->addr) - (x->addr < y->addr);
-}
-
-/*
- * is_system -- a library of the distribution. Decoding costs ~70 ms per
- * MiB of code (libstdc++: 1 MiB), so in these only the functions whose
- * bytes hold the opcode of a target are decoded, and their locked
- * instructions, which guard their own data, are not counted
- * (docs/raw-instructions.md).
- */
-static bool
-is_system(const struct loaded *l)
-{
-	static const char *const dirs[] = { "/lib/", "/lib64/", "/usr/lib/",
-		"/usr/lib64/" };
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
-		if (strncmp(l->name, dirs[i], strlen(dirs[i])) == 0)
-			return true;
-	return false;
-}
-
-/* scanner -- the disassembler, made on the first cache miss */
-static struct insn_scanner *
-scanner(struct insn_scanner **sc)
-{
-	if (*sc == NULL && (*sc = insn_scanner_new()) == NULL)
-		shim_fatal("error: cannot start the disassembler (capstone)");
-	return *sc;
-}
-
-/* module_decode -- the sites and locked count of one loaded object */
-static void
-module_decode(struct module *m, const struct loaded *l, bool prefilter,
-		struct insn_scanner **sc)
-{
-	struct insn_elf elf;
-	bool have_elf = insn_elf_open(module_path(l), &elf) == 0;
-	struct scan c = { m, l, NULL, NULL, prefilter,
-		client_request_module_is_pmdk(l->name) };
-	if (have_elf && elf_matches(&elf, l))
-		c.elf = &elf;
-	if (c.elf != NULL && elf.plugin_built)
-		goto out; /* the plugin's hooks report its flushes and fences */
-	c.sc = scanner(sc);
-	if (c.elf != NULL) {
-		for (size_t i = 0; i < elf.nexec; i++)
-			scan_range(&c, elf.exec[i].lo, elf.exec[i].hi);
-	} else {
-		for (int i = 0; i < l->phnum; i++)
-			if (l->phdr[i].p_type == PT_LOAD &&
-					(l->phdr[i].p_flags & PF_X))
-				scan_range(&c, l->phdr[i].p_vaddr,
-						l->phdr[i].p_vaddr +
-						l->phdr[i].p_filesz);
-	}
-	qsort(m->sites, m->nsites, sizeof(*m->sites), site_cmp);
-out:
-	if (have_elf)
-		insn_elf_close(&elf);
-}
-
-/*
- * cache_take -- the cached sites of the module, when each lies in an
- * executable segment and its first byte is still the one recorded
- */
-static bool
-cache_take(struct module *m, const struct loaded *l,
-		struct insn_cache_entry *e)
-{
-	for (size_t i = 0; i < e->nsites; i++) {
-		struct insn_site *s = &e->sites[i];
-		if (exec_segment(l, s->addr, s->addr + s->len) == NULL ||
-				*(const uint8_t *)(l->base + s->addr) !=
-				s->orig) {
-			free(e->sites);
-			return false;
-		}
-		s->addr += l->base;
-	}
-	m->sites = e->sites;
-	m->nsites = m->cap = e->nsites;
-	m->locked = e->locked;
-	return true;
-}
-
-/* cache_put -- the module's sites, as offsets, into the cache */
-static void
-cache_put(const struct module *m, const struct loaded *l, const char *dir,
-		const char *key)
-{
-	struct insn_cache_entry e = { malloc((m->nsites + 1) *
-			sizeof(*e.sites)), m->nsites, m->locked };
-	if (e.sites == NULL)
-		return;
-	for (size_t i = 0; i < m->nsites; i++) {
-		e.sites[i] = m->sites[i];
-		e.sites[i].addr -= l->base;
-	}
-	insn_cache_store(dir, key, &e);
-	free(e.sites);
-}
-
-/* keep_emulable -- drop the sites this CPU cannot run: natively they
- * raise #UD, as they do unpatched */
-static void
-keep_emulable(struct module *m)
-{
-	size_t kept = 0;
-	for (size_t i = 0; i < m->nsites; i++)
-		if (insn_site_emulable(&m->sites[i]))
-			m->sites[kept++] = m->sites[i];
-	m->nsites = kept;
-}
-
-/* cache_dir -- insn_cache_dir(), asked once (under patch_lock) */
-static const char *
-cache_dir(void)
-{
-	static bool asked;
-	static const char *dir;
-	if (!asked)
-		dir = insn_cache_dir();
-	asked = true;
-	return dir;
-}
-
-/*
- * module_scan -- the sites and locked count of one loaded object: from
- * the cache (insn_cache.c) when it has them, else decoded and cached
- */
-static void
-module_scan(struct module *m, const struct loaded *l,
-		struct insn_scanner **sc)
-{
-	bool prefilter = is_system(l);
-	bool pmdk = client_request_module_is_pmdk(l->name);
-	struct insn_cache_module cm = { l->base, l->phdr, l->phnum,
-		module_path(l), (prefilter ? 1u : 0u) | (pmdk ? 2u : 0u) };
-	struct insn_cache_entry e;
-	char key[PATH_MAX + 512];
-	const char *dir = cache_dir();
-	bool keyed = dir != NULL && insn_cache_key(&cm, key, sizeof(key)) == 0;
-	if (!keyed || insn_cache_load(dir, key, &e) != 0 ||
-			!cache_take(m, l, &e)) {
-		module_decode(m, l, prefilter, sc);
-		if (keyed)
-			cache_put(m, l, dir, key);
-	}
-	keep_emulable(m);
-}
-
 /* prot_of -- the protection the loader gave the segment holding vaddr */
 static int
 prot_of(const struct loaded *l, uint64_t vaddr)
 {
-	const ElfW(Phdr) *p = exec_segment(l, vaddr, vaddr + 1);
+	const ElfW(Phdr) *p = insn_exec_segment(l, vaddr, vaddr + 1);
 	if (p == NULL)
 		return PROT_READ | PROT_EXEC;
 	return ((p->p_flags & PF_R) ? PROT_READ : 0) |
@@ -454,9 +138,9 @@ patch_module(const struct module *m, const struct loaded *l)
 					"mprotect: %s; rebuild it with the GCC "
 					"plugin (-fplugin=%s)",
 					insn_kind_name(s->kind),
-					module_path(l),
+					insn_module_path(l),
 					(unsigned long)(s->addr - l->base),
-					strerror(-err), plugin_path());
+					strerror(-err), insn_plugin_path());
 		*(volatile uint8_t *)s->addr = INT3;
 		set_prot(page, prot);
 	}
@@ -471,7 +155,7 @@ reprobe(const struct module *m, const struct loaded *l)
 {
 	if (m->nsites == 0 || !client_request_module_is_pmdk(l->name))
 		return;
-	const ElfW(Phdr) *p = exec_segment(l, m->sites[0].addr - l->base,
+	const ElfW(Phdr) *p = insn_exec_segment(l, m->sites[0].addr - l->base,
 			m->sites[0].addr - l->base + 1);
 	if (p != NULL)
 		client_request_reprobe(m->sites, m->nsites,
@@ -568,7 +252,7 @@ table_rebuild(void)
 				m->nsites * sizeof(t->sites[0]));
 		t->n += m->nsites;
 	}
-	qsort(t->sites, t->n, sizeof(t->sites[0]), site_cmp);
+	qsort(t->sites, t->n, sizeof(t->sites[0]), insn_site_cmp);
 	insn_table_publish(t);
 }
 
@@ -582,7 +266,7 @@ module_add(const struct loaded *l, struct insn_scanner **sc)
 	m->base = l->base;
 	m->present = true;
 	if (!skipped(l))
-		module_scan(m, l, sc);
+		insn_module_scan(m, l, sc);
 	m->next = modules;
 	modules = m;
 	return m;

@@ -17,6 +17,7 @@
 #include <ucontext.h>
 
 #include "insn.h"
+#include "insn_detail.h"
 
 struct insn_scanner {
 	csh fast;      /* no detail: boundaries and ids, 2-3x faster */
@@ -52,6 +53,22 @@ static const char *const gpr32_names[16] = {
 	"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
 	"r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d",
 };
+
+static const char *const gpr16_names[16] = {
+	"ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+	"r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w",
+};
+
+static const char *const gpr8_names[16] = {
+	"al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+	"r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b",
+};
+
+/* the high bytes: ah, ch, dh, bh are bits 8-15 of registers 0-3 */
+static const char *const gpr8h_names[4] = { "ah", "ch", "dh", "bh" };
+
+/* the last instruction starts of a sweep, for insn_request_word */
+#define REQ_HISTORY 24
 
 static const char *const kind_names[INSN_KIND_MAX] = {
 	[INSN_NONE] = "none", [INSN_CLWB] = "clwb",
@@ -280,6 +297,32 @@ gpr_number(const char *name)
 	return -1;
 }
 
+int
+insn_gpr_family(const char *name)
+{
+	int n = gpr_number(name);
+	for (int i = 0; i < 16 && n < 0; i++)
+		if (strcmp(name, gpr16_names[i]) == 0 ||
+				strcmp(name, gpr8_names[i]) == 0 ||
+				(i < 4 && strcmp(name, gpr8h_names[i]) == 0))
+			n = i;
+	return n;
+}
+
+const cs_insn *
+insn_detail(struct insn_scanner *sc, const uint8_t *code, size_t avail,
+		uint64_t addr)
+{
+	return cs_disasm_iter(sc->cs, &code, &avail, &addr, sc->insn) ?
+		sc->insn : NULL;
+}
+
+csh
+insn_detail_handle(struct insn_scanner *sc)
+{
+	return sc->cs;
+}
+
 /* addr_reg -- a capstone address register as a base or index */
 static int
 addr_reg(struct insn_scanner *sc, x86_reg r, int8_t *out)
@@ -493,24 +536,54 @@ insn_may_have_targets(const uint8_t *code, size_t len)
 	return false;
 }
 
+/* history -- the offsets of the last REQ_HISTORY instructions, oldest
+ * first, for the request at the end of them */
+struct history {
+	size_t ring[REQ_HISTORY];
+	size_t n;             /* recorded since the last reset */
+};
+
+static void
+history_add(struct history *h, size_t off)
+{
+	h->ring[h->n++ % REQ_HISTORY] = off;
+}
+
+/* history_request -- the request word of the client request at off */
+static void
+history_request(struct insn_scanner *sc, const struct history *h,
+		const uint8_t *code, size_t len, uint64_t addr, size_t off,
+		struct insn_site *s)
+{
+	size_t starts[REQ_HISTORY];
+	size_t n = h->n < REQ_HISTORY ? h->n : REQ_HISTORY;
+	for (size_t i = 0; i < n; i++)
+		starts[i] = h->ring[(h->n - n + i) % REQ_HISTORY];
+	insn_request_word(sc, code, len, addr, starts, n, off, s);
+}
+
 int
 insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
 		uint64_t addr, insn_found_fn found, void *ctx)
 {
 	size_t off = 0;
+	struct history h = { .n = 0 };
 	while (off < len) {
 		struct insn_site s;
 		if (insn_client_request_at(code + off, len - off)) {
 			client_request_site(addr + off, &s);
+			history_request(sc, &h, code, len, addr, off, &s);
 			int r = found(ctx, &s);
 			if (r != 0)
 				return r;
 			off += INSN_CLIENT_REQ_LEN;
+			h.n = 0;
 			continue;
 		}
 		if (insn_decode_one(sc, code + off, len - off, addr + off,
 				&s) < 0) {
 			off++; /* data or an opcode no decoder knows */
+			h.n = 0;
 			continue;
 		}
 		if (s.kind != INSN_NONE) {
@@ -518,6 +591,7 @@ insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
 			if (r != 0)
 				return r;
 		}
+		history_add(&h, off);
 		off += s.len;
 	}
 	return 0;

@@ -6,14 +6,23 @@ endif()
 set(INSN_DIR ${CMAKE_CURRENT_SOURCE_DIR}/..)
 
 add_executable(test_insn_scan ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_scan.c
-  ${INSN_DIR}/insn_scan.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c)
 target_include_directories(test_insn_scan PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_scan PRIVATE ${CMOCKA_LIB} PkgConfig::CAPSTONE)
 add_test(NAME libshim.insn_scan COMMAND test_insn_scan)
 
+# client requests that need no trap
+add_executable(test_insn_request
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_request.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c)
+target_include_directories(test_insn_request PRIVATE ${INSN_DIR})
+target_link_libraries(test_insn_request PRIVATE ${CMOCKA_LIB}
+  PkgConfig::CAPSTONE)
+add_test(NAME libshim.insn_request COMMAND test_insn_request)
+
 # the on-disk scan cache
 add_executable(test_insn_cache ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_cache.c
-  ${INSN_DIR}/insn_cache.c ${INSN_DIR}/insn_scan.c)
+  ${INSN_DIR}/insn_cache.c ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c)
 target_include_directories(test_insn_cache PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_cache PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE)
@@ -21,7 +30,7 @@ add_test(NAME libshim.insn_cache COMMAND test_insn_cache)
 
 # the trap handler against doubles of the shim core (shim_ev_*, sites)
 add_executable(test_insn_trap ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_trap.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_trap.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_trap.c)
 target_include_directories(test_insn_trap PRIVATE ${INSN_DIR}
   ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(test_insn_trap PRIVATE ${CMOCKA_LIB}
@@ -68,7 +77,7 @@ endif()
 # Valgrind client requests (client_request.c) against doubles of shim_tx.c
 add_executable(test_client_request
   ${CMAKE_CURRENT_SOURCE_DIR}/test_client_request.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_trap.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_trap.c
   ${INSN_DIR}/client_request.c)
 target_include_directories(test_client_request PRIVATE ${INSN_DIR}
   ${CMAKE_SOURCE_DIR}/include)

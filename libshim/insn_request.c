@@ -170,10 +170,18 @@ insn_request_word(struct insn_scanner *sc, const uint8_t *code,
 	}
 }
 
+/* the instruction starts of one sweep, as insn_scan decodes it (a client
+ * request is one 19-byte step, unknown bytes one-byte steps) */
+struct sweep_starts {
+	uint64_t lo, hi;
+	uint8_t *bits;        /* bit i: an instruction starts at lo + i */
+	size_t next;          /* decoded up to this offset (a start) */
+};
+
 /* a candidate: branches into [lo, hi] keep its trap */
 struct window {
 	uint64_t lo, hi;
-	uint64_t sweep_lo, sweep_hi;  /* decoded linearly, from sweep_lo */
+	struct sweep_starts *sweep;   /* decoded linearly, from its lo */
 	size_t site;
 	bool entered;
 };
@@ -185,27 +193,37 @@ window_cmp(const void *a, const void *b)
 	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
-/*
- * starts_at -- at is an instruction boundary of the sweep from lo, as
- * insn_scan decodes it (a client request is one 19-byte step, unknown
- * bytes one-byte steps)
- */
-static bool
-starts_at(struct insn_scanner *sc, uint64_t lo, uint64_t hi, uint64_t at)
+/* sweep_decode -- the starts of the sweep up to offset `upto` */
+static void
+sweep_decode(struct insn_scanner *sc, struct sweep_starts *ss, size_t upto)
 {
-	const uint8_t *code = (const uint8_t *)(uintptr_t)lo;
-	size_t off = 0, len = hi - lo;
-	while (lo + off < at) {
+	const uint8_t *code = (const uint8_t *)(uintptr_t)ss->lo;
+	size_t len = ss->hi - ss->lo;
+	while (ss->next <= upto && ss->next < len) {
+		size_t off = ss->next;
 		struct insn_site s;
+		ss->bits[off / 8] |= (uint8_t)(1u << (off % 8));
 		if (insn_client_request_at(code + off, len - off))
-			off += INSN_CLIENT_REQ_LEN;
-		else if (insn_decode_one(sc, code + off, len - off, lo + off,
-				&s) < 0)
-			off++;
+			ss->next += INSN_CLIENT_REQ_LEN;
+		else if (insn_decode_one(sc, code + off, len - off,
+				ss->lo + off, &s) < 0)
+			ss->next++;
 		else
-			off += s.len;
+			ss->next += s.len;
 	}
-	return lo + off == at;
+}
+
+/* starts_at -- at is an instruction start of the sweep, decoded as far
+ * as the questions go (the branch pass asks in address order) */
+static bool
+starts_at(struct insn_scanner *sc, struct sweep_starts *ss, uint64_t at)
+{
+	if (ss->bits == NULL &&
+			(ss->bits = calloc((ss->hi - ss->lo) / 8 + 1, 1)) == NULL)
+		return true; /* unknown: it may be */
+	size_t off = at - ss->lo;
+	sweep_decode(sc, ss, off);
+	return ss->bits[off / 8] & (1u << (off % 8));
 }
 
 /* branch -- a branch that may start at `at` lands on target: mark its
@@ -225,8 +243,8 @@ branch(struct insn_scanner *sc, struct window *w, size_t n, uint64_t at,
 	struct window *x = lo > 0 ? &w[lo - 1] : NULL;
 	if (x == NULL || target > x->hi || x->entered)
 		return;
-	if (at < x->sweep_lo || at >= x->sweep_hi ||
-			starts_at(sc, x->sweep_lo, x->sweep_hi, at))
+	if (at < x->sweep->lo || at >= x->sweep->hi ||
+			starts_at(sc, x->sweep, at))
 		x->entered = true;
 }
 
@@ -254,13 +272,34 @@ branch_pass(struct insn_scanner *sc, struct window *w, size_t n,
 	}
 }
 
-/* window_of -- the window of a candidate site */
-static struct window
-window_of(const struct insn_site *s, size_t i)
+/*
+ * windows_of -- the candidate sites' windows, sorted, each pointing to
+ * the starts of its sweep (one per sweep: sweeps do not overlap, so the
+ * windows of one sweep are neighbours); the number of windows
+ */
+static size_t
+windows_of(const struct insn_site *sites, size_t n,
+		bool (*ignored)(uint64_t word), struct window *w,
+		struct sweep_starts *ss)
 {
-	uint64_t sweep_lo = s->addr - s->req_sweep_back;
-	return (struct window){ s->addr - s->req_window, s->addr, sweep_lo,
-		sweep_lo + s->req_sweep_len, i, false };
+	size_t nw = 0, nss = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct insn_site *s = &sites[i];
+		if (s->kind == INSN_CLIENT_REQ && s->req_window != 0 &&
+				ignored(s->req_word))
+			w[nw++] = (struct window){ s->addr - s->req_window,
+				s->addr, NULL, i, false };
+	}
+	qsort(w, nw, sizeof(*w), window_cmp);
+	for (size_t i = 0; i < nw; i++) {
+		const struct insn_site *s = &sites[w[i].site];
+		uint64_t lo = s->addr - s->req_sweep_back;
+		if (nss == 0 || ss[nss - 1].lo != lo)
+			ss[nss++] = (struct sweep_starts){ lo,
+				lo + s->req_sweep_len, NULL, 0 };
+		w[i].sweep = &ss[nss - 1];
+	}
+	return nw;
 }
 
 size_t
@@ -268,23 +307,25 @@ insn_requests_elide(struct insn_scanner *sc, struct insn_site *sites,
 		size_t n, const struct insn_range *code, size_t ncode,
 		bool (*ignored)(uint64_t word))
 {
-	size_t nw = 0;
 	struct window *w = malloc((n + 1) * sizeof(*w));
-	if (w == NULL)
+	struct sweep_starts *ss = malloc((n + 1) * sizeof(*ss));
+	if (w == NULL || ss == NULL) {
+		free(w);
+		free(ss);
 		return n;
-	for (size_t i = 0; i < n; i++)
-		if (sites[i].kind == INSN_CLIENT_REQ &&
-				sites[i].req_window != 0 &&
-				ignored(sites[i].req_word))
-			w[nw++] = window_of(&sites[i], i);
-	qsort(w, nw, sizeof(*w), window_cmp);
+	}
+	size_t nw = windows_of(sites, n, ignored, w, ss);
 	for (size_t i = 0; nw > 0 && i < ncode; i++)
 		branch_pass(sc, w, nw, (const uint8_t *)(uintptr_t)code[i].lo,
 				(const uint8_t *)(uintptr_t)code[i].hi);
-	for (size_t i = 0; i < nw; i++)
+	for (size_t i = 0; i < nw; i++) {
 		if (!w[i].entered)
 			sites[w[i].site].kind = INSN_NONE; /* no trap needed */
+		if (i + 1 == nw || w[i + 1].sweep != w[i].sweep)
+			free(w[i].sweep->bits);
+	}
 	free(w);
+	free(ss);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
 		if (sites[i].kind != INSN_NONE)

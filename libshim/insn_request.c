@@ -218,8 +218,9 @@ sweep_decode(struct insn_scanner *sc, struct sweep_starts *ss, size_t upto)
 static bool
 starts_at(struct insn_scanner *sc, struct sweep_starts *ss, uint64_t at)
 {
-	if (ss->bits == NULL &&
-			(ss->bits = calloc((ss->hi - ss->lo) / 8 + 1, 1)) == NULL)
+	if (ss->bits == NULL)
+		ss->bits = calloc((ss->hi - ss->lo) / 8 + 1, 1);
+	if (ss->bits == NULL)
 		return true; /* unknown: it may be */
 	size_t off = at - ss->lo;
 	sweep_decode(sc, ss, off);
@@ -259,8 +260,7 @@ branch_pass(struct insn_scanner *sc, struct window *w, size_t n,
 		int32_t rel;
 		if (p + 2 <= end && ((*p >= 0x70 && *p <= 0x7f) || *p == 0xeb ||
 				(*p >= 0xe0 && *p <= 0xe3)))
-			branch(sc, w, n, at,
-					at + 2 + (uint64_t)(int64_t)(int8_t)p[1]);
+			branch(sc, w, n, at, at + 2 + (uint64_t)(int8_t)p[1]);
 		if (p + 5 <= end && (*p == 0xe8 || *p == 0xe9)) {
 			memcpy(&rel, p + 1, 4);
 			branch(sc, w, n, at, at + 5 + (uint64_t)(int64_t)rel);

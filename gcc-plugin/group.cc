@@ -4,9 +4,10 @@
 #include "tree-dfa.h"
 #include "tree-eh.h"
 
-/* A run's stores lie within this many bytes of one another: the merged
-   check calls the hooks for a range that much wider than its stores, and
-   (with no runtime, the slot {0, 0}) is true only below this address. */
+/* A run's stores lie within this many bytes of one another: its shared
+   check holds when any of their bytes is in the slot's range, so the
+   hooks of the stores beside a range's edge run too (the runtime drops
+   stores outside pmem); with the slot {0, 0} it never holds. */
 #define PM_GROUP_SPAN 512
 #define PM_GROUP_MAX 16
 

@@ -16,15 +16,20 @@ the other jobs):
   compile time               gcc -O2 -c of a generated 10k-line C file
 
 usage: plugin_bench.py BUILD_DIR [--plugin [LABEL=]SO ...] [--repeat N]
-                       [--benches store,dram,mixed,compile]
+                       [--benches store,dram,mixed,compile] [--instructions]
   (needs BUILD_DIR/lib/pmemu-gcc.so, BUILD_DIR/lib/libpmemu_gcc_fake_rt.so
   and, for mixed, BUILD_DIR/bin/pmemu)
+
+--instructions counts the instructions each program runs instead (under
+valgrind's cachegrind, once: the count does not vary), for the rows with
+no runtime: the noise-free part of the cost.
 
 With several --plugin (a build before and after a change, say), every
 program is built with each and their runs are interleaved with the plain
 one's, so a noisy machine moves all columns alike."""
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -115,6 +120,19 @@ def cpu_time(cmd, env=None):
     return usage.ru_utime + usage.ru_stime
 
 
+def instructions(cmd, env=None):
+    """instructions CMD runs (cachegrind's I refs)"""
+    run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                          "--cachegrind-out-file=/dev/null"] + cmd, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True, check=True)
+    refs = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
+    return float(refs.group(1).replace(",", ""))
+
+
+measure = cpu_time  # or instructions (--instructions)
+
+
 def best_times(runs, repeat):
     """best CPU time of each run (a function returning seconds), the runs
     interleaved REPEAT times"""
@@ -153,14 +171,16 @@ def pool_run(cmd, pool_dir, env):
     """CMD POOL with a fresh pool directory"""
     shutil.rmtree(pool_dir, ignore_errors=True)
     os.mkdir(pool_dir)
-    return cpu_time(cmd + [os.path.join(pool_dir, "pool")], env)
+    return measure(cmd + [os.path.join(pool_dir, "pool")], env)
 
 
 def rows_store(tmp, plugins, fake_rt, repeat):
     exes = build_all(tmp, "store", source(tmp, "store", STORE_LOOP),
                      plugins)
     quiet = dict(os.environ, LD_PRELOAD=fake_rt, PMEMU_FAKE_QUIET="1")
-    bare = best_times([lambda e=e: cpu_time([e]) for e in exes], repeat)
+    bare = best_times([lambda e=e: measure([e]) for e in exes], repeat)
+    if measure is instructions:
+        return [("store loop, no runtime", bare)]
     hooked = best_times([lambda e=e: cpu_time([e], quiet)
                          for e in exes[1:]], repeat)
     return [("store loop, no runtime (goal <= 2.5x)", bare),
@@ -172,7 +192,7 @@ def rows_dram(tmp, plugins, repeat):
     exes = build_all(tmp, "dram", source(tmp, "dram", DRAM_PROGRAM),
                      plugins)
     return [("DRAM hash table, no runtime (goal <= 1.1x)",
-             best_times([lambda e=e: cpu_time([e]) for e in exes], repeat))]
+             best_times([lambda e=e: measure([e]) for e in exes], repeat))]
 
 
 def rows_mixed(tmp, plugins, pmemu, repeat):
@@ -184,6 +204,8 @@ def rows_mixed(tmp, plugins, pmemu, repeat):
         pools = os.path.join(shm, "pmem")
         bare = best_times([lambda e=e: pool_run([e], pools, env)
                            for e in exes], repeat)
+        if measure is instructions:
+            return [("mixed pool updates, no runtime", bare)]
         run = [pmemu, "run", "--quiet", "--pmem-dir", pools, "--"]
         emu = best_times([lambda e=e: pool_run(run + [e], pools, env)
                           for e in exes], repeat)
@@ -208,7 +230,12 @@ def main():
                     help="[LABEL=]plugin .so (repeat to compare builds)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--benches", default="store,dram,mixed,compile")
+    ap.add_argument("--instructions", action="store_true")
     a = ap.parse_args()
+    global measure
+    if a.instructions:
+        measure, a.repeat = instructions, 1
+        a.benches = a.benches.replace("compile", "")
     build_dir = os.path.abspath(a.build_dir)
     lib = os.path.join(build_dir, "lib")
     labels, plugins = [], []
@@ -222,7 +249,9 @@ def main():
     for label, path in zip(labels, plugins):
         print(f"# {label} = {path}")
     cols = "".join(f" {label[:9]:>9} {'ratio':>6}" for label in labels)
-    print(f"{'benchmark (CPU s, best of ' + str(a.repeat) + ')':46}"
+    unit = ("instructions, M" if a.instructions
+            else f"CPU s, best of {a.repeat}")
+    print(f"{'benchmark (' + unit + ')':46}"
           f" {'plain':>8}{cols}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, rows in (
@@ -234,6 +263,8 @@ def main():
             if name not in wanted:
                 continue
             for what, times in rows():
+                if a.instructions:
+                    times = [t / 1e6 for t in times]
                 cols = "".join(f" {t:9.3f} {t / times[0]:5.2f}x"
                                for t in times[1:])
                 print(f"{what:46} {times[0]:8.3f}{cols}")

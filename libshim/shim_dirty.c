@@ -20,17 +20,22 @@
 #include "shim_site.h"
 
 #define RING_LEN (1u << 18)
-#define HEAT_FAULTS 0x0f
-#define HEAT_QUIET 0x70   /* fences a hot page saw no store (<< 4) */
-#define HEAT_TOUCHED 0x80
+/* a page's heat byte */
+#define HEAT_FAULTS 0x03  /* faults, up to HOT_FAULTS */
+#define HEAT_LEVEL 0x0c   /* times it cooled down, up to 3 (<< 2) */
+#define HEAT_QUIET 0x70   /* quiet fences seen while hot (<< 4), in units
+                             of 2^level fences */
+#define HEAT_TOUCHED 0x80 /* a flush found a store since the last fence */
 #define HOT_FAULTS 2      /* faults that make a page hot */
-#define HOT_QUIET_MAX 6   /* quiet fences after which it cools down */
+#define HOT_QUIET_MAX 6   /* quiet units after which it cools down */
+#define HOT_LEVEL_MAX 3
 #define SLOT_CONSUMED ((uintptr_t)1)
 
 static uintptr_t ring[RING_LEN];
 static uint64_t ring_head;   /* consumer, under shim_lock */
 static uint64_t ring_tail;   /* producers: fault handlers */
 static int ring_overflow;
+static uint32_t settle_epoch; /* settles of the ring, under shim_lock */
 
 static void *
 anon(size_t len)
@@ -98,6 +103,17 @@ ring_push(uintptr_t page)
 	__atomic_store_n(&ring[t % RING_LEN], page, __ATOMIC_RELEASE);
 }
 
+/* neighbour_hot -- page pg is hot and writable now (a racy read of two
+ * bytes: a hint only) */
+static bool
+neighbour_hot(const struct shim_mapping *m, size_t pg)
+{
+	return (__atomic_load_n(&m->page_heat[pg], __ATOMIC_RELAXED) &
+			HEAT_FAULTS) >= HOT_FAULTS &&
+		__atomic_load_n(&m->page_state[pg], __ATOMIC_RELAXED) ==
+			SHIM_PAGE_DIRTY;
+}
+
 static void
 handler_die(const char *msg)
 {
@@ -133,8 +149,10 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
 	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
 	m->page_site[pg] = shim_site_ucontext(uc);
-	if ((m->page_heat[pg] & HEAT_FAULTS) < HEAT_FAULTS)
+	if ((m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS)
 		m->page_heat[pg]++; /* BUSY: no one else touches it */
+	if (pg > 0 && neighbour_hot(m, pg - 1)) /* a sequential writer */
+		m->page_heat[pg] |= HOT_FAULTS;
 	if (mprotect(page, SHIM_PAGE_LEN, m->prot) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
@@ -213,13 +231,48 @@ shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	}
 }
 
+/* page_same -- the whole page equals its twin (one compare, the common
+ * case of a hot page at a fence) */
+static bool
+page_same(struct shim_mapping *m, uintptr_t page)
+{
+	return page + SHIM_PAGE_LEN <= view_end(m) && memcmp((void *)page,
+			m->twin + (page - m->base), SHIM_PAGE_LEN) == 0;
+}
+
 /*
- * settle_page -- diff a dirty page, protect it again, drop its twin. A
- * hot page (HOT_FAULTS faults in a row, written again since the last
- * fence) stays writable: its diff is the event source, its twin is
- * refreshed, and it stays queued; its later stores keep the site of its
- * last fault (docs/shim.md). It cools down after HOT_QUIET_MAX fences
- * without a store. With `cold`, every page is protected again (msync,
+ * stay_hot -- a hot page at a fence: diff it (the event source), refresh
+ * its twin, keep it writable and queued. Its later stores keep the site
+ * of its last fault (docs/shim.md). False when it has been quiet for
+ * HOT_QUIET_MAX units: protect it again. A page that cooled down before
+ * and faulted again is hot at once and waits twice as long per level
+ * (a transaction that writes a page once every few fences keeps it hot);
+ * so is a page first written while the page below it is hot (a
+ * sequential writer: no second fault per page).
+ */
+static bool
+stay_hot(struct shim_mapping *m, size_t pg, uintptr_t page, uint8_t heat)
+{
+	bool changed = !page_same(m, page) &&
+		diff_lines(m, page, page + SHIM_PAGE_LEN, true);
+	unsigned level = (heat & HEAT_LEVEL) >> 2;
+	unsigned quiet = (heat & HEAT_QUIET) >> 4;
+	if (changed || (heat & HEAT_TOUCHED))
+		quiet = 0;
+	else if ((settle_epoch & ((1u << level) - 1)) == 0)
+		quiet++;
+	if (quiet >= HOT_QUIET_MAX)
+		return false;
+	m->page_heat[pg] = (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
+		(quiet << 4));
+	ring_push(page); /* still writable: settle it next time */
+	return true;
+}
+
+/*
+ * settle_page -- diff a dirty page, protect it again, drop its twin; a
+ * hot page (HOT_FAULTS faults) stays writable while it keeps being
+ * written (stay_hot). With `cold`, every page is protected again (msync,
  * munmap, exit).
  */
 static void
@@ -229,19 +282,17 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
 	uint8_t heat = m->page_heat[pg];
+	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
 	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS &&
 			__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
 			SHIM_PAGE_DIRTY) {
-		bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
-		unsigned quiet = (changed || (heat & HEAT_TOUCHED)) ? 0 :
-			((heat & HEAT_QUIET) >> 4) + 1;
-		if (quiet < HOT_QUIET_MAX) {
-			m->page_heat[pg] = (uint8_t)((heat & HEAT_FAULTS) |
-				(quiet << 4));
-			ring_push(page); /* still writable: settle it next time */
+		if (stay_hot(m, pg, page, heat))
 			return;
-		}
-		heat = 0; /* quiet for long: protect it again, cold */
+		/* cooled down: the next fault makes it hot again, longer */
+		unsigned level = (heat & HEAT_LEVEL) >> 2;
+		if (level < HOT_LEVEL_MAX)
+			level++;
+		keep = (uint8_t)(HOT_FAULTS | (level << 2));
 	}
 	if (!__atomic_compare_exchange_n(&m->page_state[pg], &s,
 			SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL,
@@ -250,7 +301,7 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	/* read-only first: a store racing with the diff faults and waits */
 	mprotect((void *)page, SHIM_PAGE_LEN, m->prot & ~PROT_WRITE);
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
-	m->page_heat[pg] = heat & HEAT_FAULTS;
+	m->page_heat[pg] = keep;
 	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
 	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
 }
@@ -291,6 +342,7 @@ shim_dirty_settle_all(void)
 {
 	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);
+	settle_epoch++;
 	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
 	bool stuck = false; /* a handler took a slot and has not filled it */
 	for (uint64_t i = ring_head; i < t; i++) {

@@ -371,27 +371,34 @@ last_kept(const struct unwound *u)
 	return last < u->n ? last : u->n - 1;
 }
 
-/* capture -- the site of the stack at ctx, through the cache */
+/* cache_lookup -- true with *site when (pc, sp) hits; a capture nested in
+ * one of its own thread (a signal handler) never uses the cache */
+static bool
+cache_lookup(uintptr_t pc, uintptr_t sp, uint32_t *site)
+{
+	if (capture_busy)
+		return false;
+	capture_busy++;
+	bool hit = cache_hit(cache_set(pc, sp), pc, sp, site);
+	capture_busy--;
+	return hit;
+}
+
+/* capture -- unwinds the stack at ctx and caches its site */
 static uint32_t
 capture(unw_context_t *ctx, int init_flags, int exact0, uintptr_t pc,
 		uintptr_t sp)
 {
-	uint32_t site;
 	bool cached = !capture_busy;
-	struct capture_set *set = cache_set(pc, sp);
 	capture_busy++;
-	if (cached && cache_hit(set, pc, sp, &site)) {
-		capture_busy--;
-		return site;
-	}
 	unw_cursor_t cur;
 	struct unwound u;
 	u.n = 0;
 	if (unw_init_local2(&cur, ctx, init_flags) == 0)
 		unwind_cursor(&cur, &u);
-	site = site_from_ips(u.ip, u.n, exact0);
+	uint32_t site = site_from_ips(u.ip, u.n, exact0);
 	if (cached)
-		cache_fill(set, pc, sp, &u, last_kept(&u), site);
+		cache_fill(cache_set(pc, sp), pc, sp, &u, last_kept(&u), site);
 	capture_busy--;
 	return site;
 }
@@ -401,12 +408,16 @@ shim_site_here(void)
 {
 	if (site_tables_get() == NULL)
 		return SHIM_SITE_UNKNOWN;
+	/* the key: who called us, and at which depth */
+	uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uint32_t site;
+	if (cache_lookup(pc, sp, &site))
+		return site;
 	unw_context_t ctx;
 	if (unw_getcontext(&ctx) != 0)
 		return SHIM_SITE_UNKNOWN;
-	/* the key: who called us, and at which depth */
-	return capture(&ctx, 0, 0, (uintptr_t)__builtin_return_address(0),
-			(uintptr_t)__builtin_frame_address(0));
+	return capture(&ctx, 0, 0, pc, sp);
 }
 
 uint32_t
@@ -414,13 +425,16 @@ shim_site_ucontext(const ucontext_t *uc)
 {
 	if (site_tables_get() == NULL)
 		return SHIM_SITE_UNKNOWN;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uint32_t site;
+	if (cache_lookup(pc, sp, &site))
+		return site;
 	/* libunwind's x86-64 unw_context_t is a ucontext_t; it reads the
 	 * registers, but its API is not const: give it a copy */
 	unw_context_t ctx;
 	memcpy(&ctx, uc, sizeof(ctx));
-	return capture(&ctx, UNW_INIT_SIGNAL_FRAME, 1,
-			(uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
-			(uintptr_t)uc->uc_mcontext.gregs[REG_RSP]);
+	return capture(&ctx, UNW_INIT_SIGNAL_FRAME, 1, pc, sp);
 }
 
 uint32_t

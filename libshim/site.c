@@ -270,7 +270,7 @@ site_from_ips(const uintptr_t *ip, int n, int exact0)
 
 struct capture_entry {
 	uintptr_t pc, sp;            /* the key; pc 0: empty */
-	uint32_t site, nslots;
+	uint32_t site, nslots;       /* site: the id less site_base */
 	uintptr_t slot[CACHE_SLOTS]; /* stack address of a return address */
 	uintptr_t ret[CACHE_SLOTS];  /* what it held */
 };
@@ -312,7 +312,7 @@ cache_hit(const struct capture_set *set, uintptr_t pc, uintptr_t sp,
 				*(const uintptr_t *)e->slot[i] == e->ret[i])
 			i++;
 		if (i == e->nslots) {
-			*site = e->site;
+			*site = site_base + e->site;
 			return true;
 		}
 	}
@@ -338,7 +338,7 @@ cache_fill(struct capture_set *set, uintptr_t pc, uintptr_t sp,
 		e->ret[k] = u->ip[i];
 	}
 	e->nslots = k;
-	e->site = site;
+	e->site = site - site_base; /* the base may be set later (exec) */
 	e->sp = sp;
 	e->pc = pc;
 }

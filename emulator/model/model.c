@@ -508,8 +508,21 @@ model_apply(struct model *m, const struct model_event *ev)
 	const struct region *r = model_region(m, ev->region);
 	if (r == NULL)
 		return -EINVAL;
-	if (ev->kind != MODEL_EV_FSYNC && ev->off + ev->len > r->len)
-		return -ERANGE;
+	struct model_event clamped;
+	if (ev->kind != MODEL_EV_FSYNC && ev->off + ev->len > r->len) {
+		/* a flush or sync of whole lines may reach past the end of a
+		 * file whose size is not a multiple of the line: only the
+		 * bytes of the file count; a store past it is malformed */
+		bool ranged = ev->kind >= MODEL_EV_CLWB &&
+			ev->kind <= MODEL_EV_CLFLUSH;
+		ranged |= ev->kind == MODEL_EV_MSYNC ||
+			ev->kind == MODEL_EV_SET_CLEAN;
+		if (!ranged || ev->off >= r->len)
+			return -ERANGE;
+		clamped = *ev;
+		clamped.len = r->len - ev->off;
+		ev = &clamped;
+	}
 	switch (ev->kind) {
 	case MODEL_EV_STORE:
 	case MODEL_EV_NT_STORE:

@@ -359,6 +359,23 @@ test_three_in_flight_lines_give_eight_images(void **state)
 }
 
 static void
+test_flush_of_a_partial_last_line(void **state)
+{
+	(void)state;
+	/* a file of 88 bytes: its second line has 24 */
+	struct model *m = sc_new(MODEL_DOMAIN_ADR, 88, false, 512);
+	sc_store(m, 1, 64, 24, 'T');
+	sc_ev(m, MODEL_EV_CLWB, 1, 64, 64); /* whole line, past the end */
+	sc_ev(m, MODEL_EV_SFENCE, 1, 0, 0);
+	struct model_open_line ol;
+	assert_int_equal(model_open_lines(m, &ol, 1), 0);
+	uint8_t buf[64];
+	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 80, 16, buf };
+	assert_int_equal(model_apply(m, &st), -ERANGE); /* a store past it */
+	model_delete(m);
+}
+
+static void
 test_set_clean_needs_no_persist(void **state)
 {
 	(void)state;
@@ -425,6 +442,7 @@ main(void)
 		cmocka_unit_test(test_untraced_lines_offer_only_seen_contents),
 		cmocka_unit_test(test_snapshot_equal_to_traced_view_keeps_versions),
 		cmocka_unit_test(test_three_in_flight_lines_give_eight_images),
+		cmocka_unit_test(test_flush_of_a_partial_last_line),
 		cmocka_unit_test(test_set_clean_needs_no_persist),
 		cmocka_unit_test(test_memory_follows_touched_lines),
 	};

@@ -195,6 +195,24 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 	return changed;
 }
 
+/*
+ * same_value_store -- a written page whose line kept its bytes: maybe a
+ * store of the same value, so the flush that follows is not redundant.
+ * Only the in-process model (findings) needs it: the content did not
+ * change, so the trace (exploration) and the tx check get nothing.
+ */
+static void
+same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
+		uint32_t site)
+{
+	if (shim_model() == NULL)
+		return;
+	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
+		.site = site, .region = m->region->id,
+		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
+	(void)model_apply(shim_model(), &ev);
+}
+
 void
 shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
@@ -209,9 +227,8 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 			continue;
 		if (diff_lines(m, a, a + line, true))
 			m->page_heat[pg] |= HEAT_TOUCHED;
-		else if (a < view_end(m)) /* written page, same bytes: maybe a
-			store of the same value; its flush is not redundant */
-			shim_emit_store(m, a, line, false, m->page_site[pg]);
+		else if (a < view_end(m))
+			same_value_store(m, a, line, m->page_site[pg]);
 	}
 }
 

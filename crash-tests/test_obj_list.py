@@ -4,10 +4,12 @@ import pytest
 from conftest import Case, run_case
 
 FROM = (("from", "pool-created"),)   # creating a pool is not crash safe
-# the correct twin passes every strategy (about 1-2.5 min each: every
-# image is opened by libpmemobj and checked by pmempool); a buggy twin
-# already fails in the fence-ordered states, found in seconds
-ALL = "pessimistic,inflight,eviction,torn"
+# the correct twin passes every strategy; CI runs it without `torn`, which
+# multiplies libpmemobj's many wide stores into ~300,000 states (~7,000
+# distinct images, 3.5 min on 2 cores; measured passing, see the issue
+# notes); every image is opened by libpmemobj and checked by pmempool. A
+# buggy twin already fails in the fence-ordered states, found in seconds
+ALL = "pessimistic,inflight,eviction"
 OBJ = "pessimistic,inflight"
 
 CASES = [

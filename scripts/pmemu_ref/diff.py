@@ -7,9 +7,8 @@ import multiprocessing
 import subprocess
 import sys
 
-from . import format as fmt
 from . import gen
-from . import model
+from . import report
 
 
 def is_check(line):
@@ -24,7 +23,7 @@ def reference_batch(args):
     for i in range(lo, hi):
         seq = gen.generate(seed, i)
         lines = gen.render(seq)
-        out.append((seq.name, lines, model.run_sequence(seq.name,
+        out.append((seq.name, lines, report.run_sequence(seq.name,
                                                         lines[1:-1])))
     return out
 
@@ -154,7 +153,7 @@ def compare_all(oracle, seed, count, jobs=2, batch=200):
 def outcome(oracle, seq, steps):
     """None if both sides agree on steps, else a short description"""
     lines = gen.render(seq, steps)
-    ref = model.run_sequence(seq.name, lines[1:-1])
+    ref = report.run_sequence(seq.name, lines[1:-1])
     rc, out = run_oracle(oracle, "\n".join(lines) + "\n")
     if rc != 0:
         return "oracle exited with %d" % rc
@@ -199,7 +198,7 @@ def explain(oracle, name, still=None):
     seq = gen.generate(seed, index)
     steps, kind = shrink(oracle, seq, still=still and still(seq))
     lines = gen.render(seq, steps)
-    ref = model.run_sequence(seq.name, lines[1:-1], verbose=True)
+    ref = report.run_sequence(seq.name, lines[1:-1], verbose=True)
     rc, out = run_oracle(oracle, "\n".join(lines) + "\n", verbose=True)
     parts = ["sequence %s (%s), shrunk from %d to %d steps:" % (
         name, kind, len(seq.steps), len(steps))]

@@ -17,19 +17,8 @@ PAGE_WIDTHS = STORE_WIDTHS + (100, 512, 700, 1500)
 NT_WIDTHS = (4, 8, 16, 32, 64)
 
 
-class Step:
-    """one abstract event: kind plus the fields that kind needs"""
-    __slots__ = ("kind", "tid", "site", "region", "off", "len", "data")
-
-    def __init__(self, kind, tid=None, site=0, region=None, off=0, len=0,
-                 data=None):
-        self.kind = kind
-        self.tid = tid
-        self.site = site
-        self.region = region
-        self.off = off
-        self.len = len
-        self.data = data
+# an abstract event: the same fields a parsed event line has
+Step = fmt.Event
 
 
 class Sequence:

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from pmemu_ref import diff, gen, model
+from pmemu_ref import diff, gen, report
 
 SEED = int(os.environ.get("PMEMU_DIFF_SEED", "1"))
 COUNT = int(os.environ.get("PMEMU_DIFF_COUNT", "10000"))
@@ -129,6 +129,6 @@ def test_mutant_is_caught():
 def test_reference_reports_every_crash_point():
     seq = gen.generate(SEED, 3)
     lines = gen.render(seq)
-    out = model.run_sequence(seq.name, lines[1:-1])
+    out = report.run_sequence(seq.name, lines[1:-1])
     crashes = sum(1 for l in lines if l == "crash")
     assert sum(1 for l in out if l.startswith("crash ")) == crashes

@@ -63,13 +63,33 @@ dup_str(const struct json *v, const char *key)
 	return s ? xp_strdup(s) : NULL;
 }
 
+/* items_of -- v[key]'s items when it is an array (*n of them), else none */
+static const struct json *
+items_of(const struct json *v, const char *key, size_t *n)
+{
+	const struct json *a = json_get(v, key);
+	*n = a && a->type == JSON_ARRAY ? a->n : 0;
+	return *n ? a->items : NULL;
+}
+
+/* table_of -- n + 1 zeroed elements (the + 1: never a NULL table) */
+static void *
+table_of(size_t n, size_t size)
+{
+	void *t = calloc(n + 1, size);
+	if (t == NULL)
+		abort();
+	return t;
+}
+
 static void
 read_strv(const struct json *v, const char *key, char ***out, size_t *n)
 {
-	const struct json *a = json_get(v, key);
-	for (size_t i = 0; a && a->type == JSON_ARRAY && i < a->n; i++)
-		if (a->items[i].type == JSON_STRING)
-			xp_strv_push(out, n, a->items[i].s);
+	size_t na;
+	const struct json *it = items_of(v, key, &na);
+	for (size_t i = 0; i < na; i++)
+		if (it[i].type == JSON_STRING)
+			xp_strv_push(out, n, it[i].s);
 }
 
 static uint64_t
@@ -86,13 +106,11 @@ read_site(const struct json *v, struct xp_site *s)
 	if (v == NULL || v->type != JSON_OBJECT)
 		return;
 	s->id = (uint32_t)json_u64(v, "id");
-	const struct json *fr = json_get(v, "frames");
-	size_t n = fr && fr->type == JSON_ARRAY ? fr->n : 0;
-	s->frames = calloc(n + 1, sizeof(*s->frames));
-	if (s->frames == NULL)
-		abort();
+	size_t n;
+	const struct json *fr = items_of(v, "frames", &n);
+	s->frames = table_of(n, sizeof(*s->frames));
 	for (size_t i = 0; i < n; i++) {
-		const struct json *f = &fr->items[i];
+		const struct json *f = &fr[i];
 		s->frames[i].function = dup_str(f, "function");
 		s->frames[i].file = dup_str(f, "file");
 		s->frames[i].module = dup_str(f, "module");
@@ -144,13 +162,11 @@ read_fail(const struct json *v, struct xp_rfail *f)
 static void
 read_line_stores(const struct json *l, struct xp_rline *out)
 {
-	const struct json *st = json_get(l, "stores");
-	size_t n = st && st->type == JSON_ARRAY ? st->n : 0;
-	out->stores = calloc(n + 1, sizeof(*out->stores));
-	if (out->stores == NULL)
-		abort();
+	size_t n;
+	const struct json *st = items_of(l, "stores", &n);
+	out->stores = table_of(n, sizeof(*out->stores));
 	for (size_t i = 0; i < n; i++)
-		read_site(&st->items[i], &out->stores[i]);
+		read_site(&st[i], &out->stores[i]);
 	out->nstores = n;
 	out->piece_len = (uint32_t)json_u64(l, "piece_len");
 	if (out->piece_len)
@@ -172,13 +188,11 @@ read_first(const struct json *ff, struct xp_report *rp)
 	const struct json *ex = json_get(ff, "explanation");
 	rp->expl_status = dup_str(ex, "status");
 	rp->expl_checks = json_u64(ex, "checks");
-	const struct json *lines = json_get(ex, "lines");
-	size_t n = lines && lines->type == JSON_ARRAY ? lines->n : 0;
-	rp->expl = calloc(n + 1, sizeof(*rp->expl));
-	if (rp->expl == NULL)
-		abort();
+	size_t n;
+	const struct json *lines = items_of(ex, "lines", &n);
+	rp->expl = table_of(n, sizeof(*rp->expl));
 	for (size_t i = 0; i < n; i++) {
-		const struct json *l = &lines->items[i];
+		const struct json *l = &lines[i];
 		rp->expl[i].region = (uint32_t)json_u64(l, "region");
 		rp->expl[i].off = hex_u64(l, "off");
 		rp->expl[i].len = (uint32_t)json_u64(l, "len");
@@ -215,41 +229,34 @@ read_options(const struct json *o, struct xp_report *rp)
 static void
 read_arrays(const struct json *v, struct xp_report *rp)
 {
-	const struct json *a = json_get(v, "regions");
-	size_t n = a && a->type == JSON_ARRAY ? a->n : 0;
-	rp->regions = calloc(n + 1, sizeof(*rp->regions));
+	size_t n;
+	const struct json *a = items_of(v, "regions", &n);
+	rp->regions = table_of(n, sizeof(*rp->regions));
 	for (size_t i = 0; i < n; i++) {
-		rp->regions[i].region = (uint32_t)json_u64(&a->items[i],
-				"region");
-		rp->regions[i].file = dup_str(&a->items[i], "file");
-		rp->regions[i].media = dup_str(&a->items[i], "media");
-		rp->regions[i].len = json_u64(&a->items[i], "len");
-		rp->regions[i].line = (uint32_t)json_u64(&a->items[i], "line");
+		rp->regions[i].region = (uint32_t)json_u64(&a[i], "region");
+		rp->regions[i].file = dup_str(&a[i], "file");
+		rp->regions[i].media = dup_str(&a[i], "media");
+		rp->regions[i].len = json_u64(&a[i], "len");
+		rp->regions[i].line = (uint32_t)json_u64(&a[i], "line");
 	}
 	rp->nregions = n;
-	a = json_get(v, "points_failing");
-	n = a && a->type == JSON_ARRAY ? a->n : 0;
-	rp->pfail = calloc(n + 1, sizeof(*rp->pfail));
+	a = items_of(v, "points_failing", &n);
+	rp->pfail = table_of(n, sizeof(*rp->pfail));
 	for (size_t i = 0; i < n; i++)
-		read_point(&a->items[i], &rp->pfail[i]);
+		read_point(&a[i], &rp->pfail[i]);
 	rp->npfail = n;
-	a = json_get(v, "failures");
-	n = a && a->type == JSON_ARRAY ? a->n : 0;
-	rp->failures = calloc(n + 1, sizeof(*rp->failures));
+	a = items_of(v, "failures", &n);
+	rp->failures = table_of(n, sizeof(*rp->failures));
 	for (size_t i = 0; i < n; i++)
-		read_fail(&a->items[i], &rp->failures[i]);
+		read_fail(&a[i], &rp->failures[i]);
 	rp->nfailures = n;
-	a = json_get(v, "shards");
-	n = a && a->type == JSON_ARRAY ? a->n : 0;
-	rp->shards = calloc(n + 1, sizeof(*rp->shards));
+	a = items_of(v, "shards", &n);
+	rp->shards = table_of(n, sizeof(*rp->shards));
 	for (size_t i = 0; i < n; i++) {
-		rp->shards[i].k = (uint32_t)json_u64(&a->items[i], "k");
-		rp->shards[i].n = (uint32_t)json_u64(&a->items[i], "n");
+		rp->shards[i].k = (uint32_t)json_u64(&a[i], "k");
+		rp->shards[i].n = (uint32_t)json_u64(&a[i], "n");
 	}
 	rp->nshards = n;
-	if (rp->regions == NULL || rp->pfail == NULL || rp->failures == NULL ||
-			rp->shards == NULL)
-		abort();
 }
 
 static char *

@@ -12,6 +12,7 @@ import pathlib
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -35,22 +36,28 @@ __all__ = [
 # where pmemu is
 
 def find_pmemu() -> str:
-    """$PMEMU, else the build next to this package, else pmemu on PATH."""
+    """$PMEMU, else the build of the checkout this package sits in, else the
+    pmemu installed in this Python's prefix (cmake --install --prefix
+    $VIRTUAL_ENV), else pmemu on PATH."""
     env = os.environ.get("PMEMU")
     if env:
         if not os.access(env, os.X_OK):
             raise PmemuError(f"$PMEMU={env} is not an executable pmemu")
         return env
+    candidates = []
     source = pathlib.Path(__file__).resolve().parents[2]
-    for build in [source / "build", *sorted(source.glob("build-*"))]:
-        cand = build / "bin" / "pmemu"
+    if (source / "emulator" / "cli").is_dir():  # a source checkout
+        candidates += [b / "bin" / "pmemu"
+                       for b in [source / "build", *sorted(source.glob("build-*"))]]
+    candidates.append(pathlib.Path(sys.prefix) / "bin" / "pmemu")
+    for cand in candidates:
         if os.access(cand, os.X_OK):
             return str(cand)
     found = shutil.which("pmemu")
     if found:
         return found
-    raise PmemuError("pmemu not found: set $PMEMU to the pmemu binary or "
-                     f"build it in {source / 'build'}")
+    raise PmemuError("pmemu not found: set $PMEMU to the pmemu binary, put it "
+                     "on PATH, or install it (cmake --install build --prefix ...)")
 
 
 # --------------------------------------------------------------------------

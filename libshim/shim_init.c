@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "insn.h"
 #include "shim_core.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
@@ -29,11 +30,6 @@ static pid_t owner_pid;             /* the process that ran the constructor */
 static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
 
-/* families written by other files: called when they are linked in */
-int shim_insn_init(void) __attribute__((weak));
-unsigned shim_insn_locked_sites(void) __attribute__((weak));
-size_t shim_insn_locked_describe(char *buf, size_t len)
-	__attribute__((weak));
 
 const struct shim_options *
 shim_opts(void)
@@ -266,8 +262,7 @@ count_region(struct shim_region *r, void *ctx)
 void
 shim_exit_notes(void)
 {
-	if (shim_is_forked_child() || shim_insn_locked_sites == NULL ||
-			shim_insn_locked_describe == NULL)
+	if (shim_is_forked_child())
 		return;
 	unsigned nregions = 0, nlocked = shim_insn_locked_sites();
 	shim_lock();
@@ -313,8 +308,7 @@ shim_init(void)
 	shim_site_set_sink(site_sink);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
-	if (shim_insn_init)
-		shim_insn_init();
+	shim_insn_init();
 	shim_active = true;
 	shim_depth--;
 }

@@ -39,7 +39,6 @@ void **xp_linemap_find(const struct xp_linemap *lm, uint32_t region,
 		uint64_t off);
 /* the value slot of a key, inserted (value NULL) if absent */
 void **xp_linemap_get(struct xp_linemap *lm, uint32_t region, uint64_t off);
-size_t xp_linemap_count(const struct xp_linemap *lm);
 typedef void (*xp_linemap_fn)(void *ctx, uint32_t region, uint64_t off,
 		void *value);
 void xp_linemap_each(const struct xp_linemap *lm, xp_linemap_fn fn,
@@ -248,7 +247,6 @@ void xp_base_update(struct xp_base *b, const struct model *m,
 void xp_base_load(struct xp_base *b, const struct model *m);
 const uint8_t *xp_base_line(struct xp_base *b, uint32_t region,
 		uint64_t off);
-struct xp_hash xp_base_hash(const struct xp_base *b);
 
 /* a line of a state that differs from the base */
 struct xp_line_set {

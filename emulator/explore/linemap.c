@@ -109,12 +109,6 @@ xp_linemap_get(struct xp_linemap *lm, uint32_t region, uint64_t off)
 	return &lm->s[i].value;
 }
 
-size_t
-xp_linemap_count(const struct xp_linemap *lm)
-{
-	return lm->count;
-}
-
 void
 xp_linemap_each(const struct xp_linemap *lm, xp_linemap_fn fn, void *ctx)
 {

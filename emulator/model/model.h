@@ -78,7 +78,6 @@ int model_config_set_clflush_weak(struct model_config *cfg, bool weak);
 int model_config_set_sector(struct model_config *cfg, uint32_t sector_len);
 int model_config_set_contents(struct model_config *cfg, bool track);
 /* history versions kept per line before intermediate ones are dropped */
-int model_config_set_history_max(struct model_config *cfg, uint32_t n);
 int model_domain_parse(const char *s, enum model_domain *d);
 const char *model_domain_name(enum model_domain d);
 

@@ -76,15 +76,6 @@ model_config_set_contents(struct model_config *cfg, bool track)
 	return 0;
 }
 
-int
-model_config_set_history_max(struct model_config *cfg, uint32_t n)
-{
-	if (n < 2)
-		return -EINVAL;
-	cfg->history_max = n;
-	return 0;
-}
-
 static const char *const domain_names[] = { "adr", "eadr", "pagecache" };
 
 int

@@ -41,12 +41,6 @@ static const struct class_text class_text[MODEL_FIND_MAX] = {
 		false, true },
 };
 
-const char *
-findings_class_key(enum model_finding_class c)
-{
-	return (unsigned)c < MODEL_FIND_MAX ? class_text[c].key : NULL;
-}
-
 static const char *
 when_text(const struct findings_print_opts *o)
 {

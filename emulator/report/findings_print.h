@@ -54,9 +54,6 @@ int findings_print_text(struct findings_report *rep,
 int findings_print_json(struct findings_report *rep,
 		const struct findings_print_opts *opts, FILE *out);
 
-/* "unpersisted", "no_fence", ...: the JSON name of a class; NULL if none */
-const char *findings_class_key(enum model_finding_class c);
-
 #ifdef __cplusplus
 }
 #endif

@@ -67,12 +67,10 @@ target_compile_options(raw_dl_lib PRIVATE -O2 -g -mclwb)
 
 # the same program built with the plugin, and stripped (only .dynsym tells
 # that the plugin built it): its flushes must not be counted twice
-if(EXISTS ${CMAKE_SOURCE_DIR}/gcc-plugin/CMakeLists.txt)
-  raw_prog(raw_clwb_plugin_ok raw_clwb.c -mclwb
-    -fplugin=$<TARGET_FILE:pmemu-gcc>)
-  target_link_options(raw_clwb_plugin_ok PRIVATE -s)
-  add_dependencies(raw_clwb_plugin_ok pmemu-gcc)
-endif()
+raw_prog(raw_clwb_plugin_ok raw_clwb.c -mclwb
+  -fplugin=$<TARGET_FILE:pmemu-gcc>)
+target_link_options(raw_clwb_plugin_ok PRIVATE -s)
+add_dependencies(raw_clwb_plugin_ok pmemu-gcc)
 
 # Valgrind client requests (client_request.c) against doubles of shim_tx.c
 add_executable(test_client_request

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from .results import *  # noqa: F401,F403
 from .results import (ExploreReport, PmemuError, PmemuUsageError,
@@ -22,6 +22,11 @@ from .results import (ExploreReport, PmemuError, PmemuUsageError,
                       parse_run_text)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+# a path as the caller has it; a program as an argv list or one string
+PathArg = Union[str, "os.PathLike[str]"]
+Command = Union[PathArg, Sequence[PathArg]]
+Env = Optional[Mapping[str, Any]]
 
 __all__ = [
     "PmemuError", "PmemuUsageError", "Frame", "Site", "Finding", "RunResult",
@@ -80,7 +85,7 @@ def command_line(options: Mapping[str, Any]) -> list[str]:
     return args
 
 
-def _program(cmd: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+def _program(cmd: Command) -> list[str]:
     if isinstance(cmd, (str, os.PathLike)):
         return shlex.split(str(cmd)) if isinstance(cmd, str) else [str(cmd)]
     return [str(c) for c in cmd]
@@ -92,8 +97,9 @@ def _usage_message(stderr: str) -> str:
     return (errors or lines or stderr.splitlines() or ["pmemu exited 2"])[-1]
 
 
-def _exec(args: list[str], *, cwd=None, env=None, timeout=None,
-          expect: Iterable[int] = (0, 1)) -> subprocess.CompletedProcess:
+def _exec(args: list[str], *, cwd: PathArg | None = None, env: Env = None,
+          timeout: float | None = None,
+          expect: Iterable[int] = (0, 1)) -> subprocess.CompletedProcess[str]:
     full_env = None
     if env is not None:
         full_env = dict(os.environ)
@@ -111,8 +117,9 @@ def _exec(args: list[str], *, cwd=None, env=None, timeout=None,
     return r
 
 
-def run(cmd, *, pmemu: str | None = None, cwd=None, env=None, timeout=None,
-        **options) -> RunResult:
+def run(cmd: Command, *, pmemu: str | None = None, cwd: PathArg | None = None,
+        env: Env = None, timeout: float | None = None,
+        **options: Any) -> RunResult:
     """`pmemu run [OPTIONS] -- CMD`: the findings, parsed from the report
     pmemu writes to --log-file (the text of docs/report-format.md)."""
     with tempfile.TemporaryDirectory(prefix="pmemu-run-") as tmp:
@@ -126,8 +133,9 @@ def run(cmd, *, pmemu: str | None = None, cwd=None, env=None, timeout=None,
                      text, args)
 
 
-def record(cmd, trace: str | os.PathLike, *, pmemu: str | None = None,
-           cwd=None, env=None, timeout=None, **options) -> RecordResult:
+def record(cmd: Command, trace: PathArg, *, pmemu: str | None = None,
+           cwd: PathArg | None = None, env: Env = None,
+           timeout: float | None = None, **options: Any) -> RecordResult:
     """`pmemu record -o TRACE [OPTIONS] -- CMD`."""
     args = [pmemu or find_pmemu(), "record", "-o", str(trace),
             *command_line(options), "--", *_program(cmd)]
@@ -142,10 +150,12 @@ def record(cmd, trace: str | os.PathLike, *, pmemu: str | None = None,
 RECORD_OPTIONS = ("pmem_dir", "domain", "line", "clflush", "sector")
 
 
-def explore(cmd=None, *, check: str, trace: str | os.PathLike | None = None,
-            record_to: str | os.PathLike | None = None,
-            pmemu: str | None = None, cwd=None, env=None, timeout=None,
-            **options) -> ExploreReport:
+def explore(cmd: Command | None = None, *, check: str,
+            trace: PathArg | None = None,
+            record_to: PathArg | None = None,
+            pmemu: str | None = None, cwd: PathArg | None = None,
+            env: Env = None, timeout: float | None = None,
+            **options: Any) -> ExploreReport:
     """`pmemu explore --check CHECK [OPTIONS] (--trace T | -- CMD)`.
 
     options are any of explore's (strategy, jobs, shard, crash_at, ...);
@@ -167,15 +177,18 @@ def explore(cmd=None, *, check: str, trace: str | os.PathLike | None = None,
         report = pathlib.Path(tmp) / "report.json"
         args = [pmemu or find_pmemu(), "explore", "--check", check,
                 *command_line(options), f"--json={report}"]
-        args += ["--trace", str(trace)] if trace is not None else \
-            ["--", *_program(cmd)]
+        if trace is not None:
+            args += ["--trace", str(trace)]
+        elif cmd is not None:
+            args += ["--", *_program(cmd)]
         r = _exec(args, cwd=cwd, env=env, timeout=timeout)
         rep = _read_report(report, r)
     rep.text, rep.command = r.stdout, args
     return rep
 
 
-def _read_report(path: pathlib.Path, r) -> ExploreReport:
+def _read_report(path: pathlib.Path,
+                 r: subprocess.CompletedProcess[str]) -> ExploreReport:
     if not path.exists():
         raise PmemuError(f"pmemu exited {r.returncode} without a JSON "
                          f"report: {r.stderr.strip()[-500:]}", r.returncode,
@@ -187,16 +200,17 @@ def _read_report(path: pathlib.Path, r) -> ExploreReport:
     return rep
 
 
-def replay(trace: str | os.PathLike, state: str, out: str | os.PathLike, *,
-           pmemu: str | None = None, cwd=None) -> pathlib.Path:
+def replay(trace: PathArg, state: str, out: PathArg, *,
+           pmemu: str | None = None,
+           cwd: PathArg | None = None) -> pathlib.Path:
     """`pmemu replay --trace T --state ID -o DIR`: the image directory."""
     _exec([pmemu or find_pmemu(), "replay", "--trace", str(trace),
            "--state", state, "-o", str(out)], cwd=cwd, expect=(0,))
     return pathlib.Path(out)
 
 
-def merge(reports: Sequence[str | os.PathLike], *, pmemu: str | None = None,
-          cwd=None) -> ExploreReport:
+def merge(reports: Sequence[PathArg], *, pmemu: str | None = None,
+          cwd: PathArg | None = None) -> ExploreReport:
     """`pmemu merge A.json B.json ... -o OUT`: one report."""
     with tempfile.TemporaryDirectory(prefix="pmemu-merge-") as tmp:
         out = pathlib.Path(tmp) / "merged.json"

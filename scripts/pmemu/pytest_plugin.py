@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import pathlib
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ from . import api
 MARKER = "crash_consistency"
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pmemu", "pmemu crash-consistency testing")
     group.addoption("--pmemu", dest="pmemu_bin", default=None,
                     help="the pmemu binary (default: $PMEMU or the build)")
@@ -44,7 +45,7 @@ def pytest_addoption(parser):
                     help="checks in parallel for every explore (--jobs)")
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(check=CMD, strategy=S, **explore_options): defaults of "
@@ -63,7 +64,7 @@ class Pmemu:
     """The `pmemu` fixture: the driver bound to one test's pmem dir."""
 
     def __init__(self, pmem: pathlib.Path, workdir: pathlib.Path,
-                 binary: str, defaults: dict):
+                 binary: str, defaults: dict[str, Any]) -> None:
         self.pmem = pmem
         self.workdir = workdir
         self.binary = binary
@@ -71,23 +72,25 @@ class Pmemu:
         self._traces = itertools.count(1)
         self.reports: list[api.ExploreReport] = []
 
-    def _options(self, options: dict) -> dict:
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
         merged = {"pmem_dir": self.pmem, **self.defaults, **options}
         if "check" not in merged:
             raise TypeError("explore needs check=... (or a "
                             f"@pytest.mark.{MARKER}(check=...) marker)")
         return merged
 
-    def run(self, cmd, **options) -> api.RunResult:
-        return api.run(cmd, pmemu=self.binary,
-                       **{"pmem_dir": self.pmem, **options})
+    def run(self, cmd: api.Command, **options: Any) -> api.RunResult:
+        options.setdefault("pmem_dir", self.pmem)
+        return api.run(cmd, pmemu=self.binary, **options)
 
-    def record(self, cmd, trace=None, **options) -> api.RecordResult:
+    def record(self, cmd: api.Command, trace: api.PathArg | None = None,
+               **options: Any) -> api.RecordResult:
         trace = trace or self.workdir / f"run{next(self._traces)}.trace"
-        return api.record(cmd, trace, pmemu=self.binary,
-                          **{"pmem_dir": self.pmem, **options})
+        options.setdefault("pmem_dir", self.pmem)
+        return api.record(cmd, trace, pmemu=self.binary, **options)
 
-    def explore(self, cmd=None, **options) -> api.ExploreReport:
+    def explore(self, cmd: api.Command | None = None,
+                **options: Any) -> api.ExploreReport:
         """Record cmd into this test's directory (so the trace outlives
         the run and `pmemu replay` works), then explore it."""
         opts = self._options(options)
@@ -98,7 +101,8 @@ class Pmemu:
         self.reports.append(rep)
         return rep
 
-    def check(self, cmd=None, **options) -> api.ExploreReport:
+    def check(self, cmd: api.Command | None = None,
+              **options: Any) -> api.ExploreReport:
         """explore(), then fail the test with pmemu's explanation if any
         crash state failed the check."""
         rep = self.explore(cmd, **options)
@@ -106,12 +110,13 @@ class Pmemu:
             raise CrashConsistencyError(rep)
         return rep
 
-    def replay(self, trace, state, out) -> pathlib.Path:
+    def replay(self, trace: api.PathArg, state: str,
+               out: api.PathArg) -> pathlib.Path:
         return api.replay(trace, state, out, pmemu=self.binary)
 
 
 @pytest.fixture(scope="session")
-def pmemu_binary(pytestconfig) -> str:
+def pmemu_binary(pytestconfig: pytest.Config) -> str:
     path = pytestconfig.getoption("pmemu_bin")
     if path:
         return path
@@ -122,7 +127,7 @@ def pmemu_binary(pytestconfig) -> str:
 
 
 @pytest.fixture
-def pmem(tmp_path) -> pathlib.Path:
+def pmem(tmp_path: pathlib.Path) -> pathlib.Path:
     """A fresh, empty directory emulated as persistent memory."""
     d = tmp_path / "pmem"
     d.mkdir()
@@ -130,8 +135,9 @@ def pmem(tmp_path) -> pathlib.Path:
 
 
 @pytest.fixture
-def pmemu(request, pmem, tmp_path, pmemu_binary) -> Pmemu:
-    defaults = {}
+def pmemu(request: pytest.FixtureRequest, pmem: pathlib.Path,
+          tmp_path: pathlib.Path, pmemu_binary: str) -> Pmemu:
+    defaults: dict[str, Any] = {}
     jobs = request.config.getoption("pmemu_jobs")
     if jobs:
         defaults["jobs"] = jobs
@@ -144,7 +150,8 @@ def pmemu(request, pmem, tmp_path, pmemu_binary) -> Pmemu:
     return Pmemu(pmem, tmp_path, pmemu_binary, defaults)
 
 
-def pytest_assertrepr_compare(op, left, right):
+def pytest_assertrepr_compare(op: str, left: object,
+                              right: object) -> list[str] | None:
     """`assert report.passed` style comparisons show pmemu's explanation."""
     for side in (left, right):
         if isinstance(side, api.ExploreReport) and not side.passed:

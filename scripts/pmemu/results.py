@@ -374,7 +374,8 @@ class ExploreReport:
 
 def _json_values(text: str) -> list[dict]:
     """Every JSON object in text (a file may hold one report per moment)."""
-    dec, out, i = json.JSONDecoder(), [], 0
+    dec, i = json.JSONDecoder(), 0
+    out: list[dict] = []
     while True:
         while i < len(text) and text[i].isspace():
             i += 1

@@ -20,6 +20,50 @@ grow(void *p, size_t *cap, size_t need, size_t elem)
 	return p;
 }
 
+/* content_key -- a 64-bit hash of an outcome's bytes (equal bytes, equal
+ * keys; equal keys are confirmed with memcmp) */
+static uint64_t
+content_key(const struct xp_open *o, size_t k)
+{
+	return xp_line_hash(0, 0, xp_open_content(o, k), o->line_len).a;
+}
+
+/* distinct_outcomes -- o->distinct: the first outcome of each content,
+ * in model order; o->newest: the one holding the content of the newest
+ * non-torn outcome (the last distinct one if only torn ones follow LOST) */
+static void
+distinct_outcomes(struct xp_open *o)
+{
+	size_t n = o->nout ? o->nout : 1;
+	o->distinct = realloc(o->distinct, n * sizeof(*o->distinct));
+	uint64_t *keys = malloc(n * sizeof(*keys));
+	if (o->distinct == NULL || keys == NULL)
+		abort();
+	size_t nd = 0, newest = SIZE_MAX;
+	uint32_t newest_point = 0;
+	for (size_t k = 0; k < o->nout; k++) {
+		uint64_t key = content_key(o, k);
+		size_t d = 0;
+		while (d < nd && (keys[d] != key || memcmp(xp_open_content(o,
+				k), xp_open_content(o, o->distinct[d]),
+				o->line_len) != 0))
+			d++;
+		if (d == nd) {
+			keys[nd] = key;
+			o->distinct[nd++] = (uint32_t)k;
+		}
+		const struct model_outcome *x = &o->out[k];
+		if (x->kind != MODEL_OUT_TORN && x->kind != MODEL_OUT_LOST &&
+				x->point >= newest_point) {
+			newest_point = x->point;
+			newest = d;
+		}
+	}
+	free(keys);
+	o->ndistinct = nd;
+	o->newest = newest != SIZE_MAX ? newest : (nd ? nd - 1 : 0);
+}
+
 /* load_line -- outcomes (LOST first) and their contents */
 static void
 load_line(struct xp_open *o, const struct model *m, unsigned strategies)
@@ -44,6 +88,7 @@ load_line(struct xp_open *o, const struct model *m, unsigned strategies)
 		if (model_outcome_content(m, l->region, l->off, &o->out[k],
 				o->content + k * o->line_len) != 0)
 			memset(o->content + k * o->line_len, 0, o->line_len);
+	distinct_outcomes(o);
 }
 
 void
@@ -77,6 +122,7 @@ xp_openset_free(struct xp_openset *s)
 	for (size_t i = 0; i < s->cap; i++) {
 		free(s->v[i].out);
 		free(s->v[i].content);
+		free(s->v[i].distinct);
 	}
 	free(s->v);
 	free(s->ol);

@@ -108,10 +108,11 @@ note_bounded(const struct xp_results *res, struct xp_report *rp)
 	xp_report_add_note(rp, "%s combinations of line outcomes were not "
 		"explored: at %llu crash point%s more than --max-lines=%lu "
 		"lines had a choice or their combinations exceeded "
-		"--max-states=%lu; there each line alone with each of its "
-		"outcomes, each line alone lost, and --samples=%lu random "
-		"combinations were explored, at most --max-states a point",
-		n, (unsigned long long)res->bounded.points,
+		"--max-states=%lu; there at most --max-states states were: "
+		"all lines lost, each line alone at each of its outcomes "
+		"(every line's first outcome first), all at their newest, "
+		"each line alone lost from that, and --samples=%lu random "
+		"combinations", n, (unsigned long long)res->bounded.points,
 		res->bounded.points == 1 ? "" : "s", res->o->max_lines,
 		res->o->max_states, res->o->samples);
 }

@@ -6,7 +6,7 @@
 #include "explore.h"
 
 static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
+grow_array(void *p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return p;
@@ -97,12 +97,12 @@ xp_openset_load(struct xp_openset *s, const struct model *m,
 {
 	size_t n = model_open_lines(m, s->ol, s->olcap);
 	if (n > s->olcap) {
-		s->ol = grow(s->ol, &s->olcap, n, sizeof(*s->ol));
+		s->ol = grow_array(s->ol, &s->olcap, n, sizeof(*s->ol));
 		n = model_open_lines(m, s->ol, s->olcap);
 	}
 	if (n > s->cap) {
 		size_t old = s->cap;
-		s->v = grow(s->v, &s->cap, n, sizeof(*s->v));
+		s->v = grow_array(s->v, &s->cap, n, sizeof(*s->v));
 		memset(s->v + old, 0, (s->cap - old) * sizeof(*s->v));
 	}
 	s->n = n;

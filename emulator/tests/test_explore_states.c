@@ -10,6 +10,7 @@
 
 /* the explorer is part of the pmemu executable: build its units here */
 #include "../explore/linemap.c"
+#include "../explore/openset.c"
 #include "../explore/stateid.c"
 #include "../explore/states.c"
 
@@ -152,6 +153,163 @@ test_beyond_max_lines_single_inclusions_and_omissions(void **state)
 	lines_free(o, 10);
 }
 
+static void
+test_only_distinct_outcomes_are_picked(void **state)
+{
+	(void)state;
+	bool ex;
+	struct xp_open *o = lines(2, 2);
+	/* outcomes 1 and 3 repeat the contents of 0 and 2 */
+	o[0].nout = 5;
+	o[0].ndistinct = 3;
+	o[0].distinct = realloc(o[0].distinct, 3 * sizeof(uint32_t));
+	o[0].distinct[1] = 2;
+	o[0].distinct[2] = 4;
+	struct xp_state_bounds b = { 8, 4096, 0, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, 2, &b);
+	const uint32_t *pick;
+	size_t n = 0;
+	while (xp_state_gen_next(g, &pick) == 1) {
+		assert_true(pick[0] == 0 || pick[0] == 2 || pick[0] == 4);
+		n++;
+	}
+	assert_int_equal(n, 6); /* 3 x 2 */
+	assert_true(xp_state_gen_left_out(g) == 0);
+	xp_state_gen_delete(g);
+	assert_int_equal(count_states(o, 2, 8, 0, &ex), 6);
+	lines_free(o, 2);
+}
+
+static void
+test_beyond_max_states_bounded_and_counted(void **state)
+{
+	(void)state;
+	bool ex;
+	double left_out;
+	struct xp_open *o = lines(3, 20);
+	/* 8000 combinations of 3 lines: over the default 4096 */
+	size_t n = count_bounded(o, 3, 8, 4096, 0, &ex, &left_out);
+	assert_false(ex);
+	assert_int_equal(n, 1 + 3 * 19 + 1 + 3);
+	assert_true(left_out == 8000.0 - (double)n);
+	/* a tighter bound: inclusions stop, newest and omissions stay */
+	n = count_bounded(o, 3, 8, 20, 0, &ex, &left_out);
+	assert_int_equal(n, 20);
+	assert_true(left_out == 7980.0);
+	/* within both bounds: exhaustive, nothing left out */
+	n = count_bounded(o, 3, 8, 8000, 0, &ex, &left_out);
+	assert_true(ex);
+	assert_int_equal(n, 8000);
+	assert_true(left_out == 0);
+	lines_free(o, 3);
+}
+
+static void
+test_bounded_inclusions_first_outcomes_first(void **state)
+{
+	(void)state;
+	struct xp_open *o = lines(64, 256); /* a 4 KiB store's 64 lines */
+	struct xp_state_bounds b = { 8, 200, 0, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, 64, &b);
+	const uint32_t *pick;
+	size_t n = 0;
+	bool seen[64] = { false };
+	while (xp_state_gen_next(g, &pick) == 1) {
+		size_t at = 0, line = 0;
+		for (size_t i = 0; i < 64; i++)
+			if (pick[i] != 0) {
+				at++;
+				line = i;
+			}
+		if (n >= 1 && n <= 64) {  /* after all lost */
+			assert_int_equal(at, 1);
+			assert_int_equal(pick[line], 1);
+			assert_false(seen[line]);
+			seen[line] = true;
+		}
+		n++;
+	}
+	assert_int_equal(n, 200);
+	assert_true(xp_state_gen_left_out(g) > 1e150); /* 256^64 - 200 */
+	xp_state_gen_delete(g);
+	lines_free(o, 64);
+}
+
+static void
+test_all_newest_is_the_newest_content(void **state)
+{
+	(void)state;
+	struct xp_open *o = lines(10, 4);
+	for (size_t i = 0; i < 10; i++)
+		o[i].newest = 1;       /* torn outcomes follow the newest */
+	struct xp_state_bounds b = { 8, 4096, 0, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, 10, &b);
+	const uint32_t *pick;
+	size_t n = 0;
+	bool found = false;
+	while (xp_state_gen_next(g, &pick) == 1) {
+		if (++n != 1 + 10 * 3 + 1)  /* all lost, inclusions, newest */
+			continue;
+		for (size_t i = 0; i < 10; i++)
+			assert_int_equal(pick[i], 1);
+		found = true;
+	}
+	assert_true(found);
+	xp_state_gen_delete(g);
+	lines_free(o, 10);
+}
+
+/* model_zeroed -- a model (content mode) over one region of zeros */
+static void
+media_zeros(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
+		uint32_t len)
+{
+	(void)ctx;
+	(void)region;
+	(void)off;
+	memset(buf, 0, len);
+}
+
+static void
+apply(struct model *m, enum model_ev k, uint64_t off, uint64_t len,
+		const uint8_t *data)
+{
+	struct model_event ev = { k, 1, 1, 0, off, len, data };
+	assert_int_equal(model_apply(m, &ev), 0);
+}
+
+static void
+test_openset_keeps_one_outcome_per_content(void **state)
+{
+	(void)state;
+	struct model_config *cfg = model_config_new();
+	model_config_set_contents(cfg, true);
+	struct model *m = model_new(cfg, media_zeros, NULL);
+	model_config_delete(cfg);
+	assert_int_equal(model_region_add(m, 0, 4096, MODEL_DOMAIN_ADR), 0);
+	uint8_t data[128];
+	memset(data, 0, 64);
+	memset(data + 64, 'A', 64);
+	apply(m, MODEL_EV_STORE, 0, 128, data); /* zeros over zeros; A's */
+	apply(m, MODEL_EV_CLWB, 64, 64, NULL);
+	struct xp_openset os = { 0 };
+	xp_openset_load(&os, m, MODEL_STRAT_ALL);
+	assert_int_equal(os.n, 2);
+	/* line 0: its eviction repeats LOST */
+	assert_true(os.v[0].nout >= 2);
+	assert_int_equal(os.v[0].ndistinct, 1);
+	/* line 64: LOST, the write-back; the eviction and the torn
+	 * contents (254) of the 64-byte store */
+	const struct xp_open *l = &os.v[1];
+	assert_int_equal(l->ndistinct, 2 + 254);
+	assert_int_equal(l->out[l->distinct[1]].kind, MODEL_OUT_WB);
+	assert_int_equal(l->newest, 1);
+	for (size_t d = 1; d < l->ndistinct; d++)
+		assert_true(l->out[l->distinct[d]].kind != MODEL_OUT_EVICT);
+	xp_openset_free(&os);
+	model_delete(m);
+}
+
 int
 main(void)
 {
@@ -160,6 +318,11 @@ main(void)
 		cmocka_unit_test(test_state_id_rejects_garbage),
 		cmocka_unit_test(test_exhaustive_product),
 		cmocka_unit_test(test_beyond_max_lines_single_inclusions_and_omissions),
+		cmocka_unit_test(test_only_distinct_outcomes_are_picked),
+		cmocka_unit_test(test_beyond_max_states_bounded_and_counted),
+		cmocka_unit_test(test_bounded_inclusions_first_outcomes_first),
+		cmocka_unit_test(test_all_newest_is_the_newest_content),
+		cmocka_unit_test(test_openset_keeps_one_outcome_per_content),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

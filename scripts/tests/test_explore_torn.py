@@ -91,9 +91,10 @@ def test_wide_copy_over_different_bytes_is_bounded_with_a_note(tmp_path,
                      "--max-states", "16")
     assert r.returncode == 0, r.stdout + r.stderr
     counts = rep["counts"]
-    # the memset and the copy: 64 lines of 8 changed pieces each
+    # the memset and the copy: 64 lines of 8 changed pieces each, 256
+    # distinct outcomes a line (lost, written back, 254 torn)
     assert counts["points_bounded"] == 2
-    assert counts["states_left_out"] > 2.0 ** 448
+    assert counts["states_left_out"] > 2.0 ** 512
     assert counts["states"] < 2 * 16 + 16  # 4 small points add a few
     assert rep["options"]["max_states"] == 16
     note = [n for n in rep["notes"] if "were not explored" in n]

@@ -1,7 +1,8 @@
 /* copy4k.c -- one 4 KiB pmem_memcpy_persist over different bytes, then a
  * valid flag in its own line: `copy4k w FILE` writes, `copy4k c FILE`
  * exits 1 when the flag is set and the block is not whole. Every torn
- * state of the copy is consistent; there are 2^448 of them. */
+ * state of the copy is consistent; with its 64 lines each lost, written
+ * back or one of 254 torn contents there are 2^512 of them. */
 #include <libpmem.h>
 #include <stdint.h>
 #include <stdio.h>

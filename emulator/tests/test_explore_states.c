@@ -8,6 +8,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+/* its helpers are static: this file uses a few */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "model_scenario.h"
+#pragma GCC diagnostic pop
+
 /* the explorer is part of the pmemu executable: build its units here */
 #include "../explore/linemap.c"
 #include "../explore/openset.c"
@@ -259,39 +265,14 @@ test_all_newest_is_the_newest_content(void **state)
 	lines_free(o, 10);
 }
 
-/* model_zeroed -- a model (content mode) over one region of zeros */
-static void
-media_zeros(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
-		uint32_t len)
-{
-	(void)ctx;
-	(void)region;
-	(void)off;
-	memset(buf, 0, len);
-}
-
-static void
-apply(struct model *m, enum model_ev k, uint64_t off, uint64_t len,
-		const uint8_t *data)
-{
-	struct model_event ev = { k, 1, 1, 0, off, len, data };
-	assert_int_equal(model_apply(m, &ev), 0);
-}
-
 static void
 test_openset_keeps_one_outcome_per_content(void **state)
 {
 	(void)state;
-	struct model_config *cfg = model_config_new();
-	model_config_set_contents(cfg, true);
-	struct model *m = model_new(cfg, media_zeros, NULL);
-	model_config_delete(cfg);
-	assert_int_equal(model_region_add(m, 0, 4096, MODEL_DOMAIN_ADR), 0);
-	uint8_t data[128];
-	memset(data, 0, 64);
-	memset(data + 64, 'A', 64);
-	apply(m, MODEL_EV_STORE, 0, 128, data); /* zeros over zeros; A's */
-	apply(m, MODEL_EV_CLWB, 64, 64, NULL);
+	struct model *m = sc_new(MODEL_DOMAIN_ADR, 4096, false, 512);
+	sc_store(m, 1, 0, 64, 0);               /* zeros over zeros */
+	sc_store(m, 1, 64, 64, 'A');
+	sc_ev(m, MODEL_EV_CLWB, 1, 64, 64);
 	struct xp_openset os = { 0 };
 	xp_openset_load(&os, m, MODEL_STRAT_ALL);
 	assert_int_equal(os.n, 2);

@@ -11,29 +11,16 @@ import subprocess
 
 import pytest
 
+from test_explore_programs import build_progs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGS = os.path.join(HERE, "progs")
 PMEMU = os.environ.get("PMEMU", "pmemu")
-LIBDIR = os.environ.get("PMEMU_LIBDIR", "")
-SOURCE = os.environ.get("PMEMU_SOURCE_DIR", os.path.dirname(
-    os.path.dirname(HERE)))
-PLUGIN = os.path.join(LIBDIR, "pmemu-gcc.so")
 
 
 @pytest.fixture(scope="module")
 def progs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("progs")
-    built = {}
-    for name in ("list", "copy4k"):
-        exe = out / name
-        cmd = ["cc", "-O1", "-g", "-I", os.path.join(SOURCE, "include"),
-               os.path.join(PROGS, name + ".c"), "-o", str(exe), "-lpmem",
-               "-ldl"]
-        if os.path.exists(PLUGIN):
-            cmd.insert(1, "-fplugin=" + PLUGIN)
-        subprocess.run(cmd, check=True)
-        built[name] = str(exe)
-    return built
+    return build_progs(tmp_path_factory.mktemp("progs"), ("list", "copy4k"))
 
 
 def explore(tmp_path, exe, mode, media, *options):

@@ -31,8 +31,10 @@ static const char usage_text[] =
 "  --crash-at S         fence (default), flush, store, marker, all, or a list\n"
 "  --crash-points M     all or unique-stack (default: unique-stack above\n"
 "                       --max-points=10000 points)\n"
-"  --max-lines N        exhaustive inflight up to N undecided lines (8)\n"
-"  --samples N          random combinations beyond --max-lines (0)\n"
+"  --max-lines N        every combination up to N undecided lines (8)\n"
+"  --max-states N       ... and N combinations; at most N states a crash\n"
+"                       point (4096)\n"
+"  --samples N          random combinations beyond those bounds (0)\n"
 "  --seed N             seed of those samples (0)\n"
 "  --from NAME, --to NAME  crash points between these markers only\n"
 "  --timeout SECONDS    a check running longer fails (10)\n"
@@ -187,6 +189,8 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 		return parse_count("--max-points", v, 1, &o->max_points);
 	else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))
 		return parse_count("--max-lines", v, 0, &o->max_lines);
+	else if ((v = cli_opt_value(argc, argv, i, "--max-states")))
+		return parse_count("--max-states", v, 1, &o->max_states);
 	else if ((v = cli_opt_value(argc, argv, i, "--samples")))
 		return parse_count("--samples", v, 0, &o->samples);
 	else if ((v = cli_opt_value(argc, argv, i, "--seed")))
@@ -330,6 +334,7 @@ cmd_explore(int argc, char **argv)
 	a.o.crash_at = XP_AT_FENCE;
 	a.o.max_points = 10000;
 	a.o.max_lines = 8;
+	a.o.max_states = 4096;
 	a.o.jobs = (unsigned long)sysconf(_SC_NPROCESSORS_ONLN);
 	a.o.shard_k = a.o.shard_n = 1;
 	a.o.explain = true;

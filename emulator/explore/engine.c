@@ -7,6 +7,7 @@
  * is checked in exactly one shard and `merge` can add shards up.
  */
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ struct engine {
 	size_t nprev, capprev;
 	char tmp[PATH_MAX];
 	double t0, last_progress;
-	bool sampled;
+	struct xp_bounded bounded;
 	bool pmem_dir_set;
 };
 
@@ -250,15 +251,19 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	w.choices = calloc(os->n + 1, sizeof(*w.choices));
 	if (w.lines == NULL || w.choices == NULL)
 		abort();
-	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n,
-			e->o->max_lines, e->o->samples,
-			mix(e->o->seed ^ mix(p->point)));
-	if (!xp_state_gen_exhaustive(g))
-		e->sampled = true;
+	struct xp_state_bounds b = { e->o->max_lines, e->o->max_states,
+		e->o->samples, mix(e->o->seed ^ mix(p->point)) };
+	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n, &b);
 	const uint32_t *pick;
 	int rc = 0;
 	while (rc == 0 && xp_state_gen_next(g, &pick) == 1)
 		rc = one_state(e, &w, pick, err, errlen);
+	if (!xp_state_gen_exhaustive(g)) {
+		e->bounded.points++;
+		e->bounded.left_out += xp_state_gen_left_out(g);
+		if (e->bounded.left_out > DBL_MAX)
+			e->bounded.left_out = DBL_MAX;
+	}
 	xp_state_gen_delete(g);
 	free(w.lines);
 	free(w.choices);
@@ -411,7 +416,7 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	if (rc == 0)
 	{
 		struct xp_results res = { o, &e.r, &e.pts, e.states_at, e.img,
-			e.nimg, e.st, e.nst, e.checks, e.sampled, e.chk,
+			e.nimg, e.st, e.nst, e.checks, e.bounded, e.chk,
 			e.tmp };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}

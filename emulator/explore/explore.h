@@ -205,6 +205,11 @@ struct xp_open {
 	struct model_outcome *out;   /* LOST first */
 	uint8_t *content;            /* nout x line_len */
 	uint32_t line_len;
+	/* the first outcome of each distinct content, LOST first: the
+	 * generator enumerates only these (equal images, one state) */
+	uint32_t *distinct;
+	size_t ndistinct;
+	size_t newest;               /* distinct[newest]: newest content */
 };
 /* the open lines of the model now, with their outcomes and contents */
 struct xp_openset {
@@ -225,14 +230,26 @@ xp_open_content(const struct xp_open *o, size_t k)
 long xp_open_find(const struct xp_open *line, const struct model_outcome *o);
 
 struct xp_state_gen;
-/* states of the lines: exhaustive if at most max_lines have a choice,
- * else single inclusions, single omissions, and `samples` seeded random
- * ones; pick[i] indexes open[i].out */
+/* the bounds of one crash point's states */
+struct xp_state_bounds {
+	unsigned long max_lines;     /* exhaustive up to this many lines */
+	unsigned long max_states;    /* ... and this many combinations;
+	                              * never more states than this */
+	unsigned long samples;       /* random ones beyond (seeded) */
+	uint64_t seed;
+};
+/* states of the lines' distinct outcomes: every combination within the
+ * bounds, else single inclusions, single omissions, and `samples` seeded
+ * random ones, at most max_states; pick[i] indexes open[i].out */
 struct xp_state_gen *xp_state_gen_new(const struct xp_open *open, size_t n,
-		unsigned long max_lines, unsigned long samples, uint64_t seed);
+		const struct xp_state_bounds *b);
 /* 1 with the next choice vector in *pick (n entries), 0 at the end */
 int xp_state_gen_next(struct xp_state_gen *g, const uint32_t **pick);
 bool xp_state_gen_exhaustive(const struct xp_state_gen *g);
+/* the combinations of distinct outcomes (saturating at DBL_MAX), and of
+ * them those not generated (so far) */
+double xp_state_gen_combinations(const struct xp_state_gen *g);
+double xp_state_gen_left_out(const struct xp_state_gen *g);
 void xp_state_gen_delete(struct xp_state_gen *g);
 
 /* ---- image.c: a worker's image directory ---- */
@@ -358,6 +375,12 @@ struct xp_rregion {
 	uint64_t len;
 	uint32_t line;
 };
+/* crash points whose states were bounded, and the combinations of line
+ * outcomes they left out */
+struct xp_bounded {
+	uint64_t points;
+	double left_out;
+};
 struct xp_report {
 	char *trace;
 	char *pmem_dir;         /* where the original media is, if relocated */
@@ -368,7 +391,7 @@ struct xp_report {
 	char **crash_at;
 	size_t ncrash_at;
 	char *crash_points;
-	uint64_t max_points, max_lines, samples, seed;
+	uint64_t max_points, max_lines, max_states, samples, seed;
 	char *from, *to, *check, *check_kind;
 	double timeout_s;
 	uint32_t shard_k, shard_n;
@@ -377,6 +400,7 @@ struct xp_report {
 	/* counts */
 	uint64_t points_total, points, states, images, checks;
 	uint64_t failing_states, failing_images, timeouts, crashes;
+	struct xp_bounded bounded;  /* the same in every shard */
 	char **notes;
 	size_t nnotes;
 	struct xp_rpoint *pfail;    /* points with failing states */
@@ -411,6 +435,8 @@ int xp_report_merge(struct xp_report *dst, const struct xp_report *src,
 		char *err, size_t errlen);
 void xp_report_add_note(struct xp_report *rp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* a count that may exceed 2^53 as text: exact below 10^15 */
+void xp_count_text(double n, char *buf, size_t len);
 /* string helpers shared by the report code */
 char *xp_strdup(const char *s);
 void xp_strv_push(char ***v, size_t *n, const char *s);
@@ -423,7 +449,7 @@ struct xp_opts {
 	unsigned strategies;        /* MODEL_STRAT_* */
 	unsigned crash_at;          /* XP_AT_* */
 	enum xp_fold fold;
-	unsigned long max_points, max_lines, samples, seed;
+	unsigned long max_points, max_lines, max_states, samples, seed;
 	const char *from, *to;
 	struct xp_check_cfg check;
 	unsigned long jobs;
@@ -464,7 +490,7 @@ struct xp_results {
 	const struct xp_staterec *st;
 	size_t nst;
 	uint64_t checks;
-	bool sampled;
+	struct xp_bounded bounded;
 	struct xp_checker *chk; /* idle: the explanation runs on slot 0 */
 	const char *tmp;        /* a directory for the explanation's image */
 };

@@ -213,6 +213,7 @@ read_options(const struct json *o, struct xp_report *rp)
 	rp->crash_points = dup_str(o, "crash_points");
 	rp->max_points = json_u64(o, "max_points");
 	rp->max_lines = json_u64(o, "max_lines");
+	rp->max_states = json_u64(o, "max_states");
 	rp->samples = json_u64(o, "samples");
 	rp->seed = json_u64(o, "seed");
 	rp->from = dup_str(o, "from");
@@ -321,6 +322,9 @@ xp_report_read_json(const char *path, struct xp_report *rp, char *err,
 	rp->failing_images = json_u64(c, "failing_images");
 	rp->timeouts = json_u64(c, "timeouts");
 	rp->crashes = json_u64(c, "crashes");
+	rp->bounded.points = json_u64(c, "points_bounded");
+	const struct json *left = json_get(c, "states_left_out");
+	rp->bounded.left_out = left ? left->num : 0;
 	read_strv(&v, "notes", &rp->notes, &rp->nnotes);
 	read_arrays(&v, rp);
 	const struct json *ff = json_get(&v, "first_failure");

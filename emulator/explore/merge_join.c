@@ -34,6 +34,7 @@ compatible(const struct xp_report *d, const struct xp_report *s, char *err,
 	else if (!same_strv(d->strategy, d->nstrategy, s->strategy,
 			s->nstrategy) || !same_strv(d->crash_at, d->ncrash_at,
 			s->crash_at, s->ncrash_at) || d->max_lines != s->max_lines
+			|| d->max_states != s->max_states
 			|| d->samples != s->samples || d->seed != s->seed ||
 			!same_str(d->crash_points, s->crash_points) ||
 			!same_str(d->from, s->from) || !same_str(d->to, s->to) ||
@@ -170,6 +171,9 @@ xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
 	d->failing_images += s->failing_images;
 	d->timeouts += s->timeouts;
 	d->crashes += s->crashes;
+	/* every shard enumerates every state: the same bounds in each */
+	if (s->bounded.left_out > d->bounded.left_out)
+		d->bounded = s->bounded;
 	d->trace_truncated |= s->trace_truncated;
 	for (size_t i = 0; i < s->nnotes; i++) {
 		size_t j;

@@ -6,7 +6,7 @@
 #include "explore.h"
 
 static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
+grow_array(void *p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return p;
@@ -18,6 +18,50 @@ grow(void *p, size_t *cap, size_t need, size_t elem)
 		abort();
 	*cap = n;
 	return p;
+}
+
+/* content_key -- a 64-bit hash of an outcome's bytes (equal bytes, equal
+ * keys; equal keys are confirmed with memcmp) */
+static uint64_t
+content_key(const struct xp_open *o, size_t k)
+{
+	return xp_line_hash(0, 0, xp_open_content(o, k), o->line_len).a;
+}
+
+/* distinct_outcomes -- o->distinct: the first outcome of each content,
+ * in model order; o->newest: the one holding the content of the newest
+ * non-torn outcome (the last distinct one if only torn ones follow LOST) */
+static void
+distinct_outcomes(struct xp_open *o)
+{
+	size_t n = o->nout ? o->nout : 1;
+	o->distinct = realloc(o->distinct, n * sizeof(*o->distinct));
+	uint64_t *keys = malloc(n * sizeof(*keys));
+	if (o->distinct == NULL || keys == NULL)
+		abort();
+	size_t nd = 0, newest = SIZE_MAX;
+	uint32_t newest_point = 0;
+	for (size_t k = 0; k < o->nout; k++) {
+		uint64_t key = content_key(o, k);
+		size_t d = 0;
+		while (d < nd && (keys[d] != key || memcmp(xp_open_content(o,
+				k), xp_open_content(o, o->distinct[d]),
+				o->line_len) != 0))
+			d++;
+		if (d == nd) {
+			keys[nd] = key;
+			o->distinct[nd++] = (uint32_t)k;
+		}
+		const struct model_outcome *x = &o->out[k];
+		if (x->kind != MODEL_OUT_TORN && x->kind != MODEL_OUT_LOST &&
+				x->point >= newest_point) {
+			newest_point = x->point;
+			newest = d;
+		}
+	}
+	free(keys);
+	o->ndistinct = nd;
+	o->newest = newest != SIZE_MAX ? newest : (nd ? nd - 1 : 0);
 }
 
 /* load_line -- outcomes (LOST first) and their contents */
@@ -44,6 +88,7 @@ load_line(struct xp_open *o, const struct model *m, unsigned strategies)
 		if (model_outcome_content(m, l->region, l->off, &o->out[k],
 				o->content + k * o->line_len) != 0)
 			memset(o->content + k * o->line_len, 0, o->line_len);
+	distinct_outcomes(o);
 }
 
 void
@@ -52,12 +97,12 @@ xp_openset_load(struct xp_openset *s, const struct model *m,
 {
 	size_t n = model_open_lines(m, s->ol, s->olcap);
 	if (n > s->olcap) {
-		s->ol = grow(s->ol, &s->olcap, n, sizeof(*s->ol));
+		s->ol = grow_array(s->ol, &s->olcap, n, sizeof(*s->ol));
 		n = model_open_lines(m, s->ol, s->olcap);
 	}
 	if (n > s->cap) {
 		size_t old = s->cap;
-		s->v = grow(s->v, &s->cap, n, sizeof(*s->v));
+		s->v = grow_array(s->v, &s->cap, n, sizeof(*s->v));
 		memset(s->v + old, 0, (s->cap - old) * sizeof(*s->v));
 	}
 	s->n = n;
@@ -77,6 +122,7 @@ xp_openset_free(struct xp_openset *s)
 	for (size_t i = 0; i < s->cap; i++) {
 		free(s->v[i].out);
 		free(s->v[i].content);
+		free(s->v[i].distinct);
 	}
 	free(s->v);
 	free(s->ol);

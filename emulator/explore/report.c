@@ -108,8 +108,9 @@ json_options(const struct xp_report *rp, FILE *f)
 	fputs(", \"crash_points\": ", f);
 	json_str(f, rp->crash_points);
 	fprintf(f, ", \"max_points\": %" PRIu64 ", \"max_lines\": %" PRIu64
-		", \"samples\": %" PRIu64 ", \"seed\": %" PRIu64 ", \"from\": ",
-		rp->max_points, rp->max_lines, rp->samples, rp->seed);
+		", \"max_states\": %" PRIu64 ", \"samples\": %" PRIu64
+		", \"seed\": %" PRIu64 ", \"from\": ", rp->max_points,
+		rp->max_lines, rp->max_states, rp->samples, rp->seed);
 	json_str(f, rp->from);
 	fputs(", \"to\": ", f);
 	json_str(f, rp->to);
@@ -140,9 +141,11 @@ json_counts(const struct xp_report *rp, FILE *f)
 		PRIu64 ", \"states\": %" PRIu64 ", \"images\": %" PRIu64
 		", \"checks\": %" PRIu64 ", \"failing_states\": %" PRIu64
 		", \"failing_images\": %" PRIu64 ", \"timeouts\": %" PRIu64
-		", \"crashes\": %" PRIu64 "},\n", rp->points_total, rp->points,
-		rp->states, rp->images, rp->checks, rp->failing_states,
-		rp->failing_images, rp->timeouts, rp->crashes);
+		", \"crashes\": %" PRIu64 ", \"points_bounded\": %" PRIu64
+		", \"states_left_out\": %.17g},\n", rp->points_total,
+		rp->points, rp->states, rp->images, rp->checks,
+		rp->failing_states, rp->failing_images, rp->timeouts,
+		rp->crashes, rp->bounded.points, rp->bounded.left_out);
 }
 
 static const char *

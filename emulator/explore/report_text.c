@@ -257,7 +257,12 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	for (size_t i = 0; i < rp->nnotes; i++)
 		fprintf(f, "pmemu: note: %s\n", rp->notes[i]);
 	if (rp->failing_states == 0) {
-		fprintf(f, "pmemu: PASS: every state passed the check\n");
+		char n[32];
+		xp_count_text(rp->bounded.left_out, n, sizeof(n));
+		fprintf(f, "pmemu: PASS: every state passed the check%s%s%s\n",
+			rp->bounded.points ? " (" : "", rp->bounded.points ? n :
+			"", rp->bounded.points ? " combinations not explored: "
+			"see the note)" : "");
 		return;
 	}
 	fprintf(f, "pmemu: FAIL: %" PRIu64 " of %" PRIu64 " states failed the "

@@ -57,6 +57,7 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 	rp->crash_points = xp_strdup(res->pts->folded ? "unique-stack" : "all");
 	rp->max_points = o->max_points;
 	rp->max_lines = o->max_lines;
+	rp->max_states = o->max_states;
 	rp->samples = o->samples;
 	rp->seed = o->seed;
 	rp->from = o->from ? xp_strdup(o->from) : NULL;
@@ -87,6 +88,35 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 	rp->nregions = md->n;
 }
 
+/* xp_count_text -- a count that may exceed 2^53: exact below 10^15 */
+void
+xp_count_text(double n, char *buf, size_t len)
+{
+	if (n < 1e15)
+		snprintf(buf, len, "%.0f", n);
+	else
+		snprintf(buf, len, "%.3g", n);
+}
+
+/* note_bounded -- how many combinations the bounds left out, and where */
+static void
+note_bounded(const struct xp_results *res, struct xp_report *rp)
+{
+	char n[32];
+	xp_count_text(res->bounded.left_out, n, sizeof(n));
+	rp->bounded = res->bounded;
+	xp_report_add_note(rp, "%s combinations of line outcomes were not "
+		"explored: at %llu crash point%s more than --max-lines=%lu "
+		"lines had a choice or their combinations exceeded "
+		"--max-states=%lu; there at most --max-states states were: "
+		"all lines lost, each line alone at each of its outcomes "
+		"(every line's first outcome first), all at their newest, "
+		"each line alone lost from that, and --samples=%lu random "
+		"combinations", n, (unsigned long long)res->bounded.points,
+		res->bounded.points == 1 ? "" : "s", res->o->max_lines,
+		res->o->max_states, res->o->samples);
+}
+
 static void
 fill_notes(const struct xp_results *res, struct xp_report *rp)
 {
@@ -102,12 +132,8 @@ fill_notes(const struct xp_results *res, struct xp_report *rp)
 		xp_report_add_note(rp, "%llu crash points folded into %zu, one "
 			"per call stack (--crash-points=unique-stack)",
 			(unsigned long long)res->pts->total, res->pts->n);
-	if (res->sampled)
-		xp_report_add_note(rp, "more than --max-lines=%lu lines were "
-			"undecided at some crash points: there every single "
-			"line included and omitted plus --samples=%lu random "
-			"combinations were explored, not all of them",
-			res->o->max_lines, res->o->samples);
+	if (res->bounded.points)
+		note_bounded(res, rp);
 	if (res->r->untraced)
 		xp_report_add_note(rp, "some stores were not traced one by "
 			"one: intermediate states of those lines were not "

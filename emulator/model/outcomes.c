@@ -72,10 +72,13 @@ emit(struct emitter *e, enum model_outcome_kind k, uint32_t point,
 	e->n++;
 }
 
-/* emit_subsets -- non-empty proper subsets of P (singles when P is wide) */
+/* emit_subsets -- non-empty proper subsets of P (none when P has fewer
+ * than 2 units; singles and their complements when P is wide) */
 static void
 emit_subsets(struct emitter *e, uint32_t point, uint64_t p)
 {
+	if (__builtin_popcountll(p) < 2)
+		return;
 	if (__builtin_popcountll(p) > 10) {
 		for (uint64_t b = p; b; b &= b - 1) {
 			uint64_t bit = b & -b;
@@ -96,23 +99,29 @@ version_known(const struct model *m, uint32_t li, uint64_t v)
 	return known;
 }
 
-/* sectors_differing -- sectors of a page where D and version v differ */
+/* units_differing -- the units (of unit_len bytes) of a line where
+ * versions `from` and `to` differ; 0 if either is unknown */
 static uint64_t
-sectors_differing(const struct model *m, uint32_t li, uint64_t v)
+units_differing(const struct model *m, uint32_t li, uint64_t from,
+		uint64_t to, uint32_t unit_len)
 {
-	bool known;
-	const struct line_state *l = &m->lines[li];
-	const uint8_t *d = hist_content(m, li, l->durable_v, &known);
-	const uint8_t *c = hist_content(m, li, v, &known);
-	uint32_t line_len = m->regions[line_region(l)].line_len;
-	uint32_t sector = m->cfg.sector_len;
+	bool known_from, known_to;
+	const uint8_t *a = hist_content(m, li, from, &known_from);
+	const uint8_t *b = hist_content(m, li, to, &known_to);
+	if (!known_from || !known_to)
+		return 0;
+	uint32_t line_len = m->regions[line_region(&m->lines[li])].line_len;
 	uint64_t mask = 0;
-	for (uint32_t s = 0; s * sector < line_len && s < 64; s++)
-		if (memcmp(d + s * sector, c + s * sector, sector) != 0)
-			mask |= 1ull << s;
+	for (uint32_t u = 0; u * unit_len < line_len && u < 64; u++)
+		if (memcmp(a + u * unit_len, b + u * unit_len, unit_len) != 0)
+			mask |= 1ull << u;
 	return mask;
 }
 
+/* emit_torn -- per version: a page-cache write-back by sector over D; a
+ * wide store by its 8-byte pieces over the version before it, only the
+ * pieces whose bytes it changed (a piece rewriting equal bytes tears
+ * nothing: MODEL.md, "The crash-state space", 4) */
 static void
 emit_torn(const struct model *m, uint32_t li, struct emitter *e)
 {
@@ -122,13 +131,15 @@ emit_torn(const struct model *m, uint32_t li, struct emitter *e)
 		MODEL_DOMAIN_PAGECACHE;
 	for (uint32_t k = 1; k <= h->n; k++) {
 		uint64_t v = l->durable_v + k;
-		if (!h->ver[k - 1].known)
+		const struct version *ver = &h->ver[k - 1];
+		if (!ver->known)
 			continue;
-		if (pagecache) {
-			emit_subsets(e, k, sectors_differing(m, li, v));
-		} else if (h->ver[k - 1].tearable && version_known(m, li, v - 1)) {
-			emit_subsets(e, k, h->ver[k - 1].pieces);
-		}
+		if (pagecache)
+			emit_subsets(e, k, units_differing(m, li, l->durable_v,
+					v, m->cfg.sector_len));
+		else if (ver->tearable)
+			emit_subsets(e, k, ver->pieces &
+					units_differing(m, li, v - 1, v, 8));
 	}
 }
 

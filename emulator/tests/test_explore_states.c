@@ -8,8 +8,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+/* its helpers are static: this file uses a few */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "model_scenario.h"
+#pragma GCC diagnostic pop
+
 /* the explorer is part of the pmemu executable: build its units here */
 #include "../explore/linemap.c"
+#include "../explore/openset.c"
 #include "../explore/stateid.c"
 #include "../explore/states.c"
 
@@ -63,30 +70,62 @@ test_state_id_rejects_garbage(void **state)
 	}
 }
 
+/* set_outcomes -- line o has k outcomes, all of distinct contents */
+static void
+set_outcomes(struct xp_open *o, size_t k)
+{
+	o->nout = o->ndistinct = k;
+	o->newest = k ? k - 1 : 0;
+	free(o->distinct);
+	o->distinct = calloc(k + 1, sizeof(*o->distinct));
+	for (size_t d = 0; d < k; d++)
+		o->distinct[d] = (uint32_t)d;
+}
+
 /* lines -- n open lines with k outcomes each */
 static struct xp_open *
 lines(size_t n, size_t k)
 {
 	struct xp_open *o = calloc(n, sizeof(*o));
 	for (size_t i = 0; i < n; i++) {
-		o[i].nout = k;
+		set_outcomes(&o[i], k);
 		o[i].line.off = i * 64;
 	}
 	return o;
+}
+
+static void
+lines_free(struct xp_open *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(o[i].distinct);
+	free(o);
+}
+
+static size_t
+count_bounded(struct xp_open *o, size_t n, unsigned long max_lines,
+		unsigned long max_states, unsigned long samples,
+		bool *exhaustive, double *left_out)
+{
+	struct xp_state_bounds b = { max_lines, max_states, samples, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, n, &b);
+	const uint32_t *pick;
+	size_t count = 0;
+	*exhaustive = xp_state_gen_exhaustive(g);
+	while (xp_state_gen_next(g, &pick) == 1)
+		count++;
+	*left_out = xp_state_gen_left_out(g);
+	xp_state_gen_delete(g);
+	return count;
 }
 
 static size_t
 count_states(struct xp_open *o, size_t n, unsigned long max_lines,
 		unsigned long samples, bool *exhaustive)
 {
-	struct xp_state_gen *g = xp_state_gen_new(o, n, max_lines, samples, 1);
-	const uint32_t *pick;
-	size_t count = 0;
-	*exhaustive = xp_state_gen_exhaustive(g);
-	while (xp_state_gen_next(g, &pick) == 1)
-		count++;
-	xp_state_gen_delete(g);
-	return count;
+	double left_out;
+	return count_bounded(o, n, max_lines, 4096, samples, exhaustive,
+			&left_out);
 }
 
 static void
@@ -97,11 +136,12 @@ test_exhaustive_product(void **state)
 	struct xp_open *o = lines(3, 2);
 	assert_int_equal(count_states(o, 3, 8, 0, &ex), 8); /* 2^3 */
 	assert_true(ex);
-	o[1].nout = 3;
+	set_outcomes(&o[1], 3);
 	assert_int_equal(count_states(o, 3, 8, 0, &ex), 12);
-	o[0].nout = o[1].nout = o[2].nout = 1; /* pessimistic: one state */
+	for (size_t i = 0; i < 3; i++)
+		set_outcomes(&o[i], 1); /* pessimistic: one state */
 	assert_int_equal(count_states(o, 3, 8, 0, &ex), 1);
-	free(o);
+	lines_free(o, 3);
 }
 
 static void
@@ -116,7 +156,139 @@ test_beyond_max_lines_single_inclusions_and_omissions(void **state)
 	/* samples add at most their number (repeats are skipped) */
 	size_t with = count_states(o, 10, 8, 100, &ex);
 	assert_true(with > 22 && with <= 122);
-	free(o);
+	lines_free(o, 10);
+}
+
+static void
+test_only_distinct_outcomes_are_picked(void **state)
+{
+	(void)state;
+	bool ex;
+	struct xp_open *o = lines(2, 2);
+	/* outcomes 1 and 3 repeat the contents of 0 and 2 */
+	o[0].nout = 5;
+	o[0].ndistinct = 3;
+	o[0].distinct = realloc(o[0].distinct, 3 * sizeof(uint32_t));
+	o[0].distinct[1] = 2;
+	o[0].distinct[2] = 4;
+	struct xp_state_bounds b = { 8, 4096, 0, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, 2, &b);
+	const uint32_t *pick;
+	size_t n = 0;
+	while (xp_state_gen_next(g, &pick) == 1) {
+		assert_true(pick[0] == 0 || pick[0] == 2 || pick[0] == 4);
+		n++;
+	}
+	assert_int_equal(n, 6); /* 3 x 2 */
+	assert_true(xp_state_gen_left_out(g) == 0);
+	xp_state_gen_delete(g);
+	assert_int_equal(count_states(o, 2, 8, 0, &ex), 6);
+	lines_free(o, 2);
+}
+
+static void
+test_beyond_max_states_bounded_and_counted(void **state)
+{
+	(void)state;
+	bool ex;
+	double left_out;
+	struct xp_open *o = lines(3, 20);
+	/* 8000 combinations of 3 lines: over the default 4096 */
+	size_t n = count_bounded(o, 3, 8, 4096, 0, &ex, &left_out);
+	assert_false(ex);
+	assert_int_equal(n, 1 + 3 * 19 + 1 + 3);
+	assert_true(left_out == 8000.0 - (double)n);
+	/* a tighter bound: inclusions stop, newest and omissions stay */
+	n = count_bounded(o, 3, 8, 20, 0, &ex, &left_out);
+	assert_int_equal(n, 20);
+	assert_true(left_out == 7980.0);
+	/* within both bounds: exhaustive, nothing left out */
+	n = count_bounded(o, 3, 8, 8000, 0, &ex, &left_out);
+	assert_true(ex);
+	assert_int_equal(n, 8000);
+	assert_true(left_out == 0);
+	lines_free(o, 3);
+}
+
+static void
+test_bounded_inclusions_first_outcomes_first(void **state)
+{
+	(void)state;
+	struct xp_open *o = lines(64, 256); /* a 4 KiB store's 64 lines */
+	struct xp_state_bounds b = { 8, 200, 0, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, 64, &b);
+	const uint32_t *pick;
+	size_t n = 0;
+	bool seen[64] = { false };
+	while (xp_state_gen_next(g, &pick) == 1) {
+		size_t at = 0, line = 0;
+		for (size_t i = 0; i < 64; i++)
+			if (pick[i] != 0) {
+				at++;
+				line = i;
+			}
+		if (n >= 1 && n <= 64) {  /* after all lost */
+			assert_int_equal(at, 1);
+			assert_int_equal(pick[line], 1);
+			assert_false(seen[line]);
+			seen[line] = true;
+		}
+		n++;
+	}
+	assert_int_equal(n, 200);
+	assert_true(xp_state_gen_left_out(g) > 1e150); /* 256^64 - 200 */
+	xp_state_gen_delete(g);
+	lines_free(o, 64);
+}
+
+static void
+test_all_newest_is_the_newest_content(void **state)
+{
+	(void)state;
+	struct xp_open *o = lines(10, 4);
+	for (size_t i = 0; i < 10; i++)
+		o[i].newest = 1;       /* torn outcomes follow the newest */
+	struct xp_state_bounds b = { 8, 4096, 0, 1 };
+	struct xp_state_gen *g = xp_state_gen_new(o, 10, &b);
+	const uint32_t *pick;
+	size_t n = 0;
+	bool found = false;
+	while (xp_state_gen_next(g, &pick) == 1) {
+		if (++n != 1 + 10 * 3 + 1)  /* all lost, inclusions, newest */
+			continue;
+		for (size_t i = 0; i < 10; i++)
+			assert_int_equal(pick[i], 1);
+		found = true;
+	}
+	assert_true(found);
+	xp_state_gen_delete(g);
+	lines_free(o, 10);
+}
+
+static void
+test_openset_keeps_one_outcome_per_content(void **state)
+{
+	(void)state;
+	struct model *m = sc_new(MODEL_DOMAIN_ADR, 4096, false, 512);
+	sc_store(m, 1, 0, 64, 0);               /* zeros over zeros */
+	sc_store(m, 1, 64, 64, 'A');
+	sc_ev(m, MODEL_EV_CLWB, 1, 64, 64);
+	struct xp_openset os = { 0 };
+	xp_openset_load(&os, m, MODEL_STRAT_ALL);
+	assert_int_equal(os.n, 2);
+	/* line 0: its eviction repeats LOST */
+	assert_true(os.v[0].nout >= 2);
+	assert_int_equal(os.v[0].ndistinct, 1);
+	/* line 64: LOST, the write-back; the eviction and the torn
+	 * contents (254) of the 64-byte store */
+	const struct xp_open *l = &os.v[1];
+	assert_int_equal(l->ndistinct, 2 + 254);
+	assert_int_equal(l->out[l->distinct[1]].kind, MODEL_OUT_WB);
+	assert_int_equal(l->newest, 1);
+	for (size_t d = 1; d < l->ndistinct; d++)
+		assert_true(l->out[l->distinct[d]].kind != MODEL_OUT_EVICT);
+	xp_openset_free(&os);
+	model_delete(m);
 }
 
 int
@@ -127,6 +299,11 @@ main(void)
 		cmocka_unit_test(test_state_id_rejects_garbage),
 		cmocka_unit_test(test_exhaustive_product),
 		cmocka_unit_test(test_beyond_max_lines_single_inclusions_and_omissions),
+		cmocka_unit_test(test_only_distinct_outcomes_are_picked),
+		cmocka_unit_test(test_beyond_max_states_bounded_and_counted),
+		cmocka_unit_test(test_bounded_inclusions_first_outcomes_first),
+		cmocka_unit_test(test_all_newest_is_the_newest_content),
+		cmocka_unit_test(test_openset_keeps_one_outcome_per_content),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

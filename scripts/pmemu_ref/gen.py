@@ -15,6 +15,10 @@ from . import format as fmt
 STORE_WIDTHS = (1, 2, 4, 8, 16, 32, 64)
 PAGE_WIDTHS = STORE_WIDTHS + (100, 512, 700, 1500)
 NT_WIDTHS = (4, 8, 16, 32, 64)
+# wide stores over bytes the line already holds (a header zeroed again):
+# only some of their pieces, or none, change the bytes
+REWRITE_WIDTHS = (16, 32, 64, 128, 328)
+PAGE_REWRITE_WIDTHS = (512, 1500, 4096)
 
 
 # an abstract event: the same fields a parsed event line has
@@ -110,14 +114,35 @@ class Generator:
             n = rng.randint(1, rlen - off)
         return rid, off, min(n, rlen - off)
 
+    def rewrite(self, tid, site):
+        """a wide traced store whose bytes equal the memory's but in
+        some 8-byte pieces (none 40% of the time); the bytes are taken
+        when rendered, from the true view then"""
+        rng = self.rng
+        rid, rlen, dom, ll, base = self.where()
+        w = rng.choice(PAGE_REWRITE_WIDTHS if dom == "pagecache"
+                       else REWRITE_WIDTHS)
+        off = base if rng.random() < 0.7 else base + rng.randrange(ll)
+        off = min(off, rlen - 1)
+        w = min(w, rlen - off)
+        pieces = range(off // 8, (off + w - 1) // 8 + 1)
+        # at most 8 changed: a line's torn set stays exhaustive in both
+        # models (the C model samples lines of more than 10 pieces)
+        changed = frozenset() if rng.random() < 0.4 else frozenset(
+            rng.sample(pieces, rng.randint(1, min(8, len(pieces)))))
+        return Step("rewrite", tid, site, rid, off, w,
+                    (rand_bytes(rng, w), changed))
+
     def step(self):
         rng = self.rng
         tid, site = rng.choice(self.tids), rng.randint(1, 9)
         r = rng.random()
-        if r < 0.34:
+        if r < 0.27:
             rid, off, w = self.store_place(STORE_WIDTHS, 0.6)
             data = rand_bytes(rng, w)
             return Step("store", tid, site, rid, off, w, data)
+        if r < 0.34:
+            return self.rewrite(tid, site)
         if r < 0.42:
             rid, off, w = self.store_place(STORE_WIDTHS, 0.5)
             # None: page protection saw a store that changed nothing new
@@ -218,6 +243,13 @@ def region_ids(seq, rid):
 def render_step(s, tv, out):
     seq = tv.seq
     k = s.kind
+    if k == "rewrite":
+        new, changed = s.data
+        mem = tv.mem[s.region]
+        data = bytes(new[i] if (s.off + i) // 8 in changed else mem[s.off + i]
+                     for i in range(s.len))
+        s = Step("store", s.tid, s.site, s.region, s.off, s.len, data)
+        k = "store"
     if k == "store":
         tv.mem[s.region][s.off:s.off + s.len] = s.data
         out.append("store %d %d %d %d %d %s" % (s.tid, s.site, s.region,

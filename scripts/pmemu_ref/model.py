@@ -337,8 +337,8 @@ class Reference:
 
     def tearable(self, ln):
         """(version, base, units, unit size) of every torn outcome family:
-        adr/eadr, a traced or NT store over 2+ pieces, over the version
-        before it; pagecache, every known version over D, by sector"""
+        adr/eadr, a traced or NT store changing the bytes of 2+ pieces,
+        those pieces over the version before it; pagecache, every known version over D, by sector"""
         region = self.regions[ln.region]
         if region.domain == "pagecache":
             sector = self.sector
@@ -353,9 +353,13 @@ class Reference:
             return
         prev_content, prev_known = ln.d, True
         for v in ln.hist:
-            if (v.how in (V_STORE, V_NT) and v.known and prev_known
-                    and bin(v.pieces).count("1") >= 2):
-                yield v, prev_content, bits_of(v.pieces), 8
+            if v.how in (V_STORE, V_NT) and v.known and prev_known:
+                # a piece that rewrites the bytes it holds tears nothing
+                changed = [i for i in bits_of(v.pieces)
+                           if prev_content[i * 8:i * 8 + 8]
+                           != v.content[i * 8:i * 8 + 8]]
+                if len(changed) >= 2:
+                    yield v, prev_content, changed, 8
             prev_content, prev_known = v.content, v.known
 
     def torn_of(self, v, base, units, size):

@@ -70,6 +70,23 @@ def test_generator_covers_the_brief():
     assert threads == {0, 1, 2, 3}
 
 
+def test_generator_covers_wide_stores_over_equal_bytes():
+    """wide traced stores whose bytes the memory already holds, wholly
+    (zeros over zeros) or but in a few pieces (docs/model.md: a piece that
+    rewrites equal bytes tears nothing)"""
+    whole, partly, wide = 0, 0, set()
+    for i in range(2000):
+        for s in gen.generate(SEED, i).steps:
+            if s.kind != "rewrite":
+                continue
+            wide.add(s.len)
+            changed = s.data[1]
+            whole += not changed
+            partly += 0 < len(changed) < s.len // 8
+    assert whole > 100 and partly > 100
+    assert {16, 64, 328, 4096} <= wide
+
+
 def test_generator_is_deterministic():
     a = gen.render(gen.generate(SEED, 17))
     b = gen.render(gen.generate(SEED, 17))

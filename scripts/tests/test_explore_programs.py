@@ -17,6 +17,22 @@ SOURCE = os.environ.get("PMEMU_SOURCE_DIR", os.path.dirname(
 PLUGIN = os.path.join(LIBDIR, "pmemu-gcc.so")
 
 
+def build_progs(out, names):
+    """progs/NAME.c built into out (with the GCC plugin when it is
+    built, so every store is traced): {name: path}"""
+    built = {}
+    for name in names:
+        exe = out / name
+        cmd = ["cc", "-O1", "-g", "-I", os.path.join(SOURCE, "include"),
+               os.path.join(PROGS, name + ".c"), "-o", str(exe), "-lpmem",
+               "-ldl"]
+        if os.path.exists(PLUGIN):
+            cmd.insert(1, "-fplugin=" + PLUGIN)
+        subprocess.run(cmd, check=True)
+        built[name] = str(exe)
+    return built
+
+
 def record_missing():
     """the reason to skip while `pmemu record` is a placeholder, or None"""
     r = subprocess.run([PMEMU, "record", "-o", "/dev/null", "--", "true"],
@@ -32,18 +48,8 @@ pytestmark = pytest.mark.skipif(record_missing() is not None,
 
 @pytest.fixture(scope="module")
 def progs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("progs")
-    built = {}
-    for name in ("commit", "together", "publish"):
-        exe = out / name
-        cmd = ["cc", "-O1", "-g", "-I", os.path.join(SOURCE, "include"),
-               os.path.join(PROGS, name + ".c"), "-o", str(exe), "-lpmem",
-               "-ldl"]
-        if os.path.exists(PLUGIN):
-            cmd.insert(1, "-fplugin=" + PLUGIN)
-        subprocess.run(cmd, check=True)
-        built[name] = str(exe)
-    return built
+    return build_progs(tmp_path_factory.mktemp("progs"),
+                       ("commit", "together", "publish"))
 
 
 def explore(tmp_path, exe, arg, check, strategy):

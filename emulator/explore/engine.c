@@ -39,6 +39,18 @@ struct engine {
 	double t0, last_progress;
 	bool sampled;
 	bool pmem_dir_set;
+	/* points by open-set key (xp_openset_key): a later point with an
+	 * earlier one's key has its states, state for state */
+	struct xp_linemap *by_point_key;
+	struct seen_point *seen;
+	size_t nseen, capseen;
+	uint64_t same_points, same_states;
+};
+
+/* the states an enumerated point left in st[] */
+struct seen_point {
+	size_t st_first, st_n;
+	uint64_t states;
 };
 
 static double
@@ -220,7 +232,59 @@ mix(uint64_t x)
 	return x;
 }
 
-/* one_point -- replay to the point, then every state of it */
+/* enumerate_point -- every state of the current point, checked once per
+ * new image */
+static int
+enumerate_point(struct engine *e, size_t idx, char *err, size_t errlen)
+{
+	const struct xp_point *p = &e->pts.v[idx];
+	struct xp_openset *os = &e->open;
+	struct point_work w = { idx, NULL, NULL, NULL };
+	char *markers = xp_replay_markers(&e->r);
+	w.markers = markers;
+	w.lines = calloc(os->n + 1, sizeof(*w.lines));
+	w.choices = calloc(os->n + 1, sizeof(*w.choices));
+	if (w.lines == NULL || w.choices == NULL)
+		abort();
+	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n,
+			e->o->max_lines, e->o->samples,
+			mix(e->o->seed ^ mix(p->point)));
+	if (!xp_state_gen_exhaustive(g))
+		e->sampled = true;
+	const uint32_t *pick;
+	int rc = 0;
+	while (rc == 0 && xp_state_gen_next(g, &pick) == 1)
+		rc = one_state(e, &w, pick, err, errlen);
+	xp_state_gen_delete(g);
+	free(w.lines);
+	free(w.choices);
+	free(markers);
+	return rc;
+}
+
+/* reuse_point -- point idx has the states of an earlier point (equal
+ * durable image and open lines, so equal images state for state): they
+ * count at idx with that point's images, without building or hashing
+ * them again. Its states are numbered after the earlier point's, so the
+ * earlier one names every failing image (smaller ordinal). */
+static void
+reuse_point(struct engine *e, size_t idx, const struct seen_point *sp)
+{
+	e->st = grow(e->st, &e->capst, e->nst + sp->st_n, sizeof(*e->st));
+	for (size_t i = 0; i < sp->st_n; i++) {
+		struct xp_staterec rec = e->st[sp->st_first + i];
+		rec.point_idx = (uint32_t)idx;
+		e->img[rec.image].states++;
+		e->st[e->nst++] = rec;
+	}
+	e->states_at[idx] = sp->states;
+	e->ordinal += sp->states;
+	e->same_points++;
+	e->same_states += sp->states;
+}
+
+/* one_point -- replay to the point, then its states: enumerated, or
+ * those of an earlier point with the same open-set key */
 static int
 one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 {
@@ -243,26 +307,21 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	}
 	e->nprev = os->n;
 
-	struct point_work w = { idx, NULL, NULL, NULL };
-	char *markers = xp_replay_markers(&e->r);
-	w.markers = markers;
-	w.lines = calloc(os->n + 1, sizeof(*w.lines));
-	w.choices = calloc(os->n + 1, sizeof(*w.choices));
-	if (w.lines == NULL || w.choices == NULL)
-		abort();
-	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n,
-			e->o->max_lines, e->o->samples,
-			mix(e->o->seed ^ mix(p->point)));
-	if (!xp_state_gen_exhaustive(g))
-		e->sampled = true;
-	const uint32_t *pick;
+	struct xp_hash key = xp_openset_key(os, xp_base_hash(e->base));
+	void **seen = xp_linemap_get(e->by_point_key, (uint32_t)key.b, key.a);
 	int rc = 0;
-	while (rc == 0 && xp_state_gen_next(g, &pick) == 1)
-		rc = one_state(e, &w, pick, err, errlen);
-	xp_state_gen_delete(g);
-	free(w.lines);
-	free(w.choices);
-	free(markers);
+	if (*seen != NULL) {
+		reuse_point(e, idx, &e->seen[(uintptr_t)*seen - 1]);
+	} else {
+		size_t st_first = e->nst;
+		rc = enumerate_point(e, idx, err, errlen);
+		e->seen = grow(e->seen, &e->capseen, e->nseen + 1,
+				sizeof(*e->seen));
+		e->seen[e->nseen].st_first = st_first;
+		e->seen[e->nseen].st_n = e->nst - st_first;
+		e->seen[e->nseen].states = e->states_at[idx];
+		*seen = (void *)(uintptr_t)++e->nseen;
+	}
 	progress(e, idx + 1, false);
 	return rc;
 }
@@ -347,6 +406,7 @@ setup(struct engine *e, char *err, size_t errlen)
 			return -1;
 	}
 	e->by_hash = xp_linemap_new();
+	e->by_point_key = xp_linemap_new();
 	return 0;
 }
 
@@ -371,6 +431,8 @@ teardown(struct engine *e)
 	xp_replay_close(&e->r);
 	xp_openset_free(&e->open);
 	xp_linemap_delete(e->by_hash);
+	xp_linemap_delete(e->by_point_key);
+	free(e->seen);
 	for (size_t i = 0; i < e->nimg; i++) {
 		free(e->img[i].state);
 		free(e->img[i].output);
@@ -415,6 +477,13 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			e.tmp };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
+	if (rc == 0 && e.same_points > 0)
+		xp_report_add_note(rp, "%llu crash points had the durable image "
+			"and the open lines of an earlier point: their %llu "
+			"states are that point's states (the same images, counted "
+			"at each point), enumerated once",
+			(unsigned long long)e.same_points,
+			(unsigned long long)e.same_states);
 	teardown(&e);
 	return rc;
 }

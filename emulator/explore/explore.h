@@ -222,6 +222,8 @@ xp_open_content(const struct xp_open *o, size_t k)
 {
 	return o->content + k * o->line_len;
 }
+/* a key of the open lines, their outcomes and the durable image hash */
+struct xp_hash xp_openset_key(const struct xp_openset *s, struct xp_hash base);
 /* index of outcome o among line's outcomes, or -1 */
 long xp_open_find(const struct xp_open *line, const struct model_outcome *o);
 

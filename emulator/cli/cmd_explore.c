@@ -31,6 +31,8 @@ static const char usage_text[] =
 "  --crash-at S         fence (default), flush, store, marker, all, or a list\n"
 "  --crash-points M     all or unique-stack (default: unique-stack above\n"
 "                       --max-points=10000 points)\n"
+"  --explore MODE       eager (every state) or lazy (the states of the\n"
+"                       lines the check reads; docs/explore.md)\n"
 "  --max-lines N        exhaustive inflight up to N undecided lines (8)\n"
 "  --samples N          random combinations beyond --max-lines (0)\n"
 "  --seed N             seed of those samples (0)\n"
@@ -185,7 +187,11 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 				"unique-stack", v);
 	} else if ((v = cli_opt_value(argc, argv, i, "--max-points")))
 		return parse_count("--max-points", v, 1, &o->max_points);
-	else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))
+	else if ((v = cli_opt_value(argc, argv, i, "--explore"))) {
+		if (strcmp(v, "eager") != 0 && strcmp(v, "lazy") != 0)
+			return cli_error("--explore %s: eager or lazy", v);
+		o->lazy = strcmp(v, "lazy") == 0;
+	} else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))
 		return parse_count("--max-lines", v, 0, &o->max_lines);
 	else if ((v = cli_opt_value(argc, argv, i, "--samples")))
 		return parse_count("--samples", v, 0, &o->samples);

@@ -14,44 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "explore.h"
-
-struct engine {
-	const struct xp_opts *o;
-	struct xp_points pts;
-	uint64_t *states_at;
-	struct xp_replay r;
-	struct xp_base *base;
-	struct xp_checker *chk;
-	struct xp_slot **slots;
-	size_t nslots;
-	size_t *slot_image;
-	struct xp_linemap *by_hash;
-	struct xp_image *img;
-	size_t nimg, capimg;
-	struct xp_staterec *st;
-	size_t nst, capst;
-	uint64_t ordinal, checks, done, failing;
-	struct xp_openset open;
-	struct { uint32_t region; uint64_t off; } *prev;
-	size_t nprev, capprev;
-	char tmp[PATH_MAX];
-	double t0, last_progress;
-	bool sampled;
-	bool pmem_dir_set;
-	/* points by open-set key (xp_openset_key): a later point with an
-	 * earlier one's key has its states, state for state */
-	struct xp_linemap *by_point_key;
-	struct seen_point *seen;
-	size_t nseen, capseen;
-	uint64_t same_points, same_states;
-};
-
-/* the states an enumerated point left in st[] */
-struct seen_point {
-	size_t st_first, st_n;
-	uint64_t states;
-};
+#include "engine_impl.h"
 
 static double
 now_s(void)
@@ -171,6 +134,18 @@ find_image(struct engine *e, struct xp_hash h, bool *is_new)
 	return e->nimg++;
 }
 
+size_t
+xp_engine_image(struct engine *e, struct xp_hash h, bool *is_new)
+{
+	return find_image(e, h, is_new);
+}
+
+void *
+xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	return grow(p, cap, need, elem);
+}
+
 struct point_work {
 	size_t idx;
 	const char *markers;
@@ -234,8 +209,8 @@ mix(uint64_t x)
 
 /* enumerate_point -- every state of the current point, checked once per
  * new image */
-static int
-enumerate_point(struct engine *e, size_t idx, char *err, size_t errlen)
+int
+xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 {
 	const struct xp_point *p = &e->pts.v[idx];
 	struct xp_openset *os = &e->open;
@@ -314,7 +289,8 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		reuse_point(e, idx, &e->seen[(uintptr_t)*seen - 1]);
 	} else {
 		size_t st_first = e->nst;
-		rc = enumerate_point(e, idx, err, errlen);
+		rc = e->lazy ? xp_lazy_point(e, idx, err, errlen) :
+			xp_engine_enumerate(e, idx, err, errlen);
 		e->seen = grow(e->seen, &e->capseen, e->nseen + 1,
 				sizeof(*e->seen));
 		e->seen[e->nseen].st_first = st_first;
@@ -372,8 +348,18 @@ setup(struct engine *e, char *err, size_t errlen)
 {
 	const struct xp_opts *o = e->o;
 	e->nslots = o->check.kind == XP_CHECK_SO_INPROC ? 1 : o->jobs;
+	struct xp_check_cfg cfg = o->check;
+	if (o->lazy && o->check.kind != XP_CHECK_EXEC)
+		e->lazy_off = "the check is a library function (--check-so), "
+			"not a program";
+	else if (o->lazy && o->check.shim)
+		e->lazy_off = "the check has no {pmem} (it runs under "
+			"libpmemu.so)";
+	else if (o->lazy && o->shard_n > 1)
+		e->lazy_off = "lazy exploration does not shard yet";
+	cfg.lazy = o->lazy && e->lazy_off == NULL;
 	/* runners fork first, while this process is small: fork is cheaper */
-	if (xp_checker_new(&o->check, e->nslots, &e->chk, err, errlen) != 0)
+	if (xp_checker_new(&cfg, e->nslots, &e->chk, err, errlen) != 0)
 		return -1;
 	if (xp_points_scan(o->trace, o->crash_at, o->from, o->to, o->fold,
 			o->max_points, &e->pts, err, errlen) != 0)
@@ -407,6 +393,8 @@ setup(struct engine *e, char *err, size_t errlen)
 	}
 	e->by_hash = xp_linemap_new();
 	e->by_point_key = xp_linemap_new();
+	if (cfg.lazy)
+		e->lazy = xp_lazy_new(e);
 	return 0;
 }
 
@@ -421,6 +409,8 @@ teardown(struct engine *e)
 			;
 		xp_checker_delete(e->chk);
 	}
+	if (e->lazy)
+		xp_lazy_delete(e);
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
 		xp_slot_delete(e->slots[i]);
 	if (e->tmp[0])
@@ -477,6 +467,11 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			e.tmp };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
+	if (rc == 0 && e.lazy_off != NULL)
+		xp_report_add_note(rp, "--explore lazy: %s: every state was "
+			"explored eagerly", e.lazy_off);
+	if (rc == 0 && e.lazy)
+		xp_lazy_notes(&e, rp);
 	if (rc == 0 && e.same_points > 0)
 		xp_report_add_note(rp, "%llu crash points had the durable image "
 			"and the open lines of an earlier point: their %llu "

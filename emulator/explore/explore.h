@@ -303,6 +303,7 @@ struct xp_check_cfg {
 	double timeout_s;
 	bool shim;              /* exec without {pmem}: under libpmemu.so */
 	const char *pmem_dir;   /* shim: the program's pmem dir */
+	bool lazy;              /* exec under libpmemu-lazy.so (lazy.c) */
 };
 struct xp_checker;
 /* nslots workers, slot i's image is pmem[i] in dir[i]; 0 or -1 */
@@ -434,6 +435,7 @@ struct xp_opts {
 	unsigned long shard_k, shard_n;
 	bool explain;
 	bool progress;
+	bool lazy;                  /* --explore lazy (lazy.c) */
 	const char *tmpdir;
 };
 /* runs the exploration, fills rp; 0 or -1 (message in err: exit 2) */

@@ -436,6 +436,7 @@ struct xp_opts {
 	bool explain;
 	bool progress;
 	bool lazy;                  /* --explore lazy (lazy.c) */
+	unsigned long budget;       /* lazy: most runs at one crash point */
 	const char *tmpdir;
 };
 /* runs the exploration, fills rp; 0 or -1 (message in err: exit 2) */

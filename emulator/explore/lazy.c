@@ -22,8 +22,6 @@
 
 #include "engine_impl.h"
 
-/* runs at one point before the rest is left unchecked (and said so) */
-#define XP_LAZY_RUNS_MAX 100000u
 
 struct lazy_node {
 	uint32_t *pick;          /* per open line: its outcome, 0 lost */
@@ -41,6 +39,7 @@ struct xp_lazy {
 	size_t order_cap;
 	char *unseen;            /* why the current point cannot be lazy */
 	uint64_t runs, eager_points, budget_points, not_run;
+	uint64_t most_runs, most_runs_point;
 	char *first_unseen;
 };
 
@@ -302,7 +301,7 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 	new_node(e, NULL);
 	while (rc == 0 && (lz->started < lz->n || lz->busy > 0)) {
 		bool more = lz->started < lz->n && lz->unseen == NULL &&
-			lz->started < XP_LAZY_RUNS_MAX;
+			lz->started < e->o->budget;
 		size_t slot = more ? idle_slot(e) : SIZE_MAX;
 		if (slot == SIZE_MAX) {
 			if (lz->busy == 0)
@@ -385,6 +384,10 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	lz->unseen = NULL;
 	int rc = run_tree(e, markers, err, errlen);
 	free(markers);
+	if (lz->started > lz->most_runs) {
+		lz->most_runs = lz->started;
+		lz->most_runs_point = e->pts.v[idx].point;
+	}
 	if (rc != 0)
 		return rc;
 	if (lz->unseen != NULL) {
@@ -416,8 +419,11 @@ xp_lazy_notes(struct engine *e, struct xp_report *rp)
 	struct xp_lazy *lz = e->lazy;
 	xp_report_add_note(rp, "--explore lazy: %llu runs of the check; the "
 		"states are the combinations of outcomes of the lines the "
-		"check read (lines it never read are lost in every state)",
-		(unsigned long long)lz->runs);
+		"check read (lines it never read are lost in every state); "
+		"most at one crash point: %llu (point %llu)",
+		(unsigned long long)lz->runs,
+		(unsigned long long)lz->most_runs,
+		(unsigned long long)lz->most_runs_point);
 	if (lz->eager_points)
 		xp_report_add_note(rp, "--explore lazy: at %llu crash points "
 			"the check read the image in a way pmemu cannot see "
@@ -425,8 +431,8 @@ xp_lazy_notes(struct engine *e, struct xp_report *rp)
 			(unsigned long long)lz->eager_points, lz->first_unseen);
 	if (lz->budget_points)
 		xp_report_add_note(rp, "--explore lazy: at %llu crash points "
-			"more than %u runs were needed: %llu branches (each one "
-			"state or more) were not checked", (unsigned long long)
-			lz->budget_points, XP_LAZY_RUNS_MAX,
+			"more than --budget=%lu runs were needed: %llu branches "
+			"(each one state or more) were not checked",
+			(unsigned long long)lz->budget_points, e->o->budget,
 			(unsigned long long)lz->not_run);
 }

@@ -194,6 +194,23 @@ def test_a_check_without_pmem_is_explored_eagerly_with_a_note(tmp_path):
                for n in rep["notes"])
 
 
+def test_a_budget_says_how_many_branches_were_not_checked(tmp_path,
+                                                         check_bin):
+    trace = random_trace(tmp_path, 3)
+    log = tmp_path / "log"
+    log.write_text("")
+    check = "%s pread {pmem} %s" % (check_bin, log)
+    full = explore(trace, check, "lazy", tmp_path / "f.json")
+    most = max(int(n.split("most at one crash point: ")[1].split()[0])
+               for n in full["notes"] if "most at one crash point" in n)
+    assert most > 1
+    cut = explore(trace, check, "lazy", tmp_path / "c.json", "--budget", "1")
+    notes = " ".join(cut["notes"])
+    assert "more than --budget=1 runs were needed" in notes
+    assert "were not checked" in notes
+    assert cut["counts"]["checks"] < full["counts"]["checks"]
+
+
 def test_explore_mode_is_checked(tmp_path):
     r = subprocess.run([PMEMU, "explore", "--explore", "sometimes",
                         "--trace", "x", "--check", "true {pmem}"],

@@ -28,6 +28,16 @@ struct lazy_node {
 	unsigned char *decided;  /* per open line: chosen before the run */
 	struct xp_result res;
 	char *output;
+	struct xp_hash key;      /* its image and undecided lines */
+};
+
+/* a run made before: the same image with the same undecided lines reads
+ * the same lines in the same order (a deterministic check) */
+struct lazy_known {
+	struct xp_result res;
+	char *output;
+	struct xp_choice *read;  /* the lines it read, in order */
+	size_t nread;
 };
 
 struct xp_lazy {
@@ -39,7 +49,10 @@ struct xp_lazy {
 	size_t order_cap;
 	char *unseen;            /* why the current point cannot be lazy */
 	uint64_t runs, eager_points, budget_points, not_run;
-	uint64_t most_runs, most_runs_point;
+	uint64_t most_runs, most_runs_point, known_runs;
+	struct xp_linemap *known_by_key;
+	struct lazy_known *known;
+	size_t nknown, capknown;
 	char *first_unseen;
 };
 
@@ -54,6 +67,7 @@ xp_lazy_new(struct engine *e)
 		abort();
 	for (size_t i = 0; i < e->nslots; i++)
 		lz->slot_node[i] = SIZE_MAX;
+	lz->known_by_key = xp_linemap_new();
 	return lz;
 }
 
@@ -87,6 +101,12 @@ xp_lazy_delete(struct engine *e)
 		unlink(path);
 	}
 	clear_nodes(lz);
+	for (size_t i = 0; i < lz->nknown; i++) {
+		free(lz->known[i].output);
+		free(lz->known[i].read);
+	}
+	free(lz->known);
+	xp_linemap_delete(lz->known_by_key);
 	free(lz->node);
 	free(lz->slot_node);
 	free(lz->order);
@@ -96,9 +116,9 @@ xp_lazy_delete(struct engine *e)
 	e->lazy = NULL;
 }
 
-/* new_node -- a copy of parent's choices (or none), pick[line] = out */
+/* new_node -- a copy of node parent's choices (SIZE_MAX: none) */
 static size_t
-new_node(struct engine *e, const struct lazy_node *parent)
+new_node(struct engine *e, size_t parent)
 {
 	struct xp_lazy *lz = e->lazy;
 	size_t n = e->open.n + 1;
@@ -110,9 +130,9 @@ new_node(struct engine *e, const struct lazy_node *parent)
 	d->decided = calloc(n, 1);
 	if (d->pick == NULL || d->decided == NULL)
 		abort();
-	if (parent != NULL) {
-		memcpy(d->pick, parent->pick, n * sizeof(*d->pick));
-		memcpy(d->decided, parent->decided, n);
+	if (parent != SIZE_MAX) { /* after the grow: lz->node moved */
+		memcpy(d->pick, lz->node[parent].pick, n * sizeof(*d->pick));
+		memcpy(d->decided, lz->node[parent].decided, n);
 	}
 	return lz->n++;
 }
@@ -174,6 +194,21 @@ node_lines(struct engine *e, const struct lazy_node *d,
 	return n;
 }
 
+/* node_key -- the image of node k and which lines are undecided in it */
+static struct xp_hash
+node_key(struct engine *e, const struct lazy_node *d,
+		const struct xp_line_set *lines, size_t n)
+{
+	struct xp_hash key = xp_state_hash(e->base, lines, n), u = { 0, 0 };
+	for (size_t i = 0; i < e->open.n; i++)
+		if (!d->decided[i])
+			xp_hash_add(&u, xp_line_hash(e->open.v[i].line.region,
+					e->open.v[i].line.off, NULL, 0));
+	key.a ^= u.a * 0x9e3779b97f4a7c15ull;
+	key.b += u.b;
+	return key;
+}
+
 /* start -- node k's run in a free slot */
 static int
 start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
@@ -183,6 +218,7 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	struct xp_lazy *lz = e->lazy;
 	const struct lazy_node *d = &lz->node[k];
 	size_t n = node_lines(e, d, lines, choices);
+	lz->node[k].key = node_key(e, d, lines, n);
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc == 0)
 		rc = write_spec(e, slot, d);
@@ -244,8 +280,75 @@ read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 	return nread;
 }
 
-/* completed -- a run's verdict; a new run per other outcome of each line
- * it read (the earlier read lines lost, as in this run) */
+/* branch -- node k's verdict, and a new node per other outcome of each
+ * line it read (lz->order; the earlier read lines lost, as in its run) */
+static void
+branch(struct engine *e, size_t k, const struct xp_result *res,
+		const char *output, size_t nread)
+{
+	struct xp_lazy *lz = e->lazy;
+	lz->node[k].res = *res;
+	lz->node[k].output = output ? xp_strdup(output) : NULL;
+	for (size_t j = 0; j < nread; j++) {
+		size_t line = lz->order[j];
+		lz->node[k].decided[line] = 1; /* lost in this run */
+		for (uint32_t o = 1; o < e->open.v[line].nout; o++) {
+			size_t c = new_node(e, k);
+			lz->node[c].pick[line] = o;
+		}
+	}
+}
+
+/* remember -- node k's run, for a later node with the same key */
+static void
+remember(struct engine *e, size_t k, size_t nread)
+{
+	struct xp_lazy *lz = e->lazy;
+	const struct lazy_node *d = &lz->node[k];
+	void **v = xp_linemap_get(lz->known_by_key, (uint32_t)d->key.b,
+			d->key.a);
+	lz->known = xp_engine_grow(lz->known, &lz->capknown, lz->nknown + 1,
+			sizeof(*lz->known));
+	struct lazy_known *kn = &lz->known[lz->nknown];
+	kn->res = d->res;
+	kn->output = d->output ? xp_strdup(d->output) : NULL;
+	kn->read = calloc(nread + 1, sizeof(*kn->read));
+	if (kn->read == NULL)
+		abort();
+	for (size_t j = 0; j < nread; j++) {
+		kn->read[j].region = e->open.v[lz->order[j]].line.region;
+		kn->read[j].off = e->open.v[lz->order[j]].line.off;
+	}
+	kn->nread = nread;
+	*v = (void *)(uintptr_t)++lz->nknown;
+}
+
+/* from_known -- node k as the known run with its key, if any */
+static bool
+from_known(struct engine *e, size_t k, struct xp_line_set *lines,
+		struct xp_choice *choices)
+{
+	struct xp_lazy *lz = e->lazy;
+	struct lazy_node *d = &lz->node[k];
+	d->key = node_key(e, d, lines, node_lines(e, d, lines, choices));
+	void **v = xp_linemap_find(lz->known_by_key, (uint32_t)d->key.b,
+			d->key.a);
+	if (v == NULL || *v == NULL)
+		return false;
+	const struct lazy_known *kn = &lz->known[(uintptr_t)*v - 1];
+	lz->order = xp_engine_grow(lz->order, &lz->order_cap, kn->nread + 1,
+			sizeof(*lz->order));
+	for (size_t j = 0; j < kn->nread; j++)
+		for (size_t i = 0; i < e->open.n; i++)
+			if (e->open.v[i].line.region == kn->read[j].region &&
+					e->open.v[i].line.off == kn->read[j].off)
+				lz->order[j] = i;
+	lz->known_runs++;
+	branch(e, k, &kn->res, kn->output, kn->nread);
+	return true;
+}
+
+/* completed -- a run's verdict and reads */
 static void
 completed(struct engine *e, size_t slot, const struct xp_result *res)
 {
@@ -253,19 +356,13 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	size_t k = lz->slot_node[slot];
 	lz->slot_node[slot] = SIZE_MAX;
 	lz->busy--;
-	lz->node[k].res = *res;
-	if (res->kind != XP_RES_PASS)
-		lz->node[k].output = xp_strdup(xp_check_output(e->chk, slot));
 	xp_slot_after_check(e->slots[slot]);
+	bool unseen = lz->unseen != NULL;
 	size_t nread = read_log(e, slot, &lz->node[k]);
-	for (size_t j = 0; j < nread; j++) {
-		size_t line = lz->order[j];
-		lz->node[k].decided[line] = 1; /* lost in this run */
-		for (uint32_t o = 1; o < e->open.v[line].nout; o++) {
-			size_t c = new_node(e, &lz->node[k]);
-			lz->node[c].pick[line] = o;
-		}
-	}
+	branch(e, k, res, res->kind != XP_RES_PASS ?
+			xp_check_output(e->chk, slot) : NULL, nread);
+	if (!unseen && lz->unseen == NULL)
+		remember(e, k, nread);
 }
 
 static size_t
@@ -298,10 +395,14 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 	if (lines == NULL || choices == NULL)
 		abort();
 	int rc = 0;
-	new_node(e, NULL);
+	new_node(e, SIZE_MAX);
 	while (rc == 0 && (lz->started < lz->n || lz->busy > 0)) {
 		bool more = lz->started < lz->n && lz->unseen == NULL &&
 			lz->started < e->o->budget;
+		if (more && from_known(e, lz->started, lines, choices)) {
+			lz->started++;
+			continue;
+		}
 		size_t slot = more ? idle_slot(e) : SIZE_MAX;
 		if (slot == SIZE_MAX) {
 			if (lz->busy == 0)
@@ -424,6 +525,11 @@ xp_lazy_notes(struct engine *e, struct xp_report *rp)
 		(unsigned long long)lz->runs,
 		(unsigned long long)lz->most_runs,
 		(unsigned long long)lz->most_runs_point);
+	if (lz->known_runs)
+		xp_report_add_note(rp, "--explore lazy: %llu states had the "
+			"image and the undecided lines of an earlier run: its "
+			"verdict and reads were used, not run again",
+			(unsigned long long)lz->known_runs);
 	if (lz->eager_points)
 		xp_report_add_note(rp, "--explore lazy: at %llu crash points "
 			"the check read the image in a way pmemu cannot see "

@@ -211,6 +211,31 @@ def test_a_budget_says_how_many_branches_were_not_checked(tmp_path,
     assert cut["counts"]["checks"] < full["counts"]["checks"]
 
 
+def test_every_combination_of_the_lines_read_is_run(tmp_path, check_bin):
+    """Two lines the check reads, 8 stores each, never flushed: 9 eviction
+    outcomes each (lost, or a prefix of 1..8 stores), 81 runs at the
+    point (more than the first allocation of runs)."""
+    media = tmp_path / "pool.img"
+    media.write_bytes(b"\0" * 4096)
+    t = Trace()
+    t.region(str(media), 4096)
+    for i in range(8):
+        t.store(8 * i, bytes([i + 1]) * 8, site=1)
+        t.store(64 + 8 * i, bytes([i + 1]) * 8, site=2)
+    t.end()
+    trace = t.write(tmp_path / "t.trace")
+    log = tmp_path / "log"
+    log.write_text("")
+    # flag byte 64 set by the first store of line 1: then it reads line 0
+    check = "%s pread {pmem} %s" % (check_bin, log)
+    rep = explore(trace, check, "lazy", tmp_path / "l.json")
+    eager = explore(trace, check, "eager", tmp_path / "e.json")
+    assert rep["verdict"] == eager["verdict"] == "fail"
+    assert rep["counts"]["states"] == 1 + 8 * 9
+    assert rep["counts"]["failing_states"] == 8
+    assert any("most at one crash point: 73" in n for n in rep["notes"])
+
+
 def test_explore_mode_is_checked(tmp_path):
     r = subprocess.run([PMEMU, "explore", "--explore", "sometimes",
                         "--trace", "x", "--check", "true {pmem}"],

@@ -247,19 +247,19 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	void *p = real_mmap(addr, len, prot, flags, fd, off);
 	if (p == MAP_FAILED || lw.nlines == 0)
 		return p;
+	int saved = errno;
 	forget_maps((uintptr_t)p, (uintptr_t)p + len);
 	long file = (flags & MAP_ANONYMOUS) ? -1 : image_file(fd);
-	if (file < 0)
-		return p;
-	if (lw.nmaps == LW_MAPS_MAX) {
+	if (file >= 0 && lw.nmaps == LW_MAPS_MAX) {
 		log_unseen("more mappings of the image than libpmemu-lazy "
 				"tracks");
-		return p;
+	} else if (file >= 0) {
+		struct lw_map *m = &lw.maps[lw.nmaps++];
+		*m = (struct lw_map){ (uintptr_t)p, (uintptr_t)p + len,
+			(uint32_t)file, (uint64_t)off, prot };
+		protect(m, m->start, m->end);
 	}
-	struct lw_map *m = &lw.maps[lw.nmaps++];
-	*m = (struct lw_map){ (uintptr_t)p, (uintptr_t)p + len,
-		(uint32_t)file, (uint64_t)off, prot };
-	protect(m, m->start, m->end);
+	errno = saved;
 	return p;
 }
 void *mmap64(void *, size_t, int, int, int, off_t)
@@ -290,9 +290,11 @@ mprotect(void *addr, size_t len, int prot)
 static void
 read_at(int fd, uint64_t off, size_t len)
 {
+	int saved = errno;
 	long file = lw.nlines ? image_file(fd) : -1;
 	if (file >= 0 && len > 0)
 		log_range((uint32_t)file, off, off + len);
+	errno = saved;
 }
 
 static size_t
@@ -304,14 +306,26 @@ iov_len(const struct iovec *iov, int n)
 	return len;
 }
 
+/* read_here -- a read at fd's file position; errno kept (a pipe's
+ * lseek fails) */
+static void
+read_here(int fd, size_t len)
+{
+	int saved = errno;
+	if (lw.nlines && image_file(fd) >= 0) {
+		off_t at = real_lseek(fd, 0, SEEK_CUR);
+		if (at >= 0)
+			read_at(fd, (uint64_t)at, len);
+	}
+	errno = saved;
+}
+
 /* the lines are decided before the bytes are read: the order of reads */
 ssize_t
 read(int fd, void *buf, size_t len)
 {
 	RESOLVE(read);
-	off_t at = lw.nlines ? lseek(fd, 0, SEEK_CUR) : -1;
-	if (at >= 0)
-		read_at(fd, (uint64_t)at, len);
+	read_here(fd, len);
 	return real_read(fd, buf, len);
 }
 
@@ -328,9 +342,7 @@ ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(readv);
-	off_t at = lw.nlines ? lseek(fd, 0, SEEK_CUR) : -1;
-	if (at >= 0)
-		read_at(fd, (uint64_t)at, iov_len(iov, n));
+	read_here(fd, iov_len(iov, n));
 	return real_readv(fd, iov, n);
 }
 

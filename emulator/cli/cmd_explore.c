@@ -31,6 +31,10 @@ static const char usage_text[] =
 "  --crash-at S         fence (default), flush, store, marker, all, or a list\n"
 "  --crash-points M     all or unique-stack (default: unique-stack above\n"
 "                       --max-points=10000 points)\n"
+"  --explore MODE       eager (every state) or lazy (the states of the\n"
+"                       lines the check reads; docs/explore.md)\n"
+"  --budget N           lazy: at most N runs of the check per crash point\n"
+"                       (10000)\n"
 "  --max-lines N        every combination up to N undecided lines (8)\n"
 "  --max-states N       ... and N combinations; at most N states a crash\n"
 "                       point (4096)\n"
@@ -187,7 +191,13 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 				"unique-stack", v);
 	} else if ((v = cli_opt_value(argc, argv, i, "--max-points")))
 		return parse_count("--max-points", v, 1, &o->max_points);
-	else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))
+	else if ((v = cli_opt_value(argc, argv, i, "--explore"))) {
+		if (strcmp(v, "eager") != 0 && strcmp(v, "lazy") != 0)
+			return cli_error("--explore %s: eager or lazy", v);
+		o->lazy = strcmp(v, "lazy") == 0;
+	} else if ((v = cli_opt_value(argc, argv, i, "--budget"))) {
+		return parse_count("--budget", v, 1, &o->budget);
+	} else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))
 		return parse_count("--max-lines", v, 0, &o->max_lines);
 	else if ((v = cli_opt_value(argc, argv, i, "--max-states")))
 		return parse_count("--max-states", v, 1, &o->max_states);
@@ -338,6 +348,7 @@ cmd_explore(int argc, char **argv)
 	a.o.jobs = (unsigned long)sysconf(_SC_NPROCESSORS_ONLN);
 	a.o.shard_k = a.o.shard_n = 1;
 	a.o.explain = true;
+	a.o.budget = 10000;
 	a.o.progress = isatty(2);
 	a.o.check.timeout_s = 10;
 	a.o.tmpdir = getenv("TMPDIR");

@@ -136,7 +136,8 @@ base_env(struct xp_checker *c)
 		if (strncmp(e, "PMEMU_STATE=", 12) == 0 ||
 				strncmp(e, "PMEMU_MARKERS=", 14) == 0 ||
 				strncmp(e, "PMEMU_IMAGE=", 12) == 0 ||
-				(c->cfg.shim && (strncmp(e, "LD_PRELOAD=", 11)
+				((c->cfg.shim || c->cfg.lazy) &&
+				(strncmp(e, "LD_PRELOAD=", 11)
 				== 0 || strncmp(e, "PMEMU_PMEM_DIR=", 15) == 0)))
 			continue;
 		c->envp[c->nenv++] = environ[i];
@@ -252,7 +253,14 @@ set_env(struct xp_checker *c, struct slot_run *s, const char *dir,
 	s->env[n++] = env_str("PMEMU_STATE", state);
 	s->env[n++] = env_str("PMEMU_MARKERS", markers);
 	s->env[n++] = env_str("PMEMU_IMAGE", dir);
-	if (c->cfg.shim) {
+	if (c->cfg.lazy) {
+		char *lib;
+		if (asprintf(&lib, "%s/libpmemu-lazy.so", cli_libdir()) < 0)
+			abort();
+		s->env[n++] = env_str("LD_PRELOAD", lib);
+		s->env[n++] = env_str("PMEMU_LAZY", "1");
+		free(lib);
+	} else if (c->cfg.shim) {
 		char *lib;
 		if (asprintf(&lib, "%s/libpmemu.so", cli_libdir()) < 0)
 			abort();

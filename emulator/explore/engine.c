@@ -15,32 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "explore.h"
-
-struct engine {
-	const struct xp_opts *o;
-	struct xp_points pts;
-	uint64_t *states_at;
-	struct xp_replay r;
-	struct xp_base *base;
-	struct xp_checker *chk;
-	struct xp_slot **slots;
-	size_t nslots;
-	size_t *slot_image;
-	struct xp_linemap *by_hash;
-	struct xp_image *img;
-	size_t nimg, capimg;
-	struct xp_staterec *st;
-	size_t nst, capst;
-	uint64_t ordinal, checks, done, failing;
-	struct xp_openset open;
-	struct { uint32_t region; uint64_t off; } *prev;
-	size_t nprev, capprev;
-	char tmp[PATH_MAX];
-	double t0, last_progress;
-	struct xp_bounded bounded;
-	bool pmem_dir_set;
-};
+#include "engine_impl.h"
 
 static double
 now_s(void)
@@ -160,6 +135,18 @@ find_image(struct engine *e, struct xp_hash h, bool *is_new)
 	return e->nimg++;
 }
 
+size_t
+xp_engine_image(struct engine *e, struct xp_hash h, bool *is_new)
+{
+	return find_image(e, h, is_new);
+}
+
+void *
+xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	return grow(p, cap, need, elem);
+}
+
 struct point_work {
 	size_t idx;
 	const char *markers;
@@ -221,29 +208,13 @@ mix(uint64_t x)
 	return x;
 }
 
-/* one_point -- replay to the point, then every state of it */
-static int
-one_point(struct engine *e, size_t idx, char *err, size_t errlen)
+/* enumerate_point -- every state of the current point, checked once per
+ * new image */
+int
+xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 {
 	const struct xp_point *p = &e->pts.v[idx];
-	if (xp_replay_to(&e->r, p->point, err, errlen) != 0)
-		return -1;
-	/* durable contents that changed since the last point: only lines
-	 * open then or touched since can have; then the new open set */
 	struct xp_openset *os = &e->open;
-	for (size_t i = 0; i < e->nprev; i++)
-		xp_base_update(e->base, e->r.m, e->prev[i].region,
-				e->prev[i].off);
-	xp_linemap_each(e->r.touched, touched_line, e);
-	xp_linemap_clear(e->r.touched);
-	xp_openset_load(os, e->r.m, e->o->strategies);
-	e->prev = grow(e->prev, &e->capprev, os->n + 1, sizeof(*e->prev));
-	for (size_t i = 0; i < os->n; i++) {
-		e->prev[i].region = os->v[i].line.region;
-		e->prev[i].off = os->v[i].line.off;
-	}
-	e->nprev = os->n;
-
 	struct point_work w = { idx, NULL, NULL, NULL };
 	char *markers = xp_replay_markers(&e->r);
 	w.markers = markers;
@@ -268,6 +239,70 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	free(w.lines);
 	free(w.choices);
 	free(markers);
+	return rc;
+}
+
+/* reuse_point -- point idx has the states of an earlier point (equal
+ * durable image and open lines, so equal images state for state): they
+ * count at idx with that point's images, without building or hashing
+ * them again. Its states are numbered after the earlier point's, so the
+ * earlier one names every failing image (smaller ordinal). */
+static void
+reuse_point(struct engine *e, size_t idx, const struct seen_point *sp)
+{
+	e->st = grow(e->st, &e->capst, e->nst + sp->st_n, sizeof(*e->st));
+	for (size_t i = 0; i < sp->st_n; i++) {
+		struct xp_staterec rec = e->st[sp->st_first + i];
+		rec.point_idx = (uint32_t)idx;
+		e->img[rec.image].states++;
+		e->st[e->nst++] = rec;
+	}
+	e->states_at[idx] = sp->states;
+	e->ordinal += sp->states;
+	e->same_points++;
+	e->same_states += sp->states;
+}
+
+/* one_point -- replay to the point, then its states: enumerated, or
+ * those of an earlier point with the same open-set key */
+static int
+one_point(struct engine *e, size_t idx, char *err, size_t errlen)
+{
+	const struct xp_point *p = &e->pts.v[idx];
+	if (xp_replay_to(&e->r, p->point, err, errlen) != 0)
+		return -1;
+	/* durable contents that changed since the last point: only lines
+	 * open then or touched since can have; then the new open set */
+	struct xp_openset *os = &e->open;
+	for (size_t i = 0; i < e->nprev; i++)
+		xp_base_update(e->base, e->r.m, e->prev[i].region,
+				e->prev[i].off);
+	xp_linemap_each(e->r.touched, touched_line, e);
+	xp_linemap_clear(e->r.touched);
+	xp_openset_load(os, e->r.m, e->o->strategies);
+	e->prev = grow(e->prev, &e->capprev, os->n + 1, sizeof(*e->prev));
+	for (size_t i = 0; i < os->n; i++) {
+		e->prev[i].region = os->v[i].line.region;
+		e->prev[i].off = os->v[i].line.off;
+	}
+	e->nprev = os->n;
+
+	struct xp_hash key = xp_openset_key(os, xp_base_hash(e->base));
+	void **seen = xp_linemap_get(e->by_point_key, (uint32_t)key.b, key.a);
+	int rc = 0;
+	if (*seen != NULL) {
+		reuse_point(e, idx, &e->seen[(uintptr_t)*seen - 1]);
+	} else {
+		size_t st_first = e->nst;
+		rc = e->lazy ? xp_lazy_point(e, idx, err, errlen) :
+			xp_engine_enumerate(e, idx, err, errlen);
+		e->seen = grow(e->seen, &e->capseen, e->nseen + 1,
+				sizeof(*e->seen));
+		e->seen[e->nseen].st_first = st_first;
+		e->seen[e->nseen].st_n = e->nst - st_first;
+		e->seen[e->nseen].states = e->states_at[idx];
+		*seen = (void *)(uintptr_t)++e->nseen;
+	}
 	progress(e, idx + 1, false);
 	return rc;
 }
@@ -318,8 +353,18 @@ setup(struct engine *e, char *err, size_t errlen)
 {
 	const struct xp_opts *o = e->o;
 	e->nslots = o->check.kind == XP_CHECK_SO_INPROC ? 1 : o->jobs;
+	struct xp_check_cfg cfg = o->check;
+	if (o->lazy && o->check.kind != XP_CHECK_EXEC)
+		e->lazy_off = "the check is a library function (--check-so), "
+			"not a program";
+	else if (o->lazy && o->check.shim)
+		e->lazy_off = "the check has no {pmem} (it runs under "
+			"libpmemu.so)";
+	else if (o->lazy && o->shard_n > 1)
+		e->lazy_off = "lazy exploration does not shard yet";
+	cfg.lazy = o->lazy && e->lazy_off == NULL;
 	/* runners fork first, while this process is small: fork is cheaper */
-	if (xp_checker_new(&o->check, e->nslots, &e->chk, err, errlen) != 0)
+	if (xp_checker_new(&cfg, e->nslots, &e->chk, err, errlen) != 0)
 		return -1;
 	if (xp_points_scan(o->trace, o->crash_at, o->from, o->to, o->fold,
 			o->max_points, &e->pts, err, errlen) != 0)
@@ -352,6 +397,9 @@ setup(struct engine *e, char *err, size_t errlen)
 			return -1;
 	}
 	e->by_hash = xp_linemap_new();
+	e->by_point_key = xp_linemap_new();
+	if (cfg.lazy)
+		e->lazy = xp_lazy_new(e);
 	return 0;
 }
 
@@ -366,6 +414,8 @@ teardown(struct engine *e)
 			;
 		xp_checker_delete(e->chk);
 	}
+	if (e->lazy)
+		xp_lazy_delete(e);
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
 		xp_slot_delete(e->slots[i]);
 	if (e->tmp[0])
@@ -376,6 +426,8 @@ teardown(struct engine *e)
 	xp_replay_close(&e->r);
 	xp_openset_free(&e->open);
 	xp_linemap_delete(e->by_hash);
+	xp_linemap_delete(e->by_point_key);
+	free(e->seen);
 	for (size_t i = 0; i < e->nimg; i++) {
 		free(e->img[i].state);
 		free(e->img[i].output);
@@ -420,6 +472,18 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			e.tmp };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
+	if (rc == 0 && e.lazy_off != NULL)
+		xp_report_add_note(rp, "--explore lazy: %s: every state was "
+			"explored eagerly", e.lazy_off);
+	if (rc == 0 && e.lazy)
+		xp_lazy_notes(&e, rp);
+	if (rc == 0 && e.same_points > 0)
+		xp_report_add_note(rp, "%llu crash points had the durable image "
+			"and the open lines of an earlier point: their %llu "
+			"states are that point's states (the same images, counted "
+			"at each point), enumerated once",
+			(unsigned long long)e.same_points,
+			(unsigned long long)e.same_states);
 	teardown(&e);
 	return rc;
 }

@@ -226,6 +226,8 @@ xp_open_content(const struct xp_open *o, size_t k)
 {
 	return o->content + k * o->line_len;
 }
+/* a key of the open lines, their outcomes and the durable image hash */
+struct xp_hash xp_openset_key(const struct xp_openset *s, struct xp_hash base);
 /* index of outcome o among line's outcomes, or -1 */
 long xp_open_find(const struct xp_open *line, const struct model_outcome *o);
 
@@ -289,6 +291,7 @@ const char *xp_slot_dir(const struct xp_slot *s);
 const char *xp_slot_pmem(const struct xp_slot *s);
 uint64_t xp_slot_full_restores(const struct xp_slot *s);
 /* the image hash of base + lines */
+struct xp_hash xp_base_hash(const struct xp_base *b);
 struct xp_hash xp_state_hash(struct xp_base *b, const struct xp_line_set *l,
 		size_t n);
 
@@ -316,6 +319,7 @@ struct xp_check_cfg {
 	double timeout_s;
 	bool shim;              /* exec without {pmem}: under libpmemu.so */
 	const char *pmem_dir;   /* shim: the program's pmem dir */
+	bool lazy;              /* exec under libpmemu-lazy.so (lazy.c) */
 };
 struct xp_checker;
 /* nslots workers, slot i's image is pmem[i] in dir[i]; 0 or -1 */
@@ -456,6 +460,8 @@ struct xp_opts {
 	unsigned long shard_k, shard_n;
 	bool explain;
 	bool progress;
+	bool lazy;                  /* --explore lazy (lazy.c) */
+	unsigned long budget;       /* lazy: most runs at one crash point */
 	const char *tmpdir;
 };
 /* runs the exploration, fills rp; 0 or -1 (message in err: exit 2) */

@@ -148,6 +148,12 @@ xp_base_update(struct xp_base *b, const struct model *m, uint32_t region,
 }
 
 struct xp_hash
+xp_base_hash(const struct xp_base *b)
+{
+	return b->hash;
+}
+
+struct xp_hash
 xp_state_hash(struct xp_base *b, const struct xp_line_set *l, size_t n)
 {
 	struct xp_hash h = b->hash;

@@ -129,6 +129,26 @@ xp_openset_free(struct xp_openset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* xp_openset_key -- equal keys: the same lines, the same outcomes in the
+ * same order with the same bytes; with equal durable images, two points
+ * then have the same states, state for state (engine.c) */
+struct xp_hash
+xp_openset_key(const struct xp_openset *s, struct xp_hash base)
+{
+	struct xp_hash key = { 0, 0 };
+	for (size_t i = 0; i < s->n; i++) {
+		const struct xp_open *o = &s->v[i];
+		/* outcome k is told apart by a bit no line offset reaches */
+		for (size_t k = 0; k < o->nout; k++)
+			xp_hash_add(&key, xp_line_hash(o->line.region,
+					o->line.off ^ ((uint64_t)(k + 1) << 56),
+					xp_open_content(o, k), o->line_len));
+	}
+	key.a = (key.a ^ base.a) * 0x9e3779b97f4a7c15ull + s->n;
+	key.b = (key.b + base.b) ^ (base.a >> 17);
+	return key;
+}
+
 long
 xp_open_find(const struct xp_open *line, const struct model_outcome *o)
 {

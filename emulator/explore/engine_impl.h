@@ -1,0 +1,67 @@
+/* engine_impl.h -- the explorer engine's state, shared by engine.c (eager
+ * enumeration) and lazy.c (read-driven runs) */
+#ifndef PMEMU_ENGINE_IMPL_H
+#define PMEMU_ENGINE_IMPL_H 1
+
+#include <limits.h>
+
+#include "explore.h"
+
+struct xp_lazy;
+
+struct engine {
+	const struct xp_opts *o;
+	struct xp_points pts;
+	uint64_t *states_at;
+	struct xp_replay r;
+	struct xp_base *base;
+	struct xp_checker *chk;
+	struct xp_slot **slots;
+	size_t nslots;
+	size_t *slot_image;
+	struct xp_linemap *by_hash;
+	struct xp_image *img;
+	size_t nimg, capimg;
+	struct xp_staterec *st;
+	size_t nst, capst;
+	uint64_t ordinal, checks, done, failing;
+	struct xp_openset open;
+	struct { uint32_t region; uint64_t off; } *prev;
+	size_t nprev, capprev;
+	char tmp[PATH_MAX];
+	double t0, last_progress;
+	struct xp_bounded bounded;
+	bool pmem_dir_set;
+	/* points by open-set key (xp_openset_key): a later point with an
+	 * earlier one's key has its states, state for state */
+	struct xp_linemap *by_point_key;
+	struct seen_point *seen;
+	size_t nseen, capseen;
+	uint64_t same_points, same_states;
+	struct xp_lazy *lazy;   /* --explore lazy: lazy.c; NULL eager */
+	const char *lazy_off;   /* why --explore lazy fell back, or NULL */
+};
+
+/* the states an enumerated point left in st[] */
+struct seen_point {
+	size_t st_first, st_n;
+	uint64_t states;
+};
+
+/* engine.c: the image of content hash h (is_new: registered now) */
+size_t xp_engine_image(struct engine *e, struct xp_hash h, bool *is_new);
+/* engine.c: every state of the current point, eagerly */
+int xp_engine_enumerate(struct engine *e, size_t idx, char *err,
+		size_t errlen);
+/* engine.c: realloc to hold need elements (aborts on ENOMEM) */
+void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
+
+/* lazy.c */
+struct xp_lazy *xp_lazy_new(struct engine *e);
+void xp_lazy_delete(struct engine *e);
+/* the states of the current point, by runs of the check: 0 or -1 */
+int xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen);
+/* its notes, at the end */
+void xp_lazy_notes(struct engine *e, struct xp_report *rp);
+
+#endif

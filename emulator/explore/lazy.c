@@ -1,0 +1,544 @@
+/* lazy.c -- `--explore lazy`: the states of a crash point decided by what
+ * the check reads (docs/explore.md, "Lazy exploration")
+ *
+ * A run checks an image where some open lines are decided (an outcome
+ * chosen) and the others undecided: they hold their durable content (the
+ * lost outcome) and the check runs under libpmemu-lazy.so, which logs the
+ * first read of each undecided line, in order (libshim/lazy/lazy_watch.c).
+ * A run that read undecided lines L1..Lk stands for the state where they
+ * are lost; for every j and every other outcome o of Lj the state with
+ * L1..Lj-1 lost and Lj = o differs from it only from that read on, so it
+ * is a new run. Every combination of outcomes of the lines a check reads
+ * is checked once; lines it never reads are never enumerated, and each
+ * state's id names only its decided lines (the others are lost in the
+ * image it checked: `pmemu replay` rebuilds it byte for byte).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_impl.h"
+
+
+struct lazy_node {
+	uint32_t *pick;          /* per open line: its outcome, 0 lost */
+	unsigned char *decided;  /* per open line: chosen before the run */
+	struct xp_result res;
+	char *output;
+	struct xp_hash key;      /* its image and undecided lines */
+};
+
+/* a run made before: the same image with the same undecided lines reads
+ * the same lines in the same order (a deterministic check) */
+struct lazy_known {
+	struct xp_result res;
+	char *output;
+	struct xp_choice *read;  /* the lines it read, in order */
+	size_t nread;
+};
+
+struct xp_lazy {
+	struct lazy_node *node;
+	size_t n, cap, started;
+	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
+	size_t busy;
+	size_t *order;           /* scratch: a run's read lines */
+	size_t order_cap;
+	char *unseen;            /* why the current point cannot be lazy */
+	uint64_t runs, eager_points, budget_points, not_run;
+	uint64_t most_runs, most_runs_point, known_runs;
+	struct xp_linemap *known_by_key;
+	struct lazy_known *known;
+	size_t nknown, capknown;
+	char *first_unseen;
+};
+
+struct xp_lazy *
+xp_lazy_new(struct engine *e)
+{
+	struct xp_lazy *lz = calloc(1, sizeof(*lz));
+	if (lz == NULL)
+		abort();
+	lz->slot_node = malloc(e->nslots * sizeof(*lz->slot_node));
+	if (lz->slot_node == NULL)
+		abort();
+	for (size_t i = 0; i < e->nslots; i++)
+		lz->slot_node[i] = SIZE_MAX;
+	lz->known_by_key = xp_linemap_new();
+	return lz;
+}
+
+static void
+side_path(struct engine *e, size_t slot, const char *what, char *buf,
+		size_t len)
+{
+	snprintf(buf, len, "%s.lazy-%s", xp_slot_dir(e->slots[slot]), what);
+}
+
+static void
+clear_nodes(struct xp_lazy *lz)
+{
+	for (size_t i = 0; i < lz->n; i++) {
+		free(lz->node[i].pick);
+		free(lz->node[i].decided);
+		free(lz->node[i].output);
+	}
+	lz->n = lz->started = 0;
+}
+
+void
+xp_lazy_delete(struct engine *e)
+{
+	struct xp_lazy *lz = e->lazy;
+	char path[PATH_MAX + 32];
+	for (size_t i = 0; i < e->nslots; i++) {
+		side_path(e, i, "spec", path, sizeof(path));
+		unlink(path);
+		side_path(e, i, "log", path, sizeof(path));
+		unlink(path);
+	}
+	clear_nodes(lz);
+	for (size_t i = 0; i < lz->nknown; i++) {
+		free(lz->known[i].output);
+		free(lz->known[i].read);
+	}
+	free(lz->known);
+	xp_linemap_delete(lz->known_by_key);
+	free(lz->node);
+	free(lz->slot_node);
+	free(lz->order);
+	free(lz->unseen);
+	free(lz->first_unseen);
+	free(lz);
+	e->lazy = NULL;
+}
+
+/* new_node -- a copy of node parent's choices (SIZE_MAX: none) */
+static size_t
+new_node(struct engine *e, size_t parent)
+{
+	struct xp_lazy *lz = e->lazy;
+	size_t n = e->open.n + 1;
+	lz->node = xp_engine_grow(lz->node, &lz->cap, lz->n + 1,
+			sizeof(*lz->node));
+	struct lazy_node *d = &lz->node[lz->n];
+	memset(d, 0, sizeof(*d));
+	d->pick = calloc(n, sizeof(*d->pick));
+	d->decided = calloc(n, 1);
+	if (d->pick == NULL || d->decided == NULL)
+		abort();
+	if (parent != SIZE_MAX) { /* after the grow: lz->node moved */
+		memcpy(d->pick, lz->node[parent].pick, n * sizeof(*d->pick));
+		memcpy(d->decided, lz->node[parent].decided, n);
+	}
+	return lz->n++;
+}
+
+/* region_index -- the image file of a region, in media order */
+static size_t
+region_index(const struct xp_media *md, uint32_t region)
+{
+	for (size_t i = 0; i < md->n; i++)
+		if (md->regions[i].id == region)
+			return i;
+	return 0;
+}
+
+/* write_spec -- the image files and the node's undecided lines */
+static int
+write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
+{
+	char path[PATH_MAX + 32];
+	side_path(e, slot, "log", path, sizeof(path));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	side_path(e, slot, "spec", path, sizeof(path));
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	const struct xp_media *md = &e->r.media;
+	for (size_t i = 0; i < md->n; i++)
+		fprintf(f, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
+				md->regions[i].file);
+	for (size_t i = 0; i < e->open.n; i++) {
+		const struct xp_open *o = &e->open.v[i];
+		if (!d->decided[i])
+			fprintf(f, "L %zu %llx %u\n", region_index(md,
+				o->line.region), (unsigned long long)o->line.off,
+				o->line_len);
+	}
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* node_lines -- the lines of a node's image that are not lost */
+static size_t
+node_lines(struct engine *e, const struct lazy_node *d,
+		struct xp_line_set *lines, struct xp_choice *choices)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->open.n; i++) {
+		const struct xp_open *o = &e->open.v[i];
+		if (d->pick[i] == 0)
+			continue;
+		lines[n] = (struct xp_line_set){ o->line.region, o->line.off,
+			xp_open_content(o, d->pick[i]) };
+		choices[n] = (struct xp_choice){ o->line.region, o->line.off,
+			o->out[d->pick[i]] };
+		n++;
+	}
+	return n;
+}
+
+/* node_key -- the image of node k and which lines are undecided in it */
+static struct xp_hash
+node_key(struct engine *e, const struct lazy_node *d,
+		const struct xp_line_set *lines, size_t n)
+{
+	struct xp_hash key = xp_state_hash(e->base, lines, n), u = { 0, 0 };
+	for (size_t i = 0; i < e->open.n; i++)
+		if (!d->decided[i])
+			xp_hash_add(&u, xp_line_hash(e->open.v[i].line.region,
+					e->open.v[i].line.off, NULL, 0));
+	key.a ^= u.a * 0x9e3779b97f4a7c15ull;
+	key.b += u.b;
+	return key;
+}
+
+/* start -- node k's run in a free slot */
+static int
+start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
+		struct xp_choice *choices, const char *markers, char *err,
+		size_t errlen)
+{
+	struct xp_lazy *lz = e->lazy;
+	const struct lazy_node *d = &lz->node[k];
+	size_t n = node_lines(e, d, lines, choices);
+	lz->node[k].key = node_key(e, d, lines, n);
+	int rc = xp_slot_set(e->slots[slot], lines, n);
+	if (rc == 0)
+		rc = write_spec(e, slot, d);
+	if (rc != 0) {
+		snprintf(err, errlen, "writing image in %s: %s",
+			xp_slot_dir(e->slots[slot]), strerror(-rc));
+		return -1;
+	}
+	char *id = xp_state_id(e->r.applied, choices, n);
+	lz->slot_node[slot] = k;
+	lz->busy++;
+	lz->runs++;
+	e->checks++;
+	xp_check_start(e->chk, slot, xp_slot_dir(e->slots[slot]),
+			xp_slot_pmem(e->slots[slot]), id, markers);
+	free(id);
+	return 0;
+}
+
+/* read_log -- the open lines a run read first, in order, into lz->order;
+ * their count. A "U" record (a read pmemu cannot see) sets lz->unseen. */
+static size_t
+read_log(struct engine *e, size_t slot, const struct lazy_node *d)
+{
+	struct xp_lazy *lz = e->lazy;
+	char path[PATH_MAX + 32], line[256];
+	side_path(e, slot, "log", path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		if (lz->unseen == NULL)
+			lz->unseen = xp_strdup("the check's read log is missing");
+		return 0;
+	}
+	/* watched index -> open line: the undecided lines, in order */
+	size_t nw = 0, nread = 0;
+	size_t *watch = calloc(e->open.n + 1, sizeof(*watch));
+	unsigned char *got = calloc(e->open.n + 1, 1);
+	if (watch == NULL || got == NULL)
+		abort();
+	for (size_t i = 0; i < e->open.n; i++)
+		if (!d->decided[i])
+			watch[nw++] = i;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long w;
+		if (line[0] == 'U' && lz->unseen == NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			lz->unseen = xp_strdup(line + 2);
+		} else if (sscanf(line, "L %lu", &w) == 1 && w < nw &&
+				!got[watch[w]]) {
+			got[watch[w]] = 1;
+			lz->order = xp_engine_grow(lz->order, &lz->order_cap,
+					nread + 1, sizeof(*lz->order));
+			lz->order[nread++] = watch[w];
+		}
+	}
+	fclose(f);
+	free(watch);
+	free(got);
+	return nread;
+}
+
+/* branch -- node k's verdict, and a new node per other outcome of each
+ * line it read (lz->order; the earlier read lines lost, as in its run) */
+static void
+branch(struct engine *e, size_t k, const struct xp_result *res,
+		const char *output, size_t nread)
+{
+	struct xp_lazy *lz = e->lazy;
+	lz->node[k].res = *res;
+	lz->node[k].output = output ? xp_strdup(output) : NULL;
+	for (size_t j = 0; j < nread; j++) {
+		size_t line = lz->order[j];
+		lz->node[k].decided[line] = 1; /* lost in this run */
+		for (uint32_t o = 1; o < e->open.v[line].nout; o++) {
+			size_t c = new_node(e, k);
+			lz->node[c].pick[line] = o;
+		}
+	}
+}
+
+/* remember -- node k's run, for a later node with the same key */
+static void
+remember(struct engine *e, size_t k, size_t nread)
+{
+	struct xp_lazy *lz = e->lazy;
+	const struct lazy_node *d = &lz->node[k];
+	void **v = xp_linemap_get(lz->known_by_key, (uint32_t)d->key.b,
+			d->key.a);
+	lz->known = xp_engine_grow(lz->known, &lz->capknown, lz->nknown + 1,
+			sizeof(*lz->known));
+	struct lazy_known *kn = &lz->known[lz->nknown];
+	kn->res = d->res;
+	kn->output = d->output ? xp_strdup(d->output) : NULL;
+	kn->read = calloc(nread + 1, sizeof(*kn->read));
+	if (kn->read == NULL)
+		abort();
+	for (size_t j = 0; j < nread; j++) {
+		kn->read[j].region = e->open.v[lz->order[j]].line.region;
+		kn->read[j].off = e->open.v[lz->order[j]].line.off;
+	}
+	kn->nread = nread;
+	*v = (void *)(uintptr_t)++lz->nknown;
+}
+
+/* from_known -- node k as the known run with its key, if any */
+static bool
+from_known(struct engine *e, size_t k, struct xp_line_set *lines,
+		struct xp_choice *choices)
+{
+	struct xp_lazy *lz = e->lazy;
+	struct lazy_node *d = &lz->node[k];
+	d->key = node_key(e, d, lines, node_lines(e, d, lines, choices));
+	void **v = xp_linemap_find(lz->known_by_key, (uint32_t)d->key.b,
+			d->key.a);
+	if (v == NULL || *v == NULL)
+		return false;
+	const struct lazy_known *kn = &lz->known[(uintptr_t)*v - 1];
+	lz->order = xp_engine_grow(lz->order, &lz->order_cap, kn->nread + 1,
+			sizeof(*lz->order));
+	for (size_t j = 0; j < kn->nread; j++)
+		for (size_t i = 0; i < e->open.n; i++)
+			if (e->open.v[i].line.region == kn->read[j].region &&
+					e->open.v[i].line.off == kn->read[j].off)
+				lz->order[j] = i;
+	lz->known_runs++;
+	branch(e, k, &kn->res, kn->output, kn->nread);
+	return true;
+}
+
+/* completed -- a run's verdict and reads */
+static void
+completed(struct engine *e, size_t slot, const struct xp_result *res)
+{
+	struct xp_lazy *lz = e->lazy;
+	size_t k = lz->slot_node[slot];
+	lz->slot_node[slot] = SIZE_MAX;
+	lz->busy--;
+	xp_slot_after_check(e->slots[slot]);
+	bool unseen = lz->unseen != NULL;
+	size_t nread = read_log(e, slot, &lz->node[k]);
+	branch(e, k, res, res->kind != XP_RES_PASS ?
+			xp_check_output(e->chk, slot) : NULL, nread);
+	if (!unseen && lz->unseen == NULL)
+		remember(e, k, nread);
+}
+
+static size_t
+idle_slot(struct engine *e)
+{
+	for (size_t i = 0; i < e->nslots; i++)
+		if (e->lazy->slot_node[i] == SIZE_MAX)
+			return i;
+	return SIZE_MAX;
+}
+
+/* wait_one -- the next run to end */
+static void
+wait_one(struct engine *e)
+{
+	size_t slot;
+	struct xp_result res;
+	if (xp_check_wait(e->chk, &slot, &res) != 0)
+		abort();
+	completed(e, slot, &res);
+}
+
+/* run_tree -- every run of the point, in parallel slots */
+static int
+run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
+{
+	struct xp_lazy *lz = e->lazy;
+	struct xp_line_set *lines = calloc(e->open.n + 1, sizeof(*lines));
+	struct xp_choice *choices = calloc(e->open.n + 1, sizeof(*choices));
+	if (lines == NULL || choices == NULL)
+		abort();
+	int rc = 0;
+	new_node(e, SIZE_MAX);
+	while (rc == 0 && (lz->started < lz->n || lz->busy > 0)) {
+		bool more = lz->started < lz->n && lz->unseen == NULL &&
+			lz->started < e->o->budget;
+		if (more && from_known(e, lz->started, lines, choices)) {
+			lz->started++;
+			continue;
+		}
+		size_t slot = more ? idle_slot(e) : SIZE_MAX;
+		if (slot == SIZE_MAX) {
+			if (lz->busy == 0)
+				break;
+			wait_one(e);
+			continue;
+		}
+		rc = start(e, slot, lz->started++, lines, choices, markers,
+				err, errlen);
+	}
+	while (lz->busy > 0)
+		wait_one(e);
+	free(lines);
+	free(choices);
+	return rc;
+}
+
+static const struct engine *sort_engine;
+
+/* cmp_node -- states in the order of their choices (the same for any
+ * --jobs): lexicographic over the open lines */
+static int
+cmp_node(const void *a, const void *b)
+{
+	const struct lazy_node *x = a, *y = b;
+	for (size_t i = 0; i < sort_engine->open.n; i++)
+		if (x->pick[i] != y->pick[i])
+			return x->pick[i] < y->pick[i] ? -1 : 1;
+	return 0;
+}
+
+/* record_states -- the runs as the point's states and images */
+static void
+record_states(struct engine *e, size_t idx)
+{
+	struct xp_lazy *lz = e->lazy;
+	struct xp_line_set *lines = calloc(e->open.n + 1, sizeof(*lines));
+	struct xp_choice *choices = calloc(e->open.n + 1, sizeof(*choices));
+	if (lines == NULL || choices == NULL)
+		abort();
+	sort_engine = e;
+	qsort(lz->node, lz->n, sizeof(*lz->node), cmp_node);
+	for (size_t k = 0; k < lz->n; k++) {
+		struct lazy_node *d = &lz->node[k];
+		size_t n = node_lines(e, d, lines, choices);
+		uint64_t ordinal = e->ordinal++;
+		e->states_at[idx]++;
+		bool is_new;
+		size_t im = xp_engine_image(e, xp_state_hash(e->base, lines, n),
+				&is_new);
+		e->st = xp_engine_grow(e->st, &e->capst, e->nst + 1,
+				sizeof(*e->st));
+		e->st[e->nst].point_idx = (uint32_t)idx;
+		e->st[e->nst++].image = (uint32_t)im;
+		struct xp_image *img = &e->img[im];
+		img->states++;
+		if (!is_new)
+			continue;
+		img->first_ordinal = ordinal;
+		img->point_idx = idx;
+		img->state = xp_state_id(e->pts.v[idx].point, choices, n);
+		img->res = d->res;
+		img->done = true;
+		img->output = d->output;
+		d->output = NULL;
+		e->done++;
+		e->failing += d->res.kind != XP_RES_PASS;
+	}
+	free(lines);
+	free(choices);
+}
+
+int
+xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
+{
+	struct xp_lazy *lz = e->lazy;
+	char *markers = xp_replay_markers(&e->r);
+	clear_nodes(lz);
+	free(lz->unseen);
+	lz->unseen = NULL;
+	int rc = run_tree(e, markers, err, errlen);
+	free(markers);
+	if (lz->started > lz->most_runs) {
+		lz->most_runs = lz->started;
+		lz->most_runs_point = e->pts.v[idx].point;
+	}
+	if (rc != 0)
+		return rc;
+	if (lz->unseen != NULL) {
+		/* a read we could not see: every state of the point */
+		lz->eager_points++;
+		if (lz->first_unseen == NULL)
+			lz->first_unseen = xp_strdup(lz->unseen);
+		clear_nodes(lz);
+		return xp_engine_enumerate(e, idx, err, errlen);
+	}
+	if (lz->started < lz->n) {
+		lz->budget_points++;
+		lz->not_run += lz->n - lz->started;
+		size_t n = lz->n;
+		lz->n = lz->started; /* the runs that ran are the states */
+		for (size_t k = lz->started; k < n; k++) {
+			free(lz->node[k].pick);
+			free(lz->node[k].decided);
+		}
+	}
+	record_states(e, idx);
+	clear_nodes(lz);
+	return 0;
+}
+
+void
+xp_lazy_notes(struct engine *e, struct xp_report *rp)
+{
+	struct xp_lazy *lz = e->lazy;
+	xp_report_add_note(rp, "--explore lazy: %llu runs of the check; the "
+		"states are the combinations of outcomes of the lines the "
+		"check read (lines it never read are lost in every state); "
+		"most at one crash point: %llu (point %llu)",
+		(unsigned long long)lz->runs,
+		(unsigned long long)lz->most_runs,
+		(unsigned long long)lz->most_runs_point);
+	if (lz->known_runs)
+		xp_report_add_note(rp, "--explore lazy: %llu states had the "
+			"image and the undecided lines of an earlier run: its "
+			"verdict and reads were used, not run again",
+			(unsigned long long)lz->known_runs);
+	if (lz->eager_points)
+		xp_report_add_note(rp, "--explore lazy: at %llu crash points "
+			"the check read the image in a way pmemu cannot see "
+			"(%s): there every state was explored eagerly",
+			(unsigned long long)lz->eager_points, lz->first_unseen);
+	if (lz->budget_points)
+		xp_report_add_note(rp, "--explore lazy: at %llu crash points "
+			"more than --budget=%lu runs were needed: %llu branches "
+			"(each one state or more) were not checked",
+			(unsigned long long)lz->budget_points, e->o->budget,
+			(unsigned long long)lz->not_run);
+}

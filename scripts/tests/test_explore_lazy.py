@@ -1,0 +1,244 @@
+"""test_explore_lazy.py -- `pmemu explore --explore lazy` (docs/explore.md,
+"Lazy exploration"): the states of the lines the check reads, checked by
+runs of the check; the same failures as the eager mode, projected on
+those lines."""
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from explore_trace import Trace  # noqa: E402
+
+PMEMU = os.environ.get("PMEMU", "pmemu")
+
+# A check reading a flag (line 1) and, when it is set, its data (line 0):
+# it fails when the flag arrived without the data. It appends what it saw
+# to LOG. MODE pread reads with pread, mmap through a shared mapping.
+CHECK_C = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int fd = open(argv[2], O_RDWR);
+	unsigned char flag = 0, data = 0;
+	if (fd < 0)
+		return 3;
+	if (strcmp(argv[1], "mmap") == 0) {
+		unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			return 3;
+		flag = p[64];
+		if (flag)
+			data = p[0];
+	} else {
+		pread(fd, &flag, 1, 64);
+		if (flag)
+			pread(fd, &data, 1, 0);
+	}
+	int bad = flag && !data;
+	FILE *log = fopen(argv[3], "a");
+	fprintf(log, "%s %u %u %d\n", getenv("PMEMU_STATE"), flag,
+			flag ? data : 0, bad);
+	fclose(log);
+	return bad;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def check_bin(tmp_path_factory):
+    d = tmp_path_factory.mktemp("check")
+    src = d / "check.c"
+    src.write_text(CHECK_C)
+    exe = d / "check"
+    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True)
+    return str(exe)
+
+
+def random_trace(tmp_path, seed):
+    """Stores to the data line, the flag line and 3 other lines in a
+    random order, flushed and fenced at random: some runs publish the
+    flag before its data."""
+    rng = random.Random(seed)
+    media = tmp_path / ("pool%d.img" % seed)
+    media.write_bytes(b"\0" * 4096)
+    t = Trace()
+    t.region(str(media), 4096)
+    for step in range(rng.randint(4, 9)):
+        line = rng.choice([0, 1, 2, 3, 4])
+        t.store(line * 64 + 8 * rng.randint(0, 7),
+                bytes([step + 1]) * 8, site=10 + line)
+        if rng.random() < 0.6:
+            t.clwb(line * 64, site=20)
+        if rng.random() < 0.4:
+            t.sfence(site=30)
+    t.end()
+    return t.write(tmp_path / ("random%d.trace" % seed))
+
+
+def explore(trace, check, mode, json_path, *extra):
+    r = subprocess.run([PMEMU, "explore", "--explore", mode, "--trace",
+                        str(trace), "--strategy", "all", "--no-progress",
+                        "--no-explain", "--jobs", "2", "--check", check,
+                        "--json", str(json_path), *extra],
+                       capture_output=True, text=True)
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(json_path.read_text())
+
+
+def seen(log):
+    """(flag, data) the check saw, and whether it failed."""
+    out = set()
+    for line in log.read_text().split("\n"):
+        if line:
+            _, flag, data, bad = line.split()
+            out.add((int(flag), int(data), bad == "1"))
+    return out
+
+
+@pytest.mark.parametrize("how", ["pread", "mmap"])
+@pytest.mark.parametrize("seed", range(6))
+def test_lazy_finds_what_eager_finds_on_the_lines_read(tmp_path, check_bin,
+                                                       how, seed):
+    trace = random_trace(tmp_path, seed)
+    logs = {}
+    reps = {}
+    for mode in ("eager", "lazy"):
+        logs[mode] = tmp_path / (mode + ".log")
+        logs[mode].write_text("")
+        check = "%s %s {pmem} %s" % (check_bin, how, logs[mode])
+        reps[mode] = explore(trace, check, mode, tmp_path / (mode + ".json"))
+    eager, lazy = reps["eager"], reps["lazy"]
+    assert lazy["verdict"] == eager["verdict"]
+    # what the check saw, failing or not, is the same set of contents
+    assert seen(logs["lazy"]) == seen(logs["eager"])
+    # failing points are the same points
+    assert ([p["point"] for p in lazy["points_failing"]] ==
+            [p["point"] for p in eager["points_failing"]])
+    # a failing lazy state names only the lines the check read (through a
+    # mapping: the lines of the pages it touched, here all of them)
+    for f in lazy["failures"] if how == "pread" else []:
+        for choice in f["state"].partition(":")[2].split(","):
+            assert choice == "" or choice.split("=")[0] in ("0.0",
+                                                             "0.40"), f
+    assert lazy["counts"]["checks"] <= eager["counts"]["states"]
+    assert any("--explore lazy:" in n for n in lazy["notes"])
+
+
+def test_lazy_state_replays_to_the_failing_image(tmp_path, check_bin):
+    t = Trace()
+    media = tmp_path / "pool.img"
+    media.write_bytes(b"\0" * 4096)
+    t.region(str(media), 4096)
+    for line in (2, 3, 4):          # lines the check never reads
+        t.store(line * 64, b"XXXXXXXX", site=5)
+        t.clwb(line * 64, site=5)
+    t.store(0, b"DATADATA", site=1)
+    t.store(64, b"\x01" * 8, site=2)
+    t.clwb(64, site=3)
+    t.sfence(site=4)
+    t.clwb(0, site=3)
+    t.sfence(site=4)
+    t.end()
+    trace = t.write(tmp_path / "t.trace")
+    log = tmp_path / "log"
+    log.write_text("")
+    check = "%s pread {pmem} %s" % (check_bin, log)
+    eager = explore(trace, check, "eager", tmp_path / "e.json")
+    lazy = explore(trace, check, "lazy", tmp_path / "l.json")
+    assert eager["verdict"] == lazy["verdict"] == "fail"
+    # eager: 3 unread lines x 3 outcomes multiply the states; lazy runs
+    # only the combinations of the two lines read
+    assert lazy["counts"]["checks"] < eager["counts"]["checks"]
+    state = lazy["first_failure"]["state"]
+    assert state == eager["first_failure"]["state"].split(":")[0] + \
+        ":0.40=w1" or "0.40" in state
+    out = tmp_path / "img"
+    r = subprocess.run([PMEMU, "replay", "--trace", str(trace), "--state",
+                        state, "-o", str(out)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([check_bin, "pread", str(out / "pool.img"),
+                        str(tmp_path / "replay.log")])
+    assert r.returncode == 1
+
+
+def test_a_kernel_side_copy_falls_back_to_eager(tmp_path, check_bin):
+    trace = random_trace(tmp_path, 1)
+    log = tmp_path / "log"
+    log.write_text("")
+    check = "cp {pmem} %s/copy && %s pread %s/copy %s" % (
+        tmp_path, check_bin, tmp_path, log)
+    eager = explore(trace, check, "eager", tmp_path / "e.json")
+    lazy = explore(trace, check, "lazy", tmp_path / "l.json")
+    assert lazy["verdict"] == eager["verdict"]
+    assert lazy["counts"]["states"] == eager["counts"]["states"]
+    notes = " ".join(lazy["notes"])
+    assert "in a way pmemu cannot see" in notes
+    assert "copied the image in the kernel" in notes
+
+
+def test_a_check_without_pmem_is_explored_eagerly_with_a_note(tmp_path):
+    trace = random_trace(tmp_path, 2)
+    rep = explore(trace, "true", "lazy", tmp_path / "l.json")
+    assert any("--explore lazy: the check has no {pmem}" in n
+               for n in rep["notes"])
+
+
+def test_a_budget_says_how_many_branches_were_not_checked(tmp_path,
+                                                         check_bin):
+    trace = random_trace(tmp_path, 3)
+    log = tmp_path / "log"
+    log.write_text("")
+    check = "%s pread {pmem} %s" % (check_bin, log)
+    full = explore(trace, check, "lazy", tmp_path / "f.json")
+    most = max(int(n.split("most at one crash point: ")[1].split()[0])
+               for n in full["notes"] if "most at one crash point" in n)
+    assert most > 1
+    cut = explore(trace, check, "lazy", tmp_path / "c.json", "--budget", "1")
+    notes = " ".join(cut["notes"])
+    assert "more than --budget=1 runs were needed" in notes
+    assert "were not checked" in notes
+    assert cut["counts"]["checks"] < full["counts"]["checks"]
+
+
+def test_every_combination_of_the_lines_read_is_run(tmp_path, check_bin):
+    """Two lines the check reads, 8 stores each, never flushed: 9 eviction
+    outcomes each (lost, or a prefix of 1..8 stores), 81 runs at the
+    point (more than the first allocation of runs)."""
+    media = tmp_path / "pool.img"
+    media.write_bytes(b"\0" * 4096)
+    t = Trace()
+    t.region(str(media), 4096)
+    for i in range(8):
+        t.store(8 * i, bytes([i + 1]) * 8, site=1)
+        t.store(64 + 8 * i, bytes([i + 1]) * 8, site=2)
+    t.end()
+    trace = t.write(tmp_path / "t.trace")
+    log = tmp_path / "log"
+    log.write_text("")
+    # flag byte 64 set by the first store of line 1: then it reads line 0
+    check = "%s pread {pmem} %s" % (check_bin, log)
+    rep = explore(trace, check, "lazy", tmp_path / "l.json")
+    eager = explore(trace, check, "eager", tmp_path / "e.json")
+    assert rep["verdict"] == eager["verdict"] == "fail"
+    assert rep["counts"]["states"] == 1 + 8 * 9
+    assert rep["counts"]["failing_states"] == 8
+    assert any("most at one crash point: 73" in n for n in rep["notes"])
+
+
+def test_explore_mode_is_checked(tmp_path):
+    r = subprocess.run([PMEMU, "explore", "--explore", "sometimes",
+                        "--trace", "x", "--check", "true {pmem}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("pmemu: error: --explore sometimes")

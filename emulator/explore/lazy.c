@@ -280,7 +280,7 @@ read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 	return nread;
 }
 
-/* branch -- node k's verdict, and a new node per other outcome of each
+/* branch -- node k's verdict, and a new node per other distinct outcome of each
  * line it read (lz->order; the earlier read lines lost, as in its run) */
 static void
 branch(struct engine *e, size_t k, const struct xp_result *res,
@@ -292,9 +292,11 @@ branch(struct engine *e, size_t k, const struct xp_result *res,
 	for (size_t j = 0; j < nread; j++) {
 		size_t line = lz->order[j];
 		lz->node[k].decided[line] = 1; /* lost in this run */
-		for (uint32_t o = 1; o < e->open.v[line].nout; o++) {
+		/* one outcome per distinct content (LOST is distinct[0]) */
+		const struct xp_open *ol = &e->open.v[line];
+		for (size_t d = 1; d < ol->ndistinct; d++) {
 			size_t c = new_node(e, k);
-			lz->node[c].pick[line] = o;
+			lz->node[c].pick[line] = ol->distinct[d];
 		}
 	}
 }

@@ -342,8 +342,8 @@ rebuild(struct xp_slot *s)
 				return -ENAMETOOLONG;
 		}
 		if (f->fd < 0)
-			f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC,
-					0600);
+			f->fd = open(f->path, O_RDWR | O_CREAT | O_NOFOLLOW |
+					O_CLOEXEC, 0600);
 		if (f->fd < 0)
 			return -errno;
 		int rc = copy_media(md, r, f);

@@ -31,7 +31,9 @@ int
 trace_writer_open(const char *path, const struct trace_writer_info *info,
 		struct trace_writer **wp)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* never through a link planted at the name (docs/shim.md, Files) */
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)TRACE_MAP_LEN) != 0) {
@@ -78,7 +80,7 @@ trace_writer_open(const char *path, const struct trace_writer_info *info,
 int
 trace_writer_join(const char *path, bool owner, struct trace_writer **wp)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct trace_header h;
@@ -175,7 +177,7 @@ trace_writer_close(struct trace_writer *w, int exit_status)
 int
 trace_file_trim(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct trace_header h;

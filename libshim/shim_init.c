@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "shim_core.h"
+#include "shim_dirty.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
@@ -240,6 +241,9 @@ atfork_child(void)
 {
 	pthread_mutex_init(&emit_lock, NULL);
 	cached_tid = 0;
+	shim_lock();
+	shim_dirty_forked();
+	shim_unlock();
 	uint32_t ids[2] = { (uint32_t)getpid(), (uint32_t)getppid() };
 	shim_record(TRACE_REC_PROCESS, 0, ids, sizeof(ids), NULL, 0);
 }

@@ -235,8 +235,46 @@ same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
 	(void)model_apply(shim_model(), &ev);
 }
 
-void
-shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+/*
+ * alias -- calls fn for [lo, hi) of m and for the same bytes of the file in
+ * every other mapping of it: a file mapped twice has one set of lines
+ * (MODEL.md), so a store seen through one mapping's twin must be diffed
+ * when a line is flushed, settled or traced through the other (lock held)
+ */
+struct alias_ctx {
+	const struct shim_mapping *m;
+	uint64_t off, end;         /* the file bytes */
+	void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
+};
+
+static void
+alias_one(struct shim_mapping *m, void *ctx)
+{
+	const struct alias_ctx *c = ctx;
+	if (m == c->m || m->region != c->m->region)
+		return;
+	uint64_t lo = c->off > m->file_off ? c->off : m->file_off;
+	uint64_t hi = c->end < m->file_off + m->len ? c->end :
+		m->file_off + m->len;
+	if (lo < hi)
+		c->fn(m, m->base + (lo - m->file_off),
+			m->base + (hi - m->file_off));
+}
+
+static void
+alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi))
+{
+	fn(m, lo, hi);
+	if (m->region->nmappings < 2)
+		return;
+	struct alias_ctx c = { m, m->file_off + (lo - m->base),
+		m->file_off + (hi - m->base), fn };
+	shim_mapping_for_each(alias_one, &c);
+}
+
+static void
+flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
@@ -254,7 +292,13 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 }
 
 void
-shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, flush_lines_one);
+}
+
+static void
+traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
@@ -267,6 +311,12 @@ shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 			memcpy(m->twin + (a - m->base), (void *)a, e - a);
 		a = e;
 	}
+}
+
+void
+shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, traced_one);
 }
 
 /* page_same -- the whole page equals its twin (one compare, the common
@@ -344,8 +394,8 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
 }
 
-void
-shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+static void
+settle_range_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
@@ -356,6 +406,12 @@ shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	for (uintptr_t a = lo - (lo - m->base) % SHIM_PAGE_LEN; a < hi;
 			a += SHIM_PAGE_LEN)
 		settle_page(m, (a - m->base) / SHIM_PAGE_LEN, true);
+}
+
+void
+shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, settle_range_one);
 }
 
 static void

@@ -3,8 +3,10 @@
  * flush and fence through the other (MODEL.md: lines are the file's, not
  * an address's). Correct, so no finding may be reported. Modes:
  * "same" in one process; "fork" the child stores through its mapping and
- * exits, the parent then flushes through its own second mapping.
- * -DFORGET_FLUSH leaves the second half of the stores unflushed.
+ * exits, the parent then flushes through its own second mapping. Then a
+ * flag, set through the first mapping and persisted through the second,
+ * says the data is durable. -DFORGET_FLUSH leaves half the data
+ * unflushed (a crash may leave the flag without it).
  */
 #include <err.h>
 #include <fcntl.h>
@@ -17,6 +19,8 @@
 #include "pmemu.h"
 
 #define LEN 8192
+#define DATA 4096          /* the data: page 0 */
+#define FLAG (LEN - 64)    /* set once the data is durable: page 1 */
 
 static char *
 map(int fd)
@@ -28,13 +32,9 @@ map(int fd)
 }
 
 static void
-persist(char *p)
+persist(char *p, size_t len)
 {
-#ifdef FORGET_FLUSH
-	pmemu_flush(p, LEN / 2);
-#else
-	pmemu_flush(p, LEN);
-#endif
+	pmemu_flush(p, len);
 	pmemu_fence();
 }
 
@@ -52,16 +52,23 @@ main(int argc, char *argv[])
 		if (pid < 0)
 			err(1, "fork");
 		if (pid == 0) {
-			memset(a, 'c', LEN); /* STORE */
+			memset(a, 'c', DATA); /* STORE */
 			_exit(0);
 		}
 		int status;
 		if (waitpid(pid, &status, 0) != pid || status != 0)
 			errx(1, "child failed");
 	} else {
-		memset(a, 's', LEN); /* STORE */
+		memset(a, 's', DATA); /* STORE */
 	}
-	persist(b);
+#ifdef FORGET_FLUSH
+	persist(b, DATA / 2);
+#else
+	persist(b, DATA);
+#endif
+	pmemu_crash_point("data"); /* a check may expect the data from here */
+	a[FLAG] = 1;
+	persist(b + FLAG, 1);
 	if (memcmp(a, b, LEN) != 0)
 		errx(1, "the two mappings differ");
 	printf("done\n");

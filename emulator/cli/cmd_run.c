@@ -219,6 +219,10 @@ cmd_run(int argc, char **argv)
 		status = -1;
 	int findings = status >= 0 ?
 		report_findings(&o, path, launch_pid, out) : 0;
+	if (status >= 0 && trace_file_incomplete(path)) {
+		cli_space_error("findings", path); /* some are lost */
+		status = -1;
+	}
 	if (out != stderr)
 		fclose(out);
 	unlink(path);

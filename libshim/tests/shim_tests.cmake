@@ -29,7 +29,8 @@ set(SHIM_PROGS
   "exec_self_bad|exec_self.c|FORGET_MSYNC"
   "threads_page|threads_page.c|"
   "map_twice_ok|map_twice.c|"
-  "map_twice_bad|map_twice.c|FORGET_FLUSH")
+  "map_twice_bad|map_twice.c|FORGET_FLUSH"
+  "big_pool|big_pool.c|")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

@@ -39,6 +39,9 @@ static uint32_t settle_epoch; /* settles of the ring, under shim_lock */
 /* handlers between taking a page (BUSY) and queueing it: the page may be
  * writable already, its state not yet DIRTY */
 static int handlers_open;
+/* the page this thread's handler holds: a signal handler of the program
+ * that interrupts it and flushes must not wait for it */
+static __thread uint8_t *my_busy __attribute__((tls_model("initial-exec")));
 
 static void *
 anon(size_t len)
@@ -150,6 +153,7 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 			break;
 	}
 	__atomic_add_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
+	my_busy = st;
 	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
 	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
 	m->page_site[pg] = shim_site_ucontext(uc);
@@ -162,6 +166,7 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 			"(too many mappings? see vm.max_map_count)\n");
 	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
 	ring_push((uintptr_t)page);
+	my_busy = NULL;
 	__atomic_sub_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
 	return true;
 }
@@ -178,7 +183,7 @@ page_opened(const struct shim_mapping *m, size_t pg)
 {
 	uint8_t s;
 	while ((s = __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE)) ==
-			SHIM_PAGE_BUSY)
+			SHIM_PAGE_BUSY && my_busy != &m->page_state[pg])
 		sched_yield(); /* a handler: memcpy and mprotect, no lock */
 	return s;
 }
@@ -436,7 +441,8 @@ shim_dirty_settle_all(void)
 {
 	/* a page being opened is queued next: its stores come before the
 	 * fence or crash point that settles now */
-	while (__atomic_load_n(&handlers_open, __ATOMIC_ACQUIRE) != 0)
+	while (__atomic_load_n(&handlers_open, __ATOMIC_ACQUIRE) >
+			(my_busy != NULL))
 		sched_yield();
 	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);

@@ -24,6 +24,7 @@
 
 #define PIECE_SHIFT 6
 #define TABLE_LEN (1u << 16) /* pieces; full: later ones are not shared */
+#define PROBES 64            /* a piece is within PROBES of its hash */
 
 struct piece {
 	uint64_t key;              /* (region << 40 | piece) + 1; 0 free */
@@ -57,7 +58,7 @@ slot(uint32_t region, uint64_t piece, bool make)
 {
 	uint64_t key = ((uint64_t)region << 40 | piece) + 1;
 	uint64_t h = key * 0x9e3779b97f4a7c15ull;
-	for (uint32_t i = 0; i < TABLE_LEN; i++) {
+	for (uint32_t i = 0; i < PROBES; i++) {
 		struct piece *e = &table[((h >> 40) + i) & (TABLE_LEN - 1)];
 		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
 		if (k == key)

@@ -131,11 +131,19 @@ insn_cache_key(const struct insn_cache_module *m, char *key, size_t len)
 	return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
-/* make_dir -- mkdir, fine when it exists */
+/*
+ * make_dir -- mkdir, fine when it exists and is ours alone: a cached scan
+ * decides which instructions are patched, so a directory another user
+ * can write to (a shared /tmp) is no cache (docs/shim.md, Files)
+ */
 static bool
 make_dir(const char *path)
 {
-	return syscall(SYS_mkdir, path, 0700) == 0 ||
+	struct stat st;
+	(void)syscall(SYS_mkdir, path, 0700);
+	return syscall(SYS_lstat, path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		st.st_uid == (uid_t)syscall(SYS_geteuid) &&
+		(st.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
 		syscall(SYS_access, path, W_OK | X_OK) == 0;
 }
 

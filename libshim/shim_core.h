@@ -67,6 +67,15 @@ void shim_shutdown_exec(void);
 /* writes the model's findings to the writer (exit and crash points) */
 void shim_findings_write(void);
 
+/* lines shared by the processes of a run (shim_shared.c): the table is
+ * made before the first fork, used after it; each event of the model
+ * passes through it first; at exit a child leaves its unflushed lines,
+ * the first process takes what is left (lock held) */
+void shim_shared_forking(void);
+void shim_shared_forked(void);
+void shim_shared_event(const struct model_event *ev);
+void shim_shared_exit(void);
+
 /* init of each interceptor family (resolves REAL), from the constructor */
 void shim_init_map(void);
 void shim_init_fileio(void);

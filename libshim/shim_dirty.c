@@ -36,6 +36,12 @@ static uint64_t ring_head;   /* consumer, under shim_lock */
 static uint64_t ring_tail;   /* producers: fault handlers */
 static int ring_overflow;
 static uint32_t settle_epoch; /* settles of the ring, under shim_lock */
+/* handlers between taking a page (BUSY) and queueing it: the page may be
+ * writable already, its state not yet DIRTY */
+static int handlers_open;
+/* the page this thread's handler holds: a signal handler of the program
+ * that interrupts it and flushes must not wait for it */
+static __thread uint8_t *my_busy __attribute__((tls_model("initial-exec")));
 
 static void *
 anon(size_t len)
@@ -146,6 +152,8 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			break;
 	}
+	__atomic_add_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
+	my_busy = st;
 	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
 	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
 	m->page_site[pg] = shim_site_ucontext(uc);
@@ -158,7 +166,26 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 			"(too many mappings? see vm.max_map_count)\n");
 	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
 	ring_push((uintptr_t)page);
+	my_busy = NULL;
+	__atomic_sub_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
 	return true;
+}
+
+/*
+ * page_opened -- the page's state once no fault handler holds it. Under
+ * shim_lock a BUSY page is a handler's on another thread (settles hold
+ * the lock): it makes the page writable before it marks it DIRTY, so a
+ * store of a third thread may already be in the page. A flush or settle
+ * that skipped it would miss that store and call its flush redundant.
+ */
+static uint8_t
+page_opened(const struct shim_mapping *m, size_t pg)
+{
+	uint8_t s;
+	while ((s = __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE)) ==
+			SHIM_PAGE_BUSY && my_busy != &m->page_state[pg])
+		sched_yield(); /* a handler: memcpy and mprotect, no lock */
+	return s;
 }
 
 /* view_end -- where the view's file data ends in m (no SIGBUS past it) */
@@ -213,8 +240,46 @@ same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
 	(void)model_apply(shim_model(), &ev);
 }
 
-void
-shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+/*
+ * alias -- calls fn for [lo, hi) of m and for the same bytes of the file in
+ * every other mapping of it: a file mapped twice has one set of lines
+ * (MODEL.md), so a store seen through one mapping's twin must be diffed
+ * when a line is flushed, settled or traced through the other (lock held)
+ */
+struct alias_ctx {
+	const struct shim_mapping *m;
+	uint64_t off, end;         /* the file bytes */
+	void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
+};
+
+static void
+alias_one(struct shim_mapping *m, void *ctx)
+{
+	const struct alias_ctx *c = ctx;
+	if (m == c->m || m->region != c->m->region)
+		return;
+	uint64_t lo = c->off > m->file_off ? c->off : m->file_off;
+	uint64_t hi = c->end < m->file_off + m->len ? c->end :
+		m->file_off + m->len;
+	if (lo < hi)
+		c->fn(m, m->base + (lo - m->file_off),
+			m->base + (hi - m->file_off));
+}
+
+static void
+alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi))
+{
+	fn(m, lo, hi);
+	if (m->region->nmappings < 2)
+		return;
+	struct alias_ctx c = { m, m->file_off + (lo - m->base),
+		m->file_off + (hi - m->base), fn };
+	shim_mapping_for_each(alias_one, &c);
+}
+
+static void
+flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
@@ -222,8 +287,7 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	lo -= (lo - m->base) % line;
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
-		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) !=
-				SHIM_PAGE_DIRTY)
+		if (page_opened(m, pg) != SHIM_PAGE_DIRTY)
 			continue;
 		if (diff_lines(m, a, a + line, true))
 			m->page_heat[pg] |= HEAT_TOUCHED;
@@ -233,7 +297,13 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 }
 
 void
-shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, flush_lines_one);
+}
+
+static void
+traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
@@ -246,6 +316,12 @@ shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 			memcpy(m->twin + (a - m->base), (void *)a, e - a);
 		a = e;
 	}
+}
+
+void
+shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, traced_one);
 }
 
 /* page_same -- the whole page equals its twin (one compare, the common
@@ -298,11 +374,11 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	uint8_t s = SHIM_PAGE_DIRTY;
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
+	if (page_opened(m, pg) != SHIM_PAGE_DIRTY)
+		return;
 	uint8_t heat = m->page_heat[pg];
 	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
-	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS &&
-			__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-			SHIM_PAGE_DIRTY) {
+	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
 		if (stay_hot(m, pg, page, heat))
 			return;
 		/* cooled down: the next fault makes it hot again, longer */
@@ -323,8 +399,8 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
 }
 
-void
-shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+static void
+settle_range_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
@@ -335,6 +411,12 @@ shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	for (uintptr_t a = lo - (lo - m->base) % SHIM_PAGE_LEN; a < hi;
 			a += SHIM_PAGE_LEN)
 		settle_page(m, (a - m->base) / SHIM_PAGE_LEN, true);
+}
+
+void
+shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, settle_range_one);
 }
 
 static void
@@ -357,6 +439,11 @@ settle_queued(uintptr_t page)
 void
 shim_dirty_settle_all(void)
 {
+	/* a page being opened is queued next: its stores come before the
+	 * fence or crash point that settles now */
+	while (__atomic_load_n(&handlers_open, __ATOMIC_ACQUIRE) >
+			(my_busy != NULL))
+		sched_yield();
 	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);
 	settle_epoch++;
@@ -378,4 +465,28 @@ shim_dirty_settle_all(void)
 			__atomic_store_n(&ring_head, i + 1, __ATOMIC_RELEASE);
 		}
 	}
+}
+
+/* forked_mapping -- pages a handler of a thread gone at fork held */
+static void
+forked_mapping(struct shim_mapping *m, void *ctx)
+{
+	(void)ctx;
+	if (!m->tracked)
+		return;
+	for (size_t pg = 0; pg < npages(m); pg++) {
+		if (m->page_state[pg] != SHIM_PAGE_BUSY)
+			continue;
+		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
+		mprotect(page, SHIM_PAGE_LEN, m->prot);
+		m->page_state[pg] = SHIM_PAGE_DIRTY;
+		ring_push((uintptr_t)page);
+	}
+}
+
+void
+shim_dirty_forked(void)
+{
+	__atomic_store_n(&handlers_open, 0, __ATOMIC_RELEASE);
+	shim_mapping_for_each(forked_mapping, NULL);
 }

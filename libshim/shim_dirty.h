@@ -42,6 +42,9 @@ void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);
 /* settle every queued dirty page (fences, crash points, exit) */
 void shim_dirty_settle_all(void);
+/* the child of a fork: pages that handlers of other threads held are
+ * opened (their threads are gone); lock held */
+void shim_dirty_forked(void);
 
 /* shim_events.c: a store of [addr, addr+len) of m became known (lock
  * held); traced: its bytes are the view's now */

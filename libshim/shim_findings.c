@@ -56,6 +56,7 @@ static void
 image_end(void)
 {
 	shim_dirty_settle_all();
+	shim_shared_exit();
 	bool child = shim_is_forked_child();
 	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
 		.region = MODEL_REGION_ALL };

@@ -14,6 +14,7 @@
 
 #include "insn.h"
 #include "shim_core.h"
+#include "shim_dirty.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
@@ -127,6 +128,7 @@ shim_resolve_required(const char *name, void *self)
 void
 shim_emit_locked(const struct model_event *ev)
 {
+	shim_shared_event(ev); /* another process's store it flushes */
 	if (model != NULL)
 		(void)model_apply(model, ev);
 	if (trace_events)
@@ -222,11 +224,13 @@ static void
 atfork_prepare(void)
 {
 	shim_lock();
+	shim_shared_forking();
 }
 
 static void
 atfork_parent(void)
 {
+	shim_shared_forked();
 	shim_unlock();
 }
 
@@ -236,6 +240,10 @@ atfork_child(void)
 {
 	pthread_mutex_init(&emit_lock, NULL);
 	cached_tid = 0;
+	shim_lock();
+	shim_dirty_forked();
+	shim_shared_forked();
+	shim_unlock();
 	uint32_t ids[2] = { (uint32_t)getpid(), (uint32_t)getppid() };
 	shim_record(TRACE_REC_PROCESS, 0, ids, sizeof(ids), NULL, 0);
 }

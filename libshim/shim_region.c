@@ -114,6 +114,7 @@ shim_mapping_add(uintptr_t base, size_t len, uint64_t file_off,
 			.file_off = file_off, .region = r, .prot = prot };
 		if (shim_dirty_setup(m) != 0)
 			return NULL;
+		r->nmappings++;
 		__atomic_store_n(&mapping_live[i], 1, __ATOMIC_RELEASE);
 		if (i >= mapping_hi)
 			__atomic_store_n(&mapping_hi, i + 1, __ATOMIC_RELEASE);
@@ -127,6 +128,7 @@ void
 shim_mapping_remove(struct shim_mapping *m)
 {
 	int i = (int)(m - mappings);
+	m->region->nmappings--;
 	__atomic_store_n(&mapping_live[i], 0, __ATOMIC_RELEASE);
 }
 

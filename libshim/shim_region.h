@@ -39,6 +39,7 @@ struct shim_region {
 	uint8_t *unsynced;         /* bit per page: view newer than media */
 	uint8_t *based;            /* bit per page: its original content is
 	                              in the trace (TRACE_REC_BASE) */
+	uint32_t nmappings;        /* live mappings of it (lock held) */
 };
 
 /* page states of a tracked mapping (shim_dirty.c) */

@@ -30,5 +30,8 @@ int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi,
 		unsigned long *out);
 /* the directory of libpmemu.so and pmemu-gcc.so next to this pmemu */
 const char *cli_libdir(void);
+/* "<what> incomplete: no space left on <mount point of path>";
+ * returns CLI_EXIT_USAGE */
+int cli_space_error(const char *what, const char *path);
 
 #endif

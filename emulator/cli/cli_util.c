@@ -94,3 +94,40 @@ cli_libdir(void)
 	snprintf(dir, sizeof(dir), "%s", PMEMU_INSTALL_LIBDIR);
 	return dir;
 }
+
+/* mount_of -- the mount point holding path: the last directory up from
+ * it on the same device */
+static void
+mount_of(const char *path, char *mnt, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st, up;
+	if (realpath(path, dir) == NULL || stat(dir, &st) != 0) {
+		snprintf(mnt, len, "%s", path);
+		return;
+	}
+	for (;;) {
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", dir);
+		char *slash = strrchr(parent, '/');
+		if (slash == NULL || strcmp(dir, "/") == 0)
+			break;
+		if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(parent, &up) != 0 || up.st_dev != st.st_dev)
+			break;
+		snprintf(dir, sizeof(dir), "%s", parent);
+	}
+	snprintf(mnt, len, "%s", dir);
+}
+
+int
+cli_space_error(const char *what, const char *path)
+{
+	char dir[PATH_MAX], mnt[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	mount_of(dirname(dir), mnt, sizeof(mnt));
+	return cli_error("%s incomplete: no space left on %s", what, mnt);
+}

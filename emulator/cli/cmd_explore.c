@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "explore.h"
+#include "trace.h"
 
 static const char usage_text[] =
 "usage: pmemu explore [OPTIONS] (--check 'CMD' | --check-so LIB:FUNC)\n"
@@ -319,6 +320,8 @@ record(const struct explore_args *a, const char *trace)
 		return CLI_EXIT_USAGE; /* record said why */
 	if (access(trace, R_OK) != 0)
 		return cli_error("explore: pmemu record left no trace");
+	if (trace_file_incomplete(trace))
+		return CLI_EXIT_USAGE; /* record said so */
 	return 0;
 }
 

@@ -47,6 +47,11 @@ cmd_record(int argc, char **argv)
 	int ret = trace_file_trim(path);
 	if (ret < 0)
 		return cli_error("%s: %s", o.output, strerror(-ret));
+	if (trace_file_incomplete(path)) { /* the program ran on, untraced */
+		char what[PATH_MAX + 16];
+		snprintf(what, sizeof(what), "trace %s", o.output);
+		return cli_space_error(what, path);
+	}
 	if (!o.quiet) {
 		stat(path, &st);
 		cli_note("trace %s: %lld bytes%s", o.output,

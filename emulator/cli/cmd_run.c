@@ -117,14 +117,11 @@ read_report(struct run_print *p, const char *path, long root_pid)
 	return 0;
 }
 
+/* report_findings -- the findings file printed to out; their number */
 static int
 report_findings(const struct launch_opts *o, const char *path,
-		long root_pid)
+		long root_pid, FILE *out)
 {
-	FILE *out = stderr;
-	if (o->log_file != NULL && (out = fopen(o->log_file, "w")) == NULL)
-		return cli_error("--log-file %s: %s", o->log_file,
-			strerror(errno));
 	struct run_print p = { .rep = findings_report_new(NULL), .out = out,
 		.o = o };
 	if (p.rep == NULL)
@@ -139,8 +136,6 @@ report_findings(const struct launch_opts *o, const char *path,
 		free(p.notes[i]);
 	}
 	findings_report_delete(p.rep);
-	if (out != stderr)
-		fclose(out);
 	return p.total;
 }
 
@@ -166,6 +161,40 @@ shim_stopped(const char *path, int status)
 	return !end;
 }
 
+/*
+ * open_log -- --log-file is opened before the program starts: a path
+ * that cannot be written stops the run (exit 2) instead of losing its
+ * findings after the program ran
+ */
+static FILE *
+open_log(const struct launch_opts *o)
+{
+	if (o->log_file == NULL)
+		return stderr;
+	FILE *out = fopen(o->log_file, "we");
+	if (out == NULL)
+		cli_error("--log-file %s: %s", o->log_file, strerror(errno));
+	return out;
+}
+
+/*
+ * report_dir -- a private directory (mkdtemp, mode 0700) for the findings
+ * file: the shim creates it by name (images started by exec join it by
+ * name), and no other user can plant a link under that name
+ */
+static int
+report_dir(char *dir, size_t dir_len, char *path, size_t path_len)
+{
+	const char *tmp = getenv("TMPDIR");
+	if ((size_t)snprintf(dir, dir_len, "%s/pmemu-run.XXXXXX",
+			tmp && *tmp ? tmp : "/tmp") >= dir_len)
+		return cli_error("TMPDIR %s: path too long", tmp);
+	if (mkdtemp(dir) == NULL)
+		return cli_error("%s: %s", dir, strerror(errno));
+	snprintf(path, path_len, "%s/report", dir);
+	return 0;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -173,25 +202,33 @@ cmd_run(int argc, char **argv)
 	int code;
 	if (launch_parse(argc, argv, false, &o, &code) != 0)
 		return code;
-	const char *tmp = getenv("TMPDIR");
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/pmemu-report-XXXXXX",
-		tmp && *tmp ? tmp : "/tmp");
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return cli_error("%s: %s", path, strerror(errno));
-	close(fd);
-	unlink(path); /* the shim creates it: its absence means no shim ran */
-	int status = launch_run(&o, "PMEMU_REPORT", path);
-	if (status < 0)
+	FILE *out = open_log(&o);
+	if (out == NULL)
 		return CLI_EXIT_USAGE;
-	trace_file_trim(path);
-	if (shim_stopped(path, status)) { /* it said why */
-		unlink(path);
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	if (report_dir(dir, sizeof(dir), path, sizeof(path)) != 0) {
+		if (out != stderr)
+			fclose(out);
 		return CLI_EXIT_USAGE;
 	}
-	int findings = report_findings(&o, path, launch_pid);
+	/* the shim creates it: its absence means no shim ran */
+	int status = launch_run(&o, "PMEMU_REPORT", path);
+	if (status >= 0)
+		trace_file_trim(path);
+	if (status >= 0 && shim_stopped(path, status)) /* it said why */
+		status = -1;
+	int findings = status >= 0 ?
+		report_findings(&o, path, launch_pid, out) : 0;
+	if (status >= 0 && trace_file_incomplete(path)) {
+		cli_space_error("findings", path); /* some are lost */
+		status = -1;
+	}
+	if (out != stderr)
+		fclose(out);
 	unlink(path);
+	rmdir(dir);
+	if (status < 0)
+		return CLI_EXIT_USAGE;
 	if (findings > 0 && o.error_exitcode >= 0)
 		return o.error_exitcode;
 	return status;

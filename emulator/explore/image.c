@@ -241,6 +241,24 @@ slot_file(struct xp_slot *s, uint32_t region)
 	return NULL;
 }
 
+/* pwrite_all -- n bytes at off, through short writes; 0 or -errno (a full
+ * disk is -ENOSPC, never a bare -EIO) */
+static int
+pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, buf, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -ENOSPC;
+		buf = (const uint8_t *)buf + w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
 /* write_line -- a line's content into the slot's file, clipped to len */
 static int
 write_line(struct xp_slot *s, uint32_t region, uint64_t off,
@@ -252,9 +270,7 @@ write_line(struct xp_slot *s, uint32_t region, uint64_t off,
 	uint64_t n = line_len(s->b, region);
 	if (off + n > f->len)
 		n = f->len - off;
-	if (pwrite(f->fd, content, n, (off_t)off) != (ssize_t)n)
-		return -errno ? -errno : -EIO;
-	return 0;
+	return pwrite_all(f->fd, content, n, off);
 }
 
 struct base_ctx {
@@ -271,8 +287,7 @@ restore_base(void *ctx, uint32_t region, uint64_t off, void *value)
 	if (region != c->r->id || off >= c->r->len || c->rc != 0)
 		return;
 	size_t n = c->r->len - off < 4096 ? (size_t)(c->r->len - off) : 4096;
-	if (pwrite(c->f->fd, value, n, (off_t)off) != (ssize_t)n)
-		c->rc = -EIO;
+	c->rc = pwrite_all(c->f->fd, value, n, off);
 }
 
 /* copy_media -- the file becomes the pristine media, len bytes long: the
@@ -295,7 +310,7 @@ copy_media(struct xp_media *md, const struct xp_region *r,
 		while (todo > 0) {
 			ssize_t n = copy_file_range(r->fd, &in, f->fd, &out,
 					todo, 0);
-			if (n <= 0)
+			if (n <= 0) /* 0: the source ended early */
 				return n < 0 ? -errno : -EIO;
 			todo -= (uint64_t)n;
 		}
@@ -342,8 +357,8 @@ rebuild(struct xp_slot *s)
 				return -ENAMETOOLONG;
 		}
 		if (f->fd < 0)
-			f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC,
-					0600);
+			f->fd = open(f->path, O_RDWR | O_CREAT | O_NOFOLLOW |
+					O_CLOEXEC, 0600);
 		if (f->fd < 0)
 			return -errno;
 		int rc = copy_media(md, r, f);

@@ -72,11 +72,12 @@ xp_replay_state(const char *trace, const char *pmem_dir, const char *id,
 	slot = xp_slot_new(base, dir, err, errlen);
 	if (slot == NULL)
 		goto out;
-	xp_slot_keep(slot);
 	rc = xp_slot_set(slot, lines, n);
-	if (rc != 0)
+	if (rc != 0) /* no partial image: its files go (slot not kept) */
 		snprintf(err, errlen, "-o %s: writing the image: %s", dir,
 				strerror(-rc));
+	else
+		xp_slot_keep(slot);
 	rc = rc ? -1 : 0;
 out:
 	xp_slot_delete(slot);

@@ -74,6 +74,8 @@ struct trace_header {
 	char program[80];       /* basename of the traced program */
 };
 #define TRACE_F_CLFLUSH_WEAK 1u
+#define TRACE_F_INCOMPLETE 2u   /* the writer ran out of space: records
+                                   stop early (docs/trace-format.md) */
 
 /* Every record starts with this; len covers header + body, 8-aligned. */
 struct trace_rec_hdr {
@@ -123,6 +125,8 @@ int trace_append_event(struct trace_writer *w, const struct model_event *ev);
 int trace_writer_close(struct trace_writer *w, int exit_status);
 /* used bytes of a trace file left by a killed writer: trims it */
 int trace_file_trim(const char *path);
+/* the writer of path ran out of space (TRACE_F_INCOMPLETE) */
+bool trace_file_incomplete(const char *path);
 
 /* ---- reader ---- */
 struct trace_reader;

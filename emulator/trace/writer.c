@@ -6,6 +6,13 @@
  * add, filled, then sealed. Records survive a SIGKILL (they are in the page
  * cache), a forked child appends to the same mapping, and the reader stops
  * at the first record that was reserved but never sealed.
+ *
+ * A page of a shared mapping that the file system cannot back faults with
+ * SIGBUS, which would kill the traced program: the space under the cursor
+ * is allocated ahead (fallocate, TRACE_ALLOC_CHUNK at a time) before any
+ * byte is written there. When that fails (a full disk), the header gets
+ * TRACE_F_INCOMPLETE and every later append is dropped: the program runs
+ * on, and the CLI reports the trace incomplete.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,30 +26,70 @@
 #include "trace.h"
 
 #define TRACE_MAP_LEN (64ull << 30) /* sparse: costs what is written */
+#define TRACE_ALLOC_CHUNK (256ull << 10)
 
 struct trace_writer {
 	int fd;
 	pid_t owner;            /* the opener trims and closes the file */
 	uint8_t *base;
 	struct trace_header *hdr;
+	uint64_t alloc_end;     /* file bytes known to be allocated */
 };
+
+/*
+ * alloc_to -- the file's blocks under [0, end) exist, so that writing
+ * them through the mapping cannot fault; 0 or -errno (-ENOSPC)
+ */
+static int
+alloc_to(struct trace_writer *w, uint64_t end)
+{
+	uint64_t have = __atomic_load_n(&w->alloc_end, __ATOMIC_ACQUIRE);
+	if (end <= have)
+		return 0;
+	uint64_t to = (end + TRACE_ALLOC_CHUNK - 1) & ~(TRACE_ALLOC_CHUNK - 1);
+	if (to > TRACE_MAP_LEN)
+		to = TRACE_MAP_LEN;
+	if (fallocate(w->fd, 0, (off_t)have, (off_t)(to - have)) != 0) {
+		if (errno != EOPNOTSUPP)
+			return -errno;
+		to = TRACE_MAP_LEN; /* cannot tell ahead: write and hope */
+	}
+	while (have < to && !__atomic_compare_exchange_n(&w->alloc_end, &have,
+			to, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+	return 0;
+}
+
+/* incomplete -- out of space: mark the trace and drop what follows */
+static int
+incomplete(struct trace_writer *w, int err)
+{
+	__atomic_or_fetch(&w->hdr->flags, TRACE_F_INCOMPLETE, __ATOMIC_ACQ_REL);
+	return err;
+}
 
 int
 trace_writer_open(const char *path, const struct trace_writer_info *info,
 		struct trace_writer **wp)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* never through a link planted at the name (docs/shim.md, Files) */
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)TRACE_MAP_LEN) != 0) {
-		int err = -errno;
+	struct trace_writer first = { .fd = fd };
+	int err = ftruncate(fd, (off_t)TRACE_MAP_LEN) != 0 ? -errno :
+		alloc_to(&first, TRACE_HEADER_LEN);
+	if (err != 0) {
+		/* empty, not 64 GiB of holes a reader's mapping faults on */
+		(void)ftruncate(fd, 0);
 		close(fd);
 		return err;
 	}
 	void *base = mmap(NULL, TRACE_MAP_LEN, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (base == MAP_FAILED) {
-		int err = -errno;
+		err = -errno;
 		close(fd);
 		return err;
 	}
@@ -53,6 +100,7 @@ trace_writer_open(const char *path, const struct trace_writer_info *info,
 		return -ENOMEM;
 	}
 	w->fd = fd;
+	w->alloc_end = first.alloc_end;
 	w->owner = getpid();
 	w->base = base;
 	w->hdr = base;
@@ -78,7 +126,7 @@ trace_writer_open(const char *path, const struct trace_writer_info *info,
 int
 trace_writer_join(const char *path, bool owner, struct trace_writer **wp)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct trace_header h;
@@ -118,10 +166,16 @@ trace_append(struct trace_writer *w, uint16_t type, uint32_t tid,
 	uint64_t len = (TRACE_REC_HDR_LEN + l1 + l2 + 7) & ~7ull;
 	if (len > UINT32_MAX)
 		return -E2BIG;
+	if (__atomic_load_n(&w->hdr->flags, __ATOMIC_ACQUIRE) &
+			TRACE_F_INCOMPLETE)
+		return -ENOSPC;
 	uint64_t pos = __atomic_fetch_add(&w->hdr->data_end, len,
 			__ATOMIC_ACQ_REL);
 	if (pos + len > TRACE_MAP_LEN)
-		return -ENOSPC;
+		return incomplete(w, -ENOSPC);
+	int err = alloc_to(w, pos + len);
+	if (err != 0) /* the reader stops at this unwritten record */
+		return incomplete(w, err);
 	uint8_t *rec = w->base + pos;
 	struct trace_rec_hdr *rh = (struct trace_rec_hdr *)rec;
 	rh->len = (uint32_t)len;
@@ -151,6 +205,18 @@ trace_append_event(struct trace_writer *w, const struct model_event *ev)
 			sizeof(b), ev->data, dlen);
 }
 
+/* used_end -- data_end, or where the allocated blocks stop before it (a
+ * full disk: the holes past it were never written) */
+static uint64_t
+used_end(int fd, const struct trace_header *h)
+{
+	if (!(h->flags & TRACE_F_INCOMPLETE))
+		return h->data_end;
+	off_t hole = lseek(fd, 0, SEEK_HOLE);
+	return hole >= 0 && (uint64_t)hole < h->data_end ? (uint64_t)hole :
+		h->data_end;
+}
+
 int
 trace_writer_close(struct trace_writer *w, int exit_status)
 {
@@ -159,8 +225,7 @@ trace_writer_close(struct trace_writer *w, int exit_status)
 		int32_t body[2] = { exit_status, 0 };
 		err = trace_append(w, TRACE_REC_END, 0, 0, body, sizeof(body),
 				NULL, 0);
-		uint64_t end = __atomic_load_n(&w->hdr->data_end,
-				__ATOMIC_ACQUIRE);
+		uint64_t end = used_end(w->fd, w->hdr);
 		if (msync(w->base, end, MS_SYNC) != 0 && err == 0)
 			err = -errno;
 		if (ftruncate(w->fd, (off_t)end) != 0 && err == 0)
@@ -172,10 +237,23 @@ trace_writer_close(struct trace_writer *w, int exit_status)
 	return err;
 }
 
+bool
+trace_file_incomplete(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct trace_header h;
+	bool r = fd >= 0 && pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		memcmp(h.magic, TRACE_MAGIC, 8) == 0 &&
+		(h.flags & TRACE_F_INCOMPLETE);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 int
 trace_file_trim(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	struct trace_header h;
@@ -185,7 +263,7 @@ trace_file_trim(const char *path)
 			memcmp(h.magic, TRACE_MAGIC, 8) != 0)
 		err = -EINVAL;
 	else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > h.data_end &&
-			ftruncate(fd, (off_t)h.data_end) != 0)
+			ftruncate(fd, (off_t)used_end(fd, &h)) != 0)
 		err = -errno;
 	close(fd);
 	return err;

@@ -26,7 +26,11 @@ set(SHIM_PROGS
   "register_pmem_ok|register_pmem.c|"
   "register_pmem_bad|register_pmem.c|FORGET_FLUSH"
   "exec_self_ok|exec_self.c|"
-  "exec_self_bad|exec_self.c|FORGET_MSYNC")
+  "exec_self_bad|exec_self.c|FORGET_MSYNC"
+  "threads_page|threads_page.c|"
+  "map_twice_ok|map_twice.c|"
+  "map_twice_bad|map_twice.c|FORGET_FLUSH"
+  "big_pool|big_pool.c|")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

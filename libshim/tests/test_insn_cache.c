@@ -209,6 +209,19 @@ test_dir_from_environment(void **state)
 	assert_string_equal(insn_cache_dir(), want);
 	setenv("PMEMU_CACHE_DIR", "/proc/none", 1);
 	assert_null(insn_cache_dir()); /* cannot be made: no cache */
+	/* another user could plant scans there: no cache */
+	snprintf(want, sizeof(want), "%s/shared", dir);
+	assert_int_equal(mkdir(want, 0777), 0);
+	assert_int_equal(chmod(want, 01777), 0);
+	setenv("PMEMU_CACHE_DIR", want, 1);
+	assert_null(insn_cache_dir());
+	snprintf(want, sizeof(want), "%s/link", dir);
+	assert_int_equal(symlink(dir, want), 0);
+	setenv("PMEMU_CACHE_DIR", want, 1);
+	assert_null(insn_cache_dir());
+	unlink(want);
+	snprintf(want, sizeof(want), "%s/shared", dir);
+	rmdir(want);
 }
 
 static int

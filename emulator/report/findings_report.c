@@ -109,14 +109,11 @@ findings_report_add(struct findings_report *rep,
 static int
 add_finding_record(struct findings_report *rep, const struct trace_rec *rec)
 {
-	struct trace_finding_body b;
-	if (rec->body_len < sizeof(b))
-		return -EINVAL;
-	memcpy(&b, rec->body, sizeof(b));
+	const struct trace_finding_body *b = &rec->u.finding;
 	struct model_finding f = {
-		.cls = (enum model_finding_class)b.cls, .site = b.site,
-		.count = b.count, .lines = b.lines, .region = b.region,
-		.off = b.off,
+		.cls = (enum model_finding_class)b->cls, .site = b->site,
+		.count = b->count, .lines = b->lines, .region = b->region,
+		.off = b->off,
 	};
 	return findings_report_add(rep, &f);
 }
@@ -127,17 +124,10 @@ findings_report_add_record(struct findings_report *rep,
 {
 	int ret;
 	switch (rec->type) {
-	case TRACE_REC_REGION: {
-		/* u32 region, u32 domain, u64 len, u32 line, u32 pad, path\0 */
-		const uint8_t *b = rec->body;
-		uint32_t region;
-		if (rec->body_len < 25 || b[rec->body_len - 1] != '\0')
-			return -EINVAL;
-		memcpy(&region, b, 4);
-		ret = findings_report_add_region(rep, region,
-				(const char *)b + 24);
+	case TRACE_REC_REGION:
+		ret = findings_report_add_region(rep, rec->u.region.region,
+				rec->u.region.path);
 		break;
-	}
 	case TRACE_REC_FINDING:
 		ret = add_finding_record(rep, rec);
 		break;

@@ -284,8 +284,28 @@ xp_replay_resolve(const struct xp_replay *r, uint32_t id, struct xp_site *out)
 #endif
 }
 
+struct touch_range {
+	struct xp_replay *r;
+	uint32_t region;
+	uint64_t first, end;
+};
+
+static void
+touch_held(void *ctx, uint32_t region, uint64_t off, const uint8_t *content,
+		uint32_t len)
+{
+	struct touch_range *t = ctx;
+	(void)content;
+	(void)len;
+	if (region == t->region && off >= t->first && off < t->end)
+		xp_linemap_get(t->r->touched, region, off);
+}
+
 /* touch -- every line of [off, off+len) may change its durable content;
- * a range past the region (msync rounds to pages) touches no more */
+ * a range past the region (msync rounds to pages) touches no more, and
+ * a range of more lines than the model holds touches only those it holds
+ * (the others keep their pristine content): a flush of a whole large
+ * region costs what the model holds, not the region's size */
 static void
 touch(struct xp_replay *r, const struct model_event *ev)
 {
@@ -293,10 +313,15 @@ touch(struct xp_replay *r, const struct model_event *ev)
 	const struct xp_region *reg = xp_media_find(&r->media, ev->region);
 	if (line == 0 || ev->len == 0 || reg == NULL)
 		return;
-	uint64_t first = ev->off / line * line;
-	uint64_t end = ev->off + ev->len < reg->len ? ev->off + ev->len :
-		reg->len;
-	for (uint64_t o = first; o < end; o += line)
+	struct touch_range t = { r, ev->region, ev->off / line * line,
+		ev->off + ev->len < reg->len ? ev->off + ev->len : reg->len };
+	struct model_stats st;
+	model_stats(r->m, &st);
+	if (t.end > t.first && (t.end - t.first) / line > st.lines + 64) {
+		model_for_each_durable(r->m, touch_held, &t);
+		return;
+	}
+	for (uint64_t o = t.first; o < t.end; o += line)
 		xp_linemap_get(r->touched, ev->region, o);
 }
 

@@ -254,6 +254,12 @@ decode_event(struct trace_decoder *d, struct trace_rec *rec)
 					(unsigned long long)b.len,
 					rec->body_len - (uint32_t)sizeof(b));
 		rec->ev.data = rec->body + sizeof(b);
+	} else if (rec->type <= MODEL_EV_MOVDIR64B &&
+			b.len > TRACE_UNTRACED_MAX_LEN) {
+		/* the model keeps a state per line it stores to */
+		return why(d, "a store of %llu bytes without its data, more "
+				"than %u", (unsigned long long)b.len,
+				TRACE_UNTRACED_MAX_LEN);
 	}
 	return event_range(d, &rec->ev);
 }

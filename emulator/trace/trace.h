@@ -135,6 +135,8 @@ int trace_file_trim(const char *path);
 #define TRACE_ID_LIMIT (1u << 24)        /* region, site and module ids */
 #define TRACE_SITE_FRAMES_MAX 64u        /* frames of a SITE record */
 #define TRACE_BASE_PAGE 4096u            /* a BASE record's page */
+#define TRACE_UNTRACED_MAX_LEN (1u << 20) /* a store without data bytes
+                                            (the shim: one line) */
 
 /* The decoded body of a meta record (types 32..42); strings and frames
  * point into the record, NUL-terminated, valid until the reader closes. */

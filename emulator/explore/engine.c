@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "explore.h"
 
 struct engine {
@@ -211,15 +212,6 @@ touched_line(void *ctx, uint32_t region, uint64_t off, void *value)
 	xp_base_update(e->base, e->r.m, region, off);
 }
 
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	return x;
-}
-
 /* one_point -- replay to the point, then every state of it */
 static int
 one_point(struct engine *e, size_t idx, char *err, size_t errlen)
@@ -252,7 +244,7 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		abort();
 	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n,
 			e->o->max_lines, e->o->samples,
-			mix(e->o->seed ^ mix(p->point)));
+			mix64(e->o->seed ^ mix64(p->point)));
 	if (!xp_state_gen_exhaustive(g))
 		e->sampled = true;
 	const uint32_t *pick;

@@ -150,27 +150,15 @@ findings_report_count(const struct findings_report *rep)
 	return rep->nf;
 }
 
-/* by class, then most frequent first, then site: a stable order */
-static int
-finding_cmp(const void *a, const void *b)
-{
-	const struct model_finding *x = a, *y = b;
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->site < y->site ? -1 : x->site > y->site;
-}
-
+/* entries in the order of findings (model_finding_cmp), by first site */
 static int
 entry_cmp(const void *a, const void *b)
 {
 	const struct finding_entry *x = a, *y = b;
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->sites[0] < y->sites[0] ? -1 : x->sites[0] > y->sites[0];
+	struct model_finding kx = { .cls = x->cls, .count = x->count,
+		.site = x->sites[0] }, ky = { .cls = y->cls,
+		.count = y->count, .site = y->sites[0] };
+	return model_finding_cmp(&kx, &ky);
 }
 
 static int
@@ -265,7 +253,7 @@ int
 findings_entries(struct findings_report *rep)
 {
 	entries_free(rep);
-	qsort(rep->f, rep->nf, sizeof(*rep->f), finding_cmp);
+	qsort(rep->f, rep->nf, sizeof(*rep->f), model_finding_cmp);
 	rep->entry = calloc(rep->nf ? rep->nf : 1, sizeof(*rep->entry));
 	if (rep->entry == NULL)
 		return -ENOMEM;

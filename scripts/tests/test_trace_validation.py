@@ -249,3 +249,13 @@ def test_merge_refuses_shard_5_of_2(tmp_path):
     r = pmemu("merge", one, two)
     assert r.returncode == 2, r.stderr
     assert "5/2" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("value", [" 2", "\t2", "2 "])
+def test_numbers_are_digits_only_as_in_the_shim(tmp_path, value):
+    """one parser (common.h) for the CLI's numbers and PMEMU_* values"""
+    trace = small_trace(tmp_path).write(tmp_path / "t.trace")
+    r = pmemu("explore", "--trace", trace, "--check", "true {pmem}",
+              "--jobs", value, tmp=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("pmemu: error:"), r.stderr

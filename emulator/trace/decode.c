@@ -21,6 +21,7 @@ struct region_len {
 struct trace_decoder {
 	struct region_len *regions; /* sorted by id */
 	size_t n;
+	uint32_t images;        /* highest image instance declared (exec) */
 	char why[160];
 };
 
@@ -41,6 +42,7 @@ void
 trace_decoder_reset(struct trace_decoder *d)
 {
 	d->n = 0;
+	d->images = 0;
 }
 
 void
@@ -162,6 +164,25 @@ len_over_max(struct trace_decoder *d, uint64_t len)
 			(unsigned long long)TRACE_REGION_MAX_LEN);
 }
 
+/*
+ * image_of -- an id's image must have been declared: image i (a program
+ * exec'd under the shim) numbers its regions from i << 8, modules from
+ * i << 10, sites from i << 16 (docs/shim.md), and its PROCESS record
+ * comes first; so a forged id cannot make a table indexed by id grow
+ * past the images the trace has
+ */
+static const char *
+image_of(struct trace_decoder *d, const char *what, uint32_t id,
+		unsigned shift)
+{
+	if (id >= TRACE_ID_LIMIT)
+		return why(d, "%s id %u over the limit", what, id);
+	if (d != NULL && id >> shift > d->images)
+		return why(d, "%s id %u of image %u, which no process record "
+				"declared", what, id, id >> shift);
+	return NULL;
+}
+
 /* existing -- the region a record names, or NULL with the reason set;
  * without a decoder (a record alone), any region of any length */
 static struct region_len *
@@ -277,8 +298,9 @@ decode_region(struct trace_decoder *d, struct trace_rec *rec)
 	g->path = body_string(rec, 24);
 	if (g->path == NULL)
 		return why(d, "path without its NUL");
-	if (g->region >= TRACE_ID_LIMIT)
-		return why(d, "region id %u over the limit", g->region);
+	const char *reason = image_of(d, "region", g->region, 8);
+	if (reason != NULL)
+		return reason;
 	if (g->domain > MODEL_DOMAIN_PAGECACHE)
 		return why(d, "unknown domain %u", g->domain);
 	if (g->line_len != 0 && (g->line_len < 64 || g->line_len > 4096 ||
@@ -315,8 +337,9 @@ decode_site(struct trace_decoder *d, struct trace_rec *rec)
 		return too_short(d, rec, 8);
 	memset(s, 0, sizeof(*s));
 	s->site = body_u32(rec, 0);
-	if (s->site >= TRACE_ID_LIMIT)
-		return why(d, "site id %u over the limit", s->site);
+	const char *reason = image_of(d, "site", s->site, 16);
+	if (reason != NULL)
+		return reason;
 	if (rec->type == TRACE_REC_SITE_SRC) {
 		s->line = body_u32(rec, 4);
 		s->file = body_string(rec, 8);
@@ -345,8 +368,9 @@ decode_module(struct trace_decoder *d, struct trace_rec *rec)
 	m->module = body_u32(rec, 0);
 	m->base = body_u64(rec, 8);
 	m->path = body_string(rec, 16);
-	if (m->module >= TRACE_ID_LIMIT)
-		return why(d, "module id %u over the limit", m->module);
+	const char *reason = image_of(d, "module", m->module, 10);
+	if (reason != NULL)
+		return reason;
 	return m->path ? NULL : why(d, "path without its NUL");
 }
 
@@ -371,6 +395,19 @@ decode_base(struct trace_decoder *d, struct trace_rec *rec)
 	return NULL;
 }
 
+/* declare_image -- images join one after the other (shim_join.c: the
+ * next instance under a lock), up to the id limit */
+static const char *
+declare_image(struct trace_decoder *d, uint32_t instance)
+{
+	if (instance > d->images + 1 || instance >= TRACE_ID_LIMIT >> 16)
+		return why(d, "image %u joins after image %u", instance,
+				d->images);
+	if (instance > d->images)
+		d->images = instance;
+	return NULL;
+}
+
 /* decode_small -- the fixed-size and text records */
 static const char *
 decode_small(struct trace_decoder *d, struct trace_rec *rec)
@@ -386,7 +423,7 @@ decode_small(struct trace_decoder *d, struct trace_rec *rec)
 		rec->u.process = (struct trace_process_info){ body_u32(rec, 0),
 			body_u32(rec, 4), rec->body_len >= 12 ?
 			body_u32(rec, 8) : 0 };
-		return NULL;
+		return d ? declare_image(d, rec->u.process.instance) : NULL;
 	case TRACE_REC_END:
 		if (rec->body_len < 4)
 			return too_short(d, rec, 4);

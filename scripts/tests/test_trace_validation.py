@@ -259,3 +259,12 @@ def test_numbers_are_digits_only_as_in_the_shim(tmp_path, value):
               "--jobs", value, tmp=tmp_path)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith("pmemu: error:"), r.stderr
+
+
+def test_a_site_of_an_undeclared_image_is_refused(tmp_path):
+    """ids index tables: an id of an image no PROCESS record declared
+    (image 255's sites start at 255 << 16) would grow them for nothing"""
+    path, off = forged(tmp_path, lambda t: t.site_src(0xFF0001, "x.c",
+                                                      "f", 1))
+    assert_error_at(explore(path, tmp_path), path, off, "invalid site-src",
+                    "image 255, which no process record declared")

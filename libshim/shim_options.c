@@ -5,23 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "shim_options.h"
-
-/* parse_uint -- a plain decimal in [lo, hi] (no sign, no suffix) */
-static int
-parse_uint(const char *s, unsigned long lo, unsigned long hi,
-		unsigned long *out)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static int
 parse_pmem_dir(const char *v, struct shim_options *o)
@@ -51,7 +36,7 @@ parse_line(const char *v, struct shim_options *o)
 {
 	unsigned long n;
 	/* a cache line: a power of two from 8 to 4096 bytes */
-	if (parse_uint(v, 8, 4096, &n) != 0 || (n & (n - 1)) != 0)
+	if (parse_decimal(v, 8, 4096, &n) != 0 || (n & (n - 1)) != 0)
 		return -1;
 	o->line_len = (uint32_t)n;
 	return 0;
@@ -85,7 +70,7 @@ static int
 parse_exitcode(const char *v, struct shim_options *o)
 {
 	unsigned long n;
-	if (parse_uint(v, 0, 255, &n) != 0)
+	if (parse_decimal(v, 0, 255, &n) != 0)
 		return -1;
 	o->error_exitcode = (int)n;
 	return 0;
@@ -138,7 +123,7 @@ static int
 parse_root_pid(const char *v, struct shim_options *o)
 {
 	unsigned long n;
-	if (parse_uint(v, 1, INT_MAX, &n) != 0)
+	if (parse_decimal(v, 1, INT_MAX, &n) != 0)
 		return -1;
 	o->root_pid = (long)n;
 	return 0;

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common.h"
 #include "site_impl.h"
 
 #define SITE_UNWIND_MAX (SHIM_SITE_FRAMES + 32) /* room for shim frames */
@@ -129,16 +130,6 @@ site_tables_get(void)
 	return t;
 }
 
-/* mix64 -- a 64-bit finaliser (splitmix64), so nearby pcs spread out */
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 static uint64_t
 site_hash(const struct pmemu_srcloc *loc, const uintptr_t *pc, uint32_t n)

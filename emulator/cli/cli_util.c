@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "common.h"
 
 int
 cli_error(const char *fmt, ...)
@@ -55,15 +56,7 @@ int
 cli_parse_uint(const char *s, unsigned long lo, unsigned long hi,
 		unsigned long *out)
 {
-	char *end;
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return parse_decimal(s, lo, hi, out); /* the shim's PMEMU_* too */
 }
 
 /* cli_libdir -- build/bin/pmemu finds build/lib; an installed one its libdir */

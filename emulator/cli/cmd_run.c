@@ -32,7 +32,7 @@ struct run_print {
 static void
 note_add(struct run_print *p, const struct trace_rec *rec)
 {
-	char *t = strndup((const char *)rec->body, rec->body_len);
+	char *t = strdup(rec->u.text);
 	if (t == NULL)
 		return;
 	for (size_t i = 0; i < p->nnotes; i++)
@@ -68,11 +68,8 @@ batch_end(struct run_print *p)
 static bool
 exec_follows(const struct trace_rec *rec, uint32_t tid)
 {
-	uint32_t pid;
-	if (rec->type != TRACE_REC_PROCESS || rec->body_len < 12)
-		return false;
-	memcpy(&pid, rec->body, 4);
-	return pid == tid;
+	return rec->type == TRACE_REC_PROCESS && rec->u.process.instance &&
+		rec->u.process.pid == tid;
 }
 
 /* read_report -- one findings file: each run of FINDING records is a

@@ -1,5 +1,6 @@
 /* cmd_trace_dump.c -- `pmemu trace-dump TRACE`: one record a line */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,71 +17,83 @@ print_data(const uint8_t *p, uint64_t len)
 		printf("...(%" PRIu64 " bytes)", len);
 }
 
-/* body_str -- the NUL-terminated string at body + off, or "" */
-static const char *
-body_str(const struct trace_rec *rec, uint32_t off)
+/* print_str -- the bytes of a string from the trace, at most max, with
+ * every byte that is not printable ASCII (terminal escapes), a quote or a
+ * backslash written as \xNN: a trace is input, never trusted */
+static void
+print_str(const char *s, size_t max)
 {
-	if (off >= rec->body_len || memchr(rec->body + off, 0,
-				rec->body_len - off) == NULL)
-		return "";
-	return (const char *)rec->body + off;
+	for (size_t i = 0; i < max && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
 }
 
 static void
+print_named(const char *name, const char *s)
+{
+	printf(" %s=", name);
+	print_str(s, SIZE_MAX);
+}
+
+/* print_meta -- the fields of a meta record, decoded by the reader */
+static void
 print_meta(const struct trace_rec *rec)
 {
-	uint32_t u[4] = { 0 };
-	uint64_t q[2] = { 0 };
-	memcpy(u, rec->body, rec->body_len < 16 ? rec->body_len : 16);
-	if (rec->body_len >= 16)
-		memcpy(q, rec->body + 8, 8);
+	const struct trace_region_info *g = &rec->u.region;
+	const struct trace_site_info *si = &rec->u.site;
 	switch (rec->type) {
 	case TRACE_REC_REGION:
-		printf(" region=%u domain=%s len=%" PRIu64 " line=%u path=%s",
-				u[0], model_domain_name((enum model_domain)u[1]),
-				q[0], rec->body_len >= 24 ? *(const uint32_t *)
-				(rec->body + 16) : 0, body_str(rec, 24));
+		printf(" region=%u domain=%s len=%" PRIu64 " line=%u",
+				g->region, model_domain_name(
+				(enum model_domain)g->domain), g->len,
+				g->line_len);
+		print_named("path", g->path);
 		break;
 	case TRACE_REC_RESIZE:
-		printf(" region=%u len=%" PRIu64, u[0], q[0]);
+		printf(" region=%u len=%" PRIu64, g->region, g->len);
 		break;
-	case TRACE_REC_BASE: {
-		uint64_t bl = 0;
-		if (rec->body_len >= 24)
-			memcpy(&bl, rec->body + 16, 8);
-		printf(" region=%u off=0x%" PRIx64 " len=%" PRIu64, u[0], q[0], bl);
+	case TRACE_REC_BASE:
+		printf(" region=%u off=0x%" PRIx64 " len=%" PRIu64,
+				rec->u.base.region, rec->u.base.off,
+				rec->u.base.len);
 		break;
-	}
 	case TRACE_REC_MARKER:
 	case TRACE_REC_NOTE:
-		printf(" \"%s\"", body_str(rec, 0));
+		printf(" \"");
+		print_str(rec->u.text, SIZE_MAX);
+		putchar('"');
 		break;
 	case TRACE_REC_SITE:
-		printf(" site=%u frames=%u", u[0], u[1]);
+		printf(" site=%u frames=%u", si->site, si->nframes);
 		break;
 	case TRACE_REC_SITE_SRC:
-		printf(" site=%u %s:%u %s", u[0], body_str(rec, 8), u[1],
-				body_str(rec, 8 + (uint32_t)strlen(body_str(rec, 8)) + 1));
+		printf(" site=%u ", si->site);
+		print_str(si->file, SIZE_MAX);
+		printf(":%u ", si->line);
+		print_str(si->func, SIZE_MAX);
 		break;
 	case TRACE_REC_MODULE:
-		printf(" module=%u base=0x%" PRIx64 " path=%s", u[0], q[0],
-				body_str(rec, 16));
+		printf(" module=%u base=0x%" PRIx64, rec->u.module.module,
+				rec->u.module.base);
+		print_named("path", rec->u.module.path);
 		break;
 	case TRACE_REC_PROCESS:
-		printf(" pid=%u ppid=%u", u[0], u[1]);
+		printf(" pid=%u ppid=%u", rec->u.process.pid,
+				rec->u.process.ppid);
 		break;
 	case TRACE_REC_END:
-		printf(" status=%d", (int)u[0]);
+		printf(" status=%d", rec->u.exit_status);
 		break;
 	case TRACE_REC_FINDING: {
-		struct trace_finding_body f;
-		memset(&f, 0, sizeof(f));
-		memcpy(&f, rec->body, rec->body_len < sizeof(f) ?
-				rec->body_len : sizeof(f));
+		const struct trace_finding_body *f = &rec->u.finding;
 		printf(" class=\"%s\" site=%u count=%" PRIu64 " lines=%" PRIu64
 				" region=%u off=0x%" PRIx64,
-				model_finding_name((enum model_finding_class)f.cls),
-				f.site, f.count, f.lines, f.region, f.off);
+				model_finding_name((enum model_finding_class)f->cls),
+				f->site, f->count, f->lines, f->region, f->off);
 		break;
 	}
 	default:
@@ -134,8 +147,9 @@ cmd_trace_dump(int argc, char **argv)
 	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
 		return cli_error("%s", err);
 	const struct trace_header *h = trace_reader_header(r);
-	printf("# pmemu trace v%u program=%.80s pid=%u domain=%s line=%u "
-			"sector=%u clflush=%s\n", h->version, h->program, h->pid,
+	printf("# pmemu trace v%u program=", h->version);
+	print_str(h->program, sizeof(h->program));
+	printf(" pid=%u domain=%s line=%u sector=%u clflush=%s\n", h->pid,
 			model_domain_name((enum model_domain)h->domain),
 			h->line_len, h->sector_len,
 			h->flags & TRACE_F_CLFLUSH_WEAK ? "weak" : "strong");

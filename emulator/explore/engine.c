@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "engine_impl.h"
 
 static double
@@ -199,15 +200,6 @@ touched_line(void *ctx, uint32_t region, uint64_t off, void *value)
 	xp_base_update(e->base, e->r.m, region, off);
 }
 
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	return x;
-}
-
 /* enumerate_point -- every state of the current point, checked once per
  * new image */
 int
@@ -223,7 +215,7 @@ xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 	if (w.lines == NULL || w.choices == NULL)
 		abort();
 	struct xp_state_bounds b = { e->o->max_lines, e->o->max_states,
-		e->o->samples, mix(e->o->seed ^ mix(p->point)) };
+		e->o->samples, mix64(e->o->seed ^ mix64(p->point)) };
 	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n, &b);
 	const uint32_t *pick;
 	int rc = 0;

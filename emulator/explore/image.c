@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "explore.h"
@@ -298,6 +299,12 @@ copy_media(struct xp_media *md, const struct xp_region *r,
 {
 	if (ftruncate(f->fd, 0) != 0)
 		return -errno;
+	/* a region longer than the free space could not be written back
+	 * by a check: no sparse file of a forged size (docs/trace-format.md) */
+	struct statvfs vfs;
+	if (fstatvfs(f->fd, &vfs) == 0 &&
+			r->len / vfs.f_frsize > (uint64_t)vfs.f_bavail)
+		return -ENOSPC;
 	if (r->fd >= 0) {
 		struct stat st;
 		if (fstat(r->fd, &st) != 0)

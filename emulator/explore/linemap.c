@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "explore.h"
 
 struct lm_slot {
@@ -17,17 +18,6 @@ struct xp_linemap {
 	size_t cap;      /* power of two */
 	size_t count;
 };
-
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static size_t
 key_slot(const struct xp_linemap *lm, uint32_t region, uint64_t off)

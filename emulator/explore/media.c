@@ -18,7 +18,7 @@
 
 #include "explore.h"
 
-#define BASE_PAGE 4096u
+#define BASE_PAGE TRACE_BASE_PAGE
 
 void
 xp_media_init(struct xp_media *md, const char *pmem_dir)
@@ -35,20 +35,14 @@ xp_media_init(struct xp_media *md, const char *pmem_dir)
 void
 xp_media_base(struct xp_media *md, const struct trace_rec *rec)
 {
-	struct { uint32_t region, pad; uint64_t off, len; } b;
-	if (rec->body_len < sizeof(b))
-		return;
-	memcpy(&b, rec->body, sizeof(b));
-	if (b.off % BASE_PAGE || b.len > BASE_PAGE ||
-			b.len > rec->body_len - sizeof(b))
-		return;
-	void **slot = xp_linemap_get(md->base, b.region, b.off);
+	const struct trace_base_info *b = &rec->u.base; /* validated */
+	void **slot = xp_linemap_get(md->base, b->region, b->off);
 	if (*slot != NULL)
 		return; /* the first record of a page is the original */
 	uint8_t *page = calloc(1, BASE_PAGE);
 	if (page == NULL)
 		abort();
-	memcpy(page, rec->body + sizeof(b), b.len);
+	memcpy(page, b->data, b->len);
 	*slot = page;
 }
 

@@ -167,7 +167,7 @@ scan(struct trace_reader *rd, unsigned crash_at, struct window *w,
 		unsigned cls = point_class(rec.type, &at_marker);
 		char *name = NULL;
 		if (rec.type == TRACE_REC_MARKER) {
-			name = strndup((const char *)rec.body, rec.body_len);
+			name = strdup(rec.u.text);
 			window_marker(w, name);
 		}
 		if (rec.type == TRACE_REC_END)

@@ -161,12 +161,10 @@ xp_replay_close(struct xp_replay *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* site_slot -- the site of id, grown into the table */
+/* site_slot -- the site of id (< TRACE_ID_LIMIT), grown into the table */
 static struct xp_site *
 site_slot(struct xp_replay *r, uint32_t id)
 {
-	if (id >= 1u << 24)
-		return NULL;
 	if (id >= r->nsites) {
 		size_t n = (size_t)id + 1;
 		r->sites = realloc(r->sites, n * sizeof(*r->sites));
@@ -192,30 +190,20 @@ module_path(const struct xp_replay *r, uint32_t id)
 	return id < r->nmodules ? r->modules[id] : NULL;
 }
 
-/* rec_site -- SITE: frames of module offsets; SITE_SRC: a source line */
+/* rec_site -- SITE: frames of module offsets; SITE_SRC: a source line
+ * (records decoded and validated by the reader) */
 static void
 rec_site(struct xp_replay *r, const struct trace_rec *rec)
 {
-	const uint8_t *b = rec->body;
-	uint32_t id, n;
-	if (rec->body_len < 8)
-		return;
-	memcpy(&id, b, 4);
-	memcpy(&n, b + 4, 4);
-	struct xp_site *s = site_slot(r, id);
-	if (s == NULL)
-		return;
+	const struct trace_site_info *si = &rec->u.site;
+	struct xp_site *s = site_slot(r, si->site);
 	if (rec->type == TRACE_REC_SITE_SRC) {
-		const char *file = (const char *)b + 8;
-		size_t fl = strnlen(file, rec->body_len - 8);
-		const char *fn = file + fl + 1;
 		struct xp_frame f = { 0 };
-		f.file = xp_strdup(file);
-		if ((size_t)(fn - (const char *)b) < rec->body_len)
-			f.function = xp_strdup(fn);
-		f.line = (int)n;
+		f.file = xp_strdup(si->file);
+		f.function = xp_strdup(si->func);
+		f.line = (int)si->line;
 		xp_site_free(s);
-		s->id = id;
+		s->id = si->site;
 		s->frames = calloc(1, sizeof(f));
 		if (s->frames == NULL)
 			abort();
@@ -225,35 +213,26 @@ rec_site(struct xp_replay *r, const struct trace_rec *rec)
 	}
 	if (s->nframes)
 		return; /* a source location wins */
-	if (n > (rec->body_len - 8) / 16)
-		n = (rec->body_len - 8) / 16;
-	s->frames = calloc(n + 1, sizeof(*s->frames));
+	s->frames = calloc(si->nframes + 1, sizeof(*s->frames));
 	if (s->frames == NULL)
 		abort();
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < si->nframes; i++) {
 		uint32_t mod;
-		memcpy(&mod, b + 8 + 16 * i, 4);
-		memcpy(&s->frames[i].offset, b + 16 + 16 * i, 8);
+		trace_site_frame(rec, i, &mod, &s->frames[i].offset);
 		s->frames[i].has_offset = true;
 		s->frames[i].module = dup_or_null(module_path(r, mod));
 	}
-	s->nframes = n;
+	s->nframes = si->nframes;
 }
 
 static void
 rec_module(struct xp_replay *r, const struct trace_rec *rec)
 {
-	uint32_t id;
-	if (rec->body_len < 17)
-		return;
-	memcpy(&id, rec->body, 4);
-	if (id >= 1u << 20)
-		return;
+	uint32_t id = rec->u.module.module;
 	while (r->nmodules <= id)
 		xp_strv_push(&r->modules, &r->nmodules, "");
 	free(r->modules[id]);
-	r->modules[id] = strndup((const char *)rec->body + 16,
-			rec->body_len - 16);
+	r->modules[id] = xp_strdup(rec->u.module.path);
 }
 
 static void
@@ -305,15 +284,44 @@ xp_replay_resolve(const struct xp_replay *r, uint32_t id, struct xp_site *out)
 #endif
 }
 
-/* touch -- every line of [off, off+len) may change its durable content */
+struct touch_range {
+	struct xp_replay *r;
+	uint32_t region;
+	uint64_t first, end;
+};
+
+static void
+touch_held(void *ctx, uint32_t region, uint64_t off, const uint8_t *content,
+		uint32_t len)
+{
+	struct touch_range *t = ctx;
+	(void)content;
+	(void)len;
+	if (region == t->region && off >= t->first && off < t->end)
+		xp_linemap_get(t->r->touched, region, off);
+}
+
+/* touch -- every line of [off, off+len) may change its durable content;
+ * a range past the region (msync rounds to pages) touches no more, and
+ * a range of more lines than the model holds touches only those it holds
+ * (the others keep their pristine content): a flush of a whole large
+ * region costs what the model holds, not the region's size */
 static void
 touch(struct xp_replay *r, const struct model_event *ev)
 {
 	uint32_t line = model_region_line(r->m, ev->region);
-	if (line == 0 || ev->len == 0)
+	const struct xp_region *reg = xp_media_find(&r->media, ev->region);
+	if (line == 0 || ev->len == 0 || reg == NULL)
 		return;
-	uint64_t first = ev->off / line * line;
-	for (uint64_t o = first; o < ev->off + ev->len; o += line)
+	struct touch_range t = { r, ev->region, ev->off / line * line,
+		ev->off + ev->len < reg->len ? ev->off + ev->len : reg->len };
+	struct model_stats st;
+	model_stats(r->m, &st);
+	if (t.end > t.first && (t.end - t.first) / line > st.lines + 64) {
+		model_for_each_durable(r->m, touch_held, &t);
+		return;
+	}
+	for (uint64_t o = t.first; o < t.end; o += line)
 		xp_linemap_get(r->touched, ev->region, o);
 }
 
@@ -321,33 +329,27 @@ static int
 rec_region(struct xp_replay *r, const struct trace_rec *rec, char *err,
 		size_t errlen)
 {
-	const uint8_t *b = rec->body;
-	uint32_t id, dom;
-	uint64_t len;
-	if (rec->body_len < 25) {
-		snprintf(err, errlen, "trace: short REGION record at offset %llu",
+	const struct trace_region_info *g = &rec->u.region;
+	if (xp_media_find(&r->media, g->region) == NULL &&
+			model_region_add(r->m, g->region, g->len,
+			(enum model_domain)g->domain) != 0) {
+		snprintf(err, errlen, "trace: bad REGION record at offset %llu",
 				(unsigned long long)rec->file_off);
 		return -1;
 	}
-	memcpy(&id, b, 4);
-	memcpy(&dom, b + 4, 4);
-	memcpy(&len, b + 8, 8);
-	const char *path = (const char *)b + 24;
-	char *p = strndup(path, rec->body_len - 24);
-	if (p == NULL)
-		abort();
-	int rc = 0;
-	if (xp_media_find(&r->media, id) == NULL &&
-			model_region_add(r->m, id, len, dom) != 0) {
-		snprintf(err, errlen, "trace: bad REGION record at offset %llu",
-				(unsigned long long)rec->file_off);
-		rc = -1;
-	}
-	if (rc == 0)
-		rc = xp_media_region(&r->media, id, dom, len,
-				model_region_line(r->m, id), p, err, errlen);
-	free(p);
-	return rc;
+	return xp_media_region(&r->media, g->region, g->domain, g->len,
+			model_region_line(r->m, g->region), g->path, err,
+			errlen);
+}
+
+/* rec_resize -- the region's file changed size (ftruncate) */
+static void
+rec_resize(struct xp_replay *r, const struct trace_rec *rec)
+{
+	struct xp_region *reg = xp_media_find(&r->media, rec->u.region.region);
+	if (reg != NULL)
+		reg->len = rec->u.region.len;
+	model_region_resize(r->m, rec->u.region.region, rec->u.region.len);
 }
 
 /* apply -- one record into the model and the tables */
@@ -372,27 +374,12 @@ apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	switch (rec->type) {
 	case TRACE_REC_REGION:
 		return rec_region(r, rec, err, errlen);
-	case TRACE_REC_RESIZE: {
-		uint32_t id;
-		uint64_t len;
-		if (rec->body_len < 16)
-			return 0;
-		memcpy(&id, rec->body, 4);
-		memcpy(&len, rec->body + 8, 8);
-		struct xp_region *reg = xp_media_find(&r->media, id);
-		if (reg != NULL)
-			reg->len = len;
-		model_region_resize(r->m, id, len);
+	case TRACE_REC_RESIZE:
+		rec_resize(r, rec);
 		return 0;
-	}
-	case TRACE_REC_MARKER: {
-		char *name = strndup((const char *)rec->body, rec->body_len);
-		if (name == NULL)
-			abort();
-		xp_strv_push(&r->markers, &r->nmarkers, name);
-		free(name);
+	case TRACE_REC_MARKER:
+		xp_strv_push(&r->markers, &r->nmarkers, rec->u.text);
 		return 0;
-	}
 	case TRACE_REC_SITE:
 	case TRACE_REC_SITE_SRC:
 		rec_site(r, rec);
@@ -402,14 +389,9 @@ apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
 		rec_module(r, rec);
 		symbolize_rec(r, rec);
 		return 0;
-	case TRACE_REC_NOTE: {
-		char *t = strndup((const char *)rec->body, rec->body_len);
-		if (t == NULL)
-			abort();
-		xp_replay_note(r, "%s", t);
-		free(t);
+	case TRACE_REC_NOTE:
+		xp_replay_note(r, "%s", rec->u.text);
 		return 0;
-	}
 	default:
 		return 0;
 	}

@@ -53,8 +53,8 @@ finding_add(struct model *m, enum model_finding_class c, uint32_t site,
 	s->lines += lines;
 }
 
-static int
-finding_cmp(const void *a, const void *b)
+int
+model_finding_cmp(const void *a, const void *b)
 {
 	const struct model_finding *x = a, *y = b;
 	if (x->cls != y->cls)
@@ -82,7 +82,7 @@ model_findings(const struct model *m, model_finding_fn fn, void *ctx)
 			.count = s->count, .lines = s->lines,
 			.region = s->region, .off = s->off };
 	}
-	qsort(all, n, sizeof(*all), finding_cmp);
+	qsort(all, n, sizeof(*all), model_finding_cmp);
 	for (size_t i = 0; fn && i < n; i++)
 		fn(ctx, &all[i]);
 	free(all);

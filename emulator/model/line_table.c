@@ -2,18 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "model_impl.h"
-
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline uint64_t
 line_key(uint32_t region, uint64_t lineno)

@@ -135,6 +135,8 @@ void model_report(struct model *m, enum model_finding_class c, uint32_t site,
 /* calls fn for every (class, site) with a count, sorted by class then
  * count descending then site; returns the number of findings */
 typedef void (*model_finding_fn)(void *ctx, const struct model_finding *f);
+/* that order, for qsort over struct model_finding */
+int model_finding_cmp(const void *a, const void *b);
 size_t model_findings(const struct model *m, model_finding_fn fn, void *ctx);
 
 /* ---- crash outcomes (content mode) ---- */

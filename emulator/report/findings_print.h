@@ -40,7 +40,8 @@ int findings_report_add_region(struct findings_report *rep,
 int findings_report_add(struct findings_report *rep,
 		const struct model_finding *f);
 /* REGION and FINDING records; MODULE, SITE, SITE_SRC go to the
- * symbolizer: 1 taken, 0 another type, -EINVAL malformed */
+ * symbolizer; records as the trace reader returns them (decoded): 1
+ * taken, 0 another type, -ENOMEM */
 int findings_report_add_record(struct findings_report *rep,
 		const struct trace_rec *rec);
 /* forgets the findings (regions and sites stay): the next batch */

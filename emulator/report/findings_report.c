@@ -109,14 +109,11 @@ findings_report_add(struct findings_report *rep,
 static int
 add_finding_record(struct findings_report *rep, const struct trace_rec *rec)
 {
-	struct trace_finding_body b;
-	if (rec->body_len < sizeof(b))
-		return -EINVAL;
-	memcpy(&b, rec->body, sizeof(b));
+	const struct trace_finding_body *b = &rec->u.finding;
 	struct model_finding f = {
-		.cls = (enum model_finding_class)b.cls, .site = b.site,
-		.count = b.count, .lines = b.lines, .region = b.region,
-		.off = b.off,
+		.cls = (enum model_finding_class)b->cls, .site = b->site,
+		.count = b->count, .lines = b->lines, .region = b->region,
+		.off = b->off,
 	};
 	return findings_report_add(rep, &f);
 }
@@ -127,17 +124,10 @@ findings_report_add_record(struct findings_report *rep,
 {
 	int ret;
 	switch (rec->type) {
-	case TRACE_REC_REGION: {
-		/* u32 region, u32 domain, u64 len, u32 line, u32 pad, path\0 */
-		const uint8_t *b = rec->body;
-		uint32_t region;
-		if (rec->body_len < 25 || b[rec->body_len - 1] != '\0')
-			return -EINVAL;
-		memcpy(&region, b, 4);
-		ret = findings_report_add_region(rep, region,
-				(const char *)b + 24);
+	case TRACE_REC_REGION:
+		ret = findings_report_add_region(rep, rec->u.region.region,
+				rec->u.region.path);
 		break;
-	}
 	case TRACE_REC_FINDING:
 		ret = add_finding_record(rep, rec);
 		break;
@@ -160,27 +150,15 @@ findings_report_count(const struct findings_report *rep)
 	return rep->nf;
 }
 
-/* by class, then most frequent first, then site: a stable order */
-static int
-finding_cmp(const void *a, const void *b)
-{
-	const struct model_finding *x = a, *y = b;
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->site < y->site ? -1 : x->site > y->site;
-}
-
+/* entries in the order of findings (model_finding_cmp), by first site */
 static int
 entry_cmp(const void *a, const void *b)
 {
 	const struct finding_entry *x = a, *y = b;
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->sites[0] < y->sites[0] ? -1 : x->sites[0] > y->sites[0];
+	struct model_finding kx = { .cls = x->cls, .count = x->count,
+		.site = x->sites[0] }, ky = { .cls = y->cls,
+		.count = y->count, .site = y->sites[0] };
+	return model_finding_cmp(&kx, &ky);
 }
 
 static int
@@ -275,7 +253,7 @@ int
 findings_entries(struct findings_report *rep)
 {
 	entries_free(rep);
-	qsort(rep->f, rep->nf, sizeof(*rep->f), finding_cmp);
+	qsort(rep->f, rep->nf, sizeof(*rep->f), model_finding_cmp);
 	rep->entry = calloc(rep->nf ? rep->nf : 1, sizeof(*rep->entry));
 	if (rep->entry == NULL)
 		return -ENOMEM;

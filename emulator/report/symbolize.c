@@ -20,7 +20,6 @@
 #include "trace.h"
 
 #define SYM_INLINE_MAX 32u      /* frames one pc may expand into */
-#define SYM_SITE_FRAMES_MAX 64u /* a SITE record's frames (shim: 16) */
 
 static const char sym_unknown[] = "???";
 static const char sym_no_module[] = "[unknown]";
@@ -150,56 +149,29 @@ symbolizer_add_site_src(struct symbolizer *s, uint32_t site,
 	return 0;
 }
 
-static int
-add_site_record(struct symbolizer *s, const uint8_t *b, uint32_t len)
-{
-	uint32_t site, n;
-	if (len < 8)
-		return -EINVAL;
-	memcpy(&site, b, 4);
-	memcpy(&n, b + 4, 4);
-	if (n > (len - 8) / 16 || n > SYM_SITE_FRAMES_MAX)
-		return -EINVAL;
-	struct sym_raw_frame fr[n ? n : 1];
-	for (uint32_t i = 0; i < n; i++) {
-		memcpy(&fr[i].module, b + 8 + 16 * i, 4);
-		memcpy(&fr[i].off, b + 16 + 16 * i, 8);
-	}
-	return symbolizer_add_site(s, site, fr, n);
-}
-
+/* symbolizer_add_record -- a decoded record (trace.h): the reader
+ * checked its body once, for every consumer */
 int
 symbolizer_add_record(struct symbolizer *s, const struct trace_rec *rec)
 {
-	const uint8_t *b = rec->body;
-	uint32_t len = rec->body_len, id, line;
-	uint64_t base;
+	const struct trace_site_info *si = &rec->u.site;
 	int ret;
 	switch (rec->type) {
 	case TRACE_REC_MODULE:
-		if (len < 17 || b[len - 1] != '\0')
-			return -EINVAL;
-		memcpy(&id, b, 4);
-		memcpy(&base, b + 8, 8);
-		ret = symbolizer_add_module(s, id, (const char *)b + 16, base);
+		ret = symbolizer_add_module(s, rec->u.module.module,
+				rec->u.module.path, rec->u.module.base);
 		break;
-	case TRACE_REC_SITE:
-		ret = add_site_record(s, b, len);
-		break;
-	case TRACE_REC_SITE_SRC: {
-		if (len < 10)
-			return -EINVAL;
-		const char *file = (const char *)b + 8;
-		const char *func = memchr(file, '\0', len - 8);
-		if (func == NULL || ++func >= (const char *)b + len ||
-				memchr(func, '\0', (const char *)b + len -
-				func) == NULL)
-			return -EINVAL;
-		memcpy(&id, b, 4);
-		memcpy(&line, b + 4, 4);
-		ret = symbolizer_add_site_src(s, id, file, func, line);
+	case TRACE_REC_SITE: {
+		struct sym_raw_frame fr[TRACE_SITE_FRAMES_MAX];
+		for (uint32_t i = 0; i < si->nframes; i++)
+			trace_site_frame(rec, i, &fr[i].module, &fr[i].off);
+		ret = symbolizer_add_site(s, si->site, fr, si->nframes);
 		break;
 	}
+	case TRACE_REC_SITE_SRC:
+		ret = symbolizer_add_site_src(s, si->site, si->file, si->func,
+				si->line);
+		break;
 	default:
 		return 0;
 	}

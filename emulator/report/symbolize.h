@@ -53,8 +53,9 @@ int symbolizer_add_site(struct symbolizer *s, uint32_t site,
 		const struct sym_raw_frame *frames, uint32_t nframes);
 int symbolizer_add_site_src(struct symbolizer *s, uint32_t site,
 		const char *file, const char *func, uint32_t line);
-/* takes a MODULE, SITE or SITE_SRC record: 1 taken, 0 another type,
- * -EINVAL malformed body */
+/* takes a MODULE, SITE or SITE_SRC record as the trace reader returns it
+ * (decoded and checked; a record made elsewhere: trace_rec_decode first):
+ * 1 taken, 0 another type, -EINVAL/-ENOMEM */
 int symbolizer_add_record(struct symbolizer *s, const struct trace_rec *rec);
 
 /* the frames of a site, innermost first, ending at main (the C runtime's

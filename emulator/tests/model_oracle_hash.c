@@ -54,6 +54,8 @@ static uint64_t digest(const uint8_t *p, size_t n)
 }
 #endif
 
+/* the digest protocol's mixer (splitmix64, docs/differential.md): the
+ * Python model computes the same digests, so not common.h's mix64 */
 static uint64_t mix64(uint64_t z)
 {
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

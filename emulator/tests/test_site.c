@@ -46,6 +46,7 @@ flush_and_symbolize(void)
 	for (size_t i = 0; i < nrecs; i++) {
 		struct trace_rec r = { .type = recs[i].type,
 			.body = recs[i].body, .body_len = recs[i].len };
+		assert_int_equal(trace_rec_decode(&r), 0);
 		assert_int_equal(symbolizer_add_record(s, &r), 1);
 	}
 	return s;

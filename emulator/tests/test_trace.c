@@ -199,6 +199,93 @@ test_corrupt_record_names_offset(void **state)
 	assert_non_null(strstr(err, "checksum"));
 }
 
+/* patch_u32 -- the u32 at off in the file */
+static void
+patch_u32(const char *path, long off, uint32_t v)
+{
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, off, SEEK_SET);
+	assert_int_equal(fwrite(&v, 4, 1, f), 1);
+	fclose(f);
+}
+
+/* expect_error -- reading path fails with both phrases in the message */
+static void
+expect_error(const char *path, const char *a, const char *b)
+{
+	char err[512];
+	bool truncated;
+	assert_int_equal(count_records(path, &truncated, err, sizeof(err)), -1);
+	if (strstr(err, a) == NULL || strstr(err, b) == NULL)
+		fail_msg("'%s' lacks '%s' or '%s'", err, a, b);
+}
+
+/* a sealed record claiming more bytes than the writer reserved is not
+ * a killed writer's tail: the file is as long as data_end says */
+static void
+test_corrupt_length_is_not_truncation(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("len.trace");
+	write_sample(path);
+	patch_u32(path, TRACE_HEADER_LEN, 0xfffffff8u);
+	expect_error(path, "corrupt record at offset 128", "bad length");
+}
+
+/* the writer leaves a seal of 0 or TRACE_SEAL: another value is
+ * corruption; 0 before an END record too (the program did not die) */
+static void
+test_bad_or_missing_seal_before_end_is_corrupt(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("seal.trace");
+	write_sample(path);
+	long second = TRACE_HEADER_LEN + 24 + 24 + 16; /* after REGION */
+	patch_u32(path, second + 20, 0x11111111u);
+	expect_error(path, "corrupt record at offset 192", "bad seal");
+	patch_u32(path, second + 20, 0);
+	expect_error(path, "corrupt record at offset 192", "never sealed");
+}
+
+/* a record whose checksum is right but whose fields are absurd */
+static void
+test_invalid_fields_name_the_record(void **state)
+{
+	(void)state;
+	struct { struct model_event ev; const char *why; } cases[] = {
+		{ { MODEL_EV_CLWB, 7, 0, 0, 0, 0xffffffffull, NULL },
+			"outside region 0" },
+		{ { MODEL_EV_STORE, 7, 0, 0, 4090, 8, NULL },
+			"outside region 0" },
+		{ { MODEL_EV_MSYNC, 7, 0, 0, ~0ull - 8, 64, NULL },
+			"wraps around" },
+		{ { MODEL_EV_SNAPSHOT, 7, 0, 9, 0, 64, NULL },
+			"region 9 was never declared" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = tmp_path("fields.trace");
+		struct trace_writer *w = open_writer(path);
+		uint32_t region[6] = { 0, 0, 4096, 0, 64, 0 };
+		assert_int_equal(trace_append(w, TRACE_REC_REGION, 0, 0, region,
+				sizeof(region), "/pmem/pool", 11), 0);
+		assert_int_equal(trace_append_event(w, &cases[i].ev), 0);
+		assert_int_equal(trace_writer_close(w, 0), 0);
+		expect_error(path, "record at offset 192", cases[i].why);
+	}
+	uint64_t resize[2] = { 0, 1ull << 40 };
+	const char *path = tmp_path("resize.trace");
+	struct trace_writer *w = open_writer(path);
+	uint32_t region[6] = { 0, 0, 4096, 0, 64, 0 };
+	assert_int_equal(trace_append(w, TRACE_REC_REGION, 0, 0, region,
+			sizeof(region), "/pmem/pool", 11), 0);
+	assert_int_equal(trace_append(w, TRACE_REC_RESIZE, 0, 0, resize,
+			sizeof(resize), NULL, 0), 0);
+	assert_int_equal(trace_writer_close(w, 0), 0);
+	expect_error(path, "invalid resize record at offset 192",
+			"over the maximum");
+}
+
 static void
 test_foreign_file_is_rejected(void **state)
 {
@@ -327,6 +414,9 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_cut_at_every_byte),
 		cmocka_unit_test(test_corrupt_record_names_offset),
+		cmocka_unit_test(test_corrupt_length_is_not_truncation),
+		cmocka_unit_test(test_bad_or_missing_seal_before_end_is_corrupt),
+		cmocka_unit_test(test_invalid_fields_name_the_record),
 		cmocka_unit_test(test_foreign_file_is_rejected),
 		cmocka_unit_test(test_threads_keep_their_order),
 		cmocka_unit_test(test_killed_writer_leaves_usable_trace),

@@ -1,6 +1,14 @@
 /*
  * reader.c -- reading a trace: whole records up to the first incomplete
  * one (a killed writer), one-line errors naming the offset otherwise
+ *
+ * Truncation or corruption (docs/trace-format.md): the writer seals a
+ * record by storing TRACE_SEAL last, and only ever leaves a seal of 0
+ * (reserved, not yet filled) or TRACE_SEAL; it reserves below data_end.
+ * So a record is a truncation point only when it was never sealed and the
+ * trace has no END record, or when the file is shorter than data_end (cut
+ * off) and the record reaches past its end. Any other bad frame (another
+ * seal, a length past data_end, a checksum) is corruption.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,12 +20,16 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "decode.h"
 #include "trace.h"
 
 struct trace_reader {
 	const uint8_t *base;
 	uint64_t map_len;
 	uint64_t limit;         /* end of data: min(file size, data_end) */
+	bool cut;               /* the file is shorter than data_end */
+	bool end_at_tail;       /* the last record is a sealed END */
+	struct trace_decoder *dec;
 	uint64_t pos;
 	uint64_t good_end;
 	bool ended;             /* END record seen */
@@ -34,6 +46,32 @@ reader_fail(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* record_crc -- the checksum of the record at p, as the writer made it */
+static uint32_t
+record_crc(const uint8_t *p, const struct trace_rec_hdr *h)
+{
+	struct trace_rec_hdr z = *h;
+	z.crc = 0;
+	z.seal = 0;
+	uint32_t crc = trace_crc32c(0, &z, sizeof(z));
+	return trace_crc32c(crc, p + sizeof(z), h->len - sizeof(z));
+}
+
+/* ends_with_end -- the last record is a sealed END with its checksum:
+ * the program ended, so no record before it may be missing */
+static bool
+ends_with_end(const struct trace_reader *r)
+{
+	uint32_t len = (TRACE_REC_HDR_LEN + 8 + 7) & ~7u;
+	if (r->limit < TRACE_HEADER_LEN + len)
+		return false;
+	const uint8_t *p = r->base + r->limit - len;
+	struct trace_rec_hdr h;
+	memcpy(&h, p, sizeof(h));
+	return h.len == len && h.type == TRACE_REC_END &&
+		h.seal == TRACE_SEAL && record_crc(p, &h) == h.crc;
 }
 
 int
@@ -73,6 +111,8 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 	else if (h->line_len < 64 || h->line_len > 4096 ||
 			(h->line_len & (h->line_len - 1)) || h->domain > 2)
 		why = "corrupt header (line or domain) at offset 16";
+	else if (h->data_end != 0 && h->data_end < TRACE_HEADER_LEN)
+		why = "corrupt header (data end) at offset 32";
 	if (why) {
 		const char *hint = h->version != TRACE_VERSION &&
 			memcmp(h->magic, TRACE_MAGIC, 8) == 0 ?
@@ -82,7 +122,8 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 				hint);
 	}
 	struct trace_reader *r = calloc(1, sizeof(*r));
-	if (r == NULL) {
+	if (r == NULL || (r->dec = trace_decoder_new()) == NULL) {
+		free(r);
 		munmap((void *)base, (size_t)st.st_size);
 		return reader_fail(err, errlen, "out of memory");
 	}
@@ -90,6 +131,8 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 	r->map_len = (uint64_t)st.st_size;
 	r->limit = h->data_end && h->data_end < r->map_len ? h->data_end :
 		r->map_len;
+	r->cut = h->data_end > r->map_len;
+	r->end_at_tail = ends_with_end(r);
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	trace_rewind(r);
 	*rp = r;
@@ -104,6 +147,7 @@ trace_rewind(struct trace_reader *r)
 	r->ended = false;
 	r->truncated = false;
 	r->err[0] = '\0';
+	trace_decoder_reset(r->dec);
 }
 
 const struct trace_header *
@@ -113,11 +157,28 @@ trace_reader_header(const struct trace_reader *r)
 }
 
 static int
-corrupt(struct trace_reader *r, const char *what)
+corrupt(struct trace_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+corrupt(struct trace_reader *r, const char *fmt, ...)
 {
+	char what[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	snprintf(r->err, sizeof(r->err), "trace %s: corrupt record at offset %llu: %s",
 			r->path, (unsigned long long)r->pos, what);
 	return -1;
+}
+
+/* stop -- the usable trace ends here: a killed writer's tail */
+static int
+stop(struct trace_reader *r)
+{
+	r->truncated = true;
+	return 0;
 }
 
 static bool
@@ -127,23 +188,37 @@ type_known(uint16_t t)
 		(t >= TRACE_REC_REGION && t <= TRACE_REC_BASE);
 }
 
-/* decode_event -- the model event of an event record */
+/* frame -- the record header at pos: 1 whole and sealed, 0 the end (a
+ * killed writer's tail), -1 corrupt */
 static int
-decode_event(struct trace_reader *r, struct trace_rec *rec)
+frame(struct trace_reader *r, struct trace_rec_hdr *h)
 {
-	struct trace_ev_body b;
-	if (rec->body_len < sizeof(b))
-		return corrupt(r, "event body too short");
-	memcpy(&b, rec->body, sizeof(b));
-	rec->ev = (struct model_event){ .kind = (enum model_ev)rec->type,
-		.tid = rec->tid, .site = rec->site, .region = b.region,
-		.off = b.off, .len = b.len, .data = NULL };
-	if (rec->flags & 1) {
-		if (b.len > rec->body_len - sizeof(b))
-			return corrupt(r, "event data shorter than its length");
-		rec->ev.data = rec->body + sizeof(b);
-	}
-	return 0;
+	uint64_t left = r->limit - r->pos;
+	if (left == 0)
+		return stop(r);
+	if (left < TRACE_REC_HDR_LEN)
+		return r->cut ? stop(r) : corrupt(r, "the data ends %llu "
+				"bytes into a record header",
+				(unsigned long long)left);
+	memcpy(h, r->base + r->pos, sizeof(*h));
+	if (h->seal == 0 && !r->end_at_tail)
+		return stop(r); /* reserved but never sealed: killed */
+	if (h->seal == 0)
+		return corrupt(r, "never sealed, yet the trace ends with an "
+				"end record");
+	if (h->seal != TRACE_SEAL)
+		return corrupt(r, "bad seal 0x%08x", h->seal);
+	if (h->len < TRACE_REC_HDR_LEN || h->len % 8)
+		return corrupt(r, "bad length %u", h->len);
+	if (h->len > left)
+		return r->cut ? stop(r) : corrupt(r, "bad length %u: past the "
+				"end of the data (%llu bytes left)", h->len,
+				(unsigned long long)left);
+	if (record_crc(r->base + r->pos, h) != h->crc)
+		return corrupt(r, "checksum mismatch");
+	if (!type_known(h->type))
+		return corrupt(r, "unknown record type %u", h->type);
+	return 1;
 }
 
 int
@@ -151,35 +226,22 @@ trace_next(struct trace_reader *r, struct trace_rec *rec)
 {
 	if (r->ended || r->truncated)
 		return 0;
-	if (r->pos + TRACE_REC_HDR_LEN > r->limit) {
-		r->truncated = true;
-		return 0;
-	}
 	struct trace_rec_hdr h;
-	memcpy(&h, r->base + r->pos, sizeof(h));
-	if (h.seal != TRACE_SEAL || r->pos + h.len > r->limit) {
-		/* reserved but never sealed, or cut off: a killed writer */
-		r->truncated = true;
-		return 0;
-	}
-	if (h.len < TRACE_REC_HDR_LEN || h.len % 8)
-		return corrupt(r, "bad length");
-	struct trace_rec_hdr z = h;
-	z.crc = 0;
-	z.seal = 0;
-	uint32_t crc = trace_crc32c(0, &z, sizeof(z));
-	crc = trace_crc32c(crc, r->base + r->pos + TRACE_REC_HDR_LEN,
-			h.len - TRACE_REC_HDR_LEN);
-	if (crc != h.crc)
-		return corrupt(r, "checksum mismatch");
-	if (!type_known(h.type))
-		return corrupt(r, "unknown record type");
+	int rc = frame(r, &h);
+	if (rc <= 0)
+		return rc;
 	*rec = (struct trace_rec){ .type = h.type, .flags = h.flags,
 		.tid = h.tid, .site = h.site, .file_off = r->pos,
 		.body = r->base + r->pos + TRACE_REC_HDR_LEN,
 		.body_len = h.len - TRACE_REC_HDR_LEN };
-	if (h.type < MODEL_EV_MAX && decode_event(r, rec) != 0)
+	const char *why = trace_decode(r->dec, rec);
+	if (why != NULL) {
+		snprintf(r->err, sizeof(r->err), "trace %s: invalid %s record "
+				"at offset %llu: %s", r->path,
+				trace_rec_name(h.type),
+				(unsigned long long)r->pos, why);
 		return -1;
+	}
 	r->pos += h.len;
 	r->good_end = r->pos;
 	if (h.type == TRACE_REC_END)
@@ -211,6 +273,7 @@ trace_reader_close(struct trace_reader *r)
 	if (r == NULL)
 		return;
 	munmap((void *)r->base, r->map_len);
+	trace_decoder_delete(r->dec);
 	free(r);
 }
 

@@ -129,6 +129,50 @@ int trace_file_trim(const char *path);
 bool trace_file_incomplete(const char *path);
 
 /* ---- reader ---- */
+
+/*
+ * Limits the reader enforces (docs/trace-format.md, "Validation"): a
+ * record naming more is invalid, whatever its checksum says.
+ */
+#define TRACE_REGION_MAX_LEN (1ull << 38) /* 256 GiB: a region's length */
+#define TRACE_REGIONS_MAX 4096u          /* distinct regions in a trace */
+#define TRACE_ID_LIMIT (1u << 24)        /* region, site and module ids */
+#define TRACE_SITE_FRAMES_MAX 64u        /* frames of a SITE record */
+#define TRACE_BASE_PAGE 4096u            /* a BASE record's page */
+#define TRACE_UNTRACED_MAX_LEN (1u << 20) /* a store without data bytes
+                                            (the shim: one line) */
+
+/* The decoded body of a meta record (types 32..42); strings and frames
+ * point into the record, NUL-terminated, valid until the reader closes. */
+struct trace_region_info {      /* REGION, RESIZE (path NULL) */
+	uint32_t region;
+	uint32_t domain;        /* enum model_domain */
+	uint64_t len;
+	uint32_t line_len;      /* 0: the domain's default */
+	const char *path;
+};
+struct trace_site_info {        /* SITE (frames), SITE_SRC (file, func) */
+	uint32_t site;
+	uint32_t nframes;       /* read each with trace_site_frame() */
+	const uint8_t *frames;
+	uint32_t line;
+	const char *file, *func;
+};
+struct trace_module_info {
+	uint32_t module;
+	uint64_t base;
+	const char *path;
+};
+struct trace_process_info {
+	uint32_t pid, ppid;
+	uint32_t instance;      /* 0: a fork, no new image */
+};
+struct trace_base_info {
+	uint32_t region;
+	uint64_t off, len;
+	const uint8_t *data;
+};
+
 struct trace_reader;
 struct trace_rec {
 	uint16_t type;
@@ -139,12 +183,30 @@ struct trace_rec {
 	const uint8_t *body;    /* valid until the reader is closed */
 	uint32_t body_len;
 	struct model_event ev;  /* decoded when type < MODEL_EV_MAX */
+	union {                 /* decoded by type, validated (decode.c) */
+		struct trace_region_info region;   /* REGION, RESIZE */
+		struct trace_site_info site;       /* SITE, SITE_SRC */
+		struct trace_module_info module;   /* MODULE */
+		const char *text;                  /* MARKER, NOTE */
+		struct trace_process_info process; /* PROCESS */
+		int32_t exit_status;               /* END */
+		struct trace_finding_body finding; /* FINDING */
+		struct trace_base_info base;       /* BASE */
+	} u;
 };
+/* decodes and checks the body of a record made elsewhere (the reader does
+ * it for every record it returns), without the regions of a trace: any
+ * region exists; 0 or -EINVAL */
+int trace_rec_decode(struct trace_rec *rec);
+/* frame i (< rec->u.site.nframes) of a SITE record */
+void trace_site_frame(const struct trace_rec *rec, uint32_t i,
+		uint32_t *module, uint64_t *off);
 /* 0, or -1 with a one-line message in err (naming the offset) */
 int trace_reader_open(const char *path, struct trace_reader **r, char *err,
 		size_t errlen);
 const struct trace_header *trace_reader_header(const struct trace_reader *r);
-/* 1 a record, 0 the end, -1 corrupt (message in trace_reader_error) */
+/* 1 a record (checked and decoded), 0 the end, -1 corrupt or invalid
+ * (message in trace_reader_error, naming the file and the offset) */
 int trace_next(struct trace_reader *r, struct trace_rec *rec);
 /* rewinds to the first record */
 void trace_rewind(struct trace_reader *r);

@@ -1,0 +1,24 @@
+/*
+ * decode.h -- the one decoder of record bodies (private to the reader)
+ *
+ * The reader checks a record's frame (length, seal, checksum, type); the
+ * decoder then checks every field of its body against the regions the
+ * trace declared so far and fills struct trace_rec's decoded parts. Every
+ * consumer (replay, symbolizer, trace-dump) sees records that passed it.
+ */
+#ifndef PMEMU_TRACE_DECODE_H
+#define PMEMU_TRACE_DECODE_H 1
+
+#include "trace.h"
+
+struct trace_decoder;
+
+struct trace_decoder *trace_decoder_new(void);
+/* forgets the regions: the reader rewound */
+void trace_decoder_reset(struct trace_decoder *d);
+void trace_decoder_delete(struct trace_decoder *d);
+/* decodes rec (its frame already checked): NULL, or why the record is
+ * invalid (a phrase valid until the next call) */
+const char *trace_decode(struct trace_decoder *d, struct trace_rec *rec);
+
+#endif /* PMEMU_TRACE_DECODE_H */

@@ -65,7 +65,7 @@ void shim_shutdown(int status);
 /* the same at exec: this image's mappings vanish; the writer stays */
 void shim_shutdown_exec(void);
 /* writes the model's findings to the writer (exit and crash points) */
-void shim_findings_write(void);
+void shim_findings_write(enum trace_finding_when when);
 
 /* init of each interceptor family (resolves REAL), from the constructor */
 void shim_init_map(void);

@@ -311,8 +311,10 @@ report_site(struct tx_slot *slot, size_t first, bool *done)
 		if (line != 0)
 			lines += (s->at.hi + line - 1) / line - s->at.lo / line;
 	}
-	model_report(shim_model(), MODEL_FIND_TX_UNADDED, s0->site, count,
-			lines, s0->at.region, s0->at.lo);
+	struct model_finding f = { .cls = MODEL_FIND_TX_UNADDED,
+		.site = s0->site, .count = count, .lines = lines,
+		.region = s0->at.region, .off = s0->at.lo };
+	model_report(shim_model(), &f);
 }
 
 /* judge -- the kept stores no range added during the transaction covers */

@@ -94,6 +94,9 @@ struct finding_slot {
 	uint64_t lines;
 	uint32_t region;
 	uint64_t off;
+	uint32_t related;
+	uint64_t taken_count;    /* given by model_findings_take already */
+	uint64_t taken_lines;
 };
 
 struct model {
@@ -167,8 +170,9 @@ const uint8_t *hist_content(const struct model *m, uint32_t li, uint64_t v,
 void hist_mark_wb(struct model *m, uint32_t li, uint64_t v);
 
 /* findings.c */
-void finding_add(struct model *m, enum model_finding_class c, uint32_t site,
-		uint64_t count, uint64_t lines, uint32_t region, uint64_t off);
+struct finding_slot *finding_add(struct model *m,
+		enum model_finding_class c, uint32_t site, uint64_t count,
+		uint64_t lines, uint32_t region, uint64_t off);
 void findings_free(struct model *m);
 
 /* model.c */

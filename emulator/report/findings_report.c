@@ -110,13 +110,15 @@ static int
 add_finding_record(struct findings_report *rep, const struct trace_rec *rec)
 {
 	struct trace_finding_body b;
-	if (rec->body_len < sizeof(b))
+	if (rec->body_len < TRACE_FINDING_BODY_MIN)
 		return -EINVAL;
-	memcpy(&b, rec->body, sizeof(b));
+	memset(&b, 0, sizeof(b));
+	memcpy(&b, rec->body, rec->body_len < sizeof(b) ? rec->body_len :
+			sizeof(b));
 	struct model_finding f = {
 		.cls = (enum model_finding_class)b.cls, .site = b.site,
 		.count = b.count, .lines = b.lines, .region = b.region,
-		.off = b.off,
+		.off = b.off, .related = b.related,
 	};
 	return findings_report_add(rep, &f);
 }

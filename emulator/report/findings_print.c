@@ -39,6 +39,11 @@ static const struct class_text class_text[MODEL_FIND_MAX] = {
 		"store outside its transaction", "store", "stores",
 		"in a transaction to ranges never added to it (TX_ADD)",
 		false, true },
+	[MODEL_FIND_TX_ADD_LATE] = { "tx_add_late",
+		"store before its TX_ADD", "store", "stores",
+		"in a transaction to ranges added to it only after the store "
+		"(the undo log holds the new value, not the old)", false,
+		true },
 };
 
 const char *
@@ -97,6 +102,18 @@ print_location(FILE *out, const struct findings_report *rep,
 }
 
 static void
+print_frames(FILE *out, const struct sym_frame *fr, size_t n)
+{
+	if (n == 0)
+		fputs("      (no call site recorded)\n", out);
+	for (size_t i = 0; i < n; i++) {
+		char buf[1024];
+		sym_frame_format(&fr[i], buf, sizeof(buf));
+		fprintf(out, "      %s %s\n", i == 0 ? "at" : "by", buf);
+	}
+}
+
+static void
 print_entry(FILE *out, const struct findings_report *rep,
 		const struct finding_entry *e, size_t index)
 {
@@ -111,12 +128,10 @@ print_entry(FILE *out, const struct findings_report *rep,
 		print_location(out, rep, e);
 	}
 	fputc('\n', out);
-	if (e->nframes == 0)
-		fputs("      (no call site recorded)\n", out);
-	for (size_t i = 0; i < e->nframes; i++) {
-		char buf[1024];
-		sym_frame_format(&e->frames[i], buf, sizeof(buf));
-		fprintf(out, "      %s %s\n", i == 0 ? "at" : "by", buf);
+	print_frames(out, e->frames, e->nframes);
+	if (e->nrelated_frames > 0) {
+		fputs("    added to the transaction after the store:\n", out);
+		print_frames(out, e->related_frames, e->nrelated_frames);
 	}
 }
 
@@ -188,7 +203,16 @@ json_entry(FILE *out, const struct findings_report *rep,
 		fputs(i ? ",\n                " : "", out);
 		sym_frame_json(&e->frames[i], out);
 	}
-	fputs("]}", out);
+	fputs("]", out);
+	if (e->nrelated_frames > 0) {
+		fputs(",\n     \"added_at\": [", out);
+		for (size_t i = 0; i < e->nrelated_frames; i++) {
+			fputs(i ? ",\n                " : "", out);
+			sym_frame_json(&e->related_frames[i], out);
+		}
+		fputs("]", out);
+	}
+	fputs("}", out);
 }
 
 int

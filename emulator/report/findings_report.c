@@ -40,6 +40,7 @@ entries_free(struct findings_report *rep)
 	for (size_t i = 0; i < rep->nentries; i++) {
 		free(rep->entry[i].sites);
 		free(rep->entry[i].frames);
+		free(rep->entry[i].related_frames);
 		free(rep->entry[i].key);
 	}
 	free(rep->entry);
@@ -239,6 +240,16 @@ entry_init(struct findings_report *rep, struct finding_entry *e,
 	if (e->sites == NULL || e->frames == NULL || e->key == NULL)
 		return -ENOMEM;
 	memcpy(e->frames, fr, n * sizeof(*fr));
+	if (f->related != 0) {
+		n = symbolizer_frames(rep->sym, f->related, fr,
+				FINDINGS_FRAMES_MAX);
+		n = n > FINDINGS_FRAMES_MAX ? FINDINGS_FRAMES_MAX : n;
+		e->related_frames = malloc((n ? n : 1) * sizeof(*fr));
+		if (e->related_frames == NULL)
+			return -ENOMEM;
+		memcpy(e->related_frames, fr, n * sizeof(*fr));
+		e->nrelated_frames = n;
+	}
 	e->sites[0] = f->site;
 	e->nsites = 1;
 	e->key_hash = key_hash(e->key);
@@ -290,6 +301,7 @@ findings_entries(struct findings_report *rep)
 			ret = entry_merge(same, e);
 			free(e->sites);
 			free(e->frames);
+			free(e->related_frames);
 			free(e->key);
 			rep->nentries--;
 		}

@@ -111,3 +111,55 @@ def test_correct_case_has_no_finding(pmemu_bin, tmp_path, cases, kind):
     res = run_case(pmemu_bin, tmp_path, cases[kind], "ok")
     assert res.returncode == 0, res.stderr
     assert report(res) == "pmemu: no findings", res.stderr
+
+
+TX_SRC = PROGS / "tx_add_late.c"
+ADD_LATE = "store before its TX_ADD"
+
+
+@pytest.fixture(scope="module")
+def tx_progs(tmp_path_factory, cc):
+    out = tmp_path_factory.mktemp("tx")
+    built = {}
+    for kind in BUILDS:
+        if kind == "plugin" and not PLUGIN.exists():
+            continue
+        exe = out / f"tx_add_late_{kind}"
+        cmd = [cc, "-g", "-O1", str(TX_SRC), "-o", str(exe), "-lpmemobj"]
+        if kind == "plugin":
+            cmd.insert(1, f"-fplugin={PLUGIN}")
+        subprocess.run(cmd, check=True)
+        built[kind] = exe
+    return built
+
+
+@pytest.mark.parametrize("kind", BUILDS)
+def test_store_before_its_tx_add_names_both(pmemu_bin, tmp_path, tx_progs,
+                                            kind):
+    """the store's line, then the add's line (pmemcheck reports this)"""
+    if kind not in tx_progs:
+        pytest.skip("plugin not built")
+    res = run_case(pmemu_bin, tmp_path, tx_progs[kind], "late",
+                   "--error-exitcode=3")
+    assert res.returncode == 3, res.stderr
+    text = report(res)
+    assert f"pmemu: {ADD_LATE}: 1 store from 1 site" in text, text
+    store, add = line_of("STORE_BEFORE_ADD", TX_SRC), line_of("LATE_ADD",
+                                                              TX_SRC)
+    m = re.search(r"^\[0\].*\n      at main \(tx_add_late\.c:(\d+)\)\n"
+                  r"    added to the transaction after the store:\n"
+                  r"(?:      .*\n)*?      by main \(tx_add_late\.c:(\d+)\)",
+                  text + "\n", re.M)
+    assert m, text
+    assert (int(m.group(1)), int(m.group(2))) == (store, add), text
+    assert "outside its transaction" not in text, text
+
+
+@pytest.mark.parametrize("kind", BUILDS)
+def test_store_after_its_tx_add_is_no_finding(pmemu_bin, tmp_path, tx_progs,
+                                              kind):
+    if kind not in tx_progs:
+        pytest.skip("plugin not built")
+    res = run_case(pmemu_bin, tmp_path, tx_progs[kind], "correct")
+    assert res.returncode == 0, res.stderr
+    assert report(res) == "pmemu: no findings", res.stderr

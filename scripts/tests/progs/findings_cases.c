@@ -8,6 +8,8 @@
  *   lock    a lock word 0 -> 1 -> 0, never flushed
  *   two     two atomic increments on two lines, never flushed
  *   ok      a store flushed and fenced before "m1": nothing to report
+ *   example the example of docs/report-format.md: a store flushed with
+ *           no fence after it, then a store to the same line never flushed
  *
  * usage: findings_cases FILE MODE
  */
@@ -53,6 +55,10 @@ run(char *pm, const char *mode)
 	} else if (strcmp(mode, "two") == 0) {
 		__atomic_fetch_add(a, 1, __ATOMIC_SEQ_CST); /* ATOMIC_A */
 		__atomic_fetch_add(b, 1, __ATOMIC_SEQ_CST); /* ATOMIC_B */
+	} else if (strcmp(mode, "example") == 0) {
+		memcpy(pm + 0x1040, "list", 4); /* STORE */
+		pmemu_flush(pm + 0x1040, 4); /* FLUSH */
+		memcpy(pm + 0x1044, "head", 4); /* STORE_AGAIN */
 	} else if (strcmp(mode, "ok") == 0) {
 		pm[0] = 1;
 		persist(pm);

@@ -27,7 +27,8 @@ finding_record(void *ctx, const struct model_finding *f)
 	const enum trace_finding_when *when = ctx;
 	struct trace_finding_body b = { .cls = f->cls, .site = f->site,
 		.count = f->count, .lines = f->lines, .region = f->region,
-		.related = f->related, .off = f->off, .when = *when };
+		.related = f->related, .off = f->off, .when = *when,
+		.flags = f->guessed ? TRACE_FINDING_F_GUESSED : 0 };
 	shim_record(TRACE_REC_FINDING, f->site, &b, sizeof(b), NULL, 0);
 }
 

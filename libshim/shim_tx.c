@@ -36,6 +36,7 @@ struct tx_range {
 struct tx_store {
 	struct tx_range at;
 	uint32_t site;
+	bool untraced;         /* site: the page's first store (a guess) */
 };
 
 struct tx_slot {
@@ -235,7 +236,8 @@ struct late_ctx {
 
 /* late_report -- x was stored in this transaction before it was added */
 static void
-late_report(struct late_ctx *c, uint32_t store_site, const struct tx_range *x)
+late_report(struct late_ctx *c, uint32_t store_site, bool untraced,
+		const struct tx_range *x)
 {
 	if (shim_model() == NULL || covered_by_tx(c->slot, x))
 		return; /* added before: the store came after an add */
@@ -245,7 +247,8 @@ late_report(struct late_ctx *c, uint32_t store_site, const struct tx_range *x)
 	}
 	struct model_finding f = { .cls = MODEL_FIND_TX_ADD_LATE,
 		.site = store_site, .count = 1, .lines = 1,
-		.region = x->region, .off = x->lo, .related = c->add_site };
+		.region = x->region, .off = x->lo, .related = c->add_site,
+		.guessed = untraced };
 	model_report(shim_model(), &f);
 }
 
@@ -259,7 +262,8 @@ late_kept(struct late_ctx *c, const struct tx_range *r)
 			continue;
 		x.lo = x.lo > r->lo ? x.lo : r->lo;
 		x.hi = x.hi < r->hi ? x.hi : r->hi;
-		late_report(c, c->slot->stores[i].site, &x);
+		late_report(c, c->slot->stores[i].site,
+				c->slot->stores[i].untraced, &x);
 	}
 }
 
@@ -293,7 +297,7 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 				j++;
 			uint64_t off = m->file_off + (a + i - m->base);
 			struct tx_range x = { m->region->id, off, off + j - i };
-			late_report(c, m->page_site[pg], &x);
+			late_report(c, m->page_site[pg], true, &x);
 			i = j;
 		}
 		a = e;
@@ -405,7 +409,8 @@ report_site(struct tx_slot *slot, size_t first, bool *done)
 	}
 	struct model_finding f = { .cls = MODEL_FIND_TX_UNADDED,
 		.site = s0->site, .count = count, .lines = lines,
-		.region = s0->at.region, .off = s0->at.lo };
+		.region = s0->at.region, .off = s0->at.lo,
+		.guessed = s0->untraced };
 	model_report(shim_model(), &f);
 }
 
@@ -442,9 +447,9 @@ shim_tx_end(void)
 /* keep -- an uncovered changed run [lo, hi) of a store, for END_TX */
 static void
 keep(struct tx_slot *slot, uint32_t region, uint64_t lo, uint64_t hi,
-		uint32_t site)
+		uint32_t site, bool untraced)
 {
-	struct tx_store s = { { region, lo, hi }, site };
+	struct tx_store s = { { region, lo, hi }, site, untraced };
 	if (covered_by_tx(slot, &s.at))
 		return;
 	if (slot->nstores == TX_STORES) {
@@ -480,7 +485,8 @@ keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 	struct twin_find f = { ev->region, ev->off, NULL };
 	shim_mapping_for_each(twin_match, &f);
 	if (f.m == NULL || ev->off + ev->len > f.m->file_off + f.m->len) {
-		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site);
+		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site,
+				true);
 		return;
 	}
 	const uint8_t *view = (const uint8_t *)f.m->base +
@@ -494,7 +500,8 @@ keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 		uint64_t j = i;
 		while (j < ev->len && view[j] != twin[j])
 			j++;
-		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site);
+		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site,
+				true);
 		i = j;
 	}
 }
@@ -515,7 +522,8 @@ shim_tx_event_slow(const struct model_event *ev)
 	if (untraced)
 		keep_changed_runs(slot, ev);
 	else
-		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site);
+		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site,
+				false);
 }
 
 /* ---- SET_CLEAN ---- */

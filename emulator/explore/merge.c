@@ -38,6 +38,7 @@ xp_report_free(struct xp_report *rp)
 	}
 	free(rp->regions);
 	xp_strv_free(rp->notes, rp->nnotes);
+	xp_strv_free(rp->tx_late, rp->ntx_late);
 	for (size_t i = 0; i < rp->npfail; i++)
 		free_rpoint(&rp->pfail[i]);
 	free(rp->pfail);
@@ -322,6 +323,7 @@ xp_report_read_json(const char *path, struct xp_report *rp, char *err,
 	rp->timeouts = json_u64(c, "timeouts");
 	rp->crashes = json_u64(c, "crashes");
 	read_strv(&v, "notes", &rp->notes, &rp->nnotes);
+	read_strv(&v, "tx_add_late", &rp->tx_late, &rp->ntx_late);
 	read_arrays(&v, rp);
 	const struct json *ff = json_get(&v, "first_failure");
 	if (ff && ff->type == JSON_OBJECT)

@@ -35,6 +35,18 @@ xp_strv_push(char ***v, size_t *n, const char *s)
 }
 
 void
+xp_strv_union(char ***v, size_t *n, char *const *src, size_t nsrc)
+{
+	for (size_t i = 0; i < nsrc; i++) {
+		size_t j = 0;
+		while (j < *n && strcmp((*v)[j], src[i]) != 0)
+			j++;
+		if (j == *n)
+			xp_strv_push(v, n, src[i]);
+	}
+}
+
+void
 xp_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -350,6 +362,23 @@ rec_region(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	return rc;
 }
 
+/* rec_finding -- keeps the first few stores made before their TX_ADD */
+static void
+rec_finding(struct xp_replay *r, const struct trace_rec *rec)
+{
+	struct trace_finding_body b = { 0 };
+	if (rec->body_len < TRACE_FINDING_BODY_MIN)
+		return;
+	memcpy(&b, rec->body, rec->body_len < sizeof(b) ? rec->body_len :
+			sizeof(b));
+	if (b.cls != MODEL_FIND_TX_ADD_LATE || r->ntx_late == XP_TX_LATE_MAX)
+		return;
+	r->tx_late[r->ntx_late++] = (struct model_finding){
+		.cls = MODEL_FIND_TX_ADD_LATE, .site = b.site,
+		.count = b.count, .region = b.region, .off = b.off,
+		.related = b.related };
+}
+
 /* apply -- one record into the model and the tables */
 static int
 apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
@@ -401,6 +430,9 @@ apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	case TRACE_REC_MODULE:
 		rec_module(r, rec);
 		symbolize_rec(r, rec);
+		return 0;
+	case TRACE_REC_FINDING:
+		rec_finding(r, rec);
 		return 0;
 	case TRACE_REC_NOTE: {
 		char *t = strndup((const char *)rec->body, rec->body_len);

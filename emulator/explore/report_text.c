@@ -27,6 +27,18 @@ frame_text(const struct xp_frame *f, char *buf, size_t len)
 		snprintf(buf, len, "%s", fn);
 }
 
+void
+xp_site_line(const struct xp_site *s, char *buf, size_t len)
+{
+	size_t k = 0;
+	while (k < s->nframes && !(s->frames[k].file && s->frames[k].line))
+		k++;
+	if (s->nframes == 0)
+		snprintf(buf, len, "site %u", s->id);
+	else
+		frame_text(&s->frames[k < s->nframes ? k : 0], buf, len);
+}
+
 /* print_stack -- "at" the innermost frame, "by" the callers */
 static void
 print_stack(FILE *f, const char *indent, const char *verb,
@@ -44,8 +56,8 @@ print_stack(FILE *f, const char *indent, const char *verb,
 	}
 }
 
-static const char *
-region_file(const struct xp_report *rp, uint32_t region)
+const char *
+xp_report_region_file(const struct xp_report *rp, uint32_t region)
 {
 	for (size_t i = 0; i < rp->nregions; i++)
 		if (rp->regions[i].region == region)
@@ -125,7 +137,7 @@ print_lines(const struct xp_report *rp, FILE *f)
 	for (size_t i = 0; i < rp->nexpl; i++) {
 		const struct xp_rline *l = &rp->expl[i];
 		fprintf(f, "  [%zu] %s+0x%" PRIx64 " (%u bytes): %s", i,
-			region_file(rp, l->region), l->off, l->len,
+			xp_report_region_file(rp, l->region), l->off, l->len,
 			reason_text(l));
 		if (l->piece_len && l->torn_pieces)
 			print_pieces(f, l);
@@ -137,10 +149,32 @@ print_lines(const struct xp_report *rp, FILE *f)
 	}
 }
 
+/*
+ * print_tx_late -- the stores made before their TX_ADD: the undo log took
+ * the new value, so rolling the transaction back (recovery after a crash
+ * inside it) leaves the new value next to old ones
+ */
+static void
+print_tx_late(const struct xp_report *rp, FILE *f, const char *lead)
+{
+	fprintf(f, "  %s %s made in a transaction before %s TX_ADD: the undo "
+		"log holds the new value, so a crash inside the transaction "
+		"rolls back to it:\n", lead, rp->ntx_late == 1 ?
+		"a store was" : "stores were", rp->ntx_late == 1 ? "its" :
+		"their");
+	for (size_t i = 0; i < rp->ntx_late; i++)
+		fprintf(f, "    %s\n", rp->tx_late[i]);
+}
+
 /* print_unexplained -- why losing lines does not explain the failure */
 static void
 print_unexplained(const struct xp_report *rp, FILE *f)
 {
+	if (rp->expl_unknown == 0 && rp->ntx_late > 0) {
+		print_tx_late(rp, f, "the check fails even with every open "
+			"line persisted: no lost line explains it, but");
+		return;
+	}
 	if (rp->expl_unknown == 0) {
 		fprintf(f, "  the check fails even with every open line "
 			"persisted (every store before the crash point "
@@ -189,6 +223,8 @@ print_explanation(const struct xp_report *rp, FILE *f)
 			"this line reaching the media" : "these lines reaching "
 			"the media", rp->expl_checks);
 		print_lines(rp, f);
+		if (rp->ntx_late > 0)
+			print_tx_late(rp, f, "pmemu run would say:");
 		return;
 	}
 	if (strcmp(st, "minimal") != 0)

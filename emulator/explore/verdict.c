@@ -245,6 +245,28 @@ out:
 	return rc;
 }
 
+/* fill_tx_late -- each store made before its TX_ADD, as one line */
+static void
+fill_tx_late(const struct xp_results *res, struct xp_report *rp)
+{
+	for (size_t i = 0; i < res->r->ntx_late; i++) {
+		const struct model_finding *f = &res->r->tx_late[i];
+		struct xp_site store, add;
+		char s[512], a[512], t[1200];
+		xp_report_site(res->r, f->site, &store);
+		xp_report_site(res->r, f->related, &add);
+		xp_site_line(&store, s, sizeof(s));
+		xp_site_line(&add, a, sizeof(a));
+		snprintf(t, sizeof(t), "%s+0x%llx stored at %s, added to the "
+			"transaction after it at %s",
+			xp_report_region_file(rp, f->region),
+			(unsigned long long)f->off, s, a);
+		xp_strv_push(&rp->tx_late, &rp->ntx_late, t);
+		xp_site_free(&store);
+		xp_site_free(&add);
+	}
+}
+
 int
 xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 		size_t errlen)
@@ -257,6 +279,7 @@ xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 	rp->images = res->nimg;
 	rp->checks = res->checks;
 	fill_failures(res, rp);
+	fill_tx_late(res, rp);
 	const struct xp_image *im = first_image(res);
 	if (im == NULL)
 		return 0;

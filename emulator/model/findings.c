@@ -85,7 +85,7 @@ findings_list(const struct model *m, bool delta, size_t *n)
 			.count = s->count - (delta ? s->taken_count : 0),
 			.lines = s->lines - (delta ? s->taken_lines : 0),
 			.region = s->region, .off = s->off,
-			.related = s->related };
+			.related = s->related, .guessed = s->guessed };
 	}
 	qsort(all, *n, sizeof(*all), finding_cmp);
 	return all;
@@ -132,4 +132,5 @@ model_report(struct model *m, const struct model_finding *f)
 			f->lines, f->region, f->off);
 	if (s->related == 0)
 		s->related = f->related;
+	s->guessed |= f->guessed;
 }

@@ -130,6 +130,9 @@ struct model_finding {
 	uint64_t off;
 	uint32_t related;   /* TX_ADD_LATE: the site of the add that came
 	                       after the store (first example); else 0 */
+	bool guessed;       /* the site is that of the first store of the
+	                       page seen by page protection (an untraced
+	                       store), not necessarily the one made here */
 };
 
 const char *model_finding_name(enum model_finding_class c);

@@ -67,7 +67,8 @@ struct line_state {
 	uint32_t hist;           /* index into m->hists + 1, 0 = none */
 	uint32_t open_pos;       /* index into m->open + 1, 0 = not open */
 	uint8_t dirty;
-	uint8_t pad[3];
+	uint8_t dirty_untraced;  /* dirty_site is an untraced store's */
+	uint8_t pad[2];
 };
 
 struct wb {
@@ -95,6 +96,7 @@ struct finding_slot {
 	uint32_t region;
 	uint64_t off;
 	uint32_t related;
+	bool guessed;
 	uint64_t taken_count;    /* given by model_findings_take already */
 	uint64_t taken_lines;
 };

@@ -20,6 +20,7 @@ struct finding_entry {
 	size_t nsites;
 	struct sym_frame *frames;
 	size_t nframes;
+	bool guessed;          /* a site is a page's first store (untraced) */
 	struct sym_frame *related_frames; /* TX_ADD_LATE: the add's stack */
 	size_t nrelated_frames;
 	char *key;             /* the stack as text: what merging compares */

@@ -129,6 +129,10 @@ print_entry(FILE *out, const struct findings_report *rep,
 	}
 	fputc('\n', out);
 	print_frames(out, e->frames, e->nframes);
+	if (e->guessed)
+		fputs("      (first store on this page, seen by page "
+			"protection; build with the pmemu GCC plugin for the "
+			"exact store)\n", out);
 	if (e->nrelated_frames > 0) {
 		fputs("    added to the transaction after the store:\n", out);
 		print_frames(out, e->related_frames, e->nrelated_frames);
@@ -198,7 +202,8 @@ json_entry(FILE *out, const struct findings_report *rep,
 	fputs(", \"sites\": [", out);
 	for (size_t i = 0; i < e->nsites; i++)
 		fprintf(out, "%s%" PRIu32, i ? ", " : "", e->sites[i]);
-	fputs("],\n     \"frames\": [", out);
+	fprintf(out, "],%s\n     \"frames\": [", e->guessed ?
+			" \"site_guessed\": true," : "");
 	for (size_t i = 0; i < e->nframes; i++) {
 		fputs(i ? ",\n                " : "", out);
 		sym_frame_json(&e->frames[i], out);

@@ -120,6 +120,7 @@ add_finding_record(struct findings_report *rep, const struct trace_rec *rec)
 		.cls = (enum model_finding_class)b.cls, .site = b.site,
 		.count = b.count, .lines = b.lines, .region = b.region,
 		.off = b.off, .related = b.related,
+		.guessed = (b.flags & TRACE_FINDING_F_GUESSED) != 0,
 	};
 	return findings_report_add(rep, &f);
 }
@@ -233,6 +234,7 @@ entry_init(struct findings_report *rep, struct finding_entry *e,
 	*e = (struct finding_entry){
 		.cls = f->cls, .count = f->count, .lines = f->lines,
 		.region = f->region, .off = f->off, .nframes = n,
+		.guessed = f->guessed,
 	};
 	e->sites = malloc(sizeof(*e->sites));
 	e->frames = malloc((n ? n : 1) * sizeof(*e->frames));
@@ -269,6 +271,7 @@ entry_merge(struct finding_entry *into, struct finding_entry *e)
 	into->nsites += e->nsites;
 	into->count += e->count;
 	into->lines += e->lines; /* an upper bound: sites may share lines */
+	into->guessed |= e->guessed;
 	return 0;
 }
 

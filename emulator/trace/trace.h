@@ -57,8 +57,9 @@ struct trace_finding_body {
 	uint32_t related;       /* TX_ADD_LATE: the add's site; else 0 */
 	uint64_t off;
 	uint32_t when;          /* enum trace_finding_when */
-	uint32_t reserved;
+	uint32_t flags;         /* TRACE_FINDING_F_* */
 };
+#define TRACE_FINDING_F_GUESSED 1u /* model_finding.guessed */
 /* a FINDING body written before `when` existed ends at `when`: at exit */
 #define TRACE_FINDING_BODY_MIN 40u
 

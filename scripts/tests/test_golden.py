@@ -66,7 +66,7 @@ CASES = {
     "run_example.exp": ("findings_cases.c", ["-ldl"],
                         ["run", "--pmem-dir", "{pm}", "--error-exitcode=1",
                          "--", "{exe}", "{pm}/pool", "example"]),
-    "run_tx_add_late.exp": ("tx_add_late.c", ["-lpmemobj"],
+    "run_tx_add_late.exp": ("tx_add_late.c", ["-lpmemobj", "-ldl"],
                             ["run", "--pmem-dir", "{pm}", "--", "{exe}",
                              "{pm}/pool", "late"]),
     "explore_commit.exp": ("commit.c", ["-lpmem", "-ldl"],

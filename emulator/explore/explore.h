@@ -379,6 +379,7 @@ struct xp_report {
 	char *from, *to, *check, *check_kind;
 	double timeout_s;
 	uint32_t shard_k, shard_n;
+	bool text_verbose;      /* the text lists every failing point */
 	struct xp_rregion *regions;
 	size_t nregions;
 	/* counts */

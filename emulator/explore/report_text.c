@@ -7,6 +7,8 @@
 
 #include "explore.h"
 
+#define XP_TEXT_POINTS 10 /* failing points listed one by one */
+
 static const char *
 base_name(const char *p)
 {
@@ -166,6 +168,54 @@ print_tx_late(const struct xp_report *rp, FILE *f, const char *lead)
 		fprintf(f, "    %s\n", rp->tx_late[i]);
 }
 
+/* stack_text -- "sfence in f (a.c:3) by g (b.c:9)": a point's event and
+ * call stack on one line */
+static void
+stack_text(const struct xp_rpoint *p, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "%s", p->event);
+	for (size_t i = 0; i < p->site.nframes && at < len; i++) {
+		char fr[512];
+		frame_text(&p->site.frames[i], fr, sizeof(fr));
+		at += (size_t)snprintf(buf + at, len - at, " %s %s",
+				i ? "by" : "in", fr);
+	}
+}
+
+/*
+ * print_points_by_stack -- the failing points after the first `from`,
+ * counted per call stack in order of first appearance (--verbose lists
+ * each, the JSON report has them all)
+ */
+static void
+print_points_by_stack(const struct xp_report *rp, size_t from, FILE *f)
+{
+	size_t n = rp->npfail - from;
+	bool *done = calloc(n, sizeof(*done));
+	if (done == NULL)
+		return;
+	fprintf(f, "  %zu more, by call stack (--verbose lists each):\n", n);
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		char key[4096], other[4096];
+		stack_text(&rp->pfail[from + i], key, sizeof(key));
+		uint64_t points = 0, failing = 0;
+		for (size_t j = i; j < n; j++) {
+			stack_text(&rp->pfail[from + j], other, sizeof(other));
+			if (done[j] || strcmp(key, other) != 0)
+				continue;
+			done[j] = true;
+			points++;
+			failing += rp->pfail[from + j].failing_states;
+		}
+		fprintf(f, "    %" PRIu64 " point%s, %" PRIu64 " failing "
+			"state%s: %s\n", points, points == 1 ? "" : "s",
+			failing, failing == 1 ? "" : "s", key);
+	}
+	free(done);
+}
+
 /* print_unexplained -- why losing lines does not explain the failure */
 static void
 print_unexplained(const struct xp_report *rp, FILE *f)
@@ -309,7 +359,8 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	if (rp->has_first)
 		print_first(rp, f);
 	fprintf(f, "failing states per crash point:\n");
-	for (size_t i = 0; i < rp->npfail && i < 50; i++) {
+	size_t listed = rp->text_verbose ? rp->npfail : XP_TEXT_POINTS;
+	for (size_t i = 0; i < rp->npfail && i < listed; i++) {
 		const struct xp_rpoint *p = &rp->pfail[i];
 		char where[1024] = "";
 		if (p->site.nframes)
@@ -321,9 +372,8 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 			fprintf(f, ", %" PRIu64 " points folded", p->folded);
 		fputc('\n', f);
 	}
-	if (rp->npfail > 50)
-		fprintf(f, "  ... %zu more in the JSON report\n",
-				rp->npfail - 50);
+	if (rp->npfail > listed)
+		print_points_by_stack(rp, listed, f);
 	if (rp->has_first)
 		fprintf(f, "rebuild the image: pmemu replay --trace %s%s%s "
 			"--state '%s' -o DIR\n", rp->trace,

@@ -8,6 +8,7 @@ durable later is explore's to judge, not run's), other classes in the
 batch of the crash point (or the end) that followed them
 (docs/report-format.md).
 """
+import json
 import os
 import re
 import subprocess
@@ -184,8 +185,9 @@ def test_explore_names_the_store_before_its_tx_add(pmemu_bin, tmp_path,
     pm.mkdir()
     res = subprocess.run(
         [pmemu_bin, "explore", "--pmem-dir", str(pm), "--from", "tx",
-         "--check", f"{exe} {{pmem}} check", "--", str(exe),
-         str(pm / "pool"), "late"],
+         "--check", f"{exe} {{pmem}} check", "--json",
+         str(tmp_path / "r.json"), "--", str(exe), str(pm / "pool"),
+         "late"],
         capture_output=True, text=True, env=clean_env())
     assert res.returncode == 1, res.stdout + res.stderr
     assert "or the check is wrong" not in res.stdout, res.stdout
@@ -211,3 +213,23 @@ def test_plain_build_says_when_the_site_is_a_guess(pmemu_bin, tmp_path,
         assert line_of("STORE_AGAIN") in lines and GUESS not in text, text
     else:
         assert GUESS in block, text
+
+    # many failing points: the first 10, then counts per call stack
+    rep = json.loads((tmp_path / "r.json").read_text())
+    pts = rep["points_failing"]
+    many = [dict(pts[i % len(pts)], point=1000 + i) for i in range(14)]
+    rep["points_failing"] = many
+    rep["counts"]["failing_states"] = 14
+    (tmp_path / "many.json").write_text(json.dumps(rep))
+    res = subprocess.run([pmemu_bin, "merge", "-o", str(tmp_path / "m.json"),
+                          str(tmp_path / "many.json")],
+                         capture_output=True, text=True)
+    listed = re.findall(r"^  point \d+ ", res.stderr, re.M)
+    assert len(listed) == 10, res.stderr
+    assert "  4 more, by call stack (--verbose lists each):" in res.stderr, \
+        res.stderr
+    counts = re.findall(r"^    (\d+) points?, (\d+) failing states?: ",
+                        res.stderr, re.M)
+    assert sum(int(p) for p, _ in counts) == 4, res.stderr
+    assert len(counts) == min(4, len({str(p["site"]) for p in pts})), \
+        res.stderr

@@ -110,3 +110,23 @@ def test_doc_example_is_real_output(name, text):
     """the doc shows the golden file's text (masked the same way)"""
     assert name in CASES, name
     assert text == (GOLDEN / name).read_text()
+
+
+def test_notes_follow_the_report_in_one_file(pmemu_bin, tmp_path, cc):
+    """stdout and stderr to the same file: the note about the kept
+    recording comes after the report, never inside or before it"""
+    src, libs, args = CASES["explore_commit.exp"]
+    exe = build(tmp_path, cc, src, *libs)
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    args = [a.replace("{exe}", str(exe)).replace("{pm}", str(pm))
+            for a in args]
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:
+        res = subprocess.run([pmemu_bin, *args], stdout=f, stderr=f,
+                             env=clean_env())
+    assert res.returncode == 1
+    lines = out.read_text().splitlines()
+    kept = [i for i, l in enumerate(lines) if "recording is kept" in l]
+    rebuild = [i for i, l in enumerate(lines) if l.startswith("rebuild")]
+    assert kept and rebuild and kept[0] > rebuild[0], lines

@@ -176,6 +176,18 @@ def test_store_after_its_tx_add_is_no_finding(pmemu_bin, tmp_path, tx_progs,
     assert report(res) == "pmemu: no findings", res.stderr
 
 
+@pytest.mark.parametrize("kind", BUILDS)
+def test_memset_persist_of_zeros_over_zeros_is_no_finding(pmemu_bin,
+                                                          tmp_path, tx_progs,
+                                                          kind):
+    """the program had to store and flush: not a redundant flush"""
+    if kind not in tx_progs:
+        pytest.skip("plugin not built")
+    res = run_case(pmemu_bin, tmp_path, tx_progs[kind], "zeros")
+    assert res.returncode == 0, res.stderr
+    assert report(res) == "pmemu: no findings", res.stderr
+
+
 def test_explore_names_the_store_before_its_tx_add(pmemu_bin, tmp_path,
                                                    tx_progs):
     """a failure no lost line explains, in a transaction whose store came

@@ -6,7 +6,11 @@
  * "check" opens the pool (recovery runs) and exits 1 when the transaction
  * shows in part: value and other change together or not at all.
  *
- * usage: tx_add_late POOL late|correct|check
+ * "zeros" writes zeros over the zeros of a new root object with
+ * pmemobj_memset_persist: a flush after a store, even a store of the
+ * same value, is not redundant (no finding).
+ *
+ * usage: tx_add_late POOL late|correct|check|zeros
  */
 #include <err.h>
 #include <stdio.h>
@@ -49,7 +53,7 @@ int
 main(int argc, char *argv[])
 {
 	if (argc != 3)
-		errx(2, "usage: %s POOL late|correct|check", argv[0]);
+		errx(2, "usage: %s POOL late|correct|check|zeros", argv[0]);
 	if (strcmp(argv[2], "check") == 0)
 		return check(argv[1]);
 	PMEMobjpool *pop = pmemobj_create(argv[1], LAYOUT, PMEMOBJ_MIN_POOL,
@@ -57,6 +61,11 @@ main(int argc, char *argv[])
 	if (pop == NULL)
 		errx(1, "%s: %s", argv[1], pmemobj_errormsg());
 	struct root *r = pmemobj_direct(pmemobj_root(pop, sizeof(*r)));
+	if (strcmp(argv[2], "zeros") == 0) {
+		pmemobj_memset_persist(pop, r, 0, sizeof(*r)); /* ZEROS */
+		pmemobj_close(pop);
+		return 0;
+	}
 	int late = strcmp(argv[2], "late") == 0;
 	pmemu_crash_point("tx");
 	TX_BEGIN(pop) {

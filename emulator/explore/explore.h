@@ -109,6 +109,7 @@ void xp_site_copy(struct xp_site *dst, const struct xp_site *src);
 
 /* ---- replay.c: the trace through the model ---- */
 #define XP_TX_LATE_MAX 8 /* stores before their TX_ADD kept for a report */
+#define XP_UNTRACED_SITES 32 /* sites of untraced stores kept (modules) */
 struct xp_replay {
 	struct trace_reader *rd;
 	struct model *m;
@@ -129,6 +130,8 @@ struct xp_replay {
 	char **modules;
 	size_t nmodules;
 	bool untraced;          /* the trace has untraced stores */
+	uint32_t untraced_sites[XP_UNTRACED_SITES]; /* distinct, first seen */
+	size_t nuntraced_sites;
 	void *sym;              /* struct symbolizer (report/), or NULL */
 	/* FINDING records of stores made before their TX_ADD (the shim's
 	 * verdict at exit): what a failure with no lost line may come from */

@@ -362,6 +362,18 @@ rec_region(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	return rc;
 }
 
+/* untraced_site -- an untraced store: remember where (its module) */
+static void
+untraced_site(struct xp_replay *r, uint32_t site)
+{
+	r->untraced = true;
+	for (size_t i = 0; i < r->nuntraced_sites; i++)
+		if (r->untraced_sites[i] == site)
+			return;
+	if (r->nuntraced_sites < XP_UNTRACED_SITES)
+		r->untraced_sites[r->nuntraced_sites++] = site;
+}
+
 /* rec_finding -- keeps the first few stores made before their TX_ADD */
 static void
 rec_finding(struct xp_replay *r, const struct trace_rec *rec)
@@ -387,7 +399,7 @@ apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	if (rec->type > 0 && rec->type < MODEL_EV_MAX) {
 		const struct model_event *ev = &rec->ev;
 		if (ev->kind == MODEL_EV_STORE && ev->data == NULL)
-			r->untraced = true;
+			untraced_site(r, ev->site);
 		if (model_apply(r->m, ev) != 0) {
 			snprintf(err, errlen, "trace: malformed %s event at "
 				"offset %llu", model_ev_name(ev->kind),

@@ -87,6 +87,39 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 	rp->nregions = md->n;
 }
 
+/* note_untraced -- which modules made stores seen only by page
+ * protection: those are the ones to build with the plugin */
+static void
+note_untraced(const struct xp_replay *r, struct xp_report *rp)
+{
+	char mods[512] = "";
+	size_t len = 0, n = 0;
+	for (size_t i = 0; i < r->nuntraced_sites; i++) {
+		struct xp_site s;
+		xp_report_site(r, r->untraced_sites[i], &s);
+		const char *m = s.nframes && s.frames[0].module ?
+			s.frames[0].module : NULL;
+		const char *base = m && strrchr(m, '/') ? strrchr(m, '/') + 1 :
+			m;
+		if (base != NULL && strstr(mods, base) == NULL &&
+				len + strlen(base) + 3 < sizeof(mods)) {
+			len += (size_t)snprintf(mods + len, sizeof(mods) - len,
+					"%s%s", n++ ? ", " : "", base);
+		}
+		xp_site_free(&s);
+	}
+	if (n == 0)
+		xp_report_add_note(rp, "some stores were not traced one by "
+			"one: intermediate states of those lines were not "
+			"explored (build with the pmemu GCC plugin)");
+	else
+		xp_report_add_note(rp, "stores from %s were not traced one by "
+			"one (seen by page protection): intermediate states of "
+			"those lines were not explored (build %s with the pmemu "
+			"GCC plugin to explore them)", mods, n == 1 ? "it" :
+			"them");
+}
+
 static void
 fill_notes(const struct xp_results *res, struct xp_report *rp)
 {
@@ -109,9 +142,7 @@ fill_notes(const struct xp_results *res, struct xp_report *rp)
 			"combinations were explored, not all of them",
 			res->o->max_lines, res->o->samples);
 	if (res->r->untraced)
-		xp_report_add_note(rp, "some stores were not traced one by "
-			"one: intermediate states of those lines were not "
-			"explored (build with the pmemu GCC plugin)");
+		note_untraced(res->r, rp);
 }
 
 void

@@ -208,6 +208,13 @@ def test_explore_names_the_store_before_its_tx_add(pmemu_bin, tmp_path,
     assert (f"stored at main (tx_add_late.c:{store}), added to the "
             f"transaction after it at main (tx_add_late.c:{add})"
             in res.stdout), res.stdout
+    # the note names the modules whose stores were untraced: libpmemobj,
+    # not a program built with the plugin
+    note = [l for l in res.stdout.splitlines()
+            if "were not traced one by one" in l]
+    assert note and "libpmemobj.so" in note[0], res.stdout
+    if "plugin" in tx_progs:
+        assert "tx_add_late_plugin" not in note[0], res.stdout
 
 
 @pytest.mark.parametrize("kind", BUILDS)

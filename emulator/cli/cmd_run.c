@@ -191,6 +191,8 @@ report_findings(const struct launch_opts *o, const char *path,
 		read_report(&p, path, root_pid);
 	if (p.total == 0 && !o->quiet)
 		fprintf(out, "pmemu: no findings\n");
+	if (!o->quiet)
+		findings_print_symbol_hint(p.rep, out);
 	for (size_t i = 0; i < p.nnotes; i++) {
 		if (!o->quiet)
 			fprintf(out, "pmemu: note: %s\n", p.notes[i]);

@@ -36,6 +36,9 @@ struct findings_report {
 	size_t nf, capf;
 	struct finding_entry *entry; /* built by findings_entries() */
 	size_t nentries;
+	char **nosym;          /* modules whose frames printed "???", over
+	                          every batch (findings_print_symbol_hint) */
+	size_t nnosym;
 };
 
 /* groups rep->f into rep->entry: by class, most frequent first; 0 or

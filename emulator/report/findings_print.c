@@ -4,6 +4,8 @@
  */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "findings_impl.h"
 #include "report_util.h"
@@ -153,6 +155,48 @@ class_count(const struct findings_report *rep)
 	return n;
 }
 
+/* nosym_add -- frames of this module print "???": remember it once */
+static void
+nosym_add(struct findings_report *rep, const struct sym_frame *fr, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *m = fr[i].module;
+		bool unknown = fr[i].func == NULL || strcmp(fr[i].func,
+				"???") == 0;
+		if (!unknown || fr[i].debug_info || m == NULL)
+			continue;
+		size_t k = 0;
+		while (k < rep->nnosym && strcmp(rep->nosym[k], m) != 0)
+			k++;
+		if (k < rep->nnosym || rep->nnosym == 8)
+			continue;
+		char *copy = strdup(m);
+		char **v = realloc(rep->nosym, (k + 1) * sizeof(*v));
+		if (copy == NULL || v == NULL) {
+			free(copy);
+			return;
+		}
+		rep->nosym = v;
+		rep->nosym[rep->nnosym++] = copy;
+	}
+}
+
+void
+findings_print_symbol_hint(const struct findings_report *rep, FILE *out)
+{
+	if (rep->nnosym == 0)
+		return;
+	fputs("pmemu: note: no symbols for", out);
+	for (size_t i = 0; i < rep->nnosym; i++)
+		fprintf(out, "%s %s", i ? "," : "",
+				report_basename(rep->nosym[i]));
+	fprintf(out, " (frames print ?\?\?): install the debug symbols of "
+		"the package that ships %s (Debian: its -dbgsym package; "
+		"`dpkg -S %s` names the package), or set DEBUGINFOD_URLS "
+		"(https://debuginfod.debian.net) for elfutils to fetch them\n",
+		rep->nnosym == 1 ? "it" : "them", rep->nosym[0]);
+}
+
 int
 findings_print_text(struct findings_report *rep,
 		const struct findings_print_opts *opts, FILE *out)
@@ -165,6 +209,8 @@ findings_print_text(struct findings_report *rep,
 		if (i == 0 || rep->entry[i - 1].cls != e->cls)
 			print_class_header(out, rep, e->cls, opts);
 		print_entry(out, rep, e, i);
+		nosym_add(rep, e->frames, e->nframes);
+		nosym_add(rep, e->related_frames, e->nrelated_frames);
 	}
 	size_t classes = class_count(rep);
 	int code = opts ? opts->error_exitcode : 0;

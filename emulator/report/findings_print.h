@@ -56,6 +56,10 @@ int findings_print_json(struct findings_report *rep,
 
 /* "unpersisted", "no_fence", ...: the JSON name of a class; NULL if none */
 const char *findings_class_key(enum model_finding_class c);
+/* once, after every batch: the modules whose frames printed "???" and how
+ * to get their symbols; nothing when every frame had a name */
+void findings_print_symbol_hint(const struct findings_report *rep,
+		FILE *out);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,9 @@ findings_report_delete(struct findings_report *rep)
 	for (size_t i = 0; i < rep->nregions; i++)
 		free(rep->region_path[i]);
 	free(rep->region_path);
+	for (size_t i = 0; i < rep->nnosym; i++)
+		free(rep->nosym[i]);
+	free(rep->nosym);
 	free(rep->f);
 	if (rep->own_sym)
 		symbolizer_delete(rep->sym);

@@ -115,9 +115,8 @@ note_untraced(const struct xp_replay *r, struct xp_report *rp)
 	else
 		xp_report_add_note(rp, "stores from %s were not traced one by "
 			"one (seen by page protection): intermediate states of "
-			"those lines were not explored (build %s with the pmemu "
-			"GCC plugin to explore them)", mods, n == 1 ? "it" :
-			"them");
+			"those lines were not explored (build with the pmemu "
+			"GCC plugin: %s)", mods, mods);
 }
 
 static void

@@ -79,6 +79,10 @@ client_request_is_registered(uintptr_t addr, size_t len)
 	return false;
 }
 
+/* the trapped request's context, while it is answered (its site) */
+static __thread const ucontext_t *request_uc
+	__attribute__((tls_model("initial-exec")));
+
 /* pmc_transaction -- START/END/ADD of pmemcheck's transactions. An
  * explicit (_N) transaction is the calling thread's: libpmemobj uses
  * only implicit ones. */
@@ -95,10 +99,10 @@ pmc_transaction(unsigned req, const uint64_t a[6])
 		shim_tx_end();
 		break;
 	case PMC_ADD_TO_TX:
-		shim_tx_add((const void *)a[1], a[2]);
+		shim_tx_add((const void *)a[1], a[2], request_uc);
 		break;
 	case PMC_ADD_TO_TX_N:
-		shim_tx_add((const void *)a[2], a[3]);
+		shim_tx_add((const void *)a[2], a[3], request_uc);
 		break;
 	case PMC_ADD_TO_GLOBAL_TX_IGNORE:
 		shim_tx_ignore((const void *)a[1], a[2]);
@@ -173,8 +177,10 @@ client_request_trap(const struct insn_site *s, ucontext_t *uc)
 	bool act = shim_depth == 0 && shim_active;
 	if (act)
 		shim_depth++;
+	request_uc = uc;
 	g[REG_RDX] = (greg_t)client_request_answer(args, (uint64_t)g[REG_RDX],
 			s->vg_answer, act);
+	request_uc = NULL;
 	if (act)
 		shim_depth--;
 }

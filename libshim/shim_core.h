@@ -65,7 +65,7 @@ void shim_shutdown(int status);
 /* the same at exec: this image's mappings vanish; the writer stays */
 void shim_shutdown_exec(void);
 /* writes the model's findings to the writer (exit and crash points) */
-void shim_findings_write(void);
+void shim_findings_write(enum trace_finding_when when);
 
 /* lines shared by the processes of a run (shim_shared.c): the table is
  * made before the first fork, used after it; each event of the model

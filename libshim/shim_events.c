@@ -221,6 +221,9 @@ shim_ev_marker(const char *name)
 	shim_lock();
 	shim_dirty_settle_all();
 	shim_record(TRACE_REC_MARKER, 0, name, strlen(name) + 1, NULL, 0);
-	shim_findings_write();
+	/* what the model judged up to here; stores not durable here are
+	 * explore's to judge, and run's only at the end
+	 * (docs/report-format.md) */
+	shim_findings_write(TRACE_FINDING_AT_MARKER);
 	shim_unlock();
 }

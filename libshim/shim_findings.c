@@ -24,20 +24,23 @@ shim_set_exit_status(int status)
 static void
 finding_record(void *ctx, const struct model_finding *f)
 {
-	(void)ctx;
+	const enum trace_finding_when *when = ctx;
 	struct trace_finding_body b = { .cls = f->cls, .site = f->site,
 		.count = f->count, .lines = f->lines, .region = f->region,
-		.off = f->off };
+		.related = f->related, .off = f->off, .when = *when,
+		.flags = f->guessed ? TRACE_FINDING_F_GUESSED : 0 };
 	shim_record(TRACE_REC_FINDING, f->site, &b, sizeof(b), NULL, 0);
 }
 
+/* shim_findings_write -- the findings new since the last write, each
+ * written once: at the crash point that found it or at the end */
 void
-shim_findings_write(void)
+shim_findings_write(enum trace_finding_when when)
 {
 	/* the sites the findings name must be in the file first */
 	shim_site_flush_pending();
 	if (shim_model() != NULL && shim_trace_writer() != NULL)
-		(void)model_findings(shim_model(), finding_record, NULL);
+		(void)model_findings_take(shim_model(), finding_record, &when);
 }
 
 /* region_shutdown -- the media gets the whole view (clean power-down) */
@@ -69,7 +72,7 @@ image_end(void)
 		shim_emit_locked(&ev);
 		shim_pending_drain_all();
 	}
-	shim_findings_write();
+	shim_findings_write(TRACE_FINDING_AT_EXIT);
 }
 
 void

@@ -36,6 +36,7 @@ struct tx_range {
 struct tx_store {
 	struct tx_range at;
 	uint32_t site;
+	bool untraced;         /* site: the page's first store (a guess) */
 };
 
 struct tx_slot {
@@ -224,13 +225,108 @@ shim_tx_start(void)
 	shim_unlock();
 }
 
+/* ---- stores made before their TX_ADD ---- */
+
+struct late_ctx {
+	struct tx_slot *slot;
+	const ucontext_t *uc;  /* the request's, for the add's site */
+	uint32_t add_site;     /* taken on first need: an unwind */
+	bool site_taken;
+};
+
+/* late_report -- x was stored in this transaction before it was added */
+static void
+late_report(struct late_ctx *c, uint32_t store_site, bool untraced,
+		const struct tx_range *x)
+{
+	if (shim_model() == NULL || covered_by_tx(c->slot, x))
+		return; /* added before: the store came after an add */
+	if (!c->site_taken) {
+		c->add_site = c->uc ? shim_site_ucontext(c->uc) : 0;
+		c->site_taken = true;
+	}
+	struct model_finding f = { .cls = MODEL_FIND_TX_ADD_LATE,
+		.site = store_site, .count = 1, .lines = 1,
+		.region = x->region, .off = x->lo, .related = c->add_site,
+		.guessed = untraced };
+	model_report(shim_model(), &f);
+}
+
+/* late_kept -- stores of this transaction already emitted into r */
+static void
+late_kept(struct late_ctx *c, const struct tx_range *r)
+{
+	for (size_t i = 0; i < c->slot->nstores; i++) {
+		struct tx_range x = c->slot->stores[i].at;
+		if (x.region != r->region || x.hi <= r->lo || x.lo >= r->hi)
+			continue;
+		x.lo = x.lo > r->lo ? x.lo : r->lo;
+		x.hi = x.hi < r->hi ? x.hi : r->hi;
+		late_report(c, c->slot->stores[i].site,
+				c->slot->stores[i].untraced, &x);
+	}
+}
+
+/*
+ * late_untraced -- stores not yet emitted (page protection) into
+ * [lo, hi) of m: the bytes that differ from the page's twin, which holds
+ * the content of the last settle, made in this transaction (START_TX
+ * settles every page)
+ */
+static void
+late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi)
+{
+	for (uintptr_t a = lo; m->tracked && a < hi;) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		uintptr_t e = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		e = e < hi ? e : hi;
+		const uint8_t *view = (const uint8_t *)a;
+		const uint8_t *twin = m->twin + (a - m->base);
+		size_t n = e - a, i = 0;
+		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) !=
+				SHIM_PAGE_DIRTY)
+			i = n;
+		while (i < n) {
+			if (view[i] == twin[i]) {
+				i++;
+				continue;
+			}
+			size_t j = i;
+			while (j < n && view[j] != twin[j])
+				j++;
+			uint64_t off = m->file_off + (a + i - m->base);
+			struct tx_range x = { m->region->id, off, off + j - i };
+			late_report(c, m->page_site[pg], true, &x);
+			i = j;
+		}
+		a = e;
+	}
+}
+
 void
-shim_tx_add(const void *addr, size_t len)
+shim_tx_add(const void *addr, size_t len, const ucontext_t *uc)
 {
 	shim_lock();
 	struct tx_slot *slot = slot_of(shim_tid());
-	if (slot != NULL)
-		for_each_region_piece(addr, len, add_piece, slot);
+	struct late_ctx c = { slot, uc, 0, false };
+	uintptr_t a = (uintptr_t)addr, end = a + len;
+	while (slot != NULL && a < end) {
+		struct shim_mapping *m = (struct shim_mapping *)
+			shim_mapping_lookup((void *)a);
+		if (m == NULL) {
+			a = (a | (SHIM_PAGE_LEN - 1)) + 1;
+			continue;
+		}
+		uintptr_t hi = m->base + m->len < end ? m->base + m->len : end;
+		struct tx_range r = { m->region->id,
+			m->file_off + (a - m->base),
+			m->file_off + (hi - m->base) };
+		late_kept(&c, &r);
+		late_untraced(&c, m, a, hi);
+		add_piece(&r, slot);
+		a = hi;
+	}
 	shim_unlock();
 }
 
@@ -311,8 +407,11 @@ report_site(struct tx_slot *slot, size_t first, bool *done)
 		if (line != 0)
 			lines += (s->at.hi + line - 1) / line - s->at.lo / line;
 	}
-	model_report(shim_model(), MODEL_FIND_TX_UNADDED, s0->site, count,
-			lines, s0->at.region, s0->at.lo);
+	struct model_finding f = { .cls = MODEL_FIND_TX_UNADDED,
+		.site = s0->site, .count = count, .lines = lines,
+		.region = s0->at.region, .off = s0->at.lo,
+		.guessed = s0->untraced };
+	model_report(shim_model(), &f);
 }
 
 /* judge -- the kept stores no range added during the transaction covers */
@@ -348,9 +447,9 @@ shim_tx_end(void)
 /* keep -- an uncovered changed run [lo, hi) of a store, for END_TX */
 static void
 keep(struct tx_slot *slot, uint32_t region, uint64_t lo, uint64_t hi,
-		uint32_t site)
+		uint32_t site, bool untraced)
 {
-	struct tx_store s = { { region, lo, hi }, site };
+	struct tx_store s = { { region, lo, hi }, site, untraced };
 	if (covered_by_tx(slot, &s.at))
 		return;
 	if (slot->nstores == TX_STORES) {
@@ -386,7 +485,8 @@ keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 	struct twin_find f = { ev->region, ev->off, NULL };
 	shim_mapping_for_each(twin_match, &f);
 	if (f.m == NULL || ev->off + ev->len > f.m->file_off + f.m->len) {
-		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site);
+		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site,
+				true);
 		return;
 	}
 	const uint8_t *view = (const uint8_t *)f.m->base +
@@ -400,7 +500,8 @@ keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 		uint64_t j = i;
 		while (j < ev->len && view[j] != twin[j])
 			j++;
-		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site);
+		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site,
+				true);
 		i = j;
 	}
 }
@@ -421,7 +522,8 @@ shim_tx_event_slow(const struct model_event *ev)
 	if (untraced)
 		keep_changed_runs(slot, ev);
 	else
-		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site);
+		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site,
+				false);
 }
 
 /* ---- SET_CLEAN ---- */

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "model.h"
 
@@ -38,7 +39,9 @@ void shim_pmem_remove(const void *addr, size_t len);
 /* the calling thread's transaction */
 void shim_tx_start(void);
 void shim_tx_end(void);
-void shim_tx_add(const void *addr, size_t len);
+/* ADD_TO_TX; bytes this transaction stored there before are
+ * MODEL_FIND_TX_ADD_LATE, with the add's site taken from uc (may be NULL) */
+void shim_tx_add(const void *addr, size_t len, const ucontext_t *uc);
 /* ADD_TO_GLOBAL_TX_IGNORE: stores here never count, in any transaction */
 void shim_tx_ignore(const void *addr, size_t len);
 

@@ -28,6 +28,7 @@ cli_note(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	fflush(stdout); /* after what stdout holds, never inside it */
 	fputs("pmemu: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

@@ -48,11 +48,14 @@ static const char usage_text[] =
 "  --json FILE          the report as JSON (docs/report-json.md); - stdout\n"
 "  --pmem-dir DIR       read the media files from DIR (a moved trace)\n"
 "  --no-explain         skip the minimal explanation\n"
+"  --verbose            list every failing crash point (else the first 10,\n"
+"                       then counts per call stack)\n"
 "  --no-progress        no progress line (shown on a tty by default)\n"
 "exit status: 0 every state passed, 1 a state failed, 2 usage or input\n";
 
 struct explore_args {
 	struct xp_opts o;
+	bool verbose;
 	const char *json;
 	char **prog;
 	int nprog;
@@ -248,6 +251,8 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			a->o.explain = false;
 		else if (strcmp(argv[i], "--no-progress") == 0)
 			a->o.progress = false;
+		else if (strcmp(argv[i], "--verbose") == 0)
+			a->verbose = true;
 		else {
 			int rc = parse_value_opt(a, argc, argv, &i);
 			if (rc == 1)
@@ -385,6 +390,7 @@ cmd_explore(int argc, char **argv)
 		rc = cli_error("%s", err);
 	if (rc == 0) {
 		FILE *text = a.json && strcmp(a.json, "-") == 0 ? stderr : stdout;
+		rp.text_verbose = a.verbose;
 		xp_report_write_text(&rp, text);
 		if (a.json)
 			rc = write_json(&rp, a.json);

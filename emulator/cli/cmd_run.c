@@ -16,6 +16,13 @@
 #include "findings_print.h"
 #include "trace.h"
 
+#define RUN_MARKERS 16 /* threads whose last crash point is kept */
+
+struct run_marker {
+	uint32_t tid;
+	char name[257];
+};
+
 struct run_print {
 	struct findings_report *rep;
 	FILE *out;
@@ -24,6 +31,9 @@ struct run_print {
 	int total;                 /* entries printed over all batches */
 	bool in_batch;
 	uint32_t batch_tid;        /* the thread that wrote the batch */
+	uint32_t batch_when;       /* enum trace_finding_when */
+	struct run_marker markers[RUN_MARKERS]; /* last MARKER per thread */
+	size_t nmarkers;
 	char *notes[16];           /* distinct NOTE texts, in order */
 	size_t nnotes;
 };
@@ -72,8 +82,56 @@ exec_follows(const struct trace_rec *rec, uint32_t tid)
 		rec->u.process.pid == tid;
 }
 
-/* read_report -- one findings file: each run of FINDING records is a
- * batch, at a crash point when a MARKER came just before */
+/* marker_seen -- thread tid's latest crash point is rec's */
+static void
+marker_seen(struct run_print *p, const struct trace_rec *rec)
+{
+	size_t i = 0;
+	while (i < p->nmarkers && p->markers[i].tid != rec->tid)
+		i++;
+	if (i == RUN_MARKERS)
+		i = rec->tid % RUN_MARKERS; /* many threads: forget one */
+	else if (i == p->nmarkers)
+		p->nmarkers++;
+	p->markers[i].tid = rec->tid;
+	snprintf(p->markers[i].name, sizeof(p->markers[i].name), "%.*s",
+			(int)strnlen((const char *)rec->body, rec->body_len),
+			(const char *)rec->body);
+}
+
+static uint32_t
+finding_when(const struct trace_rec *rec)
+{
+	struct trace_finding_body b = { 0 };
+	memcpy(&b, rec->body, rec->body_len < sizeof(b) ? rec->body_len :
+			sizeof(b));
+	return b.when;
+}
+
+/* batch_start -- a FINDING record of a new batch: where it was taken */
+static void
+batch_start(struct run_print *p, const struct trace_rec *rec,
+		uint32_t when, long root_pid)
+{
+	p->in_batch = true;
+	p->batch_tid = rec->tid;
+	p->batch_when = when;
+	p->when[0] = '\0';
+	if (when == TRACE_FINDING_AT_MARKER) {
+		const char *name = "";
+		for (size_t i = 0; i < p->nmarkers; i++)
+			if (p->markers[i].tid == rec->tid)
+				name = p->markers[i].name;
+		snprintf(p->when, sizeof(p->when), "at crash point '%s'",
+				name);
+	} else if ((long)rec->tid != root_pid) {
+		snprintf(p->when, sizeof(p->when), "at exit of process %u",
+				rec->tid);
+	}
+}
+
+/* read_report -- one findings file: each run of FINDING records of one
+ * thread and one moment (a crash point, the end) is a batch */
 static int
 read_report(struct run_print *p, const char *path, long root_pid)
 {
@@ -87,22 +145,22 @@ read_report(struct run_print *p, const char *path, long root_pid)
 	int got;
 	while ((got = trace_next(r, &rec)) == 1) {
 		if (rec.type == TRACE_REC_FINDING) {
-			if (!p->in_batch && !p->when[0] && (long)rec.tid !=
-					root_pid)
-				snprintf(p->when, sizeof(p->when),
-					"at exit of process %u", rec.tid);
+			uint32_t when = finding_when(&rec);
+			if (p->in_batch && (rec.tid != p->batch_tid ||
+					when != p->batch_when))
+				batch_end(p);
 			if (!p->in_batch)
-				p->batch_tid = rec.tid;
-			p->in_batch = true;
+				batch_start(p, &rec, when, root_pid);
 		} else {
-			if (p->in_batch && exec_follows(&rec, p->batch_tid))
+			if (p->in_batch && p->batch_when ==
+					TRACE_FINDING_AT_EXIT &&
+					exec_follows(&rec, p->batch_tid))
 				snprintf(p->when, sizeof(p->when),
 					"at exec in process %u", p->batch_tid);
 			batch_end(p);
 		}
 		if (rec.type == TRACE_REC_MARKER)
-			snprintf(p->when, sizeof(p->when),
-				"at crash point '%.256s'", (const char *)rec.body);
+			marker_seen(p, &rec);
 		if (rec.type == TRACE_REC_NOTE)
 			note_add(p, &rec);
 		(void)findings_report_add_record(p->rep, &rec);
@@ -127,6 +185,8 @@ report_findings(const struct launch_opts *o, const char *path,
 		read_report(&p, path, root_pid);
 	if (p.total == 0 && !o->quiet)
 		fprintf(out, "pmemu: no findings\n");
+	if (!o->quiet)
+		findings_print_symbol_hint(p.rep, out);
 	for (size_t i = 0; i < p.nnotes; i++) {
 		if (!o->quiet)
 			fprintf(out, "pmemu: note: %s\n", p.notes[i]);

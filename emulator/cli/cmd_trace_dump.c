@@ -91,9 +91,11 @@ print_meta(const struct trace_rec *rec)
 	case TRACE_REC_FINDING: {
 		const struct trace_finding_body *f = &rec->u.finding;
 		printf(" class=\"%s\" site=%u count=%" PRIu64 " lines=%" PRIu64
-				" region=%u off=0x%" PRIx64,
+				" region=%u off=0x%" PRIx64 " related=%u when=%s",
 				model_finding_name((enum model_finding_class)f->cls),
-				f->site, f->count, f->lines, f->region, f->off);
+				f->site, f->count, f->lines, f->region, f->off,
+				f->related, f->when == TRACE_FINDING_AT_MARKER ?
+				"marker" : "exit");
 		break;
 	}
 	default:

@@ -107,6 +107,8 @@ void xp_site_free(struct xp_site *s);
 void xp_site_copy(struct xp_site *dst, const struct xp_site *src);
 
 /* ---- replay.c: the trace through the model ---- */
+#define XP_TX_LATE_MAX 8 /* stores before their TX_ADD kept for a report */
+#define XP_UNTRACED_SITES 32 /* sites of untraced stores kept (modules) */
 struct xp_replay {
 	struct trace_reader *rd;
 	struct model *m;
@@ -127,7 +129,13 @@ struct xp_replay {
 	char **modules;
 	size_t nmodules;
 	bool untraced;          /* the trace has untraced stores */
+	uint32_t untraced_sites[XP_UNTRACED_SITES]; /* distinct, first seen */
+	size_t nuntraced_sites;
 	void *sym;              /* struct symbolizer (report/), or NULL */
+	/* FINDING records of stores made before their TX_ADD (the shim's
+	 * verdict at exit): what a failure with no lost line may come from */
+	struct model_finding tx_late[XP_TX_LATE_MAX];
+	size_t ntx_late;
 };
 /* opens the trace and a content-mode model; 0 or -1 (message in err) */
 int xp_replay_open(struct xp_replay *r, const char *trace_path,
@@ -399,6 +407,7 @@ struct xp_report {
 	char *from, *to, *check, *check_kind;
 	double timeout_s;
 	uint32_t shard_k, shard_n;
+	bool text_verbose;      /* the text lists every failing point */
 	struct xp_rregion *regions;
 	size_t nregions;
 	/* counts */
@@ -407,6 +416,9 @@ struct xp_report {
 	struct xp_bounded bounded;  /* the same in every shard */
 	char **notes;
 	size_t nnotes;
+	char **tx_late;             /* stores made before their TX_ADD, as
+	                               text: where, stored at, added at */
+	size_t ntx_late;
 	struct xp_rpoint *pfail;    /* points with failing states */
 	size_t npfail;
 	bool has_first;
@@ -431,6 +443,12 @@ struct xp_report {
 void xp_report_free(struct xp_report *rp);
 int xp_report_write_json(const struct xp_report *rp, FILE *f);
 void xp_report_write_text(const struct xp_report *rp, FILE *f);
+/* the base name of a region's file, or "region" */
+const char *xp_report_region_file(const struct xp_report *rp,
+		uint32_t region);
+/* "function (file:line)" of the innermost frame with a source line (the
+ * program's caller of a library without debug info), else the innermost */
+void xp_site_line(const struct xp_site *s, char *buf, size_t len);
 /* reads a JSON report; 0 or -1 (message) */
 int xp_report_read_json(const char *path, struct xp_report *rp, char *err,
 		size_t errlen);
@@ -445,6 +463,8 @@ void xp_count_text(double n, char *buf, size_t len);
 char *xp_strdup(const char *s);
 void xp_strv_push(char ***v, size_t *n, const char *s);
 void xp_strv_free(char **v, size_t n);
+/* appends the strings of src that v does not hold yet */
+void xp_strv_union(char ***v, size_t *n, char *const *src, size_t nsrc);
 
 /* ---- engine.c: pmemu explore ---- */
 struct xp_opts {

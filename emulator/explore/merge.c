@@ -38,6 +38,7 @@ xp_report_free(struct xp_report *rp)
 	}
 	free(rp->regions);
 	xp_strv_free(rp->notes, rp->nnotes);
+	xp_strv_free(rp->tx_late, rp->ntx_late);
 	for (size_t i = 0; i < rp->npfail; i++)
 		free_rpoint(&rp->pfail[i]);
 	free(rp->pfail);
@@ -326,6 +327,7 @@ xp_report_read_json(const char *path, struct xp_report *rp, char *err,
 	const struct json *left = json_get(c, "states_left_out");
 	rp->bounded.left_out = left ? left->num : 0;
 	read_strv(&v, "notes", &rp->notes, &rp->nnotes);
+	read_strv(&v, "tx_add_late", &rp->tx_late, &rp->ntx_late);
 	read_arrays(&v, rp);
 	const struct json *ff = json_get(&v, "first_failure");
 	if (ff && ff->type == JSON_OBJECT)

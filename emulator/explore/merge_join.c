@@ -175,14 +175,8 @@ xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
 	if (s->bounded.left_out > d->bounded.left_out)
 		d->bounded = s->bounded;
 	d->trace_truncated |= s->trace_truncated;
-	for (size_t i = 0; i < s->nnotes; i++) {
-		size_t j;
-		for (j = 0; j < d->nnotes; j++)
-			if (strcmp(d->notes[j], s->notes[i]) == 0)
-				break;
-		if (j == d->nnotes)
-			xp_strv_push(&d->notes, &d->nnotes, s->notes[i]);
-	}
+	xp_strv_union(&d->notes, &d->nnotes, s->notes, s->nnotes);
+	xp_strv_union(&d->tx_late, &d->ntx_late, s->tx_late, s->ntx_late);
 	merge_points(d, s);
 	merge_failures(d, s);
 	if (s->has_first && (!d->has_first ||

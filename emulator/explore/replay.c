@@ -35,6 +35,18 @@ xp_strv_push(char ***v, size_t *n, const char *s)
 }
 
 void
+xp_strv_union(char ***v, size_t *n, char *const *src, size_t nsrc)
+{
+	for (size_t i = 0; i < nsrc; i++) {
+		size_t j = 0;
+		while (j < *n && strcmp((*v)[j], src[i]) != 0)
+			j++;
+		if (j == *n)
+			xp_strv_push(v, n, src[i]);
+	}
+}
+
+void
 xp_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -352,6 +364,31 @@ rec_resize(struct xp_replay *r, const struct trace_rec *rec)
 	model_region_resize(r->m, rec->u.region.region, rec->u.region.len);
 }
 
+/* untraced_site -- an untraced store: remember where (its module) */
+static void
+untraced_site(struct xp_replay *r, uint32_t site)
+{
+	r->untraced = true;
+	for (size_t i = 0; i < r->nuntraced_sites; i++)
+		if (r->untraced_sites[i] == site)
+			return;
+	if (r->nuntraced_sites < XP_UNTRACED_SITES)
+		r->untraced_sites[r->nuntraced_sites++] = site;
+}
+
+/* rec_finding -- keeps the first few stores made before their TX_ADD */
+static void
+rec_finding(struct xp_replay *r, const struct trace_rec *rec)
+{
+	const struct trace_finding_body b = rec->u.finding;
+	if (b.cls != MODEL_FIND_TX_ADD_LATE || r->ntx_late == XP_TX_LATE_MAX)
+		return;
+	r->tx_late[r->ntx_late++] = (struct model_finding){
+		.cls = MODEL_FIND_TX_ADD_LATE, .site = b.site,
+		.count = b.count, .region = b.region, .off = b.off,
+		.related = b.related };
+}
+
 /* apply -- one record into the model and the tables */
 static int
 apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
@@ -360,7 +397,7 @@ apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	if (rec->type > 0 && rec->type < MODEL_EV_MAX) {
 		const struct model_event *ev = &rec->ev;
 		if (ev->kind == MODEL_EV_STORE && ev->data == NULL)
-			r->untraced = true;
+			untraced_site(r, ev->site);
 		if (model_apply(r->m, ev) != 0) {
 			snprintf(err, errlen, "trace: malformed %s event at "
 				"offset %llu", model_ev_name(ev->kind),
@@ -388,6 +425,9 @@ apply(struct xp_replay *r, const struct trace_rec *rec, char *err,
 	case TRACE_REC_MODULE:
 		rec_module(r, rec);
 		symbolize_rec(r, rec);
+		return 0;
+	case TRACE_REC_FINDING:
+		rec_finding(r, rec);
 		return 0;
 	case TRACE_REC_NOTE:
 		xp_replay_note(r, "%s", rec->u.text);

@@ -232,6 +232,8 @@ xp_report_write_json(const struct xp_report *rp, FILE *f)
 	json_counts(rp, f);
 	fputs("  \"notes\": ", f);
 	json_strv(f, rp->notes, rp->nnotes);
+	fputs(",\n  \"tx_add_late\": ", f);
+	json_strv(f, rp->tx_late, rp->ntx_late);
 	fputs(",\n  \"points_failing\": [", f);
 	for (size_t i = 0; i < rp->npfail; i++) {
 		fputs(i ? ",\n    " : "\n    ", f);

@@ -7,6 +7,8 @@
 
 #include "explore.h"
 
+#define XP_TEXT_POINTS 10 /* failing points listed one by one */
+
 static const char *
 base_name(const char *p)
 {
@@ -27,6 +29,18 @@ frame_text(const struct xp_frame *f, char *buf, size_t len)
 		snprintf(buf, len, "%s", fn);
 }
 
+void
+xp_site_line(const struct xp_site *s, char *buf, size_t len)
+{
+	size_t k = 0;
+	while (k < s->nframes && !(s->frames[k].file && s->frames[k].line))
+		k++;
+	if (s->nframes == 0)
+		snprintf(buf, len, "site %u", s->id);
+	else
+		frame_text(&s->frames[k < s->nframes ? k : 0], buf, len);
+}
+
 /* print_stack -- "at" the innermost frame, "by" the callers */
 static void
 print_stack(FILE *f, const char *indent, const char *verb,
@@ -44,8 +58,8 @@ print_stack(FILE *f, const char *indent, const char *verb,
 	}
 }
 
-static const char *
-region_file(const struct xp_report *rp, uint32_t region)
+const char *
+xp_report_region_file(const struct xp_report *rp, uint32_t region)
 {
 	for (size_t i = 0; i < rp->nregions; i++)
 		if (rp->regions[i].region == region)
@@ -125,7 +139,7 @@ print_lines(const struct xp_report *rp, FILE *f)
 	for (size_t i = 0; i < rp->nexpl; i++) {
 		const struct xp_rline *l = &rp->expl[i];
 		fprintf(f, "  [%zu] %s+0x%" PRIx64 " (%u bytes): %s", i,
-			region_file(rp, l->region), l->off, l->len,
+			xp_report_region_file(rp, l->region), l->off, l->len,
 			reason_text(l));
 		if (l->piece_len && l->torn_pieces)
 			print_pieces(f, l);
@@ -137,10 +151,80 @@ print_lines(const struct xp_report *rp, FILE *f)
 	}
 }
 
+/*
+ * print_tx_late -- the stores made before their TX_ADD: the undo log took
+ * the new value, so rolling the transaction back (recovery after a crash
+ * inside it) leaves the new value next to old ones
+ */
+static void
+print_tx_late(const struct xp_report *rp, FILE *f, const char *lead)
+{
+	fprintf(f, "  %s %s made in a transaction before %s TX_ADD: the undo "
+		"log holds the new value, so a crash inside the transaction "
+		"rolls back to it:\n", lead, rp->ntx_late == 1 ?
+		"a store was" : "stores were", rp->ntx_late == 1 ? "its" :
+		"their");
+	for (size_t i = 0; i < rp->ntx_late; i++)
+		fprintf(f, "    %s\n", rp->tx_late[i]);
+}
+
+/* stack_text -- "sfence in f (a.c:3) by g (b.c:9)": a point's event and
+ * call stack on one line */
+static void
+stack_text(const struct xp_rpoint *p, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "%s", p->event);
+	for (size_t i = 0; i < p->site.nframes && at < len; i++) {
+		char fr[512];
+		frame_text(&p->site.frames[i], fr, sizeof(fr));
+		at += (size_t)snprintf(buf + at, len - at, " %s %s",
+				i ? "by" : "in", fr);
+	}
+}
+
+/*
+ * print_points_by_stack -- the failing points after the first `from`,
+ * counted per call stack in order of first appearance (--verbose lists
+ * each, the JSON report has them all)
+ */
+static void
+print_points_by_stack(const struct xp_report *rp, size_t from, FILE *f)
+{
+	size_t n = rp->npfail - from;
+	bool *done = calloc(n, sizeof(*done));
+	if (done == NULL)
+		return;
+	fprintf(f, "  %zu more, by call stack (--verbose lists each):\n", n);
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		char key[4096], other[4096];
+		stack_text(&rp->pfail[from + i], key, sizeof(key));
+		uint64_t points = 0, failing = 0;
+		for (size_t j = i; j < n; j++) {
+			stack_text(&rp->pfail[from + j], other, sizeof(other));
+			if (done[j] || strcmp(key, other) != 0)
+				continue;
+			done[j] = true;
+			points++;
+			failing += rp->pfail[from + j].failing_states;
+		}
+		fprintf(f, "    %" PRIu64 " point%s, %" PRIu64 " failing "
+			"state%s: %s\n", points, points == 1 ? "" : "s",
+			failing, failing == 1 ? "" : "s", key);
+	}
+	free(done);
+}
+
 /* print_unexplained -- why losing lines does not explain the failure */
 static void
 print_unexplained(const struct xp_report *rp, FILE *f)
 {
+	if (rp->expl_unknown == 0 && rp->ntx_late > 0) {
+		print_tx_late(rp, f, "the check fails even with every open "
+			"line persisted: no lost line explains it, but");
+		return;
+	}
 	if (rp->expl_unknown == 0) {
 		fprintf(f, "  the check fails even with every open line "
 			"persisted (every store before the crash point "
@@ -189,6 +273,8 @@ print_explanation(const struct xp_report *rp, FILE *f)
 			"this line reaching the media" : "these lines reaching "
 			"the media", rp->expl_checks);
 		print_lines(rp, f);
+		if (rp->ntx_late > 0)
+			print_tx_late(rp, f, "pmemu run would say:");
 		return;
 	}
 	if (strcmp(st, "minimal") != 0)
@@ -278,7 +364,8 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	if (rp->has_first)
 		print_first(rp, f);
 	fprintf(f, "failing states per crash point:\n");
-	for (size_t i = 0; i < rp->npfail && i < 50; i++) {
+	size_t listed = rp->text_verbose ? rp->npfail : XP_TEXT_POINTS;
+	for (size_t i = 0; i < rp->npfail && i < listed; i++) {
 		const struct xp_rpoint *p = &rp->pfail[i];
 		char where[1024] = "";
 		if (p->site.nframes)
@@ -290,9 +377,8 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 			fprintf(f, ", %" PRIu64 " points folded", p->folded);
 		fputc('\n', f);
 	}
-	if (rp->npfail > 50)
-		fprintf(f, "  ... %zu more in the JSON report\n",
-				rp->npfail - 50);
+	if (rp->npfail > listed)
+		print_points_by_stack(rp, listed, f);
 	if (rp->has_first)
 		fprintf(f, "rebuild the image: pmemu replay --trace %s%s%s "
 			"--state '%s' -o DIR\n", rp->trace,

@@ -117,6 +117,38 @@ note_bounded(const struct xp_results *res, struct xp_report *rp)
 		res->o->max_states, res->o->samples);
 }
 
+/* note_untraced -- which modules made stores seen only by page
+ * protection: those are the ones to build with the plugin */
+static void
+note_untraced(const struct xp_replay *r, struct xp_report *rp)
+{
+	char mods[512] = "";
+	size_t len = 0, n = 0;
+	for (size_t i = 0; i < r->nuntraced_sites; i++) {
+		struct xp_site s;
+		xp_report_site(r, r->untraced_sites[i], &s);
+		const char *m = s.nframes && s.frames[0].module ?
+			s.frames[0].module : NULL;
+		const char *base = m && strrchr(m, '/') ? strrchr(m, '/') + 1 :
+			m;
+		if (base != NULL && strstr(mods, base) == NULL &&
+				len + strlen(base) + 3 < sizeof(mods)) {
+			len += (size_t)snprintf(mods + len, sizeof(mods) - len,
+					"%s%s", n++ ? ", " : "", base);
+		}
+		xp_site_free(&s);
+	}
+	if (n == 0)
+		xp_report_add_note(rp, "some stores were not traced one by "
+			"one: intermediate states of those lines were not "
+			"explored (build with the pmemu GCC plugin)");
+	else
+		xp_report_add_note(rp, "stores from %s were not traced one by "
+			"one (seen by page protection): intermediate states of "
+			"those lines were not explored (build with the pmemu "
+			"GCC plugin: %s)", mods, mods);
+}
+
 static void
 fill_notes(const struct xp_results *res, struct xp_report *rp)
 {
@@ -135,9 +167,7 @@ fill_notes(const struct xp_results *res, struct xp_report *rp)
 	if (res->bounded.points)
 		note_bounded(res, rp);
 	if (res->r->untraced)
-		xp_report_add_note(rp, "some stores were not traced one by "
-			"one: intermediate states of those lines were not "
-			"explored (build with the pmemu GCC plugin)");
+		note_untraced(res->r, rp);
 }
 
 void
@@ -271,6 +301,28 @@ out:
 	return rc;
 }
 
+/* fill_tx_late -- each store made before its TX_ADD, as one line */
+static void
+fill_tx_late(const struct xp_results *res, struct xp_report *rp)
+{
+	for (size_t i = 0; i < res->r->ntx_late; i++) {
+		const struct model_finding *f = &res->r->tx_late[i];
+		struct xp_site store, add;
+		char s[512], a[512], t[1200];
+		xp_report_site(res->r, f->site, &store);
+		xp_report_site(res->r, f->related, &add);
+		xp_site_line(&store, s, sizeof(s));
+		xp_site_line(&add, a, sizeof(a));
+		snprintf(t, sizeof(t), "%s+0x%llx stored at %s, added to the "
+			"transaction after it at %s",
+			xp_report_region_file(rp, f->region),
+			(unsigned long long)f->off, s, a);
+		xp_strv_push(&rp->tx_late, &rp->ntx_late, t);
+		xp_site_free(&store);
+		xp_site_free(&add);
+	}
+}
+
 int
 xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 		size_t errlen)
@@ -283,6 +335,7 @@ xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 	rp->images = res->nimg;
 	rp->checks = res->checks;
 	fill_failures(res, rp);
+	fill_tx_late(res, rp);
 	const struct xp_image *im = first_image(res);
 	if (im == NULL)
 		return 0;

@@ -1,4 +1,5 @@
 /* findings.c -- what the model can judge, counted per (class, site) */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ findings_grow(struct model *m)
 	m->findings_mask = size - 1;
 }
 
-void
+struct finding_slot *
 finding_add(struct model *m, enum model_finding_class c, uint32_t site,
 		uint64_t count, uint64_t lines, uint32_t region, uint64_t off)
 {
@@ -51,6 +52,7 @@ finding_add(struct model *m, enum model_finding_class c, uint32_t site,
 	}
 	s->count += count;
 	s->lines += lines;
+	return s;
 }
 
 int
@@ -64,28 +66,54 @@ model_finding_cmp(const void *a, const void *b)
 	return x->site < y->site ? -1 : x->site > y->site;
 }
 
+/* findings_list -- every slot with more than `taken` of it, sorted; the
+ * counts less what was taken when `delta` (calloc'd: the caller frees) */
+static struct model_finding *
+findings_list(const struct model *m, bool delta, size_t *n)
+{
+	struct model_finding *all = calloc(m->nfindings ? m->nfindings : 1,
+			sizeof(*all));
+	MODEL_ASSERT(all != NULL);
+	*n = 0;
+	for (uint32_t i = 0; m->findings && i <= m->findings_mask; i++) {
+		const struct finding_slot *s = &m->findings[i];
+		if (s->key == 0 || (delta && s->count == s->taken_count))
+			continue;
+		all[(*n)++] = (struct model_finding){
+			.cls = (enum model_finding_class)((s->key - 1) >> 32),
+			.site = (uint32_t)(s->key - 1),
+			.count = s->count - (delta ? s->taken_count : 0),
+			.lines = s->lines - (delta ? s->taken_lines : 0),
+			.region = s->region, .off = s->off,
+			.related = s->related, .guessed = s->guessed };
+	}
+	qsort(all, *n, sizeof(*all), model_finding_cmp);
+	return all;
+}
+
 size_t
 model_findings(const struct model *m, model_finding_fn fn, void *ctx)
 {
-	if (m->nfindings == 0)
-		return 0;
-	struct model_finding *all = calloc(m->nfindings, sizeof(*all));
-	MODEL_ASSERT(all != NULL);
-	size_t n = 0;
-	for (uint32_t i = 0; i <= m->findings_mask; i++) {
-		const struct finding_slot *s = &m->findings[i];
-		if (s->key == 0)
-			continue;
-		all[n++] = (struct model_finding){
-			.cls = (enum model_finding_class)((s->key - 1) >> 32),
-			.site = (uint32_t)(s->key - 1),
-			.count = s->count, .lines = s->lines,
-			.region = s->region, .off = s->off };
-	}
-	qsort(all, n, sizeof(*all), model_finding_cmp);
+	size_t n;
+	struct model_finding *all = findings_list(m, false, &n);
 	for (size_t i = 0; fn && i < n; i++)
 		fn(ctx, &all[i]);
 	free(all);
+	return n;
+}
+
+size_t
+model_findings_take(struct model *m, model_finding_fn fn, void *ctx)
+{
+	size_t n;
+	struct model_finding *all = findings_list(m, true, &n);
+	for (size_t i = 0; fn && i < n; i++)
+		fn(ctx, &all[i]);
+	free(all);
+	for (uint32_t i = 0; m->findings && i <= m->findings_mask; i++) {
+		m->findings[i].taken_count = m->findings[i].count;
+		m->findings[i].taken_lines = m->findings[i].lines;
+	}
 	return n;
 }
 
@@ -96,9 +124,13 @@ findings_free(struct model *m)
 }
 
 void
-model_report(struct model *m, enum model_finding_class c, uint32_t site,
-		uint64_t count, uint64_t lines, uint32_t region, uint64_t off)
+model_report(struct model *m, const struct model_finding *f)
 {
-	if ((unsigned)c < MODEL_FIND_MAX)
-		finding_add(m, c, site, count, lines, region, off);
+	if ((unsigned)f->cls >= MODEL_FIND_MAX)
+		return;
+	struct finding_slot *s = finding_add(m, f->cls, f->site, f->count,
+			f->lines, f->region, f->off);
+	if (s->related == 0)
+		s->related = f->related;
+	s->guessed |= f->guessed;
 }

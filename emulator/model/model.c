@@ -258,6 +258,7 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 	if (!l->dirty) {
 		l->dirty = 1;
 		l->dirty_site = ev->site;
+		l->dirty_untraced = data == NULL;
 	}
 }
 
@@ -426,7 +427,8 @@ shutdown_fn(struct model *m, uint32_t li, void *arg)
 	uint64_t off = line_number(l) << m->regions[region].line_shift;
 	if (l->dirty)
 		finding_add(m, MODEL_FIND_UNPERSISTED, l->dirty_site,
-				l->stores - l->durable_stores, 1, region, off);
+				l->stores - l->durable_stores, 1, region, off)->
+			guessed |= l->dirty_untraced;
 	for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
 		if (!m->wbs[w].strong) /* clflush needs no fence (MODEL.md) */
 			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site, 1, 1,

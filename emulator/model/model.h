@@ -114,7 +114,9 @@ enum model_finding_class {
 	MODEL_FIND_PAGECACHE_FLUSH = 4, /* CPU flush on a page-cache mapping */
 	MODEL_FIND_TX_UNADDED = 5,  /* a store in a transaction to a range not
 	                               added to it (judged by the caller) */
-	MODEL_FIND_MAX = 6,
+	MODEL_FIND_TX_ADD_LATE = 6, /* a store in a transaction to a range
+	                               added to it only later (caller) */
+	MODEL_FIND_MAX = 7,
 };
 
 struct model_finding {
@@ -125,19 +127,29 @@ struct model_finding {
 	                       at two clean shutdowns counts twice */
 	uint32_t region;    /* first example */
 	uint64_t off;
+	uint32_t related;   /* TX_ADD_LATE: the site of the add that came
+	                       after the store (first example); else 0 */
+	bool guessed;       /* the site is that of the first store of the
+	                       page seen by page protection (an untraced
+	                       store), not necessarily the one made here */
 };
 
 const char *model_finding_name(enum model_finding_class c);
-/* a finding the caller judged (MODEL_FIND_TX_UNADDED), counted with the
- * model's own */
-void model_report(struct model *m, enum model_finding_class c, uint32_t site,
-		uint64_t count, uint64_t lines, uint32_t region, uint64_t off);
+/* a finding the caller judged (MODEL_FIND_TX_*), counted with the model's
+ * own: f->count and f->lines add to those of (f->cls, f->site) */
+void model_report(struct model *m, const struct model_finding *f);
 /* calls fn for every (class, site) with a count, sorted by class then
  * count descending then site; returns the number of findings */
 typedef void (*model_finding_fn)(void *ctx, const struct model_finding *f);
 /* that order, for qsort over struct model_finding */
 int model_finding_cmp(const void *a, const void *b);
 size_t model_findings(const struct model *m, model_finding_fn fn, void *ctx);
+/*
+ * as model_findings, but only what was added since the last call, as
+ * counts of the difference (a report per crash point and one at exit,
+ * each finding in exactly one of them); returns how many
+ */
+size_t model_findings_take(struct model *m, model_finding_fn fn, void *ctx);
 
 /* ---- crash outcomes (content mode) ---- */
 

@@ -67,7 +67,8 @@ struct line_state {
 	uint32_t hist;           /* index into m->hists + 1, 0 = none */
 	uint32_t open_pos;       /* index into m->open + 1, 0 = not open */
 	uint8_t dirty;
-	uint8_t pad[3];
+	uint8_t dirty_untraced;  /* dirty_site is an untraced store's */
+	uint8_t pad[2];
 };
 
 struct wb {
@@ -94,6 +95,10 @@ struct finding_slot {
 	uint64_t lines;
 	uint32_t region;
 	uint64_t off;
+	uint32_t related;
+	bool guessed;
+	uint64_t taken_count;    /* given by model_findings_take already */
+	uint64_t taken_lines;
 };
 
 struct model {
@@ -167,8 +172,9 @@ const uint8_t *hist_content(const struct model *m, uint32_t li, uint64_t v,
 void hist_mark_wb(struct model *m, uint32_t li, uint64_t v);
 
 /* findings.c */
-void finding_add(struct model *m, enum model_finding_class c, uint32_t site,
-		uint64_t count, uint64_t lines, uint32_t region, uint64_t off);
+struct finding_slot *finding_add(struct model *m,
+		enum model_finding_class c, uint32_t site, uint64_t count,
+		uint64_t lines, uint32_t region, uint64_t off);
 void findings_free(struct model *m);
 
 /* model.c */

@@ -20,6 +20,9 @@ struct finding_entry {
 	size_t nsites;
 	struct sym_frame *frames;
 	size_t nframes;
+	bool guessed;          /* a site is a page's first store (untraced) */
+	struct sym_frame *related_frames; /* TX_ADD_LATE: the add's stack */
+	size_t nrelated_frames;
 	char *key;             /* the stack as text: what merging compares */
 	uint64_t key_hash;
 };
@@ -33,6 +36,9 @@ struct findings_report {
 	size_t nf, capf;
 	struct finding_entry *entry; /* built by findings_entries() */
 	size_t nentries;
+	char **nosym;          /* modules whose frames printed "???", over
+	                          every batch (findings_print_symbol_hint) */
+	size_t nnosym;
 };
 
 /* groups rep->f into rep->entry: by class, most frequent first; 0 or

@@ -4,6 +4,8 @@
  */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "findings_impl.h"
 #include "report_util.h"
@@ -39,6 +41,11 @@ static const struct class_text class_text[MODEL_FIND_MAX] = {
 		"store outside its transaction", "store", "stores",
 		"in a transaction to ranges never added to it (TX_ADD)",
 		false, true },
+	[MODEL_FIND_TX_ADD_LATE] = { "tx_add_late",
+		"store before its TX_ADD", "store", "stores",
+		"in a transaction to ranges added to it only after the store "
+		"(the undo log holds the new value, not the old)", false,
+		true },
 };
 
 static const char *
@@ -91,6 +98,18 @@ print_location(FILE *out, const struct findings_report *rep,
 }
 
 static void
+print_frames(FILE *out, const struct sym_frame *fr, size_t n)
+{
+	if (n == 0)
+		fputs("      (no call site recorded)\n", out);
+	for (size_t i = 0; i < n; i++) {
+		char buf[1024];
+		sym_frame_format(&fr[i], buf, sizeof(buf));
+		fprintf(out, "      %s %s\n", i == 0 ? "at" : "by", buf);
+	}
+}
+
+static void
 print_entry(FILE *out, const struct findings_report *rep,
 		const struct finding_entry *e, size_t index)
 {
@@ -105,12 +124,14 @@ print_entry(FILE *out, const struct findings_report *rep,
 		print_location(out, rep, e);
 	}
 	fputc('\n', out);
-	if (e->nframes == 0)
-		fputs("      (no call site recorded)\n", out);
-	for (size_t i = 0; i < e->nframes; i++) {
-		char buf[1024];
-		sym_frame_format(&e->frames[i], buf, sizeof(buf));
-		fprintf(out, "      %s %s\n", i == 0 ? "at" : "by", buf);
+	print_frames(out, e->frames, e->nframes);
+	if (e->guessed)
+		fputs("      (first store on this page, seen by page "
+			"protection; build with the pmemu GCC plugin for the "
+			"exact store)\n", out);
+	if (e->nrelated_frames > 0) {
+		fputs("    added to the transaction after the store:\n", out);
+		print_frames(out, e->related_frames, e->nrelated_frames);
 	}
 }
 
@@ -128,6 +149,48 @@ class_count(const struct findings_report *rep)
 	return n;
 }
 
+/* nosym_add -- frames of this module print "???": remember it once */
+static void
+nosym_add(struct findings_report *rep, const struct sym_frame *fr, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *m = fr[i].module;
+		bool unknown = fr[i].func == NULL || strcmp(fr[i].func,
+				"???") == 0;
+		if (!unknown || fr[i].debug_info || m == NULL)
+			continue;
+		size_t k = 0;
+		while (k < rep->nnosym && strcmp(rep->nosym[k], m) != 0)
+			k++;
+		if (k < rep->nnosym || rep->nnosym == 8)
+			continue;
+		char *copy = strdup(m);
+		char **v = realloc(rep->nosym, (k + 1) * sizeof(*v));
+		if (copy == NULL || v == NULL) {
+			free(copy);
+			return;
+		}
+		rep->nosym = v;
+		rep->nosym[rep->nnosym++] = copy;
+	}
+}
+
+void
+findings_print_symbol_hint(const struct findings_report *rep, FILE *out)
+{
+	if (rep->nnosym == 0)
+		return;
+	fputs("pmemu: note: no symbols for", out);
+	for (size_t i = 0; i < rep->nnosym; i++)
+		fprintf(out, "%s %s", i ? "," : "",
+				report_basename(rep->nosym[i]));
+	fprintf(out, " (frames print ?\?\?): install the debug symbols of "
+		"the package that ships %s (Debian: its -dbgsym package; "
+		"`dpkg -S %s` names the package), or set DEBUGINFOD_URLS "
+		"(https://debuginfod.debian.net) for elfutils to fetch them\n",
+		rep->nnosym == 1 ? "it" : "them", rep->nosym[0]);
+}
+
 int
 findings_print_text(struct findings_report *rep,
 		const struct findings_print_opts *opts, FILE *out)
@@ -140,6 +203,8 @@ findings_print_text(struct findings_report *rep,
 		if (i == 0 || rep->entry[i - 1].cls != e->cls)
 			print_class_header(out, rep, e->cls, opts);
 		print_entry(out, rep, e, i);
+		nosym_add(rep, e->frames, e->nframes);
+		nosym_add(rep, e->related_frames, e->nrelated_frames);
 	}
 	size_t classes = class_count(rep);
 	int code = opts ? opts->error_exitcode : 0;
@@ -177,12 +242,22 @@ json_entry(FILE *out, const struct findings_report *rep,
 	fputs(", \"sites\": [", out);
 	for (size_t i = 0; i < e->nsites; i++)
 		fprintf(out, "%s%" PRIu32, i ? ", " : "", e->sites[i]);
-	fputs("],\n     \"frames\": [", out);
+	fprintf(out, "],%s\n     \"frames\": [", e->guessed ?
+			" \"site_guessed\": true," : "");
 	for (size_t i = 0; i < e->nframes; i++) {
 		fputs(i ? ",\n                " : "", out);
 		sym_frame_json(&e->frames[i], out);
 	}
-	fputs("]}", out);
+	fputs("]", out);
+	if (e->nrelated_frames > 0) {
+		fputs(",\n     \"added_at\": [", out);
+		for (size_t i = 0; i < e->nrelated_frames; i++) {
+			fputs(i ? ",\n                " : "", out);
+			sym_frame_json(&e->related_frames[i], out);
+		}
+		fputs("]", out);
+	}
+	fputs("}", out);
 }
 
 int

@@ -55,6 +55,11 @@ int findings_print_text(struct findings_report *rep,
 int findings_print_json(struct findings_report *rep,
 		const struct findings_print_opts *opts, FILE *out);
 
+/* once, after every batch: the modules whose frames printed "???" and how
+ * to get their symbols; nothing when every frame had a name */
+void findings_print_symbol_hint(const struct findings_report *rep,
+		FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

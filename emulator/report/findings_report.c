@@ -40,6 +40,7 @@ entries_free(struct findings_report *rep)
 	for (size_t i = 0; i < rep->nentries; i++) {
 		free(rep->entry[i].sites);
 		free(rep->entry[i].frames);
+		free(rep->entry[i].related_frames);
 		free(rep->entry[i].key);
 	}
 	free(rep->entry);
@@ -56,6 +57,9 @@ findings_report_delete(struct findings_report *rep)
 	for (size_t i = 0; i < rep->nregions; i++)
 		free(rep->region_path[i]);
 	free(rep->region_path);
+	for (size_t i = 0; i < rep->nnosym; i++)
+		free(rep->nosym[i]);
+	free(rep->nosym);
 	free(rep->f);
 	if (rep->own_sym)
 		symbolizer_delete(rep->sym);
@@ -113,7 +117,8 @@ add_finding_record(struct findings_report *rep, const struct trace_rec *rec)
 	struct model_finding f = {
 		.cls = (enum model_finding_class)b->cls, .site = b->site,
 		.count = b->count, .lines = b->lines, .region = b->region,
-		.off = b->off,
+		.off = b->off, .related = b->related,
+		.guessed = (b->flags & TRACE_FINDING_F_GUESSED) != 0,
 	};
 	return findings_report_add(rep, &f);
 }
@@ -208,6 +213,7 @@ entry_init(struct findings_report *rep, struct finding_entry *e,
 	*e = (struct finding_entry){
 		.cls = f->cls, .count = f->count, .lines = f->lines,
 		.region = f->region, .off = f->off, .nframes = n,
+		.guessed = f->guessed,
 	};
 	e->sites = malloc(sizeof(*e->sites));
 	e->frames = malloc((n ? n : 1) * sizeof(*e->frames));
@@ -215,6 +221,16 @@ entry_init(struct findings_report *rep, struct finding_entry *e,
 	if (e->sites == NULL || e->frames == NULL || e->key == NULL)
 		return -ENOMEM;
 	memcpy(e->frames, fr, n * sizeof(*fr));
+	if (f->related != 0) {
+		n = symbolizer_frames(rep->sym, f->related, fr,
+				FINDINGS_FRAMES_MAX);
+		n = n > FINDINGS_FRAMES_MAX ? FINDINGS_FRAMES_MAX : n;
+		e->related_frames = malloc((n ? n : 1) * sizeof(*fr));
+		if (e->related_frames == NULL)
+			return -ENOMEM;
+		memcpy(e->related_frames, fr, n * sizeof(*fr));
+		e->nrelated_frames = n;
+	}
 	e->sites[0] = f->site;
 	e->nsites = 1;
 	e->key_hash = key_hash(e->key);
@@ -234,6 +250,7 @@ entry_merge(struct finding_entry *into, struct finding_entry *e)
 	into->nsites += e->nsites;
 	into->count += e->count;
 	into->lines += e->lines; /* an upper bound: sites may share lines */
+	into->guessed |= e->guessed;
 	return 0;
 }
 
@@ -266,6 +283,7 @@ findings_entries(struct findings_report *rep)
 			ret = entry_merge(same, e);
 			free(e->sites);
 			free(e->frames);
+			free(e->related_frames);
 			free(e->key);
 			rep->nentries--;
 		}

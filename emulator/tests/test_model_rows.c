@@ -232,6 +232,35 @@ test_redundant_and_outside_flushes(void **state)
 	model_delete(m);
 }
 
+/* a report at each crash point and one at the end: each finding in the
+ * first batch taken after it, never again */
+static void
+test_findings_taken_once(void **state)
+{
+	(void)state;
+	struct model *m = sc_new(MODEL_DOMAIN_ADR, 256, false, 512);
+	sc_ev(m, MODEL_EV_CLWB, 1, 128, 64);  /* redundant, before a point */
+	struct found x = { .n = 0 };
+	assert_int_equal(model_findings_take(m, collect, &x), 1);
+	assert_int_equal(x.f[0].cls, MODEL_FIND_REDUNDANT);
+	assert_int_equal(x.f[0].count, 1);
+	x.n = 0;
+	assert_int_equal(model_findings_take(m, collect, &x), 0);
+	sc_ev(m, MODEL_EV_CLWB, 1, 192, 64);  /* the same site again */
+	sc_store(m, 1, 0, 8, 'A');
+	struct model_event sd = { MODEL_EV_SHUTDOWN, 0, 0, MODEL_REGION_ALL,
+		0, 0, NULL };
+	assert_int_equal(model_apply(m, &sd), 0);
+	assert_int_equal(model_findings_take(m, collect, &x), 2);
+	assert_int_equal(x.f[0].cls, MODEL_FIND_UNPERSISTED);
+	assert_int_equal(x.f[1].cls, MODEL_FIND_REDUNDANT);
+	assert_int_equal(x.f[1].count, 1); /* the second flush only */
+	x.n = 0;
+	assert_int_equal(model_findings(m, collect, &x), 2); /* all of it */
+	assert_int_equal(x.f[1].count, 2);
+	model_delete(m);
+}
+
 static void
 test_eadr_stores_are_durable(void **state)
 {
@@ -385,7 +414,9 @@ test_set_clean_needs_no_persist(void **state)
 	struct model_event sc = { MODEL_EV_SET_CLEAN, 1, 0, 0, 0, 64, NULL };
 	assert_int_equal(model_apply(m, &sc), 0);
 	SC_EXPECT(m, 0, ALL, "R8.56");
-	model_report(m, MODEL_FIND_TX_UNADDED, 77, 3, 1, 0, 128);
+	struct model_finding f = { .cls = MODEL_FIND_TX_UNADDED, .site = 77,
+		.count = 3, .lines = 1, .region = 0, .off = 128 };
+	model_report(m, &f);
 	struct model_event sd = { MODEL_EV_SHUTDOWN, 0, 0, MODEL_REGION_ALL,
 		0, 0, NULL };
 	assert_int_equal(model_apply(m, &sd), 0);
@@ -435,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_msync_rounds_to_pages_then_fences),
 		cmocka_unit_test(test_clean_shutdown_drains_and_reports),
 		cmocka_unit_test(test_redundant_and_outside_flushes),
+		cmocka_unit_test(test_findings_taken_once),
 		cmocka_unit_test(test_eadr_stores_are_durable),
 		cmocka_unit_test(test_pagecache_sectors_tear),
 		cmocka_unit_test(test_stores_to_a_line_persist_in_order),

@@ -430,9 +430,13 @@ decode_small(struct trace_decoder *d, struct trace_rec *rec)
 		rec->u.exit_status = (int32_t)body_u32(rec, 0);
 		return NULL;
 	case TRACE_REC_FINDING:
-		if (rec->body_len < sizeof(rec->u.finding))
-			return too_short(d, rec, sizeof(rec->u.finding));
-		memcpy(&rec->u.finding, rec->body, sizeof(rec->u.finding));
+		/* a body written before `when` existed ends there: at exit */
+		if (rec->body_len < TRACE_FINDING_BODY_MIN)
+			return too_short(d, rec, TRACE_FINDING_BODY_MIN);
+		memset(&rec->u.finding, 0, sizeof(rec->u.finding));
+		memcpy(&rec->u.finding, rec->body,
+				rec->body_len < sizeof(rec->u.finding) ?
+				rec->body_len : sizeof(rec->u.finding));
 		if (rec->u.finding.cls >= MODEL_FIND_MAX)
 			return why(d, "unknown finding class %u",
 					rec->u.finding.cls);

@@ -54,8 +54,20 @@ struct trace_finding_body {
 	uint64_t count;
 	uint64_t lines;
 	uint32_t region;
-	uint32_t reserved;
+	uint32_t related;       /* TX_ADD_LATE: the add's site; else 0 */
 	uint64_t off;
+	uint32_t when;          /* enum trace_finding_when */
+	uint32_t flags;         /* TRACE_FINDING_F_* */
+};
+#define TRACE_FINDING_F_GUESSED 1u /* model_finding.guessed */
+/* a FINDING body written before `when` existed ends at `when`: at exit */
+#define TRACE_FINDING_BODY_MIN 40u
+
+/* where the in-process model took a finding */
+enum trace_finding_when {
+	TRACE_FINDING_AT_EXIT = 0,   /* a clean shutdown (exit, exec) */
+	TRACE_FINDING_AT_MARKER = 1, /* the crash point of the last MARKER
+	                                record of the same thread */
 };
 
 /* The file header; all fields little endian, as written by x86-64. */

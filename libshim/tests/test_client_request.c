@@ -36,7 +36,11 @@ called(const char *what)
 
 void shim_tx_start(void) { called("start "); }
 void shim_tx_end(void) { called("end "); }
-void shim_tx_add(const void *a, size_t l) { (void)a; (void)l; called("add "); }
+void shim_tx_add(const void *a, size_t l, const ucontext_t *uc)
+{
+	(void)a; (void)l; (void)uc;
+	called("add ");
+}
 void shim_tx_ignore(const void *a, size_t l) { (void)a; (void)l;
 	called("ignore "); }
 void shim_pmem_remove(const void *a, size_t l) { (void)a; (void)l;

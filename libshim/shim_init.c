@@ -32,6 +32,7 @@ static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
 /* families written by other files: called when they are linked in */
 int shim_insn_init(void) __attribute__((weak));
 unsigned shim_insn_locked_sites(void) __attribute__((weak));
+unsigned shim_insn_trapping_sites(void) __attribute__((weak));
 size_t shim_insn_locked_describe(char *buf, size_t len)
 	__attribute__((weak));
 
@@ -281,6 +282,19 @@ shim_exit_notes(void)
 			"verdict may depend on %s", nlocked, one ? "" : "s",
 			modules, one ? "is a fence" : "are fences",
 			one ? "it" : "them");
+		if (n > 0)
+			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
+				NULL, 0);
+	}
+	unsigned ntrapping = shim_insn_trapping_sites != NULL ?
+		shim_insn_trapping_sites() : 0;
+	if (ntrapping > 0 && nregions > 0) {
+		char note[256];
+		int n = snprintf(note, sizeof(note), "%u raw instruction "
+			"site%s could not take a jump to a trampoline and "
+			"trap%s (int3, slower; docs/raw-instructions.md)",
+			ntrapping, ntrapping == 1 ? "" : "s",
+			ntrapping == 1 ? "s" : "");
 		if (n > 0)
 			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
 				NULL, 0);

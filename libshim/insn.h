@@ -44,6 +44,11 @@ enum insn_regfile {
 	INSN_RF_MMX,     /* src is 0..7 */
 };
 
+/* the most instructions a jump patch displaces (a client request: 5) */
+#define INSN_TR_MAX 6
+#define INSN_JMP_LEN 5u      /* e9 rel32 */
+#define INSN_TR_BRANCH 0xff  /* tr_rel: a jcc/jmp, re-encoded as rel32 */
+
 /* one instruction the scanner found (a patch site, a locked site...) */
 struct insn_site {
 	uint64_t addr;       /* runtime address of its first byte */
@@ -62,12 +67,21 @@ struct insn_site {
 	uint8_t vg_answer;   /* INSN_CLIENT_REQ: RUNNING_ON_VALGRIND's answer
 	                        here (1 in PMDK's libraries, else 0) */
 	const char *why;     /* INSN_UNPATCHABLE: the reason, static */
-	/* INSN_CLIENT_REQ, while scanning (insn_request.c): the constant
-	 * request word, stored req_window bytes before addr (0: unknown),
-	 * in the linear sweep [addr - req_sweep_back, + req_sweep_len) */
+	/* while scanning (insn_request.c, insn_jump.c): the linear sweep
+	 * [addr - req_sweep_back, + req_sweep_len) that decoded the site;
+	 * INSN_CLIENT_REQ: the constant request word, stored req_window
+	 * bytes before addr (0: unknown) */
 	uint32_t req_window;
 	uint32_t req_sweep_back, req_sweep_len;
 	uint64_t req_word;
+	/* the jump patch (insn_jump.c): a 5-byte jmp to a trampoline over
+	 * [addr - jmp_back, + jmp_len), tr_n whole instructions of tr_len[i]
+	 * bytes (tr_rel[i]: offset of a rip-relative disp32 in it, 0 none,
+	 * INSN_TR_BRANCH a jcc/jmp);
+	 * jmp_len 0: the site traps (int3) */
+	uint8_t jmp_back, jmp_len, tr_n;
+	uint8_t tr_len[INSN_TR_MAX], tr_rel[INSN_TR_MAX];
+	uintptr_t tramp;     /* at run time: its trampoline, 0 none */
 };
 
 /* ---- insn_scan.c: decode code bytes ---- */
@@ -127,6 +141,38 @@ struct insn_range;
 size_t insn_requests_elide(struct insn_scanner *sc, struct insn_site *sites,
 		size_t n, const struct insn_range *code, size_t ncode,
 		bool (*ignored)(uint64_t word));
+
+/* ---- insn_jump.c: jumps to trampolines instead of int3 ---- */
+/*
+ * plans the jump patch of each site of sites[0, n) (sorted; sweep fields
+ * set): jmp_back, jmp_len (0: int3), tr_*; no direct branch of code[]
+ * may land inside a planned range
+ */
+void insn_jumps_plan(struct insn_scanner *sc, struct insn_site *sites,
+		size_t n, const struct insn_range *code, size_t ncode);
+/*
+ * writes the trampoline of head into buf[0, cap) (runtime address at):
+ * an 8-byte slot holding entry (the call target of sites), the site
+ * slots, then at *code_off the code: per displaced instruction i, a call
+ * of entry for site calls[i], or the instruction (read from memory)
+ * relocated when calls[i] is NULL; then a jmp back. The bytes used, or 0
+ * (no room, or a rel32 out of reach).
+ */
+size_t insn_tramp_write(uint8_t *buf, size_t cap, uint64_t at,
+		const struct insn_site *head,
+		const struct insn_site *const *calls, uint64_t entry,
+		size_t *code_off);
+
+/* ---- insn_tramp.c: the trampolines at run time ---- */
+/* true when this CPU and kernel let trampolines save the whole register
+ * state (xsave); false: every site traps */
+bool insn_tramp_ready(void);
+/*
+ * the trampolines of the planned sites of sites[0, n) (one module,
+ * sorted), mapped within reach of a rel32; sets their tramp, returns how
+ * many were made
+ */
+size_t insn_tramp_module(struct insn_site *sites, size_t n);
 
 /* ---- insn_elf.c: the file of a loaded module ---- */
 struct insn_func {
@@ -207,6 +253,11 @@ uintptr_t insn_effective_addr(const struct insn_site *site,
  * the caller passes the signal on to whoever else wants it
  */
 bool shim_insn_sigtrap(int sig, siginfo_t *si, void *uc);
+/*
+ * the emulation of site s in the context uc: the instruction performed,
+ * its event emitted (a client request answered into %rdx); errno kept
+ */
+void insn_emulate(const struct insn_site *s, ucontext_t *uc);
 /* installs the SIGTRAP handler once (chains to the previous one) */
 int insn_trap_install(void);
 
@@ -219,6 +270,8 @@ void shim_insn_on_dlopen(void *handle);
  * may depend on them says so (docs/raw-instructions.md).
  */
 unsigned shim_insn_locked_sites(void);
+/* jump mode: patch sites that could not take a jump and trap (int3) */
+unsigned shim_insn_trapping_sites(void);
 /* "libfoo.so.1 (3), prog (1)": modules with locked sites, into buf */
 size_t shim_insn_locked_describe(char *buf, size_t len);
 

@@ -28,7 +28,7 @@
 #include "insn.h"
 
 #define CACHE_MAGIC "pmemuscn"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u   /* 2: the jump plan (insn_jump.c) */
 #define CACHE_SITES_MAX (1u << 22)
 
 struct cache_header {
@@ -48,7 +48,9 @@ struct cache_record {
 	uint8_t len, kind, scale, addr32, seg, regfile, width, orig;
 	int8_t base, index, src;
 	uint8_t vg_answer;
-	uint8_t pad[4];
+	uint8_t jmp_back, jmp_len, tr_n;
+	uint8_t tr_len[INSN_TR_MAX], tr_rel[INSN_TR_MAX];
+	uint8_t pad[5];
 };
 
 /* this object's own ELF header (the linker defines it) */
@@ -211,6 +213,27 @@ read_all(const char *path, size_t *len)
 	return buf;
 }
 
+/* jump_ok -- the jump plan covers whole instructions holding the site */
+static bool
+jump_ok(const struct cache_record *r)
+{
+	unsigned sum = 0;
+	if (r->jmp_len == 0)
+		return true;
+	if (r->tr_n == 0 || r->tr_n > INSN_TR_MAX ||
+			r->jmp_len < INSN_JMP_LEN || r->jmp_back >= r->jmp_len)
+		return false;
+	for (unsigned i = 0; i < r->tr_n; i++) {
+		if (r->tr_len[i] == 0 || r->tr_len[i] > 15 ||
+				(r->tr_rel[i] != 0 &&
+				r->tr_rel[i] != INSN_TR_BRANCH &&
+				r->tr_rel[i] + 4u > r->tr_len[i]))
+			return false;
+		sum += r->tr_len[i];
+	}
+	return sum == r->jmp_len;
+}
+
 /* record_ok -- the fields of a site the trap handler indexes with */
 static bool
 record_ok(const struct cache_record *r)
@@ -221,7 +244,8 @@ record_ok(const struct cache_record *r)
 		r->index < NGREG && (r->scale & (r->scale - 1)) == 0 &&
 		r->scale <= 8 && r->src >= INSN_REG_NONE && r->src < 32 &&
 		r->regfile <= INSN_RF_MMX && r->width <= 64 &&
-		(r->seg == 0 || r->seg == 0x64 || r->seg == 0x65);
+		(r->seg == 0 || r->seg == 0x64 || r->seg == 0x65) &&
+		jump_ok(r);
 }
 
 static void
@@ -232,7 +256,10 @@ record_to_site(const struct cache_record *r, struct insn_site *s)
 		.index = r->index, .scale = r->scale, .addr32 = r->addr32,
 		.seg = r->seg, .regfile = r->regfile, .src = r->src,
 		.width = r->width, .orig = r->orig,
-		.vg_answer = r->vg_answer };
+		.vg_answer = r->vg_answer, .jmp_back = r->jmp_back,
+		.jmp_len = r->jmp_len, .tr_n = r->tr_n };
+	memcpy(s->tr_len, r->tr_len, sizeof(s->tr_len));
+	memcpy(s->tr_rel, r->tr_rel, sizeof(s->tr_rel));
 }
 
 /* parse -- a file's content against key into out; 0, or -1 */
@@ -309,7 +336,11 @@ serialise(const char *key, const struct insn_cache_entry *e, size_t *len)
 			.addr32 = s->addr32, .seg = s->seg,
 			.regfile = s->regfile, .width = s->width,
 			.orig = s->orig, .base = s->base, .index = s->index,
-			.src = s->src, .vg_answer = s->vg_answer };
+			.src = s->src, .vg_answer = s->vg_answer,
+			.jmp_back = s->jmp_back, .jmp_len = s->jmp_len,
+			.tr_n = s->tr_n };
+		memcpy(r.tr_len, s->tr_len, sizeof(r.tr_len));
+		memcpy(r.tr_rel, s->tr_rel, sizeof(r.tr_rel));
 		memcpy(body + h.key_len + i * sizeof(r), &r, sizeof(r));
 	}
 	h.checksum = fnv(0xcbf29ce484222325ull, body, *len - sizeof(h));

@@ -17,4 +17,23 @@ csh insn_detail_handle(struct insn_scanner *sc);
 /* 0..15 (ModRM order) for a general register of any width, or -1 */
 int insn_gpr_family(const char *name);
 
+/*
+ * a range no branch may enter, [lo, hi] (inclusive), in the linear sweep
+ * [sweep_lo, sweep_hi) that decoded it (insn_request.c)
+ */
+struct insn_window {
+	uint64_t lo, hi;
+	uint64_t sweep_lo, sweep_hi;
+	size_t site;          /* the caller's */
+	bool entered;         /* out: a direct branch may land in it */
+};
+/*
+ * sets entered of the n windows (not overlapping; sorted here): every
+ * byte of code[] that could start a direct jcc/jmp/call/loop/jrcxz
+ * aiming into a window counts, unless the window's sweep decodes that
+ * byte as no instruction start (a superset of the real branches)
+ */
+void insn_windows_check(struct insn_scanner *sc, struct insn_window *w,
+		size_t n, const struct insn_range *code, size_t ncode);
+
 #endif

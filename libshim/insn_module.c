@@ -194,11 +194,12 @@ scanner(struct insn_scanner **sc)
 }
 
 /*
- * elide_requests -- drop the client requests that need no trap; branches
- * into them are looked for in every executable segment
+ * elide_and_plan -- drop the client requests that need no trap, sort the
+ * sites and plan their jumps (insn_jump.c); branches into either are
+ * looked for in every executable segment
  */
 static void
-elide_requests(struct module *m, const struct loaded *l,
+elide_and_plan(struct module *m, const struct loaded *l,
 		struct insn_scanner *sc)
 {
 	struct insn_range code[16];
@@ -211,6 +212,8 @@ elide_requests(struct module *m, const struct loaded *l,
 				l->phdr[i].p_filesz };
 	m->nsites = insn_requests_elide(sc, m->sites, m->nsites, code, n,
 			client_request_ignored);
+	qsort(m->sites, m->nsites, sizeof(*m->sites), insn_site_cmp);
+	insn_jumps_plan(sc, m->sites, m->nsites, code, n);
 }
 
 /* module_decode -- the sites and locked count of one loaded object */
@@ -238,8 +241,7 @@ module_decode(struct module *m, const struct loaded *l, bool prefilter,
 						l->phdr[i].p_vaddr +
 						l->phdr[i].p_filesz);
 	}
-	elide_requests(m, l, c.sc);
-	qsort(m->sites, m->nsites, sizeof(*m->sites), insn_site_cmp);
+	elide_and_plan(m, l, c.sc);
 out:
 	if (have_elf)
 		insn_elf_close(&elf);
@@ -256,6 +258,9 @@ cache_take(struct module *m, const struct loaded *l,
 	for (size_t i = 0; i < e->nsites; i++) {
 		struct insn_site *s = &e->sites[i];
 		if (insn_exec_segment(l, s->addr, s->addr + s->len) == NULL ||
+				(s->jmp_len != 0 && insn_exec_segment(l,
+				s->addr - s->jmp_back, s->addr - s->jmp_back +
+				s->jmp_len) == NULL) ||
 				*(const uint8_t *)(l->base + s->addr) !=
 				s->orig) {
 			free(e->sites);

@@ -28,6 +28,9 @@ struct module {
 	struct insn_site *sites;  /* patched to trap */
 	size_t nsites, cap;
 	unsigned locked;
+	unsigned trapping;        /* jump mode: sites left with an int3 */
+	uintptr_t probe;          /* the first byte patched, and its value */
+	uint8_t probe_byte;
 	bool present;             /* seen by the last walk */
 };
 /* the file of a loaded object */

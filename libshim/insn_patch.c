@@ -27,16 +27,19 @@
 #include "client_request.h"
 #include "insn.h"
 #include "insn_module.h"
+#include "shim_core.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
 
 #define PAGE_LEN 4096u
 #define INT3 0xcc
+#define JMP_REL32 0xe9
 
 
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct module *modules;
 static atomic_uint locked_total;
+static atomic_uint trapping_total;  /* jump mode: sites left with int3 */
 
 /*
  * Objects never scanned. libpmem and libpmem2: their calls are interposed.
@@ -49,6 +52,12 @@ static const char *const skipped_names[] = {
 	"libpmemu.so", "libpmem.so", "libpmem2.so", "libc.so", "ld-linux",
 	"libcapstone.so", "libunwind", "liblzma.so", "linux-vdso",
 };
+
+unsigned
+shim_insn_trapping_sites(void)
+{
+	return atomic_load(&trapping_total);
+}
 
 unsigned
 shim_insn_locked_sites(void)
@@ -118,18 +127,17 @@ set_prot(uintptr_t page, int prot)
 	return syscall(SYS_mprotect, page, PAGE_LEN, prot) == 0 ? 0 : -errno;
 }
 
-/*
- * patch_module -- int3 over the first byte of each site. The page stays
- * executable while it is written (other threads may run it); a system
- * that refuses W+X gets a write-only window instead.
- */
+/* text_write -- bytes over code at `at`, the pages kept executable while
+ * written (other threads may run them); a system that refuses W+X gets a
+ * write-only window instead */
 static void
-patch_module(const struct module *m, const struct loaded *l)
+text_write(const struct loaded *l, const struct insn_site *s, uintptr_t at,
+		const uint8_t *bytes, size_t n)
 {
-	for (size_t i = 0; i < m->nsites; i++) {
-		const struct insn_site *s = &m->sites[i];
-		uintptr_t page = s->addr & ~(uintptr_t)(PAGE_LEN - 1);
-		int prot = prot_of(l, s->addr - l->base);
+	uintptr_t first = at & ~(uintptr_t)(PAGE_LEN - 1);
+	uintptr_t last = (at + n - 1) & ~(uintptr_t)(PAGE_LEN - 1);
+	int prot = prot_of(l, at - l->base);
+	for (uintptr_t page = first; page <= last; page += PAGE_LEN) {
 		int err = set_prot(page, prot | PROT_WRITE);
 		if (err < 0)
 			err = set_prot(page, PROT_READ | PROT_WRITE);
@@ -141,9 +149,76 @@ patch_module(const struct module *m, const struct loaded *l)
 					insn_module_path(l),
 					(unsigned long)(s->addr - l->base),
 					strerror(-err), insn_plugin_path());
-		*(volatile uint8_t *)s->addr = INT3;
-		set_prot(page, prot);
 	}
+	for (size_t i = 0; i < n; i++) {
+		((volatile uint8_t *)at)[i] = bytes[i];
+		atomic_thread_fence(memory_order_seq_cst);
+	}
+	for (uintptr_t page = first; page <= last; page += PAGE_LEN)
+		set_prot(page, prot);
+}
+
+/*
+ * write_jump -- jmp rel32 to s's trampoline over the first 5 bytes of
+ * its range: an int3 first (a thread arriving meanwhile traps, and the
+ * handler sends it to the trampoline, insn_trap.c), then the rel32, then
+ * the opcode over the int3
+ */
+static void
+write_jump(const struct loaded *l, const struct insn_site *s)
+{
+	uintptr_t at = s->addr - s->jmp_back;
+	uint8_t jmp[INSN_JMP_LEN] = { JMP_REL32 };
+	int32_t rel = (int32_t)(s->tramp - (at + INSN_JMP_LEN));
+	memcpy(jmp + 1, &rel, 4);
+	static const uint8_t int3 = INT3;
+	text_write(l, s, at, &int3, 1);
+	text_write(l, s, at + 1, jmp + 1, 4);
+	text_write(l, s, at, jmp, 1);
+}
+
+/* in_jump -- sites[i] lies in the range of another site's jump (ranges
+ * hold their site and span less than 64 bytes) */
+static bool
+in_jump(const struct insn_site *sites, size_t n, size_t i)
+{
+	uint64_t at = sites[i].addr;
+	for (size_t j = i; j-- > 0 && sites[j].addr + 64 > at;)
+		if (sites[j].tramp != 0 && sites[j].addr - sites[j].jmp_back +
+				sites[j].jmp_len > at)
+			return true;
+	for (size_t j = i + 1; j < n && sites[j].addr < at + 64; j++)
+		if (sites[j].tramp != 0 && sites[j].addr - sites[j].jmp_back <=
+				at)
+			return true;
+	return false;
+}
+
+/*
+ * patch_module -- a jmp to its trampoline for each site that has one (the
+ * sites inside its range are done there), an int3 over the first byte of
+ * every other; the sites left trapping in jump mode are counted
+ */
+static void
+patch_module(struct module *m, const struct loaded *l, bool jump)
+{
+	static const uint8_t int3 = INT3;
+	for (size_t i = 0; i < m->nsites; i++) {
+		const struct insn_site *s = &m->sites[i];
+		uintptr_t at = s->addr - (s->tramp != 0 ? s->jmp_back : 0);
+		if (s->tramp != 0) {
+			write_jump(l, s);
+		} else if (!in_jump(m->sites, m->nsites, i)) {
+			text_write(l, s, s->addr, &int3, 1);
+			m->trapping += jump;
+		} else {
+			continue;
+		}
+		if (m->probe == 0 || at < m->probe)
+			m->probe = at;
+	}
+	if (m->probe != 0)
+		m->probe_byte = *(const uint8_t *)m->probe;
 }
 
 /*
@@ -207,7 +282,7 @@ module_find(uintptr_t base, const char *name)
 static bool
 still_patched(const struct module *m)
 {
-	return m->nsites == 0 || *(const uint8_t *)m->sites[0].addr == INT3;
+	return m->probe == 0 || *(const uint8_t *)m->probe == m->probe_byte;
 }
 
 /* modules_prune -- forget the objects the last walk did not see */
@@ -215,11 +290,12 @@ static bool
 modules_prune(void)
 {
 	bool changed = false;
-	unsigned locked = 0;
+	unsigned locked = 0, trapping = 0;
 	for (struct module **p = &modules; *p != NULL;) {
 		struct module *m = *p;
 		if (m->present) {
 			locked += m->locked;
+			trapping += m->trapping;
 			p = &m->next;
 			continue;
 		}
@@ -230,6 +306,7 @@ modules_prune(void)
 		changed = true;
 	}
 	atomic_store(&locked_total, locked);
+	atomic_store(&trapping_total, trapping);
 	return changed;
 }
 
@@ -272,6 +349,14 @@ module_add(const struct loaded *l, struct insn_scanner **sc)
 	return m;
 }
 
+/* patch_mode_jump -- trampolines, unless PMEMU_PATCH=int3 or the CPU
+ * cannot save the whole register state */
+static bool
+patch_mode_jump(void)
+{
+	return !shim_opts()->patch_int3 && insn_tramp_ready();
+}
+
 /* rescan -- bring the modules, the table and the patches up to date */
 static void
 rescan(void)
@@ -282,28 +367,35 @@ rescan(void)
 	for (struct module *m = modules; m != NULL; m = m->next)
 		m->present = false;
 	struct module **fresh = calloc(all.n + 1, sizeof(*fresh));
+	const struct loaded **fresh_l = calloc(all.n + 1, sizeof(*fresh_l));
 	struct insn_scanner *sc = NULL; /* made on the first cache miss */
-	if (fresh == NULL)
+	if (fresh == NULL || fresh_l == NULL)
 		shim_fatal("error: out of memory listing the loaded objects");
 	size_t nfresh = 0;
+	bool jump = patch_mode_jump();
 	for (size_t i = 0; i < all.n; i++) {
 		struct module *m = module_find(all.v[i].base, all.v[i].name);
 		if (m != NULL && still_patched(m)) {
 			m->present = true;
 			continue;
 		}
-		fresh[nfresh++] = module_add(&all.v[i], &sc);
+		fresh_l[nfresh] = &all.v[i];
+		fresh[nfresh] = module_add(&all.v[i], &sc);
+		if (jump) /* sets the sites' tramp, before the table copies */
+			insn_tramp_module(fresh[nfresh]->sites,
+					fresh[nfresh]->nsites);
+		nfresh++;
 	}
 	if (modules_prune() || nfresh > 0)
-		table_rebuild(); /* published before any int3 is written */
-	for (size_t i = 0, j = 0; i < all.n; i++)
-		if (j < nfresh && fresh[j]->base == all.v[i].base &&
-				strcmp(fresh[j]->name, all.v[i].name) == 0) {
-			patch_module(fresh[j], &all.v[i]);
-			reprobe(fresh[j++], &all.v[i]);
-		}
+		table_rebuild(); /* published before any byte is written */
+	for (size_t j = 0; j < nfresh; j++) {
+		patch_module(fresh[j], fresh_l[j], jump);
+		reprobe(fresh[j], fresh_l[j]);
+	}
+	modules_prune(); /* the trapping total, now counted */
 	insn_scanner_delete(sc);
 	free(fresh);
+	free(fresh_l);
 	for (size_t i = 0; i < all.n; i++)
 		free(all.v[i].name);
 	free(all.v);

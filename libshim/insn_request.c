@@ -178,18 +178,10 @@ struct sweep_starts {
 	size_t next;          /* decoded up to this offset (a start) */
 };
 
-/* a candidate: branches into [lo, hi] keep its trap */
-struct window {
-	uint64_t lo, hi;
-	struct sweep_starts *sweep;   /* decoded linearly, from its lo */
-	size_t site;
-	bool entered;
-};
-
 static int
 window_cmp(const void *a, const void *b)
 {
-	const struct window *x = a, *y = b;
+	const struct insn_window *x = a, *y = b;
 	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
@@ -230,7 +222,8 @@ starts_at(struct insn_scanner *sc, struct sweep_starts *ss, uint64_t at)
 /* branch -- a branch that may start at `at` lands on target: mark its
  * window unless the sweep of the window decodes `at` as no instruction */
 static void
-branch(struct insn_scanner *sc, struct window *w, size_t n, uint64_t at,
+branch(struct insn_scanner *sc, struct insn_window *w,
+		struct sweep_starts **sweep, size_t n, uint64_t at,
 		uint64_t target)
 {
 	size_t lo = 0, hi = n;
@@ -241,65 +234,69 @@ branch(struct insn_scanner *sc, struct window *w, size_t n, uint64_t at,
 		else
 			hi = mid;
 	}
-	struct window *x = lo > 0 ? &w[lo - 1] : NULL;
+	struct insn_window *x = lo > 0 ? &w[lo - 1] : NULL;
 	if (x == NULL || target > x->hi || x->entered)
 		return;
-	if (at < x->sweep->lo || at >= x->sweep->hi ||
-			starts_at(sc, x->sweep, at))
+	struct sweep_starts *ss = sweep[lo - 1];
+	if (at < ss->lo || at >= ss->hi || starts_at(sc, ss, at))
 		x->entered = true;
 }
 
 /* branch_pass -- every byte of [p, end) that may start a direct branch
  * (jcc, jmp, jrcxz, loop: rel8; jmp, call, jcc: rel32) */
 static void
-branch_pass(struct insn_scanner *sc, struct window *w, size_t n,
-		const uint8_t *p, const uint8_t *end)
+branch_pass(struct insn_scanner *sc, struct insn_window *w,
+		struct sweep_starts **sweep, size_t n, const uint8_t *p,
+		const uint8_t *end)
 {
 	for (; p < end; p++) {
 		uint64_t at = (uint64_t)(uintptr_t)p;
 		int32_t rel;
 		if (p + 2 <= end && ((*p >= 0x70 && *p <= 0x7f) || *p == 0xeb ||
 				(*p >= 0xe0 && *p <= 0xe3)))
-			branch(sc, w, n, at, at + 2 + (uint64_t)(int8_t)p[1]);
+			branch(sc, w, sweep, n, at, at + 2 + (uint64_t)(int8_t)p[1]);
 		if (p + 5 <= end && (*p == 0xe8 || *p == 0xe9)) {
 			memcpy(&rel, p + 1, 4);
-			branch(sc, w, n, at, at + 5 + (uint64_t)(int64_t)rel);
+			branch(sc, w, sweep, n, at, at + 5 + (uint64_t)(int64_t)rel);
 		}
 		if (p + 6 <= end && *p == 0x0f && (p[1] & 0xf0) == 0x80) {
 			memcpy(&rel, p + 2, 4);
-			branch(sc, w, n, at, at + 6 + (uint64_t)(int64_t)rel);
+			branch(sc, w, sweep, n, at, at + 6 + (uint64_t)(int64_t)rel);
 		}
 	}
 }
 
-/*
- * windows_of -- the candidate sites' windows, sorted, each pointing to
- * the starts of its sweep (one per sweep: sweeps do not overlap, so the
- * windows of one sweep are neighbours); the number of windows
- */
-static size_t
-windows_of(const struct insn_site *sites, size_t n,
-		bool (*ignored)(uint64_t word), struct window *w,
-		struct sweep_starts *ss)
+void
+insn_windows_check(struct insn_scanner *sc, struct insn_window *w, size_t n,
+		const struct insn_range *code, size_t ncode)
 {
-	size_t nw = 0, nss = 0;
+	struct sweep_starts *ss = malloc((n + 1) * sizeof(*ss));
+	struct sweep_starts **sweep = malloc((n + 1) * sizeof(*sweep));
+	size_t nss = 0;
+	if (ss == NULL || sweep == NULL) {
+		for (size_t i = 0; i < n; i++)
+			w[i].entered = true; /* unknown: it may be */
+		goto out;
+	}
+	qsort(w, n, sizeof(*w), window_cmp);
+	/* one starts map per sweep: sweeps do not overlap, so the windows
+	 * of one sweep are neighbours */
 	for (size_t i = 0; i < n; i++) {
-		const struct insn_site *s = &sites[i];
-		if (s->kind == INSN_CLIENT_REQ && s->req_window != 0 &&
-				ignored(s->req_word))
-			w[nw++] = (struct window){ s->addr - s->req_window,
-				s->addr, NULL, i, false };
+		w[i].entered = false;
+		if (nss == 0 || ss[nss - 1].lo != w[i].sweep_lo)
+			ss[nss++] = (struct sweep_starts){ w[i].sweep_lo,
+				w[i].sweep_hi, NULL, 0 };
+		sweep[i] = &ss[nss - 1];
 	}
-	qsort(w, nw, sizeof(*w), window_cmp);
-	for (size_t i = 0; i < nw; i++) {
-		const struct insn_site *s = &sites[w[i].site];
-		uint64_t lo = s->addr - s->req_sweep_back;
-		if (nss == 0 || ss[nss - 1].lo != lo)
-			ss[nss++] = (struct sweep_starts){ lo,
-				lo + s->req_sweep_len, NULL, 0 };
-		w[i].sweep = &ss[nss - 1];
-	}
-	return nw;
+	for (size_t i = 0; n > 0 && i < ncode; i++)
+		branch_pass(sc, w, sweep, n,
+				(const uint8_t *)(uintptr_t)code[i].lo,
+				(const uint8_t *)(uintptr_t)code[i].hi);
+	for (size_t i = 0; i < nss; i++)
+		free(ss[i].bits);
+out:
+	free(ss);
+	free(sweep);
 }
 
 size_t
@@ -307,25 +304,24 @@ insn_requests_elide(struct insn_scanner *sc, struct insn_site *sites,
 		size_t n, const struct insn_range *code, size_t ncode,
 		bool (*ignored)(uint64_t word))
 {
-	struct window *w = malloc((n + 1) * sizeof(*w));
-	struct sweep_starts *ss = malloc((n + 1) * sizeof(*ss));
-	if (w == NULL || ss == NULL) {
-		free(w);
-		free(ss);
+	struct insn_window *w = malloc((n + 1) * sizeof(*w));
+	if (w == NULL)
 		return n;
+	size_t nw = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct insn_site *s = &sites[i];
+		if (s->kind == INSN_CLIENT_REQ && s->req_window != 0 &&
+				ignored(s->req_word))
+			w[nw++] = (struct insn_window){ s->addr - s->req_window,
+				s->addr, s->addr - s->req_sweep_back,
+				s->addr - s->req_sweep_back + s->req_sweep_len,
+				i, false };
 	}
-	size_t nw = windows_of(sites, n, ignored, w, ss);
-	for (size_t i = 0; nw > 0 && i < ncode; i++)
-		branch_pass(sc, w, nw, (const uint8_t *)(uintptr_t)code[i].lo,
-				(const uint8_t *)(uintptr_t)code[i].hi);
-	for (size_t i = 0; i < nw; i++) {
+	insn_windows_check(sc, w, nw, code, ncode);
+	for (size_t i = 0; i < nw; i++)
 		if (!w[i].entered)
 			sites[w[i].site].kind = INSN_NONE; /* no trap needed */
-		if (i + 1 == nw || w[i + 1].sweep != w[i].sweep)
-			free(w[i].sweep->bits);
-	}
 	free(w);
-	free(ss);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++)
 		if (sites[i].kind != INSN_NONE)

@@ -573,6 +573,8 @@ insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
 		if (insn_client_request_at(code + off, len - off)) {
 			client_request_site(addr + off, &s);
 			history_request(sc, &h, code, len, addr, off, &s);
+			s.req_sweep_back = (uint32_t)(s.addr - addr);
+			s.req_sweep_len = (uint32_t)len;
 			int r = found(ctx, &s);
 			if (r != 0)
 				return r;
@@ -587,6 +589,8 @@ insn_scan(struct insn_scanner *sc, const uint8_t *code, size_t len,
 			continue;
 		}
 		if (s.kind != INSN_NONE) {
+			s.req_sweep_back = (uint32_t)off;
+			s.req_sweep_len = (uint32_t)len;
 			int r = found(ctx, &s);
 			if (r != 0)
 				return r;

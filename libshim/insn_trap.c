@@ -401,6 +401,33 @@ emit(const struct insn_site *s, ucontext_t *uc, const struct insn_event *e)
 	shim_depth--;
 }
 
+void
+insn_emulate(const struct insn_site *s, ucontext_t *uc)
+{
+	int saved_errno = errno;
+	if (s->kind == INSN_CLIENT_REQ) {
+		client_request_trap(s, uc);
+	} else {
+		struct insn_event e = perform(s, uc);
+		emit(s, uc, &e);
+	}
+	errno = saved_errno;
+}
+
+/*
+ * jump_being_written -- the site whose jump patch starts at `at`: its
+ * first byte is an int3 while the other four are written (insn_patch.c)
+ */
+static const struct insn_site *
+jump_being_written(uint64_t at)
+{
+	const struct insn_site *s = table_find(at);
+	if (s == NULL) /* a client request's jump starts at its preamble */
+		s = table_find(at + INSN_CLIENT_REQ_LEN - INSN_XCHG_RBX_LEN);
+	return s != NULL && s->tramp != 0 &&
+		s->addr - s->jmp_back == at ? s : NULL;
+}
+
 bool
 shim_insn_sigtrap(int sig, siginfo_t *si, void *ucv)
 {
@@ -409,19 +436,16 @@ shim_insn_sigtrap(int sig, siginfo_t *si, void *ucv)
 	if (sig != SIGTRAP || si == NULL || si->si_code != SI_KERNEL ||
 			uc == NULL)
 		return false;
-	const struct insn_site *s =
-		table_find((uint64_t)uc->uc_mcontext.gregs[REG_RIP] - 1);
-	if (s == NULL)
-		return false;
-	int saved_errno = errno;
-	if (s->kind == INSN_CLIENT_REQ) {
-		client_request_trap(s, uc);
-	} else {
-		struct insn_event e = perform(s, uc);
-		emit(s, uc, &e);
+	uint64_t at = (uint64_t)uc->uc_mcontext.gregs[REG_RIP] - 1;
+	const struct insn_site *s = jump_being_written(at);
+	if (s != NULL) { /* its trampoline does the whole range */
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)s->tramp;
+		return true;
 	}
+	if ((s = table_find(at)) == NULL)
+		return false;
+	insn_emulate(s, uc);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
-	errno = saved_errno;
 	return true;
 }
 

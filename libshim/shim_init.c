@@ -288,6 +288,18 @@ shim_exit_notes(void)
 			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
 				NULL, 0);
 	}
+	unsigned ntrapping = shim_insn_trapping_sites();
+	if (ntrapping > 0 && nregions > 0) {
+		char note[256];
+		int n = snprintf(note, sizeof(note), "%u raw instruction "
+			"site%s could not take a jump to a trampoline and "
+			"trap%s (int3, slower; docs/raw-instructions.md)",
+			ntrapping, ntrapping == 1 ? "" : "s",
+			ntrapping == 1 ? "s" : "");
+		if (n > 0)
+			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
+				NULL, 0);
+	}
 	shim_unlock();
 }
 

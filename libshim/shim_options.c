@@ -99,6 +99,15 @@ parse_quiet(const char *v, struct shim_options *o)
 }
 
 static int
+parse_patch(const char *v, struct shim_options *o)
+{
+	if (strcmp(v, "int3") != 0 && strcmp(v, "jump") != 0)
+		return -1;
+	o->patch_int3 = v[0] == 'i';
+	return 0;
+}
+
+static int
 parse_report(const char *v, struct shim_options *o)
 {
 	o->report_path = v;
@@ -167,6 +176,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_IMAGE", NULL, "an absolute image directory path",
 		parse_image },
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },
+	{ "PMEMU_PATCH", NULL, "int3 or jump", parse_patch },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

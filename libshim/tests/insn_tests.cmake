@@ -20,6 +20,14 @@ target_link_libraries(test_insn_request PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE)
 add_test(NAME libshim.insn_request COMMAND test_insn_request)
 
+# jumps to trampolines: where they may go, relocation of what they cover
+add_executable(test_insn_jump ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_jump.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_jump.c)
+target_include_directories(test_insn_jump PRIVATE ${INSN_DIR})
+target_link_libraries(test_insn_jump PRIVATE ${CMOCKA_LIB}
+  PkgConfig::CAPSTONE)
+add_test(NAME libshim.insn_jump COMMAND test_insn_jump)
+
 # the on-disk scan cache
 add_executable(test_insn_cache ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_cache.c
   ${INSN_DIR}/insn_cache.c ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c)

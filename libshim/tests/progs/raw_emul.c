@@ -4,9 +4,15 @@
  * xmm8-15, zmm16-31, mm registers), to pmem and to DRAM. Its output must
  * be the same natively and under pmemu: the emulation is exact. It says
  * on stderr how many of its instructions were patched (read back from its
- * own code: an int3 in their first byte).
+ * own code: an int3 in their first byte, or a jmp over them into code of
+ * no loaded object, a trampoline).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <cpuid.h>
+#include <dlfcn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +156,26 @@ extern const uint8_t site_movnti32[], site_movnti64[], site_movntdq[],
 	site_clflushopt[], site_clflush[], site_sfence[], site_mfence[],
 	site_movnti_fs[];
 
+/* patched -- the site traps, or a jmp at most 24 bytes before it leads
+ * into code of no loaded object (pmemu's trampolines) */
+static bool
+patched(const uint8_t *site)
+{
+	if (site[0] == 0xcc)
+		return true;
+	for (int k = 0; k <= 24; k++) {
+		const uint8_t *jmp = site - k;
+		int32_t rel;
+		Dl_info info;
+		if (jmp[0] != 0xe9)
+			continue;
+		memcpy(&rel, jmp + 1, 4);
+		if (dladdr(jmp + 5 + rel, &info) == 0)
+			return true;
+	}
+	return false;
+}
+
 static unsigned
 patched_sites(void)
 {
@@ -161,7 +187,7 @@ patched_sites(void)
 		site_movnti_fs };
 	unsigned n = 0;
 	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
-		n += sites[i][0] == 0xcc;
+		n += patched(sites[i]);
 	return n;
 }
 

@@ -18,6 +18,7 @@ LIBS = ["-lpmem", "-lpmemobj"]
 
 def build(src, out, flags=(), plugin=None, suffix=""):
     """gcc -O2 -g src (with -fplugin=plugin when given) into out."""
+    out.mkdir(exist_ok=True)
     exe = out / (pathlib.Path(src).stem + suffix)
     cmd = ["gcc", "-O2", "-g", "-I", str(HERE), *flags]
     if plugin:

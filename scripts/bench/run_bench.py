@@ -3,10 +3,10 @@
 build and (when installed) Valgrind's pmemcheck, on the four programs of
 docs/performance.md "Side by side":
 
-  libpmem  bench_libpmem.c: 16 MiB, every word stored, pmem_persist per
+  libpmem  bench_store.c: 16 MiB, every word stored, pmem_persist per
            line, 4 passes
-  raw      bench_raw.c (-mclwb): 64 MiB, every word, clwb per line, sfence
-           per 8 lines, 4 passes
+  raw      bench_store.c -DBENCH_RAW -mclwb: 64 MiB, every word, clwb per
+           line, sfence per 8 lines, 4 passes
   obj      bench_obj.c: 20,000 libpmemobj transactions, 2 x
            pmemobj_tx_add_range of 8 bytes each
   dram     bench_dram.c: 64 MiB malloc'd, 24 multiply-add passes, a 1 MiB
@@ -43,9 +43,9 @@ import benchlib as bl
 
 MODES = ["native", "run", "int3", "plugin", "pmemcheck"]
 BENCHES = [  # name, source, gcc flags, small args for --check, goals
-    ("libpmem", "bench_libpmem.c", [], ["1", "1"],
+    ("libpmem", "bench_store.c", [], ["1", "1"],
      {"run": 2.0, "plugin": 2.0}),
-    ("raw", "bench_raw.c", ["-mclwb"], ["1", "1"],
+    ("raw", "bench_store.c", ["-DBENCH_RAW", "-mclwb"], ["1", "1"],
      {"run": 10.0, "int3": 10.0, "plugin": 2.5}),
     ("obj", "bench_obj.c", [], ["200"], {"run": 3.0, "int3": 3.0}),
     ("dram", "bench_dram.c", [], ["2", "2"], {"run": 1.05}),
@@ -191,8 +191,9 @@ def main():
         for name, src, flags, small, goals in BENCHES:
             if name not in wanted:
                 continue
-            exes = {"plain": bl.build(src, tmp, flags),
-                    "plugin": bl.build(src, tmp, flags, a.plugin, "-plugin")}
+            exes = {"plain": bl.build(src, tmp / name, flags),
+                    "plugin": bl.build(src, tmp / name, flags, a.plugin,
+                                       "-plugin")}
             if a.check:
                 bad += check(a, name, src, exes, small, tmp)
             else:

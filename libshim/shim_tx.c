@@ -239,6 +239,17 @@ struct late_ctx {
 	bool site_taken;
 };
 
+/* add_site -- the TX_ADD's site, taken on first need (an unwind) */
+static uint32_t
+add_site(struct late_ctx *c)
+{
+	if (!c->site_taken) {
+		c->add_site = c->uc ? shim_site_ucontext(c->uc) : 0;
+		c->site_taken = true;
+	}
+	return c->add_site;
+}
+
 /* late_report -- x was stored in this transaction before it was added */
 static void
 late_report(struct late_ctx *c, uint32_t store_site, bool untraced,
@@ -246,13 +257,9 @@ late_report(struct late_ctx *c, uint32_t store_site, bool untraced,
 {
 	if (shim_model() == NULL || covered_by_tx(c->slot, x))
 		return; /* added before: the store came after an add */
-	if (!c->site_taken) {
-		c->add_site = c->uc ? shim_site_ucontext(c->uc) : 0;
-		c->site_taken = true;
-	}
 	struct model_finding f = { .cls = MODEL_FIND_TX_ADD_LATE,
 		.site = store_site, .count = 1, .lines = 1,
-		.region = x->region, .off = x->lo, .related = c->add_site,
+		.region = x->region, .off = x->lo, .related = add_site(c),
 		.guessed = untraced };
 	model_report(shim_model(), &f);
 }
@@ -318,6 +325,10 @@ add_with_late(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	struct late_ctx *c = ctx;
 	late_kept(c, r);
 	late_untraced(c, m, lo, hi);
+	/* the stores the add announces will not fault on a writable page:
+	 * the add's site is the best guess for them */
+	if (m->tracked && shim_line_site_writable(m, lo, hi))
+		shim_line_site_announced(m, lo, hi, add_site(c));
 	add_piece(r, c->slot);
 }
 
@@ -538,7 +549,7 @@ clean_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		line;
 	if (lhi > m->base + m->len)
 		lhi = m->base + m->len;
-	shim_dirty_flush_lines(m, llo, lhi);
+	shim_dirty_flush_lines(m, llo, lhi, 0);
 	struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
 		.tid = shim_tid(), .site = c->site, .region = m->region->id,
 		.off = off, .len = hi - lo };

@@ -5,9 +5,7 @@
  *   after   a store made after crash point "m1", never flushed
  *   later   a store not durable at "m1", flushed and fenced after it
  *   clean   one clflush of a line never written, before "m1"
- *   lock    a lock word 0 -> 1 -> 0, never flushed
- *   relock  a lock word 0 -> 1, flushed with no fence, then 1 -> 0: the
- *           1 may still reach the media
+ *   lock    a lock word 0 -> 1 -> 0, never flushed (relock: the 1 flushed)
  *   two     two atomic increments on two lines, never flushed
  *   ok      a store flushed and fenced before "m1": nothing to report
  *   example the example of docs/report-format.md: a store flushed with
@@ -54,10 +52,6 @@ run(char *pm, const char *mode)
 	} else if (strcmp(mode, "lock") == 0) {
 		__atomic_store_n(a, 1, __ATOMIC_SEQ_CST); /* LOCK */
 		__atomic_store_n(a, 0, __ATOMIC_SEQ_CST); /* UNLOCK */
-	} else if (strcmp(mode, "relock") == 0) {
-		*a = 1; /* RELOCK */
-		pmemu_flush((void *)a, sizeof(*a)); /* RELOCK_FLUSH */
-		*a = 0; /* RELOCK_UNLOCK */
 	} else if (strcmp(mode, "two") == 0) {
 		__atomic_fetch_add(a, 1, __ATOMIC_SEQ_CST); /* ATOMIC_A */
 		__atomic_fetch_add(b, 1, __ATOMIC_SEQ_CST); /* ATOMIC_B */
@@ -69,6 +63,10 @@ run(char *pm, const char *mode)
 		pm[0] = 1;
 		persist(pm);
 		pmemu_crash_point("m1");
+	} else if (strcmp(mode, "relock") == 0) {
+		*a = 1; /* RELOCK */
+		pmemu_flush((void *)a, sizeof(*a)); /* RELOCK_FLUSH */
+		*a = 0; /* RELOCK_UNLOCK */
 	} else {
 		errx(2, "unknown mode %s", mode);
 	}

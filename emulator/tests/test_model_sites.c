@@ -68,14 +68,22 @@ test_untraced_store_and_snapshot_sites(void **state)
 	model_delete(m);
 }
 
+/* findings_model -- a model as the shim runs it (no contents), region 0 */
+static struct model *
+findings_model(uint64_t len)
+{
+	struct model_config *cfg = model_config_new();
+	struct model *m = model_new(cfg, NULL, NULL);
+	model_config_delete(cfg);
+	assert_int_equal(model_region_add(m, 0, len, MODEL_DOMAIN_ADR), 0);
+	return m;
+}
+
 static void
 test_findings_mode_has_no_versions(void **state)
 {
 	(void)state;
-	struct model_config *cfg = model_config_new();
-	struct model *m = model_new(cfg, NULL, NULL);
-	model_config_delete(cfg);
-	assert_int_equal(model_region_add(m, 0, 256, MODEL_DOMAIN_ADR), 0);
+	struct model *m = findings_model(256);
 	sc_store_kind(m, MODEL_EV_STORE, 1, 11, 0, 8, 'A');
 	assert_int_equal(model_version_site(m, 0, 0, 1), 0);
 	model_delete(m);
@@ -105,10 +113,7 @@ static void
 test_exact_and_guessed_site_are_two_findings(void **state)
 {
 	(void)state;
-	struct model_config *cfg = model_config_new();
-	struct model *m = model_new(cfg, NULL, NULL);
-	model_config_delete(cfg);
-	assert_int_equal(model_region_add(m, 0, 4096, MODEL_DOMAIN_ADR), 0);
+	struct model *m = findings_model(4096);
 	sc_untraced(m, 21, 512, 8);
 	sc_untraced(m, 21, 256, 8);
 	model_store_site_exact(m, 0, 256, 21);

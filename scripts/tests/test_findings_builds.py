@@ -112,3 +112,37 @@ def test_each_line_names_the_function_that_wrote_it(pmemu_bin, tmp_path,
 
 def source_lines_of(text):
     return {int(n) for n in re.findall(r"line_sites\.c:(\d+)\)", text)}
+
+
+TX_SITES_SRC = PROGS / "tx_line_sites.c"
+
+
+@pytest.fixture(scope="module")
+def tx_sites_progs(tmp_path_factory, cc):
+    return build_both(tmp_path_factory.mktemp("tx_line_sites"), cc,
+                      TX_SITES_SRC, "-lpmemobj")
+
+
+@pytest.mark.parametrize("kind", BUILDS)
+def test_tx_add_names_the_store_it_announced(pmemu_bin, tmp_path,
+                                             tx_sites_progs, kind):
+    """b, added with POBJ_XADD_NO_FLUSH and never flushed, is stored on a
+    page already writable: a plain build names set_b (its TX_ADD), not
+    set_a's store that opened the page"""
+    if kind not in tx_sites_progs:
+        pytest.skip("plugin not built")
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    res = subprocess.run([pmemu_bin, "run", "--pmem-dir", str(pm), "--",
+                          str(tx_sites_progs[kind]), str(pm / "pool")],
+                         capture_output=True, text=True, env=clean_env())
+    text = report(res)
+    assert classes(text) == ["unpersisted stores"], text
+    assert "[1]" not in text, text
+    assert "set_b" in text and "set_a" not in text, text
+    lines = {int(n) for n in re.findall(r"tx_line_sites\.c:(\d+)\)", text)}
+    if kind == "plugin":
+        assert line_of("STORE_B", TX_SITES_SRC) in lines, text
+    else:
+        assert line_of("ADD_B", TX_SITES_SRC) in lines, text
+        assert "site guessed" in text, text

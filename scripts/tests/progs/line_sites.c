@@ -9,6 +9,7 @@
  */
 #include <err.h>
 #include <libpmem.h>
+#include <stddef.h>
 
 #define LEN 8192
 

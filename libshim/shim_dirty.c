@@ -57,10 +57,12 @@ npages(const struct shim_mapping *m)
 	return (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
 }
 
+/* line_site_len -- bytes of m's line_site: room for the shortest line
+ * (64 bytes) whatever the region's, so release needs no region */
 static size_t
-nlines(const struct shim_mapping *m)
+line_site_len(const struct shim_mapping *m)
 {
-	return (m->len + m->region->line_len - 1) / m->region->line_len;
+	return npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
 }
 
 int
@@ -73,7 +75,7 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->page_state = anon(n);
 	m->page_site = anon(n * sizeof(uint32_t));
 	m->page_fault_line = anon(n);
-	m->line_site = anon(nlines(m) * sizeof(uint32_t));
+	m->line_site = anon(line_site_len(m));
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
 	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
@@ -99,7 +101,7 @@ shim_dirty_release(struct shim_mapping *m)
 	if (m->page_fault_line)
 		munmap(m->page_fault_line, n);
 	if (m->line_site)
-		munmap(m->line_site, nlines(m) * sizeof(uint32_t));
+		munmap(m->line_site, line_site_len(m));
 	m->page_fault_line = NULL;
 	m->line_site = NULL;
 	m->page_heat = NULL;

@@ -55,9 +55,6 @@ shim_line_site_forget(struct shim_mapping *m, size_t pg)
 	uint32_t line = m->region->line_len;
 	size_t per_page = line < SHIM_PAGE_LEN ? SHIM_PAGE_LEN / line : 1;
 	size_t first = pg * SHIM_PAGE_LEN / line;
-	size_t nlines = (m->len + line - 1) / line;
-	if (first + per_page > nlines)
-		per_page = nlines - first;
 	memset(&m->line_site[first], 0, per_page * sizeof(uint32_t));
 	m->page_fault_line[pg] = NO_LINE;
 }

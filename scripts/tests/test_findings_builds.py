@@ -44,6 +44,15 @@ def test_restored_line_with_write_back_in_flight_is_reported(
     assert line_of("RELOCK_FLUSH") in source_lines(text), text
 
 
+def run_pool_prog(pmemu_bin, tmp_path, exe):
+    """`pmemu run` of a program whose one argument is its pool's path"""
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    return subprocess.run([pmemu_bin, "run", "--pmem-dir", str(pm), "--",
+                           str(exe), str(pm / "pool")],
+                          capture_output=True, text=True, env=clean_env())
+
+
 def entries(text):
     """{first-at offset: entry text} of a report"""
     out = {}
@@ -91,11 +100,7 @@ def test_each_line_names_the_function_that_wrote_it(pmemu_bin, tmp_path,
     not the page's first store"""
     if kind not in sites_progs:
         pytest.skip("plugin not built")
-    pm = tmp_path / "pm"
-    pm.mkdir()
-    res = subprocess.run([pmemu_bin, "run", "--pmem-dir", str(pm), "--",
-                          str(sites_progs[kind]), str(pm / "pool")],
-                         capture_output=True, text=True, env=clean_env())
+    res = run_pool_prog(pmemu_bin, tmp_path, sites_progs[kind])
     found = entries(report(res))
     assert sorted(found) == [0, 0x100], res.stderr
     header, count = found[0], found[0x100]
@@ -131,11 +136,7 @@ def test_tx_add_names_the_store_it_announced(pmemu_bin, tmp_path,
     set_a's store that opened the page"""
     if kind not in tx_sites_progs:
         pytest.skip("plugin not built")
-    pm = tmp_path / "pm"
-    pm.mkdir()
-    res = subprocess.run([pmemu_bin, "run", "--pmem-dir", str(pm), "--",
-                          str(tx_sites_progs[kind]), str(pm / "pool")],
-                         capture_output=True, text=True, env=clean_env())
+    res = run_pool_prog(pmemu_bin, tmp_path, tx_sites_progs[kind])
     text = report(res)
     assert classes(text) == ["unpersisted stores"], text
     assert "[1]" not in text, text

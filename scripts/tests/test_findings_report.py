@@ -147,7 +147,7 @@ def test_store_before_its_tx_add_names_both(pmemu_bin, tmp_path, tx_progs,
     store, add = line_of("STORE_BEFORE_ADD", TX_SRC), line_of("LATE_ADD",
                                                               TX_SRC)
     m = re.search(r"^\[0\].*\n      at main \(tx_add_late\.c:(\d+)\)\n"
-                  r"(      \(first store on this page.*\)\n)?"
+                  r"(      \(site guessed.*\)\n)?"
                   r"    added to the transaction after the store:\n"
                   r"(?:      .*\n)*?      by main \(tx_add_late\.c:(\d+)\)",
                   text + "\n", re.M)

@@ -363,8 +363,8 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev)
 {
 	if (r->domain == MODEL_DOMAIN_PAGECACHE) {
 		/* a CPU flush does not reach a file's page cache backing */
-		finding_add(m, MODEL_FIND_PAGECACHE_FLUSH, ev->site, false, 1, 0,
-				ev->region, ev->off);
+		finding_add(m, MODEL_FIND_PAGECACHE_FLUSH, ev->site, false,
+				1, 0, ev->region, ev->off);
 		return 0;
 	}
 	if (r->domain == MODEL_DOMAIN_EADR) {
@@ -427,8 +427,8 @@ shutdown_fn(struct model *m, uint32_t li, void *arg)
 	uint64_t off = line_number(l) << m->regions[region].line_shift;
 	if (l->dirty)
 		finding_add(m, MODEL_FIND_UNPERSISTED, l->dirty_site,
-				l->dirty_untraced, l->stores - l->durable_stores,
-				1, region, off);
+				l->dirty_untraced,
+				l->stores - l->durable_stores, 1, region, off);
 	for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
 		if (!m->wbs[w].strong) /* clflush needs no fence (MODEL.md) */
 			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site,

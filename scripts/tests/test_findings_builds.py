@@ -3,7 +3,7 @@ and the same program built without it get the same findings from
 `pmemu run` (docs/model.md, "Value-restoring stores"), and where a plain
 build cannot know a store's site it names the best one it has and says
 it is a guess (docs/report-format.md). Cases: progs/findings_cases.c,
-progs/line_sites.c.
+progs/line_sites.c (libpmem), progs/tx_line_sites.c (libpmemobj).
 """
 import re
 import subprocess

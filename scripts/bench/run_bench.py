@@ -78,7 +78,7 @@ def commands(a, exes, pool):
 
 FINDING = re.compile(r"^pmemu: ([a-z][a-z -]*?): ")
 FRAME = re.compile(r"^\s+(?:at|by) \S+ \((\S+):(\d+)\)")
-GUESS = "first store on this page"
+GUESS = "(site guessed:"
 
 
 def findings(stderr):

@@ -7,10 +7,27 @@
 #define PMEMU_CLI_LAUNCH_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * the platform options: run, record and explore take them, the CLI
+ * passes them as given to the shim (PMEMU_*), which validates them
+ */
+struct launch_platform_opt {
+	const char *option;        /* "--domain" */
+	const char *env;           /* "PMEMU_DOMAIN" */
+};
+#define LAUNCH_PLATFORM_MAX 8
+extern const struct launch_platform_opt launch_platform_opts[];
+extern const size_t launch_nplatform;
+
+/* the platform option argv[*i] (--name V or --name=V): its table index,
+ * its value in *value, *i past it; -1 if it is not one */
+int launch_platform_opt(int argc, char **argv, int *i, const char **value);
 
 struct launch_opts {
 	const char *pmem_dir;      /* absolute, resolved */
-	const char *domain, *line, *clflush, *sector; /* passed as given */
+	const char *platform[LAUNCH_PLATFORM_MAX]; /* by table index, or NULL */
 	const char *log_file;
 	const char *output;        /* record: -o TRACE */
 	int error_exitcode;        /* -1: unset */

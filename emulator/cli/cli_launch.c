@@ -25,6 +25,8 @@ launch_usage(bool record)
 		"  --clflush strong|weak clflush orders with later stores, or "
 		"not\n"
 		"  --sector 512|4096     atomic sector of a page write-back\n"
+		"  --latency L           busy-wait at flushes and fences: optane,\n"
+		"                        or flush=NS,fence=NS (docs/shim.md)\n"
 		"  --error-exitcode N    exit N when there are findings\n"
 		"  --log-file FILE       the report goes to FILE, not stderr\n"
 		"  --quiet               print findings only\n",
@@ -36,6 +38,7 @@ const struct launch_platform_opt launch_platform_opts[] = {
 	{ "--line", "PMEMU_LINE" },
 	{ "--clflush", "PMEMU_CLFLUSH" },
 	{ "--sector", "PMEMU_SECTOR" },
+	{ "--latency", "PMEMU_LATENCY" },
 };
 const size_t launch_nplatform = sizeof(launch_platform_opts) /
 	sizeof(launch_platform_opts[0]);

@@ -52,8 +52,9 @@ static const char usage_text[] =
 "  --verbose            list every failing crash point (else the first 10,\n"
 "                       then counts per call stack)\n"
 "  --no-progress        no progress line (shown on a tty by default)\n"
-"  --domain D, --line N, --clflush M, --sector N  as `pmemu record`, for\n"
-"                       PROGRAM; --domain adr,eadr explores each domain\n"
+"  --domain D, --line N, --clflush M, --sector N, --latency L  as\n"
+"                       `pmemu record`, for PROGRAM;\n"
+"                       --domain adr,eadr explores each domain\n"
 "exit status: 0 every state passed, 1 a state failed, 2 usage or input\n";
 
 struct explore_args {
@@ -320,8 +321,9 @@ parse_args(struct explore_args *a, int argc, char **argv)
 		return cli_error("explore: --trace and a PROGRAM exclude each "
 				"other");
 	if (a->o.trace && explore_platform_given(&a->plat))
-		return cli_error("explore: --domain, --line, --clflush, --sector "
-			"are for recording PROGRAM; a trace has its own");
+		return cli_error("explore: %s is for recording PROGRAM; a "
+			"trace has its own platform",
+			explore_platform_given(&a->plat));
 	if (a->json && a->plat.ndomains > 1)
 		return cli_error("explore: --json takes one --domain (explore "
 			"once per domain)");

@@ -50,13 +50,13 @@ explore_platform_opt(struct explore_platform *p, int argc, char **argv,
 	return 1;
 }
 
-bool
+const char *
 explore_platform_given(const struct explore_platform *p)
 {
 	for (size_t k = 0; k < launch_nplatform; k++)
 		if (p->values[k] != NULL)
-			return true;
-	return false;
+			return launch_platform_opts[k].option;
+	return NULL;
 }
 
 int

@@ -27,8 +27,8 @@ struct explore_platform {
 int explore_platform_opt(struct explore_platform *p, int argc, char **argv,
 		int *i);
 
-/* any platform option was given */
-bool explore_platform_given(const struct explore_platform *p);
+/* the first platform option given ("--domain"), or NULL */
+const char *explore_platform_given(const struct explore_platform *p);
 
 /*
  * appends the options to a `pmemu record` argv at argv[k] ("--name",

@@ -27,6 +27,8 @@ launch_usage(bool record)
 		"  --sector 512|4096     atomic sector of a page write-back\n"
 		"  --latency L           busy-wait at flushes and fences: optane,\n"
 		"                        or flush=NS,fence=NS (docs/shim.md)\n"
+		"  --devdax NAME:SIZE    DIR/NAME (dax0.0) is a device DAX of SIZE\n"
+		"                        bytes (K, M, G; a multiple of 2M)\n"
 		"  --error-exitcode N    exit N when there are findings\n"
 		"  --log-file FILE       the report goes to FILE, not stderr\n"
 		"  --quiet               print findings only\n",
@@ -39,6 +41,7 @@ const struct launch_platform_opt launch_platform_opts[] = {
 	{ "--clflush", "PMEMU_CLFLUSH" },
 	{ "--sector", "PMEMU_SECTOR" },
 	{ "--latency", "PMEMU_LATENCY" },
+	{ "--devdax", NULL },
 };
 const size_t launch_nplatform = sizeof(launch_platform_opts) /
 	sizeof(launch_platform_opts[0]);
@@ -157,6 +160,11 @@ launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
 	}
 	if (resolve_pmem_dir(o) != 0)
 		goto usage;
+	for (size_t k = 0; k < launch_nplatform; k++)
+		if (o->platform[k] && strcmp(launch_platform_opts[k].option,
+				"--devdax") == 0 &&
+				launch_devdax(o->pmem_dir, o->platform[k]) != 0)
+			goto usage;
 	o->argv = argv + i;
 	return 0;
 usage:
@@ -176,7 +184,7 @@ child_env(const struct launch_opts *o, const char *env_name,
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("PMEMU_PMEM_DIR", o->pmem_dir, 1);
 	for (size_t k = 0; k < launch_nplatform; k++)
-		if (o->platform[k] != NULL)
+		if (o->platform[k] != NULL && launch_platform_opts[k].env)
 			setenv(launch_platform_opts[k].env, o->platform[k], 1);
 	/* options of the CLI itself: the program need not see them */
 	unsetenv("PMEMU_ERROR_EXITCODE");

@@ -15,7 +15,7 @@
  */
 struct launch_platform_opt {
 	const char *option;        /* "--domain" */
-	const char *env;           /* "PMEMU_DOMAIN" */
+	const char *env;           /* "PMEMU_DOMAIN", NULL: the CLI's own */
 };
 #define LAUNCH_PLATFORM_MAX 8
 extern const struct launch_platform_opt launch_platform_opts[];
@@ -41,6 +41,13 @@ struct launch_opts {
  */
 int launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
 		int *exit_code);
+/* --devdax NAME:SIZE (cli_devdax.c): NAME is dax<R>.<N>; its media file
+ * under pmem_dir is created with SIZE bytes, or has them; 0 or
+ * CLI_EXIT_USAGE after one message */
+int launch_devdax(const char *pmem_dir, const char *spec);
+/* name is dax<R>.<N> (decimal R and N) */
+bool cli_devdax_name(const char *name);
+
 /*
  * runs the program with libpmemu.so preloaded, the options in PMEMU_*
  * and env_name=env_path (PMEMU_REPORT or PMEMU_TRACE); waits; returns the

@@ -10,7 +10,9 @@
 #include "shim_latency.h"
 
 static _Atomic uint64_t lat_lines, lat_fences, lat_spun_ns;
-static __thread bool lat_unfenced; /* this thread flushed since a fence */
+/* this thread flushed since its last fence (initial-exec: no allocation
+ * on first use, which a signal handler may be) */
+static __thread bool lat_unfenced __attribute__((tls_model("initial-exec")));
 
 static uint64_t
 now_ns(void)

@@ -1,13 +1,14 @@
 /*
  * intercept_devdax.c -- the calls only a device DAX changes: read (it has
- * no read operation: EINVAL) and fstat (a character device); the others
- * refuse in their own interposers (SHIM_DEVDAX_REFUSE)
+ * no read operation: EINVAL), fstat and statx (a character device); the
+ * others refuse in their own interposers (SHIM_DEVDAX_REFUSE)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -55,6 +56,25 @@ shim_devdax_stat(int dirfd, const char *path, struct stat *st)
 	if (S_ISREG(st->st_mode) && shim_devdax_name(path) &&
 			shim_path_resolve(dirfd, path, abs))
 		shim_devdax_stat_fill(path, st);
+}
+
+void
+shim_devdax_statx(int dirfd, const char *path, int flags, struct statx *stx)
+{
+	struct shim_region *r = path[0] == '\0' && (flags & AT_EMPTY_PATH) ?
+		shim_fd_region(dirfd) : NULL;
+	struct stat st = { .st_mode = S_IFREG | (stx->stx_mode & 07777) };
+	if (shim_devdax_region(r))
+		shim_devdax_stat_fill(r->path, &st);
+	else if (r == NULL)
+		shim_devdax_stat(dirfd, path, &st);
+	if (!S_ISCHR(st.st_mode) || !S_ISREG(stx->stx_mode))
+		return;
+	stx->stx_mode = (uint16_t)st.st_mode;
+	stx->stx_size = 0;
+	stx->stx_blocks = 0;
+	stx->stx_rdev_major = major(st.st_rdev);
+	stx->stx_rdev_minor = minor(st.st_rdev);
 }
 
 /* fstat_devdax -- a device DAX descriptor's stat, as its path's */

@@ -92,8 +92,13 @@ SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
 {
 	SHIM_ENTER(statx, dirfd, path, flags, mask, stx);
 	char img[PATH_MAX];
-	PATH_CALL(statx, dirfd, shim_image_path(dirfd, path, img), flags, mask,
-		stx);
+	int ret = REAL(statx)(dirfd, shim_image_path(dirfd, path, img), flags,
+		mask, stx);
+	SHIM_SAVE_ERRNO();
+	if (ret == 0)
+		shim_devdax_statx(dirfd, path, flags, stx);
+	SHIM_LEAVE();
+	return ret;
 }
 #define INIT_STATX SHIM_RESOLVE(statx)
 

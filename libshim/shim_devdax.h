@@ -28,6 +28,9 @@ bool shim_devdax_fd(int fd);
 void shim_devdax_stat_fill(const char *path, struct stat *st);
 /* ... when (dirfd, path) is under the pmem dir (intercept_devdax.c) */
 void shim_devdax_stat(int dirfd, const char *path, struct stat *st);
+/* the same for statx (an empty path with AT_EMPTY_PATH: dirfd's file) */
+void shim_devdax_statx(int dirfd, const char *path, int flags,
+		struct statx *stx);
 
 /*
  * mmap of a device DAX: MAP_PRIVATE, a length, offset or MAP_FIXED

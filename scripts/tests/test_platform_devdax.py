@@ -33,6 +33,7 @@ def test_device_answers_as_the_kernel_and_libpmem(tmp_path, devdax):
     assert r.returncode == 0, r.stdout + r.stderr
     assert probes(r.stdout) == {
         "stat": "chr size=0 major=1000", "fstat": "chr",
+        "statx": "chr major=1000",
         "read": "EINVAL", "pwrite": "EINVAL", "fsync": "EINVAL",
         "ftruncate": "EINVAL", "fallocate": "ENODEV",
         "mmap-private": "EINVAL", "mmap-4k": "EINVAL",

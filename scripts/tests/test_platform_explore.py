@@ -79,6 +79,13 @@ def test_bad_sector_stops_the_recording(tmp_path, twin):
     assert "--sector" in r.stderr and "512 or 4096" in r.stderr
 
 
+def test_a_domain_that_cannot_be_recorded_is_said(tmp_path, twin):
+    r = explore(tmp_path, twin, "buggy", "--domain", "adr,eadr",
+                "--sector", "100")
+    assert r.returncode == 2
+    assert last_line(r) == "pmemu: not explored on adr, not explored on eadr"
+
+
 def test_platform_options_with_a_trace_are_refused(tmp_path):
     r = subprocess.run([PMEMU, "explore", "--trace", str(tmp_path / "t"),
                         "--check", "true", "--domain", "eadr"],

@@ -44,6 +44,10 @@ fd_probes(const char *dev)
 	printf("stat %s size=%lld major=%u\n", ret == 0 &&
 		S_ISCHR(st.st_mode) ? "chr" : "other", (long long)st.st_size,
 		major(st.st_rdev));
+	struct statx stx;
+	ret = statx(AT_FDCWD, dev, 0, STATX_BASIC_STATS, &stx);
+	printf("statx %s major=%u\n", ret == 0 && S_ISCHR(stx.stx_mode) ?
+		"chr" : "other", stx.stx_rdev_major);
 	printf("fstat %s\n", fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) ?
 		"chr" : "other");
 	printf("read %s\n", err(read(fd, buf, sizeof(buf))));

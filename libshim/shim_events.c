@@ -134,7 +134,8 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		uint32_t n = r->len - off < line ? (uint32_t)(r->len - off) : line;
 		c->lines++;
 		shim_emit_snapshot(m, a, n, c->site);
-		if (r->domain == MODEL_DOMAIN_ADR)
+		if (r->domain == MODEL_DOMAIN_ADR ||
+				r->domain == MODEL_DOMAIN_CXL)
 			shim_pending_add(shim_tid(), r, off, (const void *)a, n);
 	}
 	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),

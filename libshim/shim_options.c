@@ -26,6 +26,8 @@ parse_domain(const char *v, struct shim_options *o)
 		o->domain = MODEL_DOMAIN_EADR;
 	else if (strcmp(v, "pagecache") == 0)
 		o->domain = MODEL_DOMAIN_PAGECACHE;
+	else if (strcmp(v, "cxl") == 0)
+		o->domain = MODEL_DOMAIN_CXL;
 	else
 		return -1;
 	return 0;
@@ -193,7 +195,8 @@ parse_other(const char *v, struct shim_options *o)
 static const struct shim_env_var env_table[] = {
 	{ "PMEMU_PMEM_DIR", "--pmem-dir", "an absolute directory path",
 		parse_pmem_dir },
-	{ "PMEMU_DOMAIN", "--domain", "adr, eadr or pagecache", parse_domain },
+	{ "PMEMU_DOMAIN", "--domain", "adr, eadr, pagecache or cxl",
+		parse_domain },
 	{ "PMEMU_LINE", "--line", "a power of two from 8 to 4096", parse_line },
 	{ "PMEMU_CLFLUSH", "--clflush", "strong or weak", parse_clflush },
 	{ "PMEMU_SECTOR", "--sector", "512 or 4096", parse_sector },
@@ -210,6 +213,8 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_LIBDIR", NULL, "a directory", parse_other },
 	{ "PMEMU_STATE", NULL, "a crash state id", parse_other },
 	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },
+	{ "PMEMU_DIRTY_SHUTDOWN", NULL, "0 or 1 (a cxl crash state)",
+		parse_other },
 	{ "PMEMU_IMAGE", NULL, "an absolute image directory path",
 		parse_image },
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },

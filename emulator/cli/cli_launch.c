@@ -20,7 +20,7 @@ launch_usage(bool record)
 		"\n"
 		"  --pmem-dir DIR        files under DIR are emulated pmem "
 		"(PMEMU_PMEM_DIR)\n"
-		"  --domain D            adr (default), eadr or pagecache\n"
+		"  --domain D            adr (default), eadr, pagecache or cxl\n"
 		"  --line N              cache line in bytes (64)\n"
 		"  --clflush strong|weak clflush orders with later stores, or "
 		"not\n"

@@ -108,8 +108,8 @@ cmd_list(int argc, char **argv)
 	}
 	enum model_domain d = MODEL_DOMAIN_ADR;
 	if (dom != NULL && model_domain_parse(dom, &d) != 0)
-		return cli_error("--domain %s: expected adr, eadr or pagecache",
-			dom);
+		return cli_error("--domain %s: expected adr, eadr, pagecache "
+			"or cxl", dom);
 	unsigned long sector = 512;
 	if (sec != NULL && (cli_parse_uint(sec, 512, 4096, &sector) != 0 ||
 			(sector != 512 && sector != 4096)))
@@ -132,7 +132,8 @@ cmd_list(int argc, char **argv)
 			total += st.st_size;
 	}
 	const char *pd = d == MODEL_DOMAIN_EADR ? "cpu_cache" :
-		d == MODEL_DOMAIN_ADR ? "memory_controller" : "none";
+		d == MODEL_DOMAIN_ADR || d == MODEL_DOMAIN_CXL ?
+		"memory_controller" : "none";
 	printf("[\n  {\n    \"dev\":\"region0\",\n    \"size\":%lld,\n"
 		"    \"align\":%d,\n    \"available_size\":0,\n"
 		"    \"type\":\"pmem\",\n    \"persistence_domain\":\"%s\",\n"

@@ -22,7 +22,7 @@ split_domains(struct explore_platform *p, const char *v)
 		enum model_domain md;
 		if (*d == '\0' || model_domain_parse(d, &md) != 0)
 			return cli_error("--domain %s: unknown domain '%s'; "
-				"expected adr, eadr or pagecache", v, d);
+				"expected adr, eadr, pagecache or cxl", v, d);
 		for (size_t k = 0; k < p->ndomains; k++)
 			if (strcmp(p->domains[k], d) == 0)
 				return cli_error("--domain %s: '%s' is listed "

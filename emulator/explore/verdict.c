@@ -289,6 +289,8 @@ explain_first(const struct xp_results *res, const struct xp_image *im,
 		char *markers = xp_replay_markers(&r);
 		struct xp_explain_ctx x = { &r, base, slot, res->chk,
 			im->state, markers, c, n };
+		/* the lines it persists on top: GPF failed all the same */
+		xp_checker_set_dirty_shutdown(res->chk, im->dirty_shutdown);
 		xp_explain(&x, rp);
 		free(markers);
 		xp_slot_delete(slot);

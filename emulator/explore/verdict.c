@@ -348,6 +348,7 @@ xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 	rp->first.states = im->states;
 	rp->first.result = im->res;
 	rp->first_same_image = im->states;
+	rp->first_gpf = im->dirty_shutdown < 0 ? 0 : 1 + im->dirty_shutdown;
 	rp->first_output = xp_strdup(im->output ? im->output : "");
 	xp_rpoint_fill(res->r, &res->pts->v[im->point_idx], &rp->first_point);
 	int rc = explain_first(res, im, rp, err, errlen);

@@ -34,6 +34,8 @@ def test_relying_on_gpf_without_the_count_is_caught(tmp_path, twin):
     r = explore(tmp_path, twin, "trusting", "--domain", "cxl")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "flag set, data lost (dirty shutdown: 1)" in r.stdout
+    assert ("  Global Persistent Flush failed: the dirty shutdown count "
+            "moved (PMEMU_DIRTY_SHUTDOWN=1)\n") in r.stdout
 
 
 def test_relying_on_gpf_with_the_count_passes_on_cxl_only(tmp_path, twin):

@@ -156,6 +156,15 @@ struct point_work {
 	struct xp_choice *choices;
 };
 
+bool
+xp_engine_has_cxl(struct engine *e)
+{
+	for (size_t k = 0; k < e->r.media.n; k++)
+		if (e->r.media.regions[k].domain == MODEL_DOMAIN_CXL)
+			return true;
+	return false;
+}
+
 /*
  * gpf_failed -- PMEMU_DIRTY_SHUTDOWN of a state when the trace has a cxl
  * region (else -1): 0 when every open line of a cxl region holds its
@@ -165,10 +174,7 @@ struct point_work {
 static int
 gpf_failed(struct engine *e, const uint32_t *pick)
 {
-	bool cxl = false;
-	for (size_t k = 0; k < e->r.media.n; k++)
-		cxl |= e->r.media.regions[k].domain == MODEL_DOMAIN_CXL;
-	if (!cxl)
+	if (!xp_engine_has_cxl(e))
 		return -1;
 	for (size_t i = 0; i < e->open.n; i++) {
 		const struct xp_open *o = &e->open.v[i];

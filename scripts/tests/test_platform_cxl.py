@@ -69,6 +69,14 @@ def test_each_state_says_whether_gpf_failed(tmp_path, twin):
     assert {s[0] for s in seen} == {"0", "1"}
 
 
+def test_lazy_exploration_refuses_cxl(tmp_path, twin):
+    r = explore(tmp_path, twin, "trusting", "--domain", "cxl",
+                "--explore", "lazy")
+    assert r.returncode == 2
+    assert ("pmemu: error: --explore lazy: a trace with a cxl region is "
+            "explored eagerly only (--explore eager)") in r.stderr
+
+
 def test_run_takes_cxl(tmp_path, twin):
     pm = tmp_path / "pm"
     pm.mkdir()

@@ -21,7 +21,7 @@
 
 void
 shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
-		bool traced, uint32_t site)
+		bool traced, bool site_exact, uint32_t site)
 {
 	struct shim_region *r = m->region;
 	uint64_t off = m->file_off + (addr - m->base);
@@ -29,6 +29,8 @@ shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		.site = site, .region = r->id, .off = off, .len = len,
 		.data = traced ? (const uint8_t *)addr : NULL };
 	shim_emit_locked(&ev);
+	if (!traced && site_exact && shim_model() != NULL)
+		model_store_site_exact(shim_model(), r->id, off, site);
 	shim_media_mark(r, off, len);
 	if (r->domain == MODEL_DOMAIN_EADR) /* caches are persistent */
 		shim_media_write(r, off, (const void *)addr, len);
@@ -86,7 +88,7 @@ static void
 store_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 {
 	struct store_ctx *c = ctx;
-	shim_emit_store(m, lo, hi - lo, c->traced, c->site);
+	shim_emit_store(m, lo, hi - lo, c->traced, c->traced, c->site);
 	if (c->traced)
 		shim_dirty_traced(m, lo, hi);
 }
@@ -125,7 +127,7 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 	struct flush_ctx *c = ctx;
 	struct shim_region *r = m->region;
 	line_bounds(m, &lo, &hi);
-	shim_dirty_flush_lines(m, lo, hi);
+	shim_dirty_flush_lines(m, lo, hi, c->site);
 	uint32_t line = r->line_len;
 	for (uintptr_t a = lo; a < hi; a += line) {
 		uint64_t off = m->file_off + (a - m->base);

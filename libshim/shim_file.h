@@ -24,6 +24,13 @@ void shim_file_sync_locked(struct shim_region *r, enum model_ev kind,
 void shim_file_fsync(int fd, uint64_t off, uint64_t len);
 /* write/pwrite/writev put len bytes of buf at off of fd's file */
 void shim_file_written(int fd, uint64_t off, const void *buf, size_t len);
+/*
+ * before a clean shutdown of [off, off+len) of region (MODEL_REGION_ALL:
+ * every region): the in-process model settles, without a finding, the
+ * lines whose view equals their media and that have nothing in flight
+ * (shim_restored.c); the trace keeps every store for exploration
+ */
+void shim_restored_clean(uint32_t region, uint64_t off, uint64_t len);
 /* record mode: a SNAPSHOT of each line of [off, off+len) whose view
  * differs from the media (before a flush of the whole range); lock held */
 void shim_snapshot_unsynced(struct shim_region *r, uint64_t off,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "shim_core.h"
+#include "shim_devdax.h"
 #include "shim_file.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
@@ -150,8 +151,9 @@ SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
 #define INIT_DUP3 SHIM_RESOLVE(dup3)
 
 /* the size calls change the view; the media and the model follow */
-#define RESIZING_INTERCEPTOR(name, call, ...) \
+#define RESIZING_INTERCEPTOR(name, devdax_err, devdax_ret, call, ...) \
 	SHIM_ENTER(name, __VA_ARGS__); \
+	SHIM_DEVDAX_REFUSE(fd, devdax_err, devdax_ret); \
 	int ret = REAL(name) call; \
 	SHIM_SAVE_ERRNO(); \
 	if (ret == 0) \
@@ -161,40 +163,43 @@ SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
 
 SHIM_INTERCEPTOR(int, ftruncate, int fd, off_t len)
 {
-	RESIZING_INTERCEPTOR(ftruncate, (fd, len), fd, len);
+	RESIZING_INTERCEPTOR(ftruncate, EINVAL, -1, (fd, len), fd, len);
 }
 #define INIT_FTRUNCATE SHIM_RESOLVE(ftruncate)
 
 SHIM_INTERCEPTOR(int, ftruncate64, int fd, off_t len)
 {
-	RESIZING_INTERCEPTOR(ftruncate64, (fd, len), fd, len);
+	RESIZING_INTERCEPTOR(ftruncate64, EINVAL, -1,
+		(fd, len), fd, len);
 }
 #define INIT_FTRUNCATE64 SHIM_RESOLVE(ftruncate64)
 
 SHIM_INTERCEPTOR(int, fallocate, int fd, int mode, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(fallocate, (fd, mode, off, len), fd, mode, off,
-		len);
+	RESIZING_INTERCEPTOR(fallocate, ENODEV, -1, (fd, mode, off, len), fd,
+		mode, off, len);
 }
 #define INIT_FALLOCATE SHIM_RESOLVE(fallocate)
 
 SHIM_INTERCEPTOR(int, fallocate64, int fd, int mode, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(fallocate64, (fd, mode, off, len), fd, mode, off,
-		len);
+	RESIZING_INTERCEPTOR(fallocate64, ENODEV, -1, (fd, mode, off, len),
+		fd, mode, off, len);
 }
 #define INIT_FALLOCATE64 SHIM_RESOLVE(fallocate64)
 
 /* posix_fallocate returns an error number, not -1 */
 SHIM_INTERCEPTOR(int, posix_fallocate, int fd, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(posix_fallocate, (fd, off, len), fd, off, len);
+	RESIZING_INTERCEPTOR(posix_fallocate, ENODEV, ENODEV, (fd, off, len),
+		fd, off, len);
 }
 #define INIT_POSIX_FALLOCATE SHIM_RESOLVE(posix_fallocate)
 
 SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(posix_fallocate64, (fd, off, len), fd, off, len);
+	RESIZING_INTERCEPTOR(posix_fallocate64, ENODEV, ENODEV,
+		(fd, off, len), fd, off, len);
 }
 #define INIT_POSIX_FALLOCATE64 SHIM_RESOLVE(posix_fallocate64)
 
@@ -236,4 +241,5 @@ shim_init_fileio(void)
 	INIT_RENAME;
 	shim_init_write();
 	shim_init_path();
+	shim_init_devdax();
 }

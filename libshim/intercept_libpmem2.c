@@ -159,6 +159,8 @@ static const struct pmem2_ops ops_by_domain[] = {
 		dax_memmove, dax_memset, PMEM2_GRANULARITY_BYTE },
 	[MODEL_DOMAIN_PAGECACHE] = { page_persist, page_persist, page_drain,
 		page_memmove, page_memset, PMEM2_GRANULARITY_PAGE },
+	[MODEL_DOMAIN_CXL] = { dax_persist, dax_flush, dax_drain,
+		dax_memmove, dax_memset, PMEM2_GRANULARITY_CACHE_LINE },
 };
 
 /* map_ops -- the shim's functions for an emulated map, or NULL */

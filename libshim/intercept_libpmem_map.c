@@ -23,6 +23,7 @@
 #include <libpmem.h>
 
 #include "intercept_libpmem.h"
+#include "shim_devdax.h"
 #include "shim_region.h"
 
 #ifndef MAP_SHARED_VALIDATE
@@ -197,6 +198,47 @@ map_open(const char *path, int flags, mode_t mode, char *tmp, size_t tmp_len)
 	return fd;
 }
 
+/* map_result -- what pmem_map_file returns for a mapping made (or not);
+ * is_pmem < 0: ask pmem_is_pmem */
+static void *
+map_result(void *addr, size_t len, int is_pmem, size_t *mapped_lenp,
+		int *is_pmemp)
+{
+	if (addr != NULL && mapped_lenp != NULL)
+		*mapped_lenp = len;
+	if (addr != NULL && is_pmemp != NULL)
+		*is_pmemp = is_pmem >= 0 ? is_pmem : pmem_is_pmem(addr, len);
+	return addr;
+}
+
+/*
+ * map_devdax -- pmem_map_file of a device DAX, as libpmem: the whole
+ * device whatever len says, flags other than CREATE and SPARSE refused,
+ * and is_pmem 1
+ */
+static void *
+map_devdax(const char *path, int flags, size_t *mapped_lenp, int *is_pmemp)
+{
+	if (flags & ~(PMEM_FILE_CREATE | PMEM_FILE_SPARSE)) {
+		errno = EINVAL;
+		map_err("flag unsupported for Device DAX");
+		return NULL;
+	}
+	int fd = open(path, O_RDWR);
+	if (fd < 0) {
+		map_err("!open %s", path);
+		return NULL;
+	}
+	const struct shim_region *r = shim_fd_region(fd);
+	size_t len = r != NULL ? r->len : 0;
+	errno = EINVAL;
+	void *addr = len != 0 ? map_fd(fd, len) : NULL;
+	int oerrno = errno;
+	close(fd);
+	errno = oerrno;
+	return map_result(addr, len, 1, mapped_lenp, is_pmemp);
+}
+
 /* map_file -- pmem_map_file's work, through the interposed calls */
 static void *
 map_file(const char *path, size_t len, int flags, mode_t mode,
@@ -204,6 +246,8 @@ map_file(const char *path, size_t len, int flags, mode_t mode,
 {
 	char tmp[PATH_MAX] = "";
 	void *addr = NULL;
+	if (shim_devdax_name(path) && !(flags & PMEM_FILE_TMPFILE))
+		return map_devdax(path, flags, mapped_lenp, is_pmemp);
 	if (!map_args_valid(len, flags))
 		return NULL;
 	int fd = map_open(path, flags, mode, tmp, sizeof(tmp));
@@ -222,13 +266,7 @@ map_file(const char *path, size_t len, int flags, mode_t mode,
 			(flags & PMEM_FILE_EXCL)))
 		unlink(tmp[0] != '\0' ? tmp : path);
 	errno = oerrno;
-	if (addr == NULL)
-		return NULL;
-	if (mapped_lenp != NULL)
-		*mapped_lenp = len;
-	if (is_pmemp != NULL)
-		*is_pmemp = pmem_is_pmem(addr, len);
-	return addr;
+	return map_result(addr, len, -1, mapped_lenp, is_pmemp);
 }
 
 /* path_emulated -- the file (for TMPFILE: a file in the directory) is

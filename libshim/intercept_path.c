@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "shim_core.h"
+#include "shim_devdax.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 
@@ -20,11 +21,21 @@
 	SHIM_LEAVE(); \
 	return ret
 
+/* PATH_CALL of a stat: a device DAX file looks as the kernel shows one */
+#define STAT_CALL(name, dirfd, path, st, ...) \
+	int ret = REAL(name)(__VA_ARGS__); \
+	SHIM_SAVE_ERRNO(); \
+	if (ret == 0) \
+		shim_devdax_stat(dirfd, path, (struct stat *)(st)); \
+	SHIM_LEAVE(); \
+	return ret
+
 SHIM_INTERCEPTOR(int, stat, const char *path, struct stat *st)
 {
 	SHIM_ENTER(stat, path, st);
 	char img[PATH_MAX];
-	PATH_CALL(stat, shim_image_path(AT_FDCWD, path, img), st);
+	STAT_CALL(stat, AT_FDCWD, path, st,
+		shim_image_path(AT_FDCWD, path, img), st);
 }
 #define INIT_STAT SHIM_RESOLVE(stat)
 
@@ -32,7 +43,8 @@ SHIM_INTERCEPTOR(int, stat64, const char *path, struct stat64 *st)
 {
 	SHIM_ENTER(stat64, path, st);
 	char img[PATH_MAX];
-	PATH_CALL(stat64, shim_image_path(AT_FDCWD, path, img), st);
+	STAT_CALL(stat64, AT_FDCWD, path, st,
+		shim_image_path(AT_FDCWD, path, img), st);
 }
 #define INIT_STAT64 SHIM_RESOLVE(stat64)
 
@@ -40,7 +52,8 @@ SHIM_INTERCEPTOR(int, lstat, const char *path, struct stat *st)
 {
 	SHIM_ENTER(lstat, path, st);
 	char img[PATH_MAX];
-	PATH_CALL(lstat, shim_image_path(AT_FDCWD, path, img), st);
+	STAT_CALL(lstat, AT_FDCWD, path, st,
+		shim_image_path(AT_FDCWD, path, img), st);
 }
 #define INIT_LSTAT SHIM_RESOLVE(lstat)
 
@@ -48,7 +61,8 @@ SHIM_INTERCEPTOR(int, lstat64, const char *path, struct stat64 *st)
 {
 	SHIM_ENTER(lstat64, path, st);
 	char img[PATH_MAX];
-	PATH_CALL(lstat64, shim_image_path(AT_FDCWD, path, img), st);
+	STAT_CALL(lstat64, AT_FDCWD, path, st,
+		shim_image_path(AT_FDCWD, path, img), st);
 }
 #define INIT_LSTAT64 SHIM_RESOLVE(lstat64)
 
@@ -58,7 +72,8 @@ SHIM_INTERCEPTOR(int, fstatat, int dirfd, const char *path, struct stat *st,
 {
 	SHIM_ENTER(fstatat, dirfd, path, st, flags);
 	char img[PATH_MAX];
-	PATH_CALL(fstatat, dirfd, shim_image_path(dirfd, path, img), st, flags);
+	STAT_CALL(fstatat, dirfd, path, st, dirfd,
+		shim_image_path(dirfd, path, img), st, flags);
 }
 #define INIT_FSTATAT SHIM_RESOLVE(fstatat)
 
@@ -67,7 +82,8 @@ SHIM_INTERCEPTOR(int, fstatat64, int dirfd, const char *path,
 {
 	SHIM_ENTER(fstatat64, dirfd, path, st, flags);
 	char img[PATH_MAX];
-	PATH_CALL(fstatat64, dirfd, shim_image_path(dirfd, path, img), st, flags);
+	STAT_CALL(fstatat64, dirfd, path, st, dirfd,
+		shim_image_path(dirfd, path, img), st, flags);
 }
 #define INIT_FSTATAT64 SHIM_RESOLVE(fstatat64)
 
@@ -76,8 +92,13 @@ SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
 {
 	SHIM_ENTER(statx, dirfd, path, flags, mask, stx);
 	char img[PATH_MAX];
-	PATH_CALL(statx, dirfd, shim_image_path(dirfd, path, img), flags, mask,
-		stx);
+	int ret = REAL(statx)(dirfd, shim_image_path(dirfd, path, img), flags,
+		mask, stx);
+	SHIM_SAVE_ERRNO();
+	if (ret == 0)
+		shim_devdax_statx(dirfd, path, flags, stx);
+	SHIM_LEAVE();
+	return ret;
 }
 #define INIT_STATX SHIM_RESOLVE(statx)
 

@@ -2,11 +2,13 @@
  * intercept_write.c -- write/pwrite/writev/pwritev and fsync/fdatasync/
  * sync_file_range on view descriptors: traced stores, then flush + fence
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "shim_core.h"
+#include "shim_devdax.h"
 #include "shim_file.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
@@ -35,6 +37,7 @@ written_at(int fd, ssize_t n)
 SHIM_INTERCEPTOR(ssize_t, write, int fd, const void *buf, size_t len)
 {
 	SHIM_ENTER(write, fd, buf, len);
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1);
 	ssize_t n = REAL(write)(fd, buf, len);
 	SHIM_SAVE_ERRNO();
 	if (n > 0 && shim_fd_region(fd) != NULL)
@@ -46,6 +49,7 @@ SHIM_INTERCEPTOR(ssize_t, write, int fd, const void *buf, size_t len)
 
 #define PWRITE_BODY(name, fd, buf, len, off) \
 	SHIM_ENTER(name, fd, buf, len, off); \
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
 	ssize_t n = REAL(name)(fd, buf, len, off); \
 	SHIM_SAVE_ERRNO(); \
 	if (n > 0 && shim_fd_region(fd) != NULL) \
@@ -70,6 +74,7 @@ SHIM_INTERCEPTOR(ssize_t, pwrite64, int fd, const void *buf, size_t len,
 SHIM_INTERCEPTOR(ssize_t, writev, int fd, const struct iovec *iov, int cnt)
 {
 	SHIM_ENTER(writev, fd, iov, cnt);
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1);
 	ssize_t n = REAL(writev)(fd, iov, cnt);
 	SHIM_SAVE_ERRNO();
 	if (n > 0 && shim_fd_region(fd) != NULL)
@@ -81,6 +86,7 @@ SHIM_INTERCEPTOR(ssize_t, writev, int fd, const struct iovec *iov, int cnt)
 
 #define PWRITEV_BODY(name, fd, iov, cnt, off) \
 	SHIM_ENTER(name, fd, iov, cnt, off); \
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
 	ssize_t n = REAL(name)(fd, iov, cnt, off); \
 	SHIM_SAVE_ERRNO(); \
 	if (n > 0 && shim_fd_region(fd) != NULL) \
@@ -106,6 +112,7 @@ SHIM_INTERCEPTOR(ssize_t, pwritev64, int fd, const struct iovec *iov,
 SHIM_INTERCEPTOR(int, fsync, int fd)
 {
 	SHIM_ENTER(fsync, fd);
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); /* no fsync operation */
 	int ret = REAL(fsync)(fd);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
@@ -118,6 +125,7 @@ SHIM_INTERCEPTOR(int, fsync, int fd)
 SHIM_INTERCEPTOR(int, fdatasync, int fd)
 {
 	SHIM_ENTER(fdatasync, fd);
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1);
 	int ret = REAL(fdatasync)(fd);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
@@ -132,6 +140,7 @@ SHIM_INTERCEPTOR(int, sync_file_range, int fd, off_t off, off_t len,
 		unsigned int flags)
 {
 	SHIM_ENTER(sync_file_range, fd, off, len, flags);
+	SHIM_DEVDAX_REFUSE(fd, ESPIPE, -1); /* not a regular file */
 	int ret = REAL(sync_file_range)(fd, off, len, flags);
 	SHIM_SAVE_ERRNO();
 	unsigned need = SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;

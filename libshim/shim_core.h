@@ -81,6 +81,7 @@ void shim_init_map(void);
 void shim_init_fileio(void);
 void shim_init_write(void);
 void shim_init_path(void);
+void shim_init_devdax(void);
 void shim_init_signal(void);
 void shim_init_thread(void);
 /* installs the SIGSEGV handler (intercept_signal.c) */

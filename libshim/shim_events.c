@@ -15,6 +15,7 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_events.h"
+#include "shim_latency.h"
 #include "shim_pending.h"
 #include "shim_region.h"
 
@@ -104,6 +105,7 @@ shim_ev_store(void *addr, size_t len, bool traced, uint32_t site)
 struct flush_ctx {
 	enum model_ev kind;
 	uint32_t site;
+	size_t lines;              /* flushed lines of emulated pmem */
 };
 
 /* line_bounds -- [lo, hi) widened to whole lines of m, within the file */
@@ -132,8 +134,10 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		if (off >= r->len)
 			break;
 		uint32_t n = r->len - off < line ? (uint32_t)(r->len - off) : line;
+		c->lines++;
 		shim_emit_snapshot(m, a, n, c->site);
-		if (r->domain == MODEL_DOMAIN_ADR)
+		if (r->domain == MODEL_DOMAIN_ADR ||
+				r->domain == MODEL_DOMAIN_CXL)
 			shim_pending_add(shim_tid(), r, off, (const void *)a, n);
 	}
 	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),
@@ -148,7 +152,7 @@ void
 shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site)
 {
-	struct flush_ctx c = { kind, site };
+	struct flush_ctx c = { kind, site, 0 };
 	shim_lock();
 	size_t outside = for_each_piece(addr, len ? len : 1, flush_piece, &c);
 	if (outside != 0) {
@@ -159,6 +163,7 @@ shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		shim_emit_locked(&ev);
 	}
 	shim_unlock();
+	shim_latency_flush(c.lines);
 }
 
 /* nt_piece -- non-temporal bytes bypass the cache: in flight on T */
@@ -174,6 +179,7 @@ nt_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		.data = (const uint8_t *)lo };
 	shim_emit_locked(&ev);
 	shim_media_mark(r, off, hi - lo);
+	shim_latency_flush(0); /* a later fence waits for them */
 	if (r->domain == MODEL_DOMAIN_EADR)
 		shim_media_write(r, off, (const void *)lo, hi - lo);
 	else
@@ -183,7 +189,7 @@ nt_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 void
 shim_ev_nt_store(void *addr, size_t len, uint32_t site)
 {
-	struct flush_ctx c = { MODEL_EV_NT_STORE, site };
+	struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0 };
 	shim_lock();
 	for_each_piece(addr, len, nt_piece, &c);
 	shim_unlock();
@@ -192,7 +198,7 @@ shim_ev_nt_store(void *addr, size_t len, uint32_t site)
 void
 shim_ev_movdir64b(void *addr, uint32_t site)
 {
-	struct flush_ctx c = { MODEL_EV_MOVDIR64B, site };
+	struct flush_ctx c = { MODEL_EV_MOVDIR64B, site, 0 };
 	shim_lock();
 	for_each_piece(addr, 64, nt_piece, &c);
 	shim_unlock();
@@ -215,6 +221,7 @@ shim_ev_fence(enum model_ev kind, uint32_t site)
 	shim_lock();
 	fence_locked(kind, site);
 	shim_unlock();
+	shim_latency_fence();
 }
 
 void

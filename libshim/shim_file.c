@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "shim_core.h"
+#include "shim_devdax.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
 #include "shim_pending.h"
@@ -130,6 +131,9 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	if (flags & MAP_FIXED)
 		shim_unmap_range(addr, len);
 	struct shim_region *r = shim_fd_region(fd);
+	if (shim_devdax_region(r) &&
+			shim_devdax_mmap_args(&addr, len, &flags, off) != 0)
+		return MAP_FAILED;
 	if (r == NULL || (flags & MAP_TYPE) == MAP_PRIVATE)
 		return mmap(addr, len, prot, flags, fd, off);
 	/* MAP_SYNC is validated only with MAP_SHARED_VALIDATE: a DAX file
@@ -188,6 +192,11 @@ msync_one(struct shim_mapping *m, void *ctx)
 int
 shim_file_msync(void *addr, size_t len, int flags)
 {
+	const struct shim_mapping *dax = shim_mapping_lookup(addr);
+	if (dax != NULL && shim_devdax_region(dax->region)) {
+		errno = EINVAL; /* a device DAX has no fsync operation */
+		return -1;
+	}
 	int ret = msync(addr, len, flags);
 	/* a failed msync (unaligned: EINVAL) flushed nothing; MS_ASYNC only
 	 * schedules the write-back: neither is durable */

@@ -16,6 +16,7 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_intercept.h"
+#include "shim_latency.h"
 #include "shim_region.h"
 #include "shim_site.h"
 #include "shim_tx.h"
@@ -288,6 +289,7 @@ shim_exit_notes(void)
 			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
 				NULL, 0);
 	}
+	shim_latency_note();
 	unsigned ntrapping = shim_insn_trapping_sites();
 	if (ntrapping > 0 && nregions > 0) {
 		char note[256];

@@ -26,6 +26,8 @@ parse_domain(const char *v, struct shim_options *o)
 		o->domain = MODEL_DOMAIN_EADR;
 	else if (strcmp(v, "pagecache") == 0)
 		o->domain = MODEL_DOMAIN_PAGECACHE;
+	else if (strcmp(v, "cxl") == 0)
+		o->domain = MODEL_DOMAIN_CXL;
 	else
 		return -1;
 	return 0;
@@ -145,6 +147,41 @@ parse_image(const char *v, struct shim_options *o)
 	return v[0] == '/' ? 0 : -1;
 }
 
+/* parse_latency -- "optane", or flush=NS,fence=NS (either, any order;
+ * one left out is 0) */
+static int
+parse_latency(const char *v, struct shim_options *o)
+{
+	o->latency_flush_ns = o->latency_fence_ns = 0;
+	if (strcmp(v, "optane") == 0) {
+		o->latency_flush_ns = SHIM_LATENCY_OPTANE_FLUSH_NS;
+		o->latency_fence_ns = SHIM_LATENCY_OPTANE_FENCE_NS;
+		return 0;
+	}
+	char list[64];
+	if (v[0] == '\0' || strlen(v) >= sizeof(list))
+		return -1;
+	strcpy(list, v);
+	for (char *item = list, *next; item != NULL; item = next) {
+		next = strchr(item, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		char *eq = strchr(item, '=');
+		unsigned long ns;
+		if (eq == NULL || parse_decimal(eq + 1, 0, SHIM_LATENCY_MAX_NS,
+				&ns) != 0)
+			return -1;
+		*eq = '\0';
+		if (strcmp(item, "flush") == 0)
+			o->latency_flush_ns = (uint32_t)ns;
+		else if (strcmp(item, "fence") == 0)
+			o->latency_fence_ns = (uint32_t)ns;
+		else
+			return -1;
+	}
+	return 0;
+}
+
 /* set by `pmemu explore` for a check and by the CLI for itself: known,
  * so a program run under them is not stopped, but not the shim's */
 static int
@@ -158,10 +195,13 @@ parse_other(const char *v, struct shim_options *o)
 static const struct shim_env_var env_table[] = {
 	{ "PMEMU_PMEM_DIR", "--pmem-dir", "an absolute directory path",
 		parse_pmem_dir },
-	{ "PMEMU_DOMAIN", "--domain", "adr, eadr or pagecache", parse_domain },
+	{ "PMEMU_DOMAIN", "--domain", "adr, eadr, pagecache or cxl",
+		parse_domain },
 	{ "PMEMU_LINE", "--line", "a power of two from 8 to 4096", parse_line },
 	{ "PMEMU_CLFLUSH", "--clflush", "strong or weak", parse_clflush },
 	{ "PMEMU_SECTOR", "--sector", "512 or 4096", parse_sector },
+	{ "PMEMU_LATENCY", "--latency", "optane or flush=NS,fence=NS (0 to "
+		"1000000)", parse_latency },
 	{ "PMEMU_ERROR_EXITCODE", "--error-exitcode", "0 to 255",
 		parse_exitcode },
 	{ "PMEMU_LOG_FILE", "--log-file", "a file name", parse_log_file },
@@ -173,6 +213,8 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_LIBDIR", NULL, "a directory", parse_other },
 	{ "PMEMU_STATE", NULL, "a crash state id", parse_other },
 	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },
+	{ "PMEMU_DIRTY_SHUTDOWN", NULL, "0 or 1 (a cxl crash state)",
+		parse_other },
 	{ "PMEMU_IMAGE", NULL, "an absolute image directory path",
 		parse_image },
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },

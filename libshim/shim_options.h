@@ -32,7 +32,21 @@ struct shim_options {
 	                              trap, no trampolines (default jump) */
 	const char *image_dir;     /* PMEMU_IMAGE: a check of a crash image:
 	                              the pmem dir's files are its files */
+	uint32_t latency_flush_ns; /* PMEMU_LATENCY flush=NS: per flushed
+	                              line, 0 off */
+	uint32_t latency_fence_ns; /* ... fence=NS: per fence after flushes */
 };
+
+/*
+ * --latency optane: round figures after Izraelevitz et al., "Basic
+ * Performance Measurements of the Intel Optane DC Persistent Memory
+ * Module" (2019, arXiv:1903.05714): a store+clwb+sfence round trip of
+ * about 90 ns; a 64-byte line at one DIMM's ~2.3 GB/s write bandwidth,
+ * about 30 ns (docs/shim.md)
+ */
+#define SHIM_LATENCY_OPTANE_FLUSH_NS 30
+#define SHIM_LATENCY_OPTANE_FENCE_NS 90
+#define SHIM_LATENCY_MAX_NS 1000000 /* 1 ms */
 
 /* one known variable: its name, the option it mirrors, what it takes */
 struct shim_env_var {

@@ -20,15 +20,44 @@ launch_usage(bool record)
 		"\n"
 		"  --pmem-dir DIR        files under DIR are emulated pmem "
 		"(PMEMU_PMEM_DIR)\n"
-		"  --domain D            adr (default), eadr or pagecache\n"
+		"  --domain D            adr (default), eadr, pagecache or cxl\n"
 		"  --line N              cache line in bytes (64)\n"
 		"  --clflush strong|weak clflush orders with later stores, or "
 		"not\n"
 		"  --sector 512|4096     atomic sector of a page write-back\n"
+		"  --latency L           busy-wait at flushes and fences: optane,\n"
+		"                        or flush=NS,fence=NS (docs/shim.md)\n"
+		"  --devdax NAME:SIZE    DIR/NAME (dax0.0) is a device DAX of SIZE\n"
+		"                        bytes (K, M, G; a multiple of 2M)\n"
 		"  --error-exitcode N    exit N when there are findings\n"
 		"  --log-file FILE       the report goes to FILE, not stderr\n"
 		"  --quiet               print findings only\n",
 		record ? "record" : "run", record ? "-o TRACE " : "");
+}
+
+const struct launch_platform_opt launch_platform_opts[] = {
+	{ "--domain", "PMEMU_DOMAIN" },
+	{ "--line", "PMEMU_LINE" },
+	{ "--clflush", "PMEMU_CLFLUSH" },
+	{ "--sector", "PMEMU_SECTOR" },
+	{ "--latency", "PMEMU_LATENCY" },
+	{ "--devdax", NULL },
+};
+const size_t launch_nplatform = sizeof(launch_platform_opts) /
+	sizeof(launch_platform_opts[0]);
+_Static_assert(sizeof(launch_platform_opts) / sizeof(launch_platform_opts[0])
+		<= LAUNCH_PLATFORM_MAX, "launch_opts.platform is too short");
+
+int
+launch_platform_opt(int argc, char **argv, int *i, const char **value)
+{
+	for (size_t k = 0; k < launch_nplatform; k++) {
+		*value = cli_opt_value(argc, argv, i,
+				launch_platform_opts[k].option);
+		if (*value != NULL)
+			return (int)k;
+	}
+	return -1;
 }
 
 /* value_opt -- one of the valued options; 1 taken, 0 not this, -1 bad */
@@ -37,25 +66,27 @@ value_opt(int argc, char **argv, int *i, struct launch_opts *o, bool record)
 {
 	static const struct { const char *name; size_t field; } names[] = {
 		{ "--pmem-dir", offsetof(struct launch_opts, pmem_dir) },
-		{ "--domain", offsetof(struct launch_opts, domain) },
-		{ "--line", offsetof(struct launch_opts, line) },
-		{ "--clflush", offsetof(struct launch_opts, clflush) },
-		{ "--sector", offsetof(struct launch_opts, sector) },
 		{ "--log-file", offsetof(struct launch_opts, log_file) },
 		{ "--output", offsetof(struct launch_opts, output) },
 		{ "-o", offsetof(struct launch_opts, output) },
 	};
+	const char *v;
+	int p = launch_platform_opt(argc, argv, i, &v);
+	if (p >= 0) {
+		o->platform[p] = v;
+		return 1;
+	}
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		if (!record && names[k].field ==
 				offsetof(struct launch_opts, output))
 			continue;
-		const char *v = cli_opt_value(argc, argv, i, names[k].name);
+		v = cli_opt_value(argc, argv, i, names[k].name);
 		if (v != NULL) {
 			*(const char **)((char *)o + names[k].field) = v;
 			return 1;
 		}
 	}
-	const char *v = cli_opt_value(argc, argv, i, "--error-exitcode");
+	v = cli_opt_value(argc, argv, i, "--error-exitcode");
 	if (v == NULL)
 		return 0;
 	unsigned long n;
@@ -129,6 +160,11 @@ launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
 	}
 	if (resolve_pmem_dir(o) != 0)
 		goto usage;
+	for (size_t k = 0; k < launch_nplatform; k++)
+		if (o->platform[k] && strcmp(launch_platform_opts[k].option,
+				"--devdax") == 0 &&
+				launch_devdax(o->pmem_dir, o->platform[k]) != 0)
+			goto usage;
 	o->argv = argv + i;
 	return 0;
 usage:
@@ -147,13 +183,9 @@ child_env(const struct launch_opts *o, const char *env_name,
 		old && *old ? ":" : "", old ? old : "");
 	setenv("LD_PRELOAD", preload, 1);
 	setenv("PMEMU_PMEM_DIR", o->pmem_dir, 1);
-	const struct { const char *name, *value; } vars[] = {
-		{ "PMEMU_DOMAIN", o->domain }, { "PMEMU_LINE", o->line },
-		{ "PMEMU_CLFLUSH", o->clflush }, { "PMEMU_SECTOR", o->sector },
-	};
-	for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++)
-		if (vars[k].value != NULL)
-			setenv(vars[k].name, vars[k].value, 1);
+	for (size_t k = 0; k < launch_nplatform; k++)
+		if (o->platform[k] != NULL && launch_platform_opts[k].env)
+			setenv(launch_platform_opts[k].env, o->platform[k], 1);
 	/* options of the CLI itself: the program need not see them */
 	unsetenv("PMEMU_ERROR_EXITCODE");
 	unsetenv("PMEMU_LOG_FILE");

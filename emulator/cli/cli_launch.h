@@ -7,10 +7,27 @@
 #define PMEMU_CLI_LAUNCH_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * the platform options: run, record and explore take them, the CLI
+ * passes them as given to the shim (PMEMU_*), which validates them
+ */
+struct launch_platform_opt {
+	const char *option;        /* "--domain" */
+	const char *env;           /* "PMEMU_DOMAIN", NULL: the CLI's own */
+};
+#define LAUNCH_PLATFORM_MAX 8
+extern const struct launch_platform_opt launch_platform_opts[];
+extern const size_t launch_nplatform;
+
+/* the platform option argv[*i] (--name V or --name=V): its table index,
+ * its value in *value, *i past it; -1 if it is not one */
+int launch_platform_opt(int argc, char **argv, int *i, const char **value);
 
 struct launch_opts {
 	const char *pmem_dir;      /* absolute, resolved */
-	const char *domain, *line, *clflush, *sector; /* passed as given */
+	const char *platform[LAUNCH_PLATFORM_MAX]; /* by table index, or NULL */
 	const char *log_file;
 	const char *output;        /* record: -o TRACE */
 	int error_exitcode;        /* -1: unset */
@@ -24,6 +41,13 @@ struct launch_opts {
  */
 int launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
 		int *exit_code);
+/* --devdax NAME:SIZE (cli_devdax.c): NAME is dax<R>.<N>; its media file
+ * under pmem_dir is created with SIZE bytes, or has them; 0 or
+ * CLI_EXIT_USAGE after one message */
+int launch_devdax(const char *pmem_dir, const char *spec);
+/* name is dax<R>.<N> (decimal R and N) */
+bool cli_devdax_name(const char *name);
+
 /*
  * runs the program with libpmemu.so preloaded, the options in PMEMU_*
  * and env_name=env_path (PMEMU_REPORT or PMEMU_TRACE); waits; returns the

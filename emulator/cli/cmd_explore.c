@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "explore.h"
+#include "explore_platform.h"
 #include "trace.h"
 
 static const char usage_text[] =
@@ -51,6 +52,9 @@ static const char usage_text[] =
 "  --verbose            list every failing crash point (else the first 10,\n"
 "                       then counts per call stack)\n"
 "  --no-progress        no progress line (shown on a tty by default)\n"
+"  --domain D, --line N, --clflush M, --sector N, --latency L  as\n"
+"                       `pmemu record`, for PROGRAM;\n"
+"                       --domain adr,eadr explores each domain\n"
 "exit status: 0 every state passed, 1 a state failed, 2 usage or input\n";
 
 struct explore_args {
@@ -60,6 +64,8 @@ struct explore_args {
 	char **prog;
 	int nprog;
 	const char *record_pmem_dir;
+	struct explore_platform plat; /* passed to record */
+	const char *domain;        /* of the list, the one explored now */
 };
 
 /* copy_file -- src to dst (created), whole */
@@ -134,6 +140,42 @@ remove_dir(const char *dir)
 	if (d)
 		closedir(d);
 	rmdir(dir);
+}
+
+/*
+ * restore_media -- the next domain of a --domain list records PROGRAM on
+ * the media as it was before the first: the pmem dir's top files become
+ * the snapshot's again (those the run created are removed)
+ */
+static int
+restore_media(const char *snapshot, const char *pmem_dir)
+{
+	DIR *d = opendir(pmem_dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL) {
+		char p[PATH_MAX * 2], q[PATH_MAX * 2];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s", pmem_dir, de->d_name);
+		snprintf(q, sizeof(q), "%s/%s", snapshot, de->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+				access(q, F_OK) != 0)
+			unlink(p);
+	}
+	if (d)
+		closedir(d);
+	d = opendir(snapshot);
+	int rc = 0;
+	while (rc == 0 && d && (de = readdir(d)) != NULL) {
+		char p[PATH_MAX * 2], q[PATH_MAX * 2];
+		snprintf(p, sizeof(p), "%s/%s", pmem_dir, de->d_name);
+		snprintf(q, sizeof(q), "%s/%s", snapshot, de->d_name);
+		if (de->d_name[0] != '.' && copy_file(q, p) != 0)
+			rc = cli_error("explore: restoring %s: %s", p,
+					strerror(errno));
+	}
+	if (d)
+		closedir(d);
+	return rc;
 }
 
 static int
@@ -254,7 +296,9 @@ parse_args(struct explore_args *a, int argc, char **argv)
 		else if (strcmp(argv[i], "--verbose") == 0)
 			a->verbose = true;
 		else {
-			int rc = parse_value_opt(a, argc, argv, &i);
+			int rc = explore_platform_opt(&a->plat, argc, argv, &i);
+			rc = rc == 0 ? parse_value_opt(a, argc, argv, &i) :
+				rc == 1 ? 0 : rc;
 			if (rc == 1)
 				return cli_error("explore: unknown option '%s'; "
 					"see 'pmemu explore --help'", argv[i]);
@@ -276,6 +320,13 @@ parse_args(struct explore_args *a, int argc, char **argv)
 	if (a->o.trace && a->nprog)
 		return cli_error("explore: --trace and a PROGRAM exclude each "
 				"other");
+	if (a->o.trace && explore_platform_given(&a->plat))
+		return cli_error("explore: %s is for recording PROGRAM; a "
+			"trace has its own platform",
+			explore_platform_given(&a->plat));
+	if (a->json && a->plat.ndomains > 1)
+		return cli_error("explore: --json takes one --domain (explore "
+			"once per domain)");
 	/* no {pmem}: the check names the program's own paths; it runs under
 	 * libpmemu.so, which redirects them to the image (PMEMU_IMAGE) */
 	a->o.check.shim = a->o.check.kind == XP_CHECK_EXEC &&
@@ -296,7 +347,8 @@ record(const struct explore_args *a, const char *trace)
 	if (n <= 0)
 		return cli_error("explore: cannot find the pmemu executable");
 	self[n] = '\0';
-	char **argv = calloc((size_t)a->nprog + 8, sizeof(*argv));
+	char **argv = calloc((size_t)a->nprog + 8 + 2 * LAUNCH_PLATFORM_MAX,
+			sizeof(*argv));
 	if (argv == NULL)
 		abort();
 	int k = 0;
@@ -308,6 +360,7 @@ record(const struct explore_args *a, const char *trace)
 		argv[k++] = "--pmem-dir";
 		argv[k++] = (char *)a->record_pmem_dir;
 	}
+	k = explore_platform_argv(&a->plat, a->domain, argv, k);
 	argv[k++] = "--";
 	for (int i = 0; i < a->nprog; i++)
 		argv[k++] = a->prog[i];
@@ -344,6 +397,81 @@ write_json(const struct xp_report *rp, const char *path)
 	return 0;
 }
 
+/* explore_once -- PROGRAM recorded (a->domain) and explored, or the
+ * trace; the exit status. restore: the pmem dir as it was, after */
+static int
+explore_once(struct explore_args *a, bool restore)
+{
+	int rc = 0;
+	char tmp[PATH_MAX] = "", trace[PATH_MAX + 16], media[PATH_MAX + 16];
+	if (a->o.trace == NULL) {
+		snprintf(tmp, sizeof(tmp), "%s/pmemu-record.XXXXXX",
+				a->o.tmpdir ? a->o.tmpdir : "/tmp");
+		if (mkdtemp(tmp) == NULL)
+			return cli_error("explore: %s: %s", tmp, strerror(errno));
+		snprintf(trace, sizeof(trace), "%s/trace", tmp);
+		snprintf(media, sizeof(media), "%s/media", tmp);
+		a->record_pmem_dir = a->o.pmem_dir ? a->o.pmem_dir :
+			getenv("PMEMU_PMEM_DIR");
+		if (a->record_pmem_dir == NULL)
+			rc = cli_error("explore: -- PROGRAM needs --pmem-dir DIR "
+					"(or PMEMU_PMEM_DIR)");
+		if (rc == 0)
+			rc = snapshot_media(a->record_pmem_dir, media);
+		a->o.pmem_dir = media;
+		if (rc == 0)
+			rc = record(a, trace);
+		if (rc == 0 && restore)
+			rc = restore_media(media, a->record_pmem_dir);
+		a->o.trace = trace;
+	}
+	struct xp_report rp;
+	memset(&rp, 0, sizeof(rp));
+	char err[1024];
+	if (rc == 0 && xp_explore(&a->o, &rp, err, sizeof(err)) != 0)
+		rc = cli_error("%s", err);
+	if (rc == 0) {
+		FILE *text = a->json && strcmp(a->json, "-") == 0 ? stderr :
+			stdout;
+		rp.text_verbose = a->verbose;
+		xp_report_write_text(&rp, text);
+		if (a->json)
+			rc = write_json(&rp, a->json);
+		if (rc == 0)
+			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	}
+	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
+	xp_report_free(&rp);
+	if (tmp[0] && keep) {
+		/* the replay command above needs them: keep the recording */
+		cli_note("the recording is kept in %s (delete it when done)",
+				tmp);
+	} else if (tmp[0]) {
+		unlink(trace);
+		remove_dir(media);
+		rmdir(tmp);
+	}
+	return rc;
+}
+
+/* explore_domains -- each domain of the list in turn, then one line */
+static int
+explore_domains(const struct explore_args *a)
+{
+	int status[EXPLORE_DOMAINS_MAX], worst = CLI_EXIT_OK;
+	for (size_t k = 0; k < a->plat.ndomains; k++) {
+		struct explore_args one = *a;
+		one.domain = a->plat.domains[k];
+		printf("pmemu: --domain %s\n", one.domain);
+		fflush(stdout);
+		status[k] = explore_once(&one, k + 1 < a->plat.ndomains);
+		if (status[k] == CLI_EXIT_USAGE || worst == CLI_EXIT_OK)
+			worst = status[k];
+	}
+	explore_platform_summary(&a->plat, status, stdout);
+	return worst;
+}
+
 int
 cmd_explore(int argc, char **argv)
 {
@@ -363,50 +491,6 @@ cmd_explore(int argc, char **argv)
 	int rc = parse_args(&a, argc, argv);
 	if (rc != 0)
 		return rc;
-	char tmp[PATH_MAX] = "", trace[PATH_MAX + 16], media[PATH_MAX + 16];
-	if (a.o.trace == NULL) {
-		snprintf(tmp, sizeof(tmp), "%s/pmemu-record.XXXXXX",
-				a.o.tmpdir ? a.o.tmpdir : "/tmp");
-		if (mkdtemp(tmp) == NULL)
-			return cli_error("explore: %s: %s", tmp, strerror(errno));
-		snprintf(trace, sizeof(trace), "%s/trace", tmp);
-		snprintf(media, sizeof(media), "%s/media", tmp);
-		a.record_pmem_dir = a.o.pmem_dir ? a.o.pmem_dir :
-			getenv("PMEMU_PMEM_DIR");
-		if (a.record_pmem_dir == NULL)
-			rc = cli_error("explore: -- PROGRAM needs --pmem-dir DIR "
-					"(or PMEMU_PMEM_DIR)");
-		if (rc == 0)
-			rc = snapshot_media(a.record_pmem_dir, media);
-		a.o.pmem_dir = media;
-		if (rc == 0)
-			rc = record(&a, trace);
-		a.o.trace = trace;
-	}
-	struct xp_report rp;
-	memset(&rp, 0, sizeof(rp));
-	char err[1024];
-	if (rc == 0 && xp_explore(&a.o, &rp, err, sizeof(err)) != 0)
-		rc = cli_error("%s", err);
-	if (rc == 0) {
-		FILE *text = a.json && strcmp(a.json, "-") == 0 ? stderr : stdout;
-		rp.text_verbose = a.verbose;
-		xp_report_write_text(&rp, text);
-		if (a.json)
-			rc = write_json(&rp, a.json);
-		if (rc == 0)
-			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-	}
-	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
-	xp_report_free(&rp);
-	if (tmp[0] && keep) {
-		/* the replay command above needs them: keep the recording */
-		cli_note("the recording is kept in %s (delete it when done)",
-				tmp);
-	} else if (tmp[0]) {
-		unlink(trace);
-		remove_dir(media);
-		rmdir(tmp);
-	}
-	return rc;
+	return a.plat.ndomains > 1 ? explore_domains(&a) :
+		explore_once(&a, false);
 }

@@ -1,7 +1,7 @@
 /*
  * cmd_list.c -- `pmemu list`: the emulated namespaces in the JSON shape of
- * `ndctl list -RN`: one region (the pmem dir) with one fsdax namespace
- * per regular file in it
+ * `ndctl list -RN`: one region (the pmem dir) with one namespace per
+ * regular file in it: devdax for a file named dax<R>.<N>, else fsdax
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,9 +12,10 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_launch.h"
 #include "model.h"
 
-#define FSDAX_ALIGN 2097152 /* ndctl's default fsdax alignment */
+#define FSDAX_ALIGN 2097152 /* ndctl's default fsdax and devdax alignment */
 
 static int
 name_cmp(const void *a, const void *b)
@@ -58,6 +59,19 @@ print_namespace(const char *dir, const char *name, size_t i, unsigned sector)
 	struct stat st;
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	long long size = stat(p, &st) == 0 ? (long long)st.st_size : 0;
+	if (cli_devdax_name(name)) {
+		/* ndctl list -N of a device DAX namespace */
+		printf("%s      {\n"
+			"        \"dev\":\"namespace0.%zu\",\n"
+			"        \"mode\":\"devdax\",\n"
+			"        \"map\":\"dev\",\n"
+			"        \"size\":%lld,\n"
+			"        \"chardev\":\"%s\",\n"
+			"        \"align\":%d,\n"
+			"        \"file\":\"%s\"\n"
+			"      }", i ? ",\n" : "", i, size, name, FSDAX_ALIGN, p);
+		return;
+	}
 	printf("%s      {\n"
 		"        \"dev\":\"namespace0.%zu\",\n"
 		"        \"mode\":\"fsdax\",\n"
@@ -94,8 +108,8 @@ cmd_list(int argc, char **argv)
 	}
 	enum model_domain d = MODEL_DOMAIN_ADR;
 	if (dom != NULL && model_domain_parse(dom, &d) != 0)
-		return cli_error("--domain %s: expected adr, eadr or pagecache",
-			dom);
+		return cli_error("--domain %s: expected adr, eadr, pagecache "
+			"or cxl", dom);
 	unsigned long sector = 512;
 	if (sec != NULL && (cli_parse_uint(sec, 512, 4096, &sector) != 0 ||
 			(sector != 512 && sector != 4096)))
@@ -118,7 +132,8 @@ cmd_list(int argc, char **argv)
 			total += st.st_size;
 	}
 	const char *pd = d == MODEL_DOMAIN_EADR ? "cpu_cache" :
-		d == MODEL_DOMAIN_ADR ? "memory_controller" : "none";
+		d == MODEL_DOMAIN_ADR || d == MODEL_DOMAIN_CXL ?
+		"memory_controller" : "none";
 	printf("[\n  {\n    \"dev\":\"region0\",\n    \"size\":%lld,\n"
 		"    \"align\":%d,\n    \"available_size\":0,\n"
 		"    \"type\":\"pmem\",\n    \"persistence_domain\":\"%s\",\n"

@@ -48,6 +48,7 @@ struct xp_checker {
 	size_t nslots;
 	struct slot_run *s;
 	char **envp;            /* environ minus the variables we set */
+	int dirty_shutdown;     /* -1, or PMEMU_DIRTY_SHUTDOWN */
 	size_t nenv;
 	check_fn fn;            /* in-process */
 	void *handle;
@@ -135,6 +136,7 @@ base_env(struct xp_checker *c)
 		const char *e = environ[i];
 		if (strncmp(e, "PMEMU_STATE=", 12) == 0 ||
 				strncmp(e, "PMEMU_MARKERS=", 14) == 0 ||
+				strncmp(e, "PMEMU_DIRTY_SHUTDOWN=", 21) == 0 ||
 				strncmp(e, "PMEMU_IMAGE=", 12) == 0 ||
 				((c->cfg.shim || c->cfg.lazy) &&
 				(strncmp(e, "LD_PRELOAD=", 11)
@@ -153,6 +155,7 @@ xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 		abort();
 	c->cfg = *cfg;
 	c->nslots = nslots;
+	c->dirty_shutdown = -1;
 	c->s = calloc(nslots, sizeof(*c->s));
 	if (c->s == NULL)
 		abort();
@@ -253,6 +256,9 @@ set_env(struct xp_checker *c, struct slot_run *s, const char *dir,
 	s->env[n++] = env_str("PMEMU_STATE", state);
 	s->env[n++] = env_str("PMEMU_MARKERS", markers);
 	s->env[n++] = env_str("PMEMU_IMAGE", dir);
+	if (c->dirty_shutdown >= 0)
+		s->env[n++] = env_str("PMEMU_DIRTY_SHUTDOWN",
+				c->dirty_shutdown ? "1" : "0");
 	if (c->cfg.lazy) {
 		char *lib;
 		if (asprintf(&lib, "%s/libpmemu-lazy.so", cli_libdir()) < 0)
@@ -284,13 +290,13 @@ send_request(struct xp_checker *c, struct slot_run *s, const char *dir,
 		[XP_REQ_DIR] = dir };
 	size_t n = XP_REQ_CMD;
 	char *cmd = NULL;
-	if (c->cfg.kind == XP_CHECK_EXEC) {
-		cmd = expand(c->cfg.cmd, pmem, dir);
-		f[n++] = cmd;
-		size_t nenv = set_env(c, s, dir, state, markers);
-		for (size_t j = 0; j < nenv; j++)
-			f[n++] = s->env[j];
-	}
+	/* a forked .so check takes the variables past an empty command */
+	cmd = c->cfg.kind == XP_CHECK_EXEC ? expand(c->cfg.cmd, pmem, dir) :
+		xp_strdup("");
+	f[n++] = cmd;
+	size_t nenv = set_env(c, s, dir, state, markers);
+	for (size_t j = 0; j < nenv; j++)
+		f[n++] = s->env[j];
 	int rc = xp_runner_send(s->req_fd, f, n);
 	free(cmd);
 	return rc;
@@ -303,6 +309,10 @@ run_inproc(struct xp_checker *c, struct slot_run *s, const char *dir,
 	setenv("PMEMU_STATE", state, 1);
 	setenv("PMEMU_MARKERS", markers, 1);
 	setenv("PMEMU_IMAGE", dir, 1);
+	if (c->dirty_shutdown >= 0)
+		setenv("PMEMU_DIRTY_SHUTDOWN", c->dirty_shutdown ? "1" : "0", 1);
+	else
+		unsetenv("PMEMU_DIRTY_SHUTDOWN");
 	int rc = c->fn(pmem);
 	memset(&s->res, 0, sizeof(s->res));
 	s->res.kind = rc == 0 ? XP_RES_PASS : XP_RES_EXIT;
@@ -421,6 +431,12 @@ xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir)
 	free(c->pmem_dir);
 	c->pmem_dir = xp_strdup(dir);
 	c->cfg.pmem_dir = c->pmem_dir;
+}
+
+void
+xp_checker_set_dirty_shutdown(struct xp_checker *c, int v)
+{
+	c->dirty_shutdown = v;
 }
 
 size_t

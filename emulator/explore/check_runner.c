@@ -244,6 +244,10 @@ so_child_main(const struct xp_runner_cfg *cfg, int req, int rep)
 		setenv("PMEMU_STATE", f[XP_REQ_STATE], 1);
 		setenv("PMEMU_MARKERS", f[XP_REQ_MARKERS], 1);
 		setenv("PMEMU_IMAGE", f[XP_REQ_DIR], 1);
+		unsetenv("PMEMU_DIRTY_SHUTDOWN");
+		for (size_t i = XP_REQ_ENV; i < n; i++)
+			if (strncmp(f[i], "PMEMU_DIRTY_SHUTDOWN=", 21) == 0)
+				setenv("PMEMU_DIRTY_SHUTDOWN", f[i] + 21, 1);
 		int rc = cfg->fn(f[XP_REQ_PMEM]);
 		fflush(NULL);
 		int32_t code = rc == 0 ? 0 : (rc & 0xff) ? (rc & 0xff) : 1;

@@ -132,6 +132,7 @@ find_image(struct engine *e, struct xp_hash h, bool *is_new)
 	e->img = grow(e->img, &e->capimg, e->nimg + 1, sizeof(*e->img));
 	memset(&e->img[e->nimg], 0, sizeof(*e->img));
 	e->img[e->nimg].h = h;
+	e->img[e->nimg].dirty_shutdown = -1;
 	*v = (void *)(uintptr_t)(e->nimg + 1);
 	return e->nimg++;
 }
@@ -155,6 +156,37 @@ struct point_work {
 	struct xp_choice *choices;
 };
 
+bool
+xp_engine_has_cxl(struct engine *e)
+{
+	for (size_t k = 0; k < e->r.media.n; k++)
+		if (e->r.media.regions[k].domain == MODEL_DOMAIN_CXL)
+			return true;
+	return false;
+}
+
+/*
+ * gpf_failed -- PMEMU_DIRTY_SHUTDOWN of a state when the trace has a cxl
+ * region (else -1): 0 when every open line of a cxl region holds its
+ * newest content (Global Persistent Flush succeeded), else 1 (it failed
+ * and the device's dirty shutdown count moved; docs/model.md, "cxl")
+ */
+static int
+gpf_failed(struct engine *e, const uint32_t *pick)
+{
+	if (!xp_engine_has_cxl(e))
+		return -1;
+	for (size_t i = 0; i < e->open.n; i++) {
+		const struct xp_open *o = &e->open.v[i];
+		const struct xp_region *r = xp_media_find(&e->r.media,
+				o->line.region);
+		if (r != NULL && r->domain == MODEL_DOMAIN_CXL &&
+				pick[i] != o->distinct[o->newest])
+			return 1;
+	}
+	return 0;
+}
+
 /* one_state -- the state pick[] of the current point */
 static int
 one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
@@ -176,6 +208,9 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 	uint64_t ordinal = e->ordinal++;
 	e->states_at[w->idx]++;
 	struct xp_hash h = xp_state_hash(e->base, w->lines, n);
+	int dirty = gpf_failed(e, pick);
+	if (dirty == 1) /* the same media, another device state */
+		h.b ^= 0x9e3779b97f4a7c15ull;
 	if (e->o->shard_n > 1 && h.a % e->o->shard_n != e->o->shard_k - 1)
 		return 0;
 	bool is_new;
@@ -189,6 +224,8 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 	e->img[im].first_ordinal = ordinal;
 	e->img[im].point_idx = w->idx;
 	e->img[im].state = xp_state_id(e->pts.v[w->idx].point, w->choices, n);
+	e->img[im].dirty_shutdown = dirty;
+	xp_checker_set_dirty_shutdown(e->chk, dirty);
 	return dispatch(e, im, w->lines, n, w->markers, err, errlen);
 }
 

@@ -55,6 +55,8 @@ int xp_engine_enumerate(struct engine *e, size_t idx, char *err,
 		size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
+/* a region of the trace so far is in the cxl domain */
+bool xp_engine_has_cxl(struct engine *e);
 
 /* lazy.c */
 struct xp_lazy *xp_lazy_new(struct engine *e);

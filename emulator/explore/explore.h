@@ -345,6 +345,9 @@ void xp_check_run(struct xp_checker *c, size_t slot, const char *dir,
 		struct xp_result *res);
 /* shim: PMEMU_PMEM_DIR for the check (the program's pmem dir) */
 void xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir);
+/* PMEMU_DIRTY_SHUTDOWN=v for the checks started next (a cxl state: 1
+ * when Global Persistent Flush failed); -1 (the default): not set */
+void xp_checker_set_dirty_shutdown(struct xp_checker *c, int v);
 size_t xp_checker_busy(const struct xp_checker *c);
 /* the check's output of the last run in slot (NUL terminated, tail) */
 const char *xp_check_output(struct xp_checker *c, size_t slot);
@@ -427,6 +430,8 @@ struct xp_report {
 	char **first_markers;
 	size_t nfirst_markers;
 	uint64_t first_same_image;
+	int first_gpf;           /* cxl: 0 none, 1 GPF succeeded, 2 failed
+	                           (PMEMU_DIRTY_SHUTDOWN=1); text only */
 	char *first_output;
 	char *expl_status;
 	uint64_t expl_checks;
@@ -501,6 +506,7 @@ struct xp_image {
 	struct xp_result res;
 	bool done;
 	char *output;           /* failing: the tail of the check's output */
+	int dirty_shutdown;     /* cxl: 1 GPF failed, 0 it succeeded; -1 */
 };
 struct xp_staterec {
 	uint32_t point_idx;

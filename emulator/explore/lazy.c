@@ -217,6 +217,12 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 {
 	struct xp_lazy *lz = e->lazy;
 	const struct lazy_node *d = &lz->node[k];
+	if (xp_engine_has_cxl(e)) {
+		/* whether GPF failed depends on lines not decided yet */
+		snprintf(err, errlen, "--explore lazy: a trace with a cxl "
+			"region is explored eagerly only (--explore eager)");
+		return -1;
+	}
 	size_t n = node_lines(e, d, lines, choices);
 	lz->node[k].key = node_key(e, d, lines, n);
 	int rc = xp_slot_set(e->slots[slot], lines, n);

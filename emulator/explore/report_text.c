@@ -303,6 +303,11 @@ print_first(const struct xp_report *rp, FILE *f)
 		fprintf(f, "  crash point %" PRIu64 ": before exit\n", p->point);
 	if (p->record >= 0)
 		print_stack(f, "      ", "at", &p->site);
+	if (rp->first_gpf)
+		fprintf(f, "  Global Persistent Flush %s "
+			"(PMEMU_DIRTY_SHUTDOWN=%d)\n", rp->first_gpf == 2 ?
+			"failed: the dirty shutdown count moved" : "succeeded",
+			rp->first_gpf - 1);
 	if (rp->nfirst_markers) {
 		fprintf(f, "  markers passed:");
 		for (size_t i = 0; i < rp->nfirst_markers; i++)

@@ -289,6 +289,8 @@ explain_first(const struct xp_results *res, const struct xp_image *im,
 		char *markers = xp_replay_markers(&r);
 		struct xp_explain_ctx x = { &r, base, slot, res->chk,
 			im->state, markers, c, n };
+		/* the lines it persists on top: GPF failed all the same */
+		xp_checker_set_dirty_shutdown(res->chk, im->dirty_shutdown);
 		xp_explain(&x, rp);
 		free(markers);
 		xp_slot_delete(slot);
@@ -346,6 +348,7 @@ xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 	rp->first.states = im->states;
 	rp->first.result = im->res;
 	rp->first_same_image = im->states;
+	rp->first_gpf = im->dirty_shutdown < 0 ? 0 : 1 + im->dirty_shutdown;
 	rp->first_output = xp_strdup(im->output ? im->output : "");
 	xp_rpoint_fill(res->r, &res->pts->v[im->point_idx], &rp->first_point);
 	int rc = explain_first(res, im, rp, err, errlen);

@@ -48,7 +48,7 @@ int
 model_region_add(struct model *m, uint32_t id, uint64_t len,
 		enum model_domain d)
 {
-	if (id >= (1u << 24) || (unsigned)d > MODEL_DOMAIN_PAGECACHE)
+	if (id >= (1u << 24) || (unsigned)d >= MODEL_DOMAINS)
 		return -EINVAL;
 	if (id >= m->nregions) {
 		struct region *r = realloc(m->regions, (id + 1) * sizeof(*r));

@@ -32,7 +32,12 @@ enum model_domain {
 	MODEL_DOMAIN_ADR = 0,
 	MODEL_DOMAIN_EADR = 1,
 	MODEL_DOMAIN_PAGECACHE = 2,
+	/* CXL persistent memory: adr while running; at a crash Global
+	 * Persistent Flush either writes every line's view back or fails
+	 * (docs/model.md, "cxl") */
+	MODEL_DOMAIN_CXL = 3,
 };
+#define MODEL_DOMAINS 4
 
 /* event kinds; the trace records use the same numbers */
 enum model_ev {

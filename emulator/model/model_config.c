@@ -36,8 +36,7 @@ model_config_delete(struct model_config *cfg)
 int
 model_config_set_domain(struct model_config *cfg, enum model_domain d)
 {
-	if (d != MODEL_DOMAIN_ADR && d != MODEL_DOMAIN_EADR &&
-			d != MODEL_DOMAIN_PAGECACHE)
+	if ((unsigned)d >= MODEL_DOMAINS)
 		return -EINVAL;
 	cfg->domain = d;
 	return 0;
@@ -76,12 +75,13 @@ model_config_set_contents(struct model_config *cfg, bool track)
 	return 0;
 }
 
-static const char *const domain_names[] = { "adr", "eadr", "pagecache" };
+static const char *const domain_names[MODEL_DOMAINS] = { "adr", "eadr",
+	"pagecache", "cxl" };
 
 int
 model_domain_parse(const char *s, enum model_domain *d)
 {
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < MODEL_DOMAINS; i++) {
 		if (strcmp(s, domain_names[i]) == 0) {
 			*d = (enum model_domain)i;
 			return 0;
@@ -93,7 +93,7 @@ model_domain_parse(const char *s, enum model_domain *d)
 const char *
 model_domain_name(enum model_domain d)
 {
-	return (unsigned)d < 3 ? domain_names[d] : "?";
+	return (unsigned)d < MODEL_DOMAINS ? domain_names[d] : "?";
 }
 
 const char *

@@ -167,10 +167,15 @@ model_line_outcomes(const struct model *m, uint32_t region, uint64_t off,
 			last = v;
 		}
 	}
-	if (strategies & MODEL_STRAT_EVICTION)
+	if (strategies & MODEL_STRAT_EVICTION) {
 		for (uint32_t k = 1; k <= h->n; k++)
 			if (h->ver[k - 1].known)
 				emit(&e, MODEL_OUT_EVICT, k, 0);
+	} else if (r->domain == MODEL_DOMAIN_CXL && h->n > 0 &&
+			h->ver[h->n - 1].known)
+		/* a Global Persistent Flush that succeeds writes the view
+		 * back, whatever the strategy (docs/model.md, "cxl") */
+		emit(&e, MODEL_OUT_EVICT, h->n, 0);
 	if (strategies & MODEL_STRAT_TORN)
 		emit_torn(m, li, &e);
 	return e.n;

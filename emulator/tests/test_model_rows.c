@@ -277,6 +277,27 @@ test_eadr_stores_are_durable(void **state)
 	model_delete(m);
 }
 
+/* cxl runs as adr; a crash may also have Global Persistent Flush write
+ * every line's view back: the newest content, whatever the strategy */
+static void
+test_cxl_gpf_offers_the_view(void **state)
+{
+	(void)state;
+	struct model *m = sc_new(MODEL_DOMAIN_CXL, 256, false, 512);
+	sc_store(m, 1, 0, 8, 'A');
+	sc_store(m, 1, 8, 8, 'B');
+	SC_EXPECT(m, 0, MODEL_STRAT_PESSIMISTIC, ".64", "A8B8.48");
+	SC_EXPECT(m, 0, EV, ".64", "A8.56", "A8B8.48");
+	sc_ev(m, MODEL_EV_CLWB, 1, 64, 64); /* a clean line: redundant */
+	struct found x = { .n = 0 };
+	assert_int_equal(model_findings(m, collect, &x), 1);
+	assert_int_equal(x.f[0].cls, MODEL_FIND_REDUNDANT);
+	sc_ev(m, MODEL_EV_CLWB, 1, 0, 64);
+	sc_ev(m, MODEL_EV_SFENCE, 1, 0, 0);
+	SC_EXPECT(m, 0, MODEL_STRAT_PESSIMISTIC, "A8B8.48"); /* durable */
+	model_delete(m);
+}
+
 static void
 test_pagecache_sectors_tear(void **state)
 {
@@ -468,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_redundant_and_outside_flushes),
 		cmocka_unit_test(test_findings_taken_once),
 		cmocka_unit_test(test_eadr_stores_are_durable),
+		cmocka_unit_test(test_cxl_gpf_offers_the_view),
 		cmocka_unit_test(test_pagecache_sectors_tear),
 		cmocka_unit_test(test_stores_to_a_line_persist_in_order),
 		cmocka_unit_test(test_only_wide_or_misaligned_stores_tear),

@@ -301,7 +301,7 @@ decode_region(struct trace_decoder *d, struct trace_rec *rec)
 	const char *reason = image_of(d, "region", g->region, 8);
 	if (reason != NULL)
 		return reason;
-	if (g->domain > MODEL_DOMAIN_PAGECACHE)
+	if (g->domain >= MODEL_DOMAINS)
 		return why(d, "unknown domain %u", g->domain);
 	if (g->line_len != 0 && (g->line_len < 64 || g->line_len > 4096 ||
 			(g->line_len & (g->line_len - 1))))

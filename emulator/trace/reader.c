@@ -109,7 +109,8 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 	else if (h->header_len != TRACE_HEADER_LEN)
 		why = "corrupt header (header length) at offset 12";
 	else if (h->line_len < 64 || h->line_len > 4096 ||
-			(h->line_len & (h->line_len - 1)) || h->domain > 2)
+			(h->line_len & (h->line_len - 1)) ||
+			h->domain >= MODEL_DOMAINS)
 		why = "corrupt header (line or domain) at offset 16";
 	else if (h->data_end != 0 && h->data_end < TRACE_HEADER_LEN)
 		why = "corrupt header (data end) at offset 32";

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -85,6 +86,48 @@ test_malformed_values(void **state)
 	reject("PMEMU_REPORT=rel", "PMEMU_REPORT");
 }
 
+/* latency -- the flush and fence costs PMEMU_LATENCY=v sets */
+static void
+latency(const char *v, uint32_t flush, uint32_t fence)
+{
+	char entry[64];
+	snprintf(entry, sizeof(entry), "PMEMU_LATENCY=%s", v);
+	char *env[] = { entry, NULL };
+	struct shim_options o;
+	char err[256];
+	assert_int_equal(parse(env, &o, err), 0);
+	assert_int_equal(o.latency_flush_ns, flush);
+	assert_int_equal(o.latency_fence_ns, fence);
+}
+
+static void
+test_latency(void **state)
+{
+	(void)state;
+	char *env[] = { NULL };
+	struct shim_options o;
+	char err[256];
+	assert_int_equal(parse(env, &o, err), 0);
+	assert_int_equal(o.latency_flush_ns, 0); /* off by default */
+	assert_int_equal(o.latency_fence_ns, 0);
+	latency("optane", SHIM_LATENCY_OPTANE_FLUSH_NS,
+			SHIM_LATENCY_OPTANE_FENCE_NS);
+	latency("flush=100,fence=250", 100, 250);
+	latency("fence=7,flush=3", 3, 7);
+	latency("fence=1000000", 0, 1000000);
+	latency("flush=0", 0, 0);
+	reject("PMEMU_LATENCY=", "--latency");
+	reject("PMEMU_LATENCY=flush", "flush=NS,fence=NS");
+	reject("PMEMU_LATENCY=flush=", "PMEMU_LATENCY");
+	reject("PMEMU_LATENCY=flush=1000001", "0 to 1000000");
+	reject("PMEMU_LATENCY=flush=-1", "PMEMU_LATENCY");
+	reject("PMEMU_LATENCY=flush=5ns", "PMEMU_LATENCY");
+	reject("PMEMU_LATENCY=store=5", "PMEMU_LATENCY");
+	reject("PMEMU_LATENCY=flush=5,", "PMEMU_LATENCY");
+	reject("PMEMU_LATENCY=,fence=5", "PMEMU_LATENCY");
+	reject("PMEMU_LATENCY=Optane", "PMEMU_LATENCY");
+}
+
 static void
 test_unknown_variable(void **state)
 {
@@ -125,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_option),
 		cmocka_unit_test(test_malformed_values),
+		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_unknown_variable),
 		cmocka_unit_test(test_other_prefixes_pass),
 		cmocka_unit_test(test_table_is_sane),

@@ -10,7 +10,7 @@ import zlib
 MASK64 = (1 << 64) - 1
 PAGE = 4096
 
-DOMAINS = ("adr", "eadr", "pagecache")
+DOMAINS = ("adr", "eadr", "pagecache", "cxl")
 FLUSH_KINDS = ("clwb", "clflushopt", "clflush")
 FENCE_KINDS = ("sfence", "mfence", "locked")
 FINDING_CLASSES = ("unpersisted", "no-fence", "redundant", "outside",

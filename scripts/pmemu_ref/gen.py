@@ -41,19 +41,19 @@ class Sequence:
 
 def pick_config(rng):
     kind = rng.choice(("adr", "adr", "adr-weak", "eadr", "pc512", "pc4096",
-                       "mixed"))
+                       "cxl", "mixed"))
     line = 128 if rng.random() < 0.05 else 64
     cfg = {"domain": "adr", "line": line, "sector": 512, "clflush": "strong"}
     doms = ["adr"]
     if kind == "adr-weak":
         cfg["clflush"] = "weak"
-    elif kind == "eadr":
-        cfg["domain"], doms = "eadr", ["eadr"]
+    elif kind in ("eadr", "cxl"):
+        cfg["domain"], doms = kind, [kind]
     elif kind.startswith("pc"):
         cfg.update(domain="pagecache", line=fmt.PAGE, sector=int(kind[2:]))
         doms = ["pagecache"]
     elif kind == "mixed":
-        doms = ["adr", "eadr", "pagecache"]
+        doms = ["adr", "eadr", "pagecache", "cxl"]
         cfg["sector"] = rng.choice((512, 4096))
     nreg = rng.choice((1, 1, 2))
     regions = []

@@ -223,7 +223,7 @@ class Reference:
         """a CPU flush of [off, off+len); one finding per event (decision:
         a range flush is redundant when none of its lines was dirty)"""
         region = self.regions[ev.region]
-        if region.domain != "adr":
+        if region.domain not in ("adr", "cxl"):  # cxl runs as adr
             self.find(F_REDUNDANT if region.domain == "eadr"
                       else F_PAGECACHE, ev.site)
             return

@@ -65,7 +65,7 @@ def test_generator_covers_the_brief():
               "clflushopt", "clflush", "sfence", "mfence", "locked",
               "msync", "fsync", "shutdown", "outside", "crash"):
         assert k in kinds
-    assert {"adr", "eadr", "pagecache", "weak", "strong"} <= domains
+    assert {"adr", "eadr", "pagecache", "cxl", "weak", "strong"} <= domains
     assert {1, 2, 4, 8, 16, 32, 64} <= widths
     assert threads == {0, 1, 2, 3}
 

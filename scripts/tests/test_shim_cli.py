@@ -23,8 +23,8 @@ def test_bad_option_adds_nothing(pmemu_bin, tmp_path):
     res = run(pmemu_bin, tmp_path, "map_msync_ok", "--domain=dax")
     assert res.returncode == 2
     assert res.stderr.splitlines() == [
-        "pmemu: error: --domain / PMEMU_DOMAIN='dax': expected adr, eadr "
-        "or pagecache"], res.stderr
+        "pmemu: error: --domain / PMEMU_DOMAIN='dax': expected adr, eadr, "
+        "pagecache or cxl"], res.stderr
 
 
 def test_unpatchable_site_adds_nothing(pmemu_bin, tmp_path):

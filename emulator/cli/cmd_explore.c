@@ -66,7 +66,26 @@ struct explore_args {
 	const char *record_pmem_dir;
 	struct explore_platform plat; /* passed to record */
 	const char *domain;        /* of the list, the one explored now */
+	char pmem_dir[PATH_MAX];   /* --pmem-dir (or PMEMU_PMEM_DIR), absolute */
 };
+
+/* absolute_pmem_dir -- --pmem-dir (else PMEMU_PMEM_DIR) as an absolute
+ * path: the recording and a check under the shim run elsewhere, and the
+ * shim takes only absolute directories */
+static int
+absolute_pmem_dir(struct explore_args *a)
+{
+	const char *d = a->o.pmem_dir ? a->o.pmem_dir : getenv("PMEMU_PMEM_DIR");
+	struct stat st;
+	if (d == NULL || *d == '\0')
+		return 0;
+	if (realpath(d, a->pmem_dir) == NULL || stat(a->pmem_dir, &st) != 0)
+		return cli_error("--pmem-dir %s: %s", d, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cli_error("--pmem-dir %s: not a directory", d);
+	a->o.pmem_dir = a->pmem_dir;
+	return 0;
+}
 
 /* copy_file -- src to dst (created), whole */
 static int
@@ -334,6 +353,9 @@ parse_args(struct explore_args *a, int argc, char **argv)
 	/* the check's paths are the program's: its --pmem-dir when it is
 	 * recorded here; with --trace the directory of the trace's regions
 	 * (engine.c), not --pmem-dir, which says where the media moved */
+	int rc = absolute_pmem_dir(a);
+	if (rc != 0)
+		return rc;
 	a->o.check.pmem_dir = a->nprog ? a->o.pmem_dir : NULL;
 	return 0;
 }

@@ -93,3 +93,19 @@ def test_platform_options_with_a_trace_are_refused(tmp_path):
     assert r.returncode == 2
     assert r.stderr.startswith("pmemu: error: explore: --domain")
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_relative_pmem_dir_reaches_a_check_run_under_the_shim(tmp_path,
+                                                               twin):
+    """A check without {pmem} names the program's own path and runs under
+    libpmemu.so, which takes only an absolute PMEMU_PMEM_DIR: a relative
+    --pmem-dir once failed every state there (a false FAIL)."""
+    (tmp_path / "pm").mkdir()
+    check = "%s %s commit pm/pool" % (sys.executable,
+                                      os.path.join(PROGS, "check_pool.py"))
+    r = subprocess.run(
+        [PMEMU, "explore", "--pmem-dir", "pm", "--no-explain", "--strategy",
+         "eviction", "--domain", "eadr", "--check", check, "--", twin,
+         "pm/pool", "buggy"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "pmemu: PASS" in r.stdout

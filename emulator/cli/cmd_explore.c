@@ -43,7 +43,7 @@ static const char usage_text[] =
 "  --seed N             seed of those samples (0)\n"
 "  --from NAME, --to NAME  crash points between these markers only\n"
 "  --timeout SECONDS    a check running longer fails (10)\n"
-"  --jobs N             checks in parallel (number of CPUs)\n"
+"  --jobs N             checks in parallel (number of CPUs; at most 256)\n"
 "  --shard K/N          check the K-th of N parts of the images\n"
 "  --json FILE          the report as JSON (docs/report-json.md); - stdout\n"
 "  --pmem-dir DIR       read the media files from DIR (a moved trace)\n"
@@ -52,6 +52,8 @@ static const char usage_text[] =
 "                       then counts per call stack)\n"
 "  --no-progress        no progress line (shown on a tty by default)\n"
 "exit status: 0 every state passed, 1 a state failed, 2 usage or input\n";
+
+#define JOBS_MAX 256  /* checks in parallel (docs/options.md) */
 
 struct explore_args {
 	struct xp_opts o;
@@ -165,6 +167,36 @@ parse_count(const char *opt, const char *v, unsigned long lo,
 	return 0;
 }
 
+/* parse_jobs -- --jobs N, at most JOBS_MAX */
+static int
+parse_jobs(struct xp_opts *o, const char *v)
+{
+	if (parse_count("--jobs", v, 1, &o->jobs) != 0)
+		return CLI_EXIT_USAGE;
+	o->jobs_set = true;
+	if (o->jobs > JOBS_MAX) {
+		cli_note("--jobs %lu: at most %d checks run in parallel", o->jobs,
+				JOBS_MAX);
+		o->jobs = JOBS_MAX;
+	}
+	return 0;
+}
+
+/* set_check -- --check CMD or --check-so LIB:FUNC, once */
+static int
+set_check(struct xp_opts *o, const char *opt, const char *v)
+{
+	if (o->check.cmd != NULL)
+		return cli_error("explore: %s: give one --check or --check-so",
+				opt);
+	if (v[strspn(v, " \t")] == '\0')
+		return cli_error("explore: %s '%s': empty command", opt, v);
+	o->check.cmd = v;
+	o->check.kind = strcmp(opt, "--check") == 0 ? XP_CHECK_EXEC :
+		XP_CHECK_SO_FORK;
+	return 0;
+}
+
 /* parse_value_opt -- one option that takes a value; 1 not ours */
 static int
 parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
@@ -174,9 +206,9 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	if ((v = cli_opt_value(argc, argv, i, "--trace")))
 		o->trace = v;
 	else if ((v = cli_opt_value(argc, argv, i, "--check")))
-		o->check.cmd = v, o->check.kind = XP_CHECK_EXEC;
+		return set_check(o, "--check", v);
 	else if ((v = cli_opt_value(argc, argv, i, "--check-so")))
-		o->check.cmd = v, o->check.kind = XP_CHECK_SO_FORK;
+		return set_check(o, "--check-so", v);
 	else if ((v = cli_opt_value(argc, argv, i, "--strategy"))) {
 		if (xp_strategy_parse(v, &o->strategies) != 0)
 			return cli_error("--strategy %s: expected pessimistic, "
@@ -210,7 +242,7 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	else if ((v = cli_opt_value(argc, argv, i, "--seed")))
 		return parse_count("--seed", v, 0, &o->seed);
 	else if ((v = cli_opt_value(argc, argv, i, "--jobs")))
-		return parse_count("--jobs", v, 1, &o->jobs);
+		return parse_jobs(o, v);
 	else if ((v = cli_opt_value(argc, argv, i, "--from")))
 		o->from = v;
 	else if ((v = cli_opt_value(argc, argv, i, "--to")))
@@ -330,17 +362,40 @@ record(const struct explore_args *a, const char *trace)
 	return 0;
 }
 
+/* open_json -- the --json file, opened before anything is explored so a
+ * path that cannot be written fails at once; not truncated yet (an
+ * exploration that fails leaves an existing report alone); NULL: stdout */
 static int
-write_json(const struct xp_report *rp, const char *path)
+open_json(const char *path, FILE **f, bool *created)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	if (f == NULL)
+	*f = NULL;
+	*created = false;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
 		return cli_error("--json %s: %s", path, strerror(errno));
-	int rc = xp_report_write_json(rp, f);
-	if (f != stdout && fclose(f) != 0)
+	*f = fdopen(fd, "w");
+	if (*f == NULL)
+		abort();
+	return 0;
+}
+
+static int
+write_json(const struct xp_report *rp, const char *path, FILE *f)
+{
+	int rc = f == NULL ? 0 : ftruncate(fileno(f), 0);
+	if (rc == 0)
+		rc = xp_report_write_json(rp, f ? f : stdout);
+	if (f != NULL && fflush(f) != 0)
 		rc = -1;
 	if (rc != 0)
-		return cli_error("--json %s: write failed", path);
+		return cli_error("--json %s: write failed: %s", path,
+				strerror(errno));
 	return 0;
 }
 
@@ -361,6 +416,10 @@ cmd_explore(int argc, char **argv)
 	a.o.check.timeout_s = 10;
 	a.o.tmpdir = getenv("TMPDIR");
 	int rc = parse_args(&a, argc, argv);
+	FILE *json = NULL;
+	bool json_created = false;
+	if (rc == 0)
+		rc = open_json(a.json, &json, &json_created);
 	if (rc != 0)
 		return rc;
 	char tmp[PATH_MAX] = "", trace[PATH_MAX + 16], media[PATH_MAX + 16];
@@ -393,10 +452,14 @@ cmd_explore(int argc, char **argv)
 		rp.text_verbose = a.verbose;
 		xp_report_write_text(&rp, text);
 		if (a.json)
-			rc = write_json(&rp, a.json);
+			rc = write_json(&rp, a.json, json);
 		if (rc == 0)
 			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
+	if (json != NULL)
+		fclose(json);
+	if (json_created && rc == CLI_EXIT_USAGE)
+		unlink(a.json); /* no report: none was there before */
 	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
 	xp_report_free(&rp);
 	if (tmp[0] && keep) {

@@ -1,6 +1,6 @@
 /* check.c -- running the user's check on an image, one slot per worker
  *
- * exec:  /bin/sh -c CMD, spawned and waited for by the slot's runner
+ * exec:  CMD (check_cmd.c: by execvp, or /bin/sh -c), spawned and waited for by the slot's runner
  *        process (check_runner.c), in its own process group so a
  *        timeout kills all of it;
  * so-fork: the slot's runner keeps a child that dlopen()ed LIB and calls
@@ -106,7 +106,7 @@ static int
 start_runner(struct xp_checker *c, struct slot_run *s)
 {
 	struct xp_runner_cfg rc = { .kind = c->cfg.kind,
-		.timeout_s = c->cfg.timeout_s, .fn = c->fn,
+		.timeout_s = c->cfg.timeout_s, .cmd = c->cfg.cmd, .fn = c->fn,
 		.base_env = c->envp, .nenv = c->nenv, .out_fd = s->out_fd };
 	int fds[2 * c->nslots];
 	size_t n = 0;
@@ -144,6 +144,14 @@ base_env(struct xp_checker *c)
 	}
 }
 
+/* eager_runners -- the runners forked at once: one per CPU */
+static size_t
+eager_runners(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
 int
 xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 		struct xp_checker **out, char *err, size_t errlen)
@@ -170,7 +178,9 @@ xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 					strerror(errno));
 			return -1;
 		}
-		if (cfg->kind != XP_CHECK_SO_INPROC &&
+		/* the first runners fork now, while pmemu is small; more
+		 * (a large --jobs) when a check first needs them */
+		if (cfg->kind != XP_CHECK_SO_INPROC && i < eager_runners() &&
 				start_runner(c, s) != 0) {
 			snprintf(err, errlen, "check runner: %s",
 					strerror(errno));
@@ -205,30 +215,6 @@ xp_checker_delete(struct xp_checker *c)
 	free(c->pmem_dir);
 	/* the library stays loaded: its destructors may not be safe */
 	free(c);
-}
-
-/* expand -- CMD with {pmem} and {pmemdir} replaced */
-static char *
-expand(const char *cmd, const char *pmem, const char *dir)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (f == NULL)
-		abort();
-	for (const char *p = cmd; *p;) {
-		if (strncmp(p, "{pmemdir}", 9) == 0) {
-			fputs(dir, f);
-			p += 9;
-		} else if (strncmp(p, "{pmem}", 6) == 0) {
-			fputs(pmem, f);
-			p += 6;
-		} else {
-			fputc(*p++, f);
-		}
-	}
-	fclose(f);
-	return buf;
 }
 
 static char *
@@ -273,8 +259,8 @@ set_env(struct xp_checker *c, struct slot_run *s, const char *dir,
 	return n;
 }
 
-/* send_request -- the state to the slot's runner (exec: with the command
- * line and the environment) */
+/* send_request -- the state to the slot's runner (exec: with the
+ * environment) */
 static int
 send_request(struct xp_checker *c, struct slot_run *s, const char *dir,
 		const char *pmem, const char *state, const char *markers)
@@ -282,18 +268,13 @@ send_request(struct xp_checker *c, struct slot_run *s, const char *dir,
 	const char *f[XP_REQ_MAX_FIELDS] = { [XP_REQ_STATE] = state,
 		[XP_REQ_MARKERS] = markers, [XP_REQ_PMEM] = pmem,
 		[XP_REQ_DIR] = dir };
-	size_t n = XP_REQ_CMD;
-	char *cmd = NULL;
+	size_t n = XP_REQ_ENV;
 	if (c->cfg.kind == XP_CHECK_EXEC) {
-		cmd = expand(c->cfg.cmd, pmem, dir);
-		f[n++] = cmd;
 		size_t nenv = set_env(c, s, dir, state, markers);
 		for (size_t j = 0; j < nenv; j++)
 			f[n++] = s->env[j];
 	}
-	int rc = xp_runner_send(s->req_fd, f, n);
-	free(cmd);
-	return rc;
+	return xp_runner_send(s->req_fd, f, n);
 }
 
 static void
@@ -324,6 +305,8 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 	int rc = 0;
 	if (c->cfg.kind == XP_CHECK_SO_INPROC)
 		run_inproc(c, s, dir, pmem, state, markers);
+	else if (s->req_fd < 0 && start_runner(c, s) != 0)
+		rc = -1;
 	else
 		rc = send_request(c, s, dir, pmem, state, markers);
 	if (rc != 0) {

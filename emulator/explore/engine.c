@@ -92,11 +92,30 @@ free_slot(struct engine *e)
 	return slot;
 }
 
+/* xp_engine_open_slot -- slot's image directory, made when first used:
+ * slots are taken lowest first, so a --jobs larger than the images to
+ * check costs nothing */
+int
+xp_engine_open_slot(struct engine *e, size_t slot, char *err, size_t errlen)
+{
+	if (e->slots[slot] != NULL)
+		return 0;
+	char dir[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%.*s/w%zu", PATH_MAX - 32, e->tmp, slot);
+	e->slots[slot] = xp_slot_new(e->base, dir, err, errlen);
+	if (e->slots[slot] == NULL)
+		return -1;
+	e->slots_open++;
+	return 0;
+}
+
 static int
 dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
 		size_t n, const char *markers, char *err, size_t errlen)
 {
 	size_t slot = free_slot(e);
+	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
+		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc != 0) {
 		snprintf(err, errlen, "writing image in %s: %s",
@@ -379,15 +398,10 @@ setup(struct engine *e, char *err, size_t errlen)
 	e->slot_image = calloc(e->nslots, sizeof(*e->slot_image));
 	if (e->slots == NULL || e->slot_image == NULL)
 		abort();
-	for (size_t i = 0; i < e->nslots; i++) {
-		char dir[PATH_MAX + 32];
-		snprintf(dir, sizeof(dir), "%.*s/w%zu", PATH_MAX - 32, e->tmp,
-				i);
+	for (size_t i = 0; i < e->nslots; i++)
 		e->slot_image[i] = SIZE_MAX;
-		e->slots[i] = xp_slot_new(e->base, dir, err, errlen);
-		if (e->slots[i] == NULL)
-			return -1;
-	}
+	if (xp_engine_open_slot(e, 0, err, errlen) != 0)
+		return -1;
 	e->by_hash = xp_linemap_new();
 	e->by_point_key = xp_linemap_new();
 	if (cfg.lazy)
@@ -409,7 +423,8 @@ teardown(struct engine *e)
 	if (e->lazy)
 		xp_lazy_delete(e);
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
-		xp_slot_delete(e->slots[i]);
+		if (e->slots[i] != NULL)
+			xp_slot_delete(e->slots[i]);
 	if (e->tmp[0])
 		rmdir(e->tmp);
 	free(e->slots);
@@ -469,6 +484,10 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			"explored eagerly", e.lazy_off);
 	if (rc == 0 && e.lazy)
 		xp_lazy_notes(&e, rp);
+	if (rc == 0 && o->jobs_set && e.slots_open < o->jobs)
+		xp_report_add_note(rp, "--jobs %lu: %zu checks ran in parallel "
+			"(no more images to check at once)", o->jobs,
+			e.slots_open);
 	if (rc == 0 && e.same_points > 0)
 		xp_report_add_note(rp, "%llu crash points had the durable image "
 			"and the open lines of an earlier point: their %llu "

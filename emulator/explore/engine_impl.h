@@ -18,6 +18,7 @@ struct engine {
 	struct xp_checker *chk;
 	struct xp_slot **slots;
 	size_t nslots;
+	size_t slots_open;      /* slots[] made so far (lowest first) */
 	size_t *slot_image;
 	struct xp_linemap *by_hash;
 	struct xp_image *img;
@@ -52,6 +53,9 @@ struct seen_point {
 size_t xp_engine_image(struct engine *e, struct xp_hash h, bool *is_new);
 /* engine.c: every state of the current point, eagerly */
 int xp_engine_enumerate(struct engine *e, size_t idx, char *err,
+		size_t errlen);
+/* engine.c: makes slot's image directory if it has none; 0 or -1 */
+int xp_engine_open_slot(struct engine *e, size_t slot, char *err,
 		size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);

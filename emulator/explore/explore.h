@@ -477,6 +477,7 @@ struct xp_opts {
 	const char *from, *to;
 	struct xp_check_cfg check;
 	unsigned long jobs;
+	bool jobs_set;              /* --jobs given: note when not all ran */
 	unsigned long shard_k, shard_n;
 	bool explain;
 	bool progress;

@@ -94,7 +94,7 @@ xp_lazy_delete(struct engine *e)
 {
 	struct xp_lazy *lz = e->lazy;
 	char path[PATH_MAX + 32];
-	for (size_t i = 0; i < e->nslots; i++) {
+	for (size_t i = 0; i < e->nslots && e->slots[i] != NULL; i++) {
 		side_path(e, i, "spec", path, sizeof(path));
 		unlink(path);
 		side_path(e, i, "log", path, sizeof(path));
@@ -219,6 +219,8 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	const struct lazy_node *d = &lz->node[k];
 	size_t n = node_lines(e, d, lines, choices);
 	lz->node[k].key = node_key(e, d, lines, n);
+	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
+		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc == 0)
 		rc = write_spec(e, slot, d);

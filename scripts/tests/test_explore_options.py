@@ -1,0 +1,73 @@
+"""test_explore_options.py -- explore's options that are refused or bounded
+before anything is explored (issue 11.12, 11.13, 11.17)."""
+import subprocess
+
+from conftest import BUILD
+from test_shim_run import clean_env
+
+DEMO = BUILD / "bin" / "pmemu-demo"
+
+
+def pmemu(pmemu_bin, *args):
+    return subprocess.run([pmemu_bin, *map(str, args)], capture_output=True,
+                          text=True, env=clean_env(),
+                          stdin=subprocess.DEVNULL)
+
+
+def explore_demo(pmemu_bin, tmp_path, *options):
+    pmem = tmp_path / "pmem"
+    pmem.mkdir(exist_ok=True)
+    return pmemu(pmemu_bin, "explore", "--no-progress", "--pmem-dir", pmem,
+                 *options, "--", DEMO, "append", pmem / "log.pool", "a", "b")
+
+
+def test_an_empty_check_is_refused(pmemu_bin, tmp_path):
+    for empty in ("", "  "):
+        r = explore_demo(pmemu_bin, tmp_path, "--check", empty)
+        assert r.returncode == 2, r.stdout
+        assert r.stderr == (f"pmemu: error: explore: --check '{empty}': "
+                            "empty command\n")
+
+
+def test_check_and_check_so_exclude_each_other(pmemu_bin, tmp_path):
+    r = explore_demo(pmemu_bin, tmp_path, "--check", "true {pmem}",
+                     "--check-so", "lib.so:f")
+    assert r.returncode == 2
+    assert r.stderr == ("pmemu: error: explore: --check-so: give one "
+                        "--check or --check-so\n")
+
+
+def test_an_unwritable_json_path_fails_before_recording(pmemu_bin, tmp_path):
+    for path in (tmp_path / "no" / "r.json", tmp_path):
+        r = explore_demo(pmemu_bin, tmp_path, "--check", "true {pmem}",
+                         "--json", path)
+        assert r.returncode == 2
+        assert r.stderr.startswith(f"pmemu: error: --json {path}: "), r.stderr
+        assert "pmemu: trace" not in r.stderr, "recorded first"
+
+
+def test_json_written_and_existing_one_kept_on_errors(pmemu_bin, tmp_path):
+    out = tmp_path / "r.json"
+    r = explore_demo(pmemu_bin, tmp_path, "--check",
+                     f"{DEMO} check {{pmem}}", "--json", out)
+    assert r.returncode == 1, r.stderr
+    assert '"failing_states"' in out.read_text()
+    r = pmemu(pmemu_bin, "explore", "--check", "true", "--json", out,
+              "--trace", tmp_path / "none")
+    assert r.returncode == 2
+    assert '"failing_states"' in out.read_text(), "an error emptied it"
+    fresh = tmp_path / "fresh.json"
+    r = pmemu(pmemu_bin, "explore", "--check", "true", "--json", fresh,
+              "--trace", tmp_path / "none")
+    assert r.returncode == 2 and not fresh.exists()
+
+
+def test_jobs_are_capped(pmemu_bin, tmp_path):
+    r = explore_demo(pmemu_bin, tmp_path, "--check",
+                     f"{DEMO} check {{pmem}}", "--jobs", "100000")
+    assert r.returncode == 1, r.stderr
+    assert ("pmemu: --jobs 100000: at most 256 checks run in parallel"
+            in r.stderr)
+    # the demo has 4 images: more slots than that are never made
+    assert ("note: --jobs 256: 4 checks ran in parallel (no more images "
+            "to check at once)") in r.stdout + r.stderr

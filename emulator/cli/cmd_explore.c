@@ -182,18 +182,20 @@ parse_jobs(struct xp_opts *o, const char *v)
 	return 0;
 }
 
-/* set_check -- --check CMD or --check-so LIB:FUNC, once */
+/* set_check -- --check CMD or --check-so LIB:FUNC (the last of a kind),
+ * not both */
 static int
 set_check(struct xp_opts *o, const char *opt, const char *v)
 {
-	if (o->check.cmd != NULL)
-		return cli_error("explore: %s: give one --check or --check-so",
-				opt);
+	enum xp_check_kind kind = strcmp(opt, "--check") == 0 ?
+		XP_CHECK_EXEC : XP_CHECK_SO_FORK;
+	if (o->check.cmd != NULL && o->check.kind != kind)
+		return cli_error("explore: --check and --check-so exclude each "
+				"other");
 	if (v[strspn(v, " \t")] == '\0')
 		return cli_error("explore: %s '%s': empty command", opt, v);
 	o->check.cmd = v;
-	o->check.kind = strcmp(opt, "--check") == 0 ? XP_CHECK_EXEC :
-		XP_CHECK_SO_FORK;
+	o->check.kind = kind;
 	return 0;
 }
 

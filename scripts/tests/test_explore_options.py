@@ -33,8 +33,8 @@ def test_check_and_check_so_exclude_each_other(pmemu_bin, tmp_path):
     r = explore_demo(pmemu_bin, tmp_path, "--check", "true {pmem}",
                      "--check-so", "lib.so:f")
     assert r.returncode == 2
-    assert r.stderr == ("pmemu: error: explore: --check-so: give one "
-                        "--check or --check-so\n")
+    assert r.stderr == ("pmemu: error: explore: --check and --check-so "
+                        "exclude each other\n")
 
 
 def test_an_unwritable_json_path_fails_before_recording(pmemu_bin, tmp_path):

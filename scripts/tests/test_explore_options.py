@@ -1,5 +1,6 @@
 """test_explore_options.py -- explore's options that are refused or bounded
-before anything is explored (issue 11.12, 11.13, 11.17)."""
+before anything is explored (issue 11.12, 11.13, 11.17), and --line (11.14)."""
+import pathlib
 import subprocess
 
 from conftest import BUILD
@@ -71,3 +72,21 @@ def test_jobs_are_capped(pmemu_bin, tmp_path):
     # the demo has 4 images: more slots than that are never made
     assert ("note: --jobs 256: 4 checks ran in parallel (no more images "
             "to check at once)") in r.stdout + r.stderr
+
+
+def test_line_sizes_agree_with_the_docs(pmemu_bin, tmp_path):
+    """docs/options.md: --line is a power of two from 64 to 4096"""
+    for n in (64, 128, 4096):
+        pmem = tmp_path / str(n)
+        pmem.mkdir()
+        r = pmemu(pmemu_bin, "run", "--line", n, "--pmem-dir", pmem, "--",
+                  DEMO, "append", pmem / "log.pool", "a", "b")
+        assert r.returncode == 0, r.stderr
+    for n in (8, 16, 32, 48, 8192):
+        r = pmemu(pmemu_bin, "run", "--line", n, "--pmem-dir", tmp_path,
+                  "--", DEMO, "append", tmp_path / "log.pool", "a", "b")
+        assert r.returncode == 2
+        assert r.stderr == (f"pmemu: error: --line / PMEMU_LINE='{n}': "
+                            "expected a power of two from 64 to 4096\n")
+    doc = (pathlib.Path(__file__).parents[2] / "docs" / "options.md")
+    assert "power of two, 64..4096" in doc.read_text()

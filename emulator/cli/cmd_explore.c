@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_stop.h"
 #include "explore.h"
 #include "trace.h"
 
@@ -51,7 +52,11 @@ static const char usage_text[] =
 "  --verbose            list every failing crash point (else the first 10,\n"
 "                       then counts per call stack)\n"
 "  --no-progress        no progress line (shown on a tty by default)\n"
-"exit status: 0 every state passed, 1 a state failed, 2 usage or input\n";
+"  --time-limit SECONDS stop after SECONDS of exploring: report what was\n"
+"                       explored, exit 3\n"
+"  --allow-program-failure  explore the trace of a program that failed\n"
+"exit status: 0 every state passed, 1 a state failed, 2 usage or input,\n"
+"3 --time-limit reached, 130/143 interrupted by SIGINT/SIGTERM\n";
 
 #define JOBS_MAX 256  /* checks in parallel (docs/options.md) */
 
@@ -62,6 +67,8 @@ struct explore_args {
 	char **prog;
 	int nprog;
 	const char *record_pmem_dir;
+	bool allow_program_failure;
+	int program_status;     /* the recorded program's, -1 none */
 };
 
 /* copy_file -- src to dst (created), whole */
@@ -258,6 +265,12 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 		o->check.timeout_s = strtod(v, &end);
 		if (*end || end == v || !(o->check.timeout_s > 0))
 			return cli_error("--timeout %s: expected seconds > 0", v);
+	} else if ((v = cli_opt_value(argc, argv, i, "--time-limit"))) {
+		char *end;
+		o->time_limit_s = strtod(v, &end);
+		if (*end || end == v || !(o->time_limit_s > 0))
+			return cli_error("--time-limit %s: expected seconds > 0",
+					v);
 	} else if ((v = cli_opt_value(argc, argv, i, "--shard")))
 		return parse_shard(v, &o->shard_k, &o->shard_n);
 	else
@@ -287,6 +300,8 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			a->o.progress = false;
 		else if (strcmp(argv[i], "--verbose") == 0)
 			a->verbose = true;
+		else if (strcmp(argv[i], "--allow-program-failure") == 0)
+			a->allow_program_failure = true;
 		else {
 			int rc = parse_value_opt(a, argc, argv, &i);
 			if (rc == 1)
@@ -321,9 +336,28 @@ parse_args(struct explore_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* program_failed -- the recorded program's exit status (record's own),
+ * an error unless --allow-program-failure: a failed run's trace is not
+ * the run the check expects */
+static int
+program_failed(struct explore_args *a, int status)
+{
+	a->program_status = status;
+	if (status == 0 || a->allow_program_failure)
+		return 0;
+	if (status > 128)
+		return cli_error("explore: the program was killed by signal %d "
+			"(%s): its trace was not explored "
+			"(--allow-program-failure explores it)", status - 128,
+			strsignal(status - 128));
+	return cli_error("explore: the program exited with status %d: its "
+		"trace was not explored (--allow-program-failure explores it)",
+		status);
+}
+
 /* record -- runs `<self> record -o TRACE -- PROGRAM ARGS`; exit status */
 static int
-record(const struct explore_args *a, const char *trace)
+record(struct explore_args *a, const char *trace)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -352,8 +386,22 @@ record(const struct explore_args *a, const char *trace)
 	}
 	free(argv);
 	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+	bool passed_on = false;
+	pid_t w = -1;
+	/* SIGINT/SIGTERM: record passes SIGTERM on to the program */
+	while (pid > 0 && (w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		if (cli_stop_signal && !passed_on) {
+			kill(pid, SIGTERM);
+			passed_on = true;
+		}
+	if (pid < 0 || w < 0)
 		return cli_error("explore: cannot run pmemu record");
+	if (cli_stop_signal) {
+		fprintf(stderr, "pmemu: interrupted by %s while recording the "
+			"program: nothing was explored\n", cli_stop_signal ==
+			SIGINT ? "SIGINT" : "SIGTERM");
+		return cli_stop_exit_code();
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == CLI_EXIT_USAGE &&
 			access(trace, R_OK) != 0)
 		return CLI_EXIT_USAGE; /* record said why */
@@ -361,7 +409,8 @@ record(const struct explore_args *a, const char *trace)
 		return cli_error("explore: pmemu record left no trace");
 	if (trace_file_incomplete(trace))
 		return CLI_EXIT_USAGE; /* record said so */
-	return 0;
+	return program_failed(a, WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
+			WTERMSIG(st));
 }
 
 /* open_json -- the --json file, opened before anything is explored so a
@@ -424,6 +473,9 @@ cmd_explore(int argc, char **argv)
 		rc = open_json(a.json, &json, &json_created);
 	if (rc != 0)
 		return rc;
+	a.program_status = -1;
+	cli_stop_catch();
+	a.o.stop = a.o.check.stop = &cli_stop_signal;
 	char tmp[PATH_MAX] = "", trace[PATH_MAX + 16], media[PATH_MAX + 16];
 	if (a.o.trace == NULL) {
 		snprintf(tmp, sizeof(tmp), "%s/pmemu-record.XXXXXX",
@@ -447,8 +499,17 @@ cmd_explore(int argc, char **argv)
 	struct xp_report rp;
 	memset(&rp, 0, sizeof(rp));
 	char err[1024];
+	if (rc == 0 && a.o.time_limit_s > 0)
+		cli_stop_after(a.o.time_limit_s);
 	if (rc == 0 && xp_explore(&a.o, &rp, err, sizeof(err)) != 0)
 		rc = cli_error("%s", err);
+	if (rc == 0 && a.program_status > 0)
+		xp_report_add_note(&rp, "the program %s %d "
+			"(--allow-program-failure): its trace was explored as "
+			"recorded", a.program_status > 128 ? "was killed by "
+			"signal" : "exited with status", a.program_status > 128 ?
+			a.program_status - 128 : a.program_status);
+	rp.program_status = a.program_status;
 	if (rc == 0) {
 		FILE *text = a.json && strcmp(a.json, "-") == 0 ? stderr : stdout;
 		rp.text_verbose = a.verbose;
@@ -456,13 +517,13 @@ cmd_explore(int argc, char **argv)
 		if (a.json)
 			rc = write_json(&rp, a.json, json);
 		if (rc == 0)
-			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+			rc = xp_report_exit_code(&rp);
 	}
 	if (json != NULL)
 		fclose(json);
 	if (json_created && rc == CLI_EXIT_USAGE)
 		unlink(a.json); /* no report: none was there before */
-	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
+	bool keep = rp.failing_states && rp.has_first;
 	xp_report_free(&rp);
 	if (tmp[0] && keep) {
 		/* the replay command above needs them: keep the recording */

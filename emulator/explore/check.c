@@ -341,13 +341,20 @@ finish(struct xp_checker *c, size_t i, size_t *slot, struct xp_result *res)
 		read_output(s);
 }
 
-/* collect -- the result of a slot whose runner replied */
+/* collect -- the result of a slot whose runner replied, or died (the
+ * check killed it: XP_RUNNER_LOST, with the signal) */
 static void
 collect(struct slot_run *s)
 {
 	if (read(s->rep_fd, &s->res, sizeof(s->res)) != sizeof(s->res)) {
 		memset(&s->res, 0, sizeof(s->res));
-		s->res.kind = XP_RES_ERROR; /* the runner died */
+		s->res.kind = XP_RES_ERROR;
+		s->res.code = XP_RUNNER_LOST;
+		int st = 0;
+		if (s->runner > 0 && waitpid(s->runner, &st, 0) == s->runner) {
+			s->res.sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+			s->runner = 0;
+		}
 	}
 	s->done = true;
 }
@@ -375,6 +382,8 @@ xp_check_wait(struct xp_checker *c, size_t *slot, struct xp_result *res)
 		if (n == 0)
 			return -1;
 		int rc = poll(p, n, -1); /* runners enforce the timeout */
+		if (rc < 0 && errno == EINTR && c->cfg.stop && *c->cfg.stop)
+			return -2;
 		if (rc < 0 && errno != EINTR)
 			return -1;
 		for (size_t k = 0; rc > 0 && k < n; k++)
@@ -391,8 +400,9 @@ xp_check_run(struct xp_checker *c, size_t slot, const char *dir,
 	size_t got;
 	xp_check_start(c, slot, dir, pmem, state, markers);
 	/* only this slot is busy when called (explain runs alone) */
-	while (xp_check_wait(c, &got, res) == 0)
-		if (got == slot)
+	int rc;
+	while ((rc = xp_check_wait(c, &got, res)) != -1)
+		if (rc == 0 && got == slot)
 			return;
 	memset(res, 0, sizeof(*res));
 	res->kind = XP_RES_ERROR;

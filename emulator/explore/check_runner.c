@@ -203,6 +203,7 @@ spawn(const struct xp_runner_cfg *cfg, char **argv, char **envp, pid_t *pid)
 	sigemptyset(&none);
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGPIPE); /* ignored here: not in the check */
+	sigaddset(&dfl, SIGINT);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, cfg->out_fd, 1);
@@ -263,6 +264,7 @@ so_child_main(const struct xp_runner_cfg *cfg, int req, int rep)
 	size_t len, n;
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	setpgid(0, 0);
 	dup2(cfg->out_fd, 1);
 	dup2(cfg->out_fd, 2);
@@ -397,6 +399,8 @@ runner_main(const struct xp_runner_cfg *cfg, int req, int rep)
 	sigemptyset(&term.sa_mask);
 	sigaction(SIGTERM, &term, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a dead child's pipe: EPIPE, not death */
+	signal(SIGINT, SIG_IGN);  /* the terminal's ^C is the explorer's to
+	                           * handle: it stops us with SIGTERM */
 	while (read_request(req, buf, &len, f, &n) == 0) {
 		struct xp_result res;
 		if (cfg->kind == XP_CHECK_EXEC)

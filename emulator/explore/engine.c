@@ -66,6 +66,9 @@ static void
 completed(struct engine *e, size_t slot, const struct xp_result *res)
 {
 	struct xp_image *im = &e->img[e->slot_image[slot]];
+	if (res->kind == XP_RES_ERROR && res->code == XP_RUNNER_LOST &&
+			e->runner_lost == NULL)
+		e->runner_lost = im;
 	im->res = *res;
 	im->done = true;
 	e->done++;
@@ -77,19 +80,51 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	e->slot_image[slot] = SIZE_MAX;
 }
 
-/* free_slot -- a slot with no check running, waiting for one if needed */
-static size_t
-free_slot(struct engine *e)
+bool
+xp_engine_stopped(const struct engine *e)
+{
+	return e->o->stop != NULL && *e->o->stop != 0;
+}
+
+/* lost_runner -- the error of a check that killed its runner */
+static int
+lost_runner(struct engine *e, char *err, size_t errlen)
+{
+	const struct xp_image *im = e->runner_lost;
+	snprintf(err, errlen, "the check of state %s killed pmemu's check "
+		"runner (%s %d): a check must not signal its parent process",
+		im->state, im->res.sig ? "signal" : "exit status",
+		im->res.sig ? im->res.sig : im->res.code);
+	return -1;
+}
+
+/* xp_engine_wait -- the next check to end, into its image: 0, or 1 when
+ * a signal stopped the exploration meanwhile, -1 when a check killed its
+ * runner (message) */
+int
+xp_engine_wait(struct engine *e, size_t *slot, char *err, size_t errlen)
+{
+	struct xp_result res;
+	int rc = xp_check_wait(e->chk, slot, &res);
+	if (rc == -2 || xp_engine_stopped(e))
+		return 1;
+	if (rc != 0)
+		abort();
+	completed(e, *slot, &res);
+	return e->runner_lost ? lost_runner(e, err, errlen) : 0;
+}
+
+/* free_slot -- a slot with no check running, waiting for one if needed;
+ * 0, 1 stopped, -1 error */
+static int
+free_slot(struct engine *e, size_t *slot, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < e->nslots; i++)
-		if (e->slot_image[i] == SIZE_MAX)
-			return i;
-	size_t slot;
-	struct xp_result res;
-	if (xp_check_wait(e->chk, &slot, &res) != 0)
-		abort();
-	completed(e, slot, &res);
-	return slot;
+		if (e->slot_image[i] == SIZE_MAX) {
+			*slot = i;
+			return 0;
+		}
+	return xp_engine_wait(e, slot, err, errlen);
 }
 
 /* xp_engine_open_slot -- slot's image directory, made when first used:
@@ -113,7 +148,10 @@ static int
 dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
 		size_t n, const char *markers, char *err, size_t errlen)
 {
-	size_t slot = free_slot(e);
+	size_t slot;
+	int stop = free_slot(e, &slot, err, errlen);
+	if (stop != 0)
+		return stop;
 	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
 		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
@@ -238,7 +276,8 @@ xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n, &b);
 	const uint32_t *pick;
 	int rc = 0;
-	while (rc == 0 && xp_state_gen_next(g, &pick) == 1)
+	while (rc == 0 && !xp_engine_stopped(e) &&
+			xp_state_gen_next(g, &pick) == 1)
 		rc = one_state(e, &w, pick, err, errlen);
 	if (!xp_state_gen_exhaustive(g)) {
 		e->bounded.points++;
@@ -446,19 +485,31 @@ teardown(struct engine *e)
 	xp_points_free(&e->pts);
 }
 
+/* run -- every point, then the checks still running; 0, -1 error; a
+ * signal (SIGINT, SIGTERM, SIGALRM of --time-limit) stops it: the checks
+ * running are killed and not counted, what was done is reported */
 static int
 run(struct engine *e, char *err, size_t errlen)
 {
 	e->t0 = now_s();
-	for (size_t i = 0; i < e->pts.n; i++)
-		if (one_point(e, i, err, errlen) != 0)
-			return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < e->pts.n; i++) {
+		if (xp_engine_stopped(e))
+			break;
+		rc = one_point(e, i, err, errlen);
+		if (rc == 0 && !xp_engine_stopped(e))
+			e->points_done = i + 1;
+	}
 	size_t slot;
-	struct xp_result res;
-	while (xp_checker_busy(e->chk) &&
-			xp_check_wait(e->chk, &slot, &res) == 0)
-		completed(e, slot, &res);
-	progress(e, e->pts.n, true);
+	while (rc == 0 && xp_checker_busy(e->chk))
+		rc = xp_engine_wait(e, &slot, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (xp_engine_stopped(e)) {
+		xp_checker_delete(e->chk); /* kills the checks running */
+		e->chk = NULL;
+	}
+	progress(e, e->points_done, true);
 	return 0;
 }
 
@@ -475,8 +526,9 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	if (rc == 0)
 	{
 		struct xp_results res = { o, &e.r, &e.pts, e.states_at, e.img,
-			e.nimg, e.st, e.nst, e.checks, e.bounded, e.chk,
-			e.tmp };
+			e.nimg, e.st, e.nst, e.chk ? e.checks : e.done,
+			e.bounded, e.chk, e.tmp, e.chk ? 0 : (int)*o->stop,
+			e.points_done };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
 	if (rc == 0 && e.lazy_off != NULL)

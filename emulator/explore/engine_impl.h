@@ -41,6 +41,8 @@ struct engine {
 	uint64_t same_points, same_states;
 	struct xp_lazy *lazy;   /* --explore lazy: lazy.c; NULL eager */
 	const char *lazy_off;   /* why --explore lazy fell back, or NULL */
+	uint64_t points_done;   /* points explored (all but when stopped) */
+	const struct xp_image *runner_lost; /* its check killed the runner */
 };
 
 /* the states an enumerated point left in st[] */
@@ -56,6 +58,12 @@ int xp_engine_enumerate(struct engine *e, size_t idx, char *err,
 		size_t errlen);
 /* engine.c: makes slot's image directory if it has none; 0 or -1 */
 int xp_engine_open_slot(struct engine *e, size_t slot, char *err,
+		size_t errlen);
+/* engine.c: a signal asked the exploration to stop */
+bool xp_engine_stopped(const struct engine *e);
+/* engine.c: the next check to end, into its image; 0, 1 stopped, -1
+ * error (a check killed its runner: message) */
+int xp_engine_wait(struct engine *e, size_t *slot, char *err,
 		size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);

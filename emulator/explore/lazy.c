@@ -378,15 +378,20 @@ idle_slot(struct engine *e)
 	return SIZE_MAX;
 }
 
-/* wait_one -- the next run to end */
-static void
+/* wait_one -- the next run to end; 0, or 1 when a signal stopped the
+ * exploration */
+static int
 wait_one(struct engine *e)
 {
 	size_t slot;
 	struct xp_result res;
-	if (xp_check_wait(e->chk, &slot, &res) != 0)
+	int rc = xp_check_wait(e->chk, &slot, &res);
+	if (rc == -2 || xp_engine_stopped(e))
+		return 1;
+	if (rc != 0)
 		abort();
 	completed(e, slot, &res);
+	return 0;
 }
 
 /* run_tree -- every run of the point, in parallel slots */
@@ -411,14 +416,14 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 		if (slot == SIZE_MAX) {
 			if (lz->busy == 0)
 				break;
-			wait_one(e);
+			rc = wait_one(e);
 			continue;
 		}
 		rc = start(e, slot, lz->started++, lines, choices, markers,
 				err, errlen);
 	}
-	while (lz->busy > 0)
-		wait_one(e);
+	while (rc == 0 && lz->busy > 0)
+		rc = wait_one(e);
 	free(lines);
 	free(choices);
 	return rc;

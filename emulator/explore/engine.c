@@ -98,9 +98,9 @@ lost_runner(struct engine *e, char *err, size_t errlen)
 	return -1;
 }
 
-/* xp_engine_wait -- the next check to end, into its image: 0, or 1 when
- * a signal stopped the exploration meanwhile, -1 when a check killed its
- * runner (message) */
+/* xp_engine_wait -- the next check to end, into its image: 0, 1 when
+ * a signal stopped the exploration meanwhile, 2 when no check was
+ * running, -1 when a check killed its runner (message) */
 int
 xp_engine_wait(struct engine *e, size_t *slot, char *err, size_t errlen)
 {
@@ -109,7 +109,7 @@ xp_engine_wait(struct engine *e, size_t *slot, char *err, size_t errlen)
 	if (rc == -2 || xp_engine_stopped(e))
 		return 1;
 	if (rc != 0)
-		abort();
+		return 2;
 	completed(e, *slot, &res);
 	return e->runner_lost ? lost_runner(e, err, errlen) : 0;
 }
@@ -124,7 +124,10 @@ free_slot(struct engine *e, size_t *slot, char *err, size_t errlen)
 			*slot = i;
 			return 0;
 		}
-	return xp_engine_wait(e, slot, err, errlen);
+	int rc = xp_engine_wait(e, slot, err, errlen);
+	if (rc == 2)
+		abort(); /* every slot busy, none running */
+	return rc;
 }
 
 /* xp_engine_open_slot -- slot's image directory, made when first used:
@@ -503,6 +506,8 @@ run(struct engine *e, char *err, size_t errlen)
 	size_t slot;
 	while (rc == 0 && xp_checker_busy(e->chk))
 		rc = xp_engine_wait(e, &slot, err, errlen);
+	if (rc == 2)
+		rc = 0;
 	if (rc < 0)
 		return -1;
 	if (xp_engine_stopped(e)) {

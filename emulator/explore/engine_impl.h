@@ -61,8 +61,8 @@ int xp_engine_open_slot(struct engine *e, size_t slot, char *err,
 		size_t errlen);
 /* engine.c: a signal asked the exploration to stop */
 bool xp_engine_stopped(const struct engine *e);
-/* engine.c: the next check to end, into its image; 0, 1 stopped, -1
- * error (a check killed its runner: message) */
+/* engine.c: the next check to end, into its image; 0, 1 stopped, 2 none
+ * running, -1 error (a check killed its runner: message) */
 int xp_engine_wait(struct engine *e, size_t *slot, char *err,
 		size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */

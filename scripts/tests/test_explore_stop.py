@@ -109,6 +109,11 @@ def test_a_signal_prints_the_partial_report(pmemu_bin, tmp_path, sig, code):
     assert rep["stopped"] == name and rep["exit_code"] == code
     assert rep["verdict"] == "incomplete"
     assert rep["points_explored"] < rep["counts"]["points"]
+    r = pmemu(pmemu_bin, "merge", tmp_path / "r.json")
+    assert r.returncode == 2
+    assert r.stderr == (f"pmemu: error: merge: {tmp_path / 'r.json'}: this "
+                        f"exploration stopped early ({name}): only whole "
+                        "shards merge\n")
 
 
 def test_time_limit(pmemu_bin, tmp_path):

@@ -183,3 +183,28 @@ def test_a_check_that_kills_the_runner_names_its_state(pmemu_bin, tmp_path):
     assert last.startswith("pmemu: error: the check of state "), r.stderr
     assert last.endswith(" killed pmemu's check runner (signal 9): a check "
                          "must not signal its parent process")
+
+
+def test_failures_found_before_a_signal_are_reported(pmemu_bin, tmp_path):
+    pmem = tmp_path / "pmem"
+    pmem.mkdir()
+    log = tmp_path / "checks"
+    log.write_text("")
+    n = os.getpid() % 1000
+    # the first two checks fail at once, the others take long
+    check = (f"n=$(wc -l < {log}); echo x >> {log}; "
+             f"[ $n -lt 2 ] && exit 1; sleep 4.{n} # {{pmem}}")
+    p = start(pmemu_bin, tmp_path, "explore", "--no-progress", "--pmem-dir",
+              pmem, "--jobs", 2, "--check", check, "--", PROGS /
+              "threads_page", pmem / "pool", 50)
+    wait_for(lambda: len(log.read_text().splitlines()) >= 4, p)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate()
+    assert p.returncode == 130, err
+    assert "pmemu: interrupted by SIGINT: " in out
+    assert "pmemu: FAIL: 2 of " in out
+    assert "rebuild the image: pmemu replay" in out
+    left = [d.name for d in (tmp_path / "tmp").iterdir()]
+    assert len(left) == 1 and left[0].startswith("pmemu-record."), left
+    assert "the recording is kept in" in err
+    assert alive(b"4.%d\0" % n) == [], "a check still runs"

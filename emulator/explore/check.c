@@ -41,6 +41,7 @@ struct slot_run {
 	struct xp_result res;
 	char out[OUT_TAIL + 1];
 	char *env[8];           /* our variables, freed at the next start */
+	char *state;            /* the id of the state checked last */
 };
 
 struct xp_checker {
@@ -209,6 +210,7 @@ xp_checker_delete(struct xp_checker *c)
 			close(s->out_fd);
 		for (size_t j = 0; j < 8; j++)
 			free(s->env[j]);
+		free(s->state);
 	}
 	free(c->s);
 	free(c->envp);
@@ -296,6 +298,8 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 		const char *pmem, const char *state, const char *markers)
 {
 	struct slot_run *s = &c->s[slot];
+	free(s->state);
+	s->state = xp_strdup(state);
 	s->busy = true;
 	s->done = false;
 	s->out[0] = '\0';
@@ -420,6 +424,12 @@ size_t
 xp_checker_busy(const struct xp_checker *c)
 {
 	return c->busy;
+}
+
+const char *
+xp_check_state(const struct xp_checker *c, size_t slot)
+{
+	return c->s[slot].state ? c->s[slot].state : "";
 }
 
 const char *

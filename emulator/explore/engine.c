@@ -86,15 +86,14 @@ xp_engine_stopped(const struct engine *e)
 	return e->o->stop != NULL && *e->o->stop != 0;
 }
 
-/* lost_runner -- the error of a check that killed its runner */
-static int
-lost_runner(struct engine *e, char *err, size_t errlen)
+int
+xp_engine_lost_runner(const char *state, const struct xp_result *res,
+		char *err, size_t errlen)
 {
-	const struct xp_image *im = e->runner_lost;
 	snprintf(err, errlen, "the check of state %s killed pmemu's check "
 		"runner (%s %d): a check must not signal its parent process",
-		im->state, im->res.sig ? "signal" : "exit status",
-		im->res.sig ? im->res.sig : im->res.code);
+		state, res->sig ? "signal" : "exit status",
+		res->sig ? res->sig : res->code);
 	return -1;
 }
 
@@ -111,7 +110,8 @@ xp_engine_wait(struct engine *e, size_t *slot, char *err, size_t errlen)
 	if (rc != 0)
 		return 2;
 	completed(e, *slot, &res);
-	return e->runner_lost ? lost_runner(e, err, errlen) : 0;
+	return e->runner_lost ? xp_engine_lost_runner(e->runner_lost->state,
+			&e->runner_lost->res, err, errlen) : 0;
 }
 
 /* free_slot -- a slot with no check running, waiting for one if needed;

@@ -65,6 +65,10 @@ bool xp_engine_stopped(const struct engine *e);
  * running, -1 error (a check killed its runner: message) */
 int xp_engine_wait(struct engine *e, size_t *slot, char *err,
 		size_t errlen);
+/* engine.c: the error of a check that killed its runner (XP_RUNNER_LOST);
+ * returns -1 */
+int xp_engine_lost_runner(const char *state, const struct xp_result *res,
+		char *err, size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
 

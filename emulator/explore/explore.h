@@ -353,6 +353,8 @@ void xp_check_run(struct xp_checker *c, size_t slot, const char *dir,
 /* shim: PMEMU_PMEM_DIR for the check (the program's pmem dir) */
 void xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir);
 size_t xp_checker_busy(const struct xp_checker *c);
+/* the state id of the last check started in slot */
+const char *xp_check_state(const struct xp_checker *c, size_t slot);
 /* the check's output of the last run in slot (NUL terminated, tail) */
 const char *xp_check_output(struct xp_checker *c, size_t slot);
 const char *xp_res_kind_name(enum xp_res_kind k);

@@ -378,10 +378,10 @@ idle_slot(struct engine *e)
 	return SIZE_MAX;
 }
 
-/* wait_one -- the next run to end; 0, or 1 when a signal stopped the
- * exploration */
+/* wait_one -- the next run to end; 0, 1 when a signal stopped the
+ * exploration, -1 when the check killed its runner (message) */
 static int
-wait_one(struct engine *e)
+wait_one(struct engine *e, char *err, size_t errlen)
 {
 	size_t slot;
 	struct xp_result res;
@@ -390,6 +390,9 @@ wait_one(struct engine *e)
 		return 1;
 	if (rc != 0)
 		abort();
+	if (res.kind == XP_RES_ERROR && res.code == XP_RUNNER_LOST)
+		return xp_engine_lost_runner(xp_check_state(e->chk, slot), &res,
+				err, errlen);
 	completed(e, slot, &res);
 	return 0;
 }
@@ -416,14 +419,14 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 		if (slot == SIZE_MAX) {
 			if (lz->busy == 0)
 				break;
-			rc = wait_one(e);
+			rc = wait_one(e, err, errlen);
 			continue;
 		}
 		rc = start(e, slot, lz->started++, lines, choices, markers,
 				err, errlen);
 	}
 	while (rc == 0 && lz->busy > 0)
-		rc = wait_one(e);
+		rc = wait_one(e, err, errlen);
 	free(lines);
 	free(choices);
 	return rc;

@@ -174,8 +174,11 @@ def test_record_passes_sigterm_on(pmemu_bin, tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
 
 
-def test_a_check_that_kills_the_runner_names_its_state(pmemu_bin, tmp_path):
-    r = pmemu(pmemu_bin, "explore", "--pmem-dir", tmp_path, "--check",
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_a_check_that_kills_the_runner_names_its_state(pmemu_bin, tmp_path,
+                                                       mode):
+    r = pmemu(pmemu_bin, "explore", "--explore", mode, "--pmem-dir",
+              tmp_path, "--check",
               "kill -9 $PPID # {pmem}", "--", DEMO, "append",
               tmp_path / "log.pool", "a", "b")
     assert r.returncode == 2, r.stdout

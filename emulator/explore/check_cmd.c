@@ -22,11 +22,13 @@
 enum quoting { Q_NONE, Q_SINGLE, Q_DOUBLE, Q_RAW };
 
 /* the shell's special built-ins and others that have no program of
- * their own: a word list starting with one needs the shell */
+ * their own, and the cheap ones the shell runs without a second program
+ * (true, test, echo...): a word list starting with one goes to the shell */
 static const char *const builtins[] = { ".", ":", "break", "cd",
 	"command", "continue", "eval", "exec", "exit", "export", "readonly",
 	"return", "set", "shift", "times", "trap", "umask", "ulimit", "unset",
-	"wait", "read", "alias", "type", "hash", "getopts", NULL };
+	"wait", "read", "alias", "type", "hash", "getopts", "true", "false",
+	"test", "echo", "printf", NULL };
 
 /* placeholder -- the length of the placeholder at p and its value, or 0 */
 static size_t

@@ -67,7 +67,8 @@ test_shell_syntax_needs_the_shell(void **state)
 	const char *const t[] = { "a {pmem} && b", "a {pmem}; b", "a | b",
 		"a $X", "a `b`", "a 'q'", "a \"q\"", "a > f", "a\nb",
 		"X=1 a {pmem}", "exit 3", "cd / {pmem}", "a ~/f", "a *",
-		"a {x,y}", "a # c", "a \\n", NULL };
+		"a {x,y}", "a # c", "a \\n", "true {pmem}", "test -s {pmem}",
+		NULL };
 	for (size_t i = 0; t[i]; i++)
 		assert_needs_shell(t[i]);
 }

@@ -439,7 +439,11 @@ open_json(const char *path, FILE **f, bool *created)
 static int
 write_json(const struct xp_report *rp, const char *path, FILE *f)
 {
-	int rc = f == NULL ? 0 : ftruncate(fileno(f), 0);
+	struct stat st;
+	int rc = 0;
+	/* a regular file loses its old report; /dev/stdout, a pipe: as is */
+	if (f != NULL && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+		rc = ftruncate(fileno(f), 0);
 	if (rc == 0)
 		rc = xp_report_write_json(rp, f ? f : stdout);
 	if (f != NULL && fflush(f) != 0)

@@ -90,3 +90,12 @@ def test_line_sizes_agree_with_the_docs(pmemu_bin, tmp_path):
                             "expected a power of two from 64 to 4096\n")
     doc = (pathlib.Path(__file__).parents[2] / "docs" / "options.md")
     assert "power of two, 64..4096" in doc.read_text()
+
+
+def test_json_to_a_pipe(pmemu_bin, tmp_path):
+    """a path that is not a regular file (/dev/stdout here a pipe) is
+    written as it is, not truncated"""
+    r = explore_demo(pmemu_bin, tmp_path, "--check",
+                     f"{DEMO} check {{pmem}}", "--json", "/dev/stdout")
+    assert r.returncode == 1, r.stderr
+    assert '"report": "pmemu-explore"' in r.stdout

@@ -381,6 +381,7 @@ record(struct explore_args *a, const char *trace)
 		argv[k++] = a->prog[i];
 	pid_t pid = fork();
 	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL); /* ignored here, not in the program */
 		execv(self, argv);
 		_exit(127);
 	}

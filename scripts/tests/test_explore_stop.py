@@ -211,3 +211,13 @@ def test_failures_found_before_a_signal_are_reported(pmemu_bin, tmp_path):
     assert len(left) == 1 and left[0].startswith("pmemu-record."), left
     assert "the recording is kept in" in err
     assert alive(b"4.%d\0" % n) == [], "a check still runs"
+
+
+def test_the_program_gets_default_signal_dispositions(pmemu_bin, tmp_path):
+    """explore ignores SIGPIPE and catches SIGINT/SIGTERM for itself; the
+    program it records must not inherit any of that"""
+    r = pmemu(pmemu_bin, "explore", "--pmem-dir", tmp_path, "--check",
+              "true {pmem}", "--", *demo_then(
+                  tmp_path, "grep SigIgn /proc/self/status"))
+    assert r.returncode == 0, r.stderr
+    assert "SigIgn:\t0000000000000000" in r.stdout

@@ -10,6 +10,7 @@ a length of time.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -205,7 +206,8 @@ def test_failures_found_before_a_signal_are_reported(pmemu_bin, tmp_path):
     out, err = p.communicate()
     assert p.returncode == 130, err
     assert "pmemu: interrupted by SIGINT: " in out
-    assert "pmemu: FAIL: 2 of " in out
+    # two checks in parallel may both count fewer than 2 lines: 2 or 3
+    assert re.search(r"^pmemu: FAIL: [23] of \d+ states", out, re.M), out
     assert "rebuild the image: pmemu replay" in out
     left = [d.name for d in (tmp_path / "tmp").iterdir()]
     assert len(left) == 1 and left[0].startswith("pmemu-record."), left

@@ -37,8 +37,9 @@ static int
 parse_line(const char *v, struct shim_options *o)
 {
 	unsigned long n;
-	/* a cache line: a power of two from 8 to 4096 bytes */
-	if (parse_decimal(v, 8, 4096, &n) != 0 || (n & (n - 1)) != 0)
+	/* a cache line: a power of two from 64 to 4096 bytes (the model
+	 * needs a line to hold its 8-byte torn pieces as one mask) */
+	if (parse_decimal(v, 64, 4096, &n) != 0 || (n & (n - 1)) != 0)
 		return -1;
 	o->line_len = (uint32_t)n;
 	return 0;
@@ -197,7 +198,7 @@ static const struct shim_env_var env_table[] = {
 		parse_pmem_dir },
 	{ "PMEMU_DOMAIN", "--domain", "adr, eadr, pagecache or cxl",
 		parse_domain },
-	{ "PMEMU_LINE", "--line", "a power of two from 8 to 4096", parse_line },
+	{ "PMEMU_LINE", "--line", "a power of two from 64 to 4096", parse_line },
 	{ "PMEMU_CLFLUSH", "--clflush", "strong or weak", parse_clflush },
 	{ "PMEMU_SECTOR", "--sector", "512 or 4096", parse_sector },
 	{ "PMEMU_LATENCY", "--latency", "optane or flush=NS,fence=NS (0 to "

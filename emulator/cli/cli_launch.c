@@ -198,6 +198,14 @@ child_env(const struct launch_opts *o, const char *env_name,
 
 long launch_pid;
 
+/* pass_on -- a signal for pmemu, sent to the program it runs */
+static void
+pass_on(int sig)
+{
+	if (launch_pid > 0)
+		kill((pid_t)launch_pid, sig);
+}
+
 int
 launch_run(const struct launch_opts *o, const char *env_name,
 		const char *env_path)
@@ -222,15 +230,20 @@ launch_run(const struct launch_opts *o, const char *env_name,
 		_exit(CLI_EXIT_USAGE);
 	}
 	launch_pid = pid;
-	/* as system(): the terminal's ^C is for the program */
+	/* as system(): the terminal's ^C is for the program; a SIGTERM for
+	 * us is passed on, so the program ends and its trace is trimmed */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	struct sigaction term = { .sa_handler = pass_on }, old_term;
+	sigemptyset(&term.sa_mask);
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
+	sigaction(SIGTERM, &term, &old_term);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_stop.h"
 #include "explore.h"
 #include "explore_platform.h"
 #include "trace.h"
@@ -44,7 +45,7 @@ static const char usage_text[] =
 "  --seed N             seed of those samples (0)\n"
 "  --from NAME, --to NAME  crash points between these markers only\n"
 "  --timeout SECONDS    a check running longer fails (10)\n"
-"  --jobs N             checks in parallel (number of CPUs)\n"
+"  --jobs N             checks in parallel (number of CPUs; at most 256)\n"
 "  --shard K/N          check the K-th of N parts of the images\n"
 "  --json FILE          the report as JSON (docs/report-json.md); - stdout\n"
 "  --pmem-dir DIR       read the media files from DIR (a moved trace)\n"
@@ -55,7 +56,13 @@ static const char usage_text[] =
 "  --domain D, --line N, --clflush M, --sector N, --latency L  as\n"
 "                       `pmemu record`, for PROGRAM;\n"
 "                       --domain adr,eadr explores each domain\n"
-"exit status: 0 every state passed, 1 a state failed, 2 usage or input\n";
+"  --time-limit SECONDS stop after SECONDS of exploring: report what was\n"
+"                       explored, exit 3\n"
+"  --allow-program-failure  explore the trace of a program that failed\n"
+"exit status: 0 every state passed, 1 a state failed, 2 usage or input,\n"
+"3 --time-limit reached, 130/143 interrupted by SIGINT/SIGTERM\n";
+
+#define JOBS_MAX 256  /* checks in parallel (docs/options.md) */
 
 struct explore_args {
 	struct xp_opts o;
@@ -67,6 +74,10 @@ struct explore_args {
 	struct explore_platform plat; /* passed to record */
 	const char *domain;        /* of the list, the one explored now */
 	char pmem_dir[PATH_MAX];   /* --pmem-dir (or PMEMU_PMEM_DIR), absolute */
+	bool allow_program_failure;
+	int program_status;     /* the recorded program's, -1 none */
+	FILE *json_file;        /* --json, opened before exploring */
+	bool json_created;
 };
 
 /* absolute_pmem_dir -- --pmem-dir (else PMEMU_PMEM_DIR) as an absolute
@@ -226,6 +237,38 @@ parse_count(const char *opt, const char *v, unsigned long lo,
 	return 0;
 }
 
+/* parse_jobs -- --jobs N, at most JOBS_MAX */
+static int
+parse_jobs(struct xp_opts *o, const char *v)
+{
+	if (parse_count("--jobs", v, 1, &o->jobs) != 0)
+		return CLI_EXIT_USAGE;
+	o->jobs_set = true;
+	if (o->jobs > JOBS_MAX) {
+		cli_note("--jobs %lu: at most %d checks run in parallel", o->jobs,
+				JOBS_MAX);
+		o->jobs = JOBS_MAX;
+	}
+	return 0;
+}
+
+/* set_check -- --check CMD or --check-so LIB:FUNC (the last of a kind),
+ * not both */
+static int
+set_check(struct xp_opts *o, const char *opt, const char *v)
+{
+	enum xp_check_kind kind = strcmp(opt, "--check") == 0 ?
+		XP_CHECK_EXEC : XP_CHECK_SO_FORK;
+	if (o->check.cmd != NULL && o->check.kind != kind)
+		return cli_error("explore: --check and --check-so exclude each "
+				"other");
+	if (v[strspn(v, " \t")] == '\0')
+		return cli_error("explore: %s '%s': empty command", opt, v);
+	o->check.cmd = v;
+	o->check.kind = kind;
+	return 0;
+}
+
 /* parse_value_opt -- one option that takes a value; 1 not ours */
 static int
 parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
@@ -235,9 +278,9 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	if ((v = cli_opt_value(argc, argv, i, "--trace")))
 		o->trace = v;
 	else if ((v = cli_opt_value(argc, argv, i, "--check")))
-		o->check.cmd = v, o->check.kind = XP_CHECK_EXEC;
+		return set_check(o, "--check", v);
 	else if ((v = cli_opt_value(argc, argv, i, "--check-so")))
-		o->check.cmd = v, o->check.kind = XP_CHECK_SO_FORK;
+		return set_check(o, "--check-so", v);
 	else if ((v = cli_opt_value(argc, argv, i, "--strategy"))) {
 		if (xp_strategy_parse(v, &o->strategies) != 0)
 			return cli_error("--strategy %s: expected pessimistic, "
@@ -271,7 +314,7 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	else if ((v = cli_opt_value(argc, argv, i, "--seed")))
 		return parse_count("--seed", v, 0, &o->seed);
 	else if ((v = cli_opt_value(argc, argv, i, "--jobs")))
-		return parse_count("--jobs", v, 1, &o->jobs);
+		return parse_jobs(o, v);
 	else if ((v = cli_opt_value(argc, argv, i, "--from")))
 		o->from = v;
 	else if ((v = cli_opt_value(argc, argv, i, "--to")))
@@ -285,6 +328,12 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 		o->check.timeout_s = strtod(v, &end);
 		if (*end || end == v || !(o->check.timeout_s > 0))
 			return cli_error("--timeout %s: expected seconds > 0", v);
+	} else if ((v = cli_opt_value(argc, argv, i, "--time-limit"))) {
+		char *end;
+		o->time_limit_s = strtod(v, &end);
+		if (*end || end == v || !(o->time_limit_s > 0))
+			return cli_error("--time-limit %s: expected seconds > 0",
+					v);
 	} else if ((v = cli_opt_value(argc, argv, i, "--shard")))
 		return parse_shard(v, &o->shard_k, &o->shard_n);
 	else
@@ -314,6 +363,8 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			a->o.progress = false;
 		else if (strcmp(argv[i], "--verbose") == 0)
 			a->verbose = true;
+		else if (strcmp(argv[i], "--allow-program-failure") == 0)
+			a->allow_program_failure = true;
 		else {
 			int rc = explore_platform_opt(&a->plat, argc, argv, &i);
 			rc = rc == 0 ? parse_value_opt(a, argc, argv, &i) :
@@ -360,9 +411,28 @@ parse_args(struct explore_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* program_failed -- the recorded program's exit status (record's own),
+ * an error unless --allow-program-failure: a failed run's trace is not
+ * the run the check expects */
+static int
+program_failed(struct explore_args *a, int status)
+{
+	a->program_status = status;
+	if (status == 0 || a->allow_program_failure)
+		return 0;
+	if (status > 128)
+		return cli_error("explore: the program was killed by signal %d "
+			"(%s): its trace was not explored "
+			"(--allow-program-failure explores it)", status - 128,
+			strsignal(status - 128));
+	return cli_error("explore: the program exited with status %d: its "
+		"trace was not explored (--allow-program-failure explores it)",
+		status);
+}
+
 /* record -- runs `<self> record -o TRACE -- PROGRAM ARGS`; exit status */
 static int
-record(const struct explore_args *a, const char *trace)
+record(struct explore_args *a, const char *trace)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -388,13 +458,28 @@ record(const struct explore_args *a, const char *trace)
 		argv[k++] = a->prog[i];
 	pid_t pid = fork();
 	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL); /* ignored here, not in the program */
 		execv(self, argv);
 		_exit(127);
 	}
 	free(argv);
 	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+	bool passed_on = false;
+	pid_t w = -1;
+	/* SIGINT/SIGTERM: record passes SIGTERM on to the program */
+	while (pid > 0 && (w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		if (cli_stop_signal && !passed_on) {
+			kill(pid, SIGTERM);
+			passed_on = true;
+		}
+	if (pid < 0 || w < 0)
 		return cli_error("explore: cannot run pmemu record");
+	if (cli_stop_signal) {
+		fprintf(stderr, "pmemu: interrupted by %s while recording the "
+			"program: nothing was explored\n", cli_stop_signal ==
+			SIGINT ? "SIGINT" : "SIGTERM");
+		return cli_stop_exit_code();
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == CLI_EXIT_USAGE &&
 			access(trace, R_OK) != 0)
 		return CLI_EXIT_USAGE; /* record said why */
@@ -402,20 +487,48 @@ record(const struct explore_args *a, const char *trace)
 		return cli_error("explore: pmemu record left no trace");
 	if (trace_file_incomplete(trace))
 		return CLI_EXIT_USAGE; /* record said so */
+	return program_failed(a, WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
+			WTERMSIG(st));
+}
+
+/* open_json -- the --json file, opened before anything is explored so a
+ * path that cannot be written fails at once; not truncated yet (an
+ * exploration that fails leaves an existing report alone); NULL: stdout */
+static int
+open_json(const char *path, FILE **f, bool *created)
+{
+	*f = NULL;
+	*created = false;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
+		return cli_error("--json %s: %s", path, strerror(errno));
+	*f = fdopen(fd, "w");
+	if (*f == NULL)
+		abort();
 	return 0;
 }
 
 static int
-write_json(const struct xp_report *rp, const char *path)
+write_json(const struct xp_report *rp, const char *path, FILE *f)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	if (f == NULL)
-		return cli_error("--json %s: %s", path, strerror(errno));
-	int rc = xp_report_write_json(rp, f);
-	if (f != stdout && fclose(f) != 0)
+	struct stat st;
+	int rc = 0;
+	/* a regular file loses its old report; /dev/stdout, a pipe: as is */
+	if (f != NULL && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+		rc = ftruncate(fileno(f), 0);
+	if (rc == 0)
+		rc = xp_report_write_json(rp, f ? f : stdout);
+	if (f != NULL && fflush(f) != 0)
 		rc = -1;
 	if (rc != 0)
-		return cli_error("--json %s: write failed", path);
+		return cli_error("--json %s: write failed: %s", path,
+				strerror(errno));
 	return 0;
 }
 
@@ -450,19 +563,28 @@ explore_once(struct explore_args *a, bool restore)
 	struct xp_report rp;
 	memset(&rp, 0, sizeof(rp));
 	char err[1024];
+	if (rc == 0 && a->o.time_limit_s > 0)
+		cli_stop_after(a->o.time_limit_s);
 	if (rc == 0 && xp_explore(&a->o, &rp, err, sizeof(err)) != 0)
 		rc = cli_error("%s", err);
+	if (rc == 0 && a->program_status > 0)
+		xp_report_add_note(&rp, "the program %s %d "
+			"(--allow-program-failure): its trace was explored as "
+			"recorded", a->program_status > 128 ? "was killed by "
+			"signal" : "exited with status", a->program_status > 128 ?
+			a->program_status - 128 : a->program_status);
+	rp.program_status = a->program_status;
 	if (rc == 0) {
 		FILE *text = a->json && strcmp(a->json, "-") == 0 ? stderr :
 			stdout;
 		rp.text_verbose = a->verbose;
 		xp_report_write_text(&rp, text);
 		if (a->json)
-			rc = write_json(&rp, a->json);
+			rc = write_json(&rp, a->json, a->json_file);
 		if (rc == 0)
-			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+			rc = xp_report_exit_code(&rp);
 	}
-	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
+	bool keep = rp.failing_states && rp.has_first;
 	xp_report_free(&rp);
 	if (tmp[0] && keep) {
 		/* the replay command above needs them: keep the recording */
@@ -489,6 +611,13 @@ explore_domains(const struct explore_args *a)
 		status[k] = explore_once(&one, k + 1 < a->plat.ndomains);
 		if (status[k] == CLI_EXIT_USAGE || worst == CLI_EXIT_OK)
 			worst = status[k];
+		if (cli_stop_signal != 0) {
+			/* interrupted or out of time: the rest are not explored */
+			worst = status[k];
+			for (size_t j = k + 1; j < a->plat.ndomains; j++)
+				status[j] = CLI_EXIT_USAGE;
+			break;
+		}
 	}
 	explore_platform_summary(&a->plat, status, stdout);
 	return worst;
@@ -511,8 +640,20 @@ cmd_explore(int argc, char **argv)
 	a.o.check.timeout_s = 10;
 	a.o.tmpdir = getenv("TMPDIR");
 	int rc = parse_args(&a, argc, argv);
+	if (rc == 0)
+		rc = open_json(a.json, &a.json_file, &a.json_created);
 	if (rc != 0)
 		return rc;
-	return a.plat.ndomains > 1 ? explore_domains(&a) :
-		explore_once(&a, false);
+	a.program_status = -1;
+	cli_stop_catch();
+	a.o.stop = a.o.check.stop = &cli_stop_signal;
+	if (a.plat.ndomains > 1)
+		rc = explore_domains(&a);
+	else
+		rc = explore_once(&a, false);
+	if (a.json_file != NULL)
+		fclose(a.json_file);
+	if (a.json_created && rc == CLI_EXIT_USAGE)
+		unlink(a.json); /* no report: none was there before */
+	return rc;
 }

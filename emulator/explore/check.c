@@ -1,6 +1,6 @@
 /* check.c -- running the user's check on an image, one slot per worker
  *
- * exec:  /bin/sh -c CMD, spawned and waited for by the slot's runner
+ * exec:  CMD (check_cmd.c: by execvp, or /bin/sh -c), spawned and waited for by the slot's runner
  *        process (check_runner.c), in its own process group so a
  *        timeout kills all of it;
  * so-fork: the slot's runner keeps a child that dlopen()ed LIB and calls
@@ -41,6 +41,7 @@ struct slot_run {
 	struct xp_result res;
 	char out[OUT_TAIL + 1];
 	char *env[8];           /* our variables, freed at the next start */
+	char *state;            /* the id of the state checked last */
 };
 
 struct xp_checker {
@@ -107,7 +108,7 @@ static int
 start_runner(struct xp_checker *c, struct slot_run *s)
 {
 	struct xp_runner_cfg rc = { .kind = c->cfg.kind,
-		.timeout_s = c->cfg.timeout_s, .fn = c->fn,
+		.timeout_s = c->cfg.timeout_s, .cmd = c->cfg.cmd, .fn = c->fn,
 		.base_env = c->envp, .nenv = c->nenv, .out_fd = s->out_fd };
 	int fds[2 * c->nslots];
 	size_t n = 0;
@@ -146,6 +147,14 @@ base_env(struct xp_checker *c)
 	}
 }
 
+/* eager_runners -- the runners forked at once: one per CPU */
+static size_t
+eager_runners(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
 int
 xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 		struct xp_checker **out, char *err, size_t errlen)
@@ -173,7 +182,9 @@ xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 					strerror(errno));
 			return -1;
 		}
-		if (cfg->kind != XP_CHECK_SO_INPROC &&
+		/* the first runners fork now, while pmemu is small; more
+		 * (a large --jobs) when a check first needs them */
+		if (cfg->kind != XP_CHECK_SO_INPROC && i < eager_runners() &&
 				start_runner(c, s) != 0) {
 			snprintf(err, errlen, "check runner: %s",
 					strerror(errno));
@@ -202,36 +213,13 @@ xp_checker_delete(struct xp_checker *c)
 			close(s->out_fd);
 		for (size_t j = 0; j < 8; j++)
 			free(s->env[j]);
+		free(s->state);
 	}
 	free(c->s);
 	free(c->envp);
 	free(c->pmem_dir);
 	/* the library stays loaded: its destructors may not be safe */
 	free(c);
-}
-
-/* expand -- CMD with {pmem} and {pmemdir} replaced */
-static char *
-expand(const char *cmd, const char *pmem, const char *dir)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (f == NULL)
-		abort();
-	for (const char *p = cmd; *p;) {
-		if (strncmp(p, "{pmemdir}", 9) == 0) {
-			fputs(dir, f);
-			p += 9;
-		} else if (strncmp(p, "{pmem}", 6) == 0) {
-			fputs(pmem, f);
-			p += 6;
-		} else {
-			fputc(*p++, f);
-		}
-	}
-	fclose(f);
-	return buf;
 }
 
 static char *
@@ -279,8 +267,8 @@ set_env(struct xp_checker *c, struct slot_run *s, const char *dir,
 	return n;
 }
 
-/* send_request -- the state to the slot's runner (exec: with the command
- * line and the environment) */
+/* send_request -- the state to the slot's runner (exec: with the
+ * environment) */
 static int
 send_request(struct xp_checker *c, struct slot_run *s, const char *dir,
 		const char *pmem, const char *state, const char *markers)
@@ -288,18 +276,12 @@ send_request(struct xp_checker *c, struct slot_run *s, const char *dir,
 	const char *f[XP_REQ_MAX_FIELDS] = { [XP_REQ_STATE] = state,
 		[XP_REQ_MARKERS] = markers, [XP_REQ_PMEM] = pmem,
 		[XP_REQ_DIR] = dir };
-	size_t n = XP_REQ_CMD;
-	char *cmd = NULL;
-	/* a forked .so check takes the variables past an empty command */
-	cmd = c->cfg.kind == XP_CHECK_EXEC ? expand(c->cfg.cmd, pmem, dir) :
-		xp_strdup("");
-	f[n++] = cmd;
+	/* a forked .so check takes the variables too (PMEMU_DIRTY_SHUTDOWN) */
+	size_t n = XP_REQ_ENV;
 	size_t nenv = set_env(c, s, dir, state, markers);
 	for (size_t j = 0; j < nenv; j++)
 		f[n++] = s->env[j];
-	int rc = xp_runner_send(s->req_fd, f, n);
-	free(cmd);
-	return rc;
+	return xp_runner_send(s->req_fd, f, n);
 }
 
 static void
@@ -325,6 +307,8 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 		const char *pmem, const char *state, const char *markers)
 {
 	struct slot_run *s = &c->s[slot];
+	free(s->state);
+	s->state = xp_strdup(state);
 	s->busy = true;
 	s->done = false;
 	s->out[0] = '\0';
@@ -334,6 +318,8 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 	int rc = 0;
 	if (c->cfg.kind == XP_CHECK_SO_INPROC)
 		run_inproc(c, s, dir, pmem, state, markers);
+	else if (s->req_fd < 0 && start_runner(c, s) != 0)
+		rc = -1;
 	else
 		rc = send_request(c, s, dir, pmem, state, markers);
 	if (rc != 0) {
@@ -368,13 +354,20 @@ finish(struct xp_checker *c, size_t i, size_t *slot, struct xp_result *res)
 		read_output(s);
 }
 
-/* collect -- the result of a slot whose runner replied */
+/* collect -- the result of a slot whose runner replied, or died (the
+ * check killed it: XP_RUNNER_LOST, with the signal) */
 static void
 collect(struct slot_run *s)
 {
 	if (read(s->rep_fd, &s->res, sizeof(s->res)) != sizeof(s->res)) {
 		memset(&s->res, 0, sizeof(s->res));
-		s->res.kind = XP_RES_ERROR; /* the runner died */
+		s->res.kind = XP_RES_ERROR;
+		s->res.code = XP_RUNNER_LOST;
+		int st = 0;
+		if (s->runner > 0 && waitpid(s->runner, &st, 0) == s->runner) {
+			s->res.sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+			s->runner = 0;
+		}
 	}
 	s->done = true;
 }
@@ -402,6 +395,8 @@ xp_check_wait(struct xp_checker *c, size_t *slot, struct xp_result *res)
 		if (n == 0)
 			return -1;
 		int rc = poll(p, n, -1); /* runners enforce the timeout */
+		if (rc < 0 && errno == EINTR && c->cfg.stop && *c->cfg.stop)
+			return -2;
 		if (rc < 0 && errno != EINTR)
 			return -1;
 		for (size_t k = 0; rc > 0 && k < n; k++)
@@ -418,8 +413,9 @@ xp_check_run(struct xp_checker *c, size_t slot, const char *dir,
 	size_t got;
 	xp_check_start(c, slot, dir, pmem, state, markers);
 	/* only this slot is busy when called (explain runs alone) */
-	while (xp_check_wait(c, &got, res) == 0)
-		if (got == slot)
+	int rc;
+	while ((rc = xp_check_wait(c, &got, res)) != -1)
+		if (rc == 0 && got == slot)
 			return;
 	memset(res, 0, sizeof(*res));
 	res->kind = XP_RES_ERROR;
@@ -443,6 +439,12 @@ size_t
 xp_checker_busy(const struct xp_checker *c)
 {
 	return c->busy;
+}
+
+const char *
+xp_check_state(const struct xp_checker *c, size_t slot)
+{
+	return c->s[slot].state ? c->s[slot].state : "";
 }
 
 const char *

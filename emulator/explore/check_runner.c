@@ -1,9 +1,11 @@
 /*
  * check_runner.c -- the runner of a check slot: requests in, results out
  *
- * exec: the runner posix_spawns /bin/sh -c CMD in its own process group
- *       and waits for it (killing the group past the timeout), so the
- *       explorer never blocks on a vfork+execve;
+ * exec: the runner posix_spawns CMD (check_cmd.c) in its own process
+ *       group and waits for it (killing the group past the timeout), so
+ *       the explorer never blocks on a vfork+execve; it is a subreaper
+ *       and ends all a check left running before the next one
+ *       (check_reap.c);
  * so:   the runner keeps one long-lived child that has the library loaded
  *       and calls FUNC(image) per request, instead of a fork per state.
  *       A child is reused only after checks that passed. A check that
@@ -25,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check_cmd.h"
+#include "check_reap.h"
 #include "check_runner.h"
 
 #define REQ_CAP (1u << 16)
@@ -115,6 +119,7 @@ on_term(int sig)
 	(void)sig;
 	if (current_child > 0)
 		kill_group(current_child);
+	xp_kill_children(0);
 	_exit(0);
 }
 
@@ -187,26 +192,18 @@ xp_runner_send(int req_fd, const char *const *field, size_t n)
 	return write_all(req_fd, buf, 4 + len);
 }
 
-/* exec_check -- /bin/sh -c CMD with our variables, in its own group */
-static void
-exec_check(const struct xp_runner_cfg *cfg, const char **f, size_t n,
-		struct xp_result *res)
+/* spawn -- argv[0] (searched in PATH) with envp, in its own group, its
+ * output to out_fd; the spawn's error number */
+static int
+spawn(const struct xp_runner_cfg *cfg, char **argv, char **envp, pid_t *pid)
 {
-	if (n <= XP_REQ_CMD)
-		return error_result(res);
-	char *envp[cfg->nenv + XP_REQ_MAX_FIELDS + 1];
-	memcpy(envp, cfg->base_env, cfg->nenv * sizeof(*envp));
-	size_t k = cfg->nenv;
-	for (size_t i = XP_REQ_ENV; i < n; i++)
-		envp[k++] = (char *)f[i];
-	envp[k] = NULL;
-	char *argv[] = { "/bin/sh", "-c", (char *)f[XP_REQ_CMD], NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
 	sigemptyset(&none);
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGPIPE); /* ignored here: not in the check */
+	sigaddset(&dfl, SIGINT);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, cfg->out_fd, 1);
@@ -217,10 +214,40 @@ exec_check(const struct xp_runner_cfg *cfg, const char **f, size_t n,
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);
-	pid_t pid;
-	int rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, envp);
+	int rc = posix_spawnp(pid, argv[0], &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
+	return rc;
+}
+
+/* exec_check -- the command with our variables, in its own group: by
+ * execvp when it has no shell syntax (a program that cannot be found
+ * is left to the shell, which says so), else /bin/sh -c */
+static void
+exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
+		const char **f, size_t n, struct xp_result *res)
+{
+	char *envp[cfg->nenv + XP_REQ_MAX_FIELDS + 1];
+	memcpy(envp, cfg->base_env, cfg->nenv * sizeof(*envp));
+	size_t k = cfg->nenv;
+	for (size_t i = XP_REQ_ENV; i < n; i++)
+		envp[k++] = (char *)f[i];
+	envp[k] = NULL;
+	pid_t pid;
+	int rc = -1;
+	if (cmd->simple) {
+		char **argv = xp_check_cmd_argv(cmd, f[XP_REQ_PMEM],
+				f[XP_REQ_DIR]);
+		rc = spawn(cfg, argv, envp, &pid);
+		xp_check_cmd_argv_free(argv);
+	}
+	if (rc != 0) {
+		char *line = xp_check_cmd_shell(cfg->cmd, f[XP_REQ_PMEM],
+				f[XP_REQ_DIR]);
+		char *argv[] = { "/bin/sh", "-c", line, NULL };
+		rc = spawn(cfg, argv, envp, &pid);
+		free(line);
+	}
 	if (rc != 0)
 		return error_result(res);
 	current_child = pid;
@@ -237,6 +264,7 @@ so_child_main(const struct xp_runner_cfg *cfg, int req, int rep)
 	size_t len, n;
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	setpgid(0, 0);
 	dup2(cfg->out_fd, 1);
 	dup2(cfg->out_fd, 2);
@@ -366,16 +394,25 @@ runner_main(const struct xp_runner_cfg *cfg, int req, int rep)
 	const char *f[XP_REQ_MAX_FIELDS];
 	size_t len, n;
 	struct so_child k = { .pid = 0, .pidfd = -1 };
+	struct xp_check_cmd cmd = { 0 };
+	if (cfg->kind == XP_CHECK_EXEC &&
+			xp_check_cmd_parse(cfg->cmd, &cmd) != 0)
+		_exit(1); /* the CLI rejects an empty command */
+	xp_reap_become_subreaper();
 	struct sigaction term = { .sa_handler = on_term };
 	sigemptyset(&term.sa_mask);
 	sigaction(SIGTERM, &term, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a dead child's pipe: EPIPE, not death */
+	signal(SIGINT, SIG_IGN);  /* the terminal's ^C is the explorer's to
+	                           * handle: it stops us with SIGTERM */
 	while (read_request(req, buf, &len, f, &n) == 0) {
 		struct xp_result res;
 		if (cfg->kind == XP_CHECK_EXEC)
-			exec_check(cfg, f, n, &res);
+			exec_check(cfg, &cmd, f, n, &res);
 		else
 			so_check(&k, cfg, buf, len, &res);
+		/* what the check left running ends before the next one */
+		xp_reap_descendants(k.pid);
 		if (write_all(rep, &res, sizeof(res)) != 0)
 			break;
 	}

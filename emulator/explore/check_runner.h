@@ -18,6 +18,7 @@ typedef int (*xp_check_fn)(const char *image);
 struct xp_runner_cfg {
 	enum xp_check_kind kind;  /* XP_CHECK_EXEC or XP_CHECK_SO_FORK */
 	double timeout_s;         /* 0: none */
+	const char *cmd;          /* exec: the --check template */
 	xp_check_fn fn;           /* so */
 	char *const *base_env;    /* exec: environ minus our variables */
 	size_t nenv;
@@ -26,11 +27,11 @@ struct xp_runner_cfg {
 
 /*
  * Request fields (NUL-terminated strings, in this order): the state id,
- * the markers, the image file, the image directory; exec adds the
- * command line for /bin/sh -c and then our environment variables.
+ * the markers, the image file, the image directory; exec adds our
+ * environment variables (the runner substitutes the paths into the
+ * command, check_cmd.c).
  */
-enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_CMD,
-	XP_REQ_ENV };
+enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_ENV };
 #define XP_REQ_MAX_FIELDS 16
 
 /* forks the runner; close_fds (n of them) are closed in it (the other

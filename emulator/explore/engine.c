@@ -66,6 +66,9 @@ static void
 completed(struct engine *e, size_t slot, const struct xp_result *res)
 {
 	struct xp_image *im = &e->img[e->slot_image[slot]];
+	if (res->kind == XP_RES_ERROR && res->code == XP_RUNNER_LOST &&
+			e->runner_lost == NULL)
+		e->runner_lost = im;
 	im->res = *res;
 	im->done = true;
 	e->done++;
@@ -77,26 +80,83 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	e->slot_image[slot] = SIZE_MAX;
 }
 
-/* free_slot -- a slot with no check running, waiting for one if needed */
-static size_t
-free_slot(struct engine *e)
+bool
+xp_engine_stopped(const struct engine *e)
+{
+	return e->o->stop != NULL && *e->o->stop != 0;
+}
+
+int
+xp_engine_lost_runner(const char *state, const struct xp_result *res,
+		char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the check of state %s killed pmemu's check "
+		"runner (%s %d): a check must not signal its parent process",
+		state, res->sig ? "signal" : "exit status",
+		res->sig ? res->sig : res->code);
+	return -1;
+}
+
+/* xp_engine_wait -- the next check to end, into its image: 0, 1 when
+ * a signal stopped the exploration meanwhile, 2 when no check was
+ * running, -1 when a check killed its runner (message) */
+int
+xp_engine_wait(struct engine *e, size_t *slot, char *err, size_t errlen)
+{
+	struct xp_result res;
+	int rc = xp_check_wait(e->chk, slot, &res);
+	if (rc == -2 || xp_engine_stopped(e))
+		return 1;
+	if (rc != 0)
+		return 2;
+	completed(e, *slot, &res);
+	return e->runner_lost ? xp_engine_lost_runner(e->runner_lost->state,
+			&e->runner_lost->res, err, errlen) : 0;
+}
+
+/* free_slot -- a slot with no check running, waiting for one if needed;
+ * 0, 1 stopped, -1 error */
+static int
+free_slot(struct engine *e, size_t *slot, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < e->nslots; i++)
-		if (e->slot_image[i] == SIZE_MAX)
-			return i;
-	size_t slot;
-	struct xp_result res;
-	if (xp_check_wait(e->chk, &slot, &res) != 0)
-		abort();
-	completed(e, slot, &res);
-	return slot;
+		if (e->slot_image[i] == SIZE_MAX) {
+			*slot = i;
+			return 0;
+		}
+	int rc = xp_engine_wait(e, slot, err, errlen);
+	if (rc == 2)
+		abort(); /* every slot busy, none running */
+	return rc;
+}
+
+/* xp_engine_open_slot -- slot's image directory, made when first used:
+ * slots are taken lowest first, so a --jobs larger than the images to
+ * check costs nothing */
+int
+xp_engine_open_slot(struct engine *e, size_t slot, char *err, size_t errlen)
+{
+	if (e->slots[slot] != NULL)
+		return 0;
+	char dir[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%.*s/w%zu", PATH_MAX - 32, e->tmp, slot);
+	e->slots[slot] = xp_slot_new(e->base, dir, err, errlen);
+	if (e->slots[slot] == NULL)
+		return -1;
+	e->slots_open++;
+	return 0;
 }
 
 static int
 dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
 		size_t n, const char *markers, char *err, size_t errlen)
 {
-	size_t slot = free_slot(e);
+	size_t slot;
+	int stop = free_slot(e, &slot, err, errlen);
+	if (stop != 0)
+		return stop;
+	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
+		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc != 0) {
 		snprintf(err, errlen, "writing image in %s: %s",
@@ -256,7 +316,8 @@ xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n, &b);
 	const uint32_t *pick;
 	int rc = 0;
-	while (rc == 0 && xp_state_gen_next(g, &pick) == 1)
+	while (rc == 0 && !xp_engine_stopped(e) &&
+			xp_state_gen_next(g, &pick) == 1)
 		rc = one_state(e, &w, pick, err, errlen);
 	if (!xp_state_gen_exhaustive(g)) {
 		e->bounded.points++;
@@ -416,15 +477,10 @@ setup(struct engine *e, char *err, size_t errlen)
 	e->slot_image = calloc(e->nslots, sizeof(*e->slot_image));
 	if (e->slots == NULL || e->slot_image == NULL)
 		abort();
-	for (size_t i = 0; i < e->nslots; i++) {
-		char dir[PATH_MAX + 32];
-		snprintf(dir, sizeof(dir), "%.*s/w%zu", PATH_MAX - 32, e->tmp,
-				i);
+	for (size_t i = 0; i < e->nslots; i++)
 		e->slot_image[i] = SIZE_MAX;
-		e->slots[i] = xp_slot_new(e->base, dir, err, errlen);
-		if (e->slots[i] == NULL)
-			return -1;
-	}
+	if (xp_engine_open_slot(e, 0, err, errlen) != 0)
+		return -1;
 	e->by_hash = xp_linemap_new();
 	e->by_point_key = xp_linemap_new();
 	if (cfg.lazy)
@@ -446,7 +502,8 @@ teardown(struct engine *e)
 	if (e->lazy)
 		xp_lazy_delete(e);
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
-		xp_slot_delete(e->slots[i]);
+		if (e->slots[i] != NULL)
+			xp_slot_delete(e->slots[i]);
 	if (e->tmp[0])
 		rmdir(e->tmp);
 	free(e->slots);
@@ -468,19 +525,33 @@ teardown(struct engine *e)
 	xp_points_free(&e->pts);
 }
 
+/* run -- every point, then the checks still running; 0, -1 error; a
+ * signal (SIGINT, SIGTERM, SIGALRM of --time-limit) stops it: the checks
+ * running are killed and not counted, what was done is reported */
 static int
 run(struct engine *e, char *err, size_t errlen)
 {
 	e->t0 = now_s();
-	for (size_t i = 0; i < e->pts.n; i++)
-		if (one_point(e, i, err, errlen) != 0)
-			return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < e->pts.n; i++) {
+		if (xp_engine_stopped(e))
+			break;
+		rc = one_point(e, i, err, errlen);
+		if (rc == 0 && !xp_engine_stopped(e))
+			e->points_done = i + 1;
+	}
 	size_t slot;
-	struct xp_result res;
-	while (xp_checker_busy(e->chk) &&
-			xp_check_wait(e->chk, &slot, &res) == 0)
-		completed(e, slot, &res);
-	progress(e, e->pts.n, true);
+	while (rc == 0 && xp_checker_busy(e->chk))
+		rc = xp_engine_wait(e, &slot, err, errlen);
+	if (rc == 2)
+		rc = 0;
+	if (rc < 0)
+		return -1;
+	if (xp_engine_stopped(e)) {
+		xp_checker_delete(e->chk); /* kills the checks running */
+		e->chk = NULL;
+	}
+	progress(e, e->points_done, true);
 	return 0;
 }
 
@@ -497,8 +568,9 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	if (rc == 0)
 	{
 		struct xp_results res = { o, &e.r, &e.pts, e.states_at, e.img,
-			e.nimg, e.st, e.nst, e.checks, e.bounded, e.chk,
-			e.tmp };
+			e.nimg, e.st, e.nst, e.chk ? e.checks : e.done,
+			e.bounded, e.chk, e.tmp, e.chk ? 0 : (int)*o->stop,
+			e.points_done };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
 	if (rc == 0 && e.lazy_off != NULL)
@@ -506,6 +578,10 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			"explored eagerly", e.lazy_off);
 	if (rc == 0 && e.lazy)
 		xp_lazy_notes(&e, rp);
+	if (rc == 0 && o->jobs_set && e.slots_open < o->jobs)
+		xp_report_add_note(rp, "--jobs %lu: %zu checks ran in parallel "
+			"(no more images to check at once)", o->jobs,
+			e.slots_open);
 	if (rc == 0 && e.same_points > 0)
 		xp_report_add_note(rp, "%llu crash point%s had the durable "
 			"image and the open lines of an earlier point: %s %llu "

@@ -18,6 +18,7 @@ struct engine {
 	struct xp_checker *chk;
 	struct xp_slot **slots;
 	size_t nslots;
+	size_t slots_open;      /* slots[] made so far (lowest first) */
 	size_t *slot_image;
 	struct xp_linemap *by_hash;
 	struct xp_image *img;
@@ -40,6 +41,8 @@ struct engine {
 	uint64_t same_points, same_states;
 	struct xp_lazy *lazy;   /* --explore lazy: lazy.c; NULL eager */
 	const char *lazy_off;   /* why --explore lazy fell back, or NULL */
+	uint64_t points_done;   /* points explored (all but when stopped) */
+	const struct xp_image *runner_lost; /* its check killed the runner */
 };
 
 /* the states an enumerated point left in st[] */
@@ -53,6 +56,19 @@ size_t xp_engine_image(struct engine *e, struct xp_hash h, bool *is_new);
 /* engine.c: every state of the current point, eagerly */
 int xp_engine_enumerate(struct engine *e, size_t idx, char *err,
 		size_t errlen);
+/* engine.c: makes slot's image directory if it has none; 0 or -1 */
+int xp_engine_open_slot(struct engine *e, size_t slot, char *err,
+		size_t errlen);
+/* engine.c: a signal asked the exploration to stop */
+bool xp_engine_stopped(const struct engine *e);
+/* engine.c: the next check to end, into its image; 0, 1 stopped, 2 none
+ * running, -1 error (a check killed its runner: message) */
+int xp_engine_wait(struct engine *e, size_t *slot, char *err,
+		size_t errlen);
+/* engine.c: the error of a check that killed its runner (XP_RUNNER_LOST);
+ * returns -1 */
+int xp_engine_lost_runner(const char *state, const struct xp_result *res,
+		char *err, size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
 /* a region of the trace so far is in the cxl domain */

@@ -20,6 +20,7 @@
 #ifndef PMEMU_EXPLORE_H
 #define PMEMU_EXPLORE_H 1
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -318,7 +319,8 @@ enum xp_res_kind {
 };
 struct xp_result {
 	enum xp_res_kind kind;
-	int code;
+	int code;               /* ERROR: XP_RUNNER_LOST when the slot's
+	                         * runner died (the check killed it) */
 	int sig;
 };
 struct xp_check_cfg {
@@ -328,7 +330,11 @@ struct xp_check_cfg {
 	bool shim;              /* exec without {pmem}: under libpmemu.so */
 	const char *pmem_dir;   /* shim: the program's pmem dir */
 	bool lazy;              /* exec under libpmemu-lazy.so (lazy.c) */
+	/* set (to a signal number) by a signal handler: waiting for a
+	 * check returns early (xp_check_wait) */
+	volatile sig_atomic_t *stop;
 };
+#define XP_RUNNER_LOST (-1)
 struct xp_checker;
 /* nslots workers, slot i's image is pmem[i] in dir[i]; 0 or -1 */
 int xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
@@ -337,7 +343,8 @@ void xp_checker_delete(struct xp_checker *c);
 /* starts a check of slot's image; 0 or -1 (result recorded as ERROR) */
 int xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 		const char *pmem, const char *state, const char *markers);
-/* waits for a started check to end: its slot and result; 0, -1 none */
+/* waits for a started check to end: its slot and result; 0, -1 none,
+ * -2 a signal set cfg.stop meanwhile */
 int xp_check_wait(struct xp_checker *c, size_t *slot, struct xp_result *res);
 /* start + wait for that one */
 void xp_check_run(struct xp_checker *c, size_t slot, const char *dir,
@@ -349,6 +356,8 @@ void xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir);
  * when Global Persistent Flush failed); -1 (the default): not set */
 void xp_checker_set_dirty_shutdown(struct xp_checker *c, int v);
 size_t xp_checker_busy(const struct xp_checker *c);
+/* the state id of the last check started in slot */
+const char *xp_check_state(const struct xp_checker *c, size_t slot);
 /* the check's output of the last run in slot (NUL terminated, tail) */
 const char *xp_check_output(struct xp_checker *c, size_t slot);
 const char *xp_res_kind_name(enum xp_res_kind k);
@@ -443,7 +452,22 @@ struct xp_report {
 	bool failures_truncated;
 	struct { uint32_t k, n; } *shards;
 	size_t nshards;
+	/* the program explore recorded: its exit status (128+N killed by
+	 * signal N); -1 when the trace was given (--trace) */
+	int program_status;
+	/* the exploration stopped early: SIGINT, SIGTERM, or SIGALRM for
+	 * --time-limit; 0 it ran to its end */
+	int stopped;
+	double time_limit_s;
+	uint64_t points_done;       /* stopped: crash points explored */
 };
+/* the exit status the report stands for: 0 pass, 1 fail, 130/143 when
+ * interrupted, 3 past --time-limit */
+int xp_report_exit_code(const struct xp_report *rp);
+/* report_end.c: its JSON fields and its text line (false: not stopped) */
+void xp_report_json_end(const struct xp_report *rp, FILE *f);
+bool xp_report_text_stop(const struct xp_report *rp, FILE *f);
+const char *xp_report_stop_name(const struct xp_report *rp);
 #define XP_FAILURES_MAX 1000
 void xp_report_free(struct xp_report *rp);
 int xp_report_write_json(const struct xp_report *rp, FILE *f);
@@ -482,12 +506,15 @@ struct xp_opts {
 	const char *from, *to;
 	struct xp_check_cfg check;
 	unsigned long jobs;
+	bool jobs_set;              /* --jobs given: note when not all ran */
 	unsigned long shard_k, shard_n;
 	bool explain;
 	bool progress;
 	bool lazy;                  /* --explore lazy (lazy.c) */
 	unsigned long budget;       /* lazy: most runs at one crash point */
 	const char *tmpdir;
+	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM/SIGALRM */
+	double time_limit_s;         /* --time-limit (0: none) */
 };
 /* runs the exploration, fills rp; 0 or -1 (message in err: exit 2) */
 int xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
@@ -523,8 +550,11 @@ struct xp_results {
 	size_t nst;
 	uint64_t checks;
 	struct xp_bounded bounded;
-	struct xp_checker *chk; /* idle: the explanation runs on slot 0 */
+	struct xp_checker *chk; /* idle: the explanation runs on slot 0;
+	                         * NULL when stopped (no explanation) */
 	const char *tmp;        /* a directory for the explanation's image */
+	int stopped;            /* the signal that stopped it, or 0 */
+	uint64_t points_done;
 };
 int xp_verdict(const struct xp_results *res, struct xp_report *rp,
 		char *err, size_t errlen);

@@ -94,7 +94,7 @@ xp_lazy_delete(struct engine *e)
 {
 	struct xp_lazy *lz = e->lazy;
 	char path[PATH_MAX + 32];
-	for (size_t i = 0; i < e->nslots; i++) {
+	for (size_t i = 0; i < e->nslots && e->slots[i] != NULL; i++) {
 		side_path(e, i, "spec", path, sizeof(path));
 		unlink(path);
 		side_path(e, i, "log", path, sizeof(path));
@@ -225,6 +225,8 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	}
 	size_t n = node_lines(e, d, lines, choices);
 	lz->node[k].key = node_key(e, d, lines, n);
+	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
+		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc == 0)
 		rc = write_spec(e, slot, d);
@@ -382,15 +384,23 @@ idle_slot(struct engine *e)
 	return SIZE_MAX;
 }
 
-/* wait_one -- the next run to end */
-static void
-wait_one(struct engine *e)
+/* wait_one -- the next run to end; 0, 1 when a signal stopped the
+ * exploration, -1 when the check killed its runner (message) */
+static int
+wait_one(struct engine *e, char *err, size_t errlen)
 {
 	size_t slot;
 	struct xp_result res;
-	if (xp_check_wait(e->chk, &slot, &res) != 0)
+	int rc = xp_check_wait(e->chk, &slot, &res);
+	if (rc == -2 || xp_engine_stopped(e))
+		return 1;
+	if (rc != 0)
 		abort();
+	if (res.kind == XP_RES_ERROR && res.code == XP_RUNNER_LOST)
+		return xp_engine_lost_runner(xp_check_state(e->chk, slot), &res,
+				err, errlen);
 	completed(e, slot, &res);
+	return 0;
 }
 
 /* run_tree -- every run of the point, in parallel slots */
@@ -415,14 +425,14 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 		if (slot == SIZE_MAX) {
 			if (lz->busy == 0)
 				break;
-			wait_one(e);
+			rc = wait_one(e, err, errlen);
 			continue;
 		}
 		rc = start(e, slot, lz->started++, lines, choices, markers,
 				err, errlen);
 	}
-	while (lz->busy > 0)
-		wait_one(e);
+	while (rc == 0 && lz->busy > 0)
+		rc = wait_one(e, err, errlen);
 	free(lines);
 	free(choices);
 	return rc;

@@ -310,8 +310,17 @@ xp_report_read_json(const char *path, struct xp_report *rp, char *err,
 		json_free(&v);
 		return -1;
 	}
+	const char *stopped = json_str(&v, "stopped");
+	if (stopped != NULL) {
+		snprintf(err, errlen, "%s: this exploration stopped early (%s): "
+				"only whole shards merge", path, stopped);
+		json_free(&v);
+		return -1;
+	}
 	rp->trace = dup_str(&v, "trace");
 	rp->trace_truncated = json_bool(&v, "trace_truncated");
+	const struct json *ps = json_get(&v, "program_exit_status");
+	rp->program_status = ps && ps->type == JSON_NUMBER ? (int)ps->num : -1;
 	read_options(json_get(&v, "options"), rp);
 	const struct json *c = json_get(&v, "counts");
 	rp->points_total = json_u64(c, "points_total");

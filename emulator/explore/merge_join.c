@@ -175,6 +175,10 @@ xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
 	if (s->bounded.left_out > d->bounded.left_out)
 		d->bounded = s->bounded;
 	d->trace_truncated |= s->trace_truncated;
+	/* shards explore one trace: one program status (the first shard's;
+	 * a zeroed d has none yet) */
+	if (d->nshards == 0)
+		d->program_status = s->program_status;
 	xp_strv_union(&d->notes, &d->nnotes, s->notes, s->nnotes);
 	xp_strv_union(&d->tx_late, &d->ntx_late, s->tx_late, s->ntx_late);
 	merge_points(d, s);

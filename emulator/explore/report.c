@@ -227,7 +227,9 @@ xp_report_write_json(const struct xp_report *rp, FILE *f)
 	json_str(f, rp->trace);
 	fprintf(f, ",\n  \"trace_truncated\": %s,\n  \"verdict\": \"%s\",\n"
 		"  \"exit_code\": %d,\n", rp->trace_truncated ? "true" : "false",
-		fail ? "fail" : "pass", fail ? 1 : 0);
+		fail ? "fail" : rp->stopped ? "incomplete" : "pass",
+		xp_report_exit_code(rp));
+	xp_report_json_end(rp, f);
 	json_options(rp, f);
 	json_counts(rp, f);
 	fputs("  \"notes\": ", f);

@@ -347,6 +347,11 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	fputc('\n', f);
 	for (size_t i = 0; i < rp->nnotes; i++)
 		fprintf(f, "pmemu: note: %s\n", rp->notes[i]);
+	if (xp_report_text_stop(rp, f) && rp->failing_states == 0) {
+		fprintf(f, "pmemu: INCOMPLETE: no state failed among those "
+			"checked\n");
+		return;
+	}
 	if (rp->failing_states == 0) {
 		char n[32];
 		xp_count_text(rp->bounded.left_out, n, sizeof(n));

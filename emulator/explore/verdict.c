@@ -275,7 +275,7 @@ explain_first(const struct xp_results *res, const struct xp_image *im,
 	for (size_t i = 0; i < r.nmarkers; i++)
 		xp_strv_push(&rp->first_markers, &rp->nfirst_markers,
 				r.markers[i]);
-	if (!res->o->explain) {
+	if (!res->o->explain || res->chk == NULL) {
 		rp->expl_status = xp_strdup("not-computed");
 		rc = 0;
 		goto out;
@@ -301,6 +301,18 @@ out:
 	xp_replay_close(&r);
 	free(c);
 	return rc;
+}
+
+/* count_checked -- stopped: only the states and images checked count
+ * (a check killed on the way has no verdict) */
+static void
+count_checked(const struct xp_results *res, struct xp_report *rp)
+{
+	rp->states = rp->images = 0;
+	for (size_t i = 0; i < res->nst; i++)
+		rp->states += res->img[res->st[i].image].done;
+	for (size_t i = 0; i < res->nimg; i++)
+		rp->images += res->img[i].done;
 }
 
 /* fill_tx_late -- each store made before its TX_ADD, as one line */
@@ -336,6 +348,12 @@ xp_verdict(const struct xp_results *res, struct xp_report *rp, char *err,
 	rp->states = res->nst;
 	rp->images = res->nimg;
 	rp->checks = res->checks;
+	rp->program_status = -1;
+	rp->stopped = res->stopped;
+	rp->time_limit_s = res->o->time_limit_s;
+	rp->points_done = res->points_done;
+	if (res->stopped)
+		count_checked(res, rp);
 	fill_failures(res, rp);
 	fill_tx_late(res, rp);
 	const struct xp_image *im = first_image(res);

@@ -77,6 +77,7 @@ test_malformed_values(void **state)
 	reject("PMEMU_LINE=48", "power of two");
 	reject("PMEMU_LINE=64k", "PMEMU_LINE");
 	reject("PMEMU_LINE=8192", "PMEMU_LINE");
+	reject("PMEMU_LINE=32", "from 64 to 4096");
 	reject("PMEMU_LINE=-64", "PMEMU_LINE");
 	reject("PMEMU_SECTOR=1024", "512 or 4096");
 	reject("PMEMU_CLFLUSH=maybe", "strong or weak");

@@ -36,6 +36,9 @@ static const char usage_text[] =
 "                       lines the check reads; docs/explore.md)\n"
 "  --budget N           lazy: at most N runs of the check per crash point\n"
 "                       (10000)\n"
+"  --error-on-unpersisted-read  lazy: a read by the check of data that was\n"
+"                       not durable at the crash fails the run (else a\n"
+"                       warning)\n"
 "  --max-lines N        every combination up to N undecided lines (8)\n"
 "  --max-states N       ... and N combinations; at most N states a crash\n"
 "                       point (4096)\n"
@@ -253,6 +256,8 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			a->o.progress = false;
 		else if (strcmp(argv[i], "--verbose") == 0)
 			a->verbose = true;
+		else if (strcmp(argv[i], "--error-on-unpersisted-read") == 0)
+			a->o.error_on_xread = true;
 		else {
 			int rc = parse_value_opt(a, argc, argv, &i);
 			if (rc == 1)
@@ -395,7 +400,7 @@ cmd_explore(int argc, char **argv)
 		if (a.json)
 			rc = write_json(&rp, a.json);
 		if (rc == 0)
-			rc = rp.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+			rc = xp_report_failed(&rp) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	}
 	bool keep = rc == CLI_EXIT_FAIL && rp.has_first;
 	xp_report_free(&rp);

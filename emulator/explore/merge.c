@@ -54,6 +54,9 @@ xp_report_free(struct xp_report *rp)
 		free_rfail(&rp->failures[i]);
 	free(rp->failures);
 	free(rp->shards);
+	for (size_t i = 0; i < rp->nxreads; i++)
+		xp_rxread_free(&rp->xreads[i]);
+	free(rp->xreads);
 	memset(rp, 0, sizeof(*rp));
 }
 

@@ -133,21 +133,29 @@ print_also(FILE *f, const struct xp_rline *l)
 	}
 }
 
+void
+xp_report_text_line(const struct xp_report *rp, FILE *f, const char *lead,
+		const struct xp_rline *l)
+{
+	fprintf(f, "%s%s+0x%" PRIx64 " (%u bytes): %s", lead,
+		xp_report_region_file(rp, l->region), l->off, l->len,
+		reason_text(l));
+	if (l->piece_len && l->torn_pieces)
+		print_pieces(f, l);
+	fputc('\n', f);
+	print_stack(f, "        ", "stored at", &l->store_site);
+	print_also(f, l);
+	if (l->flush_site.id)
+		print_stack(f, "        ", "flushed at", &l->flush_site);
+}
+
 static void
 print_lines(const struct xp_report *rp, FILE *f)
 {
 	for (size_t i = 0; i < rp->nexpl; i++) {
-		const struct xp_rline *l = &rp->expl[i];
-		fprintf(f, "  [%zu] %s+0x%" PRIx64 " (%u bytes): %s", i,
-			xp_report_region_file(rp, l->region), l->off, l->len,
-			reason_text(l));
-		if (l->piece_len && l->torn_pieces)
-			print_pieces(f, l);
-		fputc('\n', f);
-		print_stack(f, "        ", "stored at", &l->store_site);
-		print_also(f, l);
-		if (l->flush_site.id)
-			print_stack(f, "        ", "flushed at", &l->flush_site);
+		char lead[32];
+		snprintf(lead, sizeof(lead), "  [%zu] ", i);
+		xp_report_text_line(rp, f, lead, &rp->expl[i]);
 	}
 }
 
@@ -342,6 +350,7 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	fputc('\n', f);
 	for (size_t i = 0; i < rp->nnotes; i++)
 		fprintf(f, "pmemu: note: %s\n", rp->notes[i]);
+	xp_report_text_xreads(rp, f);
 	if (rp->failing_states == 0) {
 		char n[32];
 		xp_count_text(rp->bounded.left_out, n, sizeof(n));

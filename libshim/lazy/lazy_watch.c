@@ -40,6 +40,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lazy_where.h"
+
 #define LW_FILES_MAX 64
 #define LW_MAPS_MAX 256
 
@@ -115,22 +117,26 @@ log_unseen(const char *why)
 	log_str(buf, n + 3);
 }
 
-/* log_line -- "L <index>\n" once per process */
+/* log_line -- "L <index> <how> <where>\n" once per process (lazy_where.h) */
 static void
-log_line(size_t i)
+log_line(size_t i, char kind, uintptr_t pc)
 {
 	if (lw.seen[i])
 		return;
 	lw.seen[i] = 1;
-	char buf[32], *p = buf + sizeof(buf);
-	*--p = '\n';
-	size_t v = i;
+	char buf[4200];
+	size_t n = 0, v = i;
+	char num[24], *p = num + sizeof(num);
 	do
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	*--p = ' ';
-	*--p = 'L';
-	log_str(p, (size_t)(buf + sizeof(buf) - p));
+	buf[n++] = 'L';
+	buf[n++] = ' ';
+	memcpy(buf + n, p, (size_t)(num + sizeof(num) - p));
+	n += (size_t)(num + sizeof(num) - p);
+	n += lw_where(buf + n, sizeof(buf) - n - 1, kind, pc);
+	buf[n++] = '\n';
+	log_str(buf, n);
 }
 
 /* first_line -- the first line of file ending after off (lines sorted) */
@@ -151,11 +157,11 @@ first_line(uint32_t file, uint64_t off)
 
 /* log_range -- the undecided lines of file overlapping [off, end) */
 static void
-log_range(uint32_t file, uint64_t off, uint64_t end)
+log_range(uint32_t file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
 {
 	for (size_t i = first_line(file, off); i < lw.nlines &&
 			lw.lines[i].file == file && lw.lines[i].off < end; i++)
-		log_line(i);
+		log_line(i, kind, pc);
 }
 
 /* image_file -- the index of the image file fd is open on, or -1 */
@@ -210,7 +216,12 @@ on_fault(int sig, siginfo_t *si, void *uc)
 	if (m != NULL) {
 		uintptr_t p = (uintptr_t)si->si_addr & ~(lw.page - 1);
 		uint64_t off = m->off + (p - m->start);
-		log_range(m->file, off, off + lw.page);
+		uint64_t at = m->off + ((uintptr_t)si->si_addr - m->start);
+		bool store;
+		uintptr_t pc = lw_fault_pc(uc, &store);
+		/* the touched line first; the page's others: decided with it */
+		log_range(m->file, at, at + 1, store ? 'W' : 'R', pc);
+		log_range(m->file, off, off + lw.page, 'P', pc);
 		real_mprotect((void *)p, lw.page, m->prot);
 		errno = saved;
 		return;
@@ -287,13 +298,16 @@ mprotect(void *addr, size_t len, int prot)
 	return ret;
 }
 
+/* CALLER -- the instruction that called us (a return address - 1) */
+#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
+
 static void
-read_at(int fd, uint64_t off, size_t len)
+read_at(int fd, uint64_t off, size_t len, char kind, uintptr_t pc)
 {
 	int saved = errno;
 	long file = lw.nlines ? image_file(fd) : -1;
 	if (file >= 0 && len > 0)
-		log_range((uint32_t)file, off, off + len);
+		log_range((uint32_t)file, off, off + len, kind, pc);
 	errno = saved;
 }
 
@@ -309,13 +323,13 @@ iov_len(const struct iovec *iov, int n)
 /* read_here -- a read at fd's file position; errno kept (a pipe's
  * lseek fails) */
 static void
-read_here(int fd, size_t len)
+read_here(int fd, size_t len, uintptr_t pc)
 {
 	int saved = errno;
 	if (lw.nlines && image_file(fd) >= 0) {
 		off_t at = real_lseek(fd, 0, SEEK_CUR);
 		if (at >= 0)
-			read_at(fd, (uint64_t)at, len);
+			read_at(fd, (uint64_t)at, len, 'R', pc);
 	}
 	errno = saved;
 }
@@ -325,7 +339,7 @@ ssize_t
 read(int fd, void *buf, size_t len)
 {
 	RESOLVE(read);
-	read_here(fd, len);
+	read_here(fd, len, CALLER);
 	return real_read(fd, buf, len);
 }
 
@@ -333,7 +347,7 @@ ssize_t
 pread(int fd, void *buf, size_t len, off_t off)
 {
 	RESOLVE(pread);
-	read_at(fd, (uint64_t)off, len);
+	read_at(fd, (uint64_t)off, len, 'R', CALLER);
 	return real_pread(fd, buf, len, off);
 }
 ssize_t pread64(int, void *, size_t, off_t) __attribute__((alias("pread")));
@@ -342,7 +356,7 @@ ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(readv);
-	read_here(fd, iov_len(iov, n));
+	read_here(fd, iov_len(iov, n), CALLER);
 	return real_readv(fd, iov, n);
 }
 
@@ -350,7 +364,7 @@ ssize_t
 preadv(int fd, const struct iovec *iov, int n, off_t off)
 {
 	RESOLVE(preadv);
-	read_at(fd, (uint64_t)off, iov_len(iov, n));
+	read_at(fd, (uint64_t)off, iov_len(iov, n), 'R', CALLER);
 	return real_preadv(fd, iov, n, off);
 }
 ssize_t preadv64(int, const struct iovec *, int, off_t)
@@ -396,7 +410,7 @@ stream(FILE *f)
 {
 	long file = f && lw.nlines ? image_file(fileno(f)) : -1;
 	if (file >= 0)
-		log_range((uint32_t)file, 0, UINT64_MAX);
+		log_range((uint32_t)file, 0, UINT64_MAX, 'P', 0);
 	return f;
 }
 

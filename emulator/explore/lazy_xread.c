@@ -9,9 +9,12 @@
  * reported) or neither ("P": decided with its page or a stdio stream, not
  * known to be touched). A line read first by some run, whose every run
  * (those that read it, lost, and those that chose its other outcomes)
- * passed, is a finding: the recovery used data that may or may not
- * have arrived and cannot have checked it. A line on which some run
- * failed is already a failure.
+ * passed, is a finding when the line was dirty at the crash (stored and
+ * not flushed since): the recovery used data the program had not yet
+ * asked to persist, and the check cannot tell. A line only in flight
+ * (flushed, its fence not reached) is the commit the crash interrupted:
+ * every recovery reads its commit flag, so it is not reported. A line on
+ * which some run failed is already a failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,11 +121,10 @@ read_text(struct xp_xread *x, const char *where)
 	path[plus - where] = '\0';
 	struct sym_frame fr[8];
 	uint64_t off = strtoull(plus + 1, NULL, 16);
-	size_t n = symbolizer_resolve(x->sym, module_id(x, path), off, fr, 8);
+	symbolizer_resolve(x->sym, module_id(x, path), off, fr, 8);
 	free(path);
 	char buf[1024];
-	/* the outermost of the inlined frames: the function as written */
-	sym_frame_format(&fr[n < 8 ? (n ? n - 1 : 0) : 7], buf, sizeof(buf));
+	sym_frame_format(&fr[0], buf, sizeof(buf)); /* the line of the read */
 	return xp_strdup(buf);
 }
 
@@ -142,9 +144,10 @@ xp_xread_end(struct xp_xread *x, struct engine *e, size_t idx,
 		const unsigned char *same)
 {
 	for (size_t i = 0; i < x->nopen; i++) {
-		if (x->where[i] == NULL || x->stored[i] || !same[i])
-			continue;
 		const struct xp_open *o = &e->open.v[i];
+		if (x->where[i] == NULL || x->stored[i] || !same[i] ||
+				!o->line.dirty)
+			continue;
 		char *at = read_text(x, x->where[i]);
 		struct xp_rxread *f = find(x, o, at);
 		if (f != NULL) {

@@ -351,6 +351,12 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	for (size_t i = 0; i < rp->nnotes; i++)
 		fprintf(f, "pmemu: note: %s\n", rp->notes[i]);
 	xp_report_text_xreads(rp, f);
+	if (rp->failing_states == 0 && xp_report_failed(rp)) {
+		fprintf(f, "pmemu: FAIL: every state passed the check, but "
+			"the check read data that was not durable at the crash "
+			"(--error-on-unpersisted-read)\n");
+		return;
+	}
 	if (rp->failing_states == 0) {
 		char n[32];
 		xp_count_text(rp->bounded.left_out, n, sizeof(n));

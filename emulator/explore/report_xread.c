@@ -36,7 +36,7 @@ xp_report_text_xreads(const struct xp_report *rp, FILE *f)
 		return;
 	fprintf(f, "pmemu: %s: recovery read data that was not durable at "
 		"the crash (%zu line%s; the check passed with every content "
-		"of %s)%s\n", rp->xreads_fail ? "FAIL" : "warning",
+		"of %s)%s\n", rp->xreads_fail ? "failure" : "warning",
 		rp->nxreads, rp->nxreads == 1 ? "" : "s",
 		rp->nxreads == 1 ? "it" : "each",
 		rp->xreads_fail ? " [--error-on-unpersisted-read]" : "");

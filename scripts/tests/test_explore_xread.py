@@ -1,0 +1,75 @@
+"""test_explore_xread.py -- `--explore lazy` reports reads by the check
+(the recovery) of data that was not durable at the crash and did not
+change its verdict (docs/explore.md, "Reads of data that was not
+durable"); `--error-on-unpersisted-read` makes them fail the run.
+progs/xread.c is the program and its recovery check."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_explore_programs import (build_progs,  # noqa: E402
+                                   explore_program, record_missing)
+
+pytestmark = pytest.mark.skipif(record_missing() is not None,
+                                reason=str(record_missing()))
+
+
+@pytest.fixture(scope="module")
+def xread(tmp_path_factory):
+    return build_progs(tmp_path_factory.mktemp("progs"), ("xread",))["xread"]
+
+
+def explore(tmp_path, exe, mode, how, *extra):
+    """the program run in `mode`, explored lazily with its check reading
+    (how=read) or resetting (how=write) the field's line first"""
+    r, rep = explore_program(
+        tmp_path, [exe, "{pm}/pool", mode], "%s check {pmem} %s" % (exe, how),
+        "--explore", "lazy", "--strategy", "all", "--no-progress", *extra)
+    assert r.returncode in (0, 1), r.stderr
+    return r, rep
+
+
+def test_a_read_of_a_never_flushed_field_is_a_warning(tmp_path, xread):
+    r, rep = explore(tmp_path, xread, "unflushed", "read")
+    assert r.returncode == 0 and rep["verdict"] == "pass", r.stdout
+    assert rep["unpersisted_reads_fail"] is False
+    [x] = rep["unpersisted_reads"]
+    # the read: the check's printf of the field; the line: the field's
+    assert x["read_at"].startswith("check (xread.c:")
+    assert x["line"]["off"] == "0x1000"
+    assert x["line"]["reason"] == "never-flushed"
+    store = x["line"]["store_site"]["frames"][0]
+    assert store["function"] == "main"
+    assert store["file"].endswith("xread.c")
+    assert ("pmemu: warning: recovery read data that was not durable "
+            "at the crash") in r.stdout
+    assert "read at check (xread.c:" in r.stdout
+    assert "pmemu: PASS" in r.stdout
+
+
+def test_error_on_unpersisted_read_fails_the_run(tmp_path, xread):
+    r, rep = explore(tmp_path, xread, "unflushed", "read",
+                     "--error-on-unpersisted-read")
+    assert r.returncode == 1, r.stdout
+    assert rep["verdict"] == "fail" and rep["exit_code"] == 1
+    assert rep["unpersisted_reads_fail"] is True
+    assert len(rep["unpersisted_reads"]) == 1
+    assert rep["counts"]["failing_states"] == 0
+    assert "pmemu: FAIL: every state passed the check, but" in r.stdout
+
+
+def test_the_flushed_twin_has_no_warning(tmp_path, xread):
+    r, rep = explore(tmp_path, xread, "flushed", "read",
+                     "--error-on-unpersisted-read")
+    assert r.returncode == 0, r.stdout
+    assert rep["unpersisted_reads"] == []
+    assert "not durable at the crash" not in r.stdout
+
+
+def test_a_line_the_recovery_writes_first_is_not_reported(tmp_path, xread):
+    r, rep = explore(tmp_path, xread, "unflushed", "write",
+                     "--error-on-unpersisted-read")
+    assert r.returncode == 0, r.stdout
+    assert rep["unpersisted_reads"] == []

@@ -482,7 +482,10 @@ record_states(struct engine *e, size_t idx)
 	for (size_t k = 0; k < lz->n; k++) {
 		struct lazy_node *d = &lz->node[k];
 		size_t n = node_lines(e, d, lines, choices);
-		uint64_t ordinal = e->ordinal++;
+		/* by point, then rank: the same in every shard (docs/
+		 * report-json.md); e->ordinal counts states for --progress */
+		uint64_t ordinal = (uint64_t)idx << 32 | k;
+		e->ordinal++;
 		e->states_at[idx]++;
 		bool is_new;
 		size_t im = xp_engine_image(e, xp_state_hash(e->base, lines, n),
@@ -551,7 +554,12 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		if (lz->first_unseen == NULL)
 			lz->first_unseen = xp_strdup(lz->unseen);
 		clear_nodes(lz);
-		return xp_engine_enumerate(e, idx, err, errlen);
+		/* numbered as the lazy states are: by point, then rank */
+		uint64_t count = e->ordinal;
+		e->ordinal = (uint64_t)idx << 32;
+		rc = xp_engine_enumerate(e, idx, err, errlen);
+		e->ordinal = count + (e->ordinal - ((uint64_t)idx << 32));
+		return rc;
 	}
 	if (lz->started < lz->n) {
 		lz->budget_points++;

@@ -3,13 +3,15 @@
 change its verdict (docs/explore.md, "Reads of data that was not
 durable"); `--error-on-unpersisted-read` makes them fail the run.
 progs/xread.c is the program and its recovery check."""
+import json
 import os
+import subprocess
 import sys
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_explore_programs import (build_progs,  # noqa: E402
+from test_explore_programs import (PMEMU, build_progs,  # noqa: E402
                                    explore_program, record_missing)
 
 pytestmark = pytest.mark.skipif(record_missing() is not None,
@@ -73,3 +75,38 @@ def test_a_line_the_recovery_writes_first_is_not_reported(tmp_path, xread):
                      "--error-on-unpersisted-read")
     assert r.returncode == 0, r.stdout
     assert rep["unpersisted_reads"] == []
+
+
+def test_lazy_shards_merge_to_the_unsharded_unpersisted_reads(tmp_path,
+                                                              xread):
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    trace = tmp_path / "t.trace"
+    subprocess.run([PMEMU, "record", "-o", str(trace), "--pmem-dir",
+                    str(pm), "--", xread, str(pm / "pool"), "unflushed"],
+                   check=True, capture_output=True)
+
+    def explore_trace(json_path, *extra):
+        r = subprocess.run(
+            [PMEMU, "explore", "--explore", "lazy", "--strategy", "all",
+             "--no-progress", "--error-on-unpersisted-read", "--trace",
+             str(trace), "--check", "%s check {pmem} read" % xread,
+             "--json", str(json_path), *extra],
+            capture_output=True, text=True)
+        # the unsharded run fails; a shard without the read passes
+        assert r.returncode == 1 or (extra and r.returncode == 0), \
+            r.stdout + r.stderr
+        return json_path
+
+    full = json.loads(explore_trace(tmp_path / "full.json").read_text())
+    shards = [str(explore_trace(tmp_path / ("s%d.json" % k), "--shard",
+                                "%d/3" % k)) for k in (1, 2, 3)]
+    merged = tmp_path / "merged.json"
+    r = subprocess.run([PMEMU, "merge", "-o", str(merged), *shards],
+                       capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    rep = json.loads(merged.read_text())
+    assert rep["unpersisted_reads"] == full["unpersisted_reads"] != []
+    assert rep["unpersisted_reads_fail"] is True
+    assert rep["verdict"] == "fail"
+    assert "recovery read data that was not durable" in r.stdout + r.stderr

@@ -9,8 +9,10 @@
 /* " R module+0xoff" (kind R: a read, W: a store covering the line, P:
  * decided with its page or file, not known to be touched) into buf;
  * its length (at most len, not terminated) */
-size_t lw_where(char *buf, size_t len, char kind, uintptr_t pc);
+size_t lw_where(char *buf, size_t len, char kind, uintptr_t pc)
+	__attribute__((visibility("hidden")));
 /* the pc of a fault and whether it was a store */
-uintptr_t lw_fault_pc(void *uc, bool *store);
+uintptr_t lw_fault_pc(void *uc, bool *store)
+	__attribute__((visibility("hidden")));
 
 #endif

@@ -25,7 +25,8 @@ def xread(tmp_path_factory):
 
 def explore(tmp_path, exe, mode, how, *extra):
     """the program run in `mode`, explored lazily with its check reading
-    (how=read) or resetting (how=write) the field's line first"""
+    (how=read) or resetting the field's line first (how=write: a store,
+    pwrite: pwrite)"""
     r, rep = explore_program(
         tmp_path, [exe, "{pm}/pool", mode], "%s check {pmem} %s" % (exe, how),
         "--explore", "lazy", "--strategy", "all", "--no-progress", *extra)
@@ -70,8 +71,10 @@ def test_the_flushed_twin_has_no_warning(tmp_path, xread):
     assert "not durable at the crash" not in r.stdout
 
 
-def test_a_line_the_recovery_writes_first_is_not_reported(tmp_path, xread):
-    r, rep = explore(tmp_path, xread, "unflushed", "write",
+@pytest.mark.parametrize("how", ["write", "pwrite"])
+def test_a_line_the_recovery_writes_first_is_not_reported(tmp_path, xread,
+                                                          how):
+    r, rep = explore(tmp_path, xread, "unflushed", how,
                      "--error-on-unpersisted-read")
     assert r.returncode == 0, r.stdout
     assert rep["unpersisted_reads"] == []

@@ -7,6 +7,7 @@
  *                           record's field (its value is only printed:
  *                           the verdict cannot depend on it)
  *   xread check POOL write  the recovery resets the field's line first
+ *   xread check POOL pwrite ... with pwrite
  */
 #include <fcntl.h>
 #include <libpmem.h>
@@ -38,8 +39,12 @@ check(const char *path, const char *how)
 		return 0;
 	if (h->magic != 0 && h->magic != MAGIC)
 		return 1;
+	static const char zero[64];
 	if (strcmp(how, "write") == 0)
 		memset(STATS(h), 0, 64);
+	else if (strcmp(how, "pwrite") == 0 &&
+			pwrite(fd, zero, sizeof(zero), 4096) != sizeof(zero))
+		return 1;
 	if (h->magic == MAGIC && h->published)
 		printf("stats %llu\n", (unsigned long long)*STATS(h));
 	return 0;

@@ -71,6 +71,16 @@ def test_the_flushed_twin_has_no_warning(tmp_path, xread):
     assert "not durable at the crash" not in r.stdout
 
 
+def test_a_read_the_verdict_depends_on_is_a_failure_not_a_warning(
+        tmp_path, xread):
+    r, rep = explore(tmp_path, xread, "unflushed", "strict")
+    assert r.returncode == 1 and rep["verdict"] == "fail", r.stdout
+    assert rep["first_failure"]["explanation"]["lines"][0]["off"] == \
+        "0x1000"
+    assert rep["unpersisted_reads"] == []
+    assert "not durable at the crash" not in r.stdout
+
+
 @pytest.mark.parametrize("how", ["write", "pwrite"])
 def test_a_line_the_recovery_writes_first_is_not_reported(tmp_path, xread,
                                                           how):

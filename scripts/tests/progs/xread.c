@@ -8,6 +8,8 @@
  *                           the verdict cannot depend on it)
  *   xread check POOL write  the recovery resets the field's line first
  *   xread check POOL pwrite ... with pwrite
+ *   xread check POOL strict the recovery requires the field (its verdict
+ *                           depends on it: a failure, not a warning)
  */
 #include <fcntl.h>
 #include <libpmem.h>
@@ -47,7 +49,8 @@ check(const char *path, const char *how)
 		return 1;
 	if (h->magic == MAGIC && h->published)
 		printf("stats %llu\n", (unsigned long long)*STATS(h));
-	return 0;
+	return strcmp(how, "strict") == 0 && h->magic == MAGIC &&
+		h->published && *STATS(h) != 42;
 }
 
 int

@@ -38,6 +38,9 @@ static const char usage_text[] =
 "                       lines the check reads; docs/explore.md)\n"
 "  --budget N           lazy: at most N runs of the check per crash point\n"
 "                       (10000)\n"
+"  --error-on-unpersisted-read  lazy: a read by the check of data that was\n"
+"                       not durable at the crash fails the run (else a\n"
+"                       warning)\n"
 "  --max-lines N        every combination up to N undecided lines (8)\n"
 "  --max-states N       ... and N combinations; at most N states a crash\n"
 "                       point (4096)\n"
@@ -365,6 +368,8 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			a->verbose = true;
 		else if (strcmp(argv[i], "--allow-program-failure") == 0)
 			a->allow_program_failure = true;
+		else if (strcmp(argv[i], "--error-on-unpersisted-read") == 0)
+			a->o.error_on_xread = true;
 		else {
 			int rc = explore_platform_opt(&a->plat, argc, argv, &i);
 			rc = rc == 0 ? parse_value_opt(a, argc, argv, &i) :

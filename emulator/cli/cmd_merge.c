@@ -96,7 +96,7 @@ cmd_merge(int argc, char **argv)
 			if (f != stdout)
 				fclose(f);
 			xp_report_write_text(&all, stderr);
-			rc = all.failing_states ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+			rc = xp_report_failed(&all) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 		}
 	}
 	xp_report_free(&all);

@@ -4,7 +4,9 @@
  * States are enumerated in a fixed order (points in trace order, states
  * in generator order) and numbered by that order (the ordinal); shards
  * take the images whose content hash falls in their 1/N, so each image
- * is checked in exactly one shard and `merge` can add shards up.
+ * is checked in exactly one shard and `merge` can add shards up. Lazy
+ * shards take the crash points whose key (durable image and open lines)
+ * falls in their 1/N: a point's states exist only once it is run.
  */
 #include <errno.h>
 #include <float.h>
@@ -271,8 +273,9 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 	int dirty = gpf_failed(e, pick);
 	if (dirty == 1) /* the same media, another device state */
 		h.b ^= 0x9e3779b97f4a7c15ull;
-	if (e->o->shard_n > 1 && h.a % e->o->shard_n != e->o->shard_k - 1)
-		return 0;
+	if (!e->lazy && e->o->shard_n > 1 &&
+			h.a % e->o->shard_n != e->o->shard_k - 1)
+		return 0; /* lazy: the point is this shard's, every state */
 	bool is_new;
 	size_t im = find_image(e, h, &is_new);
 	e->st = grow(e->st, &e->capst, e->nst + 1, sizeof(*e->st));
@@ -378,6 +381,12 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	e->nprev = os->n;
 
 	struct xp_hash key = xp_openset_key(os, xp_base_hash(e->base));
+	/* lazy shards take whole points: points of one key in one shard */
+	if (e->lazy && e->o->shard_n > 1 &&
+			key.a % e->o->shard_n != e->o->shard_k - 1) {
+		progress(e, idx + 1, false);
+		return 0;
+	}
 	void **seen = xp_linemap_get(e->by_point_key, (uint32_t)key.b, key.a);
 	int rc = 0;
 	if (*seen != NULL) {
@@ -450,8 +459,6 @@ setup(struct engine *e, char *err, size_t errlen)
 	else if (o->lazy && o->check.shim)
 		e->lazy_off = "the check has no {pmem} (it runs under "
 			"libpmemu.so)";
-	else if (o->lazy && o->shard_n > 1)
-		e->lazy_off = "lazy exploration does not shard yet";
 	cfg.lazy = o->lazy && e->lazy_off == NULL;
 	/* runners fork first, while this process is small: fork is cheaper */
 	if (xp_checker_new(&cfg, e->nslots, &e->chk, err, errlen) != 0)

@@ -81,5 +81,20 @@ void xp_lazy_delete(struct engine *e);
 int xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen);
 /* its notes, at the end */
 void xp_lazy_notes(struct engine *e, struct xp_report *rp);
+/* lazy_xread.c: reads of undecided lines whose outcome did not matter */
+struct xp_xread;
+struct xp_xread *xp_xread_new(void);
+void xp_xread_delete(struct xp_xread *x);
+/* a new crash point with nopen open lines */
+void xp_xread_begin(struct xp_xread *x, size_t nopen);
+/* a run's first access to open line `line` as libpmemu-lazy logged it:
+ * "R where" a read, "W where" a store, "P ..." decided with its page */
+void xp_xread_access(struct xp_xread *x, size_t line, const char *how);
+/* the point's findings: the lines read first (not stored first) by some
+ * run, whose every run passed (same[line]) */
+void xp_xread_end(struct xp_xread *x, struct engine *e, size_t idx,
+		const unsigned char *same);
+/* the findings into the report (moved) */
+void xp_xread_report(struct xp_xread *x, struct xp_report *rp);
 
 #endif

@@ -386,6 +386,14 @@ struct xp_rline {
 	uint64_t torn_pieces;       /* reason "torn": the pieces that arrived */
 	uint32_t piece_len;         /* their size: 8, or the sector size */
 };
+/* a read by the check of a line that was not durable at the crash, whose
+ * content did not change the verdict (lazy.c, lazy_xread.c) */
+struct xp_rxread {
+	uint64_t point;             /* the first crash point where it was */
+	uint64_t points;            /* how many points had it */
+	char *read_at;              /* "function (file:line)", "module+0x.." */
+	struct xp_rline line;       /* its stores, as an explanation's */
+};
 struct xp_rfail {
 	char *state;
 	uint64_t ordinal;
@@ -460,6 +468,10 @@ struct xp_report {
 	int stopped;
 	double time_limit_s;
 	uint64_t points_done;       /* stopped: crash points explored */
+	/* --explore lazy: recovery reads of data not durable at the crash */
+	struct xp_rxread *xreads;
+	size_t nxreads;
+	bool xreads_fail;           /* --error-on-unpersisted-read */
 };
 /* the exit status the report stands for: 0 pass, 1 fail, 130/143 when
  * interrupted, 3 past --time-limit */
@@ -468,6 +480,22 @@ int xp_report_exit_code(const struct xp_report *rp);
 void xp_report_json_end(const struct xp_report *rp, FILE *f);
 bool xp_report_text_stop(const struct xp_report *rp, FILE *f);
 const char *xp_report_stop_name(const struct xp_report *rp);
+/* the run failed: a failing state, or (--error-on-unpersisted-read) an
+ * unpersisted read */
+bool xp_report_failed(const struct xp_report *rp);
+/* one line of an explanation (or of an unpersisted read), text / JSON */
+void xp_report_text_line(const struct xp_report *rp, FILE *f,
+		const char *lead, const struct xp_rline *l);
+void xp_report_json_line(const struct xp_report *rp, FILE *f,
+		const struct xp_rline *l);
+/* a JSON string (escaped, quoted), or null */
+void xp_report_json_str(FILE *f, const char *s);
+/* the unpersisted reads, text (a warning) / JSON ("unpersisted_reads")
+ * / from JSON; report_xread.c */
+void xp_report_text_xreads(const struct xp_report *rp, FILE *f);
+void xp_report_json_xreads(const struct xp_report *rp, FILE *f);
+void xp_rxread_free(struct xp_rxread *x);
+void xp_rxread_copy(struct xp_rxread *dst, const struct xp_rxread *src);
 #define XP_FAILURES_MAX 1000
 void xp_report_free(struct xp_report *rp);
 int xp_report_write_json(const struct xp_report *rp, FILE *f);
@@ -512,6 +540,7 @@ struct xp_opts {
 	bool progress;
 	bool lazy;                  /* --explore lazy (lazy.c) */
 	unsigned long budget;       /* lazy: most runs at one crash point */
+	bool error_on_xread;        /* --error-on-unpersisted-read */
 	const char *tmpdir;
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM/SIGALRM */
 	double time_limit_s;         /* --time-limit (0: none) */

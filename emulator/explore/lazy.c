@@ -37,6 +37,7 @@ struct lazy_known {
 	struct xp_result res;
 	char *output;
 	struct xp_choice *read;  /* the lines it read, in order */
+	char **how;              /* how it touched each (lazy_xread.c) */
 	size_t nread;
 };
 
@@ -46,7 +47,9 @@ struct xp_lazy {
 	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
 	size_t busy;
 	size_t *order;           /* scratch: a run's read lines */
-	size_t order_cap;
+	char **how;              /* scratch: how it touched each */
+	size_t order_cap, how_cap;
+	struct xp_xread *xr;
 	char *unseen;            /* why the current point cannot be lazy */
 	uint64_t runs, eager_points, budget_points, not_run;
 	uint64_t most_runs, most_runs_point, known_runs;
@@ -68,6 +71,7 @@ xp_lazy_new(struct engine *e)
 	for (size_t i = 0; i < e->nslots; i++)
 		lz->slot_node[i] = SIZE_MAX;
 	lz->known_by_key = xp_linemap_new();
+	lz->xr = xp_xread_new();
 	return lz;
 }
 
@@ -104,6 +108,7 @@ xp_lazy_delete(struct engine *e)
 	for (size_t i = 0; i < lz->nknown; i++) {
 		free(lz->known[i].output);
 		free(lz->known[i].read);
+		xp_strv_free(lz->known[i].how, lz->known[i].nread);
 	}
 	free(lz->known);
 	xp_linemap_delete(lz->known_by_key);
@@ -112,6 +117,10 @@ xp_lazy_delete(struct engine *e)
 	free(lz->order);
 	free(lz->unseen);
 	free(lz->first_unseen);
+	for (size_t i = 0; i < lz->how_cap; i++)
+		free(lz->how[i]);
+	free(lz->how);
+	xp_xread_delete(lz->xr);
 	free(lz);
 	e->lazy = NULL;
 }
@@ -246,13 +255,29 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	return 0;
 }
 
+/* set_how -- how the j-th read line was touched: "R module+0x.." */
+static void
+set_how(struct xp_lazy *lz, size_t j, const char *how)
+{
+	if (j >= lz->how_cap) {
+		size_t cap = lz->how_cap;
+		lz->how = xp_engine_grow(lz->how, &lz->how_cap, j + 1,
+				sizeof(*lz->how));
+		memset(lz->how + cap, 0, (lz->how_cap - cap) *
+				sizeof(*lz->how));
+	}
+	free(lz->how[j]);
+	lz->how[j] = xp_strdup(how);
+}
+
 /* read_log -- the open lines a run read first, in order, into lz->order;
  * their count. A "U" record (a read pmemu cannot see) sets lz->unseen. */
 static size_t
 read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 {
 	struct xp_lazy *lz = e->lazy;
-	char path[PATH_MAX + 32], line[256];
+	char path[PATH_MAX + 32], line[PATH_MAX + 64];
+	int at = 0;
 	side_path(e, slot, "log", path, sizeof(path));
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
@@ -274,12 +299,14 @@ read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 		if (line[0] == 'U' && lz->unseen == NULL) {
 			line[strcspn(line, "\n")] = '\0';
 			lz->unseen = xp_strdup(line + 2);
-		} else if (sscanf(line, "L %lu", &w) == 1 && w < nw &&
+		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
 				!got[watch[w]]) {
 			got[watch[w]] = 1;
 			lz->order = xp_engine_grow(lz->order, &lz->order_cap,
 					nread + 1, sizeof(*lz->order));
-			lz->order[nread++] = watch[w];
+			lz->order[nread] = watch[w];
+			line[strcspn(line, "\n")] = '\0';
+			set_how(lz, nread++, line + at + (line[at] == ' '));
 		}
 	}
 	fclose(f);
@@ -299,6 +326,7 @@ branch(struct engine *e, size_t k, const struct xp_result *res,
 	lz->node[k].output = output ? xp_strdup(output) : NULL;
 	for (size_t j = 0; j < nread; j++) {
 		size_t line = lz->order[j];
+		xp_xread_access(lz->xr, line, lz->how[j]);
 		lz->node[k].decided[line] = 1; /* lost in this run */
 		/* one outcome per distinct content (LOST is distinct[0]) */
 		const struct xp_open *ol = &e->open.v[line];
@@ -323,9 +351,11 @@ remember(struct engine *e, size_t k, size_t nread)
 	kn->res = d->res;
 	kn->output = d->output ? xp_strdup(d->output) : NULL;
 	kn->read = calloc(nread + 1, sizeof(*kn->read));
-	if (kn->read == NULL)
+	kn->how = calloc(nread + 1, sizeof(*kn->how));
+	if (kn->read == NULL || kn->how == NULL)
 		abort();
 	for (size_t j = 0; j < nread; j++) {
+		kn->how[j] = xp_strdup(lz->how[j]);
 		kn->read[j].region = e->open.v[lz->order[j]].line.region;
 		kn->read[j].off = e->open.v[lz->order[j]].line.off;
 	}
@@ -348,6 +378,8 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 	const struct lazy_known *kn = &lz->known[(uintptr_t)*v - 1];
 	lz->order = xp_engine_grow(lz->order, &lz->order_cap, kn->nread + 1,
 			sizeof(*lz->order));
+	for (size_t j = 0; j < kn->nread; j++)
+		set_how(lz, j, kn->how[j]);
 	for (size_t j = 0; j < kn->nread; j++)
 		for (size_t i = 0; i < e->open.n; i++)
 			if (e->open.v[i].line.region == kn->read[j].region &&
@@ -466,7 +498,10 @@ record_states(struct engine *e, size_t idx)
 	for (size_t k = 0; k < lz->n; k++) {
 		struct lazy_node *d = &lz->node[k];
 		size_t n = node_lines(e, d, lines, choices);
-		uint64_t ordinal = e->ordinal++;
+		/* by point, then rank: the same in every shard (docs/
+		 * report-json.md); e->ordinal counts states for --progress */
+		uint64_t ordinal = (uint64_t)idx << 32 | k;
+		e->ordinal++;
 		e->states_at[idx]++;
 		bool is_new;
 		size_t im = xp_engine_image(e, xp_state_hash(e->base, lines, n),
@@ -493,6 +528,25 @@ record_states(struct engine *e, size_t idx)
 	free(choices);
 }
 
+/* xread_point -- the lines whose every run passed: their unpersisted
+ * reads are findings (lazy_xread.c); not where the budget cut runs */
+static void
+xread_point(struct engine *e, size_t idx)
+{
+	struct xp_lazy *lz = e->lazy;
+	unsigned char *same = malloc(e->open.n + 1);
+	if (same == NULL)
+		abort();
+	memset(same, 1, e->open.n + 1);
+	for (size_t k = 0; k < lz->n; k++)
+		for (size_t i = 0; i < e->open.n; i++)
+			if (lz->node[k].decided[i] &&
+					lz->node[k].res.kind != XP_RES_PASS)
+				same[i] = 0;
+	xp_xread_end(lz->xr, e, idx, same);
+	free(same);
+}
+
 int
 xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 {
@@ -501,6 +555,7 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	clear_nodes(lz);
 	free(lz->unseen);
 	lz->unseen = NULL;
+	xp_xread_begin(lz->xr, e->open.n);
 	int rc = run_tree(e, markers, err, errlen);
 	free(markers);
 	if (lz->started > lz->most_runs) {
@@ -515,7 +570,12 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		if (lz->first_unseen == NULL)
 			lz->first_unseen = xp_strdup(lz->unseen);
 		clear_nodes(lz);
-		return xp_engine_enumerate(e, idx, err, errlen);
+		/* numbered as the lazy states are: by point, then rank */
+		uint64_t count = e->ordinal;
+		e->ordinal = (uint64_t)idx << 32;
+		rc = xp_engine_enumerate(e, idx, err, errlen);
+		e->ordinal = count + (e->ordinal - ((uint64_t)idx << 32));
+		return rc;
 	}
 	if (lz->started < lz->n) {
 		lz->budget_points++;
@@ -526,6 +586,8 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 			free(lz->node[k].pick);
 			free(lz->node[k].decided);
 		}
+	} else {
+		xread_point(e, idx);
 	}
 	record_states(e, idx);
 	clear_nodes(lz);
@@ -536,6 +598,8 @@ void
 xp_lazy_notes(struct engine *e, struct xp_report *rp)
 {
 	struct xp_lazy *lz = e->lazy;
+	xp_xread_report(lz->xr, rp);
+	rp->xreads_fail = e->o->error_on_xread;
 	xp_report_add_note(rp, "--explore lazy: %llu runs of the check; the "
 		"states are the combinations of outcomes of the lines the "
 		"check read (lines it never read are lost in every state); "

@@ -54,6 +54,9 @@ xp_report_free(struct xp_report *rp)
 		free_rfail(&rp->failures[i]);
 	free(rp->failures);
 	free(rp->shards);
+	for (size_t i = 0; i < rp->nxreads; i++)
+		xp_rxread_free(&rp->xreads[i]);
+	free(rp->xreads);
 	memset(rp, 0, sizeof(*rp));
 }
 
@@ -174,6 +177,19 @@ read_line_stores(const struct json *l, struct xp_rline *out)
 		out->torn_pieces = hex_u64(l, "torn_pieces");
 }
 
+/* read_rline -- a line of an explanation or of an unpersisted read */
+static void
+read_rline(const struct json *l, struct xp_rline *out)
+{
+	out->region = (uint32_t)json_u64(l, "region");
+	out->off = hex_u64(l, "off");
+	out->len = (uint32_t)json_u64(l, "len");
+	out->reason = dup_str(l, "reason");
+	read_site(json_get(l, "store_site"), &out->store_site);
+	read_site(json_get(l, "flush_site"), &out->flush_site);
+	read_line_stores(l, out);
+}
+
 static void
 read_first(const struct json *ff, struct xp_report *rp)
 {
@@ -192,16 +208,8 @@ read_first(const struct json *ff, struct xp_report *rp)
 	size_t n;
 	const struct json *lines = items_of(ex, "lines", &n);
 	rp->expl = table_of(n, sizeof(*rp->expl));
-	for (size_t i = 0; i < n; i++) {
-		const struct json *l = &lines[i];
-		rp->expl[i].region = (uint32_t)json_u64(l, "region");
-		rp->expl[i].off = hex_u64(l, "off");
-		rp->expl[i].len = (uint32_t)json_u64(l, "len");
-		rp->expl[i].reason = dup_str(l, "reason");
-		read_site(json_get(l, "store_site"), &rp->expl[i].store_site);
-		read_site(json_get(l, "flush_site"), &rp->expl[i].flush_site);
-		read_line_stores(l, &rp->expl[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		read_rline(&lines[i], &rp->expl[i]);
 	rp->nexpl = n;
 	rp->expl_unknown = json_u64(ex, "unknown_lines");
 }
@@ -259,6 +267,17 @@ read_arrays(const struct json *v, struct xp_report *rp)
 		rp->shards[i].n = (uint32_t)json_u64(&a[i], "n");
 	}
 	rp->nshards = n;
+	a = items_of(v, "unpersisted_reads", &n);
+	rp->xreads = table_of(n, sizeof(*rp->xreads));
+	for (size_t i = 0; i < n; i++) {
+		rp->xreads[i].point = json_u64(&a[i], "point");
+		rp->xreads[i].points = json_u64(&a[i], "points");
+		const char *at = json_str(&a[i], "read_at");
+		rp->xreads[i].read_at = xp_strdup(at ? at : "?");
+		read_rline(json_get(&a[i], "line"), &rp->xreads[i].line);
+	}
+	rp->nxreads = n;
+	rp->xreads_fail = json_bool(v, "unpersisted_reads_fail");
 }
 
 static char *

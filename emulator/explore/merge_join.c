@@ -121,6 +121,54 @@ merge_failures(struct xp_report *d, const struct xp_report *s)
 	d->failures_truncated |= s->failures_truncated;
 }
 
+static int
+cmp_xread(const void *a, const void *b)
+{
+	const struct xp_rxread *x = a, *y = b;
+	if (x->point != y->point)
+		return x->point < y->point ? -1 : 1;
+	if (x->line.region != y->line.region)
+		return x->line.region < y->line.region ? -1 : 1;
+	if (x->line.off != y->line.off)
+		return x->line.off < y->line.off ? -1 : 1;
+	return strcmp(x->read_at, y->read_at);
+}
+
+/* merge_xreads -- one entry per line and reading code: its first point,
+ * the points added up (each point is in one lazy shard) */
+static void
+merge_xreads(struct xp_report *d, const struct xp_report *s)
+{
+	d->xreads_fail |= s->xreads_fail;
+	d->xreads = realloc(d->xreads, (d->nxreads + s->nxreads + 1) *
+			sizeof(*d->xreads));
+	if (d->xreads == NULL)
+		abort();
+	for (size_t j = 0; j < s->nxreads; j++) {
+		const struct xp_rxread *x = &s->xreads[j];
+		size_t i;
+		for (i = 0; i < d->nxreads; i++)
+			if (d->xreads[i].line.region == x->line.region &&
+					d->xreads[i].line.off == x->line.off &&
+					strcmp(d->xreads[i].read_at,
+						x->read_at) == 0)
+				break;
+		if (i == d->nxreads) {
+			xp_rxread_copy(&d->xreads[d->nxreads++], x);
+			continue;
+		}
+		d->xreads[i].points += x->points;
+		if (x->point < d->xreads[i].point) {
+			uint64_t points = d->xreads[i].points;
+			xp_rxread_free(&d->xreads[i]);
+			xp_rxread_copy(&d->xreads[i], x);
+			d->xreads[i].points = points;
+		}
+	}
+	if (d->nxreads)
+		qsort(d->xreads, d->nxreads, sizeof(*d->xreads), cmp_xread);
+}
+
 /* take_first -- s's first failure replaces d's (d's is freed) */
 static void
 take_first(struct xp_report *d, const struct xp_report *s)
@@ -183,6 +231,7 @@ xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
 	xp_strv_union(&d->tx_late, &d->ntx_late, s->tx_late, s->ntx_late);
 	merge_points(d, s);
 	merge_failures(d, s);
+	merge_xreads(d, s);
 	if (s->has_first && (!d->has_first ||
 			s->first.ordinal < d->first.ordinal))
 		take_first(d, s);

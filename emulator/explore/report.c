@@ -29,6 +29,12 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void
+xp_report_json_str(FILE *f, const char *s)
+{
+	json_str(f, s);
+}
+
 static void
 json_strv(FILE *f, char *const *v, size_t n)
 {
@@ -175,6 +181,27 @@ json_line_stores(FILE *f, const struct xp_rline *l)
 		fputs(", \"torn_pieces\": null, \"piece_len\": null", f);
 }
 
+/* xp_report_json_line -- {"region", "file", "off", ..., "stores"} */
+void
+xp_report_json_line(const struct xp_report *rp, FILE *f,
+		const struct xp_rline *l)
+{
+	fprintf(f, "{\"region\": %u, \"file\": ", l->region);
+	json_str(f, region_file(rp, l->region));
+	fprintf(f, ", \"off\": \"0x%" PRIx64 "\", \"len\": %u, "
+			"\"reason\": ", l->off, l->len);
+	json_str(f, l->reason);
+	fputs(", \"store_site\": ", f);
+	json_site(f, &l->store_site);
+	fputs(", \"flush_site\": ", f);
+	if (l->flush_site.id)
+		json_site(f, &l->flush_site);
+	else
+		fputs("null", f);
+	json_line_stores(f, l);
+	fputc('}', f);
+}
+
 static void
 json_first(const struct xp_report *rp, FILE *f)
 {
@@ -197,22 +224,8 @@ json_first(const struct xp_report *rp, FILE *f)
 	json_str(f, rp->expl_status);
 	fprintf(f, ", \"checks\": %" PRIu64 ", \"lines\": [", rp->expl_checks);
 	for (size_t i = 0; i < rp->nexpl; i++) {
-		const struct xp_rline *l = &rp->expl[i];
-		fprintf(f, "%s\n      {\"region\": %u, \"file\": ", i ? "," : "",
-				l->region);
-		json_str(f, region_file(rp, l->region));
-		fprintf(f, ", \"off\": \"0x%" PRIx64 "\", \"len\": %u, "
-				"\"reason\": ", l->off, l->len);
-		json_str(f, l->reason);
-		fputs(", \"store_site\": ", f);
-		json_site(f, &l->store_site);
-		fputs(", \"flush_site\": ", f);
-		if (l->flush_site.id)
-			json_site(f, &l->flush_site);
-		else
-			fputs("null", f);
-		json_line_stores(f, l);
-		fputc('}', f);
+		fputs(i ? ",\n      " : "\n      ", f);
+		xp_report_json_line(rp, f, &rp->expl[i]);
 	}
 	fprintf(f, "], \"unknown_lines\": %" PRIu64 "}},\n",
 			rp->expl_unknown);
@@ -221,7 +234,7 @@ json_first(const struct xp_report *rp, FILE *f)
 int
 xp_report_write_json(const struct xp_report *rp, FILE *f)
 {
-	bool fail = rp->failing_states > 0;
+	bool fail = xp_report_failed(rp);
 	fputs("{\n  \"report\": \"pmemu-explore\",\n  \"schema_version\": 1,\n"
 		"  \"pmemu_version\": \"" PMEMU_VERSION "\",\n  \"trace\": ", f);
 	json_str(f, rp->trace);
@@ -236,7 +249,9 @@ xp_report_write_json(const struct xp_report *rp, FILE *f)
 	json_strv(f, rp->notes, rp->nnotes);
 	fputs(",\n  \"tx_add_late\": ", f);
 	json_strv(f, rp->tx_late, rp->ntx_late);
-	fputs(",\n  \"points_failing\": [", f);
+	fputs(",\n", f);
+	xp_report_json_xreads(rp, f);
+	fputs("  \"points_failing\": [", f);
 	for (size_t i = 0; i < rp->npfail; i++) {
 		fputs(i ? ",\n    " : "\n    ", f);
 		json_point(f, &rp->pfail[i], true);

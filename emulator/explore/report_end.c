@@ -14,7 +14,7 @@ xp_report_exit_code(const struct xp_report *rp)
 		return 3;
 	if (rp->stopped)
 		return 128 + rp->stopped;
-	return rp->failing_states > 0 ? 1 : 0;
+	return xp_report_failed(rp) ? 1 : 0;
 }
 
 /* xp_report_stop_name -- "SIGINT", "SIGTERM", "time-limit", or NULL */

@@ -133,21 +133,29 @@ print_also(FILE *f, const struct xp_rline *l)
 	}
 }
 
+void
+xp_report_text_line(const struct xp_report *rp, FILE *f, const char *lead,
+		const struct xp_rline *l)
+{
+	fprintf(f, "%s%s+0x%" PRIx64 " (%u bytes): %s", lead,
+		xp_report_region_file(rp, l->region), l->off, l->len,
+		reason_text(l));
+	if (l->piece_len && l->torn_pieces)
+		print_pieces(f, l);
+	fputc('\n', f);
+	print_stack(f, "        ", "stored at", &l->store_site);
+	print_also(f, l);
+	if (l->flush_site.id)
+		print_stack(f, "        ", "flushed at", &l->flush_site);
+}
+
 static void
 print_lines(const struct xp_report *rp, FILE *f)
 {
 	for (size_t i = 0; i < rp->nexpl; i++) {
-		const struct xp_rline *l = &rp->expl[i];
-		fprintf(f, "  [%zu] %s+0x%" PRIx64 " (%u bytes): %s", i,
-			xp_report_region_file(rp, l->region), l->off, l->len,
-			reason_text(l));
-		if (l->piece_len && l->torn_pieces)
-			print_pieces(f, l);
-		fputc('\n', f);
-		print_stack(f, "        ", "stored at", &l->store_site);
-		print_also(f, l);
-		if (l->flush_site.id)
-			print_stack(f, "        ", "flushed at", &l->flush_site);
+		char lead[32];
+		snprintf(lead, sizeof(lead), "  [%zu] ", i);
+		xp_report_text_line(rp, f, lead, &rp->expl[i]);
 	}
 }
 
@@ -347,9 +355,17 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	fputc('\n', f);
 	for (size_t i = 0; i < rp->nnotes; i++)
 		fprintf(f, "pmemu: note: %s\n", rp->notes[i]);
-	if (xp_report_text_stop(rp, f) && rp->failing_states == 0) {
+	xp_report_text_xreads(rp, f);
+	bool stopped = xp_report_text_stop(rp, f);
+	if (stopped && rp->failing_states == 0 && !xp_report_failed(rp)) {
 		fprintf(f, "pmemu: INCOMPLETE: no state failed among those "
 			"checked\n");
+		return;
+	}
+	if (rp->failing_states == 0 && xp_report_failed(rp)) {
+		fprintf(f, "pmemu: FAIL: every state passed the check, but "
+			"the check read data that was not durable at the crash "
+			"(--error-on-unpersisted-read)\n");
 		return;
 	}
 	if (rp->failing_states == 0) {

@@ -7,13 +7,16 @@
  *   L <file> <off> <len>      an undecided line (index = order), sorted
  * Every process of the check preloads this library (LD_PRELOAD, with
  * PMEMU_LAZY=1). It protects the pages of undecided lines in every mapping
- * of an image file and appends "L <index>\n" to <PMEMU_IMAGE>.lazy-log at
+ * of an image file and appends "L <index> ..." to <PMEMU_IMAGE>.lazy-log at
  * the first access to each: a fault decides every undecided line of its
  * page; read/pread/readv/preadv decide the lines they cover; a stdio stream
  * on an image file decides all of them (its reads are libc-internal). A
  * path this library cannot see -- O_DIRECT, a kernel-side copy
- * (copy_file_range, sendfile, splice), a static or setuid program exec'd --
- * appends "U <why>\n", and pmemu explores that crash point eagerly.
+ * (copy_file_range, sendfile, splice: lazy_io.c), a static or setuid
+ * program exec'd -- appends "U <why>\n", and pmemu explores that crash
+ * point eagerly. Each "L" record says how the line was first touched and
+ * where (lazy_where.h): a read, a store (a write fault, or write/pwrite
+ * covering it: lazy_io.c), or decided with its page.
  *
  * Only observes: the image holds the lines' durable content; pmemu decides
  * another outcome of a read line in another run. No allocation after the
@@ -39,6 +42,9 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "lazy_io.h"
+#include "lazy_where.h"
 
 #define LW_FILES_MAX 64
 #define LW_MAPS_MAX 256
@@ -74,6 +80,7 @@ REAL_DECL(void *, mmap, void *, size_t, int, int, int, off_t);
 REAL_DECL(int, munmap, void *, size_t);
 REAL_DECL(int, mprotect, void *, size_t, int);
 REAL_DECL(ssize_t, read, int, void *, size_t);
+REAL_DECL(ssize_t, write, int, const void *, size_t);
 REAL_DECL(ssize_t, pread, int, void *, size_t, off_t);
 REAL_DECL(ssize_t, readv, int, const struct iovec *, int);
 REAL_DECL(ssize_t, preadv, int, const struct iovec *, int, off_t);
@@ -81,23 +88,19 @@ REAL_DECL(int, open, const char *, int, ...);
 REAL_DECL(int, openat, int, const char *, int, ...);
 REAL_DECL(FILE *, fopen, const char *, const char *);
 REAL_DECL(FILE *, fdopen, int, const char *);
-REAL_DECL(ssize_t, copy_file_range, int, off_t *, int, off_t *, size_t,
-		unsigned);
-REAL_DECL(ssize_t, sendfile, int, int, off_t *, size_t);
-REAL_DECL(ssize_t, splice, int, off_t *, int, off_t *, size_t, unsigned);
 REAL_DECL(int, execve, const char *, char *const[], char *const[]);
 REAL_DECL(off_t, lseek, int, off_t, int);
-REAL_DECL(int, ioctl, int, unsigned long, ...);
 
 #define RESOLVE(name) \
 	(real_##name = real_##name ? real_##name : \
 	 (__typeof__(real_##name))dlsym(RTLD_NEXT, #name))
 
-/* log_str -- one record; write(2) only: safe in the fault handler */
+/* log_str -- one record; write(2) only (libc's, resolved by the
+ * constructor, not our write of lazy_io.c): safe in the fault handler */
 static void
 log_str(const char *s, size_t n)
 {
-	if (lw.log_fd >= 0 && write(lw.log_fd, s, n) < 0)
+	if (lw.log_fd >= 0 && real_write(lw.log_fd, s, n) < 0)
 		return;
 }
 
@@ -115,22 +118,26 @@ log_unseen(const char *why)
 	log_str(buf, n + 3);
 }
 
-/* log_line -- "L <index>\n" once per process */
+/* log_line -- "L <index> <how> <where>\n" once per process (lazy_where.h) */
 static void
-log_line(size_t i)
+log_line(size_t i, char kind, uintptr_t pc)
 {
 	if (lw.seen[i])
 		return;
 	lw.seen[i] = 1;
-	char buf[32], *p = buf + sizeof(buf);
-	*--p = '\n';
-	size_t v = i;
+	char buf[4200];
+	size_t n = 0, v = i;
+	char num[24], *p = num + sizeof(num);
 	do
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	*--p = ' ';
-	*--p = 'L';
-	log_str(p, (size_t)(buf + sizeof(buf) - p));
+	buf[n++] = 'L';
+	buf[n++] = ' ';
+	memcpy(buf + n, p, (size_t)(num + sizeof(num) - p));
+	n += (size_t)(num + sizeof(num) - p);
+	n += lw_where(buf + n, sizeof(buf) - n - 1, kind, pc);
+	buf[n++] = '\n';
+	log_str(buf, n);
 }
 
 /* first_line -- the first line of file ending after off (lines sorted) */
@@ -151,14 +158,45 @@ first_line(uint32_t file, uint64_t off)
 
 /* log_range -- the undecided lines of file overlapping [off, end) */
 static void
-log_range(uint32_t file, uint64_t off, uint64_t end)
+log_range(uint32_t file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
 {
 	for (size_t i = first_line(file, off); i < lw.nlines &&
 			lw.lines[i].file == file && lw.lines[i].off < end; i++)
-		log_line(i);
+		log_line(i, kind, pc);
 }
 
 /* image_file -- the index of the image file fd is open on, or -1 */
+static long
+image_file(int fd);
+
+long
+lw_image_file(int fd)
+{
+	return image_file(fd);
+}
+
+void
+lw_log_unseen(const char *why)
+{
+	log_unseen(why);
+}
+
+/* lw_stored -- a store through fd at [off, off + len): the undecided lines
+ * it covers whole are written first (lazy_where.h) */
+void
+lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
+{
+	int saved = errno;
+	long file = lw.nlines && len ? image_file(fd) : -1;
+	for (size_t i = file < 0 ? lw.nlines : first_line((uint32_t)file, off);
+			i < lw.nlines && lw.lines[i].file == (uint32_t)file &&
+			lw.lines[i].off < off + len; i++)
+		if (lw.lines[i].off >= off &&
+				lw.lines[i].off + lw.lines[i].len <= off + len)
+			log_line(i, 'W', pc);
+	errno = saved;
+}
+
 static long
 image_file(int fd)
 {
@@ -210,7 +248,12 @@ on_fault(int sig, siginfo_t *si, void *uc)
 	if (m != NULL) {
 		uintptr_t p = (uintptr_t)si->si_addr & ~(lw.page - 1);
 		uint64_t off = m->off + (p - m->start);
-		log_range(m->file, off, off + lw.page);
+		uint64_t at = m->off + ((uintptr_t)si->si_addr - m->start);
+		bool store;
+		uintptr_t pc = lw_fault_pc(uc, &store);
+		/* the touched line first; the page's others: decided with it */
+		log_range(m->file, at, at + 1, store ? 'W' : 'R', pc);
+		log_range(m->file, off, off + lw.page, 'P', pc);
 		real_mprotect((void *)p, lw.page, m->prot);
 		errno = saved;
 		return;
@@ -287,18 +330,21 @@ mprotect(void *addr, size_t len, int prot)
 	return ret;
 }
 
+/* CALLER -- the instruction that called us (a return address - 1) */
+#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
+
 static void
-read_at(int fd, uint64_t off, size_t len)
+read_at(int fd, uint64_t off, size_t len, char kind, uintptr_t pc)
 {
 	int saved = errno;
 	long file = lw.nlines ? image_file(fd) : -1;
 	if (file >= 0 && len > 0)
-		log_range((uint32_t)file, off, off + len);
+		log_range((uint32_t)file, off, off + len, kind, pc);
 	errno = saved;
 }
 
-static size_t
-iov_len(const struct iovec *iov, int n)
+size_t
+lw_iov_len(const struct iovec *iov, int n)
 {
 	size_t len = 0;
 	for (int i = 0; i < n; i++)
@@ -306,18 +352,23 @@ iov_len(const struct iovec *iov, int n)
 	return len;
 }
 
-/* read_here -- a read at fd's file position; errno kept (a pipe's
- * lseek fails) */
-static void
-read_here(int fd, size_t len)
+off_t
+lw_image_pos(int fd)
 {
 	int saved = errno;
-	if (lw.nlines && image_file(fd) >= 0) {
-		off_t at = real_lseek(fd, 0, SEEK_CUR);
-		if (at >= 0)
-			read_at(fd, (uint64_t)at, len);
-	}
+	off_t at = lw.nlines && image_file(fd) >= 0 ?
+		real_lseek(fd, 0, SEEK_CUR) : -1;
 	errno = saved;
+	return at;
+}
+
+/* read_here -- a read at fd's file position */
+static void
+read_here(int fd, size_t len, uintptr_t pc)
+{
+	off_t at = lw_image_pos(fd);
+	if (at >= 0)
+		read_at(fd, (uint64_t)at, len, 'R', pc);
 }
 
 /* the lines are decided before the bytes are read: the order of reads */
@@ -325,7 +376,7 @@ ssize_t
 read(int fd, void *buf, size_t len)
 {
 	RESOLVE(read);
-	read_here(fd, len);
+	read_here(fd, len, CALLER);
 	return real_read(fd, buf, len);
 }
 
@@ -333,7 +384,7 @@ ssize_t
 pread(int fd, void *buf, size_t len, off_t off)
 {
 	RESOLVE(pread);
-	read_at(fd, (uint64_t)off, len);
+	read_at(fd, (uint64_t)off, len, 'R', CALLER);
 	return real_pread(fd, buf, len, off);
 }
 ssize_t pread64(int, void *, size_t, off_t) __attribute__((alias("pread")));
@@ -342,7 +393,7 @@ ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(readv);
-	read_here(fd, iov_len(iov, n));
+	read_here(fd, lw_iov_len(iov, n), CALLER);
 	return real_readv(fd, iov, n);
 }
 
@@ -350,7 +401,7 @@ ssize_t
 preadv(int fd, const struct iovec *iov, int n, off_t off)
 {
 	RESOLVE(preadv);
-	read_at(fd, (uint64_t)off, iov_len(iov, n));
+	read_at(fd, (uint64_t)off, lw_iov_len(iov, n), 'R', CALLER);
 	return real_preadv(fd, iov, n, off);
 }
 ssize_t preadv64(int, const struct iovec *, int, off_t)
@@ -396,7 +447,7 @@ stream(FILE *f)
 {
 	long file = f && lw.nlines ? image_file(fileno(f)) : -1;
 	if (file >= 0)
-		log_range((uint32_t)file, 0, UINT64_MAX);
+		log_range((uint32_t)file, 0, UINT64_MAX, 'P', 0);
 	return f;
 }
 
@@ -413,73 +464,6 @@ fdopen(int fd, const char *mode)
 {
 	RESOLVE(fdopen);
 	return stream(real_fdopen(fd, mode));
-}
-
-static void
-kernel_copy(int fd)
-{
-	if (image_file(fd) >= 0)
-		log_unseen("the check copied the image in the kernel "
-				"(copy_file_range, sendfile, splice or a clone)");
-}
-
-static void kernel_copy(int fd);
-
-/* lseek -- SEEK_DATA/SEEK_HOLE read the image's layout, which a copy
- * (cp) then follows without reading holes: a read we cannot follow */
-off_t
-lseek(int fd, off_t off, int whence)
-{
-	RESOLVE(lseek);
-	if ((whence == SEEK_DATA || whence == SEEK_HOLE) && lw.nfiles &&
-			image_file(fd) >= 0)
-		log_unseen("the check looked for holes in the image "
-				"(SEEK_DATA/SEEK_HOLE)");
-	return real_lseek(fd, off, whence);
-}
-off_t lseek64(int, off_t, int) __attribute__((alias("lseek")));
-
-/* ioctl -- FICLONE/FICLONERANGE share the image's blocks in the kernel */
-int
-ioctl(int fd, unsigned long req, ...)
-{
-	RESOLVE(ioctl);
-	va_list ap;
-	va_start(ap, req);
-	void *arg = va_arg(ap, void *);
-	va_end(ap);
-	if (req == FICLONE && lw.nfiles)
-		kernel_copy((int)(intptr_t)arg);
-	else if (req == FICLONERANGE && lw.nfiles && arg != NULL)
-		kernel_copy((int)((struct file_clone_range *)arg)->src_fd);
-	return real_ioctl(fd, req, arg);
-}
-
-ssize_t
-copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len,
-		unsigned flags)
-{
-	RESOLVE(copy_file_range);
-	kernel_copy(in);
-	return real_copy_file_range(in, in_off, out, out_off, len, flags);
-}
-
-ssize_t
-sendfile(int out, int in, off_t *off, size_t len)
-{
-	RESOLVE(sendfile);
-	kernel_copy(in);
-	return real_sendfile(out, in, off, len);
-}
-ssize_t sendfile64(int, int, off_t *, size_t) __attribute__((alias("sendfile")));
-
-ssize_t
-splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
-		unsigned flags)
-{
-	RESOLVE(splice);
-	kernel_copy(in);
-	return real_splice(in, in_off, out, out_off, len, flags);
 }
 
 /* exec_seen -- false if path cannot preload us (static, setuid) */
@@ -570,10 +554,10 @@ lazy_watch_init(void)
 {
 	const char *on = getenv("PMEMU_LAZY"), *image = getenv("PMEMU_IMAGE");
 	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(read);
+	RESOLVE(write);
 	RESOLVE(pread); RESOLVE(readv); RESOLVE(preadv); RESOLVE(open);
 	RESOLVE(openat); RESOLVE(fopen); RESOLVE(fdopen);
-	RESOLVE(copy_file_range); RESOLVE(sendfile); RESOLVE(splice);
-	RESOLVE(execve); RESOLVE(lseek); RESOLVE(ioctl);
+	RESOLVE(execve); RESOLVE(lseek);
 	if (on == NULL || strcmp(on, "1") != 0 || image == NULL)
 		return;
 	char path[4096];

@@ -52,21 +52,29 @@ def progs(tmp_path_factory):
                        ("commit", "together", "publish"))
 
 
-def explore(tmp_path, exe, arg, check, strategy):
+def explore_program(tmp_path, argv, check, *opts):
+    """`pmemu explore OPTS --check CHECK --json r.json -- ARGV` with a
+    fresh --pmem-dir tmp_path/pm ({pm} in argv): (result, report)"""
     pm = tmp_path / "pm"
     pm.mkdir(exist_ok=True)
     for f in pm.iterdir():
         f.unlink()
     report = tmp_path / "r.json"
     r = subprocess.run(
-        [PMEMU, "explore", "--pmem-dir", str(pm), "--strategy", strategy,
-         "--check", "%s %s %s {pmem}" % (sys.executable,
-                                         os.path.join(PROGS, "check_pool.py"),
-                                         check),
-         "--json", str(report), "--", exe, str(pm / "pool"), arg],
+        [PMEMU, "explore", "--pmem-dir", str(pm), *opts, "--check", check,
+         "--json", str(report), "--",
+         *[a.replace("{pm}", str(pm)) for a in argv]],
         capture_output=True, text=True)
     rep = json.loads(report.read_text()) if report.exists() else None
     return r, rep
+
+
+def explore(tmp_path, exe, arg, check, strategy):
+    return explore_program(
+        tmp_path, [exe, "{pm}/pool", arg],
+        "%s %s %s {pmem}" % (sys.executable,
+                             os.path.join(PROGS, "check_pool.py"), check),
+        "--strategy", strategy)
 
 
 def test_commit_in_the_wrong_order_fails_naming_the_line(tmp_path, progs):

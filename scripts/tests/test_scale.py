@@ -48,10 +48,24 @@ def test_four_shards_through_gnu_parallel_merge_to_the_unsharded(tmp_path):
     r = subprocess.run(explore(trace, "--json", str(full)),
                        capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
+    a = json.loads(full.read_text())
+    b, shards = run_shards(tmp_path, trace)
+    assert a["counts"]["images"] > 4
+    for key in ("verdict", "exit_code", "counts", "points_failing",
+                "failures", "first_failure"):
+        assert a[key] == b[key], key
+    assert sorted(s["k"] for s in b["shards"]) == [1, 2, 3, 4]
+    assert sum(s["counts"]["checks"] for s in shards) == a["counts"]["checks"]
+
+
+def run_shards(tmp_path, trace, *extra):
+    """--shard K/4 for K = 1..4 through GNU parallel, merged: the merged
+    report and the shard reports"""
     # -q: parallel passes each word as is (the check holds quotes)
     r = subprocess.run(["parallel", "--will-cite", "-q", "-j", "2",
-                        *explore(trace, "--jobs", "1", "--shard", "{}/4",
-                                 "--json", str(tmp_path / "shard-{}.json")),
+                        *explore(trace, *extra, "--jobs", "1", "--shard",
+                                 "{}/4", "--json",
+                                 str(tmp_path / "shard-{}.json")),
                         ":::", "1", "2", "3", "4"],
                        capture_output=True, text=True)
     # parallel's exit status is the number of failed jobs: some shards
@@ -62,12 +76,30 @@ def test_four_shards_through_gnu_parallel_merge_to_the_unsharded(tmp_path):
     r = subprocess.run([PMEMU, "merge", "-o", str(merged), *shards],
                        capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
+    return (json.loads(merged.read_text()),
+            [json.loads(open(s).read()) for s in shards])
+
+
+@pytest.mark.skipif(shutil.which("parallel") is None,
+                    reason="GNU parallel is not installed (Debian: parallel)")
+def test_lazy_shards_take_whole_crash_points_and_merge_to_the_unsharded(
+        tmp_path):
+    trace = unordered_records(tmp_path)
+    full = tmp_path / "full.json"
+    r = subprocess.run(explore(trace, "--explore", "lazy", "--json",
+                               str(full)), capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
     a = json.loads(full.read_text())
-    b = json.loads(merged.read_text())
-    assert a["counts"]["images"] > 4
-    for key in ("verdict", "exit_code", "counts", "points_failing",
-                "failures", "first_failure"):
+    b, shards = run_shards(tmp_path, trace, "--explore", "lazy")
+    assert not any("fell back" in n or "eagerly" in n
+                   for s in shards for n in s["notes"])
+    for key in ("verdict", "exit_code", "points_failing", "failures",
+                "first_failure"):
         assert a[key] == b[key], key
-    assert sorted(s["k"] for s in b["shards"]) == [1, 2, 3, 4]
-    checks = [json.loads(open(s).read())["counts"]["checks"] for s in shards]
-    assert sum(checks) == a["counts"]["checks"]
+    for key in ("points", "states", "failing_states", "failing_images"):
+        assert a["counts"][key] == b["counts"][key], key
+    # every crash point runs in exactly one shard: the states add up;
+    # an image two points share is checked once per shard that has one
+    assert sum(s["counts"]["states"] for s in shards) == a["counts"]["states"]
+    assert b["counts"]["checks"] >= a["counts"]["checks"]
+    assert sum(1 for s in shards if s["counts"]["states"]) > 1

@@ -1,0 +1,23 @@
+/* lazy_io.h -- what lazy_watch.c offers lazy_io.c (libpmemu-lazy.so) */
+#ifndef PMEMU_LAZY_IO_H
+#define PMEMU_LAZY_IO_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* the index of the image file fd is open on, or -1 (none: no stat) */
+long lw_image_file(int fd) __attribute__((visibility("hidden")));
+/* "U <why>": a read pmemu cannot follow; the point is explored eagerly */
+void lw_log_unseen(const char *why) __attribute__((visibility("hidden")));
+/* a store through fd at [off, off + len): the undecided lines it covers
+ * whole are written first ("W"); errno kept */
+void lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
+	__attribute__((visibility("hidden")));
+/* the file position of fd when it is open on an image file, else -1
+ * (a pipe's lseek fails); errno kept */
+off_t lw_image_pos(int fd) __attribute__((visibility("hidden")));
+size_t lw_iov_len(const struct iovec *iov, int n)
+	__attribute__((visibility("hidden")));
+
+#endif

@@ -176,7 +176,8 @@ def test_a_kernel_side_copy_falls_back_to_eager(tmp_path, check_bin):
     trace = random_trace(tmp_path, 1)
     log = tmp_path / "log"
     log.write_text("")
-    check = "cp {pmem} %s/copy && %s pread %s/copy %s" % (
+    # a copy per check ($$, the check's shell): checks run in parallel
+    check = "cp {pmem} %s/copy.$$ && %s pread %s/copy.$$ %s" % (
         tmp_path, check_bin, tmp_path, log)
     eager = explore(trace, check, "eager", tmp_path / "e.json")
     lazy = explore(trace, check, "lazy", tmp_path / "l.json")

@@ -10,6 +10,7 @@
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_file.h"
+#include "shim_hooks.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"

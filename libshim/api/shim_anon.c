@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
@@ -61,11 +62,11 @@ anon_media(const void *addr, size_t len)
 	int fd = mkostemp(tmpl, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	unlink(tmpl);
-	if (ftruncate(fd, (off_t)len) != 0 ||
-			pwrite(fd, addr, len, 0) != (ssize_t)len) {
+	REAL(unlink)(tmpl);
+	if (REAL(ftruncate)(fd, (off_t)len) != 0 ||
+			REAL(pwrite)(fd, addr, len, 0) != (ssize_t)len) {
 		int e = errno;
-		close(fd);
+		REAL(close)(fd);
 		errno = e;
 		return -1;
 	}
@@ -93,13 +94,13 @@ shim_anon_register(void *addr, size_t len, const char *name)
 	snprintf(path, sizeof(path), "anon:%.256s", name);
 	struct shim_region *r = shim_region_of_fd(fd, path);
 	/* the view holds the content now: it replaces the memory in place */
-	void *p = r == NULL ? MAP_FAILED : mmap((void *)lo, hi - lo,
+	void *p = r == NULL ? MAP_FAILED : REAL(mmap)((void *)lo, hi - lo,
 			PROT_READ, MAP_SHARED | MAP_FIXED, r->view_fd, 0);
 	if (p == MAP_FAILED || shim_mapping_add(lo, hi - lo, 0, r,
 			PROT_READ | PROT_WRITE) == NULL)
 		shim_fatal("error: pmemu_register_pmem(%s): cannot map its "
 			"view: %s", name, strerror(errno));
-	shim_hooks_update_slots();
+	shim_mappings_changed();
 	shim_unlock();
 	return 0;
 }
@@ -118,11 +119,11 @@ shim_anon_unregister(void *addr, size_t len)
 	int view_fd = m->region->view_fd;
 	shim_unmap_range((void *)lo, hi - lo); /* a clean shutdown */
 	/* private memory again, with the view's content, in one step */
-	void *tmp = mmap(NULL, hi - lo, PROT_READ | PROT_WRITE,
+	void *tmp = REAL(mmap)(NULL, hi - lo, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (tmp == MAP_FAILED ||
 			pread(view_fd, tmp, hi - lo, 0) != (ssize_t)(hi - lo) ||
-			mremap(tmp, hi - lo, hi - lo, MREMAP_MAYMOVE |
+			REAL(mremap)(tmp, hi - lo, hi - lo, MREMAP_MAYMOVE |
 				MREMAP_FIXED, (void *)lo) == MAP_FAILED)
 		shim_fatal("error: pmemu_unregister_pmem: cannot restore the "
 			"memory: %s", strerror(errno));

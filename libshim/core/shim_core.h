@@ -16,9 +16,20 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "shim_events.h"
+#include "shim_fatal.h"
 #include "shim_options.h"
 #include "trace.h"
+
+/* start-up (main.c): the options, the model, the writer (events: every
+ * event is recorded too), what the layers above add to the lock (sites
+ * to write while it is held) and to each event (transactions) */
+void shim_state_start(const struct shim_options *o);
+void shim_state_set_model(struct model *m);
+void shim_state_set_writer(struct trace_writer *w, bool events);
+void shim_state_set_hooks(void (*on_lock)(void),
+		void (*on_event)(const struct model_event *ev));
+/* in the child of a fork: a free lock, a new tid */
+void shim_state_forked(void);
 
 const struct shim_options *shim_opts(void);
 /* the in-process model (findings); NULL before init */
@@ -58,8 +69,6 @@ bool shim_is_forked_child(void);
 /* the status exit() was called with (END record) */
 void shim_set_exit_status(int status);
 
-/* NOTE records a report must print (exit, before shim_shutdown) */
-void shim_exit_notes(void);
 /* diff every dirty page, then clean shutdown of everything (exit) */
 void shim_shutdown(int status);
 /* the same at exec: this image's mappings vanish; the writer stays */
@@ -76,13 +85,6 @@ void shim_shared_forked(void);
 void shim_shared_event(const struct model_event *ev);
 void shim_shared_exit(void);
 
-/* init of each interceptor family (resolves REAL), from the constructor */
-void shim_init_map(void);
-void shim_init_fileio(void);
-void shim_init_write(void);
-void shim_init_path(void);
-void shim_init_signal(void);
-void shim_init_thread(void);
 /* installs the SIGSEGV handler (intercept_signal.c) */
 void shim_signal_install(void);
 /* the real sigaction, for the shim's own handler */

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 
 #define PIECE_SHIFT 6
@@ -40,7 +41,7 @@ shim_shared_forking(void)
 {
 	if (table != NULL)
 		return;
-	void *p = mmap(NULL, TABLE_LEN * sizeof(*table), PROT_READ | PROT_WRITE,
+	void *p = REAL(mmap)(NULL, TABLE_LEN * sizeof(*table), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p != MAP_FAILED)
 		table = p;

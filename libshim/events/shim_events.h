@@ -29,8 +29,4 @@ void shim_ev_fence(enum model_ev kind, uint32_t site);
 /* a pmemu_crash_point() marker */
 void shim_ev_marker(const char *name);
 
-/* stops the program with one line "pmemu: <msg>" on stderr, exit 2 */
-void shim_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-		noreturn));
-
 #endif

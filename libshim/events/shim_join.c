@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_region.h"
@@ -57,7 +58,7 @@ scan_trace(int fd, struct scan *sc)
 	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 			h.data_end <= h.header_len)
 		return;
-	uint8_t *base = mmap(NULL, h.data_end, PROT_READ, MAP_SHARED, fd, 0);
+	uint8_t *base = REAL(mmap)(NULL, h.data_end, PROT_READ, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		return;
 	for (uint64_t off = h.header_len; off + TRACE_REC_HDR_LEN <=
@@ -75,7 +76,7 @@ scan_trace(int fd, struct scan *sc)
 				len - TRACE_REC_HDR_LEN);
 		off += len;
 	}
-	munmap(base, h.data_end);
+	REAL(munmap)(base, h.data_end);
 }
 
 int
@@ -84,7 +85,7 @@ shim_join(const char *path, bool owner, struct trace_writer **w)
 	int ret = trace_writer_join(path, owner, w);
 	if (ret != 0)
 		return ret;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0)
 		shim_fatal("error: %s: cannot join the trace", path);
 	struct scan sc = { 0 };
@@ -97,7 +98,7 @@ shim_join(const char *path, bool owner, struct trace_writer **w)
 	(void)trace_append(*w, TRACE_REC_PROCESS, shim_tid(), 0, body,
 		sizeof(body), NULL, 0);
 	flock(fd, LOCK_UN);
-	close(fd);
+	REAL(close)(fd);
 	shim_site_set_base(idx << 16, idx << 10);
 	shim_region_set_base(idx << 8);
 	return 0;

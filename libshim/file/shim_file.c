@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
@@ -25,14 +26,14 @@ shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
 	char abs[PATH_MAX];
 	struct stat st;
 	if (flags & (O_PATH | O_DIRECTORY))
-		return openat(dirfd, path, flags, mode);
+		return REAL(openat)(dirfd, path, flags, mode);
 	/* a check of a crash image: the image's file is the media */
 	bool image = shim_image_redirect(dirfd, path, abs);
 	if (image)
 		dirfd = AT_FDCWD, path = abs;
 	if ((!image && !shim_path_resolve(dirfd, path, abs)) ||
-			(stat(abs, &st) == 0 && !S_ISREG(st.st_mode)))
-		return openat(dirfd, path, flags, mode);
+			(REAL(stat)(abs, &st) == 0 && !S_ISREG(st.st_mode)))
+		return REAL(openat)(dirfd, path, flags, mode);
 	shim_lock();
 	struct shim_region *r = shim_region_of_path(abs, flags, mode);
 	shim_unlock();
@@ -43,12 +44,12 @@ shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
 	/* tmpfs has no O_DIRECT; the creation flags were the media's */
 	int vflags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_DIRECT |
 			O_NOFOLLOW);
-	int fd = open(view, vflags);
+	int fd = REAL(open)(view, vflags);
 	if (fd < 0)
 		return -1;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
 		shim_lock();
-		if (ftruncate(fd, 0) == 0)
+		if (REAL(ftruncate)(fd, 0) == 0)
 			shim_region_resized(r);
 		shim_unlock();
 	}
@@ -60,7 +61,7 @@ int
 shim_file_close(int fd)
 {
 	shim_fd_set(fd, NULL);
-	return close(fd);
+	return REAL(close)(fd);
 }
 
 /* shim_file_resized -- after ftruncate/fallocate on a view descriptor */
@@ -118,7 +119,7 @@ shim_unmap_range(void *addr, size_t len)
 	struct unmap_ctx c = { (uintptr_t)addr, (uintptr_t)addr + len };
 	shim_lock();
 	shim_mapping_for_each(unmap_one, &c);
-	shim_hooks_update_slots();
+	shim_mappings_changed();
 	shim_unlock();
 }
 
@@ -130,7 +131,7 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		shim_unmap_range(addr, len);
 	struct shim_region *r = shim_fd_region(fd);
 	if (r == NULL || (flags & MAP_TYPE) == MAP_PRIVATE)
-		return mmap(addr, len, prot, flags, fd, off);
+		return REAL(mmap)(addr, len, prot, flags, fd, off);
 	/* MAP_SYNC is validated only with MAP_SHARED_VALIDATE: a DAX file
 	 * (adr, eadr) accepts it, a page cache file refuses it as the kernel
 	 * does for a file without DAX (EOPNOTSUPP), so a program such as
@@ -144,15 +145,15 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	int vprot = (prot & PROT_WRITE) ? (prot & ~PROT_WRITE) : prot;
 	shim_lock();
 	shim_region_resized(r);
-	void *p = mmap(addr, len, vprot, vflags, fd, off);
+	void *p = REAL(mmap)(addr, len, vprot, vflags, fd, off);
 	if (p != MAP_FAILED) {
 		if (shim_mapping_add((uintptr_t)p, len, (uint64_t)off, r,
 				prot) == NULL) {
-			munmap(p, len);
+			REAL(munmap)(p, len);
 			p = MAP_FAILED;
 			errno = ENOMEM;
 		}
-		shim_hooks_update_slots();
+		shim_mappings_changed();
 	}
 	shim_unlock();
 	return p;
@@ -163,7 +164,7 @@ shim_file_munmap(void *addr, size_t len)
 {
 	if (((uintptr_t)addr % SHIM_PAGE_LEN) == 0 && len != 0)
 		shim_unmap_range(addr, len);
-	return munmap(addr, len);
+	return REAL(munmap)(addr, len);
 }
 
 struct sync_ctx {
@@ -187,7 +188,7 @@ msync_one(struct shim_mapping *m, void *ctx)
 int
 shim_file_msync(void *addr, size_t len, int flags)
 {
-	int ret = msync(addr, len, flags);
+	int ret = REAL(msync)(addr, len, flags);
 	/* a failed msync (unaligned: EINVAL) flushed nothing; MS_ASYNC only
 	 * schedules the write-back: neither is durable */
 	if (ret != 0 || !(flags & MS_SYNC))
@@ -213,13 +214,13 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		shim_mapping_lookup(old);
 	if (m == NULL || m->base != (uintptr_t)old) {
 		shim_unlock();
-		return mremap(old, old_len, new_len, flags, new_addr);
+		return REAL(mremap)(old, old_len, new_len, flags, new_addr);
 	}
 	shim_dirty_settle_range(m, m->base, m->base + m->len);
 	struct shim_region *r = m->region;
 	uint64_t off = m->file_off;
 	int prot = m->prot;
-	void *p = mremap(old, old_len, new_len, flags, new_addr);
+	void *p = REAL(mremap)(old, old_len, new_len, flags, new_addr);
 	if (p != MAP_FAILED) {
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
@@ -227,7 +228,7 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		if (shim_mapping_add((uintptr_t)p, new_len, off, r, prot) ==
 				NULL)
 			shim_fatal("error: out of memory tracking a mapping");
-		shim_hooks_update_slots();
+		shim_mappings_changed();
 	}
 	shim_unlock();
 	return p;

@@ -31,7 +31,5 @@ void shim_snapshot_unsynced(struct shim_region *r, uint64_t off,
 /* mremap of an emulated mapping: settled, then tracked at its new place */
 void *shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		void *new_addr);
-/* hooks.c: every registered plugin slot becomes the hull of the mappings */
-void shim_hooks_update_slots(void);
 
 #endif

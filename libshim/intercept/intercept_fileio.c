@@ -46,7 +46,6 @@ SHIM_INTERCEPTOR(int, open, const char *path, int flags, ...)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_OPEN SHIM_RESOLVE(open)
 
 SHIM_INTERCEPTOR(int, open64, const char *path, int flags, ...)
 {
@@ -58,7 +57,6 @@ SHIM_INTERCEPTOR(int, open64, const char *path, int flags, ...)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_OPEN64 SHIM_RESOLVE(open64)
 
 SHIM_INTERCEPTOR(int, openat, int dirfd, const char *path, int flags, ...)
 {
@@ -66,7 +64,6 @@ SHIM_INTERCEPTOR(int, openat, int dirfd, const char *path, int flags, ...)
 	OPEN_MODE(flags, mode);
 	OPENAT_BODY(openat, dirfd, path, flags, mode);
 }
-#define INIT_OPENAT SHIM_RESOLVE(openat)
 
 SHIM_INTERCEPTOR(int, openat64, int dirfd, const char *path, int flags, ...)
 {
@@ -74,7 +71,6 @@ SHIM_INTERCEPTOR(int, openat64, int dirfd, const char *path, int flags, ...)
 	OPEN_MODE(flags, mode);
 	OPENAT_BODY(openat64, dirfd, path, flags, mode);
 }
-#define INIT_OPENAT64 SHIM_RESOLVE(openat64)
 
 SHIM_INTERCEPTOR(int, creat, const char *path, mode_t mode)
 {
@@ -85,7 +81,6 @@ SHIM_INTERCEPTOR(int, creat, const char *path, mode_t mode)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_CREAT SHIM_RESOLVE(creat)
 
 SHIM_INTERCEPTOR(int, creat64, const char *path, mode_t mode)
 {
@@ -96,7 +91,6 @@ SHIM_INTERCEPTOR(int, creat64, const char *path, mode_t mode)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_CREAT64 SHIM_RESOLVE(creat64)
 
 SHIM_INTERCEPTOR(int, close, int fd)
 {
@@ -106,7 +100,6 @@ SHIM_INTERCEPTOR(int, close, int fd)
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_CLOSE SHIM_RESOLVE(close)
 
 /* dup_track -- the new descriptor names the same view as the old one */
 static void
@@ -125,7 +118,6 @@ SHIM_INTERCEPTOR(int, dup, int oldfd)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_DUP SHIM_RESOLVE(dup)
 
 SHIM_INTERCEPTOR(int, dup2, int oldfd, int newfd)
 {
@@ -136,7 +128,6 @@ SHIM_INTERCEPTOR(int, dup2, int oldfd, int newfd)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_DUP2 SHIM_RESOLVE(dup2)
 
 SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
 {
@@ -147,7 +138,6 @@ SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
 	SHIM_LEAVE();
 	return fd;
 }
-#define INIT_DUP3 SHIM_RESOLVE(dup3)
 
 /* the size calls change the view; the media and the model follow */
 #define RESIZING_INTERCEPTOR(name, call, ...) \
@@ -163,40 +153,34 @@ SHIM_INTERCEPTOR(int, ftruncate, int fd, off_t len)
 {
 	RESIZING_INTERCEPTOR(ftruncate, (fd, len), fd, len);
 }
-#define INIT_FTRUNCATE SHIM_RESOLVE(ftruncate)
 
 SHIM_INTERCEPTOR(int, ftruncate64, int fd, off_t len)
 {
 	RESIZING_INTERCEPTOR(ftruncate64, (fd, len), fd, len);
 }
-#define INIT_FTRUNCATE64 SHIM_RESOLVE(ftruncate64)
 
 SHIM_INTERCEPTOR(int, fallocate, int fd, int mode, off_t off, off_t len)
 {
 	RESIZING_INTERCEPTOR(fallocate, (fd, mode, off, len), fd, mode, off,
 		len);
 }
-#define INIT_FALLOCATE SHIM_RESOLVE(fallocate)
 
 SHIM_INTERCEPTOR(int, fallocate64, int fd, int mode, off_t off, off_t len)
 {
 	RESIZING_INTERCEPTOR(fallocate64, (fd, mode, off, len), fd, mode, off,
 		len);
 }
-#define INIT_FALLOCATE64 SHIM_RESOLVE(fallocate64)
 
 /* posix_fallocate returns an error number, not -1 */
 SHIM_INTERCEPTOR(int, posix_fallocate, int fd, off_t off, off_t len)
 {
 	RESIZING_INTERCEPTOR(posix_fallocate, (fd, off, len), fd, off, len);
 }
-#define INIT_POSIX_FALLOCATE SHIM_RESOLVE(posix_fallocate)
 
 SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
 {
 	RESIZING_INTERCEPTOR(posix_fallocate64, (fd, off, len), fd, off, len);
 }
-#define INIT_POSIX_FALLOCATE64 SHIM_RESOLVE(posix_fallocate64)
 
 /* rename -- the region keeps its media; its path follows for reports */
 SHIM_INTERCEPTOR(int, rename, const char *from, const char *to)
@@ -212,28 +196,4 @@ SHIM_INTERCEPTOR(int, rename, const char *from, const char *to)
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_RENAME SHIM_RESOLVE(rename)
 
-void
-shim_init_fileio(void)
-{
-	INIT_OPEN;
-	INIT_OPEN64;
-	INIT_OPENAT;
-	INIT_OPENAT64;
-	INIT_CREAT;
-	INIT_CREAT64;
-	INIT_CLOSE;
-	INIT_DUP;
-	INIT_DUP2;
-	INIT_DUP3;
-	INIT_FTRUNCATE;
-	INIT_FTRUNCATE64;
-	INIT_FALLOCATE;
-	INIT_FALLOCATE64;
-	INIT_POSIX_FALLOCATE;
-	INIT_POSIX_FALLOCATE64;
-	INIT_RENAME;
-	shim_init_write();
-	shim_init_path();
-}

@@ -20,7 +20,6 @@ SHIM_INTERCEPTOR(void *, mmap, void *addr, size_t len, int prot, int flags,
 	SHIM_LEAVE();
 	return p;
 }
-#define INIT_MMAP SHIM_RESOLVE(mmap)
 
 SHIM_INTERCEPTOR(void *, mmap64, void *addr, size_t len, int prot,
 		int flags, int fd, off_t off)
@@ -31,7 +30,6 @@ SHIM_INTERCEPTOR(void *, mmap64, void *addr, size_t len, int prot,
 	SHIM_LEAVE();
 	return p;
 }
-#define INIT_MMAP64 SHIM_RESOLVE(mmap64)
 
 /* munmap -- a clean shutdown of the range: stores reach the media */
 SHIM_INTERCEPTOR(int, munmap, void *addr, size_t len)
@@ -42,7 +40,6 @@ SHIM_INTERCEPTOR(int, munmap, void *addr, size_t len)
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_MUNMAP SHIM_RESOLVE(munmap)
 
 /* msync -- MS_SYNC on an emulated range flushes its pages, then fences */
 SHIM_INTERCEPTOR(int, msync, void *addr, size_t len, int flags)
@@ -53,7 +50,6 @@ SHIM_INTERCEPTOR(int, msync, void *addr, size_t len, int flags)
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_MSYNC SHIM_RESOLVE(msync)
 
 /*
  * mremap -- the stores of the old range are settled and the mapping is
@@ -72,14 +68,4 @@ SHIM_INTERCEPTOR(void *, mremap, void *old, size_t old_len, size_t new_len,
 	SHIM_LEAVE();
 	return p;
 }
-#define INIT_MREMAP SHIM_RESOLVE(mremap)
 
-void
-shim_init_map(void)
-{
-	INIT_MMAP;
-	INIT_MMAP64;
-	INIT_MUNMAP;
-	INIT_MSYNC;
-	INIT_MREMAP;
-}

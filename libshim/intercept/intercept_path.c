@@ -26,7 +26,6 @@ SHIM_INTERCEPTOR(int, stat, const char *path, struct stat *st)
 	char img[PATH_MAX];
 	PATH_CALL(stat, shim_image_path(AT_FDCWD, path, img), st);
 }
-#define INIT_STAT SHIM_RESOLVE(stat)
 
 SHIM_INTERCEPTOR(int, stat64, const char *path, struct stat64 *st)
 {
@@ -34,7 +33,6 @@ SHIM_INTERCEPTOR(int, stat64, const char *path, struct stat64 *st)
 	char img[PATH_MAX];
 	PATH_CALL(stat64, shim_image_path(AT_FDCWD, path, img), st);
 }
-#define INIT_STAT64 SHIM_RESOLVE(stat64)
 
 SHIM_INTERCEPTOR(int, lstat, const char *path, struct stat *st)
 {
@@ -42,7 +40,6 @@ SHIM_INTERCEPTOR(int, lstat, const char *path, struct stat *st)
 	char img[PATH_MAX];
 	PATH_CALL(lstat, shim_image_path(AT_FDCWD, path, img), st);
 }
-#define INIT_LSTAT SHIM_RESOLVE(lstat)
 
 SHIM_INTERCEPTOR(int, lstat64, const char *path, struct stat64 *st)
 {
@@ -50,7 +47,6 @@ SHIM_INTERCEPTOR(int, lstat64, const char *path, struct stat64 *st)
 	char img[PATH_MAX];
 	PATH_CALL(lstat64, shim_image_path(AT_FDCWD, path, img), st);
 }
-#define INIT_LSTAT64 SHIM_RESOLVE(lstat64)
 
 /* the *at calls: a redirected path is absolute, so dirfd no longer counts */
 SHIM_INTERCEPTOR(int, fstatat, int dirfd, const char *path, struct stat *st,
@@ -60,7 +56,6 @@ SHIM_INTERCEPTOR(int, fstatat, int dirfd, const char *path, struct stat *st,
 	char img[PATH_MAX];
 	PATH_CALL(fstatat, dirfd, shim_image_path(dirfd, path, img), st, flags);
 }
-#define INIT_FSTATAT SHIM_RESOLVE(fstatat)
 
 SHIM_INTERCEPTOR(int, fstatat64, int dirfd, const char *path,
 		struct stat64 *st, int flags)
@@ -69,7 +64,6 @@ SHIM_INTERCEPTOR(int, fstatat64, int dirfd, const char *path,
 	char img[PATH_MAX];
 	PATH_CALL(fstatat64, dirfd, shim_image_path(dirfd, path, img), st, flags);
 }
-#define INIT_FSTATAT64 SHIM_RESOLVE(fstatat64)
 
 SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
 		unsigned mask, struct statx *stx)
@@ -79,7 +73,6 @@ SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
 	PATH_CALL(statx, dirfd, shim_image_path(dirfd, path, img), flags, mask,
 		stx);
 }
-#define INIT_STATX SHIM_RESOLVE(statx)
 
 SHIM_INTERCEPTOR(int, access, const char *path, int mode)
 {
@@ -87,7 +80,6 @@ SHIM_INTERCEPTOR(int, access, const char *path, int mode)
 	char img[PATH_MAX];
 	PATH_CALL(access, shim_image_path(AT_FDCWD, path, img), mode);
 }
-#define INIT_ACCESS SHIM_RESOLVE(access)
 
 SHIM_INTERCEPTOR(int, faccessat, int dirfd, const char *path, int mode,
 		int flags)
@@ -97,7 +89,6 @@ SHIM_INTERCEPTOR(int, faccessat, int dirfd, const char *path, int mode,
 	PATH_CALL(faccessat, dirfd, shim_image_path(dirfd, path, img), mode,
 		flags);
 }
-#define INIT_FACCESSAT SHIM_RESOLVE(faccessat)
 
 SHIM_INTERCEPTOR(int, unlink, const char *path)
 {
@@ -105,7 +96,6 @@ SHIM_INTERCEPTOR(int, unlink, const char *path)
 	char img[PATH_MAX];
 	PATH_CALL(unlink, shim_image_path(AT_FDCWD, path, img));
 }
-#define INIT_UNLINK SHIM_RESOLVE(unlink)
 
 SHIM_INTERCEPTOR(int, unlinkat, int dirfd, const char *path, int flags)
 {
@@ -113,20 +103,4 @@ SHIM_INTERCEPTOR(int, unlinkat, int dirfd, const char *path, int flags)
 	char img[PATH_MAX];
 	PATH_CALL(unlinkat, dirfd, shim_image_path(dirfd, path, img), flags);
 }
-#define INIT_UNLINKAT SHIM_RESOLVE(unlinkat)
 
-void
-shim_init_path(void)
-{
-	INIT_STAT;
-	INIT_STAT64;
-	INIT_LSTAT;
-	INIT_LSTAT64;
-	INIT_FSTATAT;
-	INIT_FSTATAT64;
-	INIT_STATX;
-	INIT_ACCESS;
-	INIT_FACCESSAT;
-	INIT_UNLINK;
-	INIT_UNLINKAT;
-}

@@ -117,7 +117,7 @@ kept_handler(int sig, siginfo_t *info, void *uc)
 SHIM_INTERCEPTOR(int, sigaction, int sig, const struct sigaction *act,
 		struct sigaction *old)
 {
-	SHIM_ENSURE_REAL_(sigaction);
+	SHIM_REAL_ENSURE();
 	struct kept_signal *k = kept_of(sig);
 	if (k == NULL)
 		return REAL(sigaction)(sig, act, old);
@@ -127,11 +127,10 @@ SHIM_INTERCEPTOR(int, sigaction, int sig, const struct sigaction *act,
 		k->prog = *act;
 	return 0;
 }
-#define INIT_SIGACTION SHIM_RESOLVE(sigaction)
 
 SHIM_INTERCEPTOR(sighandler_t, signal, int sig, sighandler_t h)
 {
-	SHIM_ENSURE_REAL_(signal);
+	SHIM_REAL_ENSURE();
 	struct kept_signal *k = kept_of(sig);
 	if (k == NULL)
 		return REAL(signal)(sig, h);
@@ -143,13 +142,12 @@ SHIM_INTERCEPTOR(sighandler_t, signal, int sig, sighandler_t h)
 	k->prog.sa_flags = SA_RESTART;
 	return prev;
 }
-#define INIT_SIGNAL SHIM_RESOLVE(signal)
 
 int
 shim_sigaction_real(int sig, const struct sigaction *act,
 		struct sigaction *old)
 {
-	SHIM_ENSURE_REAL_(sigaction);
+	SHIM_REAL_ENSURE();
 	return REAL(sigaction)(sig, act, old);
 }
 
@@ -179,9 +177,3 @@ shim_signal_install(void)
 	}
 }
 
-void
-shim_init_signal(void)
-{
-	INIT_SIGACTION;
-	INIT_SIGNAL;
-}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "insn_notes.h"
 #include "shim_core.h"
 #include "shim_intercept.h"
 
@@ -87,7 +88,6 @@ SHIM_INTERCEPTOR(int, execve, const char *path, char *const argv[],
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_EXECVE SHIM_RESOLVE(execve)
 
 SHIM_INTERCEPTOR(int, execvpe, const char *file, char *const argv[],
 		char *const envp[])
@@ -98,7 +98,6 @@ SHIM_INTERCEPTOR(int, execvpe, const char *file, char *const argv[],
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_EXECVPE SHIM_RESOLVE(execvpe)
 
 static int
 exec_with(bool search, const char *file, char *const argv[],
@@ -108,8 +107,7 @@ exec_with(bool search, const char *file, char *const argv[],
 	char *env[max];
 	env_with_shim(envp, env, max);
 	before_exec();
-	SHIM_ENSURE_REAL_(execve);
-	SHIM_ENSURE_REAL_(execvpe);
+	SHIM_REAL_ENSURE();
 	return search ? REAL(execvpe)(file, argv, env) :
 		REAL(execve)(file, argv, env);
 }
@@ -124,7 +122,6 @@ SHIM_INTERCEPTOR(int, execv, const char *path, char *const argv[])
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_EXECV SHIM_RESOLVE(execv)
 
 SHIM_INTERCEPTOR(int, execvp, const char *file, char *const argv[])
 {
@@ -134,7 +131,6 @@ SHIM_INTERCEPTOR(int, execvp, const char *file, char *const argv[])
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_EXECVP SHIM_RESOLVE(execvp)
 
 /* the arguments of an execl call after arg, up to its NULL, into argv */
 #define EXECL_ARGV(arg, argv, ap) \
@@ -179,12 +175,11 @@ execle(const char *path, const char *arg, ...)
 
 SHIM_INTERCEPTOR(void, exit, int status)
 {
-	SHIM_ENSURE_REAL_(exit);
+	SHIM_REAL_ENSURE();
 	shim_set_exit_status(status);
 	REAL(exit)(status);
 	__builtin_unreachable();
 }
-#define INIT_EXIT SHIM_RESOLVE(exit)
 
 /* _exit -- skips the destructors, so the shutdown happens here: a forked
  * child's stores are settled (the parent's media sync needs them) and its
@@ -203,30 +198,17 @@ exit_now(int status)
 
 SHIM_INTERCEPTOR(void, _exit, int status)
 {
-	SHIM_ENSURE_REAL_(_exit);
+	SHIM_REAL_ENSURE();
 	exit_now(status);
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }
-#define INIT__EXIT SHIM_RESOLVE(_exit)
 
 SHIM_INTERCEPTOR(void, _Exit, int status)
 {
-	SHIM_ENSURE_REAL_(_Exit);
+	SHIM_REAL_ENSURE();
 	exit_now(status);
 	REAL(_Exit)(status);
 	__builtin_unreachable();
 }
-#define INIT__EXIT2 SHIM_RESOLVE(_Exit)
 
-void
-shim_init_thread(void)
-{
-	INIT__EXIT;
-	INIT__EXIT2;
-	INIT_EXECVE;
-	INIT_EXECVPE;
-	INIT_EXECV;
-	INIT_EXECVP;
-	INIT_EXIT;
-}

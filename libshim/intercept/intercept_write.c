@@ -42,7 +42,6 @@ SHIM_INTERCEPTOR(ssize_t, write, int fd, const void *buf, size_t len)
 	SHIM_LEAVE();
 	return n;
 }
-#define INIT_WRITE SHIM_RESOLVE(write)
 
 #define PWRITE_BODY(name, fd, buf, len, off) \
 	SHIM_ENTER(name, fd, buf, len, off); \
@@ -58,14 +57,12 @@ SHIM_INTERCEPTOR(ssize_t, pwrite, int fd, const void *buf, size_t len,
 {
 	PWRITE_BODY(pwrite, fd, buf, len, off);
 }
-#define INIT_PWRITE SHIM_RESOLVE(pwrite)
 
 SHIM_INTERCEPTOR(ssize_t, pwrite64, int fd, const void *buf, size_t len,
 		off_t off)
 {
 	PWRITE_BODY(pwrite64, fd, buf, len, off);
 }
-#define INIT_PWRITE64 SHIM_RESOLVE(pwrite64)
 
 SHIM_INTERCEPTOR(ssize_t, writev, int fd, const struct iovec *iov, int cnt)
 {
@@ -77,7 +74,6 @@ SHIM_INTERCEPTOR(ssize_t, writev, int fd, const struct iovec *iov, int cnt)
 	SHIM_LEAVE();
 	return n;
 }
-#define INIT_WRITEV SHIM_RESOLVE(writev)
 
 #define PWRITEV_BODY(name, fd, iov, cnt, off) \
 	SHIM_ENTER(name, fd, iov, cnt, off); \
@@ -93,14 +89,12 @@ SHIM_INTERCEPTOR(ssize_t, pwritev, int fd, const struct iovec *iov, int cnt,
 {
 	PWRITEV_BODY(pwritev, fd, iov, cnt, off);
 }
-#define INIT_PWRITEV SHIM_RESOLVE(pwritev)
 
 SHIM_INTERCEPTOR(ssize_t, pwritev64, int fd, const struct iovec *iov,
 		int cnt, off_t off)
 {
 	PWRITEV_BODY(pwritev64, fd, iov, cnt, off);
 }
-#define INIT_PWRITEV64 SHIM_RESOLVE(pwritev64)
 
 /* fsync, fdatasync -- flush and fence the whole file (MODEL.md) */
 SHIM_INTERCEPTOR(int, fsync, int fd)
@@ -113,7 +107,6 @@ SHIM_INTERCEPTOR(int, fsync, int fd)
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_FSYNC SHIM_RESOLVE(fsync)
 
 SHIM_INTERCEPTOR(int, fdatasync, int fd)
 {
@@ -125,7 +118,6 @@ SHIM_INTERCEPTOR(int, fdatasync, int fd)
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_FDATASYNC SHIM_RESOLVE(fdatasync)
 
 /* sync_file_range -- durable only with WAIT_AFTER|WRITE, for its range */
 SHIM_INTERCEPTOR(int, sync_file_range, int fd, off_t off, off_t len,
@@ -140,18 +132,4 @@ SHIM_INTERCEPTOR(int, sync_file_range, int fd, off_t off, off_t len,
 	SHIM_LEAVE();
 	return ret;
 }
-#define INIT_SYNC_FILE_RANGE SHIM_RESOLVE(sync_file_range)
 
-void
-shim_init_write(void)
-{
-	INIT_WRITE;
-	INIT_PWRITE;
-	INIT_PWRITE64;
-	INIT_WRITEV;
-	INIT_PWRITEV;
-	INIT_PWRITEV64;
-	INIT_FSYNC;
-	INIT_FDATASYNC;
-	INIT_SYNC_FILE_RANGE;
-}

@@ -18,6 +18,7 @@
 
 #include "intercept_libpmem.h"
 #include "shim_events.h"
+#include "shim_fatal.h"
 #include "shim_site.h"
 
 _Static_assert(PMEM2_F_MEM_NODRAIN == PMEMI_F_NODRAIN &&

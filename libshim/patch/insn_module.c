@@ -17,6 +17,7 @@
 #include "insn.h"
 #include "insn_module.h"
 #include "shim_events.h"
+#include "shim_fatal.h"
 #include "shim_intercept.h"
 
 /* a module is scanned with its file when the file matches its segments */

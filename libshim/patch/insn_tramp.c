@@ -24,6 +24,7 @@
 
 #include "insn.h"
 #include "insn_module.h"
+#include "real.h"
 
 #define FXSAVE_SW_BYTES_OFF 464  /* bytes the kernel's frame describes */
 #define FP_XSTATE_MAGIC 0x46505853u
@@ -166,7 +167,7 @@ region(uintptr_t lo, uintptr_t hi, size_t len)
 		for (int i = 0; i < 2; i++) {
 			if (hint[i] < 0x10000)
 				continue;
-			void *p = mmap((void *)hint[i], len, PROT_READ | PROT_WRITE,
+			void *p = REAL(mmap)((void *)hint[i], len, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS |
 					MAP_FIXED_NOREPLACE, -1, 0);
 			if (p == MAP_FAILED)
@@ -174,7 +175,7 @@ region(uintptr_t lo, uintptr_t hi, size_t len)
 			uintptr_t at = (uintptr_t)p;
 			if ((at < lo ? hi - at : at + len - lo) < REACH)
 				return p;
-			munmap(p, len); /* an old kernel took it as a hint */
+			REAL(munmap)(p, len); /* an old kernel took it as a hint */
 		}
 	}
 	return NULL;

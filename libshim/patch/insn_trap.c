@@ -24,6 +24,7 @@
 #include "client_request.h"
 #include "insn.h"
 #include "shim_events.h"
+#include "shim_fatal.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"

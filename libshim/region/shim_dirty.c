@@ -15,8 +15,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_emit.h"
 #include "shim_site.h"
 
 #define RING_LEN (1u << 18)
@@ -46,7 +48,7 @@ static __thread uint8_t *my_busy __attribute__((tls_model("initial-exec")));
 static void *
 anon(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -80,13 +82,13 @@ shim_dirty_release(struct shim_mapping *m)
 {
 	size_t n = npages(m);
 	if (m->page_state)
-		munmap(m->page_state, n);
+		REAL(munmap)(m->page_state, n);
 	if (m->page_site)
-		munmap(m->page_site, n * sizeof(uint32_t));
+		REAL(munmap)(m->page_site, n * sizeof(uint32_t));
 	if (m->twin)
-		munmap(m->twin, n * SHIM_PAGE_LEN);
+		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
 	if (m->page_heat)
-		munmap(m->page_heat, n);
+		REAL(munmap)(m->page_heat, n);
 	m->page_heat = NULL;
 	m->page_state = NULL;
 	m->page_site = NULL;
@@ -123,9 +125,9 @@ neighbour_hot(const struct shim_mapping *m, size_t pg)
 static void
 handler_die(const char *msg)
 {
-	ssize_t r = write(2, msg, strlen(msg));
+	ssize_t r = REAL(write)(2, msg, strlen(msg));
 	(void)r;
-	_exit(2);
+	REAL(_exit)(2);
 }
 
 bool

@@ -46,12 +46,4 @@ void shim_dirty_settle_all(void);
  * opened (their threads are gone); lock held */
 void shim_dirty_forked(void);
 
-/* shim_events.c: a store of [addr, addr+len) of m became known (lock
- * held); traced: its bytes are the view's now */
-/* the line's view content now, into the trace when recording */
-void shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
-		uint32_t site);
-void shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
-		bool traced, uint32_t site);
-
 #endif

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_pending.h"
 
@@ -24,8 +25,8 @@ grow(size_t need)
 	size_t cap = buf_cap ? buf_cap : (1u << 20);
 	while (cap < buf_used + need)
 		cap *= 2;
-	void *p = buf ? mremap(buf, buf_cap, cap, MREMAP_MAYMOVE) :
-		mmap(NULL, cap, PROT_READ | PROT_WRITE,
+	void *p = buf ? REAL(mremap)(buf, buf_cap, cap, MREMAP_MAYMOVE) :
+		REAL(mmap)(NULL, cap, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		shim_fatal("error: out of memory for write-backs in flight");

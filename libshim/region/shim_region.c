@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_region.h"
@@ -244,9 +245,9 @@ static int
 media_open(const char *abs, int flags, mode_t mode)
 {
 	int f = O_CLOEXEC | (flags & (O_CREAT | O_EXCL));
-	int fd = open(abs, O_RDWR | f, mode);
+	int fd = REAL(open)(abs, O_RDWR | f, mode);
 	if (fd < 0 && errno == EACCES && (flags & O_ACCMODE) == O_RDONLY)
-		fd = open(abs, O_RDONLY | f, mode);
+		fd = REAL(open)(abs, O_RDONLY | f, mode);
 	return fd;
 }
 
@@ -281,14 +282,14 @@ shim_region_of_path(const char *abs, int flags, mode_t mode)
 		return NULL;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+		REAL(close)(fd);
 		errno = EINVAL;
 		return NULL;
 	}
 	for (uint32_t i = 0; i < nregions; i++) {
 		struct shim_region *r = &regions[i];
 		if (r->media_dev == st.st_dev && r->media_ino == st.st_ino) {
-			close(fd);
+			REAL(close)(fd);
 			snprintf(r->path, sizeof(r->path), "%s", abs);
 			return r;
 		}
@@ -310,7 +311,7 @@ shim_region_renamed(const char *path)
 {
 	char abs[PATH_MAX];
 	struct stat st;
-	if (!shim_path_resolve(AT_FDCWD, path, abs) || stat(abs, &st) != 0)
+	if (!shim_path_resolve(AT_FDCWD, path, abs) || REAL(stat)(abs, &st) != 0)
 		return;
 	shim_lock();
 	for (uint32_t i = 0; i < nregions; i++)
@@ -319,4 +320,21 @@ shim_region_renamed(const char *path)
 			snprintf(regions[i].path, sizeof(regions[i].path), "%s",
 				abs);
 	shim_unlock();
+}
+
+/* who must know when the mapping table changed (main.c: the plugin
+ * hooks' slots, api/hooks.c, a layer above this one) */
+static void (*mappings_listener)(void);
+
+void
+shim_mappings_set_listener(void (*fn)(void))
+{
+	mappings_listener = fn;
+}
+
+void
+shim_mappings_changed(void)
+{
+	if (mappings_listener != NULL)
+		mappings_listener();
 }

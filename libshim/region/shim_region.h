@@ -123,6 +123,9 @@ void shim_region_for_each(void (*fn)(struct shim_region *r, void *ctx),
 struct shim_mapping *shim_mapping_add(uintptr_t base, size_t len,
 		uint64_t file_off, struct shim_region *r, int prot);
 void shim_mapping_remove(struct shim_mapping *m);
+/* mappings were added or removed (lock held): tells the listener */
+void shim_mappings_changed(void);
+void shim_mappings_set_listener(void (*fn)(void));
 
 /* ranges with no file (pmemu_register_pmem, shim_anon.c): addr and len
  * rounded in to whole pages; 0, or -1 with errno */

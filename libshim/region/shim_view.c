@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_region.h"
 
@@ -32,7 +33,7 @@ fd_high(int fd)
 	int hi = fcntl(fd, F_DUPFD_CLOEXEC, SHIM_FD_MIN);
 	if (hi < 0)
 		return fd;
-	close(fd);
+	REAL(close)(fd);
 	return hi;
 }
 
@@ -67,7 +68,7 @@ copy_data(int from, int to, uint64_t len)
 			if (r == 0)
 				break;
 			if (!all_zero(buf, (size_t)r) &&
-					pwrite(to, buf, (size_t)r, o) != r)
+					REAL(pwrite)(to, buf, (size_t)r, o) != r)
 				return -errno;
 		}
 		pos = hole;
@@ -80,12 +81,12 @@ static void
 media_map(struct shim_region *r)
 {
 	if (r->media_map != NULL)
-		munmap(r->media_map, r->media_map_len);
+		REAL(munmap)(r->media_map, r->media_map_len);
 	r->media_map = NULL;
 	r->media_map_len = 0;
 	if (r->len == 0)
 		return;
-	void *p = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	void *p = REAL(mmap)(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			r->media_fd, 0);
 	if (p != MAP_FAILED) {
 		r->media_map = p;
@@ -105,22 +106,22 @@ shim_view_create(struct shim_region *r)
 	int fd = mkostemp(tmpl, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	unlink(tmpl);
+	REAL(unlink)(tmpl);
 	r->len = (uint64_t)st.st_size;
 	int ret = 0;
-	if (ftruncate(fd, st.st_size) != 0 ||
+	if (REAL(ftruncate)(fd, st.st_size) != 0 ||
 			(ret = copy_data(r->media_fd, fd, r->len)) != 0) {
 		ret = ret ? ret : -errno;
-		close(fd);
+		REAL(close)(fd);
 		return ret;
 	}
 	r->view_fd = fd_high(fd);
 	r->media_fd = fd_high(r->media_fd);
-	r->unsynced = mmap(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
+	r->unsynced = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->unsynced == MAP_FAILED)
 		return -ENOMEM;
-	r->based = mmap(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
+	r->based = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->based == MAP_FAILED)
 		return -ENOMEM;
@@ -137,7 +138,7 @@ shim_region_resized(struct shim_region *r)
 	if (fstat(r->view_fd, &st) != 0 || (uint64_t)st.st_size == r->len)
 		return;
 	r->len = (uint64_t)st.st_size;
-	if (ftruncate(r->media_fd, st.st_size) != 0)
+	if (REAL(ftruncate)(r->media_fd, st.st_size) != 0)
 		return;
 	media_map(r);
 	if (shim_model() != NULL)
@@ -191,7 +192,7 @@ shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
 		memcpy(r->media_map + off, buf, len);
 		return;
 	}
-	ssize_t w = pwrite(r->media_fd, buf, len, (off_t)off);
+	ssize_t w = REAL(pwrite)(r->media_fd, buf, len, (off_t)off);
 	(void)w;
 }
 

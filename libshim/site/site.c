@@ -44,6 +44,7 @@
 #include <sys/mman.h>
 
 #include "common.h"
+#include "real.h"
 #include "site_impl.h"
 
 #define SITE_UNWIND_MAX (SHIM_SITE_FRAMES + 32) /* room for shim frames */
@@ -97,10 +98,11 @@ self_range_cb(struct dl_phdr_info *info, size_t size, void *data)
 int
 shim_site_init(void)
 {
+	SHIM_REAL_ENSURE(); /* a test may map the tables before the shim starts */
 	if (atomic_load_explicit(&site_tables, memory_order_acquire) != NULL)
 		return 0;
 	/* NORESERVE: only the pages of sites actually taken are touched */
-	void *p = mmap(NULL, sizeof(struct site_tables), PROT_READ |
+	void *p = REAL(mmap)(NULL, sizeof(struct site_tables), PROT_READ |
 			PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
 			-1, 0);
 	if (p == MAP_FAILED)
@@ -114,7 +116,7 @@ shim_site_init(void)
 				(void *)(uintptr_t)shim_site_init);
 	struct site_tables *none = NULL;
 	if (!atomic_compare_exchange_strong(&site_tables, &none, t)) {
-		munmap(p, sizeof(*t)); /* another thread won the race */
+		REAL(munmap)(p, sizeof(*t)); /* another thread won the race */
 		return 0;
 	}
 	return 0;

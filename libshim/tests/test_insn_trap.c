@@ -16,6 +16,7 @@
 
 #include "insn.h"
 #include "shim_events.h"
+#include "shim_fatal.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"

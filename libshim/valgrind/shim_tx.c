@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_region.h"
@@ -66,7 +67,7 @@ tables_get(void)
 {
 	if (tables != NULL)
 		return tables;
-	void *p = mmap(NULL, sizeof(*tables), PROT_READ | PROT_WRITE,
+	void *p = REAL(mmap)(NULL, sizeof(*tables), PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		shim_fatal("error: out of memory for transaction tables");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shim_fake.h"
+#include "shim_fatal.h"
 
 __thread int shim_depth;
 volatile bool shim_active = true;

@@ -14,12 +14,17 @@
 
 #include "insn.h"
 #include "insn_notes.h"
+#include "insn_patch.h"
+#include "intercept_signal.h"
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_findings.h"
 #include "shim_hooks.h"
 #include "shim_intercept.h"
+#include "shim_join.h"
 #include "shim_region.h"
+#include "shim_shared.h"
 #include "shim_site.h"
 #include "shim_tx.h"
 

@@ -3,6 +3,7 @@
  * crash points, registered ranges, announced flushes and fences
  */
 #include "pmemu.h"
+#include "shim_anon.h"
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_intercept.h"

@@ -40,10 +40,6 @@ struct model *shim_model(void);
  * (PMEMU_REPORT); NULL when neither is set
  */
 struct trace_writer *shim_trace_writer(void);
-/* joins the trace at path an earlier image of the run opened, with ids
- * of its own (shim_join.c); owner: this process opened it (it exec'd),
- * so it ends it; 0 or -errno */
-int shim_join(const char *path, bool owner, struct trace_writer **w);
 /* writes END and closes the writer (root process, at exit) */
 void shim_writer_close(int status);
 /* true when every event is recorded too (pmemu record) */
@@ -66,29 +62,5 @@ void shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
 /* true in a child forked from the process that started the shim: it
  * shares the views and the trace, and leaves the media to its parent */
 bool shim_is_forked_child(void);
-/* the status exit() was called with (END record) */
-void shim_set_exit_status(int status);
-
-/* diff every dirty page, then clean shutdown of everything (exit) */
-void shim_shutdown(int status);
-/* the same at exec: this image's mappings vanish; the writer stays */
-void shim_shutdown_exec(void);
-/* writes the model's findings to the writer (exit and crash points) */
-void shim_findings_write(enum trace_finding_when when);
-
-/* lines shared by the processes of a run (shim_shared.c): the table is
- * made before the first fork, used after it; each event of the model
- * passes through it first; at exit a child leaves its unflushed lines,
- * the first process takes what is left (lock held) */
-void shim_shared_forking(void);
-void shim_shared_forked(void);
-void shim_shared_event(const struct model_event *ev);
-void shim_shared_exit(void);
-
-/* installs the SIGSEGV handler (intercept_signal.c) */
-void shim_signal_install(void);
-/* the real sigaction, for the shim's own handler */
-int shim_sigaction_real(int sig, const struct sigaction *act,
-		struct sigaction *old);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "shim_core.h"
 #include "shim_intercept.h"
+#include "shim_shared.h"
 
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
 volatile bool shim_active;

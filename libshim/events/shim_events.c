@@ -16,8 +16,10 @@
 #include "shim_dirty.h"
 #include "shim_emit.h"
 #include "shim_events.h"
+#include "shim_findings.h"
 #include "shim_pending.h"
 #include "shim_region.h"
+#include "shim_view.h"
 
 /*
  * for_each_piece -- calls fn for each part of [addr, addr+len) that lies in

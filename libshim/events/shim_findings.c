@@ -11,7 +11,10 @@
 #include "shim_file.h"
 #include "shim_pending.h"
 #include "shim_region.h"
+#include "shim_shared.h"
 #include "shim_site.h"
+#include "shim_sync.h"
+#include "shim_view.h"
 
 static int exit_status;
 

@@ -16,9 +16,12 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
+#include "shim_image.h"
 #include "shim_pending.h"
 #include "shim_region.h"
 #include "shim_site.h"
+#include "shim_sync.h"
+#include "shim_view.h"
 
 int
 shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)

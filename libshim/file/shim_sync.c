@@ -11,6 +11,7 @@
 #include "shim_file.h"
 #include "shim_pending.h"
 #include "shim_site.h"
+#include "shim_view.h"
 
 #define WRITE_CHUNK (1u << 20) /* bytes of one traced store record */
 

@@ -163,17 +163,6 @@ size_t insn_tramp_write(uint8_t *buf, size_t cap, uint64_t at,
 		const struct insn_site *const *calls, uint64_t entry,
 		size_t *code_off);
 
-/* ---- insn_tramp.c: the trampolines at run time ---- */
-/* true when this CPU and kernel let trampolines save the whole register
- * state (xsave); false: every site traps */
-bool insn_tramp_ready(void);
-/*
- * the trampolines of the planned sites of sites[0, n) (one module,
- * sorted), mapped within reach of a rel32; sets their tramp, returns how
- * many were made
- */
-size_t insn_tramp_module(struct insn_site *sites, size_t n);
-
 /* ---- insn_elf.c: the file of a loaded module ---- */
 struct insn_func {
 	uint64_t lo, hi;     /* link-time addresses [lo, hi) */
@@ -229,50 +218,5 @@ int insn_cache_load(const char *dir, const char *key,
 /* writes the entry of key (a temporary file renamed); errors ignored */
 void insn_cache_store(const char *dir, const char *key,
 		const struct insn_cache_entry *e);
-
-/* ---- insn_trap.c: the SIGTRAP side ---- */
-/*
- * true when this CPU executes site and a trap handler can read its source
- * operand (the xsave components of the signal frame that hold ymm/zmm).
- * A site that fails is left unpatched: natively it raises #UD anyway.
- */
-bool insn_site_emulable(const struct insn_site *site);
-/* the sorted table the handler searches; published atomically */
-struct insn_table {
-	size_t n;
-	struct insn_site sites[];
-};
-void insn_table_publish(const struct insn_table *t);
-const struct insn_table *insn_table_current(void);
-/* effective address of site's memory operand in the context uc */
-uintptr_t insn_effective_addr(const struct insn_site *site,
-		const ucontext_t *uc);
-/*
- * the SIGTRAP work: true if uc stopped at one of our patch sites, which
- * was then emulated (event emitted, rip moved past it); false otherwise:
- * the caller passes the signal on to whoever else wants it
- */
-bool shim_insn_sigtrap(int sig, siginfo_t *si, void *uc);
-/*
- * the emulation of site s in the context uc: the instruction performed,
- * its event emitted (a client request answered into %rdx); errno kept
- */
-void insn_emulate(const struct insn_site *s, ucontext_t *uc);
-/* installs the SIGTRAP handler once (chains to the previous one) */
-int insn_trap_install(void);
-
-/* ---- insn_patch.c: the loaded objects ---- */
-int shim_insn_init(void);
-void shim_insn_on_dlopen(void *handle);
-/*
- * locked instructions (lock prefix, xchg with memory) in the scanned,
- * uninstrumented code: fences pmemu does not see. A report whose verdict
- * may depend on them says so (docs/raw-instructions.md).
- */
-unsigned shim_insn_locked_sites(void);
-/* jump mode: patch sites that could not take a jump and trap (int3) */
-unsigned shim_insn_trapping_sites(void);
-/* "libfoo.so.1 (3), prog (1)": modules with locked sites, into buf */
-size_t shim_insn_locked_describe(char *buf, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "shim_core.h"
 #include "shim_file.h"
+#include "shim_image.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "shim_core.h"
+#include "shim_image.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "insn.h"
+#include "insn_trap.h"
+#include "intercept_signal.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_events.h"

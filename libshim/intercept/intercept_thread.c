@@ -13,6 +13,7 @@
 
 #include "insn_notes.h"
 #include "shim_core.h"
+#include "shim_findings.h"
 #include "shim_intercept.h"
 
 #define ENV_KEEP_MAX 64

@@ -10,6 +10,7 @@
 #include "shim_file.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
+#include "shim_sync.h"
 
 /* iov_written -- the first n bytes of iov went to the file at off */
 static void

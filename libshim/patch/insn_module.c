@@ -16,6 +16,7 @@
 #include "client_request.h"
 #include "insn.h"
 #include "insn_module.h"
+#include "insn_trap.h"
 #include "shim_events.h"
 #include "shim_fatal.h"
 #include "shim_intercept.h"

@@ -7,6 +7,7 @@
 
 #include "insn.h"
 #include "insn_notes.h"
+#include "insn_patch.h"
 #include "shim_core.h"
 #include "shim_region.h"
 

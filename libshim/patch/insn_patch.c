@@ -27,6 +27,8 @@
 #include "client_request.h"
 #include "insn.h"
 #include "insn_module.h"
+#include "insn_tramp.h"
+#include "insn_trap.h"
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_intercept.h"

@@ -24,6 +24,7 @@
 
 #include "insn.h"
 #include "insn_module.h"
+#include "insn_trap.h"
 #include "real.h"
 
 #define FXSAVE_SW_BYTES_OFF 464  /* bytes the kernel's frame describes */

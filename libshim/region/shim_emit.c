@@ -7,6 +7,7 @@
 #include "shim_core.h"
 #include "shim_emit.h"
 #include "shim_region.h"
+#include "shim_view.h"
 
 void
 shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,

@@ -5,6 +5,7 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_pending.h"
+#include "shim_view.h"
 
 struct pending {
 	uint32_t tid;

@@ -20,6 +20,7 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_region.h"
+#include "shim_view.h"
 
 #define REGIONS_MAX 256
 #define MAPPINGS_MAX 512

@@ -72,33 +72,12 @@ enum model_domain shim_domain(void);
 /* true if path (as the program passed it) is under the pmem dir */
 bool shim_path_is_pmem(const char *path);
 
-/*
- * The bodies of the file interceptors, for interposers of higher level
- * APIs (pmem_map_file, pmem2_map_new): call them from inside an
- * interceptor (SHIM_ENTER done). Each behaves as the libc function of the
- * same name, emulating the file when it is under the pmem dir.
- */
-int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
-int shim_file_close(int fd);
-void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
-		off_t off);
-int shim_file_munmap(void *addr, size_t len);
-int shim_file_msync(void *addr, size_t len, int flags);
 /* the region of a program descriptor, or NULL */
 struct shim_region *shim_fd_region(int fd);
 
 /* the absolute path of (dirfd, path) in abs (PATH_MAX); true when it is
  * under the pmem dir */
 bool shim_path_resolve(int dirfd, const char *path, char *abs);
-
-/*
- * a check of a crash image (PMEMU_IMAGE, shim_image.c): true when
- * (dirfd, path) lies under the pmem dir, with the image's file of that
- * name in img (PATH_MAX); false outside a check or the pmem dir
- */
-bool shim_image_redirect(int dirfd, const char *path, char *img);
-/* img after a redirect, else path itself: for interposers of path calls */
-const char *shim_image_path(int dirfd, const char *path, char *img);
 
 /* internal: the region table and the mapping table */
 void shim_fd_set(int fd, struct shim_region *r);
@@ -107,7 +86,6 @@ struct shim_region *shim_region_of_path(const char *abs, int flags,
 /* a region whose media is the open file media_fd (no path of its own:
  * pmemu_register_pmem), named path in reports; lock held */
 struct shim_region *shim_region_of_fd(int media_fd, const char *path);
-void shim_region_resized(struct shim_region *r);
 /* an image that joined a trace (shim_join.c): new region ids start at
  * base; a file an earlier image named keeps the id it had there */
 void shim_region_set_base(uint32_t base);
@@ -126,21 +104,5 @@ void shim_mapping_remove(struct shim_mapping *m);
 /* mappings were added or removed (lock held): tells the listener */
 void shim_mappings_changed(void);
 void shim_mappings_set_listener(void (*fn)(void));
-
-/* ranges with no file (pmemu_register_pmem, shim_anon.c): addr and len
- * rounded in to whole pages; 0, or -1 with errno */
-int shim_anon_register(void *addr, size_t len, const char *name);
-int shim_anon_unregister(void *addr, size_t len);
-
-/* the view side (shim_view.c) */
-/* creates the view of an open media file: a sparse copy of its data */
-int shim_view_create(struct shim_region *r);
-/* the view's lines [off, off+len) reached the media (durable) */
-void shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
-		size_t len);
-/* marks view pages of [off, off+len) as newer than the media */
-void shim_media_mark(struct shim_region *r, uint64_t off, uint64_t len);
-/* copies the marked view pages of [off, off+len) to the media */
-void shim_media_sync(struct shim_region *r, uint64_t off, uint64_t len);
 
 #endif

@@ -15,6 +15,7 @@
 #include <cpuid.h>
 
 #include "insn.h"
+#include "insn_trap.h"
 #include "shim_events.h"
 #include "shim_fatal.h"
 #include "shim_intercept.h"

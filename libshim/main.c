@@ -16,6 +16,7 @@
 #include "insn_notes.h"
 #include "insn_patch.h"
 #include "intercept_signal.h"
+#include "pmem_real.h"
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
@@ -143,6 +144,7 @@ shim_init(void)
 		setenv("PMEMU_ROOT_PID", pid, 1); /* exec'd children know */
 	}
 	shim_real_init();
+	shim_real_pmem_init();
 	shim_state_set_model(model_from_options(&opts));
 	writer_open(&opts);
 	if (shim_site_init() != 0)

@@ -24,11 +24,6 @@ static uintptr_t hull_lo, hull_len;
 
 /* a hook called from inside the shim (libpmem's memcpy built with the
  * plugin, say) was counted by its interposer already */
-#define HOOK_ENTER() \
-	if (shim_depth != 0 || !shim_active) \
-		return; \
-	shim_depth++
-#define HOOK_LEAVE() shim_depth--
 
 struct hull {
 	uintptr_t lo, hi;
@@ -75,25 +70,25 @@ __pmemu_register_slot(struct pmemu_slot *slot)
 HOOK void
 __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc)
 {
-	HOOK_ENTER();
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_store(addr, len, true, shim_site_srcloc(loc));
-	HOOK_LEAVE();
+	SHIM_LEAVE();
 }
 
 HOOK void
 __pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc)
 {
-	HOOK_ENTER();
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_nt_store(addr, len, shim_site_srcloc(loc));
-	HOOK_LEAVE();
+	SHIM_LEAVE();
 }
 
 HOOK void
 __pmemu_movdir64b(void *dst, const struct pmemu_srcloc *loc)
 {
-	HOOK_ENTER();
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_movdir64b(dst, shim_site_srcloc(loc));
-	HOOK_LEAVE();
+	SHIM_LEAVE();
 }
 
 static const enum model_ev flush_kinds[] = {
@@ -113,9 +108,9 @@ __pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc)
 {
 	if (kind < 0 || kind > PMEMU_HOOK_CLFLUSH)
 		shim_fatal("error: plugin hook: flush kind %d", kind);
-	HOOK_ENTER();
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_flush(addr, 1, flush_kinds[kind], shim_site_srcloc(loc));
-	HOOK_LEAVE();
+	SHIM_LEAVE();
 }
 
 HOOK void
@@ -123,7 +118,7 @@ __pmemu_fence(int kind, const struct pmemu_srcloc *loc)
 {
 	if (kind < 0 || kind > PMEMU_HOOK_LOCKED)
 		shim_fatal("error: plugin hook: fence kind %d", kind);
-	HOOK_ENTER();
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_fence(fence_kinds[kind], shim_site_srcloc(loc));
-	HOOK_LEAVE();
+	SHIM_LEAVE();
 }

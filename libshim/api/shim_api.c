@@ -13,54 +13,48 @@
 static void
 api_crash_point(const char *name)
 {
-	if (shim_depth != 0 || !shim_active)
-		return;
-	shim_depth++;
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_marker(name ? name : "");
-	shim_depth--;
+	SHIM_LEAVE();
 }
 
 /* a range with no file: emulated pmem from now on (shim_anon.c) */
 static int
 api_register_pmem(void *addr, size_t len, const char *name)
 {
-	if (shim_depth != 0 || !shim_active)
-		return -1;
-	shim_depth++;
+	SHIM_ENTER_OR_RETURN(-1);
 	int ret = shim_anon_register(addr, len, name ? name : "");
-	shim_depth--;
+	if (ret != 0)
+		SHIM_SAVE_ERRNO(); /* EINVAL, EEXIST... for the program */
+	SHIM_LEAVE();
 	return ret;
 }
 
 static int
 api_unregister_pmem(void *addr, size_t len)
 {
-	if (shim_depth != 0 || !shim_active)
-		return -1;
-	shim_depth++;
+	SHIM_ENTER_OR_RETURN(-1);
 	int ret = shim_anon_unregister(addr, len);
-	shim_depth--;
+	if (ret != 0)
+		SHIM_SAVE_ERRNO(); /* EINVAL, EEXIST... for the program */
+	SHIM_LEAVE();
 	return ret;
 }
 
 static void
 api_flush(const void *addr, size_t len)
 {
-	if (shim_depth != 0 || !shim_active)
-		return;
-	shim_depth++;
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_flush(addr, len, MODEL_EV_CLWB, shim_site_here());
-	shim_depth--;
+	SHIM_LEAVE();
 }
 
 static void
 api_fence(void)
 {
-	if (shim_depth != 0 || !shim_active)
-		return;
-	shim_depth++;
+	SHIM_ENTER_OR_RETURN();
 	shim_ev_fence(MODEL_EV_SFENCE, shim_site_here());
-	shim_depth--;
+	SHIM_LEAVE();
 }
 
 __attribute__((visibility("default"))) const struct pmemu_rt_api

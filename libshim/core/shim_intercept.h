@@ -38,30 +38,56 @@ extern volatile bool shim_active;
 		#name ": not in real.h's list, or with another type"); \
 	__attribute__((visibility("default"))) ret name(__VA_ARGS__)
 
+/*
+ * The one guard of every entry point (interposers, libpmem functions,
+ * plugin hooks, the pmemu_* API): true when this call runs the shim (not
+ * nested on this thread, the shim active); errno is saved into *saved and
+ * shim_leave restores it, so the shim's own calls never change the
+ * program's errno. False: the caller does only the real thing.
+ */
+static inline bool
+shim_enter(int *saved)
+{
+	if (shim_depth != 0 || !shim_active)
+		return false;
+	*saved = errno;
+	shim_depth++;
+	return true;
+}
+
+static inline void
+shim_leave(int saved)
+{
+	shim_depth--;
+	errno = saved;
+}
+
 /* nested, before init or after teardown: the call is only the real one */
 #define SHIM_ENTER(name, ...) \
 	SHIM_REAL_ENSURE(); \
-	if (shim_depth != 0 || !shim_active) \
-		return REAL(name)(__VA_ARGS__); \
-	int shim_errno_ = errno; \
-	shim_depth++
+	int shim_errno_; \
+	if (!shim_enter(&shim_errno_)) \
+		return REAL(name)(__VA_ARGS__)
 
 /* as SHIM_ENTER for a function returning void */
 #define SHIM_ENTER_VOID(name, ...) \
 	SHIM_REAL_ENSURE(); \
-	if (shim_depth != 0 || !shim_active) { \
+	int shim_errno_; \
+	if (!shim_enter(&shim_errno_)) { \
 		REAL(name)(__VA_ARGS__); \
 		return; \
-	} \
-	int shim_errno_ = errno; \
-	shim_depth++
+	}
 
+/* for an entry point with no REAL (plugin hooks, the pmemu_* API):
+ * nested or inactive, it returns __VA_ARGS__ (nothing for void) */
+#define SHIM_ENTER_OR_RETURN(...) \
+	int shim_errno_; \
+	if (!shim_enter(&shim_errno_)) \
+		return __VA_ARGS__
+
+/* the errno the call returns with: the real call's, not the shim's */
 #define SHIM_SAVE_ERRNO() (shim_errno_ = errno)
 
-#define SHIM_LEAVE() \
-	do { \
-		shim_depth--; \
-		errno = shim_errno_; \
-	} while (0)
+#define SHIM_LEAVE() shim_leave(shim_errno_)
 
 #endif

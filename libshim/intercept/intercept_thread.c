@@ -188,8 +188,8 @@ SHIM_INTERCEPTOR(void, exit, int status)
 static void
 exit_now(int status)
 {
-	if (shim_active && shim_depth == 0) {
-		shim_depth++;
+	int saved;
+	if (shim_enter(&saved)) { /* never left: the process ends */
 		shim_active = false;
 		shim_set_exit_status(status);
 		shim_exit_notes();

@@ -9,7 +9,6 @@
  * handed to the real libpmem when it is loaded, and otherwise done here
  * with real instructions (memmove + clflush + sfence), never dropped.
  */
-#include <dlfcn.h>
 #include <emmintrin.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +17,7 @@
 #include <libpmem.h>
 
 #include "intercept_libpmem.h"
+#include "pmem_real.h"
 #include "shim_events.h"
 #include "shim_site.h"
 
@@ -29,43 +29,7 @@ _Static_assert(PMEM_F_MEM_NODRAIN == PMEMI_F_NODRAIN &&
 
 #define PMEMI_PAGE 4096UL
 #define PMEMI_CACHELINE 64UL
-#define PMEMI_MISSING ((void *)1)
 
-#define LIBPMEM_VER "LIBPMEM_1.0"
-
-/* the real libpmem entry points this file falls back to */
-static void *volatile real_pmem_flush;
-static void *volatile real_pmem_is_pmem;
-static void *volatile real_pmem_memmove;
-static void *volatile real_pmem_memset;
-
-#define REAL_PMEM(name) ((__typeof__(&name))pmemi_real(&real_##name, \
-		#name, LIBPMEM_VER))
-
-/* pmemi_real -- the next definition of name@ver after libpmemu, or NULL */
-void *
-pmemi_real(void *volatile *slot, const char *name, const char *ver)
-{
-	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (fn == NULL) {
-		/* RTLD_NEXT never returns libpmemu's own interposer */
-		fn = dlvsym(RTLD_NEXT, name, ver);
-		__atomic_store_n(slot, fn ? fn : PMEMI_MISSING,
-				__ATOMIC_RELEASE);
-	}
-	return fn == PMEMI_MISSING ? NULL : fn;
-}
-
-/* shim_init_libpmem -- resolve the real libpmem once, outside the hot
- * paths (dlvsym may allocate) */
-__attribute__((constructor)) static void
-shim_init_libpmem(void)
-{
-	(void)REAL_PMEM(pmem_flush);
-	(void)REAL_PMEM(pmem_is_pmem);
-	(void)REAL_PMEM(pmem_memmove);
-	(void)REAL_PMEM(pmem_memset);
-}
 
 /* pmemi_first_piece -- a run of one emulated mapping, or of native pages */
 void
@@ -125,7 +89,7 @@ native_flush(const void *addr, size_t len)
 void
 pmemi_native_flush(const void *addr, size_t len)
 {
-	__typeof__(&pmem_flush) real = REAL_PMEM(pmem_flush);
+	__typeof__(&pmem_flush) real = REAL_V(pmem_flush);
 	if (real)
 		real(addr, len);
 	else
@@ -207,7 +171,7 @@ void
 pmemi_flush_range(const void *addr, size_t len, bool drain)
 {
 	int saved_errno;
-	if (!pmemi_enter(&saved_errno)) {
+	if (!shim_enter(&saved_errno)) {
 		pmemi_native_flush(addr, len);
 		if (drain)
 			_mm_sfence();
@@ -217,7 +181,7 @@ pmemi_flush_range(const void *addr, size_t len, bool drain)
 	pmemi_flush(addr, len, site);
 	if (drain)
 		pmemi_fence(site);
-	pmemi_leave(saved_errno);
+	shim_leave(saved_errno);
 }
 
 /* pmem_flush -- flush the lines of [addr, addr + len) */
@@ -245,12 +209,12 @@ void
 pmemi_drain(void)
 {
 	int saved_errno;
-	if (!pmemi_enter(&saved_errno)) {
+	if (!shim_enter(&saved_errno)) {
 		_mm_sfence();
 		return;
 	}
 	pmemi_fence(shim_site_here());
-	pmemi_leave(saved_errno);
+	shim_leave(saved_errno);
 }
 
 /* pmem_drain -- a fence of the calling thread */
@@ -283,7 +247,7 @@ pmem_is_pmem(const void *addr, size_t len)
 {
 	struct pmemi_piece p;
 	if (!pmemi_touches_emulated(addr, len ? len : 1)) {
-		__typeof__(&pmem_is_pmem) real = REAL_PMEM(pmem_is_pmem);
+		__typeof__(&pmem_is_pmem) real = REAL_V(pmem_is_pmem);
 		return real ? real(addr, len) : 0;
 	}
 	for_each_piece(p, addr, len ? len : 1) {
@@ -314,7 +278,7 @@ static void
 copy_finish(void *dst, size_t len, unsigned flags, bool by_real)
 {
 	int saved_errno;
-	if (!pmemi_enter(&saved_errno)) {
+	if (!shim_enter(&saved_errno)) {
 		if (!by_real)
 			native_copy_done(dst, len, flags);
 		return;
@@ -324,7 +288,7 @@ copy_finish(void *dst, size_t len, unsigned flags, bool by_real)
 		pmemi_stored(dst, len, pmemi_copy_kind(flags), site);
 	if (pmemi_copy_drains(flags))
 		pmemi_fence(site);
-	pmemi_leave(saved_errno);
+	shim_leave(saved_errno);
 }
 
 /* move_flags -- what every pmem_mem{cpy,move}* variant does */
@@ -333,7 +297,7 @@ move_flags(void *dst, const void *src, size_t len, unsigned flags)
 {
 	if (len == 0)
 		return dst;
-	__typeof__(&pmem_memmove) real = REAL_PMEM(pmem_memmove);
+	__typeof__(&pmem_memmove) real = REAL_V(pmem_memmove);
 	bool by_real = real != NULL && !pmemi_touches_emulated(dst, len);
 	if (by_real)
 		real(dst, src, len, flags);
@@ -349,7 +313,7 @@ set_flags(void *dst, int c, size_t len, unsigned flags)
 {
 	if (len == 0)
 		return dst;
-	__typeof__(&pmem_memset) real = REAL_PMEM(pmem_memset);
+	__typeof__(&pmem_memset) real = REAL_V(pmem_memset);
 	bool by_real = real != NULL && !pmemi_touches_emulated(dst, len);
 	if (by_real)
 		real(dst, c, len, flags);

@@ -34,28 +34,6 @@ enum pmemi_copy_kind {
 	PMEMI_COPY_NOFLUSH,       /* cached stores, left dirty */
 };
 
-/*
- * pmemi_enter -- true if this call may emit events: the shim is active and
- * not already running on this thread (shim_intercept.h); then pmemi_leave
- * ends it and restores errno. Otherwise the call is done natively.
- */
-static inline bool
-pmemi_enter(int *saved_errno)
-{
-	if (shim_depth != 0 || !shim_active)
-		return false;
-	*saved_errno = errno;
-	shim_depth++;
-	return true;
-}
-
-static inline void
-pmemi_leave(int saved_errno)
-{
-	shim_depth--;
-	errno = saved_errno;
-}
-
 /* what a piece of a range is: the mapping holding it, or NULL (native) */
 struct pmemi_piece {
 	char *addr;
@@ -96,9 +74,6 @@ void *pmemi_memmove(void *dst, const void *src, size_t len, unsigned flags);
 void *pmemi_memset(void *dst, int c, size_t len, unsigned flags);
 /* msync(MS_SYNC) of the page-rounded range, through the shim's msync */
 int pmemi_msync(const void *addr, size_t len);
-
-/* the real function of a library loaded after libpmemu, or NULL */
-void *pmemi_real(void *volatile *slot, const char *name, const char *ver);
 
 #pragma GCC visibility pop
 

@@ -17,6 +17,7 @@
 #include <libpmem2.h>
 
 #include "intercept_libpmem.h"
+#include "pmem_real.h"
 #include "shim_events.h"
 #include "shim_fatal.h"
 #include "shim_site.h"
@@ -27,42 +28,6 @@ _Static_assert(PMEM2_F_MEM_NODRAIN == PMEMI_F_NODRAIN &&
 		PMEM2_F_MEM_WC == PMEMI_F_WC && PMEM2_F_MEM_WB == PMEMI_F_WB &&
 		PMEM2_F_MEM_NOFLUSH == PMEMI_F_NOFLUSH, "libpmem2 flags changed");
 
-#define LIBPMEM2_VER "LIBPMEM2_1.0"
-
-static void *volatile real_pmem2_map_get_address;
-static void *volatile real_pmem2_map_get_size;
-static void *volatile real_pmem2_map_get_store_granularity;
-static void *volatile real_pmem2_get_persist_fn;
-static void *volatile real_pmem2_get_flush_fn;
-static void *volatile real_pmem2_get_drain_fn;
-static void *volatile real_pmem2_get_memmove_fn;
-static void *volatile real_pmem2_get_memcpy_fn;
-static void *volatile real_pmem2_get_memset_fn;
-static void *volatile real_pmem2_deep_flush;
-static void *volatile real_pmem2_map_new;
-static void *volatile real_pmem2_source_get_fd;
-static void *volatile real_pmem2_config_set_required_store_granularity;
-
-#define REAL_PMEM2(name) ((__typeof__(&name))pmemi_real(&real_##name, \
-		#name, LIBPMEM2_VER))
-
-__attribute__((constructor)) static void
-shim_init_libpmem2(void)
-{
-	(void)REAL_PMEM2(pmem2_map_get_address);
-	(void)REAL_PMEM2(pmem2_map_get_size);
-	(void)REAL_PMEM2(pmem2_map_get_store_granularity);
-	(void)REAL_PMEM2(pmem2_get_persist_fn);
-	(void)REAL_PMEM2(pmem2_get_flush_fn);
-	(void)REAL_PMEM2(pmem2_get_drain_fn);
-	(void)REAL_PMEM2(pmem2_get_memmove_fn);
-	(void)REAL_PMEM2(pmem2_get_memcpy_fn);
-	(void)REAL_PMEM2(pmem2_get_memset_fn);
-	(void)REAL_PMEM2(pmem2_deep_flush);
-	(void)REAL_PMEM2(pmem2_map_new);
-	(void)REAL_PMEM2(pmem2_source_get_fd);
-	(void)REAL_PMEM2(pmem2_config_set_required_store_granularity);
-}
 
 /* ---- DAX domains (adr, eadr): cache-line granularity or finer ---- */
 
@@ -119,9 +84,9 @@ static void
 page_stored(void *dst, size_t len, unsigned flags)
 {
 	int saved_errno;
-	if (pmemi_enter(&saved_errno)) {
+	if (shim_enter(&saved_errno)) {
 		pmemi_stored(dst, len, PMEMI_COPY_NOFLUSH, shim_site_here());
-		pmemi_leave(saved_errno);
+		shim_leave(saved_errno);
 	}
 	if (!(flags & PMEM2_F_MEM_NOFLUSH))
 		page_persist(dst, len);
@@ -167,7 +132,7 @@ static const struct pmem2_ops *
 map_ops(struct pmem2_map *map)
 {
 	__typeof__(&pmem2_map_get_address) get_address =
-		REAL_PMEM2(pmem2_map_get_address);
+		REAL_V(pmem2_map_get_address);
 	if (map == NULL || get_address == NULL)
 		return NULL;
 	const struct shim_mapping *m = shim_mapping_lookup(get_address(map));
@@ -180,7 +145,10 @@ map_ops(struct pmem2_map *map)
 	return &ops_by_domain[d];
 }
 
-/* one getter shape: the shim's function if emulated, else the real one */
+/* one getter shape: the shim's function if emulated, else the real one.
+ * No guard (shim_enter): a getter emits nothing, and its answer for an
+ * emulated map must be the shim's whatever the depth (a nested call must
+ * not hand out the real functions for it) */
 #define PMEM2_GETTER(type, getter, field) \
 type \
 getter(struct pmem2_map *map) \
@@ -188,7 +156,7 @@ getter(struct pmem2_map *map) \
 	const struct pmem2_ops *ops = map_ops(map); \
 	if (ops != NULL) \
 		return (type)ops->field; \
-	__typeof__(&getter) real = REAL_PMEM2(getter); \
+	__typeof__(&getter) real = REAL_V(getter); \
 	if (real == NULL) \
 		shim_fatal(#getter ": libpmem2 is not loaded"); \
 	return real(map); \
@@ -210,7 +178,7 @@ pmem2_map_get_store_granularity(struct pmem2_map *map)
 	if (ops != NULL)
 		return ops->granularity;
 	__typeof__(&pmem2_map_get_store_granularity) real =
-		REAL_PMEM2(pmem2_map_get_store_granularity);
+		REAL_V(pmem2_map_get_store_granularity);
 	if (real == NULL)
 		shim_fatal("pmem2_map_get_store_granularity: libpmem2 is not "
 				"loaded");
@@ -228,13 +196,13 @@ pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 	const struct pmem2_ops *ops = map_ops(map);
 	if (ops == NULL) {
 		__typeof__(&pmem2_deep_flush) real =
-			REAL_PMEM2(pmem2_deep_flush);
+			REAL_V(pmem2_deep_flush);
 		if (real == NULL)
 			shim_fatal("pmem2_deep_flush: libpmem2 is not loaded");
 		return real(map, ptr, size);
 	}
-	uintptr_t base = (uintptr_t)REAL_PMEM2(pmem2_map_get_address)(map);
-	size_t map_len = REAL_PMEM2(pmem2_map_get_size)(map);
+	uintptr_t base = (uintptr_t)REAL_V(pmem2_map_get_address)(map);
+	size_t map_len = REAL_V(pmem2_map_get_size)(map);
 	if ((uintptr_t)ptr < base || size > map_len ||
 			(uintptr_t)ptr - base > map_len - size)
 		return PMEM2_E_DEEP_FLUSH_RANGE;
@@ -249,7 +217,7 @@ source_domain(const struct pmem2_source *src)
 {
 	int fd;
 	__typeof__(&pmem2_source_get_fd) get_fd =
-		REAL_PMEM2(pmem2_source_get_fd);
+		REAL_V(pmem2_source_get_fd);
 	if (get_fd == NULL || get_fd(src, &fd) != 0)
 		return -1;
 	const struct shim_region *r = shim_fd_region(fd);
@@ -267,9 +235,9 @@ int
 pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
 		const struct pmem2_source *src)
 {
-	__typeof__(&pmem2_map_new) real = REAL_PMEM2(pmem2_map_new);
+	__typeof__(&pmem2_map_new) real = REAL_V(pmem2_map_new);
 	__typeof__(&pmem2_config_set_required_store_granularity) set_gran =
-		REAL_PMEM2(pmem2_config_set_required_store_granularity);
+		REAL_V(pmem2_config_set_required_store_granularity);
 	if (real == NULL || set_gran == NULL)
 		shim_fatal("pmem2_map_new: libpmem2 is not loaded");
 	int ret = real(map_ptr, cfg, src);

@@ -23,6 +23,7 @@
 #include <libpmem.h>
 
 #include "intercept_libpmem.h"
+#include "pmem_real.h"
 #include "shim_region.h"
 
 #ifndef MAP_SHARED_VALIDATE
@@ -32,29 +33,11 @@
 #define MAP_SYNC 0x80000
 #endif
 
-#define LIBPMEM_VER "LIBPMEM_1.0"
 #define PMEM_FILE_ALL (PMEM_FILE_CREATE | PMEM_FILE_EXCL | \
 		PMEM_FILE_SPARSE | PMEM_FILE_TMPFILE)
 
-static void *volatile real_pmem_map_file;
-static void *volatile real_pmem_unmap;
-static void *volatile real_pmem_errormsg;
-static void *volatile real_pmem_check_version;
-
-#define REAL_PMEM(name) ((__typeof__(&name))pmemi_real(&real_##name, \
-		#name, LIBPMEM_VER))
-
 /* the last error of this thread, as pmem_errormsg returns it */
 static __thread char map_errmsg[512];
-
-__attribute__((constructor)) static void
-shim_init_libpmem_map(void)
-{
-	(void)REAL_PMEM(pmem_map_file);
-	(void)REAL_PMEM(pmem_unmap);
-	(void)REAL_PMEM(pmem_errormsg);
-	(void)REAL_PMEM(pmem_check_version);
-}
 
 /* map_err -- record the message; "!" appends strerror(errno) as libpmem
  * does; errno is kept */
@@ -248,11 +231,11 @@ pmem_map_file(const char *path, size_t len, int flags, mode_t mode,
 		size_t *mapped_lenp, int *is_pmemp)
 {
 	if (path != NULL && !path_emulated(path, flags)) {
-		__typeof__(&pmem_map_file) real = REAL_PMEM(pmem_map_file);
+		__typeof__(&pmem_map_file) real = REAL_V(pmem_map_file);
 		if (real != NULL) {
 			void *addr = real(path, len, flags, mode, mapped_lenp,
 					is_pmemp);
-			__typeof__(&pmem_errormsg) msg = REAL_PMEM(pmem_errormsg);
+			__typeof__(&pmem_errormsg) msg = REAL_V(pmem_errormsg);
 			if (addr == NULL && msg != NULL)
 				map_err("%s", msg());
 			return addr;
@@ -272,7 +255,7 @@ int
 pmem_unmap(void *addr, size_t len)
 {
 	if (!pmemi_touches_emulated(addr, len ? len : 1)) {
-		__typeof__(&pmem_unmap) real = REAL_PMEM(pmem_unmap);
+		__typeof__(&pmem_unmap) real = REAL_V(pmem_unmap);
 		if (real != NULL)
 			return real(addr, len);
 	}
@@ -312,7 +295,7 @@ pmem_deep_persist(const void *addr, size_t len)
 const char *
 pmem_check_version(unsigned major_required, unsigned minor_required)
 {
-	__typeof__(&pmem_check_version) real = REAL_PMEM(pmem_check_version);
+	__typeof__(&pmem_check_version) real = REAL_V(pmem_check_version);
 	if (real != NULL)
 		return real(major_required, minor_required);
 	if (major_required != PMEM_MAJOR_VERSION) {

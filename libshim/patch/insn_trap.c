@@ -387,10 +387,9 @@ static void
 emit(const struct insn_site *s, ucontext_t *uc, const struct insn_event *e)
 {
 	bool fence = e->kind == MODEL_EV_SFENCE || e->kind == MODEL_EV_MFENCE;
-	if (shim_depth != 0 || !shim_active ||
-			(!fence && shim_mapping_lookup((void *)e->addr) == NULL))
+	if (!fence && shim_mapping_lookup((void *)e->addr) == NULL)
 		return;
-	shim_depth++;
+	SHIM_ENTER_OR_RETURN();
 	uint32_t site = site_at(s, uc);
 	if (fence)
 		shim_ev_fence(e->kind, site);
@@ -400,7 +399,7 @@ emit(const struct insn_site *s, ucontext_t *uc, const struct insn_event *e)
 		shim_ev_movdir64b((void *)e->addr, site);
 	else
 		shim_ev_flush((void *)e->addr, e->len, e->kind, site);
-	shim_depth--;
+	SHIM_LEAVE();
 }
 
 void

@@ -8,6 +8,15 @@ target_include_directories(test_shim_options PRIVATE ${CMAKE_SOURCE_DIR}/libshim
 target_link_libraries(test_shim_options PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.test_shim_options COMMAND test_shim_options)
 
+# the one guard of every entry point, and REAL behind the interposers
+add_executable(test_shim_guard test_shim_guard.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/real.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/fatal.c)
+target_include_directories(test_shim_guard PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/core)
+target_link_libraries(test_shim_guard PRIVATE ${CMOCKA_LIB} dl)
+add_test(NAME libshim.test_shim_guard COMMAND test_shim_guard)
+
 # name source [compile definition]
 set(SHIM_PROGS
   "map_msync_ok|map_msync.c|"

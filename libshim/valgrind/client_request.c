@@ -174,15 +174,14 @@ client_request_trap(const struct insn_site *s, ucontext_t *uc)
 	const uint64_t *args = (const uint64_t *)g[REG_RAX];
 	/* as the plugin hooks: nothing while the shim is inactive or
 	 * already running on this thread (answers are given all the same) */
-	bool act = shim_depth == 0 && shim_active;
-	if (act)
-		shim_depth++;
+	int saved;
+	bool act = shim_enter(&saved);
 	request_uc = uc;
 	g[REG_RDX] = (greg_t)client_request_answer(args, (uint64_t)g[REG_RDX],
 			s->vg_answer, act);
 	request_uc = NULL;
 	if (act)
-		shim_depth--;
+		shim_leave(saved);
 }
 
 /*

@@ -50,18 +50,18 @@ model_from_options(const struct shim_options *o)
 {
 	struct model_config *cfg = model_config_new();
 	if (cfg == NULL)
-		shim_fatal("error: out of memory");
+		shim_fatal("out of memory");
 	if (model_config_set_domain(cfg, o->domain) != 0 ||
 			model_config_set_line(cfg, o->line_len) != 0 ||
 			model_config_set_clflush_weak(cfg, o->clflush_weak) ||
 			model_config_set_sector(cfg, o->sector_len) != 0 ||
 			model_config_set_contents(cfg, false) != 0)
-		shim_fatal("error: the model rejects --line=%u --sector=%u",
+		shim_fatal("the model rejects --line=%u --sector=%u",
 			o->line_len, o->sector_len);
 	struct model *m = model_new(cfg, NULL, NULL);
 	model_config_delete(cfg);
 	if (m == NULL)
-		shim_fatal("error: out of memory");
+		shim_fatal("out of memory");
 	return m;
 }
 
@@ -79,7 +79,7 @@ writer_open(const struct shim_options *opts)
 		int ret = shim_join(path, opts->root_pid == (long)getpid(),
 				&writer);
 		if (ret != 0)
-			shim_fatal("error: %s: cannot join the trace (%s)", path,
+			shim_fatal("%s: cannot join the trace (%s)", path,
 				strerror(-ret));
 		shim_state_set_writer(writer, opts->trace_path != NULL);
 		return;
@@ -96,7 +96,7 @@ writer_open(const struct shim_options *opts)
 	};
 	int ret = trace_writer_open(path, &info, &writer);
 	if (ret != 0)
-		shim_fatal("error: %s: cannot write the trace (%s)", path,
+		shim_fatal("%s: cannot write the trace (%s)", path,
 			strerror(-ret));
 	shim_state_set_writer(writer, opts->trace_path != NULL);
 }
@@ -136,7 +136,7 @@ shim_init(void)
 	char err[512];
 	struct shim_options opts;
 	if (shim_options_parse(environ, &opts, err, sizeof(err)) != 0)
-		shim_fatal("error: %s", err);
+		shim_fatal("%s", err);
 	shim_state_start(&opts);
 	if (opts.root_pid == 0) {
 		char pid[24];
@@ -148,7 +148,7 @@ shim_init(void)
 	shim_state_set_model(model_from_options(&opts));
 	writer_open(&opts);
 	if (shim_site_init() != 0)
-		shim_fatal("error: cannot map the call site tables");
+		shim_fatal("cannot map the call site tables");
 	shim_site_set_sink(site_sink);
 	shim_state_set_hooks(shim_site_flush_pending, tx_event);
 	shim_mappings_set_listener(shim_hooks_update_slots);

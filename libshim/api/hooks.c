@@ -107,7 +107,7 @@ HOOK void
 __pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc)
 {
 	if (kind < 0 || kind > PMEMU_HOOK_CLFLUSH)
-		shim_fatal("error: plugin hook: flush kind %d", kind);
+		shim_fatal("plugin hook: flush kind %d", kind);
 	SHIM_ENTER_OR_RETURN();
 	shim_ev_flush(addr, 1, flush_kinds[kind], shim_site_srcloc(loc));
 	SHIM_LEAVE();
@@ -117,7 +117,7 @@ HOOK void
 __pmemu_fence(int kind, const struct pmemu_srcloc *loc)
 {
 	if (kind < 0 || kind > PMEMU_HOOK_LOCKED)
-		shim_fatal("error: plugin hook: fence kind %d", kind);
+		shim_fatal("plugin hook: fence kind %d", kind);
 	SHIM_ENTER_OR_RETURN();
 	shim_ev_fence(fence_kinds[kind], shim_site_srcloc(loc));
 	SHIM_LEAVE();

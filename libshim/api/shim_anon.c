@@ -98,7 +98,7 @@ shim_anon_register(void *addr, size_t len, const char *name)
 			PROT_READ, MAP_SHARED | MAP_FIXED, r->view_fd, 0);
 	if (p == MAP_FAILED || shim_mapping_add(lo, hi - lo, 0, r,
 			PROT_READ | PROT_WRITE) == NULL)
-		shim_fatal("error: pmemu_register_pmem(%s): cannot map its "
+		shim_fatal("pmemu_register_pmem(%s): cannot map its "
 			"view: %s", name, strerror(errno));
 	shim_mappings_changed();
 	shim_unlock();
@@ -125,7 +125,7 @@ shim_anon_unregister(void *addr, size_t len)
 			pread(view_fd, tmp, hi - lo, 0) != (ssize_t)(hi - lo) ||
 			REAL(mremap)(tmp, hi - lo, hi - lo, MREMAP_MAYMOVE |
 				MREMAP_FIXED, (void *)lo) == MAP_FAILED)
-		shim_fatal("error: pmemu_unregister_pmem: cannot restore the "
+		shim_fatal("pmemu_unregister_pmem: cannot restore the "
 			"memory: %s", strerror(errno));
 	return 0;
 }

@@ -21,7 +21,7 @@ shim_fatal(const char *fmt, ...)
 	if ((size_t)n > sizeof(msg) - 2)
 		n = sizeof(msg) - 2;
 	msg[n++] = '\n';
-	static const char prefix[] = "pmemu: ";
+	static const char prefix[] = "pmemu: error: ";
 	/* system calls: no interposer, no REAL that may not be resolved */
 	(void)syscall(SYS_write, 2, prefix, sizeof(prefix) - 1);
 	(void)syscall(SYS_write, 2, msg, (size_t)n);

@@ -42,7 +42,7 @@ lookup_required(const char *name)
 {
 	void *p = shim_real_lookup(name);
 	if (p == NULL)
-		shim_fatal("error: failed to intercept %s: no definition "
+		shim_fatal("failed to intercept %s: no definition "
 			"after libpmemu.so", name);
 	return p;
 }

@@ -4,7 +4,7 @@
 #ifndef PMEMU_SHIM_FATAL_H
 #define PMEMU_SHIM_FATAL_H 1
 
-/* stops the program with one line "pmemu: <msg>" on stderr, exit 2
+/* stops the program with one line "pmemu: error: <msg>" on stderr, exit 2
  * (async-signal-safe) */
 void shim_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 		noreturn));

@@ -87,12 +87,12 @@ shim_join(const char *path, bool owner, struct trace_writer **w)
 		return ret;
 	int fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0)
-		shim_fatal("error: %s: cannot join the trace", path);
+		shim_fatal("%s: cannot join the trace", path);
 	struct scan sc = { 0 };
 	scan_trace(fd, &sc);
 	uint32_t idx = sc.instance + 1;
 	if (idx > INSTANCE_MAX)
-		shim_fatal("error: %s: more than %u program images (exec) in "
+		shim_fatal("%s: more than %u program images (exec) in "
 			"one run", path, INSTANCE_MAX);
 	uint32_t body[3] = { (uint32_t)getpid(), (uint32_t)getppid(), idx };
 	(void)trace_append(*w, TRACE_REC_PROCESS, shim_tid(), 0, body,

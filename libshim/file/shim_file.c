@@ -230,7 +230,7 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 			mprotect(p, new_len, prot & ~PROT_WRITE);
 		if (shim_mapping_add((uintptr_t)p, new_len, off, r, prot) ==
 				NULL)
-			shim_fatal("error: out of memory tracking a mapping");
+			shim_fatal("out of memory tracking a mapping");
 		shim_mappings_changed();
 	}
 	shim_unlock();

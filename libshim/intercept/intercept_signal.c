@@ -172,7 +172,7 @@ shim_signal_install(void)
 		sigemptyset(&act.sa_mask);
 		struct kept_signal *k = &kept[i];
 		if (shim_sigaction_real(k->sig, &act, &k->prog) != 0)
-			shim_fatal("error: cannot install the signal %d handler",
+			shim_fatal("cannot install the signal %d handler",
 				k->sig);
 		if (k->prog.sa_sigaction == kept_handler) /* inherited? */
 			memset(&k->prog, 0, sizeof(k->prog));

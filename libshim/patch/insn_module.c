@@ -82,7 +82,7 @@ die_unpatchable(const struct scan *c, const struct insn_site *s)
 		exe[n > 0 ? n : 0] = '\0';
 		module = exe;
 	}
-	shim_fatal("error: cannot emulate %s in %s (%s+%#lx); rebuild it "
+	shim_fatal("cannot emulate %s in %s (%s+%#lx); rebuild it "
 			"with the GCC plugin (-fplugin=%s)", s->why, func,
 			module, (unsigned long)vaddr, insn_plugin_path());
 }
@@ -106,7 +106,7 @@ on_site(void *ctx, const struct insn_site *s)
 		size_t cap = m->cap ? 2 * m->cap : 16;
 		struct insn_site *n = realloc(m->sites, cap * sizeof(*n));
 		if (n == NULL)
-			shim_fatal("error: out of memory scanning %s",
+			shim_fatal("out of memory scanning %s",
 					c->l->name);
 		m->sites = n;
 		m->cap = cap;
@@ -191,7 +191,7 @@ static struct insn_scanner *
 scanner(struct insn_scanner **sc)
 {
 	if (*sc == NULL && (*sc = insn_scanner_new()) == NULL)
-		shim_fatal("error: cannot start the disassembler (capstone)");
+		shim_fatal("cannot start the disassembler (capstone)");
 	return *sc;
 }
 

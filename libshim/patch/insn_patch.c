@@ -144,7 +144,7 @@ text_write(const struct loaded *l, const struct insn_site *s, uintptr_t at,
 		if (err < 0)
 			err = set_prot(page, PROT_READ | PROT_WRITE);
 		if (err < 0)
-			shim_fatal("error: cannot patch the %s at %s+%#lx: "
+			shim_fatal("cannot patch the %s at %s+%#lx: "
 					"mprotect: %s; rebuild it with the GCC "
 					"plugin (-fplugin=%s)",
 					insn_kind_name(s->kind),
@@ -324,7 +324,7 @@ table_rebuild(void)
 		n += m->nsites;
 	struct insn_table *t = malloc(sizeof(*t) + n * sizeof(t->sites[0]));
 	if (t == NULL)
-		shim_fatal("error: out of memory for %zu patch sites", n);
+		shim_fatal("out of memory for %zu patch sites", n);
 	t->n = 0;
 	for (struct module *m = modules; m != NULL; m = m->next) {
 		memcpy(&t->sites[t->n], m->sites,
@@ -341,7 +341,7 @@ module_add(const struct loaded *l, struct insn_scanner **sc)
 {
 	struct module *m = calloc(1, sizeof(*m));
 	if (m == NULL || (m->name = strdup(l->name)) == NULL)
-		shim_fatal("error: out of memory scanning %s", l->name);
+		shim_fatal("out of memory scanning %s", l->name);
 	m->base = l->base;
 	m->present = true;
 	if (!skipped(l))
@@ -365,14 +365,14 @@ rescan(void)
 {
 	struct { struct loaded *v; size_t n, cap; } all = { 0 };
 	if (dl_iterate_phdr(collect, &all) != 0)
-		shim_fatal("error: out of memory listing the loaded objects");
+		shim_fatal("out of memory listing the loaded objects");
 	for (struct module *m = modules; m != NULL; m = m->next)
 		m->present = false;
 	struct module **fresh = calloc(all.n + 1, sizeof(*fresh));
 	const struct loaded **fresh_l = calloc(all.n + 1, sizeof(*fresh_l));
 	struct insn_scanner *sc = NULL; /* made on the first cache miss */
 	if (fresh == NULL || fresh_l == NULL)
-		shim_fatal("error: out of memory listing the loaded objects");
+		shim_fatal("out of memory listing the loaded objects");
 	size_t nfresh = 0;
 	bool jump = patch_mode_jump();
 	for (size_t i = 0; i < all.n; i++) {
@@ -408,7 +408,7 @@ shim_insn_init(void)
 {
 	int err = insn_trap_install();
 	if (err < 0)
-		shim_fatal("error: cannot install the SIGTRAP handler of "
+		shim_fatal("cannot install the SIGTRAP handler of "
 				"patched instructions: %s", strerror(-err));
 	pthread_mutex_lock(&patch_lock);
 	rescan();

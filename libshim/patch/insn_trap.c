@@ -280,7 +280,7 @@ nt_store(uintptr_t ea, const uint8_t *src, unsigned width, bool direct)
 				:: "r"(ea), "r"(src) : "xmm0", "memory");
 		break;
 	default:
-		shim_fatal("error: internal: a %u-byte non-temporal store",
+		shim_fatal("internal: a %u-byte non-temporal store",
 				width);
 	}
 }
@@ -327,7 +327,7 @@ perform_store(const struct insn_site *s, const ucontext_t *uc)
 {
 	uint8_t src[64] __attribute__((aligned(64)));
 	if (source_bytes(s, uc, src) < 0)
-		shim_fatal("error: the signal frame lacks the register of the "
+		shim_fatal("the signal frame lacks the register of the "
 				"%s at %#lx; rebuild with the GCC plugin",
 				insn_kind_name(s->kind), (unsigned long)s->addr);
 	uintptr_t ea = insn_effective_addr(s, uc);
@@ -371,7 +371,7 @@ perform(const struct insn_site *s, const ucontext_t *uc)
 	case INSN_MOVDIR64B:
 		return perform_movdir64b(s, uc);
 	default:
-		shim_fatal("error: internal: a trap at a %s",
+		shim_fatal("internal: a trap at a %s",
 				insn_kind_name(s->kind));
 	}
 }

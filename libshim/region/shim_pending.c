@@ -30,7 +30,7 @@ grow(size_t need)
 		REAL(mmap)(NULL, cap, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		shim_fatal("error: out of memory for write-backs in flight");
+		shim_fatal("out of memory for write-backs in flight");
 	buf = p;
 	buf_cap = cap;
 }

@@ -122,7 +122,7 @@ shim_mapping_add(uintptr_t base, size_t len, uint64_t file_off,
 			__atomic_store_n(&mapping_hi, i + 1, __ATOMIC_RELEASE);
 		return m;
 	}
-	shim_fatal("error: more than %d mappings of emulated pmem",
+	shim_fatal("more than %d mappings of emulated pmem",
 		MAPPINGS_MAX);
 }
 
@@ -148,7 +148,7 @@ shim_fd_set(int fd, struct shim_region *r)
 	if (fd >= 0 && fd < FDS_MAX)
 		__atomic_store_n(&fd_regions[fd], r, __ATOMIC_RELEASE);
 	else if (r != NULL)
-		shim_fatal("error: descriptor %d of emulated file %s is above "
+		shim_fatal("descriptor %d of emulated file %s is above "
 			"%d", fd, r->path, FDS_MAX);
 }
 
@@ -164,7 +164,7 @@ pmem_dir(void)
 		 * need not exist any more (a moved trace) */
 		if (d != NULL && realpath(d, dir) == NULL) {
 			if (shim_opts()->image_dir == NULL)
-				shim_fatal("error: --pmem-dir / PMEMU_PMEM_DIR=%s: "
+				shim_fatal("--pmem-dir / PMEMU_PMEM_DIR=%s: "
 					"%s", d, strerror(errno));
 			snprintf(dir, sizeof(dir), "%s", d);
 		}
@@ -258,7 +258,7 @@ static struct shim_region *
 region_new(int fd, const struct stat *st, const char *path)
 {
 	if (nregions == REGIONS_MAX)
-		shim_fatal("error: more than %d emulated files", REGIONS_MAX);
+		shim_fatal("more than %d emulated files", REGIONS_MAX);
 	struct shim_region *r = &regions[nregions];
 	*r = (struct shim_region){ .id = region_id(path),
 		.domain = shim_domain(),
@@ -268,7 +268,7 @@ region_new(int fd, const struct stat *st, const char *path)
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	int ret = shim_view_create(r);
 	if (ret != 0)
-		shim_fatal("error: %s: cannot create its view in %s: %s", path,
+		shim_fatal("%s: cannot create its view in %s: %s", path,
 			shim_opts()->tmpdir, strerror(-ret));
 	nregions++;
 	region_announce(r);

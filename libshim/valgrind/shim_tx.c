@@ -70,7 +70,7 @@ tables_get(void)
 	void *p = REAL(mmap)(NULL, sizeof(*tables), PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		shim_fatal("error: out of memory for transaction tables");
+		shim_fatal("out of memory for transaction tables");
 	tables = p;
 	return tables;
 }

@@ -129,7 +129,7 @@ shim_fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pmemu: ", stderr);
+	fputs("pmemu: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);

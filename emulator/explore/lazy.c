@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine_impl.h"
+#include "xalloc.h"
 
 
 struct lazy_node {
@@ -59,12 +60,9 @@ struct xp_lazy {
 struct xp_lazy *
 xp_lazy_new(struct engine *e)
 {
-	struct xp_lazy *lz = calloc(1, sizeof(*lz));
-	if (lz == NULL)
-		abort();
-	lz->slot_node = malloc(e->nslots * sizeof(*lz->slot_node));
-	if (lz->slot_node == NULL)
-		abort();
+	struct xp_lazy *lz = xcalloc(1, sizeof(*lz), "xp_lazy_new: lz");
+	lz->slot_node = xmalloc(e->nslots * sizeof(*lz->slot_node),
+			"xp_lazy_new: lz->slot_node");
 	for (size_t i = 0; i < e->nslots; i++)
 		lz->slot_node[i] = SIZE_MAX;
 	lz->known_by_key = xp_linemap_new();
@@ -314,9 +312,7 @@ remember(struct engine *e, size_t k, size_t nread)
 	struct lazy_known *kn = &lz->known[lz->nknown];
 	kn->res = d->res;
 	kn->output = d->output ? xp_strdup(d->output) : NULL;
-	kn->read = calloc(nread + 1, sizeof(*kn->read));
-	if (kn->read == NULL)
-		abort();
+	kn->read = xcalloc(nread + 1, sizeof(*kn->read), "remember: kn->read");
 	for (size_t j = 0; j < nread; j++) {
 		kn->read[j].region = e->open.v[lz->order[j]].line.region;
 		kn->read[j].off = e->open.v[lz->order[j]].line.off;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 enum gen_phase {
 	PH_ALL_LOST, PH_INCLUDE, PH_ALL_NEWEST, PH_OMIT, PH_SAMPLE, PH_DONE,
@@ -65,9 +66,7 @@ struct xp_state_gen *
 xp_state_gen_new(const struct xp_open *open, size_t n,
 		const struct xp_state_bounds *b)
 {
-	struct xp_state_gen *g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		abort();
+	struct xp_state_gen *g = xcalloc(1, sizeof(*g), "xp_state_gen_new: g");
 	g->open = open;
 	g->n = n;
 	g->var = calloc(n + 1, sizeof(*g->var));

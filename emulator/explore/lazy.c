@@ -124,10 +124,8 @@ new_node(struct engine *e, size_t parent)
 			sizeof(*lz->node));
 	struct lazy_node *d = &lz->node[lz->n];
 	memset(d, 0, sizeof(*d));
-	d->pick = calloc(n, sizeof(*d->pick));
-	d->decided = calloc(n, 1);
-	if (d->pick == NULL || d->decided == NULL)
-		abort();
+	d->pick = xcalloc(n, sizeof(*d->pick), "new_node: d->pick");
+	d->decided = xcalloc(n, 1, "new_node: d->decided");
 	if (parent != SIZE_MAX) { /* after the grow: lz->node moved */
 		memcpy(d->pick, lz->node[parent].pick, n * sizeof(*d->pick));
 		memcpy(d->decided, lz->node[parent].decided, n);
@@ -252,10 +250,9 @@ read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 	}
 	/* watched index -> open line: the undecided lines, in order */
 	size_t nw = 0, nread = 0;
-	size_t *watch = calloc(e->open.n + 1, sizeof(*watch));
-	unsigned char *got = calloc(e->open.n + 1, 1);
-	if (watch == NULL || got == NULL)
-		abort();
+	size_t *watch = xcalloc(e->open.n + 1, sizeof(*watch),
+			"read_log: watch");
+	unsigned char *got = xcalloc(e->open.n + 1, 1, "read_log: got");
 	for (size_t i = 0; i < e->open.n; i++)
 		if (!d->decided[i])
 			watch[nw++] = i;
@@ -388,10 +385,10 @@ static int
 run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 {
 	struct xp_lazy *lz = e->lazy;
-	struct xp_line_set *lines = calloc(e->open.n + 1, sizeof(*lines));
-	struct xp_choice *choices = calloc(e->open.n + 1, sizeof(*choices));
-	if (lines == NULL || choices == NULL)
-		abort();
+	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
+			"run_tree: lines");
+	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),
+			"run_tree: choices");
 	int rc = 0;
 	new_node(e, SIZE_MAX);
 	while (rc == 0 && (lz->started < lz->n || lz->busy > 0)) {
@@ -437,10 +434,10 @@ static void
 record_states(struct engine *e, size_t idx)
 {
 	struct xp_lazy *lz = e->lazy;
-	struct xp_line_set *lines = calloc(e->open.n + 1, sizeof(*lines));
-	struct xp_choice *choices = calloc(e->open.n + 1, sizeof(*choices));
-	if (lines == NULL || choices == NULL)
-		abort();
+	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
+			"record_states: lines");
+	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),
+			"record_states: choices");
 	sort_engine = e;
 	qsort(lz->node, lz->n, sizeof(*lz->node), cmp_node);
 	for (size_t k = 0; k < lz->n; k++) {

@@ -1,5 +1,6 @@
 # insn_tests.cmake -- tests of the raw-instruction scanner, patcher and trap
-# handler (libshim/insn_*.c), included from libshim/tests/CMakeLists.txt
+# handler (libshim/insn/insn_*.c, patch/insn_trap.c), included from
+# libshim/tests/CMakeLists.txt
 if(NOT TARGET PkgConfig::CAPSTONE)
   pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 endif()

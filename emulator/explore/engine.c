@@ -467,12 +467,16 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	if (rc == 0 && e.lazy)
 		xp_lazy_notes(&e, rp);
 	if (rc == 0 && e.same_points > 0)
-		xp_report_add_note(rp, "%llu crash points had the durable image "
-			"and the open lines of an earlier point: their %llu "
-			"states are that point's states (the same images, counted "
-			"at each point), enumerated once",
+		xp_report_add_note(rp, "%llu crash point%s had the durable "
+			"image and the open lines of an earlier point: %s %llu "
+			"state%s %s that point's (the same images, counted at "
+			"each point), enumerated once",
 			(unsigned long long)e.same_points,
-			(unsigned long long)e.same_states);
+			e.same_points == 1 ? "" : "s",
+			e.same_points == 1 ? "its" : "their",
+			(unsigned long long)e.same_states,
+			e.same_states == 1 ? "" : "s",
+			e.same_states == 1 ? "is" : "are");
 	teardown(&e);
 	return rc;
 }

@@ -1,4 +1,6 @@
-/* findings.c -- what the model can judge, counted per (class, site) */
+/* findings.c -- what the model can judge, counted per (class, site,
+ * whether the site is a guess): an exact site and the same site guessed
+ * for another line are two findings */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +8,9 @@
 #include "model_impl.h"
 
 static uint64_t
-finding_key(enum model_finding_class c, uint32_t site)
+finding_key(enum model_finding_class c, uint32_t site, bool guessed)
 {
-	return (((uint64_t)c << 32) | site) + 1;
+	return (((uint64_t)c << 33) | ((uint64_t)guessed << 32) | site) + 1;
 }
 
 static void
@@ -32,11 +34,12 @@ findings_grow(struct model *m)
 
 struct finding_slot *
 finding_add(struct model *m, enum model_finding_class c, uint32_t site,
-		uint64_t count, uint64_t lines, uint32_t region, uint64_t off)
+		bool guessed, uint64_t count, uint64_t lines, uint32_t region,
+		uint64_t off)
 {
 	if (m->findings == NULL || (m->nfindings + 1) * 2 > m->findings_mask + 1)
 		findings_grow(m);
-	uint64_t key = finding_key(c, site);
+	uint64_t key = finding_key(c, site, guessed);
 	uint32_t h = (uint32_t)(key * 0x9e3779b97f4a7c15ull >> 32);
 	struct finding_slot *s;
 	for (;; h++) {
@@ -48,6 +51,7 @@ finding_add(struct model *m, enum model_finding_class c, uint32_t site,
 		s->key = key;
 		s->region = region;
 		s->off = off;
+		s->guessed = guessed;
 		m->nfindings++;
 	}
 	s->count += count;
@@ -63,7 +67,9 @@ model_finding_cmp(const void *a, const void *b)
 		return x->cls < y->cls ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	return x->site < y->site ? -1 : x->site > y->site;
+	if (x->site != y->site)
+		return x->site < y->site ? -1 : 1;
+	return (int)x->guessed - (int)y->guessed; /* the exact one first */
 }
 
 /* findings_list -- every slot with more than `taken` of it, sorted; the
@@ -80,7 +86,7 @@ findings_list(const struct model *m, bool delta, size_t *n)
 		if (s->key == 0 || (delta && s->count == s->taken_count))
 			continue;
 		all[(*n)++] = (struct model_finding){
-			.cls = (enum model_finding_class)((s->key - 1) >> 32),
+			.cls = (enum model_finding_class)((s->key - 1) >> 33),
 			.site = (uint32_t)(s->key - 1),
 			.count = s->count - (delta ? s->taken_count : 0),
 			.lines = s->lines - (delta ? s->taken_lines : 0),
@@ -128,9 +134,21 @@ model_report(struct model *m, const struct model_finding *f)
 {
 	if ((unsigned)f->cls >= MODEL_FIND_MAX)
 		return;
-	struct finding_slot *s = finding_add(m, f->cls, f->site, f->count,
-			f->lines, f->region, f->off);
+	struct finding_slot *s = finding_add(m, f->cls, f->site, f->guessed,
+			f->count, f->lines, f->region, f->off);
 	if (s->related == 0)
 		s->related = f->related;
-	s->guessed |= f->guessed;
+}
+
+void
+model_store_site_exact(struct model *m, uint32_t region, uint64_t off,
+		uint32_t site)
+{
+	if (region >= m->nregions || !m->regions[region].used)
+		return;
+	uint32_t li = line_find(m, region,
+			off >> m->regions[region].line_shift);
+	if (li != UINT32_MAX && m->lines[li].dirty &&
+			m->lines[li].dirty_site == site)
+		m->lines[li].dirty_untraced = 0;
 }

@@ -363,12 +363,12 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev)
 {
 	if (r->domain == MODEL_DOMAIN_PAGECACHE) {
 		/* a CPU flush does not reach a file's page cache backing */
-		finding_add(m, MODEL_FIND_PAGECACHE_FLUSH, ev->site, 1, 0,
-				ev->region, ev->off);
+		finding_add(m, MODEL_FIND_PAGECACHE_FLUSH, ev->site, false,
+				1, 0, ev->region, ev->off);
 		return 0;
 	}
 	if (r->domain == MODEL_DOMAIN_EADR) {
-		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, 1, 0,
+		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, false, 1, 0,
 				ev->region, ev->off);
 		return 0;
 	}
@@ -377,7 +377,7 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev)
 	bool any_dirty = for_each_touched(m, ev->region, r, ev->off,
 			ev->len ? ev->len : 1, write_back_fn, &a);
 	if (!any_dirty)
-		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, 1, 0,
+		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, false, 1, 0,
 				ev->region, ev->off);
 	return 0;
 }
@@ -427,12 +427,12 @@ shutdown_fn(struct model *m, uint32_t li, void *arg)
 	uint64_t off = line_number(l) << m->regions[region].line_shift;
 	if (l->dirty)
 		finding_add(m, MODEL_FIND_UNPERSISTED, l->dirty_site,
-				l->stores - l->durable_stores, 1, region, off)->
-			guessed |= l->dirty_untraced;
+				l->dirty_untraced,
+				l->stores - l->durable_stores, 1, region, off);
 	for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
 		if (!m->wbs[w].strong) /* clflush needs no fence (MODEL.md) */
-			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site, 1, 1,
-					region, off);
+			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site,
+					false, 1, 1, region, off);
 	/* caches drain on a clean power-down */
 	l->dirty = 0;
 	line_settle(m, li, l->vcount, l->stores);
@@ -494,7 +494,8 @@ model_apply(struct model *m, const struct model_event *ev)
 	case MODEL_EV_SHUTDOWN:
 		return do_shutdown(m, ev);
 	case MODEL_EV_FLUSH_OUTSIDE:
-		finding_add(m, MODEL_FIND_OUTSIDE, ev->site, 1, 0, 0, ev->off);
+		finding_add(m, MODEL_FIND_OUTSIDE, ev->site, false, 1, 0, 0,
+				ev->off);
 		return 0;
 	case MODEL_EV_FSYNC:
 		if (ev->region == MODEL_REGION_ALL) {

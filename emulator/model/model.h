@@ -135,6 +135,12 @@ struct model_finding {
 };
 
 const char *model_finding_name(enum model_finding_class c);
+/* the untraced STORE just applied to the line at off of region had site
+ * for its own (the caller knows: a page fault hit that line), so a
+ * finding that names it is not a guess; nothing if the line's first
+ * store since its last write-back is another */
+void model_store_site_exact(struct model *m, uint32_t region, uint64_t off,
+		uint32_t site);
 /* a finding the caller judged (MODEL_FIND_TX_*), counted with the model's
  * own: f->count and f->lines add to those of (f->cls, f->site) */
 void model_report(struct model *m, const struct model_finding *f);

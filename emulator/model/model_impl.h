@@ -173,8 +173,8 @@ void hist_mark_wb(struct model *m, uint32_t li, uint64_t v);
 
 /* findings.c */
 struct finding_slot *finding_add(struct model *m,
-		enum model_finding_class c, uint32_t site, uint64_t count,
-		uint64_t lines, uint32_t region, uint64_t off);
+		enum model_finding_class c, uint32_t site, bool guessed,
+		uint64_t count, uint64_t lines, uint32_t region, uint64_t off);
 void findings_free(struct model *m);
 
 /* model.c */

@@ -126,9 +126,10 @@ print_entry(FILE *out, const struct findings_report *rep,
 	fputc('\n', out);
 	print_frames(out, e->frames, e->nframes);
 	if (e->guessed)
-		fputs("      (first store on this page, seen by page "
-			"protection; build with the pmemu GCC plugin for the "
-			"exact store)\n", out);
+		fputs("      (site guessed: a store seen by page protection, "
+			"named by the page's first store or a flush or TX_ADD "
+			"that covered the line; build with the pmemu GCC "
+			"plugin for the exact store)\n", out);
 	if (e->nrelated_frames > 0) {
 		fputs("    added to the transaction after the store:\n", out);
 		print_frames(out, e->related_frames, e->nrelated_frames);

@@ -161,8 +161,9 @@ entry_cmp(const void *a, const void *b)
 {
 	const struct finding_entry *x = a, *y = b;
 	struct model_finding kx = { .cls = x->cls, .count = x->count,
-		.site = x->sites[0] }, ky = { .cls = y->cls,
-		.count = y->count, .site = y->sites[0] };
+		.site = x->sites[0], .guessed = x->guessed }, ky = {
+		.cls = y->cls, .count = y->count, .site = y->sites[0],
+		.guessed = y->guessed };
 	return model_finding_cmp(&kx, &ky);
 }
 
@@ -259,7 +260,8 @@ entry_find(struct findings_report *rep, const struct finding_entry *e)
 {
 	for (size_t i = 0; i < rep->nentries; i++) {
 		struct finding_entry *x = &rep->entry[i];
-		if (x->cls == e->cls && x->key_hash == e->key_hash &&
+		if (x->cls == e->cls && x->guessed == e->guessed &&
+				x->key_hash == e->key_hash &&
 				strcmp(x->key, e->key) == 0)
 			return x;
 	}

@@ -317,7 +317,7 @@ static void print_finding(void *ctx, const struct model_finding *f)
 		f->site, f->count);
 	if (f->cls == MODEL_FIND_UNPERSISTED || f->cls == MODEL_FIND_NO_FENCE)
 		printf(" lines=%" PRIu64, f->lines);
-	printf("\n");
+	printf("%s\n", f->guessed ? " guessed" : "");
 }
 
 /* ---- sequences ---- */

@@ -56,7 +56,7 @@ static void
 store_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 {
 	struct store_ctx *c = ctx;
-	shim_emit_store(m, lo, hi - lo, c->traced, c->site);
+	shim_emit_store(m, lo, hi - lo, c->traced, c->traced, c->site);
 	if (c->traced)
 		shim_dirty_traced(m, lo, hi);
 }
@@ -94,7 +94,7 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 	struct flush_ctx *c = ctx;
 	struct shim_region *r = m->region;
 	line_bounds(m, &lo, &hi);
-	shim_dirty_flush_lines(m, lo, hi);
+	shim_dirty_flush_lines(m, lo, hi, c->site);
 	uint32_t line = r->line_len;
 	for (uintptr_t a = lo; a < hi; a += line) {
 		uint64_t off = m->file_off + (a - m->base);

@@ -11,6 +11,7 @@
 #include "shim_file.h"
 #include "shim_pending.h"
 #include "shim_region.h"
+#include "shim_restored.h"
 #include "shim_shared.h"
 #include "shim_site.h"
 #include "shim_sync.h"
@@ -63,6 +64,7 @@ image_end(void)
 {
 	shim_dirty_settle_all();
 	shim_shared_exit();
+	shim_restored_clean(MODEL_REGION_ALL, 0, UINT64_MAX >> 1);
 	bool child = shim_is_forked_child();
 	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
 		.region = MODEL_REGION_ALL };

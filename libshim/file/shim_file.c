@@ -19,6 +19,7 @@
 #include "shim_image.h"
 #include "shim_pending.h"
 #include "shim_region.h"
+#include "shim_restored.h"
 #include "shim_site.h"
 #include "shim_sync.h"
 #include "shim_view.h"
@@ -96,6 +97,7 @@ unmap_one(struct shim_mapping *m, void *ctx)
 	shim_dirty_settle_range(m, lo, hi);
 	struct shim_region *r = m->region;
 	uint64_t off = m->file_off + (lo - m->base);
+	shim_restored_clean(r->id, off, hi - lo);
 	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
 		.region = r->id, .off = off, .len = hi - lo };
 	/* a forked child leaves the media to the parent, which still maps it */

@@ -19,6 +19,7 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_emit.h"
+#include "shim_line_site.h"
 #include "shim_site.h"
 
 #define RING_LEN (1u << 18)
@@ -59,6 +60,14 @@ npages(const struct shim_mapping *m)
 	return (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
 }
 
+/* line_site_len -- bytes of m's line_site: room for the shortest line
+ * (64 bytes) whatever the region's, so release needs no region */
+static size_t
+line_site_len(const struct shim_mapping *m)
+{
+	return npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
+}
+
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
@@ -68,9 +77,12 @@ shim_dirty_setup(struct shim_mapping *m)
 	size_t n = npages(m);
 	m->page_state = anon(n);
 	m->page_site = anon(n * sizeof(uint32_t));
+	m->page_fault_line = anon(n);
+	m->line_site = anon(line_site_len(m));
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
-	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat) {
+	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
+			!m->page_fault_line || !m->line_site) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
@@ -89,6 +101,12 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
 	if (m->page_heat)
 		REAL(munmap)(m->page_heat, n);
+	if (m->page_fault_line)
+		REAL(munmap)(m->page_fault_line, n);
+	if (m->line_site)
+		REAL(munmap)(m->line_site, line_site_len(m));
+	m->page_fault_line = NULL;
+	m->line_site = NULL;
 	m->page_heat = NULL;
 	m->page_state = NULL;
 	m->page_site = NULL;
@@ -159,6 +177,7 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
 	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
 	m->page_site[pg] = shim_site_ucontext(uc);
+	shim_line_site_fault(m, pg, (uintptr_t)addr);
 	if ((m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS)
 		m->page_heat[pg]++; /* BUSY: no one else touches it */
 	if (pg > 0 && neighbour_hot(m, pg - 1)) /* a sequential writer */
@@ -199,6 +218,10 @@ view_end(const struct shim_mapping *m)
 	return m->base + (in_map < m->len ? in_map : m->len);
 }
 
+/* the site of the flush whose lines are being diffed, 0 for a settle
+ * (lock held) */
+static uint32_t flush_evidence;
+
 /* diff_lines -- a STORE for every line of [lo, hi) that differs from the
  * twin; with `refresh` the twin takes the new content (a snapshot) */
 static bool
@@ -210,14 +233,15 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 	if (hi > end)
 		hi = end;
 	for (uintptr_t a = lo; a < hi; a += line) {
-		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
 		size_t n = hi - a < line ? hi - a : line;
 		uint8_t *twin = m->twin + (a - m->base);
 		if (memcmp((void *)a, twin, n) == 0)
 			continue;
 		changed = true;
-		shim_emit_store(m, a, n, false, m->page_site[pg]);
-		shim_emit_snapshot(m, a, n, m->page_site[pg]);
+		bool exact;
+		uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
+		shim_emit_store(m, a, n, false, exact, site);
+		shim_emit_snapshot(m, a, n, site);
 		if (refresh)
 			memcpy(twin, (void *)a, n);
 	}
@@ -299,9 +323,12 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 }
 
 void
-shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		uint32_t site)
 {
+	flush_evidence = site;
 	alias(m, lo, hi, flush_lines_one);
+	flush_evidence = 0;
 }
 
 static void
@@ -396,6 +423,7 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	/* read-only first: a store racing with the diff faults and waits */
 	mprotect((void *)page, SHIM_PAGE_LEN, m->prot & ~PROT_WRITE);
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
 	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
 	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);

@@ -31,10 +31,11 @@ bool shim_dirty_fault(void *addr, const ucontext_t *uc);
 /*
  * lines [lo, hi) of mapping m are about to be flushed: emit a STORE for
  * each line changed since its last snapshot and take the new snapshot
- * (the twin); lock held
+ * (the twin); site: the flush call's (0: none), the best guess for the
+ * store of a line no fault named; lock held
  */
 void shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo,
-		uintptr_t hi);
+		uintptr_t hi, uint32_t site);
 /* bytes [lo, hi) were stored and traced: keep the twin in step */
 void shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */

@@ -11,7 +11,7 @@
 
 void
 shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
-		bool traced, uint32_t site)
+		bool traced, bool site_exact, uint32_t site)
 {
 	struct shim_region *r = m->region;
 	uint64_t off = m->file_off + (addr - m->base);
@@ -19,6 +19,8 @@ shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		.site = site, .region = r->id, .off = off, .len = len,
 		.data = traced ? (const uint8_t *)addr : NULL };
 	shim_emit_locked(&ev);
+	if (!traced && site_exact && shim_model() != NULL)
+		model_store_site_exact(shim_model(), r->id, off, site);
 	shim_media_mark(r, off, len);
 	if (r->domain == MODEL_DOMAIN_EADR) /* caches are persistent */
 		shim_media_write(r, off, (const void *)addr, len);

@@ -11,9 +11,10 @@
 #include "shim_region.h"
 
 /* a store of [addr, addr+len) of m became known (lock held); traced: its
- * bytes are the view's now */
+ * bytes are the view's now; site_exact: an untraced store's site is the
+ * store's own (its write fault), not a guess */
 void shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
-		bool traced, uint32_t site);
+		bool traced, bool site_exact, uint32_t site);
 /* the line's view content now, into the trace when recording */
 void shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
 		uint32_t site);

@@ -60,6 +60,11 @@ struct shim_mapping {
 	bool tracked;              /* writable by the program: pages start RO */
 	uint8_t *page_state;       /* enum shim_page_state, atomic access */
 	uint32_t *page_site;       /* site of the first write fault */
+	uint8_t *page_fault_line;  /* line of the page the fault hit + 1,
+	                              until a diff names its store
+	                              (shim_line_site.c) */
+	uint32_t *line_site;       /* per line: the last store site known
+	                              for its bytes, 0 = none */
 	uint8_t *twin;             /* content at the last snapshot */
 	uint8_t *page_heat;        /* faults in a row (low bits), changed
 	                              since the last fence (SHIM_HEAT_TOUCHED) */

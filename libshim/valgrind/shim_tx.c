@@ -19,6 +19,7 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_line_site.h"
 #include "shim_region.h"
 #include "shim_site.h"
 #include "shim_tx.h"
@@ -103,16 +104,20 @@ only_open_slot(void)
 
 /*
  * for_each_region_piece -- fn for each part of [addr, addr+len) in an
- * emulated mapping, as a region range. Memory outside (DRAM) is skipped
- * a page at a time: mappings are page aligned.
+ * emulated mapping: the mapping, the part's program addresses [lo, hi)
+ * and its region range. Memory outside (DRAM) is skipped a page at a
+ * time: mappings are page aligned.
  */
+typedef void (*piece_fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		const struct tx_range *r, void *ctx);
+
 static void
-for_each_region_piece(const void *addr, size_t len,
-		void (*fn)(const struct tx_range *r, void *ctx), void *ctx)
+for_each_region_piece(const void *addr, size_t len, piece_fn fn, void *ctx)
 {
 	uintptr_t a = (uintptr_t)addr, end = a + len;
 	while (a < end) {
-		const struct shim_mapping *m = shim_mapping_lookup((void *)a);
+		struct shim_mapping *m = (struct shim_mapping *)
+			shim_mapping_lookup((void *)a);
 		if (m == NULL) {
 			a = (a | (SHIM_PAGE_LEN - 1)) + 1;
 			continue;
@@ -121,7 +126,7 @@ for_each_region_piece(const void *addr, size_t len,
 		struct tx_range r = { m->region->id,
 			m->file_off + (a - m->base),
 			m->file_off + (hi - m->base) };
-		fn(&r, ctx);
+		fn(m, a, hi, &r, ctx);
 		a = hi;
 	}
 }
@@ -198,9 +203,10 @@ add_piece(const struct tx_range *r, void *ctx)
 }
 
 static void
-ignore_piece(const struct tx_range *r, void *ctx)
+ignore_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		const struct tx_range *r, void *ctx)
 {
-	(void)ctx;
+	(void)m, (void)lo, (void)hi, (void)ctx;
 	if (!range_push(tables->ignores, &tables->nignores, TX_IGNORES, r))
 		tables->ignores_full = true;
 }
@@ -235,6 +241,17 @@ struct late_ctx {
 	bool site_taken;
 };
 
+/* add_site -- the TX_ADD's site, taken on first need (an unwind) */
+static uint32_t
+add_site(struct late_ctx *c)
+{
+	if (!c->site_taken) {
+		c->add_site = c->uc ? shim_site_ucontext(c->uc) : 0;
+		c->site_taken = true;
+	}
+	return c->add_site;
+}
+
 /* late_report -- x was stored in this transaction before it was added */
 static void
 late_report(struct late_ctx *c, uint32_t store_site, bool untraced,
@@ -242,13 +259,9 @@ late_report(struct late_ctx *c, uint32_t store_site, bool untraced,
 {
 	if (shim_model() == NULL || covered_by_tx(c->slot, x))
 		return; /* added before: the store came after an add */
-	if (!c->site_taken) {
-		c->add_site = c->uc ? shim_site_ucontext(c->uc) : 0;
-		c->site_taken = true;
-	}
 	struct model_finding f = { .cls = MODEL_FIND_TX_ADD_LATE,
 		.site = store_site, .count = 1, .lines = 1,
-		.region = x->region, .off = x->lo, .related = c->add_site,
+		.region = x->region, .off = x->lo, .related = add_site(c),
 		.guessed = untraced };
 	model_report(shim_model(), &f);
 }
@@ -305,29 +318,30 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 	}
 }
 
+/* add_with_late -- one piece of a TX_ADD: stores made before it, then
+ * the range joins the transaction */
+static void
+add_with_late(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		const struct tx_range *r, void *ctx)
+{
+	struct late_ctx *c = ctx;
+	late_kept(c, r);
+	late_untraced(c, m, lo, hi);
+	/* the stores the add announces will not fault on a writable page:
+	 * the add's site is the best guess for them */
+	if (m->tracked && shim_line_site_writable(m, lo, hi))
+		shim_line_site_announced(m, lo, hi, add_site(c));
+	add_piece(r, c->slot);
+}
+
 void
 shim_tx_add(const void *addr, size_t len, const ucontext_t *uc)
 {
 	shim_lock();
 	struct tx_slot *slot = slot_of(shim_tid());
 	struct late_ctx c = { slot, uc, 0, false };
-	uintptr_t a = (uintptr_t)addr, end = a + len;
-	while (slot != NULL && a < end) {
-		struct shim_mapping *m = (struct shim_mapping *)
-			shim_mapping_lookup((void *)a);
-		if (m == NULL) {
-			a = (a | (SHIM_PAGE_LEN - 1)) + 1;
-			continue;
-		}
-		uintptr_t hi = m->base + m->len < end ? m->base + m->len : end;
-		struct tx_range r = { m->region->id,
-			m->file_off + (a - m->base),
-			m->file_off + (hi - m->base) };
-		late_kept(&c, &r);
-		late_untraced(&c, m, a, hi);
-		add_piece(&r, slot);
-		a = hi;
-	}
+	if (slot != NULL)
+		for_each_region_piece(addr, len, add_with_late, &c);
 	shim_unlock();
 }
 
@@ -360,9 +374,10 @@ clean_not_pmem(const struct tx_range *r)
 }
 
 static void
-remove_piece(const struct tx_range *r, void *ctx)
+remove_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		const struct tx_range *r, void *ctx)
 {
-	const struct shim_mapping *m = ctx;
+	(void)lo, (void)hi, (void)ctx;
 	/* a part of a pool (not the whole mapping, which is an unmapping
 	 * notice) is run-time state from now on */
 	if ((r->lo != m->file_off || r->hi != m->file_off + m->len) &&
@@ -377,18 +392,7 @@ shim_pmem_remove(const void *addr, size_t len)
 	shim_lock();
 	tables_get();
 	shim_dirty_settle_all(); /* stores so far are events, snapshotted */
-	uintptr_t a = (uintptr_t)addr, end = a + len;
-	while (a < end) {
-		const struct shim_mapping *m = shim_mapping_lookup((void *)a);
-		if (m == NULL) {
-			a = (a | (SHIM_PAGE_LEN - 1)) + 1;
-			continue;
-		}
-		uintptr_t hi = m->base + m->len < end ? m->base + m->len : end;
-		for_each_region_piece((void *)a, hi - a, remove_piece,
-				(void *)m);
-		a = hi;
-	}
+	for_each_region_piece(addr, len, remove_piece, NULL);
 	shim_unlock();
 }
 
@@ -537,24 +541,23 @@ struct clean_ctx {
 /* clean_piece -- diff and snapshot the piece's lines, then SET_CLEAN */
 static void
 clean_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
-		struct clean_ctx *c)
+		const struct tx_range *r, void *ctx)
 {
+	const struct clean_ctx *c = ctx;
 	uint32_t line = m->region->line_len;
-	uint64_t off = m->file_off + (lo - m->base);
+	uint64_t off = r->lo;
 	uintptr_t llo = lo - off % line;
 	uintptr_t lhi = hi + (line - (m->file_off + (hi - m->base)) % line) %
 		line;
 	if (lhi > m->base + m->len)
 		lhi = m->base + m->len;
-	shim_dirty_flush_lines(m, llo, lhi);
+	shim_dirty_flush_lines(m, llo, lhi, 0);
 	struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
 		.tid = shim_tid(), .site = c->site, .region = m->region->id,
 		.off = off, .len = hi - lo };
 	shim_emit_locked(&ev);
-	if (c->slot != NULL) { /* clean bytes are not the program's stores */
-		struct tx_range r = { m->region->id, off, off + (hi - lo) };
-		add_piece(&r, c->slot);
-	}
+	if (c->slot != NULL) /* clean bytes are not the program's stores */
+		add_piece(r, c->slot);
 }
 
 void
@@ -563,17 +566,6 @@ shim_ev_set_clean(const void *addr, size_t len, uint32_t site)
 	shim_lock();
 	struct clean_ctx c = { site,
 		tables != NULL ? slot_of(shim_tid()) : NULL };
-	uintptr_t a = (uintptr_t)addr, end = a + len;
-	while (a < end) {
-		struct shim_mapping *m = (struct shim_mapping *)
-			shim_mapping_lookup((void *)a);
-		if (m == NULL) {
-			a = (a | (SHIM_PAGE_LEN - 1)) + 1;
-			continue;
-		}
-		uintptr_t hi = m->base + m->len < end ? m->base + m->len : end;
-		clean_piece(m, a, hi, &c);
-		a = hi;
-	}
+	for_each_region_piece(addr, len, clean_piece, &c);
 	shim_unlock();
 }

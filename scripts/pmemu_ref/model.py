@@ -113,7 +113,9 @@ class Reference:
         self.inflight: dict[Optional[int], list[WriteBack]] = {}
         # tid -> [WriteBack] strong clflushes
         self.pending: dict[Optional[int], list[WriteBack]] = {}
-        self.findings: dict[tuple[int, int], list[Any]] = {}   # (cls, site) -> [count, lines found (a line found at two shutdowns counts twice)]
+        # (cls, site[, "guessed"]) -> [count, lines found (a line found at
+        # two shutdowns counts twice)]
+        self.findings: dict[tuple[Any, ...], list[Any]] = {}
         self.crashes = 0
 
     # ---- regions and lines ----
@@ -318,9 +320,15 @@ class Reference:
             # store since the durable content
             stores = [v for v in ln.hist if v.how in STORE_KINDS]
             issued = max([w.seq for w in ln.wbs] + [ln.dseq])
-            site = next((v.site for v in ln.hist
-                         if v.how in STORE_KINDS and v.seq > issued), 0)
-            f = self.findings.setdefault((F_UNPERSISTED, site), [0, []])
+            first = next((v for v in ln.hist
+                          if v.how in STORE_KINDS and v.seq > issued), None)
+            site = first.site if first else 0
+            # decision: an untraced store's site is a guess (a page's
+            # fault), counted apart from the same site exact
+            key: tuple[Any, ...] = (F_UNPERSISTED, site)
+            if first is not None and first.how == V_UNTRACED:
+                key += ("guessed",)
+            f = self.findings.setdefault(key, [0, []])
             f[0] += len(stores)
             f[1].append((ln.region, ln.off))
         for w in ln.wbs:

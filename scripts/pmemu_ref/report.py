@@ -186,12 +186,16 @@ class Runner(model.Reference):
 
     def report_findings(self) -> None:
         rows = sorted(self.findings.items(),
-                      key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1]))
-        for (cls, site), (count, lines) in rows:
+                      key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1],
+                                      len(kv[0])))
+        for key, (count, lines) in rows:
+            cls, site = key[:2]
             text = "finding %s site=%d count=%d" % (
                 fmt.FINDING_CLASSES[cls], site, count)
             if cls in (F_UNPERSISTED, F_NO_FENCE):
                 text += " lines=%d" % len(lines)
+            if len(key) > 2:
+                text += " guessed"
             self.out.append(text)
 
 

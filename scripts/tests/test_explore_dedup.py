@@ -55,6 +55,6 @@ def test_equal_points_share_their_states_and_count_at_each(tmp_path):
     notes = [n for n in rep["notes"] if "of an earlier point" in n]
     assert notes == ["2 crash points had the durable image and the open "
                      "lines of an earlier point: their 8 states are that "
-                     "point's states (the same images, counted at each "
-                     "point), enumerated once"]
+                     "point's (the same images, counted at each point), "
+                     "enumerated once"]
     assert rep["first_failure"]["point"]["point"] == 3

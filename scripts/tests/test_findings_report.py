@@ -31,21 +31,25 @@ def line_of(tag, src=CASES):
     raise AssertionError(f"no /* {tag} */ in {src}")
 
 
-@pytest.fixture(scope="module")
-def cases(tmp_path_factory, cc):
-    out = tmp_path_factory.mktemp("cases")
+def build_both(out, cc, src, *libs):
+    """src built without and (when it is built) with the plugin, by kind"""
     built = {}
     for kind in BUILDS:
         if kind == "plugin" and not PLUGIN.exists():
             continue
-        exe = out / f"findings_cases_{kind}"
-        cmd = [cc, "-g", "-O1", "-I", str(SOURCE / "include"), str(CASES),
-               "-o", str(exe), "-ldl"]
+        exe = out / f"{src.stem}_{kind}"
+        cmd = [cc, "-g", "-O1", "-I", str(SOURCE / "include"), str(src),
+               "-o", str(exe), *libs]
         if kind == "plugin":
             cmd.insert(1, f"-fplugin={PLUGIN}")
         subprocess.run(cmd, check=True)
         built[kind] = exe
     return built
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory, cc):
+    return build_both(tmp_path_factory.mktemp("cases"), cc, CASES, "-ldl")
 
 
 def run_case(pmemu_bin, tmp_path, exe, mode, *opts):
@@ -63,8 +67,9 @@ def report(res):
                      if not l.startswith("pmemu: note:"))
 
 
-GUESS = ("(first store on this page, seen by page protection; build with "
-         "the pmemu GCC plugin for the exact store)")
+GUESS = ("(site guessed: a store seen by page protection, named by the "
+         "page's first store or a flush or TX_ADD that covered the line; "
+         "build with the pmemu GCC plugin for the exact store)")
 
 
 def source_lines(text):
@@ -124,19 +129,8 @@ ADD_LATE = "store before its TX_ADD"
 
 @pytest.fixture(scope="module")
 def tx_progs(tmp_path_factory, cc):
-    out = tmp_path_factory.mktemp("tx")
-    built = {}
-    for kind in BUILDS:
-        if kind == "plugin" and not PLUGIN.exists():
-            continue
-        exe = out / f"tx_add_late_{kind}"
-        cmd = [cc, "-g", "-O1", "-I", str(SOURCE / "include"), str(TX_SRC),
-               "-o", str(exe), "-lpmemobj", "-ldl"]
-        if kind == "plugin":
-            cmd.insert(1, f"-fplugin={PLUGIN}")
-        subprocess.run(cmd, check=True)
-        built[kind] = exe
-    return built
+    return build_both(tmp_path_factory.mktemp("tx"), cc, TX_SRC,
+                      "-lpmemobj", "-ldl")
 
 
 @pytest.mark.parametrize("kind", BUILDS)
@@ -153,7 +147,7 @@ def test_store_before_its_tx_add_names_both(pmemu_bin, tmp_path, tx_progs,
     store, add = line_of("STORE_BEFORE_ADD", TX_SRC), line_of("LATE_ADD",
                                                               TX_SRC)
     m = re.search(r"^\[0\].*\n      at main \(tx_add_late\.c:(\d+)\)\n"
-                  r"(      \(first store on this page.*\)\n)?"
+                  r"(      \(site guessed.*\)\n)?"
                   r"    added to the transaction after the store:\n"
                   r"(?:      .*\n)*?      by main \(tx_add_late\.c:(\d+)\)",
                   text + "\n", re.M)

@@ -5,7 +5,7 @@
  *   after   a store made after crash point "m1", never flushed
  *   later   a store not durable at "m1", flushed and fenced after it
  *   clean   one clflush of a line never written, before "m1"
- *   lock    a lock word 0 -> 1 -> 0, never flushed
+ *   lock    a lock word 0 -> 1 -> 0, never flushed (relock: the 1 flushed)
  *   two     two atomic increments on two lines, never flushed
  *   ok      a store flushed and fenced before "m1": nothing to report
  *   example the example of docs/report-format.md: a store flushed with
@@ -63,6 +63,10 @@ run(char *pm, const char *mode)
 		pm[0] = 1;
 		persist(pm);
 		pmemu_crash_point("m1");
+	} else if (strcmp(mode, "relock") == 0) {
+		*a = 1; /* RELOCK */
+		pmemu_flush((void *)a, sizeof(*a)); /* RELOCK_FLUSH */
+		*a = 0; /* RELOCK_UNLOCK */
 	} else {
 		errx(2, "unknown mode %s", mode);
 	}

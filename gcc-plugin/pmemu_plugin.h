@@ -5,7 +5,7 @@
  * that touch memory which may be persistent (stores, string/memory
  * builtins, atomics, flush/fence/non-temporal intrinsics, inline asm) and
  * inserts after each one a range check against the module's slot and a
- * call of the matching __pmemu_* hook (libshim/pmemu_hooks.h).
+ * call of the matching __pmemu_* hook (libshim/core/pmemu_hooks.h).
  */
 #ifndef PMEMU_PLUGIN_H
 #define PMEMU_PLUGIN_H 1

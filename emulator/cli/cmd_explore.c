@@ -16,6 +16,7 @@
 #include "explore.h"
 #include "explore_platform.h"
 #include "trace.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 "usage: pmemu explore [OPTIONS] (--check 'CMD' | --check-so LIB:FUNC)\n"
@@ -444,10 +445,8 @@ record(struct explore_args *a, const char *trace)
 	if (n <= 0)
 		return cli_error("explore: cannot find the pmemu executable");
 	self[n] = '\0';
-	char **argv = calloc((size_t)a->nprog + 8 + 2 * LAUNCH_PLATFORM_MAX,
-			sizeof(*argv));
-	if (argv == NULL)
-		abort();
+	char **argv = xcalloc((size_t)a->nprog + 8 + 2 * LAUNCH_PLATFORM_MAX,
+			sizeof(*argv), "record: argv");
 	int k = 0;
 	argv[k++] = self;
 	argv[k++] = "record";

@@ -26,6 +26,7 @@
 #include "check_runner.h"
 #include "cli.h"
 #include "explore.h"
+#include "xalloc.h"
 
 extern char **environ;
 
@@ -130,9 +131,7 @@ base_env(struct xp_checker *c)
 	size_t n = 0;
 	while (environ[n])
 		n++;
-	c->envp = calloc(n + 8, sizeof(*c->envp));
-	if (c->envp == NULL)
-		abort();
+	c->envp = xcalloc(n + 8, sizeof(*c->envp), "base_env: c->envp");
 	for (size_t i = 0; i < n; i++) {
 		const char *e = environ[i];
 		if (strncmp(e, "PMEMU_STATE=", 12) == 0 ||
@@ -159,15 +158,11 @@ int
 xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 		struct xp_checker **out, char *err, size_t errlen)
 {
-	struct xp_checker *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		abort();
+	struct xp_checker *c = xcalloc(1, sizeof(*c), "xp_checker_new: c");
 	c->cfg = *cfg;
 	c->nslots = nslots;
 	c->dirty_shutdown = -1;
-	c->s = calloc(nslots, sizeof(*c->s));
-	if (c->s == NULL)
-		abort();
+	c->s = xcalloc(nslots, sizeof(*c->s), "xp_checker_new: c->s");
 	*out = c;
 	base_env(c);
 	if (cfg->kind != XP_CHECK_EXEC &&

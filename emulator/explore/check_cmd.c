@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check_cmd.h"
+#include "xalloc.h"
 
 enum quoting { Q_NONE, Q_SINGLE, Q_DOUBLE, Q_RAW };
 
@@ -146,12 +147,9 @@ int
 xp_check_cmd_parse(const char *tmpl, struct xp_check_cmd *out)
 {
 	memset(out, 0, sizeof(*out));
-	char *copy = strdup(tmpl), *save = NULL;
-	if (copy == NULL)
-		abort();
-	out->words = calloc(strlen(tmpl) / 2 + 2, sizeof(*out->words));
-	if (out->words == NULL)
-		abort();
+	char *copy = xstrdup(tmpl, "check command: copy"), *save = NULL;
+	out->words = xcalloc(strlen(tmpl) / 2 + 2, sizeof(*out->words),
+			"check command: words");
 	bool plain = true;
 	for (char *w = strtok_r(copy, " \t", &save); w;
 			w = strtok_r(NULL, " \t", &save)) {
@@ -180,9 +178,8 @@ char **
 xp_check_cmd_argv(const struct xp_check_cmd *c, const char *pmem,
 		const char *dir)
 {
-	char **argv = calloc(c->nwords + 1, sizeof(*argv));
-	if (argv == NULL)
-		abort();
+	char **argv = xcalloc(c->nwords + 1, sizeof(*argv),
+			"check command: argv");
 	for (size_t i = 0; i < c->nwords; i++)
 		argv[i] = substitute(c->words[i], pmem, dir, true);
 	return argv;

@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "engine_impl.h"
+#include "xalloc.h"
 
 static double
 now_s(void)
@@ -36,9 +37,7 @@ grow(void *p, size_t *cap, size_t need, size_t elem)
 	*cap = *cap ? *cap * 2 : 64;
 	if (*cap < need)
 		*cap = need;
-	p = realloc(p, *cap * elem);
-	if (p == NULL)
-		abort();
+	p = xrealloc(p, *cap * elem, "grow: p");
 	return p;
 }
 
@@ -310,10 +309,10 @@ xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 	struct point_work w = { idx, NULL, NULL, NULL };
 	char *markers = xp_replay_markers(&e->r);
 	w.markers = markers;
-	w.lines = calloc(os->n + 1, sizeof(*w.lines));
-	w.choices = calloc(os->n + 1, sizeof(*w.choices));
-	if (w.lines == NULL || w.choices == NULL)
-		abort();
+	w.lines = xcalloc(os->n + 1, sizeof(*w.lines),
+			"xp_engine_enumerate: w.lines");
+	w.choices = xcalloc(os->n + 1, sizeof(*w.choices),
+			"xp_engine_enumerate: w.choices");
 	struct xp_state_bounds b = { e->o->max_lines, e->o->max_states,
 		e->o->samples, mix64(e->o->seed ^ mix64(p->point)) };
 	struct xp_state_gen *g = xp_state_gen_new(os->v, os->n, &b);
@@ -466,9 +465,8 @@ setup(struct engine *e, char *err, size_t errlen)
 	if (xp_points_scan(o->trace, o->crash_at, o->from, o->to, o->fold,
 			o->max_points, &e->pts, err, errlen) != 0)
 		return -1;
-	e->states_at = calloc(e->pts.n + 1, sizeof(*e->states_at));
-	if (e->states_at == NULL)
-		abort();
+	e->states_at = xcalloc(e->pts.n + 1, sizeof(*e->states_at),
+			"setup: e->states_at");
 	if (xp_replay_open(&e->r, o->trace, o->pmem_dir, err, errlen) != 0)
 		return -1;
 	e->base = xp_base_new(&e->r.media);
@@ -480,10 +478,9 @@ setup(struct engine *e, char *err, size_t errlen)
 		e->tmp[0] = '\0';
 		return -1;
 	}
-	e->slots = calloc(e->nslots, sizeof(*e->slots));
-	e->slot_image = calloc(e->nslots, sizeof(*e->slot_image));
-	if (e->slots == NULL || e->slot_image == NULL)
-		abort();
+	e->slots = xcalloc(e->nslots, sizeof(*e->slots), "setup: e->slots");
+	e->slot_image = xcalloc(e->nslots, sizeof(*e->slot_image),
+			"setup: e->slot_image");
 	for (size_t i = 0; i < e->nslots; i++)
 		e->slot_image[i] = SIZE_MAX;
 	if (xp_engine_open_slot(e, 0, err, errlen) != 0)

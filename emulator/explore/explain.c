@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 #define EXPLAIN_CHECKS_MAX 2000
 
@@ -74,9 +75,7 @@ static size_t
 minimise(struct ddmin *d, size_t *c, size_t n)
 {
 	size_t gran = 2;
-	size_t *tmp = calloc(n + 1, sizeof(*tmp));
-	if (tmp == NULL)
-		abort();
+	size_t *tmp = xcalloc(n + 1, sizeof(*tmp), "minimise: tmp");
 	while (n >= 2 && d->checks < EXPLAIN_CHECKS_MAX) {
 		size_t chunk = (n + gran - 1) / gran;
 		bool reduced = false;
@@ -142,18 +141,15 @@ setup(struct ddmin *d)
 {
 	xp_openset_load(&d->open, d->x->r->m, MODEL_STRAT_ALL);
 	size_t n = d->open.n;
-	d->in_f = calloc(n + 1, sizeof(*d->in_f));
-	d->newest = calloc(n + 1, sizeof(*d->newest));
-	d->durable = calloc(n + 1, sizeof(*d->durable));
-	d->kept = calloc(n + 1, sizeof(*d->kept));
-	d->lost = calloc(n + 1, sizeof(*d->lost));
-	d->arrived = calloc(n + 1, sizeof(*d->arrived));
-	d->unknown = calloc(n + 1, sizeof(*d->unknown));
-	d->in = calloc(n + 1, sizeof(*d->in));
-	d->lines = calloc(n + 1, sizeof(*d->lines));
-	if (!d->in_f || !d->newest || !d->durable || !d->kept || !d->lost ||
-			!d->arrived || !d->unknown || !d->in || !d->lines)
-		abort();
+	d->in_f = xcalloc(n + 1, sizeof(*d->in_f), "setup: d->in_f");
+	d->newest = xcalloc(n + 1, sizeof(*d->newest), "setup: d->newest");
+	d->durable = xcalloc(n + 1, sizeof(*d->durable), "setup: d->durable");
+	d->kept = xcalloc(n + 1, sizeof(*d->kept), "setup: d->kept");
+	d->lost = xcalloc(n + 1, sizeof(*d->lost), "setup: d->lost");
+	d->arrived = xcalloc(n + 1, sizeof(*d->arrived), "setup: d->arrived");
+	d->unknown = xcalloc(n + 1, sizeof(*d->unknown), "setup: d->unknown");
+	d->in = xcalloc(n + 1, sizeof(*d->in), "setup: d->in");
+	d->lines = xcalloc(n + 1, sizeof(*d->lines), "setup: d->lines");
 	for (size_t i = 0; i < n; i++) {
 		const struct xp_open *o = &d->open.v[i];
 		long k = kept(d->x, o), top = newest(o);
@@ -183,9 +179,7 @@ static void
 report_lines(struct ddmin *d, const size_t *idx, size_t n,
 		enum xp_line_role role, struct xp_report *rp)
 {
-	rp->expl = calloc(n + 1, sizeof(*rp->expl));
-	if (rp->expl == NULL)
-		abort();
+	rp->expl = xcalloc(n + 1, sizeof(*rp->expl), "report_lines: rp->expl");
 	for (size_t i = 0; i < n; i++) {
 		const struct xp_open *o = &d->open.v[idx[i]];
 		xp_explain_line(d->x->r, o, &o->out[d->kept[idx[i]]], role,

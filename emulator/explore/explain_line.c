@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 #define STORES_MAX 8  /* distinct store sites listed per line */
 
@@ -118,9 +119,8 @@ named_stores(const struct xp_replay *r, const struct xp_open *o,
 		uint32_t plen, struct xp_rline *out)
 {
 	const struct model_open_line *l = &o->line;
-	out->stores = calloc(STORES_MAX, sizeof(*out->stores));
-	if (out->stores == NULL)
-		abort();
+	out->stores = xcalloc(STORES_MAX, sizeof(*out->stores),
+			"named_stores: out->stores");
 	bool torn_store = role == XP_LINE_LOST && plen == 8 &&
 		kept->kind == MODEL_OUT_TORN;
 	if (torn_store)
@@ -192,9 +192,8 @@ xp_rline_copy(struct xp_rline *dst, const struct xp_rline *src)
 	dst->reason = src->reason ? xp_strdup(src->reason) : NULL;
 	xp_site_copy(&dst->store_site, &src->store_site);
 	xp_site_copy(&dst->flush_site, &src->flush_site);
-	dst->stores = calloc(src->nstores + 1, sizeof(*dst->stores));
-	if (dst->stores == NULL)
-		abort();
+	dst->stores = xcalloc(src->nstores + 1, sizeof(*dst->stores),
+			"xp_rline_copy: dst->stores");
 	for (size_t i = 0; i < src->nstores; i++)
 		xp_site_copy(&dst->stores[i], &src->stores[i]);
 }

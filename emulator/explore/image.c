@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 struct xp_base {
 	struct xp_media *md;
@@ -59,9 +60,7 @@ struct xp_slot {
 struct xp_base *
 xp_base_new(struct xp_media *md)
 {
-	struct xp_base *b = calloc(1, sizeof(*b));
-	if (b == NULL)
-		abort();
+	struct xp_base *b = xcalloc(1, sizeof(*b), "xp_base_new: b");
 	b->md = md;
 	b->durable = xp_linemap_new();
 	return b;
@@ -125,14 +124,13 @@ set_durable(struct xp_base *b, uint32_t region, uint64_t off,
 	xp_hash_sub(&b->hash, line_term(b, region, off, old));
 	xp_hash_add(&b->hash, line_term(b, region, off, buf));
 	void **v = xp_linemap_get(b->durable, region, off);
-	if (*v == NULL && (*v = malloc(len)) == NULL)
-		abort();
+	if (*v == NULL)
+		*v = xmalloc(len, "set_durable: a durable line");
 	memcpy(*v, buf, len);
 	if (b->nlog == b->caplog) {
 		b->caplog = b->caplog ? b->caplog * 2 : 1024;
-		b->log = realloc(b->log, b->caplog * sizeof(*b->log));
-		if (b->log == NULL)
-			abort();
+		b->log = xrealloc(b->log, b->caplog * sizeof(*b->log),
+				"set_durable: b->log");
 	}
 	b->log[b->nlog].region = region;
 	b->log[b->nlog].off = off;
@@ -180,9 +178,7 @@ xp_slot_new(struct xp_base *b, const char *dir, char *err, size_t errlen)
 				strerror(errno));
 		return NULL;
 	}
-	struct xp_slot *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		abort();
+	struct xp_slot *s = xcalloc(1, sizeof(*s), "xp_slot_new: s");
 	s->b = b;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->rebuild = true;
@@ -349,9 +345,8 @@ static int
 rebuild(struct xp_slot *s)
 {
 	struct xp_media *md = s->b->md;
-	s->files = realloc(s->files, (md->n + 1) * sizeof(*s->files));
-	if (s->files == NULL)
-		abort();
+	s->files = xrealloc(s->files, (md->n + 1) * sizeof(*s->files),
+			"rebuild: s->files");
 	for (size_t i = 0; i < md->n; i++) {
 		struct xp_region *r = &md->regions[i];
 		struct slot_file *f = slot_file(s, r->id);
@@ -405,9 +400,8 @@ remember_extra(struct xp_slot *s, const struct xp_line_set *l)
 {
 	if (s->nextra == s->capextra) {
 		s->capextra = s->capextra ? s->capextra * 2 : 16;
-		s->extra = realloc(s->extra, s->capextra * sizeof(*s->extra));
-		if (s->extra == NULL)
-			abort();
+		s->extra = xrealloc(s->extra, s->capextra * sizeof(*s->extra),
+				"remember_extra: s->extra");
 	}
 	s->extra[s->nextra] = *l;
 	s->extra[s->nextra++].content = NULL; /* not kept: base on undo */

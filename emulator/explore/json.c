@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "xalloc.h"
 
 struct parser {
 	const char *p, *end;
@@ -37,9 +38,7 @@ parse_string(struct parser *ps, char **out)
 		return fail(ps, "expected a string");
 	ps->p++;
 	size_t cap = 32, n = 0;
-	char *s = malloc(cap);
-	if (s == NULL)
-		abort();
+	char *s = xmalloc(cap, "parse_string: s");
 	while (ps->p < ps->end && *ps->p != '"') {
 		char c = *ps->p++;
 		if (c == '\\' && ps->p < ps->end) {
@@ -64,8 +63,8 @@ parse_string(struct parser *ps, char **out)
 			default: break; /* \" \\ \/ */
 			}
 		}
-		if (n + 2 > cap && (s = realloc(s, cap *= 2)) == NULL)
-			abort();
+		if (n + 2 > cap)
+			s = xrealloc(s, cap *= 2, "parse_string: s");
 		s[n++] = c;
 	}
 	if (ps->p >= ps->end) {
@@ -89,10 +88,10 @@ parse_items(struct parser *ps, struct json *v, bool object)
 		return 0;
 	}
 	for (;;) {
-		v->items = realloc(v->items, (v->n + 1) * sizeof(*v->items));
-		v->keys = realloc(v->keys, (v->n + 1) * sizeof(*v->keys));
-		if (v->items == NULL || v->keys == NULL)
-			abort();
+		v->items = xrealloc(v->items, (v->n + 1) * sizeof(*v->items),
+				"parse_items: v->items");
+		v->keys = xrealloc(v->keys, (v->n + 1) * sizeof(*v->keys),
+				"parse_items: v->keys");
 		v->keys[v->n] = NULL;
 		memset(&v->items[v->n], 0, sizeof(v->items[v->n]));
 		ws(ps);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine_impl.h"
+#include "xalloc.h"
 
 
 struct lazy_node {
@@ -62,12 +63,9 @@ struct xp_lazy {
 struct xp_lazy *
 xp_lazy_new(struct engine *e)
 {
-	struct xp_lazy *lz = calloc(1, sizeof(*lz));
-	if (lz == NULL)
-		abort();
-	lz->slot_node = malloc(e->nslots * sizeof(*lz->slot_node));
-	if (lz->slot_node == NULL)
-		abort();
+	struct xp_lazy *lz = xcalloc(1, sizeof(*lz), "xp_lazy_new: lz");
+	lz->slot_node = xmalloc(e->nslots * sizeof(*lz->slot_node),
+			"xp_lazy_new: lz->slot_node");
 	for (size_t i = 0; i < e->nslots; i++)
 		lz->slot_node[i] = SIZE_MAX;
 	lz->known_by_key = xp_linemap_new();
@@ -135,10 +133,8 @@ new_node(struct engine *e, size_t parent)
 			sizeof(*lz->node));
 	struct lazy_node *d = &lz->node[lz->n];
 	memset(d, 0, sizeof(*d));
-	d->pick = calloc(n, sizeof(*d->pick));
-	d->decided = calloc(n, 1);
-	if (d->pick == NULL || d->decided == NULL)
-		abort();
+	d->pick = xcalloc(n, sizeof(*d->pick), "new_node: d->pick");
+	d->decided = xcalloc(n, 1, "new_node: d->decided");
 	if (parent != SIZE_MAX) { /* after the grow: lz->node moved */
 		memcpy(d->pick, lz->node[parent].pick, n * sizeof(*d->pick));
 		memcpy(d->decided, lz->node[parent].decided, n);
@@ -287,10 +283,9 @@ read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 	}
 	/* watched index -> open line: the undecided lines, in order */
 	size_t nw = 0, nread = 0;
-	size_t *watch = calloc(e->open.n + 1, sizeof(*watch));
-	unsigned char *got = calloc(e->open.n + 1, 1);
-	if (watch == NULL || got == NULL)
-		abort();
+	size_t *watch = xcalloc(e->open.n + 1, sizeof(*watch),
+			"read_log: watch");
+	unsigned char *got = xcalloc(e->open.n + 1, 1, "read_log: got");
 	for (size_t i = 0; i < e->open.n; i++)
 		if (!d->decided[i])
 			watch[nw++] = i;
@@ -350,10 +345,8 @@ remember(struct engine *e, size_t k, size_t nread)
 	struct lazy_known *kn = &lz->known[lz->nknown];
 	kn->res = d->res;
 	kn->output = d->output ? xp_strdup(d->output) : NULL;
-	kn->read = calloc(nread + 1, sizeof(*kn->read));
-	kn->how = calloc(nread + 1, sizeof(*kn->how));
-	if (kn->read == NULL || kn->how == NULL)
-		abort();
+	kn->read = xcalloc(nread + 1, sizeof(*kn->read), "remember: kn->read");
+	kn->how = xcalloc(nread + 1, sizeof(*kn->how), "remember: kn->how");
 	for (size_t j = 0; j < nread; j++) {
 		kn->how[j] = xp_strdup(lz->how[j]);
 		kn->read[j].region = e->open.v[lz->order[j]].line.region;
@@ -440,10 +433,10 @@ static int
 run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 {
 	struct xp_lazy *lz = e->lazy;
-	struct xp_line_set *lines = calloc(e->open.n + 1, sizeof(*lines));
-	struct xp_choice *choices = calloc(e->open.n + 1, sizeof(*choices));
-	if (lines == NULL || choices == NULL)
-		abort();
+	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
+			"run_tree: lines");
+	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),
+			"run_tree: choices");
 	int rc = 0;
 	new_node(e, SIZE_MAX);
 	while (rc == 0 && (lz->started < lz->n || lz->busy > 0)) {
@@ -489,10 +482,10 @@ static void
 record_states(struct engine *e, size_t idx)
 {
 	struct xp_lazy *lz = e->lazy;
-	struct xp_line_set *lines = calloc(e->open.n + 1, sizeof(*lines));
-	struct xp_choice *choices = calloc(e->open.n + 1, sizeof(*choices));
-	if (lines == NULL || choices == NULL)
-		abort();
+	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
+			"record_states: lines");
+	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),
+			"record_states: choices");
 	sort_engine = e;
 	qsort(lz->node, lz->n, sizeof(*lz->node), cmp_node);
 	for (size_t k = 0; k < lz->n; k++) {
@@ -534,9 +527,7 @@ static void
 xread_point(struct engine *e, size_t idx)
 {
 	struct xp_lazy *lz = e->lazy;
-	unsigned char *same = malloc(e->open.n + 1);
-	if (same == NULL)
-		abort();
+	unsigned char *same = xmalloc(e->open.n + 1, "xread_point: same");
 	memset(same, 1, e->open.n + 1);
 	for (size_t k = 0; k < lz->n; k++)
 		for (size_t i = 0; i < e->open.n; i++)

@@ -22,6 +22,7 @@
 
 #include "engine_impl.h"
 #include "symbolize.h"
+#include "xalloc.h"
 
 struct xp_xread {
 	char **where;            /* per open line: the first read's "module+0x" */
@@ -73,10 +74,9 @@ xp_xread_begin(struct xp_xread *x, size_t nopen)
 {
 	clear_point(x);
 	if (nopen > x->cap) {
-		x->where = realloc(x->where, nopen * sizeof(*x->where));
-		x->stored = realloc(x->stored, nopen);
-		if (x->where == NULL || x->stored == NULL)
-			abort();
+		x->where = xrealloc(x->where, nopen * sizeof(*x->where),
+				"xread: where");
+		x->stored = xrealloc(x->stored, nopen, "xread: stored");
 		memset(x->where + x->cap, 0, (nopen - x->cap) *
 				sizeof(*x->where));
 		x->cap = nopen;

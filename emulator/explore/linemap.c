@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "explore.h"
+#include "xalloc.h"
 
 struct lm_slot {
 	uint64_t off;
@@ -28,13 +29,9 @@ key_slot(const struct xp_linemap *lm, uint32_t region, uint64_t off)
 struct xp_linemap *
 xp_linemap_new(void)
 {
-	struct xp_linemap *lm = calloc(1, sizeof(*lm));
-	if (lm == NULL)
-		abort();
+	struct xp_linemap *lm = xcalloc(1, sizeof(*lm), "xp_linemap_new: lm");
 	lm->cap = 64;
-	lm->s = calloc(lm->cap, sizeof(*lm->s));
-	if (lm->s == NULL)
-		abort();
+	lm->s = xcalloc(lm->cap, sizeof(*lm->s), "xp_linemap_new: lm->s");
 	return lm;
 }
 
@@ -66,9 +63,7 @@ grow(struct xp_linemap *lm)
 	struct lm_slot *old = lm->s;
 	size_t ocap = lm->cap;
 	lm->cap *= 2;
-	lm->s = calloc(lm->cap, sizeof(*lm->s));
-	if (lm->s == NULL)
-		abort();
+	lm->s = xcalloc(lm->cap, sizeof(*lm->s), "grow: lm->s");
 	for (size_t j = 0; j < ocap; j++) {
 		if (!old[j].used)
 			continue;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 #define BASE_PAGE TRACE_BASE_PAGE
 
@@ -39,9 +40,7 @@ xp_media_base(struct xp_media *md, const struct trace_rec *rec)
 	void **slot = xp_linemap_get(md->base, b->region, b->off);
 	if (*slot != NULL)
 		return; /* the first record of a page is the original */
-	uint8_t *page = calloc(1, BASE_PAGE);
-	if (page == NULL)
-		abort();
+	uint8_t *page = xcalloc(1, BASE_PAGE, "xp_media_base: page");
 	memcpy(page, b->data, b->len);
 	*slot = page;
 }
@@ -122,9 +121,8 @@ xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 			r->len = len;
 		return 0;
 	}
-	md->regions = realloc(md->regions, (md->n + 1) * sizeof(*r));
-	if (md->regions == NULL)
-		abort();
+	md->regions = xrealloc(md->regions, (md->n + 1) * sizeof(*r),
+			"xp_media_region: md->regions");
 	r = &md->regions[md->n];
 	memset(r, 0, sizeof(*r));
 	r->id = id;
@@ -206,9 +204,7 @@ xp_media_line(struct xp_media *md, uint32_t region, uint64_t off)
 	if (*slot == NULL) {
 		struct xp_region *r = xp_media_find(md, region);
 		uint32_t len = r ? r->line_len : 64;
-		uint8_t *buf = malloc(len);
-		if (buf == NULL)
-			abort();
+		uint8_t *buf = xmalloc(len, "xp_media_line: buf");
 		read_pristine(md, r, off, buf, len);
 		*slot = buf;
 	}

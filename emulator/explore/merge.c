@@ -6,6 +6,7 @@
 
 #include "explore.h"
 #include "json.h"
+#include "xalloc.h"
 
 static void
 free_rpoint(struct xp_rpoint *p)
@@ -80,9 +81,7 @@ items_of(const struct json *v, const char *key, size_t *n)
 static void *
 table_of(size_t n, size_t size)
 {
-	void *t = calloc(n + 1, size);
-	if (t == NULL)
-		abort();
+	void *t = xcalloc(n + 1, size, "table_of: t");
 	return t;
 }
 
@@ -290,9 +289,8 @@ slurp(const char *path, size_t *len)
 	size_t cap = 0;
 	*len = 0;
 	for (;;) {
-		if (*len + 65536 > cap && (buf = realloc(buf, cap = cap * 2 +
-				65536)) == NULL)
-			abort();
+		if (*len + 65536 > cap)
+			buf = xrealloc(buf, cap = cap * 2 + 65536, "slurp: buf");
 		size_t n = fread(buf + *len, 1, cap - *len, f);
 		*len += n;
 		if (n == 0)

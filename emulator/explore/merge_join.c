@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 static bool
 same_str(const char *a, const char *b)
@@ -84,10 +85,9 @@ merge_points(struct xp_report *d, const struct xp_report *s)
 			d->pfail[i].failing_states += p->failing_states;
 			continue;
 		}
-		d->pfail = realloc(d->pfail, (d->npfail + 1) *
-				sizeof(*d->pfail));
-		if (d->pfail == NULL)
-			abort();
+		d->pfail = xrealloc(d->pfail, (d->npfail + 1) *
+				sizeof(*d->pfail),
+				"merge_points: d->pfail");
 		struct xp_rpoint *q = &d->pfail[d->npfail++];
 		*q = *p;
 		q->event = xp_strdup(p->event);
@@ -100,10 +100,9 @@ merge_points(struct xp_report *d, const struct xp_report *s)
 static void
 merge_failures(struct xp_report *d, const struct xp_report *s)
 {
-	d->failures = realloc(d->failures, (d->nfailures + s->nfailures + 1) *
-			sizeof(*d->failures));
-	if (d->failures == NULL)
-		abort();
+	d->failures = xrealloc(d->failures, (d->nfailures + s->nfailures + 1) *
+			sizeof(*d->failures),
+			"merge_failures: d->failures");
 	for (size_t j = 0; j < s->nfailures; j++) {
 		d->failures[d->nfailures] = s->failures[j];
 		d->failures[d->nfailures++].state =
@@ -140,10 +139,8 @@ static void
 merge_xreads(struct xp_report *d, const struct xp_report *s)
 {
 	d->xreads_fail |= s->xreads_fail;
-	d->xreads = realloc(d->xreads, (d->nxreads + s->nxreads + 1) *
-			sizeof(*d->xreads));
-	if (d->xreads == NULL)
-		abort();
+	d->xreads = xrealloc(d->xreads, (d->nxreads + s->nxreads + 1) *
+			sizeof(*d->xreads), "merge: xreads");
 	for (size_t j = 0; j < s->nxreads; j++) {
 		const struct xp_rxread *x = &s->xreads[j];
 		size_t i;
@@ -197,9 +194,8 @@ take_first(struct xp_report *d, const struct xp_report *s)
 	d->first_output = xp_strdup(s->first_output);
 	d->expl_status = xp_strdup(s->expl_status);
 	d->expl_checks = s->expl_checks;
-	d->expl = calloc(s->nexpl + 1, sizeof(*d->expl));
-	if (d->expl == NULL)
-		abort();
+	d->expl = xcalloc(s->nexpl + 1, sizeof(*d->expl),
+			"take_first: d->expl");
 	for (size_t i = 0; i < s->nexpl; i++)
 		xp_rline_copy(&d->expl[i], &s->expl[i]);
 	d->nexpl = s->nexpl;
@@ -235,10 +231,9 @@ xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
 	if (s->has_first && (!d->has_first ||
 			s->first.ordinal < d->first.ordinal))
 		take_first(d, s);
-	d->shards = realloc(d->shards, (d->nshards + s->nshards) *
-			sizeof(*d->shards));
-	if (d->shards == NULL)
-		abort();
+	d->shards = xrealloc(d->shards, (d->nshards + s->nshards) *
+			sizeof(*d->shards),
+			"xp_report_merge: d->shards");
 	memcpy(d->shards + d->nshards, s->shards, s->nshards *
 			sizeof(*s->shards));
 	d->nshards += s->nshards;

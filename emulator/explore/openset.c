@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 static void *
 grow_array(void *p, size_t *cap, size_t need, size_t elem)
@@ -13,9 +14,7 @@ grow_array(void *p, size_t *cap, size_t need, size_t elem)
 	size_t n = *cap ? *cap : 16;
 	while (n < need)
 		n *= 2;
-	p = realloc(p, n * elem);
-	if (p == NULL)
-		abort();
+	p = xrealloc(p, n * elem, "grow_array: p");
 	*cap = n;
 	return p;
 }
@@ -35,10 +34,9 @@ static void
 distinct_outcomes(struct xp_open *o)
 {
 	size_t n = o->nout ? o->nout : 1;
-	o->distinct = realloc(o->distinct, n * sizeof(*o->distinct));
-	uint64_t *keys = malloc(n * sizeof(*keys));
-	if (o->distinct == NULL || keys == NULL)
-		abort();
+	o->distinct = xrealloc(o->distinct, n * sizeof(*o->distinct),
+			"distinct_outcomes: o->distinct");
+	uint64_t *keys = xmalloc(n * sizeof(*keys), "distinct_outcomes: keys");
 	size_t nd = 0, newest = SIZE_MAX;
 	uint32_t newest_point = 0;
 	for (size_t k = 0; k < o->nout; k++) {
@@ -73,17 +71,15 @@ load_line(struct xp_open *o, const struct model *m, unsigned strategies)
 	size_t n = model_line_outcomes(m, l->region, l->off, strategies,
 			o->out, cap);
 	if (n > cap) {
-		o->out = realloc(o->out, n * sizeof(*o->out));
-		if (o->out == NULL)
-			abort();
+		o->out = xrealloc(o->out, n * sizeof(*o->out),
+				"load_line: o->out");
 		n = model_line_outcomes(m, l->region, l->off, strategies,
 				o->out, n);
 	}
 	o->nout = n;
 	o->line_len = model_region_line(m, l->region);
-	o->content = realloc(o->content, (n ? n : 1) * o->line_len);
-	if (o->content == NULL)
-		abort();
+	o->content = xrealloc(o->content, (n ? n : 1) * o->line_len,
+			"load_line: o->content");
 	for (size_t k = 0; k < n; k++)
 		if (model_outcome_content(m, l->region, l->off, &o->out[k],
 				o->content + k * o->line_len) != 0)

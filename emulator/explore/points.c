@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 /* class of a record as a crash point: the XP_AT_* set that selects it */
 static unsigned
@@ -95,9 +96,8 @@ push(struct xp_points *pts, size_t *cap, const struct xp_point *p)
 	pts->total++;
 	if (pts->n == *cap) {
 		*cap = *cap ? *cap * 2 : 256;
-		pts->v = realloc(pts->v, *cap * sizeof(*pts->v));
-		if (pts->v == NULL)
-			abort();
+		pts->v = xrealloc(pts->v, *cap * sizeof(*pts->v),
+				"push: pts->v");
 	}
 	pts->v[pts->n++] = *p;
 }

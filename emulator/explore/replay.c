@@ -13,24 +13,21 @@
 #include "explore.h"
 #if __has_include("symbolize.h")
 #include "symbolize.h"
+#include "xalloc.h"
 #define XP_HAVE_SYMBOLIZER 1
 #endif
 
 char *
 xp_strdup(const char *s)
 {
-	char *d = strdup(s ? s : "");
-	if (d == NULL)
-		abort();
+	char *d = xstrdup(s ? s : "", "xp_strdup: d");
 	return d;
 }
 
 void
 xp_strv_push(char ***v, size_t *n, const char *s)
 {
-	*v = realloc(*v, (*n + 1) * sizeof(**v));
-	if (*v == NULL)
-		abort();
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v), "xp_strv_push: v");
 	(*v)[(*n)++] = xp_strdup(s);
 }
 
@@ -77,9 +74,8 @@ xp_site_copy(struct xp_site *dst, const struct xp_site *src)
 {
 	dst->id = src->id;
 	dst->nframes = src->nframes;
-	dst->frames = calloc(src->nframes + 1, sizeof(*dst->frames));
-	if (dst->frames == NULL)
-		abort();
+	dst->frames = xcalloc(src->nframes + 1, sizeof(*dst->frames),
+			"xp_site_copy: dst->frames");
 	for (size_t i = 0; i < src->nframes; i++) {
 		dst->frames[i] = src->frames[i];
 		dst->frames[i].function = dup_or_null(src->frames[i].function);
@@ -179,9 +175,8 @@ site_slot(struct xp_replay *r, uint32_t id)
 {
 	if (id >= r->nsites) {
 		size_t n = (size_t)id + 1;
-		r->sites = realloc(r->sites, n * sizeof(*r->sites));
-		if (r->sites == NULL)
-			abort();
+		r->sites = xrealloc(r->sites, n * sizeof(*r->sites),
+				"site_slot: r->sites");
 		memset(r->sites + r->nsites, 0, (n - r->nsites) *
 				sizeof(*r->sites));
 		r->nsites = n;
@@ -216,18 +211,15 @@ rec_site(struct xp_replay *r, const struct trace_rec *rec)
 		f.line = (int)si->line;
 		xp_site_free(s);
 		s->id = si->site;
-		s->frames = calloc(1, sizeof(f));
-		if (s->frames == NULL)
-			abort();
+		s->frames = xcalloc(1, sizeof(f), "rec_site: s->frames");
 		s->frames[0] = f;
 		s->nframes = 1;
 		return;
 	}
 	if (s->nframes)
 		return; /* a source location wins */
-	s->frames = calloc(si->nframes + 1, sizeof(*s->frames));
-	if (s->frames == NULL)
-		abort();
+	s->frames = xcalloc(si->nframes + 1, sizeof(*s->frames),
+			"rec_site: s->frames");
 	for (uint32_t i = 0; i < si->nframes; i++) {
 		uint32_t mod;
 		trace_site_frame(rec, i, &mod, &s->frames[i].offset);
@@ -274,9 +266,8 @@ xp_replay_resolve(const struct xp_replay *r, uint32_t id, struct xp_site *out)
 		n = 32;
 	out->id = id;
 	out->nframes = n;
-	out->frames = calloc(n, sizeof(*out->frames));
-	if (out->frames == NULL)
-		abort();
+	out->frames = xcalloc(n, sizeof(*out->frames),
+			"xp_replay_resolve: out->frames");
 	for (size_t i = 0; i < n; i++) {
 		out->frames[i].function = fr[i].func ? xp_strdup(fr[i].func) :
 			NULL;
@@ -486,9 +477,7 @@ xp_replay_markers(const struct xp_replay *r)
 	size_t len = 1;
 	for (size_t i = 0; i < r->nmarkers; i++)
 		len += strlen(r->markers[i]) + 1;
-	char *s = malloc(len);
-	if (s == NULL)
-		abort();
+	char *s = xmalloc(len, "xp_replay_markers: s");
 	char *p = s;
 	for (size_t i = 0; i < r->nmarkers; i++) {
 		if (i)

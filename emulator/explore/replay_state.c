@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 /* state_lines -- the content of every named line; 0 or -1 (message) */
 static int
@@ -53,10 +54,9 @@ xp_replay_state(const char *trace, const char *pmem_dir, const char *id,
 	struct xp_openset os = { 0 };
 	struct xp_base *base = NULL;
 	struct xp_slot *slot = NULL;
-	struct xp_line_set *lines = calloc(n + 1, sizeof(*lines));
+	struct xp_line_set *lines = xcalloc(n + 1, sizeof(*lines),
+			"xp_replay_state: lines");
 	int rc = -1;
-	if (lines == NULL)
-		abort();
 	if (xp_replay_open(&r, trace, pmem_dir, err, errlen) != 0 ||
 			xp_replay_to(&r, point, err, errlen) != 0)
 		goto out;

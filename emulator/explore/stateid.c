@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 static int
 choice_cmp(const void *a, const void *b)
@@ -119,9 +120,8 @@ xp_state_parse(const char *id, uint64_t *point, struct xp_choice **c,
 			t = strtok_r(NULL, ",", &save)) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
-			*c = realloc(*c, cap * sizeof(**c));
-			if (*c == NULL)
-				abort();
+			*c = xrealloc(*c, cap * sizeof(**c),
+					"xp_state_parse: c");
 		}
 		if (parse_entry(t, &(*c)[*n]) != 0) {
 			rc = -1;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 enum gen_phase {
 	PH_ALL_LOST, PH_INCLUDE, PH_ALL_NEWEST, PH_OMIT, PH_SAMPLE, PH_DONE,
@@ -65,16 +66,13 @@ struct xp_state_gen *
 xp_state_gen_new(const struct xp_open *open, size_t n,
 		const struct xp_state_bounds *b)
 {
-	struct xp_state_gen *g = calloc(1, sizeof(*g));
-	if (g == NULL)
-		abort();
+	struct xp_state_gen *g = xcalloc(1, sizeof(*g), "xp_state_gen_new: g");
 	g->open = open;
 	g->n = n;
-	g->var = calloc(n + 1, sizeof(*g->var));
-	g->choice = calloc(n + 1, sizeof(*g->choice));
-	g->pick = calloc(n + 1, sizeof(*g->pick));
-	if (g->var == NULL || g->choice == NULL || g->pick == NULL)
-		abort();
+	g->var = xcalloc(n + 1, sizeof(*g->var), "xp_state_gen_new: g->var");
+	g->choice = xcalloc(n + 1, sizeof(*g->choice),
+			"xp_state_gen_new: g->choice");
+	g->pick = xcalloc(n + 1, sizeof(*g->pick), "xp_state_gen_new: g->pick");
 	for (size_t i = 0; i < n; i++) {
 		if (open[i].ndistinct > 1)
 			g->var[g->nvar++] = i;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "xalloc.h"
 
 void
 xp_report_add_note(struct xp_report *rp, const char *fmt, ...)
@@ -67,16 +68,14 @@ fill_options(const struct xp_results *res, struct xp_report *rp)
 	rp->timeout_s = o->check.timeout_s;
 	rp->shard_k = (uint32_t)o->shard_k;
 	rp->shard_n = (uint32_t)o->shard_n;
-	rp->shards = calloc(1, sizeof(*rp->shards));
-	if (rp->shards == NULL)
-		abort();
+	rp->shards = xcalloc(1, sizeof(*rp->shards),
+			"fill_options: rp->shards");
 	rp->shards[0].k = rp->shard_k;
 	rp->shards[0].n = rp->shard_n;
 	rp->nshards = 1;
 	const struct xp_media *md = &res->r->media;
-	rp->regions = calloc(md->n + 1, sizeof(*rp->regions));
-	if (rp->regions == NULL)
-		abort();
+	rp->regions = xcalloc(md->n + 1, sizeof(*rp->regions),
+			"fill_options: rp->regions");
 	for (size_t i = 0; i < md->n; i++) {
 		struct xp_rregion *g = &rp->regions[i];
 		g->region = md->regions[i].id;
@@ -193,9 +192,8 @@ cmp_fail(const void *a, const void *b)
 static void
 fill_failures(const struct xp_results *res, struct xp_report *rp)
 {
-	uint64_t *per_point = calloc(res->pts->n + 1, sizeof(*per_point));
-	if (per_point == NULL)
-		abort();
+	uint64_t *per_point = xcalloc(res->pts->n + 1, sizeof(*per_point),
+			"fill_failures: per_point");
 	for (size_t i = 0; i < res->nst; i++)
 		if (res->img[res->st[i].image].res.kind != XP_RES_PASS) {
 			per_point[res->st[i].point_idx]++;
@@ -204,10 +202,9 @@ fill_failures(const struct xp_results *res, struct xp_report *rp)
 	for (size_t i = 0; i < res->pts->n; i++) {
 		if (per_point[i] == 0)
 			continue;
-		rp->pfail = realloc(rp->pfail, (rp->npfail + 1) *
-				sizeof(*rp->pfail));
-		if (rp->pfail == NULL)
-			abort();
+		rp->pfail = xrealloc(rp->pfail, (rp->npfail + 1) *
+				sizeof(*rp->pfail),
+				"fill_failures: rp->pfail");
 		struct xp_rpoint *p = &rp->pfail[rp->npfail++];
 		xp_rpoint_fill(res->r, &res->pts->v[i], p);
 		p->states = res->states_at[i];
@@ -221,10 +218,9 @@ fill_failures(const struct xp_results *res, struct xp_report *rp)
 		rp->failing_images++;
 		rp->timeouts += im->res.kind == XP_RES_TIMEOUT;
 		rp->crashes += im->res.kind == XP_RES_SIGNAL;
-		rp->failures = realloc(rp->failures, (rp->nfailures + 1) *
-				sizeof(*rp->failures));
-		if (rp->failures == NULL)
-			abort();
+		rp->failures = xrealloc(rp->failures, (rp->nfailures + 1) *
+				sizeof(*rp->failures),
+				"fill_failures: rp->failures");
 		struct xp_rfail *f = &rp->failures[rp->nfailures++];
 		f->state = xp_strdup(im->state);
 		f->ordinal = im->first_ordinal;

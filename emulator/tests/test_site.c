@@ -1,5 +1,5 @@
 /* test_site.c -- call sites: interning, the SIGSEGV path, the records
- * written for them (libshim/site.c, site_write.c) */
+ * written for them (libshim/site/site.c, site_write.c) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

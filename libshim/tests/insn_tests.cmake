@@ -1,9 +1,12 @@
 # insn_tests.cmake -- tests of the raw-instruction scanner, patcher and trap
-# handler (libshim/insn_*.c), included from libshim/tests/CMakeLists.txt
+# handler (libshim/insn/insn_*.c, patch/insn_trap.c), included from
+# libshim/tests/CMakeLists.txt
 if(NOT TARGET PkgConfig::CAPSTONE)
   pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 endif()
-set(INSN_DIR ${CMAKE_CURRENT_SOURCE_DIR}/..)
+set(INSN_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../insn)
+set(PATCH_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../patch)
+set(VALGRIND_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../valgrind)
 
 add_executable(test_insn_scan ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_scan.c
   ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c)
@@ -38,9 +41,9 @@ add_test(NAME libshim.insn_cache COMMAND test_insn_cache)
 
 # the trap handler against doubles of the shim core (shim_ev_*, sites)
 add_executable(test_insn_trap ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_trap.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_trap.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${PATCH_DIR}/insn_trap.c)
 target_include_directories(test_insn_trap PRIVATE ${INSN_DIR}
-  ${CMAKE_SOURCE_DIR}/include)
+  ${PATCH_DIR} ${VALGRIND_DIR} ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(test_insn_trap PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE pmemu_model dl)
 add_test(NAME libshim.insn_trap COMMAND test_insn_trap)
@@ -83,10 +86,10 @@ add_dependencies(raw_clwb_plugin_ok pmemu-gcc)
 # Valgrind client requests (client_request.c) against doubles of shim_tx.c
 add_executable(test_client_request
   ${CMAKE_CURRENT_SOURCE_DIR}/test_client_request.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_trap.c
-  ${INSN_DIR}/client_request.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_request.c ${PATCH_DIR}/insn_trap.c
+  ${VALGRIND_DIR}/client_request.c)
 target_include_directories(test_client_request PRIVATE ${INSN_DIR}
-  ${CMAKE_SOURCE_DIR}/include)
+  ${PATCH_DIR} ${VALGRIND_DIR} ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(test_client_request PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE pmemu_model unwind dl)
 add_test(NAME libshim.client_request COMMAND test_client_request)

@@ -7,13 +7,14 @@ if(NOT BUILD_TESTING)
   return()
 endif()
 set(LIBPMEM_TESTS ${CMAKE_CURRENT_LIST_DIR}/libpmem)
-set(LIBPMEM_SHIM ${CMAKE_CURRENT_LIST_DIR}/..)
+set(LIBPMEM_SHIM ${CMAKE_CURRENT_LIST_DIR}/../libpmem)
 
 foreach(t test_libpmem_events test_libpmem_map)
   add_executable(${t} ${LIBPMEM_TESTS}/${t}.c ${LIBPMEM_TESTS}/shim_fake.c
     ${LIBPMEM_SHIM}/intercept_libpmem.c ${LIBPMEM_SHIM}/intercept_libpmem_map.c
-    ${LIBPMEM_SHIM}/intercept_libpmem2.c ${LIBPMEM_SHIM}/shim_devdax.c)
-  target_include_directories(${t} PRIVATE ${LIBPMEM_SHIM} ${LIBPMEM_TESTS}
+    ${LIBPMEM_SHIM}/intercept_libpmem2.c ${LIBPMEM_SHIM}/pmem_real.c
+    ${LIBPMEM_SHIM}/../region/shim_devdax.c)
+  target_include_directories(${t} PRIVATE ${LIBPMEM_SHIM} ${LIBPMEM_TESTS} ${SHIM_INCLUDE_DIRS}
     ${CMAKE_SOURCE_DIR}/emulator/trace)
   # libpmem2 only: with no libpmem loaded, native ranges take the
   # interposers' own path (memmove + clflush)

@@ -2,11 +2,20 @@
 # end-to-end tests (scripts/tests/test_shim_*.py) run under pmemu:
 # build/shim-progs/<name>, with debug info so findings name their lines
 add_executable(test_shim_options test_shim_options.c
-  ${CMAKE_SOURCE_DIR}/libshim/shim_options.c)
-target_include_directories(test_shim_options PRIVATE ${CMAKE_SOURCE_DIR}/libshim
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_options.c)
+target_include_directories(test_shim_options PRIVATE ${CMAKE_SOURCE_DIR}/libshim/core
   ${CMAKE_SOURCE_DIR}/emulator/model)
 target_link_libraries(test_shim_options PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.test_shim_options COMMAND test_shim_options)
+
+# the one guard of every entry point, and REAL behind the interposers
+add_executable(test_shim_guard test_shim_guard.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/real.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/fatal.c)
+target_include_directories(test_shim_guard PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/core)
+target_link_libraries(test_shim_guard PRIVATE ${CMOCKA_LIB} dl)
+add_test(NAME libshim.test_shim_guard COMMAND test_shim_guard)
 
 # name source [compile definition]
 set(SHIM_PROGS

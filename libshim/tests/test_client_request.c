@@ -15,6 +15,8 @@
 
 #include "client_request.h"
 #include "insn.h"
+#include "insn_trap.h"
+#include "shim_fatal.h"
 #include "shim_region.h"
 #include "shim_tx.h"
 

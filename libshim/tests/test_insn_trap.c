@@ -15,7 +15,9 @@
 #include <cpuid.h>
 
 #include "insn.h"
+#include "insn_trap.h"
 #include "shim_events.h"
+#include "shim_fatal.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"

@@ -6,20 +6,27 @@ reference and the C oracle on them, compare, shrink a mismatch.
 import multiprocessing
 import subprocess
 import sys
+from typing import Callable, Optional
 
 from . import gen
 from . import report
+from .gen import Sequence, Step
+
+# the shrinking predicate: None when steps agree, else how they differ
+Still = Callable[[list[Step]], Optional[str]]
+# (name, protocol lines, reference report lines) of one sequence
+BatchItem = tuple[str, list[str], list[str]]
 
 
-def is_check(line):
+def is_check(line: str) -> bool:
     """oracle-only consistency checks of the model.h API (not compared)"""
     return line.startswith("check ")
 
 
-def reference_batch(args):
+def reference_batch(args: tuple[int, int, int]) -> list[BatchItem]:
     """(name, text lines, reference output) of sequences [lo, hi)"""
     seed, lo, hi = args
-    out = []
+    out: list[BatchItem] = []
     for i in range(lo, hi):
         seq = gen.generate(seed, i)
         lines = gen.render(seq)
@@ -28,19 +35,21 @@ def reference_batch(args):
     return out
 
 
-def split_output(lines):
+def split_output(lines: list[str]) -> dict[str, list[str]]:
     """{sequence name: output lines} of a report"""
-    res, name, cur = {}, None, None
+    res: dict[str, list[str]] = {}
+    cur: Optional[list[str]] = None
     for line in lines:
         if line.startswith("seq "):
-            name, cur = line[4:], [line]
-            res[name] = cur
+            cur = [line]
+            res[line[4:]] = cur
         elif cur is not None:
             cur.append(line)
     return res
 
 
-def run_oracle(oracle, text, verbose=False):
+def run_oracle(oracle: str, text: str,
+               verbose: bool = False) -> tuple[int, list[str]]:
     """(returncode, output lines) of the oracle on protocol text"""
     cmd = [oracle] + (["-v"] if verbose else [])
     p = subprocess.run(cmd, input=text.encode(), stdout=subprocess.PIPE,
@@ -51,11 +60,11 @@ def run_oracle(oracle, text, verbose=False):
 NUMBERING_FIELDS = ("v=", "lost=", "wb=", "evict=", "torn=")
 
 
-def compared(lines):
+def compared(lines: list[str]) -> list[str]:
     """the lines both sides must agree on: images, open lines, findings;
     not the numbering of versions nor the outcome counts per kind, which
     only state identities depend on (see numbering())"""
-    out = []
+    out: list[str] = []
     for line in lines:
         if is_check(line):
             continue
@@ -66,7 +75,7 @@ def compared(lines):
     return out
 
 
-def category(ref, got):
+def category(ref: list[str], got: list[str]) -> str:
     """what differs first: oracle-crash, crash, open, finding:CLASS, ..."""
     a, b = compared(ref), compared(got)
     for x, y in zip(a, b):
@@ -76,24 +85,25 @@ def category(ref, got):
     return "length"
 
 
-def numbering(lines):
+def numbering(lines: list[str]) -> list[str]:
     return [l for l in lines if l.startswith("open ")]
 
 
 class Result:
-    def __init__(self):
+    def __init__(self) -> None:
         self.count = 0
-        self.mismatches = []   # names, in generation order
-        self.renumbered = []   # same images, other version numbering
-        self.checks = {}       # name -> oracle check lines
-        self.crashed = []      # names whose oracle run died
-        self.categories = {}   # category -> names
+        self.mismatches: list[str] = []   # names, in generation order
+        # same images, other version numbering
+        self.renumbered: list[str] = []
+        self.checks: dict[str, list[str]] = {}  # name -> oracle checks
+        self.crashed: list[str] = []      # names whose oracle run died
+        self.categories: dict[str, list[str]] = {}  # category -> names
 
-    def mismatch(self, name, cat):
+    def mismatch(self, name: str, cat: str) -> None:
         self.mismatches.append(name)
         self.categories.setdefault(cat, []).append(name)
 
-    def merge(self, other):
+    def merge(self, other: "Result") -> None:
         self.count += other.count
         self.mismatches += other.mismatches
         self.renumbered += other.renumbered
@@ -103,7 +113,7 @@ class Result:
             self.categories.setdefault(cat, []).extend(names)
 
 
-def compare_batch(args):
+def compare_batch(args: tuple[str, int, int, int]) -> Result:
     """generate sequences [lo, hi) of seed, run both sides, compare"""
     oracle, seed, lo, hi = args
     res = Result()
@@ -133,7 +143,8 @@ def compare_batch(args):
     return res
 
 
-def compare_all(oracle, seed, count, jobs=2, batch=200):
+def compare_all(oracle: str, seed: int, count: int, jobs: int = 2,
+                batch: int = 200) -> Result:
     """run both sides on sequences 0..count-1 of seed, jobs at a time"""
     batches = [(oracle, seed, lo, min(count, lo + batch))
                for lo in range(0, count, batch)]
@@ -150,7 +161,7 @@ def compare_all(oracle, seed, count, jobs=2, batch=200):
 
 # ---- shrinking ----
 
-def outcome(oracle, seq, steps):
+def outcome(oracle: str, seq: Sequence, steps: list[Step]) -> Optional[str]:
     """None if both sides agree on steps, else a short description"""
     lines = gen.render(seq, steps)
     ref = report.run_sequence(seq.name, lines[1:-1])
@@ -160,15 +171,16 @@ def outcome(oracle, seq, steps):
     return None if compared(out) == compared(ref) else "outputs differ"
 
 
-def shrink(oracle, seq, budget=600, still=None):
+def shrink(oracle: str, seq: Sequence, budget: int = 600,
+           still: Optional[Still] = None) -> tuple[list[Step], Optional[str]]:
     """the smallest sub-list of seq's steps that still mismatches the
     same way (crash or different output; or as still(steps) says), by
     delta debugging"""
-    if still is None:
-        def still(steps):
-            return outcome(oracle, seq, steps)
+    def differs(steps: list[Step]) -> Optional[str]:
+        return outcome(oracle, seq, steps)
+    test = differs if still is None else still
     steps = list(seq.steps)
-    kind = still(steps)
+    kind = test(steps)
     if kind is None:
         return steps, None
     chunk = max(1, len(steps) // 2)
@@ -177,7 +189,7 @@ def shrink(oracle, seq, budget=600, still=None):
         while i < len(steps) and budget > 0:
             trial = steps[:i] + steps[i + chunk:]
             budget -= 1
-            if trial and still(trial) == kind:
+            if trial and test(trial) == kind:
                 steps, removed = trial, True
             else:
                 i += chunk
@@ -186,17 +198,19 @@ def shrink(oracle, seq, budget=600, still=None):
     return steps, kind
 
 
-def name_to_index(name):
+def name_to_index(name: str) -> tuple[int, int]:
     seed, index = name.split(".")
     return int(seed), int(index)
 
 
-def explain(oracle, name, still=None):
+def explain(oracle: str, name: str,
+            still: Optional[Callable[[Sequence], Still]] = None) -> str:
     """text of a shrunk mismatch: the sequence and both verbose outputs;
     still(seq) gives the shrinking predicate (default: any mismatch)"""
     seed, index = name_to_index(name)
     seq = gen.generate(seed, index)
-    steps, kind = shrink(oracle, seq, still=still and still(seq))
+    steps, kind = shrink(oracle, seq,
+                         still=None if still is None else still(seq))
     lines = gen.render(seq, steps)
     ref = report.run_sequence(seq.name, lines[1:-1], verbose=True)
     rc, out = run_oracle(oracle, "\n".join(lines) + "\n", verbose=True)
@@ -208,7 +222,7 @@ def explain(oracle, name, still=None):
     return "\n".join(parts)
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     import argparse
     ap = argparse.ArgumentParser(prog="pmemu_ref.diff")
     ap.add_argument("oracle")

@@ -6,6 +6,7 @@ implement this page; keep them in step with docs/differential.md.
 """
 import struct
 import zlib
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 MASK64 = (1 << 64) - 1
 PAGE = 4096
@@ -18,7 +19,7 @@ FINDING_CLASSES = ("unpersisted", "no-fence", "redundant", "outside",
 IMAGE_SET_MAX = 4096
 
 
-def mix64(z):
+def mix64(z: int) -> int:
     """splitmix64's finaliser: a bijective 64-bit mixer"""
     z &= MASK64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
@@ -26,10 +27,12 @@ def mix64(z):
     return z ^ (z >> 31)
 
 
-_POS_KEYS = {}
+_POS_KEYS: dict[tuple[int, int], int] = {}
 
 
-def line_hash(region, off, content, _crc=zlib.crc32, _adler=zlib.adler32):
+def line_hash(region: int, off: int, content: bytes,
+              _crc: Callable[[bytes], int] = zlib.crc32,
+              _adler: Callable[[bytes], int] = zlib.adler32) -> int:
     """hash of one line of an image: its place and its bytes"""
     key = (region, off)
     pos = _POS_KEYS.get(key)
@@ -42,17 +45,18 @@ def line_hash(region, off, content, _crc=zlib.crc32, _adler=zlib.adler32):
     return z ^ (z >> 31)
 
 
-def set_digest(hashes):
+def set_digest(hashes: Iterable[int]) -> int:
     """digest of a set of 64-bit hashes: of their sorted little-endian
     bytes, as a line's content is hashed"""
-    packed = struct.pack("<%dQ" % len(hashes), *sorted(hashes))
+    ordered = sorted(hashes)
+    packed = struct.pack("<%dQ" % len(ordered), *ordered)
     return mix64((zlib.crc32(packed) << 32) | zlib.adler32(packed))
 
 
-_PATTERN_TILES = {}
+_PATTERN_TILES: dict[int, bytes] = {}
 
 
-def pattern(region, off, n):
+def pattern(region: int, off: int, n: int) -> bytes:
     """initial media: byte i of region r is (r*131 + i*7 + 1) & 0xff"""
     tile = _PATTERN_TILES.get(region)
     if tile is None:
@@ -66,11 +70,11 @@ def pattern(region, off, n):
     return (tile * reps)[start:start + n]
 
 
-def hx(x):
+def hx(x: int) -> str:
     return "%016x" % (x & MASK64)
 
 
-def parse_int(s):
+def parse_int(s: str) -> int:
     return int(s, 0)
 
 
@@ -78,22 +82,25 @@ class Event:
     """one parsed event line; fields unused by a kind stay None"""
     __slots__ = ("kind", "tid", "site", "region", "off", "len", "data")
 
-    def __init__(self, kind, tid=None, site=0, region=None, off=0, len=0,
-                 data=None):
+    def __init__(self, kind: str, tid: Optional[int] = None, site: int = 0,
+                 region: Optional[int] = None, off: int = 0, len: int = 0,
+                 data: Any = None) -> None:
         self.kind = kind
         self.tid = tid
         self.site = site
         self.region = region
         self.off = off
         self.len = len
+        # the bytes (None: unknown); gen.py's rewrite steps carry
+        # (bytes, changed pieces) until rendered
         self.data = data
 
 
-def parse_region_arg(s):
+def parse_region_arg(s: str) -> Optional[int]:
     return None if s == "all" else parse_int(s)
 
 
-def parse_event(line):
+def parse_event(line: str) -> Optional[Event]:
     """parse one event line (not config/region/seq/end); None if blank"""
     f = line.split()
     if not f:
@@ -135,8 +142,9 @@ def parse_event(line):
     raise ValueError("unknown event line: %r" % line)
 
 
-def parse_config(line):
-    cfg = {"domain": "adr", "line": 64, "sector": 512, "clflush": "strong"}
+def parse_config(line: str) -> dict[str, Any]:
+    cfg: dict[str, Any] = {"domain": "adr", "line": 64, "sector": 512,
+                           "clflush": "strong"}
     for kv in line.split()[1:]:
         key, _, val = kv.partition("=")
         if key not in cfg:
@@ -145,14 +153,16 @@ def parse_config(line):
     return cfg
 
 
-def split_sequences(text):
+def split_sequences(text: str) -> Iterator[tuple[str, list[str]]]:
     """yield (name, [lines]) for each `seq NAME` ... `end` block"""
-    name, body = None, None
+    name: Optional[str] = None
+    body: Optional[list[str]] = None
     for line in text.splitlines():
         if line.startswith("seq "):
             name, body = line[4:].strip(), []
         elif line.strip() == "end":
-            yield name, body
+            if name is not None and body is not None:
+                yield name, body
             name, body = None, None
         elif body is not None and line.strip() and not line.startswith("#"):
             body.append(line)

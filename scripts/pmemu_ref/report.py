@@ -4,52 +4,62 @@ crash point and the findings, and the command `python3 -m
 pmemu_ref.report [-v] FILE`.
 """
 import sys
+from typing import Any, Optional
 
 from . import format as fmt
 from . import model
+from .format import Event
+from .model import Line, Region, Version
 from .model import F_NO_FENCE, F_UNPERSISTED, STORE_KINDS
 
 
-def flags_of(ln):
+def flags_of(ln: Line) -> str:
     return (("d" if ln.dirty else "-") + ("f" if ln.wbs else "-")
             + ("u" if any(not v.known for v in ln.hist) else "-"))
 
 
-def store_site(ln):
+def store_site(ln: Line) -> int:
     for v in ln.hist:
         if v.how in STORE_KINDS:
             return v.site
     return 0
 
 
+# (durable hash, its difference to the pattern's, outcome counts, outcome
+# hashes) of a line
+LineState = tuple[int, int, Optional[dict[str, int]], Optional[set[int]]]
+
+
 class Runner(model.Reference):
     """a Reference that writes the protocol's report lines"""
 
-    def __init__(self, cfg, verbose=False):
+    def __init__(self, cfg: dict[str, Any], verbose: bool = False) -> None:
         super().__init__(cfg)
         self.verbose = verbose
-        self.out = []
-        self.by_region = {}
-        self.pattern_sums = {}
-        self.line_cache = {}
-        self.last_crash = None
-        self.hash_memo = {}
-        self.torn_hashes = {}
+        self.out: list[str] = []
+        self.by_region: dict[int, dict[int, Line]] = {}
+        self.pattern_sums: dict[int, int] = {}
+        self.line_cache: dict[tuple[int, int], tuple[Any, LineState]] = {}
+        self.last_crash: Optional[
+            tuple[list[LineState], list[tuple[str, int, int]], list[str]]] \
+            = None
+        self.hash_memo: dict[tuple[int, int], dict[bytes, int]] = {}
+        self.torn_hashes: dict[int, tuple[Version, bytes, list[int]]] = {}
 
-    def add_region(self, rid, length, domain):
+    def add_region(self, rid: int, length: int, domain: str) -> None:
         super().add_region(rid, length, domain)
         self.by_region[rid] = {}
         r = self.regions[rid]
         self.out.append("region %d line=%d" % (rid, r.line))
 
-    def line_at(self, region, off):
+    def line_at(self, region: Region, off: int) -> Line:
         ln = self.lines.get((region.rid, off))
         if ln is None:
             ln = super().line_at(region, off)
             self.by_region[region.rid][off] = ln
         return ln
 
-    def pattern_sum(self, region):
+    def pattern_sum(self, region: Region) -> int:
         s = self.pattern_sums.get(region.rid)
         if s is None:
             s = 0
@@ -59,7 +69,7 @@ class Runner(model.Reference):
             self.pattern_sums[region.rid] = s
         return s
 
-    def line_state(self, ln, region):
+    def line_state(self, ln: Line, region: Region) -> "LineState":
         """(durable hash, its difference to the pattern's hash, outcome
         counts, outcome hashes) of a line; cached while it does not change"""
         key = (ln.dseq, len(ln.hist), tuple(w.seq for w in ln.wbs),
@@ -70,19 +80,21 @@ class Runner(model.Reference):
         hd = fmt.line_hash(ln.region, ln.off, ln.d)
         delta = hd - fmt.line_hash(ln.region, ln.off, fmt.pattern(
             ln.region, ln.off, region.line))
-        counts, hashes = None, None
+        counts: Optional[dict[str, int]] = None
+        hashes: Optional[set[int]] = None
         if ln.hist:
             counts, hashes = self.outcome_hashes(ln, hd)
         val = (hd, delta, counts, hashes)
         self.line_cache[(ln.region, ln.off)] = (key, val)
         return val
 
-    def outcome_hashes(self, ln, hd):
+    def outcome_hashes(self, ln: Line,
+                       hd: int) -> tuple[dict[str, int], set[int]]:
         """outcome counts per kind and the set of outcome line hashes, as
         outcomes() would give them, reusing each version's hashes"""
         memo = self.hash_memo.setdefault((ln.region, ln.off), {})
 
-        def h(c):
+        def h(c: bytes) -> int:
             x = memo.get(c)
             if x is None:
                 x = memo[c] = fmt.line_hash(ln.region, ln.off, c)
@@ -110,8 +122,10 @@ class Runner(model.Reference):
             hashes.update(cached[2])
         return {"lost": 1, "wb": wb, "evict": evict, "torn": torn}, hashes
 
-    def ev_crash(self, ev):
-        base, opened, states = 0, [], []
+    def ev_crash(self, ev: Event) -> None:
+        base = 0
+        opened: list[tuple[Line, int, dict[str, int], set[int]]] = []
+        states: list[LineState] = []
         for rid in sorted(self.regions):
             region = self.regions[rid]
             base += self.pattern_sum(region)
@@ -122,7 +136,7 @@ class Runner(model.Reference):
                 hd, delta, counts, hashes = state
                 states.append(state)
                 base += delta
-                if ln.hist:
+                if counts is not None and hashes is not None:
                     opened.append((ln, hd, counts, hashes))
         # nothing changed since the last crash point: same report
         flags = [(flags_of(ln), store_site(ln), len(ln.hist))
@@ -138,7 +152,8 @@ class Runner(model.Reference):
             self.last_crash = (states, flags, self.out[mark:])
         self.crashes += 1
 
-    def report_crash(self, base, opened):
+    def report_crash(self, base: int, opened: list[
+            tuple[Line, int, dict[str, int], set[int]]]) -> None:
         product = 1
         for ln, hd, counts, hashes in opened:
             product *= len(hashes)
@@ -169,7 +184,7 @@ class Runner(model.Reference):
                 self.out.extend("linehash " + fmt.hx(h)
                                 for h in sorted(hashes))
 
-    def report_findings(self):
+    def report_findings(self) -> None:
         rows = sorted(self.findings.items(),
                       key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1],
                                       len(kv[0])))
@@ -184,29 +199,38 @@ class Runner(model.Reference):
             self.out.append(text)
 
 
-def run_sequence(name, lines, verbose=False):
+def run_sequence(name: str, lines: list[str],
+                 verbose: bool = False) -> list[str]:
     """the report lines of one sequence (without its `seq`/`end` lines)"""
-    runner = None
+    runner: Optional[Runner] = None
     for line in lines:
         if line.startswith("config"):
             runner = Runner(fmt.parse_config(line), verbose)
-        elif line.startswith("region "):
+            continue
+        if runner is None:
+            raise ValueError("seq %s: %r before its config line"
+                             % (name, line))
+        if line.startswith("region "):
             f = line.split()
             runner.add_region(int(f[1]), fmt.parse_int(f[2]), f[3])
         else:
-            runner.apply(fmt.parse_event(line))
+            ev = fmt.parse_event(line)
+            if ev is not None:
+                runner.apply(ev)
+    if runner is None:
+        raise ValueError("seq %s: no config line" % name)
     runner.report_findings()
     return ["seq " + name] + runner.out + ["end"]
 
 
-def run_text(text, verbose=False):
-    out = []
+def run_text(text: str, verbose: bool = False) -> list[str]:
+    out: list[str] = []
     for name, lines in fmt.split_sequences(text):
         out.extend(run_sequence(name, lines, verbose))
     return out
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     verbose = "-v" in argv
     paths = [a for a in argv if a != "-v"]
     text = open(paths[0]).read() if paths else sys.stdin.read()

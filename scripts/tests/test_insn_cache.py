@@ -1,5 +1,5 @@
-"""test_insn_cache.py -- the scan cache (libshim/insn_cache.c) end to end:
-a program run again takes its patch sites from the cache and behaves the
+"""test_insn_cache.py -- the scan cache (libshim/insn/insn_cache.c) end to
+end: a program run again takes its patch sites from the cache and behaves the
 same (every site patched, the same finding at the same line); a corrupt
 cache file is ignored and rewritten; PMEMU_CACHE_DIR= (empty) keeps no
 cache. docs/raw-instructions.md, "The scan cache"."""

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shim_fake.h"
+#include "shim_fatal.h"
 
 __thread int shim_depth;
 volatile bool shim_active = true;
@@ -128,7 +129,7 @@ shim_fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pmemu: ", stderr);
+	fputs("pmemu: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);

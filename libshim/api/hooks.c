@@ -1,0 +1,124 @@
+/*
+ * hooks.c -- the entry points of code built with the GCC plugin
+ * (pmemu_hooks.h): precise, traced events with source locations
+ *
+ * Each instrumented module registers its slot; every slot is kept equal
+ * to the hull of the emulated mappings, so the inlined range check of a
+ * store outside pmem stays false and costs one compare.
+ */
+#include "pmemu_hooks.h"
+#include "shim_core.h"
+#include "shim_events.h"
+#include "shim_file.h"
+#include "shim_hooks.h"
+#include "shim_intercept.h"
+#include "shim_region.h"
+#include "shim_site.h"
+
+#define SLOTS_MAX 1024
+#define HOOK __attribute__((visibility("default")))
+
+static struct pmemu_slot *slots[SLOTS_MAX];
+static int nslots;
+static uintptr_t hull_lo, hull_len;
+
+/* a hook called from inside the shim (libpmem's memcpy built with the
+ * plugin, say) was counted by its interposer already */
+
+struct hull {
+	uintptr_t lo, hi;
+};
+
+static void
+hull_add(struct shim_mapping *m, void *ctx)
+{
+	struct hull *h = ctx;
+	if (m->base < h->lo)
+		h->lo = m->base;
+	if (m->base + m->len > h->hi)
+		h->hi = m->base + m->len;
+}
+
+void
+shim_hooks_update_slots(void)
+{
+	struct hull h = { UINTPTR_MAX, 0 };
+	shim_mapping_for_each(hull_add, &h);
+	hull_lo = h.hi > h.lo ? h.lo : 0;
+	hull_len = h.hi > h.lo ? h.hi - h.lo : 0;
+	for (int i = 0; i < nslots; i++) {
+		slots[i]->len = 0; /* never a wrong range in between */
+		slots[i]->lo = hull_lo;
+		slots[i]->len = hull_len;
+	}
+}
+
+HOOK int
+__pmemu_register_slot(struct pmemu_slot *slot)
+{
+	shim_lock();
+	if (nslots < SLOTS_MAX) {
+		slots[nslots++] = slot;
+		slot->len = 0;
+		slot->lo = hull_lo;
+		slot->len = hull_len;
+	}
+	shim_unlock();
+	return PMEMU_HOOKS_ABI;
+}
+
+HOOK void
+__pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc)
+{
+	SHIM_ENTER_OR_RETURN();
+	shim_ev_store(addr, len, true, shim_site_srcloc(loc));
+	SHIM_LEAVE();
+}
+
+HOOK void
+__pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc)
+{
+	SHIM_ENTER_OR_RETURN();
+	shim_ev_nt_store(addr, len, shim_site_srcloc(loc));
+	SHIM_LEAVE();
+}
+
+HOOK void
+__pmemu_movdir64b(void *dst, const struct pmemu_srcloc *loc)
+{
+	SHIM_ENTER_OR_RETURN();
+	shim_ev_movdir64b(dst, shim_site_srcloc(loc));
+	SHIM_LEAVE();
+}
+
+static const enum model_ev flush_kinds[] = {
+	[PMEMU_HOOK_CLWB] = MODEL_EV_CLWB,
+	[PMEMU_HOOK_CLFLUSHOPT] = MODEL_EV_CLFLUSHOPT,
+	[PMEMU_HOOK_CLFLUSH] = MODEL_EV_CLFLUSH,
+};
+
+static const enum model_ev fence_kinds[] = {
+	[PMEMU_HOOK_SFENCE] = MODEL_EV_SFENCE,
+	[PMEMU_HOOK_MFENCE] = MODEL_EV_MFENCE,
+	[PMEMU_HOOK_LOCKED] = MODEL_EV_LOCKED,
+};
+
+HOOK void
+__pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc)
+{
+	if (kind < 0 || kind > PMEMU_HOOK_CLFLUSH)
+		shim_fatal("plugin hook: flush kind %d", kind);
+	SHIM_ENTER_OR_RETURN();
+	shim_ev_flush(addr, 1, flush_kinds[kind], shim_site_srcloc(loc));
+	SHIM_LEAVE();
+}
+
+HOOK void
+__pmemu_fence(int kind, const struct pmemu_srcloc *loc)
+{
+	if (kind < 0 || kind > PMEMU_HOOK_LOCKED)
+		shim_fatal("plugin hook: fence kind %d", kind);
+	SHIM_ENTER_OR_RETURN();
+	shim_ev_fence(fence_kinds[kind], shim_site_srcloc(loc));
+	SHIM_LEAVE();
+}

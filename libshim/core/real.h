@@ -1,0 +1,107 @@
+/*
+ * real.h -- the real definition of every function libpmemu interposes, as
+ * compiler-rt's DECLARE_REAL/REAL: REAL(mmap) is the mmap after libpmemu
+ * (libc's), whatever layer calls it. The shim's own code calls REAL(x),
+ * never the exported interposer x, so it never depends on the layer of
+ * the interposers (intercept/) nor on the depth guard to reach libc.
+ *
+ * SHIM_REAL_FUNCTIONS lists them once: an interposer of a function not in
+ * the list does not compile (SHIM_INTERCEPTOR, shim_intercept.h).
+ */
+#ifndef PMEMU_SHIM_REAL_H
+#define PMEMU_SHIM_REAL_H 1
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#define SHIM_REAL_FUNCTIONS(X) \
+	X(int, open, (const char *, int, ...)) \
+	X(int, open64, (const char *, int, ...)) \
+	X(int, openat, (int, const char *, int, ...)) \
+	X(int, openat64, (int, const char *, int, ...)) \
+	X(int, creat, (const char *, mode_t)) \
+	X(int, creat64, (const char *, mode_t)) \
+	X(int, close, (int)) \
+	X(int, dup, (int)) \
+	X(int, dup2, (int, int)) \
+	X(int, dup3, (int, int, int)) \
+	X(int, ftruncate, (int, off_t)) \
+	X(int, ftruncate64, (int, off_t)) \
+	X(int, fallocate, (int, int, off_t, off_t)) \
+	X(int, fallocate64, (int, int, off_t, off_t)) \
+	X(int, posix_fallocate, (int, off_t, off_t)) \
+	X(int, posix_fallocate64, (int, off_t, off_t)) \
+	X(int, rename, (const char *, const char *)) \
+	X(void *, mmap, (void *, size_t, int, int, int, off_t)) \
+	X(void *, mmap64, (void *, size_t, int, int, int, off_t)) \
+	X(int, munmap, (void *, size_t)) \
+	X(int, msync, (void *, size_t, int)) \
+	X(void *, mremap, (void *, size_t, size_t, int, ...)) \
+	X(int, stat, (const char *, struct stat *)) \
+	X(int, stat64, (const char *, struct stat64 *)) \
+	X(int, lstat, (const char *, struct stat *)) \
+	X(int, lstat64, (const char *, struct stat64 *)) \
+	X(int, fstatat, (int, const char *, struct stat *, int)) \
+	X(int, fstatat64, (int, const char *, struct stat64 *, int)) \
+	X(int, statx, (int, const char *, int, unsigned, struct statx *)) \
+	X(int, fstat, (int, struct stat *)) \
+	X(int, fstat64, (int, struct stat64 *)) \
+	X(ssize_t, read, (int, void *, size_t)) \
+	X(ssize_t, pread, (int, void *, size_t, off_t)) \
+	X(ssize_t, pread64, (int, void *, size_t, off_t)) \
+	X(ssize_t, readv, (int, const struct iovec *, int)) \
+	X(int, access, (const char *, int)) \
+	X(int, faccessat, (int, const char *, int, int)) \
+	X(int, unlink, (const char *)) \
+	X(int, unlinkat, (int, const char *, int)) \
+	X(int, sigaction, (int, const struct sigaction *, struct sigaction *)) \
+	X(sighandler_t, signal, (int, sighandler_t)) \
+	X(int, execve, (const char *, char *const[], char *const[])) \
+	X(int, execvpe, (const char *, char *const[], char *const[])) \
+	X(int, execv, (const char *, char *const[])) \
+	X(int, execvp, (const char *, char *const[])) \
+	X(__attribute__((noreturn)) void, exit, (int)) \
+	X(__attribute__((noreturn)) void, _exit, (int)) \
+	X(__attribute__((noreturn)) void, _Exit, (int)) \
+	X(ssize_t, write, (int, const void *, size_t)) \
+	X(ssize_t, pwrite, (int, const void *, size_t, off_t)) \
+	X(ssize_t, pwrite64, (int, const void *, size_t, off_t)) \
+	X(ssize_t, writev, (int, const struct iovec *, int)) \
+	X(ssize_t, pwritev, (int, const struct iovec *, int, off_t)) \
+	X(ssize_t, pwritev64, (int, const struct iovec *, int, off_t)) \
+	X(int, fsync, (int)) \
+	X(int, fdatasync, (int)) \
+	X(int, sync_file_range, (int, off_t, off_t, unsigned int)) \
+	X(void *, dlopen, (const char *, int))
+
+#define SHIM_REAL_DECLARE_(ret, name, params) \
+	typedef ret (*shim_real_##name##_fn) params; \
+	extern shim_real_##name##_fn shim_real_##name;
+SHIM_REAL_FUNCTIONS(SHIM_REAL_DECLARE_)
+
+#define REAL(name) shim_real_##name
+
+/* true once shim_real_init() resolved them all */
+extern volatile bool shim_real_ready;
+
+/* resolves every REAL: the next definition after libpmemu (RTLD_NEXT),
+ * else any loaded before it that is not libpmemu's; a missing one stops
+ * the run. The constructor calls it first; an interposer entered before
+ * it (another library's constructor) calls it then (SHIM_REAL_ENSURE). */
+void shim_real_init(void);
+
+#define SHIM_REAL_ENSURE() \
+	do { \
+		if (__builtin_expect(!shim_real_ready, 0)) \
+			shim_real_init(); \
+	} while (0)
+
+/* a symbol of another library (libpmem, libpmem2): as for REAL, or NULL
+ * when no library loaded defines it */
+void *shim_real_lookup(const char *name);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * shim_core.h -- the shim's process state: options, the in-process model,
+ * the trace writer, the emission lock, thread ids
+ *
+ * Events reach the model and the trace under one lock (shim_lock), taken
+ * only from ordinary context: the SIGSEGV handler never emits, it records
+ * the faulting page in lock-free structures (shim_dirty.c) that the next
+ * flush or fence turns into events.
+ */
+#ifndef PMEMU_SHIM_CORE_H
+#define PMEMU_SHIM_CORE_H 1
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "shim_fatal.h"
+#include "shim_options.h"
+#include "trace.h"
+
+/* start-up (main.c): the options, the model, the writer (events: every
+ * event is recorded too), what the layers above add to the lock (sites
+ * to write while it is held) and to each event (transactions) */
+void shim_state_start(const struct shim_options *o);
+void shim_state_set_model(struct model *m);
+void shim_state_set_writer(struct trace_writer *w, bool events);
+void shim_state_set_hooks(void (*on_lock)(void),
+		void (*on_event)(const struct model_event *ev));
+/* in the child of a fork: a free lock, a new tid */
+void shim_state_forked(void);
+
+const struct shim_options *shim_opts(void);
+/* the in-process model (findings); NULL before init */
+struct model *shim_model(void);
+/*
+ * the writer that sites, modules, regions and findings go to: the trace of
+ * `pmemu record` (PMEMU_TRACE) or the findings file of `pmemu run`
+ * (PMEMU_REPORT); NULL when neither is set
+ */
+struct trace_writer *shim_trace_writer(void);
+/* writes END and closes the writer (root process, at exit) */
+void shim_writer_close(int status);
+/* true when every event is recorded too (pmemu record) */
+bool shim_trace_events(void);
+
+/* gettid(), cached per thread (reset in a forked child) */
+uint32_t shim_tid(void);
+
+/* the emission lock; never taken in a signal handler */
+void shim_lock(void);
+void shim_unlock(void);
+
+/* applies one event to the model and, when recording, appends it to the
+ * trace; called with shim_lock held */
+void shim_emit_locked(const struct model_event *ev);
+/* appends a non-event record when a writer exists (lock held or not) */
+void shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
+		const void *b2, size_t l2);
+
+/* true in a child forked from the process that started the shim: it
+ * shares the views and the trace, and leaves the media to its parent */
+bool shim_is_forked_child(void);
+
+#endif

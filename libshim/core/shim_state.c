@@ -1,0 +1,158 @@
+/*
+ * shim_state.c -- the process state: options, model, trace writer, the
+ * emission lock, thread ids; main.c fills it in at start-up
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim_core.h"
+#include "shim_intercept.h"
+#include "shim_shared.h"
+
+__thread int shim_depth __attribute__((tls_model("initial-exec")));
+volatile bool shim_active;
+
+static struct shim_options opts;
+static struct model *model;
+static struct trace_writer *writer;
+static bool trace_events;
+static pid_t owner_pid;             /* the process that ran the constructor */
+static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
+/* what the layers above add (main.c registers them): sites to write
+ * under the lock, each event's transaction bookkeeping */
+static void (*lock_hook)(void);
+static void (*event_hook)(const struct model_event *ev);
+
+void
+shim_state_start(const struct shim_options *o)
+{
+	opts = *o;
+	owner_pid = getpid();
+}
+
+void
+shim_state_set_model(struct model *m)
+{
+	model = m;
+}
+
+void
+shim_state_set_writer(struct trace_writer *w, bool events)
+{
+	writer = w;
+	trace_events = events;
+}
+
+void
+shim_state_set_hooks(void (*on_lock)(void),
+		void (*on_event)(const struct model_event *ev))
+{
+	lock_hook = on_lock;
+	event_hook = on_event;
+}
+
+/* the child of a fork has one thread: the lock is free, the tid new */
+void
+shim_state_forked(void)
+{
+	pthread_mutex_init(&emit_lock, NULL);
+	cached_tid = 0;
+}
+
+bool
+shim_is_forked_child(void)
+{
+	return getpid() != owner_pid;
+}
+
+
+const struct shim_options *
+shim_opts(void)
+{
+	return &opts;
+}
+
+struct model *
+shim_model(void)
+{
+	return model;
+}
+
+struct trace_writer *
+shim_trace_writer(void)
+{
+	return writer;
+}
+
+bool
+shim_trace_events(void)
+{
+	return trace_events;
+}
+
+uint32_t
+shim_tid(void)
+{
+	if (cached_tid == 0)
+		cached_tid = (uint32_t)syscall(SYS_gettid);
+	return cached_tid;
+}
+
+void
+shim_lock(void)
+{
+	pthread_mutex_lock(&emit_lock);
+	/* sites interned by fault handlers since the last release: written
+	 * before any record that names them (a fault's store is emitted
+	 * only when its page is settled, under this lock) */
+	if (lock_hook != NULL)
+		lock_hook();
+}
+
+void
+shim_unlock(void)
+{
+	/* sites interned by handlers and interposers meanwhile: write them */
+	if (lock_hook != NULL)
+		lock_hook();
+	pthread_mutex_unlock(&emit_lock);
+}
+
+void
+shim_emit_locked(const struct model_event *ev)
+{
+	shim_shared_event(ev); /* another process's store it flushes */
+	if (model != NULL)
+		(void)model_apply(model, ev);
+	if (trace_events)
+		(void)trace_append_event(writer, ev);
+	if (event_hook != NULL)
+		event_hook(ev); /* stores in a transaction (shim_tx.c) */
+}
+
+void
+shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
+		const void *b2, size_t l2)
+{
+	if (writer != NULL)
+		(void)trace_append(writer, type, shim_tid(), site, b1, l1, b2,
+				l2);
+}
+
+void
+shim_writer_close(int status)
+{
+	if (writer == NULL)
+		return;
+	if (lock_hook != NULL)
+		lock_hook();
+	struct trace_writer *w = writer;
+	writer = NULL;
+	trace_events = false;
+	(void)trace_writer_close(w, status);
+}

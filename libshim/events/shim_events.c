@@ -1,0 +1,207 @@
+/*
+ * shim_events.c -- the one door into the model (shim_events.h): virtual
+ * addresses become region offsets, stores seen by page protection are
+ * diffed out before each flush and fence, and the media receives what the
+ * model made durable
+ *
+ * Durable content: a flush of line L by thread T snapshots L into T's
+ * pending write-backs; T's fence copies them to the media (MODEL.md: in
+ * flight until a fence of the issuing thread). clflush (strong) and
+ * non-temporal stores follow the same table; eadr writes stores through.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "shim_core.h"
+#include "shim_dirty.h"
+#include "shim_emit.h"
+#include "shim_events.h"
+#include "shim_findings.h"
+#include "shim_latency.h"
+#include "shim_pending.h"
+#include "shim_region.h"
+#include "shim_view.h"
+
+/*
+ * for_each_piece -- calls fn for each part of [addr, addr+len) that lies in
+ * one emulated mapping; returns the bytes in no mapping
+ */
+static size_t
+for_each_piece(const void *addr, size_t len,
+		void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+			void *ctx), void *ctx)
+{
+	uintptr_t a = (uintptr_t)addr, end = a + len;
+	size_t outside = 0;
+	while (a < end) {
+		struct shim_mapping *m = (struct shim_mapping *)
+			shim_mapping_lookup((void *)a);
+		if (m == NULL) {
+			outside++;
+			a++;
+			continue;
+		}
+		uintptr_t hi = m->base + m->len < end ? m->base + m->len : end;
+		fn(m, a, hi, ctx);
+		a = hi;
+	}
+	return outside;
+}
+
+struct store_ctx {
+	bool traced;
+	uint32_t site;
+};
+
+static void
+store_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	struct store_ctx *c = ctx;
+	shim_emit_store(m, lo, hi - lo, c->traced, c->traced, c->site);
+	if (c->traced)
+		shim_dirty_traced(m, lo, hi);
+}
+
+void
+shim_ev_store(void *addr, size_t len, bool traced, uint32_t site)
+{
+	struct store_ctx c = { traced, site };
+	shim_lock();
+	for_each_piece(addr, len, store_piece, &c);
+	shim_unlock();
+}
+
+struct flush_ctx {
+	enum model_ev kind;
+	uint32_t site;
+	size_t lines;              /* flushed lines of emulated pmem */
+};
+
+/* line_bounds -- [lo, hi) widened to whole lines of m, within the file */
+static void
+line_bounds(const struct shim_mapping *m, uintptr_t *lo, uintptr_t *hi)
+{
+	uint32_t line = m->region->line_len;
+	uint64_t off = m->file_off + (*lo - m->base);
+	*lo -= off % line;
+	uint64_t end = m->file_off + (*hi - m->base);
+	uint64_t end_up = (end + line - 1) / line * line;
+	*hi += end_up - end;
+}
+
+/* flush_piece -- diff, snapshot and queue the write-back of each line */
+static void
+flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	struct flush_ctx *c = ctx;
+	struct shim_region *r = m->region;
+	line_bounds(m, &lo, &hi);
+	shim_dirty_flush_lines(m, lo, hi, c->site);
+	uint32_t line = r->line_len;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		uint64_t off = m->file_off + (a - m->base);
+		if (off >= r->len)
+			break;
+		uint32_t n = r->len - off < line ? (uint32_t)(r->len - off) : line;
+		c->lines++;
+		shim_emit_snapshot(m, a, n, c->site);
+		if (r->domain == MODEL_DOMAIN_ADR ||
+				r->domain == MODEL_DOMAIN_CXL)
+			shim_pending_add(shim_tid(), r, off, (const void *)a, n);
+	}
+	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),
+		.site = c->site, .region = r->id,
+		.off = m->file_off + (lo - m->base), .len = hi - lo };
+	shim_emit_locked(&ev);
+	if (c->kind == MODEL_EV_CLFLUSH && !shim_opts()->clflush_weak)
+		shim_pending_drain(shim_tid()); /* ordered with later stores */
+}
+
+void
+shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
+		uint32_t site)
+{
+	struct flush_ctx c = { kind, site, 0 };
+	shim_lock();
+	size_t outside = for_each_piece(addr, len ? len : 1, flush_piece, &c);
+	if (outside != 0) {
+		struct model_event ev = { .kind = MODEL_EV_FLUSH_OUTSIDE,
+			.tid = shim_tid(), .site = site,
+			.region = MODEL_REGION_ALL, .off = (uintptr_t)addr,
+			.len = len };
+		shim_emit_locked(&ev);
+	}
+	shim_unlock();
+	shim_latency_flush(c.lines);
+}
+
+/* nt_piece -- non-temporal bytes bypass the cache: in flight on T */
+static void
+nt_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	const struct flush_ctx *c = ctx;
+	struct shim_region *r = m->region;
+	uint64_t off = m->file_off + (lo - m->base);
+	shim_dirty_traced(m, lo, hi);
+	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),
+		.site = c->site, .region = r->id, .off = off, .len = hi - lo,
+		.data = (const uint8_t *)lo };
+	shim_emit_locked(&ev);
+	shim_media_mark(r, off, hi - lo);
+	shim_latency_flush(0); /* a later fence waits for them */
+	if (r->domain == MODEL_DOMAIN_EADR)
+		shim_media_write(r, off, (const void *)lo, hi - lo);
+	else
+		shim_pending_add(shim_tid(), r, off, (const void *)lo, hi - lo);
+}
+
+void
+shim_ev_nt_store(void *addr, size_t len, uint32_t site)
+{
+	struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0 };
+	shim_lock();
+	for_each_piece(addr, len, nt_piece, &c);
+	shim_unlock();
+}
+
+void
+shim_ev_movdir64b(void *addr, uint32_t site)
+{
+	struct flush_ctx c = { MODEL_EV_MOVDIR64B, site, 0 };
+	shim_lock();
+	for_each_piece(addr, 64, nt_piece, &c);
+	shim_unlock();
+}
+
+/* fence_locked -- stores seen so far become events, then the fence */
+static void
+fence_locked(enum model_ev kind, uint32_t site)
+{
+	shim_dirty_settle_all();
+	struct model_event ev = { .kind = kind, .tid = shim_tid(),
+		.site = site, .region = MODEL_REGION_ALL };
+	shim_emit_locked(&ev);
+	shim_pending_drain(shim_tid());
+}
+
+void
+shim_ev_fence(enum model_ev kind, uint32_t site)
+{
+	shim_lock();
+	fence_locked(kind, site);
+	shim_unlock();
+	shim_latency_fence();
+}
+
+void
+shim_ev_marker(const char *name)
+{
+	shim_lock();
+	shim_dirty_settle_all();
+	shim_record(TRACE_REC_MARKER, 0, name, strlen(name) + 1, NULL, 0);
+	/* what the model judged up to here; stores not durable here are
+	 * explore's to judge, and run's only at the end
+	 * (docs/report-format.md) */
+	shim_findings_write(TRACE_FINDING_AT_MARKER);
+	shim_unlock();
+}

@@ -1,0 +1,32 @@
+/*
+ * shim_events.h -- the one door from what the shim sees into the model
+ *
+ * Interposers (intercept_*.c), the plugin hooks (hooks.c) and the trap
+ * handler for patched instructions (insn_trap.c) call these; they look up
+ * the region of the address, emit model events into the in-process model
+ * (findings) and the trace (when recording). Async-signal-safe, no malloc.
+ */
+#ifndef PMEMU_SHIM_EVENTS_H
+#define PMEMU_SHIM_EVENTS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* a store of len bytes at addr has happened; traced: its bytes are known
+ * (read them now at addr), untraced: seen through page protection */
+void shim_ev_store(void *addr, size_t len, bool traced, uint32_t site);
+/* a non-temporal store of len bytes at addr has happened */
+void shim_ev_nt_store(void *addr, size_t len, uint32_t site);
+void shim_ev_movdir64b(void *addr, uint32_t site);
+/* kind: MODEL_EV_CLWB, MODEL_EV_CLFLUSHOPT or MODEL_EV_CLFLUSH */
+void shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
+		uint32_t site);
+/* kind: MODEL_EV_SFENCE, MODEL_EV_MFENCE or MODEL_EV_LOCKED */
+void shim_ev_fence(enum model_ev kind, uint32_t site);
+/* a pmemu_crash_point() marker */
+void shim_ev_marker(const char *name);
+
+#endif

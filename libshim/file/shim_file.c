@@ -1,0 +1,249 @@
+/*
+ * shim_file.c -- the bodies of the file and mapping interceptors: open
+ * gives the program a descriptor of the view, mmap maps it read-only for
+ * dirty tracking, msync/fsync flush and fence, munmap is a clean shutdown
+ * of its range (MODEL.md)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim_core.h"
+#include "shim_devdax.h"
+#include "shim_dirty.h"
+#include "shim_file.h"
+#include "shim_image.h"
+#include "shim_pending.h"
+#include "shim_region.h"
+#include "shim_restored.h"
+#include "shim_site.h"
+#include "shim_sync.h"
+#include "shim_view.h"
+
+int
+shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	char abs[PATH_MAX];
+	struct stat st;
+	if (flags & (O_PATH | O_DIRECTORY))
+		return REAL(openat)(dirfd, path, flags, mode);
+	/* a check of a crash image: the image's file is the media */
+	bool image = shim_image_redirect(dirfd, path, abs);
+	if (image)
+		dirfd = AT_FDCWD, path = abs;
+	if ((!image && !shim_path_resolve(dirfd, path, abs)) ||
+			(REAL(stat)(abs, &st) == 0 && !S_ISREG(st.st_mode)))
+		return REAL(openat)(dirfd, path, flags, mode);
+	shim_lock();
+	struct shim_region *r = shim_region_of_path(abs, flags, mode);
+	shim_unlock();
+	if (r == NULL)
+		return -1;
+	char view[64];
+	snprintf(view, sizeof(view), "/proc/self/fd/%d", r->view_fd);
+	/* tmpfs has no O_DIRECT; the creation flags were the media's */
+	int vflags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_DIRECT |
+			O_NOFOLLOW);
+	int fd = REAL(open)(view, vflags);
+	if (fd < 0)
+		return -1;
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
+		shim_lock();
+		if (REAL(ftruncate)(fd, 0) == 0)
+			shim_region_resized(r);
+		shim_unlock();
+	}
+	shim_fd_set(fd, r);
+	return fd;
+}
+
+int
+shim_file_close(int fd)
+{
+	shim_fd_set(fd, NULL);
+	return REAL(close)(fd);
+}
+
+/* shim_file_resized -- after ftruncate/fallocate on a view descriptor */
+void
+shim_file_resized(int fd)
+{
+	struct shim_region *r = shim_fd_region(fd);
+	if (r == NULL)
+		return;
+	shim_lock();
+	shim_region_resized(r);
+	shim_unlock();
+}
+
+struct unmap_ctx {
+	uintptr_t lo, hi;
+};
+
+/* unmap_one -- [lo, hi) of m goes away: its stores are settled and, as
+ * on a clean shutdown, reach the media */
+static void
+unmap_one(struct shim_mapping *m, void *ctx)
+{
+	struct unmap_ctx *c = ctx;
+	uintptr_t lo = c->lo > m->base ? c->lo : m->base;
+	uintptr_t hi = c->hi < m->base + m->len ? c->hi : m->base + m->len;
+	if (lo >= hi)
+		return;
+	shim_dirty_settle_range(m, lo, hi);
+	struct shim_region *r = m->region;
+	uint64_t off = m->file_off + (lo - m->base);
+	shim_restored_clean(r->id, off, hi - lo);
+	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
+		.region = r->id, .off = off, .len = hi - lo };
+	/* a forked child leaves the media to the parent, which still maps it */
+	if (!shim_is_forked_child()) {
+		shim_snapshot_unsynced(r, off, hi - lo);
+		shim_emit_locked(&ev);
+		shim_pending_drain_all();
+		shim_media_sync(r, off, hi - lo);
+	}
+	if (lo == m->base && hi == m->base + m->len) {
+		shim_mapping_remove(m);
+		return;
+	}
+	if (m->tracked)
+		for (uintptr_t a = lo; a < hi; a += SHIM_PAGE_LEN)
+			m->page_state[(a - m->base) / SHIM_PAGE_LEN] =
+				SHIM_PAGE_GONE;
+}
+
+/* shim_unmap_range -- munmap, or an mmap MAP_FIXED over our mappings */
+void
+shim_unmap_range(void *addr, size_t len)
+{
+	struct unmap_ctx c = { (uintptr_t)addr, (uintptr_t)addr + len };
+	shim_lock();
+	shim_mapping_for_each(unmap_one, &c);
+	shim_mappings_changed();
+	shim_unlock();
+}
+
+void *
+shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		off_t off)
+{
+	if (flags & MAP_FIXED)
+		shim_unmap_range(addr, len);
+	struct shim_region *r = shim_fd_region(fd);
+	if (shim_devdax_region(r) &&
+			shim_devdax_mmap_args(&addr, len, &flags, off) != 0)
+		return MAP_FAILED;
+	if (r == NULL || (flags & MAP_TYPE) == MAP_PRIVATE)
+		return REAL(mmap)(addr, len, prot, flags, fd, off);
+	/* MAP_SYNC is validated only with MAP_SHARED_VALIDATE: a DAX file
+	 * (adr, eadr) accepts it, a page cache file refuses it as the kernel
+	 * does for a file without DAX (EOPNOTSUPP), so a program such as
+	 * libpmemobj takes its msync path there. The view is tmpfs. */
+	if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & MAP_SYNC) &&
+			r->domain == MODEL_DOMAIN_PAGECACHE) {
+		errno = EOPNOTSUPP;
+		return MAP_FAILED;
+	}
+	int vflags = (flags & ~(MAP_TYPE | MAP_SYNC)) | MAP_SHARED;
+	int vprot = (prot & PROT_WRITE) ? (prot & ~PROT_WRITE) : prot;
+	shim_lock();
+	shim_region_resized(r);
+	void *p = REAL(mmap)(addr, len, vprot, vflags, fd, off);
+	if (p != MAP_FAILED) {
+		if (shim_mapping_add((uintptr_t)p, len, (uint64_t)off, r,
+				prot) == NULL) {
+			REAL(munmap)(p, len);
+			p = MAP_FAILED;
+			errno = ENOMEM;
+		}
+		shim_mappings_changed();
+	}
+	shim_unlock();
+	return p;
+}
+
+int
+shim_file_munmap(void *addr, size_t len)
+{
+	if (((uintptr_t)addr % SHIM_PAGE_LEN) == 0 && len != 0)
+		shim_unmap_range(addr, len);
+	return REAL(munmap)(addr, len);
+}
+
+struct sync_ctx {
+	uintptr_t lo, hi;
+	uint32_t site;
+};
+
+static void
+msync_one(struct shim_mapping *m, void *ctx)
+{
+	struct sync_ctx *c = ctx;
+	uintptr_t lo = c->lo > m->base ? c->lo : m->base;
+	uintptr_t hi = c->hi < m->base + m->len ? c->hi : m->base + m->len;
+	if (lo >= hi)
+		return;
+	shim_dirty_settle_range(m, lo, hi);
+	shim_file_sync_locked(m->region, MODEL_EV_MSYNC,
+		m->file_off + (lo - m->base), hi - lo, c->site);
+}
+
+int
+shim_file_msync(void *addr, size_t len, int flags)
+{
+	const struct shim_mapping *dax = shim_mapping_lookup(addr);
+	if (dax != NULL && shim_devdax_region(dax->region)) {
+		errno = EINVAL; /* a device DAX has no fsync operation */
+		return -1;
+	}
+	int ret = REAL(msync)(addr, len, flags);
+	/* a failed msync (unaligned: EINVAL) flushed nothing; MS_ASYNC only
+	 * schedules the write-back: neither is durable */
+	if (ret != 0 || !(flags & MS_SYNC))
+		return ret;
+	int e = errno;
+	uintptr_t lo = (uintptr_t)addr;
+	uintptr_t hi = (lo + len + SHIM_PAGE_LEN - 1) & ~(uintptr_t)
+		(SHIM_PAGE_LEN - 1);
+	struct sync_ctx c = { lo, hi, shim_site_here() };
+	shim_lock();
+	shim_mapping_for_each(msync_one, &c);
+	shim_unlock();
+	errno = e;
+	return ret;
+}
+
+void *
+shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		void *new_addr)
+{
+	shim_lock();
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup(old);
+	if (m == NULL || m->base != (uintptr_t)old) {
+		shim_unlock();
+		return REAL(mremap)(old, old_len, new_len, flags, new_addr);
+	}
+	shim_dirty_settle_range(m, m->base, m->base + m->len);
+	struct shim_region *r = m->region;
+	uint64_t off = m->file_off;
+	int prot = m->prot;
+	void *p = REAL(mremap)(old, old_len, new_len, flags, new_addr);
+	if (p != MAP_FAILED) {
+		shim_mapping_remove(m);
+		if (prot & PROT_WRITE)
+			mprotect(p, new_len, prot & ~PROT_WRITE);
+		if (shim_mapping_add((uintptr_t)p, new_len, off, r, prot) ==
+				NULL)
+			shim_fatal("out of memory tracking a mapping");
+		shim_mappings_changed();
+	}
+	shim_unlock();
+	return p;
+}

@@ -1,0 +1,35 @@
+/*
+ * shim_file.h -- the bodies of the file and mapping interceptors
+ * (shim_file.c)
+ */
+#ifndef PMEMU_SHIM_FILE_H
+#define PMEMU_SHIM_FILE_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+#include "shim_region.h"
+
+/*
+ * The bodies of the file interceptors, for interposers of higher level
+ * APIs (pmem_map_file, pmem2_map_new): call them from inside an
+ * interceptor (SHIM_ENTER done). Each behaves as the libc function of the
+ * same name, emulating the file when it is under the pmem dir.
+ */
+int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
+int shim_file_close(int fd);
+void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		off_t off);
+int shim_file_munmap(void *addr, size_t len);
+int shim_file_msync(void *addr, size_t len, int flags);
+/* after ftruncate/fallocate on a descriptor: follow the view's size */
+void shim_file_resized(int fd);
+/* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */
+void shim_unmap_range(void *addr, size_t len);
+/* mremap of an emulated mapping: settled, then tracked at its new place */
+void *shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		void *new_addr);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * shim_sync.h -- what makes a file's ranges durable: msync, fsync,
+ * write (shim_sync.c)
+ */
+#ifndef PMEMU_SHIM_SYNC_H
+#define PMEMU_SHIM_SYNC_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "shim_region.h"
+
+/* msync/fsync of [off, off+len) of r: snapshot (record), the event, the
+ * calling thread's write-backs and the range reach the media; lock held */
+void shim_file_sync_locked(struct shim_region *r, enum model_ev kind,
+		uint64_t off, uint64_t len, uint32_t site);
+/* fsync/fdatasync/sync_file_range of a view descriptor */
+void shim_file_fsync(int fd, uint64_t off, uint64_t len);
+/* write/pwrite/writev put len bytes of buf at off of fd's file */
+void shim_file_written(int fd, uint64_t off, const void *buf, size_t len);
+/* record mode: a SNAPSHOT of each line of [off, off+len) whose view
+ * differs from the media (before a flush of the whole range); lock held */
+void shim_snapshot_unsynced(struct shim_region *r, uint64_t off,
+		uint64_t len);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * intercept_fileio.c -- open/creat (and their 64-bit names), close, dup,
+ * ftruncate/fallocate, unlink/rename of emulated files
+ *
+ * Opening a file under the pmem dir gives the program a descriptor of its
+ * view (shim_file_openat); the rest keeps the descriptor table and the
+ * file size in step. stdio (fopen) opens files inside libc and is not
+ * seen (docs/shim.md).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim_core.h"
+#include "shim_devdax.h"
+#include "shim_file.h"
+#include "shim_image.h"
+#include "shim_intercept.h"
+#include "shim_region.h"
+
+/* the mode argument exists only with O_CREAT or O_TMPFILE */
+#define OPEN_MODE(flags, mode) \
+	do { \
+		va_list ap_; \
+		va_start(ap_, flags); \
+		mode = ((flags) & (O_CREAT | __O_TMPFILE)) ? \
+			(mode_t)va_arg(ap_, int) : 0; \
+		va_end(ap_); \
+	} while (0)
+
+#define OPENAT_BODY(name, dirfd, path, flags, mode) \
+	SHIM_ENTER(name, dirfd, path, flags, mode); \
+	int fd = shim_file_openat(dirfd, path, flags, mode); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return fd
+
+SHIM_INTERCEPTOR(int, open, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	SHIM_ENTER(open, path, flags, mode);
+	int fd = shim_file_openat(AT_FDCWD, path, flags, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+
+SHIM_INTERCEPTOR(int, open64, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	SHIM_ENTER(open64, path, flags, mode);
+	int fd = shim_file_openat(AT_FDCWD, path, flags, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+
+SHIM_INTERCEPTOR(int, openat, int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	OPENAT_BODY(openat, dirfd, path, flags, mode);
+}
+
+SHIM_INTERCEPTOR(int, openat64, int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode;
+	OPEN_MODE(flags, mode);
+	OPENAT_BODY(openat64, dirfd, path, flags, mode);
+}
+
+SHIM_INTERCEPTOR(int, creat, const char *path, mode_t mode)
+{
+	SHIM_ENTER(creat, path, mode);
+	int fd = shim_file_openat(AT_FDCWD, path,
+			O_CREAT | O_WRONLY | O_TRUNC, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+
+SHIM_INTERCEPTOR(int, creat64, const char *path, mode_t mode)
+{
+	SHIM_ENTER(creat64, path, mode);
+	int fd = shim_file_openat(AT_FDCWD, path,
+			O_CREAT | O_WRONLY | O_TRUNC, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return fd;
+}
+
+SHIM_INTERCEPTOR(int, close, int fd)
+{
+	SHIM_ENTER(close, fd);
+	int ret = shim_file_close(fd);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+
+/* dup_track -- the new descriptor names the same view as the old one */
+static void
+dup_track(int oldfd, int newfd)
+{
+	if (newfd >= 0 && newfd != oldfd)
+		shim_fd_set(newfd, shim_fd_region(oldfd));
+}
+
+SHIM_INTERCEPTOR(int, dup, int oldfd)
+{
+	SHIM_ENTER(dup, oldfd);
+	int fd = REAL(dup)(oldfd);
+	SHIM_SAVE_ERRNO();
+	dup_track(oldfd, fd);
+	SHIM_LEAVE();
+	return fd;
+}
+
+SHIM_INTERCEPTOR(int, dup2, int oldfd, int newfd)
+{
+	SHIM_ENTER(dup2, oldfd, newfd);
+	int fd = REAL(dup2)(oldfd, newfd);
+	SHIM_SAVE_ERRNO();
+	dup_track(oldfd, fd);
+	SHIM_LEAVE();
+	return fd;
+}
+
+SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
+{
+	SHIM_ENTER(dup3, oldfd, newfd, flags);
+	int fd = REAL(dup3)(oldfd, newfd, flags);
+	SHIM_SAVE_ERRNO();
+	dup_track(oldfd, fd);
+	SHIM_LEAVE();
+	return fd;
+}
+
+/* the size calls change the view; the media and the model follow */
+#define RESIZING_INTERCEPTOR(name, devdax_err, devdax_ret, call, ...) \
+	SHIM_ENTER(name, __VA_ARGS__); \
+	SHIM_DEVDAX_REFUSE(fd, devdax_err, devdax_ret); \
+	int ret = REAL(name) call; \
+	SHIM_SAVE_ERRNO(); \
+	if (ret == 0) \
+		shim_file_resized(fd); \
+	SHIM_LEAVE(); \
+	return ret
+
+SHIM_INTERCEPTOR(int, ftruncate, int fd, off_t len)
+{
+	RESIZING_INTERCEPTOR(ftruncate, EINVAL, -1, (fd, len), fd, len);
+}
+
+SHIM_INTERCEPTOR(int, ftruncate64, int fd, off_t len)
+{
+	RESIZING_INTERCEPTOR(ftruncate64, EINVAL, -1,
+		(fd, len), fd, len);
+}
+
+SHIM_INTERCEPTOR(int, fallocate, int fd, int mode, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(fallocate, ENODEV, -1, (fd, mode, off, len), fd,
+		mode, off, len);
+}
+
+SHIM_INTERCEPTOR(int, fallocate64, int fd, int mode, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(fallocate64, ENODEV, -1, (fd, mode, off, len),
+		fd, mode, off, len);
+}
+
+/* posix_fallocate returns an error number, not -1 */
+SHIM_INTERCEPTOR(int, posix_fallocate, int fd, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(posix_fallocate, ENODEV, ENODEV, (fd, off, len),
+		fd, off, len);
+}
+
+SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
+{
+	RESIZING_INTERCEPTOR(posix_fallocate64, ENODEV, ENODEV,
+		(fd, off, len), fd, off, len);
+}
+
+/* rename -- the region keeps its media; its path follows for reports */
+SHIM_INTERCEPTOR(int, rename, const char *from, const char *to)
+{
+	SHIM_ENTER(rename, from, to);
+	char img_from[PATH_MAX], img_to[PATH_MAX];
+	from = shim_image_path(AT_FDCWD, from, img_from);
+	to = shim_image_path(AT_FDCWD, to, img_to);
+	int ret = REAL(rename)(from, to);
+	SHIM_SAVE_ERRNO();
+	if (ret == 0 && shim_path_is_pmem(to))
+		shim_region_renamed(to);
+	SHIM_LEAVE();
+	return ret;
+}
+

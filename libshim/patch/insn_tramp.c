@@ -1,0 +1,239 @@
+/*
+ * insn_tramp.c -- the trampolines of jump-patched sites (insn_jump.c):
+ * their memory near the module, the assembly entry they call and the C
+ * side of it, which emulates a site as the SIGTRAP handler does
+ *
+ * A trampoline calls insn_tramp_entry with the site's pointer pushed,
+ * after stepping over the red zone (ABI 3.2.2). The entry saves the
+ * flags and every general register, then the whole extended state with
+ * xsave64 (x87, SSE, AVX, AVX-512: the shim's C code and libc clobber
+ * vector registers, and a streaming store's source is read from there),
+ * aligns the stack and calls insn_tramp_event with a frame that looks
+ * like a signal's: the same emulation (insn_emulate) and the same site
+ * (the unwinder starts from the site's own registers) as a trap. Then it
+ * restores everything but %rdx, which a client request answers.
+ */
+#include <cpuid.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "insn.h"
+#include "insn_module.h"
+#include "insn_trap.h"
+#include "real.h"
+
+#define FXSAVE_SW_BYTES_OFF 464  /* bytes the kernel's frame describes */
+#define FP_XSTATE_MAGIC 0x46505853u
+#define XSAVE_MASK 0xe7u         /* x87, SSE, AVX, opmask, ZMM_Hi256,
+                                    Hi16_ZMM (SDM vol. 1, 13.1) */
+#define REGION_LEN (1u << 20)    /* trampolines per mapping */
+#define REACH (INT32_MAX - REGION_LEN) /* a rel32 from any site */
+#define TRAMP_MAX 512            /* bytes of one trampoline, at most */
+
+/* the entry's saved registers, lowest address first (pushed in reverse) */
+struct tramp_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rcx, rax, rflags;
+	uint64_t ret;                  /* into the trampoline */
+	const struct insn_site *site;  /* pushed by the trampoline */
+	uint8_t red_zone[128];         /* skipped, the program's */
+};
+
+/* read by the entry: the xsave mask and the area's size (with room to
+ * align it to 64) */
+uint64_t insn_tramp_xmask __attribute__((visibility("hidden")));
+uint64_t insn_tramp_xlen __attribute__((visibility("hidden")));
+void insn_tramp_entry(void) __attribute__((visibility("hidden")));
+void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
+		uint8_t *xsave) __attribute__((visibility("hidden")));
+
+__asm__(
+	".text\n"
+	".globl insn_tramp_entry\n"
+	".hidden insn_tramp_entry\n"
+	".type insn_tramp_entry, @function\n"
+	"insn_tramp_entry:\n"
+	"	.cfi_startproc\n"
+	"	pushfq\n"
+	"	cld\n"                       /* the ABI's direction flag */
+	"	push %rax\n	push %rcx\n	push %rdx\n	push %rbx\n"
+	"	push %rbp\n	push %rsi\n	push %rdi\n	push %r8\n"
+	"	push %r9\n	push %r10\n	push %r11\n	push %r12\n"
+	"	push %r13\n	push %r14\n	push %r15\n"
+	"	mov %rsp, %rbx\n"
+	"	.cfi_def_cfa %rbx, 136\n"  /* the return address: 128(%rbx) */
+	"	sub insn_tramp_xlen(%rip), %rsp\n"
+	"	and $-64, %rsp\n"
+	"	xor %eax, %eax\n"            /* xrstor wants a zero header */
+	"	mov %rax, 512(%rsp)\n	mov %rax, 520(%rsp)\n"
+	"	mov %rax, 528(%rsp)\n	mov %rax, 536(%rsp)\n"
+	"	mov %rax, 544(%rsp)\n	mov %rax, 552(%rsp)\n"
+	"	mov %rax, 560(%rsp)\n	mov %rax, 568(%rsp)\n"
+	"	mov insn_tramp_xmask(%rip), %eax\n"
+	"	xor %edx, %edx\n"
+	"	xsave64 (%rsp)\n"
+	"	mov 136(%rbx), %rdi\n"      /* tramp_frame.site */
+	"	mov %rbx, %rsi\n"
+	"	mov %rsp, %rdx\n"
+	"	call insn_tramp_event\n"
+	"	mov insn_tramp_xmask(%rip), %eax\n"
+	"	xor %edx, %edx\n"
+	"	xrstor64 (%rsp)\n"
+	"	mov %rbx, %rsp\n"
+	"	.cfi_def_cfa %rsp, 136\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n"
+	"	pop %r11\n	pop %r10\n	pop %r9\n	pop %r8\n"
+	"	pop %rdi\n	pop %rsi\n	pop %rbp\n	pop %rbx\n"
+	"	pop %rdx\n	pop %rcx\n	pop %rax\n"
+	"	popfq\n"
+	"	ret\n"
+	"	.cfi_endproc\n"
+	"	.size insn_tramp_entry, .-insn_tramp_entry\n");
+
+/* the registers of the frame, in a context as a signal gives it */
+static void
+context_of(ucontext_t *uc, const struct tramp_frame *f, uint8_t *xsave)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	g[REG_R8] = (greg_t)f->r8;    g[REG_R9] = (greg_t)f->r9;
+	g[REG_R10] = (greg_t)f->r10;  g[REG_R11] = (greg_t)f->r11;
+	g[REG_R12] = (greg_t)f->r12;  g[REG_R13] = (greg_t)f->r13;
+	g[REG_R14] = (greg_t)f->r14;  g[REG_R15] = (greg_t)f->r15;
+	g[REG_RDI] = (greg_t)f->rdi;  g[REG_RSI] = (greg_t)f->rsi;
+	g[REG_RBP] = (greg_t)f->rbp;  g[REG_RBX] = (greg_t)f->rbx;
+	g[REG_RDX] = (greg_t)f->rdx;  g[REG_RAX] = (greg_t)f->rax;
+	g[REG_RCX] = (greg_t)f->rcx;  g[REG_EFL] = (greg_t)f->rflags;
+	g[REG_RSP] = (greg_t)(uintptr_t)(f + 1); /* the program's %rsp */
+	g[REG_RIP] = (greg_t)f->site->addr;
+	/* describe the xsave image as the kernel describes a frame's
+	 * (bytes 464-511 of the legacy area are software's, SDM 10.5.1) */
+	uint32_t magic = FP_XSTATE_MAGIC, size = (uint32_t)insn_tramp_xlen;
+	uint64_t features = insn_tramp_xmask;
+	memcpy(xsave + FXSAVE_SW_BYTES_OFF, &magic, 4);
+	memcpy(xsave + FXSAVE_SW_BYTES_OFF + 4, &size, 4);
+	memcpy(xsave + FXSAVE_SW_BYTES_OFF + 8, &features, 8);
+	memcpy(xsave + FXSAVE_SW_BYTES_OFF + 16, &size, 4);
+	uc->uc_mcontext.fpregs = (struct _libc_fpstate *)xsave;
+}
+
+void
+insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
+		uint8_t *xsave)
+{
+	ucontext_t uc;
+	memset(&uc.uc_mcontext, 0, sizeof(uc.uc_mcontext));
+	context_of(&uc, f, xsave);
+	insn_emulate(s, &uc);
+	f->rdx = (uint64_t)uc.uc_mcontext.gregs[REG_RDX];
+}
+
+bool
+insn_tramp_ready(void)
+{
+	static int ready = -1;
+	unsigned a, b, c, d;
+	if (ready >= 0)
+		return ready;
+	ready = 0;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)))
+		return false; /* no OSXSAVE: traps only */
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	uint64_t mask = lo & XSAVE_MASK, end = 576; /* legacy + header */
+	for (unsigned i = 2; i < 8; i++)
+		if ((mask & (1u << i)) && __get_cpuid_count(0xd, i, &a, &b,
+				&c, &d) && b + a > end)
+			end = b + a;
+	insn_tramp_xmask = mask;
+	insn_tramp_xlen = end + 64;
+	ready = 1;
+	return true;
+}
+
+/* region -- len bytes, read-write, within REACH of [lo, hi), or NULL */
+static uint8_t *
+region(uintptr_t lo, uintptr_t hi, size_t len)
+{
+	const uintptr_t step = 1u << 26; /* 64 MiB apart: skip neighbours */
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t top = (hi + pg - 1) & ~(pg - 1);
+	uintptr_t bottom = (lo & ~(pg - 1)) - len;
+	for (uintptr_t d = 0; d + len < REACH; d += step) {
+		uintptr_t hint[2] = { top + d, bottom > d ? bottom - d : 0 };
+		for (int i = 0; i < 2; i++) {
+			if (hint[i] < 0x10000)
+				continue;
+			void *p = REAL(mmap)((void *)hint[i], len, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS |
+					MAP_FIXED_NOREPLACE, -1, 0);
+			if (p == MAP_FAILED)
+				continue;
+			uintptr_t at = (uintptr_t)p;
+			if ((at < lo ? hi - at : at + len - lo) < REACH)
+				return p;
+			REAL(munmap)(p, len); /* an old kernel took it as a hint */
+		}
+	}
+	return NULL;
+}
+
+/* site_at -- the site of sites[0, n) (sorted) at addr, or NULL */
+static const struct insn_site *
+site_at(const struct insn_site *sites, size_t n, uint64_t addr)
+{
+	struct insn_site key = { .addr = addr };
+	return bsearch(&key, sites, n, sizeof(*sites), insn_site_cmp);
+}
+
+/* one_tramp -- the trampoline of head at buf; its bytes, or 0 */
+static size_t
+one_tramp(struct insn_site *head, const struct insn_site *sites, size_t n,
+		uint8_t *buf, size_t cap)
+{
+	const struct insn_site *calls[INSN_TR_MAX];
+	uint64_t at = head->addr - head->jmp_back;
+	for (unsigned i = 0; i < head->tr_n; i++) {
+		calls[i] = site_at(sites, n, at);
+		at += head->tr_len[i];
+	}
+	size_t code_off;
+	size_t used = insn_tramp_write(buf, cap, (uintptr_t)buf, head, calls,
+			(uintptr_t)insn_tramp_entry, &code_off);
+	if (used != 0)
+		head->tramp = (uintptr_t)buf + code_off;
+	return (used + 15) & ~(size_t)15;
+}
+
+size_t
+insn_tramp_module(struct insn_site *sites, size_t n)
+{
+	size_t want = 0, made = 0;
+	for (size_t i = 0; i < n; i++)
+		want += sites[i].jmp_len != 0;
+	if (want == 0 || n == 0 || !insn_tramp_ready())
+		return 0;
+	uintptr_t lo = sites[0].addr - sites[0].jmp_back;
+	uintptr_t hi = sites[n - 1].addr + sites[n - 1].jmp_len;
+	size_t len = (want * TRAMP_MAX + REGION_LEN - 1) & ~(REGION_LEN - 1);
+	uint8_t *buf = region(lo, hi, len), *p = buf;
+	if (buf == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct insn_site *s = &sites[i];
+		s->tramp = 0;
+		if (s->jmp_len == 0) /* planned not to overlap (insn_jump.c) */
+			continue;
+		size_t used = one_tramp(s, sites, n, p, TRAMP_MAX);
+		p += used;
+		made += used != 0;
+	}
+	if (syscall(SYS_mprotect, buf, len, PROT_READ | PROT_EXEC) != 0)
+		for (size_t i = 0; i < n; i++)
+			sites[i].tramp = 0; /* cannot run them: traps */
+	return made;
+}

@@ -1,0 +1,522 @@
+/*
+ * shim_dirty.c -- page-protection dirty tracking: the fault handler's
+ * part (lock-free) and the settling of dirty pages (under shim_lock)
+ *
+ * Page states go CLEAN -> BUSY -> DIRTY in the handler and DIRTY -> BUSY
+ * -> CLEAN when settled; BUSY makes the other side wait, so a twin is
+ * never copied while it is being diffed or dropped. The handler queues
+ * each page it makes writable on a ring (CAS on the tail: lock-free, so a
+ * thread interrupted anywhere, even holding shim_lock, never blocks it).
+ * A full ring sets `overflow` and the next settle scans every mapping.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim_core.h"
+#include "shim_dirty.h"
+#include "shim_emit.h"
+#include "shim_line_site.h"
+#include "shim_site.h"
+
+#define RING_LEN (1u << 18)
+/* a page's heat byte */
+#define HEAT_FAULTS 0x03  /* faults, up to HOT_FAULTS */
+#define HEAT_LEVEL 0x0c   /* times it cooled down, up to 3 (<< 2) */
+#define HEAT_QUIET 0x70   /* quiet fences seen while hot (<< 4), in units
+                             of 2^level fences */
+#define HEAT_TOUCHED 0x80 /* a flush found a store since the last fence */
+#define HOT_FAULTS 2      /* faults that make a page hot */
+#define HOT_QUIET_MAX 6   /* quiet units after which it cools down */
+#define HOT_LEVEL_MAX 3
+#define SLOT_CONSUMED ((uintptr_t)1)
+
+static uintptr_t ring[RING_LEN];
+static uint64_t ring_head;   /* consumer, under shim_lock */
+static uint64_t ring_tail;   /* producers: fault handlers */
+static int ring_overflow;
+static uint32_t settle_epoch; /* settles of the ring, under shim_lock */
+/* handlers between taking a page (BUSY) and queueing it: the page may be
+ * writable already, its state not yet DIRTY */
+static int handlers_open;
+/* the page this thread's handler holds: a signal handler of the program
+ * that interrupts it and flushes must not wait for it */
+static __thread uint8_t *my_busy __attribute__((tls_model("initial-exec")));
+
+static void *
+anon(size_t len)
+{
+	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t
+npages(const struct shim_mapping *m)
+{
+	return (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
+}
+
+/* line_site_len -- bytes of m's line_site: room for the shortest line
+ * (64 bytes) whatever the region's, so release needs no region */
+static size_t
+line_site_len(const struct shim_mapping *m)
+{
+	return npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
+}
+
+int
+shim_dirty_setup(struct shim_mapping *m)
+{
+	m->tracked = (m->prot & PROT_WRITE) != 0;
+	if (!m->tracked)
+		return 0;
+	size_t n = npages(m);
+	m->page_state = anon(n);
+	m->page_site = anon(n * sizeof(uint32_t));
+	m->page_fault_line = anon(n);
+	m->line_site = anon(line_site_len(m));
+	m->twin = anon(n * SHIM_PAGE_LEN);
+	m->page_heat = anon(n);
+	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
+			!m->page_fault_line || !m->line_site) {
+		shim_dirty_release(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+shim_dirty_release(struct shim_mapping *m)
+{
+	size_t n = npages(m);
+	if (m->page_state)
+		REAL(munmap)(m->page_state, n);
+	if (m->page_site)
+		REAL(munmap)(m->page_site, n * sizeof(uint32_t));
+	if (m->twin)
+		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
+	if (m->page_heat)
+		REAL(munmap)(m->page_heat, n);
+	if (m->page_fault_line)
+		REAL(munmap)(m->page_fault_line, n);
+	if (m->line_site)
+		REAL(munmap)(m->line_site, line_site_len(m));
+	m->page_fault_line = NULL;
+	m->line_site = NULL;
+	m->page_heat = NULL;
+	m->page_state = NULL;
+	m->page_site = NULL;
+	m->twin = NULL;
+}
+
+/* ring_push -- queue a page made writable (signal handler) */
+static void
+ring_push(uintptr_t page)
+{
+	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_RELAXED);
+	do {
+		if (t - __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE) >=
+				RING_LEN) {
+			__atomic_store_n(&ring_overflow, 1, __ATOMIC_RELEASE);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&ring_tail, &t, t + 1, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+	__atomic_store_n(&ring[t % RING_LEN], page, __ATOMIC_RELEASE);
+}
+
+/* neighbour_hot -- page pg is hot and writable now (a racy read of two
+ * bytes: a hint only) */
+static bool
+neighbour_hot(const struct shim_mapping *m, size_t pg)
+{
+	return (__atomic_load_n(&m->page_heat[pg], __ATOMIC_RELAXED) &
+			HEAT_FAULTS) >= HOT_FAULTS &&
+		__atomic_load_n(&m->page_state[pg], __ATOMIC_RELAXED) ==
+			SHIM_PAGE_DIRTY;
+}
+
+static void
+handler_die(const char *msg)
+{
+	ssize_t r = REAL(write)(2, msg, strlen(msg));
+	(void)r;
+	REAL(_exit)(2);
+}
+
+bool
+shim_dirty_fault(void *addr, const ucontext_t *uc)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup(addr);
+	if (m == NULL || !m->tracked ||
+			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
+		return false;
+	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
+	uint8_t *st = &m->page_state[pg];
+	for (;;) {
+		uint8_t s = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (s == SHIM_PAGE_DIRTY)
+			return true; /* another thread opened it: retry */
+		if (s == SHIM_PAGE_GONE)
+			return false;
+		if (s == SHIM_PAGE_BUSY) {
+			sched_yield(); /* a settle is running on another thread */
+			continue;
+		}
+		if (__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+	__atomic_add_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
+	my_busy = st;
+	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
+	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
+	m->page_site[pg] = shim_site_ucontext(uc);
+	shim_line_site_fault(m, pg, (uintptr_t)addr);
+	if ((m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS)
+		m->page_heat[pg]++; /* BUSY: no one else touches it */
+	if (pg > 0 && neighbour_hot(m, pg - 1)) /* a sequential writer */
+		m->page_heat[pg] |= HOT_FAULTS;
+	if (mprotect(page, SHIM_PAGE_LEN, m->prot) != 0)
+		handler_die("pmemu: error: cannot unprotect a view page "
+			"(too many mappings? see vm.max_map_count)\n");
+	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+	ring_push((uintptr_t)page);
+	my_busy = NULL;
+	__atomic_sub_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
+	return true;
+}
+
+/*
+ * page_opened -- the page's state once no fault handler holds it. Under
+ * shim_lock a BUSY page is a handler's on another thread (settles hold
+ * the lock): it makes the page writable before it marks it DIRTY, so a
+ * store of a third thread may already be in the page. A flush or settle
+ * that skipped it would miss that store and call its flush redundant.
+ */
+static uint8_t
+page_opened(const struct shim_mapping *m, size_t pg)
+{
+	uint8_t s;
+	while ((s = __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE)) ==
+			SHIM_PAGE_BUSY && my_busy != &m->page_state[pg])
+		sched_yield(); /* a handler: memcpy and mprotect, no lock */
+	return s;
+}
+
+/* view_end -- where the view's file data ends in m (no SIGBUS past it) */
+static uintptr_t
+view_end(const struct shim_mapping *m)
+{
+	uint64_t flen = m->region->len;
+	uint64_t in_map = flen > m->file_off ? flen - m->file_off : 0;
+	return m->base + (in_map < m->len ? in_map : m->len);
+}
+
+/* the site of the flush whose lines are being diffed, 0 for a settle
+ * (lock held) */
+static uint32_t flush_evidence;
+
+/* diff_lines -- a STORE for every line of [lo, hi) that differs from the
+ * twin; with `refresh` the twin takes the new content (a snapshot) */
+static bool
+diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
+{
+	bool changed = false;
+	uint32_t line = m->region->line_len;
+	uintptr_t end = view_end(m);
+	if (hi > end)
+		hi = end;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		size_t n = hi - a < line ? hi - a : line;
+		uint8_t *twin = m->twin + (a - m->base);
+		if (memcmp((void *)a, twin, n) == 0)
+			continue;
+		changed = true;
+		bool exact;
+		uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
+		shim_emit_store(m, a, n, false, exact, site);
+		shim_emit_snapshot(m, a, n, site);
+		if (refresh)
+			memcpy(twin, (void *)a, n);
+	}
+	return changed;
+}
+
+/*
+ * same_value_store -- a written page whose line kept its bytes: maybe a
+ * store of the same value, so the flush that follows is not redundant.
+ * Only the in-process model (findings) needs it: the content did not
+ * change, so the trace (exploration) and the tx check get nothing.
+ */
+static void
+same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
+		uint32_t site)
+{
+	if (shim_model() == NULL)
+		return;
+	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
+		.site = site, .region = m->region->id,
+		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
+	(void)model_apply(shim_model(), &ev);
+}
+
+/*
+ * alias -- calls fn for [lo, hi) of m and for the same bytes of the file in
+ * every other mapping of it: a file mapped twice has one set of lines
+ * (MODEL.md), so a store seen through one mapping's twin must be diffed
+ * when a line is flushed, settled or traced through the other (lock held)
+ */
+struct alias_ctx {
+	const struct shim_mapping *m;
+	uint64_t off, end;         /* the file bytes */
+	void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
+};
+
+static void
+alias_one(struct shim_mapping *m, void *ctx)
+{
+	const struct alias_ctx *c = ctx;
+	if (m == c->m || m->region != c->m->region)
+		return;
+	uint64_t lo = c->off > m->file_off ? c->off : m->file_off;
+	uint64_t hi = c->end < m->file_off + m->len ? c->end :
+		m->file_off + m->len;
+	if (lo < hi)
+		c->fn(m, m->base + (lo - m->file_off),
+			m->base + (hi - m->file_off));
+}
+
+static void
+alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		void (*fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi))
+{
+	fn(m, lo, hi);
+	if (m->region->nmappings < 2)
+		return;
+	struct alias_ctx c = { m, m->file_off + (lo - m->base),
+		m->file_off + (hi - m->base), fn };
+	shim_mapping_for_each(alias_one, &c);
+}
+
+static void
+flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	if (!m->tracked)
+		return;
+	uint32_t line = m->region->line_len;
+	lo -= (lo - m->base) % line;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		if (page_opened(m, pg) != SHIM_PAGE_DIRTY)
+			continue;
+		if (diff_lines(m, a, a + line, true))
+			m->page_heat[pg] |= HEAT_TOUCHED;
+		else if (a < view_end(m))
+			same_value_store(m, a, line, m->page_site[pg]);
+	}
+}
+
+void
+shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		uint32_t site)
+{
+	flush_evidence = site;
+	alias(m, lo, hi, flush_lines_one);
+	flush_evidence = 0;
+}
+
+static void
+traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	if (!m->tracked)
+		return;
+	for (uintptr_t a = lo; a < hi;) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		uintptr_t pend = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		uintptr_t e = hi < pend ? hi : pend;
+		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
+				SHIM_PAGE_DIRTY)
+			memcpy(m->twin + (a - m->base), (void *)a, e - a);
+		a = e;
+	}
+}
+
+void
+shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, traced_one);
+}
+
+/* page_same -- the whole page equals its twin (one compare, the common
+ * case of a hot page at a fence) */
+static bool
+page_same(struct shim_mapping *m, uintptr_t page)
+{
+	return page + SHIM_PAGE_LEN <= view_end(m) && memcmp((void *)page,
+			m->twin + (page - m->base), SHIM_PAGE_LEN) == 0;
+}
+
+/*
+ * stay_hot -- a hot page at a fence: diff it (the event source), refresh
+ * its twin, keep it writable and queued. Its later stores keep the site
+ * of its last fault (docs/shim.md). False when it has been quiet for
+ * HOT_QUIET_MAX units: protect it again. A page that cooled down before
+ * and faulted again is hot at once and waits twice as long per level
+ * (a transaction that writes a page once every few fences keeps it hot);
+ * so is a page first written while the page below it is hot (a
+ * sequential writer: no second fault per page).
+ */
+static bool
+stay_hot(struct shim_mapping *m, size_t pg, uintptr_t page, uint8_t heat)
+{
+	bool changed = !page_same(m, page) &&
+		diff_lines(m, page, page + SHIM_PAGE_LEN, true);
+	unsigned level = (heat & HEAT_LEVEL) >> 2;
+	unsigned quiet = (heat & HEAT_QUIET) >> 4;
+	if (changed || (heat & HEAT_TOUCHED))
+		quiet = 0;
+	else if ((settle_epoch & ((1u << level) - 1)) == 0)
+		quiet++;
+	if (quiet >= HOT_QUIET_MAX)
+		return false;
+	m->page_heat[pg] = (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
+		(quiet << 4));
+	ring_push(page); /* still writable: settle it next time */
+	return true;
+}
+
+/*
+ * settle_page -- diff a dirty page, protect it again, drop its twin; a
+ * hot page (HOT_FAULTS faults) stays writable while it keeps being
+ * written (stay_hot). With `cold`, every page is protected again (msync,
+ * munmap, exit).
+ */
+static void
+settle_page(struct shim_mapping *m, size_t pg, bool cold)
+{
+	uint8_t s = SHIM_PAGE_DIRTY;
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
+	if (page_opened(m, pg) != SHIM_PAGE_DIRTY)
+		return;
+	uint8_t heat = m->page_heat[pg];
+	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
+	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
+		if (stay_hot(m, pg, page, heat))
+			return;
+		/* cooled down: the next fault makes it hot again, longer */
+		unsigned level = (heat & HEAT_LEVEL) >> 2;
+		if (level < HOT_LEVEL_MAX)
+			level++;
+		keep = (uint8_t)(HOT_FAULTS | (level << 2));
+	}
+	if (!__atomic_compare_exchange_n(&m->page_state[pg], &s,
+			SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL,
+			__ATOMIC_ACQUIRE))
+		return;
+	/* read-only first: a store racing with the diff faults and waits */
+	mprotect((void *)page, SHIM_PAGE_LEN, m->prot & ~PROT_WRITE);
+	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	shim_line_site_forget(m, pg);
+	m->page_heat[pg] = keep;
+	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
+	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
+}
+
+static void
+settle_range_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	if (!m->tracked)
+		return;
+	if (lo < m->base)
+		lo = m->base;
+	if (hi > m->base + m->len)
+		hi = m->base + m->len;
+	for (uintptr_t a = lo - (lo - m->base) % SHIM_PAGE_LEN; a < hi;
+			a += SHIM_PAGE_LEN)
+		settle_page(m, (a - m->base) / SHIM_PAGE_LEN, true);
+}
+
+void
+shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	alias(m, lo, hi, settle_range_one);
+}
+
+static void
+settle_whole(struct shim_mapping *m, void *ctx)
+{
+	(void)ctx;
+	shim_dirty_settle_range(m, m->base, m->base + m->len);
+}
+
+/* settle_queued -- the page at `page`, if a tracked mapping still has it */
+static void
+settle_queued(uintptr_t page)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup((void *)page);
+	if (m != NULL && m->tracked)
+		settle_page(m, (page - m->base) / SHIM_PAGE_LEN, false);
+}
+
+void
+shim_dirty_settle_all(void)
+{
+	/* a page being opened is queued next: its stores come before the
+	 * fence or crash point that settles now */
+	while (__atomic_load_n(&handlers_open, __ATOMIC_ACQUIRE) >
+			(my_busy != NULL))
+		sched_yield();
+	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
+		shim_mapping_for_each(settle_whole, NULL);
+	settle_epoch++;
+	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
+	bool stuck = false; /* a handler took a slot and has not filled it */
+	for (uint64_t i = ring_head; i < t; i++) {
+		uintptr_t *slot = &ring[i % RING_LEN];
+		uintptr_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+		if (v == 0) {
+			stuck = true;
+			continue;
+		}
+		if (v != SLOT_CONSUMED)
+			settle_queued(v);
+		if (stuck) {
+			__atomic_store_n(slot, SLOT_CONSUMED, __ATOMIC_RELAXED);
+		} else {
+			__atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&ring_head, i + 1, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+/* forked_mapping -- pages a handler of a thread gone at fork held */
+static void
+forked_mapping(struct shim_mapping *m, void *ctx)
+{
+	(void)ctx;
+	if (!m->tracked)
+		return;
+	for (size_t pg = 0; pg < npages(m); pg++) {
+		if (m->page_state[pg] != SHIM_PAGE_BUSY)
+			continue;
+		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
+		mprotect(page, SHIM_PAGE_LEN, m->prot);
+		m->page_state[pg] = SHIM_PAGE_DIRTY;
+		ring_push((uintptr_t)page);
+	}
+}
+
+void
+shim_dirty_forked(void)
+{
+	__atomic_store_n(&handlers_open, 0, __ATOMIC_RELEASE);
+	shim_mapping_for_each(forked_mapping, NULL);
+}

@@ -1,0 +1,50 @@
+/*
+ * shim_dirty.h -- stores of uninstrumented code, seen by page protection
+ *
+ * A writable view page starts read-only. Its first write fault (the
+ * SIGSEGV handler, async-signal-safe, no lock) copies the page to a twin,
+ * records the faulting site, makes the page writable and queues it on a
+ * lock-free ring. Under shim_lock, a flush diffs its lines against the
+ * twin (changed: an untraced STORE with the fault's site), and a fence or
+ * crash point settles every queued page: diff, store events, read-only
+ * again, twin dropped. Memory is proportional to the dirty pages.
+ */
+#ifndef PMEMU_SHIM_DIRTY_H
+#define PMEMU_SHIM_DIRTY_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <ucontext.h>
+
+#include "shim_region.h"
+
+#define SHIM_PAGE_LEN 4096u
+
+/* allocates the page arrays of a new mapping (lock held); 0 or -ENOMEM */
+int shim_dirty_setup(struct shim_mapping *m);
+/* frees the arrays of a slot's previous mapping (slot reuse) */
+void shim_dirty_release(struct shim_mapping *m);
+
+/* the SIGSEGV handler's part: true when the fault was ours (resume) */
+bool shim_dirty_fault(void *addr, const ucontext_t *uc);
+
+/*
+ * lines [lo, hi) of mapping m are about to be flushed: emit a STORE for
+ * each line changed since its last snapshot and take the new snapshot
+ * (the twin); site: the flush call's (0: none), the best guess for the
+ * store of a line no fault named; lock held
+ */
+void shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi, uint32_t site);
+/* bytes [lo, hi) were stored and traced: keep the twin in step */
+void shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
+/* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
+void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi);
+/* settle every queued dirty page (fences, crash points, exit) */
+void shim_dirty_settle_all(void);
+/* the child of a fork: pages that handlers of other threads held are
+ * opened (their threads are gone); lock held */
+void shim_dirty_forked(void);
+
+#endif

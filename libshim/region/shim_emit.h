@@ -1,0 +1,22 @@
+/*
+ * shim_emit.h -- events of an emulated mapping's bytes (shim_emit.c)
+ */
+#ifndef PMEMU_SHIM_EMIT_H
+#define PMEMU_SHIM_EMIT_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim_region.h"
+
+/* a store of [addr, addr+len) of m became known (lock held); traced: its
+ * bytes are the view's now; site_exact: an untraced store's site is the
+ * store's own (its write fault), not a guess */
+void shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
+		bool traced, bool site_exact, uint32_t site);
+/* the line's view content now, into the trace when recording */
+void shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
+		uint32_t site);
+
+#endif

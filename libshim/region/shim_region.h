@@ -1,0 +1,113 @@
+/*
+ * shim_region.h -- emulated files (regions) and the program's mappings of
+ * them (views)
+ *
+ * A region is one file under the pmem dir: its media is the real file, its
+ * view a shadow file the shim owns and the program maps instead. Lookups
+ * are async-signal-safe and lock-free for readers (the SIGSEGV handler and
+ * the hot paths call them).
+ *
+ * The program never holds a descriptor of the media: opening an emulated
+ * file returns a descriptor of the view, so read/write/lseek/fstat/mmap see
+ * what loads see (MODEL.md: the view), and the shim writes the media only
+ * with what the model made durable.
+ */
+#ifndef PMEMU_SHIM_REGION_H
+#define PMEMU_SHIM_REGION_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+
+struct shim_region {
+	uint32_t id;               /* model region id, stable in a run */
+	enum model_domain domain;  /* adr/eadr (DAX) or pagecache */
+	uint32_t line_len;
+	uint64_t len;              /* file size */
+	int media_fd;              /* the real file (O_RDWR) */
+	int view_fd;               /* the shadow the program maps */
+	char path[4096];           /* absolute path of the media */
+	/* private to shim_region.c / shim_view.c */
+	dev_t media_dev;
+	ino_t media_ino;
+	uint8_t *media_map;        /* shared mapping of the media: durable
+	                              lines are copied there */
+	size_t media_map_len;
+	uint8_t *unsynced;         /* bit per page: view newer than media */
+	uint8_t *based;            /* bit per page: its original content is
+	                              in the trace (TRACE_REC_BASE) */
+	uint32_t nmappings;        /* live mappings of it (lock held) */
+};
+
+/* page states of a tracked mapping (shim_dirty.c) */
+enum shim_page_state {
+	SHIM_PAGE_CLEAN = 0,       /* read-only, view == twin-to-be */
+	SHIM_PAGE_BUSY = 1,        /* being (un)protected: wait */
+	SHIM_PAGE_DIRTY = 2,       /* writable, twin holds the old content */
+	SHIM_PAGE_GONE = 3,        /* unmapped by a partial munmap */
+};
+
+struct shim_mapping {
+	uintptr_t base;            /* program address of the view mapping */
+	size_t len;
+	uint64_t file_off;         /* offset of base in the region */
+	struct shim_region *region;
+	int prot;                  /* what the program asked for */
+	/* private to shim_dirty.c: page protection tracking */
+	bool tracked;              /* writable by the program: pages start RO */
+	uint8_t *page_state;       /* enum shim_page_state, atomic access */
+	uint32_t *page_site;       /* site of the first write fault */
+	uint8_t *page_fault_line;  /* line of the page the fault hit + 1,
+	                              until a diff names its store
+	                              (shim_line_site.c) */
+	uint32_t *line_site;       /* per line: the last store site known
+	                              for its bytes, 0 = none */
+	uint8_t *twin;             /* content at the last snapshot */
+	uint8_t *page_heat;        /* faults in a row (low bits), changed
+	                              since the last fence (SHIM_HEAT_TOUCHED) */
+};
+
+/* the mapping holding addr, or NULL (async-signal-safe) */
+const struct shim_mapping *shim_mapping_lookup(const void *addr);
+/* the configured default domain (--domain / PMEMU_DOMAIN) */
+enum model_domain shim_domain(void);
+/* true if path (as the program passed it) is under the pmem dir */
+bool shim_path_is_pmem(const char *path);
+
+/* the region of a program descriptor, or NULL */
+struct shim_region *shim_fd_region(int fd);
+
+/* the absolute path of (dirfd, path) in abs (PATH_MAX); true when it is
+ * under the pmem dir */
+bool shim_path_resolve(int dirfd, const char *path, char *abs);
+
+/* internal: the region table and the mapping table */
+void shim_fd_set(int fd, struct shim_region *r);
+struct shim_region *shim_region_of_path(const char *abs, int flags,
+		mode_t mode);
+/* a region whose media is the open file media_fd (no path of its own:
+ * pmemu_register_pmem), named path in reports; lock held */
+struct shim_region *shim_region_of_fd(int media_fd, const char *path);
+/* an image that joined a trace (shim_join.c): new region ids start at
+ * base; a file an earlier image named keeps the id it had there */
+void shim_region_set_base(uint32_t base);
+void shim_region_known(uint32_t id, const char *path);
+/* a rename put an emulated file at path: its region follows */
+void shim_region_renamed(const char *path);
+/* calls fn for every live mapping (lock held) */
+void shim_mapping_for_each(void (*fn)(struct shim_mapping *m, void *ctx),
+		void *ctx);
+/* calls fn for every region (lock held) */
+void shim_region_for_each(void (*fn)(struct shim_region *r, void *ctx),
+		void *ctx);
+struct shim_mapping *shim_mapping_add(uintptr_t base, size_t len,
+		uint64_t file_off, struct shim_region *r, int prot);
+void shim_mapping_remove(struct shim_mapping *m);
+/* mappings were added or removed (lock held): tells the listener */
+void shim_mappings_changed(void);
+void shim_mappings_set_listener(void (*fn)(void));
+
+#endif

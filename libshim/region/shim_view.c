@@ -1,0 +1,234 @@
+/*
+ * shim_view.c -- the view (a sparse shadow of the media that the program
+ * maps) and the media side: durable lines written back to the real file
+ *
+ * The view lives in PMEMU_TMPDIR (default /dev/shm), unlinked at once so a
+ * killed run leaves nothing behind; forked children share it through the
+ * inherited descriptor and mappings. Only the data ranges of the media are
+ * copied (SEEK_DATA/SEEK_HOLE), and all-zero blocks are skipped, so a
+ * 1 GiB pool of which 1 MiB is used costs 1 MiB.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim_core.h"
+#include "shim_region.h"
+
+#define COPY_CHUNK (64u << 10)
+#define PAGE_LEN 4096u
+#define UNSYNCED_MAX_PAGES (1ull << 28) /* 1 TiB of 4 KiB pages */
+#define SHIM_FD_MIN 900                 /* keep our descriptors high */
+
+/* fd_high -- move a descriptor of ours out of the program's usual range */
+static int
+fd_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, SHIM_FD_MIN);
+	if (hi < 0)
+		return fd;
+	REAL(close)(fd);
+	return hi;
+}
+
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* copy_data -- the data ranges of the media into the view */
+static int
+copy_data(int from, int to, uint64_t len)
+{
+	static uint8_t buf[COPY_CHUNK];
+	off_t pos = 0;
+	while ((uint64_t)pos < len) {
+		off_t data = lseek(from, pos, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;
+		off_t hole = lseek(from, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = (off_t)len;
+		for (off_t o = data; o < hole; o += COPY_CHUNK) {
+			size_t n = (size_t)(hole - o) < COPY_CHUNK ?
+				(size_t)(hole - o) : COPY_CHUNK;
+			ssize_t r = pread(from, buf, n, o);
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				break;
+			if (!all_zero(buf, (size_t)r) &&
+					REAL(pwrite)(to, buf, (size_t)r, o) != r)
+				return -errno;
+		}
+		pos = hole;
+	}
+	return 0;
+}
+
+/* media_map -- (re)map the media shared so durable lines are a memcpy */
+static void
+media_map(struct shim_region *r)
+{
+	if (r->media_map != NULL)
+		REAL(munmap)(r->media_map, r->media_map_len);
+	r->media_map = NULL;
+	r->media_map_len = 0;
+	if (r->len == 0)
+		return;
+	void *p = REAL(mmap)(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			r->media_fd, 0);
+	if (p != MAP_FAILED) {
+		r->media_map = p;
+		r->media_map_len = r->len;
+	}
+}
+
+int
+shim_view_create(struct shim_region *r)
+{
+	struct stat st;
+	if (fstat(r->media_fd, &st) != 0)
+		return -errno;
+	char tmpl[4200];
+	snprintf(tmpl, sizeof(tmpl), "%s/pmemu-view-%ld-%u-XXXXXX",
+		shim_opts()->tmpdir, (long)getpid(), r->id);
+	int fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	REAL(unlink)(tmpl);
+	r->len = (uint64_t)st.st_size;
+	int ret = 0;
+	if (REAL(ftruncate)(fd, st.st_size) != 0 ||
+			(ret = copy_data(r->media_fd, fd, r->len)) != 0) {
+		ret = ret ? ret : -errno;
+		REAL(close)(fd);
+		return ret;
+	}
+	r->view_fd = fd_high(fd);
+	r->media_fd = fd_high(r->media_fd);
+	r->unsynced = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->unsynced == MAP_FAILED)
+		return -ENOMEM;
+	r->based = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->based == MAP_FAILED)
+		return -ENOMEM;
+	media_map(r);
+	return 0;
+}
+
+/* shim_region_resized -- the view changed size (ftruncate, fallocate,
+ * posix_fallocate inside libc): follow with the media and the model */
+void
+shim_region_resized(struct shim_region *r)
+{
+	struct stat st;
+	if (fstat(r->view_fd, &st) != 0 || (uint64_t)st.st_size == r->len)
+		return;
+	r->len = (uint64_t)st.st_size;
+	if (REAL(ftruncate)(r->media_fd, st.st_size) != 0)
+		return;
+	media_map(r);
+	if (shim_model() != NULL)
+		(void)model_region_resize(shim_model(), r->id, r->len);
+	struct { uint32_t region, pad; uint64_t len; } body = { r->id, 0,
+		r->len };
+	shim_record(TRACE_REC_RESIZE, 0, &body, sizeof(body), NULL, 0);
+}
+
+/*
+ * media_base -- before a page of the media first changes, record what it
+ * held (TRACE_REC_BASE): the file after the run holds what became durable,
+ * and the explorer must start from what it held before
+ */
+static void
+media_base(struct shim_region *r, uint64_t off, size_t len)
+{
+	uint8_t page[PAGE_LEN];
+	for (uint64_t p = off / PAGE_LEN; p * PAGE_LEN < off + len; p++) {
+		uint8_t bit = (uint8_t)(1u << (p % 8));
+		if (p < UNSYNCED_MAX_PAGES && (__atomic_fetch_or(
+				&r->based[p / 8], bit, __ATOMIC_RELAXED) & bit))
+			continue;
+		uint64_t po = p * PAGE_LEN;
+		size_t n = r->len - po < PAGE_LEN ? (size_t)(r->len - po) : PAGE_LEN;
+		if (po + n <= r->media_map_len) {
+			memcpy(page, r->media_map + po, n);
+		} else {
+			ssize_t got = pread(r->media_fd, page, n, (off_t)po);
+			if (got < 0)
+				got = 0;
+			memset(page + got, 0, n - (size_t)got);
+		}
+		struct { uint32_t region, pad; uint64_t off, len; } body = {
+			r->id, 0, po, n };
+		shim_record(TRACE_REC_BASE, 0, &body, sizeof(body), page, n);
+	}
+}
+
+void
+shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
+		size_t len)
+{
+	if (off >= r->len)
+		return;
+	if (len > r->len - off)
+		len = (size_t)(r->len - off);
+	if (shim_trace_events())
+		media_base(r, off, len);
+	if (off + len <= r->media_map_len) {
+		memcpy(r->media_map + off, buf, len);
+		return;
+	}
+	ssize_t w = REAL(pwrite)(r->media_fd, buf, len, (off_t)off);
+	(void)w;
+}
+
+void
+shim_media_mark(struct shim_region *r, uint64_t off, uint64_t len)
+{
+	if (len == 0)
+		return;
+	uint64_t first = off / PAGE_LEN, last = (off + len - 1) / PAGE_LEN;
+	for (uint64_t p = first; p <= last && p < UNSYNCED_MAX_PAGES; p++)
+		__atomic_or_fetch(&r->unsynced[p / 8], (uint8_t)(1u << (p % 8)),
+				__ATOMIC_RELAXED);
+}
+
+void
+shim_media_sync(struct shim_region *r, uint64_t off, uint64_t len)
+{
+	uint8_t page[PAGE_LEN];
+	if (off >= r->len)
+		return;
+	if (len > r->len - off)
+		len = r->len - off;
+	uint64_t first = off / PAGE_LEN;
+	uint64_t end = (off + len + PAGE_LEN - 1) / PAGE_LEN;
+	for (uint64_t p = first; p < end && p < UNSYNCED_MAX_PAGES; p++) {
+		if (r->unsynced[p / 8] == 0) {
+			p |= 7; /* skip the whole byte */
+			continue;
+		}
+		uint8_t bit = (uint8_t)(1u << (p % 8));
+		if (!(__atomic_fetch_and(&r->unsynced[p / 8], (uint8_t)~bit,
+				__ATOMIC_RELAXED) & bit))
+			continue;
+		ssize_t n = pread(r->view_fd, page, PAGE_LEN,
+				(off_t)(p * PAGE_LEN));
+		if (n > 0)
+			shim_media_write(r, p * PAGE_LEN, page, (size_t)n);
+	}
+}

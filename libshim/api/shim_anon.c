@@ -122,7 +122,7 @@ shim_anon_unregister(void *addr, size_t len)
 	void *tmp = REAL(mmap)(NULL, hi - lo, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (tmp == MAP_FAILED ||
-			pread(view_fd, tmp, hi - lo, 0) != (ssize_t)(hi - lo) ||
+			REAL(pread)(view_fd, tmp, hi - lo, 0) != (ssize_t)(hi - lo) ||
 			REAL(mremap)(tmp, hi - lo, hi - lo, MREMAP_MAYMOVE |
 				MREMAP_FIXED, (void *)lo) == MAP_FAILED)
 		shim_fatal("pmemu_unregister_pmem: cannot restore the "

@@ -55,7 +55,7 @@ static void
 scan_trace(int fd, struct scan *sc)
 {
 	struct trace_header h;
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	if (REAL(pread)(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 			h.data_end <= h.header_len)
 		return;
 	uint8_t *base = REAL(mmap)(NULL, h.data_end, PROT_READ, MAP_SHARED, fd, 0);

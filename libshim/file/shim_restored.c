@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
@@ -26,7 +27,7 @@ line_restored(const struct shim_region *r, uint64_t off)
 	if (len > sizeof(view) || r->view_fd < 0 ||
 			off + len > r->media_map_len)
 		return false;
-	return pread(r->view_fd, view, len, (off_t)off) == (ssize_t)len &&
+	return REAL(pread)(r->view_fd, view, len, (off_t)off) == (ssize_t)len &&
 		memcmp(view, r->media_map + off, len) == 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
@@ -29,7 +30,7 @@ shim_snapshot_unsynced(struct shim_region *r, uint64_t off, uint64_t len)
 		if (!(r->unsynced[p / SHIM_PAGE_LEN / 8] &
 				(1u << (p / SHIM_PAGE_LEN % 8))))
 			continue;
-		ssize_t n = pread(r->view_fd, page, SHIM_PAGE_LEN, (off_t)p);
+		ssize_t n = REAL(pread)(r->view_fd, page, SHIM_PAGE_LEN, (off_t)p);
 		for (ssize_t l = 0; l < n; l += line) {
 			uint32_t ln = (uint32_t)(n - l) < line ?
 				(uint32_t)(n - l) : line;

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
+#include "real.h"
 #include "shim_devdax.h"
 
 /* number -- a decimal of 1 to 6 digits at *s; *s past it, -1 if none */
@@ -79,17 +80,17 @@ shim_devdax_mmap_args(void **addr, size_t len, int *flags, off_t off)
 	if (*flags & MAP_FIXED)
 		return (uintptr_t)*addr % SHIM_DEVDAX_ALIGN ? -1 : 0;
 	/* as the kernel's dax_get_unmapped_area: an aligned free range */
-	uint8_t *res = mmap(NULL, len + SHIM_DEVDAX_ALIGN, PROT_NONE,
+	uint8_t *res = REAL(mmap)(NULL, len + SHIM_DEVDAX_ALIGN, PROT_NONE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (res == MAP_FAILED)
 		return -1;
 	uintptr_t lo = ((uintptr_t)res + SHIM_DEVDAX_ALIGN - 1) &
 		~(uintptr_t)(SHIM_DEVDAX_ALIGN - 1);
 	if (lo > (uintptr_t)res)
-		munmap(res, lo - (uintptr_t)res);
+		REAL(munmap)(res, lo - (uintptr_t)res);
 	uintptr_t end = (uintptr_t)res + len + SHIM_DEVDAX_ALIGN;
 	if (end > lo + len)
-		munmap((void *)(lo + len), end - (lo + len));
+		REAL(munmap)((void *)(lo + len), end - (lo + len));
 	*addr = (void *)lo;
 	*flags |= MAP_FIXED;
 	errno = 0;

@@ -282,7 +282,7 @@ shim_region_of_path(const char *abs, int flags, mode_t mode)
 	if (fd < 0)
 		return NULL;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (REAL(fstat)(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		REAL(close)(fd);
 		errno = EINVAL;
 		return NULL;
@@ -302,7 +302,7 @@ struct shim_region *
 shim_region_of_fd(int media_fd, const char *path)
 {
 	struct stat st;
-	if (fstat(media_fd, &st) != 0)
+	if (REAL(fstat)(media_fd, &st) != 0)
 		return NULL;
 	return region_new(media_fd, &st, path);
 }

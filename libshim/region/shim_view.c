@@ -62,7 +62,7 @@ copy_data(int from, int to, uint64_t len)
 		for (off_t o = data; o < hole; o += COPY_CHUNK) {
 			size_t n = (size_t)(hole - o) < COPY_CHUNK ?
 				(size_t)(hole - o) : COPY_CHUNK;
-			ssize_t r = pread(from, buf, n, o);
+			ssize_t r = REAL(pread)(from, buf, n, o);
 			if (r < 0)
 				return -errno;
 			if (r == 0)
@@ -98,7 +98,7 @@ int
 shim_view_create(struct shim_region *r)
 {
 	struct stat st;
-	if (fstat(r->media_fd, &st) != 0)
+	if (REAL(fstat)(r->media_fd, &st) != 0)
 		return -errno;
 	char tmpl[4200];
 	snprintf(tmpl, sizeof(tmpl), "%s/pmemu-view-%ld-%u-XXXXXX",
@@ -135,7 +135,7 @@ void
 shim_region_resized(struct shim_region *r)
 {
 	struct stat st;
-	if (fstat(r->view_fd, &st) != 0 || (uint64_t)st.st_size == r->len)
+	if (REAL(fstat)(r->view_fd, &st) != 0 || (uint64_t)st.st_size == r->len)
 		return;
 	r->len = (uint64_t)st.st_size;
 	if (REAL(ftruncate)(r->media_fd, st.st_size) != 0)
@@ -167,7 +167,7 @@ media_base(struct shim_region *r, uint64_t off, size_t len)
 		if (po + n <= r->media_map_len) {
 			memcpy(page, r->media_map + po, n);
 		} else {
-			ssize_t got = pread(r->media_fd, page, n, (off_t)po);
+			ssize_t got = REAL(pread)(r->media_fd, page, n, (off_t)po);
 			if (got < 0)
 				got = 0;
 			memset(page + got, 0, n - (size_t)got);
@@ -226,7 +226,7 @@ shim_media_sync(struct shim_region *r, uint64_t off, uint64_t len)
 		if (!(__atomic_fetch_and(&r->unsynced[p / 8], (uint8_t)~bit,
 				__ATOMIC_RELAXED) & bit))
 			continue;
-		ssize_t n = pread(r->view_fd, page, PAGE_LEN,
+		ssize_t n = REAL(pread)(r->view_fd, page, PAGE_LEN,
 				(off_t)(p * PAGE_LEN));
 		if (n > 0)
 			shim_media_write(r, p * PAGE_LEN, page, (size_t)n);

@@ -8,11 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
+#include "real.h"
 #include "shim_fake.h"
 #include "shim_fatal.h"
 
 __thread int shim_depth;
 volatile bool shim_active = true;
+/* the real functions shim_devdax.c calls: libc's, as the shim resolves */
+shim_real_mmap_fn shim_real_mmap = mmap;
+shim_real_munmap_fn shim_real_munmap = munmap;
 
 struct fake_event fake_events[FAKE_EVENTS_MAX];
 size_t fake_nevents;

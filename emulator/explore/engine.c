@@ -110,9 +110,22 @@ xp_engine_wait(struct engine *e, size_t *slot, char *err, size_t errlen)
 		return 1;
 	if (rc != 0)
 		return 2;
-	completed(e, *slot, &res);
+	return xp_engine_completed(e, *slot, &res, err, errlen);
+}
+
+int
+xp_engine_completed(struct engine *e, size_t slot,
+		const struct xp_result *res, char *err, size_t errlen)
+{
+	completed(e, slot, res);
 	return e->runner_lost ? xp_engine_lost_runner(e->runner_lost->state,
 			&e->runner_lost->res, err, errlen) : 0;
+}
+
+bool
+xp_engine_slot_checking(const struct engine *e, size_t slot)
+{
+	return e->slot_image[slot] != SIZE_MAX;
 }
 
 /* free_slot -- a slot with no check running, waiting for one if needed;

@@ -65,6 +65,13 @@ bool xp_engine_stopped(const struct engine *e);
  * running, -1 error (a check killed its runner: message) */
 int xp_engine_wait(struct engine *e, size_t *slot, char *err,
 		size_t errlen);
+/* engine.c: the result of an eager check (slot's image): 0, -1 when it
+ * killed its runner (message) */
+int xp_engine_completed(struct engine *e, size_t slot,
+		const struct xp_result *res, char *err, size_t errlen);
+/* engine.c: an eager check still runs in slot (a point explored eagerly
+ * leaves its last checks running into the next point) */
+bool xp_engine_slot_checking(const struct engine *e, size_t slot);
 /* engine.c: the error of a check that killed its runner (XP_RUNNER_LOST);
  * returns -1 */
 int xp_engine_lost_runner(const char *state, const struct xp_result *res,

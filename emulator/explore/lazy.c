@@ -400,16 +400,20 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 		remember(e, k, nread);
 }
 
+/* idle_slot -- a slot running no check: neither a run of this point nor
+ * an eager check of an earlier point (its image and read log in use) */
 static size_t
 idle_slot(struct engine *e)
 {
 	for (size_t i = 0; i < e->nslots; i++)
-		if (e->lazy->slot_node[i] == SIZE_MAX)
+		if (e->lazy->slot_node[i] == SIZE_MAX &&
+				!xp_engine_slot_checking(e, i))
 			return i;
 	return SIZE_MAX;
 }
 
-/* wait_one -- the next run to end; 0, 1 when a signal stopped the
+/* wait_one -- the next check to end: a run, or an eager check of an
+ * earlier point (into its image); 0, 1 when a signal stopped the
  * exploration, -1 when the check killed its runner (message) */
 static int
 wait_one(struct engine *e, char *err, size_t errlen)
@@ -421,6 +425,8 @@ wait_one(struct engine *e, char *err, size_t errlen)
 		return 1;
 	if (rc != 0)
 		abort();
+	if (e->lazy->slot_node[slot] == SIZE_MAX)
+		return xp_engine_completed(e, slot, &res, err, errlen);
 	if (res.kind == XP_RES_ERROR && res.code == XP_RUNNER_LOST)
 		return xp_engine_lost_runner(xp_check_state(e->chk, slot), &res,
 				err, errlen);
@@ -448,7 +454,9 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 		}
 		size_t slot = more ? idle_slot(e) : SIZE_MAX;
 		if (slot == SIZE_MAX) {
-			if (lz->busy == 0)
+			/* nothing to start, or every slot taken */
+			if (lz->busy == 0 && (!more ||
+					xp_checker_busy(e->chk) == 0))
 				break;
 			rc = wait_one(e, err, errlen);
 			continue;

@@ -7,9 +7,10 @@
 
 #include "insn.h"
 #include "insn_notes.h"
-#include "shim_latency.h"
 #include "insn_patch.h"
+#include "insn_trap.h"
 #include "shim_core.h"
+#include "shim_latency.h"
 #include "shim_region.h"
 
 static void
@@ -47,14 +48,17 @@ shim_exit_notes(void)
 				NULL, 0);
 	}
 	shim_latency_note();
+	/* said only when they cost something: sites that never ran (most
+	 * are in libraries the program barely uses) are no news */
 	unsigned ntrapping = shim_insn_trapping_sites();
-	if (ntrapping > 0 && nregions > 0) {
+	unsigned long ntraps = shim_insn_traps_taken();
+	if (ntrapping > 0 && ntraps > 0 && nregions > 0) {
 		char note[256];
 		int n = snprintf(note, sizeof(note), "%u raw instruction "
-			"site%s could not take a jump to a trampoline and "
+			"site%s could not take a jump to a trampoline: %lu "
 			"trap%s (int3, slower; docs/raw-instructions.md)",
-			ntrapping, ntrapping == 1 ? "" : "s",
-			ntrapping == 1 ? "s" : "");
+			ntrapping, ntrapping == 1 ? "" : "s", ntraps,
+			ntraps == 1 ? "" : "s");
 		if (n > 0)
 			shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1,
 				NULL, 0);

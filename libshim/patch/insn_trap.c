@@ -429,6 +429,15 @@ jump_being_written(uint64_t at)
 		s->addr - s->jmp_back == at ? s : NULL;
 }
 
+/* traps taken at sites that have no trampoline (an int3 kept) */
+static atomic_ulong traps_taken;
+
+unsigned long
+shim_insn_traps_taken(void)
+{
+	return atomic_load_explicit(&traps_taken, memory_order_relaxed);
+}
+
 bool
 shim_insn_sigtrap(int sig, siginfo_t *si, void *ucv)
 {
@@ -445,6 +454,8 @@ shim_insn_sigtrap(int sig, siginfo_t *si, void *ucv)
 	}
 	if ((s = table_find(at)) == NULL)
 		return false;
+	if (s->tramp == 0)
+		atomic_fetch_add_explicit(&traps_taken, 1, memory_order_relaxed);
 	insn_emulate(s, uc);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
 	return true;

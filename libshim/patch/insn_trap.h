@@ -33,6 +33,8 @@ uintptr_t insn_effective_addr(const struct insn_site *site,
  * the caller passes the signal on to whoever else wants it
  */
 bool shim_insn_sigtrap(int sig, siginfo_t *si, void *uc);
+/* traps taken so far at sites left with an int3 (no trampoline) */
+unsigned long shim_insn_traps_taken(void);
 /*
  * the emulation of site s in the context uc: the instruction performed,
  * its event emitted (a client request answered into %rdx); errno kept

@@ -13,7 +13,10 @@
 
 #include "cli.h"
 #include "cli_stop.h"
+#include "check.h"
 #include "explore.h"
+#include "points.h"
+#include "report.h"
 #include "explore_platform.h"
 #include "trace.h"
 #include "xalloc.h"

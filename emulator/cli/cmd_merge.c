@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "explore.h"
+#include "report.h"
 
 static const char usage_text[] =
 "usage: pmemu merge [-o OUT.json] SHARD.json...\n"

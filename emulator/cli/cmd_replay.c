@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "explore.h"
+#include "replay.h"
 
 static const char usage_text[] =
 "usage: pmemu replay --trace TRACE --state ID -o DIR [--pmem-dir DIR]\n"

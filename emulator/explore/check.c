@@ -25,7 +25,8 @@
 
 #include "check_runner.h"
 #include "cli.h"
-#include "explore.h"
+#include "check.h"
+#include "report.h"
 #include "xalloc.h"
 
 extern char **environ;

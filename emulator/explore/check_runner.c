@@ -30,6 +30,7 @@
 #include "check_cmd.h"
 #include "check_reap.h"
 #include "check_runner.h"
+#include "check.h"
 
 #define REQ_CAP (1u << 16)
 #define RUNS_MAX 4096  /* checks per so child: bounds what checks leak */

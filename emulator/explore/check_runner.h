@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "explore.h"
+#include "check.h"
 
 typedef int (*xp_check_fn)(const char *image);
 

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "engine_impl.h"
 #include "xalloc.h"
+#include "media.h"
 
 static double
 now_s(void)

@@ -5,7 +5,16 @@
 
 #include <limits.h>
 
+#include "check.h"
 #include "explore.h"
+#include "image.h"
+#include "linemap.h"
+#include "points.h"
+#include "replay.h"
+#include "report.h"
+#include "stateid.h"
+#include "states.h"
+#include "verdict.h"
 
 struct xp_lazy;
 

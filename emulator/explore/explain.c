@@ -21,7 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "check.h"
+#include "explain.h"
+#include "image.h"
+#include "report.h"
+#include "states.h"
 #include "xalloc.h"
 
 #define EXPLAIN_CHECKS_MAX 2000

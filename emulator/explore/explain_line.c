@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "explain.h"
+#include "replay.h"
+#include "report.h"
+#include "states.h"
 #include "xalloc.h"
 
 #define STORES_MAX 8  /* distinct store sites listed per line */

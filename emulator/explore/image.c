@@ -25,7 +25,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "explore.h"
+#include "explore_common.h"
+#include "image.h"
+#include "linemap.h"
+#include "media.h"
 #include "xalloc.h"
 
 struct xp_base {

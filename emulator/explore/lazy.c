@@ -22,6 +22,7 @@
 
 #include "engine_impl.h"
 #include "xalloc.h"
+#include "media.h"
 
 
 struct lazy_node {

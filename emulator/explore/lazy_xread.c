@@ -23,6 +23,7 @@
 #include "engine_impl.h"
 #include "symbolize.h"
 #include "xalloc.h"
+#include "explain.h"
 
 struct xp_xread {
 	char **where;            /* per open line: the first read's "module+0x" */

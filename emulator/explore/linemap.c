@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "explore.h"
+#include "linemap.h"
 #include "xalloc.h"
 
 struct lm_slot {

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "explore.h"
+#include "linemap.h"
+#include "media.h"
+#include "report.h"
 #include "xalloc.h"
 
 #define BASE_PAGE TRACE_BASE_PAGE

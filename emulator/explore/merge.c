@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "check.h"
+#include "explain.h"
+#include "replay.h"
+#include "report.h"
 #include "json.h"
 #include "xalloc.h"
 

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "explain.h"
+#include "replay.h"
+#include "report.h"
 #include "xalloc.h"
 
 static bool

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "linemap.h"
+#include "states.h"
 #include "xalloc.h"
 
 static void *

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "linemap.h"
+#include "points.h"
+#include "report.h"
 #include "xalloc.h"
 
 /* class of a record as a crash point: the XP_AT_* set that selects it */

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "linemap.h"
+#include "media.h"
+#include "replay.h"
+#include "report.h"
 #if __has_include("symbolize.h")
 #include "symbolize.h"
 #include "xalloc.h"

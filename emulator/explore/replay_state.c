@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "explore.h"
+#include "image.h"
+#include "replay.h"
+#include "stateid.h"
+#include "states.h"
 #include "xalloc.h"
 
 /* state_lines -- the content of every named line; 0 or -1 (message) */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "check.h"
+#include "replay.h"
+#include "report.h"
 
 static void
 json_str(FILE *f, const char *s)

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "explore.h"
+#include "report.h"
 
 int
 xp_report_exit_code(const struct xp_report *rp)

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "check.h"
+#include "replay.h"
+#include "report.h"
 
 #define XP_TEXT_POINTS 10 /* failing points listed one by one */
 

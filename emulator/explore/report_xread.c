@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "explain.h"
+#include "report.h"
 
 bool
 xp_report_failed(const struct xp_report *rp)

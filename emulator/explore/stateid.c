@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "report.h"
+#include "stateid.h"
 #include "xalloc.h"
 
 static int

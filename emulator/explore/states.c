@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explore.h"
+#include "linemap.h"
+#include "states.h"
 #include "xalloc.h"
 
 enum gen_phase {

@@ -6,7 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+#include "explain.h"
 #include "explore.h"
+#include "image.h"
+#include "media.h"
+#include "points.h"
+#include "replay.h"
+#include "report.h"
+#include "stateid.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 void

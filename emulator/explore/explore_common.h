@@ -1,0 +1,10 @@
+/*
+ * explore_common.h -- what every explorer module shares: string vectors, the
+ * largest line
+ */
+#ifndef PMEMU_XP_COMMON_H
+#define PMEMU_XP_COMMON_H 1
+
+#define XP_LINE_MAX 4096u /* largest line (pagecache domain) */
+
+#endif

@@ -221,9 +221,7 @@ xp_checker_delete(struct xp_checker *c)
 static char *
 env_str(const char *name, const char *value)
 {
-	char *s;
-	if (asprintf(&s, "%s=%s", name, value) < 0)
-		abort();
+	char *s = xasprintf("a variable", "%s=%s", name, value);
 	return s;
 }
 
@@ -244,16 +242,14 @@ set_env(struct xp_checker *c, struct slot_run *s, const char *dir,
 		s->env[n++] = env_str("PMEMU_DIRTY_SHUTDOWN",
 				c->dirty_shutdown ? "1" : "0");
 	if (c->cfg.lazy) {
-		char *lib;
-		if (asprintf(&lib, "%s/libpmemu-lazy.so", cli_libdir()) < 0)
-			abort();
+		char *lib = xasprintf("a library path", "%s/libpmemu-lazy.so",
+				cli_libdir());
 		s->env[n++] = env_str("LD_PRELOAD", lib);
 		s->env[n++] = env_str("PMEMU_LAZY", "1");
 		free(lib);
 	} else if (c->cfg.shim) {
-		char *lib;
-		if (asprintf(&lib, "%s/libpmemu.so", cli_libdir()) < 0)
-			abort();
+		char *lib = xasprintf("a library path", "%s/libpmemu.so",
+				cli_libdir());
 		s->env[n++] = env_str("LD_PRELOAD", lib);
 		free(lib);
 		if (c->cfg.pmem_dir)

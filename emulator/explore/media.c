@@ -105,8 +105,7 @@ image_name(const struct xp_media *md, const char *path, uint32_t id)
 		b = "region";
 	for (size_t i = 0; i < md->n; i++)
 		if (strcmp(md->regions[i].file, b) == 0) {
-			if (asprintf(&name, "%s.%u", b, id) < 0)
-				abort();
+			name = xasprintf("a region name", "%s.%u", b, id);
 			return name;
 		}
 	return xp_strdup(b);
@@ -134,9 +133,8 @@ xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 	r->initial_len = len;
 	r->media = xp_strdup(path);
 	if (md->pmem_dir != NULL) {
-		if (asprintf(&r->source, "%s/%s", md->pmem_dir,
-				base_name(path)) < 0)
-			abort();
+		r->source = xasprintf("a media path", "%s/%s", md->pmem_dir,
+				base_name(path));
 	} else {
 		r->source = xp_strdup(path);
 	}

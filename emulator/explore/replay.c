@@ -90,11 +90,9 @@ xp_site_copy(struct xp_site *dst, const struct xp_site *src)
 void
 xp_replay_note(struct xp_replay *r, const char *fmt, ...)
 {
-	char *s;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	char *s = xvasprintf("a note", fmt, ap);
 	va_end(ap);
 	for (size_t i = 0; i < r->nnotes; i++)
 		if (strcmp(r->notes[i], s) == 0) {

@@ -21,11 +21,9 @@
 void
 xp_report_add_note(struct xp_report *rp, const char *fmt, ...)
 {
-	char *s;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	char *s = xvasprintf("a note", fmt, ap);
 	va_end(ap);
 	xp_strv_push(&rp->notes, &rp->nnotes, s);
 	free(s);

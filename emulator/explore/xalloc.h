@@ -7,6 +7,7 @@
 #ifndef PMEMU_XALLOC_H
 #define PMEMU_XALLOC_H 1
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,29 @@ xstrdup(const char *s, const char *what)
 	if (d == NULL)
 		xalloc_die(strlen(s) + 1, what);
 	return d;
+}
+
+/* xvasprintf -- vasprintf's string, never NULL */
+static inline char *
+xvasprintf(const char *what, const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		xalloc_die(strlen(fmt), what);
+	return s;
+}
+
+static inline char *
+xasprintf(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline char *
+xasprintf(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(what, fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 #endif

@@ -150,8 +150,10 @@ shim_init(void)
 	if (shim_site_init() != 0)
 		shim_fatal("cannot map the call site tables");
 	shim_site_set_sink(site_sink);
-	shim_state_set_hooks(shim_site_flush_pending, tx_event);
+	shim_state_set_hooks(shim_site_flush_pending, shim_shared_event,
+		tx_event);
 	shim_mappings_set_listener(shim_hooks_update_slots);
+	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
 	shim_insn_init();

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""check_layers.py -- fails when libshim code reaches up a layer.
+"""check_layers.py -- fails when libshim code reaches up a layer, or when
+its files call each other in a cycle.
 
 The layers are the folders of libshim/ named in libshim/layers.txt, lowest
 first. A file may use its own layer and the layers listed before it:
 
 - includes: a `#include "x.h"` whose x.h lives in a higher layer's folder;
 - calls (given the object files, `nm`): a symbol an object of one layer
-  uses (undefined in it) that an object of a higher layer defines.
+  uses (undefined in it) that an object of a higher layer defines;
+- cycles: objects that call each other round a loop, within a layer too
+  (one of them should take the other's need as a callback, or the shared
+  part should be a file of its own).
 
     check_layers.py LIBSHIM_DIR [OBJECT ...]
 
@@ -106,6 +110,57 @@ def call_violations(objects: list[pathlib.Path],
     return found
 
 
+def call_graph(objects: list[pathlib.Path]) -> dict[str, set[str]]:
+    """object -> the objects whose symbols it uses"""
+    owner: dict[str, str] = {}
+    undefined_of: dict[str, set[str]] = {}
+    for obj in objects:
+        defined, undefined = nm_symbols(obj)
+        name = f"{obj.parent.name}/{obj.name}"
+        for sym in defined:
+            owner[sym] = name
+        undefined_of[name] = undefined
+    return {name: {owner[s] for s in und if s in owner} - {name}
+            for name, und in undefined_of.items()}
+
+
+def call_cycles(objects: list[pathlib.Path]) -> list[str]:
+    """the strongly connected components of more than one object (Tarjan)"""
+    graph = call_graph(objects)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append("objects calling each other: " +
+                             ", ".join(sorted(component)))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print("pmemu: error: usage: check_layers.py LIBSHIM_DIR [OBJECT ...]",
@@ -118,10 +173,14 @@ def main(argv: list[str]) -> int:
         return 2
     layers = read_layers(libshim)
     found = include_violations(libshim, layers)
-    found += call_violations([pathlib.Path(o) for o in argv[2:]], layers)
+    objects = [pathlib.Path(o) for o in argv[2:]]
+    found += call_violations(objects, layers)
+    cycles = call_cycles(objects)
     for line in found:
         print(f"layer violation: {line}")
-    return 1 if found else 0
+    for line in cycles:
+        print(f"call cycle: {line}")
+    return 1 if found or cycles else 0
 
 
 if __name__ == "__main__":

@@ -22,11 +22,13 @@
 
 /* start-up (main.c): the options, the model, the writer (events: every
  * event is recorded too), what the layers above add to the lock (sites
- * to write while it is held) and to each event (transactions) */
+ * to write while it is held) and to each event: before it (the lines
+ * shared with other processes of the run) and after (transactions) */
 void shim_state_start(const struct shim_options *o);
 void shim_state_set_model(struct model *m);
 void shim_state_set_writer(struct trace_writer *w, bool events);
 void shim_state_set_hooks(void (*on_lock)(void),
+		void (*before_event)(const struct model_event *ev),
 		void (*on_event)(const struct model_event *ev));
 /* in the child of a fork: a free lock, a new tid */
 void shim_state_forked(void);

@@ -11,7 +11,6 @@
 
 #include "shim_core.h"
 #include "shim_intercept.h"
-#include "shim_shared.h"
 
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
 volatile bool shim_active;
@@ -23,9 +22,12 @@ static bool trace_events;
 static pid_t owner_pid;             /* the process that ran the constructor */
 static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
-/* what the layers above add (main.c registers them): sites to write
- * under the lock, each event's transaction bookkeeping */
+/* what main.c registers: sites to write under the lock, the lines shared
+ * with other processes before each event (shim_shared.c: a callback, so
+ * the state does not call into the table that calls the state), each
+ * event's transaction bookkeeping */
 static void (*lock_hook)(void);
+static void (*before_event_hook)(const struct model_event *ev);
 static void (*event_hook)(const struct model_event *ev);
 
 void
@@ -50,9 +52,11 @@ shim_state_set_writer(struct trace_writer *w, bool events)
 
 void
 shim_state_set_hooks(void (*on_lock)(void),
+		void (*before_event)(const struct model_event *ev),
 		void (*on_event)(const struct model_event *ev))
 {
 	lock_hook = on_lock;
+	before_event_hook = before_event;
 	event_hook = on_event;
 }
 
@@ -126,7 +130,8 @@ shim_unlock(void)
 void
 shim_emit_locked(const struct model_event *ev)
 {
-	shim_shared_event(ev); /* another process's store it flushes */
+	if (before_event_hook != NULL) /* another process's store it flushes */
+		before_event_hook(ev);
 	if (model != NULL)
 		(void)model_apply(model, ev);
 	if (trace_events)

@@ -114,6 +114,8 @@ bool insn_may_have_targets(const uint8_t *code, size_t len);
 #define INSN_CLIENT_REQ_LEN 19u
 #define INSN_XCHG_RBX_LEN 3u
 bool insn_client_request_at(const uint8_t *code, size_t avail);
+/* the site of the xchg of the client request whose preamble is at addr */
+void insn_client_request_site(uint64_t addr, struct insn_site *s);
 /* one instruction at code (up to avail bytes): its site, 0 or -1 (bad) */
 int insn_decode_one(struct insn_scanner *sc, const uint8_t *code,
 		size_t avail, uint64_t addr, struct insn_site *site);

@@ -18,7 +18,6 @@
 
 #include "real.h"
 #include "shim_core.h"
-#include "shim_dirty.h"
 #include "shim_region.h"
 #include "shim_view.h"
 
@@ -103,6 +102,22 @@ shim_region_for_each(void (*fn)(struct shim_region *r, void *ctx), void *ctx)
 		fn(&regions[i], ctx);
 }
 
+/* the dirty-page tracking of each mapping (main.c: shim_dirty.c's
+ * setup and release, which look mappings up here: a callback, so this
+ * file does not call the file that calls it) */
+static struct {
+	int (*setup)(struct shim_mapping *m);
+	void (*release)(struct shim_mapping *m);
+} tracking;
+
+void
+shim_mappings_set_tracking(int (*setup)(struct shim_mapping *m),
+		void (*release)(struct shim_mapping *m))
+{
+	tracking.setup = setup;
+	tracking.release = release;
+}
+
 struct shim_mapping *
 shim_mapping_add(uintptr_t base, size_t len, uint64_t file_off,
 		struct shim_region *r, int prot)
@@ -111,10 +126,11 @@ shim_mapping_add(uintptr_t base, size_t len, uint64_t file_off,
 		if (mapping_live[i])
 			continue;
 		struct shim_mapping *m = &mappings[i];
-		shim_dirty_release(m); /* arrays of the slot's last user */
+		if (tracking.release != NULL) /* the slot's last user's */
+			tracking.release(m);
 		*m = (struct shim_mapping){ .base = base, .len = len,
 			.file_off = file_off, .region = r, .prot = prot };
-		if (shim_dirty_setup(m) != 0)
+		if (tracking.setup != NULL && tracking.setup(m) != 0)
 			return NULL;
 		r->nmappings++;
 		__atomic_store_n(&mapping_live[i], 1, __ATOMIC_RELEASE);

@@ -109,5 +109,8 @@ void shim_mapping_remove(struct shim_mapping *m);
 /* mappings were added or removed (lock held): tells the listener */
 void shim_mappings_changed(void);
 void shim_mappings_set_listener(void (*fn)(void));
+/* what sets up and releases a mapping's dirty-page tracking (main.c) */
+void shim_mappings_set_tracking(int (*setup)(struct shim_mapping *m),
+		void (*release)(struct shim_mapping *m));
 
 #endif

@@ -21,45 +21,8 @@
 #include <unistd.h>
 
 #include "engine_impl.h"
+#include "lazy_impl.h"
 #include "xalloc.h"
-#include "media.h"
-
-
-struct lazy_node {
-	uint32_t *pick;          /* per open line: its outcome, 0 lost */
-	unsigned char *decided;  /* per open line: chosen before the run */
-	struct xp_result res;
-	char *output;
-	struct xp_hash key;      /* its image and undecided lines */
-};
-
-/* a run made before: the same image with the same undecided lines reads
- * the same lines in the same order (a deterministic check) */
-struct lazy_known {
-	struct xp_result res;
-	char *output;
-	struct xp_choice *read;  /* the lines it read, in order */
-	char **how;              /* how it touched each (lazy_xread.c) */
-	size_t nread;
-};
-
-struct xp_lazy {
-	struct lazy_node *node;
-	size_t n, cap, started;
-	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
-	size_t busy;
-	size_t *order;           /* scratch: a run's read lines */
-	char **how;              /* scratch: how it touched each */
-	size_t order_cap, how_cap;
-	struct xp_xread *xr;
-	char *unseen;            /* why the current point cannot be lazy */
-	uint64_t runs, eager_points, budget_points, not_run;
-	uint64_t most_runs, most_runs_point, known_runs;
-	struct xp_linemap *known_by_key;
-	struct lazy_known *known;
-	size_t nknown, capknown;
-	char *first_unseen;
-};
 
 struct xp_lazy *
 xp_lazy_new(struct engine *e)
@@ -72,13 +35,6 @@ xp_lazy_new(struct engine *e)
 	lz->known_by_key = xp_linemap_new();
 	lz->xr = xp_xread_new();
 	return lz;
-}
-
-static void
-side_path(struct engine *e, size_t slot, const char *what, char *buf,
-		size_t len)
-{
-	snprintf(buf, len, "%s.lazy-%s", xp_slot_dir(e->slots[slot]), what);
 }
 
 static void
@@ -98,9 +54,9 @@ xp_lazy_delete(struct engine *e)
 	struct xp_lazy *lz = e->lazy;
 	char path[PATH_MAX + 32];
 	for (size_t i = 0; i < e->nslots && e->slots[i] != NULL; i++) {
-		side_path(e, i, "spec", path, sizeof(path));
+		xp_lazy_side_path(e, i, "spec", path, sizeof(path));
 		unlink(path);
-		side_path(e, i, "log", path, sizeof(path));
+		xp_lazy_side_path(e, i, "log", path, sizeof(path));
 		unlink(path);
 	}
 	clear_nodes(lz);
@@ -141,44 +97,6 @@ new_node(struct engine *e, size_t parent)
 		memcpy(d->decided, lz->node[parent].decided, n);
 	}
 	return lz->n++;
-}
-
-/* region_index -- the image file of a region, in media order */
-static size_t
-region_index(const struct xp_media *md, uint32_t region)
-{
-	for (size_t i = 0; i < md->n; i++)
-		if (md->regions[i].id == region)
-			return i;
-	return 0;
-}
-
-/* write_spec -- the image files and the node's undecided lines */
-static int
-write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
-{
-	char path[PATH_MAX + 32];
-	side_path(e, slot, "log", path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	side_path(e, slot, "spec", path, sizeof(path));
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		return -errno;
-	const struct xp_media *md = &e->r.media;
-	for (size_t i = 0; i < md->n; i++)
-		fprintf(f, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
-				md->regions[i].file);
-	for (size_t i = 0; i < e->open.n; i++) {
-		const struct xp_open *o = &e->open.v[i];
-		if (!d->decided[i])
-			fprintf(f, "L %zu %llx %u\n", region_index(md,
-				o->line.region), (unsigned long long)o->line.off,
-				o->line_len);
-	}
-	return fclose(f) == 0 ? 0 : -EIO;
 }
 
 /* node_lines -- the lines of a node's image that are not lost */
@@ -235,7 +153,7 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc == 0)
-		rc = write_spec(e, slot, d);
+		rc = xp_lazy_write_spec(e, slot, d);
 	if (rc != 0) {
 		snprintf(err, errlen, "writing image in %s: %s",
 			xp_slot_dir(e->slots[slot]), strerror(-rc));
@@ -250,65 +168,6 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 			xp_slot_pmem(e->slots[slot]), id, markers);
 	free(id);
 	return 0;
-}
-
-/* set_how -- how the j-th read line was touched: "R module+0x.." */
-static void
-set_how(struct xp_lazy *lz, size_t j, const char *how)
-{
-	if (j >= lz->how_cap) {
-		size_t cap = lz->how_cap;
-		lz->how = xp_engine_grow(lz->how, &lz->how_cap, j + 1,
-				sizeof(*lz->how));
-		memset(lz->how + cap, 0, (lz->how_cap - cap) *
-				sizeof(*lz->how));
-	}
-	free(lz->how[j]);
-	lz->how[j] = xp_strdup(how);
-}
-
-/* read_log -- the open lines a run read first, in order, into lz->order;
- * their count. A "U" record (a read pmemu cannot see) sets lz->unseen. */
-static size_t
-read_log(struct engine *e, size_t slot, const struct lazy_node *d)
-{
-	struct xp_lazy *lz = e->lazy;
-	char path[PATH_MAX + 32], line[PATH_MAX + 64];
-	int at = 0;
-	side_path(e, slot, "log", path, sizeof(path));
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		if (lz->unseen == NULL)
-			lz->unseen = xp_strdup("the check's read log is missing");
-		return 0;
-	}
-	/* watched index -> open line: the undecided lines, in order */
-	size_t nw = 0, nread = 0;
-	size_t *watch = xcalloc(e->open.n + 1, sizeof(*watch),
-			"read_log: watch");
-	unsigned char *got = xcalloc(e->open.n + 1, 1, "read_log: got");
-	for (size_t i = 0; i < e->open.n; i++)
-		if (!d->decided[i])
-			watch[nw++] = i;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned long w;
-		if (line[0] == 'U' && lz->unseen == NULL) {
-			line[strcspn(line, "\n")] = '\0';
-			lz->unseen = xp_strdup(line + 2);
-		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
-				!got[watch[w]]) {
-			got[watch[w]] = 1;
-			lz->order = xp_engine_grow(lz->order, &lz->order_cap,
-					nread + 1, sizeof(*lz->order));
-			lz->order[nread] = watch[w];
-			line[strcspn(line, "\n")] = '\0';
-			set_how(lz, nread++, line + at + (line[at] == ' '));
-		}
-	}
-	fclose(f);
-	free(watch);
-	free(got);
-	return nread;
 }
 
 /* branch -- node k's verdict, and a new node per other distinct outcome of each
@@ -373,7 +232,7 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 	lz->order = xp_engine_grow(lz->order, &lz->order_cap, kn->nread + 1,
 			sizeof(*lz->order));
 	for (size_t j = 0; j < kn->nread; j++)
-		set_how(lz, j, kn->how[j]);
+		xp_lazy_set_how(lz, j, kn->how[j]);
 	for (size_t j = 0; j < kn->nread; j++)
 		for (size_t i = 0; i < e->open.n; i++)
 			if (e->open.v[i].line.region == kn->read[j].region &&
@@ -394,7 +253,7 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	lz->busy--;
 	xp_slot_after_check(e->slots[slot]);
 	bool unseen = lz->unseen != NULL;
-	size_t nread = read_log(e, slot, &lz->node[k]);
+	size_t nread = xp_lazy_read_log(e, slot, &lz->node[k]);
 	branch(e, k, res, res->kind != XP_RES_PASS ?
 			xp_check_output(e->chk, slot) : NULL, nread);
 	if (!unseen && lz->unseen == NULL)

@@ -1,0 +1,64 @@
+/*
+ * lazy_impl.h -- what lazy.c (the runs of a crash point) and lazy_spec.c
+ * (the files a run's check reads and writes beside its image) share
+ */
+#ifndef PMEMU_XP_LAZY_IMPL_H
+#define PMEMU_XP_LAZY_IMPL_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine_impl.h"
+
+struct lazy_node {
+	uint32_t *pick;          /* per open line: its outcome, 0 lost */
+	unsigned char *decided;  /* per open line: chosen before the run */
+	struct xp_result res;
+	char *output;
+	struct xp_hash key;      /* its image and undecided lines */
+};
+
+/* a run made before: the same image with the same undecided lines reads
+ * the same lines in the same order (a deterministic check) */
+struct lazy_known {
+	struct xp_result res;
+	char *output;
+	struct xp_choice *read;  /* the lines it read, in order */
+	char **how;              /* how it touched each (lazy_xread.c) */
+	size_t nread;
+};
+
+struct xp_lazy {
+	struct lazy_node *node;
+	size_t n, cap, started;
+	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
+	size_t busy;
+	size_t *order;           /* scratch: a run's read lines */
+	char **how;              /* scratch: how it touched each */
+	size_t order_cap, how_cap;
+	struct xp_xread *xr;
+	char *unseen;            /* why the current point cannot be lazy */
+	uint64_t runs, eager_points, budget_points, not_run;
+	uint64_t most_runs, most_runs_point, known_runs;
+	struct xp_linemap *known_by_key;
+	struct lazy_known *known;
+	size_t nknown, capknown;
+	char *first_unseen;
+};
+
+/* the path of a side file (what: "spec", "log") of slot's image */
+void xp_lazy_side_path(struct engine *e, size_t slot, const char *what,
+		char *buf, size_t len);
+/* how the j-th read line was touched: "R module+0x.." (lz->how[j]) */
+void xp_lazy_set_how(struct xp_lazy *lz, size_t j, const char *how);
+/* the spec of node d's run in slot (its image files, its undecided
+ * lines) and an empty read log; 0 or -errno */
+int xp_lazy_write_spec(struct engine *e, size_t slot,
+		const struct lazy_node *d);
+/* the open lines the run in slot read first, in order, into lz->order
+ * (how in lz->how); their count. A "U" record (a read pmemu cannot see)
+ * sets lz->unseen. */
+size_t xp_lazy_read_log(struct engine *e, size_t slot,
+		const struct lazy_node *d);
+
+#endif

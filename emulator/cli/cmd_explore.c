@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +16,7 @@
 #include "explore.h"
 #include "points.h"
 #include "report.h"
+#include "explore_media.h"
 #include "explore_platform.h"
 #include "trace.h"
 #include "xalloc.h"
@@ -103,116 +103,6 @@ absolute_pmem_dir(struct explore_args *a)
 		return cli_error("--pmem-dir %s: not a directory", d);
 	a->o.pmem_dir = a->pmem_dir;
 	return 0;
-}
-
-/* copy_file -- src to dst (created), whole */
-static int
-copy_file(const char *src, const char *dst)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = in < 0 || out < 0 ? -1 : 0;
-	struct stat st;
-	if (rc == 0 && fstat(in, &st) != 0)
-		rc = -1;
-	for (off_t left = rc == 0 ? st.st_size : 0; left > 0;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-		if (n <= 0) {
-			rc = -1;
-			break;
-		}
-		left -= n;
-	}
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return rc;
-}
-
-/*
- * snapshot_media -- the run will change the files of the pmem dir (the
- * shim writes durable lines and, at exit, everything to the media), so
- * the media as it was before the run is copied first: the explorer reads
- * initial contents from the copy. Regular files at the top of DIR only.
- */
-static int
-snapshot_media(const char *pmem_dir, const char *to)
-{
-	DIR *d = opendir(pmem_dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : cli_error("--pmem-dir %s: %s",
-				pmem_dir, strerror(errno));
-	if (mkdir(to, 0700) != 0)
-		return cli_error("explore: %s: %s", to, strerror(errno));
-	struct dirent *de;
-	int rc = 0;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		char src[PATH_MAX * 2], dst[PATH_MAX * 2];
-		struct stat st;
-		snprintf(src, sizeof(src), "%s/%s", pmem_dir, de->d_name);
-		if (stat(src, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		snprintf(dst, sizeof(dst), "%s/%s", to, de->d_name);
-		if (copy_file(src, dst) != 0)
-			rc = cli_error("explore: copying %s: %s", src,
-					strerror(errno));
-	}
-	closedir(d);
-	return rc;
-}
-
-/* remove_dir -- the files of a flat directory, then it */
-static void
-remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL) {
-		char p[PATH_MAX * 2];
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (de->d_name[0] != '.')
-			unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
-/*
- * restore_media -- the next domain of a --domain list records PROGRAM on
- * the media as it was before the first: the pmem dir's top files become
- * the snapshot's again (those the run created are removed)
- */
-static int
-restore_media(const char *snapshot, const char *pmem_dir)
-{
-	DIR *d = opendir(pmem_dir);
-	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL) {
-		char p[PATH_MAX * 2], q[PATH_MAX * 2];
-		struct stat st;
-		snprintf(p, sizeof(p), "%s/%s", pmem_dir, de->d_name);
-		snprintf(q, sizeof(q), "%s/%s", snapshot, de->d_name);
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-				access(q, F_OK) != 0)
-			unlink(p);
-	}
-	if (d)
-		closedir(d);
-	d = opendir(snapshot);
-	int rc = 0;
-	while (rc == 0 && d && (de = readdir(d)) != NULL) {
-		char p[PATH_MAX * 2], q[PATH_MAX * 2];
-		snprintf(p, sizeof(p), "%s/%s", pmem_dir, de->d_name);
-		snprintf(q, sizeof(q), "%s/%s", snapshot, de->d_name);
-		if (de->d_name[0] != '.' && copy_file(q, p) != 0)
-			rc = cli_error("explore: restoring %s: %s", p,
-					strerror(errno));
-	}
-	if (d)
-		closedir(d);
-	return rc;
 }
 
 static int
@@ -559,12 +449,12 @@ explore_once(struct explore_args *a, bool restore)
 			rc = cli_error("explore: -- PROGRAM needs --pmem-dir DIR "
 					"(or PMEMU_PMEM_DIR)");
 		if (rc == 0)
-			rc = snapshot_media(a->record_pmem_dir, media);
+			rc = explore_media_snapshot(a->record_pmem_dir, media);
 		a->o.pmem_dir = media;
 		if (rc == 0)
 			rc = record(a, trace);
 		if (rc == 0 && restore)
-			rc = restore_media(media, a->record_pmem_dir);
+			rc = explore_media_restore(media, a->record_pmem_dir);
 		a->o.trace = trace;
 	}
 	struct xp_report rp;
@@ -599,7 +489,7 @@ explore_once(struct explore_args *a, bool restore)
 				tmp);
 	} else if (tmp[0]) {
 		unlink(trace);
-		remove_dir(media);
+		explore_media_remove(media);
 		rmdir(tmp);
 	}
 	return rc;

@@ -202,6 +202,9 @@ read_first(const struct json *ff, struct xp_report *rp)
 	read_result(json_get(ff, "result"), &rp->first.result);
 	read_strv(ff, "markers", &rp->first_markers, &rp->nfirst_markers);
 	rp->first_same_image = json_u64(ff, "states_same_image");
+	const struct json *ds = json_get(ff, "dirty_shutdown");
+	rp->first_gpf = ds && ds->type == JSON_NUMBER ? 1 + (int)(ds->u != 0) :
+		0;
 	rp->first.states = rp->first_same_image;
 	rp->first_output = dup_str(ff, "output");
 	const struct json *ex = json_get(ff, "explanation");

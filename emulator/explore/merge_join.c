@@ -193,6 +193,7 @@ take_first(struct xp_report *d, const struct xp_report *s)
 		xp_strv_push(&d->first_markers, &d->nfirst_markers,
 				s->first_markers[i]);
 	d->first_same_image = s->first_same_image;
+	d->first_gpf = s->first_gpf;
 	d->first_output = xp_strdup(s->first_output);
 	d->expl_status = xp_strdup(s->expl_status);
 	d->expl_checks = s->expl_checks;

@@ -219,8 +219,12 @@ json_first(const struct xp_report *rp, FILE *f)
 	json_strv(f, rp->first_markers, rp->nfirst_markers);
 	fputs(", \"result\": ", f);
 	json_result(f, &rp->first.result);
-	fprintf(f, ", \"states_same_image\": %" PRIu64 ", \"output\": ",
-			rp->first_same_image);
+	fprintf(f, ", \"states_same_image\": %" PRIu64, rp->first_same_image);
+	if (rp->first_gpf)
+		fprintf(f, ", \"dirty_shutdown\": %d", rp->first_gpf - 1);
+	else
+		fputs(", \"dirty_shutdown\": null", f);
+	fputs(", \"output\": ", f);
 	json_str(f, rp->first_output);
 	fputs(",\n    \"explanation\": {\"status\": ", f);
 	json_str(f, rp->expl_status);

@@ -99,7 +99,8 @@ struct xp_report {
 	size_t nfirst_markers;
 	uint64_t first_same_image;
 	int first_gpf;           /* cxl: 0 none, 1 GPF succeeded, 2 failed
-	                           (PMEMU_DIRTY_SHUTDOWN=1); text only */
+	                           (PMEMU_DIRTY_SHUTDOWN=1); JSON
+	                           first_failure.dirty_shutdown */
 	char *first_output;
 	char *expl_status;
 	uint64_t expl_checks;

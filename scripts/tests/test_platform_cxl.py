@@ -4,6 +4,7 @@ view written back) or fail (adr's states), and a check learns which from
 PMEMU_DIRTY_SHUTDOWN (1: failed, the dirty shutdown count moved).
 progs/assume_eadr.c "buggy" flushes nothing, relying on GPF; its recovery
 progs/check_gpf.py is "trusting" (ignores the count) or "counting"."""
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,42 @@ def test_relying_on_gpf_without_the_count_is_caught(tmp_path, twin):
     assert "flag set, data lost (dirty shutdown: 1)" in r.stdout
     assert ("  Global Persistent Flush failed: the dirty shutdown count "
             "moved (PMEMU_DIRTY_SHUTDOWN=1)\n") in r.stdout
+
+
+def test_the_json_report_says_the_failing_state_had_a_dirty_shutdown(
+        tmp_path, twin):
+    """first_failure.dirty_shutdown, and the same after a merge of two
+    shards (the failing image is in one of them)"""
+    report = tmp_path / "r.json"
+    r = explore(tmp_path, twin, "trusting", "--domain", "cxl", "--json",
+                str(report))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert json.loads(report.read_text())["first_failure"][
+        "dirty_shutdown"] == 1
+    trace = tmp_path / "t.trace"
+    pm = tmp_path / "pm2"
+    pm.mkdir()
+    rec = subprocess.run([PMEMU, "record", "--pmem-dir", str(pm),
+                          "--domain", "cxl", "-o", str(trace), "--",
+                          twin, str(pm / "pool"), "buggy"],
+                         capture_output=True, text=True)
+    assert rec.returncode == 0, rec.stderr
+    check = "%s %s trusting {pmem}" % (sys.executable,
+                                       os.path.join(PROGS, "check_gpf.py"))
+    shards = []
+    for k in (1, 2):
+        out = tmp_path / ("s%d.json" % k)
+        subprocess.run([PMEMU, "explore", "--trace", str(trace),
+                        "--pmem-dir", str(pm), "--no-explain", "--check",
+                        check, "--shard", "%d/2" % k, "--json", str(out)],
+                       capture_output=True, text=True)
+        shards.append(str(out))
+    merged = tmp_path / "m.json"
+    m = subprocess.run([PMEMU, "merge", *shards, "-o", str(merged)],
+                       capture_output=True, text=True)
+    assert m.returncode == 1, m.stdout + m.stderr
+    assert json.loads(merged.read_text())["first_failure"][
+        "dirty_shutdown"] == 1
 
 
 def test_relying_on_gpf_with_the_count_passes_on_cxl_only(tmp_path, twin):

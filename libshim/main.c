@@ -27,6 +27,7 @@
 #include "shim_region.h"
 #include "shim_shared.h"
 #include "shim_site.h"
+#include "shim_store_log.h"
 #include "shim_tx.h"
 
 /* tx_event -- stores in a transaction (shim_tx.c): the inline check of
@@ -120,6 +121,7 @@ static void
 atfork_child(void)
 {
 	shim_state_forked();
+	shim_store_log_forked();
 	shim_lock();
 	shim_dirty_forked();
 	shim_shared_forked();
@@ -152,6 +154,7 @@ shim_init(void)
 	shim_site_set_sink(site_sink);
 	shim_state_set_hooks(shim_site_flush_pending, shim_shared_event,
 		tx_event);
+	shim_state_set_drain(shim_store_log_drain);
 	shim_mappings_set_listener(shim_hooks_update_slots);
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);

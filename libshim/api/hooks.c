@@ -14,6 +14,7 @@
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
+#include "shim_store_log.h"
 
 #define SLOTS_MAX 1024
 #define HOOK __attribute__((visibility("default")))
@@ -67,10 +68,14 @@ __pmemu_register_slot(struct pmemu_slot *slot)
 	return PMEMU_HOOKS_ABI;
 }
 
+/* the owner of the store log only copies the store (shim_store_log.c) */
 HOOK void
 __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc)
 {
+	if (shim_store_log_append(addr, len, loc))
+		return;
 	SHIM_ENTER_OR_RETURN();
+	shim_store_log_claim();
 	shim_ev_store(addr, len, true, shim_site_srcloc(loc));
 	SHIM_LEAVE();
 }

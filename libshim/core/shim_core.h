@@ -30,6 +30,8 @@ void shim_state_set_writer(struct trace_writer *w, bool events);
 void shim_state_set_hooks(void (*on_lock)(void),
 		void (*before_event)(const struct model_event *ev),
 		void (*on_event)(const struct model_event *ev));
+/* called under the lock, before anything else there: the store log */
+void shim_state_set_drain(void (*drain)(void));
 /* in the child of a fork: a free lock, a new tid */
 void shim_state_forked(void);
 

@@ -92,13 +92,30 @@ parse_log_file(const char *v, struct shim_options *o)
 	return parse_nonempty(v);
 }
 
+/* parse_flag -- "0" or "1" */
 static int
-parse_quiet(const char *v, struct shim_options *o)
+parse_flag(const char *v, bool *flag)
 {
 	if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
 		return -1;
-	o->quiet = v[0] == '1';
+	*flag = v[0] == '1';
 	return 0;
+}
+
+static int
+parse_store_log(const char *v, struct shim_options *o)
+{
+	bool on;
+	if (parse_flag(v, &on) != 0)
+		return -1;
+	o->store_log_off = !on;
+	return 0;
+}
+
+static int
+parse_quiet(const char *v, struct shim_options *o)
+{
+	return parse_flag(v, &o->quiet);
 }
 
 static int
@@ -220,6 +237,7 @@ static const struct shim_env_var env_table[] = {
 		parse_image },
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },
 	{ "PMEMU_PATCH", NULL, "int3 or jump", parse_patch },
+	{ "PMEMU_STORE_LOG", NULL, "0 or 1", parse_store_log },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

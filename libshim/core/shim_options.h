@@ -28,6 +28,8 @@ struct shim_options {
 	const char *trace_path;    /* PMEMU_TRACE: trace of pmemu record */
 	const char *tmpdir;        /* PMEMU_TMPDIR: view files, /dev/shm */
 	long root_pid;             /* PMEMU_ROOT_PID: first shim process, 0 */
+	bool store_log_off;        /* PMEMU_STORE_LOG=0: each plugin store
+	                              emitted at once, no per-thread log */
 	bool patch_int3;           /* PMEMU_PATCH=int3: raw instructions
 	                              trap, no trampolines (default jump) */
 	const char *image_dir;     /* PMEMU_IMAGE: a check of a crash image:

@@ -29,6 +29,8 @@ static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
 static void (*lock_hook)(void);
 static void (*before_event_hook)(const struct model_event *ev);
 static void (*event_hook)(const struct model_event *ev);
+/* the store log's entries become events before any other (docs/shim.md) */
+static void (*drain_hook)(void);
 
 void
 shim_state_start(const struct shim_options *o)
@@ -58,6 +60,12 @@ shim_state_set_hooks(void (*on_lock)(void),
 	lock_hook = on_lock;
 	before_event_hook = before_event;
 	event_hook = on_event;
+}
+
+void
+shim_state_set_drain(void (*drain)(void))
+{
+	drain_hook = drain;
 }
 
 /* the child of a fork has one thread: the lock is free, the tid new */
@@ -116,6 +124,8 @@ shim_lock(void)
 	 * only when its page is settled, under this lock) */
 	if (lock_hook != NULL)
 		lock_hook();
+	if (drain_hook != NULL)
+		drain_hook();
 }
 
 void

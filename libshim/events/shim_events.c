@@ -71,6 +71,29 @@ shim_ev_store(void *addr, size_t len, bool traced, uint32_t site)
 	shim_unlock();
 }
 
+struct logged_ctx {
+	uintptr_t addr;
+	const uint8_t *bytes;      /* as stored at addr */
+	uint32_t tid, site;
+};
+
+static void
+logged_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	const struct logged_ctx *c = ctx;
+	const uint8_t *data = c->bytes + (lo - c->addr);
+	shim_emit_store_logged(m, lo, hi - lo, data, c->tid, c->site);
+	shim_dirty_traced_bytes(m, lo, hi, data);
+}
+
+void
+shim_ev_store_logged(uintptr_t addr, size_t len, const void *bytes,
+		uint32_t tid, uint32_t site)
+{
+	struct logged_ctx c = { addr, bytes, tid, site };
+	for_each_piece((const void *)addr, len, logged_piece, &c);
+}
+
 struct flush_ctx {
 	enum model_ev kind;
 	uint32_t site;

@@ -331,6 +331,11 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	flush_evidence = 0;
 }
 
+/* the bytes a traced store wrote, from the file offset traced_off; NULL:
+ * read them from the view (lock held) */
+static const uint8_t *traced_data;
+static uint64_t traced_off;
+
 static void
 traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
@@ -340,9 +345,12 @@ traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
 		uintptr_t pend = m->base + (pg + 1) * SHIM_PAGE_LEN;
 		uintptr_t e = hi < pend ? hi : pend;
+		const void *src = traced_data == NULL ? (const void *)a :
+			traced_data + (m->file_off + (a - m->base) -
+					traced_off);
 		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
 				SHIM_PAGE_DIRTY)
-			memcpy(m->twin + (a - m->base), (void *)a, e - a);
+			memcpy(m->twin + (a - m->base), src, e - a);
 		a = e;
 	}
 }
@@ -351,6 +359,16 @@ void
 shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	alias(m, lo, hi, traced_one);
+}
+
+void
+shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		const void *data)
+{
+	traced_data = data;
+	traced_off = m->file_off + (lo - m->base);
+	alias(m, lo, hi, traced_one);
+	traced_data = NULL;
 }
 
 /* page_same -- the whole page equals its twin (one compare, the common

@@ -38,6 +38,9 @@ void shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi, uint32_t site);
 /* bytes [lo, hi) were stored and traced: keep the twin in step */
 void shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
+/* the same, the bytes copied when they were stored (data: hi - lo) */
+void shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi, const void *data);
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

@@ -9,21 +9,38 @@
 #include "shim_region.h"
 #include "shim_view.h"
 
+/* emit_store -- data: the stored bytes (traced), NULL when untraced */
+static void
+emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
+		const void *data, bool site_exact, uint32_t tid, uint32_t site)
+{
+	struct shim_region *r = m->region;
+	uint64_t off = m->file_off + (addr - m->base);
+	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = tid,
+		.site = site, .region = r->id, .off = off, .len = len,
+		.data = data };
+	shim_emit_locked(&ev);
+	if (data == NULL && site_exact && shim_model() != NULL)
+		model_store_site_exact(shim_model(), r->id, off, site);
+	shim_media_mark(r, off, len);
+	if (r->domain == MODEL_DOMAIN_EADR) /* caches are persistent */
+		shim_media_write(r, off, data ? data : (const void *)addr,
+				len);
+}
+
 void
 shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		bool traced, bool site_exact, uint32_t site)
 {
-	struct shim_region *r = m->region;
-	uint64_t off = m->file_off + (addr - m->base);
-	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
-		.site = site, .region = r->id, .off = off, .len = len,
-		.data = traced ? (const uint8_t *)addr : NULL };
-	shim_emit_locked(&ev);
-	if (!traced && site_exact && shim_model() != NULL)
-		model_store_site_exact(shim_model(), r->id, off, site);
-	shim_media_mark(r, off, len);
-	if (r->domain == MODEL_DOMAIN_EADR) /* caches are persistent */
-		shim_media_write(r, off, (const void *)addr, len);
+	emit_store(m, addr, len, traced ? (const void *)addr : NULL,
+		site_exact, shim_tid(), site);
+}
+
+void
+shim_emit_store_logged(struct shim_mapping *m, uintptr_t addr, size_t len,
+		const void *data, uint32_t tid, uint32_t site)
+{
+	emit_store(m, addr, len, data, true, tid, site);
 }
 
 /* shim_emit_snapshot -- when recording, the line's view content now, so a

@@ -1,0 +1,27 @@
+/*
+ * shim_store_log.h -- plugin-built stores of one thread, buffered without
+ * the lock and emitted when the lock is next taken (shim_store_log.c)
+ */
+#ifndef PMEMU_SHIM_STORE_LOG_H
+#define PMEMU_SHIM_STORE_LOG_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmemu_hooks.h"
+
+/* the store of len bytes at addr (its bytes read now) is in the log:
+ * false when this thread does not own the log, the store is too long or
+ * the log is full (then emit it through shim_ev_store) */
+bool shim_store_log_append(void *addr, size_t len,
+		const struct pmemu_srcloc *loc);
+/* this thread owns the log if no thread does yet (takes the lock once) */
+void shim_store_log_claim(void);
+/* every logged store becomes a model event, in order; lock held */
+void shim_store_log_drain(void);
+/* the child of a fork: the entries are the parent's; its thread owns the
+ * log only if it owned it in the parent */
+void shim_store_log_forked(void);
+
+#endif

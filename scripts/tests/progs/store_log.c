@@ -1,0 +1,150 @@
+/* store_log.c -- plugin-built stores that the shim buffers in its store
+ * log (docs/shim.md): each mode's findings and trace must be the same
+ * with the log and without it (PMEMU_STORE_LOG=0).
+ *   overwrite  one word stored twice before its flush: two stores, two
+ *              contents
+ *   many       more stores before a fence than the log holds
+ *   threads    the log's owner and another thread store the same words
+ *              in turn (a mutex hands over), with crash points between
+ *   fork       stores before, in and after a forked child */
+#include <err.h>
+#include <fcntl.h>
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pmemu.h"
+
+#define LEN (64 * 1024)
+
+static volatile uint64_t *words;
+
+static void
+persist(volatile uint64_t *w)
+{
+	_mm_clwb((void *)w);
+	_mm_sfence();
+}
+
+static void
+overwrite(void)
+{
+	words[1] = 9; /* the first store: the thread takes the log */
+	words[0] = 1;
+	words[0] = 2;
+	persist(&words[0]);
+	words[8] = 3; /* never flushed */
+}
+
+static void
+many(void)
+{
+	for (int i = 0; i < 3000; i++)
+		words[i] = (uint64_t)i * 7 + 1;
+	for (int i = 0; i < 2992; i += 8)
+		_mm_clwb((void *)&words[i]);
+	_mm_sfence(); /* the last line stays dirty */
+}
+
+static pthread_mutex_t turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cond = PTHREAD_COND_INITIALIZER;
+static int turn; /* 0: the main thread's, 1: the other's */
+
+static void
+wait_turn(int me)
+{
+	pthread_mutex_lock(&turn_lock);
+	while (turn != me)
+		pthread_cond_wait(&turn_cond, &turn_lock);
+	pthread_mutex_unlock(&turn_lock);
+}
+
+static void
+give_turn(int to)
+{
+	pthread_mutex_lock(&turn_lock);
+	turn = to;
+	pthread_cond_broadcast(&turn_cond);
+	pthread_mutex_unlock(&turn_lock);
+}
+
+static void *
+other(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 4; i++) {
+		wait_turn(1);
+		words[16] = 100 + (uint64_t)i; /* over the owner's store */
+		words[24 + i] = (uint64_t)i;
+		if (i == 2)
+			persist(&words[16]);
+		give_turn(0);
+	}
+	return NULL;
+}
+
+static void
+threads(void)
+{
+	words[16] = 1;
+	pthread_t t;
+	if (pthread_create(&t, NULL, other, NULL) != 0)
+		errx(1, "pthread_create");
+	for (int i = 0; i < 4; i++) {
+		words[16] = 10 + (uint64_t)i;
+		words[32 + i] = (uint64_t)i;
+		pmemu_crash_point("handover");
+		give_turn(1);
+		wait_turn(0);
+	}
+	pthread_join(t, NULL);
+	persist(&words[32]);
+	words[40] = 5;
+}
+
+static void
+forked(void)
+{
+	words[0] = 1;
+	pid_t pid = fork();
+	if (pid < 0)
+		err(1, "fork");
+	if (pid == 0) {
+		words[0] = 2;
+		words[8] = 2;
+		persist(&words[8]);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	words[16] = 3;
+	persist(&words[0]);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 3)
+		errx(2, "usage: store_log FILE MODE");
+	int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
+	if (fd < 0 || ftruncate(fd, LEN) != 0)
+		err(1, "%s", argv[1]);
+	void *pm = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pm == MAP_FAILED)
+		err(1, "mmap");
+	words = pm;
+	if (strcmp(argv[2], "overwrite") == 0)
+		overwrite();
+	else if (strcmp(argv[2], "many") == 0)
+		many();
+	else if (strcmp(argv[2], "threads") == 0)
+		threads();
+	else if (strcmp(argv[2], "fork") == 0)
+		forked();
+	else
+		errx(2, "unknown mode %s", argv[2]);
+	return 0;
+}

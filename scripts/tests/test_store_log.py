@@ -1,0 +1,118 @@
+"""test_store_log.py -- the store log of plugin-built stores (docs/shim.md).
+
+The owner thread's stores wait in the log until the lock is next taken;
+progs/store_log.c stores through it (a word stored twice before its
+flush, more stores than the log holds, two threads taking turns on one
+word, a fork) and each mode's findings and recorded events must be the
+ones the shim gives with each store emitted at once (PMEMU_STORE_LOG=0).
+"""
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BUILD, SOURCE
+from test_libpmem_run import clean_env
+
+PROG = SOURCE / "scripts" / "tests" / "progs" / "store_log.c"
+PLUGIN = BUILD / "lib" / "pmemu-gcc.so"
+MODES = ["overwrite", "many", "threads", "fork"]
+# written when first named or later (docs/report-format.md): a table
+SITE_KINDS = {"site", "site-src", "module"}
+
+
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory, cc):
+    if not PLUGIN.exists():
+        pytest.skip("plugin not built")
+    exe = tmp_path_factory.mktemp("store_log") / "store_log"
+    subprocess.run([cc, f"-fplugin={PLUGIN}", "-g", "-O1", "-mclwb", "-I",
+                    str(SOURCE / "include"), str(PROG), "-o", str(exe),
+                    "-lpthread"], check=True)
+    return exe
+
+
+def pmemu(pmemu_bin, tmp_path, exe, mode, log, *args):
+    pm = tmp_path / "pm"  # one path: the reports and traces name it
+    shutil.rmtree(pm, ignore_errors=True)
+    pm.mkdir()
+    env = clean_env()
+    env["PMEMU_STORE_LOG"] = log
+    return subprocess.run([pmemu_bin, *args, "--pmem-dir", str(pm), "--",
+                           str(exe), str(pm / "pool"), mode],
+                          capture_output=True, text=True, env=env)
+
+
+def normalized(dump):
+    """the events in order, the site table apart; threads and processes
+    named by order of appearance, modules by path"""
+    ids = {}
+
+    def rename(m):
+        return f"{m.group(1)}={ids.setdefault(m.group(2), len(ids))}"
+
+    events, table = [], set()
+    for line in dump.splitlines()[1:]:
+        _, kind, rest = line.split(None, 2)
+        rest = re.sub(r"\b(tid|pid|ppid)=(\d+)", rename, rest)
+        rest = re.sub(r" base=0x[0-9a-f]+", "", rest)
+        (table.add if kind in SITE_KINDS else events.append)(
+            f"{kind} {rest}")
+    return events, table
+
+
+def recorded(pmemu_bin, tmp_path, exe, mode, log, domain="adr"):
+    trace = tmp_path / f"{mode}-{log}.trace"
+    res = pmemu(pmemu_bin, tmp_path, exe, mode, log, "record", "-o",
+                str(trace), "--domain", domain)
+    assert res.returncode == 0, res.stderr
+    dump = subprocess.run([pmemu_bin, "trace-dump", str(trace)],
+                          capture_output=True, text=True, check=True).stdout
+    return normalized(dump)
+
+
+@pytest.mark.parametrize("domain", ["adr", "eadr"])
+@pytest.mark.parametrize("mode", MODES)
+def test_findings_same_with_and_without_log(pmemu_bin, tmp_path, prog, mode,
+                                            domain):
+    """and the same pool file: the media the run left (eadr: each store's
+    bytes written through as the store is emitted)"""
+    got = {}
+    for log in ("1", "0"):
+        res = pmemu(pmemu_bin, tmp_path, prog, mode, log, "run",
+                    "--domain", domain)
+        assert res.returncode == 0, res.stderr
+        got[log] = (res.stderr, (tmp_path / "pm" / "pool").read_bytes())
+    assert got["1"] == got["0"]
+    text = got["1"][0]
+    assert "unpersisted store" in text or "not durable" in text or \
+        domain == "eadr", text
+
+
+@pytest.mark.parametrize("domain", ["adr", "eadr"])
+@pytest.mark.parametrize("mode", MODES)
+def test_trace_same_with_and_without_log(pmemu_bin, tmp_path, prog, mode,
+                                         domain):
+    """eadr: the media takes each store's bytes as the store is emitted"""
+    events, table = recorded(pmemu_bin, tmp_path, prog, mode, "1", domain)
+    assert (events, table) == recorded(pmemu_bin, tmp_path, prog, mode, "0",
+                                       domain)
+    assert any(e.startswith("store ") for e in events), events
+
+
+def test_each_store_keeps_its_bytes(pmemu_bin, tmp_path, prog):
+    """the log copies a store's bytes: the later store to the same word
+    does not change what the first one wrote"""
+    events, _ = recorded(pmemu_bin, tmp_path, prog, "overwrite", "1")
+    stores = [e for e in events if e.startswith("store ")
+              and "off=0x0 " in e]
+    assert [s.split("data=")[1] for s in stores] == \
+        ["0100000000000000", "0200000000000000"], events
+
+
+def test_store_log_value_checked(pmemu_bin, tmp_path, prog):
+    res = pmemu(pmemu_bin, tmp_path, prog, "overwrite", "2", "run")
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("pmemu: error:") and \
+        "PMEMU_STORE_LOG" in res.stderr, res.stderr

@@ -13,6 +13,7 @@
  * is a miss, and the fresh scan replaces it. Raw system calls: the shim
  * interposes open, rename and unlink, and this runs in its constructor.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +29,10 @@
 #include "insn.h"
 
 #define CACHE_MAGIC "pmemuscn"
+/* files the cache keeps: past CACHE_FILES_MAX the oldest written go, down
+ * to CACHE_FILES_KEEP (every rebuilt program or library adds one) */
+#define CACHE_FILES_MAX 1024
+#define CACHE_FILES_KEEP 768
 #define CACHE_VERSION 2u   /* 2: the jump plan (insn_jump.c) */
 #define CACHE_SITES_MAX (1u << 22)
 
@@ -362,6 +367,78 @@ write_all(long fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* a cache file: when it was written, and its name */
+struct cache_file {
+	long long mtime_ns;
+	char name[32];
+};
+
+static int
+older_first(const void *a, const void *b)
+{
+	const struct cache_file *x = a, *y = b;
+	return x->mtime_ns < y->mtime_ns ? -1 : x->mtime_ns > y->mtime_ns;
+}
+
+/* cache_files -- the *.scan files of dir (malloc'd), their count in *n;
+ * NULL when it cannot be read */
+static struct cache_file *
+cache_files(long dfd, size_t *n)
+{
+	struct cache_file *v = NULL;
+	size_t cap = 0;
+	char buf[16384];
+	long got;
+	*n = 0;
+	while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < got;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			size_t len = strlen(d->d_name);
+			struct stat st;
+			if (len < 6 || len >= sizeof(v->name) ||
+					strcmp(d->d_name + len - 5, ".scan") != 0 ||
+					syscall(SYS_newfstatat, dfd, d->d_name, &st,
+					AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 256;
+				struct cache_file *w = realloc(v, cap * sizeof(*v));
+				if (w == NULL)
+					break;
+				v = w;
+			}
+			if (*n < cap) {
+				v[*n].mtime_ns = (long long)st.st_mtim.tv_sec *
+					1000000000LL + st.st_mtim.tv_nsec;
+				memcpy(v[*n].name, d->d_name, len + 1);
+				(*n)++;
+			}
+		}
+	}
+	return v;
+}
+
+/* cache_prune -- past CACHE_FILES_MAX files, the oldest written go (a
+ * module still in use is decoded again, once) */
+static void
+cache_prune(const char *dir)
+{
+	long dfd = syscall(SYS_openat, AT_FDCWD, dir,
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	size_t n;
+	struct cache_file *v = cache_files(dfd, &n);
+	if (v != NULL && n > CACHE_FILES_MAX) {
+		qsort(v, n, sizeof(*v), older_first);
+		for (size_t i = 0; i < n - CACHE_FILES_KEEP; i++)
+			syscall(SYS_unlinkat, dfd, v[i].name, 0);
+	}
+	free(v);
+	syscall(SYS_close, dfd);
+}
+
 void
 insn_cache_store(const char *dir, const char *key,
 		const struct insn_cache_entry *e)
@@ -382,6 +459,8 @@ insn_cache_store(const char *dir, const char *key,
 		syscall(SYS_close, fd);
 		if (err != 0 || syscall(SYS_rename, tmp, path) != 0)
 			syscall(SYS_unlink, tmp);
+		else
+			cache_prune(dir);
 	}
 	free(buf);
 }

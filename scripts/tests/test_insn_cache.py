@@ -85,3 +85,30 @@ def test_unwritable_cache_dir_still_scans(pmemu_bin, tmp_path):
     res = run(pmemu_bin, "raw_emul", tmp_path, "/proc/pmemu-no-cache")
     done, total = patched(res)
     assert done == total and total != "0"
+
+
+def test_cache_keeps_at_most_1024_files_dropping_the_oldest(pmemu_bin,
+                                                            tmp_path):
+    """Every rebuilt program or library adds a file: past 1024 the oldest
+    written go (down to 768), the ones just written stay."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for i in range(1100):
+        stale = cache / ("%016x.scan" % i)
+        stale.write_bytes(MAGIC)
+        os.utime(stale, (946684800 + i, 946684800 + i))  # year 2000
+    res = run(pmemu_bin, "raw_emul", tmp_path, cache)
+    done, total = patched(res)
+    assert done == total and total != "0", res.stderr
+    files = list(cache.iterdir())
+    assert 768 <= len(files) < 1024
+    fresh = [f for f in files if f.stat().st_mtime > 946684800 + 1100]
+    assert fresh and all(f.read_bytes().startswith(MAGIC) and
+                         len(f.read_bytes()) > len(MAGIC) for f in fresh)
+    kept = sorted(int(f.stem, 16) for f in files if f not in fresh)
+    # the oldest went first: what is left of the stale ones is the newest
+    assert kept == list(range(1100 - len(kept), 1100))
+    # a second run reads the cache: nothing is written or pruned
+    before = sorted(f.name for f in cache.iterdir())
+    run(pmemu_bin, "raw_emul", tmp_path, cache)
+    assert sorted(f.name for f in cache.iterdir()) == before

@@ -123,36 +123,88 @@ note_bounded(const struct xp_results *res, struct xp_report *rp)
 		res->o->max_states, res->o->samples);
 }
 
-/* note_untraced -- which modules made stores seen only by page
- * protection: those are the ones to build with the plugin */
+/* system_module -- a module the distribution installed (its stores
+ * cannot be compiled with the plugin) */
+static bool
+system_module(const char *path)
+{
+	static const char *const dirs[] = { "/lib/", "/lib64/", "/usr/lib/",
+		"/usr/lib64/" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* name_once -- appends name to a ", " list unless it holds it */
+static void
+name_once(char *list, size_t cap, const char *name)
+{
+	size_t len = strlen(list), n = strlen(name);
+	for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == list || p[-2] == ',') && (p[n] == '\0' || p[n] == ','))
+			return;
+	if (len + n + 3 < cap)
+		snprintf(list + len, cap - len, "%s%s", len ? ", " : "", name);
+}
+
+/*
+ * note_untraced -- which modules made stores seen only by page protection,
+ * and what to build with the plugin: a module of the user's, or the
+ * caller of a libc string function (the plugin traces those calls); a
+ * system library's own stores stay untraced whatever is rebuilt
+ */
 static void
 note_untraced(const struct xp_replay *r, struct xp_report *rp)
 {
-	char mods[512] = "";
-	size_t len = 0, n = 0;
+	char from[512] = "", build[512] = "", sys[512] = "";
 	for (size_t i = 0; i < r->nuntraced_sites; i++) {
 		struct xp_site s;
 		xp_report_site(r, r->untraced_sites[i], &s);
-		const char *m = s.nframes && s.frames[0].module ?
-			s.frames[0].module : NULL;
-		const char *base = m && strrchr(m, '/') ? strrchr(m, '/') + 1 :
-			m;
-		if (base != NULL && strstr(mods, base) == NULL &&
-				len + strlen(base) + 3 < sizeof(mods)) {
-			len += (size_t)snprintf(mods + len, sizeof(mods) - len,
-					"%s%s", n++ ? ", " : "", base);
+		const char *m = s.nframes ? s.frames[0].module : NULL;
+		if (m != NULL) {
+			name_once(from, sizeof(from), base_of(m));
+			bool libc = strncmp(base_of(m), "libc.so", 7) == 0;
+			const char *own = system_module(m) ? NULL : m;
+			/* a string function the plugin sees called: from the
+			 * user's own code only, not from another library */
+			if (own == NULL && libc && s.nframes > 1 &&
+					s.frames[1].module != NULL &&
+					!system_module(s.frames[1].module))
+				own = s.frames[1].module;
+			if (own != NULL)
+				name_once(build, sizeof(build), base_of(own));
+			else
+				name_once(sys, sizeof(sys), base_of(m));
 		}
 		xp_site_free(&s);
 	}
-	if (n == 0)
+	if (from[0] == '\0') {
 		xp_report_add_note(rp, "some stores were not traced one by "
 			"one: intermediate states of those lines were not "
 			"explored (build with the pmemu GCC plugin)");
-	else
-		xp_report_add_note(rp, "stores from %s were not traced one by "
-			"one (seen by page protection): intermediate states of "
-			"those lines were not explored (build with the pmemu "
-			"GCC plugin: %s)", mods, mods);
+		return;
+	}
+	char what[1100] = "";
+	size_t len = 0;
+	if (build[0])
+		len = (size_t)snprintf(what, sizeof(what), "build %s with the "
+				"pmemu GCC plugin", build);
+	if (sys[0])
+		snprintf(what + len, sizeof(what) - len, "%s%s: %s, only seen "
+			"by page protection", len ? "; " : "", sys,
+			strchr(sys, ',') ? "system libraries" :
+			"a system library");
+	xp_report_add_note(rp, "stores from %s were not traced one by one "
+		"(seen by page protection): intermediate states of those "
+		"lines were not explored (%s)", from, what);
 }
 
 static void

@@ -30,6 +30,10 @@ def test_demo_script_finds_and_explains(build_dir):
     # pmemu explore: a failing state and the line that explains it
     assert "FAIL" in out
     assert re.search(r"log\.pool\+0x40 \(64 bytes\): never flushed", out)
+    # the untraced-stores note: rebuild the program (its strncpy calls
+    # are traced then), never libc
+    assert ("intermediate states of those lines were not explored (build "
+            "pmemu-demo with the pmemu GCC plugin)") in out, out
 
 
 def test_plugin_names_the_exact_store(build_dir, tmp_path):

@@ -64,6 +64,17 @@ put_value(FILE *f, const char *v, enum quoting q)
 		fputc('\'', f);
 }
 
+void
+xp_shell_word(FILE *f, const char *s)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/.,:=+-@%";
+	if (*s != '\0' && s[strspn(s, safe)] == '\0')
+		fputs(s, f);
+	else
+		put_value(f, s, Q_NONE);
+}
+
 /* next_quoting -- the quoting after character p, given the one before */
 static enum quoting
 next_quoting(enum quoting q, const char **p)

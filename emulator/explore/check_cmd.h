@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct xp_check_cmd {
 	bool simple;    /* no shell syntax: run by execvp with words[] */
@@ -27,5 +28,9 @@ void xp_check_cmd_argv_free(char **argv);
  * syntax */
 char *xp_check_cmd_shell(const char *tmpl, const char *pmem,
 		const char *dir);
+/* s as one word of a shell command line: as it is when no character of
+ * it is special to a shell, else in single quotes (the commands pmemu
+ * prints for the user to paste) */
+void xp_shell_word(FILE *f, const char *s);
 
 #endif

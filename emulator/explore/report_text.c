@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_cmd.h"
 #include "replay.h"
 #include "report.h"
 
@@ -407,9 +408,13 @@ xp_report_write_text(const struct xp_report *rp, FILE *f)
 	}
 	if (rp->npfail > listed)
 		print_points_by_stack(rp, listed, f);
-	if (rp->has_first)
-		fprintf(f, "rebuild the image: pmemu replay --trace %s%s%s "
-			"--state '%s' -o DIR\n", rp->trace,
-			rp->pmem_dir ? " --pmem-dir " : "",
-			rp->pmem_dir ? rp->pmem_dir : "", rp->first.state);
+	if (rp->has_first) {
+		fputs("rebuild the image: pmemu replay --trace ", f);
+		xp_shell_word(f, rp->trace);
+		if (rp->pmem_dir) {
+			fputs(" --pmem-dir ", f);
+			xp_shell_word(f, rp->pmem_dir);
+		}
+		fprintf(f, " --state '%s' -o DIR\n", rp->first.state);
+	}
 }

@@ -56,6 +56,36 @@ def test_a_path_with_a_space_is_not_split(pmemu_bin, tmp_path, shell):
     assert "FAIL" in r.stdout
 
 
+def test_the_printed_replay_command_pastes_into_a_shell(pmemu_bin,
+                                                        tmp_path):
+    """the 'rebuild the image' line names a trace and a media dir with a
+    space and a quote: pasted into sh (DIR replaced) it rebuilds the
+    image"""
+    odd = tmp_path / "it's my dir"
+    odd.mkdir()
+    trace = odd / "t r'ace"
+    pmem = odd / "p m"
+    pmem.mkdir()
+    rec = subprocess.run([pmemu_bin, "record", "--pmem-dir", str(pmem), "-o",
+                          str(trace), "--", str(DEMO), "append",
+                          str(pmem / "log.pool"), "hello"],
+                         capture_output=True, text=True, env=clean_env())
+    assert rec.returncode == 0, rec.stderr
+    r = subprocess.run([pmemu_bin, "explore", "--no-progress", "--trace",
+                        str(trace), "--pmem-dir", str(pmem), "--check",
+                        f"{DEMO} check {{pmem}}"],
+                       capture_output=True, text=True, env=clean_env())
+    assert r.returncode == 1, r.stdout + r.stderr
+    line = [ln for ln in r.stdout.splitlines()
+            if ln.startswith("rebuild the image: ")][0]
+    cmd = line[len("rebuild the image: "):].replace(
+        "pmemu ", f"{pmemu_bin} ", 1).replace("-o DIR", "-o out")
+    rep = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True,
+                         text=True, cwd=tmp_path, env=clean_env())
+    assert rep.returncode == 0, cmd + "\n" + rep.stderr
+    assert (tmp_path / "out" / "log.pool").is_file(), rep.stderr
+
+
 PARENT = ("import os,sys; p=open('/proc/%d/comm' % os.getppid()).read()"
           "; open(sys.argv[2], 'a').write(p)")
 

@@ -560,16 +560,16 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			"(no more images to check at once)", o->jobs,
 			e.slots_open);
 	if (rc == 0 && e.same_points > 0)
-		xp_report_add_note(rp, "%llu crash point%s had the durable "
-			"image and the open lines of an earlier point: %s %llu "
-			"state%s %s that point's (the same images, counted at "
-			"each point), enumerated once",
+		xp_report_add_note(rp, "%llu crash point%s left the same "
+			"durable image and open lines as an earlier one: %s %llu "
+			"state%s %s taken from it, not enumerated again "
+			"(counted at both points, checked once)",
 			(unsigned long long)e.same_points,
 			e.same_points == 1 ? "" : "s",
 			e.same_points == 1 ? "its" : "their",
 			(unsigned long long)e.same_states,
 			e.same_states == 1 ? "" : "s",
-			e.same_states == 1 ? "is" : "are");
+			e.same_states == 1 ? "was" : "were");
 	teardown(&e);
 	return rc;
 }

@@ -52,9 +52,9 @@ def test_equal_points_share_their_states_and_count_at_each(tmp_path):
     assert rep["counts"]["failing_states"] == 3
     # the images of points 4 and 6 are point 3's: checked once
     assert rep["counts"]["checks"] == rep["counts"]["images"]
-    notes = [n for n in rep["notes"] if "of an earlier point" in n]
-    assert notes == ["2 crash points had the durable image and the open "
-                     "lines of an earlier point: their 8 states are that "
-                     "point's (the same images, counted at each point), "
-                     "enumerated once"]
+    notes = [n for n in rep["notes"] if "as an earlier one" in n]
+    assert notes == ["2 crash points left the same durable image and "
+                     "open lines as an earlier one: their 8 states were "
+                     "taken from it, not enumerated again (counted at "
+                     "both points, checked once)"]
     assert rep["first_failure"]["point"]["point"] == 3

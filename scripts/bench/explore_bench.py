@@ -10,14 +10,19 @@ K); the time includes replaying the trace.
 
 usage: explore_bench.py [--pmemu PATH ...] [--jobs N] [--lines 1,4,8]
                         [--states N] [--kinds exec,fork,inproc]
+                        [--repeat 3]
 
-With several --pmemu (builds before and after a change), each row runs
-under every one of them back to back and gets a seconds and a states/s
-column per build.
+Each row is the median of --repeat runs: wall seconds, CPU seconds (user
++ sys of the process tree) and states/s by wall; the load average is
+printed before and after. With several --pmemu (builds before and after a
+change), each row runs under every one of them in turn, interleaved, and
+gets its columns per build.
 """
 import argparse
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,13 +77,17 @@ def run(pmemu, trace, kind, so, jobs):
         args += ["--check-so", so + ":check"]
         if kind == "inproc":
             args.append("--in-process")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run(args, capture_output=True, text=True)
     dt = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.exit("explore failed: %s%s" % (r.stdout, r.stderr))
+    cpu = (after.ru_utime - before.ru_utime) + \
+        (after.ru_stime - before.ru_stime)
     counts = json.load(open(trace + ".json"))["counts"]
-    return counts["states"], counts["checks"], dt
+    return counts["states"], counts["checks"], dt, cpu
 
 
 def main():
@@ -90,7 +99,10 @@ def main():
     ap.add_argument("--states", type=int, default=0,
                     help="states per run (default: by check kind)")
     ap.add_argument("--kinds", default="exec,fork,inproc")
+    ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
+    print("# load average before: %s; median of %d interleaved runs" %
+          (" / ".join("%.2f" % x for x in os.getloadavg()), a.repeat))
     pmemus = a.pmemu or [os.environ.get("PMEMU", "pmemu")]
     default_states = {"exec": 6000, "fork": 40000, "inproc": 200000}
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,22 +111,31 @@ def main():
         open(src, "w").write(CHECK_C)
         subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so, src],
                        check=True)
-        cols = "".join(" seconds%s | states/s%s |" % (i, i) if
-                       len(pmemus) > 1 else " seconds | states/s |"
-                       for i in range(len(pmemus)))
+        tag = [str(i) if len(pmemus) > 1 else "" for i in range(len(pmemus))]
+        cols = "".join(" seconds%s | CPU s%s | states/s%s |" % (t, t, t)
+                       for t in tag)
         print("| check | differing lines | states | checks |" + cols)
-        print("|---|---|---|---|" + "---|---|" * len(pmemus))
+        print("|---|---|---|---|" + "---|---|---|" * len(pmemus))
         for kind in a.kinds.split(","):
             for k in map(int, a.lines.split(",")):
                 n = a.states or default_states[kind]
                 trace = make_trace(tmp, k, n)
+                runs = [[] for _ in pmemus]
+                for _ in range(a.repeat):
+                    for i, p in enumerate(pmemus):
+                        runs[i].append(run(p, trace, kind, so, a.jobs))
                 cells = ""
-                for p in pmemus:
-                    states, checks, dt = run(p, trace, kind, so, a.jobs)
-                    cells += " %.2f | %.0f |" % (dt, states / dt)
+                for rs in runs:
+                    states, checks = rs[0][0], rs[0][1]
+                    dt = statistics.median(r[2] for r in rs)
+                    cpu = statistics.median(r[3] for r in rs)
+                    cells += " %.2f | %.2f | %.0f |" % (dt, cpu, states / dt)
                 print("| %s | %d | %d | %d |%s" % (kind, k, states, checks,
                                                   cells))
                 sys.stdout.flush()
+    print("# load average after: %s" %
+          " / ".join("%.2f" % x for x in os.getloadavg()))
+
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,9 @@ Modes: native (PMEM_IS_PMEM_FORCE=1, so libpmem flushes as on pmem), run
 built with -fplugin=pmemu-gcc.so), pmemcheck (`valgrind --tool=pmemcheck`,
 if that works; pmem/valgrind is not a dependency); on request (--modes),
 int3 (`pmemu run` with PMEMU_PATCH=int3: every raw instruction and client
-request site traps instead of jumping to a trampoline). Reported: CPU (user +
+request site traps instead of jumping to a trampoline) and plugin-nolog
+(the plugin build with PMEMU_STORE_LOG=0: each traced store takes the
+shim's lock, as before the store log). Reported: CPU (user +
 sys of the process tree) and wall, the median of --repeat runs
 interleaved (native, run, plugin, pmemcheck, native, ...) so load moves
 every column alike; x = CPU against native; the load average before and
@@ -30,7 +32,7 @@ mode, one or more with the bug, none without. Never timed.
 
 usage: run_bench.py [--pmemu P] [--plugin SO] [--valgrind V] [--repeat 5]
                     [--benches libpmem,raw,obj,dram]
-                    [--modes native,run,plugin,pmemcheck,int3] [--check]
+                    [--modes native,run,plugin,pmemcheck,int3,plugin-nolog] [--check]
 """
 import argparse
 import pathlib
@@ -41,7 +43,7 @@ import tempfile
 
 import benchlib as bl
 
-MODES = ["native", "run", "int3", "plugin", "pmemcheck"]
+MODES = ["native", "run", "int3", "plugin", "plugin-nolog", "pmemcheck"]
 BENCHES = [  # name, source, gcc flags, small args for --check, goals
     ("libpmem", "bench_store.c", [], ["1", "1"],
      {"run": 2.0, "plugin": 2.0}),
@@ -70,6 +72,8 @@ def commands(a, exes, pool):
         "run": (run + [str(exes["plain"])], bl.clean_env()),
         "int3": (run + [str(exes["plain"])], bl.clean_env(PMEMU_PATCH="int3")),
         "plugin": (run + [str(exes["plugin"])], bl.clean_env()),
+        "plugin-nolog": (run + [str(exes["plugin"])],
+                         bl.clean_env(PMEMU_STORE_LOG="0")),
         "pmemcheck": ([a.valgrind, "--tool=pmemcheck", "-q",
                        str(exes["plain"])], native),
     }

@@ -33,5 +33,8 @@ const char *cli_libdir(void);
 /* "<what> incomplete: no space left on <mount point of path>";
  * returns CLI_EXIT_USAGE */
 int cli_space_error(const char *what, const char *path);
+/* `pmemu list -D`: the DIMM of the pmem dir dir (cmd_list_dimms.c); the
+ * exit status */
+int cli_list_dimms(const char *dir);
 
 #endif

@@ -34,7 +34,9 @@
 	X(pmem2_deep_flush, "LIBPMEM2_1.0") \
 	X(pmem2_map_new, "LIBPMEM2_1.0") \
 	X(pmem2_source_get_fd, "LIBPMEM2_1.0") \
-	X(pmem2_config_set_required_store_granularity, "LIBPMEM2_1.0")
+	X(pmem2_config_set_required_store_granularity, "LIBPMEM2_1.0") \
+	X(pmem2_source_device_usc, "LIBPMEM2_1.0") \
+	X(pmem2_source_device_id, "LIBPMEM2_1.0")
 
 #pragma GCC visibility push(hidden)
 

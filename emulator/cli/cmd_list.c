@@ -2,7 +2,7 @@
  * cmd_list.c -- `pmemu list`: the emulated namespaces in the JSON shape of
  * `ndctl list -RN`: one region (the pmem dir) with one namespace per
  * regular file in it: devdax for a file named dax<R>.<N>, else fsdax;
- * -D: its DIMM (cmd_list_dimms.c)
+ * -D: its DIMM (cli_dimm.c)
  */
 #include <dirent.h>
 #include <stdbool.h>

@@ -78,8 +78,10 @@ static int
 write_dimm(struct xp_replay *r, const char *pmem_dir, bool moved,
 		const char *dir, char *err, size_t errlen)
 {
-	char *from = xstrdup(pmem_dir ? pmem_dir : r->media.n ?
-			r->media.regions[0].media : ".", "write_dimm: from");
+	if (pmem_dir == NULL && r->media.n == 0)
+		return 0; /* no region yet: no image, no pmem dir known */
+	char *from = xstrdup(pmem_dir ? pmem_dir : r->media.regions[0].media,
+			"write_dimm: from");
 	char *slash = pmem_dir ? NULL : strrchr(from, '/');
 	if (slash != NULL)
 		*slash = '\0';

@@ -1,7 +1,9 @@
 /*
- * cmd_list_dimms.c -- `pmemu list -D`: the emulated DIMM of the pmem dir
- * in the JSON shape of `ndctl list -DH`, its unsafe shutdown count as the
- * health's shutdown_count (docs/model.md, "Unsafe shutdown count")
+ * cli_dimm.c -- the emulated DIMM of the pmem dir (DIR/.pmemu-dimm) for
+ * the commands: `pmemu list -D` prints it in the JSON shape of `ndctl list
+ * -DH`, its unsafe shutdown count as the health's shutdown_count, and
+ * run/record refuse a malformed one before the program starts
+ * (docs/model.md, "Unsafe shutdown count")
  *
  * The pmem dir is one region on one DIMM, nmem0: every namespace's count
  * is that DIMM's, as libpmem2 sums the counts of a region's DIMMs.
@@ -12,6 +14,16 @@
 
 #include "cli.h"
 #include "usc.h"
+
+int
+cli_dimm_check(const char *dir)
+{
+	struct trace_dimm d;
+	char err[PATH_MAX + 256];
+	if (xp_usc_load(dir, &d, err, sizeof(err)) != 0)
+		return cli_error("%s", err);
+	return CLI_EXIT_OK;
+}
 
 int
 cli_list_dimms(const char *dir)

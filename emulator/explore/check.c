@@ -45,6 +45,7 @@ struct slot_run {
 	char out[OUT_TAIL + 1];
 	char *env[8];           /* our variables, freed at the next start */
 	char *state;            /* the id of the state checked last */
+	struct xp_usc_cache dimm; /* the image's DIMM written last */
 };
 
 struct xp_checker {
@@ -213,6 +214,7 @@ xp_checker_delete(struct xp_checker *c)
 		for (size_t j = 0; j < 8; j++)
 			free(s->env[j]);
 		free(s->state);
+		xp_usc_cache_free(&s->dimm);
 	}
 	free(c->s);
 	free(c->envp);
@@ -311,7 +313,7 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 	if (ftruncate(s->out_fd, 0) != 0 || lseek(s->out_fd, 0, SEEK_SET) < 0)
 		s->out[0] = '\0';
 	/* the image's DIMM: its count moved unless GPF succeeded (usc.h) */
-	int rc = c->has_dimm ? xp_usc_write(dir, &c->dimm,
+	int rc = c->has_dimm ? xp_usc_write_cached(&s->dimm, dir, &c->dimm,
 			xp_usc_moved(c->dirty_shutdown)) : 0;
 	if (rc == 0 && c->cfg.kind == XP_CHECK_SO_INPROC)
 		run_inproc(c, s, dir, pmem, state, markers);

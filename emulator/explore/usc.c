@@ -11,10 +11,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "usc.h"
+#include "xalloc.h"
 
 #define FILE_MAX 4096 /* a longer file is not one pmemu wrote */
 
@@ -56,13 +59,55 @@ xp_usc_write(const char *dir, const struct trace_dimm *d, bool moved)
 	char path[PATH_MAX + 32], text[TRACE_DIMM_TEXT_MAX];
 	size_t n = trace_dimm_format(&w, text, sizeof(text));
 	snprintf(path, sizeof(path), "%s/%s", dir, TRACE_DIMM_FILE);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* no O_TRUNC: ext4 writes a file truncated to 0 back at its close
+	 * (auto_da_alloc), which a write per state cannot afford */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ssize_t k = write(fd, text, n);
+	ssize_t k = pwrite(fd, text, n, 0);
 	int rc = k < 0 ? -errno : (size_t)k != n ? -ENOSPC : 0;
+	if (rc == 0 && ftruncate(fd, (off_t)n) != 0)
+		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/* file_stat -- DIR/.pmemu-dimm's stat; 0 or -1 */
+static int
+file_stat(const char *dir, struct stat *st)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", dir, TRACE_DIMM_FILE);
+	return stat(path, st);
+}
+
+int
+xp_usc_write_cached(struct xp_usc_cache *c, const char *dir,
+		const struct trace_dimm *d, bool moved)
+{
+	struct stat st;
+	if (c->dir != NULL && strcmp(c->dir, dir) == 0 && c->moved == moved &&
+			file_stat(dir, &st) == 0 && st.st_ino == c->ino &&
+			st.st_mtim.tv_sec == c->mtim.tv_sec &&
+			st.st_mtim.tv_nsec == c->mtim.tv_nsec)
+		return 0;
+	int rc = xp_usc_write(dir, d, moved);
+	free(c->dir);
+	c->dir = NULL;
+	if (rc == 0 && file_stat(dir, &st) == 0) {
+		c->dir = xstrdup(dir, "xp_usc_write_cached: dir");
+		c->moved = moved;
+		c->ino = st.st_ino;
+		c->mtim = st.st_mtim;
+	}
+	return rc;
+}
+
+void
+xp_usc_cache_free(struct xp_usc_cache *c)
+{
+	free(c->dir);
+	c->dir = NULL;
 }
 
 void

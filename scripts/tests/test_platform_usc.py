@@ -146,6 +146,23 @@ def test_every_crash_image_has_the_count_one_higher(tmp_path, twin):
     assert dimms(pm)[0]["health"]["shutdown_count"] == 5
 
 
+def test_the_explanation_checks_see_the_moved_count_too(tmp_path, twin):
+    """the minimal explanation reruns the check on images of its own"""
+    pm = pmem_dir(tmp_path, count=5)
+    f = pm / "f"
+    log = tmp_path / "log"
+    check = "sh -c '%s %s usc >> %s; %s %s recover buggy'" % (
+        twin, f, log, twin, f)
+    r = pmemu("explore", "--pmem-dir", str(pm), "--strategy", "eviction",
+              "--check", check, "--", twin, str(f), "write")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "explanation" in r.stdout.lower(), r.stdout
+    lines = log.read_text().splitlines()
+    checks = int(re.search(r", (\d+) checks", r.stdout).group(1))
+    assert len(lines) > checks, (checks, lines)  # the explanation's runs
+    assert set(lines) == {"usc 6 id 8089-a2-1837-00000a31"}, lines
+
+
 def test_replay_writes_the_moved_count_beside_the_image(tmp_path, twin):
     pm = pmem_dir(tmp_path, count=5)
     # every state fails: the report prints the command rebuilding one

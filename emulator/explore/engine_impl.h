@@ -90,8 +90,12 @@ int xp_engine_lost_runner(const char *state, const struct xp_result *res,
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
 /* a region of the trace so far is in the cxl domain */
 bool xp_engine_has_cxl(struct engine *e);
-/* engine.c: the DIMM of the images, read once regions are known */
+/* engine_dimm.c: the DIMM of the images, read once regions are known;
+ * 0 or -1 (message) */
 int xp_engine_load_dimm(struct engine *e, char *err, size_t errlen);
+/* engine_dimm.c: the directory of the first region's media as recorded
+ * (allocated) */
+char *xp_engine_recorded_pmem_dir(struct engine *e);
 
 /* lazy.c */
 struct xp_lazy *xp_lazy_new(struct engine *e);

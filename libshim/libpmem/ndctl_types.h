@@ -15,6 +15,7 @@ struct ndctl_btt;
 struct ndctl_pfn;
 struct ndctl_dax;
 struct badblock;
+struct ndctl_cmd;
 
 /* enum ndctl_namespace_mode's NDCTL_NS_MODE_FSDAX */
 #define PMEMI_NDCTL_NS_MODE_FSDAX 0

@@ -16,6 +16,7 @@
 #include "insn_notes.h"
 #include "insn_patch.h"
 #include "intercept_signal.h"
+#include "ndctl_topology.h"
 #include "pmem_real.h"
 #include "real.h"
 #include "shim_core.h"
@@ -122,6 +123,7 @@ atfork_child(void)
 {
 	shim_state_forked();
 	shim_store_log_forked();
+	pmemi_ndctl_forked();
 	shim_lock();
 	shim_dirty_forked();
 	shim_shared_forked();

@@ -127,6 +127,13 @@ pmemi_ndctl_new(struct ndctl_ctx *ctx, struct ndctl_ctx **fake)
 	return t;
 }
 
+void
+pmemi_ndctl_forked(void)
+{
+	/* another thread may have held it at the fork: it is not ours */
+	pthread_mutex_init(&lock, NULL);
+}
+
 struct pmemi_ndctl *
 pmemi_ndctl_take(struct ndctl_ctx *ctx)
 {

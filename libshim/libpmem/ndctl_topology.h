@@ -27,6 +27,8 @@ struct pmemi_ndctl;  /* the emulated objects of one context */
  * context to hand out); NULL when nothing is emulated (no pmem dir) */
 struct pmemi_ndctl *pmemi_ndctl_new(struct ndctl_ctx *ctx,
 		struct ndctl_ctx **fake);
+/* in a forked child: the list's lock is free again */
+void pmemi_ndctl_forked(void);
 /* the topology of context ctx (removed from the list), or NULL */
 struct pmemi_ndctl *pmemi_ndctl_take(struct ndctl_ctx *ctx);
 void pmemi_ndctl_delete(struct pmemi_ndctl *t);

@@ -115,9 +115,14 @@ pmemi_ndctl_new(struct ndctl_ctx *ctx, struct ndctl_ctx **fake)
 		return NULL;
 	t->ctx = ctx;
 	dev_t seen[NS_MAX];
-	add_namespace(t, o->pmem_dir, seen);
-	add_namespace(t, tmpdir(), seen);
-	add_namespace(t, o->image_dir, seen);
+	struct stat st;
+	/* without sysfs (a container) no "/sys/block/../.." path resolves:
+	 * no namespace, as libndctl finds none there */
+	if (REAL(stat)("/sys/block", &st) == 0) {
+		add_namespace(t, o->pmem_dir, seen);
+		add_namespace(t, tmpdir(), seen);
+		add_namespace(t, o->image_dir, seen);
+	}
 	if (fake != NULL)
 		*fake = (struct ndctl_ctx *)&t->fake_ctx;
 	pthread_mutex_lock(&lock);

@@ -13,6 +13,12 @@
  *   pmemu_flush(addr, len);                 a hand-written clwb loop that
  *   pmemu_fence();                          pmemu cannot see, announced
  *   pmemu_running();                        1 under pmemu, 0 otherwise
+ *   pmemu_poison(addr, len);                the lines of emulated pmem in
+ *                                           the range become bad blocks:
+ *                                           a load raises SIGBUS
+ *                                           (BUS_MCEERR_AR) until a store
+ *                                           of the whole line clears it
+ *                                           (docs/shim.md, "Bad blocks")
  */
 #ifndef PMEMU_H
 #define PMEMU_H 1
@@ -90,6 +96,19 @@ pmemu_fence(void)
 	const struct pmemu_rt_api *a = pmemu_api_();
 	if (a)
 		a->fence();
+}
+
+/* pmemu_poison -- 0, or -1 with errno EINVAL (not emulated pmem of a
+ * file under the pmem dir) or ENOSPC; 0 without pmemu (nothing to do) */
+static inline int
+pmemu_poison(const void *addr, size_t len)
+{
+	static int (*fn)(const void *, size_t) =
+		(int (*)(const void *, size_t))1;
+	if (fn == (int (*)(const void *, size_t))1)
+		fn = (int (*)(const void *, size_t))dlsym((void *)0,
+			"pmemu_rt_poison");
+	return fn ? fn(addr, len) : 0;
 }
 
 #ifdef __cplusplus

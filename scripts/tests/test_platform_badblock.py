@@ -1,0 +1,135 @@
+"""test_platform_badblock.py -- poisoned media (issue 13, item 4): a load
+of a bad block raises SIGBUS (BUS_MCEERR_AR) with its address, a store of
+the whole line, a write or a punched hole clears it, and the list is kept
+beside the pmem dir for later runs. progs/badblock.c is the program: its
+`read` mode is the buggy twin (no SIGBUS handler), `recover` the correct
+one (handles SIGBUS and rewrites the lost line)."""
+import subprocess
+
+import pytest
+
+from test_explore_programs import PMEMU, build_progs
+
+SIGBUS_EXIT = 128 + 7
+
+
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory):
+    return build_progs(tmp_path_factory.mktemp("progs"),
+                       ("badblock",))["badblock"]
+
+
+def pmemu(*args):
+    return subprocess.run([PMEMU, *args], capture_output=True, text=True)
+
+
+@pytest.fixture
+def pool(tmp_path, prog):
+    """a pmem dir holding `pool` with its record at 0x1040"""
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    r = pmemu("run", "-q", "--pmem-dir", str(pm), "--", prog,
+              str(pm / "pool"), "create")
+    assert r.returncode == 0, r.stderr
+    return pm
+
+
+def run(pm, prog, how, *opts):
+    return pmemu("run", "-q", "--pmem-dir", str(pm), *opts, "--", prog,
+                 str(pm / "pool"), how)
+
+
+def badblocks(pm):
+    """the list pmemu keeps beside the pmem dir"""
+    f = pm.parent / (pm.name + ".pmemu") / "badblocks"
+    return f.read_text().split("\n")[:-1] if f.exists() else []
+
+
+def test_buggy_twin_dies_of_sigbus_and_the_report_names_the_line(pool,
+                                                                 prog):
+    r = run(pool, prog, "read", "--badblock", "pool:0x1040:64")
+    assert r.returncode == SIGBUS_EXIT, r.stdout + r.stderr
+    assert "record" not in r.stdout
+    assert ("pmemu: SIGBUS: the program read a poisoned line (a bad "
+            "block) of pool at 0x1040 and does not handle SIGBUS "
+            "(BUS_MCEERR_AR)") in r.stderr
+    # kept for the next run, which still cannot read it
+    assert badblocks(pool) == ["pool 4160 64"]
+    assert run(pool, prog, "read").returncode == SIGBUS_EXIT
+
+
+def test_correct_twin_handles_sigbus_and_repairs(pool, prog):
+    r = run(pool, prog, "recover", "--badblock", "pool:4161:2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines() == [
+        "sigbus code=BUS_MCEERR_AR addr=+0x1040 lsb=12", "record 42"]
+    # the full-line store cleared it: later runs read the repaired record
+    assert badblocks(pool) == []
+    assert run(pool, prog, "read").stdout == "record 42\n"
+
+
+def test_without_poison_the_record_reads(pool, prog):
+    assert run(pool, prog, "read").stdout == "record 7\n"
+
+
+def test_other_lines_of_the_page_load_and_store(pool, prog):
+    r = run(pool, prog, "neighbour", "--badblock", "pool:0x1040:64")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "neighbour 5\n"
+    assert badblocks(pool) == ["pool 4160 64"]
+    media = (pool / "pool").read_bytes()
+    assert media[0x1080] == 5
+
+
+def test_a_partial_store_leaves_the_poison(pool, prog):
+    r = run(pool, prog, "partial", "--badblock", "pool:0x1040:64")
+    assert r.stdout.splitlines() == [
+        "sigbus code=BUS_MCEERR_AR addr=+0x1040 lsb=12", "record -1"]
+    assert badblocks(pool) == ["pool 4160 64"]
+
+
+@pytest.mark.parametrize("how,record", [("pwrite", 9), ("punch", 0)])
+def test_write_and_punched_hole_clear_it(pool, prog, how, record):
+    r = run(pool, prog, how, "--badblock", "pool:0x1040:64")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "record %d\n" % record
+    assert badblocks(pool) == []
+
+
+def test_ignored_sigbus_still_kills(pool, prog):
+    r = run(pool, prog, "ignore", "--badblock", "pool:0x1040:8")
+    assert r.returncode == SIGBUS_EXIT, r.stdout + r.stderr
+
+
+def test_pmemu_poison_api(pool, prog):
+    r = run(pool, prog, "poison")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines() == [
+        "sigbus code=BUS_MCEERR_AR addr=+0x1040 lsb=12", "record 42"]
+
+
+def test_badblocks_are_kept_per_file_and_merged(pool, prog):
+    r = run(pool, prog, "create", "--badblock", "pool:0:64",
+            "--badblock", "pool:128:100")
+    assert r.returncode == 0, r.stderr
+    assert badblocks(pool) == ["pool 0 64", "pool 128 64", "pool 192 64"]
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("pool:8190:4", "--badblock pool:8190:4: outside the file (pool is "
+     "8192 bytes)"),
+    ("nope:0:4", "--badblock nope:0:4: no file 'nope' in the pmem dir "),
+    ("pool:x:4", "--badblock / PMEMU_BADBLOCK='pool:x:4': expected "
+     "FILE:OFFSET:LEN"),
+    ("pool:0", "--badblock / PMEMU_BADBLOCK='pool:0': expected"),
+    ("pool:0:0", "--badblock / PMEMU_BADBLOCK='pool:0:0': expected"),
+    ("../pool:0:4", "PMEMU_BADBLOCK='../pool:0:4': expected"),
+])
+def test_bad_badblock_exits_2_with_one_line(pool, prog, spec, message):
+    r = run(pool, prog, "read", "--badblock", spec)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pmemu: error: ")
+    assert message in lines[0]
+    assert badblocks(pool) == []

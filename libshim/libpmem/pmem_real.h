@@ -34,7 +34,11 @@
 	X(pmem2_deep_flush, "LIBPMEM2_1.0") \
 	X(pmem2_map_new, "LIBPMEM2_1.0") \
 	X(pmem2_source_get_fd, "LIBPMEM2_1.0") \
-	X(pmem2_config_set_required_store_granularity, "LIBPMEM2_1.0")
+	X(pmem2_config_set_required_store_granularity, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_context_new, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_next, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_clear, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_context_delete, "LIBPMEM2_1.0")
 
 #pragma GCC visibility push(hidden)
 

@@ -4,19 +4,38 @@ the whole line, a write or a punched hole clears it, and the list is kept
 beside the pmem dir for later runs. progs/badblock.c is the program: its
 `read` mode is the buggy twin (no SIGBUS handler), `recover` the correct
 one (handles SIGBUS and rewrites the lost line)."""
+import json
+import pathlib
 import subprocess
 
 import pytest
 
-from test_explore_programs import PMEMU, build_progs
+from test_explore_programs import PMEMU, PROGS as PROGS_DIR, build_progs
 
 SIGBUS_EXIT = 128 + 7
+PROGS = pathlib.Path(PROGS_DIR)
 
 
 @pytest.fixture(scope="module")
-def prog(tmp_path_factory):
-    return build_progs(tmp_path_factory.mktemp("progs"),
-                       ("badblock",))["badblock"]
+def progs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("progs")
+    built = build_progs(out, ("badblock",))
+    # libpmem2's bad block API: linked with -lpmem2
+    exe = out / "badblock2"
+    subprocess.run(["cc", "-O1", "-g", str(PROGS / "badblock2.c"), "-o",
+                    str(exe), "-lpmem2"], check=True)
+    built["badblock2"] = str(exe)
+    return built
+
+
+@pytest.fixture(scope="module")
+def prog(progs):
+    return progs["badblock"]
+
+
+@pytest.fixture(scope="module")
+def prog2(progs):
+    return progs["badblock2"]
 
 
 def pmemu(*args):
@@ -133,3 +152,51 @@ def test_bad_badblock_exits_2_with_one_line(pool, prog, spec, message):
     assert len(lines) == 1 and lines[0].startswith("pmemu: error: ")
     assert message in lines[0]
     assert badblocks(pool) == []
+
+
+def test_pmem2_badblock_api_lists_them_in_sectors(pool, prog2):
+    r = run(pool, prog2, "list", "--badblock", "pool:0x1040:64",
+            "--badblock", "pool:100:8", "--badblock", "pool:0x1100:64")
+    assert r.returncode == 0, r.stderr
+    # 512-byte sectors, in bytes of the file, as libpmem2 gives them
+    assert r.stdout.splitlines() == ["badblock offset=0 length=512",
+                                     "badblock offset=4096 length=512"]
+
+
+def test_pmem2_buggy_twin_reads_without_checking(pool, prog2):
+    r = run(pool, prog2, "nocheck", "--badblock", "pool:0x1040:64")
+    assert r.returncode == SIGBUS_EXIT
+    assert "poisoned line (a bad block) of pool at 0x1040" in r.stderr
+
+
+def test_pmem2_correct_twin_checks_clears_and_restores(pool, prog2):
+    r = run(pool, prog2, "check", "--badblock", "pool:0x1040:64")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["badblock offset=4096 length=512",
+                                     "record 42"]
+    assert badblocks(pool) == []
+    assert run(pool, prog2, "nocheck").stdout == "record 42\n"
+    assert run(pool, prog2, "list").stdout == ""
+
+
+def test_pmem2_outside_pmemu_is_the_real_library(pool, prog2):
+    run(pool, prog2, "list", "--badblock", "pool:0:1")
+    r = subprocess.run([prog2, str(pool / "pool"), "list"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == ""
+
+
+def test_list_media_errors_as_ndctl(pool, prog):
+    def namespace(*opts):
+        r = pmemu("list", "--pmem-dir", str(pool), *opts)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)[0]["namespaces"][0]
+    empty = namespace("--media-errors")
+    assert (empty["badblock_count"], empty["badblocks"]) == (0, [])
+    run(pool, prog, "create", "--badblock", "pool:0x1040:64",
+        "--badblock", "pool:0x1200:1024", "--badblock", "pool:100:8")
+    ns = namespace("--media-errors")
+    assert ns["badblock_count"] == 4
+    assert ns["badblocks"] == [{"offset": 0, "length": 1},
+                               {"offset": 8, "length": 3}]
+    assert "badblocks" not in namespace()

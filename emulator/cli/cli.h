@@ -33,5 +33,11 @@ const char *cli_libdir(void);
 /* "<what> incomplete: no space left on <mount point of path>";
  * returns CLI_EXIT_USAGE */
 int cli_space_error(const char *what, const char *path);
+/* `pmemu list -D`: the DIMM of the pmem dir dir (cli_dimm.c); the exit
+ * status */
+int cli_list_dimms(const char *dir);
+/* dir's .pmemu-dimm is absent or well formed: CLI_EXIT_OK, else the error
+ * printed and CLI_EXIT_USAGE */
+int cli_dimm_check(const char *dir);
 
 #endif

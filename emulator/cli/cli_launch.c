@@ -183,7 +183,7 @@ launch_parse(int argc, char **argv, bool record, struct launch_opts *o,
 		cli_error("-o TRACE is required");
 		goto usage;
 	}
-	if (resolve_pmem_dir(o) != 0)
+	if (resolve_pmem_dir(o) != 0 || cli_dimm_check(o->pmem_dir) != 0)
 		goto usage;
 	for (size_t k = 0; k < launch_nplatform; k++)
 		if (o->platform[k] && strcmp(launch_platform_opts[k].option,

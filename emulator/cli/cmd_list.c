@@ -1,9 +1,11 @@
 /*
  * cmd_list.c -- `pmemu list`: the emulated namespaces in the JSON shape of
  * `ndctl list -RN`: one region (the pmem dir) with one namespace per
- * regular file in it: devdax for a file named dax<R>.<N>, else fsdax
+ * regular file in it: devdax for a file named dax<R>.<N>, else fsdax;
+ * -D: its DIMM (cli_dimm.c)
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "cli.h"
 #include "cli_badblocks.h"
 #include "cli_launch.h"
+#include "dimm.h"
 #include "model.h"
 
 #define FSDAX_ALIGN 2097152 /* ndctl's default fsdax and devdax alignment */
@@ -39,8 +42,9 @@ files(const char *dir, size_t *n)
 		char p[PATH_MAX * 2];
 		struct stat st;
 		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
+		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode) ||
+				trace_dimm_is_file(e->d_name))
+			continue; /* .pmemu-dimm: pmemu's, not a namespace */
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			v = realloc(v, cap * sizeof(*v));
@@ -92,6 +96,15 @@ print_namespace(const char *dir, const char *name, size_t i, unsigned sector,
 	printf("\n      }");
 }
 
+/* -D, --dimms (and -DH, -H: the health is always shown), as ndctl */
+static bool
+list_dimms_option(const char *a)
+{
+	return strcmp(a, "-D") == 0 || strcmp(a, "--dimms") == 0 ||
+		strcmp(a, "-DH") == 0 || strcmp(a, "-H") == 0 ||
+		strcmp(a, "--health") == 0;
+}
+
 int
 cmd_list(int argc, char **argv)
 {
@@ -99,11 +112,14 @@ cmd_list(int argc, char **argv)
 	const char *dom = getenv("PMEMU_DOMAIN");
 	const char *sec = getenv("PMEMU_SECTOR");
 	bool media_errors = false;
+	bool dimms = false;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		if (strcmp(argv[i], "--media-errors") == 0 ||
 				strcmp(argv[i], "-M") == 0)
 			media_errors = true;
+		else if (list_dimms_option(argv[i]))
+			dimms = true;
 		else if ((v = cli_opt_value(argc, argv, &i, "--pmem-dir")) != NULL)
 			dir = v;
 		else if ((v = cli_opt_value(argc, argv, &i, "--domain")) != NULL)
@@ -112,7 +128,7 @@ cmd_list(int argc, char **argv)
 			sec = v;
 		else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: pmemu list --pmem-dir DIR [--domain D] "
-				"[--sector 512|4096] [--media-errors]\n");
+				"[--sector 512|4096] [--media-errors] [-D]\n");
 			return CLI_EXIT_OK;
 		} else
 			return cli_error("unknown option '%s'; see 'pmemu list "
@@ -131,6 +147,8 @@ cmd_list(int argc, char **argv)
 		return cli_error("--pmem-dir DIR is required (or PMEMU_PMEM_DIR)");
 	if (realpath(dir, real) == NULL)
 		return cli_error("--pmem-dir %s: %s", dir, strerror(errno));
+	if (dimms)
+		return cli_list_dimms(real);
 	size_t n = 0;
 	char **names = files(real, &n);
 	if (names == NULL)

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "check.h"
 #include "report.h"
+#include "usc.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -57,6 +58,8 @@ struct xp_checker {
 	void *handle;
 	size_t busy;
 	char *pmem_dir;         /* shim: the program's pmem dir (owned) */
+	struct trace_dimm dimm; /* the recording's DIMM (usc.c) */
+	bool has_dimm;
 };
 
 const char *
@@ -307,12 +310,14 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 	c->busy++;
 	if (ftruncate(s->out_fd, 0) != 0 || lseek(s->out_fd, 0, SEEK_SET) < 0)
 		s->out[0] = '\0';
-	int rc = 0;
-	if (c->cfg.kind == XP_CHECK_SO_INPROC)
+	/* the image's DIMM: its count moved unless GPF succeeded (usc.h) */
+	int rc = c->has_dimm ? xp_usc_write(dir, &c->dimm,
+			xp_usc_moved(c->dirty_shutdown)) : 0;
+	if (rc == 0 && c->cfg.kind == XP_CHECK_SO_INPROC)
 		run_inproc(c, s, dir, pmem, state, markers);
-	else if (s->req_fd < 0 && start_runner(c, s) != 0)
+	else if (rc == 0 && s->req_fd < 0 && start_runner(c, s) != 0)
 		rc = -1;
-	else
+	else if (rc == 0)
 		rc = send_request(c, s, dir, pmem, state, markers);
 	if (rc != 0) {
 		memset(&s->res, 0, sizeof(s->res));
@@ -419,6 +424,13 @@ xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir)
 	free(c->pmem_dir);
 	c->pmem_dir = xp_strdup(dir);
 	c->cfg.pmem_dir = c->pmem_dir;
+}
+
+void
+xp_checker_set_dimm(struct xp_checker *c, const struct trace_dimm *d)
+{
+	c->dimm = *d;
+	c->has_dimm = true;
 }
 
 void

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dimm.h"
 #include "explore_common.h"
 
 enum xp_check_kind {
@@ -58,6 +59,9 @@ void xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir);
 /* PMEMU_DIRTY_SHUTDOWN=v for the checks started next (a cxl state: 1
  * when Global Persistent Flush failed); -1 (the default): not set */
 void xp_checker_set_dirty_shutdown(struct xp_checker *c, int v);
+/* each image checked next gets d as its DIMM (DIR/.pmemu-dimm), the count
+ * one higher unless the state is a cxl GPF success (usc.h) */
+void xp_checker_set_dimm(struct xp_checker *c, const struct trace_dimm *d);
 size_t xp_checker_busy(const struct xp_checker *c);
 /* the state id of the last check started in slot */
 const char *xp_check_state(const struct xp_checker *c, size_t slot);

@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "engine_impl.h"
+#include "usc.h"
 #include "xalloc.h"
 #include "media.h"
 
@@ -162,6 +163,39 @@ xp_engine_open_slot(struct engine *e, size_t slot, char *err, size_t errlen)
 	return 0;
 }
 
+/* recorded_pmem_dir -- the directory of the first region's media as
+ * recorded (allocated) */
+static char *
+recorded_pmem_dir(struct engine *e)
+{
+	char *d = xp_strdup(e->r.media.regions[0].media);
+	char *slash = strrchr(d, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	return d;
+}
+
+/*
+ * xp_engine_load_dimm -- once regions are known: the DIMM of the pmem dir
+ * the media is read from (--pmem-dir, explore's copy of the pmem dir, or
+ * the recorded one) for every image checked (usc.c); 0 or -1 (message)
+ */
+int
+xp_engine_load_dimm(struct engine *e, char *err, size_t errlen)
+{
+	if (e->dimm_set || e->r.media.n == 0)
+		return 0;
+	char *d = e->o->pmem_dir ? xp_strdup(e->o->pmem_dir) :
+		recorded_pmem_dir(e);
+	struct trace_dimm dimm;
+	int rc = xp_usc_load(d, &dimm, err, errlen);
+	free(d);
+	if (rc == 0)
+		xp_checker_set_dimm(e->chk, &dimm);
+	e->dimm_set = rc == 0;
+	return rc;
+}
+
 static int
 dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
 		size_t n, const char *markers, char *err, size_t errlen)
@@ -171,6 +205,8 @@ dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
 	if (stop != 0)
 		return stop;
 	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
+		return -1;
+	if (xp_engine_load_dimm(e, err, errlen) != 0)
 		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc != 0) {
@@ -182,10 +218,7 @@ dispatch(struct engine *e, size_t image, const struct xp_line_set *lines,
 	e->checks++;
 	if (e->o->check.shim && e->o->check.pmem_dir == NULL &&
 			!e->pmem_dir_set && e->r.media.n > 0) {
-		char *d = xp_strdup(e->r.media.regions[0].media);
-		char *slash = strrchr(d, '/');
-		if (slash != NULL)
-			*slash = '\0';
+		char *d = recorded_pmem_dir(e);
 		xp_checker_set_pmem_dir(e->chk, d);
 		free(d);
 		e->pmem_dir_set = true;

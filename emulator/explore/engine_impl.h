@@ -42,6 +42,7 @@ struct engine {
 	double t0, last_progress;
 	struct xp_bounded bounded;
 	bool pmem_dir_set;
+	bool dimm_set;          /* xp_engine_load_dimm done */
 	/* points by open-set key (xp_openset_key): a later point with an
 	 * earlier one's key has its states, state for state */
 	struct xp_linemap *by_point_key;
@@ -89,6 +90,8 @@ int xp_engine_lost_runner(const char *state, const struct xp_result *res,
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
 /* a region of the trace so far is in the cxl domain */
 bool xp_engine_has_cxl(struct engine *e);
+/* engine.c: the DIMM of the images, read once regions are known */
+int xp_engine_load_dimm(struct engine *e, char *err, size_t errlen);
 
 /* lazy.c */
 struct xp_lazy *xp_lazy_new(struct engine *e);

@@ -29,6 +29,7 @@
 #include "image.h"
 #include "linemap.h"
 #include "media.h"
+#include "usc.h"
 #include "xalloc.h"
 
 struct xp_base {
@@ -201,8 +202,10 @@ xp_slot_delete(struct xp_slot *s)
 		if (!s->keep)
 			unlink(s->files[i].path);
 	}
-	if (!s->keep)
+	if (!s->keep) {
+		xp_usc_remove(s->dir); /* a check's DIMM (check.c) */
 		rmdir(s->dir);
+	}
 	free(s->files);
 	free(s->extra);
 	free(s);

@@ -149,7 +149,8 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	}
 	size_t n = node_lines(e, d, lines, choices);
 	lz->node[k].key = node_key(e, d, lines, n);
-	if (xp_engine_open_slot(e, slot, err, errlen) != 0)
+	if (xp_engine_open_slot(e, slot, err, errlen) != 0 ||
+			xp_engine_load_dimm(e, err, errlen) != 0)
 		return -1;
 	int rc = xp_slot_set(e->slots[slot], lines, n);
 	if (rc == 0)

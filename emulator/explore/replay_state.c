@@ -14,6 +14,7 @@
 #include "replay.h"
 #include "stateid.h"
 #include "states.h"
+#include "usc.h"
 #include "xalloc.h"
 
 /* state_lines -- the content of every named line; 0 or -1 (message) */
@@ -39,6 +40,58 @@ state_lines(struct xp_openset *os, const struct xp_choice *c, size_t n,
 		lines[i].content = xp_open_content(o, (size_t)k);
 	}
 	return 0;
+}
+
+/*
+ * usc_moved -- whether the state's power failure moved the DIMM's unsafe
+ * shutdown count: always, but for a cxl state whose Global Persistent
+ * Flush succeeded (every open line of a cxl region newest; engine.c)
+ */
+static bool
+usc_moved(struct xp_replay *r, const struct xp_openset *os,
+		const struct xp_line_set *lines, size_t n)
+{
+	bool cxl = false;
+	for (size_t k = 0; k < r->media.n; k++)
+		cxl |= r->media.regions[k].domain == MODEL_DOMAIN_CXL;
+	for (size_t j = 0; cxl && j < os->n; j++) {
+		const struct xp_open *o = &os->v[j];
+		const struct xp_region *reg = xp_media_find(&r->media,
+				o->line.region);
+		if (reg == NULL || reg->domain != MODEL_DOMAIN_CXL)
+			continue;
+		const uint8_t *got = xp_open_content(o, 0); /* LOST */
+		for (size_t i = 0; i < n; i++)
+			if (lines[i].region == o->line.region &&
+					lines[i].off == o->line.off)
+				got = lines[i].content;
+		if (memcmp(got, xp_open_content(o, o->distinct[o->newest]),
+				o->line_len) != 0)
+			return true;
+	}
+	return !cxl;
+}
+
+/* write_dimm -- DIR/.pmemu-dimm: the recording's DIMM, moved by the
+ * state's power failure (usc.c); 0 or -1 (message) */
+static int
+write_dimm(struct xp_replay *r, const char *pmem_dir, bool moved,
+		const char *dir, char *err, size_t errlen)
+{
+	if (pmem_dir == NULL && r->media.n == 0)
+		return 0; /* no region yet: no image, no pmem dir known */
+	char *from = xstrdup(pmem_dir ? pmem_dir : r->media.regions[0].media,
+			"write_dimm: from");
+	char *slash = pmem_dir ? NULL : strrchr(from, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	struct trace_dimm d;
+	int rc = xp_usc_load(from, &d, err, errlen);
+	free(from);
+	if (rc == 0 && (rc = xp_usc_write(dir, &d, moved)) != 0)
+		snprintf(err, errlen, "-o %s: writing %s: %s", dir,
+				TRACE_DIMM_FILE, strerror(-rc));
+	return rc ? -1 : 0;
 }
 
 int
@@ -79,7 +132,8 @@ xp_replay_state(const char *trace, const char *pmem_dir, const char *id,
 	if (rc != 0) /* no partial image: its files go (slot not kept) */
 		snprintf(err, errlen, "-o %s: writing the image: %s", dir,
 				strerror(-rc));
-	else
+	else if ((rc = write_dimm(&r, pmem_dir, usc_moved(&r, &os, lines, n),
+			dir, err, errlen)) == 0)
 		xp_slot_keep(slot);
 	rc = rc ? -1 : 0;
 out:

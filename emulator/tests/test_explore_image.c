@@ -15,6 +15,7 @@
 #include "../explore/linemap.c"
 #include "../explore/media.c"
 #include "../explore/image.c"
+#include "../explore/usc.c"
 #include "../explore/replay.c"
 
 #define POOL 4096

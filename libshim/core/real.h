@@ -76,7 +76,8 @@
 	X(int, fsync, (int)) \
 	X(int, fdatasync, (int)) \
 	X(int, sync_file_range, (int, off_t, off_t, unsigned int)) \
-	X(void *, dlopen, (const char *, int))
+	X(void *, dlopen, (const char *, int)) \
+	X(int, ioctl, (int, unsigned long, ...))
 
 #define SHIM_REAL_DECLARE_(ret, name, params) \
 	typedef ret (*shim_real_##name##_fn) params; \

@@ -38,7 +38,9 @@
 	X(pmem2_badblock_context_new, "LIBPMEM2_1.0") \
 	X(pmem2_badblock_next, "LIBPMEM2_1.0") \
 	X(pmem2_badblock_clear, "LIBPMEM2_1.0") \
-	X(pmem2_badblock_context_delete, "LIBPMEM2_1.0")
+	X(pmem2_badblock_context_delete, "LIBPMEM2_1.0") \
+	X(pmem2_source_device_usc, "LIBPMEM2_1.0") \
+	X(pmem2_source_device_id, "LIBPMEM2_1.0")
 
 #pragma GCC visibility push(hidden)
 

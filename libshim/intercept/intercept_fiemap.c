@@ -1,0 +1,65 @@
+/*
+ * intercept_fiemap.c -- ioctl(FS_IOC_FIEMAP) on an emulated file: one
+ * extent, the whole file, at the same offset of its namespace
+ *
+ * libpmem2 and libpmemobj (pool open with the CHECK_BAD_BLOCKS feature)
+ * map a file's extents onto its namespace before they read its bad blocks
+ * (PMDK src/libpmem2/extent_linux.c). The descriptor of an emulated file
+ * is a view file (often on tmpfs, which has no FIEMAP); the media is one
+ * file per namespace (docs/shim.md, "Unsafe shutdown count"), so its one
+ * extent starts where the namespace does.
+ */
+#include <errno.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "shim_core.h"
+#include "shim_intercept.h"
+#include "shim_region.h"
+
+/* fiemap_answer -- fm (as FS_IOC_FIEMAP fills it) for a file of len
+ * bytes; 0 or -1 with errno */
+static int
+fiemap_answer(struct fiemap *fm, uint64_t len)
+{
+	if (fm->fm_flags & ~(uint32_t)FIEMAP_FLAG_SYNC) {
+		errno = EBADR; /* the kernel's answer to flags it lacks */
+		return -1;
+	}
+	bool hit = len > 0 && fm->fm_start < len;
+	fm->fm_mapped_extents = hit;
+	if (!hit || fm->fm_extent_count == 0)
+		return 0;
+	struct fiemap_extent *e = &fm->fm_extents[0];
+	memset(e, 0, sizeof(*e));
+	e->fe_logical = 0;
+	e->fe_physical = 0;
+	e->fe_length = (len + 4095) & ~(uint64_t)4095;
+	e->fe_flags = FIEMAP_EXTENT_LAST;
+	return 0;
+}
+
+SHIM_INTERCEPTOR(int, ioctl, int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	SHIM_ENTER(ioctl, fd, req, arg);
+	struct stat st;
+	int ret;
+	if (req == FS_IOC_FIEMAP && shim_fd_region(fd) != NULL &&
+			REAL(fstat)(fd, &st) == 0) {
+		ret = fiemap_answer(arg, (uint64_t)st.st_size);
+	} else {
+		ret = REAL(ioctl)(fd, req, arg);
+	}
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}

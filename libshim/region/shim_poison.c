@@ -242,3 +242,9 @@ shim_poison_for_each_run(const struct shim_region *r,
 		i = j;
 	}
 }
+
+uint64_t
+shim_poison_extent_base(const struct shim_region *r)
+{
+	return (uint64_t)r->id << 40;
+}

@@ -76,6 +76,11 @@ void shim_poison_protect(struct shim_mapping *m);
 void shim_poison_for_each_run(const struct shim_region *r,
 		void (*fn)(uint64_t off, uint64_t len, void *ctx), void *ctx);
 
+/* where region r's file lies in its emulated namespace: the physical
+ * offset of its one FIEMAP extent (intercept_fiemap.c), so the
+ * namespace's bad blocks of one file are not another's (1 TiB apart) */
+uint64_t shim_poison_extent_base(const struct shim_region *r);
+
 /* the fault handlers' part (shim_poison_fault.c), true when ours:
  * SIGSEGV on a closed page; SIGTRAP of the single step that followed */
 bool shim_poison_fault(void *addr, ucontext_t *uc);

@@ -5,6 +5,7 @@ beside the pmem dir for later runs. progs/badblock.c is the program: its
 `read` mode is the buggy twin (no SIGBUS handler), `recover` the correct
 one (handles SIGBUS and rewrites the lost line)."""
 import json
+import os
 import pathlib
 import subprocess
 
@@ -25,6 +26,11 @@ def progs(tmp_path_factory):
     subprocess.run(["cc", "-O1", "-g", str(PROGS / "badblock2.c"), "-o",
                     str(exe), "-lpmem2"], check=True)
     built["badblock2"] = str(exe)
+    # a libpmemobj pool (with test_platform_usc.py)
+    exe = out / "sds_pool"
+    subprocess.run(["cc", "-O1", "-g", str(PROGS / "sds_pool.c"), "-o",
+                    str(exe), "-lpmemobj"], check=True)
+    built["sds_pool"] = str(exe)
     return built
 
 
@@ -200,3 +206,44 @@ def test_list_media_errors_as_ndctl(pool, prog):
     assert ns["badblocks"] == [{"offset": 0, "length": 1},
                                {"offset": 8, "length": 3}]
     assert "badblocks" not in namespace()
+
+
+def test_libpmemobj_open_refuses_a_pool_with_bad_blocks(tmp_path, progs):
+    """PMDK's check at open (the CHECK_BAD_BLOCKS feature, on by default
+    with libndctl): pmemobj_open(3) fails with EIO, and pmempool check
+    says so; libpmemobj finds them through libndctl, not libpmem2's
+    exported API (its own copy, src/libpmem2/badblocks_ndctl.c)"""
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    env = dict(os.environ, PMEMOBJ_CONF="sds.at_create=0")
+
+    def obj(how, *opts):
+        return subprocess.run([PMEMU, "run", "-q", "--pmem-dir", str(pm),
+                               *opts, "--", progs["sds_pool"],
+                               str(pm / "pool"), how],
+                              capture_output=True, text=True, env=env)
+    assert obj("create").returncode == 0
+    assert obj("open").stdout == "counter 0\n"
+    r = obj("open", "--badblock", "pool:0x400000:64")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stdout == (
+        "pmemobj_open: pool set contains bad blocks and cannot be opened, "
+        "run 'pmempool sync --bad-blocks' utility to try to recover the "
+        "pool -- '%s' (errno Input/output error)\n" % (pm / "pool"))
+    r = pmemu("run", "-q", "--pmem-dir", str(pm), "--", "pmempool",
+              "check", str(pm / "pool"))
+    assert r.returncode == 1
+    assert "poolset contains bad blocks" in r.stdout
+    # another file's bad blocks are not this pool's: each file has its
+    # own place in the emulated namespace (its FIEMAP extent)
+    (pm / "other").write_bytes(bytes(8192))
+
+    def info(*opts):
+        r = pmemu("run", "-q", "--pmem-dir", str(pm), *opts, "--",
+                  "pmempool", "info", "--bad-blocks=yes", str(pm / "pool"))
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        return lines[lines.index("bad blocks:") + 2]
+    # 512-byte sectors, rounded out to the file's 4 KiB blocks
+    assert info().split() == ["8192", "8"]
+    assert info("--badblock", "other:0:8192").split() == ["8192", "8"]

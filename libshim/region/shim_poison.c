@@ -193,6 +193,21 @@ shim_poison_any(const struct shim_region *r, uint64_t off, uint64_t len)
 	return false;
 }
 
+uint64_t
+shim_poison_readable(const struct shim_region *r, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	uint32_t n = __atomic_load_n(&shim_poison_count, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct shim_poison_line *p = &shim_poison_lines[i];
+		if (p->region == r && p->off < end &&
+				p->off + SHIM_POISON_LINE > off &&
+				state_of(p) == SHIM_POISON_SET)
+			end = p->off > off ? p->off : off;
+	}
+	return end - off;
+}
+
 int
 shim_poison_page_prot(const struct shim_mapping *m, uintptr_t page,
 		int prot)

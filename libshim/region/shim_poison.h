@@ -65,6 +65,11 @@ size_t shim_poison_clear(const struct shim_region *r, uint64_t off,
 /* true when a line of [off, off+len) of r is poisoned (lock-free) */
 bool shim_poison_any(const struct shim_region *r, uint64_t off,
 		uint64_t len);
+/* how many bytes from off (of len) read before the first poisoned line
+ * of r: a read(2) of a DAX file stops there, and fails with EIO when
+ * that is at once (lock-free) */
+uint64_t shim_poison_readable(const struct shim_region *r, uint64_t off,
+		uint64_t len);
 /* the protection a page of m may have: PROT_NONE while it holds a
  * poisoned line, else prot (async-signal-safe; shim_dirty's hook) */
 int shim_poison_page_prot(const struct shim_mapping *m, uintptr_t page,

@@ -145,7 +145,10 @@ shim_poison_save(void)
 	for (uint32_t i = 0; i < shim_poison_count && !changed; i++)
 		changed = shim_poison_lines[i].mine != 0;
 	char path[PATH_MAX], dir[PATH_MAX];
-	if (!changed || !list_path(path, sizeof(path), dir, sizeof(dir)))
+	/* a check of a crash image changes its own image, not the device
+	 * of the recording: what it clears stays in its process */
+	if (!changed || shim_opts()->image_dir != NULL ||
+			!list_path(path, sizeof(path), dir, sizeof(dir)))
 		return;
 	mkdir(dir, 0755);
 	int fd = REAL(open)(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -121,6 +121,31 @@ def test_write_and_punched_hole_clear_it(pool, prog, how, record):
     assert badblocks(pool) == []
 
 
+def test_read_of_a_bad_block_stops_there(pool, prog):
+    r = run(pool, prog, "preadbad", "--badblock", "pool:0x1040:64")
+    assert r.stdout.splitlines() == ["pread line: -1 EIO",
+                                     "pread before: 64"]
+    assert badblocks(pool) == ["pool 4160 64"]
+
+
+def test_explore_checks_see_the_bad_blocks(pool, prog):
+    def explore(check):
+        return pmemu("explore", "--no-progress", "--no-explain",
+                     "--pmem-dir", str(pool), "--badblock",
+                     "pool:0x1040:64", "--check",
+                     "%s %s %s" % (prog, pool / "pool", check), "--",
+                     prog, str(pool / "pool"), "neighbour")
+    r = explore("read")  # the check dies of SIGBUS: the report says so
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "check: killed by signal 7 (Bus error)" in r.stdout
+    assert "| pmemu: SIGBUS: the program read a poisoned line (a bad " \
+        "block) of pool at 0x1040" in r.stdout
+    r = explore("recover")
+    assert r.returncode == 0, r.stdout + r.stderr
+    # each check repaired its own image, not the device
+    assert badblocks(pool) == ["pool 4160 64"]
+
+
 def test_ignored_sigbus_still_kills(pool, prog):
     r = run(pool, prog, "ignore", "--badblock", "pool:0x1040:8")
     assert r.returncode == SIGBUS_EXIT, r.stdout + r.stderr

@@ -9,9 +9,12 @@
  *   badblock POOL punch      punches a hole over its page, then reads it
  *   badblock POOL poison     pmemu_poison() of the record, then recover
  *   badblock POOL ignore     SIGBUS ignored, then read
+ *   badblock POOL preadbad   pread()s the line (EIO), then the line
+ *                            before it and the line (a short read)
  * Prints what it saw, one line each.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <libpmem.h>
 #include <setjmp.h>
@@ -126,6 +129,13 @@ main(int argc, char **argv)
 		if (pmemu_poison(base + REC_OFF + 3, 1) != 0)
 			return 3;
 		return recover(base);
+	} else if (strcmp(how, "preadbad") == 0) {
+		char buf[128];
+		ssize_t n = pread(fd, buf, 64, REC_OFF);
+		printf("pread line: %zd %s\n", n, n < 0 && errno == EIO ?
+			"EIO" : "");
+		printf("pread before: %zd\n", pread(fd, buf, 128,
+			REC_OFF - 64));
 	} else if (strcmp(how, "ignore") == 0) {
 		signal(SIGBUS, SIG_IGN);
 		printf("record %lld\n", load(base));

@@ -13,12 +13,6 @@
  *   pmemu_flush(addr, len);                 a hand-written clwb loop that
  *   pmemu_fence();                          pmemu cannot see, announced
  *   pmemu_running();                        1 under pmemu, 0 otherwise
- *   pmemu_poison(addr, len);                the lines of emulated pmem in
- *                                           the range become bad blocks:
- *                                           a load raises SIGBUS
- *                                           (BUS_MCEERR_AR) until a store
- *                                           of the whole line clears it
- *                                           (docs/shim.md, "Bad blocks")
  */
 #ifndef PMEMU_H
 #define PMEMU_H 1
@@ -98,8 +92,14 @@ pmemu_fence(void)
 		a->fence();
 }
 
-/* pmemu_poison -- 0, or -1 with errno EINVAL (not emulated pmem of a
- * file under the pmem dir) or ENOSPC; 0 without pmemu (nothing to do) */
+/*
+ * pmemu_poison(addr, len) -- the lines of emulated pmem in the range become
+ * bad blocks: a load raises SIGBUS (BUS_MCEERR_AR) until a store of the
+ * whole line clears it (docs/shim.md, "Bad blocks"). 0, or -1 with errno
+ * EINVAL (not emulated pmem of a file under the pmem dir) or ENOSPC; 0
+ * without pmemu (nothing to do). Its own symbol, not in pmemu_rt_api, so
+ * programs built with an older pmemu.h keep their table version.
+ */
 static inline int
 pmemu_poison(const void *addr, size_t len)
 {

@@ -92,6 +92,25 @@ pmemu_fence(void)
 		a->fence();
 }
 
+/*
+ * pmemu_poison(addr, len) -- the lines of emulated pmem in the range become
+ * bad blocks: a load raises SIGBUS (BUS_MCEERR_AR) until a store of the
+ * whole line clears it (docs/shim.md, "Bad blocks"). 0, or -1 with errno
+ * EINVAL (not emulated pmem of a file under the pmem dir) or ENOSPC; 0
+ * without pmemu (nothing to do). Its own symbol, not in pmemu_rt_api, so
+ * programs built with an older pmemu.h keep their table version.
+ */
+static inline int
+pmemu_poison(const void *addr, size_t len)
+{
+	static int (*fn)(const void *, size_t) =
+		(int (*)(const void *, size_t))1;
+	if (fn == (int (*)(const void *, size_t))1)
+		fn = (int (*)(const void *, size_t))dlsym((void *)0,
+			"pmemu_rt_poison");
+	return fn ? fn(addr, len) : 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

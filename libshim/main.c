@@ -25,6 +25,7 @@
 #include "shim_hooks.h"
 #include "shim_intercept.h"
 #include "shim_join.h"
+#include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_shared.h"
 #include "shim_site.h"
@@ -149,6 +150,11 @@ shim_init(void)
 	}
 	shim_real_init();
 	shim_real_pmem_init();
+	shim_poison_load();
+	if (opts.root_pid == 0 && opts.badblocks != NULL) {
+		shim_poison_apply_option(opts.badblocks);
+		shim_poison_save();
+	}
 	shim_state_set_model(model_from_options(&opts));
 	writer_open(&opts);
 	if (shim_site_init() != 0)
@@ -159,6 +165,7 @@ shim_init(void)
 	shim_state_set_drain(shim_store_log_drain);
 	shim_mappings_set_listener(shim_hooks_update_slots);
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
+	shim_dirty_set_prot_hook(shim_poison_page_prot);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
 	shim_insn_init();

@@ -29,6 +29,8 @@ launch_usage(bool record)
 		"                        or flush=NS,fence=NS (docs/shim.md)\n"
 		"  --devdax NAME:SIZE    DIR/NAME (dax0.0) is a device DAX of SIZE\n"
 		"                        bytes (K, M, G; a multiple of 2M)\n"
+		"  --badblock FILE:OFFSET:LEN  poison LEN bytes of DIR/FILE: a load\n"
+		"                        raises SIGBUS (repeatable; docs/shim.md)\n"
 		"  --error-exitcode N    exit N when there are findings\n"
 		"  --log-file FILE       the report goes to FILE, not stderr\n"
 		"  --quiet               print findings only\n",
@@ -42,11 +44,34 @@ const struct launch_platform_opt launch_platform_opts[] = {
 	{ "--sector", "PMEMU_SECTOR" },
 	{ "--latency", "PMEMU_LATENCY" },
 	{ "--devdax", NULL },
+	{ "--badblock", "PMEMU_BADBLOCK" },
 };
 const size_t launch_nplatform = sizeof(launch_platform_opts) /
 	sizeof(launch_platform_opts[0]);
 _Static_assert(sizeof(launch_platform_opts) / sizeof(launch_platform_opts[0])
 		<= LAUNCH_PLATFORM_MAX, "launch_opts.platform is too short");
+
+/* repeatable -- --badblock given again adds to the list (a comma
+ * between, as PMEMU_BADBLOCK takes it); the others keep the last */
+static const char *
+repeatable(size_t k, const char *old, const char *v)
+{
+	static char joined[8192];
+	if (old == NULL || strcmp(launch_platform_opts[k].option,
+			"--badblock") != 0)
+		return v;
+	if (old != joined)
+		snprintf(joined, sizeof(joined), "%s", old);
+	size_t n = strlen(joined);
+	snprintf(joined + n, sizeof(joined) - n, ",%s", v);
+	return joined;
+}
+
+void
+launch_platform_set(const char **slots, size_t k, const char *v)
+{
+	slots[k] = repeatable(k, slots[k], v);
+}
 
 int
 launch_platform_opt(int argc, char **argv, int *i, const char **value)
@@ -73,7 +98,7 @@ value_opt(int argc, char **argv, int *i, struct launch_opts *o, bool record)
 	const char *v;
 	int p = launch_platform_opt(argc, argv, i, &v);
 	if (p >= 0) {
-		o->platform[p] = v;
+		launch_platform_set(o->platform, (size_t)p, v);
 		return 1;
 	}
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {

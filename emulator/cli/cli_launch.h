@@ -24,6 +24,9 @@ extern const size_t launch_nplatform;
 /* the platform option argv[*i] (--name V or --name=V): its table index,
  * its value in *value, *i past it; -1 if it is not one */
 int launch_platform_opt(int argc, char **argv, int *i, const char **value);
+/* slots[k] = v, or slots[k] plus ",v" for a repeatable option
+ * (--badblock) */
+void launch_platform_set(const char **slots, size_t k, const char *v);
 
 struct launch_opts {
 	const char *pmem_dir;      /* absolute, resolved */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_badblocks.h"
 #include "cli_launch.h"
 #include "dimm.h"
 #include "model.h"
@@ -57,7 +58,8 @@ files(const char *dir, size_t *n)
 }
 
 static void
-print_namespace(const char *dir, const char *name, size_t i, unsigned sector)
+print_namespace(const char *dir, const char *name, size_t i, unsigned sector,
+		bool media_errors)
 {
 	char p[PATH_MAX * 2];
 	struct stat st;
@@ -72,8 +74,11 @@ print_namespace(const char *dir, const char *name, size_t i, unsigned sector)
 			"        \"size\":%lld,\n"
 			"        \"chardev\":\"%s\",\n"
 			"        \"align\":%d,\n"
-			"        \"file\":\"%s\"\n"
-			"      }", i ? ",\n" : "", i, size, name, FSDAX_ALIGN, p);
+			"        \"file\":\"%s\"", i ? ",\n" : "", i, size, name,
+			FSDAX_ALIGN, p);
+		if (media_errors)
+			cli_badblocks_print(dir, name, stdout);
+		printf("\n      }");
 		return;
 	}
 	printf("%s      {\n"
@@ -84,8 +89,11 @@ print_namespace(const char *dir, const char *name, size_t i, unsigned sector)
 		"        \"sector_size\":%u,\n"
 		"        \"align\":%d,\n"
 		"        \"blockdev\":\"pmem%zu\",\n"
-		"        \"file\":\"%s\"\n"
-		"      }", i ? ",\n" : "", i, size, sector, FSDAX_ALIGN, i, p);
+		"        \"file\":\"%s\"", i ? ",\n" : "", i, size, sector,
+		FSDAX_ALIGN, i, p);
+	if (media_errors)
+		cli_badblocks_print(dir, name, stdout);
+	printf("\n      }");
 }
 
 /* -D, --dimms (and -DH, -H: the health is always shown), as ndctl */
@@ -103,10 +111,14 @@ cmd_list(int argc, char **argv)
 	const char *dir = getenv("PMEMU_PMEM_DIR");
 	const char *dom = getenv("PMEMU_DOMAIN");
 	const char *sec = getenv("PMEMU_SECTOR");
+	bool media_errors = false;
 	bool dimms = false;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
-		if (list_dimms_option(argv[i]))
+		if (strcmp(argv[i], "--media-errors") == 0 ||
+				strcmp(argv[i], "-M") == 0)
+			media_errors = true;
+		else if (list_dimms_option(argv[i]))
 			dimms = true;
 		else if ((v = cli_opt_value(argc, argv, &i, "--pmem-dir")) != NULL)
 			dir = v;
@@ -116,7 +128,7 @@ cmd_list(int argc, char **argv)
 			sec = v;
 		else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: pmemu list --pmem-dir DIR [--domain D] "
-				"[--sector 512|4096] [-D]\n");
+				"[--sector 512|4096] [--media-errors] [-D]\n");
 			return CLI_EXIT_OK;
 		} else
 			return cli_error("unknown option '%s'; see 'pmemu list "
@@ -157,7 +169,8 @@ cmd_list(int argc, char **argv)
 		"    \"type\":\"pmem\",\n    \"persistence_domain\":\"%s\",\n"
 		"    \"namespaces\":[\n", total, FSDAX_ALIGN, pd);
 	for (size_t i = 0; i < n; i++) {
-		print_namespace(real, names[i], i, (unsigned)sector);
+		print_namespace(real, names[i], i, (unsigned)sector,
+			media_errors);
 		free(names[i]);
 	}
 	free(names);

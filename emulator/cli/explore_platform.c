@@ -43,7 +43,7 @@ explore_platform_opt(struct explore_platform *p, int argc, char **argv,
 	int k = launch_platform_opt(argc, argv, i, &v);
 	if (k < 0)
 		return 0;
-	p->values[k] = v;
+	launch_platform_set(p->values, (size_t)k, v);
 	if (strcmp(launch_platform_opts[k].option, "--domain") == 0 &&
 			split_domains(p, v) != 0)
 		return CLI_EXIT_USAGE;

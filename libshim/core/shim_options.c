@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "shim_badblock_spec.h"
 #include "shim_options.h"
 
 static int
@@ -200,6 +201,21 @@ parse_latency(const char *v, struct shim_options *o)
 	return 0;
 }
 
+/* parse_badblock -- FILE:OFFSET:LEN,...: the syntax here, the files
+ * at start (region/shim_poison_option.c) */
+static int
+parse_badblock(const char *v, struct shim_options *o)
+{
+	char file[256];
+	uint64_t off, len;
+	int r;
+	const char *s = v;
+	while ((r = shim_badblock_next(&s, file, sizeof(file), &off, &len)) > 0)
+		;
+	o->badblocks = v;
+	return r == 0 && *v != '\0' ? 0 : -1;
+}
+
 /* set by `pmemu explore` for a check and by the CLI for itself: known,
  * so a program run under them is not stopped, but not the shim's */
 static int
@@ -220,6 +236,9 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_SECTOR", "--sector", "512 or 4096", parse_sector },
 	{ "PMEMU_LATENCY", "--latency", "optane or flush=NS,fence=NS (0 to "
 		"1000000)", parse_latency },
+	{ "PMEMU_BADBLOCK", "--badblock", "FILE:OFFSET:LEN (FILE under the "
+		"pmem dir, OFFSET and LEN in bytes; several: comma-separated)",
+		parse_badblock },
 	{ "PMEMU_ERROR_EXITCODE", "--error-exitcode", "0 to 255",
 		parse_exitcode },
 	{ "PMEMU_LOG_FILE", "--log-file", "a file name", parse_log_file },

@@ -37,6 +37,8 @@ struct shim_options {
 	uint32_t latency_flush_ns; /* PMEMU_LATENCY flush=NS: per flushed
 	                              line, 0 off */
 	uint32_t latency_fence_ns; /* ... fence=NS: per fence after flushes */
+	const char *badblocks;     /* PMEMU_BADBLOCK: FILE:OFFSET:LEN,...
+	                              poisoned at start (first process) */
 };
 
 /*

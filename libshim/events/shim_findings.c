@@ -10,6 +10,7 @@
 #include "shim_dirty.h"
 #include "shim_file.h"
 #include "shim_pending.h"
+#include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_restored.h"
 #include "shim_shared.h"
@@ -86,6 +87,7 @@ shim_shutdown(int status)
 	(void)status;
 	shim_lock();
 	image_end();
+	shim_poison_save();
 	if (!shim_is_forked_child())
 		shim_writer_close(exit_status);
 	shim_unlock();
@@ -96,5 +98,6 @@ shim_shutdown_exec(void)
 {
 	shim_lock();
 	image_end();
+	shim_poison_save();
 	shim_unlock();
 }

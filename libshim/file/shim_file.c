@@ -19,6 +19,7 @@
 #include "shim_file.h"
 #include "shim_image.h"
 #include "shim_pending.h"
+#include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_restored.h"
 #include "shim_site.h"
@@ -156,11 +157,14 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	shim_region_resized(r);
 	void *p = REAL(mmap)(addr, len, vprot, vflags, fd, off);
 	if (p != MAP_FAILED) {
-		if (shim_mapping_add((uintptr_t)p, len, (uint64_t)off, r,
-				prot) == NULL) {
+		struct shim_mapping *m = shim_mapping_add((uintptr_t)p, len,
+			(uint64_t)off, r, prot);
+		if (m == NULL) {
 			REAL(munmap)(p, len);
 			p = MAP_FAILED;
 			errno = ENOMEM;
+		} else {
+			shim_poison_protect(m);
 		}
 		shim_mappings_changed();
 	}
@@ -239,9 +243,11 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
 			mprotect(p, new_len, prot & ~PROT_WRITE);
-		if (shim_mapping_add((uintptr_t)p, new_len, off, r, prot) ==
-				NULL)
+		struct shim_mapping *nm = shim_mapping_add((uintptr_t)p,
+			new_len, off, r, prot);
+		if (nm == NULL)
 			shim_fatal("out of memory tracking a mapping");
+		shim_poison_protect(nm);
 		shim_mappings_changed();
 	}
 	shim_unlock();

@@ -11,6 +11,7 @@
 #include "shim_dirty.h"
 #include "shim_file.h"
 #include "shim_pending.h"
+#include "shim_poison.h"
 #include "shim_site.h"
 #include "shim_view.h"
 
@@ -107,5 +108,21 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 			shim_media_write(r, off + done,
 				(const uint8_t *)buf + done, n);
 	}
+	/* the pmem driver clears the bad blocks a write covers */
+	if (shim_poison_clear(r, off, len, true) > 0)
+		shim_poison_save();
+	shim_unlock();
+}
+
+void
+shim_file_punched(int fd, uint64_t off, uint64_t len)
+{
+	struct shim_region *r = shim_fd_region(fd);
+	if (r == NULL)
+		return;
+	shim_lock();
+	/* a punched hole reads as zeros: its lines are no longer bad */
+	if (shim_poison_clear(r, off, len, true) > 0)
+		shim_poison_save();
 	shim_unlock();
 }

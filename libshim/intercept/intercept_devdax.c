@@ -1,7 +1,8 @@
 /*
  * intercept_devdax.c -- the calls only a device DAX changes: read (it has
  * no read operation: EINVAL), fstat and statx (a character device); the
- * others refuse in their own interposers (SHIM_DEVDAX_REFUSE)
+ * others refuse in their own interposers (SHIM_DEVDAX_REFUSE). A read or
+ * pread of a file's bad block stops there (EIO: shim_poison.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_intercept.h"
+#include "shim_poison.h"
 #include "shim_region.h"
 
 #define READ_BODY(name, fd, ...) \
@@ -25,19 +27,45 @@
 	SHIM_LEAVE(); \
 	return n
 
+/* poisoned_len -- a read of len bytes at off of fd stops at the first
+ * bad block, as the kernel's DAX read (copy_mc: a short read, EIO when
+ * nothing could be read): the bytes it may read, or -1 (EIO) */
+static ssize_t
+poisoned_len(int fd, off_t off, size_t len)
+{
+	struct shim_region *r = shim_fd_region(fd);
+	if (r == NULL || off < 0 || len == 0)
+		return (ssize_t)len;
+	uint64_t ok = shim_poison_readable(r, (uint64_t)off, len);
+	return ok == 0 ? -1 : (ssize_t)ok;
+}
+
+/* read and pread: READ_BODY, after the bad blocks cut the length */
+#define READ_POISON_BODY(name, fd, buf, len, at, ...) \
+	SHIM_ENTER(name, fd, buf, len, ##__VA_ARGS__); \
+	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
+	ssize_t ok = poisoned_len(fd, at, len); \
+	ssize_t n = ok < 0 ? -1 : REAL(name)(fd, buf, (size_t)ok, \
+		##__VA_ARGS__); \
+	if (ok < 0) \
+		errno = EIO; \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return n
+
 SHIM_INTERCEPTOR(ssize_t, read, int fd, void *buf, size_t len)
 {
-	READ_BODY(read, fd, buf, len);
+	READ_POISON_BODY(read, fd, buf, len, lseek(fd, 0, SEEK_CUR));
 }
 
 SHIM_INTERCEPTOR(ssize_t, pread, int fd, void *buf, size_t len, off_t off)
 {
-	READ_BODY(pread, fd, buf, len, off);
+	READ_POISON_BODY(pread, fd, buf, len, off, off);
 }
 
 SHIM_INTERCEPTOR(ssize_t, pread64, int fd, void *buf, size_t len, off_t off)
 {
-	READ_BODY(pread64, fd, buf, len, off);
+	READ_POISON_BODY(pread64, fd, buf, len, off, off);
 }
 
 SHIM_INTERCEPTOR(ssize_t, readv, int fd, const struct iovec *iov, int cnt)

@@ -20,6 +20,7 @@
 #include "shim_image.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
+#include "shim_sync.h"
 
 /* the mode argument exists only with O_CREAT or O_TMPFILE */
 #define OPEN_MODE(flags, mode) \
@@ -163,16 +164,28 @@ SHIM_INTERCEPTOR(int, ftruncate64, int fd, off_t len)
 		(fd, len), fd, len);
 }
 
+/* fallocate: a punched hole also clears the bad blocks inside it */
+#define FALLOCATE_BODY(name) \
+	SHIM_ENTER(name, fd, mode, off, len); \
+	SHIM_DEVDAX_REFUSE(fd, ENODEV, -1); \
+	int ret = REAL(name)(fd, mode, off, len); \
+	SHIM_SAVE_ERRNO(); \
+	if (ret == 0) { \
+		shim_file_resized(fd); \
+		if (mode & FALLOC_FL_PUNCH_HOLE) \
+			shim_file_punched(fd, (uint64_t)off, (uint64_t)len); \
+	} \
+	SHIM_LEAVE(); \
+	return ret
+
 SHIM_INTERCEPTOR(int, fallocate, int fd, int mode, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(fallocate, ENODEV, -1, (fd, mode, off, len), fd,
-		mode, off, len);
+	FALLOCATE_BODY(fallocate);
 }
 
 SHIM_INTERCEPTOR(int, fallocate64, int fd, int mode, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(fallocate64, ENODEV, -1, (fd, mode, off, len),
-		fd, mode, off, len);
+	FALLOCATE_BODY(fallocate64);
 }
 
 /* posix_fallocate returns an error number, not -1 */

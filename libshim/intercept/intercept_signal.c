@@ -25,6 +25,7 @@
 #include "shim_dirty.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
+#include "shim_poison.h"
 
 /* a signal the shim keeps for itself, and what the program asked for */
 struct kept_signal {
@@ -52,20 +53,29 @@ kept_of(int sig)
 	return NULL;
 }
 
-/* segv_ours -- the first write to a tracked view page: recorded, resume */
+/* segv_ours -- an access to a page holding a poisoned line (SIGBUS for
+ * a load of the line, else one step with the page open: at any time,
+ * the shim's own reads at exit included), or the first write to a
+ * tracked view page: recorded, resume */
 static bool
 segv_ours(int sig, siginfo_t *info, void *uc)
 {
 	(void)sig;
-	return info->si_code == SEGV_ACCERR && shim_active &&
-		shim_dirty_fault(info->si_addr, (ucontext_t *)uc);
+	if (info->si_code != SEGV_ACCERR)
+		return false;
+	if (shim_poison_fault(info->si_addr, (ucontext_t *)uc))
+		return true;
+	return shim_active && shim_dirty_fault(info->si_addr,
+		(ucontext_t *)uc);
 }
 
-/* trap_ours -- a patched instruction: emulated, rip moved past it */
+/* trap_ours -- the end of a poisoned page's single step, or a patched
+ * instruction: emulated, rip moved past it */
 static bool
 trap_ours(int sig, siginfo_t *info, void *uc)
 {
-	return shim_insn_sigtrap(sig, info, uc);
+	return shim_poison_stepped(info, (ucontext_t *)uc) ||
+		shim_insn_sigtrap(sig, info, uc);
 }
 
 /* default_action -- as if the program had no handler for k->sig */

@@ -11,7 +11,8 @@
  * (ndctl_topology.c), then the real libndctl's buses; every call on a real
  * object goes to the real libndctl, found with dlvsym (RTLD_NEXT), so the
  * shim never needs libndctl itself. Answered for our objects, besides the
- * walk: no bad blocks, no dax/btt/pfn device, fsdax mode.
+ * walk: the poisoned lines as the namespace's bad blocks
+ * (ndctl_badblock.c), no dax/btt/pfn device, fsdax mode.
  */
 #define _GNU_SOURCE 1 /* dladdr */
 #include <dlfcn.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <stddef.h>
 
+#include "ndctl_badblock.h"
 #include "ndctl_topology.h"
 #include "ndctl_types.h"
 #include "pmem_real.h"

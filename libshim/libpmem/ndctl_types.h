@@ -63,9 +63,11 @@ struct ndctl_cmd;
 	X(unsigned long long, ndctl_namespace_get_size, "LIBNDCTL_3", \
 		struct ndctl_namespace *, 0) \
 	X(struct badblock *, ndctl_namespace_get_first_badblock, \
-		"LIBNDCTL_18", struct ndctl_namespace *, NULL) \
+		"LIBNDCTL_18", struct ndctl_namespace *, \
+		pmemi_ndctl_badblock_first(arg)) \
 	X(struct badblock *, ndctl_namespace_get_next_badblock, \
-		"LIBNDCTL_18", struct ndctl_namespace *, NULL) \
+		"LIBNDCTL_18", struct ndctl_namespace *, \
+		pmemi_ndctl_badblock_next(arg)) \
 	X(long long, ndctl_dimm_get_dirty_shutdown, "LIBNDCTL_18", \
 		struct ndctl_dimm *, dimm_usc()) \
 	X(const char *, ndctl_dimm_get_unique_id, "LIBNDCTL_3", \

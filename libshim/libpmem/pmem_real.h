@@ -35,6 +35,10 @@
 	X(pmem2_map_new, "LIBPMEM2_1.0") \
 	X(pmem2_source_get_fd, "LIBPMEM2_1.0") \
 	X(pmem2_config_set_required_store_granularity, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_context_new, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_next, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_clear, "LIBPMEM2_1.0") \
+	X(pmem2_badblock_context_delete, "LIBPMEM2_1.0") \
 	X(pmem2_source_device_usc, "LIBPMEM2_1.0") \
 	X(pmem2_source_device_id, "LIBPMEM2_1.0")
 

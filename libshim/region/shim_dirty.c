@@ -46,6 +46,36 @@ static int handlers_open;
  * that interrupts it and flushes must not wait for it */
 static __thread uint8_t *my_busy __attribute__((tls_model("initial-exec")));
 
+/* what a page of a mapping may be opened to, given what dirty tracking
+ * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
+ * until main.c registers the hook */
+static int
+prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
+{
+	(void)m, (void)page;
+	return prot;
+}
+
+static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
+		int prot) = prot_as_is;
+
+void
+shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
+		uintptr_t page, int prot))
+{
+	page_prot = fn;
+}
+
+int
+shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
+{
+	if (!m->tracked)
+		return m->prot;
+	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
+	return __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
+		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
+}
+
 static void *
 anon(size_t len)
 {
@@ -182,7 +212,8 @@ shim_dirty_fault(void *addr, const ucontext_t *uc)
 		m->page_heat[pg]++; /* BUSY: no one else touches it */
 	if (pg > 0 && neighbour_hot(m, pg - 1)) /* a sequential writer */
 		m->page_heat[pg] |= HOT_FAULTS;
-	if (mprotect(page, SHIM_PAGE_LEN, m->prot) != 0)
+	if (mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
+			m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
 	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
@@ -439,7 +470,8 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 			__ATOMIC_ACQUIRE))
 		return;
 	/* read-only first: a store racing with the diff faults and waits */
-	mprotect((void *)page, SHIM_PAGE_LEN, m->prot & ~PROT_WRITE);
+	mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
+		m->prot & ~PROT_WRITE));
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
@@ -526,7 +558,8 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 		if (m->page_state[pg] != SHIM_PAGE_BUSY)
 			continue;
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-		mprotect(page, SHIM_PAGE_LEN, m->prot);
+		mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
+			m->prot));
 		m->page_state[pg] = SHIM_PAGE_DIRTY;
 		ring_push((uintptr_t)page);
 	}

@@ -41,6 +41,14 @@ void shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
 /* the same, the bytes copied when they were stored (data: hi - lo) */
 void shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi, const void *data);
+/* the protection dirty tracking gives the page at `page` of m now:
+ * read-only while clean, the program's once written */
+int shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page);
+/* every protection the tracking sets passes through fn (a poisoned page
+ * stays PROT_NONE, shim_poison.c); set once at start (main.c) */
+void shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
+		uintptr_t page, int prot));
+
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

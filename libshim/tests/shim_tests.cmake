@@ -2,7 +2,8 @@
 # end-to-end tests (scripts/tests/test_shim_*.py) run under pmemu:
 # build/shim-progs/<name>, with debug info so findings name their lines
 add_executable(test_shim_options test_shim_options.c
-  ${CMAKE_SOURCE_DIR}/libshim/core/shim_options.c)
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_options.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_badblock_spec.c)
 target_include_directories(test_shim_options PRIVATE ${CMAKE_SOURCE_DIR}/libshim/core
   ${CMAKE_SOURCE_DIR}/emulator/model)
 target_link_libraries(test_shim_options PRIVATE ${CMOCKA_LIB})

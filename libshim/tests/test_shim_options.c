@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "shim_badblock_spec.h"
 #include "shim_options.h"
 
 static int
@@ -129,6 +130,47 @@ test_latency(void **state)
 	reject("PMEMU_LATENCY=Optane", "PMEMU_LATENCY");
 }
 
+/* --badblock: FILE:OFFSET:LEN, comma-separated, FILE may hold ':' */
+static void
+test_badblock_specs(void **state)
+{
+	(void)state;
+	const char *s = "pool:0x1040:64,a:b.img:8:1";
+	char file[64];
+	uint64_t off, len;
+	assert_int_equal(shim_badblock_next(&s, file, sizeof(file), &off,
+		&len), 1);
+	assert_string_equal(file, "pool");
+	assert_int_equal(off, 0x1040);
+	assert_int_equal(len, 64);
+	assert_int_equal(shim_badblock_next(&s, file, sizeof(file), &off,
+		&len), 1);
+	assert_string_equal(file, "a:b.img");
+	assert_int_equal(off, 8);
+	assert_int_equal(len, 1);
+	assert_int_equal(shim_badblock_next(&s, file, sizeof(file), &off,
+		&len), 0);
+	static const char *bad[] = { "pool:1", ":0:1", "/abs:0:1",
+		"../up:0:1", "d/../../up:0:1", "pool:0:0", "pool:-1:4",
+		"pool:1:x", "pool:0:1,", "pool:0:1,,q:0:1",
+		"pool:18446744073709551615:2" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *env[] = { NULL, NULL };
+		char e[128];
+		snprintf(e, sizeof(e), "PMEMU_BADBLOCK=%s", bad[i]);
+		env[0] = e;
+		struct shim_options o;
+		char err[256];
+		assert_int_equal(parse(env, &o, err), -1);
+		assert_non_null(strstr(err, "--badblock / PMEMU_BADBLOCK="));
+	}
+	char *env[] = { "PMEMU_BADBLOCK=pool:0:64,pool:4096:1", NULL };
+	struct shim_options o;
+	char err[256];
+	assert_int_equal(parse(env, &o, err), 0);
+	assert_string_equal(o.badblocks, "pool:0:64,pool:4096:1");
+}
+
 static void
 test_unknown_variable(void **state)
 {
@@ -170,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_every_option),
 		cmocka_unit_test(test_malformed_values),
 		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_badblock_specs),
 		cmocka_unit_test(test_unknown_variable),
 		cmocka_unit_test(test_other_prefixes_pass),
 		cmocka_unit_test(test_table_is_sane),

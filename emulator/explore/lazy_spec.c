@@ -103,6 +103,9 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
 				!got[watch[w]]) {
 			got[watch[w]] = 1;
+			/* stored whole before any read: never read */
+			if (line[at] == ' ' && line[at + 1] == 'O')
+				continue;
 			lz->order = xp_engine_grow(lz->order, &lz->order_cap,
 					nread + 1, sizeof(*lz->order));
 			lz->order[nread] = watch[w];

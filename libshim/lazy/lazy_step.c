@@ -118,17 +118,18 @@ gpr(const ucontext_t *uc, unsigned r, uint64_t next_pc, uint64_t *v)
 	return false;
 }
 
-/* plain_store -- op is written whole and not read: a move or string
- * store without a mask (capstone's access flags alone would count a
- * masked AVX-512 store, which leaves masked-off bytes, as whole) */
+/* plain_store -- operand i of the instruction is written whole and not
+ * read: the destination (Intel order: the first operand) of a move or a
+ * string store without a mask. Capstone 4's access flags are missing for
+ * many vector moves, and would count a masked AVX-512 store, which leaves
+ * masked-off bytes, as whole. */
 static bool
-plain_store(const cs_x86_op *op)
+plain_store(uint8_t i)
 {
 	const char *m = st.insn->mnemonic;
 	if (strncmp(m, "rep ", 4) == 0)
 		m += 4;
-	if ((op->access & (CS_AC_READ | CS_AC_WRITE)) != CS_AC_WRITE ||
-			strstr(st.insn->op_str, "{k") != NULL ||
+	if (i != 0 || strstr(st.insn->op_str, "{k") != NULL ||
 			strstr(m, "maskmov") != NULL)
 		return false;
 	return strncmp(m, "mov", 3) == 0 || strncmp(m, "vmov", 4) == 0 ||
@@ -169,7 +170,7 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 		uintptr_t span = (uintptr_t)(count * op->size);
 		lo[n] = down ? ea + op->size - span : ea;
 		hi[n] = down ? ea + op->size : ea + span;
-		store[n] = plain_store(op);
+		store[n] = plain_store(i);
 		n++;
 	}
 	return n;

@@ -4,15 +4,21 @@
  *
  * pmemu writes <PMEMU_IMAGE>.lazy-spec (PMEMU_IMAGE: the image directory):
  *   F <path>                  an image file (index = order)
- *   L <file> <off> <len>      an undecided line (index = order), sorted
+ *   L <file> <off> <len> <mask>  a line not decided whole (index =
+ *                             order), sorted; mask: its bytes an earlier
+ *                             run read (decided), hex
+ * and reads the log's records (emulator/explore/lazy_spec.c): "L <index>
+ * <how> <where>" how a process first touched a line, "B <index> <mask>"
+ * the bytes of it a read took that the process had neither read nor
+ * stored, "O <index>" the process stored the rest of it, "U <why>".
  * Every process of the check preloads this library (LD_PRELOAD, with
- * PMEMU_LAZY=1). It protects the pages of undecided lines in every mapping
- * of an image file and appends "L <index> ..." to <PMEMU_IMAGE>.lazy-log at
- * the first access to each: a fault decides the lines the faulting
+ * PMEMU_LAZY=1). It protects the pages of watched lines in every mapping
+ * of an image file and appends records to <PMEMU_IMAGE>.lazy-log at each
+ * access to their unknown bytes: a fault decides the bytes the faulting
  * instruction touches (lazy_step.c steps it alone on the page; where it
  * cannot, every undecided line of the page); a line the check stores whole
  * through a shared mapping before reading it is logged "O" (overwritten:
- * never enumerated); read/pread/readv/preadv decide the lines they cover;
+ * never enumerated); read/pread/readv/preadv decide the bytes they cover;
  * a stdio stream on an image file decides all of them (its reads are
  * libc-internal); a system call given a buffer in the image (write from
  * it, read into it) touches the lines of the buffer. A
@@ -60,6 +66,7 @@ struct lw_line {
 	uint32_t file;
 	uint64_t off;
 	uint32_t len;
+	uint64_t known; /* bytes an earlier run read: pmemu decided them */
 };
 struct lw_map {
 	uintptr_t start, end;
@@ -74,8 +81,10 @@ static struct {
 	ino_t ino[LW_FILES_MAX];
 	size_t nfiles;
 	struct lw_line *lines;
-	unsigned char *seen;
-	uint64_t *written; /* bytes of a watched line this process stored */
+	unsigned char *seen;    /* no longer watched (or LW_OVERWRITING) */
+	unsigned char *logged;  /* its "L" record written */
+	uint64_t *revealed;     /* bytes of a line whose content is known */
+	uint64_t *written;      /* bytes of a line this process stored */
 	size_t nlines;
 	struct lw_map maps[LW_MAPS_MAX];
 	size_t nmaps;
@@ -119,26 +128,87 @@ log_unseen(const char *why)
 	log_str(buf, n + 3);
 }
 
-/* log_line -- "L <index> <how> <where>\n" once per process (lazy_where.h) */
-static void
-log_line(size_t i, char kind, uintptr_t pc)
+/* put_record -- "<c> <i>" into buf; its length */
+static size_t
+put_record(char *buf, char c, size_t i)
 {
-	if (lw.seen[i])
-		return;
-	lw.seen[i] = 1;
-	char buf[4200];
-	size_t n = 0, v = i;
 	char num[24], *p = num + sizeof(num);
+	size_t n = 0;
 	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	buf[n++] = 'L';
+		*--p = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	buf[n++] = c;
 	buf[n++] = ' ';
 	memcpy(buf + n, p, (size_t)(num + sizeof(num) - p));
-	n += (size_t)(num + sizeof(num) - p);
+	return n + (size_t)(num + sizeof(num) - p);
+}
+
+/* log_first -- "L <index> <how> <where>\n": how this process first
+ * touched line i (lazy_where.h), once */
+static void
+log_first(size_t i, char kind, uintptr_t pc)
+{
+	if (lw.logged[i])
+		return;
+	lw.logged[i] = 1;
+	char buf[4200];
+	size_t n = put_record(buf, 'L', i);
 	n += lw_where(buf + n, sizeof(buf) - n - 1, kind, pc);
 	buf[n++] = '\n';
 	log_str(buf, n);
+}
+
+/* line_full -- the byte mask of line i whole (a line over 64 bytes is
+ * never split: any byte of it stands for all) */
+static uint64_t
+line_full(size_t i)
+{
+	uint32_t len = lw.lines[i].len;
+	return len >= 64 ? ~0ull : (1ull << len) - 1;
+}
+
+/* reveal -- the check reads the bytes of line i in mask: those it had
+ * neither read nor stored are logged "B <index> <mask hex>" (pmemu
+ * branches on their outcomes); the line is watched until every byte is */
+static void
+reveal(size_t i, uint64_t bytes, char kind, uintptr_t pc)
+{
+	uint64_t full = line_full(i);
+	uint64_t fresh = (lw.lines[i].len > 64 ? full : bytes & full) &
+		~lw.revealed[i] & ~lw.written[i];
+	if (lw.seen[i] || fresh == 0)
+		return;
+	log_first(i, kind, pc);
+	char buf[64];
+	size_t n = put_record(buf, 'B', i);
+	buf[n++] = ' ';
+	for (int s = 60; s >= 0; s -= 4)
+		if ((fresh >> s) != 0 || s == 0)
+			buf[n++] = "0123456789abcdef"[(fresh >> s) & 15];
+	buf[n++] = '\n';
+	log_str(buf, n);
+	lw.revealed[i] |= fresh;
+	if ((lw.revealed[i] | lw.written[i]) == full)
+		lw.seen[i] = 1;
+}
+
+/* byte_mask -- bits from..to-1 of a line's byte mask (to <= 64) */
+static uint64_t
+byte_mask(uint64_t from, uint64_t to)
+{
+	uint64_t upto = to >= 64 ? ~0ull : (1ull << to) - 1;
+	return from >= 64 ? 0 : upto & ~((1ull << from) - 1);
+}
+
+/* overlap -- the bytes of line i in [a, b) of its file */
+static uint64_t
+overlap(size_t i, uint64_t a, uint64_t b)
+{
+	const struct lw_line *l = &lw.lines[i];
+	if (l->len > 64)
+		return ~0ull;
+	return byte_mask(a > l->off ? a - l->off : 0,
+			b < l->off + l->len ? b - l->off : l->len);
 }
 
 /* first_line -- the first line of file ending after off (lines sorted) */
@@ -157,13 +227,14 @@ first_line(uint32_t file, uint64_t off)
 	return lo;
 }
 
-/* log_range -- the undecided lines of file overlapping [off, end) */
+/* log_range -- a read of [off, end) of file: the bytes of the watched
+ * lines it covers (P: every byte of them, as with a page) */
 static void
 log_range(uint32_t file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
 {
 	for (size_t i = first_line(file, off); i < lw.nlines &&
 			lw.lines[i].file == file && lw.lines[i].off < end; i++)
-		log_line(i, kind, pc);
+		reveal(i, kind == 'P' ? ~0ull : overlap(i, off, end), kind, pc);
 }
 
 /* image_file -- the index of the image file fd is open on, or -1 */
@@ -194,7 +265,7 @@ lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
 			lw.lines[i].off < off + len; i++)
 		if (lw.lines[i].off >= off &&
 				lw.lines[i].off + lw.lines[i].len <= off + len)
-			log_line(i, 'W', pc);
+			reveal(i, ~0ull, 'W', pc);
 	errno = saved;
 }
 
@@ -240,43 +311,29 @@ map_of(uintptr_t a)
 	return NULL;
 }
 
-/* byte_mask -- bits from..to-1 of a line's byte mask (to <= 64) */
-static uint64_t
-byte_mask(uint64_t from, uint64_t to)
-{
-	uint64_t upto = to == 64 ? ~0ull : (1ull << to) - 1;
-	return upto & ~((1ull << from) - 1);
-}
-
-/* touch_range -- an instruction's access to [a, b) of m's file. A read
- * decides the lines whose bytes it reads were not stored by this process
- * first; a store through a shared mapping adds to a line's stored bytes,
- * and a line stored whole before any read is logged "O" (overwritten: no
- * outcome of it can change what the check does) */
+/* touch_range -- an instruction's access to [a, b) of m's file: a read
+ * reveals the bytes it reads; a store through a shared mapping adds to
+ * the bytes the check stored, and a line whose every byte is read or
+ * stored is no longer watched: its other bytes are overwritten ("O": no
+ * outcome of them can change what the check does); any other store
+ * reveals the line whole */
 static void
 touch_range(const struct lw_map *m, uint64_t a, uint64_t b, bool store,
 		uintptr_t pc)
 {
 	for (size_t i = first_line(m->file, a); i < lw.nlines &&
 			lw.lines[i].file == m->file && lw.lines[i].off < b; i++) {
-		const struct lw_line *l = &lw.lines[i];
 		if (lw.seen[i])
 			continue;
-		if (l->len > 64 || (store && !m->shared)) {
-			log_line(i, store ? 'W' : 'R', pc);
-			continue;
-		}
-		uint64_t from = a > l->off ? a - l->off : 0;
-		uint64_t to = b < l->off + l->len ? b - l->off : l->len;
-		uint64_t bits = byte_mask(from, to);
 		if (!store) {
-			if (bits & ~lw.written[i])
-				log_line(i, 'R', pc);
-			continue;
+			reveal(i, overlap(i, a, b), 'R', pc);
+		} else if (lw.lines[i].len > 64 || !m->shared) {
+			reveal(i, ~0ull, 'W', pc);
+		} else {
+			lw.written[i] |= overlap(i, a, b);
+			if ((lw.written[i] | lw.revealed[i]) == line_full(i))
+				lw.seen[i] = LW_OVERWRITING;
 		}
-		lw.written[i] |= bits;
-		if (lw.written[i] == byte_mask(0, l->len))
-			lw.seen[i] = LW_OVERWRITING;
 	}
 }
 
@@ -289,8 +346,11 @@ overwritten(uint32_t file, uint64_t a, uint64_t b)
 	for (size_t i = first_line(file, a); i < lw.nlines &&
 			lw.lines[i].file == file && lw.lines[i].off < b; i++)
 		if (lw.seen[i] == LW_OVERWRITING) {
-			lw.seen[i] = 0;
-			log_line(i, 'O', 0);
+			char buf[32];
+			size_t n = put_record(buf, 'O', i);
+			buf[n++] = '\n';
+			log_str(buf, n);
+			lw.seen[i] = 1;
 		}
 }
 
@@ -512,6 +572,9 @@ load_spec(const char *path)
 			}
 			lw.nfiles++;
 		} else if (sscanf(buf, "L %u %llx %u", &file, &off, &len) == 3) {
+			unsigned long long known = 0;
+			if (sscanf(buf, "L %*u %*x %*u %llx", &known) != 1)
+				known = 0;
 			if (lw.nlines == cap) {
 				cap = cap ? cap * 2 : 256;
 				lw.lines = realloc(lw.lines,
@@ -520,13 +583,19 @@ load_spec(const char *path)
 					abort();
 			}
 			lw.lines[lw.nlines++] = (struct lw_line){ file, off,
-				len };
+				len, known };
 		}
 	}
 	fclose(f);
 	lw.seen = calloc(lw.nlines + 1, 1);
+	lw.logged = calloc(lw.nlines + 1, 1);
+	lw.revealed = calloc(lw.nlines + 1, sizeof(*lw.revealed));
 	lw.written = calloc(lw.nlines + 1, sizeof(*lw.written));
-	return lw.seen && lw.written ? 0 : -1;
+	if (!lw.seen || !lw.logged || !lw.revealed || !lw.written)
+		return -1;
+	for (size_t i = 0; i < lw.nlines; i++)
+		lw.revealed[i] = lw.lines[i].known;
+	return 0;
 }
 
 __attribute__((constructor)) static void

@@ -19,7 +19,8 @@ PMEMU = os.environ.get("PMEMU", "pmemu")
 # it fails when the flag arrived without the data. It appends what it saw
 # to LOG. MODE pread reads with pread, mmap through a shared mapping,
 # mmapw too after storing line 2 whole (never enumerated: its outcome
-# cannot matter).
+# cannot matter); preadline reads lines 1 and 0 whole, pread one byte of
+# each (runs branch on the bytes read).
 CHECK_C = r"""
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,6 +44,12 @@ int main(int argc, char **argv)
 		flag = p[64];
 		if (flag)
 			data = p[0];
+	} else if (strcmp(argv[1], "preadline") == 0) {
+		unsigned char line[64];
+		pread(fd, line, 64, 64);
+		flag = line[0];
+		if (flag && pread(fd, line, 64, 0) == 64)
+			data = line[0];
 	} else {
 		pread(fd, &flag, 1, 64);
 		if (flag)
@@ -220,7 +227,7 @@ def test_a_budget_says_how_many_branches_were_not_checked(tmp_path,
     trace = random_trace(tmp_path, 3)
     log = tmp_path / "log"
     log.write_text("")
-    check = "%s pread {pmem} %s" % (check_bin, log)
+    check = "%s preadline {pmem} %s" % (check_bin, log)
     full = explore(trace, check, "lazy", tmp_path / "f.json")
     most = max(int(n.split("most at one crash point: ")[1].split()[0])
                for n in full["notes"] if "most at one crash point" in n)
@@ -248,13 +255,46 @@ def test_every_combination_of_the_lines_read_is_run(tmp_path, check_bin):
     log = tmp_path / "log"
     log.write_text("")
     # flag byte 64 set by the first store of line 1: then it reads line 0
-    check = "%s pread {pmem} %s" % (check_bin, log)
+    check = "%s preadline {pmem} %s" % (check_bin, log)
     rep = explore(trace, check, "lazy", tmp_path / "l.json")
     eager = explore(trace, check, "eager", tmp_path / "e.json")
     assert rep["verdict"] == eager["verdict"] == "fail"
     assert rep["counts"]["states"] == 1 + 8 * 9
     assert rep["counts"]["failing_states"] == 8
     assert any("most at one crash point: 73" in n for n in rep["notes"])
+
+
+def test_runs_branch_on_the_bytes_read_not_the_line(tmp_path, check_bin):
+    """The trace above, a check reading one byte of each line: the byte
+    of line 1 takes 2 values over its 9 outcomes (0 lost, 1 from the
+    first store on), and so does line 0's: 1 + 2 runs, not 73; the one
+    failing run (flag set, data lost) is eager's first failing image."""
+    media = tmp_path / "pool.img"
+    media.write_bytes(b"\0" * 4096)
+    t = Trace()
+    t.region(str(media), 4096)
+    for i in range(8):
+        t.store(8 * i, bytes([i + 1]) * 8, site=1)
+        t.store(64 + 8 * i, bytes([i + 1]) * 8, site=2)
+    t.end()
+    trace = t.write(tmp_path / "t.trace")
+    log = tmp_path / "log"
+    log.write_text("")
+    check = "%s pread {pmem} %s" % (check_bin, log)
+    rep = explore(trace, check, "lazy", tmp_path / "l.json")
+    eager = explore(trace, check, "eager", tmp_path / "e.json")
+    assert rep["verdict"] == eager["verdict"] == "fail"
+    assert rep["counts"]["states"] == 3
+    assert rep["counts"]["failing_states"] == 1
+    # the failing run replays to an image the check fails on
+    out = tmp_path / "img"
+    r = subprocess.run([PMEMU, "replay", "--trace", str(trace), "--state",
+                        rep["first_failure"]["state"], "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([check_bin, "pread", str(out / "pool.img"),
+                        str(tmp_path / "replay.log")])
+    assert r.returncode == 1
 
 
 def test_explore_mode_is_checked(tmp_path):

@@ -42,7 +42,7 @@ clear_nodes(struct xp_lazy *lz)
 {
 	for (size_t i = 0; i < lz->n; i++) {
 		free(lz->node[i].pick);
-		free(lz->node[i].decided);
+		free(lz->node[i].known);
 		free(lz->node[i].output);
 	}
 	lz->n = lz->started = 0;
@@ -63,6 +63,7 @@ xp_lazy_delete(struct engine *e)
 	for (size_t i = 0; i < lz->nknown; i++) {
 		free(lz->known[i].output);
 		free(lz->known[i].read);
+		free(lz->known[i].bytes);
 		xp_strv_free(lz->known[i].how, lz->known[i].nread);
 	}
 	free(lz->known);
@@ -70,6 +71,7 @@ xp_lazy_delete(struct engine *e)
 	free(lz->node);
 	free(lz->slot_node);
 	free(lz->order);
+	free(lz->bytes);
 	free(lz->unseen);
 	free(lz->first_unseen);
 	for (size_t i = 0; i < lz->how_cap; i++)
@@ -91,10 +93,11 @@ new_node(struct engine *e, size_t parent)
 	struct lazy_node *d = &lz->node[lz->n];
 	memset(d, 0, sizeof(*d));
 	d->pick = xcalloc(n, sizeof(*d->pick), "new_node: d->pick");
-	d->decided = xcalloc(n, 1, "new_node: d->decided");
+	d->known = xcalloc(n, sizeof(*d->known), "new_node: d->known");
 	if (parent != SIZE_MAX) { /* after the grow: lz->node moved */
 		memcpy(d->pick, lz->node[parent].pick, n * sizeof(*d->pick));
-		memcpy(d->decided, lz->node[parent].decided, n);
+		memcpy(d->known, lz->node[parent].known,
+				n * sizeof(*d->known));
 	}
 	return lz->n++;
 }
@@ -118,16 +121,19 @@ node_lines(struct engine *e, const struct lazy_node *d,
 	return n;
 }
 
-/* node_key -- the image of node k and which lines are undecided in it */
+/* node_key -- the image of node k and which bytes of its lines are not
+ * known (decided) in it */
 static struct xp_hash
 node_key(struct engine *e, const struct lazy_node *d,
 		const struct xp_line_set *lines, size_t n)
 {
 	struct xp_hash key = xp_state_hash(e->base, lines, n), u = { 0, 0 };
 	for (size_t i = 0; i < e->open.n; i++)
-		if (!d->decided[i])
+		if (d->known[i] != xp_lazy_line_full(e, i))
 			xp_hash_add(&u, xp_line_hash(e->open.v[i].line.region,
-					e->open.v[i].line.off, NULL, 0));
+					e->open.v[i].line.off,
+					(const uint8_t *)&d->known[i],
+					sizeof(d->known[i])));
 	key.a ^= u.a * 0x9e3779b97f4a7c15ull;
 	key.b += u.b;
 	return key;
@@ -171,8 +177,56 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	return 0;
 }
 
-/* branch -- node k's verdict, and a new node per other distinct outcome of each
- * line it read (lz->order; the earlier read lines lost, as in its run) */
+/* same_bytes -- contents a and b of a line of len bytes agree on mask
+ * (a line over 64 bytes: whole) */
+static bool
+same_bytes(const uint8_t *a, const uint8_t *b, uint64_t mask, uint32_t len)
+{
+	if (len > 64)
+		return memcmp(a, b, len) == 0;
+	for (uint32_t i = 0; i < len; i++)
+		if ((mask >> i & 1) && a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* branch_read -- a read of node k's run saw the bytes fresh of line in
+ * the content of its pick, having read known before: a new node per
+ * other content of those bytes among the outcomes that agree with the
+ * pick on known (the other lines as in the run at that read: run_known) */
+static void
+branch_read(struct engine *e, size_t k, size_t line, uint64_t known,
+		uint64_t fresh, const uint64_t *run_known)
+{
+	struct xp_lazy *lz = e->lazy;
+	const struct xp_open *ol = &e->open.v[line];
+	uint32_t run_pick = lz->node[k].pick[line];
+	const uint8_t *run = xp_open_content(ol, run_pick);
+	for (size_t d = 0; d < ol->ndistinct; d++) {
+		const uint8_t *c = xp_open_content(ol, ol->distinct[d]);
+		if (!same_bytes(c, run, known, ol->line_len) ||
+				same_bytes(c, run, fresh, ol->line_len))
+			continue;
+		/* the first outcome with these bytes stands for them */
+		bool first = true;
+		for (size_t p = 0; p < d && first; p++) {
+			const uint8_t *q = xp_open_content(ol, ol->distinct[p]);
+			first = !same_bytes(q, run, known, ol->line_len) ||
+				!same_bytes(q, c, fresh, ol->line_len);
+		}
+		if (!first)
+			continue;
+		size_t child = new_node(e, k); /* lz->node may move */
+		memcpy(lz->node[child].known, run_known,
+				e->open.n * sizeof(*run_known));
+		lz->node[child].pick[line] = ol->distinct[d];
+		lz->node[child].known[line] = known | fresh;
+	}
+}
+
+/* branch -- node k's verdict, and a new node per other content of the
+ * bytes of each read of its run (lz->order, lz->bytes; what the run read
+ * before it as in the run, the lines it did not read lost) */
 static void
 branch(struct engine *e, size_t k, const struct xp_result *res,
 		const char *output, size_t nread)
@@ -180,17 +234,21 @@ branch(struct engine *e, size_t k, const struct xp_result *res,
 	struct xp_lazy *lz = e->lazy;
 	lz->node[k].res = *res;
 	lz->node[k].output = output ? xp_strdup(output) : NULL;
+	uint64_t *run_known = xmalloc((e->open.n + 1) * sizeof(*run_known),
+			"branch: run_known");
+	memcpy(run_known, lz->node[k].known, e->open.n * sizeof(*run_known));
 	for (size_t j = 0; j < nread; j++) {
 		size_t line = lz->order[j];
+		uint64_t fresh = lz->bytes[j] & ~run_known[line];
 		xp_xread_access(lz->xr, line, lz->how[j]);
-		lz->node[k].decided[line] = 1; /* lost in this run */
-		/* one outcome per distinct content (LOST is distinct[0]) */
-		const struct xp_open *ol = &e->open.v[line];
-		for (size_t d = 1; d < ol->ndistinct; d++) {
-			size_t c = new_node(e, k);
-			lz->node[c].pick[line] = ol->distinct[d];
-		}
+		if (fresh == 0)
+			continue;
+		branch_read(e, k, line, run_known[line], fresh, run_known);
+		run_known[line] |= fresh;
 	}
+	/* the lines its run decided (xread_point) */
+	memcpy(lz->node[k].known, run_known, e->open.n * sizeof(*run_known));
+	free(run_known);
 }
 
 /* remember -- node k's run, for a later node with the same key */
@@ -207,11 +265,14 @@ remember(struct engine *e, size_t k, size_t nread)
 	kn->res = d->res;
 	kn->output = d->output ? xp_strdup(d->output) : NULL;
 	kn->read = xcalloc(nread + 1, sizeof(*kn->read), "remember: kn->read");
+	kn->bytes = xcalloc(nread + 1, sizeof(*kn->bytes),
+			"remember: kn->bytes");
 	kn->how = xcalloc(nread + 1, sizeof(*kn->how), "remember: kn->how");
 	for (size_t j = 0; j < nread; j++) {
 		kn->how[j] = xp_strdup(lz->how[j]);
 		kn->read[j].region = e->open.v[lz->order[j]].line.region;
 		kn->read[j].off = e->open.v[lz->order[j]].line.off;
+		kn->bytes[j] = lz->bytes[j];
 	}
 	kn->nread = nread;
 	*v = (void *)(uintptr_t)++lz->nknown;
@@ -232,6 +293,9 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 	const struct lazy_known *kn = &lz->known[(uintptr_t)*v - 1];
 	lz->order = xp_engine_grow(lz->order, &lz->order_cap, kn->nread + 1,
 			sizeof(*lz->order));
+	lz->bytes = xp_engine_grow(lz->bytes, &lz->bytes_cap, kn->nread + 1,
+			sizeof(*lz->bytes));
+	memcpy(lz->bytes, kn->bytes, kn->nread * sizeof(*lz->bytes));
 	for (size_t j = 0; j < kn->nread; j++)
 		xp_lazy_set_how(lz, j, kn->how[j]);
 	for (size_t j = 0; j < kn->nread; j++)
@@ -400,7 +464,7 @@ xread_point(struct engine *e, size_t idx)
 	memset(same, 1, e->open.n + 1);
 	for (size_t k = 0; k < lz->n; k++)
 		for (size_t i = 0; i < e->open.n; i++)
-			if (lz->node[k].decided[i] &&
+			if (lz->node[k].known[i] &&
 					lz->node[k].res.kind != XP_RES_PASS)
 				same[i] = 0;
 	xp_xread_end(lz->xr, e, idx, same);
@@ -444,7 +508,7 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		lz->n = lz->started; /* the runs that ran are the states */
 		for (size_t k = lz->started; k < n; k++) {
 			free(lz->node[k].pick);
-			free(lz->node[k].decided);
+			free(lz->node[k].known);
 		}
 	} else {
 		xread_point(e, idx);

@@ -12,7 +12,9 @@
 
 struct lazy_node {
 	uint32_t *pick;          /* per open line: its outcome, 0 lost */
-	unsigned char *decided;  /* per open line: chosen before the run */
+	uint64_t *known;         /* per open line: the bytes an earlier run
+				  * read (pick is one outcome with the
+				  * content they branched on); 0: undecided */
 	struct xp_result res;
 	char *output;
 	struct xp_hash key;      /* its image and undecided lines */
@@ -24,6 +26,7 @@ struct lazy_known {
 	struct xp_result res;
 	char *output;
 	struct xp_choice *read;  /* the lines it read, in order */
+	uint64_t *bytes;         /* the bytes of each read */
 	char **how;              /* how it touched each (lazy_xread.c) */
 	size_t nread;
 };
@@ -33,9 +36,10 @@ struct xp_lazy {
 	size_t n, cap, started;
 	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
 	size_t busy;
-	size_t *order;           /* scratch: a run's read lines */
-	char **how;              /* scratch: how it touched each */
-	size_t order_cap, how_cap;
+	size_t *order;           /* scratch: a run's reads: the line */
+	uint64_t *bytes;         /* ... the bytes read (lazy_line_full) */
+	char **how;              /* ... how it touched the line */
+	size_t order_cap, bytes_cap, how_cap;
 	struct xp_xread *xr;
 	char *unseen;            /* why the current point cannot be lazy */
 	uint64_t runs, eager_points, budget_points, not_run;
@@ -55,10 +59,19 @@ void xp_lazy_set_how(struct xp_lazy *lz, size_t j, const char *how);
  * lines) and an empty read log; 0 or -errno */
 int xp_lazy_write_spec(struct engine *e, size_t slot,
 		const struct lazy_node *d);
-/* the open lines the run in slot read first, in order, into lz->order
- * (how in lz->how); their count. A "U" record (a read pmemu cannot see)
- * sets lz->unseen. */
+/* the reads of open lines of the run in slot, in order: the line in
+ * lz->order, the bytes not known before in lz->bytes, how in lz->how;
+ * their count. A "U" record (a read pmemu cannot see) sets lz->unseen. */
 size_t xp_lazy_read_log(struct engine *e, size_t slot,
 		const struct lazy_node *d);
+
+/* the byte mask of open line i whole: a line over 64 bytes is never
+ * split (all ones) */
+static inline uint64_t
+xp_lazy_line_full(const struct engine *e, size_t i)
+{
+	uint32_t len = e->open.v[i].line_len;
+	return len >= 64 ? ~0ull : (1ull << len) - 1;
+}
 
 #endif

@@ -52,10 +52,10 @@ xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 				md->regions[i].file);
 	for (size_t i = 0; i < e->open.n; i++) {
 		const struct xp_open *o = &e->open.v[i];
-		if (!d->decided[i])
-			fprintf(f, "L %zu %llx %u\n", region_index(md,
+		if (d->known[i] != xp_lazy_line_full(e, i))
+			fprintf(f, "L %zu %llx %u %llx\n", region_index(md,
 				o->line.region), (unsigned long long)o->line.off,
-				o->line_len);
+				o->line_len, (unsigned long long)d->known[i]);
 	}
 	return fclose(f) == 0 ? 0 : -EIO;
 }
@@ -74,6 +74,27 @@ xp_lazy_set_how(struct xp_lazy *lz, size_t j, const char *how)
 	lz->how[j] = xp_strdup(how);
 }
 
+/* add_read -- read j of the run: line, its new bytes, how */
+static void
+add_read(struct xp_lazy *lz, size_t j, size_t line, uint64_t bytes,
+		const char *how)
+{
+	lz->order = xp_engine_grow(lz->order, &lz->order_cap, j + 1,
+			sizeof(*lz->order));
+	lz->bytes = xp_engine_grow(lz->bytes, &lz->bytes_cap, j + 1,
+			sizeof(*lz->bytes));
+	lz->order[j] = line;
+	lz->bytes[j] = bytes;
+	xp_lazy_set_how(lz, j, how ? how : "");
+}
+
+/* The log's records, in the order the check's processes wrote them:
+ *   L <w> <how> <where>  how a process first touched watched line w
+ *   B <w> <mask>         the bytes of w a process read, unknown to it
+ *   O <w>                a process stored the rest of w: later records
+ *                        of w read its bytes, not the image's
+ *   U <why>              a read pmemu cannot see
+ * (w: the index of the line among the spec's "L" lines) */
 size_t
 xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 {
@@ -87,31 +108,44 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 			lz->unseen = xp_strdup("the check's read log is missing");
 		return 0;
 	}
-	/* watched index -> open line: the undecided lines, in order */
+	/* watched index -> open line: the lines not known whole, in order */
 	size_t nw = 0, nread = 0;
 	size_t *watch = xcalloc(e->open.n + 1, sizeof(*watch),
 			"read_log: watch");
-	unsigned char *got = xcalloc(e->open.n + 1, 1, "read_log: got");
+	uint64_t *known = xcalloc(e->open.n + 1, sizeof(*known),
+			"read_log: known");
+	char **how = xcalloc(e->open.n + 1, sizeof(*how), "read_log: how");
 	for (size_t i = 0; i < e->open.n; i++)
-		if (!d->decided[i])
+		if (d->known[i] != xp_lazy_line_full(e, i)) {
+			known[nw] = d->known[i];
 			watch[nw++] = i;
+		}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		unsigned long w;
+		unsigned long long mask;
+		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == 'U' && lz->unseen == NULL) {
-			line[strcspn(line, "\n")] = '\0';
 			lz->unseen = xp_strdup(line + 2);
 		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
-				!got[watch[w]]) {
-			got[watch[w]] = 1;
-			lz->order = xp_engine_grow(lz->order, &lz->order_cap,
-					nread + 1, sizeof(*lz->order));
-			lz->order[nread] = watch[w];
-			line[strcspn(line, "\n")] = '\0';
-			xp_lazy_set_how(lz, nread++, line + at + (line[at] == ' '));
+				how[w] == NULL) {
+			how[w] = xp_strdup(line + at + (line[at] == ' '));
+		} else if (sscanf(line, "O %lu", &w) == 1 && w < nw) {
+			known[w] = xp_lazy_line_full(e, watch[w]);
+		} else if (sscanf(line, "B %lu %llx", &w, &mask) == 2 &&
+				w < nw) {
+			uint64_t fresh = mask & xp_lazy_line_full(e, watch[w]) &
+				~known[w];
+			if (fresh == 0)
+				continue;
+			known[w] |= fresh;
+			add_read(lz, nread++, watch[w], fresh, how[w]);
 		}
 	}
 	fclose(f);
+	for (size_t i = 0; i < nw; i++)
+		free(how[i]);
+	free(how);
 	free(watch);
-	free(got);
+	free(known);
 	return nread;
 }

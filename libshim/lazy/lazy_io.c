@@ -55,7 +55,10 @@ write(int fd, const void *buf, size_t len)
 {
 	RESOLVE(write);
 	stored_here(fd, len, CALLER);
-	return real_write(fd, buf, len);
+	lw_buffer_begin(buf, len, false, CALLER);
+	ssize_t ret = real_write(fd, buf, len);
+	lw_buffer_end(buf, len);
+	return ret;
 }
 
 ssize_t
@@ -63,7 +66,10 @@ pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	RESOLVE(pwrite);
 	lw_stored(fd, (uint64_t)off, len, CALLER);
-	return real_pwrite(fd, buf, len, off);
+	lw_buffer_begin(buf, len, false, CALLER);
+	ssize_t ret = real_pwrite(fd, buf, len, off);
+	lw_buffer_end(buf, len);
+	return ret;
 }
 ssize_t pwrite64(int, const void *, size_t, off_t)
 	__attribute__((alias("pwrite")));
@@ -73,7 +79,10 @@ writev(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(writev);
 	stored_here(fd, lw_iov_len(iov, n), CALLER);
-	return real_writev(fd, iov, n);
+	lw_iov_begin(iov, n, false, CALLER);
+	ssize_t ret = real_writev(fd, iov, n);
+	lw_iov_end(iov, n);
+	return ret;
 }
 
 ssize_t
@@ -81,7 +90,10 @@ pwritev(int fd, const struct iovec *iov, int n, off_t off)
 {
 	RESOLVE(pwritev);
 	lw_stored(fd, (uint64_t)off, lw_iov_len(iov, n), CALLER);
-	return real_pwritev(fd, iov, n, off);
+	lw_iov_begin(iov, n, false, CALLER);
+	ssize_t ret = real_pwritev(fd, iov, n, off);
+	lw_iov_end(iov, n);
+	return ret;
 }
 ssize_t pwritev64(int, const struct iovec *, int, off_t)
 	__attribute__((alias("pwritev")));

@@ -1,6 +1,8 @@
-/* lazy_io.h -- what lazy_watch.c offers lazy_io.c (libpmemu-lazy.so) */
+/* lazy_io.h -- what lazy_watch.c offers lazy_io.c and lazy_read.c
+ * (libpmemu-lazy.so) */
 #ifndef PMEMU_LAZY_IO_H
 #define PMEMU_LAZY_IO_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,6 +20,24 @@ void lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
  * (a pipe's lseek fails); errno kept */
 off_t lw_image_pos(int fd) __attribute__((visibility("hidden")));
 size_t lw_iov_len(const struct iovec *iov, int n)
+	__attribute__((visibility("hidden")));
+/* a read of [off, end) of image file (-1: none): the undecided lines it
+ * covers are decided (kind as lazy_where.h) */
+void lw_read_range(long file, uint64_t off, uint64_t end, char kind,
+		uintptr_t pc) __attribute__((visibility("hidden")));
+/* the spec was loaded: there are undecided lines to watch */
+bool lw_watching(void) __attribute__((visibility("hidden")));
+/* the kernel is about to read (store: write) the user buffer [buf, buf +
+ * len) in a system call: a protected page of the image would fail it
+ * with EFAULT instead of faulting, so the undecided lines it covers are
+ * touched now and its pages opened until lw_buffer_end; errno kept */
+void lw_buffer_begin(const void *buf, size_t len, bool store, uintptr_t pc)
+	__attribute__((visibility("hidden")));
+void lw_buffer_end(const void *buf, size_t len)
+	__attribute__((visibility("hidden")));
+void lw_iov_begin(const struct iovec *iov, int n, bool store, uintptr_t pc)
+	__attribute__((visibility("hidden")));
+void lw_iov_end(const struct iovec *iov, int n)
 	__attribute__((visibility("hidden")));
 
 #endif

@@ -4,13 +4,24 @@
  *
  * pmemu writes <PMEMU_IMAGE>.lazy-spec (PMEMU_IMAGE: the image directory):
  *   F <path>                  an image file (index = order)
- *   L <file> <off> <len>      an undecided line (index = order), sorted
+ *   L <file> <off> <len> <mask>  a line not decided whole (index =
+ *                             order), sorted; mask: its bytes an earlier
+ *                             run read (decided), hex
+ * and reads the log's records (emulator/explore/lazy_spec.c): "L <index>
+ * <how> <where>" how a process first touched a line, "B <index> <mask>"
+ * the bytes of it a read took that the process had neither read nor
+ * stored, "O <index>" the process stored the rest of it, "U <why>".
  * Every process of the check preloads this library (LD_PRELOAD, with
- * PMEMU_LAZY=1). It protects the pages of undecided lines in every mapping
- * of an image file and appends "L <index> ..." to <PMEMU_IMAGE>.lazy-log at
- * the first access to each: a fault decides every undecided line of its
- * page; read/pread/readv/preadv decide the lines they cover; a stdio stream
- * on an image file decides all of them (its reads are libc-internal). A
+ * PMEMU_LAZY=1). It protects the pages of watched lines in every mapping
+ * of an image file and appends records to <PMEMU_IMAGE>.lazy-log at each
+ * access to their unknown bytes: a fault decides the bytes the faulting
+ * instruction touches (lazy_step.c steps it alone on the page; where it
+ * cannot, every undecided line of the page); a line the check stores whole
+ * through a shared mapping before reading it is logged "O" (overwritten:
+ * never enumerated); read/pread/readv/preadv decide the bytes they cover;
+ * a stdio stream on an image file decides all of them (its reads are
+ * libc-internal); a system call given a buffer in the image (write from
+ * it, read into it) touches the lines of the buffer. A
  * path this library cannot see -- O_DIRECT, a kernel-side copy
  * (copy_file_range, sendfile, splice: lazy_io.c), a static or setuid
  * program exec'd -- appends "U <why>\n", and pmemu explores that crash
@@ -44,21 +55,25 @@
 #include <unistd.h>
 
 #include "lazy_io.h"
+#include "lazy_step.h"
 #include "lazy_where.h"
 
 #define LW_FILES_MAX 64
 #define LW_MAPS_MAX 256
+#define LW_OVERWRITING 2 /* seen: stored whole by the instruction stepped */
 
 struct lw_line {
 	uint32_t file;
 	uint64_t off;
 	uint32_t len;
+	uint64_t known; /* bytes an earlier run read: pmemu decided them */
 };
 struct lw_map {
 	uintptr_t start, end;
 	uint32_t file;
 	uint64_t off;
 	int prot;
+	bool shared;  /* MAP_SHARED: its stores reach the file */
 };
 
 static struct {
@@ -66,7 +81,10 @@ static struct {
 	ino_t ino[LW_FILES_MAX];
 	size_t nfiles;
 	struct lw_line *lines;
-	unsigned char *seen;
+	unsigned char *seen;    /* no longer watched (or LW_OVERWRITING) */
+	unsigned char *logged;  /* its "L" record written */
+	uint64_t *revealed;     /* bytes of a line whose content is known */
+	uint64_t *written;      /* bytes of a line this process stored */
 	size_t nlines;
 	struct lw_map maps[LW_MAPS_MAX];
 	size_t nmaps;
@@ -79,17 +97,9 @@ static struct {
 REAL_DECL(void *, mmap, void *, size_t, int, int, int, off_t);
 REAL_DECL(int, munmap, void *, size_t);
 REAL_DECL(int, mprotect, void *, size_t, int);
-REAL_DECL(ssize_t, read, int, void *, size_t);
 REAL_DECL(ssize_t, write, int, const void *, size_t);
-REAL_DECL(ssize_t, pread, int, void *, size_t, off_t);
-REAL_DECL(ssize_t, readv, int, const struct iovec *, int);
-REAL_DECL(ssize_t, preadv, int, const struct iovec *, int, off_t);
 REAL_DECL(int, open, const char *, int, ...);
-REAL_DECL(int, openat, int, const char *, int, ...);
 REAL_DECL(FILE *, fopen, const char *, const char *);
-REAL_DECL(FILE *, fdopen, int, const char *);
-REAL_DECL(int, execve, const char *, char *const[], char *const[]);
-REAL_DECL(off_t, lseek, int, off_t, int);
 
 #define RESOLVE(name) \
 	(real_##name = real_##name ? real_##name : \
@@ -118,26 +128,87 @@ log_unseen(const char *why)
 	log_str(buf, n + 3);
 }
 
-/* log_line -- "L <index> <how> <where>\n" once per process (lazy_where.h) */
-static void
-log_line(size_t i, char kind, uintptr_t pc)
+/* put_record -- "<c> <i>" into buf; its length */
+static size_t
+put_record(char *buf, char c, size_t i)
 {
-	if (lw.seen[i])
-		return;
-	lw.seen[i] = 1;
-	char buf[4200];
-	size_t n = 0, v = i;
 	char num[24], *p = num + sizeof(num);
+	size_t n = 0;
 	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	buf[n++] = 'L';
+		*--p = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	buf[n++] = c;
 	buf[n++] = ' ';
 	memcpy(buf + n, p, (size_t)(num + sizeof(num) - p));
-	n += (size_t)(num + sizeof(num) - p);
+	return n + (size_t)(num + sizeof(num) - p);
+}
+
+/* log_first -- "L <index> <how> <where>\n": how this process first
+ * touched line i (lazy_where.h), once */
+static void
+log_first(size_t i, char kind, uintptr_t pc)
+{
+	if (lw.logged[i])
+		return;
+	lw.logged[i] = 1;
+	char buf[4200];
+	size_t n = put_record(buf, 'L', i);
 	n += lw_where(buf + n, sizeof(buf) - n - 1, kind, pc);
 	buf[n++] = '\n';
 	log_str(buf, n);
+}
+
+/* line_full -- the byte mask of line i whole (a line over 64 bytes is
+ * never split: any byte of it stands for all) */
+static uint64_t
+line_full(size_t i)
+{
+	uint32_t len = lw.lines[i].len;
+	return len >= 64 ? ~0ull : (1ull << len) - 1;
+}
+
+/* reveal -- the check reads the bytes of line i in mask: those it had
+ * neither read nor stored are logged "B <index> <mask hex>" (pmemu
+ * branches on their outcomes); the line is watched until every byte is */
+static void
+reveal(size_t i, uint64_t bytes, char kind, uintptr_t pc)
+{
+	uint64_t full = line_full(i);
+	uint64_t fresh = (lw.lines[i].len > 64 ? full : bytes & full) &
+		~lw.revealed[i] & ~lw.written[i];
+	if (lw.seen[i] || fresh == 0)
+		return;
+	log_first(i, kind, pc);
+	char buf[64];
+	size_t n = put_record(buf, 'B', i);
+	buf[n++] = ' ';
+	for (int s = 60; s >= 0; s -= 4)
+		if ((fresh >> s) != 0 || s == 0)
+			buf[n++] = "0123456789abcdef"[(fresh >> s) & 15];
+	buf[n++] = '\n';
+	log_str(buf, n);
+	lw.revealed[i] |= fresh;
+	if ((lw.revealed[i] | lw.written[i]) == full)
+		lw.seen[i] = 1;
+}
+
+/* byte_mask -- bits from..to-1 of a line's byte mask (to <= 64) */
+static uint64_t
+byte_mask(uint64_t from, uint64_t to)
+{
+	uint64_t upto = to >= 64 ? ~0ull : (1ull << to) - 1;
+	return from >= 64 ? 0 : upto & ~((1ull << from) - 1);
+}
+
+/* overlap -- the bytes of line i in [a, b) of its file */
+static uint64_t
+overlap(size_t i, uint64_t a, uint64_t b)
+{
+	const struct lw_line *l = &lw.lines[i];
+	if (l->len > 64)
+		return ~0ull;
+	return byte_mask(a > l->off ? a - l->off : 0,
+			b < l->off + l->len ? b - l->off : l->len);
 }
 
 /* first_line -- the first line of file ending after off (lines sorted) */
@@ -156,13 +227,14 @@ first_line(uint32_t file, uint64_t off)
 	return lo;
 }
 
-/* log_range -- the undecided lines of file overlapping [off, end) */
+/* log_range -- a read of [off, end) of file: the bytes of the watched
+ * lines it covers (P: every byte of them, as with a page) */
 static void
 log_range(uint32_t file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
 {
 	for (size_t i = first_line(file, off); i < lw.nlines &&
 			lw.lines[i].file == file && lw.lines[i].off < end; i++)
-		log_line(i, kind, pc);
+		reveal(i, kind == 'P' ? ~0ull : overlap(i, off, end), kind, pc);
 }
 
 /* image_file -- the index of the image file fd is open on, or -1 */
@@ -193,7 +265,7 @@ lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
 			lw.lines[i].off < off + len; i++)
 		if (lw.lines[i].off >= off &&
 				lw.lines[i].off + lw.lines[i].len <= off + len)
-			log_line(i, 'W', pc);
+			reveal(i, ~0ull, 'W', pc);
 	errno = saved;
 }
 
@@ -239,21 +311,93 @@ map_of(uintptr_t a)
 	return NULL;
 }
 
-/* on_fault -- a protected page: its lines are read now; else not ours */
+/* touch_range -- an instruction's access to [a, b) of m's file: a read
+ * reveals the bytes it reads; a store through a shared mapping adds to
+ * the bytes the check stored, and a line whose every byte is read or
+ * stored is no longer watched: its other bytes are overwritten ("O": no
+ * outcome of them can change what the check does); any other store
+ * reveals the line whole */
+static void
+touch_range(const struct lw_map *m, uint64_t a, uint64_t b, bool store,
+		uintptr_t pc)
+{
+	for (size_t i = first_line(m->file, a); i < lw.nlines &&
+			lw.lines[i].file == m->file && lw.lines[i].off < b; i++) {
+		if (lw.seen[i])
+			continue;
+		if (!store) {
+			reveal(i, overlap(i, a, b), 'R', pc);
+		} else if (lw.lines[i].len > 64 || !m->shared) {
+			reveal(i, ~0ull, 'W', pc);
+		} else {
+			lw.written[i] |= overlap(i, a, b);
+			if ((lw.written[i] | lw.revealed[i]) == line_full(i))
+				lw.seen[i] = LW_OVERWRITING;
+		}
+	}
+}
+
+/* overwritten -- log the lines of [a, b) stored whole by the instruction
+ * just stepped: after its stores, so a process reading the line before
+ * them (a concurrent check) logs its read first */
+static void
+overwritten(uint32_t file, uint64_t a, uint64_t b)
+{
+	for (size_t i = first_line(file, a); i < lw.nlines &&
+			lw.lines[i].file == file && lw.lines[i].off < b; i++)
+		if (lw.seen[i] == LW_OVERWRITING) {
+			char buf[32];
+			size_t n = put_record(buf, 'O', i);
+			buf[n++] = '\n';
+			log_str(buf, n);
+			lw.seen[i] = 1;
+		}
+}
+
+/* close_page -- after a stepped instruction: protect what of page is
+ * still undecided (lazy_step.c) */
+static void
+close_page(uintptr_t page)
+{
+	struct lw_map *m = map_of(page);
+	if (m != NULL) {
+		overwritten(m->file, m->off + (page - m->start),
+				m->off + (page + lw.page - m->start));
+		protect(m, page, page + lw.page);
+	}
+}
+
+/* on_fault -- a protected page: the lines the instruction touches are
+ * read now (the page's others too when it cannot be stepped); a second
+ * fault on a page opened for the step is the program's own */
 static void
 on_fault(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	struct lw_map *m = map_of((uintptr_t)si->si_addr);
-	if (m != NULL) {
-		uintptr_t p = (uintptr_t)si->si_addr & ~(lw.page - 1);
+	uintptr_t addr = (uintptr_t)si->si_addr;
+	struct lw_map *m = map_of(addr);
+	uintptr_t p = addr & ~(lw.page - 1);
+	if (m != NULL && !lw_step_is_open(p)) {
 		uint64_t off = m->off + (p - m->start);
-		uint64_t at = m->off + ((uintptr_t)si->si_addr - m->start);
+		uint64_t at = m->off + (addr - m->start);
 		bool store;
 		uintptr_t pc = lw_fault_pc(uc, &store);
-		/* the touched line first; the page's others: decided with it */
-		log_range(m->file, at, at + 1, store ? 'W' : 'R', pc);
-		log_range(m->file, off, off + lw.page, 'P', pc);
+		uintptr_t lo[4], hi[4];
+		bool wrote[4];
+		size_t n = lw_step_open(uc, p, addr, lo, hi, wrote, 4);
+		/* the touched lines of the page first; else all of them */
+		for (size_t i = 0; i < n; i++) {
+			uintptr_t a = lo[i] > p ? lo[i] : p;
+			uintptr_t b = hi[i] < p + lw.page ? hi[i] : p + lw.page;
+			if (a < b)
+				touch_range(m, m->off + (a - m->start),
+						m->off + (b - m->start),
+						wrote[i], pc);
+		}
+		if (n == 0) {
+			log_range(m->file, at, at + 1, store ? 'W' : 'R', pc);
+			log_range(m->file, off, off + lw.page, 'P', pc);
+		}
 		real_mprotect((void *)p, lw.page, m->prot);
 		errno = saved;
 		return;
@@ -299,7 +443,8 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	} else if (file >= 0) {
 		struct lw_map *m = &lw.maps[lw.nmaps++];
 		*m = (struct lw_map){ (uintptr_t)p, (uintptr_t)p + len,
-			(uint32_t)file, (uint64_t)off, prot };
+			(uint32_t)file, (uint64_t)off, prot,
+			(flags & MAP_TYPE) == MAP_SHARED };
 		protect(m, m->start, m->end);
 	}
 	errno = saved;
@@ -330,186 +475,80 @@ mprotect(void *addr, size_t len, int prot)
 	return ret;
 }
 
-/* CALLER -- the instruction that called us (a return address - 1) */
-#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
-
+/* buffer_pages -- [a, b) of map m, widened to whole pages */
 static void
-read_at(int fd, uint64_t off, size_t len, char kind, uintptr_t pc)
+buffer_pages(const struct lw_map *m, uintptr_t a, uintptr_t b,
+		uintptr_t *p, uintptr_t *e)
 {
+	*p = (a > m->start ? a : m->start) & ~(lw.page - 1);
+	*e = ((b < m->end ? b : m->end) + lw.page - 1) & ~(lw.page - 1);
+}
+
+void
+lw_buffer_begin(const void *buf, size_t len, bool store, uintptr_t pc)
+{
+	uintptr_t a = (uintptr_t)buf, b = a + len, p, e;
 	int saved = errno;
-	long file = lw.nlines ? image_file(fd) : -1;
-	if (file >= 0 && len > 0)
-		log_range((uint32_t)file, off, off + len, kind, pc);
-	errno = saved;
-}
-
-size_t
-lw_iov_len(const struct iovec *iov, int n)
-{
-	size_t len = 0;
-	for (int i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	return len;
-}
-
-off_t
-lw_image_pos(int fd)
-{
-	int saved = errno;
-	off_t at = lw.nlines && image_file(fd) >= 0 ?
-		real_lseek(fd, 0, SEEK_CUR) : -1;
-	errno = saved;
-	return at;
-}
-
-/* read_here -- a read at fd's file position */
-static void
-read_here(int fd, size_t len, uintptr_t pc)
-{
-	off_t at = lw_image_pos(fd);
-	if (at >= 0)
-		read_at(fd, (uint64_t)at, len, 'R', pc);
-}
-
-/* the lines are decided before the bytes are read: the order of reads */
-ssize_t
-read(int fd, void *buf, size_t len)
-{
-	RESOLVE(read);
-	read_here(fd, len, CALLER);
-	return real_read(fd, buf, len);
-}
-
-ssize_t
-pread(int fd, void *buf, size_t len, off_t off)
-{
-	RESOLVE(pread);
-	read_at(fd, (uint64_t)off, len, 'R', CALLER);
-	return real_pread(fd, buf, len, off);
-}
-ssize_t pread64(int, void *, size_t, off_t) __attribute__((alias("pread")));
-
-ssize_t
-readv(int fd, const struct iovec *iov, int n)
-{
-	RESOLVE(readv);
-	read_here(fd, lw_iov_len(iov, n), CALLER);
-	return real_readv(fd, iov, n);
-}
-
-ssize_t
-preadv(int fd, const struct iovec *iov, int n, off_t off)
-{
-	RESOLVE(preadv);
-	read_at(fd, (uint64_t)off, lw_iov_len(iov, n), 'R', CALLER);
-	return real_preadv(fd, iov, n, off);
-}
-ssize_t preadv64(int, const struct iovec *, int, off_t)
-	__attribute__((alias("preadv")));
-
-/* opened -- O_DIRECT bypasses the page cache but not us; we do not see
- * the reads it makes into buffers, so name it */
-static int
-opened(int fd, int flags)
-{
-	if (fd >= 0 && (flags & O_DIRECT) && image_file(fd) >= 0)
-		log_unseen("the check opened the image with O_DIRECT");
-	return fd;
-}
-
-int
-open(const char *path, int flags, ...)
-{
-	RESOLVE(open);
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return opened(real_open(path, flags, mode), flags);
-}
-int open64(const char *, int, ...) __attribute__((alias("open")));
-
-int
-openat(int dir, const char *path, int flags, ...)
-{
-	RESOLVE(openat);
-	va_list ap;
-	va_start(ap, flags);
-	mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-	va_end(ap);
-	return opened(real_openat(dir, path, flags, mode), flags);
-}
-int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
-
-/* stream -- stdio reads inside libc: every line of the file is read */
-static FILE *
-stream(FILE *f)
-{
-	long file = f && lw.nlines ? image_file(fileno(f)) : -1;
-	if (file >= 0)
-		log_range((uint32_t)file, 0, UINT64_MAX, 'P', 0);
-	return f;
-}
-
-FILE *
-fopen(const char *path, const char *mode)
-{
-	RESOLVE(fopen);
-	return stream(real_fopen(path, mode));
-}
-FILE *fopen64(const char *, const char *) __attribute__((alias("fopen")));
-
-FILE *
-fdopen(int fd, const char *mode)
-{
-	RESOLVE(fdopen);
-	return stream(real_fdopen(fd, mode));
-}
-
-/* exec_seen -- false if path cannot preload us (static, setuid) */
-static bool
-exec_seen(const char *path, char *why, size_t whylen)
-{
-	struct stat st;
-	int fd = real_open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true; /* execve fails, or a script: its interpreter */
-	Elf64_Ehdr eh;
-	bool seen = true;
-	if (fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
-		snprintf(why, whylen, "the check runs %s, a set-id program "
-				"(no LD_PRELOAD)", path);
-		seen = false;
-	} else if (real_pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) &&
-			memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-			eh.e_ident[EI_CLASS] == ELFCLASS64) {
-		bool interp = false;
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (real_pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff +
-					(uint64_t)i * eh.e_phentsize)) !=
-					sizeof(ph))
-				break;
-			interp |= ph.p_type == PT_INTERP;
-		}
-		if (!interp) {
-			snprintf(why, whylen, "the check runs %s, a static "
-					"program (no LD_PRELOAD)", path);
-			seen = false;
-		}
+	bool step = lw_step_on();
+	for (size_t i = 0; i < lw.nmaps && len > 0; i++) {
+		const struct lw_map *m = &lw.maps[i];
+		if (b <= m->start || a >= m->end)
+			continue;
+		buffer_pages(m, a, b, &p, &e);
+		uint64_t x = m->off + ((a > m->start ? a : m->start) - m->start);
+		uint64_t y = m->off + ((b < m->end ? b : m->end) - m->start);
+		if (!step) /* threads: the pages stay open, decided whole */
+			log_range(m->file, m->off + (p - m->start),
+					m->off + (e - m->start), 'P', pc);
+		else if (store) /* the call may store less than len */
+			log_range(m->file, x, y, 'W', pc);
+		else
+			touch_range(m, x, y, false, pc);
+		real_mprotect((void *)p, e - p, m->prot);
 	}
-	close(fd);
-	return seen;
+	errno = saved;
 }
 
-int
-execve(const char *path, char *const argv[], char *const envp[])
+void
+lw_buffer_end(const void *buf, size_t len)
 {
-	RESOLVE(execve);
-	char why[160];
-	if (lw.nlines && !exec_seen(path, why, sizeof(why)))
-		log_unseen(why);
-	return real_execve(path, argv, envp);
+	uintptr_t a = (uintptr_t)buf, b = a + len, p, e;
+	int saved = errno;
+	for (size_t i = 0; i < lw.nmaps && len > 0; i++) {
+		const struct lw_map *m = &lw.maps[i];
+		if (b <= m->start || a >= m->end)
+			continue;
+		buffer_pages(m, a, b, &p, &e);
+		protect(m, p, e);
+	}
+	errno = saved;
+}
+
+void
+lw_iov_begin(const struct iovec *iov, int n, bool store, uintptr_t pc)
+{
+	for (int i = 0; i < n; i++)
+		lw_buffer_begin(iov[i].iov_base, iov[i].iov_len, store, pc);
+}
+
+void
+lw_iov_end(const struct iovec *iov, int n)
+{
+	for (int i = 0; i < n; i++)
+		lw_buffer_end(iov[i].iov_base, iov[i].iov_len);
+}
+
+void
+lw_read_range(long file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
+{
+	if (file >= 0 && lw.nlines)
+		log_range((uint32_t)file, off, end, kind, pc);
+}
+
+bool
+lw_watching(void)
+{
+	return lw.nlines != 0;
 }
 
 /* load_spec -- the image files and undecided lines pmemu wrote */
@@ -533,6 +572,9 @@ load_spec(const char *path)
 			}
 			lw.nfiles++;
 		} else if (sscanf(buf, "L %u %llx %u", &file, &off, &len) == 3) {
+			unsigned long long known = 0;
+			if (sscanf(buf, "L %*u %*x %*u %llx", &known) != 1)
+				known = 0;
 			if (lw.nlines == cap) {
 				cap = cap ? cap * 2 : 256;
 				lw.lines = realloc(lw.lines,
@@ -541,23 +583,27 @@ load_spec(const char *path)
 					abort();
 			}
 			lw.lines[lw.nlines++] = (struct lw_line){ file, off,
-				len };
+				len, known };
 		}
 	}
 	fclose(f);
 	lw.seen = calloc(lw.nlines + 1, 1);
-	return lw.seen ? 0 : -1;
+	lw.logged = calloc(lw.nlines + 1, 1);
+	lw.revealed = calloc(lw.nlines + 1, sizeof(*lw.revealed));
+	lw.written = calloc(lw.nlines + 1, sizeof(*lw.written));
+	if (!lw.seen || !lw.logged || !lw.revealed || !lw.written)
+		return -1;
+	for (size_t i = 0; i < lw.nlines; i++)
+		lw.revealed[i] = lw.lines[i].known;
+	return 0;
 }
 
 __attribute__((constructor)) static void
 lazy_watch_init(void)
 {
 	const char *on = getenv("PMEMU_LAZY"), *image = getenv("PMEMU_IMAGE");
-	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(read);
-	RESOLVE(write);
-	RESOLVE(pread); RESOLVE(readv); RESOLVE(preadv); RESOLVE(open);
-	RESOLVE(openat); RESOLVE(fopen); RESOLVE(fdopen);
-	RESOLVE(execve); RESOLVE(lseek);
+	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(write);
+	RESOLVE(open); RESOLVE(fopen);
 	if (on == NULL || strcmp(on, "1") != 0 || image == NULL)
 		return;
 	char path[4096];
@@ -575,4 +621,5 @@ lazy_watch_init(void)
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &lw.old_segv);
+	lw_step_init(close_page);
 }

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 /* " R module+0xoff" (kind R: a read, W: a store covering the line, P:
- * decided with its page or file, not known to be touched) into buf;
+ * decided with its page or file, not known to be touched, O: stored whole
+ * before any read, its outcome irrelevant) into buf;
  * its length (at most len, not terminated) */
 size_t lw_where(char *buf, size_t len, char kind, uintptr_t pc)
 	__attribute__((visibility("hidden")));

@@ -1,0 +1,268 @@
+/*
+ * lazy_step.c -- libpmemu-lazy.so: a fault decides the lines the faulting
+ * instruction touches, not every undecided line of its page
+ *
+ * The processor reports a fault per page; a libpmemobj pool keeps lanes,
+ * logs and heap headers of many transactions on one page, and deciding
+ * them all at the first touch multiplies the check's runs by outcomes of
+ * lines it never reads. So the page is opened for the faulting instruction
+ * alone: capstone gives the instruction's memory operands, their
+ * addresses (from the registers) and sizes, the lines they cover on the
+ * page are decided, the trap flag steps the instruction, and the SIGTRAP
+ * that follows closes the page again (lazy_watch.c protects what is still
+ * undecided on it). A rep string instruction's remaining iterations are
+ * decided at once and its pages stay open until it is done.
+ *
+ * Where that cannot be exact, the page is decided whole, as before:
+ * - the check has started a thread (another thread could read the open
+ *   page during the step unseen);
+ * - the instruction is not decoded, has a memory operand of unknown size
+ *   or over 64 bytes, an address it cannot compute from the registers (a
+ *   vector index: gathers and scatters; a segment base; 32-bit registers),
+ *   or the fault is not in the ranges it computes; a rep string
+ *   instruction over LW_STEP_REP_MAX bytes (it traps per iteration);
+ * - the page faulted LW_STEP_HOT times already (a copy loop: one trap per
+ *   access would cost more than the runs it saves);
+ * - the instruction faults on more than LW_STEP_PAGES pages.
+ *
+ * No allocation after the constructor; the handlers only decode (into an
+ * instruction capstone allocated up front), write and mprotect.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <capstone/capstone.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "lazy_step.h"
+
+#define LW_STEP_HOT 64    /* faults on one page before it is decided whole */
+#define LW_STEP_PAGES 4   /* pages one instruction may open */
+#define LW_STEP_SLOTS 256 /* pages whose faults are counted */
+#define LW_STEP_REP_MAX 16384 /* bytes a rep string instruction may step */
+#define LW_TRAP_FLAG 0x100
+
+static struct {
+	bool on;          /* stepping allowed: decoder ready, no thread */
+	csh cs;
+	cs_insn *insn;
+	uintptr_t open[LW_STEP_PAGES]; /* opened for the step under way */
+	size_t nopen;
+	uintptr_t pc;     /* the instruction they are open for */
+	struct { uintptr_t page; unsigned faults; } hot[LW_STEP_SLOTS];
+	void (*close_page)(uintptr_t page);
+	struct sigaction old_trap;
+} st;
+
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
+		void *(*)(void *), void *);
+
+/* pthread_create -- a second thread ends stepping for this process */
+int
+pthread_create(pthread_t *t, const pthread_attr_t *attr,
+		void *(*fn)(void *), void *arg)
+{
+	if (real_pthread_create == NULL)
+		real_pthread_create = (__typeof__(real_pthread_create))
+			dlsym(RTLD_NEXT, "pthread_create");
+	__atomic_store_n(&st.on, false, __ATOMIC_SEQ_CST);
+	return real_pthread_create(t, attr, fn, arg);
+}
+
+/* hot -- one more fault on page; true once it faulted too often */
+static bool
+hot(uintptr_t page)
+{
+	size_t i = (page >> 12) % LW_STEP_SLOTS;
+	if (st.hot[i].page != page) {
+		st.hot[i].page = page;
+		st.hot[i].faults = 0;
+	}
+	return ++st.hot[i].faults > LW_STEP_HOT;
+}
+
+/* gpr -- the value of 64-bit register r in uc, false for any other */
+static bool
+gpr(const ucontext_t *uc, unsigned r, uint64_t next_pc, uint64_t *v)
+{
+	static const struct { unsigned cs; int greg; } map[] = {
+		{ X86_REG_RAX, REG_RAX }, { X86_REG_RBX, REG_RBX },
+		{ X86_REG_RCX, REG_RCX }, { X86_REG_RDX, REG_RDX },
+		{ X86_REG_RSI, REG_RSI }, { X86_REG_RDI, REG_RDI },
+		{ X86_REG_RBP, REG_RBP }, { X86_REG_RSP, REG_RSP },
+		{ X86_REG_R8, REG_R8 }, { X86_REG_R9, REG_R9 },
+		{ X86_REG_R10, REG_R10 }, { X86_REG_R11, REG_R11 },
+		{ X86_REG_R12, REG_R12 }, { X86_REG_R13, REG_R13 },
+		{ X86_REG_R14, REG_R14 }, { X86_REG_R15, REG_R15 },
+	};
+	if (r == X86_REG_INVALID) {
+		*v = 0;
+		return true;
+	}
+	if (r == X86_REG_RIP) {
+		*v = next_pc;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].cs == r) {
+			*v = (uint64_t)uc->uc_mcontext.gregs[map[i].greg];
+			return true;
+		}
+	return false;
+}
+
+/* plain_store -- operand i of the instruction is written whole and not
+ * read: the destination (Intel order: the first operand) of a move or a
+ * string store without a mask. Capstone 4's access flags are missing for
+ * many vector moves, and would count a masked AVX-512 store, which leaves
+ * masked-off bytes, as whole. */
+static bool
+plain_store(uint8_t i)
+{
+	const char *m = st.insn->mnemonic;
+	if (strncmp(m, "rep ", 4) == 0)
+		m += 4;
+	if (i != 0 || strstr(st.insn->op_str, "{k") != NULL ||
+			strstr(m, "maskmov") != NULL)
+		return false;
+	return strncmp(m, "mov", 3) == 0 || strncmp(m, "vmov", 4) == 0 ||
+		strncmp(m, "stos", 4) == 0;
+}
+
+/* touched -- the byte ranges the instruction at uc's pc accesses (a rep
+ * string instruction: all its remaining iterations) into lo/hi, whether
+ * each is only written into store; their number, or 0 when they cannot be known exactly (see the header) */
+static size_t
+touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
+		size_t max, bool *rep)
+{
+	uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	const uint8_t *code = (const uint8_t *)pc;
+	size_t len = 16, n = 0;
+	uint64_t addr = pc;
+	if (!cs_disasm_iter(st.cs, &code, &len, &addr, st.insn))
+		return 0;
+	const cs_x86 *x = &st.insn->detail->x86;
+	*rep = x->prefix[0] == X86_PREFIX_REP ||
+		x->prefix[0] == X86_PREFIX_REPNE;
+	uint64_t count = *rep ? (uint64_t)uc->uc_mcontext.gregs[REG_RCX] : 1;
+	bool down = (uc->uc_mcontext.gregs[REG_EFL] & 0x400) != 0; /* DF */
+	for (uint8_t i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t base, index;
+		if (op->type != X86_OP_MEM)
+			continue;
+		if (n == max || op->size == 0 || op->size > 64 ||
+				op->mem.segment != X86_REG_INVALID ||
+				!gpr(uc, op->mem.base, addr, &base) ||
+				!gpr(uc, op->mem.index, addr, &index) ||
+				count > LW_STEP_REP_MAX / op->size)
+			return 0;
+		uintptr_t ea = (uintptr_t)(base + index * (uint64_t)op->mem.scale +
+				(uint64_t)op->mem.disp);
+		uintptr_t span = (uintptr_t)(count * op->size);
+		lo[n] = down ? ea + op->size - span : ea;
+		hi[n] = down ? ea + op->size : ea + span;
+		store[n] = plain_store(i);
+		n++;
+	}
+	return n;
+}
+
+size_t
+lw_step_open(void *ucv, uintptr_t page, uintptr_t addr, uintptr_t lo[],
+		uintptr_t hi[], bool store[], size_t max)
+{
+	ucontext_t *uc = ucv;
+	bool rep = false;
+	if (!__atomic_load_n(&st.on, __ATOMIC_SEQ_CST) ||
+			st.nopen == LW_STEP_PAGES || hot(page))
+		return 0;
+	size_t n = touched(uc, lo, hi, store, max, &rep), hit = 0;
+	for (size_t i = 0; i < n; i++)
+		hit += addr >= lo[i] && addr < hi[i];
+	if (hit == 0) /* the fault is not where the decoder says: page */
+		return 0;
+	if (st.nopen == 0)
+		st.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	st.open[st.nopen++] = page;
+	uc->uc_mcontext.gregs[REG_EFL] |= LW_TRAP_FLAG;
+	return n;
+}
+
+bool
+lw_step_on(void)
+{
+	return __atomic_load_n(&st.on, __ATOMIC_SEQ_CST);
+}
+
+bool
+lw_step_is_open(uintptr_t page)
+{
+	for (size_t i = 0; i < st.nopen; i++)
+		if (st.open[i] == page)
+			return true;
+	return false;
+}
+
+/* on_trap -- the stepped instruction is done: close its pages again */
+static void
+on_trap(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	if (st.nopen > 0 && (uc->uc_mcontext.gregs[REG_EFL] & LW_TRAP_FLAG)) {
+		int saved = errno;
+		/* a rep string instruction traps per iteration: its ranges
+		 * were decided whole, its pages stay open until it is done */
+		if ((uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == st.pc &&
+				uc->uc_mcontext.gregs[REG_RCX] != 0)
+			return;
+		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)LW_TRAP_FLAG;
+		size_t n = st.nopen;
+		st.nopen = 0;
+		for (size_t i = 0; i < n; i++)
+			st.close_page(st.open[i]);
+		errno = saved;
+		return;
+	}
+	/* not ours: the handler before us, or the default */
+	if ((st.old_trap.sa_flags & SA_SIGINFO) &&
+			st.old_trap.sa_sigaction != NULL) {
+		st.old_trap.sa_sigaction(sig, si, ucv);
+	} else if (st.old_trap.sa_handler != SIG_DFL &&
+			st.old_trap.sa_handler != SIG_IGN) {
+		st.old_trap.sa_handler(sig);
+	} else if (st.old_trap.sa_handler == SIG_DFL) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+void
+lw_step_init(void (*close_page)(uintptr_t page))
+{
+	real_pthread_create = (__typeof__(real_pthread_create))
+		dlsym(RTLD_NEXT, "pthread_create");
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &st.cs) != CS_ERR_OK)
+		return;
+	cs_option(st.cs, CS_OPT_DETAIL, CS_OPT_ON);
+	st.insn = cs_malloc(st.cs);
+	if (st.insn == NULL)
+		return;
+	st.close_page = close_page;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_trap;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTRAP, &sa, &st.old_trap) != 0)
+		return;
+	st.on = true;
+}

@@ -1,0 +1,138 @@
+"""test_explore_lazy_step.py -- `--explore lazy` through a mapping decides
+the lines an instruction touches, not its page (libshim/lazy/lazy_step.c,
+docs/explore.md "Lazy exploration"): runs multiply only by the outcomes of
+lines the check reads; a line it stores whole before reading it is never
+enumerated; a system call given a buffer in the image works and reads it.
+
+Every trace here leaves the 5 lines of one page in flight at one crash
+point (flushed, not fenced: 2 outcomes each, lost or stored), so deciding the page would run the
+check 2^5 = 32 times there."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from explore_trace import Trace  # noqa: E402
+
+PMEMU = os.environ.get("PMEMU", "pmemu")
+
+# check MODE IMAGE: maps the image shared and touches it as MODE says;
+# exit 0 unless a call fails (3): every state passes, the runs are counted
+CHECK_C = r"""
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static volatile unsigned char sink;
+
+static void *idle(void *arg) { return arg; }
+
+int main(int argc, char **argv)
+{
+	int fd = open(argv[2], O_RDWR);
+	if (fd < 0)
+		return 3;
+	unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 3;
+	const char *m = argv[1];
+	if (strcmp(m, "one") == 0) {            /* line 1 */
+		sink = p[64 + 9];
+	} else if (strcmp(m, "overwrite") == 0) { /* line 2 whole, then 1 */
+		volatile uint64_t *w = (volatile uint64_t *)(p + 128);
+		for (int i = 0; i < 8; i++)
+			w[i] = 0x1111111111111111ull * (unsigned)i;
+		sink = p[128 + 40];
+		sink = p[64];
+	} else if (strcmp(m, "partial") == 0) {   /* half of 2, then 2 and 1 */
+		volatile uint64_t *w = (volatile uint64_t *)(p + 128);
+		for (int i = 0; i < 4; i++)
+			w[i] = 7;
+		sink = p[128 + 40];
+		sink = p[64];
+	} else if (strcmp(m, "repmovs") == 0) {   /* line 3 by rep movsb */
+		unsigned char buf[64];
+		void *dst = buf;
+		const void *src = p + 192;
+		size_t n = sizeof(buf);
+		__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n)
+				: : "memory");
+		sink = buf[63];
+	} else if (strcmp(m, "thread") == 0) {    /* a thread: the page */
+		pthread_t t;
+		if (pthread_create(&t, NULL, idle, NULL) != 0 ||
+				pthread_join(t, NULL) != 0)
+			return 3;
+		sink = p[64];
+	} else if (strcmp(m, "syscall") == 0) {   /* line 0, line 4 by write */
+		int out = open("/dev/null", O_WRONLY);
+		sink = p[0];
+		if (out < 0 || write(out, p + 256, 64) != 64)
+			return 3;
+	} else {
+		return 2;
+	}
+	return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def check_bin(tmp_path_factory):
+    d = tmp_path_factory.mktemp("check")
+    src = d / "check.c"
+    src.write_text(CHECK_C)
+    exe = d / "check"
+    subprocess.run(["cc", "-O1", "-pthread", "-o", str(exe), str(src)],
+                   check=True)
+    return str(exe)
+
+
+@pytest.fixture(scope="module")
+def trace(tmp_path_factory):
+    d = tmp_path_factory.mktemp("trace")
+    media = d / "pool.img"
+    media.write_bytes(b"\0" * 4096)
+    t = Trace()
+    t.region(str(media), 4096)
+    for line in range(5):
+        t.store(line * 64, bytes([line + 1]) * 64, site=10 + line)
+        t.clwb(line * 64, site=20)     # in flight at the fence
+    t.sfence(site=30)
+    t.end()
+    return t.write(d / "t.trace")
+
+
+def runs_at_the_point(tmp_path, trace, check_bin, mode):
+    js = tmp_path / (mode + ".json")
+    r = subprocess.run([PMEMU, "explore", "--explore", "lazy", "--trace",
+                        str(trace), "--strategy", "pessimistic,inflight",
+                        "--no-progress", "--no-explain", "--jobs", "2",
+                        "--check", "%s %s {pmem}" % (check_bin, mode),
+                        "--json", str(js)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads(js.read_text())
+    note = [n for n in rep["notes"] if "most at one crash point" in n]
+    assert note, rep["notes"]
+    return int(note[0].split("most at one crash point: ")[1].split()[0])
+
+
+@pytest.mark.parametrize("mode, runs", [
+    ("one", 2),        # line 1's two outcomes; the page: 32
+    ("overwrite", 2),  # line 2 stored whole first: only line 1
+    ("partial", 4),    # line 2's unwritten half is read: lines 2 and 1
+    ("repmovs", 2),    # the rep string copies line 3 only
+    ("syscall", 4),    # line 0 read, line 4 read by write(2)
+    ("thread", 32),    # a thread could read the open page: the page
+])
+def test_the_runs_are_the_outcomes_of_the_lines_touched(tmp_path, trace,
+                                                        check_bin, mode,
+                                                        runs):
+    assert runs_at_the_point(tmp_path, trace, check_bin, mode) == runs

@@ -556,9 +556,8 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	if (rc == 0)
 		rp->checks_forked = e.checks_forked;
 	if (rc == 0 && e.fork_off != NULL)
-		xp_report_add_note(rp, "the check ran by exec, not forked "
-			"at its first access to the image (docs/explore.md, "
-			"\"The fork server\"): %s", e.fork_off);
+		xp_report_add_note(rp, "the check ran by exec, not from a "
+			"fork server: %s", e.fork_off);
 	free(e.fork_off);
 	if (rc == 0 && e.lazy_off != NULL)
 		xp_report_add_note(rp, "--explore lazy: %s: every state was "

@@ -1,0 +1,62 @@
+/* fork_check.c -- a check for the fork server's tests
+ * (test_explore_fork_server.py): `fork_check MODE IMAGE [LOG]`.
+ * The image holds data (8 bytes at 0) and a flag (8 bytes at 64): it is
+ * consistent when flag <= data. MODE says what an inconsistent image does
+ * (exit: status 1; segv: a crash; hang: never ends) and what the check
+ * does before it opens the image (env: appends PMEMU_STATE to LOG; fork:
+ * runs a child first; thread: starts a thread first). */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void *
+idle(void *arg)
+{
+	pause();
+	return arg;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	const char *mode = argv[1];
+	if (strcmp(mode, "env") == 0 && argc > 3) {
+		const char *s = getenv("PMEMU_STATE");
+		FILE *log = fopen(argv[3], "a");
+		if (log == NULL || s == NULL)
+			return 3;
+		fprintf(log, "%s\n", s);
+		fclose(log);
+	}
+	if (strcmp(mode, "fork") == 0) {
+		pid_t c = fork();
+		if (c == 0)
+			_exit(0);
+		waitpid(c, NULL, 0);
+	}
+	pthread_t t;
+	if (strcmp(mode, "thread") == 0)
+		pthread_create(&t, NULL, idle, NULL);
+	uint64_t v[9];
+	int fd = open(argv[2], O_RDONLY);
+	if (fd < 0 || pread(fd, v, sizeof(v), 0) != sizeof(v))
+		return 4;
+	if (v[8] <= v[0])
+		return 0;
+	printf("inconsistent: flag %llu, data %llu\n",
+			(unsigned long long)v[8], (unsigned long long)v[0]);
+	fflush(stdout);
+	if (strcmp(mode, "segv") == 0)
+		*(volatile int *)0 = 1;
+	if (strcmp(mode, "hang") == 0)
+		for (;;)
+			pause();
+	return 1;
+}

@@ -19,6 +19,9 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <utime.h>
 #include <unistd.h>
 
 #include "fork_server.h"
@@ -53,6 +56,20 @@
 		REAL(name); \
 		WATCH(AT_FDCWD, path); \
 		return real(path, a2); \
+	}
+#define HOOK_PATH3(ret, name, t2, t3) \
+	ret name(const char *path, t2 a2, t3 a3) \
+	{ \
+		REAL(name); \
+		WATCH(AT_FDCWD, path); \
+		return real(path, a2, a3); \
+	}
+#define HOOK_AT3(ret, name, t3) \
+	ret name(int dirfd, const char *path, t3 a3) \
+	{ \
+		REAL(name); \
+		WATCH(dirfd, path); \
+		return real(dirfd, path, a3); \
 	}
 #define HOOK_AT(ret, name, t3, t4) \
 	ret name(int dirfd, const char *path, t3 a3, t4 a4) \
@@ -125,7 +142,15 @@ HOOK_PATH(int, mkdir, mode_t)
 HOOK_PATH(int, chmod, mode_t)
 HOOK_PATH(char *, realpath, char *)
 HOOK_PATH(long, pathconf, int)
+HOOK_PATH(int, utime, const struct utimbuf *)
+HOOK_PATH3(ssize_t, listxattr, char *, size_t)
+HOOK_PATH3(ssize_t, llistxattr, char *, size_t)
+HOOK_PATH3(ssize_t, readlink, char *, size_t)
+HOOK_AT3(int, unlinkat, int)
+HOOK_AT3(int, mkdirat, mode_t)
 HOOK_AT(int, fstatat, struct stat *, int)
+HOOK_AT(int, fchmodat, mode_t, int)
+HOOK_AT(ssize_t, readlinkat, char *, size_t)
 HOOK_AT(int, fstatat64, struct stat64 *, int)
 HOOK_AT(int, faccessat, int, int)
 
@@ -203,10 +228,45 @@ rename(const char *from, const char *to)
 	return real(from, to);
 }
 
-ssize_t
-readlink(const char *path, char *buf, size_t len)
+int
+utimes(const char *path, const struct timeval tv[2])
 {
-	REAL(readlink);
+	REAL(utimes);
 	WATCH(AT_FDCWD, path);
-	return real(path, buf, len);
+	return real(path, tv);
+}
+
+int
+utimensat(int dirfd, const char *path, const struct timespec ts[2],
+		int flags)
+{
+	REAL(utimensat);
+	WATCH(dirfd, path);
+	return real(dirfd, path, ts, flags);
+}
+
+int
+rmdir(const char *path)
+{
+	REAL(rmdir);
+	WATCH(AT_FDCWD, path);
+	return real(path);
+}
+
+int
+renameat(int from_dir, const char *from, int to_dir, const char *to)
+{
+	REAL(renameat);
+	WATCH(from_dir, from);
+	WATCH(to_dir, to);
+	return real(from_dir, from, to_dir, to);
+}
+
+int
+link(const char *from, const char *to)
+{
+	REAL(link);
+	WATCH(AT_FDCWD, from);
+	WATCH(AT_FDCWD, to);
+	return real(from, to);
 }

@@ -50,6 +50,13 @@ int check(const char *image)
 	return ok ? 0 : 1;
 }
 """
+MAIN_C = r"""
+int check(const char *image);
+int main(int argc, char **argv)
+{
+	return argc > 1 ? check(argv[1]) : 2;
+}
+"""
 
 
 def make_trace(tmp, lines, states):

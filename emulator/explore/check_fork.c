@@ -20,6 +20,7 @@
  * FAILURES_MAX servers in a row; that reason goes back once.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -68,6 +69,8 @@ xp_fork_stop(struct xp_fork_server *s)
 	xp_runner_reap(s->pid);
 	s->pid = 0;
 	s->child = 0;
+	free(s->where);
+	s->where = NULL;
 }
 
 static void
@@ -186,6 +189,8 @@ plain(struct xp_fork_server *s, double timeout_s, struct xp_result *res)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pid = 0;
+	free(s->where);
+	s->where = NULL;
 	return res->kind == XP_RES_PASS;
 }
 
@@ -194,7 +199,7 @@ plain(struct xp_fork_server *s, double timeout_s, struct xp_result *res)
  * -1 run this state by exec */
 static int
 start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
-		char **argv, char **envp, double deadline,
+		char **argv, const char *where, char **envp, double deadline,
 		struct xp_result *res, bool *passed)
 {
 	int sv[2];
@@ -215,7 +220,11 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 	*s = (struct xp_fork_server){ .pid = pid, .sock = sv[0],
 		.pidfd = (int)syscall(SYS_pidfd_open, pid, 0),
 		.failures = s->failures, .off = s->off,
-		.off_told = s->off_told };
+		.off_told = s->off_told, .where = strdup(where) };
+	if (s->where == NULL) {
+		xp_fork_stop(s);
+		return -1;
+	}
 	char msg[MSG_MAX];
 	bool hello = false;
 	for (;;) {
@@ -272,8 +281,8 @@ served(struct xp_fork_server *s, char **envp, double deadline,
 
 bool
 xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
-		const struct xp_check_cmd *cmd, char **argv, char **envp,
-		struct xp_result *res)
+		const struct xp_check_cmd *cmd, const char *pmem,
+		const char *dir, char **envp, struct xp_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (!cmd->simple)
@@ -286,8 +295,17 @@ xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		return false;
 	double deadline = cfg->timeout_s > 0 ? now_s() + cfg->timeout_s : 0;
 	bool passed = false;
+	char where[2 * PATH_MAX + 2];
+	snprintf(where, sizeof(where), "%s\n%s", pmem, dir);
+	/* its children go on with its argv: another image, another server
+	 * (the explanation's images are in a directory of their own) */
+	if (s->pid > 0 && strcmp(s->where, where) != 0)
+		xp_fork_stop(s);
 	if (s->pid <= 0) {
-		int rc = start(s, cfg, argv, envp, deadline, res, &passed);
+		char **argv = xp_check_cmd_argv(cmd, pmem, dir);
+		int rc = start(s, cfg, argv, where, envp, deadline, res,
+				&passed);
+		xp_check_cmd_argv_free(argv);
 		if (rc <= 0) {
 			if (rc < 0)
 				s->failures++;

@@ -17,19 +17,21 @@ struct xp_fork_server {
 	int pidfd, sock;
 	volatile pid_t child; /* the state's process running now, or 0 */
 	unsigned runs;      /* states it passed */
+	char *where;        /* the image file and directory it was started
+	                     * on ("pmem\ndir"): its argv holds them */
 	unsigned failures;  /* servers lost in a row */
 	const char *off;    /* why the slot runs its checks by exec now */
 	bool off_told;      /* that reason went back in a result */
 };
 
-/* one state (the command argv, environment envp) through the fork server;
+/* one state (its image pmem in dir, environment envp) through the fork server;
  * true with its verdict in res (a PASS: from a child of the server, or
  * from the check run under the preload when it could not serve), false:
  * run it by plain exec (nothing reported yet; a server's failure is
  * never a verdict) */
 bool xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
-		const struct xp_check_cmd *cmd, char **argv, char **envp,
-		struct xp_result *res);
+		const struct xp_check_cmd *cmd, const char *pmem,
+		const char *dir, char **envp, struct xp_result *res);
 /* the reason the server stopped for good into res, the first time */
 void xp_fork_tell(struct xp_fork_server *s, struct xp_runner_reply *rep);
 /* ends the server and its child (their groups) */

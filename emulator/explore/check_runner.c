@@ -241,11 +241,8 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 		envp[k++] = (char *)f[i];
 	envp[k] = NULL;
 	if (cfg->fork_lib != NULL) {
-		char **argv = xp_check_cmd_argv(cmd, f[XP_REQ_PMEM],
-				f[XP_REQ_DIR]);
-		bool done = xp_fork_check(&fork_server, cfg, cmd, argv, envp,
-				res);
-		xp_check_cmd_argv_free(argv);
+		bool done = xp_fork_check(&fork_server, cfg, cmd,
+				f[XP_REQ_PMEM], f[XP_REQ_DIR], envp, res);
 		if (done)
 			return;
 		/* by exec, with only its own output */

@@ -207,9 +207,10 @@ void
 fs_trigger(void)
 {
 	setup();
-	if (!fs.ready || fs.fd < 0 || fs.triggered)
+	/* once, even with threads racing (they do not serve: N) */
+	if (!fs.ready || fs.fd < 0 ||
+			__atomic_exchange_n(&fs.triggered, true, __ATOMIC_SEQ_CST))
 		return;
-	fs.triggered = true;
 	int saved = errno;
 	const char *why = fs.env_read ? "the check read its environment "
 		"(PMEMU_ variables) other than by getenv before it touched the "

@@ -171,3 +171,20 @@ def test_a_bad_value_is_refused(tmp_path, check):
     assert r.returncode == 2
     assert r.stderr.strip() == ("pmemu: error: --fork-server maybe: "
                                 "expected on or off")
+
+
+def test_the_explanation_checks_its_own_images(tmp_path, check):
+    """the explanation's images are in another directory: a server
+    started on a worker's image must not answer for them"""
+    tr = trace(tmp_path, True)
+    report = tmp_path / "r.json"
+    r = subprocess.run(
+        [PMEMU, "explore", "--trace", str(tr), "--strategy", "all",
+         "--crash-points", "all", "--no-progress", "--jobs", "1",
+         "--check", check + " exit {pmem}", "--json", str(report)],
+        capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "minimal explanation" in r.stdout, r.stdout
+    assert "not deterministic" not in r.stdout, r.stdout
+    rep = json.loads(report.read_text())
+    assert rep["counts"]["checks_forked"] > 0

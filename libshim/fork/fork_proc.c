@@ -8,7 +8,9 @@
  * reaped children, cminflt, count every child that ever ran; those not
  * reaped are still listed as children), nor when the image is already
  * open or mapped (opened where libpmemu-fork.so could not see it: a
- * constructor that ran before ours, a raw system call).
+ * constructor that ran before ours, a raw system call), nor with a
+ * writable shared mapping (what one child writes there the next would
+ * see).
  *
  * Runs in the fault handler too: open, read, readlink, no allocation.
  */
@@ -106,20 +108,29 @@ image_open(void)
 	return found;
 }
 
-/* image_mapped -- a mapping of a file of the image directory */
+/* shared_writable -- a writable shared mapping in text from maps
+ * ("rw-s", "-wxs"...): the server's children would share it */
 static bool
+shared_writable(const char *text)
+{
+	return strstr(text, "w-s ") != NULL || strstr(text, "wxs ") != NULL;
+}
+
+/* image_mapped -- a mapping of a file of the image directory, or a
+ * writable shared mapping: 1 the image, 2 shared, 0 none */
+static int
 image_mapped(void)
 {
 	static char buf[BUF_SIZE + PATH_MAX + 1];
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return true;
+		return 1;
 	size_t keep = 0;
-	bool found = false;
+	int found = 0;
 	ssize_t n;
 	while (!found && (n = read(fd, buf + keep, BUF_SIZE)) > 0) {
 		buf[keep + (size_t)n] = '\0';
-		found = names_image(buf);
+		found = names_image(buf) ? 1 : shared_writable(buf) ? 2 : 0;
 		/* a path cut at the end is whole in the next round */
 		size_t len = keep + (size_t)n;
 		keep = len < PATH_MAX ? len : PATH_MAX;
@@ -141,8 +152,12 @@ fp_cannot_serve(void)
 	if (stat_field(stat, 11) != 0 || has_children())
 		return "the check started another process before it touched "
 			"the image";
-	if (image_open() || image_mapped())
+	int mapped = image_mapped();
+	if (image_open() || mapped == 1)
 		return "the check had the image open before libpmemu-fork.so "
 			"could see it";
+	if (mapped == 2)
+		return "the check had a writable shared mapping (its children "
+			"would share it)";
 	return NULL;
 }

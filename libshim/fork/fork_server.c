@@ -144,8 +144,8 @@ child(const char *req, size_t len, pid_t server)
 	setpgid(0, 0); /* a group leader, as an exec'd check: a timeout kills
 	                * its group */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != server)
-		_exit(127);
+	if (getppid() != server || !ff_private())
+		_exit(125); /* not a PASS: run again by exec */
 	fe_apply(req, len);
 	fe_release();
 }
@@ -218,6 +218,8 @@ fs_trigger(void)
 		"before it touched the image" : getpid() != fs.pid ? "a child process of the check "
 		"touched the image first" : !fe_serviceable() ? "the check "
 		"has too many or too long PMEMU_ variables" : fp_cannot_serve();
+	if (why == NULL && !ff_record(fs.fd))
+		why = "the check had too many files open";
 	if (why != NULL) {
 		say('N', why, 0, false);
 		stop_serving();

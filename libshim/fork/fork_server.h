@@ -49,4 +49,10 @@ bool fe_serviceable(void) FS_HIDDEN;
  * handler in place */
 void fe_release(void) FS_HIDDEN;
 
+/* fork_fds.c: the regular files and directories the check has open */
+/* the server notes them and their offsets (but keep); false: too many */
+bool ff_record(int keep) FS_HIDDEN;
+/* a child: each open anew at its offset (not shared); false: failed */
+bool ff_private(void) FS_HIDDEN;
+
 #endif

@@ -117,10 +117,23 @@ def test_each_child_sees_its_own_state_variables(tmp_path, check):
     assert len(set(seen)) == len(seen)
 
 
+def test_a_file_read_across_the_fork_is_each_childs_own(tmp_path, check):
+    """a file opened and half read before the first access to the image:
+    each child reads on from where the server stopped, not from where the
+    previous child did"""
+    data = tmp_path / "ab.txt"
+    data.write_text("AB")
+    (r, rep), _ = both(tmp_path, trace(tmp_path, False),
+                       "%s half {pmem} %s" % (check, data))
+    assert rep["verdict"] == "pass"
+    assert rep["counts"]["checks_forked"] == rep["counts"]["checks"]
+
+
 @pytest.mark.parametrize("mode,cmd,why", [
     ("shell", "{check} exit {pmem} && true", "shell syntax"),
     ("fork", "{check} fork {pmem}", "started another program"),
     ("thread", "{check} thread {pmem}", "more than one thread"),
+    ("shared", "{check} shared {pmem}", "writable shared mapping"),
 ])
 def test_an_unsafe_check_runs_by_exec_with_a_note(tmp_path, check, mode,
                                                   cmd, why):

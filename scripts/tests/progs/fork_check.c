@@ -4,13 +4,16 @@
  * consistent when flag <= data. MODE says what an inconsistent image does
  * (exit: status 1; segv: a crash; hang: never ends) and what the check
  * does before it opens the image (env: appends PMEMU_STATE to LOG; fork:
- * runs a child first; thread: starts a thread first). */
+ * runs a child first; thread: starts a thread first; shared: maps shared
+ * memory; half: reads the first byte of the file LOG, and the second
+ * after, which must be the file's second byte, else exit 5). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +44,17 @@ main(int argc, char **argv)
 			_exit(0);
 		waitpid(c, NULL, 0);
 	}
+	if (strcmp(mode, "shared") == 0 && mmap(NULL, 4096, PROT_READ |
+			PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) ==
+			MAP_FAILED)
+		return 3;
+	int half = -1;
+	char c[2];
+	if (strcmp(mode, "half") == 0 && argc > 3) {
+		half = open(argv[3], O_RDONLY);
+		if (half < 0 || read(half, c, 1) != 1)
+			return 3;
+	}
 	pthread_t t;
 	if (strcmp(mode, "thread") == 0)
 		pthread_create(&t, NULL, idle, NULL);
@@ -48,6 +62,8 @@ main(int argc, char **argv)
 	int fd = open(argv[2], O_RDONLY);
 	if (fd < 0 || pread(fd, v, sizeof(v), 0) != sizeof(v))
 		return 4;
+	if (half >= 0 && (read(half, c + 1, 1) != 1 || c[1] != 'B'))
+		return 5;
 	if (v[8] <= v[0])
 		return 0;
 	printf("inconsistent: flag %llu, data %llu\n",

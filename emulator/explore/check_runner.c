@@ -240,7 +240,7 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 	for (size_t i = XP_REQ_ENV; i < n; i++)
 		envp[k++] = (char *)f[i];
 	envp[k] = NULL;
-	if (cfg->fork_lib != NULL) {
+	if (cfg->fork_lib != NULL && fork_server.off == NULL) {
 		bool done = xp_fork_check(&fork_server, cfg, cmd,
 				f[XP_REQ_PMEM], f[XP_REQ_DIR], envp, res);
 		if (done)

@@ -134,6 +134,8 @@ def test_a_file_read_across_the_fork_is_each_childs_own(tmp_path, check):
     ("fork", "{check} fork {pmem}", "started another program"),
     ("thread", "{check} thread {pmem}", "more than one thread"),
     ("shared", "{check} shared {pmem}", "writable shared mapping"),
+    ("raw", "{check} raw {pmem}", "had the image open before"),
+    ("untouched", "/bin/true {pmem}", "before it touched the image"),
 ])
 def test_an_unsafe_check_runs_by_exec_with_a_note(tmp_path, check, mode,
                                                   cmd, why):

@@ -5,8 +5,9 @@
  * (exit: status 1; segv: a crash; hang: never ends) and what the check
  * does before it opens the image (env: appends PMEMU_STATE to LOG; fork:
  * runs a child first; thread: starts a thread first; shared: maps shared
- * memory; half: reads the first byte of the file LOG, and the second
- * after, which must be the file's second byte, else exit 5). */
+ * memory; raw: opens the image by a system call libc does not see;
+ * half: reads the first byte of the file LOG, and the second after, which
+ * must be the file's second byte, else exit 5). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +49,9 @@ main(int argc, char **argv)
 	if (strcmp(mode, "shared") == 0 && mmap(NULL, 4096, PROT_READ |
 			PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) ==
 			MAP_FAILED)
+		return 3;
+	if (strcmp(mode, "raw") == 0 &&
+			syscall(SYS_openat, AT_FDCWD, argv[2], O_RDONLY) < 0)
 		return 3;
 	int half = -1;
 	char c[2];

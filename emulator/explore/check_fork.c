@@ -250,7 +250,9 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 			turn_off(s, "the check ended, or ran another program, "
 				"before it touched the image");
 		}
-		*passed = plain(s, deadline > 0 ? deadline - now_s() : 0,
+		/* what is left of the timeout (0 is none: at least 1 ms) */
+		double left = deadline > 0 ? deadline - now_s() : 0;
+		*passed = plain(s, deadline > 0 && left < 0.001 ? 0.001 : left,
 				res);
 		return 0;
 	}

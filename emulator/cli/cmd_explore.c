@@ -34,6 +34,8 @@ static const char usage_text[] =
 "                       program's own paths name the image\n"
 "  --check-so LIB:FUNC  call int FUNC(const char *image) in a forked child\n"
 "  --in-process         ... without forking (no timeout, no crash safety)\n"
+"  --fork-server on|off --check: fork the check per state at its first\n"
+"                       access to the image, when safe (on)\n"
 "  --strategy S         pessimistic (default), inflight, eviction, torn,\n"
 "                       all, or a comma list\n"
 "  --crash-at S         fence (default), flush, store, marker, all, or a list\n"
@@ -180,6 +182,12 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 		return set_check(o, "--check", v);
 	else if ((v = cli_opt_value(argc, argv, i, "--check-so")))
 		return set_check(o, "--check-so", v);
+	else if ((v = cli_opt_value(argc, argv, i, "--fork-server"))) {
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return cli_error("--fork-server %s: expected on or off",
+					v);
+		o->check.fork_server = strcmp(v, "on") == 0;
+	}
 	else if ((v = cli_opt_value(argc, argv, i, "--strategy"))) {
 		if (xp_strategy_parse(v, &o->strategies) != 0)
 			return cli_error("--strategy %s: expected pessimistic, "
@@ -537,6 +545,7 @@ cmd_explore(int argc, char **argv)
 	a.o.budget = 10000;
 	a.o.progress = isatty(2);
 	a.o.check.timeout_s = 10;
+	a.o.check.fork_server = true;
 	a.o.tmpdir = getenv("TMPDIR");
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)

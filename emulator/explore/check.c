@@ -61,6 +61,8 @@ struct xp_checker {
 	char *pmem_dir;         /* shim: the program's pmem dir (owned) */
 	struct trace_dimm dimm; /* the recording's DIMM (usc.c) */
 	bool has_dimm;
+	char *fork_lib;         /* exec: libpmemu-fork.so, or NULL */
+	char fork_off[160];     /* why a slot's fork server is off, or "" */
 };
 
 const char *
@@ -115,7 +117,8 @@ start_runner(struct xp_checker *c, struct slot_run *s)
 {
 	struct xp_runner_cfg rc = { .kind = c->cfg.kind,
 		.timeout_s = c->cfg.timeout_s, .cmd = c->cfg.cmd, .fn = c->fn,
-		.base_env = c->envp, .nenv = c->nenv, .out_fd = s->out_fd };
+		.base_env = c->envp, .nenv = c->nenv, .out_fd = s->out_fd,
+		.fork_lib = c->fork_lib };
 	int fds[2 * c->nslots];
 	size_t n = 0;
 	/* the other runners' pipes: they must see EOF when we go */
@@ -170,6 +173,11 @@ xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 	c->s = xcalloc(nslots, sizeof(*c->s), "xp_checker_new: c->s");
 	*out = c;
 	base_env(c);
+	/* not under libpmemu.so or libpmemu-lazy.so: one preload at a time */
+	if (cfg->kind == XP_CHECK_EXEC && cfg->fork_server && !cfg->shim &&
+			!cfg->lazy)
+		c->fork_lib = xasprintf("a library path",
+				"%s/libpmemu-fork.so", cli_libdir());
 	if (cfg->kind != XP_CHECK_EXEC &&
 			load_so(cfg->cmd, &c->handle, &c->fn, err, errlen) != 0)
 		return -1;
@@ -219,6 +227,7 @@ xp_checker_delete(struct xp_checker *c)
 	free(c->s);
 	free(c->envp);
 	free(c->pmem_dir);
+	free(c->fork_lib);
 	/* the library stays loaded: its destructors may not be safe */
 	free(c);
 }
@@ -356,9 +365,14 @@ finish(struct xp_checker *c, size_t i, size_t *slot, struct xp_result *res)
 /* collect -- the result of a slot whose runner replied, or died (the
  * check killed it: XP_RUNNER_LOST, with the signal) */
 static void
-collect(struct slot_run *s)
+collect(struct xp_checker *c, struct slot_run *s)
 {
-	if (read(s->rep_fd, &s->res, sizeof(s->res)) != sizeof(s->res)) {
+	struct xp_runner_reply r;
+	if (read(s->rep_fd, &r, sizeof(r)) == sizeof(r)) {
+		s->res = r.res;
+		if (r.fork_off[0] != '\0' && c->fork_off[0] == '\0')
+			memcpy(c->fork_off, r.fork_off, sizeof(c->fork_off));
+	} else {
 		memset(&s->res, 0, sizeof(s->res));
 		s->res.kind = XP_RES_ERROR;
 		s->res.code = XP_RUNNER_LOST;
@@ -400,7 +414,7 @@ xp_check_wait(struct xp_checker *c, size_t *slot, struct xp_result *res)
 			return -1;
 		for (size_t k = 0; rc > 0 && k < n; k++)
 			if (p[k].revents)
-				collect(&c->s[idx[k]]);
+				collect(c, &c->s[idx[k]]);
 	}
 }
 
@@ -439,6 +453,12 @@ void
 xp_checker_set_dirty_shutdown(struct xp_checker *c, int v)
 {
 	c->dirty_shutdown = v;
+}
+
+const char *
+xp_checker_fork_off(const struct xp_checker *c)
+{
+	return c->fork_off[0] ? c->fork_off : NULL;
 }
 
 size_t

@@ -26,6 +26,7 @@ struct xp_result {
 	int code;               /* ERROR: XP_RUNNER_LOST when the slot's
 	                         * runner died (the check killed it) */
 	int sig;
+	bool forked;            /* exec: from a child of the fork server */
 };
 struct xp_check_cfg {
 	enum xp_check_kind kind;
@@ -34,6 +35,8 @@ struct xp_check_cfg {
 	bool shim;              /* exec without {pmem}: under libpmemu.so */
 	const char *pmem_dir;   /* shim: the program's pmem dir */
 	bool lazy;              /* exec under libpmemu-lazy.so (lazy.c) */
+	bool fork_server;       /* exec: a fork server when safe
+	                         * (check_fork.c; --fork-server) */
 	/* set (to a signal number) by a signal handler: waiting for a
 	 * check returns early (xp_check_wait) */
 	volatile sig_atomic_t *stop;
@@ -63,6 +66,9 @@ void xp_checker_set_dirty_shutdown(struct xp_checker *c, int v);
  * one higher unless the state is a cxl GPF success (usc.h) */
 void xp_checker_set_dimm(struct xp_checker *c, const struct trace_dimm *d);
 size_t xp_checker_busy(const struct xp_checker *c);
+/* exec: why a slot ran its checks by exec, not from a fork server (the
+ * first slot to say), or NULL */
+const char *xp_checker_fork_off(const struct xp_checker *c);
 /* the state id of the last check started in slot */
 const char *xp_check_state(const struct xp_checker *c, size_t slot);
 /* the check's output of the last run in slot (NUL terminated, tail) */

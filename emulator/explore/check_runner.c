@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "check_cmd.h"
+#include "check_fork.h"
 #include "check_reap.h"
 #include "check_runner.h"
 #include "check.h"
@@ -37,6 +38,8 @@
 
 /* the check process (group) running now, for the SIGTERM handler */
 static volatile pid_t current_child;
+/* the slot's fork server (exec), for the SIGTERM handler */
+static struct xp_fork_server fork_server;
 
 struct so_child {
 	pid_t pid;      /* 0: none */
@@ -45,8 +48,8 @@ struct so_child {
 	unsigned runs;  /* checks it passed */
 };
 
-static void
-status_result(int st, bool timed_out, struct xp_result *res)
+void
+xp_runner_status(int st, bool timed_out, struct xp_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (timed_out)
@@ -82,15 +85,15 @@ poll_in(int fd, double timeout_s)
 	return rc != 0;
 }
 
-static void
-kill_group(pid_t pid)
+void
+xp_runner_kill_group(pid_t pid)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
 }
 
-static int
-reap(pid_t pid)
+int
+xp_runner_reap(pid_t pid)
 {
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -105,12 +108,12 @@ wait_child(pid_t pid, double timeout_s, struct xp_result *res)
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	bool timed_out = false;
 	if (pidfd >= 0 && timeout_s > 0 && poll_in(pidfd, timeout_s) == 0) {
-		kill_group(pid);
+		xp_runner_kill_group(pid);
 		timed_out = true;
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	status_result(reap(pid), timed_out, res);
+	xp_runner_status(xp_runner_reap(pid), timed_out, res);
 }
 
 /* on_term -- the explorer stops with a check running: take it along */
@@ -119,7 +122,8 @@ on_term(int sig)
 {
 	(void)sig;
 	if (current_child > 0)
-		kill_group(current_child);
+		xp_runner_kill_group(current_child);
+	xp_fork_kill(&fork_server);
 	xp_kill_children(0);
 	_exit(0);
 }
@@ -195,8 +199,9 @@ xp_runner_send(int req_fd, const char *const *field, size_t n)
 
 /* spawn -- argv[0] (searched in PATH) with envp, in its own group, its
  * output to out_fd; the spawn's error number */
-static int
-spawn(const struct xp_runner_cfg *cfg, char **argv, char **envp, pid_t *pid)
+int
+xp_runner_spawn(const struct xp_runner_cfg *cfg, char **argv, char **envp,
+		pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -221,9 +226,10 @@ spawn(const struct xp_runner_cfg *cfg, char **argv, char **envp, pid_t *pid)
 	return rc;
 }
 
-/* exec_check -- the command with our variables, in its own group: by
- * execvp when it has no shell syntax (a program that cannot be found
- * is left to the shell, which says so), else /bin/sh -c */
+/* exec_check -- the command with our variables, in its own group: from
+ * the fork server when it can (check_fork.c), else by execvp when it has
+ * no shell syntax (a program that cannot be found is left to the shell,
+ * which says so), else /bin/sh -c */
 static void
 exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 		const char **f, size_t n, struct xp_result *res)
@@ -234,19 +240,29 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 	for (size_t i = XP_REQ_ENV; i < n; i++)
 		envp[k++] = (char *)f[i];
 	envp[k] = NULL;
+	if (cfg->fork_lib != NULL && fork_server.off == NULL) {
+		bool done = xp_fork_check(&fork_server, cfg, cmd,
+				f[XP_REQ_PMEM], f[XP_REQ_DIR], envp, res);
+		if (done)
+			return;
+		/* by exec, with only its own output */
+		if (ftruncate(cfg->out_fd, 0) != 0 ||
+				lseek(cfg->out_fd, 0, SEEK_SET) < 0)
+			return error_result(res);
+	}
 	pid_t pid;
 	int rc = -1;
 	if (cmd->simple) {
 		char **argv = xp_check_cmd_argv(cmd, f[XP_REQ_PMEM],
 				f[XP_REQ_DIR]);
-		rc = spawn(cfg, argv, envp, &pid);
+		rc = xp_runner_spawn(cfg, argv, envp, &pid);
 		xp_check_cmd_argv_free(argv);
 	}
 	if (rc != 0) {
 		char *line = xp_check_cmd_shell(cfg->cmd, f[XP_REQ_PMEM],
 				f[XP_REQ_DIR]);
 		char *argv[] = { "/bin/sh", "-c", line, NULL };
-		rc = spawn(cfg, argv, envp, &pid);
+		rc = xp_runner_spawn(cfg, argv, envp, &pid);
 		free(line);
 	}
 	if (rc != 0)
@@ -293,8 +309,8 @@ so_child_stop(struct so_child *k)
 		return;
 	close(k->req);
 	close(k->rep);
-	kill_group(k->pid);
-	reap(k->pid);
+	xp_runner_kill_group(k->pid);
+	xp_runner_reap(k->pid);
 	if (k->pidfd >= 0)
 		close(k->pidfd);
 	k->pid = 0;
@@ -352,13 +368,13 @@ so_attempt(struct so_child *k, const struct xp_runner_cfg *cfg,
 	if (read_all(k->rep, &code, 4) != 0) { /* it died in the check */
 		close(k->req);
 		close(k->rep);
-		int st = reap(k->pid);
+		int st = xp_runner_reap(k->pid);
 		kill(-k->pid, SIGKILL); /* what it started */
 		if (k->pidfd >= 0)
 			close(k->pidfd);
 		k->pid = 0;
 		current_child = 0;
-		status_result(st, false, res);
+		xp_runner_status(st, false, res);
 		return;
 	}
 	memset(res, 0, sizeof(*res));
@@ -407,17 +423,20 @@ runner_main(const struct xp_runner_cfg *cfg, int req, int rep)
 	signal(SIGINT, SIG_IGN);  /* the terminal's ^C is the explorer's to
 	                           * handle: it stops us with SIGTERM */
 	while (read_request(req, buf, &len, f, &n) == 0) {
-		struct xp_result res;
+		struct xp_runner_reply r;
+		memset(&r, 0, sizeof(r));
 		if (cfg->kind == XP_CHECK_EXEC)
-			exec_check(cfg, &cmd, f, n, &res);
+			exec_check(cfg, &cmd, f, n, &r.res);
 		else
-			so_check(&k, cfg, buf, len, &res);
+			so_check(&k, cfg, buf, len, &r.res);
+		xp_fork_tell(&fork_server, &r);
 		/* what the check left running ends before the next one */
-		xp_reap_descendants(k.pid);
-		if (write_all(rep, &res, sizeof(res)) != 0)
+		xp_reap_descendants(k.pid > 0 ? k.pid : fork_server.pid);
+		if (write_all(rep, &r, sizeof(r)) != 0)
 			break;
 	}
 	so_child_stop(&k);
+	xp_fork_stop(&fork_server);
 	_exit(0);
 }
 

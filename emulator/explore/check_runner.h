@@ -8,6 +8,7 @@
 #ifndef PMEMU_CHECK_RUNNER_H
 #define PMEMU_CHECK_RUNNER_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,6 +24,8 @@ struct xp_runner_cfg {
 	char *const *base_env;    /* exec: environ minus our variables */
 	size_t nenv;
 	int out_fd;               /* the checks' stdout and stderr */
+	const char *fork_lib;     /* exec: libpmemu-fork.so, or NULL: no fork
+	                           * server (check_fork.c) */
 };
 
 /*
@@ -31,6 +34,13 @@ struct xp_runner_cfg {
  * environment variables (the runner substitutes the paths into the
  * command, check_cmd.c).
  */
+/* a runner's reply to a request */
+struct xp_runner_reply {
+	struct xp_result res;
+	char fork_off[160];     /* exec: why the slot's fork server stopped
+	                         * for good (told once), else "" */
+};
+
 enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_ENV };
 #define XP_REQ_MAX_FIELDS 16
 
@@ -40,5 +50,16 @@ int xp_runner_fork(const struct xp_runner_cfg *cfg, const int *close_fds,
 		size_t nclose, pid_t *pid, int *req_fd, int *rep_fd);
 /* one request; 0 or -1 (too long, or the runner is gone) */
 int xp_runner_send(int req_fd, const char *const *field, size_t n);
+
+/* for check_fork.c: posix_spawnp of argv in its own group, output to
+ * cfg->out_fd; the spawn's error number */
+int xp_runner_spawn(const struct xp_runner_cfg *cfg, char **argv,
+		char **envp, pid_t *pid);
+/* a wait status as a result */
+void xp_runner_status(int st, bool timed_out, struct xp_result *res);
+/* SIGKILL to pid's group and pid */
+void xp_runner_kill_group(pid_t pid);
+/* waitpid through EINTR: the status */
+int xp_runner_reap(pid_t pid);
 
 #endif

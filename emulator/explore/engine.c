@@ -74,6 +74,9 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	im->res = *res;
 	im->done = true;
 	e->done++;
+	e->checks_forked += res->forked;
+	if (e->fork_off == NULL && xp_checker_fork_off(e->chk) != NULL)
+		e->fork_off = xp_strdup(xp_checker_fork_off(e->chk));
 	if (res->kind != XP_RES_PASS) {
 		e->failing++;
 		im->output = xp_strdup(xp_check_output(e->chk, slot));
@@ -549,6 +552,12 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			e.points_done };
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
+	if (rc == 0)
+		rp->checks_forked = e.checks_forked;
+	if (rc == 0 && e.fork_off != NULL)
+		xp_report_add_note(rp, "the check ran by exec, not from a "
+			"fork server: %s", e.fork_off);
+	free(e.fork_off);
 	if (rc == 0 && e.lazy_off != NULL)
 		xp_report_add_note(rp, "--explore lazy: %s: every state was "
 			"explored eagerly", e.lazy_off);

@@ -53,6 +53,8 @@ struct engine {
 	const char *lazy_off;   /* why --explore lazy fell back, or NULL */
 	uint64_t points_done;   /* points explored (all but when stopped) */
 	const struct xp_image *runner_lost; /* its check killed the runner */
+	uint64_t checks_forked; /* exec'd checks from a fork server */
+	char *fork_off;         /* why a slot ran its checks by exec */
 };
 
 /* the states an enumerated point left in st[] */

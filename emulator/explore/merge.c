@@ -351,6 +351,7 @@ xp_report_read_json(const char *path, struct xp_report *rp, char *err,
 	rp->states = json_u64(c, "states");
 	rp->images = json_u64(c, "images");
 	rp->checks = json_u64(c, "checks");
+	rp->checks_forked = json_u64(c, "checks_forked");
 	rp->failing_states = json_u64(c, "failing_states");
 	rp->failing_images = json_u64(c, "failing_images");
 	rp->timeouts = json_u64(c, "timeouts");

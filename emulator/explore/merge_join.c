@@ -214,6 +214,7 @@ xp_report_merge(struct xp_report *d, const struct xp_report *s, char *err,
 	d->states += s->states;
 	d->images += s->images;
 	d->checks += s->checks;
+	d->checks_forked += s->checks_forked;
 	d->failing_states += s->failing_states;
 	d->failing_images += s->failing_images;
 	d->timeouts += s->timeouts;

@@ -147,12 +147,13 @@ json_counts(const struct xp_report *rp, FILE *f)
 {
 	fprintf(f, "  \"counts\": {\"points_total\": %" PRIu64 ", \"points\": %"
 		PRIu64 ", \"states\": %" PRIu64 ", \"images\": %" PRIu64
-		", \"checks\": %" PRIu64 ", \"failing_states\": %" PRIu64
+		", \"checks\": %" PRIu64 ", \"checks_forked\": %" PRIu64
+		", \"failing_states\": %" PRIu64
 		", \"failing_images\": %" PRIu64 ", \"timeouts\": %" PRIu64
 		", \"crashes\": %" PRIu64 ", \"points_bounded\": %" PRIu64
 		", \"states_left_out\": %.17g},\n", rp->points_total,
 		rp->points, rp->states, rp->images, rp->checks,
-		rp->failing_states, rp->failing_images, rp->timeouts,
+		rp->checks_forked, rp->failing_states, rp->failing_images, rp->timeouts,
 		rp->crashes, rp->bounded.points, rp->bounded.left_out);
 }
 

@@ -83,6 +83,7 @@ struct xp_report {
 	size_t nregions;
 	/* counts */
 	uint64_t points_total, points, states, images, checks;
+	uint64_t checks_forked; /* of checks: forked by a fork server */
 	uint64_t failing_states, failing_images, timeouts, crashes;
 	struct xp_bounded bounded;  /* the same in every shard */
 	char **notes;

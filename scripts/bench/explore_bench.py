@@ -4,12 +4,15 @@
 An 8 MiB pool; each round stores to K fresh lines, flushes them and fences,
 so the crash point before the fence has K write-backs in flight and, with
 --strategy inflight, 2^K states that each differ from the last in about K
-lines. Three checks: an exec'd trivial command, a --check-so function in a
-forked child, and the same --in-process. Prints one table row per (check,
+lines. Four checks: an exec'd trivial command (`true {pmem}`, a shell
+built-in: it runs by /bin/sh -c), an exec'd program that opens the image
+and reads 64 bytes (exec-prog: it runs from the fork server, docs/
+explore.md), a --check-so function doing the same in a forked child, and
+the same --in-process. Prints one table row per (check,
 K); the time includes replaying the trace.
 
 usage: explore_bench.py [--pmemu PATH ...] [--jobs N] [--lines 1,4,8]
-                        [--states N] [--kinds exec,fork,inproc]
+                        [--states N] [--kinds exec,exec-prog,fork,inproc]
                         [--repeat 3]
 
 Each row is the median of --repeat runs: wall seconds, CPU seconds (user
@@ -47,6 +50,13 @@ int check(const char *image)
 	return ok ? 0 : 1;
 }
 """
+MAIN_C = r"""
+int check(const char *image);
+int main(int argc, char **argv)
+{
+	return argc > 1 ? check(argv[1]) : 2;
+}
+"""
 
 
 def make_trace(tmp, lines, states):
@@ -68,11 +78,14 @@ def make_trace(tmp, lines, states):
 
 
 def run(pmemu, trace, kind, so, jobs):
+    """one explore: (states, checks, wall s, CPU s)"""
     args = [pmemu, "explore", "--trace", trace, "--strategy", "inflight",
             "--no-progress", "--no-explain", "--crash-points", "all", "--jobs", str(jobs),
             "--json", trace + ".json"]
     if kind == "exec":
         args += ["--check", "true {pmem}"]
+    elif kind == "exec-prog":
+        args += ["--check", so[:-3] + " {pmem}"]
     else:
         args += ["--check-so", so + ":check"]
         if kind == "inproc":
@@ -104,12 +117,17 @@ def main():
     print("# load average before: %s; median of %d interleaved runs" %
           (" / ".join("%.2f" % x for x in os.getloadavg()), a.repeat))
     pmemus = a.pmemu or [os.environ.get("PMEMU", "pmemu")]
-    default_states = {"exec": 6000, "fork": 40000, "inproc": 200000}
+    default_states = {"exec": 6000, "exec-prog": 6000, "fork": 40000,
+                      "inproc": 200000}
     with tempfile.TemporaryDirectory() as tmp:
         so = os.path.join(tmp, "check.so")
         src = os.path.join(tmp, "check.c")
         open(src, "w").write(CHECK_C)
         subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", so, src],
+                       check=True)
+        main_src = os.path.join(tmp, "main.c")
+        open(main_src, "w").write(MAIN_C)
+        subprocess.run(["cc", "-O2", "-o", so[:-3], main_src, src],
                        check=True)
         tag = [str(i) if len(pmemus) > 1 else "" for i in range(len(pmemus))]
         cols = "".join(" seconds%s | CPU s%s | states/s%s |" % (t, t, t)

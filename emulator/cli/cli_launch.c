@@ -31,6 +31,9 @@ launch_usage(bool record)
 		"                        bytes (K, M, G; a multiple of 2M)\n"
 		"  --badblock FILE:OFFSET:LEN  poison LEN bytes of DIR/FILE: a load\n"
 		"                        raises SIGBUS (repeatable; docs/shim.md)\n"
+		"  --ndctl on|off        libndctl sees the namespace: PMDK's\n"
+		"                        unsafe shutdown count and bad-block\n"
+		"                        checks (off; on with --badblock)\n"
 		"  --error-exitcode N    exit N when there are findings\n"
 		"  --log-file FILE       the report goes to FILE, not stderr\n"
 		"  --quiet               print findings only\n",
@@ -45,6 +48,7 @@ const struct launch_platform_opt launch_platform_opts[] = {
 	{ "--latency", "PMEMU_LATENCY" },
 	{ "--devdax", NULL },
 	{ "--badblock", "PMEMU_BADBLOCK" },
+	{ "--ndctl", "PMEMU_NDCTL" },
 };
 const size_t launch_nplatform = sizeof(launch_platform_opts) /
 	sizeof(launch_platform_opts[0]);

@@ -1,6 +1,7 @@
 /* explore_platform.c -- explore's platform options (explore_platform.h) */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -44,6 +45,10 @@ explore_platform_opt(struct explore_platform *p, int argc, char **argv,
 	if (k < 0)
 		return 0;
 	launch_platform_set(p->values, (size_t)k, v);
+	/* the checks that run under the shim see the namespace as the
+	 * program did (the recording validates the value) */
+	if (strcmp(launch_platform_opts[k].option, "--ndctl") == 0)
+		setenv("PMEMU_NDCTL", v, 1);
 	if (strcmp(launch_platform_opts[k].option, "--domain") == 0 &&
 			split_domains(p, v) != 0)
 		return CLI_EXIT_USAGE;

@@ -44,8 +44,9 @@ state_lines(struct xp_openset *os, const struct xp_choice *c, size_t n,
 
 /*
  * usc_moved -- whether the state's power failure moved the DIMM's unsafe
- * shutdown count: always, but for a cxl state whose Global Persistent
- * Flush succeeded (every open line of a cxl region newest; engine.c)
+ * shutdown count: only a dirty shutdown, a cxl state whose Global
+ * Persistent Flush failed (an open line of a cxl region not newest;
+ * engine.c); adr and eadr flush on power loss (usc.h)
  */
 static bool
 usc_moved(struct xp_replay *r, const struct xp_openset *os,
@@ -69,7 +70,7 @@ usc_moved(struct xp_replay *r, const struct xp_openset *os,
 				o->line_len) != 0)
 			return true;
 	}
-	return !cxl;
+	return false;
 }
 
 /* write_dimm -- DIR/.pmemu-dimm: the recording's DIMM, moved by the

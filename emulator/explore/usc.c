@@ -1,11 +1,14 @@
 /*
  * usc.c -- DIR/.pmemu-dimm read and written by the explorer and the CLI
  *
- * A power failure moves a DIMM's unsafe shutdown count; a clean shutdown
- * leaves it. Every crash image pmemu builds (explore's checks, replay -o)
- * therefore holds the DIMM of the recording's pmem dir with its count one
- * higher, which the shim hands to the check (libpmem2's
- * pmem2_source_device_usc, libndctl's ndctl_dimm_get_dirty_shutdown).
+ * A DIMM's unsafe shutdown count moves when its contents could not be
+ * saved at a power failure (a dirty shutdown); a power failure the
+ * platform flushes through (adr, eadr: what those domains mean) and a
+ * clean shutdown leave it. A crash image pmemu builds (explore's checks,
+ * replay -o) holds the DIMM of the recording's pmem dir, its count one
+ * higher in a cxl state whose Global Persistent Flush failed, which the
+ * shim hands to the check (libpmem2's pmem2_source_device_usc, libndctl's
+ * ndctl_dimm_get_dirty_shutdown).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -34,12 +34,13 @@ int xp_usc_write_cached(struct xp_usc_cache *c, const char *dir,
 void xp_usc_cache_free(struct xp_usc_cache *c);
 /* removes DIR/.pmemu-dimm (an image dir being deleted) */
 void xp_usc_remove(const char *dir);
-/* a crash state moves the count unless it is a cxl state whose Global
- * Persistent Flush succeeded (dirty_shutdown 0; -1: no cxl region) */
+/* a crash state moves the count only when it is a dirty shutdown: a cxl
+ * state whose Global Persistent Flush failed (dirty_shutdown 1; 0: it
+ * succeeded; -1: no cxl region, adr and eadr flush on power loss) */
 static inline bool
 xp_usc_moved(int dirty_shutdown)
 {
-	return dirty_shutdown != 0;
+	return dirty_shutdown == 1;
 }
 
 #endif

@@ -120,6 +120,15 @@ parse_quiet(const char *v, struct shim_options *o)
 }
 
 static int
+parse_ndctl(const char *v, struct shim_options *o)
+{
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return -1;
+	o->ndctl = v[1] == 'n';
+	return 0;
+}
+
+static int
 parse_patch(const char *v, struct shim_options *o)
 {
 	if (strcmp(v, "int3") != 0 && strcmp(v, "jump") != 0)
@@ -236,6 +245,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_SECTOR", "--sector", "512 or 4096", parse_sector },
 	{ "PMEMU_LATENCY", "--latency", "optane or flush=NS,fence=NS (0 to "
 		"1000000)", parse_latency },
+	{ "PMEMU_NDCTL", "--ndctl", "on or off", parse_ndctl },
 	{ "PMEMU_BADBLOCK", "--badblock", "FILE:OFFSET:LEN (FILE under the "
 		"pmem dir, OFFSET and LEN in bytes; several: comma-separated)",
 		parse_badblock },

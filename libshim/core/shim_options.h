@@ -24,6 +24,8 @@ struct shim_options {
 	int error_exitcode;        /* PMEMU_ERROR_EXITCODE, -1 unset (CLI) */
 	const char *log_file;      /* PMEMU_LOG_FILE (CLI) */
 	bool quiet;                /* PMEMU_QUIET=1 (CLI) */
+	bool ndctl;                /* PMEMU_NDCTL=on: libndctl sees the
+				    * namespace (PMDK's SDS, bad blocks) */
 	const char *report_path;   /* PMEMU_REPORT: findings file for run */
 	const char *trace_path;    /* PMEMU_TRACE: trace of pmemu record */
 	const char *tmpdir;        /* PMEMU_TMPDIR: view files, /dev/shm */

@@ -21,6 +21,7 @@
 
 #include "shim_core.h"
 #include "shim_intercept.h"
+#include "shim_options.h"
 #include "shim_poison.h"
 #include "shim_region.h"
 
@@ -55,8 +56,9 @@ SHIM_INTERCEPTOR(int, ioctl, int fd, unsigned long req, ...)
 	SHIM_ENTER(ioctl, fd, req, arg);
 	struct stat st;
 	int ret;
-	struct shim_region *r = req == FS_IOC_FIEMAP ? shim_fd_region(fd) :
-		NULL;
+	const struct shim_options *o = shim_opts();
+	struct shim_region *r = req == FS_IOC_FIEMAP &&
+		(o->ndctl || o->badblocks != NULL) ? shim_fd_region(fd) : NULL;
 	if (r != NULL && REAL(fstat)(fd, &st) == 0) {
 		ret = fiemap_answer(arg, (uint64_t)st.st_size,
 			shim_poison_extent_base(r));

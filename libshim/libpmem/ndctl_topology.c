@@ -108,7 +108,10 @@ struct pmemi_ndctl *
 pmemi_ndctl_new(struct ndctl_ctx *ctx, struct ndctl_ctx **fake)
 {
 	const struct shim_options *o = shim_opts();
-	if (o->pmem_dir == NULL)
+	/* off by default: a pool libpmemobj creates on a namespace with an
+	 * unsafe shutdown count gets SDS, and a check outside pmemu (real
+	 * libndctl, no namespace) cannot open it after a crash */
+	if (o->pmem_dir == NULL || !(o->ndctl || o->badblocks != NULL))
 		return NULL;
 	struct pmemi_ndctl *t = calloc(1, sizeof(*t));
 	if (t == NULL)

@@ -237,14 +237,16 @@ def test_libpmemobj_open_refuses_a_pool_with_bad_blocks(tmp_path, progs):
     """PMDK's check at open (the CHECK_BAD_BLOCKS feature, on by default
     with libndctl): pmemobj_open(3) fails with EIO, and pmempool check
     says so; libpmemobj finds them through libndctl, not libpmem2's
-    exported API (its own copy, src/libpmem2/badblocks_ndctl.c)"""
+    exported API (its own copy, src/libpmem2/badblocks_ndctl.c), so the
+    namespace is shown to libndctl (--ndctl on; --badblock implies it)"""
     pm = tmp_path / "pm"
     pm.mkdir()
     env = dict(os.environ, PMEMOBJ_CONF="sds.at_create=0")
 
     def obj(how, *opts):
         return subprocess.run([PMEMU, "run", "-q", "--pmem-dir", str(pm),
-                               *opts, "--", progs["sds_pool"],
+                               "--ndctl", "on", *opts, "--",
+                               progs["sds_pool"],
                                str(pm / "pool"), how],
                               capture_output=True, text=True, env=env)
     assert obj("create").returncode == 0
@@ -255,8 +257,8 @@ def test_libpmemobj_open_refuses_a_pool_with_bad_blocks(tmp_path, progs):
         "pmemobj_open: pool set contains bad blocks and cannot be opened, "
         "run 'pmempool sync --bad-blocks' utility to try to recover the "
         "pool -- '%s' (errno Input/output error)\n" % (pm / "pool"))
-    r = pmemu("run", "-q", "--pmem-dir", str(pm), "--", "pmempool",
-              "check", str(pm / "pool"))
+    r = pmemu("run", "-q", "--pmem-dir", str(pm), "--ndctl", "on", "--",
+              "pmempool", "check", str(pm / "pool"))
     assert r.returncode == 1
     assert "poolset contains bad blocks" in r.stdout
     # another file's bad blocks are not this pool's: each file has its
@@ -264,8 +266,9 @@ def test_libpmemobj_open_refuses_a_pool_with_bad_blocks(tmp_path, progs):
     (pm / "other").write_bytes(bytes(8192))
 
     def info(*opts):
-        r = pmemu("run", "-q", "--pmem-dir", str(pm), *opts, "--",
-                  "pmempool", "info", "--bad-blocks=yes", str(pm / "pool"))
+        r = pmemu("run", "-q", "--pmem-dir", str(pm), "--ndctl", "on",
+                  *opts, "--", "pmempool", "info", "--bad-blocks=yes",
+                  str(pm / "pool"))
         assert r.returncode == 0, r.stderr
         lines = r.stdout.splitlines()
         return lines[lines.index("bad blocks:") + 2]

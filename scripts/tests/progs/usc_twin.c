@@ -1,14 +1,15 @@
 /*
  * usc_twin.c -- a libpmem2 program that persists its record only when it
  * closes cleanly and keeps the file marked dirty meanwhile, as PMDK's
- * shutdown state does. A crash of the process alone loses nothing (the
- * stores are in the CPU caches, which reach the media); a power failure
- * may lose any of them, and moves the device's unsafe shutdown count.
+ * shutdown state does: it relies on the platform to write its caches
+ * back at a power failure (cxl's Global Persistent Flush). When that
+ * succeeds nothing is lost; when it fails any of the stores may be, and
+ * the device's unsafe shutdown count moves (explore --domain cxl).
  *
  *   usc_twin FILE write            mark dirty (with the count), store the
  *                                  record, persist it, mark clean
- *   usc_twin FILE recover buggy    dirty: trusts the record (a crash was
- *                                  only the process's)
+ *   usc_twin FILE recover buggy    dirty: trusts the record (the caches
+ *                                  were written back)
  *   usc_twin FILE recover correct  dirty: compares the count it saved
  *                                  with the device's; moved: the record
  *                                  may be torn, so it is discarded
@@ -30,7 +31,7 @@ struct layout {               /* one 64-byte line each */
 	uint64_t saved_usc, dirty, pad0[6];
 	uint64_t value, pad1[7];
 	uint64_t check, pad2[7];  /* ~value once the record is whole */
-	uint64_t steps, pad3[7];  /* work persisted meanwhile */
+	uint64_t valid, pad3[7];  /* set after value and check */
 };
 
 static struct pmem2_source *src;
@@ -76,15 +77,13 @@ write_record(struct layout *l)
 	l->saved_usc = device_usc();
 	l->dirty = 1;
 	persist(l, 64);
-	/* not flushed until close: a process crash keeps them */
+	/* not flushed until close: the platform writes caches back */
 	l->value = 42;
-	l->steps = 1;
-	persist(&l->steps, 64);
 	l->check = ~(uint64_t)42;
-	l->steps = 2;
-	persist(&l->steps, 64);
+	l->valid = 1;
 	persist(&l->value, 64);
 	persist(&l->check, 64);
+	persist(&l->valid, 64);
 	l->dirty = 0;
 	persist(l, 64);
 }
@@ -96,12 +95,13 @@ recover(struct layout *l, int correct)
 		printf("unsafe shutdown (count %llu, saved %llu): record "
 			"discarded\n", (unsigned long long)device_usc(),
 			(unsigned long long)l->saved_usc);
-		l->value = l->check = 0;
+		l->value = l->check = l->valid = 0;
 		persist(&l->value, 64);
 		persist(&l->check, 64);
+		persist(&l->valid, 64);
 		return 0;
 	}
-	if ((l->value != 0 || l->check != 0) && l->check != ~l->value) {
+	if (l->valid && l->check != ~l->value) {
 		printf("torn record: value %llu check %llx\n",
 			(unsigned long long)l->value,
 			(unsigned long long)l->check);

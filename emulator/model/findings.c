@@ -149,6 +149,6 @@ model_store_site_exact(struct model *m, uint32_t region, uint64_t off,
 	uint32_t li = line_find(m, region,
 			off >> m->regions[region].line_shift);
 	if (li != UINT32_MAX && m->lines[li].dirty &&
-			m->lines[li].dirty_site == site)
+			line_open_of(m, li)->dirty_site == site)
 		m->lines[li].dirty_untraced = 0;
 }

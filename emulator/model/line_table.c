@@ -69,11 +69,9 @@ line_get(struct model *m, uint32_t region, uint64_t lineno)
 }
 
 struct open_line *
-line_open(struct model *m, uint32_t li)
+line_open_new(struct model *m, uint32_t li)
 {
 	struct line_state *l = &m->lines[li];
-	if (l->open_pos)
-		return &m->open[l->open_pos - 1];
 	if (m->nopen == m->open_cap) {
 		m->open_cap = m->open_cap ? m->open_cap * 2 : 64;
 		m->open = realloc(m->open, m->open_cap * sizeof(*m->open));
@@ -83,13 +81,6 @@ line_open(struct model *m, uint32_t li)
 	*o = (struct open_line){ .durable_v = l->vcount, .li = li };
 	l->open_pos = m->nopen;
 	return o;
-}
-
-uint64_t
-line_new_version(struct model *m, uint32_t li)
-{
-	line_open(m, li);
-	return ++m->lines[li].vcount;
 }
 
 /* line_close -- the last open line takes li's place in m->open (so a

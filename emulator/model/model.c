@@ -243,10 +243,10 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 					ev->kind != MODEL_EV_MOVDIR64B);
 		else
 			hist_untraced(m, li, ev->site);
-	} else {
-		line_new_version(m, li);
 	}
 	struct open_line *o = line_open(m, li);
+	if (!m->cfg.contents)
+		l->vcount++;
 	o->stores++;
 	if (o->stores - o->durable_stores == 1)
 		o->undurable_site = ev->site;

@@ -170,11 +170,22 @@ line_durable_v(const struct model *m, uint32_t li)
 	const struct open_line *o = line_open_of(m, li);
 	return o ? o->durable_v : m->lines[li].vcount;
 }
+struct open_line *line_open_new(struct model *m, uint32_t li);
 /* line_open -- line li's open state, made (durable_v = vcount) if none:
  * before a new version; valid until the next line_open or line_close */
-struct open_line *line_open(struct model *m, uint32_t li);
+static inline struct open_line *
+line_open(struct model *m, uint32_t li)
+{
+	uint32_t pos = m->lines[li].open_pos;
+	return pos ? &m->open[pos - 1] : line_open_new(m, li);
+}
 /* line_new_version -- vcount + 1, the line open */
-uint64_t line_new_version(struct model *m, uint32_t li);
+static inline uint64_t
+line_new_version(struct model *m, uint32_t li)
+{
+	line_open(m, li);
+	return ++m->lines[li].vcount;
+}
 void line_close(struct model *m, uint32_t li);
 /* line_open_update -- drop the open state once the media holds vcount */
 static inline void

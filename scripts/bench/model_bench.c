@@ -55,19 +55,30 @@ stores(uint64_t n, uint64_t lines, bool persist)
 	return (double)events / dt;
 }
 
+/* bytes_per_line -- a store to each of `lines` lines, then a clwb and an
+ * sfence if `persist` (the line durable again) */
 static void
-bytes_per_line(uint64_t lines)
+bytes_per_line(uint64_t lines, bool persist)
 {
 	struct model *m = new_model(false);
 	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
+	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, 0, 64, NULL };
+	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
 	for (uint64_t i = 0; i < lines; i++) {
 		st.off = i * 4096 + (i % 64) * 64; /* sparse over 64 GiB */
 		model_apply(m, &st);
+		if (persist) {
+			fl.off = st.off;
+			model_apply(m, &fl);
+			model_apply(m, &fe);
+		}
 	}
 	struct model_stats s;
 	model_stats(m, &s);
-	printf("model bytes per touched line (%llu lines, 64 GiB region): %.1f\n",
-			(unsigned long long)s.lines, (double)s.bytes / (double)s.lines);
+	printf("model bytes per touched line (%llu lines, 64 GiB region, %s): %.1f\n",
+			(unsigned long long)s.lines,
+			persist ? "persisted" : "left open",
+			(double)s.bytes / (double)s.lines);
 	model_delete(m);
 }
 
@@ -81,7 +92,8 @@ main(int argc, char **argv)
 			stores(n, 1u << 20, false) / 1e6);
 	printf("store+clwb+sfence events/s, 16 MiB (256K lines): %.1f M\n",
 			stores(n, 1u << 18, true) / 1e6);
-	bytes_per_line(10);
-	bytes_per_line(1u << 20);
+	bytes_per_line(10, false);
+	bytes_per_line(1u << 20, false);
+	bytes_per_line(1u << 20, true);
 	return 0;
 }

@@ -68,6 +68,21 @@ line_get(struct model *m, uint32_t region, uint64_t lineno)
 	return li;
 }
 
+/* line_prefetch -- start loading what a lookup of (region, lineno) reads:
+ * its index slot, and the line after the last one found (lines are
+ * numbered in first-touch order, so a program that walks its pool again
+ * finds them in a row) */
+void
+line_prefetch(const struct model *m, uint32_t region, uint64_t lineno)
+{
+	if (m->index.slot == NULL)
+		return;
+	uint64_t h = key_hash(line_key(region, lineno));
+	__builtin_prefetch(&m->index.slot[h & m->index.mask]);
+	if (m->last_line < m->nlines)
+		__builtin_prefetch(&m->lines[m->last_line]);
+}
+
 struct open_line *
 line_open_new(struct model *m, uint32_t li)
 {

@@ -378,6 +378,9 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev)
 		ev->kind == MODEL_EV_CLFLUSH && !m->cfg.clflush_weak };
 	bool any_dirty = for_each_touched(m, ev->region, r, ev->off,
 			ev->len ? ev->len : 1, write_back_fn, &a);
+	/* a program that flushes line n writes line n + 1 next, often */
+	line_prefetch(m, ev->region, (ev->off + (ev->len ? ev->len : 1) - 1 +
+			r->line_len) >> r->line_shift);
 	if (!any_dirty)
 		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, false, 1, 0,
 				ev->region, ev->off);

@@ -148,6 +148,7 @@ struct model {
 /* line_table.c */
 uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
 uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
+void line_prefetch(const struct model *m, uint32_t region, uint64_t lineno);
 static inline uint32_t line_region(const struct line_state *l)
 {
 	return (uint32_t)(l->key >> 40);

@@ -3,9 +3,14 @@
  * line (issue: >= 20 million store events/s, <= 128 bytes per line)
  *
  * usage: model_bench [millions of stores]   (default 50)
+ *        model_bench walk LINES PASSES persist|open
+ * walk: only LINES lines walked PASSES times, 8 stores per line, then a
+ * clwb and an sfence (persist) or none (open), for a cache simulator
+ * (valgrind --tool=cachegrind --cache-sim=yes): misses per line visit
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "model.h"
@@ -82,9 +87,43 @@ bytes_per_line(uint64_t lines, bool persist)
 	model_delete(m);
 }
 
+/* walk -- the line-visit loop alone (see usage) */
+static int
+walk(uint64_t lines, uint64_t passes, bool persist)
+{
+	struct model *m = new_model(false);
+	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
+	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, 0, 64, NULL };
+	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
+	for (uint64_t p = 0; p < passes; p++) {
+		for (uint64_t l = 0; l < lines; l++) {
+			for (uint64_t w = 0; w < 8; w++) {
+				st.off = l * 64 + w * 8;
+				model_apply(m, &st);
+			}
+			if (persist) {
+				fl.off = l * 64;
+				model_apply(m, &fl);
+				model_apply(m, &fe);
+			}
+		}
+	}
+	struct model_stats s;
+	model_stats(m, &s);
+	printf("%llu line visits, %llu lines\n",
+			(unsigned long long)(lines * passes),
+			(unsigned long long)s.lines);
+	model_delete(m);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "walk") == 0)
+		return walk(strtoull(argv[2], NULL, 10),
+				strtoull(argv[3], NULL, 10),
+				strcmp(argv[4], "persist") == 0);
 	uint64_t n = (argc > 1 ? strtoull(argv[1], NULL, 10) : 50) * 1000000ull;
 	printf("store events/s, 4 KiB hot set (64 lines):      %.1f M\n",
 			stores(n, 64, false) / 1e6);

@@ -34,24 +34,38 @@ new_model(bool contents)
 	return m;
 }
 
+/* store8 -- an 8-byte store at off (thread 1, site 1) */
+static inline void
+store8(struct model *m, uint64_t off)
+{
+	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, off, 8, NULL };
+	model_apply(m, &st);
+}
+
+/* persist_line -- a clwb of the line at off, then an sfence */
+static inline void
+persist_line(struct model *m, uint64_t off)
+{
+	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, off & ~63ull, 64,
+		NULL };
+	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
+	model_apply(m, &fl);
+	model_apply(m, &fe);
+}
+
 /* stores -- n 8-byte stores walking `lines` lines, a persist per line */
 static double
 stores(uint64_t n, uint64_t lines, bool persist)
 {
 	struct model *m = new_model(false);
-	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
-	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, 0, 64, NULL };
-	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
 	uint64_t events = 0;
 	double t0 = now();
 	for (uint64_t i = 0; i < n; i++) {
-		st.off = (i % (lines * 8)) * 8;
-		model_apply(m, &st);
+		uint64_t off = (i % (lines * 8)) * 8;
+		store8(m, off);
 		events++;
 		if (persist && (i & 7) == 7) {
-			fl.off = st.off & ~63ull;
-			model_apply(m, &fl);
-			model_apply(m, &fe);
+			persist_line(m, off);
 			events += 2;
 		}
 	}
@@ -66,17 +80,11 @@ static void
 bytes_per_line(uint64_t lines, bool persist)
 {
 	struct model *m = new_model(false);
-	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
-	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, 0, 64, NULL };
-	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
 	for (uint64_t i = 0; i < lines; i++) {
-		st.off = i * 4096 + (i % 64) * 64; /* sparse over 64 GiB */
-		model_apply(m, &st);
-		if (persist) {
-			fl.off = st.off;
-			model_apply(m, &fl);
-			model_apply(m, &fe);
-		}
+		uint64_t off = i * 4096 + (i % 64) * 64; /* sparse: 64 GiB */
+		store8(m, off);
+		if (persist)
+			persist_line(m, off);
 	}
 	struct model_stats s;
 	model_stats(m, &s);
@@ -92,20 +100,12 @@ static int
 walk(uint64_t lines, uint64_t passes, bool persist)
 {
 	struct model *m = new_model(false);
-	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
-	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, 0, 64, NULL };
-	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
 	for (uint64_t p = 0; p < passes; p++) {
 		for (uint64_t l = 0; l < lines; l++) {
-			for (uint64_t w = 0; w < 8; w++) {
-				st.off = l * 64 + w * 8;
-				model_apply(m, &st);
-			}
-			if (persist) {
-				fl.off = l * 64;
-				model_apply(m, &fl);
-				model_apply(m, &fe);
-			}
+			for (uint64_t w = 0; w < 8; w++)
+				store8(m, l * 64 + w * 8);
+			if (persist)
+				persist_line(m, l * 64);
 		}
 	}
 	struct model_stats s;

@@ -2,9 +2,11 @@
  * model_impl.h -- the model's inside, shared by its files and its tests
  *
  * Lines live in a dense array (indices are stable; wb and history entries
- * refer to lines by index) hashed by (region, line number). Versions are
- * counted per line from the first touch: `vcount` is the newest version,
- * `durable_v` the one the media holds; the history is (durable_v, vcount].
+ * refer to lines by index) hashed by (region, line number, line_index.h).
+ * Versions are counted per line from the first touch: `vcount` is the
+ * newest version, `durable_v` the one the media holds (line_durable_v: in
+ * the line's open_line while they differ, else vcount); the history is
+ * (durable_v, vcount].
  */
 #ifndef PMEMU_MODEL_IMPL_H
 #define PMEMU_MODEL_IMPL_H 1

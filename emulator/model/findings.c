@@ -148,7 +148,8 @@ model_store_site_exact(struct model *m, uint32_t region, uint64_t off,
 		return;
 	uint32_t li = line_find(m, region,
 			off >> m->regions[region].line_shift);
-	if (li != UINT32_MAX && m->lines[li].dirty &&
-			m->lines[li].dirty_site == site)
+	const struct open_line *o = li == UINT32_MAX ? NULL :
+		line_open_of(m, li);
+	if (o != NULL && m->lines[li].dirty && o->dirty_site == site)
 		m->lines[li].dirty_untraced = 0;
 }

@@ -16,9 +16,9 @@ line_len_of(const struct model *m, uint32_t li)
 struct line_hist *
 hist_of(struct model *m, uint32_t li)
 {
-	struct line_state *l = &m->lines[li];
-	if (l->hist)
-		return &m->hists[l->hist - 1];
+	const struct line_state *l = &m->lines[li];
+	if (m->line_hist[li])
+		return &m->hists[m->line_hist[li] - 1];
 	if (m->nhists == m->hists_cap) {
 		m->hists_cap = m->hists_cap ? m->hists_cap * 2 : 64;
 		m->hists = realloc(m->hists, m->hists_cap * sizeof(*m->hists));
@@ -34,15 +34,15 @@ hist_of(struct model *m, uint32_t li)
 		m->media_read(m->media_ctx, line_region(l),
 				line_number(l) * len, h->durable, len);
 	memcpy(h->view, h->durable, len);
-	l->hist = m->nhists;
+	m->line_hist[li] = m->nhists;
 	return h;
 }
 
 const struct line_hist *
 hist_of_const(const struct model *m, uint32_t li)
 {
-	const struct line_state *l = &m->lines[li];
-	return l->hist ? &m->hists[l->hist - 1] : NULL;
+	uint32_t hi = m->line_hist ? m->line_hist[li] : 0;
+	return hi ? &m->hists[hi - 1] : NULL;
 }
 
 /* append -- a new version with the tracked view as content */
@@ -50,7 +50,6 @@ static struct version *
 append(struct model *m, uint32_t li, bool known, bool *absorbed)
 {
 	*absorbed = false;
-	struct line_state *l = &m->lines[li];
 	struct line_hist *h = hist_of(m, li);
 	uint32_t len = line_len_of(m, li);
 	if (h->n >= m->cfg.history_max && !h->ver[h->n - 1].has_wb) {
@@ -71,7 +70,7 @@ append(struct model *m, uint32_t li, bool known, bool *absorbed)
 	}
 	struct version *v = &h->ver[h->n];
 	memset(v, 0, sizeof(*v));
-	v->v = ++l->vcount;
+	v->v = line_new_version(m, li);
 	v->known = known;
 	memcpy(h->content + (size_t)h->n * len, h->view, len);
 	h->n++;
@@ -160,7 +159,7 @@ void
 hist_mark_wb(struct model *m, uint32_t li, uint64_t v)
 {
 	struct line_hist *h = hist_of(m, li);
-	uint64_t dv = m->lines[li].durable_v;
+	uint64_t dv = line_durable_v(m, li);
 	if (v > dv && v - dv <= h->n)
 		h->ver[v - dv - 1].has_wb = 1;
 }
@@ -171,7 +170,7 @@ hist_durable(struct model *m, uint32_t li, uint64_t v)
 {
 	struct line_hist *h = hist_of(m, li);
 	uint32_t len = line_len_of(m, li);
-	uint64_t dv = m->lines[li].durable_v;
+	uint64_t dv = line_durable_v(m, li);
 	uint32_t k = (uint32_t)(v - dv); /* versions to drop */
 	MODEL_ASSERT(v > dv && k <= h->n);
 	memcpy(h->durable, h->content + (size_t)(k - 1) * len, len);
@@ -185,7 +184,7 @@ const uint8_t *
 hist_content(const struct model *m, uint32_t li, uint64_t v, bool *known)
 {
 	const struct line_hist *h = hist_of_const(m, li);
-	uint64_t dv = m->lines[li].durable_v;
+	uint64_t dv = line_durable_v(m, li);
 	if (h == NULL || v < dv || v - dv > h->n) {
 		*known = false;
 		return NULL;

@@ -153,12 +153,14 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 {
 	uint32_t w = wb_alloc(m);
 	struct line_state *l = &m->lines[li];
+	struct open_line *o = line_open_of(m, li);
+	MODEL_ASSERT(o != NULL);
 	struct wb *b = &m->wbs[w];
 	struct thread_state *t = &m->threads[ti];
 	*b = (struct wb){ .line = li, .v = l->vcount, .site = site,
-		.thread = ti, .stores = l->stores, .strong = strong, .used = 1 };
+		.thread = ti, .stores = o->stores, .strong = strong, .used = 1 };
 	/* line list: append (issue order = version order) */
-	uint32_t *p = &l->wb_head;
+	uint32_t *p = &o->wb_head;
 	while (*p)
 		p = &m->wbs[*p].next_line;
 	*p = w;
@@ -178,20 +180,19 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 static void
 line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
-	struct line_state *l = &m->lines[li];
-	if (v > l->durable_v) {
+	struct open_line *o = line_open_of(m, li);
+	MODEL_ASSERT(o != NULL);
+	if (v > o->durable_v) {
 		if (m->cfg.contents)
 			hist_durable(m, li, v);
-		l->durable_v = v;
-		l->durable_stores = stores;
+		o->durable_v = v;
+		o->durable_stores = stores;
 	}
-	while (l->wb_head && m->wbs[l->wb_head].v <= l->durable_v) {
-		uint32_t w = l->wb_head;
-		l->wb_head = m->wbs[w].next_line;
+	while (o->wb_head && m->wbs[o->wb_head].v <= o->durable_v) {
+		uint32_t w = o->wb_head;
+		o->wb_head = m->wbs[w].next_line;
 		wb_release(m, w);
 	}
-	if (l->durable_v == l->vcount)
-		l->undurable_site = 0;
 	line_open_update(m, li);
 }
 
@@ -242,12 +243,13 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 					ev->kind != MODEL_EV_MOVDIR64B);
 		else
 			hist_untraced(m, li, ev->site);
-	} else {
-		l->vcount++;
 	}
-	l->stores++;
-	if (l->stores - l->durable_stores == 1)
-		l->undurable_site = ev->site;
+	struct open_line *o = line_open(m, li);
+	if (!m->cfg.contents)
+		l->vcount++;
+	o->stores++;
+	if (o->stores - o->durable_stores == 1)
+		o->undurable_site = ev->site;
 	if (nt && r->domain != MODEL_DOMAIN_PAGECACHE) {
 		/* bypasses the cache: a write-back of the line on T
 		 * (docs/model.md, Refinement 2) */
@@ -257,7 +259,7 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 	}
 	if (!l->dirty) {
 		l->dirty = 1;
-		l->dirty_site = ev->site;
+		o->dirty_site = ev->site;
 		l->dirty_untraced = data == NULL;
 	}
 }
@@ -306,12 +308,12 @@ line_write_back(struct model *m, uint32_t li, uint32_t ti,
 	bool was_dirty = l->dirty;
 	l->flush_site = ev->site;
 	l->flush_tid = ev->tid;
-	if (l->vcount == l->durable_v)
+	if (l->vcount == line_durable_v(m, li))
 		return was_dirty;
 	/* even a clean line: an earlier write-back may never be fenced */
 	wb_issue(m, li, ti, ev->site, strong);
 	l->dirty = 0;
-	l->dirty_site = 0;
+	line_open_of(m, li)->dirty_site = 0;
 	return was_dirty;
 }
 
@@ -376,6 +378,9 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev)
 		ev->kind == MODEL_EV_CLFLUSH && !m->cfg.clflush_weak };
 	bool any_dirty = for_each_touched(m, ev->region, r, ev->off,
 			ev->len ? ev->len : 1, write_back_fn, &a);
+	/* a program that flushes line n writes line n + 1 next, often */
+	line_prefetch(m, ev->region, (ev->off + (ev->len ? ev->len : 1) - 1 +
+			r->line_len) >> r->line_shift);
 	if (!any_dirty)
 		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, false, 1, 0,
 				ev->region, ev->off);
@@ -411,8 +416,9 @@ set_clean_fn(struct model *m, uint32_t li, void *arg)
 	(void)arg;
 	struct line_state *l = &m->lines[li];
 	l->dirty = 0;
-	if (l->vcount != l->durable_v)
-		line_settle(m, li, l->vcount, l->stores);
+	const struct open_line *o = line_open_of(m, li);
+	if (o != NULL)
+		line_settle(m, li, l->vcount, o->stores);
 	return true;
 }
 
@@ -421,21 +427,22 @@ shutdown_fn(struct model *m, uint32_t li, void *arg)
 {
 	(void)arg;
 	struct line_state *l = &m->lines[li];
-	if (l->vcount == l->durable_v)
+	const struct open_line *o = line_open_of(m, li);
+	if (o == NULL)
 		return false;
 	uint32_t region = line_region(l);
 	uint64_t off = line_number(l) << m->regions[region].line_shift;
 	if (l->dirty)
-		finding_add(m, MODEL_FIND_UNPERSISTED, l->dirty_site,
+		finding_add(m, MODEL_FIND_UNPERSISTED, o->dirty_site,
 				l->dirty_untraced,
-				l->stores - l->durable_stores, 1, region, off);
-	for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line)
+				o->stores - o->durable_stores, 1, region, off);
+	for (uint32_t w = o->wb_head; w; w = m->wbs[w].next_line)
 		if (!m->wbs[w].strong) /* clflush needs no fence (MODEL.md) */
 			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site,
 					false, 1, 1, region, off);
 	/* caches drain on a clean power-down */
 	l->dirty = 0;
-	line_settle(m, li, l->vcount, l->stores);
+	line_settle(m, li, l->vcount, o->stores);
 	return true;
 }
 
@@ -557,7 +564,9 @@ model_stats(const struct model *m, struct model_stats *st)
 	st->lines = m->nlines;
 	st->history_dropped = m->history_dropped;
 	st->bytes = sizeof(*m) + (uint64_t)m->lines_cap * sizeof(*m->lines) +
-		(m->index ? (uint64_t)(m->index_mask + 1) * sizeof(uint32_t) : 0) +
+		line_index_bytes(&m->index) +
+		(m->line_hist ? (uint64_t)m->lines_cap * sizeof(*m->line_hist) : 0) +
+		(uint64_t)m->open_cap * sizeof(*m->open) +
 		(uint64_t)m->wbs_cap * sizeof(*m->wbs) +
 		(uint64_t)m->threads_cap * sizeof(*m->threads) +
 		(uint64_t)m->nregions * sizeof(*m->regions) +

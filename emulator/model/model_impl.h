@@ -2,14 +2,17 @@
  * model_impl.h -- the model's inside, shared by its files and its tests
  *
  * Lines live in a dense array (indices are stable; wb and history entries
- * refer to lines by index) hashed by (region, line number). Versions are
- * counted per line from the first touch: `vcount` is the newest version,
- * `durable_v` the one the media holds; the history is (durable_v, vcount].
+ * refer to lines by index) hashed by (region, line number, line_index.h).
+ * Versions are counted per line from the first touch: `vcount` is the
+ * newest version, `durable_v` the one the media holds (line_durable_v: in
+ * the line's open_line while they differ, else vcount); the history is
+ * (durable_v, vcount].
  */
 #ifndef PMEMU_MODEL_IMPL_H
 #define PMEMU_MODEL_IMPL_H 1
 
 #include "model.h"
+#include "line_index.h"
 
 #define MODEL_ASSERT(x) do { if (!(x)) model_assert_fail(#x, __FILE__, \
 		__LINE__); } while (0)
@@ -53,22 +56,32 @@ struct line_hist {
 	uint8_t *content;    /* cap x line_len */
 };
 
+/*
+ * a touched line: 32 bytes, what every touched line needs; what only an
+ * open line needs (vcount > durable_v) is in its struct open_line, and
+ * content mode's history in m->hists
+ */
 struct line_state {
 	uint64_t key;            /* region << 40 | line number */
 	uint64_t vcount;         /* newest version */
-	uint64_t durable_v;      /* version on the media */
-	uint32_t undurable_site; /* first store since durable */
-	uint32_t dirty_site;     /* first store since the last write-back */
-	uint32_t stores;         /* stores to the line, ever */
-	uint32_t durable_stores; /* of which the media holds */
-	uint32_t wb_head;        /* write-backs in flight, issue order */
 	uint32_t flush_site;     /* last flush */
 	uint32_t flush_tid;
-	uint32_t hist;           /* index into m->hists + 1, 0 = none */
 	uint32_t open_pos;       /* index into m->open + 1, 0 = not open */
-	uint8_t dirty;
+	uint8_t dirty;           /* stores since the last write-back */
 	uint8_t dirty_untraced;  /* dirty_site is an untraced store's */
 	uint8_t pad[2];
+};
+
+/* an open line's state: the line's versions after durable_v are what a
+ * crash may lose; gone (all zero again) once the media holds vcount */
+struct open_line {
+	uint64_t durable_v;      /* version on the media */
+	uint32_t li;             /* the line */
+	uint32_t undurable_site; /* first store since durable */
+	uint32_t dirty_site;     /* first store since the last write-back */
+	uint32_t wb_head;        /* write-backs in flight, issue order */
+	uint32_t stores;         /* stores to the line since it opened */
+	uint32_t durable_stores; /* of which the media holds */
 };
 
 struct wb {
@@ -76,7 +89,7 @@ struct wb {
 	uint64_t v;              /* version written back */
 	uint32_t site;
 	uint32_t thread;         /* thread index */
-	uint32_t stores;         /* the line's store count at issue */
+	uint32_t stores;         /* the line's open_line.stores at issue */
 	uint32_t next_line;      /* next wb of the line (issue order) */
 	uint32_t prev_thr, next_thr;
 	uint8_t strong;          /* clflush: completes at T's next event */
@@ -111,9 +124,9 @@ struct model {
 
 	struct line_state *lines;
 	uint32_t nlines, lines_cap;
-	uint32_t *index;         /* open addressing: line index + 1 */
-	uint32_t index_mask;
+	struct line_index index;
 	uint32_t last_line;      /* cache: index + 1 */
+	uint32_t *line_hist;     /* content mode: per line, m->hists index + 1 */
 
 	struct wb *wbs;          /* [0] unused */
 	uint32_t nwbs, wbs_cap, wb_free;
@@ -121,7 +134,7 @@ struct model {
 	struct thread_state *threads;
 	uint32_t nthreads, threads_cap, last_thread;
 
-	uint32_t *open;          /* lines with versions not durable */
+	struct open_line *open;  /* lines with versions not durable */
 	uint32_t nopen, open_cap;
 
 	struct line_hist *hists;
@@ -135,9 +148,9 @@ struct model {
 };
 
 /* line_table.c */
-void line_open_change(struct model *m, uint32_t li);
 uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
 uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
+void line_prefetch(const struct model *m, uint32_t region, uint64_t lineno);
 static inline uint32_t line_region(const struct line_state *l)
 {
 	return (uint32_t)(l->key >> 40);
@@ -147,13 +160,43 @@ static inline uint64_t line_number(const struct line_state *l)
 	return l->key & ((1ull << 40) - 1);
 }
 void line_table_free(struct model *m);
-/* line_open_update -- keep m->open in step (a branch on the hot path) */
+/* line_open_of -- line li's open state, NULL if it is not open */
+static inline struct open_line *
+line_open_of(const struct model *m, uint32_t li)
+{
+	uint32_t pos = m->lines[li].open_pos;
+	return pos ? &m->open[pos - 1] : NULL;
+}
+static inline uint64_t
+line_durable_v(const struct model *m, uint32_t li)
+{
+	const struct open_line *o = line_open_of(m, li);
+	return o ? o->durable_v : m->lines[li].vcount;
+}
+struct open_line *line_open_new(struct model *m, uint32_t li);
+/* line_open -- line li's open state, made (durable_v = vcount) if none:
+ * before a new version; valid until the next line_open or line_close */
+static inline struct open_line *
+line_open(struct model *m, uint32_t li)
+{
+	uint32_t pos = m->lines[li].open_pos;
+	return pos ? &m->open[pos - 1] : line_open_new(m, li);
+}
+/* line_new_version -- vcount + 1, the line open */
+static inline uint64_t
+line_new_version(struct model *m, uint32_t li)
+{
+	line_open(m, li);
+	return ++m->lines[li].vcount;
+}
+void line_close(struct model *m, uint32_t li);
+/* line_open_update -- drop the open state once the media holds vcount */
 static inline void
 line_open_update(struct model *m, uint32_t li)
 {
-	const struct line_state *l = &m->lines[li];
-	if ((l->vcount > l->durable_v) != (l->open_pos != 0))
-		line_open_change(m, li);
+	const struct open_line *o = line_open_of(m, li);
+	if (o && o->durable_v == m->lines[li].vcount)
+		line_close(m, li);
 }
 
 /* history.c (content mode) */

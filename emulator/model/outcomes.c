@@ -8,12 +8,6 @@
 
 #include "model_impl.h"
 
-static bool
-line_open(const struct line_state *l)
-{
-	return l->vcount > l->durable_v;
-}
-
 static int
 open_cmp(const void *a, const void *b)
 {
@@ -29,9 +23,10 @@ model_open_lines(const struct model *m, struct model_open_line *out,
 {
 	size_t n = 0;
 	for (uint32_t k = 0; k < m->nopen; k++) {
-		uint32_t li = m->open[k];
+		const struct open_line *ol = &m->open[k];
+		uint32_t li = ol->li;
 		const struct line_state *l = &m->lines[li];
-		MODEL_ASSERT(line_open(l));
+		MODEL_ASSERT(l->vcount > ol->durable_v);
 		if (n < max) {
 			uint32_t region = line_region(l);
 			struct model_open_line *o = &out[n];
@@ -39,9 +34,9 @@ model_open_lines(const struct model *m, struct model_open_line *out,
 			*o = (struct model_open_line){
 				.region = region,
 				.off = line_number(l) << m->regions[region].line_shift,
-				.versions = (uint32_t)(l->vcount - l->durable_v),
-				.dirty = l->dirty, .in_flight = l->wb_head != 0,
-				.store_site = l->undurable_site,
+				.versions = (uint32_t)(l->vcount - ol->durable_v),
+				.dirty = l->dirty, .in_flight = ol->wb_head != 0,
+				.store_site = ol->undurable_site,
 				.flush_site = l->flush_site, .flush_tid = l->flush_tid };
 			for (uint32_t i = 0; h && i < h->n; i++) {
 				if (!h->ver[i].known)
@@ -127,15 +122,16 @@ emit_torn(const struct model *m, uint32_t li, struct emitter *e)
 {
 	const struct line_state *l = &m->lines[li];
 	const struct line_hist *h = hist_of_const(m, li);
+	uint64_t dv = line_durable_v(m, li);
 	bool pagecache = m->regions[line_region(l)].domain ==
 		MODEL_DOMAIN_PAGECACHE;
 	for (uint32_t k = 1; k <= h->n; k++) {
-		uint64_t v = l->durable_v + k;
+		uint64_t v = dv + k;
 		const struct version *ver = &h->ver[k - 1];
 		if (!ver->known)
 			continue;
 		if (pagecache)
-			emit_subsets(e, k, units_differing(m, li, l->durable_v,
+			emit_subsets(e, k, units_differing(m, li, dv,
 					v, m->cfg.sector_len));
 		else if (ver->tearable)
 			emit_subsets(e, k, ver->pieces &
@@ -153,17 +149,17 @@ model_line_outcomes(const struct model *m, uint32_t region, uint64_t off,
 	if (r == NULL)
 		return e.n;
 	uint32_t li = line_find(m, region, off >> r->line_shift);
-	if (li == UINT32_MAX || !line_open(&m->lines[li]) ||
-			!m->cfg.contents)
+	const struct open_line *ol = li == UINT32_MAX ? NULL :
+		line_open_of(m, li);
+	if (ol == NULL || !m->cfg.contents)
 		return e.n;
-	const struct line_state *l = &m->lines[li];
 	const struct line_hist *h = hist_of_const(m, li);
 	if (strategies & MODEL_STRAT_INFLIGHT) {
 		uint64_t last = 0;
-		for (uint32_t w = l->wb_head; w; w = m->wbs[w].next_line) {
+		for (uint32_t w = ol->wb_head; w; w = m->wbs[w].next_line) {
 			uint64_t v = m->wbs[w].v;
 			if (v != last && version_known(m, li, v))
-				emit(&e, MODEL_OUT_WB, (uint32_t)(v - l->durable_v), 0);
+				emit(&e, MODEL_OUT_WB, (uint32_t)(v - ol->durable_v), 0);
 			last = v;
 		}
 	}
@@ -199,7 +195,7 @@ model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
 	if (r == NULL || !m->cfg.contents)
 		return -EINVAL;
 	uint32_t li = line_find(m, region, off >> r->line_shift);
-	if (li == UINT32_MAX || m->lines[li].hist == 0) {
+	if (li == UINT32_MAX || hist_of_const(m, li) == NULL) {
 		/* untouched: the media as it was */
 		if (o->kind != MODEL_OUT_LOST)
 			return -EINVAL;
@@ -211,14 +207,14 @@ model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
 			memset(buf, 0, r->line_len);
 		return 0;
 	}
-	const struct line_state *l = &m->lines[li];
+	uint64_t dv = line_durable_v(m, li);
 	bool known = false;
-	const uint8_t *d = hist_content(m, li, l->durable_v, &known);
+	const uint8_t *d = hist_content(m, li, dv, &known);
 	if (o->kind == MODEL_OUT_LOST) {
 		memcpy(buf, d, r->line_len);
 		return 0;
 	}
-	const uint8_t *c = hist_content(m, li, l->durable_v + o->point, &known);
+	const uint8_t *c = hist_content(m, li, dv + o->point, &known);
 	if (c == NULL || !known || o->point == 0)
 		return -EINVAL;
 	if (o->kind != MODEL_OUT_TORN) {
@@ -230,7 +226,7 @@ model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
 		copy_pieces(buf, c, o->pieces, m->cfg.sector_len);
 		return 0;
 	}
-	const uint8_t *base = hist_content(m, li, l->durable_v + o->point - 1,
+	const uint8_t *base = hist_content(m, li, dv + o->point - 1,
 			&known);
 	if (base == NULL || !known)
 		return -EINVAL;
@@ -262,9 +258,11 @@ model_line_durable(const struct model *m, uint32_t region, uint64_t off,
 	if (r == NULL || !m->cfg.contents)
 		return -EINVAL;
 	uint32_t li = line_find(m, region, off >> r->line_shift);
-	if (li == UINT32_MAX || m->lines[li].hist == 0)
+	const struct line_hist *h = li == UINT32_MAX ? NULL :
+		hist_of_const(m, li);
+	if (h == NULL)
 		return -ENOENT;
-	memcpy(buf, m->hists[m->lines[li].hist - 1].durable, r->line_len);
+	memcpy(buf, h->durable, r->line_len);
 	return 0;
 }
 
@@ -289,14 +287,14 @@ model_for_each_durable(const struct model *m, model_line_fn fn, void *ctx)
 	MODEL_ASSERT(refs != NULL);
 	uint32_t n = 0;
 	for (uint32_t li = 0; li < m->nlines; li++)
-		if (m->lines[li].hist)
+		if (hist_of_const(m, li))
 			refs[n++] = (struct durable_ref){ m->lines[li].key, li };
 	qsort(refs, n, sizeof(*refs), durable_cmp);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct line_state *l = &m->lines[refs[i].li];
 		const struct region *r = &m->regions[line_region(l)];
 		fn(ctx, line_region(l), line_number(l) << r->line_shift,
-				m->hists[l->hist - 1].durable, r->line_len);
+				hist_of_const(m, refs[i].li)->durable, r->line_len);
 	}
 	free(refs);
 }

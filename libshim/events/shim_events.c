@@ -140,12 +140,11 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		shim_pending_drain(shim_tid()); /* ordered with later stores */
 }
 
-void
-shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
-		uint32_t site)
+/* flush_locked -- the flush's events; returns the lines it flushed */
+static size_t
+flush_locked(const void *addr, size_t len, enum model_ev kind, uint32_t site)
 {
 	struct flush_ctx c = { kind, site, 0 };
-	shim_lock();
 	size_t outside = for_each_piece(addr, len ? len : 1, flush_piece, &c);
 	if (outside != 0) {
 		struct model_event ev = { .kind = MODEL_EV_FLUSH_OUTSIDE,
@@ -154,8 +153,17 @@ shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 			.len = len };
 		shim_emit_locked(&ev);
 	}
+	return c.lines;
+}
+
+void
+shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
+		uint32_t site)
+{
+	shim_lock();
+	size_t lines = flush_locked(addr, len, kind, site);
 	shim_unlock();
-	shim_latency_flush(c.lines);
+	shim_latency_flush(lines);
 }
 
 /* nt_piece -- non-temporal bytes bypass the cache: in flight on T */
@@ -213,6 +221,18 @@ shim_ev_fence(enum model_ev kind, uint32_t site)
 	shim_lock();
 	fence_locked(kind, site);
 	shim_unlock();
+	shim_latency_fence();
+}
+
+void
+shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
+		enum model_ev fence, uint32_t site)
+{
+	shim_lock();
+	size_t lines = flush_locked(addr, len, flush, site);
+	fence_locked(fence, site);
+	shim_unlock();
+	shim_latency_flush(lines);
 	shim_latency_fence();
 }
 

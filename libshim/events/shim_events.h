@@ -30,6 +30,10 @@ void shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site);
 /* kind: MODEL_EV_SFENCE, MODEL_EV_MFENCE or MODEL_EV_LOCKED */
 void shim_ev_fence(enum model_ev kind, uint32_t site);
+/* shim_ev_flush then shim_ev_fence, one lock taken for both (libpmem's
+ * pmem_persist: the same events, half the locking) */
+void shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
+		enum model_ev fence, uint32_t site);
 /* a pmemu_crash_point() marker */
 void shim_ev_marker(const char *name);
 

@@ -178,9 +178,18 @@ pmemi_flush_range(const void *addr, size_t len, bool drain)
 		return;
 	}
 	uint32_t site = shim_site_here();
-	pmemi_flush(addr, len, site);
-	if (drain)
-		pmemi_fence(site);
+	struct pmemi_piece p;
+	pmemi_first_piece(addr, len, &p);
+	if (drain && len > 0 && p.len == len && p.map != NULL &&
+			pmemi_piece_domain(&p) != MODEL_DOMAIN_EADR) {
+		/* all in one mapping of emulated pmem: one locked call */
+		_mm_sfence();
+		shim_ev_persist(addr, len, MODEL_EV_CLWB, MODEL_EV_SFENCE, site);
+	} else {
+		pmemi_flush(addr, len, site);
+		if (drain)
+			pmemi_fence(site);
+	}
 	shim_leave(saved_errno);
 }
 

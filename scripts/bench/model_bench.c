@@ -3,9 +3,14 @@
  * line (issue: >= 20 million store events/s, <= 128 bytes per line)
  *
  * usage: model_bench [millions of stores]   (default 50)
+ *        model_bench walk LINES PASSES persist|open
+ * walk: only LINES lines walked PASSES times, 8 stores per line, then a
+ * clwb and an sfence (persist) or none (open), for a cache simulator
+ * (valgrind --tool=cachegrind --cache-sim=yes): misses per line visit
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "model.h"
@@ -29,24 +34,38 @@ new_model(bool contents)
 	return m;
 }
 
+/* store8 -- an 8-byte store at off (thread 1, site 1) */
+static inline void
+store8(struct model *m, uint64_t off)
+{
+	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, off, 8, NULL };
+	model_apply(m, &st);
+}
+
+/* persist_line -- a clwb of the line at off, then an sfence */
+static inline void
+persist_line(struct model *m, uint64_t off)
+{
+	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, off & ~63ull, 64,
+		NULL };
+	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
+	model_apply(m, &fl);
+	model_apply(m, &fe);
+}
+
 /* stores -- n 8-byte stores walking `lines` lines, a persist per line */
 static double
 stores(uint64_t n, uint64_t lines, bool persist)
 {
 	struct model *m = new_model(false);
-	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
-	struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0, 0, 64, NULL };
-	struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0, 0, 0, NULL };
 	uint64_t events = 0;
 	double t0 = now();
 	for (uint64_t i = 0; i < n; i++) {
-		st.off = (i % (lines * 8)) * 8;
-		model_apply(m, &st);
+		uint64_t off = (i % (lines * 8)) * 8;
+		store8(m, off);
 		events++;
 		if (persist && (i & 7) == 7) {
-			fl.off = st.off & ~63ull;
-			model_apply(m, &fl);
-			model_apply(m, &fe);
+			persist_line(m, off);
 			events += 2;
 		}
 	}
@@ -55,25 +74,56 @@ stores(uint64_t n, uint64_t lines, bool persist)
 	return (double)events / dt;
 }
 
+/* bytes_per_line -- a store to each of `lines` lines, then a clwb and an
+ * sfence if `persist` (the line durable again) */
 static void
-bytes_per_line(uint64_t lines)
+bytes_per_line(uint64_t lines, bool persist)
 {
 	struct model *m = new_model(false);
-	struct model_event st = { MODEL_EV_STORE, 1, 1, 0, 0, 8, NULL };
 	for (uint64_t i = 0; i < lines; i++) {
-		st.off = i * 4096 + (i % 64) * 64; /* sparse over 64 GiB */
-		model_apply(m, &st);
+		uint64_t off = i * 4096 + (i % 64) * 64; /* sparse: 64 GiB */
+		store8(m, off);
+		if (persist)
+			persist_line(m, off);
 	}
 	struct model_stats s;
 	model_stats(m, &s);
-	printf("model bytes per touched line (%llu lines, 64 GiB region): %.1f\n",
-			(unsigned long long)s.lines, (double)s.bytes / (double)s.lines);
+	printf("model bytes per touched line (%llu lines, 64 GiB region, %s): %.1f\n",
+			(unsigned long long)s.lines,
+			persist ? "persisted" : "left open",
+			(double)s.bytes / (double)s.lines);
 	model_delete(m);
+}
+
+/* walk -- the line-visit loop alone (see usage) */
+static int
+walk(uint64_t lines, uint64_t passes, bool persist)
+{
+	struct model *m = new_model(false);
+	for (uint64_t p = 0; p < passes; p++) {
+		for (uint64_t l = 0; l < lines; l++) {
+			for (uint64_t w = 0; w < 8; w++)
+				store8(m, l * 64 + w * 8);
+			if (persist)
+				persist_line(m, l * 64);
+		}
+	}
+	struct model_stats s;
+	model_stats(m, &s);
+	printf("%llu line visits, %llu lines\n",
+			(unsigned long long)(lines * passes),
+			(unsigned long long)s.lines);
+	model_delete(m);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "walk") == 0)
+		return walk(strtoull(argv[2], NULL, 10),
+				strtoull(argv[3], NULL, 10),
+				strcmp(argv[4], "persist") == 0);
 	uint64_t n = (argc > 1 ? strtoull(argv[1], NULL, 10) : 50) * 1000000ull;
 	printf("store events/s, 4 KiB hot set (64 lines):      %.1f M\n",
 			stores(n, 64, false) / 1e6);
@@ -81,7 +131,8 @@ main(int argc, char **argv)
 			stores(n, 1u << 20, false) / 1e6);
 	printf("store+clwb+sfence events/s, 16 MiB (256K lines): %.1f M\n",
 			stores(n, 1u << 18, true) / 1e6);
-	bytes_per_line(10);
-	bytes_per_line(1u << 20);
+	bytes_per_line(10, false);
+	bytes_per_line(1u << 20, false);
+	bytes_per_line(1u << 20, true);
 	return 0;
 }

@@ -30,7 +30,11 @@ without, under run (trampolines), run with PMEMU_PATCH=int3 and the plugin
 build: the findings (class and source line) must be the same in every
 mode, one or more with the bug, none without. Never timed.
 
-usage: run_bench.py [--pmemu P] [--plugin SO] [--valgrind V] [--repeat 5]
+With several --pmemu (builds before and after a change), every mode but
+native and pmemcheck runs once per build, in turn, its column labelled
+with the build's number (run@0, run@1, ...); x is against native still.
+
+usage: run_bench.py [--pmemu P ...] [--plugin SO] [--valgrind V] [--repeat 5]
                     [--benches libpmem,raw,obj,dram]
                     [--modes native,run,plugin,pmemcheck,int3,plugin-nolog] [--check]
 """
@@ -64,8 +68,19 @@ def pmemcheck_works(valgrind):
 
 
 def commands(a, exes, pool):
+    """column -> (command without the pool argument, environment): a mode,
+    or mode@build with several --pmemu"""
+    out = {}
+    for i, pmemu in enumerate(a.pmemus):
+        tag = f"@{i}" if len(a.pmemus) > 1 else ""
+        for m, c in build_commands(a, pmemu, exes, pool).items():
+            out[m if m in ("native", "pmemcheck") else m + tag] = c
+    return out
+
+
+def build_commands(a, pmemu, exes, pool):
     """mode -> (command without the pool argument, environment)"""
-    run = [a.pmemu, "run", "--quiet", "--pmem-dir", str(pool), "--"]
+    run = [pmemu, "run", "--quiet", "--pmem-dir", str(pool), "--"]
     native = bl.clean_env(PMEM_IS_PMEM_FORCE="1")
     every = {
         "native": ([str(exes["plain"])], native),
@@ -157,7 +172,7 @@ def measure(a, name, exes, goals, pool):
     cols = []
     for m in modes:
         x = cpu[m] / cpu["native"]
-        goal = goals.get(m)
+        goal = goals.get(m.split("@")[0])
         mark = "" if goal is None else (" ok" if x <= goal else " MISSED")
         cols.append(f"{m} {cpu[m]:.2f}s (wall {wall[m]:.2f}) {x:.1f}x{mark}")
     print(f"{name:8} " + " | ".join(cols))
@@ -166,7 +181,8 @@ def measure(a, name, exes, goals, pool):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pmemu", default=bl.pmemu_default())
+    ap.add_argument("--pmemu", action="append",
+                    help="pmemu binary (repeat to compare builds)")
     ap.add_argument("--plugin", default=str(bl.ROOT / "build" / "lib" /
                                             "pmemu-gcc.so"))
     ap.add_argument("--valgrind", default="valgrind")
@@ -175,6 +191,8 @@ def main():
     ap.add_argument("--modes", default="native,run,plugin,pmemcheck")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
+    a.pmemus = a.pmemu or [bl.pmemu_default()]
+    a.pmemu = a.pmemus[-1]
     a.modes = ["native"] + [m for m in a.modes.split(",") if m != "native"]
     if set(a.modes) - set(MODES):
         ap.error(f"--modes: one of {', '.join(MODES)}")
@@ -186,6 +204,8 @@ def main():
                                    not pmemcheck_works(a.valgrind)):
         a.modes.remove("pmemcheck")
     if not a.check:
+        for i, p in enumerate(a.pmemus if len(a.pmemus) > 1 else []):
+            print(f"# @{i}: {p}")
         print(f"# load average before: {bl.load()}; median of {a.repeat} "
               f"interleaved runs; CPU = user + sys of the process tree; "
               f"modes: {', '.join(a.modes)}")

@@ -130,6 +130,15 @@ shim_ev_fence(enum model_ev kind, uint32_t site)
 	record(kind, NULL, 0, site);
 }
 
+/* as the shim's: the flush's events, then the fence's */
+void
+shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
+		enum model_ev fence, uint32_t site)
+{
+	record(flush, addr, len, site);
+	record(fence, NULL, 0, site);
+}
+
 void
 shim_fatal(const char *fmt, ...)
 {

@@ -19,7 +19,9 @@ if that works; pmem/valgrind is not a dependency); on request (--modes),
 int3 (`pmemu run` with PMEMU_PATCH=int3: every raw instruction and client
 request site traps instead of jumping to a trampoline) and plugin-nolog
 (the plugin build with PMEMU_STORE_LOG=0: each traced store takes the
-shim's lock, as before the store log). Reported: CPU (user +
+shim's lock, as before the store log) and base (`pmemu run` of another
+pmemu build, --base: a change measured against the build before it, in
+the same interleaved runs). Reported: CPU (user +
 sys of the process tree) and wall, the median of --repeat runs
 interleaved (native, run, plugin, pmemcheck, native, ...) so load moves
 every column alike; x = CPU against native; the load average before and
@@ -31,8 +33,9 @@ build: the findings (class and source line) must be the same in every
 mode, one or more with the bug, none without. Never timed.
 
 usage: run_bench.py [--pmemu P] [--plugin SO] [--valgrind V] [--repeat 5]
-                    [--benches libpmem,raw,obj,dram]
-                    [--modes native,run,plugin,pmemcheck,int3,plugin-nolog] [--check]
+                    [--benches libpmem,raw,obj,dram] [--base P]
+                    [--modes native,run,plugin,pmemcheck,int3,plugin-nolog,base]
+                    [--check]
 """
 import argparse
 import pathlib
@@ -43,7 +46,8 @@ import tempfile
 
 import benchlib as bl
 
-MODES = ["native", "run", "int3", "plugin", "plugin-nolog", "pmemcheck"]
+MODES = ["native", "run", "base", "int3", "plugin", "plugin-nolog",
+         "pmemcheck"]
 BENCHES = [  # name, source, gcc flags, small args for --check, goals
     ("libpmem", "bench_store.c", [], ["1", "1"],
      {"run": 2.0, "plugin": 2.0}),
@@ -70,6 +74,7 @@ def commands(a, exes, pool):
     every = {
         "native": ([str(exes["plain"])], native),
         "run": (run + [str(exes["plain"])], bl.clean_env()),
+        "base": ([a.base] + run[1:] + [str(exes["plain"])], bl.clean_env()),
         "int3": (run + [str(exes["plain"])], bl.clean_env(PMEMU_PATCH="int3")),
         "plugin": (run + [str(exes["plugin"])], bl.clean_env()),
         "plugin-nolog": (run + [str(exes["plugin"])],
@@ -157,7 +162,7 @@ def measure(a, name, exes, goals, pool):
     cols = []
     for m in modes:
         x = cpu[m] / cpu["native"]
-        goal = goals.get(m)
+        goal = goals.get("run" if m == "base" else m)
         mark = "" if goal is None else (" ok" if x <= goal else " MISSED")
         cols.append(f"{m} {cpu[m]:.2f}s (wall {wall[m]:.2f}) {x:.1f}x{mark}")
     print(f"{name:8} " + " | ".join(cols))
@@ -174,10 +179,13 @@ def main():
     ap.add_argument("--benches", default=",".join(b[0] for b in BENCHES))
     ap.add_argument("--modes", default="native,run,plugin,pmemcheck")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--base", help="another pmemu, for the base mode")
     a = ap.parse_args()
     a.modes = ["native"] + [m for m in a.modes.split(",") if m != "native"]
     if set(a.modes) - set(MODES):
         ap.error(f"--modes: one of {', '.join(MODES)}")
+    if ("base" in a.modes) != (a.base is not None):
+        ap.error("--base P goes with the base mode (--modes ...,base)")
     wanted = a.benches.split(",")
     unknown = set(wanted) - {b[0] for b in BENCHES}
     if unknown:

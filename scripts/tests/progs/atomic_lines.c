@@ -1,0 +1,96 @@
+/*
+ * atomic_lines.c -- stores on several lines of one page of pmem, never
+ * flushed unless said: built with and without the pmemu GCC plugin, both
+ * builds must name each store at its own line (test_findings_builds.py):
+ *
+ *   xchg    an exchange and a compare-exchange on two lines
+ *   ok      two atomic increments on two lines, both flushed and fenced
+ *   three   three plain stores on three lines
+ *   fill    two stores to one line, then one to another line: the second
+ *           store to a line ends single-stepping of the page, so a plain
+ *           build guesses the third store's site
+ *   stride  one store per line on 12 lines from one source line: a plain
+ *           build names the first 8 (its faults per opening of a page),
+ *           then guesses
+ *   blocked two atomic increments on two lines with SIGTRAP blocked: no
+ *           single step (the kernel would kill the program), the second
+ *           site a guess
+ *
+ * usage: atomic_lines FILE MODE
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <immintrin.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pmemu.h"
+
+#define LEN 8192
+#define SC __ATOMIC_SEQ_CST
+
+static void
+run(char *pm, const char *mode)
+{
+	volatile uint64_t *a = (uint64_t *)(pm + 0x100);
+	volatile uint64_t *b = (uint64_t *)(pm + 0x200);
+	volatile uint64_t *c = (uint64_t *)(pm + 0x300);
+	if (strcmp(mode, "xchg") == 0) {
+		uint64_t old = 0;
+		__atomic_exchange_n(a, 1, SC); /* XCHG_A */
+		__atomic_compare_exchange_n(b, &old, 2, 0, SC, SC); /* CMPXCHG_B */
+	} else if (strcmp(mode, "ok") == 0) {
+		__atomic_fetch_add(a, 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(b, 1, __ATOMIC_SEQ_CST);
+		_mm_clflush((void *)a);
+		_mm_clflush((void *)b);
+		_mm_sfence();
+	} else if (strcmp(mode, "three") == 0) {
+		*a = 1; /* STORE_1 */
+		*b = 2; /* STORE_2 */
+		*c = 3; /* STORE_3 */
+	} else if (strcmp(mode, "fill") == 0) {
+		a[0] = 1; /* FILL */
+		a[1] = 2; /* FILL_AGAIN */
+		*b = 3; /* FILL_OTHER */
+	} else if (strcmp(mode, "stride") == 0) {
+		for (int i = 0; i < 12; i++)
+			pm[0x400 + 64 * i] = 1; /* STRIDE */
+	} else if (strcmp(mode, "blocked") == 0) {
+		sigset_t trap;
+		sigemptyset(&trap);
+		sigaddset(&trap, SIGTRAP);
+		sigprocmask(SIG_BLOCK, &trap, NULL);
+		__atomic_fetch_add(a, 1, __ATOMIC_SEQ_CST); /* BLOCKED_A */
+		__atomic_fetch_add(b, 1, __ATOMIC_SEQ_CST); /* BLOCKED_B */
+	} else {
+		errx(2, "unknown mode %s", mode);
+	}
+}
+
+/* pool -- FILE, LEN bytes of it mapped shared */
+static char *
+pool(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, LEN) != 0)
+		err(1, "%s", path);
+	char *pm = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pm == MAP_FAILED)
+		err(1, "mmap %s", path);
+	close(fd); /* the mapping stays */
+	return pm;
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc != 3)
+		errx(2, "usage: %s FILE MODE", argv[0]);
+	char *pm = pool(argv[1]);
+	run(pm, argv[2]);
+	return munmap(pm, LEN) == 0 ? 0 : 1;
+}

@@ -6,14 +6,16 @@
  * A page's first write fault copies it to its twin, names the store's
  * line (shim_line_site.c), makes it writable and queues it. Without more,
  * later stores to other lines of the page are seen only at the next
- * flush or fence, by diffing, and their sites are guesses. So the store
- * that faulted is single-stepped (shim_step.c) and the page protected
- * again after it (WATCHED: twin kept, queued already): the next store to
- * the page faults too and names its own line. Stepping stops for the
- * page, until a settle protects it again, when a fault hits a line
- * stored already (a fill: its next stores would all fault) or after
- * STEP_FAULTS_MAX faults, so a loop pays about one more fault and trap
- * per page. A store of another thread that lands while the page is
+ * flush or fence, by diffing, and their sites are guesses. So on a cold
+ * page (not hot: docs/shim.md) the store that faulted is single-stepped
+ * (shim_step.c) and the page protected again after it (WATCHED: twin
+ * kept, queued already): the next store to the page faults too and
+ * names its own line. Stepping stops for the page, until a settle
+ * protects it again, when a fault hits a line stored already (a fill:
+ * its next stores would all fault) or after STEP_FAULTS_MAX faults, so a
+ * loop pays about one more fault and trap per page. Hot pages, which
+ * stay writable across fences, are not stepped: they would pay it at
+ * every opening (run_bench.py: up to 2x on libpmemobj). A store of another thread that lands while the page is
  * writable for the stepped instruction is not seen: its line's site is
  * a guess, named by the next store there (shim_line_site_refault).
  */
@@ -70,8 +72,9 @@ take_page(uint8_t *st)
 }
 
 /* open_page -- the first fault since the page was protected: twin,
- * sites, heat (the page is held) */
-static void
+ * sites, heat (the page is held); true when the page was cold (its first
+ * or second opening) and is not written in sequence: worth stepping */
+static bool
 open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 {
 	memcpy(m->twin + pg * SHIM_PAGE_LEN,
@@ -79,10 +82,14 @@ open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 	m->page_site[pg] = site;
 	m->page_step[pg] = 0;
 	shim_line_site_fault(m, pg, addr, site);
-	if ((m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS)
+	bool cold = (m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS;
+	if (cold)
 		m->page_heat[pg]++;
-	if (pg > 0 && neighbour_hot(m, pg - 1)) /* a sequential writer */
+	if (pg > 0 && neighbour_hot(m, pg - 1)) { /* a sequential writer */
 		m->page_heat[pg] |= HOT_FAULTS;
+		cold = false;
+	}
+	return cold;
 }
 
 bool
@@ -104,9 +111,9 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 	shim_dirty_my_busy = st;
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint32_t site = shim_site_ucontext(uc);
-	bool new_line = true;
+	bool new_line; /* and the page cold: step on */
 	if (was == SHIM_PAGE_CLEAN)
-		open_page(m, pg, (uintptr_t)addr, site);
+		new_line = open_page(m, pg, (uintptr_t)addr, site);
 	else
 		new_line = shim_line_site_refault(m, pg, (uintptr_t)addr, site);
 	unsigned faults = (m->page_step[pg] & STEP_FAULTS) + 1u;

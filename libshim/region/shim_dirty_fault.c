@@ -145,16 +145,23 @@ step_done(uintptr_t page)
 	if (m == NULL || !m->tracked)
 		return;
 	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
+	uint8_t *st = &m->page_state[pg];
 	uint8_t s = SHIM_PAGE_DIRTY;
-	if (!__atomic_compare_exchange_n(&m->page_state[pg], &s,
-			SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL,
-			__ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
+	/* held as a fault handler holds it: a program's signal handler
+	 * that interrupts this one and flushes the page does not wait */
+	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
+	uint8_t *outer = shim_dirty_my_busy;
+	shim_dirty_my_busy = st;
 	if ((m->page_step[pg] & STEP_ON) && mprotect((void *)page,
 			SHIM_PAGE_LEN, m->prot & ~PROT_WRITE) == 0)
 		s = SHIM_PAGE_WATCHED;
 	m->page_step[pg] &= (uint8_t)~STEP_ON;
-	__atomic_store_n(&m->page_state[pg], s, __ATOMIC_RELEASE);
+	__atomic_store_n(st, s, __ATOMIC_RELEASE);
+	shim_dirty_my_busy = outer;
+	__atomic_sub_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
 }
 
 bool

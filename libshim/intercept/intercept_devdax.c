@@ -1,7 +1,8 @@
 /*
  * intercept_devdax.c -- the calls only a device DAX changes: read (it has
  * no read operation: EINVAL), fstat and statx (a character device); the
- * others refuse in their own interposers (SHIM_DEVDAX_REFUSE)
+ * others refuse in their own interposers (SHIM_DEVDAX_REFUSE). A read
+ * into emulated pmem opens its pages first (shim_read_buffer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,14 @@
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_intercept.h"
+#include "shim_read_buffer.h"
 #include "shim_region.h"
 
-#define READ_BODY(name, fd, ...) \
+/* `into`: opens the buffers if they are emulated pmem (shim_read_buffer.h) */
+#define READ_BODY(name, into, fd, ...) \
 	SHIM_ENTER(name, fd, __VA_ARGS__); \
 	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
+	into; \
 	ssize_t n = REAL(name)(fd, __VA_ARGS__); \
 	SHIM_SAVE_ERRNO(); \
 	SHIM_LEAVE(); \
@@ -27,22 +31,23 @@
 
 SHIM_INTERCEPTOR(ssize_t, read, int fd, void *buf, size_t len)
 {
-	READ_BODY(read, fd, buf, len);
+	READ_BODY(read, shim_read_buffer(buf, len), fd, buf, len);
 }
 
 SHIM_INTERCEPTOR(ssize_t, pread, int fd, void *buf, size_t len, off_t off)
 {
-	READ_BODY(pread, fd, buf, len, off);
+	READ_BODY(pread, shim_read_buffer(buf, len), fd, buf, len, off);
 }
 
 SHIM_INTERCEPTOR(ssize_t, pread64, int fd, void *buf, size_t len, off_t off)
 {
-	READ_BODY(pread64, fd, buf, len, off);
+	READ_BODY(pread64, shim_read_buffer(buf, len), fd, buf, len,
+		off);
 }
 
 SHIM_INTERCEPTOR(ssize_t, readv, int fd, const struct iovec *iov, int cnt)
 {
-	READ_BODY(readv, fd, iov, cnt);
+	READ_BODY(readv, shim_read_buffers(iov, cnt), fd, iov, cnt);
 }
 
 void

@@ -48,6 +48,12 @@ void shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
 /* the same, the bytes copied when they were stored (data: hi - lo) */
 void shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi, const void *data);
+/* the pages of m in [lo, hi) made writable, unstepped, before the kernel
+ * writes there (a read() buffer), which a protected page would fail
+ * with EFAULT; site names their lines' next changes, as a guess; lock
+ * held */
+void shim_dirty_open_for_kernel(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi, uint32_t site);
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

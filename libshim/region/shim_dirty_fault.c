@@ -174,3 +174,62 @@ shim_dirty_step_trap(siginfo_t *si, ucontext_t *uc)
 		step_done(pages[i]);
 	return n > 0 && !program;
 }
+
+/*
+ * open_for_kernel -- page pg of m made writable for a write that cannot
+ * fault to us (the kernel's copy into a read() buffer: it would fail
+ * with EFAULT), not stepped; its lines in [lo, hi) take `site` as their
+ * last known (lock held)
+ */
+static void
+open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
+		uintptr_t hi, uint32_t site)
+{
+	uint8_t *st = &m->page_state[pg];
+	uint8_t was;
+	for (;;) {
+		was = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (was == SHIM_PAGE_GONE)
+			return;
+		if (was == SHIM_PAGE_BUSY) {
+			sched_yield(); /* a handler of another thread */
+			continue;
+		}
+		if (__atomic_compare_exchange_n(st, &was, SHIM_PAGE_BUSY,
+				false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	if (was == SHIM_PAGE_CLEAN) {
+		(void)open_page(m, pg, lo, site);
+		m->page_lines[pg] = 0; /* no store seen: the copy may be short */
+	}
+	m->page_step[pg] = STEP_FAULTS_MAX; /* a pending step: no effect */
+	uint32_t line = m->region->line_len;
+	for (uintptr_t a = lo - (lo - m->base) % line; a < hi; a += line)
+		m->line_site[(a - m->base) / line] = site;
+	if (was != SHIM_PAGE_DIRTY && mprotect((void *)page, SHIM_PAGE_LEN,
+			m->prot) != 0)
+		handler_die("pmemu: error: cannot unprotect a view page "
+			"(too many mappings? see vm.max_map_count)\n");
+	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+	if (was == SHIM_PAGE_CLEAN)
+		shim_dirty_ring_push(page);
+}
+
+void
+shim_dirty_open_for_kernel(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi, uint32_t site)
+{
+	if (!m->tracked)
+		return;
+	lo = lo < m->base ? m->base : lo;
+	hi = hi > m->base + m->len ? m->base + m->len : hi;
+	for (uintptr_t a = lo; a < hi;) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		uintptr_t end = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		end = end < hi ? end : hi;
+		open_for_kernel(m, pg, a, end, site);
+		a = end;
+	}
+}

@@ -240,6 +240,20 @@ def tx_sites_progs(tmp_path_factory, cc):
 
 
 @pytest.mark.parametrize("kind", BUILDS)
+def test_read_into_pmem_succeeds(pmemu_bin, tmp_path, atomics_progs, kind):
+    """the kernel copies a read() into a protected view page without a
+    fault the shim could take (EFAULT): the pages are opened first, and
+    the bytes are named by the read call, as a guess, in both builds"""
+    found, text = atomics_run(pmemu_bin, tmp_path, atomics_progs, kind,
+                              "read")
+    assert sorted(found) == [0x100, 0x200, 0x1100], text
+    assert line_of("READ_STORE", ATOMICS_SRC) in atomics_lines(found[0x100])
+    for off, tag in ((0x200, "READ"), (0x1100, "READ_CLEAN")):
+        assert line_of(tag, ATOMICS_SRC) in atomics_lines(found[off]), text
+        assert GUESS in found[off], text
+
+
+@pytest.mark.parametrize("kind", BUILDS)
 @pytest.mark.parametrize("filled", [False, True])
 def test_tx_add_names_the_store_it_announced(pmemu_bin, tmp_path,
                                              tx_sites_progs, kind, filled):

@@ -15,6 +15,9 @@
  *   blocked two atomic increments on two lines with SIGTRAP blocked: no
  *           single step (the kernel would kill the program), the second
  *           site a guess
+ *   read    read() from a pipe into the stepped page and into a clean
+ *           page: the kernel's copy into a protected page would fail
+ *           with EFAULT; the stores are named by the read calls, guessed
  *
  * usage: atomic_lines FILE MODE
  */
@@ -66,6 +69,15 @@ run(char *pm, const char *mode)
 		sigprocmask(SIG_BLOCK, &trap, NULL);
 		__atomic_fetch_add(a, 1, __ATOMIC_SEQ_CST); /* BLOCKED_A */
 		__atomic_fetch_add(b, 1, __ATOMIC_SEQ_CST); /* BLOCKED_B */
+	} else if (strcmp(mode, "read") == 0) {
+		int fds[2];
+		*a = 1; /* READ_STORE */
+		if (pipe(fds) != 0 || write(fds[1], "abcdefgh", 8) != 8)
+			err(1, "pipe");
+		if (read(fds[0], (char *)b, 4) != 4) /* READ */
+			err(1, "read into the stepped page");
+		if (read(fds[0], pm + 0x1100, 4) != 4) /* READ_CLEAN */
+			err(1, "read into a clean page");
 	} else {
 		errx(2, "unknown mode %s", mode);
 	}

@@ -240,6 +240,28 @@ def tx_sites_progs(tmp_path_factory, cc):
 
 
 @pytest.mark.parametrize("kind", BUILDS)
+def test_program_that_steps_itself_keeps_its_traps(pmemu_bin, tmp_path,
+                                                   atomics_progs, kind):
+    """the program sets the trap flag itself around two stores on two
+    lines: its handler counts as many traps as without pmemu (the shim's
+    step of a faulting store is passed on, not added), and each store
+    still faults on the page protected again after the first"""
+    if kind not in atomics_progs:
+        pytest.skip("plugin not built")
+    exe = atomics_progs[kind]
+    native = subprocess.run([str(exe), str(tmp_path / "native"),
+                             "selfstep"], capture_output=True, text=True)
+    assert native.stdout.startswith("traps "), native
+    res = run_case(pmemu_bin, tmp_path, exe, "selfstep")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == native.stdout, res.stdout
+    text = report(res)
+    assert re.search(r"^\[0\] 2 stores, 2 lines, first at pool\+0x100$",
+                     text, re.M), text
+    assert "site guessed" not in text, text
+
+
+@pytest.mark.parametrize("kind", BUILDS)
 def test_read_into_pmem_succeeds(pmemu_bin, tmp_path, atomics_progs, kind):
     """the kernel copies a read() into a protected view page without a
     fault the shim could take (EFAULT): the pages are opened first, and

@@ -15,6 +15,8 @@
  *   blocked two atomic increments on two lines with SIGTRAP blocked: no
  *           single step (the kernel would kill the program), the second
  *           site a guess
+ *   selfstep two stores on two lines while the program single-steps
+ *           itself (its own SIGTRAP handler counts the traps: printed)
  *   read    read() from a pipe into the stepped page and into a clean
  *           page: the kernel's copy into a protected page would fail
  *           with EFAULT; the stores are named by the read calls, guessed
@@ -25,6 +27,7 @@
 #include <fcntl.h>
 #include <immintrin.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -34,6 +37,30 @@
 
 #define LEN 8192
 #define SC __ATOMIC_SEQ_CST
+
+static volatile int traps;
+
+static void
+on_trap(int sig)
+{
+	(void)sig;
+	traps++;
+}
+
+/* self_step -- two stores on two lines with the trap flag set by the
+ * program itself: its handler counts one trap per instruction, with or
+ * without pmemu */
+static void
+self_step(volatile uint64_t *a, volatile uint64_t *b)
+{
+	signal(SIGTRAP, on_trap);
+	__asm__ volatile("pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t"
+		"movq $1, (%0)\n\t" /* SELF_A */
+		"movq $2, (%1)\n\t" /* SELF_B */
+		"pushfq\n\tandq $~0x100, (%%rsp)\n\tpopfq"
+		:: "r"(a), "r"(b) : "memory", "cc");
+	printf("traps %d\n", traps);
+}
 
 static void
 run(char *pm, const char *mode)
@@ -78,6 +105,8 @@ run(char *pm, const char *mode)
 			err(1, "read into the stepped page");
 		if (read(fds[0], pm + 0x1100, 4) != 4) /* READ_CLEAN */
 			err(1, "read into a clean page");
+	} else if (strcmp(mode, "selfstep") == 0) {
+		self_step(a, b);
 	} else {
 		errx(2, "unknown mode %s", mode);
 	}

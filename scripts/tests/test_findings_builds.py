@@ -262,6 +262,18 @@ def test_program_that_steps_itself_keeps_its_traps(pmemu_bin, tmp_path,
 
 
 @pytest.mark.parametrize("kind", BUILDS)
+def test_threads_racing_on_a_stepped_page_miss_no_line(
+        pmemu_bin, tmp_path, atomics_progs, kind):
+    """8 threads, one atomic each on its own line of a cold page, 20
+    times: a store that lands while another thread's step holds the page
+    writable may be guessed, never missed (8 lines per round)"""
+    _, text = atomics_run(pmemu_bin, tmp_path, atomics_progs, kind,
+                          "threads")
+    assert sum(n for n, _ in line_counts(text)) == 8 * 20, text
+    assert atomics_lines(text) >= {line_of("BUMP", ATOMICS_SRC)}, text
+
+
+@pytest.mark.parametrize("kind", BUILDS)
 def test_read_into_pmem_succeeds(pmemu_bin, tmp_path, atomics_progs, kind):
     """the kernel copies a read() into a protected view page without a
     fault the shim could take (EFAULT): the pages are opened first, and

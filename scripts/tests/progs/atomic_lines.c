@@ -17,6 +17,8 @@
  *           site a guess
  *   selfstep two stores on two lines while the program single-steps
  *           itself (its own SIGTRAP handler counts the traps: printed)
+ *   threads 8 threads at once, one atomic increment each on its own line
+ *           of a page mapped afresh, 20 times: no line may be missed
  *   read    read() from a pipe into the stepped page and into a clean
  *           page: the kernel's copy into a protected page would fail
  *           with EFAULT; the stores are named by the read calls, guessed
@@ -26,6 +28,7 @@
 #include <err.h>
 #include <fcntl.h>
 #include <immintrin.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -37,6 +40,52 @@
 
 #define LEN 8192
 #define SC __ATOMIC_SEQ_CST
+
+/* pool -- FILE, LEN bytes of it mapped shared */
+static char *
+pool(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || ftruncate(fd, LEN) != 0)
+		err(1, "%s", path);
+	char *pm = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pm == MAP_FAILED)
+		err(1, "mmap %s", path);
+	close(fd); /* the mapping stays */
+	return pm;
+}
+
+#define THREADS 8
+#define ROUNDS 20
+
+static pthread_barrier_t start;
+
+/* bump -- one atomic increment on the thread's own line */
+static void *
+bump(void *line)
+{
+	pthread_barrier_wait(&start);
+	__atomic_fetch_add((volatile uint64_t *)line, 1, SC); /* BUMP */
+	return NULL;
+}
+
+/* threads -- ROUNDS times, THREADS threads at once on a page mapped
+ * afresh (cold): every line must be reported, exact or guessed */
+static void
+threads(const char *path)
+{
+	for (int r = 0; r < ROUNDS; r++) {
+		char *pm = pool(path);
+		pthread_t th[THREADS];
+		pthread_barrier_init(&start, NULL, THREADS);
+		for (long t = 0; t < THREADS; t++)
+			pthread_create(&th[t], NULL, bump, pm + 0x100 + 64 * t);
+		for (int t = 0; t < THREADS; t++)
+			pthread_join(th[t], NULL);
+		pthread_barrier_destroy(&start);
+		munmap(pm, LEN);
+	}
+}
 
 static volatile int traps;
 
@@ -112,25 +161,15 @@ run(char *pm, const char *mode)
 	}
 }
 
-/* pool -- FILE, LEN bytes of it mapped shared */
-static char *
-pool(const char *path)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || ftruncate(fd, LEN) != 0)
-		err(1, "%s", path);
-	char *pm = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pm == MAP_FAILED)
-		err(1, "mmap %s", path);
-	close(fd); /* the mapping stays */
-	return pm;
-}
-
 int
 main(int argc, char *argv[])
 {
 	if (argc != 3)
 		errx(2, "usage: %s FILE MODE", argv[0]);
+	if (strcmp(argv[2], "threads") == 0) {
+		threads(argv[1]);
+		return 0;
+	}
 	char *pm = pool(argv[1]);
 	run(pm, argv[2]);
 	return munmap(pm, LEN) == 0 ? 0 : 1;

@@ -1,13 +1,16 @@
 /*
- * shim_dirty.c -- page-protection dirty tracking: the fault handler's
- * part (lock-free) and the settling of dirty pages (under shim_lock)
+ * shim_dirty.c -- page-protection dirty tracking: the flushes and the
+ * settling of dirty pages (under shim_lock); the signal handlers' part
+ * is shim_dirty_fault.c
  *
- * Page states go CLEAN -> BUSY -> DIRTY in the handler and DIRTY -> BUSY
- * -> CLEAN when settled; BUSY makes the other side wait, so a twin is
- * never copied while it is being diffed or dropped. The handler queues
- * each page it makes writable on a ring (CAS on the tail: lock-free, so a
- * thread interrupted anywhere, even holding shim_lock, never blocks it).
- * A full ring sets `overflow` and the next settle scans every mapping.
+ * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler,
+ * DIRTY -> BUSY -> WATCHED in the trap after a stepped store, DIRTY or
+ * WATCHED -> BUSY -> CLEAN when settled, and are held BUSY while a flush
+ * diffs their lines; BUSY makes the other side wait, so a twin is never
+ * copied while it is being diffed or dropped. The fault handler queues
+ * each page it opens on a ring (CAS on the tail: lock-free, so a thread
+ * interrupted anywhere, even holding shim_lock, never blocks it). A full
+ * ring sets `overflow` and the next settle scans every mapping.
  */
 #include <errno.h>
 #include <sched.h>

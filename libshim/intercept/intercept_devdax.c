@@ -2,7 +2,8 @@
  * intercept_devdax.c -- the calls only a device DAX changes: read (it has
  * no read operation: EINVAL), fstat and statx (a character device); the
  * others refuse in their own interposers (SHIM_DEVDAX_REFUSE). A read or
- * pread of a file's bad block stops there (EIO: shim_poison.h).
+ * pread of a file's bad block stops there (EIO: shim_poison.h). A read
+ * into emulated pmem opens its pages first (shim_read_buffer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +18,14 @@
 #include "shim_devdax.h"
 #include "shim_intercept.h"
 #include "shim_poison.h"
+#include "shim_read_buffer.h"
 #include "shim_region.h"
 
-#define READ_BODY(name, fd, ...) \
+/* `into`: opens the buffers if they are emulated pmem (shim_read_buffer.h) */
+#define READ_BODY(name, into, fd, ...) \
 	SHIM_ENTER(name, fd, __VA_ARGS__); \
 	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
+	into; \
 	ssize_t n = REAL(name)(fd, __VA_ARGS__); \
 	SHIM_SAVE_ERRNO(); \
 	SHIM_LEAVE(); \
@@ -44,6 +48,7 @@ poisoned_len(int fd, off_t off, size_t len)
 #define READ_POISON_BODY(name, fd, buf, len, at, ...) \
 	SHIM_ENTER(name, fd, buf, len, ##__VA_ARGS__); \
 	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
+	shim_read_buffer(buf, len); \
 	ssize_t ok = poisoned_len(fd, at, len); \
 	ssize_t n = ok < 0 ? -1 : REAL(name)(fd, buf, (size_t)ok, \
 		##__VA_ARGS__); \
@@ -70,7 +75,7 @@ SHIM_INTERCEPTOR(ssize_t, pread64, int fd, void *buf, size_t len, off_t off)
 
 SHIM_INTERCEPTOR(ssize_t, readv, int fd, const struct iovec *iov, int cnt)
 {
-	READ_BODY(readv, fd, iov, cnt);
+	READ_BODY(readv, shim_read_buffers(iov, cnt), fd, iov, cnt);
 }
 
 void

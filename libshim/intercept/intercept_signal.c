@@ -3,8 +3,10 @@
  * installed; the program's own dispositions of those signals are kept
  * here and called for every signal that is not the shim's
  *
- * SIGSEGV: first writes to tracked view pages (shim_dirty.c). SIGTRAP: the
- * int3 of a patched flush, fence or streaming store (insn_trap.c). For
+ * SIGSEGV: first writes to tracked view pages (shim_dirty_fault.c).
+ * SIGTRAP: the single step of the store that faulted (TRAP_TRACE,
+ * shim_dirty_fault.c), or the int3 of a patched flush, fence or streaming
+ * store (SI_KERNEL, insn_trap.c). For
  * both, sigaction/signal record the program's wish and report the
  * previous one, as the kernel would. A signal that is not ours goes to
  * the program's handler; with SIG_DFL (or SIG_IGN, which the kernel
@@ -69,12 +71,14 @@ segv_ours(int sig, siginfo_t *info, void *uc)
 		(ucontext_t *)uc);
 }
 
-/* trap_ours -- the end of a poisoned page's single step, or a patched
- * instruction: emulated, rip moved past it */
+/* trap_ours -- the end of a poisoned page's single step, the single
+ * step after a write fault (page protected again), or a patched
+ * instruction (emulated, rip moved past it) */
 static bool
 trap_ours(int sig, siginfo_t *info, void *uc)
 {
 	return shim_poison_stepped(info, (ucontext_t *)uc) ||
+		shim_dirty_step_trap(info, (ucontext_t *)uc) ||
 		shim_insn_sigtrap(sig, info, uc);
 }
 

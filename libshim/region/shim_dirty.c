@@ -1,13 +1,16 @@
 /*
- * shim_dirty.c -- page-protection dirty tracking: the fault handler's
- * part (lock-free) and the settling of dirty pages (under shim_lock)
+ * shim_dirty.c -- page-protection dirty tracking: the flushes and the
+ * settling of dirty pages (under shim_lock); the signal handlers' part
+ * is shim_dirty_fault.c
  *
- * Page states go CLEAN -> BUSY -> DIRTY in the handler and DIRTY -> BUSY
- * -> CLEAN when settled; BUSY makes the other side wait, so a twin is
- * never copied while it is being diffed or dropped. The handler queues
- * each page it makes writable on a ring (CAS on the tail: lock-free, so a
- * thread interrupted anywhere, even holding shim_lock, never blocks it).
- * A full ring sets `overflow` and the next settle scans every mapping.
+ * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler,
+ * DIRTY -> BUSY -> WATCHED in the trap after a stepped store, DIRTY or
+ * WATCHED -> BUSY -> CLEAN when settled, and are held BUSY while a flush
+ * diffs their lines; BUSY makes the other side wait, so a twin is never
+ * copied while it is being diffed or dropped. The fault handler queues
+ * each page it opens on a ring (CAS on the tail: lock-free, so a thread
+ * interrupted anywhere, even holding shim_lock, never blocks it). A full
+ * ring sets `overflow` and the next settle scans every mapping.
  */
 #include <errno.h>
 #include <sched.h>
@@ -18,20 +21,12 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_dirty_impl.h"
 #include "shim_emit.h"
 #include "shim_line_site.h"
 #include "shim_site.h"
 
 #define RING_LEN (1u << 18)
-/* a page's heat byte */
-#define HEAT_FAULTS 0x03  /* faults, up to HOT_FAULTS */
-#define HEAT_LEVEL 0x0c   /* times it cooled down, up to 3 (<< 2) */
-#define HEAT_QUIET 0x70   /* quiet fences seen while hot (<< 4), in units
-                             of 2^level fences */
-#define HEAT_TOUCHED 0x80 /* a flush found a store since the last fence */
-#define HOT_FAULTS 2      /* faults that make a page hot */
-#define HOT_QUIET_MAX 6   /* quiet units after which it cools down */
-#define HOT_LEVEL_MAX 3
 #define SLOT_CONSUMED ((uintptr_t)1)
 
 static uintptr_t ring[RING_LEN];
@@ -39,12 +34,9 @@ static uint64_t ring_head;   /* consumer, under shim_lock */
 static uint64_t ring_tail;   /* producers: fault handlers */
 static int ring_overflow;
 static uint32_t settle_epoch; /* settles of the ring, under shim_lock */
-/* handlers between taking a page (BUSY) and queueing it: the page may be
- * writable already, its state not yet DIRTY */
-static int handlers_open;
-/* the page this thread's handler holds: a signal handler of the program
- * that interrupts it and flushes must not wait for it */
-static __thread uint8_t *my_busy __attribute__((tls_model("initial-exec")));
+int shim_dirty_handlers_open;
+__thread uint8_t *shim_dirty_my_busy
+	__attribute__((tls_model("initial-exec")));
 
 /* what a page of a mapping may be opened to, given what dirty tracking
  * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
@@ -58,6 +50,12 @@ prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
 
 static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
 		int prot) = prot_as_is;
+
+int
+shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot)
+{
+	return page_prot(m, page, prot);
+}
 
 void
 shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
@@ -107,12 +105,13 @@ shim_dirty_setup(struct shim_mapping *m)
 	size_t n = npages(m);
 	m->page_state = anon(n);
 	m->page_site = anon(n * sizeof(uint32_t));
-	m->page_fault_line = anon(n);
+	m->page_lines = anon(n * sizeof(uint64_t));
+	m->page_step = anon(n);
 	m->line_site = anon(line_site_len(m));
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
 	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
-			!m->page_fault_line || !m->line_site) {
+			!m->page_lines || !m->page_step || !m->line_site) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
@@ -131,11 +130,14 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
 	if (m->page_heat)
 		REAL(munmap)(m->page_heat, n);
-	if (m->page_fault_line)
-		REAL(munmap)(m->page_fault_line, n);
+	if (m->page_lines)
+		REAL(munmap)(m->page_lines, n * sizeof(uint64_t));
+	if (m->page_step)
+		REAL(munmap)(m->page_step, n);
 	if (m->line_site)
 		REAL(munmap)(m->line_site, line_site_len(m));
-	m->page_fault_line = NULL;
+	m->page_lines = NULL;
+	m->page_step = NULL;
 	m->line_site = NULL;
 	m->page_heat = NULL;
 	m->page_state = NULL;
@@ -143,9 +145,8 @@ shim_dirty_release(struct shim_mapping *m)
 	m->twin = NULL;
 }
 
-/* ring_push -- queue a page made writable (signal handler) */
-static void
-ring_push(uintptr_t page)
+void
+shim_dirty_ring_push(uintptr_t page)
 {
 	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_RELAXED);
 	do {
@@ -157,70 +158,6 @@ ring_push(uintptr_t page)
 	} while (!__atomic_compare_exchange_n(&ring_tail, &t, t + 1, false,
 			__ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
 	__atomic_store_n(&ring[t % RING_LEN], page, __ATOMIC_RELEASE);
-}
-
-/* neighbour_hot -- page pg is hot and writable now (a racy read of two
- * bytes: a hint only) */
-static bool
-neighbour_hot(const struct shim_mapping *m, size_t pg)
-{
-	return (__atomic_load_n(&m->page_heat[pg], __ATOMIC_RELAXED) &
-			HEAT_FAULTS) >= HOT_FAULTS &&
-		__atomic_load_n(&m->page_state[pg], __ATOMIC_RELAXED) ==
-			SHIM_PAGE_DIRTY;
-}
-
-static void
-handler_die(const char *msg)
-{
-	ssize_t r = REAL(write)(2, msg, strlen(msg));
-	(void)r;
-	REAL(_exit)(2);
-}
-
-bool
-shim_dirty_fault(void *addr, const ucontext_t *uc)
-{
-	struct shim_mapping *m = (struct shim_mapping *)
-		shim_mapping_lookup(addr);
-	if (m == NULL || !m->tracked ||
-			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
-		return false;
-	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
-	uint8_t *st = &m->page_state[pg];
-	for (;;) {
-		uint8_t s = __atomic_load_n(st, __ATOMIC_ACQUIRE);
-		if (s == SHIM_PAGE_DIRTY)
-			return true; /* another thread opened it: retry */
-		if (s == SHIM_PAGE_GONE)
-			return false;
-		if (s == SHIM_PAGE_BUSY) {
-			sched_yield(); /* a settle is running on another thread */
-			continue;
-		}
-		if (__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
-				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			break;
-	}
-	__atomic_add_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
-	my_busy = st;
-	uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-	memcpy(m->twin + pg * SHIM_PAGE_LEN, page, SHIM_PAGE_LEN);
-	m->page_site[pg] = shim_site_ucontext(uc);
-	shim_line_site_fault(m, pg, (uintptr_t)addr);
-	if ((m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS)
-		m->page_heat[pg]++; /* BUSY: no one else touches it */
-	if (pg > 0 && neighbour_hot(m, pg - 1)) /* a sequential writer */
-		m->page_heat[pg] |= HOT_FAULTS;
-	if (mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
-			m->prot)) != 0)
-		handler_die("pmemu: error: cannot unprotect a view page "
-			"(too many mappings? see vm.max_map_count)\n");
-	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
-	ring_push((uintptr_t)page);
-	my_busy = NULL;
-	__atomic_sub_fetch(&handlers_open, 1, __ATOMIC_ACQ_REL);
-	return true;
 }
 
 /*
@@ -235,9 +172,32 @@ page_opened(const struct shim_mapping *m, size_t pg)
 {
 	uint8_t s;
 	while ((s = __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE)) ==
-			SHIM_PAGE_BUSY && my_busy != &m->page_state[pg])
+			SHIM_PAGE_BUSY && shim_dirty_my_busy != &m->page_state[pg])
 		sched_yield(); /* a handler: memcpy and mprotect, no lock */
 	return s;
+}
+
+/*
+ * page_hold -- the page's state, held (BUSY) when it has a twin, so that
+ * no fault or step handler changes its line sites or protection while
+ * its lines are diffed (lock held); page_release gives it back
+ */
+static uint8_t
+page_hold(struct shim_mapping *m, size_t pg)
+{
+	for (;;) {
+		uint8_t s = page_opened(m, pg);
+		if (!shim_page_has_twin(s) || __atomic_compare_exchange_n(
+				&m->page_state[pg], &s, SHIM_PAGE_BUSY, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return s;
+	}
+}
+
+static void
+page_release(struct shim_mapping *m, size_t pg, uint8_t s)
+{
+	__atomic_store_n(&m->page_state[pg], s, __ATOMIC_RELEASE);
 }
 
 /* view_end -- where the view's file data ends in m (no SIGBUS past it) */
@@ -344,12 +304,14 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	lo -= (lo - m->base) % line;
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
-		if (page_opened(m, pg) != SHIM_PAGE_DIRTY)
+		uint8_t s = page_hold(m, pg);
+		if (!shim_page_has_twin(s))
 			continue;
 		if (diff_lines(m, a, a + line, true))
 			m->page_heat[pg] |= HEAT_TOUCHED;
 		else if (a < view_end(m))
 			same_value_store(m, a, line, m->page_site[pg]);
+		page_release(m, pg, s);
 	}
 }
 
@@ -379,8 +341,8 @@ traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		const void *src = traced_data == NULL ? (const void *)a :
 			traced_data + (m->file_off + (a - m->base) -
 					traced_off);
-		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-				SHIM_PAGE_DIRTY)
+		if (shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
+				__ATOMIC_ACQUIRE)))
 			memcpy(m->twin + (a - m->base), src, e - a);
 		a = e;
 	}
@@ -412,18 +374,21 @@ page_same(struct shim_mapping *m, uintptr_t page)
 }
 
 /*
- * stay_hot -- a hot page at a fence: diff it (the event source), refresh
- * its twin, keep it writable and queued. Its later stores keep the site
- * of its last fault (docs/shim.md). False when it has been quiet for
- * HOT_QUIET_MAX units: protect it again. A page that cooled down before
- * and faulted again is hot at once and waits twice as long per level
- * (a transaction that writes a page once every few fences keeps it hot);
- * so is a page first written while the page below it is hot (a
- * sequential writer: no second fault per page).
+ * stay_hot -- a hot page at a fence (held): diff it (the event source),
+ * refresh its twin, keep it open (writable, or stepped: its next faults
+ * name their lines until its faults run out) and queued. The later
+ * stores of a writable one keep the site of its last fault
+ * (docs/shim.md). False when it has been quiet for HOT_QUIET_MAX units:
+ * protect it again. A page that cooled down before and faulted again is
+ * hot at once and waits twice as long per level (a transaction that
+ * writes a page once every few fences keeps it hot); so is a page first
+ * written while the page below it is hot (a sequential writer: no second
+ * fault per page).
  */
 static bool
-stay_hot(struct shim_mapping *m, size_t pg, uintptr_t page, uint8_t heat)
+stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 {
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	bool changed = !page_same(m, page) &&
 		diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
@@ -436,28 +401,30 @@ stay_hot(struct shim_mapping *m, size_t pg, uintptr_t page, uint8_t heat)
 		return false;
 	m->page_heat[pg] = (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
 		(quiet << 4));
-	ring_push(page); /* still writable: settle it next time */
+	m->page_lines[pg] = 0; /* each line's next store: a fault or unseen */
+	page_release(m, pg, s);
+	shim_dirty_ring_push(page); /* still open: settle it next time */
 	return true;
 }
 
 /*
- * settle_page -- diff a dirty page, protect it again, drop its twin; a
- * hot page (HOT_FAULTS faults) stays writable while it keeps being
- * written (stay_hot). With `cold`, every page is protected again (msync,
- * munmap, exit).
+ * settle_page -- diff a dirty or stepped page, protect it again, drop
+ * its twin; a hot page (HOT_FAULTS faults) stays writable while it keeps
+ * being written (stay_hot). With `cold`, every page is protected again
+ * (msync, munmap, exit).
  */
 static void
 settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
-	uint8_t s = SHIM_PAGE_DIRTY;
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
-	if (page_opened(m, pg) != SHIM_PAGE_DIRTY)
+	uint8_t s = page_hold(m, pg);
+	if (!shim_page_has_twin(s))
 		return;
 	uint8_t heat = m->page_heat[pg];
 	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
 	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
-		if (stay_hot(m, pg, page, heat))
+		if (stay_hot(m, pg, heat, s))
 			return;
 		/* cooled down: the next fault makes it hot again, longer */
 		unsigned level = (heat & HEAT_LEVEL) >> 2;
@@ -465,18 +432,16 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 			level++;
 		keep = (uint8_t)(HOT_FAULTS | (level << 2));
 	}
-	if (!__atomic_compare_exchange_n(&m->page_state[pg], &s,
-			SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL,
-			__ATOMIC_ACQUIRE))
-		return;
 	/* read-only first: a store racing with the diff faults and waits */
-	mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
-		m->prot & ~PROT_WRITE));
+	if (s == SHIM_PAGE_DIRTY)
+		mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
+			m->prot & ~PROT_WRITE));
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
+	m->page_step[pg] = 0;
 	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
-	__atomic_store_n(&m->page_state[pg], SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
+	page_release(m, pg, SHIM_PAGE_CLEAN);
 }
 
 static void
@@ -521,8 +486,8 @@ shim_dirty_settle_all(void)
 {
 	/* a page being opened is queued next: its stores come before the
 	 * fence or crash point that settles now */
-	while (__atomic_load_n(&handlers_open, __ATOMIC_ACQUIRE) >
-			(my_busy != NULL))
+	while (__atomic_load_n(&shim_dirty_handlers_open, __ATOMIC_ACQUIRE) >
+			(shim_dirty_my_busy != NULL))
 		sched_yield();
 	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);
@@ -560,14 +525,15 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
 		mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
 			m->prot));
+		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
 		m->page_state[pg] = SHIM_PAGE_DIRTY;
-		ring_push((uintptr_t)page);
+		shim_dirty_ring_push((uintptr_t)page);
 	}
 }
 
 void
 shim_dirty_forked(void)
 {
-	__atomic_store_n(&handlers_open, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&shim_dirty_handlers_open, 0, __ATOMIC_RELEASE);
 	shim_mapping_for_each(forked_mapping, NULL);
 }

@@ -4,7 +4,9 @@
  * A writable view page starts read-only. Its first write fault (the
  * SIGSEGV handler, async-signal-safe, no lock) copies the page to a twin,
  * records the faulting site, makes the page writable and queues it on a
- * lock-free ring. Under shim_lock, a flush diffs its lines against the
+ * lock-free ring; the faulting store is single-stepped and the page
+ * protected again after it, while its faults keep naming new lines
+ * (shim_dirty_fault.c). Under shim_lock, a flush diffs its lines against the
  * twin (changed: an untraced STORE with the fault's site), and a fence or
  * crash point settles every queued page: diff, store events, read-only
  * again, twin dropped. Memory is proportional to the dirty pages.
@@ -13,6 +15,7 @@
 #define PMEMU_SHIM_DIRTY_H 1
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <ucontext.h>
 
@@ -25,8 +28,12 @@ int shim_dirty_setup(struct shim_mapping *m);
 /* frees the arrays of a slot's previous mapping (slot reuse) */
 void shim_dirty_release(struct shim_mapping *m);
 
-/* the SIGSEGV handler's part: true when the fault was ours (resume) */
-bool shim_dirty_fault(void *addr, const ucontext_t *uc);
+/* the SIGSEGV handler's part: true when the fault was ours (resume);
+ * may set the trap flag in uc to single-step the faulting store */
+bool shim_dirty_fault(void *addr, ucontext_t *uc);
+/* the SIGTRAP handler's part: true when the trap was the single step
+ * of a faulting store (its page is protected again; resume) */
+bool shim_dirty_step_trap(siginfo_t *si, ucontext_t *uc);
 
 /*
  * lines [lo, hi) of mapping m are about to be flushed: emit a STORE for
@@ -48,7 +55,12 @@ int shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page);
  * stays PROT_NONE, shim_poison.c); set once at start (main.c) */
 void shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
 		uintptr_t page, int prot));
-
+/* the pages of m in [lo, hi) made writable, unstepped, before the kernel
+ * writes there (a read() buffer), which a protected page would fail
+ * with EFAULT; site names their lines' next changes, as a guess; lock
+ * held */
+void shim_dirty_open_for_kernel(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi, uint32_t site);
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

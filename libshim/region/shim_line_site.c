@@ -2,11 +2,13 @@
  * shim_line_site.c -- which site a store seen by page protection gets
  * (docs/report-format.md, "guessed sites"). A write fault names the
  * store that hit one line of the page: that line's first diff gets it,
- * exact. Any other line changed on the page has no store of its own in
- * view; it gets the last site known for its bytes: a flush call whose
- * range covered it when it had changed, a TX_ADD that covered it before
- * it changed, or its own last exact store; failing those the page's
- * fault site. Those are guesses, and findings say so.
+ * exact. While a page is stepped (shim_dirty_fault.c: protected again
+ * after each faulting store) every line its stores hit is named so. Any
+ * other line changed on the page has no store of its own in view; it
+ * gets the last site known for its bytes: a flush call whose range
+ * covered it when it had changed, a TX_ADD that covered it before it
+ * changed, or its own last exact store; failing those the page's fault
+ * site. Those are guesses, and findings say so.
  */
 #include <string.h>
 
@@ -15,20 +17,47 @@
 #include "shim_line_site.h"
 #include "shim_site.h"
 
-#define NO_LINE 0u /* page_fault_line holds the line in the page + 1 */
-
 static size_t
 line_index(const struct shim_mapping *m, uintptr_t a)
 {
 	return (a - m->base) / m->region->line_len;
 }
 
-void
-shim_line_site_fault(struct shim_mapping *m, size_t pg, uintptr_t addr)
+/* line_bit -- the bit of the line at a in its page's page_lines */
+static uint64_t
+line_bit(const struct shim_mapping *m, uintptr_t a)
 {
 	uint32_t line = m->region->line_len;
-	m->page_fault_line[pg] = line > SHIM_PAGE_LEN ? NO_LINE :
-		(uint8_t)((addr - m->base) % SHIM_PAGE_LEN / line + 1);
+	if (line > SHIM_PAGE_LEN)
+		return 1;
+	return (uint64_t)1 << ((a - m->base) % SHIM_PAGE_LEN / line);
+}
+
+void
+shim_line_site_fault(struct shim_mapping *m, size_t pg, uintptr_t addr,
+		uint32_t site)
+{
+	m->page_lines[pg] = line_bit(m, addr);
+	m->line_site[line_index(m, addr)] = site;
+}
+
+bool
+shim_line_site_refault(struct shim_mapping *m, size_t pg, uintptr_t addr,
+		uint32_t site)
+{
+	uint64_t bit = line_bit(m, addr);
+	if (m->page_lines[pg] & bit)
+		return false; /* stored already: a fill, not a new line */
+	uint32_t line = m->region->line_len;
+	uintptr_t a = addr - (addr - m->base) % line;
+	size_t n = m->base + m->len - a < line ? m->base + m->len - a : line;
+	m->line_site[line_index(m, addr)] = site;
+	/* changed since the snapshot: another thread stored there while
+	 * the page was writable; this store names the line, as a guess */
+	if (memcmp((void *)a, m->twin + (a - m->base), n) != 0)
+		return false;
+	m->page_lines[pg] |= bit;
+	return true;
 }
 
 uint32_t
@@ -37,13 +66,11 @@ shim_line_site_of(struct shim_mapping *m, uintptr_t a, uint32_t evidence,
 {
 	size_t pg = (a - m->base) / SHIM_PAGE_LEN;
 	size_t li = line_index(m, a);
-	uint32_t in_page = (uint32_t)((a - m->base) % SHIM_PAGE_LEN /
-			m->region->line_len + 1);
-	*exact = m->page_fault_line[pg] == in_page;
+	uint64_t bit = line_bit(m, a);
+	*exact = (m->page_lines[pg] & bit) != 0;
 	if (*exact) {
-		m->page_fault_line[pg] = NO_LINE; /* later stores: unseen */
-		m->line_site[li] = m->page_site[pg];
-		return m->page_site[pg];
+		m->page_lines[pg] &= ~bit; /* its next store: a fault or unseen */
+		return m->line_site[li];
 	}
 	if (evidence != 0)
 		m->line_site[li] = evidence;
@@ -57,7 +84,7 @@ shim_line_site_forget(struct shim_mapping *m, size_t pg)
 	size_t per_page = line < SHIM_PAGE_LEN ? SHIM_PAGE_LEN / line : 1;
 	size_t first = pg * SHIM_PAGE_LEN / line;
 	memset(&m->line_site[first], 0, per_page * sizeof(uint32_t));
-	m->page_fault_line[pg] = NO_LINE;
+	m->page_lines[pg] = 0;
 }
 
 void
@@ -67,13 +94,19 @@ shim_line_site_announced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	uint32_t line = m->region->line_len;
 	for (uintptr_t a = lo - (lo - m->base) % line; a < hi; a += line) {
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
-		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) !=
-				SHIM_PAGE_DIRTY)
+		uint8_t s = __atomic_load_n(&m->page_state[pg],
+				__ATOMIC_ACQUIRE);
+		/* held: a stepped page's next fault writes line_site too; it
+		 * names the line itself, unless stepping ends first */
+		if (!shim_page_has_twin(s) || !__atomic_compare_exchange_n(
+				&m->page_state[pg], &s, SHIM_PAGE_BUSY, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue; /* protected: its next store faults */
 		size_t n = m->base + m->len - a < line ?
 			m->base + m->len - a : line;
 		if (memcmp((void *)a, m->twin + (a - m->base), n) == 0)
 			m->line_site[line_index(m, a)] = site;
+		__atomic_store_n(&m->page_state[pg], s, __ATOMIC_RELEASE);
 	}
 }
 

@@ -11,8 +11,15 @@
 
 #include "shim_region.h"
 
-/* the write fault of page pg of m hit addr (signal handler) */
-void shim_line_site_fault(struct shim_mapping *m, size_t pg, uintptr_t addr);
+/* the first write fault of page pg of m, by the store at site, hit
+ * addr: its line is named exactly (signal handler, page held) */
+void shim_line_site_fault(struct shim_mapping *m, size_t pg, uintptr_t addr,
+		uint32_t site);
+/* a later fault of the stepped page pg: true when addr's line had no
+ * store yet (named exactly; keep stepping), false when it had (a fill:
+ * stop stepping; the site becomes the line's last known) */
+bool shim_line_site_refault(struct shim_mapping *m, size_t pg,
+		uintptr_t addr, uint32_t site);
 /* the site for a change found in the line at a, and whether it is that
  * store's own; evidence (a flush call covering the line, or 0) becomes
  * the line's last known site */

@@ -48,7 +48,16 @@ enum shim_page_state {
 	SHIM_PAGE_BUSY = 1,        /* being (un)protected: wait */
 	SHIM_PAGE_DIRTY = 2,       /* writable, twin holds the old content */
 	SHIM_PAGE_GONE = 3,        /* unmapped by a partial munmap */
+	SHIM_PAGE_WATCHED = 4,     /* read-only again after one stepped
+	                              store, twin holds the old content */
 };
+
+/* a page in state s has a twin: its content at the last snapshot */
+static inline bool
+shim_page_has_twin(uint8_t s)
+{
+	return s == SHIM_PAGE_DIRTY || s == SHIM_PAGE_WATCHED;
+}
 
 struct shim_mapping {
 	uintptr_t base;            /* program address of the view mapping */
@@ -60,9 +69,12 @@ struct shim_mapping {
 	bool tracked;              /* writable by the program: pages start RO */
 	uint8_t *page_state;       /* enum shim_page_state, atomic access */
 	uint32_t *page_site;       /* site of the first write fault */
-	uint8_t *page_fault_line;  /* line of the page the fault hit + 1,
-	                              until a diff names its store
-	                              (shim_line_site.c) */
+	uint64_t *page_lines;      /* bit per line of the page: a write
+	                              fault named its store, until a diff
+	                              emits it (shim_line_site.c) */
+	uint8_t *page_step;        /* faults since the page was opened, and
+	                              SHIM_STEP_ON: protect it again after
+	                              the faulting store (shim_dirty_fault.c) */
 	uint32_t *line_site;       /* per line: the last store site known
 	                              for its bytes, 0 = none */
 	uint8_t *twin;             /* content at the last snapshot */

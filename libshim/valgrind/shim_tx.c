@@ -298,8 +298,8 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 		const uint8_t *view = (const uint8_t *)a;
 		const uint8_t *twin = m->twin + (a - m->base);
 		size_t n = e - a, i = 0;
-		if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) !=
-				SHIM_PAGE_DIRTY)
+		if (!shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
+				__ATOMIC_ACQUIRE)))
 			i = n;
 		while (i < n) {
 			if (view[i] == twin[i]) {

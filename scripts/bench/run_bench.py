@@ -47,7 +47,8 @@ import tempfile
 
 import benchlib as bl
 
-MODES = ["native", "run", "int3", "plugin", "plugin-nolog", "pmemcheck"]
+MODES = ["native", "run", "int3", "plugin", "plugin-nolog",
+         "pmemcheck"]
 BENCHES = [  # name, source, gcc flags, small args for --check, goals
     ("libpmem", "bench_store.c", [], ["1", "1"],
      {"run": 2.0, "plugin": 2.0}),

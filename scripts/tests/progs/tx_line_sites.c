@@ -6,8 +6,12 @@
  * seen by page protection only, on a page a's store (or the allocation)
  * already made writable: the TX_ADD that announced b is the best site
  * known for it, not the page's first store (test_findings_builds.py).
+ * A plain build single-steps the page's faults, so b's store faults and
+ * is named exactly; with a second argument `filled`, a's line is stored
+ * twice first, which ends the stepping of the page, and the TX_ADD names
+ * b's store, as a guess.
  *
- * usage: tx_line_sites POOL
+ * usage: tx_line_sites POOL [filled]
  */
 #include <err.h>
 #include <libpmemobj.h>
@@ -27,6 +31,12 @@ set_a(struct root *r)
 }
 
 static __attribute__((noinline)) void
+set_a_again(struct root *r)
+{
+	*(volatile uint64_t *)&r->a = 3; /* STORE_A_AGAIN */
+}
+
+static __attribute__((noinline)) void
 set_b(struct root *r)
 {
 	uint64_t no_flush = POBJ_XADD_NO_FLUSH;
@@ -37,8 +47,8 @@ set_b(struct root *r)
 int
 main(int argc, char *argv[])
 {
-	if (argc != 2)
-		errx(2, "usage: %s POOL", argv[0]);
+	if (argc != 2 && argc != 3)
+		errx(2, "usage: %s POOL [filled]", argv[0]);
 	PMEMobjpool *pop = pmemobj_create(argv[1], "pmemu-tx-line-sites",
 			PMEMOBJ_MIN_POOL, 0666);
 	if (pop == NULL)
@@ -46,6 +56,8 @@ main(int argc, char *argv[])
 	struct root *r = pmemobj_direct(pmemobj_root(pop, sizeof(*r)));
 	TX_BEGIN(pop) {
 		set_a(r);
+		if (argc == 3)
+			set_a_again(r);
 		set_b(r);
 	} TX_END
 	pmemobj_close(pop);

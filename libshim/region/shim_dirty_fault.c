@@ -1,0 +1,237 @@
+/*
+ * shim_dirty_fault.c -- the signal handlers' side of page-protection
+ * tracking: the write fault that opens a view page, and the single step
+ * after it that protects the page again (lock-free, async-signal-safe)
+ *
+ * A page's first write fault copies it to its twin, names the store's
+ * line (shim_line_site.c), makes it writable and queues it. Without more,
+ * later stores to other lines of the page are seen only at the next
+ * flush or fence, by diffing, and their sites are guesses. So on a cold
+ * page (not hot: docs/shim.md) the store that faulted is single-stepped
+ * (shim_step.c) and the page protected again after it (WATCHED: twin
+ * kept, queued already): the next store to the page faults too and
+ * names its own line. Stepping stops for the page, until a settle
+ * protects it again, when a fault hits a line stored already (a fill:
+ * its next stores would all fault) or after STEP_FAULTS_MAX faults, so a
+ * loop pays about one more fault and trap per page. Hot pages, which
+ * stay writable across fences, are not stepped: they would pay it at
+ * every opening (run_bench.py: up to 2x on libpmemobj). A store of another thread that lands while the page is
+ * writable for the stepped instruction is not seen: its line's site is
+ * a guess, named by the next store there (shim_line_site_refault).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim_core.h"
+#include "shim_dirty.h"
+#include "shim_dirty_impl.h"
+#include "shim_line_site.h"
+#include "shim_site.h"
+#include "shim_step.h"
+
+/* neighbour_hot -- page pg is hot and writable now (a racy read of two
+ * bytes: a hint only) */
+static bool
+neighbour_hot(const struct shim_mapping *m, size_t pg)
+{
+	return (__atomic_load_n(&m->page_heat[pg], __ATOMIC_RELAXED) &
+			HEAT_FAULTS) >= HOT_FAULTS &&
+		__atomic_load_n(&m->page_state[pg], __ATOMIC_RELAXED) ==
+			SHIM_PAGE_DIRTY;
+}
+
+static void
+handler_die(const char *msg)
+{
+	ssize_t r = REAL(write)(2, msg, strlen(msg));
+	(void)r;
+	REAL(_exit)(2);
+}
+
+/* take_page -- the page's state before this handler held it (BUSY):
+ * CLEAN or WATCHED; DIRTY or GONE when there is nothing to hold */
+static uint8_t
+take_page(uint8_t *st)
+{
+	for (;;) {
+		uint8_t s = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (s == SHIM_PAGE_DIRTY || s == SHIM_PAGE_GONE)
+			return s;
+		if (s == SHIM_PAGE_BUSY) {
+			sched_yield(); /* a settle is running on another thread */
+			continue;
+		}
+		if (__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return s;
+	}
+}
+
+/* open_page -- the first fault since the page was protected: twin,
+ * sites, heat (the page is held); true when the page was cold (its first
+ * or second opening) and is not written in sequence: worth stepping */
+static bool
+open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
+{
+	memcpy(m->twin + pg * SHIM_PAGE_LEN,
+		(void *)(m->base + pg * SHIM_PAGE_LEN), SHIM_PAGE_LEN);
+	m->page_site[pg] = site;
+	m->page_step[pg] = 0;
+	shim_line_site_fault(m, pg, addr, site);
+	bool cold = (m->page_heat[pg] & HEAT_FAULTS) < HOT_FAULTS;
+	if (cold)
+		m->page_heat[pg]++;
+	if (pg > 0 && neighbour_hot(m, pg - 1)) { /* a sequential writer */
+		m->page_heat[pg] |= HOT_FAULTS;
+		cold = false;
+	}
+	return cold;
+}
+
+bool
+shim_dirty_fault(void *addr, ucontext_t *uc)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup(addr);
+	if (m == NULL || !m->tracked ||
+			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
+		return false;
+	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
+	uint8_t *st = &m->page_state[pg];
+	uint8_t was = take_page(st);
+	if (was == SHIM_PAGE_DIRTY)
+		return true; /* another thread opened it: retry */
+	if (was == SHIM_PAGE_GONE)
+		return false;
+	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
+	shim_dirty_my_busy = st;
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	uint32_t site = shim_site_ucontext(uc);
+	bool new_line; /* and the page cold: step on */
+	if (was == SHIM_PAGE_CLEAN)
+		new_line = open_page(m, pg, (uintptr_t)addr, site);
+	else
+		new_line = shim_line_site_refault(m, pg, (uintptr_t)addr, site);
+	unsigned faults = (m->page_step[pg] & STEP_FAULTS) + 1u;
+	bool step = new_line && faults < STEP_FAULTS_MAX &&
+		shim_step_arm(uc, page);
+	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0));
+	if (mprotect((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
+			m->prot)) != 0)
+		handler_die("pmemu: error: cannot unprotect a view page "
+			"(too many mappings? see vm.max_map_count)\n");
+	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+	if (was == SHIM_PAGE_CLEAN) /* a WATCHED page is queued already */
+		shim_dirty_ring_push(page);
+	shim_dirty_my_busy = NULL;
+	__atomic_sub_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
+	return true;
+}
+
+/*
+ * step_done -- the stepped store ran: protect its page again, unless
+ * someone holds it (a settle, a flush, a handler of another thread) or
+ * stepping stopped meanwhile; either way the page stays writable and its
+ * later stores are found by diffing, as guesses
+ */
+static void
+step_done(uintptr_t page)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup((void *)page);
+	if (m == NULL || !m->tracked)
+		return;
+	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
+	uint8_t *st = &m->page_state[pg];
+	uint8_t s = SHIM_PAGE_DIRTY;
+	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	/* held as a fault handler holds it: a program's signal handler
+	 * that interrupts this one and flushes the page does not wait */
+	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
+	uint8_t *outer = shim_dirty_my_busy;
+	shim_dirty_my_busy = st;
+	if ((m->page_step[pg] & STEP_ON) && mprotect((void *)page,
+			SHIM_PAGE_LEN, shim_dirty_prot(m, page,
+				m->prot & ~PROT_WRITE)) == 0)
+		s = SHIM_PAGE_WATCHED;
+	m->page_step[pg] &= (uint8_t)~STEP_ON;
+	__atomic_store_n(st, s, __ATOMIC_RELEASE);
+	shim_dirty_my_busy = outer;
+	__atomic_sub_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
+}
+
+bool
+shim_dirty_step_trap(siginfo_t *si, ucontext_t *uc)
+{
+	uintptr_t pages[SHIM_STEP_PAGES];
+	bool program = false;
+	size_t n = shim_step_take(si, uc, pages, &program);
+	for (size_t i = 0; i < n; i++)
+		step_done(pages[i]);
+	return n > 0 && !program;
+}
+
+/*
+ * open_for_kernel -- page pg of m made writable for a write that cannot
+ * fault to us (the kernel's copy into a read() buffer: it would fail
+ * with EFAULT), not stepped; its lines in [lo, hi) take `site` as their
+ * last known (lock held)
+ */
+static void
+open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
+		uintptr_t hi, uint32_t site)
+{
+	uint8_t *st = &m->page_state[pg];
+	uint8_t was;
+	for (;;) {
+		was = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (was == SHIM_PAGE_GONE)
+			return;
+		if (was == SHIM_PAGE_BUSY) {
+			sched_yield(); /* a handler of another thread */
+			continue;
+		}
+		if (__atomic_compare_exchange_n(st, &was, SHIM_PAGE_BUSY,
+				false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	if (was == SHIM_PAGE_CLEAN) {
+		(void)open_page(m, pg, lo, site);
+		m->page_lines[pg] = 0; /* no store seen: the copy may be short */
+	}
+	m->page_step[pg] = STEP_FAULTS_MAX; /* a pending step: no effect */
+	uint32_t line = m->region->line_len;
+	for (uintptr_t a = lo - (lo - m->base) % line; a < hi; a += line)
+		m->line_site[(a - m->base) / line] = site;
+	if (was != SHIM_PAGE_DIRTY && mprotect((void *)page, SHIM_PAGE_LEN,
+			shim_dirty_prot(m, page, m->prot)) != 0)
+		handler_die("pmemu: error: cannot unprotect a view page "
+			"(too many mappings? see vm.max_map_count)\n");
+	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+	if (was == SHIM_PAGE_CLEAN)
+		shim_dirty_ring_push(page);
+}
+
+void
+shim_dirty_open_for_kernel(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi, uint32_t site)
+{
+	if (!m->tracked)
+		return;
+	lo = lo < m->base ? m->base : lo;
+	hi = hi > m->base + m->len ? m->base + m->len : hi;
+	for (uintptr_t a = lo; a < hi;) {
+		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+		uintptr_t end = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		end = end < hi ? end : hi;
+		open_for_kernel(m, pg, a, end, site);
+		a = end;
+	}
+}

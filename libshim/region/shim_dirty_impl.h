@@ -1,0 +1,45 @@
+/*
+ * shim_dirty_impl.h -- what the two halves of page-protection tracking
+ * share: the fault handler's (shim_dirty_fault.c, lock-free) and the
+ * settling's (shim_dirty.c, under shim_lock)
+ */
+#ifndef PMEMU_SHIM_DIRTY_IMPL_H
+#define PMEMU_SHIM_DIRTY_IMPL_H 1
+
+#include <stdint.h>
+
+#include "shim_region.h"
+
+/* a page's heat byte */
+#define HEAT_FAULTS 0x03  /* faults, up to HOT_FAULTS */
+#define HEAT_LEVEL 0x0c   /* times it cooled down, up to 3 (<< 2) */
+#define HEAT_QUIET 0x70   /* quiet fences seen while hot (<< 4), in units
+                             of 2^level fences */
+#define HEAT_TOUCHED 0x80 /* a flush found a store since the last fence */
+#define HOT_FAULTS 2      /* faults that make a page hot */
+#define HOT_QUIET_MAX 6   /* quiet units after which it cools down */
+#define HOT_LEVEL_MAX 3
+
+/* a page's step byte: faults since it was opened (the settle that
+ * protects it again resets it), and STEP_ON while the store of its last
+ * fault is being single-stepped, to protect the page again after it */
+#define STEP_FAULTS 0x7f
+#define STEP_ON 0x80
+#define STEP_FAULTS_MAX 8 /* faults per opening; the last is not stepped */
+
+/* handlers between taking a page (BUSY) and queueing it: the page may be
+ * writable already, its state not yet DIRTY */
+extern int shim_dirty_handlers_open;
+/* the page this thread's handler holds: a signal handler of the program
+ * that interrupts it and flushes must not wait for it */
+extern __thread uint8_t *shim_dirty_my_busy
+	__attribute__((tls_model("initial-exec")));
+
+/* queue a page made writable (signal handler) */
+void shim_dirty_ring_push(uintptr_t page);
+
+/* prot as the registered hook lets a page of m have it (a poisoned page
+ * stays PROT_NONE: shim_dirty_set_prot_hook) */
+int shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot);
+
+#endif

@@ -12,7 +12,9 @@
 
 #define LAYOUT "ct-kvmap"
 #define BUCKETS 4
-#define INSERTS 3
+#ifndef INSERTS
+#define INSERTS 3 /* -DINSERTS=100: the 100-transaction benchmark */
+#endif
 
 struct entry {
 	uint64_t key;

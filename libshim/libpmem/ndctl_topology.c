@@ -114,6 +114,20 @@ add_namespace(struct pmemi_ndctl *t, const char *dir, dev_t *seen)
 	seen[t->nns++] = st.st_dev;
 }
 
+/* program_path -- the path the program names r by: in a check, r's media
+ * is the image's file, which stands for the pmem dir's of that name */
+static const char *
+program_path(const struct shim_region *r, char *buf, size_t len)
+{
+	const struct shim_options *o = shim_opts();
+	size_t n = o->image_dir != NULL ? strlen(o->image_dir) : 0;
+	if (n == 0 || strncmp(r->path, o->image_dir, n) != 0 ||
+			r->path[n] != '/')
+		return r->path;
+	return (size_t)snprintf(buf, len, "%s%s", o->pmem_dir, r->path + n) <
+		len ? buf : r->path;
+}
+
 /*
  * add_devdax -- a devdax namespace for r if it is a device DAX: its
  * daxctl device name "../..<path>" makes libpmem2's "/dev/<name>" the
@@ -123,10 +137,11 @@ static void
 add_devdax(struct shim_region *r, void *ctx)
 {
 	struct pmemi_ndctl *t = ctx;
+	char buf[PATH_MAX];
 	if (!shim_devdax_region(r) || t->nns == NS_MAX)
 		return;
-	if ((size_t)snprintf(t->name[t->nns], PATH_MAX, "../..%s", r->path) >=
-			PATH_MAX)
+	if ((size_t)snprintf(t->name[t->nns], PATH_MAX, "../..%s",
+			program_path(r, buf, sizeof(buf))) >= PATH_MAX)
 		return;
 	t->devdax[t->nns] = true;
 	t->size[t->nns++] = r->len;

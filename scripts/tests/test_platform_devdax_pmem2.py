@@ -22,8 +22,11 @@ def prog(tmp_path_factory):
                  "-lpmem2")
 
 
-def pmemu(*args):
-    return subprocess.run([PMEMU, *args], capture_output=True, text=True)
+def pmemu(*args, tmpdir=None):
+    # tmpdir: where explore keeps a failing recording (TMPDIR)
+    env = dict(os.environ, TMPDIR=str(tmpdir)) if tmpdir else None
+    return subprocess.run([PMEMU, *args], capture_output=True, text=True,
+                          env=env)
 
 
 @pytest.mark.parametrize("domain,granularity", [
@@ -72,11 +75,17 @@ def test_realpath_names_the_dax_subsystem(tmp_path):
 
 
 @pytest.mark.parametrize("twin,result", [("buggy", 1), ("correct", 0)])
-def test_explore_catches_the_buggy_twin(tmp_path, prog, twin, result):
+@pytest.mark.parametrize("image", ["{pmem}", "DEV"])
+def test_explore_catches_the_buggy_twin(tmp_path, prog, twin, result,
+                                        image):
+    # the check maps the image file ({pmem}) or, under pmemu, the
+    # program's device, which stands for the image (a device DAX again)
     pm = tmp_path / "pm"
     pm.mkdir()
+    dev = str(pm / "dax0.0")
     r = pmemu("explore", "--pmem-dir", str(pm), "--devdax", "dax0.0:2M",
-              "--no-explain", "--check", prog + " {pmem} check", "--", prog,
-              str(pm / "dax0.0"), twin)
+              "--no-explain", "--check",
+              "%s %s check" % (prog, image.replace("DEV", dev)), "--",
+              prog, dev, twin, tmpdir=tmp_path)
     assert r.returncode == result, r.stdout + r.stderr
     assert ("pmemu: FAIL" if result else "pmemu: PASS") in r.stdout

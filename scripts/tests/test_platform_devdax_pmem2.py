@@ -3,14 +3,15 @@ emulated device DAX (issue 13, item 2): pmem2_source_from_fd tells it by
 the realpath of /sys/dev/char/<major>:<minor>/subsystem, reads its size
 and alignment from libndctl's devdax namespace (both emulated, docs/shim.md
 "Device DAX"), and pmem2_map_new maps the whole device
-(progs/devdax_pmem2.c)."""
+(progs/devdax_pmem2.c). libpmemobj, which carries its own copy of that
+code, makes a pool on the device (progs/sds_pool.c)."""
 import os
 import subprocess
 import sys
 
 import pytest
 
-from test_platform_usc import build
+from test_platform_usc import build, sds_pool  # noqa: F401 (fixture)
 from test_explore_programs import PMEMU
 
 MIB = 1 << 20
@@ -89,3 +90,17 @@ def test_explore_catches_the_buggy_twin(tmp_path, prog, twin, result,
               prog, dev, twin, tmpdir=tmp_path)
     assert r.returncode == result, r.stdout + r.stderr
     assert ("pmemu: FAIL" if result else "pmemu: PASS") in r.stdout
+
+
+def test_libpmemobj_makes_a_pool_on_the_device(tmp_path, sds_pool):
+    dev = str(tmp_path / "dax0.0")
+    steps = [pmemu("run", "--pmem-dir", str(tmp_path), "--devdax",
+                   "dax0.0:16M", "--", sds_pool, dev, "create0")]
+    for cmd in ("update", "open", "create"):
+        steps.append(pmemu("run", "--pmem-dir", str(tmp_path), "--",
+                           sds_pool, dev, cmd))
+    assert [r.returncode for r in steps] == [0, 0, 0, 1], \
+        [r.stdout + r.stderr for r in steps]
+    assert steps[2].stdout == "counter 1\n"
+    # a size other than 0 on a device: PMDK's refusal
+    assert "already exists" in steps[3].stdout

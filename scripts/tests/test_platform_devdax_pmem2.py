@@ -4,7 +4,8 @@ the realpath of /sys/dev/char/<major>:<minor>/subsystem, reads its size
 and alignment from libndctl's devdax namespace (both emulated, docs/shim.md
 "Device DAX"), and pmem2_map_new maps the whole device
 (progs/devdax_pmem2.c). libpmemobj, which carries its own copy of that
-code, makes a pool on the device (progs/sds_pool.c)."""
+code, makes a pool on the device (progs/sds_pool.c), and explore finds a
+transaction's bug there (progs/tx_add_late.c)."""
 import os
 import subprocess
 import sys
@@ -21,6 +22,12 @@ MIB = 1 << 20
 def prog(tmp_path_factory):
     return build(tmp_path_factory.mktemp("progs"), "devdax_pmem2",
                  "-lpmem2")
+
+
+@pytest.fixture(scope="module")
+def tx_add_late(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("progs"), "tx_add_late",
+                 "-lpmemobj")
 
 
 def pmemu(*args, tmpdir=None):
@@ -104,3 +111,19 @@ def test_libpmemobj_makes_a_pool_on_the_device(tmp_path, sds_pool):
     assert steps[2].stdout == "counter 1\n"
     # a size other than 0 on a device: PMDK's refusal
     assert "already exists" in steps[3].stdout
+
+
+@pytest.mark.parametrize("twin,result", [("late", 1), ("correct", 0)])
+def test_explore_checks_a_pool_on_the_device(tmp_path, tx_add_late, twin,
+                                             result):
+    # late: a store before its TX_ADD, a crash in the transaction keeps
+    # the new value with the old other field
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    dev = str(pm / "dax0.0")
+    r = pmemu("explore", "--pmem-dir", str(pm), "--devdax", "dax0.0:16M",
+              "--no-explain", "--check", tx_add_late + " " + dev + " check",
+              "--", tx_add_late, dev, twin, tmpdir=tmp_path)
+    assert r.returncode == result, r.stdout + r.stderr
+    if result:
+        assert "value 42 other 0" in r.stdout, r.stdout

@@ -2,9 +2,9 @@
  * intercept_devdax.c -- the calls only a device DAX changes: read (it has
  * no read operation: EINVAL), fstat and statx (a character device),
  * realpath of its sysfs subsystem link (libpmem2 tells a device DAX by
- * it); the others refuse in their own interposers (SHIM_DEVDAX_REFUSE). A read or
- * pread of a file's bad block stops there (EIO: shim_poison.h). A read
- * into emulated pmem opens its pages first (shim_read_buffer.c).
+ * it); the others refuse in their own interposers (SHIM_DEVDAX_REFUSE).
+ * A read or pread of a file's bad block stops there (EIO: shim_poison.h).
+ * A read into emulated pmem opens its pages first (shim_read_buffer.c).
  */
 #include <errno.h>
 #include <fcntl.h>

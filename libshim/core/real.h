@@ -55,6 +55,7 @@
 	X(ssize_t, pread64, (int, void *, size_t, off_t)) \
 	X(ssize_t, readv, (int, const struct iovec *, int)) \
 	X(int, access, (const char *, int)) \
+	X(char *, realpath, (const char *, char *)) \
 	X(int, faccessat, (int, const char *, int, int)) \
 	X(int, unlink, (const char *)) \
 	X(int, unlinkat, (int, const char *, int)) \

@@ -1,14 +1,17 @@
 /*
  * intercept_devdax.c -- the calls only a device DAX changes: read (it has
- * no read operation: EINVAL), fstat and statx (a character device); the
- * others refuse in their own interposers (SHIM_DEVDAX_REFUSE). A read or
- * pread of a file's bad block stops there (EIO: shim_poison.h). A read
- * into emulated pmem opens its pages first (shim_read_buffer.c).
+ * no read operation: EINVAL), fstat and statx (a character device),
+ * realpath of its sysfs subsystem link (libpmem2 tells a device DAX by
+ * it); the others refuse in their own interposers (SHIM_DEVDAX_REFUSE).
+ * A read or pread of a file's bad block stops there (EIO: shim_poison.h).
+ * A read into emulated pmem opens its pages first (shim_read_buffer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -16,7 +19,9 @@
 
 #include "shim_core.h"
 #include "shim_devdax.h"
+#include "shim_image.h"
 #include "shim_intercept.h"
+#include "shim_options.h"
 #include "shim_poison.h"
 #include "shim_read_buffer.h"
 #include "shim_region.h"
@@ -135,4 +140,43 @@ SHIM_INTERCEPTOR(int, fstat64, int fd, struct stat64 *st)
 		fstat_devdax(fd, (struct stat *)st);
 	SHIM_LEAVE();
 	return ret;
+}
+
+/*
+ * devdax_subsystem -- path is /sys/dev/char/<major>:<minor>/subsystem of
+ * an emulated device DAX: major SHIM_DEVDAX_MAJOR, minor R*256+N, and the
+ * pmem dir (a check: its image) holds a file dax<R>.<N>
+ */
+static bool
+devdax_subsystem(const char *path)
+{
+	unsigned maj, min;
+	int end = 0;
+	const char *dir = shim_opts()->pmem_dir;
+	if (dir == NULL || sscanf(path, "/sys/dev/char/%u:%u/subsystem%n",
+			&maj, &min, &end) != 2 || path[end] != '\0' ||
+			maj != SHIM_DEVDAX_MAJOR)
+		return false;
+	char file[PATH_MAX], img[PATH_MAX];
+	if ((size_t)snprintf(file, sizeof(file), "%s/dax%u.%u", dir,
+			min / 256, min % 256) >= sizeof(file))
+		return false;
+	struct stat st;
+	return REAL(stat)(shim_image_path(AT_FDCWD, file, img), &st) == 0 &&
+		S_ISREG(st.st_mode);
+}
+
+/* where a device DAX's subsystem link leads: the dax bus */
+#define DEVDAX_SUBSYSTEM "/sys/bus/dax"
+
+/* realpath -- no guard: the answer depends on the path alone and emits
+ * nothing, and libpmem2 may ask from inside another interposed call */
+SHIM_INTERCEPTOR(char *, realpath, const char *path, char *resolved)
+{
+	SHIM_REAL_ENSURE();
+	if (path == NULL || !devdax_subsystem(path))
+		return REAL(realpath)(path, resolved);
+	if (resolved == NULL)
+		return strdup(DEVDAX_SUBSYSTEM);
+	return strcpy(resolved, DEVDAX_SUBSYSTEM);
 }

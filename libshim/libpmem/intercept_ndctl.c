@@ -12,7 +12,9 @@
  * object goes to the real libndctl, found with dlvsym (RTLD_NEXT), so the
  * shim never needs libndctl itself. Answered for our objects, besides the
  * walk: the poisoned lines as the namespace's bad blocks
- * (ndctl_badblock.c), no dax/btt/pfn device, fsdax mode.
+ * (ndctl_badblock.c), no btt/pfn device, fsdax mode but for a device
+ * DAX's namespace (devdax, with a dax device, its daxctl region and
+ * device: libpmem2 reads a device DAX's size and alignment there).
  */
 #define _GNU_SOURCE 1 /* dladdr */
 #include <dlfcn.h>
@@ -27,6 +29,7 @@
 #include "ndctl_topology.h"
 #include "ndctl_types.h"
 #include "pmem_real.h"
+#include "shim_devdax.h"
 #include "shim_dimm.h"
 
 /* the real libndctl's name@ver, or NULL (cached in its own slot) */

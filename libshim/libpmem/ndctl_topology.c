@@ -23,18 +23,28 @@
 #include "ndctl_topology.h"
 #include "real.h"
 #include "shim_core.h"
+#include "shim_devdax.h"
 #include "shim_dimm.h"
 #include "shim_options.h"
+#include "shim_region.h"
 
 /* the filesystems of the pmem dir, the view files (a descriptor of an
  * emulated file is one: its st_dev) and a check's image dir */
-#define NS_MAX 3
+#define FSDAX_MAX 3
+/* the device DAX files the program has opened, a devdax namespace each */
+#define DEVDAX_MAX 8
+#define NS_MAX (FSDAX_MAX + DEVDAX_MAX)
 
 struct pmemi_ndctl {
 	struct ndctl_ctx *ctx;  /* the real context, or NULL */
 	char fake_ctx, bus, region, dimm, ns[NS_MAX];
+	/* a devdax namespace's dax device, its daxctl region and device */
+	char dax[NS_MAX], dax_region[NS_MAX], dax_dev[NS_MAX];
 	int nns;
-	char blockdev[NS_MAX][PATH_MAX];
+	bool devdax[NS_MAX];
+	/* fsdax: the block device; devdax: the daxctl device name */
+	char name[NS_MAX][PATH_MAX];
+	unsigned long long size[NS_MAX];  /* devdax: the device's */
 	char unique_id[TRACE_DIMM_ID_MAX + 1];
 	struct pmemi_ndctl *next;
 };
@@ -92,7 +102,7 @@ add_namespace(struct pmemi_ndctl *t, const char *dir, dev_t *seen)
 {
 	struct stat st;
 	char sys[PATH_MAX - 16];
-	if (dir == NULL || t->nns == NS_MAX || REAL(stat)(dir, &st) != 0)
+	if (dir == NULL || t->nns == FSDAX_MAX || REAL(stat)(dir, &st) != 0)
 		return;
 	for (int i = 0; i < t->nns; i++)
 		if (seen[i] == st.st_dev)
@@ -100,31 +110,74 @@ add_namespace(struct pmemi_ndctl *t, const char *dir, dev_t *seen)
 	if (sysblock_dir(st.st_dev, sys, sizeof(sys)) != 0)
 		return;
 	/* "/sys/block/" "../../" "<sys>": back at / before the absolute dir */
-	snprintf(t->blockdev[t->nns], PATH_MAX, "../..%s", sys);
+	snprintf(t->name[t->nns], PATH_MAX, "../..%s", sys);
 	seen[t->nns++] = st.st_dev;
+}
+
+/* program_path -- the path the program names r by: in a check, r's media
+ * is the image's file, which stands for the pmem dir's of that name */
+static const char *
+program_path(const struct shim_region *r, char *buf, size_t len)
+{
+	const struct shim_options *o = shim_opts();
+	size_t n = o->image_dir != NULL ? strlen(o->image_dir) : 0;
+	if (n == 0 || strncmp(r->path, o->image_dir, n) != 0 ||
+			r->path[n] != '/')
+		return r->path;
+	return (size_t)snprintf(buf, len, "%s%s", o->pmem_dir, r->path + n) <
+		len ? buf : r->path;
+}
+
+/*
+ * add_devdax -- a devdax namespace for r if it is a device DAX: its
+ * daxctl device name "../..<path>" makes libpmem2's "/dev/<name>" the
+ * file, whose stat has the st_rdev of the program's descriptor
+ */
+static void
+add_devdax(struct shim_region *r, void *ctx)
+{
+	struct pmemi_ndctl *t = ctx;
+	char buf[PATH_MAX];
+	if (!shim_devdax_region(r) || t->nns == NS_MAX)
+		return;
+	if ((size_t)snprintf(t->name[t->nns], PATH_MAX, "../..%s",
+			program_path(r, buf, sizeof(buf))) >= PATH_MAX)
+		return;
+	t->devdax[t->nns] = true;
+	t->size[t->nns++] = r->len;
 }
 
 struct pmemi_ndctl *
 pmemi_ndctl_new(struct ndctl_ctx *ctx, struct ndctl_ctx **fake)
 {
 	const struct shim_options *o = shim_opts();
-	/* off by default: a pool libpmemobj creates on a namespace with an
-	 * unsafe shutdown count gets SDS, and a check outside pmemu (real
-	 * libndctl, no namespace) cannot open it after a crash */
-	if (o->pmem_dir == NULL || !(o->ndctl || o->badblocks != NULL))
+	if (o->pmem_dir == NULL)
 		return NULL;
 	struct pmemi_ndctl *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
 	t->ctx = ctx;
-	dev_t seen[NS_MAX];
+	/* fsdax namespaces are off by default: a pool libpmemobj creates
+	 * on a namespace with an unsafe shutdown count gets SDS, and a check
+	 * outside pmemu (real libndctl, no namespace) cannot open it after a
+	 * crash. A device DAX has none of that (outside pmemu it is no
+	 * device) and libpmem2 cannot map one without its namespace: its
+	 * namespaces are always there */
+	dev_t seen[FSDAX_MAX];
 	struct stat st;
 	/* without sysfs (a container) no "/sys/block/../.." path resolves:
 	 * no namespace, as libndctl finds none there */
-	if (REAL(stat)("/sys/block", &st) == 0) {
+	if ((o->ndctl || o->badblocks != NULL) &&
+			REAL(stat)("/sys/block", &st) == 0) {
 		add_namespace(t, o->pmem_dir, seen);
 		add_namespace(t, tmpdir(), seen);
 		add_namespace(t, o->image_dir, seen);
+	}
+	int nfsdax = t->nns;
+	shim_region_for_each(add_devdax, t);
+	if (t->nns == nfsdax && !(o->ndctl || o->badblocks != NULL)) {
+		free(t);
+		return NULL;
 	}
 	if (fake != NULL)
 		*fake = (struct ndctl_ctx *)&t->fake_ctx;
@@ -177,6 +230,12 @@ kind_in(struct pmemi_ndctl *t, const char *p)
 		return PMEMI_NDCTL_DIMM;
 	if (p >= t->ns && p < t->ns + t->nns)
 		return PMEMI_NDCTL_NAMESPACE;
+	if (p >= t->dax && p < t->dax + t->nns)
+		return PMEMI_NDCTL_DAX;
+	if (p >= t->dax_region && p < t->dax_region + t->nns)
+		return PMEMI_NDCTL_DAX_REGION;
+	if (p >= t->dax_dev && p < t->dax_dev + t->nns)
+		return PMEMI_NDCTL_DAX_DEV;
 	return PMEMI_NDCTL_REAL;
 }
 
@@ -236,10 +295,64 @@ pmemi_ndctl_ns_next(struct pmemi_ndctl *t, const void *ns)
 	return i < t->nns ? (struct ndctl_namespace *)&t->ns[i] : NULL;
 }
 
+/* ns_index -- the index of p in the array of t that starts at first */
+static int
+ns_index(const char *first, const void *p)
+{
+	return (int)((const char *)p - first);
+}
+
 const char *
 pmemi_ndctl_ns_blockdev(struct pmemi_ndctl *t, const void *ns)
 {
-	return t->blockdev[(const char *)ns - t->ns];
+	int i = ns_index(t->ns, ns);
+	/* libndctl's answer for a namespace without a block device */
+	return t->devdax[i] ? "" : t->name[i];
+}
+
+int
+pmemi_ndctl_ns_mode(struct pmemi_ndctl *t, const void *ns)
+{
+	return t->devdax[ns_index(t->ns, ns)] ? PMEMI_NDCTL_NS_MODE_DEVDAX :
+		PMEMI_NDCTL_NS_MODE_FSDAX;
+}
+
+unsigned long long
+pmemi_ndctl_ns_size(struct pmemi_ndctl *t, const void *ns)
+{
+	return t->size[ns_index(t->ns, ns)];
+}
+
+struct ndctl_dax *
+pmemi_ndctl_ns_dax(struct pmemi_ndctl *t, const void *ns)
+{
+	int i = ns_index(t->ns, ns);
+	return t->devdax[i] ? (struct ndctl_dax *)&t->dax[i] : NULL;
+}
+
+unsigned long long
+pmemi_ndctl_dax_size(struct pmemi_ndctl *t, const void *dax)
+{
+	return t->size[ns_index(t->dax, dax)];
+}
+
+struct daxctl_region *
+pmemi_ndctl_dax_region(struct pmemi_ndctl *t, const void *dax)
+{
+	return (struct daxctl_region *)&t->dax_region[ns_index(t->dax, dax)];
+}
+
+struct daxctl_dev *
+pmemi_ndctl_daxctl_dev(struct pmemi_ndctl *t, const void *region)
+{
+	return (struct daxctl_dev *)&t->dax_dev[ns_index(t->dax_region,
+			region)];
+}
+
+const char *
+pmemi_ndctl_daxctl_devname(struct pmemi_ndctl *t, const void *dev)
+{
+	return t->name[ns_index(t->dax_dev, dev)];
 }
 
 const char *

@@ -1,7 +1,8 @@
 /*
  * ndctl_types.h -- the libndctl functions libpmemu.so answers, declared
- * here as <ndctl/libndctl.h> declares them: the shim builds and runs
- * without libndctl (a program that uses it brings it)
+ * here as <ndctl/libndctl.h> and <daxctl/libdaxctl.h> declare them: the
+ * shim builds and runs without libndctl (a program that uses it brings
+ * it)
  */
 #ifndef PMEMU_SHIM_NDCTL_TYPES_H
 #define PMEMU_SHIM_NDCTL_TYPES_H 1
@@ -16,9 +17,12 @@ struct ndctl_pfn;
 struct ndctl_dax;
 struct badblock;
 struct ndctl_cmd;
+struct daxctl_region;
+struct daxctl_dev;
 
-/* enum ndctl_namespace_mode's NDCTL_NS_MODE_FSDAX */
+/* enum ndctl_namespace_mode's NDCTL_NS_MODE_FSDAX and _DEVDAX */
 #define PMEMI_NDCTL_NS_MODE_FSDAX 0
+#define PMEMI_NDCTL_NS_MODE_DEVDAX 3
 
 /* X(return type, name, version, argument type, answer for our object) */
 #define PMEMI_NDCTL_FUNCTIONS(X) \
@@ -53,15 +57,15 @@ struct ndctl_cmd;
 	X(struct ndctl_pfn *, ndctl_namespace_get_pfn, "LIBNDCTL_3", \
 		struct ndctl_namespace *, NULL) \
 	X(struct ndctl_dax *, ndctl_namespace_get_dax, "LIBNDCTL_3", \
-		struct ndctl_namespace *, NULL) \
+		struct ndctl_namespace *, pmemi_ndctl_ns_dax(t, arg)) \
 	X(const char *, ndctl_namespace_get_block_device, "LIBNDCTL_3", \
 		struct ndctl_namespace *, pmemi_ndctl_ns_blockdev(t, arg)) \
 	X(int, ndctl_namespace_get_mode, "LIBNDCTL_3", \
-		struct ndctl_namespace *, PMEMI_NDCTL_NS_MODE_FSDAX) \
+		struct ndctl_namespace *, pmemi_ndctl_ns_mode(t, arg)) \
 	X(unsigned long long, ndctl_namespace_get_resource, "LIBNDCTL_3", \
 		struct ndctl_namespace *, 0) \
 	X(unsigned long long, ndctl_namespace_get_size, "LIBNDCTL_3", \
-		struct ndctl_namespace *, 0) \
+		struct ndctl_namespace *, pmemi_ndctl_ns_size(t, arg)) \
 	X(struct badblock *, ndctl_namespace_get_first_badblock, \
 		"LIBNDCTL_18", struct ndctl_namespace *, \
 		pmemi_ndctl_badblock_first(arg)) \
@@ -71,6 +75,20 @@ struct ndctl_cmd;
 	X(long long, ndctl_dimm_get_dirty_shutdown, "LIBNDCTL_18", \
 		struct ndctl_dimm *, dimm_usc()) \
 	X(const char *, ndctl_dimm_get_unique_id, "LIBNDCTL_3", \
-		struct ndctl_dimm *, pmemi_ndctl_unique_id(t))
+		struct ndctl_dimm *, pmemi_ndctl_unique_id(t)) \
+	X(unsigned long long, ndctl_dax_get_size, "LIBNDCTL_3", \
+		struct ndctl_dax *, pmemi_ndctl_dax_size(t, arg)) \
+	X(unsigned long, ndctl_dax_get_align, "LIBNDCTL_3", \
+		struct ndctl_dax *, (unsigned long)SHIM_DEVDAX_ALIGN) \
+	X(unsigned long long, ndctl_dax_get_resource, "LIBNDCTL_3", \
+		struct ndctl_dax *, 0) \
+	X(struct daxctl_region *, ndctl_dax_get_daxctl_region, "LIBNDCTL_3", \
+		struct ndctl_dax *, pmemi_ndctl_dax_region(t, arg)) \
+	X(struct daxctl_dev *, daxctl_dev_get_first, "LIBDAXCTL_2", \
+		struct daxctl_region *, pmemi_ndctl_daxctl_dev(t, arg)) \
+	X(struct daxctl_dev *, daxctl_dev_get_next, "LIBDAXCTL_2", \
+		struct daxctl_dev *, NULL) \
+	X(const char *, daxctl_dev_get_devname, "LIBDAXCTL_2", \
+		struct daxctl_dev *, pmemi_ndctl_daxctl_devname(t, arg))
 
 #endif

@@ -57,7 +57,7 @@ insn_plugin_path(void)
 	if (dladdr((void *)insn_plugin_path, &info) == 0 ||
 			info.dli_fname == NULL)
 		return "pmemu-gcc.so";
-	if (realpath(info.dli_fname, path) == NULL)
+	if (REAL(realpath)(info.dli_fname, path) == NULL)
 		snprintf(path, sizeof(path), "%s", info.dli_fname);
 	snprintf(path + strlen(dirname(path)), sizeof(path) - strlen(path),
 			"/pmemu-gcc.so");

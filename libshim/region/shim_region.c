@@ -178,7 +178,7 @@ pmem_dir(void)
 		const char *d = shim_opts()->pmem_dir;
 		/* a check of an image names the program's pmem dir, which
 		 * need not exist any more (a moved trace) */
-		if (d != NULL && realpath(d, dir) == NULL) {
+		if (d != NULL && REAL(realpath)(d, dir) == NULL) {
 			if (shim_opts()->image_dir == NULL)
 				shim_fatal("--pmem-dir / PMEMU_PMEM_DIR=%s: "
 					"%s", d, strerror(errno));
@@ -222,7 +222,7 @@ shim_path_resolve(int dirfd, const char *path, char *abs)
 	char *slash = strrchr(full, '/');
 	*slash = '\0';
 	const char *name = slash + 1;
-	if (realpath(full[0] ? full : "/", resolved) == NULL)
+	if (REAL(realpath)(full[0] ? full : "/", resolved) == NULL)
 		return false;
 	if (name[0] == '\0' || strcmp(name, ".") == 0 ||
 			strcmp(name, "..") == 0)

@@ -7,12 +7,15 @@
  * pmemobj_open(3): EINVAL)
  *
  *   sds_pool POOL create   create the pool (counter 0) and close it
+ *   sds_pool DEV create0   the same on a device DAX: pool size 0, the
+ *                          whole device (PMDK refuses another size)
  *   sds_pool POOL update   open, add 1 to the counter in a transaction,
  *                          close
  *   sds_pool POOL open     open and print the counter; exit 1 when the
  *                          open is refused, with libpmemobj's message
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,12 +30,13 @@ main(int argc, char **argv)
 	if (argc != 3)
 		return 2;
 	const char *path = argv[1], *cmd = argv[2];
-	PMEMobjpool *pop = strcmp(cmd, "create") == 0 ?
-		pmemobj_create(path, LAYOUT, PMEMOBJ_MIN_POOL, 0600) :
+	bool create = strncmp(cmd, "create", 6) == 0;
+	PMEMobjpool *pop = create ? pmemobj_create(path, LAYOUT,
+			strcmp(cmd, "create0") ? PMEMOBJ_MIN_POOL : 0, 0600) :
 		pmemobj_open(path, LAYOUT);
 	if (pop == NULL) {
-		printf("pmemobj_%s: %s (errno %s)\n", strcmp(cmd, "create") ?
-			"open" : "create", pmemobj_errormsg(),
+		printf("pmemobj_%s: %s (errno %s)\n", create ? "create" :
+			"open", pmemobj_errormsg(),
 			errno == EINVAL ? "EINVAL" : strerror(errno));
 		return 1;
 	}

@@ -10,7 +10,7 @@
  * pmemobj_memset_persist: a flush after a store, even a store of the
  * same value, is not redundant (no finding).
  *
- * usage: tx_add_late POOL late|correct|check|zeros
+ * usage: tx_add_late POOL|DEVICE late|correct|check|zeros
  */
 #include <err.h>
 #include <stdio.h>
@@ -56,8 +56,8 @@ main(int argc, char *argv[])
 		errx(2, "usage: %s POOL late|correct|check|zeros", argv[0]);
 	if (strcmp(argv[2], "check") == 0)
 		return check(argv[1]);
-	PMEMobjpool *pop = pmemobj_create(argv[1], LAYOUT, PMEMOBJ_MIN_POOL,
-			0666);
+	PMEMobjpool *pop = pmemobj_create(argv[1], LAYOUT, access(argv[1], F_OK)
+			? PMEMOBJ_MIN_POOL : 0, 0666); /* exists: a device DAX */
 	if (pop == NULL)
 		errx(1, "%s: %s", argv[1], pmemobj_errormsg());
 	struct root *r = pmemobj_direct(pmemobj_root(pop, sizeof(*r)));

@@ -64,7 +64,7 @@ static const char usage_text[] =
 "                       then counts per call stack)\n"
 "  --no-progress        no progress line (shown on a tty by default)\n"
 "  --domain D, --line N, --clflush M, --sector N, --latency L,\n"
-"  --devdax NAME:SIZE, --badblock FILE:OFFSET:LEN\n"
+"  --devdax NAME:SIZE, --badblock FILE:OFFSET:LEN, --ndctl on|off\n"
 "                       as `pmemu record`, for PROGRAM;\n"
 "                       --domain adr,eadr explores each domain\n"
 "  --time-limit SECONDS stop after SECONDS of exploring: report what was\n"

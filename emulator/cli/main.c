@@ -15,7 +15,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "run a program and keep its trace (-o TRACE)" },
 	{ "explore", cmd_explore, "simulate power failures and run a check on each image" },
 	{ "replay", cmd_replay, "rebuild one crash image (--trace T --state ID -o DIR)" },
-	{ "list", cmd_list, "print the emulated namespaces as `ndctl list -RN` does (-D: the DIMM)" },
+	{ "list", cmd_list, "print the emulated namespaces as `ndctl list -RN` does (-D: the DIMM, -M: bad blocks)" },
 	{ "merge", cmd_merge, "join sharded explore reports (JSON) into one" },
 	{ "trace-dump", cmd_trace_dump, "print a trace, one event a line" },
 };

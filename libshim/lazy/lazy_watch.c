@@ -37,37 +37,26 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "lazy_io.h"
+#include "lazy_lines.h"
 #include "lazy_step.h"
 #include "lazy_where.h"
 
 #define LW_FILES_MAX 64
 #define LW_MAPS_MAX 256
-#define LW_OVERWRITING 2 /* seen: stored whole by the instruction stepped */
-
-struct lw_line {
-	uint32_t file;
-	uint64_t off;
-	uint32_t len;
-	uint64_t known; /* bytes an earlier run read: pmemu decided them */
-};
 struct lw_map {
 	uintptr_t start, end;
 	uint32_t file;
@@ -80,162 +69,22 @@ static struct {
 	dev_t dev[LW_FILES_MAX];
 	ino_t ino[LW_FILES_MAX];
 	size_t nfiles;
-	struct lw_line *lines;
-	unsigned char *seen;    /* no longer watched (or LW_OVERWRITING) */
-	unsigned char *logged;  /* its "L" record written */
-	uint64_t *revealed;     /* bytes of a line whose content is known */
-	uint64_t *written;      /* bytes of a line this process stored */
-	size_t nlines;
 	struct lw_map maps[LW_MAPS_MAX];
 	size_t nmaps;
 	uintptr_t page;
-	int log_fd;
 	struct sigaction old_segv;
-} lw = { .log_fd = -1 };
+} lw;
 
 #define REAL_DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
 REAL_DECL(void *, mmap, void *, size_t, int, int, int, off_t);
 REAL_DECL(int, munmap, void *, size_t);
 REAL_DECL(int, mprotect, void *, size_t, int);
-REAL_DECL(ssize_t, write, int, const void *, size_t);
 REAL_DECL(int, open, const char *, int, ...);
 REAL_DECL(FILE *, fopen, const char *, const char *);
 
 #define RESOLVE(name) \
 	(real_##name = real_##name ? real_##name : \
 	 (__typeof__(real_##name))dlsym(RTLD_NEXT, #name))
-
-/* log_str -- one record; write(2) only (libc's, resolved by the
- * constructor, not our write of lazy_io.c): safe in the fault handler */
-static void
-log_str(const char *s, size_t n)
-{
-	if (lw.log_fd >= 0 && real_write(lw.log_fd, s, n) < 0)
-		return;
-}
-
-static void
-log_unseen(const char *why)
-{
-	char buf[160];
-	size_t n = strlen(why);
-	if (n > sizeof(buf) - 4)
-		n = sizeof(buf) - 4;
-	buf[0] = 'U';
-	buf[1] = ' ';
-	memcpy(buf + 2, why, n);
-	buf[n + 2] = '\n';
-	log_str(buf, n + 3);
-}
-
-/* put_record -- "<c> <i>" into buf; its length */
-static size_t
-put_record(char *buf, char c, size_t i)
-{
-	char num[24], *p = num + sizeof(num);
-	size_t n = 0;
-	do
-		*--p = (char)('0' + i % 10);
-	while ((i /= 10) != 0);
-	buf[n++] = c;
-	buf[n++] = ' ';
-	memcpy(buf + n, p, (size_t)(num + sizeof(num) - p));
-	return n + (size_t)(num + sizeof(num) - p);
-}
-
-/* log_first -- "L <index> <how> <where>\n": how this process first
- * touched line i (lazy_where.h), once */
-static void
-log_first(size_t i, char kind, uintptr_t pc)
-{
-	if (lw.logged[i])
-		return;
-	lw.logged[i] = 1;
-	char buf[4200];
-	size_t n = put_record(buf, 'L', i);
-	n += lw_where(buf + n, sizeof(buf) - n - 1, kind, pc);
-	buf[n++] = '\n';
-	log_str(buf, n);
-}
-
-/* line_full -- the byte mask of line i whole (a line over 64 bytes is
- * never split: any byte of it stands for all) */
-static uint64_t
-line_full(size_t i)
-{
-	uint32_t len = lw.lines[i].len;
-	return len >= 64 ? ~0ull : (1ull << len) - 1;
-}
-
-/* reveal -- the check reads the bytes of line i in mask: those it had
- * neither read nor stored are logged "B <index> <mask hex>" (pmemu
- * branches on their outcomes); the line is watched until every byte is */
-static void
-reveal(size_t i, uint64_t bytes, char kind, uintptr_t pc)
-{
-	uint64_t full = line_full(i);
-	uint64_t fresh = (lw.lines[i].len > 64 ? full : bytes & full) &
-		~lw.revealed[i] & ~lw.written[i];
-	if (lw.seen[i] || fresh == 0)
-		return;
-	log_first(i, kind, pc);
-	char buf[64];
-	size_t n = put_record(buf, 'B', i);
-	buf[n++] = ' ';
-	for (int s = 60; s >= 0; s -= 4)
-		if ((fresh >> s) != 0 || s == 0)
-			buf[n++] = "0123456789abcdef"[(fresh >> s) & 15];
-	buf[n++] = '\n';
-	log_str(buf, n);
-	lw.revealed[i] |= fresh;
-	if ((lw.revealed[i] | lw.written[i]) == full)
-		lw.seen[i] = 1;
-}
-
-/* byte_mask -- bits from..to-1 of a line's byte mask (to <= 64) */
-static uint64_t
-byte_mask(uint64_t from, uint64_t to)
-{
-	uint64_t upto = to >= 64 ? ~0ull : (1ull << to) - 1;
-	return from >= 64 ? 0 : upto & ~((1ull << from) - 1);
-}
-
-/* overlap -- the bytes of line i in [a, b) of its file */
-static uint64_t
-overlap(size_t i, uint64_t a, uint64_t b)
-{
-	const struct lw_line *l = &lw.lines[i];
-	if (l->len > 64)
-		return ~0ull;
-	return byte_mask(a > l->off ? a - l->off : 0,
-			b < l->off + l->len ? b - l->off : l->len);
-}
-
-/* first_line -- the first line of file ending after off (lines sorted) */
-static size_t
-first_line(uint32_t file, uint64_t off)
-{
-	size_t lo = 0, hi = lw.nlines;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct lw_line *l = &lw.lines[mid];
-		if (l->file < file || (l->file == file && l->off + l->len <= off))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* log_range -- a read of [off, end) of file: the bytes of the watched
- * lines it covers (P: every byte of them, as with a page) */
-static void
-log_range(uint32_t file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
-{
-	for (size_t i = first_line(file, off); i < lw.nlines &&
-			lw.lines[i].file == file && lw.lines[i].off < end; i++)
-		reveal(i, kind == 'P' ? ~0ull : overlap(i, off, end), kind, pc);
-}
 
 /* image_file -- the index of the image file fd is open on, or -1 */
 static long
@@ -245,28 +94,6 @@ long
 lw_image_file(int fd)
 {
 	return image_file(fd);
-}
-
-void
-lw_log_unseen(const char *why)
-{
-	log_unseen(why);
-}
-
-/* lw_stored -- a store through fd at [off, off + len): the undecided lines
- * it covers whole are written first (lazy_where.h) */
-void
-lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
-{
-	int saved = errno;
-	long file = lw.nlines && len ? image_file(fd) : -1;
-	for (size_t i = file < 0 ? lw.nlines : first_line((uint32_t)file, off);
-			i < lw.nlines && lw.lines[i].file == (uint32_t)file &&
-			lw.lines[i].off < off + len; i++)
-		if (lw.lines[i].off >= off &&
-				lw.lines[i].off + lw.lines[i].len <= off + len)
-			reveal(i, ~0ull, 'W', pc);
-	errno = saved;
 }
 
 static long
@@ -286,15 +113,15 @@ static void
 protect(const struct lw_map *m, uintptr_t from, uintptr_t to)
 {
 	uint64_t off = m->off + (from - m->start);
-	for (size_t i = first_line(m->file, off); i < lw.nlines &&
-			lw.lines[i].file == m->file; i++) {
-		const struct lw_line *l = &lw.lines[i];
+	for (size_t i = lw_first_line(m->file, off); i < lw_lines_count() &&
+			lw_line_at(i)->file == m->file; i++) {
+		const struct lw_line *l = lw_line_at(i);
 		uintptr_t a = m->start + (l->off - m->off);
 		if (l->off < m->off)
 			continue;
 		if (a >= to)
 			break;
-		if (lw.seen[i])
+		if (!lw_line_watched(i))
 			continue;
 		uintptr_t p = a & ~(lw.page - 1);
 		uintptr_t e = (a + l->len + lw.page - 1) & ~(lw.page - 1);
@@ -311,49 +138,6 @@ map_of(uintptr_t a)
 	return NULL;
 }
 
-/* touch_range -- an instruction's access to [a, b) of m's file: a read
- * reveals the bytes it reads; a store through a shared mapping adds to
- * the bytes the check stored, and a line whose every byte is read or
- * stored is no longer watched: its other bytes are overwritten ("O": no
- * outcome of them can change what the check does); any other store
- * reveals the line whole */
-static void
-touch_range(const struct lw_map *m, uint64_t a, uint64_t b, bool store,
-		uintptr_t pc)
-{
-	for (size_t i = first_line(m->file, a); i < lw.nlines &&
-			lw.lines[i].file == m->file && lw.lines[i].off < b; i++) {
-		if (lw.seen[i])
-			continue;
-		if (!store) {
-			reveal(i, overlap(i, a, b), 'R', pc);
-		} else if (lw.lines[i].len > 64 || !m->shared) {
-			reveal(i, ~0ull, 'W', pc);
-		} else {
-			lw.written[i] |= overlap(i, a, b);
-			if ((lw.written[i] | lw.revealed[i]) == line_full(i))
-				lw.seen[i] = LW_OVERWRITING;
-		}
-	}
-}
-
-/* overwritten -- log the lines of [a, b) stored whole by the instruction
- * just stepped: after its stores, so a process reading the line before
- * them (a concurrent check) logs its read first */
-static void
-overwritten(uint32_t file, uint64_t a, uint64_t b)
-{
-	for (size_t i = first_line(file, a); i < lw.nlines &&
-			lw.lines[i].file == file && lw.lines[i].off < b; i++)
-		if (lw.seen[i] == LW_OVERWRITING) {
-			char buf[32];
-			size_t n = put_record(buf, 'O', i);
-			buf[n++] = '\n';
-			log_str(buf, n);
-			lw.seen[i] = 1;
-		}
-}
-
 /* close_page -- after a stepped instruction: protect what of page is
  * still undecided (lazy_step.c) */
 static void
@@ -361,7 +145,7 @@ close_page(uintptr_t page)
 {
 	struct lw_map *m = map_of(page);
 	if (m != NULL) {
-		overwritten(m->file, m->off + (page - m->start),
+		lw_overwritten(m->file, m->off + (page - m->start),
 				m->off + (page + lw.page - m->start));
 		protect(m, page, page + lw.page);
 	}
@@ -390,13 +174,14 @@ on_fault(int sig, siginfo_t *si, void *uc)
 			uintptr_t a = lo[i] > p ? lo[i] : p;
 			uintptr_t b = hi[i] < p + lw.page ? hi[i] : p + lw.page;
 			if (a < b)
-				touch_range(m, m->off + (a - m->start),
-						m->off + (b - m->start),
-						wrote[i], pc);
+				lw_touch(m->file, m->shared,
+					m->off + (a - m->start),
+					m->off + (b - m->start), wrote[i], pc);
 		}
 		if (n == 0) {
-			log_range(m->file, at, at + 1, store ? 'W' : 'R', pc);
-			log_range(m->file, off, off + lw.page, 'P', pc);
+			lw_read_range(m->file, at, at + 1, store ? 'W' : 'R',
+					pc);
+			lw_read_range(m->file, off, off + lw.page, 'P', pc);
 		}
 		real_mprotect((void *)p, lw.page, m->prot);
 		errno = saved;
@@ -432,13 +217,13 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	RESOLVE(mmap);
 	void *p = real_mmap(addr, len, prot, flags, fd, off);
-	if (p == MAP_FAILED || lw.nlines == 0)
+	if (p == MAP_FAILED || !lw_watching())
 		return p;
 	int saved = errno;
 	forget_maps((uintptr_t)p, (uintptr_t)p + len);
 	long file = (flags & MAP_ANONYMOUS) ? -1 : image_file(fd);
 	if (file >= 0 && lw.nmaps == LW_MAPS_MAX) {
-		log_unseen("more mappings of the image than libpmemu-lazy "
+		lw_log_unseen("more mappings of the image than libpmemu-lazy "
 				"tracks");
 	} else if (file >= 0) {
 		struct lw_map *m = &lw.maps[lw.nmaps++];
@@ -498,12 +283,12 @@ lw_buffer_begin(const void *buf, size_t len, bool store, uintptr_t pc)
 		uint64_t x = m->off + ((a > m->start ? a : m->start) - m->start);
 		uint64_t y = m->off + ((b < m->end ? b : m->end) - m->start);
 		if (!step) /* threads: the pages stay open, decided whole */
-			log_range(m->file, m->off + (p - m->start),
+			lw_read_range(m->file, m->off + (p - m->start),
 					m->off + (e - m->start), 'P', pc);
 		else if (store) /* the call may store less than len */
-			log_range(m->file, x, y, 'W', pc);
+			lw_read_range(m->file, x, y, 'W', pc);
 		else
-			touch_range(m, x, y, false, pc);
+			lw_touch(m->file, m->shared, x, y, false, pc);
 		real_mprotect((void *)p, e - p, m->prot);
 	}
 	errno = saved;
@@ -538,19 +323,6 @@ lw_iov_end(const struct iovec *iov, int n)
 		lw_buffer_end(iov[i].iov_base, iov[i].iov_len);
 }
 
-void
-lw_read_range(long file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
-{
-	if (file >= 0 && lw.nlines)
-		log_range((uint32_t)file, off, end, kind, pc);
-}
-
-bool
-lw_watching(void)
-{
-	return lw.nlines != 0;
-}
-
 /* load_spec -- the image files and undecided lines pmemu wrote */
 static int
 load_spec(const char *path)
@@ -559,7 +331,6 @@ load_spec(const char *path)
 	if (f == NULL)
 		return -1;
 	char buf[4200];
-	size_t cap = 0;
 	while (fgets(buf, sizeof(buf), f) != NULL) {
 		buf[strcspn(buf, "\n")] = '\0';
 		struct stat st;
@@ -575,26 +346,11 @@ load_spec(const char *path)
 			unsigned long long known = 0;
 			if (sscanf(buf, "L %*u %*x %*u %llx", &known) != 1)
 				known = 0;
-			if (lw.nlines == cap) {
-				cap = cap ? cap * 2 : 256;
-				lw.lines = realloc(lw.lines,
-						cap * sizeof(*lw.lines));
-				if (lw.lines == NULL)
-					abort();
-			}
-			lw.lines[lw.nlines++] = (struct lw_line){ file, off,
-				len, known };
+			lw_line_add(&(struct lw_line){ file, off, len,
+				known });
 		}
 	}
 	fclose(f);
-	lw.seen = calloc(lw.nlines + 1, 1);
-	lw.logged = calloc(lw.nlines + 1, 1);
-	lw.revealed = calloc(lw.nlines + 1, sizeof(*lw.revealed));
-	lw.written = calloc(lw.nlines + 1, sizeof(*lw.written));
-	if (!lw.seen || !lw.logged || !lw.revealed || !lw.written)
-		return -1;
-	for (size_t i = 0; i < lw.nlines; i++)
-		lw.revealed[i] = lw.lines[i].known;
 	return 0;
 }
 
@@ -602,18 +358,16 @@ __attribute__((constructor)) static void
 lazy_watch_init(void)
 {
 	const char *on = getenv("PMEMU_LAZY"), *image = getenv("PMEMU_IMAGE");
-	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(write);
-	RESOLVE(open); RESOLVE(fopen);
+	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(open);
+	RESOLVE(fopen);
 	if (on == NULL || strcmp(on, "1") != 0 || image == NULL)
 		return;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s.lazy-log", image);
-	lw.log_fd = real_open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	int log_fd = real_open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	snprintf(path, sizeof(path), "%s.lazy-spec", image);
-	if (lw.log_fd < 0 || load_spec(path) != 0) {
-		lw.nlines = 0;
+	if (log_fd < 0 || load_spec(path) != 0 || lw_lines_ready(log_fd) != 0)
 		return;
-	}
 	lw.page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

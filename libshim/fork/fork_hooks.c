@@ -26,11 +26,6 @@
 
 #include "fork_server.h"
 
-#define REAL(name) \
-	static __typeof__(name) *real; \
-	if (real == NULL) \
-		real = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
-
 /* WATCH -- the trigger when dirfd/path names the image */
 #define WATCH(dirfd, path) \
 	do { \

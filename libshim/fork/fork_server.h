@@ -55,4 +55,11 @@ bool ff_record(int keep) FS_HIDDEN;
 /* a child: each open anew at its offset (not shared); false: failed */
 bool ff_private(void) FS_HIDDEN;
 
+/* REAL(name) -- declares `real`, the next definition of name (the
+ * program's libc), in an interposer's body (needs <dlfcn.h>) */
+#define REAL(name) \
+	static __typeof__(name) *real; \
+	if (real == NULL) \
+		real = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+
 #endif

@@ -19,11 +19,6 @@
 
 #include "fork_server.h"
 
-#define REAL(name) \
-	static __typeof__(name) *real; \
-	if (real == NULL) \
-		real = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
-
 #define ARGC_MAX 4096 /* arguments of an execl call we pass on */
 
 pid_t

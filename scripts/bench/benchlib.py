@@ -35,20 +35,24 @@ def clean_env(**extra):
     return env
 
 
-def run_tree(cmd, pool_dir, env, args=()):
-    """(cpu, wall, result) of cmd POOL ARGS in a fresh pool_dir: cpu is
-    user + sys of cmd and every process it waited for."""
-    shutil.rmtree(pool_dir, ignore_errors=True)
-    pool_dir.mkdir()
+def timed(argv, env):
+    """(cpu, wall, result) of argv: cpu is user + sys of it and every
+    process it waited for."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    res = subprocess.run([*cmd, str(pool_dir / "pool"), *args], env=env,
-                         capture_output=True, text=True)
+    res = subprocess.run(argv, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + \
         (after.ru_stime - before.ru_stime)
     return cpu, wall, res
+
+
+def run_tree(cmd, pool_dir, env, args=()):
+    """(cpu, wall, result) of cmd POOL ARGS in a fresh pool_dir (timed)"""
+    shutil.rmtree(pool_dir, ignore_errors=True)
+    pool_dir.mkdir()
+    return timed([*cmd, str(pool_dir / "pool"), *args], env)
 
 
 def must_succeed(cmd, res):

@@ -319,9 +319,8 @@ touch(struct xp_replay *r, const struct model_event *ev)
 		return;
 	struct touch_range t = { r, ev->region, ev->off / line * line,
 		ev->off + ev->len < reg->len ? ev->off + ev->len : reg->len };
-	struct model_stats st;
-	model_stats(r->m, &st);
-	if (t.end > t.first && (t.end - t.first) / line > st.lines + 64) {
+	if (t.end > t.first &&
+			(t.end - t.first) / line > model_lines(r->m) + 64) {
 		model_for_each_durable(r->m, touch_held, &t);
 		return;
 	}

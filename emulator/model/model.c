@@ -557,6 +557,12 @@ model_apply(struct model *m, const struct model_event *ev)
 	}
 }
 
+uint64_t
+model_lines(const struct model *m)
+{
+	return m->nlines;
+}
+
 void
 model_stats(const struct model *m, struct model_stats *st)
 {

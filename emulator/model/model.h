@@ -235,6 +235,8 @@ struct model_stats {
 	uint64_t history_dropped;/* intermediate versions dropped (cap) */
 };
 void model_stats(const struct model *m, struct model_stats *st);
+/* the touched lines (model_stats' lines) without walking the tables */
+uint64_t model_lines(const struct model *m);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,7 @@ static const char usage_text[] =
 "  --fork-server on|off --check: fork the check per state at its first\n"
 "                       access to the image, when safe (on)\n"
 "  --strategy S         pessimistic (default), inflight, eviction, torn,\n"
-"                       all, or a comma list\n"
+"                       poison, all (not poison), or a comma list\n"
 "  --crash-at S         fence (default), flush, store, marker, all, or a list\n"
 "  --crash-points M     all or unique-stack (default: unique-stack above\n"
 "                       --max-points=10000 points)\n"
@@ -191,7 +191,7 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	else if ((v = cli_opt_value(argc, argv, i, "--strategy"))) {
 		if (xp_strategy_parse(v, &o->strategies) != 0)
 			return cli_error("--strategy %s: expected pessimistic, "
-				"inflight, eviction, torn or all", v);
+				"inflight, eviction, torn, poison or all", v);
 	} else if ((v = cli_opt_value(argc, argv, i, "--crash-at"))) {
 		if (xp_crash_at_parse(v, &o->crash_at) != 0)
 			return cli_error("--crash-at %s: expected fence, flush, "

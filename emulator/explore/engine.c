@@ -277,6 +277,7 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 		w->lines[n].region = o->line.region;
 		w->lines[n].off = o->line.off;
 		w->lines[n].content = xp_open_content(o, pick[i]);
+		w->lines[n].poison = o->out[pick[i]].kind == MODEL_OUT_POISON;
 		w->choices[n].region = o->line.region;
 		w->choices[n].off = o->line.off;
 		w->choices[n].out = o->out[pick[i]];
@@ -303,6 +304,7 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 	e->img[im].point_idx = w->idx;
 	e->img[im].state = xp_state_id(e->pts.v[w->idx].point, w->choices, n);
 	e->img[im].dirty_shutdown = dirty;
+	e->poisoned_images += xp_lines_poisoned(w->lines, n);
 	xp_checker_set_dirty_shutdown(e->chk, dirty);
 	return dispatch(e, im, w->lines, n, w->markers, err, errlen);
 }
@@ -433,6 +435,8 @@ setup(struct engine *e, char *err, size_t errlen)
 	else if (o->lazy && o->check.shim)
 		e->lazy_off = "the check has no {pmem} (it runs under "
 			"libpmemu.so)";
+	else if (o->lazy && (o->strategies & MODEL_STRAT_POISON))
+		e->lazy_off = XP_POISON_NOT_LAZY;
 	cfg.lazy = o->lazy && e->lazy_off == NULL;
 	/* runners fork first, while this process is small: fork is cheaper */
 	if (xp_checker_new(&cfg, e->nslots, &e->chk, err, errlen) != 0)
@@ -563,6 +567,8 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 			"explored eagerly", e.lazy_off);
 	if (rc == 0 && e.lazy)
 		xp_lazy_notes(&e, rp);
+	if (rc == 0)
+		xp_engine_poison_note(&e, rp);
 	if (rc == 0 && o->jobs_set && e.slots_open < o->jobs)
 		xp_report_add_note(rp, "--jobs %lu: %zu checks ran in parallel "
 			"(no more images to check at once)", o->jobs,

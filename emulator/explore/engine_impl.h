@@ -55,6 +55,7 @@ struct engine {
 	const struct xp_image *runner_lost; /* its check killed the runner */
 	uint64_t checks_forked; /* exec'd checks from a fork server */
 	char *fork_off;         /* why a slot ran its checks by exec */
+	uint64_t poisoned_images; /* images checked with a poisoned line */
 };
 
 /* the states an enumerated point left in st[] */
@@ -98,6 +99,15 @@ int xp_engine_load_dimm(struct engine *e, char *err, size_t errlen);
 /* engine_dimm.c: the directory of the first region's media as recorded
  * (allocated) */
 char *xp_engine_recorded_pmem_dir(struct engine *e);
+
+/* engine_poison.c: why --explore lazy falls back with --strategy poison */
+#define XP_POISON_NOT_LAZY "--strategy poison: a poisoned line is a bad " \
+	"block only a check under pmemu's shim can see (libpmemu-lazy.so " \
+	"has none)"
+/* whether a line of lines[0..n) is poisoned */
+bool xp_lines_poisoned(const struct xp_line_set *lines, size_t n);
+/* engine_poison.c: the note of a check that could not see the poison */
+void xp_engine_poison_note(const struct engine *e, struct xp_report *rp);
 
 /* lazy.c */
 struct xp_lazy *xp_lazy_new(struct engine *e);

@@ -61,6 +61,8 @@ fails(struct ddmin *d, const size_t *set, size_t n)
 		d->lines[i].region = d->open.v[i].line.region;
 		d->lines[i].off = d->open.v[i].line.off;
 		d->lines[i].content = d->in[i] ? d->in_f[i] : d->others[i];
+		d->lines[i].poison = d->in[i] && d->open.v[i].out[d->kept[i]]
+			.kind == MODEL_OUT_POISON;
 	}
 	struct xp_result res;
 	d->checks++;
@@ -143,7 +145,8 @@ kept(const struct xp_explain_ctx *x, const struct xp_open *o)
 static bool
 setup(struct ddmin *d)
 {
-	xp_openset_load(&d->open, d->x->r->m, MODEL_STRAT_ALL);
+	xp_openset_load(&d->open, d->x->r->m, MODEL_STRAT_ALL |
+			MODEL_STRAT_POISON);
 	size_t n = d->open.n;
 	d->in_f = xcalloc(n + 1, sizeof(*d->in_f), "setup: d->in_f");
 	d->newest = xcalloc(n + 1, sizeof(*d->newest), "setup: d->newest");

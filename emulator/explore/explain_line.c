@@ -22,6 +22,8 @@ reason(const struct model_open_line *l, const struct model_outcome *kept,
 		return "persisted-early";
 	if (kept->kind == MODEL_OUT_TORN)
 		return "torn";
+	if (kept->kind == MODEL_OUT_POISON)
+		return "poisoned";
 	if (l->dirty && l->flush_site == 0)
 		return "never-flushed";
 	if (l->dirty)

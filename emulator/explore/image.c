@@ -25,6 +25,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "badblocks.h"
 #include "explore_common.h"
 #include "image.h"
 #include "linemap.h"
@@ -58,6 +59,7 @@ struct xp_slot {
 	size_t nextra, capextra;
 	bool rebuild;
 	bool keep;                    /* delete leaves the files */
+	bool poisoned;                /* its bad-block list has lines */
 	uint64_t rebuilds;
 };
 
@@ -165,6 +167,10 @@ xp_state_hash(struct xp_base *b, const struct xp_line_set *l, size_t n)
 		xp_hash_sub(&h, line_term(b, l[i].region, l[i].off, base));
 		xp_hash_add(&h, line_term(b, l[i].region, l[i].off,
 				l[i].content));
+		if (l[i].poison)
+			xp_hash_add(&h, xp_line_hash(l[i].region,
+					l[i].off ^ XP_POISON_BIT, l[i].content,
+					line_len(b, l[i].region)));
 	}
 	for (size_t i = 0; i < b->md->n; i++) {
 		uint64_t len = b->md->regions[i].len;
@@ -186,6 +192,7 @@ xp_slot_new(struct xp_base *b, const char *dir, char *err, size_t errlen)
 	s->b = b;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->rebuild = true;
+	s->poisoned = true; /* an earlier image's list goes at the first set */
 	return s;
 }
 
@@ -204,6 +211,7 @@ xp_slot_delete(struct xp_slot *s)
 	}
 	if (!s->keep) {
 		xp_usc_remove(s->dir); /* a check's DIMM (check.c) */
+		xp_badblocks_remove(s->dir);
 		rmdir(s->dir);
 	}
 	free(s->files);
@@ -423,6 +431,21 @@ mark_sentinel(struct xp_slot *s)
 	return 0;
 }
 
+/* set_badblocks -- the image's poisoned lines, written when it has some
+ * or had some (a state without poison costs nothing); 0 or -errno */
+static int
+set_badblocks(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
+{
+	bool any = false;
+	for (size_t i = 0; i < n && !any; i++)
+		any = lines[i].poison;
+	if (!any && !s->poisoned)
+		return 0;
+	int rc = xp_badblocks_write(s->dir, s->b->md, lines, n);
+	s->poisoned = rc == 1;
+	return rc < 0 ? rc : 0;
+}
+
 int
 xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 {
@@ -450,6 +473,8 @@ xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 	}
 	if (rc == 0)
 		rc = mark_sentinel(s);
+	if (rc == 0)
+		rc = set_badblocks(s, lines, n);
 	if (rc != 0)
 		s->rebuild = true;
 	return rc;

@@ -2,6 +2,7 @@
 #ifndef PMEMU_XP_IMAGE_H
 #define PMEMU_XP_IMAGE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct xp_line_set {
 	uint32_t region;
 	uint64_t off;
 	const uint8_t *content;
+	bool poison;            /* left poisoned: a bad block (badblocks.h) */
 };
 
 struct xp_slot;
@@ -35,7 +37,8 @@ struct xp_slot *xp_slot_new(struct xp_base *b, const char *dir, char *err,
 void xp_slot_delete(struct xp_slot *s);
 /* the files stay when the slot is deleted (pmemu replay -o DIR) */
 void xp_slot_keep(struct xp_slot *s);
-/* writes the lines that differ from the slot's last image; 0 or -errno */
+/* writes the lines that differ from the slot's last image, and its bad
+ * blocks (the poisoned lines: badblocks.h); 0 or -errno */
 int xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines,
 		size_t n);
 /* after a check: notices what it wrote, so the next set restores it */
@@ -44,7 +47,7 @@ const char *xp_slot_dir(const struct xp_slot *s);
 /* the image path {pmem} names: the file with one region, else the dir */
 const char *xp_slot_pmem(const struct xp_slot *s);
 uint64_t xp_slot_full_restores(const struct xp_slot *s);
-/* the image hash of base + lines */
+/* the image hash of base + lines (a poisoned line apart from its bytes) */
 struct xp_hash xp_base_hash(const struct xp_base *b);
 struct xp_hash xp_state_hash(struct xp_base *b, const struct xp_line_set *l,
 		size_t n);

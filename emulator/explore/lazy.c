@@ -113,7 +113,7 @@ node_lines(struct engine *e, const struct lazy_node *d,
 		if (d->pick[i] == 0)
 			continue;
 		lines[n] = (struct xp_line_set){ o->line.region, o->line.off,
-			xp_open_content(o, d->pick[i]) };
+			xp_open_content(o, d->pick[i]), false };
 		choices[n] = (struct xp_choice){ o->line.region, o->line.off,
 			o->out[d->pick[i]] };
 		n++;

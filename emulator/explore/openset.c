@@ -42,7 +42,10 @@ distinct_outcomes(struct xp_open *o)
 	uint32_t newest_point = 0;
 	for (size_t k = 0; k < o->nout; k++) {
 		uint64_t key = content_key(o, k);
-		size_t d = 0;
+		/* a poisoned line is never the line with the same bytes
+		 * (POISON is the last outcome: nothing matches it later) */
+		bool poison = o->out[k].kind == MODEL_OUT_POISON;
+		size_t d = poison ? nd : 0;
 		while (d < nd && (keys[d] != key || memcmp(xp_open_content(o,
 				k), xp_open_content(o, o->distinct[d]),
 				o->line_len) != 0))
@@ -53,7 +56,7 @@ distinct_outcomes(struct xp_open *o)
 		}
 		const struct model_outcome *x = &o->out[k];
 		if (x->kind != MODEL_OUT_TORN && x->kind != MODEL_OUT_LOST &&
-				x->point >= newest_point) {
+				!poison && x->point >= newest_point) {
 			newest_point = x->point;
 			newest = d;
 		}
@@ -135,10 +138,13 @@ xp_openset_key(const struct xp_openset *s, struct xp_hash base)
 	struct xp_hash key = { 0, 0 };
 	for (size_t i = 0; i < s->n; i++) {
 		const struct xp_open *o = &s->v[i];
-		/* outcome k is told apart by a bit no line offset reaches */
+		/* outcome k is told apart by a bit no line offset reaches,
+		 * a poisoned one by another */
 		for (size_t k = 0; k < o->nout; k++)
 			xp_hash_add(&key, xp_line_hash(o->line.region,
-					o->line.off ^ ((uint64_t)(k + 1) << 56),
+					o->line.off ^ ((uint64_t)(k + 1) << 56) ^
+					(o->out[k].kind == MODEL_OUT_POISON ?
+					 XP_POISON_BIT : 0),
 					xp_open_content(o, k), o->line_len));
 	}
 	key.a = (key.a ^ base.a) * 0x9e3779b97f4a7c15ull + s->n;

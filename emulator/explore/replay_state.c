@@ -2,7 +2,9 @@
  *
  * The id names the crash point and the outcome of every line that is not
  * lost; the model must offer each named outcome at that point (with every
- * strategy), so an id can only name a state x86 can leave.
+ * strategy, poison too), so an id can only name a state x86 can leave. A
+ * poisoned line's bytes are the pattern, and the image's bad-block list
+ * (DIR.pmemu/badblocks, badblocks.c) names it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@ state_lines(struct xp_openset *os, const struct xp_choice *c, size_t n,
 		lines[i].region = c[i].region;
 		lines[i].off = c[i].off;
 		lines[i].content = xp_open_content(o, (size_t)k);
+		lines[i].poison = c[i].out.kind == MODEL_OUT_POISON;
 	}
 	return 0;
 }
@@ -117,7 +120,7 @@ xp_replay_state(const char *trace, const char *pmem_dir, const char *id,
 	if (xp_replay_open(&r, trace, pmem_dir, err, errlen) != 0 ||
 			xp_replay_to(&r, point, err, errlen) != 0)
 		goto out;
-	xp_openset_load(&os, r.m, MODEL_STRAT_ALL);
+	xp_openset_load(&os, r.m, MODEL_STRAT_ALL | MODEL_STRAT_POISON);
 	if (state_lines(&os, c, n, lines, err, errlen) != 0)
 		goto out;
 	base = xp_base_new(&r.media);

@@ -99,6 +99,8 @@ reason_text(const struct xp_rline *l)
 		{ "persisted-early", "reached the media before the crash, "
 			"and the check fails with it" },
 		{ "content-unknown", "content unknown at this point" },
+		{ "poisoned", "poisoned at the crash: its write-back was "
+			"in flight (a bad block: a load raises SIGBUS)" },
 	};
 	const char *r = l->reason ? l->reason : "";
 	if (strcmp(r, "torn") == 0)

@@ -3,7 +3,8 @@
  * <point> is decimal (records applied), <r> the region id in decimal,
  * <off> the line offset in hex without 0x, <outcome> w<v> (write-back of
  * history version v completed), e<v> (evicted with version v), t<v>.<p>
- * (version v's store arrived torn: pieces mask p in hex). Lines not named
+ * (version v's store arrived torn: pieces mask p in hex), p (poisoned: its
+ * write-back was in flight, --strategy poison). Lines not named
  * are LOST (the durable content). The id names media content only, so it
  * is stable across runs, machines and options (docs/explore.md).
  */
@@ -47,6 +48,8 @@ xp_state_id(uint64_t point, const struct xp_choice *c, size_t n)
 			fprintf(f, "w%u", o->point);
 		else if (o->kind == MODEL_OUT_EVICT)
 			fprintf(f, "e%u", o->point);
+		else if (o->kind == MODEL_OUT_POISON)
+			fputc('p', f);
 		else
 			fprintf(f, "t%u.%" PRIx64, o->point, o->pieces);
 	}
@@ -54,12 +57,16 @@ xp_state_id(uint64_t point, const struct xp_choice *c, size_t n)
 	return buf;
 }
 
-/* parse_outcome -- "w3", "e2", "t4.5"; 0 or -1 */
+/* parse_outcome -- "w3", "e2", "t4.5", "p"; 0 or -1 */
 static int
 parse_outcome(const char *s, struct model_outcome *o)
 {
 	char *end;
 	memset(o, 0, sizeof(*o));
+	if (strcmp(s, "p") == 0) {
+		o->kind = MODEL_OUT_POISON;
+		return 0;
+	}
 	switch (s[0]) {
 	case 'w': o->kind = MODEL_OUT_WB; break;
 	case 'e': o->kind = MODEL_OUT_EVICT; break;

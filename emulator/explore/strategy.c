@@ -18,6 +18,7 @@ xp_strategy_parse(const char *s, unsigned *mask)
 		{ "inflight", MODEL_STRAT_INFLIGHT },
 		{ "eviction", MODEL_STRAT_EVICTION },
 		{ "torn", MODEL_STRAT_TORN },
+		{ "poison", MODEL_STRAT_POISON },
 		{ "all", MODEL_STRAT_ALL },
 	};
 	char *copy = xp_strdup(s), *save = NULL;
@@ -49,4 +50,6 @@ xp_strategy_names(unsigned mask, struct xp_report *rp)
 		xp_strv_push(&rp->strategy, &rp->nstrategy, "eviction");
 	if (mask & MODEL_STRAT_TORN)
 		xp_strv_push(&rp->strategy, &rp->nstrategy, "torn");
+	if (mask & MODEL_STRAT_POISON)
+		xp_strv_push(&rp->strategy, &rp->nstrategy, "poison");
 }

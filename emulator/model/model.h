@@ -169,14 +169,21 @@ enum model_outcome_kind {
 	MODEL_OUT_WB = 1,      /* in-flight write-back at `point` completed */
 	MODEL_OUT_EVICT = 2,   /* evicted with the content at `point` */
 	MODEL_OUT_TORN = 3,    /* the write at `point` arrived in part */
+	MODEL_OUT_POISON = 4,  /* the write-back in flight left the line
+	                          poisoned (a bad block); point 0 */
 };
 
 #define MODEL_STRAT_PESSIMISTIC 0u /* LOST only: always included */
 #define MODEL_STRAT_INFLIGHT (1u << MODEL_OUT_WB)
 #define MODEL_STRAT_EVICTION (1u << MODEL_OUT_EVICT)
 #define MODEL_STRAT_TORN (1u << MODEL_OUT_TORN)
+/* not in MODEL_STRAT_ALL: asked for by name (docs/explore.md) */
+#define MODEL_STRAT_POISON (1u << MODEL_OUT_POISON)
 #define MODEL_STRAT_ALL (MODEL_STRAT_INFLIGHT | MODEL_STRAT_EVICTION | \
 		MODEL_STRAT_TORN)
+/* the content a poisoned line's image holds (MODEL.md: not defined):
+ * one fixed pattern, byte i of the line */
+#define MODEL_POISON_BYTE(i) ((uint8_t)(0xa5u ^ (uint8_t)((i) * 29u)))
 
 struct model_outcome {
 	enum model_outcome_kind kind;
@@ -203,13 +210,14 @@ size_t model_open_lines(const struct model *m, struct model_open_line *out,
 		size_t max);
 /*
  * the outcomes of one line allowed by `strategies` (MODEL_STRAT_*), LOST
- * first, the rest in history order; never an outcome whose content is
- * unknown; returns how many (may exceed max)
+ * first, the rest in history order, POISON last; never an outcome whose
+ * content is unknown; returns how many (may exceed max)
  */
 size_t model_line_outcomes(const struct model *m, uint32_t region,
 		uint64_t off, unsigned strategies, struct model_outcome *out,
 		size_t max);
-/* the content of the line after outcome o; 0 or -EINVAL */
+/* the content of the line after outcome o (POISON: the pattern of
+ * MODEL_POISON_BYTE); 0 or -EINVAL */
 int model_outcome_content(const struct model *m, uint32_t region,
 		uint64_t off, const struct model_outcome *o, uint8_t *buf);
 /* the site of the store that made history version `point` (1 = first

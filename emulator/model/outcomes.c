@@ -154,14 +154,15 @@ model_line_outcomes(const struct model *m, uint32_t region, uint64_t off,
 	if (ol == NULL || !m->cfg.contents)
 		return e.n;
 	const struct line_hist *h = hist_of_const(m, li);
-	if (strategies & MODEL_STRAT_INFLIGHT) {
-		uint64_t last = 0;
-		for (uint32_t w = ol->wb_head; w; w = m->wbs[w].next_line) {
-			uint64_t v = m->wbs[w].v;
-			if (v != last && version_known(m, li, v))
-				emit(&e, MODEL_OUT_WB, (uint32_t)(v - ol->durable_v), 0);
-			last = v;
-		}
+	bool wb_known = false;
+	uint64_t last = 0;
+	for (uint32_t w = ol->wb_head; w; w = m->wbs[w].next_line) {
+		uint64_t v = m->wbs[w].v;
+		bool known = v != last && version_known(m, li, v);
+		if (known && (strategies & MODEL_STRAT_INFLIGHT))
+			emit(&e, MODEL_OUT_WB, (uint32_t)(v - ol->durable_v), 0);
+		wb_known |= known;
+		last = v;
 	}
 	if (strategies & MODEL_STRAT_EVICTION) {
 		for (uint32_t k = 1; k <= h->n; k++)
@@ -174,6 +175,10 @@ model_line_outcomes(const struct model *m, uint32_t region, uint64_t off,
 		emit(&e, MODEL_OUT_EVICT, h->n, 0);
 	if (strategies & MODEL_STRAT_TORN)
 		emit_torn(m, li, &e);
+	/* a line whose write-back was in flight may be left poisoned:
+	 * exactly the lines `inflight` offers an outcome for (MODEL.md) */
+	if ((strategies & MODEL_STRAT_POISON) && wb_known)
+		emit(&e, MODEL_OUT_POISON, 0, 0);
 	return e.n;
 }
 
@@ -212,6 +217,13 @@ model_outcome_content(const struct model *m, uint32_t region, uint64_t off,
 	const uint8_t *d = hist_content(m, li, dv, &known);
 	if (o->kind == MODEL_OUT_LOST) {
 		memcpy(buf, d, r->line_len);
+		return 0;
+	}
+	if (o->kind == MODEL_OUT_POISON) {
+		if (o->point != 0)
+			return -EINVAL;
+		for (uint32_t i = 0; i < r->line_len; i++)
+			buf[i] = MODEL_POISON_BYTE(i);
 		return 0;
 	}
 	const uint8_t *c = hist_content(m, li, dv + o->point, &known);

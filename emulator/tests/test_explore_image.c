@@ -16,6 +16,7 @@
 #include "../explore/media.c"
 #include "../explore/image.c"
 #include "../explore/usc.c"
+#include "../explore/badblocks.c"
 #include "../explore/replay.c"
 
 #define POOL 4096
@@ -89,7 +90,8 @@ test_states_rewrite_only_their_lines(void **state)
 	uint8_t a[64], b[64];
 	memset(a, 0xaa, 64);
 	memset(b, 0xbb, 64);
-	struct xp_line_set la = { 0, 64 * 3, a }, lb = { 0, 64 * 9, b };
+	struct xp_line_set la = { 0, 64 * 3, a, false },
+		lb = { 0, 64 * 9, b, false };
 	assert_int_equal(xp_slot_set(f->slot, &la, 1), 0);
 	xp_slot_after_check(f->slot);
 	expect(f, 3, 0xaa);
@@ -108,7 +110,7 @@ test_a_check_that_writes_is_undone(void **state)
 	struct fixture *f = *state;
 	uint8_t a[64];
 	memset(a, 0xaa, 64);
-	struct xp_line_set la = { 0, 64 * 3, a };
+	struct xp_line_set la = { 0, 64 * 3, a, false };
 	assert_int_equal(xp_slot_set(f->slot, &la, 1), 0);
 	/* the check writes through write(2) far from any state line */
 	int fd = open(xp_slot_pmem(f->slot), O_WRONLY);

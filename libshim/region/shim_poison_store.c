@@ -27,11 +27,10 @@
 
 static char list_buf[LIST_MAX + 1]; /* lock held (or start-up) */
 
-/* list_path -- DIR.pmemu/badblocks (and its directory in dir) */
+/* list_path -- PMEM.pmemu/badblocks (and its directory in dir) */
 static bool
-list_path(char *path, size_t len, char *dir, size_t dlen)
+list_path(const char *pmem, char *path, size_t len, char *dir, size_t dlen)
 {
-	const char *pmem = shim_opts()->pmem_dir;
 	if (pmem == NULL)
 		return false;
 	size_t n = strlen(pmem);
@@ -83,11 +82,12 @@ load_one(const char *name, uint64_t off, uint64_t len, void *ctx)
 		(void)shim_poison_add(name, off, len, false);
 }
 
-void
-shim_poison_load(void)
+/* load_list -- the list beside the directory `of`, if it has one */
+static void
+load_list(const char *of)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
-	if (!list_path(path, sizeof(path), dir, sizeof(dir)))
+	if (!list_path(of, path, sizeof(path), dir, sizeof(dir)))
 		return;
 	int fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -96,6 +96,15 @@ shim_poison_load(void)
 	read_all(fd);
 	REAL(close)(fd);
 	for_each_entry(list_buf, load_one, NULL);
+}
+
+/* the pmem dir's list; a check of a crash image also the image's (the
+ * lines its crash left poisoned: emulator/explore/badblocks.c) */
+void
+shim_poison_load(void)
+{
+	load_list(shim_opts()->pmem_dir);
+	load_list(shim_opts()->image_dir);
 }
 
 struct save_ctx {
@@ -148,7 +157,8 @@ shim_poison_save(void)
 	/* a check of a crash image changes its own image, not the device
 	 * of the recording: what it clears stays in its process */
 	if (!changed || shim_opts()->image_dir != NULL ||
-			!list_path(path, sizeof(path), dir, sizeof(dir)))
+			!list_path(shim_opts()->pmem_dir, path, sizeof(path),
+				dir, sizeof(dir)))
 		return;
 	mkdir(dir, 0755);
 	int fd = REAL(open)(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

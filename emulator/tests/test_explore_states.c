@@ -56,12 +56,34 @@ test_state_id_roundtrip(void **state)
 }
 
 static void
+test_state_id_names_a_poisoned_line(void **state)
+{
+	(void)state;
+	struct xp_choice c[2] = {
+		{ 0, 0x40, { MODEL_OUT_POISON, 0, 0 } },
+		{ 1, 0x80, { MODEL_OUT_EVICT, 2, 0 } },
+	};
+	char *id = xp_state_id(9, c, 2);
+	assert_string_equal(id, "9:0.40=p,1.80=e2");
+	uint64_t point;
+	struct xp_choice *back;
+	size_t n;
+	assert_int_equal(xp_state_parse(id, &point, &back, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(back[0].out.kind, MODEL_OUT_POISON);
+	assert_int_equal(back[0].out.point, 0);
+	free(back);
+	free(id);
+}
+
+static void
 test_state_id_rejects_garbage(void **state)
 {
 	(void)state;
 	static const char *const bad[] = { "", "x", "5:", "5:0.40", "5:0.40=",
 		"5:0.40=q1", "5:0.40=w0", "5:0.40=t1", "5:0.zz=w1",
-		"5:0.40=w1,0.40=e2", "-1", "5:a.40=w1" };
+		"5:0.40=w1,0.40=e2", "-1", "5:a.40=w1", "5:0.40=p1",
+		"5:0.40=pp" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t p;
 		struct xp_choice *c;
@@ -291,11 +313,60 @@ test_openset_keeps_one_outcome_per_content(void **state)
 	model_delete(m);
 }
 
+/* poison_at -- index of line o's POISON outcome, or -1 */
+static long
+poison_at(const struct xp_open *o)
+{
+	struct model_outcome p = { MODEL_OUT_POISON, 0, 0 };
+	return xp_open_find(o, &p);
+}
+
+static void
+test_poison_only_where_a_write_back_is_in_flight(void **state)
+{
+	(void)state;
+	struct model *m = sc_new(MODEL_DOMAIN_ADR, 4096, false, 512);
+	sc_store(m, 1, 0, 8, 'A');              /* dirty, never flushed */
+	sc_store(m, 1, 64, 8, 'B');
+	sc_ev(m, MODEL_EV_CLWB, 1, 64, 64);     /* in flight */
+	sc_store(m, 1, 128, 8, 'C');
+	sc_ev(m, MODEL_EV_CLWB, 1, 128, 64);
+	sc_store(m, 1, 136, 8, 'C');            /* in flight and dirty */
+	struct xp_openset os = { 0 };
+	xp_openset_load(&os, m, MODEL_STRAT_ALL);
+	for (size_t i = 0; i < os.n; i++)     /* `all` has no poison */
+		assert_int_equal(poison_at(&os.v[i]), -1);
+	xp_openset_load(&os, m, MODEL_STRAT_POISON);
+	assert_int_equal(os.n, 3);
+	assert_int_equal(os.v[0].nout, 1);      /* LOST only */
+	for (size_t i = 1; i < 3; i++) {
+		const struct xp_open *o = &os.v[i];
+		/* LOST, POISON: the line's bytes are the fixed pattern */
+		assert_int_equal(o->nout, 2);
+		assert_int_equal(poison_at(o), 1);
+		assert_int_equal(o->ndistinct, 2);
+		for (uint32_t b = 0; b < o->line_len; b++)
+			assert_int_equal(xp_open_content(o, 1)[b],
+					MODEL_POISON_BYTE(b));
+	}
+	xp_openset_load(&os, m, MODEL_STRAT_ALL | MODEL_STRAT_POISON);
+	const struct xp_open *l = &os.v[2];
+	assert_int_equal(poison_at(l), (long)l->nout - 1);  /* last */
+	assert_int_equal(l->out[l->distinct[l->newest]].kind, MODEL_OUT_EVICT);
+	sc_ev(m, MODEL_EV_SFENCE, 1, 0, 0);     /* durable: nothing poisons */
+	xp_openset_load(&os, m, MODEL_STRAT_ALL | MODEL_STRAT_POISON);
+	for (size_t i = 0; i < os.n; i++)
+		assert_int_equal(poison_at(&os.v[i]), -1);
+	xp_openset_free(&os);
+	model_delete(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_id_roundtrip),
+		cmocka_unit_test(test_state_id_names_a_poisoned_line),
 		cmocka_unit_test(test_state_id_rejects_garbage),
 		cmocka_unit_test(test_exhaustive_product),
 		cmocka_unit_test(test_beyond_max_lines_single_inclusions_and_omissions),
@@ -304,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_bounded_inclusions_first_outcomes_first),
 		cmocka_unit_test(test_all_newest_is_the_newest_content),
 		cmocka_unit_test(test_openset_keeps_one_outcome_per_content),
+		cmocka_unit_test(test_poison_only_where_a_write_back_is_in_flight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,7 +110,7 @@ static const struct region *region_of(const struct oracle *o, uint32_t id)
 
 struct open_info {
 	struct model_open_line ol;
-	size_t counts[4];     /* per enum model_outcome_kind */
+	size_t counts[5];     /* per enum model_outcome_kind */
 	uint64_t durable;     /* hash of the LOST content */
 	uint64_t *hashes;     /* distinct outcome content hashes, sorted */
 	size_t nhashes;
@@ -133,22 +133,25 @@ static void line_outcomes(const struct oracle *o, const struct region *r,
 	struct model_outcome *out = NULL;
 	for (;;) {
 		out = realloc(out, max * sizeof(*out));
-		n = model_line_outcomes(o->m, r->id, oi->ol.off, MODEL_STRAT_ALL,
-				out, max);
+		n = model_line_outcomes(o->m, r->id, oi->ol.off,
+				MODEL_STRAT_ALL | MODEL_STRAT_POISON, out, max);
 		if (n <= max)
 			break;
 		max = n;
 	}
 	oi->hashes = xmalloc(n * sizeof(uint64_t));
 	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)out[i].kind < 4)
+		if ((unsigned)out[i].kind < 5)
 			oi->counts[out[i].kind]++;
 		if (model_outcome_content(o->m, r->id, oi->ol.off, &out[i],
 				buf) != 0)
 			printf("check outcome-content-failed %u %" PRIu64 " %zu\n",
 				r->id, oi->ol.off, i);
-		uint64_t h = cached_line_hash(r->id, oi->ol.off, buf, r->line,
-				i + 1);
+		/* a poisoned line: its pattern at an offset no line has
+		 * (docs/differential.md, "Hashes") */
+		uint64_t h = out[i].kind == MODEL_OUT_POISON ?
+			line_hash(r->id, oi->ol.off ^ (1ull << 63), buf, r->line) :
+			cached_line_hash(r->id, oi->ol.off, buf, r->line, i + 1);
 		if (i == 0 && (out[i].kind != MODEL_OUT_LOST ||
 				h != oi->durable))
 			printf("check lost-first-and-durable %u %" PRIu64 "\n",
@@ -202,12 +205,12 @@ static void print_open(const struct open_info *oi, bool with_set,
 {
 	const struct model_open_line *l = &oi->ol;
 	printf("open %u %" PRIu64 " v=%u flags=%c%c%c site=%u lost=%zu wb=%zu"
-		" evict=%zu torn=%zu distinct=%zu", l->region, l->off,
+		" evict=%zu torn=%zu poison=%zu distinct=%zu", l->region, l->off,
 		l->versions, l->dirty ? 'd' : '-', l->in_flight ? 'f' : '-',
 		l->unexplored ? 'u' : '-', l->store_site,
 		oi->counts[MODEL_OUT_LOST], oi->counts[MODEL_OUT_WB],
 		oi->counts[MODEL_OUT_EVICT], oi->counts[MODEL_OUT_TORN],
-		oi->nhashes);
+		oi->counts[MODEL_OUT_POISON], oi->nhashes);
 	if (with_set)
 		printf(" set=%016" PRIx64, set_digest(oi->hashes, oi->nhashes));
 	printf("\n");

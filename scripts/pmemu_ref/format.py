@@ -56,6 +56,15 @@ def set_digest(hashes: Iterable[int]) -> int:
 _PATTERN_TILES: dict[int, bytes] = {}
 
 
+def poison_content(n: int) -> bytes:
+    """the bytes of a poisoned line of n bytes (its content is not
+    defined; both models give this one): byte i is (0xa5 ^ i*29) & 0xff"""
+    return bytes((0xA5 ^ (i * 29)) & 0xFF for i in range(n))
+
+
+POISON_BIT = 1 << 63  # a poisoned line hashes at off ^ POISON_BIT
+
+
 def pattern(region: int, off: int, n: int) -> bytes:
     """initial media: byte i of region r is (r*131 + i*7 + 1) & 0xff"""
     tile = _PATTERN_TILES.get(region)

@@ -354,6 +354,12 @@ class Reference:
         torn = self.torn_pieces(ln)
         return {"lost": [ln.d], "wb": wb, "evict": evict, "torn": torn}
 
+    def poisonable(self, ln: Line) -> bool:
+        """the poison outcome (strategy `poison`): a line left poisoned
+        by a crash, where one of its in-flight write-backs has a known
+        content (exactly the lines `inflight` offers an outcome for)"""
+        return any(ln.version(w.seq).known for w in ln.wbs)
+
     def torn_pieces(self, ln: Line) -> list[bytes]:
         return [c for v, base, units, size in self.tearable(ln)
                 for c in self.torn_of(v, base, units, size)]

@@ -120,7 +120,14 @@ class Runner(model.Reference):
                 self.torn_hashes[id(v)] = cached
             torn += len(cached[2])
             hashes.update(cached[2])
-        return {"lost": 1, "wb": wb, "evict": evict, "torn": torn}, hashes
+        poison = 0
+        if self.poisonable(ln):
+            poison = 1
+            hashes.add(fmt.line_hash(
+                ln.region, ln.off ^ fmt.POISON_BIT,
+                fmt.poison_content(self.regions[ln.region].line)))
+        return {"lost": 1, "wb": wb, "evict": evict, "torn": torn,
+                "poison": poison}, hashes
 
     def ev_crash(self, ev: Event) -> None:
         base = 0
@@ -173,10 +180,11 @@ class Runner(model.Reference):
             self.out.append(head + " images=perline")
         for ln, hd, counts, hashes in opened:
             text = ("open %d %d v=%d flags=%s site=%d lost=%d wb=%d evict=%d"
-                    " torn=%d distinct=%d" % (
+                    " torn=%d poison=%d distinct=%d" % (
                         ln.region, ln.off, len(ln.hist), flags_of(ln),
                         store_site(ln), counts["lost"], counts["wb"],
-                        counts["evict"], counts["torn"], len(hashes)))
+                        counts["evict"], counts["torn"], counts["poison"],
+                        len(hashes)))
             if not whole:
                 text += " set=" + fmt.hx(fmt.set_digest(hashes))
             self.out.append(text)

@@ -75,6 +75,18 @@ def test_flush_without_fence_may_be_lost():
     assert crash_images(ref) == images(d, put(d, 0, A8))
 
 
+def test_poison_only_where_a_write_back_is_in_flight():
+    """--strategy poison: a line whose write-back was in flight may be
+    left poisoned; a dirty line never flushed, or a fenced one, not"""
+    ref = run(make(), store(0, 0, A8), store(0, 64, B8),
+              "clwb 0 1 0 64 64", store(0, 72, A8))
+    assert not ref.poisonable(ref.lines[(0, 0)])
+    assert ref.poisonable(ref.lines[(0, 64)])   # in flight (and dirty)
+    run(ref, "sfence 0")
+    assert not ref.poisonable(ref.lines[(0, 64)])
+    assert fmt.poison_content(4) == bytes([0xA5, 0xB8, 0x9F, 0xF2])
+
+
 def test_inflight_three_lines_give_eight_images():
     """each of 3 flushed, unfenced lines independently lost or landed"""
     ev = []

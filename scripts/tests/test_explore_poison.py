@@ -188,3 +188,44 @@ def test_bad_strategy_list_is_one_line_exit_2(tmp_path, twin):
     assert r.stderr.startswith("pmemu: error: --strategy poison,bogus: "
                                "expected pessimistic, inflight, eviction, "
                                "torn, poison or all")
+
+
+@pytest.fixture(scope="module")
+def sds_pool(tmp_path_factory):
+    exe = tmp_path_factory.mktemp("obj") / "sds_pool"
+    subprocess.run(["cc", "-O1", "-g", str(PROG_SRC.parent / "sds_pool.c"),
+                    "-o", str(exe), "-lpmemobj"], check=True)
+    return str(exe)
+
+
+@pytest.mark.parametrize("check", ["open", "pmempool"])
+def test_libpmemobj_and_pmempool_see_a_poisoned_line(tmp_path, sds_pool,
+                                                    check):
+    """--ndctl on: libpmemobj's open refuses a pool a crash left with a
+    bad block (EIO), pmempool check reports it; without poison, a
+    transaction's crash states all open"""
+    pm = tmp_path / "pm"
+    pm.mkdir()
+    env = dict(os.environ, PMEMOBJ_CONF="sds.at_create=0")
+    pool = pm / "pool"
+
+    def explore(strategy):
+        subprocess.run([PMEMU, "run", "-q", "--pmem-dir", str(pm), "--ndctl",
+                        "on", "--", sds_pool, str(pool), "create"],
+                       check=True, capture_output=True, env=env)
+        cmd = ("%s %s open" % (sds_pool, pool) if check == "open" else
+               "pmempool check %s" % pool)
+        return subprocess.run([PMEMU, "explore", "--no-progress",
+                               "--no-explain", "--ndctl", "on",
+                               "--strategy", strategy, "--pmem-dir",
+                               str(pm), "--check", cmd, "--", sds_pool,
+                               str(pool), "update"], capture_output=True,
+                              text=True, env=env)
+    r = explore("inflight")
+    assert r.returncode == 0, r.stdout + r.stderr
+    pool.unlink()
+    r = explore("inflight,poison")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "=p\n" in r.stdout
+    assert ("pool set contains bad blocks and cannot be opened" if
+            check == "open" else "poolset contains bad blocks") in r.stdout

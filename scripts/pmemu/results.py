@@ -155,7 +155,7 @@ class ExplainedLine:
     file: str | None
     off: int
     len: int
-    reason: str                # never-flushed, flushed-no-fence, torn, ...
+    reason: str                # never-flushed, flushed-no-fence, torn, poisoned, ...
     store_site: Site | None
     flush_site: Site | None
     stores: tuple = ()         # every lost store's site, program's first

@@ -20,10 +20,12 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_region.h"
+#include "shim_session.h"
 
 #define COPY_CHUNK (64u << 10)
 #define PAGE_LEN 4096u
 #define UNSYNCED_MAX_PAGES (1ull << 28) /* 1 TiB of 4 KiB pages */
+#define BITMAP_LEN (UNSYNCED_MAX_PAGES / 8) /* a bit per page */
 #define SHIM_FD_MIN 900                 /* keep our descriptors high */
 
 /* fd_high -- move a descriptor of ours out of the program's usual range */
@@ -94,8 +96,24 @@ media_map(struct shim_region *r)
 	}
 }
 
-int
-shim_view_create(struct shim_region *r)
+/* bitmaps_map -- the page bitmaps of the view (unsynced, based), in a
+ * file of their own so that every process holding the view shares them */
+static int
+bitmaps_map(struct shim_region *r, int meta_fd)
+{
+	uint8_t *p = REAL(mmap)(NULL, 2 * BITMAP_LEN, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE, meta_fd, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	r->unsynced = p;
+	r->based = p + BITMAP_LEN;
+	return 0;
+}
+
+/* view_new -- a new view: a sparse copy of the media's data, and its
+ * bitmaps (v: their descriptors) */
+static int
+view_new(struct shim_region *r, struct shim_session_view *v)
 {
 	struct stat st;
 	if (REAL(fstat)(r->media_fd, &st) != 0)
@@ -115,18 +133,53 @@ shim_view_create(struct shim_region *r)
 		REAL(close)(fd);
 		return ret;
 	}
-	r->view_fd = fd_high(fd);
-	r->media_fd = fd_high(r->media_fd);
-	r->unsynced = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->unsynced == MAP_FAILED)
-		return -ENOMEM;
-	r->based = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->based == MAP_FAILED)
-		return -ENOMEM;
+	v->view_fd = fd;
+	v->meta_fd = memfd_create("pmemu-view-pages", MFD_CLOEXEC);
+	if (v->meta_fd >= 0 &&
+			REAL(ftruncate)(v->meta_fd, 2 * BITMAP_LEN) == 0)
+		return 0;
+	ret = -errno;
+	if (v->meta_fd >= 0)
+		REAL(close)(v->meta_fd);
+	REAL(close)(fd);
+	return ret;
+}
+
+/*
+ * shim_view_create -- the view of the media r->media_fd: the one another
+ * process of the run holds (shim_session.c), else a new one
+ */
+int
+shim_view_create(struct shim_region *r)
+{
+	struct shim_session_view v = { .id = r->id };
+	struct stat st;
+	int ret = 0;
+	shim_session_lock();
+	if (shim_session_find(r->media_dev, r->media_ino, &v) == 0 &&
+			REAL(fstat)(v.view_fd, &st) == 0)
+		r->len = (uint64_t)st.st_size;
+	else
+		ret = view_new(r, &v);
+	if (ret == 0) {
+		r->id = v.id;
+		r->view_fd = v.view_fd = fd_high(v.view_fd);
+		v.meta_fd = fd_high(v.meta_fd);
+		shim_session_hold(r->media_dev, r->media_ino, &v);
+		r->media_fd = fd_high(r->media_fd);
+		ret = bitmaps_map(r, v.meta_fd);
+	}
+	shim_session_unlock();
+	if (ret != 0)
+		return ret;
 	media_map(r);
 	return 0;
+}
+
+bool
+shim_view_shared(const struct shim_region *r)
+{
+	return shim_session_held_elsewhere(r->media_dev, r->media_ino);
 }
 
 /* shim_region_resized -- the view changed size (ftruncate, fallocate,

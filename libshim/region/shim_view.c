@@ -4,7 +4,8 @@
  *
  * The view lives in PMEMU_TMPDIR (default /dev/shm), unlinked at once so a
  * killed run leaves nothing behind; forked children share it through the
- * inherited descriptor and mappings. Only the data ranges of the media are
+ * inherited descriptor and mappings, other processes of the run through
+ * the run's table (shim_session.c). Only the data ranges of the media are
  * copied (SEEK_DATA/SEEK_HOLE), and all-zero blocks are skipped, so a
  * 1 GiB pool of which 1 MiB is used costs 1 MiB.
  */

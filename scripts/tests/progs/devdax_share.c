@@ -1,11 +1,16 @@
 /* devdax_share.c ROLE DEV SYNCDIR -- two processes started apart (not
- * forked from one another) that map one device DAX DEV:
+ * forked from one another) that map one device DAX (or pmem file) DEV:
  *   write-flush, write-noflush: "hello" at 0 (persisted, or not: the
  *     bug), then ready=1 at 64, persisted; waits for SYNCDIR/done
+ *   write-late: "hello" at 0 and ready=1 at 64, neither persisted; waits
+ *     for SYNCDIR/exited (the reader exited), then persists flag=1 at 8192
+ *     (the bug: the data was never persisted, and the exit of the reader,
+ *     which maps it too, does not persist it)
  *   read: waits for ready through its own mapping, prints "saw hello" (or
- *     what it saw), persists flag=1 at 4096, creates SYNCDIR/done
- *   check DEV: exit 1 when the flag is durable and the data is not
- * The waits give up after about 3 s (the processes do not share memory). */
+ *     "saw nothing"), persists flag=1 at 4096, creates SYNCDIR/done
+ *   peek: the same, without the flag (no store at all)
+ *   check DEV: exit 1 when a flag is durable and the data is not
+ * The waits give up after about 5 s (the processes do not share memory). */
 #include <fcntl.h>
 #include <libpmem.h>
 #include <stdio.h>
@@ -14,7 +19,7 @@
 #include <unistd.h>
 
 #define MiB2 (2u << 20)
-#define TRIES 300 /* of 10 ms */
+#define TRIES 500 /* of 10 ms */
 
 static volatile char *
 map_dev(const char *dev, int prot)
@@ -28,38 +33,46 @@ map_dev(const char *dev, int prot)
 }
 
 static void
-done_path(char *buf, size_t len, const char *dir)
+wait_for(const char *dir, const char *name)
 {
-	snprintf(buf, len, "%s/done", dir);
+	char done[4096];
+	snprintf(done, sizeof(done), "%s/%s", dir, name);
+	for (int i = 0; i < TRIES && access(done, F_OK) != 0; i++)
+		usleep(10000);
 }
 
 static int
-writer(volatile char *m, int flush, const char *dir)
+writer(volatile char *m, const char *role, const char *dir)
 {
-	char done[4096];
-	done_path(done, sizeof(done), dir);
+	int late = strcmp(role, "write-late") == 0;
 	memcpy((char *)m, "hello", 6); /* DATA */
-	if (flush)
+	if (strcmp(role, "write-flush") == 0)
 		pmem_persist((char *)m, 6);
 	m[64] = 1;
-	pmem_persist((char *)m + 64, 1);
-	for (int i = 0; i < TRIES && access(done, F_OK) != 0; i++)
-		usleep(10000);
+	if (!late)
+		pmem_persist((char *)m + 64, 1);
+	wait_for(dir, late ? "exited" : "done");
+	if (late) {
+		m[8192] = 1;
+		pmem_persist((char *)m + 8192, 1);
+	}
 	return 0;
 }
 
 static int
-reader(volatile char *m, const char *dir)
+reader(volatile char *m, int flag, const char *dir)
 {
 	char done[4096];
-	done_path(done, sizeof(done), dir);
+	snprintf(done, sizeof(done), "%s/done", dir);
 	int i;
 	for (i = 0; i < TRIES && m[64] != 1; i++)
 		usleep(10000);
 	if (m[64] == 1 && memcmp((const char *)m, "hello", 6) == 0) {
 		printf("saw hello\n");
-		m[4096] = 1;
-		pmem_persist((char *)m + 4096, 1);
+		if (flag) {
+			m[4096] = 1;
+			pmem_persist((char *)m + 4096, 1);
+		}
 	} else {
 		printf("saw nothing\n");
 	}
@@ -80,7 +93,8 @@ main(int argc, char **argv)
 		volatile char *m = map_dev(argv[2], PROT_READ);
 		if (m == NULL)
 			return 2;
-		return m[4096] == 1 && memcmp((const char *)m, "hello", 6) != 0;
+		return (m[4096] == 1 || m[8192] == 1) &&
+			memcmp((const char *)m, "hello", 6) != 0;
 	}
 	if (argc < 4)
 		return 2;
@@ -89,7 +103,7 @@ main(int argc, char **argv)
 		perror(argv[2]);
 		return 2;
 	}
-	if (strcmp(role, "read") == 0)
-		return reader(m, argv[3]);
-	return writer(m, strcmp(role, "write-flush") == 0, argv[3]);
+	if (strcmp(role, "read") == 0 || strcmp(role, "peek") == 0)
+		return reader(m, strcmp(role, "read") == 0, argv[3]);
+	return writer(m, role, argv[3]);
 }

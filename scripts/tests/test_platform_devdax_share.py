@@ -9,6 +9,7 @@ reader waits for it, then persists a flag on another page that says it
 saw "hello"."""
 import os
 import re
+import signal
 import subprocess
 
 import pytest
@@ -128,3 +129,26 @@ def test_a_process_that_exits_leaves_the_view_to_the_other(tmp_path, prog):
     assert "saw hello" in r.stdout, r.stdout + r.stderr
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"stored at {where()}" in r.stdout, r.stdout
+
+
+def test_sigkill_leaves_nothing_behind(tmp_path, prog):
+    # killed while the writer still maps the device: nothing in
+    # PMEMU_TMPDIR, and the media holds what was durable (the persisted
+    # ready byte, not the unflushed "hello")
+    pm, opts, sync, env = make_dirs(tmp_path, "dax0.0")
+    never = tmp_path / "never"  # the writer waits for its done in vain
+    never.mkdir()
+    cmd = '"$0" write-noflush "$1" "$2" & "$0" peek "$1" "$3"; wait'
+    p = subprocess.Popen([PMEMU, "run", *opts, "--", "sh", "-c", cmd, prog,
+                          str(pm / "dax0.0"), str(never), str(sync)],
+                         stdout=subprocess.PIPE, text=True, env=env,
+                         start_new_session=True)
+    try:
+        assert p.stdout.readline() == "saw hello\n"
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        p.stdout.close()
+    assert os.listdir(tmp_path / "views") == []
+    media = (pm / "dax0.0").read_bytes()
+    assert media[:6] == bytes(6) and media[64] == 1

@@ -42,6 +42,7 @@ struct holder {
 struct entry {
 	uint64_t media_dev, media_ino;  /* 0, 0: free */
 	uint64_t view_dev, view_ino;    /* the view the holders hold */
+	uint64_t meta_dev, meta_ino;    /* and its bitmaps */
 	uint32_t id, pad;
 	struct holder holders[HOLDERS];
 };
@@ -162,7 +163,21 @@ shim_session_unlock(void)
 		table_lockw(F_UNLCK);
 }
 
-/* entry_of -- the entry of the media, or a free one when `make` */
+static bool holder_live(const struct entry *e, const struct holder *h);
+
+/* entry_unheld -- no live process holds e's view */
+static bool
+entry_unheld(const struct entry *e)
+{
+	for (int i = 0; i < HOLDERS; i++)
+		if (e->holders[i].pid == getpid() ||
+				holder_live(e, &e->holders[i]))
+			return false;
+	return true;
+}
+
+/* entry_of -- the entry of the media, or when `make` a free one (the
+ * table full: one whose view no live process holds any more) */
 static struct entry *
 entry_of(dev_t dev, ino_t ino, bool make)
 {
@@ -176,13 +191,17 @@ entry_of(dev_t dev, ino_t ino, bool make)
 		if (free_one == NULL && e->media_dev == 0 && e->media_ino == 0)
 			free_one = e;
 	}
+	for (int i = 0; make && free_one == NULL && i < ENTRIES; i++)
+		if (entry_unheld(&table->entries[i]))
+			free_one = &table->entries[i];
 	return make ? free_one : NULL;
 }
 
 /* holder_open -- holder h's descriptor fd, opened here, if it is still
- * the file (dev, ino): -1 otherwise */
+ * the file (dev, ino): -1 otherwise; *len: its size */
 static int
-holder_open(const struct holder *h, int fd, uint64_t dev, uint64_t ino)
+holder_open(const struct holder *h, int fd, uint64_t dev, uint64_t ino,
+		uint64_t *len)
 {
 	char path[64];
 	struct stat st;
@@ -195,6 +214,7 @@ holder_open(const struct holder *h, int fd, uint64_t dev, uint64_t ino)
 		REAL(close)(own);
 		return -1;
 	}
+	*len = (uint64_t)st.st_size;
 	return own;
 }
 
@@ -204,7 +224,8 @@ holder_live(const struct entry *e, const struct holder *h)
 {
 	if (h->pid == 0 || h->pid == getpid())
 		return false;
-	int fd = holder_open(h, h->view_fd, e->view_dev, e->view_ino);
+	uint64_t len;
+	int fd = holder_open(h, h->view_fd, e->view_dev, e->view_ino, &len);
 	if (fd < 0)
 		return false;
 	REAL(close)(fd);
@@ -218,27 +239,20 @@ shim_session_find(dev_t dev, ino_t ino, struct shim_session_view *v)
 	if (e == NULL)
 		return -1;
 	v->id = e->id;
-	struct stat meta;
 	for (int i = 0; i < HOLDERS; i++) {
 		struct holder *h = &e->holders[i];
 		if (h->pid == 0 || h->pid == getpid())
 			continue;
+		uint64_t meta_len;
 		v->view_fd = holder_open(h, h->view_fd, e->view_dev,
-			e->view_ino);
-		if (v->view_fd < 0) {
-			h->pid = 0; /* dead, or exec'd */
-			continue;
-		}
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", h->pid,
-			h->meta_fd);
-		v->meta_fd = REAL(open)(path, O_RDWR | O_CLOEXEC);
-		if (v->meta_fd >= 0 && REAL(fstat)(v->meta_fd, &meta) == 0)
-			return 0;
+			e->view_ino, &v->len);
+		v->meta_fd = v->view_fd < 0 ? -1 : holder_open(h, h->meta_fd,
+			e->meta_dev, e->meta_ino, &meta_len);
 		if (v->meta_fd >= 0)
-			REAL(close)(v->meta_fd);
-		REAL(close)(v->view_fd);
-		h->pid = 0;
+			return 0;
+		if (v->view_fd >= 0)
+			REAL(close)(v->view_fd);
+		h->pid = 0; /* dead, or exec'd */
 	}
 	return 1;
 }
@@ -247,8 +261,9 @@ void
 shim_session_hold(dev_t dev, ino_t ino, const struct shim_session_view *v)
 {
 	struct entry *e = entry_of(dev, ino, true);
-	struct stat st;
-	if (e == NULL || REAL(fstat)(v->view_fd, &st) != 0)
+	struct stat st, meta;
+	if (e == NULL || REAL(fstat)(v->view_fd, &st) != 0 ||
+			REAL(fstat)(v->meta_fd, &meta) != 0)
 		return; /* table full: this view is not shared */
 	if (e->media_dev != (uint64_t)dev || e->media_ino != (uint64_t)ino ||
 			e->view_dev != (uint64_t)st.st_dev ||
@@ -259,6 +274,8 @@ shim_session_hold(dev_t dev, ino_t ino, const struct shim_session_view *v)
 		e->media_ino = (uint64_t)ino;
 		e->view_dev = (uint64_t)st.st_dev;
 		e->view_ino = (uint64_t)st.st_ino;
+		e->meta_dev = (uint64_t)meta.st_dev;
+		e->meta_ino = (uint64_t)meta.st_ino;
 		e->id = v->id;
 	}
 	for (int i = 0; i < HOLDERS; i++) {

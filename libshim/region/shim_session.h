@@ -14,6 +14,7 @@ struct shim_session_view {
 	uint32_t id;               /* the region id the run gives the file */
 	int view_fd;               /* the view, opened in this process */
 	int meta_fd;               /* its page bitmaps (shim_view.c) */
+	uint64_t len;              /* the view's size (a view found) */
 };
 
 /* the first process of the run makes the session, the others find it
@@ -26,8 +27,8 @@ void shim_session_lock(void);
 void shim_session_unlock(void);
 
 /* (session lock held) the view another live process of the run holds of
- * the media (dev, ino), opened here: 0; *v->id is the file's id in the
- * run when it has one (1 returned), else -1 (none: create it) */
+ * the media (dev, ino), opened here in *v: 0; else 1 when the run has
+ * given the file an id (v->id, for a new view), -1 when it has not */
 int shim_session_find(dev_t dev, ino_t ino, struct shim_session_view *v);
 /* (session lock held) this process holds v of the media (dev, ino) */
 void shim_session_hold(dev_t dev, ino_t ino, const struct shim_session_view *v);

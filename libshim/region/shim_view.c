@@ -154,12 +154,10 @@ int
 shim_view_create(struct shim_region *r)
 {
 	struct shim_session_view v = { .id = r->id };
-	struct stat st;
 	int ret = 0;
 	shim_session_lock();
-	if (shim_session_find(r->media_dev, r->media_ino, &v) == 0 &&
-			REAL(fstat)(v.view_fd, &st) == 0)
-		r->len = (uint64_t)st.st_size;
+	if (shim_session_find(r->media_dev, r->media_ino, &v) == 0)
+		r->len = v.len;
 	else
 		ret = view_new(r, &v);
 	if (ret == 0) {

@@ -14,20 +14,15 @@ import subprocess
 
 import pytest
 
-from test_explore_programs import PMEMU, build_progs
+from test_explore_programs import PMEMU, build_progs, tagged_line
 
-SRC = os.path.join(os.path.dirname(__file__), "progs", "devdax_share.c")
 # the writer in the background, the reader; "exited" once the reader has
 PAIR = '"$0" write-$1 "$2" "$3" & "$0" $4 "$2" "$3"; : > "$3/exited"; wait'
 MIB2 = 2 << 20
 
 
 def where():
-    with open(SRC) as f:
-        for n, text in enumerate(f, 1):
-            if "/* DATA */" in text:
-                return f"writer (devdax_share.c:{n})"
-    raise AssertionError("no /* DATA */")
+    return f"writer (devdax_share.c:{tagged_line('devdax_share', 'DATA')})"
 
 
 @pytest.fixture(scope="module")

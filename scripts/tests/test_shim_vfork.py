@@ -2,22 +2,11 @@
 shim makes vfork a fork (intercept_thread.c), so the child's exec (a clean
 shutdown of the child's image, an interposer never left) does not switch
 the parent's shim off. dash runs a foreground command by vfork."""
-import os
 import subprocess
 
 import pytest
 
-from test_explore_programs import PMEMU, build_progs
-
-SRC = os.path.join(os.path.dirname(__file__), "progs", "vfork_store.c")
-
-
-def store_line():
-    with open(SRC) as f:
-        for n, text in enumerate(f, 1):
-            if "/* STORE */" in text:
-                return n
-    raise AssertionError("no /* STORE */")
+from test_explore_programs import PMEMU, build_progs, tagged_line
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +22,7 @@ def test_a_store_after_a_vfork_exec_is_tracked(tmp_path, prog):
                         "--error-exitcode=9", "--", prog, str(pm / "pool")],
                        capture_output=True, text=True)
     assert r.returncode == 9, r.stderr
-    assert f"(vfork_store.c:{store_line()})" in r.stderr, r.stderr
+    assert f"(vfork_store.c:{tagged_line('vfork_store', 'STORE')})" in r.stderr, r.stderr
     assert "not durable at exit" in r.stderr, r.stderr
 
 

@@ -203,7 +203,10 @@ shim_region_resized(struct shim_region *r)
 /*
  * media_base -- before a page of the media first changes, record what it
  * held (TRACE_REC_BASE): the file after the run holds what became durable,
- * and the explorer must start from what it held before
+ * and the explorer must start from what it held before. The page's bit is
+ * set once its record is in the trace: another process of the run (they
+ * share the bitmap) that sees it clear records the page too, and the
+ * explorer keeps the first record, made before anyone wrote the page.
  */
 static void
 media_base(struct shim_region *r, uint64_t off, size_t len)
@@ -211,8 +214,8 @@ media_base(struct shim_region *r, uint64_t off, size_t len)
 	uint8_t page[PAGE_LEN];
 	for (uint64_t p = off / PAGE_LEN; p * PAGE_LEN < off + len; p++) {
 		uint8_t bit = (uint8_t)(1u << (p % 8));
-		if (p < UNSYNCED_MAX_PAGES && (__atomic_fetch_or(
-				&r->based[p / 8], bit, __ATOMIC_RELAXED) & bit))
+		if (p < UNSYNCED_MAX_PAGES && (__atomic_load_n(
+				&r->based[p / 8], __ATOMIC_ACQUIRE) & bit))
 			continue;
 		uint64_t po = p * PAGE_LEN;
 		size_t n = r->len - po < PAGE_LEN ? (size_t)(r->len - po) : PAGE_LEN;
@@ -227,6 +230,9 @@ media_base(struct shim_region *r, uint64_t off, size_t len)
 		struct { uint32_t region, pad; uint64_t off, len; } body = {
 			r->id, 0, po, n };
 		shim_record(TRACE_REC_BASE, 0, &body, sizeof(body), page, n);
+		if (p < UNSYNCED_MAX_PAGES)
+			__atomic_fetch_or(&r->based[p / 8], bit,
+				__ATOMIC_RELEASE);
 	}
 }
 

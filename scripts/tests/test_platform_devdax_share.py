@@ -77,6 +77,21 @@ def test_reader_sees_the_writers_stores(tmp_path, prog, twin, name):
     assert os.listdir(tmp_path / "views") == []  # nothing left behind
 
 
+def test_a_store_another_process_persists_is_durable(tmp_path, prog):
+    # the reader persists the writer's "hello": by the writer's exit the
+    # line is durable, so the writer does not report it (the reader's
+    # flush is called redundant: docs/shim.md, a known false alarm)
+    pm, opts, sync, env = make_dirs(tmp_path, "dax0.0")
+    r = subprocess.run([PMEMU, "run", *opts, "--",
+                        *pair(prog, "noflush", pm / "dax0.0", sync,
+                              "persist")],
+                       capture_output=True, text=True, env=env)
+    assert r.stdout == "saw hello\n", r.stdout + r.stderr
+    assert "unpersisted" not in r.stderr, r.stderr
+    assert where() not in r.stderr, r.stderr
+    assert (pm / "dax0.0").read_bytes().startswith(b"hello\0")
+
+
 def test_one_region_in_the_trace(tmp_path, prog):
     pm, opts, sync, env = make_dirs(tmp_path, "dax0.0")
     trace = tmp_path / "trace"

@@ -9,6 +9,7 @@
  *   read: waits for ready through its own mapping, prints "saw hello" (or
  *     "saw nothing"), persists flag=1 at 4096, creates SYNCDIR/done
  *   peek: the same, without the flag (no store at all)
+ *   persist: the same, persisting the writer's "hello" instead of a flag
  *   check DEV: exit 1 when a flag is durable and the data is not
  * The waits give up after about 5 s (the processes do not share memory). */
 #include <fcntl.h>
@@ -69,9 +70,11 @@ reader(volatile char *m, int flag, const char *dir)
 		usleep(10000);
 	if (m[64] == 1 && memcmp((const char *)m, "hello", 6) == 0) {
 		printf("saw hello\n");
-		if (flag) {
+		if (flag == 1) {
 			m[4096] = 1;
 			pmem_persist((char *)m + 4096, 1);
+		} else if (flag == 2) {
+			pmem_persist((char *)m, 6); /* another's store */
 		}
 	} else {
 		printf("saw nothing\n");
@@ -103,7 +106,11 @@ main(int argc, char **argv)
 		perror(argv[2]);
 		return 2;
 	}
-	if (strcmp(role, "read") == 0 || strcmp(role, "peek") == 0)
-		return reader(m, strcmp(role, "read") == 0, argv[3]);
+	if (strcmp(role, "read") == 0)
+		return reader(m, 1, argv[3]);
+	if (strcmp(role, "persist") == 0)
+		return reader(m, 2, argv[3]);
+	if (strcmp(role, "peek") == 0)
+		return reader(m, 0, argv[3]);
 	return writer(m, role, argv[3]);
 }

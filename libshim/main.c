@@ -27,6 +27,7 @@
 #include "shim_join.h"
 #include "shim_poison.h"
 #include "shim_region.h"
+#include "shim_session.h"
 #include "shim_shared.h"
 #include "shim_site.h"
 #include "shim_store_log.h"
@@ -149,6 +150,7 @@ shim_init(void)
 		setenv("PMEMU_ROOT_PID", pid, 1); /* exec'd children know */
 	}
 	shim_real_init();
+	shim_session_start(opts.root_pid == 0);
 	shim_real_pmem_init();
 	shim_poison_load();
 	if (opts.root_pid == 0 && opts.badblocks != NULL) {

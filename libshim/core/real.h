@@ -61,6 +61,7 @@
 	X(int, unlinkat, (int, const char *, int)) \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *)) \
 	X(sighandler_t, signal, (int, sighandler_t)) \
+	X(pid_t, vfork, (void)) \
 	X(int, execve, (const char *, char *const[], char *const[])) \
 	X(int, execvpe, (const char *, char *const[], char *const[])) \
 	X(int, execv, (const char *, char *const[])) \

@@ -257,6 +257,8 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_TRACE", NULL, "an absolute file path", parse_trace },
 	{ "PMEMU_TMPDIR", NULL, "an absolute directory path", parse_tmpdir },
 	{ "PMEMU_ROOT_PID", NULL, "a process id", parse_root_pid },
+	{ "PMEMU_SESSION_FD", NULL, "the run's table of views (shim_session.c)",
+		parse_other },
 	{ "PMEMU_LIBDIR", NULL, "a directory", parse_other },
 	{ "PMEMU_STATE", NULL, "a crash state id", parse_other },
 	{ "PMEMU_MARKERS", NULL, "crash point names", parse_other },

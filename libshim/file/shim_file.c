@@ -22,6 +22,7 @@
 #include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_restored.h"
+#include "shim_session.h"
 #include "shim_site.h"
 #include "shim_sync.h"
 #include "shim_view.h"
@@ -102,8 +103,12 @@ unmap_one(struct shim_mapping *m, void *ctx)
 	shim_restored_clean(r->id, off, hi - lo);
 	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
 		.region = r->id, .off = off, .len = hi - lo };
-	/* a forked child leaves the media to the parent, which still maps it */
-	if (!shim_is_forked_child()) {
+	/* a forked child leaves the media to the parent, which still maps
+	 * it, and a process leaves it to another of the run that maps it */
+	shim_session_lock();
+	bool shared = shim_view_shared(r);
+	shim_session_unlock();
+	if (!shim_is_forked_child() && !shared) {
 		shim_snapshot_unsynced(r, off, hi - lo);
 		shim_emit_locked(&ev);
 		shim_pending_drain_all();

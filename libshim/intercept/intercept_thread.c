@@ -174,6 +174,19 @@ execle(const char *path, const char *arg, ...)
 	return execve(path, argv, envp);
 }
 
+/*
+ * vfork -- a fork: a vfork child runs in its parent's memory, so what the
+ * shim does in it (the exec's clean shutdown, its _exit) would be done to
+ * the parent's state, and the interposer it enters for the exec, never
+ * left, would leave the parent's thread inside the shim: every later call
+ * of the parent went to the real function, untracked. A program may only
+ * exec or _exit in a vfork child (POSIX), so a fork is the same to it.
+ */
+SHIM_INTERCEPTOR(pid_t, vfork, void)
+{
+	return fork();
+}
+
 SHIM_INTERCEPTOR(void, exit, int status)
 {
 	SHIM_REAL_ENSURE();

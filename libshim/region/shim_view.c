@@ -4,7 +4,8 @@
  *
  * The view lives in PMEMU_TMPDIR (default /dev/shm), unlinked at once so a
  * killed run leaves nothing behind; forked children share it through the
- * inherited descriptor and mappings. Only the data ranges of the media are
+ * inherited descriptor and mappings, other processes of the run through
+ * the run's table (shim_session.c). Only the data ranges of the media are
  * copied (SEEK_DATA/SEEK_HOLE), and all-zero blocks are skipped, so a
  * 1 GiB pool of which 1 MiB is used costs 1 MiB.
  */
@@ -20,10 +21,12 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_region.h"
+#include "shim_session.h"
 
 #define COPY_CHUNK (64u << 10)
 #define PAGE_LEN 4096u
 #define UNSYNCED_MAX_PAGES (1ull << 28) /* 1 TiB of 4 KiB pages */
+#define BITMAP_LEN (UNSYNCED_MAX_PAGES / 8) /* a bit per page */
 #define SHIM_FD_MIN 900                 /* keep our descriptors high */
 
 /* fd_high -- move a descriptor of ours out of the program's usual range */
@@ -94,8 +97,24 @@ media_map(struct shim_region *r)
 	}
 }
 
-int
-shim_view_create(struct shim_region *r)
+/* bitmaps_map -- the page bitmaps of the view (unsynced, based), in a
+ * file of their own so that every process holding the view shares them */
+static int
+bitmaps_map(struct shim_region *r, int meta_fd)
+{
+	uint8_t *p = REAL(mmap)(NULL, 2 * BITMAP_LEN, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE, meta_fd, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	r->unsynced = p;
+	r->based = p + BITMAP_LEN;
+	return 0;
+}
+
+/* view_new -- a new view: a sparse copy of the media's data, and its
+ * bitmaps (v: their descriptors) */
+static int
+view_new(struct shim_region *r, struct shim_session_view *v)
 {
 	struct stat st;
 	if (REAL(fstat)(r->media_fd, &st) != 0)
@@ -115,18 +134,51 @@ shim_view_create(struct shim_region *r)
 		REAL(close)(fd);
 		return ret;
 	}
-	r->view_fd = fd_high(fd);
-	r->media_fd = fd_high(r->media_fd);
-	r->unsynced = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->unsynced == MAP_FAILED)
-		return -ENOMEM;
-	r->based = REAL(mmap)(NULL, UNSYNCED_MAX_PAGES / 8, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->based == MAP_FAILED)
-		return -ENOMEM;
+	v->view_fd = fd;
+	v->meta_fd = memfd_create("pmemu-view-pages", MFD_CLOEXEC);
+	if (v->meta_fd >= 0 &&
+			REAL(ftruncate)(v->meta_fd, 2 * BITMAP_LEN) == 0)
+		return 0;
+	ret = -errno;
+	if (v->meta_fd >= 0)
+		REAL(close)(v->meta_fd);
+	REAL(close)(fd);
+	return ret;
+}
+
+/*
+ * shim_view_create -- the view of the media r->media_fd: the one another
+ * process of the run holds (shim_session.c), else a new one
+ */
+int
+shim_view_create(struct shim_region *r)
+{
+	struct shim_session_view v = { .id = r->id };
+	int ret = 0;
+	shim_session_lock();
+	if (shim_session_find(r->media_dev, r->media_ino, &v) == 0)
+		r->len = v.len;
+	else
+		ret = view_new(r, &v);
+	if (ret == 0) {
+		r->id = v.id;
+		r->view_fd = v.view_fd = fd_high(v.view_fd);
+		v.meta_fd = fd_high(v.meta_fd);
+		shim_session_hold(r->media_dev, r->media_ino, &v);
+		r->media_fd = fd_high(r->media_fd);
+		ret = bitmaps_map(r, v.meta_fd);
+	}
+	shim_session_unlock();
+	if (ret != 0)
+		return ret;
 	media_map(r);
 	return 0;
+}
+
+bool
+shim_view_shared(const struct shim_region *r)
+{
+	return shim_session_held_elsewhere(r->media_dev, r->media_ino);
 }
 
 /* shim_region_resized -- the view changed size (ftruncate, fallocate,
@@ -151,7 +203,10 @@ shim_region_resized(struct shim_region *r)
 /*
  * media_base -- before a page of the media first changes, record what it
  * held (TRACE_REC_BASE): the file after the run holds what became durable,
- * and the explorer must start from what it held before
+ * and the explorer must start from what it held before. The page's bit is
+ * set once its record is in the trace: another process of the run (they
+ * share the bitmap) that sees it clear records the page too, and the
+ * explorer keeps the first record, made before anyone wrote the page.
  */
 static void
 media_base(struct shim_region *r, uint64_t off, size_t len)
@@ -159,8 +214,8 @@ media_base(struct shim_region *r, uint64_t off, size_t len)
 	uint8_t page[PAGE_LEN];
 	for (uint64_t p = off / PAGE_LEN; p * PAGE_LEN < off + len; p++) {
 		uint8_t bit = (uint8_t)(1u << (p % 8));
-		if (p < UNSYNCED_MAX_PAGES && (__atomic_fetch_or(
-				&r->based[p / 8], bit, __ATOMIC_RELAXED) & bit))
+		if (p < UNSYNCED_MAX_PAGES && (__atomic_load_n(
+				&r->based[p / 8], __ATOMIC_ACQUIRE) & bit))
 			continue;
 		uint64_t po = p * PAGE_LEN;
 		size_t n = r->len - po < PAGE_LEN ? (size_t)(r->len - po) : PAGE_LEN;
@@ -175,6 +230,9 @@ media_base(struct shim_region *r, uint64_t off, size_t len)
 		struct { uint32_t region, pad; uint64_t off, len; } body = {
 			r->id, 0, po, n };
 		shim_record(TRACE_REC_BASE, 0, &body, sizeof(body), page, n);
+		if (p < UNSYNCED_MAX_PAGES)
+			__atomic_fetch_or(&r->based[p / 8], bit,
+				__ATOMIC_RELEASE);
 	}
 }
 

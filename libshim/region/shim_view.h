@@ -13,6 +13,9 @@
 void shim_region_resized(struct shim_region *r);
 /* creates the view of an open media file: a sparse copy of its data */
 int shim_view_create(struct shim_region *r);
+/* (shim_session_lock held) another process of the run holds the view:
+ * its clean shutdown is that process's to do */
+bool shim_view_shared(const struct shim_region *r);
 /* the view's lines [off, off+len) reached the media (durable) */
 void shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
 		size_t len);

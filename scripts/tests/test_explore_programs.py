@@ -33,6 +33,15 @@ def build_progs(out, names):
     return built
 
 
+def tagged_line(name, tag):
+    """the number of the line of progs/NAME.c carrying /* TAG */"""
+    with open(os.path.join(PROGS, name + ".c")) as f:
+        for n, text in enumerate(f, 1):
+            if f"/* {tag} */" in text:
+                return n
+    raise AssertionError(f"no /* {tag} */ in {name}.c")
+
+
 def record_missing():
     """the reason to skip while `pmemu record` is a placeholder, or None"""
     r = subprocess.run([PMEMU, "record", "-o", "/dev/null", "--", "true"],

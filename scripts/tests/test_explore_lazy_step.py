@@ -7,17 +7,14 @@ enumerated; a system call given a buffer in the image works and reads it.
 Every trace here leaves the 5 lines of one page in flight at one crash
 point (flushed, not fenced: 2 outcomes each, lost or stored), so deciding the page would run the
 check 2^5 = 32 times there."""
-import json
 import os
-import subprocess
 import sys
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from explore_trace import Trace  # noqa: E402
-
-PMEMU = os.environ.get("PMEMU", "pmemu")
+from lazy_runs import (build_check, explore_lazy, in_flight_trace,  # noqa: E402
+                       runs_at_one_point)
 
 # check MODE IMAGE: maps the image shared and touches it as MODE says;
 # exit 0 unless a call fails (3): every state passes, the runs are counted
@@ -86,42 +83,20 @@ int main(int argc, char **argv)
 
 @pytest.fixture(scope="module")
 def check_bin(tmp_path_factory):
-    d = tmp_path_factory.mktemp("check")
-    src = d / "check.c"
-    src.write_text(CHECK_C)
-    exe = d / "check"
-    subprocess.run(["cc", "-O1", "-pthread", "-o", str(exe), str(src)],
-                   check=True)
-    return str(exe)
+    return build_check(tmp_path_factory.mktemp("check"), CHECK_C, "-pthread")
 
 
 @pytest.fixture(scope="module")
 def trace(tmp_path_factory):
-    d = tmp_path_factory.mktemp("trace")
-    media = d / "pool.img"
-    media.write_bytes(b"\0" * 4096)
-    t = Trace()
-    t.region(str(media), 4096)
-    for line in range(5):
-        t.store(line * 64, bytes([line + 1]) * 64, site=10 + line)
-        t.clwb(line * 64, site=20)     # in flight at the fence
-    t.sfence(site=30)
-    t.end()
-    return t.write(d / "t.trace")
+    return in_flight_trace(tmp_path_factory.mktemp("trace"), 4096,
+                           [line * 64 for line in range(5)])
 
 
 def runs_at_the_point(tmp_path, trace, check_bin, mode):
-    js = tmp_path / (mode + ".json")
-    r = subprocess.run([PMEMU, "explore", "--explore", "lazy", "--trace",
-                        str(trace), "--strategy", "pessimistic,inflight",
-                        "--no-progress", "--no-explain", "--jobs", "2",
-                        "--check", "%s %s {pmem}" % (check_bin, mode),
-                        "--json", str(js)], capture_output=True, text=True)
+    r, rep = explore_lazy(trace, "%s %s {pmem}" % (check_bin, mode),
+                          tmp_path / (mode + ".json"))
     assert r.returncode == 0, r.stdout + r.stderr
-    rep = json.loads(js.read_text())
-    note = [n for n in rep["notes"] if "most at one crash point" in n]
-    assert note, rep["notes"]
-    return int(note[0].split("most at one crash point: ")[1].split()[0])
+    return runs_at_one_point(rep)
 
 
 @pytest.mark.parametrize("mode, runs", [

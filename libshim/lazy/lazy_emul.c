@@ -319,29 +319,49 @@ lw_emul_access(void *ucv, const cs_insn *insn, uintptr_t ea, int prot)
 	return done;
 }
 
+/* legacy_prefix -- b is one of the legacy prefixes (SDM vol. 2, 2.1.1) */
+static bool
+legacy_prefix(uint8_t b)
+{
+	return b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x2e ||
+		b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 ||
+		b == 0x65 || b == 0x66 || b == 0x67;
+}
+
+unsigned
+lw_emul_string_size(const uint8_t *code, size_t n, bool *rep)
+{
+	bool o16 = false, w = false;
+	size_t i = 0;
+	*rep = false;
+	for (; i < n && legacy_prefix(code[i]); i++) {
+		o16 |= code[i] == 0x66;
+		*rep |= code[i] == 0xf2 || code[i] == 0xf3;
+	}
+	if (i < n && (code[i] & 0xf0) == 0x40)
+		w = (code[i++] & 8) != 0;
+	/* a4-af but a8, a9 (test with an immediate): movs cmps stos lods
+	 * scas, the even opcode bytes, the odd ones by operand size */
+	if (i + 1 != n || code[i] < 0xa4 || code[i] > 0xaf ||
+			code[i] == 0xa8 || code[i] == 0xa9)
+		return 0;
+	return !(code[i] & 1) ? 1 : w ? 8 : o16 ? 2 : 4;
+}
+
 /* rep_size -- the element size of the rep movs/stos at code (n bytes):
  * f3, a REX prefix or none, then a4/a5/aa/ab; 0 for anything else. Not
- * the 16-bit forms: capstone 4 reads 66 f3 ab (what as emits for rep
- * stosw) as rep stosd, and the lines they decide would depend on the
- * order of the prefixes */
+ * the 16-bit forms: what the handler runs for them (66 f3 a5) would be
+ * a different encoding from the check's (f3 66 a5) */
 static unsigned
 rep_size(const uint8_t *code, size_t n)
 {
-	size_t i = 1;
-	bool w = false;
-	if (n < 2 || code[0] != 0xf3)
+	bool rep;
+	unsigned size = lw_emul_string_size(code, n, &rep);
+	if (size == 0 || size == 2 || code[0] != 0xf3 || n > 3 ||
+			(n == 3 && (code[1] & 0xf0) != 0x40))
 		return 0;
-	if ((code[i] & 0xf0) == 0x40) {
-		w = (code[i] & 8) != 0;
-		i++;
-	}
-	if (i + 1 != n)
-		return 0;
-	if (code[i] == 0xa4 || code[i] == 0xaa)
-		return 1;
-	if (code[i] == 0xa5 || code[i] == 0xab)
-		return w ? 8 : 4;
-	return 0;
+	uint8_t op = code[n - 1];
+	return op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab ? size : 0;
 }
 
 unsigned

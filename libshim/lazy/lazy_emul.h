@@ -4,6 +4,7 @@
 #define PMEMU_LAZY_EMUL_H
 #include <capstone/capstone.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* insn, decoded at uc's pc (a ucontext_t), has one memory operand, at
@@ -12,6 +13,12 @@
  * written into uc, the pc past it; false (uc untouched) when it is not a
  * form emulated here */
 bool lw_emul_access(void *uc, const cs_insn *insn, uintptr_t ea, int prot)
+	__attribute__((visibility("hidden")));
+/* the element size of the string instruction (movs, cmps, stos, lods,
+ * scas) of the n bytes at code, from its bytes (capstone 4 ignores an
+ * operand-size prefix before a rep one: 66 f3 ab is rep stosw, not
+ * stosd), and whether it has a rep prefix; 0 for any other instruction */
+unsigned lw_emul_string_size(const uint8_t *code, size_t n, bool *rep)
 	__attribute__((visibility("hidden")));
 /* the element size of insn when it is rep movs or rep stos with no
  * prefix but rep, an operand size and REX (what lw_emul_rep runs); else 0 */

@@ -174,8 +174,10 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 	if (!cs_disasm_iter(st.cs, &code, &len, &addr, st.insn))
 		return 0;
 	const cs_x86 *x = &st.insn->detail->x86;
-	*rep = x->prefix[0] == X86_PREFIX_REP ||
-		x->prefix[0] == X86_PREFIX_REPNE;
+	bool prefixed; /* rep: only a string instruction's counts (not bnd) */
+	unsigned elem = lw_emul_string_size(st.insn->bytes, st.insn->size,
+			&prefixed);
+	*rep = elem != 0 && prefixed;
 	uint64_t count = *rep ? (uint64_t)uc->uc_mcontext.gregs[REG_RCX] : 1;
 	bool down = (uc->uc_mcontext.gregs[REG_EFL] & 0x400) != 0; /* DF */
 	for (uint8_t i = 0; i < x->op_count; i++) {
@@ -183,17 +185,18 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 		uint64_t base, index;
 		if (op->type != X86_OP_MEM)
 			continue;
-		if (n == max || op->size == 0 || op->size > 64 ||
+		unsigned size = elem ? elem : op->size;
+		if (n == max || size == 0 || size > 64 ||
 				op->mem.segment != X86_REG_INVALID ||
 				!gpr(uc, op->mem.base, addr, &base) ||
 				!gpr(uc, op->mem.index, addr, &index) ||
-				count > LW_STEP_REP_MAX / op->size)
+				count > LW_STEP_REP_MAX / size)
 			return 0;
 		uintptr_t ea = (uintptr_t)(base + index * (uint64_t)op->mem.scale +
 				(uint64_t)op->mem.disp);
-		uintptr_t span = (uintptr_t)(count * op->size);
-		lo[n] = down ? ea + op->size - span : ea;
-		hi[n] = down ? ea + op->size : ea + span;
+		uintptr_t span = (uintptr_t)(count * size);
+		lo[n] = down ? ea + size - span : ea;
+		hi[n] = down ? ea + size : ea + span;
 		store[n] = plain_store(i);
 		n++;
 	}

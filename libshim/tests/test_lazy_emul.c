@@ -423,6 +423,36 @@ test_rep_forms_end_as_the_instruction(void **state)
 	}
 }
 
+/* a string instruction's element size is its bytes', whatever the order
+ * of its prefixes (capstone 4 reads 66 f3 ab as rep stosd) */
+static void
+test_string_sizes_come_from_the_bytes(void **state)
+{
+	(void)state;
+	static const struct { uint8_t bytes[5]; uint8_t len; unsigned size;
+			bool rep; } cases[] = {
+		{ { 0x66, 0xf3, 0xab }, 3, 2, true },       /* rep stosw */
+		{ { 0xf3, 0x66, 0xa5 }, 3, 2, true },       /* rep movsw */
+		{ { 0xf3, 0x66, 0x48, 0xab }, 4, 8, true }, /* REX.W wins */
+		{ { 0xf3, 0xa5 }, 2, 4, true },             /* rep movsd */
+		{ { 0xa4 }, 1, 1, false },                  /* movsb */
+		{ { 0x66, 0xf3, 0xaf }, 3, 2, true },       /* repe scasw */
+		{ { 0xf2, 0xae }, 2, 1, true },             /* repne scasb */
+		{ { 0x48, 0xad }, 2, 8, false },            /* lodsq */
+		{ { 0xf2, 0xff, 0x20 }, 3, 0, true },       /* bnd jmp [rax] */
+		{ { 0xa8, 0x01 }, 2, 0, false },            /* test al, 1 */
+		{ { 0xf3, 0x0f, 0x6f, 0x07 }, 4, 0, true }, /* movdqu */
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		bool rep;
+		unsigned size = lw_emul_string_size(cases[k].bytes,
+				cases[k].len, &rep);
+		assert_int_equal(size, cases[k].size);
+		if (size != 0)
+			assert_int_equal(rep, cases[k].rep);
+	}
+}
+
 int
 main(void)
 {
@@ -431,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_other_forms_are_left_to_the_trap),
 		cmocka_unit_test(test_the_page_protection_is_kept),
 		cmocka_unit_test(test_rep_forms_end_as_the_instruction),
+		cmocka_unit_test(test_string_sizes_come_from_the_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

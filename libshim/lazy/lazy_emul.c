@@ -16,8 +16,9 @@
  *   check's registers; a page it reaches later faults into the handler as
  *   the check's instruction would have (lazy_step.c).
  *
- * Anything else (a lock or rep prefix on the ALU forms, an address-size
- * prefix, vector registers, a high-byte register) is stepped as before.
+ * Anything else (a lock, rep or segment prefix on those forms, an
+ * address-size prefix, vector registers, the 16-bit rep forms) is stepped
+ * as before.
  * Async-signal-safe: no call but the instruction's own memory access.
  */
 #ifndef _GNU_SOURCE

@@ -278,6 +278,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_ORACLE_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_GCC_PLUGIN_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_FAKE_LOG", NULL, "a file", parse_other },
+	{ "PMEMU_LAZY_STATS", NULL, "a file", parse_other },
 };
 
 const struct shim_env_var *

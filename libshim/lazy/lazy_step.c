@@ -13,6 +13,15 @@
  * undecided on it). A rep string instruction's remaining iterations are
  * decided at once and its pages stay open until it is done.
  *
+ * The common forms do not step: a move or an integer ALU instruction with
+ * one memory operand on the open page, and rep movs/stos, run in the
+ * handler (lazy_emul.c), which then closes the page as the trap would.
+ * A rep string instruction run there faults on its later pages inside the
+ * handler: those faults decide its lines as the check's own would (same
+ * registers, same element, its pc in the log), and one the check would
+ * take itself (no image page, a protection it lacks) hands the
+ * instruction back, its progress kept, to be stepped as before.
+ *
  * Where that cannot be exact, the page is decided whole, as before:
  * - the check has started a thread (another thread could read the open
  *   page during the step unseen);
@@ -34,13 +43,20 @@
 #include <capstone/capstone.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
+#include "lazy_emul.h"
 #include "lazy_step.h"
 
 #define LW_STEP_HOT 64    /* faults on one page before it is decided whole */
@@ -59,7 +75,15 @@ static struct {
 	struct { uintptr_t page; unsigned faults; } hot[LW_STEP_SLOTS];
 	void (*close_page)(uintptr_t page);
 	struct sigaction old_trap;
-} st;
+	uintptr_t page_len;
+	size_t nranges;   /* memory operands of the instruction opened */
+	uintptr_t ea, ea_end; /* its first one's bytes */
+	unsigned rep;     /* running a rep string instruction of this size */
+	bool gave_back;   /* a fault of the check's own stopped it */
+	uint64_t rcx_left;  /* its count then */
+	struct { unsigned long faults, traps, emulated, reps; } n;
+	int stats_fd;     /* PMEMU_LAZY_STATS */
+} st = { .stats_fd = -1 };
 
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
 		void *(*)(void *), void *);
@@ -150,8 +174,10 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 	if (!cs_disasm_iter(st.cs, &code, &len, &addr, st.insn))
 		return 0;
 	const cs_x86 *x = &st.insn->detail->x86;
-	*rep = x->prefix[0] == X86_PREFIX_REP ||
-		x->prefix[0] == X86_PREFIX_REPNE;
+	bool prefixed; /* rep: only a string instruction's counts (not bnd) */
+	unsigned elem = lw_emul_string_size(st.insn->bytes, st.insn->size,
+			&prefixed);
+	*rep = elem != 0 && prefixed;
 	uint64_t count = *rep ? (uint64_t)uc->uc_mcontext.gregs[REG_RCX] : 1;
 	bool down = (uc->uc_mcontext.gregs[REG_EFL] & 0x400) != 0; /* DF */
 	for (uint8_t i = 0; i < x->op_count; i++) {
@@ -159,17 +185,18 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 		uint64_t base, index;
 		if (op->type != X86_OP_MEM)
 			continue;
-		if (n == max || op->size == 0 || op->size > 64 ||
+		unsigned size = elem ? elem : op->size;
+		if (n == max || size == 0 || size > 64 ||
 				op->mem.segment != X86_REG_INVALID ||
 				!gpr(uc, op->mem.base, addr, &base) ||
 				!gpr(uc, op->mem.index, addr, &index) ||
-				count > LW_STEP_REP_MAX / op->size)
+				count > LW_STEP_REP_MAX / size)
 			return 0;
 		uintptr_t ea = (uintptr_t)(base + index * (uint64_t)op->mem.scale +
 				(uint64_t)op->mem.disp);
-		uintptr_t span = (uintptr_t)(count * op->size);
-		lo[n] = down ? ea + op->size - span : ea;
-		hi[n] = down ? ea + op->size : ea + span;
+		uintptr_t span = (uintptr_t)(count * size);
+		lo[n] = down ? ea + size - span : ea;
+		hi[n] = down ? ea + size : ea + span;
 		store[n] = plain_store(i);
 		n++;
 	}
@@ -182,6 +209,7 @@ lw_step_open(void *ucv, uintptr_t page, uintptr_t addr, uintptr_t lo[],
 {
 	ucontext_t *uc = ucv;
 	bool rep = false;
+	st.n.faults++;
 	if (!__atomic_load_n(&st.on, __ATOMIC_SEQ_CST) ||
 			st.nopen == LW_STEP_PAGES || hot(page))
 		return 0;
@@ -193,7 +221,11 @@ lw_step_open(void *ucv, uintptr_t page, uintptr_t addr, uintptr_t lo[],
 	if (st.nopen == 0)
 		st.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	st.open[st.nopen++] = page;
-	uc->uc_mcontext.gregs[REG_EFL] |= LW_TRAP_FLAG;
+	st.nranges = rep ? 0 : n;
+	st.ea = lo[0];
+	st.ea_end = hi[0];
+	if (st.rep == 0) /* the handler's own rep string: no trap */
+		uc->uc_mcontext.gregs[REG_EFL] |= LW_TRAP_FLAG;
 	return n;
 }
 
@@ -212,6 +244,74 @@ lw_step_is_open(uintptr_t page)
 	return false;
 }
 
+/* close_open -- the instruction is done: close its pages again */
+static void
+close_open(ucontext_t *uc)
+{
+	uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)LW_TRAP_FLAG;
+	size_t n = st.nopen;
+	st.nopen = 0;
+	for (size_t i = 0; i < n; i++)
+		st.close_page(st.open[i]);
+}
+
+/* run_rep -- the rep string instruction opened, run to its end here (or
+ * to a fault of the check's own: then stepped from there) */
+static void
+run_rep(ucontext_t *uc, unsigned size)
+{
+	unsigned len = st.insn->size;
+	st.rep = size;
+	st.gave_back = false;
+	lw_emul_rep(uc, st.insn, size);
+	st.rep = 0;
+	if (st.gave_back) {
+		uc->uc_mcontext.gregs[REG_RCX] = (greg_t)st.rcx_left;
+		return;
+	}
+	st.n.reps++;
+	uc->uc_mcontext.gregs[REG_RIP] += len;
+	close_open(uc);
+}
+
+void
+lw_step_run(void *ucv, int prot)
+{
+	ucontext_t *uc = ucv;
+	unsigned size;
+	if (st.nopen != 1 || st.rep != 0)
+		return;
+	if ((size = lw_emul_rep_size(st.insn)) != 0) {
+		run_rep(uc, size);
+	} else if (st.nranges == 1 && st.ea >= st.open[0] &&
+			st.ea_end <= st.open[0] + st.page_len &&
+			lw_emul_access(uc, st.insn, st.ea, prot)) {
+		st.n.emulated++;
+		close_open(uc);
+	}
+}
+
+uintptr_t
+lw_step_pc(uintptr_t pc)
+{
+	return st.rep != 0 ? st.pc : pc;
+}
+
+bool
+lw_step_give_back(void *ucv)
+{
+	ucontext_t *uc = ucv;
+	if (st.rep == 0 ||
+			!lw_emul_rep_at((uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+				st.rep))
+		return false;
+	/* end the handler's instruction where the check's will fault */
+	st.gave_back = true;
+	st.rcx_left = (uint64_t)uc->uc_mcontext.gregs[REG_RCX];
+	uc->uc_mcontext.gregs[REG_RCX] = 0;
+	return true;
+}
+
 /* on_trap -- the stepped instruction is done: close its pages again */
 static void
 on_trap(int sig, siginfo_t *si, void *ucv)
@@ -219,16 +319,13 @@ on_trap(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	if (st.nopen > 0 && (uc->uc_mcontext.gregs[REG_EFL] & LW_TRAP_FLAG)) {
 		int saved = errno;
+		st.n.traps++;
 		/* a rep string instruction traps per iteration: its ranges
 		 * were decided whole, its pages stay open until it is done */
 		if ((uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == st.pc &&
 				uc->uc_mcontext.gregs[REG_RCX] != 0)
 			return;
-		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)LW_TRAP_FLAG;
-		size_t n = st.nopen;
-		st.nopen = 0;
-		for (size_t i = 0; i < n; i++)
-			st.close_page(st.open[i]);
+		close_open(uc);
 		errno = saved;
 		return;
 	}
@@ -245,9 +342,29 @@ on_trap(int sig, siginfo_t *si, void *ucv)
 	}
 }
 
+/* stats -- PMEMU_LAZY_STATS: what the handlers did in this process, one
+ * line at exit (a debug count: tests and docs/performance.md) */
+__attribute__((destructor)) static void
+stats(void)
+{
+	char buf[160];
+	if (st.stats_fd < 0)
+		return;
+	int n = snprintf(buf, sizeof(buf), "lazy-stats pid %ld faults %lu "
+			"traps %lu emulated %lu rep %lu\n", (long)getpid(),
+			st.n.faults, st.n.traps, st.n.emulated, st.n.reps);
+	if (n > 0 && syscall(SYS_write, st.stats_fd, buf, (size_t)n) < 0)
+		return;
+}
+
 void
 lw_step_init(void (*close_page)(uintptr_t page))
 {
+	const char *stats_path = getenv("PMEMU_LAZY_STATS");
+	if (stats_path != NULL && stats_path[0] != '\0')
+		st.stats_fd = (int)syscall(SYS_openat, AT_FDCWD, stats_path,
+				O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	st.page_len = (uintptr_t)sysconf(_SC_PAGESIZE);
 	real_pthread_create = (__typeof__(real_pthread_create))
 		dlsym(RTLD_NEXT, "pthread_create");
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &st.cs) != CS_ERR_OK)

@@ -16,6 +16,18 @@ void lw_step_init(void (*close_page)(uintptr_t page))
 size_t lw_step_open(void *uc, uintptr_t page, uintptr_t addr,
 		uintptr_t lo[], uintptr_t hi[], bool store[], size_t max)
 	__attribute__((visibility("hidden")));
+/* after lw_step_open and the page opened with prot: the instruction runs
+ * in the handler when lazy_emul.c can run it, its pages closed; else the
+ * trap flag steps it */
+void lw_step_run(void *uc, int prot) __attribute__((visibility("hidden")));
+/* the pc a fault at pc stands for: the check's rep string instruction
+ * when the handler is running it (lw_step_run) */
+uintptr_t lw_step_pc(uintptr_t pc) __attribute__((visibility("hidden")));
+/* a fault of the check's own (not on an image page, or one the page's
+ * protection forbids) hit the handler's run of its rep string
+ * instruction: it stops there and is stepped from there; false when the
+ * fault is not that */
+bool lw_step_give_back(void *uc) __attribute__((visibility("hidden")));
 /* instructions are stepped: no thread started, the decoder ready */
 bool lw_step_on(void) __attribute__((visibility("hidden")));
 /* page is open for the instruction being stepped (a second fault on it

@@ -165,7 +165,7 @@ on_fault(int sig, siginfo_t *si, void *uc)
 		uint64_t off = m->off + (p - m->start);
 		uint64_t at = m->off + (addr - m->start);
 		bool store;
-		uintptr_t pc = lw_fault_pc(uc, &store);
+		uintptr_t pc = lw_step_pc(lw_fault_pc(uc, &store));
 		uintptr_t lo[4], hi[4];
 		bool wrote[4];
 		size_t n = lw_step_open(uc, p, addr, lo, hi, wrote, 4);
@@ -184,6 +184,12 @@ on_fault(int sig, siginfo_t *si, void *uc)
 			lw_read_range(m->file, off, off + lw.page, 'P', pc);
 		}
 		real_mprotect((void *)p, lw.page, m->prot);
+		if (n > 0)
+			lw_step_run(uc, m->prot);
+		errno = saved;
+		return;
+	}
+	if (lw_step_give_back(uc)) {
 		errno = saved;
 		return;
 	}

@@ -12,7 +12,9 @@
  *
  * Only a PASS comes from here: a child that fails, crashes or hangs, a
  * server lost, and a check that failed under the preload are run again
- * by plain exec (the caller), whose verdict is reported. The server is
+ * by plain exec (the caller), whose verdict is reported. Under
+ * libpmemu-lazy.so (cfg->lazy) only a served child's PASS is: a check
+ * that goes on without serving is stopped there and run by exec. The server is
  * replaced after RUNS_MAX passes and after any non-PASS. For good, the
  * slot runs by exec when the check has shell syntax, did not load the
  * library (static, set-id), could not serve (another thread or process,
@@ -249,6 +251,12 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		} else {
 			turn_off(s, "the check ended, or ran another program, "
 				"before it touched the image");
+		}
+		if (cfg->lazy) {
+			/* libpmemu-lazy.so started only at the trigger: its
+			 * read log may miss what the check did before */
+			xp_fork_stop(s);
+			return 0;
 		}
 		/* what is left of the timeout (0 is none: at least 1 ms) */
 		double left = deadline > 0 ? deadline - now_s() : 0;

@@ -20,9 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "engine_impl.h"
 #include "lazy_impl.h"
 #include "xalloc.h"
+
+static int restore_run(void *ctx, size_t slot);
 
 struct xp_lazy *
 xp_lazy_new(struct engine *e)
@@ -34,6 +37,7 @@ xp_lazy_new(struct engine *e)
 		lz->slot_node[i] = SIZE_MAX;
 	lz->known_by_key = xp_linemap_new();
 	lz->xr = xp_xread_new();
+	xp_checker_set_restore(e->chk, restore_run, e);
 	return lz;
 }
 
@@ -139,6 +143,38 @@ node_key(struct engine *e, const struct lazy_node *d,
 	return key;
 }
 
+/* write_run -- node d's image, spec and empty read log in slot; 0 or
+ * -errno */
+static int
+write_run(struct engine *e, size_t slot, const struct lazy_node *d,
+		const struct xp_line_set *lines, size_t n)
+{
+	int rc = xp_slot_set(e->slots[slot], lines, n);
+	return rc != 0 ? rc : xp_lazy_write_spec(e, slot, d);
+}
+
+/* restore_run -- slot's run as it started, after a child of the fork
+ * server did not pass it: the check runs again by exec (check.h) */
+static int
+restore_run(void *ctx, size_t slot)
+{
+	struct engine *e = ctx;
+	size_t k = e->lazy->slot_node[slot];
+	if (k == SIZE_MAX)
+		return 1; /* an eager check of a point that fell back */
+	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
+			"restore_run: lines");
+	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),
+			"restore_run: choices");
+	xp_slot_after_check(e->slots[slot]);
+	const struct lazy_node *d = &e->lazy->node[k];
+	int rc = write_run(e, slot, d, lines, node_lines(e, d, lines,
+			choices));
+	free(lines);
+	free(choices);
+	return rc == 0 ? 0 : -1;
+}
+
 /* start -- node k's run in a free slot */
 static int
 start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
@@ -158,9 +194,7 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	if (xp_engine_open_slot(e, slot, err, errlen) != 0 ||
 			xp_engine_load_dimm(e, err, errlen) != 0)
 		return -1;
-	int rc = xp_slot_set(e->slots[slot], lines, n);
-	if (rc == 0)
-		rc = xp_lazy_write_spec(e, slot, d);
+	int rc = write_run(e, slot, d, lines, n);
 	if (rc != 0) {
 		snprintf(err, errlen, "writing image in %s: %s",
 			xp_slot_dir(e->slots[slot]), strerror(-rc));
@@ -316,6 +350,9 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	size_t k = lz->slot_node[slot];
 	lz->slot_node[slot] = SIZE_MAX;
 	lz->busy--;
+	e->checks_forked += res->forked;
+	if (e->fork_off == NULL && xp_checker_fork_off(e->chk) != NULL)
+		e->fork_off = xp_strdup(xp_checker_fork_off(e->chk));
 	xp_slot_after_check(e->slots[slot]);
 	bool unseen = lz->unseen != NULL;
 	size_t nread = xp_lazy_read_log(e, slot, &lz->node[k]);

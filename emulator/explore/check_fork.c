@@ -40,6 +40,7 @@
 #define FAILURES_MAX 3
 #define MSG_MAX 512
 #define BLOB_MAX (256u << 10)
+#define SHARE_ONE 1024u   /* fail_share of every check failing */
 
 static double
 now_s(void)
@@ -89,6 +90,19 @@ xp_fork_tell(struct xp_fork_server *s, struct xp_runner_reply *rep)
 		return;
 	snprintf(rep->fork_off, sizeof(rep->fork_off), "%s", s->off);
 	s->off_told = true;
+}
+
+bool
+xp_fork_worth(const struct xp_fork_server *s, const struct xp_runner_cfg *cfg)
+{
+	return !cfg->lazy || s->fail_share < SHARE_ONE / 4;
+}
+
+void
+xp_fork_note(struct xp_fork_server *s, const struct xp_result *res)
+{
+	unsigned failed = res->kind != XP_RES_PASS ? SHARE_ONE : 0;
+	s->fail_share = s->fail_share - s->fail_share / 8 + failed / 8;
 }
 
 /* next_msg -- the server's next message into buf before the deadline
@@ -222,7 +236,8 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 	*s = (struct xp_fork_server){ .pid = pid, .sock = sv[0],
 		.pidfd = (int)syscall(SYS_pidfd_open, pid, 0),
 		.failures = s->failures, .off = s->off,
-		.off_told = s->off_told, .where = strdup(where) };
+		.off_told = s->off_told, .fail_share = s->fail_share,
+		.where = strdup(where) };
 	if (s->where == NULL) {
 		xp_fork_stop(s);
 		return -1;
@@ -323,7 +338,10 @@ xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		}
 	}
 	passed = served(s, envp, deadline, res);
-	if (!passed || ++s->runs >= RUNS_MAX) {
+	/* a child that ended cannot have changed its server; under lazy,
+	 * where most runs of a buggy check fail, the server stays */
+	bool keep = passed || (cfg->lazy && res->forked);
+	if (!keep || ++s->runs >= RUNS_MAX) {
 		if (!res->forked)
 			s->failures++; /* the server, not the check, failed */
 		xp_fork_stop(s);

@@ -242,11 +242,14 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 		envp[k++] = (char *)f[i];
 	envp[k] = NULL;
 	bool by_exec = strcmp(f[XP_REQ_HOW], XP_REQ_HOW_EXEC) == 0;
-	if (cfg->fork_lib != NULL && fork_server.off == NULL && !by_exec) {
+	if (cfg->fork_lib != NULL && fork_server.off == NULL && !by_exec &&
+			xp_fork_worth(&fork_server, cfg)) {
 		bool done = xp_fork_check(&fork_server, cfg, cmd,
 				f[XP_REQ_PMEM], f[XP_REQ_DIR], envp, res);
 		*rerun = !done && strcmp(f[XP_REQ_HOW],
 				XP_REQ_HOW_RESTORES) == 0;
+		if (done)
+			xp_fork_note(&fork_server, res);
 		if (done || *rerun)
 			return;
 		by_exec = true;
@@ -275,6 +278,7 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 	current_child = pid;
 	wait_child(pid, cfg->timeout_s, res);
 	current_child = 0;
+	xp_fork_note(&fork_server, res);
 }
 
 /* so_child_main -- FUNC(image) per request, its verdict back */

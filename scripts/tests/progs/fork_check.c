@@ -12,9 +12,11 @@
  * exit 1, as a recovery that then fails would; in mode forkread the
  * check first reads 8 bytes at 128 when it runs under libpmemu-fork.so
  * (a read only a child of the fork server makes); rawmap maps the image
- * opened as in raw and reads it there. */
+ * opened as in raw and reads it there; mode fails fails on every image,
+ * after a line "fork" or "exec" to LOG: how it was started. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,14 +86,22 @@ main(int argc, char **argv)
 		return 4;
 	if (half >= 0 && (read(half, c + 1, 1) != 1 || c[1] != 'B'))
 		return 5;
+	const char *pre = getenv("LD_PRELOAD");
+	bool served = pre != NULL && strstr(pre, "libpmemu-fork") != NULL;
+	if (strcmp(mode, "fails") == 0 && argc > 3) {
+		FILE *log = fopen(argv[3], "a");
+		if (log == NULL)
+			return 3;
+		fprintf(log, "%s\n", served ? "fork" : "exec");
+		fclose(log);
+		return 1;
+	}
 	if (v[8] <= v[0])
 		return 0;
 	printf("inconsistent: flag %llu, data %llu\n",
 			(unsigned long long)v[8], (unsigned long long)v[0]);
 	fflush(stdout);
-	const char *pre = getenv("LD_PRELOAD");
-	if (strcmp(mode, "forkread") == 0 && pre != NULL &&
-			strstr(pre, "libpmemu-fork") != NULL &&
+	if (strcmp(mode, "forkread") == 0 && served &&
 			pread(fd, v, 8, 128) != 8)
 		return 4;
 	if (strcmp(mode, "repair") == 0 && pwrite(fd, &v[8], 8, 0) != 8)

@@ -312,6 +312,17 @@ run_inproc(struct xp_checker *c, struct slot_run *s, const char *dir,
 	s->done = true;
 }
 
+/* how -- slot's check from the fork server when it can, and then: run
+ * again by exec on the image as the child left it, or restored (check.h) */
+static const char *
+how(struct xp_checker *c, size_t slot)
+{
+	if (c->restore == NULL)
+		return XP_REQ_HOW_DEFAULT;
+	return c->restore(c->restore_ctx, slot, false) == 0 ?
+		XP_REQ_HOW_RESTORES : XP_REQ_HOW_EXEC;
+}
+
 int
 xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 		const char *pmem, const char *state, const char *markers)
@@ -339,8 +350,7 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 	else if (rc == 0 && s->req_fd < 0 && start_runner(c, s) != 0)
 		rc = -1;
 	else if (rc == 0)
-		rc = send_request(c, s, c->restore ? XP_REQ_HOW_RESTORES :
-				XP_REQ_HOW_DEFAULT);
+		rc = send_request(c, s, how(c, slot));
 	if (rc != 0) {
 		memset(&s->res, 0, sizeof(s->res));
 		s->res.kind = XP_RES_ERROR;
@@ -384,7 +394,7 @@ collect(struct xp_checker *c, struct slot_run *s)
 		if (r.fork_off[0] != '\0' && c->fork_off[0] == '\0')
 			memcpy(c->fork_off, r.fork_off, sizeof(c->fork_off));
 		if (r.rerun && c->restore(c->restore_ctx,
-				(size_t)(s - c->s)) >= 0 &&
+				(size_t)(s - c->s), true) == 0 &&
 				send_request(c, s, XP_REQ_HOW_EXEC) == 0)
 			return;
 		s->res = r.res;

@@ -25,7 +25,7 @@
 #include "lazy_impl.h"
 #include "xalloc.h"
 
-static int restore_run(void *ctx, size_t slot);
+static int restore_run(void *ctx, size_t slot, bool write);
 
 struct xp_lazy *
 xp_lazy_new(struct engine *e)
@@ -154,14 +154,15 @@ write_run(struct engine *e, size_t slot, const struct lazy_node *d,
 }
 
 /* restore_run -- slot's run as it started, after a child of the fork
- * server did not pass it: the check runs again by exec (check.h) */
+ * server did not pass it: the check runs again by exec (check.h); not
+ * an eager check of a point that fell back, nor the explanation's */
 static int
-restore_run(void *ctx, size_t slot)
+restore_run(void *ctx, size_t slot, bool write)
 {
 	struct engine *e = ctx;
 	size_t k = e->lazy->slot_node[slot];
-	if (k == SIZE_MAX)
-		return 1; /* an eager check of a point that fell back */
+	if (k == SIZE_MAX || !write)
+		return k == SIZE_MAX;
 	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
 			"restore_run: lines");
 	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),

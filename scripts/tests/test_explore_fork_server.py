@@ -282,6 +282,17 @@ def test_a_failing_lazy_run_is_run_again_on_its_image_as_it_was(tmp_path,
     assert rep["counts"]["checks_forked"] > 0
 
 
+def test_a_point_explored_eagerly_in_a_lazy_run_checks_by_exec(tmp_path,
+                                                                check):
+    """a point lazy cannot follow (SEEK_DATA) checks every state: those
+    checks run by exec, as the explorer could not restore the image a
+    repairing child left"""
+    (r, rep), _ = lazy_both(tmp_path, trace(tmp_path, True),
+                            check + " holerepair {pmem}")
+    assert any("SEEK_DATA" in n for n in rep["notes"]), rep["notes"]
+    assert rep["counts"]["failing_states"] > 0
+
+
 def test_a_failing_lazy_runs_reads_are_the_exec_runs(tmp_path, check):
     """a failing child reads line 128, which the run by exec does not:
     the run's reads (its branches) are those of the run by exec"""

@@ -9,11 +9,13 @@
  * half: reads the first byte of the file LOG, and the second after, which
  * must be the file's second byte, else exit 5). An inconsistent image in
  * mode repair is made consistent (the flag stored over the data) before
- * exit 1, as a recovery that then fails would; in mode forkread the
+ * exit 1, as a recovery that then fails would (holerepair: after looking
+ * for holes in it, which --explore lazy cannot follow); in mode forkread the
  * check first reads 8 bytes at 128 when it runs under libpmemu-fork.so
  * (a read only a child of the fork server makes); rawmap maps the image
  * opened as in raw and reads it there; mode fails fails on every image,
  * after a line "fork" or "exec" to LOG: how it was started. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -78,8 +80,10 @@ main(int argc, char **argv)
 	if (strcmp(mode, "thread") == 0)
 		pthread_create(&t, NULL, idle, NULL);
 	uint64_t v[9];
-	int fd = open(argv[2], strcmp(mode, "repair") == 0 ? O_RDWR :
-			O_RDONLY);
+	bool repair = strstr(mode, "repair") != NULL;
+	int fd = open(argv[2], repair ? O_RDWR : O_RDONLY);
+	if (strcmp(mode, "holerepair") == 0)
+		lseek(fd, 0, SEEK_DATA);
 	if (map != NULL && fd >= 0)
 		memcpy(v, map, sizeof(v));
 	else if (fd < 0 || pread(fd, v, sizeof(v), 0) != sizeof(v))
@@ -104,7 +108,7 @@ main(int argc, char **argv)
 	if (strcmp(mode, "forkread") == 0 && served &&
 			pread(fd, v, 8, 128) != 8)
 		return 4;
-	if (strcmp(mode, "repair") == 0 && pwrite(fd, &v[8], 8, 0) != 8)
+	if (repair && pwrite(fd, &v[8], 8, 0) != 8)
 		return 4;
 	if (strcmp(mode, "segv") == 0)
 		*(volatile int *)0 = 1;

@@ -143,37 +143,21 @@ node_key(struct engine *e, const struct lazy_node *d,
 	return key;
 }
 
-/* write_run -- node d's image, spec and empty read log in slot; 0 or
- * -errno */
-static int
-write_run(struct engine *e, size_t slot, const struct lazy_node *d,
-		const struct xp_line_set *lines, size_t n)
-{
-	int rc = xp_slot_set(e->slots[slot], lines, n);
-	return rc != 0 ? rc : xp_lazy_write_spec(e, slot, d);
-}
-
-/* restore_run -- slot's run as it started, after a child of the fork
- * server did not pass it: the check runs again by exec (check.h); not
- * an eager check of a point that fell back, nor the explanation's */
+/* restore_run -- slot's run as it started (its image, spec and empty
+ * read log), after a child of the fork server did not pass it: the
+ * check runs again by exec (check.h). Not an eager check of a point that
+ * fell back, nor the explanation's: the base may have moved on since */
 static int
 restore_run(void *ctx, size_t slot, bool write)
 {
 	struct engine *e = ctx;
 	size_t k = e->lazy->slot_node[slot];
-	if (k == SIZE_MAX || !write)
-		return k == SIZE_MAX;
-	struct xp_line_set *lines = xcalloc(e->open.n + 1, sizeof(*lines),
-			"restore_run: lines");
-	struct xp_choice *choices = xcalloc(e->open.n + 1, sizeof(*choices),
-			"restore_run: choices");
-	xp_slot_after_check(e->slots[slot]);
-	const struct lazy_node *d = &e->lazy->node[k];
-	int rc = write_run(e, slot, d, lines, node_lines(e, d, lines,
-			choices));
-	free(lines);
-	free(choices);
-	return rc == 0 ? 0 : -1;
+	if (k == SIZE_MAX)
+		return 1;
+	if (write && (xp_slot_restore(e->slots[slot]) != 0 ||
+			xp_lazy_write_spec(e, slot, &e->lazy->node[k]) != 0))
+		return -1;
+	return 0;
 }
 
 /* start -- node k's run in a free slot */
@@ -195,7 +179,9 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	if (xp_engine_open_slot(e, slot, err, errlen) != 0 ||
 			xp_engine_load_dimm(e, err, errlen) != 0)
 		return -1;
-	int rc = write_run(e, slot, d, lines, n);
+	int rc = xp_slot_set(e->slots[slot], lines, n);
+	if (rc == 0)
+		rc = xp_lazy_write_spec(e, slot, d);
 	if (rc != 0) {
 		snprintf(err, errlen, "writing image in %s: %s",
 			xp_slot_dir(e->slots[slot]), strerror(-rc));

@@ -92,6 +92,19 @@ def test_verdicts_equal_and_the_server_is_used(tmp_path, check, buggy):
     assert not fork_notes(rep)
 
 
+@pytest.mark.xfail(strict=True, reason="the eager engine cannot restore "
+                   "an image its base moved on from: the check runs again "
+                   "on the image the failed child left")
+def test_a_failing_check_is_run_again_on_its_image_as_it_was(tmp_path,
+                                                             check):
+    """the check repairs an inconsistent image, then fails: run again by
+    exec on the image the failed child left, it passed (a false PASS)"""
+    (r, rep), _ = both(tmp_path, trace(tmp_path, True),
+                       check + " repair {pmem}")
+    assert rep["counts"]["failing_states"] > 0
+    assert rep["counts"]["checks_forked"] > 0
+
+
 def test_a_crashing_check_crashes_as_when_execd(tmp_path, check):
     (r, rep), _ = both(tmp_path, trace(tmp_path, True),
                        check + " segv {pmem}")

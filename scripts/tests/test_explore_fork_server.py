@@ -105,17 +105,22 @@ def test_a_failing_check_is_run_again_on_its_image_as_it_was(tmp_path,
     assert rep["counts"]["checks_forked"] > 0
 
 
-def test_a_crashing_check_crashes_as_when_execd(tmp_path, check):
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_a_crashing_check_crashes_as_when_execd(tmp_path, check, mode):
     (r, rep), _ = both(tmp_path, trace(tmp_path, True),
-                       check + " segv {pmem}")
+                       check + " segv {pmem}", "--explore", mode)
     assert rep["counts"]["crashes"] > 0
+    assert rep["counts"]["checks_forked"] > 0
     assert "signal 11" in r.stdout
 
 
-def test_a_hanging_check_is_timed_out_as_when_execd(tmp_path, check):
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_a_hanging_check_is_timed_out_as_when_execd(tmp_path, check, mode):
     (r, rep), _ = both(tmp_path, trace(tmp_path, True, rounds=1),
-                       check + " hang {pmem}", "--timeout", "1")
+                       check + " hang {pmem}", "--timeout", "1",
+                       "--explore", mode)
     assert rep["counts"]["timeouts"] > 0
+    assert rep["counts"]["checks_forked"] > 0
     assert "timed out" in r.stdout
 
 
@@ -173,13 +178,15 @@ def test_a_static_check_runs_by_exec_with_a_note(tmp_path):
         str(notes[0]), rep["notes"]
 
 
-def test_jobs_and_time_limit_leave_nothing_running(tmp_path, check):
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_jobs_and_time_limit_leave_nothing_running(tmp_path, check, mode):
     # a copy under a name of its own: what is left running is findable
     mine = tmp_path / "fork_check_left"
     shutil.copy(check, mine)
     r, rep = explore(tmp_path, trace(tmp_path, True, rounds=20),
                      str(mine) + " hang {pmem}", "on", "--jobs", "4",
-                     "--timeout", "60", "--time-limit", "1")
+                     "--timeout", "60", "--time-limit", "1",
+                     "--explore", mode)
     assert r.returncode == 3, r.stderr
     left = subprocess.run(["pgrep", "-f", str(mine)], capture_output=True,
                           text=True).stdout

@@ -12,10 +12,12 @@
  *
  * Only a PASS comes from here: a child that fails, crashes or hangs, a
  * server lost, and a check that failed under the preload are run again
- * by plain exec (the caller), whose verdict is reported. Under
- * libpmemu-lazy.so (cfg->lazy) only a served child's PASS is: a check
- * that goes on without serving is stopped there and run by exec. The server is
- * replaced after RUNS_MAX passes and after any non-PASS. For good, the
+ * by plain exec (the caller), whose verdict is reported. The server is
+ * replaced after RUNS_MAX passes and after any non-PASS. Under
+ * libpmemu-lazy.so (cfg->lazy) only a served child's PASS is taken (a
+ * check that goes on without serving is stopped there and run by exec),
+ * a server stays after its child's failure, and a slot whose checks
+ * mostly fail runs them by exec (xp_fork_worth). For good, the
  * slot runs by exec when the check has shell syntax, did not load the
  * library (static, set-id), could not serve (another thread or process,
  * the image opened unseen), ended before it touched the image, or lost

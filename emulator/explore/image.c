@@ -416,7 +416,8 @@ remember_extra(struct xp_slot *s, const struct xp_line_set *l)
 		s->extra = xrealloc(s->extra, s->capextra * sizeof(*s->extra),
 				"remember_extra: s->extra");
 		s->extra_at = xrealloc(s->extra_at, s->capextra *
-				sizeof(*s->extra_at), "remember_extra: s->extra_at");
+				sizeof(*s->extra_at),
+				"remember_extra: s->extra_at");
 	}
 	size_t len = line_len(s->b, l->region);
 	if (s->nbytes + len > s->capbytes) {

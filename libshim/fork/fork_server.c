@@ -47,7 +47,8 @@ static struct {
 	bool setup, ready, triggered;
 	volatile int env_read, spawned;
 	char dir[PATH_MAX], real[PATH_MAX];
-	void (*deferred)(void); /* another preload's start (__pmemu_fork_defer) */
+	void (*deferred)(void); /* another preload's start
+	                         * (__pmemu_fork_defer) */
 } fs = { .fd = -1 };
 
 /* say -- one message: tag, then text or a number */

@@ -45,6 +45,7 @@ struct slot_run {
 	char out[OUT_TAIL + 1];
 	char *env[8];           /* our variables, freed at the next start */
 	char *state;            /* the id of the state checked last */
+	char *dir, *pmem, *markers; /* ... its image and markers (a rerun) */
 	struct xp_usc_cache dimm; /* the image's DIMM written last */
 };
 
@@ -63,6 +64,8 @@ struct xp_checker {
 	bool has_dimm;
 	char *fork_lib;         /* exec: libpmemu-fork.so, or NULL */
 	char fork_off[160];     /* why a slot's fork server is off, or "" */
+	xp_check_restore_fn restore; /* a slot's image as its check began */
+	void *restore_ctx;
 };
 
 const char *
@@ -118,7 +121,7 @@ start_runner(struct xp_checker *c, struct slot_run *s)
 	struct xp_runner_cfg rc = { .kind = c->cfg.kind,
 		.timeout_s = c->cfg.timeout_s, .cmd = c->cfg.cmd, .fn = c->fn,
 		.base_env = c->envp, .nenv = c->nenv, .out_fd = s->out_fd,
-		.fork_lib = c->fork_lib };
+		.fork_lib = c->fork_lib, .lazy = c->cfg.lazy };
 	int fds[2 * c->nslots];
 	size_t n = 0;
 	/* the other runners' pipes: they must see EOF when we go */
@@ -173,9 +176,8 @@ xp_checker_new(const struct xp_check_cfg *cfg, size_t nslots,
 	c->s = xcalloc(nslots, sizeof(*c->s), "xp_checker_new: c->s");
 	*out = c;
 	base_env(c);
-	/* not under libpmemu.so or libpmemu-lazy.so: one preload at a time */
-	if (cfg->kind == XP_CHECK_EXEC && cfg->fork_server && !cfg->shim &&
-			!cfg->lazy)
+	/* not under libpmemu.so; before libpmemu-lazy.so (check_fork.c) */
+	if (cfg->kind == XP_CHECK_EXEC && cfg->fork_server && !cfg->shim)
 		c->fork_lib = xasprintf("a library path",
 				"%s/libpmemu-fork.so", cli_libdir());
 	if (cfg->kind != XP_CHECK_EXEC &&
@@ -222,6 +224,9 @@ xp_checker_delete(struct xp_checker *c)
 		for (size_t j = 0; j < 8; j++)
 			free(s->env[j]);
 		free(s->state);
+		free(s->dir);
+		free(s->pmem);
+		free(s->markers);
 		xp_usc_cache_free(&s->dimm);
 	}
 	free(c->s);
@@ -273,18 +278,17 @@ set_env(struct xp_checker *c, struct slot_run *s, const char *dir,
 	return n;
 }
 
-/* send_request -- the state to the slot's runner (exec: with the
- * environment) */
+/* send_request -- the slot's state to its runner (exec: with the
+ * environment), to run as how says (XP_REQ_HOW_*) */
 static int
-send_request(struct xp_checker *c, struct slot_run *s, const char *dir,
-		const char *pmem, const char *state, const char *markers)
+send_request(struct xp_checker *c, struct slot_run *s, const char *how)
 {
-	const char *f[XP_REQ_MAX_FIELDS] = { [XP_REQ_STATE] = state,
-		[XP_REQ_MARKERS] = markers, [XP_REQ_PMEM] = pmem,
-		[XP_REQ_DIR] = dir };
+	const char *f[XP_REQ_MAX_FIELDS] = { [XP_REQ_STATE] = s->state,
+		[XP_REQ_MARKERS] = s->markers, [XP_REQ_PMEM] = s->pmem,
+		[XP_REQ_DIR] = s->dir, [XP_REQ_HOW] = how };
 	/* a forked .so check takes the variables too (PMEMU_DIRTY_SHUTDOWN) */
 	size_t n = XP_REQ_ENV;
-	size_t nenv = set_env(c, s, dir, state, markers);
+	size_t nenv = set_env(c, s, s->dir, s->state, s->markers);
 	for (size_t j = 0; j < nenv; j++)
 		f[n++] = s->env[j];
 	return xp_runner_send(s->req_fd, f, n);
@@ -308,13 +312,30 @@ run_inproc(struct xp_checker *c, struct slot_run *s, const char *dir,
 	s->done = true;
 }
 
+/* how -- slot's check from the fork server when it can, and then: run
+ * again by exec on the image as the child left it, or restored (check.h) */
+static const char *
+how(struct xp_checker *c, size_t slot)
+{
+	if (c->restore == NULL)
+		return XP_REQ_HOW_DEFAULT;
+	return c->restore(c->restore_ctx, slot, false) == 0 ?
+		XP_REQ_HOW_RESTORES : XP_REQ_HOW_EXEC;
+}
+
 int
 xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 		const char *pmem, const char *state, const char *markers)
 {
 	struct slot_run *s = &c->s[slot];
 	free(s->state);
+	free(s->dir);
+	free(s->pmem);
+	free(s->markers);
 	s->state = xp_strdup(state);
+	s->dir = xp_strdup(dir);
+	s->pmem = xp_strdup(pmem);
+	s->markers = xp_strdup(markers);
 	s->busy = true;
 	s->done = false;
 	s->out[0] = '\0';
@@ -329,7 +350,7 @@ xp_check_start(struct xp_checker *c, size_t slot, const char *dir,
 	else if (rc == 0 && s->req_fd < 0 && start_runner(c, s) != 0)
 		rc = -1;
 	else if (rc == 0)
-		rc = send_request(c, s, dir, pmem, state, markers);
+		rc = send_request(c, s, how(c, slot));
 	if (rc != 0) {
 		memset(&s->res, 0, sizeof(s->res));
 		s->res.kind = XP_RES_ERROR;
@@ -363,15 +384,24 @@ finish(struct xp_checker *c, size_t i, size_t *slot, struct xp_result *res)
 }
 
 /* collect -- the result of a slot whose runner replied, or died (the
- * check killed it: XP_RUNNER_LOST, with the signal) */
+ * check killed it: XP_RUNNER_LOST, with the signal); a check the fork
+ * server did not pass goes again, by exec, on its image restored */
 static void
 collect(struct xp_checker *c, struct slot_run *s)
 {
 	struct xp_runner_reply r;
 	if (read(s->rep_fd, &r, sizeof(r)) == sizeof(r)) {
-		s->res = r.res;
 		if (r.fork_off[0] != '\0' && c->fork_off[0] == '\0')
 			memcpy(c->fork_off, r.fork_off, sizeof(c->fork_off));
+		if (r.rerun && c->restore(c->restore_ctx,
+				(size_t)(s - c->s), true) == 0 &&
+				send_request(c, s, XP_REQ_HOW_EXEC) == 0)
+			return;
+		s->res = r.res;
+		if (r.rerun) {
+			memset(&s->res, 0, sizeof(s->res));
+			s->res.kind = XP_RES_ERROR;
+		}
 	} else {
 		memset(&s->res, 0, sizeof(s->res));
 		s->res.kind = XP_RES_ERROR;
@@ -440,6 +470,14 @@ xp_checker_set_pmem_dir(struct xp_checker *c, const char *dir)
 	free(c->pmem_dir);
 	c->pmem_dir = xp_strdup(dir);
 	c->cfg.pmem_dir = c->pmem_dir;
+}
+
+void
+xp_checker_set_restore(struct xp_checker *c, xp_check_restore_fn fn,
+		void *ctx)
+{
+	c->restore = fn;
+	c->restore_ctx = ctx;
 }
 
 void

@@ -65,6 +65,15 @@ void xp_checker_set_dirty_shutdown(struct xp_checker *c, int v);
 /* each image checked next gets d as its DIMM (DIR/.pmemu-dimm), the count
  * one higher unless the state is a cxl GPF success (usc.h) */
 void xp_checker_set_dimm(struct xp_checker *c, const struct trace_dimm *d);
+/* fn(ctx, slot, write): 0 when fn can write slot's image (and what goes
+ * with it) again as it was when its check started, 1 when not; write:
+ * writes it (0, or -1: an error result). With fn, a check it can restore
+ * may come from the fork server, and one the server did not pass runs
+ * again by exec on that image, not on the one a failed child left (its
+ * recovery's writes); any other check runs by exec */
+typedef int (*xp_check_restore_fn)(void *ctx, size_t slot, bool write);
+void xp_checker_set_restore(struct xp_checker *c, xp_check_restore_fn fn,
+		void *ctx);
 size_t xp_checker_busy(const struct xp_checker *c);
 /* exec: why a slot ran its checks by exec, not from a fork server (the
  * first slot to say), or NULL */

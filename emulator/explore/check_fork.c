@@ -13,7 +13,11 @@
  * Only a PASS comes from here: a child that fails, crashes or hangs, a
  * server lost, and a check that failed under the preload are run again
  * by plain exec (the caller), whose verdict is reported. The server is
- * replaced after RUNS_MAX passes and after any non-PASS. For good, the
+ * replaced after RUNS_MAX passes and after any non-PASS. Under
+ * libpmemu-lazy.so (cfg->lazy) only a served child's PASS is taken (a
+ * check that goes on without serving is stopped there and run by exec),
+ * a server stays after its child's failure, and a slot whose checks
+ * mostly fail runs them by exec (xp_fork_worth). For good, the
  * slot runs by exec when the check has shell syntax, did not load the
  * library (static, set-id), could not serve (another thread or process,
  * the image opened unseen), ended before it touched the image, or lost
@@ -38,6 +42,7 @@
 #define FAILURES_MAX 3
 #define MSG_MAX 512
 #define BLOB_MAX (256u << 10)
+#define SHARE_ONE 1024u   /* fail_share of every check failing */
 
 static double
 now_s(void)
@@ -87,6 +92,19 @@ xp_fork_tell(struct xp_fork_server *s, struct xp_runner_reply *rep)
 		return;
 	snprintf(rep->fork_off, sizeof(rep->fork_off), "%s", s->off);
 	s->off_told = true;
+}
+
+bool
+xp_fork_worth(const struct xp_fork_server *s, const struct xp_runner_cfg *cfg)
+{
+	return !cfg->lazy || s->fail_share < SHARE_ONE / 4;
+}
+
+void
+xp_fork_note(struct xp_fork_server *s, const struct xp_result *res)
+{
+	unsigned failed = res->kind != XP_RES_PASS ? SHARE_ONE : 0;
+	s->fail_share = s->fail_share - s->fail_share / 8 + failed / 8;
 }
 
 /* next_msg -- the server's next message into buf before the deadline
@@ -220,7 +238,8 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 	*s = (struct xp_fork_server){ .pid = pid, .sock = sv[0],
 		.pidfd = (int)syscall(SYS_pidfd_open, pid, 0),
 		.failures = s->failures, .off = s->off,
-		.off_told = s->off_told, .where = strdup(where) };
+		.off_told = s->off_told, .fail_share = s->fail_share,
+		.where = strdup(where) };
 	if (s->where == NULL) {
 		xp_fork_stop(s);
 		return -1;
@@ -249,6 +268,12 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		} else {
 			turn_off(s, "the check ended, or ran another program, "
 				"before it touched the image");
+		}
+		if (cfg->lazy) {
+			/* libpmemu-lazy.so started only at the trigger: its
+			 * read log may miss what the check did before */
+			xp_fork_stop(s);
+			return 0;
 		}
 		/* what is left of the timeout (0 is none: at least 1 ms) */
 		double left = deadline > 0 ? deadline - now_s() : 0;
@@ -315,7 +340,10 @@ xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		}
 	}
 	passed = served(s, envp, deadline, res);
-	if (!passed || ++s->runs >= RUNS_MAX) {
+	/* a child that ended cannot have changed its server; under lazy,
+	 * where most runs of a buggy check fail, the server stays */
+	bool keep = passed || (cfg->lazy && res->forked);
+	if (!keep || ++s->runs >= RUNS_MAX) {
 		if (!res->forked)
 			s->failures++; /* the server, not the check, failed */
 		xp_fork_stop(s);

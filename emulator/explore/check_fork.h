@@ -22,6 +22,8 @@ struct xp_fork_server {
 	unsigned failures;  /* servers lost in a row */
 	const char *off;    /* why the slot runs its checks by exec now */
 	bool off_told;      /* that reason went back in a result */
+	unsigned fail_share; /* of the slot's last checks, the share that
+	                      * failed (a moving average, of 1024) */
 };
 
 /* one state (its image pmem in dir, environment envp) through the fork server;
@@ -32,6 +34,14 @@ struct xp_fork_server {
 bool xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		const struct xp_check_cmd *cmd, const char *pmem,
 		const char *dir, char **envp, struct xp_result *res);
+/* under libpmemu-lazy.so, whether the slot's next check should try the
+ * server: a check it does not pass costs a run by exec after the child's,
+ * a PASS saves an exec, so not while more than a quarter of the slot's
+ * last checks failed (a buggy program's runs: most fail) */
+bool xp_fork_worth(const struct xp_fork_server *s,
+		const struct xp_runner_cfg *cfg);
+/* the verdict of a check of the slot, served or by exec */
+void xp_fork_note(struct xp_fork_server *s, const struct xp_result *res);
 /* the reason the server stopped for good into res, the first time */
 void xp_fork_tell(struct xp_fork_server *s, struct xp_runner_reply *rep);
 /* ends the server and its child (their groups) */

@@ -177,7 +177,7 @@ read_request(int fd, char *buf, size_t *len, const char **field, size_t *n)
 	for (size_t at = 4; at < 4 + body && *n < XP_REQ_MAX_FIELDS;
 			at += strlen(buf + at) + 1)
 		field[(*n)++] = buf + at;
-	return *n > XP_REQ_DIR ? 0 : -1;
+	return *n > XP_REQ_HOW ? 0 : -1;
 }
 
 int
@@ -229,10 +229,11 @@ xp_runner_spawn(const struct xp_runner_cfg *cfg, char **argv, char **envp,
 /* exec_check -- the command with our variables, in its own group: from
  * the fork server when it can (check_fork.c), else by execvp when it has
  * no shell syntax (a program that cannot be found is left to the shell,
- * which says so), else /bin/sh -c */
+ * which says so), else /bin/sh -c; *rerun: the fork server gave no PASS
+ * and the explorer restores the image before it is run by exec */
 static void
 exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
-		const char **f, size_t n, struct xp_result *res)
+		const char **f, size_t n, struct xp_result *res, bool *rerun)
 {
 	char *envp[cfg->nenv + XP_REQ_MAX_FIELDS + 1];
 	memcpy(envp, cfg->base_env, cfg->nenv * sizeof(*envp));
@@ -240,16 +241,23 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 	for (size_t i = XP_REQ_ENV; i < n; i++)
 		envp[k++] = (char *)f[i];
 	envp[k] = NULL;
-	if (cfg->fork_lib != NULL && fork_server.off == NULL) {
+	bool by_exec = strcmp(f[XP_REQ_HOW], XP_REQ_HOW_EXEC) == 0;
+	if (cfg->fork_lib != NULL && fork_server.off == NULL && !by_exec &&
+			xp_fork_worth(&fork_server, cfg)) {
 		bool done = xp_fork_check(&fork_server, cfg, cmd,
 				f[XP_REQ_PMEM], f[XP_REQ_DIR], envp, res);
+		*rerun = !done && strcmp(f[XP_REQ_HOW],
+				XP_REQ_HOW_RESTORES) == 0;
 		if (done)
+			xp_fork_note(&fork_server, res);
+		if (done || *rerun)
 			return;
-		/* by exec, with only its own output */
-		if (ftruncate(cfg->out_fd, 0) != 0 ||
-				lseek(cfg->out_fd, 0, SEEK_SET) < 0)
-			return error_result(res);
+		by_exec = true;
 	}
+	/* after a fork server's try: by exec, with only its own output */
+	if (by_exec && (ftruncate(cfg->out_fd, 0) != 0 ||
+			lseek(cfg->out_fd, 0, SEEK_SET) < 0))
+		return error_result(res);
 	pid_t pid;
 	int rc = -1;
 	if (cmd->simple) {
@@ -270,6 +278,7 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 	current_child = pid;
 	wait_child(pid, cfg->timeout_s, res);
 	current_child = 0;
+	xp_fork_note(&fork_server, res);
 }
 
 /* so_child_main -- FUNC(image) per request, its verdict back */
@@ -426,7 +435,7 @@ runner_main(const struct xp_runner_cfg *cfg, int req, int rep)
 		struct xp_runner_reply r;
 		memset(&r, 0, sizeof(r));
 		if (cfg->kind == XP_CHECK_EXEC)
-			exec_check(cfg, &cmd, f, n, &r.res);
+			exec_check(cfg, &cmd, f, n, &r.res, &r.rerun);
 		else
 			so_check(&k, cfg, buf, len, &r.res);
 		xp_fork_tell(&fork_server, &r);

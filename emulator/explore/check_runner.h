@@ -26,22 +26,36 @@ struct xp_runner_cfg {
 	int out_fd;               /* the checks' stdout and stderr */
 	const char *fork_lib;     /* exec: libpmemu-fork.so, or NULL: no fork
 	                           * server (check_fork.c) */
+	bool lazy;                /* exec under libpmemu-lazy.so: only a
+	                           * served child's PASS is taken (a check
+	                           * that goes on plain is stopped) */
 };
 
 /*
  * Request fields (NUL-terminated strings, in this order): the state id,
- * the markers, the image file, the image directory; exec adds our
- * environment variables (the runner substitutes the paths into the
- * command, check_cmd.c).
+ * the markers, the image file, the image directory, how to run it (exec:
+ * XP_REQ_HOW_*); exec adds our environment variables (the runner
+ * substitutes the paths into the command, check_cmd.c).
  */
 /* a runner's reply to a request */
 struct xp_runner_reply {
 	struct xp_result res;
 	char fork_off[160];     /* exec: why the slot's fork server stopped
 	                         * for good (told once), else "" */
+	bool rerun;             /* XP_REQ_HOW_RESTORES: the fork server gave
+	                         * no PASS; res holds nothing: restore the
+	                         * image and send it again, XP_REQ_HOW_EXEC */
 };
 
-enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_ENV };
+enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_HOW,
+	XP_REQ_ENV };
+/* XP_REQ_HOW: "" the fork server when it can, else (and after a failing
+ * child) by exec on the image as the check left it; "r" the fork server
+ * when it can, else reply rerun (the explorer restores the image first);
+ * "x" by exec */
+#define XP_REQ_HOW_DEFAULT ""
+#define XP_REQ_HOW_RESTORES "r"
+#define XP_REQ_HOW_EXEC "x"
 #define XP_REQ_MAX_FIELDS 16
 
 /* forks the runner; close_fds (n of them) are closed in it (the other

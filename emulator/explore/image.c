@@ -57,6 +57,9 @@ struct xp_slot {
 	size_t seq;                   /* base log entries applied */
 	struct xp_line_set *extra;    /* state lines written over the base */
 	size_t nextra, capextra;
+	size_t *extra_at;             /* ... where their content is in bytes */
+	uint8_t *bytes;               /* their content (xp_slot_restore) */
+	size_t nbytes, capbytes;
 	bool rebuild;
 	bool keep;                    /* delete leaves the files */
 	bool poisoned;                /* its bad-block list has lines */
@@ -216,6 +219,8 @@ xp_slot_delete(struct xp_slot *s)
 	}
 	free(s->files);
 	free(s->extra);
+	free(s->extra_at);
+	free(s->bytes);
 	free(s);
 }
 
@@ -412,13 +417,27 @@ needs_rebuild(struct xp_slot *s)
 static void
 remember_extra(struct xp_slot *s, const struct xp_line_set *l)
 {
+	if (s->nextra == 0)
+		s->nbytes = 0;
 	if (s->nextra == s->capextra) {
 		s->capextra = s->capextra ? s->capextra * 2 : 16;
 		s->extra = xrealloc(s->extra, s->capextra * sizeof(*s->extra),
 				"remember_extra: s->extra");
+		s->extra_at = xrealloc(s->extra_at, s->capextra *
+				sizeof(*s->extra_at),
+				"remember_extra: s->extra_at");
 	}
+	size_t len = line_len(s->b, l->region);
+	if (s->nbytes + len > s->capbytes) {
+		s->capbytes = 2 * (s->nbytes + len);
+		s->bytes = xrealloc(s->bytes, s->capbytes,
+				"remember_extra: s->bytes");
+	}
+	memcpy(s->bytes + s->nbytes, l->content, len);
+	s->extra_at[s->nextra] = s->nbytes;
+	s->nbytes += len;
 	s->extra[s->nextra] = *l;
-	s->extra[s->nextra++].content = NULL; /* not kept: base on undo */
+	s->extra[s->nextra++].content = NULL; /* base on undo; bytes: restore */
 }
 
 static int
@@ -477,6 +496,27 @@ xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 		rc = set_badblocks(s, lines, n);
 	if (rc != 0)
 		s->rebuild = true;
+	return rc;
+}
+
+int
+xp_slot_restore(struct xp_slot *s)
+{
+	size_t n = s->nextra;
+	if (s->seq != s->b->nlog)
+		return -ESTALE; /* the base it was set on is gone */
+	struct xp_line_set *l = xmalloc((n + 1) * sizeof(*l),
+			"xp_slot_restore: l");
+	uint8_t *bytes = xmalloc(s->nbytes + 1, "xp_slot_restore: bytes");
+	memcpy(bytes, s->bytes, s->nbytes);
+	for (size_t i = 0; i < n; i++) {
+		l[i] = s->extra[i];
+		l[i].content = bytes + s->extra_at[i];
+	}
+	xp_slot_after_check(s);
+	int rc = xp_slot_set(s, l, n);
+	free(l);
+	free(bytes);
 	return rc;
 }
 

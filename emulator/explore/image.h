@@ -43,6 +43,10 @@ int xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines,
 		size_t n);
 /* after a check: notices what it wrote, so the next set restores it */
 void xp_slot_after_check(struct xp_slot *s);
+/* after a check: the image of the last set written again (a check that
+ * failed in a child of the fork server runs again on it); 0 or -errno
+ * (-ESTALE: the base moved on since that set) */
+int xp_slot_restore(struct xp_slot *s);
 const char *xp_slot_dir(const struct xp_slot *s);
 /* the image path {pmem} names: the file with one region, else the dir */
 const char *xp_slot_pmem(const struct xp_slot *s);

@@ -20,9 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "engine_impl.h"
 #include "lazy_impl.h"
 #include "xalloc.h"
+
+static int restore_run(void *ctx, size_t slot, bool write);
 
 struct xp_lazy *
 xp_lazy_new(struct engine *e)
@@ -34,6 +37,7 @@ xp_lazy_new(struct engine *e)
 		lz->slot_node[i] = SIZE_MAX;
 	lz->known_by_key = xp_linemap_new();
 	lz->xr = xp_xread_new();
+	xp_checker_set_restore(e->chk, restore_run, e);
 	return lz;
 }
 
@@ -137,6 +141,23 @@ node_key(struct engine *e, const struct lazy_node *d,
 	key.a ^= u.a * 0x9e3779b97f4a7c15ull;
 	key.b += u.b;
 	return key;
+}
+
+/* restore_run -- slot's run as it started (its image, spec and empty
+ * read log), after a child of the fork server did not pass it: the
+ * check runs again by exec (check.h). Not an eager check of a point that
+ * fell back, nor the explanation's: the base may have moved on since */
+static int
+restore_run(void *ctx, size_t slot, bool write)
+{
+	struct engine *e = ctx;
+	size_t k = e->lazy->slot_node[slot];
+	if (k == SIZE_MAX)
+		return 1;
+	if (write && (xp_slot_restore(e->slots[slot]) != 0 ||
+			xp_lazy_write_spec(e, slot, &e->lazy->node[k]) != 0))
+		return -1;
+	return 0;
 }
 
 /* start -- node k's run in a free slot */
@@ -316,6 +337,9 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	size_t k = lz->slot_node[slot];
 	lz->slot_node[slot] = SIZE_MAX;
 	lz->busy--;
+	e->checks_forked += res->forked;
+	if (e->fork_off == NULL && xp_checker_fork_off(e->chk) != NULL)
+		e->fork_off = xp_strdup(xp_checker_fork_off(e->chk));
 	xp_slot_after_check(e->slots[slot]);
 	bool unseen = lz->unseen != NULL;
 	size_t nread = xp_lazy_read_log(e, slot, &lz->node[k]);

@@ -14,6 +14,10 @@
  * "W <wait status>"; "F" when a request does not fit the process (other
  * variables). The server itself never reads the image: each child sees
  * the image the runner wrote for its state.
+ *
+ * Another preload may defer its own start to the served child
+ * (__pmemu_fork_defer: libpmemu-lazy.so, which loads a run's spec and
+ * read log there, never in the server).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,6 +47,8 @@ static struct {
 	bool setup, ready, triggered;
 	volatile int env_read, spawned;
 	char dir[PATH_MAX], real[PATH_MAX];
+	void (*deferred)(void); /* another preload's start
+	                         * (__pmemu_fork_defer) */
 } fs = { .fd = -1 };
 
 /* say -- one message: tag, then text or a number */
@@ -75,6 +81,17 @@ say(char tag, const char *text, long num, bool has_num)
 		;
 }
 
+/* start_deferred -- this process goes on as the check: the preload that
+ * deferred its start starts now, with the state's variables readable */
+static void
+start_deferred(void)
+{
+	void (*start)(void) = fs.deferred;
+	fs.deferred = NULL;
+	if (start != NULL)
+		start();
+}
+
 static void
 stop_serving(void)
 {
@@ -82,6 +99,7 @@ stop_serving(void)
 		close(fs.fd);
 	fs.fd = -1;
 	fe_release();
+	start_deferred();
 }
 
 /* setup -- once, from the constructor or from an earlier hooked call */
@@ -148,6 +166,7 @@ child(const char *req, size_t len, pid_t server)
 		_exit(125); /* not a PASS: run again by exec */
 	fe_apply(req, len);
 	fe_release();
+	start_deferred();
 }
 
 /* fork_plain -- fork without the atfork handlers (_Fork, glibc 2.34):
@@ -241,6 +260,21 @@ fs_spawned(void)
 {
 	fs.spawned = 1;
 	fe_release();
+}
+
+/* __pmemu_fork_defer -- for another preload's constructor, whichever of
+ * ours ran first: 1 when this process may become a fork server, and then
+ * start runs later, once, in each process that goes on as the check (a
+ * served child, after the state's variables are in place; the process
+ * itself when it does not serve); 0: start now */
+__attribute__((visibility("default"))) int
+__pmemu_fork_defer(void (*start)(void))
+{
+	setup();
+	if (!fs.ready || fs.fd < 0 || fs.triggered)
+		return 0;
+	fs.deferred = start;
+	return 1;
 }
 
 __attribute__((constructor)) static void

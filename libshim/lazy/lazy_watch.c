@@ -360,12 +360,12 @@ load_spec(const char *path)
 	return 0;
 }
 
-__attribute__((constructor)) static void
-lazy_watch_init(void)
+/* start -- the run's spec and read log, the fault handlers: in the
+ * constructor, or in a child of the fork server (lazy_watch_init) */
+static void
+start(void)
 {
 	const char *on = getenv("PMEMU_LAZY"), *image = getenv("PMEMU_IMAGE");
-	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(open);
-	RESOLVE(fopen);
 	if (on == NULL || strcmp(on, "1") != 0 || image == NULL)
 		return;
 	char path[4096];
@@ -382,4 +382,21 @@ lazy_watch_init(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &lw.old_segv);
 	lw_step_init(close_page);
+}
+
+/* lazy_watch_init -- under libpmemu-fork.so too (LD_PRELOAD=
+ * libpmemu-fork.so:libpmemu-lazy.so, docs/explore.md "The fork server"),
+ * a process that may serve starts in each served child, after the fork:
+ * nothing of a run (its spec, its read log, a protected page) is in the
+ * server. Its PMEMU_ variables are not read here: that would stop it
+ * serving (libshim/fork/fork_env.c). */
+__attribute__((constructor)) static void
+lazy_watch_init(void)
+{
+	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(open);
+	RESOLVE(fopen);
+	int (*defer)(void (*)(void)) = (int (*)(void (*)(void)))dlsym(
+			RTLD_DEFAULT, "__pmemu_fork_defer");
+	if (defer == NULL || !defer(start))
+		start();
 }

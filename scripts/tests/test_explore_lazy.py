@@ -151,6 +151,30 @@ def test_lazy_finds_what_eager_finds_on_the_lines_read(tmp_path, check_bin,
     assert any("--explore lazy:" in n for n in lazy["notes"])
 
 
+@pytest.mark.parametrize("how", ["pread", "mmap", "mmapw"])
+@pytest.mark.parametrize("seed", [0, 5])
+def test_runs_from_the_fork_server_give_the_exec_runs_report(tmp_path,
+                                                             check_bin,
+                                                             how, seed):
+    """each run a child of the fork server (libpmemu-lazy.so loads the
+    run's spec and protects the image's pages in the child): the same
+    states, ids, failures and reads as runs by exec"""
+    trace = random_trace(tmp_path, seed)
+    reps = {}
+    for fs in ("on", "off"):
+        log = tmp_path / (fs + ".log")
+        log.write_text("")
+        reps[fs] = explore(trace, "%s %s {pmem} %s" % (check_bin, how, log),
+                           "lazy", tmp_path / (fs + ".json"),
+                           "--fork-server", fs)
+        del reps[fs]["options"]["check"]  # the log's name
+    forked = reps["on"]["counts"].pop("checks_forked")
+    assert reps["off"]["counts"].pop("checks_forked") == 0
+    assert forked == reps["on"]["counts"]["checks"] - \
+        reps["on"]["counts"]["failing_states"] > 0
+    assert reps["on"] == reps["off"]
+
+
 def test_lazy_state_replays_to_the_failing_image(tmp_path, check_bin):
     t = Trace()
     media = tmp_path / "pool.img"

@@ -132,6 +132,17 @@ xp_engine_slot_checking(const struct engine *e, size_t slot)
 	return e->slot_image[slot] != SIZE_MAX;
 }
 
+int
+xp_engine_restore(void *ctx, size_t slot, bool write)
+{
+	struct engine *e = ctx;
+	if (slot >= e->nslots || e->slot_image[slot] == SIZE_MAX)
+		return 1; /* the explanation's: by exec */
+	if (write && xp_slot_restore(e->slots[slot]) != 0)
+		return -1;
+	return 0;
+}
+
 /* free_slot -- a slot with no check running, waiting for one if needed;
  * 0, 1 stopped, -1 error */
 static int
@@ -441,6 +452,7 @@ setup(struct engine *e, char *err, size_t errlen)
 	/* runners fork first, while this process is small: fork is cheaper */
 	if (xp_checker_new(&cfg, e->nslots, &e->chk, err, errlen) != 0)
 		return -1;
+	xp_checker_set_restore(e->chk, xp_engine_restore, e);
 	if (xp_points_scan(o->trace, o->crash_at, o->from, o->to, o->fold,
 			o->max_points, &e->pts, err, errlen) != 0)
 		return -1;

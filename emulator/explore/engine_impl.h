@@ -85,6 +85,10 @@ int xp_engine_completed(struct engine *e, size_t slot,
 /* engine.c: an eager check still runs in slot (a point explored eagerly
  * leaves its last checks running into the next point) */
 bool xp_engine_slot_checking(const struct engine *e, size_t slot);
+/* engine.c: (xp_check_restore_fn) the image of the eager check running
+ * in slot as it began (xp_slot_restore); 1 when none runs there (the
+ * explanation's check: by exec) */
+int xp_engine_restore(void *ctx, size_t slot, bool write);
 /* engine.c: the error of a check that killed its runner (XP_RUNNER_LOST);
  * returns -1 */
 int xp_engine_lost_runner(const char *state, const struct xp_result *res,

@@ -1,10 +1,9 @@
 /* image.c -- crash images, written line by line
  *
- * The base is the durable image at the current crash point: the pristine
- * media plus every line whose durable content the model changed. Its hash
- * is a sum of line hashes, so a change costs one line. Every change of the
- * base is appended to a log; a slot (one worker's image directory) knows
- * how far into the log it is and which state lines it wrote on top, so
+ * The base (image_base.c) is the durable image at the current crash
+ * point; every change of the base is appended to a log. A slot (one
+ * worker's image directory) knows how far into the log it is and which
+ * state lines it wrote on top, so
  * moving a slot to the next state writes only the lines that differ:
  * cost per state ~ changed lines, not the pool size (issue 5).
  *
@@ -14,6 +13,9 @@
  * file_update_time on write and on page_mkwrite). A moved mtime, a new
  * size or a replaced file makes the next set rebuild the slot from the
  * pristine media (copy_file_range), which is the only cost ~ pool size.
+ * A check that wrote its image and failed in a child of the fork server
+ * runs again on the image as it was set (xp_slot_restore): the pristine
+ * media, the base rewound by the log to where the slot was, its lines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,18 +30,11 @@
 #include "badblocks.h"
 #include "explore_common.h"
 #include "image.h"
+#include "image_impl.h"
 #include "linemap.h"
 #include "media.h"
 #include "usc.h"
 #include "xalloc.h"
-
-struct xp_base {
-	struct xp_media *md;
-	struct xp_linemap *durable;   /* line -> content */
-	struct { uint32_t region; uint64_t off; } *log;
-	size_t nlog, caplog;
-	struct xp_hash hash;
-};
 
 struct slot_file {
 	uint32_t region;
@@ -64,124 +59,8 @@ struct xp_slot {
 	bool keep;                    /* delete leaves the files */
 	bool poisoned;                /* its bad-block list has lines */
 	uint64_t rebuilds;
+	size_t pin;                   /* its pin in the base */
 };
-
-struct xp_base *
-xp_base_new(struct xp_media *md)
-{
-	struct xp_base *b = xcalloc(1, sizeof(*b), "xp_base_new: b");
-	b->md = md;
-	b->durable = xp_linemap_new();
-	return b;
-}
-
-static void
-free_value(void *ctx, uint32_t region, uint64_t off, void *value)
-{
-	(void)ctx;
-	(void)region;
-	(void)off;
-	free(value);
-}
-
-void
-xp_base_delete(struct xp_base *b)
-{
-	if (b == NULL)
-		return;
-	xp_linemap_each(b->durable, free_value, NULL);
-	xp_linemap_delete(b->durable);
-	free(b->log);
-	free(b);
-}
-
-static uint32_t
-line_len(const struct xp_base *b, uint32_t region)
-{
-	struct xp_region *r = xp_media_find(b->md, region);
-	return r ? r->line_len : 64;
-}
-
-const uint8_t *
-xp_base_line(struct xp_base *b, uint32_t region, uint64_t off)
-{
-	void **v = xp_linemap_find(b->durable, region, off);
-	return v ? *v : xp_media_line(b->md, region, off);
-}
-
-/* line_term -- the line's share of an image hash: 0 when pristine */
-static struct xp_hash
-line_term(struct xp_base *b, uint32_t region, uint64_t off,
-		const uint8_t *content)
-{
-	uint32_t len = line_len(b, region);
-	struct xp_hash zero = { 0, 0 };
-	if (memcmp(content, xp_media_line(b->md, region, off), len) == 0)
-		return zero;
-	return xp_line_hash(region, off, content, len);
-}
-
-/* set_durable -- the base's line becomes buf */
-static void
-set_durable(struct xp_base *b, uint32_t region, uint64_t off,
-		const uint8_t *buf)
-{
-	uint32_t len = line_len(b, region);
-	const uint8_t *old = xp_base_line(b, region, off);
-	if (memcmp(old, buf, len) == 0)
-		return;
-	xp_hash_sub(&b->hash, line_term(b, region, off, old));
-	xp_hash_add(&b->hash, line_term(b, region, off, buf));
-	void **v = xp_linemap_get(b->durable, region, off);
-	if (*v == NULL)
-		*v = xmalloc(len, "set_durable: a durable line");
-	memcpy(*v, buf, len);
-	if (b->nlog == b->caplog) {
-		b->caplog = b->caplog ? b->caplog * 2 : 1024;
-		b->log = xrealloc(b->log, b->caplog * sizeof(*b->log),
-				"set_durable: b->log");
-	}
-	b->log[b->nlog].region = region;
-	b->log[b->nlog].off = off;
-	b->nlog++;
-}
-
-void
-xp_base_update(struct xp_base *b, const struct model *m, uint32_t region,
-		uint64_t off)
-{
-	uint8_t buf[XP_LINE_MAX];
-	if (model_line_durable(m, region, off, buf) == 0)
-		set_durable(b, region, off, buf);
-}
-
-struct xp_hash
-xp_base_hash(const struct xp_base *b)
-{
-	return b->hash;
-}
-
-struct xp_hash
-xp_state_hash(struct xp_base *b, const struct xp_line_set *l, size_t n)
-{
-	struct xp_hash h = b->hash;
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *base = xp_base_line(b, l[i].region, l[i].off);
-		xp_hash_sub(&h, line_term(b, l[i].region, l[i].off, base));
-		xp_hash_add(&h, line_term(b, l[i].region, l[i].off,
-				l[i].content));
-		if (l[i].poison)
-			xp_hash_add(&h, xp_line_hash(l[i].region,
-					l[i].off ^ XP_POISON_BIT, l[i].content,
-					line_len(b, l[i].region)));
-	}
-	for (size_t i = 0; i < b->md->n; i++) {
-		uint64_t len = b->md->regions[i].len;
-		xp_hash_add(&h, xp_line_hash(UINT32_MAX - b->md->regions[i].id,
-				0, (const uint8_t *)&len, 8));
-	}
-	return h;
-}
 
 struct xp_slot *
 xp_slot_new(struct xp_base *b, const char *dir, char *err, size_t errlen)
@@ -196,6 +75,7 @@ xp_slot_new(struct xp_base *b, const char *dir, char *err, size_t errlen)
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->rebuild = true;
 	s->poisoned = true; /* an earlier image's list goes at the first set */
+	s->pin = xp_base_pin_new(b);
 	return s;
 }
 
@@ -204,6 +84,7 @@ xp_slot_delete(struct xp_slot *s)
 {
 	if (s == NULL)
 		return;
+	s->b->pins[s->pin] = SIZE_MAX;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		if (s->files[i].fd >= 0 && s->keep)
 			futimens(s->files[i].fd, NULL); /* not the sentinel */
@@ -283,7 +164,7 @@ write_line(struct xp_slot *s, uint32_t region, uint64_t off,
 	struct slot_file *f = slot_file(s, region);
 	if (f == NULL || f->fd < 0 || off >= f->len)
 		return 0;
-	uint64_t n = line_len(s->b, region);
+	uint64_t n = xp_base_line_len(s->b, region);
 	if (off + n > f->len)
 		n = f->len - off;
 	return pwrite_all(f->fd, content, n, off);
@@ -300,9 +181,9 @@ static void
 restore_base(void *ctx, uint32_t region, uint64_t off, void *value)
 {
 	struct base_ctx *c = ctx;
-	if (region != c->r->id || off >= c->r->len || c->rc != 0)
+	if (region != c->r->id || off >= c->f->len || c->rc != 0)
 		return;
-	size_t n = c->r->len - off < 4096 ? (size_t)(c->r->len - off) : 4096;
+	size_t n = c->f->len - off < 4096 ? (size_t)(c->f->len - off) : 4096;
 	c->rc = pwrite_all(c->f->fd, value, n, off);
 }
 
@@ -310,22 +191,27 @@ restore_base(void *ctx, uint32_t region, uint64_t off, void *value)
  * media file as it is, then the pages the run changed as they were */
 static int
 copy_media(struct xp_media *md, const struct xp_region *r,
-		struct slot_file *f)
+		struct slot_file *f, uint64_t len)
 {
+	if (f->fd < 0)
+		f->fd = open(f->path, O_RDWR | O_CREAT | O_NOFOLLOW |
+				O_CLOEXEC, 0600);
+	if (f->fd < 0)
+		return -errno;
 	if (ftruncate(f->fd, 0) != 0)
 		return -errno;
 	/* a region longer than the free space could not be written back
 	 * by a check: no sparse file of a forged size (docs/trace-format.md) */
 	struct statvfs vfs;
 	if (fstatvfs(f->fd, &vfs) == 0 &&
-			r->len / vfs.f_frsize > (uint64_t)vfs.f_bavail)
+			len / vfs.f_frsize > (uint64_t)vfs.f_bavail)
 		return -ENOSPC;
 	if (r->fd >= 0) {
 		struct stat st;
 		if (fstat(r->fd, &st) != 0)
 			return -errno;
-		uint64_t todo = (uint64_t)st.st_size < r->len ?
-			(uint64_t)st.st_size : r->len;
+		uint64_t todo = (uint64_t)st.st_size < len ?
+			(uint64_t)st.st_size : len;
 		if (todo > r->initial_len) /* grown in the run: zeros */
 			todo = r->initial_len;
 		loff_t in = 0, out = 0;
@@ -337,9 +223,9 @@ copy_media(struct xp_media *md, const struct xp_region *r,
 			todo -= (uint64_t)n;
 		}
 	}
-	if (ftruncate(f->fd, (off_t)r->len) != 0)
+	if (ftruncate(f->fd, (off_t)len) != 0)
 		return -errno;
-	f->len = r->len;
+	f->len = len;
 	struct base_ctx c = { r, f, 0 };
 	xp_linemap_each(md->base, restore_base, &c);
 	return c.rc;
@@ -377,12 +263,7 @@ rebuild(struct xp_slot *s)
 					s->dir, r->file) >= sizeof(f->path))
 				return -ENAMETOOLONG;
 		}
-		if (f->fd < 0)
-			f->fd = open(f->path, O_RDWR | O_CREAT | O_NOFOLLOW |
-					O_CLOEXEC, 0600);
-		if (f->fd < 0)
-			return -errno;
-		int rc = copy_media(md, r, f);
+		int rc = copy_media(md, r, f, r->len);
 		if (rc != 0)
 			return rc;
 	}
@@ -427,7 +308,7 @@ remember_extra(struct xp_slot *s, const struct xp_line_set *l)
 				sizeof(*s->extra_at),
 				"remember_extra: s->extra_at");
 	}
-	size_t len = line_len(s->b, l->region);
+	size_t len = xp_base_line_len(s->b, l->region);
 	if (s->nbytes + len > s->capbytes) {
 		s->capbytes = 2 * (s->nbytes + len);
 		s->bytes = xrealloc(s->bytes, s->capbytes,
@@ -496,32 +377,42 @@ xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 		rc = set_badblocks(s, lines, n);
 	if (rc != 0)
 		s->rebuild = true;
+	else
+		b->pins[s->pin] = s->seq; /* until after_check */
 	return rc;
 }
 
-int
-xp_slot_restore(struct xp_slot *s)
+/* rewind_slot -- the files as the last set wrote them, after a check wrote
+ * to them: the pristine media in the lengths they had, the base lines of
+ * now, the changes since undone newest first, the state's lines */
+static int
+rewind_slot(struct xp_slot *s)
 {
-	size_t n = s->nextra;
-	if (s->seq != s->b->nlog)
-		return -ESTALE; /* the base it was set on is gone */
-	struct xp_line_set *l = xmalloc((n + 1) * sizeof(*l),
-			"xp_slot_restore: l");
-	uint8_t *bytes = xmalloc(s->nbytes + 1, "xp_slot_restore: bytes");
-	memcpy(bytes, s->bytes, s->nbytes);
-	for (size_t i = 0; i < n; i++) {
-		l[i] = s->extra[i];
-		l[i].content = bytes + s->extra_at[i];
+	struct xp_base *b = s->b;
+	if (s->seq < b->undo_from)
+		return -ESTALE; /* not pinned: cannot happen */
+	int rc = 0;
+	for (size_t i = 0; i < s->nfiles && rc == 0; i++) {
+		struct slot_file *f = &s->files[i];
+		struct xp_region *r = xp_media_find(b->md, f->region);
+		rc = r ? copy_media(b->md, r, f, f->len) : -ESTALE;
 	}
-	xp_slot_after_check(s);
-	int rc = xp_slot_set(s, l, n);
-	free(l);
-	free(bytes);
-	return rc;
+	struct rebuild_ctx c = { s, rc };
+	if (rc == 0)
+		xp_linemap_each(b->durable, rewrite_durable, &c);
+	for (size_t k = b->nlog; k-- > s->seq && c.rc == 0;)
+		c.rc = write_line(s, b->log[k].region, b->log[k].off,
+				xp_base_undo(b, k));
+	for (size_t i = 0; i < s->nextra && c.rc == 0; i++)
+		c.rc = write_line(s, s->extra[i].region, s->extra[i].off,
+				s->bytes + s->extra_at[i]);
+	s->rebuilds++;
+	return c.rc;
 }
 
-void
-xp_slot_after_check(struct xp_slot *s)
+/* written -- whether the check wrote the files: the next set rebuilds */
+static bool
+written(struct xp_slot *s)
 {
 	for (size_t i = 0; i < s->nfiles; i++) {
 		struct slot_file *f = &s->files[i];
@@ -538,18 +429,24 @@ xp_slot_after_check(struct xp_slot *s)
 			s->rebuild = true;
 		}
 	}
+	return s->rebuild;
 }
 
-static void
-load_durable(void *ctx, uint32_t region, uint64_t off,
-		const uint8_t *content, uint32_t len)
+int
+xp_slot_restore(struct xp_slot *s)
 {
-	(void)len;
-	set_durable(ctx, region, off, content);
+	if (!written(s))
+		return 0; /* as it was set */
+	int rc = rewind_slot(s);
+	if (rc == 0)
+		rc = mark_sentinel(s);
+	s->rebuild = rc != 0;
+	return rc;
 }
 
 void
-xp_base_load(struct xp_base *b, const struct model *m)
+xp_slot_after_check(struct xp_slot *s)
 {
-	model_for_each_durable(m, load_durable, b);
+	written(s);
+	s->b->pins[s->pin] = SIZE_MAX;
 }

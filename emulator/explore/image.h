@@ -41,11 +41,13 @@ void xp_slot_keep(struct xp_slot *s);
  * blocks (the poisoned lines: badblocks.h); 0 or -errno */
 int xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines,
 		size_t n);
-/* after a check: notices what it wrote, so the next set restores it */
+/* after a check: notices what it wrote, so the next set restores it; the
+ * base stops keeping what restoring the slot would need */
 void xp_slot_after_check(struct xp_slot *s);
-/* after a check: the image of the last set written again (a check that
- * failed in a child of the fork server runs again on it); 0 or -errno
- * (-ESTALE: the base moved on since that set) */
+/* during or after a check, before after_check: the image of the last set
+ * as it was written, however the base moved on since (a check that failed
+ * in a child of the fork server runs again on it): nothing to do when the
+ * check did not write it, else rebuilt; 0 or -errno */
 int xp_slot_restore(struct xp_slot *s);
 const char *xp_slot_dir(const struct xp_slot *s);
 /* the image path {pmem} names: the file with one region, else the dir */

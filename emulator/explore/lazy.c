@@ -145,15 +145,15 @@ node_key(struct engine *e, const struct lazy_node *d,
 
 /* restore_run -- slot's run as it started (its image, spec and empty
  * read log), after a child of the fork server did not pass it: the
- * check runs again by exec (check.h). Not an eager check of a point that
- * fell back, nor the explanation's: the base may have moved on since */
+ * check runs again by exec (check.h); an eager check of a point that
+ * fell back: its image (xp_engine_restore) */
 static int
 restore_run(void *ctx, size_t slot, bool write)
 {
 	struct engine *e = ctx;
 	size_t k = e->lazy->slot_node[slot];
 	if (k == SIZE_MAX)
-		return 1;
+		return xp_engine_restore(ctx, slot, write);
 	if (write && (xp_slot_restore(e->slots[slot]) != 0 ||
 			xp_lazy_write_spec(e, slot, &e->lazy->node[k]) != 0))
 		return -1;

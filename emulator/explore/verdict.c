@@ -310,6 +310,18 @@ first_image(const struct xp_results *res)
 	return best;
 }
 
+/* explain_restore -- (xp_check_restore_fn) the explanation's image as its
+ * check began, for a check the fork server did not pass; under --explore
+ * lazy its checks run by exec (they have no run spec to write again) */
+static int
+explain_restore(void *ctx, size_t slot, bool write)
+{
+	(void)slot;
+	if (write && xp_slot_restore(ctx) != 0)
+		return -1;
+	return 0;
+}
+
 /* explain_first -- replays to the failing point and minimises */
 static int
 explain_first(const struct xp_results *res, const struct xp_image *im,
@@ -346,6 +358,8 @@ explain_first(const struct xp_results *res, const struct xp_image *im,
 			im->state, markers, c, n };
 		/* the lines it persists on top: GPF failed all the same */
 		xp_checker_set_dirty_shutdown(res->chk, im->dirty_shutdown);
+		if (!res->o->lazy)
+			xp_checker_set_restore(res->chk, explain_restore, slot);
 		xp_explain(&x, rp);
 		free(markers);
 		xp_slot_delete(slot);

@@ -14,6 +14,7 @@
 
 #include "../explore/linemap.c"
 #include "../explore/media.c"
+#include "../explore/image_base.c"
 #include "../explore/image.c"
 #include "../explore/usc.c"
 #include "../explore/badblocks.c"
@@ -172,6 +173,98 @@ test_base_follows_the_model(void **state)
 	model_delete(m);
 }
 
+/* line_of -- the byte the slot's image has at the start of line */
+static uint8_t
+line_of(struct fixture *f, long line)
+{
+	uint8_t c = 0;
+	int fd = open(xp_slot_pmem(f->slot), O_RDONLY);
+	assert_int_equal(pread(fd, &c, 1, line * 64), 1);
+	close(fd);
+	return c;
+}
+
+/* durable -- the base's line becomes fill (as a later point would) */
+static void
+durable(struct fixture *f, long line, uint8_t fill)
+{
+	uint8_t v[64];
+	memset(v, fill, 64);
+	set_durable(f->base, 0, (uint64_t)line * 64, v);
+}
+
+static void
+test_a_written_image_is_restored_as_set_after_the_base_moved_on(
+		void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[64];
+	memset(a, 0xaa, 64);
+	struct xp_line_set la = { 0, 64 * 3, a, false };
+	durable(f, 7, 0x77);
+	assert_int_equal(xp_slot_set(f->slot, &la, 1), 0);
+	/* the engine goes on to later points while the check runs */
+	durable(f, 3, 0x33);
+	durable(f, 5, 0x55);
+	durable(f, 7, 0x70);
+	/* not written: nothing to do */
+	assert_int_equal(xp_slot_restore(f->slot), 0);
+	assert_int_equal(xp_slot_full_restores(f->slot), 1);
+	/* the check repairs lines 3 and 9, and fails */
+	int fd = open(xp_slot_pmem(f->slot), O_WRONLY);
+	assert_int_equal(pwrite(fd, "RECOVERED", 9, 64 * 3), 9);
+	assert_int_equal(pwrite(fd, "RECOVERED", 9, 64 * 9), 9);
+	close(fd);
+	assert_int_equal(xp_slot_restore(f->slot), 0);
+	assert_int_equal(line_of(f, 3), 0xaa);
+	assert_int_equal(line_of(f, 5), 5);
+	assert_int_equal(line_of(f, 7), 0x77);
+	assert_int_equal(line_of(f, 9), 9);
+	/* the next state starts from the base of now */
+	xp_slot_after_check(f->slot);
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	assert_int_equal(line_of(f, 3), 0x33);
+	assert_int_equal(line_of(f, 5), 0x55);
+	assert_int_equal(line_of(f, 7), 0x70);
+	assert_int_equal(line_of(f, 9), 9);
+}
+
+static void
+test_the_undo_content_is_kept_only_while_pinned(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	size_t pinned = f->base->nlog;
+	for (int i = 0; i < 4096; i++)
+		durable(f, i % 60, (uint8_t)(i / 60 + 1));
+	assert_true(f->base->undo_from <= pinned);
+	assert_non_null(xp_base_undo(f->base, pinned));
+	xp_slot_after_check(f->slot);
+	for (int i = 0; i < 4096; i++)
+		durable(f, i % 60, (uint8_t)(i / 60 + 100));
+	/* what no slot needs was dropped: at most twice the content of the
+	 * changes since the last trim */
+	assert_true(f->base->undo_from > pinned);
+	assert_true(f->base->capundo <= 2 * 64 * 4096 + 128);
+}
+
+static void
+test_a_restore_past_the_undo_kept_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	xp_slot_after_check(f->slot); /* unpinned: its undo may go */
+	for (int i = 0; i < 4096; i++)
+		durable(f, i % 60, (uint8_t)(i / 60 + 1));
+	int fd = open(xp_slot_pmem(f->slot), O_WRONLY);
+	assert_int_equal(pwrite(fd, "RECOVERED", 9, 0), 9);
+	close(fd);
+	assert_int_equal(xp_slot_restore(f->slot), -ESTALE);
+	/* and the next set starts afresh */
+	assert_int_equal(xp_slot_set(f->slot, NULL, 0), 0);
+	assert_int_equal(line_of(f, 0), 4080 / 60 + 1); /* the last fill */
+}
+
 int
 main(void)
 {
@@ -182,6 +275,15 @@ main(void)
 			test_a_check_that_writes_is_undone, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_base_follows_the_model, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_written_image_is_restored_as_set_after_the_base_moved_on,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_the_undo_content_is_kept_only_while_pinned, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_restore_past_the_undo_kept_is_refused, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,16 +92,26 @@ def test_verdicts_equal_and_the_server_is_used(tmp_path, check, buggy):
     assert not fork_notes(rep)
 
 
-@pytest.mark.xfail(strict=True, reason="the eager engine cannot restore "
-                   "an image its base moved on from: the check runs again "
-                   "on the image the failed child left")
 def test_a_failing_check_is_run_again_on_its_image_as_it_was(tmp_path,
                                                              check):
     """the check repairs an inconsistent image, then fails: run again by
-    exec on the image the failed child left, it passed (a false PASS)"""
+    exec on the image the failed child left, it would pass (a false
+    PASS); the explorer restores the image as it was first"""
     (r, rep), _ = both(tmp_path, trace(tmp_path, True),
                        check + " repair {pmem}")
     assert rep["counts"]["failing_states"] > 0
+    assert rep["counts"]["checks_forked"] > 0
+
+
+def test_failing_checks_of_points_left_behind_run_on_their_images(tmp_path,
+                                                                  check):
+    """two checks in flight while the explorer moves on through many
+    points: each failing check's image is rebuilt as it was at its own
+    point, not the base of now"""
+    (r, rep), _ = both(tmp_path, trace(tmp_path, True, rounds=40),
+                       check + " repair {pmem}", "--jobs", "2")
+    assert rep["verdict"] == "fail"
+    assert rep["counts"]["failing_states"] >= 40
     assert rep["counts"]["checks_forked"] > 0
 
 
@@ -302,15 +312,19 @@ def test_a_failing_lazy_run_is_run_again_on_its_image_as_it_was(tmp_path,
     assert rep["counts"]["checks_forked"] > 0
 
 
-def test_a_point_explored_eagerly_in_a_lazy_run_checks_by_exec(tmp_path,
-                                                                check):
-    """a point lazy cannot follow (SEEK_DATA) checks every state: those
-    checks run by exec, as the explorer could not restore the image a
-    repairing child left"""
+def test_a_point_explored_eagerly_in_a_lazy_run_restores_its_images(
+        tmp_path, check):
+    """a point lazy cannot follow (SEEK_DATA) checks every state, from the
+    fork server: a repairing child that failed runs again by exec on the
+    image restored"""
     (r, rep), _ = lazy_both(tmp_path, trace(tmp_path, True),
-                            check + " holerepair {pmem}")
+                            check + " holerepair {pmem}", "--jobs", "2")
     assert any("SEEK_DATA" in n for n in rep["notes"]), rep["notes"]
     assert rep["counts"]["failing_states"] > 0
+    runs = [int(n.split()[2]) for n in rep["notes"]
+            if n.startswith("--explore lazy: ") and " runs of " in n]
+    # more passed in a child than the lazy runs: eager checks did too
+    assert rep["counts"]["checks_forked"] > runs[0] > 0
 
 
 def test_a_failing_lazy_runs_reads_are_the_exec_runs(tmp_path, check):

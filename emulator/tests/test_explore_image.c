@@ -194,7 +194,7 @@ durable(struct fixture *f, long line, uint8_t fill)
 }
 
 static void
-test_a_written_image_is_restored_as_set_after_the_base_moved_on(
+test_a_written_image_is_restored_after_the_base_moved(
 		void **state)
 {
 	struct fixture *f = *state;
@@ -276,7 +276,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_base_follows_the_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_a_written_image_is_restored_as_set_after_the_base_moved_on,
+			test_a_written_image_is_restored_after_the_base_moved,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_the_undo_content_is_kept_only_while_pinned, setup,

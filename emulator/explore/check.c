@@ -312,13 +312,14 @@ run_inproc(struct xp_checker *c, struct slot_run *s, const char *dir,
 	s->done = true;
 }
 
-/* how -- slot's check from the fork server when it can, and then: run
- * again by exec on the image as the child left it, or restored (check.h) */
+/* how -- slot's check from the fork server when its image can be
+ * restored for a run again by exec (check.h), else by exec: never again
+ * on the image a failed child left (a recovery's writes) */
 static const char *
 how(struct xp_checker *c, size_t slot)
 {
 	if (c->restore == NULL)
-		return XP_REQ_HOW_DEFAULT;
+		return XP_REQ_HOW_EXEC;
 	return c->restore(c->restore_ctx, slot, false) == 0 ?
 		XP_REQ_HOW_RESTORES : XP_REQ_HOW_EXEC;
 }

@@ -246,13 +246,10 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 			xp_fork_worth(&fork_server, cfg)) {
 		bool done = xp_fork_check(&fork_server, cfg, cmd,
 				f[XP_REQ_PMEM], f[XP_REQ_DIR], envp, res);
-		*rerun = !done && strcmp(f[XP_REQ_HOW],
-				XP_REQ_HOW_RESTORES) == 0;
+		*rerun = !done;
 		if (done)
 			xp_fork_note(&fork_server, res);
-		if (done || *rerun)
-			return;
-		by_exec = true;
+		return;
 	}
 	/* after a fork server's try: by exec, with only its own output */
 	if (by_exec && (ftruncate(cfg->out_fd, 0) != 0 ||

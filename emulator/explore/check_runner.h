@@ -49,11 +49,9 @@ struct xp_runner_reply {
 
 enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_HOW,
 	XP_REQ_ENV };
-/* XP_REQ_HOW: "" the fork server when it can, else (and after a failing
- * child) by exec on the image as the check left it; "r" the fork server
- * when it can, else reply rerun (the explorer restores the image first);
- * "x" by exec */
-#define XP_REQ_HOW_DEFAULT ""
+/* XP_REQ_HOW: "r" the fork server when it can (by exec when it cannot),
+ * and after no PASS from it reply rerun (the explorer restores the image
+ * first: never a run again on what a failed child wrote); "x" by exec */
 #define XP_REQ_HOW_RESTORES "r"
 #define XP_REQ_HOW_EXEC "x"
 #define XP_REQ_MAX_FIELDS 16

@@ -361,6 +361,8 @@ explain_first(const struct xp_results *res, const struct xp_image *im,
 		if (!res->o->lazy)
 			xp_checker_set_restore(res->chk, explain_restore, slot);
 		xp_explain(&x, rp);
+		if (!res->o->lazy) /* the slot goes */
+			xp_checker_set_restore(res->chk, NULL, NULL);
 		free(markers);
 		xp_slot_delete(slot);
 		rc = 0;

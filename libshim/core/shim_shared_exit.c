@@ -14,7 +14,8 @@
  *    marked left: a new image of the same pid adopts them as another's);
  *  - another process with no member alive (the last) reports its own
  *    and adopts what the others left.
- * A process killed (SIGKILL) reports nothing, as before this table.
+ * A process killed (SIGKILL) writes no findings; its pieces stay in the
+ * table, for the first or the last process to report.
  */
 #include <unistd.h>
 

@@ -40,6 +40,18 @@ pid_live(uint32_t pid)
 	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
 }
 
+/* join_slot -- members[i] becomes me if it is free (or, when `dead`,
+ * held by a process that ended) */
+static bool
+join_slot(int i, uint32_t me, bool dead)
+{
+	uint32_t m = __atomic_load_n(&shared->members[i], __ATOMIC_ACQUIRE);
+	if (m != 0 && !(dead && !pid_live(m)))
+		return false;
+	return __atomic_compare_exchange_n(&shared->members[i], &m, me, false,
+		__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 void
 shared_join(void)
 {
@@ -49,15 +61,10 @@ shared_join(void)
 	for (int i = 0; i < MEMBERS; i++)
 		if (__atomic_load_n(&shared->members[i], __ATOMIC_ACQUIRE) == me)
 			return;
-	for (int i = 0; i < MEMBERS; i++) {
-		uint32_t m = __atomic_load_n(&shared->members[i],
-			__ATOMIC_ACQUIRE);
-		if ((m == 0 || !pid_live(m)) &&
-				__atomic_compare_exchange_n(&shared->members[i],
-				&m, me, false, __ATOMIC_ACQ_REL,
-				__ATOMIC_ACQUIRE))
-			return;
-	}
+	for (int pass = 0; pass < 2; pass++) /* a free slot, else a dead's */
+		for (int i = 0; i < MEMBERS; i++)
+			if (join_slot(i, me, pass == 1))
+				return;
 }
 
 bool

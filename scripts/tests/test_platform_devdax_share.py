@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -202,6 +203,13 @@ def test_sigkill_leaves_nothing_behind(tmp_path, prog):
                          start_new_session=True)
     try:
         assert p.stdout.readline() == "saw hello\n"
+        # the reader sees ready=1 in the view as soon as it is stored,
+        # before the writer's fence writes it to the media: wait for that
+        # (5 s at most) so the kill comes after it
+        for _ in range(500):
+            if (pm / "dax0.0").read_bytes()[64] == 1:
+                break
+            time.sleep(0.01)
     finally:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()

@@ -150,7 +150,9 @@ shim_init(void)
 		setenv("PMEMU_ROOT_PID", pid, 1); /* exec'd children know */
 	}
 	shim_real_init();
-	shim_session_start(opts.root_pid == 0);
+	shim_session_start(opts.root_pid == 0, shim_shared_size());
+	shim_shared_start(shim_session_area(), opts.root_pid == 0 ||
+		opts.root_pid == (long)getpid());
 	shim_real_pmem_init();
 	shim_poison_load();
 	if (opts.root_pid == 0 && opts.badblocks != NULL) {

@@ -1,20 +1,22 @@
 /*
  * shim_shared.c -- lines stored in one process of a run and flushed in
- * another (fork)
+ * another (fork, exec, processes a shell starts apart)
  *
  * Each process has its own in-process model, but a file's lines are the
  * file's (MODEL.md): a child that stores and exits and a parent that then
  * flushes the same lines through its mapping are one store and its flush.
- * After the first fork every process of the run shares a table (a shared
- * anonymous mapping made before the fork) of 64-byte pieces with a store
- * no flush has covered yet: {region, piece, the storing pid, its site}.
- * A flush of a piece another process stored gives this process's model
- * that store first (no false "redundant flush"); a forked child leaves
- * its unflushed pieces to the table at exit instead of reporting them,
- * and the process that started the run reports what is left at its exit
- * as its own unpersisted stores (with the child's site). Only the model
+ * The processes of a run share a table of 64-byte pieces with a store no
+ * flush has covered yet: {region, piece, the storing pid, its site}. It
+ * is in the run's session memfd (region/shim_session.c, every process of
+ * the run reaches it), else a shared anonymous mapping made before the
+ * first fork. A process uses it (each event of its model passes through
+ * it first) once it is not alone: every process but the run's first from
+ * its start, the first from its first fork; so a run of one process pays
+ * nothing per event. A flush of a piece another process stored gives
+ * this process's model that store first (no false "redundant flush").
+ * Who reports a store nobody flushed: shim_shared_exit.c. Only the model
  * (findings) sees these events: the trace has every process's events in
- * order already. Stores a child has not settled (diffed) when the parent
+ * order already. Stores a process has not settled (diffed) when another
  * flushes are not in the table yet (docs/shim.md).
  */
 #include <sys/mman.h>
@@ -22,35 +24,51 @@
 
 #include "real.h"
 #include "shim_core.h"
+#include "shim_shared.h"
+#include "shim_shared_impl.h"
 
-#define PIECE_SHIFT 6
-#define TABLE_LEN (1u << 16) /* pieces; full: later ones are not shared */
 #define PROBES 64            /* a piece is within PROBES of its hash */
 
-struct piece {
-	uint64_t key;              /* (region << 40 | piece) + 1; 0 free */
-	uint32_t owner;            /* pid with an unflushed store; 0 none */
-	uint32_t site;
-};
+static pid_t forking_pid;      /* the process in fork's prepare handler */
 
-static struct piece *table;    /* shared by the processes of the run */
-static bool active;            /* this process has forked or was forked */
+size_t
+shim_shared_size(void)
+{
+	return sizeof(struct shared_table);
+}
+
+void
+shim_shared_start(void *area, bool first)
+{
+	shared = area;
+	shared_first = first;
+	if (shared != NULL && (!first || shared_others_live()))
+		shared_join(); /* not alone (the first after exec: children) */
+}
 
 void
 shim_shared_forking(void)
 {
-	if (table != NULL)
-		return;
-	void *p = REAL(mmap)(NULL, TABLE_LEN * sizeof(*table), PROT_READ | PROT_WRITE,
+	forking_pid = getpid();
+	if (shared == NULL) {
+		void *p = REAL(mmap)(NULL, sizeof(*shared),
+			PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p != MAP_FAILED)
-		table = p;
+		if (p != MAP_FAILED)
+			shared = p;
+	}
+	if (shared != NULL && !shared_active)
+		shared_join();
 }
 
 void
 shim_shared_forked(void)
 {
-	active = table != NULL;
+	if (getpid() == forking_pid || shared == NULL)
+		return;
+	shared_first = false; /* a child: it joins as itself */
+	shared_active = false;
+	shared_join();
 }
 
 /* slot -- the piece's entry, made when `make`; NULL if absent or full */
@@ -60,7 +78,8 @@ slot(uint32_t region, uint64_t piece, bool make)
 	uint64_t key = ((uint64_t)region << 40 | piece) + 1;
 	uint64_t h = key * 0x9e3779b97f4a7c15ull;
 	for (uint32_t i = 0; i < PROBES; i++) {
-		struct piece *e = &table[((h >> 40) + i) & (TABLE_LEN - 1)];
+		struct piece *e = &shared->pieces[((h >> 40) + i) &
+			(TABLE_LEN - 1)];
 		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
 		if (k == key)
 			return e;
@@ -75,30 +94,32 @@ slot(uint32_t region, uint64_t piece, bool make)
 	return NULL;
 }
 
-/* adopt -- this process's model gets another process's store of e */
-static void
-adopt(const struct piece *e, uint32_t site)
-{
-	uint64_t k = e->key - 1;
-	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
-		.site = site, .region = (uint32_t)(k >> 40),
-		.off = (k & ((1ull << 40) - 1)) << PIECE_SHIFT,
-		.len = 1u << PIECE_SHIFT };
-	if (shim_model() != NULL)
-		(void)model_apply(shim_model(), &ev);
-}
-
 /* covered -- a flush or sync covers e: a store of another process in it
- * is adopted first, then no one owns it */
+ * is adopted first, then no one owns it (whoever clears the owner does
+ * it, so a store is adopted once) */
 static void
 covered(struct piece *e, uint32_t me)
 {
 	uint32_t owner = __atomic_load_n(&e->owner, __ATOMIC_ACQUIRE);
-	if (owner == 0)
-		return;
-	if (owner != me)
-		adopt(e, e->site);
-	__atomic_store_n(&e->owner, 0, __ATOMIC_RELEASE);
+	while (owner != 0) {
+		if (__atomic_compare_exchange_n(&e->owner, &owner, 0, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			if ((owner & OWNER_PID) != me ||
+					(owner & OWNER_LEFT))
+				shared_adopt(e);
+			return;
+		}
+	}
+}
+
+/* piece_in -- the key of e is a piece of [first, last) of region (ALL:
+ * every region) */
+static bool
+piece_in(uint64_t k, uint32_t region, uint64_t first, uint64_t last)
+{
+	uint64_t p = (k - 1) & ((1ull << 40) - 1);
+	return k != 0 && (region == MODEL_REGION_ALL ||
+		(k - 1) >> 40 == region) && p >= first && p < last;
 }
 
 /* cover -- every piece of [off, end) of region (every region: ALL), by
@@ -118,19 +139,17 @@ cover(uint32_t region, uint64_t off, uint64_t end)
 		return;
 	}
 	for (uint32_t i = 0; i < TABLE_LEN; i++) {
-		uint64_t k = __atomic_load_n(&table[i].key, __ATOMIC_ACQUIRE);
-		bool in = region == MODEL_REGION_ALL || (k - 1) >> 40 == region;
-		if (k != 0 && in &&
-				((k - 1) & ((1ull << 40) - 1)) >= first &&
-				((k - 1) & ((1ull << 40) - 1)) < last)
-			covered(&table[i], me);
+		struct piece *e = &shared->pieces[i];
+		if (piece_in(__atomic_load_n(&e->key, __ATOMIC_ACQUIRE),
+				region, first, last))
+			covered(e, me);
 	}
 }
 
 void
 shim_shared_event(const struct model_event *ev)
 {
-	if (!active || (ev->region == MODEL_REGION_ALL &&
+	if (!shared_active || (ev->region == MODEL_REGION_ALL &&
 			ev->kind != MODEL_EV_FSYNC))
 		return;
 	switch (ev->kind) {
@@ -160,30 +179,5 @@ shim_shared_event(const struct model_event *ev)
 		return;
 	default:
 		return;
-	}
-}
-
-void
-shim_shared_exit(void)
-{
-	if (!active)
-		return;
-	uint32_t me = (uint32_t)getpid();
-	bool child = shim_is_forked_child();
-	for (uint32_t i = 0; i < TABLE_LEN; i++) {
-		struct piece *e = &table[i];
-		uint32_t owner = __atomic_load_n(&e->owner, __ATOMIC_ACQUIRE);
-		if (owner == 0 || e->key == 0)
-			continue;
-		uint64_t k = e->key - 1;
-		struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
-			.tid = shim_tid(), .region = (uint32_t)(k >> 40),
-			.off = (k & ((1ull << 40) - 1)) << PIECE_SHIFT,
-			.len = 1u << PIECE_SHIFT };
-		if (child && owner == me && shim_model() != NULL)
-			/* left to the parent, which still maps the file */
-			(void)model_apply(shim_model(), &ev);
-		else if (!child && owner != me)
-			adopt(e, e->site); /* reported here, at the run's end */
 	}
 }

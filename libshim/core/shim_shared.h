@@ -4,15 +4,24 @@
 #ifndef PMEMU_SHIM_SHARED_H
 #define PMEMU_SHIM_SHARED_H 1
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "model.h"
 
 /* lines shared by the processes of a run (shim_shared.c): the table is
- * made before the first fork, used after it; each event of the model
- * passes through it first; at exit a child leaves its unflushed lines,
- * the first process takes what is left (lock held) */
+ * area (shim_shared_size() zero bytes every process of the run maps: the
+ * session's) or, without one, made before the first fork; each event of
+ * the model passes through it first once the process is not alone; at
+ * exit a store nobody flushed is reported once (shim_shared_exit.c) */
+size_t shim_shared_size(void);
+void shim_shared_start(void *area, bool first);
 void shim_shared_forking(void);
 void shim_shared_forked(void);
 void shim_shared_event(const struct model_event *ev);
-void shim_shared_exit(void);
+/* the table knows region id's domain (a process that adopts a store of a
+ * region it never mapped) */
+void shim_shared_region(uint32_t id, enum model_domain domain);
+void shim_shared_exit(bool exec);
 
 #endif

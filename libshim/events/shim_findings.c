@@ -116,10 +116,10 @@ media_end(const struct model_event *all)
 /* image_end -- this image's mappings vanish (exit, exec): a clean
  * shutdown, then its findings; lock held */
 static void
-image_end(void)
+image_end(bool exec)
 {
 	shim_dirty_settle_all();
-	shim_shared_exit();
+	shim_shared_exit(exec);
 	shim_restored_clean(MODEL_REGION_ALL, 0, UINT64_MAX >> 1);
 	struct model_event ev = { .kind = MODEL_EV_SHUTDOWN, .tid = shim_tid(),
 		.region = MODEL_REGION_ALL };
@@ -141,7 +141,7 @@ shim_shutdown(int status)
 {
 	(void)status;
 	shim_lock();
-	image_end();
+	image_end(false);
 	shim_poison_save();
 	if (!shim_is_forked_child())
 		shim_writer_close(exit_status);
@@ -152,7 +152,7 @@ void
 shim_shutdown_exec(void)
 {
 	shim_lock();
-	image_end();
+	image_end(true);
 	shim_poison_save();
 	shim_unlock();
 }

@@ -19,6 +19,7 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_region.h"
+#include "shim_shared.h"
 #include "shim_view.h"
 
 #define REGIONS_MAX 256
@@ -251,6 +252,7 @@ region_announce(struct shim_region *r)
 		(void)model_region_add(shim_model(), r->id, r->len, r->domain);
 		r->line_len = model_region_line(shim_model(), r->id);
 	}
+	shim_shared_region(r->id, r->domain);
 	struct { uint32_t region, domain; uint64_t len; uint32_t line, pad; }
 		body = { r->id, r->domain, r->len, r->line_len, 0 };
 	shim_record(TRACE_REC_REGION, 0, &body, sizeof(body), r->path,

@@ -12,7 +12,10 @@
  * unlinked: a killed run leaves nothing behind) and checks it is that
  * view (dev, inode); a dead holder, or one that exec'd (its views close
  * on exec), fails the check and is dropped. The table is locked with a
- * POSIX record lock (per process: released if the process dies).
+ * POSIX record lock (per process: released if the process dies). Past
+ * the table, from AREA_OFF, the memfd holds an area of another concern's
+ * (the table of unflushed pieces, core/shim_shared.c), so that every
+ * process of the session reaches it too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +36,7 @@
 #define MAGIC 0x6e6f69737365736dull /* "msession" */
 #define SESSION_FD_MIN 900
 #define MEMFD_NAME "pmemu-session"
+#define AREA_OFF ((sizeof(struct table) + 4095) & ~(size_t)4095)
 
 struct holder {
 	int32_t pid;               /* 0: free */
@@ -54,6 +58,7 @@ struct table {
 
 static struct table *table;    /* NULL: no session, views are private */
 static int table_fd = -1;
+static void *area;             /* the area past the table, or NULL */
 
 /* table_map -- the table of descriptor fd, if it is one */
 static struct table *
@@ -81,14 +86,14 @@ table_map(int fd)
 
 /* session_make -- the first process: a new table, kept across exec */
 static void
-session_make(void)
+session_make(size_t area_len)
 {
 	int fd = memfd_create(MEMFD_NAME, 0);
 	if (fd < 0)
 		return;
 	int hi = fcntl(fd, F_DUPFD, SESSION_FD_MIN);
 	REAL(close)(fd);
-	if (hi < 0 || REAL(ftruncate)(hi, sizeof(struct table)) != 0)
+	if (hi < 0 || REAL(ftruncate)(hi, (off_t)(AREA_OFF + area_len)) != 0)
 		goto fail;
 	uint64_t magic = MAGIC;
 	if (REAL(pwrite)(hi, &magic, sizeof(magic), 0) != sizeof(magic))
@@ -131,13 +136,34 @@ session_find(void)
 		table_fd = own;
 }
 
+/* area_map -- the area past the table, if the memfd holds one that long
+ * (made by the first process, of this library) */
+static void *
+area_map(size_t len)
+{
+	struct stat st;
+	if (table == NULL || len == 0 || REAL(fstat)(table_fd, &st) != 0 ||
+			(uint64_t)st.st_size < AREA_OFF + len)
+		return NULL;
+	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			table_fd, (off_t)AREA_OFF);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 void
-shim_session_start(bool root)
+shim_session_start(bool root, size_t area_len)
 {
 	if (root)
-		session_make();
+		session_make(area_len);
 	else
 		session_find();
+	area = area_map(area_len);
+}
+
+void *
+shim_session_area(void)
+{
+	return area;
 }
 
 /* table_lockw -- F_SETLKW of type over the table, again after a signal */

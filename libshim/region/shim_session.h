@@ -6,6 +6,7 @@
 #define PMEMU_SHIM_SESSION_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,8 +19,11 @@ struct shim_session_view {
 };
 
 /* the first process of the run makes the session, the others find it
- * (PMEMU_SESSION_FD); without one, every process has views of its own */
-void shim_session_start(bool root);
+ * (PMEMU_SESSION_FD); without one, every process has views of its own.
+ * The session also holds an area of area_len zero bytes, shared by every
+ * process of it (shim_session_area: NULL without a session) */
+void shim_session_start(bool root, size_t area_len);
+void *shim_session_area(void);
 
 /* the run's table is locked against other processes (lock held: shim_lock
  * too, so a thread of this process never waits for another) */

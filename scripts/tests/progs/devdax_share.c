@@ -2,6 +2,7 @@
  * forked from one another) that map one device DAX (or pmem file) DEV:
  *   write-flush, write-noflush: "hello" at 0 (persisted, or not: the
  *     bug), then ready=1 at 64, persisted; waits for SYNCDIR/done
+ *   write-stay: as write-noflush, but waits for SYNCDIR/exited
  *   write-late: "hello" at 0 and ready=1 at 64, neither persisted; waits
  *     for SYNCDIR/exited (the reader exited), then persists flag=1 at 8192
  *     (the bug: the data was never persisted, and the exit of the reader,
@@ -9,6 +10,7 @@
  *   read: waits for ready through its own mapping, prints "saw hello" (or
  *     "saw nothing"), persists flag=1 at 4096, creates SYNCDIR/done
  *   peek: the same, without the flag (no store at all)
+ *   peek-stay: peek, then waits for SYNCDIR/wexited (the writer exited)
  *   persist: the same, persisting the writer's "hello" instead of a flag
  *   check DEV: exit 1 when a flag is durable and the data is not
  * The waits give up after about 5 s (the processes do not share memory). */
@@ -46,13 +48,14 @@ static int
 writer(volatile char *m, const char *role, const char *dir)
 {
 	int late = strcmp(role, "write-late") == 0;
+	int stay = late || strcmp(role, "write-stay") == 0;
 	memcpy((char *)m, "hello", 6); /* DATA */
 	if (strcmp(role, "write-flush") == 0)
 		pmem_persist((char *)m, 6);
 	m[64] = 1;
 	if (!late)
 		pmem_persist((char *)m + 64, 1);
-	wait_for(dir, late ? "exited" : "done");
+	wait_for(dir, stay ? "exited" : "done");
 	if (late) {
 		m[8192] = 1;
 		pmem_persist((char *)m + 8192, 1);
@@ -112,5 +115,10 @@ main(int argc, char **argv)
 		return reader(m, 2, argv[3]);
 	if (strcmp(role, "peek") == 0)
 		return reader(m, 0, argv[3]);
+	if (strcmp(role, "peek-stay") == 0) {
+		reader(m, 0, argv[3]);
+		wait_for(argv[3], "wexited");
+		return 0;
+	}
 	return writer(m, role, argv[3]);
 }

@@ -1,11 +1,12 @@
 /*
  * raw_vecsave.c -- the registers a program holds across a patched site
  * come back unchanged, and a streaming store reads its source from the
- * right place: every vector register (zmm0-31 and k0-7 with AVX-512,
- * else ymm0-15 or xmm0-15), mm0-7 and MXCSR are loaded with a pattern,
- * a clwb, an sfence and a client request run (each jumps to a trampoline
- * under pmemu: the shim's C code and libc clobber vector registers) and
- * the registers are read back. Then vmovntdq from zmm5 and zmm21 twice at
+ * right place: every vector register (zmm0-31 and k1-7 with AVX-512,
+ * else ymm0-15), mm0-7 and MXCSR are loaded with a pattern, a client
+ * request, a clwb and an sfence run (each jumps to a trampoline under
+ * pmemu: the shim's C code and libc clobber vector registers and flags)
+ * and the registers are read back, the flags too (three patterns, one
+ * with DF set). Then vmovntdq from zmm5 and zmm21 twice at
  * the same stack depth: once full, once with their upper state in its
  * initial state (vzeroupper, xrstor of Hi16_ZMM's init), which an
  * XSAVEC image does not write: the second must store zeros, not what the
@@ -24,12 +25,16 @@ int raw_patched(const uint8_t *site);
 #define NOINLINE __attribute__((noinline))
 #define MXCSR_ODD 0xff80u /* round toward zero, flush to zero, masked */
 #define MXCSR_DEFAULT 0x1f80u
+#define FLAGS_KEPT 0xcd5u /* CF PF AF ZF SF DF OF */
+/* the flags across the sites: all arithmetic ones set, none, DF and CF */
+static const uint64_t flag_sets[] = { 0x8d7, 0x002, 0x403 };
 
 struct regs {
 	uint8_t vec[32][64] __attribute__((aligned(64)));
 	uint64_t k[8];
 	uint64_t mm[8];
 	uint32_t mxcsr, mxcsr_after;  /* loaded across the sites, then */
+	uint64_t flags;               /* across the clwb and the sfence */
 };
 
 /* the client request's arguments: RUNNING_ON_VALGRIND, from a register
@@ -49,7 +54,8 @@ static uint64_t request_args[6];
 	"emms\n\tldmxcsr 4+%c[mx](%[in])\n\t"
 #define OPERANDS [in] "r"(in), [out] "r"(out), [line] "r"(line), \
 	"a"(request_args), [mx] "i"(offsetof(struct regs, mxcsr)), \
-	[mm] "i"(offsetof(struct regs, mm))
+	[mm] "i"(offsetof(struct regs, mm)), \
+	[fl] "i"(offsetof(struct regs, flags))
 #define CLOBBER_XMM "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", \
 	"xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", \
 	"xmm14", "xmm15", "mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", \
@@ -60,11 +66,15 @@ static uint64_t request_args[6];
 	"k4", "k5", "k6", "k7"
 
 /* the three patched sites between a load and a store of the registers
- * (the request first: a jump from the sfence would displace its rolq) */
+ * (the request first: a jump from the sfence would displace its rolq;
+ * the flags around the sfence: the rolq change them; a nop after it: a
+ * jump does not displace pushf), the red zone stepped over */
 #define SITES(tag) \
 	REQUEST SITE(vecsave_request_##tag, "xchgq %%rbx, %%rbx") \
 	SITE(vecsave_clwb_##tag, "clwb (%[line])") \
-	SITE(vecsave_sfence_##tag, "sfence")
+	"lea -128(%%rsp), %%rsp\n\tpushq %c[fl](%[in])\n\tpopfq\n\t" \
+	SITE(vecsave_sfence_##tag, "sfence") "nopl 0(%%rax, %%rax)\n\t" \
+	"pushfq\n\tpopq %c[fl](%[out])\n\tlea 128(%%rsp), %%rsp\n\tcld\n\t"
 
 static NOINLINE __attribute__((target("avx512f,avx512bw,clwb"))) void
 across_zmm(const struct regs *in, struct regs *out, uint8_t *line)
@@ -130,9 +140,10 @@ differ(const char *what, const void *got, const void *want, size_t len)
 	return 1;
 }
 
-/* registers -- the round trip across the sites; differences */
+/* registers -- the round trip across the sites with these flags;
+ * differences (sites: how many were patched, when not NULL) */
 static int
-registers(uint8_t *line, int avx512, unsigned *sites)
+registers(uint8_t *line, int avx512, uint64_t flags, unsigned *sites)
 {
 	static struct regs in, out;
 	for (size_t i = 0; i < sizeof(in.vec); i++)
@@ -143,19 +154,21 @@ registers(uint8_t *line, int avx512, unsigned *sites)
 	}
 	in.mxcsr = MXCSR_ODD;
 	in.mxcsr_after = MXCSR_DEFAULT;
+	in.flags = flags;
 	request_args[0] = 0x1001; /* RUNNING_ON_VALGRIND */
 	line[0] = 1; /* the clwb's line is dirty */
-	if (avx512) {
+	if (avx512)
 		across_zmm(&in, &out, line);
+	else
+		across_ymm(&in, &out, line);
+	if (sites != NULL && avx512)
 		*sites += raw_patched(vecsave_clwb_zmm) +
 			raw_patched(vecsave_sfence_zmm) +
 			raw_patched(vecsave_request_zmm);
-	} else {
-		across_ymm(&in, &out, line);
+	else if (sites != NULL)
 		*sites += raw_patched(vecsave_clwb_ymm) +
 			raw_patched(vecsave_sfence_ymm) +
 			raw_patched(vecsave_request_ymm);
-	}
 	int bad = 0;
 	char what[32];
 	for (int r = 0; r < (avx512 ? 32 : 16); r++) {
@@ -170,7 +183,9 @@ registers(uint8_t *line, int avx512, unsigned *sites)
 		snprintf(what, sizeof(what), "mm%d", r);
 		bad += differ(what, &out.mm[r], &in.mm[r], 8);
 	}
-	return bad + differ("mxcsr", &out.mxcsr, &in.mxcsr, 4);
+	bad += differ("mxcsr", &out.mxcsr, &in.mxcsr, 4);
+	uint64_t got = out.flags & FLAGS_KEPT, want = in.flags & FLAGS_KEPT;
+	return bad + differ("flags", &got, &want, 8);
 }
 
 /* streams -- the stores from full and from initial components */
@@ -202,7 +217,10 @@ main(int argc, char **argv)
 		return 77;
 	}
 	unsigned sites = 0;
-	int bad = registers(pm + 1024, avx512, &sites);
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++)
+		bad += registers(pm + 1024, avx512, flag_sets[i],
+				i == 0 ? &sites : NULL);
 	if (avx512)
 		bad += streams(pm, &sites);
 	raw_digest("pmem", pm, 4096);

@@ -9,7 +9,7 @@
  * Register operands come from the signal frame: general registers from
  * gregs, xmm0-15 and mm0-7 from the FXSAVE image, the upper halves of ymm
  * and zmm and zmm16-31 from the XSAVE components behind it (SDM vol. 1,
- * 13.4-13.5: standard format, offsets from CPUID leaf 0xD).
+ * 13.4-13.8; insn_xstate.c reads the image, a trampoline's too).
  */
 #include <asm/prctl.h>
 #include <cpuid.h>
@@ -24,26 +24,19 @@
 #include "client_request.h"
 #include "insn.h"
 #include "insn_trap.h"
+#include "insn_xstate.h"
 #include "shim_events.h"
 #include "shim_fatal.h"
 #include "shim_intercept.h"
 #include "shim_region.h"
 #include "shim_site.h"
 
-#define FXSAVE_SW_BYTES_OFF 464  /* struct _fpx_sw_bytes in the frame */
-#define XSAVE_HEADER_OFF 512     /* xstate_bv, the components present */
-#define FP_XSTATE_MAGIC 0x46505853u
-#define XFEATURE_YMM 2           /* upper 128 bits of ymm0-15 */
-#define XFEATURE_ZMM_HI256 6     /* upper 256 bits of zmm0-15 */
-#define XFEATURE_HI16_ZMM 7      /* zmm16-31 */
 #define LINE_LEN 64
 
 /* what this CPU runs and where the frame keeps the vector registers */
 static struct {
 	bool ready;
 	bool clwb, clflushopt, movdiri, movdir64b;
-	bool ymm, zmm;                /* enabled in XCR0 */
-	uint32_t off[8];              /* xsave offset per component */
 } cpu;
 
 static _Atomic(const struct insn_table *) table;
@@ -63,15 +56,6 @@ cpu_probe(void)
 		cpu.movdiri = c & (1u << 27);
 		cpu.movdir64b = c & (1u << 28);
 	}
-	if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27))) { /* OSXSAVE */
-		uint32_t lo, hi;
-		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-		cpu.ymm = (lo & 0x6) == 0x6;
-		cpu.zmm = (lo & 0xe6) == 0xe6;
-		for (unsigned i = 2; i < 8; i++)
-			if (__get_cpuid_count(0xd, i, &a, &b, &c, &d))
-				cpu.off[i] = b;
-	}
 	cpu.ready = true;
 }
 
@@ -90,9 +74,11 @@ insn_site_emulable(const struct insn_site *s)
 		return cpu.movdir64b;
 	case INSN_NT_VEC:
 		if (s->src >= 16 || s->width == 64)
-			return cpu.zmm && cpu.off[XFEATURE_HI16_ZMM] != 0;
+			return insn_xstate_enabled(XFEATURE_YMM) &&
+					insn_xstate_enabled(XFEATURE_ZMM_HI256) &&
+					insn_xstate_enabled(XFEATURE_HI16_ZMM);
 		if (s->width == 32)
-			return cpu.ymm && cpu.off[XFEATURE_YMM] != 0;
+			return insn_xstate_enabled(XFEATURE_YMM);
 		return true;
 	default:
 		return insn_kind_traps(s->kind);
@@ -156,85 +142,22 @@ insn_effective_addr(const struct insn_site *s, const ucontext_t *uc)
 	return (uintptr_t)ea;
 }
 
-/*
- * xstate -- len bytes at off of xsave component bit in the frame fp, or
- * NULL when the frame has no such component; *init: it is in its initial
- * (all zero) state and the kernel did not write it
- */
-static const uint8_t *
-xstate(const uint8_t *fp, unsigned bit, uint32_t off, uint32_t len,
-		bool *init)
-{
-	uint32_t magic, size;
-	uint64_t features, present;
-	memcpy(&magic, fp + FXSAVE_SW_BYTES_OFF, 4);
-	memcpy(&features, fp + FXSAVE_SW_BYTES_OFF + 8, 8);
-	memcpy(&size, fp + FXSAVE_SW_BYTES_OFF + 16, 4);
-	if (magic != FP_XSTATE_MAGIC || !(features & (1ull << bit)) ||
-			cpu.off[bit] == 0 || cpu.off[bit] + off + len > size)
-		return NULL;
-	memcpy(&present, fp + XSAVE_HEADER_OFF, 8);
-	*init = !(present & (1ull << bit));
-	return fp + cpu.off[bit] + off;
-}
-
-/* copy_xstate -- len bytes of a component into out; -1 if absent */
-static int
-copy_xstate(const uint8_t *fp, unsigned bit, uint32_t off, uint32_t len,
-		uint8_t *out)
-{
-	bool init;
-	const uint8_t *p = xstate(fp, bit, off, len, &init);
-	if (p == NULL)
-		return -1;
-	if (init)
-		memset(out, 0, len);
-	else
-		memcpy(out, p, len);
-	return 0;
-}
-
-/* vector_bytes -- the low width bytes of xmm/ymm/zmm n of the frame */
-static int
-vector_bytes(const ucontext_t *uc, unsigned n, unsigned width, uint8_t *out)
-{
-	const struct _libc_fpstate *fx = uc->uc_mcontext.fpregs;
-	const uint8_t *fp = (const uint8_t *)fx;
-	if (fp == NULL)
-		return -1;
-	if (n >= 16) /* zmm16-31 live whole in Hi16_ZMM */
-		return copy_xstate(fp, XFEATURE_HI16_ZMM, (n - 16) * 64, width,
-				out);
-	memcpy(out, &fx->_xmm[n], width < 16 ? width : 16);
-	if (width > 16 && copy_xstate(fp, XFEATURE_YMM, n * 16, 16,
-			out + 16) < 0)
-		return -1;
-	if (width > 32 && copy_xstate(fp, XFEATURE_ZMM_HI256, n * 32, 32,
-			out + 32) < 0)
-		return -1;
-	return 0;
-}
-
 /* source_bytes -- what the store at s writes: its source register */
 static int
 source_bytes(const struct insn_site *s, const ucontext_t *uc, uint8_t *out)
 {
-	const struct _libc_fpstate *fx = uc->uc_mcontext.fpregs;
+	const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
 	switch (s->regfile) {
 	case INSN_RF_GPR:
 		memcpy(out, &uc->uc_mcontext.gregs[s->src], 8);
 		return 0;
-	case INSN_RF_MMX: {
-		if (fx == NULL)
+	case INSN_RF_MMX:
+		if (fp == NULL)
 			return -1;
-		/* mmN is physical x87 register N; FXSAVE keeps ST(i) order,
-		 * ST(i) = R[(TOP + i) mod 8] (SDM vol. 1, 9.5.1) */
-		unsigned top = (fx->swd >> 11) & 7;
-		memcpy(out, fx->_st[(s->src - top) & 7].significand, 8);
+		insn_xstate_mmx(fp, (unsigned)s->src, out);
 		return 0;
-	}
 	case INSN_RF_XMM:
-		return vector_bytes(uc, (unsigned)s->src, s->width, out);
+		return insn_xstate_vector(fp, (unsigned)s->src, s->width, out);
 	default:
 		return -1;
 	}

@@ -41,12 +41,20 @@ add_test(NAME libshim.insn_cache COMMAND test_insn_cache)
 
 # the trap handler against doubles of the shim core (shim_ev_*, sites)
 add_executable(test_insn_trap ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_trap.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c ${PATCH_DIR}/insn_trap.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c
+  ${PATCH_DIR}/insn_trap.c ${PATCH_DIR}/insn_xstate.c)
 target_include_directories(test_insn_trap PRIVATE ${INSN_DIR}
   ${PATCH_DIR} ${VALGRIND_DIR} ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(test_insn_trap PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE pmemu_model dl)
 add_test(NAME libshim.insn_trap COMMAND test_insn_trap)
+
+# registers out of an XSAVE image, standard and compacted
+add_executable(test_insn_xstate ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_xstate.c
+  ${PATCH_DIR}/insn_xstate.c)
+target_include_directories(test_insn_xstate PRIVATE ${PATCH_DIR})
+target_link_libraries(test_insn_xstate PRIVATE ${CMOCKA_LIB})
+add_test(NAME libshim.insn_xstate COMMAND test_insn_xstate)
 
 # prebuilt (no plugin) programs with raw instructions, for
 # scripts/tests/test_raw_insn.py: <build>/raw-progs/<name>
@@ -71,6 +79,7 @@ raw_prog(raw_dlopen_ok raw_dlopen.c)
 raw_prog(raw_dlopen_buggy raw_dlopen.c -DBUGGY)
 raw_prog(raw_emul raw_emul.c)
 raw_prog(raw_maskmov raw_maskmov.c)
+raw_prog(raw_vecsave raw_vecsave.c)
 add_library(raw_dl_lib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/progs/raw_dl_lib.c)
 set_target_properties(raw_dl_lib PROPERTIES
   LIBRARY_OUTPUT_DIRECTORY ${RAW_PROGS_DIR})
@@ -86,7 +95,8 @@ add_dependencies(raw_clwb_plugin_ok pmemu-gcc)
 # Valgrind client requests (client_request.c) against doubles of shim_tx.c
 add_executable(test_client_request
   ${CMAKE_CURRENT_SOURCE_DIR}/test_client_request.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c ${PATCH_DIR}/insn_trap.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c
+  ${PATCH_DIR}/insn_trap.c ${PATCH_DIR}/insn_xstate.c
   ${VALGRIND_DIR}/client_request.c)
 target_include_directories(test_client_request PRIVATE ${INSN_DIR}
   ${PATCH_DIR} ${VALGRIND_DIR} ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)

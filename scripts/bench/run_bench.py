@@ -34,8 +34,12 @@ With several --pmemu (builds before and after a change), every mode but
 native and pmemcheck runs once per build, in turn, its column labelled
 with the build's number (run@0, run@1, ...); x is against native still.
 
+--args NAME=A,B,... gives a program other arguments than its defaults
+(after the pool file, as the program reads them: bench_obj TX, bench_store
+MIB PASSES); the row then says them, e.g. `obj 200000`.
+
 usage: run_bench.py [--pmemu P ...] [--plugin SO] [--valgrind V] [--repeat 5]
-                    [--benches libpmem,raw,obj,dram]
+                    [--benches libpmem,raw,obj,dram] [--args obj=200000 ...]
                     [--modes native,run,plugin,pmemcheck,int3,plugin-nolog] [--check]
 """
 import argparse
@@ -163,9 +167,10 @@ def check(a, name, src, exes, small, tmp):
 def measure(a, name, exes, goals, pool):
     modes = commands(a, exes, pool)
     runs = {m: [] for m in modes}
+    args = a.args.get(name, [])
     for _ in range(a.repeat):
         for m, (cmd, env) in modes.items():
-            cpu, wall, res = bl.run_tree(cmd, pool, env)
+            cpu, wall, res = bl.run_tree(cmd, pool, env, args)
             bl.must_succeed(cmd, res)
             runs[m].append((cpu, wall))
     cpu = {m: bl.median(r[0] for r in runs[m]) for m in modes}
@@ -176,7 +181,7 @@ def measure(a, name, exes, goals, pool):
         goal = goals.get(m.split("@")[0])
         mark = "" if goal is None else (" ok" if x <= goal else " MISSED")
         cols.append(f"{m} {cpu[m]:.2f}s (wall {wall[m]:.2f}) {x:.1f}x{mark}")
-    print(f"{name:8} " + " | ".join(cols))
+    print(f"{' '.join([name] + args):8} " + " | ".join(cols))
     sys.stdout.flush()
 
 
@@ -191,14 +196,21 @@ def main():
     ap.add_argument("--benches", default=",".join(b[0] for b in BENCHES))
     ap.add_argument("--modes", default="native,run,plugin,pmemcheck")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--args", action="append", default=[],
+                    metavar="NAME=A,B", help="a program's arguments")
     a = ap.parse_args()
+    try:
+        a.args = {k: v.split(",") for k, v in
+                  (x.split("=", 1) for x in a.args)}
+    except ValueError:
+        ap.error("--args: NAME=A,B,...")
     a.pmemus = a.pmemu or [bl.pmemu_default()]
     a.pmemu = a.pmemus[-1]
     a.modes = ["native"] + [m for m in a.modes.split(",") if m != "native"]
     if set(a.modes) - set(MODES):
         ap.error(f"--modes: one of {', '.join(MODES)}")
     wanted = a.benches.split(",")
-    unknown = set(wanted) - {b[0] for b in BENCHES}
+    unknown = (set(wanted) | set(a.args)) - {b[0] for b in BENCHES}
     if unknown:
         ap.error(f"unknown bench {', '.join(sorted(unknown))}")
     if "pmemcheck" in a.modes and (a.check or

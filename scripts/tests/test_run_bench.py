@@ -37,3 +37,21 @@ def test_one_build_keeps_plain_columns(pmemu_bin):
     row = [ln for ln in r.stdout.splitlines() if ln.startswith("obj ")][0]
     cols = re.findall(r"(\S+) [0-9.]+s \(wall [0-9.]+\) [0-9.]+x", row)
     assert cols == ["native", "run"]
+
+
+def test_args_replace_a_programs_defaults(pmemu_bin):
+    """--args obj=300: bench_obj runs 300 transactions; the row says so"""
+    r = subprocess.run([sys.executable, str(BENCH), "--pmemu", pmemu_bin,
+                        "--benches", "obj", "--modes", "native,run",
+                        "--repeat", "1", "--args", "obj=300"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert [ln for ln in r.stdout.splitlines() if ln.startswith("obj 300 ")]
+
+
+def test_args_of_an_unknown_program_stop(pmemu_bin):
+    r = subprocess.run([sys.executable, str(BENCH), "--pmemu", pmemu_bin,
+                        "--benches", "obj", "--args", "nosuch=1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2
+    assert "unknown bench nosuch" in r.stderr

@@ -19,6 +19,7 @@
 
 void *raw_map(int argc, char **argv, size_t len);
 void raw_digest(const char *label, const void *p, size_t len);
+int raw_patched(const uint8_t *site);
 
 /* a global label on the instruction, so main can read its first byte */
 #define SITE(name, insn) ".globl " #name "\n" #name ":\n\t" insn "\n"
@@ -156,26 +157,6 @@ extern const uint8_t site_movnti32[], site_movnti64[], site_movntdq[],
 	site_clflushopt[], site_clflush[], site_sfence[], site_mfence[],
 	site_movnti_fs[];
 
-/* patched -- the site traps, or a jmp at most 24 bytes before it leads
- * into code of no loaded object (pmemu's trampolines) */
-static bool
-patched(const uint8_t *site)
-{
-	if (site[0] == 0xcc)
-		return true;
-	for (int k = 0; k <= 24; k++) {
-		const uint8_t *jmp = site - k;
-		int32_t rel;
-		Dl_info info;
-		if (jmp[0] != 0xe9)
-			continue;
-		memcpy(&rel, jmp + 1, 4);
-		if (dladdr(jmp + 5 + rel, &info) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* patched_sites -- how many of the sites this CPU executes are patched
  * (a site the CPU lacks stays as it is, but a neighbour's jmp can sit
  * within 24 bytes before it: it is not counted either way) */
@@ -199,7 +180,7 @@ patched_sites(void)
 	};
 	unsigned n = 0;
 	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
-		n += sites[i].runs && patched(sites[i].at);
+		n += sites[i].runs && raw_patched(sites[i].at);
 	return n;
 }
 

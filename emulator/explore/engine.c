@@ -481,7 +481,7 @@ teardown(struct engine *e)
 	}
 	if (e->lazy)
 		xp_lazy_delete(e);
-	xp_lazy_pool_stop(e->pool);
+	xp_lazy_pool_delete(e->pool);
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
 		if (e->slots[i] != NULL)
 			xp_slot_delete(e->slots[i]);
@@ -523,6 +523,7 @@ run(struct engine *e, char *err, size_t errlen)
 		if (rc == 0 && e->link != NULL)
 			xp_lazy_export_point(e, i);
 	}
+	xp_lazy_pool_stop(e->pool);
 	size_t slot;
 	while (rc == 0 && xp_checker_busy(e->chk))
 		rc = xp_engine_wait(e, &slot, err, errlen);

@@ -121,8 +121,10 @@ bool xp_lazy_pool_wanted(const struct xp_opts *o);
  * none could start (one process explores) */
 struct xp_lazy_pool *xp_lazy_pool_start(const struct xp_opts *o,
 		xp_lazy_work_fn work);
-/* stops the workers left, waits for them */
+/* stops the workers left, waits for them (once every point is done: they
+ * may still replay to the end of the trace); then frees it all */
 void xp_lazy_pool_stop(struct xp_lazy_pool *p);
+void xp_lazy_pool_delete(struct xp_lazy_pool *p);
 /* how many workers made runs (checks in parallel) */
 size_t xp_lazy_pool_ran(const struct xp_lazy_pool *p);
 /* reads what the workers sent until the worker of point idx (e->point_key)

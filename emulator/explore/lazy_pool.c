@@ -147,7 +147,7 @@ xp_lazy_pool_start(const struct xp_opts *o, xp_lazy_work_fn work)
 		started++;
 	}
 	if (started == 0) {
-		xp_lazy_pool_stop(p);
+		xp_lazy_pool_delete(p);
 		return NULL;
 	}
 	return p;
@@ -156,9 +156,7 @@ xp_lazy_pool_start(const struct xp_opts *o, xp_lazy_work_fn work)
 void
 xp_lazy_pool_stop(struct xp_lazy_pool *p)
 {
-	if (p == NULL)
-		return;
-	for (size_t j = 0; j < p->n; j++) {
+	for (size_t j = 0; p != NULL && j < p->n; j++) {
 		struct pool_worker *w = &p->w[j];
 		if (w->fd >= 0)
 			close(w->fd);
@@ -167,8 +165,19 @@ xp_lazy_pool_stop(struct xp_lazy_pool *p)
 			while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
 				;
 		}
-		free(w->buf);
+		w->fd = w->pid = -1;
+		w->eof = true;
 	}
+}
+
+void
+xp_lazy_pool_delete(struct xp_lazy_pool *p)
+{
+	if (p == NULL)
+		return;
+	xp_lazy_pool_stop(p);
+	for (size_t j = 0; j < p->n; j++)
+		free(p->w[j].buf);
 	if (p->tok_r >= 0)
 		close(p->tok_r);
 	if (p->tok_w >= 0)
@@ -287,7 +296,8 @@ xp_lazy_export_run(struct engine *e, struct xp_hash key,
 {
 	struct rec r;
 	rec_begin(&r, REC_RUN);
-	int32_t res[3] = { kn->res.kind, kn->res.code, kn->res.sig };
+	int32_t res[4] = { kn->res.kind, kn->res.code, kn->res.sig,
+		kn->res.forked };
 	uint32_t nread = (uint32_t)kn->nread;
 	put(&r, &key, sizeof(key));
 	put(&r, res, sizeof(res));
@@ -355,7 +365,7 @@ static void
 import_run(struct engine *e, struct cur *c)
 {
 	struct xp_hash key;
-	int32_t res[3];
+	int32_t res[4];
 	uint32_t nread;
 	get(c, &key, sizeof(key));
 	get(c, res, sizeof(res));
@@ -367,7 +377,7 @@ import_run(struct engine *e, struct cur *c)
 		return;
 	}
 	struct lazy_known kn = { { (enum xp_res_kind)res[0], res[1], res[2],
-		false }, output, NULL, NULL, NULL, nread, true };
+		res[3] != 0 }, output, NULL, NULL, NULL, nread, true };
 	kn.read = xcalloc(nread + 1, sizeof(*kn.read), "import_run: read");
 	kn.bytes = xcalloc(nread + 1, sizeof(*kn.bytes), "import_run: bytes");
 	kn.how = xcalloc(nread + 1, sizeof(*kn.how), "import_run: how");

@@ -31,6 +31,8 @@
 
 enum { REC_RUN = 'K', REC_POINT = 'P' };
 
+#define WORKER_SLOTS 4  /* at most, a worker's (it runs as many at once) */
+
 /* what a worker shares with its parent: the pipe of its records, and the
  * tokens every run of every worker takes (one byte each, --jobs of them:
  * a worker with one point of many runs keeps them all busy when the
@@ -77,6 +79,9 @@ child(struct xp_lazy_pool *p, const struct xp_opts *o, size_t j, int fd,
 	for (size_t i = 0; i < j; i++)
 		if (p->w[i].fd >= 0)
 			close(p->w[i].fd);
+	/* slots for a point of many runs while other workers idle (the
+	 * tokens bound the runs); not --jobs each: --jobs^2 runners */
+	wo.jobs = o->jobs < WORKER_SLOTS ? o->jobs : WORKER_SLOTS;
 	wo.jobs_set = false;
 	wo.progress = false;
 	wo.shard_k = o->shard_k + o->shard_n * j;

@@ -4,9 +4,9 @@
  * A point's runs are known only as its earlier runs end, so one process
  * keeps a slot busy only when a point has several runs pending (issue
  * 16). Here each of N forked workers explores one shard of the points
- * (whole points by key, as `--shard` does; a user's K/N nests: worker j
- * is shard K + N*j of N*J) with one slot and sends every run it made to
- * the parent: its key (image and undecided lines), verdict, output and
+ * (whole points by key, as `--shard` does; under a user's --shard K/M
+ * worker j is shard K + M*j of M*N) and sends every run it makes to the
+ * parent: its key (image and undecided lines), verdict, output and
  * reads, then a mark per crash point done. The parent replays every
  * point in order, as --jobs 1 does, and takes each run from them (lazy.c
  * from_known): states, ids, order, notes and counts are those of --jobs
@@ -278,7 +278,8 @@ send_rec(struct engine *e, struct rec *r)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			*e->o->stop = SIGTERM;
+			if (e->o->stop != NULL)
+				*e->o->stop = SIGTERM;
 			break;
 		}
 		done += (size_t)w;

@@ -16,6 +16,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +61,7 @@ struct xp_lazy_pool {
 	unsigned long shard_k, shard_n;  /* the user's --shard */
 	int tok_r, tok_w;
 	int *held;               /* per worker, MAP_SHARED */
+	char dir[PATH_MAX];      /* the workers' temporary directories */
 };
 
 bool
@@ -84,6 +87,7 @@ child(struct xp_lazy_pool *p, const struct xp_opts *o, size_t j, int fd,
 	wo.jobs = o->jobs < WORKER_SLOTS ? o->jobs : WORKER_SLOTS;
 	wo.jobs_set = false;
 	wo.progress = false;
+	wo.tmpdir = p->dir;
 	wo.shard_k = o->shard_k + o->shard_n * j;
 	wo.shard_n = o->shard_n * p->n;
 	work(&wo, &link);
@@ -119,6 +123,12 @@ xp_lazy_pool_start(const struct xp_opts *o, xp_lazy_work_fn work)
 	p->shard_k = o->shard_k;
 	p->shard_n = o->shard_n;
 	p->tok_r = p->tok_w = -1;
+	snprintf(p->dir, sizeof(p->dir), "%.*s/pmemu-lazy.XXXXXX",
+			PATH_MAX - 32, o->tmpdir ? o->tmpdir : "/tmp");
+	if (mkdtemp(p->dir) == NULL) {
+		free(p);
+		return NULL; /* one process explores (its mkdtemp says why) */
+	}
 	p->w = xcalloc(p->n, sizeof(*p->w), "pool_start: p->w");
 	for (size_t j = 0; j < p->n; j++) {
 		p->w[j].pid = -1;
@@ -175,6 +185,17 @@ xp_lazy_pool_stop(struct xp_lazy_pool *p)
 	}
 }
 
+static int
+remove_one(const char *path, const struct stat *st, int flag,
+		struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
 void
 xp_lazy_pool_delete(struct xp_lazy_pool *p)
 {
@@ -189,6 +210,8 @@ xp_lazy_pool_delete(struct xp_lazy_pool *p)
 		close(p->tok_w);
 	if (p->held != NULL)
 		munmap(p->held, p->n * sizeof(*p->held));
+	/* what a killed worker left (each removes its own at its end) */
+	nftw(p->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(p->w);
 	free(p);
 }

@@ -36,12 +36,13 @@ def records(tmp_path, rounds):
     return t.write(tmp_path / "records.trace")
 
 
-def explore(trace, check, jobs, out, *extra):
+def explore(trace, check, jobs, out, *extra, env=None):
     r = subprocess.run([PMEMU, "explore", "--explore", "lazy", "--trace",
                         str(trace), "--strategy", "inflight,eviction",
                         "--crash-at", "flush,fence", "--no-progress",
                         "--jobs", str(jobs), "--check", check, "--json",
-                        str(out), *extra], capture_output=True, text=True)
+                        str(out), *extra], capture_output=True, text=True,
+                       env=env)
     assert r.returncode in (0, 1), r.stderr
     return r, json.loads(out.read_text())
 
@@ -120,3 +121,36 @@ def test_runs_of_different_points_are_in_flight_at_once(tmp_path):
     pairs = (d / "pairs").read_text().split("\n")
     p, q = pairs[0].split()
     assert p != q
+
+
+# The first run (of any worker) kills its worker (the child of the
+# topmost pmemu above it) with SIGKILL, then checks as CHECK does.
+KILL_WORKER = r"""
+if mkdir %s/killed 2>/dev/null; then
+  p=$$
+  while [ $p -gt 1 ]; do
+    pp=$(cut -d' ' -f4 /proc/$p/stat)
+    ppp=$(cut -d' ' -f4 /proc/$pp/stat)
+    [ "$(cat /proc/$pp/comm)" = pmemu ] && \
+      [ "$(cat /proc/$ppp/comm)" != pmemu ] && break
+    p=$pp
+  done
+  [ $p -gt 1 ] && kill -9 $p
+fi
+""" + CHECK
+
+
+def test_a_worker_killed_leaves_its_points_to_the_explorer(tmp_path):
+    trace = records(tmp_path, 4)
+    d = tmp_path / "k"
+    d.mkdir()
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    _, two = explore(trace, KILL_WORKER % d, 2, tmp_path / "k2.json",
+                     env=dict(os.environ, TMPDIR=str(tmp)))
+    assert (d / "killed").is_dir()
+    assert list(tmp.iterdir()) == []  # nor what the worker left
+    # the same check, disarmed (killed/ is there)
+    _, one = explore(trace, KILL_WORKER % d, 1, tmp_path / "k1.json")
+    assert same_but_jobs(two) == same_but_jobs(one)
+    assert one["verdict"] == "fail"

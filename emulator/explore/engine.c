@@ -409,6 +409,7 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	e->nprev = os->n;
 
 	struct xp_hash key = xp_openset_key(os, xp_base_hash(e->base));
+	e->point_key = key;
 	/* lazy shards take whole points: points of one key in one shard */
 	if (e->lazy && e->o->shard_n > 1 &&
 			key.a % e->o->shard_n != e->o->shard_k - 1) {
@@ -496,6 +497,7 @@ teardown(struct engine *e)
 	}
 	if (e->lazy)
 		xp_lazy_delete(e);
+	xp_lazy_pool_delete(e->pool);
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
 		if (e->slots[i] != NULL)
 			xp_slot_delete(e->slots[i]);
@@ -534,7 +536,10 @@ run(struct engine *e, char *err, size_t errlen)
 		rc = one_point(e, i, err, errlen);
 		if (rc == 0 && !xp_engine_stopped(e))
 			e->points_done = i + 1;
+		if (rc == 0 && e->link != NULL)
+			xp_lazy_export_point(e, i);
 	}
+	xp_lazy_pool_stop(e->pool);
 	size_t slot;
 	while (rc == 0 && xp_checker_busy(e->chk))
 		rc = xp_engine_wait(e, &slot, err, errlen);
@@ -550,6 +555,23 @@ run(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* lazy_worker -- a worker of --explore lazy --jobs N (lazy_pool.c): its
+ * shard of the points, each run sent on fd; its errors the parent meets
+ * again when it runs what the worker did not send */
+static void
+lazy_worker(const struct xp_opts *o, struct xp_lazy_link *link)
+{
+	struct engine e;
+	char err[256];
+	memset(&e, 0, sizeof(e));
+	e.o = o;
+	e.link = link;
+	if (setup(&e, err, sizeof(err)) == 0)
+		run(&e, err, sizeof(err));
+	teardown(&e);
+	xp_lazy_token_give_all(&e);
+}
+
 int
 xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 		size_t errlen)
@@ -557,6 +579,9 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	struct engine e;
 	memset(&e, 0, sizeof(e));
 	e.o = o;
+	/* before setup: the workers fork from a small process */
+	if (xp_lazy_pool_wanted(o))
+		e.pool = xp_lazy_pool_start(o, lazy_worker);
 	int rc = setup(&e, err, errlen);
 	if (rc == 0)
 		rc = run(&e, err, errlen);
@@ -581,10 +606,11 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 		xp_lazy_notes(&e, rp);
 	if (rc == 0)
 		xp_engine_poison_note(&e, rp);
-	if (rc == 0 && o->jobs_set && e.slots_open < o->jobs)
+	size_t parallel = xp_lazy_pool_ran(e.pool) > e.slots_open ?
+		xp_lazy_pool_ran(e.pool) : e.slots_open;
+	if (rc == 0 && o->jobs_set && parallel < o->jobs)
 		xp_report_add_note(rp, "--jobs %lu: %zu checks ran in parallel "
-			"(no more images to check at once)", o->jobs,
-			e.slots_open);
+			"(no more images to check at once)", o->jobs, parallel);
 	if (rc == 0 && e.same_points > 0)
 		xp_report_add_note(rp, "%llu crash point%s left the same "
 			"durable image and open lines as an earlier one: %s %llu "

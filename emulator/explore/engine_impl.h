@@ -56,6 +56,9 @@ struct engine {
 	uint64_t checks_forked; /* exec'd checks from a fork server */
 	char *fork_off;         /* why a slot ran its checks by exec */
 	uint64_t poisoned_images; /* images checked with a poisoned line */
+	struct xp_hash point_key; /* the current point's (xp_openset_key) */
+	struct xp_lazy_pool *pool; /* lazy --jobs N: the workers, or NULL */
+	struct xp_lazy_link *link; /* a worker: to its parent, or NULL */
 };
 
 /* the states an enumerated point left in st[] */
@@ -120,6 +123,35 @@ void xp_lazy_delete(struct engine *e);
 int xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen);
 /* its notes, at the end */
 void xp_lazy_notes(struct engine *e, struct xp_report *rp);
+/* lazy_pool.c: N worker processes (--jobs N) explore the points by shard
+ * and send their runs: the parent takes them instead of running them */
+struct xp_lazy_pool;
+struct xp_lazy_link;
+typedef void (*xp_lazy_work_fn)(const struct xp_opts *o,
+		struct xp_lazy_link *link);
+/* --explore lazy with --jobs over 1 and a check program */
+bool xp_lazy_pool_wanted(const struct xp_opts *o);
+/* forks o->jobs workers, each work(its opts, fd) then exits; NULL when
+ * none could start (one process explores) */
+struct xp_lazy_pool *xp_lazy_pool_start(const struct xp_opts *o,
+		xp_lazy_work_fn work);
+/* stops the workers left, waits for them (once every point is done: they
+ * may still replay to the end of the trace); then frees it all */
+void xp_lazy_pool_stop(struct xp_lazy_pool *p);
+void xp_lazy_pool_delete(struct xp_lazy_pool *p);
+/* how many workers made runs (checks in parallel) */
+size_t xp_lazy_pool_ran(const struct xp_lazy_pool *p);
+/* reads what the workers sent until the worker of point idx (e->point_key)
+ * sent all its runs or ended: 0, 1 when a signal stopped the exploration */
+int xp_lazy_pool_wait(struct engine *e, size_t idx);
+/* a worker: point idx is done (all its runs sent) */
+void xp_lazy_export_point(struct engine *e, size_t idx);
+/* a worker: a token to start a run, waiting for one if wait (false: none
+ * free, or stopped); true in any other process */
+bool xp_lazy_token_take(struct engine *e, bool wait);
+/* a worker: a run ended, its token back; all of them (at its end) */
+void xp_lazy_token_give(struct engine *e);
+void xp_lazy_token_give_all(struct engine *e);
 /* lazy_xread.c: reads of undecided lines whose outcome did not matter */
 struct xp_xread;
 struct xp_xread *xp_xread_new(void);

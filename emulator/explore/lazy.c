@@ -53,6 +53,15 @@ clear_nodes(struct xp_lazy *lz)
 }
 
 void
+xp_lazy_free_known(struct lazy_known *kn)
+{
+	free(kn->output);
+	free(kn->read);
+	free(kn->bytes);
+	xp_strv_free(kn->how, kn->nread);
+}
+
+void
 xp_lazy_delete(struct engine *e)
 {
 	struct xp_lazy *lz = e->lazy;
@@ -64,12 +73,8 @@ xp_lazy_delete(struct engine *e)
 		unlink(path);
 	}
 	clear_nodes(lz);
-	for (size_t i = 0; i < lz->nknown; i++) {
-		free(lz->known[i].output);
-		free(lz->known[i].read);
-		free(lz->known[i].bytes);
-		xp_strv_free(lz->known[i].how, lz->known[i].nread);
-	}
+	for (size_t i = 0; i < lz->nknown; i++)
+		xp_lazy_free_known(&lz->known[i]);
 	free(lz->known);
 	xp_linemap_delete(lz->known_by_key);
 	free(lz->node);
@@ -160,6 +165,19 @@ restore_run(void *ctx, size_t slot, bool write)
 	return 0;
 }
 
+/* cxl_refused -- a run here would be refused (message): whether GPF
+ * failed depends on lines not decided yet */
+static bool
+cxl_refused(struct engine *e, char *err, size_t errlen)
+{
+	if (!xp_engine_has_cxl(e))
+		return false;
+	if (err != NULL)
+		snprintf(err, errlen, "--explore lazy: a trace with a cxl "
+			"region is explored eagerly only (--explore eager)");
+	return true;
+}
+
 /* start -- node k's run in a free slot */
 static int
 start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
@@ -168,12 +186,8 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 {
 	struct xp_lazy *lz = e->lazy;
 	const struct lazy_node *d = &lz->node[k];
-	if (xp_engine_has_cxl(e)) {
-		/* whether GPF failed depends on lines not decided yet */
-		snprintf(err, errlen, "--explore lazy: a trace with a cxl "
-			"region is explored eagerly only (--explore eager)");
+	if (cxl_refused(e, err, errlen))
 		return -1;
-	}
 	size_t n = node_lines(e, d, lines, choices);
 	lz->node[k].key = node_key(e, d, lines, n);
 	if (xp_engine_open_slot(e, slot, err, errlen) != 0 ||
@@ -278,11 +292,7 @@ remember(struct engine *e, size_t k, size_t nread)
 {
 	struct xp_lazy *lz = e->lazy;
 	const struct lazy_node *d = &lz->node[k];
-	void **v = xp_linemap_get(lz->known_by_key, (uint32_t)d->key.b,
-			d->key.a);
-	lz->known = xp_engine_grow(lz->known, &lz->capknown, lz->nknown + 1,
-			sizeof(*lz->known));
-	struct lazy_known *kn = &lz->known[lz->nknown];
+	struct lazy_known *kn = xp_lazy_new_known(lz, d->key);
 	kn->res = d->res;
 	kn->output = d->output ? xp_strdup(d->output) : NULL;
 	kn->read = xcalloc(nread + 1, sizeof(*kn->read), "remember: kn->read");
@@ -296,7 +306,27 @@ remember(struct engine *e, size_t k, size_t nread)
 		kn->bytes[j] = lz->bytes[j];
 	}
 	kn->nread = nread;
+	if (e->link != NULL)
+		xp_lazy_export_run(e, d->key, kn);
+}
+
+struct lazy_known *
+xp_lazy_new_known(struct xp_lazy *lz, struct xp_hash key)
+{
+	void **v = xp_linemap_get(lz->known_by_key, (uint32_t)key.b, key.a);
+	lz->known = xp_engine_grow(lz->known, &lz->capknown, lz->nknown + 1,
+			sizeof(*lz->known));
+	memset(&lz->known[lz->nknown], 0, sizeof(*lz->known));
 	*v = (void *)(uintptr_t)++lz->nknown;
+	return &lz->known[lz->nknown - 1];
+}
+
+struct lazy_known *
+xp_lazy_find_known(struct xp_lazy *lz, struct xp_hash key)
+{
+	void **v = xp_linemap_find(lz->known_by_key, (uint32_t)key.b, key.a);
+	return v == NULL || *v == NULL ? NULL :
+		&lz->known[(uintptr_t)*v - 1];
 }
 
 /* from_known -- node k as the known run with its key, if any */
@@ -307,11 +337,9 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 	struct xp_lazy *lz = e->lazy;
 	struct lazy_node *d = &lz->node[k];
 	d->key = node_key(e, d, lines, node_lines(e, d, lines, choices));
-	void **v = xp_linemap_find(lz->known_by_key, (uint32_t)d->key.b,
-			d->key.a);
-	if (v == NULL || *v == NULL)
+	struct lazy_known *kn = xp_lazy_find_known(lz, d->key);
+	if (kn == NULL || (kn->imported && cxl_refused(e, NULL, 0)))
 		return false;
-	const struct lazy_known *kn = &lz->known[(uintptr_t)*v - 1];
 	lz->order = xp_engine_grow(lz->order, &lz->order_cap, kn->nread + 1,
 			sizeof(*lz->order));
 	lz->bytes = xp_engine_grow(lz->bytes, &lz->bytes_cap, kn->nread + 1,
@@ -324,7 +352,14 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 			if (e->open.v[i].line.region == kn->read[j].region &&
 					e->open.v[i].line.off == kn->read[j].off)
 				lz->order[j] = i;
-	lz->known_runs++;
+	if (kn->imported) { /* a worker ran it: as if this process had */
+		kn->imported = false;
+		lz->runs++;
+		e->checks++;
+		e->checks_forked += kn->res.forked;
+	} else {
+		lz->known_runs++;
+	}
 	branch(e, k, &kn->res, kn->output, kn->nread);
 	return true;
 }
@@ -340,6 +375,7 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	e->checks_forked += res->forked;
 	if (e->fork_off == NULL && xp_checker_fork_off(e->chk) != NULL)
 		e->fork_off = xp_strdup(xp_checker_fork_off(e->chk));
+	xp_lazy_token_give(e);
 	xp_slot_after_check(e->slots[slot]);
 	bool unseen = lz->unseen != NULL;
 	size_t nread = xp_lazy_read_log(e, slot, &lz->node[k]);
@@ -402,6 +438,13 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 			continue;
 		}
 		size_t slot = more ? idle_slot(e) : SIZE_MAX;
+		if (slot != SIZE_MAX && !xp_lazy_token_take(e, lz->busy == 0)) {
+			if (lz->busy == 0) {
+				rc = 1; /* stopped waiting for a token */
+				break;
+			}
+			slot = SIZE_MAX;
+		}
 		if (slot == SIZE_MAX) {
 			/* nothing to start, or every slot taken */
 			if (lz->busy == 0 && (!more ||
@@ -499,6 +542,8 @@ int
 xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 {
 	struct xp_lazy *lz = e->lazy;
+	if (e->pool != NULL && xp_lazy_pool_wait(e, idx) != 0)
+		return 1; /* stopped */
 	char *markers = xp_replay_markers(&e->r);
 	clear_nodes(lz);
 	free(lz->unseen);
@@ -518,6 +563,8 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		if (lz->first_unseen == NULL)
 			lz->first_unseen = xp_strdup(lz->unseen);
 		clear_nodes(lz);
+		if (e->link != NULL)
+			return 0; /* the parent explores the point itself */
 		/* numbered as the lazy states are: by point, then rank */
 		uint64_t count = e->ordinal;
 		e->ordinal = (uint64_t)idx << 32;

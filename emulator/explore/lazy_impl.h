@@ -5,6 +5,7 @@
 #ifndef PMEMU_XP_LAZY_IMPL_H
 #define PMEMU_XP_LAZY_IMPL_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,8 @@ struct lazy_known {
 	uint64_t *bytes;         /* the bytes of each read */
 	char **how;              /* how it touched each (lazy_xread.c) */
 	size_t nread;
+	bool imported;           /* a worker's run (lazy_pool.c), not
+				  * used yet: its first use counts as a run */
 };
 
 struct xp_lazy {
@@ -64,6 +67,15 @@ int xp_lazy_write_spec(struct engine *e, size_t slot,
  * their count. A "U" record (a read pmemu cannot see) sets lz->unseen. */
 size_t xp_lazy_read_log(struct engine *e, size_t slot,
 		const struct lazy_node *d);
+
+/* lazy.c: the known run with this key, or NULL */
+struct lazy_known *xp_lazy_find_known(struct xp_lazy *lz, struct xp_hash key);
+/* lazy.c: a zeroed known run for key (from_known finds it from now on) */
+struct lazy_known *xp_lazy_new_known(struct xp_lazy *lz, struct xp_hash key);
+void xp_lazy_free_known(struct lazy_known *kn);
+/* lazy_pool.c: a worker sends a run it made (kn) with its key */
+void xp_lazy_export_run(struct engine *e, struct xp_hash key,
+		const struct lazy_known *kn);
 
 /* the byte mask of open line i whole: a line over 64 bytes is never
  * split (all ones) */

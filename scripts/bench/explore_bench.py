@@ -13,13 +13,16 @@ K); the time includes replaying the trace.
 
 usage: explore_bench.py [--pmemu PATH ...] [--jobs N] [--lines 1,4,8]
                         [--states N] [--kinds exec,exec-prog,fork,inproc]
-                        [--repeat 3]
+                        [--explore eager,lazy] [--repeat 3]
 
 Each row is the median of --repeat runs: wall seconds, CPU seconds (user
 + sys of the process tree) and states/s by wall; the load average is
 printed before and after. With several --pmemu (builds before and after a
 change), each row runs under every one of them in turn, interleaved, and
-gets its columns per build.
+gets its columns per build. With --explore eager,lazy each build runs in
+each mode (docs/explore.md, "Lazy exploration"), interleaved, a column
+each: the lazy mode checks the states of the lines the check reads (one
+here), so compare seconds, not states/s.
 """
 import argparse
 import json
@@ -77,9 +80,10 @@ def make_trace(tmp, lines, states):
     return t.write(os.path.join(tmp, "bench-%d.trace" % lines))
 
 
-def run(pmemu, trace, kind, so, jobs):
+def run(pmemu, mode, trace, kind, so, jobs):
     """one explore: (states, checks, wall s, CPU s)"""
-    args = [pmemu, "explore", "--trace", trace, "--strategy", "inflight",
+    args = [pmemu, "explore", "--explore", mode, "--trace", trace,
+            "--strategy", "inflight",
             "--no-progress", "--no-explain", "--crash-points", "all", "--jobs", str(jobs),
             "--json", trace + ".json"]
     if kind == "exec":
@@ -112,6 +116,8 @@ def main():
     ap.add_argument("--states", type=int, default=0,
                     help="states per run (default: by check kind)")
     ap.add_argument("--kinds", default="exec,fork,inproc")
+    ap.add_argument("--explore", default="eager",
+                    help="eager, lazy or both (a column each)")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     print("# load average before: %s; median of %d interleaved runs" %
@@ -129,27 +135,34 @@ def main():
         open(main_src, "w").write(MAIN_C)
         subprocess.run(["cc", "-O2", "-o", so[:-3], main_src, src],
                        check=True)
-        tag = [str(i) if len(pmemus) > 1 else "" for i in range(len(pmemus))]
-        cols = "".join(" seconds%s | CPU s%s | states/s%s |" % (t, t, t)
-                       for t in tag)
-        print("| check | differing lines | states | checks |" + cols)
-        print("|---|---|---|---|" + "---|---|---|" * len(pmemus))
+        modes = a.explore.split(",")
+        configs = [(p, m) for p in pmemus for m in modes]
+        tag = [("@%d" % i if len(pmemus) > 1 else "") +
+               (" " + m if len(modes) > 1 else "")
+               for i in range(len(pmemus)) for m in modes]
+        for i, p in enumerate(pmemus):
+            if len(pmemus) > 1:
+                print("# @%d: %s" % (i, p))
+        cols = "".join(" states%s | checks%s | seconds%s | CPU s%s |"
+                       " states/s%s |" % (t, t, t, t, t) for t in tag)
+        print("| check | differing lines |" + cols)
+        print("|---|---|" + "---|---|---|---|---|" * len(configs))
         for kind in a.kinds.split(","):
             for k in map(int, a.lines.split(",")):
                 n = a.states or default_states[kind]
                 trace = make_trace(tmp, k, n)
-                runs = [[] for _ in pmemus]
+                runs = [[] for _ in configs]
                 for _ in range(a.repeat):
-                    for i, p in enumerate(pmemus):
-                        runs[i].append(run(p, trace, kind, so, a.jobs))
+                    for i, (p, m) in enumerate(configs):
+                        runs[i].append(run(p, m, trace, kind, so, a.jobs))
                 cells = ""
                 for rs in runs:
                     states, checks = rs[0][0], rs[0][1]
                     dt = statistics.median(r[2] for r in rs)
                     cpu = statistics.median(r[3] for r in rs)
-                    cells += " %.2f | %.2f | %.0f |" % (dt, cpu, states / dt)
-                print("| %s | %d | %d | %d |%s" % (kind, k, states, checks,
-                                                  cells))
+                    cells += " %d | %d | %.2f | %.2f | %.0f |" % (
+                        states, checks, dt, cpu, states / dt)
+                print("| %s | %d |%s" % (kind, k, cells))
                 sys.stdout.flush()
     print("# load average after: %s" %
           " / ".join("%.2f" % x for x in os.getloadavg()))

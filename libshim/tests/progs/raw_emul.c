@@ -188,8 +188,9 @@ int
 main(int argc, char **argv)
 {
 	uint8_t *pm = raw_map(argc, argv, 4096);
-	uint8_t src[128];
-	for (int i = 0; i < 128; i++)
+	/* the sources: 128 bytes from src (pmem) and from src + 7 (dram) */
+	uint8_t src[192];
+	for (int i = 0; i < (int)sizeof(src); i++)
 		src[i] = (uint8_t)(i * 37 + 11);
 	cpu.avx = !!__builtin_cpu_supports("avx");
 	cpu.avx512 = !!__builtin_cpu_supports("avx512f");

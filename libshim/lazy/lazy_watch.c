@@ -392,8 +392,8 @@ start(void)
  * a process that may serve starts in each served child, after the fork:
  * nothing of a run (its spec, its read log, a protected page) is in the
  * server. Its PMEMU_ variables are not read here: that would stop it
- * serving (libshim/fork/fork_env.c). A server loads the decoder here,
- * once for all its children; any other process at its first mapping of
+ * serving (libshim/fork/fork_env.c). A server loads the decoder (and
+ * sets malloc up) here, once for all its children; any other process at its first mapping of
  * an image file (lazy_decoder.c). */
 __attribute__((constructor)) static void
 lazy_watch_init(void)
@@ -402,8 +402,10 @@ lazy_watch_init(void)
 	RESOLVE(fopen);
 	int (*defer)(void (*)(void)) = (int (*)(void (*)(void)))dlsym(
 			RTLD_DEFAULT, "__pmemu_fork_defer");
-	if (defer == NULL || !defer(start))
+	if (defer == NULL || !defer(start)) {
 		start();
-	else
+	} else {
 		lw_decoder_load();
+		free(malloc(1)); /* malloc's set-up too, not per child */
+	}
 }

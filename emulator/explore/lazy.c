@@ -33,6 +33,8 @@ xp_lazy_new(struct engine *e)
 	struct xp_lazy *lz = xcalloc(1, sizeof(*lz), "xp_lazy_new: lz");
 	lz->slot_node = xmalloc(e->nslots * sizeof(*lz->slot_node),
 			"xp_lazy_new: lz->slot_node");
+	lz->log_from = xcalloc(e->nslots, sizeof(*lz->log_from),
+			"xp_lazy_new: lz->log_from");
 	for (size_t i = 0; i < e->nslots; i++)
 		lz->slot_node[i] = SIZE_MAX;
 	lz->known_by_key = xp_linemap_new();
@@ -79,6 +81,7 @@ xp_lazy_delete(struct engine *e)
 	xp_linemap_delete(lz->known_by_key);
 	free(lz->node);
 	free(lz->slot_node);
+	free(lz->log_from);
 	free(lz->order);
 	free(lz->bytes);
 	free(lz->unseen);

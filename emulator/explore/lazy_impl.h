@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine_impl.h"
 
@@ -38,6 +39,8 @@ struct xp_lazy {
 	struct lazy_node *node;
 	size_t n, cap, started;
 	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
+	off_t *log_from;         /* per slot: where its run's records
+				  * start in its read log (lazy_spec.c) */
 	size_t busy;
 	size_t *order;           /* scratch: a run's reads: the line */
 	uint64_t *bytes;         /* ... the bytes read (lazy_line_full) */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +34,50 @@ region_index(const struct xp_media *md, uint32_t region)
 	return 0;
 }
 
+/* LOG_KEEP_MAX -- the bytes of earlier runs a read log keeps before it is
+ * emptied: truncating a file to 0 on ext4 writes it back at its next
+ * close (auto_da_alloc) and discards its blocks, a disk round trip per
+ * run; so a run's log starts where the last one ended (log_from) */
+#define LOG_KEEP_MAX (1 << 20)
+
+/* start_log -- where slot's run's records will start in its read log
+ * (created empty, or emptied once it holds LOG_KEEP_MAX) */
+static int
+start_log(struct engine *e, size_t slot)
+{
+	char path[PATH_MAX + 32];
+	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end > LOG_KEEP_MAX && ftruncate(fd, 0) == 0)
+		end = 0;
+	close(fd);
+	if (end < 0)
+		return -EIO;
+	e->lazy->log_from[slot] = end;
+	return 0;
+}
+
+/* The spec is rewritten in place, never truncated to 0 (LOG_KEEP_MAX):
+ * it is never empty (an "F" line per image file) */
 int
 xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 {
 	char path[PATH_MAX + 32];
-	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	close(fd);
+	int rc = start_log(e, slot);
+	if (rc != 0)
+		return rc;
 	xp_lazy_side_path(e, slot, "spec", path, sizeof(path));
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		return -errno;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (f == NULL) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
 	const struct xp_media *md = &e->r.media;
 	for (size_t i = 0; i < md->n; i++)
 		fprintf(f, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
@@ -57,7 +89,8 @@ xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 				o->line.region), (unsigned long long)o->line.off,
 				o->line_len, (unsigned long long)d->known[i]);
 	}
-	return fclose(f) == 0 ? 0 : -EIO;
+	bool ok = fflush(f) == 0 && ftruncate(fd, ftello(f)) == 0;
+	return fclose(f) == 0 && ok ? 0 : -EIO;
 }
 
 void
@@ -102,7 +135,11 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 	char path[PATH_MAX + 32], line[PATH_MAX + 64];
 	int at = 0;
 	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
+	if (f != NULL && fseeko(f, lz->log_from[slot], SEEK_SET) != 0) {
+		fclose(f);
+		f = NULL;
+	}
 	if (f == NULL) {
 		if (lz->unseen == NULL)
 			lz->unseen = xp_strdup("the check's read log is missing");

@@ -34,13 +34,13 @@
  *   access would cost more than the runs it saves);
  * - the instruction faults on more than LW_STEP_PAGES pages.
  *
- * No allocation after the constructor; the handlers only decode (into an
- * instruction capstone allocated up front), write and mprotect.
+ * No allocation in the handlers: they only decode (into an instruction
+ * capstone allocated when the decoder was loaded, lazy_decoder.c, before
+ * any page was protected), write and mprotect.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <capstone/capstone.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +56,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "lazy_decoder.h"
 #include "lazy_emul.h"
 #include "lazy_step.h"
 
@@ -67,8 +68,9 @@
 
 static struct {
 	bool on;          /* stepping allowed: decoder ready, no thread */
-	csh cs;
-	cs_insn *insn;
+	bool threaded;    /* a thread was started (pthread_create) */
+	bool trap_ready;  /* our SIGTRAP handler is in (lw_step_init) */
+	cs_insn *insn;    /* the decoder's (lazy_decoder.c) */
 	uintptr_t open[LW_STEP_PAGES]; /* opened for the step under way */
 	size_t nopen;
 	uintptr_t pc;     /* the instruction they are open for */
@@ -96,6 +98,7 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 	if (real_pthread_create == NULL)
 		real_pthread_create = (__typeof__(real_pthread_create))
 			dlsym(RTLD_NEXT, "pthread_create");
+	__atomic_store_n(&st.threaded, true, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st.on, false, __ATOMIC_SEQ_CST);
 	return real_pthread_create(t, attr, fn, arg);
 }
@@ -171,7 +174,7 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 	const uint8_t *code = (const uint8_t *)pc;
 	size_t len = 16, n = 0;
 	uint64_t addr = pc;
-	if (!cs_disasm_iter(st.cs, &code, &len, &addr, st.insn))
+	if (!lw_decoder_next(&code, &len, &addr))
 		return 0;
 	const cs_x86 *x = &st.insn->detail->x86;
 	bool prefixed; /* rep: only a string instruction's counts (not bnd) */
@@ -367,12 +370,6 @@ lw_step_init(void (*close_page)(uintptr_t page))
 	st.page_len = (uintptr_t)sysconf(_SC_PAGESIZE);
 	real_pthread_create = (__typeof__(real_pthread_create))
 		dlsym(RTLD_NEXT, "pthread_create");
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &st.cs) != CS_ERR_OK)
-		return;
-	cs_option(st.cs, CS_OPT_DETAIL, CS_OPT_ON);
-	st.insn = cs_malloc(st.cs);
-	if (st.insn == NULL)
-		return;
 	st.close_page = close_page;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -381,5 +378,19 @@ lw_step_init(void (*close_page)(uintptr_t page))
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTRAP, &sa, &st.old_trap) != 0)
 		return;
-	st.on = true;
+	st.trap_ready = true;
+}
+
+void
+lw_step_arm(void)
+{
+	if (!st.trap_ready || __atomic_load_n(&st.on, __ATOMIC_SEQ_CST) ||
+			__atomic_load_n(&st.threaded, __ATOMIC_SEQ_CST) ||
+			!lw_decoder_load())
+		return;
+	st.insn = lw_decoder_insn();
+	__atomic_store_n(&st.on, true, __ATOMIC_SEQ_CST);
+	/* a thread started meanwhile: stepping stays off */
+	if (__atomic_load_n(&st.threaded, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&st.on, false, __ATOMIC_SEQ_CST);
 }

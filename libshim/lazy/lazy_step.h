@@ -6,10 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* decoder and SIGTRAP handler; close_page(page) protects what of page is
- * still undecided, after a stepped instruction */
+/* the SIGTRAP handler; close_page(page) protects what of page is still
+ * undecided, after a stepped instruction. Nothing is stepped before
+ * lw_step_arm. */
 void lw_step_init(void (*close_page)(uintptr_t page))
 	__attribute__((visibility("hidden")));
+/* stepping on, the decoder loaded (lazy_decoder.c): at a mapping of an
+ * image file, before its pages are protected; not in a signal handler.
+ * Stays off once the process started a thread. */
+void lw_step_arm(void) __attribute__((visibility("hidden")));
 /* the instruction of uc (a ucontext_t) that faulted at addr on page will
  * run alone: the byte ranges [lo[i], hi[i]) it touches (at most max) and
  * whether it only writes each (store[i]), the trap flag set; 0 when it cannot be stepped exactly (decide the page) */

@@ -31,7 +31,8 @@
  *
  * Only observes: the image holds the lines' durable content; pmemu decides
  * another outcome of a read line in another run. No allocation after the
- * constructor; the fault handler only writes and mprotects.
+ * constructor but the decoder's, at the first mapping of an image file
+ * (lazy_decoder.c); the fault handler only writes and mprotects.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -50,6 +51,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lazy_decoder.h"
 #include "lazy_io.h"
 #include "lazy_lines.h"
 #include "lazy_step.h"
@@ -232,6 +234,7 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		lw_log_unseen("more mappings of the image than libpmemu-lazy "
 				"tracks");
 	} else if (file >= 0) {
+		lw_step_arm(); /* capstone, at the first mapping */
 		struct lw_map *m = &lw.maps[lw.nmaps++];
 		*m = (struct lw_map){ (uintptr_t)p, (uintptr_t)p + len,
 			(uint32_t)file, (uint64_t)off, prot,
@@ -389,7 +392,9 @@ start(void)
  * a process that may serve starts in each served child, after the fork:
  * nothing of a run (its spec, its read log, a protected page) is in the
  * server. Its PMEMU_ variables are not read here: that would stop it
- * serving (libshim/fork/fork_env.c). */
+ * serving (libshim/fork/fork_env.c). A server loads the decoder (and
+ * sets malloc up) here, once for all its children; any other process at its first mapping of
+ * an image file (lazy_decoder.c). */
 __attribute__((constructor)) static void
 lazy_watch_init(void)
 {
@@ -397,6 +402,10 @@ lazy_watch_init(void)
 	RESOLVE(fopen);
 	int (*defer)(void (*)(void)) = (int (*)(void (*)(void)))dlsym(
 			RTLD_DEFAULT, "__pmemu_fork_defer");
-	if (defer == NULL || !defer(start))
+	if (defer == NULL || !defer(start)) {
 		start();
+	} else {
+		lw_decoder_load();
+		free(malloc(1)); /* malloc's set-up too, not per child */
+	}
 }

@@ -30,15 +30,15 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
+void *
+xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return p;
 	*cap = *cap ? *cap * 2 : 64;
 	if (*cap < need)
 		*cap = need;
-	p = xrealloc(p, *cap * elem, "grow: p");
+	p = xrealloc(p, *cap * elem, "xp_engine_grow: p");
 	return p;
 }
 
@@ -217,7 +217,8 @@ find_image(struct engine *e, struct xp_hash h, bool *is_new)
 	*is_new = *v == NULL;
 	if (!*is_new)
 		return (uintptr_t)*v - 1;
-	e->img = grow(e->img, &e->capimg, e->nimg + 1, sizeof(*e->img));
+	e->img = xp_engine_grow(e->img, &e->capimg,
+			e->nimg + 1, sizeof(*e->img));
 	memset(&e->img[e->nimg], 0, sizeof(*e->img));
 	e->img[e->nimg].h = h;
 	e->img[e->nimg].dirty_shutdown = -1;
@@ -231,49 +232,12 @@ xp_engine_image(struct engine *e, struct xp_hash h, bool *is_new)
 	return find_image(e, h, is_new);
 }
 
-void *
-xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	return grow(p, cap, need, elem);
-}
-
 struct point_work {
 	size_t idx;
 	const char *markers;
 	struct xp_line_set *lines;
 	struct xp_choice *choices;
 };
-
-bool
-xp_engine_has_cxl(struct engine *e)
-{
-	for (size_t k = 0; k < e->r.media.n; k++)
-		if (e->r.media.regions[k].domain == MODEL_DOMAIN_CXL)
-			return true;
-	return false;
-}
-
-/*
- * gpf_failed -- PMEMU_DIRTY_SHUTDOWN of a state when the trace has a cxl
- * region (else -1): 0 when every open line of a cxl region holds its
- * newest content (Global Persistent Flush succeeded), else 1 (it failed
- * and the device's dirty shutdown count moved; docs/model.md, "cxl")
- */
-static int
-gpf_failed(struct engine *e, const uint32_t *pick)
-{
-	if (!xp_engine_has_cxl(e))
-		return -1;
-	for (size_t i = 0; i < e->open.n; i++) {
-		const struct xp_open *o = &e->open.v[i];
-		const struct xp_region *r = xp_media_find(&e->r.media,
-				o->line.region);
-		if (r != NULL && r->domain == MODEL_DOMAIN_CXL &&
-				pick[i] != o->distinct[o->newest])
-			return 1;
-	}
-	return 0;
-}
 
 /* one_state -- the state pick[] of the current point */
 static int
@@ -297,7 +261,7 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 	uint64_t ordinal = e->ordinal++;
 	e->states_at[w->idx]++;
 	struct xp_hash h = xp_state_hash(e->base, w->lines, n);
-	int dirty = gpf_failed(e, pick);
+	int dirty = xp_engine_gpf_failed(e, pick);
 	if (dirty == 1) /* the same media, another device state */
 		h.b ^= 0x9e3779b97f4a7c15ull;
 	if (!e->lazy && e->o->shard_n > 1 &&
@@ -305,7 +269,7 @@ one_state(struct engine *e, struct point_work *w, const uint32_t *pick,
 		return 0; /* lazy: the point is this shard's, every state */
 	bool is_new;
 	size_t im = find_image(e, h, &is_new);
-	e->st = grow(e->st, &e->capst, e->nst + 1, sizeof(*e->st));
+	e->st = xp_engine_grow(e->st, &e->capst, e->nst + 1, sizeof(*e->st));
 	e->st[e->nst].point_idx = (uint32_t)w->idx;
 	e->st[e->nst++].image = (uint32_t)im;
 	e->img[im].states++;
@@ -371,7 +335,8 @@ xp_engine_enumerate(struct engine *e, size_t idx, char *err, size_t errlen)
 static void
 reuse_point(struct engine *e, size_t idx, const struct seen_point *sp)
 {
-	e->st = grow(e->st, &e->capst, e->nst + sp->st_n, sizeof(*e->st));
+	e->st = xp_engine_grow(e->st, &e->capst,
+			e->nst + sp->st_n, sizeof(*e->st));
 	for (size_t i = 0; i < sp->st_n; i++) {
 		struct xp_staterec rec = e->st[sp->st_first + i];
 		rec.point_idx = (uint32_t)idx;
@@ -401,7 +366,8 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 	xp_linemap_each(e->r.touched, touched_line, e);
 	xp_linemap_clear(e->r.touched);
 	xp_openset_load(os, e->r.m, e->o->strategies);
-	e->prev = grow(e->prev, &e->capprev, os->n + 1, sizeof(*e->prev));
+	e->prev = xp_engine_grow(e->prev, &e->capprev,
+			os->n + 1, sizeof(*e->prev));
 	for (size_t i = 0; i < os->n; i++) {
 		e->prev[i].region = os->v[i].line.region;
 		e->prev[i].off = os->v[i].line.off;
@@ -424,7 +390,7 @@ one_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		size_t st_first = e->nst;
 		rc = e->lazy ? xp_lazy_point(e, idx, err, errlen) :
 			xp_engine_enumerate(e, idx, err, errlen);
-		e->seen = grow(e->seen, &e->capseen, e->nseen + 1,
+		e->seen = xp_engine_grow(e->seen, &e->capseen, e->nseen + 1,
 				sizeof(*e->seen));
 		e->seen[e->nseen].st_first = st_first;
 		e->seen[e->nseen].st_n = e->nst - st_first;

@@ -1,6 +1,7 @@
 /*
  * engine_dimm.c -- the emulated DIMM of the images the engine checks: the
- * recording's, read once the trace has named its pmem dir (usc.c)
+ * recording's, read once the trace has named its pmem dir (usc.c), and
+ * whether a state's Global Persistent Flush failed (its count moves)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,4 +40,36 @@ xp_engine_load_dimm(struct engine *e, char *err, size_t errlen)
 		xp_checker_set_dimm(e->chk, &dimm);
 	e->dimm_set = rc == 0;
 	return rc;
+}
+
+bool
+xp_engine_has_cxl(struct engine *e)
+{
+	for (size_t k = 0; k < e->r.media.n; k++)
+		if (e->r.media.regions[k].domain == MODEL_DOMAIN_CXL)
+			return true;
+	return false;
+}
+
+/*
+ * xp_engine_gpf_failed -- PMEMU_DIRTY_SHUTDOWN of a state when the
+ * trace has a cxl region (else -1): 0 when every open line of a cxl
+ * region holds its newest content (Global Persistent Flush succeeded),
+ * else 1 (it failed and the device's dirty shutdown count moved;
+ * docs/model.md, "cxl")
+ */
+int
+xp_engine_gpf_failed(struct engine *e, const uint32_t *pick)
+{
+	if (!xp_engine_has_cxl(e))
+		return -1;
+	for (size_t i = 0; i < e->open.n; i++) {
+		const struct xp_open *o = &e->open.v[i];
+		const struct xp_region *r = xp_media_find(&e->r.media,
+				o->line.region);
+		if (r != NULL && r->domain == MODEL_DOMAIN_CXL &&
+				pick[i] != o->distinct[o->newest])
+			return 1;
+	}
+	return 0;
 }

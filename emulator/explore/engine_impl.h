@@ -98,8 +98,11 @@ int xp_engine_lost_runner(const char *state, const struct xp_result *res,
 		char *err, size_t errlen);
 /* engine.c: realloc to hold need elements (aborts on ENOMEM) */
 void *xp_engine_grow(void *p, size_t *cap, size_t need, size_t elem);
-/* a region of the trace so far is in the cxl domain */
+/* engine_dimm.c: a region of the trace so far is in the cxl domain */
 bool xp_engine_has_cxl(struct engine *e);
+/* PMEMU_DIRTY_SHUTDOWN of state pick[] at the current point: -1 without
+ * a cxl region, 1 when its Global Persistent Flush failed, else 0 */
+int xp_engine_gpf_failed(struct engine *e, const uint32_t *pick);
 /* engine_dimm.c: the DIMM of the images, read once regions are known;
  * 0 or -1 (message) */
 int xp_engine_load_dimm(struct engine *e, char *err, size_t errlen);

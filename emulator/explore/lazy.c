@@ -55,15 +55,6 @@ clear_nodes(struct xp_lazy *lz)
 }
 
 void
-xp_lazy_free_known(struct lazy_known *kn)
-{
-	free(kn->output);
-	free(kn->read);
-	free(kn->bytes);
-	xp_strv_free(kn->how, kn->nread);
-}
-
-void
 xp_lazy_delete(struct engine *e)
 {
 	struct xp_lazy *lz = e->lazy;
@@ -289,49 +280,6 @@ branch(struct engine *e, size_t k, const struct xp_result *res,
 	free(run_known);
 }
 
-/* remember -- node k's run, for a later node with the same key */
-static void
-remember(struct engine *e, size_t k, size_t nread)
-{
-	struct xp_lazy *lz = e->lazy;
-	const struct lazy_node *d = &lz->node[k];
-	struct lazy_known *kn = xp_lazy_new_known(lz, d->key);
-	kn->res = d->res;
-	kn->output = d->output ? xp_strdup(d->output) : NULL;
-	kn->read = xcalloc(nread + 1, sizeof(*kn->read), "remember: kn->read");
-	kn->bytes = xcalloc(nread + 1, sizeof(*kn->bytes),
-			"remember: kn->bytes");
-	kn->how = xcalloc(nread + 1, sizeof(*kn->how), "remember: kn->how");
-	for (size_t j = 0; j < nread; j++) {
-		kn->how[j] = xp_strdup(lz->how[j]);
-		kn->read[j].region = e->open.v[lz->order[j]].line.region;
-		kn->read[j].off = e->open.v[lz->order[j]].line.off;
-		kn->bytes[j] = lz->bytes[j];
-	}
-	kn->nread = nread;
-	if (e->link != NULL)
-		xp_lazy_export_run(e, d->key, kn);
-}
-
-struct lazy_known *
-xp_lazy_new_known(struct xp_lazy *lz, struct xp_hash key)
-{
-	void **v = xp_linemap_get(lz->known_by_key, (uint32_t)key.b, key.a);
-	lz->known = xp_engine_grow(lz->known, &lz->capknown, lz->nknown + 1,
-			sizeof(*lz->known));
-	memset(&lz->known[lz->nknown], 0, sizeof(*lz->known));
-	*v = (void *)(uintptr_t)++lz->nknown;
-	return &lz->known[lz->nknown - 1];
-}
-
-struct lazy_known *
-xp_lazy_find_known(struct xp_lazy *lz, struct xp_hash key)
-{
-	void **v = xp_linemap_find(lz->known_by_key, (uint32_t)key.b, key.a);
-	return v == NULL || *v == NULL ? NULL :
-		&lz->known[(uintptr_t)*v - 1];
-}
-
 /* from_known -- node k as the known run with its key, if any */
 static bool
 from_known(struct engine *e, size_t k, struct xp_line_set *lines,
@@ -385,7 +333,7 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	branch(e, k, res, res->kind != XP_RES_PASS ?
 			xp_check_output(e->chk, slot) : NULL, nread);
 	if (!unseen && lz->unseen == NULL)
-		remember(e, k, nread);
+		xp_lazy_remember(e, k, nread);
 }
 
 /* idle_slot -- a slot running no check: neither a run of this point nor

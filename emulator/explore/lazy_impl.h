@@ -71,11 +71,15 @@ int xp_lazy_write_spec(struct engine *e, size_t slot,
 size_t xp_lazy_read_log(struct engine *e, size_t slot,
 		const struct lazy_node *d);
 
-/* lazy.c: the known run with this key, or NULL */
+/* lazy_known.c: the known run with this key, or NULL */
 struct lazy_known *xp_lazy_find_known(struct xp_lazy *lz, struct xp_hash key);
-/* lazy.c: a zeroed known run for key (from_known finds it from now on) */
+/* lazy_known.c: a zeroed known run for key (from_known finds it from now
+ * on) */
 struct lazy_known *xp_lazy_new_known(struct xp_lazy *lz, struct xp_hash key);
 void xp_lazy_free_known(struct lazy_known *kn);
+/* lazy_known.c: node k's run (nread reads in lz->order, bytes, how) as
+ * known by its key; a worker also sends it to its parent */
+void xp_lazy_remember(struct engine *e, size_t k, size_t nread);
 /* lazy_pool.c: a worker sends a run it made (kn) with its key */
 void xp_lazy_export_run(struct engine *e, struct xp_hash key,
 		const struct lazy_known *kn);

@@ -4,7 +4,8 @@ entry (registers, xsavec64/xrstor64, flags) and the C side of a patched
 sfence. bench_fence.c runs --calls sfences, and 1, under `pmemu run` of
 each --pmemu, interleaved; ns a call = (CPU(calls) - CPU(1)) / (calls - 1),
 CPU = user + sys of the process tree, median of --repeat; the load
-average before and after. docs/performance.md quotes it.
+average before and after; the wall of each, median, on a line of its
+own. docs/performance.md quotes it.
 
 usage: tramp_bench.py [--pmemu P ...] [--calls 10000000] [--repeat 5]
 """
@@ -33,21 +34,26 @@ def main():
         exe = bl.build("bench_fence.c", tmp / "fence")
         cpu = {(i, n): [] for i in range(len(pmemus))
                for n in (1, a.calls)}
+        wall = {k: [] for k in cpu}
         for _ in range(a.repeat):
             for i, pmemu in enumerate(pmemus):
                 for n in (1, a.calls):
                     cmd = [pmemu, "run", "--quiet", "--pmem-dir",
                            str(tmp / "pm"), "--", str(exe)]
-                    c, _, res = bl.run_tree(cmd, tmp / "pm", bl.clean_env(),
+                    c, w, res = bl.run_tree(cmd, tmp / "pm", bl.clean_env(),
                                             [str(n)])
                     bl.must_succeed(cmd, res)
                     cpu[(i, n)].append(c)
+                    wall[(i, n)].append(w)
         for i, pmemu in enumerate(pmemus):
             lo = bl.median(cpu[(i, 1)])
             hi = bl.median(cpu[(i, a.calls)])
             ns = (hi - lo) / (a.calls - 1) * 1e9
             print(f"@{i} {pmemu}: {a.calls} sfences {hi:.2f}s, 1 sfence "
                   f"{lo:.2f}s: {ns:.0f} ns a call")
+            print(f"#  wall: {a.calls} sfences "
+                  f"{bl.median(wall[(i, a.calls)]):.2f}s, 1 sfence "
+                  f"{bl.median(wall[(i, 1)]):.2f}s")
     print(f"# load average after: {bl.load()}")
     return 0
 

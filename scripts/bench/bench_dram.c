@@ -1,7 +1,7 @@
 /*
  * bench_dram.c -- DRAM-heavy: multiply-add passes over a malloc'd array;
  * after each pass a 1 MiB slice of it is copied to pmem and persisted
- *   bench_dram FILE [MIB (64) [PASSES (24)]] [bug]
+ *   bench_dram FILE [MIB (64) [PASSES (192)]] [bug]
  * bug: the last pass's slice is never persisted
  */
 #include <libpmem.h>
@@ -15,7 +15,7 @@
 int
 main(int argc, char *argv[])
 {
-	struct bench_args a = bench_args(argc, argv, 64, 24);
+	struct bench_args a = bench_args(argc, argv, 64, 192);
 	size_t words = (a.n[0] << 20) / sizeof(uint64_t), len;
 	int is_pmem;
 	uint64_t *pm = pmem_map_file(a.file, SLICE, PMEM_FILE_CREATE, 0644, &len,

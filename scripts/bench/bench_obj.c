@@ -1,7 +1,7 @@
 /*
  * bench_obj.c -- libpmemobj: transactions, each adding 8 bytes of the
  * root object (a counter) and 8 bytes at a scattered slot, then storing
- *   bench_obj FILE [TRANSACTIONS (20000)] [bug]
+ *   bench_obj FILE [TRANSACTIONS (200000)] [bug]
  * bug: the last transaction stores its slot without adding it
  */
 #include <libpmemobj.h>
@@ -19,7 +19,7 @@ struct root {
 int
 main(int argc, char *argv[])
 {
-	struct bench_args a = bench_args(argc, argv, 20000, 1);
+	struct bench_args a = bench_args(argc, argv, 200000, 1);
 	PMEMobjpool *pop = pmemobj_create(a.file, "bench", 16 << 20, 0644);
 	if (pop == NULL)
 		errx(1, "pmemobj_create: %s", pmemobj_errormsg());

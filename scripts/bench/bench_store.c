@@ -3,7 +3,7 @@
  * make each 64-byte line durable once it is written, several passes:
  * with pmem_persist (libpmem), or built with -DBENCH_RAW -mclwb with a
  * clwb per line and an sfence per 8 lines (raw instructions)
- *   bench_store FILE [MIB (16; raw: 64) [PASSES (4)]] [bug]
+ *   bench_store FILE [MIB (16; raw: 64) [PASSES (12; raw: 16)]] [bug]
  * bug: the last line of the last pass is never made durable
  */
 #include <immintrin.h>
@@ -15,6 +15,7 @@
 
 #ifdef BENCH_RAW
 #define POOL_MIB 64
+#define PASSES 16
 static inline void
 line_written(uint64_t *w, size_t line, bool skip)
 {
@@ -26,6 +27,7 @@ line_written(uint64_t *w, size_t line, bool skip)
 #define PASS_DONE() _mm_sfence()
 #else
 #define POOL_MIB 16
+#define PASSES 12
 static inline void
 line_written(uint64_t *w, size_t line, bool skip)
 {
@@ -39,7 +41,7 @@ line_written(uint64_t *w, size_t line, bool skip)
 int
 main(int argc, char *argv[])
 {
-	struct bench_args a = bench_args(argc, argv, POOL_MIB, 4);
+	struct bench_args a = bench_args(argc, argv, POOL_MIB, PASSES);
 	size_t pool = a.n[0] << 20, len;
 	int is_pmem;
 	uint64_t *p = pmem_map_file(a.file, pool, PMEM_FILE_CREATE, 0644, &len,

@@ -392,9 +392,10 @@ start(void)
  * a process that may serve starts in each served child, after the fork:
  * nothing of a run (its spec, its read log, a protected page) is in the
  * server. Its PMEMU_ variables are not read here: that would stop it
- * serving (libshim/fork/fork_env.c). A server loads the decoder (and
- * sets malloc up) here, once for all its children; any other process at its first mapping of
- * an image file (lazy_decoder.c). */
+ * serving (libshim/fork/fork_env.c). A server sets malloc up here, once
+ * for all its children, and loads the decoder before a fork once a child
+ * needed it (a word shared with its children, lazy_decoder.c); any other
+ * process at its first mapping of an image file. */
 __attribute__((constructor)) static void
 lazy_watch_init(void)
 {
@@ -402,10 +403,19 @@ lazy_watch_init(void)
 	RESOLVE(fopen);
 	int (*defer)(void (*)(void)) = (int (*)(void (*)(void)))dlsym(
 			RTLD_DEFAULT, "__pmemu_fork_defer");
+	void (*before)(void (*)(void)) = (void (*)(void (*)(void)))dlsym(
+			RTLD_DEFAULT, "__pmemu_fork_before");
 	if (defer == NULL || !defer(start)) {
 		start();
-	} else {
-		lw_decoder_load();
-		free(malloc(1)); /* malloc's set-up too, not per child */
+		return;
 	}
+	void *word = real_mmap(NULL, sizeof(int), PROT_READ,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (word == MAP_FAILED || before == NULL)
+		lw_decoder_load(); /* for all children, as before */
+	else {
+		lw_decoder_share(word);
+		before(lw_decoder_before_fork);
+	}
+	free(malloc(1)); /* malloc's set-up too, not per child */
 }

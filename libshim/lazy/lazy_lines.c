@@ -178,10 +178,15 @@ lw_line_add(const struct lw_line *l)
 	ln.lines[ln.nlines++] = *l;
 }
 
+void
+lw_lines_resolve(void)
+{
+	real_write = (__typeof__(real_write))dlsym(RTLD_NEXT, "write");
+}
+
 int
 lw_lines_ready(int log_fd)
 {
-	real_write = (__typeof__(real_write))dlsym(RTLD_NEXT, "write");
 	ln.seen = calloc(ln.nlines + 1, 1);
 	ln.logged = calloc(ln.nlines + 1, 1);
 	ln.revealed = calloc(ln.nlines + 1, sizeof(*ln.revealed));

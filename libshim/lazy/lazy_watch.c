@@ -423,9 +423,13 @@ start(void)
 	if (on == NULL || strcmp(on, "1") != 0 || image == NULL)
 		return;
 	char path[4096];
-	snprintf(path, sizeof(path), "%s.lazy-log", image);
+	size_t len = strlen(image);
+	if (len + sizeof(".lazy-spec") > sizeof(path))
+		return;
+	memcpy(path, image, len); /* not snprintf: its code faults per child */
+	memcpy(path + len, ".lazy-log", sizeof(".lazy-log"));
 	int log_fd = real_open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	snprintf(path, sizeof(path), "%s.lazy-spec", image);
+	memcpy(path + len, ".lazy-spec", sizeof(".lazy-spec"));
 	if (log_fd < 0 || load_spec(path) != 0 || lw_lines_ready(log_fd) != 0)
 		return;
 	lw.page = (uintptr_t)sysconf(_SC_PAGESIZE);

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -362,7 +363,9 @@ spec_line(const char *buf)
 	unsigned long long file, off, len, known = 0;
 	const char *p = buf + 1;
 	if (buf[0] == 'F' && buf[1] == ' ' && lw.nfiles < LW_FILES_MAX) {
-		if (stat(buf + 2, &st) == 0) {
+		/* the system call: libpmemu-fork.so's stat would resolve
+		 * libc's in each served child */
+		if (syscall(SYS_newfstatat, AT_FDCWD, buf + 2, &st, 0) == 0) {
 			lw.dev[lw.nfiles] = st.st_dev;
 			lw.ino[lw.nfiles] = st.st_ino;
 		}

@@ -33,10 +33,12 @@ xp_lazy_new(struct engine *e)
 	struct xp_lazy *lz = xcalloc(1, sizeof(*lz), "xp_lazy_new: lz");
 	lz->slot_node = xmalloc(e->nslots * sizeof(*lz->slot_node),
 			"xp_lazy_new: lz->slot_node");
-	lz->log_from = xcalloc(e->nslots, sizeof(*lz->log_from),
-			"xp_lazy_new: lz->log_from");
-	for (size_t i = 0; i < e->nslots; i++)
+	lz->side = xcalloc(e->nslots, sizeof(*lz->side),
+			"xp_lazy_new: lz->side");
+	for (size_t i = 0; i < e->nslots; i++) {
 		lz->slot_node[i] = SIZE_MAX;
+		lz->side[i].spec_fd = lz->side[i].log_fd = -1;
+	}
 	lz->known_by_key = xp_linemap_new();
 	lz->xr = xp_xread_new();
 	xp_checker_set_restore(e->chk, restore_run, e);
@@ -58,13 +60,7 @@ void
 xp_lazy_delete(struct engine *e)
 {
 	struct xp_lazy *lz = e->lazy;
-	char path[PATH_MAX + 32];
-	for (size_t i = 0; i < e->nslots && e->slots[i] != NULL; i++) {
-		xp_lazy_side_path(e, i, "spec", path, sizeof(path));
-		unlink(path);
-		xp_lazy_side_path(e, i, "log", path, sizeof(path));
-		unlink(path);
-	}
+	xp_lazy_side_delete(e);
 	clear_nodes(lz);
 	for (size_t i = 0; i < lz->nknown; i++)
 		xp_lazy_free_known(&lz->known[i]);
@@ -72,7 +68,7 @@ xp_lazy_delete(struct engine *e)
 	xp_linemap_delete(lz->known_by_key);
 	free(lz->node);
 	free(lz->slot_node);
-	free(lz->log_from);
+	free(lz->side);
 	free(lz->order);
 	free(lz->bytes);
 	free(lz->unseen);

@@ -35,12 +35,22 @@ struct lazy_known {
 				  * used yet: its first use counts as a run */
 };
 
+/* a slot's side files, open in pmemu from its first run to the end */
+struct xp_lazy_side {
+	int spec_fd, log_fd;     /* -1: not open yet */
+	off_t log_from;          /* where its run's records start in the
+				  * read log */
+	char *spec;              /* the spec as written last; its length */
+	size_t spec_len, spec_cap;
+	bool spec_ok;            /* the file holds spec (else rewritten) */
+};
+
 struct xp_lazy {
 	struct lazy_node *node;
 	size_t n, cap, started;
 	size_t *slot_node;       /* per slot: its running node, SIZE_MAX */
-	off_t *log_from;         /* per slot: where its run's records
-				  * start in its read log (lazy_spec.c) */
+	struct xp_lazy_side *side; /* per slot: its spec and read log
+				  * (lazy_spec.c) */
 	size_t busy;
 	size_t *order;           /* scratch: a run's reads: the line */
 	uint64_t *bytes;         /* ... the bytes read (lazy_line_full) */
@@ -59,6 +69,8 @@ struct xp_lazy {
 /* the path of a side file (what: "spec", "log") of slot's image */
 void xp_lazy_side_path(struct engine *e, size_t slot, const char *what,
 		char *buf, size_t len);
+/* slots' side files closed and removed */
+void xp_lazy_side_delete(struct engine *e);
 /* how the j-th read line was touched: "R module+0x.." (lz->how[j]) */
 void xp_lazy_set_how(struct xp_lazy *lz, size_t j, const char *how);
 /* the spec of node d's run in slot (its image files, its undecided

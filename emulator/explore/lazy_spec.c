@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,38 @@ region_index(const struct xp_media *md, uint32_t region)
 	return 0;
 }
 
+/* side_fd -- slot's side file what ("spec", "log"), opened at its first
+ * use and kept: an open and a close per run were a third of pmemu's
+ * system calls per lazy run (issue 16); -errno */
+static int
+side_fd(struct engine *e, size_t slot, const char *what, int *fd)
+{
+	if (*fd >= 0)
+		return *fd;
+	char path[PATH_MAX + 32];
+	xp_lazy_side_path(e, slot, what, path, sizeof(path));
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	return *fd >= 0 ? *fd : -errno;
+}
+
+void
+xp_lazy_side_delete(struct engine *e)
+{
+	char path[PATH_MAX + 32];
+	for (size_t i = 0; i < e->nslots && e->slots[i] != NULL; i++) {
+		struct xp_lazy_side *sd = &e->lazy->side[i];
+		if (sd->spec_fd >= 0)
+			close(sd->spec_fd);
+		if (sd->log_fd >= 0)
+			close(sd->log_fd);
+		free(sd->spec);
+		xp_lazy_side_path(e, i, "spec", path, sizeof(path));
+		unlink(path);
+		xp_lazy_side_path(e, i, "log", path, sizeof(path));
+		unlink(path);
+	}
+}
+
 /* LOG_KEEP_MAX -- the bytes of earlier runs a read log keeps before it is
  * emptied: truncating a file to 0 on ext4 writes it back at its next
  * close (auto_da_alloc) and discards its blocks, a disk round trip per
@@ -45,52 +78,78 @@ region_index(const struct xp_media *md, uint32_t region)
 static int
 start_log(struct engine *e, size_t slot)
 {
-	char path[PATH_MAX + 32];
-	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	struct xp_lazy_side *sd = &e->lazy->side[slot];
+	int fd = side_fd(e, slot, "log", &sd->log_fd);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	off_t end = lseek(fd, 0, SEEK_END);
 	if (end > LOG_KEEP_MAX && ftruncate(fd, 0) == 0)
 		end = 0;
-	close(fd);
 	if (end < 0)
 		return -EIO;
-	e->lazy->log_from[slot] = end;
+	sd->log_from = end;
 	return 0;
 }
 
+/* put -- printf into the growing buffer *buf (*len used, *cap) */
+static void __attribute__((format(printf, 4, 5)))
+put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < *cap - *len) {
+			*len += (size_t)n;
+			return;
+		}
+		*buf = xp_engine_grow(*buf, cap, *len + (n > 0 ? (size_t)n :
+				0) + 64, 1);
+	}
+}
+
 /* The spec is rewritten in place, never truncated to 0 (LOG_KEEP_MAX):
- * it is never empty (an "F" line per image file) */
+ * it is never empty (an "F" line per image file); not written at all
+ * when it is the slot's last one (K=1: the points of one line in turn) */
 int
 xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 {
-	char path[PATH_MAX + 32];
+	static char *buf;
+	static size_t cap;
+	size_t len = 0;
+	struct xp_lazy_side *sd = &e->lazy->side[slot];
 	int rc = start_log(e, slot);
 	if (rc != 0)
 		return rc;
-	xp_lazy_side_path(e, slot, "spec", path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (f == NULL) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
 	const struct xp_media *md = &e->r.media;
 	for (size_t i = 0; i < md->n; i++)
-		fprintf(f, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
+		put(&buf, &len, &cap, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
 				md->regions[i].file);
 	for (size_t i = 0; i < e->open.n; i++) {
 		const struct xp_open *o = &e->open.v[i];
 		if (d->known[i] != xp_lazy_line_full(e, i))
-			fprintf(f, "L %zu %llx %u %llx\n", region_index(md,
-				o->line.region), (unsigned long long)o->line.off,
-				o->line_len, (unsigned long long)d->known[i]);
+			put(&buf, &len, &cap, "L %zu %llx %u %llx\n",
+				region_index(md, o->line.region),
+				(unsigned long long)o->line.off, o->line_len,
+				(unsigned long long)d->known[i]);
 	}
-	bool ok = fflush(f) == 0 && ftruncate(fd, ftello(f)) == 0;
-	return fclose(f) == 0 && ok ? 0 : -EIO;
+	if (sd->spec_ok && len == sd->spec_len &&
+			memcmp(buf, sd->spec, len) == 0)
+		return 0;
+	int fd = side_fd(e, slot, "spec", &sd->spec_fd);
+	if (fd < 0)
+		return fd;
+	bool was_ok = sd->spec_ok; /* else what the file holds is unknown */
+	sd->spec_ok = false;
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || ((!was_ok ||
+			len < sd->spec_len) && ftruncate(fd, (off_t)len) != 0))
+		return -EIO;
+	sd->spec = xp_engine_grow(sd->spec, &sd->spec_cap, len, 1);
+	memcpy(sd->spec, buf, len);
+	sd->spec_len = len;
+	sd->spec_ok = true;
+	return 0;
 }
 
 void
@@ -121,6 +180,33 @@ add_read(struct xp_lazy *lz, size_t j, size_t line, uint64_t bytes,
 	xp_lazy_set_how(lz, j, how ? how : "");
 }
 
+/* read_from -- the bytes of fd from off to its end, NUL-terminated (their
+ * count in *len), or NULL */
+static char *
+read_from(int fd, off_t off, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = fd < 0 ? NULL : xmalloc(cap, "read_log: buf");
+	while (buf != NULL) {
+		if (cap - n < 2048)
+			buf = xp_engine_grow(buf, &cap, cap * 2, 1);
+		ssize_t r = pread(fd, buf + n, cap - n - 1, off + (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (buf != NULL)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
 /* The log's records, in the order the check's processes wrote them:
  *   L <w> <how> <where>  how a process first touched watched line w
  *   B <w> <mask>         the bytes of w a process read, unknown to it
@@ -132,15 +218,11 @@ size_t
 xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 {
 	struct xp_lazy *lz = e->lazy;
-	char path[PATH_MAX + 32], line[PATH_MAX + 64];
+	struct xp_lazy_side *sd = &lz->side[slot];
+	size_t len = 0;
 	int at = 0;
-	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
-	FILE *f = fopen(path, "re");
-	if (f != NULL && fseeko(f, lz->log_from[slot], SEEK_SET) != 0) {
-		fclose(f);
-		f = NULL;
-	}
-	if (f == NULL) {
+	char *text = read_from(sd->log_fd, sd->log_from, &len);
+	if (text == NULL) {
 		if (lz->unseen == NULL)
 			lz->unseen = xp_strdup("the check's read log is missing");
 		return 0;
@@ -157,10 +239,13 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 			known[nw] = d->known[i];
 			watch[nw++] = i;
 		}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	for (char *line = text, *nl; line < text + len; line = nl + 1) {
 		unsigned long w;
 		unsigned long long mask;
-		line[strcspn(line, "\n")] = '\0';
+		nl = memchr(line, '\n', (size_t)(text + len - line));
+		if (nl == NULL)
+			nl = text + len; /* the NUL read_from put there */
+		*nl = '\0';
 		if (line[0] == 'U' && lz->unseen == NULL) {
 			lz->unseen = xp_strdup(line + 2);
 		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
@@ -178,7 +263,7 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 			add_read(lz, nread++, watch[w], fresh, how[w]);
 		}
 	}
-	fclose(f);
+	free(text);
 	for (size_t i = 0; i < nw; i++)
 		free(how[i]);
 	free(how);

@@ -49,6 +49,8 @@ static struct {
 	char dir[PATH_MAX], real[PATH_MAX];
 	void (*deferred)(void); /* another preload's start
 	                         * (__pmemu_fork_defer) */
+	void (*before)(void);   /* ... its step before each fork
+	                         * (__pmemu_fork_before) */
 } fs = { .fd = -1 };
 
 /* say -- one message: tag, then text or a number */
@@ -203,6 +205,8 @@ serve(void)
 			continue;
 		}
 		forked = true;
+		if (fs.before != NULL)
+			fs.before();
 		pid_t c = fork_plain();
 		if (c == 0)
 			return child(req, (size_t)n, self);
@@ -275,6 +279,16 @@ __pmemu_fork_defer(void (*start)(void))
 		return 0;
 	fs.deferred = start;
 	return 1;
+}
+
+/* __pmemu_fork_before -- for another preload's constructor: fn runs in
+ * the server before each fork (where it may load what its children will
+ * share: libpmemu-lazy.so's decoder once a child needed it); not in a
+ * signal handler, but maybe inside libc (the trigger, fork_plain) */
+__attribute__((visibility("default"))) void
+__pmemu_fork_before(void (*fn)(void))
+{
+	fs.before = fn;
 }
 
 __attribute__((constructor)) static void

@@ -2,8 +2,9 @@
  * fork_server.h -- libpmemu-fork.so: an exec'd check that becomes a fork
  * server at its first access to the image (docs/explore.md, "The fork
  * server"); what its files offer each other. The one symbol it exports
- * besides its hooks, __pmemu_fork_defer (fork_server.c), is for another
- * preload (libpmemu-lazy.so) to start in the served children.
+ * besides its hooks, __pmemu_fork_defer and __pmemu_fork_before
+ * (fork_server.c), are for another preload (libpmemu-lazy.so) to start in
+ * the served children and to prepare the server before each fork.
  */
 #ifndef PMEMU_FORK_SERVER_H
 #define PMEMU_FORK_SERVER_H

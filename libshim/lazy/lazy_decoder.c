@@ -7,14 +7,23 @@
  * loading capstone, a library of several MiB with its relocations, at
  * each exec doubled a small check's start-up. It is loaded by dlopen
  * (PMEMU_CAPSTONE_LIB, the library pmemu was built with) at the first
- * mapping of an image file, or once in a fork server before it forks
- * (lazy_watch.c), never in a signal handler.
+ * mapping of an image file (lazy_watch.c), never in a signal handler.
+ *
+ * A fork server's children share a word with it (lw_decoder_share): the
+ * first child that loads the decoder sets it, and the server loads it
+ * before its next fork (lw_decoder_before_fork), once, for the children
+ * after. Until then it is not in the server: its relocated data (1.7 MB)
+ * made every fork copy its page tables, a check that never maps the
+ * image included (issue 16).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lazy_decoder.h"
 
@@ -25,6 +34,8 @@ static struct {
 	cs_insn *insn;
 	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *,
 			cs_insn *);
+	volatile int *wanted;  /* shared with a fork server: a child loaded
+	                        * the decoder */
 } dc = { .once = PTHREAD_ONCE_INIT };
 
 #define SYM(lib, name) ((__typeof__(&name))dlsym(lib, #name))
@@ -52,8 +63,28 @@ bool
 lw_decoder_load(void)
 {
 	pthread_once(&dc.once, load);
+	/* read-only in the server (a writable shared mapping would stop it
+	 * serving: libshim/fork/fork_proc.c), writable here */
+	if (dc.wanted != NULL && !*dc.wanted && syscall(SYS_mprotect,
+			(void *)dc.wanted, sizeof(*dc.wanted),
+			PROT_READ | PROT_WRITE) == 0)
+		__atomic_store_n(dc.wanted, 1, __ATOMIC_SEQ_CST);
 	return dc.ready;
 }
+
+void
+lw_decoder_share(volatile int *word)
+{
+	dc.wanted = word;
+}
+
+void
+lw_decoder_before_fork(void)
+{
+	if (dc.wanted != NULL && __atomic_load_n(dc.wanted, __ATOMIC_SEQ_CST))
+		pthread_once(&dc.once, load);
+}
+
 
 cs_insn *
 lw_decoder_insn(void)

@@ -11,6 +11,12 @@
  * when it cannot (no instruction is stepped then: pages are decided
  * whole). Not in a signal handler: it loads a library and allocates. */
 bool lw_decoder_load(void) __attribute__((visibility("hidden")));
+/* a fork server: word (a shared mapping, 0, read-only: a page) is set
+ * by the first child that loads the decoder (lw_decoder_load) */
+void lw_decoder_share(volatile int *word)
+	__attribute__((visibility("hidden")));
+/* a fork server before a fork: loads the decoder once a child needed it */
+void lw_decoder_before_fork(void) __attribute__((visibility("hidden")));
 /* the instruction lw_decoder_next fills (allocated by lw_decoder_load) */
 cs_insn *lw_decoder_insn(void) __attribute__((visibility("hidden")));
 /* the instruction at *code into lw_decoder_insn() (cs_disasm_iter; a

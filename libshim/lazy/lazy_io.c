@@ -163,3 +163,16 @@ splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
 	return real_splice(in, in_off, out, out_off, len, flags);
 }
 
+void
+lw_io_resolve(void)
+{
+	RESOLVE(write);
+	RESOLVE(pwrite);
+	RESOLVE(writev);
+	RESOLVE(pwritev);
+	RESOLVE(lseek);
+	RESOLVE(copy_file_range);
+	RESOLVE(sendfile);
+	RESOLVE(splice);
+	RESOLVE(ioctl);
+}

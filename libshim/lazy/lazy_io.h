@@ -39,5 +39,9 @@ void lw_iov_begin(const struct iovec *iov, int n, bool store, uintptr_t pc)
 	__attribute__((visibility("hidden")));
 void lw_iov_end(const struct iovec *iov, int n)
 	__attribute__((visibility("hidden")));
+/* the libc functions lazy_read.c and lazy_io.c wrap, resolved at once (a
+ * fork server: not at their first call in each child) */
+void lw_read_resolve(void) __attribute__((visibility("hidden")));
+void lw_io_resolve(void) __attribute__((visibility("hidden")));
 
 #endif

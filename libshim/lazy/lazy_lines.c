@@ -166,26 +166,56 @@ log_range(uint32_t file, uint64_t off, uint64_t end, char kind, uintptr_t pc)
 }
 
 
+/* FEW_LINES -- a spec of up to this many lines (one per crash point's
+ * undecided line: most have a few) lives in static storage: a served
+ * child that allocated it ran malloc's set-up and grew the heap per run */
+#define FEW_LINES 64
+static struct {
+	struct lw_line lines[FEW_LINES];
+	unsigned char seen[FEW_LINES], logged[FEW_LINES];
+	uint64_t revealed[FEW_LINES], written[FEW_LINES];
+} few;
+
 void
 lw_line_add(const struct lw_line *l)
 {
 	if (ln.nlines == ln.cap) {
-		ln.cap = ln.cap ? ln.cap * 2 : 256;
-		ln.lines = realloc(ln.lines, ln.cap * sizeof(*ln.lines));
-		if (ln.lines == NULL)
-			abort();
+		ln.cap = ln.cap ? ln.cap * 2 : FEW_LINES;
+		if (ln.cap == FEW_LINES) {
+			ln.lines = few.lines;
+		} else {
+			struct lw_line *v = malloc(ln.cap * sizeof(*v));
+			if (v == NULL)
+				abort();
+			memcpy(v, ln.lines, ln.nlines * sizeof(*v));
+			if (ln.lines != few.lines)
+				free(ln.lines);
+			ln.lines = v;
+		}
 	}
 	ln.lines[ln.nlines++] = *l;
+}
+
+void
+lw_lines_resolve(void)
+{
+	real_write = (__typeof__(real_write))dlsym(RTLD_NEXT, "write");
 }
 
 int
 lw_lines_ready(int log_fd)
 {
-	real_write = (__typeof__(real_write))dlsym(RTLD_NEXT, "write");
-	ln.seen = calloc(ln.nlines + 1, 1);
-	ln.logged = calloc(ln.nlines + 1, 1);
-	ln.revealed = calloc(ln.nlines + 1, sizeof(*ln.revealed));
-	ln.written = calloc(ln.nlines + 1, sizeof(*ln.written));
+	if (ln.nlines <= FEW_LINES) {
+		ln.seen = few.seen;
+		ln.logged = few.logged;
+		ln.revealed = few.revealed;
+		ln.written = few.written;
+	} else {
+		ln.seen = calloc(ln.nlines + 1, 1);
+		ln.logged = calloc(ln.nlines + 1, 1);
+		ln.revealed = calloc(ln.nlines + 1, sizeof(*ln.revealed));
+		ln.written = calloc(ln.nlines + 1, sizeof(*ln.written));
+	}
 	if (!ln.seen || !ln.logged || !ln.revealed || !ln.written ||
 			real_write == NULL) {
 		ln.nlines = 0;

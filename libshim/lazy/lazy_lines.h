@@ -13,6 +13,8 @@ struct lw_line {
 	uint64_t known; /* bytes an earlier run read: pmemu decided them */
 };
 
+/* libc's write, once (the constructor: not per served child) */
+void lw_lines_resolve(void) __attribute__((visibility("hidden")));
 /* a line of the spec (in order: sorted by file and offset) */
 void lw_line_add(const struct lw_line *l) __attribute__((visibility("hidden")));
 /* every line added: the state of each, records to log_fd; 0, or -1 (no

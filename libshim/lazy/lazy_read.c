@@ -234,3 +234,18 @@ execve(const char *path, char *const argv[], char *const envp[])
 		lw_log_unseen(why);
 	return real_execve(path, argv, envp);
 }
+
+void
+lw_read_resolve(void)
+{
+	RESOLVE(read);
+	RESOLVE(pread);
+	RESOLVE(readv);
+	RESOLVE(preadv);
+	RESOLVE(open);
+	RESOLVE(openat);
+	RESOLVE(fopen);
+	RESOLVE(fdopen);
+	RESOLVE(execve);
+	RESOLVE(lseek);
+}

@@ -361,6 +361,13 @@ stats(void)
 }
 
 void
+lw_step_resolve(void)
+{
+	real_pthread_create = (__typeof__(real_pthread_create))
+		dlsym(RTLD_NEXT, "pthread_create");
+}
+
+void
 lw_step_init(void (*close_page)(uintptr_t page))
 {
 	const char *stats_path = getenv("PMEMU_LAZY_STATS");
@@ -368,8 +375,6 @@ lw_step_init(void (*close_page)(uintptr_t page))
 		st.stats_fd = (int)syscall(SYS_openat, AT_FDCWD, stats_path,
 				O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	st.page_len = (uintptr_t)sysconf(_SC_PAGESIZE);
-	real_pthread_create = (__typeof__(real_pthread_create))
-		dlsym(RTLD_NEXT, "pthread_create");
 	st.close_page = close_page;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* libc's pthread_create, once (the constructor: not per served child) */
+void lw_step_resolve(void) __attribute__((visibility("hidden")));
 /* the SIGTRAP handler; close_page(page) protects what of page is still
  * undecided, after a stepped instruction. Nothing is stepped before
  * lw_step_arm. */

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -82,7 +83,6 @@ REAL_DECL(void *, mmap, void *, size_t, int, int, int, off_t);
 REAL_DECL(int, munmap, void *, size_t);
 REAL_DECL(int, mprotect, void *, size_t, int);
 REAL_DECL(int, open, const char *, int, ...);
-REAL_DECL(FILE *, fopen, const char *, const char *);
 
 #define RESOLVE(name) \
 	(real_##name = real_##name ? real_##name : \
@@ -332,34 +332,88 @@ lw_iov_end(const struct iovec *iov, int n)
 		lw_buffer_end(iov[i].iov_base, iov[i].iov_len);
 }
 
-/* load_spec -- the image files and undecided lines pmemu wrote */
+/* number -- the number (base 10 or 16) at *p, past the spaces before
+ * it; *p moves past it; false when there is none */
+static bool
+number(const char **p, int base, unsigned long long *v)
+{
+	const char *s = *p;
+	while (*s == ' ')
+		s++;
+	unsigned long long n = 0;
+	const char *from = s;
+	for (;; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' :
+			base == 16 && *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
+			-1;
+		if (d < 0)
+			break;
+		n = n * (unsigned)base + (unsigned)d;
+	}
+	*p = s;
+	*v = n;
+	return s != from;
+}
+
+/* spec_line -- one line of the spec, NUL-terminated */
+static void
+spec_line(const char *buf)
+{
+	struct stat st;
+	unsigned long long file, off, len, known = 0;
+	const char *p = buf + 1;
+	if (buf[0] == 'F' && buf[1] == ' ' && lw.nfiles < LW_FILES_MAX) {
+		/* the system call: libpmemu-fork.so's stat would resolve
+		 * libc's in each served child */
+		if (syscall(SYS_newfstatat, AT_FDCWD, buf + 2, &st, 0) == 0) {
+			lw.dev[lw.nfiles] = st.st_dev;
+			lw.ino[lw.nfiles] = st.st_ino;
+		}
+		lw.nfiles++;
+	} else if (buf[0] == 'L' && number(&p, 10, &file) &&
+			number(&p, 16, &off) && number(&p, 10, &len)) {
+		if (!number(&p, 16, &known))
+			known = 0;
+		lw_line_add(&(struct lw_line){ (uint32_t)file, off,
+			(uint32_t)len, known });
+	}
+}
+
+/* load_spec -- the image files and undecided lines pmemu wrote; read(2)
+ * and parsed here, not by stdio: a served child runs this per run, and
+ * stdio's and scanf's code and buffers were page faults of each */
 static int
 load_spec(const char *path)
 {
-	FILE *f = real_fopen(path, "re");
-	if (f == NULL)
+	int fd = real_open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
 	char buf[4200];
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		buf[strcspn(buf, "\n")] = '\0';
-		struct stat st;
-		unsigned file, len;
-		unsigned long long off;
-		if (buf[0] == 'F' && lw.nfiles < LW_FILES_MAX) {
-			if (stat(buf + 2, &st) == 0) {
-				lw.dev[lw.nfiles] = st.st_dev;
-				lw.ino[lw.nfiles] = st.st_ino;
-			}
-			lw.nfiles++;
-		} else if (sscanf(buf, "L %u %llx %u", &file, &off, &len) == 3) {
-			unsigned long long known = 0;
-			if (sscanf(buf, "L %*u %*x %*u %llx", &known) != 1)
-				known = 0;
-			lw_line_add(&(struct lw_line){ file, off, len,
-				known });
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			buf[have] = '\0';
+			if (have > 0)
+				spec_line(buf); /* a last line without \n */
+			break;
 		}
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			*nl = '\0';
+			spec_line(line);
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than any pmemu writes */
+		memmove(buf, line, have);
 	}
-	fclose(f);
+	close(fd);
 	return 0;
 }
 
@@ -372,9 +426,13 @@ start(void)
 	if (on == NULL || strcmp(on, "1") != 0 || image == NULL)
 		return;
 	char path[4096];
-	snprintf(path, sizeof(path), "%s.lazy-log", image);
+	size_t len = strlen(image);
+	if (len + sizeof(".lazy-spec") > sizeof(path))
+		return;
+	memcpy(path, image, len); /* not snprintf: its code faults per child */
+	memcpy(path + len, ".lazy-log", sizeof(".lazy-log"));
 	int log_fd = real_open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	snprintf(path, sizeof(path), "%s.lazy-spec", image);
+	memcpy(path + len, ".lazy-spec", sizeof(".lazy-spec"));
 	if (log_fd < 0 || load_spec(path) != 0 || lw_lines_ready(log_fd) != 0)
 		return;
 	lw.page = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -392,20 +450,33 @@ start(void)
  * a process that may serve starts in each served child, after the fork:
  * nothing of a run (its spec, its read log, a protected page) is in the
  * server. Its PMEMU_ variables are not read here: that would stop it
- * serving (libshim/fork/fork_env.c). A server loads the decoder (and
- * sets malloc up) here, once for all its children; any other process at its first mapping of
- * an image file (lazy_decoder.c). */
+ * serving (libshim/fork/fork_env.c). A server sets malloc up here, once
+ * for all its children, and loads the decoder before a fork once a child
+ * needed it (a word shared with its children, lazy_decoder.c); any other
+ * process at its first mapping of an image file. */
 __attribute__((constructor)) static void
 lazy_watch_init(void)
 {
 	RESOLVE(mmap); RESOLVE(munmap); RESOLVE(mprotect); RESOLVE(open);
-	RESOLVE(fopen);
+	lw_lines_resolve();
+	lw_step_resolve();
 	int (*defer)(void (*)(void)) = (int (*)(void (*)(void)))dlsym(
 			RTLD_DEFAULT, "__pmemu_fork_defer");
+	void (*before)(void (*)(void)) = (void (*)(void (*)(void)))dlsym(
+			RTLD_DEFAULT, "__pmemu_fork_before");
 	if (defer == NULL || !defer(start)) {
 		start();
-	} else {
-		lw_decoder_load();
-		free(malloc(1)); /* malloc's set-up too, not per child */
+		return;
 	}
+	lw_read_resolve(); /* dlsym here, not in each served child */
+	lw_io_resolve();
+	void *word = real_mmap(NULL, sizeof(int), PROT_READ,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (word == MAP_FAILED || before == NULL)
+		lw_decoder_load(); /* for all children, as before */
+	else {
+		lw_decoder_share(word);
+		before(lw_decoder_before_fork);
+	}
+	free(malloc(1)); /* malloc's set-up too, not per child */
 }

@@ -136,3 +136,38 @@ def test_a_line_half_stored_by_rep_stosw_is_still_enumerated(tmp_path, trace,
     assert r.returncode == 1, r.stdout + r.stderr
     assert rep["verdict"] == "fail", rep
     assert rep["counts"]["failing_states"] == 1, rep["counts"]
+
+
+# check IMAGE: line 70 read by pread, line 95 by a load through a mapping
+# (lines 100 bytes apart at 128-byte steps); fails when 70 was stored and
+# 95 lost
+MANY_C = r"""
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	unsigned char a;
+	int fd = open(argv[1], O_RDONLY);
+	if (fd < 0 || pread(fd, &a, 1, 70 * 128) != 1)
+		return 3;
+	volatile unsigned char *p = mmap(0, 16384, PROT_READ, MAP_SHARED,
+			fd, 0);
+	if (p == MAP_FAILED)
+		return 3;
+	return a == 71 && p[95 * 128] == 0 ? 1 : 0;
+}
+"""
+
+
+def test_lines_past_the_first_64_of_the_spec_are_watched(tmp_path):
+    """a spec of more lines than libpmemu-lazy keeps in static storage
+    (64: lazy_lines.c) is watched whole: lines 70 and 95 of 100 decide"""
+    exe = build_check(tmp_path, MANY_C)
+    trace = in_flight_trace(tmp_path, 16384,
+                            [i * 128 for i in range(100)])
+    r, rep = explore_lazy(trace, exe + " {pmem}", tmp_path / "r.json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert rep["verdict"] == "fail"
+    # 70 lost: 95 never read; 70 stored: 95 lost or stored
+    assert runs_at_one_point(rep) == 3

@@ -122,6 +122,7 @@ void
 shim_dirty_release(struct shim_mapping *m)
 {
 	size_t n = npages(m);
+	shim_dirty_twin_forget(m);
 	if (m->page_state)
 		REAL(munmap)(m->page_state, n);
 	if (m->page_site)
@@ -417,7 +418,6 @@ static void
 settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
 	uint8_t s = page_hold(m, pg);
 	if (!shim_page_has_twin(s))
 		return;
@@ -440,7 +440,7 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
 	m->page_step[pg] = 0;
-	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
+	shim_dirty_twin_drop(m, pg); /* when a batch is full */
 	page_release(m, pg, SHIM_PAGE_CLEAN);
 }
 

@@ -7,6 +7,7 @@ get a finding naming the source line tagged /* TAG */, the twin none.
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -124,6 +125,25 @@ def test_sparse_gib_pool_stays_small(pmemu_bin, tmp_path):
     media = tmp_path / "pmem" / "pool"
     assert media.stat().st_size == 1 << 30
     assert media.stat().st_blocks * 512 <= 4 << 20
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="no strace")
+def test_settled_twins_given_back_in_batches(pmemu_bin, tmp_path):
+    # big_pool writes 768 pages of its pool, each settled once: their
+    # twins go back to the kernel a batch of adjacent pages per madvise
+    # (shim_dirty_twin.c), not one call per page as before
+    pm = tmp_path / "pmem"
+    pm.mkdir()
+    log = tmp_path / "strace"
+    res = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=madvise", "-o", str(log),
+         pmemu_bin, "run", "--pmem-dir", str(pm), "--",
+         str(PROGS / "big_pool"), str(pm / "pool")],
+        capture_output=True, text=True, env=clean_env(), timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert "pmemu: no findings" in res.stderr, res.stderr
+    calls = log.read_text().count("madvise(")
+    assert calls <= 768 // 64, calls
 
 
 def preload(prog, tmp_path, **env):

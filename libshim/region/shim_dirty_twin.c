@@ -3,16 +3,16 @@
  * (under shim_lock)
  *
  * A page protected again no longer needs its twin. Dropping each one as
- * it is settled cost an madvise per page, and with MADV_DONTNEED a fresh
- * zero page (a fault) at its next opening: ~11 % of a sequential
- * writer's run (run_bench.py libpmem). Settled pages are queued instead;
- * a full queue gives their twins back in runs of adjacent pages, each one
- * madvise(MADV_FREE): the kernel reclaims them under memory pressure
- * only, and a twin written again (the page reopened) is kept. So memory
- * stays proportional to the pages dirty at once, plus DROP_BATCH pages,
- * plus freed twins the kernel has not needed yet.
+ * it was settled cost an madvise per page (~4 % of a sequential writer's
+ * run, run_bench.py libpmem). Settled pages are queued instead; a full
+ * queue gives their twins back in runs of adjacent pages, one
+ * madvise(MADV_DONTNEED) a run, skipping pages opened again meanwhile
+ * (their twins are in use). Memory stays proportional to the pages dirty
+ * at once, plus DROP_BATCH pages. (MADV_FREE would also spare the
+ * zero-fill fault at a page's next opening, ~5 % more, but its pages stay
+ * in the resident set until the kernel runs short: a pool written once
+ * would keep a twin of every page, docs/performance.md "Memory".)
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 
@@ -26,7 +26,6 @@ static struct {
 	size_t pg;
 } drops[DROP_BATCH];
 static unsigned ndrops;
-static int free_advice = MADV_FREE; /* MADV_DONTNEED before Linux 4.5 */
 
 /* hold -- page pg of m held (BUSY) if it is still settled: a page opened
  * again meanwhile uses its twin */
@@ -43,12 +42,8 @@ hold(struct shim_mapping *m, size_t pg)
 static void
 give_back(struct shim_mapping *m, size_t pg, size_t n)
 {
-	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
-	if (madvise(twin, n * SHIM_PAGE_LEN, free_advice) != 0 &&
-			errno == EINVAL && free_advice == MADV_FREE) {
-		free_advice = MADV_DONTNEED;
-		(void)madvise(twin, n * SHIM_PAGE_LEN, free_advice);
-	}
+	madvise(m->twin + pg * SHIM_PAGE_LEN, n * SHIM_PAGE_LEN,
+		MADV_DONTNEED);
 	for (size_t i = 0; i < n; i++)
 		__atomic_store_n(&m->page_state[pg + i], SHIM_PAGE_CLEAN,
 			__ATOMIC_RELEASE);

@@ -146,6 +146,12 @@ def test_settled_twins_given_back_in_batches(pmemu_bin, tmp_path):
     assert calls <= 768 // 64, calls
 
 
+def test_batched_twin_drop_skips_open_pages(pmemu_bin, tmp_path):
+    # 383 pages settled while page 0 stays open (hot): the batch that
+    # gives their twins back must keep page 0's
+    assert_no_findings(run(pmemu_bin, tmp_path, "twin_reuse"))
+
+
 def preload(prog, tmp_path, **env):
     """The program under a bare LD_PRELOAD, PMEMU_* from env."""
     pm = tmp_path / "pmem"

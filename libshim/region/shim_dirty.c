@@ -96,6 +96,13 @@ line_site_len(const struct shim_mapping *m)
 	return npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
 }
 
+/* kept_len -- bytes of m's twin_kept: a bit per page */
+static size_t
+kept_len(const struct shim_mapping *m)
+{
+	return (npages(m) + 63) / 64 * sizeof(uint64_t);
+}
+
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
@@ -110,8 +117,10 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->line_site = anon(line_site_len(m));
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
+	m->twin_kept = anon(kept_len(m));
 	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
-			!m->page_lines || !m->page_step || !m->line_site) {
+			!m->page_lines || !m->page_step || !m->line_site ||
+			!m->twin_kept) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
@@ -137,6 +146,9 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->page_step, n);
 	if (m->line_site)
 		REAL(munmap)(m->line_site, line_site_len(m));
+	if (m->twin_kept)
+		REAL(munmap)(m->twin_kept, kept_len(m));
+	m->twin_kept = NULL;
 	m->page_lines = NULL;
 	m->page_step = NULL;
 	m->line_site = NULL;

@@ -1,17 +1,19 @@
 /*
- * shim_dirty_twin.c -- dropping the twins of settled pages, in batches
- * (under shim_lock)
+ * shim_dirty_twin.c -- what becomes of the twins of settled pages (under
+ * shim_lock)
  *
  * A page protected again no longer needs its twin. Dropping each one as
- * it was settled cost an madvise per page (~4 % of a sequential writer's
- * run, run_bench.py libpmem). Settled pages are queued instead; a full
- * queue gives their twins back in runs of adjacent pages, one
- * madvise(MADV_DONTNEED) a run, skipping pages opened again meanwhile
- * (their twins are in use). Memory stays proportional to the pages dirty
- * at once, plus DROP_BATCH pages. (MADV_FREE would also spare the
- * zero-fill fault at a page's next opening, ~5 % more, but its pages stay
- * in the resident set until the kernel runs short: a pool written once
- * would keep a twin of every page, docs/performance.md "Memory".)
+ * it was settled cost an madvise per page and, at the page's next
+ * opening, a fault for a fresh zero page: ~11 % of a sequential writer's
+ * run (run_bench.py libpmem, every page written again each pass). So the
+ * first KEEP_PAGES pages settled keep their twins resident (the next
+ * opening overwrites it: no fault, no call); past that, settled pages are
+ * queued, and a full queue gives their twins back in runs of adjacent
+ * pages, one madvise(MADV_DONTNEED) a run, skipping pages opened again
+ * meanwhile (their twins are in use). Memory: the pages dirty at once,
+ * plus at most KEEP_PAGES + DROP_BATCH twins (17 MiB). MADV_FREE is not
+ * used: its pages stay in the resident set until the kernel runs short,
+ * so a pool written once would keep a twin of every page.
  */
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -19,7 +21,10 @@
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 
+#define KEEP_PAGES 4096 /* 16 MiB */
 #define DROP_BATCH 256
+
+static size_t kept_total; /* twin_kept bits set, every mapping */
 
 static struct {
 	struct shim_mapping *m;
@@ -75,6 +80,15 @@ drop_all(void)
 void
 shim_dirty_twin_drop(struct shim_mapping *m, size_t pg)
 {
+	uint64_t bit = (uint64_t)1 << (pg % 64);
+	if (m->twin_kept[pg / 64] & bit)
+		return;
+	if (kept_total < KEEP_PAGES) {
+		m->twin_kept[pg / 64] |= bit;
+		m->twins_kept++;
+		kept_total++;
+		return;
+	}
 	if (ndrops == DROP_BATCH)
 		drop_all();
 	drops[ndrops].m = m;
@@ -83,8 +97,10 @@ shim_dirty_twin_drop(struct shim_mapping *m, size_t pg)
 }
 
 void
-shim_dirty_twin_forget(const struct shim_mapping *m)
+shim_dirty_twin_forget(struct shim_mapping *m)
 {
+	kept_total -= m->twins_kept;
+	m->twins_kept = 0;
 	unsigned k = 0;
 	for (unsigned i = 0; i < ndrops; i++)
 		if (drops[i].m != m)

@@ -1,10 +1,10 @@
 /*
- * twin_reuse.c -- a hot page stays open while hundreds of other pages are
- * settled, once each: their twins are given back in a batch
- * (libshim/region/shim_dirty_twin.c), which must skip the hot page's,
- * still in use. Every store is persisted, so no finding may be reported;
- * a twin dropped under the hot page would make its untouched lines look
- * stored and never flushed.
+ * twin_reuse.c -- thousands of pages settled once each, in address
+ * order: past the twins kept resident (libshim/region/shim_dirty_twin.c,
+ * 16 MiB), theirs are given back in batches of adjacent pages; a page
+ * queued so and then opened again (hot) must keep its twin. Every store
+ * is persisted, so no finding may be reported; a twin dropped under the
+ * open page would make its lines look changed.
  */
 #include <err.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include "pmemu.h"
 
 #define PAGE 4096
-#define LEN (3u << 20)
+#define LEN (24u << 20)
 
 static void
 persist(char *p, size_t len)
@@ -35,15 +35,22 @@ main(int argc, char *argv[])
 	char *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		err(1, "mmap");
+	/* 4,200 pages settled once each (cold): past the first 4,096,
+	 * their twins are queued to be given back */
+	unsigned i;
+	for (i = 1; i <= 4200; i++) {
+		p[i * PAGE] = (char)i;
+		persist(p + i * PAGE, 1);
+	}
 	memset(p, 'a', PAGE); /* page 0: every line differs from zeros */
-	persist(p, PAGE);
-	/* page 0 written before every fence (hot, open); every other page
-	 * once (cold: settled at the fence after it, its twin queued) */
-	for (unsigned i = 1; i < LEN / PAGE / 2; i++) {
+	persist(p, PAGE);     /* settled: queued too */
+	/* page 0 written again before every fence (hot, open: its twin in
+	 * use) while the queue fills and is given back */
+	for (; i < LEN / PAGE; i++) {
 		p[64] = (char)i;
 		persist(p + 64, 1);
-		p[2 * i * PAGE] = (char)i;
-		persist(p + 2 * i * PAGE, 1);
+		p[i * PAGE] = (char)i;
+		persist(p + i * PAGE, 1);
 	}
 	return 0;
 }

@@ -130,7 +130,9 @@ def test_sparse_gib_pool_stays_small(pmemu_bin, tmp_path):
 def test_batched_twin_drop_skips_open_pages(pmemu_bin, tmp_path):
     # 6,143 pages settled while page 0 stays open (hot): the batches that
     # give their twins back must keep page 0's
-    assert_no_findings(run(pmemu_bin, tmp_path, "twin_reuse"))
+    pool = tmp_path / "pmem" / "pool"
+    assert_no_findings(run(pmemu_bin, tmp_path, "big_pool",
+                           args=[str(pool), "reuse"]))
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="no strace")
@@ -144,7 +146,7 @@ def test_settled_twins_kept_or_given_back_in_batches(pmemu_bin, tmp_path):
     res = subprocess.run(
         ["strace", "-f", "-qq", "-e", "trace=madvise", "-o", str(log),
          pmemu_bin, "run", "--pmem-dir", str(pm), "--",
-         str(PROGS / "twin_reuse"), str(pm / "pool")],
+         str(PROGS / "big_pool"), str(pm / "pool"), "reuse"],
         capture_output=True, text=True, env=clean_env(), timeout=600)
     assert_no_findings(res)
     calls = log.read_text().count("madvise(")

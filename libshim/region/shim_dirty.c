@@ -96,6 +96,13 @@ line_site_len(const struct shim_mapping *m)
 	return npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
 }
 
+/* kept_len -- bytes of m's twin_kept: a bit per page */
+static size_t
+kept_len(const struct shim_mapping *m)
+{
+	return (npages(m) + 63) / 64 * sizeof(uint64_t);
+}
+
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
@@ -110,8 +117,10 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->line_site = anon(line_site_len(m));
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
+	m->twin_kept = anon(kept_len(m));
 	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
-			!m->page_lines || !m->page_step || !m->line_site) {
+			!m->page_lines || !m->page_step || !m->line_site ||
+			!m->twin_kept) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
@@ -122,6 +131,7 @@ void
 shim_dirty_release(struct shim_mapping *m)
 {
 	size_t n = npages(m);
+	shim_dirty_twin_forget(m);
 	if (m->page_state)
 		REAL(munmap)(m->page_state, n);
 	if (m->page_site)
@@ -136,6 +146,9 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->page_step, n);
 	if (m->line_site)
 		REAL(munmap)(m->line_site, line_site_len(m));
+	if (m->twin_kept)
+		REAL(munmap)(m->twin_kept, kept_len(m));
+	m->twin_kept = NULL;
 	m->page_lines = NULL;
 	m->page_step = NULL;
 	m->line_site = NULL;
@@ -213,6 +226,24 @@ view_end(const struct shim_mapping *m)
  * (lock held) */
 static uint32_t flush_evidence;
 
+/* line_same -- n bytes at a equal those at b; a 64-byte line (the
+ * default) in eight word compares, no call: a changed hot page diffs 64
+ * of them, a flush one per line */
+static inline bool
+line_same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n != 64)
+		return memcmp(a, b, n) == 0;
+	uint64_t differ = 0;
+	for (size_t i = 0; i < 64; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		differ |= x ^ y;
+	}
+	return differ == 0;
+}
+
 /* diff_lines -- a STORE for every line of [lo, hi) that differs from the
  * twin; with `refresh` the twin takes the new content (a snapshot) */
 static bool
@@ -226,7 +257,7 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t n = hi - a < line ? hi - a : line;
 		uint8_t *twin = m->twin + (a - m->base);
-		if (memcmp((void *)a, twin, n) == 0)
+		if (line_same((const uint8_t *)a, twin, n))
 			continue;
 		changed = true;
 		bool exact;
@@ -417,7 +448,6 @@ static void
 settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-	uint8_t *twin = m->twin + pg * SHIM_PAGE_LEN;
 	uint8_t s = page_hold(m, pg);
 	if (!shim_page_has_twin(s))
 		return;
@@ -440,7 +470,7 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
 	m->page_step[pg] = 0;
-	madvise(twin, SHIM_PAGE_LEN, MADV_DONTNEED);
+	shim_dirty_twin_drop(m, pg); /* when a batch is full */
 	page_release(m, pg, SHIM_PAGE_CLEAN);
 }
 

@@ -9,7 +9,8 @@
  * (shim_dirty_fault.c). Under shim_lock, a flush diffs its lines against the
  * twin (changed: an untraced STORE with the fault's site), and a fence or
  * crash point settles every queued page: diff, store events, read-only
- * again, twin dropped. Memory is proportional to the dirty pages.
+ * again, twin dropped (in batches: shim_dirty_twin.c). Memory is
+ * proportional to the dirty pages.
  */
 #ifndef PMEMU_SHIM_DIRTY_H
 #define PMEMU_SHIM_DIRTY_H 1

@@ -42,4 +42,12 @@ void shim_dirty_ring_push(uintptr_t page);
  * stays PROT_NONE: shim_dirty_set_prot_hook) */
 int shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot);
 
+/* page pg of m was settled (CLEAN, lock held): its twin is kept
+ * resident for the next opening, or given back with a batch of others
+ * (shim_dirty_twin.c) */
+void shim_dirty_twin_drop(struct shim_mapping *m, size_t pg);
+/* m's arrays are freed: no batch may name its pages, its kept twins
+ * count no more (lock held) */
+void shim_dirty_twin_forget(struct shim_mapping *m);
+
 #endif

@@ -80,6 +80,9 @@ struct shim_mapping {
 	uint8_t *twin;             /* content at the last snapshot */
 	uint8_t *page_heat;        /* faults in a row (low bits), changed
 	                              since the last fence (SHIM_HEAT_TOUCHED) */
+	uint64_t *twin_kept;       /* bit per page: its twin stays resident
+	                              when settled (shim_dirty_twin.c) */
+	size_t twins_kept;         /* bits set in twin_kept */
 };
 
 /* the mapping holding addr, or NULL (async-signal-safe) */

@@ -248,7 +248,7 @@ site_from_ips(const uintptr_t *ip, int n, int exact0)
  * The capture cache. Unwinding (libunwind: DWARF CFI per frame, and in
  * its slow path signal masking around its caches) costs microseconds; a
  * program persists from a few call stacks millions of times. Each thread
- * keeps a small direct-mapped cache from (innermost pc, stack pointer) to
+ * keeps a small set-associative cache from (innermost pc, stack pointer) to
  * the site id, and with it where every frame's return address lives on
  * the stack and what it held: a hit re-reads those slots, so it is exact
  * (the same return addresses at the same stack addresses are the same
@@ -256,8 +256,15 @@ site_from_ips(const uintptr_t *ip, int n, int exact0)
  * interrupts a capture of its own thread (a signal handler) skips the
  * cache and unwinds plainly (libunwind's global cache policy masks signals
  * around its own state, so that is safe).
+ *
+ * A key may live in either of two sets (two hashes of it) and goes into
+ * one with a free way: with one set of 16, where a key falls depends on
+ * where ASLR put the stack and the libraries, and a run whose hot keys
+ * crowded one set (libpmemobj's transactions have dozens) missed on
+ * every call, unwinding a third of its captures: the same bench_obj run
+ * took 0.4 or 1.9 s of CPU, at random (docs/performance.md).
  */
-#define CACHE_SETS 16            /* per thread; a set per (pc, sp) hash */
+#define CACHE_SETS 64            /* per thread; 88 KiB */
 #define CACHE_WAYS 4             /* one helper called from four places */
 #define CACHE_SLOTS 20           /* frames validated per entry */
 
@@ -284,10 +291,26 @@ struct unwound {
 	int n;
 };
 
-static struct capture_set *
-cache_set(uintptr_t pc, uintptr_t sp)
+/* cache_sets -- the two sets the key (pc, sp) may be in */
+static void
+cache_sets(uintptr_t pc, uintptr_t sp, struct capture_set *set[2])
 {
-	return &capture_cache[mix64(pc ^ (sp << 7)) % CACHE_SETS];
+	uint64_t h = mix64(pc ^ (sp << 7));
+	set[0] = &capture_cache[h % CACHE_SETS];
+	set[1] = &capture_cache[(h >> 32) % CACHE_SETS];
+}
+
+/* cache_way -- where a new entry goes: a free way of either set, else
+ * the first set's next in turn (a key may have several entries: call
+ * chains that reach the same pc at the same stack pointer) */
+static struct capture_entry *
+cache_way(struct capture_set *set[2])
+{
+	for (int i = 0; i < 2; i++)
+		for (int w = 0; w < CACHE_WAYS; w++)
+			if (set[i]->way[w].pc == 0)
+				return &set[i]->way[w];
+	return &set[0]->way[set[0]->next++ % CACHE_WAYS];
 }
 
 /* cache_hit -- the cached site when every recorded return address is
@@ -318,10 +341,10 @@ cache_hit(const struct capture_set *set, uintptr_t pc, uintptr_t sp,
  * last one the site keeps are recorded (a deeper stack is not cached)
  */
 static void
-cache_fill(struct capture_set *set, uintptr_t pc, uintptr_t sp,
+cache_fill(struct capture_set *set[2], uintptr_t pc, uintptr_t sp,
 		const struct unwound *u, int last, uint32_t site)
 {
-	struct capture_entry *e = &set->way[set->next++ % CACHE_WAYS];
+	struct capture_entry *e = cache_way(set);
 	e->pc = 0;
 	if (last >= CACHE_SLOTS + 1 || site == SHIM_SITE_UNKNOWN)
 		return;
@@ -372,7 +395,10 @@ cache_lookup(uintptr_t pc, uintptr_t sp, uint32_t *site)
 	if (capture_busy)
 		return false;
 	capture_busy++;
-	bool hit = cache_hit(cache_set(pc, sp), pc, sp, site);
+	struct capture_set *set[2];
+	cache_sets(pc, sp, set);
+	bool hit = cache_hit(set[0], pc, sp, site) ||
+		(set[1] != set[0] && cache_hit(set[1], pc, sp, site));
 	capture_busy--;
 	return hit;
 }
@@ -390,8 +416,11 @@ capture(unw_context_t *ctx, int init_flags, int exact0, uintptr_t pc,
 	if (unw_init_local2(&cur, ctx, init_flags) == 0)
 		unwind_cursor(&cur, &u);
 	uint32_t site = site_from_ips(u.ip, u.n, exact0);
-	if (cached)
-		cache_fill(cache_set(pc, sp), pc, sp, &u, last_kept(&u), site);
+	if (cached) {
+		struct capture_set *set[2];
+		cache_sets(pc, sp, set);
+		cache_fill(set, pc, sp, &u, last_kept(&u), site);
+	}
 	capture_busy--;
 	return site;
 }

@@ -40,7 +40,8 @@ set(SHIM_PROGS
   "threads_page|threads_page.c|"
   "map_twice_ok|map_twice.c|"
   "map_twice_bad|map_twice.c|FORGET_FLUSH"
-  "big_pool|big_pool.c|")
+  "big_pool|big_pool.c|"
+  "deep_sites|deep_sites.c|")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

@@ -7,6 +7,7 @@ get a finding naming the source line tagged /* TAG */, the twin none.
 import json
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -124,6 +125,57 @@ def test_sparse_gib_pool_stays_small(pmemu_bin, tmp_path):
     media = tmp_path / "pmem" / "pool"
     assert media.stat().st_size == 1 << 30
     assert media.stat().st_blocks * 512 <= 4 << 20
+
+
+def test_batched_twin_drop_skips_open_pages(pmemu_bin, tmp_path):
+    # 6,143 pages settled while page 0 stays open (hot): the batches that
+    # give their twins back must keep page 0's
+    pool = tmp_path / "pmem" / "pool"
+    assert_no_findings(run(pmemu_bin, tmp_path, "big_pool",
+                           args=[str(pool), "reuse"]))
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="no strace")
+def test_settled_twins_kept_or_given_back_in_batches(pmemu_bin, tmp_path):
+    # the same 6,144 pages: 4,096 keep their twins (shim_dirty_twin.c),
+    # the rest go back to the kernel a batch of adjacent pages per
+    # madvise, not one call per page as before
+    pm = tmp_path / "pmem"
+    pm.mkdir()
+    log = tmp_path / "strace"
+    res = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=madvise", "-o", str(log),
+         pmemu_bin, "run", "--pmem-dir", str(pm), "--",
+         str(PROGS / "big_pool"), str(pm / "pool"), "reuse"],
+        capture_output=True, text=True, env=clean_env(), timeout=600)
+    assert_no_findings(res)
+    calls = log.read_text().count("madvise(")
+    assert calls <= 6144 // 64, calls
+
+
+def unwinds(pmemu_bin, tmp_path, prog, *args):
+    """rt_sigprocmask calls of `pmemu run` of prog: libunwind masks
+    signals around its caches, so they grow with the captures that
+    unwind"""
+    pm = tmp_path / "pmem"
+    pm.mkdir(exist_ok=True)
+    log = tmp_path / "strace"
+    res = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=rt_sigprocmask", "-o",
+         str(log), pmemu_bin, "run", "--pmem-dir", str(pm), "--",
+         str(PROGS / prog), *args],
+        capture_output=True, text=True, env=clean_env(), timeout=600)
+    assert_no_findings(res)
+    return log.read_text().count("rt_sigprocmask(")
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="no strace")
+def test_site_cache_holds_a_hundred_call_chains(pmemu_bin, tmp_path):
+    # 100 keys of the capture cache (site.c): the first round unwinds
+    # each once, 49 more must hit (with 64 entries, 84 % missed)
+    one = unwinds(pmemu_bin, tmp_path, "deep_sites", "1")
+    fifty = unwinds(pmemu_bin, tmp_path, "deep_sites", "50")
+    assert fifty < one * 2, (one, fifty)
 
 
 def preload(prog, tmp_path, **env):

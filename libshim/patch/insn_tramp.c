@@ -137,12 +137,16 @@ void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
  * insn_xstate.c reads a streaming store's source from it unchanged:
  * xmm0-15 and MXCSR in the legacy area, the upper halves of ymm0-15 in
  * AVX, of zmm0-15 in ZMM_Hi256, zmm16-31 in Hi16_ZMM, k0-7 in opmask;
- * XSTATE_BV says all but x87. 30-40 ns against ~140 for xsavec64 and
- * xrstor64 on the project's machine (a virtual AMD EPYC). What it does
+ * XSTATE_BV says all but x87. On the project's machine (a virtual AMD
+ * EPYC) an xsavec64/xrstor64 pair alone costs ~140 ns, and a whole
+ * trampoline call went from 222 to 109 ns (tramp_bench.py, docs/
+ * performance.md). What it does
  * not save is the x87 state (st0-7 = mm0-7, its control and status
- * words): libpmemu.so has no x87 or MMX instruction (the register test
- * of scripts/tests/test_insn_jump.py checks mm0-7 across the sites), so
- * the C side leaves it as it is; a site that reads an mm register
+ * words): libpmemu.so has no x87 or MMX instruction, nor do the parts of
+ * libc (string functions) and libunwind (stepping; only its fp register
+ * access and setcontext have some) the C side calls, so it leaves that
+ * state as it is (the register test of scripts/tests/test_insn_jump.py
+ * checks mm0-7 across the sites); a site that reads an mm register
  * (movntq) takes the xsave entry. The loads make the upper state of
  * ymm0-15 in use; when it was in its initial state (XINUSE, xgetbv 1,
  * in %r12 across the call) vzeroupper gives it back, so the program's
@@ -180,14 +184,18 @@ void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 	"	jnz 2f\n" \
 	"	vzeroupper\n" \
 	"2:\n"
-#define VEC_ENTRY(name, K, HI256, HI16) \
+#define VEC_ENTRY_(name, K, HI256, HI16) \
 	TRAMP_ENTRY(name, VSAVE(#K, #HI256, #HI16), VRESTORE(#K, #HI256, #HI16))
+#define VEC_ENTRY(name, ...) VEC_ENTRY_(name, __VA_ARGS__)
+/* the two layouts: opmask, ZMM_Hi256, Hi16_ZMM (AVX is at 576 on both) */
+#define VEC_INTEL 1088, 1152, 1664
+#define VEC_AMD 832, 896, 1408
 
 __asm__(".text\n"
 	TRAMP_ENTRY("insn_tramp_entry", XSAVE("xsave64"), XRSTOR)
 	TRAMP_ENTRY("insn_tramp_entry_c", XSAVE("xsavec64"), XRSTOR)
-	VEC_ENTRY("insn_tramp_entry_v", 1088, 1152, 1664)  /* Intel's */
-	VEC_ENTRY("insn_tramp_entry_va", 832, 896, 1408)); /* AMD's */
+	VEC_ENTRY("insn_tramp_entry_v", VEC_INTEL)
+	VEC_ENTRY("insn_tramp_entry_va", VEC_AMD));
 
 /* the registers of the frame, in a context as a signal gives it */
 static void
@@ -226,14 +234,14 @@ insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 	f->rdx = (uint64_t)uc.uc_mcontext.gregs[REG_RDX];
 }
 
-/* the layouts an entry that moves registers knows: opmask, ZMM_Hi256
- * and Hi16_ZMM at these offsets (the AVX component is at 576 on both) */
+/* the layouts an entry that moves registers knows, and the image's
+ * length (Hi16_ZMM's end) */
 static const struct vec_layout {
 	uint32_t off[3], end;
 	void (*entry)(void);
 } vec_layouts[] = {
-	{ { 1088, 1152, 1664 }, 2688, insn_tramp_entry_v },  /* Intel */
-	{ { 832, 896, 1408 }, 2432, insn_tramp_entry_va },   /* AMD */
+	{ { VEC_INTEL }, 1664 + 1024, insn_tramp_entry_v },
+	{ { VEC_AMD }, 1408 + 1024, insn_tramp_entry_va },
 };
 
 /* vectors_by_hand -- the entry that moves the vector registers by hand

@@ -22,28 +22,18 @@
 #include "shim_options.h"
 #include "trace.h"
 
-/* memcpy of a store's bytes with the common widths inline: the plugin
+/* memcpy of a store's bytes, the common widths inline: the plugin
  * build's hook copies every store (a call to libc's memmove for 16
  * bytes was ~10 % of its raw run) */
 static inline void
 shim_copy_small(void *to, const void *from, size_t len)
 {
-	switch (len) {
-	case 8:
-		memcpy(to, from, 8);
-		break;
-	case 16:
+	if (len == 16)
 		memcpy(to, from, 16);
-		break;
-	case 4:
-		memcpy(to, from, 4);
-		break;
-	case 32:
-		memcpy(to, from, 32);
-		break;
-	default:
+	else if (len == 8)
+		memcpy(to, from, 8);
+	else
 		memcpy(to, from, len);
-	}
 }
 
 /* start-up (main.c): the options, the model, the writer (events: every

@@ -139,7 +139,7 @@ void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
  * AVX, of zmm0-15 in ZMM_Hi256, zmm16-31 in Hi16_ZMM, k0-7 in opmask;
  * XSTATE_BV says all but x87. On the project's machine (a virtual AMD
  * EPYC) an xsavec64/xrstor64 pair alone costs ~140 ns, and a whole
- * trampoline call went from 222 to 109 ns (tramp_bench.py, docs/
+ * trampoline call went from 222 to 104 ns (tramp_bench.py, docs/
  * performance.md). What it does
  * not save is the x87 state (st0-7 = mm0-7, its control and status
  * words): libpmemu.so has no x87 or MMX instruction, nor do the parts of

@@ -15,10 +15,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "model.h"
 #include "shim_fatal.h"
 #include "shim_options.h"
 #include "trace.h"
+
+/* memcpy of a store's bytes, the common widths inline: the plugin
+ * build's hook copies every store (a call to libc's memmove for 16
+ * bytes was ~10 % of its raw run) */
+static inline void
+shim_copy_small(void *to, const void *from, size_t len)
+{
+	if (len == 16)
+		memcpy(to, from, 16);
+	else if (len == 8)
+		memcpy(to, from, 8);
+	else
+		memcpy(to, from, len);
+}
 
 /* start-up (main.c): the options, the model, the writer (events: every
  * event is recorded too), what the layers above add to the lock (sites

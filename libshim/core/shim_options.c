@@ -131,9 +131,11 @@ parse_ndctl(const char *v, struct shim_options *o)
 static int
 parse_patch(const char *v, struct shim_options *o)
 {
-	if (strcmp(v, "int3") != 0 && strcmp(v, "jump") != 0)
+	if (strcmp(v, "int3") != 0 && strcmp(v, "jump") != 0 &&
+			strcmp(v, "jump-xsave") != 0)
 		return -1;
 	o->patch_int3 = v[0] == 'i';
+	o->tramp_xsave = v[4] == '-';
 	return 0;
 }
 
@@ -267,7 +269,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_IMAGE", NULL, "an absolute image directory path",
 		parse_image },
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },
-	{ "PMEMU_PATCH", NULL, "int3 or jump", parse_patch },
+	{ "PMEMU_PATCH", NULL, "int3, jump or jump-xsave", parse_patch },
 	{ "PMEMU_STORE_LOG", NULL, "0 or 1", parse_store_log },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },

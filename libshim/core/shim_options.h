@@ -34,6 +34,9 @@ struct shim_options {
 	                              emitted at once, no per-thread log */
 	bool patch_int3;           /* PMEMU_PATCH=int3: raw instructions
 	                              trap, no trampolines (default jump) */
+	bool tramp_xsave;          /* PMEMU_PATCH=jump-xsave: trampolines
+	                              save the vector state with xsave, not
+	                              by moving registers (insn_tramp.c) */
 	const char *image_dir;     /* PMEMU_IMAGE: a check of a crash image:
 	                              the pmem dir's files are its files */
 	uint32_t latency_flush_ns; /* PMEMU_LATENCY flush=NS: per flushed

@@ -58,7 +58,7 @@ shim_store_log_append(void *addr, size_t len,
 		e->addr = (uintptr_t)addr;
 		e->len = (uint32_t)len;
 		e->site = shim_site_srcloc(loc);
-		memcpy(e->bytes, addr, len);
+		shim_copy_small(e->bytes, addr, len);
 		__atomic_store_n(&log_ring.tail, t + 1, __ATOMIC_RELEASE);
 	}
 	shim_depth--;

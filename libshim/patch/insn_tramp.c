@@ -29,6 +29,7 @@
 #include "insn_trap.h"
 #include "insn_xstate.h"
 #include "real.h"
+#include "shim_core.h"
 
 #define FXSAVE_SW_BYTES_OFF 464  /* bytes the kernel's frame describes */
 #define FP_XSTATE_MAGIC 0x46505853u
@@ -53,18 +54,22 @@ uint64_t insn_tramp_xmask __attribute__((visibility("hidden")));
 uint64_t insn_tramp_xlen __attribute__((visibility("hidden")));
 void insn_tramp_entry(void) __attribute__((visibility("hidden")));
 void insn_tramp_entry_c(void) __attribute__((visibility("hidden")));
-/* the entry the trampolines call: insn_tramp_ready chooses */
+void insn_tramp_entry_v(void) __attribute__((visibility("hidden")));
+void insn_tramp_entry_va(void) __attribute__((visibility("hidden")));
+/* the entries the trampolines call: insn_tramp_ready chooses; a site
+ * that reads an mm register takes the xsave one (tramp_entry_mmx) */
 static void (*tramp_entry)(void);
+static void (*tramp_entry_mmx)(void);
 void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 		uint8_t *xsave) __attribute__((visibility("hidden")));
 
-/* the entry, saving the extended state with save: xsave64 (standard
- * format) or xsavec64 (compacted: components in their initial state are
- * not written, XSTATE_BV says which were). It gives the flags back with
- * sahf and an add that sets OF, not popfq (microcoded, ~6 ns more):
- * the C side changes only the arithmetic flags, and the entry DF, so
- * popfq only when DF was set (TF, AC, ID... stay as they are) */
-#define TRAMP_ENTRY(name, save) \
+/* the entry around SAVE and RESTORE, the extended state's: the flags
+ * come back with sahf and an add that sets OF, not popfq (microcoded,
+ * ~6 ns more): the C side changes only the arithmetic flags, and the
+ * entry DF, so popfq only when DF was set (TF, AC, ID... stay as they
+ * are). SAVE runs with %rsp the image (aligned to 64), %r12 free (the
+ * C side keeps it) and %eax zero */
+#define TRAMP_ENTRY(name, SAVE, RESTORE) \
 	".globl " name "\n" \
 	".hidden " name "\n" \
 	".type " name ", @function\n" \
@@ -80,21 +85,13 @@ void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 	"	.cfi_def_cfa %rbx, 136\n"  /* the return address: 128(%rbx) */ \
 	"	sub insn_tramp_xlen(%rip), %rsp\n" \
 	"	and $-64, %rsp\n" \
-	"	xor %eax, %eax\n"            /* xrstor wants a zero header */ \
-	"	mov %rax, 512(%rsp)\n	mov %rax, 520(%rsp)\n" \
-	"	mov %rax, 528(%rsp)\n	mov %rax, 536(%rsp)\n" \
-	"	mov %rax, 544(%rsp)\n	mov %rax, 552(%rsp)\n" \
-	"	mov %rax, 560(%rsp)\n	mov %rax, 568(%rsp)\n" \
-	"	mov insn_tramp_xmask(%rip), %eax\n" \
-	"	xor %edx, %edx\n" \
-	"	" save " (%rsp)\n" \
+	"	xor %eax, %eax\n" \
+	SAVE \
 	"	mov 136(%rbx), %rdi\n"      /* tramp_frame.site */ \
 	"	mov %rbx, %rsi\n" \
 	"	mov %rsp, %rdx\n" \
 	"	call insn_tramp_event\n" \
-	"	mov insn_tramp_xmask(%rip), %eax\n" \
-	"	xor %edx, %edx\n" \
-	"	xrstor64 (%rsp)\n" \
+	RESTORE \
 	"	mov %rbx, %rsp\n" \
 	"	.cfi_def_cfa %rsp, 136\n" \
 	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n" \
@@ -117,9 +114,88 @@ void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 	"	.cfi_endproc\n" \
 	"	.size " name ", .-" name "\n"
 
+/* the whole extended state with save: xsave64 (standard format) or
+ * xsavec64 (compacted: components in their initial state are not
+ * written, XSTATE_BV says which were); xrstor wants a zero header */
+#define XSAVE(save) \
+	"	mov %rax, 512(%rsp)\n	mov %rax, 520(%rsp)\n" \
+	"	mov %rax, 528(%rsp)\n	mov %rax, 536(%rsp)\n" \
+	"	mov %rax, 544(%rsp)\n	mov %rax, 552(%rsp)\n" \
+	"	mov %rax, 560(%rsp)\n	mov %rax, 568(%rsp)\n" \
+	"	mov insn_tramp_xmask(%rip), %eax\n" \
+	"	xor %edx, %edx\n" \
+	"	" save " (%rsp)\n"
+#define XRSTOR \
+	"	mov insn_tramp_xmask(%rip), %eax\n" \
+	"	xor %edx, %edx\n" \
+	"	xrstor64 (%rsp)\n"
+
+/*
+ * The vector registers moved by hand (AVX-512 CPUs whose standard
+ * format has one of the two layouts below: insn_tramp_ready checks),
+ * into an image of the standard format as xsave64 writes it, so that
+ * insn_xstate.c reads a streaming store's source from it unchanged:
+ * xmm0-15 and MXCSR in the legacy area, the upper halves of ymm0-15 in
+ * AVX, of zmm0-15 in ZMM_Hi256, zmm16-31 in Hi16_ZMM, k0-7 in opmask;
+ * XSTATE_BV says all but x87. On the project's machine (a virtual AMD
+ * EPYC) an xsavec64/xrstor64 pair alone costs ~140 ns, and a whole
+ * trampoline call went from 222 to 104 ns (tramp_bench.py, docs/
+ * performance.md). What it does
+ * not save is the x87 state (st0-7 = mm0-7, its control and status
+ * words): libpmemu.so has no x87 or MMX instruction, nor do the parts of
+ * libc (string functions) and libunwind (stepping; only its fp register
+ * access and setcontext have some) the C side calls, so it leaves that
+ * state as it is (the register test of scripts/tests/test_insn_jump.py
+ * checks mm0-7 across the sites); a site that reads an mm register
+ * (movntq) takes the xsave entry. The loads make the upper state of
+ * ymm0-15 in use; when it was in its initial state (XINUSE, xgetbv 1,
+ * in %r12 across the call) vzeroupper gives it back, so the program's
+ * SSE code pays no transition. zmm16-31 and k0-7 are left in use
+ * (values kept; glibc's evex functions leave them so anyway).
+ */
+#define VEC_AVX 576             /* the same on every CPU */
+#define S_(x) #x
+#define S(x) S_(x)
+#define IRP_LO(insn) "	.irp r,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n" \
+	"	" insn "\n	.endr\n"
+#define IRP_HI(insn) "	.irp r,16,17,18,19,20,21,22,23,24,25,26,27,28," \
+	"29,30,31\n	" insn "\n	.endr\n"
+#define IRP_K(insn) "	.irp r,0,1,2,3,4,5,6,7\n	" insn "\n	.endr\n"
+/* the offsets of opmask, ZMM_Hi256 and Hi16_ZMM (CPUID 0xD, sub-leaves
+ * 5-7), as strings */
+#define VSAVE(K, HI256, HI16) \
+	"	movq $0xe6, 512(%rsp)\n"    /* XSTATE_BV: SSE ... Hi16_ZMM */ \
+	"	mov %rax, 520(%rsp)\n"      /* XCOMP_BV: standard format */ \
+	"	mov $1, %ecx\n	xgetbv\n	mov %eax, %r12d\n" \
+	"	stmxcsr 24(%rsp)\n" \
+	IRP_LO("vmovdqu %xmm\\r, 160+16*\\r(%rsp)") \
+	IRP_LO("vextracti128 $1, %ymm\\r, " S(VEC_AVX) "+16*\\r(%rsp)") \
+	IRP_LO("vextracti64x4 $1, %zmm\\r, " HI256 "+32*\\r(%rsp)") \
+	IRP_HI("vmovdqu64 %zmm\\r, " HI16 "+64*(\\r-16)(%rsp)") \
+	IRP_K("kmovq %k\\r, " K "+8*\\r(%rsp)")
+#define VRESTORE(K, HI256, HI16) \
+	"	ldmxcsr 24(%rsp)\n" \
+	IRP_LO("vmovdqu 160+16*\\r(%rsp), %xmm\\r") \
+	IRP_LO("vinserti128 $1, " S(VEC_AVX) "+16*\\r(%rsp), %ymm\\r, %ymm\\r") \
+	IRP_LO("vinserti64x4 $1, " HI256 "+32*\\r(%rsp), %zmm\\r, %zmm\\r") \
+	IRP_HI("vmovdqu64 " HI16 "+64*(\\r-16)(%rsp), %zmm\\r") \
+	IRP_K("kmovq " K "+8*\\r(%rsp), %k\\r") \
+	"	test $0x44, %r12d\n"        /* AVX, ZMM_Hi256 in use */ \
+	"	jnz 2f\n" \
+	"	vzeroupper\n" \
+	"2:\n"
+#define VEC_ENTRY_(name, K, HI256, HI16) \
+	TRAMP_ENTRY(name, VSAVE(#K, #HI256, #HI16), VRESTORE(#K, #HI256, #HI16))
+#define VEC_ENTRY(name, ...) VEC_ENTRY_(name, __VA_ARGS__)
+/* the two layouts: opmask, ZMM_Hi256, Hi16_ZMM (AVX is at 576 on both) */
+#define VEC_INTEL 1088, 1152, 1664
+#define VEC_AMD 832, 896, 1408
+
 __asm__(".text\n"
-	TRAMP_ENTRY("insn_tramp_entry", "xsave64")
-	TRAMP_ENTRY("insn_tramp_entry_c", "xsavec64"));
+	TRAMP_ENTRY("insn_tramp_entry", XSAVE("xsave64"), XRSTOR)
+	TRAMP_ENTRY("insn_tramp_entry_c", XSAVE("xsavec64"), XRSTOR)
+	VEC_ENTRY("insn_tramp_entry_v", VEC_INTEL)
+	VEC_ENTRY("insn_tramp_entry_va", VEC_AMD));
 
 /* the registers of the frame, in a context as a signal gives it */
 static void
@@ -158,6 +234,48 @@ insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 	f->rdx = (uint64_t)uc.uc_mcontext.gregs[REG_RDX];
 }
 
+/* the layouts an entry that moves registers knows, and the image's
+ * length (Hi16_ZMM's end) */
+static const struct vec_layout {
+	uint32_t off[3], end;
+	void (*entry)(void);
+} vec_layouts[] = {
+	{ { VEC_INTEL }, 1664 + 1024, insn_tramp_entry_v },
+	{ { VEC_AMD }, 1408 + 1024, insn_tramp_entry_va },
+};
+
+/* vectors_by_hand -- the entry that moves the vector registers by hand
+ * for this CPU, NULL if none: the components of mask are x87 to
+ * Hi16_ZMM, all of them, at a known layout; AVX2 and AVX512F; xgetbv 1
+ * (XINUSE) */
+static const struct vec_layout *
+vectors_by_hand(uint64_t mask)
+{
+	static const unsigned bits[3] = { 5, 6, 7 }, lens[3] = { 64, 512, 1024 };
+	unsigned a, b, c, d;
+	if (mask != XSAVE_MASK || shim_opts()->tramp_xsave)
+		return NULL;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
+			!(b & (1u << 5)) || !(b & (1u << 16))) /* AVX2, AVX512F */
+		return NULL;
+	if (!__get_cpuid_count(0xd, 1, &a, &b, &c, &d) || !(a & (1u << 2)))
+		return NULL; /* no xgetbv 1 */
+	if (!__get_cpuid_count(0xd, 2, &a, &b, &c, &d) || b != VEC_AVX ||
+			a != 256)
+		return NULL;
+	for (size_t l = 0; l < sizeof(vec_layouts) / sizeof(vec_layouts[0]);
+			l++) {
+		bool same = true;
+		for (unsigned i = 0; i < 3; i++)
+			same = same && __get_cpuid_count(0xd, bits[i], &a, &b,
+					&c, &d) && b == vec_layouts[l].off[i] &&
+				a == lens[i];
+		if (same)
+			return &vec_layouts[l];
+	}
+	return NULL;
+}
+
 bool
 insn_tramp_ready(void)
 {
@@ -182,6 +300,12 @@ insn_tramp_ready(void)
 	if (compacted != 0) {
 		tramp_entry = insn_tramp_entry_c;
 		end = compacted;
+	}
+	tramp_entry_mmx = tramp_entry;
+	const struct vec_layout *v = vectors_by_hand(mask);
+	if (v != NULL) {
+		tramp_entry = v->entry;
+		end = end > v->end ? end : v->end;
 	}
 	insn_tramp_xmask = mask;
 	insn_tramp_xlen = end + 64;
@@ -235,9 +359,13 @@ one_tramp(struct insn_site *head, const struct insn_site *sites, size_t n,
 		calls[i] = site_at(sites, n, at);
 		at += head->tr_len[i];
 	}
+	void (*entry)(void) = tramp_entry;
+	for (unsigned i = 0; i < head->tr_n; i++)
+		if (calls[i] != NULL && calls[i]->regfile == INSN_RF_MMX)
+			entry = tramp_entry_mmx;
 	size_t code_off;
 	size_t used = insn_tramp_write(buf, cap, (uintptr_t)buf, head, calls,
-			(uintptr_t)tramp_entry, &code_off);
+			(uintptr_t)entry, &code_off);
 	if (used != 0)
 		head->tramp = (uintptr_t)buf + code_off;
 	return (used + 15) & ~(size_t)15;

@@ -374,7 +374,7 @@ traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 					traced_off);
 		if (shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
 				__ATOMIC_ACQUIRE)))
-			memcpy(m->twin + (a - m->base), src, e - a);
+			shim_copy_small(m->twin + (a - m->base), src, e - a);
 		a = e;
 	}
 }

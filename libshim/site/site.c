@@ -459,6 +459,25 @@ shim_site_ucontext(const ucontext_t *uc)
 	return capture(&ctx, UNW_INIT_SIGNAL_FRAME, 1, pc, sp);
 }
 
+/*
+ * The srcloc cache: a plugin-built program's every pmem store names its
+ * srcloc (the hook's, or the store log's), and interning one is a hash
+ * and a probe of the shared table. Each thread keeps the local ids of
+ * the last srclocs it interned, direct-mapped by pointer: a record never
+ * changes once its id is published and one srcloc has one id for the
+ * tables' life (forked children share them), so a hit is the id the
+ * table would give. A lookup that interrupts an update of its own thread
+ * (a signal handler's hook) skips the cache: it never reads a half
+ * written entry.
+ */
+#define SRCLOC_CACHE 64          /* entries per thread, a power of two */
+
+static __thread struct {
+	const struct pmemu_srcloc *loc;
+	uint32_t id;                 /* local: without site_base */
+} srcloc_cache[SRCLOC_CACHE] __attribute__((tls_model("initial-exec")));
+static __thread int srcloc_busy __attribute__((tls_model("initial-exec")));
+
 uint32_t
 shim_site_srcloc(const struct pmemu_srcloc *loc)
 {
@@ -466,7 +485,22 @@ shim_site_srcloc(const struct pmemu_srcloc *loc)
 		return SHIM_SITE_UNKNOWN;
 	/* the plugin emits one static srcloc per site: the pointer is the
 	 * identity, and interning it costs no unwind */
-	return site_intern(loc, NULL, 0);
+	size_t i = ((uintptr_t)loc >> 3) & (SRCLOC_CACHE - 1);
+	if (srcloc_busy)
+		return site_intern(loc, NULL, 0);
+	srcloc_busy++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	uint32_t id;
+	if (srcloc_cache[i].loc == loc) {
+		id = srcloc_cache[i].id;
+	} else {
+		id = site_intern_local(loc, NULL, 0);
+		srcloc_cache[i].loc = id == SHIM_SITE_UNKNOWN ? NULL : loc;
+		srcloc_cache[i].id = id;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	srcloc_busy--;
+	return id == SHIM_SITE_UNKNOWN ? id : site_base + id;
 }
 
 uint32_t

@@ -145,7 +145,7 @@ def test_sites_jump_rather_than_trap(pmemu_bin, tmp_path):
     assert traps is None or int(traps.group(1)) < own, res.stderr
 
 
-@pytest.mark.parametrize("mode", ["jump", "int3"])
+@pytest.mark.parametrize("mode", ["jump", "jump-xsave", "int3"])
 @pytest.mark.parametrize("isa", [[], ["avx"]], ids=["best", "avx"])
 def test_registers_kept_across_sites(pmemu_bin, tmp_path, mode, isa):
     """raw_vecsave: every vector register (zmm0-31 and k1-7 where the CPU
@@ -153,7 +153,9 @@ def test_registers_kept_across_sites(pmemu_bin, tmp_path, mode, isa):
     clwb, sfence and client request, and a streaming store from a zmm
     whose upper state is in its initial state (which XSAVEC does not
     write) stores zeros there: the same output as natively. isa avx: the
-    ymm0-15 round trip a CPU without AVX-512 gets."""
+    ymm0-15 round trip a CPU without AVX-512 gets. jump: on an AVX-512
+    CPU the entry moves the vector registers by hand; jump-xsave: it
+    saves them with xsavec64 (insn_tramp.c)."""
     d = tmp_path / "native"
     d.mkdir()
     native = subprocess.run([str(RAW / "raw_vecsave"), str(d / "pool"),

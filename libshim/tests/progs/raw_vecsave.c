@@ -10,9 +10,12 @@
  * the same stack depth: once full, once with their upper state in its
  * initial state (vzeroupper, xrstor of Hi16_ZMM's init), which an
  * XSAVEC image does not write: the second must store zeros, not what the
- * first left in the save area. Exit 1 with a line per difference.
+ * first left in the save area. And a clwb site leaves the upper state
+ * of ymm0-15 in its initial state (XINUSE) when it found it there.
+ * Exit 1 with a line per difference.
  *   raw_vecsave FILE [avx]   (avx: the AVX round trip, as without AVX-512)
  */
+#include <cpuid.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,9 +126,24 @@ nt_from(uint8_t *dst, const uint8_t *src, int clean, uint8_t *xarea)
 		: "xmm5", "xmm21", "memory", "cc");
 }
 
+/* the upper state of ymm0-15 (XINUSE bit 2, xgetbv 1) after vzeroupper,
+ * before and after a clwb site: in its initial state both times (a
+ * trampoline that loads the registers back must put it back there) */
+static NOINLINE __attribute__((target("avx,clwb"))) void
+upper_across(uint8_t *line, uint32_t *before, uint32_t *after)
+{
+	__asm__ volatile(
+		"vzeroupper\n\tmov $1, %%ecx\n\txgetbv\n\tmov %%eax, %[b]\n\tnop\n\t"
+		SITE(vecsave_clwb_upper, "clwb (%[line])") "nopl 0(%%rax, %%rax)\n\t"
+		"mov $1, %%ecx\n\txgetbv\n\tmov %%eax, %[a]"
+		: [b] "=m"(*before), [a] "=m"(*after) : [line] "r"(line)
+		: "rax", "rcx", "rdx", "memory");
+}
+
 extern const uint8_t vecsave_clwb_zmm[], vecsave_sfence_zmm[],
 	vecsave_request_zmm[], vecsave_clwb_ymm[], vecsave_sfence_ymm[],
-	vecsave_request_ymm[], vecsave_nt_zmm5[], vecsave_nt_zmm21[];
+	vecsave_request_ymm[], vecsave_nt_zmm5[], vecsave_nt_zmm21[],
+	vecsave_clwb_upper[];
 
 /* differ -- says where got and want differ; the count of differences */
 static int
@@ -189,6 +207,26 @@ registers(uint8_t *line, int avx512, uint64_t flags, unsigned *sites)
 	return bad + differ("flags", &got, &want, 8);
 }
 
+/* upper -- a clwb site leaves the upper state of ymm0-15 in its initial
+ * state when it found it so (where the CPU says: XINUSE) */
+static int
+upper(uint8_t *line, unsigned *sites)
+{
+	unsigned a, b, c, d;
+	uint32_t before, after;
+	if (!__get_cpuid_count(0xd, 1, &a, &b, &c, &d) || !(a & (1u << 2))) {
+		*sites += 1; /* no XINUSE: nothing to look at */
+		return 0;
+	}
+	upper_across(line, &before, &after);
+	*sites += raw_patched(vecsave_clwb_upper);
+	if (!(before & 4) && (after & 4)) {
+		printf("ymm upper state: in use after the clwb\n");
+		return 1;
+	}
+	return 0;
+}
+
 /* streams -- the stores from full and from initial components */
 static int
 streams(uint8_t *pm, unsigned *sites)
@@ -223,11 +261,12 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(flag_sets) / sizeof(flag_sets[0]); i++)
 		bad += registers(pm + 1024, avx512, flag_sets[i],
 				i == 0 ? &sites : NULL);
+	bad += upper(pm + 1024, &sites);
 	if (avx512)
 		bad += streams(pm, &sites);
 	raw_digest("pmem", pm, 4096);
 	printf("%s\n", avx512 ? "avx512" : "avx");
 	fprintf(stderr, "raw_vecsave: patched %u of %u\n", sites,
-			avx512 ? 5 : 3);
+			avx512 ? 6 : 4);
 	return bad ? 1 : 0;
 }

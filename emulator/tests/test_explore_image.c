@@ -32,28 +32,35 @@ struct fixture {
 	struct xp_slot *slot;
 };
 
-static int
-setup(void **state)
+/* fixture_new -- a region of len bytes whose media file holds media */
+static struct fixture *
+fixture_new(uint64_t len, const uint8_t *media, size_t media_len)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/test_explore_image.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->media, sizeof(f->media), "%s/pool", f->dir);
 	snprintf(f->slotdir, sizeof(f->slotdir), "%s/w0", f->dir);
-	uint8_t buf[POOL];
-	for (size_t i = 0; i < POOL; i++)
-		buf[i] = (uint8_t)(i / 64);
 	int fd = open(f->media, O_CREAT | O_WRONLY, 0600);
-	assert_int_equal(write(fd, buf, POOL), POOL);
+	assert_int_equal(write(fd, media, media_len), (ssize_t)media_len);
 	close(fd);
 	xp_media_init(&f->md, NULL);
 	char err[256];
-	assert_int_equal(xp_media_region(&f->md, 0, MODEL_DOMAIN_ADR, POOL, 64,
+	assert_int_equal(xp_media_region(&f->md, 0, MODEL_DOMAIN_ADR, len, 64,
 			f->media, err, sizeof(err)), 0);
 	f->base = xp_base_new(&f->md);
 	f->slot = xp_slot_new(f->base, f->slotdir, err, sizeof(err));
 	assert_non_null(f->slot);
-	*state = f;
+	return f;
+}
+
+static int
+setup(void **state)
+{
+	uint8_t buf[POOL];
+	for (size_t i = 0; i < POOL; i++)
+		buf[i] = (uint8_t)(i / 64);
+	*state = fixture_new(POOL, buf, POOL);
 	return 0;
 }
 
@@ -289,25 +296,10 @@ rnd(void)
 static int
 setup_big(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	strcpy(f->dir, "/tmp/test_explore_image.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->media, sizeof(f->media), "%s/pool", f->dir);
-	snprintf(f->slotdir, sizeof(f->slotdir), "%s/w0", f->dir);
 	static uint8_t buf[BIG_MEDIA];
 	for (size_t i = 0; i < BIG_MEDIA; i++)
 		buf[i] = (uint8_t)rnd();
-	int fd = open(f->media, O_CREAT | O_WRONLY, 0600);
-	assert_int_equal(write(fd, buf, BIG_MEDIA), BIG_MEDIA);
-	close(fd);
-	xp_media_init(&f->md, NULL);
-	char err[256];
-	assert_int_equal(xp_media_region(&f->md, 0, MODEL_DOMAIN_ADR, BIG, 64,
-			f->media, err, sizeof(err)), 0);
-	f->base = xp_base_new(&f->md);
-	f->slot = xp_slot_new(f->base, f->slotdir, err, sizeof(err));
-	assert_non_null(f->slot);
-	*state = f;
+	*state = fixture_new(BIG, buf, BIG_MEDIA);
 	return 0;
 }
 

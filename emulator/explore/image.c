@@ -348,17 +348,17 @@ xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 	} else if (!every_page) {
 		/* the previous state's lines, the base's changes since */
 		for (size_t i = 0; i < s->nextra; i++)
-			xp_sync_page(&s->sync, s->extra[i].region,
+			xp_sync_changed(&s->sync, s->extra[i].region,
 					s->extra[i].off);
 		for (size_t k = s->seq; k < b->nlog; k++)
-			xp_sync_page(&s->sync, b->log[k].region,
+			xp_sync_changed(&s->sync, b->log[k].region,
 					b->log[k].off);
 	}
 	s->nextra = 0;
 	for (size_t i = 0; i < n; i++) {
-		xp_sync_line(&s->sync, lines[i].region, lines[i].off,
+		xp_sync_over(&s->sync, lines[i].region, lines[i].off,
 				lines[i].content, n - i); /* the last wins */
-		xp_sync_page(&s->sync, lines[i].region, lines[i].off);
+		xp_sync_changed(&s->sync, lines[i].region, lines[i].off);
 		remember_extra(s, &lines[i]);
 	}
 	if (rc == 0)
@@ -397,10 +397,10 @@ rewind_slot(struct xp_slot *s)
 	if (s->rebuild)
 		s->rebuilds++;
 	for (size_t i = 0; i < s->nextra; i++)
-		xp_sync_line(&s->sync, s->extra[i].region, s->extra[i].off,
+		xp_sync_over(&s->sync, s->extra[i].region, s->extra[i].off,
 				s->bytes + s->extra_at[i], s->nextra - i);
 	for (size_t k = s->seq; k < b->nlog; k++)
-		xp_sync_line(&s->sync, b->log[k].region, b->log[k].off,
+		xp_sync_over(&s->sync, b->log[k].region, b->log[k].off,
 				xp_base_undo(b, k), s->nextra + 1 + k - s->seq);
 	return rc == 0 ? sync_files(s, true) : rc;
 }

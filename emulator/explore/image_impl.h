@@ -59,8 +59,8 @@ struct xp_slot_file {
 	char path[PATH_MAX];
 };
 
-/* a line over the base in the image a file must hold, or a page to
- * compare (content NULL) */
+/* a line over the base in the image a file must hold, or a line of the
+ * file that may differ from it (content NULL) */
 struct xp_sync_line {
 	uint32_t region;
 	uint64_t off;
@@ -72,9 +72,9 @@ struct xp_sync_line {
 struct xp_sync {
 	struct xp_sync_line *over;    /* lines over the base */
 	size_t nover, capover;
-	struct xp_sync_line *pages;   /* the pages that may differ */
-	size_t npages, cappages;
-	uint8_t *run;                 /* pages to write at run_off */
+	struct xp_sync_line *changed; /* lines that may differ */
+	size_t nchanged, capchanged;
+	uint8_t *run;                 /* bytes to write at run_off */
 	size_t nrun;
 	uint64_t run_off;
 	uint8_t *page;                /* a page of the image, built */
@@ -82,18 +82,19 @@ struct xp_sync {
 };
 void xp_sync_init(struct xp_sync *y);
 void xp_sync_fini(struct xp_sync *y);
-/* forgets the lines and pages of the last sync */
+/* forgets the lines of the last sync */
 void xp_sync_clear(struct xp_sync *y);
 /* a line the image holds over the base, its content kept by the caller
- * until the sync */
-void xp_sync_line(struct xp_sync *y, uint32_t region, uint64_t off,
+ * until the sync; of two for one line, the lower rank's */
+void xp_sync_over(struct xp_sync *y, uint32_t region, uint64_t off,
 		const uint8_t *content, size_t rank);
-/* a page (the one holding off) that may differ from the image */
-void xp_sync_page(struct xp_sync *y, uint32_t region, uint64_t off);
-/* after the lines and pages, before the syncs */
+/* a line of the files that may differ from the image */
+void xp_sync_changed(struct xp_sync *y, uint32_t region, uint64_t off);
+/* after the lines, before the syncs */
 void xp_sync_ready(struct xp_sync *y);
 /* the file holds the image: the base, the lines over it; every page
- * compared, or those added only; 0 or -errno */
+ * compared (after a check wrote it), or the changed lines only (a line
+ * each that has no other change); 0 or -errno */
 int xp_sync_file(struct xp_sync *y, struct xp_base *b,
 		const struct xp_slot_file *f, bool every_page);
 

@@ -5,11 +5,12 @@
  * the content the base's changes since a point replaced: image.c). A page
  * of the target is built only where it has such lines (the base keeps a
  * mask of its durable lines per page); elsewhere it is the media's page.
- * The file is read through a shared mapping, compared page by page, and
- * only the pages that differ are written, a run of adjacent ones by one
- * pwrite: after a check wrote its image (recovery) restoring it costs what
- * the check changed plus one memcmp of the image, not a copy of the pool
- * and a write per durable line.
+ * The file is read through a shared mapping. After a check wrote it
+ * (recovery) every page is compared and only the pages that differ are
+ * written: restoring it costs one memcmp of the image plus what the check
+ * changed, not a copy of the pool and a write per durable line. Otherwise
+ * only the lines that changed since the file's last image are compared.
+ * A run of adjacent bytes to write is one pwrite.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ void
 xp_sync_fini(struct xp_sync *y)
 {
 	free(y->over);
-	free(y->pages);
+	free(y->changed);
 	free(y->run);
 	free(y->page);
 	free(y->have);
@@ -47,19 +48,19 @@ void
 xp_sync_clear(struct xp_sync *y)
 {
 	y->nover = 0;
-	y->npages = 0;
+	y->nchanged = 0;
 }
 
-void
-xp_sync_line(struct xp_sync *y, uint32_t region, uint64_t off,
-		const uint8_t *content, size_t rank)
+/* push -- an entry at the end of v */
+static void
+push(struct xp_sync_line **v, size_t *n, size_t *cap, uint32_t region,
+		uint64_t off, const uint8_t *content, size_t rank)
 {
-	if (y->nover == y->capover) {
-		y->capover = y->capover ? 2 * y->capover : 64;
-		y->over = xrealloc(y->over, y->capover * sizeof(*y->over),
-				"xp_sync_line: y->over");
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		*v = xrealloc(*v, *cap * sizeof(**v), "push: a sync's lines");
 	}
-	struct xp_sync_line *l = &y->over[y->nover++];
+	struct xp_sync_line *l = &(*v)[(*n)++];
 	l->region = region;
 	l->off = off;
 	l->content = content;
@@ -67,16 +68,16 @@ xp_sync_line(struct xp_sync *y, uint32_t region, uint64_t off,
 }
 
 void
-xp_sync_page(struct xp_sync *y, uint32_t region, uint64_t off)
+xp_sync_over(struct xp_sync *y, uint32_t region, uint64_t off,
+		const uint8_t *content, size_t rank)
 {
-	if (y->npages == y->cappages) {
-		y->cappages = y->cappages ? 2 * y->cappages : 64;
-		y->pages = xrealloc(y->pages, y->cappages * sizeof(*y->pages),
-				"xp_sync_page: y->pages");
-	}
-	y->pages[y->npages].region = region;
-	y->pages[y->npages].off = off / XP_PAGE * XP_PAGE;
-	y->pages[y->npages++].rank = 0;
+	push(&y->over, &y->nover, &y->capover, region, off, content, rank);
+}
+
+void
+xp_sync_changed(struct xp_sync *y, uint32_t region, uint64_t off)
+{
+	push(&y->changed, &y->nchanged, &y->capchanged, region, off, NULL, 0);
 }
 
 static int
@@ -108,7 +109,7 @@ void
 xp_sync_ready(struct xp_sync *y)
 {
 	y->nover = sort_unique(y->over, y->nover);
-	y->npages = sort_unique(y->pages, y->npages);
+	y->nchanged = sort_unique(y->changed, y->nchanged);
 }
 
 /* pwrite_all -- n bytes at off, through short writes; 0 or -errno (a full
@@ -149,6 +150,21 @@ put(uint8_t *page, uint64_t page_off, uint32_t n, uint64_t off,
 	memcpy(page + (off - page_off), content, len);
 }
 
+/* over_from -- the first line over the base at off or past it, in the
+ * file's region, or NULL */
+static const struct xp_sync_line *
+over_from(struct file_sync *c, uint64_t off)
+{
+	struct xp_sync *y = c->y;
+	uint32_t id = c->r->id;
+	while (c->over < y->nover && (y->over[c->over].region < id ||
+			(y->over[c->over].region == id &&
+			 y->over[c->over].off < off)))
+		c->over++;
+	return c->over < y->nover && y->over[c->over].region == id ?
+		&y->over[c->over] : NULL;
+}
+
 /* target -- the page at p (n bytes) of the image the file must hold */
 static const uint8_t *
 target(struct file_sync *c, uint64_t p, uint32_t n)
@@ -157,12 +173,8 @@ target(struct file_sync *c, uint64_t p, uint32_t n)
 	uint32_t id = c->r->id, len = c->r->line_len;
 	const uint8_t *pristine = xp_media_page(c->b->md, c->r, p, y->page, n);
 	uint64_t lines = xp_base_page_lines(c->b, id, p);
-	while (c->over < y->nover && (y->over[c->over].region < id ||
-			(y->over[c->over].region == id &&
-			 y->over[c->over].off < p)))
-		c->over++;
-	bool over = c->over < y->nover && y->over[c->over].region == id &&
-		y->over[c->over].off < p + XP_PAGE;
+	const struct xp_sync_line *o = over_from(c, p);
+	bool over = o != NULL && o->off < p + XP_PAGE;
 	if (lines == 0 && !over)
 		return pristine;
 	if (pristine != y->page)
@@ -181,8 +193,8 @@ target(struct file_sync *c, uint64_t p, uint32_t n)
 	return y->page;
 }
 
-/* current -- the page at p (n bytes) as the file holds it, NULL if it
- * could not be read (then written) */
+/* current -- n bytes at p (a page at most) as the file holds them, NULL
+ * if they could not be read (then written) */
 static const uint8_t *
 current(struct file_sync *c, uint64_t p, uint32_t n)
 {
@@ -211,7 +223,7 @@ flush(struct file_sync *c)
 	return rc;
 }
 
-/* differs -- the page at p (n bytes) joins the run to write */
+/* differs -- n bytes at p join the run to write */
 static int
 differs(struct file_sync *c, uint64_t p, const uint8_t *want, uint32_t n)
 {
@@ -240,6 +252,22 @@ sync_page(struct file_sync *c, uint64_t p)
 	return differs(c, p, want, n);
 }
 
+/* sync_line -- the line at off written if it differs from the target: its
+ * line over the base, else the base's */
+static int
+sync_line(struct file_sync *c, uint64_t off)
+{
+	uint64_t left = c->f->len - off;
+	uint32_t n = left < c->r->line_len ? (uint32_t)left : c->r->line_len;
+	const struct xp_sync_line *o = over_from(c, off);
+	const uint8_t *want = o != NULL && o->off == off ? o->content :
+		xp_base_line(c->b, c->r->id, off);
+	const uint8_t *have = current(c, off, n);
+	if (have != NULL && memcmp(have, want, n) == 0)
+		return 0;
+	return differs(c, off, want, n);
+}
+
 int
 xp_sync_file(struct xp_sync *y, struct xp_base *b,
 		const struct xp_slot_file *f, bool every_page)
@@ -254,10 +282,10 @@ xp_sync_file(struct xp_sync *y, struct xp_base *b,
 		for (uint64_t p = 0; p < f->len && rc == 0; p += XP_PAGE)
 			rc = sync_page(c, p);
 	} else {
-		for (size_t i = 0; i < y->npages && rc == 0; i++)
-			if (y->pages[i].region == f->region &&
-					y->pages[i].off < f->len)
-				rc = sync_page(c, y->pages[i].off);
+		for (size_t i = 0; i < y->nchanged && rc == 0; i++)
+			if (y->changed[i].region == f->region &&
+					y->changed[i].off < f->len)
+				rc = sync_line(c, y->changed[i].off);
 	}
 	if (rc == 0)
 		rc = flush(c);

@@ -339,8 +339,9 @@ int
 xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 {
 	struct xp_base *b = s->b;
-	written(s); /* a file resized since: rebuilt, not read past its end */
 	int rc = 0;
+	/* what the last check did, xp_slot_after_check noticed (a file
+	 * resized: rebuilt, never read past its end through its mapping) */
 	bool every_page = s->written;
 	if (needs_rebuild(s)) {
 		rc = rebuild(s);

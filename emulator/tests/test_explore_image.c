@@ -313,8 +313,8 @@ expect_image(struct fixture *f, const uint8_t *want, int round)
 	close(fd);
 	for (size_t i = 0; i < BIG; i++)
 		if (buf[i] != want[i])
-			fail_msg("round %d: byte %zu: %u, expected %u", round, i,
-					buf[i], want[i]);
+			fail_msg("round %d: byte %zu: %u, expected %u", round,
+					i, buf[i], want[i]);
 }
 
 /* base_moves -- a few lines of the base change, in the oracle too */

@@ -7,12 +7,17 @@
  * moving a slot to the next state writes only the lines that differ:
  * cost per state ~ changed lines, not the pool size (issue 5).
  *
+ * The lines are written by the pages holding them (image_sync.c): a
+ * page that differs from the image, one pwrite a run of such pages.
+ *
  * The check may write to its image (recovery). Before a check the slot
  * sets each file's mtime to a sentinel (1 s after the epoch); any write
  * through write(2) or a shared mapping moves mtime to now (the kernel's
- * file_update_time on write and on page_mkwrite). A moved mtime, a new
- * size or a replaced file makes the next set rebuild the slot from the
- * pristine media (copy_file_range), which is the only cost ~ pool size.
+ * file_update_time on write and on page_mkwrite). A moved mtime makes the
+ * next set compare every page of the slot's files with the image it
+ * wants, writing back those the check changed: ~ one memcmp of the image
+ * plus what the check wrote. A new size or a replaced file makes it
+ * rebuild the slot from the pristine media (copy_file_range) first.
  * A check that wrote its image and failed in a child of the fork server
  * runs again on the image as it was set (xp_slot_restore): the pristine
  * media, the base rewound by the log to where the slot was, its lines.
@@ -23,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -36,18 +42,11 @@
 #include "usc.h"
 #include "xalloc.h"
 
-struct slot_file {
-	uint32_t region;
-	int fd;
-	uint64_t len;
-	char path[PATH_MAX];
-};
-
 struct xp_slot {
 	struct xp_base *b;
 	char dir[PATH_MAX];
 	char pmem[PATH_MAX];
-	struct slot_file *files;
+	struct xp_slot_file *files;
 	size_t nfiles;
 	size_t seq;                   /* base log entries applied */
 	struct xp_line_set *extra;    /* state lines written over the base */
@@ -55,7 +54,9 @@ struct xp_slot {
 	size_t *extra_at;             /* ... where their content is in bytes */
 	uint8_t *bytes;               /* their content (xp_slot_restore) */
 	size_t nbytes, capbytes;
-	bool rebuild;
+	struct xp_sync sync;          /* the lines and pages of a set */
+	bool rebuild;                 /* copy the media again */
+	bool written;                 /* a check wrote: compare every page */
 	bool keep;                    /* delete leaves the files */
 	bool poisoned;                /* its bad-block list has lines */
 	uint64_t rebuilds;
@@ -76,7 +77,17 @@ xp_slot_new(struct xp_base *b, const char *dir, char *err, size_t errlen)
 	s->rebuild = true;
 	s->poisoned = true; /* an earlier image's list goes at the first set */
 	s->pin = xp_base_pin_new(b);
+	xp_sync_init(&s->sync);
 	return s;
+}
+
+/* unmap -- the file's mapping goes (closed, replaced or resized) */
+static void
+unmap(struct xp_slot_file *f)
+{
+	if (f->map != NULL)
+		munmap((void *)f->map, f->len);
+	f->map = NULL;
 }
 
 void
@@ -86,6 +97,7 @@ xp_slot_delete(struct xp_slot *s)
 		return;
 	s->b->pins[s->pin] = SIZE_MAX;
 	for (size_t i = 0; i < s->nfiles; i++) {
+		unmap(&s->files[i]);
 		if (s->files[i].fd >= 0 && s->keep)
 			futimens(s->files[i].fd, NULL); /* not the sentinel */
 		if (s->files[i].fd >= 0)
@@ -98,6 +110,7 @@ xp_slot_delete(struct xp_slot *s)
 		xp_badblocks_remove(s->dir);
 		rmdir(s->dir);
 	}
+	xp_sync_fini(&s->sync);
 	free(s->files);
 	free(s->extra);
 	free(s->extra_at);
@@ -129,7 +142,7 @@ xp_slot_full_restores(const struct xp_slot *s)
 	return s->rebuilds;
 }
 
-static struct slot_file *
+static struct xp_slot_file *
 slot_file(struct xp_slot *s, uint32_t region)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
@@ -138,61 +151,13 @@ slot_file(struct xp_slot *s, uint32_t region)
 	return NULL;
 }
 
-/* pwrite_all -- n bytes at off, through short writes; 0 or -errno (a full
- * disk is -ENOSPC, never a bare -EIO) */
+/* copy_media -- the file becomes the media file as it is, len bytes long
+ * (zeros past its end and past the region's initial length), mapped; the
+ * pages the run changed (BASE records) are the sync's */
 static int
-pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+copy_media(const struct xp_region *r, struct xp_slot_file *f, uint64_t len)
 {
-	while (n > 0) {
-		ssize_t w = pwrite(fd, buf, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -ENOSPC;
-		buf = (const uint8_t *)buf + w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-/* write_line -- a line's content into the slot's file, clipped to len */
-static int
-write_line(struct xp_slot *s, uint32_t region, uint64_t off,
-		const uint8_t *content)
-{
-	struct slot_file *f = slot_file(s, region);
-	if (f == NULL || f->fd < 0 || off >= f->len)
-		return 0;
-	uint64_t n = xp_base_line_len(s->b, region);
-	if (off + n > f->len)
-		n = f->len - off;
-	return pwrite_all(f->fd, content, n, off);
-}
-
-struct base_ctx {
-	const struct xp_region *r;
-	struct slot_file *f;
-	int rc;
-};
-
-/* restore_base -- a page the run changed gets its original content back */
-static void
-restore_base(void *ctx, uint32_t region, uint64_t off, void *value)
-{
-	struct base_ctx *c = ctx;
-	if (region != c->r->id || off >= c->f->len || c->rc != 0)
-		return;
-	size_t n = c->f->len - off < 4096 ? (size_t)(c->f->len - off) : 4096;
-	c->rc = pwrite_all(c->f->fd, value, n, off);
-}
-
-/* copy_media -- the file becomes the pristine media, len bytes long: the
- * media file as it is, then the pages the run changed as they were */
-static int
-copy_media(struct xp_media *md, const struct xp_region *r,
-		struct slot_file *f, uint64_t len)
-{
+	unmap(f);
 	if (f->fd < 0)
 		f->fd = open(f->path, O_RDWR | O_CREAT | O_NOFOLLOW |
 				O_CLOEXEC, 0600);
@@ -226,26 +191,14 @@ copy_media(struct xp_media *md, const struct xp_region *r,
 	if (ftruncate(f->fd, (off_t)len) != 0)
 		return -errno;
 	f->len = len;
-	struct base_ctx c = { r, f, 0 };
-	xp_linemap_each(md->base, restore_base, &c);
-	return c.rc;
+	void *map = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, f->fd, 0) :
+		MAP_FAILED;
+	f->map = map == MAP_FAILED ? NULL : map; /* else pread */
+	return 0;
 }
 
-struct rebuild_ctx {
-	struct xp_slot *s;
-	int rc;
-};
-
-static void
-rewrite_durable(void *ctx, uint32_t region, uint64_t off, void *value)
-{
-	struct rebuild_ctx *c = ctx;
-	int rc = write_line(c->s, region, off, value);
-	if (rc != 0 && c->rc == 0)
-		c->rc = rc;
-}
-
-/* rebuild -- every file from the pristine media, then the base lines */
+/* rebuild -- every file from the pristine media, as long as its region
+ * (the sync that follows writes the base and the lines) */
 static int
 rebuild(struct xp_slot *s)
 {
@@ -254,30 +207,27 @@ rebuild(struct xp_slot *s)
 			"rebuild: s->files");
 	for (size_t i = 0; i < md->n; i++) {
 		struct xp_region *r = &md->regions[i];
-		struct slot_file *f = slot_file(s, r->id);
+		struct xp_slot_file *f = slot_file(s, r->id);
 		if (f == NULL) {
 			f = &s->files[s->nfiles++];
+			memset(f, 0, sizeof(*f));
 			f->region = r->id;
 			f->fd = -1;
 			if ((size_t)snprintf(f->path, sizeof(f->path), "%s/%s",
 					s->dir, r->file) >= sizeof(f->path))
 				return -ENAMETOOLONG;
 		}
-		int rc = copy_media(md, r, f, r->len);
+		int rc = copy_media(r, f, r->len);
 		if (rc != 0)
 			return rc;
 	}
-	struct rebuild_ctx c = { s, 0 };
-	xp_linemap_each(s->b->durable, rewrite_durable, &c);
-	s->seq = s->b->nlog;
-	s->nextra = 0;
 	s->rebuild = false;
 	s->rebuilds++;
 	if (md->n == 1)
 		snprintf(s->pmem, sizeof(s->pmem), "%s", s->files[0].path);
 	else
 		snprintf(s->pmem, sizeof(s->pmem), "%s", s->dir);
-	return c.rc;
+	return 0;
 }
 
 /* needs_rebuild -- a region appeared or changed length since last time */
@@ -293,6 +243,19 @@ needs_rebuild(struct xp_slot *s)
 			return true;
 	}
 	return false;
+}
+
+/* sync_files -- every file to the image of the sync's lines over the base:
+ * every page compared, or the sync's pages only; 0 or -errno */
+static int
+sync_files(struct xp_slot *s, bool every_page)
+{
+	xp_sync_ready(&s->sync);
+	int rc = 0;
+	for (size_t i = 0; i < s->nfiles && rc == 0; i++)
+		rc = xp_sync_file(&s->sync, s->b, &s->files[i], every_page);
+	xp_sync_clear(&s->sync);
+	return rc;
 }
 
 static void
@@ -346,45 +309,80 @@ set_badblocks(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 	return rc < 0 ? rc : 0;
 }
 
+/* written -- whether a check wrote the files (every page is compared at
+ * the next sync), resized or replaced one (the slot is rebuilt) */
+static bool
+written(struct xp_slot *s)
+{
+	for (size_t i = 0; i < s->nfiles; i++) {
+		struct xp_slot_file *f = &s->files[i];
+		struct stat fst, pst;
+		if (fstat(f->fd, &fst) != 0 ||
+				(uint64_t)fst.st_size != f->len)
+			s->rebuild = true;
+		else if (fst.st_mtim.tv_sec != 1 || fst.st_mtim.tv_nsec != 0)
+			s->written = true;
+		if (f->fd >= 0 && (stat(f->path, &pst) != 0 ||
+				pst.st_ino != fst.st_ino)) {
+			/* replaced or removed: start a new file */
+			unmap(f);
+			close(f->fd);
+			f->fd = -1;
+			unlink(f->path);
+			s->rebuild = true;
+		}
+	}
+	return s->rebuild || s->written;
+}
+
 int
 xp_slot_set(struct xp_slot *s, const struct xp_line_set *lines, size_t n)
 {
 	struct xp_base *b = s->b;
 	int rc = 0;
+	/* what the last check did, xp_slot_after_check noticed (a file
+	 * resized: rebuilt, never read past its end through its mapping) */
+	bool every_page = s->written;
 	if (needs_rebuild(s)) {
 		rc = rebuild(s);
-	} else {
-		/* undo the previous state's lines, then catch up the base */
-		for (size_t i = 0; i < s->nextra && rc == 0; i++)
-			rc = write_line(s, s->extra[i].region, s->extra[i].off,
-				xp_base_line(b, s->extra[i].region,
-					s->extra[i].off));
-		for (; s->seq < b->nlog && rc == 0; s->seq++)
-			rc = write_line(s, b->log[s->seq].region,
-				b->log[s->seq].off, xp_base_line(b,
-					b->log[s->seq].region,
-					b->log[s->seq].off));
-		s->nextra = 0;
+		every_page = true;
+	} else if (!every_page) {
+		/* the previous state's lines, the base's changes since */
+		for (size_t i = 0; i < s->nextra; i++)
+			xp_sync_changed(&s->sync, s->extra[i].region,
+					s->extra[i].off);
+		for (size_t k = s->seq; k < b->nlog; k++)
+			xp_sync_changed(&s->sync, b->log[k].region,
+					b->log[k].off);
 	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = write_line(s, lines[i].region, lines[i].off,
-				lines[i].content);
+	s->nextra = 0;
+	for (size_t i = 0; i < n; i++) {
+		xp_sync_over(&s->sync, lines[i].region, lines[i].off,
+				lines[i].content, n - i); /* the last wins */
+		xp_sync_changed(&s->sync, lines[i].region, lines[i].off);
 		remember_extra(s, &lines[i]);
 	}
+	if (rc == 0)
+		rc = sync_files(s, every_page);
+	xp_sync_clear(&s->sync);
+	s->seq = b->nlog;
 	if (rc == 0)
 		rc = mark_sentinel(s);
 	if (rc == 0)
 		rc = set_badblocks(s, lines, n);
-	if (rc != 0)
+	if (rc != 0) {
 		s->rebuild = true;
-	else
+	} else {
+		s->written = false;
 		b->pins[s->pin] = s->seq; /* until after_check */
+	}
 	return rc;
 }
 
 /* rewind_slot -- the files as the last set wrote them, after a check wrote
- * to them: the pristine media in the lengths they had, the base lines of
- * now, the changes since undone newest first, the state's lines */
+ * to them: the base of now, the changes since undone (the oldest's undo
+ * wins), the state's lines over them; the media copied again first when a
+ * file was resized or replaced */
 static int
 rewind_slot(struct xp_slot *s)
 {
@@ -392,44 +390,20 @@ rewind_slot(struct xp_slot *s)
 	if (s->seq < b->undo_from)
 		return -ESTALE; /* not pinned: cannot happen */
 	int rc = 0;
-	for (size_t i = 0; i < s->nfiles && rc == 0; i++) {
-		struct slot_file *f = &s->files[i];
+	for (size_t i = 0; i < s->nfiles && rc == 0 && s->rebuild; i++) {
+		struct xp_slot_file *f = &s->files[i];
 		struct xp_region *r = xp_media_find(b->md, f->region);
-		rc = r ? copy_media(b->md, r, f, f->len) : -ESTALE;
+		rc = r ? copy_media(r, f, f->len) : -ESTALE;
 	}
-	struct rebuild_ctx c = { s, rc };
-	if (rc == 0)
-		xp_linemap_each(b->durable, rewrite_durable, &c);
-	for (size_t k = b->nlog; k-- > s->seq && c.rc == 0;)
-		c.rc = write_line(s, b->log[k].region, b->log[k].off,
-				xp_base_undo(b, k));
-	for (size_t i = 0; i < s->nextra && c.rc == 0; i++)
-		c.rc = write_line(s, s->extra[i].region, s->extra[i].off,
-				s->bytes + s->extra_at[i]);
-	s->rebuilds++;
-	return c.rc;
-}
-
-/* written -- whether the check wrote the files: the next set rebuilds */
-static bool
-written(struct xp_slot *s)
-{
-	for (size_t i = 0; i < s->nfiles; i++) {
-		struct slot_file *f = &s->files[i];
-		struct stat fst, pst;
-		if (fstat(f->fd, &fst) != 0 || fst.st_mtim.tv_sec != 1 ||
-				fst.st_mtim.tv_nsec != 0 ||
-				(uint64_t)fst.st_size != f->len)
-			s->rebuild = true;
-		if (stat(f->path, &pst) != 0 || pst.st_ino != fst.st_ino) {
-			/* replaced or removed: start a new file */
-			close(f->fd);
-			f->fd = -1;
-			unlink(f->path);
-			s->rebuild = true;
-		}
-	}
-	return s->rebuild;
+	if (s->rebuild)
+		s->rebuilds++;
+	for (size_t i = 0; i < s->nextra; i++)
+		xp_sync_over(&s->sync, s->extra[i].region, s->extra[i].off,
+				s->bytes + s->extra_at[i], s->nextra - i);
+	for (size_t k = s->seq; k < b->nlog; k++)
+		xp_sync_over(&s->sync, b->log[k].region, b->log[k].off,
+				xp_base_undo(b, k), s->nextra + 1 + k - s->seq);
+	return rc == 0 ? sync_files(s, true) : rc;
 }
 
 int
@@ -438,9 +412,11 @@ xp_slot_restore(struct xp_slot *s)
 	if (!written(s))
 		return 0; /* as it was set */
 	int rc = rewind_slot(s);
+	xp_sync_clear(&s->sync);
 	if (rc == 0)
 		rc = mark_sentinel(s);
 	s->rebuild = rc != 0;
+	s->written = false;
 	return rc;
 }
 

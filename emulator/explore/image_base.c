@@ -24,6 +24,7 @@ xp_base_new(struct xp_media *md)
 	struct xp_base *b = xcalloc(1, sizeof(*b), "xp_base_new: b");
 	b->md = md;
 	b->durable = xp_linemap_new();
+	b->pages = xp_linemap_new();
 	return b;
 }
 
@@ -43,6 +44,7 @@ xp_base_delete(struct xp_base *b)
 		return;
 	xp_linemap_each(b->durable, free_value, NULL);
 	xp_linemap_delete(b->durable);
+	xp_linemap_delete(b->pages);
 	free(b->log);
 	free(b->undo);
 	free(b->pins);
@@ -61,6 +63,26 @@ xp_base_line(struct xp_base *b, uint32_t region, uint64_t off)
 {
 	void **v = xp_linemap_find(b->durable, region, off);
 	return v ? *v : xp_media_line(b->md, region, off);
+}
+
+/* a page's mask of lines is the value of its key in b->pages */
+_Static_assert(sizeof(uintptr_t) * 8 >= XP_PAGE / 64,
+		"a page's lines fit a pointer's bits");
+
+uint64_t
+xp_base_page_lines(const struct xp_base *b, uint32_t region, uint64_t page)
+{
+	void **v = xp_linemap_find(b->pages, region, page);
+	return v ? (uint64_t)(uintptr_t)*v : 0;
+}
+
+/* page_line_add -- the line at off joins durable */
+static void
+page_line_add(struct xp_base *b, uint32_t region, uint64_t off,
+		uint32_t len)
+{
+	void **v = xp_linemap_get(b->pages, region, off / XP_PAGE * XP_PAGE);
+	*v = (void *)((uintptr_t)*v | (uintptr_t)1 << (off % XP_PAGE / len));
 }
 
 size_t
@@ -153,8 +175,10 @@ set_durable(struct xp_base *b, uint32_t region, uint64_t off,
 	xp_hash_add(&b->hash, line_term(b, region, off, buf));
 	log_change(b, region, off, old, len);
 	void **v = xp_linemap_get(b->durable, region, off);
-	if (*v == NULL)
+	if (*v == NULL) {
 		*v = xmalloc(len, "set_durable: a durable line");
+		page_line_add(b, region, off, len);
+	}
 	memcpy(*v, buf, len);
 }
 

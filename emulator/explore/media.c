@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "linemap.h"
@@ -61,6 +63,8 @@ xp_media_fini(struct xp_media *md)
 {
 	for (size_t i = 0; i < md->n; i++) {
 		struct xp_region *r = &md->regions[i];
+		if (r->map != NULL)
+			munmap((void *)r->map, r->map_len);
 		if (r->fd >= 0)
 			close(r->fd);
 		free(r->media);
@@ -209,6 +213,40 @@ xp_media_line(struct xp_media *md, uint32_t region, uint64_t off)
 		*slot = buf;
 	}
 	return *slot;
+}
+
+/* map_media -- the media file mapped read only, as far as it is media:
+ * its bytes up to initial_len (past it: zeros) and its end */
+static void
+map_media(struct xp_region *r)
+{
+	r->mapped = 1;
+	struct stat st;
+	if (r->fd < 0 || fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	uint64_t len = (uint64_t)st.st_size < r->initial_len ?
+		(uint64_t)st.st_size : r->initial_len;
+	void *p = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, r->fd, 0) :
+		MAP_FAILED;
+	if (p == MAP_FAILED)
+		return; /* read page by page */
+	r->map = p;
+	r->map_len = len;
+}
+
+const uint8_t *
+xp_media_page(struct xp_media *md, struct xp_region *r, uint64_t page,
+		uint8_t *buf, uint32_t len)
+{
+	void **slot = xp_linemap_find(md->base, r->id, page);
+	if (slot != NULL && *slot != NULL)
+		return *slot;
+	if (!r->mapped)
+		map_media(r);
+	if (page + len <= r->map_len)
+		return r->map + page;
+	read_pristine(md, r, page, buf, len);
+	return buf;
 }
 
 void

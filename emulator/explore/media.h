@@ -20,6 +20,10 @@ struct xp_region {
 	char *source;           /* where we read it (after --pmem-dir) */
 	char *file;             /* image file name in an image dir */
 	int fd;                 /* source, read only; -1: reads zeros */
+	const uint8_t *map;     /* fd mapped read only (xp_media_page) */
+	uint64_t map_len;       /* its bytes that are media: up to
+	                         * initial_len and the file's end */
+	int mapped;             /* 0: not tried yet */
 };
 
 struct xp_media {
@@ -42,6 +46,11 @@ void xp_media_base(struct xp_media *md, const struct trace_rec *rec);
 /* the pristine content of a line (read once, cached) */
 const uint8_t *xp_media_line(struct xp_media *md, uint32_t region,
 		uint64_t off);
+/* the pristine content of [page, page+len) (page 4096-aligned, len at
+ * most 4096): a pointer into the media file's mapping or its BASE page
+ * when it holds it, else buf filled (xp_media_read) */
+const uint8_t *xp_media_page(struct xp_media *md, struct xp_region *r,
+		uint64_t page, uint8_t *buf, uint32_t len);
 /* model_media_read_fn over an xp_media */
 void xp_media_read(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
 		uint32_t len);

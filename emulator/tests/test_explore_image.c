@@ -15,6 +15,7 @@
 #include "../explore/linemap.c"
 #include "../explore/media.c"
 #include "../explore/image_base.c"
+#include "../explore/image_sync.c"
 #include "../explore/image.c"
 #include "../explore/usc.c"
 #include "../explore/badblocks.c"
@@ -31,28 +32,35 @@ struct fixture {
 	struct xp_slot *slot;
 };
 
-static int
-setup(void **state)
+/* fixture_new -- a region of len bytes whose media file holds media */
+static struct fixture *
+fixture_new(uint64_t len, const uint8_t *media, size_t media_len)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/test_explore_image.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->media, sizeof(f->media), "%s/pool", f->dir);
 	snprintf(f->slotdir, sizeof(f->slotdir), "%s/w0", f->dir);
-	uint8_t buf[POOL];
-	for (size_t i = 0; i < POOL; i++)
-		buf[i] = (uint8_t)(i / 64);
 	int fd = open(f->media, O_CREAT | O_WRONLY, 0600);
-	assert_int_equal(write(fd, buf, POOL), POOL);
+	assert_int_equal(write(fd, media, media_len), (ssize_t)media_len);
 	close(fd);
 	xp_media_init(&f->md, NULL);
 	char err[256];
-	assert_int_equal(xp_media_region(&f->md, 0, MODEL_DOMAIN_ADR, POOL, 64,
+	assert_int_equal(xp_media_region(&f->md, 0, MODEL_DOMAIN_ADR, len, 64,
 			f->media, err, sizeof(err)), 0);
 	f->base = xp_base_new(&f->md);
 	f->slot = xp_slot_new(f->base, f->slotdir, err, sizeof(err));
 	assert_non_null(f->slot);
-	*state = f;
+	return f;
+}
+
+static int
+setup(void **state)
+{
+	uint8_t buf[POOL];
+	for (size_t i = 0; i < POOL; i++)
+		buf[i] = (uint8_t)(i / 64);
+	*state = fixture_new(POOL, buf, POOL);
 	return 0;
 }
 
@@ -265,6 +273,139 @@ test_a_restore_past_the_undo_kept_is_refused(void **state)
 	assert_int_equal(line_of(f, 0), 4080 / 60 + 1); /* the last fill */
 }
 
+/* a pool of several pages, the last one partial, its media shorter */
+#define BIG (5 * 4096 + 1920)
+#define BIG_MEDIA 18000
+
+struct oracle {
+	uint8_t durable[BIG];   /* the base image, as the base should be */
+	uint8_t set[BIG];       /* the image the last set should write */
+};
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int
+setup_big(void **state)
+{
+	static uint8_t buf[BIG_MEDIA];
+	for (size_t i = 0; i < BIG_MEDIA; i++)
+		buf[i] = (uint8_t)rnd();
+	*state = fixture_new(BIG, buf, BIG_MEDIA);
+	return 0;
+}
+
+/* expect_image -- the slot's file is want, byte for byte */
+static void
+expect_image(struct fixture *f, const uint8_t *want, int round)
+{
+	static uint8_t buf[BIG + 1];
+	int fd = open(xp_slot_pmem(f->slot), O_RDONLY);
+	assert_int_equal(read(fd, buf, BIG + 1), BIG);
+	close(fd);
+	for (size_t i = 0; i < BIG; i++)
+		if (buf[i] != want[i])
+			fail_msg("round %d: byte %zu: %u, expected %u", round,
+					i, buf[i], want[i]);
+}
+
+/* base_moves -- a few lines of the base change, in the oracle too */
+static void
+base_moves(struct fixture *f, struct oracle *o)
+{
+	for (int k = (int)(rnd() % 4); k > 0; k--) {
+		uint64_t off = rnd() % (BIG / 64) * 64;
+		uint8_t v[64];
+		for (int i = 0; i < 64; i++)
+			v[i] = (uint8_t)rnd();
+		set_durable(f->base, 0, off, v);
+		memcpy(o->durable + off, v, 64);
+	}
+}
+
+/* scribble -- what a check may do to its image: whether it resized or
+ * replaced the file */
+static bool
+scribble(struct fixture *f)
+{
+	const char *path = xp_slot_pmem(f->slot);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	uint64_t what = rnd() % 6;
+	for (int k = (int)(rnd() % 5); what < 3 && k >= 0; k--) {
+		uint8_t junk[4096];
+		for (int i = 0; i < 4096; i++)
+			junk[i] = (uint8_t)rnd();
+		uint64_t at = rnd() % BIG, n = rnd() % 4096 + 1;
+		if (at + n > BIG)
+			n = BIG - at;
+		assert_int_equal(pwrite(fd, junk, n, (off_t)at), (ssize_t)n);
+	}
+	if (what == 3) /* cut, extended back: zeros, the same size */
+		assert_true(ftruncate(fd, (off_t)(rnd() % BIG)) == 0 &&
+				ftruncate(fd, BIG) == 0);
+	uint64_t len = what == 4 ? rnd() % (2 * BIG) : BIG;
+	assert_int_equal(ftruncate(fd, (off_t)len), 0);
+	close(fd);
+	if (what == 5) { /* replaced */
+		unlink(path);
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		assert_int_equal(pwrite(fd, "NEW", 3, 100), 3);
+		close(fd);
+	}
+	return len != BIG || what == 5;
+}
+
+static void
+test_random_checks_leave_the_exact_images(void **state)
+{
+	struct fixture *f = *state;
+	static struct oracle o;
+	int fd = open(f->media, O_RDONLY);
+	assert_int_equal(read(fd, o.durable, BIG), BIG_MEDIA);
+	close(fd);
+	uint64_t resized = 0;
+	for (int round = 0; round < 400; round++) {
+		base_moves(f, &o);
+		struct xp_line_set l[3];
+		uint8_t content[3][64];
+		size_t n = (size_t)(rnd() % 4);
+		memcpy(o.set, o.durable, BIG);
+		for (size_t i = 0; i < n; i++) {
+			for (int j = 0; j < 64; j++)
+				content[i][j] = (uint8_t)rnd();
+			l[i].region = 0;
+			l[i].off = rnd() % (BIG / 64) * 64;
+			l[i].content = content[i];
+			l[i].poison = false;
+			memcpy(o.set + l[i].off, content[i], 64);
+		}
+		assert_int_equal(xp_slot_set(f->slot, l, n), 0);
+		expect_image(f, o.set, round);
+		if (rnd() % 4 != 0)
+			resized += scribble(f);
+		if (rnd() % 3 == 0) { /* failed in a child: as it was set */
+			base_moves(f, &o);
+			assert_int_equal(xp_slot_restore(f->slot), 0);
+			expect_image(f, o.set, round);
+			resized += scribble(f);
+		}
+		xp_slot_after_check(f->slot);
+	}
+	/* the media was copied again only for a file resized or replaced:
+	 * a written one got the pages that differ */
+	assert_true(resized > 20);
+	assert_int_equal(xp_slot_full_restores(f->slot), 1 + resized);
+}
+
 int
 main(void)
 {
@@ -283,6 +424,9 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_restore_past_the_undo_kept_is_refused, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_random_checks_leave_the_exact_images, setup_big,
 			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -286,7 +286,7 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 /* served -- one state through the running server: true with a PASS */
 static bool
 served(struct xp_fork_server *s, char **envp, double deadline,
-		struct xp_result *res)
+		const char *lazy_dir, struct xp_result *res)
 {
 	static char buf[BLOB_MAX];
 	char msg[MSG_MAX];
@@ -297,7 +297,12 @@ served(struct xp_fork_server *s, char **envp, double deadline,
 	if (got != 1 || msg[0] != 'C')
 		return false;
 	s->child = (pid_t)atol(msg + 2);
-	got = next_msg(s, deadline, msg, sizeof(msg));
+	double waited = 0, w;
+	/* the time it waited for children forked at reads is not its own */
+	while ((got = next_msg(s, deadline > 0 ? deadline + waited : 0, msg,
+			sizeof(msg))) < 0 && lazy_dir != NULL &&
+			(w = xp_runner_lazy_waited(lazy_dir)) > waited)
+		waited = w;
 	if (got != 1 || msg[0] != 'W')
 		return false; /* a hang (killed with the server), or lost */
 	s->child = 0;
@@ -339,7 +344,7 @@ xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 			return passed;
 		}
 	}
-	passed = served(s, envp, deadline, res);
+	passed = served(s, envp, deadline, cfg->lazy ? dir : NULL, res);
 	/* a child that ended cannot have changed its server; under lazy,
 	 * where most runs of a buggy check fail, the server stays */
 	bool keep = passed || (cfg->lazy && res->forked);

@@ -78,16 +78,19 @@ xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 			close(fd);
 		return rc;
 	}
+	xp_lazy_fork_spec(e, slot, f);
 	const struct xp_media *md = &e->r.media;
 	for (size_t i = 0; i < md->n; i++)
 		fprintf(f, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
 				md->regions[i].file);
 	for (size_t i = 0; i < e->open.n; i++) {
 		const struct xp_open *o = &e->open.v[i];
-		if (d->known[i] != xp_lazy_line_full(e, i))
-			fprintf(f, "L %zu %llx %u %llx\n", region_index(md,
-				o->line.region), (unsigned long long)o->line.off,
-				o->line_len, (unsigned long long)d->known[i]);
+		if (d->known[i] == xp_lazy_line_full(e, i))
+			continue;
+		fprintf(f, "L %zu %llx %u %llx\n", region_index(md,
+			o->line.region), (unsigned long long)o->line.off,
+			o->line_len, (unsigned long long)d->known[i]);
+		xp_lazy_fork_line(e, f, i, d);
 	}
 	bool ok = fflush(f) == 0 && ftruncate(fd, ftello(f)) == 0;
 	return fclose(f) == 0 && ok ? 0 : -EIO;
@@ -128,39 +131,83 @@ add_read(struct xp_lazy *lz, size_t j, size_t line, uint64_t bytes,
  *                        of w read its bytes, not the image's
  *   U <why>              a read pmemu cannot see
  * (w: the index of the line among the spec's "L" lines) */
+/* read_text -- slot's run's records (from log_from), or NULL */
+static char *
+read_text(struct engine *e, size_t slot)
+{
+	char path[PATH_MAX + 32];
+	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+	off_t from = e->lazy->log_from[slot];
+	char *text = NULL;
+	if (end >= from) {
+		size_t len = (size_t)(end - from), got = 0;
+		text = xmalloc(len + 1, "read_text: text");
+		while (got < len) {
+			ssize_t n = pread(fd, text + got, len - got,
+					from + (off_t)got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		text[got] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	return text;
+}
+
 size_t
-xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
+xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d,
+		bool served)
 {
 	struct xp_lazy *lz = e->lazy;
-	char path[PATH_MAX + 32], line[PATH_MAX + 64];
-	int at = 0;
-	xp_lazy_side_path(e, slot, "log", path, sizeof(path));
-	FILE *f = fopen(path, "re");
-	if (f != NULL && fseeko(f, lz->log_from[slot], SEEK_SET) != 0) {
-		fclose(f);
-		f = NULL;
-	}
-	if (f == NULL) {
+	char *text = read_text(e, slot);
+	if (text == NULL) {
 		if (lz->unseen == NULL)
 			lz->unseen = xp_strdup("the check's read log is missing");
 		return 0;
 	}
 	/* watched index -> open line: the lines not known whole, in order */
-	size_t nw = 0, nread = 0;
+	size_t nw = 0;
 	size_t *watch = xcalloc(e->open.n + 1, sizeof(*watch),
 			"read_log: watch");
-	uint64_t *known = xcalloc(e->open.n + 1, sizeof(*known),
-			"read_log: known");
-	char **how = xcalloc(e->open.n + 1, sizeof(*how), "read_log: how");
 	for (size_t i = 0; i < e->open.n; i++)
-		if (d->known[i] != xp_lazy_line_full(e, i)) {
-			known[nw] = d->known[i];
+		if (d->known[i] != xp_lazy_line_full(e, i))
 			watch[nw++] = i;
+	struct lazy_parse ps = { watch, nw, xp_slot_dir(e->slots[slot]),
+		served };
+	size_t nread = xp_lazy_parse_log(e, text, &ps, d);
+	free(watch);
+	free(text);
+	return nread;
+}
+
+size_t
+xp_lazy_parse_log(struct engine *e, const char *text,
+		const struct lazy_parse *ps, const struct lazy_node *d)
+{
+	struct xp_lazy *lz = e->lazy;
+	char line[PATH_MAX + 64];
+	int at = 0;
+	size_t nw = ps->nw, nread = 0;
+	const size_t *watch = ps->watch;
+	uint64_t *known = xcalloc(nw + 1, sizeof(*known), "read_log: known");
+	char **how = xcalloc(nw + 1, sizeof(*how), "read_log: how");
+	for (size_t w = 0; w < nw; w++)
+		known[w] = d->known[watch[w]];
+	for (const char *p = text; p != NULL && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (p[0] == '[') { /* a run forked at the read: lazy_fork.c */
+			p = xp_lazy_block_add(e, p, nread, ps);
+			continue;
 		}
-	while (fgets(line, sizeof(line), f) != NULL) {
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		p = nl ? nl + 1 : NULL;
 		unsigned long w;
 		unsigned long long mask;
-		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == 'U' && lz->unseen == NULL) {
 			lz->unseen = xp_strdup(line + 2);
 		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
@@ -178,11 +225,9 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 			add_read(lz, nread++, watch[w], fresh, how[w]);
 		}
 	}
-	fclose(f);
 	for (size_t i = 0; i < nw; i++)
 		free(how[i]);
 	free(how);
-	free(watch);
 	free(known);
 	return nread;
 }

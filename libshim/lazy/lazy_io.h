@@ -40,4 +40,9 @@ void lw_iov_begin(const struct iovec *iov, int n, bool store, uintptr_t pc)
 void lw_iov_end(const struct iovec *iov, int n)
 	__attribute__((visibility("hidden")));
 
+/* a private mapping (its pages may be copies: a store to the file does
+ * not reach them) covers [a, b) of image file `file` */
+bool lw_private_mapped(uint32_t file, uint64_t a, uint64_t b)
+	__attribute__((visibility("hidden")));
+
 #endif

@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "lazy_decoder.h"
+#include "lazy_fork.h"
 #include "lazy_io.h"
 #include "lazy_lines.h"
 #include "lazy_step.h"
@@ -208,6 +209,18 @@ on_fault(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+bool
+lw_private_mapped(uint32_t file, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < lw.nmaps; i++) {
+		const struct lw_map *m = &lw.maps[i];
+		if (m->file == file && !m->shared && m->off < b &&
+				a < m->off + (m->end - m->start))
+			return true;
+	}
+	return false;
+}
+
 static void
 forget_maps(uintptr_t start, uintptr_t end)
 {
@@ -346,6 +359,7 @@ load_spec(const char *path)
 		unsigned file, len;
 		unsigned long long off;
 		if (buf[0] == 'F' && lw.nfiles < LW_FILES_MAX) {
+			lf_file(buf + 2);
 			if (stat(buf + 2, &st) == 0) {
 				lw.dev[lw.nfiles] = st.st_dev;
 				lw.ino[lw.nfiles] = st.st_ino;
@@ -357,6 +371,8 @@ load_spec(const char *path)
 				known = 0;
 			lw_line_add(&(struct lw_line){ file, off, len,
 				known });
+		} else {
+			lf_spec(buf, lw_lines_count() - 1);
 		}
 	}
 	fclose(f);
@@ -385,6 +401,7 @@ start(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &lw.old_segv);
 	lw_step_init(close_page);
+	lf_start(image);
 }
 
 /* lazy_watch_init -- under libpmemu-fork.so too (LD_PRELOAD=

@@ -316,7 +316,6 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 	if (kn->imported) { /* a worker ran it: as if this process had */
 		kn->imported = false;
 		lz->runs++;
-		lz->forked_runs += kn->at_read;
 		e->checks++;
 		e->checks_forked += kn->res.forked;
 	} else {
@@ -357,10 +356,8 @@ from_fork(struct engine *e, size_t k)
 	if (b == NULL)
 		return false;
 	lz->node[k].fork = NULL;
-	lz->node[k].at_read = true;
 	struct xp_result res = b->res;
 	lz->runs++;
-	lz->forked_runs++;
 	e->checks++;
 	e->checks_forked += res.forked;
 	bool unseen = lz->unseen != NULL;
@@ -592,10 +589,6 @@ xp_lazy_notes(struct engine *e, struct xp_report *rp)
 		(unsigned long long)lz->runs,
 		(unsigned long long)lz->most_runs,
 		(unsigned long long)lz->most_runs_point);
-	if (lz->forked_runs)
-		xp_report_add_note(rp, "--explore lazy: %llu of the runs the "
-			"check made by forking at its reads (--lazy-fork)",
-			(unsigned long long)lz->forked_runs);
 	if (lz->known_runs)
 		xp_report_add_note(rp, "--explore lazy: %llu states had the "
 			"image and the undecided lines of an earlier run: its "

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include "check_runner.h"
 #include "lazy_impl.h"
+#include "stateid.h"
 #include "xalloc.h"
 
 #define OUT_TAIL 4096 /* the tail of a failing block's output (check.c) */
@@ -64,7 +66,16 @@ xp_lazy_fork_line(struct engine *e, FILE *f, size_t i,
 		fprintf(f, "C %zu ", k);
 		for (uint32_t b = 0; b < o->line_len; b++)
 			fprintf(f, "%02x", c[b]);
-		fputc('\n', f);
+		/* its part of the state id (PMEMU_STATE of the child) */
+		struct xp_choice ch = { o->line.region, o->line.off,
+			o->out[o->distinct[k]] };
+		char *id = xp_state_id(0, &ch, 1), *part = strchr(id, ':');
+		if (part != NULL)
+			fprintf(f, " %s\n", part + 1);
+		else
+			fprintf(f, " %u.%" PRIx64 "=-\n", o->line.region,
+					o->line.off);
+		free(id);
 	}
 }
 

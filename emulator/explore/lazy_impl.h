@@ -25,7 +25,6 @@ struct lazy_node {
 	struct xp_hash key;      /* its image and undecided lines */
 	struct lazy_block *fork; /* its run, forked by its parent's
 				  * (lazy_fork.c), or NULL */
-	bool at_read;            /* its run was that */
 };
 
 /* a run the check forked at a read (lazy_fork.c): a block of the read
@@ -63,7 +62,6 @@ struct lazy_known {
 	size_t nread;
 	bool imported;           /* a worker's run (lazy_pool.c), not
 				  * used yet: its first use counts as a run */
-	bool at_read;            /* the check forked it (lazy_fork.c) */
 };
 
 struct xp_lazy {
@@ -81,7 +79,6 @@ struct xp_lazy {
 	char *unseen;            /* why the current point cannot be lazy */
 	uint64_t runs, eager_points, budget_points, not_run;
 	uint64_t most_runs, most_runs_point, known_runs;
-	uint64_t forked_runs;    /* of runs: forked by a check (lazy_fork.c) */
 	struct xp_linemap *known_by_key;
 	struct lazy_known *known;
 	size_t nknown, capknown;

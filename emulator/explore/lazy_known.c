@@ -39,7 +39,6 @@ xp_lazy_remember(struct engine *e, size_t k, size_t nread)
 		kn->bytes[j] = lz->bytes[j];
 	}
 	kn->nread = nread;
-	kn->at_read = d->at_read;
 	if (e->link != NULL)
 		xp_lazy_export_run(e, d->key, kn);
 }

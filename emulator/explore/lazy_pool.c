@@ -326,7 +326,7 @@ xp_lazy_export_run(struct engine *e, struct xp_hash key,
 	struct rec r;
 	rec_begin(&r, REC_RUN);
 	int32_t res[4] = { kn->res.kind, kn->res.code, kn->res.sig,
-		kn->res.forked | kn->at_read << 1 };
+		kn->res.forked };
 	uint32_t nread = (uint32_t)kn->nread;
 	put(&r, &key, sizeof(key));
 	put(&r, res, sizeof(res));
@@ -407,8 +407,7 @@ import_run(struct engine *e, struct cur *c)
 		return;
 	}
 	struct lazy_known kn = { { (enum xp_res_kind)res[0], res[1], res[2],
-		(res[3] & 1) != 0 }, output, NULL, NULL, NULL, nread, true,
-		(res[3] & 2) != 0 };
+		res[3] != 0 }, output, NULL, NULL, NULL, nread, true };
 	kn.read = xcalloc(nread + 1, sizeof(*kn.read), "import_run: read");
 	kn.bytes = xcalloc(nread + 1, sizeof(*kn.bytes), "import_run: bytes");
 	kn.how = xcalloc(nread + 1, sizeof(*kn.how), "import_run: how");

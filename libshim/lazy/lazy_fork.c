@@ -37,6 +37,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +59,16 @@
 #define LF_FILES_MAX 64
 #define LF_FDS 64           /* descriptors whose position is put back */
 #define LF_CHUNK (64u << 10) /* bytes compared at a time in a restore */
+#define LF_ID_MAX 64        /* a line's part of a state id */
+#define LF_STATE_MAX 8192   /* a state id */
 
 struct lf_alts {
 	uint32_t n, cap;
 	long pick;          /* pmemu's index of the run's content, -1 */
 	uint32_t *d;        /* pmemu's index of each content */
 	uint8_t *bytes;     /* n contents of the line's length */
+	char (*id)[LF_ID_MAX]; /* each one's part of the state id:
+	                     * "<region>.<off>=<outcome>", "=-" lost */
 };
 
 static struct {
@@ -102,7 +107,7 @@ hexval(char c)
 		c - 'a' + 10 : -1;
 }
 
-/* add_alt -- content d of line (hex) */
+/* add_alt -- content d of line ("<hex> <id part>") */
 static void
 add_alt(size_t line, unsigned long d, const char *hex)
 {
@@ -124,19 +129,26 @@ add_alt(size_t line, unsigned long d, const char *hex)
 		a->pick = (long)d;
 		return;
 	}
-	if (strlen(hex) != 2 * (size_t)len)
+	const char *part = strchr(hex, ' ');
+	if (part == NULL || part - hex != 2 * (ptrdiff_t)len ||
+			strlen(part + 1) >= LF_ID_MAX)
 		return;
 	if (a->n == a->cap) {
 		uint32_t cap = a->cap ? a->cap * 2 : 4;
 		uint32_t *nd = realloc(a->d, cap * sizeof(*nd));
-		uint8_t *nb = nd ? realloc(a->bytes, (size_t)cap * len) : NULL;
 		if (nd != NULL)
 			a->d = nd;
-		if (nb == NULL)
+		uint8_t *nb = nd ? realloc(a->bytes, (size_t)cap * len) : NULL;
+		if (nb != NULL)
+			a->bytes = nb;
+		char (*ni)[LF_ID_MAX] = nb ? realloc(a->id, cap * sizeof(*ni)) :
+			NULL;
+		if (ni == NULL)
 			return;
-		a->bytes = nb;
+		a->id = ni;
 		a->cap = cap;
 	}
+	snprintf(a->id[a->n], LF_ID_MAX, "%s", part + 1);
 	uint8_t *b = a->bytes + (size_t)a->n * len;
 	for (uint32_t i = 0; i < len; i++) {
 		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
@@ -429,6 +441,56 @@ lock_fds(const struct lf_fd *v, size_t n, bool lock)
 			flock(v[i].fd, lock ? v[i].lock | LOCK_NB : LOCK_UN);
 }
 
+/* id_key -- the line a part of a state id names, "<region>.<off hex>" */
+static bool
+id_key(const char *part, unsigned long long *region, unsigned long long *off)
+{
+	return sscanf(part, "%llu.%llx=", region, off) == 2;
+}
+
+/* own_state -- PMEMU_STATE of the run with part (of its id) for its
+ * line: the parts in the order of their lines (stateid.c), "=-" none */
+static void
+own_state(const char *part)
+{
+	static char id[LF_STATE_MAX];
+	const char *cur = getenv("PMEMU_STATE");
+	unsigned long long r, o, pr, po;
+	if (cur == NULL || !id_key(part, &pr, &po))
+		return;
+	bool lost = strstr(part, "=-") != NULL, put = lost;
+	const char *p = strchr(cur, ':');
+	size_t n = p ? (size_t)(p - cur) : strlen(cur), at = n;
+	if (n >= sizeof(id))
+		return;
+	memcpy(id, cur, n);
+	char sep = ':';
+	while (p != NULL) {
+		const char *q = p + 1, *end = strchr(q, ',');
+		size_t len = end ? (size_t)(end - q) : strlen(q);
+		p = end;
+		bool ok = id_key(q, &r, &o);
+		if (!put && (!ok || r > pr || (r == pr && o > po))) {
+			at += (size_t)snprintf(id + at, sizeof(id) - at, "%c%s",
+					sep, part);
+			sep = ',';
+			put = true;
+		}
+		if (ok && r == pr && o == po)
+			continue;
+		at += (size_t)snprintf(id + at, sizeof(id) - at, "%c%.*s", sep,
+				(int)len, q);
+		sep = ',';
+		if (at >= sizeof(id))
+			return;
+	}
+	if (!put)
+		at += (size_t)snprintf(id + at, sizeof(id) - at, "%c%s", sep,
+				part);
+	if (at < sizeof(id))
+		setenv("PMEMU_STATE", id, 1);
+}
+
 /* child -- the run with line i holding content a: back to the read */
 static void
 child(size_t i, uint32_t a, pid_t parent, const struct lf_fd *v, size_t nv,
@@ -447,6 +509,7 @@ child(size_t i, uint32_t a, pid_t parent, const struct lf_fd *v, size_t nv,
 	if (io(true, lf.fd[l->file], lf.alt[i].bytes + (size_t)a * l->len,
 			l->len, (off_t)l->off) != 0)
 		_exit(126);
+	own_state(lf.alt[i].id[a]);
 	lw_lines_forked();
 	sigprocmask(SIG_SETMASK, mask, NULL);
 }

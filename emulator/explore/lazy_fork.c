@@ -13,7 +13,8 @@
  * of another process of the check can make them differ), and it is taken
  * as that node's run: its verdict, output and reads, its own blocks its
  * children's runs. It counts as a run and a check as the run it replaces
- * would have (the report is that of --lazy-fork off). A block that
+ * would have, and as forked by the fork server when it passed while the
+ * server serves (the report is that of --lazy-fork off). A block that
  * matches no node is dropped; a node with none is run as before. A
  * failing block of a root the fork server ran is dropped too (only a
  * served PASS is taken: check_fork.c): the node runs as before.
@@ -184,7 +185,11 @@ xp_lazy_block_add(struct engine *e, const char *begin, size_t nread,
 		memcpy(b->watch, ps->watch, ps->nw * sizeof(*b->watch));
 		b->nw = ps->nw;
 		xp_runner_status(st, late != 0, &b->res);
-		b->res.forked = ps->served;
+		/* counted as its run would be: a PASS from the fork server
+		 * while it serves, a failure by exec (check_fork.c) */
+		b->res.forked = b->res.kind == XP_RES_PASS &&
+			e->o->check.fork_server && e->fork_off == NULL;
+		b->served = ps->served;
 		b->usable = !ps->served || b->res.kind == XP_RES_PASS;
 	}
 	lz->blocks = xp_engine_grow(lz->blocks, &lz->blocks_cap,
@@ -227,7 +232,7 @@ xp_lazy_block_run(struct engine *e, struct lazy_block *b,
 		if (fd >= 0)
 			close(fd);
 	}
-	struct lazy_parse ps = { b->watch, b->nw, b->dir, b->res.forked };
+	struct lazy_parse ps = { b->watch, b->nw, b->dir, b->served };
 	size_t nread = xp_lazy_parse_log(e, b->text, &ps, d);
 	block_free(b, false); /* its blocks are lz->blocks now */
 	return nread;

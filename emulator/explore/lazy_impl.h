@@ -36,6 +36,7 @@ struct lazy_block {
 	uint64_t known, fresh;   /* the bytes known before, read */
 	bool usable;             /* well formed, and not a failure where
 				  * only a PASS is taken */
+	bool served;             /* its root ran in the fork server */
 	struct xp_result res;
 	char *out;               /* its output file, NULL: none (a PASS) */
 	char *text;              /* its records */

@@ -1,0 +1,300 @@
+/*
+ * lazy_fork_proc.c -- libpmemu-lazy.so: what a child forked at a read
+ * (lazy_fork.c) must own, and its parent get back when it ends: the
+ * image files (a copy, restored page by page), the check's descriptors
+ * on them (their own open file descriptions, flocks), its output, its
+ * PMEMU_STATE; and the lazy-wait file the run's processes share
+ * (lazy_wait.h), by pread and pwrite: no mapping of ours near the
+ * check's (a stray access of its own faults as without us). System calls
+ * only but setenv (in the child, after the fork).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lazy_fork_proc.h"
+#include "lazy_io.h"
+
+#define LF_CHUNK (64u << 10) /* bytes compared at a time in a restore */
+#define LF_STATE_MAX 8192   /* a state id */
+#define LF_FD_HIGH 900      /* ours, above what a check opens */
+
+struct lf_files lfp = { .wait_fd = -1 };
+
+/* io -- the whole of a pread (write: pwrite) of fd, raw (our hooks would
+ * decide the lines it covers); 0 or -1 */
+int
+lf_io(bool write, int fd, void *buf, size_t len, off_t off)
+{
+	while (len > 0) {
+		long n = syscall(write ? SYS_pwrite64 : SYS_pread64, fd, buf,
+				len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return write || n < 0 ? -1 : (memset(buf, 0, len), 0);
+		buf = (uint8_t *)buf + n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+int
+lf_snapshot(struct lf_snap *s)
+{
+	struct stat st;
+	s->len = 0;
+	for (size_t i = 0; i < lfp.nfiles; i++) {
+		if (fstat(lfp.fd[i], &st) != 0)
+			return -1;
+		s->size[i] = st.st_size;
+		s->len += (size_t)st.st_size;
+	}
+	s->mem = mmap(NULL, s->len + 1, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->mem == MAP_FAILED)
+		return -1;
+	uint8_t *p = s->mem;
+	for (size_t i = 0; i < lfp.nfiles; p += s->size[i++])
+		if (lf_io(false, lfp.fd[i], p, (size_t)s->size[i], 0) != 0) {
+			munmap(s->mem, s->len + 1);
+			return -1;
+		}
+	return 0;
+}
+
+/* restore -- the image files as in s: their length, each page changed */
+void
+lf_restore(const struct lf_snap *s)
+{
+	static uint8_t buf[LF_CHUNK];
+	const uint8_t *p = s->mem;
+	for (size_t i = 0; i < lfp.nfiles; p += s->size[i++]) {
+		struct stat st;
+		if (fstat(lfp.fd[i], &st) != 0 || st.st_size != s->size[i])
+			if (ftruncate(lfp.fd[i], s->size[i]) != 0)
+				continue;
+		for (off_t at = 0; at < s->size[i]; at += LF_CHUNK) {
+			size_t n = s->size[i] - at < LF_CHUNK ?
+				(size_t)(s->size[i] - at) : LF_CHUNK;
+			if (lf_io(false, lfp.fd[i], buf, n, at) != 0)
+				break;
+			for (size_t pg = 0; pg < n; pg += 4096) {
+				size_t m = n - pg < 4096 ? n - pg : 4096;
+				if (memcmp(buf + pg, p + at + pg, m) != 0)
+					lf_io(true, lfp.fd[i], (void *)(p + at + pg),
+						m, at + (off_t)pg);
+			}
+		}
+	}
+}
+
+/* own_output -- the child's stdout and stderr to a file of its own,
+ * holding what the run printed so far */
+void
+lf_own_output(void)
+{
+	char path[4096 + 48];
+	snprintf(path, sizeof(path), "%s.lazy-out-%ld", lfp.image,
+			(long)getpid());
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY |
+			O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	struct stat o1, o2;
+	bool one = fstat(1, &o1) == 0, two = fstat(2, &o2) == 0;
+	off_t end = one && S_ISREG(o1.st_mode) ?
+		(off_t)syscall(SYS_lseek, 1, 0, SEEK_CUR) : 0;
+	static uint8_t buf[4096];
+	for (off_t at = 0; at < end; at += sizeof(buf)) {
+		size_t n = end - at < (off_t)sizeof(buf) ? (size_t)(end - at) :
+			sizeof(buf);
+		if (lf_io(false, 1, buf, n, at) != 0 || lf_io(true, fd, buf, n, at))
+			break;
+	}
+	syscall(SYS_lseek, fd, end, SEEK_SET);
+	if (one)
+		dup2(fd, 1);
+	if (two && (!one || (o1.st_dev == o2.st_dev &&
+			o1.st_ino == o2.st_ino)))
+		dup2(fd, 2);
+	syscall(SYS_close, fd);
+}
+
+/* image_fds -- the check's descriptors of image files (at most LF_FDS)
+ * and their flocks, into v; their count */
+size_t
+lf_image_fds(struct lf_fd *v)
+{
+	size_t n = 0;
+	char path[64], buf[1024];
+	for (int fd = 0; fd < LF_FDS; fd++) {
+		long file = lw_image_file(fd);
+		if (file < 0 || fd == lfp.fd[file])
+			continue;
+		v[n] = (struct lf_fd){ fd, 0, file };
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		int in = (int)syscall(SYS_openat, AT_FDCWD, path,
+				O_RDONLY | O_CLOEXEC);
+		long len = in < 0 ? -1 :
+			syscall(SYS_read, in, buf, sizeof(buf) - 1);
+		if (in >= 0)
+			syscall(SYS_close, in);
+		buf[len > 0 ? len : 0] = '\0';
+		const char *l = strstr(buf, "FLOCK");
+		if (l != NULL)
+			v[n].lock = strstr(l, "WRITE") ? LOCK_EX : LOCK_SH;
+		n++;
+	}
+	return n;
+}
+
+/* own_fds -- the child's image descriptors on open file descriptions
+ * of its own, as the parent's were (position, flags, flock): what it
+ * closes, seeks or unlocks does not touch the parent's, and a program it
+ * runs can lock the file as in a run of its own */
+int
+lf_own_fds(const struct lf_fd *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fl = fcntl(v[i].fd, F_GETFL), fdfl = fcntl(v[i].fd, F_GETFD);
+		off_t at = (off_t)syscall(SYS_lseek, v[i].fd, 0, SEEK_CUR);
+		int nfd = fl < 0 || lfp.path[v[i].file] == NULL ? -1 :
+			(int)syscall(SYS_openat, AT_FDCWD, lfp.path[v[i].file],
+				fl & ~(O_CREAT | O_EXCL | O_TRUNC), 0);
+		if (nfd < 0)
+			return -1;
+		if (at > 0)
+			syscall(SYS_lseek, nfd, at, SEEK_SET);
+		dup3(nfd, v[i].fd, fdfl & FD_CLOEXEC ? O_CLOEXEC : 0);
+		syscall(SYS_close, nfd);
+		if (v[i].lock && flock(v[i].fd, v[i].lock | LOCK_NB) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* lock_fds -- the parent's flocks off (lock false) or back on */
+void
+lf_lock_fds(const struct lf_fd *v, size_t n, bool lock)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].lock)
+			flock(v[i].fd, lock ? v[i].lock | LOCK_NB : LOCK_UN);
+}
+
+/* id_key -- the line a part of a state id names, "<region>.<off hex>" */
+static bool
+id_key(const char *part, unsigned long long *region, unsigned long long *off)
+{
+	return sscanf(part, "%llu.%llx=", region, off) == 2;
+}
+
+/* own_state -- PMEMU_STATE of the run with part (of its id) for its
+ * line: the parts in the order of their lines (stateid.c), "=-" none */
+void
+lf_own_state(const char *part)
+{
+	static char id[LF_STATE_MAX];
+	const char *cur = getenv("PMEMU_STATE");
+	unsigned long long r, o, pr, po;
+	if (cur == NULL || !id_key(part, &pr, &po))
+		return;
+	bool lost = strstr(part, "=-") != NULL, put = lost;
+	const char *p = strchr(cur, ':');
+	size_t n = p ? (size_t)(p - cur) : strlen(cur), at = n;
+	if (n >= sizeof(id))
+		return;
+	memcpy(id, cur, n);
+	char sep = ':';
+	while (p != NULL) {
+		const char *q = p + 1, *end = strchr(q, ',');
+		size_t len = end ? (size_t)(end - q) : strlen(q);
+		p = end;
+		bool ok = id_key(q, &r, &o);
+		if (!put && (!ok || r > pr || (r == pr && o > po))) {
+			at += (size_t)snprintf(id + at, sizeof(id) - at, "%c%s",
+					sep, part);
+			sep = ',';
+			put = true;
+		}
+		if (ok && r == pr && o == po)
+			continue;
+		at += (size_t)snprintf(id + at, sizeof(id) - at, "%c%.*s", sep,
+				(int)len, q);
+		sep = ',';
+		if (at >= sizeof(id))
+			return;
+	}
+	if (!put)
+		at += (size_t)snprintf(id + at, sizeof(id) - at, "%c%s", sep,
+				part);
+	if (at < sizeof(id))
+		setenv("PMEMU_STATE", id, 1);
+}
+
+
+void
+lf_snap_free(struct lf_snap *s)
+{
+	munmap(s->mem, s->len + 1);
+}
+
+int
+lf_wait_create(void)
+{
+	char path[sizeof(lfp.image) + 16];
+	snprintf(path, sizeof(path), "%s.lazy-wait", lfp.image);
+	/* the first process of the run creates it: the root */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+			O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, LF_FD_HIGH);
+	syscall(SYS_close, fd);
+	if (high < 0 || ftruncate(high, sizeof(struct lw_wait)) != 0)
+		return -1;
+	lfp.wait_fd = high;
+	return 0;
+}
+
+struct lw_wait_level
+lf_wait_level(unsigned d)
+{
+	struct lw_wait_level l = { 0, 0, 0, 0 };
+	if (lf_io(false, lfp.wait_fd, &l, sizeof(l),
+			(off_t)offsetof(struct lw_wait, lvl[d])) != 0)
+		memset(&l, 0, sizeof(l));
+	return l;
+}
+
+void
+lf_wait_set(unsigned d, const struct lw_wait_level *l)
+{
+	lf_io(true, lfp.wait_fd, (void *)l, sizeof(*l),
+			(off_t)offsetof(struct lw_wait, lvl[d]));
+}
+
+uint64_t
+lf_wait_forks(bool add)
+{
+	uint64_t n = 0;
+	lf_io(false, lfp.wait_fd, &n, sizeof(n), 0);
+	if (add) {
+		n++;
+		lf_io(true, lfp.wait_fd, &n, sizeof(n), 0);
+	}
+	return n;
+}

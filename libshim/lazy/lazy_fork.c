@@ -366,7 +366,7 @@ fork_each(size_t i, uint64_t known, uint64_t fresh, const uint32_t *pick,
 	off_t pos[LF_FDS];
 	for (int fd = 0; fd < LF_FDS; fd++)
 		pos[fd] = (off_t)syscall(SYS_lseek, fd, 0, SEEK_CUR);
-	struct lf_fd fds[LF_FDS];
+	static struct lf_fd fds[LF_FDS]; /* one fork point per process */
 	size_t nfds = lf_image_fds(fds);
 	sigset_t all, old;
 	sigfillset(&all);
@@ -384,7 +384,7 @@ fork_each(size_t i, uint64_t known, uint64_t fresh, const uint32_t *pick,
 		lf_lock_fds(fds, nfds, false);
 		pid_t c = fork_plain();
 		if (c == 0) {
-			lf_snap_free(s);
+			lf_snap_free(s, true);
 			child(i, pick[k], self, fds, nfds, &old);
 			return;
 		}
@@ -413,7 +413,7 @@ fork_each(size_t i, uint64_t known, uint64_t fresh, const uint32_t *pick,
 	me.waited_ns += now_ns() - t0;
 	me.since_ns = 0;
 	lf_wait_set(lf.depth, &me);
-	lf_snap_free(s);
+	lf_snap_free(s, false);
 	/* the SIGCHLD of the children: no child of the check's (lone) */
 	struct timespec zero = { 0, 0 };
 	sigset_t chld;
@@ -439,7 +439,7 @@ lf_branch(size_t i, uint64_t known, uint64_t fresh)
 	int saved = errno;
 	uint32_t pick[lf.alt[i].n];
 	size_t n = branches(i, known, fresh, pick);
-	struct lf_snap s;
+	static struct lf_snap s; /* not on the stack: a handler's */
 	if (n > 0 && lf_snapshot(&s) == 0)
 		fork_each(i, known, fresh, pick, n, &s);
 	errno = saved;

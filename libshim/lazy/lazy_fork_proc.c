@@ -51,53 +51,137 @@ lf_io(bool write, int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* the snapshot's memory, kept for the next (not in a child:
+ * MADV_DONTFORK, no page tables to copy) */
+static struct {
+	uint8_t *mem;
+	size_t cap;
+} cache;
+
+/* add_range -- [a, b) of file i holds data (at most LF_RANGES: the last
+ * one then runs to the end) */
+static void
+add_range(struct lf_snap *s, size_t i, off_t a, off_t b)
+{
+	if (s->nr == LF_RANGES) {
+		s->r[s->nr - 1].b = b;
+		return;
+	}
+	s->r[s->nr++] = (struct lf_range){ i, a, b };
+	s->len += (size_t)(b - a);
+}
+
+/* data_ranges -- the data of file i from off to end (lseek SEEK_DATA) */
+static void
+data_ranges(struct lf_snap *s, size_t i, off_t off, off_t end)
+{
+	int fd = lfp.fd[i];
+	while (off < end) {
+		off_t d = (off_t)syscall(SYS_lseek, fd, off, SEEK_DATA);
+		if (d < 0 && errno != ENXIO) {
+			add_range(s, i, off, end); /* no SEEK_DATA: all */
+			return;
+		}
+		if (d < 0 || d >= end)
+			return;
+		off_t h = (off_t)syscall(SYS_lseek, fd, d, SEEK_HOLE);
+		h = h < 0 || h > end ? end : h;
+		add_range(s, i, d, h);
+		off = h;
+	}
+}
+
 int
 lf_snapshot(struct lf_snap *s)
 {
 	struct stat st;
-	s->len = 0;
+	s->len = s->nr = 0;
 	for (size_t i = 0; i < lfp.nfiles; i++) {
 		if (fstat(lfp.fd[i], &st) != 0)
 			return -1;
 		s->size[i] = st.st_size;
-		s->len += (size_t)st.st_size;
+		data_ranges(s, i, 0, st.st_size);
 	}
-	s->mem = mmap(NULL, s->len + 1, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->mem == MAP_FAILED)
-		return -1;
-	uint8_t *p = s->mem;
-	for (size_t i = 0; i < lfp.nfiles; p += s->size[i++])
-		if (lf_io(false, lfp.fd[i], p, (size_t)s->size[i], 0) != 0) {
-			munmap(s->mem, s->len + 1);
+	if (s->len > cache.cap) {
+		if (cache.mem != NULL)
+			munmap(cache.mem, cache.cap);
+		cache.cap = (s->len + (1u << 20)) & ~(size_t)((1u << 20) - 1);
+		cache.mem = mmap(NULL, cache.cap, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (cache.mem == MAP_FAILED) {
+			cache.mem = NULL;
+			cache.cap = 0;
 			return -1;
 		}
+		madvise(cache.mem, cache.cap, MADV_DONTFORK);
+	}
+	s->mem = cache.mem;
+	uint8_t *p = s->mem;
+	for (size_t k = 0; k < s->nr; p += s->r[k].b - s->r[k].a, k++)
+		if (lf_io(false, lfp.fd[s->r[k].file], p,
+				(size_t)(s->r[k].b - s->r[k].a), s->r[k].a) != 0)
+			return -1;
 	return 0;
 }
 
-/* restore -- the image files as in s: their length, each page changed */
+void
+lf_snap_free(struct lf_snap *s, bool child)
+{
+	(void)s;
+	if (child) /* the parent's, not mapped here */
+		cache.mem = NULL, cache.cap = 0;
+}
+
+/* restore_range -- [a, b) of file i as at p (NULL: zeros), each page
+ * that differs written back */
+static void
+restore_range(size_t i, off_t a, off_t b, const uint8_t *p)
+{
+	static uint8_t buf[LF_CHUNK], zero[4096];
+	for (off_t at = a; at < b; at += LF_CHUNK) {
+		size_t n = b - at < LF_CHUNK ? (size_t)(b - at) : LF_CHUNK;
+		if (lf_io(false, lfp.fd[i], buf, n, at) != 0)
+			return;
+		for (size_t pg = 0; pg < n; pg += 4096) {
+			size_t m = n - pg < 4096 ? n - pg : 4096;
+			const uint8_t *want = p ? p + (at - a) + pg : zero;
+			if (memcmp(buf + pg, want, m) != 0)
+				lf_io(true, lfp.fd[i], (void *)want, m,
+						at + (off_t)pg);
+		}
+	}
+}
+
+/* restore_holes -- the data the child put in [a, b) of file i, a hole
+ * in s: zeros again */
+static void
+restore_holes(size_t i, off_t a, off_t b)
+{
+	static struct lf_snap now; /* not on the stack: a handler's */
+	now.nr = 0;
+	data_ranges(&now, i, a, b);
+	for (size_t k = 0; k < now.nr; k++)
+		restore_range(i, now.r[k].a, now.r[k].b, NULL);
+}
+
 void
 lf_restore(const struct lf_snap *s)
 {
-	static uint8_t buf[LF_CHUNK];
 	const uint8_t *p = s->mem;
-	for (size_t i = 0; i < lfp.nfiles; p += s->size[i++]) {
+	size_t k = 0;
+	for (size_t i = 0; i < lfp.nfiles; i++) {
 		struct stat st;
 		if (fstat(lfp.fd[i], &st) != 0 || st.st_size != s->size[i])
 			if (ftruncate(lfp.fd[i], s->size[i]) != 0)
 				continue;
-		for (off_t at = 0; at < s->size[i]; at += LF_CHUNK) {
-			size_t n = s->size[i] - at < LF_CHUNK ?
-				(size_t)(s->size[i] - at) : LF_CHUNK;
-			if (lf_io(false, lfp.fd[i], buf, n, at) != 0)
-				break;
-			for (size_t pg = 0; pg < n; pg += 4096) {
-				size_t m = n - pg < 4096 ? n - pg : 4096;
-				if (memcmp(buf + pg, p + at + pg, m) != 0)
-					lf_io(true, lfp.fd[i], (void *)(p + at + pg),
-						m, at + (off_t)pg);
-			}
+		off_t hole = 0;
+		for (; k < s->nr && s->r[k].file == i; k++) {
+			restore_holes(i, hole, s->r[k].a);
+			restore_range(i, s->r[k].a, s->r[k].b, p);
+			p += s->r[k].b - s->r[k].a;
+			hole = s->r[k].b;
 		}
+		restore_holes(i, hole, s->size[i]);
 	}
 }
 
@@ -245,12 +329,6 @@ lf_own_state(const char *part)
 		setenv("PMEMU_STATE", id, 1);
 }
 
-
-void
-lf_snap_free(struct lf_snap *s)
-{
-	munmap(s->mem, s->len + 1);
-}
 
 int
 lf_wait_create(void)

@@ -24,11 +24,20 @@ struct lf_files {
 };
 extern struct lf_files lfp __attribute__((visibility("hidden")));
 
-/* a copy of the image files */
+#define LF_RANGES 256    /* data ranges of the image files copied */
+
+/* a copy of the image files: their data ranges (SEEK_DATA), the rest
+ * holes */
+struct lf_range {
+	size_t file;
+	off_t a, b;
+};
 struct lf_snap {
-	uint8_t *mem;
+	uint8_t *mem;          /* the ranges' bytes, in order */
 	size_t len;
 	off_t size[LF_FILES_MAX];
+	struct lf_range r[LF_RANGES];
+	size_t nr;
 };
 
 /* an image file's descriptor of the check (its open file description is
@@ -43,9 +52,11 @@ struct lf_fd {
  * decide the lines it covers); 0 or -1 */
 int lf_io(bool write, int fd, void *buf, size_t len, off_t off)
 	__attribute__((visibility("hidden")));
-/* s: a copy of the image files (0), or -1; lf_snap_free ends it */
+/* s: a copy of the image files (0), or -1; lf_snap_free ends it (in a
+ * child forked with it: child) */
 int lf_snapshot(struct lf_snap *s) __attribute__((visibility("hidden")));
-void lf_snap_free(struct lf_snap *s) __attribute__((visibility("hidden")));
+void lf_snap_free(struct lf_snap *s, bool child)
+	__attribute__((visibility("hidden")));
 /* the image files as in s: their length, each page changed */
 void lf_restore(const struct lf_snap *s) __attribute__((visibility("hidden")));
 /* the child's stdout and stderr to <image>.lazy-out-<pid>, holding what

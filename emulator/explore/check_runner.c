@@ -105,8 +105,8 @@ xp_runner_reap(pid_t pid)
 	return st;
 }
 
-static double
-now_s(void)
+double
+xp_runner_now(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -125,7 +125,7 @@ xp_runner_lazy_waited(const char *dir)
 	ssize_t n = pread(fd, &l, sizeof(l), offsetof(struct lw_wait, lvl));
 	close(fd);
 	return n == (ssize_t)sizeof(l) ?
-		(double)lw_wait_ns(&l, (uint64_t)(now_s() * 1e9)) / 1e9 : 0;
+		(double)lw_wait_ns(&l, (uint64_t)(xp_runner_now() * 1e9)) / 1e9 : 0;
 }
 
 /* wait_child -- waits for pid up to timeout_s of its own time (lazy_dir:
@@ -137,9 +137,9 @@ wait_child(pid_t pid, double timeout_s, const char *lazy_dir,
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	bool timed_out = false;
-	double start = now_s(), waited = 0;
+	double start = xp_runner_now(), waited = 0;
 	while (pidfd >= 0 && timeout_s > 0) {
-		double left = timeout_s - (now_s() - start - waited);
+		double left = timeout_s - (xp_runner_now() - start - waited);
 		if (left > 0 && poll_in(pidfd, left < 0.001 ? 0.001 : left))
 			break;
 		double w = lazy_dir ? xp_runner_lazy_waited(lazy_dir) : 0;

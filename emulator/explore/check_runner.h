@@ -56,6 +56,8 @@ enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_HOW,
 #define XP_REQ_HOW_EXEC "x"
 #define XP_REQ_MAX_FIELDS 16
 
+/* CLOCK_MONOTONIC in seconds */
+double xp_runner_now(void);
 /* lazy: the seconds the check's root process in image directory dir
  * has waited for the children libpmemu-lazy.so forked at its reads (not
  * its own time against the timeout; libshim/lazy/lazy_wait.h) */

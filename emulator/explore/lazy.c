@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../libshim/lazy/lazy_branch.h"
 #include "check.h"
 #include "engine_impl.h"
 #include "lazy_impl.h"
@@ -210,17 +211,12 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	return 0;
 }
 
-/* same_bytes -- contents a and b of a line of len bytes agree on mask
- * (a line over 64 bytes: whole) */
-static bool
-same_bytes(const uint8_t *a, const uint8_t *b, uint64_t mask, uint32_t len)
+/* open_content -- distinct content k of open line ctx */
+static const uint8_t *
+open_content(const void *ctx, size_t k)
 {
-	if (len > 64)
-		return memcmp(a, b, len) == 0;
-	for (uint32_t i = 0; i < len; i++)
-		if ((mask >> i & 1) && a[i] != b[i])
-			return false;
-	return true;
+	const struct xp_open *ol = ctx;
+	return xp_open_content(ol, ol->distinct[k]);
 }
 
 /* branch_read -- read j of node k's run saw the bytes fresh of line in
@@ -237,18 +233,8 @@ branch_read(struct engine *e, size_t k, size_t j, size_t line,
 	uint32_t run_pick = lz->node[k].pick[line];
 	const uint8_t *run = xp_open_content(ol, run_pick);
 	for (size_t d = 0; d < ol->ndistinct; d++) {
-		const uint8_t *c = xp_open_content(ol, ol->distinct[d]);
-		if (!same_bytes(c, run, known, ol->line_len) ||
-				same_bytes(c, run, fresh, ol->line_len))
-			continue;
-		/* the first outcome with these bytes stands for them */
-		bool first = true;
-		for (size_t p = 0; p < d && first; p++) {
-			const uint8_t *q = xp_open_content(ol, ol->distinct[p]);
-			first = !same_bytes(q, run, known, ol->line_len) ||
-				!same_bytes(q, c, fresh, ol->line_len);
-		}
-		if (!first)
+		if (!lw_is_branch(open_content, ol, d, run, known, fresh,
+				ol->line_len))
 			continue;
 		size_t child = new_node(e, k); /* lz->node may move */
 		memcpy(lz->node[child].known, run_known,

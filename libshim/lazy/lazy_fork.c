@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lazy_branch.h"
 #include "lazy_fork.h"
 #include "lazy_io.h"
 #include "lazy_lines.h"
@@ -59,7 +60,7 @@
 #define LF_ID_MAX 64        /* a line's part of a state id */
 
 struct lf_alts {
-	uint32_t n, cap;
+	uint32_t n, cap, len;
 	long pick;          /* pmemu's index of the run's content, -1 */
 	uint32_t *d;        /* pmemu's index of each content */
 	uint8_t *bytes;     /* n contents of the line's length */
@@ -109,6 +110,7 @@ add_alt(size_t line, unsigned long d, const char *hex)
 		lf.nalt = line + 1;
 	}
 	struct lf_alts *a = &lf.alt[line];
+	a->len = len;
 	if (hex == NULL) {
 		a->pick = (long)d;
 		return;
@@ -198,18 +200,6 @@ lf_start(const char *image)
 	return;
 off:
 	lf.on = false;
-}
-
-/* same -- contents a and b of a line agree on mask (lazy.c same_bytes) */
-static bool
-same(const uint8_t *a, const uint8_t *b, uint64_t mask, uint32_t len)
-{
-	if (len > 64)
-		return memcmp(a, b, len) == 0;
-	for (uint32_t i = 0; i < len; i++)
-		if ((mask >> i & 1) && a[i] != b[i])
-			return false;
-	return true;
 }
 
 /* lone -- no thread, no live child, stdin not a pipe or socket */
@@ -329,31 +319,28 @@ fork_plain(void)
 	return raw != NULL ? raw() : (pid_t)syscall(SYS_fork);
 }
 
-/* branches -- the contents of line i to fork for (into pick): the first
- * of each other content of the fresh bytes among those that agree with
- * the run's on the known ones (lazy.c branch_read); their count */
+/* alt_content -- content k of a line's lf_alts (ctx) */
+static const uint8_t *
+alt_content(const void *ctx, size_t k)
+{
+	const struct lf_alts *a = ctx;
+	return a->bytes + k * a->len;
+}
+
+/* branches -- the contents of line i to fork for (into pick), as pmemu
+ * branches (lazy_branch.h); their count */
 static size_t
 branches(size_t i, uint64_t known, uint64_t fresh, uint32_t *pick)
 {
 	const struct lf_alts *a = &lf.alt[i];
-	uint32_t len = lw_line_at(i)->len, n = 0;
+	uint32_t n = 0;
 	const uint8_t *run = NULL;
 	for (uint32_t k = 0; k < a->n; k++)
 		if ((long)a->d[k] == a->pick)
-			run = a->bytes + (size_t)k * len;
-	for (uint32_t k = 0; run != NULL && k < a->n; k++) {
-		const uint8_t *c = a->bytes + (size_t)k * len;
-		if (!same(c, run, known, len) || same(c, run, fresh, len))
-			continue;
-		bool first = true;
-		for (uint32_t p = 0; p < k && first; p++) {
-			const uint8_t *q = a->bytes + (size_t)p * len;
-			first = !same(q, run, known, len) ||
-				!same(q, c, fresh, len);
-		}
-		if (first)
+			run = alt_content(a, k);
+	for (uint32_t k = 0; run != NULL && k < a->n; k++)
+		if (lw_is_branch(alt_content, a, k, run, known, fresh, a->len))
 			pick[n++] = k;
-	}
 	return n;
 }
 

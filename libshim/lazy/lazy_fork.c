@@ -189,12 +189,8 @@ lf_start(const char *image)
 		syscall(SYS_close, pfd);
 	if (lf_wait_create() != 0)
 		goto off;
-	for (size_t i = 0; i < lfp.nfiles; i++) {
-		lfp.fd[i] = lfp.path[i] == NULL ? -1 : (int)syscall(SYS_openat,
-				AT_FDCWD, lfp.path[i], O_RDWR | O_CLOEXEC);
-		if (lfp.fd[i] < 0)
-			goto off;
-	}
+	if (lf_open_files() != 0)
+		goto off;
 	lf.self = getpid();
 	lf_wait_set(0, &(struct lw_wait_level){ 0, 0, lf.self, 0 });
 	return;
@@ -246,7 +242,7 @@ child(size_t i, uint32_t a, pid_t parent, const struct lf_fd *v, size_t nv,
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
-		_exit(127);
+		_exit(127); /* its parent is gone: no one reads its verdict */
 	setpgid(0, 0); /* its subtree: a timeout kills its group */
 	lf.self = getpid();
 	lf.depth++;
@@ -254,8 +250,12 @@ child(size_t i, uint32_t a, pid_t parent, const struct lf_fd *v, size_t nv,
 	const struct lw_line *l = lw_line_at(i);
 	if (lf_own_fds(v, nv) != 0 || lf_io(true, lfp.fd[l->file],
 			lf.alt[i].bytes + (size_t)a * l->len, l->len,
-			(off_t)l->off) != 0)
+			(off_t)l->off) != 0) {
+		/* not the run: the parent says so, pmemu makes it */
+		lf_wait_set(lf.depth, &(struct lw_wait_level){ 0, 0, lf.self,
+				1 });
 		_exit(126);
+	}
 	lf_own_output();
 	lf_own_state(lf.alt[i].id[a]);
 	lw_lines_forked();
@@ -276,9 +276,10 @@ kill_below(void)
 }
 
 /* wait_for -- child c's wait status, killing it (its group and those
- * below it) past the timeout of its own time: late */
+ * below it) past the timeout of its own time: late; broken: it could
+ * not become the run */
 static int
-wait_for(pid_t c, bool *late)
+wait_for(pid_t c, bool *late, bool *broken)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, c, 0), st = 0;
 	uint64_t start = now_ns();
@@ -301,6 +302,7 @@ wait_for(pid_t c, bool *late)
 		;
 	if (pfd >= 0)
 		syscall(SYS_close, pfd);
+	*broken = lf_wait_level(lf.depth + 1).broken != 0;
 	/* the levels below are done */
 	for (unsigned d = lf.depth + 1; d < LW_WAIT_DEPTH &&
 			lf_wait_level(d).pid != 0; d++)
@@ -380,14 +382,16 @@ fork_each(size_t i, uint64_t known, uint64_t fresh, const uint32_t *pick,
 			record("] F\n");
 			break;
 		}
-		bool late;
-		int st = wait_for(c, &late);
+		bool late, broken;
+		int st = wait_for(c, &late, &broken);
 		lf_restore(s);
 		lf_lock_fds(fds, nfds, true);
 		for (int fd = 0; fd < LF_FDS; fd++)
 			if (pos[fd] >= 0)
 				syscall(SYS_lseek, fd, pos[fd], SEEK_SET);
-		if (!late && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		if (broken) {
+			record("] F\n");
+		} else if (!late && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			char path[sizeof(lfp.image) + 48];
 			snprintf(path, sizeof(path), "%s.lazy-out-%ld",
 					lfp.image, (long)c);
@@ -421,7 +425,7 @@ lf_branch(size_t i, uint64_t known, uint64_t fresh)
 	const struct lw_line *l = lw_line_at(i);
 	if (lw_line_written(i) != 0 || lw_file_stored() ||
 			lw_private_mapped(l->file, l->off, l->off + l->len) ||
-			!lone())
+			!lone() || !lf_fds_ours())
 		return;
 	int saved = errno;
 	uint32_t pick[lf.alt[i].n];

@@ -330,6 +330,48 @@ lf_own_state(const char *part)
 }
 
 
+/* keep -- fd moved high (closed), as slot k of our files; -1 or it */
+static int
+keep(int fd, size_t k)
+{
+	struct stat st;
+	int high = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, LF_FD_HIGH);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	if (high < 0 || fstat(high, &st) != 0)
+		return -1;
+	lfp.dev[k] = st.st_dev;
+	lfp.ino[k] = st.st_ino;
+	return high;
+}
+
+int
+lf_open_files(void)
+{
+	for (size_t i = 0; i < lfp.nfiles; i++) {
+		lfp.fd[i] = lfp.path[i] == NULL ? -1 : keep((int)syscall(
+				SYS_openat, AT_FDCWD, lfp.path[i],
+				O_RDWR | O_CLOEXEC), i);
+		if (lfp.fd[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+bool
+lf_fds_ours(void)
+{
+	struct stat st;
+	for (size_t i = 0; i <= lfp.nfiles; i++) {
+		size_t k = i < lfp.nfiles ? i : LF_FILES_MAX;
+		int fd = i < lfp.nfiles ? lfp.fd[i] : lfp.wait_fd;
+		if (fstat(fd, &st) != 0 || st.st_dev != lfp.dev[k] ||
+				st.st_ino != lfp.ino[k])
+			return false;
+	}
+	return true;
+}
+
 int
 lf_wait_create(void)
 {
@@ -340,8 +382,7 @@ lf_wait_create(void)
 			O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, LF_FD_HIGH);
-	syscall(SYS_close, fd);
+	int high = keep(fd, LF_FILES_MAX);
 	if (high < 0 || ftruncate(high, sizeof(struct lw_wait)) != 0)
 		return -1;
 	lfp.wait_fd = high;

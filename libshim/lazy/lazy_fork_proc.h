@@ -21,6 +21,8 @@ struct lf_files {
 	size_t nfiles;
 	char image[4096];      /* PMEMU_IMAGE */
 	int wait_fd;           /* <image>.lazy-wait */
+	dev_t dev[LF_FILES_MAX + 1]; /* what fd (and wait_fd, last) */
+	ino_t ino[LF_FILES_MAX + 1]; /* are open on */
 };
 extern struct lf_files lfp __attribute__((visibility("hidden")));
 
@@ -77,6 +79,11 @@ void lf_lock_fds(const struct lf_fd *v, size_t n, bool lock)
 void lf_own_state(const char *part) __attribute__((visibility("hidden")));
 /* the wait file: created by the run's root (0), or -1 (not the root) */
 int lf_wait_create(void) __attribute__((visibility("hidden")));
+/* the image files opened (ours); 0 or -1 */
+int lf_open_files(void) __attribute__((visibility("hidden")));
+/* our descriptors are still on our files (the check may have closed
+ * them, and opened others under their numbers) */
+bool lf_fds_ours(void) __attribute__((visibility("hidden")));
 struct lw_wait_level lf_wait_level(unsigned d)
 	__attribute__((visibility("hidden")));
 void lf_wait_set(unsigned d, const struct lw_wait_level *l)

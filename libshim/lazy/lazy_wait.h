@@ -14,7 +14,7 @@ struct lw_wait_level {
 	uint64_t waited_ns;  /* waited for children, done */
 	uint64_t since_ns;   /* waiting since (CLOCK_MONOTONIC), 0: not */
 	int32_t pid;         /* the process at this level now, 0: none */
-	int32_t pad;
+	int32_t broken;      /* it could not become the run: no verdict */
 };
 
 struct lw_wait {

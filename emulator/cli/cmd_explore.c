@@ -44,7 +44,7 @@ static const char usage_text[] =
 "  --explore MODE       eager (every state) or lazy (the states of the\n"
 "                       lines the check reads; docs/explore.md)\n"
 "  --lazy-fork on|off   lazy: the check forks at its first read of a line\n"
-"                       per other outcome instead of running again (on)\n"
+"                       per other outcome instead of running again (off)\n"
 "  --budget N           lazy: at most N runs of the check per crash point\n"
 "                       (10000)\n"
 "  --error-on-unpersisted-read  lazy: a read by the check of data that was\n"
@@ -550,7 +550,6 @@ cmd_explore(int argc, char **argv)
 	a.o.shard_k = a.o.shard_n = 1;
 	a.o.explain = true;
 	a.o.budget = 10000;
-	a.o.lazy_fork = true;
 	a.o.progress = isatty(2);
 	a.o.check.timeout_s = 10;
 	a.o.check.fork_server = true;

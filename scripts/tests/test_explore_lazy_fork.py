@@ -117,8 +117,8 @@ def explore(trace, check, mode, d, fork, *extra, env=None):
     js = d / ("%s-%s.json" % (mode, fork))
     r = subprocess.run([PMEMU, "explore", "--explore", "lazy", "--trace",
                         str(trace), "--strategy", "pessimistic,inflight",
-                        "--no-progress", "--no-explain", "--jobs", "1",
-                        "--lazy-fork", fork, "--check",
+                        "--no-progress", "--no-explain", "--lazy-fork", fork,
+                        "--check",
                         "%s %s {pmem} %s" % (check, mode, log), "--json",
                         str(js), *extra], capture_output=True, text=True,
                        env=env)
@@ -151,9 +151,12 @@ def compare(tmp_path, check, mode, *extra, env=None, forks=True):
 
 
 @pytest.mark.parametrize("server", ["on", "off"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_failing_leaf_has_the_state_and_report_of_runs_from_the_start(
-        tmp_path, check, server):
-    rep = compare(tmp_path, check, "fail", "--fork-server", server)
+        tmp_path, check, server, jobs):
+    """(--jobs 2: the runs of the shard workers, lazy_pool.c)"""
+    rep = compare(tmp_path, check, "fail", "--fork-server", server,
+                  "--jobs", jobs)
     assert rep["verdict"] == "fail"
     assert [f["state"].split(":")[1] for f in rep["failures"]] == ["0.0=w1"]
     # what it printed before the fork and after
@@ -165,20 +168,22 @@ def test_a_leaf_that_writes_its_image_leaves_the_next_one_pristine(
         tmp_path, check):
     """a leaf's recovery writes the image and grows it: its parent puts
     it back before the next leaf and goes on (each checks it: exit 2)"""
-    rep = compare(tmp_path, check, "recover", "--fork-server", "off")
+    rep = compare(tmp_path, check, "recover", "--fork-server", "off",
+                  "--jobs", "1")
     assert rep["verdict"] == "pass", rep["failures"]
 
 
 def test_a_leaf_that_hangs_is_killed_with_verdict_hang(tmp_path, check):
     rep = compare(tmp_path, check, "hang", "--fork-server", "off",
-                  "--timeout", "1")
+                  "--jobs", "1", "--timeout", "1")
     assert rep["counts"]["timeouts"] >= 1
     assert rep["failures"][0]["state"].split(":")[1] == "0.0=w1"
 
 
 @pytest.mark.parametrize("mode", ["kill", "segv"])
 def test_a_leaf_killed_by_a_signal_has_that_verdict(tmp_path, check, mode):
-    rep = compare(tmp_path, check, mode, "--fork-server", "off")
+    rep = compare(tmp_path, check, mode, "--fork-server", "off",
+                  "--jobs", "1")
     assert rep["verdict"] == "fail"
     assert rep["counts"]["crashes"] >= 1
 
@@ -189,7 +194,7 @@ def test_time_waiting_for_forked_leaves_is_not_the_roots(tmp_path, check):
     leaf); and 1 run at the exit"""
     env = dict(os.environ, SLOW_MS="800")
     rep = compare(tmp_path, check, "slow", "--fork-server", "off",
-                  "--timeout", "4", env=env)
+                  "--jobs", "1", "--timeout", "4", env=env)
     assert rep["verdict"] == "pass", rep["failures"]
     assert rep["counts"]["checks"] == 9
 

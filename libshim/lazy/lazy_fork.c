@@ -26,7 +26,8 @@
  * a live child process, in a process the root exec'd or forked, with a
  * pipe or socket for stdin, when the line is mapped privately or the
  * process stored into it (or into an image file through a file call), or
- * past the budget. Runs in the fault handler: system calls only.
+ * past the budget. Runs in the fault handler: system calls and
+ * snprintf, and setenv in the child after the fork (lazy_fork_proc.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -41,8 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>

@@ -204,3 +204,19 @@ def test_lazy_fork_is_checked(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode != 0
     assert "pmemu: error: --lazy-fork maybe: expected on or off" in r.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_temporary_directory_is_left_empty(tmp_path, check, jobs):
+    """the side files of each slot (spec, read log, the wait file its
+    root created) and the failing leaves' output files are removed: the
+    explore's directory under TMPDIR is gone at its end"""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    trace = in_flight_trace(tmp_path, 4096, [0, 64, 128])
+    rep, runs = explore(trace, check, "fail", tmp_path, "on",
+                        "--fork-server", "off", "--jobs", jobs,
+                        env=dict(os.environ, TMPDIR=str(tmp)))
+    assert forked(runs)
+    assert rep["verdict"] == "fail"
+    assert sorted(os.listdir(tmp)) == []

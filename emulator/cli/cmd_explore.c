@@ -43,6 +43,8 @@ static const char usage_text[] =
 "                       --max-points=10000 points)\n"
 "  --explore MODE       eager (every state) or lazy (the states of the\n"
 "                       lines the check reads; docs/explore.md)\n"
+"  --lazy-fork on|off   lazy: the check forks at its first read of a line\n"
+"                       per other outcome instead of running again (off)\n"
 "  --budget N           lazy: at most N runs of the check per crash point\n"
 "                       (10000)\n"
 "  --error-on-unpersisted-read  lazy: a read by the check of data that was\n"
@@ -210,6 +212,11 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 		if (strcmp(v, "eager") != 0 && strcmp(v, "lazy") != 0)
 			return cli_error("--explore %s: eager or lazy", v);
 		o->lazy = strcmp(v, "lazy") == 0;
+	} else if ((v = cli_opt_value(argc, argv, i, "--lazy-fork"))) {
+		bool on = !strcmp(v, "on") || !strcmp(v, "yes");
+		if (!on && strcmp(v, "off") != 0 && strcmp(v, "no") != 0)
+			return cli_error("--lazy-fork %s: expected on or off", v);
+		o->lazy_fork = on;
 	} else if ((v = cli_opt_value(argc, argv, i, "--budget"))) {
 		return parse_count("--budget", v, 1, &o->budget);
 	} else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))

@@ -44,14 +44,6 @@
 #define BLOB_MAX (256u << 10)
 #define SHARE_ONE 1024u   /* fail_share of every check failing */
 
-static double
-now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 void
 xp_fork_kill(const struct xp_fork_server *s)
 {
@@ -117,7 +109,7 @@ next_msg(struct xp_fork_server *s, double deadline, char *buf, size_t len)
 			{ s->pidfd, POLLIN, 0 } };
 		int ms = -1;
 		if (deadline > 0) {
-			double left = deadline - now_s();
+			double left = deadline - xp_runner_now();
 			if (left <= 0)
 				return -1;
 			ms = (int)(left * 1000) + 1;
@@ -276,7 +268,7 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 			return 0;
 		}
 		/* what is left of the timeout (0 is none: at least 1 ms) */
-		double left = deadline > 0 ? deadline - now_s() : 0;
+		double left = deadline > 0 ? deadline - xp_runner_now() : 0;
 		*passed = plain(s, deadline > 0 && left < 0.001 ? 0.001 : left,
 				res);
 		return 0;
@@ -286,7 +278,7 @@ start(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 /* served -- one state through the running server: true with a PASS */
 static bool
 served(struct xp_fork_server *s, char **envp, double deadline,
-		struct xp_result *res)
+		const char *lazy_dir, struct xp_result *res)
 {
 	static char buf[BLOB_MAX];
 	char msg[MSG_MAX];
@@ -297,7 +289,12 @@ served(struct xp_fork_server *s, char **envp, double deadline,
 	if (got != 1 || msg[0] != 'C')
 		return false;
 	s->child = (pid_t)atol(msg + 2);
-	got = next_msg(s, deadline, msg, sizeof(msg));
+	double waited = 0, w;
+	/* the time it waited for children forked at reads is not its own */
+	while ((got = next_msg(s, deadline > 0 ? deadline + waited : 0, msg,
+			sizeof(msg))) < 0 && lazy_dir != NULL &&
+			(w = xp_runner_lazy_waited(lazy_dir)) > waited)
+		waited = w;
 	if (got != 1 || msg[0] != 'W')
 		return false; /* a hang (killed with the server), or lost */
 	s->child = 0;
@@ -320,7 +317,7 @@ xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 		turn_off(s, "the fork server failed 3 times in a row");
 	if (s->off != NULL)
 		return false;
-	double deadline = cfg->timeout_s > 0 ? now_s() + cfg->timeout_s : 0;
+	double deadline = cfg->timeout_s > 0 ? xp_runner_now() + cfg->timeout_s : 0;
 	bool passed = false;
 	char where[2 * PATH_MAX + 2];
 	snprintf(where, sizeof(where), "%s\n%s", pmem, dir);
@@ -339,7 +336,7 @@ xp_fork_check(struct xp_fork_server *s, const struct xp_runner_cfg *cfg,
 			return passed;
 		}
 	}
-	passed = served(s, envp, deadline, res);
+	passed = served(s, envp, deadline, cfg->lazy ? dir : NULL, res);
 	/* a child that ended cannot have changed its server; under lazy,
 	 * where most runs of a buggy check fail, the server stays */
 	bool keep = passed || (cfg->lazy && res->forked);

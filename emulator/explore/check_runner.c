@@ -15,6 +15,9 @@
  *       child is replaced after every failure and every RUNS_MAX checks.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <time.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../libshim/lazy/lazy_wait.h"
 #include "check_cmd.h"
 #include "check_fork.h"
 #include "check_reap.h"
@@ -101,15 +105,50 @@ xp_runner_reap(pid_t pid)
 	return st;
 }
 
-/* wait_child -- waits for pid up to timeout_s; kills its group past it */
+double
+xp_runner_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+double
+xp_runner_lazy_waited(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct lw_wait_level l;
+	snprintf(path, sizeof(path), "%s.lazy-wait", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = pread(fd, &l, sizeof(l), offsetof(struct lw_wait, lvl));
+	close(fd);
+	return n == (ssize_t)sizeof(l) ?
+		(double)lw_wait_ns(&l, (uint64_t)(xp_runner_now() * 1e9)) / 1e9 : 0;
+}
+
+/* wait_child -- waits for pid up to timeout_s of its own time (lazy_dir:
+ * the time it waited for the children libpmemu-lazy.so forked is not its
+ * own); kills its group past it */
 static void
-wait_child(pid_t pid, double timeout_s, struct xp_result *res)
+wait_child(pid_t pid, double timeout_s, const char *lazy_dir,
+		struct xp_result *res)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	bool timed_out = false;
-	if (pidfd >= 0 && timeout_s > 0 && poll_in(pidfd, timeout_s) == 0) {
-		xp_runner_kill_group(pid);
-		timed_out = true;
+	double start = xp_runner_now(), waited = 0;
+	while (pidfd >= 0 && timeout_s > 0) {
+		double left = timeout_s - (xp_runner_now() - start - waited);
+		if (left > 0 && poll_in(pidfd, left < 0.001 ? 0.001 : left))
+			break;
+		double w = lazy_dir ? xp_runner_lazy_waited(lazy_dir) : 0;
+		if (w <= waited) {
+			xp_runner_kill_group(pid);
+			timed_out = true;
+			break;
+		}
+		waited = w;
 	}
 	if (pidfd >= 0)
 		close(pidfd);
@@ -273,7 +312,7 @@ exec_check(const struct xp_runner_cfg *cfg, const struct xp_check_cmd *cmd,
 	if (rc != 0)
 		return error_result(res);
 	current_child = pid;
-	wait_child(pid, cfg->timeout_s, res);
+	wait_child(pid, cfg->timeout_s, cfg->lazy ? f[XP_REQ_DIR] : NULL, res);
 	current_child = 0;
 	xp_fork_note(&fork_server, res);
 }

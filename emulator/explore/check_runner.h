@@ -56,6 +56,13 @@ enum { XP_REQ_STATE, XP_REQ_MARKERS, XP_REQ_PMEM, XP_REQ_DIR, XP_REQ_HOW,
 #define XP_REQ_HOW_EXEC "x"
 #define XP_REQ_MAX_FIELDS 16
 
+/* CLOCK_MONOTONIC in seconds */
+double xp_runner_now(void);
+/* lazy: the seconds the check's root process in image directory dir
+ * has waited for the children libpmemu-lazy.so forked at its reads (not
+ * its own time against the timeout; libshim/lazy/lazy_wait.h) */
+double xp_runner_lazy_waited(const char *dir);
+
 /* forks the runner; close_fds (n of them) are closed in it (the other
  * runners' pipes, so each sees EOF when the explorer goes); 0 or -1 */
 int xp_runner_fork(const struct xp_runner_cfg *cfg, const int *close_fds,

@@ -31,6 +31,8 @@ struct xp_opts {
 	bool progress;
 	bool lazy;                  /* --explore lazy (lazy.c) */
 	unsigned long budget;       /* lazy: most runs at one crash point */
+	bool lazy_fork;             /* lazy: the check forks at its reads
+	                             * (--lazy-fork, lazy_fork.c) */
 	bool error_on_xread;        /* --error-on-unpersisted-read */
 	const char *tmpdir;
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM/SIGALRM */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../libshim/lazy/lazy_branch.h"
 #include "check.h"
 #include "engine_impl.h"
 #include "lazy_impl.h"
@@ -52,6 +53,7 @@ clear_nodes(struct xp_lazy *lz)
 		free(lz->node[i].pick);
 		free(lz->node[i].known);
 		free(lz->node[i].output);
+		xp_lazy_block_free(lz->node[i].fork);
 	}
 	lz->n = lz->started = 0;
 }
@@ -73,6 +75,7 @@ xp_lazy_delete(struct engine *e)
 	free(lz->bytes);
 	free(lz->unseen);
 	free(lz->first_unseen);
+	free(lz->blocks);
 	for (size_t i = 0; i < lz->how_cap; i++)
 		free(lz->how[i]);
 	free(lz->how);
@@ -202,50 +205,38 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	return 0;
 }
 
-/* same_bytes -- contents a and b of a line of len bytes agree on mask
- * (a line over 64 bytes: whole) */
-static bool
-same_bytes(const uint8_t *a, const uint8_t *b, uint64_t mask, uint32_t len)
+/* open_content -- distinct content k of open line ctx */
+static const uint8_t *
+open_content(const void *ctx, size_t k)
 {
-	if (len > 64)
-		return memcmp(a, b, len) == 0;
-	for (uint32_t i = 0; i < len; i++)
-		if ((mask >> i & 1) && a[i] != b[i])
-			return false;
-	return true;
+	const struct xp_open *ol = ctx;
+	return xp_open_content(ol, ol->distinct[k]);
 }
 
-/* branch_read -- a read of node k's run saw the bytes fresh of line in
+/* branch_read -- read j of node k's run saw the bytes fresh of line in
  * the content of its pick, having read known before: a new node per
  * other content of those bytes among the outcomes that agree with the
- * pick on known (the other lines as in the run at that read: run_known) */
+ * pick on known (the other lines as in the run at that read: run_known),
+ * with its run when the check forked it there (lazy_fork.c) */
 static void
-branch_read(struct engine *e, size_t k, size_t line, uint64_t known,
-		uint64_t fresh, const uint64_t *run_known)
+branch_read(struct engine *e, size_t k, size_t j, size_t line,
+		uint64_t known, uint64_t fresh, const uint64_t *run_known)
 {
 	struct xp_lazy *lz = e->lazy;
 	const struct xp_open *ol = &e->open.v[line];
 	uint32_t run_pick = lz->node[k].pick[line];
 	const uint8_t *run = xp_open_content(ol, run_pick);
 	for (size_t d = 0; d < ol->ndistinct; d++) {
-		const uint8_t *c = xp_open_content(ol, ol->distinct[d]);
-		if (!same_bytes(c, run, known, ol->line_len) ||
-				same_bytes(c, run, fresh, ol->line_len))
-			continue;
-		/* the first outcome with these bytes stands for them */
-		bool first = true;
-		for (size_t p = 0; p < d && first; p++) {
-			const uint8_t *q = xp_open_content(ol, ol->distinct[p]);
-			first = !same_bytes(q, run, known, ol->line_len) ||
-				!same_bytes(q, c, fresh, ol->line_len);
-		}
-		if (!first)
+		if (!lw_is_branch(open_content, ol, d, run, known, fresh,
+				ol->line_len))
 			continue;
 		size_t child = new_node(e, k); /* lz->node may move */
 		memcpy(lz->node[child].known, run_known,
 				e->open.n * sizeof(*run_known));
 		lz->node[child].pick[line] = ol->distinct[d];
 		lz->node[child].known[line] = known | fresh;
+		lz->node[child].fork = xp_lazy_block_take(e, j, line,
+				(uint32_t)d, known, fresh);
 	}
 }
 
@@ -268,9 +259,10 @@ branch(struct engine *e, size_t k, const struct xp_result *res,
 		xp_xread_access(lz->xr, line, lz->how[j]);
 		if (fresh == 0)
 			continue;
-		branch_read(e, k, line, run_known[line], fresh, run_known);
+		branch_read(e, k, j, line, run_known[line], fresh, run_known);
 		run_known[line] |= fresh;
 	}
+	xp_lazy_blocks_clear(lz);
 	/* the lines its run decided (xread_point) */
 	memcpy(lz->node[k].known, run_known, e->open.n * sizeof(*run_known));
 	free(run_known);
@@ -299,6 +291,8 @@ from_known(struct engine *e, size_t k, struct xp_line_set *lines,
 			if (e->open.v[i].line.region == kn->read[j].region &&
 					e->open.v[i].line.off == kn->read[j].off)
 				lz->order[j] = i;
+	xp_lazy_block_free(d->fork); /* known: its forked run not needed */
+	d->fork = NULL;
 	if (kn->imported) { /* a worker ran it: as if this process had */
 		kn->imported = false;
 		lz->runs++;
@@ -325,11 +319,35 @@ completed(struct engine *e, size_t slot, const struct xp_result *res)
 	xp_lazy_token_give(e);
 	xp_slot_after_check(e->slots[slot]);
 	bool unseen = lz->unseen != NULL;
-	size_t nread = xp_lazy_read_log(e, slot, &lz->node[k]);
+	size_t nread = xp_lazy_read_log(e, slot, &lz->node[k], res->forked);
 	branch(e, k, res, res->kind != XP_RES_PASS ?
 			xp_check_output(e->chk, slot) : NULL, nread);
 	if (!unseen && lz->unseen == NULL)
 		xp_lazy_remember(e, k, nread);
+}
+
+/* from_fork -- node k as the run its parent's check forked for it
+ * (lazy_fork.c): counted as the run it stands for */
+static bool
+from_fork(struct engine *e, size_t k)
+{
+	struct xp_lazy *lz = e->lazy;
+	struct lazy_block *b = lz->node[k].fork;
+	if (b == NULL)
+		return false;
+	lz->node[k].fork = NULL;
+	struct xp_result res = b->res;
+	lz->runs++;
+	e->checks++;
+	e->checks_forked += res.forked;
+	bool unseen = lz->unseen != NULL;
+	char *output;
+	size_t nread = xp_lazy_block_run(e, b, &lz->node[k], &output);
+	branch(e, k, &res, output, nread);
+	free(output);
+	if (!unseen && lz->unseen == NULL)
+		xp_lazy_remember(e, k, nread);
+	return true;
 }
 
 /* idle_slot -- a slot running no check: neither a run of this point nor
@@ -380,7 +398,8 @@ run_tree(struct engine *e, const char *markers, char *err, size_t errlen)
 	while (rc == 0 && (lz->started < lz->n || lz->busy > 0)) {
 		bool more = lz->started < lz->n && lz->unseen == NULL &&
 			lz->started < e->o->budget;
-		if (more && from_known(e, lz->started, lines, choices)) {
+		if (more && (from_known(e, lz->started, lines, choices) ||
+				from_fork(e, lz->started))) {
 			lz->started++;
 			continue;
 		}
@@ -527,6 +546,7 @@ xp_lazy_point(struct engine *e, size_t idx, char *err, size_t errlen)
 		for (size_t k = lz->started; k < n; k++) {
 			free(lz->node[k].pick);
 			free(lz->node[k].known);
+			xp_lazy_block_free(lz->node[k].fork);
 		}
 	} else {
 		xread_point(e, idx);

@@ -12,6 +12,8 @@
 
 #include "engine_impl.h"
 
+struct lazy_block;
+
 struct lazy_node {
 	uint32_t *pick;          /* per open line: its outcome, 0 lost */
 	uint64_t *known;         /* per open line: the bytes an earlier run
@@ -20,6 +22,33 @@ struct lazy_node {
 	struct xp_result res;
 	char *output;
 	struct xp_hash key;      /* its image and undecided lines */
+	struct lazy_block *fork; /* its run, forked by its parent's
+				  * (lazy_fork.c), or NULL */
+};
+
+/* a run the check forked at a read (lazy_fork.c): a block of the read
+ * log */
+struct lazy_block {
+	size_t read;             /* the read of the run it branched at */
+	size_t line;             /* the open line read */
+	uint32_t d;              /* its content: distinct[d] */
+	uint64_t known, fresh;   /* the bytes known before, read */
+	bool usable;             /* well formed, and not a failure where
+				  * only a PASS is taken */
+	bool served;             /* its root ran in the fork server */
+	struct xp_result res;
+	char *out;               /* its output file, NULL: none (a PASS) */
+	char *text;              /* its records */
+	char *dir;               /* the image directory of the run */
+	size_t *watch, nw;       /* the run's spec: watched index -> line */
+};
+
+/* how to read a read log's records: the spec of the run that wrote them */
+struct lazy_parse {
+	const size_t *watch;     /* watched index -> open line */
+	size_t nw;
+	const char *dir;         /* the image directory */
+	bool served;             /* the root ran in the fork server */
 };
 
 /* a run made before: the same image with the same undecided lines reads
@@ -64,9 +93,20 @@ struct xp_lazy {
 	struct lazy_known *known;
 	size_t nknown, capknown;
 	char *first_unseen;
+	struct lazy_block **blocks; /* scratch: the blocks of a run's log */
+	size_t nblocks, blocks_cap;
 };
 
-/* the path of a side file (what: "spec", "log") of slot's image */
+/* text growing (the spec a run reads) */
+struct xp_lazy_text {
+	char *buf;
+	size_t len, cap;
+};
+/* printf at the end of t */
+void xp_lazy_put(struct xp_lazy_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* the path of a side file (what: "spec", "log", "wait") of slot's image */
 void xp_lazy_side_path(struct engine *e, size_t slot, const char *what,
 		char *buf, size_t len);
 /* slots' side files closed and removed */
@@ -81,7 +121,35 @@ int xp_lazy_write_spec(struct engine *e, size_t slot,
  * lz->order, the bytes not known before in lz->bytes, how in lz->how;
  * their count. A "U" record (a read pmemu cannot see) sets lz->unseen. */
 size_t xp_lazy_read_log(struct engine *e, size_t slot,
+		const struct lazy_node *d, bool served);
+/* the same of records in text (nul-terminated; its lines are cut in
+ * place): blocks ("[" .. "]") to lz->blocks (xp_lazy_block_add) */
+size_t xp_lazy_parse_log(struct engine *e, char *text,
+		const struct lazy_parse *ps, const struct lazy_node *d);
+
+/* lazy_fork.c: the spec's "X" line (and the wait file removed); nothing
+ * with --lazy-fork off */
+void xp_lazy_fork_spec(struct engine *e, size_t slot, struct xp_lazy_text *t);
+/* lazy_fork.c: the spec's contents of watched open line i ("P", "C") */
+void xp_lazy_fork_line(struct engine *e, struct xp_lazy_text *t, size_t i,
 		const struct lazy_node *d);
+/* lazy_fork.c: the block whose "[" line is at begin, after the run's
+ * nread-th read, to lz->blocks; where the records after it start, or NULL
+ * (the run ended inside it) */
+char *xp_lazy_block_add(struct engine *e, char *begin,
+		size_t nread, const struct lazy_parse *ps);
+/* lazy_fork.c: the usable block of read j, line, content distinct[d],
+ * known and fresh bytes, taken out of lz->blocks; or NULL */
+struct lazy_block *xp_lazy_block_take(struct engine *e, size_t j,
+		size_t line, uint32_t d, uint64_t known, uint64_t fresh);
+/* lazy_fork.c: block b as node d's run: its reads (as
+ * xp_lazy_read_log), its output when it failed (*output, else NULL);
+ * frees b */
+size_t xp_lazy_block_run(struct engine *e, struct lazy_block *b,
+		const struct lazy_node *d, char **output);
+void xp_lazy_block_free(struct lazy_block *b);
+/* the blocks of lz->blocks no node took */
+void xp_lazy_blocks_clear(struct xp_lazy *lz);
 
 /* lazy_known.c: the known run with this key, or NULL */
 struct lazy_known *xp_lazy_find_known(struct xp_lazy *lz, struct xp_hash key);

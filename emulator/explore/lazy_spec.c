@@ -64,6 +64,8 @@ xp_lazy_side_delete(struct engine *e)
 		unlink(path);
 		xp_lazy_side_path(e, i, "log", path, sizeof(path));
 		unlink(path);
+		xp_lazy_side_path(e, i, "wait", path, sizeof(path));
+		unlink(path); /* --lazy-fork: the root's (lazy_fork.c) */
 	}
 }
 
@@ -91,63 +93,65 @@ start_log(struct engine *e, size_t slot)
 	return 0;
 }
 
-/* put -- printf into the growing buffer *buf (*len used, *cap) */
-static void __attribute__((format(printf, 4, 5)))
-put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+void
+xp_lazy_put(struct xp_lazy_text *t, const char *fmt, ...)
 {
 	for (;;) {
 		va_list ap;
 		va_start(ap, fmt);
-		int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
 		va_end(ap);
-		if (n >= 0 && (size_t)n < *cap - *len) {
-			*len += (size_t)n;
+		if (n >= 0 && (size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
 			return;
 		}
-		*buf = xp_engine_grow(*buf, cap, *len + (n > 0 ? (size_t)n :
-				0) + 64, 1);
+		t->buf = xp_engine_grow(t->buf, &t->cap, t->len + (n > 0 ?
+				(size_t)n : 0) + 64, 1);
 	}
 }
 
 /* The spec is rewritten in place, never truncated to 0 (LOG_KEEP_MAX):
  * it is never empty (an "F" line per image file); not written at all
- * when it is the slot's last one (K=1: the points of one line in turn) */
+ * when it is the slot's last one (K=1: the points of one line in turn).
+ * --lazy-fork on: its "X" line first (libshim/lazy/lazy_watch.c reads
+ * the "F" lines after it), each "L" line's contents after it */
 int
 xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 {
-	static char *buf;
-	static size_t cap;
-	size_t len = 0;
+	static struct xp_lazy_text t;
 	struct xp_lazy_side *sd = &e->lazy->side[slot];
 	int rc = start_log(e, slot);
 	if (rc != 0)
 		return rc;
+	t.len = 0;
+	xp_lazy_fork_spec(e, slot, &t);
 	const struct xp_media *md = &e->r.media;
 	for (size_t i = 0; i < md->n; i++)
-		put(&buf, &len, &cap, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
+		xp_lazy_put(&t, "F %s/%s\n", xp_slot_dir(e->slots[slot]),
 				md->regions[i].file);
 	for (size_t i = 0; i < e->open.n; i++) {
 		const struct xp_open *o = &e->open.v[i];
-		if (d->known[i] != xp_lazy_line_full(e, i))
-			put(&buf, &len, &cap, "L %zu %llx %u %llx\n",
-				region_index(md, o->line.region),
-				(unsigned long long)o->line.off, o->line_len,
-				(unsigned long long)d->known[i]);
+		if (d->known[i] == xp_lazy_line_full(e, i))
+			continue;
+		xp_lazy_put(&t, "L %zu %llx %u %llx\n", region_index(md,
+			o->line.region), (unsigned long long)o->line.off,
+			o->line_len, (unsigned long long)d->known[i]);
+		xp_lazy_fork_line(e, &t, i, d);
 	}
-	if (sd->spec_ok && len == sd->spec_len &&
-			memcmp(buf, sd->spec, len) == 0)
+	if (sd->spec_ok && t.len == sd->spec_len &&
+			memcmp(t.buf, sd->spec, t.len) == 0)
 		return 0;
 	int fd = side_fd(e, slot, "spec", &sd->spec_fd);
 	if (fd < 0)
 		return fd;
 	bool was_ok = sd->spec_ok; /* else what the file holds is unknown */
 	sd->spec_ok = false;
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len || ((!was_ok ||
-			len < sd->spec_len) && ftruncate(fd, (off_t)len) != 0))
+	if (pwrite(fd, t.buf, t.len, 0) != (ssize_t)t.len || ((!was_ok ||
+			t.len < sd->spec_len) && ftruncate(fd, (off_t)t.len) != 0))
 		return -EIO;
-	sd->spec = xp_engine_grow(sd->spec, &sd->spec_cap, len, 1);
-	memcpy(sd->spec, buf, len);
-	sd->spec_len = len;
+	sd->spec = xp_engine_grow(sd->spec, &sd->spec_cap, t.len, 1);
+	memcpy(sd->spec, t.buf, t.len);
+	sd->spec_len = t.len;
 	sd->spec_ok = true;
 	return 0;
 }
@@ -215,12 +219,12 @@ read_from(int fd, off_t off, size_t *len)
  *   U <why>              a read pmemu cannot see
  * (w: the index of the line among the spec's "L" lines) */
 size_t
-xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
+xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d,
+		bool served)
 {
 	struct xp_lazy *lz = e->lazy;
 	struct xp_lazy_side *sd = &lz->side[slot];
 	size_t len = 0;
-	int at = 0;
 	char *text = read_from(sd->log_fd, sd->log_from, &len);
 	if (text == NULL) {
 		if (lz->unseen == NULL)
@@ -228,24 +232,43 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 		return 0;
 	}
 	/* watched index -> open line: the lines not known whole, in order */
-	size_t nw = 0, nread = 0;
+	size_t nw = 0;
 	size_t *watch = xcalloc(e->open.n + 1, sizeof(*watch),
 			"read_log: watch");
-	uint64_t *known = xcalloc(e->open.n + 1, sizeof(*known),
-			"read_log: known");
-	char **how = xcalloc(e->open.n + 1, sizeof(*how), "read_log: how");
 	for (size_t i = 0; i < e->open.n; i++)
-		if (d->known[i] != xp_lazy_line_full(e, i)) {
-			known[nw] = d->known[i];
+		if (d->known[i] != xp_lazy_line_full(e, i))
 			watch[nw++] = i;
+	struct lazy_parse ps = { watch, nw, xp_slot_dir(e->slots[slot]),
+		served };
+	size_t nread = xp_lazy_parse_log(e, text, &ps, d);
+	free(watch);
+	free(text);
+	return nread;
+}
+
+size_t
+xp_lazy_parse_log(struct engine *e, char *text, const struct lazy_parse *ps,
+		const struct lazy_node *d)
+{
+	struct xp_lazy *lz = e->lazy;
+	int at = 0;
+	size_t nw = ps->nw, nread = 0;
+	const size_t *watch = ps->watch;
+	uint64_t *known = xcalloc(nw + 1, sizeof(*known), "read_log: known");
+	char **how = xcalloc(nw + 1, sizeof(*how), "read_log: how");
+	for (size_t w = 0; w < nw; w++)
+		known[w] = d->known[watch[w]];
+	for (char *p = text; p != NULL && *p; ) {
+		if (p[0] == '[') { /* a run forked at the read: lazy_fork.c */
+			p = xp_lazy_block_add(e, p, nread, ps);
+			continue;
 		}
-	for (char *line = text, *nl; line < text + len; line = nl + 1) {
+		char *line = p, *nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0'; /* in place: no copy of each line */
+		p = nl ? nl + 1 : NULL;
 		unsigned long w;
 		unsigned long long mask;
-		nl = memchr(line, '\n', (size_t)(text + len - line));
-		if (nl == NULL)
-			nl = text + len; /* the NUL read_from put there */
-		*nl = '\0';
 		if (line[0] == 'U' && lz->unseen == NULL) {
 			lz->unseen = xp_strdup(line + 2);
 		} else if (sscanf(line, "L %lu%n", &w, &at) == 1 && w < nw &&
@@ -263,11 +286,9 @@ xp_lazy_read_log(struct engine *e, size_t slot, const struct lazy_node *d)
 			add_read(lz, nread++, watch[w], fresh, how[w]);
 		}
 	}
-	free(text);
 	for (size_t i = 0; i < nw; i++)
 		free(how[i]);
 	free(how);
-	free(watch);
 	free(known);
 	return nread;
 }

@@ -44,4 +44,9 @@ void lw_iov_end(const struct iovec *iov, int n)
 void lw_read_resolve(void) __attribute__((visibility("hidden")));
 void lw_io_resolve(void) __attribute__((visibility("hidden")));
 
+/* a private mapping (its pages may be copies: a store to the file does
+ * not reach them) covers [a, b) of image file `file` */
+bool lw_private_mapped(uint32_t file, uint64_t a, uint64_t b)
+	__attribute__((visibility("hidden")));
+
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lazy_fork.h"
 #include "lazy_io.h"
 #include "lazy_lines.h"
 #include "lazy_where.h"
@@ -30,6 +31,7 @@ static struct {
 	uint64_t *revealed;     /* bytes of a line whose content is known */
 	uint64_t *written;      /* bytes of a line this process stored */
 	int log_fd;
+	bool file_stored;       /* a file call stored into an image file */
 } ln = { .log_fd = -1 };
 
 static ssize_t (*real_write)(int, const void *, size_t);
@@ -116,6 +118,7 @@ reveal(size_t i, uint64_t bytes, char kind, uintptr_t pc)
 			buf[n++] = "0123456789abcdef"[(fresh >> s) & 15];
 	buf[n++] = '\n';
 	log_str(buf, n);
+	lf_branch(i, ln.revealed[i], fresh); /* returns in each child too */
 	ln.revealed[i] |= fresh;
 	if ((ln.revealed[i] | ln.written[i]) == full)
 		ln.seen[i] = 1;
@@ -252,6 +255,7 @@ lw_stored(int fd, uint64_t off, size_t len, uintptr_t pc)
 {
 	int saved = errno;
 	long file = ln.nlines && len ? lw_image_file(fd) : -1;
+	ln.file_stored |= file >= 0;
 	for (size_t i = file < 0 ? ln.nlines : lw_first_line((uint32_t)file, off);
 			i < ln.nlines && ln.lines[i].file == (uint32_t)file &&
 			ln.lines[i].off < off + len; i++)
@@ -317,3 +321,27 @@ lw_watching(void)
 	return ln.nlines != 0;
 }
 
+
+uint64_t
+lw_line_written(size_t i)
+{
+	return ln.written[i];
+}
+
+bool
+lw_file_stored(void)
+{
+	return ln.file_stored;
+}
+
+void
+lw_log_record(const char *s, size_t n)
+{
+	log_str(s, n);
+}
+
+void
+lw_lines_forked(void)
+{
+	memset(ln.logged, 0, ln.nlines);
+}

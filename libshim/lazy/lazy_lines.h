@@ -41,4 +41,15 @@ void lw_touch(uint32_t file, bool shared, uint64_t a, uint64_t b, bool store,
 void lw_overwritten(uint32_t file, uint64_t a, uint64_t b)
 	__attribute__((visibility("hidden")));
 
+/* bytes of line i this process stored through a shared mapping */
+uint64_t lw_line_written(size_t i) __attribute__((visibility("hidden")));
+/* the process stored into an image file through a file call */
+bool lw_file_stored(void) __attribute__((visibility("hidden")));
+/* one record to the read log (write(2) only) */
+void lw_log_record(const char *s, size_t n)
+	__attribute__((visibility("hidden")));
+/* in a child forked at a read (lazy_fork.c): its first touch of each
+ * line is logged again ("L"), as in a run of its own */
+void lw_lines_forked(void) __attribute__((visibility("hidden")));
+
 #endif

@@ -233,6 +233,12 @@ lw_step_open(void *ucv, uintptr_t page, uintptr_t addr, uintptr_t lo[],
 }
 
 bool
+lw_step_threaded(void)
+{
+	return __atomic_load_n(&st.threaded, __ATOMIC_SEQ_CST);
+}
+
+bool
 lw_step_on(void)
 {
 	return __atomic_load_n(&st.on, __ATOMIC_SEQ_CST);

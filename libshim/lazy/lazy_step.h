@@ -35,6 +35,8 @@ uintptr_t lw_step_pc(uintptr_t pc) __attribute__((visibility("hidden")));
  * instruction: it stops there and is stepped from there; false when the
  * fault is not that */
 bool lw_step_give_back(void *uc) __attribute__((visibility("hidden")));
+/* the check started a thread (pthread_create) */
+bool lw_step_threaded(void) __attribute__((visibility("hidden")));
 /* instructions are stepped: no thread started, the decoder ready */
 bool lw_step_on(void) __attribute__((visibility("hidden")));
 /* page is open for the instruction being stepped (a second fault on it

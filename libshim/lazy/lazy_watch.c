@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "lazy_decoder.h"
+#include "lazy_fork.h"
 #include "lazy_io.h"
 #include "lazy_lines.h"
 #include "lazy_step.h"
@@ -206,6 +207,18 @@ on_fault(int sig, siginfo_t *si, void *uc)
 		signal(sig, SIG_DFL);
 	}
 	errno = saved;
+}
+
+bool
+lw_private_mapped(uint32_t file, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < lw.nmaps; i++) {
+		const struct lw_map *m = &lw.maps[i];
+		if (m->file == file && !m->shared && m->off < b &&
+				a < m->off + (m->end - m->start))
+			return true;
+	}
+	return false;
 }
 
 static void
@@ -370,12 +383,15 @@ spec_line(const char *buf)
 			lw.ino[lw.nfiles] = st.st_ino;
 		}
 		lw.nfiles++;
+		lf_file(buf + 2);
 	} else if (buf[0] == 'L' && number(&p, 10, &file) &&
 			number(&p, 16, &off) && number(&p, 10, &len)) {
 		if (!number(&p, 16, &known))
 			known = 0;
 		lw_line_add(&(struct lw_line){ (uint32_t)file, off,
 			(uint32_t)len, known });
+	} else if (buf[0] == 'X' || buf[0] == 'P' || buf[0] == 'C') {
+		lf_spec(buf, lw_lines_count() - 1); /* --lazy-fork on only */
 	}
 }
 
@@ -443,6 +459,7 @@ start(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &lw.old_segv);
 	lw_step_init(close_page);
+	lf_start(image);
 }
 
 /* lazy_watch_init -- under libpmemu-fork.so too (LD_PRELOAD=

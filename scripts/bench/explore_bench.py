@@ -27,16 +27,16 @@ here), so compare seconds, not states/s.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests"))
 from explore_trace import Trace  # noqa: E402
+
+import benchlib as bl  # noqa: E402
 
 POOL = 8 << 20
 CHECK_C = r"""
@@ -94,15 +94,9 @@ def run(pmemu, mode, trace, kind, so, jobs):
         args += ["--check-so", so + ":check"]
         if kind == "inproc":
             args.append("--in-process")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    r = subprocess.run(args, capture_output=True, text=True)
-    dt = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, dt, r = bl.timed(args, None)  # the orphans' CPU counted too
     if r.returncode != 0:
         sys.exit("explore failed: %s%s" % (r.stdout, r.stderr))
-    cpu = (after.ru_utime - before.ru_utime) + \
-        (after.ru_stime - before.ru_stime)
     counts = json.load(open(trace + ".json"))["counts"]
     return counts["states"], counts["checks"], dt, cpu
 

@@ -53,10 +53,8 @@ def reap_orphans():
     orphan still running when its tree ended is still its CPU)."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, 0)
+            os.waitpid(-1, 0)
         except ChildProcessError:
-            return
-        if pid == 0:
             return
 
 

@@ -70,15 +70,6 @@ children(pid_t keep, pid_t *out, size_t max)
 }
 
 void
-xp_kill_children(pid_t keep)
-{
-	pid_t c[CHILDREN_MAX];
-	size_t n = children(keep, c, CHILDREN_MAX);
-	for (size_t i = 0; i < n; i++)
-		kill(c[i], SIGKILL);
-}
-
-void
 xp_reap_descendants(pid_t keep)
 {
 	pid_t c[CHILDREN_MAX];

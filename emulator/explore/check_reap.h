@@ -11,9 +11,8 @@
 /* makes this process the reaper of its descendants' orphans; 0 or -1 */
 int xp_reap_become_subreaper(void);
 /* kills and reaps every child of this process but keep (0: none), and
- * the orphans that killing them hands over, until none is left */
+ * the orphans that killing them hands over, until none is left;
+ * async-signal-safe */
 void xp_reap_descendants(pid_t keep);
-/* SIGKILLs this process's children but keep; async-signal-safe */
-void xp_kill_children(pid_t keep);
 
 #endif

@@ -163,7 +163,9 @@ on_term(int sig)
 	if (current_child > 0)
 		xp_runner_kill_group(current_child);
 	xp_fork_kill(&fork_server);
-	xp_kill_children(0);
+	/* reaped, not only killed: the explorer waits for this process, and
+	 * once it has, nothing the check started may be left running */
+	xp_reap_descendants(0);
 	_exit(0);
 }
 

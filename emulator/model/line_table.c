@@ -18,14 +18,29 @@ key_hash(uint64_t key)
 	return mix64(key);
 }
 
+/* line_near -- the last line found, or the one after it in the table
+ * (lines are numbered in first-touch order, so a range walked again, a
+ * flush or a settle of a page, finds its lines in a row without
+ * hashing), else UINT32_MAX */
+static inline uint32_t
+line_near(const struct model *m, uint64_t key)
+{
+	uint32_t last = m->last_line; /* index + 1 */
+	if (last && m->lines[last - 1].key == key)
+		return last - 1;
+	if (last < m->nlines && m->lines[last].key == key)
+		return last;
+	return UINT32_MAX;
+}
+
 /* line_find -- index of a touched line, or UINT32_MAX */
 uint32_t
 line_find(const struct model *m, uint32_t region, uint64_t lineno)
 {
 	uint64_t key = line_key(region, lineno);
-	if (m->last_line && m->lines[m->last_line - 1].key == key)
-		return m->last_line - 1;
-	uint32_t li = line_index_find(&m->index, key_hash(key), key, m->lines);
+	uint32_t li = line_near(m, key);
+	if (li == UINT32_MAX)
+		li = line_index_find(&m->index, key_hash(key), key, m->lines);
 	if (li != UINT32_MAX)
 		((struct model *)m)->last_line = li + 1;
 	return li;
@@ -50,8 +65,11 @@ uint32_t
 line_get(struct model *m, uint32_t region, uint64_t lineno)
 {
 	uint64_t key = line_key(region, lineno);
-	if (m->last_line && m->lines[m->last_line - 1].key == key)
-		return m->last_line - 1;
+	uint32_t near = line_near(m, key);
+	if (near != UINT32_MAX) {
+		m->last_line = near + 1;
+		return near;
+	}
 	uint64_t hash = key_hash(key);
 	uint32_t li = line_index_find(&m->index, hash, key, m->lines);
 	if (li == UINT32_MAX) {

@@ -112,6 +112,35 @@ line_bounds(const struct shim_mapping *m, uintptr_t *lo, uintptr_t *hi)
 	*hi += end_up - end;
 }
 
+/* snapshot_lines -- (recording) each line of file bytes [first, end),
+ * mapped at lo, in the trace as it is now */
+static void
+snapshot_lines(struct shim_mapping *m, uintptr_t lo, uint64_t first,
+		uint64_t end, uint32_t site)
+{
+	uint32_t line = m->region->line_len;
+	for (uint64_t off = first; off < end; off += line) {
+		uint32_t n = end - off < line ? (uint32_t)(end - off) : line;
+		shim_emit_snapshot(m, lo + (off - first), n, site);
+	}
+}
+
+/* pending_range -- file bytes [first, end) of r, mapped at `at`, in
+ * flight on this thread: one entry per PENDING_RUN bytes, not per line
+ * (the fence writes the same bytes to the media in the same order) */
+#define PENDING_RUN (1u << 24)
+static void
+pending_range(struct shim_region *r, uint64_t first, uint64_t end,
+		const uint8_t *at)
+{
+	uint32_t tid = shim_tid();
+	for (uint64_t off = first; off < end; off += PENDING_RUN) {
+		size_t n = end - off < PENDING_RUN ? (size_t)(end - off) :
+			PENDING_RUN;
+		shim_pending_add(tid, r, off, at + (off - first), n);
+	}
+}
+
 /* flush_piece -- diff, snapshot and queue the write-back of each line */
 static void
 flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
@@ -121,16 +150,16 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 	line_bounds(m, &lo, &hi);
 	shim_dirty_flush_lines(m, lo, hi, c->site);
 	uint32_t line = r->line_len;
-	for (uintptr_t a = lo; a < hi; a += line) {
-		uint64_t off = m->file_off + (a - m->base);
-		if (off >= r->len)
-			break;
-		uint32_t n = r->len - off < line ? (uint32_t)(r->len - off) : line;
-		c->lines++;
-		shim_emit_snapshot(m, a, n, c->site);
+	uint64_t first = m->file_off + (lo - m->base);
+	uint64_t end = m->file_off + (hi - m->base);
+	end = end < r->len ? end : r->len; /* a short last line */
+	if (first < end) {
+		c->lines += (end - first + line - 1) / line;
+		if (shim_trace_events())
+			snapshot_lines(m, lo, first, end, c->site);
 		if (r->domain == MODEL_DOMAIN_ADR ||
 				r->domain == MODEL_DOMAIN_CXL)
-			shim_pending_add(shim_tid(), r, off, (const void *)a, n);
+			pending_range(r, first, end, (const void *)lo);
 	}
 	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),
 		.site = c->site, .region = r->id,

@@ -6,41 +6,17 @@
 #include "common.h"
 #include "model_impl.h"
 
-static inline uint64_t
-line_key(uint32_t region, uint64_t lineno)
-{
-	return ((uint64_t)region << 40) | lineno;
-}
-
 static uint64_t
 key_hash(uint64_t key)
 {
 	return mix64(key);
 }
 
-/* line_near -- the last line found, or the one after it in the table
- * (lines are numbered in first-touch order, so a range walked again, a
- * flush or a settle of a page, finds its lines in a row without
- * hashing), else UINT32_MAX */
-static inline uint32_t
-line_near(const struct model *m, uint64_t key)
-{
-	uint32_t last = m->last_line; /* index + 1 */
-	if (last && m->lines[last - 1].key == key)
-		return last - 1;
-	if (last < m->nlines && m->lines[last].key == key)
-		return last;
-	return UINT32_MAX;
-}
-
-/* line_find -- index of a touched line, or UINT32_MAX */
+/* line_find_far -- line_find past its near lines: the index */
 uint32_t
-line_find(const struct model *m, uint32_t region, uint64_t lineno)
+line_find_far(const struct model *m, uint64_t key)
 {
-	uint64_t key = line_key(region, lineno);
-	uint32_t li = line_near(m, key);
-	if (li == UINT32_MAX)
-		li = line_index_find(&m->index, key_hash(key), key, m->lines);
+	uint32_t li = line_index_find(&m->index, key_hash(key), key, m->lines);
 	if (li != UINT32_MAX)
 		((struct model *)m)->last_line = li + 1;
 	return li;
@@ -60,16 +36,11 @@ lines_grow(struct model *m)
 	MODEL_ASSERT(m->line_hist != NULL);
 }
 
-/* line_get -- index of a line, touching it if new */
+/* line_get_far -- line_get past its near lines: found in the index, or
+ * touched */
 uint32_t
-line_get(struct model *m, uint32_t region, uint64_t lineno)
+line_get_far(struct model *m, uint64_t key)
 {
-	uint64_t key = line_key(region, lineno);
-	uint32_t near = line_near(m, key);
-	if (near != UINT32_MAX) {
-		m->last_line = near + 1;
-		return near;
-	}
 	uint64_t hash = key_hash(key);
 	uint32_t li = line_index_find(&m->index, hash, key, m->lines);
 	if (li == UINT32_MAX) {

@@ -84,9 +84,9 @@ struct open_line {
 	uint32_t durable_stores; /* of which the media holds */
 };
 
-struct wb {
-	uint32_t line;           /* line index */
+struct wb {                  /* 40 bytes: v first, no padding after line */
 	uint64_t v;              /* version written back */
+	uint32_t line;           /* line index */
 	uint32_t site;
 	uint32_t thread;         /* thread index */
 	uint32_t stores;         /* the line's open_line.stores at issue */

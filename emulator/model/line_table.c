@@ -6,25 +6,16 @@
 #include "common.h"
 #include "model_impl.h"
 
-static inline uint64_t
-line_key(uint32_t region, uint64_t lineno)
-{
-	return ((uint64_t)region << 40) | lineno;
-}
-
 static uint64_t
 key_hash(uint64_t key)
 {
 	return mix64(key);
 }
 
-/* line_find -- index of a touched line, or UINT32_MAX */
+/* line_find_far -- line_find past its near lines: the index */
 uint32_t
-line_find(const struct model *m, uint32_t region, uint64_t lineno)
+line_find_far(const struct model *m, uint64_t key)
 {
-	uint64_t key = line_key(region, lineno);
-	if (m->last_line && m->lines[m->last_line - 1].key == key)
-		return m->last_line - 1;
 	uint32_t li = line_index_find(&m->index, key_hash(key), key, m->lines);
 	if (li != UINT32_MAX)
 		((struct model *)m)->last_line = li + 1;
@@ -45,13 +36,11 @@ lines_grow(struct model *m)
 	MODEL_ASSERT(m->line_hist != NULL);
 }
 
-/* line_get -- index of a line, touching it if new */
+/* line_get_far -- line_get past its near lines: found in the index, or
+ * touched */
 uint32_t
-line_get(struct model *m, uint32_t region, uint64_t lineno)
+line_get_far(struct model *m, uint64_t key)
 {
-	uint64_t key = line_key(region, lineno);
-	if (m->last_line && m->lines[m->last_line - 1].key == key)
-		return m->last_line - 1;
 	uint64_t hash = key_hash(key);
 	uint32_t li = line_index_find(&m->index, hash, key, m->lines);
 	if (li == UINT32_MAX) {

@@ -36,14 +36,6 @@ model_delete(struct model *m)
 	free(m);
 }
 
-const struct region *
-model_region(const struct model *m, uint32_t id)
-{
-	if (id >= m->nregions || !m->regions[id].used)
-		return NULL;
-	return &m->regions[id];
-}
-
 int
 model_region_add(struct model *m, uint32_t id, uint64_t len,
 		enum model_domain d)
@@ -87,11 +79,10 @@ model_region_line(const struct model *m, uint32_t id)
 
 /* ---- threads ---- */
 
+/* thread_find -- thread_get past the last thread used */
 static uint32_t
-thread_get(struct model *m, uint32_t tid)
+thread_find(struct model *m, uint32_t tid)
 {
-	if (m->last_thread < m->nthreads && m->threads[m->last_thread].tid == tid)
-		return m->last_thread;
 	for (uint32_t i = 0; i < m->nthreads; i++) {
 		if (m->threads[i].tid == tid)
 			return m->last_thread = i;
@@ -106,6 +97,14 @@ thread_get(struct model *m, uint32_t tid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	return m->last_thread = m->nthreads++;
+}
+
+static inline uint32_t
+thread_get(struct model *m, uint32_t tid)
+{
+	if (m->last_thread < m->nthreads && m->threads[m->last_thread].tid == tid)
+		return m->last_thread;
+	return thread_find(m, tid);
 }
 
 /* ---- write-backs ---- */
@@ -321,7 +320,7 @@ typedef bool (*line_fn)(struct model *m, uint32_t li, void *arg);
 
 /* for_each_touched -- fn on every touched line of [off, off+len) of a
  * region, by range or by table, whichever is shorter */
-static bool
+static inline __attribute__((always_inline)) bool
 for_each_touched(struct model *m, uint32_t region, const struct region *r,
 		uint64_t off, uint64_t len, line_fn fn, void *arg)
 {

@@ -84,9 +84,9 @@ struct open_line {
 	uint32_t durable_stores; /* of which the media holds */
 };
 
-struct wb {
-	uint32_t line;           /* line index */
+struct wb {                  /* 40 bytes: v first, no padding after line */
 	uint64_t v;              /* version written back */
+	uint32_t line;           /* line index */
 	uint32_t site;
 	uint32_t thread;         /* thread index */
 	uint32_t stores;         /* the line's open_line.stores at issue */
@@ -148,8 +148,49 @@ struct model {
 };
 
 /* line_table.c */
-uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
-uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
+static inline uint64_t
+line_key(uint32_t region, uint64_t lineno)
+{
+	return ((uint64_t)region << 40) | lineno;
+}
+/* line_near -- the last line found, or the one after it in the table
+ * (lines are numbered in first-touch order, so a range walked again, a
+ * flush or a settle of a page, finds its lines in a row without
+ * hashing), else UINT32_MAX */
+static inline uint32_t
+line_near(const struct model *m, uint64_t key)
+{
+	uint32_t last = m->last_line; /* index + 1 */
+	if (last && m->lines[last - 1].key == key)
+		return last - 1;
+	if (last < m->nlines && m->lines[last].key == key)
+		return last;
+	return UINT32_MAX;
+}
+uint32_t line_find_far(const struct model *m, uint64_t key);
+uint32_t line_get_far(struct model *m, uint64_t key);
+/* line_find -- index of a touched line, or UINT32_MAX */
+static inline uint32_t
+line_find(const struct model *m, uint32_t region, uint64_t lineno)
+{
+	uint64_t key = line_key(region, lineno);
+	uint32_t li = line_near(m, key);
+	if (li == UINT32_MAX)
+		return line_find_far(m, key);
+	((struct model *)m)->last_line = li + 1;
+	return li;
+}
+/* line_get -- index of a line, touching it if new */
+static inline uint32_t
+line_get(struct model *m, uint32_t region, uint64_t lineno)
+{
+	uint64_t key = line_key(region, lineno);
+	uint32_t li = line_near(m, key);
+	if (li == UINT32_MAX)
+		return line_get_far(m, key);
+	m->last_line = li + 1;
+	return li;
+}
 void line_prefetch(const struct model *m, uint32_t region, uint64_t lineno);
 static inline uint32_t line_region(const struct line_state *l)
 {
@@ -221,6 +262,12 @@ struct finding_slot *finding_add(struct model *m,
 void findings_free(struct model *m);
 
 /* model.c */
-const struct region *model_region(const struct model *m, uint32_t id);
+static inline const struct region *
+model_region(const struct model *m, uint32_t id)
+{
+	if (id >= m->nregions || !m->regions[id].used)
+		return NULL;
+	return &m->regions[id];
+}
 
 #endif

@@ -170,6 +170,40 @@ test_model_lines_by_region_and_number(void **state)
 	model_delete(m);
 }
 
+/* lookups that follow the table's order (the last line found, the one
+ * after it) and lookups that do not find the same lines: each line's
+ * index is its first-touch rank, whichever line was looked up before;
+ * region 3's line n comes right after region 0's line n in the table */
+static void
+test_lookups_in_and_out_of_table_order(void **state)
+{
+	(void)state;
+	struct model *m = findings_model();
+	uint32_t n = 3000;
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(line_get(m, 0, i), 2 * i);
+		assert_int_equal(line_get(m, 3, i), 2 * i + 1);
+	}
+	for (uint32_t i = 0; i < n; i++) { /* in order: one region */
+		assert_int_equal(line_find(m, 0, i), 2 * i);
+		assert_int_equal(line_find(m, 0, i), 2 * i);
+	}
+	for (uint32_t i = n; i-- > 0;) { /* backwards, both regions */
+		assert_int_equal(line_find(m, 3, i), 2 * i + 1);
+		assert_int_equal(line_get(m, 0, i), 2 * i);
+	}
+	for (uint32_t i = 0; i < n; i += 7) { /* gaps, then absent lines */
+		assert_int_equal(line_find(m, 3, i), 2 * i + 1);
+		assert_int_equal(line_find(m, 0, i + n), UINT32_MAX);
+		assert_int_equal(line_find(m, 1, i), UINT32_MAX);
+	}
+	assert_int_equal(line_get(m, 0, n), 2 * n); /* new after a miss */
+	assert_int_equal(line_find(m, 3, n), UINT32_MAX);
+	assert_int_equal(line_find(m, 0, n), 2 * n);
+	assert_int_equal(model_lines(m), 2 * n + 1);
+	model_delete(m);
+}
+
 /* a line stored, flushed and fenced costs at most 48 bytes of model
  * state (issue 10: 32 for the line, 8-16 for its index slot) */
 static void
@@ -201,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_miss_reads_no_line),
 		cmocka_unit_test(test_model_lines_by_region_and_number),
 		cmocka_unit_test(test_persisted_line_bytes),
+		cmocka_unit_test(test_lookups_in_and_out_of_table_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

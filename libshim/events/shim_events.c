@@ -98,6 +98,7 @@ struct flush_ctx {
 	enum model_ev kind;
 	uint32_t site;
 	size_t lines;              /* flushed lines of emulated pmem */
+	bool to_media;             /* the fence follows: write the media now */
 };
 
 /* line_bounds -- [lo, hi) widened to whole lines of m, within the file */
@@ -112,6 +113,40 @@ line_bounds(const struct shim_mapping *m, uintptr_t *lo, uintptr_t *hi)
 	*hi += end_up - end;
 }
 
+/* snapshot_lines -- (recording) each line of file bytes [first, end),
+ * mapped at lo, in the trace as it is now */
+static void
+snapshot_lines(struct shim_mapping *m, uintptr_t lo, uint64_t first,
+		uint64_t end, uint32_t site)
+{
+	uint32_t line = m->region->line_len;
+	for (uint64_t off = first; off < end; off += line) {
+		uint32_t n = end - off < line ? (uint32_t)(end - off) : line;
+		shim_emit_snapshot(m, lo + (off - first), n, site);
+	}
+}
+
+/* pending_range -- file bytes [first, end) of r, mapped at `at`, in
+ * flight on this thread: one entry per PENDING_RUN bytes, not per line
+ * (the fence writes the same bytes to the media in the same order); or
+ * written to the media at once when the fence follows (to_media) */
+#define PENDING_RUN (1u << 24)
+static void
+pending_range(struct shim_region *r, uint64_t first, uint64_t end,
+		const uint8_t *at, bool to_media)
+{
+	if (to_media) {
+		shim_media_write(r, first, at, (size_t)(end - first));
+		return;
+	}
+	uint32_t tid = shim_tid();
+	for (uint64_t off = first; off < end; off += PENDING_RUN) {
+		size_t n = end - off < PENDING_RUN ? (size_t)(end - off) :
+			PENDING_RUN;
+		shim_pending_add(tid, r, off, at + (off - first), n);
+	}
+}
+
 /* flush_piece -- diff, snapshot and queue the write-back of each line */
 static void
 flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
@@ -121,16 +156,17 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 	line_bounds(m, &lo, &hi);
 	shim_dirty_flush_lines(m, lo, hi, c->site);
 	uint32_t line = r->line_len;
-	for (uintptr_t a = lo; a < hi; a += line) {
-		uint64_t off = m->file_off + (a - m->base);
-		if (off >= r->len)
-			break;
-		uint32_t n = r->len - off < line ? (uint32_t)(r->len - off) : line;
-		c->lines++;
-		shim_emit_snapshot(m, a, n, c->site);
+	uint64_t first = m->file_off + (lo - m->base);
+	uint64_t end = m->file_off + (hi - m->base);
+	end = end < r->len ? end : r->len; /* a short last line */
+	if (first < end) {
+		c->lines += (end - first + line - 1) / line;
+		if (shim_trace_events())
+			snapshot_lines(m, lo, first, end, c->site);
 		if (r->domain == MODEL_DOMAIN_ADR ||
 				r->domain == MODEL_DOMAIN_CXL)
-			shim_pending_add(shim_tid(), r, off, (const void *)a, n);
+			pending_range(r, first, end, (const void *)lo,
+					c->to_media);
 	}
 	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),
 		.site = c->site, .region = r->id,
@@ -142,9 +178,10 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 
 /* flush_locked -- the flush's events; returns the lines it flushed */
 static size_t
-flush_locked(const void *addr, size_t len, enum model_ev kind, uint32_t site)
+flush_locked(const void *addr, size_t len, enum model_ev kind, uint32_t site,
+		bool to_media)
 {
-	struct flush_ctx c = { kind, site, 0 };
+	struct flush_ctx c = { kind, site, 0, to_media };
 	size_t outside = for_each_piece(addr, len ? len : 1, flush_piece, &c);
 	if (outside != 0) {
 		struct model_event ev = { .kind = MODEL_EV_FLUSH_OUTSIDE,
@@ -161,7 +198,7 @@ shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site)
 {
 	shim_lock();
-	size_t lines = flush_locked(addr, len, kind, site);
+	size_t lines = flush_locked(addr, len, kind, site, false);
 	shim_unlock();
 	shim_latency_flush(lines);
 }
@@ -189,7 +226,7 @@ nt_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 void
 shim_ev_nt_store(void *addr, size_t len, uint32_t site)
 {
-	struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0 };
+	struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0, false };
 	shim_lock();
 	for_each_piece(addr, len, nt_piece, &c);
 	shim_unlock();
@@ -198,7 +235,7 @@ shim_ev_nt_store(void *addr, size_t len, uint32_t site)
 void
 shim_ev_movdir64b(void *addr, uint32_t site)
 {
-	struct flush_ctx c = { MODEL_EV_MOVDIR64B, site, 0 };
+	struct flush_ctx c = { MODEL_EV_MOVDIR64B, site, 0, false };
 	shim_lock();
 	for_each_piece(addr, 64, nt_piece, &c);
 	shim_unlock();
@@ -229,7 +266,15 @@ shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site)
 {
 	shim_lock();
-	size_t lines = flush_locked(addr, len, flush, site);
+	/*
+	 * The fence follows under the lock, so the flushed lines may reach
+	 * the media now (a write-back may complete before its fence) from
+	 * the view as the flush sees it, unless this thread has older
+	 * write-backs in flight, which the fence must write first, or the
+	 * trace records where the media changes (its BASE records)
+	 */
+	bool to_media = !shim_trace_events() && !shim_pending_of(shim_tid());
+	size_t lines = flush_locked(addr, len, flush, site, to_media);
 	fence_locked(fence, site);
 	shim_unlock();
 	shim_latency_flush(lines);

@@ -97,23 +97,25 @@ insn_kind_traps(enum insn_kind k)
 struct insn_scanner *
 insn_scanner_new(void)
 {
+	if (!insn_capstone_load())
+		return NULL;
 	struct insn_scanner *sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &sc->fast) != CS_ERR_OK)
+	if (insn_cs.cs_open(CS_ARCH_X86, CS_MODE_64, &sc->fast) != CS_ERR_OK)
 		goto fail;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &sc->cs) != CS_ERR_OK)
+	if (insn_cs.cs_open(CS_ARCH_X86, CS_MODE_64, &sc->cs) != CS_ERR_OK)
 		goto fail_fast;
-	cs_option(sc->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	sc->fast_insn = cs_malloc(sc->fast);
-	sc->insn = cs_malloc(sc->cs);
+	insn_cs.cs_option(sc->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	sc->fast_insn = insn_cs.cs_malloc(sc->fast);
+	sc->insn = insn_cs.cs_malloc(sc->cs);
 	if (sc->fast_insn != NULL && sc->insn != NULL)
 		return sc;
-	cs_free(sc->fast_insn, 1);
-	cs_free(sc->insn, 1);
-	cs_close(&sc->cs);
+	insn_cs.cs_free(sc->fast_insn, 1);
+	insn_cs.cs_free(sc->insn, 1);
+	insn_cs.cs_close(&sc->cs);
 fail_fast:
-	cs_close(&sc->fast);
+	insn_cs.cs_close(&sc->fast);
 fail:
 	free(sc);
 	return NULL;
@@ -124,10 +126,10 @@ insn_scanner_delete(struct insn_scanner *sc)
 {
 	if (sc == NULL)
 		return;
-	cs_free(sc->fast_insn, 1);
-	cs_free(sc->insn, 1);
-	cs_close(&sc->fast);
-	cs_close(&sc->cs);
+	insn_cs.cs_free(sc->fast_insn, 1);
+	insn_cs.cs_free(sc->insn, 1);
+	insn_cs.cs_close(&sc->fast);
+	insn_cs.cs_close(&sc->cs);
 	free(sc);
 }
 
@@ -312,7 +314,7 @@ const cs_insn *
 insn_detail(struct insn_scanner *sc, const uint8_t *code, size_t avail,
 		uint64_t addr)
 {
-	return cs_disasm_iter(sc->cs, &code, &avail, &addr, sc->insn) ?
+	return insn_cs.cs_disasm_iter(sc->cs, &code, &avail, &addr, sc->insn) ?
 		sc->insn : NULL;
 }
 
@@ -330,7 +332,7 @@ addr_reg(struct insn_scanner *sc, x86_reg r, int8_t *out)
 		*out = INSN_REG_NONE;
 		return 0;
 	}
-	const char *name = cs_reg_name(sc->cs, r);
+	const char *name = insn_cs.cs_reg_name(sc->cs, r);
 	if (strcmp(name, "rip") == 0 || strcmp(name, "eip") == 0) {
 		*out = INSN_REG_RIP;
 		return 0;
@@ -346,7 +348,7 @@ addr_reg(struct insn_scanner *sc, x86_reg r, int8_t *out)
 static int
 src_reg(struct insn_scanner *sc, x86_reg r, struct insn_site *s)
 {
-	const char *name = cs_reg_name(sc->cs, r);
+	const char *name = insn_cs.cs_reg_name(sc->cs, r);
 	unsigned n;
 	int g = gpr_number(name);
 	if (g >= 0) {
@@ -444,7 +446,7 @@ insn_decode_one(struct insn_scanner *sc, const uint8_t *code, size_t avail,
 	const uint8_t *p = code;
 	size_t left = avail;
 	uint64_t a = addr;
-	if (!cs_disasm_iter(sc->fast, &p, &left, &a, sc->fast_insn))
+	if (!insn_cs.cs_disasm_iter(sc->fast, &p, &left, &a, sc->fast_insn))
 		return -1;
 	s->len = (uint8_t)sc->fast_insn->size;
 	unsigned id = sc->fast_insn->id;
@@ -453,7 +455,7 @@ insn_decode_one(struct insn_scanner *sc, const uint8_t *code, size_t avail,
 	p = code;
 	left = avail;
 	a = addr;
-	if (!cs_disasm_iter(sc->cs, &p, &left, &a, sc->insn))
+	if (!insn_cs.cs_disasm_iter(sc->cs, &p, &left, &a, sc->insn))
 		return -1;
 	const cs_x86 *x = &sc->insn->detail->x86;
 	s->addr32 = x->prefix[3] == X86_PREFIX_ADDRSIZE;

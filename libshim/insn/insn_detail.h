@@ -1,6 +1,7 @@
 /*
- * insn_detail.h -- the scanner's capstone handle with operand details,
- * for the request analysis (insn_request.c); private to insn_*.c
+ * insn_detail.h -- capstone (loaded on demand) and the scanner's handle
+ * with operand details, for the request analysis (insn_request.c);
+ * private to insn_*.c
  */
 #ifndef PMEMU_INSN_DETAIL_H
 #define PMEMU_INSN_DETAIL_H 1
@@ -8,6 +9,23 @@
 #include <capstone/capstone.h>
 
 #include "insn.h"
+
+/* capstone's functions, set by insn_capstone_load (insn_capstone.c) */
+struct insn_capstone {
+	__typeof__(&cs_open) cs_open;
+	__typeof__(&cs_option) cs_option;
+	__typeof__(&cs_malloc) cs_malloc;
+	__typeof__(&cs_free) cs_free;
+	__typeof__(&cs_close) cs_close;
+	__typeof__(&cs_disasm_iter) cs_disasm_iter;
+	__typeof__(&cs_reg_name) cs_reg_name;
+	__typeof__(&cs_insn_group) cs_insn_group;
+	__typeof__(&cs_regs_access) cs_regs_access;
+};
+extern struct insn_capstone insn_cs;
+/* loads capstone once; false when it cannot. Not in a signal handler:
+ * it loads a library. A handle (csh) exists only after it returned true */
+bool insn_capstone_load(void);
 
 /* one instruction at code decoded with details, or NULL (valid until
  * the next call) */

@@ -42,7 +42,7 @@ movable(csh h, const cs_insn *in, uint8_t *rel)
 	static const unsigned groups[] = { CS_GRP_JUMP, CS_GRP_CALL,
 		CS_GRP_RET, CS_GRP_INT, CS_GRP_IRET, CS_GRP_BRANCH_RELATIVE };
 	for (size_t i = 0; i < sizeof(groups) / sizeof(*groups); i++)
-		if (cs_insn_group(h, in, groups[i]))
+		if (insn_cs.cs_insn_group(h, in, groups[i]))
 			return false;
 	const cs_x86 *x = &in->detail->x86;
 	if (x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE)

@@ -31,10 +31,10 @@ writes_gpr(csh h, const cs_insn *in, int gpr)
 {
 	cs_regs rd, wr;
 	uint8_t nrd, nwr;
-	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+	if (insn_cs.cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
 		return true;
 	for (uint8_t i = 0; i < nwr; i++)
-		if (insn_gpr_family(cs_reg_name(h, wr[i])) == gpr)
+		if (insn_gpr_family(insn_cs.cs_reg_name(h, wr[i])) == gpr)
 			return true;
 	return false;
 }
@@ -47,7 +47,7 @@ is_barrier(csh h, const cs_insn *in)
 	static const unsigned groups[] = { CS_GRP_JUMP, CS_GRP_CALL,
 		CS_GRP_RET, CS_GRP_INT, CS_GRP_IRET };
 	for (size_t i = 0; i < sizeof(groups) / sizeof(*groups); i++)
-		if (cs_insn_group(h, in, groups[i]))
+		if (insn_cs.cs_insn_group(h, in, groups[i]))
 			return true;
 	switch (in->id) {
 	case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
@@ -79,7 +79,7 @@ lea_slot(csh h, const cs_insn *in, struct word_slot *slot)
 			x->operands[1].mem.segment != X86_REG_INVALID ||
 			x->operands[1].mem.base == X86_REG_INVALID)
 		return false;
-	slot->base = insn_gpr_family(cs_reg_name(h, x->operands[1].mem.base));
+	slot->base = insn_gpr_family(insn_cs.cs_reg_name(h, x->operands[1].mem.base));
 	slot->disp = x->operands[1].mem.disp;
 	return slot->base >= 0 && slot->base != GPR_RAX;
 }
@@ -105,7 +105,7 @@ slot_store(csh h, const cs_insn *in, const struct word_slot *slot,
 		if (o->mem.index != X86_REG_INVALID ||
 				o->mem.segment != X86_REG_INVALID ||
 				o->mem.base == X86_REG_INVALID ||
-				insn_gpr_family(cs_reg_name(h, o->mem.base)) !=
+				insn_gpr_family(insn_cs.cs_reg_name(h, o->mem.base)) !=
 				slot->base)
 			return -1; /* another pointer: it might alias */
 		if (o->mem.disp + o->size <= slot->disp ||

@@ -69,6 +69,18 @@ drain(uint32_t tid)
 	buf_used = keep;
 }
 
+bool
+shim_pending_of(uint32_t tid)
+{
+	for (size_t at = 0; at < buf_used;) {
+		const struct pending *p = (const struct pending *)(buf + at);
+		if (p->tid == tid)
+			return true;
+		at += p->rec_len;
+	}
+	return false;
+}
+
 void
 shim_pending_drain(uint32_t tid)
 {

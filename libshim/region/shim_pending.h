@@ -6,6 +6,7 @@
 #ifndef PMEMU_SHIM_PENDING_H
 #define PMEMU_SHIM_PENDING_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,8 @@
 /* thread tid wrote back len bytes of r at off with this content */
 void shim_pending_add(uint32_t tid, struct shim_region *r, uint64_t off,
 		const void *content, size_t len);
+/* tid has write-backs in flight */
+bool shim_pending_of(uint32_t tid);
 /* a fence of tid: its write-backs reach the media, in issue order */
 void shim_pending_drain(uint32_t tid);
 /* clean shutdown: every write-back reaches the media */

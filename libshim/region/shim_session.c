@@ -195,8 +195,9 @@ static bool holder_live(const struct entry *e, const struct holder *h);
 static bool
 entry_unheld(const struct entry *e)
 {
+	pid_t me = getpid();
 	for (int i = 0; i < HOLDERS; i++)
-		if (e->holders[i].pid == getpid() ||
+		if (e->holders[i].pid == me ||
 				holder_live(e, &e->holders[i]))
 			return false;
 	return true;
@@ -330,8 +331,9 @@ shim_session_leave(void)
 {
 	if (table == NULL)
 		return;
+	pid_t me = getpid(); /* once: not a system call per holder slot */
 	for (int i = 0; i < ENTRIES; i++)
 		for (int j = 0; j < HOLDERS; j++)
-			if (table->entries[i].holders[j].pid == getpid())
+			if (table->entries[i].holders[j].pid == me)
 				table->entries[i].holders[j].pid = 0;
 }

@@ -260,9 +260,15 @@ shim_media_mark(struct shim_region *r, uint64_t off, uint64_t len)
 	if (len == 0)
 		return;
 	uint64_t first = off / PAGE_LEN, last = (off + len - 1) / PAGE_LEN;
-	for (uint64_t p = first; p <= last && p < UNSYNCED_MAX_PAGES; p++)
-		__atomic_or_fetch(&r->unsynced[p / 8], (uint8_t)(1u << (p % 8)),
-				__ATOMIC_RELAXED);
+	for (uint64_t p = first; p <= last && p < UNSYNCED_MAX_PAGES; p++) {
+		uint8_t bit = (uint8_t)(1u << (p % 8));
+		/* set already: no locked write per line (a sync that clears
+		 * it after this load reads the view after this store) */
+		if (!(__atomic_load_n(&r->unsynced[p / 8], __ATOMIC_ACQUIRE) &
+				bit))
+			__atomic_or_fetch(&r->unsynced[p / 8], bit,
+					__ATOMIC_RELAXED);
+	}
 }
 
 void

@@ -4,12 +4,14 @@
 if(NOT TARGET PkgConfig::CAPSTONE)
   pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 endif()
+# insn_capstone.c loads the library these tests also link
+add_compile_definitions(PMEMU_CAPSTONE_LIB="${PMEMU_CAPSTONE_REAL}")
 set(INSN_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../insn)
 set(PATCH_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../patch)
 set(VALGRIND_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../valgrind)
 
 add_executable(test_insn_scan ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_scan.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c)
 target_include_directories(test_insn_scan PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_scan PRIVATE ${CMOCKA_LIB} PkgConfig::CAPSTONE)
 add_test(NAME libshim.insn_scan COMMAND test_insn_scan)
@@ -17,7 +19,7 @@ add_test(NAME libshim.insn_scan COMMAND test_insn_scan)
 # client requests that need no trap
 add_executable(test_insn_request
   ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_request.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c)
 target_include_directories(test_insn_request PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_request PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE)
@@ -25,7 +27,7 @@ add_test(NAME libshim.insn_request COMMAND test_insn_request)
 
 # jumps to trampolines: where they may go, relocation of what they cover
 add_executable(test_insn_jump ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_jump.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_jump.c)
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c ${INSN_DIR}/insn_jump.c)
 target_include_directories(test_insn_jump PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_jump PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE)
@@ -33,7 +35,7 @@ add_test(NAME libshim.insn_jump COMMAND test_insn_jump)
 
 # the on-disk scan cache
 add_executable(test_insn_cache ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_cache.c
-  ${INSN_DIR}/insn_cache.c ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c)
+  ${INSN_DIR}/insn_cache.c ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c)
 target_include_directories(test_insn_cache PRIVATE ${INSN_DIR})
 target_link_libraries(test_insn_cache PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE)
@@ -41,7 +43,7 @@ add_test(NAME libshim.insn_cache COMMAND test_insn_cache)
 
 # the trap handler against doubles of the shim core (shim_ev_*, sites)
 add_executable(test_insn_trap ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_trap.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c
   ${PATCH_DIR}/insn_trap.c ${PATCH_DIR}/insn_xstate.c)
 target_include_directories(test_insn_trap PRIVATE ${INSN_DIR}
   ${PATCH_DIR} ${VALGRIND_DIR} ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)
@@ -95,7 +97,7 @@ add_dependencies(raw_clwb_plugin_ok pmemu-gcc)
 # Valgrind client requests (client_request.c) against doubles of shim_tx.c
 add_executable(test_client_request
   ${CMAKE_CURRENT_SOURCE_DIR}/test_client_request.c
-  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_request.c
+  ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c
   ${PATCH_DIR}/insn_trap.c ${PATCH_DIR}/insn_xstate.c
   ${VALGRIND_DIR}/client_request.c)
 target_include_directories(test_client_request PRIVATE ${INSN_DIR}

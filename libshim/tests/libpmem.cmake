@@ -28,6 +28,7 @@ set(LIBPMEM_PROGS
   "libpmem_listing34_bad|libpmem_listing34.c|pmem|FORGET_PERSIST"
   "libpmem_flags|libpmem_flags.c|pmem|"
   "libpmem_map_flags|libpmem_map_flags.c|pmem|"
+  "libpmem_kill_media|libpmem_kill_media.c|pmem|"
   "libpmemobj_tx_ok|libpmemobj_tx.c|pmemobj|"
   "libpmemobj_tx_bad|libpmemobj_tx.c|pmemobj|FORGET_PERSIST"
   "libpmem2_persist_ok|libpmem2_persist.c|pmem2|"

@@ -6,7 +6,12 @@ no scan cache (PMEMU_CACHE_DIR=, every loaded module decoded) and with a
 warm one. CPU (user + sys of the process tree) and wall, the median of
 --repeat interleaved runs, the load printed (benchlib.py).
 
-usage: startup_bench.py [--pmemu P] [--repeat 11]
+usage: startup_bench.py [--pmemu P ...] [--repeat 11]
+
+--pmemu given more than once compares builds (before and after a change):
+the pmemu modes run once per build, in turn, in columns `no cache@0`,
+`warm cache@0`, `no cache@1`, ... (`# @0: PATH` names them), each build
+with a warm cache of its own.
 """
 import argparse
 import pathlib
@@ -20,14 +25,17 @@ PROGRAMS = {
     "pmemobj": "#include <libpmemobj.h>\n#include <stdio.h>\n"
                "int main(void){puts(pmemobj_errormsg());return 0;}\n",
 }
-MODES = ["native", "no cache", "warm cache"]
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pmemu", default=bl.pmemu_default())
+    ap.add_argument("--pmemu", action="append")
     ap.add_argument("--repeat", type=int, default=11)
     a = ap.parse_args()
+    builds = a.pmemu or [bl.pmemu_default()]
+    if len(builds) > 1:
+        for i, b in enumerate(builds):
+            print(f"# @{i}: {b}")
     print(f"# load average before: {bl.load()}; median of {a.repeat} "
           "interleaved runs; CPU = user + sys of the process tree, ms")
     with tempfile.TemporaryDirectory(dir="/dev/shm") as tmp:
@@ -39,17 +47,20 @@ def main():
             exe = tmp / name
             subprocess.run(["gcc", "-O2", "-o", str(exe), str(src),
                             "-lpmemobj"], check=True)
-            run = [a.pmemu, "run", "--quiet", "--pmem-dir", str(tmp / "pm"),
-                   "--", str(exe)]
-            modes = {"native": ([str(exe)], bl.clean_env()),
-                     "no cache": (run, bl.clean_env(PMEMU_CACHE_DIR="")),
-                     "warm cache": (run, bl.clean_env(
-                         PMEMU_CACHE_DIR=str(cache)))}
-            bl.run_tree(modes["warm cache"][0], tmp / "pm",
-                        modes["warm cache"][1])  # fills the cache
-            times = {m: [] for m in MODES}
+            modes = {"native": ([str(exe)], bl.clean_env())}
+            for i, b in enumerate(builds):
+                at = f"@{i}" if len(builds) > 1 else ""
+                run = [b, "run", "--quiet", "--pmem-dir", str(tmp / "pm"),
+                       "--", str(exe)]
+                (cache / str(i)).mkdir(parents=True, exist_ok=True)
+                warm = bl.clean_env(PMEMU_CACHE_DIR=str(cache / str(i)))
+                modes["no cache" + at] = (run, bl.clean_env(
+                    PMEMU_CACHE_DIR=""))
+                modes["warm cache" + at] = (run, warm)
+                bl.run_tree(run, tmp / "pm", warm)  # fills the cache
+            times = {m: [] for m in modes}
             for _ in range(a.repeat):
-                for m in MODES:
+                for m in modes:
                     cmd, env = modes[m]
                     cpu, wall, res = bl.run_tree(cmd, tmp / "pm", env)
                     bl.must_succeed(cmd, res)
@@ -57,7 +68,7 @@ def main():
             cols = " | ".join(
                 f"{m} {1000 * bl.median(t[0] for t in times[m]):.1f} "
                 f"(wall {1000 * bl.median(t[1] for t in times[m]):.1f})"
-                for m in MODES)
+                for m in modes)
             print(f"{name:8} {cols}")
     print(f"# load average after: {bl.load()}")
 

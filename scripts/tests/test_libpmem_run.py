@@ -91,6 +91,21 @@ def test_listing34_twins(pmemu_bin, pmem_dir, domain, is_pmem, bad_class):
         assert_finding_at(bad, src, "STORE", bad_class)
 
 
+def test_persist_after_a_flush_in_flight_killed(pmemu_bin, pmem_dir):
+    """A persisted range reaches the media, after the older write-back
+    of its line that the thread had in flight (a persist with nothing in
+    flight writes the media as it flushes; with this one it must not:
+    the fence writes the older snapshot first); a line flushed but never
+    fenced, or never flushed, keeps what the media had."""
+    pool = pmem_dir / "file"
+    res = pmemu_run(pmemu_bin, pmem_dir, "libpmem_kill_media", [str(pool)])
+    assert res.returncode == 128 + 9, res.stderr
+    data = pool.read_bytes()
+    assert len(data) == 1 << 20
+    assert data[:64] == b"E" * 64
+    assert data[64:] == b"A" * ((1 << 20) - 64)
+
+
 # variant -> (finding class or None, tag of the line it names)
 FLAG_CASES = {
     "flags_none": (None, None),

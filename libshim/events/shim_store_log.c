@@ -108,6 +108,12 @@ continues(const struct log_entry *n, uintptr_t addr, size_t len,
 		(n->addr + n->len - 1) / MERGE_LINE == addr / MERGE_LINE;
 }
 
+static const struct log_entry *
+at(uint32_t i)
+{
+	return &log_ring.e[i & (LOG_ENTRIES - 1)];
+}
+
 void
 shim_store_log_drain(void)
 {
@@ -116,9 +122,8 @@ shim_store_log_drain(void)
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
 	while (h != t) {
-		const struct log_entry *e = &log_ring.e[h++ & (LOG_ENTRIES - 1)];
-		const struct log_entry *n = &log_ring.e[h & (LOG_ENTRIES - 1)];
-		if (!merge || h == t || !continues(n, e->addr, e->len,
+		const struct log_entry *e = at(h++);
+		if (!merge || h == t || !continues(at(h), e->addr, e->len,
 				e->site)) {
 			shim_ev_store_logged(e->addr, e->len, e->bytes,
 				log_ring.tid, e->site, 1);
@@ -128,10 +133,9 @@ shim_store_log_drain(void)
 		size_t len = e->len;
 		uint32_t count = 1;
 		memcpy(run, e->bytes, e->len);
-		for (; h != t && continues(n, e->addr, len, e->site);
-				n = &log_ring.e[++h & (LOG_ENTRIES - 1)]) {
-			memcpy(run + len, n->bytes, n->len);
-			len += n->len;
+		for (; h != t && continues(at(h), e->addr, len, e->site); h++) {
+			memcpy(run + len, at(h)->bytes, at(h)->len);
+			len += at(h)->len;
 			count++;
 		}
 		shim_ev_store_logged(e->addr, len, run, log_ring.tid, e->site,

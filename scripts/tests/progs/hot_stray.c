@@ -55,8 +55,9 @@ main(int argc, char **argv)
 			p[w] = pass + w;
 			if (w % 8 != 7)
 				continue;
-			bool last = pass + 1 == PASSES;
-			if (last && w == 8 * 100 + 7 && !strcmp(mode, "again")) {
+			bool again = pass + 1 == PASSES && w == 8 * 100 + 7 &&
+				!strcmp(mode, "again");
+			if (again) {
 				_mm_clwb((void *)&p[w - 7]);
 				p[w - 7] = 12345; /* AGAIN */
 			} else {

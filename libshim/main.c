@@ -41,6 +41,15 @@ tx_event(const struct model_event *ev)
 	shim_tx_event(ev);
 }
 
+/* no_tx_open -- logged stores may be merged (shim_store_log.c): no
+ * transaction's check wants each store's range */
+static bool
+no_tx_open(void)
+{
+	return atomic_load_explicit(&shim_tx_open_count,
+		memory_order_acquire) == 0;
+}
+
 /* site_sink -- SITE/MODULE records of new sites (shim_site.h) */
 static void
 site_sink(uint16_t type, const void *body, size_t len)
@@ -167,6 +176,7 @@ shim_init(void)
 	shim_state_set_hooks(shim_site_flush_pending, shim_shared_event,
 		tx_event);
 	shim_state_set_drain(shim_store_log_drain);
+	shim_store_log_set_merge(no_tx_open);
 	shim_mappings_set_listener(shim_hooks_update_slots);
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	shim_dirty_set_prot_hook(shim_poison_page_prot);

@@ -224,7 +224,7 @@ thread_settle_strong(struct model *m, uint32_t ti)
 static void
 store_part(struct model *m, const struct region *r, uint32_t li,
 		const struct model_event *ev, uint64_t off, uint32_t len,
-		const uint8_t *data)
+		const uint8_t *data, uint32_t count)
 {
 	struct line_state *l = &m->lines[li];
 	uint32_t in_line = (uint32_t)(off & (r->line_len - 1));
@@ -245,10 +245,10 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 	}
 	struct open_line *o = line_open(m, li);
 	if (!m->cfg.contents)
-		l->vcount++;
-	o->stores++;
-	if (o->stores - o->durable_stores == 1)
+		l->vcount += count;
+	if (o->stores == o->durable_stores) /* the first not durable */
 		o->undurable_site = ev->site;
+	o->stores += count;
 	if (nt && r->domain != MODEL_DOMAIN_PAGECACHE) {
 		/* bypasses the cache: a write-back of the line on T
 		 * (docs/model.md, Refinement 2) */
@@ -263,10 +263,16 @@ store_part(struct model *m, const struct region *r, uint32_t li,
 	}
 }
 
+/* do_store -- count: the stores ev stands for (model_apply_stores) */
 static int
-do_store(struct model *m, const struct region *r, const struct model_event *ev)
+do_store(struct model *m, const struct region *r, const struct model_event *ev,
+		uint32_t count)
 {
 	if (ev->kind == MODEL_EV_MOVDIR64B && (ev->off % 64 || ev->len != 64))
+		return -EINVAL;
+	if (count > 1 && (m->cfg.contents || ev->len == 0 ||
+			ev->off >> r->line_shift !=
+			(ev->off + ev->len - 1) >> r->line_shift))
 		return -EINVAL;
 	uint64_t off = ev->off, end = ev->off + ev->len;
 	while (off < end) {
@@ -275,7 +281,8 @@ do_store(struct model *m, const struct region *r, const struct model_event *ev)
 		uint32_t n = (uint32_t)((end < line_end ? end : line_end) - off);
 		uint32_t li = line_get(m, ev->region, lineno);
 		store_part(m, r, li, ev, off,  n,
-				ev->data ? ev->data + (off - ev->off) : NULL);
+				ev->data ? ev->data + (off - ev->off) : NULL,
+				count);
 		line_open_update(m, li);
 		off += n;
 	}
@@ -481,10 +488,11 @@ event_has_thread(enum model_ev k)
 		k != MODEL_EV_SET_CLEAN;
 }
 
-int
-model_apply(struct model *m, const struct model_event *ev)
+/* apply -- count: the stores a STORE event stands for, else 1 */
+static int
+apply(struct model *m, const struct model_event *ev, uint32_t count)
 {
-	m->events++;
+	m->events += count;
 	if ((unsigned)ev->kind >= MODEL_EV_MAX || ev->kind == 0)
 		return -EINVAL;
 	if (event_has_thread(ev->kind) && m->nthreads) {
@@ -536,7 +544,7 @@ model_apply(struct model *m, const struct model_event *ev)
 	case MODEL_EV_STORE:
 	case MODEL_EV_NT_STORE:
 	case MODEL_EV_MOVDIR64B:
-		return do_store(m, r, ev);
+		return do_store(m, r, ev, count);
 	case MODEL_EV_SNAPSHOT:
 		return do_snapshot(m, r, ev);
 	case MODEL_EV_CLWB:
@@ -554,6 +562,21 @@ model_apply(struct model *m, const struct model_event *ev)
 	default:
 		return -EINVAL;
 	}
+}
+
+int
+model_apply(struct model *m, const struct model_event *ev)
+{
+	return apply(m, ev, 1);
+}
+
+int
+model_apply_stores(struct model *m, const struct model_event *ev,
+		uint32_t count)
+{
+	if (ev->kind != MODEL_EV_STORE || count == 0)
+		return -EINVAL;
+	return apply(m, ev, count);
 }
 
 uint64_t

@@ -108,6 +108,12 @@ uint32_t model_region_line(const struct model *m, uint32_t region);
 
 /* apply one event; 0, or -EINVAL for a malformed event (unknown region...) */
 int model_apply(struct model *m, const struct model_event *ev);
+/* apply a STORE event that stands for `count` stores of one thread and
+ * one site, contiguous within one line, as those stores one by one would
+ * be (the shim's store log merges them); -EINVAL with contents (each
+ * store is a version of the line there) or a range of several lines */
+int model_apply_stores(struct model *m, const struct model_event *ev,
+		uint32_t count);
 const char *model_ev_name(enum model_ev k);
 
 /* ---- findings ---- */

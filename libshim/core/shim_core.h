@@ -75,6 +75,10 @@ void shim_unlock(void);
 /* applies one event to the model and, when recording, appends it to the
  * trace; called with shim_lock held */
 void shim_emit_locked(const struct model_event *ev);
+/* a STORE that stands for `count` stores of one site, contiguous in one
+ * line (model_apply_stores); never while recording: the trace keeps each
+ * store (the store log merges only when shim_trace_events() is false) */
+void shim_emit_stores_locked(const struct model_event *ev, uint32_t count);
 /* appends a non-event record when a writer exists (lock held or not) */
 void shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
 		const void *b2, size_t l2);

@@ -151,6 +151,20 @@ shim_emit_locked(const struct model_event *ev)
 }
 
 void
+shim_emit_stores_locked(const struct model_event *ev, uint32_t count)
+{
+	if (trace_events)
+		shim_fatal("internal: %u stores merged into one traced event",
+				count);
+	if (before_event_hook != NULL)
+		before_event_hook(ev);
+	if (model != NULL)
+		(void)model_apply_stores(model, ev, count);
+	if (event_hook != NULL)
+		event_hook(ev);
+}
+
+void
 shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
 		const void *b2, size_t l2)
 {

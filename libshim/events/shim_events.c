@@ -74,7 +74,7 @@ shim_ev_store(void *addr, size_t len, bool traced, uint32_t site)
 struct logged_ctx {
 	uintptr_t addr;
 	const uint8_t *bytes;      /* as stored at addr */
-	uint32_t tid, site;
+	uint32_t tid, site, count;
 };
 
 static void
@@ -82,15 +82,16 @@ logged_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 {
 	const struct logged_ctx *c = ctx;
 	const uint8_t *data = c->bytes + (lo - c->addr);
-	shim_emit_store_logged(m, lo, hi - lo, data, c->tid, c->site);
+	shim_emit_store_logged(m, lo, hi - lo, data, c->tid, c->site,
+		c->count);
 	shim_dirty_traced_bytes(m, lo, hi, data);
 }
 
 void
 shim_ev_store_logged(uintptr_t addr, size_t len, const void *bytes,
-		uint32_t tid, uint32_t site)
+		uint32_t tid, uint32_t site, uint32_t count)
 {
-	struct logged_ctx c = { addr, bytes, tid, site };
+	struct logged_ctx c = { addr, bytes, tid, site, count };
 	for_each_piece((const void *)addr, len, logged_piece, &c);
 }
 

@@ -18,10 +18,11 @@
 /* a store of len bytes at addr has happened; traced: its bytes are known
  * (read them now at addr), untraced: seen through page protection */
 void shim_ev_store(void *addr, size_t len, bool traced, uint32_t site);
-/* a traced store of thread tid, its bytes copied when it happened (the
- * store log, shim_store_log.c); lock held */
+/* `count` traced stores of thread tid and one site, contiguous within
+ * one 64-byte line, their bytes copied when they happened (the store
+ * log, shim_store_log.c); lock held */
 void shim_ev_store_logged(uintptr_t addr, size_t len, const void *bytes,
-		uint32_t tid, uint32_t site);
+		uint32_t tid, uint32_t site, uint32_t count);
 /* a non-temporal store of len bytes at addr has happened */
 void shim_ev_nt_store(void *addr, size_t len, uint32_t site);
 void shim_ev_movdir64b(void *addr, uint32_t site);

@@ -14,6 +14,15 @@
  *
  * The entry holds the bytes as stored: a later store to the same bytes
  * must not change what the trace, the twin or the eADR media receive.
+ *
+ * The drain merges a run of entries that continue each other (the next
+ * starts where the last ended) with one site, within one 64-byte line
+ * (the shortest line: one line of any region), into one event that
+ * says how many stores it stands for (model_event.count): the model
+ * counts them as it counts the stores one by one, with that site (the
+ * raw benchmark's word stores: one model store per line instead of
+ * eight). Not while recording (the trace keeps every store) nor while a
+ * transaction is open (its check keeps each store's range).
  */
 #include <string.h>
 
@@ -25,6 +34,7 @@
 
 #define LOG_ENTRIES 1024           /* a power of two */
 #define LOG_BYTES 32               /* longer stores are emitted at once */
+#define MERGE_LINE 64              /* runs merged within such a line */
 
 struct log_entry {
 	uintptr_t addr;
@@ -80,15 +90,56 @@ shim_store_log_claim(void)
 	shim_unlock();
 }
 
+static bool (*merge_ok)(void);
+
+void
+shim_store_log_set_merge(bool (*fn)(void))
+{
+	merge_ok = fn;
+}
+
+/* continues -- entry n starts where the run [addr, addr + len) of site
+ * ends, within the run's 64-byte line */
+static bool
+continues(const struct log_entry *n, uintptr_t addr, size_t len,
+		uint32_t site)
+{
+	return n->addr == addr + len && n->site == site &&
+		(n->addr + n->len - 1) / MERGE_LINE == addr / MERGE_LINE;
+}
+
+static const struct log_entry *
+at(uint32_t i)
+{
+	return &log_ring.e[i & (LOG_ENTRIES - 1)];
+}
+
 void
 shim_store_log_drain(void)
 {
 	uint32_t h = log_ring.head;
 	uint32_t t = __atomic_load_n(&log_ring.tail, __ATOMIC_ACQUIRE);
-	for (; h != t; h++) {
-		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
-		shim_ev_store_logged(e->addr, e->len, e->bytes, log_ring.tid,
-			e->site);
+	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
+		merge_ok();
+	while (h != t) {
+		const struct log_entry *e = at(h++);
+		if (!merge || h == t || !continues(at(h), e->addr, e->len,
+				e->site)) {
+			shim_ev_store_logged(e->addr, e->len, e->bytes,
+				log_ring.tid, e->site, 1);
+			continue;
+		}
+		uint8_t run[MERGE_LINE];
+		size_t len = e->len;
+		uint32_t count = 1;
+		memcpy(run, e->bytes, e->len);
+		for (; h != t && continues(at(h), e->addr, len, e->site); h++) {
+			memcpy(run + len, at(h)->bytes, at(h)->len);
+			len += at(h)->len;
+			count++;
+		}
+		shim_ev_store_logged(e->addr, len, run, log_ring.tid, e->site,
+			count);
 	}
 	__atomic_store_n(&log_ring.head, h, __ATOMIC_RELEASE);
 }

@@ -20,6 +20,9 @@ bool shim_store_log_append(void *addr, size_t len,
 void shim_store_log_claim(void);
 /* every logged store becomes a model event, in order; lock held */
 void shim_store_log_drain(void);
+/* fn says whether stores may be merged now (main.c: no transaction is
+ * open, whose check keeps each store's range); unset: never */
+void shim_store_log_set_merge(bool (*fn)(void));
 /* the child of a fork: the entries are the parent's; its thread owns the
  * log only if it owned it in the parent */
 void shim_store_log_forked(void);

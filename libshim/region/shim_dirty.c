@@ -33,7 +33,7 @@ static uintptr_t ring[RING_LEN];
 static uint64_t ring_head;   /* consumer, under shim_lock */
 static uint64_t ring_tail;   /* producers: fault handlers */
 static int ring_overflow;
-static uint32_t settle_epoch; /* settles of the ring, under shim_lock */
+uint32_t shim_dirty_settle_epoch; /* settles of the ring */
 int shim_dirty_handlers_open;
 __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
@@ -117,8 +117,10 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->line_site = anon(line_site_len(m));
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
+	m->page_cooled = anon(n * sizeof(uint32_t));
 	m->twin_kept = anon(kept_len(m));
 	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
+			!m->page_cooled ||
 			!m->page_lines || !m->page_step || !m->line_site ||
 			!m->twin_kept) {
 		shim_dirty_release(m);
@@ -140,6 +142,8 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
 	if (m->page_heat)
 		REAL(munmap)(m->page_heat, n);
+	if (m->page_cooled)
+		REAL(munmap)(m->page_cooled, n * sizeof(uint32_t));
 	if (m->page_lines)
 		REAL(munmap)(m->page_lines, n * sizeof(uint64_t));
 	if (m->page_step)
@@ -153,6 +157,7 @@ shim_dirty_release(struct shim_mapping *m)
 	m->page_step = NULL;
 	m->line_site = NULL;
 	m->page_heat = NULL;
+	m->page_cooled = NULL;
 	m->page_state = NULL;
 	m->page_site = NULL;
 	m->twin = NULL;
@@ -412,7 +417,9 @@ page_same(struct shim_mapping *m, uintptr_t page)
  * (docs/shim.md). False when it has been quiet for HOT_QUIET_MAX units:
  * protect it again. A page that cooled down before and faulted again is
  * hot at once and waits twice as long per level (a transaction that
- * writes a page once every few fences keeps it hot); so is a page first
+ * writes a page once every few fences keeps it hot), unless the fault
+ * came later than the longer wait would have covered (cooled_long_ago,
+ * shim_dirty_fault.c: a pass over a big pool); so is a page first
  * written while the page below it is hot (a sequential writer: no second
  * fault per page).
  */
@@ -426,7 +433,7 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
 	if (changed || (heat & HEAT_TOUCHED))
 		quiet = 0;
-	else if ((settle_epoch & ((1u << level) - 1)) == 0)
+	else if ((shim_dirty_settle_epoch & ((1u << level) - 1)) == 0)
 		quiet++;
 	if (quiet >= HOT_QUIET_MAX)
 		return false;
@@ -461,6 +468,7 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 		if (level < HOT_LEVEL_MAX)
 			level++;
 		keep = (uint8_t)(HOT_FAULTS | (level << 2));
+		m->page_cooled[pg] = shim_dirty_settle_epoch;
 	}
 	/* read-only first: a store racing with the diff faults and waits */
 	if (s == SHIM_PAGE_DIRTY)
@@ -521,7 +529,8 @@ shim_dirty_settle_all(void)
 		sched_yield();
 	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);
-	settle_epoch++;
+	__atomic_store_n(&shim_dirty_settle_epoch, shim_dirty_settle_epoch + 1,
+		__ATOMIC_RELAXED);
 	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
 	bool stuck = false; /* a handler took a slot and has not filled it */
 	for (uint64_t i = ring_head; i < t; i++) {

@@ -27,6 +27,10 @@
 #define STEP_ON 0x80
 #define STEP_FAULTS_MAX 8 /* faults per opening; the last is not stepped */
 
+/* settles of the ring so far (written under shim_lock, read by the
+ * fault handler as a hint: atomic) */
+extern uint32_t shim_dirty_settle_epoch;
+
 /* handlers between taking a page (BUSY) and queueing it: the page may be
  * writable already, its state not yet DIRTY */
 extern int shim_dirty_handlers_open;

@@ -12,14 +12,18 @@
 /* emit_store -- data: the stored bytes (traced), NULL when untraced */
 static void
 emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
-		const void *data, bool site_exact, uint32_t tid, uint32_t site)
+		const void *data, bool site_exact, uint32_t tid, uint32_t site,
+		uint32_t count)
 {
 	struct shim_region *r = m->region;
 	uint64_t off = m->file_off + (addr - m->base);
 	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = tid,
 		.site = site, .region = r->id, .off = off, .len = len,
 		.data = data };
-	shim_emit_locked(&ev);
+	if (count > 1)
+		shim_emit_stores_locked(&ev, count);
+	else
+		shim_emit_locked(&ev);
 	if (data == NULL && site_exact && shim_model() != NULL)
 		model_store_site_exact(shim_model(), r->id, off, site);
 	shim_media_mark(r, off, len);
@@ -33,14 +37,14 @@ shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		bool traced, bool site_exact, uint32_t site)
 {
 	emit_store(m, addr, len, traced ? (const void *)addr : NULL,
-		site_exact, shim_tid(), site);
+		site_exact, shim_tid(), site, 1);
 }
 
 void
 shim_emit_store_logged(struct shim_mapping *m, uintptr_t addr, size_t len,
-		const void *data, uint32_t tid, uint32_t site)
+		const void *data, uint32_t tid, uint32_t site, uint32_t count)
 {
-	emit_store(m, addr, len, data, true, tid, site);
+	emit_store(m, addr, len, data, true, tid, site, count);
 }
 
 /* shim_emit_snapshot -- when recording, the line's view content now, so a

@@ -15,10 +15,12 @@
  * store's own (its write fault), not a guess */
 void shim_emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		bool traced, bool site_exact, uint32_t site);
-/* a traced store of thread tid whose bytes were copied when it happened
- * (data: len bytes; the store log, shim_store_log.c), lock held */
+/* `count` traced stores of thread tid and one site, contiguous in one
+ * line, whose bytes were copied when they happened (data: len bytes; the
+ * store log, shim_store_log.c), lock held */
 void shim_emit_store_logged(struct shim_mapping *m, uintptr_t addr,
-		size_t len, const void *data, uint32_t tid, uint32_t site);
+		size_t len, const void *data, uint32_t tid, uint32_t site,
+		uint32_t count);
 /* the line's view content now, into the trace when recording */
 void shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
 		uint32_t site);

@@ -80,6 +80,8 @@ struct shim_mapping {
 	uint8_t *twin;             /* content at the last snapshot */
 	uint8_t *page_heat;        /* faults in a row (low bits), changed
 	                              since the last fence (SHIM_HEAT_TOUCHED) */
+	uint32_t *page_cooled;     /* the fence (settle epoch) at which the
+	                              page last cooled down */
 	uint64_t *twin_kept;       /* bit per page: its twin stays resident
 	                              when settled (shim_dirty_twin.c) */
 	size_t twins_kept;         /* bits set in twin_kept */

@@ -3,8 +3,11 @@
 The owner thread's stores wait in the log until the lock is next taken;
 progs/store_log.c stores through it (a word stored twice before its
 flush, more stores than the log holds, two threads taking turns on one
-word, a fork) and each mode's findings and recorded events must be the
-ones the shim gives with each store emitted at once (PMEMU_STORE_LOG=0).
+word, a fork, runs of stores the drain merges into one model event and
+stores that end a run) and each mode's findings and recorded events must
+be the ones the shim gives with each store emitted at once
+(PMEMU_STORE_LOG=0): a merged run counts its stores and names the site
+of its first.
 """
 import re
 import shutil
@@ -17,7 +20,7 @@ from test_libpmem_run import clean_env
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "store_log.c"
 PLUGIN = BUILD / "lib" / "pmemu-gcc.so"
-MODES = ["overwrite", "many", "threads", "fork"]
+MODES = ["overwrite", "many", "threads", "fork", "runs"]
 # written when first named or later (docs/report-format.md): a table
 SITE_KINDS = {"site", "site-src", "module"}
 

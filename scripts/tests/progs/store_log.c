@@ -6,7 +6,11 @@
  *   many       more stores before a fence than the log holds
  *   threads    the log's owner and another thread store the same words
  *              in turn (a mutex hands over), with crash points between
- *   fork       stores before, in and after a forked child */
+ *   fork       stores before, in and after a forked child
+ *   runs       runs of word stores the drain merges (one site, one
+ *              line, each where the last ended) and stores that end a
+ *              run: another site, a word stored again, a line boundary,
+ *              a line persisted between two runs */
 #include <err.h>
 #include <fcntl.h>
 #include <immintrin.h>
@@ -124,6 +128,21 @@ forked(void)
 	persist(&words[0]);
 }
 
+static void
+runs(void)
+{
+	for (int i = 0; i < 12; i++) /* line 0, then line 1 */
+		words[i] = (uint64_t)i + 1;
+	for (int i = 12; i < 16; i++) /* line 1, another site */
+		words[i] = 7;
+	persist(&words[0]);
+	words[0] = 5; /* line 0 again, after it was persisted */
+	words[1] = 6;
+	words[1] = 8; /* the same word again */
+	for (int i = 20; i < 28; i++) /* lines 2 and 3 */
+		words[i] = 9;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -144,6 +163,8 @@ main(int argc, char **argv)
 		threads();
 	else if (strcmp(argv[2], "fork") == 0)
 		forked();
+	else if (strcmp(argv[2], "runs") == 0)
+		runs();
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	return 0;

@@ -94,6 +94,8 @@ line_open_new(struct model *m, uint32_t li)
 	}
 	struct open_line *o = &m->open[m->nopen++];
 	*o = (struct open_line){ .durable_v = l->vcount, .li = li };
+	if (l->dirty)
+		m->dirty_closed--;
 	l->open_pos = m->nopen;
 	return o;
 }
@@ -110,6 +112,49 @@ line_close(struct model *m, uint32_t li)
 		m->lines[last.li].open_pos = l->open_pos;
 	}
 	l->open_pos = 0;
+	if (l->dirty)
+		m->dirty_closed++;
+}
+
+static int
+cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int
+by_key(const void *a, const void *b, void *lines)
+{
+	const struct line_state *l = lines;
+	return cmp_u64(l[*(const uint32_t *)a].key, l[*(const uint32_t *)b].key);
+}
+
+static int
+by_index(const void *a, const void *b, void *lines)
+{
+	(void)lines;
+	return cmp_u64(*(const uint32_t *)a, *(const uint32_t *)b);
+}
+
+uint32_t
+line_open_in(struct model *m, uint32_t region, uint64_t first, uint64_t last)
+{
+	if (m->pick_cap < m->nopen) {
+		m->pick_cap = m->nopen;
+		free(m->pick);
+		m->pick = malloc(m->pick_cap * sizeof(*m->pick));
+		MODEL_ASSERT(m->pick != NULL);
+	}
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < m->nopen; k++) {
+		const struct line_state *l = &m->lines[m->open[k].li];
+		if (line_region(l) == region && line_number(l) >= first &&
+				line_number(l) <= last)
+			m->pick[n++] = m->open[k].li;
+	}
+	qsort_r(m->pick, n, sizeof(*m->pick),
+			last - first < m->nlines ? by_key : by_index, m->lines);
+	return n;
 }
 
 void
@@ -119,4 +164,5 @@ line_table_free(struct model *m)
 	free(m->line_hist);
 	line_index_free(&m->index);
 	free(m->open);
+	free(m->pick);
 }

@@ -80,14 +80,21 @@ tables_get(void)
 	return tables;
 }
 
-/* slot_of -- the open transaction of thread tid, or NULL */
+/* slot_of -- the open transaction of thread tid, or NULL (tid 0: the
+ * first free slot); the slot found last is tried first: one thread's
+ * requests and store events look theirs up again and again */
 static struct tx_slot *
 slot_of(uint32_t tid)
 {
+	static size_t last; /* under shim_lock */
 	struct tx_tables *t = tables_get();
+	if (tid != 0 && t->tid[last] == tid)
+		return &t->slots[last];
 	for (size_t i = 0; i < TX_THREADS; i++)
-		if (t->tid[i] == tid)
+		if (t->tid[i] == tid) {
+			last = tid != 0 ? i : last;
 			return &t->slots[i];
+		}
 	return NULL;
 }
 

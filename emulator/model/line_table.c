@@ -152,8 +152,13 @@ line_open_in(struct model *m, uint32_t region, uint64_t first, uint64_t last)
 				line_number(l) <= last)
 			m->pick[n++] = m->open[k].li;
 	}
-	qsort_r(m->pick, n, sizeof(*m->pick),
-			last - first < m->nlines ? by_key : by_index, m->lines);
+	int (*cmp)(const void *, const void *, void *) =
+		last - first < m->nlines ? by_key : by_index;
+	uint32_t k = 1; /* mostly none, one or in order already */
+	while (k < n && cmp(&m->pick[k - 1], &m->pick[k], m->lines) < 0)
+		k++;
+	if (k < n)
+		qsort_r(m->pick, n, sizeof(*m->pick), cmp, m->lines);
 	return n;
 }
 

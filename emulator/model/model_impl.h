@@ -152,6 +152,9 @@ struct model {
 };
 
 /* line_table.c */
+/* line_key_hash -- a line key's index hash: slot bits low, fingerprint
+ * high; an aligned block of 16 line numbers in 16 adjacent slots */
+uint64_t line_key_hash(uint64_t key);
 uint32_t line_find(const struct model *m, uint32_t region, uint64_t lineno);
 uint32_t line_get(struct model *m, uint32_t region, uint64_t lineno);
 void line_prefetch(const struct model *m, uint32_t region, uint64_t lineno);

@@ -6,17 +6,30 @@
 #include "common.h"
 #include "model_impl.h"
 
-static uint64_t
-key_hash(uint64_t key)
+/*
+ * line_key_hash -- where a line goes in the index (low 32 bits) and its
+ * fingerprint (high 32: line_index.h). The 16 lines of an aligned block
+ * hash to 16 adjacent slots, one cache line of the index, at a place
+ * the block's hash picks: a program that walks its pool looks its lines
+ * up in one index miss per 16 lines, not one per line. The fingerprint
+ * hashes the whole key, so the block's lines tell theirs apart.
+ */
+#define BLOCK_SHIFT 4
+
+uint64_t
+line_key_hash(uint64_t key)
 {
-	return mix64(key);
+	uint32_t at = (uint32_t)(mix64(key >> BLOCK_SHIFT) << BLOCK_SHIFT) |
+		(uint32_t)(key & ((1u << BLOCK_SHIFT) - 1));
+	return (mix64(key) & ~(uint64_t)UINT32_MAX) | at;
 }
 
 /* line_find_far -- line_find past its near lines: the index */
 uint32_t
 line_find_far(const struct model *m, uint64_t key)
 {
-	uint32_t li = line_index_find(&m->index, key_hash(key), key, m->lines);
+	uint32_t li = line_index_find(&m->index, line_key_hash(key), key,
+			m->lines);
 	if (li != UINT32_MAX)
 		((struct model *)m)->last_line = li + 1;
 	return li;
@@ -41,7 +54,7 @@ lines_grow(struct model *m)
 uint32_t
 line_get_far(struct model *m, uint64_t key)
 {
-	uint64_t hash = key_hash(key);
+	uint64_t hash = line_key_hash(key);
 	uint32_t li = line_index_find(&m->index, hash, key, m->lines);
 	if (li == UINT32_MAX) {
 		if (m->nlines == m->lines_cap)
@@ -51,7 +64,7 @@ line_get_far(struct model *m, uint64_t key)
 		m->lines[li].key = key;
 		if (m->line_hist)
 			m->line_hist[li] = 0;
-		line_index_add(&m->index, hash, li, m->lines, key_hash);
+		line_index_add(&m->index, hash, li, m->lines, line_key_hash);
 	}
 	m->last_line = li + 1;
 	return li;
@@ -66,7 +79,7 @@ line_prefetch(const struct model *m, uint32_t region, uint64_t lineno)
 {
 	if (m->index.slot == NULL)
 		return;
-	uint64_t h = key_hash(line_key(region, lineno));
+	uint64_t h = line_key_hash(line_key(region, lineno));
 	__builtin_prefetch(&m->index.slot[h & m->index.mask]);
 	if (m->last_line < m->nlines)
 		__builtin_prefetch(&m->lines[m->last_line]);
@@ -83,6 +96,8 @@ line_open_new(struct model *m, uint32_t li)
 	}
 	struct open_line *o = &m->open[m->nopen++];
 	*o = (struct open_line){ .durable_v = l->vcount, .li = li };
+	if (l->dirty)
+		m->dirty_closed--;
 	l->open_pos = m->nopen;
 	return o;
 }
@@ -99,6 +114,54 @@ line_close(struct model *m, uint32_t li)
 		m->lines[last.li].open_pos = l->open_pos;
 	}
 	l->open_pos = 0;
+	if (l->dirty)
+		m->dirty_closed++;
+}
+
+static int
+cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int
+by_key(const void *a, const void *b, void *lines)
+{
+	const struct line_state *l = lines;
+	return cmp_u64(l[*(const uint32_t *)a].key, l[*(const uint32_t *)b].key);
+}
+
+static int
+by_index(const void *a, const void *b, void *lines)
+{
+	(void)lines;
+	return cmp_u64(*(const uint32_t *)a, *(const uint32_t *)b);
+}
+
+uint32_t
+line_open_in(struct model *m, uint32_t region, uint64_t first, uint64_t last)
+{
+	if (m->pick_cap < m->nopen) {
+		m->pick_cap = m->nopen;
+		free(m->pick);
+		m->pick = malloc(m->pick_cap * sizeof(*m->pick));
+		MODEL_ASSERT(m->pick != NULL);
+	}
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < m->nopen; k++) {
+		const struct line_state *l = &m->lines[m->open[k].li];
+		if (line_region(l) == region && line_number(l) >= first &&
+				line_number(l) <= last)
+			m->pick[n++] = m->open[k].li;
+	}
+	int (*cmp)(const void *, const void *, void *) =
+		last - first < m->nlines ? by_key : by_index;
+	uint32_t k = 1; /* mostly none, one or in order already */
+	while (k < n && cmp(&m->pick[k - 1], &m->pick[k], m->lines) < 0)
+		k++;
+	if (k < n)
+		qsort_r(m->pick, n, sizeof(*m->pick), cmp, m->lines);
+	return n;
 }
 
 void
@@ -108,4 +171,5 @@ line_table_free(struct model *m)
 	free(m->line_hist);
 	line_index_free(&m->index);
 	free(m->open);
+	free(m->pick);
 }

@@ -136,6 +136,10 @@ struct model {
 
 	struct open_line *open;  /* lines with versions not durable */
 	uint32_t nopen, open_cap;
+	uint32_t dirty_closed;   /* lines not open but dirty (content mode:
+	                            an untraced store that added no version,
+	                            its line closed by a fence) */
+	uint32_t *pick, pick_cap; /* scratch: line_open_in's lines */
 
 	struct line_hist *hists;
 	uint32_t nhists, hists_cap;
@@ -148,6 +152,9 @@ struct model {
 };
 
 /* line_table.c */
+/* line_key_hash -- a line key's index hash: slot bits low, fingerprint
+ * high; an aligned block of 16 line numbers in 16 adjacent slots */
+uint64_t line_key_hash(uint64_t key);
 static inline uint64_t
 line_key(uint32_t region, uint64_t lineno)
 {
@@ -231,6 +238,11 @@ line_new_version(struct model *m, uint32_t li)
 	return ++m->lines[li].vcount;
 }
 void line_close(struct model *m, uint32_t li);
+/* line_open_in -- the open lines of region numbered [first, last] into
+ * m->pick, in the order for_each_touched visits them (by number when the
+ * range has fewer lines than the table, else by index); their count */
+uint32_t line_open_in(struct model *m, uint32_t region, uint64_t first,
+		uint64_t last);
 /* line_open_update -- drop the open state once the media holds vcount */
 static inline void
 line_open_update(struct model *m, uint32_t li)

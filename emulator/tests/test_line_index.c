@@ -105,6 +105,7 @@ test_real_hash_growth(void **state)
 {
 	(void)state;
 	check_hash(mix64, 100000);
+	check_hash(line_key_hash, 100000);
 }
 
 /* a miss reads no line whose fingerprint differs: with every line's key
@@ -144,6 +145,38 @@ apply(struct model *m, enum model_ev k, uint32_t region, uint64_t off,
 {
 	struct model_event ev = { k, 1, 1, region, off, len, NULL };
 	assert_int_equal(model_apply(m, &ev), 0);
+}
+
+/* slot_of_line -- the slot holding line li's index entry */
+static uint32_t
+slot_of_line(const struct model *m, uint32_t li)
+{
+	for (uint32_t s = 0; s <= m->index.mask; s++)
+		if ((m->index.slot[s] & m->index.mask) == li + 1)
+			return s;
+	fail();
+	return 0;
+}
+
+/* a walk finds its lines in one index cache line per 16: the 16 lines of
+ * an aligned block sit in 16 adjacent slots of one aligned group (apart
+ * from the few a collision moved) */
+static void
+test_walk_shares_index_lines(void **state)
+{
+	(void)state;
+	struct model *m = findings_model();
+	uint32_t n = 1u << 14, apart = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		struct model_event ev = { MODEL_EV_STORE, 1, 1, 0,
+			(160 + i) * 64, 8, NULL };
+		assert_int_equal(model_apply(m, &ev), 0);
+	}
+	for (uint32_t li = 1; li < n; li++)
+		apart += slot_of_line(m, li) / 16 !=
+			slot_of_line(m, li - 1) / 16;
+	assert_true(apart <= n / 16 + n / 64); /* with a random hash: ~n */
+	model_delete(m);
 }
 
 /* the same line numbers in two regions are two lines; the model finds
@@ -232,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_colliding_slots_distinct_fingerprints),
 		cmocka_unit_test(test_colliding_fingerprints_compare_keys),
 		cmocka_unit_test(test_real_hash_growth),
+		cmocka_unit_test(test_walk_shares_index_lines),
 		cmocka_unit_test(test_miss_reads_no_line),
 		cmocka_unit_test(test_model_lines_by_region_and_number),
 		cmocka_unit_test(test_persisted_line_bytes),

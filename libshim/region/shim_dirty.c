@@ -378,8 +378,15 @@ traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 			traced_data + (m->file_off + (a - m->base) -
 					traced_off);
 		if (shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
-				__ATOMIC_ACQUIRE)))
+				__ATOMIC_ACQUIRE))) {
 			shim_copy_small(m->twin + (a - m->base), src, e - a);
+			/* a store, as a flush that finds one: the page stays
+			 * hot. Its bytes are in the twin before any compare,
+			 * so a page the plugin build (or libpmem's copies)
+			 * writes looked quiet, cooled and faulted again at its
+			 * next store: twice the plain build's faults */
+			m->page_heat[pg] |= HEAT_TOUCHED;
+		}
 		a = e;
 	}
 }

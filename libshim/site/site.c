@@ -264,21 +264,27 @@ site_from_ips(const uintptr_t *ip, int n, int exact0)
  * every call, unwinding a third of its captures: the same bench_obj run
  * took 0.4 or 1.9 s of CPU, at random (docs/performance.md).
  */
-#define CACHE_SETS 64            /* per thread; 88 KiB */
+#define CACHE_SETS 64            /* per thread; 92 KiB */
 #define CACHE_WAYS 4             /* one helper called from four places */
 #define CACHE_SLOTS 20           /* frames validated per entry */
 
+/* a set's keys share one cache line (a lookup that misses a way reads
+ * no entry), and each recorded frame's stack address and value sit side
+ * by side (a hit reads its entry in order) */
 struct capture_entry {
-	uintptr_t pc, sp;            /* the key; pc 0: empty */
 	uint32_t site, nslots;       /* site: the id less site_base */
-	uintptr_t slot[CACHE_SLOTS]; /* stack address of a return address */
-	uintptr_t ret[CACHE_SLOTS];  /* what it held */
+	struct {
+		uintptr_t slot;      /* stack address of a return address */
+		uintptr_t ret;       /* what it held */
+	} fr[CACHE_SLOTS];
 };
 
 struct capture_set {
+	uintptr_t pc[CACHE_WAYS];    /* the keys; pc 0: the way is empty */
+	uintptr_t sp[CACHE_WAYS];
 	struct capture_entry way[CACHE_WAYS];
 	unsigned next;               /* the way the next miss replaces */
-};
+} __attribute__((aligned(64)));
 
 static __thread struct capture_set capture_cache[CACHE_SETS]
 	__attribute__((tls_model("initial-exec")));
@@ -303,14 +309,17 @@ cache_sets(uintptr_t pc, uintptr_t sp, struct capture_set *set[2])
 /* cache_way -- where a new entry goes: a free way of either set, else
  * the first set's next in turn (a key may have several entries: call
  * chains that reach the same pc at the same stack pointer) */
-static struct capture_entry *
-cache_way(struct capture_set *set[2])
+static struct capture_set *
+cache_way(struct capture_set *set[2], int *way)
 {
 	for (int i = 0; i < 2; i++)
 		for (int w = 0; w < CACHE_WAYS; w++)
-			if (set[i]->way[w].pc == 0)
-				return &set[i]->way[w];
-	return &set[0]->way[set[0]->next++ % CACHE_WAYS];
+			if (set[i]->pc[w] == 0) {
+				*way = w;
+				return set[i];
+			}
+	*way = (int)(set[0]->next++ % CACHE_WAYS);
+	return set[0];
 }
 
 /* cache_hit -- the cached site when every recorded return address is
@@ -320,12 +329,12 @@ cache_hit(const struct capture_set *set, uintptr_t pc, uintptr_t sp,
 		uint32_t *site)
 {
 	for (int w = 0; w < CACHE_WAYS; w++) {
-		const struct capture_entry *e = &set->way[w];
-		if (e->pc != pc || e->sp != sp)
+		if (set->pc[w] != pc || set->sp[w] != sp)
 			continue;
+		const struct capture_entry *e = &set->way[w];
 		uint32_t i = 0;
 		while (i < e->nslots &&
-				*(const uintptr_t *)e->slot[i] == e->ret[i])
+				*(const uintptr_t *)e->fr[i].slot == e->fr[i].ret)
 			i++;
 		if (i == e->nslots) {
 			*site = site_base + e->site;
@@ -344,19 +353,21 @@ static void
 cache_fill(struct capture_set *set[2], uintptr_t pc, uintptr_t sp,
 		const struct unwound *u, int last, uint32_t site)
 {
-	struct capture_entry *e = cache_way(set);
-	e->pc = 0;
+	int w;
+	struct capture_set *s = cache_way(set, &w);
+	struct capture_entry *e = &s->way[w];
+	s->pc[w] = 0;
 	if (last >= CACHE_SLOTS + 1 || site == SHIM_SITE_UNKNOWN)
 		return;
 	uint32_t k = 0;
 	for (int i = 1; i <= last && i < u->n; i++, k++) {
-		e->slot[k] = u->sp[i] - sizeof(uintptr_t);
-		e->ret[k] = u->ip[i];
+		e->fr[k].slot = u->sp[i] - sizeof(uintptr_t);
+		e->fr[k].ret = u->ip[i];
 	}
 	e->nslots = k;
 	e->site = site - site_base; /* the base may be set later (exec) */
-	e->sp = sp;
-	e->pc = pc;
+	s->sp[w] = sp;
+	s->pc[w] = pc;
 }
 
 /* unwind_cursor -- pcs and stack pointers from cur outwards */

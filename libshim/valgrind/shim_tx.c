@@ -42,7 +42,6 @@ struct tx_store {
 };
 
 struct tx_slot {
-	uint32_t tid;          /* 0: free */
 	unsigned depth;        /* START_TX nesting */
 	size_t nranges, nstores;
 	bool overflow;         /* a table filled up: judge nothing */
@@ -51,6 +50,11 @@ struct tx_slot {
 };
 
 struct tx_tables {
+	/* slot i's thread, 0: free; apart from the slots (80 KiB each) so
+	 * that finding a thread's slot reads one 256-byte array, not a line
+	 * of every slot (each request and each store event in a
+	 * transaction looks it up) */
+	uint32_t tid[TX_THREADS];
 	struct tx_slot slots[TX_THREADS];
 	size_t nignores;
 	bool ignores_full;
@@ -76,14 +80,21 @@ tables_get(void)
 	return tables;
 }
 
-/* slot_of -- the open transaction of thread tid, or NULL */
+/* slot_of -- the open transaction of thread tid, or NULL (tid 0: the
+ * first free slot); the slot found last is tried first: one thread's
+ * requests and store events look theirs up again and again */
 static struct tx_slot *
 slot_of(uint32_t tid)
 {
+	static size_t last; /* under shim_lock */
 	struct tx_tables *t = tables_get();
+	if (tid != 0 && t->tid[last] == tid)
+		return &t->slots[last];
 	for (size_t i = 0; i < TX_THREADS; i++)
-		if (t->slots[i].tid == tid)
+		if (t->tid[i] == tid) {
+			last = tid != 0 ? i : last;
 			return &t->slots[i];
+		}
 	return NULL;
 }
 
@@ -93,7 +104,7 @@ only_open_slot(void)
 {
 	struct tx_slot *found = NULL;
 	for (size_t i = 0; i < TX_THREADS; i++) {
-		if (tables->slots[i].tid == 0)
+		if (tables->tid[i] == 0)
 			continue;
 		if (found != NULL)
 			return NULL;
@@ -225,7 +236,7 @@ shim_tx_start(void)
 			return;
 		}
 		memset(slot, 0, offsetof(struct tx_slot, ranges));
-		slot->tid = shim_tid();
+		tables->tid[slot - tables->slots] = shim_tid();
 		atomic_fetch_add(&shim_tx_open_count, 1);
 	}
 	slot->depth++;
@@ -233,6 +244,39 @@ shim_tx_start(void)
 }
 
 /* ---- stores made before their TX_ADD ---- */
+
+/*
+ * changed_run -- the next run [*lo, *hi) of bytes where view differs
+ * from twin, searched from *hi (0 at first) up to n; false when there is
+ * none. Equal bytes are skipped a word at a time: an added range is
+ * mostly unchanged (libpmemobj adds before it stores), a line's changed
+ * run is short.
+ */
+static bool
+changed_run(const uint8_t *view, const uint8_t *twin, size_t n, size_t *lo,
+		size_t *hi)
+{
+	size_t i = *hi;
+	for (; i + sizeof(uint64_t) <= n; i += sizeof(uint64_t)) {
+		uint64_t x, y;
+		memcpy(&x, view + i, sizeof(x));
+		memcpy(&y, twin + i, sizeof(y));
+		if (x != y) { /* little-endian: the first differing byte */
+			i += (size_t)__builtin_ctzll(x ^ y) / 8;
+			break;
+		}
+	}
+	while (i < n && view[i] == twin[i])
+		i++;
+	if (i >= n)
+		return false;
+	size_t j = i + 1;
+	while (j < n && view[j] != twin[j])
+		j++;
+	*lo = i;
+	*hi = j;
+	return true;
+}
 
 struct late_ctx {
 	struct tx_slot *slot;
@@ -297,22 +341,14 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 		e = e < hi ? e : hi;
 		const uint8_t *view = (const uint8_t *)a;
 		const uint8_t *twin = m->twin + (a - m->base);
-		size_t n = e - a, i = 0;
+		size_t n = e - a, i, j = 0;
 		if (!shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
 				__ATOMIC_ACQUIRE)))
-			i = n;
-		while (i < n) {
-			if (view[i] == twin[i]) {
-				i++;
-				continue;
-			}
-			size_t j = i;
-			while (j < n && view[j] != twin[j])
-				j++;
+			n = 0;
+		while (changed_run(view, twin, n, &i, &j)) {
 			uint64_t off = m->file_off + (a + i - m->base);
 			struct tx_range x = { m->region->id, off, off + j - i };
 			late_report(c, m->page_site[pg], true, &x);
-			i = j;
 		}
 		a = e;
 	}
@@ -443,7 +479,7 @@ shim_tx_end(void)
 		judge(slot);
 		for (size_t i = 0; i < tables->nnot_pmem; i++)
 			clean_not_pmem(&tables->not_pmem[i]);
-		slot->tid = 0;
+		tables->tid[slot - tables->slots] = 0;
 		atomic_fetch_sub(&shim_tx_open_count, 1);
 	}
 	shim_unlock();
@@ -497,18 +533,10 @@ keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 	const uint8_t *view = (const uint8_t *)f.m->base +
 		(ev->off - f.m->file_off);
 	const uint8_t *twin = f.m->twin + (ev->off - f.m->file_off);
-	for (uint64_t i = 0; i < ev->len;) {
-		if (view[i] == twin[i]) {
-			i++;
-			continue;
-		}
-		uint64_t j = i;
-		while (j < ev->len && view[j] != twin[j])
-			j++;
+	size_t i, j = 0;
+	while (changed_run(view, twin, ev->len, &i, &j))
 		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site,
 				true);
-		i = j;
-	}
 }
 
 void

@@ -31,6 +31,7 @@
 
 #include "engine_impl.h"
 #include "image_dir.h"
+#include "image_watch.h"
 #include "trace.h"
 
 #define TMPFS_MAGIC_ 0x01021994
@@ -92,10 +93,7 @@ static bool
 takes_direct(const char *dir)
 {
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/.pmemu-direct.XXXXXX", dir) >=
-			(int)sizeof(path))
-		return false;
-	int fd = mkostemp(path, O_CLOEXEC);
+	int fd = xp_probe_file(dir, path, sizeof(path));
 	if (fd < 0)
 		return false;
 	close(fd);

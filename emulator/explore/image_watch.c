@@ -56,15 +56,21 @@ static struct {
 } probed[PROBE_FS];
 static size_t nprobed;
 
-/* probe -- a page written through a mapping after a read: mtime moved? */
+int
+xp_probe_file(const char *dir, char *path, size_t len)
+{
+	if (snprintf(path, len, "%s/.pmemu-probe.XXXXXX", dir) >= (int)len)
+		return -1;
+	return mkostemp(path, O_CLOEXEC);
+}
+
+/* mtime_moves -- a page written through a mapping after a read moved the
+ * file's mtime */
 static bool
 mtime_moves(const char *dir)
 {
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/.pmemu-probe.XXXXXX", dir) >=
-			(int)sizeof(path))
-		return false;
-	int fd = mkostemp(path, O_CLOEXEC);
+	int fd = xp_probe_file(dir, path, sizeof(path));
 	if (fd < 0)
 		return false;
 	unlink(path);

@@ -6,6 +6,7 @@
 #define PMEMU_XP_IMAGE_WATCH_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* whether a write through a shared mapping of a file in dir, to a page
  * read first, moves the file's mtime (probed once per file system): when
@@ -22,5 +23,8 @@ void xp_watch_start(int wd);
 bool xp_watch_written(int wd);
 /* before pmemu closes its own descriptor of the file */
 void xp_watch_remove(int wd);
+/* a new file in dir for a probe, its name in path (len bytes): its
+ * descriptor, or -1 */
+int xp_probe_file(const char *dir, char *path, size_t len);
 
 #endif

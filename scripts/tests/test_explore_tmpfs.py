@@ -104,7 +104,7 @@ def test_a_bad_limit_is_an_error(pmemu_bin, tmp_path):
 def progs(tmp_path_factory):
     out = tmp_path_factory.mktemp("checks")
     built = {}
-    for name in ("mapread_check", "odirect_check"):
+    for name in ("scribble_check", "odirect_check"):
         built[name] = str(out / name)
         subprocess.run(["cc", "-O1", os.path.join(PROGS, name + ".c"),
                         "-o", built[name]], check=True)
@@ -126,7 +126,8 @@ def test_writes_through_pages_read_first_are_undone(pmemu_bin, tmp_path,
     images.mkdir()
     tr, _ = trace(where, 30)
     log = tmp_path / "seen.log"
-    r = explore(pmemu_bin, tr, f"{progs['mapread_check']} {{pmem}} {log}",
+    check = f"{progs['scribble_check']} {{pmem}} {log} mapread"
+    r = explore(pmemu_bin, tr, check,
                 env(TMPDIR=str(images)), "--strategy", "all",
                 "--crash-points", "all", "--no-explain", "--jobs", jobs,
                 "--fork-server", fork_server)

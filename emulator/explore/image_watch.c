@@ -116,6 +116,10 @@ drain(void)
 	char buf[4096] __attribute__((aligned(__alignof__(struct
 			inotify_event))));
 	ssize_t n;
+	if (ifd >= 0 && owner != getpid()) {
+		lost = true; /* forked: the queue is the parent's to read */
+		return;
+	}
 	while (ifd >= 0 && (n = read(ifd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const void *)p;

@@ -554,6 +554,8 @@ cmd_explore(int argc, char **argv)
 	a.o.check.timeout_s = 10;
 	a.o.check.fork_server = true;
 	a.o.tmpdir = getenv("TMPDIR");
+	if (a.o.tmpdir != NULL && a.o.tmpdir[0] == '\0')
+		a.o.tmpdir = NULL; /* as unset: not the root directory */
 	int rc = parse_args(&a, argc, argv);
 	if (rc == 0)
 		rc = open_json(a.json, &a.json_file, &a.json_created);

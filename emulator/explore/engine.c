@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "engine_impl.h"
+#include "image_dir.h"
 #include "xalloc.h"
 #include "media.h"
 
@@ -467,8 +468,8 @@ teardown(struct engine *e)
 	for (size_t i = 0; e->slots && i < e->nslots; i++)
 		if (e->slots[i] != NULL)
 			xp_slot_delete(e->slots[i]);
-	if (e->tmp[0])
-		rmdir(e->tmp);
+	if (e->tmp[0]) /* with what the checks left next to their images */
+		xp_image_dir_remove(e->tmp);
 	free(e->slots);
 	free(e->slot_image);
 	xp_base_delete(e->base);
@@ -544,6 +545,17 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 {
 	struct engine e;
 	memset(&e, 0, sizeof(e));
+	/* no TMPDIR: the images on tmpfs when they fit (image_dir.c) */
+	struct xp_opts auto_dir;
+	char dir[PATH_MAX], dir_note[512] = "";
+	if (o->tmpdir == NULL) {
+		if (xp_image_dir(o, dir, sizeof(dir), dir_note,
+				sizeof(dir_note), err, errlen) != 0)
+			return -1;
+		auto_dir = *o;
+		auto_dir.tmpdir = dir;
+		o = &auto_dir;
+	}
 	e.o = o;
 	/* before setup: the workers fork from a small process */
 	if (xp_lazy_pool_wanted(o))
@@ -572,6 +584,8 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 		xp_lazy_notes(&e, rp);
 	if (rc == 0)
 		xp_engine_poison_note(&e, rp);
+	if (rc == 0 && dir_note[0])
+		xp_report_add_note(rp, "%s", dir_note);
 	size_t parallel = xp_lazy_pool_ran(e.pool) > e.slots_open ?
 		xp_lazy_pool_ran(e.pool) : e.slots_open;
 	if (rc == 0 && o->jobs_set && parallel < o->jobs)

@@ -134,6 +134,8 @@ typedef void (*xp_lazy_work_fn)(const struct xp_opts *o,
 		struct xp_lazy_link *link);
 /* --explore lazy with --jobs over 1 and a check program */
 bool xp_lazy_pool_wanted(const struct xp_opts *o);
+/* the most image slots its workers open together (0: no pool) */
+size_t xp_lazy_pool_slots(const struct xp_opts *o);
 /* forks o->jobs workers, each work(its opts, fd) then exits; NULL when
  * none could start (one process explores) */
 struct xp_lazy_pool *xp_lazy_pool_start(const struct xp_opts *o,

@@ -18,6 +18,8 @@
  * wants, writing back those the check changed: ~ one memcmp of the image
  * plus what the check wrote. A new size or a replaced file makes it
  * rebuild the slot from the pristine media (copy_file_range) first.
+ * Where mtime misses writes through a mapping (tmpfs), each file is
+ * watched too (image_watch.c).
  * A check that wrote its image and failed in a child of the fork server
  * runs again on the image as it was set (xp_slot_restore): the pristine
  * media, the base rewound by the log to where the slot was, its lines.
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -37,6 +40,7 @@
 #include "explore_common.h"
 #include "image.h"
 #include "image_impl.h"
+#include "image_watch.h"
 #include "linemap.h"
 #include "media.h"
 #include "usc.h"
@@ -59,6 +63,7 @@ struct xp_slot {
 	bool written;                 /* a check wrote: compare every page */
 	bool keep;                    /* delete leaves the files */
 	bool poisoned;                /* its bad-block list has lines */
+	bool watched;                 /* mtime is not enough (tmpfs) */
 	uint64_t rebuilds;
 	size_t pin;                   /* its pin in the base */
 };
@@ -77,6 +82,7 @@ xp_slot_new(struct xp_base *b, const char *dir, char *err, size_t errlen)
 	s->rebuild = true;
 	s->poisoned = true; /* an earlier image's list goes at the first set */
 	s->pin = xp_base_pin_new(b);
+	s->watched = xp_watch_needed(dir);
 	xp_sync_init(&s->sync);
 	return s;
 }
@@ -98,6 +104,7 @@ xp_slot_delete(struct xp_slot *s)
 	s->b->pins[s->pin] = SIZE_MAX;
 	for (size_t i = 0; i < s->nfiles; i++) {
 		unmap(&s->files[i]);
+		xp_watch_remove(s->files[i].wd);
 		if (s->files[i].fd >= 0 && s->keep)
 			futimens(s->files[i].fd, NULL); /* not the sentinel */
 		if (s->files[i].fd >= 0)
@@ -180,9 +187,21 @@ copy_media(const struct xp_region *r, struct xp_slot_file *f, uint64_t len)
 		if (todo > r->initial_len) /* grown in the run: zeros */
 			todo = r->initial_len;
 		loff_t in = 0, out = 0;
+		bool copy = true;
 		while (todo > 0) {
-			ssize_t n = copy_file_range(r->fd, &in, f->fd, &out,
-					todo, 0);
+			ssize_t n = copy ? copy_file_range(r->fd, &in, f->fd,
+					&out, todo, 0) : sendfile(f->fd, r->fd,
+					&in, todo);
+			if (n < 0 && copy && out == 0 && (errno == EXDEV ||
+					errno == EOPNOTSUPP || errno == ENOSYS ||
+					errno == EINVAL)) {
+				/* another file system (images on tmpfs):
+				 * sendfile copies through the page cache */
+				copy = false;
+				if (lseek(f->fd, 0, SEEK_SET) != 0)
+					return -errno;
+				continue;
+			}
 			if (n <= 0) /* 0: the source ended early */
 				return n < 0 ? -errno : -EIO;
 			todo -= (uint64_t)n;
@@ -213,6 +232,7 @@ rebuild(struct xp_slot *s)
 			memset(f, 0, sizeof(*f));
 			f->region = r->id;
 			f->fd = -1;
+			f->wd = -1;
 			if ((size_t)snprintf(f->path, sizeof(f->path), "%s/%s",
 					s->dir, r->file) >= sizeof(f->path))
 				return -ENAMETOOLONG;
@@ -220,6 +240,8 @@ rebuild(struct xp_slot *s)
 		int rc = copy_media(r, f, r->len);
 		if (rc != 0)
 			return rc;
+		if (s->watched && f->wd < 0)
+			f->wd = xp_watch_add(f->path);
 	}
 	s->rebuild = false;
 	s->rebuilds++;
@@ -288,9 +310,12 @@ static int
 mark_sentinel(struct xp_slot *s)
 {
 	const struct timespec ts[2] = { { 0, UTIME_OMIT }, { 1, 0 } };
-	for (size_t i = 0; i < s->nfiles; i++)
+	for (size_t i = 0; i < s->nfiles; i++) {
 		if (futimens(s->files[i].fd, ts) != 0)
 			return -errno;
+		if (s->watched)
+			xp_watch_start(s->files[i].wd);
+	}
 	return 0;
 }
 
@@ -320,12 +345,15 @@ written(struct xp_slot *s)
 		if (fstat(f->fd, &fst) != 0 ||
 				(uint64_t)fst.st_size != f->len)
 			s->rebuild = true;
-		else if (fst.st_mtim.tv_sec != 1 || fst.st_mtim.tv_nsec != 0)
+		else if (fst.st_mtim.tv_sec != 1 || fst.st_mtim.tv_nsec != 0 ||
+				(s->watched && xp_watch_written(f->wd)))
 			s->written = true;
 		if (f->fd >= 0 && (stat(f->path, &pst) != 0 ||
 				pst.st_ino != fst.st_ino)) {
 			/* replaced or removed: start a new file */
 			unmap(f);
+			xp_watch_remove(f->wd);
+			f->wd = -1;
 			close(f->fd);
 			f->fd = -1;
 			unlink(f->path);

@@ -56,6 +56,7 @@ struct xp_slot_file {
 	int fd;
 	uint64_t len;
 	const uint8_t *map;     /* fd mapped read only, len bytes (or NULL) */
+	int wd;                 /* its watch (image_watch.c), or -1 */
 	char path[PATH_MAX];
 };
 

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image_dir.h"
 #include "lazy_impl.h"
 #include "xalloc.h"
 
@@ -69,6 +69,14 @@ xp_lazy_pool_wanted(const struct xp_opts *o)
 {
 	return o->lazy && o->jobs > 1 && o->check.kind == XP_CHECK_EXEC &&
 		!o->check.shim;
+}
+
+size_t
+xp_lazy_pool_slots(const struct xp_opts *o)
+{
+	if (!xp_lazy_pool_wanted(o))
+		return 0;
+	return o->jobs * (o->jobs < WORKER_SLOTS ? o->jobs : WORKER_SLOTS);
 }
 
 /* child -- worker j of the pool: its shard, its runs on fd; never
@@ -185,17 +193,6 @@ xp_lazy_pool_stop(struct xp_lazy_pool *p)
 	}
 }
 
-static int
-remove_one(const char *path, const struct stat *st, int flag,
-		struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 void
 xp_lazy_pool_delete(struct xp_lazy_pool *p)
 {
@@ -211,7 +208,7 @@ xp_lazy_pool_delete(struct xp_lazy_pool *p)
 	if (p->held != NULL)
 		munmap(p->held, p->n * sizeof(*p->held));
 	/* what a killed worker left (each removes its own at its end) */
-	nftw(p->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	xp_image_dir_remove(p->dir);
 	free(p->w);
 	free(p);
 }

@@ -16,6 +16,7 @@
 #include "../explore/media.c"
 #include "../explore/image_base.c"
 #include "../explore/image_sync.c"
+#include "../explore/image_watch.c"
 #include "../explore/image.c"
 #include "../explore/usc.c"
 #include "../explore/badblocks.c"

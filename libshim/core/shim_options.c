@@ -281,6 +281,9 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_GCC_PLUGIN_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_FAKE_LOG", NULL, "a file", parse_other },
 	{ "PMEMU_LAZY_STATS", NULL, "a file", parse_other },
+	/* explore's tests: where its images go (emulator/explore/image_dir.c) */
+	{ "PMEMU_TMPFS_DIR", NULL, "a directory", parse_other },
+	{ "PMEMU_TMPFS_LIMIT", NULL, "a number of bytes", parse_other },
 };
 
 const struct shim_env_var *

@@ -30,13 +30,26 @@ def wait_for(cond, proc):
         time.sleep(0.05)
 
 
-def start(pmemu_bin, tmp_path, *args):
+def images_env(where, tmp, request):
+    """TMPDIR=tmp, or no TMPDIR and the images on tmpfs: (env, the
+    directory that must be left empty)"""
+    if where == "tmpdir":
+        return clean_env(TMPDIR=str(tmp)), tmp
+    shm = request.getfixturevalue("shm_dir")
+    env = clean_env(PMEMU_TMPFS_DIR=str(shm))
+    env.pop("TMPDIR", None)
+    return env, shm
+
+
+def start(pmemu_bin, tmp_path, *args, where="tmpdir", request=None):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    return subprocess.Popen([pmemu_bin, *map(str, args)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL,
-                            env=clean_env(TMPDIR=str(tmp)))
+    env, empty = images_env(where, tmp, request)
+    p = subprocess.Popen([pmemu_bin, *map(str, args)], text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=env)
+    p.images = empty
+    return p
 
 
 def pmemu(pmemu_bin, *args):
@@ -84,9 +97,11 @@ def test_allow_program_failure_reports_the_status(pmemu_bin, tmp_path):
 SLOW_CHECK = "echo x >> {log}; sleep {t}.{n} # {{pmem}}"
 
 
+@pytest.mark.parametrize("where", ["tmpdir", "tmpfs"])
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130),
                                       (signal.SIGTERM, 143)])
-def test_a_signal_prints_the_partial_report(pmemu_bin, tmp_path, sig, code):
+def test_a_signal_prints_the_partial_report(pmemu_bin, tmp_path, sig, code,
+                                            where, request):
     pmem = tmp_path / "pmem"
     pmem.mkdir()
     log = tmp_path / "checks"
@@ -95,7 +110,7 @@ def test_a_signal_prints_the_partial_report(pmemu_bin, tmp_path, sig, code):
               pmem, "--jobs", 2, "--check",
               SLOW_CHECK.format(log=log, t=3, n=n), "--json",
               tmp_path / "r.json", "--", PROGS / "threads_page",
-              pmem / "pool", 50)
+              pmem / "pool", 50, where=where, request=request)
     wait_for(lambda: log.exists() and
              len(log.read_text().splitlines()) >= 3, p)
     p.send_signal(sig)
@@ -104,7 +119,7 @@ def test_a_signal_prints_the_partial_report(pmemu_bin, tmp_path, sig, code):
     name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
     assert f"pmemu: interrupted by {name}: " in out
     assert "pmemu: INCOMPLETE: no state failed among those checked" in out
-    assert list((tmp_path / "tmp").iterdir()) == [], "left behind"
+    assert list(p.images.iterdir()) == [], "left behind"
     assert alive(b"3.%d\0" % n) == [], "a check still runs"
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["stopped"] == name and rep["exit_code"] == code
@@ -117,20 +132,22 @@ def test_a_signal_prints_the_partial_report(pmemu_bin, tmp_path, sig, code):
                         "shards merge\n")
 
 
-def test_time_limit(pmemu_bin, tmp_path):
+@pytest.mark.parametrize("where", ["tmpdir", "tmpfs"])
+def test_time_limit(pmemu_bin, tmp_path, where, request):
     pmem = tmp_path / "pmem"
     pmem.mkdir()
+    env, empty = images_env(where, tmp_path, request)
     r = subprocess.run(
         [pmemu_bin, "explore", "--no-progress", "--time-limit", "0.5",
          "--pmem-dir", pmem, "--json", tmp_path / "r.json", "--check",
          "sleep 0.2 # {pmem}", "--", PROGS / "threads_page", pmem / "pool",
          "50"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        env=clean_env(TMPDIR=str(tmp_path)))
+        env=env)
     assert r.returncode == 3, r.stderr
     assert "pmemu: stopped at --time-limit 0.5 s: " in r.stdout
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["stopped"] == "time-limit" and rep["exit_code"] == 3
-    assert [p.name for p in tmp_path.iterdir()
+    assert [p.name for p in empty.iterdir()
             if p.name.startswith("pmemu-")] == []
 
 
@@ -155,7 +172,7 @@ def test_a_signal_while_recording(pmemu_bin, tmp_path):
     assert err.splitlines()[-1] == ("pmemu: interrupted by SIGTERM while "
                                     "recording the program: nothing was "
                                     "explored")
-    assert list((tmp_path / "tmp").iterdir()) == [], "left behind"
+    assert list(p.images.iterdir()) == [], "left behind"
     assert alive(b"sleep\0%d\0" % n) == []
 
 

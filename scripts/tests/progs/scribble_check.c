@@ -8,9 +8,13 @@
  * file in its place; or leaves it alone. The choice and the bytes follow
  * from the digest and the pid. Fails (exit 1) on a third of the images,
  * so that a fork server's failing child is run again by exec on the
- * image as it was set. */
+ * image as it was set.
+ * `scribble_check IMAGE LOG mapread` (test_explore_tmpfs.py): the digest
+ * is read through a shared mapping, whose pages are then written (a byte
+ * each); it passes. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,22 +67,43 @@ pwrite_bytes(int fd, size_t len, int k)
 	}
 }
 
+/* map_read_write -- every page read through a shared mapping (the
+ * digest), then written: on tmpfs such writes move no mtime */
+static int
+map_read_write(int fd, size_t len, uint64_t *h)
+{
+	uint8_t *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+			MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 3;
+	for (size_t i = 0; i < len; i++)
+		*h = (*h ^ p[i]) * 0x100000001b3ull;
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] ^= 0x5a;
+	munmap(p, len ? len : 1);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *state = getenv("PMEMU_STATE");
-	if (argc != 3 || state == NULL)
+	bool mapread = argc == 4 && strcmp(argv[3], "mapread") == 0;
+	if ((argc != 3 && !mapread) || state == NULL)
 		return 2;
 	int fd = open(argv[1], O_RDWR);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0)
 		return 3;
 	size_t len = (size_t)st.st_size;
-	uint8_t *buf = malloc(len + 1);
-	if (buf == NULL || pread(fd, buf, len, 0) != (ssize_t)len)
-		return 3;
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < len; i++)
+	uint8_t *buf = mapread ? NULL : malloc(len + 1);
+	if (mapread && map_read_write(fd, len, &h) != 0)
+		return 3;
+	if (!mapread && (buf == NULL || pread(fd, buf, len, 0) !=
+			(ssize_t)len))
+		return 3;
+	for (size_t i = 0; buf != NULL && i < len; i++)
 		h = (h ^ buf[i]) * 0x100000001b3ull;
 	free(buf);
 	FILE *log = fopen(argv[2], "a");
@@ -86,6 +111,8 @@ main(int argc, char **argv)
 		return 3;
 	fprintf(log, "%s %zu %016llx\n", state, len, (unsigned long long)h);
 	fclose(log);
+	if (mapread)
+		return 0;
 	rng = h ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
 	if (rng == 0)
 		rng = 1;

@@ -163,10 +163,9 @@ xp_image_dir(const struct xp_opts *o, char *dir, size_t len, char *note,
 		if (r > 0 && note[0] == '\0')
 			snprintf(note, notelen, "the images are in /tmp, not "
 				"%s: %zu image directories of %.1f MiB would "
-				"take more than the %.1f MiB allowed there "
-				"(half its free space, a quarter of the "
-				"available memory; TMPDIR chooses)", cand[i],
-				slots, mib(per), mib(r));
+				"take more than half its free space or a "
+				"quarter of the available memory (TMPDIR "
+				"chooses)", cand[i], slots, mib(per));
 	}
 	return 0;
 }

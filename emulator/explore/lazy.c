@@ -205,14 +205,6 @@ start(struct engine *e, size_t slot, size_t k, struct xp_line_set *lines,
 	return 0;
 }
 
-/* open_content -- distinct content k of open line ctx */
-static const uint8_t *
-open_content(const void *ctx, size_t k)
-{
-	const struct xp_open *ol = ctx;
-	return xp_open_content(ol, ol->distinct[k]);
-}
-
 /* branch_read -- read j of node k's run saw the bytes fresh of line in
  * the content of its pick, having read known before: a new node per
  * other content of those bytes among the outcomes that agree with the
@@ -227,7 +219,7 @@ branch_read(struct engine *e, size_t k, size_t j, size_t line,
 	uint32_t run_pick = lz->node[k].pick[line];
 	const uint8_t *run = xp_open_content(ol, run_pick);
 	for (size_t d = 0; d < ol->ndistinct; d++) {
-		if (!lw_is_branch(open_content, ol, d, run, known, fresh,
+		if (!lw_is_branch(xp_lazy_open_content, ol, d, run, known, fresh,
 				ol->line_len))
 			continue;
 		size_t child = new_node(e, k); /* lz->node may move */

@@ -164,6 +164,10 @@ void xp_lazy_remember(struct engine *e, size_t k, size_t nread);
 void xp_lazy_export_run(struct engine *e, struct xp_hash key,
 		const struct lazy_known *kn);
 
+/* distinct content k of open line ctx (struct xp_open): the contents
+ * lw_is_branch (libshim/lazy/lazy_branch.h) weighs */
+const uint8_t *xp_lazy_open_content(const void *ctx, size_t k);
+
 /* the byte mask of open line i whole: a line over 64 bytes is never
  * split (all ones) */
 static inline uint64_t

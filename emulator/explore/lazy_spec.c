@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../libshim/lazy/lazy_branch.h"
 #include "lazy_impl.h"
 #include "media.h"
 #include "xalloc.h"
@@ -33,6 +34,35 @@ region_index(const struct xp_media *md, uint32_t region)
 		if (md->regions[i].id == region)
 			return i;
 	return 0;
+}
+
+/* the branches a spec line counts up to (libpmemu-lazy's hot page limit
+ * grows with them up to its cap: libshim/lazy/lazy_step.c) */
+#define LAZY_SPEC_BRANCHES_MAX 64
+
+const uint8_t *
+xp_lazy_open_content(const void *ctx, size_t k)
+{
+	const struct xp_open *ol = ctx;
+	return xp_open_content(ol, ol->distinct[k]);
+}
+
+/* branches_whole -- the runs a read of open line i's bytes not in known
+ * would start (its contents agreeing with pick's on known, differing on
+ * the rest), at most LAZY_SPEC_BRANCHES_MAX: the spec's weight of the
+ * line, what deciding its page whole could cost */
+static unsigned
+branches_whole(struct engine *e, size_t i, uint32_t pick, uint64_t known)
+{
+	const struct xp_open *ol = &e->open.v[i];
+	const uint8_t *run = xp_open_content(ol, pick);
+	uint64_t rest = xp_lazy_line_full(e, i) & ~known;
+	unsigned n = 0;
+	for (size_t d = 0; d < ol->ndistinct && n < LAZY_SPEC_BRANCHES_MAX;
+			d++)
+		n += lw_is_branch(xp_lazy_open_content, ol, d, run, known,
+				rest, ol->line_len);
+	return n;
 }
 
 /* side_fd -- slot's side file what ("spec", "log"), opened at its first
@@ -133,9 +163,10 @@ xp_lazy_write_spec(struct engine *e, size_t slot, const struct lazy_node *d)
 		const struct xp_open *o = &e->open.v[i];
 		if (d->known[i] == xp_lazy_line_full(e, i))
 			continue;
-		xp_lazy_put(&t, "L %zu %llx %u %llx\n", region_index(md,
+		xp_lazy_put(&t, "L %zu %llx %u %llx %u\n", region_index(md,
 			o->line.region), (unsigned long long)o->line.off,
-			o->line_len, (unsigned long long)d->known[i]);
+			o->line_len, (unsigned long long)d->known[i],
+			branches_whole(e, i, d->pick[i], d->known[i]));
 		xp_lazy_fork_line(e, &t, i, d);
 	}
 	if (sd->spec_ok && t.len == sd->spec_len &&

@@ -158,6 +158,17 @@ lw_first_line(uint32_t file, uint64_t off)
 	return lo;
 }
 
+unsigned long
+lw_lines_branches(uint32_t file, uint64_t off, uint64_t end)
+{
+	unsigned long n = 0;
+	for (size_t i = lw_first_line(file, off); i < ln.nlines &&
+			ln.lines[i].file == file && ln.lines[i].off < end; i++)
+		if (!ln.seen[i])
+			n += ln.lines[i].branches;
+	return n;
+}
+
 /* log_range -- a read of [off, end) of file: the bytes of the watched
  * lines it covers (P: every byte of them, as with a page) */
 static void

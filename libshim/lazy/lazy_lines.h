@@ -11,6 +11,8 @@ struct lw_line {
 	uint64_t off;
 	uint32_t len;
 	uint64_t known; /* bytes an earlier run read: pmemu decided them */
+	unsigned branches; /* the runs a read of the rest would start (the
+			    * spec's count, capped; 1 when it gives none) */
 };
 
 /* libc's write, once (the constructor: not per served child) */
@@ -25,6 +27,10 @@ const struct lw_line *lw_line_at(size_t i)
 	__attribute__((visibility("hidden")));
 /* line i still has bytes the check neither read nor stored */
 bool lw_line_watched(size_t i) __attribute__((visibility("hidden")));
+/* the branches of the lines of [off, end) of file still watched: what
+ * deciding them whole could cost in runs (lazy_step.c's hot pages) */
+unsigned long lw_lines_branches(uint32_t file, uint64_t off, uint64_t end)
+	__attribute__((visibility("hidden")));
 /* the first line of file ending after off */
 size_t lw_first_line(uint32_t file, uint64_t off)
 	__attribute__((visibility("hidden")));

@@ -30,8 +30,10 @@
  *   vector index: gathers and scatters; a segment base; 32-bit registers),
  *   or the fault is not in the ranges it computes; a rep string
  *   instruction over LW_STEP_REP_MAX bytes (it traps per iteration);
- * - the page faulted LW_STEP_HOT times already (a copy loop: one trap per
- *   access would cost more than the runs it saves);
+ * - the page faulted LW_STEP_HOT times per branch its watched lines
+ *   could start, at most LW_STEP_HOT_MAX times, already (a loop: one
+ *   fault per access would cost more than the runs it saves; a fault
+ *   costs microseconds, a run milliseconds);
  * - the instruction faults on more than LW_STEP_PAGES pages.
  *
  * No allocation in the handlers: they only decode (into an instruction
@@ -60,7 +62,9 @@
 #include "lazy_emul.h"
 #include "lazy_step.h"
 
-#define LW_STEP_HOT 64    /* faults on one page before it is decided whole */
+#define LW_STEP_HOT 256   /* faults on one page per branch its watched
+			   * lines could start before it is decided whole */
+#define LW_STEP_HOT_MAX 16384 /* ... and at most */
 #define LW_STEP_PAGES 4   /* pages one instruction may open */
 #define LW_STEP_SLOTS 256 /* pages whose faults are counted */
 #define LW_STEP_REP_MAX 16384 /* bytes a rep string instruction may step */
@@ -103,16 +107,19 @@ pthread_create(pthread_t *t, const pthread_attr_t *attr,
 	return real_pthread_create(t, attr, fn, arg);
 }
 
-/* hot -- one more fault on page; true once it faulted too often */
+/* hot -- one more fault on page, whose watched lines could start
+ * branches runs if decided whole; true once it faulted too often */
 static bool
-hot(uintptr_t page)
+hot(uintptr_t page, unsigned long branches)
 {
 	size_t i = (page >> 12) % LW_STEP_SLOTS;
 	if (st.hot[i].page != page) {
 		st.hot[i].page = page;
 		st.hot[i].faults = 0;
 	}
-	return ++st.hot[i].faults > LW_STEP_HOT;
+	unsigned long most = branches > LW_STEP_HOT_MAX / LW_STEP_HOT ?
+		LW_STEP_HOT_MAX : LW_STEP_HOT * (branches ? branches : 1);
+	return ++st.hot[i].faults > most;
 }
 
 /* gpr -- the value of 64-bit register r in uc, false for any other */
@@ -208,13 +215,13 @@ touched(const ucontext_t *uc, uintptr_t lo[], uintptr_t hi[], bool store[],
 
 size_t
 lw_step_open(void *ucv, uintptr_t page, uintptr_t addr, uintptr_t lo[],
-		uintptr_t hi[], bool store[], size_t max)
+		uintptr_t hi[], bool store[], size_t max, unsigned long branches)
 {
 	ucontext_t *uc = ucv;
 	bool rep = false;
 	st.n.faults++;
 	if (!__atomic_load_n(&st.on, __ATOMIC_SEQ_CST) ||
-			st.nopen == LW_STEP_PAGES || hot(page))
+			st.nopen == LW_STEP_PAGES || hot(page, branches))
 		return 0;
 	size_t n = touched(uc, lo, hi, store, max, &rep), hit = 0;
 	for (size_t i = 0; i < n; i++)

@@ -19,9 +19,12 @@ void lw_step_init(void (*close_page)(uintptr_t page))
 void lw_step_arm(void) __attribute__((visibility("hidden")));
 /* the instruction of uc (a ucontext_t) that faulted at addr on page will
  * run alone: the byte ranges [lo[i], hi[i]) it touches (at most max) and
- * whether it only writes each (store[i]), the trap flag set; 0 when it cannot be stepped exactly (decide the page) */
+ * whether it only writes each (store[i]), the trap flag set; 0 when it
+ * cannot be stepped exactly (decide the page), or the page faulted too
+ * often for the branches its watched lines could start */
 size_t lw_step_open(void *uc, uintptr_t page, uintptr_t addr,
-		uintptr_t lo[], uintptr_t hi[], bool store[], size_t max)
+		uintptr_t lo[], uintptr_t hi[], bool store[], size_t max,
+		unsigned long branches)
 	__attribute__((visibility("hidden")));
 /* after lw_step_open and the page opened with prot: the instruction runs
  * in the handler when lazy_emul.c can run it, its pages closed; else the

@@ -4,9 +4,11 @@
  *
  * pmemu writes <PMEMU_IMAGE>.lazy-spec (PMEMU_IMAGE: the image directory):
  *   F <path>                  an image file (index = order)
- *   L <file> <off> <len> <mask>  a line not decided whole (index =
- *                             order), sorted; mask: its bytes an earlier
- *                             run read (decided), hex
+ *   L <file> <off> <len> <mask> <branches>  a line not decided whole
+ *                             (index = order), sorted; mask: its bytes an
+ *                             earlier run read (decided), hex; branches:
+ *                             the runs a read of its other bytes would
+ *                             start (capped: lazy_step.c's hot pages)
  * and reads the log's records (emulator/explore/lazy_spec.c): "L <index>
  * <how> <where>" how a process first touched a line, "B <index> <mask>"
  * the bytes of it a read took that the process had neither read nor
@@ -171,7 +173,8 @@ on_fault(int sig, siginfo_t *si, void *uc)
 		uintptr_t pc = lw_step_pc(lw_fault_pc(uc, &store));
 		uintptr_t lo[4], hi[4];
 		bool wrote[4];
-		size_t n = lw_step_open(uc, p, addr, lo, hi, wrote, 4);
+		size_t n = lw_step_open(uc, p, addr, lo, hi, wrote, 4,
+				lw_lines_branches(m->file, off, off + lw.page));
 		/* the touched lines of the page first; else all of them */
 		for (size_t i = 0; i < n; i++) {
 			uintptr_t a = lo[i] > p ? lo[i] : p;
@@ -373,7 +376,7 @@ static void
 spec_line(const char *buf)
 {
 	struct stat st;
-	unsigned long long file, off, len, known = 0;
+	unsigned long long file, off, len, known = 0, branches = 1;
 	const char *p = buf + 1;
 	if (buf[0] == 'F' && buf[1] == ' ' && lw.nfiles < LW_FILES_MAX) {
 		/* the system call: libpmemu-fork.so's stat would resolve
@@ -388,8 +391,10 @@ spec_line(const char *buf)
 			number(&p, 16, &off) && number(&p, 10, &len)) {
 		if (!number(&p, 16, &known))
 			known = 0;
+		if (!number(&p, 10, &branches) || branches == 0)
+			branches = 1;
 		lw_line_add(&(struct lw_line){ (uint32_t)file, off,
-			(uint32_t)len, known });
+			(uint32_t)len, known, (unsigned)branches });
 	} else if (buf[0] == 'X' || buf[0] == 'P' || buf[0] == 'C') {
 		lf_spec(buf, lw_lines_count() - 1); /* --lazy-fork on only */
 	}

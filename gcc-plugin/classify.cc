@@ -304,10 +304,10 @@ pm_classify_ifn(gcall *call, vec<pm_site> *sites)
 	pm_site_fence(sites, PM_LOCKED); /* the RMWs above are lock-prefixed */
 }
 
-/* Decl uids of memory that is never pmem, for the function being
-   instrumented: its automatic variables and the heap objects points-to
-   made for the C library's allocators (GCC built-ins). Points-to also
-   makes a heap object for any user function declared
+/* Points-to uids (DECL_PT_UID) of memory that is never pmem, for the
+   function being instrumented: its automatic variables and the heap
+   objects points-to made for the C library's allocators (GCC built-ins).
+   Points-to also makes a heap object for any user function declared
    __attribute__((malloc)), but a pmem pool or arena allocator is often
    declared so: those objects are left out, and a store through them is
    instrumented. */
@@ -357,11 +357,12 @@ pm_classify_begin_function(function *fn)
 	tree var;
 	FOR_EACH_LOCAL_DECL(fn, ix, var)
 		if (auto_var_in_fn_p(var, fn->decl))
-			bitmap_set_bit(pm_dram_uids, DECL_UID(var));
+			bitmap_set_bit(pm_dram_uids, DECL_PT_UID(var));
 	for (var = DECL_ARGUMENTS(fn->decl); var; var = DECL_CHAIN(var))
-		bitmap_set_bit(pm_dram_uids, DECL_UID(var));
+		bitmap_set_bit(pm_dram_uids, DECL_PT_UID(var));
 	if (DECL_RESULT(fn->decl) != NULL_TREE)
-		bitmap_set_bit(pm_dram_uids, DECL_UID(DECL_RESULT(fn->decl)));
+		bitmap_set_bit(pm_dram_uids,
+			       DECL_PT_UID(DECL_RESULT(fn->decl)));
 	basic_block bb;
 	FOR_EACH_BB_FN(bb, fn)
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb);

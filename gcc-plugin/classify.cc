@@ -304,21 +304,107 @@ pm_classify_ifn(gcall *call, vec<pm_site> *sites)
 	pm_site_fence(sites, PM_LOCKED); /* the RMWs above are lock-prefixed */
 }
 
+/* Points-to uids (DECL_PT_UID) of memory that is never pmem, for the
+   function being instrumented: its automatic variables and the heap
+   objects points-to made for the C library's allocators (GCC built-ins).
+   Points-to also makes a heap object for any user function declared
+   __attribute__((malloc)), but a pmem pool or arena allocator is often
+   declared so: those objects are left out, and a store through them is
+   instrumented. */
+static bitmap_obstack pm_dram_obstack;
+static bitmap pm_dram_uids;
+
+/* pm_add_heap_of -- add the heap object(s) CALL returns: the points-to
+   set of its result, less what its pointer argument (realloc) reaches */
+static void
+pm_add_heap_of(gcall *call, bool moves_arg0)
+{
+	tree lhs = gimple_call_lhs(call);
+	if (lhs == NULL_TREE || TREE_CODE(lhs) != SSA_NAME ||
+	    SSA_NAME_PTR_INFO(lhs) == NULL ||
+	    SSA_NAME_PTR_INFO(lhs)->pt.vars == NULL)
+		return;
+	bitmap from = NULL; /* what realloc's argument reaches */
+	if (moves_arg0) {
+		tree arg = gimple_call_arg(call, 0);
+		struct ptr_info_def *pi = TREE_CODE(arg) == SSA_NAME
+			? SSA_NAME_PTR_INFO(arg) : NULL;
+		if (!integer_zerop(arg)) { /* realloc(NULL, n) is malloc(n) */
+			if (pi == NULL || pi->pt.anything)
+				return; /* it may reach anything: add nothing */
+			from = pi->pt.vars;
+		}
+	}
+	bitmap_head heap;
+	bitmap_initialize(&heap, &pm_dram_obstack);
+	bitmap_copy(&heap, SSA_NAME_PTR_INFO(lhs)->pt.vars);
+	if (from != NULL)
+		bitmap_and_compl_into(&heap, from);
+	bitmap_ior_into(pm_dram_uids, &heap);
+	bitmap_clear(&heap);
+}
+
+/* pm_classify_begin_function -- collect FN's never-pmem decl uids */
+void
+pm_classify_begin_function(function *fn)
+{
+	if (pm_dram_uids == NULL) {
+		bitmap_obstack_initialize(&pm_dram_obstack);
+		pm_dram_uids = BITMAP_ALLOC(&pm_dram_obstack);
+	}
+	bitmap_clear(pm_dram_uids);
+	unsigned ix;
+	tree var;
+	FOR_EACH_LOCAL_DECL(fn, ix, var)
+		if (auto_var_in_fn_p(var, fn->decl))
+			bitmap_set_bit(pm_dram_uids, DECL_PT_UID(var));
+	for (var = DECL_ARGUMENTS(fn->decl); var; var = DECL_CHAIN(var))
+		bitmap_set_bit(pm_dram_uids, DECL_PT_UID(var));
+	if (DECL_RESULT(fn->decl) != NULL_TREE)
+		bitmap_set_bit(pm_dram_uids,
+			       DECL_PT_UID(DECL_RESULT(fn->decl)));
+	basic_block bb;
+	FOR_EACH_BB_FN(bb, fn)
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb);
+		     !gsi_end_p(gsi); gsi_next(&gsi)) {
+			gcall *call = dyn_cast<gcall *>(gsi_stmt(gsi));
+			if (call == NULL ||
+			    !gimple_call_builtin_p(call, BUILT_IN_NORMAL))
+				continue;
+			switch (DECL_FUNCTION_CODE(gimple_call_fndecl(call))) {
+			case BUILT_IN_MALLOC:
+			case BUILT_IN_CALLOC:
+			case BUILT_IN_ALIGNED_ALLOC:
+			case BUILT_IN_STRDUP:
+			case BUILT_IN_STRNDUP:
+			CASE_BUILT_IN_ALLOCA: /* alloca and VLAs */
+				pm_add_heap_of(call, false);
+				break;
+			case BUILT_IN_REALLOC:
+				pm_add_heap_of(call, true);
+				break;
+			default:
+				break;
+			}
+		}
+}
+
 /* pm_pointer_only_to_locals -- points-to says PTR reaches only this
-   function's stack (never pmem) */
+   function's stack or its C-library heap objects (never pmem) */
 static bool
 pm_pointer_only_to_locals(tree ptr)
 {
 	if (TREE_CODE(ptr) != SSA_NAME || !POINTER_TYPE_P(TREE_TYPE(ptr)))
 		return false;
 	struct ptr_info_def *pi = SSA_NAME_PTR_INFO(ptr);
-	if (pi == NULL)
+	if (pi == NULL || pm_dram_uids == NULL)
 		return false;
 	const struct pt_solution *pt = &pi->pt;
 	if (pt->anything || pt->nonlocal || pt->escaped || pt->ipa_escaped ||
 	    pt->vars_contains_nonlocal || pt->vars_contains_escaped_heap)
 		return false;
-	return pt->vars != NULL && !bitmap_empty_p(pt->vars);
+	return pt->vars != NULL && !bitmap_empty_p(pt->vars) &&
+	       !bitmap_intersect_compl_p(pt->vars, pm_dram_uids);
 }
 
 /* pm_store_is_local -- LHS is provably on this function's stack: an auto

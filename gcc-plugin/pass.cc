@@ -93,6 +93,7 @@ pm_instrument(function *fn)
 	unsigned n_sites = 0, n_checks = 0;
 
 	pm_collect(fn, &items);
+	pm_classify_begin_function(fn);
 	pm_emit_begin_function();
 	free_dominance_info(CDI_DOMINATORS);
 	free_dominance_info(CDI_POST_DOMINATORS);

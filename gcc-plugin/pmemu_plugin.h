@@ -98,6 +98,7 @@ extern bool pm_opt_stats;
 
 /* classify.cc: the sites of one statement, in the order they happen */
 void pm_classify_init(void);
+void pm_classify_begin_function(function *fn);
 void pm_classify(gimple *stmt, vec<pm_site> *sites);
 void pm_site_store(vec<pm_site> *sites, enum pm_event ev, tree addr,
 		   tree len, tree success);

@@ -27,7 +27,8 @@ MARK = re.compile(r"pmemu:\s*(.*?)\s*(?:\*/)?\s*$")
 CASES = [("stores.c", "c"), ("strings.c", "c"), ("atomics.c", "c"),
          ("intrinsics.c", "c"), ("asm.c", "c"), ("cxx.cc", "c++"),
          ("stores.c", "c++"), ("strings.c", "c++"), ("intrinsics.c", "c++"),
-         ("asm.c", "c++"), ("groups.c", "c"), ("groups.c", "c++")]
+         ("asm.c", "c++"), ("groups.c", "c"), ("groups.c", "c++"),
+         ("alloc.c", "c"), ("alloc.c", "c++")]
 
 
 def cpu_flags():
@@ -148,6 +149,29 @@ def test_stack_stores_not_instrumented(opt, local_sites, tmp_path):
         r"pmemu: (\d+) sites instrumented in '(\w+)'", built.stderr)}
     assert sites["local_only"] == local_sites
     assert sites["put_long"] == 1
+
+
+def sites_per_function(stderr):
+    return {fn: int(n) for n, fn in re.findall(
+        r"pmemu: (\d+) sites instrumented in '(\w+)'", stderr)}
+
+
+# a malloc-attributed user allocator may return pmem: its stores are
+# instrumented; the C library's allocators (built-ins) return DRAM: their
+# stores are skipped once points-to runs
+@pytest.mark.parametrize("lang", ["c", "c++"])
+@pytest.mark.parametrize("opt", OPTS)
+def test_allocator_results(opt, lang, tmp_path):
+    built = compile_prog(os.path.join(PROGS, "alloc.c"),
+                         str(tmp_path / "p"), opt, lang,
+                         extra=[ARG + "stats"])
+    assert built.returncode == 0, built.stderr
+    sites = sites_per_function(built.stderr)
+    assert sites["pool_store"] == 1
+    assert sites["pool_realloc"] == 1
+    for fn in ("dram_malloc", "dram_calloc_realloc", "dram_stack",
+               "dram_strdup"):
+        assert (sites[fn] == 0) == (opt != "-O0"), (fn, built.stderr)
 
 
 @pytest.mark.parametrize("opt", OPTS)

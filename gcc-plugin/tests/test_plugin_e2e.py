@@ -18,6 +18,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 
 import pytest
 
@@ -145,6 +146,11 @@ class Builds:
         self.build_pool = concurrent.futures.ThreadPoolExecutor(jobs)
         self.run_pool = concurrent.futures.ThreadPoolExecutor(jobs)
         self.jobs = {}
+        # the test thread and the run pool's threads both submit builds:
+        # without the lock both could start the same build, and one
+        # build's linker would be writing the program the other's run
+        # executes ("Text file busy")
+        self.jobs_lock = threading.Lock()
 
     def exe_name(self, key):
         f, lang, opt, buggy, plugin = key
@@ -165,9 +171,10 @@ class Builds:
         return Built(exe, r.returncode, r.stderr)
 
     def submit(self, pool, key, fn):
-        if key not in self.jobs:
-            self.jobs[key] = pool.submit(fn, key)
-        return self.jobs[key]
+        with self.jobs_lock:
+            if key not in self.jobs:
+                self.jobs[key] = pool.submit(fn, key)
+            return self.jobs[key]
 
     def get(self, key):
         return self.submit(self.build_pool, key, self.build).result()

@@ -31,10 +31,6 @@ REAL_DECL(ssize_t, sendfile, int, int, off_t *, size_t);
 REAL_DECL(ssize_t, splice, int, off_t *, int, off_t *, size_t, unsigned);
 REAL_DECL(int, ioctl, int, unsigned long, ...);
 
-#define RESOLVE(name) \
-	(real_##name = real_##name ? real_##name : \
-	 (__typeof__(real_##name))dlsym(RTLD_NEXT, #name))
-
 /* CALLER -- the instruction that called us (a return address - 1) */
 #define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
 

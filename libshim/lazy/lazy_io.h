@@ -8,6 +8,16 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+/* real_<name> = the next definition of name, looked up once: written
+ * only while unset, so a forked check's calls do not copy the page that
+ * holds it (the pointers are set in the constructor) */
+#define RESOLVE(name) \
+	do { \
+		if (real_##name == NULL) \
+			real_##name = (__typeof__(real_##name))dlsym( \
+					RTLD_NEXT, #name); \
+	} while (0)
+
 /* the index of the image file fd is open on, or -1 (none: no stat) */
 long lw_image_file(int fd) __attribute__((visibility("hidden")));
 /* "U <why>": a read pmemu cannot follow; the point is explored eagerly */

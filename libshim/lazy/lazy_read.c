@@ -35,10 +35,6 @@ REAL_DECL(FILE *, fdopen, int, const char *);
 REAL_DECL(int, execve, const char *, char *const[], char *const[]);
 REAL_DECL(off_t, lseek, int, off_t, int);
 
-#define RESOLVE(name) \
-	(real_##name = real_##name ? real_##name : \
-	 (__typeof__(real_##name))dlsym(RTLD_NEXT, #name))
-
 /* CALLER -- the instruction that called us (a return address - 1) */
 #define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
 

@@ -87,10 +87,6 @@ REAL_DECL(int, munmap, void *, size_t);
 REAL_DECL(int, mprotect, void *, size_t, int);
 REAL_DECL(int, open, const char *, int, ...);
 
-#define RESOLVE(name) \
-	(real_##name = real_##name ? real_##name : \
-	 (__typeof__(real_##name))dlsym(RTLD_NEXT, #name))
-
 /* image_file -- the index of the image file fd is open on, or -1 */
 static long
 image_file(int fd);

@@ -563,8 +563,7 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 	int rc = setup(&e, err, errlen);
 	if (rc == 0)
 		rc = run(&e, err, errlen);
-	if (rc == 0)
-	{
+	if (rc == 0) {
 		struct xp_results res = { o, &e.r, &e.pts, e.states_at, e.img,
 			e.nimg, e.st, e.nst, e.chk ? e.checks : e.done,
 			e.bounded, e.chk, e.tmp, e.chk ? 0 : (int)*o->stop,
@@ -572,36 +571,8 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
 	if (rc == 0)
-		rp->checks_forked = e.checks_forked;
-	if (rc == 0 && e.fork_off != NULL)
-		xp_report_add_note(rp, "the check ran by exec, not from a "
-			"fork server: %s", e.fork_off);
+		xp_engine_notes(&e, rp, dir_note);
 	free(e.fork_off);
-	if (rc == 0 && e.lazy_off != NULL)
-		xp_report_add_note(rp, "--explore lazy: %s: every state was "
-			"explored eagerly", e.lazy_off);
-	if (rc == 0 && e.lazy)
-		xp_lazy_notes(&e, rp);
-	if (rc == 0)
-		xp_engine_poison_note(&e, rp);
-	if (rc == 0 && dir_note[0])
-		xp_report_add_note(rp, "%s", dir_note);
-	size_t parallel = xp_lazy_pool_ran(e.pool) > e.slots_open ?
-		xp_lazy_pool_ran(e.pool) : e.slots_open;
-	if (rc == 0 && o->jobs_set && parallel < o->jobs)
-		xp_report_add_note(rp, "--jobs %lu: %zu checks ran in parallel "
-			"(no more images to check at once)", o->jobs, parallel);
-	if (rc == 0 && e.same_points > 0)
-		xp_report_add_note(rp, "%llu crash point%s left the same "
-			"durable image and open lines as an earlier one: %s %llu "
-			"state%s %s taken from it, not enumerated again "
-			"(counted at both points, checked once)",
-			(unsigned long long)e.same_points,
-			e.same_points == 1 ? "" : "s",
-			e.same_points == 1 ? "its" : "their",
-			(unsigned long long)e.same_states,
-			e.same_states == 1 ? "" : "s",
-			e.same_states == 1 ? "was" : "were");
 	teardown(&e);
 	return rc;
 }

@@ -1,0 +1,41 @@
+/*
+ * engine_notes.c -- what the explore report notes of how the exploration
+ * ran: fallbacks (exec instead of a fork server, eager instead of lazy),
+ * where the images lived, parallelism left unused, points that reused
+ * an earlier point's states
+ */
+#include "engine_impl.h"
+
+void
+xp_engine_notes(struct engine *e, struct xp_report *rp, const char *dir_note)
+{
+	const struct xp_opts *o = e->o;
+	rp->checks_forked = e->checks_forked;
+	if (e->fork_off != NULL)
+		xp_report_add_note(rp, "the check ran by exec, not from a "
+			"fork server: %s", e->fork_off);
+	if (e->lazy_off != NULL)
+		xp_report_add_note(rp, "--explore lazy: %s: every state was "
+			"explored eagerly", e->lazy_off);
+	if (e->lazy)
+		xp_lazy_notes(e, rp);
+	xp_engine_poison_note(e, rp);
+	if (dir_note[0])
+		xp_report_add_note(rp, "%s", dir_note);
+	size_t parallel = xp_lazy_pool_ran(e->pool) > e->slots_open ?
+		xp_lazy_pool_ran(e->pool) : e->slots_open;
+	if (o->jobs_set && parallel < o->jobs)
+		xp_report_add_note(rp, "--jobs %lu: %zu checks ran in parallel "
+			"(no more images to check at once)", o->jobs, parallel);
+	if (e->same_points > 0)
+		xp_report_add_note(rp, "%llu crash point%s left the same "
+			"durable image and open lines as an earlier one: %s %llu "
+			"state%s %s taken from it, not enumerated again "
+			"(counted at both points, checked once)",
+			(unsigned long long)e->same_points,
+			e->same_points == 1 ? "" : "s",
+			e->same_points == 1 ? "its" : "their",
+			(unsigned long long)e->same_states,
+			e->same_states == 1 ? "" : "s",
+			e->same_states == 1 ? "was" : "were");
+}

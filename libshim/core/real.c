@@ -41,13 +41,22 @@ self_extent(struct dl_phdr_info *info, size_t size, void *self)
 	return 1;
 }
 
+void
+shim_self_extent(uintptr_t *lo, uintptr_t *hi)
+{
+	if (self_hi == 0)
+		dl_iterate_phdr(self_extent, (void *)shim_real_init);
+	*lo = self_lo;
+	*hi = self_hi;
+}
+
 /* is_ours -- p lies in libpmemu.so itself (one of our interposers) */
 static bool
 is_ours(void *p)
 {
-	if (self_hi == 0)
-		dl_iterate_phdr(self_extent, (void *)shim_real_init);
-	return (uintptr_t)p >= self_lo && (uintptr_t)p < self_hi;
+	uintptr_t lo, hi;
+	shim_self_extent(&lo, &hi);
+	return (uintptr_t)p >= lo && (uintptr_t)p < hi;
 }
 
 void *

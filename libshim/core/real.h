@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -106,5 +107,8 @@ void shim_real_init(void);
 /* a symbol of another library (libpmem, libpmem2): as for REAL, or NULL
  * when no library loaded defines it */
 void *shim_real_lookup(const char *name);
+/* the lowest and highest address libpmemu.so's PT_LOAD segments span,
+ * found once (dl_iterate_phdr: not from a signal handler the first time) */
+void shim_self_extent(uintptr_t *lo, uintptr_t *hi);
 
 #endif

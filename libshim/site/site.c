@@ -72,29 +72,6 @@ shim_site_id_of_local(uint32_t local)
 }
 static uintptr_t self_lo, self_hi; /* libpmemu.so's own code */
 
-/* self_range_cb -- finds the module holding shim_site_init */
-static int
-self_range_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-	(void)size;
-	uintptr_t probe = (uintptr_t)data, lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-		if (s < lo)
-			lo = s;
-		if (s + ph->p_memsz > hi)
-			hi = s + ph->p_memsz;
-	}
-	if (probe < lo || probe >= hi)
-		return 0;
-	self_lo = lo;
-	self_hi = hi;
-	return 1;
-}
-
 int
 shim_site_init(void)
 {
@@ -112,8 +89,7 @@ shim_site_init(void)
 	atomic_flag_clear(&t->write_lock);
 	atomic_init(&t->written_below, 1);
 	if (self_hi == 0) /* before publishing: no capture may miss it */
-		dl_iterate_phdr(self_range_cb,
-				(void *)(uintptr_t)shim_site_init);
+		shim_self_extent(&self_lo, &self_hi);
 	struct site_tables *none = NULL;
 	if (!atomic_compare_exchange_strong(&site_tables, &none, t)) {
 		REAL(munmap)(p, sizeof(*t)); /* another thread won the race */

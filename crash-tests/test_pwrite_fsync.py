@@ -8,6 +8,16 @@ CASES = [
     Case("correct",        None,            "pass", domain="pagecache"),
     Case("missing-fsync",  "missing-flush", "fail", domain="pagecache"),
     Case("torn-sector",    "torn-sector",   "fail", domain="pagecache"),
+    # both modes whatever --explore auto picks: a page of the page cache
+    # is a line of 4096 bytes, whose reads lazy mode branches on whole
+    Case("missing-fsync-eager", "missing-flush", "fail", domain="pagecache",
+         explore=(("explore", "eager"),)),
+    Case("missing-fsync-lazy", "missing-flush", "fail", domain="pagecache",
+         lazy=True),
+    Case("torn-sector-lazy", "torn-sector", "fail", domain="pagecache",
+         lazy=True),
+    Case("correct-lazy",   None,            "pass", domain="pagecache",
+         lazy=True),
 ]
 
 

@@ -10,10 +10,13 @@
 #include <string.h>
 
 /* contents a and b of a line of len bytes agree on the bytes of mask (a
- * line over 64 bytes: whole) */
+ * line over 64 bytes: whole, or on nothing when mask is 0: a run that
+ * has read none of it agrees with every content) */
 static inline bool
 lw_same_bytes(const uint8_t *a, const uint8_t *b, uint64_t mask, uint32_t len)
 {
+	if (mask == 0)
+		return true;
 	if (len > 64)
 		return memcmp(a, b, len) == 0;
 	for (uint32_t i = 0; i < len; i++)

@@ -9,3 +9,9 @@ target_include_directories(test_lazy_emul PRIVATE ${LAZY_DIR})
 target_link_libraries(test_lazy_emul PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE)
 add_test(NAME libshim.lazy_emul COMMAND test_lazy_emul)
+
+# which contents of a line a read branches on (lazy_branch.h)
+add_executable(test_lazy_branch ${CMAKE_CURRENT_SOURCE_DIR}/test_lazy_branch.c)
+target_include_directories(test_lazy_branch PRIVATE ${LAZY_DIR})
+target_link_libraries(test_lazy_branch PRIVATE ${CMOCKA_LIB})
+add_test(NAME libshim.lazy_branch COMMAND test_lazy_branch)

@@ -41,8 +41,9 @@ static const char usage_text[] =
 "  --crash-at S         fence (default), flush, store, marker, all, or a list\n"
 "  --crash-points M     all or unique-stack (default: unique-stack above\n"
 "                       --max-points=10000 points)\n"
-"  --explore MODE       eager (every state) or lazy (the states of the\n"
-"                       lines the check reads; docs/explore.md)\n"
+"  --explore MODE       auto (default: lazy where crash points have many\n"
+"                       states), eager (every state) or lazy (the states\n"
+"                       of the lines the check reads; docs/explore.md)\n"
 "  --lazy-fork on|off   lazy: the check forks at its first read of a line\n"
 "                       per other outcome instead of running again (off)\n"
 "  --budget N           lazy: at most N runs of the check per crash point\n"
@@ -88,6 +89,8 @@ struct explore_args {
 	const char *domain;        /* of the list, the one explored now */
 	char pmem_dir[PATH_MAX];   /* --pmem-dir (or PMEMU_PMEM_DIR), absolute */
 	bool allow_program_failure;
+	const char *explore;       /* --explore: auto (NULL), eager, lazy */
+	const char *lazy_only;     /* an option of lazy exploration given */
 	int program_status;     /* the recorded program's, -1 none */
 	FILE *json_file;        /* --json, opened before exploring */
 	bool json_created;
@@ -209,15 +212,20 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	} else if ((v = cli_opt_value(argc, argv, i, "--max-points")))
 		return parse_count("--max-points", v, 1, &o->max_points);
 	else if ((v = cli_opt_value(argc, argv, i, "--explore"))) {
-		if (strcmp(v, "eager") != 0 && strcmp(v, "lazy") != 0)
-			return cli_error("--explore %s: eager or lazy", v);
-		o->lazy = strcmp(v, "lazy") == 0;
+		if (strcmp(v, "auto") != 0 && strcmp(v, "eager") != 0 &&
+				strcmp(v, "lazy") != 0)
+			return cli_error("--explore %s: expected auto, eager or "
+					"lazy", v);
+		a->explore = v;
 	} else if ((v = cli_opt_value(argc, argv, i, "--lazy-fork"))) {
 		bool on = !strcmp(v, "on") || !strcmp(v, "yes");
 		if (!on && strcmp(v, "off") != 0 && strcmp(v, "no") != 0)
 			return cli_error("--lazy-fork %s: expected on or off", v);
 		o->lazy_fork = on;
+		if (on)
+			a->lazy_only = "--lazy-fork on";
 	} else if ((v = cli_opt_value(argc, argv, i, "--budget"))) {
+		a->lazy_only = "--budget";
 		return parse_count("--budget", v, 1, &o->budget);
 	} else if ((v = cli_opt_value(argc, argv, i, "--max-lines")))
 		return parse_count("--max-lines", v, 0, &o->max_lines);
@@ -255,6 +263,22 @@ parse_value_opt(struct explore_args *a, int argc, char **argv, int *i)
 	return 0;
 }
 
+/* explore_mode -- --explore: auto (the default) decides at the start
+ * (explore_auto.c) unless an option of lazy exploration asks for it; with
+ * eager such an option would be ignored, so it is refused */
+static int
+explore_mode(struct explore_args *a)
+{
+	const char *m = a->explore ? a->explore : "auto";
+	if (strcmp(m, "eager") == 0 && a->lazy_only != NULL)
+		return cli_error("%s is an option of lazy exploration: not "
+				"with --explore eager", a->lazy_only);
+	a->o.lazy = strcmp(m, "lazy") == 0 ||
+		(strcmp(m, "auto") == 0 && a->lazy_only != NULL);
+	a->o.explore_auto = strcmp(m, "auto") == 0 && a->lazy_only == NULL;
+	return 0;
+}
+
 static int
 parse_args(struct explore_args *a, int argc, char **argv)
 {
@@ -279,8 +303,10 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			a->verbose = true;
 		else if (strcmp(argv[i], "--allow-program-failure") == 0)
 			a->allow_program_failure = true;
-		else if (strcmp(argv[i], "--error-on-unpersisted-read") == 0)
+		else if (strcmp(argv[i], "--error-on-unpersisted-read") == 0) {
 			a->o.error_on_xread = true;
+			a->lazy_only = "--error-on-unpersisted-read";
+		}
 		else {
 			int rc = explore_platform_opt(&a->plat, argc, argv, &i);
 			rc = rc == 0 ? parse_value_opt(a, argc, argv, &i) :
@@ -300,6 +326,9 @@ parse_args(struct explore_args *a, int argc, char **argv)
 			return cli_error("--in-process needs --check-so");
 		a->o.check.kind = XP_CHECK_SO_INPROC;
 	}
+	int rc = explore_mode(a);
+	if (rc != 0)
+		return rc;
 	if (a->o.trace == NULL && a->nprog == 0)
 		return cli_error("explore: --trace TRACE or -- PROGRAM [ARGS] "
 				"is required");
@@ -320,7 +349,7 @@ parse_args(struct explore_args *a, int argc, char **argv)
 	/* the check's paths are the program's: its --pmem-dir when it is
 	 * recorded here; with --trace the directory of the trace's regions
 	 * (engine.c), not --pmem-dir, which says where the media moved */
-	int rc = absolute_pmem_dir(a);
+	rc = absolute_pmem_dir(a);
 	if (rc != 0)
 		return rc;
 	a->o.check.pmem_dir = a->nprog ? a->o.pmem_dir : NULL;

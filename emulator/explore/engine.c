@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "engine_impl.h"
+#include "explore_auto.h"
 #include "image_dir.h"
 #include "xalloc.h"
 #include "media.h"
@@ -545,17 +546,20 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 {
 	struct engine e;
 	memset(&e, 0, sizeof(e));
-	/* no TMPDIR: the images on tmpfs when they fit (image_dir.c) */
-	struct xp_opts auto_dir;
-	char dir[PATH_MAX], dir_note[512] = "";
+	/* --explore auto: lazy or eager (explore_auto.c); no TMPDIR: the
+	 * images on tmpfs when they fit (image_dir.c) */
+	struct xp_opts chosen = *o;
+	char dir[PATH_MAX], dir_note[512] = "", mode_note[512] = "";
+	if (o->explore_auto && xp_explore_auto(o, &chosen.lazy, mode_note,
+			sizeof(mode_note), err, errlen) != 0)
+		return -1;
 	if (o->tmpdir == NULL) {
 		if (xp_image_dir(o, dir, sizeof(dir), dir_note,
 				sizeof(dir_note), err, errlen) != 0)
 			return -1;
-		auto_dir = *o;
-		auto_dir.tmpdir = dir;
-		o = &auto_dir;
+		chosen.tmpdir = dir;
 	}
+	o = &chosen;
 	e.o = o;
 	/* before setup: the workers fork from a small process */
 	if (xp_lazy_pool_wanted(o))
@@ -571,7 +575,7 @@ xp_explore(const struct xp_opts *o, struct xp_report *rp, char *err,
 		rc = xp_verdict(&res, rp, err, errlen);
 	}
 	if (rc == 0)
-		xp_engine_notes(&e, rp, dir_note);
+		xp_engine_notes(&e, rp, mode_note, dir_note);
 	free(e.fork_off);
 	teardown(&e);
 	return rc;

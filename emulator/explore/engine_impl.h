@@ -120,7 +120,7 @@ bool xp_lines_poisoned(const struct xp_line_set *lines, size_t n);
 void xp_engine_poison_note(const struct engine *e, struct xp_report *rp);
 /* the report's notes of how the exploration ran (engine_notes.c) */
 void xp_engine_notes(struct engine *e, struct xp_report *rp,
-		const char *dir_note);
+		const char *mode_note, const char *dir_note);
 
 /* lazy.c */
 struct xp_lazy *xp_lazy_new(struct engine *e);

@@ -7,10 +7,14 @@
 #include "engine_impl.h"
 
 void
-xp_engine_notes(struct engine *e, struct xp_report *rp, const char *dir_note)
+xp_engine_notes(struct engine *e, struct xp_report *rp,
+		const char *mode_note, const char *dir_note)
 {
 	const struct xp_opts *o = e->o;
 	rp->checks_forked = e->checks_forked;
+	rp->explore = xp_strdup(e->lazy ? "lazy" : "eager");
+	if (mode_note[0])
+		xp_report_add_note(rp, "%s", mode_note);
 	if (e->fork_off != NULL)
 		xp_report_add_note(rp, "the check ran by exec, not from a "
 			"fork server: %s", e->fork_off);

@@ -30,6 +30,8 @@ struct xp_opts {
 	bool explain;
 	bool progress;
 	bool lazy;                  /* --explore lazy (lazy.c) */
+	bool explore_auto;          /* --explore auto: lazy decided by
+	                             * explore_auto.c (it sets lazy) */
 	unsigned long budget;       /* lazy: most runs at one crash point */
 	bool lazy_fork;             /* lazy: the check forks at its reads
 	                             * (--lazy-fork, lazy_fork.c) */

@@ -36,6 +36,7 @@ xp_report_free(struct xp_report *rp)
 	free(rp->to);
 	free(rp->check);
 	free(rp->check_kind);
+	free(rp->explore);
 	for (size_t i = 0; i < rp->nregions; i++) {
 		free(rp->regions[i].file);
 		free(rp->regions[i].media);
@@ -234,6 +235,7 @@ read_options(const struct json *o, struct xp_report *rp)
 	rp->to = dup_str(o, "to");
 	rp->check = dup_str(o, "check");
 	rp->check_kind = dup_str(o, "check_kind");
+	rp->explore = dup_str(o, "explore");
 	const struct json *t = json_get(o, "timeout_s");
 	rp->timeout_s = t ? t->num : 0;
 	const struct json *sh = json_get(o, "shard");

@@ -41,7 +41,8 @@ compatible(const struct xp_report *d, const struct xp_report *s, char *err,
 			|| d->samples != s->samples || d->seed != s->seed ||
 			!same_str(d->crash_points, s->crash_points) ||
 			!same_str(d->from, s->from) || !same_str(d->to, s->to) ||
-			!same_str(d->check, s->check))
+			!same_str(d->check, s->check) ||
+			!same_str(d->explore, s->explore))
 		what = "options";
 	else if (d->shard_n != s->shard_n)
 		what = "number of shards";

@@ -126,6 +126,8 @@ json_options(const struct xp_report *rp, FILE *f)
 	json_str(f, rp->check);
 	fputs(", \"check_kind\": ", f);
 	json_str(f, rp->check_kind);
+	fputs(", \"explore\": ", f);
+	json_str(f, rp->explore);
 	fprintf(f, ", \"timeout_s\": %g, \"shard\": {\"k\": %u, \"n\": %u}},\n",
 		rp->timeout_s, rp->shard_k, rp->shard_n);
 	fputs("  \"regions\": [", f);

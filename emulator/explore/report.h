@@ -76,6 +76,7 @@ struct xp_report {
 	char *crash_points;
 	uint64_t max_points, max_lines, max_states, samples, seed;
 	char *from, *to, *check, *check_kind;
+	char *explore;          /* the mode that ran: "eager" or "lazy" */
 	double timeout_s;
 	uint32_t shard_k, shard_n;
 	bool text_verbose;      /* the text lists every failing point */

@@ -75,7 +75,7 @@ def test_list_linked_before_its_value_fails_naming_the_link(tmp_path,
 def test_wide_copy_over_different_bytes_is_bounded_with_a_note(tmp_path,
                                                                progs):
     r, rep = explore(tmp_path, progs["copy4k"], "w", "blk",
-                     "--max-states", "16")
+                     "--max-states", "16", "--explore", "eager")
     assert r.returncode == 0, r.stdout + r.stderr
     counts = rep["counts"]
     # the memset and the copy: 64 lines of 8 changed pieces each, 256

@@ -75,8 +75,9 @@ def test_inflight_three_lines_gives_eight_images(tmp_path):
     out = tmp_path / "images"
     out.mkdir()
     trace = three_lines(tmp_path)
-    r = pmemu("explore", "--trace", trace, "--strategy", "inflight",
-              "--check", copy_check(out), "--json", tmp_path / "r.json")
+    r = pmemu("explore", "--explore", "eager", "--trace", trace,
+              "--strategy", "inflight", "--check", copy_check(out),
+              "--json", tmp_path / "r.json")
     assert r.returncode == 0, r.stderr
     rep = json.loads((tmp_path / "r.json").read_text())
     assert rep["counts"]["images"] == 8
@@ -200,14 +201,15 @@ def test_shards_merge_to_the_unsharded_report(tmp_path):
     check = ("python3 -c \"import sys; b=open(sys.argv[1],'rb').read(); "
              "sys.exit(1 if b[64] else 0)\" {pmem}")
     full = tmp_path / "full.json"
-    r = pmemu("explore", "--trace", trace, "--strategy", "inflight",
-              "--check", check, "--json", full)
+    r = pmemu("explore", "--explore", "eager", "--trace", trace,
+              "--strategy", "inflight", "--check", check, "--json", full)
     assert r.returncode == 1
     shards = []
     for k in (1, 2, 3):
         path = tmp_path / ("s%d.json" % k)
-        r = pmemu("explore", "--trace", trace, "--strategy", "inflight",
-                  "--check", check, "--shard", "%d/3" % k, "--json", path)
+        r = pmemu("explore", "--explore", "eager", "--trace", trace,
+                  "--strategy", "inflight", "--check", check, "--shard",
+                  "%d/3" % k, "--json", path)
         assert r.returncode in (0, 1), r.stderr
         shards.append(path)
     merged = tmp_path / "merged.json"

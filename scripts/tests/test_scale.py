@@ -45,11 +45,11 @@ def explore(trace, *extra):
 def test_four_shards_through_gnu_parallel_merge_to_the_unsharded(tmp_path):
     trace = unordered_records(tmp_path)
     full = tmp_path / "full.json"
-    r = subprocess.run(explore(trace, "--json", str(full)),
-                       capture_output=True, text=True)
+    r = subprocess.run(explore(trace, "--explore", "eager", "--json",
+                               str(full)), capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
     a = json.loads(full.read_text())
-    b, shards = run_shards(tmp_path, trace)
+    b, shards = run_shards(tmp_path, trace, "--explore", "eager")
     assert a["counts"]["images"] > 4
     for key in ("verdict", "exit_code", "counts", "points_failing",
                 "failures", "first_failure"):

@@ -1,0 +1,27 @@
+/*
+ * explore_auto.h -- `--explore auto`: lazy or eager (explore_auto.c)
+ */
+#ifndef PMEMU_XP_EXPLORE_AUTO_H
+#define PMEMU_XP_EXPLORE_AUTO_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "explore.h"
+
+/* eager's states over the points counted so far */
+struct xp_auto_count {
+	size_t points;     /* crash points of the run */
+	size_t counted;    /* of them counted before the choice was sure */
+	size_t sampled;    /* counted points eager would sample */
+	double states;     /* eager's states at the counted points */
+	bool cxl;          /* a cxl region: eager only */
+};
+/* whether the counts make the run lazy */
+bool xp_auto_lazy(const struct xp_auto_count *c);
+/* *lazy for o (its `lazy` ignored), with a note for the report ("" for
+ * none); 0, or -1 (message in err: the trace cannot be read) */
+int xp_explore_auto(const struct xp_opts *o, bool *lazy, char *note,
+		size_t notelen, char *err, size_t errlen);
+
+#endif

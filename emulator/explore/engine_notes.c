@@ -5,6 +5,23 @@
  * an earlier point's states
  */
 #include "engine_impl.h"
+#include "explore_auto.h"
+
+/* auto_eager_note -- --explore auto ran a check that cannot run lazily:
+ * whether the states it enumerated would have made the run lazy */
+static void
+auto_eager_note(const struct engine *e, struct xp_report *rp)
+{
+	const char *why = xp_auto_lazy_impossible(e->o);
+	if (!e->o->explore_auto || why == NULL)
+		return;
+	struct xp_auto_count c = { e->pts.n, e->points_done,
+		(size_t)e->bounded.points, (double)e->ordinal, false };
+	char note[512];
+	xp_auto_eager_note(&c, why, note, sizeof(note));
+	if (note[0])
+		xp_report_add_note(rp, "%s", note);
+}
 
 void
 xp_engine_notes(struct engine *e, struct xp_report *rp,
@@ -15,6 +32,8 @@ xp_engine_notes(struct engine *e, struct xp_report *rp,
 	rp->explore = xp_strdup(e->lazy ? "lazy" : "eager");
 	if (mode_note[0])
 		xp_report_add_note(rp, "%s", mode_note);
+	else
+		auto_eager_note(e, rp);
 	if (e->fork_off != NULL)
 		xp_report_add_note(rp, "the check ran by exec, not from a "
 			"fork server: %s", e->fork_off);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "explore_auto.h"
+#include "image_dir.h"
 #include "replay.h"
 #include "states.h"
 
@@ -22,9 +23,8 @@
  * 1.1-1.5 (docs/performance.md, "Eager or lazy by default") */
 #define XP_AUTO_STATES 3.0
 
-/* lazy_impossible -- why this check cannot run lazily, or NULL */
-static const char *
-lazy_impossible(const struct xp_opts *o)
+const char *
+xp_auto_lazy_impossible(const struct xp_opts *o)
 {
 	if (o->check.kind != XP_CHECK_EXEC)
 		return "a check that is a library function (--check-so)";
@@ -33,15 +33,6 @@ lazy_impossible(const struct xp_opts *o)
 	if (o->strategies & MODEL_STRAT_POISON)
 		return "--strategy poison";
 	return NULL;
-}
-
-static bool
-has_cxl(const struct xp_replay *r)
-{
-	for (size_t k = 0; k < r->media.n; k++)
-		if (r->media.regions[k].domain == MODEL_DOMAIN_CXL)
-			return true;
-	return false;
 }
 
 /* count_states -- eager's states of every point, stopping once lazy is
@@ -61,7 +52,6 @@ count_states(const struct xp_opts *o, struct xp_auto_count *c, char *err,
 	if (rc == 0)
 		rc = xp_replay_open(&r, o->trace, o->pmem_dir, err, errlen);
 	c->points = pts.n;
-	c->cxl = rc == 0 && has_cxl(&r);
 	struct xp_state_bounds b = { o->max_lines, o->max_states, 0, 0 };
 	for (size_t i = 0; rc == 0 && i < pts.n; i++) {
 		rc = xp_replay_to(&r, pts.v[i].point, err, errlen);
@@ -93,22 +83,20 @@ xp_explore_auto(const struct xp_opts *o, bool *lazy, char *note,
 	note[0] = '\0';
 	if ((o->strategies & MODEL_STRAT_ALL) == 0)
 		return 0; /* one state a point: nothing for lazy to decide */
+	if (xp_auto_lazy_impossible(o) != NULL)
+		return 0; /* eager; its own counts say whether to note it */
 	struct xp_auto_count c;
 	memset(&c, 0, sizeof(c));
 	if (count_states(o, &c, err, errlen) != 0)
 		return -1;
-	if (!xp_auto_lazy(&c))
-		return 0; /* eager: the cheaper, and exhaustive */
-	const char *why = c.cxl ? "a trace with a cxl region" :
-		lazy_impossible(o);
-	if (why != NULL) {
-		snprintf(note, notelen, "--explore auto: explored eagerly, "
-			"though %s: %s cannot be explored lazily "
-			"(docs/explore.md, \"Eager or lazy\")",
-			c.sampled > 0 ? "eager samples some crash points" :
-			"the crash points have many states", why);
+	xp_trace_regions(o->trace, &c.cxl);
+	if (c.cxl) {
+		xp_auto_eager_note(&c, "a trace with a cxl region", note,
+				notelen);
 		return 0;
 	}
+	if (!xp_auto_lazy(&c))
+		return 0; /* eager: the cheaper, and exhaustive */
 	*lazy = true;
 	if (c.sampled > 0)
 		snprintf(note, notelen, "--explore auto: explored lazily: "
@@ -130,4 +118,17 @@ xp_auto_lazy(const struct xp_auto_count *c)
 {
 	return c->sampled > 0 ||
 		c->states > XP_AUTO_STATES * (double)c->points;
+}
+
+void
+xp_auto_eager_note(const struct xp_auto_count *c, const char *why,
+		char *note, size_t notelen)
+{
+	note[0] = '\0';
+	if (xp_auto_lazy(c))
+		snprintf(note, notelen, "--explore auto: explored eagerly, "
+			"though %s: %s cannot be explored lazily "
+			"(docs/explore.md, \"Eager or lazy\")",
+			c->sampled > 0 ? "eager samples some crash points" :
+			"the crash points have many states", why);
 }

@@ -37,11 +37,11 @@
 #define TMPFS_MAGIC_ 0x01021994
 #define SLOT_EXTRA (1u << 20)
 
-/* image_bytes -- the regions of the trace at their largest, summed; 0 when
- * the trace cannot be read (setup says why) */
-static uint64_t
-image_bytes(const char *trace)
+uint64_t
+xp_trace_regions(const char *trace, bool *cxl)
 {
+	if (cxl != NULL)
+		*cxl = false;
 	struct trace_reader *rd;
 	char err[256];
 	if (trace_reader_open(trace, &rd, err, sizeof(err)) != 0)
@@ -53,6 +53,9 @@ image_bytes(const char *trace)
 	while (trace_next(rd, &rec) == 1) {
 		if (rec.type != TRACE_REC_REGION && rec.type != TRACE_REC_RESIZE)
 			continue;
+		if (cxl != NULL && rec.type == TRACE_REC_REGION &&
+				rec.u.region.domain == MODEL_DOMAIN_CXL)
+			*cxl = true;
 		size_t i = 0;
 		while (i < n && r[i].id != rec.u.region.region)
 			i++;
@@ -148,7 +151,7 @@ xp_image_dir(const struct xp_opts *o, char *dir, size_t len, char *note,
 	snprintf(dir, len, "/tmp");
 	size_t slots = (o->check.kind == XP_CHECK_SO_INPROC ? 1 : o->jobs) +
 		xp_lazy_pool_slots(o) + 1;
-	uint64_t per = image_bytes(o->trace) + SLOT_EXTRA;
+	uint64_t per = xp_trace_regions(o->trace, NULL) + SLOT_EXTRA;
 	uint64_t need = per * slots;
 	const char *test = getenv("PMEMU_TMPFS_DIR");
 	const char *cand[2] = { test ? test : "/dev/shm",

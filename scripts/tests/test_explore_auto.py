@@ -165,6 +165,16 @@ def test_a_check_that_cannot_run_lazily_runs_eagerly_with_a_note(tmp_path):
                     "points have many states: a check that is a library "
                     "function (--check-so) cannot be explored lazily "
                     "(docs/explore.md, \"Eager or lazy\")")
+    # past --max-lines: eager samples, lazy would not
+    rep = explore(tmp_path, trace, ["--check-so", so + ":check",
+                                    "--strategy", "inflight",
+                                    "--max-lines", "2"], name="sampled")
+    assert rep["options"]["explore"] == "eager"
+    assert rep["counts"]["points_bounded"] > 0
+    [note] = auto_notes(rep)
+    assert note.startswith("--explore auto: explored eagerly, though eager "
+                           "samples some crash points: a check that is a "
+                           "library function (--check-so)")
     # few states: eager would be chosen anyway, nothing to say
     rep = explore(tmp_path, rounds_trace(tmp_path, [1] * 10, name="few"),
                   ["--check-so", so + ":check", "--strategy", "inflight"],

@@ -114,6 +114,19 @@ def test_lazy_exploration_refuses_cxl(tmp_path, twin):
             "explored eagerly only (--explore eager)") in r.stderr
 
 
+def test_auto_explores_cxl_eagerly_with_a_note(tmp_path, twin):
+    """--explore auto (the default) where eager samples (--max-lines 0):
+    lazy would be chosen, but a cxl trace is explored eagerly: a note
+    says so, and the bug is found as with --explore eager"""
+    r = explore(tmp_path, twin, "trusting", "--domain", "cxl",
+                "--strategy", "inflight", "--max-lines", "0")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert ("pmemu: note: --explore auto: explored eagerly, though eager "
+            "samples some crash points: a trace with a cxl region cannot "
+            "be explored lazily") in r.stdout
+    assert "flag set, data lost (dirty shutdown: 1)" in r.stdout
+
+
 def test_run_takes_cxl(tmp_path, twin):
     pm = tmp_path / "pm"
     pm.mkdir()

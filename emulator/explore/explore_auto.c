@@ -54,6 +54,8 @@ count_states(const struct xp_opts *o, struct xp_auto_count *c, char *err,
 	c->points = pts.n;
 	struct xp_state_bounds b = { o->max_lines, o->max_states, 0, 0 };
 	for (size_t i = 0; rc == 0 && i < pts.n; i++) {
+		if (o->stop != NULL && *o->stop)
+			break; /* stopped (--time-limit): eager reports at once */
 		rc = xp_replay_to(&r, pts.v[i].point, err, errlen);
 		if (rc != 0)
 			break;

@@ -19,10 +19,11 @@ Each row is the median of --repeat runs: wall seconds, CPU seconds (user
 + sys of the process tree) and states/s by wall; the load average is
 printed before and after. With several --pmemu (builds before and after a
 change), each row runs under every one of them in turn, interleaved, and
-gets its columns per build. With --explore eager,lazy each build runs in
-each mode (docs/explore.md, "Lazy exploration"), interleaved, a column
+gets its columns per build. With --explore auto,eager,lazy (any comma
+list of modes; default eager) each build runs in each mode (docs/
+explore.md, "Eager or lazy", "Lazy exploration"), interleaved, a column
 each: the lazy mode checks the states of the lines the check reads (one
-here), so compare seconds, not states/s.
+here), so compare seconds, not states/s; auto is pmemu's default.
 """
 import argparse
 import json
@@ -111,7 +112,7 @@ def main():
                     help="states per run (default: by check kind)")
     ap.add_argument("--kinds", default="exec,fork,inproc")
     ap.add_argument("--explore", default="eager",
-                    help="eager, lazy or both (a column each)")
+                    help="a comma list of auto, eager, lazy (a column each)")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     print("# load average before: %s; median of %d interleaved runs" %

@@ -343,11 +343,14 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		uint8_t s = page_hold(m, pg);
 		if (!shim_page_has_twin(s))
 			continue;
-		if (diff_lines(m, a, a + line, true))
+		bool changed = diff_lines(m, a, a + line, true);
+		if (changed)
 			m->page_heat[pg] |= HEAT_TOUCHED;
 		else if (a < view_end(m))
 			same_value_store(m, a, line, m->page_site[pg]);
 		page_release(m, pg, s);
+		if (changed && (a + line - m->base) % SHIM_PAGE_LEN == 0)
+			shim_dirty_open_next(m, pg); /* the page's last line */
 	}
 }
 

@@ -3,8 +3,9 @@
  * settling of dirty pages (under shim_lock); the signal handlers' part
  * is shim_dirty_fault.c
  *
- * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler,
- * DIRTY -> BUSY -> WATCHED in the trap after a stepped store, DIRTY or
+ * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler
+ * (CLEAN -> BUSY -> DIRTY at a flush too, for a sequential writer's next
+ * page: shim_dirty_open_next), DIRTY -> BUSY -> WATCHED in the trap after a stepped store, DIRTY or
  * WATCHED -> BUSY -> CLEAN when settled, and are held BUSY while a flush
  * diffs their lines; BUSY makes the other side wait, so a twin is never
  * copied while it is being diffed or dropped. The fault handler queues

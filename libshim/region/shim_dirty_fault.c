@@ -17,7 +17,9 @@
  * stay writable across fences, are not stepped: they would pay it at
  * every opening (run_bench.py: up to 2x on libpmemobj). A store of another thread that lands while the page is
  * writable for the stepped instruction is not seen: its line's site is
- * a guess, named by the next store there (shim_line_site_refault).
+ * a guess, named by the next store there (shim_line_site_refault). A
+ * sequential writer's next page is opened without a fault, at the flush
+ * of the last line of the page below (shim_dirty_open_next).
  */
 #include <errno.h>
 #include <sched.h>
@@ -231,7 +233,8 @@ void
 shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 {
 	size_t next = pg + 1;
-	if (!m->tracked || !(m->page_step[pg] & STEP_SEQUENTIAL) ||
+	if (!m->tracked || !(m->prot & PROT_READ) ||
+			!(m->page_step[pg] & STEP_SEQUENTIAL) ||
 			m->region->line_len > SHIM_PAGE_LEN ||
 			next >= pages_in_file(m))
 		return;
@@ -242,12 +245,7 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 	uint8_t s = SHIM_PAGE_CLEAN;
 	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
 			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return; /* open already, held, or gone */
-	/* held as a fault handler holds it: a program's signal handler
-	 * that interrupts this and flushes the page does not wait */
-	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
-	uint8_t *outer = shim_dirty_my_busy;
-	shim_dirty_my_busy = st;
+		return; /* open already, held (a fault waits), or gone */
 	(void)open_page(m, next, page, m->page_site[pg]);
 	m->page_lines[next] = 0; /* no store seen: every site a guess */
 	m->page_step[next] |= STEP_FAULTS_MAX; /* not stepped */
@@ -258,8 +256,6 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 		m->page_step[next] = 0;
 		__atomic_store_n(st, SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
 	}
-	shim_dirty_my_busy = outer;
-	__atomic_sub_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
 }
 
 /*

@@ -65,6 +65,18 @@ shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
 	page_prot = fn;
 }
 
+/* what a flush that found the last line of a page changed calls: the
+ * opening of a sequential writer's next page (shim_dirty_open_next,
+ * shim_dirty_fault.c, which calls this file: a hook, registered by
+ * main.c, breaks the cycle); nothing until then */
+static void (*last_line_flushed)(struct shim_mapping *m, size_t pg);
+
+void
+shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m, size_t pg))
+{
+	last_line_flushed = fn;
+}
+
 int
 shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
 {
@@ -350,8 +362,9 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		else if (a < view_end(m))
 			same_value_store(m, a, line, m->page_site[pg]);
 		page_release(m, pg, s);
-		if (changed && (a + line - m->base) % SHIM_PAGE_LEN == 0)
-			shim_dirty_open_next(m, pg); /* the page's last line */
+		if (changed && (a + line - m->base) % SHIM_PAGE_LEN == 0 &&
+				last_line_flushed != NULL)
+			last_line_flushed(m, pg); /* the page's last line */
 	}
 }
 

@@ -17,7 +17,8 @@ import subprocess
 import pytest
 
 from conftest import SOURCE
-from test_findings_report import BUILDS, PLUGIN, line_of, report, run_case
+from test_findings_report import BUILDS, build_both, line_of
+from test_hot_stray import fences_after, one_unpersisted, run_kind
 from test_libpmem_run import clean_env
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "seq_pages.c"
@@ -28,41 +29,22 @@ MISSED = {"first": 0x9000, "middle": 0x9000 + 17 * 64,
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory, cc):
-    out = tmp_path_factory.mktemp("seq")
-    built = {}
-    for kind in BUILDS:
-        if kind == "plugin" and not PLUGIN.exists():
-            continue
-        exe = out / f"seq_pages_{kind}"
-        cmd = [cc, "-g", "-O1", "-mclwb", str(PROG), "-o", str(exe)]
-        if kind == "plugin":
-            cmd.insert(1, f"-fplugin={PLUGIN}")
-        subprocess.run(cmd, check=True)
-        built[kind] = exe
-    return built
+    return build_both(tmp_path_factory.mktemp("seq"), cc, PROG, "-mclwb")
 
 
 @pytest.mark.parametrize("kind", BUILDS)
 def test_the_sequence_alone_has_no_finding(pmemu_bin, tmp_path, builds,
                                            kind):
-    if kind not in builds:
-        pytest.skip("plugin not built")
-    res = run_case(pmemu_bin, tmp_path, builds[kind], "none")
-    assert report(res) == "pmemu: no findings", res.stderr
+    text = run_kind(pmemu_bin, tmp_path, builds, kind, "none")
+    assert text == "pmemu: no findings", text
 
 
 @pytest.mark.parametrize("mode", sorted(MISSED))
 @pytest.mark.parametrize("kind", BUILDS)
 def test_a_missed_flush_is_reported_at_its_store(pmemu_bin, tmp_path,
                                                  builds, kind, mode):
-    if kind not in builds:
-        pytest.skip("plugin not built")
-    res = run_case(pmemu_bin, tmp_path, builds[kind], mode)
-    text = report(res)
-    assert re.findall(r"^pmemu: ([a-z ]+[a-z]):", text, re.M) == [
-        "unpersisted stores"], text
-    assert re.findall(r"^\[\d+\] .*first at pool\+(0x[0-9a-f]+)$", text,
-                      re.M) == [hex(MISSED[mode])], text
+    text = run_kind(pmemu_bin, tmp_path, builds, kind, mode)
+    one_unpersisted(text, MISSED[mode])
     # the plain build sees the line's change, the plugin its 8 stores
     assert re.search(r"stores? from 1 site", text), text
     assert re.search(r"^\[0\] \d+ stores?, 1 line,", text, re.M), text
@@ -96,8 +78,6 @@ def test_pages_written_in_sequence_do_not_fault(pmemu_bin, tmp_path,
     assert signals(pmemu_bin, tmp_path, builds["plain"]) <= PAGES // 2
 
 
-STORE = re.compile(r"^\S+ store .* off=(0x[0-9a-f]+) len=(\d+)")
-
 
 @pytest.mark.parametrize("mode", sorted(MISSED))
 @pytest.mark.parametrize("kind", BUILDS)
@@ -107,22 +87,7 @@ def test_a_missed_flush_is_traced_before_the_next_fence(pmemu_bin, tmp_path,
     in the trace before its line's sfence (a crash there must see it)"""
     if kind not in builds:
         pytest.skip("plugin not built")
-    pm = tmp_path / "pm"
-    pm.mkdir()
-    trace = tmp_path / "t.trace"
-    res = subprocess.run([pmemu_bin, "record", "-o", str(trace),
-                          "--pmem-dir", str(pm), "--", str(builds[kind]),
-                          str(pm / "pool"), mode], capture_output=True,
-                         text=True, env=clean_env())
-    assert res.returncode == 0, res.stderr
-    out = subprocess.run([pmemu_bin, "trace-dump", str(trace)],
-                         capture_output=True, text=True, check=True).stdout
-    fences = None  # sfences after the last store to the missed line
-    for line in out.splitlines():
-        m = STORE.match(line)
-        if m and int(m[1], 16) <= MISSED[mode] < int(m[1], 16) + int(m[2]):
-            fences = 0
-        elif fences is not None and line.split()[1] == "sfence":
-            fences += 1
+    fences, out = fences_after(pmemu_bin, tmp_path, builds[kind], mode,
+                               MISSED[mode])
     # its own line's sfence and one per line after it
     assert fences == PAGES * 64 - MISSED[mode] // 64, out[-3000:]

@@ -13,13 +13,14 @@
  * last:   the last line of page 9 never flushed (page 10 is then opened
  *         by its fault)
  */
-#include <fcntl.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "pool_map.h"
 
 #define PAGES 16
 #define LINES (PAGES * 4096 / 64)
@@ -47,13 +48,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	long missed = missed_line(argv[2]);
-	int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
-	if (fd < 0 || ftruncate(fd, PAGES * 4096) != 0)
-		return 1;
-	volatile uint64_t *p = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE,
-			MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return 1;
+	int fd;
+	volatile uint64_t *p = pool_map(argv[1], PAGES * 4096, &fd);
 	for (long line = 0; line < LINES; line++) {
 		volatile uint64_t *w = p + line * 8;
 		for (int i = 0; i < 8; i++)

@@ -5,10 +5,11 @@
  *
  * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler
  * (CLEAN -> BUSY -> DIRTY at a flush too, for a sequential writer's next
- * page: shim_dirty_open_next), DIRTY -> BUSY -> WATCHED in the trap after a stepped store, DIRTY or
- * WATCHED -> BUSY -> CLEAN when settled, and are held BUSY while a flush
- * diffs their lines; BUSY makes the other side wait, so a twin is never
- * copied while it is being diffed or dropped. The fault handler queues
+ * page: shim_dirty_open_next), DIRTY -> BUSY -> WATCHED in the trap
+ * after a stepped store, DIRTY or WATCHED -> BUSY -> CLEAN when
+ * settled, and are held BUSY while a flush diffs their lines; BUSY makes
+ * the other side wait, so a twin is never copied while it is being
+ * diffed or dropped. The fault handler queues
  * each page it opens on a ring (CAS on the tail: lock-free, so a thread
  * interrupted anywhere, even holding shim_lock, never blocks it). A full
  * ring sets `overflow` and the next settle scans every mapping.

@@ -180,6 +180,7 @@ shim_init(void)
 	shim_mappings_set_listener(shim_hooks_update_slots);
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	shim_dirty_set_prot_hook(shim_poison_page_prot);
+	shim_dirty_set_last_line_hook(shim_dirty_open_next);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
 	shim_insn_init();

@@ -3,11 +3,13 @@
  * settling of dirty pages (under shim_lock); the signal handlers' part
  * is shim_dirty_fault.c
  *
- * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler,
- * DIRTY -> BUSY -> WATCHED in the trap after a stepped store, DIRTY or
- * WATCHED -> BUSY -> CLEAN when settled, and are held BUSY while a flush
- * diffs their lines; BUSY makes the other side wait, so a twin is never
- * copied while it is being diffed or dropped. The fault handler queues
+ * Page states go CLEAN or WATCHED -> BUSY -> DIRTY in the fault handler
+ * (CLEAN -> BUSY -> DIRTY at a flush too, for a sequential writer's next
+ * page: shim_dirty_open_next), DIRTY -> BUSY -> WATCHED in the trap
+ * after a stepped store, DIRTY or WATCHED -> BUSY -> CLEAN when
+ * settled, and are held BUSY while a flush diffs their lines; BUSY makes
+ * the other side wait, so a twin is never copied while it is being
+ * diffed or dropped. The fault handler queues
  * each page it opens on a ring (CAS on the tail: lock-free, so a thread
  * interrupted anywhere, even holding shim_lock, never blocks it). A full
  * ring sets `overflow` and the next settle scans every mapping.
@@ -62,6 +64,18 @@ shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
 		uintptr_t page, int prot))
 {
 	page_prot = fn;
+}
+
+/* what a flush that found the last line of a page changed calls: the
+ * opening of a sequential writer's next page (shim_dirty_open_next,
+ * shim_dirty_fault.c, which calls this file: a hook, registered by
+ * main.c, breaks the cycle); nothing until then */
+static void (*last_line_flushed)(struct shim_mapping *m, size_t pg);
+
+void
+shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m, size_t pg))
+{
+	last_line_flushed = fn;
 }
 
 int
@@ -343,11 +357,15 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		uint8_t s = page_hold(m, pg);
 		if (!shim_page_has_twin(s))
 			continue;
-		if (diff_lines(m, a, a + line, true))
+		bool changed = diff_lines(m, a, a + line, true);
+		if (changed)
 			m->page_heat[pg] |= HEAT_TOUCHED;
 		else if (a < view_end(m))
 			same_value_store(m, a, line, m->page_site[pg]);
 		page_release(m, pg, s);
+		if (changed && (a + line - m->base) % SHIM_PAGE_LEN == 0 &&
+				last_line_flushed != NULL)
+			last_line_flushed(m, pg); /* the page's last line */
 	}
 }
 

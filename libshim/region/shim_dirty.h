@@ -62,6 +62,14 @@ void shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
  * held */
 void shim_dirty_open_for_kernel(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi, uint32_t site);
+/* page pg of m, written in sequence, had its last line changed and
+ * flushed: the page after it is opened now, as its write fault would
+ * open it, so the writer's next store does not fault (lock held) */
+void shim_dirty_open_next(struct shim_mapping *m, size_t pg);
+/* fn is called when a flush finds the last line of page pg of m
+ * changed (shim_dirty_open_next); set once at start (main.c) */
+void shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m,
+		size_t pg));
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

@@ -17,7 +17,9 @@
  * stay writable across fences, are not stepped: they would pay it at
  * every opening (run_bench.py: up to 2x on libpmemobj). A store of another thread that lands while the page is
  * writable for the stepped instruction is not seen: its line's site is
- * a guess, named by the next store there (shim_line_site_refault).
+ * a guess, named by the next store there (shim_line_site_refault). A
+ * sequential writer's next page is opened without a fault, at the flush
+ * of the last line of the page below (shim_dirty_open_next).
  */
 #include <errno.h>
 #include <sched.h>
@@ -111,6 +113,7 @@ open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 		cooled_long_ago(m, pg);
 	if (pg > 0 && neighbour_hot(m, pg - 1)) { /* a sequential writer */
 		m->page_heat[pg] |= HOT_FAULTS;
+		m->page_step[pg] = STEP_SEQUENTIAL;
 		cold = false;
 	}
 	return cold;
@@ -143,7 +146,8 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 	unsigned faults = (m->page_step[pg] & STEP_FAULTS) + 1u;
 	bool step = new_line && faults < STEP_FAULTS_MAX &&
 		shim_step_arm(uc, page);
-	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0));
+	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0) |
+		(m->page_step[pg] & STEP_SEQUENTIAL));
 	if (mprotect((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
 			m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
@@ -199,6 +203,59 @@ shim_dirty_step_trap(siginfo_t *si, ucontext_t *uc)
 	for (size_t i = 0; i < n; i++)
 		step_done(pages[i]);
 	return n > 0 && !program;
+}
+
+/* pages_in_file -- m's pages that the file covers whole (a copy of a
+ * page past its end would raise SIGBUS) */
+static size_t
+pages_in_file(const struct shim_mapping *m)
+{
+	uint64_t flen = m->region->len;
+	uint64_t in_map = flen > m->file_off ? flen - m->file_off : 0;
+	return (in_map < m->len ? in_map : m->len) / SHIM_PAGE_LEN;
+}
+
+/*
+ * A sequential writer (bench_store.c over a 1 GiB pool: a store, a
+ * flush and a fence per line) paid a write fault, a signal and an
+ * mprotect to open each page, and an mprotect to protect it again once
+ * it cooled down (docs/performance.md, "The next page opened at the
+ * flush"). When the last line of a page opened in sequence is found
+ * changed by a flush, the page after it is opened there, as its fault
+ * would open it: twin, hot, queued, writable. The signal is saved; the
+ * mprotect is made here instead. Its stores are found by the compare at
+ * the flushes and fences, as those of any hot page; their sites are
+ * guesses named by the fault site of the page below (the loop's store),
+ * or by a flush that covered them. A page opened so that the writer
+ * never stores to cools down after HOT_QUIET_MAX fences, as any hot page.
+ */
+void
+shim_dirty_open_next(struct shim_mapping *m, size_t pg)
+{
+	size_t next = pg + 1;
+	if (!m->tracked || !(m->prot & PROT_READ) ||
+			!(m->page_step[pg] & STEP_SEQUENTIAL) ||
+			m->region->line_len > SHIM_PAGE_LEN ||
+			next >= pages_in_file(m))
+		return;
+	uintptr_t page = m->base + next * SHIM_PAGE_LEN;
+	if (shim_dirty_prot(m, page, m->prot) != m->prot)
+		return; /* poisoned: PROT_NONE, not to be read */
+	uint8_t *st = &m->page_state[next];
+	uint8_t s = SHIM_PAGE_CLEAN;
+	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return; /* open already, held (a fault waits), or gone */
+	(void)open_page(m, next, page, m->page_site[pg]);
+	m->page_lines[next] = 0; /* no store seen: every site a guess */
+	m->page_step[next] |= STEP_FAULTS_MAX; /* not stepped */
+	if (mprotect((void *)page, SHIM_PAGE_LEN, m->prot) == 0) {
+		__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+		shim_dirty_ring_push(page);
+	} else { /* protected still: its fault opens it */
+		m->page_step[next] = 0;
+		__atomic_store_n(st, SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
+	}
 }
 
 /*

@@ -21,9 +21,12 @@
 #define HOT_LEVEL_MAX 3
 
 /* a page's step byte: faults since it was opened (the settle that
- * protects it again resets it), and STEP_ON while the store of its last
- * fault is being single-stepped, to protect the page again after it */
-#define STEP_FAULTS 0x7f
+ * protects it again resets it), STEP_SEQUENTIAL when it was opened while
+ * the page below it was hot (a sequential writer: shim_dirty_open_next),
+ * and STEP_ON while the store of its last fault is being single-stepped,
+ * to protect the page again after it */
+#define STEP_FAULTS 0x3f
+#define STEP_SEQUENTIAL 0x40
 #define STEP_ON 0x80
 #define STEP_FAULTS_MAX 8 /* faults per opening; the last is not stepped */
 

@@ -21,7 +21,7 @@ import subprocess
 import pytest
 
 from conftest import SOURCE
-from test_findings_report import BUILDS, PLUGIN, report, run_case
+from test_findings_report import BUILDS, build_both, report, run_case
 from test_libpmem_run import clean_env
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "hot_stray.c"
@@ -35,39 +35,36 @@ STORE = re.compile(r"^\S+ store .* off=(0x[0-9a-f]+) len=(\d+)")
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory, cc):
-    out = tmp_path_factory.mktemp("hot")
-    built = {}
-    for kind in BUILDS:
-        if kind == "plugin" and not PLUGIN.exists():
-            continue
-        exe = out / f"hot_stray_{kind}"
-        cmd = [cc, "-g", "-O1", "-mclwb", str(PROG), "-o", str(exe)]
-        if kind == "plugin":
-            cmd.insert(1, f"-fplugin={PLUGIN}")
-        subprocess.run(cmd, check=True)
-        built[kind] = exe
-    return built
+    return build_both(tmp_path_factory.mktemp("hot"), cc, PROG, "-mclwb")
+
+
+def run_kind(pmemu_bin, tmp_path, builds, kind, mode):
+    """the report of the kind's build run in mode (skipped when the
+    plugin is not built)"""
+    if kind not in builds:
+        pytest.skip("plugin not built")
+    return report(run_case(pmemu_bin, tmp_path, builds[kind], mode))
+
+
+def one_unpersisted(text, off):
+    """text reports one finding, unpersisted stores first at pool+off"""
+    assert re.findall(r"^pmemu: ([a-z ]+[a-z]):", text, re.M) == [
+        "unpersisted stores"], text
+    assert re.findall(r"^\[\d+\] .*first at pool\+(0x[0-9a-f]+)$", text,
+                      re.M) == [hex(off)], text
 
 
 @pytest.mark.parametrize("kind", BUILDS)
 def test_the_loop_alone_has_no_finding(pmemu_bin, tmp_path, builds, kind):
-    if kind not in builds:
-        pytest.skip("plugin not built")
-    res = run_case(pmemu_bin, tmp_path, builds[kind], "none")
-    assert report(res) == "pmemu: no findings", res.stderr
+    text = run_kind(pmemu_bin, tmp_path, builds, kind, "none")
+    assert text == "pmemu: no findings", text
 
 
 @pytest.mark.parametrize("mode", sorted(STRAY))
 @pytest.mark.parametrize("kind", BUILDS)
 def test_a_stray_store_is_reported(pmemu_bin, tmp_path, builds, kind, mode):
-    if kind not in builds:
-        pytest.skip("plugin not built")
-    res = run_case(pmemu_bin, tmp_path, builds[kind], mode)
-    text = report(res)
-    assert re.findall(r"^pmemu: ([a-z ]+[a-z]):", text, re.M) == [
-        "unpersisted stores"], text
-    assert re.findall(r"^\[\d+\] .*first at pool\+(0x[0-9a-f]+)$", text,
-                      re.M) == [hex(STRAY[mode])], text
+    text = run_kind(pmemu_bin, tmp_path, builds, kind, mode)
+    one_unpersisted(text, STRAY[mode])
     assert "1 store from 1 site" in text, text
 
 
@@ -77,21 +74,29 @@ def test_a_stray_store_is_traced_before_the_next_fence(pmemu_bin, tmp_path,
                                                        builds, kind, mode):
     if kind not in builds:
         pytest.skip("plugin not built")
+    fences, out = fences_after(pmemu_bin, tmp_path, builds[kind], mode,
+                               STRAY[mode])
+    assert fences == FENCES_AFTER[mode], out[-3000:]
+
+
+def fences_after(pmemu_bin, tmp_path, exe, mode, off):
+    """the sfences a recorded run of exe makes after the last store to
+    byte off of its pool, and the trace dump"""
     pm = tmp_path / "pm"
     pm.mkdir()
     trace = tmp_path / "t.trace"
     res = subprocess.run([pmemu_bin, "record", "-o", str(trace),
-                          "--pmem-dir", str(pm), "--", str(builds[kind]),
+                          "--pmem-dir", str(pm), "--", str(exe),
                           str(pm / "pool"), mode], capture_output=True,
                          text=True, env=clean_env())
     assert res.returncode == 0, res.stderr
     out = subprocess.run([pmemu_bin, "trace-dump", str(trace)],
                          capture_output=True, text=True, check=True).stdout
-    fences = None  # sfences after the last store of the stray line
+    fences = None
     for line in out.splitlines():
         m = STORE.match(line)
-        if m and int(m[1], 16) <= STRAY[mode] < int(m[1], 16) + int(m[2]):
+        if m and int(m[1], 16) <= off < int(m[1], 16) + int(m[2]):
             fences = 0
         elif fences is not None and line.split()[1] == "sfence":
             fences += 1
-    assert fences == FENCES_AFTER[mode], out[-3000:]
+    return fences, out

@@ -15,7 +15,6 @@
  * quiet:  as behind, then 64 fences (the page cools down and is
  *         protected again: the store must be seen by that settle)
  */
-#include <fcntl.h>
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +22,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "pool_map.h"
 
 #define PAGES 32
 #define PASSES 4
@@ -43,13 +44,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[2];
-	int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
-	if (fd < 0 || ftruncate(fd, PAGES * 4096) != 0)
-		return 1;
-	volatile uint64_t *p = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE,
-			MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return 1;
+	int fd;
+	volatile uint64_t *p = pool_map(argv[1], PAGES * 4096, &fd);
 	for (uint64_t pass = 0; pass < PASSES; pass++) {
 		for (size_t w = 0; w < WORDS; w++) {
 			p[w] = pass + w;

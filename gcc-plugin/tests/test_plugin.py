@@ -184,6 +184,26 @@ def test_stores_through_one_base_share_a_check(opt, tmp_path):
         built.stderr)}
     assert checks["fill_node"] == (4, 1)
     assert checks["straddle"] == (2, 1)
+    # -O0 keeps the loop: one store, run four times
+    assert checks["fill_line"] == ((1, 1) if opt == "-O0" else (4, 1))
+
+
+@pytest.mark.parametrize("opt", ["-O2", "-O3"])
+def test_a_run_of_stores_is_one_call(opt, tmp_path):
+    """fill_line's four stores (one location, each where the last ended)
+    reach the runtime in one __pmemu_store_run; fill_node's (four lines)
+    one by one"""
+    exe = str(tmp_path / "groups")
+    built = compile_prog(os.path.join(PROGS, "groups.c"), exe, opt)
+    assert built.returncode == 0, built.stderr
+    dis = subprocess.run(["objdump", "-d", exe], capture_output=True,
+                         text=True, check=True).stdout
+    calls = {}
+    for fn, body in re.findall(r"<([\w.]+)>:\n(.*?)\n\n", dis, re.S):
+        calls[fn.split(".")[0]] = calls.get(fn.split(".")[0], "") + body
+    assert calls["fill_line"].count("<__pmemu_store_run@plt>") == 1
+    assert "<__pmemu_store@plt>" not in calls["fill_line"]
+    assert "<__pmemu_store_run@plt>" not in calls["fill_node"]
 
 
 def test_unknown_argument_warns(tmp_path):

@@ -30,7 +30,7 @@
 extern "C" {
 #endif
 
-#define PMEMU_HOOKS_ABI 1
+#define PMEMU_HOOKS_ABI 2 /* 2: __pmemu_store_run */
 
 /* A source location; the plugin emits one static, read-only, per site. */
 struct pmemu_srcloc {
@@ -63,6 +63,12 @@ int __pmemu_register_slot(struct pmemu_slot *slot);
 
 /* a store of len bytes at addr has just happened (any len; memcpy too) */
 void __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc);
+/* count stores of size bytes each, at addr, addr + size, ... in that
+ * order, have just happened (one source location: a run the plugin found
+ * in one block, such as an unrolled loop's stores to one line); the
+ * runtime takes them as count calls of __pmemu_store */
+void __pmemu_store_run(void *addr, size_t size, size_t count,
+		const struct pmemu_srcloc *loc);
 /* a non-temporal store of len bytes at addr has just happened */
 void __pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc);
 /* a movdir64b of 64 bytes to dst has just happened (atomic 64-byte NT) */

@@ -10,11 +10,16 @@
  *   runs       runs of word stores the drain merges (one site, one
  *              line, each where the last ended) and stores that end a
  *              run: another site, a word stored again, a line boundary,
- *              a line persisted between two runs */
+ *              a line persisted between two runs
+ *   lines      four lines of four 16-byte stores each, one call of
+ *              __pmemu_store_run a line (one site, unrolled): the last
+ *              line is never flushed
+ *   lines-ok   the same, every line flushed: nothing to report */
 #include <err.h>
 #include <fcntl.h>
 #include <immintrin.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -143,6 +148,24 @@ runs(void)
 		words[i] = 9;
 }
 
+typedef uint64_t pair __attribute__((vector_size(16)));
+
+/* fill_lines -- the plugin reports each line's four stores in one call
+ * (one source location, one base, each where the last ended) */
+static void
+fill_lines(bool flush_last)
+{
+	for (int l = 0; l < 4; l++) {
+		pair *p = (pair *)((uint64_t *)words + 8 * l);
+#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++)
+			p[i] = (pair){ (uint64_t)l + 1, (uint64_t)i + 1 }; /* RUN */
+		if (l != 3 || flush_last)
+			_mm_clwb(p);
+	}
+	_mm_sfence();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -165,6 +188,10 @@ main(int argc, char **argv)
 		forked();
 	else if (strcmp(argv[2], "runs") == 0)
 		runs();
+	else if (strcmp(argv[2], "lines") == 0)
+		fill_lines(false);
+	else if (strcmp(argv[2], "lines-ok") == 0)
+		fill_lines(true);
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	return 0;

@@ -460,7 +460,41 @@ pm_emit_check(basic_block check, basic_block rest, gimple_seq gate,
 	return rest;
 }
 
-/* pm_emit_sites -- after STMT, for each site: if (gate) hook (...); */
+/* pm_emit_instead -- STMT, a flush builtin, becomes
+   if (gate) hook (...); else STMT;  as the runtime's trampolines do for
+   prebuilt code: the line of emulated pmem stays in the cache for the
+   hook (which reads it, and whose model says what is durable) instead of
+   being written back and evicted first; natively (an empty slot) the
+   instruction runs. False when STMT cannot be split from its block. */
+static bool
+pm_emit_instead(gimple *stmt, const pm_site &site, tree locvar,
+		pm_slot_cache *cache)
+{
+	if (stmt_ends_bb_p(stmt) || gimple_call_lhs(stmt) != NULL_TREE)
+		return false;
+	basic_block bb = gimple_bb(stmt);
+	gimple_stmt_iterator gsi = gsi_for_stmt(stmt);
+	gsi_prev(&gsi);
+	edge e = gsi_end_p(gsi) ? split_block_after_labels(bb)
+				: split_block(bb, gsi_stmt(gsi));
+	basic_block check = e->src, inst = e->dest;
+	basic_block rest = split_block(inst, stmt)->dest;
+	gimple_seq gate = NULL, hook = NULL;
+	tree ptr = NULL_TREE;
+	tree cond = pm_build_gate(site, &gate, &ptr, cache);
+	pm_build_hook_call(site, ptr, locvar, &hook);
+	gimple_seq_set_location(gate, gimple_location(stmt));
+	gimple_seq_set_location(hook, gimple_location(stmt));
+	pm_emit_check(check, inst, gate, cond, hook);
+	/* the hook's arm joins after the instruction, not before it */
+	basic_block then_bb = EDGE_SUCC(check, 0)->dest == inst
+		? EDGE_SUCC(check, 1)->dest : EDGE_SUCC(check, 0)->dest;
+	redirect_edge_succ(single_succ_edge(then_bb), rest);
+	return true;
+}
+
+/* pm_emit_sites -- after STMT, for each site: if (gate) hook (...); a
+   flush builtin's hook instead of it (pm_emit_instead) */
 void
 pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 {
@@ -468,6 +502,10 @@ pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 	location_t loc = gimple_location(stmt);
 	pm_declare_runtime();
 	tree locvar = pm_srcloc(stmt);
+	if (sites.length() == 1 && sites[0].ev == PM_EV_FLUSH &&
+	    is_gimple_call(stmt) && pm_emit_instead(stmt, sites[0], locvar,
+						    cache))
+		return;
 	/* a tail call would jump away before our hooks: make it a call */
 	if (gcall *call = dyn_cast<gcall *>(stmt))
 		gimple_call_set_tail(call, false);

@@ -206,6 +206,26 @@ def test_a_run_of_stores_is_one_call(opt, tmp_path):
     assert "<__pmemu_store_run@plt>" not in calls["fill_node"]
 
 
+@pytest.mark.parametrize("opt", OPTS)
+def test_flush_hook_instead_of_the_instruction(opt, tmp_path):
+    """under a runtime, a flush of its range calls the hook and does not
+    run the instruction (the range is unmapped: it would fault); without
+    one, the instruction runs (and faults here)"""
+    src = os.path.join(PROGS, "flush_instead.c")
+    exe = str(tmp_path / "prog")
+    built = compile_prog(src, exe, opt)
+    assert built.returncode == 0, built.stderr
+    log = tmp_path / "hooks.log"
+    env = dict(ENV, LD_PRELOAD=FAKE_RT, PMEMU_FAKE_LOG=str(log))
+    run = subprocess.run([exe], capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and run.stdout == "flushed\n", run.stderr
+    kinds = [ln.split()[0] for ln in log.read_text().splitlines()]
+    assert kinds == ["clflush"] + [k for k in ("clflushopt", "clwb")
+                                   if k in CPU]
+    native = subprocess.run([exe], capture_output=True, env=ENV)
+    assert native.returncode == -11
+
+
 def test_unknown_argument_warns(tmp_path):
     built = compile_prog(os.path.join(PROGS, "stores.c"),
                          str(tmp_path / "p"), "-O2",

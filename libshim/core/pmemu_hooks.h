@@ -15,10 +15,12 @@
  * registered slot equal to the hull of all emulated regions. Without
  * libpmemu the program runs normally and pays only the compare.
  *
- * Flush and fence hooks are called instead of nothing: the plugin keeps the
- * real instruction (so the program behaves the same natively) and calls the
- * hook right after it, unconditionally for fences (a fence matters for every
- * thread), under the range check for flushes and stores.
+ * Fence hooks are called right after the real fence, unconditionally (a
+ * fence matters for every thread). A flush intrinsic's hook is called
+ * instead of the instruction when the range check holds (as the runtime's
+ * trampolines do for prebuilt code: the line stays in the cache for the
+ * hook to read, and the model says what is durable); otherwise, natively
+ * too, the instruction runs. A flush in inline asm runs, then its hook.
  */
 #ifndef PMEMU_HOOKS_H
 #define PMEMU_HOOKS_H 1
@@ -73,7 +75,8 @@ void __pmemu_store_run(void *addr, size_t size, size_t count,
 void __pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc);
 /* a movdir64b of 64 bytes to dst has just happened (atomic 64-byte NT) */
 void __pmemu_movdir64b(void *dst, const struct pmemu_srcloc *loc);
-/* a cache-line flush of the line holding addr has just happened */
+/* a cache-line flush of the line holding addr (in place of it, or just
+ * after it) */
 void __pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc);
 /* a fence (or a locked RMW acting as one) has just happened */
 void __pmemu_fence(int kind, const struct pmemu_srcloc *loc);

@@ -5,7 +5,7 @@ progs/store_log.c stores through it (a word stored twice before its
 flush, more stores than the log holds, two threads taking turns on one
 word, a fork, runs of stores the drain merges into one model event and
 stores that end a run, lines of stores the plugin reports in one call of
-__pmemu_store_run) and each mode's findings and recorded events must be
+__pmemu_store_run, such runs filling the log in their middle) and each mode's findings and recorded events must be
 the ones the shim gives with each store emitted at once
 (PMEMU_STORE_LOG=0): a merged run counts its stores and names the site
 of its first.
@@ -21,7 +21,8 @@ from test_libpmem_run import clean_env
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "store_log.c"
 PLUGIN = BUILD / "lib" / "pmemu-gcc.so"
-MODES = ["overwrite", "many", "threads", "fork", "runs", "lines"]
+MODES = ["overwrite", "many", "threads", "fork", "runs", "lines",
+         "runs-full"]
 # written when first named or later (docs/report-format.md): a table
 SITE_KINDS = {"site", "site-src", "module"}
 

@@ -5,10 +5,10 @@ progs/store_log.c stores through it (a word stored twice before its
 flush, more stores than the log holds, two threads taking turns on one
 word, a fork, runs of stores the drain merges into one model event and
 stores that end a run, lines of stores the plugin reports in one call of
-__pmemu_store_run, such runs filling the log in their middle) and each mode's findings and recorded events must be
-the ones the shim gives with each store emitted at once
-(PMEMU_STORE_LOG=0): a merged run counts its stores and names the site
-of its first.
+__pmemu_store_run, such runs filling the log in their middle) and each
+mode's findings and recorded events must be the ones the shim gives with
+each store emitted at once (PMEMU_STORE_LOG=0): a merged run counts its
+stores and names the site of its first.
 """
 import re
 import shutil

@@ -162,7 +162,7 @@ fill_lines(bool flush_last)
 		pair *p = (pair *)((uint64_t *)words + 8 * l);
 #pragma GCC unroll 4
 		for (int i = 0; i < 4; i++)
-			p[i] = (pair){ (uint64_t)l + 1, (uint64_t)i + 1 }; /* RUN */
+			p[i] = (pair){ (uint64_t)l, (uint64_t)i } + 1; /* RUN */
 		if (l != 3 || flush_last)
 			_mm_clwb(p);
 	}

@@ -9,7 +9,8 @@ enum pm_tree {
 	PM_T_SLOT_LO, PM_T_SLOT_LEN,
 	PM_T_LOC_TYPE,      /* struct pmemu_srcloc */
 	PM_T_LOC_FILE, PM_T_LOC_FUNC, PM_T_LOC_LINE, PM_T_LOC_COLUMN,
-	PM_T_STORE, PM_T_STORE_NT, PM_T_MOVDIR64B, PM_T_FLUSH, PM_T_FENCE,
+	PM_T_STORE, PM_T_STORE_RUN, PM_T_STORE_NT, PM_T_MOVDIR64B, PM_T_FLUSH,
+	PM_T_FENCE,
 	PM_T_REGISTER,
 	PM_T_COUNT
 };
@@ -28,9 +29,10 @@ static unsigned pm_loc_count;
 /* pm_hook_decl -- an external weak function: without libpmemu it is 0
    and never called (the slot stays empty) */
 static tree
-pm_hook_decl(const char *name, tree ret, tree a1, tree a2, tree a3)
+pm_hook_decl(const char *name, tree ret, tree a1, tree a2, tree a3,
+	     tree a4 = NULL_TREE)
 {
-	tree type = build_function_type_list(ret, a1, a2, a3, NULL_TREE);
+	tree type = build_function_type_list(ret, a1, a2, a3, a4, NULL_TREE);
 	tree decl = build_fn_decl(name, type);
 	SET_DECL_ASSEMBLER_NAME(decl, get_identifier(name)); /* no C++ mangling */
 	TREE_NOTHROW(decl) = 1;
@@ -104,6 +106,8 @@ pm_declare_runtime(void)
 	tree v = void_type_node, p = ptr_type_node, cp = const_ptr_type_node;
 	tree sz = size_type_node, i = integer_type_node;
 	pm_trees[PM_T_STORE] = pm_hook_decl("__pmemu_store", v, p, sz, cp);
+	pm_trees[PM_T_STORE_RUN] = pm_hook_decl("__pmemu_store_run", v, p, sz,
+						sz, cp);
 	pm_trees[PM_T_STORE_NT] = pm_hook_decl("__pmemu_store_nt", v, p, sz,
 					       cp);
 	pm_trees[PM_T_MOVDIR64B] = pm_hook_decl("__pmemu_movdir64b", v, p, cp,
@@ -130,17 +134,28 @@ pm_emit_begin_function(void)
 	pm_locs = new hash_map<int_hash<location_t, 0, UINT_MAX>, tree>;
 }
 
-/* pm_emit_constructor -- if (&__pmemu_register_slot) register(&slot):
-   a weak reference rather than dlsym, so the TU needs no libdl, works in
-   PIE, non-PIE and shared objects, and is 0 without libpmemu */
+/* pm_hook_present -- &HOOK != 0: the runtime defines it */
+static tree
+pm_hook_present(enum pm_tree hook)
+{
+	return build2(NE_EXPR, boolean_type_node,
+		      build_fold_addr_expr(pm_trees[hook]), null_pointer_node);
+}
+
+/* pm_emit_constructor -- if (&__pmemu_register_slot && &__pmemu_store_run)
+   register(&slot): a weak reference rather than dlsym, so the TU needs no
+   libdl, works in PIE, non-PIE and shared objects, and is 0 without
+   libpmemu; a runtime older than the run hook registers no slot, so no
+   hook is ever called through a null weak reference */
 void
 pm_emit_constructor(void)
 {
 	tree reg = pm_trees[PM_T_REGISTER];
 	tree call = build_call_expr(reg, 1,
 				    build_fold_addr_expr(pm_trees[PM_T_SLOT]));
-	tree present = build2(NE_EXPR, boolean_type_node,
-			      build_fold_addr_expr(reg), null_pointer_node);
+	tree present = build2(TRUTH_ANDIF_EXPR, boolean_type_node,
+			      pm_hook_present(PM_T_REGISTER),
+			      pm_hook_present(PM_T_STORE_RUN));
 	tree body = build3(COND_EXPR, void_type_node, present, call,
 			   build_empty_stmt(BUILTINS_LOCATION));
 	/* early, so stores made by other constructors are already checked */
@@ -149,6 +164,8 @@ pm_emit_constructor(void)
 	   directives, so this late reference needs its own */
 	ASM_WEAKEN_LABEL(asm_out_file,
 			 IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(reg)));
+	ASM_WEAKEN_LABEL(asm_out_file, IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(
+		pm_trees[PM_T_STORE_RUN])));
 }
 
 /* pm_site_location -- where a site is in the source: the statement, or
@@ -443,7 +460,41 @@ pm_emit_check(basic_block check, basic_block rest, gimple_seq gate,
 	return rest;
 }
 
-/* pm_emit_sites -- after STMT, for each site: if (gate) hook (...); */
+/* pm_emit_instead -- STMT, a flush builtin, becomes
+   if (gate) hook (...); else STMT;  as the runtime's trampolines do for
+   prebuilt code: the line of emulated pmem stays in the cache for the
+   hook (which reads it, and whose model says what is durable) instead of
+   being written back and evicted first; natively (an empty slot) the
+   instruction runs. False when STMT cannot be split from its block. */
+static bool
+pm_emit_instead(gimple *stmt, const pm_site &site, tree locvar,
+		pm_slot_cache *cache)
+{
+	if (stmt_ends_bb_p(stmt) || gimple_call_lhs(stmt) != NULL_TREE)
+		return false;
+	basic_block bb = gimple_bb(stmt);
+	gimple_stmt_iterator gsi = gsi_for_stmt(stmt);
+	gsi_prev(&gsi);
+	edge e = gsi_end_p(gsi) ? split_block_after_labels(bb)
+				: split_block(bb, gsi_stmt(gsi));
+	basic_block check = e->src, inst = e->dest;
+	basic_block rest = split_block(inst, stmt)->dest;
+	gimple_seq gate = NULL, hook = NULL;
+	tree ptr = NULL_TREE;
+	tree cond = pm_build_gate(site, &gate, &ptr, cache);
+	pm_build_hook_call(site, ptr, locvar, &hook);
+	gimple_seq_set_location(gate, gimple_location(stmt));
+	gimple_seq_set_location(hook, gimple_location(stmt));
+	pm_emit_check(check, inst, gate, cond, hook);
+	/* the hook's arm joins after the instruction, not before it */
+	basic_block then_bb = EDGE_SUCC(check, 0)->dest == inst
+		? EDGE_SUCC(check, 1)->dest : EDGE_SUCC(check, 0)->dest;
+	redirect_edge_succ(single_succ_edge(then_bb), rest);
+	return true;
+}
+
+/* pm_emit_sites -- after STMT, for each site: if (gate) hook (...); a
+   flush builtin's hook instead of it (pm_emit_instead) */
 void
 pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 {
@@ -451,6 +502,10 @@ pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 	location_t loc = gimple_location(stmt);
 	pm_declare_runtime();
 	tree locvar = pm_srcloc(stmt);
+	if (sites.length() == 1 && sites[0].ev == PM_EV_FLUSH &&
+	    is_gimple_call(stmt) && pm_emit_instead(stmt, sites[0], locvar,
+						    cache))
+		return;
 	/* a tail call would jump away before our hooks: make it a call */
 	if (gcall *call = dyn_cast<gcall *>(stmt))
 		gimple_call_set_tail(call, false);
@@ -469,8 +524,37 @@ pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 	}
 }
 
+/* pm_run_length -- how many members from GROUP[I] on form a run: stores
+   of one size at one source location, each where the one before it (in
+   program order) ended; one __pmemu_store_run reports them all, as the
+   runtime would have received them one by one */
+static unsigned
+pm_run_length(const vec<pm_member> &group, unsigned i, const vec<tree> &locs)
+{
+	unsigned n = 1;
+	while (i + n < group.length() &&
+	       group[i + n].len == group[i].len &&
+	       group[i + n].off == group[i + n - 1].off + group[i].len &&
+	       locs[i + n] == locs[i])
+		n++;
+	return n;
+}
+
+/* pm_build_run_call -- __pmemu_store_run (addr, size, count, &loc) */
+static void
+pm_build_run_call(const pm_member &first, unsigned count, tree locvar,
+		  gimple_seq *seq)
+{
+	tree ptr = pm_value(first.site.addr, ptr_type_node, seq);
+	gimple_seq_add_stmt(seq, gimple_build_call(pm_trees[PM_T_STORE_RUN], 4,
+		ptr, build_int_cst(size_type_node, first.len),
+		build_int_cst(size_type_node, count),
+		build_fold_addr_expr(locvar)));
+}
+
 /* pm_emit_group -- after GROUP's last store, one check of the bytes all
-   its stores wrote; if it holds, each store's hook, in program order */
+   its stores wrote; if it holds, each store's hook, in program order (a
+   run of them in one call) */
 void
 pm_emit_group(const vec<pm_member> &group, pm_slot_cache *cache)
 {
@@ -490,10 +574,19 @@ pm_emit_group(const vec<pm_member> &group, pm_slot_cache *cache)
 	tree start = pm_value(first->site.addr, ptr_type_node, &gate);
 	tree cond = pm_in_slot(&gate, start, end - 1 - first->off, cache);
 	gimple_seq_set_location(gate, gimple_location(last));
-	for (const pm_member &m : group) {
+	auto_vec<tree> locs;
+	for (const pm_member &m : group)
+		locs.safe_push(pm_srcloc(m.stmt));
+	for (unsigned i = 0, n; i < group.length(); i += n) {
+		const pm_member &m = group[i];
 		gimple_seq hook = NULL;
-		tree ptr = pm_value(m.site.addr, ptr_type_node, &hook);
-		pm_build_hook_call(m.site, ptr, pm_srcloc(m.stmt), &hook);
+		n = pm_run_length(group, i, locs);
+		if (n > 1) {
+			pm_build_run_call(m, n, locs[i], &hook);
+		} else {
+			tree ptr = pm_value(m.site.addr, ptr_type_node, &hook);
+			pm_build_hook_call(m.site, ptr, locs[i], &hook);
+		}
 		gimple_seq_set_location(hook, gimple_location(m.stmt));
 		gimple_seq_add_seq(&hooks, hook);
 	}

@@ -17,6 +17,7 @@ static bool
 pm_address_parts(tree addr, tree *key, HOST_WIDE_INT *off)
 {
 	HOST_WIDE_INT extra = 0;
+	STRIP_NOPS(addr); /* (T *) p: the address p */
 	while (TREE_CODE(addr) == POINTER_PLUS_EXPR &&
 	       tree_fits_shwi_p(TREE_OPERAND(addr, 1))) {
 		extra += tree_to_shwi(TREE_OPERAND(addr, 1));
@@ -34,8 +35,12 @@ pm_address_parts(tree addr, tree *key, HOST_WIDE_INT *off)
 	tree base = get_addr_base_and_unit_offset(TREE_OPERAND(addr, 0), &pos);
 	if (base == NULL_TREE || !pos.is_constant(&at))
 		return false;
-	if (TREE_CODE(base) == MEM_REF &&
-	    TREE_CODE(TREE_OPERAND(base, 0)) == SSA_NAME) {
+	/* a TARGET_MEM_REF (after ivopts) without an index is base + offset */
+	bool indexed = TREE_CODE(base) == TARGET_MEM_REF &&
+		       (TMR_INDEX(base) != NULL_TREE ||
+			TMR_INDEX2(base) != NULL_TREE);
+	if ((TREE_CODE(base) == MEM_REF || TREE_CODE(base) == TARGET_MEM_REF) &&
+	    !indexed && TREE_CODE(TREE_OPERAND(base, 0)) == SSA_NAME) {
 		/* the MEM_REF's own offset is not in POS */
 		*key = TREE_OPERAND(base, 0);
 		at += mem_ref_offset(base).force_shwi().to_constant();

@@ -5,7 +5,9 @@
  * that touch memory which may be persistent (stores, string/memory
  * builtins, atomics, flush/fence/non-temporal intrinsics, inline asm) and
  * inserts after each one a range check against the module's slot and a
- * call of the matching __pmemu_* hook (libshim/core/pmemu_hooks.h).
+ * call of the matching __pmemu_* hook (libshim/core/pmemu_hooks.h); a
+ * flush builtin's hook replaces it when the check holds, and a run of
+ * stores to one line is one call (__pmemu_store_run).
  */
 #ifndef PMEMU_PLUGIN_H
 #define PMEMU_PLUGIN_H 1

@@ -76,6 +76,15 @@ __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc)
 	fake_log("store", addr, len, loc);
 }
 
+/* each store of the run, as __pmemu_store would have logged it */
+void
+__pmemu_store_run(void *addr, size_t size, size_t count,
+		  const struct pmemu_srcloc *loc)
+{
+	for (size_t i = 0; i < count; i++)
+		fake_log("store", (char *)addr + i * size, size, loc);
+}
+
 void
 __pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc)
 {

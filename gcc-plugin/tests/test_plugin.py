@@ -184,6 +184,46 @@ def test_stores_through_one_base_share_a_check(opt, tmp_path):
         built.stderr)}
     assert checks["fill_node"] == (4, 1)
     assert checks["straddle"] == (2, 1)
+    # -O0 keeps the loop: one store, run four times
+    assert checks["fill_line"] == ((1, 1) if opt == "-O0" else (4, 1))
+
+
+@pytest.mark.parametrize("opt", ["-O2", "-O3"])
+def test_a_run_of_stores_is_one_call(opt, tmp_path):
+    """fill_line's four stores (one location, each where the last ended)
+    reach the runtime in one __pmemu_store_run; fill_node's (four lines)
+    one by one"""
+    exe = str(tmp_path / "groups")
+    built = compile_prog(os.path.join(PROGS, "groups.c"), exe, opt)
+    assert built.returncode == 0, built.stderr
+    dis = subprocess.run(["objdump", "-d", exe], capture_output=True,
+                         text=True, check=True).stdout
+    calls = {}
+    for fn, body in re.findall(r"<([\w.]+)>:\n(.*?)\n\n", dis, re.S):
+        calls[fn.split(".")[0]] = calls.get(fn.split(".")[0], "") + body
+    assert calls["fill_line"].count("<__pmemu_store_run@plt>") == 1
+    assert "<__pmemu_store@plt>" not in calls["fill_line"]
+    assert "<__pmemu_store_run@plt>" not in calls["fill_node"]
+
+
+@pytest.mark.parametrize("opt", OPTS)
+def test_flush_hook_instead_of_the_instruction(opt, tmp_path):
+    """under a runtime, a flush of its range calls the hook and does not
+    run the instruction (the range is unmapped: it would fault); without
+    one, the instruction runs (and faults here)"""
+    src = os.path.join(PROGS, "flush_instead.c")
+    exe = str(tmp_path / "prog")
+    built = compile_prog(src, exe, opt)
+    assert built.returncode == 0, built.stderr
+    log = tmp_path / "hooks.log"
+    env = dict(ENV, LD_PRELOAD=FAKE_RT, PMEMU_FAKE_LOG=str(log))
+    run = subprocess.run([exe], capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and run.stdout == "flushed\n", run.stderr
+    kinds = [ln.split()[0] for ln in log.read_text().splitlines()]
+    assert kinds == ["clflush"] + [k for k in ("clflushopt", "clwb")
+                                   if k in CPU]
+    native = subprocess.run([exe], capture_output=True, env=ENV)
+    assert native.returncode == -11
 
 
 def test_unknown_argument_warns(tmp_path):

@@ -68,16 +68,35 @@ __pmemu_register_slot(struct pmemu_slot *slot)
 	return PMEMU_HOOKS_ABI;
 }
 
-/* the owner of the store log only copies the store (shim_store_log.c) */
-HOOK void
-__pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc)
+/* log_or_emit -- the owner of the store log only copies the stores
+ * (shim_store_log.c); what it could not log is emitted at once, store by
+ * store (the lock drains the log first, so the order is kept) */
+static inline void
+log_or_emit(void *addr, size_t size, size_t count,
+		const struct pmemu_srcloc *loc)
 {
-	if (shim_store_log_append(addr, len, loc))
+	size_t logged = shim_store_log_append(addr, size, count, loc);
+	if (logged == count)
 		return;
 	SHIM_ENTER_OR_RETURN();
 	shim_store_log_claim();
-	shim_ev_store(addr, len, true, shim_site_srcloc(loc));
+	uint32_t site = shim_site_srcloc(loc);
+	for (size_t i = logged; i < count; i++)
+		shim_ev_store((char *)addr + i * size, size, true, site);
 	SHIM_LEAVE();
+}
+
+HOOK void
+__pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc)
+{
+	log_or_emit(addr, len, 1, loc);
+}
+
+HOOK void
+__pmemu_store_run(void *addr, size_t size, size_t count,
+		const struct pmemu_srcloc *loc)
+{
+	log_or_emit(addr, size, count, loc);
 }
 
 HOOK void

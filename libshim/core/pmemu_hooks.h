@@ -15,10 +15,12 @@
  * registered slot equal to the hull of all emulated regions. Without
  * libpmemu the program runs normally and pays only the compare.
  *
- * Flush and fence hooks are called instead of nothing: the plugin keeps the
- * real instruction (so the program behaves the same natively) and calls the
- * hook right after it, unconditionally for fences (a fence matters for every
- * thread), under the range check for flushes and stores.
+ * Fence hooks are called right after the real fence, unconditionally (a
+ * fence matters for every thread). A flush intrinsic's hook is called
+ * instead of the instruction when the range check holds (as the runtime's
+ * trampolines do for prebuilt code: the line stays in the cache for the
+ * hook to read, and the model says what is durable); otherwise, natively
+ * too, the instruction runs. A flush in inline asm runs, then its hook.
  */
 #ifndef PMEMU_HOOKS_H
 #define PMEMU_HOOKS_H 1
@@ -30,7 +32,7 @@
 extern "C" {
 #endif
 
-#define PMEMU_HOOKS_ABI 1
+#define PMEMU_HOOKS_ABI 2 /* 2: __pmemu_store_run */
 
 /* A source location; the plugin emits one static, read-only, per site. */
 struct pmemu_srcloc {
@@ -63,11 +65,18 @@ int __pmemu_register_slot(struct pmemu_slot *slot);
 
 /* a store of len bytes at addr has just happened (any len; memcpy too) */
 void __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc);
+/* count stores of size bytes each, at addr, addr + size, ... in that
+ * order, have just happened (one source location: a run the plugin found
+ * in one block, such as an unrolled loop's stores to one line); the
+ * runtime takes them as count calls of __pmemu_store */
+void __pmemu_store_run(void *addr, size_t size, size_t count,
+		const struct pmemu_srcloc *loc);
 /* a non-temporal store of len bytes at addr has just happened */
 void __pmemu_store_nt(void *addr, size_t len, const struct pmemu_srcloc *loc);
 /* a movdir64b of 64 bytes to dst has just happened (atomic 64-byte NT) */
 void __pmemu_movdir64b(void *dst, const struct pmemu_srcloc *loc);
-/* a cache-line flush of the line holding addr has just happened */
+/* a cache-line flush of the line holding addr (in place of it, or just
+ * after it) */
 void __pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc);
 /* a fence (or a locked RMW acting as one) has just happened */
 void __pmemu_fence(int kind, const struct pmemu_srcloc *loc);

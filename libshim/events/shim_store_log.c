@@ -14,6 +14,9 @@
  *
  * The entry holds the bytes as stored: a later store to the same bytes
  * must not change what the trace, the twin or the eADR media receive.
+ * One entry may hold a run of stores of one size and site, each where the
+ * last ended (__pmemu_store_run: an unrolled loop's stores to one line);
+ * the drain takes its stores one by one, as if each had its own entry.
  *
  * The drain merges a run of entries that continue each other (the next
  * starts where the last ended) with one site, within one 64-byte line
@@ -33,13 +36,14 @@
 #include "shim_store_log.h"
 
 #define LOG_ENTRIES 1024           /* a power of two */
-#define LOG_BYTES 32               /* longer stores are emitted at once */
+#define LOG_BYTES 64               /* longer stores are emitted at once */
 #define MERGE_LINE 64              /* runs merged within such a line */
 
 struct log_entry {
 	uintptr_t addr;
-	uint32_t len;
 	uint32_t site;
+	uint16_t size;             /* of each store */
+	uint16_t count;            /* stores, at addr + i * size */
 	uint8_t bytes[LOG_BYTES];
 };
 
@@ -53,26 +57,41 @@ static struct {
 
 static __thread bool log_mine __attribute__((tls_model("initial-exec")));
 
-bool
-shim_store_log_append(void *addr, size_t len,
+/* the stores an entry holds: all that fit, at most count */
+static size_t
+entry_stores(size_t size, size_t count)
+{
+	size_t fit = size == 0 ? 1 : LOG_BYTES / size;
+	return count < fit ? count : fit;
+}
+
+size_t
+shim_store_log_append(void *addr, size_t size, size_t count,
 		const struct pmemu_srcloc *loc)
 {
-	if (!log_mine || len > LOG_BYTES || shim_depth != 0 || !shim_active)
-		return false;
+	if (!log_mine || size > LOG_BYTES || shim_depth != 0 || !shim_active)
+		return 0;
 	shim_depth++; /* a signal handler's hook must not fill this entry */
-	uint32_t t = log_ring.tail;
-	bool room = t - __atomic_load_n(&log_ring.head, __ATOMIC_ACQUIRE) <
-		LOG_ENTRIES;
-	if (room) {
+	uint32_t site = shim_site_srcloc(loc);
+	size_t done = 0;
+	while (done < count) {
+		uint32_t t = log_ring.tail;
+		if (t - __atomic_load_n(&log_ring.head, __ATOMIC_ACQUIRE) >=
+				LOG_ENTRIES)
+			break; /* full */
+		size_t n = entry_stores(size, count - done);
+		const uint8_t *from = (const uint8_t *)addr + done * size;
 		struct log_entry *e = &log_ring.e[t & (LOG_ENTRIES - 1)];
-		e->addr = (uintptr_t)addr;
-		e->len = (uint32_t)len;
-		e->site = shim_site_srcloc(loc);
-		shim_copy_small(e->bytes, addr, len);
+		e->addr = (uintptr_t)from;
+		e->site = site;
+		e->size = (uint16_t)size;
+		e->count = (uint16_t)n;
+		shim_copy_small(e->bytes, from, n * size);
 		__atomic_store_n(&log_ring.tail, t + 1, __ATOMIC_RELEASE);
+		done += n;
 	}
 	shim_depth--;
-	return room;
+	return done;
 }
 
 void
@@ -98,20 +117,57 @@ shim_store_log_set_merge(bool (*fn)(void))
 	merge_ok = fn;
 }
 
-/* continues -- entry n starts where the run [addr, addr + len) of site
- * ends, within the run's 64-byte line */
+/* A run of logged stores the drain emits as one event: each starts
+ * where the last ended, one site, within the first one's 64-byte line. */
+struct run {
+	uintptr_t addr;
+	size_t len;
+	uint32_t site, count;
+	const uint8_t *bytes;      /* the first store's, or buf */
+	uint8_t buf[MERGE_LINE];
+};
+
+/* continues -- the store [addr, addr + len) of site extends r */
 static bool
-continues(const struct log_entry *n, uintptr_t addr, size_t len,
-		uint32_t site)
+continues(const struct run *r, uintptr_t addr, size_t len, uint32_t site)
 {
-	return n->addr == addr + len && n->site == site &&
-		(n->addr + n->len - 1) / MERGE_LINE == addr / MERGE_LINE;
+	return r->count != 0 && addr == r->addr + r->len && site == r->site &&
+		(addr + len - 1) / MERGE_LINE == r->addr / MERGE_LINE;
 }
 
-static const struct log_entry *
-at(uint32_t i)
+static void
+run_emit(struct run *r)
 {
-	return &log_ring.e[i & (LOG_ENTRIES - 1)];
+	if (r->count != 0)
+		shim_ev_store_logged(r->addr, r->len, r->bytes, log_ring.tid,
+			r->site, r->count);
+	r->count = 0;
+}
+
+/* run_add -- one logged store: extends the run (merge) or emits it and
+ * begins the next */
+static void
+run_add(struct run *r, bool merge, uintptr_t addr, size_t len,
+		const uint8_t *bytes, uint32_t site)
+{
+	if (merge && continues(r, addr, len, site)) {
+		if (bytes != r->bytes + r->len) { /* not in one entry */
+			if (r->bytes != r->buf) {
+				memcpy(r->buf, r->bytes, r->len);
+				r->bytes = r->buf;
+			}
+			memcpy(r->buf + r->len, bytes, len);
+		}
+		r->len += len;
+		r->count++;
+		return;
+	}
+	run_emit(r);
+	r->addr = addr;
+	r->len = len;
+	r->site = site;
+	r->count = 1;
+	r->bytes = bytes;
 }
 
 void
@@ -121,26 +177,15 @@ shim_store_log_drain(void)
 	uint32_t t = __atomic_load_n(&log_ring.tail, __ATOMIC_ACQUIRE);
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
-	while (h != t) {
-		const struct log_entry *e = at(h++);
-		if (!merge || h == t || !continues(at(h), e->addr, e->len,
-				e->site)) {
-			shim_ev_store_logged(e->addr, e->len, e->bytes,
-				log_ring.tid, e->site, 1);
-			continue;
-		}
-		uint8_t run[MERGE_LINE];
-		size_t len = e->len;
-		uint32_t count = 1;
-		memcpy(run, e->bytes, e->len);
-		for (; h != t && continues(at(h), e->addr, len, e->site); h++) {
-			memcpy(run + len, at(h)->bytes, at(h)->len);
-			len += at(h)->len;
-			count++;
-		}
-		shim_ev_store_logged(e->addr, len, run, log_ring.tid, e->site,
-			count);
+	struct run r = { .count = 0 };
+	for (; h != t; h++) {
+		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
+		for (uint32_t i = 0; i < e->count; i++)
+			run_add(&r, merge, e->addr + (uintptr_t)i * e->size,
+				e->size, e->bytes + (size_t)i * e->size,
+				e->site);
 	}
+	run_emit(&r); /* before head frees the entries its bytes are in */
 	__atomic_store_n(&log_ring.head, h, __ATOMIC_RELEASE);
 }
 

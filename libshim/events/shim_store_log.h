@@ -11,10 +11,11 @@
 
 #include "pmemu_hooks.h"
 
-/* the store of len bytes at addr (its bytes read now) is in the log:
- * false when this thread does not own the log, the store is too long or
- * the log is full (then emit it through shim_ev_store) */
-bool shim_store_log_append(void *addr, size_t len,
+/* how many of the count stores of size bytes at addr, addr + size, ...
+ * (their bytes read now) are in the log, from the first: 0 when this
+ * thread does not own the log or a store is too long, fewer when the log
+ * fills (emit the others through shim_ev_store) */
+size_t shim_store_log_append(void *addr, size_t size, size_t count,
 		const struct pmemu_srcloc *loc);
 /* this thread owns the log if no thread does yet (takes the lock once) */
 void shim_store_log_claim(void);

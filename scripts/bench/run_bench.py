@@ -33,6 +33,9 @@ mode, one or more with the bug, none without. Never timed.
 With several --pmemu (builds before and after a change), every mode but
 native and pmemcheck runs once per build, in turn, its column labelled
 with the build's number (run@0, run@1, ...); x is against native still.
+The plugin modes run the program built with that build's own plugin
+(lib/pmemu-gcc.so beside bin/pmemu; without one, or with --plugin, the
+one plugin for all): plugin and runtime change together.
 
 --args NAME=A,B,... gives a program other arguments than its defaults
 (after the pool file, as the program reads them: bench_obj TX, bench_store
@@ -63,6 +66,26 @@ BENCHES = [  # name, source, gcc flags, small args for --check, goals
 ]
 
 
+def plugin_of(a, pmemu):
+    """the plugin to build pmemu's plugin-mode programs with"""
+    if a.plugin:
+        return a.plugin
+    own = pathlib.Path(pmemu).resolve().parent.parent / "lib" / "pmemu-gcc.so"
+    return str(own if own.exists() else
+               bl.ROOT / "build" / "lib" / "pmemu-gcc.so")
+
+
+def plugin_builds(a, src, out, flags):
+    """pmemu -> the program built with its plugin (once per plugin)"""
+    built, by_pmemu = {}, {}
+    for pmemu in a.pmemus:
+        so = plugin_of(a, pmemu)
+        if so not in built:
+            built[so] = bl.build(src, out, flags, so, f"-plugin{len(built)}")
+        by_pmemu[pmemu] = built[so]
+    return by_pmemu
+
+
 def pmemcheck_works(valgrind):
     try:
         r = subprocess.run([valgrind, "--tool=pmemcheck", "-q", "true"],
@@ -78,7 +101,8 @@ def commands(a, exes, pool):
     out = {}
     for i, pmemu in enumerate(a.pmemus):
         tag = f"@{i}" if len(a.pmemus) > 1 else ""
-        for m, c in build_commands(a, pmemu, exes, pool).items():
+        own = dict(exes, plugin=exes["plugin"][pmemu])
+        for m, c in build_commands(a, pmemu, own, pool).items():
             out[m if m in ("native", "pmemcheck") else m + tag] = c
     return out
 
@@ -146,7 +170,7 @@ def check(a, name, src, exes, small, tmp):
     run = [a.pmemu, "run", "--pmem-dir", str(tmp / "pm"), "--"]
     modes = {"run": (exes["plain"], {}),
              "int3": (exes["plain"], {"PMEMU_PATCH": "int3"}),
-             "plugin": (exes["plugin"], {})}
+             "plugin": (exes["plugin"][a.pmemu], {})}
     bad = []
     for bug in (False, True):
         args = small + (["bug"] if bug else [])
@@ -189,8 +213,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pmemu", action="append",
                     help="pmemu binary (repeat to compare builds)")
-    ap.add_argument("--plugin", default=str(bl.ROOT / "build" / "lib" /
-                                            "pmemu-gcc.so"))
+    ap.add_argument("--plugin", help="the plugin for every build (default: "
+                    "each build's own lib/pmemu-gcc.so)")
     ap.add_argument("--valgrind", default="valgrind")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--benches", default=",".join(b[0] for b in BENCHES))
@@ -229,8 +253,7 @@ def main():
             if name not in wanted:
                 continue
             exes = {"plain": bl.build(src, tmp / name, flags),
-                    "plugin": bl.build(src, tmp / name, flags, a.plugin,
-                                       "-plugin")}
+                    "plugin": plugin_builds(a, src, tmp / name, flags)}
             if a.check:
                 bad += check(a, name, src, exes, small, tmp)
             else:

@@ -55,3 +55,18 @@ def test_args_of_an_unknown_program_stop(pmemu_bin):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2
     assert "unknown bench nosuch" in r.stderr
+
+
+def test_each_build_brings_its_plugin(tmp_path):
+    """a build's plugin modes use the plugin beside its pmemu (plugin and
+    runtime change together); --plugin one for all"""
+    sys.path.insert(0, str(BENCH.parent))
+    import run_bench
+    own = tmp_path / "b" / "lib" / "pmemu-gcc.so"
+    own.parent.mkdir(parents=True)
+    own.write_bytes(b"")
+    pmemu = str(tmp_path / "b" / "bin" / "pmemu")
+    args = type("A", (), {"plugin": None})()
+    assert run_bench.plugin_of(args, pmemu) == str(own)
+    args.plugin = "/x/pmemu-gcc.so"
+    assert run_bench.plugin_of(args, pmemu) == "/x/pmemu-gcc.so"

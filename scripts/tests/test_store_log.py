@@ -4,10 +4,11 @@ The owner thread's stores wait in the log until the lock is next taken;
 progs/store_log.c stores through it (a word stored twice before its
 flush, more stores than the log holds, two threads taking turns on one
 word, a fork, runs of stores the drain merges into one model event and
-stores that end a run) and each mode's findings and recorded events must
-be the ones the shim gives with each store emitted at once
-(PMEMU_STORE_LOG=0): a merged run counts its stores and names the site
-of its first.
+stores that end a run, lines of stores the plugin reports in one call of
+__pmemu_store_run, such runs filling the log in their middle) and each
+mode's findings and recorded events must be the ones the shim gives with
+each store emitted at once (PMEMU_STORE_LOG=0): a merged run counts its
+stores and names the site of its first.
 """
 import re
 import shutil
@@ -20,7 +21,8 @@ from test_libpmem_run import clean_env
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "store_log.c"
 PLUGIN = BUILD / "lib" / "pmemu-gcc.so"
-MODES = ["overwrite", "many", "threads", "fork", "runs"]
+MODES = ["overwrite", "many", "threads", "fork", "runs", "lines",
+         "runs-full"]
 # written when first named or later (docs/report-format.md): a table
 SITE_KINDS = {"site", "site-src", "module"}
 
@@ -119,3 +121,42 @@ def test_store_log_value_checked(pmemu_bin, tmp_path, prog):
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("pmemu: error:") and \
         "PMEMU_STORE_LOG" in res.stderr, res.stderr
+
+
+def run_line(src=PROG):
+    """the line of the RUN mark in store_log.c"""
+    return next(i for i, t in enumerate(src.read_text().splitlines(), 1)
+                if "/* RUN */" in t)
+
+
+def test_store_run_called(prog):
+    """fill_lines' stores reach the runtime through __pmemu_store_run"""
+    dis = subprocess.run(["objdump", "-d", str(prog)], capture_output=True,
+                         text=True, check=True).stdout
+    assert re.search(r"call .*<__pmemu_store_run@plt>", dis), dis[-2000:]
+
+
+@pytest.mark.parametrize("log", ["1", "0"])
+def test_store_run_unflushed_line_reported(pmemu_bin, tmp_path, prog, log):
+    """the line never flushed is reported at the stores' line; the correct
+    twin (every line flushed) reports nothing"""
+    res = pmemu(pmemu_bin, tmp_path, prog, "lines", log, "run")
+    assert res.returncode == 0, res.stderr
+    assert "unpersisted stores: 4 stores from 1 site" in res.stderr, \
+        res.stderr
+    assert f"store_log.c:{run_line()})" in res.stderr, res.stderr
+    assert "4 stores, 1 line, first at pool+0xc0" in res.stderr, res.stderr
+    ok = pmemu(pmemu_bin, tmp_path, prog, "lines-ok", log, "run")
+    assert ok.returncode == 0 and ok.stderr == "pmemu: no findings\n", \
+        ok.stderr
+
+
+def test_store_run_recorded_store_by_store(pmemu_bin, tmp_path, prog):
+    """a run's stores are recorded one by one, each with its own bytes"""
+    events, _ = recorded(pmemu_bin, tmp_path, prog, "lines", "1")
+    stores = [e for e in events if e.startswith("store ")]
+    offs = [int(re.search(r"off=(0x[0-9a-f]+)", e).group(1), 16)
+            for e in stores]
+    assert offs == list(range(0, 256, 16)), stores
+    assert all(" len=16 " in e or e.endswith(" len=16") for e in stores), \
+        stores

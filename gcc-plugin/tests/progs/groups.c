@@ -29,6 +29,19 @@ straddle(struct node *n, long k, long v)
 	n->value = v;  /* pmemu: store 0 8 */
 }
 
+typedef unsigned long pair __attribute__((vector_size(16)));
+
+/* fill_line -- an unrolled loop's four stores to one line: one check and,
+   when optimising, one call of __pmemu_store_run for the four (one source
+   location, one base, each store where the last ended) */
+NOIPA void
+fill_line(pair *p, unsigned long x)
+{
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+		p[i] = (pair){ x, (unsigned long)i }; /* pmemu: store 128 16, store 144 16, store 160 16, store 176 16 */
+}
+
 /* remap -- the range changes between stores of one block: each store is
    checked against the range of its time */
 NOIPA void
@@ -52,7 +65,8 @@ main(void)
 	fill_node((struct node *)pm, 1, 2, NULL);
 	fill_node(&other, 3, 4, &other); /* not pmem: no hook */
 	straddle((struct node *)(pm - 8), 5, 6);
+	fill_line((pair *)(pm + 128), 9);
 	remap(pm + 64, pm, 4096);
-	printf("groups %lu\n", prog_sum(pm, 128));
+	printf("groups %lu\n", prog_sum(pm, 192));
 	return 0;
 }

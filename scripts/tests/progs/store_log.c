@@ -10,11 +10,19 @@
  *   runs       runs of word stores the drain merges (one site, one
  *              line, each where the last ended) and stores that end a
  *              run: another site, a word stored again, a line boundary,
- *              a line persisted between two runs */
+ *              a line persisted between two runs
+ *   lines      four lines of four 16-byte stores each, one call of
+ *              __pmemu_store_run a line (one site, unrolled): the last
+ *              line is never flushed
+ *   lines-ok   the same, every line flushed: nothing to report
+ *   runs-full  runs of sixteen 8-byte stores (two log entries each) until
+ *              the log fills in the middle of the last: its other stores
+ *              take the lock */
 #include <err.h>
 #include <fcntl.h>
 #include <immintrin.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -143,6 +151,45 @@ runs(void)
 		words[i] = 9;
 }
 
+typedef uint64_t pair __attribute__((vector_size(16)));
+
+/* fill_lines -- the plugin reports each line's four stores in one call
+ * (one source location, one base, each where the last ended) */
+static void
+fill_lines(bool flush_last)
+{
+	for (int l = 0; l < 4; l++) {
+		pair *p = (pair *)((uint64_t *)words + 8 * l);
+#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++)
+			p[i] = (pair){ (uint64_t)l, (uint64_t)i } + 1; /* RUN */
+		if (l != 3 || flush_last)
+			_mm_clwb(p);
+	}
+	_mm_sfence();
+}
+
+/* runs_full -- four stores, then a run of 128 bytes in every block of
+ * 128 but the first (511, two entries each): the log's 1024 entries are
+ * full after the first entry of the last run */
+static void
+runs_full(void)
+{
+	uint64_t *w = (uint64_t *)words;
+	words[0] = 1; /* takes the log, not logged */
+	words[1] = 2; /* an entry each: three sites */
+	words[2] = 3;
+	words[3] = 4;
+	for (int b = 1; b < LEN / 128; b++) {
+#pragma GCC unroll 16
+		for (int i = 0; i < 16; i++)
+			w[16 * b + i] = (uint64_t)(b * 16 + i);
+	}
+	for (int b = 16; b < LEN / 8 - 8; b += 8)
+		_mm_clwb(&w[b]);
+	_mm_sfence(); /* line 0 and the last line stay dirty */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -165,6 +212,12 @@ main(int argc, char **argv)
 		forked();
 	else if (strcmp(argv[2], "runs") == 0)
 		runs();
+	else if (strcmp(argv[2], "lines") == 0)
+		fill_lines(false);
+	else if (strcmp(argv[2], "lines-ok") == 0)
+		fill_lines(true);
+	else if (strcmp(argv[2], "runs-full") == 0)
+		runs_full();
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	return 0;

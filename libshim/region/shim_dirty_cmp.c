@@ -56,11 +56,12 @@ changed_narrow(const uint8_t *view, const uint8_t *twin)
 	return changed;
 }
 
-bool
-shim_page_cmp_wide(void)
+/* wide_cpu -- the CPU and the kernel run AVX-512F code (cpuid, once: a
+ * race asks twice; async-signal-safe) */
+static bool
+wide_cpu(void)
 {
-	/* 0: not asked yet (cpuid is async-signal-safe; a race asks twice) */
-	static int wide;
+	static int wide; /* 0: not asked yet, 1 yes, -1 no */
 	int w = __atomic_load_n(&wide, __ATOMIC_RELAXED);
 	if (w == 0) {
 		__builtin_cpu_init();
@@ -68,6 +69,12 @@ shim_page_cmp_wide(void)
 		__atomic_store_n(&wide, w, __ATOMIC_RELAXED);
 	}
 	return w > 0;
+}
+
+bool
+shim_page_cmp_wide(void)
+{
+	return wide_cpu();
 }
 
 uint64_t
@@ -79,5 +86,6 @@ shim_page_changed_by(const uint8_t *view, const uint8_t *twin, bool wide)
 uint64_t
 shim_page_changed(const uint8_t *view, const uint8_t *twin)
 {
-	return shim_page_changed_by(view, twin, shim_page_cmp_wide());
+	return wide_cpu() ? changed_wide(view, twin) :
+		changed_narrow(view, twin);
 }

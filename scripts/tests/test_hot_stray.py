@@ -95,3 +95,16 @@ def test_a_stray_store_is_traced_before_the_next_fence(pmemu_bin, tmp_path,
         elif fences is not None and line.split()[1] == "sfence":
             fences += 1
     assert fences == FENCES_AFTER[mode], out[-3000:]
+
+
+@pytest.mark.parametrize("line", [128, 4096])
+def test_a_stray_store_is_reported_at_its_longer_line(pmemu_bin, tmp_path,
+                                                      builds, line):
+    """--line over 64 bytes: a hot page's compare finds 64-byte chunks
+    (shim_dirty_cmp.c), the stray store is reported at its line's start"""
+    res = run_case(pmemu_bin, tmp_path, builds["plain"], "end",
+                   "--line", str(line))
+    text = report(res)
+    assert re.findall(r"^\[\d+\] .*first at pool\+(0x[0-9a-f]+)$", text,
+                      re.M) == [hex(STRAY["end"] // line * line)], text
+    assert "1 store from 1 site" in text, text

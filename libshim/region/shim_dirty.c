@@ -429,11 +429,10 @@ shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
  * stores of a writable one keep the site of its last fault
  * (docs/shim.md). False when it has been quiet for HOT_QUIET_MAX units:
  * protect it again. A page that cooled down before and faulted again is
- * hot at once and waits four times as long per level, up to 384 fences
- * (a transaction that comes back to a page every few hundred fences
- * keeps it hot), unless the fault came later than the longest wait
- * would have covered (cooled_long_ago, shim_dirty_fault.c: a pass over
- * a big pool); so is a page first
+ * hot at once and waits twice as long per level (a transaction that
+ * writes a page once every few fences keeps it hot), unless the fault
+ * came later than the longer wait would have covered (cooled_long_ago,
+ * shim_dirty_fault.c: a pass over a big pool); so is a page first
  * written while the page below it is hot (a sequential writer: no second
  * fault per page).
  */
@@ -446,8 +445,7 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
 	if (changed || (heat & HEAT_TOUCHED))
 		quiet = 0;
-	else if ((shim_dirty_settle_epoch &
-			((1u << (HOT_UNIT_SHIFT * level)) - 1)) == 0)
+	else if ((shim_dirty_settle_epoch & ((1u << level) - 1)) == 0)
 		quiet++;
 	if (quiet >= HOT_QUIET_MAX)
 		return false;

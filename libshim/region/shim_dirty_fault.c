@@ -74,14 +74,11 @@ take_page(uint8_t *st)
 /*
  * cooled_long_ago -- page pg, hot before, cooled down (its level raised
  * to wait longer next time) and faults again now: if it stayed protected
- * for longer than the longest wait (HOT_WAIT_MAX) would keep it hot, no
- * wait would have saved this fault, so the level goes back down; else
- * the raised one stays, and a page that comes back every few hundred
- * fences ends up hot through its gaps (a compare a fence costs less
- * than a fault and two mprotects a return). A sequential writer of a
- * big pool (every page once per pass) stays at level 0: its pages cool
- * 6 fences after their last store, and each fence compares ~1 page
- * behind the writer.
+ * for longer than the raised level would keep it hot, the longer wait
+ * would not have saved this fault, so the level goes back down. A
+ * sequential writer of a big pool (every page once per pass) stays at
+ * level 0: its pages cool 6 fences after their last store instead of 48,
+ * and each fence compares ~1 page behind the writer instead of ~6.
  */
 static void
 cooled_long_ago(struct shim_mapping *m, size_t pg)
@@ -90,7 +87,8 @@ cooled_long_ago(struct shim_mapping *m, size_t pg)
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	uint32_t now = __atomic_load_n(&shim_dirty_settle_epoch,
 			__ATOMIC_RELAXED);
-	if (level > 0 && now - m->page_cooled[pg] > HOT_WAIT_MAX)
+	if (level > 0 && now - m->page_cooled[pg] >
+			(uint32_t)HOT_QUIET_MAX << level)
 		m->page_heat[pg] = (uint8_t)((heat & ~HEAT_LEVEL) |
 			((level - 1) << 2));
 }

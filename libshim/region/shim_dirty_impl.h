@@ -14,16 +14,11 @@
 #define HEAT_FAULTS 0x03  /* faults, up to HOT_FAULTS */
 #define HEAT_LEVEL 0x0c   /* times it cooled down, up to 3 (<< 2) */
 #define HEAT_QUIET 0x70   /* quiet fences seen while hot (<< 4), in units
-                             of 4^level fences */
+                             of 2^level fences */
 #define HEAT_TOUCHED 0x80 /* a flush found a store since the last fence */
 #define HOT_FAULTS 2      /* faults that make a page hot */
 #define HOT_QUIET_MAX 6   /* quiet units after which it cools down */
 #define HOT_LEVEL_MAX 3
-#define HOT_UNIT_SHIFT 2  /* a quiet unit: 2^(HOT_UNIT_SHIFT * level) fences */
-/* the longest a page stays hot without a store: 384 fences, ~ the cost
- * of a fault and two mprotects in page compares (docs/shim.md) */
-#define HOT_WAIT_MAX ((uint32_t)HOT_QUIET_MAX << \
-	(HOT_UNIT_SHIFT * HOT_LEVEL_MAX))
 
 /* a page's step byte: faults since it was opened (the settle that
  * protects it again resets it), and STEP_ON while the store of its last

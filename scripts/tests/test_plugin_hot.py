@@ -26,27 +26,21 @@ def build(cc, out, plugin):
     return out
 
 
-def mprotect_count(tmp_path, cmd):
-    """the mprotect calls of cmd and its children (strace -c), and its
-    result"""
+def mprotects(pmemu_bin, tmp_path, exe):
+    pm = tmp_path / "pm"
+    shutil.rmtree(pm, ignore_errors=True)
+    pm.mkdir()
     summary = tmp_path / "strace.txt"
     r = subprocess.run(["strace", "-f", "-c", "-e", "trace=mprotect", "-o",
-                        str(summary), *cmd],
+                        str(summary), pmemu_bin, "run", "--quiet",
+                        "--pmem-dir", str(pm), "--", str(exe),
+                        str(pm / "pool"), "1", "4"],
                        capture_output=True, text=True, env=clean_env())
     assert r.returncode == 0, r.stderr
     m = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+mprotect$",
                   summary.read_text(), re.M)
     assert m, summary.read_text()
-    return int(m.group(1)), r
-
-
-def mprotects(pmemu_bin, tmp_path, exe):
-    pm = tmp_path / "pm"
-    shutil.rmtree(pm, ignore_errors=True)
-    pm.mkdir()
-    return mprotect_count(tmp_path, [pmemu_bin, "run", "--quiet",
-                                     "--pmem-dir", str(pm), "--", str(exe),
-                                     str(pm / "pool"), "1", "4"])[0]
+    return int(m.group(1))
 
 
 def test_plugin_pages_stay_hot(pmemu_bin, tmp_path, cc):

@@ -1,7 +1,7 @@
 /*
  * shim_dirty_cmp.c -- which 64-byte chunks of a view page differ from its
  * twin: every fence compares each hot page whole (a libpmemobj
- * transaction ~36 pages over 9 settles, bench_store one per persisted
+ * transaction ~24 pages over 9 settles, bench_store one per persisted
  * line), and nearly every compare finds the page equal
  *
  * 64-byte AVX-512 vectors, the differences of eight chunks or-ed together

@@ -23,6 +23,7 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_dirty_cmp.h"
 #include "shim_dirty_impl.h"
 #include "shim_emit.h"
 #include "shim_line_site.h"
@@ -245,22 +246,38 @@ view_end(const struct shim_mapping *m)
  * (lock held) */
 static uint32_t flush_evidence;
 
-/* line_same -- n bytes at a equal those at b; a 64-byte line (the
- * default) in eight word compares, no call: a changed hot page diffs 64
- * of them, a flush one per line */
-static inline bool
-line_same(const uint8_t *a, const uint8_t *b, size_t n)
+/* diff_line -- line a (n bytes) differs from its twin: a STORE and a
+ * SNAPSHOT; with `refresh` the twin takes the new content */
+static void
+diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 {
-	if (n != 64)
-		return memcmp(a, b, n) == 0;
-	uint64_t differ = 0;
-	for (size_t i = 0; i < 64; i += 8) {
-		uint64_t x, y;
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		differ |= x ^ y;
+	bool exact;
+	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
+	shim_emit_store(m, a, n, false, exact, site);
+	shim_emit_snapshot(m, a, n, site);
+	if (refresh)
+		memcpy(m->twin + (a - m->base), (void *)a, n);
+}
+
+/* diff_page -- diff_lines of the whole page at `page` (within the view's
+ * data): one pass finds its changed 64-byte chunks (shim_dirty_cmp.c,
+ * the common case of a hot page at a fence: none), then each line that
+ * holds one is diffed, in address order */
+static bool
+diff_page(struct shim_mapping *m, uintptr_t page, bool refresh)
+{
+	uint64_t changed = shim_page_changed((const uint8_t *)page,
+			m->twin + (page - m->base));
+	uint32_t line = m->region->line_len; /* 64..4096, a power of two */
+	uint32_t k = line / SHIM_CMP_CHUNK;   /* chunks a line */
+	uint64_t whole = k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
+	bool any = changed != 0;
+	while (changed) {
+		unsigned first = (unsigned)__builtin_ctzll(changed) / k * k;
+		diff_line(m, page + first * SHIM_CMP_CHUNK, line, refresh);
+		changed &= ~(whole << first);
 	}
-	return differ == 0;
+	return any;
 }
 
 /* diff_lines -- a STORE for every line of [lo, hi) that differs from the
@@ -273,18 +290,16 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 	uintptr_t end = view_end(m);
 	if (hi > end)
 		hi = end;
+	if (hi > lo && hi - lo == SHIM_PAGE_LEN &&
+			(lo - m->base) % SHIM_PAGE_LEN == 0)
+		return diff_page(m, lo, refresh);
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t n = hi - a < line ? hi - a : line;
-		uint8_t *twin = m->twin + (a - m->base);
-		if (line_same((const uint8_t *)a, twin, n))
+		if (shim_line_same((const uint8_t *)a,
+				m->twin + (a - m->base), n))
 			continue;
 		changed = true;
-		bool exact;
-		uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
-		shim_emit_store(m, a, n, false, exact, site);
-		shim_emit_snapshot(m, a, n, site);
-		if (refresh)
-			memcpy(twin, (void *)a, n);
+		diff_line(m, a, n, refresh);
 	}
 	return changed;
 }
@@ -425,15 +440,6 @@ shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	traced_data = NULL;
 }
 
-/* page_same -- the whole page equals its twin (one compare, the common
- * case of a hot page at a fence) */
-static bool
-page_same(struct shim_mapping *m, uintptr_t page)
-{
-	return page + SHIM_PAGE_LEN <= view_end(m) && memcmp((void *)page,
-			m->twin + (page - m->base), SHIM_PAGE_LEN) == 0;
-}
-
 /*
  * stay_hot -- a hot page at a fence (held): diff it (the event source),
  * refresh its twin, keep it open (writable, or stepped: its next faults
@@ -452,8 +458,7 @@ static bool
 stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 {
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-	bool changed = !page_same(m, page) &&
-		diff_lines(m, page, page + SHIM_PAGE_LEN, true);
+	bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
 	if (changed || (heat & HEAT_TOUCHED))

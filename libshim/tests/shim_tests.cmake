@@ -18,6 +18,14 @@ target_include_directories(test_shim_guard PRIVATE
 target_link_libraries(test_shim_guard PRIVATE ${CMOCKA_LIB} dl)
 add_test(NAME libshim.test_shim_guard COMMAND test_shim_guard)
 
+# which 64-byte chunks of a page differ from its twin, by either method
+add_executable(test_dirty_cmp test_dirty_cmp.c
+  ${CMAKE_SOURCE_DIR}/libshim/region/shim_dirty_cmp.c)
+target_include_directories(test_dirty_cmp PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/region)
+target_link_libraries(test_dirty_cmp PRIVATE ${CMOCKA_LIB})
+add_test(NAME libshim.test_dirty_cmp COMMAND test_dirty_cmp)
+
 # name source [compile definition]
 set(SHIM_PROGS
   "map_msync_ok|map_msync.c|"

@@ -6,7 +6,8 @@ comparing them with their twins at each fence (docs/shim.md, "Hot
 pages"). One stray store is never flushed; missing it is a false PASS.
 Both builds (page protection and trampolines; the plugin's store log)
 must report it, once, at its line's offset, whatever state its page is
-in: hot and written last (behind), stored again after its clwb and
+in: hot and written last (behind; at its last line: end), stored again
+after its clwb and
 before the fence (again: a fence must compare flushed lines too), cooled
 down and protected again (cooled), hot and then cooling down with the
 store in it (quiet). Seen at all is not enough: a store seen only when
@@ -25,11 +26,11 @@ from test_findings_report import BUILDS, build_both, report, run_case
 from test_libpmem_run import clean_env
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "hot_stray.c"
-STRAY = {"behind": 0x1f000, "again": 0x1900, "cooled": 0x80,
-         "quiet": 0x1f000}
+STRAY = {"behind": 0x1f000, "end": 0x1ffc0, "again": 0x1900,
+         "cooled": 0x80, "quiet": 0x1f000}
 # again: line 100 of 2048, an sfence after every 8th line, then one more
-FENCES_AFTER = {"behind": 2, "again": (2047 - 103) // 8 + 2, "cooled": 2,
-                "quiet": 64}
+FENCES_AFTER = {"behind": 2, "end": 2, "again": (2047 - 103) // 8 + 2,
+                "cooled": 2, "quiet": 64}
 STORE = re.compile(r"^\S+ store .* off=(0x[0-9a-f]+) len=(\d+)")
 
 
@@ -100,3 +101,16 @@ def fences_after(pmemu_bin, tmp_path, exe, mode, off):
         elif fences is not None and line.split()[1] == "sfence":
             fences += 1
     return fences, out
+
+
+@pytest.mark.parametrize("line", [128, 4096])
+def test_a_stray_store_is_reported_at_its_longer_line(pmemu_bin, tmp_path,
+                                                      builds, line):
+    """--line over 64 bytes: a hot page's compare finds 64-byte chunks
+    (shim_dirty_cmp.c), the stray store is reported at its line's start"""
+    res = run_case(pmemu_bin, tmp_path, builds["plain"], "end",
+                   "--line", str(line))
+    text = report(res)
+    assert re.findall(r"^\[\d+\] .*first at pool\+(0x[0-9a-f]+)$", text,
+                      re.M) == [hex(STRAY["end"] // line * line)], text
+    assert "1 store from 1 site" in text, text

@@ -4,10 +4,12 @@
  * docs/shim.md), and one stray store that is never flushed: the one
  * finding, "unpersisted stores" at the stray store's line, whatever page
  * state the store meets. Built with -mclwb, with and without the plugin.
- *   hot_stray POOL none|behind|again|cooled|quiet
+ *   hot_stray POOL none|behind|end|again|cooled|quiet
  * none:   the loop only (no finding)
  * behind: after the loop, a store to the page written last (hot, still
  *         writable), then two fences
+ * end:    the same, to the page's last line (the last chunk its compare
+ *         tests: shim_dirty_cmp.c)
  * again:  in the last pass, a line stored, clwb'd and stored again before
  *         its sfence (the second store is never flushed)
  * cooled: after the loop and 64 more fences, a store to page 0 (cooled
@@ -67,6 +69,9 @@ main(int argc, char **argv)
 	if (!strcmp(mode, "behind") || !strcmp(mode, "quiet")) {
 		p[WORDS - 512] = 777; /* BEHIND: page 31, line 0 */
 		fences(!strcmp(mode, "quiet") ? 64 : 2);
+	} else if (!strcmp(mode, "end")) {
+		p[WORDS - 8] = 999; /* END: page 31, line 63 */
+		fences(2);
 	} else if (!strcmp(mode, "cooled")) {
 		fences(64);
 		p[16] = 888; /* COOLED: page 0, line 2 */

@@ -21,7 +21,23 @@ PMEMU = os.environ.get("PMEMU", "pmemu")
 # mmapw too after storing line 2 whole (never enumerated: its outcome
 # cannot matter); preadline reads lines 1 and 0 whole, pread one byte of
 # each (runs branch on the bytes read).
-CHECK_C = r"""
+# what a check saw, appended to LOG: its state, the flag, the data (when
+# the flag is set) and whether it fails (flag without data); its verdict
+LOGGED_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static int
+logged(const char *path, unsigned flag, unsigned data)
+{
+	int bad = flag && !data;
+	FILE *log = fopen(path, "a");
+	fprintf(log, "%s %u %u %d\n", getenv("PMEMU_STATE"), flag,
+			flag ? data : 0, bad);
+	fclose(log);
+	return bad;
+}
+"""
+CHECK_C = LOGGED_C + r"""
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,24 +71,23 @@ int main(int argc, char **argv)
 		if (flag)
 			pread(fd, &data, 1, 0);
 	}
-	int bad = flag && !data;
-	FILE *log = fopen(argv[3], "a");
-	fprintf(log, "%s %u %u %d\n", getenv("PMEMU_STATE"), flag,
-			flag ? data : 0, bad);
-	fclose(log);
-	return bad;
+	return logged(argv[3], flag, data);
 }
 """
 
 
+def build(tmp_path_factory, name, source, *flags):
+    d = tmp_path_factory.mktemp(name)
+    src = d / (name + ".c")
+    src.write_text(source)
+    exe = d / name
+    subprocess.run(["cc", *flags, "-o", str(exe), str(src)], check=True)
+    return str(exe)
+
+
 @pytest.fixture(scope="module")
 def check_bin(tmp_path_factory):
-    d = tmp_path_factory.mktemp("check")
-    src = d / "check.c"
-    src.write_text(CHECK_C)
-    exe = d / "check"
-    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True)
-    return str(exe)
+    return build(tmp_path_factory, "check", CHECK_C, "-O1")
 
 
 def random_trace(tmp_path, seed, line_len=64):
@@ -180,8 +195,7 @@ def test_lazy_finds_what_eager_finds_in_lines_over_64_bytes(
 # flags it cannot see: __open_2), built -O2 -D_FORTIFY_SOURCE=2 as
 # distributions build: MODE read, pread, preadv2, or odirect (pread of a
 # file opened O_DIRECT); logs as CHECK_C
-FORTIFIED_C = r"""
-#define _GNU_SOURCE
+FORTIFIED_C = "#define _GNU_SOURCE\n" + LOGGED_C + r"""
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,29 +238,20 @@ int main(int argc, char **argv)
 		if (flag[0])
 			get(argv[1], fd, data, n, 0);
 	}
-	int bad = flag[0] && !data[0];
-	FILE *log = fopen(argv[4], "a");
-	fprintf(log, "%s %u %u %d\n", getenv("PMEMU_STATE"), flag[0],
-			flag[0] ? data[0] : 0, bad);
-	fclose(log);
-	return bad;
+	return logged(argv[4], flag[0], data[0]);
 }
 """
 
 
 @pytest.fixture(scope="module")
 def fortified_bin(tmp_path_factory):
-    d = tmp_path_factory.mktemp("fortified")
-    src = d / "fortified.c"
-    src.write_text(FORTIFIED_C)
-    exe = d / "fortified"
-    subprocess.run(["cc", "-O2", "-D_FORTIFY_SOURCE=2", "-o", str(exe),
-                    str(src)], check=True)
-    syms = subprocess.run(["nm", "-D", str(exe)], capture_output=True,
+    exe = build(tmp_path_factory, "fortified", FORTIFIED_C, "-O2",
+                "-D_FORTIFY_SOURCE=2")
+    syms = subprocess.run(["nm", "-D", exe], capture_output=True,
                           text=True, check=True).stdout
     for name in ("__read_chk", "__pread_chk", "preadv2", "__open_2"):
         assert name in syms, "the compiler did not call " + name
-    return str(exe)
+    return exe
 
 
 @pytest.mark.parametrize("how", ["read", "pread", "preadv2"])

@@ -3,7 +3,9 @@
  * file calls (read, pread, readv, preadv: the lines they cover, in the
  * order read), what it opens (O_DIRECT, stdio streams) and execs (a
  * static or set-id program cannot preload us). Mapped reads are
- * lazy_watch.c's; stores through file calls lazy_io.c's.
+ * lazy_watch.c's; stores through file calls lazy_io.c's. The fortified
+ * forms (_FORTIFY_SOURCE: __read_chk, __pread_chk, __open_2) are the
+ * same calls: a check built with them reads as one built without.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -34,6 +36,12 @@ REAL_DECL(FILE *, fopen, const char *, const char *);
 REAL_DECL(FILE *, fdopen, int, const char *);
 REAL_DECL(int, execve, const char *, char *const[], char *const[]);
 REAL_DECL(off_t, lseek, int, off_t, int);
+/* _FORTIFY_SOURCE's forms (a buffer of known size), preadv2's flags */
+REAL_DECL(ssize_t, __read_chk, int, void *, size_t, size_t);
+REAL_DECL(ssize_t, __pread_chk, int, void *, size_t, off_t, size_t);
+REAL_DECL(ssize_t, preadv2, int, const struct iovec *, int, off_t, int);
+REAL_DECL(int, __open_2, const char *, int);
+REAL_DECL(int, __openat_2, int, const char *, int);
 
 /* CALLER -- the instruction that called us (a return address - 1) */
 #define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
@@ -77,14 +85,49 @@ read_here(int fd, size_t len, uintptr_t pc)
 		read_at(fd, (uint64_t)at, len, 'R', pc);
 }
 
-/* the lines are decided before the bytes are read: the order of reads */
+#define AT_POSITION ((off_t)-1) /* a read at the file position */
+#define NOWHERE ((off_t)-2)     /* pread at a negative offset: EINVAL */
+
+/* read_begin, iov_begin -- a read of len bytes of fd at off (AT_POSITION:
+ * at its file position; another negative offset reads nothing: EINVAL)
+ * into buf by the instruction pc: the lines are decided before the bytes
+ * are read (the order of reads) */
+static void
+read_begin(int fd, void *buf, size_t len, off_t off, uintptr_t pc)
+{
+	if (off == AT_POSITION)
+		read_here(fd, len, pc);
+	else if (off >= 0)
+		read_at(fd, (uint64_t)off, len, 'R', pc);
+	lw_buffer_begin(buf, len, true, pc);
+}
+
+static void
+iov_begin(int fd, const struct iovec *iov, int n, off_t off, uintptr_t pc)
+{
+	if (off == AT_POSITION)
+		read_here(fd, lw_iov_len(iov, n), pc);
+	else if (off >= 0)
+		read_at(fd, (uint64_t)off, lw_iov_len(iov, n), 'R', pc);
+	lw_iov_begin(iov, n, true, pc);
+}
+
 ssize_t
 read(int fd, void *buf, size_t len)
 {
 	RESOLVE(read);
-	read_here(fd, len, CALLER);
-	lw_buffer_begin(buf, len, true, CALLER);
+	read_begin(fd, buf, len, AT_POSITION, CALLER);
 	ssize_t ret = real_read(fd, buf, len);
+	lw_buffer_end(buf, len);
+	return ret;
+}
+
+ssize_t
+__read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	RESOLVE(__read_chk);
+	read_begin(fd, buf, len, AT_POSITION, CALLER);
+	ssize_t ret = real___read_chk(fd, buf, len, buflen);
 	lw_buffer_end(buf, len);
 	return ret;
 }
@@ -93,8 +136,7 @@ ssize_t
 pread(int fd, void *buf, size_t len, off_t off)
 {
 	RESOLVE(pread);
-	read_at(fd, (uint64_t)off, len, 'R', CALLER);
-	lw_buffer_begin(buf, len, true, CALLER);
+	read_begin(fd, buf, len, off < 0 ? NOWHERE : off, CALLER);
 	ssize_t ret = real_pread(fd, buf, len, off);
 	lw_buffer_end(buf, len);
 	return ret;
@@ -102,11 +144,22 @@ pread(int fd, void *buf, size_t len, off_t off)
 ssize_t pread64(int, void *, size_t, off_t) __attribute__((alias("pread")));
 
 ssize_t
+__pread_chk(int fd, void *buf, size_t len, off_t off, size_t buflen)
+{
+	RESOLVE(__pread_chk);
+	read_begin(fd, buf, len, off < 0 ? NOWHERE : off, CALLER);
+	ssize_t ret = real___pread_chk(fd, buf, len, off, buflen);
+	lw_buffer_end(buf, len);
+	return ret;
+}
+ssize_t __pread64_chk(int, void *, size_t, off_t, size_t)
+	__attribute__((alias("__pread_chk")));
+
+ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(readv);
-	read_here(fd, lw_iov_len(iov, n), CALLER);
-	lw_iov_begin(iov, n, true, CALLER);
+	iov_begin(fd, iov, n, AT_POSITION, CALLER);
 	ssize_t ret = real_readv(fd, iov, n);
 	lw_iov_end(iov, n);
 	return ret;
@@ -116,14 +169,26 @@ ssize_t
 preadv(int fd, const struct iovec *iov, int n, off_t off)
 {
 	RESOLVE(preadv);
-	read_at(fd, (uint64_t)off, lw_iov_len(iov, n), 'R', CALLER);
-	lw_iov_begin(iov, n, true, CALLER);
+	iov_begin(fd, iov, n, off < 0 ? NOWHERE : off, CALLER);
 	ssize_t ret = real_preadv(fd, iov, n, off);
 	lw_iov_end(iov, n);
 	return ret;
 }
 ssize_t preadv64(int, const struct iovec *, int, off_t)
 	__attribute__((alias("preadv")));
+
+/* preadv2 -- off -1: at the file position, as readv */
+ssize_t
+preadv2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	RESOLVE(preadv2);
+	iov_begin(fd, iov, n, off, CALLER);
+	ssize_t ret = real_preadv2(fd, iov, n, off, flags);
+	lw_iov_end(iov, n);
+	return ret;
+}
+ssize_t preadv64v2(int, const struct iovec *, int, off_t, int)
+	__attribute__((alias("preadv2")));
 
 /* opened -- O_DIRECT bypasses the page cache but not us; we do not see
  * the reads it makes into buffers, so name it */
@@ -158,6 +223,23 @@ openat(int dir, const char *path, int flags, ...)
 	return opened(real_openat(dir, path, flags, mode), flags);
 }
 int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
+
+/* _FORTIFY_SOURCE's open and openat of flags without O_CREAT */
+int
+__open_2(const char *path, int flags)
+{
+	RESOLVE(__open_2);
+	return opened(real___open_2(path, flags), flags);
+}
+int __open64_2(const char *, int) __attribute__((alias("__open_2")));
+
+int
+__openat_2(int dir, const char *path, int flags)
+{
+	RESOLVE(__openat_2);
+	return opened(real___openat_2(dir, path, flags), flags);
+}
+int __openat64_2(int, const char *, int) __attribute__((alias("__openat_2")));
 
 /* stream -- stdio reads inside libc: every line of the file is read */
 static FILE *
@@ -238,8 +320,13 @@ lw_read_resolve(void)
 	RESOLVE(pread);
 	RESOLVE(readv);
 	RESOLVE(preadv);
+	RESOLVE(__read_chk);
+	RESOLVE(__pread_chk);
+	RESOLVE(preadv2);
 	RESOLVE(open);
 	RESOLVE(openat);
+	RESOLVE(__open_2);
+	RESOLVE(__openat_2);
 	RESOLVE(fopen);
 	RESOLVE(fdopen);
 	RESOLVE(execve);

@@ -21,7 +21,23 @@ PMEMU = os.environ.get("PMEMU", "pmemu")
 # mmapw too after storing line 2 whole (never enumerated: its outcome
 # cannot matter); preadline reads lines 1 and 0 whole, pread one byte of
 # each (runs branch on the bytes read).
-CHECK_C = r"""
+# what a check saw, appended to LOG: its state, the flag, the data (when
+# the flag is set) and whether it fails (flag without data); its verdict
+LOGGED_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static int
+logged(const char *path, unsigned flag, unsigned data)
+{
+	int bad = flag && !data;
+	FILE *log = fopen(path, "a");
+	fprintf(log, "%s %u %u %d\n", getenv("PMEMU_STATE"), flag,
+			flag ? data : 0, bad);
+	fclose(log);
+	return bad;
+}
+"""
+CHECK_C = LOGGED_C + r"""
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,24 +71,23 @@ int main(int argc, char **argv)
 		if (flag)
 			pread(fd, &data, 1, 0);
 	}
-	int bad = flag && !data;
-	FILE *log = fopen(argv[3], "a");
-	fprintf(log, "%s %u %u %d\n", getenv("PMEMU_STATE"), flag,
-			flag ? data : 0, bad);
-	fclose(log);
-	return bad;
+	return logged(argv[3], flag, data);
 }
 """
 
 
+def build(tmp_path_factory, name, source, *flags):
+    d = tmp_path_factory.mktemp(name)
+    src = d / (name + ".c")
+    src.write_text(source)
+    exe = d / name
+    subprocess.run(["cc", *flags, "-o", str(exe), str(src)], check=True)
+    return str(exe)
+
+
 @pytest.fixture(scope="module")
 def check_bin(tmp_path_factory):
-    d = tmp_path_factory.mktemp("check")
-    src = d / "check.c"
-    src.write_text(CHECK_C)
-    exe = d / "check"
-    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True)
-    return str(exe)
+    return build(tmp_path_factory, "check", CHECK_C, "-O1")
 
 
 def random_trace(tmp_path, seed, line_len=64):
@@ -173,6 +188,110 @@ def test_lazy_finds_what_eager_finds_in_lines_over_64_bytes(
     assert seen(logs["lazy"]) == seen(logs["eager"])
     assert ([p["point"] for p in lazy["points_failing"]] ==
             [p["point"] for p in eager["points_failing"]])
+
+
+# the check of CHECK_C through the forms _FORTIFY_SOURCE and preadv2
+# give (a length the compiler cannot see: __read_chk, __pread_chk; open
+# flags it cannot see: __open_2), built -O2 -D_FORTIFY_SOURCE=2 as
+# distributions build: MODE read, pread, preadv2, or odirect (pread of a
+# file opened O_DIRECT); logs as CHECK_C
+FORTIFIED_C = "#define _GNU_SOURCE\n" + LOGGED_C + r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+static inline __attribute__((always_inline)) void
+get(const char *how, int fd, unsigned char *b, size_t n, off_t at)
+{
+	struct iovec v = { b, n };
+	if (strcmp(how, "read") == 0)
+		n = lseek(fd, at, SEEK_SET) == at && read(fd, b, n) > 0;
+	else if (strcmp(how, "pread") == 0)
+		n = pread(fd, b, n, at) > 0;
+	else
+		n = preadv2(fd, &v, 1, at, 0) > 0;
+	if (!n)
+		exit(3);
+}
+int main(int argc, char **argv)
+{
+	unsigned char flag[64], data[64];
+	size_t n = (size_t)atoi(argv[3]);
+	int direct = strcmp(argv[1], "odirect") == 0;
+	int fd = open(argv[2], O_RDONLY | (direct ? O_DIRECT : 0));
+	if (fd < 0)
+		return 3;
+	if (direct) {
+		void *page;
+		if (posix_memalign(&page, 4096, 4096) != 0 ||
+				pread(fd, page, 4096, 0) != 4096)
+			return 3;
+		memcpy(flag, (char *)page + 64, 64);
+		memcpy(data, page, 64);
+	} else {
+		get(argv[1], fd, flag, n, 64);
+	}
+	if (!direct) {
+		data[0] = 0;
+		if (flag[0])
+			get(argv[1], fd, data, n, 0);
+	}
+	return logged(argv[4], flag[0], data[0]);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def fortified_bin(tmp_path_factory):
+    exe = build(tmp_path_factory, "fortified", FORTIFIED_C, "-O2",
+                "-D_FORTIFY_SOURCE=2")
+    syms = subprocess.run(["nm", "-D", exe], capture_output=True,
+                          text=True, check=True).stdout
+    for name in ("__read_chk", "__pread_chk", "preadv2", "__open_2"):
+        assert name in syms, "the compiler did not call " + name
+    return exe
+
+
+@pytest.mark.parametrize("how", ["read", "pread", "preadv2"])
+@pytest.mark.parametrize("seed", [5, 12])
+def test_lazy_sees_fortified_and_flagged_reads(tmp_path, fortified_bin, how,
+                                               seed):
+    """reads through __read_chk, __pread_chk and preadv2 decide lines as
+    read and pread do: lazy's verdict, failing points and what the check
+    saw are eager's (they were unseen: lazy ran once a point)"""
+    trace = random_trace(tmp_path, seed)
+    logs, reps = {}, {}
+    for mode in ("eager", "lazy"):
+        logs[mode] = tmp_path / (mode + ".log")
+        logs[mode].write_text("")
+        check = "%s %s {pmem} 1 %s" % (fortified_bin, how, logs[mode])
+        reps[mode] = explore(trace, check, mode, tmp_path / (mode + ".json"))
+    eager, lazy = reps["eager"], reps["lazy"]
+    assert lazy["verdict"] == eager["verdict"] == "fail"
+    assert seen(logs["lazy"]) == seen(logs["eager"])
+    assert ([p["point"] for p in lazy["points_failing"]] ==
+            [p["point"] for p in eager["points_failing"]])
+
+
+def test_an_o_direct_open_through_open_2_is_named(tmp_path, fortified_bin):
+    """O_DIRECT in flags the compiler cannot see (__open_2): lazy names
+    the read it cannot follow and explores those points eagerly, with
+    eager's verdict and failing points"""
+    trace = random_trace(tmp_path, 5)
+    reps = {}
+    for mode in ("eager", "lazy"):
+        log = tmp_path / (mode + ".log")
+        log.write_text("")
+        reps[mode] = explore(trace, "%s odirect {pmem} 1 %s" % (
+            fortified_bin, log), mode, tmp_path / (mode + ".json"))
+    if reps["eager"]["verdict"] != "fail":
+        pytest.skip("no O_DIRECT here: " + str(reps["eager"]["notes"]))
+    assert reps["lazy"]["verdict"] == "fail"
+    assert any("with O_DIRECT" in n for n in reps["lazy"]["notes"])
+    assert ([p["point"] for p in reps["lazy"]["points_failing"]] ==
+            [p["point"] for p in reps["eager"]["points_failing"]])
 
 
 @pytest.mark.parametrize("how", ["pread", "mmap", "mmapw"])

@@ -7,10 +7,9 @@ pages"). One stray store is never flushed; missing it is a false PASS.
 Both builds (page protection and trampolines; the plugin's store log)
 must report it, once, at its line's offset, whatever state its page is
 in: hot and written last (behind; at its last line: end), stored again
-after its clwb and
-before the fence (again: a fence must compare flushed lines too), cooled
-down and protected again (cooled), hot and then cooling down with the
-store in it (quiet). Seen at all is not enough: a store seen only when
+after its clwb and before the fence (again: a fence must compare flushed
+lines too), cooled down and protected again (cooled), hot and then
+cooling down with the store in it (quiet). Seen at all is not enough: a store seen only when
 its page cools down or at exit is a store after fences that came after
 it, and a crash at those fences would miss it; so the recorded trace
 must have it before the first fence that follows it (FENCES_AFTER: the

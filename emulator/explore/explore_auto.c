@@ -35,6 +35,15 @@ xp_auto_lazy_impossible(const struct xp_opts *o)
 	return NULL;
 }
 
+static bool
+has_cxl(const struct xp_replay *r)
+{
+	for (size_t k = 0; k < r->media.n; k++)
+		if (r->media.regions[k].domain == MODEL_DOMAIN_CXL)
+			return true;
+	return false;
+}
+
 /* count_states -- eager's states of every point, stopping once lazy is
  * certain: 0 (sums in *c), or -1 (message) */
 static int
@@ -70,6 +79,10 @@ count_states(const struct xp_opts *o, struct xp_auto_count *c, char *err,
 				c->states > XP_AUTO_STATES * (double)pts.n)
 			break; /* lazy, whatever the other points hold */
 	}
+	/* replayed to the last point: its regions are those the engine
+	 * would meet; else the trace's REGION records say (one more scan) */
+	c->cxl = c->counted == pts.n && rc == 0 ? has_cxl(&r) : false;
+	c->cxl_unknown = c->counted != pts.n;
 	xp_openset_free(&os);
 	if (r.rd != NULL)
 		xp_replay_close(&r);
@@ -91,7 +104,8 @@ xp_explore_auto(const struct xp_opts *o, bool *lazy, char *note,
 	memset(&c, 0, sizeof(c));
 	if (count_states(o, &c, err, errlen) != 0)
 		return -1;
-	xp_trace_regions(o->trace, &c.cxl);
+	if (c.cxl_unknown)
+		xp_trace_regions(o->trace, &c.cxl);
 	if (c.cxl) {
 		xp_auto_eager_note(&c, "a trace with a cxl region", note,
 				notelen);

@@ -247,7 +247,9 @@ insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 		uint8_t *xsave)
 {
 	ucontext_t uc;
-	memset(&uc.uc_mcontext, 0, sizeof(uc.uc_mcontext));
+	greg_t *g = uc.uc_mcontext.gregs;
+	g[REG_ERR] = g[REG_TRAPNO] = g[REG_OLDMASK] = g[REG_CR2] = 0;
+	g[REG_CSGSFS] = 0; /* context_of sets the others */
 	context_of(&uc, f, xsave);
 	insn_emulate(s, &uc);
 	f->rdx = (uint64_t)uc.uc_mcontext.gregs[REG_RDX];

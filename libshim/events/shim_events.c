@@ -108,9 +108,9 @@ line_bounds(const struct shim_mapping *m, uintptr_t *lo, uintptr_t *hi)
 {
 	uint32_t line = m->region->line_len;
 	uint64_t off = m->file_off + (*lo - m->base);
-	*lo -= off % line;
+	*lo -= off - shim_line_floor(m->region, off);
 	uint64_t end = m->file_off + (*hi - m->base);
-	uint64_t end_up = (end + line - 1) / line * line;
+	uint64_t end_up = shim_line_floor(m->region, end + line - 1);
 	*hi += end_up - end;
 }
 
@@ -161,7 +161,7 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 	uint64_t end = m->file_off + (hi - m->base);
 	end = end < r->len ? end : r->len; /* a short last line */
 	if (first < end) {
-		c->lines += (end - first + line - 1) / line;
+		c->lines += shim_line_count(r, end - first + line - 1);
 		if (shim_trace_events())
 			snapshot_lines(m, lo, first, end, c->site);
 		if (r->domain == MODEL_DOMAIN_ADR ||

@@ -366,7 +366,7 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 	if (!m->tracked)
 		return;
 	uint32_t line = m->region->line_len;
-	lo -= (lo - m->base) % line;
+	lo = m->base + shim_line_floor(m->region, lo - m->base);
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
 		uint8_t s = page_hold(m, pg);

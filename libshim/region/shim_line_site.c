@@ -20,7 +20,7 @@
 static size_t
 line_index(const struct shim_mapping *m, uintptr_t a)
 {
-	return (a - m->base) / m->region->line_len;
+	return shim_line_count(m->region, a - m->base);
 }
 
 /* line_bit -- the bit of the line at a in its page's page_lines */

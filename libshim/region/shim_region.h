@@ -42,6 +42,22 @@ struct shim_region {
 	uint32_t nmappings;        /* live mappings of it (lock held) */
 };
 
+/* x rounded down to a multiple of r's line (a power of two, 64..4096:
+ * model_config.c): a mask, not a 64-bit division (the flush path's
+ * divisions were ~2 % of a raw clwb loop's profile) */
+static inline uint64_t
+shim_line_floor(const struct shim_region *r, uint64_t x)
+{
+	return x & ~(uint64_t)(r->line_len - 1);
+}
+
+/* the lines x bytes make, x a line offset: a shift, not a division */
+static inline uint64_t
+shim_line_count(const struct shim_region *r, uint64_t x)
+{
+	return x >> __builtin_ctz(r->line_len);
+}
+
 /* page states of a tracked mapping (shim_dirty.c) */
 enum shim_page_state {
 	SHIM_PAGE_CLEAN = 0,       /* read-only, view == twin-to-be */

@@ -11,7 +11,10 @@
  * initial state (vzeroupper, xrstor of Hi16_ZMM's init), which an
  * XSAVEC image does not write: the second must store zeros, not what the
  * first left in the save area. And a clwb site leaves the upper state
- * of ymm0-15 in its initial state (XINUSE) when it found it there.
+ * of ymm0-15 in its initial state (XINUSE) when it found it there. And
+ * with every upper half of zmm0-15 zero but one byte of one register
+ * (each register, at bits 128-255 and 256-511), that byte survives the
+ * sites (the entry's vzeroupper is decided on those halves).
  * Exit 1 with a line per difference.
  *   raw_vecsave FILE [avx]   (avx: the AVX round trip, as without AVX-512)
  */
@@ -207,6 +210,33 @@ registers(uint8_t *line, int avx512, uint64_t flags, unsigned *sites)
 	return bad + differ("flags", &got, &want, 8);
 }
 
+/* one_upper -- the round trip with the upper halves of zmm0-15 all zero
+ * but one byte of one register, for each register and both halves:
+ * differences */
+static int
+one_upper(uint8_t *line)
+{
+	static struct regs in, out;
+	static const size_t at[] = { 16, 63 }; /* in ZMM_Hi256's: 32..63 */
+	int bad = 0;
+	char what[32];
+	for (int r = 0; r < 16; r++)
+		for (size_t h = 0; h < 2; h++) {
+			for (size_t i = 0; i < sizeof(in.vec); i++)
+				((uint8_t *)in.vec)[i] = i % 64 < 16 ||
+					i >= 16 * 64 ? (uint8_t)(i * 7 + 1) : 0;
+			in.vec[r][h == 0 ? at[0] : at[1]] = 0x5a;
+			in.mxcsr = in.mxcsr_after = MXCSR_DEFAULT;
+			in.flags = flag_sets[1];
+			request_args[0] = 0x1001;
+			line[0] = 1;
+			across_zmm(&in, &out, line);
+			snprintf(what, sizeof(what), "one upper, zmm%d", r);
+			bad += differ(what, out.vec, in.vec, sizeof(in.vec));
+		}
+	return bad;
+}
+
 /* upper -- a clwb site leaves the upper state of ymm0-15 in its initial
  * state when it found it so (where the CPU says: XINUSE) */
 static int
@@ -263,7 +293,7 @@ main(int argc, char **argv)
 				i == 0 ? &sites : NULL);
 	bad += upper(pm + 1024, &sites);
 	if (avx512)
-		bad += streams(pm, &sites);
+		bad += streams(pm, &sites) + one_upper(pm + 1024);
 	raw_digest("pmem", pm, 4096);
 	printf("%s\n", avx512 ? "avx512" : "avx");
 	fprintf(stderr, "raw_vecsave: patched %u of %u\n", sites,

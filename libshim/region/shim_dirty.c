@@ -89,95 +89,6 @@ shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
 		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
 }
 
-static void *
-anon(size_t len)
-{
-	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static size_t
-npages(const struct shim_mapping *m)
-{
-	return (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
-}
-
-/* line_site_len -- bytes of m's line_site: room for the shortest line
- * (64 bytes) whatever the region's, so release needs no region */
-static size_t
-line_site_len(const struct shim_mapping *m)
-{
-	return npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
-}
-
-/* kept_len -- bytes of m's twin_kept: a bit per page */
-static size_t
-kept_len(const struct shim_mapping *m)
-{
-	return (npages(m) + 63) / 64 * sizeof(uint64_t);
-}
-
-int
-shim_dirty_setup(struct shim_mapping *m)
-{
-	m->tracked = (m->prot & PROT_WRITE) != 0;
-	if (!m->tracked)
-		return 0;
-	size_t n = npages(m);
-	m->page_state = anon(n);
-	m->page_site = anon(n * sizeof(uint32_t));
-	m->page_lines = anon(n * sizeof(uint64_t));
-	m->page_step = anon(n);
-	m->line_site = anon(line_site_len(m));
-	m->twin = anon(n * SHIM_PAGE_LEN);
-	m->page_heat = anon(n);
-	m->page_cooled = anon(n * sizeof(uint32_t));
-	m->twin_kept = anon(kept_len(m));
-	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
-			!m->page_cooled ||
-			!m->page_lines || !m->page_step || !m->line_site ||
-			!m->twin_kept) {
-		shim_dirty_release(m);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void
-shim_dirty_release(struct shim_mapping *m)
-{
-	size_t n = npages(m);
-	shim_dirty_twin_forget(m);
-	if (m->page_state)
-		REAL(munmap)(m->page_state, n);
-	if (m->page_site)
-		REAL(munmap)(m->page_site, n * sizeof(uint32_t));
-	if (m->twin)
-		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
-	if (m->page_heat)
-		REAL(munmap)(m->page_heat, n);
-	if (m->page_cooled)
-		REAL(munmap)(m->page_cooled, n * sizeof(uint32_t));
-	if (m->page_lines)
-		REAL(munmap)(m->page_lines, n * sizeof(uint64_t));
-	if (m->page_step)
-		REAL(munmap)(m->page_step, n);
-	if (m->line_site)
-		REAL(munmap)(m->line_site, line_site_len(m));
-	if (m->twin_kept)
-		REAL(munmap)(m->twin_kept, kept_len(m));
-	m->twin_kept = NULL;
-	m->page_lines = NULL;
-	m->page_step = NULL;
-	m->line_site = NULL;
-	m->page_heat = NULL;
-	m->page_cooled = NULL;
-	m->page_state = NULL;
-	m->page_site = NULL;
-	m->twin = NULL;
-}
-
 void
 shim_dirty_ring_push(uintptr_t page)
 {
@@ -588,7 +499,7 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 	(void)ctx;
 	if (!m->tracked)
 		return;
-	for (size_t pg = 0; pg < npages(m); pg++) {
+	for (size_t pg = 0; pg < shim_dirty_npages(m); pg++) {
 		if (m->page_state[pg] != SHIM_PAGE_BUSY)
 			continue;
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);

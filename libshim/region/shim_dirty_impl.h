@@ -6,6 +6,7 @@
 #ifndef PMEMU_SHIM_DIRTY_IMPL_H
 #define PMEMU_SHIM_DIRTY_IMPL_H 1
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shim_region.h"
@@ -29,6 +30,13 @@
 #define STEP_SEQUENTIAL 0x40
 #define STEP_ON 0x80
 #define STEP_FAULTS_MAX 8 /* faults per opening; the last is not stepped */
+
+/* pages of m (its last one may be partly mapped) */
+static inline size_t
+shim_dirty_npages(const struct shim_mapping *m)
+{
+	return (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
+}
 
 /* settles of the ring so far (written under shim_lock, read by the
  * fault handler as a hint: atomic) */

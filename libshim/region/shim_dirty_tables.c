@@ -1,0 +1,96 @@
+/*
+ * shim_dirty_tables.c -- the per-page tables of page-protection tracking
+ * for one mapping (state, sites, heat, steps, line sites, twins), made
+ * when it is mapped and given back when it goes; shim_dirty.c and
+ * shim_dirty_fault.c use them
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "real.h"
+#include "shim_core.h"
+#include "shim_dirty.h"
+#include "shim_dirty_impl.h"
+
+static void *
+anon(size_t len)
+{
+	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* line_site_len -- bytes of m's line_site: room for the shortest line
+ * (64 bytes) whatever the region's, so release needs no region */
+static size_t
+line_site_len(const struct shim_mapping *m)
+{
+	return shim_dirty_npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
+}
+
+/* kept_len -- bytes of m's twin_kept: a bit per page */
+static size_t
+kept_len(const struct shim_mapping *m)
+{
+	return (shim_dirty_npages(m) + 63) / 64 * sizeof(uint64_t);
+}
+
+int
+shim_dirty_setup(struct shim_mapping *m)
+{
+	m->tracked = (m->prot & PROT_WRITE) != 0;
+	if (!m->tracked)
+		return 0;
+	size_t n = shim_dirty_npages(m);
+	m->page_state = anon(n);
+	m->page_site = anon(n * sizeof(uint32_t));
+	m->page_lines = anon(n * sizeof(uint64_t));
+	m->page_step = anon(n);
+	m->line_site = anon(line_site_len(m));
+	m->twin = anon(n * SHIM_PAGE_LEN);
+	m->page_heat = anon(n);
+	m->page_cooled = anon(n * sizeof(uint32_t));
+	m->twin_kept = anon(kept_len(m));
+	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
+			!m->page_cooled ||
+			!m->page_lines || !m->page_step || !m->line_site ||
+			!m->twin_kept) {
+		shim_dirty_release(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+shim_dirty_release(struct shim_mapping *m)
+{
+	size_t n = shim_dirty_npages(m);
+	shim_dirty_twin_forget(m);
+	if (m->page_state)
+		REAL(munmap)(m->page_state, n);
+	if (m->page_site)
+		REAL(munmap)(m->page_site, n * sizeof(uint32_t));
+	if (m->twin)
+		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
+	if (m->page_heat)
+		REAL(munmap)(m->page_heat, n);
+	if (m->page_cooled)
+		REAL(munmap)(m->page_cooled, n * sizeof(uint32_t));
+	if (m->page_lines)
+		REAL(munmap)(m->page_lines, n * sizeof(uint64_t));
+	if (m->page_step)
+		REAL(munmap)(m->page_step, n);
+	if (m->line_site)
+		REAL(munmap)(m->line_site, line_site_len(m));
+	if (m->twin_kept)
+		REAL(munmap)(m->twin_kept, kept_len(m));
+	m->twin_kept = NULL;
+	m->page_lines = NULL;
+	m->page_step = NULL;
+	m->line_site = NULL;
+	m->page_heat = NULL;
+	m->page_cooled = NULL;
+	m->page_state = NULL;
+	m->page_site = NULL;
+	m->twin = NULL;
+}

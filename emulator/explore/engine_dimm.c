@@ -45,10 +45,7 @@ xp_engine_load_dimm(struct engine *e, char *err, size_t errlen)
 bool
 xp_engine_has_cxl(struct engine *e)
 {
-	for (size_t k = 0; k < e->r.media.n; k++)
-		if (e->r.media.regions[k].domain == MODEL_DOMAIN_CXL)
-			return true;
-	return false;
+	return xp_media_has_cxl(&e->r.media);
 }
 
 /*

@@ -16,7 +16,7 @@ auto_eager_note(const struct engine *e, struct xp_report *rp)
 	if (!e->o->explore_auto || why == NULL)
 		return;
 	struct xp_auto_count c = { e->pts.n, e->points_done,
-		(size_t)e->bounded.points, (double)e->ordinal, false, false };
+		(size_t)e->bounded.points, (double)e->ordinal, false };
 	char note[512];
 	xp_auto_eager_note(&c, why, note, sizeof(note));
 	if (note[0])

@@ -35,15 +35,6 @@ xp_auto_lazy_impossible(const struct xp_opts *o)
 	return NULL;
 }
 
-static bool
-has_cxl(const struct xp_replay *r)
-{
-	for (size_t k = 0; k < r->media.n; k++)
-		if (r->media.regions[k].domain == MODEL_DOMAIN_CXL)
-			return true;
-	return false;
-}
-
 /* count_states -- eager's states of every point, stopping once lazy is
  * certain: 0 (sums in *c), or -1 (message) */
 static int
@@ -75,14 +66,12 @@ count_states(const struct xp_opts *o, struct xp_auto_count *c, char *err,
 			c->sampled++;
 		xp_state_gen_delete(g);
 		c->counted = i + 1;
-		if (c->sampled > 0 ||
-				c->states > XP_AUTO_STATES * (double)pts.n)
+		if (xp_auto_lazy(c))
 			break; /* lazy, whatever the other points hold */
 	}
 	/* replayed to the last point: its regions are those the engine
 	 * would meet; else the trace's REGION records say (one more scan) */
-	c->cxl = c->counted == pts.n && rc == 0 ? has_cxl(&r) : false;
-	c->cxl_unknown = c->counted != pts.n;
+	c->cxl = c->counted == pts.n && rc == 0 && xp_media_has_cxl(&r.media);
 	xp_openset_free(&os);
 	if (r.rd != NULL)
 		xp_replay_close(&r);
@@ -104,7 +93,7 @@ xp_explore_auto(const struct xp_opts *o, bool *lazy, char *note,
 	memset(&c, 0, sizeof(c));
 	if (count_states(o, &c, err, errlen) != 0)
 		return -1;
-	if (c.cxl_unknown)
+	if (c.counted != c.points)
 		xp_trace_regions(o->trace, &c.cxl);
 	if (c.cxl) {
 		xp_auto_eager_note(&c, "a trace with a cxl region", note,

@@ -15,8 +15,8 @@ struct xp_auto_count {
 	size_t counted;    /* of them counted before the choice was sure */
 	size_t sampled;    /* counted points eager would sample */
 	double states;     /* eager's states at the counted points */
-	bool cxl;          /* a cxl region: eager only */
-	bool cxl_unknown;  /* the count stopped before the last point */
+	bool cxl;          /* a cxl region: eager only (known when every
+	                    * point was counted) */
 };
 /* whether the counts make the run lazy */
 bool xp_auto_lazy(const struct xp_auto_count *c);

@@ -115,6 +115,15 @@ image_name(const struct xp_media *md, const char *path, uint32_t id)
 	return xp_strdup(b);
 }
 
+bool
+xp_media_has_cxl(const struct xp_media *md)
+{
+	for (size_t k = 0; k < md->n; k++)
+		if (md->regions[k].domain == MODEL_DOMAIN_CXL)
+			return true;
+	return false;
+}
+
 int
 xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 		uint64_t len, uint32_t line_len, const char *path, char *err,

@@ -41,6 +41,8 @@ int xp_media_region(struct xp_media *md, uint32_t id, enum model_domain d,
 		uint64_t len, uint32_t line_len, const char *path, char *err,
 		size_t errlen);
 struct xp_region *xp_media_find(struct xp_media *md, uint32_t id);
+/* whether a region of md is in the cxl domain */
+bool xp_media_has_cxl(const struct xp_media *md);
 /* a TRACE_REC_BASE record: the media's page before the run changed it */
 void xp_media_base(struct xp_media *md, const struct trace_rec *rec);
 /* the pristine content of a line (read once, cached) */

@@ -57,7 +57,9 @@ uint32_t shim_site_module_base(void);
 /* the id readers see for the table's own id local */
 uint32_t shim_site_id_of_local(uint32_t local);
 
-/* the tables, mapped by shim_site_init(); NULL before */
-struct site_tables *site_tables_get(void);
+/* the tables, mapped by shim_site_init(); NULL before (hidden: called
+ * at every capture and every take of shim_lock, not through the PLT) */
+struct site_tables *site_tables_get(void)
+	__attribute__((visibility("hidden")));
 
 #endif

@@ -82,7 +82,8 @@ tables_get(void)
 
 /* slot_of -- the open transaction of thread tid, or NULL (tid 0: the
  * first free slot); the slot found last is tried first: one thread's
- * requests and store events look theirs up again and again */
+ * requests and store events look theirs up again and again, and with no
+ * transaction open (each START_TX asks) there is nothing to search */
 static struct tx_slot *
 slot_of(uint32_t tid)
 {
@@ -90,6 +91,9 @@ slot_of(uint32_t tid)
 	struct tx_tables *t = tables_get();
 	if (tid != 0 && t->tid[last] == tid)
 		return &t->slots[last];
+	if (tid != 0 && atomic_load_explicit(&shim_tx_open_count,
+			memory_order_relaxed) == 0)
+		return NULL;
 	for (size_t i = 0; i < TX_THREADS; i++)
 		if (t->tid[i] == tid) {
 			last = tid != 0 ? i : last;
@@ -432,6 +436,43 @@ shim_pmem_remove(const void *addr, size_t len)
 	shim_unlock();
 }
 
+/* inside_earlier -- not-pmem part i lies in one before it in the table */
+static bool
+inside_earlier(size_t i)
+{
+	const struct tx_range *r = &tables->not_pmem[i];
+	for (size_t j = 0; j < i; j++) {
+		const struct tx_range *n = &tables->not_pmem[j];
+		if (n->region == r->region && n->lo <= r->lo && r->hi <= n->hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * clean_all_not_pmem -- SET_CLEAN of every not-pmem part (settled), once
+ * each. What clean_not_pmem of each part in turn would emit besides the
+ * part itself are its overlaps with the others: each lies in a part
+ * cleaned before it in this pass or is cleaned with its own part, and
+ * nothing comes between, so those events change nothing (SET_CLEAN of
+ * clean, closed lines); a part inside an earlier one is left out too.
+ * libpmemobj's parts nest (a lane's runtime state and fields in it):
+ * n parts made up to n * n events at every END_TX.
+ */
+static void
+clean_all_not_pmem(void)
+{
+	for (size_t i = 0; i < tables->nnot_pmem; i++) {
+		const struct tx_range *n = &tables->not_pmem[i];
+		if (inside_earlier(i))
+			continue;
+		struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
+			.tid = shim_tid(), .region = n->region, .off = n->lo,
+			.len = n->hi - n->lo };
+		shim_emit_locked(&ev);
+	}
+}
+
 /* report_site -- one finding for the kept stores of site (END_TX) */
 static void
 report_site(struct tx_slot *slot, size_t first, bool *done)
@@ -477,8 +518,7 @@ shim_tx_end(void)
 	if (slot != NULL && --slot->depth == 0) {
 		shim_dirty_settle_all(); /* its stores become events now */
 		judge(slot);
-		for (size_t i = 0; i < tables->nnot_pmem; i++)
-			clean_not_pmem(&tables->not_pmem[i]);
+		clean_all_not_pmem();
 		tables->tid[slot - tables->slots] = 0;
 		atomic_fetch_sub(&shim_tx_open_count, 1);
 	}

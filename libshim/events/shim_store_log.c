@@ -175,6 +175,8 @@ shim_store_log_drain(void)
 {
 	uint32_t h = log_ring.head;
 	uint32_t t = __atomic_load_n(&log_ring.tail, __ATOMIC_ACQUIRE);
+	if (h == t)
+		return; /* most takes of shim_lock: no run to set up */
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
 	struct run r = { .count = 0 };

@@ -167,17 +167,16 @@ write_pending(struct site_tables *t, shim_site_sink_fn sink)
 }
 
 /*
- * shim_site_flush_pending -- only one writer at a time; a caller that
+ * flush_pending -- only one writer at a time; a caller that
  * finds the lock taken leaves its sites to the holder, which looks again
  * after letting go (all seq_cst: a site interned before a failed try is
  * seen by the holder's look after its release).
  */
-void
-shim_site_flush_pending(void)
+static __attribute__((noinline)) void
+flush_pending(struct site_tables *t)
 {
-	struct site_tables *t = site_tables_get();
 	shim_site_sink_fn sink = atomic_load(&site_sink);
-	if (t == NULL || sink == NULL)
+	if (sink == NULL)
 		return;
 	while (atomic_load(&t->written_below) < ids_end(t)) {
 		if (atomic_flag_test_and_set(&t->write_lock))
@@ -189,4 +188,14 @@ shim_site_flush_pending(void)
 				&t->written_below)].state))
 			return; /* its thread is still filling it: later */
 	}
+}
+
+/* shim_site_flush_pending -- at every take and release of shim_lock:
+ * mostly nothing new, which one look at the ids tells (no call) */
+void
+shim_site_flush_pending(void)
+{
+	struct site_tables *t = site_tables_get();
+	if (t != NULL && atomic_load(&t->written_below) < ids_end(t))
+		flush_pending(t);
 }

@@ -23,17 +23,12 @@
 #include "shim_region.h"
 #include "shim_site.h"
 #include "shim_tx.h"
+#include "shim_tx_impl.h"
 
 #define TX_THREADS 64      /* threads with a transaction open at once */
 #define TX_RANGES 2048     /* ranges added to one transaction */
 #define TX_STORES 1024     /* uncovered stores kept for END_TX */
 #define TX_IGNORES 4096    /* global ignore ranges */
-#define TX_NOT_PMEM 256    /* parts of pools declared not pmem */
-
-struct tx_range {
-	uint32_t region;
-	uint64_t lo, hi;       /* file offsets [lo, hi) */
-};
 
 struct tx_store {
 	struct tx_range at;
@@ -59,8 +54,6 @@ struct tx_tables {
 	size_t nignores;
 	bool ignores_full;
 	struct tx_range ignores[TX_IGNORES];
-	size_t nnot_pmem;
-	struct tx_range not_pmem[TX_NOT_PMEM];
 };
 
 atomic_uint shim_tx_open_count;
@@ -117,35 +110,6 @@ only_open_slot(void)
 	return found;
 }
 
-/*
- * for_each_region_piece -- fn for each part of [addr, addr+len) in an
- * emulated mapping: the mapping, the part's program addresses [lo, hi)
- * and its region range. Memory outside (DRAM) is skipped a page at a
- * time: mappings are page aligned.
- */
-typedef void (*piece_fn)(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
-		const struct tx_range *r, void *ctx);
-
-static void
-for_each_region_piece(const void *addr, size_t len, piece_fn fn, void *ctx)
-{
-	uintptr_t a = (uintptr_t)addr, end = a + len;
-	while (a < end) {
-		struct shim_mapping *m = (struct shim_mapping *)
-			shim_mapping_lookup((void *)a);
-		if (m == NULL) {
-			a = (a | (SHIM_PAGE_LEN - 1)) + 1;
-			continue;
-		}
-		uintptr_t hi = m->base + m->len < end ? m->base + m->len : end;
-		struct tx_range r = { m->region->id,
-			m->file_off + (a - m->base),
-			m->file_off + (hi - m->base) };
-		fn(m, a, hi, &r, ctx);
-		a = hi;
-	}
-}
-
 /* range_push -- append r to a table; false when it is full */
 static bool
 range_push(struct tx_range *table, size_t *n, size_t max,
@@ -166,28 +130,6 @@ range_push(struct tx_range *table, size_t *n, size_t max,
 	return true;
 }
 
-/*
- * uncovered -- shrinks [*lo, *hi) of region to its first part that no
- * range of table covers; false when all of it is covered
- */
-static bool
-uncovered(const struct tx_range *table, size_t n, uint32_t region,
-		uint64_t *lo, uint64_t *hi)
-{
-	bool moved = true;
-	while (moved && *lo < *hi) {
-		moved = false;
-		for (size_t i = 0; i < n; i++) {
-			const struct tx_range *r = &table[i];
-			if (r->region != region || r->lo > *lo || r->hi <= *lo)
-				continue;
-			*lo = r->hi; /* covered up to r->hi */
-			moved = true;
-		}
-	}
-	return *lo < *hi;
-}
-
 /* covered_by_tx -- every byte of s lies in the slot's or the ignores */
 static bool
 covered_by_tx(const struct tx_slot *slot, const struct tx_range *s)
@@ -195,14 +137,13 @@ covered_by_tx(const struct tx_slot *slot, const struct tx_range *s)
 	uint64_t lo = s->lo, hi = s->hi;
 	for (;;) {
 		uint64_t before = lo;
-		if (!uncovered(slot->ranges, slot->nranges, s->region, &lo,
+		if (!tx_uncovered(slot->ranges, slot->nranges, s->region, &lo,
 				&hi))
 			return true;
-		if (!uncovered(tables->ignores, tables->nignores, s->region,
+		if (!tx_uncovered(tables->ignores, tables->nignores, s->region,
 				&lo, &hi))
 			return true;
-		if (!uncovered(tables->not_pmem, tables->nnot_pmem, s->region,
-				&lo, &hi))
+		if (!tx_not_pmem_uncovered(s->region, &lo, &hi))
 			return true;
 		if (lo == before)
 			return false;
@@ -381,7 +322,7 @@ shim_tx_add(const void *addr, size_t len, const ucontext_t *uc)
 	struct tx_slot *slot = slot_of(shim_tid());
 	struct late_ctx c = { slot, uc, 0, false };
 	if (slot != NULL)
-		for_each_region_piece(addr, len, add_with_late, &c);
+		tx_for_each_region_piece(addr, len, add_with_late, &c);
 	shim_unlock();
 }
 
@@ -390,87 +331,8 @@ shim_tx_ignore(const void *addr, size_t len)
 {
 	shim_lock();
 	tables_get();
-	for_each_region_piece(addr, len, ignore_piece, NULL);
+	tx_for_each_region_piece(addr, len, ignore_piece, NULL);
 	shim_unlock();
-}
-
-/* ---- REMOVE_PMEM_MAPPING: run-time state inside a pool ---- */
-
-/* clean_not_pmem -- SET_CLEAN for the not-pmem parts of r (settled) */
-static void
-clean_not_pmem(const struct tx_range *r)
-{
-	for (size_t i = 0; i < tables->nnot_pmem; i++) {
-		const struct tx_range *n = &tables->not_pmem[i];
-		uint64_t lo = n->lo > r->lo ? n->lo : r->lo;
-		uint64_t hi = n->hi < r->hi ? n->hi : r->hi;
-		if (n->region != r->region || lo >= hi)
-			continue;
-		struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
-			.tid = shim_tid(), .region = r->region, .off = lo,
-			.len = hi - lo };
-		shim_emit_locked(&ev);
-	}
-}
-
-static void
-remove_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
-		const struct tx_range *r, void *ctx)
-{
-	(void)lo, (void)hi, (void)ctx;
-	/* a part of a pool (not the whole mapping, which is an unmapping
-	 * notice) is run-time state from now on */
-	if ((r->lo != m->file_off || r->hi != m->file_off + m->len) &&
-			tables->nnot_pmem < TX_NOT_PMEM)
-		tables->not_pmem[tables->nnot_pmem++] = *r;
-	clean_not_pmem(r);
-}
-
-void
-shim_pmem_remove(const void *addr, size_t len)
-{
-	shim_lock();
-	tables_get();
-	shim_dirty_settle_all(); /* stores so far are events, snapshotted */
-	for_each_region_piece(addr, len, remove_piece, NULL);
-	shim_unlock();
-}
-
-/* inside_earlier -- not-pmem part i lies in one before it in the table */
-static bool
-inside_earlier(size_t i)
-{
-	const struct tx_range *r = &tables->not_pmem[i];
-	for (size_t j = 0; j < i; j++) {
-		const struct tx_range *n = &tables->not_pmem[j];
-		if (n->region == r->region && n->lo <= r->lo && r->hi <= n->hi)
-			return true;
-	}
-	return false;
-}
-
-/*
- * clean_all_not_pmem -- SET_CLEAN of every not-pmem part (settled), once
- * each. What clean_not_pmem of each part in turn would emit besides the
- * part itself are its overlaps with the others: each lies in a part
- * cleaned before it in this pass or is cleaned with its own part, and
- * nothing comes between, so those events change nothing (SET_CLEAN of
- * clean, closed lines); a part inside an earlier one is left out too.
- * libpmemobj's parts nest (a lane's runtime state and fields in it):
- * n parts made up to n * n events at every END_TX.
- */
-static void
-clean_all_not_pmem(void)
-{
-	for (size_t i = 0; i < tables->nnot_pmem; i++) {
-		const struct tx_range *n = &tables->not_pmem[i];
-		if (inside_earlier(i))
-			continue;
-		struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
-			.tid = shim_tid(), .region = n->region, .off = n->lo,
-			.len = n->hi - n->lo };
-		shim_emit_locked(&ev);
-	}
 }
 
 /* report_site -- one finding for the kept stores of site (END_TX) */
@@ -518,7 +380,7 @@ shim_tx_end(void)
 	if (slot != NULL && --slot->depth == 0) {
 		shim_dirty_settle_all(); /* its stores become events now */
 		judge(slot);
-		clean_all_not_pmem();
+		tx_not_pmem_clean_all();
 		tables->tid[slot - tables->slots] = 0;
 		atomic_fetch_sub(&shim_tx_open_count, 1);
 	}
@@ -634,6 +496,6 @@ shim_ev_set_clean(const void *addr, size_t len, uint32_t site)
 	shim_lock();
 	struct clean_ctx c = { site,
 		tables != NULL ? slot_of(shim_tid()) : NULL };
-	for_each_region_piece(addr, len, clean_piece, &c);
+	tx_for_each_region_piece(addr, len, clean_piece, &c);
 	shim_unlock();
 }

@@ -9,7 +9,7 @@
  * had to be given back when settled (MADV_DONTNEED, or a pool written
  * over and over keeps a twin of every page), and every later opening
  * paid a fault for a fresh zero page: on the raw program (64 MiB x 16
- * passes) 196,608 faults, ~1.3 us each, and the madvise calls
+ * passes) ~200,000 faults, ~1.3 us each, and the madvise calls
  * (docs/performance.md, "Twins from a pool"). So an opening takes a
  * page of the pool (POOL_PAGES, 16 MiB at most, touched as used) and the
  * settle puts it back: a free list, a stack pushed under shim_lock and

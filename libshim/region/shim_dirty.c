@@ -167,7 +167,7 @@ diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 	shim_emit_store(m, a, n, false, exact, site);
 	shim_emit_snapshot(m, a, n, site);
 	if (refresh)
-		memcpy(m->twin + (a - m->base), (void *)a, n);
+		memcpy(shim_dirty_twin(m, a), (void *)a, n);
 }
 
 /* diff_page -- diff_lines of the whole page at `page` (within the view's
@@ -178,7 +178,7 @@ static bool
 diff_page(struct shim_mapping *m, uintptr_t page, bool refresh)
 {
 	uint64_t changed = shim_page_changed((const uint8_t *)page,
-			m->twin + (page - m->base));
+			shim_dirty_twin(m, page));
 	uint32_t line = m->region->line_len; /* 64..4096, a power of two */
 	uint32_t k = line / SHIM_CMP_CHUNK;   /* chunks a line */
 	uint64_t whole = k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
@@ -207,7 +207,7 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 	for (uintptr_t a = lo; a < hi; a += line) {
 		size_t n = hi - a < line ? hi - a : line;
 		if (shim_line_same((const uint8_t *)a,
-				m->twin + (a - m->base), n))
+				shim_dirty_twin(m, a), n))
 			continue;
 		changed = true;
 		diff_line(m, a, n, refresh);
@@ -323,7 +323,7 @@ traced_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 					traced_off);
 		if (shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
 				__ATOMIC_ACQUIRE))) {
-			shim_copy_small(m->twin + (a - m->base), src, e - a);
+			shim_copy_small(shim_dirty_twin(m, a), src, e - a);
 			/* a store, as a flush that finds one: the page stays
 			 * hot. Its bytes are in the twin before any compare,
 			 * so a page the plugin build (or libpmem's copies)

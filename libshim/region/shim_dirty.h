@@ -24,6 +24,22 @@
 
 #define SHIM_PAGE_LEN 4096u
 
+/* the pool of twin pages (shim_dirty_twin.c), NULL until the first
+ * tracked mapping */
+extern uint8_t *shim_dirty_twin_pool;
+
+/* the twin of the byte at a of m, whose page has a twin (its state, or
+ * held): in the pool, or in m's own area (async-signal-safe) */
+static inline uint8_t *
+shim_dirty_twin(const struct shim_mapping *m, uintptr_t a)
+{
+	size_t off = a - m->base, pg = off / SHIM_PAGE_LEN;
+	uint32_t slot = __atomic_load_n(&m->page_twin[pg], __ATOMIC_RELAXED);
+	uint8_t *page = slot != 0 ? shim_dirty_twin_pool +
+		(size_t)(slot - 1) * SHIM_PAGE_LEN : m->twin + pg * SHIM_PAGE_LEN;
+	return page + off % SHIM_PAGE_LEN;
+}
+
 /* allocates the page arrays of a new mapping (lock held); 0 or -ENOMEM */
 int shim_dirty_setup(struct shim_mapping *m);
 /* frees the arrays of a slot's previous mapping (slot reuse) */

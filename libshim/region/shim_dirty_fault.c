@@ -101,8 +101,9 @@ cooled_long_ago(struct shim_mapping *m, size_t pg)
 static bool
 open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 {
-	memcpy(m->twin + pg * SHIM_PAGE_LEN,
-		(void *)(m->base + pg * SHIM_PAGE_LEN), SHIM_PAGE_LEN);
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	shim_dirty_twin_take(m, pg);
+	memcpy(shim_dirty_twin(m, page), (void *)page, SHIM_PAGE_LEN);
 	m->page_site[pg] = site;
 	m->page_step[pg] = 0;
 	shim_line_site_fault(m, pg, addr, site);
@@ -254,6 +255,7 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 		shim_dirty_ring_push(page);
 	} else { /* protected still: its fault opens it */
 		m->page_step[next] = 0;
+		shim_dirty_twin_drop(m, next);
 		__atomic_store_n(st, SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
 	}
 }

@@ -57,12 +57,18 @@ void shim_dirty_ring_push(uintptr_t page);
  * stays PROT_NONE: shim_dirty_set_prot_hook) */
 int shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot);
 
-/* page pg of m was settled (CLEAN, lock held): its twin is kept
- * resident for the next opening, or given back with a batch of others
+/* the pool of twin pages, made at the first tracked mapping (lock
+ * held; without it, every twin is in its mapping's area) */
+void shim_dirty_twin_pool_init(void);
+/* page pg of m, held, is being opened: its twin is a page of the pool
+ * if one is free (async-signal-safe, no lock), else in m's area */
+void shim_dirty_twin_take(struct shim_mapping *m, size_t pg);
+/* page pg of m is being settled (held, lock held): its twin goes back
+ * to the pool, or is given back with a batch of others
  * (shim_dirty_twin.c) */
 void shim_dirty_twin_drop(struct shim_mapping *m, size_t pg);
-/* m's arrays are freed: no batch may name its pages, its kept twins
- * count no more (lock held) */
+/* m's arrays are freed: its pool slots are free again, no batch may
+ * name its pages (lock held) */
 void shim_dirty_twin_forget(struct shim_mapping *m);
 
 #endif

@@ -28,13 +28,6 @@ line_site_len(const struct shim_mapping *m)
 	return shim_dirty_npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
 }
 
-/* kept_len -- bytes of m's twin_kept: a bit per page */
-static size_t
-kept_len(const struct shim_mapping *m)
-{
-	return (shim_dirty_npages(m) + 63) / 64 * sizeof(uint64_t);
-}
-
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
@@ -50,14 +43,15 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->twin = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
 	m->page_cooled = anon(n * sizeof(uint32_t));
-	m->twin_kept = anon(kept_len(m));
+	m->page_twin = anon(n * sizeof(uint32_t));
 	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
 			!m->page_cooled ||
 			!m->page_lines || !m->page_step || !m->line_site ||
-			!m->twin_kept) {
+			!m->page_twin) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
+	shim_dirty_twin_pool_init();
 	return 0;
 }
 
@@ -82,9 +76,10 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->page_step, n);
 	if (m->line_site)
 		REAL(munmap)(m->line_site, line_site_len(m));
-	if (m->twin_kept)
-		REAL(munmap)(m->twin_kept, kept_len(m));
-	m->twin_kept = NULL;
+	if (m->page_twin)
+		REAL(munmap)(m->page_twin, n * sizeof(uint32_t));
+	m->page_twin = NULL;
+	m->twins_pooled = 0;
 	m->page_lines = NULL;
 	m->page_step = NULL;
 	m->line_site = NULL;

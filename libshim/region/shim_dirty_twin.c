@@ -1,36 +1,126 @@
 /*
- * shim_dirty_twin.c -- what becomes of the twins of settled pages (under
- * shim_lock)
+ * shim_dirty_twin.c -- where the twins of open pages live: a pool of
+ * resident pages recycled from settled pages to newly opened ones, and
+ * each mapping's own sparse area when the pool is empty
  *
- * A page protected again no longer needs its twin. Dropping each one as
- * it was settled cost an madvise per page and, at the page's next
- * opening, a fault for a fresh zero page: ~11 % of a sequential writer's
- * run (run_bench.py libpmem, every page written again each pass). So the
- * first KEEP_PAGES pages settled keep their twins resident (the next
- * opening overwrites it: no fault, no call); past that, settled pages are
- * queued, and a full queue gives their twins back in runs of adjacent
- * pages, one madvise(MADV_DONTNEED) a run, skipping pages opened again
- * meanwhile (their twins are in use). Memory: the pages dirty at once,
- * plus at most KEEP_PAGES + DROP_BATCH twins (17 MiB). MADV_FREE is not
- * used: its pages stay in the resident set until the kernel runs short,
- * so a pool written once would keep a twin of every page.
+ * A twin is needed only while its page is open: the opening copies the
+ * whole page into it, the settle that protects the page again is its
+ * last reader. Twins at a fixed place per page (m->twin + pg * 4096)
+ * had to be given back when settled (MADV_DONTNEED, or a pool written
+ * over and over keeps a twin of every page), and every later opening
+ * paid a fault for a fresh zero page: on the raw program (64 MiB x 16
+ * passes) ~200,000 faults, ~1.3 us each, and the madvise calls
+ * (docs/performance.md, "Twins from a pool"). So an opening takes a
+ * page of the pool (POOL_PAGES, 16 MiB at most, touched as used) and the
+ * settle puts it back: a free list, a stack pushed under shim_lock and
+ * popped by the fault handler, lock-free (compare-and-swap on its head,
+ * with a count against ABA), so a handler never waits and never
+ * allocates. A page's slot is in m->page_twin (4 bytes a page). When the
+ * pool is empty (more than POOL_PAGES pages open at once), the page's
+ * twin is at m->twin + pg * 4096 as before: settled, such twins are
+ * queued, and a full queue gives them back in runs of adjacent pages,
+ * one madvise a run, skipping pages opened again meanwhile (their twins
+ * are in use). Memory: the pool's pages used, plus the fallback twins
+ * of pages open at once, plus DROP_BATCH.
  */
 #include <stdbool.h>
 #include <sys/mman.h>
 
+#include "real.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 
-#define KEEP_PAGES 4096 /* 16 MiB */
+#define POOL_PAGES 4096u /* 16 MiB */
 #define DROP_BATCH 256
 
-static size_t kept_total; /* twin_kept bits set, every mapping */
+uint8_t *shim_dirty_twin_pool;
+/* the free list: the top slot + 1 in the low half (0: empty), a count
+ * of pops and pushes in the high half (a pop that read a top which went
+ * and came back meanwhile fails its compare-and-swap) */
+static uint64_t free_head;
+static uint32_t *free_next; /* per slot: the slot below it + 1, 0: none */
 
 static struct {
 	struct shim_mapping *m;
 	size_t pg;
 } drops[DROP_BATCH];
 static unsigned ndrops;
+
+void
+shim_dirty_twin_pool_init(void)
+{
+	if (shim_dirty_twin_pool != NULL)
+		return;
+	size_t len = (size_t)POOL_PAGES * (SHIM_PAGE_LEN + sizeof(uint32_t));
+	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return; /* every twin in its mapping's area */
+	free_next = (uint32_t *)((uint8_t *)p +
+		(size_t)POOL_PAGES * SHIM_PAGE_LEN);
+	for (uint32_t i = 0; i + 1 < POOL_PAGES; i++)
+		free_next[i] = i + 2;
+	shim_dirty_twin_pool = p;
+	__atomic_store_n(&free_head, 1, __ATOMIC_RELEASE);
+}
+
+/* pop -- a free slot + 1, 0 when there is none (async-signal-safe) */
+static uint32_t
+pop(void)
+{
+	uint64_t h = __atomic_load_n(&free_head, __ATOMIC_ACQUIRE);
+	for (;;) {
+		uint32_t top = (uint32_t)h;
+		if (top == 0)
+			return 0;
+		uint32_t below = __atomic_load_n(&free_next[top - 1],
+			__ATOMIC_RELAXED);
+		uint64_t next = ((h >> 32) + 1) << 32 | below;
+		if (__atomic_compare_exchange_n(&free_head, &h, next, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return top;
+	}
+}
+
+/* push -- slot + 1 is free again; its twin was read for the last time
+ * (a handler may pop concurrently) */
+static void
+push(uint32_t slot)
+{
+	uint64_t h = __atomic_load_n(&free_head, __ATOMIC_RELAXED);
+	uint64_t next;
+	do {
+		__atomic_store_n(&free_next[slot - 1], (uint32_t)h,
+			__ATOMIC_RELAXED);
+		next = ((h >> 32) + 1) << 32 | slot;
+	} while (!__atomic_compare_exchange_n(&free_head, &h, next, false,
+			__ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void
+shim_dirty_twin_take(struct shim_mapping *m, size_t pg)
+{
+	if (m->page_twin[pg] != 0)
+		return;
+	uint32_t slot = pop();
+	if (slot == 0)
+		return;
+	__atomic_store_n(&m->page_twin[pg], slot, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&m->twins_pooled, 1, __ATOMIC_RELAXED);
+}
+
+/* unpool -- page pg of m gives its pool slot back, if it has one */
+static bool
+unpool(struct shim_mapping *m, size_t pg)
+{
+	uint32_t slot = m->page_twin[pg];
+	if (slot == 0)
+		return false;
+	__atomic_store_n(&m->page_twin[pg], 0, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&m->twins_pooled, 1, __ATOMIC_RELAXED);
+	push(slot);
+	return true;
+}
 
 /* hold -- page pg of m held (BUSY) if it is still settled: a page opened
  * again meanwhile uses its twin */
@@ -42,8 +132,8 @@ hold(struct shim_mapping *m, size_t pg)
 		SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* give_back -- the twins of pages [pg, pg + n) of m, all held; a fault
- * handler that opens one meanwhile waits for it (BUSY) */
+/* give_back -- the fallback twins of pages [pg, pg + n) of m, all held;
+ * a fault handler that opens one meanwhile waits for it (BUSY) */
 static void
 give_back(struct shim_mapping *m, size_t pg, size_t n)
 {
@@ -80,15 +170,8 @@ drop_all(void)
 void
 shim_dirty_twin_drop(struct shim_mapping *m, size_t pg)
 {
-	uint64_t bit = (uint64_t)1 << (pg % 64);
-	if (m->twin_kept[pg / 64] & bit)
+	if (unpool(m, pg))
 		return;
-	if (kept_total < KEEP_PAGES) {
-		m->twin_kept[pg / 64] |= bit;
-		m->twins_kept++;
-		kept_total++;
-		return;
-	}
 	if (ndrops == DROP_BATCH)
 		drop_all();
 	drops[ndrops].m = m;
@@ -99,8 +182,10 @@ shim_dirty_twin_drop(struct shim_mapping *m, size_t pg)
 void
 shim_dirty_twin_forget(struct shim_mapping *m)
 {
-	kept_total -= m->twins_kept;
-	m->twins_kept = 0;
+	if (m->page_twin != NULL && __atomic_load_n(&m->twins_pooled,
+			__ATOMIC_RELAXED) > 0)
+		for (size_t pg = 0; pg < shim_dirty_npages(m); pg++)
+			(void)unpool(m, pg);
 	unsigned k = 0;
 	for (unsigned i = 0; i < ndrops; i++)
 		if (drops[i].m != m)

@@ -54,7 +54,7 @@ shim_line_site_refault(struct shim_mapping *m, size_t pg, uintptr_t addr,
 	m->line_site[line_index(m, addr)] = site;
 	/* changed since the snapshot: another thread stored there while
 	 * the page was writable; this store names the line, as a guess */
-	if (memcmp((void *)a, m->twin + (a - m->base), n) != 0)
+	if (memcmp((void *)a, shim_dirty_twin(m, a), n) != 0)
 		return false;
 	m->page_lines[pg] |= bit;
 	return true;
@@ -104,7 +104,7 @@ shim_line_site_announced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 			continue; /* protected: its next store faults */
 		size_t n = m->base + m->len - a < line ?
 			m->base + m->len - a : line;
-		if (memcmp((void *)a, m->twin + (a - m->base), n) == 0)
+		if (memcmp((void *)a, shim_dirty_twin(m, a), n) == 0)
 			m->line_site[line_index(m, a)] = site;
 		__atomic_store_n(&m->page_state[pg], s, __ATOMIC_RELEASE);
 	}

@@ -93,14 +93,16 @@ struct shim_mapping {
 	                              the faulting store (shim_dirty_fault.c) */
 	uint32_t *line_site;       /* per line: the last store site known
 	                              for its bytes, 0 = none */
-	uint8_t *twin;             /* content at the last snapshot */
+	uint8_t *twin;             /* content at the last snapshot of a
+	                              page without a pool slot, at pg * 4096
+	                              (shim_dirty_twin.c) */
 	uint8_t *page_heat;        /* faults in a row (low bits), changed
 	                              since the last fence (SHIM_HEAT_TOUCHED) */
 	uint32_t *page_cooled;     /* the fence (settle epoch) at which the
 	                              page last cooled down */
-	uint64_t *twin_kept;       /* bit per page: its twin stays resident
-	                              when settled (shim_dirty_twin.c) */
-	size_t twins_kept;         /* bits set in twin_kept */
+	uint32_t *page_twin;       /* per page: its twin's slot in the pool
+	                              + 1, 0: at twin (shim_dirty_twin.c) */
+	size_t twins_pooled;       /* page_twin slots held, atomic */
 };
 
 /* the mapping holding addr, or NULL (async-signal-safe) */

@@ -49,7 +49,8 @@ set(SHIM_PROGS
   "map_twice_ok|map_twice.c|"
   "map_twice_bad|map_twice.c|FORGET_FLUSH"
   "big_pool|big_pool.c|"
-  "deep_sites|deep_sites.c|")
+  "deep_sites|deep_sites.c|"
+  "twin_pool|twin_pool.c|")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

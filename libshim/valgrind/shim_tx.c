@@ -285,11 +285,12 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 		uintptr_t e = m->base + (pg + 1) * SHIM_PAGE_LEN;
 		e = e < hi ? e : hi;
 		const uint8_t *view = (const uint8_t *)a;
-		const uint8_t *twin = m->twin + (a - m->base);
 		size_t n = e - a, i, j = 0;
 		if (!shim_page_has_twin(__atomic_load_n(&m->page_state[pg],
 				__ATOMIC_ACQUIRE)))
 			n = 0;
+		/* where the twin is: known once the page has one */
+		const uint8_t *twin = shim_dirty_twin(m, a);
 		while (changed_run(view, twin, n, &i, &j)) {
 			uint64_t off = m->file_off + (a + i - m->base);
 			struct tx_range x = { m->region->id, off, off + j - i };
@@ -434,7 +435,7 @@ keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 	}
 	const uint8_t *view = (const uint8_t *)f.m->base +
 		(ev->off - f.m->file_off);
-	const uint8_t *twin = f.m->twin + (ev->off - f.m->file_off);
+	const uint8_t *twin = shim_dirty_twin(f.m, (uintptr_t)view);
 	size_t i, j = 0;
 	while (changed_run(view, twin, ev->len, &i, &j))
 		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site,

@@ -127,19 +127,19 @@ def test_sparse_gib_pool_stays_small(pmemu_bin, tmp_path):
     assert media.stat().st_blocks * 512 <= 4 << 20
 
 
-def test_batched_twin_drop_skips_open_pages(pmemu_bin, tmp_path):
-    # 6,143 pages settled while page 0 stays open (hot): the batches that
-    # give their twins back must keep page 0's
+def test_recycled_twins_skip_open_pages(pmemu_bin, tmp_path):
+    # 6,143 pages settled while page 0 stays open (hot): the twins that
+    # go back to the pool (shim_dirty_twin.c) must not be page 0's
     pool = tmp_path / "pmem" / "pool"
     assert_no_findings(run(pmemu_bin, tmp_path, "big_pool",
                            args=[str(pool), "reuse"]))
 
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="no strace")
-def test_settled_twins_kept_or_given_back_in_batches(pmemu_bin, tmp_path):
-    # the same 6,144 pages: 4,096 keep their twins (shim_dirty_twin.c),
-    # the rest go back to the kernel a batch of adjacent pages per
-    # madvise, not one call per page as before
+def test_settled_twins_not_given_back_one_by_one(pmemu_bin, tmp_path):
+    # the same 6,144 pages: their twins go back to the pool, none to the
+    # kernel (past the pool, a batch of adjacent pages per madvise: never
+    # one call per page, as before either)
     pm = tmp_path / "pmem"
     pm.mkdir()
     log = tmp_path / "strace"

@@ -3,12 +3,12 @@
  * more: its crash images do not fit a 2 MiB file system (test_full_disk)
  *
  * big_pool FILE reuse: a 24 MiB pool whose pages are settled once each,
- * in address order: past the twins kept resident
- * (libshim/region/shim_dirty_twin.c, 16 MiB), theirs are given back in
- * batches of adjacent pages; a page queued so and then opened again (hot)
- * must keep its twin. Every store is persisted, so no finding may be
- * reported; a twin dropped under the open page would make its lines look
- * changed (test_shim_run.py).
+ * in address order, while page 0 stays open (hot): each settled page's
+ * twin goes back to the pool of twins (libshim/region/shim_dirty_twin.c)
+ * for the next page, page 0 keeps its own. Every store is persisted, so
+ * no finding may be reported; a twin taken from under the open page would
+ * make its lines look changed (test_shim_run.py; twin_pool.c tests the
+ * pool's overflow).
  */
 #include <err.h>
 #include <fcntl.h>
@@ -33,17 +33,17 @@ persist(char *p, size_t len)
 static void
 reuse(char *p)
 {
-	/* 4,200 pages settled once each (cold): past the first 4,096,
-	 * their twins are queued to be given back */
+	/* 4,200 pages settled once each (cold): their twins back to the
+	 * pool */
 	unsigned i;
 	for (i = 1; i <= 4200; i++) {
 		p[i * PAGE] = (char)i;
 		persist(p + i * PAGE, 1);
 	}
 	memset(p, 'a', PAGE); /* page 0: every line differs from zeros */
-	persist(p, PAGE);     /* settled: queued too */
+	persist(p, PAGE);     /* settled: its twin back to the pool too */
 	/* page 0 written again before every fence (hot, open: its twin in
-	 * use) while the queue fills and is given back */
+	 * use) while the other pages take and give back theirs */
 	for (; i < REUSE_LEN / PAGE; i++) {
 		p[64] = (char)i;
 		persist(p + 64, 1);

@@ -267,19 +267,25 @@ decode_event(struct trace_decoder *d, struct trace_rec *rec)
 	rec->ev = (struct model_event){ .kind = (enum model_ev)rec->type,
 		.tid = rec->tid, .site = rec->site, .region = b.region,
 		.off = b.off, .len = b.len, .data = NULL };
+	if (rec->flags == 1 && b.len > rec->body_len - sizeof(b))
+		return why(d, "%llu data bytes, %u in the record",
+				(unsigned long long)b.len,
+				rec->body_len - (uint32_t)sizeof(b));
+	if (rec->flags == 1)
+		rec->ev.data = rec->body + sizeof(b);
+	return trace_decode_event_fields(d, rec);
+}
+
+const char *
+trace_decode_event_fields(struct trace_decoder *d, struct trace_rec *rec)
+{
 	if (rec->flags & ~1u)
 		return why(d, "unknown flags 0x%x", rec->flags);
-	if (rec->flags & 1) {
-		if (b.len > rec->body_len - sizeof(b))
-			return why(d, "%llu data bytes, %u in the record",
-					(unsigned long long)b.len,
-					rec->body_len - (uint32_t)sizeof(b));
-		rec->ev.data = rec->body + sizeof(b);
-	} else if (rec->type <= MODEL_EV_MOVDIR64B &&
-			b.len > TRACE_UNTRACED_MAX_LEN) {
+	if (!(rec->flags & 1) && rec->type <= MODEL_EV_MOVDIR64B &&
+			rec->ev.len > TRACE_UNTRACED_MAX_LEN) {
 		/* the model keeps a state per line it stores to */
 		return why(d, "a store of %llu bytes without its data, more "
-				"than %u", (unsigned long long)b.len,
+				"than %u", (unsigned long long)rec->ev.len,
 				TRACE_UNTRACED_MAX_LEN);
 	}
 	return event_range(d, &rec->ev);

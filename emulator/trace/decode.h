@@ -21,4 +21,9 @@ void trace_decoder_delete(struct trace_decoder *d);
  * invalid (a phrase valid until the next call) */
 const char *trace_decode(struct trace_decoder *d, struct trace_rec *rec);
 
+/* checks an event whose rec->ev a version-2 record filled in (its data
+ * within the record): the checks of a version-1 event after its body */
+const char *trace_decode_event_fields(struct trace_decoder *d,
+		struct trace_rec *rec);
+
 #endif /* PMEMU_TRACE_DECODE_H */

@@ -147,6 +147,7 @@ trace_reader_header(const struct trace_reader *r)
 	return (const struct trace_header *)r->base;
 }
 
+/* the one-line message of a corrupt record, naming file and offset */
 int
 trace_reader_corrupt(struct trace_reader *r, const char *fmt, ...)
 {
@@ -155,11 +156,13 @@ trace_reader_corrupt(struct trace_reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(r->err, sizeof(r->err), "trace %s: corrupt record at offset %llu: %s",
+	snprintf(r->err, sizeof(r->err),
+			"trace %s: corrupt record at offset %llu: %s",
 			r->path, (unsigned long long)r->pos, what);
 	return -1;
 }
 
+/* the usable trace ends here: a killed writer's tail */
 int
 trace_reader_stop(struct trace_reader *r)
 {
@@ -183,23 +186,23 @@ frame(struct trace_reader *r, struct trace_rec_hdr *h)
 	if (left == 0)
 		return trace_reader_stop(r);
 	if (left < TRACE_REC_HDR_LEN)
-		return r->cut ? trace_reader_stop(r) : trace_reader_corrupt(r, "the data ends %llu "
-				"bytes into a record header",
+		return r->cut ? trace_reader_stop(r) : trace_reader_corrupt(r,
+				"the data ends %llu bytes into a record header",
 				(unsigned long long)left);
 	memcpy(h, r->base + r->pos, sizeof(*h));
 	if (h->seal == 0 && !r->end_at_tail)
-		return trace_reader_stop(r); /* reserved but never sealed: killed */
+		return trace_reader_stop(r); /* reserved, never sealed: killed */
 	if (h->seal == 0)
-		return trace_reader_corrupt(r, "never sealed, yet the trace ends with an "
-				"end record");
+		return trace_reader_corrupt(r, "never sealed, yet the trace "
+				"ends with an end record");
 	if (h->seal != TRACE_SEAL)
 		return trace_reader_corrupt(r, "bad seal 0x%08x", h->seal);
 	if (h->len < TRACE_REC_HDR_LEN || h->len % 8)
 		return trace_reader_corrupt(r, "bad length %u", h->len);
 	if (h->len > left)
-		return r->cut ? trace_reader_stop(r) : trace_reader_corrupt(r, "bad length %u: past the "
-				"end of the data (%llu bytes left)", h->len,
-				(unsigned long long)left);
+		return r->cut ? trace_reader_stop(r) : trace_reader_corrupt(r,
+				"bad length %u: past the end of the data (%llu "
+				"bytes left)", h->len, (unsigned long long)left);
 	if (record_crc(r->base + r->pos, h) != h->crc)
 		return trace_reader_corrupt(r, "checksum mismatch");
 	if (!trace_type_known(h->type))

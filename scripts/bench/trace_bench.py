@@ -6,8 +6,9 @@ stores by page protection and snapshots the line; and with the GCC
 plugin: every store with its data) and with libpmem's pmem_persist.
 Prints per program and version the trace's bytes, its events (records of
 model events), bytes per event (of the whole file; of the event records
-alone: `ev B/ev`) and per 64-byte line stored, the events by kind, and the record's CPU (user + sys of the process tree) and wall
-time, the median of --repeat interleaved runs, the load printed.
+alone: `ev B/ev`) and per 64-byte line stored, the events by kind, and
+the record's CPU (user + sys of the process tree) and wall time, the
+median of --repeat interleaved runs, the load printed.
 
 usage: trace_bench.py [--pmemu P] [--mib 16] [--passes 1] [--repeat 3]
                       [--dir DIR]

@@ -15,19 +15,9 @@
 #include <cmocka.h>
 
 #include "trace.h"
+#include "trace_tmpdir.h"
 
-static char dir[256];
 static uint32_t version = 1; /* of the traces open_writer writes */
-
-static const char *
-tmp_path(const char *name)
-{
-	static char p[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
 
 static struct trace_writer *
 open_writer(const char *path)
@@ -390,23 +380,6 @@ test_killed_writer_leaves_usable_trace(void **state)
 	bool truncated = false;
 	assert_int_equal(count_records(path, &truncated, err, sizeof(err)), 1001);
 	assert_true(truncated);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/pmemu-test-trace-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
 }
 
 static int

@@ -17,16 +17,8 @@
 
 #include "compact.h"
 #include "trace.h"
+#include "trace_tmpdir.h"
 
-static char dir[256];
-
-static const char *
-tmp_path(const char *name)
-{
-	static char p[512];
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return p;
-}
 
 static void
 test_varint_limits(void **state)
@@ -432,23 +424,6 @@ test_corrupt_and_forged_records(void **state)
 	uint8_t kind = 0x10; /* model event 0, with a length */
 	patch(path, off + 4, &kind, 1, off, true);
 	expect_error(path, off, "unknown record type 16");
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/pmemu-test-trace2-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
 }
 
 int

@@ -156,12 +156,10 @@ parse_trace(const char *v, struct shim_options *o)
 static int
 parse_trace_version(const char *v, struct shim_options *o)
 {
-	if (strcmp(v, "1") == 0)
-		o->trace_version = 1;
-	else if (strcmp(v, "2") == 0)
-		o->trace_version = 2;
-	else
+	unsigned long n;
+	if (parse_decimal(v, 1, 2, &n) != 0)
 		return -1;
+	o->trace_version = (uint32_t)n;
 	return 0;
 }
 

@@ -109,6 +109,9 @@ test_codec_deltas_across_threads_and_limits(void **state)
 		{ MODEL_EV_CLWB, 1, 6, 0, 0, 64, NULL },    /* back: -16 */
 		{ MODEL_EV_SFENCE, 2, 6, MODEL_REGION_ALL, 0, 0, NULL },
 		{ MODEL_EV_STORE, 2, 7, 3, 4104, 8, NULL }, /* region kept */
+		{ MODEL_EV_SNAPSHOT, 2, 7, 3, 4104, 8, v },  /* same offset */
+		{ MODEL_EV_CLWB, 2, 6, 3, 4104, 64, NULL },  /* the site before */
+		{ MODEL_EV_STORE, 2, 7, 3, 4168, 8, NULL },  /* and back */
 		{ MODEL_EV_STORE, 3, UINT32_MAX, UINT32_MAX - 1, top - 7, 8,
 			NULL },                             /* the maxima */
 		{ MODEL_EV_STORE, 3, 0, 0, 0, 8, NULL },    /* wraps around */

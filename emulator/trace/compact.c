@@ -60,14 +60,43 @@ unzigzag(uint64_t z)
 	return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
 }
 
-/* after_range -- the slot's next moves to the end of ev's range, unless
- * the offset was the zero mode (a fence: no range) */
+/* after_range -- the slot's range becomes ev's, unless the offset was
+ * the zero mode (a fence: no range) */
 static void
 after_range(struct trace_slot_state *st, unsigned off_mode,
 		const struct model_event *ev)
 {
-	if (off_mode != TRACE_V2_OFF_ZERO)
+	if (off_mode != TRACE_V2_OFF_ZERO) {
+		st->off = ev->off;
 		st->next = ev->off + ev->len;
+	}
+}
+
+/* new_site -- site becomes the slot's, the one before it its previous */
+static void
+new_site(struct trace_slot_state *st, uint32_t site)
+{
+	st->site_prev = st->site;
+	st->site = site;
+}
+
+/* encode_site -- the slot's site, its previous one (swapped) or a new
+ * one: the kind bit or flag, the varint written at out; its length */
+static size_t
+encode_site(struct trace_v2_event *e, struct trace_slot_state *st,
+		unsigned *flags, uint8_t *out)
+{
+	uint32_t site = e->ev.site;
+	if (site == st->site)
+		return 0;
+	bool prev = site == st->site_prev;
+	new_site(st, site);
+	if (prev) {
+		e->kind |= TRACE_V2_KIND_SITE_PREV;
+		return 0;
+	}
+	*flags |= TRACE_V2_F_SITE;
+	return trace_varint_put(out, site);
 }
 
 size_t
@@ -81,11 +110,8 @@ trace_v2_encode(struct trace_v2_event *e, bool declare, bool same_data,
 	unsigned flags = declare ? TRACE_V2_F_NEW : 0;
 	if (declare || e->slot == 0)
 		n += trace_varint_put(out + n, e->tid);
-	if (ev->site != st->site) {
-		flags |= TRACE_V2_F_SITE;
-		n += trace_varint_put(out + n, ev->site);
-		st->site = ev->site;
-	}
+	e->kind = (uint8_t)ev->kind;
+	n += encode_site(e, st, &flags, out + n);
 	unsigned region = TRACE_V2_REGION_SAME;
 	if (ev->region == MODEL_REGION_ALL) {
 		region = TRACE_V2_REGION_ALL;
@@ -95,13 +121,16 @@ trace_v2_encode(struct trace_v2_event *e, bool declare, bool same_data,
 		st->region = ev->region;
 	}
 	unsigned off = TRACE_V2_OFF_NEXT;
-	if (ev->off == 0 && st->next != 0)
+	if (ev->off == st->next)
+		; /* the slot's next */
+	else if (ev->off == st->off)
+		off = TRACE_V2_OFF_SAME;
+	else if (ev->off == 0)
 		off = TRACE_V2_OFF_ZERO;
-	else if (ev->off != st->next) {
+	else {
 		off = TRACE_V2_OFF_DELTA;
 		n += trace_varint_put(out + n, zigzag(ev->off - st->next));
 	}
-	e->kind = (uint8_t)ev->kind;
 	if (ev->len != st->len[ev->kind]) {
 		e->kind |= TRACE_V2_KIND_LEN;
 		n += trace_varint_put(out + n, ev->len);
@@ -207,9 +236,18 @@ trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 	unsigned type = e->kind & TRACE_V2_KIND_TYPE;
 	*ev = (struct model_event){ .kind = (enum model_ev)type, .tid = e->tid };
 	*why = "truncated fields";
-	if ((e->flags & TRACE_V2_F_SITE) && !get32(&p, end, &st->site))
+	uint32_t site = st->site;
+	if ((e->flags & TRACE_V2_F_SITE) && (e->kind & TRACE_V2_KIND_SITE_PREV)) {
+		*why = "bad site mode";
 		return NULL;
-	ev->site = st->site;
+	}
+	if ((e->flags & TRACE_V2_F_SITE) && !get32(&p, end, &site))
+		return NULL;
+	if (e->kind & TRACE_V2_KIND_SITE_PREV)
+		site = st->site_prev;
+	if (site != st->site)
+		new_site(st, site);
+	ev->site = site;
 	unsigned region = (e->flags >> TRACE_V2_REGION_SHIFT) & 3;
 	if (region == TRACE_V2_REGION_VALUE && !get32(&p, end, &st->region))
 		return NULL;
@@ -223,11 +261,8 @@ trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 	uint64_t delta = 0;
 	if (off == TRACE_V2_OFF_DELTA && !get64(&p, end, &delta))
 		return NULL;
-	if (off > TRACE_V2_OFF_DELTA) {
-		*why = "bad offset mode";
-		return NULL;
-	}
-	ev->off = off == TRACE_V2_OFF_ZERO ? 0 : st->next + unzigzag(delta);
+	ev->off = off == TRACE_V2_OFF_ZERO ? 0 : off == TRACE_V2_OFF_SAME ?
+		st->off : st->next + unzigzag(delta);
 	if ((e->kind & TRACE_V2_KIND_LEN) && !get64(&p, end, &st->len[type]))
 		return NULL;
 	ev->len = st->len[type];

@@ -19,10 +19,13 @@
 /* fixed part, the varint body length and the fields */
 #define TRACE_V2_HEAD_MAX (TRACE_V2_FIXED + 5u + TRACE_V2_FIELDS_MAX)
 
-/* the kind byte of an event: the model event, and its length present */
+/* the kind byte: a meta record's type (bit 5 set), or an event's: its
+ * model event, its length present, its site the slot's one before */
 #define TRACE_V2_KIND_TYPE 0x0fu
 #define TRACE_V2_KIND_LEN 0x10u
-#define TRACE_V2_KIND_META 0xe0u /* any of these: a meta record's type */
+#define TRACE_V2_KIND_META 0x20u
+#define TRACE_V2_KIND_SITE_PREV 0x40u
+#define TRACE_V2_KIND_RESERVED 0x80u /* never in an event's */
 
 /* the flags byte of an event */
 #define TRACE_V2_F_NEW 0x01u         /* declares the slot: tid follows */
@@ -40,6 +43,7 @@ enum trace_v2_off {
 	TRACE_V2_OFF_NEXT = 0,       /* where the slot's last range ended */
 	TRACE_V2_OFF_ZERO = 1,       /* 0; the slot keeps its next */
 	TRACE_V2_OFF_DELTA = 2,      /* a zigzag varint from next follows */
+	TRACE_V2_OFF_SAME = 3,       /* the slot's last offset */
 };
 enum trace_v2_data {
 	TRACE_V2_DATA_NONE = 0,
@@ -54,8 +58,10 @@ enum trace_v2_data {
 /* what the next event of a slot is encoded against */
 struct trace_slot_state {
 	uint32_t site;
+	uint32_t site_prev;             /* the site before it */
 	uint32_t region;
-	uint64_t next;                  /* end of the last range */
+	uint64_t off;                   /* the last range */
+	uint64_t next;                  /* its end */
 	uint64_t len[MODEL_EV_MAX];     /* the last length of each kind */
 	const uint8_t *data;            /* the last data bytes (in the file) */
 	uint64_t data_len;

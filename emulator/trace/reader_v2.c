@@ -171,7 +171,7 @@ trace_v2_frame(struct trace_reader *r, struct trace_rec *rec,
 			return trace_reader_corrupt(r, "bad padding");
 	uint8_t kind = p[4], flags = p[5];
 	uint16_t type = kind & TRACE_V2_KIND_META ? kind :
-		kind & TRACE_V2_KIND_TYPE;
+		kind & TRACE_V2_KIND_RESERVED ? kind : kind & TRACE_V2_KIND_TYPE;
 	if (!trace_type_known(type))
 		return trace_reader_corrupt(r, "unknown record type %u", kind);
 	*rec = (struct trace_rec){ .file_off = r->pos };

@@ -62,7 +62,7 @@ def walk(trace):
         else:
             blen, q = varint(b, pos + 6)
             total = (q - pos + blen + 3) & ~3
-            kind = b[pos + 4] if b[pos + 4] & 0xe0 else b[pos + 4] & 0x0f
+            kind = b[pos + 4] if b[pos + 4] & 0x20 else b[pos + 4] & 0x0f
         out[kind][0] += 1
         out[kind][1] += total
         pos += total

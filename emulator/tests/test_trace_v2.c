@@ -339,6 +339,45 @@ test_same_data_is_not_written_again(void **state)
 	trace_reader_close(r);
 }
 
+/* a BASE record of a page of zeros is a flag; the reader gives zeros */
+static void
+test_base_page_of_zeros_is_a_flag(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("base.trace");
+	struct trace_writer *w = open_writer(path);
+	static uint8_t page[TRACE_BASE_PAGE];
+	uint64_t body[3] = { 0, 4096, TRACE_BASE_PAGE }; /* region 0 */
+	assert_int_equal(trace_append(w, TRACE_REC_BASE, 3, 0, body,
+			sizeof(body), page, sizeof(page)), 0);
+	page[100] = 7;
+	body[1] = 8192;
+	assert_int_equal(trace_append(w, TRACE_REC_BASE, 3, 0, body,
+			sizeof(body), page, sizeof(page)), 0);
+	assert_int_equal(trace_writer_close(w, 0), 0);
+	struct trace_reader *r;
+	char err[512];
+	assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
+	struct trace_rec rec[3];
+	uint64_t ends[3];
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(trace_next(r, &rec[i]), 1);
+		ends[i] = trace_reader_good_end(r);
+	}
+	assert_true(ends[1] - rec[1].file_off <= 36);
+	assert_true(ends[2] - rec[2].file_off > TRACE_BASE_PAGE);
+	for (int i = 1; i < 3; i++) {
+		assert_int_equal(rec[i].type, TRACE_REC_BASE);
+		assert_int_equal(rec[i].flags, 1);
+		assert_true(rec[i].u.base.off == 4096u * (unsigned)(i));
+		assert_true(rec[i].u.base.len == TRACE_BASE_PAGE);
+	}
+	assert_memory_equal(rec[2].u.base.data, page, TRACE_BASE_PAGE);
+	page[100] = 0;
+	assert_memory_equal(rec[1].u.base.data, page, TRACE_BASE_PAGE);
+	trace_reader_close(r);
+}
+
 /* expect_error -- reading path fails naming off and why */
 static void
 expect_error(const char *path, uint64_t off, const char *why)
@@ -439,6 +478,7 @@ main(void)
 		cmocka_unit_test(test_signal_handler_appends),
 		cmocka_unit_test(test_forked_children_append_at_once),
 		cmocka_unit_test(test_same_data_is_not_written_again),
+		cmocka_unit_test(test_base_page_of_zeros_is_a_flag),
 		cmocka_unit_test(test_corrupt_and_forged_records),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

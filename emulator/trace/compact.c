@@ -8,6 +8,8 @@
 
 #include "compact.h"
 
+const uint8_t trace_zero_page[TRACE_BASE_PAGE];
+
 size_t
 trace_varint_put(uint8_t *p, uint64_t v)
 {
@@ -237,13 +239,14 @@ trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 	*ev = (struct model_event){ .kind = (enum model_ev)type, .tid = e->tid };
 	*why = "truncated fields";
 	uint32_t site = st->site;
-	if ((e->flags & TRACE_V2_F_SITE) && (e->kind & TRACE_V2_KIND_SITE_PREV)) {
+	bool prev = e->kind & TRACE_V2_KIND_SITE_PREV;
+	if ((e->flags & TRACE_V2_F_SITE) && prev) {
 		*why = "bad site mode";
 		return NULL;
 	}
 	if ((e->flags & TRACE_V2_F_SITE) && !get32(&p, end, &site))
 		return NULL;
-	if (e->kind & TRACE_V2_KIND_SITE_PREV)
+	if (prev)
 		site = st->site_prev;
 	if (site != st->site)
 		new_site(st, site);

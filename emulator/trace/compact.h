@@ -27,6 +27,10 @@
 #define TRACE_V2_KIND_SITE_PREV 0x40u
 #define TRACE_V2_KIND_RESERVED 0x80u /* never in an event's */
 
+/* the flags byte of a meta record: version 1's (bit 0: data follow),
+ * and for a BASE record whose page is zeros, bit 1: its bytes left out */
+#define TRACE_V2_META_ZERO 0x02u
+
 /* the flags byte of an event */
 #define TRACE_V2_F_NEW 0x01u         /* declares the slot: tid follows */
 #define TRACE_V2_F_SITE 0x02u        /* the site follows */
@@ -102,6 +106,9 @@ size_t trace_v2_slot_of(struct trace_v2_event *e, const uint8_t *p,
 const uint8_t *trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 		const uint8_t *end, struct trace_slot_state *st,
 		const char **why);
+
+/* TRACE_BASE_PAGE zero bytes: the data of a BASE record left out */
+extern const uint8_t trace_zero_page[TRACE_BASE_PAGE];
 
 /* the seal of a record whose bytes after the seal are p[0..len) */
 uint32_t trace_v2_seal(const uint8_t *p, size_t len);

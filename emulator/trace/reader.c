@@ -232,13 +232,15 @@ trace_next(struct trace_reader *r, struct trace_rec *rec)
 	if (r->ended || r->truncated)
 		return 0;
 	uint32_t len = 0;
-	bool decoded = false; /* a version-2 event's fields */
-	int rc = r->version >= 2 ? trace_v2_frame(r, rec, &len, &decoded) :
+	int decode = TRACE_V2_DECODE_BODY;
+	int rc = r->version >= 2 ? trace_v2_frame(r, rec, &len, &decode) :
 		frame_v1(r, rec, &len);
 	if (rc <= 0)
 		return rc;
-	const char *why = decoded ? trace_decode_event_fields(r->dec, rec) :
-		trace_decode(r->dec, rec);
+	const char *why = decode == TRACE_V2_DECODE_EVENT ?
+		trace_decode_event_fields(r->dec, rec) :
+		decode == TRACE_V2_DECODE_ZERO_BASE ?
+		trace_decode_zero_base(r->dec, rec) : trace_decode(r->dec, rec);
 	if (why != NULL) {
 		snprintf(r->err, sizeof(r->err), "trace %s: invalid %s record "
 				"at offset %llu: %s", r->path,

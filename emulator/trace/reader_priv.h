@@ -40,10 +40,10 @@ int trace_reader_corrupt(struct trace_reader *r, const char *fmt, ...)
 int trace_reader_stop(struct trace_reader *r);
 bool trace_type_known(uint16_t t);
 
-/* the version-2 record at pos into rec (an event's fields decoded when
- * *decoded): 1 with its length in *len, 0 the end, -1 corrupt */
+/* the version-2 record at pos into rec, and what it needs decoded (enum
+ * trace_v2_decode): 1 with its length in *len, 0 the end, -1 corrupt */
 int trace_v2_frame(struct trace_reader *r, struct trace_rec *rec,
-		uint32_t *len, bool *decoded);
+		uint32_t *len, int *decode);
 /* the last version-2 record is a sealed END */
 bool trace_v2_ends_with_end(const struct trace_reader *r);
 /* forgets the slots: the reader rewound */

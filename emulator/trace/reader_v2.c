@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "reader_priv.h"
 
 /* the END record trace_writer_close writes: tid 0, site 0, 8 bytes */
@@ -136,7 +137,7 @@ cut_or(struct trace_reader *r, const char *what, uint64_t left)
 
 int
 trace_v2_frame(struct trace_reader *r, struct trace_rec *rec,
-		uint32_t *len, bool *decoded)
+		uint32_t *len, int *decode)
 {
 	uint64_t left = r->limit - r->pos;
 	const uint8_t *p = r->base + r->pos;
@@ -175,9 +176,16 @@ trace_v2_frame(struct trace_reader *r, struct trace_rec *rec,
 	if (!trace_type_known(type))
 		return trace_reader_corrupt(r, "unknown record type %u", kind);
 	*rec = (struct trace_rec){ .file_off = r->pos };
-	*decoded = !(kind & TRACE_V2_KIND_META);
-	const char *why = *decoded ? event(r, rec, kind, flags, body, end) :
-		meta(rec, kind, flags, body, end);
+	bool ev = !(kind & TRACE_V2_KIND_META);
+	bool zero = !ev && (flags & TRACE_V2_META_ZERO);
+	if (zero && type != TRACE_REC_BASE)
+		return trace_reader_corrupt(r, "a %s record of zeros",
+				trace_rec_name(type));
+	*decode = ev ? TRACE_V2_DECODE_EVENT : zero ?
+		TRACE_V2_DECODE_ZERO_BASE : TRACE_V2_DECODE_BODY;
+	const char *why = ev ? event(r, rec, kind, flags, body, end) :
+		meta(rec, kind, zero ? flags & ~TRACE_V2_META_ZERO : flags,
+		body, end);
 	if (why != NULL)
 		return trace_reader_corrupt(r, "%s", why);
 	*len = total;

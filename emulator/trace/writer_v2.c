@@ -74,11 +74,16 @@ trace_append_v2(struct trace_writer *w, uint16_t type, uint32_t tid,
 		size_t l2)
 {
 	uint8_t fields[10], head[TRACE_V2_HEAD_MAX];
+	uint8_t flags = b2 && l2 ? 1 : 0;
+	if (type == TRACE_REC_BASE && l2 && l2 <= TRACE_BASE_PAGE &&
+			memcmp(b2, trace_zero_page, l2) == 0) {
+		flags |= TRACE_V2_META_ZERO; /* a page of zeros: a flag */
+		l2 = 0;
+	}
 	size_t flen = trace_varint_put(fields, tid);
 	flen += trace_varint_put(fields + flen, site);
 	size_t blen = flen + l1 + l2;
-	size_t hlen = head_of(head, (uint8_t)type, b2 && l2 ? 1 : 0, blen,
-			fields, flen);
+	size_t hlen = head_of(head, (uint8_t)type, flags, blen, fields, flen);
 	size_t total = padded(4 + hlen + l1 + l2);
 	int err;
 	uint8_t *rec = trace_reserve(w, total, &err);

@@ -106,6 +106,7 @@ writer_open(const struct shim_options *opts)
 		.sector_len = opts->sector_len,
 		.clflush_weak = opts->clflush_weak,
 		.program = base ? base + 1 : prog,
+		.version = opts->trace_version,
 	};
 	int ret = trace_writer_open(path, &info, &writer);
 	if (ret != 0)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "compact.h"
 #include "trace.h"
 #if __has_include("symbolize.h")
 #include "symbolize.h"
@@ -123,12 +124,10 @@ below(uint64_t n)
 	return n ? next_rand() % n : 0;
 }
 
-/* reseal -- every record the lengths lead to gets a valid checksum and
- * seal, and the header's data_end the file's length */
+/* reseal_v1 -- version-1 records from pos: valid checksums and seals */
 static void
-reseal(uint8_t *buf, size_t len)
+reseal_v1(uint8_t *buf, size_t len, uint64_t pos)
 {
-	uint64_t pos = TRACE_HEADER_LEN;
 	while (pos + TRACE_REC_HDR_LEN <= len) {
 		struct trace_rec_hdr h;
 		memcpy(&h, buf + pos, sizeof(h));
@@ -142,6 +141,38 @@ reseal(uint8_t *buf, size_t len)
 		memcpy(buf + pos, &h, sizeof(h));
 		pos += h.len;
 	}
+}
+
+/* reseal_v2 -- the same for version-2 records */
+static void
+reseal_v2(uint8_t *buf, size_t len, uint64_t pos)
+{
+	uint64_t blen;
+	size_t vl;
+	while (pos + TRACE_V2_FIXED < len && (vl = trace_varint_get(buf + pos +
+			TRACE_V2_FIXED, buf + len, &blen)) != 0 &&
+			blen < len - pos) {
+		uint64_t total = (TRACE_V2_FIXED + vl + blen + 3) & ~3ull;
+		if (total > len - pos)
+			break;
+		uint32_t seal = trace_v2_seal(buf + pos + 4, total - 4);
+		memcpy(buf + pos, &seal, 4);
+		pos += total;
+	}
+}
+
+/* reseal -- every record the lengths lead to gets a valid checksum and
+ * seal, and the header's data_end the file's length */
+static void
+reseal(uint8_t *buf, size_t len)
+{
+	uint32_t version = 0;
+	if (len >= TRACE_HEADER_LEN)
+		memcpy(&version, buf + offsetof(struct trace_header, version), 4);
+	if (version >= 2)
+		reseal_v2(buf, len, TRACE_HEADER_LEN);
+	else
+		reseal_v1(buf, len, TRACE_HEADER_LEN);
 	uint64_t end = len;
 	if (len >= TRACE_HEADER_LEN)
 		memcpy(buf + offsetof(struct trace_header, data_end), &end, 8);

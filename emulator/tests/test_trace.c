@@ -1,4 +1,5 @@
-/* test_trace.c -- the trace writer and reader: order, cut-offs, corruption */
+/* test_trace.c -- the trace writer and reader: order, cut-offs, corruption
+ * (the frame tests of version 1; those of any version run for both) */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,24 +15,15 @@
 #include <cmocka.h>
 
 #include "trace.h"
+#include "trace_tmpdir.h"
 
-static char dir[256];
-
-static const char *
-tmp_path(const char *name)
-{
-	static char p[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
+static uint32_t version = 1; /* of the traces open_writer writes */
 
 static struct trace_writer *
 open_writer(const char *path)
 {
 	struct trace_writer_info info = { MODEL_DOMAIN_ADR, 64, 512, false,
-		"test" };
+		"test", version };
 	struct trace_writer *w;
 	assert_int_equal(trace_writer_open(path, &info, &w), 0);
 	return w;
@@ -391,25 +383,22 @@ test_killed_writer_leaves_usable_trace(void **state)
 }
 
 static int
-setup(void **state)
+setup_v2(void **state)
 {
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/pmemu-test-trace-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	version = 2;
+	return setup(state);
 }
 
 int
 main(void)
 {
+	const struct CMUnitTest any_version[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_cut_at_every_byte),
+		cmocka_unit_test(test_foreign_file_is_rejected),
+		cmocka_unit_test(test_threads_keep_their_order),
+		cmocka_unit_test(test_killed_writer_leaves_usable_trace),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_cut_at_every_byte),
@@ -421,5 +410,8 @@ main(void)
 		cmocka_unit_test(test_threads_keep_their_order),
 		cmocka_unit_test(test_killed_writer_leaves_usable_trace),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int failed = cmocka_run_group_tests_name("version 1", tests, setup,
+			teardown);
+	return failed + cmocka_run_group_tests_name("version 2", any_version,
+			setup_v2, teardown);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compact.h"
 #include "decode.h"
 
 struct region_len {
@@ -267,19 +268,25 @@ decode_event(struct trace_decoder *d, struct trace_rec *rec)
 	rec->ev = (struct model_event){ .kind = (enum model_ev)rec->type,
 		.tid = rec->tid, .site = rec->site, .region = b.region,
 		.off = b.off, .len = b.len, .data = NULL };
+	if (rec->flags == 1 && b.len > rec->body_len - sizeof(b))
+		return why(d, "%llu data bytes, %u in the record",
+				(unsigned long long)b.len,
+				rec->body_len - (uint32_t)sizeof(b));
+	if (rec->flags == 1)
+		rec->ev.data = rec->body + sizeof(b);
+	return trace_decode_event_fields(d, rec);
+}
+
+const char *
+trace_decode_event_fields(struct trace_decoder *d, struct trace_rec *rec)
+{
 	if (rec->flags & ~1u)
 		return why(d, "unknown flags 0x%x", rec->flags);
-	if (rec->flags & 1) {
-		if (b.len > rec->body_len - sizeof(b))
-			return why(d, "%llu data bytes, %u in the record",
-					(unsigned long long)b.len,
-					rec->body_len - (uint32_t)sizeof(b));
-		rec->ev.data = rec->body + sizeof(b);
-	} else if (rec->type <= MODEL_EV_MOVDIR64B &&
-			b.len > TRACE_UNTRACED_MAX_LEN) {
+	if (!(rec->flags & 1) && rec->type <= MODEL_EV_MOVDIR64B &&
+			rec->ev.len > TRACE_UNTRACED_MAX_LEN) {
 		/* the model keeps a state per line it stores to */
 		return why(d, "a store of %llu bytes without its data, more "
-				"than %u", (unsigned long long)b.len,
+				"than %u", (unsigned long long)rec->ev.len,
 				TRACE_UNTRACED_MAX_LEN);
 	}
 	return event_range(d, &rec->ev);
@@ -374,25 +381,40 @@ decode_module(struct trace_decoder *d, struct trace_rec *rec)
 	return m->path ? NULL : why(d, "path without its NUL");
 }
 
+/* base_fields -- a BASE record's fields; avail data bytes at data */
 static const char *
-decode_base(struct trace_decoder *d, struct trace_rec *rec)
+base_fields(struct trace_decoder *d, struct trace_rec *rec, uint64_t avail,
+		const uint8_t *data)
 {
 	struct trace_base_info *b = &rec->u.base;
 	const char *reason = NULL;
-	if (rec->body_len < 24)
-		return too_short(d, rec, 24);
 	b->region = body_u32(rec, 0);
 	b->off = body_u64(rec, 8);
 	b->len = body_u64(rec, 16);
-	b->data = rec->body + 24;
+	b->data = data;
 	if (existing(d, b->region, &reason) == NULL)
 		return reason;
 	if (b->off % TRACE_BASE_PAGE || b->len > TRACE_BASE_PAGE ||
-			b->len > rec->body_len - 24u ||
-			b->off > TRACE_REGION_MAX_LEN)
+			b->len > avail || b->off > TRACE_REGION_MAX_LEN)
 		return why(d, "page 0x%llx+%llu", (unsigned long long)b->off,
 				(unsigned long long)b->len);
 	return NULL;
+}
+
+static const char *
+decode_base(struct trace_decoder *d, struct trace_rec *rec)
+{
+	if (rec->body_len < 24)
+		return too_short(d, rec, 24);
+	return base_fields(d, rec, rec->body_len - 24u, rec->body + 24);
+}
+
+const char *
+trace_decode_zero_base(struct trace_decoder *d, struct trace_rec *rec)
+{
+	if (rec->body_len < 24)
+		return too_short(d, rec, 24);
+	return base_fields(d, rec, TRACE_BASE_PAGE, trace_zero_page);
 }
 
 /* declare_image -- images join one after the other (shim_join.c: the

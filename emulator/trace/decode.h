@@ -21,4 +21,21 @@ void trace_decoder_delete(struct trace_decoder *d);
  * invalid (a phrase valid until the next call) */
 const char *trace_decode(struct trace_decoder *d, struct trace_rec *rec);
 
+/* checks an event whose rec->ev a version-2 record filled in (its data
+ * within the record): the checks of a version-1 event after its body */
+const char *trace_decode_event_fields(struct trace_decoder *d,
+		struct trace_rec *rec);
+
+/* decodes a version-2 BASE record whose page of zeros was left out (its
+ * body is the 24 bytes before the data): the data are zeros */
+const char *trace_decode_zero_base(struct trace_decoder *d,
+		struct trace_rec *rec);
+
+/* what a version-2 record needs decoded after its frame */
+enum trace_v2_decode {
+	TRACE_V2_DECODE_BODY,   /* its body, as version 1's (trace_decode) */
+	TRACE_V2_DECODE_EVENT,  /* its event's fields, decoded: checked */
+	TRACE_V2_DECODE_ZERO_BASE, /* a BASE record of zeros */
+};
+
 #endif /* PMEMU_TRACE_DECODE_H */

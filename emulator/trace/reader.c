@@ -21,22 +21,7 @@
 #include <sys/stat.h>
 
 #include "decode.h"
-#include "trace.h"
-
-struct trace_reader {
-	const uint8_t *base;
-	uint64_t map_len;
-	uint64_t limit;         /* end of data: min(file size, data_end) */
-	bool cut;               /* the file is shorter than data_end */
-	bool end_at_tail;       /* the last record is a sealed END */
-	struct trace_decoder *dec;
-	uint64_t pos;
-	uint64_t good_end;
-	bool ended;             /* END record seen */
-	bool truncated;
-	char path[1024];
-	char err[1400];
-};
+#include "reader_priv.h"
 
 static int
 reader_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -64,6 +49,8 @@ record_crc(const uint8_t *p, const struct trace_rec_hdr *h)
 static bool
 ends_with_end(const struct trace_reader *r)
 {
+	if (r->version >= 2)
+		return trace_v2_ends_with_end(r);
 	uint32_t len = (TRACE_REC_HDR_LEN + 8 + 7) & ~7u;
 	if (r->limit < TRACE_HEADER_LEN + len)
 		return false;
@@ -104,7 +91,7 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 	const char *why = NULL;
 	if (memcmp(h->magic, TRACE_MAGIC, 8) != 0)
 		why = "not a pmemu trace (bad magic) at offset 0";
-	else if (h->version != TRACE_VERSION)
+	else if (h->version < 1 || h->version > TRACE_VERSION)
 		why = "unsupported trace version at offset 8";
 	else if (h->header_len != TRACE_HEADER_LEN)
 		why = "corrupt header (header length) at offset 12";
@@ -115,9 +102,10 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 	else if (h->data_end != 0 && h->data_end < TRACE_HEADER_LEN)
 		why = "corrupt header (data end) at offset 32";
 	if (why) {
-		const char *hint = h->version != TRACE_VERSION &&
+		const char *hint = (h->version < 1 ||
+			h->version > TRACE_VERSION) &&
 			memcmp(h->magic, TRACE_MAGIC, 8) == 0 ?
-			" (this pmemu reads version 1)" : "";
+			" (this pmemu reads versions 1 and 2)" : "";
 		munmap((void *)base, (size_t)st.st_size);
 		return reader_fail(err, errlen, "trace %s: %s%s", path, why,
 				hint);
@@ -129,6 +117,7 @@ trace_reader_open(const char *path, struct trace_reader **rp, char *err,
 		return reader_fail(err, errlen, "out of memory");
 	}
 	r->base = base;
+	r->version = h->version;
 	r->map_len = (uint64_t)st.st_size;
 	r->limit = h->data_end && h->data_end < r->map_len ? h->data_end :
 		r->map_len;
@@ -149,6 +138,7 @@ trace_rewind(struct trace_reader *r)
 	r->truncated = false;
 	r->err[0] = '\0';
 	trace_decoder_reset(r->dec);
+	trace_v2_slots_reset(r);
 }
 
 const struct trace_header *
@@ -157,33 +147,31 @@ trace_reader_header(const struct trace_reader *r)
 	return (const struct trace_header *)r->base;
 }
 
-static int
-corrupt(struct trace_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-corrupt(struct trace_reader *r, const char *fmt, ...)
+/* the one-line message of a corrupt record, naming file and offset */
+int
+trace_reader_corrupt(struct trace_reader *r, const char *fmt, ...)
 {
 	char what[200];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(r->err, sizeof(r->err), "trace %s: corrupt record at offset %llu: %s",
+	snprintf(r->err, sizeof(r->err),
+			"trace %s: corrupt record at offset %llu: %s",
 			r->path, (unsigned long long)r->pos, what);
 	return -1;
 }
 
-/* stop -- the usable trace ends here: a killed writer's tail */
-static int
-stop(struct trace_reader *r)
+/* the usable trace ends here: a killed writer's tail */
+int
+trace_reader_stop(struct trace_reader *r)
 {
 	r->truncated = true;
 	return 0;
 }
 
-static bool
-type_known(uint16_t t)
+bool
+trace_type_known(uint16_t t)
 {
 	return (t >= 1 && t < MODEL_EV_MAX) ||
 		(t >= TRACE_REC_REGION && t <= TRACE_REC_BASE);
@@ -196,37 +184,36 @@ frame(struct trace_reader *r, struct trace_rec_hdr *h)
 {
 	uint64_t left = r->limit - r->pos;
 	if (left == 0)
-		return stop(r);
+		return trace_reader_stop(r);
 	if (left < TRACE_REC_HDR_LEN)
-		return r->cut ? stop(r) : corrupt(r, "the data ends %llu "
-				"bytes into a record header",
+		return r->cut ? trace_reader_stop(r) : trace_reader_corrupt(r,
+				"the data ends %llu bytes into a record header",
 				(unsigned long long)left);
 	memcpy(h, r->base + r->pos, sizeof(*h));
 	if (h->seal == 0 && !r->end_at_tail)
-		return stop(r); /* reserved but never sealed: killed */
+		return trace_reader_stop(r); /* reserved, never sealed: killed */
 	if (h->seal == 0)
-		return corrupt(r, "never sealed, yet the trace ends with an "
-				"end record");
+		return trace_reader_corrupt(r, "never sealed, yet the trace "
+				"ends with an end record");
 	if (h->seal != TRACE_SEAL)
-		return corrupt(r, "bad seal 0x%08x", h->seal);
+		return trace_reader_corrupt(r, "bad seal 0x%08x", h->seal);
 	if (h->len < TRACE_REC_HDR_LEN || h->len % 8)
-		return corrupt(r, "bad length %u", h->len);
+		return trace_reader_corrupt(r, "bad length %u", h->len);
 	if (h->len > left)
-		return r->cut ? stop(r) : corrupt(r, "bad length %u: past the "
-				"end of the data (%llu bytes left)", h->len,
-				(unsigned long long)left);
+		return r->cut ? trace_reader_stop(r) : trace_reader_corrupt(r,
+				"bad length %u: past the end of the data (%llu "
+				"bytes left)", h->len, (unsigned long long)left);
 	if (record_crc(r->base + r->pos, h) != h->crc)
-		return corrupt(r, "checksum mismatch");
-	if (!type_known(h->type))
-		return corrupt(r, "unknown record type %u", h->type);
+		return trace_reader_corrupt(r, "checksum mismatch");
+	if (!trace_type_known(h->type))
+		return trace_reader_corrupt(r, "unknown record type %u", h->type);
 	return 1;
 }
 
-int
-trace_next(struct trace_reader *r, struct trace_rec *rec)
+/* frame_v1 -- the version-1 record at pos into rec: 1, 0, -1 (frame) */
+static int
+frame_v1(struct trace_reader *r, struct trace_rec *rec, uint32_t *len)
 {
-	if (r->ended || r->truncated)
-		return 0;
 	struct trace_rec_hdr h;
 	int rc = frame(r, &h);
 	if (rc <= 0)
@@ -235,17 +222,35 @@ trace_next(struct trace_reader *r, struct trace_rec *rec)
 		.tid = h.tid, .site = h.site, .file_off = r->pos,
 		.body = r->base + r->pos + TRACE_REC_HDR_LEN,
 		.body_len = h.len - TRACE_REC_HDR_LEN };
-	const char *why = trace_decode(r->dec, rec);
+	*len = h.len;
+	return 1;
+}
+
+int
+trace_next(struct trace_reader *r, struct trace_rec *rec)
+{
+	if (r->ended || r->truncated)
+		return 0;
+	uint32_t len = 0;
+	int decode = TRACE_V2_DECODE_BODY;
+	int rc = r->version >= 2 ? trace_v2_frame(r, rec, &len, &decode) :
+		frame_v1(r, rec, &len);
+	if (rc <= 0)
+		return rc;
+	const char *why = decode == TRACE_V2_DECODE_EVENT ?
+		trace_decode_event_fields(r->dec, rec) :
+		decode == TRACE_V2_DECODE_ZERO_BASE ?
+		trace_decode_zero_base(r->dec, rec) : trace_decode(r->dec, rec);
 	if (why != NULL) {
 		snprintf(r->err, sizeof(r->err), "trace %s: invalid %s record "
 				"at offset %llu: %s", r->path,
-				trace_rec_name(h.type),
+				trace_rec_name(rec->type),
 				(unsigned long long)r->pos, why);
 		return -1;
 	}
-	r->pos += h.len;
+	r->pos += len;
 	r->good_end = r->pos;
-	if (h.type == TRACE_REC_END)
+	if (rec->type == TRACE_REC_END)
 		r->ended = true;
 	return 1;
 }
@@ -275,6 +280,7 @@ trace_reader_close(struct trace_reader *r)
 		return;
 	munmap((void *)r->base, r->map_len);
 	trace_decoder_delete(r->dec);
+	free(r->slots);
 	free(r);
 }
 

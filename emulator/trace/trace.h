@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define TRACE_MAGIC "PMEMUTRC"
-#define TRACE_VERSION 1u
+#define TRACE_VERSION 2u      /* written by default; 1 still read */
 #define TRACE_HEADER_LEN 128u
 #define TRACE_REC_HDR_LEN 24u
 
@@ -82,14 +82,15 @@ struct trace_header {
 	uint64_t data_end;      /* writer's reservation cursor (bytes used) */
 	uint64_t created_ns;    /* CLOCK_REALTIME at open */
 	uint32_t pid;           /* process that opened it */
-	uint32_t reserved0;
+	uint32_t slots;         /* version 2: thread slots handed out */
 	char program[80];       /* basename of the traced program */
 };
 #define TRACE_F_CLFLUSH_WEAK 1u
 #define TRACE_F_INCOMPLETE 2u   /* the writer ran out of space: records
                                    stop early (docs/trace-format.md) */
 
-/* Every record starts with this; len covers header + body, 8-aligned. */
+/* Version 1: every record starts with this; len covers header + body,
+ * 8-aligned. (Version 2: docs/trace-format.md, compact.h.) */
 struct trace_rec_hdr {
 	uint32_t len;
 	uint16_t type;
@@ -117,6 +118,7 @@ struct trace_writer_info {
 	uint32_t sector_len;
 	bool clflush_weak;
 	const char *program;
+	uint32_t version;       /* 1 or 2; 0: TRACE_VERSION */
 };
 /* opens (creates, truncates) path; 0 or -errno */
 int trace_writer_open(const char *path, const struct trace_writer_info *info,
@@ -141,6 +143,20 @@ int trace_file_trim(const char *path);
 bool trace_file_incomplete(const char *path);
 
 /* ---- reader ---- */
+
+/* a meta record of a trace being written: trace_scan_meta calls seen
+ * for each sealed one (types TRACE_REC_REGION and up) of the records at
+ * base up to data_end (the header's, mapped by the caller) */
+struct trace_scan_rec {
+	bool sealed;
+	uint16_t type;
+	const uint8_t *body;
+	uint32_t body_len;
+};
+void trace_scan_meta(const uint8_t *base, uint64_t data_end,
+		uint32_t version,
+		void (*seen)(void *ctx, const struct trace_scan_rec *sr),
+		void *ctx);
 
 /*
  * Limits the reader enforces (docs/trace-format.md, "Validation"): a

@@ -23,18 +23,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "trace.h"
+#include "writer_priv.h"
 
 #define TRACE_MAP_LEN (64ull << 30) /* sparse: costs what is written */
 #define TRACE_ALLOC_CHUNK (256ull << 10)
-
-struct trace_writer {
-	int fd;
-	pid_t owner;            /* the opener trims and closes the file */
-	uint8_t *base;
-	struct trace_header *hdr;
-	uint64_t alloc_end;     /* file bytes known to be allocated */
-};
 
 /*
  * alloc_to -- the file's blocks under [0, end) exist, so that writing
@@ -72,6 +64,8 @@ int
 trace_writer_open(const char *path, const struct trace_writer_info *info,
 		struct trace_writer **wp)
 {
+	if (info->version > TRACE_VERSION)
+		return -EINVAL;
 	/* never through a link planted at the name (docs/shim.md, Files) */
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
 			O_CLOEXEC, 0644);
@@ -99,7 +93,9 @@ trace_writer_open(const char *path, const struct trace_writer_info *info,
 		close(fd);
 		return -ENOMEM;
 	}
+	trace_writer_slots_init();
 	w->fd = fd;
+	w->version = info->version ? info->version : TRACE_VERSION;
 	w->alloc_end = first.alloc_end;
 	w->owner = getpid();
 	w->base = base;
@@ -108,7 +104,7 @@ trace_writer_open(const char *path, const struct trace_writer_info *info,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct trace_header *h = w->hdr;
 	memcpy(h->magic, TRACE_MAGIC, 8);
-	h->version = TRACE_VERSION;
+	h->version = w->version;
 	h->header_len = TRACE_HEADER_LEN;
 	h->domain = info->domain;
 	h->line_len = info->line_len;
@@ -133,7 +129,8 @@ trace_writer_join(const char *path, bool owner, struct trace_writer **wp)
 	struct stat st;
 	int err = 0;
 	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-			memcmp(h.magic, TRACE_MAGIC, 8) != 0)
+			memcmp(h.magic, TRACE_MAGIC, 8) != 0 ||
+			h.version < 1 || h.version > TRACE_VERSION)
 		err = -EINVAL;
 	/* the opener may have trimmed it already (it ended first) */
 	else if (fstat(fd, &st) != 0 || ((uint64_t)st.st_size < TRACE_MAP_LEN &&
@@ -150,7 +147,9 @@ trace_writer_join(const char *path, bool owner, struct trace_writer **wp)
 		close(fd);
 		return err;
 	}
+	trace_writer_slots_init();
 	w->fd = fd;
+	w->version = h.version;
 	w->owner = owner ? getpid() : 0; /* the owner ends and trims it */
 	w->base = base;
 	w->hdr = base;
@@ -158,25 +157,41 @@ trace_writer_join(const char *path, bool owner, struct trace_writer **wp)
 	return 0;
 }
 
+uint8_t *
+trace_reserve(struct trace_writer *w, uint64_t len, int *err)
+{
+	*err = 0;
+	if (len > UINT32_MAX) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	if (__atomic_load_n(&w->hdr->flags, __ATOMIC_ACQUIRE) &
+			TRACE_F_INCOMPLETE) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	uint64_t pos = __atomic_fetch_add(&w->hdr->data_end, len,
+			__ATOMIC_ACQ_REL);
+	if (pos + len > TRACE_MAP_LEN)
+		*err = incomplete(w, -ENOSPC);
+	else if ((*err = alloc_to(w, pos + len)) != 0)
+		*err = incomplete(w, *err); /* the reader stops at this
+		                               unwritten record */
+	return *err ? NULL : w->base + pos;
+}
+
 int
 trace_append(struct trace_writer *w, uint16_t type, uint32_t tid,
 		uint32_t site, const void *b1, size_t l1, const void *b2,
 		size_t l2)
 {
+	if (w->version >= 2)
+		return trace_append_v2(w, type, tid, site, b1, l1, b2, l2);
 	uint64_t len = (TRACE_REC_HDR_LEN + l1 + l2 + 7) & ~7ull;
-	if (len > UINT32_MAX)
-		return -E2BIG;
-	if (__atomic_load_n(&w->hdr->flags, __ATOMIC_ACQUIRE) &
-			TRACE_F_INCOMPLETE)
-		return -ENOSPC;
-	uint64_t pos = __atomic_fetch_add(&w->hdr->data_end, len,
-			__ATOMIC_ACQ_REL);
-	if (pos + len > TRACE_MAP_LEN)
-		return incomplete(w, -ENOSPC);
-	int err = alloc_to(w, pos + len);
-	if (err != 0) /* the reader stops at this unwritten record */
-		return incomplete(w, err);
-	uint8_t *rec = w->base + pos;
+	int err;
+	uint8_t *rec = trace_reserve(w, len, &err);
+	if (rec == NULL)
+		return err;
 	struct trace_rec_hdr *rh = (struct trace_rec_hdr *)rec;
 	rh->len = (uint32_t)len;
 	rh->type = type;
@@ -199,6 +214,8 @@ trace_append(struct trace_writer *w, uint16_t type, uint32_t tid,
 int
 trace_append_event(struct trace_writer *w, const struct model_event *ev)
 {
+	if (w->version >= 2)
+		return trace_append_event_v2(w, ev);
 	struct trace_ev_body b = { ev->region, 0, ev->off, ev->len };
 	size_t dlen = ev->data ? (size_t)ev->len : 0;
 	return trace_append(w, (uint16_t)ev->kind, ev->tid, ev->site, &b,

@@ -154,6 +154,16 @@ parse_trace(const char *v, struct shim_options *o)
 }
 
 static int
+parse_trace_version(const char *v, struct shim_options *o)
+{
+	unsigned long n;
+	if (parse_decimal(v, 1, 2, &n) != 0)
+		return -1;
+	o->trace_version = (uint32_t)n;
+	return 0;
+}
+
+static int
 parse_tmpdir(const char *v, struct shim_options *o)
 {
 	o->tmpdir = v;
@@ -257,6 +267,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_QUIET", "--quiet", "0 or 1", parse_quiet },
 	{ "PMEMU_REPORT", NULL, "an absolute file path", parse_report },
 	{ "PMEMU_TRACE", NULL, "an absolute file path", parse_trace },
+	{ "PMEMU_TRACE_VERSION", NULL, "1 or 2", parse_trace_version },
 	{ "PMEMU_TMPDIR", NULL, "an absolute directory path", parse_tmpdir },
 	{ "PMEMU_ROOT_PID", NULL, "a process id", parse_root_pid },
 	{ "PMEMU_SESSION_FD", NULL, "the run's table of views (shim_session.c)",

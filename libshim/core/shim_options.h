@@ -28,6 +28,8 @@ struct shim_options {
 				    * namespace (PMDK's SDS, bad blocks) */
 	const char *report_path;   /* PMEMU_REPORT: findings file for run */
 	const char *trace_path;    /* PMEMU_TRACE: trace of pmemu record */
+	uint32_t trace_version;    /* PMEMU_TRACE_VERSION: 1 or 2; 0 the
+	                              default (TRACE_VERSION) */
 	const char *tmpdir;        /* PMEMU_TMPDIR: view files, /dev/shm */
 	long root_pid;             /* PMEMU_ROOT_PID: first shim process, 0 */
 	bool store_log_off;        /* PMEMU_STORE_LOG=0: each plugin store

@@ -12,7 +12,6 @@
  * its region id, so the explorer sees one region per file across exec.
  */
 #include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -25,23 +24,24 @@
 #include "shim_site.h"
 
 #define INSTANCE_MAX 255u /* explorer: site ids below 1 << 24 */
-#define LEN_SPINS 100000  /* a record reserved, its length not yet set */
 
 struct scan {
 	uint32_t instance;      /* the highest index of an earlier join */
 };
 
-/* rec_seen -- one sealed record of the trace */
+/* rec_seen -- one sealed meta record of the trace */
 static void
-rec_seen(struct scan *sc, const struct trace_rec_hdr *rh, const uint8_t *b,
-		uint32_t blen)
+rec_seen(void *ctx, const struct trace_scan_rec *sr)
 {
-	if (rh->type == TRACE_REC_PROCESS && blen >= 12) {
+	struct scan *sc = ctx;
+	const uint8_t *b = sr->body;
+	uint32_t blen = sr->body_len;
+	if (sr->type == TRACE_REC_PROCESS && blen >= 12) {
 		uint32_t idx;
 		memcpy(&idx, b + 8, 4);
 		if (idx > sc->instance)
 			sc->instance = idx;
-	} else if (rh->type == TRACE_REC_REGION && blen > 24) {
+	} else if (sr->type == TRACE_REC_REGION && blen > 24) {
 		uint32_t id;
 		memcpy(&id, b, 4);
 		const char *path = (const char *)b + 24;
@@ -61,21 +61,7 @@ scan_trace(int fd, struct scan *sc)
 	uint8_t *base = REAL(mmap)(NULL, h.data_end, PROT_READ, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		return;
-	for (uint64_t off = h.header_len; off + TRACE_REC_HDR_LEN <=
-			h.data_end;) {
-		const struct trace_rec_hdr *rh = (const void *)(base + off);
-		uint32_t len = __atomic_load_n(&rh->len, __ATOMIC_ACQUIRE);
-		for (int i = 0; len == 0 && i < LEN_SPINS; i++) {
-			sched_yield();
-			len = __atomic_load_n(&rh->len, __ATOMIC_ACQUIRE);
-		}
-		if (len < TRACE_REC_HDR_LEN || off + len > h.data_end)
-			break;
-		if (__atomic_load_n(&rh->seal, __ATOMIC_ACQUIRE) == TRACE_SEAL)
-			rec_seen(sc, rh, base + off + TRACE_REC_HDR_LEN,
-				len - TRACE_REC_HDR_LEN);
-		off += len;
-	}
+	trace_scan_meta(base, h.data_end, h.version, rec_seen, sc);
 	REAL(munmap)(base, h.data_end);
 }
 

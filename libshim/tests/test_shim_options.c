@@ -32,6 +32,7 @@ test_defaults(void **state)
 	assert_false(o.clflush_weak);
 	assert_int_equal(o.error_exitcode, -1);
 	assert_string_equal(o.tmpdir, "/dev/shm");
+	assert_int_equal(o.trace_version, 0); /* the writer's default */
 }
 
 static void
@@ -42,7 +43,7 @@ test_every_option(void **state)
 		"PMEMU_LINE=256", "PMEMU_CLFLUSH=weak", "PMEMU_SECTOR=4096",
 		"PMEMU_ERROR_EXITCODE=7", "PMEMU_LOG_FILE=log",
 		"PMEMU_QUIET=1", "PMEMU_TRACE=/t", "PMEMU_TMPDIR=/tmp",
-		"PMEMU_STATE=3", NULL };
+		"PMEMU_STATE=3", "PMEMU_TRACE_VERSION=1", NULL };
 	struct shim_options o;
 	char err[256];
 	assert_int_equal(parse(env, &o, err), 0);
@@ -54,6 +55,7 @@ test_every_option(void **state)
 	assert_int_equal(o.error_exitcode, 7);
 	assert_true(o.quiet);
 	assert_string_equal(o.trace_path, "/t");
+	assert_int_equal(o.trace_version, 1);
 	assert_string_equal(o.tmpdir, "/tmp");
 }
 
@@ -86,6 +88,8 @@ test_malformed_values(void **state)
 	reject("PMEMU_QUIET=yes", "0 or 1");
 	reject("PMEMU_PMEM_DIR=relative/dir", "absolute");
 	reject("PMEMU_REPORT=rel", "PMEMU_REPORT");
+	reject("PMEMU_TRACE_VERSION=3", "1 or 2");
+	reject("PMEMU_TRACE_VERSION=", "PMEMU_TRACE_VERSION");
 }
 
 /* latency -- the flush and fence costs PMEMU_LATENCY=v sets */

@@ -17,6 +17,10 @@ import pytest
 
 from test_shim_run import PROGS, clean_env
 
+# threads_page's rounds: a trace of about 4 MiB (version 2; 9 in version
+# 1), twice the file system
+REPEATS = "1000"
+
 
 @pytest.fixture
 def small_fs(tmp_path):
@@ -40,7 +44,7 @@ def test_record_keeps_the_program_running(pmemu_bin, tmp_path, small_fs):
     pm.mkdir()
     res = pmemu(pmemu_bin, "record", "-o", small_fs / "t.trace",
                 "--pmem-dir", pm, "--", PROGS / "threads_page", pm / "pool",
-                "300")
+                REPEATS)
     assert res.returncode == 2, res.stderr
     assert res.stdout == "done\n", "the program did not run to its end"
     assert res.stderr.splitlines()[-1] == (
@@ -52,7 +56,7 @@ def test_explore_with_a_full_tmpdir_records(pmemu_bin, tmp_path, small_fs):
     pm = tmp_path / "pmem"
     pm.mkdir()
     res = pmemu(pmemu_bin, "explore", "--pmem-dir", pm, "--check", "true",
-                "--", PROGS / "threads_page", pm / "pool", "300",
+                "--", PROGS / "threads_page", pm / "pool", REPEATS,
                 TMPDIR=str(small_fs))
     assert res.returncode == 2, res.stderr
     assert f"incomplete: no space left on {small_fs}" in res.stderr

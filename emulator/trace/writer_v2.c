@@ -1,0 +1,186 @@
+/*
+ * writer_v2.c -- appending version-2 records (docs/trace-format.md,
+ * "Version 2"): one compact record per version-1 record, reserved with
+ * one atomic add as version 1 does, so the interleaving of threads and
+ * processes is the same; an event is encoded against its thread's slot
+ * (the site, region and length it repeats, the offset as a delta), so an
+ * event of a store-flush-fence loop takes 8 bytes besides its data.
+ *
+ * A slot is a process's: a forked child starts a new generation and takes
+ * new slots, as does a thread whose table entry another tid took. An
+ * append that cannot have its slot (another thread or a signal handler of
+ * the same thread is using it) writes a record without one (slot 0),
+ * which every field is in: never a delta the reader could apply to the
+ * wrong state.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "writer_priv.h"
+
+static uint32_t fork_gen = 1;   /* 0 is no entry's */
+static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
+
+static void
+forked_child(void)
+{
+	fork_gen++;
+}
+
+static void
+register_fork(void)
+{
+	(void)pthread_atfork(NULL, NULL, forked_child);
+}
+
+void
+trace_writer_slots_init(void)
+{
+	(void)pthread_once(&slots_once, register_fork);
+}
+
+/* finish -- kind, flags, the body length and the head at rec; then the
+ * seal over all of it (pad zeroed), stored last */
+static void
+finish(uint8_t *rec, size_t total, const uint8_t *head, size_t hlen)
+{
+	memcpy(rec + 4, head, hlen);
+	uint32_t seal = trace_v2_seal(rec + 4, total - 4);
+	__atomic_store_n((uint32_t *)rec, seal, __ATOMIC_RELEASE);
+}
+
+/* head_of -- kind, flags, varint blen, then the fields: its length */
+static size_t
+head_of(uint8_t *head, uint8_t kind, uint8_t flags, size_t blen,
+		const uint8_t *fields, size_t flen)
+{
+	head[0] = kind;
+	head[1] = flags;
+	size_t n = 2 + trace_varint_put(head + 2, blen);
+	memcpy(head + n, fields, flen);
+	return n + flen;
+}
+
+static size_t
+padded(size_t len)
+{
+	return (len + 3) & ~(size_t)3;
+}
+
+int
+trace_append_v2(struct trace_writer *w, uint16_t type, uint32_t tid,
+		uint32_t site, const void *b1, size_t l1, const void *b2,
+		size_t l2)
+{
+	uint8_t fields[10], head[TRACE_V2_HEAD_MAX];
+	uint8_t flags = b2 && l2 ? 1 : 0;
+	if (type == TRACE_REC_BASE && l2 && l2 <= TRACE_BASE_PAGE &&
+			memcmp(b2, trace_zero_page, l2) == 0) {
+		flags |= TRACE_V2_META_ZERO; /* a page of zeros: a flag */
+		l2 = 0;
+	}
+	size_t flen = trace_varint_put(fields, tid);
+	flen += trace_varint_put(fields + flen, site);
+	size_t blen = flen + l1 + l2;
+	size_t hlen = head_of(head, (uint8_t)type, flags, blen, fields, flen);
+	size_t total = padded(4 + hlen + l1 + l2);
+	int err;
+	uint8_t *rec = trace_reserve(w, total, &err);
+	if (rec == NULL)
+		return err;
+	uint8_t *p = rec + 4 + hlen;
+	if (l1)
+		memcpy(p, b1, l1);
+	if (l2)
+		memcpy(p + l1, b2, l2);
+	memset(p + l1 + l2, 0, total - 4 - hlen - l1 - l2);
+	finish(rec, total, head, hlen);
+	return 0;
+}
+
+/* entry_of -- tid's entry, taken (busy), or NULL: in use */
+static struct trace_slot_entry *
+entry_of(struct trace_writer *w, uint32_t tid, uint32_t token)
+{
+	struct trace_slot_entry *e = &w->slots[(tid * 2654435761u) >> 24];
+	uint32_t cur = __atomic_load_n(&e->busy, __ATOMIC_RELAXED);
+	if (cur == token || !__atomic_compare_exchange_n(&e->busy, &cur,
+			token, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return NULL;
+	return e;
+}
+
+/* new_slot -- the next slot of the trace, or 0: none left */
+static uint32_t
+new_slot(struct trace_writer *w)
+{
+	if (__atomic_load_n(&w->hdr->slots, __ATOMIC_RELAXED) >=
+			TRACE_V2_SLOTS_MAX - 1)
+		return 0;
+	uint32_t s = __atomic_add_fetch(&w->hdr->slots, 1, __ATOMIC_RELAXED);
+	return s < TRACE_V2_SLOTS_MAX ? s : 0;
+}
+
+/* same_data -- ev's data are the slot's last data bytes */
+static bool
+same_data(const struct model_event *ev, const struct trace_slot_state *st)
+{
+	return ev->data != NULL && st->data != NULL &&
+		st->data_len == ev->len && memcmp(ev->data, st->data,
+		(size_t)ev->len) == 0;
+}
+
+/* write_event -- e against st (slot 0: a zero state); st updated when 0 */
+static int
+write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
+		struct trace_slot_state *st)
+{
+	uint8_t fields[TRACE_V2_FIELDS_MAX], head[TRACE_V2_HEAD_MAX];
+	bool same = e->slot != 0 && !declare && same_data(&e->ev, st);
+	size_t flen = trace_v2_encode(e, declare, same, st, fields);
+	size_t dlen = e->ev.data != NULL && !same ? (size_t)e->ev.len : 0;
+	if (e->ev.data != NULL && e->ev.len > UINT32_MAX)
+		return -E2BIG;
+	size_t hlen = head_of(head, e->kind, e->flags, flen + dlen, fields,
+			flen);
+	size_t total = padded(4 + hlen + dlen);
+	int err;
+	uint8_t *rec = trace_reserve(w, total, &err);
+	if (rec == NULL)
+		return err;
+	uint8_t *data = rec + 4 + hlen;
+	if (dlen) {
+		memcpy(data, e->ev.data, dlen);
+		st->data = data; /* the next same data names these bytes */
+		st->data_len = dlen;
+	}
+	memset(data + dlen, 0, total - 4 - hlen - dlen);
+	finish(rec, total, head, hlen);
+	return 0;
+}
+
+int
+trace_append_event_v2(struct trace_writer *w, const struct model_event *ev)
+{
+	struct trace_v2_event e = { .tid = ev->tid, .ev = *ev };
+	uint32_t gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+	struct trace_slot_entry *en = entry_of(w, ev->tid, gen);
+	struct trace_slot_state st;
+	if (en == NULL) {
+		e.slot = 0;
+		return write_event(w, &e, false, &st);
+	}
+	bool declare = en->gen != gen || en->tid != ev->tid || en->slot == 0;
+	e.slot = declare ? new_slot(w) : en->slot;
+	st = en->st;
+	int err = write_event(w, &e, declare && e.slot != 0, &st);
+	if (err == 0 && e.slot != 0) {
+		*en = (struct trace_slot_entry){ .busy = gen, .gen = gen,
+			.tid = ev->tid, .slot = e.slot, .st = st };
+	} else if (declare) {
+		en->gen = 0; /* not declared: the next event declares again */
+	}
+	__atomic_store_n(&en->busy, 0, __ATOMIC_RELEASE);
+	return err;
+}

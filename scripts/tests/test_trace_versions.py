@@ -1,0 +1,167 @@
+"""test_trace_versions.py -- the same programs recorded with trace format
+version 1 and version 2 (PMEMU_TRACE_VERSION) give the same records, one
+for one, and `pmemu explore` the same results (docs/trace-format.md)."""
+import collections
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BUILD, SOURCE
+
+PMEMU = os.environ.get("PMEMU") or str(BUILD / "bin" / "pmemu")
+SHIM = BUILD / "shim-progs"
+RAW = BUILD / "raw-progs"
+# what differs from run to run whatever the format: the file offset that
+# starts each line, pids and tids, where modules were loaded
+RUN_FIELDS = re.compile(r"\b(pid|ppid|tid|base)=\S+")
+# the first bytes of the image decide a check's verdict: a check whose
+# verdicts differ from state to state, the same for the same image
+HASH_CHECK = ("python3 -c \"import hashlib,sys; p=sys.argv[1]; "
+              "sys.exit(hashlib.sha1(open(p,'rb').read()).digest()[0] & 1)\""
+              " {pmem}")
+
+
+def record(tmp_path, version, argv):
+    """`pmemu record` of argv ({pm}: the pmem dir, the same path for every
+    version) with PMEMU_TRACE_VERSION=version: the trace's path"""
+    pm = tmp_path / "pm"
+    shutil.rmtree(pm, ignore_errors=True)
+    pm.mkdir()
+    trace = tmp_path / f"v{version}.trace"
+    env = dict(os.environ, PMEMU_TRACE_VERSION=str(version))
+    r = subprocess.run([PMEMU, "record", "-o", str(trace), "--pmem-dir",
+                        str(pm), "--", *[a.replace("{pm}", str(pm))
+                                         for a in argv]],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    with open(trace, "rb") as f:
+        head = f.read(12)
+    assert int.from_bytes(head[8:12], "little") == version
+    return trace
+
+
+def records(trace, keep_data=True):
+    """trace-dump's records without their offsets: [(tid, text)], the
+    tids numbered by first appearance"""
+    r = subprocess.run([PMEMU, "trace-dump", str(trace)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    tids, out = {}, []
+    for line in r.stdout.splitlines()[1:]:
+        rec = line.split(None, 1)[1]
+        m = re.search(r"\btid=(\d+)", rec)
+        tid = tids.setdefault(m.group(1), len(tids)) if m else None
+        if not keep_data:
+            rec = re.sub(r"\bdata=\S+", "", rec)
+        out.append((tid, RUN_FIELDS.sub("", rec)))
+    return out
+
+
+def unordered(recs):
+    """the records as a multiset: which thread stored a line the page
+    protection saw is the scheduler's, as are the sites' and modules'
+    numbers (the order threads reach them)"""
+    return collections.Counter(
+        re.sub(r"\bsite=\d+ ", "", text) for _, text in recs
+        if not text.startswith(("module", "site")))
+
+
+def explore(tmp_path, trace, check):
+    """`pmemu explore --trace` with check: its report without the paths"""
+    report = tmp_path / (trace.stem + ".json")
+    r = subprocess.run([PMEMU, "explore", "--trace", str(trace), "--check",
+                        check, "--json", str(report)],
+                       capture_output=True, text=True)
+    assert r.returncode in (0, 1), r.stderr
+    rep = json.loads(report.read_text())
+    rep.pop("trace")
+    return rep, r.returncode
+
+
+def bench_store(tmp_path, flags, plugin=False):
+    """scripts/bench/bench_store.c built with flags (and the plugin)"""
+    exe = tmp_path / ("bench_store" + "".join(flags) + ("-p" if plugin
+                                                        else ""))
+    cmd = ["gcc", "-O2", "-g", "-I", str(SOURCE / "scripts" / "bench"),
+           *flags, "-o", str(exe), str(SOURCE / "scripts" / "bench" /
+                                       "bench_store.c"), "-lpmem"]
+    if plugin:
+        cmd[1:1] = [f"-fplugin={BUILD / 'lib' / 'pmemu-gcc.so'}", "-I",
+                    str(SOURCE / "include")]
+    subprocess.run(cmd, check=True)
+    return str(exe)
+
+
+# deterministic programs: every record equal, in order, and explore's
+# report equal under a check that passes some images and fails others
+ORDERED = {
+    "raw": [str(RAW / "raw_clwb_buggy"), "{pm}/f"],
+    "raw-plugin": [str(RAW / "raw_clwb_plugin_ok"), "{pm}/f"],
+    "libpmem": [str(SHIM / "libpmem_listing34_ok"), "{pm}/f"],
+    "fork": [str(SHIM / "fork_child_ok"), "{pm}/f"],
+    "exec": [str(SHIM / "exec_self_ok"), "{pm}/pool"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDERED))
+def test_ordered_programs_same_records_and_results(tmp_path, name):
+    argv = ORDERED[name]
+    if not os.path.exists(argv[0]):
+        pytest.skip(f"{argv[0]} not built")
+    v1 = record(tmp_path, 1, argv)
+    v2 = record(tmp_path, 2, argv)
+    r1, r2 = records(v1), records(v2)
+    assert len(r1) > 5
+    assert r1 == r2
+    assert explore(tmp_path, v1, HASH_CHECK) == explore(tmp_path, v2,
+                                                        HASH_CHECK)
+
+
+@pytest.mark.parametrize("flags", [["-DBENCH_RAW", "-mclwb"], []],
+                         ids=["raw", "libpmem"])
+def test_store_loop_same_records_smaller_trace(tmp_path, flags):
+    """a store-flush-fence loop of 1 MiB: the same 80000-odd records in
+    fewer than half the bytes"""
+    argv = [bench_store(tmp_path, flags), "{pm}/pool", "1", "1"]
+    v1 = record(tmp_path, 1, argv)
+    v2 = record(tmp_path, 2, argv)
+    assert records(v1) == records(v2)
+    assert os.path.getsize(v2) * 2 < os.path.getsize(v1)
+
+
+def test_libpmemobj_same_records_and_counts(tmp_path):
+    """a transaction's pool has a random uuid: equal but for data bytes"""
+    argv = [str(SHIM / "libpmemobj_tx_ok"), "{pm}/pool"]
+    v1 = record(tmp_path, 1, argv)
+    v2 = record(tmp_path, 2, argv)
+    assert records(v1, keep_data=False) == records(v2, keep_data=False)
+    (e1, c1), (e2, c2) = explore(tmp_path, v1, "true"), \
+        explore(tmp_path, v2, "true")
+    assert (e1["counts"], c1) == (e2["counts"], c2)
+
+
+def test_threads_same_records(tmp_path):
+    """eight threads in rounds: their interleaving is the scheduler's, the
+    records are the same"""
+    argv = [str(SHIM / "threads_page"), "{pm}/f", "3"]
+    v1 = record(tmp_path, 1, argv)
+    v2 = record(tmp_path, 2, argv)
+    r1, r2 = records(v1), records(v2)
+    assert len({tid for tid, _ in r2}) >= 8
+    assert len(r1) == len(r2)
+    assert unordered(r1) == unordered(r2)
+
+
+def test_trace_version_malformed_stops_the_program(tmp_path):
+    env = dict(os.environ, PMEMU_TRACE_VERSION="3")
+    r = subprocess.run([PMEMU, "record", "-o", str(tmp_path / "t"),
+                        "--pmem-dir", str(tmp_path), "--", "true"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode != 0
+    lines = [x for x in r.stderr.splitlines() if "PMEMU_TRACE_VERSION" in x]
+    assert len(lines) == 1 and "1 or 2" in lines[0], r.stderr
+

@@ -38,6 +38,12 @@ thread_get(struct model *m, uint32_t tid)
 	return thread_find(m, tid);
 }
 
+uint32_t
+model_thread(struct model *m, uint32_t tid)
+{
+	return thread_get(m, tid);
+}
+
 /* ---- write-backs ---- */
 
 static uint32_t
@@ -237,7 +243,7 @@ do_snapshot(struct model *m, const struct region *r,
 /* ---- flushes ---- */
 
 /* line_write_back -- T writes line li back if anything is not durable */
-static bool
+bool
 line_write_back(struct model *m, uint32_t li, uint32_t ti,
 		const struct model_event *ev, bool strong)
 {

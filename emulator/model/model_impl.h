@@ -274,6 +274,12 @@ struct finding_slot *finding_add(struct model *m,
 void findings_free(struct model *m);
 
 /* model.c */
+/* the index of thread tid's state, made if new */
+uint32_t model_thread(struct model *m, uint32_t tid);
+/* line_write_back -- thread index ti flushes line li (ev: the flush, its
+ * site and tid); whether the line was dirty */
+bool line_write_back(struct model *m, uint32_t li, uint32_t ti,
+		const struct model_event *ev, bool strong);
 static inline const struct region *
 model_region(const struct model *m, uint32_t id)
 {

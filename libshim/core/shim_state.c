@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "shim_batch.h"
 #include "shim_core.h"
 #include "shim_intercept.h"
 
@@ -31,6 +32,8 @@ static void (*before_event_hook)(const struct model_event *ev);
 static void (*event_hook)(const struct model_event *ev);
 /* the store log's entries become events before any other (docs/shim.md) */
 static void (*drain_hook)(void);
+/* whether before_event_hook and event_hook would do nothing now */
+static bool (*quiet_hook)(void);
 
 void
 shim_state_start(const struct shim_options *o)
@@ -63,6 +66,12 @@ shim_state_set_hooks(void (*on_lock)(void),
 }
 
 void
+shim_state_set_quiet(bool (*quiet)(void))
+{
+	quiet_hook = quiet;
+}
+
+void
 shim_state_set_drain(void (*drain)(void))
 {
 	drain_hook = drain;
@@ -92,6 +101,8 @@ shim_opts(void)
 struct model *
 shim_model(void)
 {
+	if (shim_batch_on && shim_batch_held(shim_tid()))
+		shim_batch_spill(model); /* whoever looks sees every event */
 	return model;
 }
 
@@ -140,6 +151,8 @@ shim_unlock(void)
 void
 shim_emit_locked(const struct model_event *ev)
 {
+	if (shim_batch_on && shim_batch_take(model, ev))
+		return;
 	if (before_event_hook != NULL) /* another process's store it flushes */
 		before_event_hook(ev);
 	if (model != NULL)
@@ -156,12 +169,49 @@ shim_emit_stores_locked(const struct model_event *ev, uint32_t count)
 	if (trace_events)
 		shim_fatal("internal: %u stores merged into one traced event",
 				count);
+	if (shim_batch_on)
+		shim_batch_spill(model);
 	if (before_event_hook != NULL)
 		before_event_hook(ev);
 	if (model != NULL)
 		(void)model_apply_stores(model, ev, count);
 	if (event_hook != NULL)
 		event_hook(ev);
+}
+
+bool
+shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
+		unsigned line_shift)
+{
+	if (model == NULL || trace_events || quiet_hook == NULL ||
+			!quiet_hook())
+		return false;
+	return shim_batch_begin(shim_tid(), region, off, len, line_shift);
+}
+
+void
+shim_emit_batch_end(void)
+{
+	if (shim_batch_on)
+		shim_batch_spill(model);
+}
+
+void
+shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site)
+{
+	if (shim_batch_on && shim_batch_site_exact(region, off, site))
+		return;
+	if (model != NULL)
+		model_store_site_exact(model, region, off, site);
+}
+
+void
+shim_emit_model_only(const struct model_event *ev)
+{
+	if (shim_batch_on && shim_batch_take(model, ev))
+		return;
+	if (model != NULL)
+		(void)model_apply(model, ev);
 }
 
 void

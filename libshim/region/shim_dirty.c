@@ -225,12 +225,10 @@ static void
 same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
 		uint32_t site)
 {
-	if (shim_model() == NULL)
-		return;
 	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
 		.site = site, .region = m->region->id,
 		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
-	(void)model_apply(shim_model(), &ev);
+	shim_emit_model_only(&ev);
 }
 
 /*

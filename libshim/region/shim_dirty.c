@@ -269,27 +269,63 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	shim_mapping_for_each(alias_one, &c);
 }
 
+/*
+ * flush_page_lines -- the lines at [lo, hi), all in page pg, held: a
+ * STORE for each that differs from the twin (twin refreshed), one of the
+ * same value for each that does not (within the view's data); a whole
+ * page's changed lines found in one pass (shim_page_changed). Whether
+ * the page's last line changed.
+ */
+static bool
+flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
+		uintptr_t hi)
+{
+	uint32_t line = m->region->line_len;
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN, end = view_end(m);
+	uint64_t changed = 0; /* by 64-byte chunk, when the page is whole */
+	bool whole = lo == page && hi == page + SHIM_PAGE_LEN && hi <= end;
+	if (whole)
+		changed = shim_page_changed((const uint8_t *)page,
+				m->twin + (page - m->base));
+	bool last_changed = false;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		uint64_t chunks = line >= 4096 ? ~(uint64_t)0 :
+			(((uint64_t)1 << (line / SHIM_CMP_CHUNK)) - 1) <<
+			((a - page) / SHIM_CMP_CHUNK);
+		bool diff = whole ? (changed & chunks) != 0 :
+			diff_lines(m, a, a + line, true);
+		if (diff && whole)
+			diff_line(m, a, line, true);
+		if (diff) {
+			m->page_heat[pg] |= HEAT_TOUCHED;
+		} else if (a < end) {
+			same_value_store(m, a, line, m->page_site[pg]);
+		}
+		last_changed = diff;
+	}
+	return last_changed && hi == page + SHIM_PAGE_LEN;
+}
+
 static void
 flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
-	uint32_t line = m->region->line_len;
 	lo = m->base + shim_line_floor(m->region, lo - m->base);
-	for (uintptr_t a = lo; a < hi; a += line) {
-		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+	while (lo < hi) {
+		size_t pg = (lo - m->base) / SHIM_PAGE_LEN;
+		uintptr_t page_end = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		uintptr_t to = hi < page_end ? hi : page_end;
+		uint32_t line = m->region->line_len;
+		to = lo + (to - lo + line - 1) / line * line; /* whole lines */
 		uint8_t s = page_hold(m, pg);
-		if (!shim_page_has_twin(s))
-			continue;
-		bool changed = diff_lines(m, a, a + line, true);
-		if (changed)
-			m->page_heat[pg] |= HEAT_TOUCHED;
-		else if (a < view_end(m))
-			same_value_store(m, a, line, m->page_site[pg]);
-		page_release(m, pg, s);
-		if (changed && (a + line - m->base) % SHIM_PAGE_LEN == 0 &&
-				last_line_flushed != NULL)
-			last_line_flushed(m, pg); /* the page's last line */
+		if (shim_page_has_twin(s)) {
+			bool last = flush_page_lines(m, pg, lo, to);
+			page_release(m, pg, s);
+			if (last && last_line_flushed != NULL)
+				last_line_flushed(m, pg); /* the page's last line */
+		}
+		lo = to;
 	}
 }
 

@@ -113,7 +113,7 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 }
 
 /* line_settle -- the media holds version v: drop what it supersedes */
-static void
+void
 line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
 	struct open_line *o = line_open_of(m, li);

@@ -1,11 +1,11 @@
 /*
  * persist_run.c -- model_apply_persist_run (model.h): a persist of a run
  * of lines, its stores, its flush and its fence, in one walk of the
- * range. A line that was durable and clean when its store came goes to
- * durable again as the three events one by one leave it (one version
- * more, the flush's site and thread, not dirty), without being opened,
- * written back and settled: what a program that persists what it copied
- * (pmem_persist after a memcpy) costs per line.
+ * range. A line the run stores goes to durable as the three events one
+ * by one leave it (one version more, the flush's site and thread, not
+ * dirty, closed), without a write-back issued and settled: what a
+ * program that persists what it copied (pmem_persist after a memcpy)
+ * costs per line.
  */
 #include <errno.h>
 
@@ -92,6 +92,33 @@ walkable(struct model *m, const struct model_persist_run *p,
 	return m->threads[ti].strong == 0;
 }
 
+/*
+ * durable_again -- line li, stored by the run (its i-th line), then
+ * flushed and fenced: as the three events leave it, one version more,
+ * all of it durable (the write-backs in flight on it superseded, on any
+ * thread), closed, not dirty, the flush's site; dirty_untraced as the
+ * store and its exact site make it
+ */
+static void
+durable_again(struct model *m, const struct model_persist_run *p,
+		uint32_t li, uint64_t i)
+{
+	struct line_state *l = &m->lines[li];
+	struct open_line *o = line_open_of(m, li);
+	bool exact = bit(p->exact, i);
+	if (!l->dirty)
+		l->dirty_untraced = !exact;
+	else if (exact && o->dirty_site == p->sites[i])
+		l->dirty_untraced = 0;
+	m->events++;
+	l->vcount++;
+	l->dirty = 0;
+	l->flush_site = p->flush_site;
+	l->flush_tid = p->tid;
+	if (o != NULL)
+		line_settle(m, li, l->vcount, o->stores + 1);
+}
+
 /* walk_line -- the store, if any, and the write-back of the run's line n
  * (its i-th); whether the flush finds it dirty */
 static bool
@@ -102,19 +129,13 @@ walk_line(struct model *m, const struct model_persist_run *p,
 	bool stored = bit(p->stored, i);
 	if (stored && (n + 1) << r->line_shift <= r->len) {
 		uint32_t li = line_get(m, p->region, n); /* may move lines */
-		struct line_state *l = &m->lines[li];
-		if (l->open_pos == 0 && !l->dirty) {
-			/* durable and clean: durable again */
-			m->events++;
-			l->vcount++;
-			l->flush_site = p->flush_site;
-			l->flush_tid = p->tid;
-			l->dirty_untraced = !bit(p->exact, i);
+		if (m->lines[li].open_pos != 0 || !m->lines[li].dirty) {
+			durable_again(m, p, li, i);
 			return true;
 		}
 	}
-	if (stored) /* an open or dirty line, or past the region's end
-	             * (-ERANGE, as the event) */
+	if (stored) /* a closed dirty line (content mode), or past the
+	             * region's end (-ERANGE, as the event) */
 		line_store(m, p, r, n, i);
 	uint32_t li = line_find(m, p->region, n);
 	return li != UINT32_MAX && line_write_back(m, li, ti, fl, false);

@@ -96,6 +96,11 @@ bool shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
 void shim_emit_batch_end(void);
 /* model_store_site_exact of the untraced store just emitted */
 void shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site);
+/* an untraced store the batch of this thread takes (with its exact
+ * site, model_store_site_exact): true; false: none held, or it was not
+ * the batch's (the held events are applied), emit it as any other */
+bool shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
+		uint32_t site, bool exact);
 /* model_apply of an event only the model sees (lock held) */
 void shim_emit_model_only(const struct model_event *ev);
 /* appends a non-event record when a writer exists (lock held or not) */

@@ -205,6 +205,21 @@ shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site)
 		model_store_site_exact(model, region, off, site);
 }
 
+bool
+shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
+		uint32_t site, bool exact)
+{
+	if (!shim_batch_on)
+		return false;
+	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
+		.site = site, .region = region, .off = off, .len = len };
+	if (!shim_batch_take(model, &ev))
+		return false; /* spilled: the caller emits it */
+	if (exact)
+		(void)shim_batch_site_exact(region, off, site);
+	return true;
+}
+
 void
 shim_emit_model_only(const struct model_event *ev)
 {

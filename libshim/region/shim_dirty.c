@@ -28,6 +28,7 @@
 #include "shim_emit.h"
 #include "shim_line_site.h"
 #include "shim_site.h"
+#include "shim_view.h"
 
 #define RING_LEN (1u << 18)
 #define SLOT_CONSUMED ((uintptr_t)1)
@@ -158,14 +159,20 @@ view_end(const struct shim_mapping *m)
 static uint32_t flush_evidence;
 
 /* diff_line -- line a (n bytes) differs from its twin: a STORE and a
- * SNAPSHOT; with `refresh` the twin takes the new content */
+ * SNAPSHOT (a persist's batch takes the store alone: no trace then);
+ * with `refresh` the twin takes the new content */
 static void
 diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 {
 	bool exact;
 	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
-	shim_emit_store(m, a, n, false, exact, site);
-	shim_emit_snapshot(m, a, n, site);
+	uint64_t off = m->file_off + (a - m->base);
+	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
+		shim_media_mark(m->region, off, n); /* as shim_emit_store */
+	} else {
+		shim_emit_store(m, a, n, false, exact, site);
+		shim_emit_snapshot(m, a, n, site);
+	}
 	if (refresh)
 		memcpy(m->twin + (a - m->base), (void *)a, n);
 }

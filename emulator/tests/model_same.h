@@ -1,21 +1,40 @@
 /*
- * model_same.h -- the cmocka tests that feed two models the same work in
- * two ways: their lines, open lines, outcomes and findings must agree
- * (static: each test includes it once)
+ * model_same.h -- the cmocka tests that feed two models the same random
+ * work in two ways: the models, the random numbers, and the checks that
+ * their lines, open lines, outcomes and findings agree (static inline:
+ * a test need not use them all)
  */
 #ifndef PMEMU_MODEL_SAME_H
 #define PMEMU_MODEL_SAME_H 1
 
 #include "model_impl.h"
+#include "model_scenario.h"
 
 #ifndef SAME_LINES_MAX
 #define SAME_LINES_MAX 256
 #endif
 
+static uint64_t rng_state;
+
+static inline uint32_t
+rnd(uint32_t n)
+{
+	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(rng_state >> 33) % n;
+}
+
+/* same_model_new -- an adr model, contents tracked or not, with region
+ * 0 of len bytes */
+static inline struct model *
+same_model_new(bool contents, uint64_t len)
+{
+	return sc_new_mode(MODEL_DOMAIN_ADR, len, false, 512, contents);
+}
+
 /* same_lines -- every line's state agrees but where its open state sits
  * and which write-back entries it uses (both follow the order lines were
  * settled in) */
-static void
+static inline void
 same_lines(const struct model *a, const struct model *b)
 {
 	assert_int_equal(a->nlines, b->nlines);
@@ -36,7 +55,7 @@ same_lines(const struct model *a, const struct model *b)
 }
 
 /* same -- the two models' lines, open lines and outcomes agree */
-static void
+static inline void
 same(const struct model *a, const struct model *b)
 {
 	same_lines(a, b);
@@ -58,7 +77,7 @@ same(const struct model *a, const struct model *b)
 	}
 }
 
-static void
+static inline void
 collect_all(void *ctx, const struct model_finding *f)
 {
 	struct model_finding *out = ctx;
@@ -70,7 +89,7 @@ collect_all(void *ctx, const struct model_finding *f)
 }
 
 /* same_findings -- a's findings are b's, in the same order */
-static void
+static inline void
 same_findings(const struct model *a, const struct model *b)
 {
 	struct model_finding fa[64], fb[64];

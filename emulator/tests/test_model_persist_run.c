@@ -23,33 +23,10 @@
 #define RUN_MAX 80 /* lines of a run */
 #define SHORT_TAIL 24 /* region 1 ends that short of a whole line */
 
-static uint64_t rng_state;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(rng_state >> 33) % n;
-}
-
-static void
-media_zero(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
-		uint32_t len)
-{
-	(void)ctx, (void)region, (void)off;
-	memset(buf, 0, len);
-}
-
 static struct model *
 run_model_new(bool contents)
 {
-	struct model_config *cfg = model_config_new();
-	model_config_set_domain(cfg, MODEL_DOMAIN_ADR);
-	model_config_set_contents(cfg, contents);
-	struct model *m = model_new(cfg, media_zero, NULL);
-	model_config_delete(cfg);
-	assert_int_equal(model_region_add(m, 0, LINES * PR_LINE,
-			MODEL_DOMAIN_ADR), 0);
+	struct model *m = same_model_new(contents, LINES * PR_LINE);
 	assert_int_equal(model_region_add(m, 1, LINES * PR_LINE - SHORT_TAIL,
 			MODEL_DOMAIN_CXL), 0);
 	return m;

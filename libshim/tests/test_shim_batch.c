@@ -22,15 +22,7 @@
 #define LINES 256
 #define TID 1
 
-static uint64_t rng_state;
 static struct model *batched; /* the model behind the fake door */
-
-static uint32_t
-rnd(uint32_t n)
-{
-	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(rng_state >> 33) % n;
-}
 
 /* the door of core/shim_state.c, as it calls the batch */
 static void
@@ -52,13 +44,7 @@ site_exact(uint32_t region, uint64_t off, uint32_t site)
 static struct model *
 batch_model_new(void)
 {
-	struct model_config *cfg = model_config_new();
-	model_config_set_domain(cfg, MODEL_DOMAIN_ADR);
-	struct model *m = model_new(cfg, NULL, NULL);
-	model_config_delete(cfg);
-	assert_int_equal(model_region_add(m, 0, LINES * TB_LINE,
-			MODEL_DOMAIN_ADR), 0);
-	return m;
+	return same_model_new(false, LINES * TB_LINE);
 }
 
 /* both -- ev through the door and to the plain model */

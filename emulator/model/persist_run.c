@@ -116,7 +116,7 @@ durable_again(struct model *m, const struct model_persist_run *p,
 	l->flush_site = p->flush_site;
 	l->flush_tid = p->tid;
 	if (o != NULL)
-		line_settle(m, li, l->vcount, o->stores + 1);
+		model_line_settle(m, li, l->vcount, o->stores + 1);
 }
 
 /* walk_line -- the store, if any, and the write-back of the run's line n
@@ -138,7 +138,8 @@ walk_line(struct model *m, const struct model_persist_run *p,
 	             * region's end (-ERANGE, as the event) */
 		line_store(m, p, r, n, i);
 	uint32_t li = line_find(m, p->region, n);
-	return li != UINT32_MAX && line_write_back(m, li, ti, fl, false);
+	return li != UINT32_MAX && model_line_write_back(m, li, ti, fl,
+			false);
 }
 
 int

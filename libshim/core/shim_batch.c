@@ -51,8 +51,12 @@ shim_batch_begin(uint32_t tid, uint32_t region, uint64_t off, uint64_t len,
 	batch.nlines = nlines;
 	batch.next = first;
 	batch.flushed = false;
-	memset(batch.stored, 0, (nlines + 63) / 64 * sizeof(uint64_t));
-	memset(batch.exact, 0, (nlines + 63) / 64 * sizeof(uint64_t));
+	if (nlines <= 64) { /* a persist of a line: no memset's start-up */
+		batch.stored[0] = batch.exact[0] = 0;
+	} else {
+		memset(batch.stored, 0, (nlines + 63) / 64 * sizeof(uint64_t));
+		memset(batch.exact, 0, (nlines + 63) / 64 * sizeof(uint64_t));
+	}
 	shim_batch_on = true;
 	return true;
 }

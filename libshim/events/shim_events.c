@@ -103,7 +103,7 @@ struct flush_ctx {
 };
 
 /* line_bounds -- [lo, hi) widened to whole lines of m, within the file */
-static void
+static inline void
 line_bounds(const struct shim_mapping *m, uintptr_t *lo, uintptr_t *hi)
 {
 	uint32_t line = m->region->line_len;
@@ -263,12 +263,17 @@ shim_ev_fence(enum model_ev kind, uint32_t site)
 }
 
 /* batch_begin -- a persist of lines of one mapping of adr or cxl pmem:
- * its events may reach the model in one call (shim_emit_batch_begin) */
+ * its events may reach the model in one call (shim_emit_batch_begin);
+ * not one of a few lines (libpmem's per-line persists), which costs
+ * more held than applied one by one */
+#define BATCH_MIN_LEN 256
 static void
 batch_begin(const void *addr, size_t len, enum model_ev flush)
 {
+	if (len < BATCH_MIN_LEN)
+		return;
 	const struct shim_mapping *m = shim_mapping_lookup(addr);
-	if (m == NULL || len == 0 || (uintptr_t)addr + len > m->base + m->len ||
+	if (m == NULL || (uintptr_t)addr + len > m->base + m->len ||
 			(flush != MODEL_EV_CLWB && flush != MODEL_EV_CLFLUSHOPT) ||
 			(m->region->domain != MODEL_DOMAIN_ADR &&
 			m->region->domain != MODEL_DOMAIN_CXL))

@@ -323,8 +323,8 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		size_t pg = (lo - m->base) / SHIM_PAGE_LEN;
 		uintptr_t page_end = m->base + (pg + 1) * SHIM_PAGE_LEN;
 		uintptr_t to = hi < page_end ? hi : page_end;
-		uint32_t line = m->region->line_len;
-		to = lo + (to - lo + line - 1) / line * line; /* whole lines */
+		uintptr_t line = m->region->line_len; /* a power of two */
+		to = (to + line - 1) & ~(line - 1); /* whole lines (base: a page) */
 		uint8_t s = page_hold(m, pg);
 		if (shim_page_has_twin(s)) {
 			bool last = flush_page_lines(m, pg, lo, to);

@@ -98,9 +98,18 @@ void shim_emit_batch_end(void);
 void shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site);
 /* an untraced store the batch of this thread takes (with its exact
  * site, model_store_site_exact): true; false: none held, or it was not
- * the batch's (the held events are applied), emit it as any other */
-bool shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
+ * the batch's (the held events are applied), emit it as any other. No
+ * call while no batch is held (every diffed line asks) */
+extern bool shim_batch_on;
+bool shim_emit_held_store_now(uint32_t region, uint64_t off, uint64_t len,
 		uint32_t site, bool exact);
+static inline bool
+shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
+		uint32_t site, bool exact)
+{
+	return shim_batch_on &&
+		shim_emit_held_store_now(region, off, len, site, exact);
+}
 /* model_apply of an event only the model sees (lock held) */
 void shim_emit_model_only(const struct model_event *ev);
 /* appends a non-event record when a writer exists (lock held or not) */

@@ -206,11 +206,9 @@ shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site)
 }
 
 bool
-shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
+shim_emit_held_store_now(uint32_t region, uint64_t off, uint64_t len,
 		uint32_t site, bool exact)
 {
-	if (!shim_batch_on)
-		return false;
 	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
 		.site = site, .region = region, .off = off, .len = len };
 	if (!shim_batch_take(model, &ev))

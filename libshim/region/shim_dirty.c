@@ -288,24 +288,29 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 		uintptr_t hi)
 {
 	uint32_t line = m->region->line_len;
-	uintptr_t page = m->base + pg * SHIM_PAGE_LEN, end = view_end(m);
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint64_t changed = 0; /* by 64-byte chunk, when the page is whole */
-	bool whole = lo == page && hi == page + SHIM_PAGE_LEN && hi <= end;
+	bool whole = lo == page && hi == page + SHIM_PAGE_LEN &&
+		hi <= view_end(m);
 	if (whole)
 		changed = shim_page_changed((const uint8_t *)page,
 				m->twin + (page - m->base));
 	bool last_changed = false;
 	for (uintptr_t a = lo; a < hi; a += line) {
-		uint64_t chunks = line >= 4096 ? ~(uint64_t)0 :
-			(((uint64_t)1 << (line / SHIM_CMP_CHUNK)) - 1) <<
-			((a - page) / SHIM_CMP_CHUNK);
-		bool diff = whole ? (changed & chunks) != 0 :
-			diff_lines(m, a, a + line, true);
-		if (diff && whole)
-			diff_line(m, a, line, true);
+		bool diff;
+		if (whole) {
+			uint64_t chunks = line >= 4096 ? ~(uint64_t)0 :
+				(((uint64_t)1 << (line / SHIM_CMP_CHUNK)) - 1) <<
+				((a - page) / SHIM_CMP_CHUNK);
+			diff = (changed & chunks) != 0;
+			if (diff)
+				diff_line(m, a, line, true);
+		} else {
+			diff = diff_lines(m, a, a + line, true);
+		}
 		if (diff) {
 			m->page_heat[pg] |= HEAT_TOUCHED;
-		} else if (a < end) {
+		} else if (a < view_end(m)) {
 			same_value_store(m, a, line, m->page_site[pg]);
 		}
 		last_changed = diff;

@@ -113,7 +113,7 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 }
 
 /* line_settle -- the media holds version v: drop what it supersedes */
-static void
+static inline __attribute__((always_inline)) void
 line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
 	struct open_line *o = line_open_of(m, li);
@@ -243,7 +243,7 @@ do_snapshot(struct model *m, const struct region *r,
 /* ---- flushes ---- */
 
 /* line_write_back -- T writes line li back if anything is not durable */
-static bool
+static inline __attribute__((always_inline)) bool
 line_write_back(struct model *m, uint32_t li, uint32_t ti,
 		const struct model_event *ev, bool strong)
 {

@@ -15,9 +15,6 @@
 
 #include "shim_batch.h"
 
-#define BATCH_LINES (1u << 15) /* 2 MiB of 64-byte lines */
-#define WORDS (BATCH_LINES / 64)
-
 bool shim_batch_on;
 
 static struct {
@@ -29,18 +26,18 @@ static struct {
 	uint64_t next;             /* the next store's line, at least */
 	bool flushed;
 	struct model_event flush;
-	uint32_t sites[BATCH_LINES];
-	uint64_t stored[WORDS], exact[WORDS];
+	uint32_t *sites;           /* of a shim_batch_lines */
+	uint64_t *stored, *exact;
 } batch; /* under shim_lock */
 
 bool
-shim_batch_begin(uint32_t tid, uint32_t region, uint64_t off, uint64_t len,
-		unsigned line_shift)
+shim_batch_begin(struct shim_batch_lines *lines, uint32_t tid,
+		uint32_t region, uint64_t off, uint64_t len, unsigned line_shift)
 {
 	uint64_t first = off >> line_shift;
 	uint64_t nlines = len == 0 ? 0 :
 		((off + len - 1) >> line_shift) - first + 1;
-	if (nlines == 0 || nlines > BATCH_LINES)
+	if (nlines == 0 || nlines > SHIM_BATCH_LINES)
 		return false;
 	batch.tid = tid;
 	batch.region = region;
@@ -51,6 +48,9 @@ shim_batch_begin(uint32_t tid, uint32_t region, uint64_t off, uint64_t len,
 	batch.nlines = nlines;
 	batch.next = first;
 	batch.flushed = false;
+	batch.sites = lines->sites;
+	batch.stored = lines->stored;
+	batch.exact = lines->exact;
 	if (nlines <= 64) { /* a persist of a line: no memset's start-up */
 		batch.stored[0] = batch.exact[0] = 0;
 	} else {

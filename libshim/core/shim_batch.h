@@ -12,15 +12,24 @@
 
 #include "model.h"
 
+#define SHIM_BATCH_LINES (1u << 15) /* 2 MiB of 64-byte lines */
+
+/* what a batch notes per line: 136 KiB, mapped by shim_state.c at the
+ * first batch (not in every process's data) */
+struct shim_batch_lines {
+	uint32_t sites[SHIM_BATCH_LINES];
+	uint64_t stored[SHIM_BATCH_LINES / 64], exact[SHIM_BATCH_LINES / 64];
+};
+
 /* a batch is held (by some thread: shim_batch_held says by which); read
  * without a call on every event */
 extern bool shim_batch_on;
 
 /* the range [off, off+len) of region (lines of 1 << line_shift bytes) is
- * being persisted by thread tid: hold its events; false if it has too
- * many lines */
-bool shim_batch_begin(uint32_t tid, uint32_t region, uint64_t off,
-		uint64_t len, unsigned line_shift);
+ * being persisted by thread tid: hold its events, noted in `lines`;
+ * false if it has too many lines */
+bool shim_batch_begin(struct shim_batch_lines *lines, uint32_t tid,
+		uint32_t region, uint64_t off, uint64_t len, unsigned line_shift);
 /* thread tid holds a batch */
 bool shim_batch_held(uint32_t tid);
 /* ev, if it is the batch's (a store of one of its lines, in address

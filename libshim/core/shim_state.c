@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_batch.h"
 #include "shim_core.h"
 #include "shim_intercept.h"
@@ -183,10 +185,20 @@ bool
 shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
 		unsigned line_shift)
 {
+	static struct shim_batch_lines *lines; /* under the lock */
 	if (model == NULL || trace_events || quiet_hook == NULL ||
 			!quiet_hook())
 		return false;
-	return shim_batch_begin(shim_tid(), region, off, len, line_shift);
+	if (lines == NULL) {
+		void *p = REAL(mmap)(NULL, sizeof(*lines),
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+		if (p == MAP_FAILED)
+			return false;
+		lines = p;
+	}
+	return shim_batch_begin(lines, shim_tid(), region, off, len,
+		line_shift);
 }
 
 void

@@ -23,6 +23,7 @@
 #define TID 1
 
 static struct model *batched; /* the model behind the fake door */
+static struct shim_batch_lines lines;
 
 /* the door of core/shim_state.c, as it calls the batch */
 static void
@@ -92,7 +93,7 @@ persist(struct model *plain)
 	uint32_t line = rnd(LINES), n = 1 + rnd(LINES - line);
 	uint64_t off = (uint64_t)line * TB_LINE, len = (uint64_t)n * TB_LINE;
 	bool strays = rnd(3) == 0;
-	assert_true(shim_batch_begin(TID, 0, off, len, 6));
+	assert_true(shim_batch_begin(&lines, TID, 0, off, len, 6));
 	for (uint32_t l = line; l < line + n; l++) {
 		if (strays && rnd(16) == 0)
 			stray(plain, l);
@@ -154,9 +155,11 @@ static void
 test_batch_too_long(void **state)
 {
 	(void)state;
-	assert_false(shim_batch_begin(TID, 0, 0, (1ull << 15) * 64 + 1, 6));
+	assert_false(shim_batch_begin(&lines, TID, 0, 0,
+			SHIM_BATCH_LINES * 64ull + 1, 6));
 	assert_false(shim_batch_on);
-	assert_true(shim_batch_begin(TID, 0, 64, (1ull << 15) * 64, 6));
+	assert_true(shim_batch_begin(&lines, TID, 0, 64,
+			SHIM_BATCH_LINES * 64ull, 6));
 	assert_true(shim_batch_held(TID));
 	assert_false(shim_batch_held(TID + 1));
 	batched = batch_model_new();

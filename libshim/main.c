@@ -50,6 +50,14 @@ no_tx_open(void)
 		memory_order_acquire) == 0;
 }
 
+/* hooks_quiet -- neither event hook would do anything now: a persist's
+ * events may reach the model in one call (shim_batch.c) */
+static bool
+hooks_quiet(void)
+{
+	return !shim_shared_in_use() && no_tx_open();
+}
+
 /* site_sink -- SITE/MODULE records of new sites (shim_site.h) */
 static void
 site_sink(uint16_t type, const void *body, size_t len)
@@ -176,6 +184,7 @@ shim_init(void)
 	shim_site_set_sink(site_sink);
 	shim_state_set_hooks(shim_site_flush_pending, shim_shared_event,
 		tx_event);
+	shim_state_set_quiet(hooks_quiet);
 	shim_state_set_drain(shim_store_log_drain);
 	shim_store_log_set_merge(no_tx_open);
 	shim_mappings_set_listener(shim_hooks_update_slots);

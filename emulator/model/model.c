@@ -38,6 +38,12 @@ thread_get(struct model *m, uint32_t tid)
 	return thread_find(m, tid);
 }
 
+uint32_t
+model_thread(struct model *m, uint32_t tid)
+{
+	return thread_get(m, tid);
+}
+
 /* ---- write-backs ---- */
 
 static uint32_t
@@ -107,7 +113,7 @@ wb_issue(struct model *m, uint32_t li, uint32_t ti, uint32_t site,
 }
 
 /* line_settle -- the media holds version v: drop what it supersedes */
-static void
+static inline __attribute__((always_inline)) void
 line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
 	struct open_line *o = line_open_of(m, li);
@@ -237,7 +243,7 @@ do_snapshot(struct model *m, const struct region *r,
 /* ---- flushes ---- */
 
 /* line_write_back -- T writes line li back if anything is not durable */
-static bool
+static inline __attribute__((always_inline)) bool
 line_write_back(struct model *m, uint32_t li, uint32_t ti,
 		const struct model_event *ev, bool strong)
 {
@@ -252,6 +258,20 @@ line_write_back(struct model *m, uint32_t li, uint32_t ti,
 	l->dirty = 0;
 	line_open_of(m, li)->dirty_site = 0;
 	return was_dirty;
+}
+
+/* the two for persist_run.c (model_impl.h); the static ones inline here */
+void
+model_line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
+{
+	line_settle(m, li, v, stores);
+}
+
+bool
+model_line_write_back(struct model *m, uint32_t li, uint32_t ti,
+		const struct model_event *ev, bool strong)
+{
+	return line_write_back(m, li, ti, ev, strong);
 }
 
 typedef bool (*line_fn)(struct model *m, uint32_t li, void *arg);

@@ -116,6 +116,27 @@ int model_apply_stores(struct model *m, const struct model_event *ev,
 		uint32_t count);
 const char *model_ev_name(enum model_ev k);
 
+/*
+ * a persist of a range by one thread, as the shim sees pmem_persist:
+ * untraced STOREs of some of the range's lines (bit i of `stored`: the
+ * i-th line from the one holding off, site sites[i]; bit i of `exact`:
+ * model_store_site_exact after it), in address order, then the flush of
+ * [off, off+len) (CLWB or CLFLUSHOPT, flush_site), then the fence of tid
+ * (fence_site): exactly what those events one by one do, findings and
+ * counts alike, in one walk of the range (persist_run.c)
+ */
+struct model_persist_run {
+	uint32_t tid;
+	uint32_t region;
+	uint64_t off, len;
+	enum model_ev flush, fence;
+	uint32_t flush_site, fence_site;
+	const uint32_t *sites;
+	const uint64_t *stored, *exact; /* bitmaps, one bit a line */
+};
+int model_apply_persist_run(struct model *m,
+		const struct model_persist_run *p);
+
 /* ---- findings ---- */
 enum model_finding_class {
 	MODEL_FIND_UNPERSISTED = 0, /* stores not durable at clean shutdown */

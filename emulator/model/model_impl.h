@@ -274,6 +274,17 @@ struct finding_slot *finding_add(struct model *m,
 void findings_free(struct model *m);
 
 /* model.c */
+/* the index of thread tid's state, made if new */
+uint32_t model_thread(struct model *m, uint32_t tid);
+/* model_line_settle -- the media holds version v of line li (stores:
+ * its open_line's count then): the write-backs it supersedes go, and the
+ * line closes when v is its newest */
+void model_line_settle(struct model *m, uint32_t li, uint64_t v,
+		uint32_t stores);
+/* model_line_write_back -- thread index ti flushes line li (ev: the
+ * flush, its site and tid); whether the line was dirty */
+bool model_line_write_back(struct model *m, uint32_t li, uint32_t ti,
+		const struct model_event *ev, bool strong);
 static inline const struct region *
 model_region(const struct model *m, uint32_t id)
 {

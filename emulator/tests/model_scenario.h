@@ -16,7 +16,7 @@
 #define SC_MAX 512
 
 /* media starts as zeros, so a byte value names the store that wrote it */
-static void
+static inline void
 sc_media_zero(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
 		uint32_t len)
 {
@@ -26,12 +26,15 @@ sc_media_zero(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
 	memset(buf, 0, len);
 }
 
-static struct model *
-sc_new(enum model_domain d, uint64_t region_len, bool weak, uint32_t sector)
+/* sc_new_mode -- a model of domain d, contents tracked or not, with
+ * region 0 of region_len bytes */
+static inline struct model *
+sc_new_mode(enum model_domain d, uint64_t region_len, bool weak,
+		uint32_t sector, bool contents)
 {
 	struct model_config *cfg = model_config_new();
 	model_config_set_domain(cfg, d);
-	model_config_set_contents(cfg, true);
+	model_config_set_contents(cfg, contents);
 	model_config_set_clflush_weak(cfg, weak);
 	model_config_set_sector(cfg, sector);
 	struct model *m = model_new(cfg, sc_media_zero, NULL);
@@ -40,7 +43,13 @@ sc_new(enum model_domain d, uint64_t region_len, bool weak, uint32_t sector)
 	return m;
 }
 
-static void
+static inline struct model *
+sc_new(enum model_domain d, uint64_t region_len, bool weak, uint32_t sector)
+{
+	return sc_new_mode(d, region_len, weak, sector, true);
+}
+
+static inline void
 sc_ev(struct model *m, enum model_ev k, uint32_t tid, uint64_t off,
 		uint64_t len)
 {
@@ -49,7 +58,7 @@ sc_ev(struct model *m, enum model_ev k, uint32_t tid, uint64_t off,
 }
 
 /* sc_store -- a traced store of len bytes of value `val` */
-static void
+static inline void
 sc_store_kind(struct model *m, enum model_ev k, uint32_t tid, uint32_t site,
 		uint64_t off, uint64_t len, uint8_t val)
 {
@@ -59,7 +68,7 @@ sc_store_kind(struct model *m, enum model_ev k, uint32_t tid, uint32_t site,
 	assert_int_equal(model_apply(m, &ev), 0);
 }
 
-static void
+static inline void
 sc_store(struct model *m, uint32_t tid, uint64_t off, uint64_t len,
 		uint8_t val)
 {
@@ -69,7 +78,7 @@ sc_store(struct model *m, uint32_t tid, uint64_t off, uint64_t len,
 /* sc_images -- every content of the line at off under strategies, as
  * strings of the line's bytes ("." for 0, else the byte as a letter/digit),
  * one per outcome, in model order */
-static size_t
+static inline size_t
 sc_images(struct model *m, uint64_t off, unsigned strat, uint32_t line,
 		char out[][SC_MAX + 1], size_t max)
 {
@@ -89,7 +98,7 @@ sc_images(struct model *m, uint64_t off, unsigned strat, uint32_t line,
 }
 
 /* sc_rle -- expand "A8.56" (8 'A', 56 '.') into a line string */
-static void
+static inline void
 sc_rle(const char *spec, char *out)
 {
 	size_t k = 0;
@@ -105,7 +114,7 @@ sc_rle(const char *spec, char *out)
 }
 
 /* sc_expect -- the outcomes of a line are exactly `want` (in order) */
-static void
+static inline void
 sc_expect_line(struct model *m, uint64_t off, unsigned strat, uint32_t line,
 		const char *const *want, size_t nwant)
 {
@@ -119,7 +128,7 @@ sc_expect_line(struct model *m, uint64_t off, unsigned strat, uint32_t line,
 	assert_int_equal(n, nwant);
 }
 
-static void
+static inline void
 sc_expect(struct model *m, uint64_t off, unsigned strat,
 		const char *const *want, size_t nwant)
 {

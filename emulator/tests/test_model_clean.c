@@ -15,38 +15,16 @@
 #include <cmocka.h>
 
 #include "model_impl.h"
+#include "model_same.h"
 
 #define SC_LINE 64
 
 #define LINES 256
 
-static uint64_t rng_state;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-	return (uint32_t)(rng_state >> 33) % n;
-}
-
-static void
-media_zero(void *ctx, uint32_t region, uint64_t off, uint8_t *buf,
-		uint32_t len)
-{
-	(void)ctx, (void)region, (void)off;
-	memset(buf, 0, len);
-}
-
 static struct model *
 clean_new(bool contents)
 {
-	struct model_config *cfg = model_config_new();
-	model_config_set_domain(cfg, MODEL_DOMAIN_ADR);
-	model_config_set_contents(cfg, contents);
-	struct model *m = model_new(cfg, media_zero, NULL);
-	model_config_delete(cfg);
-	assert_int_equal(model_region_add(m, 0, LINES * SC_LINE,
-			MODEL_DOMAIN_ADR), 0);
+	struct model *m = same_model_new(contents, LINES * SC_LINE);
 	m->cfg.history_max = 2; /* stores absorbed into the newest too */
 	return m;
 }
@@ -55,63 +33,6 @@ static void
 apply_both(struct model *a, struct model *b, const struct model_event *ev)
 {
 	assert_int_equal(model_apply(a, ev), model_apply(b, ev));
-}
-
-/* same_lines -- every line's state agrees but where its open state sits
- * and which write-back entries it uses (both follow the order lines were
- * settled in) */
-static void
-same_lines(const struct model *a, const struct model *b)
-{
-	assert_int_equal(a->nlines, b->nlines);
-	assert_int_equal(a->dirty_closed, b->dirty_closed);
-	for (uint32_t li = 0; li < a->nlines; li++) {
-		struct line_state x = a->lines[li], y = b->lines[li];
-		assert_int_equal(x.open_pos != 0, y.open_pos != 0);
-		x.open_pos = y.open_pos = 0;
-		assert_memory_equal(&x, &y, sizeof(x));
-		if (a->lines[li].open_pos == 0)
-			continue;
-		struct open_line p = *line_open_of(a, li),
-			q = *line_open_of(b, li);
-		assert_int_equal(p.wb_head != 0, q.wb_head != 0);
-		p.wb_head = q.wb_head = 0;
-		assert_memory_equal(&p, &q, sizeof(p));
-	}
-}
-
-/* same -- the two models' lines, open lines and outcomes agree */
-static void
-same(const struct model *a, const struct model *b)
-{
-	same_lines(a, b);
-	static struct model_open_line la[LINES], lb[LINES];
-	size_t na = model_open_lines(a, la, LINES);
-	assert_int_equal(na, model_open_lines(b, lb, LINES));
-	for (size_t i = 0; i < na; i++) {
-		assert_memory_equal(&la[i], &lb[i], sizeof(la[i]));
-		struct model_outcome oa[64], ob[64];
-		size_t n = model_line_outcomes(a, 0, la[i].off, MODEL_STRAT_ALL,
-				oa, 64);
-		assert_int_equal(n, model_line_outcomes(b, 0, lb[i].off,
-				MODEL_STRAT_ALL, ob, 64));
-		for (size_t k = 0; k < n && k < 64; k++) {
-			assert_int_equal(oa[k].kind, ob[k].kind);
-			assert_int_equal(oa[k].point, ob[k].point);
-			assert_int_equal(oa[k].pieces, ob[k].pieces);
-		}
-	}
-}
-
-static void
-collect_all(void *ctx, const struct model_finding *f)
-{
-	struct model_finding *out = ctx;
-	for (size_t i = 0; i < 64; i++)
-		if (out[i].cls == 0) {
-			out[i] = *f;
-			return;
-		}
 }
 
 /* run -- one seed; whether a closed line was dirty at some point */
@@ -164,12 +85,7 @@ run(bool contents, uint64_t seed)
 	struct model_event sd = { MODEL_EV_SHUTDOWN, 0, 0, MODEL_REGION_ALL,
 		0, 0, NULL };
 	apply_both(a, b, &sd);
-	struct model_finding fa[64], fb[64];
-	memset(fa, 0, sizeof(fa));
-	memset(fb, 0, sizeof(fb));
-	assert_int_equal(model_findings(a, collect_all, fa),
-			model_findings(b, collect_all, fb));
-	assert_memory_equal(fa, fb, sizeof(fa));
+	same_findings(a, b);
 	model_delete(a);
 	model_delete(b);
 	return closed_dirty;

@@ -48,6 +48,9 @@ void shim_state_set_writer(struct trace_writer *w, bool events);
 void shim_state_set_hooks(void (*on_lock)(void),
 		void (*before_event)(const struct model_event *ev),
 		void (*on_event)(const struct model_event *ev));
+/* true when the hooks of shim_state_set_hooks would do nothing now (no
+ * other process, no transaction): a persist's events may be batched */
+void shim_state_set_quiet(bool (*quiet)(void));
 /* called under the lock, before anything else there: the store log */
 void shim_state_set_drain(void (*drain)(void));
 /* in the child of a fork: a free lock, a new tid */
@@ -81,6 +84,34 @@ void shim_emit_locked(const struct model_event *ev);
  * line (model_apply_stores); never while recording: the trace keeps each
  * store (the store log merges only when shim_trace_events() is false) */
 void shim_emit_stores_locked(const struct model_event *ev, uint32_t count);
+/*
+ * a persist of [off, off+len) of region (lines of 1 << line_shift bytes)
+ * by this thread starts: its stores, flush and fence may be held and
+ * reach the model in one call (shim_batch.c); only when the model alone
+ * sees events (no trace, main.c's quiet predicate true); false: not
+ * held. shim_emit_batch_end after the fence (lock held throughout)
+ */
+bool shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
+		unsigned line_shift);
+void shim_emit_batch_end(void);
+/* model_store_site_exact of the untraced store just emitted */
+void shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site);
+/* an untraced store the batch of this thread takes (with its exact
+ * site, model_store_site_exact): true; false: none held, or it was not
+ * the batch's (the held events are applied), emit it as any other. No
+ * call while no batch is held (every diffed line asks) */
+extern bool shim_batch_on;
+bool shim_emit_held_store_now(uint32_t region, uint64_t off, uint64_t len,
+		uint32_t site, bool exact);
+static inline bool
+shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
+		uint32_t site, bool exact)
+{
+	return shim_batch_on &&
+		shim_emit_held_store_now(region, off, len, site, exact);
+}
+/* model_apply of an event only the model sees (lock held) */
+void shim_emit_model_only(const struct model_event *ev);
 /* appends a non-event record when a writer exists (lock held or not) */
 void shim_record(uint16_t type, uint32_t site, const void *b1, size_t l1,
 		const void *b2, size_t l2);

@@ -146,6 +146,12 @@ cover(uint32_t region, uint64_t off, uint64_t end)
 	}
 }
 
+bool
+shim_shared_in_use(void)
+{
+	return shared_active;
+}
+
 void
 shim_shared_event(const struct model_event *ev)
 {

@@ -19,6 +19,8 @@ void shim_shared_start(void *area, bool first);
 void shim_shared_forking(void);
 void shim_shared_forked(void);
 void shim_shared_event(const struct model_event *ev);
+/* this process uses the table: shim_shared_event may act */
+bool shim_shared_in_use(void);
 /* the table knows region id's domain (a process that adopts a store of a
  * region it never mapped) */
 void shim_shared_region(uint32_t id, enum model_domain domain);

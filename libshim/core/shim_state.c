@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "real.h"
+#include "shim_batch.h"
 #include "shim_core.h"
 #include "shim_intercept.h"
 
@@ -31,6 +34,8 @@ static void (*before_event_hook)(const struct model_event *ev);
 static void (*event_hook)(const struct model_event *ev);
 /* the store log's entries become events before any other (docs/shim.md) */
 static void (*drain_hook)(void);
+/* whether before_event_hook and event_hook would do nothing now */
+static bool (*quiet_hook)(void);
 
 void
 shim_state_start(const struct shim_options *o)
@@ -63,6 +68,12 @@ shim_state_set_hooks(void (*on_lock)(void),
 }
 
 void
+shim_state_set_quiet(bool (*quiet)(void))
+{
+	quiet_hook = quiet;
+}
+
+void
 shim_state_set_drain(void (*drain)(void))
 {
 	drain_hook = drain;
@@ -92,6 +103,8 @@ shim_opts(void)
 struct model *
 shim_model(void)
 {
+	if (shim_batch_on && shim_batch_held(shim_tid()))
+		shim_batch_spill(model); /* whoever looks sees every event */
 	return model;
 }
 
@@ -140,6 +153,8 @@ shim_unlock(void)
 void
 shim_emit_locked(const struct model_event *ev)
 {
+	if (shim_batch_on && shim_batch_take(model, ev))
+		return;
 	if (before_event_hook != NULL) /* another process's store it flushes */
 		before_event_hook(ev);
 	if (model != NULL)
@@ -156,12 +171,72 @@ shim_emit_stores_locked(const struct model_event *ev, uint32_t count)
 	if (trace_events)
 		shim_fatal("internal: %u stores merged into one traced event",
 				count);
+	if (shim_batch_on)
+		shim_batch_spill(model);
 	if (before_event_hook != NULL)
 		before_event_hook(ev);
 	if (model != NULL)
 		(void)model_apply_stores(model, ev, count);
 	if (event_hook != NULL)
 		event_hook(ev);
+}
+
+bool
+shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
+		unsigned line_shift)
+{
+	static struct shim_batch_lines *lines; /* under the lock */
+	if (model == NULL || trace_events || quiet_hook == NULL ||
+			!quiet_hook())
+		return false;
+	if (lines == NULL) {
+		void *p = REAL(mmap)(NULL, sizeof(*lines),
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+		if (p == MAP_FAILED)
+			return false;
+		lines = p;
+	}
+	return shim_batch_begin(lines, shim_tid(), region, off, len,
+		line_shift);
+}
+
+void
+shim_emit_batch_end(void)
+{
+	if (shim_batch_on)
+		shim_batch_spill(model);
+}
+
+void
+shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site)
+{
+	if (shim_batch_on && shim_batch_site_exact(region, off, site))
+		return;
+	if (model != NULL)
+		model_store_site_exact(model, region, off, site);
+}
+
+bool
+shim_emit_held_store_now(uint32_t region, uint64_t off, uint64_t len,
+		uint32_t site, bool exact)
+{
+	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
+		.site = site, .region = region, .off = off, .len = len };
+	if (!shim_batch_take(model, &ev))
+		return false; /* spilled: the caller emits it */
+	if (exact)
+		(void)shim_batch_site_exact(region, off, site);
+	return true;
+}
+
+void
+shim_emit_model_only(const struct model_event *ev)
+{
+	if (shim_batch_on && shim_batch_take(model, ev))
+		return;
+	if (model != NULL)
+		(void)model_apply(model, ev);
 }
 
 void

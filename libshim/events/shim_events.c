@@ -103,7 +103,7 @@ struct flush_ctx {
 };
 
 /* line_bounds -- [lo, hi) widened to whole lines of m, within the file */
-static void
+static inline void
 line_bounds(const struct shim_mapping *m, uintptr_t *lo, uintptr_t *hi)
 {
 	uint32_t line = m->region->line_len;
@@ -262,6 +262,29 @@ shim_ev_fence(enum model_ev kind, uint32_t site)
 	shim_latency_fence();
 }
 
+/* batch_begin -- a persist of lines of one mapping of adr or cxl pmem:
+ * its events may reach the model in one call (shim_emit_batch_begin);
+ * not one of a few lines (libpmem's per-line persists), which costs
+ * more held than applied one by one */
+#define BATCH_MIN_LEN 256
+static void
+batch_begin(const void *addr, size_t len, enum model_ev flush)
+{
+	if (len < BATCH_MIN_LEN)
+		return;
+	const struct shim_mapping *m = shim_mapping_lookup(addr);
+	if (m == NULL || (uintptr_t)addr + len > m->base + m->len ||
+			(flush != MODEL_EV_CLWB && flush != MODEL_EV_CLFLUSHOPT) ||
+			(m->region->domain != MODEL_DOMAIN_ADR &&
+			m->region->domain != MODEL_DOMAIN_CXL))
+		return;
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+	line_bounds(m, &lo, &hi);
+	(void)shim_emit_batch_begin(m->region->id,
+		m->file_off + (lo - m->base), hi - lo,
+		(unsigned)__builtin_ctz(m->region->line_len));
+}
+
 void
 shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site)
@@ -275,8 +298,10 @@ shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 	 * trace records where the media changes (its BASE records)
 	 */
 	bool to_media = !shim_trace_events() && !shim_pending_of(shim_tid());
+	batch_begin(addr, len, flush);
 	size_t lines = flush_locked(addr, len, flush, site, to_media);
 	fence_locked(fence, site);
+	shim_emit_batch_end();
 	shim_unlock();
 	shim_latency_flush(lines);
 	shim_latency_fence();

@@ -28,6 +28,7 @@
 #include "shim_emit.h"
 #include "shim_line_site.h"
 #include "shim_site.h"
+#include "shim_view.h"
 
 #define RING_LEN (1u << 18)
 #define SLOT_CONSUMED ((uintptr_t)1)
@@ -158,14 +159,20 @@ view_end(const struct shim_mapping *m)
 static uint32_t flush_evidence;
 
 /* diff_line -- line a (n bytes) differs from its twin: a STORE and a
- * SNAPSHOT; with `refresh` the twin takes the new content */
+ * SNAPSHOT (a persist's batch takes the store alone: no trace then);
+ * with `refresh` the twin takes the new content */
 static void
 diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 {
 	bool exact;
 	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
-	shim_emit_store(m, a, n, false, exact, site);
-	shim_emit_snapshot(m, a, n, site);
+	uint64_t off = m->file_off + (a - m->base);
+	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
+		shim_media_mark(m->region, off, n); /* as shim_emit_store */
+	} else {
+		shim_emit_store(m, a, n, false, exact, site);
+		shim_emit_snapshot(m, a, n, site);
+	}
 	if (refresh)
 		memcpy(shim_dirty_twin(m, a), (void *)a, n);
 }
@@ -225,12 +232,10 @@ static void
 same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
 		uint32_t site)
 {
-	if (shim_model() == NULL)
-		return;
 	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
 		.site = site, .region = m->region->id,
 		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
-	(void)model_apply(shim_model(), &ev);
+	shim_emit_model_only(&ev);
 }
 
 /*
@@ -271,27 +276,68 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	shim_mapping_for_each(alias_one, &c);
 }
 
+/*
+ * flush_page_lines -- the lines at [lo, hi), all in page pg, held: a
+ * STORE for each that differs from the twin (twin refreshed), one of the
+ * same value for each that does not (within the view's data); a whole
+ * page's changed lines found in one pass (shim_page_changed). Whether
+ * the page's last line changed.
+ */
+static bool
+flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
+		uintptr_t hi)
+{
+	uint32_t line = m->region->line_len;
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	uint64_t changed = 0; /* by 64-byte chunk, when the page is whole */
+	bool whole = lo == page && hi == page + SHIM_PAGE_LEN &&
+		hi <= view_end(m);
+	if (whole)
+		changed = shim_page_changed((const uint8_t *)page,
+				m->twin + (page - m->base));
+	bool last_changed = false;
+	for (uintptr_t a = lo; a < hi; a += line) {
+		bool diff;
+		if (whole) {
+			uint64_t chunks = line >= 4096 ? ~(uint64_t)0 :
+				(((uint64_t)1 << (line / SHIM_CMP_CHUNK)) - 1) <<
+				((a - page) / SHIM_CMP_CHUNK);
+			diff = (changed & chunks) != 0;
+			if (diff)
+				diff_line(m, a, line, true);
+		} else {
+			diff = diff_lines(m, a, a + line, true);
+		}
+		if (diff) {
+			m->page_heat[pg] |= HEAT_TOUCHED;
+		} else if (a < view_end(m)) {
+			same_value_store(m, a, line, m->page_site[pg]);
+		}
+		last_changed = diff;
+	}
+	return last_changed && hi == page + SHIM_PAGE_LEN;
+}
+
 static void
 flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 {
 	if (!m->tracked)
 		return;
-	uint32_t line = m->region->line_len;
 	lo = m->base + shim_line_floor(m->region, lo - m->base);
-	for (uintptr_t a = lo; a < hi; a += line) {
-		size_t pg = (a - m->base) / SHIM_PAGE_LEN;
+	while (lo < hi) {
+		size_t pg = (lo - m->base) / SHIM_PAGE_LEN;
+		uintptr_t page_end = m->base + (pg + 1) * SHIM_PAGE_LEN;
+		uintptr_t to = hi < page_end ? hi : page_end;
+		uintptr_t line = m->region->line_len; /* a power of two */
+		to = (to + line - 1) & ~(line - 1); /* whole lines (base: a page) */
 		uint8_t s = page_hold(m, pg);
-		if (!shim_page_has_twin(s))
-			continue;
-		bool changed = diff_lines(m, a, a + line, true);
-		if (changed)
-			m->page_heat[pg] |= HEAT_TOUCHED;
-		else if (a < view_end(m))
-			same_value_store(m, a, line, m->page_site[pg]);
-		page_release(m, pg, s);
-		if (changed && (a + line - m->base) % SHIM_PAGE_LEN == 0 &&
-				last_line_flushed != NULL)
-			last_line_flushed(m, pg); /* the page's last line */
+		if (shim_page_has_twin(s)) {
+			bool last = flush_page_lines(m, pg, lo, to);
+			page_release(m, pg, s);
+			if (last && last_line_flushed != NULL)
+				last_line_flushed(m, pg); /* the page's last line */
+		}
+		lo = to;
 	}
 }
 

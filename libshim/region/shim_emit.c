@@ -24,8 +24,8 @@ emit_store(struct shim_mapping *m, uintptr_t addr, size_t len,
 		shim_emit_stores_locked(&ev, count);
 	else
 		shim_emit_locked(&ev);
-	if (data == NULL && site_exact && shim_model() != NULL)
-		model_store_site_exact(shim_model(), r->id, off, site);
+	if (data == NULL && site_exact)
+		shim_emit_site_exact(r->id, off, site);
 	shim_media_mark(r, off, len);
 	if (r->domain == MODEL_DOMAIN_EADR) /* caches are persistent */
 		shim_media_write(r, off, data ? data : (const void *)addr,

@@ -26,6 +26,15 @@ target_include_directories(test_dirty_cmp PRIVATE
 target_link_libraries(test_dirty_cmp PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.test_dirty_cmp COMMAND test_dirty_cmp)
 
+# a persist's held events reach the model as they came (core/shim_batch.c)
+add_executable(test_shim_batch test_shim_batch.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_batch.c)
+target_include_directories(test_shim_batch PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/core ${CMAKE_SOURCE_DIR}/emulator/tests)
+target_link_libraries(test_shim_batch PRIVATE pmemu_trace pmemu_model
+  ${CMOCKA_LIB})
+add_test(NAME libshim.test_shim_batch COMMAND test_shim_batch)
+
 # name source [compile definition]
 set(SHIM_PROGS
   "map_msync_ok|map_msync.c|"

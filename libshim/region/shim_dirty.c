@@ -294,7 +294,7 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 		hi <= view_end(m);
 	if (whole)
 		changed = shim_page_changed((const uint8_t *)page,
-				m->twin + (page - m->base));
+				shim_dirty_twin(m, page));
 	bool last_changed = false;
 	for (uintptr_t a = lo; a < hi; a += line) {
 		bool diff;

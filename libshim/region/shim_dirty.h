@@ -36,7 +36,8 @@ shim_dirty_twin(const struct shim_mapping *m, uintptr_t a)
 	size_t off = a - m->base, pg = off / SHIM_PAGE_LEN;
 	uint32_t slot = __atomic_load_n(&m->page_twin[pg], __ATOMIC_RELAXED);
 	uint8_t *page = slot != 0 ? shim_dirty_twin_pool +
-		(size_t)(slot - 1) * SHIM_PAGE_LEN : m->twin + pg * SHIM_PAGE_LEN;
+		(size_t)(slot - 1) * SHIM_PAGE_LEN :
+		m->twin_area + pg * SHIM_PAGE_LEN;
 	return page + off % SHIM_PAGE_LEN;
 }
 

@@ -40,11 +40,11 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->page_lines = anon(n * sizeof(uint64_t));
 	m->page_step = anon(n);
 	m->line_site = anon(line_site_len(m));
-	m->twin = anon(n * SHIM_PAGE_LEN);
+	m->twin_area = anon(n * SHIM_PAGE_LEN);
 	m->page_heat = anon(n);
 	m->page_cooled = anon(n * sizeof(uint32_t));
 	m->page_twin = anon(n * sizeof(uint32_t));
-	if (!m->page_state || !m->page_site || !m->twin || !m->page_heat ||
+	if (!m->page_state || !m->page_site || !m->twin_area || !m->page_heat ||
 			!m->page_cooled ||
 			!m->page_lines || !m->page_step || !m->line_site ||
 			!m->page_twin) {
@@ -64,8 +64,8 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->page_state, n);
 	if (m->page_site)
 		REAL(munmap)(m->page_site, n * sizeof(uint32_t));
-	if (m->twin)
-		REAL(munmap)(m->twin, n * SHIM_PAGE_LEN);
+	if (m->twin_area)
+		REAL(munmap)(m->twin_area, n * SHIM_PAGE_LEN);
 	if (m->page_heat)
 		REAL(munmap)(m->page_heat, n);
 	if (m->page_cooled)
@@ -87,5 +87,5 @@ shim_dirty_release(struct shim_mapping *m)
 	m->page_cooled = NULL;
 	m->page_state = NULL;
 	m->page_site = NULL;
-	m->twin = NULL;
+	m->twin_area = NULL;
 }

@@ -5,7 +5,7 @@
  *
  * A twin is needed only while its page is open: the opening copies the
  * whole page into it, the settle that protects the page again is its
- * last reader. Twins at a fixed place per page (m->twin + pg * 4096)
+ * last reader. Twins at a fixed place per page (m->twin_area + pg * 4096)
  * had to be given back when settled (MADV_DONTNEED, or a pool written
  * over and over keeps a twin of every page), and every later opening
  * paid a fault for a fresh zero page: on the raw program (64 MiB x 16
@@ -17,7 +17,7 @@
  * with a count against ABA), so a handler never waits and never
  * allocates. A page's slot is in m->page_twin (4 bytes a page). When the
  * pool is empty (more than POOL_PAGES pages open at once), the page's
- * twin is at m->twin + pg * 4096 as before: settled, such twins are
+ * twin is at m->twin_area + pg * 4096 as before: settled, such twins are
  * queued, and a full queue gives them back in runs of adjacent pages,
  * one madvise a run, skipping pages opened again meanwhile (their twins
  * are in use). Memory: the pool's pages used, plus the fallback twins
@@ -137,7 +137,7 @@ hold(struct shim_mapping *m, size_t pg)
 static void
 give_back(struct shim_mapping *m, size_t pg, size_t n)
 {
-	madvise(m->twin + pg * SHIM_PAGE_LEN, n * SHIM_PAGE_LEN,
+	madvise(m->twin_area + pg * SHIM_PAGE_LEN, n * SHIM_PAGE_LEN,
 		MADV_DONTNEED);
 	for (size_t i = 0; i < n; i++)
 		__atomic_store_n(&m->page_state[pg + i], SHIM_PAGE_CLEAN,

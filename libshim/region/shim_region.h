@@ -93,8 +93,9 @@ struct shim_mapping {
 	                              the faulting store (shim_dirty_fault.c) */
 	uint32_t *line_site;       /* per line: the last store site known
 	                              for its bytes, 0 = none */
-	uint8_t *twin;             /* content at the last snapshot of a
-	                              page without a pool slot, at pg * 4096
+	uint8_t *twin_area;        /* content at the last snapshot of a
+	                              page without a pool slot, at pg * 4096;
+	                              read it through shim_dirty_twin() only
 	                              (shim_dirty_twin.c) */
 	uint8_t *page_heat;        /* faults in a row (low bits), changed
 	                              since the last fence (SHIM_HEAT_TOUCHED) */

@@ -413,7 +413,7 @@ static void
 twin_match(struct shim_mapping *m, void *ctx)
 {
 	struct twin_find *f = ctx;
-	if (f->m == NULL && m->tracked && m->twin != NULL &&
+	if (f->m == NULL && m->tracked && m->twin_area != NULL &&
 			m->region->id == f->region && f->off >= m->file_off &&
 			f->off < m->file_off + m->len)
 		f->m = m;

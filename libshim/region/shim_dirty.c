@@ -37,15 +37,6 @@ static uint64_t ring_head;   /* consumer, under shim_lock */
 static uint64_t ring_tail;   /* producers: fault handlers */
 static int ring_overflow;
 uint32_t shim_dirty_settle_epoch; /* settles of the ring */
-
-/* the hot pages a settle kept open, in the order it settled them: the
- * next settle takes them first, as it would from the ring, without a
- * CAS on the ring's tail and a slot written and cleared per page (a
- * transaction's 9 settles take ~24 of them). Only settles touch it
- * (lock held); a full list queues the rest on the ring, after them. */
-#define HOT_LEN 4096u
-static uintptr_t hot_pages[HOT_LEN];
-static size_t hot_count;
 int shim_dirty_handlers_open;
 __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
@@ -391,10 +382,7 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 		(quiet << 4));
 	m->page_lines[pg] = 0; /* each line's next store: a fault or unseen */
 	page_release(m, pg, s);
-	if (hot_count < HOT_LEN) /* still open: settle it next time */
-		hot_pages[hot_count++] = page;
-	else
-		shim_dirty_ring_push(page);
+	shim_dirty_ring_push(page); /* still open: settle it next time */
 	return true;
 }
 
@@ -472,17 +460,6 @@ settle_queued(uintptr_t page)
 		settle_page(m, (page - m->base) / SHIM_PAGE_LEN, false);
 }
 
-/* settle_hot -- the pages the last settle kept hot, in its order; those
- * that stay hot are listed again, in this order, ahead of the ring's */
-static void
-settle_hot(void)
-{
-	size_t n = hot_count;
-	hot_count = 0; /* stay_hot lists again: never past the one it took */
-	for (size_t i = 0; i < n; i++)
-		settle_queued(hot_pages[i]);
-}
-
 void
 shim_dirty_settle_all(void)
 {
@@ -491,15 +468,15 @@ shim_dirty_settle_all(void)
 	while (__atomic_load_n(&shim_dirty_handlers_open, __ATOMIC_ACQUIRE) >
 			(shim_dirty_my_busy != NULL))
 		sched_yield();
-	/* read first: the exchange, a locked write at every settle, cost
-	 * ~1 % of a libpmemobj run; a producer that sets it after the read
-	 * finds the ring full still, as after the exchange */
+	/* read first: the exchange is a locked write at every settle (59 %
+	 * of this function's samples in bench_obj); a producer that sets
+	 * the flag after the read is seen by the next settle, as one that
+	 * sets it after the exchange */
 	if (__atomic_load_n(&ring_overflow, __ATOMIC_ACQUIRE) &&
 			__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);
 	__atomic_store_n(&shim_dirty_settle_epoch, shim_dirty_settle_epoch + 1,
 		__ATOMIC_RELAXED);
-	settle_hot();
 	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
 	bool stuck = false; /* a handler took a slot and has not filled it */
 	for (uint64_t i = ring_head; i < t; i++) {

@@ -514,7 +514,12 @@ shim_dirty_settle_all(void)
 	while (__atomic_load_n(&shim_dirty_handlers_open, __ATOMIC_ACQUIRE) >
 			(shim_dirty_my_busy != NULL))
 		sched_yield();
-	if (__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
+	/* read first: the exchange is a locked write at every settle (59 %
+	 * of this function's samples in bench_obj); a producer that sets
+	 * the flag after the read is seen by the next settle, as one that
+	 * sets it after the exchange */
+	if (__atomic_load_n(&ring_overflow, __ATOMIC_ACQUIRE) &&
+			__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
 		shim_mapping_for_each(settle_whole, NULL);
 	__atomic_store_n(&shim_dirty_settle_epoch, shim_dirty_settle_epoch + 1,
 		__ATOMIC_RELAXED);

@@ -23,7 +23,7 @@ struct shim_batch_lines {
 
 /* a batch is held (by some thread: shim_batch_held says by which); read
  * without a call on every event */
-extern bool shim_batch_on;
+extern bool shim_batch_on __attribute__((visibility("hidden")));
 
 /* the range [off, off+len) of region (lines of 1 << line_shift bytes) is
  * being persisted by thread tid: hold its events, noted in `lines`;

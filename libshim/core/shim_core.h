@@ -93,14 +93,23 @@ void shim_emit_stores_locked(const struct model_event *ev, uint32_t count);
  */
 bool shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
 		unsigned line_shift);
-void shim_emit_batch_end(void);
+/* a flag of the library itself (hidden: read without the GOT) */
+extern bool shim_batch_on __attribute__((visibility("hidden")));
+void shim_emit_batch_end_now(void);
+/* no call while no batch is held: a per-line persist (libpmem's) is
+ * never batched, and its calls were the libpmem row's cost */
+static inline void
+shim_emit_batch_end(void)
+{
+	if (shim_batch_on)
+		shim_emit_batch_end_now();
+}
 /* model_store_site_exact of the untraced store just emitted */
 void shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site);
 /* an untraced store the batch of this thread takes (with its exact
  * site, model_store_site_exact): true; false: none held, or it was not
  * the batch's (the held events are applied), emit it as any other. No
  * call while no batch is held (every diffed line asks) */
-extern bool shim_batch_on;
 bool shim_emit_held_store_now(uint32_t region, uint64_t off, uint64_t len,
 		uint32_t site, bool exact);
 static inline bool

@@ -202,18 +202,27 @@ shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
 }
 
 void
-shim_emit_batch_end(void)
+shim_emit_batch_end_now(void)
 {
-	if (shim_batch_on)
-		shim_batch_spill(model);
+	shim_batch_spill(model);
+}
+
+/* site_exact_held -- shim_emit_site_exact while a batch is held: out of
+ * line, so that the common case saves no registers and ends in a jump
+ * (a diffed line of every per-line persist comes here) */
+static __attribute__((noinline)) void
+site_exact_held(uint32_t region, uint64_t off, uint32_t site)
+{
+	if (!shim_batch_site_exact(region, off, site) && model != NULL)
+		model_store_site_exact(model, region, off, site);
 }
 
 void
 shim_emit_site_exact(uint32_t region, uint64_t off, uint32_t site)
 {
-	if (shim_batch_on && shim_batch_site_exact(region, off, site))
-		return;
-	if (model != NULL)
+	if (shim_batch_on)
+		site_exact_held(region, off, site);
+	else if (model != NULL)
 		model_store_site_exact(model, region, off, site);
 }
 

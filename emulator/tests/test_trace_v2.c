@@ -442,6 +442,41 @@ patch(const char *path, uint64_t off, const void *b, size_t len,
 }
 
 static void
+process_seen(void *ctx, const struct trace_scan_rec *sr)
+{
+	if (sr->sealed && sr->type == TRACE_REC_PROCESS)
+		(*(int *)ctx)++;
+}
+
+/* a process that joins after exec (scan.c) steps over a record whose
+ * writer was killed after its head and before its seal, and reads the
+ * PROCESS record after it, as it does in a version-1 trace */
+static void
+test_join_steps_over_a_killed_record(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("killed.trace");
+	struct trace_writer *w = open_writer(path);
+	assert_int_equal(trace_append(w, TRACE_REC_NOTE, 3, 0, "killed", 7,
+			NULL, 0), 0);
+	uint32_t proc[2] = { 4242, 1 };
+	assert_int_equal(trace_append(w, TRACE_REC_PROCESS, 3, 0, proc,
+			sizeof(proc), NULL, 0), 0);
+	assert_int_equal(trace_writer_close(w, 0), 0);
+	uint32_t zero = 0; /* the note's writer killed before its seal */
+	patch(path, TRACE_HEADER_LEN, &zero, 4, TRACE_HEADER_LEN, false);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	static uint8_t buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(n > TRACE_HEADER_LEN && n < sizeof(buf));
+	int seen = 0;
+	trace_scan_meta(buf, n, 2, process_seen, &seen);
+	assert_int_equal(seen, 1);
+}
+
+static void
 test_corrupt_and_forged_records(void **state)
 {
 	(void)state;
@@ -480,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_same_data_is_not_written_again),
 		cmocka_unit_test(test_base_page_of_zeros_is_a_flag),
 		cmocka_unit_test(test_corrupt_and_forged_records),
+		cmocka_unit_test(test_join_steps_over_a_killed_record),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

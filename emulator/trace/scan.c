@@ -5,6 +5,7 @@
  * for a while, never read half-written
  */
 #include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "compact.h"
@@ -32,8 +33,9 @@ v1_next(const uint8_t *p, uint64_t left, struct trace_scan_rec *sr)
 	return len;
 }
 
-/* v2_next -- the same for version 2, whose length is known only once
- * the record is sealed */
+/* v2_next -- the same for version 2, whose writer sets the head (kind,
+ * flags, length) first and the seal last: a record still unsealed after
+ * the wait (its writer killed) is stepped over once its head is set */
 static uint32_t
 v2_next(const uint8_t *p, uint64_t left, struct trace_scan_rec *sr)
 {
@@ -43,13 +45,20 @@ v2_next(const uint8_t *p, uint64_t left, struct trace_scan_rec *sr)
 		seal = __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
 	}
 	uint64_t blen, tid, site;
-	size_t vl = seal && left > TRACE_V2_FIXED ? trace_varint_get(p +
-		TRACE_V2_FIXED, p + left, &blen) : 0;
+	bool head_set = left > TRACE_V2_FIXED &&
+		__atomic_load_n(&p[4], __ATOMIC_ACQUIRE) != 0;
+	size_t vl = head_set ? trace_varint_get(p + TRACE_V2_FIXED, p + left,
+		&blen) : 0;
 	if (vl == 0 || blen > left)
 		return 0;
 	uint64_t len = (TRACE_V2_FIXED + vl + blen + 3) & ~3ull;
 	if (len > left)
 		return 0;
+	if (seal == 0) {
+		sr->sealed = false;
+		sr->type = 0;
+		return (uint32_t)len;
+	}
 	const uint8_t *b = p + TRACE_V2_FIXED + vl, *end = b + blen;
 	size_t n = trace_varint_get(b, end, &tid);
 	size_t m = n ? trace_varint_get(b + n, end, &site) : 0;

@@ -40,12 +40,19 @@ trace_writer_slots_init(void)
 	(void)pthread_once(&slots_once, register_fork);
 }
 
-/* finish -- kind, flags, the body length and the head at rec; then the
- * seal over all of it (pad zeroed), stored last */
+/* start -- kind, flags, the body length and the head at rec, first: a
+ * process that joins the trace can step over a record whose writer was
+ * killed before its seal, as over a version-1 record (scan.c) */
 static void
-finish(uint8_t *rec, size_t total, const uint8_t *head, size_t hlen)
+start(uint8_t *rec, const uint8_t *head, size_t hlen)
 {
 	memcpy(rec + 4, head, hlen);
+}
+
+/* finish -- the seal over the whole record (pad zeroed), stored last */
+static void
+finish(uint8_t *rec, size_t total)
+{
 	uint32_t seal = trace_v2_seal(rec + 4, total - 4);
 	__atomic_store_n((uint32_t *)rec, seal, __ATOMIC_RELEASE);
 }
@@ -89,13 +96,14 @@ trace_append_v2(struct trace_writer *w, uint16_t type, uint32_t tid,
 	uint8_t *rec = trace_reserve(w, total, &err);
 	if (rec == NULL)
 		return err;
+	start(rec, head, hlen);
 	uint8_t *p = rec + 4 + hlen;
 	if (l1)
 		memcpy(p, b1, l1);
 	if (l2)
 		memcpy(p + l1, b2, l2);
 	memset(p + l1 + l2, 0, total - 4 - hlen - l1 - l2);
-	finish(rec, total, head, hlen);
+	finish(rec, total);
 	return 0;
 }
 
@@ -149,6 +157,7 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 	uint8_t *rec = trace_reserve(w, total, &err);
 	if (rec == NULL)
 		return err;
+	start(rec, head, hlen);
 	uint8_t *data = rec + 4 + hlen;
 	if (dlen) {
 		memcpy(data, e->ev.data, dlen);
@@ -156,7 +165,7 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 		st->data_len = dlen;
 	}
 	memset(data + dlen, 0, total - 4 - hlen - dlen);
-	finish(rec, total, head, hlen);
+	finish(rec, total);
 	return 0;
 }
 

@@ -40,23 +40,6 @@ trace_writer_slots_init(void)
 	(void)pthread_once(&slots_once, register_fork);
 }
 
-/* start -- kind, flags, the body length and the head at rec, first: a
- * process that joins the trace can step over a record whose writer was
- * killed before its seal, as over a version-1 record (scan.c) */
-static void
-start(uint8_t *rec, const uint8_t *head, size_t hlen)
-{
-	memcpy(rec + 4, head, hlen);
-}
-
-/* finish -- the seal over the whole record (pad zeroed), stored last */
-static void
-finish(uint8_t *rec, size_t total)
-{
-	uint32_t seal = trace_v2_seal(rec + 4, total - 4);
-	__atomic_store_n((uint32_t *)rec, seal, __ATOMIC_RELEASE);
-}
-
 /* head_of -- kind, flags, varint blen, then the fields: its length */
 static size_t
 head_of(uint8_t *head, uint8_t kind, uint8_t flags, size_t blen,
@@ -69,10 +52,31 @@ head_of(uint8_t *head, uint8_t kind, uint8_t flags, size_t blen,
 	return n + flen;
 }
 
-static size_t
-padded(size_t len)
+/*
+ * put -- one record: head (kind, flags, length, fields) then b1 and b2,
+ * zero padding, the seal over all of it stored last; the head goes first
+ * so that a process joining the trace can step over a record whose
+ * writer was killed before its seal, as over a version-1 record
+ * (scan.c). Where b1 landed, or NULL (*err set)
+ */
+static uint8_t *
+put(struct trace_writer *w, const uint8_t *head, size_t hlen,
+		const void *b1, size_t l1, const void *b2, size_t l2, int *err)
 {
-	return (len + 3) & ~(size_t)3;
+	size_t total = (4 + hlen + l1 + l2 + 3) & ~(size_t)3;
+	uint8_t *rec = trace_reserve(w, total, err);
+	if (rec == NULL)
+		return NULL;
+	memcpy(rec + 4, head, hlen);
+	uint8_t *p = rec + 4 + hlen;
+	if (l1)
+		memcpy(p, b1, l1);
+	if (l2)
+		memcpy(p + l1, b2, l2);
+	memset(p + l1 + l2, 0, total - 4 - hlen - l1 - l2);
+	uint32_t seal = trace_v2_seal(rec + 4, total - 4);
+	__atomic_store_n((uint32_t *)rec, seal, __ATOMIC_RELEASE);
+	return p;
 }
 
 int
@@ -91,20 +95,8 @@ trace_append_v2(struct trace_writer *w, uint16_t type, uint32_t tid,
 	flen += trace_varint_put(fields + flen, site);
 	size_t blen = flen + l1 + l2;
 	size_t hlen = head_of(head, (uint8_t)type, flags, blen, fields, flen);
-	size_t total = padded(4 + hlen + l1 + l2);
 	int err;
-	uint8_t *rec = trace_reserve(w, total, &err);
-	if (rec == NULL)
-		return err;
-	start(rec, head, hlen);
-	uint8_t *p = rec + 4 + hlen;
-	if (l1)
-		memcpy(p, b1, l1);
-	if (l2)
-		memcpy(p + l1, b2, l2);
-	memset(p + l1 + l2, 0, total - 4 - hlen - l1 - l2);
-	finish(rec, total);
-	return 0;
+	return put(w, head, hlen, b1, l1, b2, l2, &err) ? 0 : err;
 }
 
 /* entry_of -- tid's entry, taken (busy), or NULL: in use */
@@ -152,20 +144,14 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 		return -E2BIG;
 	size_t hlen = head_of(head, e->kind, e->flags, flen + dlen, fields,
 			flen);
-	size_t total = padded(4 + hlen + dlen);
 	int err;
-	uint8_t *rec = trace_reserve(w, total, &err);
-	if (rec == NULL)
+	uint8_t *data = put(w, head, hlen, e->ev.data, dlen, NULL, 0, &err);
+	if (data == NULL)
 		return err;
-	start(rec, head, hlen);
-	uint8_t *data = rec + 4 + hlen;
 	if (dlen) {
-		memcpy(data, e->ev.data, dlen);
 		st->data = data; /* the next same data names these bytes */
 		st->data_len = dlen;
 	}
-	memset(data + dlen, 0, total - 4 - hlen - dlen);
-	finish(rec, total);
 	return 0;
 }
 

@@ -13,6 +13,9 @@
 
 static size_t nnot_pmem;
 static struct tx_range not_pmem[TX_NOT_PMEM];
+/* part i lies in one before it: END_TX leaves it out (set once: parts
+ * are only appended) */
+static bool inside_earlier_part[TX_NOT_PMEM];
 
 bool
 tx_not_pmem_uncovered(uint32_t region, uint64_t *lo, uint64_t *hi)
@@ -37,28 +40,6 @@ clean_not_pmem(const struct tx_range *r)
 	}
 }
 
-static void
-remove_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
-		const struct tx_range *r, void *ctx)
-{
-	(void)lo, (void)hi, (void)ctx;
-	/* a part of a pool (not the whole mapping, which is an unmapping
-	 * notice) is run-time state from now on */
-	if ((r->lo != m->file_off || r->hi != m->file_off + m->len) &&
-			nnot_pmem < TX_NOT_PMEM)
-		not_pmem[nnot_pmem++] = *r;
-	clean_not_pmem(r);
-}
-
-void
-shim_pmem_remove(const void *addr, size_t len)
-{
-	shim_lock();
-	shim_dirty_settle_all(); /* stores so far are events, snapshotted */
-	tx_for_each_region_piece(addr, len, remove_piece, NULL);
-	shim_unlock();
-}
-
 /* inside_earlier -- not-pmem part i lies in one before it in the table */
 static bool
 inside_earlier(size_t i)
@@ -70,6 +51,31 @@ inside_earlier(size_t i)
 			return true;
 	}
 	return false;
+}
+
+static void
+remove_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		const struct tx_range *r, void *ctx)
+{
+	(void)lo, (void)hi, (void)ctx;
+	/* a part of a pool (not the whole mapping, which is an unmapping
+	 * notice) is run-time state from now on */
+	if ((r->lo != m->file_off || r->hi != m->file_off + m->len) &&
+			nnot_pmem < TX_NOT_PMEM) {
+		not_pmem[nnot_pmem] = *r;
+		inside_earlier_part[nnot_pmem] = inside_earlier(nnot_pmem);
+		nnot_pmem++;
+	}
+	clean_not_pmem(r);
+}
+
+void
+shim_pmem_remove(const void *addr, size_t len)
+{
+	shim_lock();
+	shim_dirty_settle_all(); /* stores so far are events, snapshotted */
+	tx_for_each_region_piece(addr, len, remove_piece, NULL);
+	shim_unlock();
 }
 
 /*
@@ -87,7 +93,7 @@ tx_not_pmem_clean_all(void)
 {
 	for (size_t i = 0; i < nnot_pmem; i++) {
 		const struct tx_range *n = &not_pmem[i];
-		if (inside_earlier(i))
+		if (inside_earlier_part[i])
 			continue;
 		struct model_event ev = { .kind = MODEL_EV_SET_CLEAN,
 			.tid = shim_tid(), .region = n->region, .off = n->lo,

@@ -4,13 +4,14 @@ build and (when installed) Valgrind's pmemcheck, on the four programs of
 docs/performance.md "Side by side":
 
   libpmem  bench_store.c: 16 MiB, every word stored, pmem_persist per
-           line, 4 passes
+           line, 12 passes
   raw      bench_store.c -DBENCH_RAW -mclwb: 64 MiB, every word, clwb per
-           line, sfence per 8 lines, 4 passes
-  obj      bench_obj.c: 20,000 libpmemobj transactions, 2 x
+           line, sfence per 8 lines, 16 passes
+  obj      bench_obj.c: 200,000 libpmemobj transactions, 2 x
            pmemobj_tx_add_range of 8 bytes each
-  dram     bench_dram.c: 64 MiB malloc'd, 24 multiply-add passes, a 1 MiB
+  dram     bench_dram.c: 64 MiB malloc'd, 192 multiply-add passes, a 1 MiB
            slice persisted after each
+(the programs' defaults; --args gives others)
 
 Modes: native (PMEM_IS_PMEM_FORCE=1, so libpmem flushes as on pmem), run
 (`pmemu run`, the program built without the plugin), plugin (`pmemu run`,

@@ -158,6 +158,25 @@ view_end(const struct shim_mapping *m)
  * (lock held) */
 static uint32_t flush_evidence;
 
+/* the line whose STORE diff_line is emitting (lock held) */
+static struct diffed_line {
+	uint32_t region;
+	uint64_t off, len;
+	const uint8_t *view, *twin;
+} diffing;
+
+bool
+shim_dirty_diffed_line(const struct model_event *ev, const uint8_t **view,
+		const uint8_t **twin)
+{
+	if (diffing.view == NULL || ev->region != diffing.region ||
+			ev->off != diffing.off || ev->len != diffing.len)
+		return false;
+	*view = diffing.view;
+	*twin = diffing.twin;
+	return true;
+}
+
 /* diff_line -- line a (n bytes) differs from its twin: a STORE and a
  * SNAPSHOT (a persist's batch takes the store alone: no trace then);
  * with `refresh` the twin takes the new content */
@@ -170,7 +189,11 @@ diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
 		shim_media_mark(m->region, off, n); /* as shim_emit_store */
 	} else {
+		struct diffed_line outer = diffing;
+		diffing = (struct diffed_line){ m->region->id, off, n,
+			(const uint8_t *)a, shim_dirty_twin(m, a) };
 		shim_emit_store(m, a, n, false, exact, site);
+		diffing = outer;
 		shim_emit_snapshot(m, a, n, site);
 	}
 	if (refresh)

@@ -61,6 +61,14 @@ bool shim_dirty_step_trap(siginfo_t *si, ucontext_t *uc);
  */
 void shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi, uint32_t site);
+/*
+ * ev is the untraced STORE of a line a diff is emitting now (lock held):
+ * that line's view and its twin before the refresh. A file mapped twice
+ * has a twin per mapping, and only the diffed mapping's twin tells which
+ * of the line's bytes changed (the transaction check, shim_tx.c).
+ */
+bool shim_dirty_diffed_line(const struct model_event *ev,
+		const uint8_t **view, const uint8_t **twin);
 /* bytes [lo, hi) were stored and traced: keep the twin in step */
 void shim_dirty_traced(struct shim_mapping *m, uintptr_t lo, uintptr_t hi);
 /* the same, the bytes copied when they were stored (data: hi - lo) */

@@ -57,6 +57,8 @@ set(SHIM_PROGS
   "threads_page|threads_page.c|"
   "map_twice_ok|map_twice.c|"
   "map_twice_bad|map_twice.c|FORGET_FLUSH"
+  "tx_two_maps_ok|tx_two_maps.c|"
+  "tx_two_maps_bad|tx_two_maps.c|OUTSIDE"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
   "twin_pool|twin_pool.c|")

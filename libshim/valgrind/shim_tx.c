@@ -403,39 +403,20 @@ keep(struct tx_slot *slot, uint32_t region, uint64_t lo, uint64_t hi,
 	slot->stores[slot->nstores++] = s;
 }
 
-struct twin_find {
-	uint32_t region;
-	uint64_t off;
-	struct shim_mapping *m;
-};
-
-static void
-twin_match(struct shim_mapping *m, void *ctx)
-{
-	struct twin_find *f = ctx;
-	if (f->m == NULL && m->tracked && m->twin_area != NULL &&
-			m->region->id == f->region && f->off >= m->file_off &&
-			f->off < m->file_off + m->len)
-		f->m = m;
-}
-
 /*
  * keep_changed_runs -- an untraced store covers a whole line; only the
- * bytes that differ from the twin were stored (or stored with a new value)
+ * bytes that differ from the twin of the mapping it was diffed in were
+ * stored (or stored with a new value). Without that diff, the whole line.
  */
 static void
 keep_changed_runs(struct tx_slot *slot, const struct model_event *ev)
 {
-	struct twin_find f = { ev->region, ev->off, NULL };
-	shim_mapping_for_each(twin_match, &f);
-	if (f.m == NULL || ev->off + ev->len > f.m->file_off + f.m->len) {
+	const uint8_t *view, *twin;
+	if (!shim_dirty_diffed_line(ev, &view, &twin)) {
 		keep(slot, ev->region, ev->off, ev->off + ev->len, ev->site,
 				true);
 		return;
 	}
-	const uint8_t *view = (const uint8_t *)f.m->base +
-		(ev->off - f.m->file_off);
-	const uint8_t *twin = shim_dirty_twin(f.m, (uintptr_t)view);
 	size_t i, j = 0;
 	while (changed_run(view, twin, ev->len, &i, &j))
 		keep(slot, ev->region, ev->off + i, ev->off + j, ev->site,

@@ -1,4 +1,5 @@
-"""test_shim_alias.py -- one file mapped twice (issue 11.4).
+"""test_shim_alias.py -- one file mapped twice (issue 11.4), and a
+transaction through the second mapping.
 
 A file's lines are the file's, not an address's (MODEL.md): stores through
 one mapping and their flush through another mapping of the same file are
@@ -66,3 +67,22 @@ def test_explore(pmemu_bin, tmp_path, prog, verdict, mode):
          str(pm / "pool"), mode], capture_output=True, text=True,
         env=clean_env(TMPDIR=str(tmp_path)))
     assert res.returncode == verdict, res.stdout + res.stderr
+
+
+# tx_two_maps: a transaction adds and stores through mapping B after
+# mapping A's page was written and settled. The check of a transaction's
+# untraced stores read the twin of the first mapping of the file (A's:
+# not the page's content before the store), which gave a false "store
+# outside its transaction" at +0x20 for the correct program and hid the
+# real one at +0x80.
+def test_tx_through_the_second_mapping_has_no_findings(pmemu_bin, tmp_path):
+    res = run(pmemu_bin, tmp_path, "tx_two_maps_ok")
+    assert_no_findings(res)
+
+
+def test_tx_through_the_second_mapping_names_the_store(pmemu_bin, tmp_path):
+    res = run(pmemu_bin, tmp_path, "tx_two_maps_bad")
+    assert res.returncode == 0, res.stderr
+    assert "store outside its transaction: 1 store" in res.stderr, res.stderr
+    assert "first at pool+0x80" in res.stderr, res.stderr
+    assert "pool+0x20" not in res.stderr, res.stderr

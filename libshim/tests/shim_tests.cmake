@@ -59,6 +59,7 @@ set(SHIM_PROGS
   "map_twice_bad|map_twice.c|FORGET_FLUSH"
   "tx_two_maps_ok|tx_two_maps.c|"
   "tx_two_maps_bad|tx_two_maps.c|OUTSIDE"
+  "tx_two_maps_late|tx_two_maps.c|LATE"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
   "twin_pool|twin_pool.c|")

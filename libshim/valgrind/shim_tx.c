@@ -223,11 +223,18 @@ changed_run(const uint8_t *view, const uint8_t *twin, size_t n, size_t *lo,
 	return true;
 }
 
+#define LATE_SEEN 8
+
 struct late_ctx {
 	struct tx_slot *slot;
 	const ucontext_t *uc;  /* the request's, for the add's site */
 	uint32_t add_site;     /* taken on first need: an unwind */
 	bool site_taken;
+	const struct tx_range *added; /* the piece being added */
+	/* runs reported through one mapping of a file mapped twice, not
+	 * reported again through the other */
+	struct tx_range seen[LATE_SEEN];
+	unsigned nseen;
 };
 
 /* add_site -- the TX_ADD's site, taken on first need (an unwind) */
@@ -239,6 +246,21 @@ add_site(struct late_ctx *c)
 		c->site_taken = true;
 	}
 	return c->add_site;
+}
+
+/* late_seen -- x lies in a run already reported for this piece; else
+ * remembered (when there is room: a run reported twice is a count too
+ * many, never a finding missed) */
+static bool
+late_seen(struct late_ctx *c, const struct tx_range *x)
+{
+	for (unsigned k = 0; k < c->nseen; k++)
+		if (c->seen[k].region == x->region &&
+				c->seen[k].lo <= x->lo && x->hi <= c->seen[k].hi)
+			return true;
+	if (c->nseen < LATE_SEEN)
+		c->seen[c->nseen++] = *x;
+	return false;
 }
 
 /* late_report -- x was stored in this transaction before it was added */
@@ -294,10 +316,31 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 		while (changed_run(view, twin, n, &i, &j)) {
 			uint64_t off = m->file_off + (a + i - m->base);
 			struct tx_range x = { m->region->id, off, off + j - i };
+			if (late_seen(c, &x))
+				continue;
 			late_report(c, m->page_site[pg], true, &x);
 		}
 		a = e;
 	}
+}
+
+/* late_untraced_mapping -- late_untraced in m, if m maps the piece's
+ * bytes: each mapping of a file has its own twins, and a store through
+ * one shows only in that one's diff (its page may be open, the other's
+ * not) */
+static void
+late_untraced_mapping(struct shim_mapping *m, void *ctx)
+{
+	struct late_ctx *c = ctx;
+	const struct tx_range *r = c->added;
+	if (m->region->id != r->region)
+		return;
+	uint64_t lo = r->lo > m->file_off ? r->lo : m->file_off;
+	uint64_t hi = r->hi < m->file_off + m->len ? r->hi :
+		m->file_off + m->len;
+	if (lo < hi)
+		late_untraced(c, m, m->base + (lo - m->file_off),
+				m->base + (hi - m->file_off));
 }
 
 /* add_with_late -- one piece of a TX_ADD: stores made before it, then
@@ -308,7 +351,13 @@ add_with_late(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 {
 	struct late_ctx *c = ctx;
 	late_kept(c, r);
-	late_untraced(c, m, lo, hi);
+	if (m->region->nmappings < 2) {
+		late_untraced(c, m, lo, hi);
+	} else {
+		c->added = r;
+		c->nseen = 0;
+		shim_mapping_for_each(late_untraced_mapping, c);
+	}
 	/* the stores the add announces will not fault on a writable page:
 	 * the add's site is the best guess for them */
 	if (m->tracked && shim_line_site_writable(m, lo, hi))
@@ -321,7 +370,7 @@ shim_tx_add(const void *addr, size_t len, const ucontext_t *uc)
 {
 	shim_lock();
 	struct tx_slot *slot = slot_of(shim_tid());
-	struct late_ctx c = { slot, uc, 0, false };
+	struct late_ctx c = { .slot = slot, .uc = uc };
 	if (slot != NULL)
 		tx_for_each_region_piece(addr, len, add_with_late, &c);
 	shim_unlock();

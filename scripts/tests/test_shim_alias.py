@@ -74,7 +74,9 @@ def test_explore(pmemu_bin, tmp_path, prog, verdict, mode):
 # untraced stores read the twin of the first mapping of the file (A's:
 # not the page's content before the store), which gave a false "store
 # outside its transaction" at +0x20 for the correct program and hid the
-# real one at +0x80.
+# real one at +0x80. tx_two_maps_late stores through B, then adds the
+# range through A: the check of stores made before their add looked only
+# at A's twins, whose page was not open, and reported nothing.
 def test_tx_through_the_second_mapping_has_no_findings(pmemu_bin, tmp_path):
     res = run(pmemu_bin, tmp_path, "tx_two_maps_ok")
     assert_no_findings(res)
@@ -86,3 +88,12 @@ def test_tx_through_the_second_mapping_names_the_store(pmemu_bin, tmp_path):
     assert "store outside its transaction: 1 store" in res.stderr, res.stderr
     assert "first at pool+0x80" in res.stderr, res.stderr
     assert "pool+0x20" not in res.stderr, res.stderr
+
+
+def test_tx_store_before_its_add_through_the_other_mapping(pmemu_bin,
+                                                          tmp_path):
+    res = run(pmemu_bin, tmp_path, "tx_two_maps_late")
+    assert res.returncode == 0, res.stderr
+    assert "store before its TX_ADD: 1 store" in res.stderr, res.stderr
+    assert "first at pool+0x0\n" in res.stderr, res.stderr
+    assert "outside its transaction" not in res.stderr, res.stderr

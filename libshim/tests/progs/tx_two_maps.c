@@ -5,7 +5,9 @@
  * page was written and settled. The page's bytes are 0xff and durable;
  * the transaction adds [0, 32) and zeroes it: no finding. -DOUTSIDE also
  * zeroes [128, 192), never added: "store outside its transaction" at
- * pool+0x80, and nothing at [32, 64), which kept its bytes.
+ * pool+0x80, and nothing at [32, 64), which kept its bytes. -DLATE
+ * zeroes [0, 32) through the second mapping before it adds the range
+ * through the first: "store before its TX_ADD" at pool+0x0.
  */
 #include <err.h>
 #include <fcntl.h>
@@ -68,8 +70,13 @@ main(int argc, char *argv[])
 	for (int i = 0; i < 100; i++) /* a's page settles: its twin goes */
 		pmemu_fence();
 	request(PMC(START_TX), 0, 0);
+#ifdef LATE
+	memset(b, 0, 32); /* BUG: stored before it is added */
+	request(PMC(ADD_TO_TX), (uintptr_t)a, 32);
+#else
 	request(PMC(ADD_TO_TX), (uintptr_t)b, 32);
 	memset(b, 0, 32);
+#endif
 #ifdef OUTSIDE
 	memset(b + 128, 0, 64); /* BUG: never added */
 #endif

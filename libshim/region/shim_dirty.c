@@ -397,6 +397,26 @@ shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	traced_data = NULL;
 }
 
+/* keep_open -- page pg (held, diffed) stays open with this heat:
+ * writable, or stepped (its next faults name their lines until its
+ * faults run out), and queued to be settled next time */
+static void
+keep_open(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
+{
+	m->page_heat[pg] = heat;
+	m->page_lines[pg] = 0; /* each line's next store: a fault or unseen */
+	page_release(m, pg, s);
+	shim_dirty_ring_push(m->base + pg * SHIM_PAGE_LEN);
+}
+
+/* group_late -- page pg's group was opened more than GROUP_WAIT fences
+ * ago: it waits for its writer no longer */
+static bool
+group_late(const struct shim_mapping *m, size_t pg)
+{
+	return shim_dirty_settle_epoch - m->page_cooled[pg] > GROUP_WAIT;
+}
+
 /*
  * stay_hot -- a hot page at a fence (held): diff it (the event source),
  * refresh its twin, keep it open (writable, or stepped: its next faults
@@ -418,18 +438,107 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
-	if (changed || (heat & HEAT_TOUCHED))
+	if (changed || (heat & HEAT_TOUCHED)) {
 		quiet = 0;
-	else if ((shim_dirty_settle_epoch & ((1u << level) - 1)) == 0)
+		m->page_step[pg] &= (uint8_t)~STEP_AHEAD;
+	} else if ((m->page_step[pg] & STEP_AHEAD) && !group_late(m, pg)) {
+		quiet = 0; /* opened ahead of the writer, not reached yet */
+	} else if ((shim_dirty_settle_epoch & ((1u << level) - 1)) == 0) {
 		quiet++;
+	}
 	if (quiet >= HOT_QUIET_MAX)
 		return false;
-	m->page_heat[pg] = (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
-		(quiet << 4));
-	m->page_lines[pg] = 0; /* each line's next store: a fault or unseen */
-	page_release(m, pg, s);
-	shim_dirty_ring_push(page); /* still open: settle it next time */
+	keep_open(m, pg, (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
+		(quiet << 4)), s);
 	return true;
+}
+
+/* group_waits -- page pg of a group, cooled down (held, writable), stays
+ * open until the group's last page cools down, while the page above it,
+ * of the same group, is open and hot (shim_dirty_impl.h, "Groups");
+ * its quiet count says it waits */
+static bool
+group_waits(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
+{
+	size_t up = pg + 1;
+	if (s != SHIM_PAGE_DIRTY || !(m->page_step[pg] & STEP_GROUP) ||
+			up % PAGE_GROUP == 0 || up >= shim_dirty_npages(m) ||
+			group_late(m, pg) ||
+			!(m->page_step[up] & STEP_GROUP) ||
+			(m->page_heat[up] & HEAT_FAULTS) < HOT_FAULTS ||
+			__atomic_load_n(&m->page_state[up], __ATOMIC_ACQUIRE) !=
+			SHIM_PAGE_DIRTY)
+		return false;
+	keep_open(m, pg, (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
+		HEAT_QUIET), s);
+	return true;
+}
+
+/* group_below -- the first page of the run of pages below pg, in its
+ * group, that wait for it (group_waits), each held; pg if none */
+static size_t
+group_below(struct shim_mapping *m, size_t pg)
+{
+	size_t first = pg;
+	while (first % PAGE_GROUP != 0 &&
+			(m->page_heat[first - 1] & HEAT_QUIET) == HEAT_QUIET) {
+		uint8_t s = page_hold(m, first - 1);
+		if (s != SHIM_PAGE_DIRTY) {
+			if (shim_page_has_twin(s))
+				page_release(m, first - 1, s);
+			break;
+		}
+		first--;
+	}
+	return first;
+}
+
+/* cooled_heat -- the heat page pg keeps when it cools down: the next
+ * fault makes it hot again, longer */
+static uint8_t
+cooled_heat(struct shim_mapping *m, size_t pg, uint8_t heat)
+{
+	unsigned level = (heat & HEAT_LEVEL) >> 2;
+	if (level < HOT_LEVEL_MAX)
+		level++;
+	m->page_cooled[pg] = shim_dirty_settle_epoch;
+	return (uint8_t)(HOT_FAULTS | (level << 2));
+}
+
+/* protect_run -- pages [first, last] of m (held, writable) read-only,
+ * in one call when the hook gives them all the same protection */
+static void
+protect_run(struct shim_mapping *m, size_t first, size_t last)
+{
+	uintptr_t lo = m->base + first * SHIM_PAGE_LEN;
+	int prot = page_prot(m, lo, m->prot & ~PROT_WRITE);
+	bool same = true;
+	for (size_t pg = first + 1; pg <= last; pg++)
+		same = same && page_prot(m, m->base + pg * SHIM_PAGE_LEN,
+			m->prot & ~PROT_WRITE) == prot;
+	if (same) {
+		mprotect((void *)lo, (last - first + 1) * SHIM_PAGE_LEN, prot);
+		return;
+	}
+	for (size_t pg = first; pg <= last; pg++) {
+		uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+		mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
+			m->prot & ~PROT_WRITE));
+	}
+}
+
+/* close_page -- page pg (held, read-only now): its last stores found,
+ * its twin dropped, clean, keeping heat `keep` */
+static void
+close_page(struct shim_mapping *m, size_t pg, uint8_t keep)
+{
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	shim_line_site_forget(m, pg);
+	m->page_heat[pg] = keep;
+	m->page_step[pg] = 0;
+	shim_dirty_twin_drop(m, pg); /* when a batch is full */
+	page_release(m, pg, SHIM_PAGE_CLEAN);
 }
 
 /*
@@ -441,32 +550,25 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 static void
 settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
-	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint8_t s = page_hold(m, pg);
 	if (!shim_page_has_twin(s))
 		return;
 	uint8_t heat = m->page_heat[pg];
 	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
+	size_t first = pg;
 	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
-		if (stay_hot(m, pg, heat, s))
+		if (stay_hot(m, pg, heat, s) || group_waits(m, pg, heat, s))
 			return;
-		/* cooled down: the next fault makes it hot again, longer */
-		unsigned level = (heat & HEAT_LEVEL) >> 2;
-		if (level < HOT_LEVEL_MAX)
-			level++;
-		keep = (uint8_t)(HOT_FAULTS | (level << 2));
-		m->page_cooled[pg] = shim_dirty_settle_epoch;
+		keep = cooled_heat(m, pg, heat);
+		if (s == SHIM_PAGE_DIRTY)
+			first = group_below(m, pg);
 	}
 	/* read-only first: a store racing with the diff faults and waits */
 	if (s == SHIM_PAGE_DIRTY)
-		mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
-			m->prot & ~PROT_WRITE));
-	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
-	shim_line_site_forget(m, pg);
-	m->page_heat[pg] = keep;
-	m->page_step[pg] = 0;
-	shim_dirty_twin_drop(m, pg); /* when a batch is full */
-	page_release(m, pg, SHIM_PAGE_CLEAN);
+		protect_run(m, first, pg);
+	for (size_t q = first; q < pg; q++) /* waited for pg: cool too */
+		close_page(m, q, cooled_heat(m, q, m->page_heat[q]));
+	close_page(m, pg, keep);
 }
 
 static void

@@ -24,12 +24,31 @@
 /* a page's step byte: faults since it was opened (the settle that
  * protects it again resets it), STEP_SEQUENTIAL when it was opened while
  * the page below it was hot (a sequential writer: shim_dirty_open_next),
- * and STEP_ON while the store of its last fault is being single-stepped,
- * to protect the page again after it */
-#define STEP_FAULTS 0x3f
+ * STEP_GROUP when it was opened with its group (below), STEP_AHEAD while
+ * such a page has not been found changed since, and STEP_ON while the
+ * store of its last fault is being single-stepped, to protect the page
+ * again after it */
+#define STEP_FAULTS 0x0f
+#define STEP_AHEAD 0x10
+#define STEP_GROUP 0x20
 #define STEP_SEQUENTIAL 0x40
 #define STEP_ON 0x80
 #define STEP_FAULTS_MAX 8 /* faults per opening; the last is not stepped */
+
+/*
+ * Groups: a fast sequential writer (PAGE_GROUP pages written in at most
+ * GROUP_FENCES fences) has the next PAGE_GROUP pages, aligned, opened in
+ * one mprotect when it reaches them, and protected again in one when the
+ * group's last page cools down: each page of the group but the last
+ * stays open (hot, compared at every fence) until then, and a page
+ * opened ahead counts no quiet fence before it is written, for at most
+ * GROUP_WAIT fences after its group was opened (docs/shim.md, "Hot
+ * pages"). An mprotect costs ~1.5 us on the project's machine, a compare
+ * of a page that stays open ~20-40 ns a fence.
+ */
+#define PAGE_GROUP 4
+#define GROUP_FENCES 64
+#define GROUP_WAIT (GROUP_FENCES + 2 * HOT_QUIET_MAX)
 
 /* pages of m (its last one may be partly mapped) */
 static inline size_t

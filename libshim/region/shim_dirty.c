@@ -281,7 +281,8 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
  * STORE for each that differs from the twin (twin refreshed), one of the
  * same value for each that does not (within the view's data); a whole
  * page's changed lines found in one pass (shim_page_changed). Whether
- * the page's last line changed.
+ * the page's last line changed, or was flushed while the page had a
+ * store since the last fence.
  */
 static bool
 flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
@@ -313,7 +314,9 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 		} else if (a < view_end(m)) {
 			same_value_store(m, a, line, m->page_site[pg]);
 		}
-		last_changed = diff;
+		/* or stored by a traced store (the plugin build's: in the
+		 * twin already), as far as the page says */
+		last_changed = diff || (m->page_heat[pg] & HEAT_TOUCHED);
 	}
 	return last_changed && hi == page + SHIM_PAGE_LEN;
 }

@@ -44,10 +44,11 @@
  * opened ahead counts no quiet fence before it is written, for at most
  * GROUP_WAIT fences after its group was opened (docs/shim.md, "Hot
  * pages"). An mprotect costs ~1.5 us on the project's machine, a compare
- * of a page that stays open ~20-40 ns a fence.
+ * of a page that stays open ~20-60 ns a fence: groups of 2 took less CPU
+ * than of 4 (more compares) or 8 (docs/performance.md).
  */
-#define PAGE_GROUP 4
-#define GROUP_FENCES 64
+#define PAGE_GROUP 2
+#define GROUP_FENCES (16 * PAGE_GROUP)
 #define GROUP_WAIT (GROUP_FENCES + 2 * HOT_QUIET_MAX)
 
 /* pages of m (its last one may be partly mapped) */

@@ -1,7 +1,7 @@
 /*
  * page_groups.c -- a fast sequential writer (every line stored and
  * clwb'd, an sfence per 8 lines: the raw benchmark's loop) over PAGES
- * pages, PASSES times: its pages are opened and protected again four at
+ * pages, PASSES times: its pages are opened and protected again two at
  * a time (docs/shim.md, "Sequential writers"), and one stray store,
  * never flushed, lands on a page its group holds open: the one finding,
  * "unpersisted stores" at the stray store's line. Built with -mclwb,
@@ -9,11 +9,11 @@
  *   page_groups POOL none|ahead|behind
  * none:   the loop only (no finding)
  * ahead:  in the last pass, with the writer at line 20 of page 40 (its
- *         group, pages 40-43, opened together), a store to page 42, not
- *         written yet; the writer stops there, then 1 + 64 fences
- * behind: in the last pass, with the writer at line 20 of page 43, a
- *         store to page 40 (written, cooled down, open until page 43
- *         cools); the writer goes on, then 64 fences
+ *         group, pages 40 and 41, opened together), a store to page 41,
+ *         not written yet; the writer stops there, then 1 + 64 fences
+ * behind: in the last pass, with the writer at line 20 of page 42, a
+ *         store to page 40 (written, cooled down, open until page 41
+ *         cools); the writer goes on, then 1 + 64 fences
  */
 #include <immintrin.h>
 #include <stdbool.h>
@@ -29,7 +29,7 @@
 #define PASSES 3
 #define LINES (PAGES * 4096 / 64)
 #define WRITER_AHEAD (40 * 64 + 20)  /* the line the stray store meets */
-#define WRITER_BEHIND (43 * 64 + 20)
+#define WRITER_BEHIND (42 * 64 + 20)
 
 int
 main(int argc, char **argv)
@@ -46,7 +46,7 @@ main(int argc, char **argv)
 		for (long line = 0; line < LINES; line++) {
 			if (last && line == WRITER_AHEAD &&
 					!strcmp(mode, "ahead")) {
-				p[(42 * 4096 + 5 * 64) / 8] = 777; /* AHEAD */
+				p[(41 * 4096 + 5 * 64) / 8] = 777; /* AHEAD */
 				break;
 			}
 			if (last && line == WRITER_BEHIND &&

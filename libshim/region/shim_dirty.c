@@ -42,54 +42,6 @@ int shim_dirty_handlers_open;
 __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
 
-/* what a page of a mapping may be opened to, given what dirty tracking
- * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
- * until main.c registers the hook */
-static int
-prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
-{
-	(void)m, (void)page;
-	return prot;
-}
-
-static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
-		int prot) = prot_as_is;
-
-int
-shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot)
-{
-	return page_prot(m, page, prot);
-}
-
-void
-shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
-		uintptr_t page, int prot))
-{
-	page_prot = fn;
-}
-
-/* what a flush that found the last line of a page changed calls: the
- * opening of a sequential writer's next page (shim_dirty_open_next,
- * shim_dirty_fault.c, which calls this file: a hook, registered by
- * main.c, breaks the cycle); nothing until then */
-static void (*last_line_flushed)(struct shim_mapping *m, size_t pg);
-
-void
-shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m, size_t pg))
-{
-	last_line_flushed = fn;
-}
-
-int
-shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
-{
-	if (!m->tracked)
-		return m->prot;
-	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
-	return __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
-}
-
 void
 shim_dirty_ring_push(uintptr_t page)
 {
@@ -337,8 +289,8 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		if (shim_page_has_twin(s)) {
 			bool last = flush_page_lines(m, pg, lo, to);
 			page_release(m, pg, s);
-			if (last && last_line_flushed != NULL)
-				last_line_flushed(m, pg); /* the page's last line */
+			if (last) /* the page's last line */
+				shim_dirty_last_line_flushed(m, pg);
 		}
 		lo = to;
 	}
@@ -412,14 +364,6 @@ keep_open(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	shim_dirty_ring_push(m->base + pg * SHIM_PAGE_LEN);
 }
 
-/* group_late -- page pg's group was opened more than GROUP_WAIT fences
- * ago: it waits for its writer no longer */
-static bool
-group_late(const struct shim_mapping *m, size_t pg)
-{
-	return shim_dirty_settle_epoch - m->page_cooled[pg] > GROUP_WAIT;
-}
-
 /*
  * stay_hot -- a hot page at a fence (held): diff it (the event source),
  * refresh its twin, keep it open (writable, or stepped: its next faults
@@ -441,12 +385,14 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
+	uint32_t now = shim_dirty_settle_epoch;
 	if (changed || (heat & HEAT_TOUCHED)) {
 		quiet = 0;
 		m->page_step[pg] &= (uint8_t)~STEP_AHEAD;
-	} else if ((m->page_step[pg] & STEP_AHEAD) && !group_late(m, pg)) {
+	} else if ((m->page_step[pg] & STEP_AHEAD) &&
+			!shim_dirty_group_late(m, pg, now)) {
 		quiet = 0; /* opened ahead of the writer, not reached yet */
-	} else if ((shim_dirty_settle_epoch & ((1u << level) - 1)) == 0) {
+	} else if ((now & ((1u << level) - 1)) == 0) {
 		quiet++;
 	}
 	if (quiet >= HOT_QUIET_MAX)
@@ -456,21 +402,13 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	return true;
 }
 
-/* group_waits -- page pg of a group, cooled down (held, writable), stays
- * open until the group's last page cools down, while the page above it,
- * of the same group, is open and hot (shim_dirty_impl.h, "Groups");
+/* group_waits -- page pg of a group, cooled down (held, writable),
+ * stays open until the group's last page cools down (shim_dirty_group.c);
  * its quiet count says it waits */
 static bool
 group_waits(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 {
-	size_t up = pg + 1;
-	if (s != SHIM_PAGE_DIRTY || !(m->page_step[pg] & STEP_GROUP) ||
-			up % PAGE_GROUP == 0 || up >= shim_dirty_npages(m) ||
-			group_late(m, pg) ||
-			!(m->page_step[up] & STEP_GROUP) ||
-			(m->page_heat[up] & HEAT_FAULTS) < HOT_FAULTS ||
-			__atomic_load_n(&m->page_state[up], __ATOMIC_ACQUIRE) !=
-			SHIM_PAGE_DIRTY)
+	if (!shim_dirty_group_waits(m, pg, s, shim_dirty_settle_epoch))
 		return false;
 	keep_open(m, pg, (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
 		HEAT_QUIET), s);
@@ -506,28 +444,6 @@ cooled_heat(struct shim_mapping *m, size_t pg, uint8_t heat)
 		level++;
 	m->page_cooled[pg] = shim_dirty_settle_epoch;
 	return (uint8_t)(HOT_FAULTS | (level << 2));
-}
-
-/* protect_run -- pages [first, last] of m (held, writable) read-only,
- * in one call when the hook gives them all the same protection */
-static void
-protect_run(struct shim_mapping *m, size_t first, size_t last)
-{
-	uintptr_t lo = m->base + first * SHIM_PAGE_LEN;
-	int prot = page_prot(m, lo, m->prot & ~PROT_WRITE);
-	bool same = true;
-	for (size_t pg = first + 1; pg <= last; pg++)
-		same = same && page_prot(m, m->base + pg * SHIM_PAGE_LEN,
-			m->prot & ~PROT_WRITE) == prot;
-	if (same) {
-		mprotect((void *)lo, (last - first + 1) * SHIM_PAGE_LEN, prot);
-		return;
-	}
-	for (size_t pg = first; pg <= last; pg++) {
-		uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-		mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
-			m->prot & ~PROT_WRITE));
-	}
 }
 
 /* close_page -- page pg (held, read-only now): its last stores found,
@@ -568,7 +484,7 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	}
 	/* read-only first: a store racing with the diff faults and waits */
 	if (s == SHIM_PAGE_DIRTY)
-		protect_run(m, first, pg);
+		shim_dirty_group_protect(m, first, pg);
 	for (size_t q = first; q < pg; q++) /* waited for pg: cool too */
 		close_page(m, q, cooled_heat(m, q, m->page_heat[q]));
 	close_page(m, pg, keep);
@@ -659,7 +575,7 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 		if (m->page_state[pg] != SHIM_PAGE_BUSY)
 			continue;
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-		mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
+		mprotect(page, SHIM_PAGE_LEN, shim_dirty_prot(m, (uintptr_t)page,
 			m->prot));
 		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
 		m->page_state[pg] = SHIM_PAGE_DIRTY;

@@ -238,17 +238,6 @@ pages_in_file(const struct shim_mapping *m)
  * opened in one mprotect (shim_dirty_impl.h, "Groups").
  */
 
-/* writer_fast -- the group that ends at page pg (its last) was written
- * in at most GROUP_FENCES fences since its first page was opened */
-static bool
-writer_fast(const struct shim_mapping *m, size_t pg)
-{
-	uint32_t now = __atomic_load_n(&shim_dirty_settle_epoch,
-			__ATOMIC_RELAXED);
-	return pg + 1 >= PAGE_GROUP && (pg + 1) % PAGE_GROUP == 0 &&
-		now - m->page_cooled[pg + 1 - PAGE_GROUP] <= GROUP_FENCES;
-}
-
 /* take_clean -- page pg of m held (BUSY) to be opened, if it is clean
  * and not poisoned */
 static bool
@@ -271,7 +260,9 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 			m->region->line_len > SHIM_PAGE_LEN ||
 			next >= in_file)
 		return;
-	size_t want = writer_fast(m, pg) ? PAGE_GROUP : 1, n = 0;
+	size_t want = shim_dirty_group_fast(m, pg, __atomic_load_n(
+		&shim_dirty_settle_epoch, __ATOMIC_RELAXED)) ? PAGE_GROUP : 1;
+	size_t n = 0;
 	if (want > in_file - next)
 		want = in_file - next;
 	while (n < want && take_clean(m, next + n))

@@ -6,6 +6,7 @@
 #ifndef PMEMU_SHIM_DIRTY_IMPL_H
 #define PMEMU_SHIM_DIRTY_IMPL_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,25 @@
 #define GROUP_FENCES (16 * PAGE_GROUP)
 #define GROUP_WAIT (GROUP_FENCES + 2 * HOT_QUIET_MAX)
 
+/* shim_dirty_group.c (lock held; now: shim_dirty_settle_epoch): the
+ * group that ends at page pg (its last) was written in at most
+ * GROUP_FENCES fences since its first page was opened */
+bool shim_dirty_group_fast(const struct shim_mapping *m, size_t pg,
+		uint32_t now);
+/* page pg's group was opened more than GROUP_WAIT fences ago: it waits
+ * for its writer no longer */
+bool shim_dirty_group_late(const struct shim_mapping *m, size_t pg,
+		uint32_t now);
+/* page pg (held in state s, cooled down) waits open for its group's last
+ * page: it is writable, of a group, not its last, and the page above it
+ * is of the group too, open and hot */
+bool shim_dirty_group_waits(const struct shim_mapping *m, size_t pg,
+		uint8_t s, uint32_t now);
+/* pages [first, last] of m (held, writable) read-only, in one call when
+ * the protection hook gives them all the same */
+void shim_dirty_group_protect(struct shim_mapping *m, size_t first,
+		size_t last);
+
 /* pages of m (its last one may be partly mapped) */
 static inline size_t
 shim_dirty_npages(const struct shim_mapping *m)
@@ -76,6 +96,10 @@ void shim_dirty_ring_push(uintptr_t page);
 /* prot as the registered hook lets a page of m have it (a poisoned page
  * stays PROT_NONE: shim_dirty_set_prot_hook) */
 int shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot);
+/* page pg of m, written in sequence, had its last line found changed by
+ * a flush: the hook registered with shim_dirty_set_last_line_hook, if
+ * any (lock held) */
+void shim_dirty_last_line_flushed(struct shim_mapping *m, size_t pg);
 
 /* the pool of twin pages, made at the first tracked mapping (lock
  * held; without it, every twin is in its mapping's area) */

@@ -12,16 +12,14 @@ at its line, in both builds, and is in the recorded trace before the
 first fence after it (FENCES_AFTER). Without groups the loop made two
 mprotect calls a page a pass (counted with strace -c).
 """
-import re
 import shutil
-import subprocess
 
 import pytest
 
 from conftest import SOURCE
 from test_findings_report import BUILDS, build_both
 from test_hot_stray import fences_after, one_unpersisted, run_kind
-from test_libpmem_run import clean_env
+from test_plugin_hot import mprotects
 
 PROG = SOURCE / "scripts" / "tests" / "progs" / "page_groups.c"
 PAGES, PASSES, LINES = 64, 3, 64 * 64
@@ -66,24 +64,6 @@ def test_it_is_traced_before_the_next_fence(pmemu_bin, tmp_path, builds,
     assert fences == FENCES_AFTER[mode], out[-3000:]
 
 
-def mprotects(pmemu_bin, tmp_path, exe):
-    """mprotect calls of a run of exe without a stray store (strace -c)"""
-    pm = tmp_path / "pm"
-    shutil.rmtree(pm, ignore_errors=True)
-    pm.mkdir()
-    summary = tmp_path / "strace.txt"
-    r = subprocess.run(["strace", "-f", "-c", "-e", "trace=mprotect", "-o",
-                        str(summary), pmemu_bin, "run", "--quiet",
-                        "--pmem-dir", str(pm), "--", str(exe),
-                        str(pm / "pool"), "none"],
-                       capture_output=True, text=True, env=clean_env())
-    assert r.returncode == 0, r.stderr
-    m = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+mprotect$",
-                  summary.read_text(), re.M)
-    assert m, summary.read_text()
-    return int(m.group(1))
-
-
 @pytest.mark.parametrize("kind", BUILDS)
 def test_groups_take_one_mprotect_for_two_pages(pmemu_bin, tmp_path, builds,
                                                  kind):
@@ -94,5 +74,5 @@ def test_groups_take_one_mprotect_for_two_pages(pmemu_bin, tmp_path, builds,
     # page by page: two a page a pass and start-up's (428 here); in
     # groups one a page a pass, with the first pass's and start-up's
     # (242)
-    n = mprotects(pmemu_bin, tmp_path, builds[kind])
+    n = mprotects(pmemu_bin, tmp_path, builds[kind], ("none",))
     assert n <= PAGES * PASSES * 3 // 2, n

@@ -43,8 +43,8 @@
  * group's last page cools down: each page of the group but the last
  * stays open (hot, compared at every fence) until then, and a page
  * opened ahead counts no quiet fence before it is written, for at most
- * GROUP_WAIT fences after its group was opened (docs/shim.md, "Hot
- * pages"). An mprotect costs ~1.5 us on the project's machine, a compare
+ * GROUP_WAIT fences after its group was opened (docs/shim.md,
+ * "Groups"). An mprotect costs ~1.5 us on the project's machine, a compare
  * of a page that stays open ~20-60 ns a fence: groups of 2 took less CPU
  * than of 4 (more compares) or 8 (docs/performance.md).
  */

@@ -165,44 +165,68 @@ void insn_tramp_event(const struct insn_site *s, struct tramp_frame *f,
 	"29,30,31\n	" insn "\n	.endr\n"
 #define IRP_K(insn) "	.irp r,0,1,2,3,4,5,6,7\n	" insn "\n	.endr\n"
 /* the offsets of opmask, ZMM_Hi256 and Hi16_ZMM (CPUID 0xD, sub-leaves
- * 5-7), as strings */
+ * 5-7), as strings. zmm16-31 and k0-7 first: UPPER_ZERO uses some as
+ * scratch. The upper halves of zmm0-15 are stored only when one of them
+ * is not zero (XSTATE_BV then says AVX and ZMM_Hi256 are there, else
+ * that they are in their initial state, zero, as insn_xstate.c reads
+ * it): a program whose code is SSE, or AVX that ends in vzeroupper as
+ * compilers emit it, has them zero at every site, and their 32 stores
+ * and 32 loads (768 of the 2,112 bytes the entry moves each way) made
+ * a call 55 ns, 43 without them (tramp_bench.py, docs/performance.md) */
 #define VSAVE(K, HI256, HI16) \
-	"	movq $0xe6, 512(%rsp)\n"    /* XSTATE_BV: SSE ... Hi16_ZMM */ \
-	"	mov %rax, 520(%rsp)\n"      /* XCOMP_BV: standard format */ \
 	"	stmxcsr 24(%rsp)\n" \
 	IRP_LO("vmovdqu %xmm\\r, 160+16*\\r(%rsp)") \
-	IRP_LO("vextracti128 $1, %ymm\\r, " S(VEC_AVX) "+16*\\r(%rsp)") \
-	IRP_LO("vextracti64x4 $1, %zmm\\r, " HI256 "+32*\\r(%rsp)") \
 	IRP_HI("vmovdqu64 %zmm\\r, " HI16 "+64*(\\r-16)(%rsp)") \
 	IRP_K("kmovq %k\\r, " K "+8*\\r(%rsp)") \
-	UPPER_ZERO
+	UPPER_ZERO \
+	"	movq $0, 520(%rsp)\n"      /* XCOMP_BV: standard format */ \
+	"	movq $0xa2, 512(%rsp)\n"   /* XSTATE_BV: SSE, opmask, Hi16_ZMM */ \
+	"	test %r12d, %r12d\n" \
+	"	jnz 3f\n" \
+	"	movq $0xe6, 512(%rsp)\n"   /* ... and AVX, ZMM_Hi256 */ \
+	IRP_LO("vextracti128 $1, %ymm\\r, " S(VEC_AVX) "+16*\\r(%rsp)") \
+	IRP_LO("vextracti64x4 $1, %zmm\\r, " HI256 "+32*\\r(%rsp)") \
+	"3:\n"
 /* %r12d = 1 when bits 128-511 of zmm0-15 are all zero (saved: free to
  * clobber), from the registers, without a load that would wait for the
- * program's stores ahead of it */
+ * program's stores ahead of it; zmm16-20, k0 and k1 (saved) are the
+ * scratch, zmm0-15 are left as they are */
 #define UPPER_ZERO \
-	"	vpternlogq $0xfe, %zmm2, %zmm1, %zmm0\n" /* 0 |= 1 | 2 */ \
-	"	vpternlogq $0xfe, %zmm5, %zmm4, %zmm3\n" \
-	"	vpternlogq $0xfe, %zmm8, %zmm7, %zmm6\n" \
-	"	vpternlogq $0xfe, %zmm11, %zmm10, %zmm9\n" \
-	"	vpternlogq $0xfe, %zmm14, %zmm13, %zmm12\n" \
-	"	vpternlogq $0xfe, %zmm6, %zmm3, %zmm0\n" \
-	"	vpternlogq $0xfe, %zmm15, %zmm12, %zmm9\n" \
-	"	vporq %zmm9, %zmm0, %zmm0\n" \
+	"	vmovdqa64 %zmm0, %zmm16\n" \
+	"	vpternlogq $0xfe, %zmm2, %zmm1, %zmm16\n" /* 16 = 0 | 1 | 2 */ \
+	"	vmovdqa64 %zmm3, %zmm17\n" \
+	"	vpternlogq $0xfe, %zmm5, %zmm4, %zmm17\n" \
+	"	vmovdqa64 %zmm6, %zmm18\n" \
+	"	vpternlogq $0xfe, %zmm8, %zmm7, %zmm18\n" \
+	"	vmovdqa64 %zmm9, %zmm19\n" \
+	"	vpternlogq $0xfe, %zmm11, %zmm10, %zmm19\n" \
+	"	vmovdqa64 %zmm12, %zmm20\n" \
+	"	vpternlogq $0xfe, %zmm14, %zmm13, %zmm20\n" \
+	"	vpternlogq $0xfe, %zmm18, %zmm17, %zmm16\n" \
+	"	vpternlogq $0xfe, %zmm15, %zmm20, %zmm19\n" \
+	"	vporq %zmm19, %zmm16, %zmm16\n" \
 	"	mov $0xfc, %eax\n	kmovw %eax, %k1\n" /* qwords 2-7 */ \
-	"	vptestmq %zmm0, %zmm0, %k0{%k1}\n" \
+	"	vptestmq %zmm16, %zmm16, %k0{%k1}\n" \
 	"	xor %r12d, %r12d\n" \
 	"	kortestw %k0, %k0\n	sete %r12b\n"
+/* the VEX loads of xmm0-15 zero bits 128-511: all the upper halves
+ * there are when they were zero; else they are put back from the image.
+ * vzeroupper then gives the upper state of ymm0-15 back its initial
+ * state (the same values), so the program's SSE code pays no transition */
 #define VRESTORE(K, HI256, HI16) \
 	"	ldmxcsr 24(%rsp)\n" \
 	IRP_LO("vmovdqu 160+16*\\r(%rsp), %xmm\\r") \
+	"	test %r12d, %r12d\n" \
+	"	jnz 2f\n" \
 	IRP_LO("vinserti128 $1, " S(VEC_AVX) "+16*\\r(%rsp), %ymm\\r, %ymm\\r") \
 	IRP_LO("vinserti64x4 $1, " HI256 "+32*\\r(%rsp), %zmm\\r, %zmm\\r") \
+	"2:\n" \
 	IRP_HI("vmovdqu64 " HI16 "+64*(\\r-16)(%rsp), %zmm\\r") \
 	IRP_K("kmovq " K "+8*\\r(%rsp), %k\\r") \
 	"	test %r12d, %r12d\n"        /* upper halves not all zero */ \
-	"	jz 2f\n" \
+	"	jz 4f\n" \
 	"	vzeroupper\n" \
-	"2:\n"
+	"4:\n"
 #define VEC_ENTRY_(name, K, HI256, HI16) \
 	TRAMP_ENTRY(name, VSAVE(#K, #HI256, #HI16), VRESTORE(#K, #HI256, #HI16))
 #define VEC_ENTRY(name, ...) VEC_ENTRY_(name, __VA_ARGS__)

@@ -42,54 +42,6 @@ int shim_dirty_handlers_open;
 __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
 
-/* what a page of a mapping may be opened to, given what dirty tracking
- * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
- * until main.c registers the hook */
-static int
-prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
-{
-	(void)m, (void)page;
-	return prot;
-}
-
-static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
-		int prot) = prot_as_is;
-
-int
-shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot)
-{
-	return page_prot(m, page, prot);
-}
-
-void
-shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
-		uintptr_t page, int prot))
-{
-	page_prot = fn;
-}
-
-/* what a flush that found the last line of a page changed calls: the
- * opening of a sequential writer's next page (shim_dirty_open_next,
- * shim_dirty_fault.c, which calls this file: a hook, registered by
- * main.c, breaks the cycle); nothing until then */
-static void (*last_line_flushed)(struct shim_mapping *m, size_t pg);
-
-void
-shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m, size_t pg))
-{
-	last_line_flushed = fn;
-}
-
-int
-shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
-{
-	if (!m->tracked)
-		return m->prot;
-	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
-	return __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
-}
-
 void
 shim_dirty_ring_push(uintptr_t page)
 {
@@ -304,7 +256,8 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
  * STORE for each that differs from the twin (twin refreshed), one of the
  * same value for each that does not (within the view's data); a whole
  * page's changed lines found in one pass (shim_page_changed). Whether
- * the page's last line changed.
+ * the page's last line changed, or was flushed while the page had a
+ * store since the last fence.
  */
 static bool
 flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
@@ -336,7 +289,9 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 		} else if (a < view_end(m)) {
 			same_value_store(m, a, line, m->page_site[pg]);
 		}
-		last_changed = diff;
+		/* or stored by a traced store (the plugin build's: in the
+		 * twin already), as far as the page says */
+		last_changed = diff || (m->page_heat[pg] & HEAT_TOUCHED);
 	}
 	return last_changed && hi == page + SHIM_PAGE_LEN;
 }
@@ -357,8 +312,8 @@ flush_lines_one(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		if (shim_page_has_twin(s)) {
 			bool last = flush_page_lines(m, pg, lo, to);
 			page_release(m, pg, s);
-			if (last && last_line_flushed != NULL)
-				last_line_flushed(m, pg); /* the page's last line */
+			if (last) /* the page's last line */
+				shim_dirty_last_line_flushed(m, pg);
 		}
 		lo = to;
 	}
@@ -420,6 +375,18 @@ shim_dirty_traced_bytes(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	traced_data = NULL;
 }
 
+/* keep_open -- page pg (held, diffed) stays open with this heat:
+ * writable, or stepped (its next faults name their lines until its
+ * faults run out), and queued to be settled next time */
+static void
+keep_open(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
+{
+	m->page_heat[pg] = heat;
+	m->page_lines[pg] = 0; /* each line's next store: a fault or unseen */
+	page_release(m, pg, s);
+	shim_dirty_ring_push(m->base + pg * SHIM_PAGE_LEN);
+}
+
 /*
  * stay_hot -- a hot page at a fence (held): diff it (the event source),
  * refresh its twin, keep it open (writable, or stepped: its next faults
@@ -441,18 +408,79 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 	bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
-	if (changed || (heat & HEAT_TOUCHED))
+	uint32_t now = shim_dirty_settle_epoch;
+	if (changed || (heat & HEAT_TOUCHED)) {
 		quiet = 0;
-	else if ((shim_dirty_settle_epoch & ((1u << level) - 1)) == 0)
+		m->page_step[pg] &= (uint8_t)~STEP_AHEAD;
+	} else if ((m->page_step[pg] & STEP_AHEAD) &&
+			!shim_dirty_group_late(m, pg, now)) {
+		quiet = 0; /* opened ahead of the writer, not reached yet */
+	} else if ((now & ((1u << level) - 1)) == 0) {
 		quiet++;
+	}
 	if (quiet >= HOT_QUIET_MAX)
 		return false;
-	m->page_heat[pg] = (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
-		(quiet << 4));
-	m->page_lines[pg] = 0; /* each line's next store: a fault or unseen */
-	page_release(m, pg, s);
-	shim_dirty_ring_push(page); /* still open: settle it next time */
+	keep_open(m, pg, (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
+		(quiet << 4)), s);
 	return true;
+}
+
+/* group_waits -- page pg of a group, cooled down (held, writable),
+ * stays open until the group's last page cools down (shim_dirty_group.c);
+ * its quiet count says it waits */
+static bool
+group_waits(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
+{
+	if (!shim_dirty_group_waits(m, pg, s, shim_dirty_settle_epoch))
+		return false;
+	keep_open(m, pg, (uint8_t)((heat & (HEAT_FAULTS | HEAT_LEVEL)) |
+		HEAT_QUIET), s);
+	return true;
+}
+
+/* group_below -- the first page of the run of pages below pg, in its
+ * group, that wait for it (group_waits), each held; pg if none */
+static size_t
+group_below(struct shim_mapping *m, size_t pg)
+{
+	size_t first = pg;
+	while (first % PAGE_GROUP != 0 &&
+			(m->page_heat[first - 1] & HEAT_QUIET) == HEAT_QUIET) {
+		uint8_t s = page_hold(m, first - 1);
+		if (s != SHIM_PAGE_DIRTY) {
+			if (shim_page_has_twin(s))
+				page_release(m, first - 1, s);
+			break;
+		}
+		first--;
+	}
+	return first;
+}
+
+/* cooled_heat -- the heat page pg keeps when it cools down: the next
+ * fault makes it hot again, longer */
+static uint8_t
+cooled_heat(struct shim_mapping *m, size_t pg, uint8_t heat)
+{
+	unsigned level = (heat & HEAT_LEVEL) >> 2;
+	if (level < HOT_LEVEL_MAX)
+		level++;
+	m->page_cooled[pg] = shim_dirty_settle_epoch;
+	return (uint8_t)(HOT_FAULTS | (level << 2));
+}
+
+/* close_page -- page pg (held, read-only now): its last stores found,
+ * its twin dropped, clean, keeping heat `keep` */
+static void
+close_page(struct shim_mapping *m, size_t pg, uint8_t keep)
+{
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	shim_line_site_forget(m, pg);
+	m->page_heat[pg] = keep;
+	m->page_step[pg] = 0;
+	shim_dirty_twin_drop(m, pg); /* when a batch is full */
+	page_release(m, pg, SHIM_PAGE_CLEAN);
 }
 
 /*
@@ -464,32 +492,25 @@ stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 static void
 settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
-	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint8_t s = page_hold(m, pg);
 	if (!shim_page_has_twin(s))
 		return;
 	uint8_t heat = m->page_heat[pg];
 	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
+	size_t first = pg;
 	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
-		if (stay_hot(m, pg, heat, s))
+		if (stay_hot(m, pg, heat, s) || group_waits(m, pg, heat, s))
 			return;
-		/* cooled down: the next fault makes it hot again, longer */
-		unsigned level = (heat & HEAT_LEVEL) >> 2;
-		if (level < HOT_LEVEL_MAX)
-			level++;
-		keep = (uint8_t)(HOT_FAULTS | (level << 2));
-		m->page_cooled[pg] = shim_dirty_settle_epoch;
+		keep = cooled_heat(m, pg, heat);
+		if (s == SHIM_PAGE_DIRTY)
+			first = group_below(m, pg);
 	}
 	/* read-only first: a store racing with the diff faults and waits */
 	if (s == SHIM_PAGE_DIRTY)
-		mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
-			m->prot & ~PROT_WRITE));
-	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
-	shim_line_site_forget(m, pg);
-	m->page_heat[pg] = keep;
-	m->page_step[pg] = 0;
-	shim_dirty_twin_drop(m, pg); /* when a batch is full */
-	page_release(m, pg, SHIM_PAGE_CLEAN);
+		shim_dirty_group_protect(m, first, pg);
+	for (size_t q = first; q < pg; q++) /* waited for pg: cool too */
+		close_page(m, q, cooled_heat(m, q, m->page_heat[q]));
+	close_page(m, pg, keep);
 }
 
 static void
@@ -577,7 +598,7 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 		if (m->page_state[pg] != SHIM_PAGE_BUSY)
 			continue;
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-		mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
+		mprotect(page, SHIM_PAGE_LEN, shim_dirty_prot(m, (uintptr_t)page,
 			m->prot));
 		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
 		m->page_state[pg] = SHIM_PAGE_DIRTY;

@@ -117,6 +117,8 @@ open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 		m->page_step[pg] = STEP_SEQUENTIAL;
 		cold = false;
 	}
+	m->page_cooled[pg] = __atomic_load_n(&shim_dirty_settle_epoch,
+			__ATOMIC_RELAXED); /* opened: read by groups */
 	return cold;
 }
 
@@ -145,10 +147,13 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 	else
 		new_line = shim_line_site_refault(m, pg, (uintptr_t)addr, site);
 	unsigned faults = (m->page_step[pg] & STEP_FAULTS) + 1u;
+	if (faults > STEP_FAULTS_MAX)
+		faults = STEP_FAULTS_MAX;
 	bool step = new_line && faults < STEP_FAULTS_MAX &&
 		shim_step_arm(uc, page);
 	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0) |
-		(m->page_step[pg] & STEP_SEQUENTIAL));
+		(m->page_step[pg] & (STEP_SEQUENTIAL | STEP_GROUP |
+			STEP_AHEAD)));
 	if (mprotect((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
 			m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
@@ -229,34 +234,63 @@ pages_in_file(const struct shim_mapping *m)
  * guesses named by the fault site of the page below (the loop's store),
  * or by a flush that covered them. A page opened so that the writer
  * never stores to cools down after HOT_QUIET_MAX fences, as any hot page.
+ * A fast writer that reaches a group's first page has the whole group
+ * opened in one mprotect (shim_dirty_impl.h, "Groups").
  */
+
+/* take_clean -- page pg of m held (BUSY) to be opened, if it is clean
+ * and not poisoned */
+static bool
+take_clean(struct shim_mapping *m, size_t pg)
+{
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	if (shim_dirty_prot(m, page, m->prot) != m->prot)
+		return false; /* poisoned: PROT_NONE, not to be read */
+	uint8_t s = SHIM_PAGE_CLEAN;
+	return __atomic_compare_exchange_n(&m->page_state[pg], &s,
+		SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 void
 shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 {
-	size_t next = pg + 1;
+	size_t next = pg + 1, in_file = pages_in_file(m);
 	if (!m->tracked || !(m->prot & PROT_READ) ||
 			!(m->page_step[pg] & STEP_SEQUENTIAL) ||
 			m->region->line_len > SHIM_PAGE_LEN ||
-			next >= pages_in_file(m))
+			next >= in_file)
+		return;
+	size_t want = shim_dirty_group_fast(m, pg, __atomic_load_n(
+		&shim_dirty_settle_epoch, __ATOMIC_RELAXED)) ? PAGE_GROUP : 1;
+	size_t n = 0;
+	if (want > in_file - next)
+		want = in_file - next;
+	while (n < want && take_clean(m, next + n))
+		n++; /* open already, held (a fault waits), gone: not taken */
+	if (n == 0)
 		return;
 	uintptr_t page = m->base + next * SHIM_PAGE_LEN;
-	if (shim_dirty_prot(m, page, m->prot) != m->prot)
-		return; /* poisoned: PROT_NONE, not to be read */
-	uint8_t *st = &m->page_state[next];
-	uint8_t s = SHIM_PAGE_CLEAN;
-	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
-			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return; /* open already, held (a fault waits), or gone */
-	(void)open_page(m, next, page, m->page_site[pg]);
-	m->page_lines[next] = 0; /* no store seen: every site a guess */
-	m->page_step[next] |= STEP_FAULTS_MAX; /* not stepped */
-	if (mprotect((void *)page, SHIM_PAGE_LEN, m->prot) == 0) {
-		__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
-		shim_dirty_ring_push(page);
-	} else { /* protected still: its fault opens it */
-		m->page_step[next] = 0;
-		shim_dirty_twin_drop(m, next);
-		__atomic_store_n(st, SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
+	uint8_t group = n > 1 ? STEP_GROUP | STEP_AHEAD | STEP_SEQUENTIAL : 0;
+	for (size_t i = 0; i < n; i++) {
+		(void)open_page(m, next + i, page + i * SHIM_PAGE_LEN,
+			m->page_site[pg]);
+		m->page_lines[next + i] = 0; /* no store seen: sites guessed */
+		m->page_step[next + i] |= STEP_FAULTS_MAX | group; /* no step */
+		if (group)
+			m->page_heat[next + i] |= HOT_FAULTS;
+	}
+	bool open = mprotect((void *)page, n * SHIM_PAGE_LEN, m->prot) == 0;
+	for (size_t i = 0; i < n; i++) {
+		if (open) {
+			__atomic_store_n(&m->page_state[next + i],
+				SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+			shim_dirty_ring_push(page + i * SHIM_PAGE_LEN);
+		} else { /* protected still: its fault opens it */
+			m->page_step[next + i] = 0;
+			shim_dirty_twin_drop(m, next + i);
+			__atomic_store_n(&m->page_state[next + i],
+				SHIM_PAGE_CLEAN, __ATOMIC_RELEASE);
+		}
 	}
 }
 

@@ -6,6 +6,7 @@
 #ifndef PMEMU_SHIM_DIRTY_IMPL_H
 #define PMEMU_SHIM_DIRTY_IMPL_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,12 +25,51 @@
 /* a page's step byte: faults since it was opened (the settle that
  * protects it again resets it), STEP_SEQUENTIAL when it was opened while
  * the page below it was hot (a sequential writer: shim_dirty_open_next),
- * and STEP_ON while the store of its last fault is being single-stepped,
- * to protect the page again after it */
-#define STEP_FAULTS 0x3f
+ * STEP_GROUP when it was opened with its group (below), STEP_AHEAD while
+ * such a page has not been found changed since, and STEP_ON while the
+ * store of its last fault is being single-stepped, to protect the page
+ * again after it */
+#define STEP_FAULTS 0x0f
+#define STEP_AHEAD 0x10
+#define STEP_GROUP 0x20
 #define STEP_SEQUENTIAL 0x40
 #define STEP_ON 0x80
 #define STEP_FAULTS_MAX 8 /* faults per opening; the last is not stepped */
+
+/*
+ * Groups: a fast sequential writer (PAGE_GROUP pages written in at most
+ * GROUP_FENCES fences) has the next PAGE_GROUP pages, aligned, opened in
+ * one mprotect when it reaches them, and protected again in one when the
+ * group's last page cools down: each page of the group but the last
+ * stays open (hot, compared at every fence) until then, and a page
+ * opened ahead counts no quiet fence before it is written, for at most
+ * GROUP_WAIT fences after its group was opened (docs/shim.md,
+ * "Groups"). An mprotect costs ~1.5 us on the project's machine, a compare
+ * of a page that stays open ~20-60 ns a fence: groups of 2 took less CPU
+ * than of 4 (more compares) or 8 (docs/performance.md).
+ */
+#define PAGE_GROUP 2
+#define GROUP_FENCES (16 * PAGE_GROUP)
+#define GROUP_WAIT (GROUP_FENCES + 2 * HOT_QUIET_MAX)
+
+/* shim_dirty_group.c (lock held; now: shim_dirty_settle_epoch): the
+ * group that ends at page pg (its last) was written in at most
+ * GROUP_FENCES fences since its first page was opened */
+bool shim_dirty_group_fast(const struct shim_mapping *m, size_t pg,
+		uint32_t now);
+/* page pg's group was opened more than GROUP_WAIT fences ago: it waits
+ * for its writer no longer */
+bool shim_dirty_group_late(const struct shim_mapping *m, size_t pg,
+		uint32_t now);
+/* page pg (held in state s, cooled down) waits open for its group's last
+ * page: it is writable, of a group, not its last, and the page above it
+ * is of the group too, open and hot */
+bool shim_dirty_group_waits(const struct shim_mapping *m, size_t pg,
+		uint8_t s, uint32_t now);
+/* pages [first, last] of m (held, writable) read-only, in one call when
+ * the protection hook gives them all the same */
+void shim_dirty_group_protect(struct shim_mapping *m, size_t first,
+		size_t last);
 
 /* pages of m (its last one may be partly mapped) */
 static inline size_t
@@ -56,6 +96,10 @@ void shim_dirty_ring_push(uintptr_t page);
 /* prot as the registered hook lets a page of m have it (a poisoned page
  * stays PROT_NONE: shim_dirty_set_prot_hook) */
 int shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot);
+/* page pg of m, written in sequence, had its last line found changed by
+ * a flush: the hook registered with shim_dirty_set_last_line_hook, if
+ * any (lock held) */
+void shim_dirty_last_line_flushed(struct shim_mapping *m, size_t pg);
 
 /* the pool of twin pages, made at the first tracked mapping (lock
  * held; without it, every twin is in its mapping's area) */

@@ -100,7 +100,8 @@ struct shim_mapping {
 	uint8_t *page_heat;        /* faults in a row (low bits), changed
 	                              since the last fence (SHIM_HEAT_TOUCHED) */
 	uint32_t *page_cooled;     /* the fence (settle epoch) at which the
-	                              page last cooled down */
+	                              page last cooled down; while it is
+	                              open, at which it was opened */
 	uint32_t *page_twin;       /* per page: its twin's slot in the pool
 	                              + 1, 0: at twin (shim_dirty_twin.c) */
 	size_t twins_pooled;       /* page_twin slots held, atomic */

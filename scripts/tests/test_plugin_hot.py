@@ -26,7 +26,8 @@ def build(cc, out, plugin):
     return out
 
 
-def mprotects(pmemu_bin, tmp_path, exe):
+def mprotects(pmemu_bin, tmp_path, exe, args=("1", "4")):
+    """mprotect calls of a run of exe POOL args (strace -c)"""
     pm = tmp_path / "pm"
     shutil.rmtree(pm, ignore_errors=True)
     pm.mkdir()
@@ -34,7 +35,7 @@ def mprotects(pmemu_bin, tmp_path, exe):
     r = subprocess.run(["strace", "-f", "-c", "-e", "trace=mprotect", "-o",
                         str(summary), pmemu_bin, "run", "--quiet",
                         "--pmem-dir", str(pm), "--", str(exe),
-                        str(pm / "pool"), "1", "4"],
+                        str(pm / "pool"), *args],
                        capture_output=True, text=True, env=clean_env())
     assert r.returncode == 0, r.stderr
     m = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(?:\s+\d+)?\s+mprotect$",

@@ -12,9 +12,10 @@
  * XSAVEC image does not write: the second must store zeros, not what the
  * first left in the save area. And a clwb site leaves the upper state
  * of ymm0-15 in its initial state (XINUSE) when it found it there. And
- * with every upper half of zmm0-15 zero but one byte of one register
- * (each register, at bits 128-255 and 256-511), that byte survives the
- * sites (the entry's vzeroupper is decided on those halves).
+ * with every upper half of zmm0-15 zero, or all but one byte of one
+ * register (each register, at bits 128-255 and 256-511), every register
+ * survives the sites (the entry's vzeroupper, and whether it moves those
+ * halves at all, are decided on them).
  * Exit 1 with a line per difference.
  *   raw_vecsave FILE [avx]   (avx: the AVX round trip, as without AVX-512)
  */
@@ -211,8 +212,9 @@ registers(uint8_t *line, int avx512, uint64_t flags, unsigned *sites)
 }
 
 /* one_upper -- the round trip with the upper halves of zmm0-15 all zero
- * but one byte of one register, for each register and both halves:
- * differences */
+ * (r = -1: the entry stores and loads none of them) or all zero but one
+ * byte of one register, for each register and both halves, the other
+ * registers (xmm0-15, zmm16-31, k1-7) holding a pattern: differences */
 static int
 one_upper(uint8_t *line)
 {
@@ -220,12 +222,15 @@ one_upper(uint8_t *line)
 	static const size_t at[] = { 16, 63 }; /* in ZMM_Hi256's: 32..63 */
 	int bad = 0;
 	char what[32];
-	for (int r = 0; r < 16; r++)
-		for (size_t h = 0; h < 2; h++) {
+	for (int r = -1; r < 16; r++)
+		for (size_t h = 0; h < (r < 0 ? 1 : 2); h++) {
 			for (size_t i = 0; i < sizeof(in.vec); i++)
 				((uint8_t *)in.vec)[i] = i % 64 < 16 ||
 					i >= 16 * 64 ? (uint8_t)(i * 7 + 1) : 0;
-			in.vec[r][h == 0 ? at[0] : at[1]] = 0x5a;
+			for (int k = 0; k < 8; k++)
+				in.k[k] = 0x0f1e2d3c4b5a6978ull * (uint64_t)(k + 1);
+			if (r >= 0)
+				in.vec[r][h == 0 ? at[0] : at[1]] = 0x5a;
 			in.mxcsr = in.mxcsr_after = MXCSR_DEFAULT;
 			in.flags = flag_sets[1];
 			request_args[0] = 0x1001;
@@ -233,6 +238,8 @@ one_upper(uint8_t *line)
 			across_zmm(&in, &out, line);
 			snprintf(what, sizeof(what), "one upper, zmm%d", r);
 			bad += differ(what, out.vec, in.vec, sizeof(in.vec));
+			snprintf(what, sizeof(what), "one upper %d, k1-7", r);
+			bad += differ(what, &out.k[1], &in.k[1], 7 * 8);
 		}
 	return bad;
 }

@@ -1,0 +1,66 @@
+/*
+ * shim_dirty_hooks.c -- what page-protection tracking asks of the layers
+ * above it through hooks main.c registers: the protection a view page
+ * may have (a poisoned page stays PROT_NONE), and the opening of a
+ * sequential writer's next page when a flush found the last line of a
+ * page changed; and the protection a page has now
+ */
+#include <sys/mman.h>
+
+#include "shim_dirty.h"
+#include "shim_dirty_impl.h"
+
+/* what a page of a mapping may be opened to, given what dirty tracking
+ * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
+ * until main.c registers the hook */
+static int
+prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
+{
+	(void)m, (void)page;
+	return prot;
+}
+
+static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
+		int prot) = prot_as_is;
+
+int
+shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot)
+{
+	return page_prot(m, page, prot);
+}
+
+void
+shim_dirty_set_prot_hook(int (*fn)(const struct shim_mapping *m,
+		uintptr_t page, int prot))
+{
+	page_prot = fn;
+}
+
+/* what a flush that found the last line of a page changed calls: the
+ * opening of a sequential writer's next page (shim_dirty_open_next,
+ * shim_dirty_fault.c, which calls shim_dirty.c: a hook, registered by
+ * main.c, breaks the cycle); nothing until then */
+static void (*last_line_flushed)(struct shim_mapping *m, size_t pg);
+
+void
+shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m, size_t pg))
+{
+	last_line_flushed = fn;
+}
+
+void
+shim_dirty_last_line_flushed(struct shim_mapping *m, size_t pg)
+{
+	if (last_line_flushed != NULL)
+		last_line_flushed(m, pg);
+}
+
+int
+shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
+{
+	if (!m->tracked)
+		return m->prot;
+	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
+	return __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
+		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
+}

@@ -50,22 +50,28 @@ static void
 roundtrip(const struct model_event *evs, size_t n)
 {
 	struct trace_slot_state wst[4] = { { 0 } }, rst[4] = { { 0 } };
+	static struct trace_data_refs wrefs[4], rrefs[4];
+	memset(wrefs, 0, sizeof(wrefs));
 	bool declared[4] = { false };
 	for (size_t i = 0; i < n; i++) {
 		const struct model_event *ev = &evs[i];
 		struct trace_v2_event e = { .slot = ev->tid, .tid = ev->tid,
 			.ev = *ev };
-		uint8_t rec[TRACE_V2_FIELDS_MAX + 64];
-		bool same = ev->data && wst[ev->tid].data &&
-			wst[ev->tid].data_len == ev->len &&
-			memcmp(ev->data, wst[ev->tid].data, ev->len) == 0;
-		size_t flen = trace_v2_encode(&e, !declared[ev->tid], same,
+		uint8_t rec[TRACE_V2_FIELDS_MAX + TRACE_V2_DELTA_MAX + 64];
+		uint8_t delta[TRACE_V2_DELTA_MAX];
+		size_t dlen = ev->data ? ev->len : 0;
+		unsigned mode = ev->data == NULL ? TRACE_V2_DATA_NONE :
+			trace_v2_data_code(ev->data, ev->len, &wrefs[ev->tid],
+			delta, &dlen);
+		if (mode == TRACE_V2_DATA_SAME)
+			dlen = 0;
+		size_t flen = trace_v2_encode(&e, !declared[ev->tid], mode,
 				&wst[ev->tid], rec);
 		assert_true(flen <= TRACE_V2_FIELDS_MAX);
-		size_t dlen = ev->data && !same ? ev->len : 0;
-		memcpy(rec + flen, ev->data, dlen);
+		memcpy(rec + flen, mode == TRACE_V2_DATA_DELTA ? delta :
+				ev->data, dlen);
 		if (dlen)
-			wst[ev->tid].data = ev->data; /* what same compares */
+			trace_v2_refs_keep(&wrefs[ev->tid], ev->data, ev->len);
 		struct trace_v2_event d = { .kind = e.kind, .flags = e.flags };
 		const char *why = NULL;
 		size_t m = trace_v2_slot_of(&d, rec, rec + flen + dlen, &why);
@@ -73,12 +79,13 @@ roundtrip(const struct model_event *evs, size_t n)
 		assert_int_equal(d.slot, ev->tid);
 		if (d.flags & TRACE_V2_F_NEW) {
 			memset(&rst[d.slot], 0, sizeof(rst[d.slot]));
+			memset(&rrefs[d.slot], 0, sizeof(rrefs[d.slot]));
 			declared[ev->tid] = true;
 		} else {
 			d.tid = ev->tid; /* the reader's slot knows it */
 		}
 		const uint8_t *end = trace_v2_decode(&d, rec + m, rec + flen +
-				dlen, &rst[d.slot], &why);
+				dlen, &rst[d.slot], &rrefs[d.slot], &why);
 		if (end == NULL)
 			fail_msg("event %zu: %s", i, why);
 		assert_ptr_equal(end, rec + flen + dlen);
@@ -89,10 +96,8 @@ roundtrip(const struct model_event *evs, size_t n)
 		assert_true(d.ev.off == ev->off);
 		assert_true(d.ev.len == ev->len);
 		assert_int_equal(d.ev.data != NULL, ev->data != NULL);
-		if (ev->data && !same)
+		if (ev->data)
 			assert_memory_equal(d.ev.data, ev->data, ev->len);
-		if (same)
-			assert_ptr_equal(d.ev.data, rst[d.slot].data);
 	}
 }
 
@@ -494,9 +499,9 @@ test_corrupt_and_forged_records(void **state)
 	patch(path, off + 7, &slot, 1, off, true);
 	expect_error(path, off, "slot never declared");
 	off = sample(path);
-	uint8_t flags = 0xc0; /* data mode 3 */
+	uint8_t flags = 0xc0; /* data mode 3: a delta its record lacks */
 	patch(path, off + 5, &flags, 1, off, true);
-	expect_error(path, off, "bad data mode");
+	expect_error(path, off, "data past the record");
 	off = sample(path);
 	uint8_t kind = 0x10; /* model event 0, with a length */
 	patch(path, off + 4, &kind, 1, off, true);

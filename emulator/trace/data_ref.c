@@ -124,10 +124,12 @@ trace_v2_delta_apply(struct trace_data_refs *refs, uint64_t len,
 	size_t nx = 0;
 	for (size_t i = 0; i < nmask; i++)
 		nx += (size_t)__builtin_popcount(mask[i]);
-	if ((len % 8 && mask[nmask - 1] >> (len % 8)) ||
-			nx > (size_t)(end - x)) {
-		*why = nx > (size_t)(end - x) ? "data past the record" :
-			"a delta mask past the data";
+	if (len % 8 && mask[nmask - 1] >> (len % 8)) {
+		*why = "a delta mask past the data";
+		return NULL;
+	}
+	if (nx > (size_t)(end - x)) {
+		*why = "data past the record";
 		return NULL;
 	}
 	uint8_t *ref = refs->bytes[c];

@@ -148,7 +148,8 @@ open_writer(const char *path)
 /*
  * The self-checking events of writer k: its i-th event has site k, an
  * offset and length of (k, i) and, every 4th, 8 data bytes that repeat
- * the previous ones every other time: the reader can tell each one.
+ * the previous ones every other time, else differ from them in their
+ * first byte (a delta): the reader can tell each one.
  */
 #define WRITERS 4
 #define EVENTS 20000
@@ -163,7 +164,8 @@ event_of(uint32_t tid, uint32_t k, uint32_t i, uint8_t *data)
 		ev = (struct model_event){ MODEL_EV_SFENCE, tid, k,
 			MODEL_REGION_ALL, 0, 0, NULL };
 	} else if (i % 4 == 0) {
-		memset(data, (int)(k + i / 8), 8);
+		memset(data, (int)k + 1, 8);
+		data[0] = (uint8_t)(i / 8);
 		ev.len = 8;
 		ev.data = data;
 	}

@@ -3,7 +3,8 @@
  * "Version 2"): one compact record per version-1 record, reserved with
  * one atomic add as version 1 does, so the interleaving of threads and
  * processes is the same; an event is encoded against its thread's slot
- * (the site, region and length it repeats, the offset as a delta), so an
+ * (the site, region and length it repeats, the offset as a delta, its
+ * data against the slot's last of their length: data_ref.c), so an
  * event of a store-flush-fence loop takes 8 bytes besides its data.
  *
  * A slot is a process's: a forked child starts a new generation and takes

@@ -14,6 +14,7 @@
 #include "compact.h"
 #include "trace.h"
 #include "trace_tmpdir.h"
+#include "trace_v2_test.h"
 
 /* the file's copy of the last data longer than any class: the reference
  * of the writer's and the reader's (data_ref.c) */
@@ -144,21 +145,6 @@ test_reference_per_length_class(void **state)
 			TRACE_V2_DATA_BYTES);
 }
 
-static struct trace_writer *
-open_writer(const char *path)
-{
-	struct trace_writer_info info = { MODEL_DOMAIN_ADR, 64, 512, false,
-		"test", 2 };
-	struct trace_writer *w;
-	assert_int_equal(trace_writer_open(path, &info, &w), 0);
-	uint32_t region[6] = { 0, 0, 0, 0, 64, 0 };
-	uint64_t len = 1ull << 30;
-	memcpy(&region[2], &len, 8);
-	assert_int_equal(trace_append(w, TRACE_REC_REGION, 0, 0, region,
-			sizeof(region), "/pmem/pool", 11), 0);
-	return w;
-}
-
 /* colliding -- a tid other than tid with the same writer table entry */
 static uint32_t
 colliding(uint32_t tid)
@@ -198,7 +184,7 @@ read_all(const char *path, struct model_event *evs, uint8_t (*data)[64],
 /* a thread's line snapshots: each a delta against the one before; a
  * thread that ends and another that takes its entry in the writer's
  * table: a new slot, whose first line is its bytes again, not a delta
- * against the other thread's; slot 0 (the entry busy): bytes */
+ * against the other thread's */
 static void
 test_deltas_in_a_file_and_slot_reuse(void **state)
 {
@@ -238,47 +224,6 @@ test_deltas_in_a_file_and_slot_reuse(void **state)
 	}
 }
 
-/* a record's bytes at off: its seal made valid again (a forged record) */
-static void
-forge(const char *path, uint64_t rec, uint64_t off, const void *b,
-		size_t len)
-{
-	FILE *f = fopen(path, "r+b");
-	assert_non_null(f);
-	fseek(f, (long)off, SEEK_SET);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	uint8_t buf[128];
-	fseek(f, (long)rec, SEEK_SET);
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	size_t total = (6 + 1 + buf[6] + 3) & ~3u;
-	assert_true(n >= total && buf[6] < 0x80);
-	uint32_t seal = trace_v2_seal(buf + 4, total - 4);
-	fseek(f, (long)rec, SEEK_SET);
-	fwrite(&seal, 4, 1, f);
-	fclose(f);
-}
-
-/* expect_error -- reading path fails at off with why, on one line */
-static void
-expect_error(const char *path, uint64_t off, const char *why)
-{
-	struct trace_reader *r;
-	char err[512], want[64];
-	assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
-	struct trace_rec rec;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1)
-		;
-	assert_int_equal(rc, -1);
-	snprintf(want, sizeof(want), "record at offset %llu",
-			(unsigned long long)off);
-	const char *e = trace_reader_error(r);
-	if (strstr(e, want) == NULL || strstr(e, why) == NULL ||
-			strchr(e, '\n') != NULL)
-		fail_msg("'%s' lacks '%s' or '%s'", e, want, why);
-	trace_reader_close(r);
-}
-
 /* sample -- a 16-byte store then the same changed in its first byte (a
  * delta: 2 mask bytes and 1); the second record's offset */
 static uint64_t
@@ -314,22 +259,22 @@ test_forged_deltas(void **state)
 	const char *path = tmp_path("forged.trace");
 	uint64_t off = sample(path); /* seal, kind, flags, blen 4, slot */
 	uint8_t mask[2] = { 0x01, 0x01 }; /* two bits, one byte */
-	forge(path, off, off + 8, mask, 2);
+	patch(path, off + 8, mask, 2, off, true);
 	expect_error(path, off, "data past the record");
 	off = sample(path);
 	uint8_t kind_len[2] = { MODEL_EV_STORE | TRACE_V2_KIND_LEN, 0 };
-	forge(path, off, off + 4, kind_len, 1);
+	patch(path, off + 4, kind_len, 1, off, true);
 	uint8_t body[6] = { 5, 1, 12, 0x00, 0x10, 1 }; /* len 12, bit 12 */
-	forge(path, off, off + 6, body, 6);
+	patch(path, off + 6, body, 6, off, true);
 	expect_error(path, off, "a delta mask past the data");
 	off = sample(path);
 	uint8_t slot0[6] = { 5, 0, 3, 0x01, 0x00, 1 }; /* slot 0, tid 3 */
-	forge(path, off, off + 6, slot0, 6);
+	patch(path, off + 6, slot0, 6, off, true);
 	expect_error(path, off, "same or delta data in slot 0");
 	off = sample(path);
-	forge(path, off, off + 4, kind_len, 1);
+	patch(path, off + 4, kind_len, 1, off, true);
 	uint8_t big[6] = { 5, 1, 65, 0x01, 0x00, 1 }; /* len 65 */
-	forge(path, off, off + 6, big, 6);
+	patch(path, off + 6, big, 6, off, true);
 	expect_error(path, off, "a delta of more than 64 bytes");
 }
 

@@ -18,6 +18,7 @@
 #include "compact.h"
 #include "trace.h"
 #include "trace_tmpdir.h"
+#include "trace_v2_test.h"
 
 
 static void
@@ -128,21 +129,6 @@ test_codec_deltas_across_threads_and_limits(void **state)
 		{ MODEL_EV_STORE, 1, 5, 0, 136, 4, v },     /* other length */
 	};
 	roundtrip(evs, sizeof(evs) / sizeof(evs[0]));
-}
-
-static struct trace_writer *
-open_writer(const char *path)
-{
-	struct trace_writer_info info = { MODEL_DOMAIN_ADR, 64, 512, false,
-		"test", 2 };
-	struct trace_writer *w;
-	assert_int_equal(trace_writer_open(path, &info, &w), 0);
-	uint32_t region[6] = { 0, 0, 0, 0, 64, 0 };
-	uint64_t len = 1ull << 30;
-	memcpy(&region[2], &len, 8);
-	assert_int_equal(trace_append(w, TRACE_REC_REGION, 0, 0, region,
-			sizeof(region), "/pmem/pool", 11), 0);
-	return w;
 }
 
 /*
@@ -385,27 +371,6 @@ test_base_page_of_zeros_is_a_flag(void **state)
 	trace_reader_close(r);
 }
 
-/* expect_error -- reading path fails naming off and why */
-static void
-expect_error(const char *path, uint64_t off, const char *why)
-{
-	struct trace_reader *r;
-	char err[512], want[64];
-	assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
-	struct trace_rec rec;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1)
-		;
-	assert_int_equal(rc, -1);
-	snprintf(want, sizeof(want), "record at offset %llu",
-			(unsigned long long)off);
-	const char *e = trace_reader_error(r);
-	if (strstr(e, want) == NULL || strstr(e, why) == NULL ||
-			strchr(e, '\n') != NULL)
-		fail_msg("'%s' lacks '%s' or '%s'", e, want, why);
-	trace_reader_close(r);
-}
-
 /* sample -- a trace of 2 events of one thread; the second's offset */
 static uint64_t
 sample(const char *path)
@@ -424,28 +389,6 @@ sample(const char *path)
 		assert_int_equal(trace_next(r, &rec), 1);
 	trace_reader_close(r);
 	return rec.file_off;
-}
-
-/* patch -- len bytes at off; resealed (a forged record) when reseal */
-static void
-patch(const char *path, uint64_t off, const void *b, size_t len,
-		uint64_t rec, bool reseal)
-{
-	FILE *f = fopen(path, "r+b");
-	assert_non_null(f);
-	fseek(f, (long)off, SEEK_SET);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	if (reseal) {
-		uint8_t buf[16]; /* the sample's records are shorter */
-		fseek(f, (long)rec, SEEK_SET);
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		size_t total = (6 + 1 + buf[6] + 3) & ~3u;
-		assert_true(n >= total);
-		uint32_t seal = trace_v2_seal(buf + 4, total - 4);
-		fseek(f, (long)rec, SEEK_SET);
-		fwrite(&seal, 4, 1, f);
-	}
-	fclose(f);
 }
 
 static void

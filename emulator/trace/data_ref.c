@@ -10,9 +10,6 @@
 
 #include "compact.h"
 
-/* the capacity of each class: its longest data */
-static const uint8_t class_cap[TRACE_V2_REF_CLASSES] = { 8, 16, 32, 64 };
-
 /* class_of -- the reference class of len bytes; TRACE_V2_REF_CLASSES:
  * longer than any (its reference is in the file, never a delta) */
 static unsigned
@@ -27,7 +24,10 @@ static uint64_t
 word(const uint8_t *p, size_t n)
 {
 	uint64_t w = 0;
-	memcpy(&w, p, n);
+	if (n == 8)
+		memcpy(&w, p, 8); /* one load */
+	else
+		memcpy(&w, p, n);
 	return w;
 }
 
@@ -41,20 +41,21 @@ nonzero_bytes(uint64_t x)
 }
 
 /* delta_of -- data (len <= 64) against ref (zeros past its length):
- * mask then XOR bytes into out; its length, 0 when not shorter than len */
+ * the mask then the XOR bytes it marks into out (TRACE_V2_DELTA_MAX);
+ * their length, or len when that is not shorter */
 static size_t
 delta_of(const uint8_t *data, size_t len, const uint8_t *ref, uint8_t *out)
 {
-	size_t nmask = (len + 7) / 8, n = nmask;
+	size_t n = (len + 7) / 8;
 	for (size_t i = 0; i < len; i += 8) {
 		size_t k = len - i < 8 ? len - i : 8;
 		uint64_t x = word(data + i, k) ^ word(ref + i, k);
 		unsigned m = nonzero_bytes(x);
 		out[i / 8] = (uint8_t)m;
-		if (n + (size_t)__builtin_popcount(m) >= len)
-			return 0;
 		for (; m; m &= m - 1)
 			out[n++] = (uint8_t)(x >> (8 * __builtin_ctz(m)));
+		if (n >= len)
+			return len;
 	}
 	return n;
 }
@@ -69,12 +70,12 @@ trace_v2_data_code(const uint8_t *data, uint64_t len,
 			memcmp(refs->long_data, data, (size_t)len) == 0;
 		return same ? TRACE_V2_DATA_SAME : TRACE_V2_DATA_BYTES;
 	}
-	const uint8_t *ref = refs->bytes[c];
-	if ((refs->have >> c & 1) && refs->len[c] == len &&
-			memcmp(ref, data, (size_t)len) == 0)
+	size_t nmask = (size_t)(len + 7) / 8;
+	size_t d = len ? delta_of(data, (size_t)len, refs->bytes[c], out) : 0;
+	bool zero = len == 0 || (d == nmask && (len > 1 || out[0] == 0));
+	if (zero && (refs->have >> c & 1) && refs->len[c] == len)
 		return TRACE_V2_DATA_SAME;
-	size_t d = delta_of(data, (size_t)len, ref, out);
-	if (d == 0)
+	if (d >= len)
 		return TRACE_V2_DATA_BYTES;
 	*n = d;
 	return TRACE_V2_DATA_DELTA;
@@ -93,7 +94,8 @@ trace_v2_refs_keep(struct trace_data_refs *refs, const uint8_t *data,
 	uint8_t *ref = refs->bytes[c];
 	if (ref != data)
 		memcpy(ref, data, (size_t)len);
-	memset(ref + len, 0, class_cap[c] - len);
+	if (refs->len[c] > len) /* zeros past the length */
+		memset(ref + len, 0, refs->len[c] - len);
 	refs->len[c] = (uint8_t)len;
 	refs->have |= (uint8_t)(1u << c);
 }
@@ -123,7 +125,8 @@ trace_v2_delta_apply(struct trace_data_refs *refs, uint64_t len,
 	const uint8_t *mask = *p, *x = mask + nmask;
 	size_t nx = 0;
 	for (size_t i = 0; i < nmask; i++)
-		nx += (size_t)__builtin_popcount(mask[i]);
+		for (unsigned m = mask[i]; m; m &= m - 1)
+			nx++;
 	if (len % 8 && mask[nmask - 1] >> (len % 8)) {
 		*why = "a delta mask past the data";
 		return NULL;

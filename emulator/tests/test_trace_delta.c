@@ -1,8 +1,10 @@
 /* test_trace_delta.c -- the data coding of version-2 events (data_ref.c):
  * a delta against the slot's reference of the length's class only when
  * shorter than the bytes, for every length; the classes kept apart; a
- * slot taken by another thread starts without references; forged deltas
- * named by their offset */
+ * slot taken by another thread starts without references; a line
+ * snapshotted while another thread stores to it; forged deltas named by
+ * their offset */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,6 +252,75 @@ sample(const char *path)
 	return rec.file_off;
 }
 
+/* a line another thread stores to while its snapshots are appended:
+ * eight counters, each store one aligned word */
+#define LIVE_TOP 3000000u
+static volatile uint64_t live[8];
+static volatile int live_done;
+
+static void *
+count_up(void *p)
+{
+	(void)p;
+	for (uint64_t v = 1; v <= LIVE_TOP; v++)
+		for (int i = 0; i < 8; i++)
+			live[i] = v;
+	live_done = 1;
+	return NULL;
+}
+
+/* the snapshots of a line whose words change under the writer's scan
+ * (as the shim's of a line in a mapping): each decoded word is one its
+ * word held, so never lower than in an earlier snapshot, and the last
+ * (taken after the stores) is the line; a writer that took the caller's
+ * bytes again as its reference after coding a delta from an earlier
+ * read of them would leave the reader another reference */
+static void
+test_snapshots_of_a_line_being_stored_to(void **state)
+{
+	(void)state;
+	const char *path = tmp_path("live.trace");
+	struct trace_writer *w = open_writer(path);
+	memset((void *)live, 0, sizeof(live));
+	live_done = 0;
+	pthread_t th;
+	pthread_create(&th, NULL, count_up, NULL);
+	struct model_event ev = { MODEL_EV_SNAPSHOT, 5, 1, 0, 0, 64,
+		(const uint8_t *)live };
+	uint32_t n = 0;
+	while (!live_done) {
+		assert_int_equal(trace_append_event(w, &ev), 0);
+		n++;
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(trace_append_event(w, &ev), 0);
+	assert_int_equal(trace_writer_close(w, 0), 0);
+	struct trace_reader *r;
+	char err[512];
+	assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
+	uint64_t last[8] = { 0 }, now[8];
+	struct trace_rec rec;
+	uint32_t got = 0;
+	int rc;
+	while ((rc = trace_next(r, &rec)) == 1) {
+		if (rec.type != MODEL_EV_SNAPSHOT)
+			continue;
+		memcpy(now, rec.ev.data, sizeof(now));
+		for (int i = 0; i < 8; i++)
+			if (now[i] < last[i] || now[i] > LIVE_TOP)
+				fail_msg("snapshot %u word %d: %llu after %llu",
+					got, i, (unsigned long long)now[i],
+					(unsigned long long)last[i]);
+		memcpy(last, now, sizeof(last));
+		got++;
+	}
+	assert_int_equal(rc, 0);
+	trace_reader_close(r);
+	assert_int_equal(got, n + 1);
+	for (int i = 0; i < 8; i++)
+		assert_true(last[i] == LIVE_TOP);
+}
+
 /* forged deltas: a mask bit past the data, more bytes marked than the
  * record holds, a delta of a length no class has, a delta in slot 0 */
 static void
@@ -285,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_delta_only_when_shorter),
 		cmocka_unit_test(test_reference_per_length_class),
 		cmocka_unit_test(test_deltas_in_a_file_and_slot_reuse),
+		cmocka_unit_test(test_snapshots_of_a_line_being_stored_to),
 		cmocka_unit_test(test_forged_deltas),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

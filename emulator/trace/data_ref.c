@@ -136,9 +136,14 @@ trace_v2_delta_apply(struct trace_data_refs *refs, uint64_t len,
 		return NULL;
 	}
 	uint8_t *ref = refs->bytes[c];
-	for (size_t i = 0; i < len; i++)
-		if (mask[i / 8] >> (i % 8) & 1)
-			ref[i] ^= *x++;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w = 0;
+		for (unsigned m = mask[i / 8]; m; m &= m - 1)
+			w |= (uint64_t)*x++ << (8 * __builtin_ctz(m));
+		size_t k = len - i < 8 ? len - i : 8;
+		w ^= word(ref + i, k);
+		memcpy(ref + i, &w, k);
+	}
 	*p = x;
 	trace_v2_refs_keep(refs, ref, len);
 	return ref;

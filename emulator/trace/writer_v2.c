@@ -123,6 +123,23 @@ new_slot(struct trace_writer *w)
 	return s < TRACE_V2_SLOTS_MAX ? s : 0;
 }
 
+/* keep_as_read -- the slot's reference after a record of len data bytes
+ * in mode, as the reader will have it: the bytes written (at), or the
+ * delta (dlen bytes) applied to the reference; never the caller's
+ * bytes again, which may have changed since (a snapshot of a line
+ * other threads store to) */
+static void
+keep_as_read(struct trace_data_refs *refs, unsigned mode, const uint8_t *at,
+		const uint8_t *delta, size_t dlen, uint64_t len)
+{
+	const char *why;
+	if (mode == TRACE_V2_DATA_BYTES)
+		trace_v2_refs_keep(refs, at, len);
+	else if (mode == TRACE_V2_DATA_DELTA)
+		(void)trace_v2_delta_apply(refs, len, &delta, delta + dlen,
+				&why);
+}
+
 /* write_event -- e against st and refs (slot 0: a zero st, refs NULL);
  * st and refs updated when 0 */
 static int
@@ -149,10 +166,8 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 			data, dlen, NULL, 0, &err);
 	if (at == NULL)
 		return err;
-	if (refs != NULL && mode != TRACE_V2_DATA_NONE &&
-			mode != TRACE_V2_DATA_SAME) /* what the reader keeps */
-		trace_v2_refs_keep(refs, mode == TRACE_V2_DATA_BYTES ? at :
-				data, len);
+	if (refs != NULL)
+		keep_as_read(refs, mode, at, delta, dlen, len);
 	return 0;
 }
 

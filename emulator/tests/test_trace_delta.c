@@ -42,9 +42,9 @@ code_and_apply(const uint8_t *data, uint64_t len,
 		struct trace_data_refs *wref, struct trace_data_refs *rref,
 		size_t *coded)
 {
-	uint8_t delta[TRACE_V2_DELTA_MAX];
+	uint8_t delta[TRACE_V2_DELTA_MAX], seen[TRACE_V2_REF_MAX];
 	size_t n = (size_t)len;
-	unsigned mode = trace_v2_data_code(data, len, wref, delta, &n);
+	unsigned mode = trace_v2_data_code(data, len, wref, delta, &n, seen);
 	const uint8_t *got = data;
 	if (mode == TRACE_V2_DATA_SAME) {
 		n = 0;

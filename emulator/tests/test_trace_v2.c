@@ -59,11 +59,11 @@ roundtrip(const struct model_event *evs, size_t n)
 		struct trace_v2_event e = { .slot = ev->tid, .tid = ev->tid,
 			.ev = *ev };
 		uint8_t rec[TRACE_V2_FIELDS_MAX + TRACE_V2_DELTA_MAX + 64];
-		uint8_t delta[TRACE_V2_DELTA_MAX];
+		uint8_t delta[TRACE_V2_DELTA_MAX], seen[TRACE_V2_REF_MAX];
 		size_t dlen = ev->data ? ev->len : 0;
 		unsigned mode = ev->data == NULL ? TRACE_V2_DATA_NONE :
 			trace_v2_data_code(ev->data, ev->len, &wrefs[ev->tid],
-			delta, &dlen);
+			delta, &dlen, seen);
 		if (mode == TRACE_V2_DATA_SAME)
 			dlen = 0;
 		size_t flen = trace_v2_encode(&e, !declared[ev->tid], mode,

@@ -113,7 +113,9 @@ size_t trace_v2_encode(struct trace_v2_event *e, bool declare,
 /* The data coding (data_ref.c). trace_v2_data_code: how len bytes of
  * data are written against refs: TRACE_V2_DATA_SAME, TRACE_V2_DATA_DELTA
  * with the delta in out (TRACE_V2_DELTA_MAX, *n bytes; only when shorter
- * than len) or TRACE_V2_DATA_BYTES (*n untouched). trace_v2_refs_keep:
+ * than len) and the bytes it was made from in seen (TRACE_V2_REF_MAX:
+ * data may change meanwhile), or TRACE_V2_DATA_BYTES (*n untouched).
+ * trace_v2_refs_keep:
  * data (the file's copy when longer than TRACE_V2_REF_MAX) become the
  * reference of their length, after any mode but a same.
  * trace_v2_refs_same: the reference of len bytes, or NULL.
@@ -121,7 +123,8 @@ size_t trace_v2_encode(struct trace_v2_event *e, bool declare,
  * reference of len bytes, which it becomes; the bytes, *p after the
  * delta, or NULL with *why set. */
 unsigned trace_v2_data_code(const uint8_t *data, uint64_t len,
-		const struct trace_data_refs *refs, uint8_t *out, size_t *n);
+		const struct trace_data_refs *refs, uint8_t *out, size_t *n,
+		uint8_t *seen);
 void trace_v2_refs_keep(struct trace_data_refs *refs, const uint8_t *data,
 		uint64_t len);
 const uint8_t *trace_v2_refs_same(const struct trace_data_refs *refs,

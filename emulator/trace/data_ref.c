@@ -41,15 +41,17 @@ nonzero_bytes(uint64_t x)
 }
 
 /* delta_of -- data (len <= 64) against ref (zeros past its length):
- * the mask then the XOR bytes it marks into out (TRACE_V2_DELTA_MAX);
- * their length, or len when that is not shorter */
+ * the mask then the XOR bytes it marks into out (TRACE_V2_DELTA_MAX),
+ * the data as read into seen; their length, or len when not shorter */
 static size_t
-delta_of(const uint8_t *data, size_t len, const uint8_t *ref, uint8_t *out)
+delta_of(const uint8_t *data, size_t len, const uint8_t *ref, uint8_t *out,
+		uint8_t *seen)
 {
 	size_t n = (len + 7) / 8;
 	for (size_t i = 0; i < len; i += 8) {
 		size_t k = len - i < 8 ? len - i : 8;
-		uint64_t x = word(data + i, k) ^ word(ref + i, k);
+		uint64_t d = word(data + i, k), x = d ^ word(ref + i, k);
+		memcpy(seen + i, &d, k);
 		unsigned m = nonzero_bytes(x);
 		out[i / 8] = (uint8_t)m;
 		for (; m; m &= m - 1)
@@ -62,7 +64,8 @@ delta_of(const uint8_t *data, size_t len, const uint8_t *ref, uint8_t *out)
 
 unsigned
 trace_v2_data_code(const uint8_t *data, uint64_t len,
-		const struct trace_data_refs *refs, uint8_t *out, size_t *n)
+		const struct trace_data_refs *refs, uint8_t *out, size_t *n,
+		uint8_t *seen)
 {
 	unsigned c = class_of(len);
 	if (c == TRACE_V2_REF_CLASSES) {
@@ -71,7 +74,8 @@ trace_v2_data_code(const uint8_t *data, uint64_t len,
 		return same ? TRACE_V2_DATA_SAME : TRACE_V2_DATA_BYTES;
 	}
 	size_t nmask = (size_t)(len + 7) / 8;
-	size_t d = len ? delta_of(data, (size_t)len, refs->bytes[c], out) : 0;
+	size_t d = len ? delta_of(data, (size_t)len, refs->bytes[c], out,
+		seen) : 0;
 	bool zero = len == 0 || (d == nmask && (len > 1 || out[0] == 0));
 	if (zero && (refs->have >> c & 1) && refs->len[c] == len)
 		return TRACE_V2_DATA_SAME;

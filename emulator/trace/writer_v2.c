@@ -123,23 +123,6 @@ new_slot(struct trace_writer *w)
 	return s < TRACE_V2_SLOTS_MAX ? s : 0;
 }
 
-/* keep_as_read -- the slot's reference after a record of len data bytes
- * in mode, as the reader will have it: the bytes written (at), or the
- * delta (dlen bytes) applied to the reference; never the caller's
- * bytes again, which may have changed since (a snapshot of a line
- * other threads store to) */
-static void
-keep_as_read(struct trace_data_refs *refs, unsigned mode, const uint8_t *at,
-		const uint8_t *delta, size_t dlen, uint64_t len)
-{
-	const char *why;
-	if (mode == TRACE_V2_DATA_BYTES)
-		trace_v2_refs_keep(refs, at, len);
-	else if (mode == TRACE_V2_DATA_DELTA)
-		(void)trace_v2_delta_apply(refs, len, &delta, delta + dlen,
-				&why);
-}
-
 /* write_event -- e against st and refs (slot 0: a zero st, refs NULL);
  * st and refs updated when 0 */
 static int
@@ -147,7 +130,7 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 		struct trace_slot_state *st, struct trace_data_refs *refs)
 {
 	uint8_t fields[TRACE_V2_FIELDS_MAX], head[TRACE_V2_HEAD_MAX];
-	uint8_t delta[TRACE_V2_DELTA_MAX];
+	uint8_t delta[TRACE_V2_DELTA_MAX], seen[TRACE_V2_REF_MAX];
 	const uint8_t *data = e->ev.data;
 	uint64_t len = e->ev.len;
 	if (data != NULL && len > UINT32_MAX)
@@ -155,7 +138,7 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 	size_t dlen = data != NULL ? (size_t)len : 0;
 	unsigned mode = data == NULL ? TRACE_V2_DATA_NONE : refs == NULL ?
 		TRACE_V2_DATA_BYTES : trace_v2_data_code(data, len, refs, delta,
-		&dlen);
+		&dlen, seen);
 	if (mode == TRACE_V2_DATA_SAME)
 		dlen = 0;
 	size_t flen = trace_v2_encode(e, declare, mode, st, fields);
@@ -166,8 +149,13 @@ write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
 			data, dlen, NULL, 0, &err);
 	if (at == NULL)
 		return err;
-	if (refs != NULL)
-		keep_as_read(refs, mode, at, delta, dlen, len);
+	/* the reference the reader will have: the bytes written, or those
+	 * the delta was made from; never data read again, which may have
+	 * changed since (a snapshot of a line other threads store to) */
+	if (refs != NULL && mode == TRACE_V2_DATA_BYTES)
+		trace_v2_refs_keep(refs, at, len);
+	else if (refs != NULL && mode == TRACE_V2_DATA_DELTA)
+		trace_v2_refs_keep(refs, seen, len);
 	return 0;
 }
 

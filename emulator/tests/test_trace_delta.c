@@ -156,31 +156,23 @@ colliding(uint32_t tid)
 			return t;
 }
 
-/* read_all -- the events of path, with their data and record lengths */
-static size_t
-read_all(const char *path, struct model_event *evs, uint8_t (*data)[64],
-		uint64_t *reclen, size_t max)
+/* the events read back, with their data and record lengths */
+struct events {
+	struct model_event ev[8];
+	uint8_t data[8][64];
+	uint64_t len[8];
+	size_t n;
+};
+
+static void
+event_seen(void *ctx, const struct trace_rec *rec, uint64_t len)
 {
-	struct trace_reader *r;
-	char err[512];
-	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	struct trace_rec rec;
-	size_t n = 0;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1) {
-		if (rec.type >= MODEL_EV_MAX)
-			continue;
-		assert_true(n < max);
-		evs[n] = rec.ev;
-		if (rec.ev.data) /* valid until the next record */
-			memcpy(data[n], rec.ev.data, (size_t)rec.ev.len);
-		reclen[n++] = trace_reader_good_end(r) - rec.file_off;
-	}
-	if (rc < 0)
-		fail_msg("%s", trace_reader_error(r));
-	trace_reader_close(r);
-	return n;
+	struct events *e = ctx;
+	assert_true(e->n < 8 && rec->ev.len <= 64);
+	e->ev[e->n] = rec->ev;
+	if (rec->ev.data)
+		memcpy(e->data[e->n], rec->ev.data, (size_t)rec->ev.len);
+	e->len[e->n++] = len;
 }
 
 /* a thread's line snapshots: each a delta against the one before; a
@@ -209,20 +201,20 @@ test_deltas_in_a_file_and_slot_reuse(void **state)
 	line[6] ^= 0x40;
 	assert_int_equal(trace_append_event(w, &ev), 0);
 	assert_int_equal(trace_writer_close(w, 0), 0);
-	struct model_event got[8];
-	uint8_t data[8][64];
-	uint64_t reclen[8];
-	assert_int_equal(read_all(path, got, data, reclen, 8), 5);
+	static struct events got;
+	got.n = 0;
+	each_event(path, event_seen, &got);
+	assert_int_equal(got.n, 5);
 	for (int i = 0; i < 64; i++)
 		line[i] = (uint8_t)i;
 	static const int flip[5] = { 0, 1, 2, 5, 6 };
 	static const bool delta[5] = { false, true, true, false, true };
 	for (int k = 0; k < 5; k++) {
 		line[flip[k]] ^= 0x40;
-		assert_memory_equal(data[k], line, 64);
-		assert_int_equal(got[k].tid, k < 3 ? a : b);
+		assert_memory_equal(got.data[k], line, 64);
+		assert_int_equal(got.ev[k].tid, k < 3 ? a : b);
 		/* 8 bytes of fields, a 64-byte line or 8 + 1 of delta */
-		assert_true(delta[k] ? reclen[k] <= 20 : reclen[k] >= 72);
+		assert_true(delta[k] ? got.len[k] <= 20 : got.len[k] >= 72);
 	}
 }
 
@@ -269,6 +261,23 @@ count_up(void *p)
 	return NULL;
 }
 
+/* counters_seen -- a snapshot's counters: none lower than before */
+static void
+counters_seen(void *ctx, const struct trace_rec *rec, uint64_t len)
+{
+	uint64_t *last = ctx, now[8]; /* last[8]: the snapshots seen */
+	(void)len;
+	memcpy(now, rec->ev.data, sizeof(now));
+	for (int i = 0; i < 8; i++)
+		if (now[i] < last[i] || now[i] > LIVE_TOP)
+			fail_msg("snapshot %llu word %d: %llu after %llu",
+				(unsigned long long)last[8], i,
+				(unsigned long long)now[i],
+				(unsigned long long)last[i]);
+	memcpy(last, now, sizeof(now));
+	last[8]++;
+}
+
 /* the snapshots of a line whose words change under the writer's scan
  * (as the shim's of a line in a mapping): each decoded word is one its
  * word held, so never lower than in an earlier snapshot, and the last
@@ -295,28 +304,9 @@ test_snapshots_of_a_line_being_stored_to(void **state)
 	pthread_join(th, NULL);
 	assert_int_equal(trace_append_event(w, &ev), 0);
 	assert_int_equal(trace_writer_close(w, 0), 0);
-	struct trace_reader *r;
-	char err[512];
-	assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
-	uint64_t last[8] = { 0 }, now[8];
-	struct trace_rec rec;
-	uint32_t got = 0;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1) {
-		if (rec.type != MODEL_EV_SNAPSHOT)
-			continue;
-		memcpy(now, rec.ev.data, sizeof(now));
-		for (int i = 0; i < 8; i++)
-			if (now[i] < last[i] || now[i] > LIVE_TOP)
-				fail_msg("snapshot %u word %d: %llu after %llu",
-					got, i, (unsigned long long)now[i],
-					(unsigned long long)last[i]);
-		memcpy(last, now, sizeof(last));
-		got++;
-	}
-	assert_int_equal(rc, 0);
-	trace_reader_close(r);
-	assert_int_equal(got, n + 1);
+	uint64_t last[9] = { 0 };
+	each_event(path, counters_seen, last);
+	assert_true(last[8] == n + 1);
 	for (int i = 0; i < 8; i++)
 		assert_true(last[i] == LIVE_TOP);
 }

@@ -158,36 +158,37 @@ event_of(uint32_t tid, uint32_t k, uint32_t i, uint8_t *data)
 	return ev;
 }
 
+/* the next event of each writer expected, of how many */
+struct expected {
+	uint32_t next[16];
+	uint32_t writers;
+};
+
+static void
+expected_seen(void *ctx, const struct trace_rec *rec, uint64_t len)
+{
+	struct expected *x = ctx;
+	(void)len;
+	uint32_t k = rec->site;
+	assert_true(k < x->writers);
+	uint8_t data[8];
+	struct model_event want = event_of(rec->tid, k, x->next[k]++, data);
+	assert_int_equal(rec->ev.kind, want.kind);
+	assert_int_equal(rec->ev.region, want.region);
+	assert_true(rec->ev.off == want.off && rec->ev.len == want.len);
+	assert_int_equal(rec->ev.data != NULL, want.data != NULL);
+	if (want.data)
+		assert_memory_equal(rec->ev.data, want.data, 8);
+}
+
 /* expect_all -- every writer's events, each in order, nothing else */
 static void
 expect_all(const char *path, uint32_t writers, uint32_t events)
 {
-	struct trace_reader *r;
-	char err[512];
-	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	uint32_t next[16] = { 0 };
-	struct trace_rec rec;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1) {
-		if (rec.type >= MODEL_EV_MAX)
-			continue;
-		uint32_t k = rec.site;
-		assert_true(k < writers);
-		uint8_t data[8];
-		struct model_event want = event_of(rec.tid, k, next[k]++, data);
-		assert_int_equal(rec.ev.kind, want.kind);
-		assert_int_equal(rec.ev.region, want.region);
-		assert_true(rec.ev.off == want.off && rec.ev.len == want.len);
-		assert_int_equal(rec.ev.data != NULL, want.data != NULL);
-		if (want.data)
-			assert_memory_equal(rec.ev.data, want.data, 8);
-	}
-	if (rc < 0)
-		fail_msg("%s", trace_reader_error(r));
+	struct expected x = { .writers = writers };
+	each_event(path, expected_seen, &x);
 	for (uint32_t k = 0; k < writers; k++)
-		assert_int_equal(next[k], events);
-	trace_reader_close(r);
+		assert_int_equal(x.next[k], events);
 }
 
 struct thread_arg {

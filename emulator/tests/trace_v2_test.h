@@ -1,6 +1,6 @@
 /* trace_v2_test.h -- what the version-2 trace tests share: a writer
  * with one region declared, a record patched (and resealed: forged), a
- * trace whose reading fails at a given record */
+ * trace whose reading fails at a given record, its events one by one */
 #ifndef PMEMU_TRACE_V2_TEST_H
 #define PMEMU_TRACE_V2_TEST_H 1
 
@@ -66,6 +66,28 @@ expect_error(const char *path, uint64_t off, const char *why)
 	if (strstr(e, want) == NULL || strstr(e, why) == NULL ||
 			strchr(e, '\n') != NULL)
 		fail_msg("'%s' lacks '%s' or '%s'", e, want, why);
+	trace_reader_close(r);
+}
+
+/* each_event -- seen(ctx, rec, its record's length) for every event
+ * record of path, in order (the data valid until it returns); a trace
+ * that does not read to its end fails the test */
+static void
+each_event(const char *path, void (*seen)(void *ctx,
+		const struct trace_rec *rec, uint64_t len), void *ctx)
+{
+	struct trace_reader *r;
+	char err[512];
+	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	struct trace_rec rec;
+	int rc;
+	while ((rc = trace_next(r, &rec)) == 1)
+		if (rec.type < MODEL_EV_MAX)
+			seen(ctx, &rec, trace_reader_good_end(r) -
+					rec.file_off);
+	if (rc < 0)
+		fail_msg("%s", trace_reader_error(r));
 	trace_reader_close(r);
 }
 

@@ -18,6 +18,7 @@
 #include "compact.h"
 #include "trace.h"
 #include "trace_tmpdir.h"
+#include "trace_v2_test.h"
 
 
 static void
@@ -50,22 +51,28 @@ static void
 roundtrip(const struct model_event *evs, size_t n)
 {
 	struct trace_slot_state wst[4] = { { 0 } }, rst[4] = { { 0 } };
+	static struct trace_data_refs wrefs[4], rrefs[4];
+	memset(wrefs, 0, sizeof(wrefs));
 	bool declared[4] = { false };
 	for (size_t i = 0; i < n; i++) {
 		const struct model_event *ev = &evs[i];
 		struct trace_v2_event e = { .slot = ev->tid, .tid = ev->tid,
 			.ev = *ev };
-		uint8_t rec[TRACE_V2_FIELDS_MAX + 64];
-		bool same = ev->data && wst[ev->tid].data &&
-			wst[ev->tid].data_len == ev->len &&
-			memcmp(ev->data, wst[ev->tid].data, ev->len) == 0;
-		size_t flen = trace_v2_encode(&e, !declared[ev->tid], same,
+		uint8_t rec[TRACE_V2_FIELDS_MAX + TRACE_V2_DELTA_MAX + 64];
+		uint8_t delta[TRACE_V2_DELTA_MAX], seen[TRACE_V2_REF_MAX];
+		size_t dlen = ev->data ? ev->len : 0;
+		unsigned mode = ev->data == NULL ? TRACE_V2_DATA_NONE :
+			trace_v2_data_code(ev->data, ev->len, &wrefs[ev->tid],
+			delta, &dlen, seen);
+		if (mode == TRACE_V2_DATA_SAME)
+			dlen = 0;
+		size_t flen = trace_v2_encode(&e, !declared[ev->tid], mode,
 				&wst[ev->tid], rec);
 		assert_true(flen <= TRACE_V2_FIELDS_MAX);
-		size_t dlen = ev->data && !same ? ev->len : 0;
-		memcpy(rec + flen, ev->data, dlen);
+		memcpy(rec + flen, mode == TRACE_V2_DATA_DELTA ? delta :
+				ev->data, dlen);
 		if (dlen)
-			wst[ev->tid].data = ev->data; /* what same compares */
+			trace_v2_refs_keep(&wrefs[ev->tid], ev->data, ev->len);
 		struct trace_v2_event d = { .kind = e.kind, .flags = e.flags };
 		const char *why = NULL;
 		size_t m = trace_v2_slot_of(&d, rec, rec + flen + dlen, &why);
@@ -73,12 +80,13 @@ roundtrip(const struct model_event *evs, size_t n)
 		assert_int_equal(d.slot, ev->tid);
 		if (d.flags & TRACE_V2_F_NEW) {
 			memset(&rst[d.slot], 0, sizeof(rst[d.slot]));
+			memset(&rrefs[d.slot], 0, sizeof(rrefs[d.slot]));
 			declared[ev->tid] = true;
 		} else {
 			d.tid = ev->tid; /* the reader's slot knows it */
 		}
 		const uint8_t *end = trace_v2_decode(&d, rec + m, rec + flen +
-				dlen, &rst[d.slot], &why);
+				dlen, &rst[d.slot], &rrefs[d.slot], &why);
 		if (end == NULL)
 			fail_msg("event %zu: %s", i, why);
 		assert_ptr_equal(end, rec + flen + dlen);
@@ -89,10 +97,8 @@ roundtrip(const struct model_event *evs, size_t n)
 		assert_true(d.ev.off == ev->off);
 		assert_true(d.ev.len == ev->len);
 		assert_int_equal(d.ev.data != NULL, ev->data != NULL);
-		if (ev->data && !same)
+		if (ev->data)
 			assert_memory_equal(d.ev.data, ev->data, ev->len);
-		if (same)
-			assert_ptr_equal(d.ev.data, rst[d.slot].data);
 	}
 }
 
@@ -125,25 +131,11 @@ test_codec_deltas_across_threads_and_limits(void **state)
 	roundtrip(evs, sizeof(evs) / sizeof(evs[0]));
 }
 
-static struct trace_writer *
-open_writer(const char *path)
-{
-	struct trace_writer_info info = { MODEL_DOMAIN_ADR, 64, 512, false,
-		"test", 2 };
-	struct trace_writer *w;
-	assert_int_equal(trace_writer_open(path, &info, &w), 0);
-	uint32_t region[6] = { 0, 0, 0, 0, 64, 0 };
-	uint64_t len = 1ull << 30;
-	memcpy(&region[2], &len, 8);
-	assert_int_equal(trace_append(w, TRACE_REC_REGION, 0, 0, region,
-			sizeof(region), "/pmem/pool", 11), 0);
-	return w;
-}
-
 /*
  * The self-checking events of writer k: its i-th event has site k, an
  * offset and length of (k, i) and, every 4th, 8 data bytes that repeat
- * the previous ones every other time: the reader can tell each one.
+ * the previous ones every other time, else differ from them in their
+ * first byte (a delta): the reader can tell each one.
  */
 #define WRITERS 4
 #define EVENTS 20000
@@ -158,43 +150,45 @@ event_of(uint32_t tid, uint32_t k, uint32_t i, uint8_t *data)
 		ev = (struct model_event){ MODEL_EV_SFENCE, tid, k,
 			MODEL_REGION_ALL, 0, 0, NULL };
 	} else if (i % 4 == 0) {
-		memset(data, (int)(k + i / 8), 8);
+		memset(data, (int)k + 1, 8);
+		data[0] = (uint8_t)(i / 8);
 		ev.len = 8;
 		ev.data = data;
 	}
 	return ev;
 }
 
+/* the next event of each writer expected, of how many */
+struct expected {
+	uint32_t next[16];
+	uint32_t writers;
+};
+
+static void
+expected_seen(void *ctx, const struct trace_rec *rec, uint64_t len)
+{
+	struct expected *x = ctx;
+	(void)len;
+	uint32_t k = rec->site;
+	assert_true(k < x->writers);
+	uint8_t data[8];
+	struct model_event want = event_of(rec->tid, k, x->next[k]++, data);
+	assert_int_equal(rec->ev.kind, want.kind);
+	assert_int_equal(rec->ev.region, want.region);
+	assert_true(rec->ev.off == want.off && rec->ev.len == want.len);
+	assert_int_equal(rec->ev.data != NULL, want.data != NULL);
+	if (want.data)
+		assert_memory_equal(rec->ev.data, want.data, 8);
+}
+
 /* expect_all -- every writer's events, each in order, nothing else */
 static void
 expect_all(const char *path, uint32_t writers, uint32_t events)
 {
-	struct trace_reader *r;
-	char err[512];
-	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	uint32_t next[16] = { 0 };
-	struct trace_rec rec;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1) {
-		if (rec.type >= MODEL_EV_MAX)
-			continue;
-		uint32_t k = rec.site;
-		assert_true(k < writers);
-		uint8_t data[8];
-		struct model_event want = event_of(rec.tid, k, next[k]++, data);
-		assert_int_equal(rec.ev.kind, want.kind);
-		assert_int_equal(rec.ev.region, want.region);
-		assert_true(rec.ev.off == want.off && rec.ev.len == want.len);
-		assert_int_equal(rec.ev.data != NULL, want.data != NULL);
-		if (want.data)
-			assert_memory_equal(rec.ev.data, want.data, 8);
-	}
-	if (rc < 0)
-		fail_msg("%s", trace_reader_error(r));
+	struct expected x = { .writers = writers };
+	each_event(path, expected_seen, &x);
 	for (uint32_t k = 0; k < writers; k++)
-		assert_int_equal(next[k], events);
-	trace_reader_close(r);
+		assert_int_equal(x.next[k], events);
 }
 
 struct thread_arg {
@@ -378,27 +372,6 @@ test_base_page_of_zeros_is_a_flag(void **state)
 	trace_reader_close(r);
 }
 
-/* expect_error -- reading path fails naming off and why */
-static void
-expect_error(const char *path, uint64_t off, const char *why)
-{
-	struct trace_reader *r;
-	char err[512], want[64];
-	assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
-	struct trace_rec rec;
-	int rc;
-	while ((rc = trace_next(r, &rec)) == 1)
-		;
-	assert_int_equal(rc, -1);
-	snprintf(want, sizeof(want), "record at offset %llu",
-			(unsigned long long)off);
-	const char *e = trace_reader_error(r);
-	if (strstr(e, want) == NULL || strstr(e, why) == NULL ||
-			strchr(e, '\n') != NULL)
-		fail_msg("'%s' lacks '%s' or '%s'", e, want, why);
-	trace_reader_close(r);
-}
-
 /* sample -- a trace of 2 events of one thread; the second's offset */
 static uint64_t
 sample(const char *path)
@@ -417,28 +390,6 @@ sample(const char *path)
 		assert_int_equal(trace_next(r, &rec), 1);
 	trace_reader_close(r);
 	return rec.file_off;
-}
-
-/* patch -- len bytes at off; resealed (a forged record) when reseal */
-static void
-patch(const char *path, uint64_t off, const void *b, size_t len,
-		uint64_t rec, bool reseal)
-{
-	FILE *f = fopen(path, "r+b");
-	assert_non_null(f);
-	fseek(f, (long)off, SEEK_SET);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	if (reseal) {
-		uint8_t buf[16]; /* the sample's records are shorter */
-		fseek(f, (long)rec, SEEK_SET);
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		size_t total = (6 + 1 + buf[6] + 3) & ~3u;
-		assert_true(n >= total);
-		uint32_t seal = trace_v2_seal(buf + 4, total - 4);
-		fseek(f, (long)rec, SEEK_SET);
-		fwrite(&seal, 4, 1, f);
-	}
-	fclose(f);
 }
 
 static void
@@ -494,9 +445,9 @@ test_corrupt_and_forged_records(void **state)
 	patch(path, off + 7, &slot, 1, off, true);
 	expect_error(path, off, "slot never declared");
 	off = sample(path);
-	uint8_t flags = 0xc0; /* data mode 3 */
+	uint8_t flags = 0xc0; /* data mode 3: a delta its record lacks */
 	patch(path, off + 5, &flags, 1, off, true);
-	expect_error(path, off, "bad data mode");
+	expect_error(path, off, "data past the record");
 	off = sample(path);
 	uint8_t kind = 0x10; /* model event 0, with a length */
 	patch(path, off + 4, &kind, 1, off, true);

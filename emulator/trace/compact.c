@@ -102,7 +102,7 @@ encode_site(struct trace_v2_event *e, struct trace_slot_state *st,
 }
 
 size_t
-trace_v2_encode(struct trace_v2_event *e, bool declare, bool same_data,
+trace_v2_encode(struct trace_v2_event *e, bool declare, unsigned data_mode,
 		struct trace_slot_state *st, uint8_t *out)
 {
 	const struct model_event *ev = &e->ev;
@@ -139,10 +139,8 @@ trace_v2_encode(struct trace_v2_event *e, bool declare, bool same_data,
 		st->len[ev->kind] = ev->len;
 	}
 	after_range(st, off, ev);
-	unsigned data = ev->data == NULL ? TRACE_V2_DATA_NONE :
-		same_data ? TRACE_V2_DATA_SAME : TRACE_V2_DATA_BYTES;
 	e->flags = (uint8_t)(flags | region << TRACE_V2_REGION_SHIFT |
-		off << TRACE_V2_OFF_SHIFT | data << TRACE_V2_DATA_SHIFT);
+		off << TRACE_V2_OFF_SHIFT | data_mode << TRACE_V2_DATA_SHIFT);
 	return n;
 }
 
@@ -196,43 +194,45 @@ get64(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return n != 0;
 }
 
-/* decode_data -- the data bytes of e: in the record at *p, or the slot's */
+/* decode_data -- the data bytes of e: in the record at *p, the slot's
+ * reference of their length, or a delta against it (refs NULL: slot 0,
+ * which has none) */
 static bool
 decode_data(struct trace_v2_event *e, const uint8_t **p, const uint8_t *end,
-		struct trace_slot_state *st, const char **why)
+		struct trace_data_refs *refs, const char **why)
 {
 	struct model_event *ev = &e->ev;
-	switch (e->flags >> TRACE_V2_DATA_SHIFT) {
-	case TRACE_V2_DATA_NONE:
+	unsigned mode = e->flags >> TRACE_V2_DATA_SHIFT;
+	if (mode == TRACE_V2_DATA_NONE)
 		return true;
-	case TRACE_V2_DATA_BYTES:
+	if (mode == TRACE_V2_DATA_BYTES) {
 		if (ev->len > (uint64_t)(end - *p)) {
 			*why = "data past the record";
 			return false;
 		}
 		ev->data = *p;
 		*p += ev->len;
-		break;
-	case TRACE_V2_DATA_SAME:
-		if (st->data == NULL || st->data_len != ev->len) {
-			*why = "same data as no earlier record of the slot";
-			return false;
-		}
-		ev->data = st->data;
-		break;
-	default:
-		*why = "bad data mode";
+		if (refs != NULL)
+			trace_v2_refs_keep(refs, ev->data, ev->len);
+		return true;
+	}
+	if (refs == NULL) {
+		*why = "same or delta data in slot 0";
 		return false;
 	}
-	st->data = ev->data;
-	st->data_len = ev->len;
-	return true;
+	if (mode == TRACE_V2_DATA_SAME) {
+		ev->data = trace_v2_refs_same(refs, ev->len);
+		*why = "same data as no earlier record of the slot";
+	} else {
+		ev->data = trace_v2_delta_apply(refs, ev->len, p, end, why);
+	}
+	return ev->data != NULL;
 }
 
 const uint8_t *
 trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 		const uint8_t *end, struct trace_slot_state *st,
-		const char **why)
+		struct trace_data_refs *refs, const char **why)
 {
 	struct model_event *ev = &e->ev;
 	unsigned type = e->kind & TRACE_V2_KIND_TYPE;
@@ -270,7 +270,7 @@ trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 		return NULL;
 	ev->len = st->len[type];
 	after_range(st, off, ev);
-	if (!decode_data(e, &p, end, st, why))
+	if (!decode_data(e, &p, end, refs, why))
 		return NULL;
 	return p;
 }

@@ -52,7 +52,8 @@ enum trace_v2_off {
 enum trace_v2_data {
 	TRACE_V2_DATA_NONE = 0,
 	TRACE_V2_DATA_BYTES = 1,     /* len bytes follow the fields */
-	TRACE_V2_DATA_SAME = 2,      /* the slot's last data bytes again */
+	TRACE_V2_DATA_SAME = 2,      /* the slot's reference of this length */
+	TRACE_V2_DATA_DELTA = 3,     /* a delta against it (data_ref.c) */
 };
 
 /* Slot 0 is no slot: its records carry a tid, are encoded against a zero
@@ -67,8 +68,22 @@ struct trace_slot_state {
 	uint64_t off;                   /* the last range */
 	uint64_t next;                  /* its end */
 	uint64_t len[MODEL_EV_MAX];     /* the last length of each kind */
-	const uint8_t *data;            /* the last data bytes (in the file) */
-	uint64_t data_len;
+};
+
+/* the data bytes a slot's next event with data is coded against: per
+ * length class (1-8, 9-16, 17-32, 33-64 bytes; 0 is the first's) a copy
+ * of the slot's last ones, zeros past their length; data longer than
+ * TRACE_V2_REF_MAX, where the last such are in the file (never a delta) */
+#define TRACE_V2_REF_CLASSES 4u
+#define TRACE_V2_REF_MAX 64u
+/* a delta: a mask byte per 8 data bytes, then the bytes it marks */
+#define TRACE_V2_DELTA_MAX (TRACE_V2_REF_MAX / 8 + TRACE_V2_REF_MAX)
+struct trace_data_refs {
+	uint8_t have;                   /* bit c: class c holds data */
+	uint8_t len[TRACE_V2_REF_CLASSES];
+	uint8_t bytes[TRACE_V2_REF_CLASSES][TRACE_V2_REF_MAX];
+	const uint8_t *long_data;
+	uint64_t long_len;
 };
 
 /* an event's fields: enough to encode or to decode it */
@@ -87,25 +102,49 @@ size_t trace_varint_len(uint64_t v);
 
 /*
  * trace_v2_encode -- e->ev (kind, tid, site, region, off, len) against st:
- * sets e->kind and e->flags (data: same_data, else bytes when ev.data),
- * writes the fields to out (TRACE_V2_FIELDS_MAX) and updates st as the
- * reader will; returns the fields' length. A new slot (declare) or slot 0
+ * sets e->kind and e->flags (data: data_mode, enum trace_v2_data), writes
+ * the fields to out (TRACE_V2_FIELDS_MAX) and updates st as the reader
+ * will; returns the fields' length. A new slot (declare) or slot 0
  * starts from a zero st.
  */
-size_t trace_v2_encode(struct trace_v2_event *e, bool declare, bool same_data,
-		struct trace_slot_state *st, uint8_t *out);
+size_t trace_v2_encode(struct trace_v2_event *e, bool declare,
+		unsigned data_mode, struct trace_slot_state *st, uint8_t *out);
+
+/* The data coding (data_ref.c). trace_v2_data_code: how len bytes of
+ * data are written against refs: TRACE_V2_DATA_SAME, TRACE_V2_DATA_DELTA
+ * with the delta in out (TRACE_V2_DELTA_MAX, *n bytes; only when shorter
+ * than len) and the bytes it was made from in seen (TRACE_V2_REF_MAX:
+ * data may change meanwhile), or TRACE_V2_DATA_BYTES (*n untouched).
+ * trace_v2_refs_keep:
+ * data (the file's copy when longer than TRACE_V2_REF_MAX) become the
+ * reference of their length, after any mode but a same.
+ * trace_v2_refs_same: the reference of len bytes, or NULL.
+ * trace_v2_delta_apply: the delta at *p (before end) applied to the
+ * reference of len bytes, which it becomes; the bytes, *p after the
+ * delta, or NULL with *why set. */
+unsigned trace_v2_data_code(const uint8_t *data, uint64_t len,
+		const struct trace_data_refs *refs, uint8_t *out, size_t *n,
+		uint8_t *seen);
+void trace_v2_refs_keep(struct trace_data_refs *refs, const uint8_t *data,
+		uint64_t len);
+const uint8_t *trace_v2_refs_same(const struct trace_data_refs *refs,
+		uint64_t len);
+const uint8_t *trace_v2_delta_apply(struct trace_data_refs *refs,
+		uint64_t len, const uint8_t **p, const uint8_t *end,
+		const char **why);
 
 /* The reader's side: the slot's fields of the record whose kind and flags
  * are in e, from p to end. trace_v2_slot_of reads the slot (and tid); then
- * trace_v2_decode the rest against st (zero for a new slot or slot 0),
- * pointing ev.data into the record (or st's data) and updating st.
+ * trace_v2_decode the rest against st and refs (zero for a new slot;
+ * slot 0: a zero st, refs NULL), pointing ev.data into the record or
+ * refs (valid until the slot's next event) and updating both.
  * The first returns the bytes it read, the second where it stopped; 0 or
  * NULL with *why set. */
 size_t trace_v2_slot_of(struct trace_v2_event *e, const uint8_t *p,
 		const uint8_t *end, const char **why);
 const uint8_t *trace_v2_decode(struct trace_v2_event *e, const uint8_t *p,
 		const uint8_t *end, struct trace_slot_state *st,
-		const char **why);
+		struct trace_data_refs *refs, const char **why);
 
 /* TRACE_BASE_PAGE zero bytes: the data of a BASE record left out */
 extern const uint8_t trace_zero_page[TRACE_BASE_PAGE];

@@ -13,6 +13,7 @@ struct reader_slot {
 	bool declared;
 	uint32_t tid;
 	struct trace_slot_state st;
+	struct trace_data_refs refs;
 };
 
 struct trace_reader {

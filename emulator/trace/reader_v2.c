@@ -39,16 +39,11 @@ trace_v2_slots_reset(struct trace_reader *r)
 		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
 }
 
-/* slot_state -- the state e's slot decodes against (zero for slot 0 and
- * a new slot, which it declares), or NULL with *why set */
-static struct trace_slot_state *
-slot_state(struct trace_reader *r, struct trace_v2_event *e,
-		struct trace_slot_state *none, const char **why)
+/* slot_of -- the slot e decodes against (zeros for a new one, which
+ * it declares), or NULL with *why set; e is in a slot */
+static struct reader_slot *
+slot_of(struct trace_reader *r, struct trace_v2_event *e, const char **why)
 {
-	if (e->slot == 0) {
-		memset(none, 0, sizeof(*none));
-		return none;
-	}
 	if (e->slot >= r->nslots && (e->flags & TRACE_V2_F_NEW)) {
 		uint32_t n = r->nslots ? r->nslots : 64;
 		while (n <= e->slot)
@@ -70,14 +65,14 @@ slot_state(struct trace_reader *r, struct trace_v2_event *e,
 			return NULL;
 		}
 		*s = (struct reader_slot){ .declared = true, .tid = e->tid };
-		return &s->st;
+		return s;
 	}
 	if (s == NULL || !s->declared) {
 		*why = "slot never declared";
 		return NULL;
 	}
 	e->tid = s->tid;
-	return &s->st;
+	return s;
 }
 
 /* event -- an event's fields in [p, end) into rec: NULL or why not */
@@ -86,13 +81,13 @@ event(struct trace_reader *r, struct trace_rec *rec, uint8_t kind,
 		uint8_t flags, const uint8_t *p, const uint8_t *end)
 {
 	struct trace_v2_event e = { .kind = kind, .flags = flags };
-	struct trace_slot_state none;
+	struct trace_slot_state none = { 0 };
 	const char *why = NULL;
 	size_t n = trace_v2_slot_of(&e, p, end, &why);
-	struct trace_slot_state *st = n ? slot_state(r, &e, &none, &why) :
-		NULL;
-	const uint8_t *q = st ? trace_v2_decode(&e, p + n, end, st, &why) :
-		NULL;
+	struct reader_slot *s = n && e.slot ? slot_of(r, &e, &why) : NULL;
+	const uint8_t *q = n == 0 || (e.slot && s == NULL) ? NULL :
+		trace_v2_decode(&e, p + n, end, s ? &s->st : &none,
+		s ? &s->refs : NULL, &why);
 	if (q == NULL)
 		return why;
 	if (q != end)

@@ -208,7 +208,9 @@ struct trace_rec {
 	uint32_t tid;
 	uint32_t site;
 	uint64_t file_off;      /* where the record starts */
-	const uint8_t *body;    /* valid until the reader is closed */
+	const uint8_t *body;    /* valid until the reader is closed; an
+	                           event's data (version 2): until the
+	                           next record is read */
 	uint32_t body_len;
 	struct model_event ev;  /* decoded when type < MODEL_EV_MAX */
 	union {                 /* decoded by type, validated (decode.c) */

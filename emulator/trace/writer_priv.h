@@ -19,6 +19,7 @@ struct trace_slot_entry {
 	uint32_t tid;
 	uint32_t slot;
 	struct trace_slot_state st;
+	struct trace_data_refs refs;   /* changed in place: the reader's */
 };
 #define TRACE_SLOT_TABLE 256u   /* by tid; a collision takes a new slot */
 

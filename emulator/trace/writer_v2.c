@@ -3,7 +3,8 @@
  * "Version 2"): one compact record per version-1 record, reserved with
  * one atomic add as version 1 does, so the interleaving of threads and
  * processes is the same; an event is encoded against its thread's slot
- * (the site, region and length it repeats, the offset as a delta), so an
+ * (the site, region and length it repeats, the offset as a delta, its
+ * data against the slot's last of their length: data_ref.c), so an
  * event of a store-flush-fence loop takes 8 bytes besides its data.
  *
  * A slot is a process's: a forked child starts a new generation and takes
@@ -122,36 +123,39 @@ new_slot(struct trace_writer *w)
 	return s < TRACE_V2_SLOTS_MAX ? s : 0;
 }
 
-/* same_data -- ev's data are the slot's last data bytes */
-static bool
-same_data(const struct model_event *ev, const struct trace_slot_state *st)
-{
-	return ev->data != NULL && st->data != NULL &&
-		st->data_len == ev->len && memcmp(ev->data, st->data,
-		(size_t)ev->len) == 0;
-}
-
-/* write_event -- e against st (slot 0: a zero state); st updated when 0 */
+/* write_event -- e against st and refs (slot 0: a zero st, refs NULL);
+ * st and refs updated when 0 */
 static int
 write_event(struct trace_writer *w, struct trace_v2_event *e, bool declare,
-		struct trace_slot_state *st)
+		struct trace_slot_state *st, struct trace_data_refs *refs)
 {
 	uint8_t fields[TRACE_V2_FIELDS_MAX], head[TRACE_V2_HEAD_MAX];
-	bool same = e->slot != 0 && !declare && same_data(&e->ev, st);
-	size_t flen = trace_v2_encode(e, declare, same, st, fields);
-	size_t dlen = e->ev.data != NULL && !same ? (size_t)e->ev.len : 0;
-	if (e->ev.data != NULL && e->ev.len > UINT32_MAX)
+	uint8_t delta[TRACE_V2_DELTA_MAX], seen[TRACE_V2_REF_MAX];
+	const uint8_t *data = e->ev.data;
+	uint64_t len = e->ev.len;
+	if (data != NULL && len > UINT32_MAX)
 		return -E2BIG;
+	size_t dlen = data != NULL ? (size_t)len : 0;
+	unsigned mode = data == NULL ? TRACE_V2_DATA_NONE : refs == NULL ?
+		TRACE_V2_DATA_BYTES : trace_v2_data_code(data, len, refs, delta,
+		&dlen, seen);
+	if (mode == TRACE_V2_DATA_SAME)
+		dlen = 0;
+	size_t flen = trace_v2_encode(e, declare, mode, st, fields);
 	size_t hlen = head_of(head, e->kind, e->flags, flen + dlen, fields,
 			flen);
 	int err;
-	uint8_t *data = put(w, head, hlen, e->ev.data, dlen, NULL, 0, &err);
-	if (data == NULL)
+	uint8_t *at = put(w, head, hlen, mode == TRACE_V2_DATA_DELTA ? delta :
+			data, dlen, NULL, 0, &err);
+	if (at == NULL)
 		return err;
-	if (dlen) {
-		st->data = data; /* the next same data names these bytes */
-		st->data_len = dlen;
-	}
+	/* the reference the reader will have: the bytes written, or those
+	 * the delta was made from; never data read again, which may have
+	 * changed since (a snapshot of a line other threads store to) */
+	if (refs != NULL && mode == TRACE_V2_DATA_BYTES)
+		trace_v2_refs_keep(refs, at, len);
+	else if (refs != NULL && mode == TRACE_V2_DATA_DELTA)
+		trace_v2_refs_keep(refs, seen, len);
 	return 0;
 }
 
@@ -164,15 +168,20 @@ trace_append_event_v2(struct trace_writer *w, const struct model_event *ev)
 	struct trace_slot_state st;
 	if (en == NULL) {
 		e.slot = 0;
-		return write_event(w, &e, false, &st);
+		return write_event(w, &e, false, &st, NULL);
 	}
 	bool declare = en->gen != gen || en->tid != ev->tid || en->slot == 0;
 	e.slot = declare ? new_slot(w) : en->slot;
+	if (declare)
+		memset(&en->refs, 0, sizeof(en->refs));
 	st = en->st;
-	int err = write_event(w, &e, declare && e.slot != 0, &st);
+	int err = write_event(w, &e, declare && e.slot != 0, &st,
+			e.slot != 0 ? &en->refs : NULL);
 	if (err == 0 && e.slot != 0) {
-		*en = (struct trace_slot_entry){ .busy = gen, .gen = gen,
-			.tid = ev->tid, .slot = e.slot, .st = st };
+		en->gen = gen;
+		en->tid = ev->tid;
+		en->slot = e.slot;
+		en->st = st;
 	} else if (declare) {
 		en->gen = 0; /* not declared: the next event declares again */
 	}

@@ -158,14 +158,12 @@ view_end(const struct shim_mapping *m)
  * (lock held) */
 static uint32_t flush_evidence;
 
-/* diff_line -- line a (n bytes) differs from its twin: a STORE and a
- * SNAPSHOT (a persist's batch takes the store alone: no trace then);
- * with `refresh` the twin takes the new content */
+/* emit_line -- line a (n bytes) differs from its twin: a STORE and a
+ * SNAPSHOT (a persist's batch takes the store alone: no trace then) */
 static void
-diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
+emit_line(struct shim_mapping *m, uintptr_t a, size_t n, uint32_t site,
+		bool exact)
 {
-	bool exact;
-	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
 	uint64_t off = m->file_off + (a - m->base);
 	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
 		shim_media_mark(m->region, off, n); /* as shim_emit_store */
@@ -173,6 +171,16 @@ diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 		shim_emit_store(m, a, n, false, exact, site);
 		shim_emit_snapshot(m, a, n, site);
 	}
+}
+
+/* diff_line -- emit_line of line a, its site as shim_line_site_of says;
+ * with `refresh` the twin takes the new content */
+static void
+diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
+{
+	bool exact;
+	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
+	emit_line(m, a, n, site, exact);
 	if (refresh)
 		memcpy(shim_dirty_twin(m, a), (void *)a, n);
 }
@@ -277,6 +285,55 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 }
 
 /*
+ * flush_page_held -- the lines of page pg (at `page`, whole, held) at a
+ * flush while a persist's batch is held (the model alone sees events:
+ * no trace, no hook reads the twin), as flush_page_lines gives them: the
+ * compare refreshes the twin in the same pass, and the page's lines go
+ * to the batch in one call, or one by one if it does not take them all
+ * (then it is applied, and they go on to the model). The changed lines,
+ * a bit each.
+ */
+static uint64_t
+flush_page_held(struct shim_mapping *m, size_t pg, uintptr_t page)
+{
+	uint64_t chunks = shim_page_refresh((const uint8_t *)page,
+			shim_dirty_twin(m, page));
+	uint32_t line = m->region->line_len; /* 64..4096 */
+	uint32_t k = SHIM_PAGE_LEN / line, per = line / SHIM_CMP_CHUNK;
+	uint64_t mine = per == 64 ? ~(uint64_t)0 : ((uint64_t)1 << per) - 1;
+	uint32_t sites[SHIM_PAGE_LEN / SHIM_CMP_CHUNK];
+	uint64_t changed = 0, exact = 0;
+	for (uint32_t j = 0; j < k; j++, chunks >>= per) {
+		bool ex = false;
+		sites[j] = m->page_site[pg]; /* same_value_store's */
+		if (chunks & mine) {
+			sites[j] = shim_line_site_of(m, page + j * line,
+					flush_evidence, &ex);
+			changed |= (uint64_t)1 << j;
+		}
+		exact |= (uint64_t)ex << j;
+	}
+	uint64_t off = m->file_off + (page - m->base);
+	if (!shim_emit_held_lines(m->region->id, off, k, sites, exact)) {
+		for (uint32_t j = 0; j < k; j++) {
+			uintptr_t a = page + j * line;
+			if ((changed >> j) & 1)
+				emit_line(m, a, line, sites[j],
+						(exact >> j) & 1);
+			else
+				same_value_store(m, a, line, sites[j]);
+		}
+	} else if (changed != 0 && off % SHIM_PAGE_LEN == 0) {
+		shim_media_mark(m->region, off, line); /* one page */
+	} else {
+		for (uint64_t c = changed; c != 0; c &= c - 1)
+			shim_media_mark(m->region, off +
+				(uint64_t)__builtin_ctzll(c) * line, line);
+	}
+	return changed;
+}
+
+/*
  * flush_page_lines -- the lines at [lo, hi), all in page pg, held: a
  * STORE for each that differs from the twin (twin refreshed), one of the
  * same value for each that does not (within the view's data); a whole
@@ -292,6 +349,12 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 	uint64_t changed = 0; /* by 64-byte chunk, when the page is whole */
 	bool whole = lo == page && hi == page + SHIM_PAGE_LEN &&
 		hi <= view_end(m);
+	if (whole && shim_batch_on) {
+		changed = flush_page_held(m, pg, page);
+		if (changed != 0)
+			m->page_heat[pg] |= HEAT_TOUCHED;
+		return (changed >> (SHIM_PAGE_LEN / line - 1)) & 1;
+	}
 	if (whole)
 		changed = shim_page_changed((const uint8_t *)page,
 				shim_dirty_twin(m, page));

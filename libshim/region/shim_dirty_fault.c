@@ -243,6 +243,11 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 	if (shim_dirty_prot(m, page, m->prot) != m->prot)
 		return; /* poisoned: PROT_NONE, not to be read */
 	uint8_t *st = &m->page_state[next];
+	/* open already (a run of hot pages, each flushed): no locked
+	 * compare-and-swap, which waits for the flush's twin stores. Under
+	 * shim_lock no page goes from DIRTY, WATCHED or GONE to CLEAN */
+	if (__atomic_load_n(st, __ATOMIC_ACQUIRE) > SHIM_PAGE_BUSY)
+		return;
 	uint8_t s = SHIM_PAGE_CLEAN;
 	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
 			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))

@@ -296,8 +296,12 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 static uint64_t
 flush_page_held(struct shim_mapping *m, size_t pg, uintptr_t page)
 {
+	const uint8_t *ahead = NULL; /* the next page's twin, if it has one */
+	if (pg + 1 < shim_dirty_npages(m) && shim_page_has_twin(
+			__atomic_load_n(&m->page_state[pg + 1], __ATOMIC_RELAXED)))
+		ahead = shim_dirty_twin(m, page + SHIM_PAGE_LEN);
 	uint64_t chunks = shim_page_refresh((const uint8_t *)page,
-			shim_dirty_twin(m, page));
+			shim_dirty_twin(m, page), ahead);
 	uint32_t line = m->region->line_len; /* 64..4096 */
 	uint32_t k = SHIM_PAGE_LEN / line, per = line / SHIM_CMP_CHUNK;
 	uint64_t mine = per == 64 ? ~(uint64_t)0 : ((uint64_t)1 << per) - 1;

@@ -20,15 +20,21 @@
 #define GROUP 8 /* chunks or-ed together before a test */
 
 /* chunks_wide -- the changed chunks; with `refresh` each is stored
- * into the twin from the register its compare loaded it into */
+ * into the twin from the register its compare loaded it into, and the
+ * page at `ahead` (if not NULL) is prefetched meanwhile */
 __attribute__((target("avx512f"), always_inline)) static inline uint64_t
-chunks_wide(const uint8_t *view, uint8_t *twin, bool refresh)
+chunks_wide(const uint8_t *view, uint8_t *twin, bool refresh,
+		const uint8_t *ahead)
 {
 	uint64_t changed = 0;
 	for (unsigned g = 0; g < CHUNKS; g += GROUP) {
 		const uint8_t *v = view + g * SHIM_CMP_CHUNK;
 		uint8_t *t = twin + g * SHIM_CMP_CHUNK;
 		__m512i any = _mm512_setzero_si512();
+		if (ahead != NULL)
+			for (unsigned i = 0; i < GROUP; i++)
+				_mm_prefetch((const char *)ahead +
+					(g + i) * SHIM_CMP_CHUNK, _MM_HINT_T0);
 #pragma GCC unroll 8
 		for (unsigned i = 0; i < GROUP; i++)
 			any = _mm512_or_si512(any, _mm512_xor_si512(
@@ -52,13 +58,13 @@ chunks_wide(const uint8_t *view, uint8_t *twin, bool refresh)
 __attribute__((target("avx512f"))) static uint64_t
 changed_wide(const uint8_t *view, const uint8_t *twin)
 {
-	return chunks_wide(view, (uint8_t *)twin, false); /* not written */
+	return chunks_wide(view, (uint8_t *)twin, false, NULL); /* read */
 }
 
 __attribute__((target("avx512f"))) static uint64_t
-refreshed_wide(const uint8_t *view, uint8_t *twin)
+refreshed_wide(const uint8_t *view, uint8_t *twin, const uint8_t *ahead)
 {
-	return chunks_wide(view, twin, true);
+	return chunks_wide(view, twin, true, ahead);
 }
 
 static uint64_t
@@ -121,14 +127,15 @@ shim_page_changed(const uint8_t *view, const uint8_t *twin)
 }
 
 uint64_t
-shim_page_refresh_by(const uint8_t *view, uint8_t *twin, bool wide)
+shim_page_refresh_by(const uint8_t *view, uint8_t *twin,
+		const uint8_t *ahead, bool wide)
 {
-	return wide ? refreshed_wide(view, twin) :
+	return wide ? refreshed_wide(view, twin, ahead) :
 		refreshed_narrow(view, twin);
 }
 
 uint64_t
-shim_page_refresh(const uint8_t *view, uint8_t *twin)
+shim_page_refresh(const uint8_t *view, uint8_t *twin, const uint8_t *ahead)
 {
-	return shim_page_refresh_by(view, twin, wide_cpu());
+	return shim_page_refresh_by(view, twin, ahead, wide_cpu());
 }

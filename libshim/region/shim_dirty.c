@@ -306,17 +306,14 @@ flush_page_held(struct shim_mapping *m, size_t pg, uintptr_t page)
 	uint32_t k = SHIM_PAGE_LEN / line, per = line / SHIM_CMP_CHUNK;
 	uint64_t mine = per == 64 ? ~(uint64_t)0 : ((uint64_t)1 << per) - 1;
 	uint32_t sites[SHIM_PAGE_LEN / SHIM_CMP_CHUNK];
-	uint64_t changed = 0, exact = 0;
+	uint64_t changed = 0;
 	for (uint32_t j = 0; j < k; j++, chunks >>= per) {
-		bool ex = false;
 		sites[j] = m->page_site[pg]; /* same_value_store's */
-		if (chunks & mine) {
-			sites[j] = shim_line_site_of(m, page + j * line,
-					flush_evidence, &ex);
+		if (chunks & mine)
 			changed |= (uint64_t)1 << j;
-		}
-		exact |= (uint64_t)ex << j;
 	}
+	uint64_t exact = shim_line_sites_of(m, pg, changed, flush_evidence,
+			sites);
 	uint64_t off = m->file_off + (page - m->base);
 	if (!shim_emit_held_lines(m->region->id, off, k, sites, exact)) {
 		for (uint32_t j = 0; j < k; j++) {

@@ -158,21 +158,6 @@ view_end(const struct shim_mapping *m)
  * (lock held) */
 static uint32_t flush_evidence;
 
-/* emit_line -- line a (n bytes) differs from its twin: a STORE and a
- * SNAPSHOT (a persist's batch takes the store alone: no trace then) */
-static void
-emit_line(struct shim_mapping *m, uintptr_t a, size_t n, uint32_t site,
-		bool exact)
-{
-	uint64_t off = m->file_off + (a - m->base);
-	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
-		shim_media_mark(m->region, off, n); /* as shim_emit_store */
-	} else {
-		shim_emit_store(m, a, n, false, exact, site);
-		shim_emit_snapshot(m, a, n, site);
-	}
-}
-
 /* diff_line -- emit_line of line a, its site as shim_line_site_of says;
  * with `refresh` the twin takes the new content */
 static void
@@ -180,7 +165,7 @@ diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 {
 	bool exact;
 	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
-	emit_line(m, a, n, site, exact);
+	shim_emit_changed_line(m, a, n, site, exact);
 	if (refresh)
 		memcpy(shim_dirty_twin(m, a), (void *)a, n);
 }
@@ -231,22 +216,6 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 }
 
 /*
- * same_value_store -- a written page whose line kept its bytes: maybe a
- * store of the same value, so the flush that follows is not redundant.
- * Only the in-process model (findings) needs it: the content did not
- * change, so the trace (exploration) and the tx check get nothing.
- */
-static void
-same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
-		uint32_t site)
-{
-	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
-		.site = site, .region = m->region->id,
-		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
-	shim_emit_model_only(&ev);
-}
-
-/*
  * alias -- calls fn for [lo, hi) of m and for the same bytes of the file in
  * every other mapping of it: a file mapped twice has one set of lines
  * (MODEL.md), so a store seen through one mapping's twin must be diffed
@@ -285,56 +254,6 @@ alias(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 }
 
 /*
- * flush_page_held -- the lines of page pg (at `page`, whole, held) at a
- * flush while a persist's batch is held (the model alone sees events:
- * no trace, no hook reads the twin), as flush_page_lines gives them: the
- * compare refreshes the twin in the same pass, and the page's lines go
- * to the batch in one call, or one by one if it does not take them all
- * (then it is applied, and they go on to the model). The changed lines,
- * a bit each.
- */
-static uint64_t
-flush_page_held(struct shim_mapping *m, size_t pg, uintptr_t page)
-{
-	const uint8_t *ahead = NULL; /* the next page's twin, if it has one */
-	if (pg + 1 < shim_dirty_npages(m) && shim_page_has_twin(
-			__atomic_load_n(&m->page_state[pg + 1], __ATOMIC_RELAXED)))
-		ahead = shim_dirty_twin(m, page + SHIM_PAGE_LEN);
-	uint64_t chunks = shim_page_refresh((const uint8_t *)page,
-			shim_dirty_twin(m, page), ahead);
-	uint32_t line = m->region->line_len; /* 64..4096 */
-	uint32_t k = SHIM_PAGE_LEN / line, per = line / SHIM_CMP_CHUNK;
-	uint64_t mine = per == 64 ? ~(uint64_t)0 : ((uint64_t)1 << per) - 1;
-	uint32_t sites[SHIM_PAGE_LEN / SHIM_CMP_CHUNK];
-	uint64_t changed = 0;
-	for (uint32_t j = 0; j < k; j++, chunks >>= per) {
-		sites[j] = m->page_site[pg]; /* same_value_store's */
-		if (chunks & mine)
-			changed |= (uint64_t)1 << j;
-	}
-	uint64_t exact = shim_line_sites_of(m, pg, changed, flush_evidence,
-			sites);
-	uint64_t off = m->file_off + (page - m->base);
-	if (!shim_emit_held_lines(m->region->id, off, k, sites, exact)) {
-		for (uint32_t j = 0; j < k; j++) {
-			uintptr_t a = page + j * line;
-			if ((changed >> j) & 1)
-				emit_line(m, a, line, sites[j],
-						(exact >> j) & 1);
-			else
-				same_value_store(m, a, line, sites[j]);
-		}
-	} else if (changed != 0 && off % SHIM_PAGE_LEN == 0) {
-		shim_media_mark(m->region, off, line); /* one page */
-	} else {
-		for (uint64_t c = changed; c != 0; c &= c - 1)
-			shim_media_mark(m->region, off +
-				(uint64_t)__builtin_ctzll(c) * line, line);
-	}
-	return changed;
-}
-
-/*
  * flush_page_lines -- the lines at [lo, hi), all in page pg, held: a
  * STORE for each that differs from the twin (twin refreshed), one of the
  * same value for each that does not (within the view's data); a whole
@@ -351,7 +270,7 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 	bool whole = lo == page && hi == page + SHIM_PAGE_LEN &&
 		hi <= view_end(m);
 	if (whole && shim_batch_on) {
-		changed = flush_page_held(m, pg, page);
+		changed = shim_dirty_flush_held(m, pg, page, flush_evidence);
 		if (changed != 0)
 			m->page_heat[pg] |= HEAT_TOUCHED;
 		return (changed >> (SHIM_PAGE_LEN / line - 1)) & 1;
@@ -375,7 +294,7 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 		if (diff) {
 			m->page_heat[pg] |= HEAT_TOUCHED;
 		} else if (a < view_end(m)) {
-			same_value_store(m, a, line, m->page_site[pg]);
+			shim_emit_same_value(m, a, line, m->page_site[pg]);
 		}
 		last_changed = diff;
 	}
@@ -410,6 +329,7 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		uint32_t site)
 {
 	flush_evidence = site;
+	shim_dirty_held_forget();
 	alias(m, lo, hi, flush_lines_one);
 	flush_evidence = 0;
 }
@@ -479,7 +399,8 @@ static bool
 stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 {
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-	bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
+	bool changed = !shim_dirty_held_fresh(m, pg) &&
+		diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
 	if (changed || (heat & HEAT_TOUCHED))
@@ -605,6 +526,7 @@ shim_dirty_settle_all(void)
 			__atomic_store_n(&ring_head, i + 1, __ATOMIC_RELEASE);
 		}
 	}
+	shim_dirty_held_forget();
 }
 
 /* forked_mapping -- pages a handler of a thread gone at fork held */

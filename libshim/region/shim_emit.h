@@ -24,5 +24,16 @@ void shim_emit_store_logged(struct shim_mapping *m, uintptr_t addr,
 /* the line's view content now, into the trace when recording */
 void shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
 		uint32_t site);
+/* line a (n bytes) of m differs from its twin (untraced, at site,
+ * exact: the store's own): a STORE and a SNAPSHOT, or, while a persist's
+ * batch is held, a STORE the batch takes (no trace then) */
+void shim_emit_changed_line(struct shim_mapping *m, uintptr_t a, size_t n,
+		uint32_t site, bool exact);
+/* a flushed line of a written page kept its bytes: maybe a store of the
+ * same value, so the flush is not redundant. Only the in-process model
+ * (findings) needs it: the content did not change, so the trace
+ * (exploration) and the tx check get nothing */
+void shim_emit_same_value(struct shim_mapping *m, uintptr_t a, size_t len,
+		uint32_t site);
 
 #endif

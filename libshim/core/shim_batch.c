@@ -157,6 +157,10 @@ shim_batch_take_lines(uint32_t tid, uint32_t region, uint64_t off,
 	set_bits(batch.stored, i, k, all);
 	set_bits(batch.exact, i, k, exact & all);
 	batch.next = n + k;
+	/* the next page's sites, while this one's are written: a store
+	 * that misses holds up the next locked instruction (page_hold) */
+	for (uint64_t j = i + k; j < i + 2 * k && j < batch.nlines; j += 16)
+		__builtin_prefetch(&batch.sites[j], 1);
 	return true;
 }
 

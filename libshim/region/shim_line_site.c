@@ -85,6 +85,9 @@ shim_line_sites_of(struct shim_mapping *m, size_t pg, uint64_t lines,
 			m->base + pg * SHIM_PAGE_LEN)];
 	uint64_t exact = m->page_lines[pg] & lines;
 	m->page_lines[pg] &= ~exact;
+	if (lines == ~(uint64_t)0 && (pg + 2) * SHIM_PAGE_LEN <= m->len)
+		for (unsigned j = 64; j < 128; j += 16) /* the next page's */
+			__builtin_prefetch(&site[j], 1);
 	if (exact == 0 && evidence != 0 && lines == ~(uint64_t)0) {
 		for (unsigned j = 0; j < 64; j++) /* a page of 64-byte lines */
 			site[j] = sites[j] = evidence;

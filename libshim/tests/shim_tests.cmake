@@ -26,6 +26,16 @@ target_include_directories(test_dirty_cmp PRIVATE
 target_link_libraries(test_dirty_cmp PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.test_dirty_cmp COMMAND test_dirty_cmp)
 
+# a flushed page's line sites in one call, as one call per line gives them
+add_executable(test_line_site test_line_site.c
+  ${CMAKE_SOURCE_DIR}/libshim/region/shim_line_site.c)
+target_include_directories(test_line_site PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/region ${CMAKE_SOURCE_DIR}/libshim/core
+  ${CMAKE_SOURCE_DIR}/libshim/site)
+target_link_libraries(test_line_site PRIVATE pmemu_trace pmemu_model
+  ${CMOCKA_LIB})
+add_test(NAME libshim.test_line_site COMMAND test_line_site)
+
 # a persist's held events reach the model as they came (core/shim_batch.c)
 add_executable(test_shim_batch test_shim_batch.c
   ${CMAKE_SOURCE_DIR}/libshim/core/shim_batch.c)

@@ -36,6 +36,18 @@ target_link_libraries(test_line_site PRIVATE pmemu_trace pmemu_model
   ${CMOCKA_LIB})
 add_test(NAME libshim.test_line_site COMMAND test_line_site)
 
+# a whole page's flush while a persist's batch is held (the door stubbed)
+add_executable(test_dirty_held test_dirty_held.c
+  ${CMAKE_SOURCE_DIR}/libshim/region/shim_dirty_held.c
+  ${CMAKE_SOURCE_DIR}/libshim/region/shim_dirty_cmp.c
+  ${CMAKE_SOURCE_DIR}/libshim/region/shim_line_site.c)
+target_include_directories(test_dirty_held PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/region ${CMAKE_SOURCE_DIR}/libshim/core
+  ${CMAKE_SOURCE_DIR}/libshim/site)
+target_link_libraries(test_dirty_held PRIVATE pmemu_trace pmemu_model
+  ${CMOCKA_LIB})
+add_test(NAME libshim.test_dirty_held COMMAND test_dirty_held)
+
 # a persist's held events reach the model as they came (core/shim_batch.c)
 add_executable(test_shim_batch test_shim_batch.c
   ${CMAKE_SOURCE_DIR}/libshim/core/shim_batch.c)

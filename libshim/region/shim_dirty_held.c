@@ -26,33 +26,18 @@
 #include "shim_line_site.h"
 #include "shim_view.h"
 
-/* the pages [lo, hi) of m that the flush compared (lock held): one run */
-static struct {
-	const struct shim_mapping *m;
-	size_t lo, hi;
-} fresh;
+struct shim_dirty_fresh shim_dirty_fresh;
 
 /* noted -- page pg of m was compared and its twin refreshed */
 static void
 noted(const struct shim_mapping *m, size_t pg)
 {
-	if (fresh.m == NULL)
-		fresh.m = m, fresh.lo = pg, fresh.hi = pg + 1;
-	else if (fresh.m == m && fresh.hi == pg)
-		fresh.hi++;
+	struct shim_dirty_fresh *f = &shim_dirty_fresh;
+	if (f->m == NULL)
+		f->m = m, f->lo = pg, f->hi = pg + 1;
+	else if (f->m == m && f->hi == pg)
+		f->hi++;
 	/* else: not noted, compared again at the fence */
-}
-
-bool
-shim_dirty_held_fresh(const struct shim_mapping *m, size_t pg)
-{
-	return fresh.m == m && pg >= fresh.lo && pg < fresh.hi;
-}
-
-void
-shim_dirty_held_forget(void)
-{
-	fresh.m = NULL;
 }
 
 /* changed_lines -- the lines (a bit each) that hold a changed chunk */

@@ -65,19 +65,6 @@ shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
 }
 
 void
-shim_emit_changed_line(struct shim_mapping *m, uintptr_t a, size_t n,
-		uint32_t site, bool exact)
-{
-	uint64_t off = m->file_off + (a - m->base);
-	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
-		shim_media_mark(m->region, off, n); /* as shim_emit_store */
-	} else {
-		shim_emit_store(m, a, n, false, exact, site);
-		shim_emit_snapshot(m, a, n, site);
-	}
-}
-
-void
 shim_emit_same_value(struct shim_mapping *m, uintptr_t a, size_t len,
 		uint32_t site)
 {

@@ -65,14 +65,30 @@ shim_emit_held_lines_now(uint32_t r, uint64_t off, uint32_t k,
 	return true;
 }
 
-void
-shim_emit_changed_line(struct shim_mapping *m, uintptr_t a, size_t n,
+/* a line refused by the batch at once is refused alone too: emitted */
+bool
+shim_emit_held_store_now(uint32_t r, uint64_t off, uint64_t len,
 		uint32_t site, bool exact)
 {
-	(void)n, (void)exact;
+	(void)r, (void)off, (void)len, (void)site, (void)exact;
+	return false;
+}
+
+void
+shim_emit_store(struct shim_mapping *m, uintptr_t a, size_t len,
+		bool traced, bool site_exact, uint32_t site)
+{
+	(void)len, (void)traced, (void)site_exact;
 	unsigned j = line_in_order(m, a);
 	changed_seen |= (uint64_t)1 << j;
 	line_sites[j] = site;
+}
+
+void
+shim_emit_snapshot(struct shim_mapping *m, uintptr_t a, size_t len,
+		uint32_t site)
+{
+	(void)m, (void)a, (void)len, (void)site;
 }
 
 void

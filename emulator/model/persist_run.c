@@ -142,6 +142,46 @@ walk_line(struct model *m, const struct model_persist_run *p,
 			false);
 }
 
+/*
+ * walk_durable -- durable_again of each line from the run's line n (its
+ * i-th) on, up to its last, while the line is stored, within the
+ * region, the next one in the table (a range first touched in order:
+ * line_get would find it there) and closed and clean, so that the three
+ * events leave it as durable_again does without its tests: a line
+ * persisted again after each pass over it. How many lines it took
+ */
+static uint64_t
+walk_durable(struct model *m, const struct model_persist_run *p,
+		const struct region *r, uint64_t n, uint64_t i, uint64_t last)
+{
+	uint64_t key = line_key(p->region, n);
+	uint32_t li = line_near(m, key);
+	if (li == UINT32_MAX)
+		return 0;
+	uint64_t end = last + 1, in_region = r->len >> r->line_shift;
+	if (end > in_region)
+		end = in_region; /* a short last line: walk_line's */
+	if (end - n > m->nlines - li)
+		end = n + (m->nlines - li);
+	struct line_state *l = &m->lines[li];
+	uint64_t k = 0;
+	for (; n + k < end; k++, l++) {
+		uint64_t j = i + k;
+		uint64_t bits = p->stored[j / 64] >> (j % 64);
+		if (!(bits & 1) || l->key != key + k || l->open_pos != 0 ||
+				l->dirty)
+			break;
+		l->dirty_untraced = !((p->exact[j / 64] >> (j % 64)) & 1);
+		l->vcount++;
+		l->flush_site = p->flush_site;
+		l->flush_tid = p->tid;
+	}
+	m->events += k;
+	if (k != 0)
+		m->last_line = li + (uint32_t)k; /* as line_get leaves it */
+	return k;
+}
+
 int
 model_apply_persist_run(struct model *m, const struct model_persist_run *p)
 {
@@ -155,8 +195,15 @@ model_apply_persist_run(struct model *m, const struct model_persist_run *p)
 	uint32_t ti = model_thread(m, p->tid);
 	struct model_event fl = flush_event(p);
 	bool any_dirty = false;
-	for (uint64_t n = first; n <= last; n++)
+	for (uint64_t n = first; n <= last; n++) {
+		uint64_t k = walk_durable(m, p, r, n, n - first, last);
+		if (k != 0) {
+			any_dirty = true;
+			n += k - 1;
+			continue;
+		}
 		any_dirty |= walk_line(m, p, r, n, n - first, ti, &fl);
+	}
 	m->events++; /* the flush */
 	if (!any_dirty)
 		finding_add(m, MODEL_FIND_REDUNDANT, p->flush_site, false, 1,

@@ -6,7 +6,8 @@
  * counts and findings must agree after every step. Runs cover lines
  * durable or open, dirty or not, in flight on this thread or another,
  * a pending clflush, flushes past a short region's end and every flush
- * and fence kind (the walk and its fallback)
+ * and fence kind (the walk and its fallback), and a range persisted
+ * again and again (its durable lines walked in a row, walk_durable)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,9 +73,14 @@ persist_both(struct model *a, struct model *b)
 {
 	static uint32_t sites[RUN_MAX];
 	static uint64_t stored[RUN_MAX / 64 + 1], exact[RUN_MAX / 64 + 1];
+	static uint32_t last_line, last_n = 1;
 	uint32_t line = rnd(LINES), n = 1 + rnd(RUN_MAX);
+	if (rnd(3) == 0) /* the last range again: its lines durable, in a
+	                  * row in the table when first touched by a run */
+		line = last_line, n = last_n;
 	if (n > LINES - line)
 		n = LINES - line;
+	last_line = line, last_n = n;
 	uint32_t dense = rnd(4); /* 0: few lines stored, 3: all */
 	memset(stored, 0, sizeof(stored));
 	memset(exact, 0, sizeof(exact));

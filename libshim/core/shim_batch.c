@@ -131,6 +131,39 @@ shim_batch_take(struct model *m, const struct model_event *ev)
 	return false;
 }
 
+/* set_bits -- bits (k of them, k <= 64) into map from bit i on */
+static void
+set_bits(uint64_t *map, uint64_t i, uint32_t k, uint64_t bits)
+{
+	map[i / 64] |= bits << (i % 64);
+	if (i % 64 + k > 64)
+		map[i / 64 + 1] |= bits >> (64 - i % 64);
+}
+
+bool
+shim_batch_take_lines(uint32_t tid, uint32_t region, uint64_t off,
+		uint32_t k, const uint32_t *sites, uint64_t exact)
+{
+	uint64_t n = off >> batch.shift;
+	if (!shim_batch_on || tid != batch.tid || region != batch.region ||
+			batch.flushed || k == 0 || k > 64 ||
+			off != n << batch.shift || n < batch.next ||
+			n - batch.first >= batch.nlines ||
+			batch.nlines - (n - batch.first) < k)
+		return false;
+	uint64_t i = n - batch.first;
+	uint64_t all = k == 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1;
+	memcpy(&batch.sites[i], sites, k * sizeof(*sites));
+	set_bits(batch.stored, i, k, all);
+	set_bits(batch.exact, i, k, exact & all);
+	batch.next = n + k;
+	/* the next page's sites, while this one's are written: a store
+	 * that misses holds up the next locked instruction (page_hold) */
+	for (uint64_t j = i + k; j < i + 2 * k && j < batch.nlines; j += 16)
+		__builtin_prefetch(&batch.sites[j], 1);
+	return true;
+}
+
 bool
 shim_batch_site_exact(uint32_t region, uint64_t off, uint32_t site)
 {

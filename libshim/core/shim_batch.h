@@ -40,6 +40,13 @@ bool shim_batch_take(struct model *m, const struct model_event *ev);
 /* model_store_site_exact of the store just taken: true, noted; false:
  * not that store (the caller applies it) */
 bool shim_batch_site_exact(uint32_t region, uint64_t off, uint32_t site);
+/* untraced stores of the k (<= 64) whole lines from off on, in a row,
+ * by thread tid, line j's site sites[j], exact (model_store_site_exact
+ * after it) when bit j of `exact` is set: true, taken, as k calls of
+ * shim_batch_take and shim_batch_site_exact would; false, nothing done
+ * (not all of them are the batch's: the caller gives them one by one) */
+bool shim_batch_take_lines(uint32_t tid, uint32_t region, uint64_t off,
+		uint32_t k, const uint32_t *sites, uint64_t exact);
 /* the held events to m one by one, in their order; the batch ends */
 void shim_batch_spill(struct model *m);
 

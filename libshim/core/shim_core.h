@@ -119,6 +119,18 @@ shim_emit_held_store(uint32_t region, uint64_t off, uint64_t len,
 	return shim_batch_on &&
 		shim_emit_held_store_now(region, off, len, site, exact);
 }
+/* shim_emit_held_store of the k (<= 64) whole lines from off on at
+ * once (a flushed page's), line j's site sites[j], bit j of `exact` its
+ * exactness: true, all taken; false, none (emit them one by one) */
+bool shim_emit_held_lines_now(uint32_t region, uint64_t off, uint32_t k,
+		const uint32_t *sites, uint64_t exact);
+static inline bool
+shim_emit_held_lines(uint32_t region, uint64_t off, uint32_t k,
+		const uint32_t *sites, uint64_t exact)
+{
+	return shim_batch_on &&
+		shim_emit_held_lines_now(region, off, k, sites, exact);
+}
 /* model_apply of an event only the model sees (lock held) */
 void shim_emit_model_only(const struct model_event *ev);
 /* appends a non-event record when a writer exists (lock held or not) */

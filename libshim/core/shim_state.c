@@ -239,6 +239,14 @@ shim_emit_held_store_now(uint32_t region, uint64_t off, uint64_t len,
 	return true;
 }
 
+bool
+shim_emit_held_lines_now(uint32_t region, uint64_t off, uint32_t k,
+		const uint32_t *sites, uint64_t exact)
+{
+	return shim_batch_take_lines(shim_tid(), region, off, k, sites,
+		exact);
+}
+
 void
 shim_emit_model_only(const struct model_event *ev)
 {

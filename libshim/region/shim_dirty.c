@@ -129,25 +129,20 @@ shim_dirty_diffed_line(const struct model_event *ev, const uint8_t **view,
 	return true;
 }
 
-/* diff_line -- line a (n bytes) differs from its twin: a STORE and a
- * SNAPSHOT (a persist's batch takes the store alone: no trace then);
- * with `refresh` the twin takes the new content */
+/* diff_line -- shim_emit_changed_line of line a, its site as
+ * shim_line_site_of says, the line and its twin known meanwhile to the
+ * transaction check; with `refresh` the twin takes the new content */
 static void
 diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 {
 	bool exact;
 	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
-	uint64_t off = m->file_off + (a - m->base);
-	if (shim_emit_held_store(m->region->id, off, n, site, exact)) {
-		shim_media_mark(m->region, off, n); /* as shim_emit_store */
-	} else {
-		struct diffed_line outer = diffing;
-		diffing = (struct diffed_line){ m->region->id, off, n,
-			(const uint8_t *)a, shim_dirty_twin(m, a) };
-		shim_emit_store(m, a, n, false, exact, site);
-		diffing = outer;
-		shim_emit_snapshot(m, a, n, site);
-	}
+	struct diffed_line outer = diffing;
+	diffing = (struct diffed_line){ m->region->id,
+		m->file_off + (a - m->base), n, (const uint8_t *)a,
+		shim_dirty_twin(m, a) };
+	shim_emit_changed_line(m, a, n, site, exact);
+	diffing = outer;
 	if (refresh)
 		memcpy(shim_dirty_twin(m, a), (void *)a, n);
 }
@@ -195,22 +190,6 @@ diff_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, bool refresh)
 		diff_line(m, a, n, refresh);
 	}
 	return changed;
-}
-
-/*
- * same_value_store -- a written page whose line kept its bytes: maybe a
- * store of the same value, so the flush that follows is not redundant.
- * Only the in-process model (findings) needs it: the content did not
- * change, so the trace (exploration) and the tx check get nothing.
- */
-static void
-same_value_store(struct shim_mapping *m, uintptr_t a, size_t len,
-		uint32_t site)
-{
-	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
-		.site = site, .region = m->region->id,
-		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
-	shim_emit_model_only(&ev);
 }
 
 /*
@@ -268,6 +247,12 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 	uint64_t changed = 0; /* by 64-byte chunk, when the page is whole */
 	bool whole = lo == page && hi == page + SHIM_PAGE_LEN &&
 		hi <= view_end(m);
+	if (whole && shim_batch_on) {
+		changed = shim_dirty_flush_held(m, pg, page, flush_evidence);
+		if (changed != 0)
+			m->page_heat[pg] |= HEAT_TOUCHED;
+		return (changed >> (SHIM_PAGE_LEN / line - 1)) & 1;
+	}
 	if (whole)
 		changed = shim_page_changed((const uint8_t *)page,
 				shim_dirty_twin(m, page));
@@ -287,7 +272,7 @@ flush_page_lines(struct shim_mapping *m, size_t pg, uintptr_t lo,
 		if (diff) {
 			m->page_heat[pg] |= HEAT_TOUCHED;
 		} else if (a < view_end(m)) {
-			same_value_store(m, a, line, m->page_site[pg]);
+			shim_emit_same_value(m, a, line, m->page_site[pg]);
 		}
 		/* or stored by a traced store (the plugin build's: in the
 		 * twin already), as far as the page says */
@@ -324,6 +309,7 @@ shim_dirty_flush_lines(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		uint32_t site)
 {
 	flush_evidence = site;
+	shim_dirty_held_forget();
 	alias(m, lo, hi, flush_lines_one);
 	flush_evidence = 0;
 }
@@ -405,7 +391,8 @@ static bool
 stay_hot(struct shim_mapping *m, size_t pg, uint8_t heat, uint8_t s)
 {
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-	bool changed = diff_lines(m, page, page + SHIM_PAGE_LEN, true);
+	bool changed = !shim_dirty_held_fresh(m, pg) &&
+		diff_lines(m, page, page + SHIM_PAGE_LEN, true);
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
 	unsigned quiet = (heat & HEAT_QUIET) >> 4;
 	uint32_t now = shim_dirty_settle_epoch;
@@ -585,6 +572,7 @@ shim_dirty_settle_all(void)
 			__atomic_store_n(&ring_head, i + 1, __ATOMIC_RELEASE);
 		}
 	}
+	shim_dirty_held_forget();
 }
 
 /* forked_mapping -- pages a handler of a thread gone at fork held */

@@ -19,14 +19,22 @@
 #define CHUNKS (SHIM_CMP_PAGE / SHIM_CMP_CHUNK) /* 64: a bit each */
 #define GROUP 8 /* chunks or-ed together before a test */
 
-__attribute__((target("avx512f"))) static uint64_t
-changed_wide(const uint8_t *view, const uint8_t *twin)
+/* chunks_wide -- the changed chunks; with `refresh` each is stored
+ * into the twin from the register its compare loaded it into, and the
+ * page at `ahead` (if not NULL) is prefetched meanwhile */
+__attribute__((target("avx512f"), always_inline)) static inline uint64_t
+chunks_wide(const uint8_t *view, uint8_t *twin, bool refresh,
+		const uint8_t *ahead)
 {
 	uint64_t changed = 0;
 	for (unsigned g = 0; g < CHUNKS; g += GROUP) {
 		const uint8_t *v = view + g * SHIM_CMP_CHUNK;
-		const uint8_t *t = twin + g * SHIM_CMP_CHUNK;
+		uint8_t *t = twin + g * SHIM_CMP_CHUNK;
 		__m512i any = _mm512_setzero_si512();
+		if (ahead != NULL)
+			for (unsigned i = 0; i < GROUP; i++)
+				_mm_prefetch((const char *)ahead +
+					(g + i) * SHIM_CMP_CHUNK, _MM_HINT_T0);
 #pragma GCC unroll 8
 		for (unsigned i = 0; i < GROUP; i++)
 			any = _mm512_or_si512(any, _mm512_xor_si512(
@@ -34,13 +42,29 @@ changed_wide(const uint8_t *view, const uint8_t *twin)
 				_mm512_loadu_si512(t + i * SHIM_CMP_CHUNK)));
 		if (_mm512_test_epi64_mask(any, any) == 0)
 			continue;
-		for (unsigned i = 0; i < GROUP; i++)
-			if (_mm512_cmpneq_epi64_mask(
-					_mm512_loadu_si512(v + i * SHIM_CMP_CHUNK),
-					_mm512_loadu_si512(t + i * SHIM_CMP_CHUNK)))
-				changed |= (uint64_t)1 << (g + i);
+		for (unsigned i = 0; i < GROUP; i++) {
+			__m512i now = _mm512_loadu_si512(v + i * SHIM_CMP_CHUNK);
+			if (_mm512_cmpneq_epi64_mask(now, _mm512_loadu_si512(
+					t + i * SHIM_CMP_CHUNK)) == 0)
+				continue;
+			if (refresh)
+				_mm512_storeu_si512(t + i * SHIM_CMP_CHUNK, now);
+			changed |= (uint64_t)1 << (g + i);
+		}
 	}
 	return changed;
+}
+
+__attribute__((target("avx512f"))) static uint64_t
+changed_wide(const uint8_t *view, const uint8_t *twin)
+{
+	return chunks_wide(view, (uint8_t *)twin, false, NULL); /* read */
+}
+
+__attribute__((target("avx512f"))) static uint64_t
+refreshed_wide(const uint8_t *view, uint8_t *twin, const uint8_t *ahead)
+{
+	return chunks_wide(view, twin, true, ahead);
 }
 
 static uint64_t
@@ -53,6 +77,18 @@ changed_narrow(const uint8_t *view, const uint8_t *twin)
 		if (!shim_line_same(view + i * SHIM_CMP_CHUNK,
 				twin + i * SHIM_CMP_CHUNK, SHIM_CMP_CHUNK))
 			changed |= (uint64_t)1 << i;
+	return changed;
+}
+
+static uint64_t
+refreshed_narrow(const uint8_t *view, uint8_t *twin)
+{
+	uint64_t changed = changed_narrow(view, twin);
+	for (uint64_t c = changed; c != 0; c &= c - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(c);
+		memcpy(twin + i * SHIM_CMP_CHUNK, view + i * SHIM_CMP_CHUNK,
+			SHIM_CMP_CHUNK);
+	}
 	return changed;
 }
 
@@ -88,4 +124,18 @@ shim_page_changed(const uint8_t *view, const uint8_t *twin)
 {
 	return wide_cpu() ? changed_wide(view, twin) :
 		changed_narrow(view, twin);
+}
+
+uint64_t
+shim_page_refresh_by(const uint8_t *view, uint8_t *twin,
+		const uint8_t *ahead, bool wide)
+{
+	return wide ? refreshed_wide(view, twin, ahead) :
+		refreshed_narrow(view, twin);
+}
+
+uint64_t
+shim_page_refresh(const uint8_t *view, uint8_t *twin, const uint8_t *ahead)
+{
+	return shim_page_refresh_by(view, twin, ahead, wide_cpu());
 }

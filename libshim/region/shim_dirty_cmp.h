@@ -20,6 +20,15 @@ uint64_t shim_page_changed(const uint8_t *view, const uint8_t *twin);
  * have AVX-512F: shim_page_cmp_wide), else memcmp then 8-byte words */
 uint64_t shim_page_changed_by(const uint8_t *view, const uint8_t *twin,
 		bool wide);
+/* shim_page_changed, and each changed chunk copied into the twin in the
+ * same pass (a flush that refreshes the twin of a whole page: its twin,
+ * cold after a sweep of DRAM, read once, not again by a copy per line);
+ * meanwhile the 4 KiB at `ahead` are prefetched (the next page's twin,
+ * or NULL) */
+uint64_t shim_page_refresh(const uint8_t *view, uint8_t *twin,
+		const uint8_t *ahead);
+uint64_t shim_page_refresh_by(const uint8_t *view, uint8_t *twin,
+		const uint8_t *ahead, bool wide);
 /* the CPU and the kernel run AVX-512F code */
 bool shim_page_cmp_wide(void);
 

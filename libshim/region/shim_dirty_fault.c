@@ -246,6 +246,12 @@ take_clean(struct shim_mapping *m, size_t pg)
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	if (shim_dirty_prot(m, page, m->prot) != m->prot)
 		return false; /* poisoned: PROT_NONE, not to be read */
+	/* open already (a run of hot pages, each flushed): no locked
+	 * compare-and-swap, which waits for the flush's twin stores. Under
+	 * shim_lock no page goes from DIRTY, WATCHED or GONE to CLEAN */
+	if (__atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) >
+			SHIM_PAGE_BUSY)
+		return false;
 	uint8_t s = SHIM_PAGE_CLEAN;
 	return __atomic_compare_exchange_n(&m->page_state[pg], &s,
 		SHIM_PAGE_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);

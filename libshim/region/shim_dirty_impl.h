@@ -115,4 +115,32 @@ void shim_dirty_twin_drop(struct shim_mapping *m, size_t pg);
  * name its pages (lock held) */
 void shim_dirty_twin_forget(struct shim_mapping *m);
 
+/* the lines at page (page pg of m, whole, held) at a flush while a
+ * persist's batch is held, as a flush gives them (evidence: the flush's
+ * site); the changed ones, a bit each (shim_dirty_held.c) */
+uint64_t shim_dirty_flush_held(struct shim_mapping *m, size_t pg,
+		uintptr_t page, uint32_t evidence);
+/* the pages [lo, hi) of m that flush compared (one run; m NULL: none),
+ * lock held; hidden: read without the GOT at every settle */
+struct shim_dirty_fresh {
+	const struct shim_mapping *m;
+	size_t lo, hi;
+};
+extern struct shim_dirty_fresh shim_dirty_fresh
+	__attribute__((visibility("hidden")));
+/* page pg of m was compared by that flush: its settle at the fence that
+ * follows need not compare it again (lock held throughout) */
+static inline bool
+shim_dirty_held_fresh(const struct shim_mapping *m, size_t pg)
+{
+	return shim_dirty_fresh.m == m && pg >= shim_dirty_fresh.lo &&
+		pg < shim_dirty_fresh.hi;
+}
+/* no page is: a new flush starts, or the fence's settle is done */
+static inline void
+shim_dirty_held_forget(void)
+{
+	shim_dirty_fresh.m = NULL;
+}
+
 #endif

@@ -63,3 +63,13 @@ shim_emit_snapshot(struct shim_mapping *m, uintptr_t addr, size_t len,
 		.data = (const uint8_t *)addr };
 	(void)trace_append_event(shim_trace_writer(), &snap);
 }
+
+void
+shim_emit_same_value(struct shim_mapping *m, uintptr_t a, size_t len,
+		uint32_t site)
+{
+	struct model_event ev = { .kind = MODEL_EV_STORE, .tid = shim_tid(),
+		.site = site, .region = m->region->id,
+		.off = m->file_off + (a - m->base), .len = len, .data = NULL };
+	shim_emit_model_only(&ev);
+}

@@ -77,6 +77,32 @@ shim_line_site_of(struct shim_mapping *m, uintptr_t a, uint32_t evidence,
 	return m->line_site[li] != 0 ? m->line_site[li] : m->page_site[pg];
 }
 
+uint64_t
+shim_line_sites_of(struct shim_mapping *m, size_t pg, uint64_t lines,
+		uint32_t evidence, uint32_t *sites)
+{
+	uint32_t *site = &m->line_site[line_index(m,
+			m->base + pg * SHIM_PAGE_LEN)];
+	uint64_t exact = m->page_lines[pg] & lines;
+	m->page_lines[pg] &= ~exact;
+	if (lines == ~(uint64_t)0 && (pg + 2) * SHIM_PAGE_LEN <= m->len)
+		for (unsigned j = 64; j < 128; j += 16) /* the next page's */
+			__builtin_prefetch(&site[j], 1);
+	if (exact == 0 && evidence != 0 && lines == ~(uint64_t)0) {
+		for (unsigned j = 0; j < 64; j++) /* a page of 64-byte lines */
+			site[j] = sites[j] = evidence;
+		return 0;
+	}
+	for (uint64_t c = lines; c != 0; c &= c - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(c);
+		if (!((exact >> j) & 1) && evidence != 0)
+			site[j] = evidence;
+		sites[j] = site[j] != 0 || ((exact >> j) & 1) ? site[j] :
+			m->page_site[pg];
+	}
+	return exact;
+}
+
 void
 shim_line_site_forget(struct shim_mapping *m, size_t pg)
 {

@@ -25,6 +25,10 @@ bool shim_line_site_refault(struct shim_mapping *m, size_t pg,
  * the line's last known site */
 uint32_t shim_line_site_of(struct shim_mapping *m, uintptr_t a,
 		uint32_t evidence, bool *exact);
+/* shim_line_site_of of each line of page pg whose bit (line j: bit j)
+ * is set in `lines`, into sites[j]; the exact ones' bits */
+uint64_t shim_line_sites_of(struct shim_mapping *m, size_t pg,
+		uint64_t lines, uint32_t evidence, uint32_t *sites);
 /* page pg is protected again: what was known of its lines is stale */
 void shim_line_site_forget(struct shim_mapping *m, size_t pg);
 /* a call at site named [lo, hi) before storing there (a TX_ADD): the

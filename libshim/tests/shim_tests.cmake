@@ -26,6 +26,25 @@ target_include_directories(test_dirty_cmp PRIVATE
 target_link_libraries(test_dirty_cmp PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.test_dirty_cmp COMMAND test_dirty_cmp)
 
+# shim_region_test(NAME FILE...) -- a cmocka test NAME.c of the region
+# layer's FILEs (libshim/region/), the layers below it in reach
+function(shim_region_test name)
+  list(TRANSFORM ARGN PREPEND ${CMAKE_SOURCE_DIR}/libshim/region/)
+  add_executable(${name} ${name}.c ${ARGN})
+  target_include_directories(${name} PRIVATE
+    ${CMAKE_SOURCE_DIR}/libshim/region ${CMAKE_SOURCE_DIR}/libshim/core
+    ${CMAKE_SOURCE_DIR}/libshim/site)
+  target_link_libraries(${name} PRIVATE pmemu_trace pmemu_model
+    ${CMOCKA_LIB})
+  add_test(NAME libshim.${name} COMMAND ${name})
+endfunction()
+
+# a flushed page's line sites in one call, as one call per line gives them
+shim_region_test(test_line_site shim_line_site.c)
+# a whole page's flush while a persist's batch is held (the door stubbed)
+shim_region_test(test_dirty_held shim_dirty_held.c shim_dirty_cmp.c
+  shim_line_site.c)
+
 # a persist's held events reach the model as they came (core/shim_batch.c)
 add_executable(test_shim_batch test_shim_batch.c
   ${CMAKE_SOURCE_DIR}/libshim/core/shim_batch.c)

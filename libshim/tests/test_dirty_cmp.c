@@ -1,6 +1,7 @@
 /* test_dirty_cmp.c -- the changed chunks of a page (region/shim_dirty_cmp.c):
  * both methods agree with a byte compare on random pages, whichever
- * chunk, byte and bit changes; a page equal to its twin has none */
+ * chunk, byte and bit changes; a page equal to its twin has none; a
+ * refresh gives the same chunks and leaves the twin equal to the view */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +106,39 @@ test_unaligned_pages_agree(void **state)
 	}
 }
 
+/* refreshed -- shim_page_refresh_by on a copy of the twin: the chunks
+ * the reference finds, and the copy equals the view after */
+static void
+refreshed(bool wide)
+{
+	static uint8_t copy[SHIM_CMP_PAGE], ahead[SHIM_CMP_PAGE];
+	memcpy(copy, twin, sizeof(copy));
+	assert_int_equal(shim_page_refresh_by(view, copy, ahead, wide),
+		reference());
+	assert_memory_equal(copy, view, SHIM_CMP_PAGE);
+	assert_int_equal(shim_page_refresh_by(view, copy, NULL, wide), 0);
+}
+
+static void
+test_refresh_copies_the_changed_chunks(void **state)
+{
+	(void)state;
+	for (unsigned round = 0; round < 500; round++) {
+		fill(round + 7);
+		unsigned n = round % 80;
+		for (unsigned j = 0; j < n; j++)
+			view[(unsigned)rand() % SHIM_CMP_PAGE] ^=
+				(uint8_t)(1 + rand() % 255);
+		refreshed(false);
+		if (shim_page_cmp_wide())
+			refreshed(true);
+		uint8_t copy[SHIM_CMP_PAGE];
+		memcpy(copy, twin, sizeof(copy));
+		assert_int_equal(shim_page_refresh(view, copy, NULL),
+			reference());
+	}
+}
+
 int
 main(void)
 {
@@ -113,6 +147,7 @@ main(void)
 		cmocka_unit_test(test_each_byte_is_seen_in_its_chunk),
 		cmocka_unit_test(test_random_changes_agree),
 		cmocka_unit_test(test_unaligned_pages_agree),
+		cmocka_unit_test(test_refresh_copies_the_changed_chunks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,49 @@ stray(struct model *plain, uint32_t line)
 	both(plain, &ev);
 }
 
+/* lines_at_once -- the stores of k lines from line `from` on (some past the
+ * persist's end at `end`, or before a line stored already) in one call
+ * (shim_batch_take_lines), and the plain model the k stores and exact
+ * sites one by one; when the batch does not take them all, the door
+ * gets them one by one too (as shim_dirty_held.c does); the lines from
+ * `from` on that were stored (1 at least) */
+static unsigned taken_at_once, refused_at_once;
+
+static uint32_t
+lines_at_once(struct model *plain, uint32_t from, uint32_t end)
+{
+	uint32_t k = 1 + rnd(64), sites[64], l = from;
+	uint64_t exact = 0;
+	if (rnd(6) == 0 && l > 0)
+		l -= 1 + rnd(l < 4 ? l : 4); /* out of order: refused */
+	if (l + k > LINES)
+		k = LINES - l;
+	(void)end; /* past it: refused */
+	for (uint32_t j = 0; j < k; j++) {
+		sites[j] = 1 + rnd(50);
+		exact |= (uint64_t)rnd(2) << j;
+	}
+	bool taken = shim_batch_take_lines(TID, 0, (uint64_t)l * TB_LINE, k,
+			sites, exact);
+	taken ? taken_at_once++ : refused_at_once++;
+	for (uint32_t j = 0; j < k; j++) {
+		struct model_event st = { .kind = MODEL_EV_STORE, .tid = TID,
+			.site = sites[j], .region = 0,
+			.off = (uint64_t)(l + j) * TB_LINE, .len = TB_LINE };
+		bool ex = (exact >> j) & 1;
+		if (taken) {
+			(void)model_apply(plain, &st);
+		} else {
+			both(plain, &st);
+			if (ex)
+				site_exact(0, st.off, st.site);
+		}
+		if (ex)
+			model_store_site_exact(plain, 0, st.off, st.site);
+	}
+	return l + k > from ? l + k - from : 1;
+}
+
 /* persist -- one persist of a random range, some of its lines stored */
 static void
 persist(struct model *plain)
@@ -97,6 +140,10 @@ persist(struct model *plain)
 	for (uint32_t l = line; l < line + n; l++) {
 		if (strays && rnd(16) == 0)
 			stray(plain, l);
+		if (rnd(8) == 0) {
+			l += lines_at_once(plain, l, line + n) - 1;
+			continue;
+		}
 		if (rnd(3) == 0)
 			continue;
 		struct model_event st = { .kind = MODEL_EV_STORE, .tid = TID,
@@ -148,6 +195,7 @@ test_batch_as_events(void **state)
 		model_delete(plain);
 		model_delete(batched);
 	}
+	assert_true(taken_at_once > 500 && refused_at_once > 100);
 }
 
 /* a range of more lines than the batch holds is not batched */

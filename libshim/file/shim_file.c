@@ -247,7 +247,7 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 	if (p != MAP_FAILED) {
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
-			mprotect(p, new_len, prot & ~PROT_WRITE);
+			REAL(mprotect)(p, new_len, prot & ~PROT_WRITE);
 		struct shim_mapping *nm = shim_mapping_add((uintptr_t)p,
 			new_len, off, r, prot);
 		if (nm == NULL)

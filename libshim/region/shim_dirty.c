@@ -27,6 +27,7 @@
 #include "shim_dirty_impl.h"
 #include "shim_emit.h"
 #include "shim_line_site.h"
+#include "shim_prog_prot.h"
 #include "shim_site.h"
 #include "shim_view.h"
 
@@ -43,8 +44,8 @@ __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
 
 /* what a page of a mapping may be opened to, given what dirty tracking
- * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
- * until main.c registers the hook */
+ * and the program's own protection want (a poisoned page stays
+ * PROT_NONE: shim_poison.c); identity until main.c registers the hook */
 static int
 prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
 {
@@ -58,7 +59,7 @@ static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
 int
 shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot)
 {
-	return page_prot(m, page, prot);
+	return page_prot(m, page, shim_prog_prot_filter(m, page, prot));
 }
 
 void
@@ -86,8 +87,9 @@ shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
 	if (!m->tracked)
 		return m->prot;
 	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
-	return __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
+	return shim_prog_prot_filter(m, page, __atomic_load_n(
+		&m->page_state[pg], __ATOMIC_ACQUIRE) == SHIM_PAGE_DIRTY ?
+		m->prot : (m->prot & ~PROT_WRITE));
 }
 
 void
@@ -447,7 +449,9 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 		return;
 	uint8_t heat = m->page_heat[pg];
 	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
-	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
+	int prog = shim_prog_prot(m, page);
+	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS &&
+			(prog & PROT_WRITE)) {
 		if (stay_hot(m, pg, heat, s))
 			return;
 		/* cooled down: the next fault makes it hot again, longer */
@@ -457,11 +461,17 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 		keep = (uint8_t)(HOT_FAULTS | (level << 2));
 		m->page_cooled[pg] = shim_dirty_settle_epoch;
 	}
-	/* read-only first: a store racing with the diff faults and waits */
-	if (s == SHIM_PAGE_DIRTY)
-		mprotect((void *)page, SHIM_PAGE_LEN, page_prot(m, page,
-			m->prot & ~PROT_WRITE));
+	/* read-only first: a store racing with the diff faults and waits;
+	 * a page the program made PROT_NONE while it was open (its
+	 * mprotect raced with a fault) is read for the diff, then closed */
+	int to = shim_dirty_prot(m, page, m->prot & ~PROT_WRITE);
+	bool unreadable = !(prog & PROT_READ);
+	if (s == SHIM_PAGE_DIRTY || unreadable)
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, unreadable ?
+			page_prot(m, page, PROT_READ) : to);
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	if (unreadable)
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, to);
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
 	m->page_step[pg] = 0;
@@ -554,8 +564,8 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 		if (m->page_state[pg] != SHIM_PAGE_BUSY)
 			continue;
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-		mprotect(page, SHIM_PAGE_LEN, page_prot(m, (uintptr_t)page,
-			m->prot));
+		REAL(mprotect)(page, SHIM_PAGE_LEN, shim_dirty_prot(m,
+			(uintptr_t)page, m->prot));
 		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
 		m->page_state[pg] = SHIM_PAGE_DIRTY;
 		shim_dirty_ring_push((uintptr_t)page);

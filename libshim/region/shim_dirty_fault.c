@@ -32,6 +32,7 @@
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 #include "shim_line_site.h"
+#include "shim_prog_prot.h"
 #include "shim_site.h"
 #include "shim_step.h"
 
@@ -129,6 +130,8 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
 		return false;
 	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
+	if (!(shim_prog_prot(m, m->base + pg * SHIM_PAGE_LEN) & PROT_WRITE))
+		return false; /* the program made it read-only: its fault */
 	uint8_t *st = &m->page_state[pg];
 	uint8_t was = take_page(st);
 	if (was == SHIM_PAGE_DIRTY)
@@ -149,8 +152,8 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 		shim_step_arm(uc, page);
 	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0) |
 		(m->page_step[pg] & STEP_SEQUENTIAL));
-	if (mprotect((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
-			m->prot)) != 0)
+	if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m,
+			page, m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
 	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
@@ -185,7 +188,7 @@ step_done(uintptr_t page)
 	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
 	uint8_t *outer = shim_dirty_my_busy;
 	shim_dirty_my_busy = st;
-	if ((m->page_step[pg] & STEP_ON) && mprotect((void *)page,
+	if ((m->page_step[pg] & STEP_ON) && REAL(mprotect)((void *)page,
 			SHIM_PAGE_LEN, shim_dirty_prot(m, page,
 				m->prot & ~PROT_WRITE)) == 0)
 		s = SHIM_PAGE_WATCHED;
@@ -241,7 +244,8 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 		return;
 	uintptr_t page = m->base + next * SHIM_PAGE_LEN;
 	if (shim_dirty_prot(m, page, m->prot) != m->prot)
-		return; /* poisoned: PROT_NONE, not to be read */
+		return; /* poisoned (PROT_NONE, not to be read), or the
+		         * program's own protection */
 	uint8_t *st = &m->page_state[next];
 	uint8_t s = SHIM_PAGE_CLEAN;
 	if (!__atomic_compare_exchange_n(st, &s, SHIM_PAGE_BUSY, false,
@@ -250,7 +254,7 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 	(void)open_page(m, next, page, m->page_site[pg]);
 	m->page_lines[next] = 0; /* no store seen: every site a guess */
 	m->page_step[next] |= STEP_FAULTS_MAX; /* not stepped */
-	if (mprotect((void *)page, SHIM_PAGE_LEN, m->prot) == 0) {
+	if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, m->prot) == 0) {
 		__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
 		shim_dirty_ring_push(page);
 	} else { /* protected still: its fault opens it */
@@ -264,7 +268,8 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
  * open_for_kernel -- page pg of m made writable for a write that cannot
  * fault to us (the kernel's copy into a read() buffer: it would fail
  * with EFAULT), not stepped; its lines in [lo, hi) take `site` as their
- * last known (lock held)
+ * last known (lock held). A page the program made read-only stays so:
+ * the kernel's copy fails with EFAULT, as without pmemu.
  */
 static void
 open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
@@ -272,6 +277,8 @@ open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
 {
 	uint8_t *st = &m->page_state[pg];
 	uint8_t was;
+	if (!(shim_prog_prot(m, m->base + pg * SHIM_PAGE_LEN) & PROT_WRITE))
+		return;
 	for (;;) {
 		was = __atomic_load_n(st, __ATOMIC_ACQUIRE);
 		if (was == SHIM_PAGE_GONE)
@@ -293,8 +300,8 @@ open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
 	uint32_t line = m->region->line_len;
 	for (uintptr_t a = lo - (lo - m->base) % line; a < hi; a += line)
 		m->line_site[(a - m->base) / line] = site;
-	if (was != SHIM_PAGE_DIRTY && mprotect((void *)page, SHIM_PAGE_LEN,
-			shim_dirty_prot(m, page, m->prot)) != 0)
+	if (was != SHIM_PAGE_DIRTY && REAL(mprotect)((void *)page,
+			SHIM_PAGE_LEN, shim_dirty_prot(m, page, m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
 	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);

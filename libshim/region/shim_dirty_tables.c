@@ -11,6 +11,7 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
+#include "shim_prog_prot.h"
 
 static void *
 anon(size_t len)
@@ -60,6 +61,7 @@ shim_dirty_release(struct shim_mapping *m)
 {
 	size_t n = shim_dirty_npages(m);
 	shim_dirty_twin_forget(m);
+	shim_prog_prot_release(m);
 	if (m->page_state)
 		REAL(munmap)(m->page_state, n);
 	if (m->page_site)

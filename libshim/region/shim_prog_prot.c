@@ -1,0 +1,42 @@
+/*
+ * shim_prog_prot.c -- the per-page table of the program's own protection
+ * of a tracked mapping (shim_prog_prot.h), made at its first mprotect
+ * there: a mapping the program never protects again costs nothing
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "real.h"
+#include "shim_dirty.h"
+#include "shim_dirty_impl.h"
+#include "shim_prog_prot.h"
+
+int
+shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		int prot)
+{
+	uint8_t *p = m->page_prog;
+	size_t n = shim_dirty_npages(m);
+	if (p == NULL) {
+		p = REAL(mmap)(NULL, n, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+		memset(p, m->prot, n);
+		__atomic_store_n(&m->page_prog, p, __ATOMIC_RELEASE);
+	}
+	size_t first = (lo - m->base) / SHIM_PAGE_LEN;
+	size_t end = (hi - m->base + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
+	for (size_t pg = first; pg < end && pg < n; pg++)
+		__atomic_store_n(&p[pg], (uint8_t)(prot & (PROT_READ |
+			PROT_WRITE | PROT_EXEC)), __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+shim_prog_prot_release(struct shim_mapping *m)
+{
+	if (m->page_prog != NULL)
+		REAL(munmap)(m->page_prog, shim_dirty_npages(m));
+	m->page_prog = NULL;
+}

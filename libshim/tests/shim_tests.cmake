@@ -59,7 +59,13 @@ set(SHIM_PROGS
   "map_twice_bad|map_twice.c|FORGET_FLUSH"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
-  "twin_pool|twin_pool.c|")
+  "twin_pool|twin_pool.c|"
+  "prog_prot_rw_ok|prog_prot.c|RW_AGAIN"
+  "prog_prot_rw_bad|prog_prot.c|RW_AGAIN_UNFLUSHED"
+  "prog_prot_one_page_ro|prog_prot.c|ONE_PAGE_RO"
+  "prog_prot_none_read|prog_prot.c|NONE_READ"
+  "prog_prot_back_rw|prog_prot.c|BACK_RW"
+  "prog_prot_read_into|prog_prot.c|READ_INTO")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

@@ -169,6 +169,8 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 			p = MAP_FAILED;
 			errno = ENOMEM;
 		} else {
+			m->fd_read_only = (fcntl(fd, F_GETFL) & O_ACCMODE) ==
+				O_RDONLY;
 			shim_poison_protect(m);
 		}
 		shim_mappings_changed();
@@ -248,10 +250,12 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
 			REAL(mprotect)(p, new_len, prot & ~PROT_WRITE);
+		bool fd_read_only = m->fd_read_only;
 		struct shim_mapping *nm = shim_mapping_add((uintptr_t)p,
 			new_len, off, r, prot);
 		if (nm == NULL)
 			shim_fatal("out of memory tracking a mapping");
+		nm->fd_read_only = fd_read_only;
 		shim_poison_protect(nm);
 		shim_mappings_changed();
 	}

@@ -11,7 +11,9 @@
  * stores so far become events), the real call gives them the program's
  * protection without the write bit, and the program's protection is kept
  * per page (region/shim_prog_prot.c): every later opening of a page
- * respects it. Elsewhere the range gets the real call as it is.
+ * respects it. A mapping made without PROT_WRITE is tracked from the
+ * call that makes it writable. Elsewhere the range gets the real call as
+ * it is.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -48,9 +50,11 @@ mapping_end(const struct shim_mapping *m)
 	return m->base + pages * SHIM_PAGE_LEN;
 }
 
-/* the lowest tracked mapping that meets [a, hi) */
+/* the lowest mapping that meets [a, hi) and is tracked, or is to be
+ * (the call makes it writable) */
 struct next_ctx {
 	uintptr_t a, hi;
+	bool writable;
 	struct shim_mapping *m;
 };
 
@@ -58,7 +62,8 @@ static void
 next_one(struct shim_mapping *m, void *ctx)
 {
 	struct next_ctx *c = ctx;
-	if (!m->tracked || mapping_end(m) <= c->a || m->base >= c->hi)
+	if (!(m->tracked || c->writable) || mapping_end(m) <= c->a ||
+			m->base >= c->hi)
 		return;
 	if (c->m == NULL || m->base < c->m->base)
 		c->m = m;
@@ -79,6 +84,33 @@ reprotect(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, int given)
 		if (want != given)
 			REAL(mprotect)((void *)page, SHIM_PAGE_LEN, want);
 	}
+}
+
+/*
+ * start_tracking -- m, mapped without PROT_WRITE, is being made
+ * writable: tracked from now on, its pages at the protection it was
+ * mapped with until the call changes theirs (lock held). A descriptor
+ * opened read-only cannot be: EACCES, as the kernel says.
+ */
+static int
+start_tracking(struct shim_mapping *m)
+{
+	int mapped = m->prot;
+	if (m->fd_read_only) {
+		errno = EACCES;
+		return -1;
+	}
+	if (shim_prog_prot_set(m, m->base, mapping_end(m), mapped) != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	m->prot = mapped | PROT_WRITE;
+	if (shim_dirty_setup(m) != 0) {
+		m->prot = mapped;
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -123,7 +155,7 @@ shim_file_mprotect(void *addr, size_t len, int prot, bool with_pkey,
 	int ret = 0;
 	shim_lock();
 	for (uintptr_t a = lo; a < hi && ret == 0;) {
-		struct next_ctx n = { a, hi, NULL };
+		struct next_ctx n = { a, hi, prot & PROT_WRITE, NULL };
 		shim_mapping_for_each(next_one, &n);
 		uintptr_t s = n.m == NULL ? hi : n.m->base > a ? n.m->base : a;
 		if (s > a) { /* not ours: as the program asked */
@@ -132,7 +164,8 @@ shim_file_mprotect(void *addr, size_t len, int prot, bool with_pkey,
 			continue;
 		}
 		uintptr_t e = mapping_end(n.m) < hi ? mapping_end(n.m) : hi;
-		ret = protect_tracked(n.m, a, e, &c);
+		ret = n.m->tracked || start_tracking(n.m) == 0 ?
+			protect_tracked(n.m, a, e, &c) : -1;
 		a = e;
 	}
 	int e = errno;

@@ -32,8 +32,8 @@ line_site_len(const struct shim_mapping *m)
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
-	m->tracked = (m->prot & PROT_WRITE) != 0;
-	if (!m->tracked)
+	m->tracked = false;
+	if (!(m->prot & PROT_WRITE))
 		return 0;
 	size_t n = shim_dirty_npages(m);
 	m->page_state = anon(n);
@@ -53,6 +53,8 @@ shim_dirty_setup(struct shim_mapping *m)
 		return -ENOMEM;
 	}
 	shim_dirty_twin_pool_init();
+	/* last: a fault handler may look at m (mprotect made it writable) */
+	__atomic_store_n(&m->tracked, true, __ATOMIC_RELEASE);
 	return 0;
 }
 

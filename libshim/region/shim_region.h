@@ -80,7 +80,10 @@ struct shim_mapping {
 	size_t len;
 	uint64_t file_off;         /* offset of base in the region */
 	struct shim_region *region;
-	int prot;                  /* what the program asked for */
+	int prot;                  /* what the program asked for (mmap;
+	                              its mprotect: page_prog) */
+	bool fd_read_only;         /* its descriptor was opened read-only:
+	                              never writable (mprotect: EACCES) */
 	/* private to shim_dirty.c: page protection tracking */
 	bool tracked;              /* writable by the program: pages start RO */
 	uint8_t *page_state;       /* enum shim_page_state, atomic access */

@@ -65,7 +65,8 @@ set(SHIM_PROGS
   "prog_prot_one_page_ro|prog_prot.c|ONE_PAGE_RO"
   "prog_prot_none_read|prog_prot.c|NONE_READ"
   "prog_prot_back_rw|prog_prot.c|BACK_RW"
-  "prog_prot_read_into|prog_prot.c|READ_INTO")
+  "prog_prot_read_into|prog_prot.c|READ_INTO"
+  "prog_prot_read_map|prog_prot.c|READ_MAP")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

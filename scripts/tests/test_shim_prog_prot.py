@@ -77,6 +77,13 @@ def test_read_into_a_read_only_page_fails_with_efault(pmemu_bin, tmp_path):
     assert_no_findings(res)
 
 
+def test_a_mapping_made_writable_later_is_tracked(pmemu_bin, tmp_path):
+    res = same_as_native(pmemu_bin, tmp_path, "prog_prot_read_map")
+    assert res.stdout == ("a read-only descriptor's mapping made writable: "
+                          "Permission denied\n")
+    assert_finding_at(res, SRC, "STORE_READ_MAP", "unpersisted stores")
+
+
 def test_explore_finds_the_store_made_after_mprotect_rw(pmemu_bin,
                                                         tmp_path):
     for prog, verdict in (("prog_prot_rw_bad", 1), ("prog_prot_rw_ok", 0)):

@@ -9,6 +9,9 @@
  *   NONE_READ   PROT_NONE: a load is the program's own SIGSEGV
  *   BACK_RW     read-only, then writable again: a store is tracked
  *   READ_INTO   read() into a read-only page fails with EFAULT
+ *   READ_MAP    a second mapping, made PROT_READ, made writable: a store
+ *               there is tracked (not flushed); a mapping of a descriptor
+ *               opened read-only cannot be made writable (EACCES)
  * It prints what happened, the same with and without pmemu.
  * `prog_prot FILE check` checks a crash image of RW_AGAIN: a set flag
  * needs its data.
@@ -79,8 +82,9 @@ check(const char *path)
 }
 
 static void
-cases(char *p)
+cases(char *p, const char *path)
 {
+	(void)p, (void)path;
 #if defined(RW_AGAIN) || defined(RW_AGAIN_UNFLUSHED)
 	if (mprotect(p, POOL, PROT_READ | PROT_WRITE) != 0)
 		err(1, "mprotect");
@@ -118,6 +122,19 @@ cases(char *p)
 	printf("read into the writable page: %zd\n", n);
 	persist(p, 64);
 	close(z);
+#elif defined(READ_MAP)
+	int fd = open(path, O_RDWR);
+	char *q = mmap(NULL, POOL, PROT_READ, MAP_SHARED, fd, 0);
+	if (q == MAP_FAILED || mprotect(q, POOL, PROT_READ | PROT_WRITE) != 0)
+		err(1, "mprotect");
+	q[DATA + 64] = 6; /* STORE_READ_MAP */
+	int ro = open(path, O_RDONLY);
+	char *r = mmap(NULL, POOL, PROT_READ, MAP_SHARED, ro, 0);
+	if (r == MAP_FAILED)
+		err(1, "mmap");
+	int e = mprotect(r, POOL, PROT_READ | PROT_WRITE) == 0 ? 0 : errno;
+	printf("a read-only descriptor's mapping made writable: %s\n",
+		strerror(e));
 #endif
 }
 
@@ -143,6 +160,6 @@ main(int argc, char *argv[])
 	persist(p, POOL);
 	for (int i = 0; i < 50; i++) /* the pages hot, then cold again */
 		pmemu_fence();
-	cases(p);
+	cases(p, argv[1]);
 	return 0;
 }

@@ -34,6 +34,24 @@ shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 }
 
 void
+shim_prog_prot_moved(struct shim_mapping *m, uint8_t *old, size_t old_n)
+{
+	if (old == NULL)
+		return;
+	if (m->tracked && shim_prog_prot_set(m, m->base, m->base, m->prot) ==
+			0) {
+		for (size_t pg = 0; pg < shim_dirty_npages(m); pg++) {
+			uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+			m->page_prog[pg] = old[pg < old_n ? pg : old_n - 1];
+			int want = shim_dirty_page_prot(m, page);
+			if (want != (m->prot & ~PROT_WRITE))
+				REAL(mprotect)((void *)page, SHIM_PAGE_LEN, want);
+		}
+	}
+	REAL(munmap)(old, old_n);
+}
+
+void
 shim_prog_prot_release(struct shim_mapping *m)
 {
 	if (m->page_prog != NULL)

@@ -41,6 +41,11 @@ shim_prog_prot_filter(const struct shim_mapping *m, uintptr_t page, int prot)
  * -ENOMEM when m's table could not be made */
 int shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		int prot);
+/* m was moved by mremap (lock held): its pages take the protection the
+ * program gave them at their old place, from `old` (old_n pages; the
+ * pages it grew by: the last one's), which is freed; NULL: none */
+void shim_prog_prot_moved(struct shim_mapping *m, uint8_t *old,
+		size_t old_n);
 /* m's table is freed (shim_dirty_release) */
 void shim_prog_prot_release(struct shim_mapping *m);
 

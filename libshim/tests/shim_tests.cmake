@@ -66,7 +66,8 @@ set(SHIM_PROGS
   "prog_prot_none_read|prog_prot.c|NONE_READ"
   "prog_prot_back_rw|prog_prot.c|BACK_RW"
   "prog_prot_read_into|prog_prot.c|READ_INTO"
-  "prog_prot_read_map|prog_prot.c|READ_MAP")
+  "prog_prot_read_map|prog_prot.c|READ_MAP"
+  "prog_prot_moved|prog_prot.c|MOVED")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

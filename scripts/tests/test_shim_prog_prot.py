@@ -46,9 +46,11 @@ def test_a_store_after_mprotect_rw_is_still_seen(pmemu_bin, tmp_path):
     assert_no_findings(ok)
 
 
+@pytest.mark.parametrize("prog", ["prog_prot_one_page_ro", "prog_prot_moved"])
 def test_a_store_to_a_page_made_read_only_is_the_programs_fault(
-        pmemu_bin, tmp_path):
-    res = same_as_native(pmemu_bin, tmp_path, "prog_prot_one_page_ro")
+        pmemu_bin, tmp_path, prog):
+    """the same after mremap moved the mapping"""
+    res = same_as_native(pmemu_bin, tmp_path, prog)
     assert res.stdout == "caught a store\n"
     # the store to the other page is tracked; the refused one is no store
     assert_finding_at(res, SRC, "STORE_OTHER_PAGE", "unpersisted stores")

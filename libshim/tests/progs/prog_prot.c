@@ -12,6 +12,8 @@
  *   READ_MAP    a second mapping, made PROT_READ, made writable: a store
  *               there is tracked (not flushed); a mapping of a descriptor
  *               opened read-only cannot be made writable (EACCES)
+ *   MOVED       as ONE_PAGE_RO, the mapping read-only while mremap grows
+ *               it (one protection: one VMA), page 0 writable again after
  * It prints what happened, the same with and without pmemu.
  * `prog_prot FILE check` checks a crash image of RW_AGAIN: a set flag
  * needs its data.
@@ -94,9 +96,17 @@ cases(char *p, const char *path)
 #endif
 	p[FLAG] = 1;
 	persist(p + FLAG, 1);
-#elif defined(ONE_PAGE_RO)
+#elif defined(ONE_PAGE_RO) || defined(MOVED)
+#ifdef MOVED
+	if (mprotect(p, POOL, PROT_READ) != 0)
+		err(1, "mprotect");
+	p = mremap(p, POOL, 2 * POOL, MREMAP_MAYMOVE); /* grown */
+	if (p == MAP_FAILED || mprotect(p, 4096, PROT_READ | PROT_WRITE) != 0)
+		err(1, "mremap");
+#else
 	if (mprotect(p + 4096, 4096, PROT_READ) != 0)
 		err(1, "mprotect");
+#endif
 	printf("%s\n", try_store(p + 4096 + 8, 5)); /* DENIED */
 	p[8] = 3; /* STORE_OTHER_PAGE */
 #elif defined(NONE_READ)

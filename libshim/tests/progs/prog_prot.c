@@ -7,7 +7,8 @@
  *   ONE_PAGE_RO page 1 of 2 read-only: a store there is the program's
  *               own SIGSEGV, a store to page 0 is tracked (not flushed)
  *   NONE_READ   PROT_NONE: a load is the program's own SIGSEGV
- *   BACK_RW     read-only, then writable again: a store is tracked
+ *   BACK_RW     read-only, then writable again (pkey_mprotect): a store
+ *               is tracked
  *   READ_INTO   read() into a read-only page fails with EFAULT
  *   READ_MAP    a second mapping, made PROT_READ, made writable: a store
  *               there is tracked (not flushed); a mapping of a descriptor
@@ -118,8 +119,9 @@ cases(char *p, const char *path)
 	if (mprotect(p, POOL, PROT_READ) != 0)
 		err(1, "mprotect");
 	printf("%s\n", try_store(p + 100, 9));
-	if (mprotect(p, POOL, PROT_READ | PROT_WRITE) != 0)
-		err(1, "mprotect");
+	/* no key: as mprotect */
+	if (pkey_mprotect(p, POOL, PROT_READ | PROT_WRITE, -1) != 0)
+		err(1, "pkey_mprotect");
 	printf("%s\n", try_store(p + 100, 9)); /* STORE_BACK */
 #elif defined(READ_INTO)
 	if (mprotect(p + 4096, 4096, PROT_READ) != 0)

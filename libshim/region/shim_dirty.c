@@ -464,14 +464,15 @@ settle_page(struct shim_mapping *m, size_t pg, bool cold)
 	/* read-only first: a store racing with the diff faults and waits;
 	 * a page the program made PROT_NONE while it was open (its
 	 * mprotect raced with a fault) is read for the diff, then closed */
-	int to = shim_dirty_prot(m, page, m->prot & ~PROT_WRITE);
 	bool unreadable = !(prog & PROT_READ);
 	if (s == SHIM_PAGE_DIRTY || unreadable)
 		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, unreadable ?
-			page_prot(m, page, PROT_READ) : to);
+			page_prot(m, page, PROT_READ) :
+			shim_dirty_prot(m, page, m->prot & ~PROT_WRITE));
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
 	if (unreadable)
-		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, to);
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m,
+			page, m->prot & ~PROT_WRITE));
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
 	m->page_step[pg] = 0;

@@ -114,26 +114,34 @@ start_tracking(struct shim_mapping *m)
 }
 
 /*
- * protect_tracked -- the call for [lo, hi), all in m (lock held). A
- * fault handler that opened a page after the first settle, with the
- * program's old protection, left it open: the second settle closes it
- * with the new one. A failed call records nothing.
+ * protect_tracked -- the call for [lo, hi), all in m (lock held). The
+ * real call comes first, readable (a fault handler reads the page it
+ * opens), then the program's protection is recorded (without the write,
+ * once that returns no handler opens the pages), then an unreadable
+ * one is given. A handler that opened a page after the first settle,
+ * with the program's old protection, left it open: the second settle
+ * closes it with the new one. A failed call records nothing (but for
+ * the second real call, which only takes the read away from the
+ * ranges the first one changed).
  */
 static int
 protect_tracked(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		const struct prog_call *c)
 {
 	shim_dirty_settle_range(m, lo, hi);
-	int given = c->prot & ~PROT_WRITE;
-	if (real_protect(lo, hi, given, c) != 0) {
+	int readable = (c->prot | PROT_READ) & ~PROT_WRITE;
+	int given = c->prot & PROT_WRITE ? readable : c->prot;
+	int ret = real_protect(lo, hi, readable, c);
+	if (ret == 0 && shim_prog_prot_set(m, lo, hi, c->prot) != 0) {
+		errno = ENOMEM;
+		ret = -1;
+	}
+	if (ret == 0 && given != readable)
+		ret = real_protect(lo, hi, given, c);
+	if (ret != 0) {
 		int e = errno;
 		reprotect(m, lo, hi, -1);
 		errno = e;
-		return -1;
-	}
-	if (shim_prog_prot_set(m, lo, hi, c->prot) != 0) {
-		reprotect(m, lo, hi, -1);
-		errno = ENOMEM;
 		return -1;
 	}
 	shim_dirty_settle_range(m, lo, hi);

@@ -138,9 +138,17 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 		return true; /* another thread opened it: retry */
 	if (was == SHIM_PAGE_GONE)
 		return false;
-	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
-	shim_dirty_my_busy = st;
+	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_SEQ_CST);
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	if (!(shim_prog_prot(m, page) & PROT_WRITE)) {
+		/* its mprotect took the write away since: it waits for
+		 * open handlers (shim_prog_prot_set), or this one sees it */
+		__atomic_store_n(st, was, __ATOMIC_RELEASE);
+		__atomic_sub_fetch(&shim_dirty_handlers_open, 1,
+			__ATOMIC_ACQ_REL);
+		return false;
+	}
+	shim_dirty_my_busy = st;
 	uint32_t site = shim_site_ucontext(uc);
 	bool new_line; /* and the page cold: step on */
 	if (was == SHIM_PAGE_CLEAN)

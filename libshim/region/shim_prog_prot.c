@@ -4,6 +4,7 @@
  * there: a mapping the program never protects again costs nothing
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "real.h"
@@ -30,6 +31,12 @@ shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	for (size_t pg = first; pg < end && pg < n; pg++)
 		__atomic_store_n(&p[pg], (uint8_t)(prot & (PROT_READ |
 			PROT_WRITE | PROT_EXEC)), __ATOMIC_RELEASE);
+	if (!(prot & PROT_WRITE)) { /* see shim_dirty_fault */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&shim_dirty_handlers_open,
+				__ATOMIC_ACQUIRE) > (shim_dirty_my_busy != NULL))
+			sched_yield();
+	}
 	return 0;
 }
 

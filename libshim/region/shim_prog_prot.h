@@ -38,7 +38,9 @@ shim_prog_prot_filter(const struct shim_mapping *m, uintptr_t page, int prot)
 }
 
 /* the program set prot on the pages of m in [lo, hi) (lock held); 0, or
- * -ENOMEM when m's table could not be made */
+ * -ENOMEM when m's table could not be made. Without PROT_WRITE, once it
+ * returns no fault handler opens those pages (they may be made
+ * unreadable: a handler reads the page it opens) */
 int shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		int prot);
 /* m was moved by mremap (lock held): its pages take the protection the

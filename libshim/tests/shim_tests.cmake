@@ -67,7 +67,8 @@ set(SHIM_PROGS
   "prog_prot_back_rw|prog_prot.c|BACK_RW"
   "prog_prot_read_into|prog_prot.c|READ_INTO"
   "prog_prot_read_map|prog_prot.c|READ_MAP"
-  "prog_prot_moved|prog_prot.c|MOVED")
+  "prog_prot_moved|prog_prot.c|MOVED"
+  "prog_prot_toggle|prog_prot.c|TOGGLE")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

@@ -86,6 +86,17 @@ def test_a_mapping_made_writable_later_is_tracked(pmemu_bin, tmp_path):
     assert_finding_at(res, SRC, "STORE_READ_MAP", "unpersisted stores")
 
 
+def test_protection_changed_under_a_storing_thread(pmemu_bin, tmp_path):
+    """PROT_NONE, read-only, writable in turn while another thread stores
+    and fences: a fault handler never opens (reads) a page the program
+    made unreadable, a settle reads one it opened before; a race, so
+    five runs"""
+    for _ in range(5):
+        res = same_as_native(pmemu_bin, tmp_path, "prog_prot_toggle")
+        assert res.stdout == "toggled\n"
+        assert "pmemu: error" not in res.stderr, res.stderr
+
+
 def test_explore_finds_the_store_made_after_mprotect_rw(pmemu_bin,
                                                         tmp_path):
     for prog, verdict in (("prog_prot_rw_bad", 1), ("prog_prot_rw_ok", 0)):

@@ -13,6 +13,9 @@
  *   READ_MAP    a second mapping, made PROT_READ, made writable: a store
  *               there is tracked (not flushed); a mapping of a descriptor
  *               opened read-only cannot be made writable (EACCES)
+ *   TOGGLE      a thread stores (its faults caught) and fences while the
+ *               main thread makes the mapping PROT_NONE, read-only and
+ *               writable in turn, and fences: no hang, no crash
  *   MOVED       as ONE_PAGE_RO, the mapping read-only while mremap grows
  *               it (one protection: one VMA), page 0 writable again after
  * It prints what happened, the same with and without pmemu.
@@ -22,6 +25,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +39,7 @@
 #define DATA 4096 /* the data byte: page 1 */
 #define FLAG 0    /* the flag byte: page 0 */
 
-static sigjmp_buf back;
+static __thread sigjmp_buf back; /* each thread's own */
 
 static void
 on_segv(int sig)
@@ -68,6 +72,21 @@ persist(char *p, size_t len)
 {
 	pmemu_flush(p, len);
 	pmemu_fence();
+}
+
+static int stop;
+
+/* stores to every line in turn, and fences, until stop */
+__attribute__((unused)) static void *
+writer(void *arg)
+{
+	char *p = arg;
+	for (unsigned i = 0; !__atomic_load_n(&stop, __ATOMIC_ACQUIRE); i++) {
+		(void)try_store(p + (i * 64) % POOL, (char)i);
+		if (i % 16 == 0)
+			pmemu_fence();
+	}
+	return NULL;
 }
 
 static int
@@ -134,6 +153,25 @@ cases(char *p, const char *path)
 	printf("read into the writable page: %zd\n", n);
 	persist(p, 64);
 	close(z);
+#elif defined(TOGGLE)
+	static const int prots[] = { PROT_NONE, PROT_READ,
+		PROT_READ | PROT_WRITE };
+	pthread_t t;
+	if (pthread_create(&t, NULL, writer, p) != 0)
+		errx(1, "pthread_create");
+	for (int i = 0; i < 20000; i++) {
+		if (mprotect(p + (i % 2) * 4096, POOL - (i % 2) * 4096,
+				prots[i % 3]) != 0)
+			err(1, "mprotect");
+		if (i % 5 == 0)
+			pmemu_fence();
+	}
+	if (mprotect(p, POOL, PROT_READ | PROT_WRITE) != 0)
+		err(1, "mprotect");
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	persist(p, POOL);
+	printf("toggled\n");
 #elif defined(READ_MAP)
 	int fd = open(path, O_RDWR);
 	char *q = mmap(NULL, POOL, PROT_READ, MAP_SHARED, fd, 0);

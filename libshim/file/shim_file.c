@@ -15,6 +15,7 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_devdax.h"
+#include "shim_prog_prot.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
 #include "shim_image.h"
@@ -169,6 +170,8 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 			p = MAP_FAILED;
 			errno = ENOMEM;
 		} else {
+			m->fd_read_only = (fcntl(fd, F_GETFL) & O_ACCMODE) ==
+				O_RDONLY;
 			shim_poison_protect(m);
 		}
 		shim_mappings_changed();
@@ -247,11 +250,17 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 	if (p != MAP_FAILED) {
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
-			mprotect(p, new_len, prot & ~PROT_WRITE);
+			REAL(mprotect)(p, new_len, prot & ~PROT_WRITE);
+		bool fd_read_only = m->fd_read_only;
+		uint8_t *prog = m->page_prog; /* the new mapping takes it */
+		size_t prog_n = (m->len + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;
+		m->page_prog = NULL;
 		struct shim_mapping *nm = shim_mapping_add((uintptr_t)p,
 			new_len, off, r, prot);
 		if (nm == NULL)
 			shim_fatal("out of memory tracking a mapping");
+		nm->fd_read_only = fd_read_only;
+		shim_prog_prot_moved(nm, prog, prog_n);
 		shim_poison_protect(nm);
 		shim_mappings_changed();
 	}

@@ -28,6 +28,11 @@ int shim_file_msync(void *addr, size_t len, int flags);
 void shim_file_resized(int fd);
 /* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */
 void shim_unmap_range(void *addr, size_t len);
+/* the program's mprotect (pkey_mprotect with_pkey) of [addr, addr+len):
+ * where it meets a tracked mapping, settled and kept per page, the
+ * write bit left to tracking (shim_mprotect.c) */
+int shim_file_mprotect(void *addr, size_t len, int prot, bool with_pkey,
+		int pkey);
 /* mremap of an emulated mapping: settled, then tracked at its new place */
 void *shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		void *new_addr);

@@ -51,6 +51,28 @@ SHIM_INTERCEPTOR(int, msync, void *addr, size_t len, int flags)
 	return ret;
 }
 
+/* mprotect -- the program's protection of view pages is kept: tracking
+ * opens none it made read-only, and none behind its back it made
+ * writable (file/shim_mprotect.c) */
+SHIM_INTERCEPTOR(int, mprotect, void *addr, size_t len, int prot)
+{
+	SHIM_ENTER(mprotect, addr, len, prot);
+	int ret = shim_file_mprotect(addr, len, prot, false, 0);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+
+SHIM_INTERCEPTOR(int, pkey_mprotect, void *addr, size_t len, int prot,
+		int pkey)
+{
+	SHIM_ENTER(pkey_mprotect, addr, len, prot, pkey);
+	int ret = shim_file_mprotect(addr, len, prot, true, pkey);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+
 /*
  * mremap -- the stores of the old range are settled and the mapping is
  * tracked again at its new place, all read-only

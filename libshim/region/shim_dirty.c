@@ -27,6 +27,7 @@
 #include "shim_dirty_impl.h"
 #include "shim_emit.h"
 #include "shim_line_site.h"
+#include "shim_prog_prot.h"
 #include "shim_site.h"
 #include "shim_view.h"
 
@@ -457,12 +458,16 @@ cooled_heat(struct shim_mapping *m, size_t pg, uint8_t heat)
 }
 
 /* close_page -- page pg (held, read-only now): its last stores found,
- * its twin dropped, clean, keeping heat `keep` */
+ * its twin dropped, clean, keeping heat `keep`; `reprotect`: made
+ * readable for the diff only, the program's protection again after it */
 static void
-close_page(struct shim_mapping *m, size_t pg, uint8_t keep)
+close_page(struct shim_mapping *m, size_t pg, uint8_t keep, bool reprotect)
 {
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	(void)diff_lines(m, page, page + SHIM_PAGE_LEN, false);
+	if (reprotect)
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m,
+			page, m->prot & ~PROT_WRITE));
 	shim_line_site_forget(m, pg);
 	m->page_heat[pg] = keep;
 	m->page_step[pg] = 0;
@@ -479,25 +484,36 @@ close_page(struct shim_mapping *m, size_t pg, uint8_t keep)
 static void
 settle_page(struct shim_mapping *m, size_t pg, bool cold)
 {
+	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
 	uint8_t s = page_hold(m, pg);
 	if (!shim_page_has_twin(s))
 		return;
 	uint8_t heat = m->page_heat[pg];
 	uint8_t keep = heat & (HEAT_FAULTS | HEAT_LEVEL);
 	size_t first = pg;
-	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS) {
+	int prog = shim_prog_prot(m, page);
+	if (!cold && (heat & HEAT_FAULTS) >= HOT_FAULTS &&
+			(prog & PROT_WRITE)) {
 		if (stay_hot(m, pg, heat, s) || group_waits(m, pg, heat, s))
 			return;
 		keep = cooled_heat(m, pg, heat);
 		if (s == SHIM_PAGE_DIRTY)
 			first = group_below(m, pg);
 	}
-	/* read-only first: a store racing with the diff faults and waits */
+	/* read-only first: a store racing with the diff faults and waits;
+	 * a page the program made PROT_NONE while it was open (its
+	 * mprotect raced with a fault) is read for the diff, then closed */
+	if (!(prog & PROT_READ)) {
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN,
+			shim_dirty_readable_prot(m, page));
+		close_page(m, pg, keep, true);
+		return;
+	}
 	if (s == SHIM_PAGE_DIRTY)
 		shim_dirty_group_protect(m, first, pg);
 	for (size_t q = first; q < pg; q++) /* waited for pg: cool too */
-		close_page(m, q, cooled_heat(m, q, m->page_heat[q]));
-	close_page(m, pg, keep);
+		close_page(m, q, cooled_heat(m, q, m->page_heat[q]), false);
+	close_page(m, pg, keep, false);
 }
 
 static void
@@ -586,8 +602,8 @@ forked_mapping(struct shim_mapping *m, void *ctx)
 		if (m->page_state[pg] != SHIM_PAGE_BUSY)
 			continue;
 		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-		mprotect(page, SHIM_PAGE_LEN, shim_dirty_prot(m, (uintptr_t)page,
-			m->prot));
+		REAL(mprotect)(page, SHIM_PAGE_LEN, shim_dirty_prot(m,
+			(uintptr_t)page, m->prot));
 		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
 		m->page_state[pg] = SHIM_PAGE_DIRTY;
 		shim_dirty_ring_push((uintptr_t)page);

@@ -32,6 +32,7 @@
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 #include "shim_line_site.h"
+#include "shim_prog_prot.h"
 #include "shim_site.h"
 #include "shim_step.h"
 
@@ -131,15 +132,25 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
 		return false;
 	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
+	if (!(shim_prog_prot(m, m->base + pg * SHIM_PAGE_LEN) & PROT_WRITE))
+		return false; /* the program made it read-only: its fault */
 	uint8_t *st = &m->page_state[pg];
 	uint8_t was = take_page(st);
 	if (was == SHIM_PAGE_DIRTY)
 		return true; /* another thread opened it: retry */
 	if (was == SHIM_PAGE_GONE)
 		return false;
-	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
-	shim_dirty_my_busy = st;
+	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_SEQ_CST);
 	uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
+	if (!(shim_prog_prot(m, page) & PROT_WRITE)) {
+		/* its mprotect took the write away since: it waits for
+		 * open handlers (shim_prog_prot_set), or this one sees it */
+		__atomic_store_n(st, was, __ATOMIC_RELEASE);
+		__atomic_sub_fetch(&shim_dirty_handlers_open, 1,
+			__ATOMIC_ACQ_REL);
+		return false;
+	}
+	shim_dirty_my_busy = st;
 	uint32_t site = shim_site_ucontext(uc);
 	bool new_line; /* and the page cold: step on */
 	if (was == SHIM_PAGE_CLEAN)
@@ -154,7 +165,7 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0) |
 		(m->page_step[pg] & (STEP_SEQUENTIAL | STEP_GROUP |
 			STEP_AHEAD)));
-	if (mprotect((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
+	if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
 			m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
@@ -190,7 +201,7 @@ step_done(uintptr_t page)
 	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
 	uint8_t *outer = shim_dirty_my_busy;
 	shim_dirty_my_busy = st;
-	if ((m->page_step[pg] & STEP_ON) && mprotect((void *)page,
+	if ((m->page_step[pg] & STEP_ON) && REAL(mprotect)((void *)page,
 			SHIM_PAGE_LEN, shim_dirty_prot(m, page,
 				m->prot & ~PROT_WRITE)) == 0)
 		s = SHIM_PAGE_WATCHED;
@@ -285,7 +296,7 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 		if (group)
 			m->page_heat[next + i] |= HOT_FAULTS;
 	}
-	bool open = mprotect((void *)page, n * SHIM_PAGE_LEN, m->prot) == 0;
+	bool open = REAL(mprotect)((void *)page, n * SHIM_PAGE_LEN, m->prot) == 0;
 	for (size_t i = 0; i < n; i++) {
 		if (open) {
 			__atomic_store_n(&m->page_state[next + i],
@@ -304,7 +315,8 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
  * open_for_kernel -- page pg of m made writable for a write that cannot
  * fault to us (the kernel's copy into a read() buffer: it would fail
  * with EFAULT), not stepped; its lines in [lo, hi) take `site` as their
- * last known (lock held)
+ * last known (lock held). A page the program made read-only stays so:
+ * the kernel's copy fails with EFAULT, as without pmemu.
  */
 static void
 open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
@@ -312,6 +324,8 @@ open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
 {
 	uint8_t *st = &m->page_state[pg];
 	uint8_t was;
+	if (!(shim_prog_prot(m, m->base + pg * SHIM_PAGE_LEN) & PROT_WRITE))
+		return;
 	for (;;) {
 		was = __atomic_load_n(st, __ATOMIC_ACQUIRE);
 		if (was == SHIM_PAGE_GONE)
@@ -333,8 +347,8 @@ open_for_kernel(struct shim_mapping *m, size_t pg, uintptr_t lo,
 	uint32_t line = m->region->line_len;
 	for (uintptr_t a = lo - (lo - m->base) % line; a < hi; a += line)
 		m->line_site[(a - m->base) / line] = site;
-	if (was != SHIM_PAGE_DIRTY && mprotect((void *)page, SHIM_PAGE_LEN,
-			shim_dirty_prot(m, page, m->prot)) != 0)
+	if (was != SHIM_PAGE_DIRTY && REAL(mprotect)((void *)page,
+			SHIM_PAGE_LEN, shim_dirty_prot(m, page, m->prot)) != 0)
 		handler_die("pmemu: error: cannot unprotect a view page "
 			"(too many mappings? see vm.max_map_count)\n");
 	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);

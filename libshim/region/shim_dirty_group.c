@@ -9,6 +9,7 @@
  */
 #include <sys/mman.h>
 
+#include "real.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 
@@ -50,12 +51,13 @@ shim_dirty_group_protect(struct shim_mapping *m, size_t first, size_t last)
 		same = same && shim_dirty_prot(m, m->base + pg * SHIM_PAGE_LEN,
 			ro) == prot;
 	if (same) {
-		mprotect((void *)lo, (last - first + 1) * SHIM_PAGE_LEN, prot);
+		REAL(mprotect)((void *)lo, (last - first + 1) * SHIM_PAGE_LEN,
+			prot);
 		return;
 	}
-	for (size_t pg = first; pg <= last; pg++) { /* one is poisoned */
+	for (size_t pg = first; pg <= last; pg++) { /* one is poisoned, or the program's */
 		uintptr_t page = m->base + pg * SHIM_PAGE_LEN;
-		mprotect((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
-			ro));
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN,
+			shim_dirty_prot(m, page, ro));
 	}
 }

@@ -9,10 +9,11 @@
 
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
+#include "shim_prog_prot.h"
 
 /* what a page of a mapping may be opened to, given what dirty tracking
- * wants (a poisoned page stays PROT_NONE: shim_poison.c); identity
- * until main.c registers the hook */
+ * and the program's own protection want (a poisoned page stays
+ * PROT_NONE: shim_poison.c); identity until main.c registers the hook */
 static int
 prot_as_is(const struct shim_mapping *m, uintptr_t page, int prot)
 {
@@ -26,7 +27,13 @@ static int (*page_prot)(const struct shim_mapping *m, uintptr_t page,
 int
 shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot)
 {
-	return page_prot(m, page, prot);
+	return page_prot(m, page, shim_prog_prot_filter(m, page, prot));
+}
+
+int
+shim_dirty_readable_prot(const struct shim_mapping *m, uintptr_t page)
+{
+	return page_prot(m, page, PROT_READ);
 }
 
 void
@@ -61,6 +68,7 @@ shim_dirty_page_prot(const struct shim_mapping *m, uintptr_t page)
 	if (!m->tracked)
 		return m->prot;
 	size_t pg = (page - m->base) / SHIM_PAGE_LEN;
-	return __atomic_load_n(&m->page_state[pg], __ATOMIC_ACQUIRE) ==
-		SHIM_PAGE_DIRTY ? m->prot : (m->prot & ~PROT_WRITE);
+	return shim_prog_prot_filter(m, page, __atomic_load_n(
+		&m->page_state[pg], __ATOMIC_ACQUIRE) == SHIM_PAGE_DIRTY ?
+		m->prot : (m->prot & ~PROT_WRITE));
 }

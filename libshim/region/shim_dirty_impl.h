@@ -93,9 +93,13 @@ extern __thread uint8_t *shim_dirty_my_busy
 /* queue a page made writable (signal handler) */
 void shim_dirty_ring_push(uintptr_t page);
 
-/* prot as the registered hook lets a page of m have it (a poisoned page
- * stays PROT_NONE: shim_dirty_set_prot_hook) */
+/* prot as the program's own protection of the page (shim_prog_prot.h)
+ * and the registered hook let a page of m have it (a poisoned page stays
+ * PROT_NONE: shim_dirty_set_prot_hook) */
 int shim_dirty_prot(const struct shim_mapping *m, uintptr_t page, int prot);
+/* what lets the shim read a page the program made PROT_NONE (a
+ * poisoned page stays PROT_NONE) */
+int shim_dirty_readable_prot(const struct shim_mapping *m, uintptr_t page);
 /* page pg of m, written in sequence, had its last line found changed by
  * a flush: the hook registered with shim_dirty_set_last_line_hook, if
  * any (lock held) */

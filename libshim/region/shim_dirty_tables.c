@@ -11,6 +11,7 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
+#include "shim_prog_prot.h"
 
 static void *
 anon(size_t len)
@@ -31,8 +32,8 @@ line_site_len(const struct shim_mapping *m)
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
-	m->tracked = (m->prot & PROT_WRITE) != 0;
-	if (!m->tracked)
+	m->tracked = false;
+	if (!(m->prot & PROT_WRITE))
 		return 0;
 	size_t n = shim_dirty_npages(m);
 	m->page_state = anon(n);
@@ -52,6 +53,8 @@ shim_dirty_setup(struct shim_mapping *m)
 		return -ENOMEM;
 	}
 	shim_dirty_twin_pool_init();
+	/* last: a fault handler may look at m (mprotect made it writable) */
+	__atomic_store_n(&m->tracked, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -60,6 +63,7 @@ shim_dirty_release(struct shim_mapping *m)
 {
 	size_t n = shim_dirty_npages(m);
 	shim_dirty_twin_forget(m);
+	shim_prog_prot_release(m);
 	if (m->page_state)
 		REAL(munmap)(m->page_state, n);
 	if (m->page_site)

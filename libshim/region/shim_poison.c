@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_poison.h"
@@ -115,8 +116,9 @@ reprotect_one(struct shim_mapping *m, void *ctx)
 		if (o < m->file_off)
 			continue;
 		uintptr_t page = m->base + (o - m->file_off);
-		mprotect((void *)page, SHIM_PAGE_LEN, shim_poison_page_prot(m,
-			page, shim_dirty_page_prot(m, page)));
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN,
+			shim_poison_page_prot(m, page,
+				shim_dirty_page_prot(m, page)));
 	}
 }
 

@@ -30,6 +30,7 @@
 #include "shim_dirty.h"
 #include "shim_intercept.h"
 #include "shim_poison.h"
+#include "shim_prog_prot.h"
 
 #define EFLAGS_TF 0x100
 #define PF_WRITE 2 /* page-fault error code: a write */
@@ -152,11 +153,11 @@ open_page(const struct shim_mapping *m, uintptr_t page, void *addr,
 		ucontext_t *uc, bool write)
 {
 	if (write && m->tracked) {
-		mprotect((void *)page, SHIM_PAGE_LEN, PROT_READ);
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN, PROT_READ);
 		(void)shim_dirty_fault(addr, uc);
 	}
-	mprotect((void *)page, SHIM_PAGE_LEN, write ? m->prot :
-		shim_dirty_page_prot(m, page));
+	REAL(mprotect)((void *)page, SHIM_PAGE_LEN, write ?
+		shim_prog_prot(m, page) : shim_dirty_page_prot(m, page));
 	if (step.npages < STEP_PAGES) {
 		step.page[step.npages] = page;
 		step.map[step.npages++] = m;
@@ -182,7 +183,8 @@ shim_poison_fault(void *addr, ucontext_t *uc)
 	if (shim_poison_page_prot(m, page, PROT_READ) != PROT_NONE)
 		return false;
 	bool write = (uc->uc_mcontext.gregs[REG_ERR] & PF_WRITE) != 0;
-	if ((write && !(m->prot & PROT_WRITE)) || !(m->prot & PROT_READ))
+	int prog = shim_prog_prot(m, page);
+	if ((write && !(prog & PROT_WRITE)) || !(prog & PROT_READ))
 		return false; /* the program's own fault */
 	struct shim_poison_line *p = entry_at(m, (uintptr_t)addr);
 	/* the shim's own reads (a settle's diff) are not the program's */
@@ -230,8 +232,9 @@ shim_poison_stepped(const siginfo_t *info, ucontext_t *uc)
 	for (uint32_t i = 0; i < step.npages; i++) {
 		const struct shim_mapping *m = step.map[i];
 		uintptr_t page = step.page[i];
-		mprotect((void *)page, SHIM_PAGE_LEN, shim_poison_page_prot(m,
-			page, shim_dirty_page_prot(m, page)));
+		REAL(mprotect)((void *)page, SHIM_PAGE_LEN,
+			shim_poison_page_prot(m, page,
+				shim_dirty_page_prot(m, page)));
 	}
 	step.npages = step.nlines = 0;
 	return true;

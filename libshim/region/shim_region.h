@@ -80,7 +80,10 @@ struct shim_mapping {
 	size_t len;
 	uint64_t file_off;         /* offset of base in the region */
 	struct shim_region *region;
-	int prot;                  /* what the program asked for */
+	int prot;                  /* what the program asked for (mmap;
+	                              its mprotect: page_prog) */
+	bool fd_read_only;         /* its descriptor was opened read-only:
+	                              never writable (mprotect: EACCES) */
 	/* private to shim_dirty.c: page protection tracking */
 	bool tracked;              /* writable by the program: pages start RO */
 	uint8_t *page_state;       /* enum shim_page_state, atomic access */
@@ -105,6 +108,9 @@ struct shim_mapping {
 	uint32_t *page_twin;       /* per page: its twin's slot in the pool
 	                              + 1, 0: at twin (shim_dirty_twin.c) */
 	size_t twins_pooled;       /* page_twin slots held, atomic */
+	uint8_t *page_prog;        /* per page: the program's own protection
+	                              (its mprotect: shim_prog_prot.c); NULL
+	                              until its first, m->prot for all */
 };
 
 /* the mapping holding addr, or NULL (async-signal-safe) */

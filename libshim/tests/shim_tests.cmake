@@ -81,7 +81,16 @@ set(SHIM_PROGS
   "tx_two_maps_late|tx_two_maps.c|LATE"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
-  "twin_pool|twin_pool.c|")
+  "twin_pool|twin_pool.c|"
+  "prog_prot_rw_ok|prog_prot.c|RW_AGAIN"
+  "prog_prot_rw_bad|prog_prot.c|RW_AGAIN_UNFLUSHED"
+  "prog_prot_one_page_ro|prog_prot.c|ONE_PAGE_RO"
+  "prog_prot_none_read|prog_prot.c|NONE_READ"
+  "prog_prot_back_rw|prog_prot.c|BACK_RW"
+  "prog_prot_read_into|prog_prot.c|READ_INTO"
+  "prog_prot_read_map|prog_prot.c|READ_MAP"
+  "prog_prot_moved|prog_prot.c|MOVED"
+  "prog_prot_toggle|prog_prot.c|TOGGLE")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

@@ -30,6 +30,8 @@
 	X(int, dup, (int)) \
 	X(int, dup2, (int, int)) \
 	X(int, dup3, (int, int, int)) \
+	X(int, fcntl, (int, int, ...)) \
+	X(int, fcntl64, (int, int, ...)) \
 	X(int, ftruncate, (int, off_t)) \
 	X(int, ftruncate64, (int, off_t)) \
 	X(int, fallocate, (int, int, off_t, off_t)) \

@@ -142,6 +142,31 @@ SHIM_INTERCEPTOR(int, dup3, int oldfd, int newfd, int flags)
 	return fd;
 }
 
+/*
+ * fcntl -- F_DUPFD and F_DUPFD_CLOEXEC are dups: the new descriptor names
+ * the same view (a mapping of it untracked was a false PASS); the third
+ * argument, whatever its type, is passed on as a word, as the callers of
+ * the system call do
+ */
+#define FCNTL_INTERCEPTOR(name) \
+	SHIM_INTERCEPTOR(int, name, int fd, int cmd, ...) \
+	{ \
+		va_list ap; \
+		va_start(ap, cmd); \
+		unsigned long arg = va_arg(ap, unsigned long); \
+		va_end(ap); \
+		SHIM_ENTER(name, fd, cmd, arg); \
+		int ret = REAL(name)(fd, cmd, arg); \
+		SHIM_SAVE_ERRNO(); \
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) \
+			dup_track(fd, ret); \
+		SHIM_LEAVE(); \
+		return ret; \
+	}
+
+FCNTL_INTERCEPTOR(fcntl)
+FCNTL_INTERCEPTOR(fcntl64)
+
 /* the size calls change the view; the media and the model follow */
 #define RESIZING_INTERCEPTOR(name, devdax_err, devdax_ret, call, ...) \
 	SHIM_ENTER(name, __VA_ARGS__); \

@@ -79,6 +79,8 @@ set(SHIM_PROGS
   "tx_two_maps_ok|tx_two_maps.c|"
   "tx_two_maps_bad|tx_two_maps.c|OUTSIDE"
   "tx_two_maps_late|tx_two_maps.c|LATE"
+  "dup_fds_ok|dup_fds.c|"
+  "dup_fds_bad|dup_fds.c|FORGET_MSYNC"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
   "twin_pool|twin_pool.c|"

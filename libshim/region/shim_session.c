@@ -91,7 +91,7 @@ session_make(size_t area_len)
 	int fd = memfd_create(MEMFD_NAME, 0);
 	if (fd < 0)
 		return;
-	int hi = fcntl(fd, F_DUPFD, SESSION_FD_MIN);
+	int hi = REAL(fcntl)(fd, F_DUPFD, SESSION_FD_MIN);
 	REAL(close)(fd);
 	if (hi < 0 || REAL(ftruncate)(hi, (off_t)(AREA_OFF + area_len)) != 0)
 		goto fail;
@@ -171,7 +171,7 @@ static void
 table_lockw(short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
-	while (fcntl(table_fd, F_SETLKW, &fl) != 0 && errno == EINTR)
+	while (REAL(fcntl)(table_fd, F_SETLKW, &fl) != 0 && errno == EINTR)
 		;
 }
 

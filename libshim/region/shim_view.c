@@ -33,7 +33,7 @@
 static int
 fd_high(int fd)
 {
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, SHIM_FD_MIN);
+	int hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, SHIM_FD_MIN);
 	if (hi < 0)
 		return fd;
 	REAL(close)(fd);

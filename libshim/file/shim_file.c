@@ -171,8 +171,7 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 			errno = ENOMEM;
 		} else {
 			m->fd_read_only = (REAL(fcntl)(fd, F_GETFL) &
-				O_ACCMODE) ==
-				O_RDONLY;
+				O_ACCMODE) == O_RDONLY;
 			shim_poison_protect(m);
 		}
 		shim_mappings_changed();

@@ -30,6 +30,7 @@
 #include "shim_session.h"
 #include "shim_shared.h"
 #include "shim_site.h"
+#include "shim_stdio.h"
 #include "shim_store_log.h"
 #include "shim_tx.h"
 
@@ -203,6 +204,9 @@ shim_fini(void)
 {
 	if (!shim_active)
 		return;
+	/* exit flushes the streams after every destructor: a stream of a
+	 * view (fopen) flushes now, its writes traced and in the shutdown */
+	shim_stdio_flush();
 	shim_depth++;
 	shim_active = false; /* later calls (other destructors) go to REAL */
 	shim_exit_notes();

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "shim_adopt.h"
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_prog_prot.h"
@@ -28,19 +29,36 @@
 #include "shim_sync.h"
 #include "shim_view.h"
 
+/*
+ * emulated_target -- true when (*dirfd, *path) names a file the shim
+ * emulates (abs: its absolute path); in a check of a crash image the
+ * image's file is the media, and *dirfd, *path name it then
+ */
+static bool
+emulated_target(int *dirfd, const char **path, char *abs)
+{
+	struct stat st;
+	if (shim_image_redirect(*dirfd, *path, abs))
+		*dirfd = AT_FDCWD, *path = abs;
+	else if (!shim_path_resolve(*dirfd, *path, abs))
+		return false;
+	return REAL(stat)(abs, &st) != 0 || S_ISREG(st.st_mode);
+}
+
+bool
+shim_file_emulated(const char *path)
+{
+	char abs[PATH_MAX];
+	int dirfd = AT_FDCWD;
+	return emulated_target(&dirfd, &path, abs);
+}
+
 int
 shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char abs[PATH_MAX];
-	struct stat st;
-	if (flags & (O_PATH | O_DIRECTORY))
-		return REAL(openat)(dirfd, path, flags, mode);
-	/* a check of a crash image: the image's file is the media */
-	bool image = shim_image_redirect(dirfd, path, abs);
-	if (image)
-		dirfd = AT_FDCWD, path = abs;
-	if ((!image && !shim_path_resolve(dirfd, path, abs)) ||
-			(REAL(stat)(abs, &st) == 0 && !S_ISREG(st.st_mode)))
+	if ((flags & (O_PATH | O_DIRECTORY)) ||
+			!emulated_target(&dirfd, &path, abs))
 		return REAL(openat)(dirfd, path, flags, mode);
 	shim_lock();
 	struct shim_region *r = shim_region_of_path(abs, flags, mode);
@@ -140,9 +158,13 @@ void *
 shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off)
 {
+	struct shim_region *r = shim_fd_region(fd);
+	/* a shared mapping of a descriptor the shim did not see opened */
+	if (!(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) != MAP_PRIVATE &&
+			shim_file_adopt(fd, &r) != 0)
+		return MAP_FAILED;
 	if (flags & MAP_FIXED)
 		shim_unmap_range(addr, len);
-	struct shim_region *r = shim_fd_region(fd);
 	if (shim_devdax_region(r) &&
 			shim_devdax_mmap_args(&addr, len, &flags, off) != 0)
 		return MAP_FAILED;

@@ -17,7 +17,8 @@
  * The bodies of the file interceptors, for interposers of higher level
  * APIs (pmem_map_file, pmem2_map_new): call them from inside an
  * interceptor (SHIM_ENTER done). Each behaves as the libc function of the
- * same name, emulating the file when it is under the pmem dir.
+ * same name, emulating the file when it is under the pmem dir. openat,
+ * close: shim_open.c; the mappings: shim_file.c.
  */
 int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
 /* true when shim_file_openat of path (from the cwd) would emulate it */

@@ -5,9 +5,10 @@
  * interposer sees: the stream would be the media's, its stores and any
  * mapping of fileno() untraced. So the shim opens the view itself
  * (shim_file_openat) and makes the stream a fopencookie one whose read,
- * write, seek and close are the program's calls (the interposers: its
- * writes are traced stores), fileno() giving the view descriptor so that
- * mmap, fsync and ftruncate of it are emulated as for open.
+ * write, seek and close are the caller's (intercept_stdio.c: the
+ * program's calls, its writes traced stores), fileno() giving the view
+ * descriptor so that mmap, fsync and ftruncate of it are emulated as for
+ * open.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -52,39 +53,9 @@ shim_fopen_flags(const char *mode)
 	return flags;
 }
 
-/* the stream's calls: the program's own on the view descriptor, so its
- * writes are traced as write(2)'s (the cookie is the descriptor) */
-static ssize_t
-stream_read(void *cookie, char *buf, size_t len)
-{
-	return read((int)(intptr_t)cookie, buf, len);
-}
-
-static ssize_t
-stream_write(void *cookie, const char *buf, size_t len)
-{
-	ssize_t n = write((int)(intptr_t)cookie, buf, len);
-	return n < 0 ? 0 : n; /* fopencookie: 0 is the error */
-}
-
-static int
-stream_seek(void *cookie, off64_t *off, int whence)
-{
-	off64_t to = lseek64((int)(intptr_t)cookie, *off, whence);
-	if (to < 0)
-		return -1;
-	*off = to;
-	return 0;
-}
-
-static int
-stream_close(void *cookie)
-{
-	return shim_file_close((int)(intptr_t)cookie);
-}
-
 FILE *
-shim_file_fopen(const char *path, const char *mode)
+shim_file_fopen(const char *path, const char *mode,
+		cookie_io_functions_t io)
 {
 	int flags = shim_fopen_flags(mode);
 	if (flags < 0) {
@@ -98,8 +69,6 @@ shim_file_fopen(const char *path, const char *mode)
 		return NULL;
 	/* the stream's own mode: what it may do (the open did the rest) */
 	char smode[3] = { mode[0], strchr(mode, '+') ? '+' : '\0', '\0' };
-	cookie_io_functions_t io = { stream_read, stream_write, stream_seek,
-		stream_close };
 	FILE *f = fopencookie((void *)(intptr_t)fd, smode, io);
 	if (f == NULL) {
 		int e = errno;
@@ -109,10 +78,4 @@ shim_file_fopen(const char *path, const char *mode)
 	}
 	f->_fileno = fd; /* fileno(): the view, which mmap emulates */
 	return f;
-}
-
-void
-shim_stdio_flush(void)
-{
-	(void)fflush(NULL);
 }

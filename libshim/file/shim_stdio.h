@@ -4,6 +4,9 @@
 #ifndef PMEMU_SHIM_STDIO_H
 #define PMEMU_SHIM_STDIO_H 1
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <stdio.h>
 
 /*
@@ -12,12 +15,11 @@
  * shim refuses on an emulated file rather than guess
  */
 int shim_fopen_flags(const char *mode);
-/* fopen of an emulated file (shim_file_emulated): a stream of its view
- * whose reads and writes are the program's (traced) calls; NULL and
- * errno as fopen (EINVAL: a mode shim_fopen_flags refuses, said) */
-FILE *shim_file_fopen(const char *path, const char *mode);
-/* what the program's streams hold, flushed while the shim still traces
- * (exit flushes them only after the shim's shutdown) */
-void shim_stdio_flush(void);
+/* fopen of an emulated file (shim_file_emulated): a stream of its view,
+ * io its calls (their cookie: the view descriptor, which fileno gives);
+ * NULL and errno as fopen (EINVAL: a mode shim_fopen_flags refuses,
+ * said). The stream's close must shim_file_close the descriptor. */
+FILE *shim_file_fopen(const char *path, const char *mode,
+		cookie_io_functions_t io);
 
 #endif

@@ -5,9 +5,13 @@
  * fopen of a file under the pmem dir gives a stream of the view instead
  * (file/shim_stdio.c); other paths are the real fopen.
  */
-#include <limits.h>
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <unistd.h>
 
 #include "shim_core.h"
 #include "shim_file.h"
@@ -15,10 +19,45 @@
 #include "shim_region.h"
 #include "shim_stdio.h"
 
+/* a stream of a view's calls: the program's own on the view descriptor
+ * (the cookie), so its writes are traced as write(2)'s */
+static ssize_t
+stream_read(void *cookie, char *buf, size_t len)
+{
+	return read((int)(intptr_t)cookie, buf, len);
+}
+
+static ssize_t
+stream_write(void *cookie, const char *buf, size_t len)
+{
+	ssize_t n = write((int)(intptr_t)cookie, buf, len);
+	return n < 0 ? 0 : n; /* fopencookie: 0 is the error */
+}
+
+static int
+stream_seek(void *cookie, off64_t *off, int whence)
+{
+	off64_t to = lseek64((int)(intptr_t)cookie, *off, whence);
+	if (to < 0)
+		return -1;
+	*off = to;
+	return 0;
+}
+
+static int
+stream_close(void *cookie)
+{
+	return shim_file_close((int)(intptr_t)cookie);
+}
+
+static const cookie_io_functions_t stream_io = { stream_read, stream_write,
+	stream_seek, stream_close };
+
 #define FOPEN_BODY(name) \
 	SHIM_ENTER(name, path, mode); \
 	FILE *f = path != NULL && mode != NULL && shim_file_emulated(path) ? \
-		shim_file_fopen(path, mode) : REAL(name)(path, mode); \
+		shim_file_fopen(path, mode, stream_io) : \
+		REAL(name)(path, mode); \
 	SHIM_SAVE_ERRNO(); \
 	SHIM_LEAVE(); \
 	return f
@@ -82,7 +121,7 @@ SHIM_INTERCEPTOR(int, fclose, FILE *stream)
 	if (stream != NULL && shim_depth == 0 && __fwriting(stream))
 		(void)fflush(stream);
 	SHIM_ENTER(fclose, stream);
-	int fd = fileno(stream);
+	int fd = stream != NULL ? fileno(stream) : -1;
 	if (shim_fd_region(fd) != NULL)
 		shim_fd_set(fd, NULL);
 	int ret = REAL(fclose)(stream);

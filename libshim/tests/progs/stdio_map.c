@@ -21,13 +21,26 @@
 
 static const char *outside; /* argv[3]: a file outside the pmem dir */
 
+/* map -- fd's file made LEN bytes long and mapped shared */
 static char *
 map(int fd)
 {
+	if (ftruncate(fd, LEN) < 0)
+		err(1, "ftruncate");
 	char *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		err(1, "mmap");
 	return p;
+}
+
+/* opened -- fopen of path, or the program stops */
+static FILE *
+opened(const char *path, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+	if (f == NULL)
+		err(1, "fopen %s", path);
+	return f;
 }
 
 /* data, then a flag that says the data is there, the flag persisted */
@@ -47,11 +60,7 @@ data_then_flag(char *p)
 static int
 fopen_map(const char *path)
 {
-	FILE *f = fopen(path, "w+");
-	if (f == NULL)
-		err(1, "fopen %s", path);
-	if (ftruncate(fileno(f), LEN) < 0)
-		err(1, "ftruncate");
+	FILE *f = opened(path, "w+");
 	data_then_flag(map(fileno(f)));
 	printf("done\n");
 	return 0;
@@ -78,9 +87,7 @@ check(const char *path)
 static int
 rplus(const char *path)
 {
-	FILE *f = fopen(path, "r+");
-	if (f == NULL)
-		err(1, "fopen %s", path);
+	FILE *f = opened(path, "r+");
 	char buf[32] = { 0 };
 	if (fseek(f, 100, SEEK_SET) != 0 || fread(buf, 1, 16, f) != 16)
 		err(1, "fread");
@@ -104,8 +111,6 @@ static int
 raw(const char *path)
 {
 	int fd = raw_open(path, O_RDWR | O_CREAT | O_CLOEXEC);
-	if (ftruncate(fd, LEN) < 0)
-		err(1, "ftruncate");
 	char *p = map(fd);
 	p[64] = 7; /* RAW_STORE */
 	printf("cloexec %s\n", fcntl(fd, F_GETFD) & FD_CLOEXEC ? "kept" :
@@ -155,8 +160,6 @@ stale(const char *path)
 	int again = raw_open(outside, O_RDWR | O_CREAT);
 	if (again != fd)
 		errx(1, "descriptor %d, not %d", again, fd);
-	if (ftruncate(fd, LEN) < 0)
-		err(1, "ftruncate");
 	map(fd)[0] = 's';
 	printf("outside mapped\n");
 	return 0;
@@ -167,11 +170,7 @@ stale(const char *path)
 static void
 names(const char *path)
 {
-	FILE *f = fopen(path, "w+");
-	if (f == NULL)
-		err(1, "fopen %s", path);
-	if (ftruncate(fileno(f), LEN) < 0)
-		err(1, "ftruncate");
+	FILE *f = opened(path, "w+");
 	char *p = map(fileno(f));
 	p[0] = 'o';
 	if (msync(p, 4096, MS_SYNC) < 0)
@@ -213,10 +212,7 @@ badmode(const char *path)
 static int
 fwrite_open(const char *path)
 {
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		err(1, "fopen %s", path);
-	fputs("written by stdio", f);
+	fputs("written by stdio", opened(path, "w"));
 	return 0;
 }
 

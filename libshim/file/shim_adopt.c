@@ -25,25 +25,32 @@
 #include "shim_file.h"
 #include "shim_options.h"
 
-/* pmem_dev -- the pmem dir's device (stat once); false without one */
-static bool
-pmem_dev(dev_t *dev)
+/* the pmem dir: its device and its path, symlinks resolved (once) */
+static struct {
+	int state; /* 0: not looked, 1: known, 2: none */
+	dev_t dev;
+	size_t len;
+	char path[PATH_MAX];
+} root;
+
+/* pmem_root -- the pmem dir, or NULL when there is none to adopt from */
+static const char *
+pmem_root(void)
 {
-	static dev_t cached;
-	static int state; /* 0: not looked, 1: cached, 2: none */
-	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+	int s = __atomic_load_n(&root.state, __ATOMIC_ACQUIRE);
 	if (s == 0) {
 		const char *dir = shim_opts()->pmem_dir;
 		struct stat st;
 		s = 2;
-		if (dir != NULL && REAL(stat)(dir, &st) == 0) {
-			cached = st.st_dev;
+		if (dir != NULL && REAL(realpath)(dir, root.path) != NULL &&
+				REAL(stat)(root.path, &st) == 0) {
+			root.dev = st.st_dev;
+			root.len = strlen(root.path);
 			s = 1;
 		}
-		__atomic_store_n(&state, s, __ATOMIC_RELEASE);
+		__atomic_store_n(&root.state, s, __ATOMIC_RELEASE);
 	}
-	*dev = cached;
-	return s == 1;
+	return s == 1 ? root.path : NULL;
 }
 
 /* is_view -- fd still names r's view (no close behind the shim: a raw
@@ -61,8 +68,8 @@ is_view(int fd, const struct shim_region *r)
 static bool
 emulated_path(int fd, const struct stat *st, char *path)
 {
-	dev_t dev;
-	if (!S_ISREG(st->st_mode) || !pmem_dev(&dev) || st->st_dev != dev)
+	const char *dir = pmem_root();
+	if (!S_ISREG(st->st_mode) || dir == NULL || st->st_dev != root.dev)
 		return false;
 	char link[64];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -70,6 +77,10 @@ emulated_path(int fd, const struct stat *st, char *path)
 	if (n <= 0)
 		return false;
 	path[n] = '\0';
+	/* the kernel's path has no symlink: a file elsewhere on the pmem
+	 * dir's file system costs no realpath */
+	if (strncmp(path, dir, root.len) != 0 || path[root.len] != '/')
+		return false;
 	return shim_path_is_pmem(path);
 }
 

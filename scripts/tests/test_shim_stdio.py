@@ -8,6 +8,8 @@ Before either, such a program ran unemulated and got "no findings".
 """
 import subprocess
 
+import pytest
+
 from test_shim_run import (PROGS, assert_finding_at, assert_no_findings,
                            clean_env, run)
 
@@ -120,14 +122,18 @@ def test_stream_left_open_at_exit_reaches_the_media(pmemu_bin, tmp_path):
     assert (tmp_path / "pmem" / "pool").read_bytes() == b"written by stdio"
 
 
-def test_explore_finds_the_fopen_bug(pmemu_bin, tmp_path):
+@pytest.mark.parametrize("form", ["{pmem}", "own"])
+def test_explore_finds_the_fopen_bug(pmemu_bin, tmp_path, form):
+    """the check's fopen of the program's own path (PMEMU_IMAGE) opens
+    the crash image's file too"""
     for prog, code in (("stdio_map", 1), ("stdio_map_flushed", 0)):
         pm = tmp_path / prog
         pm.mkdir()
         exe = str(PROGS / prog)
+        target = "{pmem}" if form == "{pmem}" else str(pm / "pool")
         res = subprocess.run(
             [pmemu_bin, "explore", "--no-progress", "--pmem-dir", str(pm),
-             "--check", f"{exe} check {{pmem}}", "--", exe, "fopen",
+             "--check", f"{exe} check {target}", "--", exe, "fopen",
              str(pm / "pool")], capture_output=True, text=True,
             env=clean_env(TMPDIR=str(tmp_path)), timeout=600)
         assert res.returncode == code, res.stdout + res.stderr

@@ -30,6 +30,7 @@
 	X(int, close, (int)) \
 	X(FILE *, fopen, (const char *, const char *)) \
 	X(FILE *, fopen64, (const char *, const char *)) \
+	X(FILE *, fdopen, (int, const char *)) \
 	X(FILE *, freopen, (const char *, const char *, FILE *)) \
 	X(FILE *, freopen64, (const char *, const char *, FILE *)) \
 	X(int, fclose, (FILE *)) \

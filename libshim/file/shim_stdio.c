@@ -1,5 +1,5 @@
 /*
- * shim_stdio.c -- fopen of an emulated file
+ * shim_stdio.c -- fopen of an emulated file, fdopen of a view descriptor
  *
  * glibc's fopen opens and writes through its own internal calls, which no
  * interposer sees: the stream would be the media's, its stores and any
@@ -8,13 +8,15 @@
  * write, seek and close are the caller's (intercept_stdio.c: the
  * program's calls, its writes traced stores), fileno() giving the view
  * descriptor so that mmap, fsync and ftruncate of it are emulated as for
- * open.
+ * open. fdopen of a view descriptor makes the same stream: glibc's would
+ * write to the view unseen, the model and the media never knowing.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,29 +55,72 @@ shim_fopen_flags(const char *mode)
 	return flags;
 }
 
+/* stream_of -- the stream of view descriptor fd, io its calls; NULL
+ * (errno) leaves fd open */
+static FILE *
+stream_of(int fd, const char *mode, cookie_io_functions_t io)
+{
+	/* the stream's own mode: what it may do (the open did the rest) */
+	char smode[3] = { mode[0], strchr(mode, '+') ? '+' : '\0', '\0' };
+	FILE *f = fopencookie((void *)(intptr_t)fd, smode, io);
+	if (f != NULL)
+		f->_fileno = fd; /* fileno(): the view, which mmap emulates */
+	return f;
+}
+
+/* known_mode -- the flags of mode, else said (call names the call) and
+ * -1, errno EINVAL */
+static int
+known_mode(const char *call, const char *mode)
+{
+	int flags = shim_fopen_flags(mode);
+	if (flags < 0) {
+		shim_error("%s, \"%s\"): a mode pmemu does not know on an "
+			"emulated file (EINVAL)", call, mode);
+		errno = EINVAL;
+	}
+	return flags;
+}
+
 FILE *
 shim_file_fopen(const char *path, const char *mode,
 		cookie_io_functions_t io)
 {
-	int flags = shim_fopen_flags(mode);
-	if (flags < 0) {
-		shim_error("fopen(\"%s\", \"%s\"): a mode pmemu does not know "
-			"on an emulated file (EINVAL)", path, mode);
-		errno = EINVAL;
+	char call[PATH_MAX + 16];
+	snprintf(call, sizeof(call), "fopen(\"%s\"", path);
+	int flags = known_mode(call, mode);
+	if (flags < 0)
 		return NULL;
-	}
 	int fd = shim_file_openat(AT_FDCWD, path, flags, 0666);
 	if (fd < 0)
 		return NULL;
-	/* the stream's own mode: what it may do (the open did the rest) */
-	char smode[3] = { mode[0], strchr(mode, '+') ? '+' : '\0', '\0' };
-	FILE *f = fopencookie((void *)(intptr_t)fd, smode, io);
+	FILE *f = stream_of(fd, mode, io);
 	if (f == NULL) {
 		int e = errno;
 		shim_file_close(fd);
 		errno = e;
+	}
+	return f;
+}
+
+FILE *
+shim_file_fdopen(int fd, const char *mode, cookie_io_functions_t io)
+{
+	char call[32];
+	snprintf(call, sizeof(call), "fdopen(%d", fd);
+	int flags = known_mode(call, mode);
+	int fl = fcntl(fd, F_GETFL);
+	if (flags < 0 || fl < 0)
+		return NULL;
+	/* as glibc's: the descriptor must allow what the mode does, and
+	 * "a" sets O_APPEND on it */
+	int want = flags & O_ACCMODE, have = fl & O_ACCMODE;
+	if (have != O_RDWR && want != have) {
+		errno = EINVAL;
 		return NULL;
 	}
-	f->_fileno = fd; /* fileno(): the view, which mmap emulates */
-	return f;
+	if ((flags & O_APPEND) && !(fl & O_APPEND) &&
+			fcntl(fd, F_SETFL, fl | O_APPEND) < 0)
+		return NULL;
+	return stream_of(fd, mode, io);
 }

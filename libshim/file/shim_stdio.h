@@ -21,5 +21,8 @@ int shim_fopen_flags(const char *mode);
  * said). The stream's close must shim_file_close the descriptor. */
 FILE *shim_file_fopen(const char *path, const char *mode,
 		cookie_io_functions_t io);
+/* fdopen of a view descriptor (shim_fd_region): such a stream of it;
+ * NULL and errno as fdopen, the descriptor left open */
+FILE *shim_file_fdopen(int fd, const char *mode, cookie_io_functions_t io);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * intercept_stdio.c -- fopen, freopen, fclose of emulated files
+ * intercept_stdio.c -- fopen, fdopen, freopen, fclose of emulated files
  *
  * glibc's stdio opens inside libc, where open's interposer never sees it:
  * fopen of a file under the pmem dir gives a stream of the view instead
- * (file/shim_stdio.c); other paths are the real fopen.
+ * (file/shim_stdio.c); other paths are the real fopen. fdopen of a view
+ * descriptor gives the same stream: glibc's would write to it unseen.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -70,6 +71,17 @@ SHIM_INTERCEPTOR(FILE *, fopen, const char *path, const char *mode)
 SHIM_INTERCEPTOR(FILE *, fopen64, const char *path, const char *mode)
 {
 	FOPEN_BODY(fopen64);
+}
+
+/* fdopen -- a stream of a view descriptor is such a stream too */
+SHIM_INTERCEPTOR(FILE *, fdopen, int fd, const char *mode)
+{
+	SHIM_ENTER(fdopen, fd, mode);
+	FILE *f = mode != NULL && shim_fd_region(fd) != NULL ?
+		shim_file_fdopen(fd, mode, stream_io) : REAL(fdopen)(fd, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return f;
 }
 
 /*

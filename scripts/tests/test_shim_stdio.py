@@ -122,6 +122,17 @@ def test_stream_left_open_at_exit_reaches_the_media(pmemu_bin, tmp_path):
     assert (tmp_path / "pmem" / "pool").read_bytes() == b"written by stdio"
 
 
+def test_fdopen_of_a_view_writes_traced(pmemu_bin, tmp_path):
+    """glibc's stream would write to the view unseen: no finding, and the
+    media never got the bytes"""
+    res = stdio(pmemu_bin, tmp_path, "fdopen")
+    assert "append set" in res.stdout, res.stdout + res.stderr
+    assert_finding_at(res, "stdio_map.c", "FDOPEN_FLUSH",
+                      "unpersisted stores")
+    assert (tmp_path / "pmem" / "pool").read_bytes() == \
+        b"written by fdopen"
+
+
 @pytest.mark.parametrize("form", ["{pmem}", "own"])
 def test_explore_finds_the_fopen_bug(pmemu_bin, tmp_path, form):
     """the check's fopen of the program's own path (PMEMU_IMAGE) opens

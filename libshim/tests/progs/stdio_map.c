@@ -216,6 +216,22 @@ fwrite_open(const char *path)
 	return 0;
 }
 
+/* fdopen -- a stream of a view descriptor: its writes are the
+ * program's, flushed by it */
+static int
+fdopen_write(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
+	if (f == NULL)
+		err(1, "open, fdopen %s", path);
+	fputs("written by fdopen", f);
+	if (fflush(f) != 0) /* FDOPEN_FLUSH */
+		err(1, "fflush");
+	printf("append %s\n", fcntl(fd, F_GETFL) & O_APPEND ? "set" : "not");
+	return fclose(f) != 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -226,7 +242,7 @@ main(int argc, char *argv[])
 		{ "rplus", rplus }, { "raw", raw }, { "rawoff", rawoff },
 		{ "other", other }, { "badmode", badmode },
 		{ "fwrite", fwrite_open }, { "deleted", deleted },
-		{ "stale", stale } };
+		{ "stale", stale }, { "fdopen", fdopen_write } };
 	if (argc != 3 && argc != 4)
 		errx(2, "usage: %s CASE FILE [OUTSIDE]", argv[0]);
 	outside = argc == 4 ? argv[3] : "/dev/null";

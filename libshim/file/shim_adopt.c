@@ -54,7 +54,7 @@ pmem_root(void)
 }
 
 /* is_view -- fd still names r's view (no close behind the shim: a raw
- * close system call, fclose of an fdopen stream, and the number reused) */
+ * close system call, a close inside a library, and the number reused) */
 static bool
 is_view(int fd, const struct shim_region *r)
 {

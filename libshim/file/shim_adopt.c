@@ -89,8 +89,8 @@ emulated_path(int fd, const struct stat *st, char *path)
 static struct shim_region *
 replace(int fd, const struct stat *st, const char *path)
 {
-	int fl = fcntl(fd, F_GETFL);
-	int fdfl = fcntl(fd, F_GETFD);
+	int fl = REAL(fcntl)(fd, F_GETFL);
+	int fdfl = REAL(fcntl)(fd, F_GETFD);
 	off_t pos = lseek(fd, 0, SEEK_CUR);
 	if (fl < 0 || fdfl < 0 || pos < 0)
 		return NULL;

@@ -129,8 +129,8 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 			p = MAP_FAILED;
 			errno = ENOMEM;
 		} else {
-			m->fd_read_only = (fcntl(fd, F_GETFL) & O_ACCMODE) ==
-				O_RDONLY;
+			m->fd_read_only = (REAL(fcntl)(fd, F_GETFL) &
+				O_ACCMODE) == O_RDONLY;
 			shim_poison_protect(m);
 		}
 		shim_mappings_changed();

@@ -109,7 +109,7 @@ shim_file_fdopen(int fd, const char *mode, cookie_io_functions_t io)
 	char call[32];
 	snprintf(call, sizeof(call), "fdopen(%d", fd);
 	int flags = known_mode(call, mode);
-	int fl = fcntl(fd, F_GETFL);
+	int fl = REAL(fcntl)(fd, F_GETFL);
 	if (flags < 0 || fl < 0)
 		return NULL;
 	/* as glibc's: the descriptor must allow what the mode does, and
@@ -120,7 +120,7 @@ shim_file_fdopen(int fd, const char *mode, cookie_io_functions_t io)
 		return NULL;
 	}
 	if ((flags & O_APPEND) && !(fl & O_APPEND) &&
-			fcntl(fd, F_SETFL, fl | O_APPEND) < 0)
+			REAL(fcntl)(fd, F_SETFL, fl | O_APPEND) < 0)
 		return NULL;
 	return stream_of(fd, mode, io);
 }

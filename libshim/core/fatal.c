@@ -1,5 +1,6 @@
 /*
- * fatal.c -- the shim's one way to stop the program on an error
+ * fatal.c -- the shim's one way to stop the program on an error, and to
+ * say one it refuses without stopping
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,14 +9,12 @@
 
 #include "shim_fatal.h"
 
-void
-shim_fatal(const char *fmt, ...)
+/* say -- one line "pmemu: error: <fmt...>" on stderr */
+static void
+say(const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n > sizeof(msg) - 2)
@@ -25,6 +24,24 @@ shim_fatal(const char *fmt, ...)
 	/* system calls: no interposer, no REAL that may not be resolved */
 	(void)syscall(SYS_write, 2, prefix, sizeof(prefix) - 1);
 	(void)syscall(SYS_write, 2, msg, (size_t)n);
+}
+
+void
+shim_fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
 	(void)syscall(SYS_exit_group, 2);
 	__builtin_unreachable();
+}
+
+void
+shim_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -27,6 +28,12 @@
 	X(int, creat, (const char *, mode_t)) \
 	X(int, creat64, (const char *, mode_t)) \
 	X(int, close, (int)) \
+	X(FILE *, fopen, (const char *, const char *)) \
+	X(FILE *, fopen64, (const char *, const char *)) \
+	X(FILE *, fdopen, (int, const char *)) \
+	X(FILE *, freopen, (const char *, const char *, FILE *)) \
+	X(FILE *, freopen64, (const char *, const char *, FILE *)) \
+	X(int, fclose, (FILE *)) \
 	X(int, dup, (int)) \
 	X(int, dup2, (int, int)) \
 	X(int, dup3, (int, int, int)) \

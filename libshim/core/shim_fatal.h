@@ -8,5 +8,8 @@
  * (async-signal-safe) */
 void shim_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 		noreturn));
+/* the same line for a call the shim refuses (the call then fails), the
+ * program going on */
+void shim_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

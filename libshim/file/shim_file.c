@@ -1,8 +1,7 @@
 /*
- * shim_file.c -- the bodies of the file and mapping interceptors: open
- * gives the program a descriptor of the view, mmap maps it read-only for
- * dirty tracking, msync/fsync flush and fence, munmap is a clean shutdown
- * of its range (MODEL.md)
+ * shim_file.c -- the bodies of the mapping interceptors: mmap maps a
+ * view read-only for dirty tracking, msync flushes and fences, munmap is
+ * a clean shutdown of its range (MODEL.md); open is shim_open.c
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +12,12 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "shim_adopt.h"
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_prog_prot.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
-#include "shim_image.h"
 #include "shim_pending.h"
 #include "shim_poison.h"
 #include "shim_region.h"
@@ -27,50 +26,6 @@
 #include "shim_site.h"
 #include "shim_sync.h"
 #include "shim_view.h"
-
-int
-shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
-{
-	char abs[PATH_MAX];
-	struct stat st;
-	if (flags & (O_PATH | O_DIRECTORY))
-		return REAL(openat)(dirfd, path, flags, mode);
-	/* a check of a crash image: the image's file is the media */
-	bool image = shim_image_redirect(dirfd, path, abs);
-	if (image)
-		dirfd = AT_FDCWD, path = abs;
-	if ((!image && !shim_path_resolve(dirfd, path, abs)) ||
-			(REAL(stat)(abs, &st) == 0 && !S_ISREG(st.st_mode)))
-		return REAL(openat)(dirfd, path, flags, mode);
-	shim_lock();
-	struct shim_region *r = shim_region_of_path(abs, flags, mode);
-	shim_unlock();
-	if (r == NULL)
-		return -1;
-	char view[64];
-	snprintf(view, sizeof(view), "/proc/self/fd/%d", r->view_fd);
-	/* tmpfs has no O_DIRECT; the creation flags were the media's */
-	int vflags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_DIRECT |
-			O_NOFOLLOW);
-	int fd = REAL(open)(view, vflags);
-	if (fd < 0)
-		return -1;
-	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
-		shim_lock();
-		if (REAL(ftruncate)(fd, 0) == 0)
-			shim_region_resized(r);
-		shim_unlock();
-	}
-	shim_fd_set(fd, r);
-	return fd;
-}
-
-int
-shim_file_close(int fd)
-{
-	shim_fd_set(fd, NULL);
-	return REAL(close)(fd);
-}
 
 /* shim_file_resized -- after ftruncate/fallocate on a view descriptor */
 void
@@ -140,9 +95,13 @@ void *
 shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off)
 {
+	struct shim_region *r = shim_fd_region(fd);
+	/* a shared mapping of a descriptor the shim did not see opened */
+	if (!(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) != MAP_PRIVATE &&
+			shim_file_adopt(fd, &r) != 0)
+		return MAP_FAILED;
 	if (flags & MAP_FIXED)
 		shim_unmap_range(addr, len);
-	struct shim_region *r = shim_fd_region(fd);
 	if (shim_devdax_region(r) &&
 			shim_devdax_mmap_args(&addr, len, &flags, off) != 0)
 		return MAP_FAILED;

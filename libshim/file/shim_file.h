@@ -5,6 +5,7 @@
 #ifndef PMEMU_SHIM_FILE_H
 #define PMEMU_SHIM_FILE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,9 +17,12 @@
  * The bodies of the file interceptors, for interposers of higher level
  * APIs (pmem_map_file, pmem2_map_new): call them from inside an
  * interceptor (SHIM_ENTER done). Each behaves as the libc function of the
- * same name, emulating the file when it is under the pmem dir.
+ * same name, emulating the file when it is under the pmem dir. openat,
+ * close: shim_open.c; the mappings: shim_file.c.
  */
 int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
+/* true when shim_file_openat of path (from the cwd) would emulate it */
+bool shim_file_emulated(const char *path);
 int shim_file_close(int fd);
 void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off);

@@ -4,8 +4,8 @@
  *
  * Opening a file under the pmem dir gives the program a descriptor of its
  * view (shim_file_openat); the rest keeps the descriptor table and the
- * file size in step. stdio (fopen) opens files inside libc and is not
- * seen (docs/shim.md).
+ * file size in step. stdio's fopen opens inside libc: intercept_stdio.c;
+ * other descriptors are adopted when mapped (file/shim_adopt.c).
  */
 #include <fcntl.h>
 #include <limits.h>

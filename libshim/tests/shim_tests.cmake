@@ -92,7 +92,9 @@ set(SHIM_PROGS
   "prog_prot_read_into|prog_prot.c|READ_INTO"
   "prog_prot_read_map|prog_prot.c|READ_MAP"
   "prog_prot_moved|prog_prot.c|MOVED"
-  "prog_prot_toggle|prog_prot.c|TOGGLE")
+  "prog_prot_toggle|prog_prot.c|TOGGLE"
+  "stdio_map|stdio_map.c|"
+  "stdio_map_flushed|stdio_map.c|FLUSHED")
 foreach(p ${SHIM_PROGS})
   string(REPLACE "|" ";" f "${p}")
   list(GET f 0 name)

@@ -1,0 +1,143 @@
+/*
+ * intercept_stdio.c -- fopen, fdopen, freopen, fclose of emulated files
+ *
+ * glibc's stdio opens inside libc, where open's interposer never sees it:
+ * fopen of a file under the pmem dir gives a stream of the view instead
+ * (file/shim_stdio.c); other paths are the real fopen. fdopen of a view
+ * descriptor gives the same stream: glibc's would write to it unseen.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <unistd.h>
+
+#include "shim_core.h"
+#include "shim_file.h"
+#include "shim_intercept.h"
+#include "shim_region.h"
+#include "shim_stdio.h"
+
+/* a stream of a view's calls: the program's own on the view descriptor
+ * (the cookie), so its writes are traced as write(2)'s */
+static ssize_t
+stream_read(void *cookie, char *buf, size_t len)
+{
+	return read((int)(intptr_t)cookie, buf, len);
+}
+
+static ssize_t
+stream_write(void *cookie, const char *buf, size_t len)
+{
+	ssize_t n = write((int)(intptr_t)cookie, buf, len);
+	return n < 0 ? 0 : n; /* fopencookie: 0 is the error */
+}
+
+static int
+stream_seek(void *cookie, off64_t *off, int whence)
+{
+	off64_t to = lseek64((int)(intptr_t)cookie, *off, whence);
+	if (to < 0)
+		return -1;
+	*off = to;
+	return 0;
+}
+
+static int
+stream_close(void *cookie)
+{
+	return shim_file_close((int)(intptr_t)cookie);
+}
+
+static const cookie_io_functions_t stream_io = { stream_read, stream_write,
+	stream_seek, stream_close };
+
+#define FOPEN_BODY(name) \
+	SHIM_ENTER(name, path, mode); \
+	FILE *f = path != NULL && mode != NULL && shim_file_emulated(path) ? \
+		shim_file_fopen(path, mode, stream_io) : \
+		REAL(name)(path, mode); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return f
+
+SHIM_INTERCEPTOR(FILE *, fopen, const char *path, const char *mode)
+{
+	FOPEN_BODY(fopen);
+}
+
+SHIM_INTERCEPTOR(FILE *, fopen64, const char *path, const char *mode)
+{
+	FOPEN_BODY(fopen64);
+}
+
+/* fdopen -- a stream of a view descriptor is such a stream too */
+SHIM_INTERCEPTOR(FILE *, fdopen, int fd, const char *mode)
+{
+	SHIM_ENTER(fdopen, fd, mode);
+	FILE *f = mode != NULL && shim_fd_region(fd) != NULL ?
+		shim_file_fdopen(fd, mode, stream_io) : REAL(fdopen)(fd, mode);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return f;
+}
+
+/*
+ * freopen_refused -- glibc reopens into the same FILE from inside libc,
+ * where the shim cannot put a view under it; nor can a stream of a view
+ * (fopen's, whose calls are the shim's) take another file. Either would
+ * run unemulated or write where it should not: refused, said, ENOTSUP.
+ */
+static bool
+freopen_refused(const char *path, FILE *f)
+{
+	int fd = f != NULL ? fileno(f) : -1;
+	if (shim_fd_region(fd) == NULL &&
+			(path == NULL || !shim_file_emulated(path)))
+		return false;
+	shim_error("freopen(\"%s\") of a stream of an emulated file, or of "
+		"one to an emulated file: not supported (fclose and fopen "
+		"it); it fails with ENOTSUP",
+		path != NULL ? path : shim_fd_region(fd)->path);
+	errno = ENOTSUP;
+	return true;
+}
+
+#define FREOPEN_BODY(name) \
+	SHIM_ENTER(name, path, mode, stream); \
+	FILE *f = freopen_refused(path, stream) ? NULL : \
+		REAL(name)(path, mode, stream); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return f
+
+SHIM_INTERCEPTOR(FILE *, freopen, const char *path, const char *mode,
+		FILE *stream)
+{
+	FREOPEN_BODY(freopen);
+}
+
+SHIM_INTERCEPTOR(FILE *, freopen64, const char *path, const char *mode,
+		FILE *stream)
+{
+	FREOPEN_BODY(freopen64);
+}
+
+/* fclose -- the descriptor leaves the table before libc closes it (an
+ * fdopen stream of a view); the bytes a stream holds are flushed first,
+ * not nested in the shim, so that they are the program's traced writes */
+SHIM_INTERCEPTOR(int, fclose, FILE *stream)
+{
+	if (stream != NULL && shim_depth == 0 && __fwriting(stream))
+		(void)fflush(stream);
+	SHIM_ENTER(fclose, stream);
+	int fd = stream != NULL ? fileno(stream) : -1;
+	if (shim_fd_region(fd) != NULL)
+		shim_fd_set(fd, NULL);
+	int ret = REAL(fclose)(stream);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}

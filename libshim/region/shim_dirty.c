@@ -590,29 +590,3 @@ shim_dirty_settle_all(void)
 	}
 	shim_dirty_held_forget();
 }
-
-/* forked_mapping -- pages a handler of a thread gone at fork held */
-static void
-forked_mapping(struct shim_mapping *m, void *ctx)
-{
-	(void)ctx;
-	if (!m->tracked)
-		return;
-	for (size_t pg = 0; pg < shim_dirty_npages(m); pg++) {
-		if (m->page_state[pg] != SHIM_PAGE_BUSY)
-			continue;
-		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
-		REAL(mprotect)(page, SHIM_PAGE_LEN, shim_dirty_prot(m,
-			(uintptr_t)page, m->prot));
-		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
-		m->page_state[pg] = SHIM_PAGE_DIRTY;
-		shim_dirty_ring_push((uintptr_t)page);
-	}
-}
-
-void
-shim_dirty_forked(void)
-{
-	__atomic_store_n(&shim_dirty_handlers_open, 0, __ATOMIC_RELEASE);
-	shim_mapping_for_each(forked_mapping, NULL);
-}

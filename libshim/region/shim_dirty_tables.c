@@ -1,8 +1,8 @@
 /*
  * shim_dirty_tables.c -- the per-page tables of page-protection tracking
  * for one mapping (state, sites, heat, steps, line sites, twins), made
- * when it is mapped and given back when it goes; shim_dirty.c and
- * shim_dirty_fault.c use them
+ * when it is mapped and given back when it goes, and made consistent in
+ * a forked child; shim_dirty.c and shim_dirty_fault.c use them
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -92,4 +92,30 @@ shim_dirty_release(struct shim_mapping *m)
 	m->page_state = NULL;
 	m->page_site = NULL;
 	m->twin_area = NULL;
+}
+
+/* forked_mapping -- pages a handler of a thread gone at fork held */
+static void
+forked_mapping(struct shim_mapping *m, void *ctx)
+{
+	(void)ctx;
+	if (!m->tracked)
+		return;
+	for (size_t pg = 0; pg < shim_dirty_npages(m); pg++) {
+		if (m->page_state[pg] != SHIM_PAGE_BUSY)
+			continue;
+		uint8_t *page = (uint8_t *)(m->base + pg * SHIM_PAGE_LEN);
+		REAL(mprotect)(page, SHIM_PAGE_LEN, shim_dirty_prot(m,
+			(uintptr_t)page, m->prot));
+		m->page_step[pg] = STEP_FAULTS_MAX; /* not stepped */
+		m->page_state[pg] = SHIM_PAGE_DIRTY;
+		shim_dirty_ring_push((uintptr_t)page);
+	}
+}
+
+void
+shim_dirty_forked(void)
+{
+	__atomic_store_n(&shim_dirty_handlers_open, 0, __ATOMIC_RELEASE);
+	shim_mapping_for_each(forked_mapping, NULL);
 }

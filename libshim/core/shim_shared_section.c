@@ -79,7 +79,9 @@ shim_shared_section_end(void)
 	if (!in_section)
 		return;
 	in_section = false;
-	__atomic_store_n(&shared->busy[shared_slot].pid, 0, __ATOMIC_RELEASE);
+	if (shared_slot >= 0) /* not a forked child's, inherited */
+		__atomic_store_n(&shared->busy[shared_slot].pid, 0,
+			__ATOMIC_RELEASE);
 }
 
 /* seconds -- CLOCK_MONOTONIC's */

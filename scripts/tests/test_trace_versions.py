@@ -166,16 +166,16 @@ def test_ordered_programs_same_records_and_results(tmp_path, name):
 # written by the child, then by the parent (its lock taken between the
 # child's fault, which interns the store's site, and the child's msync):
 # seen once in 200 runs beside `ctest -j2`
-CHILD_WRITES = """# pmemu trace v2 program=fork_child_ok pid=10 domain=adr line=64
-00000080 region        tid=10 site=0 region=0 domain=adr len=0 line=64 path=f
+CHILD_WRITES = """# pmemu trace v2 program=fork_child_ok pid=10
+00000080 region        tid=10 site=0 region=0 domain=adr len=0 path=f
 000000d8 process       tid=11 site=0 pid=11 ppid=10
 000000ec module        tid=11 site=0 module=0 base=0x5000 path=fork_child_ok
 00000170 site          tid=11 site=0 site=1 frames=4
 0000026c store         tid=11 site=1 region=0 off=0x1000 len=64 untraced
 000002d8 shutdown      tid=10 site=0 region=4294967295 off=0x0 len=0
 """
-PARENT_WRITES = """# pmemu trace v2 program=fork_child_ok pid=20 domain=adr line=64
-00000080 region        tid=20 site=0 region=0 domain=adr len=0 line=64 path=f
+PARENT_WRITES = """# pmemu trace v2 program=fork_child_ok pid=20
+00000080 region        tid=20 site=0 region=0 domain=adr len=0 path=f
 000000d8 process       tid=21 site=0 pid=21 ppid=20
 0000026c store         tid=21 site=1 region=0 off=0x1000 len=64 untraced
 000000ec module        tid=20 site=0 module=0 base=0x6000 path=fork_child_ok

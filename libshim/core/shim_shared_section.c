@@ -10,14 +10,14 @@
  * processes still running too (shim_shared_exit.c); read between the two,
  * the table held a store its process was persisting, reported as not
  * durable at exit: a false finding whose presence was the scheduler's
- * (`test_a_store_nobody_persists_is_reported_once[shell-first]`, 4 runs
- * in 100 on a loaded machine). So each member marks its slot busy while
+ * (`test_a_store_nobody_persists_is_reported_once[shell-first]`, 14 runs
+ * in 300 on a loaded machine). So each member marks its slot busy while
  * it holds its lock, and the run's end marks the table read: a member
  * that finds it read leaves its mark and waits; the run's end waits for
  * every busy member (Dekker's order: both write, then read the other's
- * mark, sequentially consistent). A member that died, or one held in one
- * call longer than READ_WAIT_S (stopped, a signal handler that blocks), is
- * read as it is; a reader that died is no reader.
+ * mark, sequentially consistent). A member that died, or members held in
+ * their calls longer than READ_WAIT_S in all (stopped, a signal handler
+ * that blocks), are read as they are; a reader that died is no reader.
  */
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +25,7 @@
 #include "shim_shared.h"
 #include "shim_shared_impl.h"
 
-#define READ_WAIT_S 10       /* the longest wait for one member's call */
+#define READ_WAIT_S 10       /* the longest wait for the members' calls */
 #define POLL_US 100
 
 static bool in_section;      /* this process marked its slot busy */
@@ -94,21 +94,18 @@ seconds(void)
 }
 
 /* wait_member -- until members[i] is out of its call of the shim (its
- * stores then are whole in the table), dead, or held there too long */
+ * stores then are whole in the table), dead, or the read has waited too
+ * long (since start) */
 static void
-wait_member(int i, uint32_t me)
+wait_member(int i, uint32_t me, double start)
 {
-	double start = 0;
 	for (;;) {
 		uint32_t m = __atomic_load_n(&shared->members[i],
 			__ATOMIC_ACQUIRE);
 		if (m == 0 || m == me || __atomic_load_n(
 				&shared->busy[i].pid, __ATOMIC_SEQ_CST) != m ||
-				!shared_pid_live(m))
-			return;
-		if (start == 0)
-			start = seconds();
-		else if (seconds() - start > READ_WAIT_S)
+				!shared_pid_live(m) ||
+				seconds() - start > READ_WAIT_S)
 			return;
 		nap();
 	}
@@ -118,8 +115,9 @@ void
 shared_read_begin(uint32_t me)
 {
 	__atomic_store_n(&shared->reading, me, __ATOMIC_SEQ_CST);
+	double start = seconds();
 	for (int i = 0; i < MEMBERS; i++)
-		wait_member(i, me);
+		wait_member(i, me, start);
 }
 
 void

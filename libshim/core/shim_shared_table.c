@@ -65,14 +65,19 @@ shared_join(void)
 	shared_me = me;
 	shared_slot = -1; /* a forked child: not its parent's slot */
 	for (int i = 0; i < MEMBERS; i++)
-		if (__atomic_load_n(&shared->members[i], __ATOMIC_ACQUIRE) == me) {
+		if (__atomic_load_n(&shared->members[i],
+				__ATOMIC_ACQUIRE) == me) {
 			shared_slot = i;
 			return;
 		}
 	for (int pass = 0; pass < 2; pass++) /* a free slot, else a dead's */
 		for (int i = 0; i < MEMBERS; i++)
-			if (join_slot(i, me, pass == 1))
+			if (join_slot(i, me, pass == 1)) {
+				/* not busy (a dead's mark may be left) */
+				__atomic_store_n(&shared->busy[i].pid, 0,
+					__ATOMIC_RELEASE);
 				return;
+			}
 }
 
 bool
@@ -118,8 +123,8 @@ shared_lock(void)
 		if (__atomic_compare_exchange_n(&shared->lock, &h, me, false,
 				__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
-		if (!shared_pid_live(h) && __atomic_compare_exchange_n(&shared->lock,
-				&h, me, false, __ATOMIC_ACQUIRE,
+		if (!shared_pid_live(h) && __atomic_compare_exchange_n(
+				&shared->lock, &h, me, false, __ATOMIC_ACQUIRE,
 				__ATOMIC_RELAXED))
 			return;
 		usleep(100);

@@ -134,8 +134,8 @@ test_the_runs_end_waits_for_a_call_under_way(void **state)
 		tell(in[1]); /* inside the call, both pieces owned */
 		/* the run's end has begun to read (it waits for this call;
 		 * one that did not would have read it already) */
-		while (__atomic_load_n(&shared->reading, __ATOMIC_ACQUIRE) ==
-				0 && !__atomic_load_n(read_once, __ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&shared->reading, __ATOMIC_ACQUIRE) &&
+				!__atomic_load_n(read_once, __ATOMIC_ACQUIRE))
 			;
 		event(MODEL_EV_CLWB, 64, 64);
 		shim_shared_section_end();

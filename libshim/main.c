@@ -144,9 +144,9 @@ atfork_child(void)
 	shim_state_forked();
 	shim_store_log_forked();
 	pmemi_ndctl_forked();
+	shim_shared_forked(); /* before the lock: its busy mark is its own */
 	shim_lock();
 	shim_dirty_forked();
-	shim_shared_forked();
 	shim_unlock();
 	uint32_t ids[2] = { (uint32_t)getpid(), (uint32_t)getppid() };
 	shim_record(TRACE_REC_PROCESS, 0, ids, sizeof(ids), NULL, 0);
@@ -185,6 +185,8 @@ shim_init(void)
 	shim_state_set_hooks(shim_site_flush_pending, shim_shared_event,
 		tx_event);
 	shim_state_set_quiet(hooks_quiet);
+	shim_state_set_section(shim_shared_section_begin,
+		shim_shared_section_end);
 	shim_state_set_drain(shim_store_log_drain);
 	shim_store_log_set_merge(no_tx_open);
 	shim_mappings_set_listener(shim_hooks_update_slots);

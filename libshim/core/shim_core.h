@@ -53,6 +53,9 @@ void shim_state_set_hooks(void (*on_lock)(void),
 void shim_state_set_quiet(bool (*quiet)(void));
 /* called under the lock, before anything else there: the store log */
 void shim_state_set_drain(void (*drain)(void));
+/* called once the lock is taken, first, and last before it is released
+ * (the lines shared with other processes: a call's events are whole) */
+void shim_state_set_section(void (*begin)(void), void (*end)(void));
 /* in the child of a fork: a free lock, a new tid */
 void shim_state_forked(void);
 

@@ -25,5 +25,10 @@ bool shim_shared_in_use(void);
  * region it never mapped) */
 void shim_shared_region(uint32_t id, enum model_domain domain);
 void shim_shared_exit(bool exec);
+/* this process holds its emission lock (a call of the shim) from begin to
+ * end: the run's end does not read the table in between
+ * (shim_shared_section.c); begin waits while it reads it */
+void shim_shared_section_begin(void);
+void shim_shared_section_end(void);
 
 #endif

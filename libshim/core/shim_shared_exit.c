@@ -62,16 +62,23 @@ shim_shared_exit(bool exec)
 	if (!shared_active && !shared_first)
 		return;
 	uint32_t me = (uint32_t)getpid();
+	/* not busy while it waits for the lock: its holder may be the run's
+	 * end, which waits for every busy member */
+	shim_shared_section_end();
 	shared_lock();
 	shared_leave();
 	/* the first process's exec is not the run's end */
 	bool last = (shared_first && !exec) || !shared_others_live();
+	if (last) /* others' stores as of between their calls of the shim */
+		shared_read_begin(me);
 	for (uint32_t i = 0; i < TABLE_LEN; i++) {
 		struct piece *e = &shared->pieces[i];
 		uint32_t owner = __atomic_load_n(&e->owner, __ATOMIC_ACQUIRE);
 		if (owner != 0 && __atomic_load_n(&e->key, __ATOMIC_ACQUIRE))
 			settle(e, owner, me, last);
 	}
+	if (last)
+		shared_read_end();
 	shared_active = false;
 	shared_unlock();
 }

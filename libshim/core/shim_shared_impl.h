@@ -27,7 +27,11 @@ struct piece {
 struct shared_table {
 	uint32_t lock;             /* pid of the process deciding its exit */
 	uint32_t used;             /* a process joined: the pieces may hold */
+	uint32_t reading;          /* pid of the run's end reading it; 0 none */
 	uint32_t members[MEMBERS]; /* pids of the processes using it; 0 free */
+	/* busy[i].pid: members[i] is inside a call of the shim (its emission
+	 * lock held: its events half in the table); one line each */
+	struct { uint32_t pid, pad[15]; } busy[MEMBERS];
 	struct { uint32_t id1, domain; } regions[REGIONS]; /* id + 1; 0 free */
 	struct piece pieces[TABLE_LEN];
 };
@@ -35,6 +39,8 @@ struct shared_table {
 extern struct shared_table *shared; /* NULL: none (yet) */
 extern bool shared_active;          /* this process uses it */
 extern bool shared_first;           /* the run's first process */
+extern int shared_slot;             /* this process's member slot; -1 */
+extern uint32_t shared_me;          /* this process's pid, once joined */
 
 /* the process joins the table's members (lock-free) */
 void shared_join(void);
@@ -44,6 +50,13 @@ bool shared_others_live(void);
 bool shared_member_live(uint32_t pid);
 /* this process is no member any more */
 void shared_leave(void);
+/* pid runs (a zombie does not) */
+bool shared_pid_live(uint32_t pid);
+/* the run's end reads the table: it waits until no other member is inside
+ * a call of the shim, and keeps them out until shared_read_end
+ * (shim_shared_section.c) */
+void shared_read_begin(uint32_t me);
+void shared_read_end(void);
 /* the exits are decided one at a time; a holder that died (killed in its
  * exit) is taken over */
 void shared_lock(void);

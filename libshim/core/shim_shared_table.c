@@ -19,10 +19,11 @@
 struct shared_table *shared;
 bool shared_active;
 bool shared_first;
+int shared_slot = -1;
+uint32_t shared_me;
 
-/* pid_live -- pid runs (a zombie does not) */
-static bool
-pid_live(uint32_t pid)
+bool
+shared_pid_live(uint32_t pid)
 {
 	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
 		return false;
@@ -46,10 +47,13 @@ static bool
 join_slot(int i, uint32_t me, bool dead)
 {
 	uint32_t m = __atomic_load_n(&shared->members[i], __ATOMIC_ACQUIRE);
-	if (m != 0 && !(dead && !pid_live(m)))
+	if (m != 0 && !(dead && !shared_pid_live(m)))
 		return false;
-	return __atomic_compare_exchange_n(&shared->members[i], &m, me, false,
-		__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	if (!__atomic_compare_exchange_n(&shared->members[i], &m, me, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return false;
+	shared_slot = i;
+	return true;
 }
 
 void
@@ -58,13 +62,22 @@ shared_join(void)
 	uint32_t me = (uint32_t)getpid();
 	__atomic_store_n(&shared->used, 1, __ATOMIC_RELEASE);
 	shared_active = true;
+	shared_me = me;
+	shared_slot = -1; /* a forked child: not its parent's slot */
 	for (int i = 0; i < MEMBERS; i++)
-		if (__atomic_load_n(&shared->members[i], __ATOMIC_ACQUIRE) == me)
+		if (__atomic_load_n(&shared->members[i],
+				__ATOMIC_ACQUIRE) == me) {
+			shared_slot = i;
 			return;
+		}
 	for (int pass = 0; pass < 2; pass++) /* a free slot, else a dead's */
 		for (int i = 0; i < MEMBERS; i++)
-			if (join_slot(i, me, pass == 1))
+			if (join_slot(i, me, pass == 1)) {
+				/* not busy (a dead's mark may be left) */
+				__atomic_store_n(&shared->busy[i].pid, 0,
+					__ATOMIC_RELEASE);
 				return;
+			}
 }
 
 bool
@@ -73,7 +86,7 @@ shared_member_live(uint32_t pid)
 	for (int i = 0; i < MEMBERS; i++)
 		if (__atomic_load_n(&shared->members[i], __ATOMIC_ACQUIRE) ==
 				pid)
-			return pid_live(pid);
+			return shared_pid_live(pid);
 	return false;
 }
 
@@ -84,7 +97,7 @@ shared_others_live(void)
 	for (int i = 0; i < MEMBERS; i++) {
 		uint32_t m = __atomic_load_n(&shared->members[i],
 			__ATOMIC_ACQUIRE);
-		if (m != 0 && m != me && pid_live(m))
+		if (m != 0 && m != me && shared_pid_live(m))
 			return true;
 	}
 	return false;
@@ -110,8 +123,8 @@ shared_lock(void)
 		if (__atomic_compare_exchange_n(&shared->lock, &h, me, false,
 				__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
-		if (!pid_live(h) && __atomic_compare_exchange_n(&shared->lock,
-				&h, me, false, __ATOMIC_ACQUIRE,
+		if (!shared_pid_live(h) && __atomic_compare_exchange_n(
+				&shared->lock, &h, me, false, __ATOMIC_ACQUIRE,
 				__ATOMIC_RELAXED))
 			return;
 		usleep(100);

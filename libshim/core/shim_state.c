@@ -36,6 +36,10 @@ static void (*event_hook)(const struct model_event *ev);
 static void (*drain_hook)(void);
 /* whether before_event_hook and event_hook would do nothing now */
 static bool (*quiet_hook)(void);
+/* the lock is held: no reader of the lines shared with other processes
+ * sees half a call's events (shim_shared_section.c) */
+static void (*section_begin_hook)(void);
+static void (*section_end_hook)(void);
 
 void
 shim_state_start(const struct shim_options *o)
@@ -77,6 +81,13 @@ void
 shim_state_set_drain(void (*drain)(void))
 {
 	drain_hook = drain;
+}
+
+void
+shim_state_set_section(void (*begin)(void), void (*end)(void))
+{
+	section_begin_hook = begin;
+	section_end_hook = end;
 }
 
 /* the child of a fork has one thread: the lock is free, the tid new */
@@ -132,6 +143,8 @@ void
 shim_lock(void)
 {
 	pthread_mutex_lock(&emit_lock);
+	if (section_begin_hook != NULL)
+		section_begin_hook();
 	/* sites interned by fault handlers since the last release: written
 	 * before any record that names them (a fault's store is emitted
 	 * only when its page is settled, under this lock) */
@@ -147,6 +160,8 @@ shim_unlock(void)
 	/* sites interned by handlers and interposers meanwhile: write them */
 	if (lock_hook != NULL)
 		lock_hook();
+	if (section_end_hook != NULL)
+		section_end_hook();
 	pthread_mutex_unlock(&emit_lock);
 }
 

@@ -54,6 +54,19 @@ target_link_libraries(test_shim_batch PRIVATE pmemu_trace pmemu_model
   ${CMOCKA_LIB})
 add_test(NAME libshim.test_shim_batch COMMAND test_shim_batch)
 
+# the run's end reads the table of unflushed pieces between two calls of
+# the shim of each other process (core/shim_shared_section.c)
+add_executable(test_shim_shared test_shim_shared.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_shared.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_shared_exit.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_shared_section.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_shared_table.c)
+target_include_directories(test_shim_shared PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/core ${CMAKE_SOURCE_DIR}/emulator/model
+  ${CMAKE_SOURCE_DIR}/emulator/trace)
+target_link_libraries(test_shim_shared PRIVATE ${CMOCKA_LIB})
+add_test(NAME libshim.test_shim_shared COMMAND test_shim_shared)
+
 # name source [compile definition]
 set(SHIM_PROGS
   "map_msync_ok|map_msync.c|"

@@ -44,21 +44,43 @@ def record(tmp_path, version, argv):
     return trace
 
 
-def records(trace, keep_data=True):
+def is_definition(text):
+    """a module or site record: written by whichever process of the run
+    flushes the shared site tables first (libshim/site/site.c), so its
+    tid and its place among another process's events are the
+    scheduler's (a forked child's sites, written by its parent)"""
+    return text.startswith(("module", "site"))
+
+
+def records_of(dump, keep_data=True):
     """trace-dump's records without their offsets: [(tid, text)], the
-    tids numbered by first appearance"""
-    r = subprocess.run([PMEMU, "trace-dump", str(trace)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    tids numbered by first appearance in the events; a definition has
+    tid None"""
     tids, out = {}, []
-    for line in r.stdout.splitlines()[1:]:
+    for line in dump.splitlines()[1:]:
         rec = line.split(None, 1)[1]
         m = re.search(r"\btid=(\d+)", rec)
-        tid = tids.setdefault(m.group(1), len(tids)) if m else None
+        tid = tids.setdefault(m.group(1), len(tids)) \
+            if m and not is_definition(rec) else None
         if not keep_data:
             rec = re.sub(r"\bdata=\S+", "", rec)
         out.append((tid, RUN_FIELDS.sub("", rec)))
     return out
+
+
+def records(trace, keep_data=True):
+    """records_of the trace's dump"""
+    r = subprocess.run([PMEMU, "trace-dump", str(trace)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return records_of(r.stdout, keep_data)
+
+
+def in_order(recs):
+    """the events in their order, the definitions as a multiset"""
+    return ([r for r in recs if not is_definition(r[1])],
+            collections.Counter(text for _, text in recs
+                                if is_definition(text)))
 
 
 def data_modes(trace):
@@ -134,10 +156,46 @@ def test_ordered_programs_same_records_and_results(tmp_path, name):
     v2 = record(tmp_path, 2, argv)
     r1, r2 = records(v1), records(v2)
     assert len(r1) > 5
-    assert r1 == r2
+    assert in_order(r1) == in_order(r2)
     assert data_modes(v2)[3] > 0  # data coded as deltas among them
     assert explore(tmp_path, v1, HASH_CHECK) == explore(tmp_path, v2,
                                                         HASH_CHECK)
+
+
+# fork_child_ok recorded twice: its child's module and site records
+# written by the child, then by the parent (its lock taken between the
+# child's fault, which interns the store's site, and the child's msync):
+# seen once in 200 runs beside `ctest -j2`
+CHILD_WRITES = """# pmemu trace v2 program=fork_child_ok pid=10
+00000080 region        tid=10 site=0 region=0 domain=adr len=0 path=f
+000000d8 process       tid=11 site=0 pid=11 ppid=10
+000000ec module        tid=11 site=0 module=0 base=0x5000 path=fork_child_ok
+00000170 site          tid=11 site=0 site=1 frames=4
+0000026c store         tid=11 site=1 region=0 off=0x1000 len=64 untraced
+000002d8 shutdown      tid=10 site=0 region=4294967295 off=0x0 len=0
+"""
+PARENT_WRITES = """# pmemu trace v2 program=fork_child_ok pid=20
+00000080 region        tid=20 site=0 region=0 domain=adr len=0 path=f
+000000d8 process       tid=21 site=0 pid=21 ppid=20
+0000026c store         tid=21 site=1 region=0 off=0x1000 len=64 untraced
+000000ec module        tid=20 site=0 module=0 base=0x6000 path=fork_child_ok
+00000170 site          tid=20 site=0 site=1 frames=4
+000002d8 shutdown      tid=20 site=0 region=4294967295 off=0x0 len=0
+"""
+
+
+def test_definitions_any_process_writes_compare_equal():
+    child, parent = records_of(CHILD_WRITES), records_of(PARENT_WRITES)
+    assert in_order(child) == in_order(parent)
+    # an event of another process, or out of order, is a difference
+    swapped = PARENT_WRITES.replace("store         tid=21",
+                                    "store         tid=20")
+    assert in_order(records_of(swapped)) != in_order(child)
+    lines = CHILD_WRITES.splitlines()  # the store before the site
+    lines[4], lines[5] = lines[5], lines[4]
+    assert in_order(records_of("\n".join(lines))) == in_order(child)
+    lines[4], lines[6] = lines[6], lines[4]  # the store after the end
+    assert in_order(records_of("\n".join(lines))) != in_order(child)
 
 
 @pytest.mark.parametrize("flags", [["-DBENCH_RAW", "-mclwb"], []],

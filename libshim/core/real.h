@@ -16,9 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+
+/* a function, not stdio.h's macro, where it is one (interposed) */
+#undef fread_unlocked
 
 #define SHIM_REAL_FUNCTIONS(X) \
 	X(int, open, (const char *, int, ...)) \
@@ -66,6 +70,17 @@
 	X(ssize_t, pread, (int, void *, size_t, off_t)) \
 	X(ssize_t, pread64, (int, void *, size_t, off_t)) \
 	X(ssize_t, readv, (int, const struct iovec *, int)) \
+	X(ssize_t, preadv, (int, const struct iovec *, int, off_t)) \
+	X(ssize_t, preadv64, (int, const struct iovec *, int, off64_t)) \
+	X(ssize_t, preadv2, (int, const struct iovec *, int, off_t, int)) \
+	X(ssize_t, preadv64v2, (int, const struct iovec *, int, off64_t, int)) \
+	X(ssize_t, recv, (int, void *, size_t, int)) \
+	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, \
+		socklen_t *)) \
+	X(ssize_t, recvmsg, (int, struct msghdr *, int)) \
+	X(ssize_t, getrandom, (void *, size_t, unsigned int)) \
+	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
+	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \
 	X(int, access, (const char *, int)) \
 	X(char *, realpath, (const char *, char *)) \
 	X(int, faccessat, (int, const char *, int, int)) \

@@ -94,6 +94,8 @@ set(SHIM_PROGS
   "tx_two_maps_late|tx_two_maps.c|LATE"
   "dup_fds_ok|dup_fds.c|"
   "dup_fds_bad|dup_fds.c|FORGET_MSYNC"
+  "into_pmem_ok|into_pmem.c|"
+  "into_pmem_bad|into_pmem.c|FORGET_FLUSH"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
   "twin_pool|twin_pool.c|"

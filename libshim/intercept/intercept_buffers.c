@@ -1,0 +1,103 @@
+/*
+ * intercept_buffers.c -- the calls besides read, pread and readv
+ * (intercept_devdax.c) whose buffer the kernel fills: its copy into a
+ * read-only view page does not fault to the shim, it fails the call with
+ * EFAULT, where the program natively gets its bytes. So an emulated
+ * buffer's pages are opened first (shim_read_buffer.c) and the copy is
+ * found by diffing, named by the call. fread is here too: for a request
+ * larger than its buffer, glibc reads into the caller's memory with a
+ * read the shim does not see.
+ */
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "shim_core.h"
+#include "shim_intercept.h"
+#include "shim_read_buffer.h"
+
+/* the body of each: the buffers (`into`) opened, then the real call */
+#define INTO_BODY(type, name, into, ...) \
+	SHIM_ENTER(name, __VA_ARGS__); \
+	into; \
+	type ret_ = REAL(name)(__VA_ARGS__); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return ret_
+
+SHIM_INTERCEPTOR(ssize_t, preadv, int fd, const struct iovec *iov, int cnt,
+		off_t off)
+{
+	INTO_BODY(ssize_t, preadv, shim_read_buffers(iov, cnt), fd, iov,
+		cnt, off);
+}
+
+SHIM_INTERCEPTOR(ssize_t, preadv64, int fd, const struct iovec *iov,
+		int cnt, off64_t off)
+{
+	INTO_BODY(ssize_t, preadv64, shim_read_buffers(iov, cnt), fd, iov,
+		cnt, off);
+}
+
+SHIM_INTERCEPTOR(ssize_t, preadv2, int fd, const struct iovec *iov,
+		int cnt, off_t off, int flags)
+{
+	INTO_BODY(ssize_t, preadv2, shim_read_buffers(iov, cnt), fd, iov,
+		cnt, off, flags);
+}
+
+SHIM_INTERCEPTOR(ssize_t, preadv64v2, int fd, const struct iovec *iov,
+		int cnt, off64_t off, int flags)
+{
+	INTO_BODY(ssize_t, preadv64v2, shim_read_buffers(iov, cnt), fd, iov,
+		cnt, off, flags);
+}
+
+SHIM_INTERCEPTOR(ssize_t, recv, int fd, void *buf, size_t len, int flags)
+{
+	INTO_BODY(ssize_t, recv, shim_read_buffer(buf, len), fd, buf, len,
+		flags);
+}
+
+SHIM_INTERCEPTOR(ssize_t, recvfrom, int fd, void *buf, size_t len,
+		int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	INTO_BODY(ssize_t, recvfrom, shim_read_buffer(buf, len), fd, buf, len,
+		flags, from, fromlen);
+}
+
+SHIM_INTERCEPTOR(ssize_t, recvmsg, int fd, struct msghdr *msg, int flags)
+{
+	INTO_BODY(ssize_t, recvmsg, shim_read_buffers(msg->msg_iov,
+		(int)msg->msg_iovlen), fd, msg, flags);
+}
+
+SHIM_INTERCEPTOR(ssize_t, getrandom, void *buf, size_t len,
+		unsigned int flags)
+{
+	INTO_BODY(ssize_t, getrandom, shim_read_buffer(buf, len), buf, len,
+		flags);
+}
+
+/* bytes -- fread's size * n, 0 when it does not fit (fread fails) */
+static size_t
+bytes(size_t size, size_t n)
+{
+	size_t b;
+	return __builtin_mul_overflow(size, n, &b) ? 0 : b;
+}
+
+SHIM_INTERCEPTOR(size_t, fread, void *buf, size_t size, size_t n,
+		FILE *stream)
+{
+	INTO_BODY(size_t, fread, shim_read_buffer(buf, bytes(size, n)), buf, size,
+		n, stream);
+}
+
+SHIM_INTERCEPTOR(size_t, fread_unlocked, void *buf, size_t size, size_t n,
+		FILE *stream)
+{
+	INTO_BODY(size_t, fread_unlocked, shim_read_buffer(buf, bytes(size, n)),
+		buf, size, n, stream);
+}

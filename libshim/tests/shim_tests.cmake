@@ -96,6 +96,8 @@ set(SHIM_PROGS
   "dup_fds_bad|dup_fds.c|FORGET_MSYNC"
   "into_pmem_ok|into_pmem.c|"
   "into_pmem_bad|into_pmem.c|FORGET_FLUSH"
+  "copy_in_ok|copy_in.c|"
+  "copy_in_bad|copy_in.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
   "twin_pool|twin_pool.c|"

@@ -45,6 +45,8 @@
 	X(int, fcntl64, (int, int, ...)) \
 	X(int, ftruncate, (int, off_t)) \
 	X(int, ftruncate64, (int, off_t)) \
+	X(int, truncate, (const char *, off_t)) \
+	X(int, truncate64, (const char *, off_t)) \
 	X(int, fallocate, (int, int, off_t, off_t)) \
 	X(int, fallocate64, (int, int, off_t, off_t)) \
 	X(int, posix_fallocate, (int, off_t, off_t)) \

@@ -189,6 +189,42 @@ SHIM_INTERCEPTOR(int, ftruncate64, int fd, off_t len)
 		(fd, len), fd, len);
 }
 
+/*
+ * truncate, truncate64 -- by path: an emulated file's view is truncated
+ * as ftruncate would (the real call truncated the media alone, and the
+ * program's descriptors still saw the old size)
+ */
+#define TRUNCATE_BODY(name, path, len) \
+	SHIM_ENTER(name, path, len); \
+	int ret; \
+	if (!shim_file_emulated(path)) { \
+		ret = REAL(name)(path, len); \
+		SHIM_SAVE_ERRNO(); \
+	} else { \
+		int fd = shim_file_openat(AT_FDCWD, path, O_WRONLY, 0); \
+		bool dax = fd >= 0 && shim_devdax_fd(fd); \
+		ret = fd < 0 || dax ? -1 : REAL(ftruncate)(fd, len); \
+		if (dax) /* a character device: as ftruncate's refusal */ \
+			errno = EINVAL; \
+		SHIM_SAVE_ERRNO(); \
+		if (ret == 0) \
+			shim_file_resized(fd); \
+		if (fd >= 0) \
+			shim_file_close(fd); \
+	} \
+	SHIM_LEAVE(); \
+	return ret
+
+SHIM_INTERCEPTOR(int, truncate, const char *path, off_t len)
+{
+	TRUNCATE_BODY(truncate, path, len);
+}
+
+SHIM_INTERCEPTOR(int, truncate64, const char *path, off_t len)
+{
+	TRUNCATE_BODY(truncate64, path, len);
+}
+
 /* fallocate: a punched hole also clears the bad blocks inside it */
 #define FALLOCATE_BODY(name) \
 	SHIM_ENTER(name, fd, mode, off, len); \

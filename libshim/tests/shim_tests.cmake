@@ -98,6 +98,7 @@ set(SHIM_PROGS
   "into_pmem_bad|into_pmem.c|FORGET_FLUSH"
   "copy_in_ok|copy_in.c|"
   "copy_in_bad|copy_in.c|FORGET_FSYNC"
+  "truncate_path|truncate_path.c|"
   "big_pool|big_pool.c|"
   "deep_sites|deep_sites.c|"
   "twin_pool|twin_pool.c|"

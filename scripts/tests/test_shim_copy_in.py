@@ -4,7 +4,8 @@ writes. The view got them, but neither the model nor the media did: the
 pool file after `pmemu run` lacked the bytes the program wrote natively,
 and an unsynced copy was not reported. copy_file_range from a file on
 the program's file system into a view (the shim's tmpfs) failed with
-EXDEV, where natively it works.
+EXDEV, where natively it works. And truncate() of the path of an emulated
+file, which cut the media alone.
 """
 import pytest
 
@@ -44,3 +45,12 @@ def test_unsynced_copy_is_reported_at_its_call(pmemu_bin, tmp_path, how):
     assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
     assert f"at copy (copy_in.c:{copy_line(how)})" in res.stderr, \
         res.stderr
+
+
+def test_truncate_by_path_is_seen_by_the_descriptor(pmemu_bin, tmp_path):
+    """truncate() of an emulated file's path cut the media alone: the
+    program's descriptor (a view's) still saw 8192 bytes"""
+    res = run(pmemu_bin, tmp_path, "truncate_path")
+    assert res.stdout == "size 4096\n", res.stdout + res.stderr
+    assert_no_findings(res)
+    assert (tmp_path / "pmem" / "pool").stat().st_size == 4096

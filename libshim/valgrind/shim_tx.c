@@ -230,7 +230,9 @@ struct late_ctx {
 	const ucontext_t *uc;  /* the request's, for the add's site */
 	uint32_t add_site;     /* taken on first need: an unwind */
 	bool site_taken;
-	const struct tx_range *added; /* the piece being added */
+	/* the piece being added through every mapping of its file; NULL
+	 * while through one (no run can be seen twice) */
+	const struct tx_range *added;
 	/* runs reported through one mapping of a file mapped twice, not
 	 * reported again through the other */
 	struct tx_range seen[LATE_SEEN];
@@ -316,7 +318,7 @@ late_untraced(struct late_ctx *c, struct shim_mapping *m, uintptr_t lo,
 		while (changed_run(view, twin, n, &i, &j)) {
 			uint64_t off = m->file_off + (a + i - m->base);
 			struct tx_range x = { m->region->id, off, off + j - i };
-			if (late_seen(c, &x))
+			if (c->added != NULL && late_seen(c, &x))
 				continue;
 			late_report(c, m->page_site[pg], true, &x);
 		}
@@ -357,6 +359,7 @@ add_with_late(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 		c->added = r;
 		c->nseen = 0;
 		shim_mapping_for_each(late_untraced_mapping, c);
+		c->added = NULL;
 	}
 	/* the stores the add announces will not fault on a writable page:
 	 * the add's site is the best guess for them */
@@ -370,7 +373,13 @@ shim_tx_add(const void *addr, size_t len, const ucontext_t *uc)
 {
 	shim_lock();
 	struct tx_slot *slot = slot_of(shim_tid());
-	struct late_ctx c = { .slot = slot, .uc = uc };
+	struct late_ctx c; /* seen[] is read only below nseen: not zeroed */
+	c.slot = slot;
+	c.uc = uc;
+	c.add_site = 0;
+	c.site_taken = false;
+	c.added = NULL;
+	c.nseen = 0;
 	if (slot != NULL)
 		tx_for_each_region_piece(addr, len, add_with_late, &c);
 	shim_unlock();

@@ -138,12 +138,11 @@ diff_line(struct shim_mapping *m, uintptr_t a, size_t n, bool refresh)
 {
 	bool exact;
 	uint32_t site = shim_line_site_of(m, a, flush_evidence, &exact);
-	struct diffed_line outer = diffing;
 	diffing = (struct diffed_line){ m->region->id,
 		m->file_off + (a - m->base), n, (const uint8_t *)a,
 		shim_dirty_twin(m, a) };
 	shim_emit_changed_line(m, a, n, site, exact);
-	diffing = outer;
+	diffing.view = NULL; /* no event but this one's (lock held) */
 	if (refresh)
 		memcpy(shim_dirty_twin(m, a), (void *)a, n);
 }

@@ -201,6 +201,24 @@ key_hash(const char *s)
 	return h;
 }
 
+/*
+ * in_c_library -- the frame is in the C library. A store there (memcpy,
+ * memset) is the caller's: its line inside the routine says nothing to
+ * the user, and one call of glibc's memmove stores by four instructions
+ * of its loop. Such a frame 0 is named by its function alone, so that
+ * the findings of one call merge into one entry.
+ */
+static bool
+in_c_library(const struct sym_frame *f)
+{
+	if (f->module == NULL)
+		return false;
+	const char *base = report_basename(f->module);
+	return strncmp(base, "libc.so", 7) == 0 ||
+		strncmp(base, "libc-", 5) == 0 ||
+		strncmp(base, "libc.musl", 9) == 0;
+}
+
 /* entry_init -- a new entry for finding f: its stack resolved */
 static int
 entry_init(struct findings_report *rep, struct finding_entry *e,
@@ -211,6 +229,8 @@ entry_init(struct findings_report *rep, struct finding_entry *e,
 			FINDINGS_FRAMES_MAX);
 	if (n > FINDINGS_FRAMES_MAX)
 		n = FINDINGS_FRAMES_MAX;
+	if (n > 1 && in_c_library(&fr[0]))
+		fr[0].by_function = true;
 	*e = (struct finding_entry){
 		.cls = f->cls, .count = f->count, .lines = f->lines,
 		.region = f->region, .off = f->off, .nframes = n,

@@ -243,6 +243,7 @@ frame_set(struct sym_frame *f, const struct sym_module *m, uint64_t off,
 	f->module_off = off;
 	f->debug_info = m && m->has_dwarf;
 	f->inlined = false;
+	f->by_function = false;
 }
 
 /*
@@ -440,6 +441,9 @@ symbolizer_frames(struct symbolizer *s, uint32_t site,
 int
 sym_frame_format(const struct sym_frame *f, char *buf, size_t len)
 {
+	if (f->by_function && (f->file != NULL || f->module != NULL))
+		return snprintf(buf, len, "%s (%s)", f->func, report_basename(
+				f->file != NULL ? f->file : f->module));
 	if (f->file != NULL && f->line > 0)
 		return snprintf(buf, len, "%s (%s:%" PRIu32 ")", f->func,
 				report_basename(f->file), f->line);

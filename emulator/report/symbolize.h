@@ -41,6 +41,8 @@ struct sym_frame {
 	uint64_t module_off;
 	bool debug_info;     /* the module had DWARF (or: a plugin site) */
 	bool inlined;        /* an inlined call, inside the next frame */
+	bool by_function;    /* printed as its function and file alone, no
+	                        line (findings_report.c: a C library store) */
 };
 
 struct symbolizer *symbolizer_new(void);

@@ -247,3 +247,25 @@ def test_store_after_a_flush_names_its_line(pmemu_bin, tmp_path, cases,
     lines = source_lines(block)
     assert line_of("STORE_AGAIN") in lines and GUESS not in text, text
 
+
+
+@pytest.mark.parametrize("kind", BUILDS)
+def test_one_memcpy_is_one_finding(pmemu_bin, tmp_path, cases, kind):
+    """glibc's memmove stores by several instructions of its loop; in a
+    plain build each names its lines, yet the user made one call: the
+    report names the C library's function without its line, and the
+    findings of that call are one entry (two when some sites are
+    guessed), never one per instruction"""
+    if kind not in cases:
+        pytest.skip("plugin not built")
+    res = run_case(pmemu_bin, tmp_path, cases[kind], "copy")
+    text = report(res)
+    assert "pmemu: unpersisted stores: 16384 stores from" in text, text
+    entries = re.split(r"^\[\d+\] ", text, flags=re.M)[1:]
+    assert entries and len(entries) <= 2, text
+    assert len({GUESS in e for e in entries}) == len(entries), text
+    for e in entries:
+        assert line_of("COPY") in source_lines(e), text
+        first = e.splitlines()[1]
+        if "libc" in first or "mem" in first:  # a store in the C library
+            assert re.fullmatch(r"      at \S+ \([^:()]+\)", first), text

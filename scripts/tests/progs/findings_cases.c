@@ -10,6 +10,7 @@
  *   ok      a store flushed and fenced before "m1": nothing to report
  *   example the example of docs/report-format.md: a store flushed with
  *           no fence after it, then a store to the same line never flushed
+ *   copy    one memcpy of the whole file, never flushed
  *
  * usage: findings_cases FILE MODE
  */
@@ -23,7 +24,8 @@
 
 #include "pmemu.h"
 
-#define LEN 8192
+#define LEN (1 << 20) /* copy: a size glibc's memmove copies by its loop
+                         * of four stores */
 
 static void
 persist(void *p)
@@ -31,6 +33,8 @@ persist(void *p)
 	_mm_clflush(p);
 	_mm_sfence();
 }
+
+static char pattern[LEN];
 
 static void
 run(char *pm, const char *mode)
@@ -63,6 +67,11 @@ run(char *pm, const char *mode)
 		pm[0] = 1;
 		persist(pm);
 		pmemu_crash_point("m1");
+	} else if (strcmp(mode, "copy") == 0) {
+		/* through a pointer: the C library's memcpy, not inlined */
+		void *(*volatile copy)(void *, const void *, size_t) = memcpy;
+		memset(pattern, 0x5a, sizeof(pattern));
+		copy(pm, pattern, sizeof(pattern)); /* COPY */
 	} else if (strcmp(mode, "relock") == 0) {
 		*a = 1; /* RELOCK */
 		pmemu_flush((void *)a, sizeof(*a)); /* RELOCK_FLUSH */

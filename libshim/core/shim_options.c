@@ -114,6 +114,16 @@ parse_store_log(const char *v, struct shim_options *o)
 }
 
 static int
+parse_step_emul(const char *v, struct shim_options *o)
+{
+	bool on;
+	if (parse_flag(v, &on) != 0)
+		return -1;
+	o->step_emul_off = !on;
+	return 0;
+}
+
+static int
 parse_quiet(const char *v, struct shim_options *o)
 {
 	return parse_flag(v, &o->quiet);
@@ -282,6 +292,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },
 	{ "PMEMU_PATCH", NULL, "int3, jump or jump-xsave", parse_patch },
 	{ "PMEMU_STORE_LOG", NULL, "0 or 1", parse_store_log },
+	{ "PMEMU_STEP_EMUL", NULL, "0 or 1", parse_step_emul },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

@@ -92,7 +92,7 @@ store_bytes(uintptr_t ea, const uint8_t *src, unsigned width)
 }
 
 bool
-insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page)
+insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page, uintptr_t to)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct insn_store st;
@@ -105,7 +105,7 @@ insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page)
 			addr - ea >= width || ea % st.align != 0 ||
 			!source_bytes(&st, uc, src))
 		return false;
-	store_bytes(ea, src, width);
+	store_bytes(to + (ea - page), src, width);
 	g[REG_RIP] += st.site.len;
 	return true;
 }

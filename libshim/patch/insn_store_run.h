@@ -11,10 +11,12 @@
 
 /*
  * the instruction at uc's pc, which faulted writing addr, when it is a
- * plain store (insn_store.c) wholly inside [page, page + 4096), which is
- * writable now: its bytes written, uc's pc past it; false (nothing
- * written, uc untouched) for anything else. Signal handler.
+ * plain store (insn_store.c) wholly inside [page, page + 4096): its
+ * bytes written at the same offsets of `to` (a writable mapping of the
+ * same page, or page itself once writable), uc's pc past it; false
+ * (nothing written, uc untouched) for anything else. Signal handler.
  */
-bool insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page);
+bool insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page,
+		uintptr_t to);
 
 #endif

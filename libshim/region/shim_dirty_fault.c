@@ -9,15 +9,17 @@
  * flush or fence, by diffing, and their sites are guesses. So on a cold
  * page (not hot: docs/shim.md) the store that faulted is run by the
  * handler itself when it is a plain store (insn_store_run.c, through
- * the store hook), else single-stepped (shim_step.c), and the page
- * protected again after it (WATCHED: twin kept, queued already): the
- * next store to the page faults too and names its own line. Stepping stops for the page, until a settle
+ * the store hook), written through the mapping's alias with the page
+ * left read-only, else single-stepped (shim_step.c) and the page
+ * protected again after it: either way the page ends WATCHED (twin
+ * kept, queued already), the next store to it faults too and names its
+ * own line. Stepping stops for the page, until a settle
  * protects it again, when a fault hits a line stored already (a fill:
  * its next stores would all fault) or after STEP_FAULTS_MAX faults, so a
  * loop pays about one more fault and trap per page. Hot pages, which
  * stay writable across fences, are not stepped: they would pay it at
  * every opening (run_bench.py: up to 2x on libpmemobj). A store of another thread that lands while the page is
- * writable for the run or stepped store is not seen: its line's site is
+ * writable for the stepped store is not seen: its line's site is
  * a guess, named by the next store there (shim_line_site_refault). A
  * sequential writer's next page is opened without a fault, at the flush
  * of the last line of the page below (shim_dirty_open_next).
@@ -124,15 +126,6 @@ open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 	return cold;
 }
 
-/* protect_again -- page, held, open for one store that ran: read-only
- * again, so the page's next store faults and names its line */
-static bool
-protect_again(const struct shim_mapping *m, uintptr_t page)
-{
-	return REAL(mprotect)((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m,
-		page, m->prot & ~PROT_WRITE)) == 0;
-}
-
 bool
 shim_dirty_fault(void *addr, ucontext_t *uc)
 {
@@ -172,17 +165,21 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 		faults = STEP_FAULTS_MAX;
 	bool watch = new_line && faults < STEP_FAULTS_MAX;
 	int open = shim_dirty_prot(m, page, m->prot);
-	if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, open) != 0)
-		handler_die("pmemu: error: cannot unprotect a view page "
-			"(too many mappings? see vm.max_map_count)\n");
 	uint8_t now = SHIM_PAGE_DIRTY;
 	bool step = false;
-	if (watch && (open & PROT_WRITE) && shim_step_free(uc) &&
-			shim_dirty_run_store(uc, (uintptr_t)addr, page))
-		now = protect_again(m, page) ? SHIM_PAGE_WATCHED :
-			SHIM_PAGE_DIRTY; /* as step_done, with no trap */
-	else
+	if (watch && m->alias != NULL && (open & PROT_WRITE) &&
+			shim_step_free(uc) && shim_dirty_run_store(uc,
+				(uintptr_t)addr, page, (uintptr_t)m->alias +
+				(page - m->base))) {
+		now = SHIM_PAGE_WATCHED; /* as step_done leaves it; read-only
+		                            still: no mprotect, no trap */
+	} else {
+		if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, open) != 0)
+			handler_die("pmemu: error: cannot unprotect a view "
+				"page (too many mappings? see "
+				"vm.max_map_count)\n");
 		step = watch && shim_step_arm(uc, page);
+	}
 	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0) |
 		(m->page_step[pg] & (STEP_SEQUENTIAL | STEP_GROUP |
 			STEP_AHEAD)));
@@ -218,7 +215,9 @@ step_done(uintptr_t page)
 	__atomic_add_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
 	uint8_t *outer = shim_dirty_my_busy;
 	shim_dirty_my_busy = st;
-	if ((m->page_step[pg] & STEP_ON) && protect_again(m, page))
+	if ((m->page_step[pg] & STEP_ON) && REAL(mprotect)((void *)page,
+			SHIM_PAGE_LEN, shim_dirty_prot(m, page,
+				m->prot & ~PROT_WRITE)) == 0)
 		s = SHIM_PAGE_WATCHED;
 	m->page_step[pg] &= (uint8_t)~STEP_ON;
 	__atomic_store_n(st, s, __ATOMIC_RELEASE);

@@ -67,19 +67,27 @@ shim_dirty_last_line_flushed(struct shim_mapping *m, size_t pg)
  * stepping it (insn_store_run, a layer above); none until main.c
  * registers it, or none at all (PMEMU_STEP_EMUL=0): every such store is
  * stepped */
-static bool (*store_runner)(ucontext_t *uc, uintptr_t addr, uintptr_t page);
+static bool (*store_runner)(ucontext_t *uc, uintptr_t addr, uintptr_t page,
+		uintptr_t to);
 
 void
 shim_dirty_set_store_hook(bool (*fn)(ucontext_t *uc, uintptr_t addr,
-		uintptr_t page))
+		uintptr_t page, uintptr_t to))
 {
 	store_runner = fn;
 }
 
 bool
-shim_dirty_run_store(ucontext_t *uc, uintptr_t addr, uintptr_t page)
+shim_dirty_runs_stores(void)
 {
-	return store_runner != NULL && store_runner(uc, addr, page);
+	return store_runner != NULL;
+}
+
+bool
+shim_dirty_run_store(ucontext_t *uc, uintptr_t addr, uintptr_t page,
+		uintptr_t to)
+{
+	return store_runner != NULL && store_runner(uc, addr, page, to);
 }
 
 int

@@ -108,6 +108,11 @@ struct shim_mapping {
 	uint32_t *page_twin;       /* per page: its twin's slot in the pool
 	                              + 1, 0: at twin (shim_dirty_twin.c) */
 	size_t twins_pooled;       /* page_twin slots held, atomic */
+	uint8_t *alias;            /* the same view pages, always writable
+	                              (shared): where the write-fault
+	                              handler writes a store it runs, the
+	                              page left read-only; NULL: none
+	                              (shim_dirty_tables.c) */
 	uint8_t *page_prog;        /* per page: the program's own protection
 	                              (its mprotect: shim_prog_prot.c); NULL
 	                              until its first, m->prot for all */

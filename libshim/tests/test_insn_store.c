@@ -3,13 +3,17 @@
  * itself (libshim/insn/insn_store.c, libshim/patch/insn_store_run.c)
  * writes what the instruction writes and moves the pc past it: every
  * sample stores once natively to a writable page, once to a read-only
- * page whose SIGSEGV handler opens it and calls insn_store_run on the
- * fault's own context, as shim_dirty_fault does. The pages must end the
- * same, the pc must move by the length capstone decodes. Forms it must
+ * page whose SIGSEGV handler calls insn_store_run on the fault's own
+ * context with a writable alias of the page, as shim_dirty_fault does
+ * (the page stays read-only). The pages must end the same, the pc must
+ * move by the length capstone decodes. Forms it must
  * not run (locked, read-modify-write, string, non-temporal, masked,
  * fs-relative, across the page's end) say "not run" and are then run by
  * the processor on the opened page.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "insn.h"
@@ -31,6 +36,9 @@ static uint8_t pattern2[64] __attribute__((aligned(64)));
 /* a page a rip-relative store reaches */
 static uint8_t rip_page[2 * PAGE] __attribute__((aligned(PAGE)));
 
+/* the read-only pages and their writable alias */
+static uintptr_t fault_base, alias_base;
+
 /* what the handler saw */
 static volatile int ran;
 static volatile uintptr_t pc_before, pc_after;
@@ -42,11 +50,15 @@ on_segv(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	uintptr_t addr = (uintptr_t)si->si_addr, page = addr & ~(uintptr_t)
 		(PAGE - 1);
-	mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE);
+	bool no_alias = alias_base == fault_base; /* opened, written, closed */
+	if (no_alias)
+		mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE);
 	pc_before = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	ran = insn_store_run(uc, addr, page);
+	ran = insn_store_run(uc, addr, page, page - fault_base + alias_base);
 	pc_after = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	if (ran)
+	if (!ran) /* stepped in the shim: here, run by the processor */
+		mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE);
+	else if (no_alias)
 		mprotect((void *)page, PAGE, PROT_READ);
 }
 
@@ -168,7 +180,7 @@ static const struct form forms[] = {
 	STEP(ymm_across),
 };
 
-static uint8_t *native, *watched;
+static uint8_t *native, *watched, *alias;
 static struct insn_scanner *scanner;
 
 static int
@@ -181,11 +193,16 @@ setup(void **state)
 	}
 	native = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	watched = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-		MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd = memfd_create("watched", 0);
+	if (fd < 0 || ftruncate(fd, 2 * PAGE) != 0)
+		return -1;
+	watched = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		fd, 0);
+	alias = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		fd, 0);
 	scanner = insn_scanner_new();
 	return native == MAP_FAILED || watched == MAP_FAILED ||
-		scanner == NULL;
+		alias == MAP_FAILED || scanner == NULL;
 }
 
 /* handle_faults -- on_segv takes SIGSEGV (cmocka sets its own for each
@@ -213,9 +230,11 @@ insn_len(uintptr_t pc)
  * the same after; run by the handler or not, as f says */
 static void
 check(const struct form *f, uint8_t *to_native, uint8_t *to_watched,
-		size_t len)
+		uint8_t *to_alias, size_t len)
 {
 	handle_faults();
+	fault_base = (uintptr_t)to_watched;
+	alias_base = (uintptr_t)to_alias;
 	memset(to_native, 0xcc, len);
 	memset(to_watched, 0xcc, len);
 	f->fn(to_native);
@@ -240,7 +259,7 @@ test_forms(void **state)
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		if (forms[i].avx512 && !__builtin_cpu_supports("avx512bw"))
 			continue;
-		check(&forms[i], native, watched, 2 * PAGE);
+		check(&forms[i], native, watched, alias, 2 * PAGE);
 	}
 }
 
@@ -255,7 +274,7 @@ test_rip_relative(void **state)
 	memset(rip_page, 0xcc, PAGE);
 	rip_rel(rip_page); /* natively: the bytes to expect */
 	memcpy(before, rip_page, PAGE);
-	check(&f, rip_page, rip_page, PAGE);
+	check(&f, rip_page, rip_page, rip_page, PAGE);
 	assert_memory_equal(before, rip_page, PAGE);
 }
 

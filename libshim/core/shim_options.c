@@ -103,24 +103,27 @@ parse_flag(const char *v, bool *flag)
 	return 0;
 }
 
+/* parse_off -- "0" or "1", kept as a switch that is on when "0" */
 static int
-parse_store_log(const char *v, struct shim_options *o)
+parse_off(const char *v, bool *off)
 {
 	bool on;
 	if (parse_flag(v, &on) != 0)
 		return -1;
-	o->store_log_off = !on;
+	*off = !on;
 	return 0;
+}
+
+static int
+parse_store_log(const char *v, struct shim_options *o)
+{
+	return parse_off(v, &o->store_log_off);
 }
 
 static int
 parse_step_emul(const char *v, struct shim_options *o)
 {
-	bool on;
-	if (parse_flag(v, &on) != 0)
-		return -1;
-	o->step_emul_off = !on;
-	return 0;
+	return parse_off(v, &o->step_emul_off);
 }
 
 static int

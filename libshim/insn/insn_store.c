@@ -155,6 +155,26 @@ sse_read(const uint8_t *code, const struct insn_prefixes *p,
 	return 1;
 }
 
+/* memory_operand -- the ModRM operand at code[at] (REX bits rex): 1
+ * when it is memory (st's operand and length to its end set, its disp8
+ * scaled by disp8_scale; *reg the reg field), 0 a register, -1 cut short */
+static int
+memory_operand(const uint8_t *code, size_t avail, size_t at, uint8_t rex,
+		unsigned disp8_scale, struct insn_store *st, int *reg)
+{
+	int mod;
+	size_t used = insn_modrm_read(code + at, avail - at, rex, &st->site,
+		reg, &mod);
+	if (used == 0)
+		return -1;
+	if (mod == 3)
+		return 0;
+	if (mod == 1)
+		st->site.disp *= (int64_t)disp8_scale;
+	st->site.len = (uint8_t)(at + used);
+	return 1;
+}
+
 /* vector -- the vector store whose opcode is at code[e->len]: 1, 0, -1 */
 static int
 vector(const uint8_t *code, size_t avail, const struct encoding *e,
@@ -170,18 +190,13 @@ vector(const uint8_t *code, size_t avail, const struct encoding *e,
 	if (f == NULL || (f->width != 0 && e->vl != 16 && !e->evex &&
 			f->op != 0x11))
 		return 0; /* vmovq, vmovd: VEX.128 only (vmovss, vmovsd: LIG) */
-	int reg, mod;
-	size_t at = e->len + 1;
-	size_t used = insn_modrm_read(code + at, avail - at, e->rex,
-		&st->site, &reg, &mod);
-	if (used == 0)
-		return -1;
-	if (mod == 3)
-		return 0; /* to a register */
+	int reg;
+	/* EVEX: disp8*N, N the vector length (SDM vol. 2, 2.7.5) */
+	int r = memory_operand(code, avail, e->len + 1, e->rex,
+		e->evex ? e->vl : 1, st, &reg);
+	if (r <= 0)
+		return r;
 	st->site.width = (uint8_t)(f->width ? f->width : e->vl);
-	if (e->evex && mod == 1) /* disp8*N, N the vector length */
-		st->site.disp *= e->vl;
-	st->site.len = (uint8_t)(at + used);
 	st->site.regfile = INSN_RF_XMM;
 	st->site.src = (int8_t)(reg | (e->reg_hi ? 16 : 0));
 	st->align = f->aligned ? st->site.width : 1;
@@ -203,15 +218,13 @@ move(const uint8_t *code, size_t avail, const struct insn_prefixes *p,
 	uint8_t op = code[p->len];
 	if (p->lock || p->rep || p->seg || p->addr32)
 		return 0;
-	int reg, mod;
-	size_t at = p->len + 1;
-	size_t used = insn_modrm_read(code + at, avail - at, p->rex,
-		&st->site, &reg, &mod);
-	if (used == 0)
-		return -1;
-	if (mod == 3 || (op >= 0xc6 && reg != 0))
-		return 0; /* to a register; C6/C7 /1-/7: not a mov */
-	at += used;
+	int reg;
+	int r = memory_operand(code, avail, p->len + 1, p->rex, 1, st, &reg);
+	if (r <= 0)
+		return r;
+	if (op >= 0xc6 && reg != 0)
+		return 0; /* C6/C7 /1-/7: not a mov */
+	size_t at = st->site.len;
 	st->site.width = (uint8_t)(op & 1 ? width_of(p) : 1);
 	st->align = 1;
 	if (op >= 0xc6) { /* an immediate: 8, 16 or 32 bits, sign-extended */

@@ -3,16 +3,19 @@
  * write-fault handler itself instead of single-stepping it
  * (shim_dirty_fault.c calls it through the hook main.c registers)
  *
- * A step costs the handler's return, the instruction's second fault-free
- * run, a debug trap and a second signal (~10-19 us on the project's VM,
- * docs/performance.md "Single-stepping a faulting store"); running the
- * store here costs its decoding (insn_store.c) and the write. The write
- * is the instruction's: the same bytes at the same address, a general
- * register or immediate in one access of its width, a vector register
- * read out of the signal frame's XSAVE image (insn_xstate.c). A form not
- * decoded, a store that leaves the page or misses the faulting address,
- * a misaligned movaps (a #GP natively), a register the frame lacks:
- * not run, stepped as before. Async-signal-safe, no allocation, no lock.
+ * A step costs the handler's return, the instruction's second run, a
+ * debug trap, a second signal and an mprotect each way (~10-19 us on
+ * the project's VM, docs/performance.md "Single-stepping a faulting
+ * store"); running the store here costs its decoding (insn_store.c) and
+ * the write. The write is the instruction's: the same bytes at the same
+ * offsets of the page, through the writable alias the caller names (the
+ * page itself stays read-only), a general register or immediate in one
+ * access of its width, a vector register read out of the signal frame's
+ * XSAVE image (insn_xstate.c). A form not decoded, 32-bit code (a
+ * compatibility-mode code segment: other encodings), a store that
+ * leaves the page or misses the faulting address, a misaligned movaps
+ * (a #GP natively), a register the frame lacks: not run, stepped as
+ * before. Async-signal-safe, no allocation, no lock.
  */
 #include <string.h>
 #include <ucontext.h>
@@ -23,6 +26,7 @@
 #include "shim_dirty.h"
 
 #define CODE_MAX 15 /* the longest instruction (SDM vol. 2, 2.3.11) */
+#define USER_CS_64 0x33 /* Linux's 64-bit user code segment */
 
 /* decode_at -- the store at pc: its bytes up to the end of pc's page
  * first, the next page's only when the instruction goes on there (the
@@ -97,7 +101,8 @@ insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page, uintptr_t to)
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct insn_store st;
 	uint8_t src[64] __attribute__((aligned(64)));
-	if (!decode_at((uintptr_t)g[REG_RIP], &st))
+	if ((g[REG_CSGSFS] & 0xffff) != USER_CS_64 ||
+			!decode_at((uintptr_t)g[REG_RIP], &st))
 		return false;
 	uintptr_t ea = insn_effective_addr(&st.site, uc);
 	unsigned width = st.site.width;

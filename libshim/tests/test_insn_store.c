@@ -40,7 +40,7 @@ static uint8_t rip_page[2 * PAGE] __attribute__((aligned(PAGE)));
 static uintptr_t fault_base, alias_base;
 
 /* what the handler saw */
-static volatile int ran;
+static volatile int ran, compat_ran;
 static volatile uintptr_t pc_before, pc_after;
 
 static void
@@ -54,6 +54,11 @@ on_segv(int sig, siginfo_t *si, void *ucv)
 	if (no_alias)
 		mprotect((void *)page, PAGE, PROT_READ | PROT_WRITE);
 	pc_before = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	ucontext_t compat = *uc; /* the same bytes in 32-bit code: not run */
+	compat.uc_mcontext.gregs[REG_CSGSFS] = (greg_t)(((uint64_t)
+		uc->uc_mcontext.gregs[REG_CSGSFS] & ~0xffffull) | 0x23);
+	compat_ran = insn_store_run(&compat, addr, page, page - fault_base +
+		alias_base);
 	ran = insn_store_run(uc, addr, page, page - fault_base + alias_base);
 	pc_after = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	if (!ran) /* stepped in the shim: here, run by the processor */
@@ -245,6 +250,7 @@ check(const struct form *f, uint8_t *to_native, uint8_t *to_watched,
 		0);
 	print_message("%s: %s\n", f->name, ran ? "run" : "not run");
 	assert_int_equal(ran, f->run);
+	assert_false(compat_ran);
 	if (f->run)
 		assert_int_equal(pc_after - pc_before, insn_len(pc_before));
 	else

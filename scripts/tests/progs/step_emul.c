@@ -28,7 +28,7 @@ struct record {
 };
 
 static char *pool;
-static pthread_barrier_t start;
+static pthread_barrier_t start, stored;
 
 static __attribute__((noinline)) void
 fill_record(struct record *r, uint64_t id)
@@ -51,6 +51,9 @@ thread_lines(void *arg)
 		mine[k] = i * 100 + k;      /* THREAD_FIRST */
 		mine[8 + k] = i * 100 + k;  /* THREAD_SECOND */
 	}
+	/* no fence before every store is made: a diff in the middle of a
+	 * thread's loop would see its second line change twice */
+	pthread_barrier_wait(&stored);
 	pmem_persist((void *)mine, 64);
 	return NULL;
 }
@@ -86,6 +89,7 @@ main(int argc, char *argv[])
 	if (argc > 2 && strcmp(argv[2], "threads") == 0) {
 		pthread_t t[THREADS];
 		pthread_barrier_init(&start, NULL, THREADS);
+		pthread_barrier_init(&stored, NULL, THREADS);
 		for (uintptr_t i = 0; i < THREADS; i++)
 			if (pthread_create(&t[i], NULL, thread_lines, (void *)i))
 				errx(1, "pthread_create");

@@ -64,8 +64,9 @@ enum shim_page_state {
 	SHIM_PAGE_BUSY = 1,        /* being (un)protected: wait */
 	SHIM_PAGE_DIRTY = 2,       /* writable, twin holds the old content */
 	SHIM_PAGE_GONE = 3,        /* unmapped by a partial munmap */
-	SHIM_PAGE_WATCHED = 4,     /* read-only again after one stepped
-	                              store, twin holds the old content */
+	SHIM_PAGE_WATCHED = 4,     /* read-only after one stepped store
+	                              (or one the fault handler ran), twin
+	                              holds the old content */
 };
 
 /* a page in state s has a twin: its content at the last snapshot */

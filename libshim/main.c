@@ -15,6 +15,7 @@
 #include "insn.h"
 #include "insn_notes.h"
 #include "insn_patch.h"
+#include "insn_store_run.h"
 #include "intercept_signal.h"
 #include "ndctl_topology.h"
 #include "pmem_real.h"
@@ -193,6 +194,8 @@ shim_init(void)
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	shim_dirty_set_prot_hook(shim_poison_page_prot);
 	shim_dirty_set_last_line_hook(shim_dirty_open_next);
+	if (!opts.step_emul_off)
+		shim_dirty_set_store_hook(insn_store_run);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
 	shim_insn_init();

@@ -103,14 +103,27 @@ parse_flag(const char *v, bool *flag)
 	return 0;
 }
 
+/* parse_off -- "0" or "1", kept as a switch that is on when "0" */
 static int
-parse_store_log(const char *v, struct shim_options *o)
+parse_off(const char *v, bool *off)
 {
 	bool on;
 	if (parse_flag(v, &on) != 0)
 		return -1;
-	o->store_log_off = !on;
+	*off = !on;
 	return 0;
+}
+
+static int
+parse_store_log(const char *v, struct shim_options *o)
+{
+	return parse_off(v, &o->store_log_off);
+}
+
+static int
+parse_step_emul(const char *v, struct shim_options *o)
+{
+	return parse_off(v, &o->step_emul_off);
 }
 
 static int
@@ -282,6 +295,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_CACHE_DIR", NULL, "a directory (empty: none)", parse_other },
 	{ "PMEMU_PATCH", NULL, "int3, jump or jump-xsave", parse_patch },
 	{ "PMEMU_STORE_LOG", NULL, "0 or 1", parse_store_log },
+	{ "PMEMU_STEP_EMUL", NULL, "0 or 1", parse_step_emul },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

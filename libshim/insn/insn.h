@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 /* what one instruction does to persistence */
 enum insn_kind {
@@ -119,10 +120,33 @@ void insn_client_request_site(uint64_t addr, struct insn_site *s);
 /* one instruction at code (up to avail bytes): its site, 0 or -1 (bad) */
 int insn_decode_one(struct insn_scanner *sc, const uint8_t *code,
 		size_t avail, uint64_t addr, struct insn_site *site);
+/* effective address of site's memory operand in the context uc (its
+ * gregs; fs, gs: the thread's own bases) */
+uintptr_t insn_effective_addr(const struct insn_site *site,
+		const ucontext_t *uc);
 /* "clwb", "sfence", ... for messages */
 const char *insn_kind_name(enum insn_kind k);
 /* true for kinds that are patched to trap */
 bool insn_kind_traps(enum insn_kind k);
+
+/* ---- insn_store.c: plain stores a fault handler may run itself ---- */
+/* a plain store: site has its length, memory operand and width (bytes
+ * stored); regfile INSN_RF_GPR (src's register shifted right by shift:
+ * ah, ch, dh, bh), INSN_RF_XMM (xmm/ymm/zmm src, 0-31) or INSN_RF_NONE
+ * (imm); align: what its address must be a multiple of (movaps...) */
+struct insn_store {
+	struct insn_site site;
+	uint64_t imm;
+	uint8_t shift;
+	uint8_t align;
+};
+/*
+ * code[0, avail), at runtime address addr: 1 when it starts with one of
+ * the store forms insn_store.c lists (st filled), 0 when it does not, -1
+ * when avail ends inside an instruction it might be. Async-signal-safe.
+ */
+int insn_store_decode(const uint8_t *code, size_t avail, uint64_t addr,
+		struct insn_store *st);
 
 /* ---- insn_request.c: client requests that need no trap ---- */
 /*

@@ -12,11 +12,14 @@
  * 66/F2/F3 0F AE F0 (tpause/umwait/umonitor) as mfence (SDM vol. 2,
  * tables A-6 "opcode extensions" and the entries of each instruction).
  */
+#include <asm/prctl.h>
 #include <capstone/capstone.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "insn.h"
 #include "insn_detail.h"
@@ -27,21 +30,7 @@ struct insn_scanner {
 	cs_insn *fast_insn, *insn; /* reused by every cs_disasm_iter */
 };
 
-/* the legacy prefixes and REX in front of an opcode */
-struct insn_prefixes {
-	size_t len;      /* prefix bytes, REX included */
-	bool opsize;     /* 66 */
-	bool addr32;     /* 67 */
-	bool lock;       /* F0 */
-	uint8_t rep;     /* the last F2/F3, or 0 */
-	uint8_t seg;     /* 64 (fs) / 65 (gs), or 0 */
-	uint8_t rex;     /* 0x40..0x4f, or 0 */
-};
-
-#define INSN_MAX_LEN 15 /* SDM 2.3.11 */
-
-/* ucontext gregs index of general register number 0..15 (ModRM order) */
-static const int8_t greg_of_num[16] = {
+const int8_t insn_greg_of_num[16] = {
 	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
 	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
 };
@@ -133,9 +122,8 @@ insn_scanner_delete(struct insn_scanner *sc)
 	free(sc);
 }
 
-/* prefixes_read -- the prefixes at code; a REX counts only when last */
-static void
-prefixes_read(const uint8_t *code, size_t avail, struct insn_prefixes *p)
+void
+insn_prefixes_read(const uint8_t *code, size_t avail, struct insn_prefixes *p)
 {
 	memset(p, 0, sizeof(*p));
 	for (; p->len < avail && p->len < INSN_MAX_LEN; p->len++) {
@@ -160,13 +148,8 @@ prefixes_read(const uint8_t *code, size_t avail, struct insn_prefixes *p)
 	}
 }
 
-/*
- * modrm_read -- decodes the ModRM operand at code (SDM 2.1.5, 2.2.1): its
- * memory operand into s, the reg field into *reg; the bytes it used, or 0
- * when code ends first
- */
-static size_t
-modrm_read(const uint8_t *code, size_t avail, uint8_t rex,
+size_t
+insn_modrm_read(const uint8_t *code, size_t avail, uint8_t rex,
 		struct insn_site *s, int *reg, int *mod)
 {
 	if (avail < 1)
@@ -189,16 +172,16 @@ modrm_read(const uint8_t *code, size_t avail, uint8_t rex,
 		int index = ((sib >> 3) & 7) | ((rex & 2) << 2);
 		s->scale = (uint8_t)(1u << (sib >> 6));
 		if (index != 4)
-			s->index = greg_of_num[index];
+			s->index = insn_greg_of_num[index];
 		if ((sib & 7) == 5 && *mod == 0)
 			disp_len = 4;
 		else
-			s->base = greg_of_num[(sib & 7) | ((rex & 1) << 3)];
+			s->base = insn_greg_of_num[(sib & 7) | ((rex & 1) << 3)];
 	} else if (rm == 5 && *mod == 0) {
 		s->base = INSN_REG_RIP;
 		disp_len = 4;
 	} else {
-		s->base = greg_of_num[rm | ((rex & 1) << 3)];
+		s->base = insn_greg_of_num[rm | ((rex & 1) << 3)];
 	}
 	if (*mod == 1)
 		disp_len = 1;
@@ -214,6 +197,33 @@ modrm_read(const uint8_t *code, size_t avail, uint8_t rex,
 		s->disp = d;
 	}
 	return used + disp_len;
+}
+
+/* segment_base -- fs or gs base of this thread (arch_prctl is a syscall) */
+static uintptr_t
+segment_base(uint8_t seg)
+{
+	unsigned long base = 0;
+	syscall(SYS_arch_prctl, seg == 0x64 ? ARCH_GET_FS : ARCH_GET_GS, &base);
+	return base;
+}
+
+uintptr_t
+insn_effective_addr(const struct insn_site *s, const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t ea = (uint64_t)s->disp;
+	if (s->base == INSN_REG_RIP)
+		ea += s->addr + s->len; /* relative to the next instruction */
+	else if (s->base >= 0)
+		ea += (uint64_t)g[s->base];
+	if (s->index >= 0)
+		ea += (uint64_t)g[s->index] * s->scale;
+	if (s->addr32)
+		ea = (uint32_t)ea; /* 67 prefix: 32-bit address arithmetic */
+	if (s->seg != 0)
+		ea += segment_base(s->seg);
+	return (uintptr_t)ea;
 }
 
 /* group_0fae -- SDM table A-6, group 15, by mod, reg and prefix */
@@ -266,7 +276,7 @@ decode_by_bytes(const uint8_t *code, size_t avail,
 	else
 		return 0;
 	int reg, mod;
-	size_t mlen = modrm_read(op + oplen, left - oplen, p.rex, s, &reg,
+	size_t mlen = insn_modrm_read(op + oplen, left - oplen, p.rex, s, &reg,
 			&mod);
 	if (mlen == 0 || p.len + oplen + mlen > INSN_MAX_LEN)
 		return -1;
@@ -279,7 +289,7 @@ decode_by_bytes(const uint8_t *code, size_t avail,
 	}
 	s->kind = group_0f38f8(&p, op[2], mod);
 	s->regfile = INSN_RF_GPR;
-	s->src = greg_of_num[reg];
+	s->src = insn_greg_of_num[reg];
 	if (s->kind == INSN_MOVDIRI)
 		s->width = (p.rex & 8) ? 8 : 4;
 	else if (s->kind == INSN_MOVDIR64B)
@@ -340,7 +350,7 @@ addr_reg(struct insn_scanner *sc, x86_reg r, int8_t *out)
 	int n = gpr_number(name);
 	if (n < 0)
 		return -1;
-	*out = greg_of_num[n];
+	*out = insn_greg_of_num[n];
 	return 0;
 }
 
@@ -353,7 +363,7 @@ src_reg(struct insn_scanner *sc, x86_reg r, struct insn_site *s)
 	int g = gpr_number(name);
 	if (g >= 0) {
 		s->regfile = INSN_RF_GPR;
-		s->src = greg_of_num[g];
+		s->src = insn_greg_of_num[g];
 		return 0;
 	}
 	if ((sscanf(name, "xmm%u", &n) == 1 || sscanf(name, "ymm%u", &n) == 1
@@ -439,7 +449,7 @@ insn_decode_one(struct insn_scanner *sc, const uint8_t *code, size_t avail,
 	s->src = INSN_REG_NONE;
 	s->orig = avail > 0 ? code[0] : 0;
 	struct insn_prefixes pfx;
-	prefixes_read(code, avail, &pfx);
+	insn_prefixes_read(code, avail, &pfx);
 	int r = decode_by_bytes(code, avail, &pfx, s);
 	if (r != 0)
 		return r < 0 ? -1 : 0;

@@ -27,6 +27,32 @@ extern struct insn_capstone insn_cs;
  * it loads a library. A handle (csh) exists only after it returned true */
 bool insn_capstone_load(void);
 
+#define INSN_MAX_LEN 15 /* SDM 2.3.11 */
+
+/* the legacy prefixes and REX in front of an opcode */
+struct insn_prefixes {
+	size_t len;      /* prefix bytes, REX included */
+	bool opsize;     /* 66 */
+	bool addr32;     /* 67 */
+	bool lock;       /* F0 */
+	uint8_t rep;     /* the last F2/F3, or 0 */
+	uint8_t seg;     /* 64 (fs) / 65 (gs), or 0 */
+	uint8_t rex;     /* 0x40..0x4f, or 0 */
+};
+/* the prefixes at code (avail bytes); a REX counts only when last */
+void insn_prefixes_read(const uint8_t *code, size_t avail,
+		struct insn_prefixes *p);
+/*
+ * decodes the ModRM operand at code (SDM 2.1.5, 2.2.1) with the REX bits
+ * rex: its memory operand into s (base, index, scale, disp), the reg
+ * field into *reg, the mod field into *mod; the bytes it used, or 0 when
+ * code ends first
+ */
+size_t insn_modrm_read(const uint8_t *code, size_t avail, uint8_t rex,
+		struct insn_site *s, int *reg, int *mod);
+/* ucontext gregs index of general register number 0..15 (ModRM order) */
+extern const int8_t insn_greg_of_num[16];
+
 /* one instruction at code decoded with details, or NULL (valid until
  * the next call) */
 const cs_insn *insn_detail(struct insn_scanner *sc, const uint8_t *code,

@@ -11,13 +11,11 @@
  * and zmm and zmm16-31 from the XSAVE components behind it (SDM vol. 1,
  * 13.4-13.8; insn_xstate.c reads the image, a trampoline's too).
  */
-#include <asm/prctl.h>
 #include <cpuid.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -113,33 +111,6 @@ table_find(uint64_t at)
 			hi = mid;
 	}
 	return lo < t->n && t->sites[lo].addr == at ? &t->sites[lo] : NULL;
-}
-
-/* segment_base -- fs or gs base of this thread (arch_prctl is a syscall) */
-static uintptr_t
-segment_base(uint8_t seg)
-{
-	unsigned long base = 0;
-	syscall(SYS_arch_prctl, seg == 0x64 ? ARCH_GET_FS : ARCH_GET_GS, &base);
-	return base;
-}
-
-uintptr_t
-insn_effective_addr(const struct insn_site *s, const ucontext_t *uc)
-{
-	const greg_t *g = uc->uc_mcontext.gregs;
-	uint64_t ea = (uint64_t)s->disp;
-	if (s->base == INSN_REG_RIP)
-		ea += s->addr + s->len; /* relative to the next instruction */
-	else if (s->base >= 0)
-		ea += (uint64_t)g[s->base];
-	if (s->index >= 0)
-		ea += (uint64_t)g[s->index] * s->scale;
-	if (s->addr32)
-		ea = (uint32_t)ea; /* 67 prefix: 32-bit address arithmetic */
-	if (s->seg != 0)
-		ea += segment_base(s->seg);
-	return (uintptr_t)ea;
 }
 
 /* source_bytes -- what the store at s writes: its source register */

@@ -24,9 +24,6 @@ struct insn_table {
 };
 void insn_table_publish(const struct insn_table *t);
 const struct insn_table *insn_table_current(void);
-/* effective address of site's memory operand in the context uc */
-uintptr_t insn_effective_addr(const struct insn_site *site,
-		const ucontext_t *uc);
 /*
  * the SIGTRAP work: true if uc stopped at one of our patch sites, which
  * was then emulated (event emitted, rip moved past it); false otherwise:

@@ -95,6 +95,12 @@ void shim_dirty_open_next(struct shim_mapping *m, size_t pg);
  * changed (shim_dirty_open_next); set once at start (main.c) */
 void shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m,
 		size_t pg));
+/* fn runs the store that faulted writing addr (uc's pc) on page, instead
+ * of a single step, when it can: its bytes written at the same offsets
+ * of `to`, a writable mapping of the same page (true: done, pc past it);
+ * set once at start, before any mapping (main.c) */
+void shim_dirty_set_store_hook(bool (*fn)(ucontext_t *uc, uintptr_t addr,
+		uintptr_t page, uintptr_t to));
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

@@ -7,16 +7,19 @@
  * line (shim_line_site.c), makes it writable and queues it. Without more,
  * later stores to other lines of the page are seen only at the next
  * flush or fence, by diffing, and their sites are guesses. So on a cold
- * page (not hot: docs/shim.md) the store that faulted is single-stepped
- * (shim_step.c) and the page protected again after it (WATCHED: twin
- * kept, queued already): the next store to the page faults too and
- * names its own line. Stepping stops for the page, until a settle
+ * page (not hot: docs/shim.md) the store that faulted is run by the
+ * handler itself when it is a plain store (insn_store_run.c, through
+ * the store hook), written through the mapping's alias with the page
+ * left read-only, else single-stepped (shim_step.c) and the page
+ * protected again after it: either way the page ends WATCHED (twin
+ * kept, queued already), the next store to it faults too and names its
+ * own line. Stepping stops for the page, until a settle
  * protects it again, when a fault hits a line stored already (a fill:
  * its next stores would all fault) or after STEP_FAULTS_MAX faults, so a
  * loop pays about one more fault and trap per page. Hot pages, which
  * stay writable across fences, are not stepped: they would pay it at
  * every opening (run_bench.py: up to 2x on libpmemobj). A store of another thread that lands while the page is
- * writable for the stepped instruction is not seen: its line's site is
+ * writable for the stepped store is not seen: its line's site is
  * a guess, named by the next store there (shim_line_site_refault). A
  * sequential writer's next page is opened without a fault, at the flush
  * of the last line of the page below (shim_dirty_open_next).
@@ -160,16 +163,27 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 	unsigned faults = (m->page_step[pg] & STEP_FAULTS) + 1u;
 	if (faults > STEP_FAULTS_MAX)
 		faults = STEP_FAULTS_MAX;
-	bool step = new_line && faults < STEP_FAULTS_MAX &&
-		shim_step_arm(uc, page);
+	bool watch = new_line && faults < STEP_FAULTS_MAX;
+	int open = shim_dirty_prot(m, page, m->prot);
+	uint8_t now = SHIM_PAGE_DIRTY;
+	bool step = false;
+	if (watch && m->alias != NULL && (open & PROT_WRITE) &&
+			shim_step_free(uc) && shim_dirty_run_store(uc,
+				(uintptr_t)addr, page, (uintptr_t)m->alias +
+				(page - m->base))) {
+		now = SHIM_PAGE_WATCHED; /* as step_done leaves it; read-only
+		                            still: no mprotect, no trap */
+	} else {
+		if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, open) != 0)
+			handler_die("pmemu: error: cannot unprotect a view "
+				"page (too many mappings? see "
+				"vm.max_map_count)\n");
+		step = watch && shim_step_arm(uc, page);
+	}
 	m->page_step[pg] = (uint8_t)(faults | (step ? STEP_ON : 0) |
 		(m->page_step[pg] & (STEP_SEQUENTIAL | STEP_GROUP |
 			STEP_AHEAD)));
-	if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, shim_dirty_prot(m, page,
-			m->prot)) != 0)
-		handler_die("pmemu: error: cannot unprotect a view page "
-			"(too many mappings? see vm.max_map_count)\n");
-	__atomic_store_n(st, SHIM_PAGE_DIRTY, __ATOMIC_RELEASE);
+	__atomic_store_n(st, now, __ATOMIC_RELEASE);
 	if (was == SHIM_PAGE_CLEAN) /* a WATCHED page is queued already */
 		shim_dirty_ring_push(page);
 	shim_dirty_my_busy = NULL;

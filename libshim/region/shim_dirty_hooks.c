@@ -3,7 +3,8 @@
  * above it through hooks main.c registers: the protection a view page
  * may have (a poisoned page stays PROT_NONE), and the opening of a
  * sequential writer's next page when a flush found the last line of a
- * page changed; and the protection a page has now
+ * page changed; the running of a faulting store in the handler instead
+ * of its step; and the protection a page has now
  */
 #include <sys/mman.h>
 
@@ -60,6 +61,33 @@ shim_dirty_last_line_flushed(struct shim_mapping *m, size_t pg)
 {
 	if (last_line_flushed != NULL)
 		last_line_flushed(m, pg);
+}
+
+/* what runs a faulting store in the write-fault handler instead of
+ * stepping it (insn_store_run, a layer above); none until main.c
+ * registers it, or none at all (PMEMU_STEP_EMUL=0): every such store is
+ * stepped */
+static bool (*store_runner)(ucontext_t *uc, uintptr_t addr, uintptr_t page,
+		uintptr_t to);
+
+void
+shim_dirty_set_store_hook(bool (*fn)(ucontext_t *uc, uintptr_t addr,
+		uintptr_t page, uintptr_t to))
+{
+	store_runner = fn;
+}
+
+bool
+shim_dirty_runs_stores(void)
+{
+	return store_runner != NULL;
+}
+
+bool
+shim_dirty_run_store(ucontext_t *uc, uintptr_t addr, uintptr_t page,
+		uintptr_t to)
+{
+	return store_runner != NULL && store_runner(uc, addr, page, to);
 }
 
 int

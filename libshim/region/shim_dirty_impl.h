@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "shim_region.h"
 
@@ -92,6 +93,14 @@ extern __thread uint8_t *shim_dirty_my_busy
 
 /* queue a page made writable (signal handler) */
 void shim_dirty_ring_push(uintptr_t page);
+
+/* a store hook is set (shim_dirty_set_store_hook) */
+bool shim_dirty_runs_stores(void);
+/* the store hook ran the store that faulted writing addr on page, its
+ * bytes written through `to` (the page in m->alias): false when there
+ * is none or it could not */
+bool shim_dirty_run_store(ucontext_t *uc, uintptr_t addr, uintptr_t page,
+		uintptr_t to);
 
 /* prot as the program's own protection of the page (shim_prog_prot.h)
  * and the registered hook let a page of m have it (a poisoned page stays

@@ -29,6 +29,25 @@ line_site_len(const struct shim_mapping *m)
 	return shim_dirty_npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
 }
 
+/*
+ * alias_of -- a second, writable, shared mapping of m's view pages, when
+ * the fault handler runs stores (a store hook is set): it writes the
+ * store there and leaves the page read-only, with no mprotect to open it
+ * and none to protect it again (docs/performance.md, "Single-stepping a
+ * faulting store"). The same page cache pages: no memory, address space
+ * only. NULL when it cannot be made: stores are stepped.
+ */
+static uint8_t *
+alias_of(const struct shim_mapping *m)
+{
+	int fd = m->region->view_fd;
+	if (!shim_dirty_runs_stores() || fd < 0)
+		return NULL;
+	void *p = REAL(mmap)(NULL, m->len, PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_NORESERVE, fd, (off_t)m->file_off);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int
 shim_dirty_setup(struct shim_mapping *m)
 {
@@ -53,6 +72,7 @@ shim_dirty_setup(struct shim_mapping *m)
 		return -ENOMEM;
 	}
 	shim_dirty_twin_pool_init();
+	m->alias = alias_of(m);
 	/* last: a fault handler may look at m (mprotect made it writable) */
 	__atomic_store_n(&m->tracked, true, __ATOMIC_RELEASE);
 	return 0;
@@ -82,6 +102,9 @@ shim_dirty_release(struct shim_mapping *m)
 		REAL(munmap)(m->line_site, line_site_len(m));
 	if (m->page_twin)
 		REAL(munmap)(m->page_twin, n * sizeof(uint32_t));
+	if (m->alias)
+		REAL(munmap)(m->alias, m->len);
+	m->alias = NULL;
 	m->page_twin = NULL;
 	m->twins_pooled = 0;
 	m->page_lines = NULL;

@@ -64,8 +64,9 @@ enum shim_page_state {
 	SHIM_PAGE_BUSY = 1,        /* being (un)protected: wait */
 	SHIM_PAGE_DIRTY = 2,       /* writable, twin holds the old content */
 	SHIM_PAGE_GONE = 3,        /* unmapped by a partial munmap */
-	SHIM_PAGE_WATCHED = 4,     /* read-only again after one stepped
-	                              store, twin holds the old content */
+	SHIM_PAGE_WATCHED = 4,     /* read-only after one stepped store
+	                              (or one the fault handler ran), twin
+	                              holds the old content */
 };
 
 /* a page in state s has a twin: its content at the last snapshot */
@@ -108,6 +109,11 @@ struct shim_mapping {
 	uint32_t *page_twin;       /* per page: its twin's slot in the pool
 	                              + 1, 0: at twin (shim_dirty_twin.c) */
 	size_t twins_pooled;       /* page_twin slots held, atomic */
+	uint8_t *alias;            /* the same view pages, always writable
+	                              (shared): where the write-fault
+	                              handler writes a store it runs, the
+	                              page left read-only; NULL: none
+	                              (shim_dirty_tables.c) */
 	uint8_t *page_prog;        /* per page: the program's own protection
 	                              (its mprotect: shim_prog_prot.c); NULL
 	                              until its first, m->prot for all */

@@ -54,6 +54,12 @@ shim_step_arm(ucontext_t *uc, uintptr_t page)
 	return true;
 }
 
+bool
+shim_step_free(const ucontext_t *uc)
+{
+	return sigismember(&uc->uc_sigmask, SIGTRAP) != 1 && !flag_set(uc);
+}
+
 size_t
 shim_step_take(const siginfo_t *si, ucontext_t *uc, uintptr_t *pages,
 		bool *program)

@@ -21,6 +21,12 @@
  */
 bool shim_step_arm(ucontext_t *uc, uintptr_t page);
 /*
+ * a step could be armed in uc and the program does not step itself (no
+ * trap flag set: a trap it waits for would be lost if the store ran in
+ * the handler instead). Signal handler.
+ */
+bool shim_step_free(const ucontext_t *uc);
+/*
  * a SIGTRAP: if it is the single step armed on this thread, the pages
  * opened (at most SHIM_STEP_PAGES) go to pages, the trap flag is
  * cleared unless the program had set it itself (then *program: pass the

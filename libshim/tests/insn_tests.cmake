@@ -58,6 +58,17 @@ target_include_directories(test_insn_xstate PRIVATE ${PATCH_DIR})
 target_link_libraries(test_insn_xstate PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.insn_xstate COMMAND test_insn_xstate)
 
+# the stores the write-fault handler runs itself, against the processor
+add_executable(test_insn_store ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_store.c
+  ${INSN_DIR}/insn_store.c ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c
+  ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c
+  ${PATCH_DIR}/insn_store_run.c ${PATCH_DIR}/insn_xstate.c)
+target_include_directories(test_insn_store PRIVATE ${INSN_DIR} ${PATCH_DIR}
+  ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)
+target_link_libraries(test_insn_store PRIVATE ${CMOCKA_LIB}
+  PkgConfig::CAPSTONE pmemu_model dl)
+add_test(NAME libshim.insn_store COMMAND test_insn_store)
+
 # prebuilt (no plugin) programs with raw instructions, for
 # scripts/tests/test_raw_insn.py: <build>/raw-progs/<name>
 set(RAW_PROGS_DIR ${CMAKE_BINARY_DIR}/raw-progs)

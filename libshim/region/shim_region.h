@@ -108,6 +108,8 @@ struct shim_mapping {
 	uint32_t *page_twin;       /* per page: its twin's slot in the pool
 	                              + 1, 0: at twin (shim_dirty_twin.c) */
 	size_t twins_pooled;       /* page_twin slots held, atomic */
+	uint8_t *page_vma;         /* per even page: 1 when marked to be a
+	                              VMA of its own (shim_dirty_vma.c) */
 	uint8_t *page_prog;        /* per page: the program's own protection
 	                              (its mprotect: shim_prog_prot.c); NULL
 	                              until its first, m->prot for all */

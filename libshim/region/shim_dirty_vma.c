@@ -4,18 +4,18 @@
  * protection instead of splitting its mapping's VMA and merging it back
  *
  * A page made writable in a read-only mapping splits the mapping's VMA
- * in three, and protecting it again merges them: on the project's machine an mprotect
- * pair cost 4.8 us that way, 1.6 us when the page was a VMA of its own
- * (docs/performance.md, "Transactions: a VMA a cycling page"). The
- * kernel merges neighbours whose flags are equal; MADV_NOHUGEPAGE, a
- * hint that changes no byte the program reads or writes (the view's
- * pages are mprotected a page at a time: no huge page maps them while
- * the program runs), sets a flag. It goes on even pages only: an even
- * page marked is its own VMA (its neighbours are odd, unmarked), an odd
- * page is when both its even neighbours are marked. At most MARKS_MAX
- * pages a process are marked (each adds up to two VMAs of the
- * 65,530 a process may have); a mapping moved (mremap, which takes one
- * VMA) is made one VMA again first (shim_dirty_vma_join).
+ * in three, and protecting it again merges them: on the project's
+ * machine an mprotect pair cost 4.8 us that way, 1.6 us when the page
+ * was a VMA of its own (docs/performance.md, "Transactions: a VMA for a
+ * page that cycles"). The kernel merges neighbours whose flags are
+ * equal; MADV_NOHUGEPAGE, a hint that changes no byte the program reads
+ * or writes (the view's pages are mprotected a page at a time: no huge
+ * page maps them while the program runs), sets a flag. It goes on even
+ * pages only: an even page marked is its own VMA (its neighbours are
+ * odd, unmarked), an odd page is when both its even neighbours are
+ * marked. At most MARKS_MAX pages a process are marked (each adds up to
+ * two VMAs of the 65,530 a process may have); a mapping moved (mremap,
+ * which takes one VMA) is made one VMA again first (shim_dirty_vma_join).
  */
 #include <sys/mman.h>
 

@@ -202,6 +202,7 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		return REAL(mremap)(old, old_len, new_len, flags, new_addr);
 	}
 	shim_dirty_settle_range(m, m->base, m->base + m->len);
+	shim_dirty_vma_join(m);
 	struct shim_region *r = m->region;
 	uint64_t off = m->file_off;
 	int prot = m->prot;

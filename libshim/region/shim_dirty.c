@@ -450,6 +450,8 @@ static uint8_t
 cooled_heat(struct shim_mapping *m, size_t pg, uint8_t heat)
 {
 	unsigned level = (heat & HEAT_LEVEL) >> 2;
+	if (level > 0) /* a cycle: it will fault again */
+		shim_dirty_vma_own(m, pg);
 	if (level < HOT_LEVEL_MAX)
 		level++;
 	m->page_cooled[pg] = shim_dirty_settle_epoch;

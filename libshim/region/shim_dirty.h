@@ -104,6 +104,10 @@ void shim_dirty_set_store_hook(bool (*fn)(ucontext_t *uc, uintptr_t addr,
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);
+/* m's pages that became VMAs of their own (shim_dirty_vma.c) join its
+ * other pages' VMA again, as mremap wants (lock held; settled first, so
+ * that every page has the same protection) */
+void shim_dirty_vma_join(struct shim_mapping *m);
 /* settle every queued dirty page (fences, crash points, exit) */
 void shim_dirty_settle_all(void);
 /* the child of a fork: pages that handlers of other threads held are

@@ -114,6 +114,13 @@ int shim_dirty_readable_prot(const struct shim_mapping *m, uintptr_t page);
  * any (lock held) */
 void shim_dirty_last_line_flushed(struct shim_mapping *m, size_t pg);
 
+/* page pg of m cools down not for the first time: it becomes a VMA of
+ * its own if the budget lasts, so that its mprotects split and merge no
+ * VMA (lock held; shim_dirty_vma.c) */
+void shim_dirty_vma_own(struct shim_mapping *m, size_t pg);
+/* pages marked so far in this process */
+unsigned shim_dirty_vma_marks(void);
+
 /* the pool of twin pages, made at the first tracked mapping (lock
  * held; without it, every twin is in its mapping's area) */
 void shim_dirty_twin_pool_init(void);

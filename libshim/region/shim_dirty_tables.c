@@ -64,10 +64,11 @@ shim_dirty_setup(struct shim_mapping *m)
 	m->page_heat = anon(n);
 	m->page_cooled = anon(n * sizeof(uint32_t));
 	m->page_twin = anon(n * sizeof(uint32_t));
+	m->page_vma = anon(n);
 	if (!m->page_state || !m->page_site || !m->twin_area || !m->page_heat ||
 			!m->page_cooled ||
 			!m->page_lines || !m->page_step || !m->line_site ||
-			!m->page_twin) {
+			!m->page_twin || !m->page_vma) {
 		shim_dirty_release(m);
 		return -ENOMEM;
 	}
@@ -105,6 +106,9 @@ shim_dirty_release(struct shim_mapping *m)
 	if (m->alias)
 		REAL(munmap)(m->alias, m->len);
 	m->alias = NULL;
+	if (m->page_vma)
+		REAL(munmap)(m->page_vma, n);
+	m->page_vma = NULL;
 	m->page_twin = NULL;
 	m->twins_pooled = 0;
 	m->page_lines = NULL;

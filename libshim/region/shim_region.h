@@ -114,6 +114,8 @@ struct shim_mapping {
 	                              handler writes a store it runs, the
 	                              page left read-only; NULL: none
 	                              (shim_dirty_tables.c) */
+	uint8_t *page_vma;         /* per even page: 1 when marked to be a
+	                              VMA of its own (shim_dirty_vma.c) */
 	uint8_t *page_prog;        /* per page: the program's own protection
 	                              (its mprotect: shim_prog_prot.c); NULL
 	                              until its first, m->prot for all */

@@ -45,6 +45,9 @@ shim_region_test(test_line_site shim_line_site.c)
 shim_region_test(test_dirty_held shim_dirty_held.c shim_dirty_cmp.c
   shim_line_site.c)
 
+# pages made VMAs of their own: mprotect splits none (region/shim_dirty_vma.c)
+shim_region_test(test_dirty_vma shim_dirty_vma.c)
+
 # a persist's held events reach the model as they came (core/shim_batch.c)
 add_executable(test_shim_batch test_shim_batch.c
   ${CMAKE_SOURCE_DIR}/libshim/core/shim_batch.c)

@@ -1,7 +1,7 @@
 /*
  * pool_map.h -- the pool of the raw-store test programs (hot_stray.c,
- * seq_pages.c): FILE sized to len bytes and mapped shared and writable;
- * the program exits 1 when it cannot
+ * seq_pages.c, cycle_pages.c): FILE sized to len bytes and mapped
+ * shared and writable; the program exits 1 when it cannot
  */
 #ifndef POOL_MAP_H
 #define POOL_MAP_H 1

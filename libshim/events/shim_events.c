@@ -132,6 +132,10 @@ snapshot_lines(struct shim_mapping *m, uintptr_t lo, uint64_t first,
  * (the fence writes the same bytes to the media in the same order); or
  * written to the media at once when the fence follows (to_media) */
 #define PENDING_RUN (1u << 24)
+/* a short range's media lines are fetched for writing now, so the
+ * fence's copy into them does not wait for memory (a locked instruction
+ * after it would) */
+#define PREFETCH_MAX 512
 static void
 pending_range(struct shim_region *r, uint64_t first, uint64_t end,
 		const uint8_t *at, bool to_media)
@@ -141,6 +145,9 @@ pending_range(struct shim_region *r, uint64_t first, uint64_t end,
 		return;
 	}
 	uint32_t tid = shim_tid();
+	if (end - first <= PREFETCH_MAX && end <= r->media_map_len)
+		for (uint64_t off = first; off < end; off += 64)
+			__builtin_prefetch(r->media_map + off, 1);
 	for (uint64_t off = first; off < end; off += PENDING_RUN) {
 		size_t n = end - off < PENDING_RUN ? (size_t)(end - off) :
 			PENDING_RUN;

@@ -74,7 +74,7 @@ line_get_far(struct model *m, uint64_t key)
  * the line after the last one found (lines are numbered in first-touch
  * order, so a program that walks its pool again finds them in a row:
  * line_near, no hash), else its index slot */
-void
+__attribute__((target("prfchw"))) void
 line_prefetch(const struct model *m, uint32_t region, uint64_t lineno)
 {
 	if (m->index.slot == NULL)

@@ -147,7 +147,7 @@ pending_range(struct shim_region *r, uint64_t first, uint64_t end,
 	uint32_t tid = shim_tid();
 	if (end - first <= PREFETCH_MAX && end <= r->media_map_len)
 		for (uint64_t off = first; off < end; off += 64)
-			__builtin_prefetch(r->media_map + off, 1);
+			shim_prefetch_write(r->media_map + off);
 	for (uint64_t off = first; off < end; off += PENDING_RUN) {
 		size_t n = end - off < PENDING_RUN ? (size_t)(end - off) :
 			PENDING_RUN;

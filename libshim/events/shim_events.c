@@ -205,6 +205,11 @@ void
 shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site)
 {
+	/* a program that flushes a line writes the next one next, often:
+	 * its store then finds the line in the cache, writable (without,
+	 * the raw loop's stores waited for it) */
+	uintptr_t last = (uintptr_t)addr + (len ? len - 1 : 0);
+	shim_prefetch_write((const void *)((last | 63) + 1));
 	shim_lock();
 	size_t lines = flush_locked(addr, len, kind, site, false);
 	shim_unlock();

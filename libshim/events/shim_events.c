@@ -201,15 +201,21 @@ flush_locked(const void *addr, size_t len, enum model_ev kind, uint32_t site,
 	return c.lines;
 }
 
+/* prefetch_next -- a program that flushes a line writes the next one
+ * next, often: its store then finds that line in the cache, writable
+ * (without, the raw loop's stores waited for it) */
+static inline void
+prefetch_next(const void *addr, size_t len)
+{
+	uintptr_t last = (uintptr_t)addr + (len ? len - 1 : 0);
+	shim_prefetch_write((const void *)((last | 63) + 1));
+}
+
 void
 shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site)
 {
-	/* a program that flushes a line writes the next one next, often:
-	 * its store then finds the line in the cache, writable (without,
-	 * the raw loop's stores waited for it) */
-	uintptr_t last = (uintptr_t)addr + (len ? len - 1 : 0);
-	shim_prefetch_write((const void *)((last | 63) + 1));
+	prefetch_next(addr, len);
 	shim_lock();
 	size_t lines = flush_locked(addr, len, kind, site, false);
 	shim_unlock();
@@ -301,6 +307,7 @@ void
 shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site)
 {
+	prefetch_next(addr, len);
 	shim_lock();
 	/*
 	 * The fence follows under the lock, so the flushed lines may reach

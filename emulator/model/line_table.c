@@ -71,10 +71,14 @@ line_get_far(struct model *m, uint64_t key)
 }
 
 /* line_prefetch -- start loading what a lookup of (region, lineno) reads:
- * the line after the last one found (lines are numbered in first-touch
- * order, so a program that walks its pool again finds them in a row:
- * line_near, no hash), else its index slot */
-__attribute__((target("prfchw"))) void
+ * the line after the last one found, for writing (the event that looks
+ * it up writes it; lines are numbered in first-touch order, so a program
+ * that walks its pool again finds them in a row: line_near, no hash),
+ * and the index slot only when that line is not the one */
+#ifdef __x86_64__
+__attribute__((target("prfchw"))) /* prefetchw: prefetcht0 without it */
+#endif
+void
 line_prefetch(const struct model *m, uint32_t region, uint64_t lineno)
 {
 	if (m->index.slot == NULL)

@@ -71,18 +71,27 @@ line_get_far(struct model *m, uint64_t key)
 }
 
 /* line_prefetch -- start loading what a lookup of (region, lineno) reads:
- * its index slot, and the line after the last one found (lines are
- * numbered in first-touch order, so a program that walks its pool again
- * finds them in a row) */
+ * the line after the last one found, for writing (the event that looks
+ * it up writes it; lines are numbered in first-touch order, so a program
+ * that walks its pool again finds them in a row: line_near, no hash),
+ * and the index slot only when that line is not the one */
+#ifdef __x86_64__
+__attribute__((target("prfchw"))) /* prefetchw: prefetcht0 without it */
+#endif
 void
 line_prefetch(const struct model *m, uint32_t region, uint64_t lineno)
 {
 	if (m->index.slot == NULL)
 		return;
-	uint64_t h = line_key_hash(line_key(region, lineno));
+	uint64_t key = line_key(region, lineno);
+	uint32_t next = m->last_line; /* the last one's index + 1 */
+	if (next < m->nlines) {
+		__builtin_prefetch(&m->lines[next], 1);
+		if (m->lines[next].key == key)
+			return;
+	}
+	uint64_t h = line_key_hash(key);
 	__builtin_prefetch(&m->index.slot[h & m->index.mask]);
-	if (m->last_line < m->nlines)
-		__builtin_prefetch(&m->lines[m->last_line]);
 }
 
 struct open_line *

@@ -38,6 +38,15 @@ shim_copy_small(void *to, const void *from, size_t len)
 		memcpy(to, from, len);
 }
 
+/* start loading the cache line at p for writing (prefetchw: a store
+ * into it later neither misses nor waits for a read for ownership; a
+ * no-op where the CPU lacks it) */
+static inline void
+shim_prefetch_write(const void *p)
+{
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+}
+
 /* start-up (main.c): the options, the model, the writer (events: every
  * event is recorded too), what the layers above add to the lock (sites
  * to write while it is held) and to each event: before it (the lines

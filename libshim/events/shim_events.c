@@ -132,6 +132,10 @@ snapshot_lines(struct shim_mapping *m, uintptr_t lo, uint64_t first,
  * (the fence writes the same bytes to the media in the same order); or
  * written to the media at once when the fence follows (to_media) */
 #define PENDING_RUN (1u << 24)
+/* a short range's media lines are fetched for writing now, so the
+ * fence's copy into them does not wait for memory (a locked instruction
+ * after it would) */
+#define PREFETCH_MAX 512
 static void
 pending_range(struct shim_region *r, uint64_t first, uint64_t end,
 		const uint8_t *at, bool to_media)
@@ -141,6 +145,9 @@ pending_range(struct shim_region *r, uint64_t first, uint64_t end,
 		return;
 	}
 	uint32_t tid = shim_tid();
+	if (end - first <= PREFETCH_MAX && end <= r->media_map_len)
+		for (uint64_t off = first; off < end; off += 64)
+			shim_prefetch_write(r->media_map + off);
 	for (uint64_t off = first; off < end; off += PENDING_RUN) {
 		size_t n = end - off < PENDING_RUN ? (size_t)(end - off) :
 			PENDING_RUN;
@@ -194,10 +201,21 @@ flush_locked(const void *addr, size_t len, enum model_ev kind, uint32_t site,
 	return c.lines;
 }
 
+/* prefetch_next -- a program that flushes a line writes the next one
+ * next, often: its store then finds that line in the cache, writable
+ * (without, the raw loop's stores waited for it) */
+static inline void
+prefetch_next(const void *addr, size_t len)
+{
+	uintptr_t last = (uintptr_t)addr + (len ? len - 1 : 0);
+	shim_prefetch_write((const void *)((last | 63) + 1));
+}
+
 void
 shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site)
 {
+	prefetch_next(addr, len);
 	shim_lock();
 	size_t lines = flush_locked(addr, len, kind, site, false);
 	shim_unlock();
@@ -289,6 +307,7 @@ void
 shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site)
 {
+	prefetch_next(addr, len);
 	shim_lock();
 	/*
 	 * The fence follows under the lock, so the flushed lines may reach

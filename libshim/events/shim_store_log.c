@@ -179,7 +179,8 @@ shim_store_log_drain(void)
 		return; /* most takes of shim_lock: no run to set up */
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
-	struct run r = { .count = 0 };
+	struct run r;
+	r.count = 0; /* not an initializer: that zeroes buf too (rep stos) */
 	for (; h != t; h++) {
 		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
 		for (uint32_t i = 0; i < e->count; i++)

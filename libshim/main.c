@@ -16,6 +16,7 @@
 #include "insn_notes.h"
 #include "insn_patch.h"
 #include "intercept_signal.h"
+#include "intercept_uring.h"
 #include "ndctl_topology.h"
 #include "pmem_real.h"
 #include "real.h"
@@ -195,6 +196,7 @@ shim_init(void)
 	shim_dirty_set_last_line_hook(shim_dirty_open_next);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
+	shim_uring_refuse();
 	shim_insn_init();
 	shim_active = true;
 	shim_depth--;

@@ -99,6 +99,8 @@ set(SHIM_PROGS
   "copy_in_ok|copy_in.c|"
   "copy_in_bad|copy_in.c|FORGET_FSYNC"
   "truncate_path|truncate_path.c|"
+  "reopen_ok|reopen.c|"
+  "reopen_bad|reopen.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

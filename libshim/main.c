@@ -22,6 +22,7 @@
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_file.h"
 #include "shim_findings.h"
 #include "shim_hooks.h"
 #include "shim_intercept.h"
@@ -197,6 +198,7 @@ shim_init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
 	shim_uring_refuse();
+	shim_file_inherit();
 	shim_insn_init();
 	shim_active = true;
 	shim_depth--;

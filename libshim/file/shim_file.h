@@ -24,6 +24,9 @@ int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
 /* true when shim_file_openat of path (from the cwd) would emulate it */
 bool shim_file_emulated(const char *path);
 int shim_file_close(int fd);
+/* the view descriptors the image inherited at exec name their views
+ * (shim_inherit.c) */
+void shim_file_inherit(void);
 void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off);
 int shim_file_munmap(void *addr, size_t len);

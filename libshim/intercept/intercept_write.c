@@ -151,14 +151,18 @@ SHIM_INTERCEPTOR(ssize_t, pwritev64v2, int fd, const struct iovec *iov,
 #define BOUNCE 16384
 
 /* copied_in -- n bytes landed in fd's file at off: read them back from
- * the view, a bounded piece at a time (no allocation), as written */
+ * the view, a bounded piece at a time (no allocation), as written;
+ * through the shim's own descriptor of the view, as the program's may
+ * be write-only (`cp`'s is: it read nothing back, and the copy was
+ * unseen) */
 static void
 copied_in(int fd, uint64_t off, size_t n)
 {
 	unsigned char buf[BOUNCE];
+	int view = shim_fd_region(fd)->view_fd;
 	while (n > 0) {
 		size_t k = n < BOUNCE ? n : BOUNCE;
-		ssize_t got = REAL(pread)(fd, buf, k, (off_t)off);
+		ssize_t got = REAL(pread)(view, buf, k, (off_t)off);
 		if (got <= 0)
 			return; /* truncated meanwhile: nothing more landed */
 		shim_file_written(fd, off, buf, (size_t)got);

@@ -101,6 +101,8 @@ set(SHIM_PROGS
   "truncate_path|truncate_path.c|"
   "reopen_ok|reopen.c|"
   "reopen_bad|reopen.c|FORGET_FSYNC"
+  "inherit_out_ok|inherit_out.c|"
+  "inherit_out_bad|inherit_out.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

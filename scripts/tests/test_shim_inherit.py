@@ -1,0 +1,63 @@
+"""test_shim_inherit.py -- a descriptor of a pmem file that an image
+inherits at exec: a shell's `prog > /mnt/pm/pool` opens the file (a view
+descriptor, under pmemu) and execs prog with it as standard output. The
+new image's shim did not know it named a view: prog's writes reached the
+view unseen, "no findings" when unsynced, and the pool file after the
+run was all zeros where natively it holds them. A copy_file_range into a
+write-only descriptor (the shell's; `cp`'s own) was read back through
+that descriptor, which fails: the copy was unseen in one image too.
+"""
+import subprocess
+
+import pytest
+
+from test_shim_run import PROGS, SRC, assert_no_findings, clean_env
+
+HOWS = ["write", "copy"]
+
+
+def line_of(tag):
+    text = (SRC / "inherit_out.c").read_text().splitlines()
+    return next(i for i, l in enumerate(text, 1) if f"/* {tag} */" in l)
+
+
+def run_shell(pmemu_bin, tmp_path, command):
+    pm = tmp_path / "pmem"
+    pm.mkdir(exist_ok=True)
+    template = tmp_path / "template"
+    template.write_bytes(bytes((i * 31 + 7) % 256 for i in range(4096)))
+    cmd = command.format(pool=pm / "pool", template=template,
+                         progs=PROGS)
+    res = subprocess.run([pmemu_bin, "run", "--pmem-dir", str(pm), "--",
+                          "/bin/sh", "-c", cmd], capture_output=True,
+                         text=True, env=clean_env(), timeout=600)
+    return res, template.read_bytes(), pm / "pool"
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_synced_output_reaches_the_pool(pmemu_bin, tmp_path, how):
+    res, want, pool = run_shell(
+        pmemu_bin, tmp_path,
+        "{progs}/inherit_out_ok " + how + " {template} > {pool}")
+    assert_no_findings(res)
+    assert pool.read_bytes() == want
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_unsynced_output_is_reported_at_its_call(pmemu_bin, tmp_path, how):
+    res, want, pool = run_shell(
+        pmemu_bin, tmp_path,
+        "{progs}/inherit_out_bad " + how + " {template} > {pool}")
+    assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
+    tag = "WRITE" if how == "write" else "COPY"
+    assert f"at main (inherit_out.c:{line_of(tag)})" in res.stderr, \
+        res.stderr
+    assert pool.read_bytes() == want  # a clean shutdown writes them
+
+
+def test_cp_into_the_pmem_dir_is_seen(pmemu_bin, tmp_path):
+    """cp opens its target write-only and copies by copy_file_range"""
+    res, want, pool = run_shell(pmemu_bin, tmp_path,
+                                "cp {template} {pool}")
+    assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
+    assert pool.read_bytes() == want

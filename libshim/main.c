@@ -16,6 +16,7 @@
 #include "insn_notes.h"
 #include "insn_patch.h"
 #include "intercept_signal.h"
+#include "intercept_stdio.h"
 #include "intercept_uring.h"
 #include "ndctl_topology.h"
 #include "pmem_real.h"
@@ -199,6 +200,7 @@ shim_init(void)
 	shim_signal_install();
 	shim_uring_refuse();
 	shim_file_inherit();
+	shim_std_streams();
 	shim_insn_init();
 	shim_active = true;
 	shim_depth--;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -91,6 +92,8 @@
 	X(ssize_t, getrandom, (void *, size_t, unsigned int)) \
 	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
 	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \
+	X(int, dprintf, (int, const char *, ...)) \
+	X(int, vdprintf, (int, const char *, va_list)) \
 	X(int, access, (const char *, int)) \
 	X(char *, realpath, (const char *, char *)) \
 	X(int, faccessat, (int, const char *, int, int)) \

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <aio.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -93,6 +94,15 @@
 	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
 	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \
 	X(int, dprintf, (int, const char *, ...)) \
+	X(int, aio_write, (struct aiocb *)) \
+	X(int, aio_write64, (struct aiocb64 *)) \
+	X(int, aio_read, (struct aiocb *)) \
+	X(int, aio_read64, (struct aiocb64 *)) \
+	X(int, aio_fsync, (int, struct aiocb *)) \
+	X(int, aio_fsync64, (int, struct aiocb64 *)) \
+	X(int, lio_listio, (int, struct aiocb *const[], int, struct sigevent *)) \
+	X(int, lio_listio64, (int, struct aiocb64 *const[], int, \
+		struct sigevent *)) \
 	X(int, vdprintf, (int, const char *, va_list)) \
 	X(int, access, (const char *, int)) \
 	X(char *, realpath, (const char *, char *)) \

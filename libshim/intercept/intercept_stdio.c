@@ -183,7 +183,7 @@ std_stream(struct std_slot *sl)
 		sl->ours = NULL;
 		return;
 	}
-	int fl = fcntl(sl->fd, F_GETFL);
+	int fl = REAL(fcntl)(sl->fd, F_GETFL);
 	int acc = fl & O_ACCMODE;
 	if (cur == NULL || cur == sl->ours || !view || fileno(cur) != sl->fd ||
 			fl < 0 || acc == O_RDONLY)

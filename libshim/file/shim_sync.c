@@ -117,6 +117,7 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 void
 shim_file_punched(int fd, uint64_t off, uint64_t len)
 {
+	static const uint8_t zeros[WRITE_CHUNK];
 	struct shim_region *r = shim_fd_region(fd);
 	if (r == NULL)
 		return;
@@ -124,5 +125,15 @@ shim_file_punched(int fd, uint64_t off, uint64_t len)
 	/* a punched hole reads as zeros: its lines are no longer bad */
 	if (shim_poison_clear(r, off, len, true) > 0)
 		shim_poison_save();
+	uint64_t end = r->len;
 	shim_unlock();
+	/* and the file changed, as by a write of zeros: durable at a sync,
+	 * in the media after the run (the view alone had the hole) */
+	if (off >= end)
+		return;
+	if (len > end - off)
+		len = end - off;
+	for (uint64_t done = 0; done < len; done += WRITE_CHUNK)
+		shim_file_written(fd, off + done, zeros, len - done < WRITE_CHUNK ?
+			(size_t)(len - done) : WRITE_CHUNK);
 }

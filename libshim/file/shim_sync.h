@@ -20,7 +20,8 @@ void shim_file_fsync(int fd, uint64_t off, uint64_t len);
 /* write/pwrite/writev put len bytes of buf at off of fd's file */
 void shim_file_written(int fd, uint64_t off, const void *buf, size_t len);
 /* fallocate(FALLOC_FL_PUNCH_HOLE) of [off, off+len) on fd: the poisoned
- * lines inside are cleared (shim_poison.h) */
+ * lines inside are cleared (shim_poison.h), and the range, inside the
+ * file, is a traced write of zeros */
 void shim_file_punched(int fd, uint64_t off, uint64_t len);
 /* record mode: a SNAPSHOT of each line of [off, off+len) whose view
  * differs from the media (before a flush of the whole range); lock held */

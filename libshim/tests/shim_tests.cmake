@@ -105,6 +105,8 @@ set(SHIM_PROGS
   "inherit_out_bad|inherit_out.c|FORGET_FSYNC"
   "aio_io_ok|aio_io.c|"
   "aio_io_bad|aio_io.c|FORGET_FSYNC"
+  "punch_ok|punch.c|"
+  "punch_bad|punch.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

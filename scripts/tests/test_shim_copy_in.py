@@ -5,7 +5,8 @@ pool file after `pmemu run` lacked the bytes the program wrote natively,
 and an unsynced copy was not reported. copy_file_range from a file on
 the program's file system into a view (the shim's tmpfs) failed with
 EXDEV, where natively it works. And truncate() of the path of an emulated
-file, which cut the media alone.
+file, which cut the media alone; and fallocate(PUNCH_HOLE), which
+punched the view alone: the pool file after the run kept the old bytes.
 """
 import pytest
 
@@ -54,3 +55,23 @@ def test_truncate_by_path_is_seen_by_the_descriptor(pmemu_bin, tmp_path):
     assert res.stdout == "size 4096\n", res.stdout + res.stderr
     assert_no_findings(res)
     assert (tmp_path / "pmem" / "pool").stat().st_size == 4096
+
+
+def punch_line():
+    text = (SRC / "punch.c").read_text().splitlines()
+    return next(i for i, l in enumerate(text, 1) if "/* PUNCH */" in l)
+
+
+def test_a_synced_punch_reaches_the_pool_file(pmemu_bin, tmp_path):
+    res = run(pmemu_bin, tmp_path, "punch_ok")
+    assert res.stdout == "punched\n", res.stdout + res.stderr
+    assert_no_findings(res)
+    pool = (tmp_path / "pmem" / "pool").read_bytes()
+    assert pool[4096:8192] == bytes(4096)
+
+
+def test_an_unsynced_punch_is_reported_at_its_call(pmemu_bin, tmp_path):
+    res = run(pmemu_bin, tmp_path, "punch_bad")
+    assert res.stdout == "punched\n", res.stdout + res.stderr
+    assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
+    assert f"at main (punch.c:{punch_line()})" in res.stderr, res.stderr

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <aio.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -94,6 +95,12 @@
 	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
 	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \
 	X(int, dprintf, (int, const char *, ...)) \
+	X(int, posix_spawn, (pid_t *, const char *, \
+		const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
+		char *const[], char *const[])) \
+	X(int, posix_spawnp, (pid_t *, const char *, \
+		const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
+		char *const[], char *const[])) \
 	X(int, aio_write, (struct aiocb *)) \
 	X(int, aio_write64, (struct aiocb64 *)) \
 	X(int, aio_read, (struct aiocb *)) \

@@ -107,6 +107,8 @@ set(SHIM_PROGS
   "aio_io_bad|aio_io.c|FORGET_FSYNC"
   "punch_ok|punch.c|"
   "punch_bad|punch.c|FORGET_FSYNC"
+  "spawn_env_ok|spawn_env.c|"
+  "spawn_env_bad|spawn_env.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

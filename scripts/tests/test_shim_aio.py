@@ -7,22 +7,15 @@ durable was reported as never persisted).
 """
 import pytest
 
-from test_shim_run import SRC, assert_no_findings, run
+from test_shim_run import assert_finding_at, assert_no_findings, run, run_how
 
 HOWS = ["write", "lio", "fsync"]
 TAGS = {"write": "WRITE", "lio": "LIO", "fsync": "PWRITE"}
 
 
-def line_of(tag):
-    text = (SRC / "aio_io.c").read_text().splitlines()
-    return next(i for i, l in enumerate(text, 1) if f"/* {tag} */" in l)
-
-
 @pytest.mark.parametrize("how", HOWS)
 def test_synced_reaches_the_pool_with_no_findings(pmemu_bin, tmp_path, how):
-    res = run(pmemu_bin, tmp_path, "aio_io_ok",
-              args=[str(tmp_path / "pmem" / "pool"), how])
-    assert res.stdout == f"{how} done\n", res.stdout + res.stderr
+    res = run_how(pmemu_bin, tmp_path, "aio_io_ok", how)
     assert_no_findings(res)
     pool = (tmp_path / "pmem" / "pool").read_bytes()
     assert pool[4096:8192] == b"a" * 4096
@@ -30,11 +23,9 @@ def test_synced_reaches_the_pool_with_no_findings(pmemu_bin, tmp_path, how):
 
 @pytest.mark.parametrize("how", HOWS)
 def test_unsynced_is_reported_at_its_call(pmemu_bin, tmp_path, how):
-    res = run(pmemu_bin, tmp_path, "aio_io_bad",
-              args=[str(tmp_path / "pmem" / "pool"), how])
-    assert res.stdout == f"{how} done\n", res.stdout + res.stderr
-    assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
-    assert f"(aio_io.c:{line_of(TAGS[how])})" in res.stderr, res.stderr
+    res = run_how(pmemu_bin, tmp_path, "aio_io_bad", how)
+    assert_finding_at(res, "aio_io.c", TAGS[how],
+                      "unpersisted stores: 64 stores")
 
 
 def test_aio_write_with_o_append_is_refused(pmemu_bin, tmp_path):

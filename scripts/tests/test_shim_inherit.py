@@ -13,15 +13,11 @@ import subprocess
 
 import pytest
 
-from test_shim_run import PROGS, SRC, assert_no_findings, clean_env
+from test_shim_run import (PROGS, assert_finding_at, assert_no_findings,
+                           clean_env)
 
 HOWS = ["write", "copy", "stdout", "dprintf", "dup2"]
 TAGS = {"write": "WRITE", "copy": "COPY", "dprintf": "DPRINTF"}
-
-
-def line_of(tag):
-    text = (SRC / "inherit_out.c").read_text().splitlines()
-    return next(i for i, l in enumerate(text, 1) if f"/* {tag} */" in l)
 
 
 def run_shell(pmemu_bin, tmp_path, command):
@@ -57,9 +53,8 @@ def test_synced_output_reaches_the_pool(pmemu_bin, tmp_path, how):
 def test_unsynced_output_is_reported_at_its_call(pmemu_bin, tmp_path, how):
     res, want, pool = run_shell(pmemu_bin, tmp_path,
                                 command("inherit_out_bad", how))
-    assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
-    tag = TAGS.get(how, "FWRITE")
-    assert f"(inherit_out.c:{line_of(tag)})" in res.stderr, res.stderr
+    assert_finding_at(res, "inherit_out.c", TAGS.get(how, "FWRITE"),
+                      "unpersisted stores: 64 stores")
     assert pool.read_bytes() == want  # a clean shutdown writes them
 
 

@@ -12,14 +12,9 @@ falls back to a file by name).
 """
 import pytest
 
-from test_shim_run import SRC, assert_no_findings, run
+from test_shim_run import assert_finding_at, assert_no_findings, run
 
 HOWS = ["symlink", "opath", "procfd", "procfd_map", "tmpfile"]
-
-
-def line_of(tag):
-    text = (SRC / "reopen.c").read_text().splitlines()
-    return next(i for i, l in enumerate(text, 1) if f"/* {tag} */" in l)
 
 
 def run_reopen(pmemu_bin, tmp_path, prog, how):
@@ -52,9 +47,7 @@ def test_synced_reaches_the_pool_with_no_findings(pmemu_bin, tmp_path, how):
 def test_unsynced_is_reported_at_its_line(pmemu_bin, tmp_path, how):
     res, _ = run_reopen(pmemu_bin, tmp_path, "reopen_bad", how)
     if how == "procfd_map":
-        assert "unpersisted stores" in res.stderr, res.stderr
-        assert f"reopen.c:{line_of('STORE')})" in res.stderr, res.stderr
+        assert_finding_at(res, "reopen.c", "STORE", "unpersisted stores")
     else:
-        assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
-        assert f"at main (reopen.c:{line_of('WRITE')})" in res.stderr, \
-            res.stderr
+        assert_finding_at(res, "reopen.c", "WRITE",
+                          "unpersisted stores: 64 stores")

@@ -8,15 +8,10 @@ fallback (pwrite, fsync) is what pmemu sees.
 """
 import subprocess
 
-from test_shim_run import PROGS, SRC, assert_no_findings, clean_env, run
+from test_shim_run import (PROGS, assert_finding_at, assert_no_findings,
+                           clean_env, run)
 
 REFUSED = "pmemu: error: io_uring_setup: pmemu cannot see"
-
-
-def write_line():
-    """the line of uring_write.c of the fallback's pwrite (WRITE)"""
-    text = (SRC / "uring_write.c").read_text().splitlines()
-    return next(i for i, l in enumerate(text, 1) if "/* WRITE */" in l)
 
 
 def test_the_ring_works_without_pmemu(tmp_path):
@@ -41,9 +36,8 @@ def test_unsynced_write_is_reported(pmemu_bin, tmp_path):
     res = run(pmemu_bin, tmp_path, "uring_write_bad")
     assert res.stdout == "fallback\n", res.stdout + res.stderr
     assert REFUSED in res.stderr, res.stderr
-    assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
-    assert f"at main (uring_write.c:{write_line()})" in res.stderr, \
-        res.stderr
+    assert_finding_at(res, "uring_write.c", "WRITE",
+                      "unpersisted stores: 64 stores")
 
 
 def test_refused_in_a_child_image_too(pmemu_bin, tmp_path):

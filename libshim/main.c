@@ -17,7 +17,7 @@
 #include "insn_patch.h"
 #include "intercept_signal.h"
 #include "intercept_stdio.h"
-#include "intercept_uring.h"
+#include "intercept_kernel_aio.h"
 #include "ndctl_topology.h"
 #include "pmem_real.h"
 #include "real.h"
@@ -198,7 +198,7 @@ shim_init(void)
 	shim_dirty_set_last_line_hook(shim_dirty_open_next);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
-	shim_uring_refuse();
+	shim_kernel_aio_refuse();
 	shim_file_inherit();
 	shim_std_streams();
 	shim_insn_init();

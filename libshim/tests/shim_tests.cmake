@@ -109,6 +109,8 @@ set(SHIM_PROGS
   "punch_bad|punch.c|FORGET_FSYNC"
   "spawn_env_ok|spawn_env.c|"
   "spawn_env_bad|spawn_env.c|FORGET_FSYNC"
+  "kaio_write_ok|kaio_write.c|"
+  "kaio_write_bad|kaio_write.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

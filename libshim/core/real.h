@@ -133,6 +133,8 @@
 	X(ssize_t, pwritev, (int, const struct iovec *, int, off_t)) \
 	X(ssize_t, pwritev64, (int, const struct iovec *, int, off_t)) \
 	X(int, fsync, (int)) \
+	X(void, sync, (void)) \
+	X(int, syncfs, (int)) \
 	X(int, fdatasync, (int)) \
 	X(int, sync_file_range, (int, off_t, off_t, unsigned int)) \
 	X(void *, dlopen, (const char *, int)) \

@@ -4,6 +4,7 @@
  * fence (MODEL.md, "Other domains")
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -70,6 +71,20 @@ settle_region(struct shim_mapping *m, void *ctx)
 		shim_dirty_settle_range(m, m->base, m->base + m->len);
 }
 
+/* fsync_locked -- [off, off+len) of r's file durable, as fsync makes it
+ * (len 0: to the end); lock held */
+static void
+fsync_locked(struct shim_region *r, uint64_t off, uint64_t len,
+		uint32_t site)
+{
+	struct region_ctx c = { r };
+	shim_region_resized(r);
+	shim_mapping_for_each(settle_region, &c);
+	if (len == 0 || off + len > r->len)
+		len = r->len > off ? r->len - off : 0;
+	shim_file_sync_locked(r, MODEL_EV_FSYNC, off, len, site);
+}
+
 void
 shim_file_fsync(int fd, uint64_t off, uint64_t len)
 {
@@ -77,13 +92,40 @@ shim_file_fsync(int fd, uint64_t off, uint64_t len)
 	if (r == NULL)
 		return;
 	uint32_t site = shim_site_here();
-	struct region_ctx c = { r };
 	shim_lock();
-	shim_region_resized(r);
-	shim_mapping_for_each(settle_region, &c);
-	if (len == 0 || off + len > r->len)
-		len = r->len > off ? r->len - off : 0;
-	shim_file_sync_locked(r, MODEL_EV_FSYNC, off, len, site);
+	fsync_locked(r, off, len, site);
+	shim_unlock();
+}
+
+/* ctx of sync_one: the file system synced (0: every one) and the site */
+struct sync_all_ctx {
+	dev_t dev;
+	bool every;
+	uint32_t site;
+};
+
+static void
+sync_one(struct shim_region *r, void *ctx)
+{
+	struct sync_all_ctx *c = ctx;
+	if (c->every || r->media_dev == c->dev)
+		fsync_locked(r, 0, 0, c->site);
+}
+
+void
+shim_file_sync_all(int fd)
+{
+	struct sync_all_ctx c = { .every = fd < 0, .site = shim_site_here() };
+	struct shim_region *r = fd < 0 ? NULL : shim_fd_region(fd);
+	struct stat st;
+	if (r != NULL)
+		c.dev = r->media_dev;
+	else if (fd >= 0 && REAL(fstat)(fd, &st) == 0)
+		c.dev = st.st_dev;
+	else if (fd >= 0)
+		return;
+	shim_lock();
+	shim_region_for_each(sync_one, &c);
 	shim_unlock();
 }
 

@@ -17,6 +17,9 @@ void shim_file_sync_locked(struct shim_region *r, enum model_ev kind,
 		uint64_t off, uint64_t len, uint32_t site);
 /* fsync/fdatasync/sync_file_range of a view descriptor */
 void shim_file_fsync(int fd, uint64_t off, uint64_t len);
+/* sync (fd -1): every emulated file durable, as fsync makes one;
+ * syncfs(fd): those on fd's file system */
+void shim_file_sync_all(int fd);
 /* write/pwrite/writev put len bytes of buf at off of fd's file */
 void shim_file_written(int fd, uint64_t off, const void *buf, size_t len);
 /* fallocate(FALLOC_FL_PUNCH_HOLE) of [off, off+len) on fd: the poisoned

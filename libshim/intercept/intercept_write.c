@@ -1,8 +1,8 @@
 /*
  * intercept_write.c -- write/pwrite/writev/pwritev/pwritev2, and the
  * kernel's copies (sendfile, copy_file_range, splice), into view
- * descriptors: traced stores; fsync/fdatasync/sync_file_range on them:
- * flush + fence
+ * descriptors: traced stores; fsync/fdatasync/sync_file_range on them,
+ * sync and syncfs: flush + fence
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -293,6 +293,27 @@ SHIM_INTERCEPTOR(int, fdatasync, int fd)
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
 		shim_file_fsync(fd, 0, 0);
+	SHIM_LEAVE();
+	return ret;
+}
+
+/* sync, syncfs -- every emulated file (on fd's file system) durable, as
+ * each one's fsync: unseen, they left them all reported as unpersisted */
+SHIM_INTERCEPTOR(void, sync, void)
+{
+	SHIM_ENTER_VOID(sync);
+	REAL(sync)();
+	shim_file_sync_all(-1);
+	SHIM_LEAVE();
+}
+
+SHIM_INTERCEPTOR(int, syncfs, int fd)
+{
+	SHIM_ENTER(syncfs, fd);
+	int ret = REAL(syncfs)(fd);
+	SHIM_SAVE_ERRNO();
+	if (ret == 0)
+		shim_file_sync_all(fd);
 	SHIM_LEAVE();
 	return ret;
 }

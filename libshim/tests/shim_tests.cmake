@@ -111,6 +111,8 @@ set(SHIM_PROGS
   "spawn_env_bad|spawn_env.c|FORGET_FSYNC"
   "kaio_write_ok|kaio_write.c|"
   "kaio_write_bad|kaio_write.c|FORGET_FSYNC"
+  "sync_all_ok|sync_all.c|"
+  "sync_all_bad|sync_all.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

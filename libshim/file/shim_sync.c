@@ -3,6 +3,7 @@
  * traced stores in the file's domain, fsync/fdatasync/msync flush and
  * fence (MODEL.md, "Other domains")
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,6 +155,10 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 	if (shim_poison_clear(r, off, len, true) > 0)
 		shim_poison_save();
 	shim_unlock();
+	/* O_SYNC, O_DSYNC: durable when the write returns, as by fsync */
+	int fl = REAL(fcntl)(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_DSYNC))
+		shim_file_fsync(fd, off, len);
 }
 
 void

@@ -20,7 +20,8 @@ void shim_file_fsync(int fd, uint64_t off, uint64_t len);
 /* sync (fd -1): every emulated file durable, as fsync makes one;
  * syncfs(fd): those on fd's file system */
 void shim_file_sync_all(int fd);
-/* write/pwrite/writev put len bytes of buf at off of fd's file */
+/* write/pwrite/writev put len bytes of buf at off of fd's file (durable
+ * at once on a descriptor with O_SYNC or O_DSYNC) */
 void shim_file_written(int fd, uint64_t off, const void *buf, size_t len);
 /* fallocate(FALLOC_FL_PUNCH_HOLE) of [off, off+len) on fd: the poisoned
  * lines inside are cleared (shim_poison.h), and the range, inside the

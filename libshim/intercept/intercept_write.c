@@ -118,14 +118,25 @@ pwritev2_at(int fd, off_t off, int flags, ssize_t n)
 	return off == -1 ? written_at(fd, n) : (uint64_t)off;
 }
 
+/* pwritev2_done -- its bytes traced; RWF_SYNC, RWF_DSYNC: durable on
+ * return, as by fsync (unseen, they were reported as unpersisted) */
+static void
+pwritev2_done(int fd, uint64_t at, const struct iovec *iov, int cnt,
+		size_t n, int flags)
+{
+	iov_written(fd, at, iov, cnt, n);
+	if (flags & (RWF_SYNC | RWF_DSYNC))
+		shim_file_fsync(fd, at, n);
+}
+
 #define PWRITEV2_BODY(name, fd, iov, cnt, off, flags) \
 	SHIM_ENTER(name, fd, iov, cnt, off, flags); \
 	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
 	ssize_t n = REAL(name)(fd, iov, cnt, off, flags); \
 	SHIM_SAVE_ERRNO(); \
 	if (n > 0 && shim_fd_region(fd) != NULL) \
-		iov_written(fd, pwritev2_at(fd, off, flags, n), iov, cnt, \
-			(size_t)n); \
+		pwritev2_done(fd, pwritev2_at(fd, off, flags, n), iov, cnt, \
+			(size_t)n, flags); \
 	SHIM_LEAVE(); \
 	return n
 

@@ -113,6 +113,7 @@ set(SHIM_PROGS
   "kaio_write_bad|kaio_write.c|FORGET_FSYNC"
   "sync_all_ok|sync_all.c|"
   "sync_all_bad|sync_all.c|FORGET_FSYNC"
+  "sync_flags|sync_flags.c|"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

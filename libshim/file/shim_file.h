@@ -27,6 +27,9 @@ int shim_file_close(int fd);
 /* the view descriptors the image inherited at exec name their views
  * (shim_inherit.c) */
 void shim_file_inherit(void);
+/* fd, unknown to the shim, is a view's (received over a socket, met at
+ * mmap): it names that view now (or that it cannot is said): true */
+bool shim_file_inherit_fd(int fd);
 void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off);
 int shim_file_munmap(void *addr, size_t len);

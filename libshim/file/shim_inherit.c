@@ -1,5 +1,6 @@
 /*
- * shim_inherit.c -- descriptors of views an image inherits at exec
+ * shim_inherit.c -- descriptors of views the shim did not give: inherited
+ * at exec, received over a socket
  *
  * A descriptor the shim gave the program for an emulated file (a view's)
  * stays open across exec unless it is close-on-exec: a shell's `cmd >
@@ -12,7 +13,9 @@
  * The file is opened as a region, with that view as its view when no
  * process of the run holds one (shim_view_offer), and the descriptor
  * names it, as one open gave (same open file, offset shared with
- * whoever else holds it).
+ * whoever else holds it). The same for a view descriptor received over a
+ * socket (SCM_RIGHTS: recvmsg), or met at mmap (shim_adopt.c): its writes
+ * and its mapping's stores were unseen too.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -71,9 +74,19 @@ inherit(int fd, uint32_t id)
 		shim_fd_set(fd, r);
 		return;
 	}
-	shim_error("descriptor %d, of emulated file %s, open before exec: "
-		"pmemu cannot place its view, its writes are not seen", fd,
-		path != NULL ? path : "(not in the trace)");
+	shim_error("descriptor %d, of emulated file %s, which pmemu did not "
+		"open here: pmemu cannot place its view, its writes are not "
+		"seen", fd, path != NULL ? path : "(not in the trace)");
+}
+
+bool
+shim_file_inherit_fd(int fd)
+{
+	uint32_t id;
+	if (fd < 0 || shim_fd_region(fd) != NULL || !view_region_id(fd, &id))
+		return false;
+	inherit(fd, id);
+	return true;
 }
 
 void
@@ -84,14 +97,11 @@ shim_file_inherit(void)
 		return;
 	int self = dirfd(d);
 	struct dirent *e;
-	uint32_t id;
 	while ((e = readdir(d)) != NULL) {
 		char *end;
 		long fd = strtol(e->d_name, &end, 10);
-		if (*end == '\0' && end != e->d_name && fd != self &&
-				shim_fd_region((int)fd) == NULL &&
-				view_region_id((int)fd, &id))
-			inherit((int)fd, id);
+		if (*end == '\0' && end != e->d_name && fd != self)
+			(void)shim_file_inherit_fd((int)fd);
 	}
 	closedir(d);
 }

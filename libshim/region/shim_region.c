@@ -55,6 +55,9 @@ shim_region_known(uint32_t id, const char *path)
 const char *
 shim_region_known_path(uint32_t id)
 {
+	for (uint32_t i = 0; i < nregions; i++)
+		if (regions[i].id == id)
+			return regions[i].path;
 	for (uint32_t i = 0; i < nknown; i++)
 		if (known[i].id == id)
 			return known[i].path;

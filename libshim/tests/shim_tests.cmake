@@ -114,6 +114,8 @@ set(SHIM_PROGS
   "sync_all_ok|sync_all.c|"
   "sync_all_bad|sync_all.c|FORGET_FSYNC"
   "sync_flags|sync_flags.c|"
+  "scm_rights_ok|scm_rights.c|"
+  "scm_rights_bad|scm_rights.c|FORGET_FSYNC"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

@@ -7,14 +7,16 @@ run was all zeros where natively it holds them. A copy_file_range into a
 write-only descriptor (the shell's; `cp`'s own) was read back through
 that descriptor, which fails: the copy was unseen in one image too.
 And glibc's stdio (stdout on such a descriptor, or on one a dup2 made
-a view's) and dprintf write from inside libc: unseen, the same way.
+a view's) and dprintf write from inside libc: unseen, the same way. And
+a view's descriptor received over a socket (SCM_RIGHTS), unknown to the
+shim: its writes and its mapping's stores unseen.
 """
 import subprocess
 
 import pytest
 
 from test_shim_run import (PROGS, assert_finding_at, assert_no_findings,
-                           clean_env)
+                           clean_env, run_how)
 
 HOWS = ["write", "copy", "stdout", "dprintf", "dup2"]
 TAGS = {"write": "WRITE", "copy": "COPY", "dprintf": "DPRINTF"}
@@ -64,3 +66,24 @@ def test_cp_into_the_pmem_dir_is_seen(pmemu_bin, tmp_path):
                                 "cp {template} {pool}")
     assert "unpersisted stores: 64 stores" in res.stderr, res.stderr
     assert pool.read_bytes() == want
+
+
+SCM = {"write": ("WRITE", 4096), "map": ("STORE", 64),
+       "rawmap": ("STORE", 64)}
+
+
+@pytest.mark.parametrize("how", SCM)
+def test_received_descriptor_synced_reaches_the_pool(pmemu_bin, tmp_path,
+                                                     how):
+    assert_no_findings(run_how(pmemu_bin, tmp_path, "scm_rights_ok", how))
+    n = SCM[how][1]
+    pool = (tmp_path / "pmem" / "pool").read_bytes()
+    assert pool[4096:4096 + n] == b"m" * n
+
+
+@pytest.mark.parametrize("how", SCM)
+def test_received_descriptor_unsynced_is_reported(pmemu_bin, tmp_path,
+                                                  how):
+    res = run_how(pmemu_bin, tmp_path, "scm_rights_bad", how)
+    assert_finding_at(res, "scm_rights.c", SCM[how][0],
+                      "unpersisted stores")

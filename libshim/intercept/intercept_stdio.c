@@ -130,6 +130,8 @@ SHIM_INTERCEPTOR(FILE *, freopen64, const char *path, const char *mode,
 	FREOPEN_BODY(freopen64);
 }
 
+static void std_forget(FILE *stream);
+
 /* fclose -- the descriptor leaves the table before libc closes it (an
  * fdopen stream of a view); the bytes a stream holds are flushed first,
  * not nested in the shim, so that they are the program's traced writes */
@@ -143,17 +145,21 @@ SHIM_INTERCEPTOR(int, fclose, FILE *stream)
 		shim_fd_set(fd, NULL);
 	int ret = REAL(fclose)(stream);
 	SHIM_SAVE_ERRNO();
+	std_forget(stream);
 	SHIM_LEAVE();
 	return ret;
 }
 
-/* std_close -- the program's descriptor stays: fclose of the shim's
- * stdout (put back) or the program's (which closes its descriptor) */
+/* set while the shim closes its own standard stream to put glibc's back:
+ * the program's descriptor stays open */
+static __thread bool std_putting_back;
+
+/* std_close -- the program's fclose of its stdout closes descriptor 1,
+ * as glibc's would; the shim's own (put back) leaves it */
 static int
 std_close(void *cookie)
 {
-	(void)cookie;
-	return 0;
+	return std_putting_back ? 0 : stream_close(cookie);
 }
 
 static const cookie_io_functions_t std_io = { stream_read, stream_write,
@@ -178,7 +184,9 @@ std_stream(struct std_slot *sl)
 	FILE *cur = *sl->s;
 	bool view = shim_fd_region(sl->fd) != NULL;
 	if (cur != NULL && cur == sl->ours && !view) {
+		std_putting_back = true;
 		(void)fclose(sl->ours);
+		std_putting_back = false;
 		*sl->s = sl->glibc;
 		sl->ours = NULL;
 		return;
@@ -197,6 +205,16 @@ std_stream(struct std_slot *sl)
 		(void)setvbuf(f, NULL, _IONBF, 0);
 	sl->glibc = cur;
 	*sl->s = sl->ours = f;
+}
+
+/* std_forget -- the program closed the shim's stream: the slot holds
+ * none (stdout names a closed stream, as after glibc's fclose) */
+static void
+std_forget(FILE *stream)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (stream != NULL && std_slots[i].ours == stream)
+			std_slots[i].ours = NULL;
 }
 
 /*

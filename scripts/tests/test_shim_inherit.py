@@ -18,7 +18,7 @@ import pytest
 from test_shim_run import (PROGS, assert_finding_at, assert_no_findings,
                            clean_env, run_how)
 
-HOWS = ["write", "copy", "stdout", "dprintf", "dup2"]
+HOWS = ["write", "copy", "stdout", "fclose", "dprintf", "dup2"]
 TAGS = {"write": "WRITE", "copy": "COPY", "dprintf": "DPRINTF"}
 
 

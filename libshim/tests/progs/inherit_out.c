@@ -4,7 +4,8 @@
  * (`sh -c 'inherit_out HOW TEMPLATE > /mnt/pm/pool'`), then fsync'd.
  * HOW "write": read, then write(1); "copy": copy_file_range into 1 (the
  * kernel refuses it across file systems, the shim copies by hand);
- * "stdout": fwrite to stdout; "dprintf": dprintf(1); "dup2": the pool
+ * "stdout": fwrite to stdout ("fclose": then fclose(stdout), which
+ * closes descriptor 1); "dprintf": dprintf(1); "dup2": the pool
  * (argv[3]) opened and put on 1 by dup2, then fwrite to stdout. Under
  * pmemu the new image did not know descriptor 1 named a view: the bytes
  * reached the view unseen (the pool file after the run was all zeros),
@@ -50,5 +51,9 @@ main(int argc, char *argv[])
 	if (fsync(1) != 0)
 		err(1, "fsync");
 #endif
+	/* "fclose": glibc's fclose of stdout closes descriptor 1 */
+	if (strcmp(argv[1], "fclose") == 0 &&
+			(fclose(stdout) != 0 || fcntl(1, F_GETFD) != -1))
+		errx(4, "descriptor 1 still open after fclose(stdout)");
 	return 0;
 }

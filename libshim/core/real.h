@@ -91,6 +91,8 @@
 	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, \
 		socklen_t *)) \
 	X(ssize_t, recvmsg, (int, struct msghdr *, int)) \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned int, int, \
+		struct timespec *)) \
 	X(ssize_t, getrandom, (void *, size_t, unsigned int)) \
 	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
 	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \

@@ -99,6 +99,22 @@ SHIM_INTERCEPTOR(ssize_t, recvmsg, int fd, struct msghdr *msg, int flags)
 	return ret;
 }
 
+SHIM_INTERCEPTOR(int, recvmmsg, int fd, struct mmsghdr *msgs,
+		unsigned int n, int flags, struct timespec *timeout)
+{
+	SHIM_ENTER(recvmmsg, fd, msgs, n, flags, timeout);
+	for (unsigned int i = 0; i < n; i++)
+		shim_read_buffers(msgs[i].msg_hdr.msg_iov,
+			(int)msgs[i].msg_hdr.msg_iovlen);
+	int ret = REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+	SHIM_SAVE_ERRNO();
+	for (int i = 0; i < ret; i++)
+		if (msgs[i].msg_hdr.msg_controllen > 0)
+			received(&msgs[i].msg_hdr);
+	SHIM_LEAVE();
+	return ret;
+}
+
 SHIM_INTERCEPTOR(ssize_t, getrandom, void *buf, size_t len,
 		unsigned int flags)
 {

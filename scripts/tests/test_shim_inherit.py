@@ -68,7 +68,8 @@ def test_cp_into_the_pmem_dir_is_seen(pmemu_bin, tmp_path):
     assert pool.read_bytes() == want
 
 
-SCM = {"write": ("WRITE", 4096), "map": ("STORE", 64),
+SCM = {"write": ("WRITE", 4096), "mmsg": ("WRITE", 4096),
+       "map": ("STORE", 64),
        "rawmap": ("STORE", 64)}
 
 

@@ -1,7 +1,8 @@
 /*
  * scm_rights.c -- a pmem file's descriptor passed over a Unix socket
  * (SCM_RIGHTS) and received back, then 4096 bytes written through it at
- * offset 4096 and fsync'd (argv[2] "write"), or 64 bytes stored through
+ * offset 4096 and fsync'd (argv[2] "write"; "mmsg": received by
+ * recvmmsg), or 64 bytes stored through
  * its shared mapping and msync'd ("map"; "rawmap": received by a raw
  * recvmsg system call, which no interposer sees, then mapped). Under
  * pmemu the received descriptor was the view's, unknown to the shim:
@@ -45,9 +46,15 @@ passed(int fd, int raw)
 			sendmsg(sv[0], &mh, 0) != 1)
 		err(1, "sendmsg");
 	mh.msg_controllen = sizeof(u.buf);
-	if ((raw ? syscall(SYS_recvmsg, sv[1], &mh, 0) :
-			recvmsg(sv[1], &mh, 0)) != 1)
+	struct mmsghdr mm = { mh, 0 };
+	if (raw == 2) {
+		if (recvmmsg(sv[1], &mm, 1, 0, NULL) != 1)
+			err(1, "recvmmsg");
+		mh = mm.msg_hdr;
+	} else if ((raw ? syscall(SYS_recvmsg, sv[1], &mh, 0) :
+			recvmsg(sv[1], &mh, 0)) != 1) {
 		err(1, "recvmsg");
+	}
 	int got;
 	memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
 	return got;
@@ -57,14 +64,15 @@ int
 main(int argc, char *argv[])
 {
 	if (argc != 3)
-		errx(2, "usage: %s POOL write|map|rawmap", argv[0]);
+		errx(2, "usage: %s POOL write|mmsg|map|rawmap", argv[0]);
 	int fd = open(argv[1], O_CREAT | O_RDWR, 0644);
 	if (fd < 0 || ftruncate(fd, 2 * N) != 0)
 		err(1, "open");
-	int got = passed(fd, strcmp(argv[2], "rawmap") == 0);
+	int got = passed(fd, strcmp(argv[2], "rawmap") == 0 ? 1 :
+		strcmp(argv[2], "mmsg") == 0 ? 2 : 0);
 	static char buf[N];
 	memset(buf, 'm', sizeof(buf));
-	if (strcmp(argv[2], "write") == 0) {
+	if (strcmp(argv[2], "write") == 0 || strcmp(argv[2], "mmsg") == 0) {
 		if (pwrite(got, buf, N, N) != N) /* WRITE */
 			err(1, "pwrite");
 #ifndef FORGET_FSYNC

@@ -116,6 +116,7 @@ set(SHIM_PROGS
   "sync_flags|sync_flags.c|"
   "scm_rights_ok|scm_rights.c|"
   "scm_rights_bad|scm_rights.c|FORGET_FSYNC"
+  "cut_short|cut_short.c|"
   "uring_write_ok|uring_write.c|"
   "uring_write_bad|uring_write.c|FORGET_FSYNC"
   "big_pool|big_pool.c|"

@@ -109,7 +109,8 @@
 	X(int, aio_read64, (struct aiocb64 *)) \
 	X(int, aio_fsync, (int, struct aiocb *)) \
 	X(int, aio_fsync64, (int, struct aiocb64 *)) \
-	X(int, lio_listio, (int, struct aiocb *const[], int, struct sigevent *)) \
+	X(int, lio_listio, (int, struct aiocb *const[], int, \
+		struct sigevent *)) \
 	X(int, lio_listio64, (int, struct aiocb64 *const[], int, \
 		struct sigevent *)) \
 	X(int, vdprintf, (int, const char *, va_list)) \

@@ -31,7 +31,8 @@ view_match(struct shim_region *r, void *ctx)
 	struct view_match *vm = ctx;
 	struct stat v;
 	if (!vm->found && REAL(fstat)(r->view_fd, &v) == 0 &&
-			v.st_dev == vm->st->st_dev && v.st_ino == vm->st->st_ino) {
+			v.st_dev == vm->st->st_dev &&
+			v.st_ino == vm->st->st_ino) {
 		snprintf(vm->abs, PATH_MAX, "%s", r->path);
 		vm->found = true;
 	}
@@ -112,7 +113,8 @@ tmpfile_refused(int dirfd, const char *path, int flags)
 {
 	char in[PATH_MAX], abs[PATH_MAX];
 	if ((flags & O_TMPFILE) != O_TMPFILE || path == NULL ||
-			snprintf(in, sizeof(in), "%s/x", path) >= (int)sizeof(in) ||
+			snprintf(in, sizeof(in), "%s/x", path) >=
+				(int)sizeof(in) ||
 			!shim_path_resolve(dirfd, in, abs))
 		return false;
 	shim_error("open(\"%s\", O_TMPFILE): a file with no name in the pmem "

@@ -180,7 +180,9 @@ shim_file_punched(int fd, uint64_t off, uint64_t len)
 		return;
 	if (len > end - off)
 		len = end - off;
-	for (uint64_t done = 0; done < len; done += WRITE_CHUNK)
-		shim_file_written(fd, off + done, zeros, len - done < WRITE_CHUNK ?
-			(size_t)(len - done) : WRITE_CHUNK);
+	for (uint64_t done = 0; done < len; done += WRITE_CHUNK) {
+		uint64_t left = len - done;
+		shim_file_written(fd, off + done, zeros,
+			left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK);
+	}
 }

@@ -1,15 +1,19 @@
 /*
- * uring_write.c -- 4096 bytes written to a pmem file at offset 4096 by
- * io_uring (IORING_OP_WRITE, raw system calls: no liburing), then fsync'd
- * through the ring too; where io_uring_setup fails with ENOSYS (pmemu
- * refuses it) the program falls back to pwrite and fsync, as programs
- * that use io_uring do. Under pmemu the ring's write reached the view but
- * not the model or the media, and its fsync was unseen. -DFORGET_FSYNC
- * leaves the bytes unsynced (reported, at the fallback's pwrite).
+ * kernel_io.c -- 4096 bytes written to a pmem file at offset 4096 by the
+ * kernel's asynchronous I/O, then fsync'd through it too: argv[2]
+ * "uring" (io_uring: IORING_OP_WRITE, IORING_OP_FSYNC) or "aio" (Linux
+ * AIO: io_submit of IOCB_CMD_PWRITE, IOCB_CMD_FSYNC), raw system calls
+ * (no liburing, no libaio). Where io_uring_setup or io_setup fails with
+ * ENOSYS (pmemu refuses them) the program falls back to pwrite and
+ * fsync, as programs that use them do. Under pmemu the kernel's write
+ * reached the view but not the model or the media, and its fsync was
+ * unseen. -DFORGET_FSYNC leaves the bytes unsynced (reported, at the
+ * fallback's pwrite).
  */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
 #include <linux/io_uring.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,36 +90,77 @@ ring_do(struct ring *r, int op, int fd, void *buf, unsigned len, off_t off)
 	return res;
 }
 
+/* one request on ctx, waited for: its result */
+static long
+aio_do(aio_context_t ctx, int fd, int op, char *buf)
+{
+	struct iocb cb;
+	memset(&cb, 0, sizeof(cb));
+	cb.aio_fildes = (unsigned)fd;
+	cb.aio_lio_opcode = (unsigned short)op;
+	cb.aio_buf = (unsigned long)buf;
+	cb.aio_nbytes = buf != NULL ? N : 0;
+	cb.aio_offset = buf != NULL ? N : 0;
+	struct iocb *list[1] = { &cb };
+	struct io_event ev;
+	if (syscall(SYS_io_submit, ctx, 1, list) != 1 ||
+			syscall(SYS_io_getevents, ctx, 1, 1, &ev, NULL) != 1)
+		err(1, "io_submit");
+	return (long)ev.res;
+}
+
+/* kernel_write -- buf to fd at N and synced by the kernel's I/O: 0, or
+ * -1 with errno when the I/O cannot be set up */
+static int
+kernel_write(const char *how, int fd, char *buf)
+{
+	if (strcmp(how, "uring") == 0) {
+		struct ring r;
+		if (ring_setup(&r) != 0)
+			return -1;
+		if (ring_do(&r, IORING_OP_WRITE, fd, buf, N, N) != N)
+			errx(1, "ring write");
+#ifndef FORGET_FSYNC
+		if (ring_do(&r, IORING_OP_FSYNC, fd, NULL, 0, 0) != 0)
+			errx(1, "ring fsync");
+#endif
+		return 0;
+	}
+	aio_context_t ctx = 0;
+	if (syscall(SYS_io_setup, 4, &ctx) != 0)
+		return -1;
+	if (aio_do(ctx, fd, IOCB_CMD_PWRITE, buf) != N)
+		errx(1, "aio write");
+#ifndef FORGET_FSYNC
+	if (aio_do(ctx, fd, IOCB_CMD_FSYNC, NULL) != 0)
+		errx(1, "aio fsync");
+#endif
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	if (argc != 2)
-		errx(2, "usage: %s POOL", argv[0]);
+	if (argc != 3)
+		errx(2, "usage: %s POOL uring|aio", argv[0]);
 	int fd = open(argv[1], O_CREAT | O_RDWR, 0644);
 	if (fd < 0 || ftruncate(fd, 2 * N) != 0)
 		err(1, "open");
 	static char buf[N];
 	for (int i = 0; i < N; i++)
 		buf[i] = (char)(i * 7 + 3);
-	struct ring r;
-	if (ring_setup(&r) != 0) {
-		if (errno != ENOSYS)
-			err(1, "io_uring_setup");
-		if (pwrite(fd, buf, N, N) != N) /* WRITE */
-			err(1, "pwrite");
-#ifndef FORGET_FSYNC
-		if (fsync(fd) != 0)
-			err(1, "fsync");
-#endif
-		printf("fallback\n");
+	if (kernel_write(argv[2], fd, buf) == 0) {
+		printf("%s\n", argv[2]);
 		return 0;
 	}
-	if (ring_do(&r, IORING_OP_WRITE, fd, buf, N, N) != N)
-		errx(1, "ring write");
+	if (errno != ENOSYS)
+		err(1, "%s setup", argv[2]);
+	if (pwrite(fd, buf, N, N) != N) /* WRITE */
+		err(1, "pwrite");
 #ifndef FORGET_FSYNC
-	if (ring_do(&r, IORING_OP_FSYNC, fd, NULL, 0, 0) != 0)
-		errx(1, "ring fsync");
+	if (fsync(fd) != 0)
+		err(1, "fsync");
 #endif
-	printf("ring\n");
+	printf("fallback\n");
 	return 0;
 }

@@ -191,10 +191,11 @@ std_stream(struct std_slot *sl)
 		sl->ours = NULL;
 		return;
 	}
+	if (cur == NULL || cur == sl->ours || !view || fileno(cur) != sl->fd)
+		return;
 	int fl = REAL(fcntl)(sl->fd, F_GETFL);
 	int acc = fl & O_ACCMODE;
-	if (cur == NULL || cur == sl->ours || !view || fileno(cur) != sl->fd ||
-			fl < 0 || acc == O_RDONLY)
+	if (fl < 0 || acc == O_RDONLY)
 		return;
 	(void)fflush(cur);
 	FILE *f = shim_file_fdopen(sl->fd, (fl & O_APPEND) ? "a" :

@@ -59,6 +59,7 @@
 	X(void *, mmap64, (void *, size_t, int, int, int, off_t)) \
 	X(int, munmap, (void *, size_t)) \
 	X(int, msync, (void *, size_t, int)) \
+	X(int, madvise, (void *, size_t, int)) \
 	X(int, mprotect, (void *, size_t, int)) \
 	X(int, pkey_mprotect, (void *, size_t, int, int)) \
 	X(void *, mremap, (void *, size_t, size_t, int, ...)) \

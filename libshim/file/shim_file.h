@@ -34,6 +34,8 @@ void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off);
 int shim_file_munmap(void *addr, size_t len);
 int shim_file_msync(void *addr, size_t len, int flags);
+/* madvise: MADV_REMOVE on a view mapping is a punched hole */
+int shim_file_madvise(void *addr, size_t len, int advice);
 /* after ftruncate/fallocate on a descriptor: follow the view's size */
 void shim_file_resized(int fd);
 /* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */

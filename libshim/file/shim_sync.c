@@ -130,13 +130,11 @@ shim_file_sync_all(int fd)
 	shim_unlock();
 }
 
-void
-shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
+/* region_written -- len bytes of buf at off of r's file, traced */
+static void
+region_written(struct shim_region *r, uint64_t off, const void *buf,
+		size_t len, uint32_t site)
 {
-	struct shim_region *r = shim_fd_region(fd);
-	if (r == NULL || len == 0)
-		return;
-	uint32_t site = shim_site_here();
 	shim_lock();
 	shim_region_resized(r);
 	for (size_t done = 0; done < len; done += WRITE_CHUNK) {
@@ -155,6 +153,15 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 	if (shim_poison_clear(r, off, len, true) > 0)
 		shim_poison_save();
 	shim_unlock();
+}
+
+void
+shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
+{
+	struct shim_region *r = shim_fd_region(fd);
+	if (r == NULL || len == 0)
+		return;
+	region_written(r, off, buf, len, shim_site_here());
 	/* O_SYNC, O_DSYNC: durable when the write returns, as by fsync */
 	int fl = REAL(fcntl)(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_DSYNC))
@@ -162,13 +169,12 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 }
 
 void
-shim_file_punched(int fd, uint64_t off, uint64_t len)
+shim_region_zeroed(struct shim_region *r, uint64_t off, uint64_t len)
 {
 	static const uint8_t zeros[WRITE_CHUNK];
-	struct shim_region *r = shim_fd_region(fd);
-	if (r == NULL)
-		return;
+	uint32_t site = shim_site_here();
 	shim_lock();
+	shim_region_resized(r);
 	/* a punched hole reads as zeros: its lines are no longer bad */
 	if (shim_poison_clear(r, off, len, true) > 0)
 		shim_poison_save();
@@ -182,7 +188,15 @@ shim_file_punched(int fd, uint64_t off, uint64_t len)
 		len = end - off;
 	for (uint64_t done = 0; done < len; done += WRITE_CHUNK) {
 		uint64_t left = len - done;
-		shim_file_written(fd, off + done, zeros,
-			left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK);
+		region_written(r, off + done, zeros,
+			left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK, site);
 	}
+}
+
+void
+shim_file_punched(int fd, uint64_t off, uint64_t len)
+{
+	struct shim_region *r = shim_fd_region(fd);
+	if (r != NULL)
+		shim_region_zeroed(r, off, len);
 }

@@ -27,6 +27,9 @@ void shim_file_written(int fd, uint64_t off, const void *buf, size_t len);
  * lines inside are cleared (shim_poison.h), and the range, inside the
  * file, is a traced write of zeros */
 void shim_file_punched(int fd, uint64_t off, uint64_t len);
+/* [off, off+len) of r's file reads zeros now (a punched hole): cleared
+ * bad blocks, and inside the file a traced write of zeros */
+void shim_region_zeroed(struct shim_region *r, uint64_t off, uint64_t len);
 /* record mode: a SNAPSHOT of each line of [off, off+len) whose view
  * differs from the media (before a flush of the whole range); lock held */
 void shim_snapshot_unsynced(struct shim_region *r, uint64_t off,

@@ -17,11 +17,14 @@
 #include "insn_patch.h"
 #include "insn_store_run.h"
 #include "intercept_signal.h"
+#include "intercept_stdio.h"
+#include "intercept_kernel_aio.h"
 #include "ndctl_topology.h"
 #include "pmem_real.h"
 #include "real.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
+#include "shim_file.h"
 #include "shim_findings.h"
 #include "shim_hooks.h"
 #include "shim_intercept.h"
@@ -198,6 +201,9 @@ shim_init(void)
 		shim_dirty_set_store_hook(insn_store_run);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
+	shim_kernel_aio_refuse();
+	shim_file_inherit();
+	shim_std_streams();
 	shim_insn_init();
 	shim_active = true;
 	shim_depth--;

@@ -176,7 +176,7 @@ read_report(struct run_print *p, const char *path, long root_pid)
 /* report_findings -- the findings file printed to out; their number */
 static int
 report_findings(const struct launch_opts *o, const char *path,
-		long root_pid, FILE *out)
+		long root_pid, FILE *out, bool cut_short)
 {
 	struct run_print p = { .rep = findings_report_new(NULL), .out = out,
 		.o = o };
@@ -184,7 +184,7 @@ report_findings(const struct launch_opts *o, const char *path,
 		return cli_error("out of memory");
 	if (access(path, F_OK) == 0)
 		read_report(&p, path, root_pid);
-	if (p.total == 0 && !o->quiet)
+	if (p.total == 0 && !o->quiet && !cut_short)
 		fprintf(out, "pmemu: no findings\n");
 	if (!o->quiet)
 		findings_print_symbol_hint(p.rep, out);
@@ -197,26 +197,32 @@ report_findings(const struct launch_opts *o, const char *path,
 	return p.total;
 }
 
-/*
- * shim_stopped -- the shim stopped the program (a bad option, a site it
- * cannot patch: one line and exit 2, before or instead of a clean end):
- * exit status 2 and no END record, which every exit under the shim writes
- */
+/* has_end -- the findings file has its END record, which every exit
+ * under the shim writes (the run's first process, after its last exec) */
 static bool
-shim_stopped(const char *path, int status)
+has_end(const char *path)
 {
-	if (status != CLI_EXIT_USAGE)
-		return false;
 	struct trace_reader *r;
 	char err[256];
 	if (trace_reader_open(path, &r, err, sizeof(err)) != 0)
-		return true;
+		return false;
 	struct trace_rec rec;
 	bool end = false;
 	while (!end && trace_next(r, &rec) == 1)
 		end = rec.type == TRACE_REC_END;
 	trace_reader_close(r);
-	return !end;
+	return end;
+}
+
+/*
+ * shim_stopped -- the shim stopped the program (a bad option, a site it
+ * cannot patch: one line and exit 2, before or instead of a clean end):
+ * exit status 2 and no END record
+ */
+static bool
+shim_stopped(const char *path, int status)
+{
+	return status == CLI_EXIT_USAGE && !has_end(path);
 }
 
 /*
@@ -295,8 +301,29 @@ cmd_run(int argc, char **argv)
 		trace_file_trim(path);
 	if (status >= 0 && shim_stopped(path, status)) /* it said why */
 		status = -1;
+	/* no findings file: no shim ran (a static program, LD_PRELOAD
+	 * dropped or refused): nothing was checked, "no findings" would
+	 * be a false pass */
+	if (status >= 0 && access(path, F_OK) != 0) {
+		cli_error("%s ran without pmemu's runtime (statically linked, "
+			"or LD_PRELOAD dropped): nothing was checked",
+			o.argv[0]);
+		status = -1;
+	}
+	/* no END: the first process died of a signal (abort, a fault,
+	 * SIGKILL) or left by a raw exit system call, and the findings of
+	 * its end were never written: "no findings" would be a false pass */
+	bool cut_short = status >= 0 && access(path, F_OK) == 0 &&
+		!has_end(path);
+	if (cut_short)
+		cli_error("the program ended without pmemu's shutdown (a "
+			"signal, or an exit system call of its own): what it "
+			"left unpersisted at its end is not known%s",
+			status == 0 ? "; exit 2" : "");
 	int findings = status >= 0 ?
-		report_findings(&o, path, launch_pid, out) : 0;
+		report_findings(&o, path, launch_pid, out, cut_short) : 0;
+	if (cut_short && status == 0)
+		status = CLI_EXIT_USAGE;
 	if (status >= 0 && trace_file_incomplete(path)) {
 		cli_space_error("findings", path); /* some are lost */
 		status = -1;

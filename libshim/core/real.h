@@ -15,6 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <aio.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +59,7 @@
 	X(void *, mmap64, (void *, size_t, int, int, int, off_t)) \
 	X(int, munmap, (void *, size_t)) \
 	X(int, msync, (void *, size_t, int)) \
+	X(int, madvise, (void *, size_t, int)) \
 	X(int, mprotect, (void *, size_t, int)) \
 	X(int, pkey_mprotect, (void *, size_t, int, int)) \
 	X(void *, mremap, (void *, size_t, size_t, int, ...)) \
@@ -88,9 +92,29 @@
 	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, \
 		socklen_t *)) \
 	X(ssize_t, recvmsg, (int, struct msghdr *, int)) \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned int, int, \
+		struct timespec *)) \
 	X(ssize_t, getrandom, (void *, size_t, unsigned int)) \
 	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
 	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \
+	X(int, dprintf, (int, const char *, ...)) \
+	X(int, posix_spawn, (pid_t *, const char *, \
+		const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
+		char *const[], char *const[])) \
+	X(int, posix_spawnp, (pid_t *, const char *, \
+		const posix_spawn_file_actions_t *, const posix_spawnattr_t *, \
+		char *const[], char *const[])) \
+	X(int, aio_write, (struct aiocb *)) \
+	X(int, aio_write64, (struct aiocb64 *)) \
+	X(int, aio_read, (struct aiocb *)) \
+	X(int, aio_read64, (struct aiocb64 *)) \
+	X(int, aio_fsync, (int, struct aiocb *)) \
+	X(int, aio_fsync64, (int, struct aiocb64 *)) \
+	X(int, lio_listio, (int, struct aiocb *const[], int, \
+		struct sigevent *)) \
+	X(int, lio_listio64, (int, struct aiocb64 *const[], int, \
+		struct sigevent *)) \
+	X(int, vdprintf, (int, const char *, va_list)) \
 	X(int, access, (const char *, int)) \
 	X(char *, realpath, (const char *, char *)) \
 	X(int, faccessat, (int, const char *, int, int)) \
@@ -113,6 +137,8 @@
 	X(ssize_t, pwritev, (int, const struct iovec *, int, off_t)) \
 	X(ssize_t, pwritev64, (int, const struct iovec *, int, off_t)) \
 	X(int, fsync, (int)) \
+	X(void, sync, (void)) \
+	X(int, syncfs, (int)) \
 	X(int, fdatasync, (int)) \
 	X(int, sync_file_range, (int, off_t, off_t, unsigned int)) \
 	X(void *, dlopen, (const char *, int)) \

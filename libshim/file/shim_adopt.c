@@ -9,7 +9,8 @@
  * descriptor the shim does not know costs an fstat: a regular file on the
  * pmem dir's device whose path (/proc/self/fd) is under the pmem dir is
  * opened as open would open it, and the view descriptor replaces the
- * program's (dup3), before the mapping is made as usual.
+ * program's (dup3), before the mapping is made as usual. A descriptor of
+ * a view (unlinked: an fstat says) names it (shim_inherit.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,7 +125,15 @@ shim_file_adopt(int fd, struct shim_region **r)
 	*r = NULL;
 	struct stat st;
 	char path[PATH_MAX];
-	if (REAL(fstat)(fd, &st) != 0 || !emulated_path(fd, &st, path))
+	if (REAL(fstat)(fd, &st) != 0)
+		return 0;
+	/* a view's descriptor the shim did not give (views are unlinked) */
+	if (st.st_nlink == 0 && S_ISREG(st.st_mode) &&
+			shim_file_inherit_fd(fd)) {
+		*r = shim_fd_region(fd);
+		return 0;
+	}
+	if (!emulated_path(fd, &st, path))
 		return 0;
 	*r = replace(fd, &st, path);
 	if (*r != NULL)

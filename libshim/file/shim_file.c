@@ -190,6 +190,41 @@ shim_file_msync(void *addr, size_t len, int flags)
 	return ret;
 }
 
+/*
+ * shim_file_madvise -- MADV_REMOVE frees a range of a shared mapping's
+ * file, a punched hole: on a view mapping the view alone had it (the
+ * media kept the old bytes, the model saw nothing). Its pages are
+ * settled first (no twin keeps the old bytes to diff against), then the
+ * range is a traced write of zeros, as fallocate's punch.
+ */
+int
+shim_file_madvise(void *addr, size_t len, int advice)
+{
+	if (advice != MADV_REMOVE)
+		return REAL(madvise)(addr, len, advice);
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+	shim_lock();
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup(addr);
+	struct shim_region *r = m != NULL ? m->region : NULL;
+	uint64_t off = 0;
+	if (m != NULL) {
+		if (hi > m->base + m->len)
+			hi = m->base + m->len;
+		off = m->file_off + (lo - m->base);
+		shim_dirty_settle_range(m, lo & ~(uintptr_t)(SHIM_PAGE_LEN - 1),
+			hi);
+	}
+	shim_unlock();
+	int ret = REAL(madvise)(addr, len, advice);
+	if (ret == 0 && r != NULL) {
+		int e = errno;
+		shim_region_zeroed(r, off, hi - lo);
+		errno = e;
+	}
+	return ret;
+}
+
 void *
 shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		void *new_addr)

@@ -24,10 +24,18 @@ int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
 /* true when shim_file_openat of path (from the cwd) would emulate it */
 bool shim_file_emulated(const char *path);
 int shim_file_close(int fd);
+/* the view descriptors the image inherited at exec name their views
+ * (shim_inherit.c) */
+void shim_file_inherit(void);
+/* fd, unknown to the shim, is a view's (received over a socket, met at
+ * mmap): it names that view now (or that it cannot is said): true */
+bool shim_file_inherit_fd(int fd);
 void *shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off);
 int shim_file_munmap(void *addr, size_t len);
 int shim_file_msync(void *addr, size_t len, int flags);
+/* madvise: MADV_REMOVE on a view mapping is a punched hole */
+int shim_file_madvise(void *addr, size_t len, int advice);
 /* after ftruncate/fallocate on a descriptor: follow the view's size */
 void shim_file_resized(int fd);
 /* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */

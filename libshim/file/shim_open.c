@@ -3,6 +3,7 @@
  * pmem dir gives the program a descriptor of its view, which the
  * descriptor table names until it is closed
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,18 +17,78 @@
 #include "shim_region.h"
 #include "shim_view.h"
 
+/* view_match -- ctx: {the stat of a file, abs}; a region whose view it is
+ * gives its file's path */
+struct view_match {
+	const struct stat *st;
+	char *abs;
+	bool found;
+};
+
+static void
+view_match(struct shim_region *r, void *ctx)
+{
+	struct view_match *vm = ctx;
+	struct stat v;
+	if (!vm->found && REAL(fstat)(r->view_fd, &v) == 0 &&
+			v.st_dev == vm->st->st_dev &&
+			v.st_ino == vm->st->st_ino) {
+		snprintf(vm->abs, PATH_MAX, "%s", r->path);
+		vm->found = true;
+	}
+}
+
+/*
+ * linked_target -- (dirfd, path) ends in a symbolic link: a link outside
+ * the pmem dir to a file in it, or /proc/self/fd/N (/dev/fd/N) of a view
+ * descriptor or of an O_PATH one of an emulated file. The kernel would
+ * open the media, or the view, behind the shim's back (its writes and
+ * mappings unseen: no finding, the pool file without them). True, with
+ * the path of the emulated file in abs, when the link names one.
+ */
+static bool
+linked_target(int dirfd, const char *path, char *abs)
+{
+	struct stat st;
+	if (REAL(fstatat)(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+			!S_ISLNK(st.st_mode))
+		return false;
+	int fd = REAL(openat)(dirfd, path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char link[64], target[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	struct view_match vm = { &st, abs, false };
+	if (REAL(fstat)(fd, &st) == 0) {
+		shim_lock();
+		shim_region_for_each(view_match, &vm);
+		shim_unlock();
+	}
+	REAL(close)(fd);
+	if (vm.found || n <= 0)
+		return vm.found;
+	target[n] = '\0';
+	return shim_path_resolve(AT_FDCWD, target, abs);
+}
+
 /*
  * emulated_target -- true when (*dirfd, *path) names a file the shim
  * emulates (abs: its absolute path); in a check of a crash image the
- * image's file is the media, and *dirfd, *path name it then
+ * image's file is the media, and *dirfd, *path name it then. follow: a
+ * symbolic link at the end of the path is followed (not with O_NOFOLLOW)
  */
 static bool
-emulated_target(int *dirfd, const char **path, char *abs)
+emulated_target(int *dirfd, const char **path, char *abs, bool follow)
 {
 	struct stat st;
 	if (shim_image_redirect(*dirfd, *path, abs))
 		*dirfd = AT_FDCWD, *path = abs;
-	else if (!shim_path_resolve(*dirfd, *path, abs))
+	else if (shim_path_resolve(*dirfd, *path, abs))
+		;
+	else if (follow && linked_target(*dirfd, *path, abs))
+		*dirfd = AT_FDCWD, *path = abs;
+	else
 		return false;
 	return REAL(stat)(abs, &st) != 0 || S_ISREG(st.st_mode);
 }
@@ -37,15 +98,41 @@ shim_file_emulated(const char *path)
 {
 	char abs[PATH_MAX];
 	int dirfd = AT_FDCWD;
-	return emulated_target(&dirfd, &path, abs);
+	return emulated_target(&dirfd, &path, abs, true);
+}
+
+/*
+ * tmpfile_refused -- O_TMPFILE in the pmem dir makes a file with no name,
+ * which the shim cannot give a view before linkat names it: the program
+ * would write the media itself, unseen (an unsynced write no finding).
+ * Refused as by a file system without O_TMPFILE (EOPNOTSUPP), which
+ * programs that use it handle by creating a file by name; said.
+ */
+static bool
+tmpfile_refused(int dirfd, const char *path, int flags)
+{
+	char in[PATH_MAX], abs[PATH_MAX];
+	if ((flags & O_TMPFILE) != O_TMPFILE || path == NULL ||
+			snprintf(in, sizeof(in), "%s/x", path) >=
+				(int)sizeof(in) ||
+			!shim_path_resolve(dirfd, in, abs))
+		return false;
+	shim_error("open(\"%s\", O_TMPFILE): a file with no name in the pmem "
+		"dir is not emulated (create it by name); it fails with "
+		"EOPNOTSUPP", path);
+	errno = EOPNOTSUPP;
+	return true;
 }
 
 int
 shim_file_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char abs[PATH_MAX];
+	if (tmpfile_refused(dirfd, path, flags))
+		return -1;
 	if ((flags & (O_PATH | O_DIRECTORY)) ||
-			!emulated_target(&dirfd, &path, abs))
+			!emulated_target(&dirfd, &path, abs,
+				!(flags & O_NOFOLLOW)))
 		return REAL(openat)(dirfd, path, flags, mode);
 	shim_lock();
 	struct shim_region *r = shim_region_of_path(abs, flags, mode);

@@ -3,7 +3,9 @@
  * traced stores in the file's domain, fsync/fdatasync/msync flush and
  * fence (MODEL.md, "Other domains")
  */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -70,6 +72,20 @@ settle_region(struct shim_mapping *m, void *ctx)
 		shim_dirty_settle_range(m, m->base, m->base + m->len);
 }
 
+/* fsync_locked -- [off, off+len) of r's file durable, as fsync makes it
+ * (len 0: to the end); lock held */
+static void
+fsync_locked(struct shim_region *r, uint64_t off, uint64_t len,
+		uint32_t site)
+{
+	struct region_ctx c = { r };
+	shim_region_resized(r);
+	shim_mapping_for_each(settle_region, &c);
+	if (len == 0 || off + len > r->len)
+		len = r->len > off ? r->len - off : 0;
+	shim_file_sync_locked(r, MODEL_EV_FSYNC, off, len, site);
+}
+
 void
 shim_file_fsync(int fd, uint64_t off, uint64_t len)
 {
@@ -77,23 +93,48 @@ shim_file_fsync(int fd, uint64_t off, uint64_t len)
 	if (r == NULL)
 		return;
 	uint32_t site = shim_site_here();
-	struct region_ctx c = { r };
 	shim_lock();
-	shim_region_resized(r);
-	shim_mapping_for_each(settle_region, &c);
-	if (len == 0 || off + len > r->len)
-		len = r->len > off ? r->len - off : 0;
-	shim_file_sync_locked(r, MODEL_EV_FSYNC, off, len, site);
+	fsync_locked(r, off, len, site);
 	shim_unlock();
 }
 
-void
-shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
+/* ctx of sync_one: the file system synced (0: every one) and the site */
+struct sync_all_ctx {
+	dev_t dev;
+	bool every;
+	uint32_t site;
+};
+
+static void
+sync_one(struct shim_region *r, void *ctx)
 {
-	struct shim_region *r = shim_fd_region(fd);
-	if (r == NULL || len == 0)
+	struct sync_all_ctx *c = ctx;
+	if (c->every || r->media_dev == c->dev)
+		fsync_locked(r, 0, 0, c->site);
+}
+
+void
+shim_file_sync_all(int fd)
+{
+	struct sync_all_ctx c = { .every = fd < 0, .site = shim_site_here() };
+	struct shim_region *r = fd < 0 ? NULL : shim_fd_region(fd);
+	struct stat st;
+	if (r != NULL)
+		c.dev = r->media_dev;
+	else if (fd >= 0 && REAL(fstat)(fd, &st) == 0)
+		c.dev = st.st_dev;
+	else if (fd >= 0)
 		return;
-	uint32_t site = shim_site_here();
+	shim_lock();
+	shim_region_for_each(sync_one, &c);
+	shim_unlock();
+}
+
+/* region_written -- len bytes of buf at off of r's file, traced */
+static void
+region_written(struct shim_region *r, uint64_t off, const void *buf,
+		size_t len, uint32_t site)
+{
 	shim_lock();
 	shim_region_resized(r);
 	for (size_t done = 0; done < len; done += WRITE_CHUNK) {
@@ -115,14 +156,47 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 }
 
 void
-shim_file_punched(int fd, uint64_t off, uint64_t len)
+shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 {
 	struct shim_region *r = shim_fd_region(fd);
-	if (r == NULL)
+	if (r == NULL || len == 0)
 		return;
+	region_written(r, off, buf, len, shim_site_here());
+	/* O_SYNC, O_DSYNC: durable when the write returns, as by fsync */
+	int fl = REAL(fcntl)(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_DSYNC))
+		shim_file_fsync(fd, off, len);
+}
+
+void
+shim_region_zeroed(struct shim_region *r, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeros[WRITE_CHUNK];
+	uint32_t site = shim_site_here();
 	shim_lock();
+	shim_region_resized(r);
 	/* a punched hole reads as zeros: its lines are no longer bad */
 	if (shim_poison_clear(r, off, len, true) > 0)
 		shim_poison_save();
+	uint64_t end = r->len;
 	shim_unlock();
+	/* and the file changed, as by a write of zeros: durable at a sync,
+	 * in the media after the run (the view alone had the hole) */
+	if (off >= end)
+		return;
+	if (len > end - off)
+		len = end - off;
+	for (uint64_t done = 0; done < len; done += WRITE_CHUNK) {
+		uint64_t left = len - done;
+		region_written(r, off + done, zeros,
+			left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK, site);
+	}
+}
+
+void
+shim_file_punched(int fd, uint64_t off, uint64_t len)
+{
+	struct shim_region *r = shim_fd_region(fd);
+	if (r != NULL)
+		shim_region_zeroed(r, off, len);
 }

@@ -9,11 +9,13 @@
  * read the shim does not see.
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "shim_core.h"
+#include "shim_file.h"
 #include "shim_intercept.h"
 #include "shim_read_buffer.h"
 
@@ -67,10 +69,50 @@ SHIM_INTERCEPTOR(ssize_t, recvfrom, int fd, void *buf, size_t len,
 		flags, from, fromlen);
 }
 
+/* received -- the descriptors msg carries (SCM_RIGHTS) that are views'
+ * name them (file/shim_inherit.c): their writes were unseen */
+static void
+received(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL;
+			c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			(void)shim_file_inherit_fd(fd);
+		}
+	}
+}
+
 SHIM_INTERCEPTOR(ssize_t, recvmsg, int fd, struct msghdr *msg, int flags)
 {
-	INTO_BODY(ssize_t, recvmsg, shim_read_buffers(msg->msg_iov,
-		(int)msg->msg_iovlen), fd, msg, flags);
+	SHIM_ENTER(recvmsg, fd, msg, flags);
+	shim_read_buffers(msg->msg_iov, (int)msg->msg_iovlen);
+	ssize_t ret = REAL(recvmsg)(fd, msg, flags);
+	SHIM_SAVE_ERRNO();
+	if (ret >= 0 && msg->msg_controllen > 0)
+		received(msg);
+	SHIM_LEAVE();
+	return ret;
+}
+
+SHIM_INTERCEPTOR(int, recvmmsg, int fd, struct mmsghdr *msgs,
+		unsigned int n, int flags, struct timespec *timeout)
+{
+	SHIM_ENTER(recvmmsg, fd, msgs, n, flags, timeout);
+	for (unsigned int i = 0; i < n; i++)
+		shim_read_buffers(msgs[i].msg_hdr.msg_iov,
+			(int)msgs[i].msg_hdr.msg_iovlen);
+	int ret = REAL(recvmmsg)(fd, msgs, n, flags, timeout);
+	SHIM_SAVE_ERRNO();
+	for (int i = 0; i < ret; i++)
+		if (msgs[i].msg_hdr.msg_controllen > 0)
+			received(&msgs[i].msg_hdr);
+	SHIM_LEAVE();
+	return ret;
 }
 
 SHIM_INTERCEPTOR(ssize_t, getrandom, void *buf, size_t len,

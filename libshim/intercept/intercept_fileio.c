@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "intercept_stdio.h"
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_file.h"
@@ -32,9 +33,19 @@
 		va_end(ap_); \
 	} while (0)
 
+/* std_checked -- fd, which an open made: as 0 to 2, the standard
+ * streams follow (intercept_stdio.c) */
+static int
+std_checked(int fd)
+{
+	if (fd >= 0 && fd <= 2)
+		shim_std_streams();
+	return fd;
+}
+
 #define OPENAT_BODY(name, dirfd, path, flags, mode) \
 	SHIM_ENTER(name, dirfd, path, flags, mode); \
-	int fd = shim_file_openat(dirfd, path, flags, mode); \
+	int fd = std_checked(shim_file_openat(dirfd, path, flags, mode)); \
 	SHIM_SAVE_ERRNO(); \
 	SHIM_LEAVE(); \
 	return fd
@@ -44,7 +55,7 @@ SHIM_INTERCEPTOR(int, open, const char *path, int flags, ...)
 	mode_t mode;
 	OPEN_MODE(flags, mode);
 	SHIM_ENTER(open, path, flags, mode);
-	int fd = shim_file_openat(AT_FDCWD, path, flags, mode);
+	int fd = std_checked(shim_file_openat(AT_FDCWD, path, flags, mode));
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return fd;
@@ -55,7 +66,7 @@ SHIM_INTERCEPTOR(int, open64, const char *path, int flags, ...)
 	mode_t mode;
 	OPEN_MODE(flags, mode);
 	SHIM_ENTER(open64, path, flags, mode);
-	int fd = shim_file_openat(AT_FDCWD, path, flags, mode);
+	int fd = std_checked(shim_file_openat(AT_FDCWD, path, flags, mode));
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return fd;
@@ -78,8 +89,8 @@ SHIM_INTERCEPTOR(int, openat64, int dirfd, const char *path, int flags, ...)
 SHIM_INTERCEPTOR(int, creat, const char *path, mode_t mode)
 {
 	SHIM_ENTER(creat, path, mode);
-	int fd = shim_file_openat(AT_FDCWD, path,
-			O_CREAT | O_WRONLY | O_TRUNC, mode);
+	int fd = std_checked(shim_file_openat(AT_FDCWD, path,
+			O_CREAT | O_WRONLY | O_TRUNC, mode));
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return fd;
@@ -88,8 +99,8 @@ SHIM_INTERCEPTOR(int, creat, const char *path, mode_t mode)
 SHIM_INTERCEPTOR(int, creat64, const char *path, mode_t mode)
 {
 	SHIM_ENTER(creat64, path, mode);
-	int fd = shim_file_openat(AT_FDCWD, path,
-			O_CREAT | O_WRONLY | O_TRUNC, mode);
+	int fd = std_checked(shim_file_openat(AT_FDCWD, path,
+			O_CREAT | O_WRONLY | O_TRUNC, mode));
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return fd;
@@ -100,16 +111,21 @@ SHIM_INTERCEPTOR(int, close, int fd)
 	SHIM_ENTER(close, fd);
 	int ret = shim_file_close(fd);
 	SHIM_SAVE_ERRNO();
+	(void)std_checked(fd);
 	SHIM_LEAVE();
 	return ret;
 }
 
-/* dup_track -- the new descriptor names the same view as the old one */
+/* dup_track -- the new descriptor names the same view as the old one;
+ * stdout or stderr made a view's are the shim's streams */
 static void
 dup_track(int oldfd, int newfd)
 {
-	if (newfd >= 0 && newfd != oldfd)
-		shim_fd_set(newfd, shim_fd_region(oldfd));
+	if (newfd < 0 || newfd == oldfd)
+		return;
+	shim_fd_set(newfd, shim_fd_region(oldfd));
+	if (newfd <= 2)
+		shim_std_streams();
 }
 
 SHIM_INTERCEPTOR(int, dup, int oldfd)

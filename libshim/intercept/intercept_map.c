@@ -1,5 +1,5 @@
 /*
- * intercept_map.c -- mmap, munmap, mremap, msync of emulated files
+ * intercept_map.c -- mmap, munmap, mremap, msync, madvise of emulated files
  */
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -46,6 +46,16 @@ SHIM_INTERCEPTOR(int, msync, void *addr, size_t len, int flags)
 {
 	SHIM_ENTER(msync, addr, len, flags);
 	int ret = shim_file_msync(addr, len, flags);
+	SHIM_SAVE_ERRNO();
+	SHIM_LEAVE();
+	return ret;
+}
+
+/* madvise -- MADV_REMOVE of a view range punches the file: traced */
+SHIM_INTERCEPTOR(int, madvise, void *addr, size_t len, int advice)
+{
+	SHIM_ENTER(madvise, addr, len, advice);
+	int ret = shim_file_madvise(addr, len, advice);
 	SHIM_SAVE_ERRNO();
 	SHIM_LEAVE();
 	return ret;

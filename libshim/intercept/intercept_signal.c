@@ -6,7 +6,9 @@
  * SIGSEGV: first writes to tracked view pages (shim_dirty_fault.c).
  * SIGTRAP: the single step of the store that faulted (TRAP_TRACE,
  * shim_dirty_fault.c), or the int3 of a patched flush, fence or streaming
- * store (SI_KERNEL, insn_trap.c). For
+ * store (SI_KERNEL, insn_trap.c).
+ * SIGSYS: the seccomp trap of io_uring_setup and io_setup
+ * (intercept_kernel_aio.c). For
  * both, sigaction/signal record the program's wish and report the
  * previous one, as the kernel would. A signal that is not ours goes to
  * the program's handler; with SIG_DFL (or SIG_IGN, which the kernel
@@ -23,6 +25,7 @@
 #include "insn.h"
 #include "insn_trap.h"
 #include "intercept_signal.h"
+#include "intercept_kernel_aio.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_events.h"
@@ -42,6 +45,7 @@ static bool trap_ours(int sig, siginfo_t *info, void *uc);
 static struct kept_signal kept[] = {
 	{ .sig = SIGSEGV, .ours = segv_ours },
 	{ .sig = SIGTRAP, .ours = trap_ours },
+	{ .sig = SIGSYS, .ours = shim_kernel_aio_sigsys },
 };
 
 #define NKEPT (sizeof(kept) / sizeof(kept[0]))
@@ -92,8 +96,9 @@ default_action(const struct kept_signal *k, siginfo_t *info)
 		return;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	shim_sigaction_real(k->sig, &dfl, NULL);
-	/* a fault repeats on return; a trap or a sent signal does not */
-	if (sent || k->sig == SIGTRAP)
+	/* a fault repeats on return; a trap, a system call's SIGSYS or a
+	 * sent signal does not */
+	if (sent || k->sig != SIGSEGV)
 		raise(k->sig);
 }
 

@@ -5,15 +5,20 @@
  * fopen of a file under the pmem dir gives a stream of the view instead
  * (file/shim_stdio.c); other paths are the real fopen. fdopen of a view
  * descriptor gives the same stream: glibc's would write to it unseen.
+ * So do stdout and stderr when they are a view's, and dprintf.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdio_ext.h>
 #include <unistd.h>
 
+#include "intercept_stdio.h"
 #include "shim_core.h"
 #include "shim_file.h"
 #include "shim_intercept.h"
@@ -125,6 +130,8 @@ SHIM_INTERCEPTOR(FILE *, freopen64, const char *path, const char *mode,
 	FREOPEN_BODY(freopen64);
 }
 
+static void std_forget(FILE *stream);
+
 /* fclose -- the descriptor leaves the table before libc closes it (an
  * fdopen stream of a view); the bytes a stream holds are flushed first,
  * not nested in the shim, so that they are the program's traced writes */
@@ -138,6 +145,122 @@ SHIM_INTERCEPTOR(int, fclose, FILE *stream)
 		shim_fd_set(fd, NULL);
 	int ret = REAL(fclose)(stream);
 	SHIM_SAVE_ERRNO();
+	std_forget(stream);
 	SHIM_LEAVE();
 	return ret;
+}
+
+/* set while the shim closes its own standard stream to put glibc's back:
+ * the program's descriptor stays open */
+static __thread bool std_putting_back;
+
+/* std_close -- the program's fclose of its stdout closes descriptor 1,
+ * as glibc's would; the shim's own (put back) leaves it */
+static int
+std_close(void *cookie)
+{
+	return std_putting_back ? 0 : stream_close(cookie);
+}
+
+static const cookie_io_functions_t std_io = { stream_read, stream_write,
+	stream_seek, std_close };
+
+/* glibc's stdout and stderr, and the shim's streams in their place */
+struct std_slot {
+	FILE **s;
+	int fd;
+	FILE *glibc, *ours;
+};
+
+static struct std_slot std_slots[2] = { { &stdout, 1, NULL, NULL },
+	{ &stderr, 2, NULL, NULL } };
+
+/* std_stream -- the slot's stream is the shim's while its descriptor is
+ * a view's, glibc's again once it is not (a shell's builtin puts its
+ * standard output back after a redirection) */
+static void
+std_stream(struct std_slot *sl)
+{
+	FILE *cur = *sl->s;
+	bool view = shim_fd_region(sl->fd) != NULL;
+	if (cur != NULL && cur == sl->ours && !view) {
+		std_putting_back = true;
+		(void)fclose(sl->ours);
+		std_putting_back = false;
+		*sl->s = sl->glibc;
+		sl->ours = NULL;
+		return;
+	}
+	if (cur == NULL || cur == sl->ours || !view || fileno(cur) != sl->fd)
+		return;
+	int fl = REAL(fcntl)(sl->fd, F_GETFL);
+	int acc = fl & O_ACCMODE;
+	if (fl < 0 || acc == O_RDONLY)
+		return;
+	(void)fflush(cur);
+	FILE *f = shim_file_fdopen(sl->fd, (fl & O_APPEND) ? "a" :
+		acc == O_RDWR ? "r+" : "w", std_io);
+	if (f == NULL)
+		return;
+	if (sl->fd == 2)
+		(void)setvbuf(f, NULL, _IONBF, 0);
+	sl->glibc = cur;
+	*sl->s = sl->ours = f;
+}
+
+/* std_forget -- the program closed the shim's stream: the slot holds
+ * none (stdout names a closed stream, as after glibc's fclose) */
+static void
+std_forget(FILE *stream)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (stream != NULL && std_slots[i].ours == stream)
+			std_slots[i].ours = NULL;
+}
+
+/*
+ * shim_std_streams -- stdout and stderr on a view descriptor (a shell's
+ * `prog > /mnt/pm/out`, a dup2 onto 1) are streams of the view as fdopen
+ * gives: glibc's write what printf and puts hold through a write inside
+ * libc, unseen (the file after the run lacked them, "no findings"
+ * unsynced). At start, and after an open, dup or close of 0 to 2; a
+ * program that kept the old stream's address (`FILE *out = stdout`
+ * before, C++'s cout if libstdc++ started first) still writes unseen.
+ */
+void
+shim_std_streams(void)
+{
+	std_stream(&std_slots[0]);
+	std_stream(&std_slots[1]);
+}
+
+/* vdprintf, dprintf -- glibc writes them from inside libc: on a view
+ * descriptor, formatted here and written by the traced write */
+SHIM_INTERCEPTOR(int, vdprintf, int fd, const char *fmt, va_list ap)
+{
+	SHIM_REAL_ENSURE();
+	char *text;
+	if (shim_depth != 0 || !shim_active || shim_fd_region(fd) == NULL)
+		return REAL(vdprintf)(fd, fmt, ap);
+	int n = vasprintf(&text, fmt, ap);
+	if (n < 0)
+		return -1;
+	ssize_t done = 0;
+	while (done < n) {
+		ssize_t k = write(fd, text + done, (size_t)(n - done));
+		if (k <= 0)
+			break;
+		done += k;
+	}
+	free(text);
+	return done == n ? n : -1;
+}
+
+SHIM_INTERCEPTOR(int, dprintf, int fd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vdprintf(fd, fmt, ap);
+	va_end(ap);
+	return n;
 }

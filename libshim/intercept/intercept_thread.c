@@ -1,11 +1,12 @@
 /*
- * intercept_thread.c -- processes: exec keeps the shim and its options,
- * exit records the status
+ * intercept_thread.c -- processes: exec and posix_spawn keep the shim and
+ * its options, exit records the status
  *
  * Threads need nothing here: a thread id is gettid(), cached per thread
  * (shim_tid). fork is handled by pthread_atfork (shim_init.c): the child
  * keeps the views, the trace and a copy of the model.
  */
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,39 @@ exec_with(bool search, const char *file, char *const argv[],
 	SHIM_REAL_ENSURE();
 	return search ? REAL(execvpe)(file, argv, env) :
 		REAL(execve)(file, argv, env);
+}
+
+/*
+ * posix_spawn, posix_spawnp -- the child execs inside libc with the
+ * environment given: one without LD_PRELOAD (a program's own, short
+ * list) ran unemulated, its writes and stores to pmem files straight to
+ * the media, unseen ("no findings"). So LD_PRELOAD and PMEMU_* are put
+ * back, as for exec; the parent goes on, so no shutdown here.
+ */
+#define SPAWN_BODY(name, pid, file, fa, attr, argv, envp) \
+	SHIM_ENTER(name, pid, file, fa, attr, argv, envp); \
+	size_t max_ = env_count(envp) + ENV_KEEP_MAX + 1; \
+	char *env_[max_]; \
+	env_with_shim(envp, env_, max_); \
+	int ret = REAL(name)(pid, file, fa, attr, argv, env_); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return ret
+
+SHIM_INTERCEPTOR(int, posix_spawn, pid_t *pid, const char *path,
+		const posix_spawn_file_actions_t *fa,
+		const posix_spawnattr_t *attr, char *const argv[],
+		char *const envp[])
+{
+	SPAWN_BODY(posix_spawn, pid, path, fa, attr, argv, envp);
+}
+
+SHIM_INTERCEPTOR(int, posix_spawnp, pid_t *pid, const char *file,
+		const posix_spawn_file_actions_t *fa,
+		const posix_spawnattr_t *attr, char *const argv[],
+		char *const envp[])
+{
+	SPAWN_BODY(posix_spawnp, pid, file, fa, attr, argv, envp);
 }
 
 /* glibc's execv, execvp and execl* call execve inside libc, past any

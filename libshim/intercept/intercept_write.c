@@ -1,8 +1,8 @@
 /*
  * intercept_write.c -- write/pwrite/writev/pwritev/pwritev2, and the
  * kernel's copies (sendfile, copy_file_range, splice), into view
- * descriptors: traced stores; fsync/fdatasync/sync_file_range on them:
- * flush + fence
+ * descriptors: traced stores; fsync/fdatasync/sync_file_range on them,
+ * sync and syncfs: flush + fence
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,14 +118,25 @@ pwritev2_at(int fd, off_t off, int flags, ssize_t n)
 	return off == -1 ? written_at(fd, n) : (uint64_t)off;
 }
 
+/* pwritev2_done -- its bytes traced; RWF_SYNC, RWF_DSYNC: durable on
+ * return, as by fsync (unseen, they were reported as unpersisted) */
+static void
+pwritev2_done(int fd, uint64_t at, const struct iovec *iov, int cnt,
+		size_t n, int flags)
+{
+	iov_written(fd, at, iov, cnt, n);
+	if (flags & (RWF_SYNC | RWF_DSYNC))
+		shim_file_fsync(fd, at, n);
+}
+
 #define PWRITEV2_BODY(name, fd, iov, cnt, off, flags) \
 	SHIM_ENTER(name, fd, iov, cnt, off, flags); \
 	SHIM_DEVDAX_REFUSE(fd, EINVAL, -1); \
 	ssize_t n = REAL(name)(fd, iov, cnt, off, flags); \
 	SHIM_SAVE_ERRNO(); \
 	if (n > 0 && shim_fd_region(fd) != NULL) \
-		iov_written(fd, pwritev2_at(fd, off, flags, n), iov, cnt, \
-			(size_t)n); \
+		pwritev2_done(fd, pwritev2_at(fd, off, flags, n), iov, cnt, \
+			(size_t)n, flags); \
 	SHIM_LEAVE(); \
 	return n
 
@@ -151,14 +162,18 @@ SHIM_INTERCEPTOR(ssize_t, pwritev64v2, int fd, const struct iovec *iov,
 #define BOUNCE 16384
 
 /* copied_in -- n bytes landed in fd's file at off: read them back from
- * the view, a bounded piece at a time (no allocation), as written */
+ * the view, a bounded piece at a time (no allocation), as written;
+ * through the shim's own descriptor of the view, as the program's may
+ * be write-only (`cp`'s is: it read nothing back, and the copy was
+ * unseen) */
 static void
 copied_in(int fd, uint64_t off, size_t n)
 {
 	unsigned char buf[BOUNCE];
+	int view = shim_fd_region(fd)->view_fd;
 	while (n > 0) {
 		size_t k = n < BOUNCE ? n : BOUNCE;
-		ssize_t got = REAL(pread)(fd, buf, k, (off_t)off);
+		ssize_t got = REAL(pread)(view, buf, k, (off_t)off);
 		if (got <= 0)
 			return; /* truncated meanwhile: nothing more landed */
 		shim_file_written(fd, off, buf, (size_t)got);
@@ -289,6 +304,27 @@ SHIM_INTERCEPTOR(int, fdatasync, int fd)
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
 		shim_file_fsync(fd, 0, 0);
+	SHIM_LEAVE();
+	return ret;
+}
+
+/* sync, syncfs -- every emulated file (on fd's file system) durable, as
+ * each one's fsync: unseen, they left them all reported as unpersisted */
+SHIM_INTERCEPTOR(void, sync, void)
+{
+	SHIM_ENTER_VOID(sync);
+	REAL(sync)();
+	shim_file_sync_all(-1);
+	SHIM_LEAVE();
+}
+
+SHIM_INTERCEPTOR(int, syncfs, int fd)
+{
+	SHIM_ENTER(syncfs, fd);
+	int ret = REAL(syncfs)(fd);
+	SHIM_SAVE_ERRNO();
+	if (ret == 0)
+		shim_file_sync_all(fd);
 	SHIM_LEAVE();
 	return ret;
 }

@@ -137,7 +137,7 @@ hold(struct shim_mapping *m, size_t pg)
 static void
 give_back(struct shim_mapping *m, size_t pg, size_t n)
 {
-	madvise(m->twin_area + pg * SHIM_PAGE_LEN, n * SHIM_PAGE_LEN,
+	REAL(madvise)(m->twin_area + pg * SHIM_PAGE_LEN, n * SHIM_PAGE_LEN,
 		MADV_DONTNEED);
 	for (size_t i = 0; i < n; i++)
 		__atomic_store_n(&m->page_state[pg + i], SHIM_PAGE_CLEAN,

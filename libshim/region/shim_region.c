@@ -52,6 +52,18 @@ shim_region_known(uint32_t id, const char *path)
 	nknown++;
 }
 
+const char *
+shim_region_known_path(uint32_t id)
+{
+	for (uint32_t i = 0; i < nregions; i++)
+		if (regions[i].id == id)
+			return regions[i].path;
+	for (uint32_t i = 0; i < nknown; i++)
+		if (known[i].id == id)
+			return known[i].path;
+	return NULL;
+}
+
 /* region_id -- the id the trace already gives path, else a new one */
 static uint32_t
 region_id(const char *path)

@@ -146,6 +146,9 @@ struct shim_region *shim_region_of_fd(int media_fd, const char *path);
  * base; a file an earlier image named keeps the id it had there */
 void shim_region_set_base(uint32_t base);
 void shim_region_known(uint32_t id, const char *path);
+/* the path of region id: this image's, or the one the trace gives it;
+ * NULL when neither names it */
+const char *shim_region_known_path(uint32_t id);
 /* a rename put an emulated file at path: its region follows */
 void shim_region_renamed(const char *path);
 /* calls fn for every live mapping (lock held) */

@@ -111,6 +111,23 @@ bitmaps_map(struct shim_region *r, int meta_fd)
 	return 0;
 }
 
+/* view_meta -- the bitmaps of a new view fd, both in v (their
+ * descriptors): 0, or -errno with fd closed */
+static int
+view_meta(int fd, struct shim_session_view *v)
+{
+	v->view_fd = fd;
+	v->meta_fd = memfd_create("pmemu-view-pages", MFD_CLOEXEC);
+	if (v->meta_fd >= 0 &&
+			REAL(ftruncate)(v->meta_fd, 2 * BITMAP_LEN) == 0)
+		return 0;
+	int ret = -errno;
+	if (v->meta_fd >= 0)
+		REAL(close)(v->meta_fd);
+	REAL(close)(fd);
+	return ret;
+}
+
 /* view_new -- a new view: a sparse copy of the media's data, and its
  * bitmaps (v: their descriptors) */
 static int
@@ -134,16 +151,39 @@ view_new(struct shim_region *r, struct shim_session_view *v)
 		REAL(close)(fd);
 		return ret;
 	}
-	v->view_fd = fd;
-	v->meta_fd = memfd_create("pmemu-view-pages", MFD_CLOEXEC);
-	if (v->meta_fd >= 0 &&
-			REAL(ftruncate)(v->meta_fd, 2 * BITMAP_LEN) == 0)
-		return 0;
-	ret = -errno;
-	if (v->meta_fd >= 0)
-		REAL(close)(v->meta_fd);
-	REAL(close)(fd);
-	return ret;
+	return view_meta(fd, v);
+}
+
+/* the view a descriptor the image inherited at exec names, offered for
+ * the next view made (shim_view_offer): -1, none */
+static int offered = -1;
+
+void
+shim_view_offer(int fd)
+{
+	offered = fd;
+}
+
+/* view_inherited -- the offered view, held by no process of the run any
+ * more: the image before the exec wrote it to the media at its clean
+ * shutdown, so it holds the media's content, and the program's
+ * descriptor writes it still */
+static int
+view_inherited(struct shim_region *r, struct shim_session_view *v)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", offered);
+	int fd = REAL(open)(path, O_RDWR | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (REAL(fstat)(fd, &st) != 0) {
+		int ret = -errno;
+		REAL(close)(fd);
+		return ret;
+	}
+	r->len = (uint64_t)st.st_size;
+	return view_meta(fd, v);
 }
 
 /*
@@ -159,7 +199,7 @@ shim_view_create(struct shim_region *r)
 	if (shim_session_find(r->media_dev, r->media_ino, &v) == 0)
 		r->len = v.len;
 	else
-		ret = view_new(r, &v);
+		ret = offered >= 0 ? view_inherited(r, &v) : view_new(r, &v);
 	if (ret == 0) {
 		r->id = v.id;
 		r->view_fd = v.view_fd = fd_high(v.view_fd);

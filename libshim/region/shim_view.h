@@ -13,6 +13,9 @@
 void shim_region_resized(struct shim_region *r);
 /* creates the view of an open media file: a sparse copy of its data */
 int shim_view_create(struct shim_region *r);
+/* fd (-1: none), a view descriptor the image inherited at exec, is the
+ * view of the next region made, when no process of the run holds one */
+void shim_view_offer(int fd);
 /* (shim_session_lock held) another process of the run holds the view:
  * its clean shutdown is that process's to do */
 bool shim_view_shared(const struct shim_region *r);

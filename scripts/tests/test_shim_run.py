@@ -50,6 +50,15 @@ def run(pmemu_bin, tmp_path, prog, *opts, args=None):
                           env=clean_env(), timeout=600)
 
 
+def run_how(pmemu_bin, tmp_path, prog, how):
+    """prog POOL HOW, a program that prints "HOW done" when it ran
+    through"""
+    res = run(pmemu_bin, tmp_path, prog,
+              args=[str(tmp_path / "pmem" / "pool"), how])
+    assert res.stdout == f"{how} done\n", res.stdout + res.stderr
+    return res
+
+
 def assert_finding_at(res, source, tag, cls):
     where = f"{source}:{line_of(source, tag)})"
     assert cls in res.stderr, res.stderr

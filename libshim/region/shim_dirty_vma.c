@@ -19,6 +19,7 @@
  */
 #include <sys/mman.h>
 
+#include "real.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 
@@ -32,7 +33,7 @@ mark(struct shim_mapping *m, size_t pg)
 {
 	if (pg >= shim_dirty_npages(m) || m->page_vma[pg] || marks >= MARKS_MAX)
 		return;
-	if (madvise((void *)(m->base + pg * SHIM_PAGE_LEN), SHIM_PAGE_LEN,
+	if (REAL(madvise)((void *)(m->base + pg * SHIM_PAGE_LEN), SHIM_PAGE_LEN,
 			MADV_NOHUGEPAGE) != 0) {
 		marks = MARKS_MAX; /* no THP in this kernel: never again */
 		return;
@@ -63,7 +64,7 @@ shim_dirty_vma_join(struct shim_mapping *m)
 	for (size_t pg = 0; pg < shim_dirty_npages(m) && !any; pg += 2)
 		any = m->page_vma[pg] != 0;
 	if (any)
-		(void)madvise((void *)m->base, m->len, MADV_NOHUGEPAGE);
+		(void)REAL(madvise)((void *)m->base, m->len, MADV_NOHUGEPAGE);
 }
 
 unsigned

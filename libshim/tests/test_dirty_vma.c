@@ -13,8 +13,11 @@
 
 #include <cmocka.h>
 
+#include "real.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
+
+shim_real_madvise_fn shim_real_madvise = madvise; /* no interposer here */
 
 #define PAGES 8
 

@@ -39,19 +39,24 @@ view_match(struct shim_region *r, void *ctx)
 }
 
 /*
- * linked_target -- (dirfd, path) ends in a symbolic link: a link outside
- * the pmem dir to a file in it, or /proc/self/fd/N (/dev/fd/N) of a view
- * descriptor or of an O_PATH one of an emulated file. The kernel would
- * open the media, or the view, behind the shim's back (its writes and
- * mappings unseen: no finding, the pool file without them). True, with
- * the path of the emulated file in abs, when the link names one.
+ * linked_target -- (dirfd, path) is a link to an emulated file from
+ * outside the pmem dir: a hard link (a regular file with another name
+ * in the pmem dir), or, when follow, a symbolic link ending the path (to
+ * a file in the dir, or /proc/self/fd/N (/dev/fd/N) of a view descriptor
+ * or of an O_PATH one of an emulated file). The kernel would open the
+ * media, or the view, behind the shim's back (its writes and mappings
+ * unseen: no finding, the pool file without them). True, with the path
+ * of the emulated file in abs, when the link names one.
  */
 static bool
-linked_target(int dirfd, const char *path, char *abs)
+linked_target(int dirfd, const char *path, char *abs, bool follow)
 {
 	struct stat st;
-	if (REAL(fstatat)(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-			!S_ISLNK(st.st_mode))
+	if (REAL(fstatat)(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return shim_pmem_path_of_inode(&st, abs);
+	if (!follow || !S_ISLNK(st.st_mode))
 		return false;
 	int fd = REAL(openat)(dirfd, path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
@@ -64,6 +69,7 @@ linked_target(int dirfd, const char *path, char *abs)
 		shim_lock();
 		shim_region_for_each(view_match, &vm);
 		shim_unlock();
+		vm.found = vm.found || shim_pmem_path_of_inode(&st, abs);
 	}
 	REAL(close)(fd);
 	if (vm.found || n <= 0)
@@ -86,7 +92,7 @@ emulated_target(int *dirfd, const char **path, char *abs, bool follow)
 		*dirfd = AT_FDCWD, *path = abs;
 	else if (shim_path_resolve(*dirfd, *path, abs))
 		;
-	else if (follow && linked_target(*dirfd, *path, abs))
+	else if (linked_target(*dirfd, *path, abs, follow))
 		*dirfd = AT_FDCWD, *path = abs;
 	else
 		return false;
@@ -94,11 +100,16 @@ emulated_target(int *dirfd, const char **path, char *abs, bool follow)
 }
 
 bool
-shim_file_emulated(const char *path)
+shim_file_emulated_at(int dirfd, const char *path, bool follow)
 {
 	char abs[PATH_MAX];
-	int dirfd = AT_FDCWD;
-	return emulated_target(&dirfd, &path, abs, true);
+	return emulated_target(&dirfd, &path, abs, follow);
+}
+
+bool
+shim_file_emulated(const char *path)
+{
+	return shim_file_emulated_at(AT_FDCWD, path, true);
 }
 
 /*

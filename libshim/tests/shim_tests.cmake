@@ -104,6 +104,8 @@ set(SHIM_PROGS
   "truncate_path|truncate_path.c|"
   "reopen_ok|reopen.c|"
   "reopen_bad|reopen.c|FORGET_FSYNC"
+  "raw_syscalls_ok|raw_syscalls.c|"
+  "raw_syscalls_bad|raw_syscalls.c|FORGET_FSYNC"
   "inherit_out_ok|inherit_out.c|"
   "inherit_out_bad|inherit_out.c|FORGET_FSYNC"
   "aio_io_ok|aio_io.c|"

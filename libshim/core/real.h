@@ -58,6 +58,7 @@
 	X(int, renameat, (int, const char *, int, const char *)) \
 	X(int, renameat2, (int, const char *, int, const char *, unsigned)) \
 	X(long, syscall, (long, ...)) \
+	X(int, pidfd_getfd, (int, int, unsigned int)) \
 	X(void *, mmap, (void *, size_t, int, int, int, off_t)) \
 	X(void *, mmap64, (void *, size_t, int, int, int, off_t)) \
 	X(int, munmap, (void *, size_t)) \

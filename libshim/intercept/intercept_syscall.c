@@ -12,6 +12,7 @@
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -78,6 +79,9 @@ routed(long nr, const long *a, long *ret)
 	case SYS_dup3: *ret = dup3(I(0), I(1), I(2)); break;
 	case SYS_fcntl: *ret = fcntl(I(0), I(1), a[2]); break;
 	case SYS_recvmsg: *ret = recvmsg(I(0), P(1), I(2)); break;
+	case SYS_pidfd_getfd:
+		*ret = pidfd_getfd(I(0), I(1), (unsigned)a[2]);
+		break;
 	case SYS_renameat:
 		*ret = renameat(I(0), P(1), I(2), P(3));
 		break;

@@ -106,6 +106,8 @@ set(SHIM_PROGS
   "reopen_bad|reopen.c|FORGET_FSYNC"
   "raw_syscalls_ok|raw_syscalls.c|"
   "raw_syscalls_bad|raw_syscalls.c|FORGET_FSYNC"
+  "stdout_pending_ok|stdout_pending.c|"
+  "stdout_pending_bad|stdout_pending.c|FORGET_FLUSH"
   "inherit_out_ok|inherit_out.c|"
   "inherit_out_bad|inherit_out.c|FORGET_FSYNC"
   "aio_io_ok|aio_io.c|"

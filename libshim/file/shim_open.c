@@ -17,27 +17,6 @@
 #include "shim_region.h"
 #include "shim_view.h"
 
-/* view_match -- ctx: {the stat of a file, abs}; a region whose view it is
- * gives its file's path */
-struct view_match {
-	const struct stat *st;
-	char *abs;
-	bool found;
-};
-
-static void
-view_match(struct shim_region *r, void *ctx)
-{
-	struct view_match *vm = ctx;
-	struct stat v;
-	if (!vm->found && REAL(fstat)(r->view_fd, &v) == 0 &&
-			v.st_dev == vm->st->st_dev &&
-			v.st_ino == vm->st->st_ino) {
-		snprintf(vm->abs, PATH_MAX, "%s", r->path);
-		vm->found = true;
-	}
-}
-
 /*
  * linked_target -- (dirfd, path) is a link to an emulated file from
  * outside the pmem dir: a hard link (a regular file with another name
@@ -64,16 +43,12 @@ linked_target(int dirfd, const char *path, char *abs, bool follow)
 	char link[64], target[PATH_MAX];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	struct view_match vm = { &st, abs, false };
-	if (REAL(fstat)(fd, &st) == 0) {
-		shim_lock();
-		shim_region_for_each(view_match, &vm);
-		shim_unlock();
-		vm.found = vm.found || shim_pmem_path_of_inode(&st, abs);
-	}
+	bool found = REAL(fstat)(fd, &st) == 0 &&
+		(shim_region_path_of_inode(&st, true, abs) ||
+			shim_pmem_path_of_inode(&st, abs));
 	REAL(close)(fd);
-	if (vm.found || n <= 0)
-		return vm.found;
+	if (found || n <= 0)
+		return found;
 	target[n] = '\0';
 	return shim_path_resolve(AT_FDCWD, target, abs);
 }

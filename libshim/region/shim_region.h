@@ -152,6 +152,10 @@ void shim_region_known(uint32_t id, const char *path);
 const char *shim_region_known_path(uint32_t id);
 /* the pmem dir, its symbolic links resolved ("" when none) */
 const char *shim_pmem_dir(void);
+/* the path (abs, PATH_MAX) of the region whose view (view), else media,
+ * is the file st names; false when none */
+bool shim_region_path_of_inode(const struct stat *st, bool view,
+		char *abs);
 /* the path under the pmem dir (abs, PATH_MAX) of the file st names: a
  * hard link to a pmem file from outside the dir; false when none */
 bool shim_pmem_path_of_inode(const struct stat *st, char *abs);

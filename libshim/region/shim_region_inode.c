@@ -31,23 +31,35 @@ same_inode(const char *path, const struct stat *st, int type,
 	return 1;
 }
 
-/* media_match -- ctx: {the stat of a file, abs}; a region whose media
- * it is gives its path */
-struct media_match {
+/* inode_match -- ctx: {the stat of a file, abs, view}; a region whose
+ * view (view), else media, it is gives its path */
+struct inode_match {
 	const struct stat *st;
 	char *abs;
-	bool found;
+	bool view, found;
 };
 
 static void
-media_match(struct shim_region *r, void *ctx)
+inode_match(struct shim_region *r, void *ctx)
 {
-	struct media_match *mm = ctx;
-	if (!mm->found && r->media_dev == mm->st->st_dev &&
-			r->media_ino == mm->st->st_ino) {
-		snprintf(mm->abs, PATH_MAX, "%s", r->path);
-		mm->found = true;
+	struct inode_match *im = ctx;
+	struct stat v = { .st_dev = r->media_dev, .st_ino = r->media_ino };
+	if (!im->found && (!im->view || REAL(fstat)(r->view_fd, &v) == 0) &&
+			v.st_dev == im->st->st_dev &&
+			v.st_ino == im->st->st_ino) {
+		snprintf(im->abs, PATH_MAX, "%s", r->path);
+		im->found = true;
 	}
+}
+
+bool
+shim_region_path_of_inode(const struct stat *st, bool view, char *abs)
+{
+	struct inode_match im = { st, abs, view, false };
+	shim_lock();
+	shim_region_for_each(inode_match, &im);
+	shim_unlock();
+	return im.found;
 }
 
 /*
@@ -63,11 +75,7 @@ shim_pmem_path_of_inode(const struct stat *st, char *abs)
 	if (!S_ISREG(st->st_mode) || st->st_nlink < 2 || dir[0] == '\0' ||
 			REAL(stat)(dir, &d) != 0 || d.st_dev != st->st_dev)
 		return false;
-	struct media_match mm = { st, abs, false };
-	shim_lock();
-	shim_region_for_each(media_match, &mm);
-	shim_unlock();
-	if (mm.found)
+	if (shim_region_path_of_inode(st, false, abs))
 		return true;
 	wanted = st;
 	found = abs;

@@ -116,14 +116,8 @@ routed(long nr, const long *a, long *ret)
 	return true;
 }
 
-/* this library's first and past-last bytes (the linker's): the shim's
- * own raw calls (fatal.c's write in a signal handler, insn_patch.c's
- * mprotect of code) bind here too, and must stay raw */
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char _end[] __attribute__((visibility("hidden")));
-
-/* syscall -- six arguments read, as glibc's own syscall() passes them;
- * routed only when the program (not the shim) calls it */
+/* syscall -- six arguments read, as glibc's own syscall() passes them
+ * (the shim's own system calls are shim_syscall's, never this) */
 SHIM_INTERCEPTOR(long, syscall, long nr, ...)
 {
 	SHIM_REAL_ENSURE();
@@ -133,9 +127,7 @@ SHIM_INTERCEPTOR(long, syscall, long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	const char *from = __builtin_return_address(0);
-	bool ours = from >= __ehdr_start && from < _end;
-	if (!ours && shim_depth == 0 && shim_active && routed(nr, a, &ret))
+	if (shim_depth == 0 && shim_active && routed(nr, a, &ret))
 		return ret;
 	return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -2,9 +2,9 @@
  * scm_rights.c -- a pmem file's descriptor passed over a Unix socket
  * (SCM_RIGHTS) and received back, then 4096 bytes written through it at
  * offset 4096 and fsync'd (argv[2] "write"; "mmsg": received by
- * recvmmsg), or 64 bytes stored through
- * its shared mapping and msync'd ("map"; "rawmap": received by a raw
- * recvmsg system call, then mapped), or taken by pidfd_getfd ("pidfd";
+ * recvmmsg), or 64 bytes stored through its shared mapping and msync'd
+ * ("map"; "rawmap": received by a recvmsg system call of the program's
+ * own instruction, then mapped), or taken by pidfd_getfd ("pidfd";
  * "rawpidfd": by syscall(SYS_pidfd_getfd)) and written as "write". Under
  * pmemu the received descriptor was the view's, unknown to the shim:
  * its writes and stores were unseen (the pool file after the run lacked
@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "../../core/shim_syscall.h"
 
 #define N 4096
 
@@ -54,7 +56,7 @@ passed(int fd, int raw)
 		if (recvmmsg(sv[1], &mm, 1, 0, NULL) != 1)
 			err(1, "recvmmsg");
 		mh = mm.msg_hdr;
-	} else if ((raw ? syscall(SYS_recvmsg, sv[1], &mh, 0) :
+	} else if ((raw ? shim_syscall(SYS_recvmsg, sv[1], &mh, 0) :
 			recvmsg(sv[1], &mh, 0)) != 1) {
 		err(1, "recvmsg");
 	}

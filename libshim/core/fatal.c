@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "shim_fatal.h"
+#include "shim_syscall.h"
 
 /* say -- one line "pmemu: error: <fmt...>" on stderr */
 static void
@@ -22,8 +23,8 @@ say(const char *fmt, va_list ap)
 	msg[n++] = '\n';
 	static const char prefix[] = "pmemu: error: ";
 	/* system calls: no interposer, no REAL that may not be resolved */
-	(void)syscall(SYS_write, 2, prefix, sizeof(prefix) - 1);
-	(void)syscall(SYS_write, 2, msg, (size_t)n);
+	(void)shim_syscall(SYS_write, 2, prefix, sizeof(prefix) - 1);
+	(void)shim_syscall(SYS_write, 2, msg, (size_t)n);
 }
 
 void
@@ -33,7 +34,7 @@ shim_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	say(fmt, ap);
 	va_end(ap);
-	(void)syscall(SYS_exit_group, 2);
+	(void)shim_syscall(SYS_exit_group, 2);
 	__builtin_unreachable();
 }
 

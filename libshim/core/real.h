@@ -55,6 +55,10 @@
 	X(int, posix_fallocate, (int, off_t, off_t)) \
 	X(int, posix_fallocate64, (int, off_t, off_t)) \
 	X(int, rename, (const char *, const char *)) \
+	X(int, renameat, (int, const char *, int, const char *)) \
+	X(int, renameat2, (int, const char *, int, const char *, unsigned)) \
+	X(long, syscall, (long, ...)) \
+	X(int, pidfd_getfd, (int, int, unsigned int)) \
 	X(void *, mmap, (void *, size_t, int, int, int, off_t)) \
 	X(void *, mmap64, (void *, size_t, int, int, int, off_t)) \
 	X(int, munmap, (void *, size_t)) \

@@ -14,6 +14,7 @@
 #include "shim_batch.h"
 #include "shim_core.h"
 #include "shim_intercept.h"
+#include "shim_syscall.h"
 
 __thread int shim_depth __attribute__((tls_model("initial-exec")));
 volatile bool shim_active;
@@ -135,7 +136,7 @@ uint32_t
 shim_tid(void)
 {
 	if (cached_tid == 0)
-		cached_tid = (uint32_t)syscall(SYS_gettid);
+		cached_tid = (uint32_t)shim_syscall(SYS_gettid);
 	return cached_tid;
 }
 

@@ -23,6 +23,8 @@
 int shim_file_openat(int dirfd, const char *path, int flags, mode_t mode);
 /* true when shim_file_openat of path (from the cwd) would emulate it */
 bool shim_file_emulated(const char *path);
+/* the same for (dirfd, path); follow: a symbolic link ending it too */
+bool shim_file_emulated_at(int dirfd, const char *path, bool follow);
 int shim_file_close(int fd);
 /* the view descriptors the image inherited at exec name their views
  * (shim_inherit.c) */

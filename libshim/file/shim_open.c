@@ -17,41 +17,25 @@
 #include "shim_region.h"
 #include "shim_view.h"
 
-/* view_match -- ctx: {the stat of a file, abs}; a region whose view it is
- * gives its file's path */
-struct view_match {
-	const struct stat *st;
-	char *abs;
-	bool found;
-};
-
-static void
-view_match(struct shim_region *r, void *ctx)
-{
-	struct view_match *vm = ctx;
-	struct stat v;
-	if (!vm->found && REAL(fstat)(r->view_fd, &v) == 0 &&
-			v.st_dev == vm->st->st_dev &&
-			v.st_ino == vm->st->st_ino) {
-		snprintf(vm->abs, PATH_MAX, "%s", r->path);
-		vm->found = true;
-	}
-}
-
 /*
- * linked_target -- (dirfd, path) ends in a symbolic link: a link outside
- * the pmem dir to a file in it, or /proc/self/fd/N (/dev/fd/N) of a view
- * descriptor or of an O_PATH one of an emulated file. The kernel would
- * open the media, or the view, behind the shim's back (its writes and
- * mappings unseen: no finding, the pool file without them). True, with
- * the path of the emulated file in abs, when the link names one.
+ * linked_target -- (dirfd, path) is a link to an emulated file from
+ * outside the pmem dir: a hard link (a regular file with another name
+ * in the pmem dir), or, when follow, a symbolic link ending the path (to
+ * a file in the dir, or /proc/self/fd/N (/dev/fd/N) of a view descriptor
+ * or of an O_PATH one of an emulated file). The kernel would open the
+ * media, or the view, behind the shim's back (its writes and mappings
+ * unseen: no finding, the pool file without them). True, with the path
+ * of the emulated file in abs, when the link names one.
  */
 static bool
-linked_target(int dirfd, const char *path, char *abs)
+linked_target(int dirfd, const char *path, char *abs, bool follow)
 {
 	struct stat st;
-	if (REAL(fstatat)(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-			!S_ISLNK(st.st_mode))
+	if (REAL(fstatat)(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return shim_pmem_path_of_inode(&st, abs);
+	if (!follow || !S_ISLNK(st.st_mode))
 		return false;
 	int fd = REAL(openat)(dirfd, path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
@@ -59,15 +43,12 @@ linked_target(int dirfd, const char *path, char *abs)
 	char link[64], target[PATH_MAX];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	struct view_match vm = { &st, abs, false };
-	if (REAL(fstat)(fd, &st) == 0) {
-		shim_lock();
-		shim_region_for_each(view_match, &vm);
-		shim_unlock();
-	}
+	bool found = REAL(fstat)(fd, &st) == 0 &&
+		(shim_region_path_of_inode(&st, true, abs) ||
+			shim_pmem_path_of_inode(&st, abs));
 	REAL(close)(fd);
-	if (vm.found || n <= 0)
-		return vm.found;
+	if (found || n <= 0)
+		return found;
 	target[n] = '\0';
 	return shim_path_resolve(AT_FDCWD, target, abs);
 }
@@ -86,7 +67,7 @@ emulated_target(int *dirfd, const char **path, char *abs, bool follow)
 		*dirfd = AT_FDCWD, *path = abs;
 	else if (shim_path_resolve(*dirfd, *path, abs))
 		;
-	else if (follow && linked_target(*dirfd, *path, abs))
+	else if (linked_target(*dirfd, *path, abs, follow))
 		*dirfd = AT_FDCWD, *path = abs;
 	else
 		return false;
@@ -94,11 +75,16 @@ emulated_target(int *dirfd, const char **path, char *abs, bool follow)
 }
 
 bool
-shim_file_emulated(const char *path)
+shim_file_emulated_at(int dirfd, const char *path, bool follow)
 {
 	char abs[PATH_MAX];
-	int dirfd = AT_FDCWD;
-	return emulated_target(&dirfd, &path, abs, true);
+	return emulated_target(&dirfd, &path, abs, follow);
+}
+
+bool
+shim_file_emulated(const char *path)
+{
+	return shim_file_emulated_at(AT_FDCWD, path, true);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "insn.h"
+#include "shim_syscall.h"
 
 #define CACHE_MAGIC "pmemuscn"
 /* files the cache keeps: past CACHE_FILES_MAX the oldest written go, down
@@ -125,7 +126,7 @@ insn_cache_key(const struct insn_cache_module *m, char *key, size_t len)
 				self_id(), m->flags, id);
 	} else {
 		struct stat st;
-		if (syscall(SYS_stat, m->path, &st) != 0)
+		if (shim_syscall(SYS_stat, m->path, &st) != 0)
 			return -1;
 		n = snprintf(key, len, "shim %s flags %u file %s dev %lu ino "
 				"%lu size %lld mtime %lld.%09ld", self_id(),
@@ -147,11 +148,11 @@ static bool
 make_dir(const char *path)
 {
 	struct stat st;
-	(void)syscall(SYS_mkdir, path, 0700);
-	return syscall(SYS_lstat, path, &st) == 0 && S_ISDIR(st.st_mode) &&
-		st.st_uid == (uid_t)syscall(SYS_geteuid) &&
+	(void)shim_syscall(SYS_mkdir, path, 0700);
+	return shim_syscall(SYS_lstat, path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		st.st_uid == (uid_t)shim_syscall(SYS_geteuid) &&
 		(st.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
-		syscall(SYS_access, path, W_OK | X_OK) == 0;
+		shim_syscall(SYS_access, path, W_OK | X_OK) == 0;
 }
 
 const char *
@@ -194,18 +195,18 @@ file_of(const char *dir, const char *key, char *path, size_t len)
 static uint8_t *
 read_all(const char *path, size_t *len)
 {
-	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	long fd = shim_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
 	uint8_t *buf = NULL;
-	if (syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	if (shim_syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) &&
 			st.st_size >= (off_t)sizeof(struct cache_header) &&
 			st.st_size < (off_t)(64u << 20))
 		buf = malloc((size_t)st.st_size);
 	size_t got = 0;
 	while (buf != NULL && got < (size_t)st.st_size) {
-		long r = syscall(SYS_read, fd, buf + got,
+		long r = shim_syscall(SYS_read, fd, buf + got,
 				(size_t)st.st_size - got);
 		if (r <= 0) {
 			free(buf);
@@ -213,7 +214,7 @@ read_all(const char *path, size_t *len)
 		}
 		got += r > 0 ? (size_t)r : 0;
 	}
-	syscall(SYS_close, fd);
+	shim_syscall(SYS_close, fd);
 	*len = got;
 	return buf;
 }
@@ -358,7 +359,7 @@ static int
 write_all(long fd, const uint8_t *buf, size_t len)
 {
 	while (len > 0) {
-		long w = syscall(SYS_write, fd, buf, len);
+		long w = shim_syscall(SYS_write, fd, buf, len);
 		if (w <= 0)
 			return -1;
 		buf += w;
@@ -390,7 +391,7 @@ cache_files(long dfd, size_t *n)
 	char buf[16384];
 	long got;
 	*n = 0;
-	while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+	while ((got = shim_syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < got;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
 			off += d->d_reclen;
@@ -398,7 +399,7 @@ cache_files(long dfd, size_t *n)
 			struct stat st;
 			if (len < 6 || len >= sizeof(v->name) ||
 					strcmp(d->d_name + len - 5, ".scan") != 0 ||
-					syscall(SYS_newfstatat, dfd, d->d_name, &st,
+					shim_syscall(SYS_newfstatat, dfd, d->d_name, &st,
 					AT_SYMLINK_NOFOLLOW) != 0)
 				continue;
 			if (*n == cap) {
@@ -424,7 +425,7 @@ cache_files(long dfd, size_t *n)
 static void
 cache_prune(const char *dir)
 {
-	long dfd = syscall(SYS_openat, AT_FDCWD, dir,
+	long dfd = shim_syscall(SYS_openat, AT_FDCWD, dir,
 			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
@@ -433,10 +434,10 @@ cache_prune(const char *dir)
 	if (v != NULL && n > CACHE_FILES_MAX) {
 		qsort(v, n, sizeof(*v), older_first);
 		for (size_t i = 0; i < n - CACHE_FILES_KEEP; i++)
-			syscall(SYS_unlinkat, dfd, v[i].name, 0);
+			shim_syscall(SYS_unlinkat, dfd, v[i].name, 0);
 	}
 	free(v);
-	syscall(SYS_close, dfd);
+	shim_syscall(SYS_close, dfd);
 }
 
 void
@@ -451,14 +452,14 @@ insn_cache_store(const char *dir, const char *key,
 	if (buf == NULL)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.%ld.%ld.tmp", path,
-			(long)syscall(SYS_getpid), (long)syscall(SYS_gettid));
-	long fd = syscall(SYS_openat, AT_FDCWD, tmp,
+			(long)shim_syscall(SYS_getpid), (long)shim_syscall(SYS_gettid));
+	long fd = shim_syscall(SYS_openat, AT_FDCWD, tmp,
 			O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		int err = write_all(fd, buf, len);
-		syscall(SYS_close, fd);
-		if (err != 0 || syscall(SYS_rename, tmp, path) != 0)
-			syscall(SYS_unlink, tmp);
+		shim_syscall(SYS_close, fd);
+		if (err != 0 || shim_syscall(SYS_rename, tmp, path) != 0)
+			shim_syscall(SYS_unlink, tmp);
 		else
 			cache_prune(dir);
 	}

@@ -23,6 +23,7 @@
 
 #include "insn.h"
 #include "insn_detail.h"
+#include "shim_syscall.h"
 
 struct insn_scanner {
 	csh fast;      /* no detail: boundaries and ids, 2-3x faster */
@@ -204,7 +205,7 @@ static uintptr_t
 segment_base(uint8_t seg)
 {
 	unsigned long base = 0;
-	syscall(SYS_arch_prctl, seg == 0x64 ? ARCH_GET_FS : ARCH_GET_GS, &base);
+	shim_syscall(SYS_arch_prctl, seg == 0x64 ? ARCH_GET_FS : ARCH_GET_GS, &base);
 	return base;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "insn.h"
+#include "shim_syscall.h"
 
 #define PMEMU_SYM_PREFIX "__pmemu_" /* pmemu_hooks.h: slot and hooks */
 
@@ -23,16 +24,16 @@
 static const uint8_t *
 file_map(const char *path, size_t *len)
 {
-	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	long fd = shim_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
 	void *p = MAP_FAILED;
-	if (syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	if (shim_syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) &&
 			st.st_size >= (off_t)sizeof(Elf64_Ehdr))
-		p = (void *)syscall(SYS_mmap, NULL, (size_t)st.st_size,
+		p = (void *)shim_syscall(SYS_mmap, NULL, (size_t)st.st_size,
 				PROT_READ, MAP_PRIVATE, fd, 0);
-	syscall(SYS_close, fd);
+	shim_syscall(SYS_close, fd);
 	if (p == MAP_FAILED || (uintptr_t)p > (uintptr_t)-4096)
 		return NULL;
 	*len = (size_t)st.st_size;
@@ -168,7 +169,7 @@ void
 insn_elf_close(struct insn_elf *e)
 {
 	if (e->map != NULL)
-		syscall(SYS_munmap, e->map, e->map_len);
+		shim_syscall(SYS_munmap, e->map, e->map_len);
 	free(e->funcs);
 	free(e->exec);
 	memset(e, 0, sizeof(*e));

@@ -6,10 +6,12 @@
  * buffer's pages are opened first (shim_read_buffer.c) and the copy is
  * found by diffing, named by the call. fread is here too: for a request
  * larger than its buffer, glibc reads into the caller's memory with a
- * read the shim does not see.
+ * read the shim does not see. And pidfd_getfd, whose new descriptor,
+ * like one received over a socket, may be a view's.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -113,6 +115,19 @@ SHIM_INTERCEPTOR(int, recvmmsg, int fd, struct mmsghdr *msgs,
 			received(&msgs[i].msg_hdr);
 	SHIM_LEAVE();
 	return ret;
+}
+
+/* pidfd_getfd -- a copy of another process's view descriptor names its
+ * view (before, its writes were unseen until its first mmap) */
+SHIM_INTERCEPTOR(int, pidfd_getfd, int pidfd, int target, unsigned int flags)
+{
+	SHIM_ENTER(pidfd_getfd, pidfd, target, flags);
+	int fd = REAL(pidfd_getfd)(pidfd, target, flags);
+	SHIM_SAVE_ERRNO();
+	if (fd >= 0)
+		(void)shim_file_inherit_fd(fd);
+	SHIM_LEAVE();
+	return fd;
 }
 
 SHIM_INTERCEPTOR(ssize_t, getrandom, void *buf, size_t len,

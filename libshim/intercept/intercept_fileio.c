@@ -278,18 +278,59 @@ SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
 		(fd, off, len), fd, off, len);
 }
 
-/* rename -- the region keeps its media; its path follows for reports */
+/*
+ * moved_out -- a rename of a file in the pmem dir to a name outside it:
+ * the media would leave the emulation (a later open of the new name
+ * writes it unseen). Refused as between two file systems (EXDEV, which a
+ * DAX mount is), and said.
+ */
+static bool
+moved_out(int from_dir, const char *from, int to_dir, const char *to)
+{
+	char abs[PATH_MAX];
+	if (!shim_path_resolve(from_dir, from, abs) ||
+			shim_path_resolve(to_dir, to, abs))
+		return false;
+	shim_error("rename(\"%s\", \"%s\"): a pmem file moved out of the "
+		"pmem dir would not be emulated; it fails with EXDEV", from,
+		to);
+	errno = EXDEV;
+	return true;
+}
+
+/* RENAME_BODY -- the region keeps its media; its path follows for
+ * reports; out of the pmem dir: EXDEV (moved_out) */
+#define RENAME_BODY(call, from_dir, from, to_dir, to, ...) \
+	char img_from[PATH_MAX], img_to[PATH_MAX]; \
+	from = shim_image_path(from_dir, from, img_from); \
+	to = shim_image_path(to_dir, to, img_to); \
+	int ret = moved_out(from_dir, from, to_dir, to) ? -1 : \
+		REAL(call)(__VA_ARGS__); \
+	SHIM_SAVE_ERRNO(); \
+	char abs_to[PATH_MAX]; \
+	if (ret == 0 && shim_path_resolve(to_dir, to, abs_to)) \
+		shim_region_renamed(abs_to); \
+	SHIM_LEAVE(); \
+	return ret
+
 SHIM_INTERCEPTOR(int, rename, const char *from, const char *to)
 {
 	SHIM_ENTER(rename, from, to);
-	char img_from[PATH_MAX], img_to[PATH_MAX];
-	from = shim_image_path(AT_FDCWD, from, img_from);
-	to = shim_image_path(AT_FDCWD, to, img_to);
-	int ret = REAL(rename)(from, to);
-	SHIM_SAVE_ERRNO();
-	if (ret == 0 && shim_path_is_pmem(to))
-		shim_region_renamed(to);
-	SHIM_LEAVE();
-	return ret;
+	RENAME_BODY(rename, AT_FDCWD, from, AT_FDCWD, to, from, to);
 }
 
+SHIM_INTERCEPTOR(int, renameat, int from_dir, const char *from, int to_dir,
+		const char *to)
+{
+	SHIM_ENTER(renameat, from_dir, from, to_dir, to);
+	RENAME_BODY(renameat, from_dir, from, to_dir, to, from_dir, from,
+		to_dir, to);
+}
+
+SHIM_INTERCEPTOR(int, renameat2, int from_dir, const char *from,
+		int to_dir, const char *to, unsigned flags)
+{
+	SHIM_ENTER(renameat2, from_dir, from, to_dir, to, flags);
+	RENAME_BODY(renameat2, from_dir, from, to_dir, to, from_dir, from,
+		to_dir, to, flags);
+}

@@ -28,6 +28,7 @@
 
 #include "intercept_kernel_aio.h"
 #include "shim_fatal.h"
+#include "shim_syscall.h"
 
 /* the filter's SECCOMP_RET_DATA: its trap, not one of the program's own */
 #define KAIO_TRAP_DATA 0x504d
@@ -78,10 +79,10 @@ shim_kernel_aio_refuse(void)
 		.len = sizeof(kaio_filter) / sizeof(kaio_filter[0]),
 		.filter = kaio_filter,
 	};
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+	if (shim_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
 		return;
 	if (errno == EACCES && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-			syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+			shim_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
 				&prog) == 0)
 		return;
 	shim_error("cannot refuse io_uring and Linux AIO (seccomp: errno "

@@ -165,15 +165,51 @@ std_close(void *cookie)
 static const cookie_io_functions_t std_io = { stream_read, stream_write,
 	stream_seek, std_close };
 
-/* glibc's stdout and stderr, and the shim's streams in their place */
+/* glibc's stdout and stderr, and the shim's streams in their place
+ * (buf: the buffer given to ours, or NULL) */
 struct std_slot {
 	FILE **s;
 	int fd;
 	FILE *glibc, *ours;
+	char *buf;
 };
 
-static struct std_slot std_slots[2] = { { &stdout, 1, NULL, NULL },
-	{ &stderr, 2, NULL, NULL } };
+static struct std_slot std_slots[2] = { { &stdout, 1, NULL, NULL, NULL },
+	{ &stderr, 2, NULL, NULL, NULL } };
+
+/*
+ * std_take_pending -- the bytes glibc's stream still buffers (printed
+ * before a dup2 made the descriptor a view's) move into ours, in a
+ * buffer that holds them: written when glibc would have written them (at
+ * the program's next flush or exit), through the traced write. Before,
+ * glibc's flush wrote them to the view from inside the shim, unseen (the
+ * pool lacked them; unsynced, no finding). Flushing them at the swap
+ * instead would make a later fsync cover bytes glibc writes after it.
+ */
+static void
+std_take_pending(struct std_slot *sl, FILE *glibc, FILE *ours)
+{
+	size_t n = __fpending(glibc);
+	if (n == 0)
+		return;
+	size_t size = n + BUFSIZ;
+	sl->buf = malloc(size);
+	if (sl->buf == NULL ||
+			setvbuf(ours, sl->buf, _IOFBF, size) != 0 ||
+			fwrite(glibc->_IO_write_base, 1, n, ours) != n)
+		shim_fatal("cannot move %zu bytes of the program's standard "
+			"stream %d", n, sl->fd);
+	__fpurge(glibc);
+}
+
+/* std_release -- the slot's stream is gone: its buffer too */
+static void
+std_release(struct std_slot *sl)
+{
+	sl->ours = NULL;
+	free(sl->buf);
+	sl->buf = NULL;
+}
 
 /* std_stream -- the slot's stream is the shim's while its descriptor is
  * a view's, glibc's again once it is not (a shell's builtin puts its
@@ -188,7 +224,7 @@ std_stream(struct std_slot *sl)
 		(void)fclose(sl->ours);
 		std_putting_back = false;
 		*sl->s = sl->glibc;
-		sl->ours = NULL;
+		std_release(sl);
 		return;
 	}
 	if (cur == NULL || cur == sl->ours || !view || fileno(cur) != sl->fd)
@@ -197,12 +233,12 @@ std_stream(struct std_slot *sl)
 	int acc = fl & O_ACCMODE;
 	if (fl < 0 || acc == O_RDONLY)
 		return;
-	(void)fflush(cur);
 	FILE *f = shim_file_fdopen(sl->fd, (fl & O_APPEND) ? "a" :
 		acc == O_RDWR ? "r+" : "w", std_io);
 	if (f == NULL)
 		return;
-	if (sl->fd == 2)
+	std_take_pending(sl, cur, f);
+	if (sl->fd == 2 && sl->buf == NULL)
 		(void)setvbuf(f, NULL, _IONBF, 0);
 	sl->glibc = cur;
 	*sl->s = sl->ours = f;
@@ -215,7 +251,7 @@ std_forget(FILE *stream)
 {
 	for (size_t i = 0; i < 2; i++)
 		if (stream != NULL && std_slots[i].ours == stream)
-			std_slots[i].ours = NULL;
+			std_release(&std_slots[i]);
 }
 
 /*

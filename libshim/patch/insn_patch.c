@@ -32,6 +32,7 @@
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
+#include "shim_syscall.h"
 
 #define PAGE_LEN 4096u
 #define INT3 0xcc
@@ -126,7 +127,7 @@ prot_of(const struct loaded *l, uint64_t vaddr)
 static int
 set_prot(uintptr_t page, int prot)
 {
-	return syscall(SYS_mprotect, page, PAGE_LEN, prot) == 0 ? 0 : -errno;
+	return shim_syscall(SYS_mprotect, page, PAGE_LEN, prot) == 0 ? 0 : -errno;
 }
 
 /* text_write -- bytes over code at `at`, the pages kept executable while

@@ -30,6 +30,7 @@
 #include "insn_xstate.h"
 #include "real.h"
 #include "shim_core.h"
+#include "shim_syscall.h"
 
 #define FXSAVE_SW_BYTES_OFF 464  /* bytes the kernel's frame describes */
 #define FP_XSTATE_MAGIC 0x46505853u
@@ -436,7 +437,7 @@ insn_tramp_module(struct insn_site *sites, size_t n)
 		p += used;
 		made += used != 0;
 	}
-	if (syscall(SYS_mprotect, buf, len, PROT_READ | PROT_EXEC) != 0)
+	if (shim_syscall(SYS_mprotect, buf, len, PROT_READ | PROT_EXEC) != 0)
 		for (size_t i = 0; i < n; i++)
 			sites[i].tramp = 0; /* cannot run them: traps */
 	return made;

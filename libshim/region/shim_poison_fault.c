@@ -31,6 +31,7 @@
 #include "shim_intercept.h"
 #include "shim_poison.h"
 #include "shim_prog_prot.h"
+#include "shim_syscall.h"
 
 #define EFLAGS_TF 0x100
 #define PF_WRITE 2 /* page-fault error code: a write */
@@ -69,7 +70,7 @@ entry_at(const struct shim_mapping *m, uintptr_t addr)
 static void
 say(const char *s)
 {
-	(void)syscall(SYS_write, 2, s, strlen(s));
+	(void)shim_syscall(SYS_write, 2, s, strlen(s));
 }
 
 /* say_hex -- 0x and the digits of v */
@@ -84,7 +85,7 @@ say_hex(uint64_t v)
 	} while (v != 0);
 	b[--i] = 'x';
 	b[--i] = '0';
-	(void)syscall(SYS_write, 2, b + i, sizeof(b) - (size_t)i);
+	(void)shim_syscall(SYS_write, 2, b + i, sizeof(b) - (size_t)i);
 }
 
 /*
@@ -114,14 +115,14 @@ machine_check(void *addr, ucontext_t *uc, const struct shim_poison_line *p)
 	sigset_t bus;
 	sigemptyset(&bus);
 	sigaddset(&bus, SIGBUS);
-	(void)syscall(SYS_rt_sigprocmask, SIG_BLOCK, &bus, NULL, _NSIG / 8);
+	(void)shim_syscall(SYS_rt_sigprocmask, SIG_BLOCK, &bus, NULL, _NSIG / 8);
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = SIGBUS;
 	si.si_code = BUS_MCEERR_AR;
 	si.si_addr = addr;
 	si.si_addr_lsb = 12; /* the kernel reports a 4 KiB page's loss */
-	(void)syscall(SYS_rt_tgsigqueueinfo, (pid_t)syscall(SYS_getpid),
+	(void)shim_syscall(SYS_rt_tgsigqueueinfo, (pid_t)shim_syscall(SYS_getpid),
 		(pid_t)shim_tid(), SIGBUS, &si);
 }
 

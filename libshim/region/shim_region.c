@@ -181,9 +181,9 @@ shim_fd_set(int fd, struct shim_region *r)
 			"%d", fd, r->path, FDS_MAX);
 }
 
-/* pmem_dir -- the pmem dir with symlinks resolved, once */
-static const char *
-pmem_dir(void)
+/* shim_pmem_dir -- the pmem dir with symlinks resolved, once */
+const char *
+shim_pmem_dir(void)
 {
 	static char dir[PATH_MAX];
 	static int done;
@@ -211,7 +211,7 @@ pmem_dir(void)
 bool
 shim_path_resolve(int dirfd, const char *path, char *abs)
 {
-	const char *dir = pmem_dir();
+	const char *dir = shim_pmem_dir();
 	if (dir[0] == '\0' || path == NULL)
 		return false;
 	char full[PATH_MAX * 2], resolved[PATH_MAX];

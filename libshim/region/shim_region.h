@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -149,6 +150,15 @@ void shim_region_known(uint32_t id, const char *path);
 /* the path of region id: this image's, or the one the trace gives it;
  * NULL when neither names it */
 const char *shim_region_known_path(uint32_t id);
+/* the pmem dir, its symbolic links resolved ("" when none) */
+const char *shim_pmem_dir(void);
+/* the path (abs, PATH_MAX) of the region whose view (view), else media,
+ * is the file st names; false when none */
+bool shim_region_path_of_inode(const struct stat *st, bool view,
+		char *abs);
+/* the path under the pmem dir (abs, PATH_MAX) of the file st names: a
+ * hard link to a pmem file from outside the dir; false when none */
+bool shim_pmem_path_of_inode(const struct stat *st, char *abs);
 /* a rename put an emulated file at path: its region follows */
 void shim_region_renamed(const char *path);
 /* calls fn for every live mapping (lock held) */

@@ -9,6 +9,8 @@ add_compile_definitions(PMEMU_CAPSTONE_LIB="${PMEMU_CAPSTONE_REAL}")
 set(INSN_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../insn)
 set(PATCH_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../patch)
 set(VALGRIND_DIR ${CMAKE_CURRENT_SOURCE_DIR}/../valgrind)
+# shim_syscall.h: the system calls insn_*.c make themselves
+include_directories(${CMAKE_CURRENT_SOURCE_DIR}/../core)
 
 add_executable(test_insn_scan ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_scan.c
   ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c)

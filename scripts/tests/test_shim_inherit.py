@@ -70,7 +70,8 @@ def test_cp_into_the_pmem_dir_is_seen(pmemu_bin, tmp_path):
 
 SCM = {"write": ("WRITE", 4096), "mmsg": ("WRITE", 4096),
        "map": ("STORE", 64),
-       "rawmap": ("STORE", 64)}
+       "rawmap": ("STORE", 64), "pidfd": ("WRITE", 4096),
+       "rawpidfd": ("WRITE", 4096)}
 
 
 @pytest.mark.parametrize("how", SCM)

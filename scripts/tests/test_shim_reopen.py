@@ -9,12 +9,22 @@ dir, a file with no name the shim cannot emulate: it wrote the media
 unseen. Now the links are followed to the emulated file, and O_TMPFILE
 there fails with EOPNOTSUPP and one "pmemu: error:" line (the program
 falls back to a file by name).
+
+A hard link outside the pmem dir (made before the run, or by the
+program's link) opened the media itself: its writes unseen, "no
+findings" unsynced. Now the open is the pmem file's (the same inode).
+A rename of a pmem file out of the pmem dir fails with EXDEV, as between
+two file systems, and is said (the program keeps the file by name).
 """
+import os
+
 import pytest
 
 from test_shim_run import assert_finding_at, assert_no_findings, run
 
-HOWS = ["symlink", "opath", "procfd", "procfd_map", "tmpfile"]
+HOWS = ["symlink", "opath", "procfd", "procfd_map", "tmpfile", "hardlink",
+        "link", "rename"]
+BY_NAME = ("tmpfile", "rename")
 
 
 def run_reopen(pmemu_bin, tmp_path, prog, how):
@@ -24,13 +34,18 @@ def run_reopen(pmemu_bin, tmp_path, prog, how):
     if how != "tmpfile":
         pool.write_bytes(bytes(8192))
     link = tmp_path / "link"
-    link.symlink_to(pool)
+    if how == "hardlink":
+        os.link(pool, link)
+    elif how not in ("link", "rename"):
+        link.symlink_to(pool)
     res = run(pmemu_bin, tmp_path, prog, args=[str(pool), how, str(link)])
-    want = ("by name\n" if how == "tmpfile" else "") + f"{how} done\n"
+    want = ("by name\n" if how in BY_NAME else "") + f"{how} done\n"
     assert res.stdout == want, res.stdout + res.stderr
     if how == "tmpfile":
         assert res.stderr.count("pmemu: error: open(") == 1, res.stderr
         assert "O_TMPFILE): a file with no name" in res.stderr
+    if how == "rename":
+        assert res.stderr.count("pmemu: error: rename(") == 1, res.stderr
     return res, pool
 
 

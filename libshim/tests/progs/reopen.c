@@ -5,7 +5,11 @@
  * pmem dir to the file), "opath" (/proc/self/fd/N of an O_PATH
  * descriptor), "procfd" and "procfd_map" (/dev/fd/N of the program's own
  * descriptor, a view's under pmemu), "tmpfile" (O_TMPFILE in the pmem
- * dir, then linkat; where that fails with EOPNOTSUPP, the file by name).
+ * dir, then linkat; where that fails with EOPNOTSUPP, the file by name),
+ * "hardlink" (argv[3], a hard link outside the pmem dir made before the
+ * run), "link" (the program links the file to argv[3], outside), "rename"
+ * (the program moves it to argv[3]; where that fails with EXDEV, the file
+ * by name).
  * Under pmemu each descriptor was the media's or the view's behind the
  * shim: unseen writes. -DFORGET_FSYNC leaves them unsynced (reported).
  */
@@ -30,10 +34,23 @@ by_fd(const char *dir, int fd)
 }
 
 static int
-open_pool(const char *pool, const char *how, const char *link)
+open_pool(const char *pool, const char *how, const char *other)
 {
-	if (strcmp(how, "symlink") == 0)
-		return open(link, O_RDWR);
+	if (strcmp(how, "symlink") == 0 || strcmp(how, "hardlink") == 0)
+		return open(other, O_RDWR);
+	if (strcmp(how, "link") == 0) {
+		if (link(pool, other) != 0)
+			err(1, "link");
+		return open(other, O_RDWR);
+	}
+	if (strcmp(how, "rename") == 0) {
+		if (rename(pool, other) == 0)
+			return open(other, O_RDWR);
+		if (errno != EXDEV)
+			err(1, "rename");
+		printf("by name\n");
+		return open(pool, O_RDWR);
+	}
 	if (strcmp(how, "opath") == 0)
 		return by_fd("/proc/self/fd", open(pool, O_PATH));
 	if (strcmp(how, "procfd") == 0 || strcmp(how, "procfd_map") == 0)

@@ -2,21 +2,26 @@
  * scm_rights.c -- a pmem file's descriptor passed over a Unix socket
  * (SCM_RIGHTS) and received back, then 4096 bytes written through it at
  * offset 4096 and fsync'd (argv[2] "write"; "mmsg": received by
- * recvmmsg), or 64 bytes stored through
- * its shared mapping and msync'd ("map"; "rawmap": received by a raw
- * recvmsg system call, which no interposer sees, then mapped). Under
+ * recvmmsg), or 64 bytes stored through its shared mapping and msync'd
+ * ("map"; "rawmap": received by a recvmsg system call of the program's
+ * own instruction, then mapped), or taken by pidfd_getfd ("pidfd";
+ * "rawpidfd": by syscall(SYS_pidfd_getfd)) and written as "write". Under
  * pmemu the received descriptor was the view's, unknown to the shim:
  * its writes and stores were unseen (the pool file after the run lacked
  * them). -DFORGET_FSYNC leaves them unsynced (reported).
  */
 #include <err.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "../../core/shim_syscall.h"
 
 #define N 4096
 
@@ -51,7 +56,7 @@ passed(int fd, int raw)
 		if (recvmmsg(sv[1], &mm, 1, 0, NULL) != 1)
 			err(1, "recvmmsg");
 		mh = mm.msg_hdr;
-	} else if ((raw ? syscall(SYS_recvmsg, sv[1], &mh, 0) :
+	} else if ((raw ? shim_syscall(SYS_recvmsg, sv[1], &mh, 0) :
 			recvmsg(sv[1], &mh, 0)) != 1) {
 		err(1, "recvmsg");
 	}
@@ -60,19 +65,36 @@ passed(int fd, int raw)
 	return got;
 }
 
+/* taken -- fd copied by pidfd_getfd (of this process: the copy is the
+ * same as another process's would be) */
+static int
+taken(int fd, int raw)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	int got = raw ? (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0) :
+		pidfd_getfd(pidfd, fd, 0);
+	if (pidfd < 0 || got < 0)
+		err(1, "pidfd_getfd");
+	return got;
+}
+
 int
 main(int argc, char *argv[])
 {
 	if (argc != 3)
-		errx(2, "usage: %s POOL write|mmsg|map|rawmap", argv[0]);
+		errx(2, "usage: %s POOL write|mmsg|map|rawmap|pidfd|rawpidfd",
+			argv[0]);
 	int fd = open(argv[1], O_CREAT | O_RDWR, 0644);
 	if (fd < 0 || ftruncate(fd, 2 * N) != 0)
 		err(1, "open");
-	int got = passed(fd, strcmp(argv[2], "rawmap") == 0 ? 1 :
-		strcmp(argv[2], "mmsg") == 0 ? 2 : 0);
+	bool pidfd = strstr(argv[2], "pidfd") != NULL;
+	int got = pidfd ? taken(fd, strcmp(argv[2], "rawpidfd") == 0) :
+		passed(fd, strcmp(argv[2], "rawmap") == 0 ? 1 :
+			strcmp(argv[2], "mmsg") == 0 ? 2 : 0);
 	static char buf[N];
 	memset(buf, 'm', sizeof(buf));
-	if (strcmp(argv[2], "write") == 0 || strcmp(argv[2], "mmsg") == 0) {
+	if (strcmp(argv[2], "write") == 0 || strcmp(argv[2], "mmsg") == 0 ||
+			pidfd) {
 		if (pwrite(got, buf, N, N) != N) /* WRITE */
 			err(1, "pwrite");
 #ifndef FORGET_FSYNC

@@ -1,6 +1,7 @@
 /*
  * stdio_map.c -- pmem files the program opens where open's interposer
- * does not see it: fopen (inside libc) and a raw openat system call, then
+ * does not see it: fopen (inside libc) and a raw openat system call (an
+ * instruction of the program's own: glibc's syscall() is interposed), then
  * mapped (test_shim_stdio.py). argv[1] picks the case, argv[2] the file.
  * Built twice: -DFLUSHED msyncs the data store too.
  */
@@ -16,6 +17,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "../../core/shim_syscall.h"
 
 #define LEN 8192
 
@@ -100,7 +103,7 @@ rplus(const char *path)
 static int
 raw_open(const char *path, int flags)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags, 0644);
+	int fd = (int)shim_syscall(SYS_openat, AT_FDCWD, path, flags, 0644);
 	if (fd < 0)
 		err(1, "openat %s", path);
 	return fd;
@@ -155,7 +158,7 @@ static int
 stale(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CREAT, 0644);
-	if (fd < 0 || ftruncate(fd, LEN) < 0 || syscall(SYS_close, fd) != 0)
+	if (fd < 0 || ftruncate(fd, LEN) < 0 || shim_syscall(SYS_close, fd) != 0)
 		err(1, "open, ftruncate, close %s", path);
 	int again = raw_open(outside, O_RDWR | O_CREAT);
 	if (again != fd)

@@ -29,6 +29,7 @@
 #include "shim_hooks.h"
 #include "shim_intercept.h"
 #include "shim_join.h"
+#include "shim_latency.h"
 #include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_session.h"
@@ -166,6 +167,7 @@ shim_init(void)
 	if (shim_options_parse(environ, &opts, err, sizeof(err)) != 0)
 		shim_fatal("%s", err);
 	shim_state_start(&opts);
+	shim_latency_start();
 	if (opts.root_pid == 0) {
 		char pid[24];
 		snprintf(pid, sizeof(pid), "%ld", (long)getpid());

@@ -82,8 +82,20 @@ void shim_writer_close(int status);
 /* true when every event is recorded too (pmemu record) */
 bool shim_trace_events(void);
 
-/* gettid(), cached per thread (reset in a forked child) */
-uint32_t shim_tid(void);
+/* this thread's gettid(), 0 until shim_tid() first asks (reset in a
+ * forked child); hidden, initial-exec: one TLS load in shim_tid() */
+extern __thread uint32_t shim_cached_tid
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+uint32_t shim_tid_ask(void);
+
+/* gettid(), cached per thread (reset in a forked child): inline, as it
+ * is asked several times per event */
+static inline uint32_t
+shim_tid(void)
+{
+	uint32_t tid = shim_cached_tid;
+	return __builtin_expect(tid != 0, 1) ? tid : shim_tid_ask();
+}
 
 /* the emission lock; never taken in a signal handler */
 void shim_lock(void);

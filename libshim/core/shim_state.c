@@ -25,7 +25,7 @@ static struct trace_writer *writer;
 static bool trace_events;
 static pid_t owner_pid;             /* the process that ran the constructor */
 static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
+__thread uint32_t shim_cached_tid __attribute__((tls_model("initial-exec")));
 /* what main.c registers: sites to write under the lock, the lines shared
  * with other processes before each event (shim_shared.c: a callback, so
  * the state does not call into the table that calls the state), each
@@ -96,7 +96,7 @@ void
 shim_state_forked(void)
 {
 	pthread_mutex_init(&emit_lock, NULL);
-	cached_tid = 0;
+	shim_cached_tid = 0;
 }
 
 bool
@@ -132,12 +132,12 @@ shim_trace_events(void)
 	return trace_events;
 }
 
+/* shim_tid_ask -- shim_tid()'s first call in a thread: asks the kernel */
 uint32_t
-shim_tid(void)
+shim_tid_ask(void)
 {
-	if (cached_tid == 0)
-		cached_tid = (uint32_t)shim_syscall(SYS_gettid);
-	return cached_tid;
+	shim_cached_tid = (uint32_t)shim_syscall(SYS_gettid);
+	return shim_cached_tid;
 }
 
 void

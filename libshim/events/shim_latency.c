@@ -9,6 +9,7 @@
 #include "shim_core.h"
 #include "shim_latency.h"
 
+bool shim_latency_on;
 static _Atomic uint64_t lat_lines, lat_fences, lat_spun_ns;
 /* this thread flushed since its last fence (initial-exec: no allocation
  * on first use, which a signal handler may be) */
@@ -37,11 +38,16 @@ spin(uint64_t ns)
 }
 
 void
-shim_latency_flush(size_t lines)
+shim_latency_start(void)
 {
 	const struct shim_options *o = shim_opts();
-	if (o->latency_flush_ns == 0 && o->latency_fence_ns == 0)
-		return;
+	shim_latency_on = o->latency_flush_ns != 0 || o->latency_fence_ns != 0;
+}
+
+void
+shim_latency_flush_on(size_t lines)
+{
+	const struct shim_options *o = shim_opts();
 	lat_unfenced = true;
 	if (lines == 0)
 		return;
@@ -51,7 +57,7 @@ shim_latency_flush(size_t lines)
 }
 
 void
-shim_latency_fence(void)
+shim_latency_fence_on(void)
 {
 	const struct shim_options *o = shim_opts();
 	if (!lat_unfenced || o->latency_fence_ns == 0)

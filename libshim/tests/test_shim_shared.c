@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "real.h"
+#include "shim_core.h"
 #include "shim_shared.h"
 #include "shim_shared_impl.h"
 
@@ -39,8 +40,11 @@ shim_model(void)
 	return (struct model *)&fake_model;
 }
 
+/* shim_tid() asks each time: the cache stays 0 */
+__thread uint32_t shim_cached_tid;
+
 uint32_t
-shim_tid(void)
+shim_tid_ask(void)
 {
 	return (uint32_t)getpid();
 }

@@ -11,7 +11,8 @@ from conftest import BUILD
 from test_libpmem_run import clean_env
 
 SHIM = BUILD / "lib" / "libpmemu.so"
-INTERNAL = ("shim_", "model_", "trace_")
+INTERNAL = ("shim_", "model_", "trace_", "insn_", "shared_",
+            "client_request_", "tx_not_pmem_", "pmemi_")
 
 # names the shim calls on every event: reached, they say so and abort
 PROG = r"""

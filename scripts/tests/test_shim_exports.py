@@ -5,12 +5,14 @@ functions and the model's and trace's are bound inside the library
 docs/performance.md), and a program that defines a function of the same
 name (exported: -rdynamic) does not take their place.
 """
+import os
 import subprocess
 
 from conftest import BUILD
-from test_libpmem_run import clean_env
+from test_libpmem_run import pmem_dir, pmemu_run  # noqa: F401 (fixture)
 
-SHIM = BUILD / "lib" / "libpmemu.so"
+SHIM = os.path.join(os.environ.get("PMEMU_LIBDIR", str(BUILD / "lib")),
+                    "libpmemu.so")
 INTERNAL = ("shim_", "model_", "trace_", "insn_", "shared_",
             "client_request_", "tx_not_pmem_", "pmemi_")
 
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
 
 
 def test_internals_not_exported():
-    syms = subprocess.run(["nm", "-D", "--defined-only", str(SHIM)],
+    syms = subprocess.run(["nm", "-D", "--defined-only", SHIM],
                           capture_output=True, text=True, check=True).stdout
     names = [line.split()[-1] for line in syms.splitlines()]
     leaked = [n for n in names if n.startswith(INTERNAL)]
@@ -57,17 +59,14 @@ def test_internals_not_exported():
     assert "__pmemu_store" in names  # and the plugin's hooks
 
 
-def test_program_symbol_does_not_replace_internal(pmemu_bin, tmp_path, cc):
+def test_program_symbol_does_not_replace_internal(pmemu_bin, pmem_dir,
+                                                  tmp_path, cc):
     src = tmp_path / "same_names.c"
     src.write_text(PROG)
     exe = tmp_path / "same_names"
     subprocess.run([cc, "-O1", "-rdynamic", str(src), "-o", str(exe),
                     "-lpmem"], check=True)
-    pm = tmp_path / "pm"
-    pm.mkdir()
-    res = subprocess.run([pmemu_bin, "run", "--pmem-dir", str(pm), "--",
-                          str(exe), str(pm / "pool")],
-                         capture_output=True, text=True, env=clean_env())
+    res = pmemu_run(pmemu_bin, pmem_dir, exe, [str(pmem_dir / "pool")])
     assert res.returncode == 0, res.stderr
     assert "done" in res.stdout
     assert "called" not in res.stderr

@@ -163,8 +163,7 @@ shim_file_written(int fd, uint64_t off, const void *buf, size_t len)
 		return;
 	region_written(r, off, buf, len, shim_site_here());
 	/* O_SYNC, O_DSYNC: durable when the write returns, as by fsync */
-	int fl = REAL(fcntl)(fd, F_GETFL);
-	if (fl >= 0 && (fl & O_DSYNC))
+	if (shim_fd_dsync(fd))
 		shim_file_fsync(fd, off, len);
 }
 

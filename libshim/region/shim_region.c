@@ -74,6 +74,9 @@ region_id(const char *path)
 	return region_base + nregions;
 }
 static struct shim_region *fd_regions[FDS_MAX];
+/* per descriptor of fd_regions: opened O_SYNC or O_DSYNC (F_SETFL cannot
+ * change either on Linux: read once, when the descriptor is named) */
+static bool fd_dsync[FDS_MAX];
 static struct shim_mapping mappings[MAPPINGS_MAX];
 static int mapping_live[MAPPINGS_MAX];
 static int mapping_hi; /* slots [0, mapping_hi) may be live */
@@ -171,11 +174,20 @@ shim_fd_region(int fd)
 	return __atomic_load_n(&fd_regions[fd], __ATOMIC_ACQUIRE);
 }
 
+bool
+shim_fd_dsync(int fd)
+{
+	return fd >= 0 && fd < FDS_MAX && fd_dsync[fd];
+}
+
 void
 shim_fd_set(int fd, struct shim_region *r)
 {
-	if (fd >= 0 && fd < FDS_MAX)
+	if (fd >= 0 && fd < FDS_MAX) {
+		int fl = r != NULL ? REAL(fcntl)(fd, F_GETFL) : -1;
+		fd_dsync[fd] = fl >= 0 && (fl & O_DSYNC);
 		__atomic_store_n(&fd_regions[fd], r, __ATOMIC_RELEASE);
+	}
 	else if (r != NULL)
 		shim_fatal("descriptor %d of emulated file %s is above "
 			"%d", fd, r->path, FDS_MAX);

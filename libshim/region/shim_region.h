@@ -131,6 +131,9 @@ bool shim_path_is_pmem(const char *path);
 
 /* the region of a program descriptor, or NULL */
 struct shim_region *shim_fd_region(int fd);
+/* that descriptor was opened O_SYNC or O_DSYNC: a write through it is
+ * durable when it returns */
+bool shim_fd_dsync(int fd);
 
 /* the absolute path of (dirfd, path) in abs (PATH_MAX); true when it is
  * under the pmem dir */

@@ -111,7 +111,7 @@ writer_open(const struct shim_options *opts)
 		return;
 	}
 	char prog[PATH_MAX] = "";
-	ssize_t n = readlink("/proc/self/exe", prog, sizeof(prog) - 1);
+	ssize_t n = REAL(readlink)("/proc/self/exe", prog, sizeof(prog) - 1);
 	prog[n > 0 ? n : 0] = '\0';
 	const char *base = strrchr(prog, '/');
 	struct trace_writer_info info = {

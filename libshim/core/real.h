@@ -19,10 +19,24 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/time.h>
+#include <sys/times.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sys/statfs.h>
+#include <time.h>
 
 /* a function, not stdio.h's macro, where it is one (interposed) */
 #undef fread_unlocked
@@ -99,6 +113,92 @@
 	X(int, recvmmsg, (int, struct mmsghdr *, unsigned int, int, \
 		struct timespec *)) \
 	X(ssize_t, getrandom, (void *, size_t, unsigned int)) \
+	X(int, statfs, (const char *, struct statfs *)) \
+	X(int, statfs64, (const char *, struct statfs64 *)) \
+	X(int, fstatfs, (int, struct statfs *)) \
+	X(int, fstatfs64, (int, struct statfs64 *)) \
+	X(char *, getcwd, (char *, size_t)) \
+	X(char *, __getcwd_chk, (char *, size_t, size_t)) \
+	X(ssize_t, readlink, (const char *, char *, size_t)) \
+	X(ssize_t, __readlink_chk, (const char *, char *, size_t, size_t)) \
+	X(ssize_t, readlinkat, (int, const char *, char *, size_t)) \
+	X(ssize_t, __readlinkat_chk, (int, const char *, char *, size_t, \
+		size_t)) \
+	X(ssize_t, getdents64, (int, void *, size_t)) \
+	X(ssize_t, getxattr, (const char *, const char *, void *, size_t)) \
+	X(ssize_t, lgetxattr, (const char *, const char *, void *, size_t)) \
+	X(ssize_t, fgetxattr, (int, const char *, void *, size_t)) \
+	X(ssize_t, listxattr, (const char *, char *, size_t)) \
+	X(ssize_t, llistxattr, (const char *, char *, size_t)) \
+	X(ssize_t, flistxattr, (int, char *, size_t)) \
+	X(int, pipe, (int *)) \
+	X(int, pipe2, (int *, int)) \
+	X(int, socketpair, (int, int, int, int *)) \
+	X(int, poll, (struct pollfd *, nfds_t, int)) \
+	X(int, __poll_chk, (struct pollfd *, nfds_t, int, size_t)) \
+	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, \
+		const sigset_t *)) \
+	X(int, __ppoll_chk, (struct pollfd *, nfds_t, const struct timespec *, \
+		const sigset_t *, size_t)) \
+	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *)) \
+	X(int, pselect, (int, fd_set *, fd_set *, fd_set *, \
+		const struct timespec *, const sigset_t *)) \
+	X(int, epoll_wait, (int, struct epoll_event *, int, int)) \
+	X(int, epoll_pwait, (int, struct epoll_event *, int, int, \
+		const sigset_t *)) \
+	X(int, epoll_pwait2, (int, struct epoll_event *, int, \
+		const struct timespec *, const sigset_t *)) \
+	X(int, accept, (int, struct sockaddr *, socklen_t *)) \
+	X(int, accept4, (int, struct sockaddr *, socklen_t *, int)) \
+	X(int, getsockname, (int, struct sockaddr *, socklen_t *)) \
+	X(int, getpeername, (int, struct sockaddr *, socklen_t *)) \
+	X(int, getsockopt, (int, int, int, void *, socklen_t *)) \
+	X(ssize_t, msgrcv, (int, void *, size_t, long, int)) \
+	X(ssize_t, mq_receive, (mqd_t, char *, size_t, unsigned *)) \
+	X(ssize_t, mq_timedreceive, (mqd_t, char *, size_t, unsigned *, \
+		const struct timespec *)) \
+	X(ssize_t, process_vm_readv, (pid_t, const struct iovec *, \
+		unsigned long, const struct iovec *, unsigned long, \
+		unsigned long)) \
+	X(int, eventfd_read, (int, eventfd_t *)) \
+	X(pid_t, wait, (int *)) \
+	X(pid_t, waitpid, (pid_t, int *, int)) \
+	X(pid_t, wait3, (int *, int, struct rusage *)) \
+	X(pid_t, wait4, (pid_t, int *, int, struct rusage *)) \
+	X(int, waitid, (idtype_t, id_t, siginfo_t *, int)) \
+	X(int, uname, (struct utsname *)) \
+	X(int, sysinfo, (struct sysinfo *)) \
+	X(int, getrusage, (__rusage_who_t, struct rusage *)) \
+	X(int, getrlimit, (__rlimit_resource_t, struct rlimit *)) \
+	X(int, getrlimit64, (__rlimit_resource_t, struct rlimit64 *)) \
+	X(int, prlimit, (pid_t, __rlimit_resource_t, const struct rlimit *, \
+		struct rlimit *)) \
+	X(int, prlimit64, (pid_t, __rlimit_resource_t, \
+		const struct rlimit64 *, struct rlimit64 *)) \
+	X(clock_t, times, (struct tms *)) \
+	X(int, sched_getaffinity, (pid_t, size_t, cpu_set_t *)) \
+	X(int, getgroups, (int, gid_t *)) \
+	X(int, getresuid, (uid_t *, uid_t *, uid_t *)) \
+	X(int, getresgid, (gid_t *, gid_t *, gid_t *)) \
+	X(int, sigprocmask, (int, const sigset_t *, sigset_t *)) \
+	X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *)) \
+	X(int, sigpending, (sigset_t *)) \
+	X(int, sigtimedwait, (const sigset_t *, siginfo_t *, \
+		const struct timespec *)) \
+	X(int, sigwaitinfo, (const sigset_t *, siginfo_t *)) \
+	X(int, sigaltstack, (const stack_t *, stack_t *)) \
+	X(int, nanosleep, (const struct timespec *, struct timespec *)) \
+	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, \
+		struct timespec *)) \
+	X(int, getitimer, (__itimer_which_t, struct itimerval *)) \
+	X(int, setitimer, (__itimer_which_t, const struct itimerval *, \
+		struct itimerval *)) \
+	X(int, timer_gettime, (timer_t, struct itimerspec *)) \
+	X(int, timer_settime, (timer_t, int, const struct itimerspec *, \
+		struct itimerspec *)) \
+	X(int, timerfd_gettime, (int, struct itimerspec *)) \
+	X(int, timerfd_settime, (int, int, const struct itimerspec *, \
+		struct itimerspec *)) \
 	X(size_t, fread, (void *, size_t, size_t, FILE *)) \
 	X(size_t, fread_unlocked, (void *, size_t, size_t, FILE *)) \
 	X(int, dprintf, (int, const char *, ...)) \

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim_shared.h"
 #include "shim_shared_impl.h"
 
@@ -35,7 +36,7 @@ static void
 nap(void)
 {
 	struct timespec ts = { 0, POLL_US * 1000 };
-	nanosleep(&ts, NULL);
+	REAL(nanosleep)(&ts, NULL);
 }
 
 /* wait_reader -- until the run's end that reads the table has read it

@@ -74,7 +74,7 @@ emulated_path(int fd, const struct stat *st, char *path)
 		return false;
 	char link[64];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, path, PATH_MAX - 1);
+	ssize_t n = REAL(readlink)(link, path, PATH_MAX - 1);
 	if (n <= 0)
 		return false;
 	path[n] = '\0';

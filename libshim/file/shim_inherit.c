@@ -38,7 +38,7 @@ view_region_id(int fd, uint32_t *id)
 {
 	char link[64], target[PATH_MAX], prefix[PATH_MAX];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	ssize_t n = REAL(readlink)(link, target, sizeof(target) - 1);
 	if (n <= 0)
 		return false;
 	target[n] = '\0';

@@ -42,7 +42,7 @@ linked_target(int dirfd, const char *path, char *abs, bool follow)
 		return false;
 	char link[64], target[PATH_MAX];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	ssize_t n = REAL(readlink)(link, target, sizeof(target) - 1);
 	bool found = REAL(fstat)(fd, &st) == 0 &&
 		(shim_region_path_of_inode(&st, true, abs) ||
 			shim_pmem_path_of_inode(&st, abs));

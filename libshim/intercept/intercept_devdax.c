@@ -20,7 +20,7 @@
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_image.h"
-#include "shim_intercept.h"
+#include "intercept_fill.h"
 #include "shim_options.h"
 #include "shim_poison.h"
 #include "shim_read_buffer.h"
@@ -123,6 +123,8 @@ fstat_devdax(int fd, struct stat *st)
 SHIM_INTERCEPTOR(int, fstat, int fd, struct stat *st)
 {
 	SHIM_ENTER(fstat, fd, st);
+	long raw[6] = { fd, L(st) };
+	shim_kernel_fill(SYS_fstat, raw);
 	int ret = REAL(fstat)(fd, st);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
@@ -134,6 +136,8 @@ SHIM_INTERCEPTOR(int, fstat, int fd, struct stat *st)
 SHIM_INTERCEPTOR(int, fstat64, int fd, struct stat64 *st)
 {
 	SHIM_ENTER(fstat64, fd, st);
+	long raw[6] = { fd, L(st) };
+	shim_kernel_fill(SYS_fstat, raw);
 	int ret = REAL(fstat64)(fd, st);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)

@@ -12,7 +12,7 @@
 #include "shim_core.h"
 #include "shim_devdax.h"
 #include "shim_image.h"
-#include "shim_intercept.h"
+#include "intercept_fill.h"
 #include "shim_region.h"
 
 /* the real call, its path argument redirected (img: a char[PATH_MAX]) */
@@ -22,8 +22,11 @@
 	SHIM_LEAVE(); \
 	return ret
 
-/* PATH_CALL of a stat: a device DAX file looks as the kernel shows one */
+/* PATH_CALL of a stat: its struct stat opened when it is emulated pmem
+ * (shim_kernel_fill.c); a device DAX file looks as the kernel shows one */
 #define STAT_CALL(name, dirfd, path, st, ...) \
+	long raw_[6] = { dirfd, L(path), L(st) }; \
+	shim_kernel_fill(SYS_newfstatat, raw_); \
 	int ret = REAL(name)(__VA_ARGS__); \
 	SHIM_SAVE_ERRNO(); \
 	if (ret == 0) \
@@ -87,6 +90,8 @@ SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
 {
 	SHIM_ENTER(statx, dirfd, path, flags, mask, stx);
 	char img[PATH_MAX];
+	long raw[6] = { dirfd, L(path), flags, mask, L(stx) };
+	shim_kernel_fill(SYS_statx, raw);
 	int ret = REAL(statx)(dirfd, shim_image_path(dirfd, path, img), flags,
 		mask, stx);
 	SHIM_SAVE_ERRNO();

@@ -116,12 +116,12 @@ not_ours(struct kept_signal *k, siginfo_t *info, void *uc)
 	if (act.sa_flags & SA_RESETHAND)
 		k->prog.sa_handler = SIG_DFL, k->prog.sa_flags = 0;
 	sigset_t old;
-	pthread_sigmask(SIG_BLOCK, &act.sa_mask, &old);
+	REAL(pthread_sigmask)(SIG_BLOCK, &act.sa_mask, &old);
 	if (act.sa_flags & SA_SIGINFO)
 		act.sa_sigaction(k->sig, info, uc);
 	else
 		act.sa_handler(k->sig);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 }
 
 static void

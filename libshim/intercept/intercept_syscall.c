@@ -5,8 +5,11 @@
  * the media's descriptor, a raw write to a view reached it untraced: "no
  * findings" for a write never synced). The numbers that act on files,
  * descriptors or mappings go to the interposers of the same calls; the
- * others (futex, gettid, ...) to the real syscall(). A system call made
- * by an instruction of the program's own (inline asm) is out of reach.
+ * others (futex, gettid, ...) to the real syscall(), the buffers of
+ * those that write into the caller's memory (fstat, pipe2, wait4...)
+ * opened first when they are emulated pmem (shim_kernel_fill.c). A
+ * system call made by an instruction of the program's own (inline asm)
+ * is out of reach.
  */
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -22,6 +25,7 @@
 
 #include "shim_file.h"
 #include "shim_intercept.h"
+#include "shim_kernel_fill.h"
 
 #define P(i) ((void *)a[i])
 #define I(i) ((int)a[i])
@@ -129,5 +133,10 @@ SHIM_INTERCEPTOR(long, syscall, long nr, ...)
 	va_end(ap);
 	if (shim_depth == 0 && shim_active && routed(nr, a, &ret))
 		return ret;
+	int saved;
+	if (shim_enter(&saved)) { /* a call that writes into emulated pmem */
+		shim_kernel_fill(nr, a);
+		shim_leave(saved);
+	}
 	return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -78,7 +78,7 @@ die_unpatchable(const struct scan *c, const struct insn_site *s)
 	char exe[4096];
 	const char *module = c->l->name;
 	if (module[0] == '\0') {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		ssize_t n = REAL(readlink)("/proc/self/exe", exe, sizeof(exe) - 1);
 		exe[n > 0 ? n : 0] = '\0';
 		module = exe;
 	}

@@ -232,12 +232,12 @@ shim_path_resolve(int dirfd, const char *path, char *abs)
 	} else {
 		char base[PATH_MAX];
 		if (dirfd == AT_FDCWD) {
-			if (getcwd(base, sizeof(base)) == NULL)
+			if (REAL(getcwd)(base, sizeof(base)) == NULL)
 				return false;
 		} else {
 			char link[64];
 			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-			ssize_t n = readlink(link, base, sizeof(base) - 1);
+			ssize_t n = REAL(readlink)(link, base, sizeof(base) - 1);
 			if (n <= 0)
 				return false;
 			base[n] = '\0';

@@ -66,7 +66,7 @@ table_map(int fd)
 {
 	char link[64], name[128];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, name, sizeof(name) - 1);
+	ssize_t n = REAL(readlink)(link, name, sizeof(name) - 1);
 	if (n <= 0)
 		return NULL;
 	name[n] = '\0';

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "site_impl.h"
 #include "trace.h"
 
@@ -52,7 +53,7 @@ module_find_cb(struct dl_phdr_info *info, size_t size, void *data)
 	const char *name = info->dlpi_name;
 	if (name == NULL || name[0] == '\0') {
 		/* the main program is listed without a name */
-		ssize_t n = readlink("/proc/self/exe", f->path,
+		ssize_t n = REAL(readlink)("/proc/self/exe", f->path,
 				sizeof(f->path) - 1);
 		f->path[n > 0 ? n : 0] = '\0';
 	} else {

@@ -99,6 +99,8 @@ set(SHIM_PROGS
   "dup_fds_bad|dup_fds.c|FORGET_MSYNC"
   "into_pmem_ok|into_pmem.c|"
   "into_pmem_bad|into_pmem.c|FORGET_FLUSH"
+  "kernel_fill_ok|kernel_fill.c|"
+  "kernel_fill_bad|kernel_fill.c|FORGET_FLUSH"
   "copy_in_ok|copy_in.c|"
   "copy_in_bad|copy_in.c|FORGET_FSYNC"
   "truncate_path|truncate_path.c|"

@@ -29,6 +29,7 @@ shim_real_open_fn shim_real_open = open;
 shim_real_read_fn shim_real_read = read;
 shim_real_close_fn shim_real_close = close;
 shim_real_mmap_fn shim_real_mmap = mmap;
+shim_real_nanosleep_fn shim_real_nanosleep = nanosleep;
 
 static int fake_model;
 static uint64_t adopted[8]; /* offsets of the stores adopted */

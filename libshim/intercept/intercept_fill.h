@@ -1,0 +1,30 @@
+/*
+ * intercept_fill.h -- the body of an interposer of a call whose answer
+ * the kernel writes into the caller's memory (intercept_fill_*.c): the
+ * buffers that system call nr writes, given its raw arguments `raw` (a
+ * parenthesised list), are opened first (shim_kernel_fill.c), then the
+ * real call runs
+ */
+#ifndef PMEMU_INTERCEPT_FILL_H
+#define PMEMU_INTERCEPT_FILL_H 1
+
+#include <sys/syscall.h>
+
+#include "shim_intercept.h"
+#include "shim_kernel_fill.h"
+
+#define FILL_ARGS_(...) __VA_ARGS__
+
+#define FILL_CALL(type, name, nr, raw, ...) \
+	SHIM_ENTER(name, __VA_ARGS__); \
+	long raw_[6] = { FILL_ARGS_ raw }; \
+	shim_kernel_fill(nr, raw_); \
+	type ret_ = REAL(name)(__VA_ARGS__); \
+	SHIM_SAVE_ERRNO(); \
+	SHIM_LEAVE(); \
+	return ret_
+
+/* a pointer as the raw system call takes it */
+#define L(p) ((long)(uintptr_t)(p))
+
+#endif

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@
 #include <sys/times.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <time.h>
 
 #include "shim_core.h"
@@ -46,6 +48,7 @@ enum fill_len {
 	FILL_PLUS,   /* a[arg] + unit bytes (msgrcv: the type's long first) */
 	FILL_IOV,    /* an iovec array, a[arg] entries */
 	FILL_FDSET,  /* select's fd_set of a[0] descriptors */
+	FILL_IOCTL,  /* ioctl a[1]'s answer */
 };
 
 struct fill_buf {
@@ -65,6 +68,7 @@ struct fill_call {
 #define ARG(p, i, u) { p, FILL_ARG, i, u }
 #define IOV(p, i) { p, FILL_IOV, i, 0 }
 #define FDSET(p) { p, FILL_FDSET, 0, 0 }
+#define IOCTL(p) { p, FILL_IOCTL, 1, 0 }
 #define SOCKADDR_MAX sizeof(struct sockaddr_storage)
 #define SOCKOPT_MAX 4096     /* larger than any option's value */
 #define EPOLL_EVENT 12       /* sizeof(struct epoll_event): packed */
@@ -78,6 +82,7 @@ static const struct fill_call calls[] = {
 	{ SYS_recvfrom, { ARG(1, 2, 1), FIXED(4, SOCKADDR_MAX),
 		FIXED(5, sizeof(socklen_t)) } },
 	{ SYS_getrandom, { ARG(0, 1, 1) } },
+	{ SYS_ioctl, { IOCTL(2) } },
 	{ SYS_process_vm_readv, { IOV(1, 2) } },
 	{ SYS_msgrcv, { { 1, FILL_PLUS, 2, sizeof(long) } } },
 	{ SYS_mq_timedreceive, { ARG(1, 2, 1), FIXED(3, sizeof(unsigned)) } },
@@ -161,6 +166,27 @@ static const struct fill_call calls[] = {
 		FIXED(1, sizeof(unsigned)) } },
 };
 
+/*
+ * ioctl_answer -- the bytes request req writes at its argument: its
+ * encoded size when it reads from the device (_IOR, _IOWR); the common
+ * requests older than the encoding; else none
+ */
+static size_t
+ioctl_answer(unsigned long req)
+{
+	switch (req) {
+	case FIONREAD:
+	case TIOCOUTQ:
+		return sizeof(int);
+	case TIOCGWINSZ:
+		return sizeof(struct winsize);
+	case TCGETS:
+		return sizeof(struct termios);
+	default:
+		return (_IOC_DIR(req) & _IOC_READ) ? _IOC_SIZE(req) : 0;
+	}
+}
+
 /* a count or size the kernel would refuse (negative, absurd): opening
  * nothing then loses nothing */
 #define LEN_MAX ((size_t)1 << 31)
@@ -192,6 +218,9 @@ open_buf(const struct fill_buf *b, const long a[6])
 			shim_read_buffer(p, (fds + 63) / 64 * 8);
 		return;
 	}
+	case FILL_IOCTL:
+		shim_read_buffer(p, ioctl_answer((unsigned long)a[b->arg]));
+		return;
 	default:
 		return;
 	}

@@ -9,6 +9,8 @@
  * file per namespace (docs/shim.md, "Unsafe shutdown count"); each file
  * has its own place in it (shim_poison_extent_base), so that the
  * namespace's bad blocks of one file are not another's (ndctl_badblock.c).
+ * Any other request whose answer goes into emulated pmem has its pages
+ * opened first (shim_kernel_fill.c).
  */
 #include <errno.h>
 #include <linux/fiemap.h>
@@ -19,8 +21,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "intercept_fill.h"
 #include "shim_core.h"
-#include "shim_intercept.h"
 #include "shim_options.h"
 #include "shim_poison.h"
 #include "shim_region.h"
@@ -63,6 +65,8 @@ SHIM_INTERCEPTOR(int, ioctl, int fd, unsigned long req, ...)
 		ret = fiemap_answer(arg, (uint64_t)st.st_size,
 			shim_poison_extent_base(r));
 	} else {
+		long raw[6] = { fd, (long)req, L(arg) };
+		shim_kernel_fill(SYS_ioctl, raw); /* its answer into pmem */
 		ret = REAL(ioctl)(fd, req, arg);
 	}
 	SHIM_SAVE_ERRNO();

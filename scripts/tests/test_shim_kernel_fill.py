@@ -2,7 +2,7 @@
 the caller's memory (stat's family, statfs, getcwd, readlink,
 getdents64, pipe, socketpair, poll, select, epoll_wait, getsockopt,
 wait's family, uname, sysinfo, rlimits, rusage, affinity, signal masks,
-sigtimedwait, timers, msgrcv, process_vm_readv, eventfd_read, and raw
+sigtimedwait, timers, msgrcv, process_vm_readv, eventfd_read, ioctl, and raw
 syscall() numbers), given that memory in emulated pmem. A read-only view
 page made each fail with EFAULT under pmemu where natively it succeeds
 (waitpid reaped the child and lost its status): the program ran another
@@ -22,10 +22,12 @@ CALLS = ["fstat", "stat", "fstatat", "statx", "raw_fstat", "fstatfs",
          "waitpid", "wait4", "waitid", "uname", "sysinfo", "getrlimit",
          "getrusage", "sched_getaffinity", "sigprocmask", "sigtimedwait",
          "getitimer", "timerfd_gettime", "msgrcv", "process_vm_readv",
-         "eventfd_read"]
+         "eventfd_read", "ioctl_fionread", "ioctl_ior"]
 
 # the text of the call on its line, where it is not CALL(
-CALLED = {"raw_fstat": "syscall(SYS_fstat,", "raw_pipe2": "syscall(SYS_pipe2,"}
+CALLED = {"raw_fstat": "syscall(SYS_fstat,", "raw_pipe2": "syscall(SYS_pipe2,",
+          "ioctl_fionread": "ioctl(p[0], FIONREAD,",
+          "ioctl_ior": "ioctl(r, RNDGETENTCNT, buf)"}
 
 
 def fill_line(call):

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <err.h>
 #include <fcntl.h>
+#include <linux/random.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
@@ -267,6 +269,18 @@ fill(const char *how, unsigned char *buf, const char *pool)
 		int e = eventfd(5, 0);
 		return e >= 0 && eventfd_read(e, (eventfd_t *)buf) == 0 && /* FILL */
 			*(eventfd_t *)buf == 5;
+	}
+	if (strcmp(how, "ioctl_fionread") == 0) {
+		int p[2];
+		return pipe(p) == 0 && write(p[1], "abc", 3) == 3 &&
+			ioctl(p[0], FIONREAD, buf) == 0 && /* FILL */
+			*(int *)buf == 3;
+	}
+	if (strcmp(how, "ioctl_ior") == 0) { /* _IOR: its size encoded */
+		int want = 0, r = open("/dev/urandom", O_RDONLY);
+		return r >= 0 && ioctl(r, RNDGETENTCNT, &want) == 0 &&
+			ioctl(r, RNDGETENTCNT, buf) == 0 && /* FILL */
+			*(int *)buf == want && want > 0;
 	}
 	errx(2, "unknown call '%s'", how);
 }

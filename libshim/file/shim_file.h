@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -38,6 +39,10 @@ int shim_file_munmap(void *addr, size_t len);
 int shim_file_msync(void *addr, size_t len, int flags);
 /* madvise: MADV_REMOVE on a view mapping is a punched hole */
 int shim_file_madvise(void *addr, size_t len, int advice);
+/* a stat (statx) of fd, when it is a view's, made the file's: the
+ * media's but for the size (shim_file_stat.c) */
+void shim_file_stat(int fd, struct stat *st);
+void shim_file_statx(int fd, unsigned mask, struct statx *stx);
 /* after ftruncate/fallocate on a descriptor: follow the view's size */
 void shim_file_resized(int fd);
 /* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */

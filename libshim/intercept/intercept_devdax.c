@@ -19,6 +19,7 @@
 
 #include "shim_core.h"
 #include "shim_devdax.h"
+#include "shim_file.h"
 #include "shim_image.h"
 #include "intercept_fill.h"
 #include "shim_options.h"
@@ -111,13 +112,16 @@ shim_devdax_statx(int dirfd, const char *path, int flags, struct statx *stx)
 	stx->stx_rdev_minor = minor(st.st_rdev);
 }
 
-/* fstat_devdax -- a device DAX descriptor's stat, as its path's */
+/* fstat_as_file -- a view descriptor's stat as its file's: a device
+ * DAX's as its path's, another's as the media's (shim_file_stat.c) */
 static void
-fstat_devdax(int fd, struct stat *st)
+fstat_as_file(int fd, struct stat *st)
 {
 	struct shim_region *r = shim_fd_region(fd);
 	if (shim_devdax_region(r))
 		shim_devdax_stat_fill(r->path, st);
+	else
+		shim_file_stat(fd, st);
 }
 
 SHIM_INTERCEPTOR(int, fstat, int fd, struct stat *st)
@@ -128,7 +132,7 @@ SHIM_INTERCEPTOR(int, fstat, int fd, struct stat *st)
 	int ret = REAL(fstat)(fd, st);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
-		fstat_devdax(fd, st);
+		fstat_as_file(fd, st);
 	SHIM_LEAVE();
 	return ret;
 }
@@ -141,7 +145,7 @@ SHIM_INTERCEPTOR(int, fstat64, int fd, struct stat64 *st)
 	int ret = REAL(fstat64)(fd, st);
 	SHIM_SAVE_ERRNO();
 	if (ret == 0)
-		fstat_devdax(fd, (struct stat *)st);
+		fstat_as_file(fd, (struct stat *)st);
 	SHIM_LEAVE();
 	return ret;
 }

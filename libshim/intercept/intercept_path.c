@@ -11,6 +11,7 @@
 
 #include "shim_core.h"
 #include "shim_devdax.h"
+#include "shim_file.h"
 #include "shim_image.h"
 #include "intercept_fill.h"
 #include "shim_region.h"
@@ -23,13 +24,16 @@
 	return ret
 
 /* PATH_CALL of a stat: its struct stat opened when it is emulated pmem
- * (shim_kernel_fill.c); a device DAX file looks as the kernel shows one */
-#define STAT_CALL(name, dirfd, path, st, ...) \
+ * (shim_kernel_fill.c); a device DAX file looks as the kernel shows one,
+ * a view's descriptor (AT_EMPTY_PATH) as its file (shim_file_stat.c) */
+#define STAT_CALL(name, dirfd, path, st, flags, ...) \
 	long raw_[6] = { dirfd, L(path), L(st) }; \
 	shim_kernel_fill(SYS_newfstatat, raw_); \
 	int ret = REAL(name)(__VA_ARGS__); \
 	SHIM_SAVE_ERRNO(); \
-	if (ret == 0) \
+	if (ret == 0 && ((flags) & AT_EMPTY_PATH) && (path)[0] == '\0') \
+		shim_file_stat(dirfd, (struct stat *)(st)); \
+	else if (ret == 0) \
 		shim_devdax_stat(dirfd, path, (struct stat *)(st)); \
 	SHIM_LEAVE(); \
 	return ret
@@ -38,7 +42,7 @@ SHIM_INTERCEPTOR(int, stat, const char *path, struct stat *st)
 {
 	SHIM_ENTER(stat, path, st);
 	char img[PATH_MAX];
-	STAT_CALL(stat, AT_FDCWD, path, st,
+	STAT_CALL(stat, AT_FDCWD, path, st, 0,
 		shim_image_path(AT_FDCWD, path, img), st);
 }
 
@@ -46,7 +50,7 @@ SHIM_INTERCEPTOR(int, stat64, const char *path, struct stat64 *st)
 {
 	SHIM_ENTER(stat64, path, st);
 	char img[PATH_MAX];
-	STAT_CALL(stat64, AT_FDCWD, path, st,
+	STAT_CALL(stat64, AT_FDCWD, path, st, 0,
 		shim_image_path(AT_FDCWD, path, img), st);
 }
 
@@ -54,7 +58,7 @@ SHIM_INTERCEPTOR(int, lstat, const char *path, struct stat *st)
 {
 	SHIM_ENTER(lstat, path, st);
 	char img[PATH_MAX];
-	STAT_CALL(lstat, AT_FDCWD, path, st,
+	STAT_CALL(lstat, AT_FDCWD, path, st, 0,
 		shim_image_path(AT_FDCWD, path, img), st);
 }
 
@@ -62,7 +66,7 @@ SHIM_INTERCEPTOR(int, lstat64, const char *path, struct stat64 *st)
 {
 	SHIM_ENTER(lstat64, path, st);
 	char img[PATH_MAX];
-	STAT_CALL(lstat64, AT_FDCWD, path, st,
+	STAT_CALL(lstat64, AT_FDCWD, path, st, 0,
 		shim_image_path(AT_FDCWD, path, img), st);
 }
 
@@ -72,7 +76,7 @@ SHIM_INTERCEPTOR(int, fstatat, int dirfd, const char *path, struct stat *st,
 {
 	SHIM_ENTER(fstatat, dirfd, path, st, flags);
 	char img[PATH_MAX];
-	STAT_CALL(fstatat, dirfd, path, st, dirfd,
+	STAT_CALL(fstatat, dirfd, path, st, flags, dirfd,
 		shim_image_path(dirfd, path, img), st, flags);
 }
 
@@ -81,7 +85,7 @@ SHIM_INTERCEPTOR(int, fstatat64, int dirfd, const char *path,
 {
 	SHIM_ENTER(fstatat64, dirfd, path, st, flags);
 	char img[PATH_MAX];
-	STAT_CALL(fstatat64, dirfd, path, st, dirfd,
+	STAT_CALL(fstatat64, dirfd, path, st, flags, dirfd,
 		shim_image_path(dirfd, path, img), st, flags);
 }
 
@@ -95,6 +99,8 @@ SHIM_INTERCEPTOR(int, statx, int dirfd, const char *path, int flags,
 	int ret = REAL(statx)(dirfd, shim_image_path(dirfd, path, img), flags,
 		mask, stx);
 	SHIM_SAVE_ERRNO();
+	if (ret == 0 && (flags & AT_EMPTY_PATH) && path[0] == '\0')
+		shim_file_statx(dirfd, mask, stx);
 	if (ret == 0)
 		shim_devdax_statx(dirfd, path, flags, stx);
 	SHIM_LEAVE();

@@ -11,10 +11,11 @@ way than it does natively. Now the pages are opened first
 has no findings, and left unflushed it is reported at the call.
 """
 import re
+import subprocess
 
 import pytest
 
-from test_shim_run import SRC, assert_no_findings, run
+from test_shim_run import PROGS, SRC, assert_no_findings, clean_env, run
 
 CALLS = ["fstat", "stat", "fstatat", "statx", "raw_fstat", "fstatfs",
          "getcwd", "readlink", "getdents64", "pipe", "raw_pipe2",
@@ -58,3 +59,20 @@ def test_the_unflushed_answer_is_named_by_the_call(pmemu_bin, tmp_path,
     assert res.stdout == f"{call} ok\n", res.stdout + res.stderr
     assert "unpersisted stores:" in res.stderr, res.stderr
     assert f"(kernel_fill.c:{fill_line(call)})" in res.stderr, res.stderr
+
+
+def test_a_descriptor_stats_as_its_file(pmemu_bin, tmp_path):
+    """fstat, fstatat and statx of a pmem file's descriptor answer as
+    natively (the file's device, inode, mode and links, not its view's),
+    before and after the file is unlinked"""
+    native_dir = tmp_path / "native"
+    native_dir.mkdir()
+    native = subprocess.run([str(PROGS / "view_stat"),
+                             str(native_dir / "pool")],
+                            capture_output=True, text=True, timeout=60,
+                            env=clean_env())
+    assert native.returncode == 0, native.stderr
+    assert "DIFFERS" not in native.stdout, native.stdout
+    res = run(pmemu_bin, tmp_path, "view_stat")
+    assert res.stdout == native.stdout, res.stdout + res.stderr
+    assert_no_findings(res)

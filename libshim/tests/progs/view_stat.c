@@ -1,0 +1,67 @@
+/*
+ * view_stat.c -- a file's descriptor and its path stat alike: fstat,
+ * fstatat(AT_EMPTY_PATH) and statx(AT_EMPTY_PATH) of the descriptor
+ * against stat of the path (device, inode, mode, links, owner, size),
+ * then again once the file is unlinked (no link). Under pmemu the
+ * descriptor was the view's: another device and inode, mode 0600, no
+ * link. Prints one line a comparison; the same natively and under pmemu.
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+same(const char *what, const struct stat *a, const struct stat *b)
+{
+	printf("%s: dev %s ino %s mode %o/%o nlink %lu/%lu uid %s size %ld/%ld\n",
+		what, a->st_dev == b->st_dev ? "same" : "DIFFERS",
+		a->st_ino == b->st_ino ? "same" : "DIFFERS",
+		(unsigned)a->st_mode, (unsigned)b->st_mode,
+		(unsigned long)a->st_nlink, (unsigned long)b->st_nlink,
+		a->st_uid == b->st_uid ? "same" : "DIFFERS",
+		(long)a->st_size, (long)b->st_size);
+}
+
+static void
+compare(int fd, const struct stat *path)
+{
+	struct stat st;
+	struct statx stx;
+	if (fstat(fd, &st) != 0)
+		err(1, "fstat");
+	same("fstat", &st, path);
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH) != 0)
+		err(1, "fstatat");
+	same("fstatat", &st, path);
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) != 0)
+		err(1, "statx");
+	printf("statx: ino %s mode %o nlink %u size %lld\n",
+		stx.stx_ino == path->st_ino ? "same" : "DIFFERS",
+		(unsigned)stx.stx_mode, (unsigned)stx.stx_nlink,
+		(long long)stx.stx_size);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc != 2)
+		errx(2, "usage: %s POOL", argv[0]);
+	int fd = open(argv[1], O_CREAT | O_RDWR, 0640);
+	if (fd < 0 || ftruncate(fd, 8192) != 0)
+		err(1, "%s", argv[1]);
+	void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		err(1, "mmap");
+	struct stat path;
+	if (stat(argv[1], &path) != 0)
+		err(1, "stat");
+	compare(fd, &path);
+	if (unlink(argv[1]) != 0)
+		err(1, "unlink");
+	path.st_nlink = 0;
+	compare(fd, &path);
+	return 0;
+}

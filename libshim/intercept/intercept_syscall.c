@@ -1,7 +1,7 @@
 /*
  * intercept_syscall.c -- glibc's syscall(): a program that writes,
- * opens, maps, syncs or closes through syscall(SYS_write, ...) instead
- * of the libc wrappers bypassed every interposer (a raw openat gave it
+ * opens, maps, syncs, stats or closes through syscall(SYS_write, ...)
+ * instead of the libc wrappers bypassed every interposer (a raw openat gave it
  * the media's descriptor, a raw write to a view reached it untraced: "no
  * findings" for a write never synced). The numbers that act on files,
  * descriptors or mappings go to the interposers of the same calls; the
@@ -108,6 +108,11 @@ routed(long nr, const long *a, long *ret)
 	case SYS_syncfs: *ret = syncfs(I(0)); break;
 	case SYS_sync_file_range:
 		*ret = sync_file_range(I(0), a[1], a[2], (unsigned)a[3]);
+		break;
+	case SYS_fstat: *ret = fstat(I(0), P(1)); break;
+	case SYS_newfstatat: *ret = fstatat(I(0), P(1), P(2), I(3)); break;
+	case SYS_statx:
+		*ret = statx(I(0), P(1), I(2), (unsigned)a[3], P(4));
 		break;
 	case SYS_ftruncate: *ret = ftruncate(I(0), a[1]); break;
 	case SYS_truncate: *ret = truncate(P(0), a[1]); break;

@@ -43,6 +43,9 @@ int shim_file_madvise(void *addr, size_t len, int advice);
  * media's but for the size (shim_file_stat.c) */
 void shim_file_stat(int fd, struct stat *st);
 void shim_file_statx(int fd, unsigned mask, struct statx *stx);
+/* path is /proc/self/fd/N (/dev/fd/N...) of a view descriptor: target
+ * (size bytes) gets the file's path, as the kernel's link says it: true */
+bool shim_file_fd_link(const char *path, char *target, size_t size);
 /* after ftruncate/fallocate on a descriptor: follow the view's size */
 void shim_file_resized(int fd);
 /* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */

@@ -2,13 +2,18 @@
  * view_stat.c -- a file's descriptor and its path stat alike: fstat,
  * fstatat(AT_EMPTY_PATH) and statx(AT_EMPTY_PATH) of the descriptor
  * against stat of the path (device, inode, mode, links, owner, size),
- * then again once the file is unlinked (no link). Under pmemu the
+ * and its link /proc/self/fd/N against the path, then again once the
+ * file is unlinked (no link; the link says "(deleted)"). Under pmemu the
  * descriptor was the view's: another device and inode, mode 0600, no
- * link. Prints one line a comparison; the same natively and under pmemu.
+ * link, its link the view's path. Prints one line a comparison; the same
+ * natively and under pmemu.
  */
 #include <err.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,9 +30,23 @@ same(const char *what, const struct stat *a, const struct stat *b)
 		(long)a->st_size, (long)b->st_size);
 }
 
+/* the descriptor's link against the path (abs), and what follows it */
 static void
-compare(int fd, const struct stat *path)
+link_of(int fd, const char *abs)
 {
+	char link[64], target[PATH_MAX + 16] = "";
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	size_t len = strlen(abs);
+	printf("link: %s%s\n", n >= (ssize_t)len &&
+		strncmp(target, abs, len) == 0 ? "the path" : "ANOTHER PATH",
+		n > (ssize_t)len ? target + len : "");
+}
+
+static void
+compare(int fd, const struct stat *path, const char *abs)
+{
+	link_of(fd, abs);
 	struct stat st;
 	struct statx stx;
 	if (fstat(fd, &st) != 0)
@@ -56,12 +75,13 @@ main(int argc, char *argv[])
 	if (p == MAP_FAILED)
 		err(1, "mmap");
 	struct stat path;
-	if (stat(argv[1], &path) != 0)
+	char abs[PATH_MAX];
+	if (stat(argv[1], &path) != 0 || realpath(argv[1], abs) == NULL)
 		err(1, "stat");
-	compare(fd, &path);
+	compare(fd, &path, abs);
 	if (unlink(argv[1]) != 0)
 		err(1, "unlink");
 	path.st_nlink = 0;
-	compare(fd, &path);
+	compare(fd, &path, abs);
 	return 0;
 }

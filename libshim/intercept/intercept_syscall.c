@@ -110,6 +110,10 @@ routed(long nr, const long *a, long *ret)
 		*ret = sync_file_range(I(0), a[1], a[2], (unsigned)a[3]);
 		break;
 	case SYS_fstat: *ret = fstat(I(0), P(1)); break;
+	case SYS_readlink: *ret = readlink(P(0), P(1), a[2]); break;
+	case SYS_readlinkat:
+		*ret = readlinkat(I(0), P(1), P(2), a[3]);
+		break;
 	case SYS_newfstatat: *ret = fstatat(I(0), P(1), P(2), I(3)); break;
 	case SYS_statx:
 		*ret = statx(I(0), P(1), I(2), (unsigned)a[3], P(4));

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void
@@ -36,11 +37,17 @@ link_of(int fd, const char *abs)
 {
 	char link[64], target[PATH_MAX + 16] = "";
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
 	size_t len = strlen(abs);
-	printf("link: %s%s\n", n >= (ssize_t)len &&
-		strncmp(target, abs, len) == 0 ? "the path" : "ANOTHER PATH",
-		n > (ssize_t)len ? target + len : "");
+	for (int raw = 0; raw < 2; raw++) {
+		memset(target, 0, sizeof(target));
+		ssize_t n = raw ? syscall(SYS_readlink, link, target,
+				sizeof(target) - 1) :
+			readlink(link, target, sizeof(target) - 1);
+		printf("%s: %s%s\n", raw ? "raw link" : "link",
+			n >= (ssize_t)len && strncmp(target, abs, len) == 0 ?
+				"the path" : "ANOTHER PATH",
+			n > (ssize_t)len ? target + len : "");
+	}
 }
 
 static void

@@ -49,10 +49,11 @@ void lw_iov_begin(const struct iovec *iov, int n, bool store, uintptr_t pc)
 	__attribute__((visibility("hidden")));
 void lw_iov_end(const struct iovec *iov, int n)
 	__attribute__((visibility("hidden")));
-/* the libc functions lazy_read.c and lazy_io.c wrap, resolved at once (a
+/* the libc functions lazy_read.c, lazy_io.c and lazy_out.c wrap, resolved at once (a
  * fork server: not at their first call in each child) */
 void lw_read_resolve(void) __attribute__((visibility("hidden")));
 void lw_io_resolve(void) __attribute__((visibility("hidden")));
+void lw_out_resolve(void) __attribute__((visibility("hidden")));
 
 /* a private mapping (its pages may be copies: a store to the file does
  * not reach them) covers [a, b) of image file `file` */

@@ -488,6 +488,7 @@ lazy_watch_init(void)
 	}
 	lw_read_resolve(); /* dlsym here, not in each served child */
 	lw_io_resolve();
+	lw_out_resolve();
 	void *word = real_mmap(NULL, sizeof(int), PROT_READ,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (word == MAP_FAILED || before == NULL)

@@ -82,6 +82,8 @@ ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	RESOLVE(sendmsg);
+	if (msg == NULL)
+		return real_sendmsg(fd, msg, flags); /* EFAULT, as natively */
 	int n = (int)msg->msg_iovlen;
 	lw_iov_begin(msg->msg_iov, n, false, CALLER);
 	ssize_t ret = real_sendmsg(fd, msg, flags);

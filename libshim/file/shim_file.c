@@ -74,6 +74,7 @@ unmap_one(struct shim_mapping *m, void *ctx)
 		shim_mapping_remove(m);
 		return;
 	}
+	m->part_gone = true;
 	if (m->tracked)
 		for (uintptr_t a = lo; a < hi; a += SHIM_PAGE_LEN)
 			m->page_state[(a - m->base) / SHIM_PAGE_LEN] =

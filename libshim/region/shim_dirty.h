@@ -43,6 +43,9 @@ shim_dirty_twin(const struct shim_mapping *m, uintptr_t a)
 
 /* allocates the page arrays of a new mapping (lock held); 0 or -ENOMEM */
 int shim_dirty_setup(struct shim_mapping *m);
+/* the distance from m's view to its writable alias when it is the one
+ * every alias is placed at, else 0 (no alias, or placed elsewhere) */
+uintptr_t shim_dirty_alias_delta(const struct shim_mapping *m);
 /* frees the arrays of a slot's previous mapping (slot reuse) */
 void shim_dirty_release(struct shim_mapping *m);
 

@@ -9,7 +9,7 @@ same build with the alias off (PMEMU_ALIAS_STORES=0: each store to a
 protected page faults), for progs/alias_store.c and every mode of
 progs/store_log.c (threads, fork, runs, a full log); stores of
 uninstrumented code beside them are still seen; a page the program made
-read-only still faults.
+read-only still faults; a module of ABI 2 keeps its two-word slot.
 """
 import re
 import shutil
@@ -50,7 +50,7 @@ def pmemu(pmemu_bin, tmp_path, exe, mode, alias, *args):
     env = clean_env()
     env["PMEMU_ALIAS_STORES"] = alias
     return subprocess.run([pmemu_bin, *args, "--pmem-dir", str(pm), "--",
-                           str(exe), str(pm / "pool"), mode],
+                           str(exe), str(pm / "pool"), *([mode] if mode else [])],
                           capture_output=True, text=True, env=env)
 
 
@@ -204,3 +204,14 @@ def test_alias_stores_value_checked(pmemu_bin, tmp_path, progs):
     assert res.returncode == 2, res.stderr
     assert res.stderr.startswith("pmemu: error:") and \
         "PMEMU_ALIAS_STORES" in res.stderr, res.stderr
+
+
+def test_abi2_slot_keeps_two_words(pmemu_bin, tmp_path, cc):
+    """a module of an older plugin registers a two-word slot: the runtime
+    fills it and writes nothing after it"""
+    exe = tmp_path / "alias_abi2"
+    subprocess.run([cc, "-O1", str(PROGS / "alias_abi2.c"), "-o", str(exe)],
+                   check=True)
+    res = pmemu(pmemu_bin, tmp_path, exe, "", "1", "run")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "in 5a5a5a5a\n", res.stdout

@@ -49,8 +49,9 @@ def pmemu(pmemu_bin, tmp_path, exe, mode, alias, *args):
     pm.mkdir()
     env = clean_env()
     env["PMEMU_ALIAS_STORES"] = alias
+    argv = [str(exe), str(pm / "pool")] + ([mode] if mode else [])
     return subprocess.run([pmemu_bin, *args, "--pmem-dir", str(pm), "--",
-                           str(exe), str(pm / "pool"), *([mode] if mode else [])],
+                           *argv],
                           capture_output=True, text=True, env=env)
 
 

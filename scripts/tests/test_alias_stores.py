@@ -12,16 +12,16 @@ uninstrumented code beside them are still seen; a page the program made
 read-only still faults; a module of ABI 2 keeps its two-word slot.
 """
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import BUILD, SOURCE
-from test_libpmem_run import clean_env
+from conftest import SOURCE
+from test_store_log import plugin_build
+from test_store_log import pmemu as run_with
+from test_store_log import recorded as store_log_recorded
 
 PROGS = SOURCE / "scripts" / "tests" / "progs"
-PLUGIN = BUILD / "lib" / "pmemu-gcc.so"
 ALIAS_MODES = ["unflushed", "ok", "memcpy", "mprotect"]
 LOG_MODES = ["overwrite", "many", "threads", "fork", "runs", "lines",
              "runs-full"]
@@ -30,29 +30,16 @@ TABLE_KINDS = {"site", "site-src", "module"}
 
 @pytest.fixture(scope="module")
 def progs(tmp_path_factory, cc):
-    if not PLUGIN.exists():
-        pytest.skip("plugin not built")
     out = tmp_path_factory.mktemp("alias_stores")
-    built = {}
-    for name, opt in (("alias_store", "-O2"), ("store_log", "-O1")):
-        exe = out / name
-        subprocess.run([cc, f"-fplugin={PLUGIN}", "-g", opt, "-mclwb", "-I",
-                        str(SOURCE / "include"), str(PROGS / f"{name}.c"),
-                        "-o", str(exe), "-lpthread"], check=True)
-        built[name] = exe
-    return built
+    return {"alias_store": plugin_build(cc, PROGS / "alias_store.c",
+                                        out / "alias_store", "-O2"),
+            "store_log": plugin_build(cc, PROGS / "store_log.c",
+                                      out / "store_log")}
 
 
 def pmemu(pmemu_bin, tmp_path, exe, mode, alias, *args):
-    pm = tmp_path / "pm"  # one path: the reports and traces name it
-    shutil.rmtree(pm, ignore_errors=True)
-    pm.mkdir()
-    env = clean_env()
-    env["PMEMU_ALIAS_STORES"] = alias
-    argv = [str(exe), str(pm / "pool")] + ([mode] if mode else [])
-    return subprocess.run([pmemu_bin, *args, "--pmem-dir", str(pm), "--",
-                           *argv],
-                          capture_output=True, text=True, env=env)
+    return run_with(pmemu_bin, tmp_path, exe, mode, alias, *args,
+                    var="PMEMU_ALIAS_STORES")
 
 
 def normalized(dump):
@@ -88,13 +75,8 @@ def normalized(dump):
 
 
 def recorded(pmemu_bin, tmp_path, exe, mode, alias, domain):
-    trace = tmp_path / f"{mode}-{alias}.trace"
-    res = pmemu(pmemu_bin, tmp_path, exe, mode, alias, "record", "-o",
-                str(trace), "--domain", domain)
-    assert res.returncode == 0, res.stderr
-    dump = subprocess.run([pmemu_bin, "trace-dump", str(trace)],
-                          capture_output=True, text=True, check=True).stdout
-    return normalized(dump)
+    return store_log_recorded(pmemu_bin, tmp_path, exe, mode, alias, domain,
+                              var="PMEMU_ALIAS_STORES", normalize=normalized)
 
 
 CASES = [("alias_store", m) for m in ALIAS_MODES] + \

@@ -49,6 +49,7 @@ static void
 unmap_one(struct shim_mapping *m, void *ctx)
 {
 	struct unmap_ctx *c = ctx;
+	shim_dirty_alias_unmapped(m, c->lo, c->hi);
 	uintptr_t lo = c->lo > m->base ? c->lo : m->base;
 	uintptr_t hi = c->hi < m->base + m->len ? c->hi : m->base + m->len;
 	if (lo >= hi)

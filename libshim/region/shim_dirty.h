@@ -46,6 +46,10 @@ int shim_dirty_setup(struct shim_mapping *m);
 /* the distance from m's view to its writable alias when it is the one
  * every alias is placed at, else 0 (no alias, or placed elsewhere) */
 uintptr_t shim_dirty_alias_delta(const struct shim_mapping *m);
+/* the program unmaps [lo, hi) or maps over it (MAP_FIXED): if that
+ * touches m's alias, m has none from now on (lock held) */
+void shim_dirty_alias_unmapped(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi);
 /* frees the arrays of a slot's previous mapping (slot reuse) */
 void shim_dirty_release(struct shim_mapping *m);
 

@@ -32,8 +32,11 @@ line_site_len(const struct shim_mapping *m)
 /* the distance from a view to its alias chosen for the first alias;
  * every later one is placed at that distance when the address is free,
  * so that plugin-built code can reach the alias of every view by adding
- * one number (shim_dirty_alias_delta) */
+ * one number (shim_dirty_alias_delta). The first is tried far below its
+ * view, so that aliases do not sit between views the kernel places one
+ * below the other (the slot's range must hold views alone). */
 static uintptr_t alias_delta;
+#define ALIAS_FAR ((uintptr_t)1 << 40)
 
 /*
  * alias_of -- a second, writable, shared mapping of m's view pages, when
@@ -51,10 +54,17 @@ alias_of(const struct shim_mapping *m)
 	if (!shim_dirty_runs_stores() || fd < 0)
 		return NULL;
 	void *p = MAP_FAILED;
-	if (alias_delta != 0) /* NOREPLACE: never over another mapping */
-		p = REAL(mmap)((void *)(m->base + alias_delta), m->len,
-			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE |
-			MAP_FIXED_NOREPLACE, fd, (off_t)m->file_off);
+	uintptr_t want = alias_delta != 0 ? m->base + alias_delta :
+		m->base > 2 * ALIAS_FAR ? m->base - ALIAS_FAR : 0;
+	if (want != 0) /* NOREPLACE: never over another mapping */
+		p = REAL(mmap)((void *)want, m->len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, fd,
+			(off_t)m->file_off);
+	if (p != MAP_FAILED && (uintptr_t)p != want) { /* a kernel older
+		than NOREPLACE took it as a hint */
+		REAL(munmap)(p, m->len);
+		p = MAP_FAILED;
+	}
 	if (p == MAP_FAILED)
 		p = REAL(mmap)(NULL, m->len, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_NORESERVE, fd, (off_t)m->file_off);
@@ -63,6 +73,21 @@ alias_of(const struct shim_mapping *m)
 	if (alias_delta == 0)
 		alias_delta = (uintptr_t)p - m->base;
 	return p;
+}
+
+void
+shim_dirty_alias_unmapped(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t a = (uintptr_t)m->alias;
+	if (m->alias == NULL || hi <= a || lo >= a + m->len)
+		return;
+	/* its pages are the program's now: the fault handler steps, and
+	 * plugin-built stores go to the view (the slots' listener runs) */
+	__atomic_store_n(&m->alias, NULL, __ATOMIC_RELEASE);
+	if (lo > a)
+		REAL(munmap)((void *)a, lo - a);
+	if (hi < a + m->len)
+		REAL(munmap)((void *)hi, a + m->len - hi);
 }
 
 uintptr_t

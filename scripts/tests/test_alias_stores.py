@@ -9,7 +9,8 @@ same build with the alias off (PMEMU_ALIAS_STORES=0: each store to a
 protected page faults), for progs/alias_store.c and every mode of
 progs/store_log.c (threads, fork, runs, a full log); stores of
 uninstrumented code beside them are still seen; a page the program made
-read-only still faults; a module of ABI 2 keeps its two-word slot.
+read-only still faults; memory the program maps over the alias is never
+written; a module of ABI 2 keeps its two-word slot.
 """
 import re
 import subprocess
@@ -180,6 +181,17 @@ def test_store_to_page_made_read_only_faults(pmemu_bin, tmp_path, progs):
     res = pmemu(pmemu_bin, tmp_path, progs["alias_store"], "readonly", "1",
                 "run")
     assert res.stdout == "SIGSEGV\n", (res.stdout, res.stderr)
+
+
+def test_memory_mapped_over_the_alias_is_not_written(pmemu_bin, tmp_path,
+                                                    progs):
+    """the program's own mapping over the alias (MAP_FIXED) takes it away:
+    the store goes to the view, faults and is seen"""
+    res = pmemu(pmemu_bin, tmp_path, progs["alias_store"], "fixed", "1",
+                "run")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "untouched\n", (res.stdout, res.stderr)
+    assert "first at pool+0x0\n" in res.stderr, res.stderr
 
 
 def test_alias_stores_value_checked(pmemu_bin, tmp_path, progs):

@@ -13,6 +13,10 @@
  *              again, and stores: still seen
  *   readonly   the program makes the pool read-only and stores: the
  *              store faults (prints "SIGSEGV"), as without pmemu
+ *   fixed      the program maps memory of its own (MAP_FIXED) over the
+ *              other mapping of the view's file (the alias), then stores
+ *              to the pool, never flushed: prints "untouched" when its
+ *              memory kept its zeros
  */
 #include <err.h>
 #include <fcntl.h>
@@ -117,6 +121,50 @@ readonly(void)
 	puts("stored");
 }
 
+/* other_mapping -- the start of a mapping of the same file as the one
+ * at `at` (the same device and inode in /proc/self/maps), or 0 */
+static uintptr_t
+other_mapping(uintptr_t at)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512], dev[32], mine[64] = "";
+	unsigned long a, b, ino, other = 0;
+	if (f == NULL)
+		err(1, "/proc/self/maps");
+	for (int pass = 0; pass < 2; pass++, rewind(f))
+		while (fgets(line, sizeof(line), f) != NULL) {
+			char key[64];
+			if (sscanf(line, "%lx-%lx %*s %*s %31s %lu", &a, &b,
+				   dev, &ino) != 4 || ino == 0)
+				continue;
+			snprintf(key, sizeof(key), "%s %lu", dev, ino);
+			if (pass == 0 && a == at)
+				snprintf(mine, sizeof(mine), "%s", key);
+			else if (pass == 1 && a != at &&
+				 strcmp(key, mine) == 0)
+				other = a;
+		}
+	fclose(f);
+	return other;
+}
+
+static void
+fixed(void)
+{
+	uintptr_t other = other_mapping((uintptr_t)words);
+	if (other == 0)
+		errx(1, "no alias");
+	uint8_t *mine = mmap((void *)other, LEN, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (mine == MAP_FAILED)
+		err(1, "mmap");
+	fill_line(0, 1);
+	int touched = 0;
+	for (size_t i = 0; i < LEN; i++)
+		touched |= mine[i];
+	puts(touched ? "written" : "untouched");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +188,8 @@ main(int argc, char **argv)
 		reprotect();
 	else if (strcmp(argv[2], "readonly") == 0)
 		readonly();
+	else if (strcmp(argv[2], "fixed") == 0)
+		fixed();
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	munmap(words, LEN);

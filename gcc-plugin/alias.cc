@@ -60,7 +60,10 @@ pm_alias_fits(gimple *stmt, const pm_site &site)
 /* pm_alias_delta -- inserted before STMT: the slot's delta when every
    byte of [START, START + LAST] lies in the slot's range, else 0 (the
    alias is one distance from every view only while the range is made of
-   views alone, so both ends in it is all of it) */
+   views alone, so both ends in it is all of it). The test is
+   START - lo < len - LAST: when len < LAST it is wrong, but then the
+   delta is 0 (a runtime sets one only for a range of PMEMU_ALIAS_MIN
+   bytes or more, PM_ALIAS_MIN, more than any LAST). */
 static tree
 pm_alias_delta(gimple *stmt, tree start, HOST_WIDE_INT last,
 	       pm_slot_cache *cache)
@@ -74,14 +77,10 @@ pm_alias_delta(gimple *stmt, tree start, HOST_WIDE_INT last,
 	tree delta = pm_slot_value(&seq, PM_SLOT_DELTA, cache);
 	tree first = gimple_convert(&seq, word, pm_value(start, ptr_type_node,
 							 &seq));
-	tree end = gimple_build(&seq, PLUS_EXPR, word, first,
-				build_int_cst(word, last));
-	tree in_first = gimple_build(&seq, LT_EXPR, boolean_type_node,
-		gimple_build(&seq, MINUS_EXPR, word, first, lo), len);
-	tree in_end = gimple_build(&seq, LT_EXPR, boolean_type_node,
-		gimple_build(&seq, MINUS_EXPR, word, end, lo), len);
-	tree in = gimple_build(&seq, BIT_AND_EXPR, boolean_type_node, in_first,
-			       in_end);
+	tree off = gimple_build(&seq, MINUS_EXPR, word, first, lo);
+	tree room = gimple_build(&seq, MINUS_EXPR, word, len,
+				 build_int_cst(word, last));
+	tree in = gimple_build(&seq, LT_EXPR, boolean_type_node, off, room);
 	/* delta & -(word) in: no branch */
 	tree mask = gimple_build(&seq, NEGATE_EXPR, word,
 				 gimple_convert(&seq, word, in));
@@ -119,16 +118,51 @@ pm_alias_redirect(gimple *stmt, tree addr, tree delta)
 	update_stmt(stmt);
 }
 
-/* pm_alias_site -- STMT, a store with the one site SITE, made through the
-   alias when it fits */
-void
-pm_alias_site(gimple *stmt, const pm_site &site, pm_slot_cache *cache)
+/* pm_alias_instead -- STMT, a store with the one site SITE, becomes
+   if (gate) { MEM[addr + d] = value; hook (...); } else STMT;
+   with d the delta when all its bytes lie in the slot's range: code that
+   stores to DRAM pays the check it paid before, no more. The delta is
+   loaded in the arm, and not kept in CACHE (the arm does not dominate
+   what follows). False when STMT does not fit: its caller emits it as
+   any other site. */
+bool
+pm_alias_instead(gimple *stmt, const pm_site &site, tree locvar,
+		 pm_slot_cache *cache)
 {
-	if (!pm_alias_fits(stmt, site))
-		return;
+	if (!pm_alias_fits(stmt, site) || tree_to_uhwi(site.len) > PM_ALIAS_MIN)
+		return false;
+	basic_block bb = gimple_bb(stmt);
+	gimple_stmt_iterator gsi = gsi_for_stmt(stmt);
+	gsi_prev(&gsi);
+	edge e = gsi_end_p(gsi) ? split_block_after_labels(bb)
+				: split_block(bb, gsi_stmt(gsi));
+	basic_block check = e->src, inst = e->dest;
+	basic_block rest = split_block(inst, stmt)->dest;
+	gimple_seq gate = NULL, arm = NULL;
+	tree ptr = NULL_TREE;
+	tree cond = pm_build_gate(site, &gate, &ptr, cache);
+	gimple_seq_set_location(gate, gimple_location(stmt));
+	pm_emit_check(check, inst, gate, cond, NULL);
+	basic_block then_bb = EDGE_SUCC(check, 0)->dest == inst
+		? EDGE_SUCC(check, 1)->dest : EDGE_SUCC(check, 0)->dest;
+	redirect_edge_succ(single_succ_edge(then_bb), rest);
+
+	/* the arm: the store through the alias, then its hook */
+	gimple *copy = gimple_copy(stmt);
+	gimple_set_vuse(copy, NULL_TREE);
+	gimple_set_vdef(copy, NULL_TREE);
+	gsi = gsi_start_bb(then_bb);
+	gsi_insert_after(&gsi, copy, GSI_NEW_STMT);
+	pm_slot_cache arm_cache = *cache;
+	arm_cache.delta = NULL_TREE;
 	HOST_WIDE_INT last = tree_to_uhwi(site.len) - 1;
-	pm_alias_redirect(stmt, site.addr,
-			  pm_alias_delta(stmt, site.addr, last, cache));
+	pm_alias_redirect(copy, site.addr,
+			  pm_alias_delta(copy, site.addr, last, &arm_cache));
+	pm_build_hook_call(site, ptr, locvar, &arm);
+	gimple_seq_set_location(arm, gimple_location(stmt));
+	gsi = gsi_last_bb(then_bb);
+	gsi_insert_seq_after(&gsi, arm, GSI_CONTINUE_LINKING);
+	return true;
 }
 
 /* pm_alias_group -- the stores of GROUP that fit made through the alias
@@ -139,6 +173,8 @@ pm_alias_group(const vec<pm_member> &group, const pm_member &first,
 	       HOST_WIDE_INT last, pm_slot_cache *cache)
 {
 	tree delta = NULL_TREE;
+	if (last >= PM_ALIAS_MIN)
+		return;
 	for (const pm_member &m : group) {
 		if (!pm_alias_fits(m.stmt, m.site))
 			continue;

@@ -316,7 +316,7 @@ pm_in_slot(gimple_seq *seq, tree addr, HOST_WIDE_INT span,
    *PTR to the site's address as a void * value.  A fence's gate is a
    non-empty slot: with no emulated region there is no write-back for it
    to order (MODEL.md), so DRAM-only phases pay no call. */
-static tree
+tree
 pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr,
 	      pm_slot_cache *cache)
 {
@@ -391,7 +391,7 @@ pm_build_extent(const pm_site &site, gimple_seq *seq, tree *start)
 }
 
 /* pm_build_hook_call -- the call of SITE's hook */
-static void
+void
 pm_build_hook_call(const pm_site &site, tree ptr, tree locvar,
 		   gimple_seq *seq)
 {
@@ -465,7 +465,7 @@ pm_make_then(basic_block check, basic_block rest)
 
 /* pm_emit_check -- at the end of CHECK: if (GATE) { HOOKS } and then
    REST; returns the block after, where the next check may go */
-static basic_block
+basic_block
 pm_emit_check(basic_block check, basic_block rest, gimple_seq gate,
 	      tree cond, gimple_seq hooks)
 {
@@ -525,8 +525,9 @@ pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 	    is_gimple_call(stmt) && pm_emit_instead(stmt, sites[0], locvar,
 						    cache))
 		return;
-	if (sites.length() == 1)
-		pm_alias_site(stmt, sites[0], cache);
+	if (sites.length() == 1 && pm_alias_instead(stmt, sites[0], locvar,
+						    cache))
+		return;
 	/* a tail call would jump away before our hooks: make it a call */
 	if (gcall *call = dyn_cast<gcall *>(stmt))
 		gimple_call_set_tail(call, false);

@@ -97,6 +97,10 @@ struct pm_member {
 	HOST_WIDE_INT len;    /* bytes stored */
 };
 
+/* PMEMU_ALIAS_MIN of pmemu_hooks.h: a slot with a delta is at least this
+   long, so a store or run of up to this many bytes may go through it */
+#define PM_ALIAS_MIN 4096
+
 /* PMEMU_HOOK_* values of pmemu_hooks.h (the plugin cannot include it) */
 enum { PM_CLWB = 0, PM_CLFLUSHOPT = 1, PM_CLFLUSH = 2 };
 enum { PM_SFENCE = 0, PM_MFENCE = 1, PM_LOCKED = 2 };
@@ -132,9 +136,16 @@ void pm_emit_constructor(void);
 tree pm_slot_value(gimple_seq *seq, enum pm_slot_word word,
 		   pm_slot_cache *cache);
 tree pm_value(tree expr, tree type, gimple_seq *seq);
+tree pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr,
+		   pm_slot_cache *cache);
+void pm_build_hook_call(const pm_site &site, tree ptr, tree locvar,
+			gimple_seq *seq);
+basic_block pm_emit_check(basic_block check, basic_block rest,
+			  gimple_seq gate, tree cond, gimple_seq hooks);
 
 /* alias.cc: plain stores made through the views' writable alias */
-void pm_alias_site(gimple *stmt, const pm_site &site, pm_slot_cache *cache);
+bool pm_alias_instead(gimple *stmt, const pm_site &site, tree locvar,
+		      pm_slot_cache *cache);
 void pm_alias_group(const vec<pm_member> &group, const pm_member &first,
 		    HOST_WIDE_INT last, pm_slot_cache *cache);
 extern const struct ggc_root_tab pm_emit_roots[];

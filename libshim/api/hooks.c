@@ -39,9 +39,10 @@ static uintptr_t hull_lo, hull_len, hull_delta;
  * reports it as before, with the bytes it reads in the view. The delta
  * is not 0 only while the hull is made of views alone, each with its
  * alias at that one distance, writable by the program (never its own
- * mprotect), none with a page unmapped, no line poisoned: else the
- * stores go to the view and fault as any other. PMEMU_ALIAS_STORES=0
- * keeps it 0.
+ * mprotect), none with a page unmapped, no line poisoned, and at
+ * least PMEMU_ALIAS_MIN bytes long (the check the plugin makes assumes
+ * it): else the stores go to the view and fault as any other.
+ * PMEMU_ALIAS_STORES=0 keeps it 0.
  */
 
 struct hull {
@@ -92,7 +93,8 @@ shim_hooks_update_slots(void)
 	shim_mapping_for_each(hull_add, &h);
 	hull_lo = h.hi > h.lo ? h.lo : 0;
 	hull_len = h.hi > h.lo ? h.hi - h.lo : 0;
-	hull_delta = hull_len != 0 && h.covered == hull_len && h.aliased &&
+	hull_delta = hull_len >= PMEMU_ALIAS_MIN && h.covered == hull_len &&
+		h.aliased &&
 		!shim_opts()->alias_stores_off &&
 		__atomic_load_n(&shim_poison_count, __ATOMIC_ACQUIRE) == 0 ?
 		h.delta : 0;

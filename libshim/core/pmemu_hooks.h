@@ -58,10 +58,16 @@ struct pmemu_slot {
  * one number for the whole range (hooks.c, "Stores through the alias");
  * its hook is called as before.
  *
- *     d = addr - lo < len && last - lo < len ? slot.delta : 0;
+ *     d = addr - lo < len - (size - 1) ? slot.delta : 0;
  *     *(T *)((char *)addr + d) = value;
  *     if (addr - lo < len) __pmemu_store(addr, size, &loc);
+ *
+ * (a run of stores sharing a check: one d for all their bytes). The
+ * runtime sets a delta other than 0 only while len >= PMEMU_ALIAS_MIN,
+ * so len - (size - 1) never wraps where it matters: a store is at most
+ * PMEMU_ALIAS_MIN bytes long, a run's bytes lie within that too.
  */
+#define PMEMU_ALIAS_MIN 4096
 struct pmemu_slot_alias {
 	volatile uintptr_t lo;
 	volatile uintptr_t len;

@@ -5,7 +5,8 @@
  *   ok         the same, every line flushed: nothing to report
  *   memcpy     a plugin-built store and libc's memcpy (called through a
  *              pointer: not instrumented) to one page, neither flushed
- *   prot       every line of the first page stored twice and flushed;
+ *   prot       every line of the first page stored twice and flushed,
+ *              every word of the second stored twice by single stores;
  *              before the fence, prints "writable" when any page of the
  *              pool became writable in the program's own mapping
  *              (/proc/self/maps), else "read-only"
@@ -80,6 +81,13 @@ any_writable(uintptr_t lo, size_t len)
 	return found;
 }
 
+/* store_word -- one store with a check of its own (no run to share) */
+static __attribute__((noinline)) void
+store_word(size_t i, uint64_t v)
+{
+	words[i] = v;
+}
+
 static void
 prot(void)
 {
@@ -87,6 +95,10 @@ prot(void)
 		fill_line(line, 1);
 		fill_line(line, 9); /* a line stored again: the page opens */
 		_mm_clwb(&words[line * 8]);
+	}
+	for (size_t i = 512; i < 1024; i++) { /* the second page */
+		store_word(i, 1);
+		store_word(i, 2);
 	}
 	puts(any_writable((uintptr_t)words, LEN) ? "writable" : "read-only");
 	_mm_sfence();

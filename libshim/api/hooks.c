@@ -6,9 +6,9 @@
  * to the hull of the emulated mappings, so the inlined range check of a
  * store outside pmem stays false and costs one compare.
  */
-#include "pmemu_hooks.h"
 #include <sys/mman.h>
 
+#include "pmemu_hooks.h"
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_events.h"
@@ -29,6 +29,9 @@ static struct pmemu_slot *slots[SLOTS_MAX];
 static volatile uintptr_t *slot_delta[SLOTS_MAX];
 static int nslots;
 static uintptr_t hull_lo, hull_len, hull_delta;
+
+/* a hook called from inside the shim (libpmem's memcpy built with the
+ * plugin, say) was counted by its interposer already */
 
 /*
  * Stores through the alias. A module of ABI 3 adds, before each plain

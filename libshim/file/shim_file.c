@@ -72,6 +72,7 @@ unmap_one(struct shim_mapping *m, void *ctx)
 		shim_media_sync(r, off, hi - lo);
 	}
 	if (lo == m->base && hi == m->base + m->len) {
+		shim_dirty_alias_drop(m);
 		shim_mapping_remove(m);
 		return;
 	}
@@ -245,6 +246,7 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 	int prot = m->prot;
 	void *p = REAL(mremap)(old, old_len, new_len, flags, new_addr);
 	if (p != MAP_FAILED) {
+		shim_dirty_alias_drop(m);
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
 			REAL(mprotect)(p, new_len, prot & ~PROT_WRITE);

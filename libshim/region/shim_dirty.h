@@ -50,6 +50,9 @@ uintptr_t shim_dirty_alias_delta(const struct shim_mapping *m);
  * touches m's alias, m has none from now on (lock held) */
 void shim_dirty_alias_unmapped(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);
+/* m goes away (munmap, mremap): its alias goes now, not when its slot
+ * is reused, so the program may map that address again (lock held) */
+void shim_dirty_alias_drop(struct shim_mapping *m);
 /* frees the arrays of a slot's previous mapping (slot reuse) */
 void shim_dirty_release(struct shim_mapping *m);
 

@@ -90,6 +90,16 @@ shim_dirty_alias_unmapped(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
 		REAL(munmap)((void *)hi, a + m->len - hi);
 }
 
+void
+shim_dirty_alias_drop(struct shim_mapping *m)
+{
+	uint8_t *a = m->alias;
+	if (a == NULL)
+		return;
+	__atomic_store_n(&m->alias, NULL, __ATOMIC_RELEASE);
+	REAL(munmap)(a, m->len);
+}
+
 uintptr_t
 shim_dirty_alias_delta(const struct shim_mapping *m)
 {

@@ -194,6 +194,15 @@ def test_memory_mapped_over_the_alias_is_not_written(pmemu_bin, tmp_path,
     assert "first at pool+0x0\n" in res.stderr, res.stderr
 
 
+def test_alias_goes_with_its_view(pmemu_bin, tmp_path, progs):
+    """munmap of the view unmaps its alias too (the program may map that
+    address again)"""
+    res = pmemu(pmemu_bin, tmp_path, progs["alias_store"], "unmapped", "1",
+                "run")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "gone\n", (res.stdout, res.stderr)
+
+
 def test_alias_stores_value_checked(pmemu_bin, tmp_path, progs):
     res = pmemu(pmemu_bin, tmp_path, progs["alias_store"], "ok", "2", "run")
     assert res.returncode == 2, res.stderr

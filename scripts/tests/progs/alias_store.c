@@ -18,6 +18,9 @@
  *              other mapping of the view's file (the alias), then stores
  *              to the pool, never flushed: prints "untouched" when its
  *              memory kept its zeros
+ *   unmapped   stores, then unmaps the pool: prints "gone" when no
+ *              mapping of the view's file is left (the alias went with
+ *              the view), else "left"
  */
 #include <err.h>
 #include <fcntl.h>
@@ -133,37 +136,46 @@ readonly(void)
 	puts("stored");
 }
 
-/* other_mapping -- the start of a mapping of the same file as the one
- * at `at` (the same device and inode in /proc/self/maps), or 0 */
+/* file_mapping -- with mine NULL: the device and inode of the mapping
+ * at `at` into key; else the start of another mapping than `at` of the
+ * file mine names (0: none), from /proc/self/maps */
 static uintptr_t
-other_mapping(uintptr_t at)
+file_mapping(uintptr_t at, const char *mine, char key[64])
 {
 	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512], dev[32], mine[64] = "";
-	unsigned long a, b, ino, other = 0;
+	char line[512], dev[32], k[64];
+	unsigned long a, b, ino, found = 0;
 	if (f == NULL)
 		err(1, "/proc/self/maps");
-	for (int pass = 0; pass < 2; pass++, rewind(f))
-		while (fgets(line, sizeof(line), f) != NULL) {
-			char key[64];
-			if (sscanf(line, "%lx-%lx %*s %*s %31s %lu", &a, &b,
-				   dev, &ino) != 4 || ino == 0)
-				continue;
-			snprintf(key, sizeof(key), "%s %lu", dev, ino);
-			if (pass == 0 && a == at)
-				snprintf(mine, sizeof(mine), "%s", key);
-			else if (pass == 1 && a != at &&
-				 strcmp(key, mine) == 0)
-				other = a;
-		}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx %*s %*s %31s %lu", &a, &b, dev,
+			   &ino) != 4 || ino == 0)
+			continue;
+		snprintf(k, sizeof(k), "%s %lu", dev, ino);
+		if (mine == NULL && a == at)
+			snprintf(key, 64, "%s", k);
+		else if (mine != NULL && a != at && strcmp(k, mine) == 0)
+			found = a;
+	}
 	fclose(f);
-	return other;
+	return found;
+}
+
+/* other_mapping -- the start of another mapping of the same file as the
+ * one at `at` (the alias), or 0; *key: that file's */
+static uintptr_t
+other_mapping(uintptr_t at, char key[64])
+{
+	key[0] = '\0';
+	file_mapping(at, NULL, key);
+	return file_mapping(at, key, key);
 }
 
 static void
 fixed(void)
 {
-	uintptr_t other = other_mapping((uintptr_t)words);
+	char key[64];
+	uintptr_t other = other_mapping((uintptr_t)words, key);
 	if (other == 0)
 		errx(1, "no alias");
 	uint8_t *mine = mmap((void *)other, LEN, PROT_READ | PROT_WRITE,
@@ -175,6 +187,18 @@ fixed(void)
 	for (size_t i = 0; i < LEN; i++)
 		touched |= mine[i];
 	puts(touched ? "written" : "untouched");
+}
+
+static void
+unmapped(void)
+{
+	char key[64];
+	if (other_mapping((uintptr_t)words, key) == 0)
+		errx(1, "no alias");
+	fill_line(0, 1);
+	munmap(words, LEN);
+	puts(file_mapping(0, key, key) != 0 ? "left" : "gone");
+	words = mmap(NULL, LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
 int
@@ -202,6 +226,8 @@ main(int argc, char **argv)
 		readonly();
 	else if (strcmp(argv[2], "fixed") == 0)
 		fixed();
+	else if (strcmp(argv[2], "unmapped") == 0)
+		unmapped();
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	munmap(words, LEN);

@@ -5,13 +5,13 @@
 
 /* Trees kept across functions; a GGC root so collections keep them. */
 enum pm_tree {
-	PM_T_SLOT,          /* the module's hidden COMDAT __pmemu_slot */
-	PM_T_SLOT_LO, PM_T_SLOT_LEN,
+	PM_T_SLOT,          /* the module's hidden COMDAT __pmemu_slot_alias */
+	PM_T_SLOT_LO, PM_T_SLOT_LEN, PM_T_SLOT_DELTA,
 	PM_T_LOC_TYPE,      /* struct pmemu_srcloc */
 	PM_T_LOC_FILE, PM_T_LOC_FUNC, PM_T_LOC_LINE, PM_T_LOC_COLUMN,
 	PM_T_STORE, PM_T_STORE_RUN, PM_T_STORE_NT, PM_T_MOVDIR64B, PM_T_FLUSH,
 	PM_T_FENCE,
-	PM_T_REGISTER,
+	PM_T_REGISTER, PM_T_REGISTER_ALIAS,
 	PM_T_COUNT
 };
 static tree pm_trees[PM_T_COUNT];
@@ -50,7 +50,9 @@ pm_field(const char *name, tree type, tree chain)
 	return f;
 }
 
-/* pm_declare_slot -- struct pmemu_slot __pmemu_slot, hidden, one per module */
+/* pm_declare_slot -- struct pmemu_slot_alias __pmemu_slot_alias, hidden,
+   one per module (not __pmemu_slot: a module that links objects of an
+   older plugin keeps a two-word slot of that name beside it) */
 static void
 pm_declare_slot(void)
 {
@@ -60,13 +62,15 @@ pm_declare_slot(void)
 	/* finish_builtin_struct reverses the chain: last field first */
 	tree lo = pm_field("lo", vword, NULL_TREE);
 	tree len = pm_field("len", vword, lo);
-	finish_builtin_struct(type, "pmemu_slot", len, NULL_TREE);
+	tree delta = pm_field("delta", vword, len);
+	finish_builtin_struct(type, "pmemu_slot_alias", delta, NULL_TREE);
 	pm_trees[PM_T_SLOT_LO] = lo;
 	pm_trees[PM_T_SLOT_LEN] = len;
+	pm_trees[PM_T_SLOT_DELTA] = delta;
 
 	tree var = build_decl(BUILTINS_LOCATION, VAR_DECL,
-			      get_identifier("__pmemu_slot"), type);
-	SET_DECL_ASSEMBLER_NAME(var, get_identifier("__pmemu_slot"));
+			      get_identifier("__pmemu_slot_alias"), type);
+	SET_DECL_ASSEMBLER_NAME(var, get_identifier("__pmemu_slot_alias"));
 	TREE_PUBLIC(var) = 1;
 	TREE_STATIC(var) = 1;
 	TREE_ADDRESSABLE(var) = 1;
@@ -115,10 +119,10 @@ pm_declare_runtime(void)
 	pm_trees[PM_T_FLUSH] = pm_hook_decl("__pmemu_flush", v, cp, i, cp);
 	pm_trees[PM_T_FENCE] = pm_hook_decl("__pmemu_fence", v, i, cp,
 					    NULL_TREE);
-	pm_trees[PM_T_REGISTER] = pm_hook_decl("__pmemu_register_slot", i,
-					       build_pointer_type(TREE_TYPE(
-						       pm_trees[PM_T_SLOT])),
+	pm_trees[PM_T_REGISTER] = pm_hook_decl("__pmemu_register_slot", i, p,
 					       NULL_TREE, NULL_TREE);
+	pm_trees[PM_T_REGISTER_ALIAS] = pm_hook_decl(
+		"__pmemu_register_slot_alias", i, p, NULL_TREE, NULL_TREE);
 }
 
 bool
@@ -142,28 +146,37 @@ pm_hook_present(enum pm_tree hook)
 		      build_fold_addr_expr(pm_trees[hook]), null_pointer_node);
 }
 
-/* pm_emit_constructor -- if (&__pmemu_register_slot && &__pmemu_store_run)
-   register(&slot): a weak reference rather than dlsym, so the TU needs no
-   libdl, works in PIE, non-PIE and shared objects, and is 0 without
-   libpmemu; a runtime older than the run hook registers no slot, so no
-   hook is ever called through a null weak reference */
+/* pm_emit_constructor -- if (&__pmemu_register_slot_alias)
+   register_alias(&slot); else if (&__pmemu_register_slot &&
+   &__pmemu_store_run) register(&slot): a weak reference rather than
+   dlsym, so the TU needs no libdl, works in PIE, non-PIE and shared
+   objects, and is 0 without libpmemu; a runtime older than the run hook
+   registers no slot, so no hook is ever called through a null weak
+   reference, and one older than the delta sets only the slot's first
+   two words (its delta stays 0: stores go to their own address) */
 void
 pm_emit_constructor(void)
 {
 	tree reg = pm_trees[PM_T_REGISTER];
-	tree call = build_call_expr(reg, 1,
-				    build_fold_addr_expr(pm_trees[PM_T_SLOT]));
+	tree reg_alias = pm_trees[PM_T_REGISTER_ALIAS];
+	tree slot = build_fold_addr_expr(pm_trees[PM_T_SLOT]);
+	tree call = build_call_expr(reg, 1, slot);
 	tree present = build2(TRUTH_ANDIF_EXPR, boolean_type_node,
 			      pm_hook_present(PM_T_REGISTER),
 			      pm_hook_present(PM_T_STORE_RUN));
-	tree body = build3(COND_EXPR, void_type_node, present, call,
-			   build_empty_stmt(BUILTINS_LOCATION));
+	tree old = build3(COND_EXPR, void_type_node, present, call,
+			  build_empty_stmt(BUILTINS_LOCATION));
+	tree body = build3(COND_EXPR, void_type_node,
+			   pm_hook_present(PM_T_REGISTER_ALIAS),
+			   build_call_expr(reg_alias, 1, slot), old);
 	/* early, so stores made by other constructors are already checked */
 	cgraph_build_static_cdtor('I', body, MAX_RESERVED_INIT_PRIORITY + 1);
 	/* PLUGIN_FINISH_UNIT runs after weak_finish() wrote the .weak
 	   directives, so this late reference needs its own */
 	ASM_WEAKEN_LABEL(asm_out_file,
 			 IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(reg)));
+	ASM_WEAKEN_LABEL(asm_out_file,
+			 IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(reg_alias)));
 	ASM_WEAKEN_LABEL(asm_out_file, IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(
 		pm_trees[PM_T_STORE_RUN])));
 }
@@ -243,12 +256,18 @@ pm_srcloc(gimple *stmt)
 	return var;
 }
 
-/* pm_slot_value -- the slot's lo or len: the value CACHE holds, else a
-   volatile load (kept where it is: never hoisted or merged by GCC) */
-static tree
-pm_slot_value(gimple_seq *seq, enum pm_tree which, pm_slot_cache *cache)
+/* pm_slot_value -- the slot's lo, len or delta (PM_SLOT_*): the value
+   CACHE holds, else a volatile load (kept where it is: never hoisted or
+   merged by GCC) */
+tree
+pm_slot_value(gimple_seq *seq, enum pm_slot_word word, pm_slot_cache *cache)
 {
-	tree *known = which == PM_T_SLOT_LO ? &cache->lo : &cache->len;
+	static const enum pm_tree fields[] = {
+		PM_T_SLOT_LO, PM_T_SLOT_LEN, PM_T_SLOT_DELTA
+	};
+	enum pm_tree which = fields[word];
+	tree *known = word == PM_SLOT_LO ? &cache->lo
+		      : word == PM_SLOT_LEN ? &cache->len : &cache->delta;
 	if (*known != NULL_TREE)
 		return *known;
 	tree field = pm_trees[which];
@@ -264,7 +283,7 @@ pm_slot_value(gimple_seq *seq, enum pm_tree which, pm_slot_cache *cache)
 
 /* pm_value -- EXPR converted to TYPE as a GIMPLE value, its computation
    appended to SEQ (force_gimple_operand would replace SEQ) */
-static tree
+tree
 pm_value(tree expr, tree type, gimple_seq *seq)
 {
 	gimple_seq stmts = NULL;
@@ -281,8 +300,8 @@ pm_in_slot(gimple_seq *seq, tree addr, HOST_WIDE_INT span,
 	   pm_slot_cache *cache)
 {
 	tree word = pointer_sized_int_node;
-	tree lo = pm_slot_value(seq, PM_T_SLOT_LO, cache);
-	tree len = pm_slot_value(seq, PM_T_SLOT_LEN, cache);
+	tree lo = pm_slot_value(seq, PM_SLOT_LO, cache);
+	tree len = pm_slot_value(seq, PM_SLOT_LEN, cache);
 	tree last = gimple_convert(seq, word, addr);
 	if (span != 0) {
 		tree w = build_int_cst(word, span);
@@ -297,12 +316,12 @@ pm_in_slot(gimple_seq *seq, tree addr, HOST_WIDE_INT span,
    *PTR to the site's address as a void * value.  A fence's gate is a
    non-empty slot: with no emulated region there is no write-back for it
    to order (MODEL.md), so DRAM-only phases pay no call. */
-static tree
+tree
 pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr,
 	      pm_slot_cache *cache)
 {
 	if (site.ev == PM_EV_FENCE) {
-		tree len = pm_slot_value(seq, PM_T_SLOT_LEN, cache);
+		tree len = pm_slot_value(seq, PM_SLOT_LEN, cache);
 		return gimple_build(seq, NE_EXPR, boolean_type_node, len,
 				    build_zero_cst(pointer_sized_int_node));
 	}
@@ -372,7 +391,7 @@ pm_build_extent(const pm_site &site, gimple_seq *seq, tree *start)
 }
 
 /* pm_build_hook_call -- the call of SITE's hook */
-static void
+void
 pm_build_hook_call(const pm_site &site, tree ptr, tree locvar,
 		   gimple_seq *seq)
 {
@@ -446,7 +465,7 @@ pm_make_then(basic_block check, basic_block rest)
 
 /* pm_emit_check -- at the end of CHECK: if (GATE) { HOOKS } and then
    REST; returns the block after, where the next check may go */
-static basic_block
+basic_block
 pm_emit_check(basic_block check, basic_block rest, gimple_seq gate,
 	      tree cond, gimple_seq hooks)
 {
@@ -504,6 +523,9 @@ pm_emit_sites(gimple *stmt, const vec<pm_site> &sites, pm_slot_cache *cache)
 	tree locvar = pm_srcloc(stmt);
 	if (sites.length() == 1 && sites[0].ev == PM_EV_FLUSH &&
 	    is_gimple_call(stmt) && pm_emit_instead(stmt, sites[0], locvar,
+						    cache))
+		return;
+	if (sites.length() == 1 && pm_alias_instead(stmt, sites[0], locvar,
 						    cache))
 		return;
 	/* a tail call would jump away before our hooks: make it a call */
@@ -568,6 +590,7 @@ pm_emit_group(const vec<pm_member> &group, pm_slot_cache *cache)
 	}
 	gimple *last = group[group.length() - 1].stmt;
 	pm_declare_runtime();
+	pm_alias_group(group, *first, end - 1 - first->off, cache);
 	if (!pm_split_after(last, &check, &rest))
 		return;
 	gimple_seq gate = NULL, hooks = NULL;

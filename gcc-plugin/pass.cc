@@ -88,7 +88,7 @@ pm_instrument(function *fn)
 	auto_vec<pm_item> items;
 	auto_vec<pm_site> sites;
 	auto_vec<pm_member> group;
-	pm_slot_cache cache = { NULL_TREE, NULL_TREE };
+	pm_slot_cache cache = { NULL_TREE, NULL_TREE, NULL_TREE };
 	int block = -1;
 	unsigned n_sites = 0, n_checks = 0;
 
@@ -108,7 +108,7 @@ pm_instrument(function *fn)
 				 pm_breaks_group(stmt))))
 			n_checks += pm_flush(&group, &cache);
 		if (item.block != block || pm_reloads_slot(stmt))
-			cache.lo = cache.len = NULL_TREE;
+			cache.lo = cache.len = cache.delta = NULL_TREE;
 		block = item.block;
 		n_sites += sites.length();
 		if (member)

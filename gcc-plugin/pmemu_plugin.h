@@ -6,8 +6,10 @@
  * builtins, atomics, flush/fence/non-temporal intrinsics, inline asm) and
  * inserts after each one a range check against the module's slot and a
  * call of the matching __pmemu_* hook (libshim/core/pmemu_hooks.h); a
- * flush builtin's hook replaces it when the check holds, and a run of
- * stores to one line is one call (__pmemu_store_run).
+ * flush builtin's hook replaces it when the check holds, a run of
+ * stores to one line is one call (__pmemu_store_run), and a plain store
+ * whose bytes all lie in the slot's range is made through the views'
+ * writable alias (alias.cc).
  */
 #ifndef PMEMU_PLUGIN_H
 #define PMEMU_PLUGIN_H 1
@@ -79,7 +81,11 @@ struct pm_site {
 struct pm_slot_cache {
 	tree lo;
 	tree len;
+	tree delta;
 };
+
+/* the slot's words (pmemu_hooks.h, struct pmemu_slot_alias) */
+enum pm_slot_word { PM_SLOT_LO, PM_SLOT_LEN, PM_SLOT_DELTA };
 
 /* A plain store of a run of stores through one base: one check covers
    the run, whose hooks are called in order after its last store. */
@@ -90,6 +96,10 @@ struct pm_member {
 	HOST_WIDE_INT off;    /* byte offset from the base */
 	HOST_WIDE_INT len;    /* bytes stored */
 };
+
+/* PMEMU_ALIAS_MIN of pmemu_hooks.h: a slot with a delta is at least this
+   long, so a store or run of up to this many bytes may go through it */
+#define PM_ALIAS_MIN 4096
 
 /* PMEMU_HOOK_* values of pmemu_hooks.h (the plugin cannot include it) */
 enum { PM_CLWB = 0, PM_CLFLUSHOPT = 1, PM_CLFLUSH = 2 };
@@ -123,6 +133,21 @@ void pm_emit_group(const vec<pm_member> &group, pm_slot_cache *cache);
 void pm_emit_begin_function(void);
 bool pm_emit_used(void);
 void pm_emit_constructor(void);
+tree pm_slot_value(gimple_seq *seq, enum pm_slot_word word,
+		   pm_slot_cache *cache);
+tree pm_value(tree expr, tree type, gimple_seq *seq);
+tree pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr,
+		   pm_slot_cache *cache);
+void pm_build_hook_call(const pm_site &site, tree ptr, tree locvar,
+			gimple_seq *seq);
+basic_block pm_emit_check(basic_block check, basic_block rest,
+			  gimple_seq gate, tree cond, gimple_seq hooks);
+
+/* alias.cc: plain stores made through the views' writable alias */
+bool pm_alias_instead(gimple *stmt, const pm_site &site, tree locvar,
+		      pm_slot_cache *cache);
+void pm_alias_group(const vec<pm_member> &group, const pm_member &first,
+		    HOST_WIDE_INT last, pm_slot_cache *cache);
 extern const struct ggc_root_tab pm_emit_roots[];
 
 /* exclude.cc: code the user trusts */

@@ -130,11 +130,12 @@ def test_hooks_are_weak_and_slot_hidden(tmp_path):
     assert compile_prog(os.path.join(PROGS, "stores.c"), exe,
                         "-O2").returncode == 0
     syms = nm_symbols(exe)
-    for hook in ("__pmemu_store", "__pmemu_register_slot"):
+    for hook in ("__pmemu_store", "__pmemu_register_slot",
+                 "__pmemu_register_slot_alias"):
         assert syms[hook] in ("w", "v"), syms[hook]
     dynsym = subprocess.run(["nm", "-D", exe], capture_output=True,
                             text=True).stdout
-    assert "__pmemu_slot" in syms and "__pmemu_slot" not in dynsym
+    assert "__pmemu_slot_alias" in syms and "__pmemu_slot" not in dynsym
 
 
 # -O0: a[i] and v are skipped (auto variables), *q is not (no points-to

@@ -6,12 +6,16 @@
  * to the hull of the emulated mappings, so the inlined range check of a
  * store outside pmem stays false and costs one compare.
  */
+#include <sys/mman.h>
+
 #include "pmemu_hooks.h"
 #include "shim_core.h"
+#include "shim_dirty.h"
 #include "shim_events.h"
 #include "shim_file.h"
 #include "shim_hooks.h"
 #include "shim_intercept.h"
+#include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_site.h"
 #include "shim_store_log.h"
@@ -19,16 +23,46 @@
 #define SLOTS_MAX 1024
 #define HOOK __attribute__((visibility("default")))
 
+/* every registered slot; delta[i]: its third word (ABI 3), or NULL for
+ * a module built before it, whose slot has two */
 static struct pmemu_slot *slots[SLOTS_MAX];
+static volatile uintptr_t *slot_delta[SLOTS_MAX];
 static int nslots;
-static uintptr_t hull_lo, hull_len;
+static uintptr_t hull_lo, hull_len, hull_delta;
 
 /* a hook called from inside the shim (libpmem's memcpy built with the
  * plugin, say) was counted by its interposer already */
 
+/*
+ * Stores through the alias. A module of ABI 3 adds, before each plain
+ * store whose bytes all lie in the slot's range, the slot's delta to the
+ * store's address: the store lands in the views' writable alias
+ * (shim_dirty_tables.c), the same page cache pages, and the view page
+ * stays read-only and clean (no fault, no twin, no diff). Its hook then
+ * reports it as before, with the bytes it reads in the view. The delta
+ * is not 0 only while the hull is made of views alone, each with its
+ * alias at that one distance, writable by the program (never its own
+ * mprotect), none with a page unmapped, no line poisoned, and at
+ * least PMEMU_ALIAS_MIN bytes long (the check the plugin makes assumes
+ * it): else the stores go to the view and fault as any other.
+ * PMEMU_ALIAS_STORES=0 keeps it 0.
+ */
+
 struct hull {
 	uintptr_t lo, hi;
+	size_t covered;     /* bytes of the views */
+	bool aliased;       /* every view reachable at hull_delta */
+	uintptr_t delta;
 };
+
+/* alias_ok -- plugin-built stores to m may go through its alias */
+static bool
+alias_ok(const struct shim_mapping *m, uintptr_t delta)
+{
+	return delta != 0 && m->tracked && (m->prot & PROT_WRITE) &&
+		__atomic_load_n(&m->page_prog, __ATOMIC_ACQUIRE) == NULL &&
+		!m->part_gone && shim_dirty_alias_delta(m) == delta;
+}
 
 static void
 hull_add(struct shim_mapping *m, void *ctx)
@@ -38,34 +72,64 @@ hull_add(struct shim_mapping *m, void *ctx)
 		h->lo = m->base;
 	if (m->base + m->len > h->hi)
 		h->hi = m->base + m->len;
+	h->covered += m->len;
+	if (h->delta == 0)
+		h->delta = shim_dirty_alias_delta(m);
+	h->aliased = h->aliased && alias_ok(m, h->delta);
+}
+
+/* set_slot -- slot i becomes the hull; never a wrong range in between */
+static void
+set_slot(int i)
+{
+	slots[i]->len = 0;
+	if (slot_delta[i] != NULL)
+		*slot_delta[i] = hull_delta;
+	slots[i]->lo = hull_lo;
+	slots[i]->len = hull_len;
 }
 
 void
 shim_hooks_update_slots(void)
 {
-	struct hull h = { UINTPTR_MAX, 0 };
+	struct hull h = { UINTPTR_MAX, 0, 0, true, 0 };
 	shim_mapping_for_each(hull_add, &h);
 	hull_lo = h.hi > h.lo ? h.lo : 0;
 	hull_len = h.hi > h.lo ? h.hi - h.lo : 0;
-	for (int i = 0; i < nslots; i++) {
-		slots[i]->len = 0; /* never a wrong range in between */
-		slots[i]->lo = hull_lo;
-		slots[i]->len = hull_len;
+	hull_delta = hull_len >= PMEMU_ALIAS_MIN && h.covered == hull_len &&
+		h.aliased &&
+		!shim_opts()->alias_stores_off &&
+		__atomic_load_n(&shim_poison_count, __ATOMIC_ACQUIRE) == 0 ?
+		h.delta : 0;
+	for (int i = 0; i < nslots; i++)
+		set_slot(i);
+}
+
+/* register_slot -- slot (with its third word delta, or NULL) is kept
+ * equal to the hull from now on */
+static int
+register_slot(struct pmemu_slot *slot, volatile uintptr_t *delta)
+{
+	shim_lock();
+	if (nslots < SLOTS_MAX) {
+		slots[nslots] = slot;
+		slot_delta[nslots] = delta;
+		set_slot(nslots++);
 	}
+	shim_unlock();
+	return PMEMU_HOOKS_ABI;
 }
 
 HOOK int
 __pmemu_register_slot(struct pmemu_slot *slot)
 {
-	shim_lock();
-	if (nslots < SLOTS_MAX) {
-		slots[nslots++] = slot;
-		slot->len = 0;
-		slot->lo = hull_lo;
-		slot->len = hull_len;
-	}
-	shim_unlock();
-	return PMEMU_HOOKS_ABI;
+	return register_slot(slot, NULL);
+}
+
+HOOK int
+__pmemu_register_slot_alias(struct pmemu_slot_alias *slot)
+{
+	return register_slot((struct pmemu_slot *)slot, &slot->delta);
 }
 
 /* log_or_emit -- the owner of the store log only copies the stores

@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define PMEMU_HOOKS_ABI 2 /* 2: __pmemu_store_run */
+#define PMEMU_HOOKS_ABI 3 /* 2: __pmemu_store_run; 3: the slot's delta */
 
 /* A source location; the plugin emits one static, read-only, per site. */
 struct pmemu_srcloc {
@@ -46,6 +46,32 @@ struct pmemu_srcloc {
 struct pmemu_slot {
 	volatile uintptr_t lo;
 	volatile uintptr_t len;
+};
+
+/*
+ * The slot of a module built for ABI 3, registered with
+ * __pmemu_register_slot_alias (an older runtime lacks it: the module
+ * registers the first two words with __pmemu_register_slot, and delta
+ * stays 0). A plain store whose bytes all lie in [lo, lo + len) is made
+ * at its address + delta (0: the address itself), which the runtime sets
+ * to the distance from the views to their writable alias while that is
+ * one number for the whole range (hooks.c, "Stores through the alias");
+ * its hook is called as before.
+ *
+ *     d = addr - lo < len - (size - 1) ? slot.delta : 0;
+ *     *(T *)((char *)addr + d) = value;
+ *     if (addr - lo < len) __pmemu_store(addr, size, &loc);
+ *
+ * (a run of stores sharing a check: one d for all their bytes). The
+ * runtime sets a delta other than 0 only while len >= PMEMU_ALIAS_MIN,
+ * so len - (size - 1) never wraps where it matters: a store is at most
+ * PMEMU_ALIAS_MIN bytes long, a run's bytes lie within that too.
+ */
+#define PMEMU_ALIAS_MIN 4096
+struct pmemu_slot_alias {
+	volatile uintptr_t lo;
+	volatile uintptr_t len;
+	volatile uintptr_t delta;
 };
 
 enum pmemu_hook_flush {
@@ -62,6 +88,8 @@ enum pmemu_hook_fence {
 
 /* registers a module's slot; returns PMEMU_HOOKS_ABI */
 int __pmemu_register_slot(struct pmemu_slot *slot);
+/* registers a module's slot with its delta; returns PMEMU_HOOKS_ABI */
+int __pmemu_register_slot_alias(struct pmemu_slot_alias *slot);
 
 /* a store of len bytes at addr has just happened (any len; memcpy too) */
 void __pmemu_store(void *addr, size_t len, const struct pmemu_srcloc *loc);

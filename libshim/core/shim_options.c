@@ -121,6 +121,12 @@ parse_store_log(const char *v, struct shim_options *o)
 }
 
 static int
+parse_alias_stores(const char *v, struct shim_options *o)
+{
+	return parse_off(v, &o->alias_stores_off);
+}
+
+static int
 parse_step_emul(const char *v, struct shim_options *o)
 {
 	return parse_off(v, &o->step_emul_off);
@@ -296,6 +302,7 @@ static const struct shim_env_var env_table[] = {
 	{ "PMEMU_PATCH", NULL, "int3, jump or jump-xsave", parse_patch },
 	{ "PMEMU_STORE_LOG", NULL, "0 or 1", parse_store_log },
 	{ "PMEMU_STEP_EMUL", NULL, "0 or 1", parse_step_emul },
+	{ "PMEMU_ALIAS_STORES", NULL, "0 or 1", parse_alias_stores },
 	/* pmemu's own build and test harness (ctest environments) */
 	{ "PMEMU_BUILD_DIR", NULL, "a directory", parse_other },
 	{ "PMEMU_SOURCE_DIR", NULL, "a directory", parse_other },

@@ -34,6 +34,9 @@ struct shim_options {
 	long root_pid;             /* PMEMU_ROOT_PID: first shim process, 0 */
 	bool store_log_off;        /* PMEMU_STORE_LOG=0: each plugin store
 	                              emitted at once, no per-thread log */
+	bool alias_stores_off;     /* PMEMU_ALIAS_STORES=0: plugin-built
+	                              stores go to the view (and fault),
+	                              not through its writable alias */
 	bool step_emul_off;        /* PMEMU_STEP_EMUL=0: every faulting
 	                              store on a watched page is stepped,
 	                              none run by the handler */

@@ -49,6 +49,7 @@ static void
 unmap_one(struct shim_mapping *m, void *ctx)
 {
 	struct unmap_ctx *c = ctx;
+	shim_dirty_alias_unmapped(m, c->lo, c->hi);
 	uintptr_t lo = c->lo > m->base ? c->lo : m->base;
 	uintptr_t hi = c->hi < m->base + m->len ? c->hi : m->base + m->len;
 	if (lo >= hi)
@@ -71,9 +72,11 @@ unmap_one(struct shim_mapping *m, void *ctx)
 		shim_media_sync(r, off, hi - lo);
 	}
 	if (lo == m->base && hi == m->base + m->len) {
+		shim_dirty_alias_drop(m);
 		shim_mapping_remove(m);
 		return;
 	}
+	m->part_gone = true;
 	if (m->tracked)
 		for (uintptr_t a = lo; a < hi; a += SHIM_PAGE_LEN)
 			m->page_state[(a - m->base) / SHIM_PAGE_LEN] =
@@ -243,6 +246,7 @@ shim_file_mremap(void *old, size_t old_len, size_t new_len, int flags,
 	int prot = m->prot;
 	void *p = REAL(mremap)(old, old_len, new_len, flags, new_addr);
 	if (p != MAP_FAILED) {
+		shim_dirty_alias_drop(m);
 		shim_mapping_remove(m);
 		if (prot & PROT_WRITE)
 			REAL(mprotect)(p, new_len, prot & ~PROT_WRITE);

@@ -43,6 +43,16 @@ shim_dirty_twin(const struct shim_mapping *m, uintptr_t a)
 
 /* allocates the page arrays of a new mapping (lock held); 0 or -ENOMEM */
 int shim_dirty_setup(struct shim_mapping *m);
+/* the distance from m's view to its writable alias when it is the one
+ * every alias is placed at, else 0 (no alias, or placed elsewhere) */
+uintptr_t shim_dirty_alias_delta(const struct shim_mapping *m);
+/* the program unmaps [lo, hi) or maps over it (MAP_FIXED): if that
+ * touches m's alias, m has none from now on (lock held) */
+void shim_dirty_alias_unmapped(struct shim_mapping *m, uintptr_t lo,
+		uintptr_t hi);
+/* m goes away (munmap, mremap): its alias goes now, not when its slot
+ * is reused, so the program may map that address again (lock held) */
+void shim_dirty_alias_drop(struct shim_mapping *m);
 /* frees the arrays of a slot's previous mapping (slot reuse) */
 void shim_dirty_release(struct shim_mapping *m);
 

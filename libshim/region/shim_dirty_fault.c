@@ -167,9 +167,10 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 	int open = shim_dirty_prot(m, page, m->prot);
 	uint8_t now = SHIM_PAGE_DIRTY;
 	bool step = false;
-	if (watch && m->alias != NULL && (open & PROT_WRITE) &&
+	uint8_t *alias = __atomic_load_n(&m->alias, __ATOMIC_ACQUIRE);
+	if (watch && alias != NULL && (open & PROT_WRITE) &&
 			shim_step_free(uc) && shim_dirty_run_store(uc,
-				(uintptr_t)addr, page, (uintptr_t)m->alias +
+				(uintptr_t)addr, page, (uintptr_t)alias +
 				(page - m->base))) {
 		now = SHIM_PAGE_WATCHED; /* as step_done leaves it; read-only
 		                            still: no mprotect, no trap */

@@ -29,13 +29,23 @@ line_site_len(const struct shim_mapping *m)
 	return shim_dirty_npages(m) * (SHIM_PAGE_LEN / 64) * sizeof(uint32_t);
 }
 
+/* the distance from a view to its alias chosen for the first alias;
+ * every later one is placed at that distance when the address is free,
+ * so that plugin-built code can reach the alias of every view by adding
+ * one number (shim_dirty_alias_delta). The first is tried far below its
+ * view, so that aliases do not sit between views the kernel places one
+ * below the other (the slot's range must hold views alone). */
+static uintptr_t alias_delta;
+#define ALIAS_FAR ((uintptr_t)1 << 40)
+
 /*
  * alias_of -- a second, writable, shared mapping of m's view pages, when
  * the fault handler runs stores (a store hook is set): it writes the
  * store there and leaves the page read-only, with no mprotect to open it
  * and none to protect it again (docs/performance.md, "Single-stepping a
- * faulting store"). The same page cache pages: no memory, address space
- * only. NULL when it cannot be made: stores are stepped.
+ * faulting store"); plugin-built stores write there too (api/hooks.c,
+ * "Stores through the alias"). The same page cache pages: no memory,
+ * address space only. NULL when it cannot be made: stores are stepped.
  */
 static uint8_t *
 alias_of(const struct shim_mapping *m)
@@ -43,9 +53,58 @@ alias_of(const struct shim_mapping *m)
 	int fd = m->region->view_fd;
 	if (!shim_dirty_runs_stores() || fd < 0)
 		return NULL;
-	void *p = REAL(mmap)(NULL, m->len, PROT_READ | PROT_WRITE,
-		MAP_SHARED | MAP_NORESERVE, fd, (off_t)m->file_off);
-	return p == MAP_FAILED ? NULL : p;
+	void *p = MAP_FAILED;
+	uintptr_t want = alias_delta != 0 ? m->base + alias_delta :
+		m->base > 2 * ALIAS_FAR ? m->base - ALIAS_FAR : 0;
+	if (want != 0) /* NOREPLACE: never over another mapping */
+		p = REAL(mmap)((void *)want, m->len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, fd,
+			(off_t)m->file_off);
+	if (p != MAP_FAILED && (uintptr_t)p != want) { /* a kernel older
+		than NOREPLACE took it as a hint */
+		REAL(munmap)(p, m->len);
+		p = MAP_FAILED;
+	}
+	if (p == MAP_FAILED)
+		p = REAL(mmap)(NULL, m->len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_NORESERVE, fd, (off_t)m->file_off);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (alias_delta == 0)
+		alias_delta = (uintptr_t)p - m->base;
+	return p;
+}
+
+void
+shim_dirty_alias_unmapped(struct shim_mapping *m, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t a = (uintptr_t)m->alias;
+	if (m->alias == NULL || hi <= a || lo >= a + m->len)
+		return;
+	/* its pages are the program's now: the fault handler steps, and
+	 * plugin-built stores go to the view (the slots' listener runs) */
+	__atomic_store_n(&m->alias, NULL, __ATOMIC_RELEASE);
+	if (lo > a)
+		REAL(munmap)((void *)a, lo - a);
+	if (hi < a + m->len)
+		REAL(munmap)((void *)hi, a + m->len - hi);
+}
+
+void
+shim_dirty_alias_drop(struct shim_mapping *m)
+{
+	uint8_t *a = m->alias;
+	if (a == NULL)
+		return;
+	__atomic_store_n(&m->alias, NULL, __ATOMIC_RELEASE);
+	REAL(munmap)(a, m->len);
+}
+
+uintptr_t
+shim_dirty_alias_delta(const struct shim_mapping *m)
+{
+	uintptr_t d = (uintptr_t)m->alias - m->base;
+	return m->alias != NULL && d == alias_delta ? d : 0;
 }
 
 int

@@ -154,6 +154,7 @@ shim_poison_add(const char *name, uint64_t off, uint64_t len, bool mine)
 			p->mine = SHIM_POISON_MINE_ADDED;
 		__atomic_store_n(&p->state, SHIM_POISON_SET, __ATOMIC_RELEASE);
 	}
+	shim_mappings_changed(); /* no store through an alias from now */
 	reprotect(r, lo, hi);
 	return 0;
 }

@@ -25,6 +25,7 @@ shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 			return -ENOMEM;
 		memset(p, m->prot, n);
 		__atomic_store_n(&m->page_prog, p, __ATOMIC_RELEASE);
+		shim_mappings_changed(); /* no store through its alias now */
 	}
 	size_t first = (lo - m->base) / SHIM_PAGE_LEN;
 	size_t end = (hi - m->base + SHIM_PAGE_LEN - 1) / SHIM_PAGE_LEN;

@@ -86,6 +86,8 @@ struct shim_mapping {
 	                              its mprotect: page_prog) */
 	bool fd_read_only;         /* its descriptor was opened read-only:
 	                              never writable (mprotect: EACCES) */
+	bool part_gone;            /* a munmap took some of its pages
+	                              (SHIM_PAGE_GONE) */
 	/* private to shim_dirty.c: page protection tracking */
 	bool tracked;              /* writable by the program: pages start RO */
 	uint8_t *page_state;       /* enum shim_page_state, atomic access */

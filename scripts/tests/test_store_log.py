@@ -27,26 +27,33 @@ MODES = ["overwrite", "many", "threads", "fork", "runs", "lines",
 SITE_KINDS = {"site", "site-src", "module"}
 
 
-@pytest.fixture(scope="module")
-def prog(tmp_path_factory, cc):
+def plugin_build(cc, src, exe, opt="-O1"):
+    """src built with the plugin into exe"""
     if not PLUGIN.exists():
         pytest.skip("plugin not built")
-    exe = tmp_path_factory.mktemp("store_log") / "store_log"
-    subprocess.run([cc, f"-fplugin={PLUGIN}", "-g", "-O1", "-mclwb", "-I",
-                    str(SOURCE / "include"), str(PROG), "-o", str(exe),
+    subprocess.run([cc, f"-fplugin={PLUGIN}", "-g", opt, "-mclwb", "-I",
+                    str(SOURCE / "include"), str(src), "-o", str(exe),
                     "-lpthread"], check=True)
     return exe
 
 
-def pmemu(pmemu_bin, tmp_path, exe, mode, log, *args):
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory, cc):
+    return plugin_build(cc, PROG,
+                        tmp_path_factory.mktemp("store_log") / "store_log")
+
+
+def pmemu(pmemu_bin, tmp_path, exe, mode, log, *args,
+          var="PMEMU_STORE_LOG"):
+    """exe POOL [MODE] under pmemu ARGS, with the variable var = log"""
     pm = tmp_path / "pm"  # one path: the reports and traces name it
     shutil.rmtree(pm, ignore_errors=True)
     pm.mkdir()
     env = clean_env()
-    env["PMEMU_STORE_LOG"] = log
+    env[var] = log
+    argv = [str(exe), str(pm / "pool")] + ([mode] if mode else [])
     return subprocess.run([pmemu_bin, *args, "--pmem-dir", str(pm), "--",
-                           str(exe), str(pm / "pool"), mode],
-                          capture_output=True, text=True, env=env)
+                           *argv], capture_output=True, text=True, env=env)
 
 
 def normalized(dump):
@@ -67,14 +74,15 @@ def normalized(dump):
     return events, table
 
 
-def recorded(pmemu_bin, tmp_path, exe, mode, log, domain="adr"):
+def recorded(pmemu_bin, tmp_path, exe, mode, log, domain="adr",
+             var="PMEMU_STORE_LOG", normalize=normalized):
     trace = tmp_path / f"{mode}-{log}.trace"
     res = pmemu(pmemu_bin, tmp_path, exe, mode, log, "record", "-o",
-                str(trace), "--domain", domain)
+                str(trace), "--domain", domain, var=var)
     assert res.returncode == 0, res.stderr
     dump = subprocess.run([pmemu_bin, "trace-dump", str(trace)],
                           capture_output=True, text=True, check=True).stdout
-    return normalized(dump)
+    return normalize(dump)
 
 
 @pytest.mark.parametrize("domain", ["adr", "eadr"])

@@ -374,8 +374,22 @@ write_back_fn(struct model *m, uint32_t li, void *arg)
 	return line_write_back(m, li, a->ti, a->ev, a->strong);
 }
 
+/* flush_range -- do_flush's lines past one: for_each_touched out of the
+ * one-line path (its frame is large) */
+static __attribute__((noinline)) bool
+flush_range(struct model *m, const struct region *r,
+		const struct model_event *ev, uint64_t len,
+		struct write_back_arg *a)
+{
+	return for_each_touched(m, ev->region, r, ev->off, len, write_back_fn,
+			a);
+}
+
+/* do_flush -- ti: the flushing thread's index, UINT32_MAX when not
+ * looked up yet (it is made here, not before the domain's findings) */
 static int
-do_flush(struct model *m, const struct region *r, const struct model_event *ev)
+do_flush(struct model *m, const struct region *r, const struct model_event *ev,
+		uint32_t ti)
 {
 	if (r->domain == MODEL_DOMAIN_PAGECACHE) {
 		/* a CPU flush does not reach a file's page cache backing */
@@ -388,20 +402,21 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev)
 				ev->region, ev->off);
 		return 0;
 	}
-	uint32_t ti = thread_get(m, ev->tid);
+	if (ti == UINT32_MAX)
+		ti = thread_get(m, ev->tid);
 	struct write_back_arg a = { ti, ev,
 		ev->kind == MODEL_EV_CLFLUSH && !m->cfg.clflush_weak };
 	uint64_t len = ev->len ? ev->len : 1;
 	uint64_t first = ev->off >> r->line_shift;
 	uint64_t last = (ev->off + len - 1) >> r->line_shift;
 	bool any_dirty;
-	if (first == last && m->nlines) { /* for_each_touched's one line */
+	if (first == last && m->nlines && m->short_paths) {
+		/* for_each_touched's one line */
 		uint32_t li = line_find(m, ev->region, first);
 		any_dirty = li != UINT32_MAX &&
 			line_write_back(m, li, ti, ev, a.strong);
 	} else {
-		any_dirty = for_each_touched(m, ev->region, r, ev->off, len,
-				write_back_fn, &a);
+		any_dirty = flush_range(m, r, ev, len, &a);
 	}
 	/* a program that flushes line n writes line n + 1 next, often */
 	line_prefetch(m, ev->region, last + 1);
@@ -540,8 +555,9 @@ apply(struct model *m, const struct model_event *ev, uint32_t count)
 	m->events += count;
 	if ((unsigned)ev->kind >= MODEL_EV_MAX || ev->kind == 0)
 		return -EINVAL;
+	uint32_t ti = UINT32_MAX; /* the thread's index, once looked up */
 	if ((THREAD_KINDS >> ev->kind & 1) && m->nthreads) {
-		uint32_t ti = thread_get(m, ev->tid);
+		ti = thread_get(m, ev->tid);
 		if (m->threads[ti].strong)
 			thread_settle_strong(m, ti);
 	}
@@ -550,9 +566,11 @@ apply(struct model *m, const struct model_event *ev, uint32_t count)
 	case MODEL_EV_SFENCE:
 	case MODEL_EV_MFENCE:
 	case MODEL_EV_LOCKED:
-		return do_fence(m, thread_get(m, ev->tid));
+		return do_fence(m, ti != UINT32_MAX ? ti :
+				thread_get(m, ev->tid));
 	case MODEL_EV_STORE:
-		if (m->store_fast && store_fast(m, ev, count))
+		if (m->short_paths && !m->cfg.contents &&
+				store_fast(m, ev, count))
 			return 0;
 		break;
 	case MODEL_EV_CLWB:
@@ -560,7 +578,7 @@ apply(struct model *m, const struct model_event *ev, uint32_t count)
 	case MODEL_EV_CLFLUSH:
 		r = model_region(m, ev->region);
 		if (r != NULL && ev->off + ev->len <= r->len) /* no clamp */
-			return do_flush(m, r, ev);
+			return do_flush(m, r, ev, ti);
 		break;
 	default:
 		break;
@@ -618,7 +636,7 @@ apply_rest(struct model *m, const struct model_event *ev, uint32_t count)
 	case MODEL_EV_CLWB:
 	case MODEL_EV_CLFLUSHOPT:
 	case MODEL_EV_CLFLUSH:
-		return do_flush(m, r, ev);
+		return do_flush(m, r, ev, UINT32_MAX);
 	case MODEL_EV_MSYNC:
 	case MODEL_EV_FSYNC:
 		return do_sync(m, ev->region, r, ev);

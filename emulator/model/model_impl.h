@@ -116,9 +116,10 @@ struct finding_slot {
 
 struct model {
 	struct model_config cfg;
-	bool store_fast;         /* findings mode: a STORE within one line
-	                            takes store_fast (model.c); a test turns
-	                            it off to compare the two paths */
+	bool short_paths;        /* a STORE within one line (findings mode)
+	                            and a flush of one line take their short
+	                            paths (model.c); a test turns them off to
+	                            compare the paths */
 	model_media_read_fn media_read;
 	void *media_ctx;
 

@@ -127,18 +127,27 @@ wb_issue(struct model *m, uint32_t li, struct open_line *o, uint32_t ti,
 		hist_mark_wb(m, li, l->vcount);
 }
 
+/* open_durable -- open line li (o) has version v (its count of stores
+ * then: stores) on the media, if newer than what it had */
+static inline __attribute__((always_inline)) void
+open_durable(struct model *m, uint32_t li, struct open_line *o, uint64_t v,
+		uint32_t stores, bool contents)
+{
+	if (v > o->durable_v) {
+		if (contents)
+			hist_durable(m, li, v);
+		o->durable_v = v;
+		o->durable_stores = stores;
+	}
+}
+
 /* line_settle -- the media holds version v: drop what it supersedes */
 static inline __attribute__((always_inline)) void
 line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
 	struct open_line *o = line_open_of(m, li);
 	MODEL_ASSERT(o != NULL);
-	if (v > o->durable_v) {
-		if (m->cfg.contents)
-			hist_durable(m, li, v);
-		o->durable_v = v;
-		o->durable_stores = stores;
-	}
+	open_durable(m, li, o, v, stores, m->cfg.contents);
 	while (o->wb_head && m->wbs[o->wb_head].v <= o->durable_v) {
 		uint32_t w = o->wb_head;
 		o->wb_head = m->wbs[w].next_line;
@@ -148,14 +157,40 @@ line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 		line_close(m, li);
 }
 
+/* fence_walk -- T's write-backs settle, in issue order; contents: the
+ * model's mode, a constant where it is inlined (thread_fence) */
+static inline __attribute__((always_inline)) void
+fence_walk(struct model *m, struct thread_state *t, bool contents)
+{
+	while (t->head) {
+		uint32_t w = t->head;
+		const struct wb *b = &m->wbs[w];
+		uint32_t li = b->line;
+		struct open_line *o = line_open_of(m, li);
+		MODEL_ASSERT(o != NULL);
+		if (contents || !m->short_paths || o->wb_head != w ||
+				b->next_line != 0) {
+			line_settle(m, li, b->v, b->stores);
+			continue;
+		}
+		/* findings mode, w its line's only write-back in flight:
+		 * line_settle's work without its loop */
+		open_durable(m, li, o, b->v, b->stores, false);
+		o->wb_head = 0;
+		wb_release(m, w);
+		if (o->durable_v == m->lines[li].vcount) /* line_open_update */
+			line_close(m, li);
+	}
+}
+
 static void
 thread_fence(struct model *m, uint32_t ti)
 {
 	struct thread_state *t = &m->threads[ti];
-	while (t->head) {
-		struct wb *b = &m->wbs[t->head];
-		line_settle(m, b->line, b->v, b->stores);
-	}
+	if (m->cfg.contents)
+		fence_walk(m, t, true);
+	else
+		fence_walk(m, t, false);
 }
 
 /* thread_settle_strong -- T's clflushes are durable before T goes on */

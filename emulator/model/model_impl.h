@@ -116,10 +116,11 @@ struct finding_slot {
 
 struct model {
 	struct model_config cfg;
-	bool short_paths;        /* a STORE within one line (findings mode)
-	                            and a flush of one line take their short
-	                            paths (model.c); a test turns them off to
-	                            compare the paths */
+	bool short_paths;        /* a STORE within one line (findings mode),
+	                            a flush of one line and a fence's line
+	                            with one write-back (findings mode) take
+	                            their short paths (model.c); a test turns
+	                            them off to compare the paths */
 	model_media_read_fn media_read;
 	void *media_ctx;
 

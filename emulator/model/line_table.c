@@ -94,37 +94,12 @@ line_prefetch(const struct model *m, uint32_t region, uint64_t lineno)
 	__builtin_prefetch(&m->index.slot[h & m->index.mask]);
 }
 
-struct open_line *
-line_open_new(struct model *m, uint32_t li)
-{
-	struct line_state *l = &m->lines[li];
-	if (m->nopen == m->open_cap) {
-		m->open_cap = m->open_cap ? m->open_cap * 2 : 64;
-		m->open = realloc(m->open, m->open_cap * sizeof(*m->open));
-		MODEL_ASSERT(m->open != NULL);
-	}
-	struct open_line *o = &m->open[m->nopen++];
-	*o = (struct open_line){ .durable_v = l->vcount, .li = li };
-	if (l->dirty)
-		m->dirty_closed--;
-	l->open_pos = m->nopen;
-	return o;
-}
-
-/* line_close -- the last open line takes li's place in m->open (so a
- * crash point costs what is open, not what was ever touched) */
 void
-line_close(struct model *m, uint32_t li)
+line_open_grow(struct model *m)
 {
-	struct line_state *l = &m->lines[li];
-	struct open_line last = m->open[--m->nopen];
-	if (l->open_pos - 1 != m->nopen) {
-		m->open[l->open_pos - 1] = last;
-		m->lines[last.li].open_pos = l->open_pos;
-	}
-	l->open_pos = 0;
-	if (l->dirty)
-		m->dirty_closed++;
+	m->open_cap = m->open_cap ? m->open_cap * 2 : 64;
+	m->open = realloc(m->open, m->open_cap * sizeof(*m->open));
+	MODEL_ASSERT(m->open != NULL);
 }
 
 static int

@@ -116,6 +116,11 @@ struct finding_slot {
 
 struct model {
 	struct model_config cfg;
+	bool short_paths;        /* a STORE within one line (findings mode),
+	                            a flush of one line and a fence's line
+	                            with one write-back (findings mode) take
+	                            their short paths (model.c); a test turns
+	                            them off to compare the paths */
 	model_media_read_fn media_read;
 	void *media_ctx;
 
@@ -221,7 +226,25 @@ line_durable_v(const struct model *m, uint32_t li)
 	const struct open_line *o = line_open_of(m, li);
 	return o ? o->durable_v : m->lines[li].vcount;
 }
-struct open_line *line_open_new(struct model *m, uint32_t li);
+void line_open_grow(struct model *m);
+/* line_open_new -- line li opens: durable_v = vcount, last in m->open
+ * (inline: a store-flush-fence loop opens and closes each line) */
+static inline struct open_line *
+line_open_new(struct model *m, uint32_t li)
+{
+	struct line_state *l = &m->lines[li];
+	if (m->nopen == m->open_cap)
+		line_open_grow(m);
+	struct open_line *o = &m->open[m->nopen++];
+	o->durable_v = l->vcount;
+	o->li = li;
+	o->undurable_site = o->dirty_site = o->wb_head = 0;
+	o->stores = o->durable_stores = 0;
+	if (l->dirty)
+		m->dirty_closed--;
+	l->open_pos = m->nopen;
+	return o;
+}
 /* line_open -- line li's open state, made (durable_v = vcount) if none:
  * before a new version; valid until the next line_open or line_close */
 static inline struct open_line *
@@ -237,7 +260,22 @@ line_new_version(struct model *m, uint32_t li)
 	line_open(m, li);
 	return ++m->lines[li].vcount;
 }
-void line_close(struct model *m, uint32_t li);
+/* line_close -- the last open line takes li's place in m->open (so a
+ * crash point costs what is open, not what was ever touched) */
+static inline void
+line_close(struct model *m, uint32_t li)
+{
+	struct line_state *l = &m->lines[li];
+	uint32_t pos = l->open_pos;
+	if (pos != m->nopen) {
+		m->open[pos - 1] = m->open[m->nopen - 1];
+		m->lines[m->open[pos - 1].li].open_pos = pos;
+	}
+	m->nopen--;
+	l->open_pos = 0;
+	if (l->dirty)
+		m->dirty_closed++;
+}
 /* line_open_in -- the open lines of region numbered [first, last] into
  * m->pick, in the order for_each_touched visits them (by number when the
  * range has fewer lines than the table, else by index); their count */

@@ -19,6 +19,7 @@ model_new(const struct model_config *cfg, model_media_read_fn media_read,
 	m->media_read = media_read;
 	m->media_ctx = media_ctx;
 	m->nwbs = 1; /* index 0 means none */
+	m->short_paths = true;
 	return m;
 }
 

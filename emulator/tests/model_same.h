@@ -100,4 +100,27 @@ same_findings(const struct model *a, const struct model *b)
 	assert_memory_equal(fa, fb, sizeof(fa));
 }
 
+/* same_step -- same, and the two models counted as many events */
+static inline void
+same_step(const struct model *a, const struct model *b)
+{
+	same(a, b);
+	struct model_stats sa, sb;
+	model_stats(a, &sa);
+	model_stats(b, &sb);
+	assert_int_equal(sa.events, sb.events);
+}
+
+/* same_end -- both models shut down cleanly, the same findings; freed */
+static inline void
+same_end(struct model *a, struct model *b)
+{
+	struct model_event sd = { MODEL_EV_SHUTDOWN, 0, 0, MODEL_REGION_ALL,
+		0, 0, NULL };
+	assert_int_equal(model_apply(a, &sd), model_apply(b, &sd));
+	same_findings(a, b);
+	model_delete(a);
+	model_delete(b);
+}
+
 #endif

@@ -144,18 +144,9 @@ run(bool contents, uint64_t seed)
 			event_both(a, b, k);
 		else
 			walkable += persist_both(a, b);
-		same(a, b);
-		struct model_stats sa, sb;
-		model_stats(a, &sa);
-		model_stats(b, &sb);
-		assert_int_equal(sa.events, sb.events);
+		same_step(a, b);
 	}
-	struct model_event sd = { MODEL_EV_SHUTDOWN, 0, 0, MODEL_REGION_ALL,
-		0, 0, NULL };
-	assert_int_equal(model_apply(a, &sd), model_apply(b, &sd));
-	same_findings(a, b);
-	model_delete(a);
-	model_delete(b);
+	same_end(a, b);
 	return walkable;
 }
 

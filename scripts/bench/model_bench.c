@@ -4,9 +4,13 @@
  *
  * usage: model_bench [millions of stores]   (default 50)
  *        model_bench walk LINES PASSES persist|open
+ *        model_bench raw LINES PASSES
  * walk: only LINES lines walked PASSES times, 8 stores per line, then a
  * clwb and an sfence (persist) or none (open), for a cache simulator
  * (valgrind --tool=cachegrind --cache-sim=yes): misses per line visit
+ * raw: the event stream the raw program (bench_store.c -DBENCH_RAW) gives
+ * the model: per line its 8 word stores merged in one event
+ * (model_apply_stores), a clwb, an sfence every 8 lines; CPU per line
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,9 +121,42 @@ walk(uint64_t lines, uint64_t passes, bool persist)
 	return 0;
 }
 
+/* raw -- the raw program's event stream alone (see usage) */
+static int
+raw(uint64_t lines, uint64_t passes)
+{
+	struct model *m = new_model(false);
+	uint8_t bytes[64] = { 0 };
+	double t0 = now();
+	for (uint64_t p = 0; p < passes; p++) {
+		for (uint64_t l = 0; l < lines; l++) {
+			struct model_event st = { MODEL_EV_STORE, 1, 1, 0,
+				l * 64, 64, bytes };
+			struct model_event fl = { MODEL_EV_CLWB, 1, 2, 0,
+				l * 64, 64, NULL };
+			struct model_event fe = { MODEL_EV_SFENCE, 1, 3, 0,
+				0, 0, NULL };
+			model_apply_stores(m, &st, 8);
+			model_apply(m, &fl);
+			if ((l & 7) == 7)
+				model_apply(m, &fe);
+		}
+	}
+	double dt = now() - t0;
+	printf("raw: %llu line visits, %.1f ns each, %zu findings\n",
+			(unsigned long long)(lines * passes),
+			dt * 1e9 / (double)(lines * passes),
+			model_findings(m, NULL, NULL));
+	model_delete(m);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "raw") == 0)
+		return raw(strtoull(argv[2], NULL, 10),
+				strtoull(argv[3], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "walk") == 0)
 		return walk(strtoull(argv[2], NULL, 10),
 				strtoull(argv[3], NULL, 10),

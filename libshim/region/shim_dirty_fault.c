@@ -39,6 +39,8 @@
 #include "shim_site.h"
 #include "shim_step.h"
 
+#define NEXT_STORES_MAX 64 /* stores taken after a fault's, in its signal */
+
 /* neighbour_hot -- page pg is hot and writable now (a racy read of two
  * bytes: a hint only) */
 static bool
@@ -204,26 +206,26 @@ fault_once(void *addr, ucontext_t *uc, bool next, bool *ran)
  * A store run here leaves its page read-only: the next store to another
  * line of it faults again, a signal each (memcpy's loop stores four
  * lines in a row: 8 faults a cold page, 2,048 for the first copy of
- * 1 MiB). So when the instruction after it is a plain store to the same
- * page (insn_store_next: one line, no #GP), its fault is taken here and
- * now, by the same code, with the address the processor would give: the
- * same line named by the same site (the same registers, pc past the
- * store), run or not, stepped or not, as if it had faulted; a store
- * that would not fault to this handler (the page opened meanwhile by
- * another thread, poisoned, made read-only by the program) is left to
- * run and fault as before.
+ * 1 MiB). So when the instruction after it is a plain store
+ * (insn_store_next: within one line, no #GP) its fault is taken here
+ * and now, by the same code, with the address the processor would give:
+ * on a page protected still (this one, watched, or a clean one of a
+ * view) the same line is named by the same site (the same registers, pc
+ * past the store), the store run or not, stepped or not, as if it had
+ * faulted. A store that would not fault to this handler (not to a view,
+ * to a page open already, poisoned, made read-only by the program) is
+ * left to run, and fault, as before. At most NEXT_STORES_MAX a signal.
  */
 bool
 shim_dirty_fault(void *addr, ucontext_t *uc)
 {
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)(SHIM_PAGE_LEN - 1);
 	uintptr_t next;
 	bool ran;
 	if (!fault_once(addr, uc, false, &ran))
 		return false;
-	while (ran && shim_dirty_next_store(uc, pc, &next) &&
-			next - page < SHIM_PAGE_LEN) {
+	for (unsigned n = 0; n < NEXT_STORES_MAX && ran &&
+			shim_dirty_next_store(uc, pc, &next); n++) {
 		pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 		if (!fault_once((void *)next, uc, true, &ran))
 			break;

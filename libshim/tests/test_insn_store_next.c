@@ -38,17 +38,25 @@ extern const uint8_t next_page[], next_zmm[], next_mov_across[],
 
 static uint8_t data[2 * PAGE] __attribute__((aligned(PAGE)));
 
-/* next -- insn_store_next of the instruction at pc, rdi = data + off,
- * the store before it run from from_pc */
+/* next_in -- insn_store_next of the instruction at pc in code segment
+ * cs, rdi = data + off, the store before it run from from_pc */
 static bool
-next(const uint8_t *pc, uintptr_t from_pc, size_t off, uintptr_t *ea)
+next_in(greg_t cs, const uint8_t *pc, uintptr_t from_pc, size_t off,
+		uintptr_t *ea)
 {
 	ucontext_t uc;
 	memset(&uc, 0, sizeof(uc));
 	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)pc;
 	uc.uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)(data + off);
-	uc.uc_mcontext.gregs[REG_CSGSFS] = USER_CS_64;
+	uc.uc_mcontext.gregs[REG_CSGSFS] = cs;
 	return insn_store_next(&uc, from_pc, ea);
+}
+
+/* next -- the same in 64-bit code */
+static bool
+next(const uint8_t *pc, uintptr_t from_pc, size_t off, uintptr_t *ea)
+{
+	return next_in(USER_CS_64, pc, from_pc, off, ea);
 }
 
 static void
@@ -86,13 +94,10 @@ static void
 test_compat_code(void **state)
 {
 	(void)state;
-	ucontext_t uc;
 	uintptr_t ea;
-	memset(&uc, 0, sizeof(uc));
-	uc.uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)next_zmm;
-	uc.uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)data;
-	uc.uc_mcontext.gregs[REG_CSGSFS] = 0x23; /* 32-bit code */
-	assert_false(insn_store_next(&uc, (uintptr_t)next_page, &ea));
+	assert_true(next(next_zmm, (uintptr_t)next_page, 0, &ea));
+	assert_false(next_in(0x23 /* 32-bit code */, next_zmm,
+		(uintptr_t)next_page, 0, &ea));
 }
 
 int

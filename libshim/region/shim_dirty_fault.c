@@ -13,7 +13,8 @@
  * left read-only, else single-stepped (shim_step.c) and the page
  * protected again after it: either way the page ends WATCHED (twin
  * kept, queued already), the next store to it faults too and names its
- * own line. Stepping stops for the page, until a settle
+ * own line (when it is the next instruction, a plain store, that fault
+ * is taken in the same signal: shim_dirty_fault). Stepping stops for the page, until a settle
  * protects it again, when a fault hits a line stored already (a fill:
  * its next stores would all fault) or after STEP_FAULTS_MAX faults, so a
  * loop pays about one more fault and trap per page. Hot pages, which

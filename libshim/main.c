@@ -199,8 +199,10 @@ shim_init(void)
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	shim_dirty_set_prot_hook(shim_poison_page_prot);
 	shim_dirty_set_last_line_hook(shim_dirty_open_next);
-	if (!opts.step_emul_off)
+	if (!opts.step_emul_off) {
 		shim_dirty_set_store_hook(insn_store_run);
+		shim_dirty_set_next_store_hook(insn_store_next);
+	}
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	shim_signal_install();
 	shim_kernel_aio_refuse();

@@ -27,6 +27,7 @@
 
 #define CODE_MAX 15 /* the longest instruction (SDM vol. 2, 2.3.11) */
 #define USER_CS_64 0x33 /* Linux's 64-bit user code segment */
+#define CHUNK 64 /* a next store must stay in one: its line is one line */
 
 /* decode_at -- the store at pc: its bytes up to the end of pc's page
  * first, the next page's only when the instruction goes on there (the
@@ -112,5 +113,26 @@ insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page, uintptr_t to)
 		return false;
 	store_bytes(to + (ea - page), src, width);
 	g[REG_RIP] += st.site.len;
+	return true;
+}
+
+bool
+insn_store_next(const ucontext_t *uc, uintptr_t from_pc, uintptr_t *ea)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)g[REG_RIP];
+	size_t avail = SHIM_PAGE_LEN - pc % SHIM_PAGE_LEN;
+	struct insn_store st;
+	/* only bytes of the page the store run just came from: mapped */
+	if ((g[REG_CSGSFS] & 0xffff) != USER_CS_64 || pc < from_pc ||
+			pc / SHIM_PAGE_LEN != from_pc / SHIM_PAGE_LEN ||
+			insn_store_decode((const uint8_t *)pc,
+				avail < CODE_MAX ? avail : CODE_MAX, pc, &st) <= 0)
+		return false;
+	uintptr_t a = insn_effective_addr(&st.site, uc);
+	/* a misaligned movaps raises #GP, not a page fault */
+	if (a % st.align != 0 || a % CHUNK + st.site.width > CHUNK)
+		return false;
+	*ea = a;
 	return true;
 }

@@ -19,4 +19,15 @@
 bool insn_store_run(ucontext_t *uc, uintptr_t addr, uintptr_t page,
 		uintptr_t to);
 
+/*
+ * the instruction at uc's pc, right after a store insn_store_run ran
+ * from from_pc and on the same page of code, when it is a plain store
+ * that writes within one 64-byte chunk (so within one line) and would
+ * not raise #GP for its alignment: its first byte's address in *ea, the
+ * address its write fault would give. Nothing is written. Signal
+ * handler.
+ */
+bool insn_store_next(const ucontext_t *uc, uintptr_t from_pc,
+		uintptr_t *ea);
+
 #endif

@@ -111,6 +111,11 @@ void shim_dirty_set_last_line_hook(void (*fn)(struct shim_mapping *m,
  * set once at start, before any mapping (main.c) */
 void shim_dirty_set_store_hook(bool (*fn)(ucontext_t *uc, uintptr_t addr,
 		uintptr_t page, uintptr_t to));
+/* fn finds the store at uc's pc right after one the store hook ran from
+ * from_pc: true with the address its write fault would give in *ea
+ * (insn_store_next); set once at start, with the store hook (main.c) */
+void shim_dirty_set_next_store_hook(bool (*fn)(const ucontext_t *uc,
+		uintptr_t from_pc, uintptr_t *ea));
 /* settle the dirty pages of m in [lo, hi) (msync, munmap); lock held */
 void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
 		uintptr_t hi);

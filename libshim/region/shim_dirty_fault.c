@@ -13,7 +13,8 @@
  * left read-only, else single-stepped (shim_step.c) and the page
  * protected again after it: either way the page ends WATCHED (twin
  * kept, queued already), the next store to it faults too and names its
- * own line. Stepping stops for the page, until a settle
+ * own line (when it is the next instruction, a plain store, that fault
+ * is taken in the same signal: shim_dirty_fault). Stepping stops for the page, until a settle
  * protects it again, when a fault hits a line stored already (a fill:
  * its next stores would all fault) or after STEP_FAULTS_MAX faults, so a
  * loop pays about one more fault and trap per page. Hot pages, which
@@ -38,6 +39,8 @@
 #include "shim_prog_prot.h"
 #include "shim_site.h"
 #include "shim_step.h"
+
+#define NEXT_STORES_MAX 64 /* stores taken after a fault's, in its signal */
 
 /* neighbour_hot -- page pg is hot and writable now (a racy read of two
  * bytes: a hint only) */
@@ -126,17 +129,25 @@ open_page(struct shim_mapping *m, size_t pg, uintptr_t addr, uint32_t site)
 	return cold;
 }
 
-bool
-shim_dirty_fault(void *addr, ucontext_t *uc)
+/* fault_once -- the write fault of the store at uc's pc on addr (or,
+ * `next`, the fault it would raise: a poisoned page's is the poison
+ * handler's, so not taken); *ran when the store was run here and its
+ * page left read-only. False, nothing changed: not ours */
+static bool
+fault_once(void *addr, ucontext_t *uc, bool next, bool *ran)
 {
 	struct shim_mapping *m = (struct shim_mapping *)
 		shim_mapping_lookup(addr);
+	*ran = false;
 	if (m == NULL || !m->tracked ||
 			!(uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */)
 		return false;
 	size_t pg = ((uintptr_t)addr - m->base) / SHIM_PAGE_LEN;
 	if (!(shim_prog_prot(m, m->base + pg * SHIM_PAGE_LEN) & PROT_WRITE))
 		return false; /* the program made it read-only: its fault */
+	if (next && !(shim_dirty_prot(m, m->base + pg * SHIM_PAGE_LEN,
+			m->prot) & PROT_WRITE))
+		return false;
 	uint8_t *st = &m->page_state[pg];
 	uint8_t was = take_page(st);
 	if (was == SHIM_PAGE_DIRTY)
@@ -174,6 +185,7 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 				(page - m->base))) {
 		now = SHIM_PAGE_WATCHED; /* as step_done leaves it; read-only
 		                            still: no mprotect, no trap */
+		*ran = true;
 	} else {
 		if (REAL(mprotect)((void *)page, SHIM_PAGE_LEN, open) != 0)
 			handler_die("pmemu: error: cannot unprotect a view "
@@ -189,6 +201,37 @@ shim_dirty_fault(void *addr, ucontext_t *uc)
 		shim_dirty_ring_push(page);
 	shim_dirty_my_busy = NULL;
 	__atomic_sub_fetch(&shim_dirty_handlers_open, 1, __ATOMIC_ACQ_REL);
+	return true;
+}
+
+/*
+ * A store run here leaves its page read-only: the next store to another
+ * line of it faults again, a signal each (memcpy's loop stores four
+ * lines in a row: 8 faults a cold page, 2,048 for the first copy of
+ * 1 MiB). So when the instruction after it is a plain store
+ * (insn_store_next: within one line, no #GP) its fault is taken here
+ * and now, by the same code, with the address the processor would give:
+ * on a page protected still (this one, watched, or a clean one of a
+ * view) the same line is named by the same site (the same registers, pc
+ * past the store), the store run or not, stepped or not, as if it had
+ * faulted. A store that would not fault to this handler (not to a view,
+ * to a page open already, poisoned, made read-only by the program) is
+ * left to run, and fault, as before. At most NEXT_STORES_MAX a signal.
+ */
+bool
+shim_dirty_fault(void *addr, ucontext_t *uc)
+{
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uintptr_t next;
+	bool ran;
+	if (!fault_once(addr, uc, false, &ran))
+		return false;
+	for (unsigned n = 0; n < NEXT_STORES_MAX && ran &&
+			shim_dirty_next_store(uc, pc, &next); n++) {
+		pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+		if (!fault_once((void *)next, uc, true, &ran))
+			break;
+	}
 	return true;
 }
 

@@ -4,7 +4,8 @@
  * may have (a poisoned page stays PROT_NONE), and the opening of a
  * sequential writer's next page when a flush found the last line of a
  * page changed; the running of a faulting store in the handler instead
- * of its step; and the protection a page has now
+ * of its step, and the finding of the store after it; and the
+ * protection a page has now
  */
 #include <sys/mman.h>
 
@@ -88,6 +89,25 @@ shim_dirty_run_store(ucontext_t *uc, uintptr_t addr, uintptr_t page,
 		uintptr_t to)
 {
 	return store_runner != NULL && store_runner(uc, addr, page, to);
+}
+
+/* what finds the store right after one the handler ran (insn_store_next,
+ * a layer above), to be taken as its own fault would be; none until
+ * main.c registers it: each such store faults */
+static bool (*next_store)(const ucontext_t *uc, uintptr_t from_pc,
+		uintptr_t *ea);
+
+void
+shim_dirty_set_next_store_hook(bool (*fn)(const ucontext_t *uc,
+		uintptr_t from_pc, uintptr_t *ea))
+{
+	next_store = fn;
+}
+
+bool
+shim_dirty_next_store(const ucontext_t *uc, uintptr_t from_pc, uintptr_t *ea)
+{
+	return next_store != NULL && next_store(uc, from_pc, ea);
 }
 
 int

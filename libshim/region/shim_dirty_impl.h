@@ -102,6 +102,11 @@ bool shim_dirty_runs_stores(void);
 bool shim_dirty_run_store(ucontext_t *uc, uintptr_t addr, uintptr_t page,
 		uintptr_t to);
 
+/* the next-store hook found the store at uc's pc, right after one run
+ * from from_pc: its write fault's address in *ea */
+bool shim_dirty_next_store(const ucontext_t *uc, uintptr_t from_pc,
+		uintptr_t *ea);
+
 /* prot as the program's own protection of the page (shim_prog_prot.h)
  * and the registered hook let a page of m have it (a poisoned page stays
  * PROT_NONE: shim_dirty_set_prot_hook) */

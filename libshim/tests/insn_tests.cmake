@@ -71,6 +71,19 @@ target_link_libraries(test_insn_store PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE pmemu_model dl)
 add_test(NAME libshim.insn_store COMMAND test_insn_store)
 
+# the store after a run one, taken in the same signal only when it would
+# fault there
+add_executable(test_insn_store_next
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_store_next.c
+  ${INSN_DIR}/insn_store.c ${INSN_DIR}/insn_scan.c ${INSN_DIR}/insn_decode.c
+  ${INSN_DIR}/insn_capstone.c ${INSN_DIR}/insn_request.c
+  ${PATCH_DIR}/insn_store_run.c ${PATCH_DIR}/insn_xstate.c)
+target_include_directories(test_insn_store_next PRIVATE ${INSN_DIR}
+  ${PATCH_DIR} ${SHIM_INCLUDE_DIRS} ${CMAKE_SOURCE_DIR}/include)
+target_link_libraries(test_insn_store_next PRIVATE ${CMOCKA_LIB}
+  PkgConfig::CAPSTONE pmemu_model dl)
+add_test(NAME libshim.insn_store_next COMMAND test_insn_store_next)
+
 # prebuilt (no plugin) programs with raw instructions, for
 # scripts/tests/test_raw_insn.py: <build>/raw-progs/<name>
 set(RAW_PROGS_DIR ${CMAKE_BINARY_DIR}/raw-progs)

@@ -131,27 +131,15 @@ pm_alias_instead(gimple *stmt, const pm_site &site, tree locvar,
 {
 	if (!pm_alias_fits(stmt, site) || tree_to_uhwi(site.len) > PM_ALIAS_MIN)
 		return false;
-	basic_block bb = gimple_bb(stmt);
-	gimple_stmt_iterator gsi = gsi_for_stmt(stmt);
-	gsi_prev(&gsi);
-	edge e = gsi_end_p(gsi) ? split_block_after_labels(bb)
-				: split_block(bb, gsi_stmt(gsi));
-	basic_block check = e->src, inst = e->dest;
-	basic_block rest = split_block(inst, stmt)->dest;
-	gimple_seq gate = NULL, arm = NULL;
-	tree ptr = NULL_TREE;
-	tree cond = pm_build_gate(site, &gate, &ptr, cache);
-	gimple_seq_set_location(gate, gimple_location(stmt));
-	pm_emit_check(check, inst, gate, cond, NULL);
-	basic_block then_bb = EDGE_SUCC(check, 0)->dest == inst
-		? EDGE_SUCC(check, 1)->dest : EDGE_SUCC(check, 0)->dest;
-	redirect_edge_succ(single_succ_edge(then_bb), rest);
+	tree ptr;
+	basic_block then_bb = pm_branch_around(stmt, site, cache, &ptr);
+	gimple_seq arm = NULL;
 
 	/* the arm: the store through the alias, then its hook */
 	gimple *copy = gimple_copy(stmt);
 	gimple_set_vuse(copy, NULL_TREE);
 	gimple_set_vdef(copy, NULL_TREE);
-	gsi = gsi_start_bb(then_bb);
+	gimple_stmt_iterator gsi = gsi_start_bb(then_bb);
 	gsi_insert_after(&gsi, copy, GSI_NEW_STMT);
 	pm_slot_cache arm_cache = *cache;
 	arm_cache.delta = NULL_TREE;

@@ -140,8 +140,14 @@ tree pm_build_gate(const pm_site &site, gimple_seq *seq, tree *ptr,
 		   pm_slot_cache *cache);
 void pm_build_hook_call(const pm_site &site, tree ptr, tree locvar,
 			gimple_seq *seq);
+/* branch.cc */
+bool pm_split_after(gimple *stmt, basic_block *check, basic_block *rest);
 basic_block pm_emit_check(basic_block check, basic_block rest,
 			  gimple_seq gate, tree cond, gimple_seq hooks);
+/* STMT alone in its block with if (gate) ARM else STMT before it; ARM's
+   block returned, empty, joining after STMT (*PTR: the gate's pointer) */
+basic_block pm_branch_around(gimple *stmt, const pm_site &site,
+			     pm_slot_cache *cache, tree *ptr);
 
 /* alias.cc: plain stores made through the views' writable alias */
 bool pm_alias_instead(gimple *stmt, const pm_site &site, tree locvar,

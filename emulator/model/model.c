@@ -1,6 +1,11 @@
 /*
  * model.c -- MODEL.md's event table: stores, write-backs, fences and
  * clean shutdown, per line and per thread (docs/model.md)
+ *
+ * One file, past the ~600 lines of the others, so that the event paths
+ * inline their helpers (the write-backs, the fence's walk, the line's
+ * settle): a store-flush-fence loop's events are the model's hot path
+ * (docs/performance.md, "The raw loop's events on short paths").
  */
 #include <errno.h>
 #include <stdlib.h>

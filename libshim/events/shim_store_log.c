@@ -144,11 +144,12 @@ run_emit(struct run *r)
 	r->count = 0;
 }
 
-/* run_add -- one logged store: extends the run (merge) or emits it and
- * begins the next */
+/* run_add -- n logged stores of len bytes in all, each where the last
+ * ended, within one 64-byte line (or n == 1): extend the run (merge) or
+ * emit it and begin the next; as n calls of one store each would */
 static void
 run_add(struct run *r, bool merge, uintptr_t addr, size_t len,
-		const uint8_t *bytes, uint32_t site)
+		const uint8_t *bytes, uint32_t site, uint32_t n)
 {
 	if (merge && continues(r, addr, len, site)) {
 		if (bytes != r->bytes + r->len) { /* not in one entry */
@@ -159,15 +160,32 @@ run_add(struct run *r, bool merge, uintptr_t addr, size_t len,
 			memcpy(r->buf + r->len, bytes, len);
 		}
 		r->len += len;
-		r->count++;
+		r->count += n;
 		return;
 	}
 	run_emit(r);
 	r->addr = addr;
 	r->len = len;
 	r->site = site;
-	r->count = 1;
+	r->count = n;
 	r->bytes = bytes;
+}
+
+/* entry_add -- an entry's stores: at once when they merge and lie in one
+ * 64-byte line (the first continues the run or begins it, and each next
+ * one continues it: the line is the first's), else one by one */
+static void
+entry_add(struct run *r, bool merge, const struct log_entry *e)
+{
+	size_t len = (size_t)e->size * e->count;
+	if (merge && e->count > 1 && len != 0 &&
+			e->addr / MERGE_LINE == (e->addr + len - 1) / MERGE_LINE) {
+		run_add(r, merge, e->addr, len, e->bytes, e->site, e->count);
+		return;
+	}
+	for (uint32_t i = 0; i < e->count; i++)
+		run_add(r, merge, e->addr + (uintptr_t)i * e->size, e->size,
+			e->bytes + (size_t)i * e->size, e->site, 1);
 }
 
 void
@@ -181,13 +199,8 @@ shim_store_log_drain(void)
 		merge_ok();
 	struct run r;
 	r.count = 0; /* not an initializer: that zeroes buf too (rep stos) */
-	for (; h != t; h++) {
-		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
-		for (uint32_t i = 0; i < e->count; i++)
-			run_add(&r, merge, e->addr + (uintptr_t)i * e->size,
-				e->size, e->bytes + (size_t)i * e->size,
-				e->site);
-	}
+	for (; h != t; h++)
+		entry_add(&r, merge, &log_ring.e[h & (LOG_ENTRIES - 1)]);
 	run_emit(&r); /* before head frees the entries its bytes are in */
 	__atomic_store_n(&log_ring.head, h, __ATOMIC_RELEASE);
 }

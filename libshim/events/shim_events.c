@@ -272,14 +272,9 @@ shim_ev_flush_copy(const void *addr, enum model_ev kind,
 			__atomic_load_n(&m->page_prog, __ATOMIC_ACQUIRE) != NULL ||
 			!shim_dirty_page_clean(m, lo))
 		return false;
-	/* read where the program's stores went (hooks.c, "Stores through
-	 * the alias"): the same bytes, but a load from the view's address
-	 * waits for those stores to leave the store buffer */
-	const uint8_t *alias = __atomic_load_n(&m->alias, __ATOMIC_ACQUIRE);
-	const uint8_t *from = alias != NULL ? alias + (lo - m->base) :
-		(const uint8_t *)lo;
+	const uint8_t *from = (const uint8_t *)lo;
 	prefetch_next(addr, 1);
-	for (int i = 0; i < LOGGED_LINE; i += 16) /* not rep movs */
+	for (int i = 0; i < LOGGED_LINE; i += 16) /* memcpy(64): rep movs */
 		memcpy(line + i, from + i, 16);
 	return true;
 }

@@ -195,6 +195,7 @@ shim_init(void)
 		shim_shared_section_end);
 	shim_state_set_drain(shim_store_log_drain);
 	shim_store_log_set_merge(no_tx_open);
+	shim_store_log_set_flush(hooks_quiet);
 	shim_mappings_set_listener(shim_hooks_update_slots);
 	shim_mappings_set_tracking(shim_dirty_setup, shim_dirty_release);
 	shim_dirty_set_prot_hook(shim_poison_page_prot);

@@ -15,6 +15,7 @@
 #include "shim_file.h"
 #include "shim_hooks.h"
 #include "shim_intercept.h"
+#include "shim_latency.h"
 #include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_site.h"
@@ -196,6 +197,10 @@ __pmemu_flush(const void *addr, int kind, const struct pmemu_srcloc *loc)
 {
 	if (kind < 0 || kind > PMEMU_HOOK_CLFLUSH)
 		shim_fatal("plugin hook: flush kind %d", kind);
+	if (shim_store_log_flush(addr, flush_kinds[kind], loc)) {
+		shim_latency_flush(1);
+		return;
+	}
 	SHIM_ENTER_OR_RETURN();
 	shim_ev_flush(addr, 1, flush_kinds[kind], shim_site_srcloc(loc));
 	SHIM_LEAVE();

@@ -19,6 +19,7 @@
 #include "shim_findings.h"
 #include "shim_latency.h"
 #include "shim_pending.h"
+#include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_view.h"
 
@@ -138,13 +139,12 @@ snapshot_lines(struct shim_mapping *m, uintptr_t lo, uint64_t first,
 #define PREFETCH_MAX 512
 static void
 pending_range(struct shim_region *r, uint64_t first, uint64_t end,
-		const uint8_t *at, bool to_media)
+		const uint8_t *at, bool to_media, uint32_t tid)
 {
 	if (to_media) {
 		shim_media_write(r, first, at, (size_t)(end - first));
 		return;
 	}
-	uint32_t tid = shim_tid();
 	if (end - first <= PREFETCH_MAX && end <= r->media_map_len)
 		for (uint64_t off = first; off < end; off += 64)
 			shim_prefetch_write(r->media_map + off);
@@ -155,14 +155,14 @@ pending_range(struct shim_region *r, uint64_t first, uint64_t end,
 	}
 }
 
-/* flush_piece -- diff, snapshot and queue the write-back of each line */
+/* flush_events -- the flush of thread tid of the whole lines [lo, hi) of
+ * m, whose bytes as flushed are at `at` (the view, or a copy): snapshot,
+ * write-back queued, the model's event */
 static void
-flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
+flush_events(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
+		struct flush_ctx *c, uint32_t tid, const uint8_t *at)
 {
-	struct flush_ctx *c = ctx;
 	struct shim_region *r = m->region;
-	line_bounds(m, &lo, &hi);
-	shim_dirty_flush_lines(m, lo, hi, c->site);
 	uint32_t line = r->line_len;
 	uint64_t first = m->file_off + (lo - m->base);
 	uint64_t end = m->file_off + (hi - m->base);
@@ -173,15 +173,24 @@ flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 			snapshot_lines(m, lo, first, end, c->site);
 		if (r->domain == MODEL_DOMAIN_ADR ||
 				r->domain == MODEL_DOMAIN_CXL)
-			pending_range(r, first, end, (const void *)lo,
-					c->to_media);
+			pending_range(r, first, end, at, c->to_media, tid);
 	}
-	struct model_event ev = { .kind = c->kind, .tid = shim_tid(),
+	struct model_event ev = { .kind = c->kind, .tid = tid,
 		.site = c->site, .region = r->id,
 		.off = m->file_off + (lo - m->base), .len = hi - lo };
 	shim_emit_locked(&ev);
 	if (c->kind == MODEL_EV_CLFLUSH && !shim_opts()->clflush_weak)
-		shim_pending_drain(shim_tid()); /* ordered with later stores */
+		shim_pending_drain(tid); /* ordered with later stores */
+}
+
+/* flush_piece -- diff, snapshot and queue the write-back of each line */
+static void
+flush_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
+{
+	struct flush_ctx *c = ctx;
+	line_bounds(m, &lo, &hi);
+	shim_dirty_flush_lines(m, lo, hi, c->site);
+	flush_events(m, lo, hi, c, shim_tid(), (const uint8_t *)lo);
 }
 
 /* flush_locked -- the flush's events; returns the lines it flushed */
@@ -220,6 +229,70 @@ shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 	size_t lines = flush_locked(addr, len, kind, site, false);
 	shim_unlock();
 	shim_latency_flush(lines);
+}
+
+/*
+ * Flushes in the store log (shim_store_log.c). A clwb or clflushopt of
+ * the log's owner may wait in the log, its line copied, until the lock is
+ * next taken, when no event but its own could tell: its line is one
+ * 64-byte line of the only mapping of adr or cxl pmem, whose page is
+ * clean (read-only, no twin: every store to it so far is an event, or in
+ * the log before this flush); no trace, no transaction, no other process
+ * (shim_store_log.c checks those). At the drain the flush has no diff to
+ * make: a store the page's diff would find then was made after the page
+ * was opened, which was after the flush (the page was clean at it), and
+ * the copy is what the write-back takes, as the view was at the flush.
+ * Every other event takes the lock, which drains the log first: the
+ * model sees the flush where it would have (docs/shim.md).
+ */
+#define LOGGED_LINE 64
+
+/* shim_ev_flush_copy -- the flush of the line at addr may wait in the
+ * log: true, and the line's bytes copied to line */
+bool
+shim_ev_flush_copy(const void *addr, enum model_ev kind,
+		uint8_t line[LOGGED_LINE])
+{
+	if ((kind != MODEL_EV_CLWB && kind != MODEL_EV_CLFLUSHOPT) ||
+			shim_trace_events() ||
+			__atomic_load_n(&shim_poison_count, __ATOMIC_ACQUIRE) != 0)
+		return false;
+	const struct shim_mapping *m = shim_mapping_lookup(addr);
+	if (m == NULL)
+		return false;
+	const struct shim_region *r = m->region;
+	uintptr_t lo = (uintptr_t)addr - ((m->file_off +
+		((uintptr_t)addr - m->base)) & (LOGGED_LINE - 1));
+	uint64_t off = m->file_off + (lo - m->base);
+	if (r->line_len != LOGGED_LINE || r->nmappings != 1 ||
+			(r->domain != MODEL_DOMAIN_ADR &&
+			r->domain != MODEL_DOMAIN_CXL) ||
+			lo < m->base || lo + LOGGED_LINE > m->base + m->len ||
+			off + LOGGED_LINE > r->len || m->part_gone ||
+			__atomic_load_n(&m->page_prog, __ATOMIC_ACQUIRE) != NULL ||
+			!shim_dirty_page_clean(m, lo))
+		return false;
+	const uint8_t *from = (const uint8_t *)lo;
+	prefetch_next(addr, 1);
+	for (int i = 0; i < LOGGED_LINE; i += 16) /* memcpy(64): rep movs */
+		memcpy(line + i, from + i, 16);
+	return true;
+}
+
+/* shim_ev_flush_logged -- a flush of thread tid that waited in the log,
+ * with its line's bytes as flushed (lock held) */
+void
+shim_ev_flush_logged(uintptr_t addr, enum model_ev kind, uint32_t tid,
+		uint32_t site, const uint8_t *line)
+{
+	struct shim_mapping *m = (struct shim_mapping *)
+		shim_mapping_lookup((const void *)addr);
+	if (m == NULL) /* unmapped without the lock, which would drain */
+		shim_fatal("internal: a logged flush outside pmem");
+	struct flush_ctx c = { kind, site, 0, false };
+	uintptr_t lo = addr - ((m->file_off + (addr - m->base)) &
+		(LOGGED_LINE - 1));
+	flush_events(m, lo, lo + LOGGED_LINE, &c, tid, line);
 }
 
 /* nt_piece -- non-temporal bytes bypass the cache: in flight on T */

@@ -29,6 +29,14 @@ void shim_ev_movdir64b(void *addr, uint32_t site);
 /* kind: MODEL_EV_CLWB, MODEL_EV_CLFLUSHOPT or MODEL_EV_CLFLUSH */
 void shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
 		uint32_t site);
+/* the flush (kind) of the 64-byte line at addr may wait in the store
+ * log, its bytes copied to line now: true (shim_events.c, "Flushes in
+ * the store log"); no lock */
+bool shim_ev_flush_copy(const void *addr, enum model_ev kind,
+		uint8_t line[64]);
+/* that flush, by thread tid, with those bytes; lock held */
+void shim_ev_flush_logged(uintptr_t addr, enum model_ev kind, uint32_t tid,
+		uint32_t site, const uint8_t *line);
 /* kind: MODEL_EV_SFENCE, MODEL_EV_MFENCE or MODEL_EV_LOCKED */
 void shim_ev_fence(enum model_ev kind, uint32_t site);
 /* shim_ev_flush then shim_ev_fence, one lock taken for both (libpmem's

@@ -26,6 +26,12 @@
  * raw benchmark's word stores: one model store per line instead of
  * eight). Not while recording (the trace keeps every store) nor while a
  * transaction is open (its check keeps each store's range).
+ *
+ * The owner's clwb and clflushopt of a line whose page is clean wait in
+ * the log too, with a copy of the line (an entry of count 0, its kind in
+ * size): shim_events.c, "Flushes in the store log". Not while a
+ * transaction is open or another process shares the pool (hooks that
+ * see each flush when it happens, main.c).
  */
 #include <string.h>
 
@@ -35,16 +41,16 @@
 #include "shim_site.h"
 #include "shim_store_log.h"
 
-#define LOG_ENTRIES 1024           /* a power of two */
+#define LOG_ENTRIES 128            /* a power of two */
 #define LOG_BYTES 64               /* longer stores are emitted at once */
 #define MERGE_LINE 64              /* runs merged within such a line */
 
 struct log_entry {
 	uintptr_t addr;
 	uint32_t site;
-	uint16_t size;             /* of each store */
-	uint16_t count;            /* stores, at addr + i * size */
-	uint8_t bytes[LOG_BYTES];
+	uint16_t size;             /* of each store; a flush's kind */
+	uint16_t count;            /* stores, at addr + i * size; 0: a flush */
+	uint8_t bytes[LOG_BYTES];  /* the stores', or the flushed line's */
 };
 
 static struct {
@@ -92,6 +98,37 @@ shim_store_log_append(void *addr, size_t size, size_t count,
 	}
 	shim_depth--;
 	return done;
+}
+
+static bool (*flush_ok)(void);
+
+void
+shim_store_log_set_flush(bool (*fn)(void))
+{
+	flush_ok = fn;
+}
+
+bool
+shim_store_log_flush(const void *addr, enum model_ev kind,
+		const struct pmemu_srcloc *loc)
+{
+	if (!log_mine || shim_depth != 0 || !shim_active || flush_ok == NULL)
+		return false;
+	shim_depth++; /* a signal handler's hook must not fill this entry */
+	uint32_t t = log_ring.tail;
+	struct log_entry *e = &log_ring.e[t & (LOG_ENTRIES - 1)];
+	bool logged = t - __atomic_load_n(&log_ring.head, __ATOMIC_ACQUIRE) <
+		LOG_ENTRIES && flush_ok() &&
+		shim_ev_flush_copy(addr, kind, e->bytes);
+	if (logged) {
+		e->addr = (uintptr_t)addr;
+		e->site = shim_site_srcloc(loc);
+		e->size = (uint16_t)kind;
+		e->count = 0;
+		__atomic_store_n(&log_ring.tail, t + 1, __ATOMIC_RELEASE);
+	}
+	shim_depth--;
+	return logged;
 }
 
 void
@@ -144,11 +181,12 @@ run_emit(struct run *r)
 	r->count = 0;
 }
 
-/* run_add -- one logged store: extends the run (merge) or emits it and
- * begins the next */
+/* run_add -- n logged stores of len bytes in all, each where the last
+ * ended, within one 64-byte line (or n == 1): extend the run (merge) or
+ * emit it and begin the next; as n calls of one store each would */
 static void
 run_add(struct run *r, bool merge, uintptr_t addr, size_t len,
-		const uint8_t *bytes, uint32_t site)
+		const uint8_t *bytes, uint32_t site, uint32_t n)
 {
 	if (merge && continues(r, addr, len, site)) {
 		if (bytes != r->bytes + r->len) { /* not in one entry */
@@ -159,15 +197,32 @@ run_add(struct run *r, bool merge, uintptr_t addr, size_t len,
 			memcpy(r->buf + r->len, bytes, len);
 		}
 		r->len += len;
-		r->count++;
+		r->count += n;
 		return;
 	}
 	run_emit(r);
 	r->addr = addr;
 	r->len = len;
 	r->site = site;
-	r->count = 1;
+	r->count = n;
 	r->bytes = bytes;
+}
+
+/* entry_add -- an entry's stores: at once when they merge and lie in one
+ * 64-byte line (the first continues the run or begins it, and each next
+ * one continues it: the line is the first's), else one by one */
+static void
+entry_add(struct run *r, bool merge, const struct log_entry *e)
+{
+	size_t len = (size_t)e->size * e->count;
+	if (merge && e->count > 1 && len != 0 &&
+			e->addr / MERGE_LINE == (e->addr + len - 1) / MERGE_LINE) {
+		run_add(r, merge, e->addr, len, e->bytes, e->site, e->count);
+		return;
+	}
+	for (uint32_t i = 0; i < e->count; i++)
+		run_add(r, merge, e->addr + (uintptr_t)i * e->size, e->size,
+			e->bytes + (size_t)i * e->size, e->site, 1);
 }
 
 void
@@ -183,10 +238,13 @@ shim_store_log_drain(void)
 	r.count = 0; /* not an initializer: that zeroes buf too (rep stos) */
 	for (; h != t; h++) {
 		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
-		for (uint32_t i = 0; i < e->count; i++)
-			run_add(&r, merge, e->addr + (uintptr_t)i * e->size,
-				e->size, e->bytes + (size_t)i * e->size,
-				e->site);
+		if (e->count != 0) {
+			entry_add(&r, merge, e);
+			continue;
+		}
+		run_emit(&r); /* the stores before the flush */
+		shim_ev_flush_logged(e->addr, (enum model_ev)e->size,
+			log_ring.tid, e->site, e->bytes);
 	}
 	run_emit(&r); /* before head frees the entries its bytes are in */
 	__atomic_store_n(&log_ring.head, h, __ATOMIC_RELEASE);

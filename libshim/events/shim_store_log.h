@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
 #include "pmemu_hooks.h"
 
 /* how many of the count stores of size bytes at addr, addr + size, ...
@@ -17,6 +18,14 @@
  * fills (emit the others through shim_ev_store) */
 size_t shim_store_log_append(void *addr, size_t size, size_t count,
 		const struct pmemu_srcloc *loc);
+/* the flush (kind: clwb or clflushopt) of the line at addr waits in the
+ * log when this thread owns it and the line may (shim_ev_flush_copy):
+ * true; else emit it through shim_ev_flush */
+bool shim_store_log_flush(const void *addr, enum model_ev kind,
+		const struct pmemu_srcloc *loc);
+/* fn says whether flushes may wait in the log now (main.c: no hook wants
+ * each when it happens); unset: never */
+void shim_store_log_set_flush(bool (*fn)(void));
 /* this thread owns the log if no thread does yet (takes the lock once) */
 void shim_store_log_claim(void);
 /* every logged store becomes a model event, in order; lock held */

@@ -41,6 +41,15 @@ shim_dirty_twin(const struct shim_mapping *m, uintptr_t a)
 	return page + off % SHIM_PAGE_LEN;
 }
 
+/* the page of a in m is clean: read-only, no twin, every store to it so
+ * far seen by a hook or diffed already (no lock: it may be opened next) */
+static inline bool
+shim_dirty_page_clean(const struct shim_mapping *m, uintptr_t a)
+{
+	return m->tracked && __atomic_load_n(&m->page_state[(a - m->base) /
+		SHIM_PAGE_LEN], __ATOMIC_ACQUIRE) == SHIM_PAGE_CLEAN;
+}
+
 /* allocates the page arrays of a new mapping (lock held); 0 or -ENOMEM */
 int shim_dirty_setup(struct shim_mapping *m);
 /* the distance from m's view to its writable alias when it is the one

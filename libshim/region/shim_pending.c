@@ -45,7 +45,7 @@ shim_pending_add(uint32_t tid, struct shim_region *r, uint64_t off,
 	struct pending *p = (struct pending *)(buf + buf_used);
 	*p = (struct pending){ .tid = tid, .region_id = r->id, .region = r,
 		.off = off, .len = (uint32_t)len, .rec_len = (uint32_t)rec };
-	memcpy(p->content, content, len);
+	shim_copy_small(p->content, content, len); /* a line, inline */
 	buf_used += rec;
 }
 

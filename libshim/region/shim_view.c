@@ -287,7 +287,7 @@ shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
 	if (shim_trace_events())
 		media_base(r, off, len);
 	if (off + len <= r->media_map_len) {
-		memcpy(r->media_map + off, buf, len);
+		shim_copy_small(r->media_map + off, buf, len); /* a line */
 		return;
 	}
 	ssize_t w = REAL(pwrite)(r->media_fd, buf, len, (off_t)off);

@@ -22,7 +22,7 @@ from test_libpmem_run import clean_env
 PROG = SOURCE / "scripts" / "tests" / "progs" / "store_log.c"
 PLUGIN = BUILD / "lib" / "pmemu-gcc.so"
 MODES = ["overwrite", "many", "threads", "fork", "runs", "lines",
-         "runs-full"]
+         "runs-full", "opened"]
 # written when first named or later (docs/report-format.md): a table
 SITE_KINDS = {"site", "site-src", "module"}
 
@@ -122,6 +122,19 @@ def test_each_store_keeps_its_bytes(pmemu_bin, tmp_path, prog):
               and "off=0x0 " in e]
     assert [s.split("data=")[1] for s in stores] == \
         ["0100000000000000", "0200000000000000"], events
+
+
+@pytest.mark.parametrize("log", ["1", "0"])
+def test_flush_takes_the_line_as_flushed(pmemu_bin, tmp_path, prog, log):
+    """a flush that waits in the log (shim_events.c, "Flushes in the store
+    log") writes back its copy of the line: the stores after it, before
+    the fence, are not durable (the pool file of a run killed by SIGKILL
+    holds what was durable)"""
+    res = pmemu(pmemu_bin, tmp_path, prog, "reflush", log, "run")
+    assert res.returncode != 0, res.stderr
+    pool = (tmp_path / "pm" / "pool").read_bytes()
+    words = [int.from_bytes(pool[i:i + 8], "little") for i in range(0, 72, 8)]
+    assert words == [1, 2, 3, 4, 5, 6, 7, 8, 9], words
 
 
 def test_store_log_value_checked(pmemu_bin, tmp_path, prog):

@@ -16,12 +16,19 @@
  *              line is never flushed
  *   lines-ok   the same, every line flushed: nothing to report
  *   runs-full  runs of sixteen 8-byte stores (two log entries each) until
- *              the log fills in the middle of the last: its other stores
- *              take the lock */
+ *              the log fills in the middle of one: its other stores
+ *              take the lock
+ *   reflush    a line flushed (the flush waits in the log), then stored
+ *              again before the fence, then SIGKILL: the pool file holds
+ *              what was durable, the line as it was at the flush
+ *   opened     a line flushed (the flush waits in the log), then written
+ *              by libc's memset (a fault opens the page) before the
+ *              fence: memset's store is not flushed */
 #include <err.h>
 #include <fcntl.h>
 #include <immintrin.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -169,9 +176,40 @@ fill_lines(bool flush_last)
 	_mm_sfence();
 }
 
+/* reflush -- the flush's copy of line 0, not the line at the fence */
+static void
+reflush(void)
+{
+	words[8] = 9; /* the first store: the thread takes the log */
+	for (int i = 0; i < 8; i++)
+		words[i] = (uint64_t)i + 1;
+	_mm_clwb((void *)words);
+	for (int i = 0; i < 8; i++)
+		words[i] = (uint64_t)i + 100; /* not flushed */
+	_mm_sfence();
+	_mm_clwb((void *)&words[8]);
+	_mm_sfence();
+	raise(SIGKILL); /* the pool file: the media, what was durable */
+}
+
+/* opened -- a store the plugin does not see, after a flush that waits in
+ * the log: found by the page's diff at the fence, after the flush */
+static void
+opened(void)
+{
+	static void *(*volatile unseen)(void *, int, size_t) = memset;
+	words[8] = 9; /* the first store: the thread takes the log */
+	words[0] = 1;
+	_mm_clwb((void *)words);
+	unseen((void *)&words[2], 0x55, 8); /* faults: the page opens */
+	_mm_sfence();
+	_mm_clwb((void *)&words[8]);
+	_mm_sfence();
+}
+
 /* runs_full -- four stores, then a run of 128 bytes in every block of
- * 128 but the first (511, two entries each): the log's 1024 entries are
- * full after the first entry of the last run */
+ * 128 but the first (511, two entries each): the log's 128 entries are
+ * full after the first entry of one run */
 static void
 runs_full(void)
 {
@@ -218,6 +256,10 @@ main(int argc, char **argv)
 		fill_lines(true);
 	else if (strcmp(argv[2], "runs-full") == 0)
 		runs_full();
+	else if (strcmp(argv[2], "reflush") == 0)
+		reflush();
+	else if (strcmp(argv[2], "opened") == 0)
+		opened();
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	return 0;

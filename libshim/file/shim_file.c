@@ -15,6 +15,7 @@
 #include "shim_adopt.h"
 #include "shim_core.h"
 #include "shim_devdax.h"
+#include "shim_far.h"
 #include "shim_prog_prot.h"
 #include "shim_dirty.h"
 #include "shim_file.h"
@@ -94,6 +95,56 @@ shim_unmap_range(void *addr, size_t len)
 	shim_unlock();
 }
 
+struct views_range {
+	uintptr_t lo, hi;
+};
+
+static void
+views_range_add(struct shim_mapping *m, void *ctx)
+{
+	struct views_range *v = ctx;
+	if (m->base < v->lo)
+		v->lo = m->base;
+	if (m->base + m->len > v->hi)
+		v->hi = m->base + m->len;
+}
+
+/*
+ * view_mmap -- the view of a writable mapping the program lets the
+ * kernel place goes right below the views already mapped, else right
+ * above them, the first at the end of the views' area (shim_far.h),
+ * each with MAP_FIXED_NOREPLACE: never over another mapping; else where
+ * the kernel chooses. So pools mapped one after the other stay one
+ * range of views, which plugin-built stores reach through their alias
+ * (docs/shim.md, "Plugin-built stores through the alias"). Lock held.
+ */
+static void *
+view_mmap(void *addr, size_t len, int prot, int vprot, int vflags, int fd,
+		off_t off)
+{
+	if (addr != NULL || !(prot & PROT_WRITE) || len == 0 ||
+			(vflags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+		return REAL(mmap)(addr, len, vprot, vflags, fd, off);
+	struct views_range v = { UINTPTR_MAX, 0 };
+	shim_mapping_for_each(views_range_add, &v);
+	if (v.hi == 0)
+		v.lo = shim_far_views_end();
+	size_t n = (len + SHIM_PAGE_LEN - 1) & ~(size_t)(SHIM_PAGE_LEN - 1);
+	uintptr_t want[2] = { v.lo > n ? v.lo - n : 0,
+		v.hi % SHIM_PAGE_LEN == 0 ? v.hi : 0 };
+	for (int i = 0; i < 2; i++) {
+		if (want[i] == 0)
+			continue;
+		void *p = REAL(mmap)((void *)want[i], len, vprot,
+			vflags | MAP_FIXED_NOREPLACE, fd, off);
+		if (p != MAP_FAILED && (uintptr_t)p == want[i])
+			return p;
+		if (p != MAP_FAILED) /* a kernel older than NOREPLACE */
+			REAL(munmap)(p, len);
+	}
+	return REAL(mmap)(addr, len, vprot, vflags, fd, off);
+}
+
 void *
 shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		off_t off)
@@ -123,7 +174,7 @@ shim_file_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	int vprot = (prot & PROT_WRITE) ? (prot & ~PROT_WRITE) : prot;
 	shim_lock();
 	shim_region_resized(r);
-	void *p = REAL(mmap)(addr, len, vprot, vflags, fd, off);
+	void *p = view_mmap(addr, len, prot, vprot, vflags, fd, off);
 	if (p != MAP_FAILED) {
 		struct shim_mapping *m = shim_mapping_add((uintptr_t)p, len,
 			(uint64_t)off, r, prot);

@@ -11,12 +11,13 @@
 #include "shim_core.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
+#include "shim_far.h"
 #include "shim_prog_prot.h"
 
 static void *
 anon(size_t len)
 {
-	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+	void *p = shim_far_mmap(len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "real.h"
+#include "shim_far.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 
@@ -52,7 +53,7 @@ shim_dirty_twin_pool_init(void)
 	if (shim_dirty_twin_pool != NULL)
 		return;
 	size_t len = (size_t)POOL_PAGES * (SHIM_PAGE_LEN + sizeof(uint32_t));
-	void *p = REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+	void *p = shim_far_mmap(len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return; /* every twin in its mapping's area */

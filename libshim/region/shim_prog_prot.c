@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "real.h"
+#include "shim_far.h"
 #include "shim_dirty.h"
 #include "shim_dirty_impl.h"
 #include "shim_prog_prot.h"
@@ -19,7 +20,7 @@ shim_prog_prot_set(struct shim_mapping *m, uintptr_t lo, uintptr_t hi,
 	uint8_t *p = m->page_prog;
 	size_t n = shim_dirty_npages(m);
 	if (p == NULL) {
-		p = REAL(mmap)(NULL, n, PROT_READ | PROT_WRITE,
+		p = shim_far_mmap(n, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
 			return -ENOMEM;

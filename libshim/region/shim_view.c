@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "shim_far.h"
 #include "shim_core.h"
 #include "shim_region.h"
 #include "shim_session.h"
@@ -89,7 +90,7 @@ media_map(struct shim_region *r)
 	r->media_map_len = 0;
 	if (r->len == 0)
 		return;
-	void *p = REAL(mmap)(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	void *p = shim_far_mmap(r->len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			r->media_fd, 0);
 	if (p != MAP_FAILED) {
 		r->media_map = p;
@@ -102,7 +103,7 @@ media_map(struct shim_region *r)
 static int
 bitmaps_map(struct shim_region *r, int meta_fd)
 {
-	uint8_t *p = REAL(mmap)(NULL, 2 * BITMAP_LEN, PROT_READ | PROT_WRITE,
+	uint8_t *p = shim_far_mmap(2 * BITMAP_LEN, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_NORESERVE, meta_fd, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;

@@ -10,7 +10,8 @@ protected page faults), for progs/alias_store.c and every mode of
 progs/store_log.c (threads, fork, runs, a full log); stores of
 uninstrumented code beside them are still seen; a page the program made
 read-only still faults; memory the program maps over the alias is never
-written; a module of ABI 2 keeps its two-word slot.
+written; a module of ABI 2 keeps its two-word slot; with three pools
+mapped one after the other, stores to each go through the alias too.
 """
 import re
 import subprocess
@@ -23,7 +24,7 @@ from test_store_log import pmemu as run_with
 from test_store_log import recorded as store_log_recorded
 
 PROGS = SOURCE / "scripts" / "tests" / "progs"
-ALIAS_MODES = ["unflushed", "ok", "memcpy", "mprotect"]
+ALIAS_MODES = ["unflushed", "ok", "memcpy", "mprotect", "pools"]
 LOG_MODES = ["overwrite", "many", "threads", "fork", "runs", "lines",
              "runs-full"]
 TABLE_KINDS = {"site", "site-src", "module"}
@@ -174,6 +175,23 @@ def test_view_page_stays_read_only(pmemu_bin, tmp_path, progs, alias,
                 "run")
     assert res.returncode == 0, res.stderr
     assert res.stdout == expect + "\n", res.stdout
+
+
+@pytest.mark.parametrize("alias,expect", [("1", "read-only"),
+                                          ("0", "writable")])
+def test_stores_to_every_pool_through_the_alias(pmemu_bin, tmp_path, progs,
+                                                alias, expect):
+    """three pools mapped one after the other stay one range of views
+    (the shim's own tables go far from them): stores to each go through
+    the alias, no page is opened, and the line left unflushed in the
+    second pool is reported at its stores' line"""
+    res = pmemu(pmemu_bin, tmp_path, progs["alias_store"], "pools-prot",
+                alias, "run")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == expect + "\n", (res.stdout, res.stderr)
+    assert "1 line, first at pool2+0x100\n" in res.stderr, res.stderr
+    line = source_line("words[line * 8 + i] = v")
+    assert f"at fill_line (alias_store.c:{line})" in res.stderr, res.stderr
 
 
 def test_store_to_page_made_read_only_faults(pmemu_bin, tmp_path, progs):

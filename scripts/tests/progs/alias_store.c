@@ -21,6 +21,12 @@
  *   unmapped   stores, then unmaps the pool: prints "gone" when no
  *              mapping of the view's file is left (the alias went with
  *              the view), else "left"
+ *   pools      two more pools (POOL2, POOL3) mapped right after the
+ *              first; lines of word stores to each, all flushed but the
+ *              one at 0x100 of the second
+ *   pools-prot the same; before the fence, prints "writable" when any
+ *              page of a pool became writable in the program's own
+ *              mapping, else "read-only"
  */
 #include <err.h>
 #include <fcntl.h>
@@ -105,6 +111,54 @@ prot(void)
 	}
 	puts(any_writable((uintptr_t)words, LEN) ? "writable" : "read-only");
 	_mm_sfence();
+}
+
+/* map_pool -- the pool file at path, LEN bytes, mapped where the kernel
+ * chooses */
+static uint64_t *
+map_pool(const char *path, int *fd)
+{
+	*fd = open(path, O_RDWR | O_CREAT, 0644);
+	if (*fd < 0 || ftruncate(*fd, LEN) != 0)
+		err(1, "%s", path);
+	uint64_t *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   *fd, 0);
+	if (p == MAP_FAILED)
+		err(1, "mmap");
+	return p;
+}
+
+static void
+pools(const char *first, int report)
+{
+	char path[4096];
+	uint64_t *pool[3] = { words };
+	int fd[3];
+	for (int i = 1; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%d", first, i + 1);
+		pool[i] = map_pool(path, &fd[i]);
+	}
+	int opened = 0;
+	for (int i = 0; i < 3; i++) {
+		words = pool[i];
+		for (size_t line = 0; line < 8; line++) {
+			fill_line(line, line * 8 + 1);
+			if (i != 1 || line != 4)
+				_mm_clwb(&words[line * 8]);
+		}
+		words[512] = 1; /* the second page too */
+		_mm_clwb(&words[512]);
+	}
+	for (int i = 0; i < 3; i++)
+		opened |= any_writable((uintptr_t)pool[i], LEN);
+	if (report)
+		puts(opened ? "writable" : "read-only");
+	_mm_sfence();
+	for (int i = 1; i < 3; i++) {
+		munmap(pool[i], LEN);
+		close(fd[i]);
+	}
+	words = pool[0];
 }
 
 static void
@@ -206,12 +260,8 @@ main(int argc, char **argv)
 {
 	if (argc != 3)
 		errx(2, "usage: alias_store POOL MODE");
-	int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
-	if (fd < 0 || ftruncate(fd, LEN) != 0)
-		err(1, "%s", argv[1]);
-	words = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (words == MAP_FAILED)
-		err(1, "mmap");
+	int fd;
+	words = map_pool(argv[1], &fd);
 	if (strcmp(argv[2], "unflushed") == 0)
 		lines(4);
 	else if (strcmp(argv[2], "ok") == 0)
@@ -228,6 +278,10 @@ main(int argc, char **argv)
 		fixed();
 	else if (strcmp(argv[2], "unmapped") == 0)
 		unmapped();
+	else if (strcmp(argv[2], "pools") == 0)
+		pools(argv[1], 0);
+	else if (strcmp(argv[2], "pools-prot") == 0)
+		pools(argv[1], 1);
 	else
 		errx(2, "unknown mode %s", argv[2]);
 	munmap(words, LEN);

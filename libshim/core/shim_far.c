@@ -64,17 +64,25 @@ far_reserve(size_t len)
 }
 
 void *
+shim_mmap_at(uintptr_t want, size_t len, int prot, int flags, int fd,
+		off_t off)
+{
+	if (want == 0)
+		return MAP_FAILED;
+	void *p = REAL(mmap)((void *)want, len, prot,
+		flags | MAP_FIXED_NOREPLACE, fd, off);
+	if (p != MAP_FAILED && (uintptr_t)p != want) { /* a kernel older
+		than NOREPLACE took it as a hint */
+		REAL(munmap)(p, len);
+		p = MAP_FAILED;
+	}
+	return p;
+}
+
+void *
 shim_far_mmap(size_t len, int prot, int flags, int fd, off_t off)
 {
-	uintptr_t want = far_reserve(len);
-	if (want != 0) {
-		void *p = REAL(mmap)((void *)want, len, prot,
-			flags | MAP_FIXED_NOREPLACE, fd, off);
-		if (p != MAP_FAILED && (uintptr_t)p == want)
-			return p;
-		if (p != MAP_FAILED) /* a kernel older than NOREPLACE
-			took it as a hint */
-			REAL(munmap)(p, len);
-	}
-	return REAL(mmap)(NULL, len, prot, flags, fd, off);
+	void *p = shim_mmap_at(far_reserve(len), len, prot, flags, fd, off);
+	return p != MAP_FAILED ? p :
+		REAL(mmap)(NULL, len, prot, flags, fd, off);
 }

@@ -18,6 +18,11 @@
  * when the address space has no room for it */
 uintptr_t shim_far_views_end(void);
 
+/* mmap at exactly want when nothing is mapped there
+ * (MAP_FIXED_NOREPLACE: never over another mapping), else MAP_FAILED */
+void *shim_mmap_at(uintptr_t want, size_t len, int prot, int flags, int fd,
+		off_t off);
+
 /* mmap(NULL, len, prot, flags, fd, off) at an address of the far area
  * when it is free (MAP_FIXED_NOREPLACE: never over another mapping),
  * else where the kernel chooses; MAP_FAILED as mmap. Thread-safe. */

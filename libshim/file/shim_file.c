@@ -133,14 +133,9 @@ view_mmap(void *addr, size_t len, int prot, int vprot, int vflags, int fd,
 	uintptr_t want[2] = { v.lo > n ? v.lo - n : 0,
 		v.hi % SHIM_PAGE_LEN == 0 ? v.hi : 0 };
 	for (int i = 0; i < 2; i++) {
-		if (want[i] == 0)
-			continue;
-		void *p = REAL(mmap)((void *)want[i], len, vprot,
-			vflags | MAP_FIXED_NOREPLACE, fd, off);
-		if (p != MAP_FAILED && (uintptr_t)p == want[i])
+		void *p = shim_mmap_at(want[i], len, vprot, vflags, fd, off);
+		if (p != MAP_FAILED)
 			return p;
-		if (p != MAP_FAILED) /* a kernel older than NOREPLACE */
-			REAL(munmap)(p, len);
 	}
 	return REAL(mmap)(addr, len, vprot, vflags, fd, off);
 }

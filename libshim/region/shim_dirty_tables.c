@@ -54,18 +54,10 @@ alias_of(const struct shim_mapping *m)
 	int fd = m->region->view_fd;
 	if (!shim_dirty_runs_stores() || fd < 0)
 		return NULL;
-	void *p = MAP_FAILED;
 	uintptr_t want = alias_delta != 0 ? m->base + alias_delta :
 		m->base > 2 * ALIAS_FAR ? m->base - ALIAS_FAR : 0;
-	if (want != 0) /* NOREPLACE: never over another mapping */
-		p = REAL(mmap)((void *)want, m->len, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, fd,
-			(off_t)m->file_off);
-	if (p != MAP_FAILED && (uintptr_t)p != want) { /* a kernel older
-		than NOREPLACE took it as a hint */
-		REAL(munmap)(p, m->len);
-		p = MAP_FAILED;
-	}
+	void *p = shim_mmap_at(want, m->len, PROT_READ | PROT_WRITE,
+		MAP_SHARED | MAP_NORESERVE, fd, (off_t)m->file_off);
 	if (p == MAP_FAILED)
 		p = REAL(mmap)(NULL, m->len, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_NORESERVE, fd, (off_t)m->file_off);

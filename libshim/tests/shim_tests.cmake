@@ -18,6 +18,16 @@ target_include_directories(test_shim_guard PRIVATE
 target_link_libraries(test_shim_guard PRIVATE ${CMOCKA_LIB} dl)
 add_test(NAME libshim.test_shim_guard COMMAND test_shim_guard)
 
+# the views' area and the far area of the shim's own mappings
+add_executable(test_shim_far test_shim_far.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/shim_far.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/real.c
+  ${CMAKE_SOURCE_DIR}/libshim/core/fatal.c)
+target_include_directories(test_shim_far PRIVATE
+  ${CMAKE_SOURCE_DIR}/libshim/core)
+target_link_libraries(test_shim_far PRIVATE ${CMOCKA_LIB} dl)
+add_test(NAME libshim.test_shim_far COMMAND test_shim_far)
+
 # which 64-byte chunks of a page differ from its twin, by either method
 add_executable(test_dirty_cmp test_dirty_cmp.c
   ${CMAKE_SOURCE_DIR}/libshim/region/shim_dirty_cmp.c)

@@ -9,24 +9,23 @@ target_include_directories(test_shim_options PRIVATE ${CMAKE_SOURCE_DIR}/libshim
 target_link_libraries(test_shim_options PRIVATE ${CMOCKA_LIB})
 add_test(NAME libshim.test_shim_options COMMAND test_shim_options)
 
+# a test of core files that call REAL (real.c resolves it)
+function(shim_core_test name)
+  list(TRANSFORM ARGN PREPEND ${CMAKE_SOURCE_DIR}/libshim/core/)
+  add_executable(${name} ${name}.c ${ARGN}
+    ${CMAKE_SOURCE_DIR}/libshim/core/real.c
+    ${CMAKE_SOURCE_DIR}/libshim/core/fatal.c)
+  target_include_directories(${name} PRIVATE
+    ${CMAKE_SOURCE_DIR}/libshim/core)
+  target_link_libraries(${name} PRIVATE ${CMOCKA_LIB} dl)
+  add_test(NAME libshim.${name} COMMAND ${name})
+endfunction()
+
 # the one guard of every entry point, and REAL behind the interposers
-add_executable(test_shim_guard test_shim_guard.c
-  ${CMAKE_SOURCE_DIR}/libshim/core/real.c
-  ${CMAKE_SOURCE_DIR}/libshim/core/fatal.c)
-target_include_directories(test_shim_guard PRIVATE
-  ${CMAKE_SOURCE_DIR}/libshim/core)
-target_link_libraries(test_shim_guard PRIVATE ${CMOCKA_LIB} dl)
-add_test(NAME libshim.test_shim_guard COMMAND test_shim_guard)
+shim_core_test(test_shim_guard)
 
 # the views' area and the far area of the shim's own mappings
-add_executable(test_shim_far test_shim_far.c
-  ${CMAKE_SOURCE_DIR}/libshim/core/shim_far.c
-  ${CMAKE_SOURCE_DIR}/libshim/core/real.c
-  ${CMAKE_SOURCE_DIR}/libshim/core/fatal.c)
-target_include_directories(test_shim_far PRIVATE
-  ${CMAKE_SOURCE_DIR}/libshim/core)
-target_link_libraries(test_shim_far PRIVATE ${CMOCKA_LIB} dl)
-add_test(NAME libshim.test_shim_far COMMAND test_shim_far)
+shim_core_test(test_shim_far shim_far.c)
 
 # which 64-byte chunks of a page differ from its twin, by either method
 add_executable(test_dirty_cmp test_dirty_cmp.c

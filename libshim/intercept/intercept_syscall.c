@@ -11,9 +11,12 @@
  * system call made by an instruction of the program's own (inline asm)
  * is out of reach.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/sendfile.h>
@@ -31,20 +34,67 @@
 #define I(i) ((int)a[i])
 
 /*
+ * resolves -- (dirfd, path) resolves as how->resolve requires, asked of
+ * the kernel itself: an O_PATH openat2 with the same RESOLVE_* flags
+ * (errno set when not). A file the open would create is not there yet:
+ * its directory is asked instead.
+ */
+static bool
+resolves(int dirfd, const char *path, const struct open_how *how)
+{
+	struct open_how probe = { .flags = O_PATH | O_CLOEXEC,
+		.resolve = how->resolve };
+	long fd = REAL(syscall)(SYS_openat2, dirfd, path, &probe,
+		sizeof(probe));
+	if (fd < 0 && errno == ENOENT && (how->flags & O_CREAT)) {
+		char dir[PATH_MAX];
+		const char *slash = strrchr(path, '/');
+		size_t n = slash == NULL ? 0 : (size_t)(slash - path) + 1;
+		if (n >= sizeof(dir))
+			return false;
+		memcpy(dir, path, n);
+		strcpy(dir + n, ".");
+		probe.flags |= O_DIRECTORY;
+		fd = REAL(syscall)(SYS_openat2, dirfd, dir, &probe,
+			sizeof(probe));
+	}
+	if (fd < 0)
+		return false;
+	REAL(close)((int)fd);
+	return true;
+}
+
+/*
  * openat2 -- glibc 2.36 has no wrapper: its open_how's flags and mode
- * are openat's; a RESOLVE_* restriction is kept for files the shim does
- * not emulate (the real system call), and not checked for those it does
- * (their open is the view's: never a descriptor of the media)
+ * are openat's (a mode without O_CREAT refused, as the kernel does); for
+ * a file the shim emulates, its RESOLVE_* restriction is checked by the
+ * kernel first (resolves), then the open is the view's (never a
+ * descriptor of the media); other files get the real system call
  */
 static long
 raw_openat2(const long *a)
 {
 	const struct open_how *how = P(2);
-	if ((size_t)a[3] < sizeof(*how) || how == NULL ||
-			(how->resolve != 0 && !shim_file_emulated_at(I(0), P(1),
-				!(how->resolve & RESOLVE_NO_SYMLINKS))))
+	const char *path = P(1);
+	if ((size_t)a[3] < sizeof(*how) || how == NULL || path == NULL)
 		return REAL(syscall)(SYS_openat2, a[0], a[1], a[2], a[3]);
-	return openat(I(0), P(1), (int)how->flags, (mode_t)how->mode);
+	/* the kernel refuses a mode without O_CREAT or O_TMPFILE, which
+	 * openat ignores */
+	if ((how->mode & ~(uint64_t)07777) || (how->mode != 0 &&
+			!(how->flags & (O_CREAT | O_TMPFILE)))) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* under RESOLVE_IN_ROOT, "/" is dirfd itself */
+	while ((how->resolve & RESOLVE_IN_ROOT) && path[0] == '/')
+		path++;
+	if (how->resolve != 0 && !shim_file_emulated_at(I(0), path,
+			!(how->resolve & RESOLVE_NO_SYMLINKS)))
+		return REAL(syscall)(SYS_openat2, a[0], a[1], a[2], a[3]);
+	if (how->resolve != 0 && !resolves(I(0), P(1), how))
+		return -1;
+	return openat(I(0), path[0] != '\0' ? path : ".", (int)how->flags,
+		(mode_t)how->mode);
 }
 
 /* routed -- the interposer of system call nr, true; false: none */

@@ -111,6 +111,7 @@ set(SHIM_PROGS
   "kernel_fill_ok|kernel_fill.c|"
   "kernel_fill_bad|kernel_fill.c|FORGET_FLUSH"
   "view_stat|view_stat.c|"
+  "resolve|resolve.c|"
   "copy_in_ok|copy_in.c|"
   "copy_in_bad|copy_in.c|FORGET_FSYNC"
   "truncate_path|truncate_path.c|"

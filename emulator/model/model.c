@@ -1,11 +1,11 @@
 /*
- * model.c -- MODEL.md's event table: stores, write-backs, fences and
- * clean shutdown, per line and per thread (docs/model.md)
- *
- * One file, past the ~600 lines of the others, so that the event paths
- * inline their helpers (the write-backs, the fence's walk, the line's
- * settle): a store-flush-fence loop's events are the model's hot path
- * (docs/performance.md, "The raw loop's events on short paths").
+ * model.c -- MODEL.md's event table: stores, write-backs and fences, per
+ * line and per thread (docs/model.md); the events over ranges of lines
+ * (msync/fsync, set-clean, clean shutdown) are model_ranges.c's. The
+ * event paths here inline their helpers (the write-backs, the fence's
+ * walk, the line's settle): a store-flush-fence loop's events are the
+ * model's hot path (docs/performance.md, "The raw loop's events on short
+ * paths").
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -357,7 +357,14 @@ line_write_back(struct model *m, uint32_t li, uint32_t ti,
 	return was_dirty;
 }
 
-/* the two for persist_run.c (model_impl.h); the static ones inline here */
+/* the three for persist_run.c and model_ranges.c (model_impl.h); the
+ * static ones inline here */
+void
+model_thread_fence(struct model *m, uint32_t ti)
+{
+	thread_fence(m, ti);
+}
+
 void
 model_line_settle(struct model *m, uint32_t li, uint64_t v, uint32_t stores)
 {
@@ -369,36 +376,6 @@ model_line_write_back(struct model *m, uint32_t li, uint32_t ti,
 		const struct model_event *ev, bool strong)
 {
 	return line_write_back(m, li, ti, ev, strong);
-}
-
-typedef bool (*line_fn)(struct model *m, uint32_t li, void *arg);
-
-/* for_each_touched -- fn on every touched line of [off, off+len) of a
- * region, by range or by table, whichever is shorter */
-static inline __attribute__((always_inline)) bool
-for_each_touched(struct model *m, uint32_t region, const struct region *r,
-		uint64_t off, uint64_t len, line_fn fn, void *arg)
-{
-	bool any = false;
-	if (len == 0)
-		return false;
-	uint64_t first = off >> r->line_shift;
-	uint64_t last = (off + len - 1) >> r->line_shift;
-	if (last - first < m->nlines) {
-		for (uint64_t n = first; n <= last; n++) {
-			uint32_t li = line_find(m, region, n);
-			if (li != UINT32_MAX)
-				any |= fn(m, li, arg);
-		}
-		return any;
-	}
-	for (uint32_t li = 0; li < m->nlines; li++) {
-		struct line_state *l = &m->lines[li];
-		if (line_region(l) == region && line_number(l) >= first &&
-				line_number(l) <= last)
-			any |= fn(m, li, arg);
-	}
-	return any;
 }
 
 struct write_back_arg {
@@ -463,101 +440,6 @@ do_flush(struct model *m, const struct region *r, const struct model_event *ev,
 	if (!any_dirty)
 		finding_add(m, MODEL_FIND_REDUNDANT, ev->site, false, 1, 0,
 				ev->region, ev->off);
-	return 0;
-}
-
-/* do_sync -- msync/fsync: write back every line of the range, then fence */
-static int
-do_sync(struct model *m, uint32_t region, const struct region *r,
-		const struct model_event *ev)
-{
-	struct write_back_arg a = { thread_get(m, ev->tid), ev, false };
-	if (r->domain == MODEL_DOMAIN_EADR) {
-		thread_fence(m, a.ti); /* msync/fsync end with T's fence */
-		return 0;
-	}
-	uint64_t off = 0, len = r->len;
-	if (ev->kind == MODEL_EV_MSYNC) {
-		off = ev->off & ~4095ull;
-		len = ((ev->off + ev->len + 4095) & ~4095ull) - off;
-	}
-	for_each_touched(m, region, r, off, len, write_back_fn, &a);
-	thread_fence(m, a.ti);
-	return 0;
-}
-
-/* ---- clean shutdown ---- */
-
-/* set_clean_fn -- declared not needing persistence: durable, no finding */
-static bool
-set_clean_fn(struct model *m, uint32_t li, void *arg)
-{
-	(void)arg;
-	struct line_state *l = &m->lines[li];
-	const struct open_line *o = line_open_of(m, li);
-	if (o == NULL && l->dirty)
-		m->dirty_closed--;
-	l->dirty = 0;
-	if (o != NULL)
-		line_settle(m, li, l->vcount, o->stores);
-	return true;
-}
-
-/* set_clean -- set_clean_fn on each touched line of [off, off+len); with
- * no closed line dirty, only the open ones change: when fewer than the
- * range's lines (libpmemobj's run-time state: MiBs, at every END_TX), just
- * them, in for_each_touched's order (the same closes, the same m->open) */
-static void
-set_clean(struct model *m, uint32_t region, const struct region *r,
-		uint64_t off, uint64_t len)
-{
-	uint64_t first = off >> r->line_shift;
-	uint64_t last = (off + len - 1) >> r->line_shift;
-	if (len == 0 || m->dirty_closed != 0 || last - first < m->nopen) {
-		for_each_touched(m, region, r, off, len, set_clean_fn, NULL);
-		return;
-	}
-	uint32_t n = line_open_in(m, region, first, last);
-	for (uint32_t i = 0; i < n; i++)
-		set_clean_fn(m, m->pick[i], NULL);
-}
-
-static bool
-shutdown_fn(struct model *m, uint32_t li, void *arg)
-{
-	(void)arg;
-	struct line_state *l = &m->lines[li];
-	const struct open_line *o = line_open_of(m, li);
-	if (o == NULL)
-		return false;
-	uint32_t region = line_region(l);
-	uint64_t off = line_number(l) << m->regions[region].line_shift;
-	if (l->dirty)
-		finding_add(m, MODEL_FIND_UNPERSISTED, o->dirty_site,
-				l->dirty_untraced,
-				o->stores - o->durable_stores, 1, region, off);
-	for (uint32_t w = o->wb_head; w; w = m->wbs[w].next_line)
-		if (!m->wbs[w].strong) /* clflush needs no fence (MODEL.md) */
-			finding_add(m, MODEL_FIND_NO_FENCE, m->wbs[w].site,
-					false, 1, 1, region, off);
-	/* caches drain on a clean power-down */
-	l->dirty = 0;
-	line_settle(m, li, l->vcount, o->stores);
-	return true;
-}
-
-static int
-do_shutdown(struct model *m, const struct model_event *ev)
-{
-	for (uint32_t id = 0; id < m->nregions; id++) {
-		const struct region *r = &m->regions[id];
-		if (!r->used || (ev->region != MODEL_REGION_ALL && ev->region != id))
-			continue;
-		uint64_t off = ev->region == MODEL_REGION_ALL ? 0 : ev->off;
-		uint64_t len = ev->region == MODEL_REGION_ALL || ev->len == 0 ?
-			UINT64_MAX >> 1 : ev->len;
-		for_each_touched(m, id, r, off, len, shutdown_fn, NULL);
-	}
 	return 0;
 }
 
@@ -632,7 +514,7 @@ apply_rest(struct model *m, const struct model_event *ev, uint32_t count)
 {
 	switch (ev->kind) {
 	case MODEL_EV_SHUTDOWN:
-		return do_shutdown(m, ev);
+		return model_shutdown(m, ev);
 	case MODEL_EV_FLUSH_OUTSIDE:
 		finding_add(m, MODEL_FIND_OUTSIDE, ev->site, false, 1, 0, 0,
 				ev->off);
@@ -641,7 +523,7 @@ apply_rest(struct model *m, const struct model_event *ev, uint32_t count)
 		if (ev->region == MODEL_REGION_ALL) {
 			for (uint32_t id = 0; id < m->nregions; id++)
 				if (m->regions[id].used)
-					do_sync(m, id, &m->regions[id], ev);
+					model_sync(m, id, &m->regions[id], ev);
 			return 0;
 		}
 		break;
@@ -679,10 +561,10 @@ apply_rest(struct model *m, const struct model_event *ev, uint32_t count)
 		return do_flush(m, r, ev, UINT32_MAX);
 	case MODEL_EV_MSYNC:
 	case MODEL_EV_FSYNC:
-		return do_sync(m, ev->region, r, ev);
+		return model_sync(m, ev->region, r, ev);
 	case MODEL_EV_SET_CLEAN:
 		/* the shim snapshots dirty untraced lines before it */
-		set_clean(m, ev->region, r, ev->off, ev->len);
+		model_set_clean(m, ev->region, r, ev->off, ev->len);
 		return 0;
 	default:
 		return -EINVAL;

@@ -323,6 +323,46 @@ void model_line_settle(struct model *m, uint32_t li, uint64_t v,
  * flush, its site and tid); whether the line was dirty */
 bool model_line_write_back(struct model *m, uint32_t li, uint32_t ti,
 		const struct model_event *ev, bool strong);
+/* thread index ti's fence: its write-backs settle */
+void model_thread_fence(struct model *m, uint32_t ti);
+
+/* model_ranges.c: the events over a range of lines (model.c's apply) */
+int model_sync(struct model *m, uint32_t region, const struct region *r,
+		const struct model_event *ev);
+void model_set_clean(struct model *m, uint32_t region, const struct region *r,
+		uint64_t off, uint64_t len);
+int model_shutdown(struct model *m, const struct model_event *ev);
+
+typedef bool (*line_fn)(struct model *m, uint32_t li, void *arg);
+
+/* for_each_touched -- fn on every touched line of [off, off+len) of a
+ * region, by range or by table, whichever is shorter */
+static inline __attribute__((always_inline)) bool
+for_each_touched(struct model *m, uint32_t region, const struct region *r,
+		uint64_t off, uint64_t len, line_fn fn, void *arg)
+{
+	bool any = false;
+	if (len == 0)
+		return false;
+	uint64_t first = off >> r->line_shift;
+	uint64_t last = (off + len - 1) >> r->line_shift;
+	if (last - first < m->nlines) {
+		for (uint64_t n = first; n <= last; n++) {
+			uint32_t li = line_find(m, region, n);
+			if (li != UINT32_MAX)
+				any |= fn(m, li, arg);
+		}
+		return any;
+	}
+	for (uint32_t li = 0; li < m->nlines; li++) {
+		struct line_state *l = &m->lines[li];
+		if (line_region(l) == region && line_number(l) >= first &&
+				line_number(l) <= last)
+			any |= fn(m, li, arg);
+	}
+	return any;
+}
+
 static inline const struct region *
 model_region(const struct model *m, uint32_t id)
 {

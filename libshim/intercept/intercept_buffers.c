@@ -16,52 +16,43 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "intercept_fill.h"
 #include "shim_core.h"
 #include "shim_file.h"
-#include "shim_intercept.h"
 #include "shim_read_buffer.h"
-
-/* the body of each: the buffers (`into`) opened, then the real call */
-#define INTO_BODY(type, name, into, ...) \
-	SHIM_ENTER(name, __VA_ARGS__); \
-	into; \
-	type ret_ = REAL(name)(__VA_ARGS__); \
-	SHIM_SAVE_ERRNO(); \
-	SHIM_LEAVE(); \
-	return ret_
 
 SHIM_INTERCEPTOR(ssize_t, preadv, int fd, const struct iovec *iov, int cnt,
 		off_t off)
 {
-	INTO_BODY(ssize_t, preadv, shim_read_buffers(iov, cnt), fd, iov,
+	FILL_CALL(ssize_t, preadv, SYS_preadv, (fd, L(iov), cnt), fd, iov,
 		cnt, off);
 }
 
 SHIM_INTERCEPTOR(ssize_t, preadv64, int fd, const struct iovec *iov,
 		int cnt, off64_t off)
 {
-	INTO_BODY(ssize_t, preadv64, shim_read_buffers(iov, cnt), fd, iov,
+	FILL_CALL(ssize_t, preadv64, SYS_preadv, (fd, L(iov), cnt), fd, iov,
 		cnt, off);
 }
 
 SHIM_INTERCEPTOR(ssize_t, preadv2, int fd, const struct iovec *iov,
 		int cnt, off_t off, int flags)
 {
-	INTO_BODY(ssize_t, preadv2, shim_read_buffers(iov, cnt), fd, iov,
+	FILL_CALL(ssize_t, preadv2, SYS_preadv2, (fd, L(iov), cnt), fd, iov,
 		cnt, off, flags);
 }
 
 SHIM_INTERCEPTOR(ssize_t, preadv64v2, int fd, const struct iovec *iov,
 		int cnt, off64_t off, int flags)
 {
-	INTO_BODY(ssize_t, preadv64v2, shim_read_buffers(iov, cnt), fd, iov,
-		cnt, off, flags);
+	FILL_CALL(ssize_t, preadv64v2, SYS_preadv2, (fd, L(iov), cnt), fd,
+		iov, cnt, off, flags);
 }
 
 SHIM_INTERCEPTOR(ssize_t, recv, int fd, void *buf, size_t len, int flags)
 {
-	INTO_BODY(ssize_t, recv, shim_read_buffer(buf, len), fd, buf, len,
-		flags);
+	FILL_CALL(ssize_t, recv, SYS_recvfrom, (fd, L(buf), (long)len), fd,
+		buf, len, flags);
 }
 
 SHIM_INTERCEPTOR(ssize_t, recvfrom, int fd, void *buf, size_t len,
@@ -133,8 +124,8 @@ SHIM_INTERCEPTOR(int, pidfd_getfd, int pidfd, int target, unsigned int flags)
 SHIM_INTERCEPTOR(ssize_t, getrandom, void *buf, size_t len,
 		unsigned int flags)
 {
-	INTO_BODY(ssize_t, getrandom, shim_read_buffer(buf, len), buf, len,
-		flags);
+	FILL_CALL(ssize_t, getrandom, SYS_getrandom, (L(buf), (long)len),
+		buf, len, flags);
 }
 
 /* bytes -- fread's size * n, 0 when it does not fit (fread fails) */

@@ -13,16 +13,20 @@
 #include "shim_intercept.h"
 #include "shim_kernel_fill.h"
 
-#define FILL_ARGS_(...) __VA_ARGS__
-
-#define FILL_CALL(type, name, nr, raw, ...) \
+/* the body of each: `into` (the buffers opened), then the real call */
+#define INTO_BODY(type, name, into, ...) \
 	SHIM_ENTER(name, __VA_ARGS__); \
-	long raw_[6] = { FILL_ARGS_ raw }; \
-	shim_kernel_fill(nr, raw_); \
+	into; \
 	type ret_ = REAL(name)(__VA_ARGS__); \
 	SHIM_SAVE_ERRNO(); \
 	SHIM_LEAVE(); \
 	return ret_
+
+#define FILL_ARGS_(...) __VA_ARGS__
+
+#define FILL_CALL(type, name, nr, raw, ...) \
+	INTO_BODY(type, name, long raw_[6] = { FILL_ARGS_ raw }; \
+		shim_kernel_fill(nr, raw_), __VA_ARGS__)
 
 /* a pointer as the raw system call takes it */
 #define L(p) ((long)(uintptr_t)(p))

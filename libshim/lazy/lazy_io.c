@@ -19,7 +19,6 @@
 
 #include "lazy_io.h"
 
-#define REAL_DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
 REAL_DECL(ssize_t, write, int, const void *, size_t);
 REAL_DECL(ssize_t, pwrite, int, const void *, size_t, off_t);
 REAL_DECL(ssize_t, writev, int, const struct iovec *, int);
@@ -30,9 +29,6 @@ REAL_DECL(ssize_t, copy_file_range, int, off_t *, int, off_t *, size_t,
 REAL_DECL(ssize_t, sendfile, int, int, off_t *, size_t);
 REAL_DECL(ssize_t, splice, int, off_t *, int, off_t *, size_t, unsigned);
 REAL_DECL(int, ioctl, int, unsigned long, ...);
-
-/* CALLER -- the instruction that called us (a return address - 1) */
-#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
 
 /* stored_here -- a store at fd's file position (O_APPEND: at the end,
  * past every line) */

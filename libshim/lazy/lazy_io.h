@@ -8,6 +8,12 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+/* real_<name>: a pointer to the next definition of name (RESOLVE) */
+#define REAL_DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
+
+/* CALLER -- the instruction that called us (a return address - 1) */
+#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
+
 /* real_<name> = the next definition of name, looked up once: written
  * only while unset, so a forked check's calls do not copy the page that
  * holds it (the pointers are set in the constructor) */

@@ -24,16 +24,12 @@
 /* functions, not stdio.h's macros, where they are ones (interposed) */
 #undef fwrite_unlocked
 
-#define REAL_DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
 REAL_DECL(size_t, fwrite, const void *, size_t, size_t, FILE *);
 REAL_DECL(size_t, fwrite_unlocked, const void *, size_t, size_t, FILE *);
 REAL_DECL(ssize_t, send, int, const void *, size_t, int);
 REAL_DECL(ssize_t, sendto, int, const void *, size_t, int,
 		const struct sockaddr *, socklen_t);
 REAL_DECL(ssize_t, sendmsg, int, const struct msghdr *, int);
-
-/* CALLER -- the instruction that called us (a return address - 1) */
-#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
 
 /* the real call, the buffer [buf, buf + len) readable by the kernel */
 #define OUT_CALL(type, name, buf, len, ...) \

@@ -25,7 +25,6 @@
 
 #include "lazy_io.h"
 
-#define REAL_DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
 REAL_DECL(ssize_t, read, int, void *, size_t);
 REAL_DECL(ssize_t, pread, int, void *, size_t, off_t);
 REAL_DECL(ssize_t, readv, int, const struct iovec *, int);
@@ -42,9 +41,6 @@ REAL_DECL(ssize_t, __pread_chk, int, void *, size_t, off_t, size_t);
 REAL_DECL(ssize_t, preadv2, int, const struct iovec *, int, off_t, int);
 REAL_DECL(int, __open_2, const char *, int);
 REAL_DECL(int, __openat_2, int, const char *, int);
-
-/* CALLER -- the instruction that called us (a return address - 1) */
-#define CALLER ((uintptr_t)__builtin_return_address(0) - 1)
 
 static void
 read_at(int fd, uint64_t off, size_t len, char kind, uintptr_t pc)

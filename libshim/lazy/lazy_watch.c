@@ -81,7 +81,6 @@ static struct {
 	struct sigaction old_segv;
 } lw;
 
-#define REAL_DECL(ret, name, ...) static ret (*real_##name)(__VA_ARGS__)
 REAL_DECL(void *, mmap, void *, size_t, int, int, int, off_t);
 REAL_DECL(int, munmap, void *, size_t);
 REAL_DECL(int, mprotect, void *, size_t, int);

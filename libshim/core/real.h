@@ -190,6 +190,8 @@
 	X(int, nanosleep, (const struct timespec *, struct timespec *)) \
 	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, \
 		struct timespec *)) \
+	X(int, clock_gettime, (clockid_t, struct timespec *)) \
+	X(int, clock_getres, (clockid_t, struct timespec *)) \
 	X(int, getitimer, (__itimer_which_t, struct itimerval *)) \
 	X(int, setitimer, (__itimer_which_t, const struct itimerval *, \
 		struct itimerval *)) \

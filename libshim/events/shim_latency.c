@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "real.h"
 #include "shim_core.h"
 #include "shim_latency.h"
 
@@ -19,7 +20,7 @@ static uint64_t
 now_ns(void)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO; async-signal-safe */
+	REAL(clock_gettime)(CLOCK_MONOTONIC, &t); /* vDSO; async-signal-safe */
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 

@@ -12,6 +12,7 @@
 
 #include "shim_intercept.h"
 #include "shim_kernel_fill.h"
+#include "shim_region.h"
 
 /* the body of each: `into` (the buffers opened), then the real call */
 #define INTO_BODY(type, name, into, ...) \
@@ -27,6 +28,15 @@
 #define FILL_CALL(type, name, nr, raw, ...) \
 	INTO_BODY(type, name, long raw_[6] = { FILL_ARGS_ raw }; \
 		shim_kernel_fill(nr, raw_), __VA_ARGS__)
+
+/* FILL_CALL for a call a program may make in a hot loop (a clock) into
+ * one buffer, buf: outside emulated pmem it is the real call alone, as
+ * cheap as without the shim */
+#define FILL_CALL_ONE(buf, type, name, nr, raw, ...) \
+	SHIM_REAL_ENSURE(); \
+	if (shim_mapping_lookup(buf) == NULL) \
+		return REAL(name)(__VA_ARGS__); \
+	FILL_CALL(type, name, nr, raw, __VA_ARGS__)
 
 /* a pointer as the raw system call takes it */
 #define L(p) ((long)(uintptr_t)(p))

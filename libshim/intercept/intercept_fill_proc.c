@@ -174,6 +174,22 @@ SHIM_INTERCEPTOR(int, clock_nanosleep, clockid_t clock, int flags,
 		(clock, flags, L(req), L(rem)), clock, flags, req, rem);
 }
 
+/* the vDSO answers most clocks from user space (a store that faults as
+ * any other); a CPU-time clock, or any clock when the clock source is
+ * not the vDSO's, is a system call, whose copy_to_user into a read-only
+ * view page fails with EFAULT */
+SHIM_INTERCEPTOR(int, clock_gettime, clockid_t clock, struct timespec *tp)
+{
+	FILL_CALL_ONE(tp, int, clock_gettime, SYS_clock_gettime,
+		(clock, L(tp)), clock, tp);
+}
+
+SHIM_INTERCEPTOR(int, clock_getres, clockid_t clock, struct timespec *res)
+{
+	FILL_CALL_ONE(res, int, clock_getres, SYS_clock_getres,
+		(clock, L(res)), clock, res);
+}
+
 SHIM_INTERCEPTOR(int, getitimer, __itimer_which_t which, struct itimerval *cur)
 {
 	FILL_CALL(int, getitimer, SYS_getitimer, (which, L(cur)), which, cur);

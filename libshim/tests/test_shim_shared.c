@@ -30,6 +30,7 @@ shim_real_read_fn shim_real_read = read;
 shim_real_close_fn shim_real_close = close;
 shim_real_mmap_fn shim_real_mmap = mmap;
 shim_real_nanosleep_fn shim_real_nanosleep = nanosleep;
+shim_real_clock_gettime_fn shim_real_clock_gettime = clock_gettime;
 
 static int fake_model;
 static uint64_t adopted[8]; /* offsets of the stores adopted */

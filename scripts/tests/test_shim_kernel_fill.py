@@ -2,8 +2,8 @@
 the caller's memory (stat's family, statfs, getcwd, readlink,
 getdents64, pipe, socketpair, poll, select, epoll_wait, getsockopt,
 wait's family, uname, sysinfo, rlimits, rusage, affinity, signal masks,
-sigtimedwait, timers, msgrcv, process_vm_readv, eventfd_read, ioctl, and raw
-syscall() numbers), given that memory in emulated pmem. A read-only view
+sigtimedwait, timers, CPU-time clocks, msgrcv, process_vm_readv,
+eventfd_read, ioctl, and raw syscall() numbers), given that memory in emulated pmem. A read-only view
 page made each fail with EFAULT under pmemu where natively it succeeds
 (waitpid reaped the child and lost its status): the program ran another
 way than it does natively. Now the pages are opened first
@@ -22,7 +22,8 @@ CALLS = ["fstat", "stat", "fstatat", "statx", "raw_fstat", "fstatfs",
          "socketpair", "poll", "select", "epoll_wait", "getsockopt",
          "waitpid", "wait4", "waitid", "uname", "sysinfo", "getrlimit",
          "getrusage", "sched_getaffinity", "sigprocmask", "sigtimedwait",
-         "getitimer", "timerfd_gettime", "msgrcv", "process_vm_readv",
+         "getitimer", "timerfd_gettime", "clock_gettime", "clock_getres",
+         "msgrcv", "process_vm_readv",
          "eventfd_read", "ioctl_fionread", "ioctl_ior"]
 
 # the text of the call on its line, where it is not CALL(

@@ -35,6 +35,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pmemu.h"
@@ -245,6 +246,17 @@ fill(const char *how, unsigned char *buf, const char *pool)
 		return t >= 0 && timerfd_settime(t, 0, &v, NULL) == 0 &&
 			timerfd_gettime(t, (struct itimerspec *)buf) == 0 && /* FILL */
 			((struct itimerspec *)buf)->it_value.tv_sec > 900;
+	}
+	if (strcmp(how, "clock_gettime") == 0) /* a CPU clock: not the vDSO */
+		return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, /* FILL */
+			(struct timespec *)buf) == 0 &&
+			((struct timespec *)buf)->tv_nsec < 1000000000;
+	if (strcmp(how, "clock_getres") == 0) {
+		struct timespec want;
+		return clock_getres(CLOCK_THREAD_CPUTIME_ID, &want) == 0 &&
+			clock_getres(CLOCK_THREAD_CPUTIME_ID, /* FILL */
+				(struct timespec *)buf) == 0 &&
+			memcmp(&want, buf, sizeof(want)) == 0;
 	}
 	if (strcmp(how, "msgrcv") == 0) {
 		struct { long type; char text[8]; } m = { 1, "hello" };

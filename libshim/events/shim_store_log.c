@@ -40,6 +40,7 @@
 #include "shim_intercept.h"
 #include "shim_site.h"
 #include "shim_store_log.h"
+#include "shim_window.h"
 
 #define LOG_ENTRIES 128            /* a power of two */
 #define LOG_BYTES 64               /* longer stores are emitted at once */
@@ -225,6 +226,71 @@ entry_add(struct run *r, bool merge, const struct log_entry *e)
 			e->bytes + (size_t)i * e->size, e->site, 1);
 }
 
+/* window_add_store -- entry e's stores extend line l's (stored: it has
+ * some): one site, each where the last ended, all within one 64-byte
+ * line (copied into buf once they span two entries) */
+static bool
+window_add_store(struct shim_window_line *l, bool stored,
+		const struct log_entry *e, uint8_t buf[MERGE_LINE])
+{
+	uint32_t len = (uint32_t)e->size * e->count;
+	if (len == 0 || e->addr / MERGE_LINE != (e->addr + len - 1) / MERGE_LINE)
+		return false;
+	if (!stored) {
+		*l = (struct shim_window_line){ .addr = e->addr, .len = len,
+			.count = e->count, .site = e->site,
+			.bytes = e->bytes };
+		return true;
+	}
+	if (e->addr != l->addr + l->len || e->site != l->site ||
+			e->addr / MERGE_LINE != l->addr / MERGE_LINE)
+		return false;
+	if (l->bytes != buf) {
+		memcpy(buf, l->bytes, l->len);
+		l->bytes = buf;
+	}
+	memcpy(buf + l->len, e->bytes, len);
+	l->len += len;
+	l->count += e->count;
+	return true;
+}
+
+/*
+ * window_drain -- the entries [h, t) as a window before the owner's
+ * fence (shim_window.c): each line's stores, merged into one run within
+ * the line, then its flush; anything else (a store not followed by its
+ * line's flush, two runs in a line, a flush with no store): false, and
+ * nothing done
+ */
+static bool
+window_drain(uint32_t h, uint32_t t)
+{
+	static struct shim_window_line w[SHIM_WINDOW_LINES];
+	static uint8_t buf[SHIM_WINDOW_LINES][MERGE_LINE];
+	uint32_t n = 0;
+	bool stored = false;
+	for (; h != t; h++) {
+		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
+		if (n == SHIM_WINDOW_LINES)
+			return false;
+		if (e->count != 0) {
+			if (!window_add_store(&w[n], stored, e, buf[n]))
+				return false;
+			stored = true;
+			continue;
+		}
+		if (!stored || e->addr / MERGE_LINE != w[n].addr / MERGE_LINE)
+			return false;
+		w[n].flush_addr = e->addr;
+		w[n].flush = (enum model_ev)e->size;
+		w[n].flush_site = e->site;
+		w[n].line = e->bytes;
+		n++;
+		stored = false;
+	}
+	return !stored && shim_window_apply(w, n, log_ring.tid);
+}
+
 void
 shim_store_log_drain(void)
 {
@@ -234,6 +300,10 @@ shim_store_log_drain(void)
 		return; /* most takes of shim_lock: no run to set up */
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
+	if (merge && log_mine && shim_window_wanted() && window_drain(h, t)) {
+		__atomic_store_n(&log_ring.head, t, __ATOMIC_RELEASE);
+		return;
+	}
 	struct run r;
 	r.count = 0; /* not an initializer: that zeroes buf too (rep stos) */
 	for (; h != t; h++) {

@@ -24,15 +24,6 @@
 #define WINDOW_MAX 24 /* lines of a window */
 #define SHORT_TAIL 24 /* region 1 ends that short of a whole line */
 
-static struct model *
-lp_model_new(bool contents)
-{
-	struct model *m = same_model_new(contents, LINES * LP_LINE);
-	assert_int_equal(model_region_add(m, 1, LINES * LP_LINE - SHORT_TAIL,
-			MODEL_DOMAIN_CXL), 0);
-	return m;
-}
-
 /* one_by_one -- what the window stands for, as events */
 static int
 one_by_one(struct model *m, const struct model_line_persists *p)
@@ -114,41 +105,17 @@ window_both(struct model *a, struct model *b)
 	assert_int_equal(model_apply_line_persists(b, &p), one_by_one(a, &p));
 }
 
-/* event_both -- one random event of another kind to both models */
-static void
-event_both(struct model *a, struct model *b, uint32_t k)
-{
-	static uint8_t data[LP_LINE];
-	uint32_t line = rnd(LINES);
-	struct model_event ev = { .tid = 1 + rnd(3), .site = 1 + rnd(50),
-		.region = rnd(2), .off = (uint64_t)line * LP_LINE };
-	if (k < 3) {
-		ev.kind = k == 2 ? MODEL_EV_NT_STORE : MODEL_EV_STORE;
-		ev.off += rnd(LP_LINE / 8) * 8;
-		ev.len = 8;
-		memset(data, (int)rnd(256), sizeof(data));
-		ev.data = k == 2 || rnd(2) ? data : NULL;
-	} else if (k < 5) {
-		ev.kind = k == 3 ? MODEL_EV_CLWB : MODEL_EV_CLFLUSH;
-		ev.len = LP_LINE;
-	} else {
-		ev.kind = MODEL_EV_SFENCE;
-		ev.region = MODEL_REGION_ALL;
-		ev.off = 0;
-	}
-	assert_int_equal(model_apply(a, &ev), model_apply(b, &ev));
-}
-
 /* run -- one seed */
 static void
 run(bool contents, uint64_t seed)
 {
 	rng_state = seed;
-	struct model *a = lp_model_new(contents), *b = lp_model_new(contents);
+	struct model *a = same_model_two(contents, LINES, SHORT_TAIL);
+	struct model *b = same_model_two(contents, LINES, SHORT_TAIL);
 	for (int step = 0; step < 3000; step++) {
 		uint32_t k = rnd(10);
-		if (k < 6)
-			event_both(a, b, k);
+		if (k < 7)
+			same_event(a, b, k, LINES);
 		else
 			window_both(a, b);
 		same_step(a, b);
@@ -180,7 +147,7 @@ static void
 test_line_persists_durable_again(void **state)
 {
 	(void)state;
-	struct model *m = lp_model_new(false);
+	struct model *m = same_model_two(false, LINES, SHORT_TAIL);
 	static const uint8_t data[LP_LINE];
 	struct model_line_persist lines[2] = {
 		{ .region = 0, .off = 0, .len = 64, .data = data, .count = 8,

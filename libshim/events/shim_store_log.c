@@ -64,6 +64,34 @@ static struct {
 
 static __thread bool log_mine __attribute__((tls_model("initial-exec")));
 
+/*
+ * The owner's last srcloc and its site, one for its stores and one for
+ * its flushes: a loop's stores and flushes name one srcloc each, line
+ * after line, and a srcloc has one site id for the tables' life (site.c,
+ * "The srcloc cache"; the image's base is set before the first site), so
+ * a hit is what shim_site_srcloc would give, without its thread's cache
+ * (the owner's only: the hooks that read them run at depth 0, never in a
+ * handler that interrupted them).
+ */
+struct site_memo {
+	const struct pmemu_srcloc *loc;
+	uint32_t site;
+};
+static struct site_memo store_memo, flush_memo;
+
+static inline uint32_t
+memo_site(struct site_memo *m, const struct pmemu_srcloc *loc)
+{
+	if (m->loc == loc && loc != NULL)
+		return m->site;
+	uint32_t site = shim_site_srcloc(loc);
+	if (site != SHIM_SITE_UNKNOWN) {
+		m->loc = loc;
+		m->site = site;
+	}
+	return site;
+}
+
 /* the stores an entry holds: all that fit, at most count */
 static size_t
 entry_stores(size_t size, size_t count)
@@ -79,7 +107,7 @@ shim_store_log_append(void *addr, size_t size, size_t count,
 	if (!log_mine || size > LOG_BYTES || shim_depth != 0 || !shim_active)
 		return 0;
 	shim_depth++; /* a signal handler's hook must not fill this entry */
-	uint32_t site = shim_site_srcloc(loc);
+	uint32_t site = memo_site(&store_memo, loc);
 	size_t done = 0;
 	while (done < count) {
 		uint32_t t = log_ring.tail;
@@ -123,7 +151,7 @@ shim_store_log_flush(const void *addr, enum model_ev kind,
 		shim_ev_flush_copy(addr, kind, e->bytes);
 	if (logged) {
 		e->addr = (uintptr_t)addr;
-		e->site = shim_site_srcloc(loc);
+		e->site = memo_site(&flush_memo, loc);
 		e->size = (uint16_t)kind;
 		e->count = 0;
 		__atomic_store_n(&log_ring.tail, t + 1, __ATOMIC_RELEASE);

@@ -328,7 +328,8 @@ shim_store_log_drain(void)
 		return; /* most takes of shim_lock: no run to set up */
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
-	if (merge && log_mine && shim_window_wanted() && window_drain(h, t)) {
+	if (merge && log_ring.e[(t - 1) & (LOG_ENTRIES - 1)].count == 0 &&
+			log_mine && shim_window_wanted() && window_drain(h, t)) {
 		__atomic_store_n(&log_ring.head, t, __ATOMIC_RELEASE);
 		return;
 	}

@@ -7,7 +7,8 @@ store after the line's flush, a line never flushed, flushes with no
 fence, and lines stored twice or dirty from an earlier window, a page
 opened by memset before the fence. Each mode's findings and the media it
 leaves must be the ones the shim gives with each store emitted at once
-(PMEMU_STORE_LOG=0).
+(PMEMU_STORE_LOG=0); killed at the end (MODE-kill), the pool file holds
+what was durable: the lines' copies the window wrote to the media.
 """
 import pytest
 
@@ -47,3 +48,18 @@ def test_window_findings_same_with_and_without_log(pmemu_bin, tmp_path, prog,
         assert text == "pmemu: no findings\n", text
     else:
         assert want in text, text
+
+
+@pytest.mark.parametrize("mode", ["ok", "after-flush", "no-fence", "again"])
+def test_window_media_same_with_and_without_log(pmemu_bin, tmp_path, prog,
+                                                mode):
+    """SIGKILLed after the passes: the same durable bytes, which hold the
+    last pass where it was persisted"""
+    got = {}
+    for log in ("1", "0"):
+        res = pmemu(pmemu_bin, tmp_path, prog, f"{mode}-kill", log, "run")
+        assert res.returncode != 0, res.stderr
+        got[log] = (tmp_path / "pm" / "pool").read_bytes()
+    assert got["1"] == got["0"]
+    word = int.from_bytes(got["1"][8:16], "little")
+    assert word == 2 * 1000 + 1, word  # line 0, word 1 of the last pass

@@ -12,10 +12,13 @@
  *                window, a line stored in one window without its flush
  *                and persisted in the next (dirty from before)
  *   opened       a line flushed, then written by libc's memset (a fault
- *                opens the page) before the fence */
+ *                opens the page) before the fence
+ * MODE-kill: MODE, then SIGKILL: the pool file holds the media, what was
+ * durable (a clean exit writes the view) */
 #include <err.h>
 #include <fcntl.h>
 #include <immintrin.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -88,6 +91,14 @@ main(int argc, char **argv)
 	pool = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (pool == MAP_FAILED)
 		err(1, "mmap");
-	passes(argv[2]);
+	char mode[32];
+	strncpy(mode, argv[2], sizeof(mode) - 1);
+	mode[sizeof(mode) - 1] = 0;
+	char *kill = strstr(mode, "-kill");
+	if (kill != NULL)
+		*kill = 0;
+	passes(mode);
+	if (kill != NULL)
+		raise(SIGKILL);
 	return 0;
 }

@@ -24,6 +24,7 @@ MODES = {
     "no-fence": "missing fence: 8 flushes from 1 site",
     "again": None,
     "opened": "unpersisted stores",
+    "after": "unpersisted stores: 1 store from 1 site",
 }
 
 
@@ -48,6 +49,8 @@ def test_window_findings_same_with_and_without_log(pmemu_bin, tmp_path, prog,
         assert text == "pmemu: no findings\n", text
     else:
         assert want in text, text
+    if mode == "after":
+        assert "redundant flush: 1 flush" in text, text
 
 
 @pytest.mark.parametrize("mode", ["ok", "after-flush", "no-fence", "again"])

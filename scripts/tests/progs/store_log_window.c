@@ -13,6 +13,9 @@
  *                and persisted in the next (dirty from before)
  *   opened       a line flushed, then written by libc's memset (a fault
  *                opens the page) before the fence
+ *   after        ok, then a word of line 6 stored and line 5 flushed
+ *                again, fenced: one store unpersisted, one redundant
+ *                flush (as the windows left lines 5 and 6: durable)
  * MODE-kill: MODE, then SIGKILL: the pool file holds the media, what was
  * durable (a clean exit writes the view) */
 #include <err.h>
@@ -98,6 +101,11 @@ main(int argc, char **argv)
 	if (kill != NULL)
 		*kill = 0;
 	passes(mode);
+	if (strcmp(mode, "after") == 0) {
+		pool[6 * 8] = 1;
+		flush(5, 0);
+		_mm_sfence();
+	}
 	if (kill != NULL)
 		raise(SIGKILL);
 	return 0;

@@ -137,6 +137,35 @@ struct model_persist_run {
 int model_apply_persist_run(struct model *m,
 		const struct model_persist_run *p);
 
+/*
+ * a window of one thread's line persists, as the shim's store log holds
+ * them before that thread's fence: for each line in order, `count` traced
+ * stores of one site, contiguous in [off, off+len) of the line at
+ * flush_off (count 0: none), then the flush of that line (CLWB or
+ * CLFLUSHOPT, flush_site); then the fence of tid (fence_site): exactly
+ * what those events one by one do, findings and counts alike; a line
+ * durable before its stores goes to durable again without a write-back
+ * (line_persists.c)
+ */
+struct model_line_persist {
+	uint32_t region;
+	uint64_t off, len;        /* the stores' bytes, region relative */
+	const uint8_t *data;      /* their bytes: traced stores */
+	uint32_t count, site;
+	enum model_ev flush;
+	uint64_t flush_off;       /* the line's first byte */
+	uint32_t flush_site;
+};
+struct model_line_persists {
+	uint32_t tid;
+	uint32_t n;               /* lines */
+	const struct model_line_persist *lines;
+	enum model_ev fence;
+	uint32_t fence_site;
+};
+int model_apply_line_persists(struct model *m,
+		const struct model_line_persists *p);
+
 /* ---- findings ---- */
 enum model_finding_class {
 	MODEL_FIND_UNPERSISTED = 0, /* stores not durable at clean shutdown */

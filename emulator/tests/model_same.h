@@ -31,6 +31,44 @@ same_model_new(bool contents, uint64_t len)
 	return sc_new_mode(MODEL_DOMAIN_ADR, len, false, 512, contents);
 }
 
+/* same_model_two -- same_model_new's region 0 of nlines 64-byte lines,
+ * and region 1, cxl, short_tail bytes short of as many */
+static inline struct model *
+same_model_two(bool contents, uint32_t nlines, uint32_t short_tail)
+{
+	struct model *m = same_model_new(contents, (uint64_t)nlines * 64);
+	assert_int_equal(model_region_add(m, 1, (uint64_t)nlines * 64 -
+			short_tail, MODEL_DOMAIN_CXL), 0);
+	return m;
+}
+
+/* same_event -- one random event to both models (k < 7: a store, plain
+ * or not, traced or not, k < 4; a clwb or clflush of a line, k < 6; a
+ * fence), in region 0 or 1 of same_model_two, the same result */
+static inline void
+same_event(struct model *a, struct model *b, uint32_t k, uint32_t nlines)
+{
+	static uint8_t data[64];
+	uint32_t line = rnd(nlines);
+	struct model_event ev = { .tid = 1 + rnd(3), .site = 1 + rnd(50),
+		.region = rnd(2), .off = (uint64_t)line * 64 };
+	if (k < 4) {
+		ev.kind = k == 3 ? MODEL_EV_NT_STORE : MODEL_EV_STORE;
+		ev.off += rnd(64 / 8) * 8;
+		ev.len = 8;
+		memset(data, (int)rnd(256), sizeof(data));
+		ev.data = k == 3 || rnd(2) ? data : NULL;
+	} else if (k < 6) {
+		ev.kind = k == 4 ? MODEL_EV_CLWB : MODEL_EV_CLFLUSH;
+		ev.len = 64;
+	} else {
+		ev.kind = MODEL_EV_SFENCE;
+		ev.region = MODEL_REGION_ALL;
+		ev.off = 0;
+	}
+	assert_int_equal(model_apply(a, &ev), model_apply(b, &ev));
+}
+
 /* same_lines -- every line's state agrees but where its open state sits
  * and which write-back entries it uses (both follow the order lines were
  * settled in) */

@@ -24,15 +24,6 @@
 #define RUN_MAX 80 /* lines of a run */
 #define SHORT_TAIL 24 /* region 1 ends that short of a whole line */
 
-static struct model *
-run_model_new(bool contents)
-{
-	struct model *m = same_model_new(contents, LINES * PR_LINE);
-	assert_int_equal(model_region_add(m, 1, LINES * PR_LINE - SHORT_TAIL,
-			MODEL_DOMAIN_CXL), 0);
-	return m;
-}
-
 /* one_by_one -- what the run stands for, as events */
 static int
 one_by_one(struct model *m, const struct model_persist_run *p)
@@ -106,42 +97,18 @@ persist_both(struct model *a, struct model *b)
 	return !a->cfg.contents && n < a->nlines;
 }
 
-/* event_both -- one random event of another kind to both models */
-static void
-event_both(struct model *a, struct model *b, uint32_t k)
-{
-	static uint8_t data[PR_LINE];
-	uint32_t line = rnd(LINES);
-	struct model_event ev = { .tid = 1 + rnd(3), .site = 1 + rnd(50),
-		.region = rnd(2), .off = (uint64_t)line * PR_LINE };
-	if (k < 4) {
-		ev.kind = k == 3 ? MODEL_EV_NT_STORE : MODEL_EV_STORE;
-		ev.off += rnd(PR_LINE / 8) * 8;
-		ev.len = 8;
-		memset(data, (int)rnd(256), sizeof(data));
-		ev.data = k == 3 || rnd(2) ? data : NULL;
-	} else if (k < 6) {
-		ev.kind = k == 4 ? MODEL_EV_CLWB : MODEL_EV_CLFLUSH;
-		ev.len = PR_LINE;
-	} else {
-		ev.kind = MODEL_EV_SFENCE;
-		ev.region = MODEL_REGION_ALL;
-		ev.off = 0;
-	}
-	assert_int_equal(model_apply(a, &ev), model_apply(b, &ev));
-}
-
 /* run -- one seed; how many runs the walk could take */
 static unsigned
 run(bool contents, uint64_t seed)
 {
 	rng_state = seed;
-	struct model *a = run_model_new(contents), *b = run_model_new(contents);
+	struct model *a = same_model_two(contents, LINES, SHORT_TAIL);
+	struct model *b = same_model_two(contents, LINES, SHORT_TAIL);
 	unsigned walkable = 0;
 	for (int step = 0; step < 3000; step++) {
 		uint32_t k = rnd(10);
 		if (k < 7)
-			event_both(a, b, k);
+			same_event(a, b, k, LINES);
 		else
 			walkable += persist_both(a, b);
 		same_step(a, b);
@@ -181,7 +148,7 @@ static void
 test_persist_run_durable_again(void **state)
 {
 	(void)state;
-	struct model *m = run_model_new(false);
+	struct model *m = same_model_two(false, LINES, SHORT_TAIL);
 	uint32_t sites[2] = { 7, 8 };
 	uint64_t stored = 3, exact = 1;
 	struct model_persist_run p = { .tid = 1, .region = 0, .off = 0,

@@ -117,6 +117,11 @@ void shim_emit_stores_locked(const struct model_event *ev, uint32_t count);
  */
 bool shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
 		unsigned line_shift);
+/* a window of line persists and its fence to the model in one call
+ * (shim_window.c), when nothing but the model would see its events (no
+ * trace, the event hooks quiet, no batch held): true; else nothing done
+ * (lock held) */
+bool shim_emit_line_persists(const struct model_line_persists *p);
 /* a flag of the library itself (hidden: read without the GOT) */
 extern bool shim_batch_on __attribute__((visibility("hidden")));
 void shim_emit_batch_end_now(void);

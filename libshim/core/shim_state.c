@@ -217,6 +217,16 @@ shim_emit_batch_begin(uint32_t region, uint64_t off, uint64_t len,
 		line_shift);
 }
 
+bool
+shim_emit_line_persists(const struct model_line_persists *p)
+{
+	if (model == NULL || trace_events || shim_batch_on ||
+			quiet_hook == NULL || !quiet_hook())
+		return false;
+	(void)model_apply_line_persists(model, p);
+	return true;
+}
+
 void
 shim_emit_batch_end_now(void)
 {

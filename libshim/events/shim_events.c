@@ -22,6 +22,7 @@
 #include "shim_poison.h"
 #include "shim_region.h"
 #include "shim_view.h"
+#include "shim_window.h"
 
 /*
  * for_each_piece -- calls fn for each part of [addr, addr+len) that lies in
@@ -333,22 +334,25 @@ shim_ev_movdir64b(void *addr, uint32_t site)
 	shim_unlock();
 }
 
-/* fence_locked -- stores seen so far become events, then the fence */
+/* fence_locked -- stores seen so far become events, then the fence
+ * (applied: the model has it already, with the store log's window) */
 static void
-fence_locked(enum model_ev kind, uint32_t site)
+fence_locked(enum model_ev kind, uint32_t site, bool applied)
 {
 	shim_dirty_settle_all();
 	struct model_event ev = { .kind = kind, .tid = shim_tid(),
 		.site = site, .region = MODEL_REGION_ALL };
-	shim_emit_locked(&ev);
+	if (!applied)
+		shim_emit_locked(&ev);
 	shim_pending_drain(shim_tid());
 }
 
 void
 shim_ev_fence(enum model_ev kind, uint32_t site)
 {
+	shim_window_fence_next(kind, site); /* the drain may take it */
 	shim_lock();
-	fence_locked(kind, site);
+	fence_locked(kind, site, shim_window_fence_taken());
 	shim_unlock();
 	shim_latency_fence();
 }
@@ -392,7 +396,7 @@ shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 	bool to_media = !shim_trace_events() && !shim_pending_of(shim_tid());
 	batch_begin(addr, len, flush);
 	size_t lines = flush_locked(addr, len, flush, site, to_media);
-	fence_locked(fence, site);
+	fence_locked(fence, site, false);
 	shim_emit_batch_end();
 	shim_unlock();
 	shim_latency_flush(lines);

@@ -40,6 +40,7 @@
 #include "shim_intercept.h"
 #include "shim_site.h"
 #include "shim_store_log.h"
+#include "shim_window.h"
 
 #define LOG_ENTRIES 128            /* a power of two */
 #define LOG_BYTES 64               /* longer stores are emitted at once */
@@ -63,6 +64,34 @@ static struct {
 
 static __thread bool log_mine __attribute__((tls_model("initial-exec")));
 
+/*
+ * The owner's last srcloc and its site, one for its stores and one for
+ * its flushes: a loop's stores and flushes name one srcloc each, line
+ * after line, and a srcloc has one site id for the tables' life (site.c,
+ * "The srcloc cache"; the image's base is set before the first site), so
+ * a hit is what shim_site_srcloc would give, without its thread's cache
+ * (the owner's only: the hooks that read them run at depth 0, never in a
+ * handler that interrupted them).
+ */
+struct site_memo {
+	const struct pmemu_srcloc *loc;
+	uint32_t site;
+};
+static struct site_memo store_memo, flush_memo;
+
+static inline uint32_t
+memo_site(struct site_memo *m, const struct pmemu_srcloc *loc)
+{
+	if (m->loc == loc && loc != NULL)
+		return m->site;
+	uint32_t site = shim_site_srcloc(loc);
+	if (site != SHIM_SITE_UNKNOWN) {
+		m->loc = loc;
+		m->site = site;
+	}
+	return site;
+}
+
 /* the stores an entry holds: all that fit, at most count */
 static size_t
 entry_stores(size_t size, size_t count)
@@ -78,7 +107,7 @@ shim_store_log_append(void *addr, size_t size, size_t count,
 	if (!log_mine || size > LOG_BYTES || shim_depth != 0 || !shim_active)
 		return 0;
 	shim_depth++; /* a signal handler's hook must not fill this entry */
-	uint32_t site = shim_site_srcloc(loc);
+	uint32_t site = memo_site(&store_memo, loc);
 	size_t done = 0;
 	while (done < count) {
 		uint32_t t = log_ring.tail;
@@ -122,7 +151,7 @@ shim_store_log_flush(const void *addr, enum model_ev kind,
 		shim_ev_flush_copy(addr, kind, e->bytes);
 	if (logged) {
 		e->addr = (uintptr_t)addr;
-		e->site = shim_site_srcloc(loc);
+		e->site = memo_site(&flush_memo, loc);
 		e->size = (uint16_t)kind;
 		e->count = 0;
 		__atomic_store_n(&log_ring.tail, t + 1, __ATOMIC_RELEASE);
@@ -225,6 +254,71 @@ entry_add(struct run *r, bool merge, const struct log_entry *e)
 			e->bytes + (size_t)i * e->size, e->site, 1);
 }
 
+/* window_add_store -- entry e's stores extend line l's (stored: it has
+ * some): one site, each where the last ended, all within one 64-byte
+ * line (copied into buf once they span two entries) */
+static bool
+window_add_store(struct shim_window_line *l, bool stored,
+		const struct log_entry *e, uint8_t buf[MERGE_LINE])
+{
+	uint32_t len = (uint32_t)e->size * e->count;
+	if (len == 0 || e->addr / MERGE_LINE != (e->addr + len - 1) / MERGE_LINE)
+		return false;
+	if (!stored) {
+		*l = (struct shim_window_line){ .addr = e->addr, .len = len,
+			.count = e->count, .site = e->site,
+			.bytes = e->bytes };
+		return true;
+	}
+	if (e->addr != l->addr + l->len || e->site != l->site ||
+			e->addr / MERGE_LINE != l->addr / MERGE_LINE)
+		return false;
+	if (l->bytes != buf) {
+		memcpy(buf, l->bytes, l->len);
+		l->bytes = buf;
+	}
+	memcpy(buf + l->len, e->bytes, len);
+	l->len += len;
+	l->count += e->count;
+	return true;
+}
+
+/*
+ * window_drain -- the entries [h, t) as a window before the owner's
+ * fence (shim_window.c): each line's stores, merged into one run within
+ * the line, then its flush; anything else (a store not followed by its
+ * line's flush, two runs in a line, a flush with no store): false, and
+ * nothing done
+ */
+static bool
+window_drain(uint32_t h, uint32_t t)
+{
+	static struct shim_window_line w[SHIM_WINDOW_LINES];
+	static uint8_t buf[SHIM_WINDOW_LINES][MERGE_LINE];
+	uint32_t n = 0;
+	bool stored = false;
+	for (; h != t; h++) {
+		const struct log_entry *e = &log_ring.e[h & (LOG_ENTRIES - 1)];
+		if (n == SHIM_WINDOW_LINES)
+			return false;
+		if (e->count != 0) {
+			if (!window_add_store(&w[n], stored, e, buf[n]))
+				return false;
+			stored = true;
+			continue;
+		}
+		if (!stored || e->addr / MERGE_LINE != w[n].addr / MERGE_LINE)
+			return false;
+		w[n].flush_addr = e->addr;
+		w[n].flush = (enum model_ev)e->size;
+		w[n].flush_site = e->site;
+		w[n].line = e->bytes;
+		n++;
+		stored = false;
+	}
+	return !stored && shim_window_apply(w, n, log_ring.tid);
+}
+
 void
 shim_store_log_drain(void)
 {
@@ -234,6 +328,11 @@ shim_store_log_drain(void)
 		return; /* most takes of shim_lock: no run to set up */
 	bool merge = h != t && merge_ok != NULL && !shim_trace_events() &&
 		merge_ok();
+	if (merge && log_ring.e[(t - 1) & (LOG_ENTRIES - 1)].count == 0 &&
+			log_mine && shim_window_wanted() && window_drain(h, t)) {
+		__atomic_store_n(&log_ring.head, t, __ATOMIC_RELEASE);
+		return;
+	}
 	struct run r;
 	r.count = 0; /* not an initializer: that zeroes buf too (rep stos) */
 	for (; h != t; h++) {

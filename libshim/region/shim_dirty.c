@@ -554,6 +554,14 @@ settle_queued(uintptr_t page)
 		settle_page(m, (page - m->base) / SHIM_PAGE_LEN, false);
 }
 
+bool
+shim_dirty_none_open(void)
+{
+	return __atomic_load_n(&shim_dirty_handlers_open, __ATOMIC_ACQUIRE) ==
+		0 && !__atomic_load_n(&ring_overflow, __ATOMIC_ACQUIRE) &&
+		__atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE) == ring_head;
+}
+
 void
 shim_dirty_settle_all(void)
 {

@@ -132,6 +132,9 @@ void shim_dirty_settle_range(struct shim_mapping *m, uintptr_t lo,
  * other pages' VMA again, as mremap wants (lock held; settled first, so
  * that every page has the same protection) */
 void shim_dirty_vma_join(struct shim_mapping *m);
+/* no page is open: a settle now would find no store (lock held; a
+ * handler of another thread may open one right after) */
+bool shim_dirty_none_open(void);
 /* settle every queued dirty page (fences, crash points, exit) */
 void shim_dirty_settle_all(void);
 /* the child of a fork: pages that handlers of other threads held are

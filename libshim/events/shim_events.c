@@ -272,8 +272,13 @@ shim_ev_flush_copy(const void *addr, enum model_ev kind,
 			__atomic_load_n(&m->page_prog, __ATOMIC_ACQUIRE) != NULL ||
 			!shim_dirty_page_clean(m, lo))
 		return false;
-	const uint8_t *from = (const uint8_t *)lo;
-	prefetch_next(addr, 1);
+	/* through the alias when there is one: the same page cache page,
+	 * and the view page of a program that stores only through the
+	 * plugin is never touched (a fault each) */
+	const uint8_t *alias = __atomic_load_n(&m->alias, __ATOMIC_ACQUIRE);
+	const uint8_t *from = alias != NULL ? alias + (lo - m->base) :
+		(const uint8_t *)lo;
+	prefetch_next(from + ((uintptr_t)addr - lo), 1);
 	for (int i = 0; i < LOGGED_LINE; i += 16) /* memcpy(64): rep movs */
 		memcpy(line + i, from + i, 16);
 	return true;

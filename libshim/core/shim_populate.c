@@ -1,0 +1,74 @@
+/*
+ * shim_populate.c -- a sequential pass's first touches in batches
+ * (shim_populate.h)
+ *
+ * A program that walks its pool writes each page first once: a page
+ * fault each in every mapping the write goes through (the view's alias,
+ * the media), ~1 us of kernel entry and exit each beside the page's
+ * clearing. As the kernel's readahead does for reads, a writer that has
+ * written SHIM_POPULATE_RUN pages in a row gets the page it writes and
+ * the next ones populated by one madvise(MADV_POPULATE_WRITE) (Linux
+ * >= 5.14; before, EINVAL, and nothing is done again: the faults stay),
+ * the batch doubling while the run goes on. A program that writes here
+ * and there pays nothing: no populate, no memory for a page it does not
+ * write; a run populates at most SHIM_POPULATE_BATCH_MAX pages past its
+ * end. The pages populated last are remembered, so a later pass over
+ * them makes no call.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+
+#include "real.h"
+#include "shim_populate.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define PAGE 4096u
+
+static bool unsupported;        /* the kernel lacks MADV_POPULATE_WRITE */
+static uint64_t calls;
+
+uint64_t
+shim_populate_calls(void)
+{
+	return __atomic_load_n(&calls, __ATOMIC_RELAXED);
+}
+
+void
+shim_populate_page(struct shim_populate *p, uintptr_t addr, uintptr_t lo,
+		uintptr_t hi)
+{
+	uintptr_t pg = addr & ~(uintptr_t)(PAGE - 1);
+	if (pg + PAGE == p->next)
+		return; /* the page written last */
+	if (pg == p->next) {
+		p->run++;
+	} else {
+		p->run = 1;
+		p->batch = SHIM_POPULATE_BATCH_MIN;
+	}
+	p->next = pg + PAGE;
+	if (p->run < SHIM_POPULATE_RUN ||
+			__atomic_load_n(&unsupported, __ATOMIC_RELAXED) ||
+			pg < lo || pg >= hi)
+		return;
+	uintptr_t end = hi - pg > (uintptr_t)p->batch * PAGE ?
+		pg + (uintptr_t)p->batch * PAGE : hi;
+	int saved = errno; /* the program's */
+	int ret = REAL(madvise)((void *)pg, end - pg, MADV_POPULATE_WRITE);
+	if (ret != 0 && errno == EINVAL)
+		__atomic_store_n(&unsupported, true, __ATOMIC_RELAXED);
+	errno = saved;
+	if (ret != 0)
+		return; /* no room (tmpfs full...): the stores fault as before */
+	__atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
+	if (pg != p->done_hi)
+		p->done_lo = pg;
+	p->done_hi = end;
+	p->next = end;
+	if (p->batch < SHIM_POPULATE_BATCH_MAX)
+		p->batch *= 2;
+}

@@ -31,7 +31,7 @@ static struct pmemu_slot *slots[SLOTS_MAX];
 static volatile uintptr_t *slot_delta[SLOTS_MAX];
 static int nslots;
 static uintptr_t hull_lo, hull_len, hull_delta;
-/* the shim's own copy of a slot, for the hooks' reads (bytes_at) */
+/* the shim's own copy of a slot, for the hooks' reads (read_delta) */
 static struct pmemu_slot_alias own_slot;
 
 /* a hook called from inside the shim (libpmem's memcpy built with the
@@ -43,7 +43,8 @@ static struct pmemu_slot_alias own_slot;
  * store's address: the store lands in the views' writable alias
  * (shim_dirty_tables.c), the same page cache pages, and the view page
  * stays read-only and clean (no fault, no twin, no diff). Its hook then
- * reports it as before, with the bytes it reads in the view. The delta
+ * reports it as before, with the bytes it reads in the alias (read_delta:
+ * the view page is never touched). The delta
  * is not 0 only while the hull is made of views alone, each with its
  * alias at that one distance, writable by the program (never its own
  * mprotect), none with a page unmapped, no line poisoned, and at

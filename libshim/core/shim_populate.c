@@ -22,7 +22,8 @@
 #include "real.h"
 #include "shim_populate.h"
 
-#ifndef MADV_POPULATE_WRITE
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
 #define MADV_POPULATE_WRITE 23
 #endif
 
@@ -58,7 +59,8 @@ shim_populate_page(struct shim_populate *p, uintptr_t addr, uintptr_t lo,
 	uintptr_t end = hi - pg > (uintptr_t)p->batch * PAGE ?
 		pg + (uintptr_t)p->batch * PAGE : hi;
 	int saved = errno; /* the program's */
-	int ret = REAL(madvise)((void *)pg, end - pg, MADV_POPULATE_WRITE);
+	int ret = REAL(madvise)((void *)pg, end - pg, p->read ?
+		MADV_POPULATE_READ : MADV_POPULATE_WRITE);
 	if (ret != 0 && errno == EINVAL)
 		__atomic_store_n(&unsupported, true, __ATOMIC_RELAXED);
 	errno = saved;

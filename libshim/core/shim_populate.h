@@ -7,6 +7,7 @@
 #ifndef PMEMU_SHIM_POPULATE_H
 #define PMEMU_SHIM_POPULATE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,8 @@ struct shim_populate {
 	uintptr_t next;             /* the page after the last one written */
 	uint32_t run;               /* pages written one after the other */
 	uint32_t batch;             /* pages the next populate takes */
+	bool read;                  /* MADV_POPULATE_READ: a read-only
+	                               mapping, its pages mapped to be read */
 };
 
 /* a run of this many pages written in a row populates the next ones */

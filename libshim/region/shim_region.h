@@ -125,6 +125,8 @@ struct shim_mapping {
 	uint8_t *page_prog;        /* per page: the program's own protection
 	                              (its mprotect: shim_prog_prot.c); NULL
 	                              until its first, m->prot for all */
+	struct shim_populate view_ahead; /* a sequential writer's next
+	                              pages mapped ahead (lock held) */
 };
 
 /* the mapping holding addr, or NULL (async-signal-safe) */

@@ -1,5 +1,6 @@
 /* test_shim_populate.c -- a sequential pass's first touches populated in
- * batches, nothing for pages written here and there (core/shim_populate.c) */
+ * batches, nothing for pages written here and there, a read-only mapping
+ * populated for reading (core/shim_populate.c) */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,6 +123,22 @@ test_errno_is_the_programs(void **state)
 	assert_int_equal(errno, 1234);
 }
 
+/* a protected view: its pages mapped to be read, never written */
+static void
+test_a_read_only_mapping_is_populated_for_reading(void **state)
+{
+	(void)state;
+	uintptr_t hi = (uintptr_t)map + (size_t)PAGES * PAGE;
+	assert_int_equal(mprotect(map, (size_t)PAGES * PAGE, PROT_READ), 0);
+	ahead.read = true;
+	uint64_t calls = shim_populate_calls();
+	for (unsigned pg = 0; pg < 100; pg++)
+		shim_populate_touch(&ahead, (uintptr_t)map + pg * PAGE,
+			(uintptr_t)map, hi);
+	assert_true(shim_populate_calls() - calls >= 3);
+	assert_true(resident(1, 100) >= 98);
+}
+
 int
 main(void)
 {
@@ -136,6 +153,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_never_past_the_mapping,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errno_is_the_programs,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_read_only_mapping_is_populated_for_reading,
 			setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

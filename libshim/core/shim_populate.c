@@ -8,7 +8,8 @@
  * clearing. As the kernel's readahead does for reads, a writer that has
  * written SHIM_POPULATE_RUN pages in a row gets the page it writes and
  * the next ones populated by one madvise(MADV_POPULATE_WRITE) (Linux
- * >= 5.14; before, EINVAL, and nothing is done again: the faults stay),
+ * >= 5.14; before, or on a mapping of a device's pages, EINVAL, and
+ * nothing is done for that writer again: the faults stay),
  * the batch doubling while the run goes on. A program that writes here
  * and there pays nothing: no populate, no memory for a page it does not
  * write; a run populates at most SHIM_POPULATE_BATCH_MAX pages past its
@@ -29,7 +30,6 @@
 
 #define PAGE 4096u
 
-static bool unsupported;        /* the kernel lacks MADV_POPULATE_WRITE */
 static uint64_t calls;
 
 uint64_t
@@ -52,9 +52,7 @@ shim_populate_page(struct shim_populate *p, uintptr_t addr, uintptr_t lo,
 		p->batch = SHIM_POPULATE_BATCH_MIN;
 	}
 	p->next = pg + PAGE;
-	if (p->run < SHIM_POPULATE_RUN ||
-			__atomic_load_n(&unsupported, __ATOMIC_RELAXED) ||
-			pg < lo || pg >= hi)
+	if (p->run < SHIM_POPULATE_RUN || p->off || pg < lo || pg >= hi)
 		return;
 	uintptr_t end = hi - pg > (uintptr_t)p->batch * PAGE ?
 		pg + (uintptr_t)p->batch * PAGE : hi;
@@ -62,7 +60,7 @@ shim_populate_page(struct shim_populate *p, uintptr_t addr, uintptr_t lo,
 	int ret = REAL(madvise)((void *)pg, end - pg, p->read ?
 		MADV_POPULATE_READ : MADV_POPULATE_WRITE);
 	if (ret != 0 && errno == EINVAL)
-		__atomic_store_n(&unsupported, true, __ATOMIC_RELAXED);
+		p->off = true;
 	errno = saved;
 	if (ret != 0)
 		return; /* no room (tmpfs full...): the stores fault as before */

@@ -19,6 +19,8 @@ struct shim_populate {
 	uint32_t batch;             /* pages the next populate takes */
 	bool read;                  /* MADV_POPULATE_READ: a read-only
 	                               mapping, its pages mapped to be read */
+	bool off;                   /* EINVAL: the kernel cannot (before
+	                               5.14, a device's pages...) */
 };
 
 /* a run of this many pages written in a row populates the next ones */

@@ -15,8 +15,9 @@
 struct shim_populate {
 	uintptr_t done_lo, done_hi; /* pages this one populated */
 	uintptr_t next;             /* the page after the last one written */
-	uint32_t run;               /* pages written one after the other */
-	uint32_t batch;             /* pages the next populate takes */
+	uintptr_t run_lo;           /* the first page of the run it ends */
+	uint32_t batch;             /* pages the next populate takes, at
+	                               most (and at most the run's) */
 	bool read;                  /* MADV_POPULATE_READ: a read-only
 	                               mapping, its pages mapped to be read */
 	bool off;                   /* EINVAL: the kernel cannot (before
@@ -24,10 +25,12 @@ struct shim_populate {
 };
 
 /* a run of this many pages written in a row populates the next ones */
-#define SHIM_POPULATE_RUN 2u
-/* the first populate's pages, and the most one takes (doubling) */
-#define SHIM_POPULATE_BATCH_MIN 8u
-#define SHIM_POPULATE_BATCH_MAX 64u
+#define SHIM_POPULATE_RUN 4u
+/* the first populate's pages, and the most one takes (doubling); never
+ * more than the run has written: what a run populates past its end is
+ * at most min(its length, SHIM_POPULATE_BATCH_MAX) pages */
+#define SHIM_POPULATE_BATCH_MIN 4u
+#define SHIM_POPULATE_BATCH_MAX 16u
 
 /* addr, in the mapping [lo, hi) (page-aligned), is about to be written:
  * when it continues a run, populate it and the pages after it (at most

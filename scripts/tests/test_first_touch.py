@@ -38,7 +38,7 @@ from test_store_log import plugin_build
 PROG = SOURCE / "scripts" / "tests" / "progs" / "first_touch.c"
 POOL_PAGES = 2048
 TOUCHED = 512
-BATCH_MAX = 64  # SHIM_POPULATE_BATCH_MAX (libshim/core/shim_populate.h)
+BATCH_MAX = 16  # SHIM_POPULATE_BATCH_MAX (libshim/core/shim_populate.h)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@
 #include "shim_intercept.h"
 #include "shim_latency.h"
 #include "shim_poison.h"
+#include "shim_populate.h"
 #include "shim_region.h"
 #include "shim_site.h"
 #include "shim_store_log.h"
@@ -30,6 +31,8 @@ static struct pmemu_slot *slots[SLOTS_MAX];
 static volatile uintptr_t *slot_delta[SLOTS_MAX];
 static int nslots;
 static uintptr_t hull_lo, hull_len, hull_delta;
+/* the shim's own copy of a slot, for the hooks' reads (read_delta) */
+static struct pmemu_slot_alias own_slot;
 
 /* a hook called from inside the shim (libpmem's memcpy built with the
  * plugin, say) was counted by its interposer already */
@@ -40,7 +43,8 @@ static uintptr_t hull_lo, hull_len, hull_delta;
  * store's address: the store lands in the views' writable alias
  * (shim_dirty_tables.c), the same page cache pages, and the view page
  * stays read-only and clean (no fault, no twin, no diff). Its hook then
- * reports it as before, with the bytes it reads in the view. The delta
+ * reports it as before, with the bytes it reads in the alias (read_delta:
+ * the view page is never touched). The delta
  * is not 0 only while the hull is made of views alone, each with its
  * alias at that one distance, writable by the program (never its own
  * mprotect), none with a page unmapped, no line poisoned, and at
@@ -79,15 +83,22 @@ hull_add(struct shim_mapping *m, void *ctx)
 	h->aliased = h->aliased && alias_ok(m, h->delta);
 }
 
-/* set_slot -- slot i becomes the hull; never a wrong range in between */
+/* set_range -- s (with its delta, or NULL) becomes the hull; never a
+ * wrong range in between */
+static void
+set_range(struct pmemu_slot *s, volatile uintptr_t *delta)
+{
+	s->len = 0;
+	if (delta != NULL)
+		*delta = hull_delta;
+	s->lo = hull_lo;
+	s->len = hull_len;
+}
+
 static void
 set_slot(int i)
 {
-	slots[i]->len = 0;
-	if (slot_delta[i] != NULL)
-		*slot_delta[i] = hull_delta;
-	slots[i]->lo = hull_lo;
-	slots[i]->len = hull_len;
+	set_range(slots[i], slot_delta[i]);
 }
 
 void
@@ -102,8 +113,36 @@ shim_hooks_update_slots(void)
 		!shim_opts()->alias_stores_off &&
 		__atomic_load_n(&shim_poison_count, __ATOMIC_ACQUIRE) == 0 ?
 		h.delta : 0;
+	set_range((struct pmemu_slot *)&own_slot, &own_slot.delta);
 	for (int i = 0; i < nslots; i++)
 		set_slot(i);
+}
+
+/*
+ * read_delta -- where a hook reads the len bytes a plugin-built store
+ * just wrote at addr: addr + the result. The alias when the store went
+ * there (the slots' delta covers them: the same page cache pages), so
+ * that a program that stores only through the plugin never touches its
+ * view pages (a fault each, for nothing: docs/performance.md, "First
+ * touches"). Read as the plugin reads its slot: lo, len, then the delta.
+ * A sequential pass through the alias has its next pages populated in
+ * batches (shim_populate.h: a thread's own state, hints only).
+ */
+static __thread struct shim_populate alias_ahead
+	__attribute__((tls_model("initial-exec")));
+
+static inline uintptr_t
+read_delta(const void *addr, size_t len)
+{
+	uintptr_t lo = own_slot.lo, n = own_slot.len;
+	uintptr_t at = (uintptr_t)addr - lo;
+	if (at >= n || len > n - at)
+		return 0;
+	uintptr_t d = own_slot.delta;
+	if (d != 0)
+		shim_populate_touch(&alias_ahead, lo + d + at, lo + d,
+			lo + d + n);
+	return d;
 }
 
 /* register_slot -- slot (with its third word delta, or NULL) is kept
@@ -140,7 +179,8 @@ static inline void
 log_or_emit(void *addr, size_t size, size_t count,
 		const struct pmemu_srcloc *loc)
 {
-	size_t logged = shim_store_log_append(addr, size, count, loc);
+	size_t logged = shim_store_log_append(addr, size, count,
+		read_delta(addr, size * count), loc);
 	if (logged == count)
 		return;
 	SHIM_ENTER_OR_RETURN();

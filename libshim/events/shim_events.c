@@ -248,6 +248,14 @@ shim_ev_flush(const void *addr, size_t len, enum model_ev kind,
  */
 #define LOGGED_LINE 64
 
+/* copy_line -- a line's bytes, inline: memcpy(64) is a rep movs */
+static inline void
+copy_line(uint8_t line[LOGGED_LINE], const uint8_t *from)
+{
+	for (int i = 0; i < LOGGED_LINE; i += 16)
+		memcpy(line + i, from + i, 16);
+}
+
 /* shim_ev_flush_copy -- the flush of the line at addr may wait in the
  * log: true, and the line's bytes copied to line */
 bool
@@ -273,10 +281,20 @@ shim_ev_flush_copy(const void *addr, enum model_ev kind,
 			__atomic_load_n(&m->page_prog, __ATOMIC_ACQUIRE) != NULL ||
 			!shim_dirty_page_clean(m, lo))
 		return false;
-	const uint8_t *from = (const uint8_t *)lo;
-	prefetch_next(addr, 1);
-	for (int i = 0; i < LOGGED_LINE; i += 16) /* memcpy(64): rep movs */
-		memcpy(line + i, from + i, 16);
+	/* through the alias when there is one: the same page cache page,
+	 * and the view page of a program that stores only through the
+	 * plugin is never touched (a fault each). Gone meanwhile (the
+	 * program mapped over its addresses: unmap_one clears m->alias
+	 * first), the copy is taken again in the view. */
+	const uint8_t *alias = __atomic_load_n(&m->alias, __ATOMIC_ACQUIRE);
+	const uint8_t *from = alias != NULL ? alias + (lo - m->base) :
+		(const uint8_t *)lo;
+	prefetch_next(from + ((uintptr_t)addr - lo), 1);
+	copy_line(line, from);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the copy, then this */
+	if (alias != NULL &&
+			__atomic_load_n(&m->alias, __ATOMIC_RELAXED) != alias)
+		copy_line(line, (const uint8_t *)lo);
 	return true;
 }
 

@@ -102,7 +102,7 @@ entry_stores(size_t size, size_t count)
 
 size_t
 shim_store_log_append(void *addr, size_t size, size_t count,
-		const struct pmemu_srcloc *loc)
+		uintptr_t read_delta, const struct pmemu_srcloc *loc)
 {
 	if (!log_mine || size > LOG_BYTES || shim_depth != 0 || !shim_active)
 		return 0;
@@ -121,7 +121,7 @@ shim_store_log_append(void *addr, size_t size, size_t count,
 		e->site = site;
 		e->size = (uint16_t)size;
 		e->count = (uint16_t)n;
-		shim_copy_small(e->bytes, from, n * size);
+		shim_copy_small(e->bytes, from + read_delta, n * size);
 		__atomic_store_n(&log_ring.tail, t + 1, __ATOMIC_RELEASE);
 		done += n;
 	}

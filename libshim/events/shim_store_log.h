@@ -13,11 +13,12 @@
 #include "pmemu_hooks.h"
 
 /* how many of the count stores of size bytes at addr, addr + size, ...
- * (their bytes read now) are in the log, from the first: 0 when this
+ * (their bytes read now, at addr + read_delta: the same bytes through
+ * the views' alias, or 0) are in the log, from the first: 0 when this
  * thread does not own the log or a store is too long, fewer when the log
  * fills (emit the others through shim_ev_store) */
 size_t shim_store_log_append(void *addr, size_t size, size_t count,
-		const struct pmemu_srcloc *loc);
+		uintptr_t read_delta, const struct pmemu_srcloc *loc);
 /* the flush (kind: clwb or clflushopt) of the line at addr waits in the
  * log when this thread owns it and the line may (shim_ev_flush_copy):
  * true; else emit it through shim_ev_flush */

@@ -345,6 +345,11 @@ shim_dirty_open_next(struct shim_mapping *m, size_t pg)
 	if (n == 0)
 		return;
 	uintptr_t page = m->base + next * SHIM_PAGE_LEN;
+	/* the pages after them mapped in batches: no read fault each at
+	 * its twin's copy (shim_populate.h) */
+	for (size_t i = 0; i < n; i++)
+		shim_populate_touch(&m->view_ahead, page + i * SHIM_PAGE_LEN,
+			m->base, m->base + in_file * SHIM_PAGE_LEN);
 	uint8_t group = n > 1 ? STEP_GROUP | STEP_AHEAD | STEP_SEQUENTIAL : 0;
 	for (size_t i = 0; i < n; i++) {
 		(void)open_page(m, next + i, page + i * SHIM_PAGE_LEN,

@@ -125,6 +125,7 @@ shim_dirty_setup(struct shim_mapping *m)
 		return -ENOMEM;
 	}
 	shim_dirty_twin_pool_init();
+	m->view_ahead = (struct shim_populate){ .read = true };
 	m->alias = alias_of(m);
 	/* last: a fault handler may look at m (mprotect made it writable) */
 	__atomic_store_n(&m->tracked, true, __ATOMIC_RELEASE);

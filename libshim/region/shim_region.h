@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "model.h"
+#include "shim_populate.h"
 
 struct shim_region {
 	uint32_t id;               /* model region id, stable in a run */
@@ -37,6 +38,8 @@ struct shim_region {
 	uint8_t *media_map;        /* shared mapping of the media: durable
 	                              lines are copied there */
 	size_t media_map_len;
+	struct shim_populate media_ahead; /* its first writes, in batches
+	                              (lock held) */
 	uint8_t *unsynced;         /* bit per page: view newer than media */
 	uint8_t *based;            /* bit per page: its original content is
 	                              in the trace (TRACE_REC_BASE) */
@@ -122,6 +125,8 @@ struct shim_mapping {
 	uint8_t *page_prog;        /* per page: the program's own protection
 	                              (its mprotect: shim_prog_prot.c); NULL
 	                              until its first, m->prot for all */
+	struct shim_populate view_ahead; /* a sequential writer's next
+	                              pages mapped ahead (lock held) */
 };
 
 /* the mapping holding addr, or NULL (async-signal-safe) */

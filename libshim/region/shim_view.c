@@ -88,6 +88,7 @@ media_map(struct shim_region *r)
 		REAL(munmap)(r->media_map, r->media_map_len);
 	r->media_map = NULL;
 	r->media_map_len = 0;
+	r->media_ahead = (struct shim_populate){ 0 };
 	if (r->len == 0)
 		return;
 	void *p = shim_far_mmap(r->len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -288,6 +289,9 @@ shim_media_write(struct shim_region *r, uint64_t off, const void *buf,
 	if (shim_trace_events())
 		media_base(r, off, len);
 	if (off + len <= r->media_map_len) {
+		uintptr_t lo = (uintptr_t)r->media_map;
+		shim_populate_touch(&r->media_ahead, lo + off, lo, lo +
+			((r->media_map_len + PAGE_LEN - 1) & ~(size_t)(PAGE_LEN - 1)));
 		shim_copy_small(r->media_map + off, buf, len); /* a line */
 		return;
 	}

@@ -27,6 +27,9 @@ shim_core_test(test_shim_guard)
 # the views' area and the far area of the shim's own mappings
 shim_core_test(test_shim_far shim_far.c)
 
+# a sequential pass's first touches populated in batches
+shim_core_test(test_shim_populate shim_populate.c)
+
 # which 64-byte chunks of a page differ from its twin, by either method
 add_executable(test_dirty_cmp test_dirty_cmp.c
   ${CMAKE_SOURCE_DIR}/libshim/region/shim_dirty_cmp.c)

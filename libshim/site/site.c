@@ -269,23 +269,34 @@ static __thread struct capture_set capture_cache[CACHE_SETS]
 static __thread int capture_busy __attribute__((tls_model("initial-exec")));
 
 /*
- * The entries hit last, direct-mapped by a cheap fold of the key: a
- * transaction captures from the same call chains each time, and a hit
- * here reads no set's keys (a line the page compares between two
- * captures have pushed out of L1: a third of cache_hit's samples) and
- * hashes nothing. The entry holds its key, so a slot whose entry was
- * replaced since misses; a hit validates the recorded return addresses
- * as cache_hit does.
+ * The entries hit last, two a slot, the slot picked by a cheap fold of
+ * the key: a transaction captures from the same call chains each time,
+ * and a hit here reads no set's keys (a line the page compares between
+ * two captures have pushed out of L1: a third of cache_hit's samples)
+ * and hashes nothing. Two: libpmemobj reaches one interposer at one
+ * depth from two places (one key, two entries) in turn. The entry holds
+ * its key, so a slot whose entry was replaced since misses; a hit
+ * validates the recorded return addresses as cache_hit does.
  */
 #define CACHE_LAST 64            /* a power of two */
 
-static __thread struct capture_entry *capture_last[CACHE_LAST]
+static __thread struct capture_entry *capture_last[CACHE_LAST][2]
 	__attribute__((tls_model("initial-exec")));
 
 static inline struct capture_entry **
 last_slot(uintptr_t pc, uintptr_t sp)
 {
-	return &capture_last[(pc ^ (pc >> 6) ^ (sp >> 4)) % CACHE_LAST];
+	return capture_last[(pc ^ (pc >> 6) ^ (sp >> 4)) % CACHE_LAST];
+}
+
+/* last_put -- e first in its slot, the one before it second */
+static inline void
+last_put(struct capture_entry **slot, struct capture_entry *e)
+{
+	if (slot[0] != e) {
+		slot[1] = slot[0];
+		slot[0] = e;
+	}
 }
 
 /* one unwound stack: frame i's pc and stack pointer */
@@ -342,7 +353,7 @@ cache_hit(struct capture_set *set, uintptr_t pc, uintptr_t sp,
 			continue;
 		struct capture_entry *e = &set->way[w];
 		if (entry_holds(e)) {
-			*last_slot(pc, sp) = e;
+			last_put(last_slot(pc, sp), e);
 			*site = site_base + e->site;
 			return true;
 		}
@@ -377,7 +388,7 @@ cache_fill(struct capture_set *set[2], uintptr_t pc, uintptr_t sp,
 	e->pc = pc;
 	s->sp[w] = sp;
 	s->pc[w] = pc;
-	*last_slot(pc, sp) = e;
+	last_put(last_slot(pc, sp), e);
 }
 
 /* unwind_cursor -- pcs and stack pointers from cur outwards */
@@ -416,12 +427,18 @@ cache_lookup(uintptr_t pc, uintptr_t sp, uint32_t *site)
 	if (capture_busy)
 		return false;
 	capture_busy++;
-	const struct capture_entry *e = *last_slot(pc, sp);
-	bool hit;
-	if (e != NULL && e->pc == pc && e->sp == sp && entry_holds(e)) {
-		*site = site_base + e->site;
-		hit = true;
-	} else {
+	struct capture_entry **last = last_slot(pc, sp);
+	bool hit = false;
+	for (int i = 0; i < 2 && !hit; i++) {
+		struct capture_entry *e = last[i];
+		if (e != NULL && e->pc == pc && e->sp == sp &&
+				entry_holds(e)) {
+			last_put(last, e);
+			*site = site_base + e->site;
+			hit = true;
+		}
+	}
+	if (!hit) {
 		struct capture_set *set[2];
 		cache_sets(pc, sp, set);
 		hit = cache_hit(set[0], pc, sp, site) || (set[1] != set[0] &&

@@ -271,9 +271,8 @@ static __thread int capture_busy __attribute__((tls_model("initial-exec")));
 /*
  * The entries hit last, two a slot, the slot picked by a cheap fold of
  * the key: a transaction captures from the same call chains each time,
- * and a hit here reads no set's keys (a line the page compares between
- * two captures have pushed out of L1: a third of cache_hit's samples)
- * and hashes nothing. Two: libpmemobj reaches one interposer at one
+ * and a hit here reads no set's keys (a line that was seldom in L1:
+ * a third of cache_hit's samples) and hashes nothing. Two: libpmemobj reaches one interposer at one
  * depth from two places (one key, two entries) in turn. The entry holds
  * its key, so a slot whose entry was replaced since misses; a hit
  * validates the recorded return addresses as cache_hit does.

@@ -24,14 +24,43 @@ line_key_hash(uint64_t key)
 	return (mix64(key) & ~(uint64_t)UINT32_MAX) | at;
 }
 
-/* line_find_far -- line_find past its near lines: the index */
-uint32_t
-line_find_far(const struct model *m, uint64_t key)
+/* line_recent_slot -- where key's line sits in m->recent: the line
+ * number's low bits and a fold of its higher ones and the region (a
+ * transaction's lines lie in a few pages of one pool) */
+static inline uint32_t *
+line_recent_slot(struct model *m, uint64_t key)
 {
-	uint32_t li = line_index_find(&m->index, line_key_hash(key), key,
-			m->lines);
-	if (li != UINT32_MAX)
-		((struct model *)m)->last_line = li + 1;
+	uint64_t k = key ^ (key >> 7) ^ (key >> 40);
+	return &m->recent[k % MODEL_RECENT_LINES];
+}
+
+/* line_recent -- the line of key as m->recent last saw it, else
+ * UINT32_MAX; its own key is compared, so a hit is the index's answer
+ * (lines are never moved nor dropped: an index stays that line's) */
+static inline uint32_t
+line_recent(struct model *m, uint64_t key)
+{
+	uint32_t r = *line_recent_slot(m, key); /* index + 1 */
+	if (r != 0 && r <= m->nlines && m->lines[r - 1].key == key)
+		return r - 1;
+	return UINT32_MAX;
+}
+
+/* line_find_far -- line_find past its near lines: the recent lines,
+ * then the index */
+uint32_t
+line_find_far(const struct model *cm, uint64_t key)
+{
+	struct model *m = (struct model *)cm; /* its caches only */
+	uint32_t li = line_recent(m, key);
+	if (li == UINT32_MAX) {
+		li = line_index_find(&m->index, line_key_hash(key), key,
+				m->lines);
+		if (li == UINT32_MAX)
+			return li;
+		*line_recent_slot(m, key) = li + 1;
+	}
+	m->last_line = li + 1;
 	return li;
 }
 
@@ -49,13 +78,18 @@ lines_grow(struct model *m)
 	MODEL_ASSERT(m->line_hist != NULL);
 }
 
-/* line_get_far -- line_get past its near lines: found in the index, or
- * touched */
+/* line_get_far -- line_get past its near lines: a recent line, found in
+ * the index, or touched */
 uint32_t
 line_get_far(struct model *m, uint64_t key)
 {
+	uint32_t li = line_recent(m, key);
+	if (li != UINT32_MAX) {
+		m->last_line = li + 1;
+		return li;
+	}
 	uint64_t hash = line_key_hash(key);
-	uint32_t li = line_index_find(&m->index, hash, key, m->lines);
+	li = line_index_find(&m->index, hash, key, m->lines);
 	if (li == UINT32_MAX) {
 		if (m->nlines == m->lines_cap)
 			lines_grow(m);
@@ -66,6 +100,7 @@ line_get_far(struct model *m, uint64_t key)
 			m->line_hist[li] = 0;
 		line_index_add(&m->index, hash, li, m->lines, line_key_hash);
 	}
+	*line_recent_slot(m, key) = li + 1;
 	m->last_line = li + 1;
 	return li;
 }

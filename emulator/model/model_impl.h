@@ -114,6 +114,11 @@ struct finding_slot {
 	uint64_t taken_lines;
 };
 
+/* lines found past line_near, direct-mapped by line_recent_slot: a
+ * transaction's lines (its log, the pool's lane, the root object) are
+ * looked up again at every transaction, each at its own place */
+#define MODEL_RECENT_LINES 128
+
 struct model {
 	struct model_config cfg;
 	bool short_paths;        /* a STORE within one line (findings mode),
@@ -131,6 +136,7 @@ struct model {
 	uint32_t nlines, lines_cap;
 	struct line_index index;
 	uint32_t last_line;      /* cache: index + 1 */
+	uint32_t recent[MODEL_RECENT_LINES]; /* line_recent: index + 1 */
 	uint32_t *line_hist;     /* content mode: per line, m->hists index + 1 */
 
 	struct wb *wbs;          /* [0] unused */

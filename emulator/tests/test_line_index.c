@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "common.h"
@@ -237,6 +238,43 @@ test_lookups_in_and_out_of_table_order(void **state)
 	model_delete(m);
 }
 
+/* the lines a transaction looks up again, out of table order, are found
+ * without the index (model->recent): with the index emptied they are
+ * still found; a line that shares their recent slot is told apart by its
+ * key, and a line never looked up is not found */
+static void
+test_recent_lines_skip_index(void **state)
+{
+	(void)state;
+	struct model *m = findings_model();
+	uint32_t n = 1000, hot[] = { 7, 300, 42, 999, 512 };
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(line_get(m, 0, i), i);
+	uint32_t k = sizeof(hot) / sizeof(hot[0]);
+	for (uint32_t i = 0; i < k; i++) /* once through the index */
+		assert_int_equal(line_find(m, 0, hot[i]), hot[i]);
+	size_t bytes = ((size_t)m->index.mask + 1) * sizeof(*m->index.slot);
+	uint32_t *saved = malloc(bytes);
+	assert_non_null(saved);
+	memcpy(saved, m->index.slot, bytes);
+	memset(m->index.slot, 0, bytes); /* an index that finds nothing */
+	for (uint32_t round = 0; round < 3; round++)
+		for (uint32_t i = 0; i < k; i++) {
+			assert_int_equal(line_find(m, 0, hot[i]), hot[i]);
+			assert_int_equal(line_get(m, 0, hot[i]), hot[i]);
+		}
+	assert_int_equal(line_find(m, 0, 100), UINT32_MAX); /* not recent */
+	memcpy(m->index.slot, saved, bytes);
+	free(saved);
+	/* a line in hot[0]'s recent slot replaces it there; both found */
+	uint32_t other = hot[0] + MODEL_RECENT_LINES;
+	assert_int_equal(line_find(m, 0, other), other);
+	assert_int_equal(line_find(m, 0, hot[0]), hot[0]);
+	assert_int_equal(line_find(m, 3, hot[0]), UINT32_MAX);
+	assert_int_equal(model_lines(m), n);
+	model_delete(m);
+}
+
 /* a line stored, flushed and fenced costs at most 48 bytes of model
  * state (issue 10: 32 for the line, 8-16 for its index slot) */
 static void
@@ -270,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_model_lines_by_region_and_number),
 		cmocka_unit_test(test_persisted_line_bytes),
 		cmocka_unit_test(test_lookups_in_and_out_of_table_order),
+		cmocka_unit_test(test_recent_lines_skip_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

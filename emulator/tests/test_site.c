@@ -110,6 +110,48 @@ test_cached_site_tells_callers_apart(void **state)
 	}
 }
 
+/* captures at many depths: more keys than the capture cache holds, so
+ * entries are replaced while capture_last still points at them; each
+ * depth keeps its id, and a replaced entry never answers for another
+ * key */
+__attribute__((noinline)) static uint32_t
+site_at_depth(int depth)
+{
+	uint32_t id = depth == 0 ? shim_site_here() : site_at_depth(depth - 1);
+	__asm__ volatile("" ::: "memory"); /* no tail call */
+	return id;
+}
+
+#define DEPTHS 600
+
+/* ids[d]: the site of a capture at depth d, every one from one call
+ * site (a chain shorter than the frames a site keeps names its caller),
+ * the depths walked upwards or downwards */
+__attribute__((noinline)) static void
+ids_at_depths(uint32_t *ids, int down)
+{
+	for (int i = 0; i < DEPTHS; i++) {
+		int d = down ? DEPTHS - 1 - i : i;
+		ids[d] = site_at_depth(d);
+		__asm__ volatile("" ::: "memory");
+	}
+}
+
+static void
+test_replaced_entries_keep_ids(void **state)
+{
+	(void)state;
+	static uint32_t first[DEPTHS], again[DEPTHS];
+	for (volatile int round = 0; round < 5; round++) { /* one call site */
+		ids_at_depths(round == 0 ? first : again, round % 2);
+		if (round > 0)
+			assert_memory_equal(again, first, sizeof(first));
+	}
+	assert_int_not_equal(first[0], SHIM_SITE_UNKNOWN);
+	assert_int_not_equal(first[0], first[1]);
+	assert_int_equal(first[DEPTHS - 1], first[DEPTHS - 2]); /* 16 kept */
+}
+
 static void
 test_site_resolves_to_caller(void **state)
 {
@@ -264,6 +306,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_stack_same_id),
 		cmocka_unit_test(test_cached_site_tells_callers_apart),
+		cmocka_unit_test(test_replaced_entries_keep_ids),
 		cmocka_unit_test(test_site_resolves_to_caller),
 		cmocka_unit_test(test_srcloc_by_pointer),
 		cmocka_unit_test(test_ucontext_from_sigsegv),

@@ -398,12 +398,12 @@ batch_begin(const void *addr, size_t len, enum model_ev flush)
 		(unsigned)__builtin_ctz(m->region->line_len));
 }
 
-void
-shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
+/* persist_locked -- a persist's flush and fence (lock held); returns
+ * the lines it flushed */
+static size_t
+persist_locked(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site)
 {
-	prefetch_next(addr, len);
-	shim_lock();
 	/*
 	 * The fence follows under the lock, so the flushed lines may reach
 	 * the media now (a write-back may complete before its fence) from
@@ -416,8 +416,49 @@ shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 	size_t lines = flush_locked(addr, len, flush, site, to_media);
 	fence_locked(fence, site, false);
 	shim_emit_batch_end();
+	return lines;
+}
+
+void
+shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
+		enum model_ev fence, uint32_t site)
+{
+	prefetch_next(addr, len);
+	shim_lock();
+	size_t lines = persist_locked(addr, len, flush, fence, site);
 	shim_unlock();
 	shim_latency_flush(lines);
+	shim_latency_fence();
+}
+
+/*
+ * shim_ev_copy_persist -- a copy that drains, under one take of the
+ * lock: the same events, in the same order, as its calls one by one
+ * (shim_ev_nt_store, or shim_ev_store then shim_ev_flush, then
+ * shim_ev_fence). Nothing of this thread runs between them then either;
+ * the store log was drained at the first take, and the fence's settle
+ * comes after the stores as it did.
+ */
+void
+shim_ev_copy_persist(void *addr, size_t len, bool nt, enum model_ev fence,
+		uint32_t site)
+{
+	size_t lines = 0;
+	if (!nt)
+		prefetch_next(addr, len);
+	shim_lock();
+	if (nt) {
+		struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0, false };
+		for_each_piece(addr, len, nt_piece, &c);
+		fence_locked(fence, site, false);
+	} else {
+		struct store_ctx c = { true, site };
+		for_each_piece(addr, len, store_piece, &c);
+		lines = persist_locked(addr, len, MODEL_EV_CLWB, fence, site);
+	}
+	shim_unlock();
+	if (!nt)
+		shim_latency_flush(lines);
 	shim_latency_fence();
 }
 

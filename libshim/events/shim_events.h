@@ -43,6 +43,13 @@ void shim_ev_fence(enum model_ev kind, uint32_t site);
  * pmem_persist: the same events, half the locking) */
 void shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site);
+/* a copy of len bytes at addr (nt: non-temporal stores, else traced
+ * stores flushed with clwb), then a fence, one lock taken for all
+ * (libpmem's draining pmem_memcpy and pmem_memset: the events of
+ * shim_ev_nt_store, or shim_ev_store and shim_ev_flush, then
+ * shim_ev_fence) */
+void shim_ev_copy_persist(void *addr, size_t len, bool nt,
+		enum model_ev fence, uint32_t site);
 /* a pmemu_crash_point() marker */
 void shim_ev_marker(const char *name);
 

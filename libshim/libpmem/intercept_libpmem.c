@@ -278,6 +278,29 @@ native_copy_done(void *dst, size_t len, unsigned flags)
 }
 
 /*
+ * copy_persist_whole -- a copy that drains, all in one mapping of
+ * emulated pmem whose lines need flushing: its stores, flushes and fence
+ * under one take of the lock (libpmemobj's draining copies: two takes
+ * or three otherwise); false, nothing done, for any other
+ */
+static bool
+copy_persist_whole(void *dst, size_t len, unsigned flags, uint32_t site)
+{
+	if (!pmemi_copy_drains(flags))
+		return false;
+	struct pmemi_piece p;
+	pmemi_first_piece(dst, len, &p);
+	if (p.map == NULL || p.len != len ||
+			pmemi_piece_domain(&p) == MODEL_DOMAIN_EADR)
+		return false;
+	_mm_sfence();
+	shim_ev_copy_persist(dst, len,
+		pmemi_copy_kind(flags) == PMEMI_COPY_NONTEMPORAL,
+		MODEL_EV_SFENCE, site);
+	return true;
+}
+
+/*
  * copy_finish -- after the bytes are in place: the stores, flushes and
  * fence as events (emulated pieces) or instructions (native ones). by_real:
  * libpmem did a native range whole; its fence still orders this thread's
@@ -293,10 +316,12 @@ copy_finish(void *dst, size_t len, unsigned flags, bool by_real)
 		return;
 	}
 	uint32_t site = shim_site_here();
-	if (!by_real)
-		pmemi_stored(dst, len, pmemi_copy_kind(flags), site);
-	if (pmemi_copy_drains(flags))
-		pmemi_fence(site);
+	if (by_real || !copy_persist_whole(dst, len, flags, site)) {
+		if (!by_real)
+			pmemi_stored(dst, len, pmemi_copy_kind(flags), site);
+		if (pmemi_copy_drains(flags))
+			pmemi_fence(site);
+	}
 	shim_leave(saved_errno);
 }
 

@@ -22,6 +22,7 @@ shim_real_munmap_fn shim_real_munmap = munmap;
 
 struct fake_event fake_events[FAKE_EVENTS_MAX];
 size_t fake_nevents;
+size_t fake_copy_persists;
 enum model_domain fake_domain = MODEL_DOMAIN_ADR;
 
 static struct shim_region fake_regions[FAKE_MAPPINGS_MAX];
@@ -32,6 +33,7 @@ void
 fake_reset(void)
 {
 	fake_nevents = 0;
+	fake_copy_persists = 0;
 	fake_nmappings = 0;
 	fake_domain = MODEL_DOMAIN_ADR;
 	shim_active = true;
@@ -136,6 +138,19 @@ shim_ev_persist(const void *addr, size_t len, enum model_ev flush,
 		enum model_ev fence, uint32_t site)
 {
 	record(flush, addr, len, site);
+	record(fence, NULL, 0, site);
+}
+
+/* as the shim's: the copy's stores, its flush unless non-temporal, the
+ * fence; one call (fake_copy_persists counts them) */
+void
+shim_ev_copy_persist(void *addr, size_t len, bool nt, enum model_ev fence,
+		uint32_t site)
+{
+	fake_copy_persists++;
+	record(nt ? MODEL_EV_NT_STORE : MODEL_EV_STORE, addr, len, site);
+	if (!nt)
+		record(MODEL_EV_CLWB, addr, len, site);
 	record(fence, NULL, 0, site);
 }
 

@@ -25,6 +25,7 @@ struct fake_event {
 
 extern struct fake_event fake_events[FAKE_EVENTS_MAX];
 extern size_t fake_nevents;
+extern size_t fake_copy_persists; /* calls of shim_ev_copy_persist */
 extern enum model_domain fake_domain;
 
 /* no mappings, no events, adr, shim active */

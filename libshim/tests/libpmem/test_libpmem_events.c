@@ -269,6 +269,33 @@ test_inactive_or_nested_emits_nothing(void **state)
 }
 
 static void
+test_draining_copy_takes_one_call(void **state)
+{
+	(void)state;
+	/* all in one mapping: stores, flush and fence in one call */
+	pmem_memcpy_persist(pm, src, sizeof(src));
+	pmem_memset(pm + 64, 'n', 100, PMEM_F_MEM_NONTEMPORAL);
+	assert_int_equal(fake_copy_persists, 2);
+	expect_range(0, pm, sizeof(src));
+	expect_range(1, pm, sizeof(src));
+	expect_range(3, pm + 64, 100);
+	EXPECT(MODEL_EV_STORE, MODEL_EV_CLWB, MODEL_EV_SFENCE,
+			MODEL_EV_NT_STORE, MODEL_EV_SFENCE);
+	/* no drain, a range past the mapping, eadr: one call an event */
+	pmem_memcpy_nodrain(pm, src, sizeof(src));
+	assert_int_equal(fake_copy_persists, 2);
+	EXPECT(MODEL_EV_STORE, MODEL_EV_CLWB);
+	fake_reset();
+	fake_map(pm, 4096, MODEL_DOMAIN_ADR);
+	pmem_memset_persist(pm + 4096 - 100, 'z', 300);
+	fake_reset();
+	fake_map(pm, sizeof(pm), MODEL_DOMAIN_EADR);
+	pmem_memcpy_persist(pm, src, sizeof(src));
+	assert_int_equal(fake_copy_persists, 0);
+	EXPECT(MODEL_EV_STORE, MODEL_EV_SFENCE);
+}
+
+static void
 test_zero_length(void **state)
 {
 	(void)state;
@@ -299,6 +326,8 @@ main(void)
 		cmocka_unit_test_setup(test_range_across_mapping_end,
 				setup_adr),
 		cmocka_unit_test_setup(test_inactive_or_nested_emits_nothing,
+				setup_adr),
+		cmocka_unit_test_setup(test_draining_copy_takes_one_call,
 				setup_adr),
 		cmocka_unit_test_setup(test_zero_length, setup_adr),
 	};

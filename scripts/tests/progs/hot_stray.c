@@ -4,7 +4,7 @@
  * docs/shim.md), and one stray store that is never flushed: the one
  * finding, "unpersisted stores" at the stray store's line, whatever page
  * state the store meets. Built with -mclwb, with and without the plugin.
- *   hot_stray POOL none|behind|end|again|cooled|quiet
+ *   hot_stray POOL none|behind|end|again|cooled|quiet|twice
  * none:   the loop only (no finding)
  * behind: after the loop, a store to the page written last (hot, still
  *         writable), then two fences
@@ -16,6 +16,10 @@
  *         down and protected since: it faults again)
  * quiet:  as behind, then 64 fences (the page cools down and is
  *         protected again: the store must be seen by that settle)
+ * twice:  after the loop, a store to the page written last, a fence,
+ *         another store to the same line, two fences: two stores, each
+ *         seen by the fence after it (a compare deferred past the first
+ *         fence would see one)
  */
 #include <immintrin.h>
 #include <stdbool.h>
@@ -71,6 +75,11 @@ main(int argc, char **argv)
 		fences(!strcmp(mode, "quiet") ? 64 : 2);
 	} else if (!strcmp(mode, "end")) {
 		p[WORDS - 8] = 999; /* END: page 31, line 63 */
+		fences(2);
+	} else if (!strcmp(mode, "twice")) {
+		p[WORDS - 504] = 555; /* TWICE: page 31, line 1 */
+		_mm_sfence();
+		p[WORDS - 504] = 556;
 		fences(2);
 	} else if (!strcmp(mode, "cooled")) {
 		fences(64);

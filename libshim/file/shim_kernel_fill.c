@@ -166,10 +166,18 @@ static const struct fill_call calls[] = {
 		FIXED(1, sizeof(unsigned)) } },
 };
 
+/* a request older than the encoding (no direction, no size: the tty's
+ * 0x54xx, the sockets' 0x89xx, whose struct ifreq is 40 bytes) may
+ * write any small answer at its argument: bounded from above, as the
+ * table's other unknown lengths (a page the call does not write costs a
+ * compare) */
+#define IOCTL_LEGACY_MAX 4096
+
 /*
  * ioctl_answer -- the bytes request req writes at its argument: its
  * encoded size when it reads from the device (_IOR, _IOWR); the common
- * requests older than the encoding; else none
+ * requests older than the encoding; IOCTL_LEGACY_MAX for the others
+ * with no direction; none when the device only reads (_IOW)
  */
 static size_t
 ioctl_answer(unsigned long req)
@@ -183,6 +191,8 @@ ioctl_answer(unsigned long req)
 	case TCGETS:
 		return sizeof(struct termios);
 	default:
+		if (_IOC_DIR(req) == _IOC_NONE)
+			return IOCTL_LEGACY_MAX;
 		return (_IOC_DIR(req) & _IOC_READ) ? _IOC_SIZE(req) : 0;
 	}
 }

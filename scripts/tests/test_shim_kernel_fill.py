@@ -3,7 +3,8 @@ the caller's memory (stat's family, statfs, getcwd, readlink,
 getdents64, pipe, socketpair, poll, select, epoll_wait, getsockopt,
 wait's family, uname, sysinfo, rlimits, rusage, affinity, signal masks,
 sigtimedwait, timers, CPU-time clocks, msgrcv, process_vm_readv,
-eventfd_read, ioctl, and raw syscall() numbers), given that memory in emulated pmem. A read-only view
+eventfd_read, ioctl (encoded and older requests), and raw syscall()
+numbers), given that memory in emulated pmem. A read-only view
 page made each fail with EFAULT under pmemu where natively it succeeds
 (waitpid reaped the child and lost its status): the program ran another
 way than it does natively. Now the pages are opened first
@@ -24,12 +25,13 @@ CALLS = ["fstat", "stat", "fstatat", "statx", "raw_fstat", "fstatfs",
          "getrusage", "sched_getaffinity", "sigprocmask", "sigtimedwait",
          "getitimer", "timerfd_gettime", "clock_gettime", "clock_getres",
          "msgrcv", "process_vm_readv",
-         "eventfd_read", "ioctl_fionread", "ioctl_ior"]
+         "eventfd_read", "ioctl_fionread", "ioctl_ior", "ioctl_legacy"]
 
 # the text of the call on its line, where it is not CALL(
 CALLED = {"raw_fstat": "syscall(SYS_fstat,", "raw_pipe2": "syscall(SYS_pipe2,",
           "ioctl_fionread": "ioctl(p[0], FIONREAD,",
-          "ioctl_ior": "ioctl(r, RNDGETENTCNT, buf)"}
+          "ioctl_ior": "ioctl(r, RNDGETENTCNT, buf)",
+          "ioctl_legacy": "ioctl(sk, SIOCGIFINDEX, ifr)"}
 
 
 def fill_line(call):

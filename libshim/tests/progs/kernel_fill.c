@@ -12,6 +12,7 @@
 #include <err.h>
 #include <fcntl.h>
 #include <linux/random.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -293,6 +294,17 @@ fill(const char *how, unsigned char *buf, const char *pool)
 		return r >= 0 && ioctl(r, RNDGETENTCNT, &want) == 0 &&
 			ioctl(r, RNDGETENTCNT, buf) == 0 && /* FILL */
 			*(int *)buf == want && want > 0;
+	}
+	if (strcmp(how, "ioctl_legacy") == 0) { /* no size encoded */
+		struct ifreq want = { 0 }, *ifr = (struct ifreq *)buf;
+		int sk = socket(AF_INET, SOCK_DGRAM, 0);
+		strcpy(want.ifr_name, "lo");
+		strcpy(ifr->ifr_name, "lo"); /* the kernel reads it: */
+		pmemu_flush(ifr, sizeof(*ifr)); /* persisted, its page */
+		pmemu_fence(); /* read-only again */
+		return sk >= 0 && ioctl(sk, SIOCGIFINDEX, &want) == 0 &&
+			ioctl(sk, SIOCGIFINDEX, ifr) == 0 && /* FILL */
+			ifr->ifr_ifindex == want.ifr_ifindex;
 	}
 	errx(2, "unknown call '%s'", how);
 }

@@ -10,9 +10,8 @@
  * settled, and are held BUSY while a flush diffs their lines; BUSY makes
  * the other side wait, so a twin is never copied while it is being
  * diffed or dropped. The fault handler queues
- * each page it opens on a ring (CAS on the tail: lock-free, so a thread
- * interrupted anywhere, even holding shim_lock, never blocks it). A full
- * ring sets `overflow` and the next settle scans every mapping.
+ * each page it opens on a ring (shim_dirty_ring.c) that the next settle
+ * drains.
  */
 #include <errno.h>
 #include <sched.h>
@@ -31,32 +30,9 @@
 #include "shim_site.h"
 #include "shim_view.h"
 
-#define RING_LEN (1u << 18)
-#define SLOT_CONSUMED ((uintptr_t)1)
-
-static uintptr_t ring[RING_LEN];
-static uint64_t ring_head;   /* consumer, under shim_lock */
-static uint64_t ring_tail;   /* producers: fault handlers */
-static int ring_overflow;
 uint32_t shim_dirty_settle_epoch; /* settles of the ring */
-int shim_dirty_handlers_open;
 __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
-
-void
-shim_dirty_ring_push(uintptr_t page)
-{
-	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_RELAXED);
-	do {
-		if (t - __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE) >=
-				RING_LEN) {
-			__atomic_store_n(&ring_overflow, 1, __ATOMIC_RELEASE);
-			return;
-		}
-	} while (!__atomic_compare_exchange_n(&ring_tail, &t, t + 1, false,
-			__ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
-	__atomic_store_n(&ring[t % RING_LEN], page, __ATOMIC_RELEASE);
-}
 
 /*
  * page_opened -- the page's state once no fault handler holds it. Under
@@ -554,14 +530,6 @@ settle_queued(uintptr_t page)
 		settle_page(m, (page - m->base) / SHIM_PAGE_LEN, false);
 }
 
-bool
-shim_dirty_none_open(void)
-{
-	return __atomic_load_n(&shim_dirty_handlers_open, __ATOMIC_ACQUIRE) ==
-		0 && !__atomic_load_n(&ring_overflow, __ATOMIC_ACQUIRE) &&
-		__atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE) == ring_head;
-}
-
 void
 shim_dirty_settle_all(void)
 {
@@ -570,32 +538,10 @@ shim_dirty_settle_all(void)
 	while (__atomic_load_n(&shim_dirty_handlers_open, __ATOMIC_ACQUIRE) >
 			(shim_dirty_my_busy != NULL))
 		sched_yield();
-	/* read first: the exchange is a locked write at every settle (59 %
-	 * of this function's samples in bench_obj); a producer that sets
-	 * the flag after the read is seen by the next settle, as one that
-	 * sets it after the exchange */
-	if (__atomic_load_n(&ring_overflow, __ATOMIC_ACQUIRE) &&
-			__atomic_exchange_n(&ring_overflow, 0, __ATOMIC_ACQ_REL))
+	if (shim_dirty_ring_overflowed())
 		shim_mapping_for_each(settle_whole, NULL);
 	__atomic_store_n(&shim_dirty_settle_epoch, shim_dirty_settle_epoch + 1,
 		__ATOMIC_RELAXED);
-	uint64_t t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
-	bool stuck = false; /* a handler took a slot and has not filled it */
-	for (uint64_t i = ring_head; i < t; i++) {
-		uintptr_t *slot = &ring[i % RING_LEN];
-		uintptr_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-		if (v == 0) {
-			stuck = true;
-			continue;
-		}
-		if (v != SLOT_CONSUMED)
-			settle_queued(v);
-		if (stuck) {
-			__atomic_store_n(slot, SLOT_CONSUMED, __ATOMIC_RELAXED);
-		} else {
-			__atomic_store_n(slot, 0, __ATOMIC_RELAXED);
-			__atomic_store_n(&ring_head, i + 1, __ATOMIC_RELEASE);
-		}
-	}
+	shim_dirty_ring_drain(settle_queued);
 	shim_dirty_held_forget();
 }

@@ -91,8 +91,14 @@ extern int shim_dirty_handlers_open;
 extern __thread uint8_t *shim_dirty_my_busy
 	__attribute__((tls_model("initial-exec")));
 
-/* queue a page made writable (signal handler) */
+/* shim_dirty_ring.c: queue a page made writable (signal handler) */
 void shim_dirty_ring_push(uintptr_t page);
+/* the ring overflowed since the last call: every mapping must be settled
+ * (lock held) */
+bool shim_dirty_ring_overflowed(void);
+/* settle(page) for each page queued, in order; the ring empties but for
+ * the slots of handlers that have not filled theirs yet (lock held) */
+void shim_dirty_ring_drain(void (*settle)(uintptr_t page));
 
 /* a store hook is set (shim_dirty_set_store_hook) */
 bool shim_dirty_runs_stores(void);

@@ -210,6 +210,40 @@ run_emit(struct run *r)
 	r->count = 0;
 }
 
+/* run_begin -- r is n stores [addr, addr + len) of site, their bytes
+ * at `bytes` */
+static void
+run_begin(struct run *r, uintptr_t addr, size_t len, const uint8_t *bytes,
+		uint32_t site, uint32_t n)
+{
+	r->addr = addr;
+	r->len = len;
+	r->site = site;
+	r->count = n;
+	r->bytes = bytes;
+}
+
+/* run_extend -- r takes n stores [addr, addr + len) of site, their
+ * bytes at `bytes`, when they continue it: true (the bytes copied into
+ * r->buf once the run spans two entries) */
+static bool
+run_extend(struct run *r, uintptr_t addr, size_t len, const uint8_t *bytes,
+		uint32_t site, uint32_t n)
+{
+	if (!continues(r, addr, len, site))
+		return false;
+	if (bytes != r->bytes + r->len) { /* not in one entry */
+		if (r->bytes != r->buf) {
+			memcpy(r->buf, r->bytes, r->len);
+			r->bytes = r->buf;
+		}
+		memcpy(r->buf + r->len, bytes, len);
+	}
+	r->len += len;
+	r->count += n;
+	return true;
+}
+
 /* run_add -- n logged stores of len bytes in all, each where the last
  * ended, within one 64-byte line (or n == 1): extend the run (merge) or
  * emit it and begin the next; as n calls of one store each would */
@@ -217,24 +251,10 @@ static void
 run_add(struct run *r, bool merge, uintptr_t addr, size_t len,
 		const uint8_t *bytes, uint32_t site, uint32_t n)
 {
-	if (merge && continues(r, addr, len, site)) {
-		if (bytes != r->bytes + r->len) { /* not in one entry */
-			if (r->bytes != r->buf) {
-				memcpy(r->buf, r->bytes, r->len);
-				r->bytes = r->buf;
-			}
-			memcpy(r->buf + r->len, bytes, len);
-		}
-		r->len += len;
-		r->count += n;
+	if (merge && run_extend(r, addr, len, bytes, site, n))
 		return;
-	}
 	run_emit(r);
-	r->addr = addr;
-	r->len = len;
-	r->site = site;
-	r->count = n;
-	r->bytes = bytes;
+	run_begin(r, addr, len, bytes, site, n);
 }
 
 /* entry_add -- an entry's stores: at once when they merge and lie in one
@@ -254,32 +274,17 @@ entry_add(struct run *r, bool merge, const struct log_entry *e)
 			e->bytes + (size_t)i * e->size, e->site, 1);
 }
 
-/* window_add_store -- entry e's stores extend line l's (stored: it has
- * some): one site, each where the last ended, all within one 64-byte
- * line (copied into buf once they span two entries) */
+/* window_add_store -- entry e's stores begin line r's run (stored: r
+ * has none yet) or extend it: all within one 64-byte line */
 static bool
-window_add_store(struct shim_window_line *l, bool stored,
-		const struct log_entry *e, uint8_t buf[MERGE_LINE])
+window_add_store(struct run *r, bool stored, const struct log_entry *e)
 {
-	uint32_t len = (uint32_t)e->size * e->count;
+	size_t len = (size_t)e->size * e->count;
 	if (len == 0 || e->addr / MERGE_LINE != (e->addr + len - 1) / MERGE_LINE)
 		return false;
-	if (!stored) {
-		*l = (struct shim_window_line){ .addr = e->addr, .len = len,
-			.count = e->count, .site = e->site,
-			.bytes = e->bytes };
-		return true;
-	}
-	if (e->addr != l->addr + l->len || e->site != l->site ||
-			e->addr / MERGE_LINE != l->addr / MERGE_LINE)
-		return false;
-	if (l->bytes != buf) {
-		memcpy(buf, l->bytes, l->len);
-		l->bytes = buf;
-	}
-	memcpy(buf + l->len, e->bytes, len);
-	l->len += len;
-	l->count += e->count;
+	if (stored)
+		return run_extend(r, e->addr, len, e->bytes, e->site, e->count);
+	run_begin(r, e->addr, len, e->bytes, e->site, e->count);
 	return true;
 }
 
@@ -294,7 +299,7 @@ static bool
 window_drain(uint32_t h, uint32_t t)
 {
 	static struct shim_window_line w[SHIM_WINDOW_LINES];
-	static uint8_t buf[SHIM_WINDOW_LINES][MERGE_LINE];
+	static struct run runs[SHIM_WINDOW_LINES];
 	uint32_t n = 0;
 	bool stored = false;
 	for (; h != t; h++) {
@@ -302,17 +307,19 @@ window_drain(uint32_t h, uint32_t t)
 		if (n == SHIM_WINDOW_LINES)
 			return false;
 		if (e->count != 0) {
-			if (!window_add_store(&w[n], stored, e, buf[n]))
+			if (!window_add_store(&runs[n], stored, e))
 				return false;
 			stored = true;
 			continue;
 		}
-		if (!stored || e->addr / MERGE_LINE != w[n].addr / MERGE_LINE)
+		const struct run *r = &runs[n];
+		if (!stored || e->addr / MERGE_LINE != r->addr / MERGE_LINE)
 			return false;
-		w[n].flush_addr = e->addr;
-		w[n].flush = (enum model_ev)e->size;
-		w[n].flush_site = e->site;
-		w[n].line = e->bytes;
+		w[n] = (struct shim_window_line){ .addr = r->addr,
+			.len = (uint32_t)r->len, .count = r->count,
+			.site = r->site, .bytes = r->bytes,
+			.flush_addr = e->addr, .flush = (enum model_ev)e->size,
+			.flush_site = e->site, .line = e->bytes };
 		n++;
 		stored = false;
 	}

@@ -64,12 +64,18 @@ store_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		shim_dirty_traced(m, lo, hi);
 }
 
+static void
+store_locked(void *addr, size_t len, bool traced, uint32_t site)
+{
+	struct store_ctx c = { traced, site };
+	for_each_piece(addr, len, store_piece, &c);
+}
+
 void
 shim_ev_store(void *addr, size_t len, bool traced, uint32_t site)
 {
-	struct store_ctx c = { traced, site };
 	shim_lock();
-	for_each_piece(addr, len, store_piece, &c);
+	store_locked(addr, len, traced, site);
 	shim_unlock();
 }
 
@@ -334,21 +340,28 @@ nt_piece(struct shim_mapping *m, uintptr_t lo, uintptr_t hi, void *ctx)
 		shim_pending_add(shim_tid(), r, off, (const void *)lo, hi - lo);
 }
 
+/* nt_locked -- non-temporal bytes of kind (a streaming store's or
+ * movdir64b's) as events */
+static void
+nt_locked(void *addr, size_t len, enum model_ev kind, uint32_t site)
+{
+	struct flush_ctx c = { kind, site, 0, false };
+	for_each_piece(addr, len, nt_piece, &c);
+}
+
 void
 shim_ev_nt_store(void *addr, size_t len, uint32_t site)
 {
-	struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0, false };
 	shim_lock();
-	for_each_piece(addr, len, nt_piece, &c);
+	nt_locked(addr, len, MODEL_EV_NT_STORE, site);
 	shim_unlock();
 }
 
 void
 shim_ev_movdir64b(void *addr, uint32_t site)
 {
-	struct flush_ctx c = { MODEL_EV_MOVDIR64B, site, 0, false };
 	shim_lock();
-	for_each_piece(addr, 64, nt_piece, &c);
+	nt_locked(addr, 64, MODEL_EV_MOVDIR64B, site);
 	shim_unlock();
 }
 
@@ -448,12 +461,10 @@ shim_ev_copy_persist(void *addr, size_t len, bool nt, enum model_ev fence,
 		prefetch_next(addr, len);
 	shim_lock();
 	if (nt) {
-		struct flush_ctx c = { MODEL_EV_NT_STORE, site, 0, false };
-		for_each_piece(addr, len, nt_piece, &c);
+		nt_locked(addr, len, MODEL_EV_NT_STORE, site);
 		fence_locked(fence, site, false);
 	} else {
-		struct store_ctx c = { true, site };
-		for_each_piece(addr, len, store_piece, &c);
+		store_locked(addr, len, true, site);
 		lines = persist_locked(addr, len, MODEL_EV_CLWB, fence, site);
 	}
 	shim_unlock();

@@ -45,23 +45,13 @@ line_events(struct model *m, uint32_t tid, const struct model_line_persist *l)
 	return rc != 0 ? rc : rc_flush;
 }
 
-/*
- * walkable -- the window's lines may take the short path: findings
- * mode, the fence of a kind that takes no other path, no clflush of the
- * thread pending (its first event would complete it)
- */
+/* walkable -- the window's lines may take the short path: findings
+ * mode, a fence that may end a walk (model_fence_walkable) */
 static bool
 walkable(struct model *m, const struct model_line_persists *p)
 {
-#ifdef PMEMU_MODEL_MUTANT
-	return false; /* its fence is not the thread's */
-#endif
-	if (m->cfg.contents || (p->fence != MODEL_EV_SFENCE &&
-			p->fence != MODEL_EV_MFENCE &&
-			p->fence != MODEL_EV_LOCKED))
-		return false;
-	uint32_t ti = model_thread(m, p->tid); /* may move m->threads */
-	return m->threads[ti].strong == 0;
+	return !m->cfg.contents &&
+		model_fence_walkable(m, p->fence, p->tid);
 }
 
 /*

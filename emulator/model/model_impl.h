@@ -332,6 +332,11 @@ bool model_line_write_back(struct model *m, uint32_t li, uint32_t ti,
 /* thread index ti's fence: its write-backs settle */
 void model_thread_fence(struct model *m, uint32_t ti);
 
+/* persist_run.c: a fence of tid of this kind may end a walk (its
+ * persist_run or line_persists): one that takes no other path, and no
+ * clflush of the thread pending (its first event would complete it) */
+bool model_fence_walkable(struct model *m, enum model_ev fence, uint32_t tid);
+
 /* model_ranges.c: the events over a range of lines (model.c's apply) */
 int model_sync(struct model *m, uint32_t region, const struct region *r,
 		const struct model_event *ev);

@@ -61,35 +61,40 @@ one_by_one(struct model *m, const struct model_persist_run *p,
 	return rc != 0 ? rc : rc_fence;
 }
 
+bool
+model_fence_walkable(struct model *m, enum model_ev fence, uint32_t tid)
+{
+#ifdef PMEMU_MODEL_MUTANT
+	return false; /* its fence is not the thread's */
+#endif
+	if (fence != MODEL_EV_SFENCE && fence != MODEL_EV_MFENCE &&
+			fence != MODEL_EV_LOCKED)
+		return false;
+	if (m->nthreads == 0)
+		return true;
+	uint32_t ti = model_thread(m, tid); /* may move m->threads */
+	return m->threads[ti].strong == 0;
+}
+
 /*
  * walkable -- the walk gives what the events give: findings mode, a
- * domain where a flush writes lines back, a flush and a fence of the
- * kinds that take no other path, the range within the region, the flush
- * visiting the range's lines by number (for_each_touched: fewer than the
- * table holds already) and no clflush of the thread pending (the first
- * event would complete it)
+ * domain where a flush writes lines back, a flush of a kind that takes
+ * no other path, the range within the region, the flush visiting the
+ * range's lines by number (for_each_touched: fewer than the table holds
+ * already) and a fence that may end it (model_fence_walkable)
  */
 static bool
 walkable(struct model *m, const struct model_persist_run *p,
 		const struct region *r, uint64_t span)
 {
-#ifdef PMEMU_MODEL_MUTANT
-	return false; /* its fence is not the thread's */
-#endif
 	if (m->cfg.contents || (r->domain != MODEL_DOMAIN_ADR &&
 			r->domain != MODEL_DOMAIN_CXL))
 		return false;
 	if (p->flush != MODEL_EV_CLWB && p->flush != MODEL_EV_CLFLUSHOPT)
 		return false;
-	if (p->fence != MODEL_EV_SFENCE && p->fence != MODEL_EV_MFENCE &&
-			p->fence != MODEL_EV_LOCKED)
-		return false;
 	if (p->off + p->len > r->len || span >= m->nlines)
 		return false;
-	if (m->nthreads == 0)
-		return true;
-	uint32_t ti = model_thread(m, p->tid); /* may move m->threads */
-	return m->threads[ti].strong == 0;
+	return model_fence_walkable(m, p->fence, p->tid);
 }
 
 /*

@@ -276,8 +276,7 @@ shim_ev_flush_copy(const void *addr, enum model_ev kind,
 	if (m == NULL)
 		return false;
 	const struct shim_region *r = m->region;
-	uintptr_t lo = (uintptr_t)addr - ((m->file_off +
-		((uintptr_t)addr - m->base)) & (LOGGED_LINE - 1));
+	uintptr_t lo = shim_mapping_line64(m, (uintptr_t)addr);
 	uint64_t off = m->file_off + (lo - m->base);
 	if (r->line_len != LOGGED_LINE || r->nmappings != 1 ||
 			(r->domain != MODEL_DOMAIN_ADR &&
@@ -315,8 +314,7 @@ shim_ev_flush_logged(uintptr_t addr, enum model_ev kind, uint32_t tid,
 	if (m == NULL) /* unmapped without the lock, which would drain */
 		shim_fatal("internal: a logged flush outside pmem");
 	struct flush_ctx c = { kind, site, 0, false };
-	uintptr_t lo = addr - ((m->file_off + (addr - m->base)) &
-		(LOGGED_LINE - 1));
+	uintptr_t lo = shim_mapping_line64(m, addr);
 	flush_events(m, lo, lo + LOGGED_LINE, &c, tid, line);
 }
 

@@ -70,7 +70,7 @@ window_line(const struct shim_window_line *w, struct shim_mapping *m,
 {
 	const struct shim_region *r = m->region;
 	uintptr_t a = w->flush_addr;
-	uintptr_t lo = a - ((m->file_off + (a - m->base)) & (WINDOW_LINE - 1));
+	uintptr_t lo = shim_mapping_line64(m, a);
 	if (r->line_len != WINDOW_LINE || (r->domain != MODEL_DOMAIN_ADR &&
 			r->domain != MODEL_DOMAIN_CXL) || lo < m->base ||
 			lo + WINDOW_LINE > m->base + m->len ||

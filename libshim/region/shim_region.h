@@ -129,6 +129,15 @@ struct shim_mapping {
 	                              pages mapped ahead (lock held) */
 };
 
+/* the first byte, in m, of the 64-byte piece of its file that holds a:
+ * the line of a region whose line_len is 64 (the store log's flushes,
+ * shim_events.c and shim_window.c) */
+static inline uintptr_t
+shim_mapping_line64(const struct shim_mapping *m, uintptr_t a)
+{
+	return a - ((m->file_off + (a - m->base)) & 63);
+}
+
 /* the mapping holding addr, or NULL (async-signal-safe) */
 const struct shim_mapping *shim_mapping_lookup(const void *addr);
 /* the configured default domain (--domain / PMEMU_DOMAIN) */

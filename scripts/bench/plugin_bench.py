@@ -2,9 +2,9 @@
 """plugin_bench.py -- cost of the pmemu GCC plugin, as ratios in one run.
 
 Builds each benchmark with and without -fplugin=pmemu-gcc.so (gcc -O2) and
-prints, best of --repeat runs, the CPU time (user + system, the program's
-and its children's: on a shared 2-core machine wall time mostly measures
-the other jobs):
+prints, the median of --repeat interleaved runs, the CPU time (user +
+system of the program's whole process tree) and, in brackets, the wall
+time, with the machine's load average before and after:
   store loop, no runtime     stores to a buffer; the slot is empty
   store loop, fake runtime   same, the buffer registered as pmem: every
                              store calls the hook (fake_rt.so, quiet)
@@ -34,6 +34,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import benchlib as bl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -111,37 +113,35 @@ def generated_source(lines=10000):
 
 
 def cpu_time(cmd, env=None):
-    """user + system seconds of CMD and the children it waited for"""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)}: exit {proc.returncode}")
-    return usage.ru_utime + usage.ru_stime
+    """(cpu, wall) of CMD: cpu is user + system of its whole process tree"""
+    cpu, wall, res = bl.timed(cmd, env)
+    bl.must_succeed(cmd, res)
+    return cpu, wall
 
 
 def instructions(cmd, env=None):
-    """instructions CMD runs (cachegrind's I refs)"""
+    """(instructions CMD runs (cachegrind's I refs), None)"""
     run = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no",
                           "--cachegrind-out-file=/dev/null"] + cmd, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True, check=True)
     refs = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
-    return float(refs.group(1).replace(",", ""))
+    return float(refs.group(1).replace(",", "")), None
 
 
 measure = cpu_time  # or instructions (--instructions)
 
 
-def best_times(runs, repeat):
-    """best CPU time of each run (a function returning seconds), the runs
-    interleaved REPEAT times"""
-    best = [None] * len(runs)
+def median_times(runs, repeat):
+    """(median cpu, median wall) of each run (a function returning (cpu,
+    wall)), the runs interleaved REPEAT times"""
+    seen = [[] for _ in runs]
     for _ in range(repeat):
         for i, run in enumerate(runs):
-            t = run()
-            best[i] = t if best[i] is None else min(best[i], t)
-    return best
+            seen[i].append(run())
+    return [(bl.median([c for c, _ in ts]),
+             None if ts[0][1] is None else bl.median([w for _, w in ts]))
+            for ts in seen]
 
 
 def build(src, exe, plugin, libs=()):
@@ -178,11 +178,11 @@ def rows_store(tmp, plugins, fake_rt, repeat):
     exes = build_all(tmp, "store", source(tmp, "store", STORE_LOOP),
                      plugins)
     quiet = dict(os.environ, LD_PRELOAD=fake_rt, PMEMU_FAKE_QUIET="1")
-    bare = best_times([lambda e=e: measure([e]) for e in exes], repeat)
+    bare = median_times([lambda e=e: measure([e]) for e in exes], repeat)
     if measure is instructions:
         return [("store loop, no runtime", bare)]
-    hooked = best_times([lambda e=e: cpu_time([e], quiet)
-                         for e in exes[1:]], repeat)
+    hooked = median_times([lambda e=e: cpu_time([e], quiet)
+                           for e in exes[1:]], repeat)
     return [("store loop, no runtime (goal <= 2.5x)", bare),
             ("store loop, fake runtime, every store a call",
              [bare[0]] + hooked)]
@@ -192,7 +192,8 @@ def rows_dram(tmp, plugins, repeat):
     exes = build_all(tmp, "dram", source(tmp, "dram", DRAM_PROGRAM),
                      plugins)
     return [("DRAM hash table, no runtime (goal <= 1.1x)",
-             best_times([lambda e=e: measure([e]) for e in exes], repeat))]
+             median_times([lambda e=e: measure([e]) for e in exes],
+                          repeat))]
 
 
 def rows_mixed(tmp, plugins, pmemu, repeat):
@@ -202,12 +203,12 @@ def rows_mixed(tmp, plugins, pmemu, repeat):
     env["PMEM_IS_PMEM_FORCE"] = "1"  # native libpmem flushes as on pmem
     with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
         pools = os.path.join(shm, "pmem")
-        bare = best_times([lambda e=e: pool_run([e], pools, env)
+        bare = median_times([lambda e=e: pool_run([e], pools, env)
                            for e in exes], repeat)
         if measure is instructions:
             return [("mixed pool updates, no runtime", bare)]
         run = [pmemu, "run", "--quiet", "--pmem-dir", pools, "--"]
-        emu = best_times([lambda e=e: pool_run(run + [e], pools, env)
+        emu = median_times([lambda e=e: pool_run(run + [e], pools, env)
                           for e in exes], repeat)
     return [("mixed pool updates, no runtime", bare),
             ("mixed pool updates, under pmemu run", emu)]
@@ -218,7 +219,7 @@ def rows_compile(tmp, plugins, repeat):
     obj = os.path.join(tmp, "gen.o")
     cmd = ["gcc", "-O2", "-c", gen, "-o", obj]
     return [("compile 10k-line C file, gcc -O2 -c",
-             best_times([lambda p=p: cpu_time(cmd + (["-fplugin=" + p]
+             median_times([lambda p=p: cpu_time(cmd + (["-fplugin=" + p]
                                                      if p else []))
                          for p in [None] + plugins], repeat))]
 
@@ -248,11 +249,14 @@ def main():
     wanted = a.benches.split(",")
     for label, path in zip(labels, plugins):
         print(f"# {label} = {path}")
-    cols = "".join(f" {label[:9]:>9} {'ratio':>6}" for label in labels)
+    width = 9 if a.instructions else 14
+    cols = "".join(f" {label[:width]:>{width}} {'ratio':>6}"
+                   for label in labels)
     unit = ("instructions, M" if a.instructions
-            else f"CPU s, best of {a.repeat}")
+            else f"CPU s (wall), median of {a.repeat}")
+    print(f"# load average before: {bl.load()}")
     print(f"{'benchmark (' + unit + ')':46}"
-          f" {'plain':>8}{cols}")
+          f" {'plain':>{width}}{cols}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, rows in (
                 ("store", lambda: rows_store(tmp, plugins, fake_rt,
@@ -263,12 +267,19 @@ def main():
             if name not in wanted:
                 continue
             for what, times in rows():
-                if a.instructions:
-                    times = [t / 1e6 for t in times]
-                cols = "".join(f" {t:9.3f} {t / times[0]:5.2f}x"
-                               for t in times[1:])
-                print(f"{what:46} {times[0]:8.3f}{cols}")
+                print(f"{what:46} {row(times, a.instructions)}")
                 sys.stdout.flush()
+    print(f"# load average after: {bl.load()}")
+
+
+def row(times, counts):
+    """the plain build's figure, then each plugin's and its ratio"""
+    def cell(t):
+        if counts:
+            return f"{t[0] / 1e6:9.3f}"
+        return f"{t[0]:7.3f} ({t[1]:4.2f})"
+    return cell(times[0]) + "".join(
+        f" {cell(t)} {t[0] / times[0][0]:5.2f}x" for t in times[1:])
 
 
 if __name__ == "__main__":

@@ -58,20 +58,28 @@ write(struct text_window *w, uint8_t *at, const uint8_t *b, size_t n)
 		text_window_close(w);
 }
 
+/* code_pages -- PAGES pages of nops, read and executable */
+static uint8_t *
+code_pages(void)
+{
+	uint8_t *base = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(base != MAP_FAILED);
+	memset(base, 0x90, PAGES * PAGE);
+	assert_int_equal(mprotect(base, PAGES * PAGE, PROT_READ | PROT_EXEC),
+			0);
+	return base;
+}
+
 /* run of pages 0-1, a site across their boundary, page 3 after a gap:
  * two windows, five mprotects (two per write was ten) */
 static void
 adjacent_pages_share_a_window(void **state)
 {
 	(void)state;
-	uint8_t *base = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(base != MAP_FAILED);
-	memset(base, 0x90, PAGES * PAGE);
+	uint8_t *base = code_pages();
 	uint8_t want[PAGES * PAGE];
 	memcpy(want, base, sizeof(want));
-	assert_int_equal(mprotect(base, PAGES * PAGE, PROT_READ | PROT_EXEC),
-			0);
 	static const uint8_t int3 = 0xcc;
 	static const uint8_t jmp[5] = { 0xe9, 1, 2, 3, 4 };
 	const size_t at[] = { 10, PAGE - 2, 100, 3 * PAGE + 7, 3 * PAGE + 90 };
@@ -98,9 +106,7 @@ static void
 window_grows_down_and_closes_on_other_prot(void **state)
 {
 	(void)state;
-	uint8_t *base = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_EXEC,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(base != MAP_FAILED);
+	uint8_t *base = code_pages();
 	struct text_window w = { 0 };
 	static const uint8_t b = 0xcc;
 	write(&w, base + 2 * PAGE + 5, &b, 1);

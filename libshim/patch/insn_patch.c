@@ -27,14 +27,13 @@
 #include "client_request.h"
 #include "insn.h"
 #include "insn_module.h"
+#include "insn_text.h"
 #include "insn_tramp.h"
 #include "insn_trap.h"
 #include "shim_core.h"
 #include "shim_events.h"
 #include "shim_intercept.h"
-#include "shim_syscall.h"
 
-#define PAGE_LEN 4096u
 #define INT3 0xcc
 #define JMP_REL32 0xe9
 
@@ -123,42 +122,29 @@ prot_of(const struct loaded *l, uint64_t vaddr)
 		((p->p_flags & PF_W) ? PROT_WRITE : 0) | PROT_EXEC;
 }
 
-/* set_prot -- mprotect as a raw call, past any interposer */
-static int
-set_prot(uintptr_t page, int prot)
-{
-	return shim_syscall(SYS_mprotect, page, PAGE_LEN, prot) == 0 ? 0 : -errno;
-}
-
-/* text_write -- bytes over code at `at`, the pages kept executable while
- * written (other threads may run them); a system that refuses W+X gets a
- * write-only window instead */
+/* text_write -- bytes over code at `at`, in w's window (insn_text.c):
+ * the pages kept executable while written (other threads may run them);
+ * a write-only window, when the system refuses W+X, is closed at once */
 static void
-text_write(const struct loaded *l, const struct insn_site *s, uintptr_t at,
-		const uint8_t *bytes, size_t n)
+text_write(struct text_window *w, const struct loaded *l,
+		const struct insn_site *s, uintptr_t at, const uint8_t *bytes,
+		size_t n)
 {
-	uintptr_t first = at & ~(uintptr_t)(PAGE_LEN - 1);
-	uintptr_t last = (at + n - 1) & ~(uintptr_t)(PAGE_LEN - 1);
-	int prot = prot_of(l, at - l->base);
-	for (uintptr_t page = first; page <= last; page += PAGE_LEN) {
-		int err = set_prot(page, prot | PROT_WRITE);
-		if (err < 0)
-			err = set_prot(page, PROT_READ | PROT_WRITE);
-		if (err < 0)
-			shim_fatal("cannot patch the %s at %s+%#lx: "
-					"mprotect: %s; rebuild it with the GCC "
-					"plugin (-fplugin=%s)",
-					insn_kind_name(s->kind),
-					insn_module_path(l),
-					(unsigned long)(s->addr - l->base),
-					strerror(-err), insn_plugin_path());
-	}
+	int err = text_window_cover(w, at, n, prot_of(l, at - l->base));
+	if (err < 0)
+		shim_fatal("cannot patch the %s at %s+%#lx: "
+				"mprotect: %s; rebuild it with the GCC "
+				"plugin (-fplugin=%s)",
+				insn_kind_name(s->kind),
+				insn_module_path(l),
+				(unsigned long)(s->addr - l->base),
+				strerror(-err), insn_plugin_path());
 	for (size_t i = 0; i < n; i++) {
 		((volatile uint8_t *)at)[i] = bytes[i];
 		atomic_thread_fence(memory_order_seq_cst);
 	}
-	for (uintptr_t page = first; page <= last; page += PAGE_LEN)
-		set_prot(page, prot);
+	if (!w->exec)
+		text_window_close(w);
 }
 
 /*
@@ -168,16 +154,17 @@ text_write(const struct loaded *l, const struct insn_site *s, uintptr_t at,
  * the opcode over the int3
  */
 static void
-write_jump(const struct loaded *l, const struct insn_site *s)
+write_jump(struct text_window *w, const struct loaded *l,
+		const struct insn_site *s)
 {
 	uintptr_t at = s->addr - s->jmp_back;
 	uint8_t jmp[INSN_JMP_LEN] = { JMP_REL32 };
 	int32_t rel = (int32_t)(s->tramp - (at + INSN_JMP_LEN));
 	memcpy(jmp + 1, &rel, 4);
 	static const uint8_t int3 = INT3;
-	text_write(l, s, at, &int3, 1);
-	text_write(l, s, at + 1, jmp + 1, 4);
-	text_write(l, s, at, jmp, 1);
+	text_write(w, l, s, at, &int3, 1);
+	text_write(w, l, s, at + 1, jmp + 1, 4);
+	text_write(w, l, s, at, jmp, 1);
 }
 
 /* in_jump -- sites[i] lies in the range of another site's jump (ranges
@@ -200,19 +187,22 @@ in_jump(const struct insn_site *sites, size_t n, size_t i)
 /*
  * patch_module -- a jmp to its trampoline for each site that has one (the
  * sites inside its range are done there), an int3 over the first byte of
- * every other; the sites left trapping in jump mode are counted
+ * every other; the sites left trapping in jump mode are counted. One
+ * window (insn_text.c) is open over the pages written, closed before the
+ * object's code is run by us (reprobe) or the caller returns.
  */
 static void
 patch_module(struct module *m, const struct loaded *l, bool jump)
 {
 	static const uint8_t int3 = INT3;
+	struct text_window w = { 0 };
 	for (size_t i = 0; i < m->nsites; i++) {
 		const struct insn_site *s = &m->sites[i];
 		uintptr_t at = s->addr - (s->tramp != 0 ? s->jmp_back : 0);
 		if (s->tramp != 0) {
-			write_jump(l, s);
+			write_jump(&w, l, s);
 		} else if (!in_jump(m->sites, m->nsites, i)) {
-			text_write(l, s, s->addr, &int3, 1);
+			text_write(&w, l, s, s->addr, &int3, 1);
 			m->trapping += jump;
 		} else {
 			continue;
@@ -220,6 +210,7 @@ patch_module(struct module *m, const struct loaded *l, bool jump)
 		if (m->probe == 0 || at < m->probe)
 			m->probe = at;
 	}
+	text_window_close(&w);
 	if (m->probe != 0)
 		m->probe_byte = *(const uint8_t *)m->probe;
 }

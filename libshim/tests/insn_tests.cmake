@@ -131,3 +131,10 @@ target_include_directories(test_client_request PRIVATE ${INSN_DIR}
 target_link_libraries(test_client_request PRIVATE ${CMOCKA_LIB}
   PkgConfig::CAPSTONE pmemu_model unwind dl)
 add_test(NAME libshim.client_request COMMAND test_client_request)
+
+# the writable window patching writes code in (insn_text.c)
+add_executable(test_insn_text ${CMAKE_CURRENT_SOURCE_DIR}/test_insn_text.c
+  ${PATCH_DIR}/insn_text.c)
+target_include_directories(test_insn_text PRIVATE ${PATCH_DIR})
+target_link_libraries(test_insn_text PRIVATE ${CMOCKA_LIB})
+add_test(NAME libshim.insn_text COMMAND test_insn_text)

@@ -48,6 +48,11 @@ void shim_file_statx(int fd, unsigned mask, struct statx *stx);
 bool shim_file_fd_link(const char *path, char *target, size_t size);
 /* after ftruncate/fallocate on a descriptor: follow the view's size */
 void shim_file_resized(int fd);
+/* fallocate (posix: posix_fallocate) of a view descriptor that allocates
+ * (mode 0 or FALLOC_FL_KEEP_SIZE): done on the media, the view only grown
+ * (shim_allocate.c); 0 or the call's error number, -1 when it is not
+ * such a call (the caller makes the real one) */
+int shim_file_allocate(int fd, int mode, off_t off, off_t len, bool posix);
 /* munmap of [addr, addr+len), or an mmap MAP_FIXED over it */
 void shim_unmap_range(void *addr, size_t len);
 /* the program's mprotect (pkey_mprotect with_pkey) of [addr, addr+len):

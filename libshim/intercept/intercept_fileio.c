@@ -241,10 +241,18 @@ SHIM_INTERCEPTOR(int, truncate64, const char *path, off_t len)
 	TRUNCATE_BODY(truncate64, path, len);
 }
 
-/* fallocate: a punched hole also clears the bad blocks inside it */
+/* fallocate: an allocation is the media's (shim_allocate.c); a punched
+ * hole also clears the bad blocks inside it */
 #define FALLOCATE_BODY(name) \
 	SHIM_ENTER(name, fd, mode, off, len); \
 	SHIM_DEVDAX_REFUSE(fd, ENODEV, -1); \
+	int err = shim_file_allocate(fd, mode, off, len, false); \
+	if (err >= 0) { \
+		if (err > 0) \
+			shim_errno_ = err; \
+		SHIM_LEAVE(); \
+		return err == 0 ? 0 : -1; \
+	} \
 	int ret = REAL(name)(fd, mode, off, len); \
 	SHIM_SAVE_ERRNO(); \
 	if (ret == 0) { \
@@ -265,17 +273,28 @@ SHIM_INTERCEPTOR(int, fallocate64, int fd, int mode, off_t off, off_t len)
 	FALLOCATE_BODY(fallocate64);
 }
 
-/* posix_fallocate returns an error number, not -1 */
+/* posix_fallocate returns an error number, not -1; the allocation is the
+ * media's (shim_allocate.c) */
+#define POSIX_FALLOCATE_BODY(name) \
+	SHIM_ENTER(name, fd, off, len); \
+	SHIM_DEVDAX_REFUSE(fd, ENODEV, ENODEV); \
+	int err = shim_file_allocate(fd, 0, off, len, true); \
+	if (err < 0) { \
+		err = REAL(name)(fd, off, len); \
+		if (err == 0) \
+			shim_file_resized(fd); \
+	} \
+	SHIM_LEAVE(); \
+	return err
+
 SHIM_INTERCEPTOR(int, posix_fallocate, int fd, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(posix_fallocate, ENODEV, ENODEV, (fd, off, len),
-		fd, off, len);
+	POSIX_FALLOCATE_BODY(posix_fallocate);
 }
 
 SHIM_INTERCEPTOR(int, posix_fallocate64, int fd, off_t off, off_t len)
 {
-	RESIZING_INTERCEPTOR(posix_fallocate64, ENODEV, ENODEV,
-		(fd, off, len), fd, off, len);
+	POSIX_FALLOCATE_BODY(posix_fallocate64);
 }
 
 /*

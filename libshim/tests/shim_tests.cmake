@@ -128,6 +128,7 @@ set(SHIM_PROGS
   "inherit_out_bad|inherit_out.c|FORGET_FSYNC"
   "aio_io_ok|aio_io.c|"
   "aio_io_bad|aio_io.c|FORGET_FSYNC"
+  "allocate|allocate.c|"
   "punch_ok|punch.c|"
   "punch_bad|punch.c|FORGET_FSYNC"
   "spawn_env_ok|spawn_env.c|"

@@ -19,6 +19,22 @@
 #include "shim_file.h"
 #include "shim_region.h"
 
+/* grow_view -- the view at least len bytes long, never shorter: under
+ * the lock, so that two threads' calls cannot shrink it (0 or errno) */
+static int
+grow_view(int fd, off_t len)
+{
+	struct stat st;
+	int err = 0;
+	shim_lock();
+	if (REAL(fstat)(fd, &st) != 0)
+		err = errno;
+	else if (st.st_size < len && REAL(ftruncate)(fd, len) != 0)
+		err = errno;
+	shim_unlock();
+	return err;
+}
+
 int
 shim_file_allocate(int fd, int mode, off_t off, off_t len, bool posix)
 {
@@ -36,11 +52,8 @@ shim_file_allocate(int fd, int mode, off_t off, off_t len, bool posix)
 		REAL(fallocate)(r->media_fd, mode, off, len) == 0 ? 0 : errno;
 	if (err != 0)
 		return err;
-	struct stat st;
-	if (!(mode & FALLOC_FL_KEEP_SIZE) && REAL(fstat)(fd, &st) == 0 &&
-			st.st_size < off + len &&
-			REAL(ftruncate)(fd, off + len) != 0)
-		return errno;
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && (err = grow_view(fd, off + len)))
+		return err;
 	shim_file_resized(fd);
 	return 0;
 }

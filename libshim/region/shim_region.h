@@ -44,6 +44,7 @@ struct shim_region {
 	uint8_t *based;            /* bit per page: its original content is
 	                              in the trace (TRACE_REC_BASE) */
 	uint32_t nmappings;        /* live mappings of it (lock held) */
+	bool room_noted;           /* the view was said to outgrow its room */
 };
 
 /* x rounded down to a multiple of r's line (a power of two, 64..4096:

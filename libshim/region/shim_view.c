@@ -11,16 +11,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "real.h"
 #include "shim_far.h"
 #include "shim_core.h"
+#include "shim_options.h"
+#include "trace.h"
 #include "shim_region.h"
 #include "shim_session.h"
 
@@ -130,6 +134,17 @@ view_meta(int fd, struct shim_session_view *v)
 	return ret;
 }
 
+/* len_check -- a file longer than a trace can declare (its reader refuses
+ * it, and the run's report with it) stops the program, saying so */
+static void
+len_check(const struct shim_region *r)
+{
+	if (r->len > TRACE_REGION_MAX_LEN)
+		shim_fatal("%s is %llu GiB: pmemu emulates files of at most "
+			"%llu GiB", r->path, (unsigned long long)(r->len >> 30),
+			(unsigned long long)(TRACE_REGION_MAX_LEN >> 30));
+}
+
 /* view_new -- a new view: a sparse copy of the media's data, and its
  * bitmaps (v: their descriptors) */
 static int
@@ -146,6 +161,7 @@ view_new(struct shim_region *r, struct shim_session_view *v)
 		return -errno;
 	REAL(unlink)(tmpl);
 	r->len = (uint64_t)st.st_size;
+	len_check(r); /* before its data is copied */
 	int ret = 0;
 	if (REAL(ftruncate)(fd, st.st_size) != 0 ||
 			(ret = copy_data(r->media_fd, fd, r->len)) != 0) {
@@ -189,6 +205,37 @@ view_inherited(struct shim_region *r, struct shim_session_view *v)
 }
 
 /*
+ * room_note -- the view needs more than the room left where views are
+ * kept: its pages come at their first store, and a store that finds none
+ * dies of SIGBUS (tmpfs). Said once a region in the report (a NOTE,
+ * printed with the findings, or with a run cut short by that SIGBUS).
+ */
+static void
+room_note(struct shim_region *r)
+{
+	struct statfs fs;
+	struct stat st;
+	if (r->room_noted || REAL(fstatfs)(r->view_fd, &fs) != 0 ||
+			REAL(fstat)(r->view_fd, &st) != 0)
+		return;
+	uint64_t held = (uint64_t)st.st_blocks * 512;
+	uint64_t need = r->len > held ? r->len - held : 0;
+	uint64_t room = (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize;
+	if (need <= room)
+		return;
+	r->room_noted = true;
+	char note[PATH_MAX + 512];
+	int n = snprintf(note, sizeof(note), "%s is %llu MiB, more than the "
+		"%llu MiB free in %s, where pmemu keeps what the program sees "
+		"of it: a store past that much new data dies of SIGBUS "
+		"(PMEMU_TMPDIR names another place)", r->path,
+		(unsigned long long)(r->len >> 20),
+		(unsigned long long)(room >> 20), shim_opts()->tmpdir);
+	if (n > 0)
+		shim_record(TRACE_REC_NOTE, 0, note, strlen(note) + 1, NULL, 0);
+}
+
+/*
  * shim_view_create -- the view of the media r->media_fd: the one another
  * process of the run holds (shim_session.c), else a new one
  */
@@ -213,7 +260,9 @@ shim_view_create(struct shim_region *r)
 	shim_session_unlock();
 	if (ret != 0)
 		return ret;
+	len_check(r);
 	media_map(r);
+	room_note(r);
 	return 0;
 }
 
@@ -232,6 +281,7 @@ shim_region_resized(struct shim_region *r)
 	if (REAL(fstat)(r->view_fd, &st) != 0 || (uint64_t)st.st_size == r->len)
 		return;
 	r->len = (uint64_t)st.st_size;
+	len_check(r);
 	if (REAL(ftruncate)(r->media_fd, st.st_size) != 0)
 		return;
 	media_map(r);
@@ -240,6 +290,7 @@ shim_region_resized(struct shim_region *r)
 	struct { uint32_t region, pad; uint64_t len; } body = { r->id, 0,
 		r->len };
 	shim_record(TRACE_REC_RESIZE, 0, &body, sizeof(body), NULL, 0);
+	room_note(r);
 }
 
 /*

@@ -3,11 +3,12 @@
  * pool is usable to its new end
  *   allocate POOL HOW MIB VIEWDIR
  * HOW: fallocate, posix_fallocate, keep_size (fallocate with
- * FALLOC_FL_KEEP_SIZE) or rdonly (fallocate of a read-only descriptor:
- * its error). Prints the call's result, how many KiB the file system of
- * VIEWDIR (where pmemu keeps the views) gave out during the call, and
- * the size the descriptor sees; then stores to the pool's first and last
- * bytes and msyncs them.
+ * FALLOC_FL_KEEP_SIZE), ftruncate (sparse: the size only, no stores) or
+ * rdonly (fallocate of a read-only descriptor: its error). Prints the
+ * call's result, how many KiB the file system of VIEWDIR (where pmemu
+ * keeps the views) gave out during the call, and the size the
+ * descriptor sees; then stores to the pool's first and last bytes and
+ * msyncs them.
  */
 #include <err.h>
 #include <errno.h>
@@ -51,6 +52,8 @@ main(int argc, char *argv[])
 	int ret;
 	if (strcmp(how, "posix_fallocate") == 0)
 		ret = posix_fallocate(fd, 0, len);
+	else if (strcmp(how, "ftruncate") == 0)
+		ret = ftruncate(fd, len) == 0 ? 0 : errno;
 	else
 		ret = fallocate(fd, strcmp(how, "keep_size") == 0 ?
 			FALLOC_FL_KEEP_SIZE : 0, 0, len) == 0 ? 0 : errno;
@@ -60,7 +63,7 @@ main(int argc, char *argv[])
 		err(1, "fstat");
 	printf("%s %d grew %lld size %lld\n", how, ret, grew,
 		(long long)st.st_size);
-	if (st.st_size == 0)
+	if (st.st_size == 0 || strcmp(how, "ftruncate") == 0)
 		return 0;
 	char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
 		MAP_SHARED, fd, 0);
